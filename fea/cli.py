@@ -1,0 +1,196 @@
+"""The ``fea`` command. Each subcommand adds its arguments and calls library functions.
+
+``main(argv)`` returns the exit status so tests can call it in-process: 0 on
+success, 2 for an :class:`~fea.errors.FeaError` (printed as one line, no
+traceback), 3 for a subcommand that is not implemented yet.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import platform
+import sys
+from collections.abc import Callable, Sequence
+
+from .errors import FeaError
+
+__all__ = ["main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("fea")
+    except importlib.metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+# -- check ---------------------------------------------------------------------------
+
+DEPENDENCIES = ("numpy", "scipy", "skfem", "gmsh", "meshio", "h5py", "pyamg", "rich",
+                "matplotlib", "pypardiso", "cupy", "nvmath", "dask", "distributed",
+                "dask_jobqueue")
+
+
+def _module_version(name: str) -> str:
+    try:
+        mod = importlib.import_module(name)
+    except Exception as exc:
+        return f"not available ({type(exc).__name__})"
+    version = getattr(mod, "__version__", None)
+    if version is None:
+        try:
+            version = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            version = "installed"
+    return str(version)
+
+
+def _check_add_args(p: argparse.ArgumentParser) -> None:
+    del p
+
+
+def _check(args: argparse.Namespace) -> int:
+    from .solvers import backend_report
+
+    print(f"fea {_version()} on Python {platform.python_version()} ({platform.machine()})")
+    print("dependencies:")
+    for name in DEPENDENCIES:
+        print(f"  {name:<14} {_module_version(name)}")
+    print("solver backends:")
+    for row in backend_report():
+        mark = "yes" if row.usable else "no "
+        print(f"  {row.name:<14} {mark}  {row.reason}")
+    return 0
+
+
+# -- run / mesh / info / study ------------------------------------------------------
+
+def _run_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", help="study file (TOML)")
+    p.add_argument("--out", default=None, help="output folder (default results/<study name>)")
+    p.add_argument("--workers", type=int, default=1, help="parallel cases (processes)")
+    p.add_argument("--slice", default=None, help="i/n: run only the i-th of n slices of the cases")
+    p.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://host:port")
+    p.add_argument("--cluster", default=None, choices=("slurm", "pbs"),
+                   help="start a Dask cluster through dask-jobqueue")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from .spec import load_study
+
+    spec = load_study(args.study)
+    try:
+        from .study import run_study
+    except ImportError:
+        print("fea run: the study runner is not implemented yet", file=sys.stderr)
+        return 3
+    report = run_study(spec, out=args.out, workers=args.workers, slice_=args.slice,
+                       scheduler=args.scheduler, cluster=args.cluster)
+    return 0 if report.failed == 0 else 1
+
+
+def _mesh_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", help="study file (TOML)")
+    p.add_argument("-o", "--output", default=None, help="mesh file to write (.msh)")
+    p.add_argument("--case", default=None, help="case id of a sweep (default: the base case)")
+
+
+def _mesh(args: argparse.Namespace) -> int:
+    from .spec import load_study
+
+    spec = load_study(args.study)
+    from .mesh import build_mesh, quality_report
+
+    case = spec.base
+    if args.case is not None:
+        cases = {cid: c for cid, _, c in spec.cases()}
+        if args.case not in cases:
+            raise_input("--case", args.case, f"one of {', '.join(cases)}")
+        case = cases[args.case]
+    mesh, path = build_mesh(case, output=args.output)
+    print(f"mesh written to {path}")
+    print(quality_report(mesh).format())
+    return 0
+
+
+def raise_input(key: str, value: object, allowed: str) -> None:
+    from .errors import InputError
+
+    raise InputError(key, value, allowed)
+
+
+def _info_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("result", help="results file (.h5)")
+
+
+def _info(args: argparse.Namespace) -> int:
+    try:
+        from .results import describe
+    except ImportError:
+        print("fea info: the results reader is not implemented yet", file=sys.stderr)
+        return 3
+    print(describe(args.result))
+    return 0
+
+
+def _study_add_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="study_command", required=True)
+    s = sub.add_parser("slurm", help="write an sbatch job-array script for a study")
+    s.add_argument("study")
+    s.add_argument("--tasks", type=int, default=4)
+    s.add_argument("--out", default=None)
+
+
+def _study(args: argparse.Namespace) -> int:
+    try:
+        from .study.slurm import write_slurm_script
+    except ImportError:
+        print("fea study slurm: not implemented yet", file=sys.stderr)
+        return 3
+    path = write_slurm_script(args.study, tasks=args.tasks, out=args.out)
+    print(f"wrote {path}")
+    return 0
+
+
+COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
+    "check": ("environment, dependencies and solver backends", _check_add_args, _check),
+    "run": ("run a study", _run_add_args, _run),
+    "mesh": ("build and write the mesh of a study, print its quality", _mesh_add_args, _mesh),
+    "info": ("describe a results file", _info_add_args, _info),
+    "study": ("study tools (slurm job arrays)", _study_add_args, _study),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``fea`` command."""
+    parser = argparse.ArgumentParser(prog="fea", description="Thermal and warpage FEA of "
+                                     "shielded microelectronic packages.")
+    parser.add_argument("--version", action="version", version=f"fea {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for name, (help_, add_args, handler) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_)
+        add_args(p)
+        p.set_defaults(handler=handler)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``fea`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except FeaError as exc:
+        print(f"fea {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"fea {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

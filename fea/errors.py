@@ -1,0 +1,57 @@
+"""Exceptions raised by :mod:`fea`.
+
+Every error the toolkit raises on purpose is a :class:`FeaError`; the CLI prints
+those as one line and exits with status 2, anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BackendUnavailable",
+    "FeaError",
+    "InputError",
+    "MeshError",
+    "ResultsError",
+    "SolverError",
+]
+
+
+class FeaError(Exception):
+    """Base class of every error raised on purpose by :mod:`fea`."""
+
+
+class InputError(FeaError, ValueError):
+    """A spec or an argument is invalid.
+
+    Parameters
+    ----------
+    key
+        Dotted path of the offending key (``"geometry.die.size_mm"``).
+    value
+        The value that was given.
+    allowed
+        What would have been accepted, in words.
+    """
+
+    def __init__(self, key: str, value: object, allowed: str) -> None:
+        self.key = key
+        self.value = value
+        self.allowed = allowed
+        super().__init__(f"{key} = {value!r}: {allowed}")
+
+
+class MeshError(FeaError):
+    """The geometry cannot be built or meshed, or a mesh is unusable."""
+
+
+class SolverError(FeaError):
+    """A linear or nonlinear solve failed (no convergence, singular system)."""
+
+
+class BackendUnavailable(FeaError):
+    """An explicitly requested compute backend cannot run here; the reason says why."""
+
+
+class ResultsError(FeaError):
+    """A results file is truncated, corrupt, foreign or of a newer schema."""
