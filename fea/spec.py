@@ -114,8 +114,6 @@ class _Section:
 
     def pair(self, name: str, default: Any = _MISSING, *, scale: float = 1.0) -> Any:
         v = self.raw(name, default)
-        if v is default and name not in self.data:
-            return v
         if not isinstance(v, list | tuple) or len(v) != 2:
             raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
         return tuple(_check_number(f"{self.key(name)}[{i}]", x, positive=True) * scale
@@ -314,7 +312,7 @@ class MeshSpec:
     terminal_size: float | None = None
     layers_through_thickness: int = 2
     order: int = 2
-    algorithm: str = "hxt"
+    algorithm: str = "delaunay"
     threads: int = 0
     optimize: bool = True
 
@@ -608,7 +606,7 @@ def _mesh(m: _Section) -> MeshSpec:
         terminal_size=m.length("terminal_size", None),
         layers_through_thickness=m.number("layers_through_thickness", 2, integer=True, lo=1, hi=8),
         order=m.number("order", 2, integer=True, lo=1, hi=2),
-        algorithm=m.string("algorithm", "hxt", choices=("hxt", "delaunay", "frontal")),
+        algorithm=m.string("algorithm", "delaunay", choices=("hxt", "delaunay", "frontal")),
         threads=m.number("threads", 0, integer=True, lo=0, hi=256),
         optimize=m.boolean("optimize", True),
     )

@@ -164,3 +164,11 @@ def test_load_study_bad_toml(tmp_path):
         load_study(p)
     with pytest.raises(InputError, match="readable file"):
         load_study(tmp_path / "missing.toml")
+
+
+def test_defaults_are_si():
+    g = parse_study({}).base.geometry
+    assert g.cavity == pytest.approx((0.01, 0.01))
+    assert g.die == pytest.approx((6e-3, 6e-3, 0.3e-3))
+    assert g.frequency == pytest.approx(5e9)
+    assert g.z_top == pytest.approx(0.685e-3)

@@ -1,0 +1,35 @@
+"""Test board under the terminals, and the optional bond of the shell rim to board pads."""
+
+from __future__ import annotations
+
+from ..spec import GeometrySpec
+from .pieces import Builder
+
+__all__ = ["add_board", "board_z"]
+
+
+def board_z(g: GeometrySpec) -> tuple[float, float]:
+    """z of the board's bottom and top faces [m]."""
+    top = -g.terminals.height
+    assert g.board is not None
+    return top - g.board.thickness, top
+
+
+def add_board(b: Builder, g: GeometrySpec, cx: float = 0.0, cy: float = 0.0) -> None:
+    """Add the board centred under the package and, with ``rim_bond``, the rim bond ring.
+
+    The rim bond (claims 9-10: the conductive element attached to pads of another
+    element) is a ring of width ``rim_bond_width`` centred on the side walls, from the
+    board up to z = 0 where the side walls end; it is also a heat path into the board.
+    """
+    assert g.board is not None
+    z0, z1 = board_z(g)
+    bx, by = g.board.size
+    b.prism("board", cx, cy, bx, by, z0, z1)
+    if g.board.rim_bond:
+        t = g.shell_thickness
+        w = max(g.board.rim_bond_width, t)
+        cxy = g.cavity
+        outer = (cxy[0] + t + w, cxy[1] + t + w)
+        inner = (cxy[0] + t - w, cxy[1] + t - w)
+        b.ring("rim_bond", cx, cy, outer, inner, z1, 0.0)
