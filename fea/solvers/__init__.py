@@ -5,8 +5,21 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from .gpu import DeviceStatus, probe_device
+from .krylov import KrylovResult, pcg
+from .registry import SolveInfo, register_method, resolve_backend, solve
 
-__all__ = ["BackendRow", "DeviceStatus", "backend_report", "probe_device"]
+__all__ = [
+    "BackendRow",
+    "DeviceStatus",
+    "KrylovResult",
+    "SolveInfo",
+    "backend_report",
+    "pcg",
+    "probe_device",
+    "register_method",
+    "resolve_backend",
+    "solve",
+]
 
 
 class BackendRow(NamedTuple):

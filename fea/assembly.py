@@ -1,0 +1,295 @@
+"""Vectorised assembly of conduction and thermoelasticity on P1/P2 tetrahedra.
+
+Element matrices are computed from scikit-fem's bases (shape-function gradients,
+mapping and quadrature: :class:`skfem.Basis`) with one ``einsum`` per block of
+elements, then scattered into a CSR (scalar) or 3 x 3 BSR (vector) matrix whose
+sparsity pattern and element-to-slot map are built once per mesh
+(:class:`Pattern`) and reused whenever materials, temperatures or loads change.
+Vector unknowns are interleaved, ``3 * node + component``.
+
+Kernels take an array namespace ``xp`` (``numpy`` or ``cupy``) so the same code
+runs on both.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+__all__ = [
+    "FieldSpace",
+    "Pattern",
+    "conduction_matrix",
+    "elasticity_matrix",
+    "facet_mass",
+    "facet_load",
+    "mass_matrix",
+    "rigid_body_modes",
+    "source_vector",
+    "space",
+    "thermal_load",
+]
+
+_CHUNK = 20_000  # elements per einsum block: bounds the temporary memory
+
+
+@dataclass
+class Pattern:
+    """CSR pattern of the scalar node-node graph and the element -> slot map."""
+
+    n: int
+    indptr: NDArray[np.int64]
+    indices: NDArray[np.int64]
+    slot: NDArray[np.int64]  # (n_el * nb * nb,), position of each element entry in data
+
+    @property
+    def nnz(self) -> int:
+        return int(self.indices.shape[0])
+
+
+@dataclass
+class FieldSpace:
+    """A scalar P1/P2 space on a mesh: basis, node numbering, pattern (cached per mesh).
+
+    Attributes
+    ----------
+    basis
+        :class:`skfem.Basis` with stiffness-exact quadrature.
+    dofs
+        Element -> node numbers, shape (n_el, nb).
+    nodes
+        Node coordinates, shape (n_nodes, 3), m.
+    """
+
+    mesh: Any
+    order: int
+    basis: Any
+    dofs: NDArray[np.int64]
+    nodes: NDArray[np.float64]
+    pattern: Pattern
+    _mass_basis: Any = None
+
+    @property
+    def n(self) -> int:
+        return int(self.nodes.shape[0])
+
+    @property
+    def nb(self) -> int:
+        return int(self.dofs.shape[1])
+
+    def grads(self, basis: Any = None) -> NDArray[np.float64]:
+        """Shape-function gradients, shape (nb, 3, n_el, n_q)."""
+        b = basis or self.basis
+        return np.stack([b.basis[i][0].grad for i in range(b.Nbfun)])
+
+    def values(self, basis: Any = None) -> NDArray[np.float64]:
+        """Shape-function values at quadrature points, shape (nb, n_el, n_q)."""
+        b = basis or self.basis
+        return np.stack([b.basis[i][0].value for i in range(b.Nbfun)])
+
+    @property
+    def mass_basis(self) -> Any:
+        """A basis with quadrature exact for products of shape functions."""
+        if self._mass_basis is None:
+            from skfem import Basis
+
+            self._mass_basis = Basis(self.mesh.p1, self.basis.elem, intorder=2 * self.order)
+        return self._mass_basis
+
+
+def _build_pattern(dofs: NDArray[np.int64], n: int) -> Pattern:
+    nel, nb = dofs.shape
+    rows = np.repeat(dofs, nb, axis=1).ravel()
+    cols = np.tile(dofs, (1, nb)).ravel()
+    A = sp.csr_matrix((np.ones(rows.shape[0], dtype=np.int8), (rows, cols)), shape=(n, n))
+    A.sum_duplicates()
+    A.sort_indices()
+    indptr = A.indptr.astype(np.int64)
+    indices = A.indices.astype(np.int64)
+    # slot of (r, c): indptr[r] + position of c inside row r (indices sorted per row)
+    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(indptr)) * n + indices
+    slot = np.searchsorted(keys, rows.astype(np.int64) * n + cols)
+    return Pattern(n, indptr, indices, slot)
+
+
+def space(mesh: Any, order: int | None = None) -> FieldSpace:
+    """The scalar P1/P2 space of ``mesh`` (cached on the mesh object)."""
+    from skfem import Basis, ElementTetP1, ElementTetP2
+
+    order = mesh.order if order is None else order
+    cache = mesh.info.setdefault("_spaces", {})
+    if order in cache:
+        return cache[order]
+    elem = ElementTetP2() if order == 2 else ElementTetP1()
+    basis = Basis(mesh.p1, elem, intorder=max(2 * (order - 1), 1))
+    dofs = np.ascontiguousarray(basis.element_dofs.T.astype(np.int64))
+    nodes = basis.doflocs.T.copy()
+    fs = FieldSpace(mesh, order, basis, dofs, nodes, _build_pattern(dofs, basis.N))
+    cache[order] = fs
+    return fs
+
+
+# -- scatter ---------------------------------------------------------------------------
+
+def _scatter_scalar(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
+    p = fs.pattern
+    data = xp.bincount(xp.asarray(p.slot), weights=Ke.ravel(), minlength=p.nnz)
+    if xp is np:
+        return sp.csr_matrix((data, p.indices, p.indptr), shape=(p.n, p.n))
+    import cupyx.scipy.sparse as csp
+
+    return csp.csr_matrix((data, xp.asarray(p.indices), xp.asarray(p.indptr)), shape=(p.n, p.n))
+
+
+def _scatter_block(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp.bsr_matrix:
+    """Ke shape (n_el, nb, nb, 3, 3) -> BSR with 3 x 3 blocks on the scalar pattern."""
+    p = fs.pattern
+    slot = xp.asarray(p.slot)
+    data = xp.empty((p.nnz, 3, 3))
+    flat = Ke.reshape(-1, 3, 3)
+    for a in range(3):
+        for c in range(3):
+            data[:, a, c] = xp.bincount(slot, weights=flat[:, a, c], minlength=p.nnz)
+    if xp is np:
+        return sp.bsr_matrix((data, p.indices, p.indptr), shape=(3 * p.n, 3 * p.n))
+    raise NotImplementedError("block scatter on the device returns CSR: use to_csr=True")
+
+
+# -- conduction --------------------------------------------------------------------------
+
+def conduction_matrix(fs: FieldSpace, k: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
+    """Stiffness of ``-div(k grad T)``: ``K_ij = int k grad(phi_i) . grad(phi_j)``.
+
+    Parameters
+    ----------
+    k
+        Conductivity per element, shape (n_el,) (isotropic) or (n_el, 3) (diagonal
+        tensor in x, y, z), W/(m K).
+    """
+    G = fs.grads()
+    dx = fs.basis.dx
+    k = np.asarray(k, dtype=float)
+    kk = np.repeat(k[:, None], 3, axis=1) if k.ndim == 1 else k
+    Ke = np.empty((fs.dofs.shape[0], fs.nb, fs.nb))
+    for s in range(0, Ke.shape[0], _CHUNK):
+        e = slice(s, s + _CHUNK)
+        Ke[e] = np.einsum("ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e],
+                          optimize=True)
+    return _scatter_scalar(fs, Ke, xp)
+
+
+def mass_matrix(fs: FieldSpace, c: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
+    """Capacity matrix ``M_ij = int c phi_i phi_j`` with ``c = rho cp`` per element, J/(m^3 K)."""
+    b = fs.mass_basis
+    V = fs.values(b)
+    Ke = np.einsum("ieq,jeq,eq,e->eij", V, V, b.dx, np.asarray(c, float), optimize=True)
+    return _scatter_scalar(fs, Ke, xp)
+
+
+def source_vector(fs: FieldSpace, q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Load of a volumetric source ``q`` per element [W/m^3]: ``f_i = int q phi_i``, shape (n,)."""
+    b = fs.mass_basis
+    fe = np.einsum("ieq,eq,e->ei", fs.values(b), b.dx, np.asarray(q, float))
+    return np.bincount(fs.dofs.ravel(), weights=fe.ravel(), minlength=fs.n)
+
+
+def _facet_basis(fs: FieldSpace, facets: NDArray[np.int64]):
+    from skfem import FacetBasis
+
+    return FacetBasis(fs.mesh.p1, fs.basis.elem, facets=facets, intorder=2 * fs.order)
+
+
+def facet_mass(fs: FieldSpace, facets: NDArray[np.int64], h: float) -> sp.csr_matrix:
+    """Convection matrix ``h int_facets phi_i phi_j`` [W/K] on the given boundary facets."""
+    fb = _facet_basis(fs, facets)
+    V = np.stack([fb.basis[i][0].value for i in range(fb.Nbfun)])
+    Ke = h * np.einsum("ieq,jeq,eq->eij", V, V, fb.dx)
+    d = fb.element_dofs.T
+    nb = d.shape[1]
+    rows = np.repeat(d, nb, axis=1).ravel()
+    cols = np.tile(d, (1, nb)).ravel()
+    return sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(fs.n, fs.n))
+
+
+def facet_load(fs: FieldSpace, facets: NDArray[np.int64], g: float) -> NDArray[np.float64]:
+    """Boundary load ``g int_facets phi_i`` (flux [W/m^2] or h T_inf), shape (n,)."""
+    fb = _facet_basis(fs, facets)
+    V = np.stack([fb.basis[i][0].value for i in range(fb.Nbfun)])
+    fe = g * np.einsum("ieq,eq->ei", V, fb.dx)
+    return np.bincount(fb.element_dofs.T.ravel(), weights=fe.ravel(), minlength=fs.n)
+
+
+# -- elasticity -----------------------------------------------------------------------------
+
+def lame(E: NDArray[np.float64], nu: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+    """Lamé parameters (lambda, mu) [Pa] from E [Pa] and nu, elementwise."""
+    return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
+
+
+def elasticity_matrix(fs: FieldSpace, E: NDArray[np.float64], nu: NDArray[np.float64],
+                      xp: Any = np, to_csr: bool = True) -> sp.spmatrix:
+    """Isotropic elasticity stiffness, 3 x 3 blocks, unknowns ``3 * node + component``.
+
+    .. math:: K_{(i a)(j b)} = \\int \\lambda\\, \\partial_a\\phi_i \\partial_b\\phi_j
+              + \\mu\\, \\partial_b\\phi_i \\partial_a\\phi_j
+              + \\mu\\, \\delta_{ab}\\, \\nabla\\phi_i \\cdot \\nabla\\phi_j
+
+    Parameters
+    ----------
+    E, nu
+        Young's modulus [Pa] and Poisson's ratio per element, shape (n_el,).
+    """
+    lam, mu = lame(np.asarray(E, float), np.asarray(nu, float))
+    G = fs.grads()
+    dx = fs.basis.dx
+    nel, nb = fs.dofs.shape
+    Ke = np.empty((nel, nb, nb, 3, 3))
+    eye = np.eye(3)
+    for s in range(0, nel, _CHUNK):
+        e = slice(s, s + _CHUNK)
+        S = np.einsum("iaeq,jbeq,eq->eijab", G[:, :, e], G[:, :, e], dx[e], optimize=True)
+        tr = np.einsum("eijaa->eij", S)
+        Ke[e] = (lam[e, None, None, None, None] * S
+                 + mu[e, None, None, None, None] * S.transpose(0, 1, 2, 4, 3)
+                 + mu[e, None, None, None, None] * tr[..., None, None] * eye)
+    K = _scatter_block(fs, Ke, xp)
+    return K.tocsr() if to_csr else K
+
+
+def thermal_load(fs: FieldSpace, E: NDArray, nu: NDArray, eps0: NDArray[np.float64]
+                 ) -> NDArray[np.float64]:
+    """Load of an isotropic eigenstrain ``eps0`` (thermal + shrinkage) at quadrature points.
+
+    ``f_(i a) = int (3 lambda + 2 mu) eps0 d(phi_i)/dx_a``; ``eps0`` shape (n_el, n_q).
+    Returns shape (3 n,).
+    """
+    lam, mu = lame(np.asarray(E, float), np.asarray(nu, float))
+    G = fs.grads()
+    fe = np.einsum("iaeq,eq,eq,e->eia", G, eps0, fs.basis.dx, 3 * lam + 2 * mu, optimize=True)
+    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
+    return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
+
+
+def at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Interpolate a nodal scalar field to the stiffness quadrature points, shape (n_el, n_q)."""
+    return np.einsum("ieq,ei->eq", fs.values(), u[fs.dofs])
+
+
+def rigid_body_modes(nodes: NDArray[np.float64]) -> NDArray[np.float64]:
+    """The six rigid-body modes of interleaved 3D displacements, shape (3 n, 6).
+
+    Translations x, y, z and rotations about axes through the centroid.
+    """
+    x = nodes - nodes.mean(axis=0)
+    n = len(nodes)
+    R = np.zeros((3 * n, 6))
+    for a in range(3):
+        R[a::3, a] = 1.0
+    R[0::3, 3], R[1::3, 3] = -x[:, 1], x[:, 0]          # about z
+    R[1::3, 4], R[2::3, 4] = -x[:, 2], x[:, 1]          # about x
+    R[0::3, 5], R[2::3, 5] = x[:, 2], -x[:, 0]          # about y
+    return R
