@@ -89,7 +89,7 @@ class FieldSpace:
     def values(self, basis: Any = None) -> NDArray[np.float64]:
         """Shape-function values at quadrature points, shape (nb, n_el, n_q)."""
         b = basis or self.basis
-        return np.stack([b.basis[i][0].value for i in range(b.Nbfun)])
+        return np.stack([np.asarray(b.basis[i][0]) for i in range(b.Nbfun)])
 
     @property
     def mass_basis(self) -> Any:
@@ -206,7 +206,7 @@ def _facet_basis(fs: FieldSpace, facets: NDArray[np.int64]):
 def facet_mass(fs: FieldSpace, facets: NDArray[np.int64], h: float) -> sp.csr_matrix:
     """Convection matrix ``h int_facets phi_i phi_j`` [W/K] on the given boundary facets."""
     fb = _facet_basis(fs, facets)
-    V = np.stack([fb.basis[i][0].value for i in range(fb.Nbfun)])
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
     Ke = h * np.einsum("ieq,jeq,eq->eij", V, V, fb.dx)
     d = fb.element_dofs.T
     nb = d.shape[1]
@@ -218,7 +218,7 @@ def facet_mass(fs: FieldSpace, facets: NDArray[np.int64], h: float) -> sp.csr_ma
 def facet_load(fs: FieldSpace, facets: NDArray[np.int64], g: float) -> NDArray[np.float64]:
     """Boundary load ``g int_facets phi_i`` (flux [W/m^2] or h T_inf), shape (n,)."""
     fb = _facet_basis(fs, facets)
-    V = np.stack([fb.basis[i][0].value for i in range(fb.Nbfun)])
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
     fe = g * np.einsum("ieq,eq->ei", V, fb.dx)
     return np.bincount(fb.element_dofs.T.ravel(), weights=fe.ravel(), minlength=fs.n)
 
