@@ -12,20 +12,33 @@ from .errors import (
     SolverError,
 )
 from .materials import Material
+from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .mesh import Mesh
 from .spec import load_study
+from .study import run_study
+from .thermal import ThermalResult, Transient, solve_thermal
 
 __all__ = [
     "BackendUnavailable",
     "FeaError",
     "InputError",
     "Material",
+    "MechanicalResult",
+    "Mesh",
     "MeshError",
     "ResultsError",
     "SolverError",
+    "ThermalResult",
+    "Transient",
+    "Warpage",
     "errors",
     "load_study",
     "materials",
+    "run_study",
+    "solve_thermal",
+    "solve_thermoelastic",
     "units",
+    "warpage_curve",
 ]
 
 __version__ = "0.1.0"

@@ -23,10 +23,12 @@ from numpy.typing import NDArray
 __all__ = [
     "FieldSpace",
     "Pattern",
+    "at_quadrature",
     "conduction_matrix",
     "elasticity_matrix",
-    "facet_mass",
     "facet_load",
+    "facet_mass",
+    "lame",
     "mass_matrix",
     "rigid_body_modes",
     "source_vector",
@@ -135,6 +137,7 @@ def space(mesh: Any, order: int | None = None) -> FieldSpace:
 
 # -- scatter ---------------------------------------------------------------------------
 
+
 def _scatter_scalar(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
     p = fs.pattern
     data = xp.bincount(xp.asarray(p.slot), weights=Ke.ravel(), minlength=p.nnz)
@@ -161,6 +164,7 @@ def _scatter_block(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp.
 
 # -- conduction --------------------------------------------------------------------------
 
+
 def conduction_matrix(fs: FieldSpace, k: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
     """Stiffness of ``-div(k grad T)``: ``K_ij = int k grad(phi_i) . grad(phi_j)``.
 
@@ -177,8 +181,9 @@ def conduction_matrix(fs: FieldSpace, k: NDArray[np.float64], xp: Any = np) -> s
     Ke = np.empty((fs.dofs.shape[0], fs.nb, fs.nb))
     for s in range(0, Ke.shape[0], _CHUNK):
         e = slice(s, s + _CHUNK)
-        Ke[e] = np.einsum("ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e],
-                          optimize=True)
+        Ke[e] = np.einsum(
+            "ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e], optimize=True
+        )
     return _scatter_scalar(fs, Ke, xp)
 
 
@@ -225,13 +230,19 @@ def facet_load(fs: FieldSpace, facets: NDArray[np.int64], g: float) -> NDArray[n
 
 # -- elasticity -----------------------------------------------------------------------------
 
+
 def lame(E: NDArray[np.float64], nu: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
     """Lamé parameters (lambda, mu) [Pa] from E [Pa] and nu, elementwise."""
     return E * nu / ((1 + nu) * (1 - 2 * nu)), E / (2 * (1 + nu))
 
 
-def elasticity_matrix(fs: FieldSpace, E: NDArray[np.float64], nu: NDArray[np.float64],
-                      xp: Any = np, to_csr: bool = True) -> sp.spmatrix:
+def elasticity_matrix(
+    fs: FieldSpace,
+    E: NDArray[np.float64],
+    nu: NDArray[np.float64],
+    xp: Any = np,
+    to_csr: bool = True,
+) -> sp.spmatrix:
     """Isotropic elasticity stiffness, 3 x 3 blocks, unknowns ``3 * node + component``.
 
     .. math:: K_{(i a)(j b)} = \\int \\lambda\\, \\partial_a\\phi_i \\partial_b\\phi_j
@@ -253,15 +264,18 @@ def elasticity_matrix(fs: FieldSpace, E: NDArray[np.float64], nu: NDArray[np.flo
         e = slice(s, s + _CHUNK)
         S = np.einsum("iaeq,jbeq,eq->eijab", G[:, :, e], G[:, :, e], dx[e], optimize=True)
         tr = np.einsum("eijaa->eij", S)
-        Ke[e] = (lam[e, None, None, None, None] * S
-                 + mu[e, None, None, None, None] * S.transpose(0, 1, 2, 4, 3)
-                 + mu[e, None, None, None, None] * tr[..., None, None] * eye)
+        Ke[e] = (
+            lam[e, None, None, None, None] * S
+            + mu[e, None, None, None, None] * S.transpose(0, 1, 2, 4, 3)
+            + mu[e, None, None, None, None] * tr[..., None, None] * eye
+        )
     K = _scatter_block(fs, Ke, xp)
     return K.tocsr() if to_csr else K
 
 
-def thermal_load(fs: FieldSpace, E: NDArray, nu: NDArray, eps0: NDArray[np.float64]
-                 ) -> NDArray[np.float64]:
+def thermal_load(
+    fs: FieldSpace, E: NDArray, nu: NDArray, eps0: NDArray[np.float64]
+) -> NDArray[np.float64]:
     """Load of an isotropic eigenstrain ``eps0`` (thermal + shrinkage) at quadrature points.
 
     ``f_(i a) = int (3 lambda + 2 mu) eps0 d(phi_i)/dx_a``; ``eps0`` shape (n_el, n_q).
@@ -289,7 +303,7 @@ def rigid_body_modes(nodes: NDArray[np.float64]) -> NDArray[np.float64]:
     R = np.zeros((3 * n, 6))
     for a in range(3):
         R[a::3, a] = 1.0
-    R[0::3, 3], R[1::3, 3] = -x[:, 1], x[:, 0]          # about z
-    R[1::3, 4], R[2::3, 4] = -x[:, 2], x[:, 1]          # about x
-    R[0::3, 5], R[2::3, 5] = x[:, 2], -x[:, 0]          # about y
+    R[0::3, 3], R[1::3, 3] = -x[:, 1], x[:, 0]  # about z
+    R[1::3, 4], R[2::3, 4] = -x[:, 2], x[:, 1]  # about x
+    R[0::3, 5], R[2::3, 5] = x[:, 2], -x[:, 0]  # about y
     return R

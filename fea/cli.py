@@ -30,9 +30,23 @@ def _version() -> str:
 
 # -- check ---------------------------------------------------------------------------
 
-DEPENDENCIES = ("numpy", "scipy", "skfem", "gmsh", "meshio", "h5py", "pyamg", "rich",
-                "matplotlib", "pypardiso", "cupy", "nvmath", "dask", "distributed",
-                "dask_jobqueue")
+DEPENDENCIES = (
+    "numpy",
+    "scipy",
+    "skfem",
+    "gmsh",
+    "meshio",
+    "h5py",
+    "pyamg",
+    "rich",
+    "matplotlib",
+    "pypardiso",
+    "cupy",
+    "nvmath",
+    "dask",
+    "distributed",
+    "dask_jobqueue",
+)
 
 
 def _module_version(name: str) -> str:
@@ -69,14 +83,19 @@ def _check(args: argparse.Namespace) -> int:
 
 # -- run / mesh / info / study ------------------------------------------------------
 
+
 def _run_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", help="study file (TOML)")
     p.add_argument("--out", default=None, help="output folder (default results/<study name>)")
     p.add_argument("--workers", type=int, default=1, help="parallel cases (processes)")
     p.add_argument("--slice", default=None, help="i/n: run only the i-th of n slices of the cases")
     p.add_argument("--scheduler", default=None, help="Dask scheduler address tcp://host:port")
-    p.add_argument("--cluster", default=None, choices=("slurm", "pbs"),
-                   help="start a Dask cluster through dask-jobqueue")
+    p.add_argument(
+        "--cluster",
+        default=None,
+        choices=("slurm", "pbs"),
+        help="start a Dask cluster through dask-jobqueue",
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -88,8 +107,14 @@ def _run(args: argparse.Namespace) -> int:
     except ImportError:
         print("fea run: the study runner is not implemented yet", file=sys.stderr)
         return 3
-    report = run_study(spec, out=args.out, workers=args.workers, slice_=args.slice,
-                       scheduler=args.scheduler, cluster=args.cluster)
+    report = run_study(
+        spec,
+        out=args.out,
+        workers=args.workers,
+        slice_=args.slice,
+        scheduler=args.scheduler,
+        cluster=args.cluster,
+    )
     return 0 if report.failed == 0 else 1
 
 
@@ -111,6 +136,8 @@ def _mesh(args: argparse.Namespace) -> int:
         if args.case not in cases:
             raise_input("--case", args.case, f"one of {', '.join(cases)}")
         case = cases[args.case]
+        if isinstance(case, Exception):
+            raise case
     mesh, path = build_mesh(case, output=args.output)
     print(f"mesh written to {path}")
     print(quality_report(mesh).format())
@@ -167,8 +194,9 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``fea`` command."""
-    parser = argparse.ArgumentParser(prog="fea", description="Thermal and warpage FEA of "
-                                     "shielded microelectronic packages.")
+    parser = argparse.ArgumentParser(
+        prog="fea", description="Thermal and warpage FEA of shielded microelectronic packages."
+    )
     parser.add_argument("--version", action="version", version=f"fea {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (help_, add_args, handler) in COMMANDS.items():

@@ -49,7 +49,7 @@ class SolverError(FeaError):
     """A linear or nonlinear solve failed (no convergence, singular system)."""
 
 
-class BackendUnavailable(FeaError):
+class BackendUnavailable(FeaError):  # noqa: N818 (name fixed by the design contract)
     """An explicitly requested compute backend cannot run here; the reason says why."""
 
 

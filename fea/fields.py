@@ -57,18 +57,23 @@ def locate(mesh: Any, points: ArrayLike, tol: float = 1e-6) -> Located:
     cache = mesh.info.setdefault("_locator", {})
     if "tree" not in cache:
         cache["tree"] = cKDTree(p[t].mean(axis=1))
-        J = np.stack([p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]],
-                      p[t[:, 3]] - p[t[:, 0]]], axis=2)  # (ne, 3, 3), columns = edges
+        J = np.stack(
+            [p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]], p[t[:, 3]] - p[t[:, 0]]], axis=2
+        )  # (ne, 3, 3), columns = edges
         cache["Jinv"] = np.linalg.inv(J)
     tree, Jinv_all = cache["tree"], cache["Jinv"]
-    k = min(32, len(t))
-    _, cand = tree.query(pts, k=k)
-    cand = np.atleast_2d(cand)
-    X = np.einsum("nkab,nkb->nka", Jinv_all[cand], pts[:, None, :] - p[t[cand, 0]])
-    bary = np.concatenate([1 - X.sum(axis=2, keepdims=True), X], axis=2)
-    score = bary.min(axis=2)
-    best = np.argmax(score, axis=1)
     rows = np.arange(len(pts))
+    # flat elements of thin layers have far-away centroids: widen the search if needed
+    for k in (32, 256, 2048):
+        k = min(k, len(t))
+        _, cand = tree.query(pts, k=k)
+        cand = np.atleast_2d(cand)
+        X = np.einsum("nkab,nkb->nka", Jinv_all[cand], pts[:, None, :] - p[t[cand, 0]])
+        bary = np.concatenate([1 - X.sum(axis=2, keepdims=True), X], axis=2)
+        score = bary.min(axis=2)
+        best = np.argmax(score, axis=1)
+        if np.all(score[rows, best] >= -tol) or k == len(t):
+            break
     if np.any(score[rows, best] < -tol):
         bad = int(np.argmin(score[rows, best]))
         raise InputError("points", pts[bad].tolist(), "points inside or on the body")

@@ -239,7 +239,9 @@ class Material:
         return replace(self, **changes)
 
 
-def secant_from_instantaneous(table: Table, T_ref: float, T: Sequence[float] | None = None) -> Table:
+def secant_from_instantaneous(
+    table: Table, T_ref: float, T: Sequence[float] | None = None
+) -> Table:
     """Secant CTE table relative to ``T_ref`` from an instantaneous one.
 
     ``alpha_sec(T) = (1 / (T - T_ref)) * int_{T_ref}^{T} alpha_inst``, sampled at ``T``
@@ -250,7 +252,9 @@ def secant_from_instantaneous(table: Table, T_ref: float, T: Sequence[float] | N
     return Table(tuple(Ts), tuple(m.secant_alpha(Ts, T_ref)))
 
 
-def instantaneous_from_secant(table: Table, T_ref: float, T: Sequence[float] | None = None) -> Table:
+def instantaneous_from_secant(
+    table: Table, T_ref: float, T: Sequence[float] | None = None
+) -> Table:
     """Instantaneous CTE table from a secant one measured from ``T_ref``.
 
     ``alpha_inst(T) = d/dT [alpha_sec(T) (T - T_ref)] = alpha_sec + (T - T_ref) alpha_sec'``;
@@ -280,6 +284,7 @@ def instantaneous_from_secant(table: Table, T_ref: float, T: Sequence[float] | N
 
 # -- the built-in library ------------------------------------------------------------
 
+
 def _silicon_k() -> Table:
     # k(T) ~ 150 W/mK (300/T_K)^1.3 fits Glassbrenner & Slack (1964) from 250 to 600 K.
     Ts = (-55.0, 0.0, 25.0, 50.0, 100.0, 150.0, 200.0, 260.0, 300.0)
@@ -292,7 +297,9 @@ LIBRARY: dict[str, Material] = {}
 def register(material: Material, *, overwrite: bool = False) -> None:
     """Add ``material`` to the library under ``material.name``."""
     if material.name in LIBRARY and not overwrite:
-        raise InputError(f"materials.{material.name}", material.name, "a name not yet in the library")
+        raise InputError(
+            f"materials.{material.name}", material.name, "a name not yet in the library"
+        )
     LIBRARY[material.name] = material
 
 
@@ -316,31 +323,67 @@ _PPM = 1e-6
 
 for _m in [
     Material(
-        "copper", E=117 * _GPA, nu=0.34, alpha=17.0 * _PPM, k=390.0, rho=8930.0, cp=385.0,
+        "copper",
+        E=117 * _GPA,
+        nu=0.34,
+        alpha=17.0 * _PPM,
+        k=390.0,
+        rho=8930.0,
+        cp=385.0,
         source="Electrodeposited copper: E 110-125 GPa (Lu et al., Science 304 (2004) 422; "
         "ASM Handbook vol. 2); CTE, k, rho, cp: CRC Handbook of Chemistry and Physics.",
     ),
     Material(
-        "nickel", E=200 * _GPA, nu=0.31, alpha=13.4 * _PPM, k=90.7, rho=8900.0, cp=444.0,
+        "nickel",
+        E=200 * _GPA,
+        nu=0.31,
+        alpha=13.4 * _PPM,
+        k=90.7,
+        rho=8900.0,
+        cp=444.0,
         source="ASM Handbook vol. 2, Properties of pure metals; CRC Handbook (k, cp).",
     ),
     Material(
-        "gold", E=79 * _GPA, nu=0.42, alpha=14.2 * _PPM, k=317.0, rho=19300.0, cp=129.0,
+        "gold",
+        E=79 * _GPA,
+        nu=0.42,
+        alpha=14.2 * _PPM,
+        k=317.0,
+        rho=19300.0,
+        cp=129.0,
         source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
     ),
     Material(
-        "silicon", E=130 * _GPA, nu=0.28, alpha=2.6 * _PPM, k=_silicon_k(), rho=2329.0, cp=705.0,
+        "silicon",
+        E=130 * _GPA,
+        nu=0.28,
+        alpha=2.6 * _PPM,
+        k=_silicon_k(),
+        rho=2329.0,
+        cp=705.0,
         source="E, nu: isotropic approximation, Hopcroft et al., J. MEMS 19 (2010) 229; "
         "CTE: Okada & Tokumaru, J. Appl. Phys. 56 (1984) 314; k(T): Glassbrenner & Slack, "
         "Phys. Rev. 134 (1964) A1058.",
     ),
     Material(
-        "polyimide", E=3.2 * _GPA, nu=0.34, alpha=30.0 * _PPM, k=0.2, rho=1420.0, cp=1090.0,
+        "polyimide",
+        E=3.2 * _GPA,
+        nu=0.34,
+        alpha=30.0 * _PPM,
+        k=0.2,
+        rho=1420.0,
+        cp=1090.0,
         source="Polyimide film/coating datasheets (DuPont Kapton HN; HD MicroSystems PI-2600 "
         "series): E 2.5-3.2 GPa, CTE 20-40 ppm/K, k 0.12-0.2 W/mK.",
     ),
     Material(
-        "mold_compound", nu=0.30, k=0.9, rho=1950.0, cp=900.0, Tg=130.0, shrinkage=0.003,
+        "mold_compound",
+        nu=0.30,
+        k=0.9,
+        rho=1950.0,
+        cp=900.0,
+        Tg=130.0,
+        shrinkage=0.003,
         E=Table((-55.0, 120.0, 140.0, 300.0), (22 * _GPA, 22 * _GPA, 1.5 * _GPA, 1.5 * _GPA)),
         alpha=Table((-55.0, 125.0, 135.0, 300.0), (9 * _PPM, 9 * _PPM, 35 * _PPM, 35 * _PPM)),
         source="Silica-filled epoxy mold compound, typical datasheet values (e.g. Sumitomo "
@@ -348,52 +391,110 @@ for _m in [
         "(instantaneous); Tg 130 C; k 0.8-1.0; cure shrinkage ~0.3 % volumetric.",
     ),
     Material(
-        "mold_compound_high_cte", nu=0.30, k=0.7, rho=1850.0, cp=950.0, Tg=150.0,
+        "mold_compound_high_cte",
+        nu=0.30,
+        k=0.7,
+        rho=1850.0,
+        cp=950.0,
+        Tg=150.0,
         E=Table((-55.0, 140.0, 160.0, 300.0), (16 * _GPA, 16 * _GPA, 1.0 * _GPA, 1.0 * _GPA)),
         alpha=Table((-55.0, 145.0, 155.0, 300.0), (15 * _PPM, 15 * _PPM, 55 * _PPM, 55 * _PPM)),
         source="Lower-filler epoxy mold compound, typical datasheet values: E 16/1 GPa, "
         "CTE 15/55 ppm/K, Tg 150 C.",
     ),
     Material(
-        "die_attach", E=0.05 * _GPA, nu=0.47, alpha=200.0 * _PPM, k=0.2, rho=1100.0, cp=1200.0,
+        "die_attach",
+        E=0.05 * _GPA,
+        nu=0.47,
+        alpha=200.0 * _PPM,
+        k=0.2,
+        rho=1100.0,
+        cp=1200.0,
         source="Silicone elastomer die attach (e.g. Dow DA-6534 class): E 10-100 MPa, "
         "CTE 150-300 ppm/K, k ~0.2 W/mK.",
     ),
     Material(
-        "die_attach_epoxy", E=3.5 * _GPA, nu=0.35, alpha=45.0 * _PPM, k=1.5, rho=3000.0, cp=800.0,
+        "die_attach_epoxy",
+        E=3.5 * _GPA,
+        nu=0.35,
+        alpha=45.0 * _PPM,
+        k=1.5,
+        rho=3000.0,
+        cp=800.0,
         source="Silver-filled epoxy die-attach adhesive, typical datasheet values "
         "(e.g. Henkel Ablestik 84-1 class).",
     ),
     Material(
-        "sac305", E=50 * _GPA, nu=0.36, alpha=21.0 * _PPM, k=58.0, rho=7400.0, cp=232.0,
+        "sac305",
+        E=50 * _GPA,
+        nu=0.36,
+        alpha=21.0 * _PPM,
+        k=58.0,
+        rho=7400.0,
+        cp=232.0,
         source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002).",
     ),
     Material(
-        "fr4", E=22 * _GPA, nu=0.15, alpha=16.0 * _PPM, k=(0.8, 0.8, 0.3), rho=1900.0, cp=1150.0,
+        "fr4",
+        E=22 * _GPA,
+        nu=0.15,
+        alpha=16.0 * _PPM,
+        k=(0.8, 0.8, 0.3),
+        rho=1900.0,
+        cp=1150.0,
         source="FR-4 laminate, in-plane values (IPC-4101 /21 class): E ~22 GPa, CTE 14-17 "
         "ppm/K in plane; k 0.8 in plane, 0.3 through thickness.",
     ),
     Material(
-        "board_2s2p", E=24 * _GPA, nu=0.15, alpha=16.0 * _PPM, k=(30.0, 30.0, 0.8),
-        rho=2300.0, cp=1000.0,
+        "board_2s2p",
+        E=24 * _GPA,
+        nu=0.15,
+        alpha=16.0 * _PPM,
+        k=(30.0, 30.0, 0.8),
+        rho=2300.0,
+        cp=1000.0,
         source="JESD51-7 high-effective-conductivity (2s2p) board homogenised: two 1 oz "
         "signal and two 1 oz plane layers in FR-4 give k in-plane ~30, through ~0.8 W/mK "
         "(parallel/series rule of mixtures; Lasance, Electronics Cooling 1995).",
     ),
     Material(
-        "molybdenum", E=320 * _GPA, nu=0.31, alpha=4.8 * _PPM, k=138.0, rho=10220.0, cp=251.0,
+        "molybdenum",
+        E=320 * _GPA,
+        nu=0.31,
+        alpha=4.8 * _PPM,
+        k=138.0,
+        rho=10220.0,
+        cp=251.0,
         source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
     ),
     Material(
-        "stainless_steel", E=193 * _GPA, nu=0.29, alpha=17.3 * _PPM, k=16.2, rho=8000.0, cp=500.0,
+        "stainless_steel",
+        E=193 * _GPA,
+        nu=0.29,
+        alpha=17.3 * _PPM,
+        k=16.2,
+        rho=8000.0,
+        cp=500.0,
         source="AISI 304 annealed: ASM Handbook vol. 1; MatWeb.",
     ),
     Material(
-        "brass", E=110 * _GPA, nu=0.34, alpha=20.0 * _PPM, k=120.0, rho=8530.0, cp=375.0,
+        "brass",
+        E=110 * _GPA,
+        nu=0.34,
+        alpha=20.0 * _PPM,
+        k=120.0,
+        rho=8530.0,
+        cp=375.0,
         source="Cartridge brass C26000: ASM Handbook vol. 2.",
     ),
     Material(
-        "chromium", E=279 * _GPA, nu=0.21, alpha=4.9 * _PPM, k=93.9, rho=7190.0, cp=449.0,
+        "chromium",
+        E=279 * _GPA,
+        nu=0.21,
+        alpha=4.9 * _PPM,
+        k=93.9,
+        rho=7190.0,
+        cp=449.0,
         source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
     ),
 ]:

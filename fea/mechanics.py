@@ -92,8 +92,10 @@ class MechanicalResult:
     @property
     def von_mises(self) -> NDArray[np.float64]:
         s = self.stress
-        return np.sqrt(0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2
-                              + (s[:, 2] - s[:, 0]) ** 2) + 3 * (s[:, 3:] ** 2).sum(axis=1))
+        return np.sqrt(
+            0.5 * ((s[:, 0] - s[:, 1]) ** 2 + (s[:, 1] - s[:, 2]) ** 2 + (s[:, 2] - s[:, 0]) ** 2)
+            + 3 * (s[:, 3:] ** 2).sum(axis=1)
+        )
 
     @property
     def principal(self) -> NDArray[np.float64]:
@@ -168,7 +170,9 @@ class MechanicalResult:
     def warpage(self, surface: str) -> Warpage:
         """Warpage of the named boundary (best-fit plane removed); see :class:`Warpage`."""
         if surface not in self.mesh.boundaries:
-            raise InputError("surface", surface, f"one of {', '.join(sorted(self.mesh.boundaries))}")
+            raise InputError(
+                "surface", surface, f"one of {', '.join(sorted(self.mesh.boundaries))}"
+            )
         facets = self.mesh.boundaries[surface]
         dofs = self.space.basis.get_dofs(facets).all()
         xyz = self.nodes[dofs]
@@ -187,8 +191,12 @@ class MechanicalResult:
 
         corners = np.mean([q(a, b) for a in (x.min(), x.max()) for b in (y.min(), y.max())])
         sign = 1.0 if q(cx, cy) > corners else -1.0
-        return Warpage(ptv, sign * ptv, curvature, _coplanarity(self.mesh, facets, self.nodes,
-                                                                self.displacement, self.space))
+        return Warpage(
+            ptv,
+            sign * ptv,
+            curvature,
+            _coplanarity(self.mesh, facets, self.nodes, self.displacement, self.space),
+        )
 
 
 def _coplanarity(mesh, facets, nodes, u, fs) -> float:
@@ -252,8 +260,11 @@ def _supports(modes: NDArray[np.float64], vertices: NDArray[np.float64]) -> NDAr
         if len(chosen) == k:
             break
     if len(chosen) < k:
-        raise InputError("fixed", "partial supports",
-                         "Dirichlet conditions that leave rigid-body modes removable by a 3-2-1 support")
+        raise InputError(
+            "fixed",
+            "partial supports",
+            "Dirichlet conditions that leave rigid-body modes removable by a 3-2-1 support",
+        )
     return np.array(sorted(chosen), dtype=np.int64)
 
 
@@ -320,8 +331,9 @@ def solve_thermoelastic(
         E[e] = m.youngs(T[fs.dofs[e]].mean(axis=1))
         nu[e] = m.nu
         eps0[e] = m.thermal_strain(Tq[e], T0)
-        if m.shrinkage and (shrinkage is True or (not isinstance(shrinkage, bool)
-                                                  and region in shrinkage)):
+        if m.shrinkage and (
+            shrinkage is True or (not isinstance(shrinkage, bool) and region in shrinkage)
+        ):
             eps0[e] -= m.shrinkage / 3.0
     K = asm.elasticity_matrix(fs, E, nu)
     f = asm.thermal_load(fs, E, nu, eps0)
@@ -332,7 +344,9 @@ def solve_thermoelastic(
     D_list = []
     for name, comps in fixed.items():
         if name not in mesh.boundaries:
-            raise InputError(f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}")
+            raise InputError(
+                f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
+            )
         nodes = fs.basis.get_dofs(mesh.boundaries[name]).all()
         for comp, value in comps.items():
             if comp not in _COMP:
@@ -347,8 +361,15 @@ def solve_thermoelastic(
     D = np.union1d(D0, extra)
     free = np.setdiff1d(np.arange(n3), D)
     b = f - K @ u
-    x, si = solve(K[free][:, free], b[free], kind="elasticity", backend=backend, method=method,
-                  near_null=R[free], rtol=rtol)
+    x, si = solve(
+        K[free][:, free],
+        b[free],
+        kind="elasticity",
+        backend=backend,
+        method=method,
+        near_null=R[free],
+        rtol=rtol,
+    )
     u[free] = x
     reactions = 0.0
     if len(extra):
@@ -359,18 +380,36 @@ def solve_thermoelastic(
     free_body = modes.shape[1] == 6
     args = (mesh, fs, u.reshape(-1, 3), E, nu, T, ref, materials, shrinkage)
     stress = _element_stress(*args)
-    info = {"backend": si.backend, "method": si.method, "device": si.device, "reason": si.reason,
-            "iterations": si.iterations, "residual": si.residual, "free_body": free_body,
-            "stages": {"assembly_s": t_asm, "solve_s": si.seconds,
-                       "total_s": time.perf_counter() - t0}, **si.extra}
+    info = {
+        "backend": si.backend,
+        "method": si.method,
+        "device": si.device,
+        "reason": si.reason,
+        "iterations": si.iterations,
+        "residual": si.residual,
+        "free_body": free_body,
+        "stages": {"assembly_s": t_asm, "solve_s": si.seconds, "total_s": time.perf_counter() - t0},
+        **si.extra,
+    }
     res = MechanicalResult(mesh, fs, u.reshape(-1, 3), stress, info, reactions, E, nu)
     res._vertex_stress = lambda: np.stack(  # type: ignore[attr-defined]
-        [_element_stress(*args, X=v) for v in ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))], axis=1)
+        [_element_stress(*args, X=v) for v in ((0, 0, 0), (1, 0, 0), (0, 1, 0), (0, 0, 1))], axis=1
+    )
     return res
 
 
-def _element_stress(mesh, fs, u, E, nu, T, ref, materials, shrinkage,
-                    X: tuple[float, float, float] = (0.25, 0.25, 0.25)) -> NDArray[np.float64]:
+def _element_stress(
+    mesh,
+    fs,
+    u,
+    E,
+    nu,
+    T,
+    ref,
+    materials,
+    shrinkage,
+    X: tuple[float, float, float] = (0.25, 0.25, 0.25),
+) -> NDArray[np.float64]:
     """Stress at reference point ``X`` of every element (centroid by default), Voigt
     order, shape (n_el, 6)."""
     from .fields import Located
@@ -378,9 +417,12 @@ def _element_stress(mesh, fs, u, E, nu, T, ref, materials, shrinkage,
     ne = mesh.n_elements
     p = mesh.p1.p.T
     t = mesh.p1.t.T
-    J = np.stack([p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]], p[t[:, 3]] - p[t[:, 0]]], axis=2)
-    loc = Located(np.arange(ne), np.repeat(np.asarray(X, float)[:, None], ne, axis=1),
-                  np.linalg.inv(J))
+    J = np.stack(
+        [p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]], p[t[:, 3]] - p[t[:, 0]]], axis=2
+    )
+    loc = Located(
+        np.arange(ne), np.repeat(np.asarray(X, float)[:, None], ne, axis=1), np.linalg.inv(J)
+    )
     elem = fs.basis.elem
     G = loc.grads(elem)  # (nb, 3, ne)
     V = loc.values(elem)  # (nb, ne)
@@ -391,22 +433,36 @@ def _element_stress(mesh, fs, u, E, nu, T, ref, materials, shrinkage,
     for region, e in mesh.regions.items():
         m = materials.get(region, materials.get("*"))
         e0[e] = m.thermal_strain(Tc[e], ref.get(region, ref.get("*")))
-        if m.shrinkage and (shrinkage is True or (not isinstance(shrinkage, bool)
-                                                  and region in shrinkage)):
+        if m.shrinkage and (
+            shrinkage is True or (not isinstance(shrinkage, bool) and region in shrinkage)
+        ):
             e0[e] -= m.shrinkage / 3.0
     lam, mu = asm.lame(E, nu)
     eps_m = eps - e0[:, None, None] * np.eye(3)
     tr = np.trace(eps_m, axis1=1, axis2=2)
     sig = lam[:, None, None] * tr[:, None, None] * np.eye(3) + 2 * mu[:, None, None] * eps_m
-    return np.column_stack([sig[:, 0, 0], sig[:, 1, 1], sig[:, 2, 2], sig[:, 1, 2], sig[:, 0, 2],
-                            sig[:, 0, 1]])
+    return np.column_stack(
+        [sig[:, 0, 0], sig[:, 1, 1], sig[:, 2, 2], sig[:, 1, 2], sig[:, 0, 2], sig[:, 0, 1]]
+    )
 
 
-def warpage_curve(mesh: Any, materials: Mapping[str, Material], temperatures: Sequence[float],
-                  surface: str = "top", reference: float | Mapping[str, float] = 25.0,
-                  backend: str = "auto", **kwargs: Any) -> list[tuple[float, Warpage]]:
+def warpage_curve(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    temperatures: Sequence[float],
+    surface: str = "top",
+    reference: float | Mapping[str, float] = 25.0,
+    backend: str = "auto",
+    **kwargs: Any,
+) -> list[tuple[float, Warpage]]:
     """Warpage of ``surface`` at each uniform temperature [degC] (e.g. a JESD22-B112 profile
     25 -> 260 -> 25); the sparsity pattern and bases are built once and reused."""
-    return [(float(T), solve_thermoelastic(mesh, materials, float(T), reference,
-                                           backend=backend, **kwargs).warpage(surface))
-            for T in temperatures]
+    return [
+        (
+            float(T),
+            solve_thermoelastic(
+                mesh, materials, float(T), reference, backend=backend, **kwargs
+            ).warpage(surface),
+        )
+        for T in temperatures
+    ]

@@ -149,7 +149,9 @@ class Mesh:
                     if et not in (_TRI3, _TRI6):
                         continue
                     npe = 3 if et == _TRI3 else 6
-                    tris.append(remap[index[np.asarray(nt, dtype=np.int64).reshape(-1, npe)[:, :3]]])
+                    tris.append(
+                        remap[index[np.asarray(nt, dtype=np.int64).reshape(-1, npe)[:, :3]]]
+                    )
             if not tris:
                 boundaries[name] = np.zeros(0, dtype=np.int64)
                 continue
@@ -200,8 +202,12 @@ class Mesh:
         """Total area of boundary ``name`` [m^2]."""
         p = self.p1.p.T
         f = self.p1.facets[:, self.boundaries[name]].T
-        return float(0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]],
-                                                   p[f[:, 2]] - p[f[:, 0]]), axis=1).sum())
+        return float(
+            0.5
+            * np.linalg.norm(
+                np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1
+            ).sum()
+        )
 
 
 def _match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -> NDArray[np.int64]:
@@ -220,6 +226,7 @@ def _match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -
 
 # -- gmsh sessions and mesh generation ---------------------------------------------------
 
+
 @contextlib.contextmanager
 def gmsh_session() -> Iterator[object]:
     """An initialised, quiet gmsh session; finalised on exit unless it was already open."""
@@ -237,8 +244,14 @@ def gmsh_session() -> Iterator[object]:
             gmsh.finalize()
 
 
-def _box_field(model, size_in: float, size_out: float, lo: tuple[float, ...],
-               hi: tuple[float, ...], thickness: float) -> int:
+def _box_field(
+    model,
+    size_in: float,
+    size_out: float,
+    lo: tuple[float, ...],
+    hi: tuple[float, ...],
+    thickness: float,
+) -> int:
     f = model.mesh.field.add("Box")
     fld = model.mesh.field
     fld.setNumber(f, "VIn", size_in)
@@ -263,7 +276,9 @@ def generate(model, case, info) -> dict[str, float]:
     """
     import gmsh
 
-    from .geometry.pieces import MODEL_SCALE as k
+    from .geometry.pieces import MODEL_SCALE
+
+    k = MODEL_SCALE
     from .spec import SIDES
 
     g = case.geometry
@@ -291,20 +306,29 @@ def generate(model, case, info) -> dict[str, float]:
     zlo = -g.terminals.height
     zhi = g.z_top + (g.panel.mandrel_thickness if g.panel is not None else 0.0)
     pad = ms.size
-    fields.append(_box_field(model, ms.size * k, big, ((-hx - pad) * k, (-hy - pad) * k,
-                             (zlo - pad) * k), ((hx + pad) * k, (hy + pad) * k, (zhi + pad) * k),
-                             thickness=4 * ms.size * k))
+    fields.append(
+        _box_field(
+            model,
+            ms.size * k,
+            big,
+            ((-hx - pad) * k, (-hy - pad) * k, (zlo - pad) * k),
+            ((hx + pad) * k, (hy + pad) * k, (zhi + pad) * k),
+            thickness=4 * ms.size * k,
+        )
+    )
     # openings: a band around each wall that has openings
-    dims = [(o.width, o.height if o.kind == "slots" else o.width) for o in g.openings.values()
-            if o.kind != "none" and o.count > 0]
+    dims = [
+        (o.width, o.height if o.kind == "slots" else o.width)
+        for o in g.openings.values()
+        if o.kind != "none" and o.count > 0
+    ]
     if dims:
         h_open = ms.opening_size or min(min(w, h) for w, h in dims) / 2
         h_open = min(h_open, ms.size)
         t = g.shell_thickness
         z0, z1 = g.z_cavity
         Cx, Cy = g.cavity
-        centres = [(0.0, 0.0)] if case.kind == "unit" else \
-            [(x, y) for x, y in _sites(g)]
+        centres = [(0.0, 0.0)] if case.kind == "unit" else [(x, y) for x, y in _sites(g)]
         band = 2 * h_open
         for cx, cy in centres:
             for side in SIDES:
@@ -319,15 +343,31 @@ def generate(model, case, info) -> dict[str, float]:
                     y = cy + (Cy / 2 + t / 2) * (1 if side == "ymax" else -1)
                     lo = (cx - Cx / 2, y - t / 2 - band, z0)
                     hi = (cx + Cx / 2, y + t / 2 + band, z1)
-                fields.append(_box_field(model, h_open * k, big, tuple(v * k for v in lo),
-                                         tuple(v * k for v in hi), thickness=2 * h_open * k))
+                fields.append(
+                    _box_field(
+                        model,
+                        h_open * k,
+                        big,
+                        tuple(v * k for v in lo),
+                        tuple(v * k for v in hi),
+                        thickness=2 * h_open * k,
+                    )
+                )
     term = g.terminals
     if case.kind == "unit" and term.kind != "none":
         h_term = min(ms.terminal_size or term.diameter / 4, ms.size)
         ax = (term.cols - 1) * term.pitch / 2 + term.diameter
         ay = (term.rows - 1) * term.pitch / 2 + term.diameter
-        fields.append(_box_field(model, h_term * k, big, (-ax * k, -ay * k, zlo * k),
-                                 (ax * k, ay * k, 0.0), thickness=2 * h_term * k))
+        fields.append(
+            _box_field(
+                model,
+                h_term * k,
+                big,
+                (-ax * k, -ay * k, zlo * k),
+                (ax * k, ay * k, 0.0),
+                thickness=2 * h_term * k,
+            )
+        )
     fmin = model.mesh.field.add("Min")
     model.mesh.field.setNumbers(fmin, "FieldsList", fields)
     model.mesh.field.setAsBackgroundMesh(fmin)
@@ -352,16 +392,21 @@ def _sites(g) -> list[tuple[float, float]]:
 
 def cache_key(case) -> str:
     """Hash of everything that determines the mesh of ``case``."""
-    payload = {"kind": case.kind, "geometry": asdict(case.geometry), "mesh": asdict(case.mesh),
-               "builder": BUILDER_VERSION}
+    payload = {
+        "kind": case.kind,
+        "geometry": asdict(case.geometry),
+        "mesh": asdict(case.mesh),
+        "builder": BUILDER_VERSION,
+    }
     for o in payload["geometry"]["openings"].values():
         o.pop("key", None)
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def build_mesh(case, output: str | os.PathLike | None = None, *, cache: bool = True
-               ) -> tuple[Mesh, Path]:
+def build_mesh(
+    case, output: str | os.PathLike | None = None, *, cache: bool = True
+) -> tuple[Mesh, Path]:
     """Build (or fetch from the cache) the mesh of ``case``; returns the mesh and its path.
 
     The ``.msh`` is written atomically (temporary name, then rename).
@@ -390,8 +435,9 @@ def build_mesh(case, output: str | os.PathLike | None = None, *, cache: bool = T
             mesh = Mesh._from_model(gmsh.model, case.mesh.order)
             path.parent.mkdir(parents=True, exist_ok=True)
             _atomic_gmsh_write(path)
-        mesh.info.update({"cache": "miss", "path": str(path), "geometry_s": t_geo, **times,
-                          "facts": info.facts})
+        mesh.info.update(
+            {"cache": "miss", "path": str(path), "geometry_s": t_geo, **times, "facts": info.facts}
+        )
         path.with_suffix(".json").write_text(json.dumps(info.facts))
     if output is not None:
         out = Path(output)
@@ -428,14 +474,17 @@ def _atomic_gmsh_write(path: Path) -> None:
 
 def _geometry_message(case, exc: Exception, stage: str = "build") -> str:
     g = case.geometry
-    return (f"gmsh/OCC could not {stage} the geometry ({exc}); mesh size "
-            f"{case.mesh.size * 1e3:g} mm; parameters: cavity "
-            f"{g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm, depth {g.cavity_depth * 1e3:g} mm, "
-            f"shell {g.shell_thickness * 1e6:g} um, corner radius {g.corner_radius * 1e3:g} mm, "
-            f"openings {[(o.kind, o.count, o.width * 1e3) for o in g.openings.values()]}")
+    return (
+        f"gmsh/OCC could not {stage} the geometry ({exc}); mesh size "
+        f"{case.mesh.size * 1e3:g} mm; parameters: cavity "
+        f"{g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm, depth {g.cavity_depth * 1e3:g} mm, "
+        f"shell {g.shell_thickness * 1e6:g} um, corner radius {g.corner_radius * 1e3:g} mm, "
+        f"openings {[(o.kind, o.count, o.width * 1e3) for o in g.openings.values()]}"
+    )
 
 
 # -- quality ------------------------------------------------------------------------------
+
 
 @dataclass
 class QualityReport:
@@ -451,9 +500,11 @@ class QualityReport:
 
     def format(self) -> str:
         """Human-readable multi-line report."""
-        lines = [f"nodes {self.n_nodes}, tetrahedra {self.n_elements}",
-                 f"shape (mean ratio, 1 = regular): min {self.q_min:.3g}, "
-                 f"1st percentile {self.q_p01:.3g}, median {self.q_median:.3g}"]
+        lines = [
+            f"nodes {self.n_nodes}, tetrahedra {self.n_elements}",
+            f"shape (mean ratio, 1 = regular): min {self.q_min:.3g}, "
+            f"1st percentile {self.q_p01:.3g}, median {self.q_median:.3g}",
+        ]
         for name, n in sorted(self.per_region.items()):
             lines.append(f"  {name:<14} {n:>9} tets, min quality {self.per_region_q_min[name]:.3g}")
         return "\n".join(lines)
@@ -473,8 +524,11 @@ def quality_report(mesh: Mesh) -> QualityReport:
     """Element counts per region and shape-quality statistics of ``mesh``."""
     q = shape_quality(mesh)
     return QualityReport(
-        n_nodes=int(mesh.nodes.shape[0]), n_elements=mesh.n_elements,
+        n_nodes=int(mesh.nodes.shape[0]),
+        n_elements=mesh.n_elements,
         per_region={k: len(v) for k, v in mesh.regions.items()},
-        q_min=float(q.min()), q_p01=float(np.percentile(q, 1)), q_median=float(np.median(q)),
+        q_min=float(q.min()),
+        q_p01=float(np.percentile(q, 1)),
+        q_median=float(np.median(q)),
         per_region_q_min={k: float(q[v].min()) for k, v in mesh.regions.items()},
     )

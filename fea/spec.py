@@ -50,14 +50,24 @@ SIDES = ("xmin", "xmax", "ymin", "ymax")
 OPENING_KINDS = ("slots", "holes", "pillars", "none")
 PANEL_STAGES = ("on_mandrel", "released", "singulated")
 OUTPUTS = (
-    "Tj_max", "theta_ja", "psi_jt", "theta_jc", "warpage_um", "warpage_signed_um",
-    "curvature", "coplanarity_um", "von_mises_max", "aperture_ratio", "shielding_dB",
+    "Tj_max",
+    "theta_ja",
+    "psi_jt",
+    "theta_jc",
+    "warpage_um",
+    "warpage_signed_um",
+    "curvature",
+    "coplanarity_um",
+    "von_mises_max",
+    "aperture_ratio",
+    "shielding_dB",
     "interface_traction_max",
 )
 _MISSING = object()
 
 
 # -- a small checked reader ---------------------------------------------------------
+
 
 class _Section:
     """A TOML table being read: typed getters that record the keys they consume."""
@@ -84,43 +94,60 @@ class _Section:
         return self.data[name]
 
     def number(
-        self, name: str, default: Any = _MISSING, *, lo: float | None = None,
-        hi: float | None = None, positive: bool = False, nonneg: bool = False,
-        integer: bool = False, scale: float = 1.0,
+        self,
+        name: str,
+        default: Any = _MISSING,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+        nonneg: bool = False,
+        integer: bool = False,
+        scale: float = 1.0,
     ) -> Any:
         v = self.raw(name, default)
         if name not in self.data:
             if isinstance(v, float) and not integer:
                 return v * scale
             return v
-        return _check_number(self.key(name), v, lo=lo, hi=hi, positive=positive,
-                             nonneg=nonneg, integer=integer) * (1 if integer else scale)
+        return _check_number(
+            self.key(name), v, lo=lo, hi=hi, positive=positive, nonneg=nonneg, integer=integer
+        ) * (1 if integer else scale)
 
-    def length(self, base: str, default_mm: Any = _MISSING, *, positive: bool = True,
-               nonneg: bool = False) -> Any:
+    def length(
+        self, base: str, default_mm: Any = _MISSING, *, positive: bool = True, nonneg: bool = False
+    ) -> Any:
         """A length given as ``base_mm`` or ``base_um``; returns metres."""
         keys = [k for k in (f"{base}_mm", f"{base}_um") if k in self.data]
         if len(keys) > 1:
-            raise InputError(self.key(keys[1]), self.data[keys[1]],
-                             f"only one of {base}_mm and {base}_um")
+            raise InputError(
+                self.key(keys[1]), self.data[keys[1]], f"only one of {base}_mm and {base}_um"
+            )
         if not keys:
             self.used.update({f"{base}_mm", f"{base}_um"})
             if default_mm is _MISSING:
                 raise InputError(self.key(f"{base}_mm"), None, "a value (the key is required)")
             return None if default_mm is None else default_mm * 1e-3
         k = keys[0]
-        return self.number(k, positive=positive and not nonneg, nonneg=nonneg,
-                           scale=SUFFIX_TO_SI[k.rsplit("_", 1)[1]])
+        return self.number(
+            k,
+            positive=positive and not nonneg,
+            nonneg=nonneg,
+            scale=SUFFIX_TO_SI[k.rsplit("_", 1)[1]],
+        )
 
     def pair(self, name: str, default: Any = _MISSING, *, scale: float = 1.0) -> Any:
         v = self.raw(name, default)
         if not isinstance(v, list | tuple) or len(v) != 2:
             raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
-        return tuple(_check_number(f"{self.key(name)}[{i}]", x, positive=True) * scale
-                     for i, x in enumerate(v))
+        return tuple(
+            _check_number(f"{self.key(name)}[{i}]", x, positive=True) * scale
+            for i, x in enumerate(v)
+        )
 
-    def string(self, name: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None
-               ) -> Any:
+    def string(
+        self, name: str, default: Any = _MISSING, *, choices: tuple[str, ...] | None = None
+    ) -> Any:
         v = self.raw(name, default)
         if not isinstance(v, str):
             raise InputError(self.key(name), v, "a string")
@@ -143,8 +170,11 @@ class _Section:
         if unknown:
             k = unknown[0]
             allowed = sorted(self.used)
-            raise InputError(self.key(k), self.data[k],
-                             f"unknown key{_hint(k, allowed)}; allowed keys: {', '.join(allowed)}")
+            raise InputError(
+                self.key(k),
+                self.data[k],
+                f"unknown key{_hint(k, allowed)}; allowed keys: {', '.join(allowed)}",
+            )
 
 
 def _hint(value: str, choices: Any) -> str:
@@ -152,8 +182,16 @@ def _hint(value: str, choices: Any) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _check_number(key: str, v: object, *, lo: float | None = None, hi: float | None = None,
-                  positive: bool = False, nonneg: bool = False, integer: bool = False) -> Any:
+def _check_number(
+    key: str,
+    v: object,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    positive: bool = False,
+    nonneg: bool = False,
+    integer: bool = False,
+) -> Any:
     if isinstance(v, bool) or not isinstance(v, int | float):
         raise InputError(key, v, "an integer" if integer else "a number")
     if integer and not isinstance(v, int):
@@ -172,6 +210,7 @@ def _check_number(key: str, v: object, *, lo: float | None = None, hi: float | N
 
 
 # -- the spec dataclasses (SI units) ---------------------------------------------------
+
 
 @dataclass(frozen=True)
 class OpeningSpec:
@@ -265,7 +304,9 @@ class GeometrySpec:
     die: tuple[float, float, float] = (6.0e-3, 6.0e-3, 0.30e-3)
     die_attach_thickness: float = 25e-6
     exterior_thickness: float = 0.20e-3
-    openings: dict[str, OpeningSpec] = field(default_factory=lambda: {s: OpeningSpec() for s in SIDES})
+    openings: dict[str, OpeningSpec] = field(
+        default_factory=lambda: {s: OpeningSpec() for s in SIDES}
+    )
     terminals: TerminalSpec = field(default_factory=TerminalSpec)
     board: BoardSpec | None = None
     panel: PanelSpec | None = None
@@ -382,8 +423,13 @@ class StudySpec:
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
     path: str | None = None
 
-    def cases(self) -> Iterator[tuple[str, dict[str, Any], CaseSpec]]:
-        """Yield ``(case_id, parameters, case)`` for every case of the sweep (or the base)."""
+    def cases(self) -> Iterator[tuple[str, dict[str, Any], CaseSpec | InputError]]:
+        """Yield ``(case_id, parameters, case)`` for every case of the sweep (or the base).
+
+        An explicit case (``kind = "cases"``) that is invalid yields its
+        :class:`~fea.errors.InputError` in place of the case, so a runner can record it
+        as failed and go on.
+        """
         if self.sweep is None:
             yield "case0000", {}, self.base
             return
@@ -392,10 +438,14 @@ class StudySpec:
             raw.pop("sweep", None)
             for path, value in params.items():
                 _set_path(raw, path, value)
-            yield f"case{i:04d}", params, parse_study(raw, path=self.path).base
+            try:
+                yield f"case{i:04d}", params, parse_study(raw, path=self.path).base
+            except InputError as exc:
+                yield f"case{i:04d}", params, exc
 
 
 # -- parsing ----------------------------------------------------------------------------
+
 
 def load_study(path: str | Path) -> StudySpec:
     """Read and validate a study file (TOML)."""
@@ -517,8 +567,22 @@ def _geometry(g: _Section, kind: str) -> GeometrySpec:
             raise InputError("study.kind", kind, "'panel' when a [geometry.panel] table is given")
     g.done()
 
-    geo = GeometrySpec(cavity, depth, t_shell, radius, t_diel, die, t_attach, ext, openings,
-                       term, board, panel, freq, rule)
+    geo = GeometrySpec(
+        cavity,
+        depth,
+        t_shell,
+        radius,
+        t_diel,
+        die,
+        t_attach,
+        ext,
+        openings,
+        term,
+        board,
+        panel,
+        freq,
+        rule,
+    )
     _check_geometry(geo)
     return geo
 
@@ -526,34 +590,51 @@ def _geometry(g: _Section, kind: str) -> GeometrySpec:
 def _check_geometry(g: GeometrySpec) -> None:
     t = g.shell_thickness
     if t > 0.2 * min(g.cavity):
-        raise InputError("geometry.shell_thickness_mm", t * 1e3, "a wall thinner than 1/5 of the cavity")
+        raise InputError(
+            "geometry.shell_thickness_mm", t * 1e3, "a wall thinner than 1/5 of the cavity"
+        )
     if g.corner_radius > 0.25 * min(g.cavity):
-        raise InputError("geometry.corner_radius_mm", g.corner_radius * 1e3,
-                         f"at most a quarter of the cavity side ({0.25e3 * min(g.cavity):g} mm)")
+        raise InputError(
+            "geometry.corner_radius_mm",
+            g.corner_radius * 1e3,
+            f"at most a quarter of the cavity side ({0.25e3 * min(g.cavity):g} mm)",
+        )
     if g.die[0] >= g.cavity[0] or g.die[1] >= g.cavity[1]:
-        raise InputError("geometry.die.size_mm", [g.die[0] * 1e3, g.die[1] * 1e3],
-                         f"a die smaller than the cavity {g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm")
+        raise InputError(
+            "geometry.die.size_mm",
+            [g.die[0] * 1e3, g.die[1] * 1e3],
+            f"a die smaller than the cavity {g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm",
+        )
     stack = g.die[2] + g.die_attach_thickness
     if stack >= g.cavity_depth:
-        raise InputError("geometry.die.thickness_mm", g.die[2] * 1e3,
-                         f"die + attach ({stack * 1e3:g} mm) thinner than the cavity depth "
-                         f"{g.cavity_depth * 1e3:g} mm")
+        raise InputError(
+            "geometry.die.thickness_mm",
+            g.die[2] * 1e3,
+            f"die + attach ({stack * 1e3:g} mm) thinner than the cavity depth "
+            f"{g.cavity_depth * 1e3:g} mm",
+        )
     for side, o in g.openings.items():
         key = o.key
         L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
         if o.kind == "none" or o.count == 0:
             continue
         if o.count * o.width + (o.count + 1) * max(t, 0.02e-3) > L:
-            raise InputError(f"{key}.width_mm", o.width * 1e3,
-                             f"{o.count} openings of this width do not fit in the "
-                             f"{L * 1e3:g} mm wall on side {side} (total must stay below the wall length)")
+            raise InputError(
+                f"{key}.width_mm",
+                o.width * 1e3,
+                f"{o.count} openings of this width do not fit in the "
+                f"{L * 1e3:g} mm wall on side {side} (total must stay below the wall length)",
+            )
         if o.kind == "pillars":
             continue
         h = o.width if o.kind == "holes" else o.height
         if o.z0 + h > g.cavity_depth - 1e-9:
-            raise InputError(f"{key}.height_mm", h * 1e3,
-                             f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
-                             f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)")
+            raise InputError(
+                f"{key}.height_mm",
+                h * 1e3,
+                f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
+                f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)",
+            )
     term = g.terminals
     if term.kind != "none":
         ox, oy = g.outer
@@ -561,22 +642,34 @@ def _check_geometry(g: GeometrySpec) -> None:
         ex = (term.cols - 1) * term.pitch / 2 + r
         ey = (term.rows - 1) * term.pitch / 2 + r
         if ex > ox / 2 or ey > oy / 2:
-            raise InputError("geometry.terminals", f"{term.rows} x {term.cols} at {term.pitch * 1e3:g} mm",
-                             f"an array within the dielectric ({ox * 1e3:g} x {oy * 1e3:g} mm); "
-                             f"this one spans {2 * ex * 1e3:g} x {2 * ey * 1e3:g} mm")
+            raise InputError(
+                "geometry.terminals",
+                f"{term.rows} x {term.cols} at {term.pitch * 1e3:g} mm",
+                f"an array within the dielectric ({ox * 1e3:g} x {oy * 1e3:g} mm); "
+                f"this one spans {2 * ex * 1e3:g} x {2 * ey * 1e3:g} mm",
+            )
         if term.pitch <= term.diameter:
-            raise InputError("geometry.terminals.pitch_mm", term.pitch * 1e3,
-                             f"a pitch larger than the terminal diameter {term.diameter * 1e3:g} mm")
+            raise InputError(
+                "geometry.terminals.pitch_mm",
+                term.pitch * 1e3,
+                f"a pitch larger than the terminal diameter {term.diameter * 1e3:g} mm",
+            )
         if term.kind == "balls" and term.standoff >= term.diameter:
-            raise InputError("geometry.terminals.standoff_mm", term.standoff * 1e3,
-                             f"a stand-off below the ball diameter {term.diameter * 1e3:g} mm")
+            raise InputError(
+                "geometry.terminals.standoff_mm",
+                term.standoff * 1e3,
+                f"a stand-off below the ball diameter {term.diameter * 1e3:g} mm",
+            )
     if g.board is not None:
         bx, by = g.board.size
         ox, oy = g.outer
         ext = 2 * g.exterior_thickness
         if bx < ox + ext or by < oy + ext:
-            raise InputError("geometry.board.size_mm", [bx * 1e3, by * 1e3],
-                             "a board larger than the package footprint")
+            raise InputError(
+                "geometry.board.size_mm",
+                [bx * 1e3, by * 1e3],
+                "a board larger than the package footprint",
+            )
         if g.board.rim_bond and term.kind == "none":
             raise InputError("geometry.board.rim_bond", True, "terminals that set the stand-off")
     if g.panel is not None:
@@ -584,18 +677,28 @@ def _check_geometry(g: GeometrySpec) -> None:
         ox, oy = g.outer
         lane = p.pitch - max(ox, oy)
         if lane <= 2 * g.exterior_thickness + p.kerf:
-            raise InputError("geometry.panel.pitch_mm", p.pitch * 1e3,
-                             f"a pitch larger than the unit ({max(ox, oy) * 1e3:g} mm) plus twice the "
-                             f"exterior encapsulant and the kerf ({(2 * g.exterior_thickness + p.kerf) * 1e3:g} mm)")
+            raise InputError(
+                "geometry.panel.pitch_mm",
+                p.pitch * 1e3,
+                f"a pitch larger than the unit ({max(ox, oy) * 1e3:g} mm) plus twice the "
+                "exterior encapsulant and the kerf "
+                f"({(2 * g.exterior_thickness + p.kerf) * 1e3:g} mm)",
+            )
         if p.recess_depth >= g.cavity_depth:
-            raise InputError("geometry.panel.recess_depth_mm", p.recess_depth * 1e3,
-                             "a recess shallower than the cavity depth")
+            raise InputError(
+                "geometry.panel.recess_depth_mm",
+                p.recess_depth * 1e3,
+                "a recess shallower than the cavity depth",
+            )
     if g.aperture_rule == "error":
         a = g.aperture()
         if a["ratio"] >= 1.0:
-            raise InputError("geometry.openings", f"L = {a['L'] * 1e3:g} mm",
-                             f"openings below half the wavelength ({a['wavelength'] / 2 * 1e3:g} mm "
-                             f"at {g.frequency / 1e9:g} GHz)")
+            raise InputError(
+                "geometry.openings",
+                f"L = {a['L'] * 1e3:g} mm",
+                f"openings below half the wavelength ({a['wavelength'] / 2 * 1e3:g} mm "
+                f"at {g.frequency / 1e9:g} GHz)",
+            )
 
 
 def _mesh(m: _Section) -> MeshSpec:
@@ -617,7 +720,9 @@ def _mesh(m: _Section) -> MeshSpec:
 _MAT_KEYS = {"E_GPa": 1e9, "E_MPa": 1e6, "alpha_ppm": 1e-6, "k": 1.0}
 
 
-def _table_or_number(sec: _Section, name: str, scale: float, positive: bool = True) -> float | Table:
+def _table_or_number(
+    sec: _Section, name: str, scale: float, positive: bool = True
+) -> float | Table:
     v = sec.raw(name)
     key = sec.key(name)
     if isinstance(v, Mapping):
@@ -628,35 +733,52 @@ def _table_or_number(sec: _Section, name: str, scale: float, positive: bool = Tr
         if not isinstance(Ts, list) or not isinstance(vals, list) or len(Ts) != len(vals) or not Ts:
             raise InputError(key, v, "T_C and values lists of equal, non-zero length")
         Ts = [_check_number(f"{key}.T_C[{i}]", x) for i, x in enumerate(Ts)]
-        vals = [_check_number(f"{key}.values[{i}]", x, positive=positive) * scale
-                for i, x in enumerate(vals)]
+        vals = [
+            _check_number(f"{key}.values[{i}]", x, positive=positive) * scale
+            for i, x in enumerate(vals)
+        ]
         if any(b <= a for a, b in zip(Ts, Ts[1:], strict=False)):
             raise InputError(f"{key}.T_C", Ts, "strictly increasing temperatures")
         return Table(tuple(Ts), tuple(vals))
     if isinstance(v, list):
         if len(v) != 3:
             raise InputError(key, v, "a number, a {T_C, values} table, or [kx, ky, kz]")
-        return tuple(_check_number(f"{key}[{i}]", x, positive=True) * scale for i, x in enumerate(v))
+        return tuple(
+            _check_number(f"{key}[{i}]", x, positive=True) * scale for i, x in enumerate(v)
+        )
     return _check_number(key, v, positive=positive) * scale
 
 
 def _user_material(name: str, sec: _Section) -> Material:
     base = None
     if sec.has("base"):
-        base = _materials.get(sec.string("base")) if sec.string("base") in _materials.LIBRARY else None
+        base = (
+            _materials.get(sec.string("base")) if sec.string("base") in _materials.LIBRARY else None
+        )
         if base is None:
             bname = sec.string("base")
-            raise InputError(sec.key("base"), bname,
-                             f"a library material{_hint(bname, _materials.names())}")
+            raise InputError(
+                sec.key("base"), bname, f"a library material{_hint(bname, _materials.names())}"
+            )
     vals: dict[str, Any] = {}
-    for key, attr, scale in (("E_GPa", "E", 1e9), ("E_MPa", "E", 1e6), ("alpha_ppm", "alpha", 1e-6),
-                             ("k", "k", 1.0)):
+    for key, attr, scale in (
+        ("E_GPa", "E", 1e9),
+        ("E_MPa", "E", 1e6),
+        ("alpha_ppm", "alpha", 1e-6),
+        ("k", "k", 1.0),
+    ):
         if sec.has(key):
             if attr in vals:
                 raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
             vals[attr] = _table_or_number(sec, key, scale)
-    for key, lo, hi in (("nu", -0.999999, 0.499999), ("rho", None, None), ("cp", None, None),
-                        ("shrinkage", -0.1, 0.1), ("Tg_C", None, None), ("alpha_ref_C", None, None)):
+    for key, lo, hi in (
+        ("nu", -0.999999, 0.499999),
+        ("rho", None, None),
+        ("cp", None, None),
+        ("shrinkage", -0.1, 0.1),
+        ("Tg_C", None, None),
+        ("alpha_ref_C", None, None),
+    ):
         if sec.has(key):
             if key == "nu":
                 v = sec.raw("nu")
@@ -676,8 +798,11 @@ def _user_material(name: str, sec: _Section) -> Material:
         return base.with_(name=name, **vals)
     missing = [k for k in ("E", "nu", "alpha", "k") if k not in vals]
     if missing:
-        raise InputError(sec.key(missing[0]), None,
-                         "a value (new materials need E_GPa, nu, alpha_ppm and k, or a 'base')")
+        raise InputError(
+            sec.key(missing[0]),
+            None,
+            "a value (new materials need E_GPa, nu, alpha_ppm and k, or a 'base')",
+        )
     return Material(name=name, **vals)
 
 
@@ -697,8 +822,11 @@ def _materials_section(m: _Section) -> dict[str, Material]:
             out[region] = _materials.get(name)
         else:
             allowed = sorted(set(_materials.names()) | set(user))
-            raise InputError(m.key(region), name,
-                             f"a material in the library or [materials.library]{_hint(name, allowed)}")
+            raise InputError(
+                m.key(region),
+                name,
+                f"a material in the library or [materials.library]{_hint(name, allowed)}",
+            )
     m.done()
     return out
 
@@ -717,23 +845,31 @@ def _loads(s: _Section) -> LoadSpec:
     power_raw = s.raw("power_W", {"die": 1.5})
     if not isinstance(power_raw, Mapping):
         raise InputError(s.key("power_W"), power_raw, "a table region -> W")
-    power = {str(r): float(_check_number(f"loads.power_W.{r}", v, nonneg=True))
-             for r, v in power_raw.items()}
+    power = {
+        str(r): float(_check_number(f"loads.power_W.{r}", v, nonneg=True))
+        for r, v in power_raw.items()
+    }
     h_b = s.raw("h_boundaries", {})
     if not isinstance(h_b, Mapping):
         raise InputError(s.key("h_boundaries"), h_b, "a table boundary -> W/(m^2 K)")
-    h_boundaries = {str(b): float(_check_number(f"loads.h_boundaries.{b}", v, nonneg=True))
-                    for b, v in h_b.items()}
+    h_boundaries = {
+        str(b): float(_check_number(f"loads.h_boundaries.{b}", v, nonneg=True))
+        for b, v in h_b.items()
+    }
     fixed = s.raw("fixed_C", {})
     if not isinstance(fixed, Mapping):
         raise InputError(s.key("fixed_C"), fixed, "a table boundary -> degC")
-    fixed = {str(b): float(_check_number(f"loads.fixed_C.{b}", v, lo=-273.15)) for b, v in fixed.items()}
+    fixed = {
+        str(b): float(_check_number(f"loads.fixed_C.{b}", v, lo=-273.15)) for b, v in fixed.items()
+    }
 
     def temps(name: str, default: list[float]) -> tuple[float, ...]:
         v = s.raw(name, default)
         if not isinstance(v, list):
             raise InputError(s.key(name), v, "a list of temperatures in degC")
-        return tuple(float(_check_number(f"{s.key(name)}[{i}]", x, lo=-273.15)) for i, x in enumerate(v))
+        return tuple(
+            float(_check_number(f"{s.key(name)}[{i}]", x, lo=-273.15)) for i, x in enumerate(v)
+        )
 
     spec = LoadSpec(
         power=power,
@@ -768,7 +904,9 @@ def _outputs(root: _Section) -> tuple[str, ...]:
         raise InputError("outputs.metrics", names, "a list of metric names")
     for n in names:
         if n not in OUTPUTS:
-            raise InputError("outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{_hint(n, OUTPUTS)}")
+            raise InputError(
+                "outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{_hint(n, OUTPUTS)}"
+            )
     o.done()
     return tuple(names)
 
@@ -802,11 +940,16 @@ def _sweep(s: _Section, data: Mapping[str, Any]) -> SweepSpec:
     for p, vals in params_raw.items():
         key = f"sweep.parameters.{p!s}"
         if str(p).split(".")[0] not in _SWEEPABLE_SECTIONS:
-            raise InputError(key, p, f"a dotted path starting with one of {', '.join(_SWEEPABLE_SECTIONS)}")
+            raise InputError(
+                key, p, f"a dotted path starting with one of {', '.join(_SWEEPABLE_SECTIONS)}"
+            )
         if not isinstance(vals, list) or not vals:
             raise InputError(key, vals, "a non-empty list of values")
-        if kind == "random" and (len(vals) != 2 or not all(
-                isinstance(v, int | float) and not isinstance(v, bool) for v in vals) or vals[0] >= vals[1]):
+        if kind == "random" and (
+            len(vals) != 2
+            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
+            or vals[0] >= vals[1]
+        ):
             raise InputError(key, vals, "[low, high] with low < high for a random sweep")
         params[str(p)] = tuple(vals)
     n = s.number("n", 0, integer=True, lo=0, hi=100000)
@@ -829,8 +972,11 @@ def _sweep(s: _Section, data: Mapping[str, Any]) -> SweepSpec:
         raw.pop("sweep", None)
         for path, value in case.items():
             if str(path).split(".")[0] not in _SWEEPABLE_SECTIONS:
-                raise InputError(f"sweep.cases[{i}].{path}", value,
-                                 f"a dotted path starting with one of {', '.join(_SWEEPABLE_SECTIONS)}")
+                raise InputError(
+                    f"sweep.cases[{i}].{path}",
+                    value,
+                    f"a dotted path starting with one of {', '.join(_SWEEPABLE_SECTIONS)}",
+                )
             _set_path(raw, str(path), value)
         try:
             parse_study(raw)
@@ -838,7 +984,9 @@ def _sweep(s: _Section, data: Mapping[str, Any]) -> SweepSpec:
             if kind == "cases":
                 # explicit cases may be deliberately invalid: recorded as failures at run time
                 continue
-            raise InputError(f"sweep (case {i}: {case}) -> {exc.key}", exc.value, exc.allowed) from None
+            raise InputError(
+                f"sweep (case {i}: {case}) -> {exc.key}", exc.value, exc.allowed
+            ) from None
     return spec
 
 
@@ -847,8 +995,10 @@ def _expand_sweep(sweep: SweepSpec) -> list[dict[str, Any]]:
         return [dict(c) for c in sweep.cases]
     keys = list(sweep.parameters)
     if sweep.kind == "grid":
-        return [dict(zip(keys, combo, strict=True))
-                for combo in itertools.product(*(sweep.parameters[k] for k in keys))]
+        return [
+            dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(sweep.parameters[k] for k in keys))
+        ]
     rng = np.random.default_rng(sweep.seed)
     out = []
     for _ in range(sweep.n):
@@ -864,16 +1014,33 @@ def _expand_sweep(sweep: SweepSpec) -> list[dict[str, Any]]:
 
 
 def _cross_checks(g: GeometrySpec, loads: LoadSpec, mats: dict[str, Material]) -> None:
-    regions = {"shell", "dielectric", "die", "encapsulant", "terminals", "board", "die_attach",
-               "rim_bond", "mandrel", "cover", "*"}
+    regions = {
+        "shell",
+        "dielectric",
+        "die",
+        "encapsulant",
+        "terminals",
+        "board",
+        "die_attach",
+        "rim_bond",
+        "mandrel",
+        "cover",
+        "*",
+    }
     for r in loads.power:
         if r not in regions:
-            raise InputError(f"loads.power_W.{r}", loads.power[r],
-                             f"a region name: {', '.join(sorted(regions - {'*'}))}{_hint(r, regions)}")
+            raise InputError(
+                f"loads.power_W.{r}",
+                loads.power[r],
+                f"a region name: {', '.join(sorted(regions - {'*'}))}{_hint(r, regions)}",
+            )
     for r in loads.reference:
         if r not in regions:
-            raise InputError(f"loads.reference_C.{r}", loads.reference[r],
-                             f"a region name or '*'{_hint(r, regions)}")
+            raise InputError(
+                f"loads.reference_C.{r}",
+                loads.reference[r],
+                f"a region name or '*'{_hint(r, regions)}",
+            )
 
 
 def spec_to_dict(obj: Any) -> Any:

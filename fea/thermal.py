@@ -98,8 +98,11 @@ def _element_materials(mesh, materials: Mapping[str, Material]) -> list[tuple[st
     for region in mesh.regions:
         m = materials.get(region, materials.get("*"))
         if m is None:
-            raise InputError(f"materials.{region}", None,
-                             f"a Material for every region ({', '.join(mesh.regions)})")
+            raise InputError(
+                f"materials.{region}",
+                None,
+                f"a Material for every region ({', '.join(mesh.regions)})",
+            )
         out.append((region, m))
     return out
 
@@ -119,8 +122,9 @@ def _conductivity(mesh, mats, fs, T: NDArray[np.float64] | None) -> NDArray[np.f
 
 def _boundary(mesh, name: str, what: str) -> NDArray[np.int64]:
     if name not in mesh.boundaries:
-        raise InputError(f"{what}.{name}", name,
-                         f"a boundary of the mesh: {', '.join(sorted(mesh.boundaries))}")
+        raise InputError(
+            f"{what}.{name}", name, f"a boundary of the mesh: {', '.join(sorted(mesh.boundaries))}"
+        )
     return mesh.boundaries[name]
 
 
@@ -183,11 +187,17 @@ def solve_thermal(
     D = np.unique(np.concatenate(list(fixed_dofs.values()))) if fixed_dofs else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
     if len(D) == 0 and not convection:
-        raise InputError("convection/fixed", None, "at least one convective or fixed boundary "
-                         "(otherwise the steady temperature is undetermined)") if transient is None \
+        raise (
+            InputError(
+                "convection/fixed",
+                None,
+                "at least one convective or fixed boundary "
+                "(otherwise the steady temperature is undetermined)",
+            )
+            if transient is None
             else None
-    power = float(sum(sources.values()) + sum(
-        g * mesh.boundary_area(n) for n, g in flux.items()))
+        )
+    power = float(sum(sources.values()) + sum(g * mesh.boundary_area(n) for n, g in flux.items()))
     info: dict[str, Any] = {"stages": {}}
     t_asm = time.perf_counter() - t_start
 
@@ -199,8 +209,9 @@ def solve_thermal(
 
     def steady_solve(A: sp.csr_matrix, rhs: NDArray, T_D: NDArray) -> NDArray:
         b = rhs - A @ T_D
-        x, si = solve(A[free][:, free], b[free], kind="scalar", backend=backend, method=method,
-                      rtol=rtol)
+        x, si = solve(
+            A[free][:, free], b[free], kind="scalar", backend=backend, method=method, rtol=rtol
+        )
         T = T_D.copy()
         T[free] = x
         info["last_solve"] = si
@@ -209,7 +220,7 @@ def solve_thermal(
     picard = any(m.temperature_dependent_k for _, m in mats)
     if transient is None:
         T = None
-        for it in range(max_picard if picard else 1):
+        for it in range(max_picard if picard else 1):  # noqa: B007 (count used below)
             K = asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H
             T_new = steady_solve(K.tocsr(), f, dirichlet(0.0))
             change = np.inf if T is None else np.abs(T_new - T).max()
@@ -218,8 +229,10 @@ def solve_thermal(
                 break
         else:
             if picard:
-                raise SolverError(f"Picard iteration for k(T) did not converge in {max_picard} "
-                                  f"iterations (last change {change:.3g} K)")
+                raise SolverError(
+                    f"Picard iteration for k(T) did not converge in {max_picard} "
+                    f"iterations (last change {change:.3g} K)"
+                )
         info["picard_iterations"] = it + 1
         times = history = None
     else:
@@ -251,15 +264,25 @@ def solve_thermal(
     for name, (h, Tinf) in convection.items():
         facets = mesh.boundaries[name]
         heat_out[f"convection:{name}"] = float(
-            asm.facet_load(fs, facets, h) @ T - h * Tinf * mesh.boundary_area(name))
+            asm.facet_load(fs, facets, h) @ T - h * Tinf * mesh.boundary_area(name)
+        )
     if len(D):
         Kfull = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
         reaction = Kfull @ T - f
         for name, dofs in fixed_dofs.items():
             heat_out[f"fixed:{name}"] = float(reaction[dofs].sum())
     si = info.pop("last_solve")
-    info.update(backend=si.backend, method=si.method, device=si.device, reason=si.reason,
-                iterations=si.iterations, residual=si.residual)
-    info["stages"] = {"assembly_s": t_asm, "solve_s": si.seconds,
-                      "total_s": time.perf_counter() - t_start}
+    info.update(
+        backend=si.backend,
+        method=si.method,
+        device=si.device,
+        reason=si.reason,
+        iterations=si.iterations,
+        residual=si.residual,
+    )
+    info["stages"] = {
+        "assembly_s": t_asm,
+        "solve_s": si.seconds,
+        "total_s": time.perf_counter() - t_start,
+    }
     return ThermalResult(mesh, fs, T, power, heat_out, info, times, history)

@@ -24,7 +24,7 @@ def test_check_reports_backends(capsys):
 
 def test_bad_spec_exits_2_without_traceback(tmp_path, capsys):
     p = tmp_path / "bad.toml"
-    p.write_text('[geometry]\nshell_thickness_um = -3\n')
+    p.write_text("[geometry]\nshell_thickness_um = -3\n")
     for cmd in (["run", str(p)], ["mesh", str(p)]):
         assert main(cmd) == 2
         err = capsys.readouterr().err
@@ -35,8 +35,9 @@ def test_bad_spec_exits_2_without_traceback(tmp_path, capsys):
 def test_bad_spec_subprocess(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text('[materials]\nshell = "unobtainium"\n')
-    r = subprocess.run([sys.executable, "-m", "fea.cli", "run", str(p)], capture_output=True,
-                       text=True)
+    r = subprocess.run(
+        [sys.executable, "-m", "fea.cli", "run", str(p)], capture_output=True, text=True
+    )
     assert r.returncode == 2
     assert "materials.shell" in r.stderr
     assert "Traceback" not in r.stderr

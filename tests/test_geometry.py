@@ -16,7 +16,9 @@ from fea.mesh import Mesh, build_mesh, gmsh_session
 from fea.spec import parse_study
 
 SMALL = {
-    "cavity_mm": [3.0, 3.0], "cavity_depth_mm": 0.5, "shell_thickness_um": 35,
+    "cavity_mm": [3.0, 3.0],
+    "cavity_depth_mm": 0.5,
+    "shell_thickness_um": 35,
     "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
     "openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15, "z0_mm": 0.1},
     "terminals": {"kind": "balls", "rows": 2, "cols": 2, "pitch_mm": 0.8},
@@ -34,8 +36,10 @@ def case_of(geometry=None, mesh=None, kind="unit"):
 def occ_volumes(case) -> dict[str, float]:
     with gmsh_session():
         info = build(gmsh.model, case)
-        return {r: sum(gmsh.model.occ.getMass(3, t) for t in tags) * 1e-9
-                for r, tags in info.regions.items()}
+        return {
+            r: sum(gmsh.model.occ.getMass(3, t) for t in tags) * 1e-9
+            for r, tags in info.regions.items()
+        }
 
 
 PARAMS = [
@@ -45,9 +49,15 @@ PARAMS = [
     {"openings": {"kind": "pillars", "count": 5, "width_mm": 0.2}, "shell_thickness_um": 10},
     {"openings": {"kind": "none"}, "corner_radius_mm": 0.3},
     {"corner_radius_mm": 0.2, "terminals": {"kind": "pads", "rows": 3, "cols": 3, "pitch_mm": 0.8}},
-    {"cavity_mm": [4.0, 3.0], "openings": {"kind": "slots", "count": 2, "width_mm": 0.4,
-                                            "sides": {"xmin": {"kind": "holes", "count": 1,
-                                                               "width_mm": 0.25}}}},
+    {
+        "cavity_mm": [4.0, 3.0],
+        "openings": {
+            "kind": "slots",
+            "count": 2,
+            "width_mm": 0.4,
+            "sides": {"xmin": {"kind": "holes", "count": 1, "width_mm": 0.25}},
+        },
+    },
     {"die_attach": {"thickness_um": 0}, "exterior_thickness_mm": 0.3},
 ]
 
@@ -104,12 +114,25 @@ def test_unit_mesh_regions_partition(unit_mesh):
     for idx in mesh.regions.values():
         counts[idx] += 1
     assert np.all(counts == 1), "every tet in exactly one region"
-    assert set(mesh.regions) == {"shell", "dielectric", "die", "die_attach", "encapsulant",
-                                 "terminals"}
+    assert set(mesh.regions) == {
+        "shell",
+        "dielectric",
+        "die",
+        "die_attach",
+        "encapsulant",
+        "terminals",
+    }
     for name, f in mesh.boundaries.items():
         assert len(f) > 0, name
-    for name in ("die|encapsulant", "encapsulant|shell", "die|die_attach", "shell_top", "top",
-                 "terminal_tips", "exterior"):
+    for name in (
+        "die|encapsulant",
+        "encapsulant|shell",
+        "die|die_attach",
+        "shell_top",
+        "top",
+        "terminal_tips",
+        "exterior",
+    ):
         assert name in mesh.boundaries
     # the mesh volume of box-shaped regions is exact
     ref = unit_volumes(case.geometry)
@@ -135,8 +158,11 @@ def test_exterior_encapsulant_off_rear_face_and_terminals(unit_mesh):
     enc_nodes = np.unique(mesh.p1.t[:, mesh.regions["encapsulant"]])
     p = mesh.p1.p[:, enc_nodes]
     ox, oy = g.outer
-    on_rear = (np.abs(p[2] - g.z_top) < 1e-9) & (np.abs(p[0]) < ox / 2 - 1e-9) & \
-        (np.abs(p[1]) < oy / 2 - 1e-9)
+    on_rear = (
+        (np.abs(p[2] - g.z_top) < 1e-9)
+        & (np.abs(p[0]) < ox / 2 - 1e-9)
+        & (np.abs(p[1]) < oy / 2 - 1e-9)
+    )
     assert not on_rear.any(), "encapsulant on the rear face of the bottom wall"
     term_nodes = np.unique(mesh.p1.t[:, mesh.regions["terminals"]])
     assert not np.intersect1d(enc_nodes, term_nodes).size, "encapsulant touches a terminal"
@@ -148,8 +174,10 @@ def test_layers_through_thickness(unit_mesh):
     g = case.geometry
     n = case.mesh.layers_through_thickness
     p = mesh.p1.p
-    for region, thickness in (("dielectric", g.dielectric_thickness),
-                              ("die_attach", g.die_attach_thickness)):
+    for region, thickness in (
+        ("dielectric", g.dielectric_thickness),
+        ("die_attach", g.die_attach_thickness),
+    ):
         t = mesh.p1.t[:, mesh.regions[region]]
         dz = p[2, t].max(axis=0) - p[2, t].min(axis=0)
         assert dz.max() <= thickness / n * (1 + 1e-6), region
@@ -168,17 +196,25 @@ def test_cache_hit(unit_mesh):
     assert again.n_elements == mesh.n_elements
 
 
-PANEL = {"cavity_mm": [3.0, 3.0], "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
-         "cavity_depth_mm": 0.5, "terminals": {"kind": "none"},
-         "openings": {"kind": "slots", "count": 1, "width_mm": 0.5, "height_mm": 0.15}}
+PANEL = {
+    "cavity_mm": [3.0, 3.0],
+    "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
+    "cavity_depth_mm": 0.5,
+    "terminals": {"kind": "none"},
+    "openings": {"kind": "slots", "count": 1, "width_mm": 0.5, "height_mm": 0.15},
+}
 
 
 def panel_case(stage, **extra):
     g = dict(PANEL)
     g["panel"] = {"nx": 3, "ny": 2, "pitch_mm": 4.5, "stage": stage, **extra}
-    return parse_study({"study": {"kind": "panel"}, "geometry": g,
-                        "mesh": {"size_mm": 0.8, "layers_through_thickness": 1,
-                                 "opening_size_mm": 0.25}}).base
+    return parse_study(
+        {
+            "study": {"kind": "panel"},
+            "geometry": g,
+            "mesh": {"size_mm": 0.8, "layers_through_thickness": 1, "opening_size_mm": 0.25},
+        }
+    ).base
 
 
 @pytest.mark.slow
@@ -218,8 +254,11 @@ def test_from_gmsh_two_boxes(tmp_path):
         occ.synchronize()
         gmsh.model.addPhysicalGroup(3, [a], name="left")
         gmsh.model.addPhysicalGroup(3, [b], name="right")
-        shared = [s for _, s in gmsh.model.getBoundary([(3, a)], oriented=False)
-                  if s in [t for _, t in gmsh.model.getBoundary([(3, b)], oriented=False)]]
+        shared = [
+            s
+            for _, s in gmsh.model.getBoundary([(3, a)], oriented=False)
+            if s in [t for _, t in gmsh.model.getBoundary([(3, b)], oriented=False)]
+        ]
         gmsh.model.addPhysicalGroup(2, shared, name="left|right")
         gmsh.option.setNumber("Mesh.MeshSizeMax", 0.4)
         gmsh.model.mesh.generate(3)
@@ -241,8 +280,9 @@ def test_from_gmsh_two_boxes(tmp_path):
 
 def test_unbuildable_geometry_raises_mesh_error():
     case = case_of()
-    bad = dataclasses.replace(case, geometry=dataclasses.replace(case.geometry,
-                                                                 corner_radius=2.0e-3))
+    bad = dataclasses.replace(
+        case, geometry=dataclasses.replace(case.geometry, corner_radius=2.0e-3)
+    )
     with pytest.raises(MeshError, match="corner radius 2 mm"):
         build_mesh(bad, cache=False)
 
@@ -260,10 +300,11 @@ def test_cli_mesh(tmp_path, capsys):
 
     study = tmp_path / "s.toml"
     study.write_text(
-        '[geometry]\ncavity_mm = [3.0, 3.0]\ncavity_depth_mm = 0.5\n'
-        '[geometry.die]\nsize_mm = [1.5, 1.5]\nthickness_mm = 0.25\n'
-        '[geometry.openings]\ncount = 2\nwidth_mm = 0.4\n'
-        '[geometry.terminals]\nkind = "none"\n[mesh]\nsize_mm = 0.8\n')
+        "[geometry]\ncavity_mm = [3.0, 3.0]\ncavity_depth_mm = 0.5\n"
+        "[geometry.die]\nsize_mm = [1.5, 1.5]\nthickness_mm = 0.25\n"
+        "[geometry.openings]\ncount = 2\nwidth_mm = 0.4\n"
+        '[geometry.terminals]\nkind = "none"\n[mesh]\nsize_mm = 0.8\n'
+    )
     out = tmp_path / "m.msh"
     assert main(["mesh", str(study), "-o", str(out)]) == 0
     text = capsys.readouterr().out

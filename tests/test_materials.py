@@ -21,8 +21,21 @@ def test_library_entry_positive_with_source(name):
 
 
 def test_required_library_materials():
-    for n in ["copper", "nickel", "gold", "silicon", "polyimide", "mold_compound", "die_attach",
-              "sac305", "fr4", "molybdenum", "stainless_steel", "brass", "chromium"]:
+    for n in [
+        "copper",
+        "nickel",
+        "gold",
+        "silicon",
+        "polyimide",
+        "mold_compound",
+        "die_attach",
+        "sac305",
+        "fr4",
+        "molybdenum",
+        "stainless_steel",
+        "brass",
+        "chromium",
+    ]:
         assert n in materials.LIBRARY
 
 
@@ -81,8 +94,15 @@ def test_orthotropic_conductivity():
 
 @pytest.mark.parametrize(
     "kwargs",
-    [dict(E=-1.0), dict(nu=0.5), dict(nu=-1.0), dict(k=0.0), dict(rho=float("nan")),
-     dict(E=float("inf")), dict(k=(1.0, 2.0))],
+    [
+        dict(E=-1.0),
+        dict(nu=0.5),
+        dict(nu=-1.0),
+        dict(k=0.0),
+        dict(rho=float("nan")),
+        dict(E=float("inf")),
+        dict(k=(1.0, 2.0)),
+    ],
 )
 def test_bad_material(kwargs):
     base = dict(name="x", E=1e9, nu=0.3, alpha=1e-5, k=1.0)

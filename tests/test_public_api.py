@@ -8,7 +8,23 @@ import pytest
 
 import fea
 
-MODULES = ["fea", "fea.errors", "fea.units", "fea.materials", "fea.spec", "fea.cli", "fea.solvers"]
+MODULES = [
+    "fea",
+    "fea.errors",
+    "fea.units",
+    "fea.materials",
+    "fea.spec",
+    "fea.cli",
+    "fea.solvers",
+    "fea.mesh",
+    "fea.assembly",
+    "fea.thermal",
+    "fea.mechanics",
+    "fea.geometry",
+    "fea.study",
+    "fea.fields",
+    "fea.package",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)
@@ -21,12 +37,52 @@ def test_all_resolves_and_is_sorted(name):
 
 def test_design_names_present():
     # Names of DESIGN.md section 3 that the package provides at this stage.
-    for attr in ["Material", "load_study", "materials", "errors", "units"]:
+    for attr in [
+        "Material",
+        "load_study",
+        "materials",
+        "errors",
+        "units",
+        "Mesh",
+        "solve_thermal",
+        "solve_thermoelastic",
+        "Transient",
+        "run_study",
+    ]:
         assert hasattr(fea, attr)
     assert callable(fea.materials.get)
+    assert callable(fea.Mesh.from_gmsh)
+    import inspect
+
+    sig = inspect.signature(fea.solve_thermal)
+    assert list(sig.parameters)[:9] == [
+        "mesh",
+        "materials",
+        "sources",
+        "flux",
+        "convection",
+        "fixed",
+        "transient",
+        "backend",
+        "method",
+    ]
+    sig = inspect.signature(fea.solve_thermoelastic)
+    assert list(sig.parameters)[:6] == [
+        "mesh",
+        "materials",
+        "temperature",
+        "reference",
+        "fixed",
+        "backend",
+    ]
 
 
 def test_error_hierarchy():
-    for cls in (fea.InputError, fea.MeshError, fea.SolverError, fea.BackendUnavailable,
-                fea.ResultsError):
+    for cls in (
+        fea.InputError,
+        fea.MeshError,
+        fea.SolverError,
+        fea.BackendUnavailable,
+        fea.ResultsError,
+    ):
         assert issubclass(cls, fea.FeaError)

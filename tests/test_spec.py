@@ -47,37 +47,49 @@ def test_good_spec_si_units():
 
 # (path, value, key expected in the message)
 BAD = [
-    ("geometry.cavity_depht_mm", 0.6, "geometry.cavity_depht_mm"),                   # typo
-    ("study.knd", "unit", "study.knd"),                                               # typo
-    ("geometry.shell_thickness_um", "thin", "geometry.shell_thickness_um"),           # wrong type
-    ("geometry.cavity_depth_mm", float("nan"), "geometry.cavity_depth_mm"),           # NaN
-    ("geometry.cavity_depth_mm", float("inf"), "geometry.cavity_depth_mm"),           # inf
-    ("geometry.shell_thickness_um", -5, "geometry.shell_thickness_um"),               # negative
-    ("geometry.cavity_mm", [10.0, 0.0], "geometry.cavity_mm[1]"),                     # zero size
-    ("geometry.cavity_mm", [10.0], "geometry.cavity_mm"),                             # wrong shape
-    ("geometry.die.size_mm", [12.0, 6.0], "geometry.die.size_mm"),                    # die > cavity
-    ("geometry.die.thickness_mm", 0.7, "geometry.die.thickness_mm"),                  # die too thick
-    ("geometry.openings.width_mm", 3.0, "geometry.openings.width_mm"),                # too wide
-    ("geometry.openings.height_mm", 0.6, "geometry.openings.height_mm"),              # too tall
-    ("geometry.openings.kind", "windows", "geometry.openings.kind"),                  # unknown kind
-    ("geometry.openings.count", 2.5, "geometry.openings.count"),                      # non-integer
-    ("geometry.terminals.rows", 20, "geometry.terminals"),                            # off dielectric
-    ("geometry.terminals.pitch_mm", 0.3, "geometry.terminals.pitch_mm"),              # pitch < ball
-    ("geometry.shell_thickness_mm", 0.05, "geometry.shell_thickness_um"),             # both units
-    ("materials.shell", "coper", "materials.shell"),                                  # unknown mat
-    ("materials.library", {"x": {"E_GPa": 1.0, "nu": 0.6, "alpha_ppm": 1, "k": 1}},
-     "materials.library.x.nu"),                                                       # nu >= 0.5
-    ("materials.library", {"x": {"E_GPa": 1.0, "nu": -1.2, "alpha_ppm": 1, "k": 1}},
-     "materials.library.x.nu"),                                                       # nu <= -1
-    ("materials.library", {"x": {"E_GPa": -1.0, "nu": 0.3, "alpha_ppm": 1, "k": 1}},
-     "materials.library.x.E_GPa"),                                                    # E < 0
-    ("materials.library", {"x": {"E_GPa": 1.0, "nu": 0.3, "k": 1}},
-     "materials.library.x.alpha"),                                                    # missing
-    ("mesh.order", 3, "mesh.order"),                                                  # order
+    ("geometry.cavity_depht_mm", 0.6, "geometry.cavity_depht_mm"),  # typo
+    ("study.knd", "unit", "study.knd"),  # typo
+    ("geometry.shell_thickness_um", "thin", "geometry.shell_thickness_um"),  # wrong type
+    ("geometry.cavity_depth_mm", float("nan"), "geometry.cavity_depth_mm"),  # NaN
+    ("geometry.cavity_depth_mm", float("inf"), "geometry.cavity_depth_mm"),  # inf
+    ("geometry.shell_thickness_um", -5, "geometry.shell_thickness_um"),  # negative
+    ("geometry.cavity_mm", [10.0, 0.0], "geometry.cavity_mm[1]"),  # zero size
+    ("geometry.cavity_mm", [10.0], "geometry.cavity_mm"),  # wrong shape
+    ("geometry.die.size_mm", [12.0, 6.0], "geometry.die.size_mm"),  # die > cavity
+    ("geometry.die.thickness_mm", 0.7, "geometry.die.thickness_mm"),  # die too thick
+    ("geometry.openings.width_mm", 3.0, "geometry.openings.width_mm"),  # too wide
+    ("geometry.openings.height_mm", 0.6, "geometry.openings.height_mm"),  # too tall
+    ("geometry.openings.kind", "windows", "geometry.openings.kind"),  # unknown kind
+    ("geometry.openings.count", 2.5, "geometry.openings.count"),  # non-integer
+    ("geometry.terminals.rows", 20, "geometry.terminals"),  # off dielectric
+    ("geometry.terminals.pitch_mm", 0.3, "geometry.terminals.pitch_mm"),  # pitch < ball
+    ("geometry.shell_thickness_mm", 0.05, "geometry.shell_thickness_um"),  # both units
+    ("materials.shell", "coper", "materials.shell"),  # unknown mat
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": 0.6, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.nu",
+    ),  # nu >= 0.5
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": -1.2, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.nu",
+    ),  # nu <= -1
+    (
+        "materials.library",
+        {"x": {"E_GPa": -1.0, "nu": 0.3, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.E_GPa",
+    ),  # E < 0
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": 0.3, "k": 1}},
+        "materials.library.x.alpha",
+    ),  # missing
+    ("mesh.order", 3, "mesh.order"),  # order
     ("mesh.layers_through_thickness", 0, "mesh.layers_through_thickness"),
-    ("mesh.size_mm", True, "mesh.size_mm"),                                           # bool
-    ("loads.power_W", {"dye": 1.5}, "loads.power_W.dye"),                             # region typo
-    ("loads.power_W", {"die": -1.5}, "loads.power_W.die"),                            # negative
+    ("mesh.size_mm", True, "mesh.size_mm"),  # bool
+    ("loads.power_W", {"dye": 1.5}, "loads.power_W.dye"),  # region typo
+    ("loads.power_W", {"die": -1.5}, "loads.power_W.die"),  # negative
     ("loads.reference_C", {"encapsulant": -300.0}, "loads.reference_C.encapsulant"),  # < 0 K
     ("solver.backend", "cuda", "solver.backend"),
     ("geometry.openings.sides", {"north": {"count": 2}}, "geometry.openings.sides.north"),
@@ -90,7 +102,9 @@ BAD = [
 ]
 
 
-@pytest.mark.parametrize(("path", "value", "key"), BAD, ids=[b[0] + "-" + str(i) for i, b in enumerate(BAD)])
+@pytest.mark.parametrize(
+    ("path", "value", "key"), BAD, ids=[b[0] + "-" + str(i) for i, b in enumerate(BAD)]
+)
 def test_bad_input_names_key(path, value, key):
     with pytest.raises(InputError) as info:
         parse_study(with_change(path, value))
@@ -124,8 +138,13 @@ def test_user_material_with_tables_and_base():
         "encapsulant": "my_emc",
         "shell": "thick_cu",
         "library": {
-            "my_emc": {"E_GPa": {"T_C": [25, 150], "values": [20, 2]}, "nu": 0.3,
-                       "alpha_ppm": 10, "k": 0.9, "Tg_C": 140},
+            "my_emc": {
+                "E_GPa": {"T_C": [25, 150], "values": [20, 2]},
+                "nu": 0.3,
+                "alpha_ppm": 10,
+                "k": 0.9,
+                "Tg_C": 140,
+            },
             "thick_cu": {"base": "copper", "E_GPa": 125},
         },
     }
@@ -137,13 +156,22 @@ def test_user_material_with_tables_and_base():
 
 def test_sweep_grid_and_random():
     d = copy.deepcopy(GOOD)
-    d["sweep"] = {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [20, 35],
-                                                  "geometry.openings.width_mm": [0.3, 0.5, 0.7]}}
+    d["sweep"] = {
+        "kind": "grid",
+        "parameters": {
+            "geometry.shell_thickness_um": [20, 35],
+            "geometry.openings.width_mm": [0.3, 0.5, 0.7],
+        },
+    }
     cases = list(parse_study(d).cases())
     assert len(cases) == 6
     assert cases[-1][2].geometry.openings["xmin"].width == pytest.approx(0.7e-3)
-    d["sweep"] = {"kind": "random", "n": 5, "seed": 3,
-                  "parameters": {"geometry.shell_thickness_um": [20.0, 50.0]}}
+    d["sweep"] = {
+        "kind": "random",
+        "n": 5,
+        "seed": 3,
+        "parameters": {"geometry.shell_thickness_um": [20.0, 50.0]},
+    }
     a = [c[1] for c in parse_study(d).cases()]
     b = [c[1] for c in parse_study(d).cases()]
     assert a == b and len(a) == 5

@@ -10,8 +10,9 @@ from fea import units
 @pytest.mark.parametrize("suffix", sorted(units.SUFFIX_TO_SI))
 @pytest.mark.parametrize("value", [0.0, 1.0, 0.035, 123.456, -7.5])
 def test_round_trip(suffix, value):
-    assert math.isclose(units.from_si(units.to_si(value, suffix), suffix), value, rel_tol=1e-15,
-                        abs_tol=1e-300)
+    assert math.isclose(
+        units.from_si(units.to_si(value, suffix), suffix), value, rel_tol=1e-15, abs_tol=1e-300
+    )
 
 
 def test_known_conversions():

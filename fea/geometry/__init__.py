@@ -68,8 +68,14 @@ def build(model, case: CaseSpec) -> ModelInfo:
 
     info = b.finish(classify)
     a = g.aperture()
-    info.facts.update({"aperture_L": a["L"], "aperture_ratio": a["ratio"],
-                       "shielding_dB": a["shielding_dB"], "wavelength": a["wavelength"]})
+    info.facts.update(
+        {
+            "aperture_L": a["L"],
+            "aperture_ratio": a["ratio"],
+            "shielding_dB": a["shielding_dB"],
+            "wavelength": a["wavelength"],
+        }
+    )
     if case.kind == "panel":
         info.facts["sites"] = float(len(panel_sites(g)))
         info.facts["panel_half_x"], info.facts["panel_half_y"] = hx, hy

@@ -20,8 +20,17 @@ def _centres(length: float, count: int) -> list[float]:
     return [-length / 2 + length * (i + 0.5) / count for i in range(count)]
 
 
-def add_openings(b: Builder, side: str, o: OpeningSpec, cx: float, cy: float,
-                 cavity: tuple[float, float], t: float, z_floor: float, z_ceiling: float) -> int:
+def add_openings(
+    b: Builder,
+    side: str,
+    o: OpeningSpec,
+    cx: float,
+    cy: float,
+    cavity: tuple[float, float],
+    t: float,
+    z_floor: float,
+    z_ceiling: float,
+) -> int:
     """Add the openings of one side wall; return how many were added.
 
     Parameters

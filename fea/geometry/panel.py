@@ -34,8 +34,11 @@ def panel_sites(g: GeometrySpec) -> list[tuple[float, float]]:
     """Centres (x, y) [m] of the depressions, row by row."""
     p = g.panel
     assert p is not None
-    return [((i - (p.nx - 1) / 2) * p.pitch, (j - (p.ny - 1) / 2) * p.pitch)
-            for j in range(p.ny) for i in range(p.nx)]
+    return [
+        ((i - (p.nx - 1) / 2) * p.pitch, (j - (p.ny - 1) / 2) * p.pitch)
+        for j in range(p.ny)
+        for i in range(p.nx)
+    ]
 
 
 def panel_extent(g: GeometrySpec) -> tuple[float, float]:
@@ -102,8 +105,12 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
             c = sites[len(sites) // 2]
             # everything outside the centre unit's cell is void
             big = (hx + 1e-3, hy + 1e-3)
-            cell = (c[0] - p.pitch / 2 + w, c[1] - p.pitch / 2 + w, c[0] + p.pitch / 2 - w,
-                    c[1] + p.pitch / 2 - w)
+            cell = (
+                c[0] - p.pitch / 2 + w,
+                c[1] - p.pitch / 2 + w,
+                c[0] + p.pitch / 2 - w,
+                c[1] + p.pitch / 2 - w,
+            )
             if cell[0] > -big[0]:
                 b.box("void", -big[0], -big[1], z0, cell[0], big[1], z1)
             if cell[2] < big[0]:
@@ -114,8 +121,9 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
                 b.box("void", cell[0], cell[3], z0, cell[2], big[1], z1)
 
 
-def _dam_openings(b: Builder, o: OpeningSpec, g: GeometrySpec, xc: float | None,
-                  yc: float | None, half: float) -> None:
+def _dam_openings(
+    b: Builder, o: OpeningSpec, g: GeometrySpec, xc: float | None, yc: float | None, half: float
+) -> None:
     """Pathways through a dam: one opening per unit-side span, like the side walls."""
     p = g.panel
     assert p is not None
@@ -133,8 +141,16 @@ def _dam_openings(b: Builder, o: OpeningSpec, g: GeometrySpec, xc: float | None,
             b.box("opening", c - o.width / 2, yc - t / 2, z0, c + o.width / 2, yc + t / 2, z1)
 
 
-def _hollow_gap(b: Builder, g: GeometrySpec, x: float | None, y: float | None, hx: float,
-                hy: float, z_web: float, z_web_top: float) -> None:
+def _hollow_gap(
+    b: Builder,
+    g: GeometrySpec,
+    x: float | None,
+    y: float | None,
+    hx: float,
+    hy: float,
+    z_web: float,
+    z_web_top: float,
+) -> None:
     """The hollow between a double dam: void, open to the rear through the web."""
     p = g.panel
     assert p is not None

@@ -54,31 +54,53 @@ class Builder:
         self.info = ModelInfo()
 
     # -- primitives (lengths in m) ---------------------------------------------------
-    def box(self, region: str, x0: float, y0: float, z0: float, x1: float, y1: float, z1: float
-            ) -> int:
+    def box(
+        self, region: str, x0: float, y0: float, z0: float, x1: float, y1: float, z1: float
+    ) -> int:
         """Axis-aligned box from corner (x0, y0, z0) to (x1, y1, z1)."""
         if not (x1 > x0 and y1 > y0 and z1 > z0):
-            raise MeshError(f"empty box for region {region}: ({x0}, {y0}, {z0}) - ({x1}, {y1}, {z1})")
+            raise MeshError(
+                f"empty box for region {region}: ({x0}, {y0}, {z0}) - ({x1}, {y1}, {z1})"
+            )
         k = MODEL_SCALE
         tag = self.occ.addBox(k * x0, k * y0, k * z0, k * (x1 - x0), k * (y1 - y0), k * (z1 - z0))
         self.pieces.append((tag, region))
         return tag
 
-    def prism(self, region: str, cx: float, cy: float, ax: float, ay: float, z0: float, z1: float,
-              radius: float = 0.0) -> int:
-        """Rectangular prism centred on (cx, cy), size ax x ay, z in [z0, z1], rounded vertical edges."""
+    def prism(
+        self,
+        region: str,
+        cx: float,
+        cy: float,
+        ax: float,
+        ay: float,
+        z0: float,
+        z1: float,
+        radius: float = 0.0,
+    ) -> int:
+        """Rectangular prism centred on (cx, cy), ax x ay, z in [z0, z1], rounded vertical edges."""
         if radius <= 0:
             return self.box(region, cx - ax / 2, cy - ay / 2, z0, cx + ax / 2, cy + ay / 2, z1)
         k = MODEL_SCALE
-        rect = self.occ.addRectangle(k * (cx - ax / 2), k * (cy - ay / 2), k * z0, k * ax, k * ay,
-                                     roundedRadius=k * radius)
+        rect = self.occ.addRectangle(
+            k * (cx - ax / 2), k * (cy - ay / 2), k * z0, k * ax, k * ay, roundedRadius=k * radius
+        )
         out = self.occ.extrude([(2, rect)], 0, 0, k * (z1 - z0))
         tag = next(t for d, t in out if d == 3)
         self.pieces.append((tag, region))
         return tag
 
-    def ring(self, region: str, cx: float, cy: float, outer: tuple[float, float],
-             inner: tuple[float, float], z0: float, z1: float, radius: float = 0.0) -> int:
+    def ring(
+        self,
+        region: str,
+        cx: float,
+        cy: float,
+        outer: tuple[float, float],
+        inner: tuple[float, float],
+        z0: float,
+        z1: float,
+        radius: float = 0.0,
+    ) -> int:
         """Rectangular ring: prism ``outer`` minus prism ``inner`` (both centred), z in [z0, z1]."""
         a = self.prism(region, cx, cy, *outer, z0, z1, radius=radius)
         self.pieces.pop()
@@ -90,21 +112,24 @@ class Builder:
         self.pieces.append((tag, region))
         return tag
 
-    def cylinder(self, region: str, x: float, y: float, z: float, dx: float, dy: float, dz: float,
-                 r: float) -> int:
+    def cylinder(
+        self, region: str, x: float, y: float, z: float, dx: float, dy: float, dz: float, r: float
+    ) -> int:
         """Cylinder of radius ``r`` from (x, y, z) along (dx, dy, dz)."""
         k = MODEL_SCALE
         tag = self.occ.addCylinder(k * x, k * y, k * z, k * dx, k * dy, k * dz, k * r)
         self.pieces.append((tag, region))
         return tag
 
-    def truncated_sphere(self, region: str, x: float, y: float, zc: float, r: float, z0: float,
-                         z1: float) -> int:
+    def truncated_sphere(
+        self, region: str, x: float, y: float, zc: float, r: float, z0: float, z1: float
+    ) -> int:
         """Sphere of radius ``r`` centred at (x, y, zc), cut to z in [z0, z1]."""
         k = MODEL_SCALE
         s = self.occ.addSphere(k * x, k * y, k * zc, k * r)
-        b = self.occ.addBox(k * (x - 2 * r), k * (y - 2 * r), k * z0, 4 * k * r, 4 * k * r,
-                            k * (z1 - z0))
+        b = self.occ.addBox(
+            k * (x - 2 * r), k * (y - 2 * r), k * z0, 4 * k * r, 4 * k * r, k * (z1 - z0)
+        )
         out, _ = self.occ.intersect([(3, s)], [(3, b)])
         tag = out[0][1]
         self.pieces.append((tag, region))
@@ -144,7 +169,7 @@ class Builder:
         face_owner: dict[int, list[str]] = {}
         for region, tags in regions.items():
             for t in tags:
-                for dim, s in model.getBoundary([(3, t)], oriented=False, combined=False):
+                for _dim, s in model.getBoundary([(3, t)], oriented=False, combined=False):
                     face_owner.setdefault(abs(s), []).append(region)
         boundaries: dict[str, list[int]] = {}
         for s, owners in face_owner.items():

@@ -19,9 +19,18 @@ from .pieces import Builder
 __all__ = ["add_unit", "unit_volumes"]
 
 
-def add_unit(b: Builder, g: GeometrySpec, layers: int, cx: float = 0.0, cy: float = 0.0, *,
-             exterior: bool = True, terminals: bool = True, dielectric: bool = True,
-             rim_to_zero: bool = False) -> None:
+def add_unit(
+    b: Builder,
+    g: GeometrySpec,
+    layers: int,
+    cx: float = 0.0,
+    cy: float = 0.0,
+    *,
+    exterior: bool = True,
+    terminals: bool = True,
+    dielectric: bool = True,
+    rim_to_zero: bool = False,
+) -> None:
     """Add the solids of one package centred on (cx, cy) [m] to the builder.
 
     Parameters
@@ -47,12 +56,28 @@ def add_unit(b: Builder, g: GeometrySpec, layers: int, cx: float = 0.0, cy: floa
     # shell: nested prisms, each a sub-layer of the side walls and the bottom wall
     for k in range(1, layers + 1):
         d = t * k / layers
-        b.prism("shell", cx, cy, Cx + 2 * d, Cy + 2 * d, z_floor, z_ceiling + d,
-                radius=(r + d) if r > 0 else 0.0)
+        b.prism(
+            "shell",
+            cx,
+            cy,
+            Cx + 2 * d,
+            Cy + 2 * d,
+            z_floor,
+            z_ceiling + d,
+            radius=(r + d) if r > 0 else 0.0,
+        )
         if rim_to_zero:  # the walls continue down through the dielectric level
             d0 = t * (k - 1) / layers
-            b.ring("shell", cx, cy, (Cx + 2 * d, Cy + 2 * d), (Cx + 2 * d0, Cy + 2 * d0), 0.0,
-                   z_floor, radius=(r + d) if r > 0 else 0.0)
+            b.ring(
+                "shell",
+                cx,
+                cy,
+                (Cx + 2 * d, Cy + 2 * d),
+                (Cx + 2 * d0, Cy + 2 * d0),
+                0.0,
+                z_floor,
+                radius=(r + d) if r > 0 else 0.0,
+            )
     b.prism("cavity", cx, cy, Cx, Cy, z_floor, z_ceiling, radius=r)
     for side in SIDES:
         add_openings(b, side, g.openings[side], cx, cy, g.cavity, t, z_floor, z_ceiling)

@@ -48,14 +48,21 @@ def backend_report() -> list[BackendRow]:
         x = pypardiso.spsolve(A, b)
         rows.append(BackendRow("pardiso", bool(np.allclose(A @ x, b)), "MKL Pardiso via pypardiso"))
     except Exception as exc:
-        rows.append(BackendRow("pardiso", False, f"pypardiso unusable ({type(exc).__name__}: {exc})"))
+        rows.append(
+            BackendRow("pardiso", False, f"pypardiso unusable ({type(exc).__name__}: {exc})")
+        )
     try:
         import pyamg
 
         ml = pyamg.smoothed_aggregation_solver(A)
         x = ml.solve(b, tol=1e-10)
-        rows.append(BackendRow("amg", bool(np.allclose(A @ x, b, atol=1e-6)),
-                               f"pyamg {pyamg.__version__} smoothed aggregation + PCG"))
+        rows.append(
+            BackendRow(
+                "amg",
+                bool(np.allclose(A @ x, b, atol=1e-6)),
+                f"pyamg {pyamg.__version__} smoothed aggregation + PCG",
+            )
+        )
     except Exception as exc:
         rows.append(BackendRow("amg", False, f"pyamg unusable ({type(exc).__name__}: {exc})"))
     dev = probe_device()

@@ -37,9 +37,15 @@ def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64],
     return spla.spsolve(A.tocsc(), b), "superlu"
 
 
-def amg_pcg(A: sp.spmatrix, b: NDArray[np.float64], *, near_null: NDArray[np.float64] | None = None,
-            block: int = 1, rtol: float = 1e-10, maxiter: int = 2000
-            ) -> tuple[NDArray[np.float64], dict]:
+def amg_pcg(
+    A: sp.spmatrix,
+    b: NDArray[np.float64],
+    *,
+    near_null: NDArray[np.float64] | None = None,
+    block: int = 1,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+) -> tuple[NDArray[np.float64], dict]:
     """CG preconditioned by one V-cycle of smoothed-aggregation AMG (pyamg).
 
     For elasticity give ``block=3`` and the rigid-body modes as ``near_null``
@@ -65,8 +71,14 @@ def amg_pcg(A: sp.spmatrix, b: NDArray[np.float64], *, near_null: NDArray[np.flo
     res = pcg(A, np.asarray(b, dtype=np.float64), M, rtol=rtol, maxiter=maxiter, xp=np)
     if not res.converged:
         h = res.history
-        raise SolverError(f"AMG-PCG did not converge in {res.iterations} iterations: relative "
-                          f"residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
-                          f"(target {rtol:.1e})")
-    return res.x, {"iterations": res.iterations, "residual": res.residual,
-                   "levels": len(ml.levels), "operator_complexity": ml.operator_complexity()}
+        raise SolverError(
+            f"AMG-PCG did not converge in {res.iterations} iterations: relative "
+            f"residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
+            f"(target {rtol:.1e})"
+        )
+    return res.x, {
+        "iterations": res.iterations,
+        "residual": res.residual,
+        "levels": len(ml.levels),
+        "operator_complexity": ml.operator_complexity(),
+    }

@@ -38,12 +38,14 @@ def probe_device() -> DeviceStatus:
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
         return DeviceStatus(True, f"CUDA device 0 works ({name})", name)
     except Exception as exc:
-        return DeviceStatus(False, f"CuPy imports but the device does not work "
-                                   f"({type(exc).__name__}: {exc})")
+        return DeviceStatus(
+            False, f"CuPy imports but the device does not work ({type(exc).__name__}: {exc})"
+        )
 
 
-def solve_gpu(A, b, *, kind: str, method: str, near_null=None, rtol: float = 1e-10,
-              maxiter: int = 2000):
+def solve_gpu(
+    A, b, *, kind: str, method: str, near_null=None, rtol: float = 1e-10, maxiter: int = 2000
+):
     """Solve on the GPU with the shared PCG loop; Jacobi or AMG (hierarchy built on the CPU)."""
     import cupy
     import cupyx.scipy.sparse as csp
@@ -67,8 +69,14 @@ def solve_gpu(A, b, *, kind: str, method: str, near_null=None, rtol: float = 1e-
         levels = []
         for lvl in ml.levels[:-1]:
             Ai = csp.csr_matrix(sp.csr_matrix(lvl.A))
-            levels.append((Ai, csp.csr_matrix(sp.csr_matrix(lvl.P)),
-                           csp.csr_matrix(sp.csr_matrix(lvl.R)), 1.0 / Ai.diagonal()))
+            levels.append(
+                (
+                    Ai,
+                    csp.csr_matrix(sp.csr_matrix(lvl.P)),
+                    csp.csr_matrix(sp.csr_matrix(lvl.R)),
+                    1.0 / Ai.diagonal(),
+                )
+            )
         coarse = cupy.asarray(np.linalg.pinv(sp.csr_matrix(ml.levels[-1].A).toarray()))
 
         def vcycle(i, r):
@@ -95,7 +103,13 @@ def solve_gpu(A, b, *, kind: str, method: str, near_null=None, rtol: float = 1e-
         name = "jacobi-pcg"
     res = pcg(Ad, bd, M, rtol=rtol, maxiter=maxiter, xp=cupy)
     if not res.converged:
-        raise SolverError(f"GPU {name} did not converge in {res.iterations} iterations "
-                          f"(relative residual {res.residual:.2e})")
-    return cupy.asnumpy(res.x), {"method": name, "iterations": res.iterations,
-                                 "residual": res.residual, "device": "cuda:0"}
+        raise SolverError(
+            f"GPU {name} did not converge in {res.iterations} iterations "
+            f"(relative residual {res.residual:.2e})"
+        )
+    return cupy.asnumpy(res.x), {
+        "method": name,
+        "iterations": res.iterations,
+        "residual": res.residual,
+        "device": "cuda:0",
+    }

@@ -25,8 +25,16 @@ class KrylovResult:
     history: list[float] = field(default_factory=list)
 
 
-def pcg(A: Any, b: Any, M: Callable[[Any], Any] | None = None, *, x0: Any = None,
-        rtol: float = 1e-10, maxiter: int = 2000, xp: Any = None) -> KrylovResult:
+def pcg(
+    A: Any,
+    b: Any,
+    M: Callable[[Any], Any] | None = None,
+    *,
+    x0: Any = None,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+    xp: Any = None,
+) -> KrylovResult:
     """Solve the SPD system ``A x = b`` by preconditioned conjugate gradients.
 
     Parameters

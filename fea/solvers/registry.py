@@ -48,7 +48,9 @@ def resolve_backend(backend: str) -> tuple[str, str]:
     status = probe_device()
     if backend == "gpu":
         if not status.usable:
-            raise BackendUnavailable(f"backend='gpu' requested but no GPU is usable: {status.reason}")
+            raise BackendUnavailable(
+                f"backend='gpu' requested but no GPU is usable: {status.reason}"
+            )
         return "gpu", status.reason
     if status.usable:
         return "gpu", f"auto: {status.reason}"
@@ -71,8 +73,14 @@ def _direct(A, b, **_):
 
 def _amg(A, b, *, kind, near_null, rtol, maxiter):
     block = 3 if kind == "elasticity" else 1
-    x, info = cpu.amg_pcg(A, b, near_null=near_null if kind == "elasticity" else None,
-                          block=block, rtol=rtol, maxiter=maxiter)
+    x, info = cpu.amg_pcg(
+        A,
+        b,
+        near_null=near_null if kind == "elasticity" else None,
+        block=block,
+        rtol=rtol,
+        maxiter=maxiter,
+    )
     return x, {"method": "amg-pcg", **info}
 
 
@@ -80,9 +88,17 @@ register_method("direct", _direct)
 register_method("amg", _amg)
 
 
-def solve(A: sp.spmatrix, b: NDArray[np.float64], *, kind: str = "scalar",
-          backend: str = "auto", method: str = "auto", near_null: NDArray | None = None,
-          rtol: float = 1e-10, maxiter: int = 2000) -> tuple[NDArray[np.float64], SolveInfo]:
+def solve(
+    A: sp.spmatrix,
+    b: NDArray[np.float64],
+    *,
+    kind: str = "scalar",
+    backend: str = "auto",
+    method: str = "auto",
+    near_null: NDArray | None = None,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+) -> tuple[NDArray[np.float64], SolveInfo]:
     """Solve ``A x = b`` for SPD ``A`` (n x n CSR) and return ``(x, info)``.
 
     Parameters
@@ -103,11 +119,18 @@ def solve(A: sp.spmatrix, b: NDArray[np.float64], *, kind: str = "scalar",
     if where == "gpu":
         from .gpu import solve_gpu
 
-        x, extra = solve_gpu(A, b, kind=kind, method=method, near_null=near_null, rtol=rtol,
-                             maxiter=maxiter)
-        info = SolveInfo("gpu", extra.pop("method"), device=extra.pop("device", "cuda:0"),
-                         reason=reason, iterations=extra.pop("iterations", 0),
-                         residual=extra.pop("residual", 0.0), extra=extra)
+        x, extra = solve_gpu(
+            A, b, kind=kind, method=method, near_null=near_null, rtol=rtol, maxiter=maxiter
+        )
+        info = SolveInfo(
+            "gpu",
+            extra.pop("method"),
+            device=extra.pop("device", "cuda:0"),
+            reason=reason,
+            iterations=extra.pop("iterations", 0),
+            residual=extra.pop("residual", 0.0),
+            extra=extra,
+        )
     else:
         name = method
         if method == "auto":
@@ -116,7 +139,13 @@ def solve(A: sp.spmatrix, b: NDArray[np.float64], *, kind: str = "scalar",
             raise InputError("solver.method", method, f"one of auto, {', '.join(sorted(_METHODS))}")
         x, extra = _METHODS[name](A, b, kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter)
         r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
-        info = SolveInfo("cpu", extra.pop("method"), reason=reason,
-                         iterations=extra.pop("iterations", 1), residual=r, extra=extra)
+        info = SolveInfo(
+            "cpu",
+            extra.pop("method"),
+            reason=reason,
+            iterations=extra.pop("iterations", 1),
+            residual=r,
+            extra=extra,
+        )
     info.seconds = time.perf_counter() - t0
     return x, info

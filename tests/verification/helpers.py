@@ -7,8 +7,13 @@ import gmsh
 from fea.mesh import Mesh, gmsh_session
 
 
-def layered_box(size_m: tuple[float, float], layers: list[tuple[str, float, int]], h_m: float,
-                order: int = 2, faces: dict | None = None) -> Mesh:
+def layered_box(
+    size_m: tuple[float, float],
+    layers: list[tuple[str, float, int]],
+    h_m: float,
+    order: int = 2,
+    faces: dict | None = None,
+) -> Mesh:
     """A stack of boxes (name, thickness [m], sub-layers) from z = 0 upwards.
 
     ``faces``: name -> callable(bbox in m) -> bool selecting exterior faces.
@@ -20,8 +25,14 @@ def layered_box(size_m: tuple[float, float], layers: list[tuple[str, float, int]
         owned: list[tuple[int, str]] = []
         for name, t, n in layers:
             for i in range(n):
-                owned.append((occ.addBox(0, 0, k * (z + t * i / n), k * size_m[0], k * size_m[1],
-                                         k * t / n), name))
+                owned.append(
+                    (
+                        occ.addBox(
+                            0, 0, k * (z + t * i / n), k * size_m[0], k * size_m[1], k * t / n
+                        ),
+                        name,
+                    )
+                )
             z += t
         if len(owned) > 1:
             _, out_map = occ.fragment([(3, t) for t, _ in owned], [])
@@ -34,8 +45,11 @@ def layered_box(size_m: tuple[float, float], layers: list[tuple[str, float, int]
         for name, tags in groups.items():
             gmsh.model.addPhysicalGroup(3, sorted(set(tags)), name=name)
         for name, select in (faces or {}).items():
-            tags = [s for _, s in gmsh.model.getEntities(2)
-                    if select(tuple(v / k for v in gmsh.model.getBoundingBox(2, s)))]
+            tags = [
+                s
+                for _, s in gmsh.model.getEntities(2)
+                if select(tuple(v / k for v in gmsh.model.getBoundingBox(2, s)))
+            ]
             gmsh.model.addPhysicalGroup(2, tags, name=name)
         gmsh.option.setNumber("Mesh.MeshSizeMax", k * h_m)
         gmsh.option.setNumber("Mesh.Algorithm3D", 1)

@@ -18,12 +18,13 @@ from .helpers import layered_box, plane
 
 def test_free_block_common_cte_is_stress_free():
     """Three materials, one CTE, uniform dT, free body: zero stress, exact displacement."""
-    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1), ("c", 0.4e-3, 1)],
-                       0.4e-3)
+    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1), ("c", 0.4e-3, 1)], 0.4e-3)
     alpha, dT = 12e-6, -150.0
-    mats = {"a": Material("a", E=200e9, nu=0.3, alpha=alpha, k=1.0),
-            "b": Material("b", E=3e9, nu=0.45, alpha=alpha, k=1.0),
-            "c": Material("c", E=70e9, nu=0.2, alpha=alpha, k=1.0)}
+    mats = {
+        "a": Material("a", E=200e9, nu=0.3, alpha=alpha, k=1.0),
+        "b": Material("b", E=3e9, nu=0.45, alpha=alpha, k=1.0),
+        "c": Material("c", E=70e9, nu=0.2, alpha=alpha, k=1.0),
+    }
     me = solve_thermoelastic(mesh, mats, 25.0 + dT, 25.0, backend="cpu")
     scale = 200e9 * alpha * abs(dT)
     assert np.abs(me.stress).max() <= 1e-9 * scale
@@ -33,8 +34,9 @@ def test_free_block_common_cte_is_stress_free():
 
 
 def test_partial_dirichlet_keeps_prescribed_values():
-    mesh = layered_box((2e-3, 1e-3), [("a", 0.5e-3, 1)], 0.5e-3, order=1,
-                       faces={"bottom": plane(2, 0.0)})
+    mesh = layered_box(
+        (2e-3, 1e-3), [("a", 0.5e-3, 1)], 0.5e-3, order=1, faces={"bottom": plane(2, 0.0)}
+    )
     m = {"a": Material("a", E=100e9, nu=0.3, alpha=10e-6, k=1.0)}
     me = solve_thermoelastic(mesh, m, 125.0, 25.0, fixed={"bottom": {"z": 0.0}}, backend="cpu")
     z0 = me.nodes[:, 2] < 1e-12
@@ -69,12 +71,13 @@ def test_conduction_mms_rate(order, expected):
         return np.sin(np.pi * x[0]) * np.sin(np.pi * x[1]) * np.sin(np.pi * x[2])
 
     hs, errs = [], []
-    for n in ((3, 5, 8) if order == 1 else (2, 3, 5)):
+    for n in (3, 5, 8) if order == 1 else (2, 3, 5):
         mesh = _unit_cube(n, order)
         fs = asm.space(mesh)
         K = asm.conduction_matrix(fs, np.full(mesh.n_elements, k))
         f = LinearForm(lambda v, w: 3 * np.pi**2 * k * exact(w.x) * v).assemble(
-            Basis(mesh.p1, ElementTetP2() if order == 2 else ElementTetP1(), intorder=6))
+            Basis(mesh.p1, ElementTetP2() if order == 2 else ElementTetP1(), intorder=6)
+        )
         D = fs.basis.get_dofs().all()
         free = np.setdiff1d(np.arange(fs.n), D)
         u = np.zeros(fs.n)
@@ -90,7 +93,7 @@ def test_elasticity_mms_rate(order, expected):
     E, nu = 1.0, 0.3
     lam, mu = asm.lame(np.array(E), np.array(nu))
     hs, errs = [], []
-    for n in ((3, 5, 8) if order == 1 else (2, 3, 5)):
+    for n in (3, 5, 8) if order == 1 else (2, 3, 5):
         mesh = _unit_cube(n, order)
         fs = asm.space(mesh)
         K = asm.elasticity_matrix(fs, np.full(mesh.n_elements, E), np.full(mesh.n_elements, nu))
@@ -107,7 +110,9 @@ def test_elasticity_mms_rate(order, expected):
                 (0, 2): pi**2 * c(pi * x) * s(pi * y) * c(pi * z),
                 (1, 2): pi**2 * s(pi * x) * c(pi * y) * c(pi * z),
             }
-            grad_div = -pi**2 * S + sum(d2[tuple(sorted((comp, j)))] for j in range(3) if j != comp)
+            grad_div = -(pi**2) * S + sum(
+                d2[tuple(sorted((comp, j)))] for j in range(3) if j != comp
+            )
             return -((lam + mu) * grad_div - mu * 3 * pi**2 * S) * v
 
         f = np.zeros(3 * fs.n)
@@ -131,24 +136,39 @@ def test_elasticity_mms_rate(order, expected):
 def test_transient_slab_against_fourier_series():
     """Slab 0 < z < L at T0, both faces held at 0 from t = 0: centre temperature series."""
     L, k, rho, cp, T0 = 1e-3, 1.0, 1000.0, 1000.0, 100.0
-    mesh = layered_box((0.2e-3, 0.2e-3), [("s", L, 1)], 0.05e-3, order=2,
-                       faces={"z0": plane(2, 0.0), "z1": plane(2, L)})
+    mesh = layered_box(
+        (0.2e-3, 0.2e-3),
+        [("s", L, 1)],
+        0.05e-3,
+        order=2,
+        faces={"z0": plane(2, 0.0), "z1": plane(2, L)},
+    )
     a = k / (rho * cp)
     t_end = 0.1 * L**2 / a
-    th = solve_thermal(mesh, {"s": Material("s", E=1e9, nu=0.3, alpha=1e-6, k=k, rho=rho, cp=cp)},
-                       fixed={"z0": 0.0, "z1": 0.0},
-                       transient=Transient(t_end, t_end / 200, initial=T0, theta=0.5),
-                       backend="cpu")
-    series = sum(4 * T0 / (np.pi * n) * np.sin(n * np.pi / 2) * np.exp(-(n * np.pi / L) ** 2 * a * t_end)
-                 for n in range(1, 200, 2))
+    th = solve_thermal(
+        mesh,
+        {"s": Material("s", E=1e9, nu=0.3, alpha=1e-6, k=k, rho=rho, cp=cp)},
+        fixed={"z0": 0.0, "z1": 0.0},
+        transient=Transient(t_end, t_end / 200, initial=T0, theta=0.5),
+        backend="cpu",
+    )
+    series = sum(
+        4 * T0 / (np.pi * n) * np.sin(n * np.pi / 2) * np.exp(-((n * np.pi / L) ** 2) * a * t_end)
+        for n in range(1, 200, 2)
+    )
     assert th.probe([[0.1e-3, 0.1e-3, L / 2]])[0] == pytest.approx(series, rel=5e-3)
     assert th.history.shape == (201, th.temperature.shape[0])
     assert th.times[-1] == pytest.approx(t_end)
 
 
 def test_time_dependent_fixed_temperature_and_picard():
-    mesh = layered_box((0.2e-3, 0.2e-3), [("s", 1e-3, 1)], 0.1e-3, order=1,
-                       faces={"z0": plane(2, 0.0), "z1": plane(2, 1e-3)})
+    mesh = layered_box(
+        (0.2e-3, 0.2e-3),
+        [("s", 1e-3, 1)],
+        0.1e-3,
+        order=1,
+        faces={"z0": plane(2, 0.0), "z1": plane(2, 1e-3)},
+    )
     from fea.materials import Table
 
     m = Material("s", E=1e9, nu=0.3, alpha=1e-6, k=Table((0.0, 100.0), (1.0, 2.0)))
@@ -159,7 +179,11 @@ def test_time_dependent_fixed_temperature_and_picard():
     T_exact = -100 + np.sqrt(100**2 + 200 * theta)
     assert th.probe([[0.1e-3, 0.1e-3, z]])[0] == pytest.approx(T_exact, rel=2e-3)
     assert th.solver_info["picard_iterations"] > 1
-    tr = solve_thermal(mesh, {"s": Material("s", E=1e9, nu=0.3, alpha=1e-6, k=1.0)},
-                       fixed={"z0": lambda t: 10.0 * t, "z1": 0.0},
-                       transient=Transient(1.0, 0.25), backend="cpu")
+    tr = solve_thermal(
+        mesh,
+        {"s": Material("s", E=1e9, nu=0.3, alpha=1e-6, k=1.0)},
+        fixed={"z0": lambda t: 10.0 * t, "z1": 0.0},
+        transient=Transient(1.0, 0.25),
+        backend="cpu",
+    )
     assert tr.probe([[0.1e-3, 0.1e-3, 0.0]])[0] == pytest.approx(10.0)

@@ -17,12 +17,19 @@ def test_composite_slab():
     case = validation_case("composite_slab")
     layers = [(L["name"], L["thickness_m"], 1) for L in case["layers"]]
     z_end = sum(L["thickness_m"] for L in case["layers"])
-    mesh = layered_box((1e-3, 1e-3), layers, 0.3e-3, order=2,
-                       faces={"hot": plane(2, 0.0), "cold": plane(2, z_end)})
-    mats = {L["name"]: Material(L["name"], E=1e9, nu=0.3, alpha=1e-6, k=L["k"])
-            for L in case["layers"]}
-    th = solve_thermal(mesh, mats, flux={"hot": case["q_W_per_m2"]},
-                       convection={"cold": (case["h_W_per_m2K"], case["T_inf_C"])}, backend="cpu")
+    mesh = layered_box(
+        (1e-3, 1e-3), layers, 0.3e-3, order=2, faces={"hot": plane(2, 0.0), "cold": plane(2, z_end)}
+    )
+    mats = {
+        L["name"]: Material(L["name"], E=1e9, nu=0.3, alpha=1e-6, k=L["k"]) for L in case["layers"]
+    }
+    th = solve_thermal(
+        mesh,
+        mats,
+        flux={"hot": case["q_W_per_m2"]},
+        convection={"cold": (case["h_W_per_m2K"], case["T_inf_C"])},
+        backend="cpu",
+    )
     T = th.probe([[0.5e-3, 0.5e-3, 0.0], [0.0, 0.0, 0.0], [1e-3, 1e-3, 0.0]])
     assert np.abs(T - case["answers"]["T_hot_face_C"]).max() < case["tolerance_absolute_K"]
     # interface temperatures of the piecewise-linear closed form
@@ -30,7 +37,9 @@ def test_composite_slab():
     for L in case["layers"]:
         z += L["thickness_m"]
         Tz -= q * L["thickness_m"] / L["k"]
-        assert th.probe([[0.3e-3, 0.6e-3, z]])[0] == pytest.approx(Tz, abs=case["tolerance_absolute_K"])
+        assert th.probe([[0.3e-3, 0.6e-3, z]])[0] == pytest.approx(
+            Tz, abs=case["tolerance_absolute_K"]
+        )
     assert th.heat_balance() < 1e-9
 
 
@@ -38,14 +47,20 @@ def test_composite_slab():
 def bimetal():
     case = validation_case("bimetal_strip")
     g = case["geometry_m"]
-    mesh = layered_box((g["length"], g["width"]), [("bottom", g["t_bottom"], 1),
-                                                   ("top", g["t_top"], 1)], 0.1,
-                       faces={"sym": plane(0, 0.0)})
-    mats = {k: Material(k, E=v["E_Pa"], nu=v["nu"], alpha=v["alpha_per_K"], k=1.0)
-            for k, v in case["materials"].items()}
+    mesh = layered_box(
+        (g["length"], g["width"]),
+        [("bottom", g["t_bottom"], 1), ("top", g["t_top"], 1)],
+        0.1,
+        faces={"sym": plane(0, 0.0)},
+    )
+    mats = {
+        k: Material(k, E=v["E_Pa"], nu=v["nu"], alpha=v["alpha_per_K"], k=1.0)
+        for k, v in case["materials"].items()
+    }
     T = case["temperature"]
-    me = solve_thermoelastic(mesh, mats, T["final_C"], T["reference_C"],
-                             fixed={"sym": {"x": 0.0}}, backend="cpu")
+    me = solve_thermoelastic(
+        mesh, mats, T["final_C"], T["reference_C"], fixed={"sym": {"x": 0.0}}, backend="cpu"
+    )
     return case, me
 
 
@@ -69,10 +84,16 @@ def test_timoshenko_bilayer():
     c = case["case"]
     L1, L2 = c["layer1"], c["layer2"]
     a = c["plate_mm"][0] * 1e-3
-    mesh = layered_box((a, a), [("l1", L1["h_m"], 2), ("l2", L2["h_m"], 2)], 1.0e-3,
-                       faces={"top": plane(2, L1["h_m"] + L2["h_m"])})
-    mats = {"l1": Material("l1", E=L1["E_Pa"], nu=L1["nu"], alpha=L1["alpha_per_K"], k=1.0),
-            "l2": Material("l2", E=L2["E_Pa"], nu=L2["nu"], alpha=L2["alpha_per_K"], k=1.0)}
+    mesh = layered_box(
+        (a, a),
+        [("l1", L1["h_m"], 2), ("l2", L2["h_m"], 2)],
+        1.0e-3,
+        faces={"top": plane(2, L1["h_m"] + L2["h_m"])},
+    )
+    mats = {
+        "l1": Material("l1", E=L1["E_Pa"], nu=L1["nu"], alpha=L1["alpha_per_K"], k=1.0),
+        "l2": Material("l2", E=L2["E_Pa"], nu=L2["nu"], alpha=L2["alpha_per_K"], k=1.0),
+    }
     me = solve_thermoelastic(mesh, mats, 25.0 + c["dT_K"], 25.0, backend="cpu")
     assert me.solver_info["free_body"] and me.reactions < 1e-6
     # mid-plane curvature away from the edges from a quadratic fit
@@ -85,8 +106,9 @@ def test_timoshenko_bilayer():
     A = np.column_stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy])
     coef = np.linalg.lstsq(A, w, rcond=None)[0]
     kappa = -(coef[3] + coef[5])  # mean of -w_xx/2*2, -w_yy/2*2
-    assert abs(kappa) == pytest.approx(case["answers"]["curvature_magnitude_per_m"],
-                                       rel=case["tolerance_relative"])
+    assert abs(kappa) == pytest.approx(
+        case["answers"]["curvature_magnitude_per_m"], rel=case["tolerance_relative"]
+    )
     # on cooling the plate bends concave towards layer2 (z above layer1): centre below edges
     # seen from layer2 means the surface of layer2 is concave, i.e. w_xx > 0 there
     assert coef[3] > 0 and coef[5] > 0

@@ -1,0 +1,131 @@
+"""Package-level analyses of a validated case: thermal metrics and warpage.
+
+This is the glue between a :class:`~fea.spec.CaseSpec` and the physics: it builds
+the meshes, applies the loads of the spec, and reduces fields to the numbers a
+package engineer tabulates.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import Any
+
+import numpy as np
+
+from .mechanics import solve_thermoelastic
+from .mesh import build_mesh
+from .spec import CaseSpec
+from .thermal import solve_thermal
+
+__all__ = ["analyse", "thermal_metrics", "warpage_metrics"]
+
+
+def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
+    loads = case.loads
+    conv = {}
+    for name in ("package_surface", "board_surface"):
+        if name in mesh.boundaries and loads.h > 0:
+            conv[name] = (loads.h, loads.ambient)
+    for name, h in loads.h_boundaries.items():
+        conv[name] = (h, loads.ambient)
+    return conv
+
+
+def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
+    """Tj max, theta_JA, psi_JT and theta_JC of the case; returns (metrics, ThermalResult).
+
+    theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
+    psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
+    theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
+    adiabatic (JESD51-14-style boundary condition, steady state).
+    """
+    backend = backend or case.solver.backend
+    mesh, _ = build_mesh(case)
+    mats = case.materials
+    loads = case.loads
+    P = sum(loads.power.values())
+    conv = _convection(mesh, case)
+    fixed = {b: T for b, T in loads.fixed.items()}
+    th = solve_thermal(
+        mesh,
+        mats,
+        sources=loads.power,
+        convection=conv,
+        fixed=fixed,
+        backend=backend,
+        method=case.solver.method,
+        rtol=case.solver.rtol,
+    )
+    tj = th.region_max("die")
+    z_top = case.geometry.z_top
+    t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
+    m = {
+        "Tj_max": tj,
+        "theta_ja": (tj - loads.ambient) / P,
+        "psi_jt": (tj - t_top) / P,
+        "heat_balance": th.heat_balance(),
+        "thermal_solve_s": th.solver_info["stages"]["total_s"],
+        "n_nodes_thermal": float(th.temperature.shape[0]),
+    }
+    jc = solve_thermal(
+        mesh,
+        mats,
+        sources=loads.power,
+        fixed={"shell_top": loads.ambient},
+        backend=backend,
+        method=case.solver.method,
+        rtol=case.solver.rtol,
+    )
+    m["theta_jc"] = (jc.region_max("die") - loads.ambient) / P
+    return m, th
+
+
+def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
+    """Warpage of the top surface at each of the spec's warpage temperatures (unit without
+    board, free body, uniform temperature), and the largest von Mises stress per region."""
+    backend = backend or case.solver.backend
+    geo = dataclasses.replace(case.geometry, board=None)
+    unit = dataclasses.replace(case, geometry=geo)
+    mesh, _ = build_mesh(unit)
+    out: dict[str, float] = {}
+    last = None
+    for T in case.loads.warpage_temperatures:
+        me = solve_thermoelastic(
+            mesh,
+            case.materials,
+            T,
+            case.loads.reference,
+            shrinkage=case.loads.cure_shrinkage,
+            backend=backend,
+            method=case.solver.method,
+            rtol=case.solver.rtol,
+        )
+        w = me.warpage("top")
+        tag = f"{T:g}C"
+        out[f"warpage_um@{tag}"] = w.peak_to_valley * 1e6
+        out[f"warpage_signed_um@{tag}"] = w.signed * 1e6
+        out[f"curvature@{tag}"] = w.curvature
+        if "terminal_tips" in mesh.boundaries:
+            out[f"coplanarity_um@{tag}"] = me.warpage("terminal_tips").coplanarity * 1e6
+        for region in mesh.regions:
+            out[f"von_mises_max_MPa@{tag}:{region}"] = me.region_max_von_mises(region) / 1e6
+        if "die|encapsulant" in mesh.boundaries:
+            sn, ss = me.interface_traction("die|encapsulant")
+            out[f"interface_traction_max_MPa@{tag}"] = float(np.hypot(sn, ss).max() / 1e6)
+        out[f"mech_solve_s@{tag}"] = me.solver_info["stages"]["total_s"]
+        last = me
+    out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
+    return out, last
+
+
+def analyse(case: CaseSpec) -> dict[str, float]:
+    """Every metric of a unit case: thermal metrics, aperture rule, warpage and stresses."""
+    t0 = time.perf_counter()
+    m, _ = thermal_metrics(case)
+    a = case.geometry.aperture()
+    m.update({"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]})
+    w, _ = warpage_metrics(case)
+    m.update(w)
+    m["total_s"] = time.perf_counter() - t0
+    return m

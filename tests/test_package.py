@@ -1,0 +1,90 @@
+"""A small package end to end: energy balance, plausible metrics, symmetric warpage, study run."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fea.mechanics import solve_thermoelastic
+from fea.mesh import build_mesh
+from fea.package import thermal_metrics
+from fea.spec import parse_study
+
+SMALL = {
+    "study": {"name": "small"},
+    "geometry": {
+        "cavity_mm": [3.0, 3.0],
+        "cavity_depth_mm": 0.5,
+        "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
+        "openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15},
+        "terminals": {"kind": "balls", "rows": 2, "cols": 2, "pitch_mm": 1.2},
+        "board": {"size_mm": [12.0, 12.0], "thickness_mm": 0.8},
+    },
+    "mesh": {"size_mm": 0.6, "board_size_mm": 2.0, "terminal_size_mm": 0.15},
+    "loads": {"power_W": {"die": 0.5}, "warpage_temperatures_C": [25.0]},
+    "solver": {"backend": "cpu"},
+}
+
+
+@pytest.fixture(scope="module")
+def case(tmp_path_factory):
+    import fea.mesh
+
+    fea.mesh.CACHE_DIR = tmp_path_factory.mktemp("cache")
+    return parse_study(SMALL).base
+
+
+def test_energy_balance_and_metrics(case):
+    m, th = thermal_metrics(case)
+    assert m["heat_balance"] < 1e-6, "power in = heat out through convection"
+    assert m["Tj_max"] > case.loads.ambient
+    assert m["theta_jc"] < m["theta_ja"]
+    assert m["psi_jt"] < m["theta_ja"]
+    # the heat leaves through the package and the board, all of it
+    assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-6)
+    assert th.heat_out["convection:board_surface"] > 0
+
+
+def test_symmetric_package_warps_symmetrically(case):
+    unit = dataclasses.replace(case, geometry=dataclasses.replace(case.geometry, board=None))
+    mesh, _ = build_mesh(unit)
+    me = solve_thermoelastic(
+        mesh, case.materials, 25.0, {"encapsulant": 175.0, "*": 25.0}, backend="cpu"
+    )
+    assert me.solver_info["free_body"] and me.reactions < 1e-6
+    z = case.geometry.z_top
+    xs = np.linspace(-1.5e-3, 1.5e-3, 7)
+    pts = np.array([[x, y, z] for x in xs for y in xs])
+    w = me.probe(pts)[:, 2].reshape(7, 7)
+    scale = np.abs(w).max()
+    assert np.abs(w - w[::-1, :]).max() < 0.05 * scale  # mirror x
+    assert np.abs(w - w[:, ::-1]).max() < 0.05 * scale  # mirror y
+    assert np.abs(w - w.T).max() < 0.05 * scale  # x <-> y
+    wp = me.warpage("top")
+    assert 0 < wp.peak_to_valley < 1e-4
+    assert abs(wp.signed) == pytest.approx(wp.peak_to_valley)
+
+
+@pytest.mark.slow
+def test_run_study_records_failures_and_resumes(tmp_path):
+    from fea.study import run_study
+
+    data = dict(SMALL)
+    data["sweep"] = {
+        "kind": "cases",
+        "cases": [
+            {"geometry.shell_thickness_um": 35.0},
+            {"geometry.die.size_mm": [5.0, 5.0]},  # larger than the cavity: recorded as a failure
+        ],
+    }
+    spec = parse_study(data)
+    rep = run_study(spec, out=tmp_path / "s")
+    assert (rep.done, rep.failed) == (1, 1)
+    rows = list(csv.DictReader(open(tmp_path / "s" / "table.csv")))
+    assert [r["status"] for r in rows] == ["ok", "failed"]
+    assert "geometry.die.size_mm" in rows[1]["error"]
+    rep2 = run_study(spec, out=tmp_path / "s")
+    assert rep2.skipped == 1 and rep2.done == 0
