@@ -63,7 +63,7 @@ def test_symmetric_package_warps_symmetrically(case):
     A = np.column_stack([np.ones(len(pts)), pts[:, 0], pts[:, 1]])
     w = (w - A @ np.linalg.lstsq(A, w, rcond=None)[0]).reshape(7, 7)
     scale = w.max() - w.min()
-    assert np.abs(w - w[::-1, :]).max() < 0.1 * scale  # mirror x (unstructured coarse mesh: 5-7 % seen)
+    assert np.abs(w - w[::-1, :]).max() < 0.1 * scale  # mirror x; coarse unstructured mesh: 5-7 %
     assert np.abs(w - w[:, ::-1]).max() < 0.1 * scale  # mirror y
     assert np.abs(w - w.T).max() < 0.1 * scale  # x <-> y
     wp = me.warpage("top")
