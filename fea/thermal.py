@@ -186,16 +186,12 @@ def solve_thermal(
         fixed_dofs[name] = fs.basis.get_dofs(_boundary(mesh, name, "fixed")).all()
     D = np.unique(np.concatenate(list(fixed_dofs.values()))) if fixed_dofs else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
-    if len(D) == 0 and not convection:
-        raise (
-            InputError(
-                "convection/fixed",
-                None,
-                "at least one convective or fixed boundary "
-                "(otherwise the steady temperature is undetermined)",
-            )
-            if transient is None
-            else None
+    if len(D) == 0 and not convection and transient is None:
+        raise InputError(
+            "convection/fixed",
+            None,
+            "at least one convective or fixed boundary "
+            "(otherwise the steady temperature is undetermined)",
         )
     power = float(sum(sources.values()) + sum(g * mesh.boundary_area(n) for n, g in flux.items()))
     info: dict[str, Any] = {"stages": {}}
@@ -258,7 +254,6 @@ def solve_thermal(
             hist.append(T.copy())
         times, history = np.array(times), np.array(hist)
         info["steps"] = nsteps
-        K = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
     # heat leaving: convection h (T - T_inf) and the reactions at fixed nodes
     heat_out: dict[str, float] = {}
     for name, (h, Tinf) in convection.items():
@@ -267,8 +262,8 @@ def solve_thermal(
             asm.facet_load(fs, facets, h) @ T - h * Tinf * mesh.boundary_area(name)
         )
     if len(D):
-        Kfull = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
-        reaction = Kfull @ T - f
+        K_final = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
+        reaction = K_final @ T - f
         for name, dofs in fixed_dofs.items():
             heat_out[f"fixed:{name}"] = float(reaction[dofs].sum())
     si = info.pop("last_solve")
