@@ -14,6 +14,7 @@ from .errors import (
 from .materials import Material
 from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
 from .mesh import Mesh
+from .results import read_results, write_results
 from .spec import load_study
 from .study import run_study
 from .thermal import ThermalResult, Transient, solve_thermal
@@ -34,11 +35,13 @@ __all__ = [
     "errors",
     "load_study",
     "materials",
+    "read_results",
     "run_study",
     "solve_thermal",
     "solve_thermoelastic",
     "units",
     "warpage_curve",
+    "write_results",
 ]
 
 __version__ = "0.1.0"

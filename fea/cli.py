@@ -152,15 +152,23 @@ def raise_input(key: str, value: object, allowed: str) -> None:
 
 def _info_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("result", help="results file (.h5)")
+    p.add_argument(
+        "--vtu",
+        nargs="?",
+        const="",
+        default=None,
+        metavar="OUT.vtu",
+        help="also export the fields to VTK .vtu through meshio (default name: RESULT.vtu)",
+    )
 
 
 def _info(args: argparse.Namespace) -> int:
-    try:
-        from .results import describe
-    except ImportError:
-        print("fea info: the results reader is not implemented yet", file=sys.stderr)
-        return 3
+    from .results import describe, export_vtu
+
     print(describe(args.result))
+    if args.vtu is not None:
+        for path in export_vtu(args.result, args.vtu or None):
+            print(f"wrote {path}")
     return 0
 
 

@@ -24,6 +24,7 @@ MODULES = [
     "fea.study",
     "fea.fields",
     "fea.package",
+    "fea.results",
 ]
 
 
@@ -48,6 +49,8 @@ def test_design_names_present():
         "solve_thermoelastic",
         "Transient",
         "run_study",
+        "write_results",
+        "read_results",
     ]:
         assert hasattr(fea, attr)
     assert callable(fea.materials.get)
