@@ -2,7 +2,7 @@
 
 ``main(argv)`` returns the exit status so tests can call it in-process: 0 on
 success, 2 for an :class:`~fea.errors.FeaError` (printed as one line, no
-traceback), 3 for a subcommand that is not implemented yet.
+traceback), 1 for a study with failed cases.
 """
 
 from __future__ import annotations
@@ -96,17 +96,16 @@ def _run_add_args(p: argparse.ArgumentParser) -> None:
         choices=("slurm", "pbs"),
         help="start a Dask cluster through dask-jobqueue",
     )
+    p.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="no progress bar (batch jobs)"
+    )
 
 
 def _run(args: argparse.Namespace) -> int:
     from .spec import load_study
+    from .study import run_study
 
     spec = load_study(args.study)
-    try:
-        from .study import run_study
-    except ImportError:
-        print("fea run: the study runner is not implemented yet", file=sys.stderr)
-        return 3
     report = run_study(
         spec,
         out=args.out,
@@ -114,6 +113,7 @@ def _run(args: argparse.Namespace) -> int:
         slice_=args.slice,
         scheduler=args.scheduler,
         cluster=args.cluster,
+        progress=args.progress,
     )
     return 0 if report.failed == 0 else 1
 
@@ -175,20 +175,47 @@ def _info(args: argparse.Namespace) -> int:
 def _study_add_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="study_command", required=True)
     s = sub.add_parser("slurm", help="write an sbatch job-array script for a study")
-    s.add_argument("study")
-    s.add_argument("--tasks", type=int, default=4)
-    s.add_argument("--out", default=None)
+    s.add_argument("study", help="study file (TOML)")
+    s.add_argument("--tasks", type=int, default=4, help="array tasks (slices of the cases)")
+    s.add_argument("--out", default=None, help="study output folder (default results/<name>)")
+    s.add_argument("--partition", default=None)
+    s.add_argument("--time", default="04:00:00", help="time limit per array task")
+    s.add_argument("--mem", default=None, help="memory per task, e.g. 8G")
+    m = sub.add_parser("merge", help="build the table and plots of the finished cases")
+    m.add_argument("study", help="study file (TOML)")
+    m.add_argument("--out", default=None, help="study output folder (default results/<name>)")
 
 
 def _study(args: argparse.Namespace) -> int:
-    try:
+    from pathlib import Path
+
+    from .spec import load_study
+
+    if args.study_command == "slurm":
         from .study.slurm import write_slurm_script
-    except ImportError:
-        print("fea study slurm: not implemented yet", file=sys.stderr)
-        return 3
-    path = write_slurm_script(args.study, tasks=args.tasks, out=args.out)
-    print(f"wrote {path}")
-    return 0
+
+        path = write_slurm_script(
+            args.study,
+            tasks=args.tasks,
+            out=args.out,
+            partition=args.partition,
+            time_limit=args.time,
+            memory=args.mem,
+        )
+        print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
+        print(f"submit with: bash {path}")
+        return 0
+    from .plots import study_plots
+    from .study.table import build_table
+
+    spec = load_study(args.study)
+    root = Path(args.out) if args.out else Path("results") / spec.name
+    rows, table = build_table(spec, root)
+    study_plots(spec, rows, root)
+    n_cases = sum(1 for _ in spec.cases())
+    failed = sum(r.get("status") != "ok" for r in rows)
+    print(f"{table}: {len(rows)} of {n_cases} cases ({failed} failed)")
+    return 0 if failed == 0 and len(rows) == n_cases else 1
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
@@ -196,7 +223,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
     "run": ("run a study", _run_add_args, _run),
     "mesh": ("build and write the mesh of a study, print its quality", _mesh_add_args, _mesh),
     "info": ("describe a results file", _info_add_args, _info),
-    "study": ("study tools (slurm job arrays)", _study_add_args, _study),
+    "study": ("study tools: slurm job arrays, merge", _study_add_args, _study),
 }
 
 

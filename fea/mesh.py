@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
@@ -227,21 +228,31 @@ def _match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -
 # -- gmsh sessions and mesh generation ---------------------------------------------------
 
 
+_GMSH_LOCK = threading.RLock()
+
+
 @contextlib.contextmanager
 def gmsh_session() -> Iterator[object]:
-    """An initialised, quiet gmsh session; finalised on exit unless it was already open."""
+    """An initialised, quiet gmsh session; finalised on exit unless it was already open.
+
+    gmsh has one global state per process: sessions are serialised by a lock, and in a
+    thread other than the main one (a Dask worker) gmsh is told not to install its
+    SIGINT handler, which only the main thread may do.
+    """
     import gmsh
 
-    owned = not gmsh.isInitialized()
-    if owned:
-        gmsh.initialize(["-noenv"], readConfigFiles=False)
-    gmsh.option.setNumber("General.Terminal", 0)
-    gmsh.clear()
-    try:
-        yield gmsh
-    finally:
+    with _GMSH_LOCK:
+        owned = not gmsh.isInitialized()
         if owned:
-            gmsh.finalize()
+            main = threading.current_thread() is threading.main_thread()
+            gmsh.initialize(["-noenv"], readConfigFiles=False, interruptible=main)
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.clear()
+        try:
+            yield gmsh
+        finally:
+            if owned:
+                gmsh.finalize()
 
 
 def _box_field(

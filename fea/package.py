@@ -8,7 +8,9 @@ package engineer tabulates.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,7 +20,7 @@ from .mesh import build_mesh
 from .spec import CaseSpec
 from .thermal import solve_thermal
 
-__all__ = ["analyse", "thermal_metrics", "warpage_metrics"]
+__all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
 
 
 def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
@@ -81,51 +83,116 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     return m, th
 
 
+def _solve_me(mesh, case: CaseSpec, T: float, backend: str):
+    return solve_thermoelastic(
+        mesh,
+        case.materials,
+        T,
+        case.loads.reference,
+        shrinkage=case.loads.cure_shrinkage,
+        backend=backend,
+        method=case.solver.method,
+        rtol=case.solver.rtol,
+    )
+
+
+def _state_metrics(me, mesh, tag: str, surface: str = "top") -> dict[str, float]:
+    out: dict[str, float] = {}
+    w = me.warpage(surface)
+    out[f"warpage_um@{tag}"] = w.peak_to_valley * 1e6
+    out[f"warpage_signed_um@{tag}"] = w.signed * 1e6
+    out[f"curvature@{tag}"] = w.curvature
+    if "terminal_tips" in mesh.boundaries:
+        out[f"coplanarity_um@{tag}"] = me.warpage("terminal_tips").coplanarity * 1e6
+    for region in mesh.regions:
+        out[f"von_mises_max_MPa@{tag}:{region}"] = me.region_max_von_mises(region) / 1e6
+    if "die|encapsulant" in mesh.boundaries:
+        sn, ss = me.interface_traction("die|encapsulant")
+        out[f"interface_traction_max_MPa@{tag}"] = float(np.hypot(sn, ss).max() / 1e6)
+    out[f"mech_solve_s@{tag}"] = me.solver_info["stages"]["total_s"]
+    return out
+
+
 def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
     """Warpage of the top surface at each of the spec's warpage temperatures (unit without
-    board, free body, uniform temperature), and the largest von Mises stress per region."""
+    board, free body, uniform temperature), and the largest von Mises stress per region.
+
+    Also the reflow profile ``loads.reflow_C`` when given (states tagged ``r00_25C``...).
+    Returns (metrics, {state label: MechanicalResult}); the results share one mesh.
+    """
     backend = backend or case.solver.backend
     geo = dataclasses.replace(case.geometry, board=None)
     unit = dataclasses.replace(case, geometry=geo)
     mesh, _ = build_mesh(unit)
     out: dict[str, float] = {}
-    last = None
-    for T in case.loads.warpage_temperatures:
-        me = solve_thermoelastic(
-            mesh,
-            case.materials,
-            T,
-            case.loads.reference,
-            shrinkage=case.loads.cure_shrinkage,
-            backend=backend,
-            method=case.solver.method,
-            rtol=case.solver.rtol,
-        )
-        w = me.warpage("top")
-        tag = f"{T:g}C"
-        out[f"warpage_um@{tag}"] = w.peak_to_valley * 1e6
-        out[f"warpage_signed_um@{tag}"] = w.signed * 1e6
-        out[f"curvature@{tag}"] = w.curvature
-        if "terminal_tips" in mesh.boundaries:
-            out[f"coplanarity_um@{tag}"] = me.warpage("terminal_tips").coplanarity * 1e6
-        for region in mesh.regions:
-            out[f"von_mises_max_MPa@{tag}:{region}"] = me.region_max_von_mises(region) / 1e6
-        if "die|encapsulant" in mesh.boundaries:
-            sn, ss = me.interface_traction("die|encapsulant")
-            out[f"interface_traction_max_MPa@{tag}"] = float(np.hypot(sn, ss).max() / 1e6)
-        out[f"mech_solve_s@{tag}"] = me.solver_info["stages"]["total_s"]
-        last = me
+    states: dict[str, Any] = {}
+    tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
+    tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
+    temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
+    for T, tag in zip(temps, tags, strict=True):
+        me = _solve_me(mesh, case, T, backend)
+        out.update(_state_metrics(me, mesh, tag))
+        states[tag] = me
+    last = next(reversed(states.values()), None)
     out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
-    return out, last
+    return out, states
 
 
-def analyse(case: CaseSpec) -> dict[str, float]:
-    """Every metric of a unit case: thermal metrics, aperture rule, warpage and stresses."""
+def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
+    """Warpage of a panel stage (``geometry.panel.stage``) at each warpage temperature.
+
+    The whole model is a free body, stress-free at each region's reference temperature
+    (the cure); on the mandrel the mandrel is bonded to the sheet and deforms with it.
+    The surface is ``bottom`` (the dielectric face, continuous across the panel until
+    singulation). Linear elasticity makes each stage independent of the previous ones:
+    releasing the mandrel leaves the free-body state of the cured panel.
+    """
+    backend = backend or case.solver.backend
+    mesh, _ = build_mesh(case)
+    out: dict[str, float] = {}
+    states: dict[str, Any] = {}
+    for T in case.loads.warpage_temperatures:
+        tag = f"{T:g}C"
+        me = _solve_me(mesh, case, T, backend)
+        out.update(_state_metrics(me, mesh, tag, surface="bottom"))
+        states[tag] = me
+    last = next(reversed(states.values()), None)
+    out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
+    return out, states
+
+
+def analyse(
+    case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
+) -> dict[str, float]:
+    """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf).
+
+    Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
+    stresses of the unit at each warpage temperature and along the reflow profile.
+    Panel: warpage and stresses of the panel stage.
+    """
+    from .results import write_results
+
     t0 = time.perf_counter()
-    m, _ = thermal_metrics(case)
     a = case.geometry.aperture()
-    m.update({"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]})
-    w, _ = warpage_metrics(case)
+    m: dict[str, float] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
+    th = None
+    if case.kind == "panel":
+        w, states = panel_metrics(case)
+    else:
+        tm, th = thermal_metrics(case)
+        m.update(tm)
+        w, states = warpage_metrics(case)
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
+    if folder is not None and states:
+        mesh = next(iter(states.values())).mesh
+        info = dict(meta or {})
+        info.setdefault("case", case.name)
+        write_results(
+            Path(folder) / "result.h5",
+            mesh,
+            thermal=th,
+            mechanical=states,
+            meta={**info, "metrics": m, "inputs": case},
+        )
     return m

@@ -422,6 +422,7 @@ class StudySpec:
     outputs: tuple[str, ...]
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
     path: str | None = None
+    field_plots: bool = False
 
     def cases(self) -> Iterator[tuple[str, dict[str, Any], CaseSpec | InputError]]:
         """Yield ``(case_id, parameters, case)`` for every case of the sweep (or the base).
@@ -474,11 +475,19 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     loads = _loads(root.section("loads"))
     solver = _solver(root.section("solver"))
     sweep = _sweep(root.section("sweep"), data) if root.has("sweep") else None
-    outputs = _outputs(root)
+    outputs, field_plots = _outputs(root)
     root.done()
     _cross_checks(geometry, loads, mats)
     base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
-    return StudySpec(name, base, sweep, outputs, raw=copy.deepcopy(dict(data)), path=path)
+    return StudySpec(
+        name,
+        base,
+        sweep,
+        outputs,
+        raw=copy.deepcopy(dict(data)),
+        path=path,
+        field_plots=field_plots,
+    )
 
 
 def _opening(sec: _Section, base: OpeningSpec) -> OpeningSpec:
@@ -897,8 +906,9 @@ def _solver(s: _Section) -> SolverSpec:
     return spec
 
 
-def _outputs(root: _Section) -> tuple[str, ...]:
+def _outputs(root: _Section) -> tuple[tuple[str, ...], bool]:
     o = root.section("outputs")
+    field_plots = o.boolean("field_plots", False)
     names = o.raw("metrics", list(OUTPUTS[:6]))
     if not isinstance(names, list):
         raise InputError("outputs.metrics", names, "a list of metric names")
@@ -908,7 +918,7 @@ def _outputs(root: _Section) -> tuple[str, ...]:
                 "outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{_hint(n, OUTPUTS)}"
             )
     o.done()
-    return tuple(names)
+    return tuple(names), field_plots
 
 
 def _get_path(data: Mapping[str, Any], path: str) -> Any:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 
 import numpy as np
@@ -69,25 +68,3 @@ def test_symmetric_package_warps_symmetrically(case):
     wp = me.warpage("top")
     assert 0 < wp.peak_to_valley < 1e-4
     assert abs(wp.signed) == pytest.approx(wp.peak_to_valley)
-
-
-@pytest.mark.slow
-def test_run_study_records_failures_and_resumes(tmp_path):
-    from fea.study import run_study
-
-    data = dict(SMALL)
-    data["sweep"] = {
-        "kind": "cases",
-        "cases": [
-            {"geometry.shell_thickness_um": 35.0},
-            {"geometry.die.size_mm": [5.0, 5.0]},  # larger than the cavity: recorded as a failure
-        ],
-    }
-    spec = parse_study(data)
-    rep = run_study(spec, out=tmp_path / "s")
-    assert (rep.done, rep.failed) == (1, 1)
-    rows = list(csv.DictReader(open(tmp_path / "s" / "table.csv")))
-    assert [r["status"] for r in rows] == ["ok", "failed"]
-    assert "geometry.die.size_mm" in rows[1]["error"]
-    rep2 = run_study(spec, out=tmp_path / "s")
-    assert rep2.skipped == 1 and rep2.done == 0

@@ -2,6 +2,15 @@
 
 from __future__ import annotations
 
-from .runner import StudyReport, run_study
+from .runner import StudyReport, run_case, run_study
+from .slurm import write_slurm_script
+from .table import build_table, read_table
 
-__all__ = ["StudyReport", "run_study"]
+__all__ = [
+    "StudyReport",
+    "build_table",
+    "read_table",
+    "run_case",
+    "run_study",
+    "write_slurm_script",
+]

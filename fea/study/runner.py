@@ -1,51 +1,118 @@
-"""Run the cases of a study one after another and tabulate their metrics.
+"""Run the cases of a study: locally on a process pool, or on a Dask cluster.
 
-Each case writes ``<out>/<case>/metrics.json`` atomically; a finished case is
-skipped when the study is run again; a failing case is recorded with its error
-and does not stop the others; ``table.csv`` collects inputs and outputs.
+Each case runs in its own folder ``<out>/<case>/`` and writes, in this order and each
+atomically: ``result.h5`` + ``result.xdmf`` (fields), then ``metrics.json`` (its row
+of the table). ``metrics.json`` marks the case finished: a study stopped at any point
+(SIGKILL included) and run again skips the finished cases and recomputes only the
+others. A failing case writes ``error.json`` (its error and traceback) and does not
+stop the others. At the end ``table.csv`` and ``table.h5`` collect inputs and outputs
+of every case present, and the plots are drawn next to them.
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import tempfile
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..errors import FeaError, InputError
 from ..spec import StudySpec
+from .table import build_table, write_atomic
 
-__all__ = ["StudyReport", "run_study"]
+__all__ = ["StudyReport", "parse_slice", "run_case", "run_study"]
 
 
 @dataclass
 class StudyReport:
-    """Outcome of a study run."""
+    """Outcome of a study run: counts of this run and the table rows of the whole study."""
 
     out: Path
     done: int = 0
     failed: int = 0
     skipped: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
+    table: Path | None = None
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+def parse_slice(value: str | None, n_cases: int) -> tuple[int, int] | None:
+    """``"i/n"`` -> (i, n) with 0 <= i < n; None for no slicing."""
+    if value is None:
+        return None
+    i_s, sep, n_s = str(value).partition("/")
     try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+        i, n = int(i_s), int(n_s)
+    except ValueError:
+        i, n = -1, 0
+    if not sep or n < 1 or not 0 <= i < n:
+        raise InputError("--slice", value, "i/n with integers 0 <= i < n (e.g. 0/4)")
+    del n_cases
+    return i, n
+
+
+def run_case(
+    raw: dict[str, Any],
+    cid: str,
+    params: dict[str, Any],
+    folder: str,
+    study: str,
+    cache_dir: str | None = None,
+    field_plots: bool = False,
+) -> dict[str, Any]:
+    """Run one case (in any process): returns its table row, never raises for a failed case.
+
+    ``raw`` is the study's input with the case's parameters applied; it is validated
+    here, so a worker needs nothing but this call. Writes ``result.h5`` then
+    ``metrics.json`` into ``folder`` (or ``error.json`` on failure).
+    """
+    from .. import mesh as mesh_mod
+    from ..package import analyse
+    from ..spec import parse_study
+
+    if cache_dir is not None:
+        mesh_mod.CACHE_DIR = Path(cache_dir)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    row: dict[str, Any] = {"case": cid, **{f"param:{k}": _cell(v) for k, v in params.items()}}
+    t0 = time.perf_counter()
+    try:
+        case = parse_study(raw).base
+        metrics = analyse(case, out, meta={"study": study, "case": cid})
+        if field_plots:
+            from ..plots import case_field_plots
+
+            case_field_plots(case, out)
+        row.update(metrics)
+        row["status"] = "ok"
+        row["wall_s"] = time.perf_counter() - t0
+        write_atomic(out / "metrics.json", json.dumps(row, indent=1, sort_keys=True))
+        (out / "error.json").unlink(missing_ok=True)
+    except Exception as exc:  # a failing case is recorded and the study goes on
+        kind = "error" if isinstance(exc, FeaError) else f"bug ({type(exc).__name__})"
+        row.update(status="failed", error=f"{kind}: {exc}", wall_s=time.perf_counter() - t0)
+        record = {**row, "traceback": traceback.format_exc()}
+        write_atomic(out / "error.json", json.dumps(record, indent=1, sort_keys=True))
+    return row
+
+
+def _cell(v: Any) -> Any:
+    return v if isinstance(v, int | float | str | bool) else json.dumps(v)
+
+
+def _case_raw(spec: StudySpec, params: dict[str, Any]) -> dict[str, Any]:
+    import copy
+
+    from ..spec import _set_path
+
+    raw = copy.deepcopy(spec.raw)
+    raw.pop("sweep", None)
+    for path, value in params.items():
+        _set_path(raw, path, value)
+    return raw
 
 
 def run_study(
@@ -55,92 +122,271 @@ def run_study(
     slice_: str | None = None,
     scheduler: str | None = None,
     cluster: str | None = None,
+    *,
+    progress: bool = True,
+    table: bool = True,
 ) -> StudyReport:
-    """Run every case of ``spec`` and write ``<out>/table.csv``.
+    """Run every case of ``spec`` (or a slice of them) and write the table and plots.
 
-    Only local, sequential execution is implemented so far: ``workers > 1``,
-    ``slice_``, ``scheduler`` and ``cluster`` raise :class:`~fea.errors.InputError`.
+    Parameters
+    ----------
+    out
+        Output folder (default ``results/<study name>``).
+    workers
+        Cases run at once: processes of a local pool, or jobs of a dask-jobqueue cluster.
+    slice_
+        ``"i/n"``: run only cases ``i, i + n, i + 2n, ...`` (a Slurm array task).
+        A slice does not build the table unless ``table`` is forced; ``fea study merge``
+        (or a later full run) does.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:port``); cases become tasks.
+    cluster
+        ``"slurm"`` or ``"pbs"``: start a Dask cluster through dask-jobqueue with
+        ``workers`` jobs of one core each.
     """
     from rich.console import Console
 
-    from ..package import analyse
-
-    for key, value, default in (
-        ("--workers", workers, 1),
-        ("--slice", slice_, None),
-        ("--scheduler", scheduler, None),
-        ("--cluster", cluster, None),
-    ):
-        if value != default:
-            raise InputError(
-                key, value, "not available yet: studies run locally, one case at a time"
-            )
-    console = Console(stderr=True)
+    if workers < 1:
+        raise InputError("--workers", workers, "a positive number of processes")
+    if scheduler is not None and cluster is not None:
+        raise InputError("--scheduler", scheduler, "either --scheduler or --cluster, not both")
     root = Path(out) if out is not None else Path("results") / spec.name
+    root.mkdir(parents=True, exist_ok=True)
+    console = Console(stderr=True)
     report = StudyReport(root)
     cases = list(spec.cases())
-    for i, (cid, params, case) in enumerate(cases):
+    sl = parse_slice(slice_, len(cases))
+    if sl is not None:
+        cases = cases[sl[0] :: sl[1]]
+        table = table and slice_ is None
+    from .. import mesh as mesh_mod
+
+    cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
+    todo = []
+    for cid, params, case in cases:
         folder = root / cid
-        done_file = folder / "metrics.json"
-        if done_file.exists():
-            row = json.loads(done_file.read_text())
+        if (folder / "metrics.json").exists():
             report.skipped += 1
-            report.rows.append(row)
             continue
-        console.print(f"[{i + 1}/{len(cases)}] {cid} {params or '(base case)'}")
-        t0 = time.perf_counter()
-        row: dict[str, Any] = {"case": cid, **{f"param:{k}": v for k, v in params.items()}}
-        try:
-            if isinstance(case, FeaError):
-                raise case
-            metrics = analyse(case)
-            row.update(metrics)
-            row["status"] = "ok"
-            _atomic_write(done_file, json.dumps(row, indent=1, sort_keys=True))
-            report.done += 1
-        except FeaError as exc:
-            row.update(status="failed", error=str(exc))
-            _atomic_write(folder / "error.txt", traceback.format_exc())
+        if isinstance(case, FeaError):  # invalid explicit case: record it, run nothing
+            folder.mkdir(parents=True, exist_ok=True)
+            row = {"case": cid, **{f"param:{k}": _cell(v) for k, v in params.items()}}
+            row.update(status="failed", error=f"error: {case}", wall_s=0.0)
+            write_atomic(folder / "error.json", json.dumps(row, indent=1, sort_keys=True))
             report.failed += 1
-            console.print(f"  failed: {exc}")
-        row["wall_s"] = time.perf_counter() - t0
-        report.rows.append(row)
-    keys: list[str] = []
-    for r in report.rows:
-        keys += [k for k in r if k not in keys]
-    fd, tmp = tempfile.mkstemp(dir=root if root.exists() else None, suffix=".csv")
-    root.mkdir(parents=True, exist_ok=True)
-    with os.fdopen(fd, "w", newline="") as fh:
-        w = csv.DictWriter(fh, fieldnames=keys)
-        w.writeheader()
-        for r in report.rows:
-            w.writerow(r)
-    os.replace(tmp, root / "table.csv")
-    _print_summary(console, spec, report)
+            continue
+        args = (
+            _case_raw(spec, params),
+            cid,
+            params,
+            str(folder),
+            spec.name,
+            cache_dir,
+            spec.field_plots,
+        )
+        todo.append((cid, args))
+
+    with _Progress(console, spec.name, len(cases), report, enabled=progress) as bar:
+        for row in _execute(todo, workers, scheduler, cluster):
+            if row.get("status") == "ok":
+                report.done += 1
+            else:
+                report.failed += 1
+                console.print(f"  {row['case']} failed: {row.get('error')}")
+            bar.advance(row)
+
+    if table:
+        report.rows, report.table = build_table(spec, root)
+        from ..plots import study_plots
+
+        try:
+            study_plots(spec, report.rows, root)
+        except Exception as exc:  # plots never cost the results
+            console.print(f"  plots failed: {type(exc).__name__}: {exc}")
+        _print_summary(spec, report)
+    else:
+        console.print(
+            f"slice {slice_}: {report.done} done, {report.skipped} already done, "
+            f"{report.failed} failed (table: fea study merge)"
+        )
     return report
 
 
-def _print_summary(console, spec: StudySpec, report: StudyReport) -> None:
+# -- executors ----------------------------------------------------------------------------
+
+
+def _execute(
+    todo: list[tuple[str, tuple]], workers: int, scheduler: str | None, cluster: str | None
+) -> Iterator[dict[str, Any]]:
+    if not todo:
+        return
+    if scheduler is not None or cluster is not None:
+        yield from _execute_dask(todo, workers, scheduler, cluster)
+    elif workers == 1:
+        for _, args in todo:
+            yield run_case(*args)
+    else:
+        yield from _execute_pool(todo, workers)
+
+
+def _failed_row(cid: str, args: tuple, exc: BaseException) -> dict[str, Any]:
+    row = {"case": cid, **{f"param:{k}": _cell(v) for k, v in args[2].items()}}
+    row.update(status="failed", error=f"worker lost: {type(exc).__name__}: {exc}", wall_s=0.0)
+    write_atomic(Path(args[3]) / "error.json", json.dumps(row, indent=1, sort_keys=True))
+    return row
+
+
+def _execute_pool(todo: list[tuple[str, tuple]], workers: int) -> Iterator[dict[str, Any]]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    # one BLAS / Pardiso thread budget per worker, no oversubscription
+    threads = str(max(1, (os.cpu_count() or 1) // workers))
+    saved = {k: os.environ.get(k) for k in ("OMP_NUM_THREADS", "MKL_NUM_THREADS")}
+    os.environ.update(OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+    try:
+        ctx = multiprocessing.get_context("spawn")  # gmsh and MKL do not survive fork
+        with ProcessPoolExecutor(max_workers=min(workers, len(todo)), mp_context=ctx) as pool:
+            futures = {pool.submit(run_case, *args): (cid, args) for cid, args in todo}
+            for fut in as_completed(futures):
+                cid, args = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:  # the worker process died
+                    yield _failed_row(cid, args, exc)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _jobqueue_cluster(kind: str, workers: int) -> Any:
+    try:
+        import dask_jobqueue
+    except ImportError as exc:
+        raise InputError(
+            "--cluster", kind, f"dask-jobqueue installed (pip install 'fea[cluster]'): {exc}"
+        ) from None
+    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    cluster = cls(
+        cores=1,
+        processes=1,
+        memory=os.environ.get("FEA_JOB_MEMORY", "8GB"),
+        walltime=os.environ.get("FEA_JOB_WALLTIME", "04:00:00"),
+    )
+    cluster.scale(jobs=workers)
+    return cluster
+
+
+def _execute_dask(
+    todo: list[tuple[str, tuple]], workers: int, scheduler: str | None, cluster: str | None
+) -> Iterator[dict[str, Any]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        key, value = ("--scheduler", scheduler) if scheduler else ("--cluster", cluster)
+        raise InputError(
+            key, value, f"dask.distributed installed (pip install 'fea[cluster]'): {exc}"
+        ) from None
+    jq = _jobqueue_cluster(cluster, workers) if cluster is not None else None
+    try:
+        with Client(jq if jq is not None else scheduler) as client:
+            futures = {
+                client.submit(run_case, *args, pure=False, key=f"fea-{cid}-{time.time_ns()}"): (
+                    cid,
+                    args,
+                )
+                for cid, args in todo
+            }
+            for fut in as_completed(list(futures)):
+                cid, args = futures[fut]
+                try:
+                    yield fut.result()
+                except Exception as exc:
+                    yield _failed_row(cid, args, exc)
+    except OSError as exc:
+        raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None
+    finally:
+        if jq is not None:
+            jq.close()
+
+
+# -- progress and summary -------------------------------------------------------------
+
+
+class _Progress:
+    """A rich progress bar: cases done / failed and time remaining."""
+
+    def __init__(self, console, name: str, total: int, report: StudyReport, enabled: bool):
+        self.enabled = enabled and total > 0
+        self.report = report
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self.p = Progress(
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TextColumn("{task.fields[failed]} failed"),
+                TimeElapsedColumn(),
+                TextColumn("eta"),
+                TimeRemainingColumn(),
+                console=console,
+            )
+            done = report.skipped + report.failed
+            self.task = self.p.add_task(
+                f"study {name}", total=total, completed=done, failed=report.failed
+            )
+
+    def __enter__(self) -> _Progress:
+        if self.enabled:
+            self.p.start()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.enabled:
+            self.p.stop()
+
+    def advance(self, row: dict[str, Any]) -> None:
+        if self.enabled:
+            self.p.update(self.task, advance=1, failed=self.report.failed)
+
+
+def _print_summary(spec: StudySpec, report: StudyReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(
-        title=f"study {spec.name}: {report.done} done, {report.skipped} already done, "
-        f"{report.failed} failed -> {report.out / 'table.csv'}"
-    )
+    t = Table()
     t.add_column("case")
-    wanted = ["Tj_max", "theta_ja", "psi_jt", "theta_jc"]
+    t.add_column("status")
+    wanted: list[str] = []
     for r in report.rows:
-        wanted += [
-            k
-            for k in r
-            if k.startswith(("warpage_signed_um@", "von_mises_max_MPa@"))
-            and k.endswith(("C", ":shell"))
-            and k not in wanted
-        ]
+        wanted += [k for k in r if _is_output(k, spec.outputs) and k not in wanted]
+    wanted = wanted[:8]
     for k in wanted:
         t.add_column(k, justify="right")
     for r in report.rows:
         vals = [f"{r[k]:.4g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in wanted]
-        t.add_row(r["case"], *vals)
-    Console().print(t)
+        t.add_row(r["case"], str(r.get("status")), *vals)
+    console = Console(stderr=True)
+    console.print(t)
+    console.print(
+        f"study {spec.name}: {report.done} done, {report.skipped} already done, "
+        f"{report.failed} failed -> {report.table}"
+    )
+
+
+def _is_output(column: str, outputs: tuple[str, ...]) -> bool:
+    from ..plots import column_output
+
+    name = column_output(column)
+    return name is not None and name in outputs and ":" not in column.split("@")[-1]
