@@ -20,6 +20,8 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from .errors import InputError
+
 __all__ = [
     "FieldSpace",
     "Pattern",
@@ -37,6 +39,7 @@ __all__ = [
 ]
 
 _CHUNK = 20_000  # elements per einsum block: bounds the temporary memory
+_CHUNK_VECTOR = 2_000  # vector kernels: blocks that stay in cache while combined
 
 
 @dataclass
@@ -148,18 +151,61 @@ def _scatter_scalar(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp
     return csp.csr_matrix((data, xp.asarray(p.indices), xp.asarray(p.indptr)), shape=(p.n, p.n))
 
 
-def _scatter_block(fs: FieldSpace, Ke: NDArray[np.float64], xp: Any = np) -> sp.bsr_matrix:
-    """Ke shape (n_el, nb, nb, 3, 3) -> BSR with 3 x 3 blocks on the scalar pattern."""
+def _vector_layout(p: Pattern) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """CSR structure of the interleaved 3n x 3n matrix on the scalar pattern, cached.
+
+    Returns (indptr, indices, gather): ``data_csr = data_block.ravel()[gather]`` where
+    ``data_block`` has shape (9, nnz): component pair 3a + b, then the scalar slot.
+    """
+    cached = getattr(p, "_vector", None)
+    if cached is not None:
+        return cached
+    n, nnz = p.n, p.nnz
+    row_len = np.diff(p.indptr)  # (n,)
+    rows = np.repeat(np.arange(n), row_len)  # scalar row of every slot
+    start = p.indptr[:-1]
+    # vector row 3r+a holds, for each slot s of row r, the columns 3c+0..2
+    vptr = np.zeros(3 * n + 1, dtype=np.int64)
+    vptr[1:] = np.cumsum(np.repeat(3 * row_len, 3))
+    s = np.arange(nnz)
+    a = np.arange(3)[:, None, None]
+    b = np.arange(3)[None, None, :]
+    pos = vptr[3 * rows[None, :, None] + a] + 3 * (s - start[rows])[None, :, None] + b  # (3,nnz,3)
+    gather = np.empty(9 * nnz, dtype=np.int64)
+    gather[pos.ravel()] = ((3 * a + b) * nnz + s[None, :, None]).ravel()
+    indices = np.empty(9 * nnz, dtype=np.int64)
+    indices[pos.ravel()] = np.broadcast_to(3 * p.indices[None, :, None] + b, pos.shape).ravel()
+    p._vector = (vptr, indices, gather)  # type: ignore[attr-defined]
+    return p._vector  # type: ignore[attr-defined]
+
+
+def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -> Any:
+    """Ke shape (3, 3, n_el, nb, nb) (component blocks outermost, so every bincount reads
+    contiguous weights) -> the 3n x 3n matrix on the scalar pattern.
+
+    ``to_csr``: CSR built directly from the block data with a cached gather (the same
+    code on NumPy and on CuPy, which has no BSR); otherwise SciPy BSR (NumPy only).
+    """
     p = fs.pattern
     slot = xp.asarray(p.slot)
-    data = xp.empty((p.nnz, 3, 3))
-    flat = Ke.reshape(-1, 3, 3)
-    for a in range(3):
-        for c in range(3):
-            data[:, a, c] = xp.bincount(slot, weights=flat[:, a, c], minlength=p.nnz)
+    data = xp.empty((9, p.nnz))
+    for k in range(9):
+        data[k] = xp.bincount(slot, weights=Ke[k // 3, k % 3].ravel(), minlength=p.nnz)
+    if not to_csr:
+        if xp is not np:
+            raise InputError("to_csr", to_csr, "True for device arrays (CuPy has no BSR)")
+        blocks = data.reshape(3, 3, p.nnz).transpose(2, 0, 1)
+        return sp.bsr_matrix((blocks, p.indices, p.indptr), shape=(3 * p.n, 3 * p.n))
+    vptr, vind, gather = _vector_layout(p)
+    vdata = data.ravel()[xp.asarray(gather)]
     if xp is np:
-        return sp.bsr_matrix((data, p.indices, p.indptr), shape=(3 * p.n, 3 * p.n))
-    raise NotImplementedError("block scatter on the device returns CSR: use to_csr=True")
+        return sp.csr_matrix((vdata, vind, vptr), shape=(3 * p.n, 3 * p.n))
+    import cupyx.scipy.sparse as csp
+
+    return csp.csr_matrix(
+        (vdata, xp.asarray(vind.astype(np.int32)), xp.asarray(vptr.astype(np.int32))),
+        shape=(3 * p.n, 3 * p.n),
+    )
 
 
 # -- conduction --------------------------------------------------------------------------
@@ -253,24 +299,37 @@ def elasticity_matrix(
     ----------
     E, nu
         Young's modulus [Pa] and Poisson's ratio per element, shape (n_el,).
+    xp
+        ``numpy`` (SciPy result) or ``cupy`` (element kernels, scatter and the CSR
+        result on the device; cupyx CSR).
+    to_csr
+        CSR (default) or, NumPy only, 3 x 3 BSR.
     """
-    lam, mu = lame(np.asarray(E, float), np.asarray(nu, float))
-    G = fs.grads()
-    dx = fs.basis.dx
+    return _scatter_block(fs, _elasticity_blocks(fs, E, nu, xp), xp, to_csr=to_csr)
+
+
+def _elasticity_blocks(fs: FieldSpace, E: Any, nu: Any, xp: Any = np) -> Any:
+    """Element matrices of :func:`elasticity_matrix`, shape (3, 3, n_el, nb, nb)."""
+    lam, mu = lame(xp.asarray(E, dtype=float), xp.asarray(nu, dtype=float))
+    G = xp.asarray(fs.grads())
+    dx = xp.asarray(fs.basis.dx)
     nel, nb = fs.dofs.shape
-    Ke = np.empty((nel, nb, nb, 3, 3))
-    eye = np.eye(3)
-    for s in range(0, nel, _CHUNK):
-        e = slice(s, s + _CHUNK)
-        S = np.einsum("iaeq,jbeq,eq->eijab", G[:, :, e], G[:, :, e], dx[e], optimize=True)
-        tr = np.einsum("eijaa->eij", S)
-        Ke[e] = (
-            lam[e, None, None, None, None] * S
-            + mu[e, None, None, None, None] * S.transpose(0, 1, 2, 4, 3)
-            + mu[e, None, None, None, None] * tr[..., None, None] * eye
-        )
-    K = _scatter_block(fs, Ke, xp)
-    return K.tocsr() if to_csr else K
+    # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
+    Ke = xp.empty((3, 3, nel, nb, nb))
+    opt = {"optimize": True} if xp is np else {}
+    for s in range(0, nel, _CHUNK_VECTOR):
+        e = slice(s, s + _CHUNK_VECTOR)
+        S = xp.einsum("iaeq,jbeq,eq->abeij", G[:, :, e], G[:, :, e], dx[e], **opt)
+        lam_e, mu_e = lam[e, None, None], mu[e, None, None]
+        tr = (S[0, 0] + S[1, 1] + S[2, 2]) * mu_e
+        for i in range(3):
+            for j in range(3):
+                out = Ke[i, j, e]
+                xp.multiply(S[i, j], lam_e, out=out)
+                out += mu_e * S[j, i]
+                if i == j:
+                    out += tr
+    return Ke
 
 
 def thermal_load(

@@ -30,7 +30,7 @@ from . import assembly as asm
 from .errors import InputError
 from .fields import locate
 from .materials import Material
-from .solvers import solve
+from .solvers import prepare, solve
 
 __all__ = ["MechanicalResult", "Warpage", "solve_thermoelastic", "warpage_curve"]
 
@@ -291,6 +291,7 @@ def solve_thermoelastic(
     shrinkage: bool | Sequence[str] = False,
     method: str = "auto",
     rtol: float = 1e-10,
+    solver_cache: dict | None = None,
 ) -> MechanicalResult:
     """Solve linear thermoelasticity on ``mesh``.
 
@@ -310,6 +311,12 @@ def solve_thermoelastic(
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
         whose material has one, or a list of regions.
+    solver_cache
+        A dict kept by the caller across calls on the same mesh (e.g. a temperature
+        sweep): when the stiffness and the constraints are unchanged (E not depending
+        on temperature), the factorization or AMG hierarchy of the previous call is
+        reused and only the load changes. The caller closes the solvers with
+        :func:`close_solver_cache`.
     """
     t0 = time.perf_counter()
     fs = asm.space(mesh)
@@ -361,15 +368,31 @@ def solve_thermoelastic(
     D = np.union1d(D0, extra)
     free = np.setdiff1d(np.arange(n3), D)
     b = f - K @ u
-    x, si = solve(
-        K[free][:, free],
-        b[free],
-        kind="elasticity",
-        backend=backend,
-        method=method,
-        near_null=R[free],
-        rtol=rtol,
-    )
+    if solver_cache is None:
+        x, si = solve(
+            K[free][:, free],
+            b[free],
+            kind="elasticity",
+            backend=backend,
+            method=method,
+            near_null=R[free],
+            rtol=rtol,
+        )
+    else:
+        key = (hash(E.tobytes()), hash(nu.tobytes()), hash(free.tobytes()), backend, method)
+        reused = key in solver_cache
+        if not reused:
+            close_solver_cache(solver_cache)
+            solver_cache[key] = prepare(
+                K[free][:, free],
+                kind="elasticity",
+                backend=backend,
+                method=method,
+                near_null=R[free],
+                rtol=rtol,
+            )
+        x, si = solver_cache[key].solve(b[free])
+        si.extra["reused_setup"] = reused
     u[free] = x
     reactions = 0.0
     if len(extra):
@@ -446,6 +469,13 @@ def _element_stress(
     )
 
 
+def close_solver_cache(cache: dict) -> None:
+    """Free the solvers kept in a ``solver_cache`` dict and empty it."""
+    for prepared in cache.values():
+        prepared.close()
+    cache.clear()
+
+
 def warpage_curve(
     mesh: Any,
     materials: Mapping[str, Material],
@@ -456,13 +486,27 @@ def warpage_curve(
     **kwargs: Any,
 ) -> list[tuple[float, Warpage]]:
     """Warpage of ``surface`` at each uniform temperature [degC] (e.g. a JESD22-B112 profile
-    25 -> 260 -> 25); the sparsity pattern and bases are built once and reused."""
-    return [
-        (
-            float(T),
-            solve_thermoelastic(
-                mesh, materials, float(T), reference, backend=backend, **kwargs
-            ).warpage(surface),
-        )
-        for T in temperatures
-    ]
+    25 -> 260 -> 25).
+
+    The sparsity pattern and bases are built once for the mesh; when no modulus depends
+    on temperature the stiffness is factorized (or its AMG hierarchy built) once and
+    every temperature is one more right-hand side. Other keywords go to
+    :func:`solve_thermoelastic`. Returns [(T, Warpage)], in the order given.
+    """
+    cache: dict = {}
+    out = []
+    try:
+        for T in temperatures:
+            me = solve_thermoelastic(
+                mesh,
+                materials,
+                float(T),
+                reference,
+                backend=backend,
+                solver_cache=cache,
+                **kwargs,
+            )
+            out.append((float(T), me.warpage(surface)))
+    finally:
+        close_solver_cache(cache)
+    return out

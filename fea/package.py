@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from .mechanics import solve_thermoelastic
+from .mechanics import close_solver_cache, solve_thermoelastic
 from .mesh import build_mesh
 from .spec import CaseSpec
 from .thermal import solve_thermal
@@ -83,7 +83,7 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     return m, th
 
 
-def _solve_me(mesh, case: CaseSpec, T: float, backend: str):
+def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
     return solve_thermoelastic(
         mesh,
         case.materials,
@@ -93,6 +93,7 @@ def _solve_me(mesh, case: CaseSpec, T: float, backend: str):
         backend=backend,
         method=case.solver.method,
         rtol=case.solver.rtol,
+        solver_cache=cache,
     )
 
 
@@ -129,10 +130,14 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
     tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
     temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
-    for T, tag in zip(temps, tags, strict=True):
-        me = _solve_me(mesh, case, T, backend)
-        out.update(_state_metrics(me, mesh, tag))
-        states[tag] = me
+    cache: dict = {}
+    try:
+        for T, tag in zip(temps, tags, strict=True):
+            me = _solve_me(mesh, case, T, backend, cache)
+            out.update(_state_metrics(me, mesh, tag))
+            states[tag] = me
+    finally:
+        close_solver_cache(cache)
     last = next(reversed(states.values()), None)
     out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
     return out, states
@@ -151,11 +156,15 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     mesh, _ = build_mesh(case)
     out: dict[str, float] = {}
     states: dict[str, Any] = {}
-    for T in case.loads.warpage_temperatures:
-        tag = f"{T:g}C"
-        me = _solve_me(mesh, case, T, backend)
-        out.update(_state_metrics(me, mesh, tag, surface="bottom"))
-        states[tag] = me
+    cache: dict = {}
+    try:
+        for T in case.loads.warpage_temperatures:
+            tag = f"{T:g}C"
+            me = _solve_me(mesh, case, T, backend, cache)
+            out.update(_state_metrics(me, mesh, tag, surface="bottom"))
+            states[tag] = me
+    finally:
+        close_solver_cache(cache)
     last = next(reversed(states.values()), None)
     out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
     return out, states

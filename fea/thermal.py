@@ -22,7 +22,7 @@ from . import assembly as asm
 from .errors import InputError, SolverError
 from .fields import locate
 from .materials import Material
-from .solvers import solve
+from .solvers import prepare, solve
 
 __all__ = ["ThermalResult", "Transient", "solve_thermal"]
 
@@ -31,19 +31,66 @@ FixedValue = float | Callable[[float], float]
 
 @dataclass(frozen=True)
 class Transient:
-    """Time stepping: ``t_end`` and ``dt`` [s], initial temperature [degC], theta (1 = backward
-    Euler, 0.5 = Crank-Nicolson)."""
+    """Time stepping by the theta method.
+
+    Parameters
+    ----------
+    t_end, dt
+        End time and (initial, if adaptive) step [s].
+    initial
+        Initial temperature [degC]: a float, nodal values (n,) at the space's nodes (e.g.
+        a previous ``ThermalResult.temperature``), or ``f(x, y, z)`` with x, y, z (n,) in m.
+    theta
+        1 = backward Euler, 0.5 = Crank-Nicolson.
+    adaptive
+        Adapt the step by step doubling: each step is also taken as two half steps, the
+        difference estimates the local error, and the step grows or shrinks (within a
+        factor 0.25-2, on a grid of ratio sqrt 2 so factorizations are reused) to keep it
+        below ``tol``.
+    tol
+        Adaptive only: largest local error per step [K] (max norm over nodes).
+    dt_min, dt_max
+        Adaptive only: bounds of the step [s] (default t_end * 1e-9 and t_end / 4).
+    """
 
     t_end: float
     dt: float
-    initial: float = 25.0
+    initial: float | ArrayLike | Callable[..., ArrayLike] = 25.0
     theta: float = 1.0
+    adaptive: bool = False
+    tol: float = 0.05
+    dt_min: float | None = None
+    dt_max: float | None = None
 
     def __post_init__(self) -> None:
         if not (self.t_end > 0 and 0 < self.dt <= self.t_end):
             raise InputError("transient", (self.t_end, self.dt), "0 < dt <= t_end")
         if not 0.5 <= self.theta <= 1.0:
             raise InputError("transient.theta", self.theta, "a value in [0.5, 1]")
+        if not self.tol > 0:
+            raise InputError("transient.tol", self.tol, "a positive temperature error [K]")
+        lo, hi = self.bounds()
+        if not 0 < lo <= hi:
+            raise InputError("transient.dt_min", (self.dt_min, self.dt_max), "0 < dt_min <= dt_max")
+
+    def bounds(self) -> tuple[float, float]:
+        """(dt_min, dt_max) [s] of the adaptive step."""
+        lo = self.dt_min if self.dt_min is not None else self.t_end * 1e-9
+        hi = self.dt_max if self.dt_max is not None else self.t_end / 4
+        return lo, max(hi, min(self.dt, self.t_end))
+
+
+def _initial_temperature(fs: Any, initial: Any) -> NDArray[np.float64]:
+    if callable(initial):
+        x = fs.nodes
+        T = np.asarray(initial(x[:, 0], x[:, 1], x[:, 2]), dtype=np.float64)
+        return np.broadcast_to(T, (fs.n,)).copy()
+    T = np.asarray(initial, dtype=np.float64)
+    if T.ndim == 0:
+        return np.full(fs.n, float(T))
+    if T.shape != (fs.n,):
+        raise InputError("transient.initial", T.shape, f"a float, shape ({fs.n},) or f(x, y, z)")
+    return T.copy()
 
 
 @dataclass
@@ -236,24 +283,97 @@ def solve_thermal(
         for region, m in mats:
             c[mesh.regions[region]] = m.rho * m.cp
         M = asm.mass_matrix(fs, c)
-        T = np.full(fs.n, float(transient.initial))
+        T = _initial_temperature(fs, transient.initial)
         T[D] = dirichlet(0.0)[D]
         th = transient.theta
-        nsteps = int(np.ceil(transient.t_end / transient.dt - 1e-9))
-        dt = transient.t_end / nsteps
+        K_lin = (
+            None
+            if picard
+            else (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, None)) + H).tocsr()
+        )
+        cache: dict[float, Any] = {}  # dt -> (A, prepared solver on the free nodes)
+
+        def system(dt: float, T_now: NDArray) -> tuple[sp.csr_matrix, sp.csr_matrix, Any]:
+            if not picard and dt in cache:
+                return cache[dt]
+            K = (
+                K_lin
+                if not picard
+                else (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T_now)) + H).tocsr()
+            )
+            A = (M / dt + th * K).tocsr()
+            solver = prepare(
+                A[free][:, free], kind="scalar", backend=backend, method=method, rtol=rtol
+            )
+            if picard:
+                return K, A, solver
+            if len(cache) >= 6:  # keep a few step sizes' factorizations
+                cache.pop(next(iter(cache)))[2].close()
+            cache[dt] = (K, A, solver)
+            return cache[dt]
+
+        def step(T_now: NDArray, t: float, dt: float) -> NDArray:
+            K, A, solver = system(dt, T_now)
+            rhs = (M / dt - (1 - th) * K) @ T_now + f
+            T_D = dirichlet(t + dt)
+            x, si = solver.solve((rhs - A @ T_D)[free])
+            info["last_solve"] = si
+            T_new = T_D.copy()
+            T_new[free] = x
+            return T_new
+
         times, hist = [0.0], [T.copy()]
-        K = None
-        for step in range(1, nsteps + 1):
-            if K is None or picard:
-                K = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
-                A = (M / dt + th * K).tocsr()
-            t = step * dt
-            rhs = (M / dt - (1 - th) * K) @ T + f
-            T = steady_solve(A, rhs, dirichlet(t))
-            times.append(t)
-            hist.append(T.copy())
+        if not transient.adaptive:
+            nsteps = int(np.ceil(transient.t_end / transient.dt - 1e-9))
+            dt = transient.t_end / nsteps
+            for k in range(1, nsteps + 1):
+                T = step(T, (k - 1) * dt, dt)
+                times.append(k * dt)
+                hist.append(T.copy())
+            info["steps"] = nsteps
+        else:
+            dt_lo, dt_hi = transient.bounds()
+            order = 2 if th == 0.5 else 1
+            grid = np.sqrt(2.0)
+            dt0 = transient.dt
+
+            def snap(x: float) -> float:  # steps on a grid of ratio sqrt(2) around dt0
+                return float(dt0 * grid ** np.round(np.log(x / dt0) / np.log(grid)))
+
+            t, dt, rejected, worst = 0.0, dt0, 0, 0.0
+            while t < transient.t_end * (1 - 1e-12):
+                h = min(dt, transient.t_end - t)
+                full = step(T, t, h)
+                half = step(step(T, t, h / 2), t + h / 2, h / 2)
+                err = float(np.abs(half - full).max()) / (2**order - 1)
+                if err > transient.tol and h <= dt_lo * (1 + 1e-9):
+                    raise SolverError(
+                        f"adaptive time stepping: local error {err:.3g} K > tol "
+                        f"{transient.tol:g} K at the smallest step {dt_lo:.3g} s (t = {t:.6g} s); "
+                        "an initial temperature incompatible with the fixed temperatures "
+                        "(a jump at t = 0) needs a fixed first step or a larger tol"
+                    )
+                if err <= transient.tol:
+                    t += h
+                    T = half
+                    times.append(t)
+                    hist.append(T.copy())
+                    worst = max(worst, err)
+                else:
+                    rejected += 1
+                factor = 0.9 * (transient.tol / max(err, 1e-300)) ** (1.0 / (order + 1))
+                if err > transient.tol:  # a rejected step always goes down the grid
+                    factor = min(factor, 1.0 / grid)
+                dt = min(max(snap(h * min(2.0, max(0.25, factor))), dt_lo), dt_hi)
+            info.update(
+                steps=len(times) - 1,
+                rejected=rejected,
+                max_local_error=worst,
+                dt_range=[float(np.min(np.diff(times))), float(np.max(np.diff(times)))],
+            )
+        for _, _, solver in cache.values():
+            solver.close()
         times, history = np.array(times), np.array(hist)
-        info["steps"] = nsteps
     # heat leaving: convection h (T - T_inf) and the reactions at fixed nodes
     heat_out: dict[str, float] = {}
     for name, (h, Tinf) in convection.items():

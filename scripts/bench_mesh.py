@@ -18,16 +18,20 @@ def main(sizes: list[float]) -> None:
     data = tomllib.loads(Path("studies/baseline.toml").read_text())
     data["geometry"].pop("board", None)
     for size in sizes:
-        data["mesh"].update(size_mm=size, opening_size_mm=min(0.2, size / 2),
-                            terminal_size_mm=min(0.2, size / 2))
+        data["mesh"].update(
+            size_mm=size, opening_size_mm=min(0.2, size / 2), terminal_size_mm=min(0.2, size / 2)
+        )
         case = parse_study(data).base
         t0 = time.perf_counter()
         mesh, _ = build_mesh(case, cache=False)
         wall = time.perf_counter() - t0
         q = quality_report(mesh)
-        print(f"size {size:5.2f} mm: {q.n_elements:>9} tets, {q.n_nodes:>9} P2 nodes, "
-              f"mesh {wall:6.1f} s (3D {mesh.info['mesh_3d_s']:.1f} s), "
-              f"quality min {q.q_min:.3g} p01 {q.q_p01:.3g}", flush=True)
+        print(
+            f"size {size:5.2f} mm: {q.n_elements:>9} tets, {q.n_nodes:>9} P2 nodes, "
+            f"mesh {wall:6.1f} s (3D {mesh.info['mesh_3d_s']:.1f} s), "
+            f"quality min {q.q_min:.3g} p01 {q.q_p01:.3g}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

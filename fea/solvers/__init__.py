@@ -6,15 +6,17 @@ from typing import NamedTuple
 
 from .gpu import DeviceStatus, probe_device
 from .krylov import KrylovResult, pcg
-from .registry import SolveInfo, register_method, resolve_backend, solve
+from .registry import Prepared, SolveInfo, prepare, register_method, resolve_backend, solve
 
 __all__ = [
     "BackendRow",
     "DeviceStatus",
     "KrylovResult",
+    "Prepared",
     "SolveInfo",
     "backend_report",
     "pcg",
+    "prepare",
     "probe_device",
     "register_method",
     "resolve_backend",

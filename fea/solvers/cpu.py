@@ -10,7 +10,7 @@ from numpy.typing import NDArray
 from ..errors import SolverError
 from .krylov import pcg
 
-__all__ = ["amg_pcg", "direct", "pardiso_available"]
+__all__ = ["Factorized", "amg_pcg", "amg_run", "amg_setup", "direct", "pardiso_available"]
 
 
 def pardiso_available() -> bool:
@@ -37,16 +37,10 @@ def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64],
     return spla.spsolve(A.tocsc(), b), "superlu"
 
 
-def amg_pcg(
-    A: sp.spmatrix,
-    b: NDArray[np.float64],
-    *,
-    near_null: NDArray[np.float64] | None = None,
-    block: int = 1,
-    rtol: float = 1e-10,
-    maxiter: int = 2000,
-) -> tuple[NDArray[np.float64], dict]:
-    """CG preconditioned by one V-cycle of smoothed-aggregation AMG (pyamg).
+def amg_setup(
+    A: sp.spmatrix, *, near_null: NDArray[np.float64] | None = None, block: int = 1
+) -> tuple[object, dict]:
+    """Build the smoothed-aggregation hierarchy once; returns (pyamg solver, facts).
 
     For elasticity give ``block=3`` and the rigid-body modes as ``near_null``
     (shape (n, 6)); the matrix is converted to 3 x 3 BSR so aggregates keep the
@@ -64,6 +58,13 @@ def amg_pcg(
         if near_null is not None:
             kwargs["B"] = near_null
     ml = pyamg.smoothed_aggregation_solver(A_amg, **kwargs)
+    return ml, {"levels": len(ml.levels), "operator_complexity": ml.operator_complexity()}
+
+
+def amg_run(
+    A: sp.spmatrix, b: NDArray[np.float64], ml: object, *, rtol: float = 1e-10, maxiter: int = 2000
+) -> tuple[NDArray[np.float64], dict]:
+    """CG (the shared :func:`~fea.solvers.krylov.pcg` loop) with one AMG V-cycle as M."""
 
     def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
         return ml.solve(r, x0=np.zeros_like(r), tol=1e-30, maxiter=1, cycle="V")
@@ -76,9 +77,46 @@ def amg_pcg(
             f"residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
             f"(target {rtol:.1e})"
         )
-    return res.x, {
-        "iterations": res.iterations,
-        "residual": res.residual,
-        "levels": len(ml.levels),
-        "operator_complexity": ml.operator_complexity(),
-    }
+    return res.x, {"iterations": res.iterations, "residual": res.residual}
+
+
+def amg_pcg(
+    A: sp.spmatrix,
+    b: NDArray[np.float64],
+    *,
+    near_null: NDArray[np.float64] | None = None,
+    block: int = 1,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+) -> tuple[NDArray[np.float64], dict]:
+    """CG preconditioned by one V-cycle of smoothed-aggregation AMG (pyamg): setup + run."""
+    A = sp.csr_matrix(A)
+    ml, facts = amg_setup(A, near_null=near_null, block=block)
+    x, info = amg_run(A, b, ml, rtol=rtol, maxiter=maxiter)
+    return x, {**info, **facts}
+
+
+class Factorized:
+    """A sparse LU/LDL factorization kept for many right-hand sides (Pardiso or SuperLU)."""
+
+    def __init__(self, A: sp.spmatrix) -> None:
+        self.A = sp.csr_matrix(A)
+        if pardiso_available():
+            import pypardiso
+
+            self._pardiso = pypardiso.PyPardisoSolver()
+            self._pardiso.factorize(self.A)
+            self.name = "pardiso"
+        else:
+            self._lu = spla.splu(self.A.tocsc())
+            self.name = "superlu"
+
+    def solve(self, b: NDArray[np.float64]) -> NDArray[np.float64]:
+        b = np.asarray(b, dtype=np.float64)
+        if self.name == "pardiso":
+            return np.asarray(self._pardiso.solve(self.A, b))  # reuses the factorization
+        return self._lu.solve(b)
+
+    def close(self) -> None:
+        if self.name == "pardiso":
+            self._pardiso.free_memory(everything=True)

@@ -14,7 +14,15 @@ from ..errors import BackendUnavailable, InputError
 from . import cpu
 from .gpu import probe_device
 
-__all__ = ["DIRECT_DOF_LIMIT", "SolveInfo", "register_method", "resolve_backend", "solve"]
+__all__ = [
+    "DIRECT_DOF_LIMIT",
+    "Prepared",
+    "SolveInfo",
+    "prepare",
+    "register_method",
+    "resolve_backend",
+    "solve",
+]
 
 #: Above this many unknowns ``method="auto"`` uses AMG-PCG instead of a direct solve
 #: (P2 elasticity fill-in makes Pardiso's memory grow fast past ~1e6 DOF on 24 GB).
@@ -149,3 +157,90 @@ def solve(
         )
     info.seconds = time.perf_counter() - t0
     return x, info
+
+
+class Prepared:
+    """One matrix set up once for many right-hand sides (time steps, load cases).
+
+    CPU: the direct factorization or the AMG hierarchy is built in the constructor and
+    reused by every :meth:`solve`. GPU: each solve runs :func:`solve` (the device path
+    rebuilds its preconditioner). Use as a context manager to free the factorization.
+    """
+
+    def __init__(
+        self,
+        A: sp.spmatrix,
+        *,
+        kind: str = "scalar",
+        backend: str = "auto",
+        method: str = "auto",
+        near_null: NDArray | None = None,
+        rtol: float = 1e-10,
+        maxiter: int = 2000,
+    ) -> None:
+        t0 = time.perf_counter()
+        self.A = sp.csr_matrix(A)
+        self.kind, self.method, self.near_null = kind, method, near_null
+        self.rtol, self.maxiter = rtol, maxiter
+        self.where, self.reason = resolve_backend(backend)
+        self.backend = backend
+        self._fact = self._ml = None
+        self.extra: dict = {}
+        if self.where == "cpu":
+            name = method
+            if method == "auto":
+                name = "direct" if self.A.shape[0] <= DIRECT_DOF_LIMIT else "amg"
+            if name == "direct":
+                self._fact = cpu.Factorized(self.A)
+                self.name = self._fact.name
+            elif name == "amg":
+                block = 3 if kind == "elasticity" else 1
+                nn = near_null if kind == "elasticity" else None
+                self._ml, self.extra = cpu.amg_setup(self.A, near_null=nn, block=block)
+                self.name = "amg-pcg"
+            else:
+                raise InputError("solver.method", method, "one of auto, direct, amg")
+        self.setup_s = time.perf_counter() - t0
+
+    def solve(self, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], SolveInfo]:
+        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,)."""
+        if self.where == "gpu":
+            return solve(
+                self.A,
+                b,
+                kind=self.kind,
+                backend=self.backend,
+                method=self.method,
+                near_null=self.near_null,
+                rtol=self.rtol,
+                maxiter=self.maxiter,
+            )
+        t0 = time.perf_counter()
+        its, extra = 1, dict(self.extra)
+        if self._fact is not None:
+            x = self._fact.solve(b)
+        else:
+            x, run = cpu.amg_run(self.A, b, self._ml, rtol=self.rtol, maxiter=self.maxiter)
+            its = run["iterations"]
+        r = float(np.linalg.norm(self.A @ x - b) / max(np.linalg.norm(b), 1e-300))
+        info = SolveInfo(
+            "cpu", self.name, reason=self.reason, iterations=its, residual=r, extra=extra
+        )
+        info.seconds = time.perf_counter() - t0
+        return x, info
+
+    def close(self) -> None:
+        if self._fact is not None:
+            self._fact.close()
+            self._fact = None
+
+    def __enter__(self) -> Prepared:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def prepare(A: sp.spmatrix, **kwargs) -> Prepared:
+    """Set ``A`` up once for many solves; keyword arguments as :func:`solve`."""
+    return Prepared(A, **kwargs)

@@ -1,0 +1,243 @@
+"""Solver backends: the shared PCG loop, AMG and Jacobi, reused setups, backend selection,
+the CuPy fallback on a machine without a usable GPU, and GPU-vs-CPU checks on a device."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from skfem import MeshTet1
+
+from fea import assembly as asm
+from fea.errors import BackendUnavailable, InputError, SolverError
+from fea.materials import Material
+from fea.mechanics import solve_thermoelastic
+from fea.mesh import Mesh
+from fea.solvers import pcg, prepare, probe_device, resolve_backend, solve
+from fea.solvers.cpu import amg_setup
+
+from .verification.helpers import layered_box
+
+
+def _cube(n: int, order: int = 1) -> Mesh:
+    m = MeshTet1.init_tensor(*[np.linspace(0, 1, n + 1)] * 3)
+    return Mesh(m, m, {"body": np.arange(m.t.shape[1])}, {}, order=order)
+
+
+def _poisson(n: int):
+    """Conduction matrix of a unit cube with the x = 0 face held (free rows only), and a load."""
+    mesh = _cube(n)
+    fs = asm.space(mesh)
+    K = asm.conduction_matrix(fs, np.ones(mesh.n_elements))
+    free = np.flatnonzero(fs.nodes[:, 0] > 1e-12)
+    A = K[free][:, free].tocsr()
+    b = asm.source_vector(fs, np.ones(mesh.n_elements))[free]
+    return A, b
+
+
+def _jacobi(A):
+    d = 1.0 / A.diagonal()
+    return lambda r: d * r
+
+
+def _amg(A):
+    ml, _ = amg_setup(A)
+    return lambda r: ml.solve(r, x0=np.zeros_like(r), tol=1e-30, maxiter=1, cycle="V")
+
+
+def test_pcg_matches_spsolve_with_jacobi_and_amg():
+    A, b = _poisson(12)
+    x_ref = spla.spsolve(A.tocsc(), b)
+    its = {}
+    for name, M in (("none", None), ("jacobi", _jacobi(A)), ("amg", _amg(A))):
+        res = pcg(A, b, M, rtol=1e-12)
+        assert res.converged, name
+        assert np.linalg.norm(res.x - x_ref) <= 1e-9 * np.linalg.norm(x_ref), name
+        assert res.history[-1] == res.residual <= 1e-12
+        its[name] = res.iterations
+    assert its["amg"] <= 25 and 2 * its["amg"] < its["jacobi"] <= its["none"]
+
+
+def test_iteration_counts_scale_as_expected():
+    """CG-Jacobi iterations grow like 1/h (condition number ~ h^-2); AMG stays flat."""
+    counts = {}
+    for n in (8, 16):
+        A, b = _poisson(n)
+        counts[n] = (
+            pcg(A, b, _jacobi(A), rtol=1e-10).iterations,
+            pcg(A, b, _amg(A), rtol=1e-10).iterations,
+        )
+    jacobi = counts[16][0] / counts[8][0]
+    amg = counts[16][1] / counts[8][1]
+    assert 1.6 < jacobi < 2.5, counts
+    assert amg < 1.4, counts
+
+
+@pytest.mark.filterwarnings("ignore:Having less target vectors")
+def test_elasticity_amg_needs_the_rigid_body_modes():
+    mesh = _cube(12, order=1)
+    fs = asm.space(mesh)
+    K = asm.elasticity_matrix(fs, np.full(mesh.n_elements, 100e9), np.full(mesh.n_elements, 0.3))
+    fixed = np.flatnonzero(fs.nodes[:, 0] < 1e-12)
+    D = np.concatenate([3 * fixed, 3 * fixed + 1, 3 * fixed + 2])
+    free = np.setdiff1d(np.arange(3 * fs.n), D)
+    A = K[free][:, free].tocsr()
+    b = np.zeros(3 * fs.n)
+    b[2::3] = -1.0
+    b = b[free]
+    R = asm.rigid_body_modes(fs.nodes)[free]
+    x_ref = spla.spsolve(A.tocsc(), b)
+    with_modes, info = solve(
+        A, b, kind="elasticity", backend="cpu", method="amg", near_null=R, rtol=1e-10
+    )
+    assert np.linalg.norm(with_modes - x_ref) <= 1e-8 * np.linalg.norm(x_ref)
+    ml, _ = amg_setup(A, near_null=np.ones((A.shape[0], 1)), block=3)
+    plain = pcg(A, b, lambda r: ml.solve(r, x0=np.zeros_like(r), tol=1e-30, maxiter=1), rtol=1e-10)
+    assert info.iterations < plain.iterations
+    assert info.extra["levels"] >= 2
+
+
+def test_pcg_edge_cases():
+    A, b = _poisson(4)
+    zero = pcg(A, np.zeros_like(b))
+    assert zero.converged and zero.iterations == 0 and not zero.x.any()
+    bad = pcg(-A, b)  # not positive definite: reported, not looped on
+    assert not bad.converged
+    capped = pcg(A, b, maxiter=2)
+    assert not capped.converged and capped.iterations == 2
+    with pytest.raises(SolverError, match="did not converge"):
+        solve(A, b, backend="cpu", method="amg", rtol=1e-30, maxiter=1)
+
+
+def test_prepared_solver_reuses_the_setup():
+    A, b = _poisson(10)
+    for method in ("direct", "amg"):
+        with prepare(A, backend="cpu", method=method, rtol=1e-12) as p:
+            for scale in (1.0, -3.0):
+                x, info = p.solve(scale * b)
+                assert info.residual < 1e-10
+                assert np.allclose(x, scale * spla.spsolve(A.tocsc(), b), rtol=1e-8, atol=0)
+    with pytest.raises(InputError, match="solver.method"):
+        prepare(A, backend="cpu", method="jacobi")
+
+
+# -- backend selection -------------------------------------------------------------------
+
+
+def test_cpu_request_and_bad_backend():
+    assert resolve_backend("cpu") == ("cpu", "requested")
+    with pytest.raises(InputError, match="backend"):
+        resolve_backend("tpu")
+
+
+def test_auto_records_the_backend_and_why():
+    where, reason = resolve_backend("auto")
+    status = probe_device()
+    assert (where == "gpu") == status.usable
+    assert reason.startswith("auto:") and status.reason in reason
+    mesh = layered_box((1e-3, 1e-3), [("a", 0.2e-3, 1)], 0.5e-3, order=1)
+    m = {"a": Material("a", E=100e9, nu=0.3, alpha=10e-6, k=1.0)}
+    me = solve_thermoelastic(mesh, m, 100.0, 25.0, backend="auto")
+    assert me.solver_info["backend"] == where and me.solver_info["reason"] == reason
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("cupy") is None,
+    reason="CuPy not installed (pip install 'fea[gpu]'; CI installs it)",
+)
+def test_cupy_without_a_usable_device_falls_back_cleanly():
+    """CuPy imports on a machine with no driver and fails on first use: exactly this case."""
+    status = probe_device()
+    if status.usable:
+        pytest.skip("a GPU works here: the fallback is not reachable")
+    import cupy  # the import itself succeeds
+
+    with pytest.raises(Exception) as first_use:
+        cupy.arange(3).sum()
+    assert "CuPy imports but the device does not work" in status.reason
+    assert type(first_use.value).__name__ in status.reason
+    where, reason = resolve_backend("auto")
+    assert where == "cpu" and "no usable GPU" in reason
+    A, b = _poisson(4)
+    with pytest.raises(BackendUnavailable, match="no GPU is usable"):
+        solve(A, b, backend="gpu")
+    mesh = layered_box((1e-3, 1e-3), [("a", 0.2e-3, 1)], 0.5e-3, order=1)
+    m = {"a": Material("a", E=100e9, nu=0.3, alpha=10e-6, k=1.0)}
+    with pytest.raises(BackendUnavailable):
+        solve_thermoelastic(mesh, m, 100.0, 25.0, backend="gpu")
+
+
+def test_explicit_gpu_request_never_downgrades():
+    if probe_device().usable:
+        pytest.skip("a GPU works here")
+    A, b = _poisson(4)
+    with pytest.raises(BackendUnavailable) as exc:
+        solve(A, b, backend="gpu")
+    assert probe_device().reason in str(exc.value)
+
+
+# -- on a real device -----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def package_case():
+    from fea.spec import parse_study
+
+    from .test_package import SMALL
+
+    data = dict(SMALL)
+    data["geometry"] = {k: v for k, v in SMALL["geometry"].items() if k != "board"}
+    return parse_study(data).base
+
+
+@pytest.mark.gpu
+def test_device_assembly_equals_host_assembly(gpu_required):
+    import cupy
+
+    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1)], 0.2e-3, order=2)
+    fs = asm.space(mesh)
+    rng = np.random.default_rng(0)
+    E, nu = rng.uniform(1e9, 2e11, mesh.n_elements), rng.uniform(0.2, 0.45, mesh.n_elements)
+    host = asm.elasticity_matrix(fs, E, nu)
+    dev = asm.elasticity_matrix(fs, E, nu, xp=cupy).get()
+    assert abs(host - sp.csr_matrix(dev)).max() <= 1e-12 * abs(host).max()
+
+
+@pytest.mark.gpu
+def test_gpu_and_cpu_agree_on_the_package(gpu_required, package_case):
+    from fea.mesh import build_mesh
+
+    mesh, _ = build_mesh(package_case)
+    mats = package_case.materials
+    kw = dict(reference={"encapsulant": 175.0, "*": 25.0}, method="amg", rtol=1e-12)
+    cpu = solve_thermoelastic(mesh, mats, 25.0, backend="cpu", **kw)
+    gpu = solve_thermoelastic(mesh, mats, 25.0, backend="gpu", **kw)
+    assert gpu.solver_info["backend"] == "gpu" and gpu.solver_info["device"].startswith("cuda")
+    scale = np.abs(cpu.displacement).max()
+    assert np.abs(gpu.displacement - cpu.displacement).max() <= 1e-8 * scale
+    i_cpu, i_gpu = cpu.solver_info["iterations"], gpu.solver_info["iterations"]
+    assert abs(i_gpu - i_cpu) <= max(1, 0.1 * i_cpu), (i_cpu, i_gpu)
+    from fea.thermal import solve_thermal
+
+    tk = dict(
+        sources={"die": 0.5}, convection={"package_surface": (50.0, 25.0)}, method="amg", rtol=1e-12
+    )
+    tc = solve_thermal(mesh, mats, backend="cpu", **tk)
+    tg = solve_thermal(mesh, mats, backend="gpu", **tk)
+    assert np.abs(tg.temperature - tc.temperature).max() <= 1e-8 * np.abs(tc.temperature).max()
+
+
+@pytest.mark.gpu
+def test_mixed_precision_preconditioner_keeps_double_accuracy(gpu_required):
+    from fea.solvers.gpu import solve_gpu
+
+    A, b = _poisson(16)
+    x_ref = spla.spsolve(A.tocsc(), b)
+    for precision in ("mixed", "double"):
+        x, info = solve_gpu(A, b, kind="scalar", method="amg", rtol=1e-12, precision=precision)
+        assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref), precision
+    x, info = solve_gpu(A, b, kind="scalar", method="jacobi", rtol=1e-12)
+    assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref)
