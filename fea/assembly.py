@@ -161,20 +161,23 @@ def _vector_layout(p: Pattern) -> tuple[NDArray[np.int64], NDArray[np.int64], ND
     if cached is not None:
         return cached
     n, nnz = p.n, p.nnz
-    row_len = np.diff(p.indptr)  # (n,)
-    rows = np.repeat(np.arange(n), row_len)  # scalar row of every slot
-    start = p.indptr[:-1]
-    # vector row 3r+a holds, for each slot s of row r, the columns 3c+0..2
+    it = np.int32 if 9 * nnz < 2**31 - 1 else np.int64  # half the memory traffic when it fits
+    row_len = np.diff(p.indptr).astype(it)  # (n,)
+    # vector row 3r+a holds, for each slot s of scalar row r in order, the columns 3c+0..2:
+    # built row block by row block in CSR order, so every array is written sequentially
     vptr = np.zeros(3 * n + 1, dtype=np.int64)
-    vptr[1:] = np.cumsum(np.repeat(3 * row_len, 3))
-    s = np.arange(nnz)
-    a = np.arange(3)[:, None, None]
-    b = np.arange(3)[None, None, :]
-    pos = vptr[3 * rows[None, :, None] + a] + 3 * (s - start[rows])[None, :, None] + b  # (3,nnz,3)
-    gather = np.empty(9 * nnz, dtype=np.int64)
-    gather[pos.ravel()] = ((3 * a + b) * nnz + s[None, :, None]).ravel()
-    indices = np.empty(9 * nnz, dtype=np.int64)
-    indices[pos.ravel()] = np.broadcast_to(3 * p.indices[None, :, None] + b, pos.shape).ravel()
+    np.cumsum(np.repeat(3 * row_len.astype(np.int64), 3), out=vptr[1:])
+    # entries of the vector rows 3r, 3r+1, 3r+2 are: (a, slot s in row r, b) nested
+    L = row_len.astype(np.int64)
+    first = np.repeat(p.indptr[:-1].astype(it), 9 * L)  # first slot of the scalar row
+    a = np.repeat(np.tile(np.arange(3, dtype=it), n), np.repeat(3 * L, 3))
+    within = np.arange(9 * nnz, dtype=it) - np.repeat(vptr[:-1].astype(it), np.repeat(3 * L, 3))
+    s = first + within // 3
+    b = within % 3
+    del first, within
+    gather = (3 * a + b) * it(nnz) + s
+    indices = 3 * p.indices.astype(it)[s] + b
+    del s, a, b
     p._vector = (vptr, indices, gather)  # type: ignore[attr-defined]
     return p._vector  # type: ignore[attr-defined]
 

@@ -22,19 +22,26 @@ def pardiso_available() -> bool:
     return True
 
 
-def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
-    """Sparse direct solve; returns ``(x, name)``. MKL Pardiso where available, else SuperLU."""
-    A = sp.csr_matrix(A)
-    if pardiso_available():
-        import pypardiso
+def _pardiso_spd(A: sp.spmatrix):
+    """A Pardiso solver set up for a real SPD matrix (mtype 2): it reads the upper
+    triangle only and factorizes by Cholesky, about twice as fast as the general LU."""
+    import pypardiso
 
-        solver = pypardiso.PyPardisoSolver()
-        # mtype 2: real symmetric positive definite would need the upper triangle;
-        # mtype 11 (real nonsymmetric) is robust for our SPD matrices and fast.
-        x = solver.solve(A, np.asarray(b, dtype=np.float64))
+    solver = pypardiso.PyPardisoSolver(mtype=2)  # (its constructor locates MKL: ~0.2 s)
+    upper = sp.triu(sp.csr_matrix(A), format="csr")
+    upper.sort_indices()
+    return solver, upper
+
+
+def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
+    """Sparse direct solve of an SPD system; returns ``(x, name)``. MKL Pardiso (Cholesky)
+    where available, else SuperLU."""
+    if pardiso_available():
+        solver, upper = _pardiso_spd(A)
+        x = solver.solve(upper, np.asarray(b, dtype=np.float64))
         solver.free_memory(everything=True)
         return np.asarray(x), "pardiso"
-    return spla.spsolve(A.tocsc(), b), "superlu"
+    return spla.spsolve(sp.csc_matrix(A), b), "superlu"
 
 
 def amg_setup(
@@ -102,10 +109,8 @@ class Factorized:
     def __init__(self, A: sp.spmatrix) -> None:
         self.A = sp.csr_matrix(A)
         if pardiso_available():
-            import pypardiso
-
-            self._pardiso = pypardiso.PyPardisoSolver()
-            self._pardiso.factorize(self.A)
+            self._pardiso, self._upper = _pardiso_spd(self.A)
+            self._pardiso.factorize(self._upper)
             self.name = "pardiso"
         else:
             self._lu = spla.splu(self.A.tocsc())
@@ -114,7 +119,7 @@ class Factorized:
     def solve(self, b: NDArray[np.float64]) -> NDArray[np.float64]:
         b = np.asarray(b, dtype=np.float64)
         if self.name == "pardiso":
-            return np.asarray(self._pardiso.solve(self.A, b))  # reuses the factorization
+            return np.asarray(self._pardiso.solve(self._upper, b))  # reuses the factorization
         return self._lu.solve(b)
 
     def close(self) -> None:
