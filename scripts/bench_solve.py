@@ -33,8 +33,9 @@ def baseline_case(size: float, balls: int = 12):
     data = tomllib.loads(Path("studies/baseline.toml").read_text())
     data["geometry"].pop("board", None)
     data["geometry"]["terminals"].update(rows=balls, cols=balls)
-    data["mesh"].update(size_mm=size, opening_size_mm=min(0.2, size / 2),
-                        terminal_size_mm=min(0.2, size / 2))
+    data["mesh"].update(
+        size_mm=size, opening_size_mm=min(0.2, size / 2), terminal_size_mm=min(0.2, size / 2)
+    )
     return parse_study(data).base
 
 
@@ -91,10 +92,14 @@ def compare(size: float) -> None:
     ours = me.displacement.ravel()
     err = np.abs(u - ours).max() / np.abs(ours).max()
     st = me.solver_info["stages"]
-    print(f"baseline unit, 6 x 6 balls, size {size} mm: {ne:,} P2 tets, {K.shape[0]:,} DOF "
-          f"(mesh {t_mesh:.1f} s, shared)")
-    print(f"  ours        {t_ours:7.2f} s  (assembly {st['assembly_s']:.2f} s, solve "
-          f"{st['solve_s']:.2f} s with {me.solver_info['method']})")
+    print(
+        f"baseline unit, 6 x 6 balls, size {size} mm: {ne:,} P2 tets, {K.shape[0]:,} DOF "
+        f"(mesh {t_mesh:.1f} s, shared)"
+    )
+    print(
+        f"  ours        {t_ours:7.2f} s  (assembly {st['assembly_s']:.2f} s, solve "
+        f"{st['solve_s']:.2f} s with {me.solver_info['method']})"
+    )
     print(f"  scikit-fem  {t_plain:7.2f} s  (generic assembly + spsolve)")
     print(f"  ratio       {t_plain / t_ours:7.1f} x   max |u - u_ours| / max |u| = {err:.1e}")
     assert err < 1e-8
@@ -109,15 +114,25 @@ def series(sizes: list[float], method: str) -> None:
         t0 = time.perf_counter()
         mesh, _ = build_mesh(case, cache=False)
         t_mesh = time.perf_counter() - t0
-        me = solve_thermoelastic(mesh, case.materials, 25.0, case.loads.reference,
-                                 backend="cpu", method=method, rtol=1e-8)
+        me = solve_thermoelastic(
+            mesh,
+            case.materials,
+            25.0,
+            case.loads.reference,
+            backend="cpu",
+            method=method,
+            rtol=1e-8,
+        )
         si, st = me.solver_info, me.solver_info["stages"]
         w = me.warpage("top")
-        print(f"size {size:5.2f} mm: {mesh.n_elements:>9,} tets {3 * me.nodes.shape[0]:>10,} DOF | "
-              f"mesh {t_mesh:6.1f} s, assembly {st['assembly_s']:6.1f} s, solve "
-              f"{st['solve_s']:7.1f} s ({si['method']}, {si['iterations']} it), total "
-              f"{t_mesh + st['total_s']:7.1f} s | peak RSS {rss_gb():5.1f} GB | warpage "
-              f"{w.signed * 1e6:+.2f} um", flush=True)
+        print(
+            f"size {size:5.2f} mm: {mesh.n_elements:>9,} tets {3 * me.nodes.shape[0]:>10,} DOF | "
+            f"mesh {t_mesh:6.1f} s, assembly {st['assembly_s']:6.1f} s, solve "
+            f"{st['solve_s']:7.1f} s ({si['method']}, {si['iterations']} it), total "
+            f"{t_mesh + st['total_s']:7.1f} s | peak RSS {rss_gb():5.1f} GB | warpage "
+            f"{w.signed * 1e6:+.2f} um",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -102,10 +102,15 @@ def amg_hierarchy(A, *, kind: str, near_null=None, precision: str = "mixed"):
     def M(r):
         return vcycle(0, r.astype(dt)).astype(r.dtype)
 
+    item = 4 if precision == "mixed" else 8
+    # memory traffic of one V-cycle: ~6 SpMVs per level (values + int32 indices) and vectors
+    cycle_bytes = sum(6 * (Ai.nnz * (item + 4) + 3 * Ai.shape[0] * item) for Ai, *_ in levels)
+    cycle_bytes += coarse.size * item
     facts = {
         "levels": len(ml.levels),
         "operator_complexity": ml.operator_complexity(),
         "precision": precision,
+        "cycle_bytes": int(cycle_bytes),
     }
     return M, facts
 
