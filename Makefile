@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= test,cluster
+EXTRAS ?= test,cluster,gpu
 
 .PHONY: run test lint bench clean
 

@@ -365,19 +365,30 @@ def _print_summary(spec: StudySpec, report: StudyReport) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table()
-    t.add_column("case")
-    t.add_column("status")
+    console = Console(stderr=True)
     wanted: list[str] = []
     for r in report.rows:
         wanted += [k for k in r if _is_output(k, spec.outputs) and k not in wanted]
-    wanted = wanted[:8]
-    for k in wanted:
-        t.add_column(k, justify="right")
-    for r in report.rows:
-        vals = [f"{r[k]:.4g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in wanted]
-        t.add_row(r["case"], str(r.get("status")), *vals)
-    console = Console(stderr=True)
+    if len(report.rows) == 1:  # one case: its outputs as rows, readable in any terminal
+        r = report.rows[0]
+        t = Table(title=f"{spec.name} {r['case']}: {r.get('status')}")
+        t.add_column("output")
+        t.add_column("value", justify="right")
+        for k in wanted:
+            v = r.get(k, "")
+            t.add_row(k, f"{v:.4g}" if isinstance(v, float) else str(v))
+    else:
+        t = Table()
+        t.add_column("case")
+        t.add_column("status")
+        wanted = wanted[:8]
+        for k in wanted:
+            t.add_column(k, justify="right")
+        for r in report.rows:
+            vals = [
+                f"{r[k]:.4g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in wanted
+            ]
+            t.add_row(r["case"], str(r.get("status")), *vals)
     console.print(t)
     console.print(
         f"study {spec.name}: {report.done} done, {report.skipped} already done, "
@@ -389,4 +400,7 @@ def _is_output(column: str, outputs: tuple[str, ...]) -> bool:
     from ..plots import column_output
 
     name = column_output(column)
-    return name is not None and name in outputs and ":" not in column.split("@")[-1]
+    if name is None or name not in outputs:
+        return False
+    tag = column.split("@")[-1]
+    return ":" not in tag or tag.endswith((":shell", ":die", ":encapsulant"))
