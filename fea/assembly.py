@@ -182,18 +182,38 @@ def _vector_layout(p: Pattern) -> tuple[NDArray[np.int64], NDArray[np.int64], ND
     return p._vector  # type: ignore[attr-defined]
 
 
-def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -> Any:
-    """Ke shape (3, 3, n_el, nb, nb) (component blocks outermost, so every bincount reads
-    contiguous weights) -> the 3n x 3n matrix on the scalar pattern.
+_PAIRS = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # upper component blocks
 
-    ``to_csr``: CSR built directly from the block data with a cached gather (the same
-    code on NumPy and on CuPy, which has no BSR); otherwise SciPy BSR (NumPy only).
+
+def _transpose_map(p: Pattern) -> NDArray[np.int64]:
+    """Slot of (c, r) for every slot (r, c) of the symmetric scalar pattern, cached."""
+    cached = getattr(p, "_transpose", None)
+    if cached is None:
+        rows = np.repeat(np.arange(p.n, dtype=np.int64), np.diff(p.indptr))
+        keys = rows * p.n + p.indices
+        cached = np.searchsorted(keys, p.indices * p.n + rows)
+        p._transpose = cached  # type: ignore[attr-defined]
+    return cached
+
+
+def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -> Any:
+    """Upper component blocks Ke, shape (6, n_el, nb, nb) in the order of ``_PAIRS``, of a
+    symmetric vector operator -> the 3n x 3n matrix on the scalar pattern.
+
+    Each block is summed into the pattern by one bincount over contiguous weights; the
+    lower blocks are the upper ones read through the pattern's transpose map
+    (K_(ia)(jb) = K_(jb)(ia)), so they are neither computed nor scattered.
+    ``to_csr``: CSR built directly with a cached gather (the same code on NumPy and on
+    CuPy, which has no BSR); otherwise SciPy BSR (NumPy only).
     """
     p = fs.pattern
     slot = xp.asarray(p.slot)
+    tmap = xp.asarray(_transpose_map(p))
     data = xp.empty((9, p.nnz))
-    for k in range(9):
-        data[k] = xp.bincount(slot, weights=Ke[k // 3, k % 3].ravel(), minlength=p.nnz)
+    for k, (a, b) in enumerate(_PAIRS):
+        data[3 * a + b] = xp.bincount(slot, weights=Ke[k].ravel(), minlength=p.nnz)
+        if a != b:
+            data[3 * b + a] = data[3 * a + b][tmap]
     if not to_csr:
         if xp is not np:
             raise InputError("to_csr", to_csr, "True for device arrays (CuPy has no BSR)")
@@ -312,26 +332,26 @@ def elasticity_matrix(
 
 
 def _elasticity_blocks(fs: FieldSpace, E: Any, nu: Any, xp: Any = np) -> Any:
-    """Element matrices of :func:`elasticity_matrix`, shape (3, 3, n_el, nb, nb)."""
+    """Upper component blocks of the element matrices of :func:`elasticity_matrix`,
+    shape (6, n_el, nb, nb), pairs (a, b) in the order of ``_PAIRS``."""
     lam, mu = lame(xp.asarray(E, dtype=float), xp.asarray(nu, dtype=float))
     G = xp.asarray(fs.grads())
     dx = xp.asarray(fs.basis.dx)
     nel, nb = fs.dofs.shape
     # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
-    Ke = xp.empty((3, 3, nel, nb, nb))
+    Ke = xp.empty((6, nel, nb, nb))
     opt = {"optimize": True} if xp is np else {}
     for s in range(0, nel, _CHUNK_VECTOR):
         e = slice(s, s + _CHUNK_VECTOR)
         S = xp.einsum("iaeq,jbeq,eq->abeij", G[:, :, e], G[:, :, e], dx[e], **opt)
         lam_e, mu_e = lam[e, None, None], mu[e, None, None]
         tr = (S[0, 0] + S[1, 1] + S[2, 2]) * mu_e
-        for i in range(3):
-            for j in range(3):
-                out = Ke[i, j, e]
-                xp.multiply(S[i, j], lam_e, out=out)
-                out += mu_e * S[j, i]
-                if i == j:
-                    out += tr
+        for k, (i, j) in enumerate(_PAIRS):
+            out = Ke[k, e]
+            xp.multiply(S[i, j], lam_e, out=out)
+            out += mu_e * S[j, i]
+            if i == j:
+                out += tr
     return Ke
 
 
