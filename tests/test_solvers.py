@@ -241,3 +241,92 @@ def test_mixed_precision_preconditioner_keeps_double_accuracy(gpu_required):
         assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref), precision
     x, info = solve_gpu(A, b, kind="scalar", method="jacobi", rtol=1e-12)
     assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref)
+
+
+# -- the device code path, run on the CPU through a NumPy stand-in for CuPy -------------------
+
+
+@pytest.fixture
+def numpy_as_cupy(monkeypatch):
+    """Install NumPy/SciPy under the names ``cupy`` and ``cupyx.scipy.sparse``.
+
+    This is not a GPU test (those are the ``gpu``-marked ones): it runs the device code
+    of ``fea.solvers.gpu`` and the ``xp=cupy`` assembly line by line on the CPU, so
+    a wrong call in code that CI cannot run on a device is still caught here.
+    """
+    import sys
+    import types
+
+    fake = types.ModuleType("cupy")
+    for name in (
+        "asarray",
+        "empty",
+        "zeros",
+        "zeros_like",
+        "einsum",
+        "multiply",
+        "bincount",
+        "abs",
+        "float32",
+        "float64",
+        "ndarray",
+        "linalg",
+        "dot",
+        "eye",
+    ):
+        setattr(fake, name, getattr(np, name))
+    fake.asnumpy = lambda a: np.asarray(a)
+    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(deviceSynchronize=lambda: None))
+    cupyx = types.ModuleType("cupyx")
+    cscipy = types.ModuleType("cupyx.scipy")
+    csparse = types.ModuleType("cupyx.scipy.sparse")
+    csparse.csr_matrix = sp.csr_matrix
+    csparse.issparse = sp.issparse
+    cupyx.scipy = cscipy
+    cscipy.sparse = csparse
+    for name, mod in (
+        ("cupy", fake),
+        ("cupyx", cupyx),
+        ("cupyx.scipy", cscipy),
+        ("cupyx.scipy.sparse", csparse),
+    ):
+        monkeypatch.setitem(sys.modules, name, mod)
+    return fake
+
+
+def test_device_code_path_on_a_numpy_stand_in(numpy_as_cupy):
+    from fea.solvers.gpu import solve_gpu
+
+    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1)], 0.25e-3, order=2)
+    fs = asm.space(mesh)
+    rng = np.random.default_rng(3)
+    E, nu = rng.uniform(1e9, 2e11, mesh.n_elements), rng.uniform(0.2, 0.45, mesh.n_elements)
+    host = asm.elasticity_matrix(fs, E, nu)
+    dev = asm.elasticity_matrix(fs, E, nu, xp=numpy_as_cupy)
+    assert abs(host - dev).max() <= 1e-12 * abs(host).max()
+    # a constrained elasticity system through the device solver: AMG (mixed, double), Jacobi
+    fixed = np.flatnonzero(fs.nodes[:, 2] < 1e-12)
+    D = np.concatenate([3 * fixed, 3 * fixed + 1, 3 * fixed + 2])
+    free = np.setdiff1d(np.arange(3 * fs.n), D)
+    A = host[free][:, free].tocsr()
+    b = rng.standard_normal(A.shape[0])
+    x_ref = spla.spsolve(A.tocsc(), b)
+    R = asm.rigid_body_modes(fs.nodes)[free]
+    for method, precision in (("amg", "mixed"), ("amg", "double"), ("jacobi", "double")):
+        x, info = solve_gpu(
+            A,
+            b,
+            kind="elasticity",
+            method=method,
+            near_null=R,
+            rtol=1e-11,
+            maxiter=5000,
+            precision=precision,
+        )
+        assert np.linalg.norm(x - x_ref) <= 1e-8 * np.linalg.norm(x_ref), (method, precision)
+        assert info["iterations"] > 0 and info["gpu_stages"]["pcg_s"] >= 0
+    assert info["method"] == "jacobi-pcg"
+    _, amg = solve_gpu(A, b, kind="elasticity", method="amg", near_null=R, rtol=1e-11)
+    assert amg["levels"] >= 2 and amg["cycle_bytes"] > 0 and amg["iterations"] < 100
+    with pytest.raises(InputError, match="solver.method"):
+        solve_gpu(A, b, kind="elasticity", method="lu")

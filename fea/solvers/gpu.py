@@ -73,30 +73,36 @@ def amg_hierarchy(A, *, kind: str, near_null=None, precision: str = "mixed"):
         A_h = A_h.tobsr(blocksize=(3, 3))
         kw.update(B=near_null, strength="evolution", smooth="energy")
     ml = pyamg.smoothed_aggregation_solver(A_h, **kw)
+    from pyamg.util.linalg import approximate_spectral_radius
+
     dt = cupy.float32 if precision == "mixed" else cupy.float64
     levels = []
     for lvl in ml.levels[:-1]:
-        Ai = csp.csr_matrix(sp.csr_matrix(lvl.A)).astype(dt)
+        A_l = sp.csr_matrix(lvl.A)
+        dinv_h = 1.0 / A_l.diagonal()
+        # damped Jacobi with w = 4 / (3 rho(D^-1 A)) (pyamg's choice): a convergent smoother
+        # for any SPD level, however large the material contrast
+        rho = approximate_spectral_radius(sp.diags(dinv_h) @ A_l)
+        Ai = csp.csr_matrix(A_l).astype(dt)
         levels.append(
             (
                 Ai,
                 csp.csr_matrix(sp.csr_matrix(lvl.P)).astype(dt),
                 csp.csr_matrix(sp.csr_matrix(lvl.R)).astype(dt),
-                (1.0 / Ai.diagonal()).astype(dt),
+                cupy.asarray((4.0 / (3.0 * rho)) * dinv_h, dtype=dt),
             )
         )
     coarse = cupy.asarray(np.linalg.pinv(sp.csr_matrix(ml.levels[-1].A).toarray()), dtype=dt)
-    w = dt(2.0 / 3.0)
 
     def vcycle(i, r):
         if i == len(levels):
             return coarse @ r
-        Ai, P, R, dinv = levels[i]
-        x = w * dinv * r  # damped Jacobi pre-smoothing (2 sweeps)
-        x += w * dinv * (r - Ai @ x)
+        Ai, P, R, wdinv = levels[i]
+        x = wdinv * r  # damped Jacobi pre-smoothing (2 sweeps)
+        x += wdinv * (r - Ai @ x)
         x += P @ vcycle(i + 1, R @ (r - Ai @ x))
-        x += w * dinv * (r - Ai @ x)  # post-smoothing (2 sweeps)
-        x += w * dinv * (r - Ai @ x)
+        x += wdinv * (r - Ai @ x)  # post-smoothing (2 sweeps): a symmetric cycle
+        x += wdinv * (r - Ai @ x)
         return x
 
     def M(r):
