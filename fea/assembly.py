@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 _CHUNK = 20_000  # elements per einsum block: bounds the temporary memory
-_CHUNK_VECTOR = 2_000  # vector kernels: blocks that stay in cache while combined
+_CHUNK_VECTOR = 500  # vector kernels: blocks that stay in cache while combined
 
 
 @dataclass
