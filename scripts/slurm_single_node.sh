@@ -3,10 +3,12 @@
 # Used by .ci/run and by the `slurm` tests' fixture; does nothing if Slurm already answers.
 # Install first: apt-get install slurm-wlm munge
 set -euo pipefail
-if sinfo -h -o %T 2>/dev/null | grep -q idle; then exit 0; fi
+if sinfo -h -o %T 2>/dev/null | grep -qE "idle|mix|alloc" \
+   && scontrol show node 2>/dev/null | grep -q "RealMemory=[1-9][0-9][0-9]"; then exit 0; fi
 [ "$(id -u)" -eq 0 ] || { echo "slurm_single_node.sh: must run as root" >&2; exit 1; }
 host=$(hostname -s)
 cpus=$(nproc)
+mem_mb=$(awk '/MemTotal/ {print int($2 / 1024 * 0.9)}' /proc/meminfo)
 mkdir -p /etc/munge /run/munge /var/log/munge /var/lib/munge /etc/slurm \
          /var/spool/slurmctld /var/spool/slurmd /var/log/slurm
 [ -s /etc/munge/munge.key ] || mungekey -c -f -k /etc/munge/munge.key
@@ -28,11 +30,15 @@ ReturnToService=2
 SchedulerType=sched/backfill
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
-NodeName=${host} CPUs=${cpus} State=UNKNOWN
+NodeName=${host} CPUs=${cpus} RealMemory=${mem_mb} State=UNKNOWN
 PartitionName=main Nodes=${host} Default=YES MaxTime=INFINITE State=UP
 CONF
-pgrep -x slurmctld >/dev/null || /usr/sbin/slurmctld
-pgrep -x slurmd >/dev/null || /usr/sbin/slurmd
+# (re)start the daemons so they read this configuration
+pkill -x slurmd 2>/dev/null || true
+pkill -x slurmctld 2>/dev/null || true
+sleep 1
+/usr/sbin/slurmctld
+/usr/sbin/slurmd
 for _ in $(seq 60); do
     if sinfo -h -o %T 2>/dev/null | grep -q idle; then exit 0; fi
     sleep 1

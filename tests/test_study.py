@@ -273,3 +273,16 @@ def test_slurm_array_end_to_end(slurm, local_run, cache_dir, tmp_path):
     rows = _csv(out / "table.csv")
     assert [r["status"] for r in rows] == ["ok", "ok", "failed", "ok"], logs
     _same_numbers(rows, _csv(local_run[0] / "table.csv"))
+
+
+@pytest.mark.slurm
+def test_dask_jobqueue_on_slurm(slurm, local_run, cache_dir, tmp_path, monkeypatch):
+    """``--cluster slurm``: dask-jobqueue submits two worker jobs to the real Slurm."""
+    pytest.importorskip("dask_jobqueue")
+    monkeypatch.setenv("FEA_JOB_MEMORY", "2GB")
+    monkeypatch.setenv("FEA_JOB_WALLTIME", "00:20:00")
+    out = tmp_path / "jobqueue"
+    report = run_study(load_study(TINY), out=out, cluster="slurm", workers=2, progress=False)
+    assert (report.done, report.failed) == (3, 1)
+    assert list((out / "dask-jobs").glob("*.out")) or list((out / "dask-jobs").glob("*.err"))
+    _same_numbers(_csv(out / "table.csv"), _csv(local_run[0] / "table.csv"))

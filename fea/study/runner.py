@@ -262,7 +262,7 @@ def _execute_pool(todo: list[tuple[str, tuple]], workers: int) -> Iterator[dict[
                 os.environ[k] = v
 
 
-def _jobqueue_cluster(kind: str, workers: int) -> Any:
+def _jobqueue_cluster(kind: str, workers: int, log_dir: Path) -> Any:
     try:
         import dask_jobqueue
     except ImportError as exc:
@@ -275,6 +275,7 @@ def _jobqueue_cluster(kind: str, workers: int) -> Any:
         processes=1,
         memory=os.environ.get("FEA_JOB_MEMORY", "8GB"),
         walltime=os.environ.get("FEA_JOB_WALLTIME", "04:00:00"),
+        log_directory=str(log_dir),
     )
     cluster.scale(jobs=workers)
     return cluster
@@ -290,7 +291,8 @@ def _execute_dask(
         raise InputError(
             key, value, f"dask.distributed installed (pip install 'fea[cluster]'): {exc}"
         ) from None
-    jq = _jobqueue_cluster(cluster, workers) if cluster is not None else None
+    log_dir = Path(todo[0][1][3]).parent / "dask-jobs"
+    jq = _jobqueue_cluster(cluster, workers, log_dir) if cluster is not None else None
     try:
         with Client(jq if jq is not None else scheduler) as client:
             futures = {
