@@ -40,6 +40,7 @@ __all__ = [
 
 _CHUNK = 20_000  # elements per einsum block: bounds the temporary memory
 _CHUNK_VECTOR = 500  # vector kernels: blocks that stay in cache while combined
+_SLAB = 50_000  # elements whose vector element matrices are held at once (0.24 GB at P2)
 
 
 @dataclass
@@ -196,22 +197,27 @@ def _transpose_map(p: Pattern) -> NDArray[np.int64]:
     return cached
 
 
-def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -> Any:
-    """Upper component blocks Ke, shape (6, n_el, nb, nb) in the order of ``_PAIRS``, of a
-    symmetric vector operator -> the 3n x 3n matrix on the scalar pattern.
+def _accumulate_blocks(fs: FieldSpace, Ke: Any, elements: slice, data: Any, xp: Any = np) -> None:
+    """Add upper component blocks Ke (6, k, nb, nb) of the elements ``elements`` (a
+    contiguous range) into ``data`` (9, nnz): one bincount per block over contiguous weights."""
+    p = fs.pattern
+    nb2 = fs.nb * fs.nb
+    slot = xp.asarray(p.slot[elements.start * nb2 : elements.stop * nb2])
+    for k, (a, b) in enumerate(_PAIRS):
+        data[3 * a + b] += xp.bincount(slot, weights=Ke[k].ravel(), minlength=p.nnz)
 
-    Each block is summed into the pattern by one bincount over contiguous weights; the
-    lower blocks are the upper ones read through the pattern's transpose map
+
+def _finish_blocks(fs: FieldSpace, data: Any, xp: Any = np, to_csr: bool = True) -> Any:
+    """The 3n x 3n matrix from the upper component blocks summed into ``data`` (9, nnz).
+
+    The lower blocks are the upper ones read through the pattern's transpose map
     (K_(ia)(jb) = K_(jb)(ia)), so they are neither computed nor scattered.
     ``to_csr``: CSR built directly with a cached gather (the same code on NumPy and on
     CuPy, which has no BSR); otherwise SciPy BSR (NumPy only).
     """
     p = fs.pattern
-    slot = xp.asarray(p.slot)
     tmap = xp.asarray(_transpose_map(p))
-    data = xp.empty((9, p.nnz))
-    for k, (a, b) in enumerate(_PAIRS):
-        data[3 * a + b] = xp.bincount(slot, weights=Ke[k].ravel(), minlength=p.nnz)
+    for a, b in _PAIRS:
         if a != b:
             data[3 * b + a] = data[3 * a + b][tmap]
     if not to_csr:
@@ -221,6 +227,7 @@ def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -
         return sp.bsr_matrix((blocks, p.indices, p.indptr), shape=(3 * p.n, 3 * p.n))
     vptr, vind, gather = _vector_layout(p)
     vdata = data.ravel()[xp.asarray(gather)]
+    del data
     if xp is np:
         return sp.csr_matrix((vdata, vind, vptr), shape=(3 * p.n, 3 * p.n))
     import cupyx.scipy.sparse as csp
@@ -229,6 +236,13 @@ def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -
         (vdata, xp.asarray(vind.astype(np.int32)), xp.asarray(vptr.astype(np.int32))),
         shape=(3 * p.n, 3 * p.n),
     )
+
+
+def _scatter_block(fs: FieldSpace, Ke: Any, xp: Any = np, to_csr: bool = True) -> Any:
+    """Upper component blocks Ke (6, n_el, nb, nb) of the whole mesh -> the matrix."""
+    data = xp.zeros((9, fs.pattern.nnz))
+    _accumulate_blocks(fs, Ke, slice(0, fs.dofs.shape[0]), data, xp)
+    return _finish_blocks(fs, data, xp, to_csr)
 
 
 # -- conduction --------------------------------------------------------------------------
@@ -328,16 +342,35 @@ def elasticity_matrix(
     to_csr
         CSR (default) or, NumPy only, 3 x 3 BSR.
     """
-    return _scatter_block(fs, _elasticity_blocks(fs, E, nu, xp), xp, to_csr=to_csr)
+    nel = fs.dofs.shape[0]
+    data = xp.zeros((9, fs.pattern.nnz))
+    # element blocks are made and summed a slab of elements at a time: the (6, n_el, nb, nb)
+    # array of a whole large mesh is never held
+    G = fs.grads()
+    for s in range(0, nel, _SLAB):
+        e = slice(s, min(s + _SLAB, nel))
+        _accumulate_blocks(fs, _elasticity_blocks(fs, E, nu, xp, e, G), e, data, xp)
+    return _finish_blocks(fs, data, xp, to_csr)
 
 
-def _elasticity_blocks(fs: FieldSpace, E: Any, nu: Any, xp: Any = np) -> Any:
+def _elasticity_blocks(
+    fs: FieldSpace,
+    E: Any,
+    nu: Any,
+    xp: Any = np,
+    elements: slice | None = None,
+    grads: NDArray[np.float64] | None = None,
+) -> Any:
     """Upper component blocks of the element matrices of :func:`elasticity_matrix`,
-    shape (6, n_el, nb, nb), pairs (a, b) in the order of ``_PAIRS``."""
-    lam, mu = lame(xp.asarray(E, dtype=float), xp.asarray(nu, dtype=float))
-    G = xp.asarray(fs.grads())
-    dx = xp.asarray(fs.basis.dx)
-    nel, nb = fs.dofs.shape
+    shape (6, k, nb, nb), pairs (a, b) in the order of ``_PAIRS``, for the contiguous
+    range ``elements`` (default all)."""
+    elements = elements or slice(0, fs.dofs.shape[0])
+    E = np.asarray(E, dtype=float)[elements]
+    nu = np.asarray(nu, dtype=float)[elements]
+    lam, mu = lame(xp.asarray(E), xp.asarray(nu))
+    G = xp.asarray((fs.grads() if grads is None else grads)[:, :, elements])
+    dx = xp.asarray(fs.basis.dx[elements])
+    nel, nb = E.shape[0], fs.dofs.shape[1]
     # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
     Ke = xp.empty((6, nel, nb, nb))
     opt = {"optimize": True} if xp is np else {}

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from . import assembly as asm
@@ -239,6 +240,30 @@ def _nodal_temperature(fs, temperature: Temperature) -> NDArray[np.float64]:
     return T
 
 
+def _eliminate_inplace(K: sp.csr_matrix, D: NDArray[np.int64]) -> sp.csr_matrix:
+    """Rows and columns ``D`` of the CSR matrix ``K`` set to those of the identity, in place.
+
+    Used for Dirichlet DOFs: the system stays symmetric positive definite and keeps its
+    size and pattern, so no reduced copy of a large matrix is made. Returns ``K``.
+    """
+    K = K if isinstance(K, sp.csr_matrix) else sp.csr_matrix(K)
+    if len(D) == 0:
+        return K
+    is_d = np.zeros(K.shape[0], dtype=bool)
+    is_d[D] = True
+    K.data[is_d[K.indices]] = 0.0  # columns
+    starts, ends = K.indptr[D], K.indptr[D + 1]
+    lengths = ends - starts
+    pos = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
+    K.data[pos] = 0.0  # rows
+    rows = np.repeat(D, lengths)
+    diag = pos[K.indices[pos] == rows]
+    if len(diag) != len(D):
+        raise InputError("fixed", "constrained DOFs", "DOFs with a diagonal entry in the matrix")
+    K.data[diag] = 1.0
+    return K
+
+
 def _remaining_modes(R: NDArray[np.float64], D: NDArray[np.int64]) -> NDArray[np.float64]:
     """Rigid-body modes left free by the Dirichlet dofs ``D``, shape (3 n, k), k <= 6."""
     if len(D) == 0:
@@ -367,16 +392,15 @@ def solve_thermoelastic(
     extra = _supports(modes, fs.nodes[: mesh.p1.p.shape[1]]) if modes.shape[1] else D0[:0]
     D = np.union1d(D0, extra)
     free = np.setdiff1d(np.arange(n3), D)
-    b = f - K @ u
+    b = f - K @ u  # the prescribed values moved to the right-hand side
+    K_support = K[extra] if len(extra) else None  # rows for the support reactions
+    # constrained DOFs become identity rows and columns, in place: no reduced copy of K
+    A = _eliminate_inplace(K, D)
+    del K
+    b[D] = u[D]
     if solver_cache is None:
         x, si = solve(
-            K[free][:, free],
-            b[free],
-            kind="elasticity",
-            backend=backend,
-            method=method,
-            near_null=R[free],
-            rtol=rtol,
+            A, b, kind="elasticity", backend=backend, method=method, near_null=R, rtol=rtol
         )
     else:
         key = (hash(E.tobytes()), hash(nu.tobytes()), hash(free.tobytes()), backend, method)
@@ -384,20 +408,15 @@ def solve_thermoelastic(
         if not reused:
             close_solver_cache(solver_cache)
             solver_cache[key] = prepare(
-                K[free][:, free],
-                kind="elasticity",
-                backend=backend,
-                method=method,
-                near_null=R[free],
-                rtol=rtol,
+                A, kind="elasticity", backend=backend, method=method, near_null=R, rtol=rtol
             )
-        x, si = solver_cache[key].solve(b[free])
+        x, si = solver_cache[key].solve(b)
         si.extra["reused_setup"] = reused
-    u[free] = x
+    u = np.asarray(x, dtype=np.float64)
     reactions = 0.0
-    if len(extra):
-        r = K @ u - f
-        reactions = float(np.abs(r[extra]).max() / max(np.abs(f).max(), 1e-300))
+    if K_support is not None:
+        r = K_support @ u - f[extra]
+        reactions = float(np.abs(r).max() / max(np.abs(f).max(), 1e-300))
         Q, _ = np.linalg.qr(modes)
         u -= Q @ (Q.T @ u)  # the modes vanish on D0, so prescribed values are kept
     free_body = modes.shape[1] == 6
