@@ -25,6 +25,8 @@ MODULES = [
     "fea.fields",
     "fea.package",
     "fea.results",
+    "fea.plots",
+    "fea.solvers.krylov",
 ]
 
 
