@@ -125,16 +125,22 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     geo = dataclasses.replace(case.geometry, board=None)
     unit = dataclasses.replace(case, geometry=geo)
     mesh, _ = build_mesh(unit)
-    out: dict[str, float] = {}
-    states: dict[str, Any] = {}
     tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
     tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
     temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
+    return _temperature_states(mesh, case, zip(temps, tags, strict=True), backend, "top")
+
+
+def _temperature_states(mesh, case: CaseSpec, temps_tags, backend: str, surface: str):
+    """Solve each (temperature, tag) on one mesh, reusing the solver setup; returns
+    (metrics of every state, {tag: MechanicalResult})."""
+    out: dict[str, float] = {}
+    states: dict[str, Any] = {}
     cache: dict = {}
     try:
-        for T, tag in zip(temps, tags, strict=True):
+        for T, tag in temps_tags:
             me = _solve_me(mesh, case, T, backend, cache)
-            out.update(_state_metrics(me, mesh, tag))
+            out.update(_state_metrics(me, mesh, tag, surface=surface))
             states[tag] = me
     finally:
         close_solver_cache(cache)
@@ -154,20 +160,8 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
-    out: dict[str, float] = {}
-    states: dict[str, Any] = {}
-    cache: dict = {}
-    try:
-        for T in case.loads.warpage_temperatures:
-            tag = f"{T:g}C"
-            me = _solve_me(mesh, case, T, backend, cache)
-            out.update(_state_metrics(me, mesh, tag, surface="bottom"))
-            states[tag] = me
-    finally:
-        close_solver_cache(cache)
-    last = next(reversed(states.values()), None)
-    out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
-    return out, states
+    temps_tags = [(T, f"{T:g}C") for T in case.loads.warpage_temperatures]
+    return _temperature_states(mesh, case, temps_tags, backend, "bottom")
 
 
 def analyse(
