@@ -39,7 +39,7 @@ class StudyReport:
     table: Path | None = None
 
 
-def parse_slice(value: str | None, n_cases: int) -> tuple[int, int] | None:
+def parse_slice(value: str | None) -> tuple[int, int] | None:
     """``"i/n"`` -> (i, n) with 0 <= i < n; None for no slicing."""
     if value is None:
         return None
@@ -50,7 +50,6 @@ def parse_slice(value: str | None, n_cases: int) -> tuple[int, int] | None:
         i, n = -1, 0
     if not sep or n < 1 or not 0 <= i < n:
         raise InputError("--slice", value, "i/n with integers 0 <= i < n (e.g. 0/4)")
-    del n_cases
     return i, n
 
 
@@ -124,7 +123,7 @@ def run_study(
     cluster: str | None = None,
     *,
     progress: bool = True,
-    table: bool = True,
+    table: bool | None = None,
 ) -> StudyReport:
     """Run every case of ``spec`` (or a slice of them) and write the table and plots.
 
@@ -136,7 +135,7 @@ def run_study(
         Cases run at once: processes of a local pool, or jobs of a dask-jobqueue cluster.
     slice_
         ``"i/n"``: run only cases ``i, i + n, i + 2n, ...`` (a Slurm array task).
-        A slice does not build the table unless ``table`` is forced; ``fea study merge``
+        A slice does not build the table unless ``table=True``; ``fea study merge``
         (or a later full run) does.
     scheduler
         Address of a running Dask scheduler (``tcp://host:port``); cases become tasks.
@@ -155,10 +154,9 @@ def run_study(
     console = Console(stderr=True)
     report = StudyReport(root)
     cases = list(spec.cases())
-    sl = parse_slice(slice_, len(cases))
+    sl = parse_slice(slice_)
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]
-        table = table and slice_ is None
     from .. import mesh as mesh_mod
 
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
@@ -195,7 +193,8 @@ def run_study(
                 console.print(f"  {row['case']} failed: {row.get('error')}")
             bar.advance(row)
 
-    if table:
+    build = (sl is None) if table is None else table
+    if build:
         report.rows, report.table = build_table(spec, root)
         from ..plots import study_plots
 
