@@ -433,7 +433,14 @@ def _attribute(grid, h5name, name, ds, center, step=None) -> None:
 
 
 def _xdmf(h5name: str, h5path: str) -> str:
-    """XDMF 3 text for the HDF5 file (datasets referenced by ``h5name`` relative path)."""
+    """XDMF 3 text for the HDF5 file (datasets referenced by ``h5name`` relative path).
+
+    One grid for the main mesh (``package``) and, when the thermal field has its own
+    mesh, one for it (``thermal``), side by side in a spatial collection so ParaView
+    reads both as blocks. Transient temperatures or several mechanical states make a
+    temporal collection: time = the transient's time [s], or the state index
+    (``state <label>`` in the grid names).
+    """
     import h5py
 
     root = ET.Element("Xdmf", Version="3.0")
@@ -442,58 +449,54 @@ def _xdmf(h5name: str, h5path: str) -> str:
         th = f.get("thermal")
         me = f.get("mechanical")
         th_own = th is not None and "mesh" in th
-
-        def static(grid: ET.Element, mg: Any, thermal_here: bool, mech_here: bool) -> None:
-            _attribute(grid, h5name, "region_id", mg["region_id"], "Cell")
-            if thermal_here and th["temperature"].ndim == 1:
-                _attribute(grid, h5name, "temperature", th["temperature"], "Node")
-            if mech_here and "labels" not in me:
-                _attribute(grid, h5name, "displacement", me["displacement"], "Node")
-                _attribute(grid, h5name, "von_mises", me["von_mises"], "Cell")
-                _attribute(grid, h5name, "stress", me["stress"], "Cell")
-
         series_th = th is not None and th["temperature"].ndim == 2
         series_me = me is not None and "labels" in me
-        if not (series_th and not th_own) and not series_me:
-            g = _grid(domain, "package", h5name, f["mesh"])
-            static(g, f["mesh"], th is not None and not th_own, me is not None)
+        if series_th:
+            n_last = me["labels"].shape[0] - 1 if series_me else None
+            steps = [(repr(float(t)), f"step{i}", i, n_last) for i, t in enumerate(th["times"][()])]
+        elif series_me:
+            labels = [x.decode() if isinstance(x, bytes) else str(x) for x in me["labels"][()]]
+            steps = [(str(i), f"state {lab}", None, i) for i, lab in enumerate(labels)]
         else:
-            # a temporal collection on the main mesh: transient temperature (times) or
-            # several mechanical states (index as "time", labels in the grid names)
-            coll = ET.SubElement(
+            steps = [(None, "package", None, None)]
+
+        def temperature(grid: ET.Element, i_th: int | None) -> None:
+            ds = th["temperature"]
+            _attribute(grid, h5name, "temperature", ds, "Node", i_th if ds.ndim == 2 else None)
+
+        def package(parent: ET.Element, name: str, i_th: int | None, i_me: int | None) -> None:
+            g = _grid(parent, name, h5name, f["mesh"])
+            _attribute(g, h5name, "region_id", f["mesh"]["region_id"], "Cell")
+            if th is not None and not th_own:
+                temperature(g, i_th)
+            if me is not None:
+                step = i_me if series_me else None
+                _attribute(g, h5name, "displacement", me["displacement"], "Node", step)
+                _attribute(g, h5name, "von_mises", me["von_mises"], "Cell", step)
+                _attribute(g, h5name, "stress", me["stress"], "Cell", step)
+
+        def thermal(parent: ET.Element, i_th: int | None) -> None:
+            g = _grid(parent, "thermal", h5name, th["mesh"])
+            _attribute(g, h5name, "region_id", th["mesh"]["region_id"], "Cell")
+            temperature(g, i_th)
+
+        parent = domain
+        if steps[0][0] is not None:
+            parent = ET.SubElement(
                 domain, "Grid", Name="package", GridType="Collection", CollectionType="Temporal"
             )
-            if series_th and not th_own:
-                times = th["times"][()]
-                for i, t in enumerate(times):
-                    g = _grid(coll, f"step{i}", h5name, f["mesh"])
-                    ET.SubElement(g, "Time", Value=repr(float(t)))
-                    static(g, f["mesh"], False, me is not None and not series_me)
-                    _attribute(g, h5name, "temperature", th["temperature"], "Node", i)
-            else:
-                labels = [x.decode() if isinstance(x, bytes) else str(x) for x in me["labels"][()]]
-                for i, lab in enumerate(labels):
-                    g = _grid(coll, f"state {lab}", h5name, f["mesh"])
-                    ET.SubElement(g, "Time", Value=str(i))
-                    static(g, f["mesh"], th is not None and not th_own, False)
-                    _attribute(g, h5name, "displacement", me["displacement"], "Node", i)
-                    _attribute(g, h5name, "von_mises", me["von_mises"], "Cell", i)
-                    _attribute(g, h5name, "stress", me["stress"], "Cell", i)
-        if th_own:
-            mg = th["mesh"]
-            if not series_th:
-                g = _grid(domain, "thermal", h5name, mg)
-                _attribute(g, h5name, "region_id", mg["region_id"], "Cell")
-                _attribute(g, h5name, "temperature", th["temperature"], "Node")
-            else:
-                coll = ET.SubElement(
-                    domain, "Grid", Name="thermal", GridType="Collection", CollectionType="Temporal"
+        for time_value, name, i_th, i_me in steps:
+            if th_own:
+                holder = ET.SubElement(
+                    parent, "Grid", Name=name, GridType="Collection", CollectionType="Spatial"
                 )
-                for i, t in enumerate(th["times"][()]):
-                    g = _grid(coll, f"step{i}", h5name, mg)
-                    ET.SubElement(g, "Time", Value=repr(float(t)))
-                    _attribute(g, h5name, "region_id", mg["region_id"], "Cell")
-                    _attribute(g, h5name, "temperature", th["temperature"], "Node", i)
+                package(holder, "package", i_th, i_me)
+                thermal(holder, i_th)
+            else:
+                package(parent, name, i_th, i_me)
+                holder = parent[-1]
+            if time_value is not None:
+                holder.insert(0, ET.Element("Time", Value=time_value))
     ET.indent(root)
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

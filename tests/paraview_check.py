@@ -65,6 +65,33 @@ for path, name, key in job["series"]:
         diffs.append(float(np.abs(a - expect[key][i]).max()))
     report["series"].append({"file": path, "times": times, "max_abs_diff": diffs})
 
+# a file with the package and its board as two blocks, two mechanical states
+r = Xdmf3ReaderS(FileName=[job["blocks"]])
+times = [float(t) for t in r.TimestepValues]
+r.UpdatePipeline(times[-1])
+data = servermanager.Fetch(r)
+grids = []
+if data.IsA("vtkUnstructuredGrid"):
+    grids.append(dsa.WrapDataObject(data))
+else:
+    it = data.NewIterator()
+    it.InitTraversal()
+    while not it.IsDoneWithTraversal():
+        grids.append(dsa.WrapDataObject(it.GetCurrentDataObject()))
+        it.GoToNextItem()
+by_array = {}
+for g in grids:
+    for name in g.PointData.keys():
+        by_array[name] = np.asarray(g.PointData[name])
+report["blocks"] = {
+    "times": times,
+    "n_points": sorted(int(g.GetNumberOfPoints()) for g in grids),
+    "board_temperature_diff": float(
+        np.abs(by_array["temperature"] - expect["board_temperature"]).max()
+    ),
+    "state1_displacement_diff": float(np.abs(by_array["displacement"] - expect["states"][1]).max()),
+}
+
 # warp so the largest displacement shows as 10 % of the package size
 size = float(np.ptp(np.asarray(grid.Points), axis=0).max())
 scale = 0.1 * size / max(float(np.linalg.norm(u, axis=1).max()), 1e-300)

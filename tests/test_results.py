@@ -135,8 +135,10 @@ def test_thermal_on_its_own_mesh(tmp_path):
     assert r.mesh.order == 2 and r.thermal_mesh is not None and r.thermal_mesh.order == 1
     _same_mesh(r.thermal_mesh, board, th.space)
     assert np.array_equal(r.thermal["temperature"], th.temperature)
-    names = [g.get("Name") for g in ET.parse(p.with_suffix(".xdmf")).getroot().find("Domain")]
-    assert names == ["package", "thermal"]
+    # one spatial collection: the package grid and the thermal grid side by side
+    (top,) = ET.parse(p.with_suffix(".xdmf")).getroot().find("Domain")
+    assert top.get("CollectionType") == "Spatial"
+    assert [g.get("Name") for g in top.findall("Grid")] == ["package", "thermal"]
 
 
 def test_p2_nodes_in_vtk_order(tmp_path):
@@ -404,8 +406,16 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     states = write_results(
         tmp_path / "st.h5", c.mesh, thermal=c.th, mechanical={"25C": c.me, "260C": c.me2}
     )
+    board = _mesh(1, 0.5e-3)
+    th_board = fea.solve_thermal(
+        board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
+    )
+    both = write_results(
+        tmp_path / "both.h5", c.mesh, thermal=th_board, mechanical={"25C": c.me, "260C": c.me2}
+    )
     np.savez(
         tmp_path / "expect.npz",
+        board_temperature=th_board.temperature,
         displacement=c.me.displacement,
         von_mises=c.me.von_mises,
         history=c.tr.history,
@@ -415,6 +425,7 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
         "expect": str(tmp_path / "expect.npz"),
         "steady": str(steady.with_suffix(".xdmf")),
         "png": str(tmp_path / "warped.png"),
+        "blocks": str(both.with_suffix(".xdmf")),
         "series": [
             [str(trans.with_suffix(".xdmf")), "temperature", "history"],
             [str(states.with_suffix(".xdmf")), "displacement", "states"],
@@ -443,6 +454,11 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     assert report["series"][1]["times"] == [0.0, 1.0]
     for s in report["series"]:
         assert s["max_abs_diff"] == [0.0] * len(s["times"]), s
+    # package (mechanics, two states) and board (temperature) both reach ParaView as blocks
+    blocks = report["blocks"]
+    assert blocks["times"] == [0.0, 1.0]
+    assert blocks["n_points"] == sorted([c.me.space.n, th_board.space.n])
+    assert blocks["board_temperature_diff"] == 0.0 and blocks["state1_displacement_diff"] == 0.0
     from matplotlib.image import imread
 
     png = tmp_path / "warped.png"
