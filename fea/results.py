@@ -361,32 +361,15 @@ def write_results(
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
 
-def _item(parent: ET.Element, h5name: str, ds: Any, text: str | None = None) -> ET.Element:
-    kind, prec = _NUM[ds.dtype.kind]
-    return _data_item(parent, h5name, ds.name, ds.shape, kind, prec or ds.dtype.itemsize)
-
-
-def _data_item(parent, h5name, dspath, shape, kind, prec) -> ET.Element:
-    e = ET.SubElement(
-        parent,
-        "DataItem",
-        Dimensions=" ".join(map(str, shape)),
-        NumberType=kind,
-        Precision=str(prec),
-        Format="HDF",
-    )
-    e.text = f"{h5name}:{dspath}"
-    return e
-
-
-def _slab(parent: ET.Element, h5name: str, ds: Any, step: int) -> ET.Element:
-    """``ds[step]`` of a (steps, ...) dataset, as a ParaView-style HDF hyperslab reference.
+def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> ET.Element:
+    """A DataItem referencing the HDF5 dataset ``ds``, or only ``ds[step]`` of a
+    (steps, ...) series.
 
     ParaView's XDMF 3 reader ignores the standard ``ItemType="HyperSlab"`` wrapper; it
     reads a selection appended to the dataset path, ``file:/ds|start:stride:count:dims``
-    (each part one number per axis), which is what this writes.
+    (each part one number per axis), which is what a step is written as.
     """
-    shape = ds.shape[1:]
+    shape = ds.shape if step is None else ds.shape[1:]
     kind, prec = _NUM[ds.dtype.kind]
     e = ET.SubElement(
         parent,
@@ -396,14 +379,12 @@ def _slab(parent: ET.Element, h5name: str, ds: Any, step: int) -> ET.Element:
         Precision=str(prec or ds.dtype.itemsize),
         Format="HDF",
     )
-    rank = len(ds.shape)
-
-    def fmt(v: list[int]) -> str:
-        return " ".join(map(str, v))
-
-    start = [step] + [0] * (rank - 1)
-    sel = ":".join(fmt(v) for v in (start, [1] * rank, [1, *shape], list(ds.shape)))
-    e.text = f"{h5name}:{ds.name}|{sel}"
+    e.text = f"{h5name}:{ds.name}"
+    if step is not None:
+        rank = len(ds.shape)
+        start = [step] + [0] * (rank - 1)
+        parts = (start, [1] * rank, [1, *shape], list(ds.shape))
+        e.text += "|" + ":".join(" ".join(map(str, v)) for v in parts)
     return e
 
 
@@ -426,10 +407,7 @@ def _attribute(grid, h5name, name, ds, center, step=None) -> None:
     shape = ds.shape if step is None else ds.shape[1:]
     kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}[1 if len(shape) == 1 else shape[1]]
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=center)
-    if step is None:
-        _item(a, h5name, ds)
-    else:
-        _slab(a, h5name, ds, step)
+    _item(a, h5name, ds, step)
 
 
 def _xdmf(h5name: str, h5path: str) -> str:

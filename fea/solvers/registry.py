@@ -96,6 +96,15 @@ register_method("direct", _direct)
 register_method("amg", _amg)
 
 
+def _cpu_method(method: str, n: int) -> str:
+    """The CPU method that runs for ``method`` on ``n`` unknowns (``auto``: direct up to
+    :data:`DIRECT_DOF_LIMIT`, AMG-PCG above)."""
+    name = ("direct" if n <= DIRECT_DOF_LIMIT else "amg") if method == "auto" else method
+    if name not in _METHODS:
+        raise InputError("solver.method", method, f"one of auto, {', '.join(sorted(_METHODS))}")
+    return name
+
+
 def solve(
     A: sp.spmatrix,
     b: NDArray[np.float64],
@@ -140,11 +149,7 @@ def solve(
             extra=extra,
         )
     else:
-        name = method
-        if method == "auto":
-            name = "direct" if n <= DIRECT_DOF_LIMIT else "amg"
-        if name not in _METHODS:
-            raise InputError("solver.method", method, f"one of auto, {', '.join(sorted(_METHODS))}")
+        name = _cpu_method(method, n)
         x, extra = _METHODS[name](A, b, kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter)
         r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
         info = SolveInfo(
@@ -187,9 +192,7 @@ class Prepared:
         self._fact = self._ml = None
         self.extra: dict = {}
         if self.where == "cpu":
-            name = method
-            if method == "auto":
-                name = "direct" if self.A.shape[0] <= DIRECT_DOF_LIMIT else "amg"
+            name = _cpu_method(method, self.A.shape[0])
             if name == "direct":
                 self._fact = cpu.Factorized(self.A)
                 self.name = self._fact.name

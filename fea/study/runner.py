@@ -76,7 +76,7 @@ def run_case(
         mesh_mod.CACHE_DIR = Path(cache_dir)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    row: dict[str, Any] = {"case": cid, **{f"param:{k}": _cell(v) for k, v in params.items()}}
+    row = _base_row(cid, params)
     t0 = time.perf_counter()
     try:
         case = parse_study(raw).base
@@ -96,6 +96,11 @@ def run_case(
         record = {**row, "traceback": traceback.format_exc()}
         write_atomic(out / "error.json", json.dumps(record, indent=1, sort_keys=True))
     return row
+
+
+def _base_row(cid: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The table row of a case before it has results: its id and swept parameters."""
+    return {"case": cid, **{f"param:{k}": _cell(v) for k, v in params.items()}}
 
 
 def _cell(v: Any) -> Any:
@@ -168,7 +173,7 @@ def run_study(
             continue
         if isinstance(case, FeaError):  # invalid explicit case: record it, run nothing
             folder.mkdir(parents=True, exist_ok=True)
-            row = {"case": cid, **{f"param:{k}": _cell(v) for k, v in params.items()}}
+            row = _base_row(cid, params)
             row.update(status="failed", error=f"error: {case}", wall_s=0.0)
             write_atomic(folder / "error.json", json.dumps(row, indent=1, sort_keys=True))
             report.failed += 1
@@ -229,7 +234,7 @@ def _execute(
 
 
 def _failed_row(cid: str, args: tuple, exc: BaseException) -> dict[str, Any]:
-    row = {"case": cid, **{f"param:{k}": _cell(v) for k, v in args[2].items()}}
+    row = _base_row(cid, args[2])
     row.update(status="failed", error=f"worker lost: {type(exc).__name__}: {exc}", wall_s=0.0)
     write_atomic(Path(args[3]) / "error.json", json.dumps(row, indent=1, sort_keys=True))
     return row
