@@ -375,6 +375,7 @@ def solve_thermal(
             solver.close()
         times, history = np.array(times), np.array(hist)
     # heat leaving: convection h (T - T_inf) and the reactions at fixed nodes
+    # (K T - f at a fixed node is the heat the boundary supplies: leaving is its negative)
     heat_out: dict[str, float] = {}
     for name, (h, Tinf) in convection.items():
         facets = mesh.boundaries[name]
@@ -385,7 +386,7 @@ def solve_thermal(
         K_final = (asm.conduction_matrix(fs, _conductivity(mesh, mats, fs, T)) + H).tocsr()
         reaction = K_final @ T - f
         for name, dofs in fixed_dofs.items():
-            heat_out[f"fixed:{name}"] = float(reaction[dofs].sum())
+            heat_out[f"fixed:{name}"] = -float(reaction[dofs].sum())
     si = info.pop("last_solve")
     info.update(
         backend=si.backend,

@@ -120,3 +120,21 @@ def test_transient_arguments_are_checked():
     ):
         with pytest.raises(InputError, match=key):
             Transient(**kw)
+
+
+def test_heat_leaving_through_fixed_faces_is_positive(slab):
+    """Uniform source q in a slab held at 0 on both faces: each face takes q L A / 2 out."""
+    q = 1e9  # W/m^3
+    th = solve_thermal(
+        slab, MAT, sources={"s": q * slab_volume(slab)}, fixed={"z0": 0.0, "z1": 0.0}, backend="cpu"
+    )
+    half = q * slab_volume(slab) / 2
+    assert th.heat_out["fixed:z0"] == pytest.approx(half, rel=1e-9)
+    assert th.heat_out["fixed:z1"] == pytest.approx(half, rel=1e-9)
+    assert th.heat_balance() < 1e-9
+    # the closed form q z (L - z) / (2 k) at the mid-plane
+    assert th.probe([[0.1e-3, 0.1e-3, L / 2]])[0] == pytest.approx(q * L * L / (8 * K), rel=1e-6)
+
+
+def slab_volume(mesh) -> float:
+    return float(mesh.element_volumes().sum())
