@@ -33,7 +33,7 @@ from .errors import InputError, MeshError
 __all__ = ["Mesh", "QualityReport", "build_mesh", "generate", "gmsh_session", "quality_report"]
 
 #: Bump when the geometry builders change in a way that changes meshes.
-BUILDER_VERSION = 1
+BUILDER_VERSION = 2
 CACHE_DIR = Path(os.environ.get("FEA_MESH_CACHE", "meshes/cache"))
 
 # gmsh element types
@@ -281,8 +281,14 @@ def generate(model, case, info) -> dict[str, float]:
     Sizes come from fields, not from the global size: the package gets
     ``mesh.size``, the board grades to ``mesh.board_size`` away from it, openings get
     ``mesh.opening_size`` (default half the smallest opening dimension) and the
-    terminal band ``mesh.terminal_size`` (default a quarter of the ball diameter).
-    Thin layers are resolved by their sub-layers (see :mod:`fea.geometry.unit`).
+    terminal band ``mesh.terminal_size`` (default a quarter of the ball diameter), and
+    the low-conductivity films (dielectric, die attach) the in-plane size
+    ``mesh.film_size`` (default for a unit: 3 x the thicker film, at most ``mesh.size``;
+    for a panel: ``mesh.size``). The films carry the heat from the die into the ball
+    contacts through a constriction whose width is of the film's thickness; elements
+    much wider than the film there make the conduction too stiff and Tj too low
+    (docs/performance.md, mesh convergence). Thin layers are resolved by their
+    sub-layers (see :mod:`fea.geometry.unit`).
     The mesh is scaled from model units (mm) to metres at the end.
     """
     import gmsh
@@ -380,6 +386,15 @@ def generate(model, case, info) -> dict[str, float]:
                 thickness=2 * h_term * k,
             )
         )
+    h_film = film_size(case)
+    film = [v for r in ("dielectric", "die_attach") for v in info.regions.get(r, [])]
+    if film and h_film < ms.size:
+        f = model.mesh.field.add("Constant")
+        model.mesh.field.setNumber(f, "VIn", h_film * k)
+        model.mesh.field.setNumber(f, "VOut", big)
+        model.mesh.field.setNumbers(f, "VolumesList", film)
+        model.mesh.field.setNumber(f, "IncludeBoundary", 1)
+        fields.append(f)
     fmin = model.mesh.field.add("Min")
     model.mesh.field.setNumbers(fmin, "FieldsList", fields)
     model.mesh.field.setAsBackgroundMesh(fmin)
@@ -394,6 +409,17 @@ def generate(model, case, info) -> dict[str, float]:
     s = 1.0 / k
     model.mesh.affineTransform([s, 0, 0, 0, 0, s, 0, 0, 0, 0, s, 0])
     return times
+
+
+def film_size(case) -> float:
+    """In-plane element size [m] in the dielectric and die attach of ``case``."""
+    ms, g = case.mesh, case.geometry
+    if ms.film_size is not None:
+        return min(ms.film_size, ms.size)
+    if case.kind != "unit":
+        return ms.size
+    t = max(g.dielectric_thickness, g.die_attach_thickness)
+    return min(3 * t, ms.size) if t > 0 else ms.size
 
 
 def _sites(g) -> list[tuple[float, float]]:

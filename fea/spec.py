@@ -351,6 +351,7 @@ class MeshSpec:
     board_size: float = 5.0e-3
     opening_size: float | None = None
     terminal_size: float | None = None
+    film_size: float | None = None
     layers_through_thickness: int = 2
     order: int = 2
     algorithm: str = "delaunay"
@@ -716,6 +717,7 @@ def _mesh(m: _Section) -> MeshSpec:
         board_size=m.length("board_size", 5.0),
         opening_size=m.length("opening_size", None),
         terminal_size=m.length("terminal_size", None),
+        film_size=m.length("film_size", None),
         layers_through_thickness=m.number("layers_through_thickness", 2, integer=True, lo=1, hi=8),
         order=m.number("order", 2, integer=True, lo=1, hi=2),
         algorithm=m.string("algorithm", "delaunay", choices=("hxt", "delaunay", "frontal")),

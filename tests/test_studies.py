@@ -35,6 +35,7 @@ def coarse_spec(path: Path) -> StudySpec:
         layers_through_thickness=1,
         opening_size_mm=0.4,
         terminal_size_mm=0.4,
+        film_size_mm=0.6,
     )
     if "board" in raw.get("geometry", {}):
         m["board_size_mm"] = 12.0
