@@ -190,9 +190,12 @@ def _transpose_map(p: Pattern) -> NDArray[np.int64]:
     """Slot of (c, r) for every slot (r, c) of the symmetric scalar pattern, cached."""
     cached = getattr(p, "_transpose", None)
     if cached is None:
-        rows = np.repeat(np.arange(p.n, dtype=np.int64), np.diff(p.indptr))
-        keys = rows * p.n + p.indices
-        cached = np.searchsorted(keys, p.indices * p.n + rows)
+        # transpose a matrix holding its own slot numbers (SciPy's linear-time CSR -> CSC):
+        # on the same symmetric pattern, entry (r, c) of the transpose is the slot of (c, r)
+        M = sp.csr_matrix((np.arange(p.nnz, dtype=np.int64), p.indices, p.indptr), (p.n, p.n))
+        T = M.T.tocsr()
+        T.sort_indices()
+        cached = T.data
         p._transpose = cached  # type: ignore[attr-defined]
     return cached
 
