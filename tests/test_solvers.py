@@ -330,3 +330,27 @@ def test_device_code_path_on_a_numpy_stand_in(numpy_as_cupy):
     assert amg["levels"] >= 2 and amg["cycle_bytes"] > 0 and amg["iterations"] < 100
     with pytest.raises(InputError, match="solver.method"):
         solve_gpu(A, b, kind="elasticity", method="lu")
+
+
+def test_auto_method_limit_depends_on_kind_and_memory(monkeypatch):
+    """Scalar conduction factorizes far cheaper than elasticity, so ``auto`` keeps the direct
+    solver for larger scalar systems; both limits scale with the machine's memory."""
+    from fea.solvers import registry
+
+    assert registry.direct_limit("scalar") > registry.direct_limit("elasticity") > 0
+    A, b = _poisson(6)
+    n = A.shape[0]
+    monkeypatch.setitem(registry.DIRECT_DOF_LIMIT, "scalar", 10 * n)
+    monkeypatch.setitem(registry.DIRECT_DOF_LIMIT, "elasticity", n // 10)
+    monkeypatch.setattr(
+        registry.os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096}.get(name, 24e9 / 4096)
+    )
+    _, info_s = solve(A, b, kind="scalar", backend="cpu")
+    assert info_s.method in ("pardiso", "superlu")
+    _, info_e = solve(A, b, kind="elasticity", backend="cpu", rtol=1e-10)
+    assert info_e.method == "amg-pcg"
+    # a machine with a quarter of the memory gets (1/4)^(3/4) of the limit
+    monkeypatch.setattr(
+        registry.os, "sysconf", lambda name: {"SC_PAGE_SIZE": 4096}.get(name, 6e9 / 4096)
+    )
+    assert registry.direct_limit("scalar") == int(10 * n * 0.25**0.75)
