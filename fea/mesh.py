@@ -284,10 +284,11 @@ def generate(model, case, info) -> dict[str, float]:
     terminal band ``mesh.terminal_size`` (default a quarter of the ball diameter), and
     the low-conductivity films (dielectric, die attach) the in-plane size
     ``mesh.film_size`` (default for a unit: 3 x the thicker film, at most ``mesh.size``;
-    for a panel: ``mesh.size``). The films carry the heat from the die into the ball
-    contacts through a constriction whose width is of the film's thickness; elements
-    much wider than the film there make the conduction too stiff and Tj too low
-    (docs/performance.md, mesh convergence). Thin layers are resolved by their
+    for a panel and for the uniform-temperature warpage mesh of
+    :func:`fea.package.warpage_metrics`: ``mesh.size``). The films carry the heat from
+    the die into the ball contacts through a constriction about one film thickness
+    wide; elements much wider than the film there make the conduction too stiff and Tj
+    too low (docs/performance.md, mesh convergence). Thin layers are resolved by their
     sub-layers (see :mod:`fea.geometry.unit`).
     The mesh is scaled from model units (mm) to metres at the end.
     """
