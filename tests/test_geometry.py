@@ -310,3 +310,52 @@ def test_cli_mesh(tmp_path, capsys):
     text = capsys.readouterr().out
     assert out.exists() and out.stat().st_size > 0
     assert "tetrahedra" in text and "encapsulant" in text and "1st percentile" in text
+
+
+def test_film_size_rules():
+    """Unit default 3 x the thicker film; explicit values capped by the global size; panels
+    keep the global size unless told."""
+    from fea.mesh import film_size
+
+    base = {"study": {"name": "f"}, "mesh": {"size_mm": 0.8}}
+    case = parse_study(base).base
+    t = max(case.geometry.dielectric_thickness, case.geometry.die_attach_thickness)
+    assert film_size(case) == pytest.approx(3 * t)
+    m = dataclasses.replace(case.mesh, film_size=2e-3)
+    assert film_size(dataclasses.replace(case, mesh=m)) == pytest.approx(0.8e-3)
+    m = dataclasses.replace(case.mesh, film_size=0.1e-3)
+    assert film_size(dataclasses.replace(case, mesh=m)) == pytest.approx(0.1e-3)
+    assert film_size(dataclasses.replace(case, kind="panel")) == pytest.approx(0.8e-3)
+
+
+def test_film_size_field_refines_only_the_films(tmp_path, monkeypatch):
+    import fea.mesh
+
+    monkeypatch.setattr(fea.mesh, "CACHE_DIR", tmp_path)
+    spec = {
+        "study": {"name": "f"},
+        "geometry": {
+            "cavity_mm": [2.4, 2.4],
+            "die": {"size_mm": [1.2, 1.2], "thickness_mm": 0.2},
+            "openings": {"kind": "none"},
+            "terminals": {"kind": "none"},
+        },
+        "mesh": {"size_mm": 0.6, "order": 1},
+    }
+    coarse = build_mesh(parse_study({**spec, "mesh": {**spec["mesh"], "film_size_mm": 0.6}}).base)[
+        0
+    ]
+    fine = build_mesh(parse_study({**spec, "mesh": {**spec["mesh"], "film_size_mm": 0.15}}).base)[0]
+
+    def edges(mesh, region):
+        """Lengths [m] of the edges of the region's tetrahedra."""
+        t = mesh.p1.t[:, mesh.regions[region]]
+        p = mesh.p1.p
+        pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+        return np.concatenate([np.linalg.norm(p[:, t[a]] - p[:, t[b]], axis=0) for a, b in pairs])
+
+    for film in ("dielectric", "die_attach"):
+        assert len(fine.regions[film]) > 6 * len(coarse.regions[film]), film
+        assert (
+            np.percentile(edges(fine, film), 95) < 0.2e-3 < np.percentile(edges(coarse, film), 95)
+        )

@@ -54,6 +54,7 @@ BAD = [
     ("geometry.cavity_depth_mm", float("inf"), "geometry.cavity_depth_mm"),  # inf
     ("geometry.shell_thickness_um", -5, "geometry.shell_thickness_um"),  # negative
     ("geometry.cavity_mm", [10.0, 0.0], "geometry.cavity_mm[1]"),  # zero size
+    ("mesh.film_size_mm", 0.0, "mesh.film_size_mm"),  # zero film size
     ("geometry.cavity_mm", [10.0], "geometry.cavity_mm"),  # wrong shape
     ("geometry.die.size_mm", [12.0, 6.0], "geometry.die.size_mm"),  # die > cavity
     ("geometry.die.thickness_mm", 0.7, "geometry.die.thickness_mm"),  # die too thick
