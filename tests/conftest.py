@@ -19,6 +19,27 @@ def validation_case(name: str) -> dict:
     raise FileNotFoundError(name)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def mesh_cache(tmp_path_factory):
+    """Every test meshes into one session cache, never into the repository's meshes/cache
+    (subprocesses follow through FEA_MESH_CACHE). A test that needs its own cache
+    monkeypatches ``fea.mesh.CACHE_DIR``."""
+    import os
+
+    import fea.mesh
+
+    d = tmp_path_factory.mktemp("mesh-cache")
+    saved, saved_env = fea.mesh.CACHE_DIR, os.environ.get("FEA_MESH_CACHE")
+    fea.mesh.CACHE_DIR = d
+    os.environ["FEA_MESH_CACHE"] = str(d)
+    yield d
+    fea.mesh.CACHE_DIR = saved
+    if saved_env is None:
+        os.environ.pop("FEA_MESH_CACHE", None)
+    else:
+        os.environ["FEA_MESH_CACHE"] = saved_env
+
+
 @pytest.fixture
 def gpu_required():
     from fea.solvers import probe_device

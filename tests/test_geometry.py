@@ -99,10 +99,7 @@ def components(mesh: Mesh, elements: np.ndarray) -> int:
 
 
 @pytest.fixture(scope="module")
-def unit_mesh(tmp_path_factory):
-    import fea.mesh
-
-    fea.mesh.CACHE_DIR = tmp_path_factory.mktemp("cache")
+def unit_mesh():
     case = case_of()
     mesh, _ = build_mesh(case)
     return case, mesh
@@ -328,10 +325,7 @@ def test_film_size_rules():
     assert film_size(dataclasses.replace(case, kind="panel")) == pytest.approx(0.8e-3)
 
 
-def test_film_size_field_refines_only_the_films(tmp_path, monkeypatch):
-    import fea.mesh
-
-    monkeypatch.setattr(fea.mesh, "CACHE_DIR", tmp_path)
+def test_film_size_field_refines_only_the_films():
     spec = {
         "study": {"name": "f"},
         "geometry": {

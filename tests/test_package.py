@@ -29,10 +29,7 @@ SMALL = {
 
 
 @pytest.fixture(scope="module")
-def case(tmp_path_factory):
-    import fea.mesh
-
-    fea.mesh.CACHE_DIR = tmp_path_factory.mktemp("cache")
+def case():
     return parse_study(SMALL).base
 
 

@@ -321,19 +321,13 @@ def test_truncated_corrupt_foreign_and_newer_files(tmp_path):
     with pytest.raises(ResultsError, match="foreign"):
         read_results(foreign)
 
-    other = tmp_path / "other.h5"
-    shutil.copy(good, other)
-    with h5py.File(other, "r+") as f:
-        f.attrs["schema"] = "someone-else/1"
-    with pytest.raises(ResultsError, match="foreign schema"):
-        read_results(other)
-
-    newer = tmp_path / "newer.h5"
-    shutil.copy(good, newer)
-    with h5py.File(newer, "r+") as f:
-        f.attrs["schema"] = "fea-results/2"
-    with pytest.raises(ResultsError, match="newer"):
-        read_results(newer)
+    for schema, says in (("someone-else/1", "foreign schema"), ("fea-results/2", "newer")):
+        other = tmp_path / "other.h5"
+        shutil.copy(good, other)
+        with h5py.File(other, "r+") as f:
+            f.attrs["schema"] = schema
+        with pytest.raises(ResultsError, match=says):
+            read_results(other)
 
     with pytest.raises(ResultsError, match="no such file"):
         read_results(tmp_path / "missing.h5")

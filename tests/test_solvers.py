@@ -38,6 +38,16 @@ def _poisson(n: int):
     return A, b
 
 
+def _mixed_elasticity(size: float, seed: int):
+    """P2 space of a two-layer block (element size ``size`` [m]) and random per-element
+    E [Pa] and nu, shapes (n_elements,): high contrast, as in a package; and the generator
+    for further draws."""
+    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1)], size, order=2)
+    rng = np.random.default_rng(seed)
+    E, nu = rng.uniform(1e9, 2e11, mesh.n_elements), rng.uniform(0.2, 0.45, mesh.n_elements)
+    return asm.space(mesh), E, nu, rng
+
+
 def _jacobi(A):
     d = 1.0 / A.diagonal()
     return lambda r: d * r
@@ -197,10 +207,7 @@ def package_case():
 def test_device_assembly_equals_host_assembly(gpu_required):
     import cupy
 
-    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1)], 0.2e-3, order=2)
-    fs = asm.space(mesh)
-    rng = np.random.default_rng(0)
-    E, nu = rng.uniform(1e9, 2e11, mesh.n_elements), rng.uniform(0.2, 0.45, mesh.n_elements)
+    fs, E, nu, _ = _mixed_elasticity(0.2e-3, seed=0)
     host = asm.elasticity_matrix(fs, E, nu)
     dev = asm.elasticity_matrix(fs, E, nu, xp=cupy).get()
     assert abs(host - sp.csr_matrix(dev)).max() <= 1e-12 * abs(host).max()
@@ -297,10 +304,7 @@ def numpy_as_cupy(monkeypatch):
 def test_device_code_path_on_a_numpy_stand_in(numpy_as_cupy):
     from fea.solvers.gpu import solve_gpu
 
-    mesh = layered_box((2e-3, 1e-3), [("a", 0.3e-3, 1), ("b", 0.2e-3, 1)], 0.25e-3, order=2)
-    fs = asm.space(mesh)
-    rng = np.random.default_rng(3)
-    E, nu = rng.uniform(1e9, 2e11, mesh.n_elements), rng.uniform(0.2, 0.45, mesh.n_elements)
+    fs, E, nu, rng = _mixed_elasticity(0.25e-3, seed=3)
     host = asm.elasticity_matrix(fs, E, nu)
     dev = asm.elasticity_matrix(fs, E, nu, xp=numpy_as_cupy)
     assert abs(host - dev).max() <= 1e-12 * abs(host).max()
