@@ -1,8 +1,15 @@
-"""fea: thermal and thermo-mechanical FEA of shielded microelectronic packages."""
+"""fea: thermal and thermo-mechanical FEA of shielded microelectronic packages.
+
+Layers (docs/architecture.md): :mod:`fea.fe` (generic finite elements),
+:mod:`fea.physics` (materials, conduction, thermoelasticity), :mod:`fea.solvers`
+(linear solvers, CPU and GPU), :mod:`fea.io` (results files), :mod:`fea.package`
+(the shielded package: specs, geometry, metrics), :mod:`fea.study` (sweeps, tables,
+plots), :mod:`fea.cli`.
+"""
 
 from __future__ import annotations
 
-from . import errors, materials, units
+from . import errors, units
 from .errors import (
     BackendUnavailable,
     FeaError,
@@ -11,13 +18,14 @@ from .errors import (
     ResultsError,
     SolverError,
 )
-from .materials import Material
-from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
-from .mesh import Mesh
-from .results import read_results, write_results
-from .spec import load_study
+from .fe.mesh import Mesh
+from .io import read_results, write_results
+from .package.spec import load_study
+from .physics import materials
+from .physics.materials import Material
+from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .physics.thermal import ThermalResult, Transient, solve_thermal
 from .study import run_study
-from .thermal import ThermalResult, Transient, solve_thermal
 
 __all__ = [
     "BackendUnavailable",

@@ -102,7 +102,7 @@ def _run_add_args(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .spec import load_study
+    from .package.spec import load_study
     from .study import run_study
 
     spec = load_study(args.study)
@@ -125,10 +125,11 @@ def _mesh_add_args(p: argparse.ArgumentParser) -> None:
 
 
 def _mesh(args: argparse.Namespace) -> int:
-    from .spec import load_study
+    from .fe.mesh import quality_report
+    from .package.meshing import build_mesh
+    from .package.spec import load_study
 
     spec = load_study(args.study)
-    from .mesh import build_mesh, quality_report
 
     case = spec.base
     if args.case is not None:
@@ -163,7 +164,7 @@ def _info_add_args(p: argparse.ArgumentParser) -> None:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from .results import describe, export_vtu
+    from .io import describe, export_vtu
 
     print(describe(args.result))
     if args.vtu is not None:
@@ -189,7 +190,7 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
 def _study(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .spec import load_study
+    from .package.spec import load_study
 
     if args.study_command == "slurm":
         from .study.slurm import write_slurm_script
@@ -205,7 +206,7 @@ def _study(args: argparse.Namespace) -> int:
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         print(f"submit with: bash {path}")
         return 0
-    from .plots import study_plots
+    from .study.plots import study_plots
     from .study.table import build_table
 
     spec = load_study(args.study)

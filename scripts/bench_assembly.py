@@ -17,8 +17,10 @@ import numpy as np
 from skfem import Basis, BilinearForm, ElementTetP2, ElementVector, MeshTet1
 from skfem.helpers import ddot, dot, grad, sym_grad, trace
 
-from fea import assembly as asm
-from fea.mesh import Mesh
+from fea.fe import forms as asm
+from fea.fe.mesh import Mesh
+from fea.fe.spaces import accumulate_blocks, finish_blocks, space
+from fea.physics.constitutive import lame
 
 
 def best(f, repeat=3):
@@ -36,13 +38,13 @@ def main(n: int) -> None:
     rng = np.random.default_rng(0)
     E = rng.uniform(1e9, 2e11, mesh.n_elements)
     nu = rng.uniform(0.2, 0.45, mesh.n_elements)
-    lam, mu = asm.lame(E, nu)
+    lam, mu = lame(E, nu)
 
     t0 = time.perf_counter()
-    fs = asm.space(mesh)  # basis + CSR pattern + element-to-slot map: once per mesh
+    fs = space(mesh)  # basis + CSR pattern + element-to-slot map: once per mesh
     t_pattern = time.perf_counter() - t0
-    asm.elasticity_matrix(fs, E, nu)  # warm (the vector layout is cached on first use)
-    t_ours, K = best(lambda: asm.elasticity_matrix(fs, E, nu))
+    asm.elasticity_matrix(fs, *lame(E, nu))  # warm (the vector layout is cached on first use)
+    t_ours, K = best(lambda: asm.elasticity_matrix(fs, *lame(E, nu)))
 
     vb = Basis(m, ElementVector(ElementTetP2()), intorder=2)
     nq = vb.X.shape[1]
@@ -57,8 +59,14 @@ def main(n: int) -> None:
     rel = abs(K - K_sk).max() / abs(K_sk).max()
 
     # stages of ours: element kernels, then the scatter into the cached pattern
-    t_kernel, Ke = best(lambda: asm._elasticity_blocks(fs, E, nu))
-    t_scatter, _ = best(lambda: asm._scatter_block(fs, Ke, np))
+    t_kernel, Ke = best(lambda: asm.elasticity_blocks(fs, *lame(E, nu)))
+
+    def scatter():
+        data = np.zeros((9, fs.pattern.nnz))
+        accumulate_blocks(fs, Ke, slice(0, fs.dofs.shape[0]), data)
+        return finish_blocks(fs, data)
+
+    t_scatter, _ = best(scatter)
 
     print(f"P2 elasticity: {mesh.n_elements:,} tets, {3 * fs.n:,} DOF, nnz {K.nnz:,}")
     print(

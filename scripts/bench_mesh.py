@@ -10,8 +10,9 @@ import time
 import tomllib
 from pathlib import Path
 
-from fea.mesh import build_mesh, quality_report
-from fea.spec import parse_study
+from fea.fe.mesh import quality_report
+from fea.package.meshing import build_mesh
+from fea.package.spec import parse_study
 
 
 def main(sizes: list[float]) -> None:

@@ -30,7 +30,7 @@ def rss_gb() -> float:
 def baseline_case(size: float, balls: int = 12, film: float | None = None):
     """The baseline unit without board; ``film`` [mm]: in-plane size in the films (default:
     the mesher's, 3 x the dielectric thickness)."""
-    from fea.spec import parse_study
+    from fea.package.spec import parse_study
 
     data = tomllib.loads(Path("studies/baseline.toml").read_text())
     data["geometry"].pop("board", None)
@@ -48,9 +48,10 @@ def compare(size: float) -> None:
     from skfem import Basis, BilinearForm, ElementTetP2, ElementVector, LinearForm, condense
     from skfem.helpers import ddot, div, sym_grad, trace
 
-    from fea import assembly as asm
-    from fea.mechanics import _support_321, solve_thermoelastic
-    from fea.mesh import build_mesh
+    from fea.fe.constraints import rigid_body_modes, support_321
+    from fea.package.meshing import build_mesh
+    from fea.physics.constitutive import lame
+    from fea.physics.mechanics import solve_thermoelastic
 
     # films at the global size: the warpage does not need the thermal film refinement,
     # and it keeps the model as close to the issue's "about 40k DOF" as the layers allow
@@ -74,7 +75,7 @@ def compare(size: float) -> None:
         E[elems] = m.youngs(np.full(len(elems), T))
         nu[elems] = m.nu
         eps0[elems] = m.thermal_strain(np.full(len(elems), T), ref.get(region, ref.get("*")))
-    lam, mu = asm.lame(E, nu)
+    lam, mu = lame(E, nu)
 
     @BilinearForm
     def elasticity(u, v, w):
@@ -88,11 +89,11 @@ def compare(size: float) -> None:
     per_qp = lambda a: np.repeat(a[:, None], nq, axis=1)  # noqa: E731
     K = elasticity.assemble(vb, lam=per_qp(lam), mu=per_qp(mu))
     f = eigenstrain.assemble(vb, c=per_qp((3 * lam + 2 * mu) * eps0))
-    D = _support_321(vb.doflocs[:, ::3].T[: mesh.p1.p.shape[1]])
+    D = support_321(vb.doflocs[:, ::3].T[: mesh.p1.p.shape[1]])
     u = np.zeros(K.shape[0])
     u[np.setdiff1d(np.arange(K.shape[0]), D)] = spla.spsolve(*condense(K, f, D=D)[:2])
     t_plain = time.perf_counter() - t0
-    R = asm.rigid_body_modes(me.nodes)
+    R = rigid_body_modes(me.nodes)
     Q, _ = np.linalg.qr(R)
     u -= Q @ (Q.T @ u)
     ours = me.displacement.ravel()
@@ -112,8 +113,8 @@ def compare(size: float) -> None:
 
 
 def series(sizes: list[float], method: str) -> None:
-    from fea.mechanics import solve_thermoelastic
-    from fea.mesh import build_mesh
+    from fea.package.meshing import build_mesh
+    from fea.physics.mechanics import solve_thermoelastic
 
     for size in sizes:
         case = baseline_case(size, film=size)  # the films as warpage_metrics meshes them

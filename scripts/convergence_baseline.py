@@ -15,9 +15,9 @@ import time
 import tomllib
 from pathlib import Path
 
-from fea.mesh import film_size
-from fea.package import thermal_metrics, warpage_metrics
-from fea.spec import parse_study
+from fea.package.analyse import thermal_metrics, warpage_metrics
+from fea.package.meshing import film_size
+from fea.package.spec import parse_study
 
 
 def run(size: float, film: float | None, thermal_only: bool) -> None:

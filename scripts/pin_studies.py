@@ -11,18 +11,19 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-import fea.mesh  # noqa: E402
+from tests.study.test_studies import PINS, STUDIES, coarse_spec, outputs  # noqa: E402
+
+import fea.package.meshing  # noqa: E402
 from fea.study import run_study  # noqa: E402
-from tests.test_studies import PINS, STUDIES, coarse_spec, outputs  # noqa: E402
 
 
 def main(names: list[str]) -> None:
     pins = json.loads(PINS.read_text()) if PINS.exists() else {}
     with tempfile.TemporaryDirectory() as tmp:
-        fea.mesh.CACHE_DIR = Path(tmp) / "meshes"
+        fea.package.meshing.CACHE_DIR = Path(tmp) / "meshes"
         for path in STUDIES:
             if names and path.stem not in names:
                 continue

@@ -23,17 +23,17 @@ def validation_case(name: str) -> dict:
 def mesh_cache(tmp_path_factory):
     """Every test meshes into one session cache, never into the repository's meshes/cache
     (subprocesses follow through FEA_MESH_CACHE). A test that needs its own cache
-    monkeypatches ``fea.mesh.CACHE_DIR``."""
+    monkeypatches ``fea.package.meshing.CACHE_DIR``."""
     import os
 
-    import fea.mesh
+    import fea.package.meshing
 
     d = tmp_path_factory.mktemp("mesh-cache")
-    saved, saved_env = fea.mesh.CACHE_DIR, os.environ.get("FEA_MESH_CACHE")
-    fea.mesh.CACHE_DIR = d
+    saved, saved_env = fea.package.meshing.CACHE_DIR, os.environ.get("FEA_MESH_CACHE")
+    fea.package.meshing.CACHE_DIR = d
     os.environ["FEA_MESH_CACHE"] = str(d)
     yield d
-    fea.mesh.CACHE_DIR = saved
+    fea.package.meshing.CACHE_DIR = saved
     if saved_env is None:
         os.environ.pop("FEA_MESH_CACHE", None)
     else:

@@ -12,21 +12,45 @@ MODULES = [
     "fea",
     "fea.errors",
     "fea.units",
-    "fea.materials",
-    "fea.spec",
     "fea.cli",
+    "fea.fe",
+    "fea.fe.constraints",
+    "fea.fe.forms",
+    "fea.fe.mesh",
+    "fea.fe.probes",
+    "fea.fe.spaces",
+    "fea.fe.timestep",
+    "fea.physics",
+    "fea.physics.constitutive",
+    "fea.physics.eigenstrain",
+    "fea.physics.materials",
+    "fea.physics.mechanics",
+    "fea.physics.post",
+    "fea.physics.thermal",
     "fea.solvers",
-    "fea.mesh",
-    "fea.assembly",
-    "fea.thermal",
-    "fea.mechanics",
-    "fea.geometry",
-    "fea.study",
-    "fea.fields",
-    "fea.package",
-    "fea.results",
-    "fea.plots",
     "fea.solvers.krylov",
+    "fea.io",
+    "fea.io.atomic",
+    "fea.io.hdf5",
+    "fea.io.table",
+    "fea.io.vtu",
+    "fea.io.xdmf",
+    "fea.package",
+    "fea.package.analyse",
+    "fea.package.geometry",
+    "fea.package.meshing",
+    "fea.package.names",
+    "fea.package.sizing",
+    "fea.package.spec",
+    "fea.package.spec.checks",
+    "fea.package.spec.reader",
+    "fea.package.spec.schema",
+    "fea.package.spec.sweeps",
+    "fea.study",
+    "fea.study.plots",
+    "fea.study.runner",
+    "fea.study.slurm",
+    "fea.study.table",
 ]
 
 
@@ -91,3 +115,31 @@ def test_error_hierarchy():
         fea.ResultsError,
     ):
         assert issubclass(cls, fea.FeaError)
+
+
+def test_layers_import_only_downwards():
+    """fe/ never imports physics/ or package/; physics/ never imports package/; only
+    solvers/gpu.py imports CuPy; only io/ imports h5py (DESIGN.md section 2)."""
+    import re
+    from pathlib import Path
+
+    root = Path(fea.__file__).parent
+    rules = {
+        "fe": ("physics", "package", "study", "io"),
+        "physics": ("package", "study"),
+        "solvers": ("physics", "package", "study", "io"),
+        "io": ("package", "study"),
+        "package": ("study",),
+    }
+    for layer, banned in rules.items():
+        for path in (root / layer).rglob("*.py"):
+            text = path.read_text()
+            for b in banned:
+                pattern = rf"^\s*(from\s+(fea|\.+)\.?{b}\b|import\s+fea\.{b}\b)"
+                assert not re.search(pattern, text, re.M), f"{path} imports {b}"
+    for path in root.rglob("*.py"):
+        text = path.read_text()
+        if path.name != "gpu.py":
+            assert not re.search(r"^\s*(import cupy|from cupy)", text, re.M), path
+        if path.parent.name != "io":
+            assert not re.search(r"^\s*import h5py", text, re.M), path

@@ -5,7 +5,19 @@ from __future__ import annotations
 import functools
 from typing import NamedTuple
 
-__all__ = ["DeviceStatus", "probe_device"]
+__all__ = ["DeviceStatus", "probe_device", "register_namespace"]
+
+
+def register_namespace() -> object:
+    """Import CuPy, register cupyx's sparse module as its sparse namespace for the
+    array-generic kernels (:func:`fea.fe.spaces.register_sparse`), and return ``cupy``."""
+    import cupy
+    import cupyx.scipy.sparse as csp
+
+    from ..fe.spaces import register_sparse
+
+    register_sparse(cupy, csp)
+    return cupy
 
 
 class DeviceStatus(NamedTuple):
@@ -34,6 +46,7 @@ def probe_device() -> DeviceStatus:
         x = cupy.arange(8, dtype=cupy.float64)
         if float((x * 2).sum()) != 56.0:
             return DeviceStatus(False, "a test computation on the device gave a wrong result")
+        register_namespace()
         props = cupy.cuda.runtime.getDeviceProperties(0)
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
         return DeviceStatus(True, f"CUDA device 0 works ({name})", name)

@@ -56,16 +56,11 @@ def pcg(
         ``x`` has the array type of ``b``; ``history`` holds ``||r_k|| / ||b||``.
     """
     if xp is None:
-        import numpy
+        # the namespace of b's array type (numpy, or cupy for device arrays), without
+        # importing CuPy here: only fea.solvers.gpu does
+        import sys
 
-        xp = numpy
-        try:
-            import cupy
-
-            if isinstance(b, cupy.ndarray):
-                xp = cupy
-        except Exception:
-            pass
+        xp = sys.modules.get(type(b).__module__.split(".")[0]) or sys.modules["numpy"]
     bnorm = float(xp.linalg.norm(b))
     if bnorm == 0.0:
         return KrylovResult(xp.zeros_like(b), 0, 0.0, True, [0.0])

@@ -21,8 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FeaError, InputError
-from ..spec import StudySpec
-from .table import build_table, write_atomic
+from ..io.atomic import write_atomic
+from ..package.spec import StudySpec, apply_overrides
+from .table import build_table
 
 __all__ = ["StudyReport", "parse_slice", "run_case", "run_study"]
 
@@ -68,9 +69,9 @@ def run_case(
     here, so a worker needs nothing but this call. Writes ``result.h5`` then
     ``metrics.json`` into ``folder`` (or ``error.json`` on failure).
     """
-    from .. import mesh as mesh_mod
     from ..package import analyse
-    from ..spec import parse_study
+    from ..package import meshing as mesh_mod
+    from ..package.spec import parse_study
 
     if cache_dir is not None:
         mesh_mod.CACHE_DIR = Path(cache_dir)
@@ -82,7 +83,7 @@ def run_case(
         case = parse_study(raw).base
         metrics = analyse(case, out, meta={"study": study, "case": cid})
         if field_plots:
-            from ..plots import case_field_plots
+            from .plots import case_field_plots
 
             case_field_plots(case, out)
         row.update(metrics)
@@ -105,18 +106,6 @@ def _base_row(cid: str, params: dict[str, Any]) -> dict[str, Any]:
 
 def _cell(v: Any) -> Any:
     return v if isinstance(v, int | float | str | bool) else json.dumps(v)
-
-
-def _case_raw(spec: StudySpec, params: dict[str, Any]) -> dict[str, Any]:
-    import copy
-
-    from ..spec import _set_path
-
-    raw = copy.deepcopy(spec.raw)
-    raw.pop("sweep", None)
-    for path, value in params.items():
-        _set_path(raw, path, value)
-    return raw
 
 
 def run_study(
@@ -162,7 +151,7 @@ def run_study(
     sl = parse_slice(slice_)
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]
-    from .. import mesh as mesh_mod
+    from ..package import meshing as mesh_mod
 
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
     todo = []
@@ -179,7 +168,7 @@ def run_study(
             report.failed += 1
             continue
         args = (
-            _case_raw(spec, params),
+            apply_overrides(spec.raw, params),
             cid,
             params,
             str(folder),
@@ -201,7 +190,7 @@ def run_study(
     build = (sl is None) if table is None else table
     if build:
         report.rows, report.table = build_table(spec, root)
-        from ..plots import study_plots
+        from .plots import study_plots
 
         try:
             study_plots(spec, report.rows, root)
@@ -403,10 +392,11 @@ def _print_summary(spec: StudySpec, report: StudyReport) -> None:
 
 
 def _is_output(column: str, outputs: tuple[str, ...]) -> bool:
-    from ..plots import column_output
+    from ..package.names import Column
+    from .plots import column_output
 
     name = column_output(column)
     if name is None or name not in outputs:
         return False
-    tag = column.split("@")[-1]
-    return ":" not in tag or tag.endswith((":shell", ":die", ":encapsulant"))
+    region = Column.parse(column).region
+    return region is None or region in ("shell", "die", "encapsulant")

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 
 from ..errors import InputError
-from ..spec import load_study
-from .table import write_atomic
+from ..io.atomic import write_atomic
+from ..package.spec import load_study
 
 __all__ = ["write_slurm_script"]
 

@@ -5,35 +5,15 @@ from __future__ import annotations
 import csv
 import io
 import json
-import math
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-import numpy as np
+from ..io.atomic import write_atomic
+from ..io.table import read_table, write_table
+from ..package.spec import StudySpec
 
-from ..spec import StudySpec
-
-__all__ = ["build_table", "read_table", "write_atomic"]
-
-TABLE_SCHEMA = "fea-table/1"
-
-
-def write_atomic(path: Path, data: str | bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+__all__ = ["build_table", "read_table"]
 
 
 def _read_row(folder: Path) -> dict[str, Any] | None:
@@ -66,56 +46,5 @@ def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str
     for r in rows:
         w.writerow({k: r.get(k, "") for k in keys})
     write_atomic(root / "table.csv", buf.getvalue())
-    _write_h5(root / "table.h5", spec, rows, keys)
+    write_table(root / "table.h5", spec.name, rows, keys)
     return rows, root / "table.csv"
-
-
-def _write_h5(path: Path, spec: StudySpec, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    import h5py
-
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        with h5py.File(tmp, "w") as f:
-            f.attrs["schema"] = TABLE_SCHEMA
-            f.attrs["study"] = spec.name
-            f.attrs["columns"] = json.dumps(keys)
-            g = f.create_group("table")
-            for k in keys:
-                vals = [r.get(k) for r in rows]
-                name = k.replace("/", "_")
-                if all(
-                    isinstance(v, int | float) and not isinstance(v, bool) or v is None
-                    for v in vals
-                ) and any(v is not None for v in vals):
-                    g.create_dataset(
-                        name, data=np.array([math.nan if v is None else float(v) for v in vals])
-                    )
-                else:
-                    g.create_dataset(
-                        name,
-                        data=np.array(
-                            ["" if v is None else str(v) for v in vals], dtype=h5py.string_dtype()
-                        ),
-                    )
-                g[name].attrs["column"] = k
-        with open(tmp, "rb+") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value)."""
-    import h5py
-
-    with h5py.File(path, "r") as f:
-        keys = json.loads(f.attrs["columns"])
-        cols = {}
-        for ds in f["table"].values():
-            v = ds[()]
-            cols[ds.attrs["column"]] = [x.decode() if isinstance(x, bytes) else x for x in v]
-    n = len(next(iter(cols.values()))) if cols else 0
-    return [{k: cols[k][i] for k in keys} for i in range(n)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gmsh
 
-from fea.mesh import Mesh, gmsh_session
+from fea.fe.mesh import Mesh, gmsh_session
 
 
 def layered_box(

@@ -15,9 +15,9 @@ import copy
 
 import pytest
 
-from fea.mesh import build_mesh, film_size
-from fea.spec import parse_study
-from fea.thermal import solve_thermal
+from fea.package.meshing import build_mesh, film_size
+from fea.package.spec import parse_study
+from fea.physics.thermal import solve_thermal
 
 SPEC = {
     "study": {"name": "film"},

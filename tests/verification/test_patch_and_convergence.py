@@ -6,12 +6,14 @@ import numpy as np
 import pytest
 from skfem import Basis, ElementTetP1, ElementTetP2, LinearForm, MeshTet1
 
-from fea import assembly as asm
-from fea.materials import Material
-from fea.mechanics import solve_thermoelastic
-from fea.mesh import Mesh
+from fea.fe import forms as asm
+from fea.fe.mesh import Mesh
+from fea.fe.spaces import space
+from fea.physics.constitutive import lame
+from fea.physics.materials import Material
+from fea.physics.mechanics import solve_thermoelastic
+from fea.physics.thermal import Transient, solve_thermal
 from fea.solvers import solve
-from fea.thermal import Transient, solve_thermal
 
 from .helpers import layered_box, plane
 
@@ -73,7 +75,7 @@ def test_conduction_mms_rate(order, expected):
     hs, errs = [], []
     for n in (3, 5, 8) if order == 1 else (2, 3, 5):
         mesh = _unit_cube(n, order)
-        fs = asm.space(mesh)
+        fs = space(mesh)
         K = asm.conduction_matrix(fs, np.full(mesh.n_elements, k))
         f = LinearForm(lambda v, w: 3 * np.pi**2 * k * exact(w.x) * v).assemble(
             Basis(mesh.p1, ElementTetP2() if order == 2 else ElementTetP1(), intorder=6)
@@ -91,12 +93,14 @@ def test_conduction_mms_rate(order, expected):
 def test_elasticity_mms_rate(order, expected):
     """Manufactured body-force problem: u = (s, s, s) * 1e-3, s = sin(pi x) sin(pi y) sin(pi z)."""
     E, nu = 1.0, 0.3
-    lam, mu = asm.lame(np.array(E), np.array(nu))
+    lam, mu = lame(np.array(E), np.array(nu))
     hs, errs = [], []
     for n in (3, 5, 8) if order == 1 else (2, 3, 5):
         mesh = _unit_cube(n, order)
-        fs = asm.space(mesh)
-        K = asm.elasticity_matrix(fs, np.full(mesh.n_elements, E), np.full(mesh.n_elements, nu))
+        fs = space(mesh)
+        K = asm.elasticity_matrix(
+            fs, *lame(np.full(mesh.n_elements, E), np.full(mesh.n_elements, nu))
+        )
         b = Basis(mesh.p1, fs.basis.elem, intorder=6)
 
         def body(v, w, comp):
@@ -169,7 +173,7 @@ def test_time_dependent_fixed_temperature_and_picard():
         order=1,
         faces={"z0": plane(2, 0.0), "z1": plane(2, 1e-3)},
     )
-    from fea.materials import Table
+    from fea.physics.materials import Table
 
     m = Material("s", E=1e9, nu=0.3, alpha=1e-6, k=Table((0.0, 100.0), (1.0, 2.0)))
     th = solve_thermal(mesh, {"s": m}, fixed={"z0": 0.0, "z1": 100.0}, backend="cpu")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fea.materials import Material
-from fea.mechanics import solve_thermoelastic
-from fea.thermal import solve_thermal
+from fea.physics.materials import Material
+from fea.physics.mechanics import solve_thermoelastic
+from fea.physics.thermal import solve_thermal
 
 from ..conftest import validation_case
 from .helpers import layered_box, plane

@@ -1,0 +1,279 @@
+"""Weak forms on P1/P2 tetrahedra: diffusion, mass, sources, Robin terms, elasticity,
+eigenstrain and stress loads.
+
+Element matrices are built with one ``einsum`` per block of elements from the bases of a
+:class:`~fea.fe.spaces.FieldSpace` and scattered through its cached pattern. Material
+parameters enter as plain arrays per element (the physics layer turns materials and
+temperatures into them). The elasticity kernel takes an array namespace ``xp``
+(``numpy`` or ``cupy``) so the same code assembles on the host and on the device.
+Vector unknowns are interleaved, ``3 * node + component``; Voigt order is
+(xx, yy, zz, yz, xz, xy).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from .spaces import PAIRS, FieldSpace, accumulate_blocks, finish_blocks, scatter_scalar
+
+__all__ = [
+    "at_quadrature",
+    "conduction_matrix",
+    "eigenstrain_load",
+    "elasticity_blocks",
+    "elasticity_matrix",
+    "facet_load",
+    "facet_mass",
+    "gradient_at",
+    "mass_matrix",
+    "source_vector",
+    "strain_at_quadrature",
+    "stress_load",
+]
+
+_CHUNK = 20_000  # elements per einsum block: bounds the temporary memory
+_CHUNK_VECTOR = 500  # vector kernels: blocks that stay in cache while combined
+_SLAB = 50_000  # elements whose vector element matrices are held at once (0.24 GB at P2)
+
+
+# -- conduction --------------------------------------------------------------------------
+
+
+def conduction_matrix(fs: FieldSpace, k: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
+    """Stiffness of ``-div(k grad T)``: ``K_ij = int k grad(phi_i) . grad(phi_j)``.
+
+    Parameters
+    ----------
+    k
+        Conductivity per element, shape (n_el,) (isotropic) or (n_el, 3) (diagonal
+        tensor in x, y, z), W/(m K).
+    """
+    G = fs.grads()
+    dx = fs.basis.dx
+    k = np.asarray(k, dtype=float)
+    kk = np.repeat(k[:, None], 3, axis=1) if k.ndim == 1 else k
+    Ke = np.empty((fs.dofs.shape[0], fs.nb, fs.nb))
+    for s in range(0, Ke.shape[0], _CHUNK):
+        e = slice(s, s + _CHUNK)
+        Ke[e] = np.einsum(
+            "ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e], optimize=True
+        )
+    return scatter_scalar(fs, Ke, xp)
+
+
+def mass_matrix(fs: FieldSpace, c: NDArray[np.float64], xp: Any = np) -> sp.csr_matrix:
+    """Capacity matrix ``M_ij = int c phi_i phi_j`` with ``c = rho cp`` per element, J/(m^3 K)."""
+    b = fs.mass_basis
+    V = fs.values(b)
+    Ke = np.einsum("ieq,jeq,eq,e->eij", V, V, b.dx, np.asarray(c, float), optimize=True)
+    return scatter_scalar(fs, Ke, xp)
+
+
+def source_vector(fs: FieldSpace, q: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Load of a volumetric source ``q`` per element [W/m^3]: ``f_i = int q phi_i``, shape (n,)."""
+    b = fs.mass_basis
+    fe = np.einsum("ieq,eq,e->ei", fs.values(b), b.dx, np.asarray(q, float))
+    return np.bincount(fs.dofs.ravel(), weights=fe.ravel(), minlength=fs.n)
+
+
+def _facet_basis(fs: FieldSpace, facets: NDArray[np.int64]):
+    from skfem import FacetBasis
+
+    return FacetBasis(fs.mesh.p1, fs.basis.elem, facets=facets, intorder=2 * fs.order)
+
+
+def _per_facet(value: float | NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    v = np.asarray(value, dtype=float)
+    return np.full(n, float(v)) if v.ndim == 0 else v
+
+
+def facet_mass(
+    fs: FieldSpace, facets: NDArray[np.int64], h: float | NDArray[np.float64]
+) -> sp.csr_matrix:
+    """Robin (convection) matrix ``int h phi_i phi_j`` [W/K] on boundary facets.
+
+    ``h`` [W/(m^2 K)]: one value, or one per facet, shape (n_f,).
+    """
+    fb = _facet_basis(fs, facets)
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
+    hf = _per_facet(h, len(facets))
+    Ke = np.einsum("ieq,jeq,eq,e->eij", V, V, fb.dx, hf)
+    d = fb.element_dofs.T
+    nb = d.shape[1]
+    rows = np.repeat(d, nb, axis=1).ravel()
+    cols = np.tile(d, (1, nb)).ravel()
+    return sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(fs.n, fs.n))
+
+
+def facet_load(
+    fs: FieldSpace, facets: NDArray[np.int64], g: float | NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Boundary load ``int g phi_i`` on facets, shape (n,).
+
+    ``g``: a flux [W/m^2] or ``h T_inf`` [W/m^2], one value or one per facet (n_f,).
+    """
+    fb = _facet_basis(fs, facets)
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
+    fe = np.einsum("ieq,eq,e->ei", V, fb.dx, _per_facet(g, len(facets)))
+    return np.bincount(fb.element_dofs.T.ravel(), weights=fe.ravel(), minlength=fs.n)
+
+
+# -- elasticity -----------------------------------------------------------------------------
+
+
+def elasticity_matrix(
+    fs: FieldSpace,
+    lam: NDArray[np.float64],
+    mu: NDArray[np.float64],
+    xp: Any = np,
+    to_csr: bool = True,
+) -> Any:
+    """Isotropic elasticity stiffness, 3 x 3 blocks, unknowns ``3 * node + component``.
+
+    .. math:: K_{(i a)(j b)} = \\int \\lambda\\, \\partial_a\\phi_i \\partial_b\\phi_j
+              + \\mu\\, \\partial_b\\phi_i \\partial_a\\phi_j
+              + \\mu\\, \\delta_{ab}\\, \\nabla\\phi_i \\cdot \\nabla\\phi_j
+
+    Parameters
+    ----------
+    lam, mu
+        Lamé parameters [Pa] per element, shape (n_el,) (from a constitutive law:
+        :func:`fea.physics.constitutive.lame`, or a viscoelastic step's effective moduli).
+    xp
+        ``numpy`` (SciPy result) or ``cupy`` (element kernels, scatter and the CSR
+        result on the device; cupyx CSR).
+    to_csr
+        CSR (default) or, NumPy only, 3 x 3 BSR.
+    """
+    nel = fs.dofs.shape[0]
+    data = xp.zeros((9, fs.pattern.nnz))
+    # element blocks are made and summed a slab of elements at a time: the (6, n_el, nb, nb)
+    # array of a whole large mesh is never held
+    G = fs.grads()
+    for s in range(0, nel, _SLAB):
+        e = slice(s, min(s + _SLAB, nel))
+        accumulate_blocks(fs, elasticity_blocks(fs, lam, mu, xp, e, G), e, data, xp)
+    return finish_blocks(fs, data, xp, to_csr)
+
+
+def elasticity_blocks(
+    fs: FieldSpace,
+    lam: Any,
+    mu: Any,
+    xp: Any = np,
+    elements: slice | None = None,
+    grads: NDArray[np.float64] | None = None,
+) -> Any:
+    """Upper component blocks of the element matrices of :func:`elasticity_matrix`,
+    shape (6, k, nb, nb), pairs (a, b) in the order of ``PAIRS``, for the contiguous
+    range ``elements`` (default all)."""
+    elements = elements or slice(0, fs.dofs.shape[0])
+    lam = xp.asarray(np.asarray(lam, dtype=float)[elements])
+    mu = xp.asarray(np.asarray(mu, dtype=float)[elements])
+    G = xp.asarray((fs.grads() if grads is None else grads)[:, :, elements])
+    dx = xp.asarray(fs.basis.dx[elements])
+    nel, nb = lam.shape[0], fs.dofs.shape[1]
+    # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
+    Ke = xp.empty((6, nel, nb, nb))
+    opt = {"optimize": True} if xp is np else {}
+    for s in range(0, nel, _CHUNK_VECTOR):
+        e = slice(s, s + _CHUNK_VECTOR)
+        S = xp.einsum("iaeq,jbeq,eq->abeij", G[:, :, e], G[:, :, e], dx[e], **opt)
+        lam_e, mu_e = lam[e, None, None], mu[e, None, None]
+        tr = (S[0, 0] + S[1, 1] + S[2, 2]) * mu_e
+        for k, (i, j) in enumerate(PAIRS):
+            out = Ke[k, e]
+            xp.multiply(S[i, j], lam_e, out=out)
+            out += mu_e * S[j, i]
+            if i == j:
+                out += tr
+    return Ke
+
+
+def eigenstrain_load(
+    fs: FieldSpace, lam: NDArray, mu: NDArray, eps0: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Load of an isotropic eigenstrain ``eps0 I`` (thermal + shrinkage) at quadrature points.
+
+    ``f_(i a) = int (3 lambda + 2 mu) eps0 d(phi_i)/dx_a``; ``lam, mu`` (n_el,) [Pa],
+    ``eps0`` shape (n_el, n_q). Returns shape (3 n,).
+    """
+    G = fs.grads()
+    bulk3 = 3 * np.asarray(lam, float) + 2 * np.asarray(mu, float)
+    fe = np.einsum("iaeq,eq,eq,e->eia", G, eps0, fs.basis.dx, bulk3, optimize=True)
+    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
+    return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
+
+
+_VOIGT = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])  # tensor (a, b) -> Voigt index
+
+
+def stress_load(fs: FieldSpace, sigma: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Load ``f_(i a) = int sigma_ab d(phi_i)/dx_b`` of a stress field at quadrature points.
+
+    ``sigma`` shape (n_el, n_q, 6), Voigt [Pa]. A pre-stress ``sigma0`` (history stress
+    of a viscoelastic step, stress locked in at an element's birth) enters the
+    equilibrium ``int B^T (C eps - sigma0) = 0`` as ``+stress_load(fs, sigma0)``.
+    Returns shape (3 n,).
+    """
+    G = fs.grads()
+    S = np.asarray(sigma, float)[:, :, _VOIGT]  # (n_el, n_q, 3, 3)
+    fe = np.einsum("ibeq,eqab,eq->eia", G, S, fs.basis.dx, optimize=True)
+    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
+    return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
+
+
+def at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Interpolate a nodal scalar field to the stiffness quadrature points, shape (n_el, n_q)."""
+    return np.einsum("ieq,ei->eq", fs.values(), u[fs.dofs])
+
+
+def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Displacement gradients (..., comp, deriv) -> Voigt strain (..., 6), tensor shears."""
+    g = grad_u
+    return np.stack(
+        [
+            g[..., 0, 0],
+            g[..., 1, 1],
+            g[..., 2, 2],
+            0.5 * (g[..., 1, 2] + g[..., 2, 1]),
+            0.5 * (g[..., 0, 2] + g[..., 2, 0]),
+            0.5 * (g[..., 0, 1] + g[..., 1, 0]),
+        ],
+        axis=-1,
+    )
+
+
+def strain_at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Small strain of the nodal displacement ``u`` (n, 3) at the quadrature points.
+
+    Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz).
+    """
+    G = fs.grads()
+    grad = np.einsum("iaeq,eic->eqca", G, u[fs.dofs], optimize=True)
+    return _strain_voigt(grad)
+
+
+def gradient_at(
+    fs: FieldSpace, u: NDArray[np.float64], X: tuple[float, float, float]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """Shape-function values and the strain of ``u`` (n, 3) at reference point ``X`` of
+    every element: returns (values (nb, n_el), strain (n_el, 6), tensor shears)."""
+    mesh = fs.mesh
+    p = mesh.p1.p.T
+    t = mesh.p1.t.T
+    J = np.stack(
+        [p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]], p[t[:, 3]] - p[t[:, 0]]], axis=2
+    )
+    Jinv = np.linalg.inv(J)
+    elem = fs.basis.elem
+    Xr = np.asarray(X, float)[:, None]
+    V = np.stack([elem.lbasis(Xr, i)[0][0] for i in range(fs.nb)])  # (nb,)
+    Gref = np.stack([elem.lbasis(Xr, i)[1][:, 0] for i in range(fs.nb)])  # (nb, 3)
+    G = np.einsum("nba,ib->ian", Jinv, Gref)  # (nb, 3, n_el)
+    grad = np.einsum("ian,nic->nca", G, u[fs.dofs])
+    return np.repeat(V[:, None], mesh.n_elements, axis=1), _strain_voigt(grad)

@@ -1,0 +1,304 @@
+"""Meshes: a scikit-fem tetrahedral mesh with named regions and boundaries.
+
+:meth:`Mesh.from_gmsh` reads nodes, tetrahedra and physical groups straight from
+the gmsh API (not through meshio's tag parsing, which loses names and internal
+interfaces), for any gmsh model or ``.msh`` file with named physical groups.
+Building and meshing the package geometry is the job of :mod:`fea.package.meshing`.
+
+Elements are straight-sided: ``order=2`` gives quadratic (10-node) tetrahedra with
+mid-edge nodes at edge midpoints, so curved surfaces (balls, holes) are
+represented by flat facets as with ``order=1``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InputError, MeshError
+
+__all__ = [
+    "Mesh",
+    "QualityReport",
+    "gmsh_session",
+    "match_rows",
+    "quality_report",
+    "shape_quality",
+]
+
+# gmsh element types
+_TET4, _TET10, _TRI3, _TRI6 = 4, 11, 2, 9
+
+
+@dataclass
+class Mesh:
+    """A tetrahedral mesh with named regions and boundaries (SI units).
+
+    Attributes
+    ----------
+    skfem
+        The scikit-fem mesh: ``MeshTet1`` (order 1) or ``MeshTet2`` (order 2).
+    p1
+        The straight-sided linear mesh (vertices only) used for mappings.
+    regions
+        Region name -> element indices, shape (n_e,), int64.
+    boundaries
+        Boundary name -> facet indices of ``p1.facets``, shape (n_f,), int64.
+        Internal interfaces are named ``a|b``.
+    order
+        1 or 2.
+    """
+
+    skfem: object
+    p1: object
+    regions: dict[str, NDArray[np.int64]]
+    boundaries: dict[str, NDArray[np.int64]]
+    order: int = 1
+    info: dict = field(default_factory=dict)
+
+    # -- construction -----------------------------------------------------------------
+    @classmethod
+    def from_gmsh(cls, source: object = None, order: int = 2) -> Mesh:
+        """Read a mesh from a ``.msh`` path or from the live gmsh model.
+
+        Parameters
+        ----------
+        source
+            Path of a ``.msh`` file, or ``None``/the ``gmsh.model`` module for the
+            current model of an initialised gmsh session.
+        order
+            1 (linear) or 2 (quadratic) elements.
+        """
+        if order not in (1, 2):
+            raise InputError("order", order, "1 or 2")
+        import gmsh
+
+        if isinstance(source, str | os.PathLike):
+            path = Path(source)
+            if not path.exists():
+                raise MeshError(f"mesh file {path} does not exist")
+            with gmsh_session():
+                try:
+                    gmsh.open(str(path))
+                except Exception as exc:
+                    raise MeshError(f"gmsh cannot read {path}: {exc}") from None
+                return cls._from_model(gmsh.model, order)
+        if not gmsh.isInitialized():
+            raise MeshError("no gmsh session: pass a .msh path or initialise gmsh first")
+        return cls._from_model(gmsh.model, order)
+
+    @classmethod
+    def _from_model(cls, model, order: int) -> Mesh:
+        from skfem import MeshTet1, MeshTet2
+
+        node_tags, coords, _ = model.mesh.getNodes()
+        if len(node_tags) == 0:
+            raise MeshError("the gmsh model has no mesh (call gmsh.model.mesh.generate(3))")
+        coords = coords.reshape(-1, 3)
+        index = np.full(int(node_tags.max()) + 1, -1, dtype=np.int64)
+        index[node_tags.astype(np.int64)] = np.arange(len(node_tags))
+
+        region_elems: dict[str, list[NDArray[np.int64]]] = {}
+        all_tets = []
+        for dim, ptag in model.getPhysicalGroups(3):
+            name = model.getPhysicalName(dim, ptag) or f"region{ptag}"
+            for ent in model.getEntitiesForPhysicalGroup(dim, ptag):
+                types, _, nodes = model.mesh.getElements(3, ent)
+                for et, nt in zip(types, nodes, strict=True):
+                    if et not in (_TET4, _TET10):
+                        raise MeshError(f"element type {et} in region {name}: only tetrahedra")
+                    npe = 4 if et == _TET4 else 10
+                    conn = index[np.asarray(nt, dtype=np.int64).reshape(-1, npe)[:, :4]]
+                    start = sum(len(a) for a in all_tets)
+                    all_tets.append(conn)
+                    region_elems.setdefault(name, []).append(np.arange(start, start + len(conn)))
+        if not all_tets:
+            raise MeshError("the gmsh model has no 3D physical groups with tetrahedra")
+        tets = np.concatenate(all_tets)
+        if len(np.unique(np.sort(tets, axis=1), axis=0)) != len(tets):
+            raise MeshError("a tetrahedron belongs to two 3D physical groups")
+        used = np.unique(tets)
+        remap = np.full(len(coords), -1, dtype=np.int64)
+        remap[used] = np.arange(len(used))
+        tets = remap[tets]
+        p = coords[used]
+        # scikit-fem wants positively oriented tetrahedra
+        d = p[tets[:, 1:]] - p[tets[:, :1]]
+        neg = np.linalg.det(d) < 0
+        tets[neg, 0], tets[neg, 1] = tets[neg, 1].copy(), tets[neg, 0].copy()
+        p1 = MeshTet1(p.T.copy(), tets.T.copy())
+        regions = {k: np.concatenate(v) for k, v in region_elems.items()}
+
+        boundaries: dict[str, NDArray[np.int64]] = {}
+        facets_sorted = np.sort(p1.facets.T.astype(np.int64), axis=1)
+        for dim, ptag in model.getPhysicalGroups(2):
+            name = model.getPhysicalName(dim, ptag) or f"boundary{ptag}"
+            tris = []
+            for ent in model.getEntitiesForPhysicalGroup(dim, ptag):
+                types, _, nodes = model.mesh.getElements(2, ent)
+                for et, nt in zip(types, nodes, strict=True):
+                    if et not in (_TRI3, _TRI6):
+                        continue
+                    npe = 3 if et == _TRI3 else 6
+                    tris.append(
+                        remap[index[np.asarray(nt, dtype=np.int64).reshape(-1, npe)[:, :3]]]
+                    )
+            if not tris:
+                boundaries[name] = np.zeros(0, dtype=np.int64)
+                continue
+            tri = np.sort(np.concatenate(tris), axis=1)
+            if np.any(tri < 0):
+                raise MeshError(f"boundary {name} has nodes outside the 3D mesh")
+            boundaries[name] = match_rows(facets_sorted, tri, name)
+        sk = MeshTet2.from_mesh(p1) if order == 2 else p1
+        return cls(sk, p1, regions, boundaries, order)
+
+    # -- geometry helpers ---------------------------------------------------------------
+    @property
+    def nodes(self) -> NDArray[np.float64]:
+        """All nodes of the P1/P2 mesh, shape (n_nodes, 3), m (vertices first)."""
+        if self.order == 1:
+            return self.p1.p.T
+        from skfem import Basis, ElementTetP2
+
+        if "nodes" not in self.info:
+            self.info["nodes"] = Basis(self.p1, ElementTetP2(), intorder=1).doflocs.T.copy()
+        return self.info["nodes"]
+
+    @property
+    def n_elements(self) -> int:
+        """Number of tetrahedra."""
+        return int(self.p1.t.shape[1])
+
+    def element_volumes(self) -> NDArray[np.float64]:
+        """Volume of every tetrahedron [m^3], shape (n_elements,)."""
+        p = self.p1.p.T
+        t = self.p1.t.T
+        d = p[t[:, 1:]] - p[t[:, :1]]
+        return np.abs(np.linalg.det(d)) / 6.0
+
+    def region_of_elements(self) -> NDArray[np.int32]:
+        """Region index per element (order of ``regions``), shape (n_elements,); -1 if none."""
+        out = np.full(self.n_elements, -1, dtype=np.int32)
+        for i, idx in enumerate(self.regions.values()):
+            out[idx] = i
+        return out
+
+    def facet_elements(self, name: str) -> NDArray[np.int64]:
+        """Elements adjacent to the facets of boundary ``name``, shape (n_f, 2); -1 = none."""
+        f = self.boundaries[name]
+        return self.p1.f2t[:, f].T
+
+    def boundary_area(self, name: str) -> float:
+        """Total area of boundary ``name`` [m^2]."""
+        p = self.p1.p.T
+        f = self.p1.facets[:, self.boundaries[name]].T
+        return float(
+            0.5
+            * np.linalg.norm(
+                np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1
+            ).sum()
+        )
+
+
+def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -> NDArray[np.int64]:
+    """Indices in ``table`` of the rows of ``query`` (both sorted triples, shape (k, 3));
+    :class:`~fea.errors.MeshError` naming ``name`` when a row is missing."""
+    n = int(max(table.max(), query.max())) + 1
+    kt = (table[:, 0] * n + table[:, 1]) * n + table[:, 2]
+    kq = (query[:, 0] * n + query[:, 1]) * n + query[:, 2]
+    order = np.argsort(kt)
+    pos = np.searchsorted(kt, kq, sorter=order)
+    pos = np.clip(pos, 0, len(kt) - 1)
+    found = order[pos]
+    if not np.all(kt[found] == kq):
+        raise MeshError(f"boundary {name} has triangles that are not faces of the tetrahedra")
+    return np.unique(found)
+
+
+# -- gmsh sessions and mesh generation ---------------------------------------------------
+
+
+_GMSH_LOCK = threading.RLock()
+
+
+@contextlib.contextmanager
+def gmsh_session() -> Iterator[object]:
+    """An initialised, quiet gmsh session; finalised on exit unless it was already open.
+
+    gmsh has one global state per process: sessions are serialised by a lock, and in a
+    thread other than the main one (a Dask worker) gmsh is told not to install its
+    SIGINT handler, which only the main thread may do.
+    """
+    import gmsh
+
+    with _GMSH_LOCK:
+        owned = not gmsh.isInitialized()
+        if owned:
+            main = threading.current_thread() is threading.main_thread()
+            gmsh.initialize(["-noenv"], readConfigFiles=False, interruptible=main)
+        gmsh.option.setNumber("General.Terminal", 0)
+        gmsh.clear()
+        try:
+            yield gmsh
+        finally:
+            if owned:
+                gmsh.finalize()
+
+
+# -- quality ------------------------------------------------------------------------------
+
+
+@dataclass
+class QualityReport:
+    """Element counts per region and the mean-ratio shape measure (1 = regular tet)."""
+
+    n_nodes: int
+    n_elements: int
+    per_region: dict[str, int]
+    q_min: float
+    q_p01: float
+    q_median: float
+    per_region_q_min: dict[str, float]
+
+    def format(self) -> str:
+        """Human-readable multi-line report."""
+        lines = [
+            f"nodes {self.n_nodes}, tetrahedra {self.n_elements}",
+            f"shape (mean ratio, 1 = regular): min {self.q_min:.3g}, "
+            f"1st percentile {self.q_p01:.3g}, median {self.q_median:.3g}",
+        ]
+        for name, n in sorted(self.per_region.items()):
+            lines.append(f"  {name:<14} {n:>9} tets, min quality {self.per_region_q_min[name]:.3g}")
+        return "\n".join(lines)
+
+
+def shape_quality(mesh: Mesh) -> NDArray[np.float64]:
+    """Mean-ratio quality 12 (3V)^(2/3) / sum(l^2) per tetrahedron, shape (n_elements,)."""
+    p = mesh.p1.p.T
+    t = mesh.p1.t.T
+    v = mesh.element_volumes()
+    pairs = [(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)]
+    l2 = sum(np.sum((p[t[:, a]] - p[t[:, b]]) ** 2, axis=1) for a, b in pairs)
+    return 12.0 * (3.0 * v) ** (2.0 / 3.0) / l2
+
+
+def quality_report(mesh: Mesh) -> QualityReport:
+    """Element counts per region and shape-quality statistics of ``mesh``."""
+    q = shape_quality(mesh)
+    return QualityReport(
+        n_nodes=int(mesh.nodes.shape[0]),
+        n_elements=mesh.n_elements,
+        per_region={k: len(v) for k, v in mesh.regions.items()},
+        q_min=float(q.min()),
+        q_p01=float(np.percentile(q, 1)),
+        q_median=float(np.median(q)),
+        per_region_q_min={k: float(q[v].min()) for k, v in mesh.regions.items()},
+    )

@@ -1,0 +1,24 @@
+"""Input/output: results files (HDF5 with fields as named datasets), their XDMF sidecars
+for ParaView, VTU export, and the atomic-write helper every writer of :mod:`fea` uses.
+Nothing else in :mod:`fea` touches HDF5."""
+
+from __future__ import annotations
+
+from .atomic import atomic_path, write_atomic
+from .hdf5 import SCHEMA, MeshData, Results, describe, read_results, write_results
+from .table import read_table, write_table
+from .vtu import export_vtu
+
+__all__ = [
+    "MeshData",
+    "Results",
+    "SCHEMA",
+    "atomic_path",
+    "describe",
+    "export_vtu",
+    "read_results",
+    "read_table",
+    "write_atomic",
+    "write_results",
+    "write_table",
+]

@@ -1,0 +1,139 @@
+"""XDMF 3 sidecars: ParaView opens a results file's fields with no conversion.
+
+The XDMF text references the HDF5 datasets by relative path. Every field dataset of
+``/thermal`` and ``/mechanical`` (those with a ``center`` attribute, see
+:func:`fea.io.hdf5.field_datasets`) becomes an attribute of its grid, so a new field
+needs no code here.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from .hdf5 import field_center, field_datasets
+
+__all__ = ["xdmf_text"]
+
+_NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
+
+
+def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> ET.Element:
+    """A DataItem referencing the HDF5 dataset ``ds``, or only ``ds[step]`` of a
+    (steps, ...) series.
+
+    ParaView's XDMF 3 reader ignores the standard ``ItemType="HyperSlab"`` wrapper; it
+    reads a selection appended to the dataset path, ``file:/ds|start:stride:count:dims``
+    (each part one number per axis), which is what a step is written as.
+    """
+    shape = ds.shape if step is None else ds.shape[1:]
+    kind, prec = _NUM[ds.dtype.kind]
+    e = ET.SubElement(
+        parent,
+        "DataItem",
+        Dimensions=" ".join(map(str, shape)),
+        NumberType=kind,
+        Precision=str(prec or ds.dtype.itemsize),
+        Format="HDF",
+    )
+    e.text = f"{h5name}:{ds.name}"
+    if step is not None:
+        rank = len(ds.shape)
+        start = [step] + [0] * (rank - 1)
+        parts = (start, [1] * rank, [1, *shape], list(ds.shape))
+        e.text += "|" + ":".join(" ".join(map(str, v)) for v in parts)
+    return e
+
+
+def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
+    grid = ET.SubElement(parent, "Grid", Name=name, GridType="Uniform")
+    tets = mg["tets"]
+    topo = ET.SubElement(
+        grid,
+        "Topology",
+        NumberOfElements=str(tets.shape[0]),
+        TopologyType="Tetrahedron_10" if tets.shape[1] == 10 else "Tetrahedron",
+    )
+    _item(topo, h5name, tets)
+    geo = ET.SubElement(grid, "Geometry", GeometryType="XYZ")
+    _item(geo, h5name, mg["nodes"])
+    return grid
+
+
+def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | None) -> None:
+    shape = ds.shape if step is None else ds.shape[1:]
+    width = 1 if len(shape) == 1 else shape[1]
+    kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}.get(width, "Matrix")
+    a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
+    _item(a, h5name, ds, step)
+
+
+def _fields(grid: ET.Element, h5name: str, group: Any, step: int | None, series: bool) -> None:
+    for name, ds in field_datasets(group).items():
+        _attribute(grid, h5name, name, ds, step if series else None)
+
+
+def xdmf_text(h5name: str, h5path: str | Any) -> str:
+    """XDMF 3 text for the HDF5 file at ``h5path`` (datasets referenced as ``h5name``).
+
+    One grid for the main mesh (``package``) and, when the thermal field has its own
+    mesh, one for it (``thermal``), side by side in a spatial collection so ParaView
+    reads both as blocks. A transient or several mechanical states make a temporal
+    collection: time = the transient's time [s], or each state's ``state_values``
+    (e.g. its temperature [degC]; the state index in files without them).
+    """
+    import h5py
+
+    root = ET.Element("Xdmf", Version="3.0")
+    domain = ET.SubElement(root, "Domain")
+    with h5py.File(h5path, "r") as f:
+        th = f.get("thermal")
+        me = f.get("mechanical")
+        th_own = th is not None and "mesh" in th
+        series_th = th is not None and "times" in th
+        series_me = me is not None and "labels" in me
+        if series_th:
+            n_last = me["labels"].shape[0] - 1 if series_me else None
+            steps = [(repr(float(t)), f"step{i}", i, n_last) for i, t in enumerate(th["times"][()])]
+        elif series_me:
+            labels = [x.decode() if isinstance(x, bytes) else str(x) for x in me["labels"][()]]
+            values = me["state_values"][()] if "state_values" in me else range(len(labels))
+            steps = [
+                (repr(float(v)), f"state {lab}", None, i)
+                for i, (lab, v) in enumerate(zip(labels, values, strict=True))
+            ]
+        else:
+            steps = [(None, "package", None, None)]
+
+        def package(parent: ET.Element, name: str, i_th: int | None, i_me: int | None) -> None:
+            g = _grid(parent, name, h5name, f["mesh"])
+            _attribute(g, h5name, "region_id", f["mesh"]["region_id"], None)
+            if th is not None and not th_own:
+                _fields(g, h5name, th, i_th, series_th)
+            if me is not None:
+                _fields(g, h5name, me, i_me, series_me)
+
+        def thermal(parent: ET.Element, i_th: int | None) -> None:
+            g = _grid(parent, "thermal", h5name, th["mesh"])
+            _attribute(g, h5name, "region_id", th["mesh"]["region_id"], None)
+            _fields(g, h5name, th, i_th, series_th)
+
+        parent = domain
+        if steps[0][0] is not None:
+            parent = ET.SubElement(
+                domain, "Grid", Name="package", GridType="Collection", CollectionType="Temporal"
+            )
+        for time_value, name, i_th, i_me in steps:
+            if th_own:
+                holder = ET.SubElement(
+                    parent, "Grid", Name=name, GridType="Collection", CollectionType="Spatial"
+                )
+                package(holder, "package", i_th, i_me)
+                thermal(holder, i_th)
+            else:
+                package(parent, name, i_th, i_me)
+                holder = parent[-1]
+            if time_value is not None:
+                holder.insert(0, ET.Element("Time", Value=time_value))
+    ET.indent(root)
+    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

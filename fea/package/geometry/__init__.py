@@ -1,0 +1,89 @@
+"""gmsh (OCC) model builders for the unit package, its board, and the panel.
+
+Builders take a gmsh model and a validated :class:`~fea.spec.CaseSpec`; they never
+call ``gmsh.initialize()``. :func:`build` adds the solids, fragments them into
+named regions and boundaries, and returns a :class:`ModelInfo`.
+"""
+
+from __future__ import annotations
+
+from ..spec import CaseSpec
+from .board import add_board, board_z
+from .panel import add_panel, panel_extent, panel_sites
+from .pieces import Builder, ModelInfo, is_plane
+from .unit import add_unit, unit_volumes
+
+__all__ = ["ModelInfo", "build", "panel_sites", "unit_volumes"]
+
+
+def build(model, case: CaseSpec) -> ModelInfo:
+    """Build the geometry of ``case`` in ``model`` (the ``gmsh.model`` module).
+
+    Returns the regions (name -> volume tags), boundaries (name -> surface tags,
+    exterior faces and ``a|b`` interfaces), facts (aperture rule) and the zones the
+    mesher refines (:class:`~fea.package.geometry.pieces.Refinement`).
+    """
+    g = case.geometry
+    layers = case.mesh.layers_through_thickness
+    b = Builder(model)
+    z_top = g.z_top
+    rim = g.board is not None and g.board.rim_bond
+    if case.kind == "panel":
+        add_panel(b, g, layers)
+        hx, hy = panel_extent(g)
+        p = g.panel
+        assert p is not None
+        mandrel_top = z_top + p.mandrel_thickness
+    else:
+        add_unit(b, g, layers, rim_to_zero=rim)
+        if g.board is not None:
+            add_board(b, g)
+        mandrel_top = None
+    if case.kind == "panel":
+        half = (hx, hy)
+        z_hi = z_top + p.mandrel_thickness
+    else:
+        half = (g.outer[0] / 2 + g.exterior_thickness, g.outer[1] / 2 + g.exterior_thickness)
+        z_hi = z_top
+    b.refine("package", (-half[0], -half[1], -g.terminals.height), (half[0], half[1], z_hi))
+    z_tips = -g.terminals.height
+    zb = board_z(g) if (g.board is not None and case.kind == "unit") else None
+
+    def classify(bbox: tuple[float, ...], region: str) -> list[str]:
+        names = []
+        if is_plane(bbox, 2, z_top):
+            names.append("top")
+            if region == "shell":
+                names.append("shell_top")
+        if is_plane(bbox, 2, 0.0) and region != "terminals":
+            names.append("bottom")
+        if region == "terminals" and is_plane(bbox, 2, z_tips):
+            names.append("terminal_tips")
+        if zb is not None and region == "board":
+            names.append("board_surface")
+            if is_plane(bbox, 2, zb[0]):
+                names.append("board_bottom")
+            if is_plane(bbox, 2, zb[1]):
+                names.append("board_top")
+        if mandrel_top is not None and region == "mandrel" and is_plane(bbox, 2, mandrel_top):
+            names.append("mandrel_top")
+        if region == "mandrel":
+            names.append("mandrel_surface")
+        if region != "board" and region != "mandrel":
+            names.append("package_surface")
+        return names
+
+    info = b.finish(classify)
+    a = g.aperture()
+    info.facts.update(
+        {
+            "aperture_L": a["L"],
+            "aperture_ratio": a["ratio"],
+            "shielding_dB": a["shielding_dB"],
+            "wavelength": a["wavelength"],
+        }
+    )
+    if case.kind == "panel":
+        info.facts["sites"] = float(len(panel_sites(g)))
+        info.facts["panel_half_x"], info.facts["panel_half_y"] = hx, hy
+    return info

@@ -1,0 +1,230 @@
+"""Overlapping input solids -> one conformal, named gmsh model.
+
+Builders add simple overlapping solids (boxes, rounded prisms, spheres), each
+tagged with a region. :func:`finish` fragments them all at once (OCC
+``fragment`` gives shared faces, hence conformal meshes with no duplicate nodes),
+gives every fragment piece the region of highest precedence among the inputs
+that contain it (:data:`~fea.geometry.tags.PRIORITY`), deletes ``void`` pieces,
+and assigns 3D physical groups per region and 2D physical groups for exterior
+faces and internal interfaces. Physical groups are assigned after the last
+boolean operation because entity tags change.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from ...errors import MeshError
+from .tags import ALIASES, PRIORITY, interface_name
+
+__all__ = [
+    "Builder",
+    "MODEL_SCALE",
+    "ModelInfo",
+    "Refinement",
+    "is_plane",
+]
+
+_EPS = 1e-8  # m; geometric tolerance for classifying faces
+
+#: OCC works in model units of mm: its default tolerance (1e-7) would be too coarse
+#: for 10 um walls expressed in metres. Builders take metres; the mesh is scaled
+#: back to metres after meshing (:func:`fea.mesh.generate`).
+MODEL_SCALE = 1e3
+
+
+class Refinement(NamedTuple):
+    """A zone the mesher should resolve, as the builder placed it (lengths in m).
+
+    ``kind``: ``package`` (the body at ``mesh.size``), ``opening`` (a side wall with
+    openings: the wall's slab), ``terminals`` (the terminal array's band); ``lo``/``hi``
+    the box corners; ``length`` the feature's characteristic size (smallest opening
+    dimension, terminal diameter; 0 for ``package``).
+    """
+
+    kind: str
+    lo: tuple[float, float, float]
+    hi: tuple[float, float, float]
+    length: float
+
+
+@dataclass
+class ModelInfo:
+    """What a builder made: region -> volume tags, boundary -> surface tags, facts, and
+    the zones to refine (:class:`Refinement`, consumed by :mod:`fea.package.sizing`)."""
+
+    regions: dict[str, list[int]] = field(default_factory=dict)
+    boundaries: dict[str, list[int]] = field(default_factory=dict)
+    facts: dict[str, float] = field(default_factory=dict)
+    refine: list[Refinement] = field(default_factory=list)
+
+
+class Builder:
+    """Collects tagged OCC solids in a gmsh model and fragments them into regions.
+
+    Parameters
+    ----------
+    model
+        The ``gmsh.model`` module of an initialised gmsh session (never initialised here).
+    """
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.occ = model.occ
+        self.pieces: list[tuple[int, str]] = []
+        self.info = ModelInfo()
+
+    def refine(
+        self,
+        kind: str,
+        lo: tuple[float, float, float],
+        hi: tuple[float, float, float],
+        length: float = 0.0,
+    ) -> None:
+        """Record a zone to refine (see :class:`Refinement`)."""
+        self.info.refine.append(Refinement(kind, tuple(lo), tuple(hi), float(length)))
+
+    # -- primitives (lengths in m) ---------------------------------------------------
+    def box(
+        self, region: str, x0: float, y0: float, z0: float, x1: float, y1: float, z1: float
+    ) -> int:
+        """Axis-aligned box from corner (x0, y0, z0) to (x1, y1, z1)."""
+        if not (x1 > x0 and y1 > y0 and z1 > z0):
+            raise MeshError(
+                f"empty box for region {region}: ({x0}, {y0}, {z0}) - ({x1}, {y1}, {z1})"
+            )
+        k = MODEL_SCALE
+        tag = self.occ.addBox(k * x0, k * y0, k * z0, k * (x1 - x0), k * (y1 - y0), k * (z1 - z0))
+        self.pieces.append((tag, region))
+        return tag
+
+    def prism(
+        self,
+        region: str,
+        cx: float,
+        cy: float,
+        ax: float,
+        ay: float,
+        z0: float,
+        z1: float,
+        radius: float = 0.0,
+    ) -> int:
+        """Rectangular prism centred on (cx, cy), ax x ay, z in [z0, z1], rounded vertical edges."""
+        if radius <= 0:
+            return self.box(region, cx - ax / 2, cy - ay / 2, z0, cx + ax / 2, cy + ay / 2, z1)
+        k = MODEL_SCALE
+        rect = self.occ.addRectangle(
+            k * (cx - ax / 2), k * (cy - ay / 2), k * z0, k * ax, k * ay, roundedRadius=k * radius
+        )
+        out = self.occ.extrude([(2, rect)], 0, 0, k * (z1 - z0))
+        tag = next(t for d, t in out if d == 3)
+        self.pieces.append((tag, region))
+        return tag
+
+    def ring(
+        self,
+        region: str,
+        cx: float,
+        cy: float,
+        outer: tuple[float, float],
+        inner: tuple[float, float],
+        z0: float,
+        z1: float,
+        radius: float = 0.0,
+    ) -> int:
+        """Rectangular ring: prism ``outer`` minus prism ``inner`` (both centred), z in [z0, z1]."""
+        a = self.prism(region, cx, cy, *outer, z0, z1, radius=radius)
+        self.pieces.pop()
+        r_in = radius - (outer[0] - inner[0]) / 2 if radius > 0 else 0.0
+        b = self.prism(region, cx, cy, *inner, z0, z1, radius=max(r_in, 0.0))
+        self.pieces.pop()
+        out, _ = self.occ.cut([(3, a)], [(3, b)])
+        tag = out[0][1]
+        self.pieces.append((tag, region))
+        return tag
+
+    def cylinder(
+        self, region: str, x: float, y: float, z: float, dx: float, dy: float, dz: float, r: float
+    ) -> int:
+        """Cylinder of radius ``r`` from (x, y, z) along (dx, dy, dz)."""
+        k = MODEL_SCALE
+        tag = self.occ.addCylinder(k * x, k * y, k * z, k * dx, k * dy, k * dz, k * r)
+        self.pieces.append((tag, region))
+        return tag
+
+    def truncated_sphere(
+        self, region: str, x: float, y: float, zc: float, r: float, z0: float, z1: float
+    ) -> int:
+        """Sphere of radius ``r`` centred at (x, y, zc), cut to z in [z0, z1]."""
+        k = MODEL_SCALE
+        s = self.occ.addSphere(k * x, k * y, k * zc, k * r)
+        b = self.occ.addBox(
+            k * (x - 2 * r), k * (y - 2 * r), k * z0, 4 * k * r, 4 * k * r, k * (z1 - z0)
+        )
+        out, _ = self.occ.intersect([(3, s)], [(3, b)])
+        tag = out[0][1]
+        self.pieces.append((tag, region))
+        return tag
+
+    # -- the fragment ----------------------------------------------------------------
+    def finish(self, classify) -> ModelInfo:
+        """Fragment, assign regions by precedence, remove voids, name groups.
+
+        ``classify(bbox, regions_touching) -> list[str]`` names an exterior face from its
+        bounding box (xmin, ymin, zmin, xmax, ymax, zmax) and the region it bounds.
+        """
+        occ = self.occ
+        inputs = [(3, t) for t, _ in self.pieces]
+        try:
+            out, out_map = occ.fragment(inputs, [], removeObject=True, removeTool=True)
+            occ.synchronize()
+        except Exception as exc:  # gmsh raises a bare Exception with the OCC message
+            raise MeshError(f"OCC fragment failed: {exc}") from None
+        owner: dict[int, str] = {}
+        for (_, region), children in zip(self.pieces, out_map, strict=True):
+            for dim, tag in children:
+                if dim != 3:
+                    continue
+                cur = owner.get(tag)
+                if cur is None or PRIORITY[region] < PRIORITY[cur]:
+                    owner[tag] = region
+        voids = [(3, t) for t, r in owner.items() if r == "void"]
+        if voids:
+            occ.remove(voids, recursive=True)
+            occ.synchronize()
+            owner = {t: r for t, r in owner.items() if r != "void"}
+        regions: dict[str, list[int]] = {}
+        for tag, region in sorted(owner.items()):
+            regions.setdefault(ALIASES.get(region, region), []).append(tag)
+        model = self.model
+        face_owner: dict[int, list[str]] = {}
+        for region, tags in regions.items():
+            for t in tags:
+                for _dim, s in model.getBoundary([(3, t)], oriented=False, combined=False):
+                    face_owner.setdefault(abs(s), []).append(region)
+        boundaries: dict[str, list[int]] = {}
+        for s, owners in face_owner.items():
+            if len(owners) == 1:
+                bbox = tuple(v / MODEL_SCALE for v in model.getBoundingBox(2, s))
+                names = ["exterior"] + list(classify(bbox, owners[0]))
+            elif len(owners) == 2 and owners[0] != owners[1]:
+                names = [interface_name(*owners)]
+            else:
+                continue  # a face inside one region (sub-layers of a thin layer)
+            for n in names:
+                boundaries.setdefault(n, []).append(s)
+        for name, tags in sorted(regions.items()):
+            model.addPhysicalGroup(3, tags, name=name)
+        for name, tags in sorted(boundaries.items()):
+            model.addPhysicalGroup(2, sorted(set(tags)), name=name)
+        self.info.regions = regions
+        self.info.boundaries = {k: sorted(set(v)) for k, v in boundaries.items()}
+        return self.info
+
+
+def is_plane(bbox: tuple[float, ...], axis: int, value: float, tol: float = _EPS) -> bool:
+    """True when a face's bounding box is flat in ``axis`` (0, 1, 2) at ``value``."""
+    lo, hi = bbox[axis], bbox[axis + 3]
+    return math.isclose(lo, value, abs_tol=tol) and math.isclose(hi, value, abs_tol=tol)

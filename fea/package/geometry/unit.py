@@ -1,0 +1,170 @@
+"""One shielded package (a *unit*): shell, dielectric, die, attach, encapsulant, terminals.
+
+Coordinates (DESIGN.md section 1): z = 0 is the dielectric's outer face, the shell's
+bottom wall is at the top, the package is centred on (cx, cy).
+
+Thin layers (shell walls, dielectric, die attach) are built as
+``layers_through_thickness`` nested sub-layers of the same region, so the mesh has
+at least that many elements through each of them without refining in-plane.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..spec import SIDES, GeometrySpec
+from .openings import add_openings, opening_volume
+from .pieces import Builder
+
+__all__ = ["add_unit", "unit_volumes"]
+
+
+def add_unit(
+    b: Builder,
+    g: GeometrySpec,
+    layers: int,
+    cx: float = 0.0,
+    cy: float = 0.0,
+    *,
+    exterior: bool = True,
+    terminals: bool = True,
+    dielectric: bool = True,
+    rim_to_zero: bool = False,
+) -> None:
+    """Add the solids of one package centred on (cx, cy) [m] to the builder.
+
+    Parameters
+    ----------
+    layers
+        Sub-layers through each thin layer (>= 1).
+    exterior
+        Add the exterior encapsulant ring (width ``g.exterior_thickness``).
+    terminals
+        Add the terminal array below z = 0.
+    dielectric
+        Add the dielectric layer (a panel adds one continuous sheet instead).
+    rim_to_zero
+        Side walls reach z = 0 (through the dielectric level), for a rim bonded to a
+        board; the dielectric then spans only the cavity.
+    """
+    Cx, Cy = g.cavity
+    t = g.shell_thickness
+    r = g.corner_radius
+    z_floor, z_ceiling = g.z_cavity
+    z_top = g.z_top
+    td = g.dielectric_thickness
+    # shell: nested prisms, each a sub-layer of the side walls and the bottom wall
+    for k in range(1, layers + 1):
+        d = t * k / layers
+        b.prism(
+            "shell",
+            cx,
+            cy,
+            Cx + 2 * d,
+            Cy + 2 * d,
+            z_floor,
+            z_ceiling + d,
+            radius=(r + d) if r > 0 else 0.0,
+        )
+        if rim_to_zero:  # the walls continue down through the dielectric level
+            d0 = t * (k - 1) / layers
+            b.ring(
+                "shell",
+                cx,
+                cy,
+                (Cx + 2 * d, Cy + 2 * d),
+                (Cx + 2 * d0, Cy + 2 * d0),
+                0.0,
+                z_floor,
+                radius=(r + d) if r > 0 else 0.0,
+            )
+    b.prism("cavity", cx, cy, Cx, Cy, z_floor, z_ceiling, radius=r)
+    for side in SIDES:
+        add_openings(b, side, g.openings[side], cx, cy, g.cavity, t, z_floor, z_ceiling)
+    # die on its attach layer, centred
+    dx, dy, dt = g.die
+    ta = g.die_attach_thickness
+    if ta > 0:
+        for k in range(1, layers + 1):
+            b.prism("die_attach", cx, cy, dx, dy, z_floor, z_floor + ta * k / layers)
+    b.prism("die", cx, cy, dx, dy, z_floor + ta, z_floor + ta + dt)
+    # dielectric: across the open end and under the rim (or between the walls only)
+    if dielectric:
+        ax, ay = (Cx, Cy) if rim_to_zero else g.outer
+        rr = r if rim_to_zero else ((r + t) if r > 0 else 0.0)
+        for k in range(1, layers + 1):
+            b.prism("dielectric", cx, cy, ax, ay, 0.0, td * k / layers, radius=rr)
+    if exterior and g.exterior_thickness > 0:
+        e = g.exterior_thickness
+        ox, oy = g.outer
+        b.prism("encapsulant", cx, cy, ox + 2 * e, oy + 2 * e, 0.0, z_top)
+    if terminals:
+        add_terminals(b, g, cx, cy)
+
+
+def add_terminals(b: Builder, g: GeometrySpec, cx: float, cy: float) -> None:
+    """Add the terminal array on the dielectric's outer face (z in [-height, 0])."""
+    term = g.terminals
+    if term.kind == "none":
+        return
+    R = term.diameter / 2
+    ax = (term.cols - 1) * term.pitch / 2 + term.diameter
+    ay = (term.rows - 1) * term.pitch / 2 + term.diameter
+    b.refine("terminals", (cx - ax, cy - ay, -term.height), (cx + ax, cy + ay, 0.0), term.diameter)
+    for i in range(term.rows):
+        for j in range(term.cols):
+            x = cx + (j - (term.cols - 1) / 2) * term.pitch
+            y = cy + (i - (term.rows - 1) / 2) * term.pitch
+            if term.kind == "balls":
+                h = term.standoff
+                b.truncated_sphere("terminals", x, y, -h / 2, R, -h, 0.0)
+            else:
+                b.cylinder("terminals", x, y, -term.pad_thickness, 0, 0, term.pad_thickness, R)
+
+
+def _rounded_area(ax: float, ay: float, r: float) -> float:
+    return ax * ay - (4 - math.pi) * r * r
+
+
+def terminal_volume(g: GeometrySpec) -> float:
+    """Closed-form volume of one terminal [m^3]."""
+    term = g.terminals
+    R = term.diameter / 2
+    if term.kind == "balls":
+        H = term.standoff  # slab of height H centred on the sphere's centre
+        return math.pi * (H * R * R - H**3 / 12)
+    if term.kind == "pads":
+        return math.pi * R * R * term.pad_thickness
+    return 0.0
+
+
+def unit_volumes(g: GeometrySpec, rim_to_zero: bool = False) -> dict[str, float]:
+    """Closed-form region volumes [m^3] of one unit without a board (for verification)."""
+    Cx, Cy = g.cavity
+    t = g.shell_thickness
+    r = g.corner_radius
+    ro = (r + t) if r > 0 else 0.0
+    ox, oy = g.outer
+    td = g.dielectric_thickness
+    depth = g.cavity_depth
+    h_wall = depth + (td if rim_to_zero else 0.0)
+    outer_area = _rounded_area(ox, oy, ro)
+    cav_area = _rounded_area(Cx, Cy, r)
+    holes = sum(opening_volume(g.openings[s], t, depth) for s in SIDES)
+    shell = (outer_area - cav_area) * h_wall + outer_area * t - holes
+    dx, dy, dt = g.die
+    ta = g.die_attach_thickness
+    die = dx * dy * dt
+    attach = dx * dy * ta
+    diel = (cav_area if rim_to_zero else outer_area) * td
+    cav = cav_area * depth - die - attach
+    e = g.exterior_thickness
+    ext = ((ox + 2 * e) * (oy + 2 * e) - outer_area) * g.z_top if e > 0 else 0.0
+    enc = cav + holes + ext
+    n_term = g.terminals.rows * g.terminals.cols if g.terminals.kind != "none" else 0
+    out = {"shell": shell, "die": die, "dielectric": diel, "encapsulant": enc}
+    if ta > 0:
+        out["die_attach"] = attach
+    if n_term:
+        out["terminals"] = n_term * terminal_volume(g)
+    return out

@@ -1,0 +1,116 @@
+"""Study specs: typed, frozen, validated, read from TOML.
+
+A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
+``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``. Keys carry
+their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
+values are converted to SI here, once (:mod:`fea.units`). Every invalid input
+raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
+and what is allowed. Nothing in a spec file is ever executed.
+
+Modules: :mod:`.reader` (TOML and the checked table reader), :mod:`.schema` (the
+dataclasses and one parser per section), :mod:`.checks` (cross-section checks),
+:mod:`.sweeps` (sweep expansion and overrides).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from .checks import check_geometry, cross_checks
+from .reader import Section, read_toml
+from .schema import (
+    OPENING_KINDS,
+    OUTPUTS,
+    PANEL_STAGES,
+    SIDES,
+    BoardSpec,
+    CaseSpec,
+    GeometrySpec,
+    LoadSpec,
+    MeshSpec,
+    OpeningSpec,
+    PanelSpec,
+    SolverSpec,
+    StudySpec,
+    SweepSpec,
+    TerminalSpec,
+    model_regions,
+    parse_geometry,
+    parse_loads,
+    parse_materials,
+    parse_mesh,
+    parse_outputs,
+    parse_solver,
+)
+from .sweeps import apply_overrides, expand_sweep, parse_sweep
+
+__all__ = [
+    "BoardSpec",
+    "CaseSpec",
+    "GeometrySpec",
+    "LoadSpec",
+    "MeshSpec",
+    "OPENING_KINDS",
+    "OUTPUTS",
+    "OpeningSpec",
+    "PANEL_STAGES",
+    "PanelSpec",
+    "SIDES",
+    "SolverSpec",
+    "StudySpec",
+    "SweepSpec",
+    "TerminalSpec",
+    "apply_overrides",
+    "check_geometry",
+    "expand_sweep",
+    "load_study",
+    "model_regions",
+    "parse_study",
+    "spec_to_dict",
+]
+
+
+def load_study(path: str | Path) -> StudySpec:
+    """Read and validate a study file (TOML)."""
+    return parse_study(read_toml(path), path=str(path))
+
+
+def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
+    """Validate a study given as a dict (the parsed TOML) and return its spec."""
+    root = Section(data, "")
+    st = root.section("study")
+    name = st.string("name", Path(path).stem if path else "study")
+    kind = st.string("kind", "unit", choices=("unit", "panel"))
+    st.done()
+    geometry = parse_geometry(root.section("geometry"), kind)
+    mesh = parse_mesh(root.section("mesh"))
+    mats = parse_materials(root.section("materials"))
+    loads = parse_loads(root.section("loads"))
+    solver = parse_solver(root.section("solver"))
+    sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
+    outputs, field_plots = parse_outputs(root)
+    root.done()
+    cross_checks(geometry, loads, mats)
+    regions = model_regions(kind, geometry)
+    mats = {r: m for r, m in mats.items() if r in regions}
+    base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
+    return StudySpec(
+        name,
+        base,
+        sweep,
+        outputs,
+        raw=copy.deepcopy(dict(data)),
+        path=path,
+        field_plots=field_plots,
+    )
+
+
+def spec_to_dict(obj: Any) -> Any:
+    """Plain-data view of a spec dataclass (for JSON and tables)."""
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return {k: spec_to_dict(v) for k, v in asdict(obj).items()}
+    return obj

@@ -1,0 +1,159 @@
+"""Checks across keys and sections: does the geometry fit together, do the loads name
+regions that exist. Each failure is an :class:`~fea.errors.InputError`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ...errors import InputError
+from .reader import hint
+
+if TYPE_CHECKING:
+    from ...physics.materials import Material
+    from .schema import GeometrySpec, LoadSpec
+
+__all__ = ["check_geometry", "cross_checks"]
+
+
+def check_geometry(g: GeometrySpec) -> None:
+    t = g.shell_thickness
+    if t > 0.2 * min(g.cavity):
+        raise InputError(
+            "geometry.shell_thickness_mm", t * 1e3, "a wall thinner than 1/5 of the cavity"
+        )
+    if g.corner_radius > 0.25 * min(g.cavity):
+        raise InputError(
+            "geometry.corner_radius_mm",
+            g.corner_radius * 1e3,
+            f"at most a quarter of the cavity side ({0.25e3 * min(g.cavity):g} mm)",
+        )
+    if g.die[0] >= g.cavity[0] or g.die[1] >= g.cavity[1]:
+        raise InputError(
+            "geometry.die.size_mm",
+            [g.die[0] * 1e3, g.die[1] * 1e3],
+            f"a die smaller than the cavity {g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm",
+        )
+    stack = g.die[2] + g.die_attach_thickness
+    if stack >= g.cavity_depth:
+        raise InputError(
+            "geometry.die.thickness_mm",
+            g.die[2] * 1e3,
+            f"die + attach ({stack * 1e3:g} mm) thinner than the cavity depth "
+            f"{g.cavity_depth * 1e3:g} mm",
+        )
+    for side, o in g.openings.items():
+        key = o.key
+        L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
+        if o.kind == "none" or o.count == 0:
+            continue
+        if o.count * o.width + (o.count + 1) * max(t, 0.02e-3) > L:
+            raise InputError(
+                f"{key}.width_mm",
+                o.width * 1e3,
+                f"{o.count} openings of this width do not fit in the "
+                f"{L * 1e3:g} mm wall on side {side} (total must stay below the wall length)",
+            )
+        if o.kind == "pillars":
+            continue
+        h = o.width if o.kind == "holes" else o.height
+        if o.z0 + h > g.cavity_depth - 1e-9:
+            raise InputError(
+                f"{key}.height_mm",
+                h * 1e3,
+                f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
+                f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)",
+            )
+    term = g.terminals
+    if term.kind != "none":
+        ox, oy = g.outer
+        r = (term.diameter / 2) if term.kind == "balls" else term.diameter / 2
+        ex = (term.cols - 1) * term.pitch / 2 + r
+        ey = (term.rows - 1) * term.pitch / 2 + r
+        if ex > ox / 2 or ey > oy / 2:
+            raise InputError(
+                "geometry.terminals",
+                f"{term.rows} x {term.cols} at {term.pitch * 1e3:g} mm",
+                f"an array within the dielectric ({ox * 1e3:g} x {oy * 1e3:g} mm); "
+                f"this one spans {2 * ex * 1e3:g} x {2 * ey * 1e3:g} mm",
+            )
+        if term.pitch <= term.diameter:
+            raise InputError(
+                "geometry.terminals.pitch_mm",
+                term.pitch * 1e3,
+                f"a pitch larger than the terminal diameter {term.diameter * 1e3:g} mm",
+            )
+        if term.kind == "balls" and term.standoff >= term.diameter:
+            raise InputError(
+                "geometry.terminals.standoff_mm",
+                term.standoff * 1e3,
+                f"a stand-off below the ball diameter {term.diameter * 1e3:g} mm",
+            )
+    if g.board is not None:
+        bx, by = g.board.size
+        ox, oy = g.outer
+        ext = 2 * g.exterior_thickness
+        if bx < ox + ext or by < oy + ext:
+            raise InputError(
+                "geometry.board.size_mm",
+                [bx * 1e3, by * 1e3],
+                "a board larger than the package footprint",
+            )
+        if g.board.rim_bond and term.kind == "none":
+            raise InputError("geometry.board.rim_bond", True, "terminals that set the stand-off")
+    if g.panel is not None:
+        p = g.panel
+        ox, oy = g.outer
+        lane = p.pitch - max(ox, oy)
+        if lane <= 2 * g.exterior_thickness + p.kerf:
+            raise InputError(
+                "geometry.panel.pitch_mm",
+                p.pitch * 1e3,
+                f"a pitch larger than the unit ({max(ox, oy) * 1e3:g} mm) plus twice the "
+                "exterior encapsulant and the kerf "
+                f"({(2 * g.exterior_thickness + p.kerf) * 1e3:g} mm)",
+            )
+        if p.recess_depth >= g.cavity_depth:
+            raise InputError(
+                "geometry.panel.recess_depth_mm",
+                p.recess_depth * 1e3,
+                "a recess shallower than the cavity depth",
+            )
+    if g.aperture_rule == "error":
+        a = g.aperture()
+        if a["ratio"] >= 1.0:
+            raise InputError(
+                "geometry.openings",
+                f"L = {a['L'] * 1e3:g} mm",
+                f"openings below half the wavelength ({a['wavelength'] / 2 * 1e3:g} mm "
+                f"at {g.frequency / 1e9:g} GHz)",
+            )
+
+
+def cross_checks(g: GeometrySpec, loads: LoadSpec, mats: dict[str, Material]) -> None:
+    regions = {
+        "shell",
+        "dielectric",
+        "die",
+        "encapsulant",
+        "terminals",
+        "board",
+        "die_attach",
+        "rim_bond",
+        "mandrel",
+        "cover",
+        "*",
+    }
+    for r in loads.power:
+        if r not in regions:
+            raise InputError(
+                f"loads.power_W.{r}",
+                loads.power[r],
+                f"a region name: {', '.join(sorted(regions - {'*'}))}{hint(r, regions)}",
+            )
+    for r in loads.reference:
+        if r not in regions:
+            raise InputError(
+                f"loads.reference_C.{r}",
+                loads.reference[r],
+                f"a region name or '*'{hint(r, regions)}",
+            )

@@ -1,0 +1,182 @@
+"""Reading spec files: TOML text to data, and a typed, checked reader of its tables.
+
+:class:`Section` wraps one TOML table: typed getters (numbers with bounds, lengths with
+a ``_mm``/``_um`` suffix, strings from a set of choices, booleans, sub-tables) record the
+keys they consume, and :meth:`Section.done` rejects every key nobody asked for, with
+the closest allowed name as a hint. Every error is an :class:`~fea.errors.InputError`
+naming the dotted key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ...errors import InputError
+from ...units import SUFFIX_TO_SI
+
+__all__ = ["MISSING", "Section", "check_number", "hint", "read_toml"]
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Read a study file as a dict; a missing, unreadable or invalid file is an InputError."""
+    p = Path(path)
+    try:
+        text = p.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError("study file", str(p), f"a readable file ({exc.strerror})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError("study file", str(p), f"valid TOML ({exc})") from None
+
+
+MISSING = object()
+"""Marks a required key (no default)."""
+
+
+# -- a small checked reader ---------------------------------------------------------
+
+
+class Section:
+    """A TOML table being read: typed getters that record the keys they consume."""
+
+    def __init__(self, data: object, path: str) -> None:
+        if not isinstance(data, Mapping):
+            raise InputError(path or "<root>", data, "a table")
+        self.data = dict(data)
+        self.path = path
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def has(self, name: str) -> bool:
+        return name in self.data
+
+    def raw(self, name: str, default: Any = MISSING) -> Any:
+        self.used.add(name)
+        if name not in self.data:
+            if default is MISSING:
+                raise InputError(self.key(name), None, "a value (the key is required)")
+            return default
+        return self.data[name]
+
+    def number(
+        self,
+        name: str,
+        default: Any = MISSING,
+        *,
+        lo: float | None = None,
+        hi: float | None = None,
+        positive: bool = False,
+        nonneg: bool = False,
+        integer: bool = False,
+        scale: float = 1.0,
+    ) -> Any:
+        v = self.raw(name, default)
+        if name not in self.data:
+            if isinstance(v, float) and not integer:
+                return v * scale
+            return v
+        return check_number(
+            self.key(name), v, lo=lo, hi=hi, positive=positive, nonneg=nonneg, integer=integer
+        ) * (1 if integer else scale)
+
+    def length(
+        self, base: str, default_mm: Any = MISSING, *, positive: bool = True, nonneg: bool = False
+    ) -> Any:
+        """A length given as ``base_mm`` or ``base_um``; returns metres."""
+        keys = [k for k in (f"{base}_mm", f"{base}_um") if k in self.data]
+        if len(keys) > 1:
+            raise InputError(
+                self.key(keys[1]), self.data[keys[1]], f"only one of {base}_mm and {base}_um"
+            )
+        if not keys:
+            self.used.update({f"{base}_mm", f"{base}_um"})
+            if default_mm is MISSING:
+                raise InputError(self.key(f"{base}_mm"), None, "a value (the key is required)")
+            return None if default_mm is None else default_mm * 1e-3
+        k = keys[0]
+        return self.number(
+            k,
+            positive=positive and not nonneg,
+            nonneg=nonneg,
+            scale=SUFFIX_TO_SI[k.rsplit("_", 1)[1]],
+        )
+
+    def pair(self, name: str, default: Any = MISSING, *, scale: float = 1.0) -> Any:
+        v = self.raw(name, default)
+        if not isinstance(v, list | tuple) or len(v) != 2:
+            raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
+        return tuple(
+            check_number(f"{self.key(name)}[{i}]", x, positive=True) * scale
+            for i, x in enumerate(v)
+        )
+
+    def string(
+        self, name: str, default: Any = MISSING, *, choices: tuple[str, ...] | None = None
+    ) -> Any:
+        v = self.raw(name, default)
+        if not isinstance(v, str):
+            raise InputError(self.key(name), v, "a string")
+        if choices is not None and v not in choices:
+            raise InputError(self.key(name), v, f"one of {', '.join(choices)}{hint(v, choices)}")
+        return v
+
+    def boolean(self, name: str, default: Any = MISSING) -> Any:
+        v = self.raw(name, default)
+        if not isinstance(v, bool):
+            raise InputError(self.key(name), v, "true or false")
+        return v
+
+    def section(self, name: str, default: Any = MISSING) -> Section:
+        v = self.raw(name, {} if default is MISSING else default)
+        return Section(v, self.key(name))
+
+    def done(self) -> None:
+        unknown = sorted(set(self.data) - self.used)
+        if unknown:
+            k = unknown[0]
+            allowed = sorted(self.used)
+            raise InputError(
+                self.key(k),
+                self.data[k],
+                f"unknown key{hint(k, allowed)}; allowed keys: {', '.join(allowed)}",
+            )
+
+
+def hint(value: str, choices: Any) -> str:
+    close = difflib.get_close_matches(str(value), list(choices), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def check_number(
+    key: str,
+    v: object,
+    *,
+    lo: float | None = None,
+    hi: float | None = None,
+    positive: bool = False,
+    nonneg: bool = False,
+    integer: bool = False,
+) -> Any:
+    if isinstance(v, bool) or not isinstance(v, int | float):
+        raise InputError(key, v, "an integer" if integer else "a number")
+    if integer and not isinstance(v, int):
+        raise InputError(key, v, "an integer")
+    if not math.isfinite(v):
+        raise InputError(key, v, "a finite number (not NaN or inf)")
+    if positive and v <= 0:
+        raise InputError(key, v, "a positive number")
+    if nonneg and v < 0:
+        raise InputError(key, v, "a non-negative number")
+    if lo is not None and v < lo:
+        raise InputError(key, v, f"a number >= {lo}")
+    if hi is not None and v > hi:
+        raise InputError(key, v, f"a number <= {hi}")
+    return v

@@ -1,0 +1,637 @@
+"""The spec's data model and the reading of each section into it.
+
+Frozen dataclasses hold a validated study in SI units (temperatures in degC); one
+``parse_*`` function per TOML section reads it through a
+:class:`~fea.package.spec.reader.Section`, so each key's name, unit suffix, default and
+bounds are stated once, here. Defaults reproduce the baseline package of
+``shared/BASELINE.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import InputError
+from ...physics import materials as _materials
+from ...physics.materials import DEFAULT_REGION_MATERIALS, Material, Table
+from ...units import wavelength
+from .checks import check_geometry
+from .reader import Section, check_number, hint
+
+__all__ = [
+    "BoardSpec",
+    "CaseSpec",
+    "GeometrySpec",
+    "LoadSpec",
+    "MeshSpec",
+    "OPENING_KINDS",
+    "OUTPUTS",
+    "OpeningSpec",
+    "PANEL_STAGES",
+    "PanelSpec",
+    "SIDES",
+    "SolverSpec",
+    "StudySpec",
+    "SweepSpec",
+    "TerminalSpec",
+    "model_regions",
+    "parse_geometry",
+    "parse_loads",
+    "parse_materials",
+    "parse_mesh",
+    "parse_outputs",
+    "parse_solver",
+]
+
+SIDES = ("xmin", "xmax", "ymin", "ymax")
+OPENING_KINDS = ("slots", "holes", "pillars", "none")
+PANEL_STAGES = ("on_mandrel", "released", "singulated")
+OUTPUTS = (
+    "Tj_max",
+    "theta_ja",
+    "psi_jt",
+    "theta_jc",
+    "warpage_um",
+    "warpage_signed_um",
+    "curvature",
+    "coplanarity_um",
+    "von_mises_max",
+    "aperture_ratio",
+    "shielding_dB",
+    "interface_traction_max",
+)
+# -- the spec dataclasses (SI units) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OpeningSpec:
+    """Openings in one side wall. Lengths in m.
+
+    ``slots``: ``count`` rectangles ``width`` x ``height`` whose lower edge is ``z0``
+    above the dielectric; ``holes``: ``count`` circles of diameter ``width`` centred
+    at ``z0 + width/2``; ``pillars``: the wall is ``count + 1`` posts with ``count``
+    full-height gaps of ``width``; ``none``: a closed wall.
+    """
+
+    kind: str = "slots"
+    count: int = 4
+    width: float = 0.5e-3
+    height: float = 0.2e-3
+    z0: float = 0.15e-3
+    key: str = field(default="geometry.openings", compare=False)
+
+    @property
+    def largest_dimension(self) -> float:
+        """Largest dimension L of one opening [m] (for the aperture rule)."""
+        if self.kind == "none" or self.count == 0:
+            return 0.0
+        if self.kind == "holes":
+            return self.width
+        return max(self.width, self.height)
+
+
+@dataclass(frozen=True)
+class TerminalSpec:
+    """Terminal array on the dielectric's outer face (z < 0). Lengths in m."""
+
+    kind: str = "balls"  # balls | pads | none
+    diameter: float = 0.40e-3
+    standoff: float = 0.30e-3
+    pitch: float = 0.80e-3
+    rows: int = 12
+    cols: int = 12
+    pad_thickness: float = 20e-6
+
+    @property
+    def height(self) -> float:
+        """Distance from the dielectric face to the board [m]."""
+        if self.kind == "balls":
+            return self.standoff
+        if self.kind == "pads":
+            return self.pad_thickness
+        return 0.0
+
+
+@dataclass(frozen=True)
+class BoardSpec:
+    """Test board under the terminals. Lengths in m."""
+
+    size: tuple[float, float] = (76.2e-3, 114.3e-3)
+    thickness: float = 1.6e-3
+    rim_bond: bool = False
+    rim_bond_width: float = 0.2e-3
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """Panel of depressions in one conductive sheet on a mandrel. Lengths in m."""
+
+    nx: int = 3
+    ny: int = 3
+    pitch: float = 12.0e-3
+    margin: float = 1.0e-3
+    mandrel_thickness: float = 1.0e-3
+    recess_depth: float = 0.10e-3
+    kerf: float = 0.2e-3
+    stage: str = "on_mandrel"
+    singulated_units: str = "all"  # all | one
+    pathways: bool = True
+    hollow_walls: bool = False
+    cover_thickness: float = 50e-6
+
+
+@dataclass(frozen=True)
+class GeometrySpec:
+    """Geometry of the package (and of the panel when ``panel`` is set). Lengths in m.
+
+    z = 0 is the dielectric's outer face; the shell's bottom wall is at the top.
+    """
+
+    cavity: tuple[float, float] = (10.0e-3, 10.0e-3)
+    cavity_depth: float = 0.60e-3
+    shell_thickness: float = 35e-6
+    corner_radius: float = 0.0
+    dielectric_thickness: float = 50e-6
+    die: tuple[float, float, float] = (6.0e-3, 6.0e-3, 0.30e-3)
+    die_attach_thickness: float = 25e-6
+    exterior_thickness: float = 0.20e-3
+    openings: dict[str, OpeningSpec] = field(
+        default_factory=lambda: {s: OpeningSpec() for s in SIDES}
+    )
+    terminals: TerminalSpec = field(default_factory=TerminalSpec)
+    board: BoardSpec | None = None
+    panel: PanelSpec | None = None
+    frequency: float = 5e9
+    aperture_rule: str = "warn"  # off | warn | error
+
+    @property
+    def outer(self) -> tuple[float, float]:
+        """Outer size of the shell (x, y) [m]."""
+        t = self.shell_thickness
+        return (self.cavity[0] + 2 * t, self.cavity[1] + 2 * t)
+
+    @property
+    def z_cavity(self) -> tuple[float, float]:
+        """z of the cavity floor (dielectric inner face) and ceiling [m]."""
+        z0 = self.dielectric_thickness
+        return (z0, z0 + self.cavity_depth)
+
+    @property
+    def z_top(self) -> float:
+        """z of the bottom wall's rear face [m]."""
+        return self.dielectric_thickness + self.cavity_depth + self.shell_thickness
+
+    def aperture(self) -> dict[str, float]:
+        """The aperture rule: largest opening L vs half the wavelength.
+
+        Returns ``L`` [m], ``wavelength`` [m], ``ratio`` = L / (lambda/2) and the
+        aperture shielding estimate ``shielding_dB`` = 20 log10(lambda / (2 L))
+        (inf for closed walls).
+        """
+        L = max(o.largest_dimension for o in self.openings.values())
+        lam = wavelength(self.frequency)
+        se = math.inf if L == 0 else 20 * math.log10(lam / (2 * L))
+        return {"L": L, "wavelength": lam, "ratio": L / (lam / 2), "shielding_dB": se}
+
+
+@dataclass(frozen=True)
+class MeshSpec:
+    """Mesh controls. Lengths in m."""
+
+    size: float = 0.5e-3
+    board_size: float = 5.0e-3
+    opening_size: float | None = None
+    terminal_size: float | None = None
+    film_size: float | None = None
+    layers_through_thickness: int = 2
+    order: int = 2
+    algorithm: str = "delaunay"
+    threads: int = 0
+    optimize: bool = True
+
+
+@dataclass(frozen=True)
+class LoadSpec:
+    """Thermal and mechanical loads. Temperatures in degC, powers in W, h in W/(m^2 K)."""
+
+    power: dict[str, float] = field(default_factory=lambda: {"die": 1.5})
+    ambient: float = 25.0
+    h: float = 10.0
+    h_boundaries: dict[str, float] = field(default_factory=dict)
+    fixed: dict[str, float] = field(default_factory=dict)
+    reference: dict[str, float] = field(default_factory=lambda: {"encapsulant": 175.0, "*": 25.0})
+    cure_shrinkage: bool = True
+    warpage_temperatures: tuple[float, ...] = (25.0, 260.0)
+    reflow: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class SolverSpec:
+    """Linear-solver choices."""
+
+    backend: str = "auto"  # auto | cpu | gpu
+    method: str = "auto"  # auto | direct | amg | jacobi
+    rtol: float = 1e-10
+    maxiter: int = 2000
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    """A sweep over dotted parameter paths of the base case (values in spec units)."""
+
+    kind: str = "grid"  # grid | random | cases
+    parameters: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    n: int = 0
+    seed: int = 0
+    cases: tuple[dict[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """One fully resolved case of a study.
+
+    ``materials`` holds the material of every region the case's model has
+    (:func:`model_regions`), no others.
+    """
+
+    name: str
+    kind: str
+    geometry: GeometrySpec
+    mesh: MeshSpec
+    materials: dict[str, Material]
+    loads: LoadSpec
+    solver: SolverSpec
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
+
+    def to_json(self) -> str:
+        """The validated input as JSON text (stored in every results file)."""
+        return json.dumps(self.raw, sort_keys=True, default=str)
+
+
+def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
+    """The regions the model of a ``kind`` ("unit" or "panel") case with geometry ``g``
+    has, in the order of :data:`~fea.physics.materials.DEFAULT_REGION_MATERIALS`."""
+    have = {"shell", "dielectric", "die", "encapsulant"}
+    if g.die_attach_thickness > 0:
+        have.add("die_attach")
+    if kind == "unit":
+        if g.terminals.kind != "none":
+            have.add("terminals")
+        if g.board is not None:
+            have.add("board")
+            if g.board.rim_bond:
+                have.add("rim_bond")
+    elif g.panel is not None:
+        if g.panel.stage == "on_mandrel":
+            have.add("mandrel")
+        elif g.panel.hollow_walls:
+            have.add("cover")
+    return tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
+
+
+@dataclass(frozen=True)
+class StudySpec:
+    """A study: a base case, an optional sweep and the outputs to tabulate."""
+
+    name: str
+    base: CaseSpec
+    sweep: SweepSpec | None
+    outputs: tuple[str, ...]
+    raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
+    path: str | None = None
+    field_plots: bool = False
+
+    def cases(self) -> Iterator[tuple[str, dict[str, Any], CaseSpec | InputError]]:
+        """Yield ``(case_id, parameters, case)`` for every case of the sweep (or the base).
+
+        An explicit case (``kind = "cases"``) that is invalid yields its
+        :class:`~fea.errors.InputError` in place of the case, so a runner can record it
+        as failed and go on.
+        """
+        if self.sweep is None:
+            yield "case0000", {}, self.base
+            return
+        from . import parse_study
+        from .sweeps import apply_overrides, expand_sweep
+
+        for i, params in enumerate(expand_sweep(self.sweep)):
+            try:
+                raw = apply_overrides(self.raw, params)
+                yield f"case{i:04d}", params, parse_study(raw, path=self.path).base
+            except InputError as exc:
+                yield f"case{i:04d}", params, exc
+
+
+def parse_opening(sec: Section, base: OpeningSpec) -> OpeningSpec:
+    key = sec.path
+    kind = sec.string("kind", base.kind, choices=OPENING_KINDS)
+    count = sec.number("count", base.count, integer=True, lo=0, hi=200)
+    width = sec.length("width", base.width * 1e3)
+    height = sec.length("height", base.height * 1e3)
+    z0 = sec.length("z0", base.z0 * 1e3, nonneg=True)
+    return OpeningSpec(kind, count, width, height, z0, key)
+
+
+def parse_geometry(g: Section, kind: str) -> GeometrySpec:
+    cavity = g.pair("cavity_mm", [10.0, 10.0], scale=1e-3)
+    depth = g.length("cavity_depth", 0.60)
+    t_shell = g.length("shell_thickness", 0.035)
+    radius = g.length("corner_radius", 0.0, nonneg=True)
+    t_diel = g.length("dielectric_thickness", 0.050)
+    ext = g.length("exterior_thickness", 0.20, nonneg=True)
+    freq = g.number("frequency_GHz", 5.0, positive=True, scale=1e9)
+    rule = g.string("aperture_rule", "warn", choices=("off", "warn", "error"))
+
+    d = g.section("die")
+    die_xy = d.pair("size_mm", [6.0, 6.0], scale=1e-3)
+    die = (die_xy[0], die_xy[1], d.length("thickness", 0.30))
+    d.done()
+    a = g.section("die_attach")
+    t_attach = a.length("thickness", 0.025, nonneg=True)
+    a.done()
+
+    o = g.section("openings")
+    common = parse_opening(o, OpeningSpec())
+    sides_sec = o.section("sides")
+    openings = {}
+    for s in SIDES:
+        openings[s] = parse_opening(sides_sec.section(s), common) if sides_sec.has(s) else common
+    sides_sec.done()
+    o.done()
+
+    t = g.section("terminals")
+    term = TerminalSpec(
+        kind=t.string("kind", "balls", choices=("balls", "pads", "none")),
+        diameter=t.length("diameter", 0.40),
+        standoff=t.length("standoff", 0.30),
+        pitch=t.length("pitch", 0.80),
+        rows=t.number("rows", 12, integer=True, lo=1, hi=200),
+        cols=t.number("cols", 12, integer=True, lo=1, hi=200),
+        pad_thickness=t.length("pad_thickness", 0.020),
+    )
+    t.done()
+
+    board = None
+    if g.has("board"):
+        b = g.section("board")
+        if b.boolean("enabled", True):
+            board = BoardSpec(
+                size=b.pair("size_mm", [76.2, 114.3], scale=1e-3),
+                thickness=b.length("thickness", 1.6),
+                rim_bond=b.boolean("rim_bond", False),
+                rim_bond_width=b.length("rim_bond_width", 0.2),
+            )
+        else:
+            for k in ("size_mm", "thickness_mm", "rim_bond", "rim_bond_width_mm"):
+                b.used.add(k)
+        b.done()
+
+    panel = None
+    if kind == "panel" or g.has("panel"):
+        p = g.section("panel")
+        panel = PanelSpec(
+            nx=p.number("nx", 3, integer=True, lo=1, hi=50),
+            ny=p.number("ny", 3, integer=True, lo=1, hi=50),
+            pitch=p.length("pitch", 12.0),
+            margin=p.length("margin", 1.0),
+            mandrel_thickness=p.length("mandrel_thickness", 1.0),
+            recess_depth=p.length("recess_depth", 0.10),
+            kerf=p.length("kerf", 0.2),
+            stage=p.string("stage", "on_mandrel", choices=PANEL_STAGES),
+            singulated_units=p.string("singulated_units", "all", choices=("all", "one")),
+            pathways=p.boolean("pathways", True),
+            hollow_walls=p.boolean("hollow_walls", False),
+            cover_thickness=p.length("cover_thickness", 0.05),
+        )
+        p.done()
+        if kind != "panel":
+            raise InputError("study.kind", kind, "'panel' when a [geometry.panel] table is given")
+    g.done()
+
+    geo = GeometrySpec(
+        cavity,
+        depth,
+        t_shell,
+        radius,
+        t_diel,
+        die,
+        t_attach,
+        ext,
+        openings,
+        term,
+        board,
+        panel,
+        freq,
+        rule,
+    )
+    check_geometry(geo)
+    return geo
+
+
+def parse_mesh(m: Section) -> MeshSpec:
+    spec = MeshSpec(
+        size=m.length("size", 0.5),
+        board_size=m.length("board_size", 5.0),
+        opening_size=m.length("opening_size", None),
+        terminal_size=m.length("terminal_size", None),
+        film_size=m.length("film_size", None),
+        layers_through_thickness=m.number("layers_through_thickness", 2, integer=True, lo=1, hi=8),
+        order=m.number("order", 2, integer=True, lo=1, hi=2),
+        algorithm=m.string("algorithm", "delaunay", choices=("hxt", "delaunay", "frontal")),
+        threads=m.number("threads", 0, integer=True, lo=0, hi=256),
+        optimize=m.boolean("optimize", True),
+    )
+    m.done()
+    return spec
+
+
+def parse_table_or_number(
+    sec: Section, name: str, scale: float, positive: bool = True
+) -> float | Table:
+    v = sec.raw(name)
+    key = sec.key(name)
+    if isinstance(v, Mapping):
+        t = Section(v, key)
+        Ts = t.raw("T_C")
+        vals = t.raw("values")
+        t.done()
+        if not isinstance(Ts, list) or not isinstance(vals, list) or len(Ts) != len(vals) or not Ts:
+            raise InputError(key, v, "T_C and values lists of equal, non-zero length")
+        Ts = [check_number(f"{key}.T_C[{i}]", x) for i, x in enumerate(Ts)]
+        vals = [
+            check_number(f"{key}.values[{i}]", x, positive=positive) * scale
+            for i, x in enumerate(vals)
+        ]
+        if any(b <= a for a, b in zip(Ts, Ts[1:], strict=False)):
+            raise InputError(f"{key}.T_C", Ts, "strictly increasing temperatures")
+        return Table(tuple(Ts), tuple(vals))
+    if isinstance(v, list):
+        if len(v) != 3:
+            raise InputError(key, v, "a number, a {T_C, values} table, or [kx, ky, kz]")
+        return tuple(check_number(f"{key}[{i}]", x, positive=True) * scale for i, x in enumerate(v))
+    return check_number(key, v, positive=positive) * scale
+
+
+def parse_user_material(name: str, sec: Section) -> Material:
+    base = None
+    if sec.has("base"):
+        base = (
+            _materials.get(sec.string("base")) if sec.string("base") in _materials.LIBRARY else None
+        )
+        if base is None:
+            bname = sec.string("base")
+            raise InputError(
+                sec.key("base"), bname, f"a library material{hint(bname, _materials.names())}"
+            )
+    vals: dict[str, Any] = {}
+    for key, attr, scale in (
+        ("E_GPa", "E", 1e9),
+        ("E_MPa", "E", 1e6),
+        ("alpha_ppm", "alpha", 1e-6),
+        ("k", "k", 1.0),
+    ):
+        if sec.has(key):
+            if attr in vals:
+                raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
+            vals[attr] = parse_table_or_number(sec, key, scale)
+    for key, lo, hi in (
+        ("nu", -0.999999, 0.499999),
+        ("rho", None, None),
+        ("cp", None, None),
+        ("shrinkage", -0.1, 0.1),
+        ("Tg_C", None, None),
+        ("alpha_ref_C", None, None),
+    ):
+        if sec.has(key):
+            if key == "nu":
+                v = sec.raw("nu")
+                check_number(sec.key("nu"), v)
+                if not (-1 < v < 0.5):
+                    raise InputError(sec.key("nu"), v, "Poisson's ratio in (-1, 0.5)")
+                vals["nu"] = float(v)
+            else:
+                attr = {"Tg_C": "Tg", "alpha_ref_C": "alpha_ref"}.get(key, key)
+                positive = key in ("rho", "cp")
+                vals[attr] = float(sec.number(key, positive=positive, lo=lo, hi=hi))
+    if sec.has("alpha_kind"):
+        vals["alpha_kind"] = sec.string("alpha_kind", choices=("instantaneous", "secant"))
+    vals["source"] = sec.string("source", "user-defined in the study file")
+    sec.done()
+    if base is not None:
+        return base.with_(name=name, **vals)
+    missing = [k for k in ("E", "nu", "alpha", "k") if k not in vals]
+    if missing:
+        raise InputError(
+            sec.key(missing[0]),
+            None,
+            "a value (new materials need E_GPa, nu, alpha_ppm and k, or a 'base')",
+        )
+    return Material(name=name, **vals)
+
+
+def parse_materials(m: Section) -> dict[str, Material]:
+    lib = m.section("library")
+    user: dict[str, Material] = {}
+    for name in list(lib.data):
+        lib.used.add(name)
+        user[name] = parse_user_material(name, Section(lib.data[name], lib.key(name)))
+    lib.done()
+    out: dict[str, Material] = {}
+    for region, default in DEFAULT_REGION_MATERIALS.items():
+        name = m.string(region, default)
+        if name in user:
+            out[region] = user[name]
+        elif name in _materials.LIBRARY:
+            out[region] = _materials.get(name)
+        else:
+            allowed = sorted(set(_materials.names()) | set(user))
+            raise InputError(
+                m.key(region),
+                name,
+                f"a material in the library or [materials.library]{hint(name, allowed)}",
+            )
+    m.done()
+    return out
+
+
+def parse_temperature_map(sec: Section, name: str, default: dict[str, float]) -> dict[str, float]:
+    v = sec.raw(name, default)
+    key = sec.key(name)
+    if isinstance(v, int | float) and not isinstance(v, bool):
+        return {"*": check_number(key, v, lo=-273.15)}
+    if not isinstance(v, Mapping):
+        raise InputError(key, v, "a temperature in degC or a table region -> degC")
+    return {str(r): float(check_number(f"{key}.{r}", x, lo=-273.15)) for r, x in v.items()}
+
+
+def parse_loads(s: Section) -> LoadSpec:
+    power_raw = s.raw("power_W", {"die": 1.5})
+    if not isinstance(power_raw, Mapping):
+        raise InputError(s.key("power_W"), power_raw, "a table region -> W")
+    power = {
+        str(r): float(check_number(f"loads.power_W.{r}", v, nonneg=True))
+        for r, v in power_raw.items()
+    }
+    h_b = s.raw("h_boundaries", {})
+    if not isinstance(h_b, Mapping):
+        raise InputError(s.key("h_boundaries"), h_b, "a table boundary -> W/(m^2 K)")
+    h_boundaries = {
+        str(b): float(check_number(f"loads.h_boundaries.{b}", v, nonneg=True))
+        for b, v in h_b.items()
+    }
+    fixed = s.raw("fixed_C", {})
+    if not isinstance(fixed, Mapping):
+        raise InputError(s.key("fixed_C"), fixed, "a table boundary -> degC")
+    fixed = {
+        str(b): float(check_number(f"loads.fixed_C.{b}", v, lo=-273.15)) for b, v in fixed.items()
+    }
+
+    def temps(name: str, default: list[float]) -> tuple[float, ...]:
+        v = s.raw(name, default)
+        if not isinstance(v, list):
+            raise InputError(s.key(name), v, "a list of temperatures in degC")
+        return tuple(
+            float(check_number(f"{s.key(name)}[{i}]", x, lo=-273.15)) for i, x in enumerate(v)
+        )
+
+    spec = LoadSpec(
+        power=power,
+        ambient=s.number("ambient_C", 25.0, lo=-273.15),
+        h=s.number("h", 10.0, nonneg=True),
+        h_boundaries=h_boundaries,
+        fixed=fixed,
+        reference=parse_temperature_map(s, "reference_C", {"encapsulant": 175.0, "*": 25.0}),
+        cure_shrinkage=s.boolean("cure_shrinkage", True),
+        warpage_temperatures=temps("warpage_temperatures_C", [25.0, 260.0]),
+        reflow=temps("reflow_C", []),
+    )
+    s.done()
+    return spec
+
+
+def parse_solver(s: Section) -> SolverSpec:
+    spec = SolverSpec(
+        backend=s.string("backend", "auto", choices=("auto", "cpu", "gpu")),
+        method=s.string("method", "auto", choices=("auto", "direct", "amg", "jacobi")),
+        rtol=s.number("rtol", 1e-10, positive=True, hi=1e-2),
+        maxiter=s.number("maxiter", 2000, integer=True, lo=1),
+    )
+    s.done()
+    return spec
+
+
+def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool]:
+    o = root.section("outputs")
+    field_plots = o.boolean("field_plots", False)
+    names = o.raw("metrics", list(OUTPUTS[:6]))
+    if not isinstance(names, list):
+        raise InputError("outputs.metrics", names, "a list of metric names")
+    for n in names:
+        if n not in OUTPUTS:
+            raise InputError("outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{hint(n, OUTPUTS)}")
+    o.done()
+    return tuple(names), field_plots

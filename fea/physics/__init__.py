@@ -1,0 +1,22 @@
+"""Physics: materials and constitutive laws, eigenstrain sources, heat conduction,
+thermoelasticity and post-processing (warpage, tractions, stresses). Built on
+:mod:`fea.fe`; knows nothing of packages."""
+
+from __future__ import annotations
+
+from . import materials
+from .materials import Material
+from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .thermal import ThermalResult, Transient, solve_thermal
+
+__all__ = [
+    "Material",
+    "MechanicalResult",
+    "ThermalResult",
+    "Transient",
+    "Warpage",
+    "materials",
+    "solve_thermal",
+    "solve_thermoelastic",
+    "warpage_curve",
+]

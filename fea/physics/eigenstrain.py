@@ -1,0 +1,86 @@
+"""Eigenstrain sources: thermal expansion and cure shrinkage (isotropic, scalar).
+
+.. math:: \\varepsilon_0 = \\int_{T_0}^{T}\\alpha\\,d\\tau - s/3
+
+with ``T0`` the stress-free temperature of each region, ``alpha`` the material's CTE
+(constant or a table; :meth:`fea.physics.materials.Material.thermal_strain` is exact
+for instantaneous and secant tables) and ``s`` the volumetric cure shrinkage of the
+regions that cure. One function evaluates it wherever a temperature is given, so the
+load and the stress recovery use the same eigenstrain.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InputError
+
+__all__ = ["reference_temperatures", "shrinks", "thermal_eigenstrain"]
+
+
+def reference_temperatures(
+    reference: float | Mapping[str, float], regions: Sequence[str]
+) -> dict[str, float]:
+    """Stress-free temperature [degC] of every region from one float or a mapping region ->
+    degC with ``"*"`` for the rest. Unknown region names, missing regions, non-finite
+    values or values below absolute zero are :class:`~fea.errors.InputError`."""
+    regions = list(regions)
+    if isinstance(reference, Mapping):
+        ref = dict(reference)
+    else:
+        ref = {"*": reference}
+    out: dict[str, float] = {}
+    for name, v in ref.items():
+        key = "reference" if not isinstance(reference, Mapping) else f"reference.{name}"
+        if name != "*" and name not in regions:
+            raise InputError(key, v, f"a region of the mesh ({', '.join(regions)}) or '*'")
+        if isinstance(v, bool) or not isinstance(v, int | float | np.number):
+            raise InputError(key, v, "a temperature in degC")
+        if not (np.isfinite(v) and v >= -273.15):
+            raise InputError(key, v, "a finite temperature >= -273.15 degC")
+    for r in regions:
+        v = ref.get(r, ref.get("*"))
+        if v is None:
+            raise InputError(f"reference.{r}", None, "a stress-free temperature or '*'")
+        out[r] = float(v)
+    return out
+
+
+def shrinks(region: str, shrinkage: bool | Sequence[str]) -> bool:
+    """Whether ``region`` takes its material's cure shrinkage (True: every region)."""
+    return shrinkage is True or (not isinstance(shrinkage, bool) and region in shrinkage)
+
+
+def thermal_eigenstrain(
+    mesh: Any,
+    materials: Mapping[str, Any],
+    reference: Mapping[str, float],
+    T_at: NDArray[np.float64],
+    shrinkage: bool | Sequence[str] = False,
+) -> NDArray[np.float64]:
+    """Isotropic eigenstrain at given points of every element.
+
+    Parameters
+    ----------
+    materials, reference
+        Region -> Material and region -> stress-free temperature [degC], every region.
+    T_at
+        Temperature [degC] at k points of every element, shape (n_el, k).
+    shrinkage
+        True (every region with a shrinkage) or the regions that cure.
+
+    Returns
+    -------
+    The eigenstrain, shape (n_el, k).
+    """
+    eps0 = np.zeros_like(T_at)
+    for region, e in mesh.regions.items():
+        m = materials[region]
+        eps0[e] = m.thermal_strain(T_at[e], reference[region])
+        if m.shrinkage and shrinks(region, shrinkage):
+            eps0[e] -= m.shrinkage / 3.0
+    return eps0

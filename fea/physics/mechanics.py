@@ -1,0 +1,449 @@
+"""Linear thermoelasticity: displacement, stress, warpage.
+
+.. math:: -\\nabla\\cdot\\sigma = 0,\\quad
+          \\sigma = \\lambda\\,\\mathrm{tr}(\\varepsilon - \\varepsilon_0 I) I
+                    + 2\\mu(\\varepsilon - \\varepsilon_0 I) + \\sigma_h
+
+with the isotropic eigenstrain ``eps0`` of :mod:`fea.physics.eigenstrain` (thermal
+expansion from each region's stress-free temperature, cure shrinkage), ``E(T)`` per
+element at the element's mean temperature, and ``sigma_h`` a stress independent of the
+new strain (zero here; a viscoelastic step's history stress in
+:mod:`fea.physics.history`). Lengths m, stresses Pa, temperatures degC.
+
+With no Dirichlet condition the body is free: a statically determinate 3-2-1
+support (six constraints on three nodes) removes the rigid-body modes without
+adding stress -- its reactions vanish for the self-equilibrated thermal load and
+are reported -- and the rigid-body part is then projected out of the displacement.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import InputError
+from ..fe import forms
+from ..fe.constraints import (
+    eliminate_inplace,
+    free_body_supports,
+    remaining_modes,
+    rigid_body_modes,
+)
+from ..fe.probes import interpolate
+from ..fe.spaces import FieldSpace, space
+from ..solvers import prepare, solve
+from .constitutive import element_moduli, hooke, lame, principal, von_mises
+from .eigenstrain import reference_temperatures, thermal_eigenstrain
+from .materials import Material, assign
+from .post import (
+    Warpage,
+    interface_traction,
+    region_vertex_average,
+    vertex_values,
+    warpage,
+)
+
+__all__ = [
+    "Constraints",
+    "MechanicalResult",
+    "Warpage",
+    "close_solver_cache",
+    "nodal_temperature",
+    "solve_static",
+    "solve_thermoelastic",
+    "warpage_curve",
+]
+
+_COMP = {"x": 0, "y": 1, "z": 2}
+Temperature = float | NDArray[np.float64] | Callable[..., Any]
+
+
+@dataclass
+class MechanicalResult:
+    """Displacement and stress of a mechanical state.
+
+    Attributes
+    ----------
+    displacement
+        (n_nodes, 3), m, at ``nodes``.
+    stress_q
+        Stress at the quadrature points of ``space``, Voigt (xx, yy, zz, yz, xz, xy),
+        shape (n_el, n_q, 6), Pa.
+    reactions
+        Largest reaction force of the free-body supports relative to the largest
+        nodal load (0 when Dirichlet conditions are given).
+    """
+
+    mesh: Any
+    space: Any
+    displacement: NDArray[np.float64]
+    stress_q: NDArray[np.float64]
+    solver_info: dict[str, Any]
+    reactions: float = 0.0
+    cache: dict = field(default_factory=dict, repr=False)
+
+    @property
+    def nodes(self) -> NDArray[np.float64]:
+        """Node coordinates, shape (n, 3), m."""
+        return self.space.nodes
+
+    @property
+    def stress(self) -> NDArray[np.float64]:
+        """Stress per element at its centroid (mean of the quadrature-point stresses,
+        exact for a linear stress), Voigt, shape (n_el, 6), Pa."""
+        if "centroid" not in self.cache:
+            self.cache["centroid"] = self.stress_q.mean(axis=1)
+        return self.cache["centroid"]
+
+    @property
+    def von_mises(self) -> NDArray[np.float64]:
+        """Von Mises stress per element (centroid), Pa, shape (n_el,)."""
+        return von_mises(self.stress)
+
+    @property
+    def principal(self) -> NDArray[np.float64]:
+        """Principal stresses per element, ascending, shape (n_el, 3), Pa."""
+        return principal(self.stress)
+
+    def region_max_von_mises(self, region: str) -> float:
+        """Largest element von Mises stress in a region [Pa]."""
+        if region not in self.mesh.regions:
+            raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
+        return float(self.von_mises[self.mesh.regions[region]].max())
+
+    def probe(self, points: ArrayLike) -> NDArray[np.float64]:
+        """Displacement [m] at points (n, 3); shape (n, 3)."""
+        return interpolate(self.space, self.displacement, points)
+
+    def vertex_stress(self) -> NDArray[np.float64]:
+        """Each element's stress at its four vertices, (n_el, 4, 6), Pa."""
+        if "vertex" not in self.cache:
+            self.cache["vertex"] = vertex_values(self.space, self.stress_q)
+        return self.cache["vertex"]
+
+    def stress_probe(self, points: ArrayLike) -> NDArray[np.float64]:
+        """Cauchy stress [Pa] at points, shape (n, 3, 3), continuous within each region.
+
+        Each element's stress at its own vertices is averaged (volume-weighted) at the
+        vertices over the elements of the same region, then interpolated linearly in the
+        element that holds the point; material interfaces keep each side's own stress.
+        """
+        from ..fe.probes import locate
+        from .constitutive import tensor
+
+        loc = locate(self.mesh, points)
+        rid = self.mesh.region_of_elements()
+        t = self.mesh.p1.t.T
+        out = np.zeros((len(loc.elements), 6))
+        bary = np.vstack([1 - loc.X.sum(axis=0), loc.X])  # (4, n)
+        for r in np.unique(rid[loc.elements]):
+            key = ("region", int(r))
+            if key not in self.cache:
+                e = np.nonzero(rid == r)[0]
+                self.cache[key] = region_vertex_average(self.mesh, self.vertex_stress(), e)
+            sel = rid[loc.elements] == r
+            vals = self.cache[key][t[loc.elements[sel]]]  # (m, 4, 6)
+            out[sel] = np.einsum("cm,mcv->mv", bary[:, sel], vals)
+        return tensor(out)
+
+    def interface_traction(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Normal and shear traction [Pa] on the facets of an interface ``a|b``; see
+        :func:`fea.physics.post.interface_traction`. Returns (normal, shear), each (n_f,)."""
+        return interface_traction(self.mesh, self.stress, name)
+
+    def warpage(self, surface: str) -> Warpage:
+        """Warpage of the named boundary (best-fit plane removed); see :class:`Warpage`."""
+        return warpage(self.mesh, self.space, self.displacement, surface)
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """Fields to store: name -> (values, centring ``"Node"`` or ``"Cell"``)."""
+        return {
+            "displacement": (np.asarray(self.displacement, np.float64), "Node"),
+            "von_mises": (np.asarray(self.von_mises, np.float64), "Cell"),
+            "stress": (np.asarray(self.stress, np.float64), "Cell"),
+        }
+
+
+def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.float64]:
+    """Nodal temperatures [degC] (n,) from a float, ``f(x, y, z)`` or nodal values."""
+    if callable(temperature):
+        x = fs.nodes
+        T = np.asarray(temperature(x[:, 0], x[:, 1], x[:, 2]), dtype=float) * np.ones(fs.n)
+    elif isinstance(temperature, int | float | np.number) and not isinstance(temperature, bool):
+        T = np.full(fs.n, float(temperature))
+    elif isinstance(temperature, np.ndarray | list | tuple):
+        T = np.asarray(temperature)
+        if T.dtype.kind not in "fiu" or T.shape not in ((), (fs.n,)):
+            raise InputError(
+                "temperature",
+                f"{T.dtype} array of shape {T.shape}",
+                f"a float, a function or a real nodal array ({fs.n},)",
+            )
+        T = np.broadcast_to(T.astype(float), (fs.n,)).copy()
+    else:
+        raise InputError(
+            "temperature",
+            type(temperature).__name__,
+            "a float [degC], f(x, y, z) or nodal values (e.g. ThermalResult.temperature)",
+        )
+    if not np.all(np.isfinite(T)) or T.min() < -273.15:
+        raise InputError("temperature", "non-finite or below -273.15", "finite degC >= -273.15")
+    return T
+
+
+@dataclass
+class Constraints:
+    """Dirichlet conditions of a mechanical problem, resolved on a space.
+
+    ``prescribed``: the given DOFs (3 node + component); ``supports``: the extra 3-2-1
+    DOFs of the rigid-body modes the conditions leave free; ``values`` (3 n,): the
+    prescribed displacements; ``modes``: the free rigid-body modes (3 n, k).
+    """
+
+    prescribed: NDArray[np.int64]
+    supports: NDArray[np.int64]
+    values: NDArray[np.float64]
+    modes: NDArray[np.float64]
+    near_null: NDArray[np.float64]
+
+    @property
+    def all(self) -> NDArray[np.int64]:
+        """Every constrained DOF."""
+        return np.union1d(self.prescribed, self.supports)
+
+    @property
+    def free_body(self) -> bool:
+        """True when no condition is given (all six modes removed by supports)."""
+        return self.modes.shape[1] == 6
+
+    @classmethod
+    def build(
+        cls, mesh: Any, fs: FieldSpace, fixed: Mapping[str, Mapping[str, float]] | None
+    ) -> Constraints:
+        """Resolve ``fixed`` (boundary -> {component: value [m]}) on ``fs``."""
+        if fixed is not None and not isinstance(fixed, Mapping):
+            raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
+        n3 = 3 * fs.n
+        u = np.zeros(n3)
+        D_list = []
+        for name, comps in dict(fixed or {}).items():
+            if name not in mesh.boundaries:
+                raise InputError(
+                    f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
+                )
+            if not isinstance(comps, Mapping):
+                raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
+            nodes = fs.boundary_nodes(mesh.boundaries[name])
+            for comp, value in comps.items():
+                if comp not in _COMP:
+                    raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
+                if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                    raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
+                if not math.isfinite(float(value)):
+                    raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
+                d = 3 * nodes + _COMP[comp]
+                u[d] = float(value)
+                D_list.append(d)
+        D0 = np.unique(np.concatenate(D_list)) if D_list else np.zeros(0, dtype=np.int64)
+        R = rigid_body_modes(fs.nodes)
+        modes = remaining_modes(R, D0)
+        n_vert = mesh.p1.p.shape[1]
+        extra = free_body_supports(modes, fs.nodes[:n_vert]) if modes.shape[1] else D0[:0]
+        return cls(D0, extra, u, modes, R)
+
+
+def solve_static(
+    K: sp.spmatrix,
+    f: NDArray[np.float64],
+    con: Constraints,
+    *,
+    backend: str = "auto",
+    method: str = "auto",
+    rtol: float = 1e-10,
+    solver_cache: dict | None = None,
+    cache_key: tuple = (),
+) -> tuple[NDArray[np.float64], Any, float]:
+    """Solve ``K u = f`` under the constraints; returns (u (3 n,), SolveInfo, reactions).
+
+    Constrained DOFs become identity rows and columns of ``K`` in place (no reduced copy
+    of a large matrix; ``K`` is consumed). With ``solver_cache`` (a dict kept by the
+    caller) the prepared solver of an identical previous system (``cache_key``: what
+    determines the matrix) is reused and only the load changes. The free rigid-body part
+    of ``u`` is projected out; ``reactions`` is the largest support reaction relative
+    to the largest load (0 without supports).
+    """
+    u = con.values.copy()
+    D = con.all
+    b = f - K @ u  # the prescribed values moved to the right-hand side
+    extra = con.supports
+    K_support = K[extra] if len(extra) else None  # rows for the support reactions
+    A = eliminate_inplace(K, D)
+    del K
+    b[D] = u[D]
+    kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
+    if solver_cache is None:
+        x, si = solve(A, b, rtol=rtol, **kw)
+    else:
+        key = (*cache_key, hash(D.tobytes()), backend, method, rtol)
+        reused = key in solver_cache
+        if not reused:
+            close_solver_cache(solver_cache)
+            solver_cache[key] = prepare(A, rtol=rtol, **kw)
+        x, si = solver_cache[key].solve(b)
+        si.extra["reused_setup"] = reused
+    u = np.asarray(x, dtype=np.float64)
+    reactions = 0.0
+    if K_support is not None:
+        r = K_support @ u - f[extra]
+        reactions = float(np.abs(r).max() / max(np.abs(f).max(), 1e-300))
+        Q, _ = np.linalg.qr(con.modes)
+        u -= Q @ (Q.T @ u)  # the modes vanish on the prescribed DOFs: their values are kept
+    return u, si, reactions
+
+
+def solve_thermoelastic(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    temperature: Temperature = 25.0,
+    reference: float | Mapping[str, float] = 25.0,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
+    *,
+    shrinkage: bool | Sequence[str] = False,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    solver_cache: dict | None = None,
+) -> MechanicalResult:
+    """Solve linear thermoelasticity on ``mesh``.
+
+    Parameters
+    ----------
+    materials
+        Region -> :class:`~fea.physics.materials.Material` (``"*"`` for the rest).
+    temperature
+        Nodal temperatures [degC] at ``fea.fe.spaces.space(mesh).nodes`` (shape (n,),
+        e.g. ``ThermalResult.temperature``), a float, or ``f(x, y, z)``.
+    reference
+        Stress-free temperature [degC]: one float, or region -> degC with ``"*"`` for
+        the rest.
+    fixed
+        Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``;
+        empty or None -> free body (rigid-body modes removed without stress).
+    shrinkage
+        Apply each material's cure shrinkage as an eigenstrain: True for every region
+        whose material has one, or a list of regions.
+    solver_cache
+        A dict kept by the caller across calls on the same mesh (e.g. a temperature
+        sweep): when the stiffness and the constraints are unchanged (E not depending
+        on temperature), the factorization or AMG hierarchy of the previous call is
+        reused and only the load changes. The caller closes the solvers with
+        :func:`close_solver_cache`.
+    """
+    t0 = time.perf_counter()
+    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
+        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    fs = space(mesh)
+    T = nodal_temperature(fs, temperature)
+    mats = assign(mesh.regions, materials)
+    ref = reference_temperatures(reference, list(mesh.regions))
+    if not isinstance(shrinkage, bool):
+        unknown = [r for r in shrinkage if r not in mesh.regions]
+        if unknown:
+            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    E, nu = element_moduli(mesh, fs, mats, T)
+    lam, mu = lame(E, nu)
+    Tq = forms.at_quadrature(fs, T)
+    eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
+    K = forms.elasticity_matrix(fs, lam, mu)
+    f = forms.eigenstrain_load(fs, lam, mu, eps0)
+    t_asm = time.perf_counter() - t0
+    con = Constraints.build(mesh, fs, fixed)
+    key = (hash(E.tobytes()), hash(nu.tobytes()))
+    u, si, reactions = solve_static(
+        K,
+        f,
+        con,
+        backend=backend,
+        method=method,
+        rtol=rtol,
+        solver_cache=solver_cache,
+        cache_key=key,
+    )
+    u = u.reshape(-1, 3)
+    stress_q = elastic_stress(fs, u, lam, mu, eps0)
+    info = {
+        "backend": si.backend,
+        "method": si.method,
+        "device": si.device,
+        "reason": si.reason,
+        "iterations": si.iterations,
+        "residual": si.residual,
+        "free_body": con.free_body,
+        "stages": {"assembly_s": t_asm, "solve_s": si.seconds, "total_s": time.perf_counter() - t0},
+        **si.extra,
+    }
+    return MechanicalResult(mesh, fs, u, stress_q, info, reactions)
+
+
+def elastic_stress(
+    fs: FieldSpace,
+    u: NDArray[np.float64],
+    lam: NDArray[np.float64],
+    mu: NDArray[np.float64],
+    eps0: NDArray[np.float64],
+) -> NDArray[np.float64]:
+    """Stress at the quadrature points (n_el, n_q, 6) of displacement ``u`` (n, 3) with
+    Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q)."""
+    eps = forms.strain_at_quadrature(fs, u)
+    eps[..., :3] -= eps0[..., None]
+    return hooke(lam[:, None], mu[:, None], eps)
+
+
+def close_solver_cache(cache: dict) -> None:
+    """Free the solvers kept in a ``solver_cache`` dict and empty it."""
+    for prepared in cache.values():
+        prepared.close()
+    cache.clear()
+
+
+def warpage_curve(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    temperatures: Sequence[float],
+    surface: str = "top",
+    reference: float | Mapping[str, float] = 25.0,
+    backend: str = "auto",
+    **kwargs: Any,
+) -> list[tuple[float, Warpage]]:
+    """Warpage of ``surface`` at each uniform temperature [degC] (e.g. a JESD22-B112 profile
+    25 -> 260 -> 25).
+
+    The sparsity pattern and bases are built once for the mesh; when no modulus depends
+    on temperature the stiffness is factorized (or its AMG hierarchy built) once and
+    every temperature is one more right-hand side. Other keywords go to
+    :func:`solve_thermoelastic`. Returns [(T, Warpage)], in the order given.
+    """
+    cache: dict = {}
+    out = []
+    try:
+        for T in temperatures:
+            me = solve_thermoelastic(
+                mesh,
+                materials,
+                float(T),
+                reference,
+                backend=backend,
+                solver_cache=cache,
+                **kwargs,
+            )
+            out.append((float(T), me.warpage(surface)))
+    finally:
+        close_solver_cache(cache)
+    return out

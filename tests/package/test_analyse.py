@@ -1,0 +1,66 @@
+"""A small package end to end: energy balance, plausible metrics, symmetric warpage, study run."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from fea.package.analyse import thermal_metrics
+from fea.package.meshing import build_mesh
+from fea.package.spec import parse_study
+from fea.physics.mechanics import solve_thermoelastic
+
+SMALL = {
+    "study": {"name": "small"},
+    "geometry": {
+        "cavity_mm": [3.0, 3.0],
+        "cavity_depth_mm": 0.5,
+        "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
+        "openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15},
+        "terminals": {"kind": "balls", "rows": 2, "cols": 2, "pitch_mm": 1.2},
+        "board": {"size_mm": [12.0, 12.0], "thickness_mm": 0.8},
+    },
+    "mesh": {"size_mm": 0.6, "board_size_mm": 2.0, "terminal_size_mm": 0.15},
+    "loads": {"power_W": {"die": 0.5}, "warpage_temperatures_C": [25.0]},
+    "solver": {"backend": "cpu"},
+}
+
+
+@pytest.fixture(scope="module")
+def case():
+    return parse_study(SMALL).base
+
+
+def test_energy_balance_and_metrics(case):
+    m, th = thermal_metrics(case)
+    assert m["heat_balance"] < 1e-6, "power in = heat out through convection"
+    assert m["Tj_max"] > case.loads.ambient
+    assert m["theta_jc"] < m["theta_ja"]
+    assert m["psi_jt"] < m["theta_ja"]
+    # the heat leaves through the package and the board, all of it
+    assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-6)
+    assert th.heat_out["convection:board_surface"] > 0
+
+
+def test_symmetric_package_warps_symmetrically(case):
+    unit = dataclasses.replace(case, geometry=dataclasses.replace(case.geometry, board=None))
+    mesh, _ = build_mesh(unit)
+    mats = {r: m for r, m in case.materials.items() if r in mesh.regions}  # no board here
+    me = solve_thermoelastic(mesh, mats, 25.0, {"encapsulant": 175.0, "*": 25.0}, backend="cpu")
+    assert me.solver_info["free_body"] and me.reactions < 1e-6
+    z = case.geometry.z_top
+    xs = np.linspace(-1.5e-3, 1.5e-3, 7)
+    pts = np.array([[x, y, z] for x in xs for y in xs])
+    w = me.probe(pts)[:, 2]
+    # the warpage field: the best-fit plane (a rigid tilt) removed, as in Warpage
+    A = np.column_stack([np.ones(len(pts)), pts[:, 0], pts[:, 1]])
+    w = (w - A @ np.linalg.lstsq(A, w, rcond=None)[0]).reshape(7, 7)
+    scale = w.max() - w.min()
+    assert np.abs(w - w[::-1, :]).max() < 0.1 * scale  # mirror x; coarse unstructured mesh: 5-7 %
+    assert np.abs(w - w[:, ::-1]).max() < 0.1 * scale  # mirror y
+    assert np.abs(w - w.T).max() < 0.1 * scale  # x <-> y
+    wp = me.warpage("top")
+    assert 0 < wp.peak_to_valley < 1e-4
+    assert abs(wp.signed) == pytest.approx(wp.peak_to_valley)

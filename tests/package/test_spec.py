@@ -1,0 +1,203 @@
+"""Spec validation: every bad input gives an InputError naming its key path."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from fea.errors import InputError
+from fea.package.spec import load_study, parse_study
+
+GOOD = {
+    "study": {"name": "t", "kind": "unit"},
+    "geometry": {
+        "cavity_mm": [10.0, 10.0],
+        "cavity_depth_mm": 0.6,
+        "shell_thickness_um": 35,
+        "die": {"size_mm": [6.0, 6.0], "thickness_mm": 0.3},
+        "openings": {"kind": "slots", "count": 4, "width_mm": 0.5, "height_mm": 0.2, "z0_mm": 0.15},
+        "terminals": {"kind": "balls", "pitch_mm": 0.8, "rows": 12, "cols": 12},
+    },
+    "mesh": {"size_mm": 0.5, "order": 2},
+    "materials": {"shell": "copper"},
+    "loads": {"power_W": {"die": 1.5}},
+}
+
+
+def with_change(path: str, value):
+    d = copy.deepcopy(GOOD)
+    cur = d
+    parts = path.split(".")
+    for p in parts[:-1]:
+        cur = cur.setdefault(p, {})
+    cur[parts[-1]] = value
+    return d
+
+
+def test_good_spec_si_units():
+    s = parse_study(GOOD)
+    g = s.base.geometry
+    assert g.cavity == pytest.approx((0.01, 0.01))
+    assert g.shell_thickness == pytest.approx(35e-6)
+    assert g.die == pytest.approx((6e-3, 6e-3, 0.3e-3))
+    assert s.base.materials["shell"].name == "copper"
+    assert s.base.mesh.order == 2
+
+
+# (path, value, key expected in the message)
+BAD = [
+    ("geometry.cavity_depht_mm", 0.6, "geometry.cavity_depht_mm"),  # typo
+    ("study.knd", "unit", "study.knd"),  # typo
+    ("geometry.shell_thickness_um", "thin", "geometry.shell_thickness_um"),  # wrong type
+    ("geometry.cavity_depth_mm", float("nan"), "geometry.cavity_depth_mm"),  # NaN
+    ("geometry.cavity_depth_mm", float("inf"), "geometry.cavity_depth_mm"),  # inf
+    ("geometry.shell_thickness_um", -5, "geometry.shell_thickness_um"),  # negative
+    ("geometry.cavity_mm", [10.0, 0.0], "geometry.cavity_mm[1]"),  # zero size
+    ("mesh.film_size_mm", 0.0, "mesh.film_size_mm"),  # zero film size
+    ("geometry.cavity_mm", [10.0], "geometry.cavity_mm"),  # wrong shape
+    ("geometry.die.size_mm", [12.0, 6.0], "geometry.die.size_mm"),  # die > cavity
+    ("geometry.die.thickness_mm", 0.7, "geometry.die.thickness_mm"),  # die too thick
+    ("geometry.openings.width_mm", 3.0, "geometry.openings.width_mm"),  # too wide
+    ("geometry.openings.height_mm", 0.6, "geometry.openings.height_mm"),  # too tall
+    ("geometry.openings.kind", "windows", "geometry.openings.kind"),  # unknown kind
+    ("geometry.openings.count", 2.5, "geometry.openings.count"),  # non-integer
+    ("geometry.terminals.rows", 20, "geometry.terminals"),  # off dielectric
+    ("geometry.terminals.pitch_mm", 0.3, "geometry.terminals.pitch_mm"),  # pitch < ball
+    ("geometry.shell_thickness_mm", 0.05, "geometry.shell_thickness_um"),  # both units
+    ("materials.shell", "coper", "materials.shell"),  # unknown mat
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": 0.6, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.nu",
+    ),  # nu >= 0.5
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": -1.2, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.nu",
+    ),  # nu <= -1
+    (
+        "materials.library",
+        {"x": {"E_GPa": -1.0, "nu": 0.3, "alpha_ppm": 1, "k": 1}},
+        "materials.library.x.E_GPa",
+    ),  # E < 0
+    (
+        "materials.library",
+        {"x": {"E_GPa": 1.0, "nu": 0.3, "k": 1}},
+        "materials.library.x.alpha",
+    ),  # missing
+    ("mesh.order", 3, "mesh.order"),  # order
+    ("mesh.layers_through_thickness", 0, "mesh.layers_through_thickness"),
+    ("mesh.size_mm", True, "mesh.size_mm"),  # bool
+    ("loads.power_W", {"dye": 1.5}, "loads.power_W.dye"),  # region typo
+    ("loads.power_W", {"die": -1.5}, "loads.power_W.die"),  # negative
+    ("loads.reference_C", {"encapsulant": -300.0}, "loads.reference_C.encapsulant"),  # < 0 K
+    ("solver.backend", "cuda", "solver.backend"),
+    ("geometry.openings.sides", {"north": {"count": 2}}, "geometry.openings.sides.north"),
+    ("geometry.openings.sides", {"xmin": {"width_mm": 4.0}}, "geometry.openings.sides.xmin"),
+    ("geometry.corner_radius_mm", 3.0, "geometry.corner_radius_mm"),
+    ("geometry.aperture_rule", "strict", "geometry.aperture_rule"),
+    ("outputs.metrics", ["Tj_maks"], "outputs.metrics"),
+    ("geometry.board", {"size_mm": [5.0, 5.0]}, "geometry.board.size_mm"),
+    ("geometry", "big", "geometry"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key"), BAD, ids=[b[0] + "-" + str(i) for i, b in enumerate(BAD)]
+)
+def test_bad_input_names_key(path, value, key):
+    with pytest.raises(InputError) as info:
+        parse_study(with_change(path, value))
+    assert key in str(info.value), str(info.value)
+    assert info.value.key.startswith(key.split("[")[0]) or key in info.value.key
+
+
+def test_enough_distinct_bad_inputs():
+    assert len({b[2] for b in BAD}) >= 20
+
+
+def test_typo_suggests_key():
+    with pytest.raises(InputError, match="did you mean 'cavity_depth_mm'"):
+        parse_study(with_change("geometry.cavity_depht_mm", 0.6))
+
+
+def test_aperture_rule_error():
+    d = with_change("geometry.aperture_rule", "error")
+    d["geometry"]["frequency_GHz"] = 400.0  # lambda/2 = 0.37 mm < 0.5 mm slot
+    with pytest.raises(InputError, match="half the wavelength"):
+        parse_study(d)
+    d["geometry"]["frequency_GHz"] = 5.0
+    a = parse_study(d).base.geometry.aperture()
+    assert a["ratio"] == pytest.approx(0.5e-3 / (0.0599584916 / 2))
+    assert a["shielding_dB"] == pytest.approx(20 * __import__("math").log10(0.0599584916 / 1e-3))
+
+
+def test_user_material_with_tables_and_base():
+    d = copy.deepcopy(GOOD)
+    d["materials"] = {
+        "encapsulant": "my_emc",
+        "shell": "thick_cu",
+        "library": {
+            "my_emc": {
+                "E_GPa": {"T_C": [25, 150], "values": [20, 2]},
+                "nu": 0.3,
+                "alpha_ppm": 10,
+                "k": 0.9,
+                "Tg_C": 140,
+            },
+            "thick_cu": {"base": "copper", "E_GPa": 125},
+        },
+    }
+    s = parse_study(d)
+    assert s.base.materials["encapsulant"].youngs(87.5) == pytest.approx(11e9)
+    assert s.base.materials["shell"].E == pytest.approx(125e9)
+    assert s.base.materials["shell"].k == 390.0
+
+
+def test_sweep_grid_and_random():
+    d = copy.deepcopy(GOOD)
+    d["sweep"] = {
+        "kind": "grid",
+        "parameters": {
+            "geometry.shell_thickness_um": [20, 35],
+            "geometry.openings.width_mm": [0.3, 0.5, 0.7],
+        },
+    }
+    cases = list(parse_study(d).cases())
+    assert len(cases) == 6
+    assert cases[-1][2].geometry.openings["xmin"].width == pytest.approx(0.7e-3)
+    d["sweep"] = {
+        "kind": "random",
+        "n": 5,
+        "seed": 3,
+        "parameters": {"geometry.shell_thickness_um": [20.0, 50.0]},
+    }
+    a = [c[1] for c in parse_study(d).cases()]
+    b = [c[1] for c in parse_study(d).cases()]
+    assert a == b and len(a) == 5
+    assert all(20.0 <= c["geometry.shell_thickness_um"] <= 50.0 for c in a)
+
+
+def test_sweep_bad_value_reported_before_running():
+    d = copy.deepcopy(GOOD)
+    d["sweep"] = {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35, -1]}}
+    with pytest.raises(InputError, match="geometry.shell_thickness_um"):
+        parse_study(d)
+
+
+def test_load_study_bad_toml(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text("[geometry\ncavity_mm = 3")
+    with pytest.raises(InputError, match="valid TOML"):
+        load_study(p)
+    with pytest.raises(InputError, match="readable file"):
+        load_study(tmp_path / "missing.toml")
+
+
+def test_defaults_are_si():
+    g = parse_study({}).base.geometry
+    assert g.cavity == pytest.approx((0.01, 0.01))
+    assert g.die == pytest.approx((6e-3, 6e-3, 0.3e-3))
+    assert g.frequency == pytest.approx(5e9)
+    assert g.z_top == pytest.approx(0.685e-3)

@@ -1,0 +1,140 @@
+"""Transient stepping: fixed steps with one factorization, adaptive steps, initial fields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError, SolverError
+from fea.physics.materials import Material
+from fea.physics.thermal import Transient, solve_thermal
+
+from ..verification.helpers import layered_box, plane
+
+L, K, RHO, CP, T0 = 1e-3, 1.0, 1000.0, 1000.0, 100.0
+A = K / (RHO * CP)
+LAM = (np.pi / L) ** 2 * A  # decay rate of the first sine mode
+MAT = {"s": Material("s", E=1e9, nu=0.3, alpha=1e-6, k=K, rho=RHO, cp=CP)}
+
+
+@pytest.fixture(scope="module")
+def slab():
+    return layered_box(
+        (0.2e-3, 0.2e-3),
+        [("s", L, 1)],
+        0.05e-3,
+        order=2,
+        faces={"z0": plane(2, 0.0), "z1": plane(2, L)},
+    )
+
+
+def _sine(x, y, z):
+    return T0 * np.sin(np.pi * z / L)
+
+
+def _max_error(th) -> float:
+    """Largest nodal error over every stored time against T0 sin(pi z/L) exp(-lambda t)."""
+    exact = _sine(0, 0, th.nodes[:, 2])
+    return max(
+        float(np.abs(h - exact * np.exp(-LAM * t)).max())
+        for t, h in zip(th.times, th.history, strict=True)
+    )
+
+
+def _run(slab, **kw):
+    t_end = 2.0 / LAM  # the mode decays to e^-2
+    tr = Transient(t_end, kw.pop("dt", t_end / 1000), initial=_sine, **kw)
+    return solve_thermal(slab, MAT, fixed={"z0": 0.0, "z1": 0.0}, transient=tr, backend="cpu")
+
+
+def test_adaptive_backward_euler_beats_uniform_steps(slab):
+    ad = _run(slab, theta=1.0, adaptive=True, tol=0.02)
+    n = ad.solver_info["steps"]
+    lo, hi = ad.solver_info["dt_range"]
+    assert hi > 8 * lo  # small steps while the field changes fast, large ones later
+    assert ad.solver_info["max_local_error"] <= 0.02
+    uniform = _run(slab, theta=1.0, dt=ad.times[-1] / n)
+    assert uniform.solver_info["steps"] == n
+    e_ad, e_un = _max_error(ad), _max_error(uniform)
+    assert e_ad < 0.6 * e_un, (e_ad, e_un)
+    assert e_ad < 0.01 * T0
+    assert ad.times[-1] == pytest.approx(2.0 / LAM)
+    assert np.all(np.diff(ad.times) > 0) and ad.history.shape == (n + 1, ad.temperature.size)
+
+
+def test_adaptive_crank_nicolson(slab):
+    ad = _run(slab, theta=0.5, adaptive=True, tol=0.02)
+    assert ad.solver_info["steps"] < 60
+    assert _max_error(ad) < 0.002 * T0
+
+
+def test_fixed_steps_converge_at_first_order(slab):
+    e = [_max_error(_run(slab, theta=1.0, dt=(2.0 / LAM) / n)) for n in (25, 50, 100)]
+    rates = np.log2(np.array(e[:-1]) / np.array(e[1:]))
+    assert np.all(np.abs(rates - 1.0) < 0.15), rates
+
+
+def test_initial_field_forms(slab):
+    th = _run(slab, theta=1.0, dt=(2.0 / LAM) / 10)
+    # restart from the final field of a first run: same as one longer run
+    t1 = 1.0 / LAM
+    first = solve_thermal(
+        slab,
+        MAT,
+        fixed={"z0": 0.0, "z1": 0.0},
+        backend="cpu",
+        transient=Transient(t1, t1 / 5, initial=_sine),
+    )
+    second = solve_thermal(
+        slab,
+        MAT,
+        fixed={"z0": 0.0, "z1": 0.0},
+        backend="cpu",
+        transient=Transient(t1, t1 / 5, initial=first.temperature),
+    )
+    assert np.allclose(second.temperature, th.temperature, rtol=0, atol=1e-9 * T0)
+    with pytest.raises(InputError, match="transient.initial"):
+        solve_thermal(
+            slab,
+            MAT,
+            fixed={"z0": 0.0},
+            backend="cpu",
+            transient=Transient(1.0, 0.5, initial=np.zeros(7)),
+        )
+
+
+def test_incompatible_initial_jump_is_reported(slab):
+    """100 degC inside, 0 degC faces at t = 0: the error at the faces never meets a tight tol."""
+    t_end = 2.0 / LAM
+    tr = Transient(t_end, t_end / 100, initial=T0, adaptive=True, tol=1e-4, dt_min=t_end / 400)
+    with pytest.raises(SolverError, match="smallest step"):
+        solve_thermal(slab, MAT, fixed={"z0": 0.0, "z1": 0.0}, transient=tr, backend="cpu")
+
+
+def test_transient_arguments_are_checked():
+    for kw, key in (
+        (dict(t_end=1.0, dt=2.0), "transient"),
+        (dict(t_end=1.0, dt=0.1, theta=0.2), "transient.theta"),
+        (dict(t_end=1.0, dt=0.1, tol=0.0), "transient.tol"),
+        (dict(t_end=1.0, dt=0.1, dt_min=0.5, dt_max=0.1), "transient.dt_min"),
+    ):
+        with pytest.raises(InputError, match=key):
+            Transient(**kw)
+
+
+def test_heat_leaving_through_fixed_faces_is_positive(slab):
+    """Uniform source q in a slab held at 0 on both faces: each face takes q L A / 2 out."""
+    q = 1e9  # W/m^3
+    th = solve_thermal(
+        slab, MAT, sources={"s": q * slab_volume(slab)}, fixed={"z0": 0.0, "z1": 0.0}, backend="cpu"
+    )
+    half = q * slab_volume(slab) / 2
+    assert th.heat_out["fixed:z0"] == pytest.approx(half, rel=1e-9)
+    assert th.heat_out["fixed:z1"] == pytest.approx(half, rel=1e-9)
+    assert th.heat_balance() < 1e-9
+    # the closed form q z (L - z) / (2 k) at the mid-plane
+    assert th.probe([[0.1e-3, 0.1e-3, L / 2]])[0] == pytest.approx(q * L * L / (8 * K), rel=1e-6)
+
+
+def slab_volume(mesh) -> float:
+    return float(mesh.element_volumes().sum())
