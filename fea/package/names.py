@@ -41,6 +41,20 @@ BOUNDARIES: tuple[str, ...] = (
 )
 
 
+#: Unit suffixes of metric names (longest match first) and how to print them.
+UNITS: dict[str, str] = {
+    "_K_per_W": "K/W",
+    "_J_per_K": "J/K",
+    "_1_per_m": "1/m",
+    "_MPa": "MPa",
+    "_um": "µm",
+    "_dB": "dB",
+    "_C": "°C",
+    "_W": "W",
+    "_s": "s",
+}
+
+
 @dataclass(frozen=True)
 class Column:
     """A study-table column: ``metric[@state[:region]]``.
@@ -69,6 +83,19 @@ class Column:
             return cls(metric)
         state, _, region = rest.partition(":")
         return cls(metric, state, region or None)
+
+    @property
+    def unit_suffix(self) -> str:
+        """The metric's unit suffix (a key of :data:`UNITS`), or ``""``."""
+        for suffix in sorted(UNITS, key=len, reverse=True):
+            if self.metric.endswith(suffix) and len(self.metric) > len(suffix):
+                return suffix
+        return ""
+
+    @property
+    def unit(self) -> str:
+        """The metric's unit as printed (``"K/W"``), or ``""`` for a pure number."""
+        return UNITS.get(self.unit_suffix, "")
 
     @property
     def output(self) -> str:
