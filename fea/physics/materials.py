@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
+from .viscoelastic import MOULD_COMPOUND_VISCO, Prony, Shift, Viscoelastic
 
 __all__ = [
     "DEFAULT_REGION_MATERIALS",
@@ -140,6 +141,18 @@ class Material:
         Reference temperature [degC] of a secant CTE table.
     source
         Where the numbers come from.
+    relaxation
+        A :class:`~fea.physics.viscoelastic.Prony` series: the material is linear
+        viscoelastic (generalised Maxwell), ``E`` is its instantaneous (glassy) modulus
+        and must be a constant, and Poisson's ratio is constant unless a
+        ``bulk_relaxation`` is given (then ``relaxation`` is the shear series).
+        :func:`fea.solve_history` integrates it in time; :func:`fea.solve_thermoelastic`
+        (one elastic state) uses the instantaneous modulus ``E``.
+    shift
+        Time-temperature shift of the relaxation times (:class:`~fea.physics.viscoelastic.WLF`
+        or :class:`~fea.physics.viscoelastic.Arrhenius`); None: no temperature dependence.
+    bulk_relaxation
+        A separate Prony series for the bulk modulus, or None.
     """
 
     name: str
@@ -155,9 +168,13 @@ class Material:
     alpha_ref: float = 25.0
     source: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
+    relaxation: Prony | None = None
+    shift: Shift | None = None
+    bulk_relaxation: Prony | None = None
 
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
+        self._check_viscoelastic(key)
         for attr in ("E", "alpha"):
             v = getattr(self, attr)
             vals = v.values if isinstance(v, Table) else (v,)
@@ -187,6 +204,39 @@ class Material:
             raise InputError(f"{key}.shrinkage", self.shrinkage, "volumetric strain in (-0.1, 0.1)")
         if self.alpha_kind not in ("instantaneous", "secant"):
             raise InputError(f"{key}.alpha_kind", self.alpha_kind, "'instantaneous' or 'secant'")
+
+    def _check_viscoelastic(self, key: str) -> None:
+        if self.relaxation is None:
+            for attr in ("shift", "bulk_relaxation"):
+                if getattr(self, attr) is not None:
+                    raise InputError(f"{key}.{attr}", getattr(self, attr), "a relaxation too")
+            return
+        if not isinstance(self.relaxation, Prony):
+            raise InputError(f"{key}.relaxation", self.relaxation, "a fea.Prony series")
+        if self.bulk_relaxation is not None and not isinstance(self.bulk_relaxation, Prony):
+            raise InputError(f"{key}.bulk_relaxation", self.bulk_relaxation, "a fea.Prony or None")
+        if self.shift is not None and not isinstance(self.shift, Shift):
+            raise InputError(f"{key}.shift", self.shift, "fea.WLF, fea.Arrhenius or None")
+        if isinstance(self.E, Table):
+            raise InputError(
+                f"{key}.E",
+                self.E,
+                "a constant instantaneous modulus with a relaxation (the shift carries the "
+                "temperature dependence)",
+            )
+
+    @property
+    def viscoelastic(self) -> bool:
+        """True when the material has a relaxation (a :class:`Prony` series)."""
+        return self.relaxation is not None
+
+    def law(self) -> Viscoelastic:
+        """The :class:`~fea.physics.viscoelastic.Viscoelastic` law of a viscoelastic material."""
+        if self.relaxation is None:
+            raise InputError(f"materials.{self.name}.relaxation", None, "a Prony series")
+        return Viscoelastic(
+            float(self.E), self.nu, self.relaxation, self.shift, self.bulk_relaxation
+        )
 
     # -- evaluation ---------------------------------------------------------------
     def youngs(self, T: ArrayLike) -> NDArray[np.float64]:
@@ -440,6 +490,26 @@ for _m in [
         alpha=Table((-55.0, 145.0, 155.0, 300.0), (15 * _PPM, 15 * _PPM, 55 * _PPM, 55 * _PPM)),
         source="Lower-filler epoxy mold compound, typical datasheet values: E 16/1 GPa, "
         "CTE 15/55 ppm/K, Tg 150 C.",
+    ),
+    Material(
+        "mold_compound_visco",
+        nu=MOULD_COMPOUND_VISCO["nu"],
+        k=0.9,
+        rho=1950.0,
+        cp=900.0,
+        Tg=130.0,
+        shrinkage=0.003,
+        E=MOULD_COMPOUND_VISCO["E0"],
+        alpha=Table((-55.0, 125.0, 135.0, 300.0), (9 * _PPM, 9 * _PPM, 35 * _PPM, 35 * _PPM)),
+        relaxation=MOULD_COMPOUND_VISCO["relaxation"],
+        shift=MOULD_COMPOUND_VISCO["shift"],
+        source="'mold_compound' made linear viscoelastic: E = 22 GPa is the instantaneous "
+        "(glassy) modulus, 1.5 GPa the long-term one (g_inf = 0.068); an eight-term Prony "
+        "series (tau 1e-3 to 1e4 s at Tg = 130 C, one per decade) and the WLF shift with the "
+        "'universal' C1 = 17.44, C2 = 51.6 K referred to Tg (Williams, Landel & Ferry, J. Am. "
+        "Chem. Soc. 77 (1955) 3701). REPRESENTATIVE values, not a published fit of one "
+        "compound (see fea.physics.viscoelastic.MOULD_COMPOUND_VISCO): replace them with a "
+        "measured Prony/WLF table for quantitative work.",
     ),
     Material(
         "die_attach",

@@ -602,13 +602,83 @@ class Viscoelastic:
     def _factors(self, n: int, dt: float, T_old: ArrayLike, T_new: ArrayLike) -> _Factors:
         T0 = self._temperatures("T_old", T_old, n)
         T1 = self._temperatures("T_new", T_new, n)
-        dxi = self.reduced_time_increment(dt, T0, T1)[:, None]
-        x = dxi / self.relaxation.times
+        return self._factors_dxi(self.reduced_time_increment(dt, T0, T1))
+
+    def _factors_dxi(self, dxi: NDArray[np.float64]) -> _Factors:
+        d = dxi[:, None]
+        x = d / self.relaxation.times
         if self.bulk_relaxation is None:
-            xk = np.zeros((n, 0))
+            xk = np.zeros((d.shape[0], 0))
         else:
-            xk = dxi / self.bulk_relaxation.times
+            xk = d / self.bulk_relaxation.times
         return _Factors(np.exp(-x), _phi(x), np.exp(-xk), _phi(xk))
+
+    @staticmethod
+    def _dxi(dxi: ArrayLike, n: int | None = None) -> NDArray[np.float64]:
+        d = np.atleast_1d(np.asarray(dxi, dtype=float))
+        if n is not None and d.shape == (1,):
+            d = np.full(n, d[0])
+        if d.ndim != 1 or (n is not None and d.shape != (n,)) or np.any(np.isnan(d)):
+            want = f"({n},)" if n is not None else "(n,)"
+            raise InputError("dxi", d.shape, f"reduced time increments [s] of shape {want}")
+        if np.any(d < 0.0):
+            raise InputError("dxi", float(d.min()), "reduced time increments >= 0 [s]")
+        return d
+
+    # -- the same step given its reduced-time increment ------------------------------
+    # A caller that integrates many points at once (a finite-element history) computes
+    # ``dxi`` once per step and may replace it by a nearby value whose stiffness it has
+    # already factorised (fea.physics.history); these methods take ``dxi`` directly.
+    # ``dxi = 0`` is the instantaneous (glassy) step, ``dxi = inf`` the fully relaxed one.
+
+    def lame_at(self, dxi: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Algorithmic Lamé parameters [Pa], each (n,), of steps with reduced-time
+        increments ``dxi`` [s] (shape (n,), 0 to inf); see :meth:`effective_lame`."""
+        return self._lame(self._factors_dxi(self._dxi(dxi)))
+
+    def history_at(self, state: ViscoState, dxi: ArrayLike) -> NDArray[np.float64]:
+        """:meth:`history_stress` [Pa], (n, 6), of a step with reduced-time increments
+        ``dxi`` [s] (a scalar or (n,))."""
+        n = self._check_state(state)
+        return self._history(state, self._factors_dxi(self._dxi(dxi, n)))
+
+    def update_at(self, state: ViscoState, eps_mech_new: ArrayLike, dxi: ArrayLike) -> ViscoState:
+        """:meth:`update` of a step with reduced-time increments ``dxi`` [s] (a scalar or
+        (n,)); ``eps_mech_new`` Voigt with engineering shear, (n, 6)."""
+        n = self._check_state(state)
+        return self._advance(
+            state, self._eps(eps_mech_new, n), self._factors_dxi(self._dxi(dxi, n))
+        )
+
+    def step_distance(self, dxi: ArrayLike, dxi_ref: ArrayLike) -> NDArray[np.float64]:
+        """How far a step with increments ``dxi`` is from one with ``dxi_ref`` [s] (both
+        (n,) or scalars, 0 to inf): per point, the largest change of a term's decay
+        ``exp(-x_i)`` or linear-interpolation weight ``(1 - exp(-x_i)) / x_i``, weighted
+        by the term's ``g_i`` and relative to the step's tangent factor
+        ``g_inf + sum_i g_i phi_i`` (the algorithmic modulus over the glassy one).
+
+        Replacing ``dxi`` by ``dxi_ref`` changes the step's new stress by at most about
+        this fraction of the arms' stresses and of the strain increment's glassy stress.
+        Far below the shift's reference temperature (both increments ~0) or far above
+        it (every term relaxed within the step) it is ~0 although ``dxi`` differs by
+        decades.
+        """
+        a = self._dxi(dxi)
+        b = self._dxi(dxi_ref)
+        a, b = np.broadcast_arrays(a, b)
+        fa, fb = self._factors_dxi(a), self._factors_dxi(b)
+        out = np.zeros(a.shape)
+        for dec_a, dec_b, ph_a, ph_b, pr in (
+            (fa.decay, fb.decay, fa.beta, fb.beta, self.relaxation),
+            (fa.decay_k, fb.decay_k, fa.beta_k, fb.beta_k, self.bulk_relaxation),
+        ):
+            if pr is None or pr.n_terms == 0:
+                continue
+            g = pr.weights
+            tang = pr.g_inf + np.minimum(ph_a, ph_b) @ g
+            d = np.maximum(np.abs(dec_a - dec_b), np.abs(ph_a - ph_b)) * g
+            out = np.maximum(out, d.max(axis=1) / tang)
+        return out
 
     @staticmethod
     def _temperatures(key: str, T: ArrayLike, n: int) -> NDArray[np.float64]:
