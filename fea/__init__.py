@@ -22,29 +22,38 @@ from .fe.mesh import Mesh
 from .io import read_results, write_results
 from .package.spec import load_study
 from .physics import materials
+from .physics.history import HistoryResult, Process, Stage, solve_history
 from .physics.materials import Material
 from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
 from .physics.thermal import ThermalResult, Transient, solve_thermal
+from .physics.viscoelastic import WLF, Arrhenius, Prony
 from .study import run_study
 
 __all__ = [
+    "Arrhenius",
     "BackendUnavailable",
     "FeaError",
+    "HistoryResult",
     "InputError",
     "Material",
     "MechanicalResult",
     "Mesh",
     "MeshError",
+    "Process",
+    "Prony",
     "ResultsError",
     "SolverError",
+    "Stage",
     "ThermalResult",
     "Transient",
+    "WLF",
     "Warpage",
     "errors",
     "load_study",
     "materials",
     "read_results",
     "run_study",
+    "solve_history",
     "solve_thermal",
     "solve_thermoelastic",
     "units",

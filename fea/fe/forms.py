@@ -248,13 +248,20 @@ def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
     )
 
 
-def strain_at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
+def strain_at_quadrature(
+    fs: FieldSpace, u: NDArray[np.float64], elements: NDArray[np.int64] | None = None
+) -> NDArray[np.float64]:
     """Small strain of the nodal displacement ``u`` (n, 3) at the quadrature points.
 
-    Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz).
+    Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz);
+    with ``elements`` (indices, shape (k,)) only those elements', shape (k, n_q, 6).
     """
     G = fs.grads()
-    grad = np.einsum("iaeq,eic->eqca", G, u[fs.dofs], optimize=True)
+    dofs = fs.dofs
+    if elements is not None:
+        G = G[:, :, elements]
+        dofs = dofs[elements]
+    grad = np.einsum("iaeq,eic->eqca", G, u[dofs], optimize=True)
     return _strain_voigt(grad)
 
 

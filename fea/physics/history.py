@@ -1,0 +1,1140 @@
+"""Mechanical history: time stepping with viscoelastic materials, and process stages in
+which regions are born and removed.
+
+Each step solves for the total displacement ``u`` at the step's end,
+
+.. math:: \\sum_{e\\ \\mathrm{active}} \\int_e B^T \\sigma = f_{ext}, \\qquad
+          \\sigma = \\mathbb{C}_e : (\\varepsilon(u) - \\varepsilon_0 I - \\varepsilon_b)
+                    + \\sigma_h,
+
+with the isotropic eigenstrain ``eps0`` of :mod:`fea.physics.eigenstrain` (thermal
+expansion from each region's stress-free temperature, cure shrinkage as far as the
+region has cured), ``eps_b`` the strain a region had when it was born (zero for regions
+present from the start) and, in a viscoelastic region, the step's algorithmic tangent
+``C_e`` and history stress ``sigma_h`` of the recursive integration of
+:class:`~fea.physics.viscoelastic.Viscoelastic` (Taylor, Pister & Goudreau 1970; Simo &
+Hughes 1998, ch. 10), with the history at the quadrature points and the relaxation
+temperature of each element its mean nodal temperature (as ``E(T)`` of elastic
+materials). An elastic region's stress depends on its current strain only, so a history
+of elastic materials gives at every time the state :func:`~fea.physics.mechanics.
+solve_thermoelastic` gives; a viscoelastic one remembers the path (cooling-rate
+dependence, heating/cooling hysteresis).
+
+Birth and removal (ANSYS EKILL/EALIVE, Abaqus ``*MODEL CHANGE``): elements of a region
+not yet born contribute no stiffness and their nodes that no active element touches are
+held where they are, so the system stays positive definite. A region added at the start
+of a stage is born stress free in the current, deformed configuration: its unattached
+nodes take the extension of the attached nodes' displacement (its best affine fit, so a
+rigid motion or uniform strain continues exactly, plus the elastic extension of the
+remainder: an elasticity problem on the region with those nodes prescribed) and its
+strain at that moment,
+``eps_b = eps(u) - eps0 I``, is kept as an offset. A removed region takes its stress with
+it: the total formulation leaves its tractions on the rest unbalanced, and the next solve
+releases them. Displacements, stresses and viscoelastic histories carry over from stage
+to stage. Each connected part of the active body without enough Dirichlet conditions is
+held by its own statically determinate 3-2-1 support (no stress; rigid-body part
+projected out), so a panel cut into units stays solvable.
+
+Solver reuse: the stiffness depends on the step only through the viscoelastic tangents,
+i.e. on each element's reduced-time increment ``dxi`` (:meth:`~fea.physics.viscoelastic.
+Viscoelastic.lame_at`). Far below the shift's reference temperature ``dxi ~ 0`` (glassy)
+and far above it every Prony term relaxes within a step (rubbery), so most steps of a
+reflow repeat one of two stiffnesses. Factorisations (or AMG hierarchies) are cached;
+a step whose tangent is within ``snap_tol`` of a cached one (:meth:`~fea.physics.
+viscoelastic.Viscoelastic.step_distance`: the largest weighted change of any term's decay
+or interpolation weight) takes that entry's ``dxi`` for its viscoelastic elements -- one
+consistent step with a nearby reduced-time increment -- and costs one back-substitution.
+Other steps solve the exact system by conjugate gradients preconditioned by the nearest
+cached factorisation (:func:`fea.solvers.pcg`), or factorise anew when the estimated
+iterations cost more than a factorisation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ..errors import InputError
+from ..fe import forms
+from ..fe.constraints import (
+    eliminate_inplace,
+    free_body_supports,
+    remaining_modes,
+    rigid_body_modes,
+)
+from ..fe.spaces import FieldSpace, space
+from ..solvers import pcg, prepare
+from .constitutive import hooke, lame
+from .eigenstrain import reference_temperatures
+from .materials import Material, assign
+from .mechanics import MechanicalResult, nodal_temperature
+from .viscoelastic import Viscoelastic, ViscoState
+
+__all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
+
+_COMP = {"x": 0, "y": 1, "z": 2}
+Temperature = float | NDArray[np.float64] | Callable[..., Any]
+
+
+# -- the process -------------------------------------------------------------------
+
+
+def _names(key: str, value: Any) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = (value,)
+    try:
+        out = tuple(value)
+    except TypeError:
+        raise InputError(key, value, "a list of region names") from None
+    if not all(isinstance(v, str) and v for v in out):
+        raise InputError(key, value, "a list of region names")
+    return out
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a :class:`Process`.
+
+    Parameters
+    ----------
+    name
+        Label of the state at the stage's end.
+    duration_s
+        Length of the stage [s], >= 0 (0: an instantaneous, glassy change).
+    temperature
+        Temperature at the stage's end [degC]: a float, nodal values or ``f(x, y, z)``;
+        it varies linearly in time from the previous stage's end temperature (the first
+        stage starts at its own temperature).
+    add
+        Regions born at the start of the stage (absent before it).
+    remove
+        Regions removed at the start of the stage.
+    fixed
+        Dirichlet conditions during the stage (boundary -> {component: m}); None keeps
+        those given to :func:`solve_history`, ``{}`` makes the body free.
+    cure
+        Regions whose cure shrinkage develops linearly over the stage (0 before it,
+        the material's full ``shrinkage`` after it).
+    outputs
+        Times [s] after the stage's start, inside it, at which a state is also kept
+        (labelled ``"name+<t>s"``).
+    steps
+        Least number of time steps of the stage (more when ``max_step_K`` asks for them).
+    """
+
+    name: str
+    duration_s: float
+    temperature: Any
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    fixed: Mapping[str, Mapping[str, float]] | None = None
+    cure: tuple[str, ...] = ()
+    outputs: tuple[float, ...] = ()
+    steps: int | None = None
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("stage.name", self.name, "a non-empty string")
+        key = f"stage.{self.name}"
+        d = self.duration_s
+        if isinstance(d, bool) or not isinstance(d, int | float) or not math.isfinite(d) or d < 0:
+            raise InputError(f"{key}.duration_s", d, "a duration >= 0 [s]")
+        object.__setattr__(self, "duration_s", float(d))
+        for attr in ("add", "remove", "cure"):
+            object.__setattr__(self, attr, _names(f"{key}.{attr}", getattr(self, attr)))
+        both = set(self.add) & set(self.remove)
+        if both:
+            raise InputError(f"{key}.remove", sorted(both), "regions not also added in the stage")
+        if self.fixed is not None and not isinstance(self.fixed, Mapping):
+            raise InputError(f"{key}.fixed", self.fixed, "a dict boundary -> {'z': 0.0} or None")
+        try:
+            outs = tuple(float(t) for t in np.atleast_1d(np.asarray(self.outputs, dtype=float)))
+        except (TypeError, ValueError):
+            raise InputError(f"{key}.outputs", self.outputs, "times [s] inside the stage") from None
+        if any(not (0.0 < t < self.duration_s) for t in outs) or list(outs) != sorted(set(outs)):
+            raise InputError(
+                f"{key}.outputs", outs, f"increasing times in (0, {self.duration_s:g}) [s]"
+            )
+        object.__setattr__(self, "outputs", outs)
+        if self.steps is not None and (
+            isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1
+        ):
+            raise InputError(f"{key}.steps", self.steps, "an integer >= 1 or None")
+
+
+@dataclass(frozen=True)
+class Process:
+    """A sequence of :class:`Stage` s: the regions present, temperatures and supports
+    over time. Regions added by some stage are absent until then; every other region of
+    the mesh is present from the start."""
+
+    stages: tuple[Stage, ...]
+
+    def __post_init__(self) -> None:
+        stages = tuple(self.stages) if not isinstance(self.stages, Stage) else (self.stages,)
+        if not stages or not all(isinstance(s, Stage) for s in stages):
+            raise InputError("process", self.stages, "a non-empty list of fea.Stage")
+        names = [s.name for s in stages]
+        dup = sorted({n for n in names if names.count(n) > 1})
+        if dup:
+            raise InputError("process", dup, "stages with distinct names")
+        object.__setattr__(self, "stages", stages)
+
+    @classmethod
+    def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
+        """The process of a temperature history ``[(t_s, T), ...]`` (times non-decreasing):
+        one stage per point, labelled ``"00_0s"``, ``"01_60s"``..."""
+        try:
+            pts = [(float(t), T) for t, T in points]
+        except (TypeError, ValueError):
+            raise InputError("history", points, "a list of (time [s], temperature)") from None
+        if not pts:
+            raise InputError("history", points, "at least one (time [s], temperature) point")
+        times = [t for t, _ in pts]
+        if not all(math.isfinite(t) for t in times) or any(
+            b < a for a, b in zip(times, times[1:], strict=False)
+        ):
+            raise InputError("history", times, "finite, non-decreasing times [s]")
+        stages = []
+        for i, (t, T) in enumerate(pts):
+            d = 0.0 if i == 0 else t - times[i - 1]
+            stages.append(Stage(f"{i:02d}_{t:g}s", d, T))
+        return cls(tuple(stages))
+
+    @property
+    def born(self) -> tuple[str, ...]:
+        """Regions added by some stage (absent at the start)."""
+        return tuple(dict.fromkeys(r for s in self.stages for r in s.add))
+
+
+# -- results -------------------------------------------------------------------------
+
+
+@dataclass
+class HistoryState(MechanicalResult):
+    """A :class:`~fea.physics.mechanics.MechanicalResult` of a history: also its time,
+    nodal temperature and which elements were active (inactive ones have zero stress)."""
+
+    time: float = 0.0
+    temperature: NDArray[np.float64] | None = None
+    active: NDArray[np.bool_] | None = None
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """The mechanical fields plus ``temperature`` (Node) and ``active`` (Cell, 0/1)."""
+        out = super().fields()
+        if self.temperature is not None:
+            out["temperature"] = (np.asarray(self.temperature, np.float64), "Node")
+        if self.active is not None:
+            out["active"] = (np.asarray(self.active, np.float64), "Cell")
+        return out
+
+
+@dataclass
+class HistoryResult:
+    """The states of a history, in time order.
+
+    Attributes
+    ----------
+    times
+        Time of each state [s], shape (k,).
+    states
+        One :class:`HistoryState` per time.
+    labels
+        State labels (stage names, ``"name+<t>s"`` for intermediate ones).
+    solver_info
+        Steps, factorisations, back-substitutions, CG iterations and seconds per phase.
+    """
+
+    times: NDArray[np.float64]
+    states: list[HistoryState]
+    labels: list[str]
+    solver_info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def __getitem__(self, label: str) -> HistoryState:
+        try:
+            return self.states[self.labels.index(label)]
+        except ValueError:
+            raise InputError("state", label, f"one of {', '.join(self.labels)}") from None
+
+    def mapping(self) -> dict[str, HistoryState]:
+        """label -> state (e.g. for :func:`fea.write_results` ``mechanical=``)."""
+        return dict(zip(self.labels, self.states, strict=True))
+
+
+# -- constraints of the active body --------------------------------------------------
+
+
+@dataclass(eq=False)
+class _Constraints:
+    D: NDArray[np.int64]  # every constrained DOF (prescribed, supports, inactive)
+    values: NDArray[np.float64]  # (3 n,) prescribed values (0 elsewhere)
+    supports: NDArray[np.int64]
+    Q: NDArray[np.float64]  # (3 n, k) orthonormal free rigid-body modes of the active parts
+    near_null: NDArray[np.float64]
+    key: int
+    scale: float | None = None  # diagonal of the constrained rows (set at first assembly)
+
+
+def _components(mesh: Any, fs: FieldSpace, active: NDArray[np.bool_]) -> list[NDArray[np.int64]]:
+    """Node sets (all nodes of P1/P2) of the connected parts of the active elements
+    (connected through shared vertices)."""
+    from scipy.sparse.csgraph import connected_components
+
+    el = np.nonzero(active)[0]
+    tv = mesh.p1.t.T[el]  # (k, 4) vertices
+    nv = mesh.p1.p.shape[1]
+    rows = np.repeat(np.arange(len(el)), 4)
+    inc = sp.csr_matrix((np.ones(rows.size), (rows, tv.ravel())), shape=(len(el), nv))
+    k, lab = connected_components(inc.T @ inc, directed=False)
+    el_lab = lab[tv[:, 0]]
+    return [np.unique(fs.dofs[el[el_lab == c]]) for c in np.unique(el_lab)]
+
+
+def _build_constraints(
+    mesh: Any,
+    fs: FieldSpace,
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    active: NDArray[np.bool_],
+    u: NDArray[np.float64],
+    key: int,
+) -> _Constraints:
+    n3 = 3 * fs.n
+    is_active = np.zeros(fs.n, dtype=bool)
+    is_active[fs.dofs[active].ravel()] = True
+    values = np.zeros(n3)
+    inactive = np.nonzero(~is_active)[0]
+    D_in = (3 * inactive[:, None] + np.arange(3)).ravel()
+    values[D_in] = u[inactive].ravel()  # held where they are
+    D_fix: list[NDArray[np.int64]] = []
+    for name, comps in dict(fixed or {}).items():
+        if name not in mesh.boundaries:
+            raise InputError(
+                f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
+            )
+        if not isinstance(comps, Mapping):
+            raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
+        nodes = fs.boundary_nodes(mesh.boundaries[name])
+        nodes = nodes[is_active[nodes]]
+        for comp, value in comps.items():
+            if comp not in _COMP:
+                raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
+            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
+            if not math.isfinite(float(value)):
+                raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
+            d = 3 * nodes + _COMP[comp]
+            values[d] = float(value)
+            D_fix.append(d)
+    D0 = np.unique(np.concatenate(D_fix)) if D_fix else np.zeros(0, dtype=np.int64)
+    n_vert = mesh.p1.p.shape[1]
+    R_all = rigid_body_modes(fs.nodes)
+    modes_list, supports = [], []
+    for nodes in _components(mesh, fs, active):
+        dn = (3 * nodes[:, None] + np.arange(3)).ravel()
+        R = np.zeros((n3, 6))
+        R[dn] = rigid_body_modes(fs.nodes[nodes])
+        own = D0[np.isin(D0, dn)]
+        modes = remaining_modes(R, own)
+        if modes.shape[1] == 0:
+            continue
+        verts = nodes[nodes < n_vert]
+        dv = (3 * verts[:, None] + np.arange(3)).ravel()
+        local = free_body_supports(modes[dv], fs.nodes[verts])
+        supports.append(3 * verts[local // 3] + local % 3)
+        modes_list.append(modes)
+    S = np.concatenate(supports) if supports else np.zeros(0, dtype=np.int64)
+    if modes_list:
+        Q, _ = np.linalg.qr(np.concatenate(modes_list, axis=1))
+    else:
+        Q = np.zeros((n3, 0))
+    R_all[D_in] = 0.0
+    D = np.unique(np.concatenate([D_in, D0, S]))
+    return _Constraints(D, values, np.sort(S), Q, R_all, key)
+
+
+# -- the stiffness and its solvers ---------------------------------------------------
+
+
+def _add_diagonal(A: sp.csr_matrix, d: NDArray[np.float64]) -> None:
+    """``A += diag(d)`` in place, for a CSR matrix that stores every diagonal entry (the
+    assembled pattern does, zeros included): SciPy's sparse sum would drop stored zeros."""
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    pos = np.nonzero(A.indices == rows)[0]
+    if len(pos) != A.shape[0]:
+        raise InputError("stiffness", "pattern", "a stored diagonal entry in every row")
+    A.data[pos] += d[rows[pos]]
+
+
+@dataclass(eq=False)
+class _Entry:
+    """A factorised (or otherwise prepared) stiffness of the history."""
+
+    lam: NDArray[np.float64]
+    mu: NDArray[np.float64]
+    dxi: dict[str, NDArray[np.float64]]
+    con_key: int
+    prepared: Any
+    kd: NDArray[np.float64]  # K @ prescribed values
+    K_support: Any
+    used: int = 0
+
+
+def _cg_iterations(kappa: float, rtol: float) -> float:
+    """Classical bound on CG iterations for a preconditioned condition number ``kappa``."""
+    if kappa <= 1.0 + 1e-14:
+        return 1.0
+    s = math.sqrt(kappa)
+    return 1.0 + math.log(2.0 / rtol) / math.log((s + 1.0) / (s - 1.0))
+
+
+class _Solver:
+    """The stiffness of each step, its prepared solvers and the solve of one step."""
+
+    def __init__(
+        self,
+        fs: FieldSpace,
+        *,
+        backend: str,
+        method: str,
+        rtol: float,
+        max_factorizations: int,
+        snap_tol: float,
+        max_cg: float,
+    ) -> None:
+        self.fs = fs
+        self.max_cg = max_cg
+        self.backend, self.method, self.rtol = backend, method, rtol
+        self.capacity = max_factorizations
+        self.snap_tol = snap_tol
+        self.entries: list[_Entry] = []
+        self.clock = 0
+        self.t_factor = 0.0  # seconds of the last factorisation (cost model)
+        self.t_solve = 0.0  # seconds of the last back-substitution
+        self.stats = {
+            "steps": 0,
+            "factorizations": 0,
+            "back_substitutions": 0,
+            "snapped_steps": 0,
+            "cg_steps": 0,
+            "cg_iterations": 0,
+            "assemblies": 0,
+            "factor_s": 0.0,
+            "solve_s": 0.0,
+            "assembly_s": 0.0,
+        }
+
+    def close(self) -> None:
+        for e in self.entries:
+            e.prepared.close()
+        self.entries.clear()
+
+    # -- choosing an entry -----------------------------------------------------------
+    def snap(
+        self,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        dxi: dict[str, NDArray[np.float64]],
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+        con: _Constraints,
+    ) -> _Entry | None:
+        """A cached entry this step can take exactly or by replacing its viscoelastic
+        elements' ``dxi`` by the entry's (within ``snap_tol``); None if there is none."""
+        is_ve = np.zeros(lam.shape[0], dtype=bool)
+        for el, _ in visco.values():
+            is_ve[el] = True
+        for e in sorted(self.entries, key=lambda e: -e.used):
+            if e.con_key != con.key:
+                continue
+            if not (
+                np.array_equal(lam[~is_ve], e.lam[~is_ve])
+                and np.array_equal(mu[~is_ve], e.mu[~is_ve])
+            ):
+                continue
+            if set(e.dxi) != set(dxi):
+                continue
+            ok = True
+            for r, (_el, law) in visco.items():
+                if np.array_equal(dxi[r], e.dxi[r]):
+                    continue
+                if self.snap_tol <= 0 or law.step_distance(dxi[r], e.dxi[r]).max() > self.snap_tol:
+                    ok = False
+                    break
+            if ok:
+                return e
+        return None
+
+    def nearest(
+        self, lam: NDArray[np.float64], mu: NDArray[np.float64], con: _Constraints
+    ) -> tuple[_Entry | None, float]:
+        """The cached entry of the same constraints whose moduli are closest in ratio,
+        and that ratio (the preconditioned condition number's bound)."""
+        best, kbest = None, math.inf
+        for e in self.entries:
+            if e.con_key != con.key:
+                continue
+            k = 1.0
+            for a, b in ((lam, e.lam), (mu, e.mu)):
+                za, zb = a == 0.0, b == 0.0
+                if np.any(za != zb):
+                    k = math.inf
+                    break
+                nz = ~za
+                if np.any(nz):
+                    r = a[nz] / b[nz]
+                    if np.any(r <= 0):
+                        k = math.inf
+                        break
+                    k = max(k, float(r.max()), float(1.0 / r.min()))
+            if k < kbest:
+                best, kbest = e, k
+        return best, kbest
+
+    # -- assembly and preparation -----------------------------------------------------
+    def assemble(self, lam: NDArray[np.float64], mu: NDArray[np.float64], con: _Constraints):
+        t0 = time.perf_counter()
+        K = forms.elasticity_matrix(self.fs, lam, mu)
+        kd = K @ con.values
+        K_support = K[con.supports] if len(con.supports) else None
+        if con.scale is None:
+            # constrained rows get a diagonal of the stiffness's scale, not 1: CG's
+            # relative residual then weighs an error there like one of a free DOF
+            free = np.ones(K.shape[0], dtype=bool)
+            free[con.D] = False
+            dg = K.diagonal()[free]
+            con.scale = float(dg[dg > 0].mean()) if np.any(dg > 0) else 1.0
+        A = eliminate_inplace(K, con.D)
+        if con.scale != 1.0:
+            d = np.zeros(A.shape[0])
+            d[con.D] = con.scale - 1.0
+            _add_diagonal(A, d)
+        self.stats["assemblies"] += 1
+        self.stats["assembly_s"] += time.perf_counter() - t0
+        return A, kd, K_support
+
+    def factorize(
+        self,
+        A: sp.csr_matrix,
+        kd: NDArray[np.float64],
+        K_support: Any,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        dxi: dict[str, NDArray[np.float64]],
+        con: _Constraints,
+    ) -> _Entry:
+        t0 = time.perf_counter()
+        prepared = prepare(
+            A,
+            kind="elasticity",
+            backend=self.backend,
+            method=self.method,
+            near_null=con.near_null,
+            rtol=self.rtol,
+        )
+        self.t_factor = time.perf_counter() - t0
+        self.stats["factorizations"] += 1
+        self.stats["factor_s"] += self.t_factor
+        entry = _Entry(
+            lam.copy(),
+            mu.copy(),
+            {r: d.copy() for r, d in dxi.items()},
+            con.key,
+            prepared,
+            kd,
+            K_support,
+        )
+        entry.used = self.clock
+        self.entries.append(entry)
+        while len(self.entries) > self.capacity:
+            old = min(self.entries, key=lambda e: e.used)
+            if old is entry:
+                break
+            old.prepared.close()
+            self.entries.remove(old)
+        return entry
+
+    def _direct(self, e: _Entry) -> bool:
+        p = e.prepared
+        return getattr(p, "where", "") == "cpu" and getattr(p, "name", "") in ("pardiso", "superlu")
+
+    def _backsolve(self, e: _Entry, b: NDArray[np.float64]) -> NDArray[np.float64]:
+        t0 = time.perf_counter()
+        x, _ = e.prepared.solve(b)
+        self.t_solve = time.perf_counter() - t0
+        self.stats["back_substitutions"] += 1
+        self.stats["solve_s"] += self.t_solve
+        return np.asarray(x, dtype=np.float64)
+
+    # -- one step ----------------------------------------------------------------------
+    def plan(
+        self,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        dxi: dict[str, NDArray[np.float64]],
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+        con: _Constraints,
+    ) -> _Plan:
+        """How this step is solved: the cached entry it takes (exactly or snapped: then
+        ``plan.dxi`` is the entry's), or CG on the exact matrix preconditioned by the
+        nearest entry, or a new factorisation."""
+        self.clock += 1
+        self.stats["steps"] += 1
+        entry = self.snap(lam, mu, dxi, visco, con)
+        if entry is not None:
+            entry.used = self.clock
+            snapped = any(not np.array_equal(dxi[r], entry.dxi[r]) for r in dxi)
+            if snapped:
+                self.stats["snapped_steps"] += 1
+            dxi = {r: entry.dxi[r] for r in dxi}
+            return _Plan(
+                entry, dxi, None, entry.kd, entry.K_support, "snapped" if snapped else "reuse"
+            )
+        A, kd, K_support = self.assemble(lam, mu, con)
+        near, kappa = self.nearest(lam, mu, con)
+        if (
+            near is not None
+            and self._direct(near)
+            and _cg_iterations(kappa, self.rtol) <= self.max_cg
+        ):
+            near.used = self.clock
+            return _Plan(near, dxi, A, kd, K_support, "cg", kappa)
+        entry = self.factorize(A, kd, K_support, lam, mu, dxi, con)
+        return _Plan(entry, dxi, None, kd, K_support, "factorized")
+
+    def run(
+        self, plan: _Plan, f: NDArray[np.float64], lam, mu, con: _Constraints
+    ) -> tuple[NDArray[np.float64], dict[str, Any]]:
+        """Solve the planned step for the load ``f`` (3 n,); returns (u (3 n,), facts)."""
+        facts: dict[str, Any] = {"method": plan.mode}
+        b = f - plan.kd
+        b[con.D] = (con.scale or 1.0) * con.values[con.D]
+        if plan.A is None:
+            u = self._backsolve(plan.entry, b)
+        else:
+            entry = plan.entry
+
+            def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
+                return self._backsolve(entry, r)
+
+            res = pcg(plan.A, b, M, rtol=self.rtol, maxiter=200, xp=np)
+            if res.converged:
+                u = res.x
+                self.stats["cg_steps"] += 1
+                self.stats["cg_iterations"] += res.iterations
+                facts.update(cg_iterations=res.iterations, cg_kappa=plan.kappa)
+            else:  # the nearby factorisation is not good enough here
+                entry = self.factorize(plan.A, plan.kd, plan.K_support, lam, mu, plan.dxi, con)
+                u = self._backsolve(entry, b)
+                facts["method"] = "factorized after CG"
+        reactions = 0.0
+        if plan.K_support is not None:
+            r = plan.K_support @ u - f[con.supports]
+            reactions = float(np.abs(r).max() / max(np.abs(f).max(), 1e-300))
+        if con.Q.shape[1]:
+            u = u - con.Q @ (con.Q.T @ u)
+        facts["reactions"] = reactions
+        return u, facts
+
+
+@dataclass(eq=False)
+class _Plan:
+    entry: _Entry
+    dxi: dict[str, NDArray[np.float64]]
+    A: Any  # the exact eliminated matrix for CG, or None (direct)
+    kd: NDArray[np.float64]
+    K_support: Any
+    mode: str
+    kappa: float = 1.0
+
+
+# -- the history solver --------------------------------------------------------------
+
+
+def _voigt_eng(eps: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Tensor-shear Voigt strains -> engineering shears (the viscoelastic law's input)."""
+    out = eps.copy()
+    out[..., 3:] *= 2.0
+    return out
+
+
+class _History:
+    """The state of a history between steps (see the module)."""
+
+    def __init__(
+        self,
+        mesh: Any,
+        materials: Mapping[str, Material],
+        reference: float | Mapping[str, float],
+        *,
+        born: Sequence[str],
+        shrinkage: bool | Sequence[str],
+        cured_later: Sequence[str],
+        traction: Mapping[str, Sequence[float]] | None,
+        solver: _Solver,
+    ) -> None:
+        self.mesh = mesh
+        self.fs = fs = space(mesh)
+        self.regions = list(mesh.regions)
+        self.mats = assign(self.regions, materials)
+        self.ref = reference_temperatures(reference, self.regions)
+        self.solver = solver
+        self.nq = fs.n_q
+        self.el = {r: np.asarray(e, dtype=np.int64) for r, e in mesh.regions.items()}
+        self.laws = {r: m.law() for r, m in self.mats.items() if m.viscoelastic}
+        self.active = np.zeros(mesh.n_elements, dtype=bool)
+        self.present: list[str] = []
+        for r in self.regions:
+            if r not in born:
+                self.present.append(r)
+                self.active[self.el[r]] = True
+        self.u = np.zeros((fs.n, 3))
+        self.offset: dict[str, NDArray[np.float64]] = {}
+        self.states: dict[str, ViscoState] = {}
+        for r in self.laws:
+            if r in self.present:
+                self.states[r] = self.laws[r].init_state(len(self.el[r]) * self.nq)
+        self.cure = {}
+        for r in self.regions:
+            m = self.mats[r]
+            full = shrinkage is True or (not isinstance(shrinkage, bool) and r in shrinkage)
+            self.cure[r] = 0.0 if (r in cured_later or not (full and m.shrinkage)) else 1.0
+        self.f_ext = np.zeros(3 * fs.n)
+        for name, t in dict(traction or {}).items():
+            if name not in mesh.boundaries:
+                raise InputError(f"traction.{name}", name, "a boundary of the mesh")
+            tv = np.asarray(t, dtype=float)
+            if tv.shape != (3,) or not np.all(np.isfinite(tv)):
+                raise InputError(f"traction.{name}", t, "(tx, ty, tz) [Pa]")
+            for a in range(3):
+                if tv[a]:
+                    self.f_ext[a::3] += forms.facet_load(fs, mesh.boundaries[name], tv[a])
+        self.T = None
+        self.Tq = None
+        self.T_el = None
+        self.eps0 = None
+        self.lam = np.zeros(mesh.n_elements)
+        self.mu = np.zeros(mesh.n_elements)
+        self.con: _Constraints | None = None
+        self.con_count = 0
+        self.fixed: Mapping | None = None
+
+    # -- temperatures and eigenstrains ---------------------------------------------------
+    def _at_quadrature(self, T: NDArray[np.float64]) -> NDArray[np.float64]:
+        if T.min() == T.max():
+            return np.full((self.mesh.n_elements, self.nq), float(T[0]))
+        return forms.at_quadrature(self.fs, T)
+
+    def _eigenstrain(self, Tq: NDArray[np.float64], cure: Mapping[str, float]) -> NDArray:
+        eps0 = np.zeros_like(Tq)
+        for r in self.regions:
+            e = self.el[r]
+            m = self.mats[r]
+            eps0[e] = m.thermal_strain(Tq[e], self.ref[r])
+            if m.shrinkage and cure[r]:
+                eps0[e] -= cure[r] * m.shrinkage / 3.0
+        return eps0
+
+    def _visco(self) -> dict[str, tuple[NDArray[np.int64], Viscoelastic]]:
+        return {r: (self.el[r], law) for r, law in self.laws.items() if r in self.present}
+
+    def _moduli(
+        self, T_el: NDArray[np.float64], dxi: Mapping[str, NDArray[np.float64]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        lam = np.zeros(self.mesh.n_elements)
+        mu = np.zeros(self.mesh.n_elements)
+        for r in self.present:
+            e = self.el[r]
+            if r in self.laws:
+                lam[e], mu[e] = self.laws[r].lame_at(dxi[r])
+            else:
+                m = self.mats[r]
+                lam[e], mu[e] = lame(m.youngs(T_el[e]), m.nu)
+        return lam, mu
+
+    # -- constraints --------------------------------------------------------------------
+    def set_fixed(self, fixed: Mapping | None) -> None:
+        if fixed is not self.fixed or self.con is None:
+            self.fixed = fixed
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        self.con_count += 1
+        self.con = _build_constraints(
+            self.mesh, self.fs, self.fixed, self.active, self.u, self.con_count
+        )
+
+    # -- steps ----------------------------------------------------------------------------
+    def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
+        """The state at the first time: an instantaneous (glassy) solve."""
+        self.T = T
+        self.Tq = self._at_quadrature(T)
+        self.T_el = T[self.fs.dofs].mean(axis=1)
+        self.eps0 = self._eigenstrain(self.Tq, self.cure)
+        return self.step(0.0, T, dict(self.cure))
+
+    def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
+        fs = self.fs
+        Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
+        T_el = T_new[fs.dofs].mean(axis=1)
+        eps0 = self._eigenstrain(Tq, cure)
+        visco = self._visco()
+        dxi = {
+            r: law.reduced_time_increment(dt, self.T_el[el], T_el[el])
+            for r, (el, law) in visco.items()
+        }
+        lam, mu = self._moduli(T_el, dxi)
+        if self.con is None:
+            self.rebuild()
+        assert self.con is not None
+        plan = self.solver.plan(lam, mu, dxi, visco, self.con)
+        if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
+            # snapped: this step's tangent and history use the cached entry's dxi
+            dxi = plan.dxi
+            lam, mu = self._moduli(T_el, dxi)
+        f = self._loads(lam, mu, eps0, visco, dxi)
+        u, facts = self.solver.run(plan, f, lam, mu, self.con)
+        u = u.reshape(-1, 3)
+        for r, (el, law) in visco.items():
+            eps = forms.strain_at_quadrature(fs, u, el)
+            eps[..., :3] -= eps0[el][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            d = np.repeat(dxi[r], self.nq)
+            self.states[r] = law.update_at(self.states[r], _voigt_eng(eps).reshape(-1, 6), d)
+        self.u = u
+        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
+        self.lam, self.mu = lam, mu
+        self.cure = dict(cure)
+        return facts
+
+    def _loads(self, lam, mu, eps0, visco, dxi) -> NDArray[np.float64]:
+        """``f_ext + int B^T (C (eps0 I + eps_b) - sigma_h)`` over the active elements."""
+        S = np.zeros((self.mesh.n_elements, self.nq, 6))
+        act = self.active
+        S[act, :, :3] = ((3.0 * lam[act] + 2.0 * mu[act])[:, None] * eps0[act])[..., None]
+        for r, off in self.offset.items():
+            e = self.el[r]
+            S[e] += hooke(lam[e][:, None], mu[e][:, None], off)
+        for r, (el, law) in visco.items():
+            d = np.repeat(dxi[r], self.nq)
+            S[el] -= law.history_at(self.states[r], d).reshape(len(el), self.nq, 6)
+        return self.f_ext + forms.stress_load(self.fs, S)
+
+    # -- birth and removal ---------------------------------------------------------------
+    def add(self, regions: Sequence[str], backend: str) -> None:
+        for r in regions:
+            if r not in self.mesh.regions:
+                raise InputError(
+                    "stage.add", r, f"a region of the mesh ({', '.join(self.regions)})"
+                )
+            if r in self.present:
+                raise InputError("stage.add", r, "a region not present at that stage")
+        fs = self.fs
+        old_nodes = np.zeros(fs.n, dtype=bool)
+        old_nodes[fs.dofs[self.active].ravel()] = True
+        new = np.zeros(self.mesh.n_elements, dtype=bool)
+        for r in regions:
+            new[self.el[r]] = True
+        new_nodes = np.unique(fs.dofs[new])
+        free = new_nodes[~old_nodes[new_nodes]]
+        if free.size and old_nodes[new_nodes].any():
+            self.u[free] = self._extension(new, free, backend)[free]
+        elif free.size:
+            self.u[free] = 0.0
+        for r in regions:
+            e = self.el[r]
+            eps = forms.strain_at_quadrature(fs, self.u, e)
+            eps[..., :3] -= self.eps0[e][..., None]
+            self.offset[r] = eps  # stress free at birth
+            self.active[e] = True
+            self.present.append(r)
+            if r in self.laws:
+                self.states[r] = self.laws[r].init_state(len(e) * self.nq)
+        self.rebuild()
+
+    def _extension(self, elements: NDArray[np.bool_], free: NDArray[np.int64], backend: str):
+        """Displacement (n, 3) whose rows ``free`` extend the current displacement of the
+        nodes of ``elements`` that are already attached: the best affine fit of the
+        attached displacement (so a rigid motion or a uniform strain of the body the region
+        is born on continues exactly), plus the elastic extension (unit modulus, nu 0.3,
+        on ``elements``, the rest held) of what the fit leaves."""
+        from ..solvers import solve
+
+        fs = self.fs
+        nodes = np.unique(fs.dofs[elements])
+        attached = nodes[~np.isin(nodes, free)]
+        x = fs.nodes - fs.nodes[attached].mean(axis=0)
+        X = np.column_stack([np.ones(len(attached)), x[attached]])
+        coef = np.linalg.lstsq(X, self.u[attached], rcond=None)[0]  # minimum norm
+        affine = np.column_stack([np.ones(fs.n), x]) @ coef
+        rest = self.u - affine
+        out = affine
+        if np.abs(rest[attached]).max() <= 1e-12 * max(np.abs(self.u[attached]).max(), 1e-300):
+            return out
+        lam1, mu1 = lame(np.where(elements, 1.0, 0.0), 0.3)
+        K = forms.elasticity_matrix(fs, lam1, mu1)
+        u0 = rest.ravel().copy()
+        dfree = (3 * free[:, None] + np.arange(3)).ravel()
+        is_free = np.zeros(3 * fs.n, dtype=bool)
+        is_free[dfree] = True
+        D = np.nonzero(~is_free)[0]
+        u0[dfree] = 0.0
+        b = -(K @ u0)
+        # a tiny spring on every free DOF keeps parts with no held node definite
+        diag = K.diagonal()
+        _add_diagonal(K, np.where(is_free, 1e-12 * max(diag[is_free].mean(), 1e-300), 0.0))
+        A = eliminate_inplace(K, D)
+        b[D] = u0[D]
+        x_, _ = solve(A, b, kind="elasticity", backend=backend, method="auto")
+        return out + np.asarray(x_).reshape(-1, 3)
+
+    def remove(self, regions: Sequence[str]) -> None:
+        for r in regions:
+            if r not in self.present:
+                raise InputError("stage.remove", r, f"a present region ({', '.join(self.present)})")
+        for r in regions:
+            self.active[self.el[r]] = False
+            self.present.remove(r)
+            self.offset.pop(r, None)
+            self.states.pop(r, None)
+        self.rebuild()
+
+    # -- output -----------------------------------------------------------------------------
+    def state(self, t: float, facts: Mapping[str, Any]) -> HistoryState:
+        fs = self.fs
+        stress = np.zeros((self.mesh.n_elements, self.nq, 6))
+        for r in self.present:
+            e = self.el[r]
+            if r in self.laws:
+                stress[e] = self.laws[r].stress(self.states[r]).reshape(len(e), self.nq, 6)
+                continue
+            eps = forms.strain_at_quadrature(fs, self.u, e)
+            eps[..., :3] -= self.eps0[e][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            stress[e] = hooke(self.lam[e][:, None], self.mu[e][:, None], eps)
+        info = {
+            "time_s": float(t),
+            "regions": list(self.present),
+            "free_body_parts": int(self.con.Q.shape[1] // 6) if self.con is not None else 0,
+            **{k: v for k, v in facts.items() if k != "reactions"},
+        }
+        return HistoryState(
+            self.mesh,
+            fs,
+            self.u.copy(),
+            stress,
+            info,
+            float(facts.get("reactions", 0.0)),
+            time=float(t),
+            temperature=self.T.copy(),
+            active=self.active.copy(),
+        )
+
+
+def _segments(stage: Stage, n_min: int, dT: float, max_step_K: float | None) -> list:
+    """(fraction start, fraction end, sub-steps, output?) of a stage split at its outputs."""
+    d = stage.duration_s
+    marks = [0.0] + [t / d for t in stage.outputs] + [1.0] if d > 0 else [0.0, 1.0]
+    out = []
+    for a, b in zip(marks[:-1], marks[1:], strict=True):
+        n = max(1, math.ceil((stage.steps or n_min) * (b - a) - 1e-9))
+        if max_step_K:
+            n = max(n, math.ceil(dT * (b - a) / max_step_K - 1e-9))
+        if d == 0:
+            n = 1
+        out.append((a, b, n))
+    return out
+
+
+def solve_history(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    history: Process | Sequence[tuple[float, Temperature]],
+    reference: float | Mapping[str, float] = 25.0,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
+    *,
+    method: str = "auto",
+    shrinkage: bool | Sequence[str] = False,
+    traction: Mapping[str, Sequence[float]] | None = None,
+    substeps: int = 1,
+    max_step_K: float | None = 10.0,
+    rtol: float = 1e-8,
+    snap_tol: float = 1e-3,
+    max_factorizations: int = 3,
+    max_cg_iterations: int = 20,
+    progress: Callable[[str], None] | None = None,
+) -> HistoryResult:
+    """Solve a mechanical history: temperatures over time, viscoelastic materials, and
+    regions born and removed by process stages (see the module).
+
+    Parameters
+    ----------
+    mesh, materials
+        As :func:`fea.solve_thermoelastic`; a material with a ``relaxation`` is
+        viscoelastic (its ``E`` the instantaneous modulus).
+    history
+        A list of ``(time [s], temperature)`` points, the temperature a float [degC],
+        nodal values or ``f(x, y, z)`` (linear in time between points; one state per
+        point, the first an instantaneous solve), or a :class:`Process` (one state per
+        stage end and per ``Stage.outputs`` time).
+    reference
+        Stress-free temperature [degC] of the regions present from the start: a float, or
+        region -> degC with ``"*"`` for the rest. A region born later is stress free at
+        its birth whatever its reference.
+    fixed
+        Boundary -> {component: displacement [m]} held over the history (a stage's own
+        ``fixed`` replaces it during that stage); None or empty: free body.
+    shrinkage
+        Cure shrinkage applied from the start: True (every material that has one) or a
+        list of regions; a region in some stage's ``cure`` starts uncured.
+    traction
+        Boundary -> (tx, ty, tz) [Pa], a constant surface load (e.g. a creep test).
+    substeps
+        Least number of time steps between two history points (or per stage).
+    max_step_K
+        Largest temperature change of one step [K] (more steps where needed); None: no
+        limit.
+    rtol
+        Relative residual of the conjugate-gradient steps (steps that reuse an exact or
+        snapped factorisation are direct solves).
+    snap_tol
+        How close a step's viscoelastic tangent must be to a cached one to take that
+        one's reduced-time increment (:meth:`~fea.physics.viscoelastic.Viscoelastic.
+        step_distance`); 0: never.
+    max_factorizations
+        How many factorisations (or AMG hierarchies) are kept at once.
+    max_cg_iterations
+        A step whose stiffness is neither cached nor snapped is solved by CG
+        preconditioned by the nearest cached factorisation when the classical bound on
+        its iterations (from the ratio of the two stiffnesses' moduli) is at most this;
+        otherwise its own stiffness is factorised.
+
+    Returns
+    -------
+    HistoryResult
+        ``.times`` [s], ``.states`` (one :class:`HistoryState` each), ``.labels``.
+    """
+    t_start = time.perf_counter()
+    process = history if isinstance(history, Process) else Process.from_points(history)
+    if isinstance(substeps, bool) or not isinstance(substeps, int) or substeps < 1:
+        raise InputError("substeps", substeps, "an integer >= 1")
+    if max_step_K is not None and not (isinstance(max_step_K, int | float) and max_step_K > 0):
+        raise InputError("max_step_K", max_step_K, "a temperature step > 0 [K] or None")
+    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
+        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    if not (isinstance(snap_tol, int | float) and 0 <= snap_tol < 0.1):
+        raise InputError("snap_tol", snap_tol, "a tolerance in [0, 0.1)")
+    if (
+        isinstance(max_factorizations, bool)
+        or not isinstance(max_factorizations, int)
+        or (max_factorizations < 1)
+    ):
+        raise InputError("max_factorizations", max_factorizations, "an integer >= 1")
+    for s in process.stages:
+        for r in (*s.add, *s.remove, *s.cure):
+            if r not in mesh.regions:
+                raise InputError(
+                    f"stage.{s.name}", r, f"a region of the mesh ({', '.join(mesh.regions)})"
+                )
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
+    solver = _Solver(
+        space(mesh),
+        backend=backend,
+        method=method,
+        rtol=rtol,
+        max_factorizations=max_factorizations,
+        snap_tol=float(snap_tol),
+        max_cg=float(max_cg_iterations),
+    )
+    h = _History(
+        mesh,
+        materials,
+        reference,
+        born=process.born,
+        shrinkage=shrinkage,
+        cured_later=[r for s in process.stages for r in s.cure],
+        traction=traction,
+        solver=solver,
+    )
+    fs = h.fs
+    times: list[float] = []
+    labels: list[str] = []
+    states: list[HistoryState] = []
+    try:
+        first = process.stages[0]
+        T_prev = nodal_temperature(fs, first.temperature)
+        t = 0.0
+        started = False
+        for stage in process.stages:
+            T_end = nodal_temperature(fs, stage.temperature)
+            h.set_fixed(fixed if stage.fixed is None else stage.fixed)
+            if stage.remove:
+                if not started:
+                    raise InputError(
+                        f"stage.{stage.name}.remove",
+                        stage.remove,
+                        "regions present before (not in the first stage)",
+                    )
+                h.remove(stage.remove)
+            if stage.add:
+                if not started:
+                    raise InputError(
+                        f"stage.{stage.name}.add",
+                        stage.add,
+                        "regions born after the start (not in the first stage)",
+                    )
+                h.add(stage.add, backend)
+            if not started:
+                facts = h.start(T_prev)
+                started = True
+                if stage.duration_s == 0.0 and np.array_equal(T_end, T_prev):
+                    times.append(t)
+                    labels.append(stage.name)
+                    states.append(h.state(t, facts))
+                    if progress:
+                        progress(stage.name)
+                    continue
+            cure0 = dict(h.cure)
+            dT = float(np.abs(T_end - T_prev).max())
+            facts = {}
+            for a, b, n in _segments(stage, substeps, dT, max_step_K):
+                for k in range(1, n + 1):
+                    s = a + (b - a) * k / n
+                    s_prev = a + (b - a) * (k - 1) / n
+                    T_new = T_prev + s * (T_end - T_prev)
+                    cure = dict(cure0)
+                    for r in stage.cure:
+                        cure[r] = s
+                    facts = h.step(stage.duration_s * (s - s_prev), T_new, cure)
+                if b < 1.0:
+                    tb = t + stage.duration_s * b
+                    times.append(tb)
+                    labels.append(f"{stage.name}+{stage.duration_s * b:g}s")
+                    states.append(h.state(tb, facts))
+            t += stage.duration_s
+            T_prev = T_end
+            times.append(t)
+            labels.append(stage.name)
+            states.append(h.state(t, facts))
+            if progress:
+                progress(stage.name)
+    finally:
+        solver.close()
+    info = dict(solver.stats)
+    info["total_s"] = time.perf_counter() - t_start
+    info["backend"] = backend
+    for s in states:
+        s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}
+    return HistoryResult(np.asarray(times, dtype=float), states, labels, info)
