@@ -212,18 +212,32 @@ def eigenstrain_load(
 _VOIGT = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])  # tensor (a, b) -> Voigt index
 
 
-def stress_load(fs: FieldSpace, sigma: NDArray[np.float64]) -> NDArray[np.float64]:
+def stress_load(
+    fs: FieldSpace,
+    sigma: NDArray[np.float64],
+    elements: NDArray[np.int64] | None = None,
+    grads: NDArray[np.float64] | None = None,
+) -> NDArray[np.float64]:
     """Load ``f_(i a) = int sigma_ab d(phi_i)/dx_b`` of a stress field at quadrature points.
 
-    ``sigma`` shape (n_el, n_q, 6), Voigt [Pa]. A pre-stress ``sigma0`` (history stress
-    of a viscoelastic step, stress locked in at an element's birth) enters the
-    equilibrium ``int B^T (C eps - sigma0) = 0`` as ``+stress_load(fs, sigma0)``.
-    Returns shape (3 n,).
+    ``sigma`` shape (n_el, n_q, 6), Voigt [Pa]; with ``elements`` (indices, shape (k,))
+    the stress of those elements only, shape (k, n_q, 6); ``grads``: their shape-function
+    gradients (:meth:`FieldSpace.grads` of those elements) when the caller keeps them. A
+    pre-stress ``sigma0`` (history stress of a viscoelastic step, stress locked in at an
+    element's birth) enters the equilibrium ``int B^T (C eps - sigma0) = 0`` as
+    ``+stress_load(fs, sigma0)``. Returns shape (3 n,).
     """
-    G = fs.grads()
+    dx, dofs = fs.basis.dx, fs.dofs
+    if elements is not None:
+        dx, dofs = dx[elements], dofs[elements]
+    if grads is not None:
+        G = grads
+    else:
+        G = fs.grads()
+        G = G if elements is None else G[:, :, elements]
     S = np.asarray(sigma, float)[:, :, _VOIGT]  # (n_el, n_q, 3, 3)
-    fe = np.einsum("ibeq,eqab,eq->eia", G, S, fs.basis.dx, optimize=True)
-    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
+    fe = np.einsum("ibeq,eqab,eq->eia", G, S, dx, optimize=True)
+    idx = (3 * dofs[:, :, None] + np.arange(3)).ravel()
     return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
 
 
@@ -249,18 +263,23 @@ def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
 
 
 def strain_at_quadrature(
-    fs: FieldSpace, u: NDArray[np.float64], elements: NDArray[np.int64] | None = None
+    fs: FieldSpace,
+    u: NDArray[np.float64],
+    elements: NDArray[np.int64] | None = None,
+    grads: NDArray[np.float64] | None = None,
 ) -> NDArray[np.float64]:
     """Small strain of the nodal displacement ``u`` (n, 3) at the quadrature points.
 
     Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz);
-    with ``elements`` (indices, shape (k,)) only those elements', shape (k, n_q, 6).
+    with ``elements`` (indices, shape (k,)) only those elements', shape (k, n_q, 6)
+    (``grads``: their shape-function gradients, when the caller keeps them).
     """
-    G = fs.grads()
-    dofs = fs.dofs
-    if elements is not None:
-        G = G[:, :, elements]
-        dofs = dofs[elements]
+    dofs = fs.dofs if elements is None else fs.dofs[elements]
+    if grads is not None:
+        G = grads
+    else:
+        G = fs.grads()
+        G = G if elements is None else G[:, :, elements]
     grad = np.einsum("iaeq,eic->eqca", G, u[dofs], optimize=True)
     return _strain_voigt(grad)
 

@@ -15,24 +15,50 @@ from typing import Any
 
 import numpy as np
 
+from ..physics.history import Process, Stage, solve_history
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.thermal import solve_thermal
 from .meshing import build_mesh
 from .names import Column
-from .spec import CaseSpec
+from .spec import PANEL_STAGES, CaseSpec
 
-__all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
+__all__ = [
+    "analyse",
+    "history_metrics",
+    "history_process",
+    "independent_panel_metrics",
+    "panel_metrics",
+    "thermal_metrics",
+    "warpage_metrics",
+]
+
+
+KERF = "kerf"  # the panel's kerf regions are ``kerf_<region>`` (geometry/panel.py)
+
+
+def _base_region(r: str) -> str:
+    """The region whose material a kerf region ``kerf_<region>`` has (else ``r``)."""
+    return r.removeprefix(f"{KERF}_") if r.startswith(f"{KERF}_") else r
 
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
     """The case's materials of the regions ``mesh`` has (a unit's warpage mesh has no
-    board, a unit no mandrel)."""
-    return {r: m for r, m in case.materials.items() if r in mesh.regions}
+    board, a unit no mandrel); a panel's kerf region has the material it cuts."""
+    return {
+        r: case.materials[_base_region(r)]
+        for r in mesh.regions
+        if _base_region(r) in case.materials
+    }
 
 
 def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
     """The case's stress-free temperatures of the regions ``mesh`` has, and ``"*"``."""
-    return {r: T for r, T in case.loads.reference.items() if r == "*" or r in mesh.regions}
+    ref = case.loads.reference
+    out = {r: T for r, T in ref.items() if r == "*" or r in mesh.regions}
+    for r in mesh.regions:
+        if r not in out and _base_region(r) in ref:
+            out[r] = ref[_base_region(r)]
+    return out
 
 
 def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
@@ -109,7 +135,9 @@ def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None =
     )
 
 
-def _state_metrics(me, mesh, tag: str, surface: str = "top") -> dict[str, float]:
+def _state_metrics(
+    me, mesh, tag: str, surface: str = "top", regions: Any = None
+) -> dict[str, float]:
     out: dict[str, float] = {}
 
     def put(metric: str, value: float, region: str | None = None) -> None:
@@ -121,13 +149,26 @@ def _state_metrics(me, mesh, tag: str, surface: str = "top") -> dict[str, float]
     put("curvature", w.curvature)
     if "terminal_tips" in mesh.boundaries:
         put("coplanarity_um", me.warpage("terminal_tips").coplanarity * 1e6)
-    for region in mesh.regions:
+    for region in mesh.regions if regions is None else regions:
         put("von_mises_max_MPa", me.region_max_von_mises(region) / 1e6, region)
     if "die|encapsulant" in mesh.boundaries:
         sn, ss = me.interface_traction("die|encapsulant")
         put("interface_traction_max_MPa", np.hypot(sn, ss).max() / 1e6)
-    put("mech_solve_s", me.solver_info["stages"]["total_s"])
+    if "stages" in me.solver_info:  # one elastic solve (a history reports its own total)
+        put("mech_solve_s", me.solver_info["stages"]["total_s"])
     return out
+
+
+def _warpage_case(case: CaseSpec) -> CaseSpec:
+    """The unit without its board, meshed for uniform-temperature mechanics."""
+    geo = dataclasses.replace(case.geometry, board=None)
+    ms = case.mesh
+    if ms.film_size is None:
+        # the default film refinement is for the heat path (Tj); at uniform temperature
+        # the warpage converges without it (docs/performance.md) and it would triple the
+        # DOF. An explicit mesh.film_size applies here too.
+        ms = dataclasses.replace(ms, film_size=ms.size)
+    return dataclasses.replace(case, geometry=geo, mesh=ms)
 
 
 def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
@@ -138,15 +179,7 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     Returns (metrics, {state label: MechanicalResult}); the results share one mesh.
     """
     backend = backend or case.solver.backend
-    geo = dataclasses.replace(case.geometry, board=None)
-    ms = case.mesh
-    if ms.film_size is None:
-        # the default film refinement is for the heat path (Tj); at uniform temperature
-        # the warpage converges without it (docs/performance.md) and it would triple the
-        # DOF. An explicit mesh.film_size applies here too.
-        ms = dataclasses.replace(ms, film_size=ms.size)
-    unit = dataclasses.replace(case, geometry=geo, mesh=ms)
-    mesh, _ = build_mesh(unit)
+    mesh, _ = build_mesh(_warpage_case(case))
     tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
     tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
     temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
@@ -186,14 +219,141 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     return _temperature_states(mesh, case, temps_tags, backend, "bottom")
 
 
+def reflow_tags(case: CaseSpec) -> list[str]:
+    """State labels of the reflow profile: ``r00_25C``, ``r01_100C``..."""
+    return [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
+
+
+def history_process(case: CaseSpec, mesh: Any) -> Process:
+    """The :class:`~fea.physics.history.Process` of a case's ``[process]`` on ``mesh``:
+    its stages (a region's name standing also for its part in the kerf, ``kerf_<region>``,
+    and ``kerf`` for the whole kerf), then the reflow profile, one stage per point."""
+    proc = case.process
+    assert proc is not None
+    kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
+
+    def names(rs: tuple[str, ...]) -> list[str]:
+        out: list[str] = []
+        for r in rs:
+            if r == KERF:
+                out.extend(kerf)
+            else:  # a region and its part in the kerf
+                out.extend([r] + [k for k in kerf if k == f"{KERF}_{r}"])
+        return list(dict.fromkeys(out))
+
+    stages = [
+        Stage(
+            st.name,
+            st.duration,
+            st.temperature,
+            add=names(st.add),
+            remove=names(st.remove),
+            cure=names(st.cure),
+            steps=st.steps,
+        )
+        for st in proc.stages
+    ]
+    t_prev = 0.0
+    for tag, T, t in zip(reflow_tags(case), case.loads.reflow, proc.reflow_times, strict=True):
+        stages.append(Stage(tag, t - t_prev, T))
+        t_prev = t
+    return Process(tuple(stages))
+
+
+def history_metrics(
+    case: CaseSpec, backend: str | None = None
+) -> tuple[dict[str, float], dict[str, Any], dict[str, Any]]:
+    """Metrics of every state of the case's process history (``process.model =
+    "history"``), solved on one mesh by :func:`fea.solve_history`: a unit without its
+    board (surface ``top``), or a panel's ``process`` model (surface ``bottom``, the
+    dielectric face, until the kerf is removed, then ``units_bottom``, what singulation
+    keeps). Regions not present in a state have no von Mises column for it.
+
+    Returns (metrics, {label: HistoryState}, results-file meta with ``state_values``, the
+    states' times [s]).
+    """
+    backend = backend or case.solver.backend
+    if case.kind == "panel":
+        g = case.geometry
+        assert g.panel is not None
+        pcase = dataclasses.replace(
+            case,
+            geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage="process")),
+        )
+        mesh, _ = build_mesh(pcase)
+    else:
+        mesh, _ = build_mesh(_warpage_case(case))
+    proc = case.process
+    assert proc is not None
+    h = solve_history(
+        mesh,
+        mesh_materials(mesh, case),
+        history_process(case, mesh),
+        mesh_reference(mesh, case),
+        backend=backend,
+        method=case.solver.method,
+        shrinkage=case.loads.cure_shrinkage,
+        substeps=proc.substeps,
+        max_step_K=proc.max_step_K,
+    )
+    kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
+    out: dict[str, float] = {}
+    for label, st in zip(h.labels, h.states, strict=True):
+        present = st.solver_info["regions"]
+        if case.kind == "panel":
+            surface = "bottom" if all(r in present for r in kerf) else "units_bottom"
+        else:
+            surface = "top"
+        out.update(_state_metrics(st, mesh, label, surface=surface, regions=present))
+    out["n_dof_mechanical"] = float(3 * mesh.nodes.shape[0])
+    out["history_steps"] = float(h.solver_info["steps"])
+    out["history_factorizations"] = float(h.solver_info["factorizations"])
+    out["history_solve_s"] = float(h.solver_info["total_s"])
+    meta = {"state_values": [float(t) for t in h.times], "state_unit": "s"}
+    return out, h.mapping(), meta
+
+
+def independent_panel_metrics(
+    case: CaseSpec, backend: str | None = None
+) -> tuple[dict[str, float], dict[str, Any]]:
+    """The panel's states each solved alone, elastic (``process.model = "independent"``,
+    the model before the history): every process stage named like a panel stage
+    (``on_mandrel``, ``released``, ``singulated``) on that stage's own model at the stage's
+    temperature, stress free at ``loads.reference_C``; the reflow profile on the
+    ``singulated`` model. Returns (metrics, states of the last model solved)."""
+    backend = backend or case.solver.backend
+    proc = case.process
+    assert proc is not None
+    g = case.geometry
+    assert g.panel is not None
+    out: dict[str, float] = {}
+    states: dict[str, Any] = {}
+    todo = [(st.name, st.temperature) for st in proc.stages if st.name in PANEL_STAGES[:3]]
+    if case.loads.reflow and "singulated" not in [n for n, _ in todo]:
+        todo.append(("singulated", None))
+    for stage, T in todo:
+        scase = dataclasses.replace(
+            case, geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage=stage))
+        )
+        mesh, _ = build_mesh(scase)
+        temps_tags = [] if T is None else [(T, stage)]
+        if stage == "singulated":
+            temps_tags += list(zip(case.loads.reflow, reflow_tags(case), strict=True))
+        m, states = _temperature_states(mesh, scase, temps_tags, backend, "bottom")
+        m.pop("n_dof_mechanical", None)
+        out.update(m)
+    return out, states
+
+
 def analyse(
     case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
 ) -> dict[str, float]:
     """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
-    stresses of the unit at each warpage temperature and along the reflow profile.
-    Panel: warpage and stresses of the panel stage.
+    stresses of the unit at each warpage temperature and along the reflow profile, or,
+    with a ``[process]`` history, at each state of the process and the reflow profile.
+    Panel: warpage and stresses of the panel stage, or of each state of its process.
     """
     from ..io import write_results
 
@@ -201,11 +361,18 @@ def analyse(
     a = case.geometry.aperture()
     m: dict[str, float] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
     th = None
-    if case.kind == "panel":
-        w, states = panel_metrics(case)
-    else:
+    extra: dict[str, Any] = {}
+    model = case.process.model if case.process is not None else None
+    if case.kind == "unit":
         tm, th = thermal_metrics(case)
         m.update(tm)
+    if model == "history":
+        w, states, extra = history_metrics(case)
+    elif case.kind == "panel" and model == "independent":
+        w, states = independent_panel_metrics(case)
+    elif case.kind == "panel":
+        w, states = panel_metrics(case)
+    else:
         w, states = warpage_metrics(case)
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
@@ -218,6 +385,6 @@ def analyse(
             mesh,
             thermal=th,
             mechanical=states,
-            meta={**info, "metrics": m, "inputs": case},
+            meta={**info, "metrics": m, "inputs": case, **extra},
         )
     return m

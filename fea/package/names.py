@@ -31,6 +31,7 @@ BOUNDARIES: tuple[str, ...] = (
     "top",
     "shell_top",
     "bottom",
+    "units_bottom",
     "terminal_tips",
     "package_surface",
     "board_surface",

@@ -389,6 +389,23 @@ class _Entry:
     used: int = 0
 
 
+def _ratio(lam, mu, lam_b, mu_b) -> float:
+    """Largest ratio (either way) of two sets of element moduli: a bound on the condition
+    number of one stiffness preconditioned by the other (inf if their supports differ)."""
+    k = 1.0
+    for a, b in ((lam, lam_b), (mu, mu_b)):
+        za, zb = a == 0.0, b == 0.0
+        if np.any(za != zb):
+            return math.inf
+        nz = ~za
+        if np.any(nz):
+            r = a[nz] / b[nz]
+            if np.any(r <= 0):
+                return math.inf
+            k = max(k, float(r.max()), float(1.0 / r.min()))
+    return k
+
+
 def _cg_iterations(kappa: float, rtol: float) -> float:
     """Classical bound on CG iterations for a preconditioned condition number ``kappa``."""
     if kappa <= 1.0 + 1e-14:
@@ -417,6 +434,10 @@ class _Solver:
         self.capacity = max_factorizations
         self.snap_tol = snap_tol
         self.entries: list[_Entry] = []
+        self.K_rest: sp.csr_matrix | None = None
+        self.rest_key: int | None = None
+        self.units: dict[str, tuple] = {}  # region -> (lam, mu, K data at them, unit parts)
+        self.x_prev: dict[int, NDArray[np.float64]] = {}
         self.clock = 0
         self.t_factor = 0.0  # seconds of the last factorisation (cost model)
         self.t_solve = 0.0  # seconds of the last back-substitution
@@ -473,6 +494,28 @@ class _Solver:
                 return e
         return None
 
+    def anchor(
+        self,
+        dxi: dict[str, NDArray[np.float64]],
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+    ) -> dict[str, NDArray[np.float64]] | None:
+        """The step's increments with each element's replaced by its glassy (0) or fully
+        relaxed (inf) limit, when every viscoelastic element is within ``snap_tol`` of one
+        of them (and at least one is not already there); else None."""
+        if self.snap_tol <= 0 or not dxi:
+            return None
+        out = {}
+        for r, (_el, law) in visco.items():
+            d = dxi[r]
+            zero = law.step_distance(d, 0.0) <= self.snap_tol
+            inf = law.step_distance(d, np.inf) <= self.snap_tol
+            if not np.all(zero | inf):
+                return None
+            out[r] = np.where(zero, 0.0, np.inf)
+        if all(np.array_equal(out[r], dxi[r]) for r in dxi):
+            return None
+        return out
+
     def nearest(
         self, lam: NDArray[np.float64], mu: NDArray[np.float64], con: _Constraints
     ) -> tuple[_Entry | None, float]:
@@ -482,27 +525,73 @@ class _Solver:
         for e in self.entries:
             if e.con_key != con.key:
                 continue
-            k = 1.0
-            for a, b in ((lam, e.lam), (mu, e.mu)):
-                za, zb = a == 0.0, b == 0.0
-                if np.any(za != zb):
-                    k = math.inf
-                    break
-                nz = ~za
-                if np.any(nz):
-                    r = a[nz] / b[nz]
-                    if np.any(r <= 0):
-                        k = math.inf
-                        break
-                    k = max(k, float(r.max()), float(1.0 / r.min()))
+            k = _ratio(lam, mu, e.lam, e.mu)
             if k < kbest:
                 best, kbest = e, k
         return best, kbest
 
     # -- assembly and preparation -----------------------------------------------------
-    def assemble(self, lam: NDArray[np.float64], mu: NDArray[np.float64], con: _Constraints):
+    def matrix(
+        self,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+    ) -> sp.csr_matrix:
+        """The stiffness (CSR, every pattern entry stored). Where each viscoelastic region
+        has one (lam, mu) (a uniform temperature), it is the cached stiffness of the other
+        elements plus per region ``lam K_r(1, 0) + mu K_r(0, 1)``: a combination of stored
+        matrices of one pattern instead of an assembly."""
+        fs = self.fs
+        uniform = all(
+            lam[el].min() == lam[el].max() and mu[el].min() == mu[el].max()
+            for el, _ in visco.values()
+        )
+        if not visco or not uniform:
+            return forms.elasticity_matrix(fs, lam, mu)
+        rest = np.ones(lam.shape[0], dtype=bool)
+        for el, _ in visco.values():
+            rest[el] = False
+        lr, mr = np.where(rest, lam, 0.0), np.where(rest, mu, 0.0)
+        key = hash(lr.tobytes()) ^ hash(mr.tobytes())
+        if self.rest_key != key:
+            self.K_rest = forms.elasticity_matrix(fs, lr, mr)
+            self.rest_key = key
+        data = self.K_rest.data.copy()
+        for r, (el, _) in visco.items():
+            la, m = float(lam[el[0]]), float(mu[el[0]])
+            if r not in self.units:
+                # the region's stiffness at these moduli: a law with one series scales
+                # both Lamé parameters alike, so later steps are multiples of it
+                mask = np.zeros(lam.shape[0])
+                mask[el] = 1.0
+                K0 = forms.elasticity_matrix(fs, mask * la, mask * m).data
+                self.units[r] = (la, m, K0, None)
+            la0, m0, K0, parts = self.units[r]
+            c = m / m0 if m0 else 0.0
+            if m0 and abs(la - c * la0) <= 1e-12 * max(abs(la), abs(c * la0), 1e-300):
+                data += c * K0
+                continue
+            if parts is None:  # a separate bulk series: lam and mu relax differently
+                mask = np.zeros(lam.shape[0])
+                mask[el] = 1.0
+                parts = (
+                    forms.elasticity_matrix(fs, mask, 0.0 * mask).data,
+                    forms.elasticity_matrix(fs, 0.0 * mask, mask).data,
+                )
+                self.units[r] = (la0, m0, K0, parts)
+            data += la * parts[0] + m * parts[1]
+        K = self.K_rest
+        return sp.csr_matrix((data, K.indices.copy(), K.indptr.copy()), shape=K.shape)
+
+    def assemble(
+        self,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        con: _Constraints,
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+    ):
         t0 = time.perf_counter()
-        K = forms.elasticity_matrix(self.fs, lam, mu)
+        K = self.matrix(lam, mu, visco)
         kd = K @ con.values
         K_support = K[con.supports] if len(con.supports) else None
         if con.scale is None:
@@ -582,6 +671,7 @@ class _Solver:
         dxi: dict[str, NDArray[np.float64]],
         visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
         con: _Constraints,
+        moduli: Callable[[dict[str, NDArray[np.float64]]], tuple[NDArray, NDArray]],
     ) -> _Plan:
         """How this step is solved: the cached entry it takes (exactly or snapped: then
         ``plan.dxi`` is the entry's), or CG on the exact matrix preconditioned by the
@@ -589,6 +679,16 @@ class _Solver:
         self.clock += 1
         self.stats["steps"] += 1
         entry = self.snap(lam, mu, dxi, visco, con)
+        if entry is None:
+            anchor = self.anchor(dxi, visco)
+            if anchor is not None:
+                # glassy or fully relaxed within snap_tol: factorise that limit, which
+                # later steps of the same regime reuse
+                lam_a, mu_a = moduli(anchor)
+                A, kd, K_support = self.assemble(lam_a, mu_a, con, visco)
+                entry = self.factorize(A, kd, K_support, lam_a, mu_a, anchor, con)
+                self.stats["snapped_steps"] += 1
+                return _Plan(entry, anchor, None, kd, K_support, "snapped (new limit)")
         if entry is not None:
             entry.used = self.clock
             snapped = any(not np.array_equal(dxi[r], entry.dxi[r]) for r in dxi)
@@ -598,7 +698,7 @@ class _Solver:
             return _Plan(
                 entry, dxi, None, entry.kd, entry.K_support, "snapped" if snapped else "reuse"
             )
-        A, kd, K_support = self.assemble(lam, mu, con)
+        A, kd, K_support = self.assemble(lam, mu, con, visco)
         near, kappa = self.nearest(lam, mu, con)
         if (
             near is not None
@@ -607,13 +707,34 @@ class _Solver:
         ):
             near.used = self.clock
             return _Plan(near, dxi, A, kd, K_support, "cg", kappa)
+        # a new factorisation: of the glassy or relaxed limit when this step is within CG
+        # reach of it (later steps of that regime reuse it), else of this step's matrix
+        if visco and self.snap_tol > 0:
+            for limit in (np.inf, 0.0):
+                lim = {r: np.full(len(el), limit) for r, (el, _) in visco.items()}
+                lam_l, mu_l = moduli(lim)
+                k = _ratio(lam, mu, lam_l, mu_l)
+                if _cg_iterations(k, self.rtol) <= self.max_cg:
+                    Al, kdl, Ksl = self.assemble(lam_l, mu_l, con, visco)
+                    entry = self.factorize(Al, kdl, Ksl, lam_l, mu_l, lim, con)
+                    if k == 1.0:  # the step is the limit itself
+                        return _Plan(entry, lim, None, kdl, Ksl, "factorized")
+                    if self._direct(entry):
+                        return _Plan(entry, dxi, A, kd, K_support, "cg", k)
+                    break
         entry = self.factorize(A, kd, K_support, lam, mu, dxi, con)
         return _Plan(entry, dxi, None, kd, K_support, "factorized")
 
     def run(
-        self, plan: _Plan, f: NDArray[np.float64], lam, mu, con: _Constraints
+        self,
+        plan: _Plan,
+        f: NDArray[np.float64],
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        con: _Constraints,
     ) -> tuple[NDArray[np.float64], dict[str, Any]]:
-        """Solve the planned step for the load ``f`` (3 n,); returns (u (3 n,), facts)."""
+        """Solve the planned step for the load ``f`` (3 n,); returns (u (3 n,), facts).
+        CG starts from the previous step's solution of the same constraints."""
         facts: dict[str, Any] = {"method": plan.mode}
         b = f - plan.kd
         b[con.D] = (con.scale or 1.0) * con.values[con.D]
@@ -625,7 +746,8 @@ class _Solver:
             def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
                 return self._backsolve(entry, r)
 
-            res = pcg(plan.A, b, M, rtol=self.rtol, maxiter=200, xp=np)
+            x0 = self.x_prev.get(con.key)
+            res = pcg(plan.A, b, M, x0=x0, rtol=self.rtol, maxiter=200, xp=np)
             if res.converged:
                 u = res.x
                 self.stats["cg_steps"] += 1
@@ -635,6 +757,7 @@ class _Solver:
                 entry = self.factorize(plan.A, plan.kd, plan.K_support, lam, mu, plan.dxi, con)
                 u = self._backsolve(entry, b)
                 facts["method"] = "factorized after CG"
+        self.x_prev = {con.key: u}
         reactions = 0.0
         if plan.K_support is not None:
             r = plan.K_support @ u - f[con.supports]
@@ -717,6 +840,8 @@ class _History:
             for a in range(3):
                 if tv[a]:
                     self.f_ext[a::3] += forms.facet_load(fs, mesh.boundaries[name], tv[a])
+        self.unit_loads: dict[str, NDArray[np.float64]] = {}
+        self.grads: dict[tuple[str, ...], NDArray[np.float64]] = {}
         self.T = None
         self.Tq = None
         self.T_el = None
@@ -795,7 +920,7 @@ class _History:
         if self.con is None:
             self.rebuild()
         assert self.con is not None
-        plan = self.solver.plan(lam, mu, dxi, visco, self.con)
+        plan = self.solver.plan(lam, mu, dxi, visco, self.con, lambda d: self._moduli(T_el, d))
         if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
             # snapped: this step's tangent and history use the cached entry's dxi
             dxi = plan.dxi
@@ -804,7 +929,10 @@ class _History:
         u, facts = self.solver.run(plan, f, lam, mu, self.con)
         u = u.reshape(-1, 3)
         for r, (el, law) in visco.items():
-            eps = forms.strain_at_quadrature(fs, u, el)
+            if len(visco) == 1 and list(self.grads) == [(r,)]:
+                eps = forms.strain_at_quadrature(fs, u, el, self.grads[(r,)])
+            else:
+                eps = forms.strain_at_quadrature(fs, u, el)
             eps[..., :3] -= eps0[el][..., None]
             if r in self.offset:
                 eps -= self.offset[r]
@@ -816,18 +944,55 @@ class _History:
         self.cure = dict(cure)
         return facts
 
-    def _loads(self, lam, mu, eps0, visco, dxi) -> NDArray[np.float64]:
-        """``f_ext + int B^T (C (eps0 I + eps_b) - sigma_h)`` over the active elements."""
-        S = np.zeros((self.mesh.n_elements, self.nq, 6))
-        act = self.active
-        S[act, :, :3] = ((3.0 * lam[act] + 2.0 * mu[act])[:, None] * eps0[act])[..., None]
-        for r, off in self.offset.items():
+    def _grads(self, key: tuple[str, ...], elements: NDArray[np.int64]) -> NDArray:
+        """Shape-function gradients of ``elements`` (kept: every step uses them)."""
+        if key not in self.grads:
+            self.grads = {key: self.fs.grads()[:, :, elements]}  # one set at a time
+        return self.grads[key]
+
+    def _unit_load(self, r: str) -> NDArray[np.float64]:
+        """Load of a unit isotropic stress (1 Pa) over region ``r`` (cached)."""
+        if r not in self.unit_loads:
             e = self.el[r]
-            S[e] += hooke(lam[e][:, None], mu[e][:, None], off)
-        for r, (el, law) in visco.items():
-            d = np.repeat(dxi[r], self.nq)
-            S[el] -= law.history_at(self.states[r], d).reshape(len(el), self.nq, 6)
-        return self.f_ext + forms.stress_load(self.fs, S)
+            S = np.zeros((len(e), self.nq, 6))
+            S[..., :3] = 1.0
+            self.unit_loads[r] = forms.stress_load(self.fs, S, e)
+        return self.unit_loads[r]
+
+    def _loads(self, lam, mu, eps0, visco, dxi) -> NDArray[np.float64]:
+        """``f_ext + int B^T (C (eps0 I + eps_b) - sigma_h)`` over the active elements.
+
+        An elastic region without a birth strain whose eigenstrain and moduli are uniform
+        (a uniform temperature) loads as a multiple of its unit load; the others are
+        integrated element by element."""
+        f = self.f_ext.copy()
+        general = []
+        for r in self.present:
+            e = self.el[r]
+            if r not in self.laws and r not in self.offset:
+                ep, la, m = eps0[e], lam[e], mu[e]
+                if ep.min() == ep.max() and la.min() == la.max() and m.min() == m.max():
+                    s = (3.0 * la[0] + 2.0 * m[0]) * ep.flat[0]
+                    if s:
+                        f += s * self._unit_load(r)
+                    continue
+            general.append(r)
+        if not general:
+            return f
+        idx = np.concatenate([self.el[r] for r in general])
+        S = np.zeros((len(idx), self.nq, 6))
+        pos = 0
+        for r in general:
+            e = self.el[r]
+            sl = slice(pos, pos + len(e))
+            pos += len(e)
+            S[sl, :, :3] = ((3.0 * lam[e] + 2.0 * mu[e])[:, None] * eps0[e])[..., None]
+            if r in self.offset:
+                S[sl] += hooke(lam[e][:, None], mu[e][:, None], self.offset[r])
+            if r in visco:
+                d = np.repeat(dxi[r], self.nq)
+                S[sl] -= self.laws[r].history_at(self.states[r], d).reshape(len(e), self.nq, 6)
+        return f + forms.stress_load(self.fs, S, idx, self._grads(tuple(general), idx))
 
     # -- birth and removal ---------------------------------------------------------------
     def add(self, regions: Sequence[str], backend: str) -> None:

@@ -605,6 +605,11 @@ class Viscoelastic:
         return self._factors_dxi(self.reduced_time_increment(dt, T0, T1))
 
     def _factors_dxi(self, dxi: NDArray[np.float64]) -> _Factors:
+        if dxi.size > 1 and dxi.min() == dxi.max():
+            # one increment for every point (a uniform temperature): compute it once
+            one = self._factors_dxi(dxi[:1])
+            n = dxi.shape[0]
+            return _Factors(*(np.broadcast_to(a, (n, a.shape[1])) for a in one))
         d = dxi[:, None]
         x = d / self.relaxation.times
         if self.bulk_relaxation is None:

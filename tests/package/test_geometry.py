@@ -354,3 +354,27 @@ def test_film_size_field_refines_only_the_films():
         assert (
             np.percentile(edges(fine, film), 95) < 0.2e-3 < np.percentile(edges(coarse, film), 95)
         )
+
+
+@pytest.mark.slow
+def test_panel_process_model_has_every_stage_region():
+    """One model for the whole process: the mandrel, and the kerf as regions of the
+    materials it cuts (not voids); without the kerf the units are apart, as singulated."""
+    mesh, _ = build_mesh(panel_case("process"), cache=False)
+    kerf = [r for r in mesh.regions if r.startswith("kerf_")]
+    assert {"mandrel", "kerf_shell", "kerf_dielectric", "kerf_encapsulant"} <= set(mesh.regions)
+    assert "kerf_mandrel" not in mesh.regions  # the mandrel is removed before the saw
+    assert components(mesh, np.arange(mesh.n_elements)) == 1
+    keep = np.setdiff1d(
+        np.arange(mesh.n_elements),
+        np.concatenate([mesh.regions[r] for r in [*kerf, "mandrel"]]),
+    )
+    assert components(mesh, keep) == 6, "removing the kerf separates the units"
+    singulated, _ = build_mesh(panel_case("singulated"), cache=False)
+    vol = mesh.element_volumes()
+    assert vol[keep].sum() == pytest.approx(singulated.element_volumes().sum(), rel=1e-9)
+    # the dielectric face: all of it, and the part singulation keeps
+    assert mesh.boundary_area("units_bottom") == pytest.approx(
+        singulated.boundary_area("bottom"), rel=1e-9
+    )
+    assert mesh.boundary_area("bottom") > mesh.boundary_area("units_bottom")

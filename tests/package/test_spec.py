@@ -201,3 +201,135 @@ def test_defaults_are_si():
     assert g.die == pytest.approx((6e-3, 6e-3, 0.3e-3))
     assert g.frequency == pytest.approx(5e9)
     assert g.z_top == pytest.approx(0.685e-3)
+
+
+# -- [process] and viscoelastic materials ---------------------------------------------
+
+
+def with_process(**process):
+    d = copy.deepcopy(GOOD)
+    d["loads"]["reflow_C"] = [25.0, 260.0, 25.0]
+    d["process"] = {
+        "reflow_time_s": [0.0, 100.0, 200.0],
+        "stages": [
+            {"name": "load", "duration_s": 0.0, "temperature_C": 175.0},
+            {
+                "name": "mould",
+                "duration_s": 120.0,
+                "temperature_C": 175.0,
+                "add": ["encapsulant"],
+                "cure": ["encapsulant"],
+            },
+            {"name": "cooled", "duration_s": 300.0, "temperature_C": 25.0},
+        ],
+        **process,
+    }
+    return d
+
+
+def test_process_section():
+    p = parse_study(with_process()).base.process
+    assert p.model == "history" and [s.name for s in p.stages] == ["load", "mould", "cooled"]
+    assert p.stages[1].add == ("encapsulant",) and p.stages[1].duration == 120.0
+    assert p.reflow_times == (0.0, 100.0, 200.0) and p.max_step_K == 10.0
+    assert parse_study(GOOD).base.process is None
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"model": "hystory"}, "process.model"),
+        ({"reflow_time_s": [0.0, 100.0]}, "process.reflow_time_s"),
+        ({"reflow_time_s": [0.0, 200.0, 100.0]}, "process.reflow_time_s"),
+        ({"max_step_K": 0.0}, "process.max_step_K"),
+        ({"stages": [{"name": "a", "duration_s": -1.0, "temperature_C": 25.0}]}, "duration_s"),
+        (
+            {"stages": [{"name": "a", "duration_s": 0.0, "temperature_C": 25.0, "add": ["dye"]}]},
+            "process.stages[0].add",
+        ),
+        (
+            {
+                "stages": [
+                    {"name": "a", "duration_s": 0.0, "temperature_C": 25.0},
+                    {"name": "b", "duration_s": 1.0, "temperature_C": 25.0, "add": ["board"]},
+                ]
+            },
+            "process.stages[1].add",
+        ),  # the history's unit has no board
+        (
+            {"stages": [{"name": "a", "duration_s": 0.0, "temperature_C": 25.0, "add": ["die"]}]},
+            "process.stages[0].add",
+        ),  # nothing is born at the start
+        (
+            {
+                "stages": [
+                    {"name": "a", "duration_s": 0.0, "temperature_C": 25.0},
+                    {"name": "a", "duration_s": 1.0, "temperature_C": 25.0},
+                ]
+            },
+            "process.stages[1].name",
+        ),
+        (
+            {"stages": [{"name": "a", "duration_s": 0.0, "temperature_C": 25.0, "colour": 1}]},
+            "process.stages[0].colour",
+        ),
+        ({"unknown": 1}, "process.unknown"),
+    ],
+)
+def test_bad_process_names_its_key(change, key):
+    with pytest.raises(InputError) as e:
+        parse_study(with_process(**change))
+    assert key in str(e.value)
+
+
+def test_user_viscoelastic_material():
+    d = copy.deepcopy(GOOD)
+    d["materials"] = {
+        "encapsulant": "emc",
+        "library": {
+            "emc": {
+                "E_GPa": 20.0,
+                "nu": 0.3,
+                "alpha_ppm": 10.0,
+                "k": 0.8,
+                "relaxation": {"g": [0.5, 0.4], "tau_s": [1.0, 100.0]},
+                "shift": {"kind": "WLF", "C1": 17.44, "C2": 51.6, "T_ref_C": 130.0},
+            },
+            "emc2": {
+                "base": "mold_compound_visco",
+                "shift": {"kind": "Arrhenius", "activation_K": 31400.0, "T_ref_C": 130.0},
+                "bulk_relaxation": {"g": [0.2], "tau_s": [10.0]},
+            },
+        },
+    }
+    m = parse_study(d).base.materials["encapsulant"]
+    assert m.viscoelastic and m.E == 20e9 and m.relaxation.g == (0.5, 0.4)
+    d2 = copy.deepcopy(d)
+    d2["materials"]["encapsulant"] = "emc2"
+    m2 = parse_study(d2).base.materials["encapsulant"]
+    assert m2.E == 22e9 and m2.shift.activation_K == 31400.0 and m2.bulk_relaxation.g == (0.2,)
+    assert m.shift.C2 == 51.6 and m.law().E_rubbery == pytest.approx(20e9 * 0.1)
+    for bad, key in [
+        ({"relaxation": {"g": [0.7, 0.4], "tau_s": [1.0, 2.0]}}, "library.emc.relaxation"),
+        ({"relaxation": {"g": [0.5], "tau_s": [1.0], "beta": 1}}, "library.emc.relaxation.beta"),
+        ({"shift": {"kind": "VFT", "T_ref_C": 130.0}}, "library.emc.shift.kind"),
+        (
+            {"shift": {"kind": "WLF", "C1": -1.0, "C2": 51.6, "T_ref_C": 130.0}},
+            "library.emc.shift.C1",
+        ),
+        ({"E_GPa": {"T_C": [25.0, 150.0], "values": [20.0, 2.0]}}, "materials.emc.E"),
+    ]:
+        dd = copy.deepcopy(d)
+        dd["materials"]["library"]["emc"].update(bad)
+        with pytest.raises(InputError) as e:
+            parse_study(dd)
+        assert key in str(e.value), (bad, str(e.value))
+
+
+def test_library_viscoelastic_compound():
+    import fea
+
+    m = fea.materials.get("mold_compound_visco")
+    assert m.viscoelastic and "REPRESENTATIVE" in m.source
+    assert m.law().E_rubbery == pytest.approx(1.5e9, rel=0.01)
+    assert not fea.materials.get("mold_compound").viscoelastic

@@ -57,6 +57,8 @@ def build(model, case: CaseSpec) -> ModelInfo:
                 names.append("shell_top")
         if is_plane(bbox, 2, 0.0) and region != "terminals":
             names.append("bottom")
+            if case.kind == "panel" and not region.startswith("kerf_"):
+                names.append("units_bottom")  # what singulation keeps of it
         if region == "terminals" and is_plane(bbox, 2, z_tips):
             names.append("terminal_tips")
         if zb is not None and region == "board":

@@ -18,7 +18,13 @@ Model (in package coordinates, bottom walls at the top):
 * ``on_mandrel``: a mandrel plate of thickness ``mandrel_thickness`` lies on the web
   and around the proud cans; ``released``: no mandrel; ``singulated``: a kerf
   along every lane centre removes everything, and each unit stands alone
-  (``singulated_units = "one"`` keeps only the centre unit).
+  (``singulated_units = "one"`` keeps only the centre unit);
+* ``process``: one model for the whole process (:func:`fea.solve_history`): the mandrel
+  of ``on_mandrel`` and, instead of the voids of ``singulated``, the same kerf (and, with
+  ``singulated_units = "one"``, everything outside the centre unit's cell) as regions
+  ``kerf_<region>`` (``kerf_shell``, ``kerf_dielectric``, ``kerf_encapsulant``) of the
+  materials they cut, to be removed at singulation. Not with ``hollow_walls`` (the rear
+  cover would take the place of the mandrel).
 """
 
 from __future__ import annotations
@@ -90,20 +96,29 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
         if p.hollow_walls:
             _hollow_gap(b, g, None, y, hx, hy, z_web, z_web_top)
 
-    if p.stage == "on_mandrel":
+    if p.stage in ("on_mandrel", "process"):
         # the plate on the web, with recesses that receive the proud cans (the cans
         # take precedence where they overlap, which carves the recesses)
         b.box("mandrel", -hx, -hy, z_web_top, hx, hy, z_top + p.mandrel_thickness)
-    if p.stage == "singulated":
+    if p.stage in ("singulated", "process"):
+        if p.stage == "singulated":
+
+            def cut(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float) -> None:
+                b.box("void", x0, y0, z0, x1, y1, z1)
+        else:
+
+            def cut(x0: float, y0: float, z0: float, x1: float, y1: float, z1: float) -> None:
+                b.zone("kerf", x0, y0, z0, x1, y1, z1, skip=("mandrel",))
+
         w = p.kerf / 2
         z0, z1 = -1e-3, z_top + 1e-3
         for x in xs:
-            b.box("void", x - w, -hy - 1e-3, z0, x + w, hy + 1e-3, z1)
+            cut(x - w, -hy - 1e-3, z0, x + w, hy + 1e-3, z1)
         for y in ys:
-            b.box("void", -hx - 1e-3, y - w, z0, hx + 1e-3, y + w, z1)
+            cut(-hx - 1e-3, y - w, z0, hx + 1e-3, y + w, z1)
         if p.singulated_units == "one" and len(sites) > 1:
             c = sites[len(sites) // 2]
-            # everything outside the centre unit's cell is void
+            # everything outside the centre unit's cell goes
             big = (hx + 1e-3, hy + 1e-3)
             cell = (
                 c[0] - p.pitch / 2 + w,
@@ -112,13 +127,13 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
                 c[1] + p.pitch / 2 - w,
             )
             if cell[0] > -big[0]:
-                b.box("void", -big[0], -big[1], z0, cell[0], big[1], z1)
+                cut(-big[0], -big[1], z0, cell[0], big[1], z1)
             if cell[2] < big[0]:
-                b.box("void", cell[2], -big[1], z0, big[0], big[1], z1)
+                cut(cell[2], -big[1], z0, big[0], big[1], z1)
             if cell[1] > -big[1]:
-                b.box("void", cell[0], -big[1], z0, cell[2], cell[1], z1)
+                cut(cell[0], -big[1], z0, cell[2], cell[1], z1)
             if cell[3] < big[1]:
-                b.box("void", cell[0], cell[3], z0, cell[2], big[1], z1)
+                cut(cell[0], cell[3], z0, cell[2], big[1], z1)
 
 
 def _dam_openings(
@@ -161,7 +176,7 @@ def _hollow_gap(
     else:
         assert y is not None
         x0, x1, y0, y1 = -hx, hx, y - w, y + w
-    if p.stage == "on_mandrel":
+    if p.stage in ("on_mandrel", "process"):
         # the mandrel ridge the double wall was formed on fills the hollow
         b.box("ridge", x0, y0, td, x1, y1, z_web_top)
         return

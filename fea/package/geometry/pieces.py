@@ -5,6 +5,7 @@ tagged with a region. :func:`finish` fragments them all at once (OCC
 ``fragment`` gives shared faces, hence conformal meshes with no duplicate nodes),
 gives every fragment piece the region of highest precedence among the inputs
 that contain it (:data:`~fea.geometry.tags.PRIORITY`), deletes ``void`` pieces,
+renames the pieces inside a *zone* (``<zone>_<region>``, e.g. the kerf of a panel),
 and assigns 3D physical groups per region and 2D physical groups for exterior
 faces and internal interfaces. Physical groups are assigned after the last
 boolean operation because entity tags change.
@@ -74,6 +75,7 @@ class Builder:
         self.model = model
         self.occ = model.occ
         self.pieces: list[tuple[int, str]] = []
+        self.zones: list[tuple[int, str, tuple[str, ...]]] = []
         self.info = ModelInfo()
 
     def refine(
@@ -98,6 +100,27 @@ class Builder:
         k = MODEL_SCALE
         tag = self.occ.addBox(k * x0, k * y0, k * z0, k * (x1 - x0), k * (y1 - y0), k * (z1 - z0))
         self.pieces.append((tag, region))
+        return tag
+
+    def zone(
+        self,
+        name: str,
+        x0: float,
+        y0: float,
+        z0: float,
+        x1: float,
+        y1: float,
+        z1: float,
+        skip: tuple[str, ...] = (),
+    ) -> int:
+        """A box that claims no material: the pieces of other regions inside it become
+        regions ``<name>_<region>`` (a kerf to remove later keeps each layer's material);
+        regions in ``skip`` keep their name; pieces inside no region are dropped."""
+        if not (x1 > x0 and y1 > y0 and z1 > z0):
+            raise MeshError(f"empty zone {name}: ({x0}, {y0}, {z0}) - ({x1}, {y1}, {z1})")
+        k = MODEL_SCALE
+        tag = self.occ.addBox(k * x0, k * y0, k * z0, k * (x1 - x0), k * (y1 - y0), k * (z1 - z0))
+        self.zones.append((tag, name, tuple(skip)))
         return tag
 
     def prism(
@@ -176,28 +199,37 @@ class Builder:
         bounding box (xmin, ymin, zmin, xmax, ymax, zmax) and the region it bounds.
         """
         occ = self.occ
-        inputs = [(3, t) for t, _ in self.pieces]
+        inputs = [(3, t) for t, _ in self.pieces] + [(3, t) for t, _, _ in self.zones]
         try:
             out, out_map = occ.fragment(inputs, [], removeObject=True, removeTool=True)
             occ.synchronize()
         except Exception as exc:  # gmsh raises a bare Exception with the OCC message
             raise MeshError(f"OCC fragment failed: {exc}") from None
         owner: dict[int, str] = {}
-        for (_, region), children in zip(self.pieces, out_map, strict=True):
+        for (_, region), children in zip(self.pieces, out_map, strict=False):
             for dim, tag in children:
                 if dim != 3:
                     continue
                 cur = owner.get(tag)
                 if cur is None or PRIORITY[region] < PRIORITY[cur]:
                     owner[tag] = region
-        voids = [(3, t) for t, r in owner.items() if r == "void"]
+        zoned: dict[int, tuple[str, tuple[str, ...]]] = {}
+        for (_, name, skip), children in zip(self.zones, out_map[len(self.pieces) :], strict=True):
+            for dim, tag in children:
+                if dim == 3:
+                    zoned[tag] = (name, skip)
+        empty = [t for t in zoned if t not in owner]  # a zone's piece outside every solid
+        voids = [(3, t) for t, r in owner.items() if r == "void"] + [(3, t) for t in empty]
         if voids:
             occ.remove(voids, recursive=True)
             occ.synchronize()
             owner = {t: r for t, r in owner.items() if r != "void"}
         regions: dict[str, list[int]] = {}
         for tag, region in sorted(owner.items()):
-            regions.setdefault(ALIASES.get(region, region), []).append(tag)
+            name = ALIASES.get(region, region)
+            if tag in zoned and name not in zoned[tag][1]:
+                name = f"{zoned[tag][0]}_{name}"
+            regions.setdefault(name, []).append(tag)
         model = self.model
         face_owner: dict[int, list[str]] = {}
         for region, tags in regions.items():

@@ -1,7 +1,9 @@
 """Study specs: typed, frozen, validated, read from TOML.
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
-``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``. Keys carry
+``[materials]``, ``[loads]``, ``[process]`` (optional: the process history,
+:func:`~fea.package.spec.schema.parse_process`), ``[solver]``, ``[sweep]`` and
+``[outputs]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -34,7 +36,9 @@ from .schema import (
     MeshSpec,
     OpeningSpec,
     PanelSpec,
+    ProcessSpec,
     SolverSpec,
+    StageSpec,
     StudySpec,
     SweepSpec,
     TerminalSpec,
@@ -44,6 +48,7 @@ from .schema import (
     parse_materials,
     parse_mesh,
     parse_outputs,
+    parse_process,
     parse_solver,
 )
 from .sweeps import apply_overrides, expand_sweep, parse_sweep
@@ -59,8 +64,10 @@ __all__ = [
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "ProcessSpec",
     "SIDES",
     "SolverSpec",
+    "StageSpec",
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
@@ -91,13 +98,28 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     mats = parse_materials(root.section("materials"))
     loads = parse_loads(root.section("loads"))
     solver = parse_solver(root.section("solver"))
+    process = (
+        parse_process(root.section("process"), kind, geometry, loads)
+        if root.has("process")
+        else None
+    )
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots = parse_outputs(root)
     root.done()
     cross_checks(geometry, loads, mats)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
-    base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
+    base = CaseSpec(
+        name,
+        kind,
+        geometry,
+        mesh,
+        mats,
+        loads,
+        solver,
+        raw=copy.deepcopy(dict(data)),
+        process=process,
+    )
     return StudySpec(
         name,
         base,

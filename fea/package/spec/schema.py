@@ -18,6 +18,7 @@ from typing import Any
 from ...errors import InputError
 from ...physics import materials as _materials
 from ...physics.materials import DEFAULT_REGION_MATERIALS, Material, Table
+from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ...units import wavelength
 from .checks import check_geometry
 from .reader import Section, check_number, hint
@@ -33,8 +34,10 @@ __all__ = [
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "ProcessSpec",
     "SIDES",
     "SolverSpec",
+    "StageSpec",
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
@@ -44,12 +47,14 @@ __all__ = [
     "parse_materials",
     "parse_mesh",
     "parse_outputs",
+    "parse_process",
     "parse_solver",
+    "process_regions",
 ]
 
 SIDES = ("xmin", "xmax", "ymin", "ymax")
 OPENING_KINDS = ("slots", "holes", "pillars", "none")
-PANEL_STAGES = ("on_mandrel", "released", "singulated")
+PANEL_STAGES = ("on_mandrel", "released", "singulated", "process")
 OUTPUTS = (
     "Tj_max",
     "theta_ja",
@@ -230,6 +235,36 @@ class LoadSpec:
 
 
 @dataclass(frozen=True)
+class StageSpec:
+    """One stage of a ``[process]``: its name (the state's label), duration [s], end
+    temperature [degC] (reached linearly from the previous stage's), the regions born
+    (``add``), removed (``remove``) and curing (``cure``) at it, and its least number of
+    steps (None: ``process.substeps``)."""
+
+    name: str
+    duration: float
+    temperature: float
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    cure: tuple[str, ...] = ()
+    steps: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """The ``[process]`` of a study: the model (``history``: one mesh carried through
+    the stages and the reflow profile by :func:`fea.solve_history`; ``independent``: each
+    state solved alone, elastic, as before the history model), the stages, the times of
+    the reflow profile ``loads.reflow_C`` [s] and the time-step controls."""
+
+    model: str = "history"
+    stages: tuple[StageSpec, ...] = ()
+    reflow_times: tuple[float, ...] = ()
+    substeps: int = 1
+    max_step_K: float = 10.0
+
+
+@dataclass(frozen=True)
 class SolverSpec:
     """Linear-solver choices."""
 
@@ -266,6 +301,7 @@ class CaseSpec:
     loads: LoadSpec
     solver: SolverSpec
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
+    process: ProcessSpec | None = None
 
     def to_json(self) -> str:
         """The validated input as JSON text (stored in every results file)."""
@@ -286,7 +322,7 @@ def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
             if g.board.rim_bond:
                 have.add("rim_bond")
     elif g.panel is not None:
-        if g.panel.stage == "on_mandrel":
+        if g.panel.stage in ("on_mandrel", "process"):
             have.add("mandrel")
         elif g.panel.hollow_walls:
             have.add("cover")
@@ -476,6 +512,35 @@ def parse_table_or_number(
     return check_number(key, v, positive=positive) * scale
 
 
+def parse_prony(t: Section) -> Prony:
+    """``{ g = [...], tau_s = [...] }``: a Prony series (relative moduli g_i >= 0 with
+    sum < 1, relaxation times [s] > 0 at the shift's reference temperature)."""
+    lists = []
+    for k in ("g", "tau_s"):
+        v = t.raw(k)
+        if not isinstance(v, list) or not v:
+            raise InputError(t.key(k), v, "a non-empty list of numbers")
+        lists.append([check_number(f"{t.key(k)}[{i}]", x) for i, x in enumerate(v)])
+    t.done()
+    try:
+        return Prony(tuple(lists[0]), tuple(lists[1]))
+    except InputError as exc:
+        raise InputError(t.path, {"g": lists[0], "tau_s": lists[1]}, exc.allowed) from None
+
+
+def parse_shift(t: Section) -> WLF | Arrhenius:
+    """``{ kind = "WLF", C1 = 17.44, C2 = 51.6, T_ref_C = 130 }`` (C2 in K) or
+    ``{ kind = "Arrhenius", activation_K = 31400, T_ref_C = 130 }`` (E_a / R in K)."""
+    kind = t.string("kind", choices=("WLF", "Arrhenius"))
+    T_ref = t.number("T_ref_C", lo=-273.15)
+    if kind == "WLF":
+        out = WLF(t.number("C1", positive=True), t.number("C2", positive=True), T_ref)
+    else:
+        out = Arrhenius(t.number("activation_K", nonneg=True), T_ref)
+    t.done()
+    return out
+
+
 def parse_user_material(name: str, sec: Section) -> Material:
     base = None
     if sec.has("base"):
@@ -519,6 +584,11 @@ def parse_user_material(name: str, sec: Section) -> Material:
                 vals[attr] = float(sec.number(key, positive=positive, lo=lo, hi=hi))
     if sec.has("alpha_kind"):
         vals["alpha_kind"] = sec.string("alpha_kind", choices=("instantaneous", "secant"))
+    for key in ("relaxation", "bulk_relaxation"):
+        if sec.has(key):
+            vals[key] = parse_prony(sec.section(key))
+    if sec.has("shift"):
+        vals["shift"] = parse_shift(sec.section("shift"))
     vals["source"] = sec.string("source", "user-defined in the study file")
     sec.done()
     if base is not None:
@@ -635,3 +705,125 @@ def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool]:
             raise InputError("outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{hint(n, OUTPUTS)}")
     o.done()
     return tuple(names), field_plots
+
+
+PROCESS_MODELS = ("history", "independent")
+
+
+def process_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
+    """The region names a ``[process]`` stage may name: the regions of the model the
+    history runs on (a unit without its board; a panel's ``process`` model, whose kerf is
+    named ``kerf`` as a whole)."""
+    if kind == "panel" and g.panel is not None:
+        import dataclasses
+
+        pg = dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage="process"))
+        return (*model_regions(kind, pg), "kerf")
+    return tuple(r for r in model_regions(kind, g) if r not in ("board", "rim_bond"))
+
+
+def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> ProcessSpec:
+    """Read ``[process]``: how the mechanical states of a case are reached.
+
+    Keys::
+
+        [process]
+        model = "history"        # or "independent" (each state alone, elastic)
+        substeps = 1             # least time steps per stage (and per reflow interval)
+        max_step_K = 10.0        # largest temperature change of one step [K]
+        reflow_time_s = [...]    # time [s] of each loads.reflow_C point (from the
+                                 # reflow's start; required with reflow_C and "history")
+
+        [[process.stages]]       # in order; each stage's end is a state of that name
+        name = "mould"
+        duration_s = 120.0       # >= 0
+        temperature_C = 175.0    # at the stage's end, reached linearly
+        add = ["encapsulant"]    # regions born at the stage's start (absent before)
+        remove = []              # regions removed at its start
+        cure = ["encapsulant"]   # cure shrinkage develops over the stage
+        steps = 4                # optional: least time steps of the stage
+
+    ``history`` runs the stages, then the reflow profile (states ``r00_25C``...), on one
+    mesh with :func:`fea.solve_history`: a unit without its board, or the panel's
+    ``process`` model with its mandrel and its kerf as regions ``kerf_<region>`` (a
+    region named in a stage includes its part in the kerf; ``kerf`` means the whole
+    kerf). Stress-free temperatures (``loads.reference_C``) apply to the regions present
+    from the start; a region born later is stress free at its birth. ``independent``
+    solves each state alone, elastic, as studies did before the history model: a unit at
+    ``loads.warpage_temperatures_C`` and along ``reflow_C``, a panel at the temperature of
+    each stage named like a panel stage (``on_mandrel``, ``released``, ``singulated``) on
+    that stage's own model, and along ``reflow_C`` on the ``singulated`` model.
+    """
+    model = s.string("model", "history", choices=PROCESS_MODELS)
+    substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
+    max_step = float(s.number("max_step_K", 10.0, positive=True))
+    regions = process_regions(kind, g)
+    stages_raw = s.raw("stages", [])
+    if not isinstance(stages_raw, list):
+        raise InputError(s.key("stages"), stages_raw, "an array of tables [[process.stages]]")
+    stages: list[StageSpec] = []
+    for i, st in enumerate(stages_raw):
+        sec = Section(st, f"{s.key('stages')}[{i}]")
+        name = sec.string("name")
+        if not name or name in {x.name for x in stages}:
+            raise InputError(sec.key("name"), name, "a non-empty name, distinct per stage")
+        lists = {}
+        for k in ("add", "remove", "cure"):
+            v = sec.raw(k, [])
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise InputError(sec.key(k), v, "a list of region names")
+            for r in v:
+                if r not in regions:
+                    raise InputError(
+                        sec.key(k),
+                        r,
+                        f"a region of the model ({', '.join(regions)}){hint(r, regions)}",
+                    )
+            lists[k] = tuple(v)
+        if i == 0 and (lists["add"] or lists["remove"]):
+            raise InputError(
+                sec.key("add"),
+                lists["add"] or lists["remove"],
+                "no births or removals in the first stage (it is the start)",
+            )
+        steps = (
+            sec.number("steps", None, integer=True, lo=1, hi=10_000) if sec.has("steps") else None
+        )
+        stages.append(
+            StageSpec(
+                name,
+                float(sec.number("duration_s", nonneg=True)),
+                float(sec.number("temperature_C", lo=-273.15)),
+                lists["add"],
+                lists["remove"],
+                lists["cure"],
+                steps,
+            )
+        )
+        sec.done()
+    times = s.raw("reflow_time_s", [])
+    if not isinstance(times, list):
+        raise InputError(s.key("reflow_time_s"), times, "a list of times [s]")
+    rt = tuple(
+        float(check_number(f"{s.key('reflow_time_s')}[{i}]", t, nonneg=True))
+        for i, t in enumerate(times)
+    )
+    if any(b < a for a, b in zip(rt, rt[1:], strict=False)):
+        raise InputError(s.key("reflow_time_s"), list(rt), "non-decreasing times [s]")
+    if model == "history":
+        if loads.reflow and len(rt) != len(loads.reflow):
+            raise InputError(
+                s.key("reflow_time_s"),
+                list(rt),
+                f"one time [s] per loads.reflow_C point ({len(loads.reflow)})",
+            )
+        if not stages and not loads.reflow:
+            raise InputError(s.key("stages"), [], "at least one stage or a reflow profile")
+        if kind == "panel" and g.panel is not None and g.panel.hollow_walls:
+            raise InputError(
+                "geometry.panel.hollow_walls",
+                True,
+                "false with a process history (its rear cover after release is not modelled)",
+            )
+    s.done()
+    return ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
