@@ -15,7 +15,7 @@ The target is ``history <= 3 elastic + 60 backsub``; the script prints the ratio
 warpage along the profile with ``snap_tol`` as used and, with ``--exact``, with
 ``snap_tol = 0`` (every step's exact tangent) for the difference snapping makes.
 
-Usage: python scripts/bench_history.py [--size MM] [--order 1|2] [--exact]
+Usage: python scripts/bench_history.py [--size MM] [--order 1|2] [--exact] [--rtol R]
 """
 
 from __future__ import annotations
@@ -85,6 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=float, default=None, help="mesh size [mm] (study: 0.8)")
     ap.add_argument("--order", type=int, default=None, help="element order (study: 2)")
     ap.add_argument("--exact", action="store_true", help="also run with snap_tol = 0")
+    ap.add_argument("--rtol", type=float, default=1e-8, help="CG tolerance of the history")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -131,7 +132,15 @@ def main(argv: list[str] | None = None) -> int:
     for name, snap in runs:
         t = time.perf_counter()
         h = fea.solve_history(
-            mesh, mats, history, ref, backend="cpu", substeps=5, max_step_K=None, snap_tol=snap
+            mesh,
+            mats,
+            history,
+            ref,
+            backend="cpu",
+            substeps=5,
+            max_step_K=None,
+            snap_tol=snap,
+            rtol=args.rtol,
         )
         t_h = time.perf_counter() - t
         si = h.solver_info

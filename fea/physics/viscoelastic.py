@@ -889,8 +889,10 @@ MOULD_COMPOUND_VISCO: dict = {
         "Int. J. Adhesion & Adhesives 32 (2012), doi:10.1016/j.ijadhadh.2011.10.007; "
         "Chae, Zhao, Edwards, Ho, 'Characterization of the viscoelasticity of "
         "molding compounds in the time domain', J. Electronic Materials 39 (2010) "
-        "419-425) give measured Prony tables, but their tables could not be read "
-        "here; replace these values with such a table for quantitative work."
+        "419-425, doi:10.1007/s11664-010-1078-7) give measured Prony tables, but their "
+        "tables could not be read here (a second search of public web pages and "
+        "documentation found only their abstracts); replace these values with such a "
+        "table for quantitative work."
     ),
 }
 """A representative (NOT published, see ``"source"``) viscoelastic mould compound:
