@@ -21,6 +21,7 @@ from ...units import SUFFIX_TO_SI
 
 __all__ = [
     "MAX_DEPTH",
+    "MAX_LENGTH_M",
     "MAX_STUDY_BYTES",
     "MISSING",
     "Section",
@@ -30,6 +31,8 @@ __all__ = [
     "read_toml",
 ]
 
+#: Longest length a spec may give [m]: a panel is well under a metre.
+MAX_LENGTH_M = 2.0
 #: Deepest nesting of tables and arrays a study may have (the schema needs 6).
 MAX_DEPTH = 32
 #: Largest study file read [bytes]; a study is a few kB, explicit case lists a few MB.
@@ -48,12 +51,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     problem = file_problem(p)
     if problem is not None:
-        raise InputError("study file", str(p), f"a readable TOML file ({problem})")
+        raise InputError("study file", str(p), f"a readable file ({problem})")
     try:
         if p.stat().st_size > MAX_STUDY_BYTES:
-            raise InputError(
-                "study file", str(p), f"a study file under {MAX_STUDY_BYTES >> 20} MB"
-            )
+            raise InputError("study file", str(p), f"a study file under {MAX_STUDY_BYTES >> 20} MB")
         data = p.read_bytes()
     except OSError as exc:
         raise InputError("study file", str(p), f"a readable file ({exc.strerror})") from None
@@ -152,7 +153,8 @@ class Section:
     def length(
         self, base: str, default_mm: Any = MISSING, *, positive: bool = True, nonneg: bool = False
     ) -> Any:
-        """A length given as ``base_mm`` or ``base_um``; returns metres."""
+        """A length given as ``base_mm`` or ``base_um``; returns metres (at most
+        :data:`MAX_LENGTH_M`)."""
         keys = [k for k in (f"{base}_mm", f"{base}_um") if k in self.data]
         if len(keys) > 1:
             raise InputError(
@@ -164,11 +166,13 @@ class Section:
                 raise InputError(self.key(f"{base}_mm"), None, "a value (the key is required)")
             return None if default_mm is None else default_mm * 1e-3
         k = keys[0]
+        scale = SUFFIX_TO_SI[k.rsplit("_", 1)[1]]
         return self.number(
             k,
             positive=positive and not nonneg,
             nonneg=nonneg,
-            scale=SUFFIX_TO_SI[k.rsplit("_", 1)[1]],
+            hi=MAX_LENGTH_M / scale,
+            scale=scale,
         )
 
     def pair(self, name: str, default: Any = MISSING, *, scale: float = 1.0) -> Any:
