@@ -40,6 +40,7 @@ MODULES = [
     "fea.package.geometry",
     "fea.package.meshing",
     "fea.package.names",
+    "fea.package.progress",
     "fea.package.sizing",
     "fea.package.spec",
     "fea.package.spec.checks",
@@ -51,6 +52,7 @@ MODULES = [
     "fea.study.runner",
     "fea.study.slurm",
     "fea.study.table",
+    "fea.study.worker",
 ]
 
 
