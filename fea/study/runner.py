@@ -789,14 +789,17 @@ def run_study(
         raise InputError("--scheduler", scheduler, "either --scheduler or --cluster, not both")
     if cluster is not None and cluster not in ("slurm", "pbs"):
         raise InputError("--cluster", cluster, "slurm or pbs")
-    root = _output_folder(spec, out)
-    started = time.time()
-    report = StudyReport(root)
+    root = _output_path(spec, out)
     sl = parse_slice(slice_)
     cases = spec.case_parameters()
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]
     jobs = [_Job(cid, params, root / cid) for cid, params in cases]
+    if spec.sweep is None and jobs and not (jobs[0].folder / "metrics.json").exists():
+        mesh_mod.check_size(spec.base, force=force)  # the only case: refuse the whole run
+    _make_folder(root)
+    started = time.time()
+    report = StudyReport(root)
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
     sweep_parts(root)
     bar = _Progress(spec.name, len(jobs), workers, enabled=progress)
@@ -848,25 +851,26 @@ def _busy(report: StudyReport) -> str:
     return f", {report.busy} run by another process" if report.busy else ""
 
 
-def _output_folder(spec: StudySpec, out: str | os.PathLike | None) -> Path:
-    """The study's output folder, created: ``out``, or ``results/<name>`` (the name is
-    one plain path component, checked at parse time)."""
+def _output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:
+    """The study's output folder: ``out``, or ``results/<name>`` (the name is one plain
+    path component, checked at parse time)."""
     from ..package.spec import check_name
 
     if out is None:
-        root = Path("results") / check_name(spec.name)
-    else:
-        text = os.fspath(out)
-        if not text or "\0" in text:
-            raise InputError("--out", text, "a folder path (not empty, no NUL character)")
-        root = Path(text)
+        return Path("results") / check_name(spec.name)
+    text = os.fspath(out)
+    if not text or "\0" in text:
+        raise InputError("--out", text, "a folder path (not empty, no NUL character)")
+    return Path(text)
+
+
+def _make_folder(root: Path) -> None:
     try:
         root.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"cannot create the output folder {root}: {exc.strerror}") from None
     if not root.is_dir():
         raise ResultsError(f"the output folder {root} is not a folder")
-    return root
 
 
 @contextlib.contextmanager
