@@ -14,10 +14,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.study.test_studies import PINS, STUDIES, coarse_spec, outputs  # noqa: E402
-
 import fea.package.meshing  # noqa: E402
 from fea.study import run_study  # noqa: E402
+from tests.study.test_studies import PINS, STUDIES, coarse_spec, outputs  # noqa: E402
 
 
 def main(names: list[str]) -> None:

@@ -49,6 +49,7 @@ MODULES = [
     "fea.package.spec.sweeps",
     "fea.study",
     "fea.study.plots",
+    "fea.study.progress",
     "fea.study.runner",
     "fea.study.slurm",
     "fea.study.table",

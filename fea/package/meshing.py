@@ -33,8 +33,8 @@ from .sizing import size_fields
 __all__ = [
     "BUILDER_VERSION",
     "CACHE_DIR",
-    "SIZE_GUARD",
     "MeshEstimate",
+    "SIZE_GUARD",
     "available_memory",
     "build_mesh",
     "cache_key",

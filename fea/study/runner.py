@@ -31,7 +31,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
-import math
 import os
 import pickle
 import selectors
@@ -50,6 +49,7 @@ from typing import Any
 from ..errors import FeaError, InputError, ResultsError
 from ..io.atomic import sweep_parts, write_atomic
 from ..package.spec import CaseSpec, StudySpec, apply_overrides
+from .progress import StudyProgress
 from .table import build_table
 
 __all__ = [
@@ -137,8 +137,7 @@ def run_case(
 
     if cache_dir is not None:
         mesh_mod.CACHE_DIR = Path(cache_dir)
-    if force:
-        mesh_mod.SIZE_GUARD = False
+    guard = mesh_mod.SIZE_GUARD
     out = Path(folder)
     row = _base_row(cid, params)
     t0 = time.perf_counter()
@@ -156,7 +155,11 @@ def run_case(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             case = parse_study(raw).base
-            metrics = analyse(case, out, meta={"study": study, "case": cid})
+            mesh_mod.SIZE_GUARD = guard and not force
+            try:
+                metrics = analyse(case, out, meta={"study": study, "case": cid})
+            finally:
+                mesh_mod.SIZE_GUARD = guard
             if field_plots:
                 from .plots import case_field_plots
 
@@ -386,6 +389,7 @@ class CaseProcess:
             stderr=self._log,
             env=env,
             close_fds=True,
+            start_new_session=True,  # Ctrl-C reaches the runner, which stops its cases
         )
         try:
             assert self.proc.stdin is not None
@@ -543,6 +547,8 @@ class _Job:
 
 
 def _child_job(spec: StudySpec, job: _Job, cache_dir: str, force: bool) -> dict[str, Any]:
+    from ..package import meshing
+
     return {
         "raw": apply_overrides(spec.raw, job.params),
         "case": job.cid,
@@ -551,7 +557,7 @@ def _child_job(spec: StudySpec, job: _Job, cache_dir: str, force: bool) -> dict[
         "study": spec.name,
         "cache_dir": cache_dir,
         "field_plots": spec.field_plots,
-        "force": force,
+        "force": force or not meshing.SIZE_GUARD,
     }
 
 
@@ -562,7 +568,7 @@ def _execute_local(
     started: float,
     force: bool,
     cache_dir: str,
-    progress: _Progress,
+    progress: StudyProgress,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
     GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``."""
@@ -667,6 +673,8 @@ def _execute_dask(
         ) from None
     if not jobs:
         return
+    # workers of a cluster may start elsewhere: absolute folders
+    jobs = [_Job(j.cid, j.params, j.folder.resolve()) for j in jobs]
     log_dir = jobs[0].folder.parent / "dask-jobs"
     jq = _jobqueue_cluster(cluster, workers, log_dir, job_options) if cluster is not None else None
     try:
@@ -802,7 +810,7 @@ def run_study(
     report = StudyReport(root)
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
     sweep_parts(root)
-    bar = _Progress(spec.name, len(jobs), workers, enabled=progress)
+    bar = StudyProgress(spec.name, len(jobs), workers, enabled=progress)
     if scheduler is not None or cluster is not None:
         results = _execute_dask(
             spec, jobs, workers, started, force, cache_dir, scheduler, cluster, job_options
@@ -894,136 +902,6 @@ def _terminate_on_sigterm() -> Iterator[None]:
 
 
 # -- progress and summary -------------------------------------------------------------
-
-
-def _clock(seconds: float) -> str:
-    s = int(max(0.0, seconds))
-    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
-
-
-class _Progress:
-    """Progress of a study: the stage of every running case, cases done and failed,
-    elapsed time and the time left estimated from the cases finished in this run.
-
-    On a terminal a live display; otherwise (a batch log) one plain line per event.
-    ``enabled=False`` shows nothing but failed cases.
-    """
-
-    def __init__(self, name: str, total: int, workers: int, enabled: bool) -> None:
-        from rich.console import Console
-
-        self.console = Console(stderr=True)
-        self.name = name
-        self.total = total
-        self.workers = workers
-        self.enabled = enabled and total > 0
-        self.live = self.enabled and self.console.is_terminal
-        self.t0 = time.monotonic()
-        self.finished_walls: list[float] = []
-        self.accounted = 0
-        self.failed = 0
-        self.running: dict[str, tuple[float, Any]] = {}
-        self.p: Any = None
-        if self.live:
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.p = Progress(
-                TextColumn("{task.description}"),
-                BarColumn(),
-                TextColumn("{task.fields[counts]}"),
-                TimeElapsedColumn(),
-                TextColumn("{task.fields[eta]}"),
-                console=self.console,
-            )
-            self.task = self.p.add_task(f"[bold]study {name}", total=total, counts="", eta="")
-
-    def __enter__(self) -> _Progress:
-        if self.live:
-            self.p.start()
-        elif self.enabled:
-            self._line(f"study {self.name}: {self.total} cases, {self.workers} at a time")
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        if self.live:
-            self.p.stop()
-
-    def _line(self, text: str) -> None:
-        print(f"[{_clock(time.monotonic() - self.t0)}] {text}", file=sys.stderr, flush=True)
-
-    def eta(self) -> str:
-        """Time left: the mean time of this run's finished cases over what is left."""
-        if not self.finished_walls:
-            return "eta ?"
-        mean = sum(self.finished_walls) / len(self.finished_walls)
-        now = time.monotonic()
-        queued = self.total - self.accounted - len(self.running)
-        left = queued * mean + sum(max(mean - (now - t), 0.0) for t, _ in self.running.values())
-        return f"eta {_clock(left / max(1, min(self.workers, queued + len(self.running))))}"
-
-    def _refresh(self) -> None:
-        if self.live:
-            done = self.accounted - self.failed
-            self.p.update(
-                self.task,
-                completed=self.accounted,
-                counts=f"{done}/{self.total} done, {self.failed} failed",
-                eta=self.eta(),
-            )
-
-    def started(self, cid: str) -> None:
-        task = None
-        if self.live:
-            task = self.p.add_task(f"  {cid}: starting", total=None, counts="", eta="")
-        self.running[cid] = (time.monotonic(), task)
-        if self.enabled and not self.live:
-            self._line(f"{cid}: starting")
-
-    def stage(self, cid: str, name: str) -> None:
-        if cid not in self.running or not self.enabled:
-            return
-        t, task = self.running[cid]
-        if self.live:
-            self.p.update(task, description=f"  {cid}: {name}")
-        else:
-            self._line(f"{cid}: {name} ({time.monotonic() - t:.0f} s into the case)")
-
-    def message(self, text: str) -> None:
-        if self.live:
-            self.console.print(f"  {text}")
-        elif self.enabled:
-            self._line(text)
-
-    def skipped(self) -> None:
-        self.accounted += 1
-        self._refresh()
-
-    def finished(self, row: dict[str, Any], report: StudyReport) -> None:
-        cid = row.get("case", "?")
-        t, task = self.running.pop(cid, (None, None))
-        self.accounted += 1
-        ok = row.get("status") == "ok"
-        if not ok:
-            self.failed += 1
-        wall = row.get("wall_s")
-        if t is not None:
-            self.finished_walls.append(time.monotonic() - t)
-        if self.live and task is not None:
-            self.p.remove_task(task)
-        self._refresh()
-        took = f" in {wall:.1f} s" if isinstance(wall, int | float) and math.isfinite(wall) else ""
-        status = "ok" if ok else f"failed{took}: {row.get('error')}"
-        if not ok:
-            text = f"{cid} {status}"
-            if self.live:
-                self.console.print(f"  {text}")
-            else:
-                self._line(text)
-        elif self.enabled and not self.live:
-            done = report.done + report.skipped + report.busy
-            self._line(
-                f"{cid} ok{took}; {done}/{self.total} done, {report.failed} failed, {self.eta()}"
-            )
 
 
 def _print_summary(spec: StudySpec, report: StudyReport) -> None:

@@ -170,6 +170,27 @@ def test_gpu_study_asks_for_gpus_one_case_each(tmp_path, monkeypatch):
     assert gpu_devices(spec) is None
 
 
+def test_a_gpu_study_runs_one_case_per_gpu(tmp_path, monkeypatch):
+    """Each child gets one of the GPUs the batch system gave (no GPU here: the cases fail
+    at the solve, after their child reported the device it was given)."""
+    inject(monkeypatch, tmp_path / "inject", "report")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "3,5")
+    study = tiny_with(
+        tmp_path,
+        "\n".join(f'{{ "geometry.shell_thickness_um" = {t} }},' for t in (35, 50, 20)),
+        extra="",
+    )
+    study.write_text(study.read_text().replace('backend = "cpu"', 'backend = "gpu"'))
+    out = tmp_path / "out"
+    run_study(load_study(study), out=out, workers=4, progress=False)
+    seen = []
+    for c in ("case0000", "case0001", "case0002"):
+        log = (out / c / "case.log").read_text()
+        seen += re.findall(r"CUDA_VISIBLE_DEVICES=(\S+)", log)
+    assert len(seen) == 3 and set(seen) <= {"3", "5"}, seen
+    assert seen[:2] in (["3", "5"], ["5", "3"])  # the first two ran at once, one GPU each
+
+
 # -- no path escape -----------------------------------------------------------------------
 
 
