@@ -141,7 +141,10 @@ def _run(args: argparse.Namespace) -> int:
                 raise_input(key, value, "an option of --cluster jobs (give --cluster too)")
     else:
         gpus = args.gpus_per_task
-        if gpus is None and spec.base.solver.backend == "gpu":
+        backend = spec.base.solver.backend
+        if gpus is not None and backend == "cpu":
+            raise_input("--gpus-per-task", gpus, "a study whose solver.backend is gpu or auto")
+        if gpus is None and backend == "gpu":
             gpus = "1"  # one case per GPU: each worker job has one
         job = JobOptions(
             partition=args.partition,
@@ -150,6 +153,7 @@ def _run(args: argparse.Namespace) -> int:
             constraint=args.constraint,
             gpus_per_task=gpus,
         ).checked()
+        job.jobqueue_arguments(args.cluster)  # options the batch system has, before any work
     report = run_study(
         spec,
         out=args.out,

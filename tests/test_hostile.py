@@ -489,6 +489,18 @@ HOSTILE = [
         "--qos",
     ),
     Hostile(
+        "cluster-gpus-cpu-study",
+        "cli",
+        with_tiny("run", "{tiny}", "--cluster", "slurm", "--gpus-per-task", "1"),
+        "--gpus-per-task",
+    ),
+    Hostile(
+        "pbs-constraint",
+        "cli",
+        with_tiny("run", "{tiny}", "--cluster", "pbs", "--constraint", "a100"),
+        "--constraint",
+    ),
+    Hostile(
         "vtu-missing-folder",
         "cli",
         with_tiny("info", "{tmp}/r.h5", "--vtu", "/nonexistent/x.vtu"),

@@ -222,7 +222,12 @@ class CaseLock:
 
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+        except OSError as exc:
+            err = ResultsError(f"cannot lock {self.path}: {exc.strerror}")
+            err.errno = exc.errno  # type: ignore[attr-defined]
+            raise err from None
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -252,6 +257,8 @@ class CaseLock:
                 with contextlib.suppress(OSError):
                     path.unlink()
                 continue
+            except OSError as exc:
+                raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
             os.write(fd, _holder().encode())
             os.close(fd)
             self.owned_file = True

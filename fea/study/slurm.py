@@ -199,8 +199,8 @@ def write_slurm_script(
         The study's output folder (default ``results/<study name>``).
     partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
         The jobs' options (:class:`JobOptions`). A study whose solver backend is ``gpu``
-        asks for one GPU per task unless ``gpus_per_task`` says otherwise; each task then
-        runs as many cases at once as it has GPUs.
+        asks for one GPU per task unless ``gpus_per_task`` says otherwise (``auto`` may ask
+        too, ``cpu`` may not); each task then runs as many cases at once as it has GPUs.
     """
     spec = load_study(study)
     check_name(spec.name)
@@ -208,14 +208,14 @@ def write_slurm_script(
     if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
         raise InputError("--tasks", tasks, "a positive number of array tasks")
     tasks = min(tasks, n_cases)
-    gpu = spec.base.solver.backend == "gpu"
+    backend = spec.base.solver.backend
     if gpus_per_task is not None:
         gpus_per_task = str(gpus_per_task)
-        if not gpu:
+        if backend == "cpu":
             raise InputError(
-                "--gpus-per-task", gpus_per_task, "a study whose solver.backend is 'gpu'"
+                "--gpus-per-task", gpus_per_task, "a study whose solver.backend is gpu or auto"
             )
-    elif gpu:
+    elif backend == "gpu":
         gpus_per_task = "1"
     opts = JobOptions(
         partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
