@@ -462,9 +462,7 @@ class CaseProcess:
             rc = self.proc.returncode
             if self.stop is not None:
                 self.log_line(f"stopped: {self.stop}")
-                err = ResultsError(self.stop)
-                err.errno = errno.ENOSPC  # type: ignore[attr-defined]
-                raise err
+                raise ResultsError(self.stop)  # nothing more can be recorded
             if self.row is not None:
                 row = self.row
             else:
