@@ -61,10 +61,10 @@ def main(sizes: list[float]) -> int:
     import cupy
     import cupyx.scipy.sparse as csp
     from bench_solve import baseline_case, rss_gb
-
-    from fea import assembly as asm
     from fea.mechanics import _support_321, solve_thermoelastic
     from fea.mesh import build_mesh
+
+    from fea import assembly as asm
     from fea.solvers import krylov
     from fea.solvers.cpu import amg_pcg
     from fea.solvers.gpu import amg_hierarchy

@@ -40,6 +40,7 @@ MODULES = [
     "fea.package.geometry",
     "fea.package.meshing",
     "fea.package.names",
+    "fea.package.progress",
     "fea.package.sizing",
     "fea.package.spec",
     "fea.package.spec.checks",
@@ -48,9 +49,11 @@ MODULES = [
     "fea.package.spec.sweeps",
     "fea.study",
     "fea.study.plots",
+    "fea.study.progress",
     "fea.study.runner",
     "fea.study.slurm",
     "fea.study.table",
+    "fea.study.worker",
 ]
 
 

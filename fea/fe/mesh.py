@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,13 @@ from ..errors import InputError, MeshError
 
 __all__ = [
     "Mesh",
+    "PLAUSIBLE_EXTENT_M",
     "QualityReport",
     "gmsh_session",
     "match_rows",
     "quality_report",
     "shape_quality",
+    "warn_if_millimetres",
 ]
 
 # gmsh element types
@@ -129,6 +132,7 @@ class Mesh:
         remap[used] = np.arange(len(used))
         tets = remap[tets]
         p = coords[used]
+        warn_if_millimetres(p)
         # scikit-fem wants positively oriented tetrahedra
         d = p[tets[:, 1:]] - p[tets[:, :1]]
         neg = np.linalg.det(d) < 0
@@ -221,6 +225,27 @@ def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) ->
     if not np.all(kt[found] == kq):
         raise MeshError(f"boundary {name} has triangles that are not faces of the tetrahedra")
     return np.unique(found)
+
+
+#: Largest extent [m] a mesh of this toolkit plausibly has (a panel is under a metre); a
+#: larger one was most likely drawn in millimetres.
+PLAUSIBLE_EXTENT_M = 2.0
+
+
+def warn_if_millimetres(points: NDArray[np.float64]) -> None:
+    """Warn when coordinates (n, 3) look like millimetres: fea reads them as metres, so a
+    package drawn in mm is a thousand times too large (and its temperatures far too low)."""
+    if len(points) == 0:
+        return
+    extent = float(np.max(points.max(axis=0) - points.min(axis=0)))
+    if extent > PLAUSIBLE_EXTENT_M:
+        warnings.warn(
+            f"the mesh is {extent:.4g} m across: coordinates are read as metres (SI); a "
+            "model drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
+            "affineTransform) before Mesh.from_gmsh",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 # -- gmsh sessions and mesh generation ---------------------------------------------------

@@ -11,7 +11,9 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
+from ..errors import ResultsError
+from .atomic import write_atomic
+from .hdf5 import memory_file, open_hdf5
 
 __all__ = ["TABLE_SCHEMA", "read_table", "write_table"]
 
@@ -19,10 +21,11 @@ TABLE_SCHEMA = "fea-table/1"
 
 
 def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically."""
+    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
+    written in one piece: a full disk leaves the previous table untouched)."""
     import h5py
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
         f.attrs["study"] = study
         f.attrs["columns"] = json.dumps(keys)
@@ -44,17 +47,41 @@ def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[s
                     ),
                 )
             g[name].attrs["column"] = k
+        f.flush()
+        image = f.id.get_file_image()
+    write_atomic(path, image)
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value)."""
-    import h5py
+    """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value).
 
-    with h5py.File(path, "r") as f:
-        keys = json.loads(f.attrs["columns"])
-        cols = {}
-        for ds in f["table"].values():
-            v = ds[()]
-            cols[ds.attrs["column"]] = [x.decode() if isinstance(x, bytes) else x for x in v]
-    n = len(next(iter(cols.values()))) if cols else 0
+    A missing, foreign or malformed file is a :class:`~fea.errors.ResultsError`."""
+    path = Path(path)
+    f = open_hdf5(path)
+    try:
+        with f:
+            schema = f.attrs.get("schema")
+            schema = schema.decode() if isinstance(schema, bytes) else schema
+            if schema != TABLE_SCHEMA:
+                raise ResultsError(f"{path}: not a study table (schema {schema!r})")
+            keys = json.loads(f.attrs["columns"])
+            cols = {}
+            for ds in f["table"].values():
+                if ds.shape is None or len(ds.shape) != 1:
+                    raise ResultsError(f"{path}: column {ds.name} is not one-dimensional")
+                v = ds[()]
+                col = ds.attrs["column"]
+                cols[col.decode() if isinstance(col, bytes) else str(col)] = [
+                    x.decode() if isinstance(x, bytes) else x for x in v
+                ]
+    except ResultsError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
+    if not isinstance(keys, list) or set(keys) != set(cols):
+        raise ResultsError(f"{path}: malformed study table (columns do not match)")
+    lengths = {len(c) for c in cols.values()}
+    if len(lengths) > 1:
+        raise ResultsError(f"{path}: malformed study table (columns of different lengths)")
+    n = lengths.pop() if lengths else 0
     return [{k: cols[k][i] for k in keys} for i in range(n)]

@@ -8,8 +8,10 @@ package engineer tabulates.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.thermal import solve_thermal
 from .meshing import build_mesh
 from .names import Column
+from .progress import stage
 from .spec import CaseSpec
 
 __all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
@@ -59,8 +62,19 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     mats = mesh_materials(mesh, case)
     loads = case.loads
     P = sum(loads.power.values())
+
+    def per_watt(dT: float) -> float:
+        # no power: the resistances are undefined (NaN); the fields and warpage are not
+        return dT / P if P > 0 else math.nan
+
+    if P <= 0:
+        warnings.warn(
+            "theta_ja, psi_jt and theta_jc are undefined (NaN): the case has no power",
+            stacklevel=2,
+        )
     conv = _convection(mesh, case)
     fixed = {b: T for b, T in loads.fixed.items()}
+    stage("thermal")
     th = solve_thermal(
         mesh,
         mats,
@@ -76,9 +90,9 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
     m = {
         "Tj_max": tj,
-        "theta_ja": (tj - loads.ambient) / P,
-        "psi_jt": (tj - t_top) / P,
-        "heat_balance": th.heat_balance(),
+        "theta_ja": per_watt(tj - loads.ambient),
+        "psi_jt": per_watt(tj - t_top),
+        "heat_balance": th.heat_balance() if P > 0 else math.nan,
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "n_nodes_thermal": float(th.temperature.shape[0]),
     }
@@ -91,7 +105,7 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         method=case.solver.method,
         rtol=case.solver.rtol,
     )
-    m["theta_jc"] = (jc.region_max("die") - loads.ambient) / P
+    m["theta_jc"] = per_watt(jc.region_max("die") - loads.ambient)
     return m, th
 
 
@@ -161,6 +175,7 @@ def _temperature_states(mesh, case: CaseSpec, temps_tags, backend: str, surface:
     cache: dict = {}
     try:
         for T, tag in temps_tags:
+            stage(f"mechanical {tag}")
             me = _solve_me(mesh, case, T, backend, cache)
             out.update(_state_metrics(me, mesh, tag, surface=surface))
             states[tag] = me
@@ -209,15 +224,17 @@ def analyse(
         w, states = warpage_metrics(case)
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
-    if folder is not None and states:
-        mesh = next(iter(states.values())).mesh
+    if folder is not None and (states or th is not None):
+        # no warpage temperatures: the thermal field alone is still written
+        mesh = next(iter(states.values())).mesh if states else th.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
+        stage("writing results")
         write_results(
             Path(folder) / "result.h5",
             mesh,
             thermal=th,
-            mechanical=states,
+            mechanical=states or None,
             meta={**info, "metrics": m, "inputs": case},
         )
     return m

@@ -33,6 +33,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError
 
 __all__ = [
+    "ABSOLUTE_ZERO_C",
     "DEFAULT_REGION_MATERIALS",
     "LIBRARY",
     "Material",
@@ -44,6 +45,10 @@ __all__ = [
     "register",
     "secant_from_instantaneous",
 ]
+
+
+#: Absolute zero [degC]: no temperature anywhere may be below it.
+ABSOLUTE_ZERO_C = -273.15
 
 
 @dataclass(frozen=True)
@@ -72,6 +77,8 @@ class Table:
             raise InputError("table.T", T, "strictly increasing temperatures")
         if not all(math.isfinite(x) for x in T + v):
             raise InputError("table", (T, v), "finite numbers")
+        if T[0] < ABSOLUTE_ZERO_C:
+            raise InputError("table.T", T, f"temperatures >= {ABSOLUTE_ZERO_C} degC")
 
     def __call__(self, T: ArrayLike) -> NDArray[np.float64]:
         """Value at temperature(s) ``T`` [degC]; constant beyond the table ends."""
@@ -100,6 +107,15 @@ class Table:
 
 
 Prop = float | Table
+
+
+def _positive_real(x: object) -> bool:
+    return (
+        isinstance(x, int | float | np.integer | np.floating)
+        and not isinstance(x, bool)
+        and math.isfinite(x)
+        and x > 0
+    )
 
 
 def _eval(p: Prop, T: ArrayLike) -> NDArray[np.float64]:
@@ -158,6 +174,16 @@ class Material:
 
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
+        for attr in ("nu", "rho", "cp", "shrinkage", "alpha_ref") + (
+            ("Tg",) if self.Tg is not None else ()
+        ):
+            v = getattr(self, attr)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+                raise InputError(f"{key}.{attr}", v, "a real number")
+        for attr in ("Tg", "alpha_ref"):
+            v = getattr(self, attr)
+            if v is not None and not (math.isfinite(v) and v >= ABSOLUTE_ZERO_C):
+                raise InputError(f"{key}.{attr}", v, f"a temperature >= {ABSOLUTE_ZERO_C} degC")
         for attr in ("E", "alpha"):
             v = getattr(self, attr)
             vals = v.values if isinstance(v, Table) else (v,)
@@ -177,7 +203,7 @@ class Material:
             kvals = self.k
         else:
             kvals = (self.k,)
-        if not all(math.isfinite(x) and x > 0 for x in kvals):
+        if not all(_positive_real(x) for x in kvals):
             raise InputError(f"{key}.k", self.k, "positive finite conductivity [W/(m K)]")
         for attr in ("rho", "cp"):
             v = getattr(self, attr)

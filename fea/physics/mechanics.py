@@ -244,7 +244,9 @@ class Constraints:
             for comp, value in comps.items():
                 if comp not in _COMP:
                     raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
-                if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                if isinstance(value, bool | np.complexfloating) or not isinstance(
+                    value, int | float | np.integer | np.floating
+                ):
                     raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
                 if not math.isfinite(float(value)):
                     raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
@@ -282,6 +284,12 @@ def solve_static(
     u = con.values.copy()
     D = con.all
     b = f - K @ u  # the prescribed values moved to the right-hand side
+    if not np.all(np.isfinite(b)):
+        raise InputError(
+            "fixed/temperature",
+            "a load that is not finite",
+            "prescribed displacements and temperatures small enough for a finite load",
+        )
     extra = con.supports
     K_support = K[extra] if len(extra) else None  # rows for the support reactions
     A = eliminate_inplace(K, D)

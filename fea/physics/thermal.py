@@ -224,7 +224,10 @@ def thermal_problem(
         if region not in mesh.regions:
             raise InputError(f"sources.{region}", P, f"a region: {', '.join(mesh.regions)}")
         e = mesh.regions[region]
-        q[e] += P / vol[e].sum()
+        with np.errstate(over="ignore"):
+            q[e] += P / vol[e].sum()
+        if not np.all(np.isfinite(q[e])):
+            raise InputError(f"sources.{region}", P, "a power whose density P / V is finite")
     f = forms.source_vector(fs, q) if sources else np.zeros(fs.n)
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
@@ -358,16 +361,20 @@ def _steady(
 
 
 def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:
+    allowed = f"a float [degC], real nodal values ({fs.n},) or f(x, y, z)"
     if callable(initial):
         x = fs.nodes
-        T = np.asarray(initial(x[:, 0], x[:, 1], x[:, 2]), dtype=np.float64)
-        return np.broadcast_to(T, (fs.n,)).copy()
-    T = np.asarray(initial, dtype=np.float64)
-    if T.ndim == 0:
-        return np.full(fs.n, float(T))
-    if T.shape != (fs.n,):
-        raise InputError("transient.initial", T.shape, f"a float, shape ({fs.n},) or f(x, y, z)")
-    return T.copy()
+        T = np.asarray(initial(x[:, 0], x[:, 1], x[:, 2]))
+    else:
+        T = np.asarray(initial)
+    if T.dtype.kind not in "fiu" or T.shape not in ((), (fs.n,)):
+        raise InputError("transient.initial", f"{T.dtype} of shape {T.shape}", allowed)
+    T = np.broadcast_to(T.astype(np.float64), (fs.n,)).copy()
+    if not np.all(np.isfinite(T)) or T.min() < -273.15:
+        raise InputError(
+            "transient.initial", "non-finite or below -273.15", "finite degC >= -273.15"
+        )
+    return T
 
 
 def _transient(

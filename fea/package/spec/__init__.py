@@ -15,13 +15,15 @@ dataclasses and one parser per section), :mod:`.checks` (cross-section checks),
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from ...errors import InputError
 from .checks import check_geometry, cross_checks
-from .reader import Section, read_toml
+from .reader import Section, check_depth, read_toml
 from .schema import (
     OPENING_KINDS,
     OUTPUTS,
@@ -38,6 +40,7 @@ from .schema import (
     StudySpec,
     SweepSpec,
     TerminalSpec,
+    model_boundaries,
     model_regions,
     parse_geometry,
     parse_loads,
@@ -54,6 +57,8 @@ __all__ = [
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
+    "NAME_PATTERN",
+    "NAME_RULE",
     "OPENING_KINDS",
     "OUTPUTS",
     "OpeningSpec",
@@ -66,12 +71,39 @@ __all__ = [
     "TerminalSpec",
     "apply_overrides",
     "check_geometry",
+    "check_name",
+    "default_name",
     "expand_sweep",
     "load_study",
+    "model_boundaries",
     "model_regions",
     "parse_study",
     "spec_to_dict",
 ]
+
+
+#: What a study name may be: it names the output folder ``results/<name>`` and the
+#: Slurm jobs, so it is one plain path component and one shell word.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+NAME_RULE = (
+    "1 to 100 characters from A-Z a-z 0-9 . _ - starting with a letter or digit "
+    "(it names the output folder and the batch jobs)"
+)
+
+
+def check_name(name: object, key: str = "study.name") -> str:
+    """A valid study name, or an :class:`~fea.errors.InputError` (see :data:`NAME_RULE`)."""
+    if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        raise InputError(key, name, NAME_RULE)
+    return name
+
+
+def default_name(path: str | None) -> str:
+    """The name of a study file without ``[study] name``: its stem, with characters a
+    name may not hold replaced by ``_`` (``"my study.toml"`` -> ``"my_study"``)."""
+    stem = Path(path).stem if path else ""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip("._-")[:100]
+    return name or "study"
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -81,9 +113,10 @@ def load_study(path: str | Path) -> StudySpec:
 
 def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     """Validate a study given as a dict (the parsed TOML) and return its spec."""
+    check_depth(data)
     root = Section(data, "")
     st = root.section("study")
-    name = st.string("name", Path(path).stem if path else "study")
+    name = check_name(st.string("name", default_name(path)))
     kind = st.string("kind", "unit", choices=("unit", "panel"))
     st.done()
     geometry = parse_geometry(root.section("geometry"), kind)
@@ -94,7 +127,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots = parse_outputs(root)
     root.done()
-    cross_checks(geometry, loads, mats)
+    cross_checks(kind, geometry, loads)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
     base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))

@@ -37,7 +37,9 @@ __all__ = [
     "SolverSpec",
     "StudySpec",
     "SweepSpec",
+    "T_MAX_C",
     "TerminalSpec",
+    "model_boundaries",
     "model_regions",
     "parse_geometry",
     "parse_loads",
@@ -48,6 +50,14 @@ __all__ = [
 ]
 
 SIDES = ("xmin", "xmax", "ymin", "ymax")
+#: Highest temperature a spec may give [degC] (far above any process step; it keeps
+#: every temperature difference a meaningful number).
+T_MAX_C = 2000.0
+#: Largest power per region [W], heat transfer coefficient [W/(m^2 K)] and frequency [GHz]
+#: a spec may give: far beyond any package, small enough that the solve stays finite.
+POWER_MAX_W = 1e5
+H_MAX = 1e7
+FREQUENCY_MAX_GHZ = 1e4
 OPENING_KINDS = ("slots", "holes", "pillars", "none")
 PANEL_STAGES = ("on_mandrel", "released", "singulated")
 OUTPUTS = (
@@ -293,6 +303,25 @@ def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     return tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
 
 
+def model_boundaries(kind: str, g: GeometrySpec) -> tuple[str, ...]:
+    """The named exterior boundaries the model of a ``kind`` case with geometry ``g`` has
+    (the thermal model of a unit: with its board), for checking load names before
+    meshing. Interfaces ``a|b`` between two of :func:`model_regions` also exist."""
+    names = ["exterior", "package_surface", "bottom"]
+    if kind == "unit":
+        names += ["top", "shell_top"]
+        if g.board is not None:
+            names += ["board_surface", "board_bottom", "board_top"]
+        elif g.terminals.kind != "none":
+            names.append("terminal_tips")
+    elif g.panel is not None:
+        if g.panel.stage == "on_mandrel":
+            names += ["mandrel_top", "mandrel_surface"]
+        else:
+            names += ["top", "shell_top"]
+    return tuple(names)
+
+
 @dataclass(frozen=True)
 class StudySpec:
     """A study: a base case, an optional sweep and the outputs to tabulate."""
@@ -312,18 +341,32 @@ class StudySpec:
         :class:`~fea.errors.InputError` in place of the case, so a runner can record it
         as failed and go on.
         """
-        if self.sweep is None:
-            yield "case0000", {}, self.base
-            return
-        from . import parse_study
-        from .sweeps import apply_overrides, expand_sweep
 
-        for i, params in enumerate(expand_sweep(self.sweep)):
+        for cid, params in self.case_parameters():
+            if self.sweep is None:
+                yield cid, params, self.base
+                continue
             try:
-                raw = apply_overrides(self.raw, params)
-                yield f"case{i:04d}", params, parse_study(raw, path=self.path).base
+                yield cid, params, self.case(params)
             except InputError as exc:
-                yield f"case{i:04d}", params, exc
+                yield cid, params, exc
+
+    def case_parameters(self) -> list[tuple[str, dict[str, Any]]]:
+        """``(case_id, parameters)`` of every case, in order, without parsing any case."""
+        from .sweeps import case_id, expand_sweep
+
+        if self.sweep is None:
+            return [(case_id(0), {})]
+        return [(case_id(i), p) for i, p in enumerate(expand_sweep(self.sweep))]
+
+    def case(self, params: Mapping[str, Any]) -> CaseSpec:
+        """The validated case with the sweep ``params`` applied (an InputError if invalid)."""
+        from . import parse_study
+        from .sweeps import apply_overrides
+
+        if not params:
+            return self.base
+        return parse_study(apply_overrides(self.raw, params), path=self.path).base
 
 
 def parse_opening(sec: Section, base: OpeningSpec) -> OpeningSpec:
@@ -343,7 +386,7 @@ def parse_geometry(g: Section, kind: str) -> GeometrySpec:
     radius = g.length("corner_radius", 0.0, nonneg=True)
     t_diel = g.length("dielectric_thickness", 0.050)
     ext = g.length("exterior_thickness", 0.20, nonneg=True)
-    freq = g.number("frequency_GHz", 5.0, positive=True, scale=1e9)
+    freq = g.number("frequency_GHz", 5.0, positive=True, hi=FREQUENCY_MAX_GHZ, scale=1e9)
     rule = g.string("aperture_rule", "warn", choices=("off", "warn", "error"))
 
     d = g.section("die")
@@ -450,7 +493,7 @@ def parse_mesh(m: Section) -> MeshSpec:
 
 
 def parse_table_or_number(
-    sec: Section, name: str, scale: float, positive: bool = True
+    sec: Section, name: str, scale: float, positive: bool = True, hi: float | None = None
 ) -> float | Table:
     v = sec.raw(name)
     key = sec.key(name)
@@ -461,9 +504,9 @@ def parse_table_or_number(
         t.done()
         if not isinstance(Ts, list) or not isinstance(vals, list) or len(Ts) != len(vals) or not Ts:
             raise InputError(key, v, "T_C and values lists of equal, non-zero length")
-        Ts = [check_number(f"{key}.T_C[{i}]", x) for i, x in enumerate(Ts)]
+        Ts = [check_number(f"{key}.T_C[{i}]", x, lo=-273.15, hi=T_MAX_C) for i, x in enumerate(Ts)]
         vals = [
-            check_number(f"{key}.values[{i}]", x, positive=positive) * scale
+            check_number(f"{key}.values[{i}]", x, positive=positive, hi=hi) * scale
             for i, x in enumerate(vals)
         ]
         if any(b <= a for a, b in zip(Ts, Ts[1:], strict=False)):
@@ -472,8 +515,10 @@ def parse_table_or_number(
     if isinstance(v, list):
         if len(v) != 3:
             raise InputError(key, v, "a number, a {T_C, values} table, or [kx, ky, kz]")
-        return tuple(check_number(f"{key}[{i}]", x, positive=True) * scale for i, x in enumerate(v))
-    return check_number(key, v, positive=positive) * scale
+        return tuple(
+            check_number(f"{key}[{i}]", x, positive=True, hi=hi) * scale for i, x in enumerate(v)
+        )
+    return check_number(key, v, positive=positive, hi=hi) * scale
 
 
 def parse_user_material(name: str, sec: Section) -> Material:
@@ -488,23 +533,23 @@ def parse_user_material(name: str, sec: Section) -> Material:
                 sec.key("base"), bname, f"a library material{hint(bname, _materials.names())}"
             )
     vals: dict[str, Any] = {}
-    for key, attr, scale in (
-        ("E_GPa", "E", 1e9),
-        ("E_MPa", "E", 1e6),
-        ("alpha_ppm", "alpha", 1e-6),
-        ("k", "k", 1.0),
+    for key, attr, scale, hi in (
+        ("E_GPa", "E", 1e9, 1e4),
+        ("E_MPa", "E", 1e6, 1e7),
+        ("alpha_ppm", "alpha", 1e-6, 1e4),
+        ("k", "k", 1.0, 1e5),
     ):
         if sec.has(key):
             if attr in vals:
                 raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
-            vals[attr] = parse_table_or_number(sec, key, scale)
+            vals[attr] = parse_table_or_number(sec, key, scale, hi=hi)
     for key, lo, hi in (
         ("nu", -0.999999, 0.499999),
-        ("rho", None, None),
-        ("cp", None, None),
+        ("rho", None, 1e5),
+        ("cp", None, 1e6),
         ("shrinkage", -0.1, 0.1),
-        ("Tg_C", None, None),
-        ("alpha_ref_C", None, None),
+        ("Tg_C", -273.15, T_MAX_C),
+        ("alpha_ref_C", -273.15, T_MAX_C),
     ):
         if sec.has(key):
             if key == "nu":
@@ -562,10 +607,12 @@ def parse_temperature_map(sec: Section, name: str, default: dict[str, float]) ->
     v = sec.raw(name, default)
     key = sec.key(name)
     if isinstance(v, int | float) and not isinstance(v, bool):
-        return {"*": check_number(key, v, lo=-273.15)}
+        return {"*": check_number(key, v, lo=-273.15, hi=T_MAX_C)}
     if not isinstance(v, Mapping):
         raise InputError(key, v, "a temperature in degC or a table region -> degC")
-    return {str(r): float(check_number(f"{key}.{r}", x, lo=-273.15)) for r, x in v.items()}
+    return {
+        str(r): float(check_number(f"{key}.{r}", x, lo=-273.15, hi=T_MAX_C)) for r, x in v.items()
+    }
 
 
 def parse_loads(s: Section) -> LoadSpec:
@@ -573,40 +620,50 @@ def parse_loads(s: Section) -> LoadSpec:
     if not isinstance(power_raw, Mapping):
         raise InputError(s.key("power_W"), power_raw, "a table region -> W")
     power = {
-        str(r): float(check_number(f"loads.power_W.{r}", v, nonneg=True))
+        str(r): float(check_number(f"loads.power_W.{r}", v, nonneg=True, hi=POWER_MAX_W))
         for r, v in power_raw.items()
     }
     h_b = s.raw("h_boundaries", {})
     if not isinstance(h_b, Mapping):
         raise InputError(s.key("h_boundaries"), h_b, "a table boundary -> W/(m^2 K)")
     h_boundaries = {
-        str(b): float(check_number(f"loads.h_boundaries.{b}", v, nonneg=True))
+        str(b): float(check_number(f"loads.h_boundaries.{b}", v, nonneg=True, hi=H_MAX))
         for b, v in h_b.items()
     }
     fixed = s.raw("fixed_C", {})
     if not isinstance(fixed, Mapping):
         raise InputError(s.key("fixed_C"), fixed, "a table boundary -> degC")
     fixed = {
-        str(b): float(check_number(f"loads.fixed_C.{b}", v, lo=-273.15)) for b, v in fixed.items()
+        str(b): float(check_number(f"loads.fixed_C.{b}", v, lo=-273.15, hi=T_MAX_C))
+        for b, v in fixed.items()
     }
 
-    def temps(name: str, default: list[float]) -> tuple[float, ...]:
+    def temps(name: str, default: list[float], distinct: bool = False) -> tuple[float, ...]:
         v = s.raw(name, default)
         if not isinstance(v, list):
             raise InputError(s.key(name), v, "a list of temperatures in degC")
-        return tuple(
-            float(check_number(f"{s.key(name)}[{i}]", x, lo=-273.15)) for i, x in enumerate(v)
+        if len(v) > 1000:
+            raise InputError(s.key(name), f"{len(v)} temperatures", "at most 1000 temperatures")
+        out = tuple(
+            float(check_number(f"{s.key(name)}[{i}]", x, lo=-273.15, hi=T_MAX_C))
+            for i, x in enumerate(v)
         )
+        # each warpage temperature becomes a state labelled with it: two with one label
+        # would overwrite each other's results (reflow states carry their index)
+        labels = [f"{T:g}" for T in out]
+        if distinct and len(set(labels)) != len(labels):
+            raise InputError(s.key(name), list(v), "distinct temperatures")
+        return out
 
     spec = LoadSpec(
         power=power,
-        ambient=s.number("ambient_C", 25.0, lo=-273.15),
-        h=s.number("h", 10.0, nonneg=True),
+        ambient=s.number("ambient_C", 25.0, lo=-273.15, hi=T_MAX_C),
+        h=s.number("h", 10.0, nonneg=True, hi=H_MAX),
         h_boundaries=h_boundaries,
         fixed=fixed,
         reference=parse_temperature_map(s, "reference_C", {"encapsulant": 175.0, "*": 25.0}),
         cure_shrinkage=s.boolean("cure_shrinkage", True),
-        warpage_temperatures=temps("warpage_temperatures_C", [25.0, 260.0]),
+        warpage_temperatures=temps("warpage_temperatures_C", [25.0, 260.0], distinct=True),
         reflow=temps("reflow_C", []),
     )
     s.done()
