@@ -36,6 +36,7 @@ results therefore come with an average over a band at a set distance from the ed
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -55,6 +56,7 @@ __all__ = [
     "SurfaceStress",
     "Warpage",
     "YieldExceedance",
+    "YieldWarning",
     "coplanarity",
     "interface_stress",
     "interface_traction",
@@ -66,6 +68,7 @@ __all__ = [
     "warpage",
     "warpage_shape",
     "yield_check",
+    "yield_ratios",
 ]
 
 #: The warpage sign convention of every result and plot of :mod:`fea`.
@@ -748,34 +751,57 @@ class YieldExceedance:
         )
 
 
-def yield_check(
+class YieldWarning(UserWarning):
+    """The recovered von Mises stress of a metal passes its 0.2 % proof stress."""
+
+
+def _yield_fields(
     recovered: RecoveredStress,
     materials: dict[str, Any],
-    temperature: NDArray[np.float64] | float | None = None,
-) -> list[YieldExceedance]:
-    """Regions where the recovered von Mises stress passes the material's
-    ``yield_strength`` (evaluated at the vertex temperature when ``temperature`` is
-    nodal [degC] or a float, else at 25 degC). Materials without one are skipped."""
-    out = []
+    temperature: NDArray[np.float64] | float | None,
+) -> Iterator[tuple[str, Any, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]:
+    """(region, material, vertices, von Mises, proof stress) of each region whose material
+    has a yield strength, at the vertex temperature (25 degC without one)."""
     for region, (verts, vals) in recovered.values.items():
         m = materials.get(region)
         if m is None or getattr(m, "yield_strength", None) is None:
             continue
         T = np.asarray(25.0 if temperature is None else temperature, dtype=float)
         T = np.full(len(verts), float(T)) if T.ndim == 0 else T[verts]  # vertices come first
-        sy = m.yield_at(T)
-        vm = von_mises(vals)
+        yield region, m, verts, von_mises(vals), m.yield_at(T)
+
+
+def yield_ratios(
+    recovered: RecoveredStress,
+    materials: dict[str, Any],
+    temperature: NDArray[np.float64] | float | None = None,
+) -> dict[str, Extreme]:
+    """Largest recovered von Mises stress over the 0.2 % proof stress, per region whose
+    material has a ``yield_strength`` (evaluated at the vertex temperature when
+    ``temperature`` is nodal [degC] or a float, else at 25 degC): region -> Extreme
+    (value: the ratio, location: where it is largest)."""
+    out = {}
+    for region, _, verts, vm, sy in _yield_fields(recovered, materials, temperature):
+        i = int(np.argmax(vm / sy))
+        p = recovered.mesh.p1.p[:, verts[i]].copy()
+        out[region] = Extreme(float(vm[i] / sy[i]), p, region)
+    return out
+
+
+def yield_check(
+    recovered: RecoveredStress,
+    materials: dict[str, Any],
+    temperature: NDArray[np.float64] | float | None = None,
+) -> list[YieldExceedance]:
+    """Regions where the recovered von Mises stress passes the material's
+    ``yield_strength`` (see :func:`yield_ratios`). Materials without one are skipped."""
+    out = []
+    for region, m, verts, vm, sy in _yield_fields(recovered, materials, temperature):
         over = vm > sy
         if over.any():
             i = int(np.argmax(vm / sy))
+            p = recovered.mesh.p1.p[:, verts[i]].copy()
             out.append(
-                YieldExceedance(
-                    region,
-                    m.name,
-                    float(vm[i]),
-                    float(sy[i]),
-                    recovered.mesh.p1.p[:, verts[i]].copy(),
-                    float(over.mean()),
-                )
+                YieldExceedance(region, m.name, float(vm[i]), float(sy[i]), p, float(over.mean()))
             )
     return out

@@ -461,3 +461,49 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     assert img.shape[:2] == (480, 640)
     assert img[..., :3].std() > 0.02
     assert len(np.unique(img[..., :3].reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.mark.paraview
+def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
+    """The script written next to a results file runs in real pvpython: package block only
+    (the board's thermal mesh left out), temperatures as ParaView times, warped, coloured
+    by the recovered von Mises stress, screenshot saved."""
+    from fea.io.xdmf import write_paraview_script
+
+    pv = shutil.which("pvpython")
+    if pv is None:
+        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
+            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
+        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    c = Case(2)
+    board = _mesh(1, 0.5e-3)
+    th_board = fea.solve_thermal(
+        board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
+    )
+    h5 = write_results(
+        tmp_path / "result.h5",
+        c.mesh,
+        thermal=th_board,
+        mechanical={"25C": c.me, "260C": c.me2},
+        meta={"state_values": [25.0, 260.0], "state_unit": "C", "case": "c0"},
+    )
+    script = write_paraview_script(h5)
+    assert script == tmp_path / "result_paraview.py"
+    assert "the state temperature [C]" in script.read_text()
+    png = tmp_path / "view.png"
+    cmd = [pv, "--force-offscreen-rendering", str(script), "--screenshot", str(png)]
+    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+        cmd = ["xvfb-run", "-a", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["times"] == [25.0, 260.0]
+    assert report["points"] == c.me.space.n  # the package alone
+    assert report["colour"] == "von_mises_nodal"
+    assert {"displacement", "von_mises_nodal", "state_temperature"} <= set(report["point_arrays"])
+    vm = np.concatenate([s.fields()["von_mises_nodal"][0] for s in (c.me, c.me2)])
+    assert report["colour_range"] == pytest.approx([vm.min(), vm.max()], rel=1e-6)
+    from matplotlib.image import imread
+
+    img = imread(png)
+    assert img.shape[:2] == (768, 1024) and img[..., :3].std() > 0.02
