@@ -131,6 +131,22 @@ class Results:
     def schema(self) -> str:
         return str(self.attrs["schema"])
 
+    def to_meshio(self, state: int | str | None = None, mesh: str = "main") -> Any:
+        """The mesh and fields as a :class:`meshio.Mesh`; see :func:`fea.io.vtu.to_meshio`
+        (``state``: one mechanical state's label or index, or a transient's step)."""
+        from .vtu import to_meshio
+
+        return to_meshio(self, state, mesh)
+
+    def to_pyvista(self, state: int | str | None = None, mesh: str = "main") -> Any:
+        """The mesh and fields as a :class:`pyvista.UnstructuredGrid` (pyvista is
+        optional: ``pip install pyvista``)."""
+        try:
+            import pyvista
+        except ImportError as exc:
+            raise InputError("to_pyvista", str(self.path), f"pyvista installed: {exc}") from None
+        return pyvista.from_meshio(self.to_meshio(state, mesh))
+
 
 # -- writing ----------------------------------------------------------------------------
 

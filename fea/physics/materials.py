@@ -592,7 +592,7 @@ DEFAULT_REGION_MATERIALS: dict[str, str] = {
 PropertyFunc = Callable[[ArrayLike], NDArray[np.float64]]
 
 
-def _text(p: Prop | tuple[float, float, float] | None, scale: float, fmt: str = ".3g") -> str:
+def _text(p: Prop | tuple[float, float, float] | None, scale: float, fmt: str = ".4g") -> str:
     """A property in display units: ``117``, ``22 -> 1.5`` (a table) or ``30/30/0.8``."""
     if p is None:
         return "-"
@@ -617,7 +617,7 @@ def describe(name: str | None = None) -> str:
             ("k", m.k, 1.0, "W/(m K)"),
             ("rho", m.rho, 1.0, "kg/m^3"),
             ("cp", m.cp, 1.0, "J/(kg K)"),
-            ("Tg", m.Tg, 1.0, "C"),
+            ("Tg", m.Tg, 1.0, "°C"),
             ("yield (0.2 % proof)", m.yield_strength, 1e-6, "MPa"),
             ("cure shrinkage", m.shrinkage * 100, 1.0, "% volume"),
         ]

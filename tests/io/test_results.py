@@ -507,3 +507,30 @@ def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
 
     img = imread(png)
     assert img.shape[:2] == (768, 1024) and img[..., :3].std() > 0.02
+
+
+def test_notebook_views_meshio_and_pyvista(case, tmp_path):
+    p = write_results(
+        tmp_path / "r.h5", case.mesh, thermal=case.th, mechanical={"25C": case.me, "260C": case.me2}
+    )
+    r = fea.read_results(p)
+    every = r.to_meshio()
+    assert every.points.shape == (case.me.space.n, 3)
+    assert {"displacement_25C", "displacement_260C", "von_mises_nodal_260C", "temperature"} <= set(
+        every.point_data
+    )
+    assert "region_id" in every.cell_data
+    one = r.to_meshio("260C")
+    assert np.array_equal(one.point_data["displacement"], case.me2.displacement)
+    assert np.array_equal(one.cell_data["von_mises"][0], case.me2.von_mises)
+    assert np.array_equal(r.to_meshio(0).point_data["displacement"], case.me.displacement)
+    with pytest.raises(InputError, match="state"):
+        r.to_meshio("100C")
+    with pytest.raises(InputError, match="mesh"):
+        r.to_meshio(mesh="thermal")  # the thermal field lives on this mesh
+    try:
+        import pyvista  # noqa: F401  (optional)
+    except ImportError:
+        return
+    grid = r.to_pyvista("25C")
+    assert grid.n_points == case.me.space.n and "displacement" in grid.point_data

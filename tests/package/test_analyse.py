@@ -65,3 +65,19 @@ def test_symmetric_package_warps_symmetrically(case):
     wp = me.warpage("top")
     assert 0 < wp.peak_to_valley < 1e-4
     assert abs(wp.signed) == pytest.approx(wp.peak_to_valley)
+
+
+def test_reflow_profile_is_dense_around_tg_and_times_increase(case):
+    from fea.package.analyse import reflow_profile, state_times
+
+    loads = dataclasses.replace(case.loads, reflow=(25.0, 100.0, 150.0, 260.0, 150.0, 25.0))
+    c = dataclasses.replace(case, loads=loads)
+    assert c.materials["encapsulant"].Tg == 130.0
+    up = (25.0, 100.0, 120.0, 125.0, 130.0, 135.0, 140.0, 150.0, 260.0)
+    down = (150.0, 140.0, 135.0, 130.0, 125.0, 120.0, 25.0)
+    assert reflow_profile(c) == up + down  # Tg +- 2 x 5 K on both legs, in the legs' order
+    off = dataclasses.replace(c, loads=dataclasses.replace(loads, reflow_tg_step=0.0))
+    assert reflow_profile(off) == loads.reflow
+    # ParaView times: temperatures of a sweep, the step index of a profile
+    assert state_times([25.0, 260.0]) == ([25.0, 260.0], "C")
+    assert state_times([25.0, 260.0, 25.0]) == ([0.0, 1.0, 2.0], "step")

@@ -19,8 +19,9 @@ import fea.package.meshing
 from fea.cli import main
 from fea.errors import InputError
 from fea.io import read_results, read_units
+from fea.package.names import Column
 from fea.package.spec import load_study
-from fea.study import read_table, run_study, write_slurm_script
+from fea.study import read_frame, read_table, run_study, write_slurm_script
 from fea.study.runner import parse_slice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -111,6 +112,18 @@ def test_failures_are_recorded_and_the_table_is_right(local_run):
     units = read_units(out / "table.h5")
     assert units["Tj_max_C"] == "°C" and units["theta_ja_K_per_W"] == "K/W"
     assert units["von_mises_max_MPa@25C:shell"] == "MPa" and units["warpage_um@25C"] == "µm"
+    # every metric column names its unit (a shape class or a location is text)
+    for k in rows[0]:
+        if k in ("case", "status", "error", "warnings") or k.startswith("param:"):
+            continue
+        c = Column.parse(k)
+        assert c.unit or c.is_text, k
+    # the same table as a pandas DataFrame (pandas is in the test extra)
+    pd = pytest.importorskip("pandas")
+    df = read_frame(out / "table.h5")
+    assert isinstance(df, pd.DataFrame) and list(df.index) == [r["case"] for r in rows]
+    assert df.loc["case0000", "Tj_max_C"] == pytest.approx(float(rows[0]["Tj_max_C"]))
+    assert df.attrs["units"]["Tj_max_C"] == "°C"
     # plots: each output vs the swept parameter (the study names outputs by their old names)
     plots = sorted(p.name for p in (out / "plots").iterdir())
     assert "Tj_max_C_vs_geometry.shell_thickness_um.png" in plots
