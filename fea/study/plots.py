@@ -209,11 +209,14 @@ def warpage_map(
 ) -> Any:
     """Filled contours of the warpage ``w`` [µm] (best-fit plane removed) on a
     triangulated surface (coordinates in mm), on a diverging scale centred at zero from
-    ``-limit`` to ``+limit`` (default: the largest |w|). Returns the contour set, whose
-    ``get_clim()`` is the symmetric scale."""
+    ``-limit`` to ``+limit`` (default: the largest |w|), rounded out to whole steps.
+    Returns the contour set, whose ``get_clim()`` is the symmetric scale."""
+    from matplotlib.ticker import MaxNLocator
+
     vmax = float(limit) if limit is not None else float(np.abs(w).max())
     vmax = vmax if vmax > 0 else 1.0
-    levels = np.linspace(-vmax, vmax, 21)
+    levels = MaxNLocator(nbins=20, symmetric=True).tick_values(-vmax, vmax)  # round steps
+    vmax = float(levels[-1])
     cs = ax.tricontourf(
         x, y, triangles, np.clip(w, -vmax, vmax), levels=levels, cmap="RdBu_r", extend="neither"
     )

@@ -30,3 +30,10 @@ def test_columns_parse_with_units_and_interfaces():
     assert (
         str(Column("von_mises_max_MPa", "r03_183C", "shell")) == "von_mises_max_MPa@r03_183C:shell"
     )
+
+
+def test_every_metric_is_documented():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "outputs.md").read_text()
+    assert [m for m in METRICS if f"`{m}" not in text] == []

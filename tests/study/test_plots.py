@@ -67,9 +67,9 @@ def test_warpage_maps_are_centred_at_zero_on_one_scale(case_folder):
     for lo, hi in limits:
         assert lo == pytest.approx(-hi) and hi > 0  # symmetric: white is zero
     assert limits[0] == limits[1]  # one scale for the case's temperatures
-    # the scale is the largest |w| of either state (best-fit plane removed)
+    # the scale: the largest |w| of either state (best-fit plane removed), in round steps
     largest = max(s.warpage("top").peak_to_valley for s in states.values()) * 1e6
-    assert largest / 2 < limits[0][1] <= largest * 1.0001
+    assert largest / 2 < limits[0][1] <= largest * 1.25
     # the titles: state with a degree sign, peak-to-valley, signed value, sense, convention
     for p, (tag, me) in zip(maps, states.items(), strict=True):
         title = _png_info(p)["Title"]
