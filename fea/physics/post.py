@@ -62,7 +62,6 @@ __all__ = [
     "interface_traction",
     "recover_stress",
     "recovery_operator",
-    "region_vertex_average",
     "seating_plane",
     "vertex_values",
     "warpage",
@@ -307,24 +306,6 @@ def _vertex_fit(space: Any) -> NDArray[np.float64]:
         return np.ones((4, 1))
     bary = np.vstack([1.0 - X.sum(axis=0), X]).T  # (n_q, 4)
     return np.linalg.pinv(bary)  # exact when n_q == 4
-
-
-def region_vertex_average(
-    mesh: Any, vertex: NDArray[np.float64], elements: NDArray[np.int64]
-) -> NDArray[np.float64]:
-    """Volume-weighted average at each mesh vertex of per-element vertex values
-    ``vertex`` (n_el, 4, k) over ``elements`` (one region, so material interfaces keep
-    each side's own values). Returns (n_vertices, k); vertices outside are 0."""
-    t = mesh.p1.t.T
-    w = mesh.element_volumes()[elements]
-    nv = mesh.p1.p.shape[1]
-    k = vertex.shape[2]
-    acc = np.zeros((nv, k))
-    wsum = np.zeros(nv)
-    for c in range(4):
-        np.add.at(acc, t[elements, c], vertex[elements, c] * w[:, None])
-        np.add.at(wsum, t[elements, c], w)
-    return acc / np.maximum(wsum, 1e-300)[:, None]
 
 
 def recovery_operator(
@@ -743,11 +724,16 @@ class YieldExceedance:
 
     def message(self) -> str:
         x, y, z = (float(v) * 1e3 for v in self.location)
-        return (
+        text = (
             f"{self.region} ({self.material}): von Mises {self.von_mises / 1e6:.0f} MPa "
             f"passes the 0.2 % proof stress {self.yield_strength / 1e6:.0f} MPa at "
             f"({x:.3f}, {y:.3f}, {z:.3f}) mm ({100 * self.fraction:.2g} % of its nodes); "
-            "linear elasticity overestimates the stress there -- local plastic deformation"
+        )
+        if self.fraction <= 0.05:
+            return text + "local plastic deformation, the elastic peak overestimates the stress"
+        return text + (
+            "the metal yields over much of the region: its elastic stresses, and the "
+            "warpage they drive, need an elastic-plastic analysis"
         )
 
 
