@@ -12,7 +12,7 @@ Layout (DESIGN.md §5)::
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,
                              Voigt xx, yy, zz, yz, xz, xy; /mechanical/labels (states,)
-    /metrics                 attrs: Tj_max, theta_ja, warpage_um@25C, ...
+    /metrics                 attrs: Tj_max_C, theta_ja_K_per_W, warpage_um@25C, ...
     /solver                  attrs: thermal / mechanical solver records (JSON text)
     /inputs                  the validated inputs as JSON text
 
@@ -512,6 +512,11 @@ def describe(path: str | os.PathLike) -> str:
     ]
     if r.attrs.get("study") or r.attrs.get("case"):
         lines.append(f"  study {r.attrs.get('study')!r}, case {r.attrs.get('case')!r}")
+    try:
+        notes = json.loads(r.attrs.get("warnings", "[]"))
+    except (TypeError, ValueError):
+        notes = [r.attrs["warnings"]]
+    lines += [f"  warning: {n}" for n in (notes if isinstance(notes, list) else [notes])]
 
     def mesh_lines(title: str, m: MeshData) -> None:
         counts = np.bincount(m.region_id, minlength=len(m.region_names))

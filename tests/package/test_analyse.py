@@ -81,3 +81,29 @@ def test_reflow_profile_is_dense_around_tg_and_times_increase(case):
     # ParaView times: temperatures of a sweep, the step index of a profile
     assert state_times([25.0, 260.0]) == ([25.0, 260.0], "C")
     assert state_times([25.0, 260.0, 25.0]) == ([0.0, 1.0, 2.0], "step")
+
+
+def test_state_metrics_with_units_locations_interfaces_and_yield(case):
+    from fea.package.analyse import warpage_metrics
+    from fea.package.names import Column
+    from fea.physics.post import YieldWarning
+
+    with pytest.warns(YieldWarning, match=r"shell \(copper\).*at \(.*\) mm"):
+        m, states = warpage_metrics(case)
+    assert list(states) == ["25C"]
+    me = states["25C"]
+    assert m["warpage_shape@25C"] in ("bowl", "saddle", "cylindrical", "W", "M", "flat")
+    assert m["von_mises_max_MPa@25C:shell"] == pytest.approx(me.region_max_von_mises("shell") / 1e6)
+    assert m["von_mises_max_at_mm@25C:shell"].endswith(" mm")
+    assert m["yield_ratio@25C:shell"] > 1 and "yield_ratio@25C:die" not in m  # no proof stress
+    assert "principal_max_MPa@25C:die" in m and "principal_max_MPa@25C:encapsulant" in m
+    interfaces = {Column.parse(k).region for k in m if k.startswith("peel_max_MPa@")}
+    assert {"die|encapsulant", "encapsulant|shell", "dielectric|shell"} <= interfaces
+    assert all("|" in name for name in interfaces)
+    assert any(k.startswith("shear_band_MPa@25C:") for k in m)
+    assert "shell (copper)" in m["warnings"][0]
+    for k, v in m.items():
+        if k != "warnings":
+            c = Column.parse(k)
+            assert c.unit or c.is_text, k
+            assert isinstance(v, str) == c.is_text, k
