@@ -21,7 +21,15 @@ from typing import Any
 from ...errors import InputError
 from ...units import SUFFIX_TO_SI
 
-__all__ = ["MISSING", "KeyRecord", "Section", "check_number", "hint", "read_toml", "recording"]
+__all__ = [
+    "KeyRecord",
+    "MISSING",
+    "Section",
+    "check_number",
+    "hint",
+    "read_toml",
+    "recording",
+]
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

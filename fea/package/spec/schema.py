@@ -25,11 +25,11 @@ from .reader import Section, check_number, hint
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "DEFAULT_OUTPUTS",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
     "OPENING_KINDS",
-    "DEFAULT_OUTPUTS",
     "OUTPUTS",
     "OUTPUT_ALIASES",
     "OpeningSpec",
