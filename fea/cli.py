@@ -252,6 +252,17 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _materials_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", default=None, help="one material in full (with its tables)")
+
+
+def _materials(args: argparse.Namespace) -> int:
+    from .physics.materials import describe
+
+    print(describe(args.name))
+    return 0
+
+
 def _study_add_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="study_command", required=True)
     s = sub.add_parser("slurm", help="write an sbatch job-array script for a study")
@@ -312,6 +323,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
     "run": ("run a study", _run_add_args, _run),
     "mesh": ("build and write the mesh of a study, print its quality", _mesh_add_args, _mesh),
     "info": ("describe a results file", _info_add_args, _info),
+    "materials": (
+        "the built-in materials: properties and sources",
+        _materials_add_args,
+        _materials,
+    ),
     "study": ("study tools: slurm job arrays, merge", _study_add_args, _study),
 }
 

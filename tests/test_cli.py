@@ -41,3 +41,15 @@ def test_bad_spec_subprocess(tmp_path):
     assert r.returncode == 2
     assert "materials.shell" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_materials_lists_the_library_with_sources(capsys):
+    assert main(["materials"]) == 0
+    out = capsys.readouterr().out
+    for word in ("copper", "mold_compound", "sac305", "yield MPa", "sources:", "ASM Handbook"):
+        assert word in out
+    assert main(["materials", "mold_compound"]) == 0
+    out = capsys.readouterr().out
+    assert "130" in out and "table" in out and "source:" in out
+    assert main(["materials", "mold"]) == 2
+    assert "did you mean" in capsys.readouterr().err

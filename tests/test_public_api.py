@@ -45,6 +45,7 @@ MODULES = [
     "fea.package.spec",
     "fea.package.spec.checks",
     "fea.package.spec.reader",
+    "fea.package.spec.reference",
     "fea.package.spec.schema",
     "fea.package.spec.sweeps",
     "fea.study",

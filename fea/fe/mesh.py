@@ -30,8 +30,10 @@ __all__ = [
     "PLAUSIBLE_EXTENT_M",
     "QualityReport",
     "gmsh_session",
+    "interface_name",
     "match_rows",
     "quality_report",
+    "region_interfaces",
     "shape_quality",
     "warn_if_millimetres",
 ]
@@ -54,7 +56,9 @@ class Mesh:
         Region name -> element indices, shape (n_e,), int64.
     boundaries
         Boundary name -> facet indices of ``p1.facets``, shape (n_f,), int64.
-        Internal interfaces are named ``a|b``.
+        Internal interfaces are named ``a|b`` (the two region names, sorted):
+        :meth:`from_gmsh` adds every interface between two named regions that the
+        model does not name itself.
     order
         1 or 2.
     """
@@ -78,6 +82,10 @@ class Mesh:
             current model of an initialised gmsh session.
         order
             1 (linear) or 2 (quadratic) elements.
+
+        3D physical groups become regions, 2D ones boundaries; the interfaces between
+        named regions are found from the tetrahedra and named ``a|b`` unless the model
+        names them itself.
         """
         if order not in (1, 2):
             raise InputError("order", order, "1 or 2")
@@ -161,6 +169,8 @@ class Mesh:
             if np.any(tri < 0):
                 raise MeshError(f"boundary {name} has nodes outside the 3D mesh")
             boundaries[name] = match_rows(facets_sorted, tri, name)
+        for name, facets in region_interfaces(p1, regions).items():
+            boundaries.setdefault(name, facets)
         sk = MeshTet2.from_mesh(p1) if order == 2 else p1
         return cls(sk, p1, regions, boundaries, order)
 
@@ -210,6 +220,34 @@ class Mesh:
                 np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1
             ).sum()
         )
+
+
+def interface_name(a: str, b: str) -> str:
+    """Name of the internal boundary between regions ``a`` and ``b``: ``"a|b"``, sorted."""
+    x, y = sorted((a, b))
+    return f"{x}|{y}"
+
+
+def region_interfaces(p1: object, regions: dict[str, NDArray[np.int64]]) -> dict[str, NDArray]:
+    """Every interface between two named regions of a linear mesh ``p1``: name ``a|b``
+    (:func:`interface_name`) -> facet indices (sorted), for each pair that shares facets.
+
+    A facet is on an interface when its two tetrahedra belong to different regions.
+    """
+    rid = np.full(p1.t.shape[1], -1, dtype=np.int64)
+    names = list(regions)
+    for i, e in enumerate(regions.values()):
+        rid[e] = i
+    f2t = p1.f2t
+    inner = np.flatnonzero(f2t[1] >= 0)
+    ra, rb = rid[f2t[0, inner]], rid[f2t[1, inner]]
+    keep = (ra != rb) & (ra >= 0) & (rb >= 0)
+    inner, ra, rb = inner[keep], ra[keep], rb[keep]
+    lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
+    out: dict[str, NDArray[np.int64]] = {}
+    for a, b in sorted(set(zip(lo.tolist(), hi.tolist(), strict=True))):
+        out[interface_name(names[a], names[b])] = np.sort(inner[(lo == a) & (hi == b)])
+    return dict(sorted(out.items()))
 
 
 def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -> NDArray[np.int64]:

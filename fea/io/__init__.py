@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from .atomic import atomic_path, write_atomic
 from .hdf5 import SCHEMA, MeshData, Results, describe, read_results, write_results
-from .table import read_table, write_table
+from .table import read_frame, read_table, read_units, write_table
 from .vtu import export_vtu
 
 __all__ = [
@@ -16,8 +16,10 @@ __all__ = [
     "atomic_path",
     "describe",
     "export_vtu",
+    "read_frame",
     "read_results",
     "read_table",
+    "read_units",
     "write_atomic",
     "write_results",
     "write_table",

@@ -12,7 +12,7 @@ Layout (DESIGN.md §5)::
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,
                              Voigt xx, yy, zz, yz, xz, xy; /mechanical/labels (states,)
-    /metrics                 attrs: Tj_max, theta_ja, warpage_um@25C, ...
+    /metrics                 attrs: Tj_max_C, theta_ja_K_per_W, warpage_um@25C, ...
     /solver                  attrs: thermal / mechanical solver records (JSON text)
     /inputs                  the validated inputs as JSON text
 
@@ -150,6 +150,22 @@ class Results:
     @property
     def schema(self) -> str:
         return str(self.attrs["schema"])
+
+    def to_meshio(self, state: int | str | None = None, mesh: str = "main") -> Any:
+        """The mesh and fields as a :class:`meshio.Mesh`; see :func:`fea.io.vtu.to_meshio`
+        (``state``: one mechanical state's label or index, or a transient's step)."""
+        from .vtu import to_meshio
+
+        return to_meshio(self, state, mesh)
+
+    def to_pyvista(self, state: int | str | None = None, mesh: str = "main") -> Any:
+        """The mesh and fields as a :class:`pyvista.UnstructuredGrid` (pyvista is
+        optional: ``pip install pyvista``)."""
+        try:
+            import pyvista
+        except ImportError as exc:
+            raise InputError("to_pyvista", str(self.path), f"pyvista installed: {exc}") from None
+        return pyvista.from_meshio(self.to_meshio(state, mesh))
 
 
 # -- writing ----------------------------------------------------------------------------
@@ -871,6 +887,11 @@ def describe(path: str | os.PathLike) -> str:
     ]
     if r.attrs.get("study") or r.attrs.get("case"):
         lines.append(f"  study {r.attrs.get('study')!r}, case {r.attrs.get('case')!r}")
+    try:
+        notes = json.loads(r.attrs.get("warnings", "[]"))
+    except (TypeError, ValueError):
+        notes = [r.attrs["warnings"]]
+    lines += [f"  warning: {n}" for n in (notes if isinstance(notes, list) else [notes])]
 
     def mesh_lines(title: str, m: MeshData) -> None:
         counts = np.bincount(m.region_id[m.region_id >= 0], minlength=len(m.region_names))

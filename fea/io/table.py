@@ -1,5 +1,9 @@
 """Study tables in HDF5 (``table.h5``, schema ``fea-table/1``): one dataset per column,
-numbers as float64 (NaN where a case has no value), everything else as text."""
+numbers as float64 (NaN where a case has no value), everything else as text. Each
+dataset carries its column name and, when given, its ``unit`` and ``description``.
+
+:func:`read_frame` returns the table as a pandas DataFrame (pandas is optional), with
+the units in ``DataFrame.attrs["units"]``."""
 
 from __future__ import annotations
 
@@ -11,20 +15,30 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import ResultsError
+from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
 
-__all__ = ["TABLE_SCHEMA", "read_table", "write_table"]
+__all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
 
 TABLE_SCHEMA = "fea-table/1"
 
 
-def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
+def write_table(
+    path: Path,
+    study: str,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    units: dict[str, str] | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> None:
     """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
-    written in one piece: a full disk leaves the previous table untouched)."""
+    written in one piece: a full disk leaves the previous table untouched); ``units`` and
+    ``descriptions`` (column -> text) become attributes of the columns' datasets."""
     import h5py
 
+    units = units or {}
+    descriptions = descriptions or {}
     with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
         f.attrs["study"] = study
@@ -47,6 +61,10 @@ def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[s
                     ),
                 )
             g[name].attrs["column"] = k
+            if k in units:
+                g[name].attrs["unit"] = units[k]
+            if k in descriptions:
+                g[name].attrs["description"] = descriptions[k]
         f.flush()
         image = f.id.get_file_image()
     write_atomic(path, image)
@@ -85,3 +103,40 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
         raise ResultsError(f"{path}: malformed study table (columns of different lengths)")
     n = lengths.pop() if lengths else 0
     return [{k: cols[k][i] for k in keys} for i in range(n)]
+
+
+def read_units(path: str | os.PathLike) -> dict[str, str]:
+    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a malformed
+    file is a :class:`~fea.errors.ResultsError`."""
+    path = Path(path)
+    f = open_hdf5(path)
+    try:
+        with f:
+            return {
+                _text(ds.attrs["column"]): _text(ds.attrs["unit"])
+                for ds in f["table"].values()
+                if "unit" in ds.attrs
+            }
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_frame(path: str | os.PathLike) -> Any:
+    """The table as a pandas DataFrame, one row per case (index: the case id), units in
+    ``df.attrs["units"]``. Needs pandas (``pip install pandas``)."""
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise InputError(
+            "table", str(path), f"pandas installed (pip install pandas): {exc}"
+        ) from None
+    rows = read_table(path)
+    df = pd.DataFrame(rows)
+    if "case" in df.columns:
+        df = df.set_index("case")
+    df.attrs["units"] = read_units(path)
+    return df

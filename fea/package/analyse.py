@@ -18,13 +18,25 @@ from typing import Any
 import numpy as np
 
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
+from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import solve_thermal
 from .meshing import build_mesh
 from .names import Column
 from .progress import stage
 from .spec import CaseSpec
 
-__all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
+__all__ = [
+    "analyse",
+    "panel_metrics",
+    "reflow_profile",
+    "state_times",
+    "thermal_metrics",
+    "warpage_metrics",
+]
+
+#: Regions whose first principal stress is tabulated: the brittle ones (silicon, mould
+#: compound crack under tension, not by yielding).
+BRITTLE_REGIONS = ("die", "encapsulant")
 
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
@@ -50,7 +62,8 @@ def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
 
 
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, theta_JA, psi_JT and theta_JC of the case; returns (metrics, ThermalResult).
+    """Tj max, theta_JA, psi_JT, theta_JC and the die's temperature spread of the case;
+    returns (metrics, ThermalResult).
 
     theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
     psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
@@ -88,13 +101,15 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     tj = th.region_max("die")
     z_top = case.geometry.z_top
     t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
+    t_die = th.temperature[np.unique(th.space.dofs[mesh.regions["die"]])]
     m = {
-        "Tj_max": tj,
-        "theta_ja": per_watt(tj - loads.ambient),
-        "psi_jt": per_watt(tj - t_top),
-        "heat_balance": th.heat_balance() if P > 0 else math.nan,
+        "Tj_max_C": tj,
+        "theta_ja_K_per_W": per_watt(tj - loads.ambient),
+        "psi_jt_K_per_W": per_watt(tj - t_top),
+        "die_spread_K": float(t_die.max() - t_die.min()),
+        "heat_balance_ratio": th.heat_balance() if P > 0 else math.nan,
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
-        "n_nodes_thermal": float(th.temperature.shape[0]),
+        "thermal_nodes_count": float(th.temperature.shape[0]),
     }
     jc = solve_thermal(
         mesh,
@@ -105,7 +120,7 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         method=case.solver.method,
         rtol=case.solver.rtol,
     )
-    m["theta_jc"] = per_watt(jc.region_max("die") - loads.ambient)
+    m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
     return m, th
 
 
@@ -123,33 +138,101 @@ def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None =
     )
 
 
-def _state_metrics(me, mesh, tag: str, surface: str = "top") -> dict[str, float]:
-    out: dict[str, float] = {}
+def _state_metrics(
+    me, mesh, tag: str, case: CaseSpec, surface: str = "top", full: bool = True
+) -> dict[str, Any]:
+    """The metrics of one mechanical state (columns ``metric@tag[:region]``).
 
-    def put(metric: str, value: float, region: str | None = None) -> None:
-        out[str(Column(metric, tag, region))] = float(value)
+    Warpage (JEDEC sign, principal curvatures, shape class, coplanarity) and the
+    recovered von Mises maximum of every region and first principal stress of the brittle
+    ones; with ``full`` also where those maxima are, and peel and shear on every
+    interface (maximum and band mean).
+    """
+    out: dict[str, Any] = {}
+
+    def put(metric: str, value: Any, region: str | None = None) -> None:
+        col = Column(metric, tag, region)
+        out[str(col)] = value if col.is_text else float(value)
 
     w = me.warpage(surface)
     put("warpage_um", w.peak_to_valley * 1e6)
     put("warpage_signed_um", w.signed * 1e6)
-    put("curvature", w.curvature)
+    put("curvature_1_per_m", w.curvature)
+    put("curvature_max_1_per_m", w.principal_curvatures[0])
+    put("curvature_min_1_per_m", w.principal_curvatures[1])
+    put("warpage_shape", w.shape)
     if "terminal_tips" in mesh.boundaries:
         put("coplanarity_um", me.warpage("terminal_tips").coplanarity * 1e6)
     for region in mesh.regions:
-        put("von_mises_max_MPa", me.region_max_von_mises(region) / 1e6, region)
-    if "die|encapsulant" in mesh.boundaries:
-        sn, ss = me.interface_traction("die|encapsulant")
-        put("interface_traction_max_MPa", np.hypot(sn, ss).max() / 1e6)
+        e = me.region_extreme(region)
+        put("von_mises_max_MPa", e.value / 1e6, region)
+        if full:
+            put("von_mises_max_at_mm", e.where_mm(), region)
+    for region in BRITTLE_REGIONS:
+        if region in mesh.regions:
+            e = me.region_extreme(region, "principal_max")
+            put("principal_max_MPa", e.value / 1e6, region)
+            if full:
+                put("principal_max_at_mm", e.where_mm(), region)
+    if me.materials is not None:
+        for region, r in yield_ratios(me.recovered, me.materials, me.temperature).items():
+            put("yield_ratio", r.value, region)
+    if full:
+        band = case.report.interface_band
+        for name in mesh.boundaries:
+            a, sep, b = name.partition("|")
+            if not sep or a not in mesh.regions or b not in mesh.regions:
+                continue
+            s = me.interface_stress(name)
+            put("peel_max_MPa", s.maximum("peel").value / 1e6, name)
+            put("shear_max_MPa", s.maximum("shear").value / 1e6, name)
+            for kind in ("peel", "shear"):
+                v = s.band_mean(kind, band)
+                if np.isfinite(v):  # no band on an interface narrower than twice its distance
+                    put(f"{kind}_band_MPa", v / 1e6, name)
     put("mech_solve_s", me.solver_info["stages"]["total_s"])
     return out
 
 
+def reflow_profile(case: CaseSpec) -> tuple[float, ...]:
+    """The reflow temperatures [degC] of ``loads.reflow_C``, dense around the encapsulant's
+    glass transition: on every leg of the profile that crosses it, ``Tg + k step``
+    (k = -2..2, step ``loads.reflow_Tg_step_K``) are inserted, in the leg's direction.
+    Below and above Tg the compound's modulus and CTE change by an order of magnitude
+    and the warpage curve bends there."""
+    temps = list(case.loads.reflow)
+    step = case.loads.reflow_tg_step
+    mat = case.materials.get("encapsulant")
+    tg = getattr(mat, "Tg", None)
+    if len(temps) < 2 or step <= 0 or tg is None:
+        return tuple(temps)
+    targets = [tg + k * step for k in (-2, -1, 0, 1, 2)]
+    out = [temps[0]]
+    for a, b in zip(temps, temps[1:], strict=False):
+        lo, hi = min(a, b), max(a, b)
+        inside = [t for t in targets if lo < t < hi and min(abs(t - a), abs(t - b)) > 0.25 * step]
+        out += sorted(inside, reverse=b < a) + [b]
+    return tuple(out)
+
+
+def state_times(temperatures: list[float]) -> tuple[list[float], str]:
+    """ParaView time values of mechanical states at ``temperatures`` [degC]: the
+    temperatures themselves when they increase (a sweep), else the step index (a reflow
+    profile goes up and down, and ParaView needs increasing times; the temperature is the
+    field ``state_temperature``). Returns (values, unit)."""
+    if all(b > a for a, b in zip(temperatures, temperatures[1:], strict=False)):
+        return [float(t) for t in temperatures], "C"
+    return [float(i) for i in range(len(temperatures))], "step"
+
+
 def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
     """Warpage of the top surface at each of the spec's warpage temperatures (unit without
-    board, free body, uniform temperature), and the largest von Mises stress per region.
+    board, free body, uniform temperature), the recovered stress maxima per region and
+    peel and shear on every interface.
 
-    Also the reflow profile ``loads.reflow_C`` when given (states tagged ``r00_25C``...).
-    Returns (metrics, {state label: MechanicalResult}); the results share one mesh.
+    Also the reflow profile (:func:`reflow_profile`) when given (states tagged
+    ``r00_25C``...): warpage and stress maxima only. Returns (metrics, {state label:
+    MechanicalResult}); the results share one mesh.
     """
     backend = backend or case.solver.backend
     geo = dataclasses.replace(case.geometry, board=None)
@@ -161,29 +244,43 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         ms = dataclasses.replace(ms, film_size=ms.size)
     unit = dataclasses.replace(case, geometry=geo, mesh=ms)
     mesh, _ = build_mesh(unit)
-    tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
-    tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
-    temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
-    return _temperature_states(mesh, case, zip(temps, tags, strict=True), backend, "top")
+    reflow = reflow_profile(case)
+    states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
+    states += [(T, f"r{i:02d}_{T:g}C", False) for i, T in enumerate(reflow)]
+    return _temperature_states(mesh, case, states, backend, "top")
 
 
-def _temperature_states(mesh, case: CaseSpec, temps_tags, backend: str, surface: str):
-    """Solve each (temperature, tag) on one mesh, reusing the solver setup; returns
-    (metrics of every state, {tag: MechanicalResult})."""
-    out: dict[str, float] = {}
-    states: dict[str, Any] = {}
+def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str):
+    """Solve each (temperature, tag, full) on one mesh, reusing the solver setup; returns
+    (metrics of every state, {tag: MechanicalResult}). Warns once per region whose metal
+    yields, at its worst state."""
+    out: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    worst: dict[str, tuple[float, str, Any]] = {}
+    signed = []
     cache: dict = {}
     try:
-        for T, tag in temps_tags:
+        for T, tag, full in states:
             stage(f"mechanical {tag}")
             me = _solve_me(mesh, case, T, backend, cache)
-            out.update(_state_metrics(me, mesh, tag, surface=surface))
-            states[tag] = me
+            out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full))
+            signed.append(out[str(Column("warpage_signed_um", tag))] * 1e-6)
+            for x in me.yield_check():
+                ratio = x.von_mises / x.yield_strength
+                if ratio > worst.get(x.region, (0.0,))[0]:
+                    worst[x.region] = (ratio, tag, x)
+            results[tag] = me
     finally:
         close_solver_cache(cache)
-    last = next(reversed(states.values()), None)
-    out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
-    return out, states
+    last = next(reversed(results.values()), None)
+    out["mechanical_dof_count"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
+    limits = case.report.warpage_limits
+    if limits is not None and signed:
+        out["warpage_limit_ratio"] = max(w / limits[1] if w > 0 else w / limits[0] for w in signed)
+    for _, tag, x in worst.values():
+        warnings.warn(f"case {case.name} at {tag}: {x.message()}", YieldWarning, stacklevel=3)
+    out["warnings"] = [f"{tag}: {x.message()}" for _, tag, x in worst.values()]
+    return out, results
 
 
 def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
@@ -197,24 +294,28 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
-    temps_tags = [(T, f"{T:g}C") for T in case.loads.warpage_temperatures]
-    return _temperature_states(mesh, case, temps_tags, backend, "bottom")
+    states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
+    return _temperature_states(mesh, case, states, backend, "bottom")
 
 
 def analyse(
     case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
-) -> dict[str, float]:
-    """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf).
+) -> dict[str, Any]:
+    """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf)
+    and ``result_paraview.py`` (opens it in ParaView, warped and coloured).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
     stresses of the unit at each warpage temperature and along the reflow profile.
-    Panel: warpage and stresses of the panel stage.
+    Panel: warpage and stresses of the panel stage. Numbers are floats (units in the
+    column names, :mod:`fea.package.names`); a shape class and the locations of maxima
+    are text. A metal that yields raises a :class:`~fea.physics.post.YieldWarning`.
     """
     from ..io import write_results
+    from ..io.xdmf import write_paraview_script
 
     t0 = time.perf_counter()
     a = case.geometry.aperture()
-    m: dict[str, float] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
+    m: dict[str, Any] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
     th = None
     if case.kind == "panel":
         w, states = panel_metrics(case)
@@ -222,6 +323,8 @@ def analyse(
         tm, th = thermal_metrics(case)
         m.update(tm)
         w, states = warpage_metrics(case)
+    # warnings (yield) reach the study table through the runner's notes column
+    notes = w.pop("warnings", [])
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and (states or th is not None):
@@ -230,11 +333,21 @@ def analyse(
         info = dict(meta or {})
         info.setdefault("case", case.name)
         stage("writing results")
-        write_results(
+        temps = [float(np.max(s.temperature)) for s in states.values()]
+        times, unit = state_times(temps)
+        path = write_results(
             Path(folder) / "result.h5",
             mesh,
             thermal=th,
             mechanical=states or None,
-            meta={**info, "metrics": m, "inputs": case},
+            meta={
+                **info,
+                "metrics": m,
+                "inputs": case,
+                "state_values": times,
+                "state_unit": unit,
+                "warnings": notes,
+            },
         )
+        write_paraview_script(path)
     return m

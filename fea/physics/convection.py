@@ -56,9 +56,9 @@ from scipy.interpolate import PchipInterpolator
 from ..errors import InputError
 
 __all__ = [
+    "AirProperties",
     "ORIENTATIONS",
     "STEFAN_BOLTZMANN",
-    "AirProperties",
     "air_properties",
     "forced_convection_h",
     "h_total",

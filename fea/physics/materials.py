@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -39,6 +40,7 @@ __all__ = [
     "Material",
     "Table",
     "assign",
+    "describe",
     "get",
     "instantaneous_from_secant",
     "names",
@@ -154,6 +156,9 @@ class Material:
         ``"instantaneous"`` (default) or ``"secant"`` for a CTE table.
     alpha_ref
         Reference temperature [degC] of a secant CTE table.
+    yield_strength
+        0.2 % proof stress [Pa], constant or :class:`Table` against degC, for the yield
+        check of metals; None where it does not apply (brittle or polymer materials).
     source
         Where the numbers come from.
     """
@@ -169,6 +174,7 @@ class Material:
     Tg: float | None = None
     alpha_kind: str = "instantaneous"
     alpha_ref: float = 25.0
+    yield_strength: Prop | None = None
     source: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
@@ -213,11 +219,22 @@ class Material:
             raise InputError(f"{key}.shrinkage", self.shrinkage, "volumetric strain in (-0.1, 0.1)")
         if self.alpha_kind not in ("instantaneous", "secant"):
             raise InputError(f"{key}.alpha_kind", self.alpha_kind, "'instantaneous' or 'secant'")
+        if self.yield_strength is not None:
+            y = self.yield_strength
+            yvals = y.values if isinstance(y, Table) else (y,)
+            if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in yvals):
+                raise InputError(f"{key}.yield_strength", y, "positive finite stresses [Pa]")
 
     # -- evaluation ---------------------------------------------------------------
     def youngs(self, T: ArrayLike) -> NDArray[np.float64]:
         """E [Pa] at temperature(s) ``T`` [degC]."""
         return _eval(self.E, T)
+
+    def yield_at(self, T: ArrayLike) -> NDArray[np.float64]:
+        """0.2 % proof stress [Pa] at ``T`` [degC]; inf where the material has none."""
+        if self.yield_strength is None:
+            return np.full(np.shape(T), np.inf)
+        return _eval(self.yield_strength, T)
 
     def conductivity(self, T: ArrayLike) -> NDArray[np.float64]:
         """Conductivity at ``T`` [degC]: shape ``T.shape`` (isotropic) or ``T.shape + (3,)``."""
@@ -395,8 +412,12 @@ for _m in [
         k=390.0,
         rho=8930.0,
         cp=385.0,
+        yield_strength=200e6,
         source="Electrodeposited copper: E 110-125 GPa (Lu et al., Science 304 (2004) 422; "
-        "ASM Handbook vol. 2); CTE, k, rho, cp: CRC Handbook of Chemistry and Physics.",
+        "ASM Handbook vol. 2); CTE, k, rho, cp: CRC Handbook of Chemistry and Physics. "
+        "0.2 % proof stress 200 MPa: as-plated copper from acid sulphate baths has tensile "
+        "strengths of about 220-400 MPa and proof stresses of 150-300 MPa depending on bath "
+        "and grain size (annealed wrought copper: 69 MPa, ASM Handbook vol. 2).",
     ),
     Material(
         "nickel",
@@ -406,7 +427,10 @@ for _m in [
         k=90.7,
         rho=8900.0,
         cp=444.0,
-        source="ASM Handbook vol. 2, Properties of pure metals; CRC Handbook (k, cp).",
+        yield_strength=148e6,
+        source="ASM Handbook vol. 2, Properties of pure metals; CRC Handbook (k, cp). "
+        "0.2 % proof stress 148 MPa: annealed commercially pure nickel (Nickel 200, ASM "
+        "Handbook vol. 2); electroformed sulphamate nickel is stronger, 350-550 MPa.",
     ),
     Material(
         "gold",
@@ -416,7 +440,9 @@ for _m in [
         k=317.0,
         rho=19300.0,
         cp=129.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. No proof stress: "
+        "gold deposits range from soft (tens of MPa) to hard (hundreds of MPa) with the bath; "
+        "give yield_MPa in a study's [materials.library] to check it.",
     ),
     Material(
         "silicon",
@@ -497,7 +523,10 @@ for _m in [
         k=58.0,
         rho=7400.0,
         cp=232.0,
-        source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002).",
+        yield_strength=35e6,
+        source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002); "
+        "0.2 % proof stress about 30-45 MPa at 25 C and moderate strain rates (same source), "
+        "35 MPa taken; solder creeps at these stresses, so treat the check as an indicator.",
     ),
     Material(
         "fr4",
@@ -530,7 +559,9 @@ for _m in [
         k=138.0,
         rho=10220.0,
         cp=251.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        yield_strength=415e6,
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. 0.2 % proof "
+        "stress 415 MPa: stress-relieved molybdenum sheet, 415-550 MPa (ASM Handbook vol. 2).",
     ),
     Material(
         "stainless_steel",
@@ -540,7 +571,9 @@ for _m in [
         k=16.2,
         rho=8000.0,
         cp=500.0,
-        source="AISI 304 annealed: ASM Handbook vol. 1; MatWeb.",
+        yield_strength=215e6,
+        source="AISI 304 annealed: ASM Handbook vol. 1; MatWeb. 0.2 % proof stress 215 MPa "
+        "(ASM Handbook vol. 1; ASTM A240 minimum 205 MPa).",
     ),
     Material(
         "brass",
@@ -550,7 +583,9 @@ for _m in [
         k=120.0,
         rho=8530.0,
         cp=375.0,
-        source="Cartridge brass C26000: ASM Handbook vol. 2.",
+        yield_strength=360e6,
+        source="Cartridge brass C26000: ASM Handbook vol. 2. 0.2 % proof stress 360 MPa: "
+        "half-hard temper H02 (annealed 75-150 MPa, same source).",
     ),
     Material(
         "chromium",
@@ -560,7 +595,8 @@ for _m in [
         k=93.9,
         rho=7190.0,
         cp=449.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. Brittle at room "
+        "temperature: no proof stress, no yield check.",
     ),
 ]:
     register(_m)
@@ -580,3 +616,66 @@ DEFAULT_REGION_MATERIALS: dict[str, str] = {
 }
 
 PropertyFunc = Callable[[ArrayLike], NDArray[np.float64]]
+
+
+def _text(p: Prop | tuple[float, float, float] | None, scale: float, fmt: str = ".4g") -> str:
+    """A property in display units: ``117``, ``22 -> 1.5`` (a table) or ``30/30/0.8``."""
+    if p is None:
+        return "-"
+    if isinstance(p, Table):
+        lo, hi = p.values[0] * scale, p.values[-1] * scale
+        return f"{lo:{fmt}}" if lo == hi else f"{lo:{fmt}}->{hi:{fmt}}"
+    if isinstance(p, tuple):
+        return "/".join(f"{v * scale:{fmt}}" for v in p)
+    return f"{float(p) * scale:{fmt}}"
+
+
+def describe(name: str | None = None) -> str:
+    """The library as text: one row per material (E GPa, nu, CTE ppm/K, k W/(m K),
+    rho kg/m^3, cp J/(kg K), Tg degC, 0.2 % proof stress MPa) and its sources; with
+    ``name``, that material in full, temperature tables included."""
+    if name is not None:
+        m = get(name)
+        rows = [
+            ("E", m.E, 1e-9, "GPa"),
+            ("nu", m.nu, 1.0, "-"),
+            ("alpha", m.alpha, 1e6, f"ppm/K ({m.alpha_kind})"),
+            ("k", m.k, 1.0, "W/(m K)"),
+            ("rho", m.rho, 1.0, "kg/m^3"),
+            ("cp", m.cp, 1.0, "J/(kg K)"),
+            ("Tg", m.Tg, 1.0, "°C"),
+            ("yield (0.2 % proof)", m.yield_strength, 1e-6, "MPa"),
+            ("cure shrinkage", m.shrinkage * 100, 1.0, "% volume"),
+        ]
+        lines = [m.name]
+        for label, p, scale, unit in rows:
+            lines.append(f"  {label:<20} {_text(p, scale):>12} {unit}")
+            if isinstance(p, Table):
+                pts = ", ".join(
+                    f"{t:g} C: {v * scale:.4g}" for t, v in zip(p.T, p.values, strict=True)
+                )
+                lines.append(f"  {'':<20} table {pts}")
+        lines += textwrap.wrap(
+            f"source: {m.source}", 100, initial_indent="  ", subsequent_indent="    "
+        )
+        return "\n".join(lines)
+    head = (
+        f"{'material':<24} {'E GPa':>10} {'nu':>5} {'CTE ppm/K':>10} {'k W/mK':>12} "
+        f"{'rho':>6} {'cp':>5} {'Tg C':>5} {'yield MPa':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for n in names():
+        m = LIBRARY[n]
+        lines.append(
+            f"{n:<24} {_text(m.E, 1e-9):>10} {m.nu:>5.2f} {_text(m.alpha, 1e6):>10} "
+            f"{_text(m.k, 1.0):>12} {m.rho:>6.0f} {m.cp:>5.0f} {_text(m.Tg, 1.0):>5} "
+            f"{_text(m.yield_strength, 1e-6):>9}"
+        )
+    lines.append("")
+    lines.append("a->b: a temperature table from its first to its last value (fea materials NAME)")
+    lines.append("sources:")
+    for n in names():
+        lines += textwrap.wrap(
+            f"{n}: {LIBRARY[n].source}", 100, initial_indent="  ", subsequent_indent="    "
+        )
+    return "\n".join(lines)

@@ -43,11 +43,16 @@ from .constitutive import element_moduli, hooke, lame, principal, von_mises
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
 from .materials import Material, assign
 from .post import (
+    Extreme,
+    InterfaceStress,
+    RecoveredStress,
     Warpage,
-    interface_traction,
-    region_vertex_average,
+    YieldExceedance,
+    interface_stress,
+    recover_stress,
     vertex_values,
     warpage,
+    yield_check,
 )
 
 __all__ = [
@@ -79,6 +84,16 @@ class MechanicalResult:
     reactions
         Largest reaction force of the free-body supports relative to the largest
         nodal load (0 when Dirichlet conditions are given).
+    temperature
+        The nodal temperature the state was solved at (n_nodes,), degC, or None.
+    materials
+        Region -> :class:`~fea.physics.materials.Material` of the solve, or None.
+
+    Stresses are reported three ways: at the quadrature points (``stress_q``), per
+    element (``stress``, ``von_mises``: centroid values, what ParaView's cell data
+    shows), and recovered at the nodes per region (:attr:`recovered`, see
+    :mod:`fea.physics.post`): maxima, probes, surface and interface values use the
+    recovered stresses.
     """
 
     mesh: Any
@@ -87,6 +102,8 @@ class MechanicalResult:
     stress_q: NDArray[np.float64]
     solver_info: dict[str, Any]
     reactions: float = 0.0
+    temperature: NDArray[np.float64] | None = None
+    materials: dict[str, Material] | None = None
     cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -112,11 +129,24 @@ class MechanicalResult:
         """Principal stresses per element, ascending, shape (n_el, 3), Pa."""
         return principal(self.stress)
 
+    @property
+    def recovered(self) -> RecoveredStress:
+        """Nodal stresses recovered per region (discontinuous across materials)."""
+        if "recovered" not in self.cache:
+            self.cache["recovered"] = recover_stress(self.mesh, self.space, self.stress_q)
+        return self.cache["recovered"]
+
     def region_max_von_mises(self, region: str) -> float:
-        """Largest element von Mises stress in a region [Pa]."""
+        """Largest recovered (nodal) von Mises stress in a region [Pa]."""
+        return self.region_extreme(region).value
+
+    def region_extreme(self, region: str, quantity: str = "von_mises") -> Extreme:
+        """Largest recovered ``von_mises``, ``principal_max`` (first principal stress) or
+        ``principal_min_abs`` in a region, with its location; see
+        :meth:`fea.physics.post.RecoveredStress.extreme`."""
         if region not in self.mesh.regions:
             raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
-        return float(self.von_mises[self.mesh.regions[region]].max())
+        return self.recovered.extreme(region, quantity)
 
     def probe(self, points: ArrayLike) -> NDArray[np.float64]:
         """Displacement [m] at points (n, 3); shape (n, 3)."""
@@ -131,44 +161,58 @@ class MechanicalResult:
     def stress_probe(self, points: ArrayLike) -> NDArray[np.float64]:
         """Cauchy stress [Pa] at points, shape (n, 3, 3), continuous within each region.
 
-        Each element's stress at its own vertices is averaged (volume-weighted) at the
-        vertices over the elements of the same region, then interpolated linearly in the
-        element that holds the point; material interfaces keep each side's own stress.
+        The recovered vertex stresses of the region that holds each point, interpolated
+        linearly in its element; material interfaces keep each side's own stress.
         """
-        from ..fe.probes import locate
         from .constitutive import tensor
 
-        loc = locate(self.mesh, points)
-        rid = self.mesh.region_of_elements()
-        t = self.mesh.p1.t.T
-        out = np.zeros((len(loc.elements), 6))
-        bary = np.vstack([1 - loc.X.sum(axis=0), loc.X])  # (4, n)
-        for r in np.unique(rid[loc.elements]):
-            key = ("region", int(r))
-            if key not in self.cache:
-                e = np.nonzero(rid == r)[0]
-                self.cache[key] = region_vertex_average(self.mesh, self.vertex_stress(), e)
-            sel = rid[loc.elements] == r
-            vals = self.cache[key][t[loc.elements[sel]]]  # (m, 4, 6)
-            out[sel] = np.einsum("cm,mcv->mv", bary[:, sel], vals)
-        return tensor(out)
+        return tensor(self.recovered.at(points))
+
+    def interface_stress(self, name: str, symmetry: tuple[str, ...] = ()) -> InterfaceStress:
+        """Peel and shear on the interface ``a|b``; see
+        :func:`fea.physics.post.interface_stress` (``symmetry``: boundaries that are
+        symmetry planes, not edges)."""
+        return interface_stress(self.recovered, name, symmetry)
 
     def interface_traction(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Normal and shear traction [Pa] on the facets of an interface ``a|b``; see
-        :func:`fea.physics.post.interface_traction`. Returns (normal, shear), each (n_f,)."""
-        return interface_traction(self.mesh, self.stress, name)
+        """Normal (peel) and shear traction [Pa] per facet of an interface ``a|b``, the mean
+        of its vertices' recovered values. Returns (normal, shear), each (n_f,)."""
+        s = self.interface_stress(name)
+        t = s.traction.mean(axis=1)
+        sn = np.einsum("fa,fa->f", t, s.normal)
+        return sn, np.linalg.norm(t - sn[:, None] * s.normal, axis=1)
+
+    def yield_check(self) -> list[YieldExceedance]:
+        """Regions whose recovered von Mises stress passes the material's 0.2 % proof
+        stress (materials with ``yield_strength``); empty without materials."""
+        if self.materials is None:
+            return []
+        return yield_check(self.recovered, self.materials, self.temperature)
 
     def warpage(self, surface: str) -> Warpage:
         """Warpage of the named boundary (best-fit plane removed); see :class:`Warpage`."""
         return warpage(self.mesh, self.space, self.displacement, surface)
 
     def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
-        """Fields to store: name -> (values, centring ``"Node"`` or ``"Cell"``)."""
-        return {
+        """Fields to store: name -> (values, centring ``"Node"`` or ``"Cell"``).
+
+        ``stress``/``von_mises``: element centroids; ``stress_nodal``,
+        ``von_mises_nodal``, ``principal_max_nodal``: the recovered stresses at the
+        nodes (where regions meet, the side with the larger von Mises stress);
+        ``state_temperature``: the temperature the state was solved at [degC].
+        """
+        nodal = self.recovered.nodal()
+        out = {
             "displacement": (np.asarray(self.displacement, np.float64), "Node"),
             "von_mises": (np.asarray(self.von_mises, np.float64), "Cell"),
             "stress": (np.asarray(self.stress, np.float64), "Cell"),
+            "stress_nodal": (nodal, "Node"),
+            "von_mises_nodal": (von_mises(nodal), "Node"),
+            "principal_max_nodal": (principal(nodal)[:, -1], "Node"),
         }
+        if self.temperature is not None:
+            out["state_temperature"] = (np.asarray(self.temperature, np.float64), "Node")
+        return out
 
 
 def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.float64]:
@@ -397,7 +441,7 @@ def solve_thermoelastic(
         "stages": {"assembly_s": t_asm, "solve_s": si.seconds, "total_s": time.perf_counter() - t0},
         **si.extra,
     }
-    return MechanicalResult(mesh, fs, u, stress_q, info, reactions)
+    return MechanicalResult(mesh, fs, u, stress_q, info, reactions, T, mats)
 
 
 def elastic_stress(

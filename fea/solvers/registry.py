@@ -17,9 +17,9 @@ from .gpu import probe_device
 
 __all__ = [
     "DIRECT_DOF_LIMIT",
-    "direct_limit",
     "Prepared",
     "SolveInfo",
+    "direct_limit",
     "prepare",
     "register_method",
     "resolve_backend",

@@ -1,14 +1,23 @@
 """Plots of studies and cases (matplotlib, Agg, PNG).
 
-* :func:`study_plots`: each output vs each swept parameter, and warpage vs temperature
-  when the cases carry a reflow profile; written to ``<study out>/plots/``.
-* :func:`case_field_plots`: the warpage contour of the top surface per mechanical state
-  and the temperature map of the die's active face, from a case's ``result.h5``.
+* :func:`study_plots`: each output vs each swept parameter (axis labels with units),
+  and the signed warpage along the reflow profile with the compound's Tg and the
+  allowed limits of the spec; written to ``<study out>/plots/``.
+* :func:`case_field_plots`: per mechanical state the warpage map of the top surface
+  (diverging colours centred at zero, one scale for all states by default), the
+  die's active-face temperature map, and peel and shear per interface, from a case's
+  ``result.h5``.
+
+Warpage signs follow :data:`fea.physics.post.SIGN_CONVENTION` (JESD22-B112 / JEITA
+ED-7306: + convex seen from the top). Every PNG carries its title and, for a colour
+map, its colour limits as PNG text (``fea:colour_limits``, JSON), so a test or a
+report tool can read them back.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -19,19 +28,43 @@ import numpy as np
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
-__all__ = ["case_field_plots", "column_output", "study_plots"]
+__all__ = [
+    "case_field_plots",
+    "column_output",
+    "state_label",
+    "study_plots",
+    "warpage_map",
+]
 
 _REFLOW = re.compile(r"^warpage_signed_um@r(\d+)_(-?[\d.]+)C$")
+_STATE = re.compile(r"^(?:r(\d+)_)?(-?[\d.]+)C$")
+#: The sign convention in a few words, for titles and axis labels.
+SIGN_SHORT = "JEDEC sign: + convex, − concave, seen from the top"
 
 
 def column_output(column: str) -> str | None:
     """The output name (as in ``[outputs] metrics``) a table column belongs to, or None.
 
     ``warpage_um@260C`` -> ``warpage_um``; ``von_mises_max_MPa@25C:shell`` ->
-    ``von_mises_max``; ``Tj_max`` -> ``Tj_max``.
+    ``von_mises_max_MPa``; ``Tj_max_C`` -> ``Tj_max_C``; the location of a maximum
+    (``von_mises_max_at_mm@25C:shell``) is no output: None.
     """
     name = Column.parse(column).output
     return name if name in OUTPUTS else None
+
+
+def state_label(tag: str) -> str:
+    """A state tag as text: ``25C`` -> ``25 °C``, ``r03_183C`` -> ``reflow step 3, 183 °C``."""
+    m = _STATE.match(str(tag))
+    if m is None:
+        return str(tag)
+    step, T = m.groups()
+    return f"{T} °C" if step is None else f"reflow step {int(step)}, {T} °C"
+
+
+def _tag_temperature(tag: str) -> float:
+    m = _STATE.match(str(tag))
+    return float(m.group(2)) if m else 0.0
 
 
 def _pyplot():
@@ -43,11 +76,14 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, info: dict[str, Any] | None = None) -> Path:
     from ..io.atomic import write_atomic
 
+    meta = {"Title": fig.axes[0].get_title() if fig.axes else "", "Software": "fea"}
+    for k, v in (info or {}).items():
+        meta[f"fea:{k}"] = json.dumps(v)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata=meta)
     write_atomic(path, buf.getvalue())
     return path
 
@@ -80,8 +116,9 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
     for r in ok:
         for k in r:
             name = column_output(k)
-            if name in spec.outputs and k not in columns.setdefault(name, []):
-                columns[name].append(k)
+            if name in spec.outputs and not Column.parse(k).is_text and Column.parse(k).key:
+                if k not in columns.setdefault(name, []):
+                    columns[name].append(k)
     for p in params:
         xs_raw = [r.get(p) for r in ok]
         xs = [_number(x) for x in xs_raw]
@@ -90,8 +127,6 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         pos = xs if numeric else [labels.index(str(x)) for x in xs_raw]
         alone = len(params) == 1
         for name, cols in columns.items():
-            if name == "von_mises_max":
-                cols = [c for c in cols if c.endswith((":shell", ":die", ":encapsulant"))] or cols
             fig, ax = plt.subplots(figsize=(6, 4))
             for c in cols[:12]:
                 ys = [_number(r.get(c)) for r in ok]
@@ -100,98 +135,253 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
                     continue
                 ax.plot(*zip(*pts, strict=True), "o-" if alone else "o", label=c)
             ax.set_xlabel(p.removeprefix("param:"))
-            ax.set_ylabel(name)
+            ax.set_ylabel(Column(name).label)
             if not numeric:
                 ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=7)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-            ax.set_title(f"{spec.name}: {name} vs {p.removeprefix('param:')}")
+            title = f"{spec.name}: {Column(name).label} vs {p.removeprefix('param:')}"
+            if name == "warpage_signed_um":
+                title += f"\n({SIGN_SHORT})"
+            ax.set_title(title, fontsize=10)
             written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
             plt.close(fig)
-    # warpage along the reflow profile
     reflow = sorted(
         (int(m.group(1)), float(m.group(2)), k) for k in ok[0] if (m := _REFLOW.match(k))
     )
     if reflow:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for r in ok[:12]:
-            T = [t for _, t, _ in reflow]
-            w = [_number(r.get(k)) for _, _, k in reflow]
-            ax.plot(T, w, "o-", label=r["case"])
-            for i in range(len(T) - 1):
-                ax.annotate(
-                    "",
-                    xy=(T[i + 1], w[i + 1]),
-                    xytext=(T[i], w[i]),
-                    arrowprops=dict(arrowstyle="->", alpha=0.4),
-                )
-        ax.axhline(0, color="k", lw=0.5)
-        ax.set_xlabel("temperature [°C]")
-        ax.set_ylabel("signed warpage [µm] (+: centre above corners)")
-        ax.set_title(f"{spec.name}: warpage along the reflow profile")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=7)
-        written.append(_save(fig, folder / "warpage_vs_temperature.png"))
-        plt.close(fig)
+        written.append(_reflow_plot(plt, spec, ok, reflow, folder))
     return written
 
 
+def _reflow_plot(plt, spec: Any, ok: list[dict[str, Any]], reflow, folder: Path) -> Path:
+    """Signed warpage along the reflow profile: arrows in profile order, the compound's
+    Tg and the spec's allowed warpage as lines."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    T = [t for _, t, _ in reflow]
+    for r in ok[:12]:
+        w = [_number(r.get(k)) for _, _, k in reflow]
+        ax.plot(T, w, "o-", ms=3, label=r["case"])
+        for i in range(len(T) - 1):
+            if w[i] is None or w[i + 1] is None:
+                continue
+            ax.annotate(
+                "",
+                xy=(T[i + 1], w[i + 1]),
+                xytext=(T[i], w[i]),
+                arrowprops=dict(arrowstyle="->", alpha=0.4),
+            )
+    ax.axhline(0, color="k", lw=0.5)
+    base = getattr(spec, "base", None)
+    enc = getattr(base, "materials", {}).get("encapsulant") if base is not None else None
+    if enc is not None and enc.Tg is not None:
+        ax.axvline(enc.Tg, color="0.4", ls=":", lw=1)
+        ax.annotate(f"Tg {enc.Tg:g} °C", (enc.Tg, 0), xytext=(3, 3), textcoords="offset points")
+    limits = getattr(getattr(base, "report", None), "warpage_limits", None)
+    if limits is not None:
+        for value, what in zip(limits, ("concave", "convex"), strict=True):
+            ax.axhline(value * 1e6, color="tab:red", ls="--", lw=1)
+            ax.annotate(
+                f"allowed {what} {value * 1e6:+g} µm",
+                (T[0], value * 1e6),
+                xytext=(3, -10 if value < 0 else 3),
+                textcoords="offset points",
+                color="tab:red",
+                fontsize=8,
+            )
+    ax.set_xlabel("temperature [°C]")
+    ax.set_ylabel("signed warpage [µm]")
+    ax.set_title(f"{spec.name}: warpage along the reflow profile\n({SIGN_SHORT})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    path = _save(fig, folder / "warpage_vs_temperature.png")
+    plt.close(fig)
+    return path
+
+
+def warpage_map(
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    triangles: np.ndarray,
+    w: np.ndarray,
+    limit: float | None = None,
+) -> Any:
+    """Filled contours of the warpage ``w`` [µm] (best-fit plane removed) on a
+    triangulated surface (coordinates in mm), on a diverging scale centred at zero from
+    ``-limit`` to ``+limit`` (default: the largest |w|), rounded out to whole steps.
+    Returns the contour set, whose ``get_clim()`` is the symmetric scale."""
+    from matplotlib.ticker import MaxNLocator
+
+    vmax = float(limit) if limit is not None else float(np.abs(w).max())
+    vmax = vmax if vmax > 0 else 1.0
+    levels = MaxNLocator(nbins=20, symmetric=True).tick_values(-vmax, vmax)  # round steps
+    vmax = float(levels[-1])
+    cs = ax.tricontourf(
+        x, y, triangles, np.clip(w, -vmax, vmax), levels=levels, cmap="RdBu_r", extend="neither"
+    )
+    cs.set_clim(-vmax, vmax)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    return cs
+
+
 def case_field_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
-    """Warpage contour (top surface, each state) and die-face temperature map of a case."""
+    """Warpage maps (top surface, each state), the die-face temperature map and peel and
+    shear per interface of a case, from its ``result.h5``."""
     from ..io import read_results
 
     folder = Path(folder)
     r = read_results(folder / "result.h5")
     plt = _pyplot()
     written: list[Path] = []
+    written += _warpage_maps(plt, case, r, folder)
+    written += _die_temperature(plt, case, r, folder)
+    written += _interface_plot(plt, case, r, folder)
+    return written
+
+
+def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     surface = "bottom" if case.kind == "panel" else "top"
     m = r.mesh
-    if r.mechanical is not None and surface in m.boundaries:
-        f = m.boundaries[surface][:, :3]
-        nodes = np.unique(f)
-        remap = np.full(len(m.nodes), -1)
-        remap[nodes] = np.arange(len(nodes))
-        x, y = m.nodes[nodes, 0] * 1e3, m.nodes[nodes, 1] * 1e3
-        labels = r.mechanical.get("labels")
-        states = list(labels) if labels is not None else [""]
-        for i, lab in enumerate(states):
-            u = r.mechanical["displacement"]
-            uz = (u[i] if labels is not None else u)[nodes, 2]
-            A = np.column_stack([np.ones_like(x), x, y])
-            w = (uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]) * 1e6
-            fig, ax = plt.subplots(figsize=(5.5, 4.5))
-            cs = ax.tricontourf(x, y, remap[f], w, levels=20, cmap="coolwarm")
-            fig.colorbar(cs, label="warpage [µm] (best-fit plane removed)")
-            ax.set_aspect("equal")
-            ax.set_xlabel("x [mm]")
-            ax.set_ylabel("y [mm]")
-            ax.set_title(f"{case.name} {r.attrs.get('case', '')}: {surface} surface {lab}".strip())
-            written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png"))
-            plt.close(fig)
-    tm = r.thermal_mesh or m
-    faces = [n for n in ("die|die_attach", "die|dielectric") if n in tm.boundaries]
-    if r.thermal is not None and faces:
-        T = r.thermal["temperature"]
-        T = T[-1] if T.ndim == 2 else T
-        f = tm.boundaries[faces[0]][:, :3]
-        nodes = np.unique(f)
-        remap = np.full(len(tm.nodes), -1)
-        remap[nodes] = np.arange(len(nodes))
-        fig, ax = plt.subplots(figsize=(5.5, 4.5))
-        cs = ax.tricontourf(
-            tm.nodes[nodes, 0] * 1e3,
-            tm.nodes[nodes, 1] * 1e3,
-            remap[f],
-            T[nodes],
-            levels=20,
-            cmap="inferno",
-        )
-        fig.colorbar(cs, label="temperature [°C]")
-        ax.set_aspect("equal")
-        ax.set_xlabel("x [mm]")
-        ax.set_ylabel("y [mm]")
-        tmax = float(T[nodes].max())
-        ax.set_title(f"{case.name}: die active face ({faces[0]}), max {tmax:.1f} °C")
-        written.append(_save(fig, folder / "die_temperature.png"))
+    if r.mechanical is None or surface not in m.boundaries:
+        return []
+    f = m.boundaries[surface][:, :3]
+    nodes = np.unique(f)
+    remap = np.full(len(m.nodes), -1)
+    remap[nodes] = np.arange(len(nodes))
+    x, y = m.nodes[nodes, 0] * 1e3, m.nodes[nodes, 1] * 1e3
+    labels = r.mechanical.get("labels")
+    states = list(labels) if labels is not None else [""]
+    u = r.mechanical["displacement"]
+    A = np.column_stack([np.ones_like(x), x, y])
+    fields = []
+    for i in range(len(states)):
+        uz = (u[i] if labels is not None else u)[nodes, 2]
+        fields.append((uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]) * 1e6)
+    common = bool(getattr(getattr(case, "report", None), "common_scale", True))
+    vmax = max(float(np.abs(w).max()) for w in fields) if common else None
+    written = []
+    for lab, w in zip(states, fields, strict=True):
+        fig, ax = plt.subplots(figsize=(6, 5))
+        cs = warpage_map(ax, x, y, remap[f], w, vmax)
+        fig.colorbar(cs, label="warpage w − best-fit plane [µm]")
+        ax.set_title(_warpage_title(case, r, surface, str(lab), w), fontsize=9)
+        lo, hi = cs.get_clim()
+        info = {"colour_limits": [float(lo), float(hi)], "state": str(lab)}
+        written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png", info))
         plt.close(fig)
     return written
+
+
+def _warpage_title(case: Any, r: Any, surface: str, tag: str, w: np.ndarray) -> str:
+    """Case, surface, state; peak-to-valley, signed value and shape from the metrics."""
+    metrics = r.metrics
+    ptv = metrics.get(str(Column("warpage_um", tag)), float(w.max() - w.min()))
+    signed = metrics.get(str(Column("warpage_signed_um", tag)))
+    shape = metrics.get(str(Column("warpage_shape", tag)), "")
+    k1 = metrics.get(str(Column("curvature_max_1_per_m", tag)))
+    k2 = metrics.get(str(Column("curvature_min_1_per_m", tag)))
+    head = f"{case.name}: {surface} surface at {state_label(tag)}" if tag else case.name
+    line = f"peak-to-valley {ptv:.3g} µm"
+    if isinstance(signed, float):
+        sense = "convex" if signed >= 0 else "concave"
+        line += f", signed {signed:+.3g} µm ({sense}"
+        line += (
+            f" {shape})" if shape in ("bowl", "cylindrical") else f", {shape})" if shape else ")"
+        )
+    if isinstance(k1, float) and isinstance(k2, float):
+        line += f"\nprincipal curvatures {k1:+.3g}, {k2:+.3g} 1/m; {SIGN_SHORT}"
+    return f"{head}\n{line}"
+
+
+def _die_temperature(plt, case: Any, r: Any, folder: Path) -> list[Path]:
+    tm = r.thermal_mesh or r.mesh
+    faces = [n for n in ("die|die_attach", "die|dielectric") if n in tm.boundaries]
+    if r.thermal is None or not faces:
+        return []
+    T = r.thermal["temperature"]
+    T = T[-1] if T.ndim == 2 else T
+    f = tm.boundaries[faces[0]][:, :3]
+    nodes = np.unique(f)
+    remap = np.full(len(tm.nodes), -1)
+    remap[nodes] = np.arange(len(nodes))
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cs = ax.tricontourf(
+        tm.nodes[nodes, 0] * 1e3,
+        tm.nodes[nodes, 1] * 1e3,
+        remap[f],
+        T[nodes],
+        levels=20,
+        cmap="inferno",
+    )
+    fig.colorbar(cs, label="temperature [°C]")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    tmax, tmin = float(T[nodes].max()), float(T[nodes].min())
+    ax.set_title(
+        f"{case.name}: die active face ({faces[0]})\n"
+        f"max {tmax:.1f} °C, spread {tmax - tmin:.2f} K (min {tmin:.1f} °C)",
+        fontsize=9,
+    )
+    lo, hi = cs.get_clim()
+    path = _save(fig, folder / "die_temperature.png", {"colour_limits": [float(lo), float(hi)]})
+    plt.close(fig)
+    return [path]
+
+
+def _interface_plot(plt, case: Any, r: Any, folder: Path) -> list[Path]:
+    """Peel and shear per interface at each warpage temperature: the raw maximum (at the
+    singular edges, mesh-dependent) against the mean over the band at a distance."""
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for k, v in r.metrics.items():
+        c = Column.parse(k)
+        if c.metric in ("peel_max_MPa", "shear_max_MPa", "peel_band_MPa", "shear_band_MPa"):
+            if isinstance(v, float) and c.region is not None and c.state is not None:
+                rows.setdefault((c.state, c.region), {})[c.metric] = v
+    if not rows:
+        return []
+    tags = sorted({s for s, _ in rows}, key=_tag_temperature)
+    names = sorted({n for _, n in rows})
+    band = getattr(getattr(case, "report", None), "interface_band", 1e-4) * 1e3
+    fig, axes = plt.subplots(
+        1, len(tags), sharey=True, figsize=(4.5 * len(tags) + 2, 0.45 * len(names) + 2.2)
+    )
+    axes = np.atleast_1d(axes)
+    ypos = np.arange(len(names))
+    bars = (
+        ("peel_max_MPa", "tab:red", ""),
+        ("peel_band_MPa", "tab:red", "//"),
+        ("shear_max_MPa", "tab:blue", ""),
+        ("shear_band_MPa", "tab:blue", "//"),
+    )
+    for ax, tag in zip(axes, tags, strict=True):
+        for j, (metric, colour, hatch) in enumerate(bars):
+            vals = [rows.get((tag, n), {}).get(metric, np.nan) for n in names]
+            ax.barh(
+                ypos + (1.5 - j) * 0.2,
+                vals,
+                height=0.2,
+                color=colour,
+                alpha=0.4 if hatch else 0.9,
+                hatch=hatch,
+                label=metric.removesuffix("_MPa").replace("_", " "),
+            )
+        ax.axvline(0, color="k", lw=0.5)
+        ax.set_xlabel("traction [MPa]")
+        ax.set_title(state_label(tag), fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(ypos, names, fontsize=8)
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(
+        f"{case.name}: peel (+ opens the interface) and shear\n"
+        "max: at the edges, singular and mesh-dependent; "
+        f"band: mean over {band:g}-{2 * band:g} mm from the edges",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    path = _save(fig, folder / "interfaces.png")
+    plt.close(fig)
+    return [path]

@@ -951,5 +951,4 @@ def _is_output(column: str, outputs: tuple[str, ...]) -> bool:
     name = column_output(column)
     if name is None or name not in outputs:
         return False
-    region = Column.parse(column).region
-    return region is None or region in ("shell", "die", "encapsulant")
+    return Column.parse(column).key

@@ -10,10 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from ..io.atomic import write_atomic
-from ..io.table import read_table, write_table
+from ..io.table import read_frame, read_table, write_table
+from ..package.names import Column
 from ..package.spec import StudySpec
 
-__all__ = ["build_table", "csv_cell", "read_table"]
+__all__ = ["build_table", "csv_cell", "read_frame", "read_table"]
 
 
 def csv_cell(value: Any) -> Any:
@@ -56,5 +57,8 @@ def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str
     for r in rows:
         w.writerow({k: csv_cell(r.get(k, "")) for k in keys})
     write_atomic(root / "table.csv", buf.getvalue())
-    write_table(root / "table.h5", spec.name, rows, keys)
+    columns = {k: Column.parse(k) for k in keys if k not in ("case", "status", "error")}
+    units = {k: c.unit for k, c in columns.items() if c.unit}
+    descriptions = {k: c.description for k, c in columns.items() if c.description}
+    write_table(root / "table.h5", spec.name, rows, keys, units, descriptions)
     return rows, root / "table.csv"

@@ -116,13 +116,13 @@ def test_no_power_keeps_the_warpage_and_says_why_resistances_are_missing(tmp_pat
     raw, _ = tiny_case(power_W={"die": 0.0})
     row = run_case(raw, "case0000", {}, str(tmp_path / "c"), "tiny")
     assert row["status"] == "ok", row.get("error")
-    for k in ("theta_ja", "psi_jt", "theta_jc"):
+    for k in ("theta_ja_K_per_W", "psi_jt_K_per_W", "theta_jc_K_per_W"):
         assert math.isnan(row[k])
-    assert row["Tj_max"] == pytest.approx(25.0, abs=1e-6)
+    assert row["Tj_max_C"] == pytest.approx(25.0, abs=1e-6)
     assert row["warpage_um@25C"] > 0
     assert "undefined" in row["notes"] and "no power" in row["notes"]
     r = read_results(tmp_path / "c" / "result.h5")
-    assert r.mechanical is not None and math.isnan(r.metrics["theta_ja"])
+    assert r.mechanical is not None and math.isnan(r.metrics["theta_ja_K_per_W"])
     assert json.loads((tmp_path / "c" / "metrics.json").read_text())["notes"] == row["notes"]
 
 
@@ -132,7 +132,7 @@ def test_no_warpage_temperatures_still_writes_the_thermal_field(tmp_path):
     assert row["status"] == "ok", row.get("error")
     r = read_results(tmp_path / "c" / "result.h5")
     assert r.thermal is not None and r.mechanical is None
-    assert r.metrics["Tj_max"] == pytest.approx(row["Tj_max"])
+    assert r.metrics["Tj_max_C"] == pytest.approx(row["Tj_max_C"])
 
 
 def test_sweep_checks_are_linear_and_combinations_fail_as_cases():

@@ -25,7 +25,9 @@ from ...errors import InputError
 from .checks import check_geometry, cross_checks
 from .reader import Section, check_depth, read_toml
 from .schema import (
+    DEFAULT_OUTPUTS,
     OPENING_KINDS,
+    OUTPUT_ALIASES,
     OUTPUTS,
     PANEL_STAGES,
     SIDES,
@@ -36,6 +38,7 @@ from .schema import (
     MeshSpec,
     OpeningSpec,
     PanelSpec,
+    ReportSpec,
     SolverSpec,
     StudySpec,
     SweepSpec,
@@ -54,6 +57,7 @@ from .sweeps import apply_overrides, expand_sweep, parse_sweep
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "DEFAULT_OUTPUTS",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
@@ -61,9 +65,11 @@ __all__ = [
     "NAME_RULE",
     "OPENING_KINDS",
     "OUTPUTS",
+    "OUTPUT_ALIASES",
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "ReportSpec",
     "SIDES",
     "SolverSpec",
     "StudySpec",
@@ -125,12 +131,22 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     loads = parse_loads(root.section("loads"))
     solver = parse_solver(root.section("solver"))
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
-    outputs, field_plots = parse_outputs(root)
+    outputs, field_plots, report = parse_outputs(root)
     root.done()
     cross_checks(kind, geometry, loads)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
-    base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
+    base = CaseSpec(
+        name,
+        kind,
+        geometry,
+        mesh,
+        mats,
+        loads,
+        solver,
+        raw=copy.deepcopy(dict(data)),
+        report=report,
+    )
     return StudySpec(
         name,
         base,

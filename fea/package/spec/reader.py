@@ -9,10 +9,12 @@ naming the dotted key, the value and what is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ from ...errors import InputError
 from ...units import SUFFIX_TO_SI
 
 __all__ = [
+    "KeyRecord",
     "MAX_DEPTH",
     "MAX_LENGTH_M",
     "MAX_STUDY_BYTES",
@@ -29,6 +32,7 @@ __all__ = [
     "check_number",
     "hint",
     "read_toml",
+    "recording",
 ]
 
 #: Longest length a spec may give [m]: a panel is well under a metre.
@@ -96,6 +100,40 @@ MISSING = object()
 """Marks a required key (no default)."""
 
 
+@dataclass(frozen=True)
+class KeyRecord:
+    """What a getter of :class:`Section` was asked for: the dotted key, its kind
+    (``number``, ``integer``, ``length``, ``pair``, ``string``, ``boolean``, ``table``,
+    ``value``), the default (None when required: ``required``), bounds and choices, and
+    for a length the other spelling (``_um``)."""
+
+    key: str
+    kind: str
+    default: Any = None
+    required: bool = False
+    lo: float | None = None
+    hi: float | None = None
+    positive: bool = False
+    nonneg: bool = False
+    choices: tuple[str, ...] | None = None
+    alternative: str | None = None
+
+
+_RECORDS: list[list[KeyRecord]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[KeyRecord]]:
+    """Record every key the :class:`Section` getters read while the block runs (the
+    reference of spec keys, docs/spec.md, is generated this way)."""
+    records: list[KeyRecord] = []
+    _RECORDS.append(records)
+    try:
+        yield records
+    finally:
+        _RECORDS.remove(records)
+
+
 # -- a small checked reader ---------------------------------------------------------
 
 
@@ -115,7 +153,18 @@ class Section:
     def has(self, name: str) -> bool:
         return name in self.data
 
+    def note(self, name: str, kind: str, default: Any = MISSING, **info: Any) -> None:
+        """Record the key for :func:`recording` (no effect otherwise)."""
+        if _RECORDS:
+            required = default is MISSING
+            rec = KeyRecord(self.key(name), kind, None if required else default, required, **info)
+            for records in _RECORDS:
+                records.append(rec)
+
     def raw(self, name: str, default: Any = MISSING) -> Any:
+        if _RECORDS:
+            kind = "table" if isinstance(default, Mapping) else "value"
+            self.note(name, "list" if isinstance(default, list) else kind, default)
         self.used.add(name)
         if name not in self.data:
             if default is MISSING:
@@ -135,6 +184,8 @@ class Section:
         integer: bool = False,
         scale: float = 1.0,
     ) -> Any:
+        kind = "integer" if integer else "number"
+        self.note(name, kind, default, lo=lo, hi=hi, positive=positive, nonneg=nonneg)
         v = self.raw(name, default)
         if name not in self.data:
             if isinstance(v, float) and not integer:
@@ -155,6 +206,14 @@ class Section:
     ) -> Any:
         """A length given as ``base_mm`` or ``base_um``; returns metres (at most
         :data:`MAX_LENGTH_M`)."""
+        self.note(
+            f"{base}_mm",
+            "length",
+            default_mm,
+            positive=positive and not nonneg,
+            nonneg=nonneg,
+            alternative=self.key(f"{base}_um"),
+        )
         keys = [k for k in (f"{base}_mm", f"{base}_um") if k in self.data]
         if len(keys) > 1:
             raise InputError(
@@ -176,6 +235,7 @@ class Section:
         )
 
     def pair(self, name: str, default: Any = MISSING, *, scale: float = 1.0) -> Any:
+        self.note(name, "pair", default, positive=True)
         v = self.raw(name, default)
         if not isinstance(v, list | tuple) or len(v) != 2:
             raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
@@ -187,6 +247,7 @@ class Section:
     def string(
         self, name: str, default: Any = MISSING, *, choices: tuple[str, ...] | None = None
     ) -> Any:
+        self.note(name, "string", default, choices=choices)
         v = self.raw(name, default)
         if not isinstance(v, str):
             raise InputError(self.key(name), v, "a string")
@@ -195,12 +256,14 @@ class Section:
         return v
 
     def boolean(self, name: str, default: Any = MISSING) -> Any:
+        self.note(name, "boolean", default)
         v = self.raw(name, default)
         if not isinstance(v, bool):
             raise InputError(self.key(name), v, "true or false")
         return v
 
     def section(self, name: str, default: Any = MISSING) -> Section:
+        self.note(name, "section", {})
         v = self.raw(name, {} if default is MISSING else default)
         return Section(v, self.key(name))
 

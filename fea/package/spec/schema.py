@@ -25,14 +25,17 @@ from .reader import Section, check_number, hint
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "DEFAULT_OUTPUTS",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
     "OPENING_KINDS",
     "OUTPUTS",
+    "OUTPUT_ALIASES",
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "ReportSpec",
     "SIDES",
     "SolverSpec",
     "StudySpec",
@@ -60,20 +63,44 @@ H_MAX = 1e7
 FREQUENCY_MAX_GHZ = 1e4
 OPENING_KINDS = ("slots", "holes", "pillars", "none")
 PANEL_STAGES = ("on_mandrel", "released", "singulated")
+#: Output names of ``[outputs] metrics``: the metric part of the table's column names
+#: (``metric@state:region``), units included (:mod:`fea.package.names`).
 OUTPUTS = (
-    "Tj_max",
-    "theta_ja",
-    "psi_jt",
-    "theta_jc",
+    "Tj_max_C",
+    "theta_ja_K_per_W",
+    "psi_jt_K_per_W",
+    "theta_jc_K_per_W",
+    "die_spread_K",
     "warpage_um",
     "warpage_signed_um",
-    "curvature",
+    "curvature_1_per_m",
+    "curvature_max_1_per_m",
+    "curvature_min_1_per_m",
+    "warpage_shape",
     "coplanarity_um",
-    "von_mises_max",
+    "warpage_limit_ratio",
+    "von_mises_max_MPa",
+    "principal_max_MPa",
+    "yield_ratio",
+    "peel_max_MPa",
+    "shear_max_MPa",
+    "peel_band_MPa",
+    "shear_band_MPa",
     "aperture_ratio",
     "shielding_dB",
-    "interface_traction_max",
 )
+#: The outputs of a study that names none.
+DEFAULT_OUTPUTS = OUTPUTS[:7]
+#: Earlier output names, still accepted: old name -> the outputs it stands for.
+OUTPUT_ALIASES: dict[str, tuple[str, ...]] = {
+    "Tj_max": ("Tj_max_C",),
+    "theta_ja": ("theta_ja_K_per_W",),
+    "psi_jt": ("psi_jt_K_per_W",),
+    "theta_jc": ("theta_jc_K_per_W",),
+    "curvature": ("curvature_1_per_m",),
+    "von_mises_max": ("von_mises_max_MPa",),
+    "interface_traction_max": ("peel_max_MPa", "shear_max_MPa"),
+}
 # -- the spec dataclasses (SI units) ---------------------------------------------------
 
 
@@ -237,6 +264,22 @@ class LoadSpec:
     cure_shrinkage: bool = True
     warpage_temperatures: tuple[float, ...] = (25.0, 260.0)
     reflow: tuple[float, ...] = ()
+    reflow_tg_step: float = 5.0
+
+
+@dataclass(frozen=True)
+class ReportSpec:
+    """How results are reported (``[outputs]``).
+
+    ``interface_band``: distance [m] from an interface's edges of the band whose mean
+    peel and shear are tabulated; ``warpage_limits``: allowed signed warpage (concave,
+    convex) [m] or None; ``common_scale``: one colour scale for all of a case's warpage
+    maps.
+    """
+
+    interface_band: float = 0.1e-3
+    warpage_limits: tuple[float, float] | None = None
+    common_scale: bool = True
 
 
 @dataclass(frozen=True)
@@ -276,6 +319,7 @@ class CaseSpec:
     loads: LoadSpec
     solver: SolverSpec
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
+    report: ReportSpec = field(default_factory=ReportSpec)
 
     def to_json(self) -> str:
         """The validated input as JSON text (stored in every results file)."""
@@ -550,6 +594,7 @@ def parse_user_material(name: str, sec: Section) -> Material:
         ("shrinkage", -0.1, 0.1),
         ("Tg_C", -273.15, T_MAX_C),
         ("alpha_ref_C", -273.15, T_MAX_C),
+        ("yield_MPa", None, 1e5),
     ):
         if sec.has(key):
             if key == "nu":
@@ -559,9 +604,11 @@ def parse_user_material(name: str, sec: Section) -> Material:
                     raise InputError(sec.key("nu"), v, "Poisson's ratio in (-1, 0.5)")
                 vals["nu"] = float(v)
             else:
-                attr = {"Tg_C": "Tg", "alpha_ref_C": "alpha_ref"}.get(key, key)
-                positive = key in ("rho", "cp")
-                vals[attr] = float(sec.number(key, positive=positive, lo=lo, hi=hi))
+                attr = {"Tg_C": "Tg", "alpha_ref_C": "alpha_ref", "yield_MPa": "yield_strength"}
+                attr = attr.get(key, key)
+                positive = key in ("rho", "cp", "yield_MPa")
+                scale = 1e6 if key == "yield_MPa" else 1.0
+                vals[attr] = float(sec.number(key, positive=positive, lo=lo, hi=hi, scale=scale))
     if sec.has("alpha_kind"):
         vals["alpha_kind"] = sec.string("alpha_kind", choices=("instantaneous", "secant"))
     vals["source"] = sec.string("source", "user-defined in the study file")
@@ -665,6 +712,7 @@ def parse_loads(s: Section) -> LoadSpec:
         cure_shrinkage=s.boolean("cure_shrinkage", True),
         warpage_temperatures=temps("warpage_temperatures_C", [25.0, 260.0], distinct=True),
         reflow=temps("reflow_C", []),
+        reflow_tg_step=s.number("reflow_Tg_step_K", 5.0, nonneg=True, hi=50.0),
     )
     s.done()
     return spec
@@ -681,14 +729,37 @@ def parse_solver(s: Section) -> SolverSpec:
     return spec
 
 
-def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool]:
+def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool, ReportSpec]:
+    """``[outputs]``: the outputs to tabulate (old names resolved, order kept), whether
+    to draw each case's field plots, and how to report (:class:`ReportSpec`)."""
     o = root.section("outputs")
     field_plots = o.boolean("field_plots", False)
-    names = o.raw("metrics", list(OUTPUTS[:6]))
+    names = o.raw("metrics", list(DEFAULT_OUTPUTS))
     if not isinstance(names, list):
         raise InputError("outputs.metrics", names, "a list of metric names")
+    resolved: list[str] = []
     for n in names:
-        if n not in OUTPUTS:
+        if not isinstance(n, str) or (n not in OUTPUTS and n not in OUTPUT_ALIASES):
             raise InputError("outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{hint(n, OUTPUTS)}")
+        for out in OUTPUT_ALIASES.get(n, (n,)):
+            if out not in resolved:
+                resolved.append(out)
+    limits = None
+    if o.has("warpage_limits_um"):
+        v = o.raw("warpage_limits_um")
+        if not isinstance(v, list) or len(v) != 2:
+            raise InputError("outputs.warpage_limits_um", v, "[concave, convex] limits in um")
+        lo = check_number("outputs.warpage_limits_um[0]", v[0], hi=0.0)
+        hi = check_number("outputs.warpage_limits_um[1]", v[1], lo=0.0)
+        if lo == hi:
+            raise InputError("outputs.warpage_limits_um", v, "a negative and a positive limit")
+        limits = (lo * 1e-6, hi * 1e-6)
+    else:
+        o.used.add("warpage_limits_um")
+    report = ReportSpec(
+        interface_band=o.length("interface_band", 0.1),
+        warpage_limits=limits,
+        common_scale=o.boolean("common_scale", True),
+    )
     o.done()
-    return tuple(names), field_plots
+    return tuple(resolved), field_plots, report

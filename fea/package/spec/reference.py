@@ -1,0 +1,353 @@
+"""The reference of every spec key (``docs/spec.md``), generated from the schema.
+
+The :class:`~fea.package.spec.reader.Section` getters record each key they read --
+kind, default, bounds, choices -- while :func:`spec_reference` parses a few example
+studies that between them use every section; the records become one table per
+section. What a key means comes from :data:`MEANINGS` (a key without one is listed
+with an empty meaning, so a new key shows up in the reference as soon as the schema
+reads it). ``python scripts/gen_spec_doc.py`` rewrites ``docs/spec.md``;
+``tests/package/test_spec_reference.py`` checks it is current.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .reader import KeyRecord, recording
+
+__all__ = ["EXAMPLES", "MEANINGS", "collect_keys", "spec_reference"]
+
+#: Example studies (TOML as dicts) that together read every key of the schema.
+EXAMPLES: tuple[dict[str, Any], ...] = (
+    {
+        "study": {"name": "reference"},
+        "geometry": {
+            "openings": {"sides": {"xmin": {"kind": "holes", "width_mm": 0.3}}},
+            "board": {"enabled": True},
+        },
+        "materials": {
+            "shell": "cu",
+            "encapsulant": "emc",
+            "library": {
+                "cu": {
+                    "base": "copper",
+                    "E_GPa": 120.0,
+                    "nu": 0.34,
+                    "alpha_ppm": 17.0,
+                    "k": 390.0,
+                    "rho": 8900.0,
+                    "cp": 385.0,
+                    "yield_MPa": 250.0,
+                    "source": "a datasheet",
+                },
+                "emc": {
+                    "E_MPa": {"T_C": [25.0, 200.0], "values": [20000.0, 1000.0]},
+                    "nu": 0.3,
+                    "alpha_ppm": 10.0,
+                    "alpha_kind": "secant",
+                    "alpha_ref_C": 25.0,
+                    "k": 0.9,
+                    "shrinkage": 0.003,
+                    "Tg_C": 130.0,
+                },
+            },
+        },
+        "loads": {"reflow_C": [25.0, 260.0, 25.0]},
+        "outputs": {"warpage_limits_um": [-80.0, 80.0]},
+        "sweep": {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]}},
+    },
+    {"study": {"name": "panel", "kind": "panel"}},
+)
+
+_SECTIONS = ("study", "geometry", "mesh", "materials", "loads", "solver", "sweep", "outputs")
+
+#: Units of keys without a unit suffix.
+_BARE_UNITS = {
+    "loads.h": "W/(m² K)",
+    "loads.h_boundaries": "W/(m² K)",
+    "materials.library.<name>.k": "W/(m K)",
+    "materials.library.<name>.rho": "kg/m³",
+    "materials.library.<name>.cp": "J/(kg K)",
+}
+_SUFFIX_UNITS = {
+    "_mm": "mm",
+    "_um": "µm",
+    "_C": "°C",
+    "_K": "K",
+    "_W": "W",
+    "_GHz": "GHz",
+    "_GPa": "GPa",
+    "_MPa": "MPa",
+    "_ppm": "ppm/K",
+}
+
+#: What each key means (keys normalised: ``<name>`` for a library material, ``<side>``
+#: for one side wall).
+MEANINGS: dict[str, str] = {
+    "study.name": "name of the study (default: the file name); names the output folder",
+    "study.kind": "`unit`: one package (optionally on a board); `panel`: the panel process",
+    "geometry.cavity_mm": "inside of the shell, x and y",
+    "geometry.cavity_depth_mm": "depth of the cavity (dielectric to the bottom wall)",
+    "geometry.shell_thickness_mm": "thickness of the shell's walls and bottom wall",
+    "geometry.corner_radius_mm": "inner corner radius of the shell (0: sharp)",
+    "geometry.dielectric_thickness_mm": "polyimide dielectric spanning the cavity opening",
+    "geometry.exterior_thickness_mm": "encapsulant on the outside of the side walls (0: none)",
+    "geometry.frequency_GHz": "operating frequency, for the aperture rule (openings < lambda/2)",
+    "geometry.aperture_rule": "what an opening of lambda/2 or more does: nothing, warn, fail",
+    "geometry.die.size_mm": "die size, x and y (centred)",
+    "geometry.die.thickness_mm": "die thickness",
+    "geometry.die_attach.thickness_mm": "die-attach layer between die and dielectric (0: none)",
+    "geometry.openings.kind": "side-wall openings: rectangular slots, round holes, pillars "
+    "(the wall as a row of posts) or none",
+    "geometry.openings.count": "openings per side",
+    "geometry.openings.width_mm": "opening width (hole diameter, gap between pillars)",
+    "geometry.openings.height_mm": "slot height",
+    "geometry.openings.z0_mm": "height of the openings' lower edge above the dielectric",
+    "geometry.openings.sides.<side>.kind": "the same keys for one side (xmin, xmax, ymin, "
+    "ymax), overriding the common ones",
+    "geometry.openings.sides.<side>.count": "openings on this side",
+    "geometry.openings.sides.<side>.width_mm": "opening width on this side",
+    "geometry.openings.sides.<side>.height_mm": "slot height on this side",
+    "geometry.openings.sides.<side>.z0_mm": "lower edge of this side's openings",
+    "geometry.terminals.kind": "terminals on the dielectric's outer face: solder balls, flat "
+    "pads or none",
+    "geometry.terminals.diameter_mm": "ball (or pad) diameter",
+    "geometry.terminals.standoff_mm": "ball height: dielectric to board",
+    "geometry.terminals.pitch_mm": "terminal pitch",
+    "geometry.terminals.rows": "rows of the full terminal array",
+    "geometry.terminals.cols": "columns of the full terminal array",
+    "geometry.terminals.pad_thickness_mm": "pad thickness (kind = pads)",
+    "geometry.board.enabled": "false: no board even though the table is present",
+    "geometry.board.size_mm": "test board size, x and y (JEDEC 2s2p: 76.2 x 114.3)",
+    "geometry.board.thickness_mm": "board thickness",
+    "geometry.board.rim_bond": "bond the shell's rim to the board",
+    "geometry.board.rim_bond_width_mm": "width of the rim bond",
+    "geometry.panel.nx": "depressions along x",
+    "geometry.panel.ny": "depressions along y",
+    "geometry.panel.pitch_mm": "pitch of the depressions",
+    "geometry.panel.margin_mm": "sheet beyond the outer depressions",
+    "geometry.panel.mandrel_thickness_mm": "mandrel (support plate) thickness",
+    "geometry.panel.recess_depth_mm": "depth of the mandrel's recesses",
+    "geometry.panel.kerf_mm": "saw kerf between units at singulation",
+    "geometry.panel.stage": "process stage: on the mandrel, released, singulated",
+    "geometry.panel.singulated_units": "after singulation model all units or one",
+    "geometry.panel.pathways": "encapsulant pathways between depressions",
+    "geometry.panel.hollow_walls": "hollow side walls (filled by the cover layer)",
+    "geometry.panel.cover_thickness_mm": "cover layer over hollow walls",
+    "mesh.size_mm": "element size in the package",
+    "mesh.board_size_mm": "element size in the board",
+    "mesh.opening_size_mm": "element size around the side-wall openings (default: size)",
+    "mesh.terminal_size_mm": "element size in the terminals (default: size)",
+    "mesh.film_size_mm": "in-plane size in the dielectric and die attach (default: 3 x the "
+    "thicker film; sets Tj's accuracy)",
+    "mesh.layers_through_thickness": "elements through each thin layer",
+    "mesh.order": "1: linear, 2: quadratic tetrahedra",
+    "mesh.algorithm": "gmsh 3D algorithm",
+    "mesh.threads": "gmsh threads (0: gmsh's default)",
+    "mesh.optimize": "gmsh mesh optimisation",
+    "materials.shell": "material of the region: a library name (`fea materials`) or a "
+    "[materials.library] entry; the same for every region below",
+    "materials.dielectric": "dielectric material",
+    "materials.die": "die material",
+    "materials.die_attach": "die-attach material",
+    "materials.encapsulant": "encapsulant material (its Tg densifies the reflow profile)",
+    "materials.terminals": "terminal material",
+    "materials.board": "board material",
+    "materials.rim_bond": "rim-bond material",
+    "materials.mandrel": "mandrel material",
+    "materials.cover": "cover-layer material",
+    "materials.library.<name>.base": "library material whose values the others override",
+    "materials.library.<name>.E_GPa": "Young's modulus: a number or a table "
+    "{T_C = [...], values = [...]}",
+    "materials.library.<name>.E_MPa": "Young's modulus in MPa (instead of E_GPa)",
+    "materials.library.<name>.E_MPa.T_C": "table temperatures, increasing",
+    "materials.library.<name>.E_MPa.values": "table values at those temperatures",
+    "materials.library.<name>.nu": "Poisson's ratio",
+    "materials.library.<name>.alpha_ppm": "CTE: a number or a table {T_C, values}",
+    "materials.library.<name>.alpha_kind": "a CTE table is instantaneous (d strain / dT) "
+    "or secant (mean from alpha_ref_C)",
+    "materials.library.<name>.alpha_ref_C": "reference temperature of a secant CTE",
+    "materials.library.<name>.k": "thermal conductivity: a number, a table or [kx, ky, kz]",
+    "materials.library.<name>.rho": "density",
+    "materials.library.<name>.cp": "specific heat",
+    "materials.library.<name>.shrinkage": "volumetric cure shrinkage (0.003 = 0.3 %)",
+    "materials.library.<name>.Tg_C": "glass transition temperature",
+    "materials.library.<name>.yield_MPa": "0.2 % proof stress, for the yield check of metals",
+    "materials.library.<name>.source": "where the numbers come from",
+    "loads.power_W": "power per region, e.g. { die = 1.5 }",
+    "loads.ambient_C": "ambient temperature",
+    "loads.h": "convection coefficient on the exposed faces",
+    "loads.h_boundaries": "convection coefficient per named boundary",
+    "loads.fixed_C": "fixed temperature per named boundary",
+    "loads.reference_C": "stress-free temperature: one value or per region, "
+    '{ encapsulant = 175, "*" = 25 }',
+    "loads.cure_shrinkage": "apply the materials' cure shrinkage",
+    "loads.warpage_temperatures_C": "uniform temperatures of the warpage states",
+    "loads.reflow_C": "a reflow profile (temperatures in order); warpage along it",
+    "loads.reflow_Tg_step_K": "reflow points around the encapsulant's Tg, Tg + k step for "
+    "k = -2..2 on each leg that crosses it (0: none)",
+    "solver.backend": "auto (GPU when one works), cpu or gpu",
+    "solver.method": "auto, direct, amg or jacobi",
+    "solver.rtol": "relative residual of iterative solvers",
+    "solver.maxiter": "iteration limit of iterative solvers",
+    "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
+    "sweep.parameters": "dotted spec keys -> list of values (grid) or [low, high] (random)",
+    "sweep.n": "samples of a random sweep",
+    "sweep.seed": "seed of a random sweep",
+    "sweep.cases": "explicit cases: a list of tables of dotted keys -> values",
+    "outputs.metrics": "outputs for the summary and study plots (docs/outputs.md); the names "
+    "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work",
+    "outputs.field_plots": "draw each case's warpage, die-temperature and interface plots",
+    "outputs.warpage_limits_um": "allowed signed warpage [concave, convex], e.g. [-80, 80]: "
+    "lines on the reflow plot and warpage_limit_ratio",
+    "outputs.interface_band_mm": "distance from an interface's edges of the band whose mean "
+    "peel and shear are tabulated (the band spans 1 to 2 times this)",
+    "outputs.common_scale": "one colour scale for all of a case's warpage maps",
+}
+
+_ORDER = {"section": 0, "value": 1, "list": 2, "table": 3}
+
+
+def _normalise(key: str) -> str:
+    key = re.sub(r"^materials\.library\.[^.]+", "materials.library.<name>", key)
+    key = re.sub(
+        r"^geometry\.openings\.sides\.(xmin|xmax|ymin|ymax)", r"geometry.openings.sides.<side>", key
+    )
+    return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
+
+
+def collect_keys() -> dict[str, KeyRecord]:
+    """Every key the schema reads in :data:`EXAMPLES`: normalised key -> its richest
+    record (a typed getter's over a plain read), in reading order; sections left out."""
+    from . import parse_study
+
+    with recording() as records:
+        for example in EXAMPLES:
+            parse_study(example)
+    alternatives = {r.alternative for r in records if r.alternative}
+    sections = {_normalise(r.key) for r in records if r.kind == "section"}
+    best: dict[str, KeyRecord] = {}
+    for r in records:
+        key = _normalise(r.key)
+        if r.key in alternatives or key in sections or key.startswith("sweep.parameters."):
+            continue
+        old = best.get(key)
+        if old is None or _ORDER.get(old.kind, 9) < _ORDER.get(r.kind, 9):
+            best[key] = r
+    return best
+
+
+def _unit(key: str) -> str:
+    if key in _BARE_UNITS:
+        return _BARE_UNITS[key]
+    for suffix, unit in _SUFFIX_UNITS.items():
+        if key.endswith(suffix):
+            return unit
+    return ""
+
+
+def _kind(key: str, rec: KeyRecord) -> str:
+    if rec.kind == "length":
+        return "number (or `_um`)"
+    if rec.kind == "pair":
+        return "[x, y]"
+    if rec.kind in ("table", "list"):
+        return rec.kind
+    if rec.kind == "value":
+        if key.endswith(("E_GPa", "E_MPa", "alpha_ppm", ".k")):
+            return "number or table"
+        return "list" if key.endswith(("T_C", "values", "_limits_um")) else "number"
+    return rec.kind
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_text(x)}" for k, x in v.items()) + " }" if v else "{}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_text(x) for x in v) + "]"
+    return str(v)
+
+
+#: Keys a new library material (one without ``base``) must give.
+_MATERIAL_REQUIRED = ("E_GPa", "nu", "alpha_ppm", "k")
+
+
+def _default(key: str, rec: KeyRecord) -> str:
+    if key == "study.name":
+        return "file name"
+    if key.startswith("materials.library.<name>."):
+        last = key.rsplit(".", 1)[1]
+        if last == "base":
+            return "none"
+        return "required without base" if last in _MATERIAL_REQUIRED else "base's"
+    if rec.required:  # read only when present
+        return "none"
+    if key.startswith("geometry.openings.sides.<side>."):
+        return "common"
+    if rec.default is None:
+        return "none"
+    return _text(rec.default)
+
+
+def _allowed(rec: KeyRecord) -> str:
+    if rec.choices:
+        return ", ".join(rec.choices)
+    parts = []
+    if rec.positive:
+        parts.append("> 0")
+    elif rec.nonneg:
+        parts.append(">= 0")
+    if rec.lo is not None:
+        parts.append(f">= {rec.lo:g}")
+    if rec.hi is not None:
+        parts.append(f"<= {rec.hi:g}")
+    return ", ".join(parts)
+
+
+def spec_reference() -> str:
+    """The text of ``docs/spec.md``."""
+    keys = collect_keys()
+    lines = [
+        "# Study file reference",
+        "",
+        "Every key a study file (TOML) can have, generated from the schema",
+        "(`fea/package/spec/reference.py`; regenerate with `python scripts/gen_spec_doc.py`,",
+        "`tests/package/test_spec_reference.py` checks this file is current).",
+        "",
+        "Units are in the key's suffix: `_mm`/`_um` lengths (give either), `_C` temperatures,",
+        "`_K` temperature differences, `_W` power, `_GHz`, `_GPa`/`_MPa` stresses, `_ppm`",
+        "ppm/K. Unknown keys are refused with the closest allowed name. `<name>` is a material",
+        "of `[materials.library]`, `<side>` one of xmin, xmax, ymin, ymax.",
+        "",
+    ]
+    for section in _SECTIONS:
+        rows = [(k, r) for k, r in keys.items() if k.split(".")[0] == section]
+        if not rows:
+            continue
+        lines += [f"## [{section}]", ""]
+        lines += [
+            "| key | type | unit | default | allowed | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, rec in rows:
+            short = key.removeprefix(section + ".")
+            cells = [
+                f"`{short}`",
+                _kind(key, rec),
+                _unit(key),
+                _default(key, rec),
+                _allowed(rec),
+                MEANINGS.get(key, ""),
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
