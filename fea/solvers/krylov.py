@@ -56,16 +56,14 @@ def pcg(
         ``x`` has the array type of ``b``; ``history`` holds ``||r_k|| / ||b||``.
     """
     if xp is None:
+        import sys
+
         import numpy
 
-        xp = numpy
-        try:
-            import cupy
-
-            if isinstance(b, cupy.ndarray):
-                xp = cupy
-        except Exception:
-            pass
+        # a CuPy array implies CuPy is imported already; look it up rather than import it
+        # here (only fea.solvers.gpu imports CuPy)
+        cupy = sys.modules.get("cupy")
+        xp = cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
     bnorm = float(xp.linalg.norm(b))
     if bnorm == 0.0:
         return KrylovResult(xp.zeros_like(b), 0, 0.0, True, [0.0])
