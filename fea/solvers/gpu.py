@@ -75,15 +75,27 @@ def device_namespace() -> Namespace:
 
 
 def to_device(A: Any, dtype: Any = None) -> Any:
-    """A SciPy or cupyx sparse matrix as cupyx CSR on the device (optionally cast); a cupyx
-    CSR matrix of the right type is returned as it is (no copy)."""
+    """A SciPy or cupyx sparse matrix as cupyx CSR on the device (optionally cast), with
+    int32 indices where they fit (cuSPARSE's sparse products take no others); a cupyx CSR
+    matrix of the right types is returned as it is (no copy)."""
+    import cupy
     import cupyx.scipy.sparse as csp
+    import scipy.sparse as sp
 
-    if not csp.issparse(A):
-        import scipy.sparse as sp
-
-        A = csp.csr_matrix(sp.csr_matrix(A))
-    A = A.tocsr()
+    on_device = csp.issparse(A)
+    A = A.tocsr() if on_device else sp.csr_matrix(A)
+    fits = A.nnz < 2**31 - 1
+    wide = A.indices.dtype != np.int32 or A.indptr.dtype != np.int32
+    if not on_device or (fits and wide):
+        it = np.int32 if fits else np.int64
+        A = csp.csr_matrix(
+            (
+                cupy.asarray(A.data),
+                cupy.asarray(A.indices.astype(it, copy=False)),
+                cupy.asarray(A.indptr.astype(it, copy=False)),
+            ),
+            shape=A.shape,
+        )
     return A.astype(dtype) if dtype is not None and A.dtype != dtype else A
 
 
