@@ -278,7 +278,7 @@ class CudssSolver:
 
     def __init__(self, A: Any, options: Options) -> None:
         try:
-            import nvmath  # noqa: F401
+            import nvmath.sparse.advanced  # noqa: F401
         except Exception as exc:
             raise BackendUnavailable(
                 f"method='cudss' needs nvmath-python with cuDSS ({type(exc).__name__}: {exc})"
@@ -297,11 +297,11 @@ class CudssSolver:
 
     def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
         import cupy
-        import nvmath
+        from nvmath.sparse.advanced import direct_solver
 
         t0 = time.perf_counter()
         bd = cupy.asarray(b, dtype=cupy.float64)
-        x = nvmath.sparse.advanced.direct_solver(self.A, bd)
+        x = direct_solver(self.A, bd)
         cupy.cuda.runtime.deviceSynchronize()
         r = float(cupy.linalg.norm(self.A @ x - bd) / max(float(cupy.linalg.norm(bd)), 1e-300))
         event, self._event = self._event, "reused"

@@ -5,6 +5,7 @@ path (assembly, elimination, setup, PCG) run through the NumPy stand-in for CuPy
 from __future__ import annotations
 
 import importlib
+import sys
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
 from fea import assembly as asm
-from fea.errors import InputError
+from fea.errors import BackendUnavailable, InputError
 from fea.solvers import DeviceStatus, eliminate, prepare, registry, resolve_backend, solve
 
 from ..verification.helpers import layered_box
@@ -233,6 +234,14 @@ def test_whole_device_solve_on_the_stand_in(numpy_as_cupy, monkeypatch, two_laye
         assert np.linalg.norm(x - x_ref) <= 1e-7 * np.linalg.norm(x_ref), method
     with pytest.raises(InputError, match="on the gpu"):
         solve(A_host, b, backend="gpu", method="amg-xp")
+
+
+def test_cudss_is_an_option_that_says_what_it_needs(numpy_as_cupy, monkeypatch, two_layers):
+    _fake_device(monkeypatch)
+    monkeypatch.setitem(sys.modules, "nvmath", None)  # not installed
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    with pytest.raises(BackendUnavailable, match="nvmath-python"):
+        solve(A, b, backend="gpu", method="cudss")
 
 
 def test_standin_names_exist_in_cupy():
