@@ -16,13 +16,15 @@ sparse-matrix operations, so the same code builds the hierarchy on the CPU and o
    is dependent inside an aggregate (two nodes, or nodes on one line, carry only five
    independent rigid-body modes) is dropped, not kept as a zero column. ``T R = B``; the
    coarse near-null space is ``R``;
-4. ``P = (I - omega D^-1 A) T``, ``omega = 4 / (3 rho(D^-1 A))`` (``rho`` from a short
-   Lanczos run), ``A_c = P^T (A P)`` by two sparse-sparse products;
+4. ``P = (I - omega D^-1 A) T`` with ``D`` the node-block diagonal (3 x 3 blocks, or the
+   kept columns of an aggregate on a coarse level), ``omega = 4 / (3 rho(D^-1 A))``
+   (``rho`` from a short Lanczos run), ``A_c = P^T (A P)`` by two sparse-sparse products;
 5. on the coarsest level the dense inverse from a Cholesky factor.
 
-The cycle is a V-cycle with Chebyshev (default, degree 2) or l1-Jacobi smoothing, the same
-polynomial before and after the coarse correction, so it is a symmetric operator and a
-valid PCG preconditioner; in float32 (``precision="mixed"``, under float64 CG) or float64.
+The cycle is a V-cycle with Chebyshev smoothing in ``D^-1 A`` (default, degree 2) or
+l1-Jacobi, the same polynomial before and after the coarse correction, so it is a
+symmetric operator and a valid PCG preconditioner; in float32 (``precision="mixed"``,
+under float64 CG) or float64.
 
 Nothing here imports CuPy: the caller passes a :class:`Namespace`.
 """
@@ -121,9 +123,10 @@ def eliminate(A: Any, dofs: Any, ns: Namespace = HOST) -> Any:
     """Rows and columns ``dofs`` of the CSR matrix ``A`` set to those of the identity, in place.
 
     The device counterpart of the mechanics' elimination of Dirichlet DOFs: the matrix keeps
-    its size and pattern (SciPy or cupyx CSR, any index type) and stays SPD; the right-hand
-    side of an eliminated DOF is its prescribed value. Every DOF in ``dofs`` must have a
-    stored diagonal entry. Returns ``A``.
+    its size and pattern (SciPy or cupyx CSR, any index type) and stays SPD. The caller moves
+    ``K u_D`` to the right-hand side first and sets the right-hand side of an eliminated DOF
+    to its prescribed value (as :func:`fea.mechanics.solve_thermoelastic` does). Every DOF in
+    ``dofs`` must have a stored diagonal entry. Returns ``A``.
     """
     xp = ns.xp
     dofs = xp.asarray(dofs)
