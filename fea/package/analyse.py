@@ -17,6 +17,7 @@ import numpy as np
 
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.thermal import solve_thermal
+from . import jedec
 from .meshing import build_mesh
 from .names import Column
 from .spec import CaseSpec
@@ -26,8 +27,9 @@ __all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
     """The case's materials of the regions ``mesh`` has (a unit's warpage mesh has no
-    board, a unit no mandrel)."""
-    return {r: m for r, m in case.materials.items() if r in mesh.regions}
+    board, a unit no mandrel), the board's conductivity from its copper stack and vias
+    (:func:`fea.package.jedec.case_materials`)."""
+    return {r: m for r, m in jedec.case_materials(case).items() if r in mesh.regions}
 
 
 def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
@@ -35,49 +37,38 @@ def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
     return {r: T for r, T in case.loads.reference.items() if r == "*" or r in mesh.regions}
 
 
-def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
-    loads = case.loads
-    conv = {}
-    for name in ("package_surface", "board_surface"):
-        if name in mesh.boundaries and loads.h > 0:
-            conv[name] = (loads.h, loads.ambient)
-    for name, h in loads.h_boundaries.items():
-        conv[name] = (h, loads.ambient)
-    return conv
-
-
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, theta_JA, psi_JT and theta_JC of the case; returns (metrics, ThermalResult).
+    """Tj max, the environment's metrics and theta_JC of the case; returns (metrics,
+    ThermalResult).
 
-    theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
-    psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
+    In the case's environment (:mod:`fea.package.jedec`): theta_JA = (Tj - T_amb) / P
+    (still air, uniform h), theta_JMA (forced air), theta_JB (ring cold plate), psi_JB
+    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
     theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
     adiabatic (JESD51-14-style boundary condition, steady state).
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
+    mesh = jedec.environment_mesh(mesh, case)
     mats = mesh_materials(mesh, case)
     loads = case.loads
     P = sum(loads.power.values())
-    conv = _convection(mesh, case)
-    fixed = {b: T for b, T in loads.fixed.items()}
+    bc = jedec.boundary_conditions(mesh, case)
+    fixed = {**loads.fixed, **bc.fixed}
     th = solve_thermal(
         mesh,
         mats,
         sources=loads.power,
-        convection=conv,
+        convection=bc.convection,
         fixed=fixed,
         backend=backend,
         method=case.solver.method,
         rtol=case.solver.rtol,
     )
     tj = th.region_max("die")
-    z_top = case.geometry.z_top
-    t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
     m = {
         "Tj_max": tj,
-        "theta_ja": (tj - loads.ambient) / P,
-        "psi_jt": (tj - t_top) / P,
+        **jedec.jedec_metrics(case, th, bc),
         "heat_balance": th.heat_balance(),
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "n_nodes_thermal": float(th.temperature.shape[0]),
@@ -192,7 +183,8 @@ def analyse(
     """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
-    stresses of the unit at each warpage temperature and along the reflow profile.
+    stresses of the unit at each warpage temperature and along the reflow profile (none
+    when both lists are empty: a thermal study).
     Panel: warpage and stresses of the panel stage.
     """
     from ..io import write_results
@@ -206,11 +198,14 @@ def analyse(
     else:
         tm, th = thermal_metrics(case)
         m.update(tm)
-        w, states = warpage_metrics(case)
+        if case.loads.warpage_temperatures or case.loads.reflow:
+            w, states = warpage_metrics(case)
+        else:  # a thermal study: no warpage temperatures, no reflow
+            w, states = {}, {}
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
-    if folder is not None and states:
-        mesh = next(iter(states.values())).mesh
+    if folder is not None and (states or th is not None):
+        mesh = next(iter(states.values())).mesh if states else th.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
         write_results(

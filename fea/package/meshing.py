@@ -100,6 +100,10 @@ def cache_key(case) -> str:
         "mesh": asdict(case.mesh),
         "builder": BUILDER_VERSION,
     }
+    if case.kind == "unit" and case.environment.kind == "junction_to_board":
+        # the board's faces are split at the ring cold plate (fea.package.jedec)
+        env = case.environment
+        payload["cold_plate_ring_offset"] = env.ring_offset
     for o in payload["geometry"]["openings"].values():
         o.pop("key", None)
     text = json.dumps(payload, sort_keys=True, default=str)

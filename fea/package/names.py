@@ -36,6 +36,9 @@ BOUNDARIES: tuple[str, ...] = (
     "board_surface",
     "board_bottom",
     "board_top",
+    "cold_plate",
+    "package_air",
+    "board_air",
     "mandrel_top",
     "mandrel_surface",
 )

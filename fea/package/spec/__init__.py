@@ -1,7 +1,8 @@
 """Study specs: typed, frozen, validated, read from TOML.
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
-``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``. Keys carry
+``[materials]``, ``[loads]``, ``[environment]``, ``[solver]``, ``[sweep]`` and
+``[outputs]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -23,12 +24,15 @@ from typing import Any
 from .checks import check_geometry, cross_checks
 from .reader import Section, read_toml
 from .schema import (
+    ENVIRONMENTS,
     OPENING_KINDS,
     OUTPUTS,
     PANEL_STAGES,
     SIDES,
     BoardSpec,
     CaseSpec,
+    CopperLayer,
+    EnvironmentSpec,
     GeometrySpec,
     LoadSpec,
     MeshSpec,
@@ -38,7 +42,10 @@ from .schema import (
     StudySpec,
     SweepSpec,
     TerminalSpec,
+    ThermalViaSpec,
+    ViaSpec,
     model_regions,
+    parse_environment,
     parse_geometry,
     parse_loads,
     parse_materials,
@@ -51,6 +58,9 @@ from .sweeps import apply_overrides, expand_sweep, parse_sweep
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "CopperLayer",
+    "ENVIRONMENTS",
+    "EnvironmentSpec",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
@@ -64,6 +74,8 @@ __all__ = [
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
+    "ThermalViaSpec",
+    "ViaSpec",
     "apply_overrides",
     "check_geometry",
     "expand_sweep",
@@ -90,6 +102,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     mesh = parse_mesh(root.section("mesh"))
     mats = parse_materials(root.section("materials"))
     loads = parse_loads(root.section("loads"))
+    environment = parse_environment(root.section("environment"), loads, kind, geometry)
     solver = parse_solver(root.section("solver"))
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots = parse_outputs(root)
@@ -97,7 +110,17 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     cross_checks(geometry, loads, mats)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
-    base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
+    base = CaseSpec(
+        name,
+        kind,
+        geometry,
+        mesh,
+        mats,
+        loads,
+        solver,
+        raw=copy.deepcopy(dict(data)),
+        environment=environment,
+    )
     return StudySpec(
         name,
         base,

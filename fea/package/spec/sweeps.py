@@ -70,7 +70,7 @@ def apply_overrides(
     return out
 
 
-SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "solver")
+SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "environment", "solver")
 
 
 def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
