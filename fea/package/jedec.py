@@ -55,8 +55,8 @@ from .names import Column
 from .spec import CaseSpec
 
 __all__ = [
-    "JESD51_7_COPPER",
     "BoundaryConditions",
+    "JESD51_7_COPPER",
     "board_conductivity",
     "board_point",
     "boundary_conditions",

@@ -106,6 +106,14 @@ def cache_key(case) -> str:
         payload["cold_plate_ring_offset"] = env.ring_offset
     for o in payload["geometry"]["openings"].values():
         o.pop("key", None)
+    geo = payload["geometry"]
+    if geo.get("vias", 0) is None:
+        geo.pop("vias")  # absent before the option existed: keys of old meshes unchanged
+    if geo.get("board"):
+        for k in ("stack", "layers", "laminate_k"):  # conductivity only, not geometry
+            geo["board"].pop(k, None)
+        if geo["board"].get("thermal_vias", 0) is None:
+            geo["board"].pop("thermal_vias")
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

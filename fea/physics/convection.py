@@ -58,10 +58,10 @@ from scipy.interpolate import PchipInterpolator
 from ..errors import InputError
 
 __all__ = [
-    "ORIENTATIONS",
-    "STEFAN_BOLTZMANN",
     "AirProperties",
     "FilmCoefficient",
+    "ORIENTATIONS",
+    "STEFAN_BOLTZMANN",
     "air_properties",
     "forced_convection_h",
     "h_total",

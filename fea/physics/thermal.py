@@ -374,10 +374,15 @@ def thermal_problem(
             )
         Tinf = _number(f"convection.{name}.T_inf", pair[1], lo=-273.15)
         facets = _boundary(mesh, name, "convection")
-        if callable(pair[0]):
-            surfaces[name] = _surface(mesh, fs, facets, pair[0], Tinf)
-            continue
-        h = _coefficient(f"convection.{name}.h", pair[0], len(facets))
+        h = pair[0]
+        if callable(h):
+            surface = _surface(mesh, fs, facets, h, Tinf)
+            if getattr(h, "temperature_dependent", True):
+                surfaces[name] = surface
+                continue
+            # a model that does not depend on T: evaluated once, a constant h per facet
+            h = surface.coefficient(np.full(len(facets), Tinf), name)
+        h = _coefficient(f"convection.{name}.h", h, len(facets))
         H = H + forms.facet_mass(fs, facets, h)
         f += forms.facet_load(fs, facets, h * Tinf)
         conv[name] = (h, Tinf)

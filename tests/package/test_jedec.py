@@ -100,6 +100,7 @@ def test_board_stack_and_via_keys():
         ({"stack": "layers", "copper_um": [35, 35], "coverage": [1.0]}, "geometry.board.coverage"),
         ({"stack": "jesd51_7", "coverage": [1.0, 1.0, 1.0, 1.2]}, "geometry.board.coverage[3]"),
         ({"coverage": [1.0]}, "geometry.board.coverage"),
+        ({"laminate_k": [0.3, 0.3]}, "geometry.board.laminate_k"),
         (
             {"stack": "layers", "copper_um": [500, 500], "coverage": [1, 1]},
             "geometry.board.copper_um",

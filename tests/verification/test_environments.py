@@ -144,6 +144,28 @@ def test_emissivity_per_region_and_constant_h_per_facet(slab):
     assert none.temperature.max() > th.temperature.max()  # the plate itself does not radiate
 
 
+class _Constant:
+    """A surface model that does not depend on the temperature: evaluated once."""
+
+    temperature_dependent = False
+
+    def __call__(self, Ts, Ta, facets):
+        return 5.0 + 1000.0 * facets.centroids[:, 0]  # h varies over the face
+
+
+def test_a_constant_surface_model_is_a_constant_h_per_facet(slab):
+    tr = Transient(2.0, 0.5, initial=TA)
+    a = solve_thermal(
+        slab, PLATE, flux={"heated": Q}, convection={"cooled": (_Constant(), TA)}, transient=tr
+    )
+    facets = slab.boundaries["cooled"]
+    p = slab.p1.p.T[slab.p1.facets[:, facets].T].mean(axis=1)
+    h = 5.0 + 1000.0 * p[:, 0]
+    b = solve_thermal(slab, PLATE, flux={"heated": Q}, convection={"cooled": (h, TA)}, transient=tr)
+    np.testing.assert_allclose(a.history, b.history, atol=1e-12)
+    assert a.temperature.max() > TA
+
+
 def test_surface_model_refused_in_transient_and_non_convergence_reported(slab):
     model = FilmCoefficient(length_m=HEIGHT)
     with pytest.raises(InputError, match="convection.cooled"):

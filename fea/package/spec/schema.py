@@ -558,7 +558,8 @@ def parse_board_stack(b: Section) -> dict[str, Any]:
     thick = b.raw("copper_um", None)
     cover = b.raw("coverage", None)
     if stack == "material":
-        for name, v in (("copper_um", thick), ("coverage", cover)):
+        lam = b.raw("laminate_k", None)
+        for name, v in (("copper_um", thick), ("coverage", cover), ("laminate_k", lam)):
             if v is not None:
                 raise InputError(b.key(name), v, "no value unless stack is 'jesd51_7' or 'layers'")
     if stack == "layers":
