@@ -12,6 +12,7 @@ Vector unknowns are interleaved, ``3 * node + component``; Voigt order is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 from .spaces import PAIRS, FieldSpace, accumulate_blocks, finish_blocks, scatter_scalar
 
 __all__ = [
+    "FacetOperator",
     "at_quadrature",
     "conduction_matrix",
     "eigenstrain_load",
@@ -28,6 +30,7 @@ __all__ = [
     "elasticity_matrix",
     "facet_load",
     "facet_mass",
+    "facet_operator",
     "gradient_at",
     "mass_matrix",
     "source_vector",
@@ -120,6 +123,59 @@ def facet_load(
     V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
     fe = np.einsum("ieq,eq,e->ei", V, fb.dx, _per_facet(g, len(facets)))
     return np.bincount(fb.element_dofs.T.ravel(), weights=fe.ravel(), minlength=fs.n)
+
+
+@dataclass(frozen=True)
+class FacetOperator:
+    """Boundary integrals on a fixed set of facets, computed once, for Robin terms whose
+    coefficient changes from one iteration to the next.
+
+    Attributes
+    ----------
+    n
+        Number of nodes of the space.
+    dofs
+        Facet -> its nodes, shape (n_f, nb_f).
+    mass
+        ``int_f phi_i phi_j`` per facet, shape (n_f, nb_f, nb_f), m^2.
+    weights
+        ``int_f phi_i`` per facet, shape (n_f, nb_f), m^2.
+    area
+        Facet areas, shape (n_f,), m^2.
+    """
+
+    n: int
+    dofs: NDArray[np.int64]
+    mass: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    area: NDArray[np.float64]
+
+    def matrix(self, h: float | NDArray[np.float64]) -> sp.csr_matrix:
+        """``int h phi_i phi_j`` with ``h`` constant per facet (n_f,), (n, n) CSR, W/K."""
+        Ke = self.mass * _per_facet(h, len(self.area))[:, None, None]
+        nb = self.dofs.shape[1]
+        rows = np.repeat(self.dofs, nb, axis=1).ravel()
+        cols = np.tile(self.dofs, (1, nb)).ravel()
+        return sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(self.n, self.n))
+
+    def vector(self, g: float | NDArray[np.float64]) -> NDArray[np.float64]:
+        """``int g phi_i`` with ``g`` constant per facet (n_f,), shape (n,)."""
+        fe = self.weights * _per_facet(g, len(self.area))[:, None]
+        return np.bincount(self.dofs.ravel(), weights=fe.ravel(), minlength=self.n)
+
+    def average(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Area mean of the nodal field ``u`` (n,) over each facet, shape (n_f,)."""
+        return np.einsum("fi,fi->f", self.weights, u[self.dofs]) / self.area
+
+
+def facet_operator(fs: FieldSpace, facets: NDArray[np.int64]) -> FacetOperator:
+    """The :class:`FacetOperator` of ``facets`` (indices of the mesh's facets)."""
+    fb = _facet_basis(fs, np.asarray(facets, dtype=np.int64))
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
+    mass = np.einsum("ieq,jeq,eq->eij", V, V, fb.dx)
+    weights = np.einsum("ieq,eq->ei", V, fb.dx)
+    dofs = np.ascontiguousarray(fb.element_dofs.T.astype(np.int64))
+    return FacetOperator(fs.n, dofs, mass, weights, fb.dx.sum(axis=1))
 
 
 # -- elasticity -----------------------------------------------------------------------------

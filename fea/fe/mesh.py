@@ -210,6 +210,21 @@ class Mesh:
         f = self.boundaries[name]
         return self.p1.f2t[:, f].T
 
+    def facet_normals(self, facets: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Unit normals of facets (indices of ``p1.facets``), shape (n_f, 3).
+
+        Each normal points away from the facet's first adjacent element: outward on the
+        exterior boundary; on an internal interface it points out of that element.
+        """
+        facets = np.asarray(facets, dtype=np.int64)
+        p = self.p1.p.T
+        f = self.p1.facets[:, facets].T
+        n = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
+        inside = p[self.p1.t[:, self.p1.f2t[0, facets]].T].mean(axis=1)
+        flip = np.einsum("ij,ij->i", n, p[f].mean(axis=1) - inside) < 0
+        n[flip] *= -1.0
+        return n / np.linalg.norm(n, axis=1)[:, None]
+
     def boundary_area(self, name: str) -> float:
         """Total area of boundary ``name`` [m^2]."""
         p = self.p1.p.T

@@ -20,6 +20,7 @@ import numpy as np
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import solve_thermal
+from . import jedec
 from .meshing import build_mesh
 from .names import Column
 from .progress import stage
@@ -41,8 +42,9 @@ BRITTLE_REGIONS = ("die", "encapsulant")
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
     """The case's materials of the regions ``mesh`` has (a unit's warpage mesh has no
-    board, a unit no mandrel)."""
-    return {r: m for r, m in case.materials.items() if r in mesh.regions}
+    board, a unit no mandrel), the board's conductivity from its copper stack and vias
+    (:func:`fea.package.jedec.case_materials`)."""
+    return {r: m for r, m in jedec.case_materials(case).items() if r in mesh.regions}
 
 
 def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
@@ -50,28 +52,19 @@ def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
     return {r: T for r, T in case.loads.reference.items() if r == "*" or r in mesh.regions}
 
 
-def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
-    loads = case.loads
-    conv = {}
-    for name in ("package_surface", "board_surface"):
-        if name in mesh.boundaries and loads.h > 0:
-            conv[name] = (loads.h, loads.ambient)
-    for name, h in loads.h_boundaries.items():
-        conv[name] = (h, loads.ambient)
-    return conv
-
-
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, theta_JA, psi_JT, theta_JC and the die's temperature spread of the case;
-    returns (metrics, ThermalResult).
+    """Tj max, the environment's metrics, theta_JC and the die's temperature spread of the
+    case; returns (metrics, ThermalResult).
 
-    theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
-    psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
+    In the case's environment (:mod:`fea.package.jedec`): theta_JA = (Tj - T_amb) / P
+    (still air, uniform h), theta_JMA (forced air), theta_JB (ring cold plate), psi_JB
+    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
     theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
     adiabatic (JESD51-14-style boundary condition, steady state).
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
+    mesh = jedec.environment_mesh(mesh, case)
     mats = mesh_materials(mesh, case)
     loads = case.loads
     P = sum(loads.power.values())
@@ -82,30 +75,27 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
 
     if P <= 0:
         warnings.warn(
-            "theta_ja, psi_jt and theta_jc are undefined (NaN): the case has no power",
+            "thermal resistances (theta, psi) are undefined (NaN): the case has no power",
             stacklevel=2,
         )
-    conv = _convection(mesh, case)
-    fixed = {b: T for b, T in loads.fixed.items()}
+    bc = jedec.boundary_conditions(mesh, case)
+    fixed = {**loads.fixed, **bc.fixed}
     stage("thermal")
     th = solve_thermal(
         mesh,
         mats,
         sources=loads.power,
-        convection=conv,
+        convection=bc.convection,
         fixed=fixed,
         backend=backend,
         method=case.solver.method,
         rtol=case.solver.rtol,
     )
     tj = th.region_max("die")
-    z_top = case.geometry.z_top
-    t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
     t_die = th.temperature[np.unique(th.space.dofs[mesh.regions["die"]])]
     m = {
         "Tj_max_C": tj,
-        "theta_ja_K_per_W": per_watt(tj - loads.ambient),
-        "psi_jt_K_per_W": per_watt(tj - t_top),
+        **jedec.jedec_metrics(case, th, bc),
         "die_spread_K": float(t_die.max() - t_die.min()),
         "heat_balance_ratio": th.heat_balance() if P > 0 else math.nan,
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
@@ -322,7 +312,10 @@ def analyse(
     else:
         tm, th = thermal_metrics(case)
         m.update(tm)
-        w, states = warpage_metrics(case)
+        if case.loads.warpage_temperatures or case.loads.reflow:
+            w, states = warpage_metrics(case)
+        else:  # a thermal study: no warpage temperatures, no reflow
+            w, states = {}, {}
     # warnings (yield) reach the study table through the runner's notes column
     notes = w.pop("warnings", [])
     m.update(w)

@@ -125,8 +125,20 @@ def cache_key(case) -> str:
         "mesh": asdict(case.mesh),
         "builder": BUILDER_VERSION,
     }
+    if case.kind == "unit" and case.environment.kind == "junction_to_board":
+        # the board's faces are split at the ring cold plate (fea.package.jedec)
+        env = case.environment
+        payload["cold_plate_ring_offset"] = env.ring_offset
     for o in payload["geometry"]["openings"].values():
         o.pop("key", None)
+    geo = payload["geometry"]
+    if geo.get("vias", 0) is None:
+        geo.pop("vias")  # absent before the option existed: keys of old meshes unchanged
+    if geo.get("board"):
+        for k in ("stack", "layers", "laminate_k"):  # conductivity only, not geometry
+            geo["board"].pop(k, None)
+        if geo["board"].get("thermal_vias", 0) is None:
+            geo["board"].pop("thermal_vias")
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

@@ -5,11 +5,13 @@ thermoelasticity and post-processing (warpage, tractions, stresses). Built on
 from __future__ import annotations
 
 from . import materials
+from .convection import FilmCoefficient
 from .materials import Material
 from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
 from .thermal import ThermalResult, Transient, solve_thermal
 
 __all__ = [
+    "FilmCoefficient",
     "Material",
     "MechanicalResult",
     "ThermalResult",

@@ -47,7 +47,9 @@ References
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -57,6 +59,7 @@ from ..errors import InputError
 
 __all__ = [
     "AirProperties",
+    "FilmCoefficient",
     "ORIENTATIONS",
     "STEFAN_BOLTZMANN",
     "air_properties",
@@ -323,6 +326,7 @@ def h_total(
     *,
     velocity_m_s: ArrayLike = 0.0,
     emissivity: ArrayLike = 0.0,
+    flow_length_m: ArrayLike | None = None,
 ) -> NDArray[np.float64]:
     """Convection plus radiation coefficient [W/(m^2 K)] of a face.
 
@@ -337,19 +341,119 @@ def h_total(
     T_surface_C, T_ambient_C
         Surface and ambient temperatures [degC], broadcastable.
     length_m
-        Characteristic length [m], used for both the natural and the forced correlation.
+        Characteristic length [m] of the natural correlation, and of the forced one
+        unless ``flow_length_m`` is given.
     orientation
         See :func:`natural_convection_h`.
     velocity_m_s
         Air speed [m/s], >= 0.
     emissivity
         Surface emissivity in [0, 1].
+    flow_length_m
+        Length along the stream [m] for the forced correlation (default ``length_m``).
     """
     h_nat = natural_convection_h(T_surface_C, T_ambient_C, length_m, orientation)
     v = _positive("velocity_m_s", velocity_m_s, "an air speed >= 0 [m/s]", zero=True)
     if np.any(v > 0):
-        h_f = forced_convection_h(v, length_m, T_surface_C, T_ambient_C)
+        L_flow = length_m if flow_length_m is None else flow_length_m
+        h_f = forced_convection_h(v, L_flow, T_surface_C, T_ambient_C)
         h_conv = np.cbrt(h_f**3 + h_nat**3)
     else:
         h_conv = h_nat
     return h_conv + radiation_h(T_surface_C, T_ambient_C, emissivity)
+
+
+@dataclass(frozen=True)
+class FilmCoefficient:
+    """Convection plus radiation coefficient of a boundary, per facet, for
+    :func:`fea.physics.thermal.solve_thermal` (a ``SurfaceModel``).
+
+    Called as ``h = model(T_surface_C, T_ambient_C, facets)`` with the facets' mean
+    temperatures (n_f,) and a :class:`fea.physics.thermal.SurfaceFacets` (normals,
+    regions); each facet gets :func:`h_total` for its orientation class
+    (:func:`orientation_of` of its outward normal), its orientation's characteristic
+    length and its region's emissivity. The correlations are for isothermal plates;
+    applied facet by facet at the local surface temperature they are the usual
+    engineering approximation of a non-isothermal surface (as FE codes apply film
+    correlations).
+
+    Attributes
+    ----------
+    length_m
+        Characteristic length [m] for natural convection: one value, or orientation ->
+        length (``"up"``, ``"down"``, ``"vertical"``; see :func:`natural_convection_h`).
+    velocity_m_s
+        Air speed [m/s] parallel to the surface; 0 for still air.
+    flow_length_m
+        Length along the stream for the forced correlation [m] (needed when
+        ``velocity_m_s`` > 0).
+    emissivity
+        One value in [0, 1], or region -> emissivity with ``"*"`` for the other regions
+        (a region not listed, with no ``"*"``, does not radiate).
+    gravity
+        Direction of gravity, shape (3,).
+    """
+
+    length_m: float | Mapping[str, float]
+    velocity_m_s: float = 0.0
+    flow_length_m: float | None = None
+    emissivity: float | Mapping[str, float] = 0.0
+    gravity: tuple[float, float, float] = (0.0, 0.0, -1.0)
+    temperature_dependent: bool = field(default=True, init=False)
+
+    def __post_init__(self) -> None:
+        lengths = self.lengths()
+        for o, L in lengths.items():
+            _positive(f"length_m.{o}", L, "a characteristic length > 0 [m]")
+        _positive("velocity_m_s", self.velocity_m_s, "an air speed >= 0 [m/s]", zero=True)
+        if self.velocity_m_s > 0:
+            if self.flow_length_m is None:
+                raise InputError("flow_length_m", None, "a length along the stream > 0 [m]")
+            _positive("flow_length_m", self.flow_length_m, "a length along the stream > 0 [m]")
+        eps = self.emissivity
+        for r, e in eps.items() if isinstance(eps, Mapping) else [("*", eps)]:
+            v = np.asarray(e, dtype=float)
+            if v.ndim or not np.isfinite(v) or not 0 <= v <= 1:
+                raise InputError(f"emissivity.{r}", e, "an emissivity in [0, 1]")
+
+    def lengths(self) -> dict[str, float]:
+        """Orientation -> characteristic length [m]."""
+        L = self.length_m
+        if isinstance(L, Mapping):
+            missing = [o for o in ORIENTATIONS if o not in L]
+            if missing or set(L) - set(ORIENTATIONS):
+                raise InputError("length_m", dict(L), f"lengths for {', '.join(ORIENTATIONS)}")
+            return {o: float(L[o]) for o in ORIENTATIONS}
+        return dict.fromkeys(ORIENTATIONS, float(L))
+
+    def emissivities(self, regions: NDArray[Any]) -> NDArray[np.float64]:
+        """Emissivity per facet from the region under each facet, shape (n_f,)."""
+        eps = self.emissivity
+        if not isinstance(eps, Mapping):
+            return np.full(len(regions), float(eps))
+        default = float(eps.get("*", 0.0))
+        names, index = np.unique(np.asarray(regions, dtype=str), return_inverse=True)
+        return np.array([float(eps.get(str(r), default)) for r in names])[index.reshape(-1)]
+
+    def __call__(
+        self, T_surface_C: NDArray[np.float64], T_ambient_C: float, facets: Any
+    ) -> NDArray[np.float64]:
+        """h per facet [W/(m^2 K)], shape (n_f,)."""
+        ts = np.asarray(T_surface_C, dtype=float)
+        orient = np.asarray(orientation_of(facets.normals, gravity=self.gravity)).reshape(-1)
+        eps = self.emissivities(facets.regions)
+        lengths = self.lengths()
+        h = np.empty_like(ts)
+        for o in ORIENTATIONS:
+            m = orient == o
+            if np.any(m):
+                h[m] = h_total(
+                    ts[m],
+                    T_ambient_C,
+                    lengths[o],
+                    o,
+                    velocity_m_s=self.velocity_m_s,
+                    emissivity=eps[m],
+                    flow_length_m=self.flow_length_m,
+                )
+        return h

@@ -610,6 +610,8 @@ DEFAULT_REGION_MATERIALS: dict[str, str] = {
     "encapsulant": "mold_compound",
     "terminals": "sac305",
     "board": "board_2s2p",
+    "board_vias": "board_2s2p",
+    "vias": "copper",
     "rim_bond": "sac305",
     "mandrel": "molybdenum",
     "cover": "mold_compound",

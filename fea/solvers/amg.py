@@ -44,11 +44,11 @@ from ..errors import InputError, SolverError
 
 __all__ = [
     "HOST",
-    "THETA",
     "Hierarchy",
     "Level",
     "Namespace",
     "SAPreconditioner",
+    "THETA",
     "VCycle",
     "aggregate",
     "block_diagonal",

@@ -21,8 +21,8 @@ from .amg import Namespace, build_hierarchy
 from .base import Options, PcgSolver
 
 __all__ = [
-    "GPU_METHODS",
     "DeviceStatus",
+    "GPU_METHODS",
     "amg_hierarchy",
     "device_namespace",
     "probe_device",

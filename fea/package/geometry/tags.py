@@ -19,10 +19,12 @@ REGIONS: tuple[str, ...] = (
     "shell",
     "rim_bond",
     "terminals",
+    "vias",  # copper pads and vias inside the dielectric
     "dielectric",
     "cover",
     "encapsulant",
     "mandrel",
+    "board_vias",  # the board's thermal-via zone under the package
     "board",
 )
 

@@ -1,7 +1,8 @@
 """Study specs: typed, frozen, validated, read from TOML.
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
-``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``. Keys carry
+``[materials]``, ``[loads]``, ``[environment]``, ``[solver]``, ``[sweep]`` and
+``[outputs]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -26,6 +27,7 @@ from .checks import check_geometry, cross_checks
 from .reader import Section, check_depth, read_toml
 from .schema import (
     DEFAULT_OUTPUTS,
+    ENVIRONMENTS,
     OPENING_KINDS,
     OUTPUT_ALIASES,
     OUTPUTS,
@@ -33,6 +35,8 @@ from .schema import (
     SIDES,
     BoardSpec,
     CaseSpec,
+    CopperLayer,
+    EnvironmentSpec,
     GeometrySpec,
     LoadSpec,
     MeshSpec,
@@ -43,8 +47,11 @@ from .schema import (
     StudySpec,
     SweepSpec,
     TerminalSpec,
+    ThermalViaSpec,
+    ViaSpec,
     model_boundaries,
     model_regions,
+    parse_environment,
     parse_geometry,
     parse_loads,
     parse_materials,
@@ -57,7 +64,10 @@ from .sweeps import apply_overrides, expand_sweep, parse_sweep
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "CopperLayer",
     "DEFAULT_OUTPUTS",
+    "ENVIRONMENTS",
+    "EnvironmentSpec",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
@@ -75,6 +85,8 @@ __all__ = [
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
+    "ThermalViaSpec",
+    "ViaSpec",
     "apply_overrides",
     "check_geometry",
     "check_name",
@@ -129,6 +141,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     mesh = parse_mesh(root.section("mesh"))
     mats = parse_materials(root.section("materials"))
     loads = parse_loads(root.section("loads"))
+    environment = parse_environment(root.section("environment"), loads, kind, geometry)
     solver = parse_solver(root.section("solver"))
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots, report = parse_outputs(root)
@@ -146,6 +159,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         solver,
         raw=copy.deepcopy(dict(data)),
         report=report,
+        environment=environment,
     )
     return StudySpec(
         name,

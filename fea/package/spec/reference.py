@@ -24,8 +24,16 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         "study": {"name": "reference"},
         "geometry": {
             "openings": {"sides": {"xmin": {"kind": "holes", "width_mm": 0.3}}},
-            "board": {"enabled": True},
+            "board": {
+                "enabled": True,
+                "stack": "layers",
+                "copper_um": [35.0, 35.0],
+                "coverage": [0.5, 1.0],
+                "thermal_vias": {"pitch_mm": 1.0, "zone_mm": [6.0, 6.0]},
+            },
+            "vias": {"enabled": True},
         },
+        "environment": {"kind": "still_air", "emissivity": {"encapsulant": 0.9}},
         "materials": {
             "shell": "cu",
             "encapsulant": "emc",
@@ -60,7 +68,17 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
     {"study": {"name": "panel", "kind": "panel"}},
 )
 
-_SECTIONS = ("study", "geometry", "mesh", "materials", "loads", "solver", "sweep", "outputs")
+_SECTIONS = (
+    "study",
+    "geometry",
+    "mesh",
+    "materials",
+    "loads",
+    "environment",
+    "solver",
+    "sweep",
+    "outputs",
+)
 
 #: Units of keys without a unit suffix.
 _BARE_UNITS = {
@@ -118,6 +136,32 @@ MEANINGS: dict[str, str] = {
     "geometry.terminals.rows": "rows of the full terminal array",
     "geometry.terminals.cols": "columns of the full terminal array",
     "geometry.terminals.pad_thickness_mm": "pad thickness (kind = pads)",
+    "geometry.board.stack": "board conductivity: the board material as given, the JESD51-7 2s2p "
+    "copper stack, or the copper layers listed here (homogenised, orthotropic)",
+    "geometry.board.copper_um": "copper layer thicknesses, top to bottom (stack = layers)",
+    "geometry.board.coverage": "copper coverage of each layer, 0..1 (stack = jesd51_7: trace "
+    "layers 10 %, planes solid unless given)",
+    "geometry.board.laminate_k": "laminate conductivity in plane and through, W/(m K)",
+    "geometry.board.thermal_vias.pitch_mm": "thermal-via pitch under the package",
+    "geometry.board.thermal_vias.drill_mm": "thermal-via drill diameter",
+    "geometry.board.thermal_vias.plating_mm": "thermal-via copper plating thickness",
+    "geometry.board.thermal_vias.filled": "vias filled with copper (else plated only)",
+    "geometry.board.thermal_vias.zone_mm": "via zone size x, y (default the package body)",
+    "geometry.vias.enabled": "copper pad on each face of the dielectric and a filled via per "
+    "terminal",
+    "geometry.vias.pad_diameter_mm": "pad diameter",
+    "geometry.vias.pad_thickness_mm": "pad thickness",
+    "geometry.vias.via_diameter_mm": "via diameter",
+    "environment.kind": "uniform_h (loads.h on exposed faces), still_air (JESD51-2: natural "
+    "convection by face orientation plus radiation, iterated), forced_air (JESD51-6), "
+    "junction_to_board (JESD51-8 ring cold plate)",
+    "environment.emissivity": "hemispherical emissivity per region, 0..1 (defaults per material)",
+    "environment.velocity_m_s": "air velocity of forced air",
+    "environment.flow": "flow direction of forced air, x or y",
+    "environment.cold_plate_C": "cold-plate temperature (default the ambient)",
+    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset",
+    "environment.board_point_offset_mm": "where T_board is read: board top, package edge + "
+    "this offset",
     "geometry.board.enabled": "false: no board even though the table is present",
     "geometry.board.size_mm": "test board size, x and y (JEDEC 2s2p: 76.2 x 114.3)",
     "geometry.board.thickness_mm": "board thickness",
@@ -157,6 +201,8 @@ MEANINGS: dict[str, str] = {
     "materials.rim_bond": "rim-bond material",
     "materials.mandrel": "mandrel material",
     "materials.cover": "cover-layer material",
+    "materials.vias": "material of the dielectric's pads and vias",
+    "materials.board_vias": "material of the board's thermal-via zone (homogenised)",
     "materials.library.<name>.base": "library material whose values the others override",
     "materials.library.<name>.E_GPa": "Young's modulus: a number or a table "
     "{T_C = [...], values = [...]}",

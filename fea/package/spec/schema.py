@@ -23,9 +23,14 @@ from .checks import check_geometry
 from .reader import Section, check_number, hint
 
 __all__ = [
+    "BOARD_STACKS",
     "BoardSpec",
     "CaseSpec",
+    "CopperLayer",
+    "DEFAULT_EMISSIVITY",
     "DEFAULT_OUTPUTS",
+    "ENVIRONMENTS",
+    "EnvironmentSpec",
     "GeometrySpec",
     "LoadSpec",
     "MeshSpec",
@@ -42,8 +47,11 @@ __all__ = [
     "SweepSpec",
     "T_MAX_C",
     "TerminalSpec",
+    "ThermalViaSpec",
+    "ViaSpec",
     "model_boundaries",
     "model_regions",
+    "parse_environment",
     "parse_geometry",
     "parse_loads",
     "parse_materials",
@@ -88,6 +96,9 @@ OUTPUTS = (
     "shear_band_MPa",
     "aperture_ratio",
     "shielding_dB",
+    "theta_jma_K_per_W",
+    "theta_jb_K_per_W",
+    "psi_jb_K_per_W",
 )
 #: The outputs of a study that names none.
 DEFAULT_OUTPUTS = OUTPUTS[:7]
@@ -101,6 +112,28 @@ OUTPUT_ALIASES: dict[str, tuple[str, ...]] = {
     "von_mises_max": ("von_mises_max_MPa",),
     "interface_traction_max": ("peel_max_MPa", "shear_max_MPa"),
 }
+#: JEDEC environments of ``[environment] kind`` (see :mod:`fea.package.jedec`).
+ENVIRONMENTS = ("uniform_h", "still_air", "forced_air", "junction_to_board")
+#: Board stacks of ``[geometry.board] stack``: the board's material as given, the
+#: JESD51-7 2s2p stack, or the layers listed in the spec.
+BOARD_STACKS = ("material", "jesd51_7", "layers")
+#: Default hemispherical emissivity per exposed region: bare electroformed copper lightly
+#: oxidised, SAC solder, mold compound, polyimide and solder-mask-covered FR-4 (Incropera
+#: Table A.11; Madding, Emissivity measurement and temperature correction accuracy
+#: considerations, Proc. SPIE 3700 (1999)). ``"*"``: any other region.
+DEFAULT_EMISSIVITY: dict[str, float] = {
+    "shell": 0.10,
+    "rim_bond": 0.10,
+    "terminals": 0.10,
+    "vias": 0.10,
+    "encapsulant": 0.90,
+    "dielectric": 0.85,
+    "board": 0.90,
+    "board_vias": 0.90,
+    "*": 0.90,
+}
+
+
 # -- the spec dataclasses (SI units) ---------------------------------------------------
 
 
@@ -154,13 +187,57 @@ class TerminalSpec:
 
 
 @dataclass(frozen=True)
+class CopperLayer:
+    """One copper layer of a board: thickness [m] and the fraction of the board's area
+    it covers (traces, planes) in [0, 1]."""
+
+    thickness: float
+    coverage: float
+
+
+@dataclass(frozen=True)
+class ThermalViaSpec:
+    """Plated through-holes in the board under the package, on a square grid. Lengths in
+    m; ``zone`` (x, y) defaults to the package body's footprint."""
+
+    pitch: float = 1.0e-3
+    drill: float = 0.30e-3
+    plating: float = 25e-6
+    filled: bool = False
+    zone: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
 class BoardSpec:
-    """Test board under the terminals. Lengths in m."""
+    """Test board under the terminals. Lengths in m.
+
+    ``stack``: ``material`` (the board's conductivity is that of ``materials.board``),
+    ``jesd51_7`` (the JESD51-7 2s2p stack, :data:`fea.package.jedec.JESD51_7_LAYERS`,
+    coverages overridable) or ``layers`` (the copper layers listed); with a stack the
+    board's conductivity is the stack's effective one (:func:`fea.package.jedec.board_conductivity`)
+    and its other properties stay those of ``materials.board``. ``laminate_k``: the
+    laminate's (in-plane, through-plane) conductivity [W/(m K)].
+    """
 
     size: tuple[float, float] = (76.2e-3, 114.3e-3)
     thickness: float = 1.6e-3
     rim_bond: bool = False
     rim_bond_width: float = 0.2e-3
+    stack: str = "material"
+    layers: tuple[CopperLayer, ...] = ()
+    laminate_k: tuple[float, float] = (0.8, 0.3)
+    thermal_vias: ThermalViaSpec | None = None
+
+
+@dataclass(frozen=True)
+class ViaSpec:
+    """Copper in the package dielectric at every terminal: a pad on each face of the
+    dielectric (``pad_diameter`` x ``pad_thickness``) joined by a filled via
+    (``via_diameter``) through the rest of it, coaxial with the terminal. Lengths in m."""
+
+    pad_diameter: float = 0.30e-3
+    pad_thickness: float = 12e-6
+    via_diameter: float = 0.10e-3
 
 
 @dataclass(frozen=True)
@@ -204,6 +281,7 @@ class GeometrySpec:
     panel: PanelSpec | None = None
     frequency: float = 5e9
     aperture_rule: str = "warn"  # off | warn | error
+    vias: ViaSpec | None = None
 
     @property
     def outer(self) -> tuple[float, float]:
@@ -221,6 +299,12 @@ class GeometrySpec:
     def z_top(self) -> float:
         """z of the bottom wall's rear face [m]."""
         return self.dielectric_thickness + self.cavity_depth + self.shell_thickness
+
+    @property
+    def body(self) -> tuple[float, float]:
+        """Outer size (x, y) of the package body, exterior encapsulant included [m]."""
+        e = self.exterior_thickness
+        return (self.outer[0] + 2 * e, self.outer[1] + 2 * e)
 
     def aperture(self) -> dict[str, float]:
         """The aperture rule: largest opening L vs half the wavelength.
@@ -283,6 +367,31 @@ class ReportSpec:
 
 
 @dataclass(frozen=True)
+class EnvironmentSpec:
+    """The thermal environment of a unit (:mod:`fea.package.jedec`). SI units, degC.
+
+    ``kind``: ``uniform_h`` (``loads.h`` on every exposed face), ``still_air`` (JESD51-2:
+    natural convection by face orientation plus radiation, iterated with the surface
+    temperature), ``forced_air`` (JESD51-6: flat-plate forced convection at ``velocity``
+    along ``flow`` mixed with natural convection, plus radiation) or
+    ``junction_to_board`` (JESD51-8: the board clamped in a ring cold plate at
+    ``cold_plate`` (default: ambient) from ``ring_offset`` outside the package body
+    outwards; every other face insulated). ``emissivity``: region -> emissivity
+    (``"*"`` for the others). The board temperature T_B of theta_JB and psi_JB is read
+    on the board's top face ``board_point_offset`` outside the middle of a body side.
+    ``loads.h_boundaries`` apply in every environment, in addition.
+    """
+
+    kind: str = "uniform_h"
+    velocity: float = 1.0
+    flow: str = "y"
+    emissivity: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_EMISSIVITY))
+    cold_plate: float | None = None
+    ring_offset: float = 5.0e-3
+    board_point_offset: float = 1.0e-3
+
+
+@dataclass(frozen=True)
 class SolverSpec:
     """Linear-solver choices."""
 
@@ -320,6 +429,7 @@ class CaseSpec:
     solver: SolverSpec
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
     report: ReportSpec = field(default_factory=ReportSpec)
+    environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
 
     def to_json(self) -> str:
         """The validated input as JSON text (stored in every results file)."""
@@ -335,10 +445,14 @@ def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     if kind == "unit":
         if g.terminals.kind != "none":
             have.add("terminals")
+            if g.vias is not None:
+                have.add("vias")
         if g.board is not None:
             have.add("board")
             if g.board.rim_bond:
                 have.add("rim_bond")
+            if g.board.thermal_vias is not None:
+                have.add("board_vias")
     elif g.panel is not None:
         if g.panel.stage == "on_mandrel":
             have.add("mandrel")
@@ -356,6 +470,9 @@ def model_boundaries(kind: str, g: GeometrySpec) -> tuple[str, ...]:
         names += ["top", "shell_top"]
         if g.board is not None:
             names += ["board_surface", "board_bottom", "board_top"]
+            # the exposed faces in air, the stand-off gap left out (fea.package.jedec)
+            names += ["package_air", "board_air"]
+            names.append("cold_plate")  # the ring cold plate's faces (junction_to_board)
         elif g.terminals.kind != "none":
             names.append("terminal_tips")
     elif g.panel is not None:
@@ -471,9 +588,10 @@ def parse_geometry(g: Section, kind: str) -> GeometrySpec:
                 thickness=b.length("thickness", 1.6),
                 rim_bond=b.boolean("rim_bond", False),
                 rim_bond_width=b.length("rim_bond_width", 0.2),
+                **parse_board_stack(b),
             )
         else:
-            for k in ("size_mm", "thickness_mm", "rim_bond", "rim_bond_width_mm"):
+            for k in ("size_mm", "thickness_mm", "rim_bond", "rim_bond_width_mm", *BOARD_KEYS):
                 b.used.add(k)
         b.done()
 
@@ -497,6 +615,7 @@ def parse_geometry(g: Section, kind: str) -> GeometrySpec:
         p.done()
         if kind != "panel":
             raise InputError("study.kind", kind, "'panel' when a [geometry.panel] table is given")
+    vias = parse_vias(g.section("vias")) if g.has("vias") else None
     g.done()
 
     geo = GeometrySpec(
@@ -514,9 +633,192 @@ def parse_geometry(g: Section, kind: str) -> GeometrySpec:
         panel,
         freq,
         rule,
+        vias=vias,
     )
     check_geometry(geo)
+    check_copper(geo, kind)
     return geo
+
+
+BOARD_KEYS = ("stack", "copper_um", "coverage", "laminate_k", "thermal_vias")
+
+
+def parse_board_stack(b: Section) -> dict[str, Any]:
+    """The copper stack keys of ``[geometry.board]`` (BoardSpec keyword arguments)."""
+    stack = b.string("stack", "material", choices=BOARD_STACKS)
+    out: dict[str, Any] = {"stack": stack}
+    thick = b.raw("copper_um", None)
+    cover = b.raw("coverage", None)
+    if stack == "material":
+        lam = b.raw("laminate_k", None)
+        for name, v in (("copper_um", thick), ("coverage", cover), ("laminate_k", lam)):
+            if v is not None:
+                raise InputError(b.key(name), v, "no value unless stack is 'jesd51_7' or 'layers'")
+    if stack == "layers":
+        if not isinstance(thick, list) or not thick:
+            raise InputError(b.key("copper_um"), thick, "a list of copper layer thicknesses [um]")
+        thick_m = [
+            check_number(f"{b.key('copper_um')}[{i}]", t, positive=True, hi=1000) * 1e-6
+            for i, t in enumerate(thick)
+        ]
+    elif stack == "jesd51_7":
+        if thick is not None:
+            raise InputError(
+                b.key("copper_um"), thick, "no value: the JESD51-7 stack fixes the thicknesses"
+            )
+        from ..jedec import JESD51_7_COPPER
+
+        thick_m = [t for t, _ in JESD51_7_COPPER]
+    if stack != "material":
+        if cover is None and stack == "jesd51_7":
+            from ..jedec import JESD51_7_COPPER
+
+            cover = [c for _, c in JESD51_7_COPPER]
+        if not isinstance(cover, list) or len(cover) != len(thick_m):
+            raise InputError(
+                b.key("coverage"), cover, f"a list of {len(thick_m)} coverages in [0, 1]"
+            )
+        cov = [
+            check_number(f"{b.key('coverage')}[{i}]", c, lo=0.0, hi=1.0)
+            for i, c in enumerate(cover)
+        ]
+        out["layers"] = tuple(CopperLayer(t, float(c)) for t, c in zip(thick_m, cov, strict=True))
+    out["laminate_k"] = b.pair("laminate_k", [0.8, 0.3])
+    if b.has("thermal_vias"):
+        v = b.section("thermal_vias")
+        tv = ThermalViaSpec(
+            pitch=v.length("pitch", 1.0),
+            drill=v.length("drill", 0.30),
+            plating=v.length("plating", 0.025),
+            filled=v.boolean("filled", False),
+            zone=v.pair("zone_mm", None, scale=1e-3) if v.has("zone_mm") else None,
+        )
+        v.used.add("zone_mm")
+        v.done()
+        if tv.drill >= tv.pitch:
+            raise InputError(v.key("drill_mm"), tv.drill * 1e3, "a drill smaller than the pitch")
+        if 2 * tv.plating > tv.drill:
+            raise InputError(
+                v.key("plating_um"), tv.plating * 1e6, "a plating at most half the drill"
+            )
+        out["thermal_vias"] = tv
+    return out
+
+
+def parse_vias(v: Section) -> ViaSpec | None:
+    """``[geometry.vias]``: copper pads and a via per terminal in the dielectric."""
+    names = ("pad_diameter", "pad_thickness", "via_diameter")
+    if not v.boolean("enabled", True):
+        v.used.update(f"{n}_{u}" for n in names for u in ("mm", "um"))
+        v.done()
+        return None
+    spec = ViaSpec(
+        pad_diameter=v.length("pad_diameter", 0.30),
+        pad_thickness=v.length("pad_thickness", 0.012),
+        via_diameter=v.length("via_diameter", 0.10),
+    )
+    v.done()
+    return spec
+
+
+def check_copper(g: GeometrySpec, kind: str) -> None:
+    """Pads and vias fit their terminals and the dielectric; board vias fit the board."""
+    v = g.vias
+    if v is not None:
+        if kind != "unit" or g.terminals.kind == "none":
+            raise InputError("geometry.vias.enabled", True, "only for a unit study with terminals")
+        if v.via_diameter > v.pad_diameter:
+            raise InputError(
+                "geometry.vias.via_diameter_mm",
+                v.via_diameter * 1e3,
+                f"at most the pad diameter {v.pad_diameter * 1e3:g} mm",
+            )
+        if v.pad_diameter >= g.terminals.pitch:
+            raise InputError(
+                "geometry.vias.pad_diameter_mm",
+                v.pad_diameter * 1e3,
+                f"less than the terminal pitch {g.terminals.pitch * 1e3:g} mm",
+            )
+        if 2 * v.pad_thickness >= g.dielectric_thickness - 1e-12:
+            raise InputError(
+                "geometry.vias.pad_thickness_um",
+                v.pad_thickness * 1e6,
+                f"less than half the dielectric ({g.dielectric_thickness * 1e6:g} um)",
+            )
+    b = g.board
+    if b is not None and b.layers:
+        total = sum(c.thickness for c in b.layers)
+        if total >= b.thickness:
+            raise InputError(
+                "geometry.board.copper_um",
+                [c.thickness * 1e6 for c in b.layers],
+                f"copper thinner in total than the board ({b.thickness * 1e3:g} mm)",
+            )
+    if b is not None and b.thermal_vias is not None and b.thermal_vias.zone is not None:
+        zx, zy = b.thermal_vias.zone
+        if zx >= b.size[0] or zy >= b.size[1]:
+            raise InputError(
+                "geometry.board.thermal_vias.zone_mm",
+                [zx * 1e3, zy * 1e3],
+                "a zone smaller than the board",
+            )
+
+
+def parse_environment(
+    e: Section, loads: LoadSpec, kind_of_study: str, g: GeometrySpec
+) -> EnvironmentSpec:
+    """``[environment]``: the JEDEC environment (see :class:`EnvironmentSpec`), checked
+    against the study's model (its regions, its board)."""
+    kind = e.string("kind", "uniform_h", choices=ENVIRONMENTS)
+    eps_raw = e.raw("emissivity", {})
+    if not isinstance(eps_raw, Mapping):
+        raise InputError(e.key("emissivity"), eps_raw, "a table region -> emissivity in [0, 1]")
+    eps = dict(DEFAULT_EMISSIVITY)
+    regions = model_regions(kind_of_study, g)
+    for r, v in eps_raw.items():
+        if r != "*" and r not in regions:
+            raise InputError(
+                f"{e.key('emissivity')}.{r}",
+                v,
+                f"a region of the model or '*': {', '.join(regions)}{hint(str(r), regions)}",
+            )
+        eps[str(r)] = float(check_number(f"{e.key('emissivity')}.{r}", v, lo=0.0, hi=1.0))
+    spec = EnvironmentSpec(
+        kind=kind,
+        velocity=e.number("velocity_m_s", 1.0, positive=True, hi=50.0),
+        flow=e.string("flow", "y", choices=("x", "y")),
+        emissivity=eps,
+        cold_plate=e.number("cold_plate_C", loads.ambient, lo=-273.15, hi=2000.0),
+        ring_offset=e.length("ring_offset", 5.0),
+        board_point_offset=e.length("board_point_offset", 1.0),
+    )
+    e.done()
+    if kind != "uniform_h" and kind_of_study != "unit":
+        raise InputError(e.key("kind"), kind, "'uniform_h' for a panel study")
+    if kind == "junction_to_board" and g.board is None:
+        raise InputError(e.key("kind"), kind, "a board ([geometry.board]) for junction_to_board")
+    if spec.board_point_offset >= spec.ring_offset:
+        raise InputError(
+            e.key("board_point_offset_mm"),
+            spec.board_point_offset * 1e3,
+            f"less than the ring offset ({spec.ring_offset * 1e3:g} mm): T_B is read inside "
+            "the cold plate's opening",
+        )
+    if g.board is not None:
+        ring = kind == "junction_to_board"
+        name, offset = (
+            ("ring_offset", spec.ring_offset)
+            if ring
+            else ("board_point_offset", spec.board_point_offset)
+        )
+        if max(g.body) / 2 + offset >= min(g.board.size) / 2:
+            raise InputError(
+                e.key(f"{name}_mm"),
+                offset * 1e3,
+                f"a point (body / 2 + offset) on the board "
+                f"{g.board.size[0] * 1e3:g} x {g.board.size[1] * 1e3:g} mm",
+            )
+    return spec
 
 
 def parse_mesh(m: Section) -> MeshSpec:

@@ -75,7 +75,7 @@ def apply_overrides(
     return out
 
 
-SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "solver")
+SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "environment", "solver")
 
 
 #: Most cases one study may have (a larger sweep is split into several studies).
