@@ -209,7 +209,7 @@ def elasticity_matrix(
     data = xp.zeros((9, fs.pattern.nnz))
     # element blocks are made and summed a slab of elements at a time: the (6, n_el, nb, nb)
     # array of a whole large mesh is never held
-    G = fs.grads()
+    G = fs.arrays(xp).grads
     for s in range(0, nel, _SLAB):
         e = slice(s, min(s + _SLAB, nel))
         accumulate_blocks(fs, elasticity_blocks(fs, lam, mu, xp, e, G), e, data, xp)
@@ -228,10 +228,10 @@ def elasticity_blocks(
     shape (6, k, nb, nb), pairs (a, b) in the order of ``PAIRS``, for the contiguous
     range ``elements`` (default all)."""
     elements = elements or slice(0, fs.dofs.shape[0])
-    lam = xp.asarray(np.asarray(lam, dtype=float)[elements])
-    mu = xp.asarray(np.asarray(mu, dtype=float)[elements])
+    lam = xp.asarray(lam, dtype=float)[elements]
+    mu = xp.asarray(mu, dtype=float)[elements]
     G = xp.asarray((fs.grads() if grads is None else grads)[:, :, elements])
-    dx = xp.asarray(fs.basis.dx[elements])
+    dx = fs.arrays(xp).dx[elements]
     nel, nb = lam.shape[0], fs.dofs.shape[1]
     # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
     Ke = xp.empty((6, nel, nb, nb))
@@ -251,18 +251,19 @@ def elasticity_blocks(
 
 
 def eigenstrain_load(
-    fs: FieldSpace, lam: NDArray, mu: NDArray, eps0: NDArray[np.float64]
+    fs: FieldSpace, lam: Any, mu: Any, eps0: Any, xp: Any = np
 ) -> NDArray[np.float64]:
     """Load of an isotropic eigenstrain ``eps0 I`` (thermal + shrinkage) at quadrature points.
 
     ``f_(i a) = int (3 lambda + 2 mu) eps0 d(phi_i)/dx_a``; ``lam, mu`` (n_el,) [Pa],
-    ``eps0`` shape (n_el, n_q). Returns shape (3 n,).
+    ``eps0`` shape (n_el, n_q). Returns shape (3 n,), in namespace ``xp`` (NumPy or CuPy).
     """
-    G = fs.grads()
-    bulk3 = 3 * np.asarray(lam, float) + 2 * np.asarray(mu, float)
-    fe = np.einsum("iaeq,eq,eq,e->eia", G, eps0, fs.basis.dx, bulk3, optimize=True)
-    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
-    return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
+    a = fs.arrays(xp)
+    bulk3 = 3 * xp.asarray(lam, dtype=float) + 2 * xp.asarray(mu, dtype=float)
+    w = xp.asarray(eps0, dtype=float) * a.dx * bulk3[:, None]  # (n_el, n_q)
+    fe = xp.einsum("iaeq,eq->eia", a.grads, w)
+    idx = (3 * a.dofs[:, :, None] + xp.arange(3)).ravel()
+    return xp.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
 
 
 _VOIGT = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])  # tensor (a, b) -> Voigt index
@@ -288,10 +289,10 @@ def at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]
     return np.einsum("ieq,ei->eq", fs.values(), u[fs.dofs])
 
 
-def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
+def _strain_voigt(grad_u: Any, xp: Any = np) -> Any:
     """Displacement gradients (..., comp, deriv) -> Voigt strain (..., 6), tensor shears."""
     g = grad_u
-    return np.stack(
+    return xp.stack(
         [
             g[..., 0, 0],
             g[..., 1, 1],
@@ -304,14 +305,15 @@ def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
     )
 
 
-def strain_at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
+def strain_at_quadrature(fs: FieldSpace, u: Any, xp: Any = np) -> Any:
     """Small strain of the nodal displacement ``u`` (n, 3) at the quadrature points.
 
-    Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz).
+    Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz);
+    in namespace ``xp`` (NumPy or CuPy, ``u`` in the same).
     """
-    G = fs.grads()
-    grad = np.einsum("iaeq,eic->eqca", G, u[fs.dofs], optimize=True)
-    return _strain_voigt(grad)
+    a = fs.arrays(xp)
+    grad = xp.einsum("iaeq,eic->eqca", a.grads, u[a.dofs])
+    return _strain_voigt(grad, xp)
 
 
 def gradient_at(

@@ -25,20 +25,20 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import (
-    eliminate_inplace,
     free_body_supports,
     remaining_modes,
     rigid_body_modes,
 )
 from ..fe.probes import interpolate
 from ..fe.spaces import FieldSpace, space
-from ..solvers import prepare, solve
+from ..solvers import eliminate, prepare, resolve_backend, solve
+from ..solvers.amg import HOST
+from ..solvers.gpu import device_namespace
 from .constitutive import element_moduli, hooke, lame, principal, von_mises
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
 from .materials import Material, assign
@@ -305,9 +305,32 @@ class Constraints:
         return cls(D0, extra, u, modes, R)
 
 
+@dataclass
+class _HeldSolver:
+    """A prepared solver kept in a ``solver_cache`` and the key of the matrix it holds."""
+
+    prepared: Any
+    matrix_key: tuple
+
+    def close(self) -> None:
+        self.prepared.close()
+
+
+def _support_rows(K: Any, rows: NDArray[np.int64], ns: Any) -> Any:
+    """The rows ``rows`` of the CSR matrix ``K`` as a (k, n) sparse matrix, in K's namespace."""
+    if ns is None:
+        return K[rows]
+    xp = ns.xp
+    k = len(rows)
+    select = ns.sparse.csr_matrix(
+        (xp.ones(k), (xp.arange(k), xp.asarray(rows))), shape=(k, K.shape[0])
+    )
+    return select @ K
+
+
 def solve_static(
-    K: sp.spmatrix,
-    f: NDArray[np.float64],
+    K: Any,
+    f: Any,
     con: Constraints,
     *,
     backend: str = "auto",
@@ -315,47 +338,61 @@ def solve_static(
     rtol: float = 1e-10,
     solver_cache: dict | None = None,
     cache_key: tuple = (),
-) -> tuple[NDArray[np.float64], Any, float]:
+    ns: Any = None,
+) -> tuple[Any, Any, float]:
     """Solve ``K u = f`` under the constraints; returns (u (3 n,), SolveInfo, reactions).
 
     Constrained DOFs become identity rows and columns of ``K`` in place (no reduced copy
-    of a large matrix; ``K`` is consumed). With ``solver_cache`` (a dict kept by the
-    caller) the prepared solver of an identical previous system (``cache_key``: what
-    determines the matrix) is reused and only the load changes. The free rigid-body part
-    of ``u`` is projected out; ``reactions`` is the largest support reaction relative
-    to the largest load (0 without supports).
+    of a large matrix; ``K`` is consumed; :func:`fea.solvers.eliminate`). ``K`` and ``f``
+    live in the namespace ``ns``: None for SciPy/NumPy on the host, or
+    :func:`fea.solvers.gpu.device_namespace` for cupyx/CuPy, when ``u`` stays on the device
+    too. With ``solver_cache`` (a dict kept by the caller) the prepared solver of a previous
+    system with the same constraints is kept: an identical matrix (``cache_key``, what
+    determines it) only changes the load; another matrix (a temperature-dependent modulus)
+    goes to :meth:`fea.solvers.Prepared.update`, which keeps an AMG hierarchy while it still
+    preconditions well. The free rigid-body part of ``u`` is projected out; ``reactions`` is
+    the largest support reaction relative to the largest load (0 without supports).
     """
-    u = con.values.copy()
+    xp = np if ns is None else ns.xp
+    u = xp.asarray(con.values)
     D = con.all
     b = f - K @ u  # the prescribed values moved to the right-hand side
-    if not np.all(np.isfinite(b)):
+    if not bool(xp.all(xp.isfinite(b))):
         raise InputError(
             "fixed/temperature",
             "a load that is not finite",
             "prescribed displacements and temperatures small enough for a finite load",
         )
     extra = con.supports
-    K_support = K[extra] if len(extra) else None  # rows for the support reactions
-    A = eliminate_inplace(K, D)
+    K_support = _support_rows(K, extra, ns) if len(extra) else None  # for the reactions
+    A = eliminate(K, D, HOST if ns is None else ns)
     del K
-    b[D] = u[D]
+    D_x = xp.asarray(D)
+    b[D_x] = u[D_x]
     kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
+    on_device = ns is not None
     if solver_cache is None:
-        x, si = solve(A, b, rtol=rtol, **kw)
+        x, si = solve(A, b, rtol=rtol, device_result=on_device, **kw)
     else:
-        key = (*cache_key, hash(D.tobytes()), backend, method, rtol)
-        reused = key in solver_cache
-        if not reused:
+        key = (hash(D.tobytes()), backend, method, rtol)
+        held = solver_cache.get(key)
+        same_matrix = held is not None and held.matrix_key == cache_key
+        if held is None:
             close_solver_cache(solver_cache)
-            solver_cache[key] = prepare(A, rtol=rtol, **kw)
-        x, si = solver_cache[key].solve(b)
-        si.extra["reused_setup"] = reused
-    u = np.asarray(x, dtype=np.float64)
+            held = solver_cache[key] = _HeldSolver(prepare(A, rtol=rtol, **kw), cache_key)
+        elif not same_matrix:
+            held.prepared.update(A)
+            held.matrix_key = cache_key
+        x, si = held.prepared.solve(b, device_result=on_device)
+        # the setup is reused for the very same matrix, or when an updated matrix kept the
+        # AMG hierarchy (a factorization is redone for a new matrix)
+        si.extra["reused_setup"] = same_matrix or si.extra.get("setup") == "reused"
+    u = xp.asarray(x, dtype=xp.float64)
     reactions = 0.0
     if K_support is not None:
-        r = K_support @ u - f[extra]
-        reactions = float(np.abs(r).max() / max(np.abs(f).max(), 1e-300))
-        Q, _ = np.linalg.qr(con.modes)
+        r = K_support @ u - f[xp.asarray(extra)]
+        reactions = float(xp.abs(r).max()) / max(float(xp.abs(f).max()), 1e-300)
+        Q = xp.asarray(np.linalg.qr(con.modes)[0])
         u -= Q @ (Q.T @ u)  # the modes vanish on the prescribed DOFs: their values are kept
     return u, si, reactions
 
@@ -413,8 +450,13 @@ def solve_thermoelastic(
     lam, mu = lame(E, nu)
     Tq = forms.at_quadrature(fs, T)
     eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
-    K = forms.elasticity_matrix(fs, lam, mu)
-    f = forms.eigenstrain_load(fs, lam, mu, eps0)
+    # the GPU (where it runs this system): assembly, elimination, the hierarchy, PCG and the
+    # stresses on the device, with the mesh copied there once and the results copied back
+    where, _ = resolve_backend(backend, n=3 * fs.n, kind="elasticity")
+    ns = device_namespace() if where == "gpu" else None
+    xp = np if ns is None else ns.xp
+    K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
+    f = forms.eigenstrain_load(fs, lam, mu, eps0, xp=xp)
     t_asm = time.perf_counter() - t0
     con = Constraints.build(mesh, fs, fixed)
     key = (hash(E.tobytes()), hash(nu.tobytes()))
@@ -427,9 +469,12 @@ def solve_thermoelastic(
         rtol=rtol,
         solver_cache=solver_cache,
         cache_key=key,
+        ns=ns,
     )
     u = u.reshape(-1, 3)
-    stress_q = elastic_stress(fs, u, lam, mu, eps0)
+    stress_q = elastic_stress(fs, u, lam, mu, eps0, xp=xp)
+    if ns is not None:
+        u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
     info = {
         "backend": si.backend,
         "method": si.method,
@@ -446,22 +491,25 @@ def solve_thermoelastic(
 
 def elastic_stress(
     fs: FieldSpace,
-    u: NDArray[np.float64],
+    u: Any,
     lam: NDArray[np.float64],
     mu: NDArray[np.float64],
     eps0: NDArray[np.float64],
-) -> NDArray[np.float64]:
+    xp: Any = np,
+) -> Any:
     """Stress at the quadrature points (n_el, n_q, 6) of displacement ``u`` (n, 3) with
-    Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q)."""
-    eps = forms.strain_at_quadrature(fs, u)
-    eps[..., :3] -= eps0[..., None]
+    Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q); in the
+    namespace ``xp`` of ``u`` (NumPy, or CuPy for a device solve)."""
+    eps = forms.strain_at_quadrature(fs, u, xp)
+    eps[..., :3] -= xp.asarray(eps0)[..., None]
+    lam, mu = xp.asarray(lam), xp.asarray(mu)
     return hooke(lam[:, None], mu[:, None], eps)
 
 
 def close_solver_cache(cache: dict) -> None:
     """Free the solvers kept in a ``solver_cache`` dict and empty it."""
-    for prepared in cache.values():
-        prepared.close()
+    for held in cache.values():
+        held.close()
     cache.clear()
 
 

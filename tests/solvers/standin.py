@@ -18,6 +18,7 @@ import scipy.sparse as sp
 #: numpy names the device code may use under ``cupy.`` (all exist in CuPy)
 CUPY_NAMES = (
     "abs",
+    "all",
     "arange",
     "asarray",
     "bincount",
@@ -42,6 +43,7 @@ CUPY_NAMES = (
     "ones",
     "ones_like",
     "sqrt",
+    "stack",
     "where",
     "zeros",
     "zeros_like",
