@@ -18,6 +18,7 @@ MODULES = [
     "fea.fe.forms",
     "fea.fe.mesh",
     "fea.fe.probes",
+    "fea.fe.reduced",
     "fea.fe.spaces",
     "fea.fe.timestep",
     "fea.physics",
@@ -26,6 +27,7 @@ MODULES = [
     "fea.physics.materials",
     "fea.physics.mechanics",
     "fea.physics.post",
+    "fea.physics.structure",
     "fea.physics.thermal",
     "fea.solvers",
     "fea.solvers.krylov",
@@ -77,6 +79,7 @@ def test_design_names_present():
         "run_study",
         "write_results",
         "read_results",
+        "structure_function",
     ]:
         assert hasattr(fea, attr)
     assert callable(fea.materials.get)

@@ -4,9 +4,13 @@
           -k \\partial_n T = h (T - T_\\infty) - q_n \\text{ on convective/flux faces}
 
 Temperatures in degC, powers in W, lengths in m. ``k(T)`` tables are handled by
-Picard iteration (element conductivity from the element's mean temperature). The
-problem is set up once (:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes);
-the steady solve and the theta-method time stepping (:mod:`fea.fe.timestep`) share it.
+Picard iteration (element conductivity from the element's mean temperature), or held
+at a given temperature field (``k_at``: a linear problem). The problem is set up once
+(:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes); the steady solve, the
+theta-method time stepping (:mod:`fea.fe.timestep`) and the reduced model of a linear
+transient (:mod:`fea.fe.reduced`) share it. A transient may report its fields at a few
+times and quantities of the field (``watch``: the junction temperature, probes) at
+many.
 """
 
 from __future__ import annotations
@@ -24,14 +28,37 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.probes import interpolate
+from ..fe.reduced import reduce_system, shifts_for
 from ..fe.spaces import FieldSpace, space
-from ..fe.timestep import Transient, integrate
+from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import prepare, solve
 from .materials import Material, assign
 
-__all__ = ["ThermalProblem", "ThermalResult", "Transient", "solve_thermal"]
+__all__ = ["Series", "ThermalProblem", "ThermalResult", "Transient", "solve_thermal"]
 
 FixedValue = float | Callable[[float], float]
+FluxValue = float | ArrayLike
+Watch = Mapping[str, Callable[[NDArray[np.float64]], ArrayLike]]
+
+
+@dataclass
+class Series:
+    """Quantities of a transient's field at its output times.
+
+    Attributes
+    ----------
+    times
+        t = 0 and the output times [s], shape (s,).
+    values
+        Name -> values at those times, shape (s,) or (s, k) (what each ``watch``
+        function returned).
+    """
+
+    times: NDArray[np.float64]
+    values: dict[str, NDArray[np.float64]]
+
+    def __getitem__(self, name: str) -> NDArray[np.float64]:
+        return self.values[name]
 
 
 @dataclass
@@ -45,7 +72,9 @@ class ThermalResult:
     nodes
         Node coordinates, shape (n, 3), m.
     times, history
-        Transient only: times (s,) and temperatures (s, n).
+        Transient only: times (s,) and temperatures (s, n) of the kept fields.
+    series
+        Transient only: the ``watch`` quantities at t = 0 and every output time.
     solver_info
         Backend, method, iterations, residual and seconds per stage.
     """
@@ -59,6 +88,7 @@ class ThermalResult:
     times: NDArray[np.float64] | None = None
     history: NDArray[np.float64] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    series: Series | None = None
 
     @property
     def nodes(self) -> NDArray[np.float64]:
@@ -128,6 +158,11 @@ class ThermalProblem:
         Boundary name -> its nodes; ``dirichlet``: all of them; ``free``: the rest.
     power
         Heat put in by sources and fluxes [W].
+    heat
+        The part of ``load`` from sources and fluxes, shape (n,), W (what a transient's
+        power factor scales).
+    k_at
+        Temperature field [degC] (n,) at which k(T) is evaluated and held, or None.
     """
 
     mesh: Any
@@ -141,16 +176,23 @@ class ThermalProblem:
     dirichlet: NDArray[np.int64]
     free: NDArray[np.int64]
     power: float
+    heat: NDArray[np.float64] | None = None
+    k_at: NDArray[np.float64] | None = None
 
     @property
     def k_depends_on_T(self) -> bool:
-        """True when a conductivity depends on temperature (Picard iteration)."""
+        """True when a conductivity follows the temperature (Picard iteration)."""
+        if self.k_at is not None:
+            return False
         return any(m.temperature_dependent_k for m in self.materials.values())
 
     def conductivity(self, T: NDArray[np.float64] | None) -> NDArray[np.float64]:
-        """Conductivity per element at its mean nodal temperature (25 degC without ``T``):
-        (n_el,) or, when any material is orthotropic, (n_el, 3); W/(m K)."""
+        """Conductivity per element at its mean nodal temperature (25 degC without ``T``;
+        always at ``k_at`` when set): (n_el,) or, when any material is orthotropic,
+        (n_el, 3); W/(m K)."""
         mesh, fs = self.mesh, self.space
+        if self.k_at is not None:
+            T = self.k_at
         aniso = any(m.anisotropic for m in self.materials.values())
         k = np.zeros((mesh.n_elements, 3)) if aniso else np.zeros(mesh.n_elements)
         for region, m in self.materials.items():
@@ -201,13 +243,34 @@ class ThermalProblem:
         return out
 
 
+def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
+    """A flux [W/m^2]: one number, or one finite value per facet of the boundary."""
+    facets = _boundary(mesh, name, "flux")
+    if isinstance(g, np.ndarray | list | tuple):
+        a = np.asarray(g, dtype=float)
+        if a.shape != (len(facets),) or not np.all(np.isfinite(a)):
+            raise InputError(
+                f"flux.{name}", f"shape {a.shape}", f"a number or {len(facets)} finite values"
+            )
+        return a
+    return _number(f"flux.{name}", g)
+
+
+def _temperature_field(key: str, T: object, n: int) -> NDArray[np.float64]:
+    a = np.asarray(T, dtype=float)
+    if a.shape not in ((), (n,)) or not np.all(np.isfinite(a)) or np.any(a < -273.15):
+        raise InputError(key, f"shape {a.shape}", f"a temperature or ({n},) values >= -273.15")
+    return np.broadcast_to(a, (n,)).copy()
+
+
 def thermal_problem(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
+    k_at: float | ArrayLike | None = None,
 ) -> ThermalProblem:
     """Check the inputs of :func:`solve_thermal` and set up the problem (loads, Robin
     terms, Dirichlet nodes). Arguments as :func:`solve_thermal`."""
@@ -228,9 +291,10 @@ def thermal_problem(
     f = forms.source_vector(fs, q) if sources else np.zeros(fs.n)
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
-        g = _number(f"flux.{name}", g)
-        f += forms.facet_load(fs, _boundary(mesh, name, "flux"), g)
-        power += g * mesh.boundary_area(name)
+        fg = forms.facet_load(fs, mesh.boundaries[name], _flux(mesh, name, g))
+        f += fg
+        power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
+    heat = f.copy()
     H = sp.csr_matrix((fs.n, fs.n))
     conv: dict[str, tuple[float, float]] = {}
     for name, pair in convection.items():
@@ -249,14 +313,17 @@ def thermal_problem(
         fixed_nodes[name] = fs.boundary_nodes(_boundary(mesh, name, "fixed"))
     D = np.unique(np.concatenate(list(fixed_nodes.values()))) if fixed_nodes else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
-    return ThermalProblem(mesh, fs, mats, f, H.tocsr(), conv, fixed, fixed_nodes, D, free, power)
+    frozen = None if k_at is None else _temperature_field("k_at", k_at, fs.n)
+    return ThermalProblem(
+        mesh, fs, mats, f, H.tocsr(), conv, fixed, fixed_nodes, D, free, power, heat, frozen
+    )
 
 
 def solve_thermal(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
     transient: Transient | None = None,
@@ -266,6 +333,8 @@ def solve_thermal(
     rtol: float = 1e-10,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
 ) -> ThermalResult:
     """Solve heat conduction on ``mesh``.
 
@@ -276,7 +345,8 @@ def solve_thermal(
     sources
         Region -> total power [W], spread uniformly over the region's volume.
     flux
-        Boundary -> heat flux into the body [W/m^2].
+        Boundary -> heat flux into the body [W/m^2]: one value, or one per facet of the
+        boundary, shape (n_f,) (e.g. a power map on a die face; interfaces ``a|b`` work).
     convection
         Boundary -> (h [W/(m^2 K)], T_inf [degC]).
     fixed
@@ -287,13 +357,22 @@ def solve_thermal(
         ``auto``, ``cpu`` or ``gpu`` (see :func:`fea.solvers.solve`).
     rtol
         Relative residual of iterative solves, in (0, 1e-2].
+    k_at
+        Temperature [degC], one value or nodal (n,), at which temperature-dependent
+        conductivities are evaluated and held: the problem becomes linear (one
+        factorization per step size, or the reduced scheme). None: k follows T.
+    watch
+        Transient only: name -> function of the nodal temperature (n,) returning a
+        number or an array, evaluated at t = 0 and every output time
+        (``ThermalResult.series``); e.g. the junction temperature at a thousand times
+        while only a few whole fields are kept (``Transient.fields``).
     """
     t_start = time.perf_counter()
     if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
         raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
-    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed)
+    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at)
     if len(pb.dirichlet) == 0 and not pb.convection and transient is None:
         raise InputError(
             "convection/fixed",
@@ -304,11 +383,17 @@ def solve_thermal(
     kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
     info: dict[str, Any] = {}
     t_setup = time.perf_counter() - t_start
+    series = None
     if transient is None:
         T, last = _steady(pb, kw, picard_tol, max_picard, info)
         times = history = None
     else:
-        T, times, history, last = _transient(pb, transient, kw, info)
+        rec = _Recorder(transient, watch)
+        if transient.scheme == "reduced":
+            T, last = _reduced(pb, transient, kw, info, rec)
+        else:
+            T, last = _transient(pb, transient, kw, info, rec)
+        times, history, series = rec.result()
     heat_out = pb.heat_out(T)
     info.update(
         backend=last.backend,
@@ -323,7 +408,7 @@ def solve_thermal(
         "solve_s": last.seconds,
         "total_s": time.perf_counter() - t_start,
     }
-    return ThermalResult(mesh, pb.space, T, pb.power, heat_out, info, times, history)
+    return ThermalResult(mesh, pb.space, T, pb.power, heat_out, info, times, history, series=series)
 
 
 def _steady(
@@ -370,11 +455,52 @@ def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:
     return T.copy()
 
 
+class _Recorder:
+    """Collects a transient's reported states: the kept fields and the watched values."""
+
+    def __init__(self, transient: Transient, watch: Watch | None) -> None:
+        if watch is not None and not isinstance(watch, Mapping):
+            raise InputError("watch", type(watch).__name__, "a dict name -> f(T)")
+        for name, fn in (watch or {}).items():
+            if not callable(fn):
+                raise InputError(f"watch.{name}", fn, "a function of the nodal temperature")
+        self.watch = dict(watch or {})
+        outputs = transient.output_times()
+        self.keep = None if outputs is None else transient.kept(len(outputs))
+        self.fields_all = transient.fields is None
+        self.times: list[float] = []
+        self.values: dict[str, list] = {k: [] for k in self.watch}
+        self.field_times: list[float] = []
+        self.fields: list[NDArray] = []
+
+    def __call__(self, t: float, T: NDArray[np.float64]) -> None:
+        i = len(self.times)
+        self.times.append(t)
+        for name, fn in self.watch.items():
+            self.values[name].append(np.asarray(fn(T), dtype=float))
+        # t = 0 is report 0; output k is report k + 1
+        keep = (
+            i == 0
+            or self.fields_all
+            or (self.keep is not None and i - 1 < len(self.keep) and self.keep[i - 1])
+        )
+        if keep:
+            self.field_times.append(t)
+            self.fields.append(np.array(T, copy=True))
+
+    def result(self) -> tuple[NDArray, NDArray, Series | None]:
+        series = None
+        if self.watch:
+            values = {k: np.stack(v) for k, v in self.values.items()}
+            series = Series(np.array(self.times), values)
+        return np.array(self.field_times), np.array(self.fields), series
+
+
 def _transient(
-    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict
-) -> tuple[NDArray[np.float64], NDArray, NDArray, Any]:
+    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
+) -> tuple[NDArray[np.float64], Any]:
     """Theta-method time stepping; one prepared solver per step size (a few kept) when k
-    is constant, a new one per step when k(T). Returns (T_end, times, history, last)."""
+    is constant, a new one per step when k(T). Returns (T_end, last SolveInfo)."""
     fs, free, D = pb.space, pb.free, pb.dirichlet
     M = pb.capacity()
     T0 = _initial_temperature(fs, transient.initial)
@@ -382,6 +508,8 @@ def _transient(
     th = transient.theta
     picard = pb.k_depends_on_T
     K_lin = None if picard else pb.stiffness(None)
+    heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
+    base = pb.load - heat  # convection and other loads the power factor leaves alone
     cache: dict[float, Any] = {}  # dt -> (K, A, prepared solver on the free nodes)
     last: list[Any] = []
 
@@ -400,7 +528,8 @@ def _transient(
 
     def step(T_now: NDArray, t: float, dt: float) -> NDArray:
         K, A, solver = system(dt, T_now)
-        rhs = (M / dt - (1 - th) * K) @ T_now + pb.load
+        load = base + transient.factor(t, t + dt) * heat
+        rhs = (M / dt - (1 - th) * K) @ T_now + load
         T_D = pb.dirichlet_values(t + dt)
         x, si = solver.solve((rhs - A @ T_D)[free])
         if picard:
@@ -411,9 +540,101 @@ def _transient(
         return T_new
 
     try:
-        run = integrate(step, T0, transient)
+        run = integrate(step, T0, transient, record)
     finally:
         for _, _, solver in cache.values():
             solver.close()
     info.update(run.info)
-    return run.history[-1].copy(), run.times, run.history, last[0]
+    info["scheme"] = "steps"
+    return run.final, last[0]
+
+
+def _reduced(
+    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
+) -> tuple[NDArray[np.float64], Any]:
+    """Linear transient by a rational Krylov reduced model (:mod:`fea.fe.reduced`):
+    one factorization per shift, exact in time. Returns (T_end, last SolveInfo)."""
+    fs, free, D = pb.space, pb.free, pb.dirichlet
+    if pb.k_depends_on_T:
+        raise InputError(
+            "transient.scheme",
+            "reduced",
+            "a linear problem: pass k_at (the temperature at which k(T) is held) "
+            "or use scheme='steps'",
+        )
+    if any(callable(v) for v in pb.fixed.values()):
+        raise InputError("transient.scheme", "reduced", "constant fixed temperatures")
+    if len(D) == 0 and not pb.convection:
+        raise InputError("convection/fixed", None, "a heat sink for scheme='reduced'")
+    outputs = transient.output_times()
+    if outputs is None:
+        raise InputError("transient.outputs", None, "output times for scheme='reduced'")
+    K = pb.stiffness(None)
+    M = pb.capacity()
+    Kff = K[free][:, free].tocsr()
+    Mff = M[free][:, free].tocsr()
+    T_D = pb.dirichlet_values(0.0)
+    heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
+    g = heat[free]
+    f_const = (pb.load - heat - K @ T_D)[free]
+    T0 = _initial_temperature(fs, transient.initial)
+    T0[D] = T_D[D]
+    last: list[Any] = []
+    opened: dict[float, Any] = {}
+
+    class _Shift:
+        def __init__(self, s: float) -> None:
+            self.p = opened.pop(s, None) or prepare((Kff + s * Mff).tocsr(), **kw)
+
+        def solve(self, b: NDArray) -> NDArray:
+            x, si = self.p.solve(b)
+            last[:] = [si]
+            return x
+
+        def close(self) -> None:
+            self.p.close()
+
+    # the steady state with the power off: the reference the response is measured from
+    opened[0.0] = prepare(Kff, **kw)
+    try:
+        T_ref, si = opened[0.0].solve(f_const)
+        last[:] = [si]
+    except BaseException:
+        opened.pop(0.0).close()
+        raise
+    u0 = T0[free] - T_ref
+    if float(np.abs(u0).max()) <= 1e-12 * max(1.0, float(np.abs(T0).max())):
+        u0 = None
+    first = min(float(outputs[0]), transient.dt)
+    monitor = np.geomspace(first, float(outputs[-1]), 60)
+    try:
+        model = reduce_system(
+            Kff,
+            Mff,
+            [g],
+            _Shift,
+            shifts_for(first, float(outputs[-1])),
+            monitor,
+            initial=u0,
+            rtol=transient.rtol,
+        )
+    finally:
+        for p in opened.values():
+            p.close()
+    profile = transient.power if isinstance(transient.power, Profile) else None
+    z = model.modal(outputs, profile)
+    full = T0.copy()
+    record(0.0, full)
+    chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
+    for i0 in range(0, len(outputs), chunk):
+        block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
+        for j in range(block.shape[1]):
+            full = T_D.copy()
+            full[free] = block[:, j]
+            record(float(outputs[i0 + j]), full)
+    if outputs[-1] < transient.t_end:
+        full = T_D.copy()
+        full[free] = T_ref + model.shapes @ model.modal(np.array([transient.t_end]), profile)[0]
+    info.update(model.info)
+    info["scheme"] = "reduced"
+    return full, last[0]
