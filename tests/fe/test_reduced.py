@@ -64,7 +64,8 @@ def test_reduced_step_response_matches_the_full_system():
     times = np.geomspace(1e-6, 1e3, 300)
     fac = _Dense(K, M)
     model = reduce_system(K, M, [b], fac, shifts_for(1e-6, 1e3), times)
-    assert fac.count == len(shifts_for(1e-6, 1e3)) and model.info["basis"] < 120
+    assert fac.count == model.info["factorizations"] <= len(shifts_for(1e-6, 1e3))
+    assert model.info["basis"] < 120
     u = model.modal(times) @ model.shapes.T
     exact = _exact(K, M, b, times)
     rel = np.abs(u[:, 0] - exact[:, 0]) / exact[:, 0]
