@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,13 +28,20 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.probes import interpolate
-from ..fe.reduced import reduce_system, shifts_for
+from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, space
 from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import prepare, solve
 from .materials import Material, assign
 
-__all__ = ["Series", "ThermalProblem", "ThermalResult", "Transient", "solve_thermal"]
+__all__ = [
+    "Series",
+    "ThermalProblem",
+    "ThermalResult",
+    "Transient",
+    "solve_thermal",
+    "solve_thermal_variants",
+]
 
 FixedValue = float | Callable[[float], float]
 FluxValue = float | ArrayLike
@@ -75,6 +82,10 @@ class ThermalResult:
         Transient only: times (s,) and temperatures (s, n) of the kept fields.
     series
         Transient only: the ``watch`` quantities at t = 0 and every output time.
+    curves
+        Curves a caller attaches for the results file (name -> column -> 1-D values,
+        e.g. a heating curve and its structure function); stored under
+        ``/thermal/curves``.
     solver_info
         Backend, method, iterations, residual and seconds per stage.
     """
@@ -89,6 +100,7 @@ class ThermalResult:
     history: NDArray[np.float64] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     series: Series | None = None
+    curves: dict[str, dict[str, NDArray[np.float64]]] = field(default_factory=dict)
 
     @property
     def nodes(self) -> NDArray[np.float64]:
@@ -383,18 +395,29 @@ def solve_thermal(
     kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
     info: dict[str, Any] = {}
     t_setup = time.perf_counter() - t_start
-    series = None
     if transient is None:
         T, last = _steady(pb, kw, picard_tol, max_picard, info)
-        times = history = None
+        return _result(pb, T, last, info, None, t_start, t_setup)
+    rec = _Recorder(transient, watch)
+    if transient.scheme == "reduced":
+        T, last = _reduced([pb], transient, kw, [info], [rec])[0]
     else:
-        rec = _Recorder(transient, watch)
-        if transient.scheme == "reduced":
-            T, last = _reduced(pb, transient, kw, info, rec)
-        else:
-            T, last = _transient(pb, transient, kw, info, rec)
+        T, last = _transient(pb, transient, kw, info, rec)
+    return _result(pb, T, last, info, rec, t_start, t_setup)
+
+
+def _result(
+    pb: ThermalProblem,
+    T: NDArray[np.float64],
+    last: Any,
+    info: dict[str, Any],
+    rec: _Recorder | None,
+    t_start: float,
+    t_setup: float,
+) -> ThermalResult:
+    times = history = series = None
+    if rec is not None:
         times, history, series = rec.result()
-    heat_out = pb.heat_out(T)
     info.update(
         backend=last.backend,
         method=last.method,
@@ -408,7 +431,69 @@ def solve_thermal(
         "solve_s": last.seconds,
         "total_s": time.perf_counter() - t_start,
     }
-    return ThermalResult(mesh, pb.space, T, pb.power, heat_out, info, times, history, series=series)
+    return ThermalResult(
+        pb.mesh, pb.space, T, pb.power, pb.heat_out(T), info, times, history, series=series
+    )
+
+
+def solve_thermal_variants(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    variants: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
+    transient: Transient | None = None,
+    backend: str = "auto",
+    *,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
+) -> list[ThermalResult]:
+    """One body, one heat input, several boundary conditions: a result per variant.
+
+    Each variant is a mapping with ``convection`` and/or ``fixed`` (as in
+    :func:`solve_thermal`); the fixed boundaries must be the same in all of them. With
+    ``transient.scheme == "reduced"`` the variants share one reduced basis
+    (:func:`fea.fe.reduced.reduce_systems`), so their responses agree wherever their
+    physics does (e.g. the two case contacts of the JESD51-14 dual-interface method
+    before the heat reaches the case) instead of only to ``transient.rtol``. Otherwise
+    each variant is solved on its own. Other arguments as :func:`solve_thermal`.
+    """
+    if not isinstance(variants, Sequence) or not variants:
+        raise InputError("variants", variants, "a list of {convection, fixed} mappings")
+    for i, v in enumerate(variants):
+        if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
+            raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
+    common = dict(backend=backend, method=method, rtol=rtol, k_at=k_at, watch=watch)
+    if transient is None or transient.scheme != "reduced":
+        return [
+            solve_thermal(mesh, materials, sources, flux, transient=transient, **v, **common)
+            for v in variants
+        ]
+    t_start = time.perf_counter()
+    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
+        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    pbs = [
+        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at)
+        for v in variants
+    ]
+    for i, pb in enumerate(pbs[1:], 1):
+        if not np.array_equal(pb.free, pbs[0].free):
+            raise InputError(
+                f"variants[{i}].fixed",
+                variants[i].get("fixed"),
+                "the same fixed boundaries in every variant",
+            )
+    kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    t_setup = time.perf_counter() - t_start
+    infos: list[dict[str, Any]] = [{} for _ in pbs]
+    recs = [_Recorder(transient, watch) for _ in pbs]
+    out = _reduced(pbs, transient, kw, infos, recs)
+    return [
+        _result(pb, T, last, info, rec, t_start, t_setup)
+        for pb, (T, last), info, rec in zip(pbs, out, infos, recs, strict=True)
+    ]
 
 
 def _steady(
@@ -550,91 +635,109 @@ def _transient(
 
 
 def _reduced(
-    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
-) -> tuple[NDArray[np.float64], Any]:
-    """Linear transient by a rational Krylov reduced model (:mod:`fea.fe.reduced`):
-    one factorization per shift, exact in time. Returns (T_end, last SolveInfo)."""
-    fs, free, D = pb.space, pb.free, pb.dirichlet
-    if pb.k_depends_on_T:
-        raise InputError(
-            "transient.scheme",
-            "reduced",
-            "a linear problem: pass k_at (the temperature at which k(T) is held) "
-            "or use scheme='steps'",
-        )
-    if any(callable(v) for v in pb.fixed.values()):
-        raise InputError("transient.scheme", "reduced", "constant fixed temperatures")
-    if len(D) == 0 and not pb.convection:
-        raise InputError("convection/fixed", None, "a heat sink for scheme='reduced'")
+    pbs: list[ThermalProblem],
+    transient: Transient,
+    kw: dict[str, Any],
+    infos: list[dict],
+    records: list[_Recorder],
+) -> list[tuple[NDArray[np.float64], Any]]:
+    """Linear transients of problems that differ only in K (their boundary conditions)
+    by a rational Krylov reduced model on one basis (:mod:`fea.fe.reduced`): one
+    factorization per shift and problem, exact in time. Returns (T_end, last SolveInfo)
+    per problem."""
+    for pb in pbs:
+        if pb.k_depends_on_T:
+            raise InputError(
+                "transient.scheme",
+                "reduced",
+                "a linear problem: pass k_at (the temperature at which k(T) is held) "
+                "or use scheme='steps'",
+            )
+        if any(callable(v) for v in pb.fixed.values()):
+            raise InputError("transient.scheme", "reduced", "constant fixed temperatures")
+        if len(pb.dirichlet) == 0 and not pb.convection:
+            raise InputError("convection/fixed", None, "a heat sink for scheme='reduced'")
     outputs = transient.output_times()
     if outputs is None:
         raise InputError("transient.outputs", None, "output times for scheme='reduced'")
-    K = pb.stiffness(None)
-    M = pb.capacity()
-    Kff = K[free][:, free].tocsr()
+    pb0 = pbs[0]
+    fs, free = pb0.space, pb0.free
+    M = pb0.capacity()
     Mff = M[free][:, free].tocsr()
-    T_D = pb.dirichlet_values(0.0)
-    heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
+    heat = pb0.heat if pb0.heat is not None else np.zeros(fs.n)
     g = heat[free]
-    f_const = (pb.load - heat - K @ T_D)[free]
-    T0 = _initial_temperature(fs, transient.initial)
-    T0[D] = T_D[D]
     last: list[Any] = []
-    opened: dict[float, Any] = {}
-
-    class _Shift:
-        def __init__(self, s: float) -> None:
-            self.p = opened.pop(s, None) or prepare((Kff + s * Mff).tocsr(), **kw)
-
-        def solve(self, b: NDArray) -> NDArray:
-            x, si = self.p.solve(b)
+    opened: dict[tuple[int, float], Any] = {}
+    Kffs, T_Ds, T0s, T_refs, u0s = [], [], [], [], []
+    try:
+        for i, pb in enumerate(pbs):
+            K = pb.stiffness(None)
+            Kff = K[free][:, free].tocsr()
+            T_D = pb.dirichlet_values(0.0)
+            f_const = (pb.load - heat - K @ T_D)[free]
+            T0 = _initial_temperature(fs, transient.initial)
+            T0[pb.dirichlet] = T_D[pb.dirichlet]
+            # the steady state with the power off: the reference the response is from
+            opened[(i, 0.0)] = prepare(Kff, **kw)
+            T_ref, si = opened[(i, 0.0)].solve(f_const)
             last[:] = [si]
-            return x
+            u0 = T0[free] - T_ref
+            # a uniform start at the sink temperature leaves only the solver's rounding
+            if float(np.abs(u0).max()) <= 1e-9 * max(1.0, float(np.abs(T0).max())):
+                u0 = None
+            Kffs.append(Kff)
+            T_Ds.append(T_D)
+            T0s.append(T0)
+            T_refs.append(T_ref)
+            u0s.append(u0)
 
-        def close(self) -> None:
-            self.p.close()
+        class _Shift:
+            def __init__(self, i: int, s: float) -> None:
+                self.p = opened.pop((i, s), None) or prepare((Kffs[i] + s * Mff).tocsr(), **kw)
 
-    # the steady state with the power off: the reference the response is measured from
-    opened[0.0] = prepare(Kff, **kw)
-    try:
-        T_ref, si = opened[0.0].solve(f_const)
-        last[:] = [si]
-    except BaseException:
-        opened.pop(0.0).close()
-        raise
-    u0 = T0[free] - T_ref
-    if float(np.abs(u0).max()) <= 1e-12 * max(1.0, float(np.abs(T0).max())):
-        u0 = None
-    first = min(float(outputs[0]), transient.dt)
-    monitor = np.geomspace(first, float(outputs[-1]), 60)
-    try:
-        model = reduce_system(
-            Kff,
+            def solve(self, b: NDArray) -> NDArray:
+                x, si = self.p.solve(b)
+                last[:] = [si]
+                return x
+
+            def close(self) -> None:
+                self.p.close()
+
+        first = min(float(outputs[0]), transient.dt)
+        monitor = np.geomspace(first, float(outputs[-1]), 60)
+        models = reduce_systems(
+            Kffs,
             Mff,
             [g],
             _Shift,
             shifts_for(first, float(outputs[-1])),
             monitor,
-            initial=u0,
+            initial=u0s,
             rtol=transient.rtol,
         )
     finally:
         for p in opened.values():
             p.close()
     profile = transient.power if isinstance(transient.power, Profile) else None
-    z = model.modal(outputs, profile)
-    full = T0.copy()
-    record(0.0, full)
-    chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
-    for i0 in range(0, len(outputs), chunk):
-        block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
-        for j in range(block.shape[1]):
+    out = []
+    for model, T_D, T0, T_ref, record, info in zip(
+        models, T_Ds, T0s, T_refs, records, infos, strict=True
+    ):
+        z = model.modal(outputs, profile)
+        full = T0.copy()
+        record(0.0, full)
+        chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
+        for i0 in range(0, len(outputs), chunk):
+            block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
+            for j in range(block.shape[1]):
+                full = T_D.copy()
+                full[free] = block[:, j]
+                record(float(outputs[i0 + j]), full)
+        if outputs[-1] < transient.t_end:
             full = T_D.copy()
-            full[free] = block[:, j]
-            record(float(outputs[i0 + j]), full)
-    if outputs[-1] < transient.t_end:
-        full = T_D.copy()
-        full[free] = T_ref + model.shapes @ model.modal(np.array([transient.t_end]), profile)[0]
-    info.update(model.info)
-    info["scheme"] = "reduced"
-    return full, last[0]
+            end = model.modal(np.array([transient.t_end]), profile)[0]
+            full[free] = T_ref + model.shapes @ end
+        info.update(model.info)
+        info["scheme"] = "reduced"
+        out.append((full, last[0]))
+    return out

@@ -7,7 +7,7 @@ import pytest
 
 from fea.errors import InputError, SolverError
 from fea.physics.materials import Material
-from fea.physics.thermal import Transient, solve_thermal
+from fea.physics.thermal import Transient, solve_thermal, solve_thermal_variants
 
 from ..verification.helpers import layered_box, plane
 
@@ -240,3 +240,24 @@ def fea_table():
     from fea.physics.materials import Table
 
     return Table((0.0, 100.0, 1000.0), (1.0, 0.5, 0.2))
+
+
+def test_variants_share_a_reduced_basis(slab):
+    """Two contacts on z0 (the dual-interface set-up): each variant's response equals its
+    own solve to the reduced model's tolerance, and before the heat reaches z0 the two
+    responses agree far more closely than that."""
+    area = 0.2e-3 * 0.2e-3
+    t_end = 5.0 / LAM
+    times = np.geomspace(t_end * 1e-5, t_end, 60)
+    tr = Transient(t_end, times[0], initial=0.0, outputs=times, fields=0, scheme="reduced")
+    variants = [{"convection": {"z0": (h, 0.0)}} for h in (1e3, 1e4)]
+    kw = dict(flux={"z1": 1.0 / area}, transient=tr, backend="cpu", watch={"top": _top_mean(slab)})
+    shared = solve_thermal_variants(slab, MAT, variants, **kw)
+    alone = [solve_thermal(slab, MAT, **v, **kw) for v in variants]
+    for a, b in zip(shared, alone, strict=True):
+        np.testing.assert_allclose(a.series["top"], b.series["top"], rtol=1e-3, atol=1e-9)
+    early = times < 1e-3 * t_end  # the diffusion length is a few per cent of the slab
+    za, zb = (r.series["top"][1:][early] for r in shared)
+    assert np.abs(za / zb - 1).max() < 1e-6
+    with pytest.raises(InputError, match="variants"):
+        solve_thermal_variants(slab, MAT, [{"h": 1.0}], **kw)
