@@ -9,6 +9,10 @@ Layout (DESIGN.md §5)::
     /mesh/region_id          (m,) int32; attrs region_names (JSON list, index = id)
     /mesh/boundaries/<name>  (k, 3|6) int64 facet connectivity (6: vertices, then 01, 12, 20)
     /thermal/temperature     (n,) or (steps, n), degC; /thermal/times (steps,) s
+    /thermal/curves/<name>/<column>  1-D curves of the thermal result (a heating curve
+                             ``zth``: time_s, Tj_C, zth_K_per_W...; ``structure_function``:
+                             R_K_per_W, C_J_per_K, K_J_per_K2); the unit is the column's
+                             name suffix
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,
                              Voigt xx, yy, zz, yz, xz, xy; /mechanical/labels (states,)
@@ -114,6 +118,8 @@ class Results:
     transient, ``labels`` and ``state_values`` of several mechanical states), or are None.
     ``centers`` maps ``"group/field"`` to ``"Node"`` or ``"Cell"``.
     ``thermal_mesh`` is set when the thermal field lives on its own mesh.
+    ``curves`` maps a curve's name to its columns (name -> 1-D array), e.g.
+    ``curves["zth"]["zth_K_per_W"]``.
     """
 
     path: Path
@@ -126,6 +132,7 @@ class Results:
     inputs: Any
     thermal_mesh: MeshData | None = None
     centers: dict[str, str] = field(default_factory=dict)
+    curves: dict[str, dict[str, NDArray]] = field(default_factory=dict)
 
     @property
     def schema(self) -> str:
@@ -315,6 +322,7 @@ def write_results(
                     _dataset(g, name, values).attrs["center"] = center
                 if thermal.history is not None:
                     _dataset(g, "times", np.asarray(thermal.times, np.float64))
+                _write_curves(g, getattr(thermal, "curves", None) or {})
                 g.attrs["power_W"] = float(thermal.power)
                 g.attrs["heat_out_W"] = _json(thermal.heat_out)
                 solver["thermal"] = thermal.solver_info
@@ -359,6 +367,27 @@ def write_results(
         xml = xdmf_text(path.name, tmp)
     write_atomic(path.with_suffix(".xdmf"), xml)
     return path
+
+
+def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
+    if not curves:
+        return
+    c = g.create_group("curves")
+    for name, columns in curves.items():
+        cg = c.create_group(str(name))
+        cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
+        for col, values in columns.items():
+            _dataset(cg, str(col), np.asarray(values, dtype=np.float64).ravel())
+
+
+def _read_curves(g: Any) -> dict[str, dict[str, NDArray]]:
+    out: dict[str, dict[str, NDArray]] = {}
+    if "curves" not in g:
+        return out
+    for name, cg in g["curves"].items():
+        order = json.loads(cg.attrs.get("columns", "[]")) or list(cg)
+        out[name] = {col: cg[col][()] for col in order}
+    return out
 
 
 # -- reading ------------------------------------------------------------------------------
@@ -440,6 +469,7 @@ def read_results(path: str | os.PathLike) -> Results:
             mesh = _read_mesh(f["mesh"])
             thermal = mech = th_mesh = None
             centers: dict[str, str] = {}
+            curves: dict[str, dict[str, NDArray]] = {}
             if "thermal" in f:
                 g = f["thermal"]
                 thermal = {k: ds[()] for k, ds in field_datasets(g).items()}
@@ -450,6 +480,7 @@ def read_results(path: str | os.PathLike) -> Results:
                     thermal["times"] = g["times"][()]
                 if "mesh" in g:
                     th_mesh = _read_mesh(g["mesh"])
+                curves = _read_curves(g)
             if "mechanical" in f:
                 g = f["mechanical"]
                 mech = {k: ds[()] for k, ds in field_datasets(g).items()}
@@ -471,7 +502,9 @@ def read_results(path: str | os.PathLike) -> Results:
         raise
     except (OSError, KeyError, ValueError) as exc:
         raise ResultsError(f"{path}: truncated or corrupt results file ({exc})") from None
-    return Results(path, attrs, mesh, thermal, mech, metrics, solver, inputs, th_mesh, centers)
+    return Results(
+        path, attrs, mesh, thermal, mech, metrics, solver, inputs, th_mesh, centers, curves
+    )
 
 
 def _scalar(v: Any) -> Any:
@@ -516,6 +549,11 @@ def describe(path: str | os.PathLike) -> str:
             if v.dtype.kind == "f":
                 extra = f"  min {np.min(v):.6g} max {np.max(v):.6g}"
             lines.append(f"    {group}/{k:<14} {str(v.shape):<18}{extra}")
+    if r.curves:
+        lines.append("  curves:")
+        for name, cols in r.curves.items():
+            n = len(next(iter(cols.values()))) if cols else 0
+            lines.append(f"    {name:<28} {n:>6} samples: {', '.join(cols)}")
     if r.metrics:
         lines.append("  metrics:")
         for k, v in sorted(r.metrics.items()):
