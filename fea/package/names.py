@@ -47,6 +47,7 @@ UNITS: dict[str, str] = {
     "_J_per_K": "J/K",
     "_1_per_m": "1/m",
     "_MPa": "MPa",
+    "_mm": "mm",
     "_um": "µm",
     "_dB": "dB",
     "_C": "°C",

@@ -1,7 +1,8 @@
 """Study specs: typed, frozen, validated, read from TOML.
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
-``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``. Keys carry
+``[materials]``, ``[loads]``, ``[solver]``, ``[sweep]`` and ``[outputs]``, and
+optionally ``[transient]`` (a heating curve), ``[theta_jc]`` and ``[limits]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -20,6 +21,7 @@ from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from ...errors import InputError
 from .checks import check_geometry, cross_checks
 from .reader import Section, read_toml
 from .schema import (
@@ -30,21 +32,28 @@ from .schema import (
     BoardSpec,
     CaseSpec,
     GeometrySpec,
+    LimitSpec,
     LoadSpec,
     MeshSpec,
     OpeningSpec,
     PanelSpec,
+    PowerMapSpec,
     SolverSpec,
     StudySpec,
     SweepSpec,
     TerminalSpec,
+    ThetaJcSpec,
+    TransientSpec,
     model_regions,
     parse_geometry,
+    parse_limits,
     parse_loads,
     parse_materials,
     parse_mesh,
     parse_outputs,
     parse_solver,
+    parse_theta_jc,
+    parse_transient,
 )
 from .sweeps import apply_overrides, expand_sweep, parse_sweep
 
@@ -52,6 +61,7 @@ __all__ = [
     "BoardSpec",
     "CaseSpec",
     "GeometrySpec",
+    "LimitSpec",
     "LoadSpec",
     "MeshSpec",
     "OPENING_KINDS",
@@ -59,11 +69,14 @@ __all__ = [
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "PowerMapSpec",
     "SIDES",
     "SolverSpec",
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
+    "ThetaJcSpec",
+    "TransientSpec",
     "apply_overrides",
     "check_geometry",
     "expand_sweep",
@@ -79,8 +92,21 @@ def load_study(path: str | Path) -> StudySpec:
     return parse_study(read_toml(path), path=str(path))
 
 
+def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
+    """The study with a relative power-map CSV path made absolute (relative to the study
+    file), so a worker that parses the study again finds the file."""
+    pm = data.get("loads", {}).get("power_map") if isinstance(data.get("loads"), Mapping) else None
+    name = pm.get("csv") if isinstance(pm, Mapping) else None
+    if path is None or not isinstance(name, str) or Path(name).is_absolute():
+        return data
+    data = copy.deepcopy(dict(data))
+    data["loads"]["power_map"]["csv"] = str((Path(path).parent / name).resolve())
+    return data
+
+
 def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     """Validate a study given as a dict (the parsed TOML) and return its spec."""
+    data = _absolute_paths(data, path)
     root = Section(data, "")
     st = root.section("study")
     name = st.string("name", Path(path).stem if path else "study")
@@ -91,13 +117,30 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     mats = parse_materials(root.section("materials"))
     loads = parse_loads(root.section("loads"))
     solver = parse_solver(root.section("solver"))
+    transient = parse_transient(root.section("transient")) if root.has("transient") else None
+    theta_jc = parse_theta_jc(root.section("theta_jc"))
+    limits = parse_limits(root.section("limits"))
+    if kind != "unit" and transient is not None:
+        raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots = parse_outputs(root)
     root.done()
     cross_checks(geometry, loads, mats)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
-    base = CaseSpec(name, kind, geometry, mesh, mats, loads, solver, raw=copy.deepcopy(dict(data)))
+    base = CaseSpec(
+        name,
+        kind,
+        geometry,
+        mesh,
+        mats,
+        loads,
+        solver,
+        raw=copy.deepcopy(dict(data)),
+        transient=transient,
+        theta_jc=theta_jc,
+        limits=limits,
+    )
     return StudySpec(
         name,
         base,
