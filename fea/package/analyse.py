@@ -14,14 +14,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
-from ..physics.thermal import solve_thermal
+from ..physics.thermal import ThermalResult, solve_thermal
 from .meshing import build_mesh
 from .names import Column
+from .power_map import hotspot, thermal_loads
 from .spec import CaseSpec
+from .transient import dual_interface, zth_transient
 
-__all__ = ["analyse", "panel_metrics", "thermal_metrics", "warpage_metrics"]
+__all__ = [
+    "ThermalAnalysis",
+    "analyse",
+    "panel_metrics",
+    "thermal_analysis",
+    "thermal_metrics",
+    "warpage_metrics",
+]
 
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
@@ -46,31 +56,48 @@ def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
     return conv
 
 
+@dataclasses.dataclass
+class ThermalAnalysis:
+    """What :func:`thermal_analysis` found: the metrics, the steady result, the
+    ``[transient]`` result (or None) and the curves (name -> column -> values)."""
+
+    metrics: dict[str, float]
+    steady: ThermalResult
+    transient: ThermalResult | None
+    curves: dict[str, dict[str, NDArray[np.float64]]]
+
+
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, theta_JA, psi_JT and theta_JC of the case; returns (metrics, ThermalResult).
+    """Tj max, theta_JA, psi_JT, theta_JC, the hot spot (and the ``[transient]``
+    metrics) of the case; returns (metrics, steady ThermalResult). See
+    :func:`thermal_analysis`."""
+    a = thermal_analysis(case, backend)
+    return a.metrics, a.steady
+
+
+def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnalysis:
+    """The thermal metrics of a unit case, steady and transient.
 
     theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
     psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
-    theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
-    adiabatic (JESD51-14-style boundary condition, steady state).
+    theta_JC by the transient dual-interface method of JESD51-14
+    (:func:`~fea.package.transient.dual_interface`), or with ``[theta_jc] method =
+    "fixed_case"`` the steady (Tj - T_case) / P with the rear face held at T_amb and every
+    other face adiabatic; ``hotspot_C``: the hottest point of the die's active face;
+    ``Tj_over_limit``: 1 when Tj (or its transient peak) exceeds ``[limits] Tj_max_C``.
+    With ``[transient]``: the heating curve, its structure function and their metrics
+    (:func:`~fea.package.transient.zth_transient`).
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
     mats = mesh_materials(mesh, case)
     loads = case.loads
-    P = sum(loads.power.values())
+    P = loads.total_power
     conv = _convection(mesh, case)
     fixed = {b: T for b, T in loads.fixed.items()}
-    th = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        convection=conv,
-        fixed=fixed,
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
+    heat = thermal_loads(mesh, case)
+    solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
+    th = solve_thermal(mesh, mats, **heat, convection=conv, fixed=fixed, **solver)
     tj = th.region_max("die")
     z_top = case.geometry.z_top
     t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
@@ -82,17 +109,22 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "n_nodes_thermal": float(th.temperature.shape[0]),
     }
-    jc = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        fixed={"shell_top": loads.ambient},
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
-    m["theta_jc"] = (jc.region_max("die") - loads.ambient) / P
-    return m, th
+    m.update(hotspot(th, mesh))
+    curves: dict[str, dict[str, NDArray]] = {}
+    if case.theta_jc.method == "fixed_case":
+        jc = solve_thermal(mesh, mats, **heat, fixed={"shell_top": loads.ambient}, **solver)
+        m["theta_jc"] = (jc.region_max("die") - loads.ambient) / P
+    else:
+        m["theta_jc"], jc_curves = dual_interface(case, mesh, **solver)
+        curves.update(jc_curves)
+    tr = None
+    if case.transient is not None:
+        tm, tc, tr = zth_transient(case, th, dict(heat, convection=conv, fixed=fixed, **solver))
+        m.update(tm)
+        curves.update(tc)
+    peak = max(tj, m.get("Tj_peak_C", tj))
+    m["Tj_over_limit"] = float(peak > case.limits.Tj_max)
+    return ThermalAnalysis(m, th, tr, curves)
 
 
 def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
@@ -201,23 +233,35 @@ def analyse(
     a = case.geometry.aperture()
     m: dict[str, float] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
     th = None
+    curves: dict[str, dict[str, NDArray]] = {}
     if case.kind == "panel":
         w, states = panel_metrics(case)
     else:
-        tm, th = thermal_metrics(case)
-        m.update(tm)
-        w, states = warpage_metrics(case)
+        ta = thermal_analysis(case)
+        m.update(ta.metrics)
+        # a transient's fields (a temporal collection) go to the results file
+        th = ta.transient if ta.transient is not None else ta.steady
+        th.curves = curves = ta.curves
+        if case.loads.warpage_temperatures or case.loads.reflow:
+            w, states = warpage_metrics(case)
+        else:  # a thermal-only study
+            w, states = {}, {}
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
-    if folder is not None and states:
-        mesh = next(iter(states.values())).mesh
+    if folder is not None and curves:
+        from ..io import write_curves_csv
+
+        write_curves_csv(folder, curves)
+    if folder is not None and (states or th is not None):
+        # without warpage temperatures the thermal result alone is written
+        mesh = next(iter(states.values())).mesh if states else th.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
         write_results(
             Path(folder) / "result.h5",
             mesh,
             thermal=th,
-            mechanical=states,
+            mechanical=states or None,
             meta={**info, "metrics": m, "inputs": case},
         )
     return m

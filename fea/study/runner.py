@@ -12,6 +12,7 @@ of every case present, and the plots are drawn next to them.
 from __future__ import annotations
 
 import json
+import math
 import os
 import time
 import traceback
@@ -25,7 +26,7 @@ from ..io.atomic import write_atomic
 from ..package.spec import StudySpec, apply_overrides
 from .table import build_table
 
-__all__ = ["StudyReport", "parse_slice", "run_case", "run_study"]
+__all__ = ["StudyReport", "limit_warnings", "parse_slice", "run_case", "run_study"]
 
 
 @dataclass
@@ -86,6 +87,10 @@ def run_case(
             from .plots import case_field_plots
 
             case_field_plots(case, out)
+        if field_plots or case.transient is not None:
+            from .plots import case_curve_plots
+
+            case_curve_plots(case, out)
         row.update(metrics)
         row["status"] = "ok"
         row["wall_s"] = time.perf_counter() - t0
@@ -385,10 +390,25 @@ def _print_summary(spec: StudySpec, report: StudyReport) -> None:
             ]
             t.add_row(r["case"], str(r.get("status")), *vals)
     console.print(t)
+    for line in limit_warnings(spec, report.rows):
+        console.print(f"warning: {line}", style="bold yellow", markup=False)
     console.print(
         f"study {spec.name}: {report.done} done, {report.skipped} already done, "
         f"{report.failed} failed -> {report.table}"
     )
+
+
+def limit_warnings(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:
+    """One line per case whose junction temperature exceeds its limit (``Tj_over_limit``)."""
+    out = []
+    for r in rows:
+        if r.get("Tj_over_limit") == 1.0:
+            tj = max(r.get("Tj_max", -math.inf), r.get("Tj_peak_C", -math.inf))
+            out.append(
+                f"{r['case']}: Tj {tj:.1f} °C exceeds the junction-temperature limit "
+                f"([limits] Tj_max_C, {spec.base.limits.Tj_max:g} °C in the base case)"
+            )
+    return out
 
 
 def _is_output(column: str, outputs: tuple[str, ...]) -> bool:
