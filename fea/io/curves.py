@@ -51,8 +51,11 @@ def write_curves_csv(
 def read_curve_csv(path: str | os.PathLike) -> dict[str, NDArray[np.float64]]:
     """A curve written by :func:`write_curves_csv` (or any CSV with a header row of
     names and numeric rows): column name -> values."""
-    with open(path, newline="", encoding="utf-8") as fh:
-        rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]
+    except OSError as exc:
+        raise InputError("curve", str(path), f"a readable CSV file ({exc.strerror})") from None
     if len(rows) < 2:
         raise InputError("curve", str(path), "a CSV file with a header row and data rows")
     header, data = rows[0], rows[1:]

@@ -23,7 +23,14 @@ import numpy as np
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
-__all__ = ["case_curve_plots", "case_field_plots", "column_output", "study_plots", "zth_plots"]
+__all__ = [
+    "case_curve_plots",
+    "case_field_plots",
+    "column_output",
+    "structure_plot",
+    "study_plots",
+    "zth_plots",
+]
 
 _REFLOW = re.compile(r"^warpage_signed_um@r(\d+)_(-?[\d.]+)C$")
 
@@ -365,3 +372,33 @@ def case_field_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
         written.append(_save(fig, folder / "die_temperature.png"))
         plt.close(fig)
     return written
+
+
+def structure_plot(
+    curves: dict[str, tuple[Any, Any]], path: str | os.PathLike, separation: float | None = None
+) -> Path:
+    """Heating curves and cumulative structure functions of named curves on one figure.
+
+    ``curves``: label -> (times [s] (n,), Zth [K/W] (n,)), and their structure functions
+    computed here; ``separation`` [K/W] is marked when given.
+    """
+    from ..physics.structure import structure_function
+
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    sfs = []
+    for label, (t, z) in curves.items():
+        a1.semilogx(t, z, label=label)
+        sf = structure_function(t, z)
+        cols = {"R_K_per_W": sf.R_cum, "C_J_per_K": sf.C_cum, "K_J_per_K2": sf.K_diff}
+        _sf_axes(a2, None, cols, label)
+        sfs.append(cols)
+    _sf_limits(a2, sfs)
+    a1.set_xlabel("time [s]")
+    a1.set_ylabel("Zth [K/W]")
+    a1.grid(alpha=0.3, which="both")
+    a1.legend(fontsize=7)
+    a2.legend(fontsize=7)
+    if separation is not None:
+        a2.axvline(separation, color="k", lw=0.8, ls=":")
+    return _save(fig, Path(path))
