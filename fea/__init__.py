@@ -24,6 +24,7 @@ from .package.spec import load_study
 from .physics import materials
 from .physics.materials import Material
 from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .physics.structure import StructureFunction, structure_function
 from .physics.thermal import ThermalResult, Transient, solve_thermal
 from .study import run_study
 
@@ -37,6 +38,7 @@ __all__ = [
     "MeshError",
     "ResultsError",
     "SolverError",
+    "StructureFunction",
     "ThermalResult",
     "Transient",
     "Warpage",
@@ -47,6 +49,7 @@ __all__ = [
     "run_study",
     "solve_thermal",
     "solve_thermoelastic",
+    "structure_function",
     "units",
     "warpage_curve",
     "write_results",

@@ -318,6 +318,67 @@ def _study(args: argparse.Namespace) -> int:
     return 0 if failed == 0 and len(rows) == n_cases else 1
 
 
+def _structure_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "curves",
+        nargs="+",
+        help="heating curves: CSV (time_s, zth_K_per_W columns, or time and Zth as the "
+        "first two) or results files (.h5, their zth curve)",
+    )
+    p.add_argument("-o", "--output", default="structure_function.png", help="plot to write")
+    p.add_argument(
+        "--noise", type=float, default=0.0, help="noise of measured curves [K/W] (std. dev.)"
+    )
+
+
+def _load_zth(path: str):
+    from pathlib import Path
+
+    from .io import read_curve_csv, read_results
+
+    if Path(path).suffix == ".h5":
+        c = read_results(path).curves.get("zth")
+        if c is None or "zth_K_per_W" not in c:
+            raise_input("curves", path, "a results file with a heating curve (a [transient] case)")
+        return c["time_s"][1:], c["zth_K_per_W"][1:]
+    c = read_curve_csv(path)
+    if "time_s" in c and "zth_K_per_W" in c:
+        t, z = c["time_s"], c["zth_K_per_W"]
+    else:
+        t, z = list(c.values())[:2]
+    keep = t > 0  # a curve from t = 0 starts at its first positive time
+    return t[keep], z[keep]
+
+
+def _structure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .package.transient import SEPARATION_TOL
+    from .physics.structure import separation_point, structure_function
+    from .study.plots import structure_plot
+
+    curves = {
+        Path(p).stem if Path(p).suffix != ".h5" else Path(p).parent.name: _load_zth(p)
+        for p in args.curves
+    }
+    sfs = {}
+    for label, (t, z) in curves.items():
+        sf = structure_function(t, z, noise_K_per_W=args.noise)
+        sfs[label] = sf
+        print(
+            f"{label}: {len(t)} samples, {t[0]:.3g} to {t[-1]:.3g} s, R_total "
+            f"{sf.R_total:.4g} K/W, {len(sf.cauer.R)} Cauer stages, fit residual "
+            f"{sf.residual_K_per_W:.2g} K/W"
+        )
+    sep = None
+    if len(sfs) == 2:
+        a, b = sfs.values()
+        sep = separation_point(a, b, rel_tol=SEPARATION_TOL, rule="last")
+        print(f"the structure functions part at {sep:.4g} K/W (theta_JC by dual interface)")
+    print(f"wrote {structure_plot(curves, args.output, sep)}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "check": ("environment, dependencies and solver backends", _check_add_args, _check),
     "run": ("run a study", _run_add_args, _run),
@@ -329,6 +390,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
         _materials,
     ),
     "study": ("study tools: slurm job arrays, merge", _study_add_args, _study),
+    "structure": (
+        "structure functions of heating curves (measured CSV or results), overlaid",
+        _structure_add_args,
+        _structure,
+    ),
 }
 
 

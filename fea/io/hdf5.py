@@ -9,6 +9,10 @@ Layout (DESIGN.md §5)::
     /mesh/region_id          (m,) int32; attrs region_names (JSON list, index = id)
     /mesh/boundaries/<name>  (k, 3|6) int64 facet connectivity (6: vertices, then 01, 12, 20)
     /thermal/temperature     (n,) or (steps, n), degC; /thermal/times (steps,) s
+    /thermal/curves/<name>/<column>  1-D curves of the thermal result (a heating curve
+                             ``zth``: time_s, Tj_C, zth_K_per_W...; ``structure_function``:
+                             R_K_per_W, C_J_per_K, K_J_per_K2); the unit is the column's
+                             name suffix
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,
                              Voigt xx, yy, zz, yz, xz, xy; /mechanical/labels (states,)
@@ -134,6 +138,8 @@ class Results:
     transient, ``labels`` and ``state_values`` of several mechanical states), or are None.
     ``centers`` maps ``"group/field"`` to ``"Node"`` or ``"Cell"``.
     ``thermal_mesh`` is set when the thermal field lives on its own mesh.
+    ``curves`` maps a curve's name to its columns (name -> 1-D array), e.g.
+    ``curves["zth"]["zth_K_per_W"]``.
     """
 
     path: Path
@@ -146,6 +152,7 @@ class Results:
     inputs: Any
     thermal_mesh: MeshData | None = None
     centers: dict[str, str] = field(default_factory=dict)
+    curves: dict[str, dict[str, NDArray]] = field(default_factory=dict)
 
     @property
     def schema(self) -> str:
@@ -352,6 +359,7 @@ def write_results(
                 _dataset(g, name, values).attrs["center"] = center
             if thermal.history is not None:
                 _dataset(g, "times", np.asarray(thermal.times, np.float64))
+            _write_curves(g, getattr(thermal, "curves", None) or {})
             g.attrs["power_W"] = float(thermal.power)
             g.attrs["heat_out_W"] = _json(thermal.heat_out)
             solver["thermal"] = thermal.solver_info
@@ -427,7 +435,40 @@ def memory_file() -> Iterator[Any]:
         f.close()
 
 
-# -- reading ------------------------------------------------------------------------------
+def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
+    if not curves:
+        return
+    c = g.create_group("curves")
+    for name, columns in curves.items():
+        cg = c.create_group(str(name))
+        cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
+        for col, values in columns.items():
+            _dataset(cg, str(col), np.asarray(values, dtype=np.float64).ravel())
+
+
+def _read_curves(g: _Node, path: Path) -> dict[str, dict[str, NDArray]]:
+    """The curves under ``/thermal/curves``: name -> column -> 1-D array, the columns in
+    their written order, each checked to be a real vector of the curve's length."""
+    out: dict[str, dict[str, NDArray]] = {}
+    node = (g.members or {}).get("curves")
+    if node is None:
+        return out
+    if node.members is None:
+        raise ResultsError(f"{path}: /thermal/curves is not a group")
+    for name, cg in node.members.items():
+        where = f"/thermal/curves/{name}"
+        if cg.members is None:
+            raise ResultsError(f"{path}: {where} is not a group of columns")
+        raw = cg.attrs.get("columns")
+        order = list(cg.members) if raw is None else _json_text(raw, f"{where}@columns", path)
+        if not isinstance(order, list) or set(order) != set(cg.members):
+            raise ResultsError(f"{path}: {where} lists columns {order!r}, not its datasets")
+        cols = {str(c): _array(cg.members[c], f"{where}/{c}", path, "fiu", (1,)) for c in order}
+        if len({len(v) for v in cols.values()}) > 1:
+            raise ResultsError(f"{path}: the columns of {where} differ in length")
+        out[str(name)] = cols
+    return out
+
 
 #: Centring of the fields of files written before datasets carried a ``center`` attribute.
 _LEGACY_CENTER = {
@@ -727,7 +768,7 @@ def _read_fields(
     fields: dict[str, NDArray] = {}
     centers: dict[str, str] = {}
     for name, node in (g.members or {}).items():
-        if node.members is not None or name in ("times", "labels", "state_values"):
+        if node.members is not None or name in ("times", "labels", "state_values", "curves"):
             continue
         center = _center(node, name)
         if center is None:
@@ -752,6 +793,7 @@ def _results(root: _Node, path: Path) -> Results:
     mesh = _read_mesh(_member(root, "mesh", "", path, group=True), "/mesh", path)
     thermal = mech = th_mesh = None
     centers: dict[str, str] = {}
+    curves: dict[str, dict[str, NDArray]] = {}
     members = root.members or {}
     if "thermal" in members:
         g = _member(root, "thermal", "", path, group=True)
@@ -768,6 +810,7 @@ def _results(root: _Node, path: Path) -> Results:
         centers.update(c)
         if times is not None:
             thermal["times"] = times
+        curves = _read_curves(g, path)
     if "mechanical" in members:
         g = _member(root, "mechanical", "", path, group=True)
         gm = g.members or {}
@@ -800,7 +843,9 @@ def _results(root: _Node, path: Path) -> Results:
     }
     inputs = _json_text(_member(root, "inputs", "", path, group=False).data, "/inputs", path)
     attrs = {k: _scalar(v) for k, v in root.attrs.items() if k != "sha256"}
-    return Results(path, attrs, mesh, thermal, mech, metrics, solver, inputs, th_mesh, centers)
+    return Results(
+        path, attrs, mesh, thermal, mech, metrics, solver, inputs, th_mesh, centers, curves
+    )
 
 
 def _check_schema(f: Any, path: Path) -> None:
@@ -912,6 +957,11 @@ def describe(path: str | os.PathLike) -> str:
             if v.dtype.kind == "f":
                 extra = f"  min {np.min(v):.6g} max {np.max(v):.6g}"
             lines.append(f"    {group}/{k:<14} {str(v.shape):<18}{extra}")
+    if r.curves:
+        lines.append("  curves:")
+        for name, cols in r.curves.items():
+            n = len(next(iter(cols.values()))) if cols else 0
+            lines.append(f"    {name:<28} {n:>6} samples: {', '.join(cols)}")
     if r.metrics:
         lines.append("  metrics:")
         for k, v in sorted(r.metrics.items()):

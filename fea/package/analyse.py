@@ -16,21 +16,26 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.post import YieldWarning, yield_ratios
-from ..physics.thermal import solve_thermal
+from ..physics.thermal import ThermalResult, solve_thermal
 from . import jedec
 from .meshing import build_mesh
 from .names import Column
+from .power_map import hotspot, thermal_loads
 from .progress import stage
 from .spec import CaseSpec
+from .transient import dual_interface, zth_transient
 
 __all__ = [
+    "ThermalAnalysis",
     "analyse",
     "panel_metrics",
     "reflow_profile",
     "state_times",
+    "thermal_analysis",
     "thermal_metrics",
     "warpage_metrics",
 ]
@@ -52,22 +57,45 @@ def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
     return {r: T for r, T in case.loads.reference.items() if r == "*" or r in mesh.regions}
 
 
+@dataclasses.dataclass
+class ThermalAnalysis:
+    """What :func:`thermal_analysis` found: the metrics, the steady result, the
+    ``[transient]`` result (or None) and the curves (name -> column -> values)."""
+
+    metrics: dict[str, float]
+    steady: ThermalResult
+    transient: ThermalResult | None
+    curves: dict[str, dict[str, NDArray[np.float64]]]
+
+
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, the environment's metrics, theta_JC and the die's temperature spread of the
-    case; returns (metrics, ThermalResult).
+    """The thermal metrics of the case (see :func:`thermal_analysis`); returns
+    (metrics, steady ThermalResult)."""
+    a = thermal_analysis(case, backend)
+    return a.metrics, a.steady
+
+
+def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnalysis:
+    """The thermal metrics of a unit case, steady and transient.
 
     In the case's environment (:mod:`fea.package.jedec`): theta_JA = (Tj - T_amb) / P
     (still air, uniform h), theta_JMA (forced air), theta_JB (ring cold plate), psi_JB
-    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
-    theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
-    adiabatic (JESD51-14-style boundary condition, steady state).
+    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face.
+    theta_JC by the transient dual-interface method of JESD51-14
+    (:func:`~fea.package.transient.dual_interface`), or with ``[theta_jc] method =
+    "fixed_case"`` the steady (Tj - T_case) / P with the rear face held at T_amb and every
+    other face adiabatic; ``hotspot_C``: the hottest point of the die's active face;
+    ``Tj_over_limit_flag``: 1 when Tj (or its transient peak) exceeds ``[limits] Tj_max_C``.
+    With ``[transient]``: the heating curve, its structure function and their metrics
+    (:func:`~fea.package.transient.zth_transient`), the environment's surface
+    coefficients held at their steady values.
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
     mesh = jedec.environment_mesh(mesh, case)
     mats = mesh_materials(mesh, case)
     loads = case.loads
-    P = sum(loads.power.values())
+    P = loads.total_power
 
     def per_watt(dT: float) -> float:
         # no power: the resistances are undefined (NaN); the fields and warpage are not
@@ -80,17 +108,10 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         )
     bc = jedec.boundary_conditions(mesh, case)
     fixed = {**loads.fixed, **bc.fixed}
+    heat = thermal_loads(mesh, case)
+    solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
     stage("thermal")
-    th = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        convection=bc.convection,
-        fixed=fixed,
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
+    th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **solver)
     tj = th.region_max("die")
     t_die = th.temperature[np.unique(th.space.dofs[mesh.regions["die"]])]
     m = {
@@ -101,17 +122,29 @@ def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "thermal_nodes_count": float(th.temperature.shape[0]),
     }
-    jc = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        fixed={"shell_top": loads.ambient},
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
-    m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
-    return m, th
+    m.update(hotspot(th, mesh))
+    curves: dict[str, dict[str, NDArray]] = {}
+    if case.theta_jc.method == "fixed_case":
+        jc = solve_thermal(mesh, mats, **heat, fixed={"shell_top": loads.ambient}, **solver)
+        m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
+    else:
+        stage("theta_jc (dual interface)")
+        m["theta_jc_K_per_W"], jc_curves = dual_interface(case, mesh, **solver)
+        curves.update(jc_curves)
+    tr = None
+    if case.transient is not None:
+        stage("transient")
+        # surface models (natural convection, radiation) held at their steady values
+        conv = {
+            name: ((th.surface_h[name], Tinf) if name in th.surface_h else (h, Tinf))
+            for name, (h, Tinf) in bc.convection.items()
+        }
+        tm, tc, tr = zth_transient(case, th, dict(heat, convection=conv, fixed=fixed, **solver))
+        m.update(tm)
+        curves.update(tc)
+    peak = max(tj, m.get("Tj_peak_C", tj))
+    m["Tj_over_limit_flag"] = float(peak > case.limits.Tj_max)
+    return ThermalAnalysis(m, th, tr, curves)
 
 
 def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
@@ -307,11 +340,15 @@ def analyse(
     a = case.geometry.aperture()
     m: dict[str, Any] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
     th = None
+    curves: dict[str, dict[str, NDArray]] = {}
     if case.kind == "panel":
         w, states = panel_metrics(case)
     else:
-        tm, th = thermal_metrics(case)
-        m.update(tm)
+        ta = thermal_analysis(case)
+        m.update(ta.metrics)
+        # a transient's fields (a temporal collection) go to the results file
+        th = ta.transient if ta.transient is not None else ta.steady
+        th.curves = curves = ta.curves
         if case.loads.warpage_temperatures or case.loads.reflow:
             w, states = warpage_metrics(case)
         else:  # a thermal study: no warpage temperatures, no reflow
@@ -320,6 +357,10 @@ def analyse(
     notes = w.pop("warnings", [])
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
+    if folder is not None and curves:
+        from ..io import write_curves_csv
+
+        write_curves_csv(folder, curves)
     if folder is not None and (states or th is not None):
         # no warpage temperatures: the thermal field alone is still written
         mesh = next(iter(states.values())).mesh if states else th.mesh

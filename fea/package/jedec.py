@@ -277,7 +277,7 @@ def jedec_metrics(case: CaseSpec, th: Any, bc: BoundaryConditions) -> dict[str, 
     ``psi_jb_K_per_W`` in air with a board, ``theta_jb_K_per_W`` on the ring cold plate; NaN
     without power."""
     env, g = case.environment, case.geometry
-    P = sum(case.loads.power.values())
+    P = case.loads.total_power
     tj = th.region_max("die")
     out: dict[str, float] = {}
 

@@ -57,6 +57,7 @@ UNITS: dict[str, str] = {
     "_1_per_m": "1/m",
     "_ratio": "1",
     "_count": "1",
+    "_flag": "0/1",
     "_MPa": "MPa",
     "_um": "µm",
     "_mm": "mm",
@@ -84,7 +85,22 @@ METRICS: dict[str, str] = {
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
     "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P",
     "psi_jt_K_per_W": "junction-to-top characterisation parameter (Tj - T_top centre) / P",
-    "theta_jc_K_per_W": "junction-to-case resistance, rear face held at ambient, rest adiabatic",
+    "theta_jc_K_per_W": "junction-to-case resistance: JESD51-14 transient dual interface (where "
+    "the structure functions of a dry and a greased case contact part), or with [theta_jc] "
+    "method = 'fixed_case' the rear face held at ambient, the rest adiabatic",
+    "hotspot_C": "hottest point of the die's active face (a power map concentrates it)",
+    "hotspot_x_mm": "x of the hot spot on the die's active face",
+    "hotspot_y_mm": "y of the hot spot on the die's active face",
+    "Tj_over_limit_flag": "1 when Tj (or its transient peak) exceeds [limits] Tj_max_C, else 0",
+    "Tj_peak_C": "highest junction temperature of the [transient] (a power profile's peak)",
+    "zth_1ms_K_per_W": "junction Zth(t) = (Tj(t) - Tj(0)) / P at 1 ms of the heating curve "
+    "(every decade in the output range has its column: zth_1us ... zth_10000s)",
+    "zth_1s_K_per_W": "junction Zth at 1 s of the heating curve",
+    "zth_100s_K_per_W": "junction Zth at 100 s of the heating curve",
+    "sf_R_total_K_per_W": "total thermal resistance of the structure function (the "
+    "heating curve's end value)",
+    "heat_capacity_J_per_K": "heat capacity of the thermal model (the structure function's "
+    "end value)",
     "theta_jma_K_per_W": "junction-to-moving-air resistance (JESD51-6 forced air)",
     "theta_jb_K_per_W": "junction-to-board resistance on the JESD51-8 ring cold plate",
     "psi_jb_K_per_W": "(Tj - T_board) / P, board top 1 mm from the package edge, in air",

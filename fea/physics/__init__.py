@@ -8,17 +8,21 @@ from . import materials
 from .convection import FilmCoefficient
 from .materials import Material
 from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .structure import StructureFunction, separation_point, structure_function
 from .thermal import ThermalResult, Transient, solve_thermal
 
 __all__ = [
     "FilmCoefficient",
     "Material",
     "MechanicalResult",
+    "StructureFunction",
     "ThermalResult",
     "Transient",
     "Warpage",
     "materials",
+    "separation_point",
     "solve_thermal",
     "solve_thermoelastic",
+    "structure_function",
     "warpage_curve",
 ]

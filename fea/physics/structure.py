@@ -550,7 +550,11 @@ def structure_function(
 
 
 def separation_point(
-    sf_a: StructureFunction, sf_b: StructureFunction, *, rel_tol: float = 0.03
+    sf_a: StructureFunction,
+    sf_b: StructureFunction,
+    *,
+    rel_tol: float = 0.03,
+    rule: str = "first",
 ) -> float:
     """Resistance at which two cumulative structure functions part (JESD51-14 theta_JC).
 
@@ -564,12 +568,21 @@ def separation_point(
     steep risers of the two curves, which never lie exactly on top of each other, from
     counting as a separation.
 
+    With ``rule="last"`` the separation is the first node after the last one where the
+    curves still agree: a short excursion of the staircases below it (two deconvolutions
+    lumping the same continuous spectrum differently, at a few per cent) does not count,
+    while a real separation persists, since past the case the curve with the better
+    contact runs into its sink first and the two never meet again.
+
     Parameters
     ----------
     sf_a, sf_b
         Structure functions of the two measurements (either order).
     rel_tol
         Relative tolerance on R and on C, in (0, 1).
+    rule
+        ``"first"``: the first node where the curves differ; ``"last"``: the node after
+        the last one where they agree.
 
     Returns
     -------
@@ -582,6 +595,8 @@ def separation_point(
     """
     if not (np.isfinite(rel_tol) and 0 < rel_tol < 1):
         raise InputError("rel_tol", rel_tol, "a relative tolerance in (0, 1)")
+    if rule not in ("first", "last"):
+        raise InputError("rule", rule, "one of first, last")
     r_end = min(sf_a.R_total, sf_b.R_total)
     nodes = np.union1d(sf_a.R_cum, sf_b.R_cum)
     nodes = nodes[nodes < r_end]
@@ -593,9 +608,14 @@ def separation_point(
     with np.errstate(invalid="ignore"):
         a_in_b = (ca >= sf_b.capacitance_at(lo) / f) & (ca <= sf_b.capacitance_at(hi) * f)
         b_in_a = (cb >= sf_a.capacitance_at(lo) / f) & (cb <= sf_a.capacitance_at(hi) * f)
-    apart = np.flatnonzero(~(a_in_b & b_in_a))
+    agree = a_in_b & b_in_a
+    apart = np.flatnonzero(~agree)
     if apart.size == 0:
         raise InputError(
             "sf_b", "structure function", "a curve that separates from sf_a before R_total"
         )
+    if rule == "last":
+        together = np.flatnonzero(agree)
+        after = together[-1] + 1 if together.size else 0
+        return float(nodes[min(after, nodes.size - 1)])
     return float(nodes[apart[0]])

@@ -4,22 +4,27 @@
           -k \\partial_n T = h (T - T_\\infty) - q_n \\text{ on convective/flux faces}
 
 Temperatures in degC, powers in W, lengths in m. ``k(T)`` tables are handled by
-Picard iteration (element conductivity from the element's mean temperature). The
-problem is set up once (:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes);
-the steady solve and the theta-method time stepping (:mod:`fea.fe.timestep`) share it.
+Picard iteration (element conductivity from the element's mean temperature), or held
+at a given temperature field (``k_at``: a linear problem). The problem is set up once
+(:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes); the steady solve, the
+theta-method time stepping (:mod:`fea.fe.timestep`) and the reduced model of a linear
+transient (:mod:`fea.fe.reduced`) share it. A transient may report its fields at a few
+times and quantities of the field (``watch``: the junction temperature, probes) at
+many.
 
 Surface coefficients that depend on the surface temperature (natural convection,
 radiation: :class:`fea.physics.convection.FilmCoefficient`, or any callable
 :data:`SurfaceModel`) are re-evaluated per facet in the same steady iteration: each pass
 evaluates ``h`` at every facet's mean temperature and linearises the surface flux
 :math:`q = h(T_s)(T_s - T_\\infty)` about it (tangent, see :meth:`ThermalProblem.surface_terms`).
+A transient takes them frozen at a steady solution (``steady.surface_h``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -30,21 +35,47 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.probes import interpolate
+from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, space
-from ..fe.timestep import Transient, integrate
+from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import prepare, solve
 from .materials import Material, assign
 
 __all__ = [
+    "Series",
     "SurfaceFacets",
     "SurfaceModel",
     "ThermalProblem",
     "ThermalResult",
     "Transient",
     "solve_thermal",
+    "solve_thermal_variants",
 ]
 
 FixedValue = float | Callable[[float], float]
+FluxValue = float | ArrayLike
+Watch = Mapping[str, Callable[[NDArray[np.float64]], ArrayLike]]
+
+
+@dataclass
+class Series:
+    """Quantities of a transient's field at its output times.
+
+    Attributes
+    ----------
+    times
+        t = 0 and the output times [s], shape (s,).
+    values
+        Name -> values at those times, shape (s,) or (s, k) (what each ``watch``
+        function returned).
+    """
+
+    times: NDArray[np.float64]
+    values: dict[str, NDArray[np.float64]]
+
+    def __getitem__(self, name: str) -> NDArray[np.float64]:
+        return self.values[name]
+
 
 #: Start of the surface iteration: surfaces this much above their T_inf [K].
 SURFACE_START_K = 10.0
@@ -110,7 +141,13 @@ class ThermalResult:
     nodes
         Node coordinates, shape (n, 3), m.
     times, history
-        Transient only: times (s,) and temperatures (s, n).
+        Transient only: times (s,) and temperatures (s, n) of the kept fields.
+    series
+        Transient only: the ``watch`` quantities at t = 0 and every output time.
+    curves
+        Curves a caller attaches for the results file (name -> column -> 1-D values,
+        e.g. a heating curve and its structure function); stored under
+        ``/thermal/curves``.
     solver_info
         Backend, method, iterations, residual and seconds per stage.
     surface_h
@@ -129,6 +166,8 @@ class ThermalResult:
     history: NDArray[np.float64] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     surface_h: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    series: Series | None = None
+    curves: dict[str, dict[str, NDArray[np.float64]]] = field(default_factory=dict)
 
     @property
     def nodes(self) -> NDArray[np.float64]:
@@ -200,6 +239,11 @@ class ThermalProblem:
         Heat put in by sources and fluxes [W].
     surfaces
         Boundary -> :class:`Surface` for coefficients given as a :data:`SurfaceModel`.
+    heat
+        The part of ``load`` from sources and fluxes, shape (n,), W (what a transient's
+        power factor scales).
+    k_at
+        Temperature field [degC] (n,) at which k(T) is evaluated and held, or None.
     """
 
     mesh: Any
@@ -214,6 +258,8 @@ class ThermalProblem:
     free: NDArray[np.int64]
     power: float
     surfaces: dict[str, Surface] = field(default_factory=dict)
+    heat: NDArray[np.float64] | None = None
+    k_at: NDArray[np.float64] | None = None
 
     @property
     def surfaces_depend_on_T(self) -> bool:
@@ -262,13 +308,18 @@ class ThermalProblem:
 
     @property
     def k_depends_on_T(self) -> bool:
-        """True when a conductivity depends on temperature (Picard iteration)."""
+        """True when a conductivity follows the temperature (Picard iteration)."""
+        if self.k_at is not None:
+            return False
         return any(m.temperature_dependent_k for m in self.materials.values())
 
     def conductivity(self, T: NDArray[np.float64] | None) -> NDArray[np.float64]:
-        """Conductivity per element at its mean nodal temperature (25 degC without ``T``):
-        (n_el,) or, when any material is orthotropic, (n_el, 3); W/(m K)."""
+        """Conductivity per element at its mean nodal temperature (25 degC without ``T``;
+        always at ``k_at`` when set): (n_el,) or, when any material is orthotropic,
+        (n_el, 3); W/(m K)."""
         mesh, fs = self.mesh, self.space
+        if self.k_at is not None:
+            T = self.k_at
         aniso = any(m.anisotropic for m in self.materials.values())
         k = np.zeros((mesh.n_elements, 3)) if aniso else np.zeros(mesh.n_elements)
         for region, m in self.materials.items():
@@ -332,13 +383,34 @@ class ThermalProblem:
         return out
 
 
+def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
+    """A flux [W/m^2]: one number, or one finite value per facet of the boundary."""
+    facets = _boundary(mesh, name, "flux")
+    if isinstance(g, np.ndarray | list | tuple):
+        a = np.asarray(g, dtype=float)
+        if a.shape != (len(facets),) or not np.all(np.isfinite(a)):
+            raise InputError(
+                f"flux.{name}", f"shape {a.shape}", f"a number or {len(facets)} finite values"
+            )
+        return a
+    return _number(f"flux.{name}", g)
+
+
+def _temperature_field(key: str, T: object, n: int) -> NDArray[np.float64]:
+    a = np.asarray(T, dtype=float)
+    if a.shape not in ((), (n,)) or not np.all(np.isfinite(a)) or np.any(a < -273.15):
+        raise InputError(key, f"shape {a.shape}", f"a temperature or ({n},) values >= -273.15")
+    return np.broadcast_to(a, (n,)).copy()
+
+
 def thermal_problem(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
+    k_at: float | ArrayLike | None = None,
 ) -> ThermalProblem:
     """Check the inputs of :func:`solve_thermal` and set up the problem (loads, Robin
     terms, Dirichlet nodes). Arguments as :func:`solve_thermal`."""
@@ -362,9 +434,10 @@ def thermal_problem(
     f = forms.source_vector(fs, q) if sources else np.zeros(fs.n)
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
-        g = _number(f"flux.{name}", g)
-        f += forms.facet_load(fs, _boundary(mesh, name, "flux"), g)
-        power += g * mesh.boundary_area(name)
+        fg = forms.facet_load(fs, mesh.boundaries[name], _flux(mesh, name, g))
+        f += fg
+        power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
+    heat = f.copy()
     H = sp.csr_matrix((fs.n, fs.n))
     conv: dict[str, tuple[Any, float]] = {}
     surfaces: dict[str, Surface] = {}
@@ -396,8 +469,22 @@ def thermal_problem(
         fixed_nodes[name] = fs.boundary_nodes(_boundary(mesh, name, "fixed"))
     D = np.unique(np.concatenate(list(fixed_nodes.values()))) if fixed_nodes else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
+    frozen = None if k_at is None else _temperature_field("k_at", k_at, fs.n)
     return ThermalProblem(
-        mesh, fs, mats, f, H.tocsr(), conv, fixed, fixed_nodes, D, free, power, surfaces
+        mesh,
+        fs,
+        mats,
+        f,
+        H.tocsr(),
+        conv,
+        fixed,
+        fixed_nodes,
+        D,
+        free,
+        power,
+        surfaces=surfaces,
+        heat=heat,
+        k_at=frozen,
     )
 
 
@@ -432,7 +519,7 @@ def solve_thermal(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
     transient: Transient | None = None,
@@ -442,6 +529,8 @@ def solve_thermal(
     rtol: float = 1e-10,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
 ) -> ThermalResult:
     """Solve heat conduction on ``mesh``.
 
@@ -452,7 +541,8 @@ def solve_thermal(
     sources
         Region -> total power [W], spread uniformly over the region's volume.
     flux
-        Boundary -> heat flux into the body [W/m^2].
+        Boundary -> heat flux into the body [W/m^2]: one value, or one per facet of the
+        boundary, shape (n_f,) (e.g. a power map on a die face; interfaces ``a|b`` work).
     convection
         Boundary -> (h, T_inf [degC]). ``h`` is a coefficient [W/(m^2 K)], one per facet
         of the boundary (an array (n_f,), e.g. a converged ``surface_h``), or a
@@ -471,21 +561,24 @@ def solve_thermal(
         The steady nonlinear iteration (k(T), surface models) stops when the largest
         nodal change is at most ``picard_tol * max(1, max|T|)`` [K]; a
         :class:`~fea.errors.SolverError` when that takes more than ``max_picard`` passes.
+    k_at
+        Temperature [degC], one value or nodal (n,), at which temperature-dependent
+        conductivities are evaluated and held: the problem becomes linear (one
+        factorization per step size, or the reduced scheme). None: k follows T.
+    watch
+        Transient only: name -> function of the nodal temperature (n,) returning a
+        number or an array, evaluated at t = 0 and every output time
+        (``ThermalResult.series``); e.g. the junction temperature at a thousand times
+        while only a few whole fields are kept (``Transient.fields``).
     """
     t_start = time.perf_counter()
     if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
         raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
-    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed)
-    if transient is not None and pb.surfaces_depend_on_T:
-        name = next(iter(pb.surfaces))
-        raise InputError(
-            f"convection.{name}",
-            type(pb.surfaces[name].model).__name__,
-            "a constant h in a transient: freeze a surface model at a steady solution "
-            "with (steady.surface_h[name], T_inf)",
-        )
+    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at)
+    if transient is not None:
+        _frozen_surfaces(pb)
     if len(pb.dirichlet) == 0 and not pb.convection and not pb.surfaces and transient is None:
         raise InputError(
             "convection/fixed",
@@ -498,10 +591,39 @@ def solve_thermal(
     t_setup = time.perf_counter() - t_start
     if transient is None:
         T, last = _steady(pb, kw, picard_tol, max_picard, info)
-        times = history = None
+        return _result(pb, T, last, info, None, t_start, t_setup)
+    rec = _Recorder(transient, watch)
+    if transient.scheme == "reduced":
+        T, last = _reduced([pb], transient, kw, [info], [rec])[0]
     else:
-        T, times, history, last = _transient(pb, transient, kw, info)
-    heat_out = pb.heat_out(T)
+        T, last = _transient(pb, transient, kw, info, rec)
+    return _result(pb, T, last, info, rec, t_start, t_setup)
+
+
+def _frozen_surfaces(pb: ThermalProblem) -> None:
+    """A transient needs surface coefficients that do not follow the temperature."""
+    if pb.surfaces_depend_on_T:
+        name = next(iter(pb.surfaces))
+        raise InputError(
+            f"convection.{name}",
+            type(pb.surfaces[name].model).__name__,
+            "a constant h in a transient: freeze a surface model at a steady solution "
+            "with (steady.surface_h[name], T_inf)",
+        )
+
+
+def _result(
+    pb: ThermalProblem,
+    T: NDArray[np.float64],
+    last: Any,
+    info: dict[str, Any],
+    rec: _Recorder | None,
+    t_start: float,
+    t_setup: float,
+) -> ThermalResult:
+    times = history = series = None
+    if rec is not None:
+        times, history, series = rec.result()
     surface_h = {
         name: s.coefficient(s.operator.average(T), name) for name, s in pb.surfaces.items()
     }
@@ -524,8 +646,79 @@ def solve_thermal(
         "total_s": time.perf_counter() - t_start,
     }
     return ThermalResult(
-        mesh, pb.space, T, pb.power, heat_out, info, times, history, surface_h=surface_h
+        pb.mesh,
+        pb.space,
+        T,
+        pb.power,
+        pb.heat_out(T),
+        info,
+        times,
+        history,
+        surface_h=surface_h,
+        series=series,
     )
+
+
+def solve_thermal_variants(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    variants: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
+    transient: Transient | None = None,
+    backend: str = "auto",
+    *,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
+) -> list[ThermalResult]:
+    """One body, one heat input, several boundary conditions: a result per variant.
+
+    Each variant is a mapping with ``convection`` and/or ``fixed`` (as in
+    :func:`solve_thermal`); the fixed boundaries must be the same in all of them. With
+    ``transient.scheme == "reduced"`` the variants share one reduced basis
+    (:func:`fea.fe.reduced.reduce_systems`), so their responses agree wherever their
+    physics does (e.g. the two case contacts of the JESD51-14 dual-interface method
+    before the heat reaches the case) instead of only to ``transient.rtol``. Otherwise
+    each variant is solved on its own. Other arguments as :func:`solve_thermal`.
+    """
+    if not isinstance(variants, Sequence) or not variants:
+        raise InputError("variants", variants, "a list of {convection, fixed} mappings")
+    for i, v in enumerate(variants):
+        if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
+            raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
+    common = dict(backend=backend, method=method, rtol=rtol, k_at=k_at, watch=watch)
+    if transient is None or transient.scheme != "reduced":
+        return [
+            solve_thermal(mesh, materials, sources, flux, transient=transient, **v, **common)
+            for v in variants
+        ]
+    t_start = time.perf_counter()
+    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
+        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    pbs = [
+        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at)
+        for v in variants
+    ]
+    for pb in pbs:
+        _frozen_surfaces(pb)
+    for i, pb in enumerate(pbs[1:], 1):
+        if not np.array_equal(pb.free, pbs[0].free):
+            raise InputError(
+                f"variants[{i}].fixed",
+                variants[i].get("fixed"),
+                "the same fixed boundaries in every variant",
+            )
+    kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    t_setup = time.perf_counter() - t_start
+    infos: list[dict[str, Any]] = [{} for _ in pbs]
+    recs = [_Recorder(transient, watch) for _ in pbs]
+    out = _reduced(pbs, transient, kw, infos, recs)
+    return [
+        _result(pb, T, last, info, rec, t_start, t_setup)
+        for pb, (T, last), info, rec in zip(pbs, out, infos, recs, strict=True)
+    ]
 
 
 def _steady(
@@ -586,11 +779,52 @@ def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:
     return T
 
 
+class _Recorder:
+    """Collects a transient's reported states: the kept fields and the watched values."""
+
+    def __init__(self, transient: Transient, watch: Watch | None) -> None:
+        if watch is not None and not isinstance(watch, Mapping):
+            raise InputError("watch", type(watch).__name__, "a dict name -> f(T)")
+        for name, fn in (watch or {}).items():
+            if not callable(fn):
+                raise InputError(f"watch.{name}", fn, "a function of the nodal temperature")
+        self.watch = dict(watch or {})
+        outputs = transient.output_times()
+        self.keep = None if outputs is None else transient.kept(len(outputs))
+        self.fields_all = transient.fields is None
+        self.times: list[float] = []
+        self.values: dict[str, list] = {k: [] for k in self.watch}
+        self.field_times: list[float] = []
+        self.fields: list[NDArray] = []
+
+    def __call__(self, t: float, T: NDArray[np.float64]) -> None:
+        i = len(self.times)
+        self.times.append(t)
+        for name, fn in self.watch.items():
+            self.values[name].append(np.asarray(fn(T), dtype=float))
+        # t = 0 is report 0; output k is report k + 1
+        keep = (
+            i == 0
+            or self.fields_all
+            or (self.keep is not None and i - 1 < len(self.keep) and self.keep[i - 1])
+        )
+        if keep:
+            self.field_times.append(t)
+            self.fields.append(np.array(T, copy=True))
+
+    def result(self) -> tuple[NDArray, NDArray, Series | None]:
+        series = None
+        if self.watch:
+            values = {k: np.stack(v) for k, v in self.values.items()}
+            series = Series(np.array(self.times), values)
+        return np.array(self.field_times), np.array(self.fields), series
+
+
 def _transient(
-    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict
-) -> tuple[NDArray[np.float64], NDArray, NDArray, Any]:
+    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
+) -> tuple[NDArray[np.float64], Any]:
     """Theta-method time stepping; one prepared solver per step size (a few kept) when k
-    is constant, a new one per step when k(T). Returns (T_end, times, history, last)."""
+    is constant, a new one per step when k(T). Returns (T_end, last SolveInfo)."""
     fs, free, D = pb.space, pb.free, pb.dirichlet
     M = pb.capacity()
     T0 = _initial_temperature(fs, transient.initial)
@@ -598,6 +832,8 @@ def _transient(
     th = transient.theta
     picard = pb.k_depends_on_T
     K_lin = None if picard else pb.stiffness(None)
+    heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
+    base = pb.load - heat  # convection and other loads the power factor leaves alone
     cache: dict[float, Any] = {}  # dt -> (K, A, prepared solver on the free nodes)
     last: list[Any] = []
 
@@ -616,7 +852,8 @@ def _transient(
 
     def step(T_now: NDArray, t: float, dt: float) -> NDArray:
         K, A, solver = system(dt, T_now)
-        rhs = (M / dt - (1 - th) * K) @ T_now + pb.load
+        load = base + transient.factor(t, t + dt) * heat
+        rhs = (M / dt - (1 - th) * K) @ T_now + load
         T_D = pb.dirichlet_values(t + dt)
         x, si = solver.solve((rhs - A @ T_D)[free])
         if picard:
@@ -627,9 +864,119 @@ def _transient(
         return T_new
 
     try:
-        run = integrate(step, T0, transient)
+        run = integrate(step, T0, transient, record)
     finally:
         for _, _, solver in cache.values():
             solver.close()
     info.update(run.info)
-    return run.history[-1].copy(), run.times, run.history, last[0]
+    info["scheme"] = "steps"
+    return run.final, last[0]
+
+
+def _reduced(
+    pbs: list[ThermalProblem],
+    transient: Transient,
+    kw: dict[str, Any],
+    infos: list[dict],
+    records: list[_Recorder],
+) -> list[tuple[NDArray[np.float64], Any]]:
+    """Linear transients of problems that differ only in K (their boundary conditions)
+    by a rational Krylov reduced model on one basis (:mod:`fea.fe.reduced`): one
+    factorization per shift and problem, exact in time. Returns (T_end, last SolveInfo)
+    per problem."""
+    for pb in pbs:
+        if pb.k_depends_on_T:
+            raise InputError(
+                "transient.scheme",
+                "reduced",
+                "a linear problem: pass k_at (the temperature at which k(T) is held) "
+                "or use scheme='steps'",
+            )
+        if any(callable(v) for v in pb.fixed.values()):
+            raise InputError("transient.scheme", "reduced", "constant fixed temperatures")
+        if len(pb.dirichlet) == 0 and not pb.convection:
+            raise InputError("convection/fixed", None, "a heat sink for scheme='reduced'")
+    outputs = transient.output_times()
+    if outputs is None:
+        raise InputError("transient.outputs", None, "output times for scheme='reduced'")
+    pb0 = pbs[0]
+    fs, free = pb0.space, pb0.free
+    M = pb0.capacity()
+    Mff = M[free][:, free].tocsr()
+    heat = pb0.heat if pb0.heat is not None else np.zeros(fs.n)
+    g = heat[free]
+    last: list[Any] = []
+    opened: dict[tuple[int, float], Any] = {}
+    Kffs, T_Ds, T0s, T_refs, u0s = [], [], [], [], []
+    try:
+        for i, pb in enumerate(pbs):
+            K = pb.stiffness(None)
+            Kff = K[free][:, free].tocsr()
+            T_D = pb.dirichlet_values(0.0)
+            f_const = (pb.load - heat - K @ T_D)[free]
+            T0 = _initial_temperature(fs, transient.initial)
+            T0[pb.dirichlet] = T_D[pb.dirichlet]
+            # the steady state with the power off: the reference the response is from
+            opened[(i, 0.0)] = prepare(Kff, **kw)
+            T_ref, si = opened[(i, 0.0)].solve(f_const)
+            last[:] = [si]
+            u0 = T0[free] - T_ref
+            # a uniform start at the sink temperature leaves only the solver's rounding
+            if float(np.abs(u0).max()) <= 1e-9 * max(1.0, float(np.abs(T0).max())):
+                u0 = None
+            Kffs.append(Kff)
+            T_Ds.append(T_D)
+            T0s.append(T0)
+            T_refs.append(T_ref)
+            u0s.append(u0)
+
+        class _Shift:
+            def __init__(self, i: int, s: float) -> None:
+                self.p = opened.pop((i, s), None) or prepare((Kffs[i] + s * Mff).tocsr(), **kw)
+
+            def solve(self, b: NDArray) -> NDArray:
+                x, si = self.p.solve(b)
+                last[:] = [si]
+                return x
+
+            def close(self) -> None:
+                self.p.close()
+
+        first = min(float(outputs[0]), transient.dt)
+        monitor = np.geomspace(first, float(outputs[-1]), 60)
+        models = reduce_systems(
+            Kffs,
+            Mff,
+            [g],
+            _Shift,
+            shifts_for(first, float(outputs[-1])),
+            monitor,
+            initial=u0s,
+            rtol=transient.rtol,
+        )
+    finally:
+        for p in opened.values():
+            p.close()
+    profile = transient.power if isinstance(transient.power, Profile) else None
+    out = []
+    for model, T_D, T0, T_ref, record, info in zip(
+        models, T_Ds, T0s, T_refs, records, infos, strict=True
+    ):
+        z = model.modal(outputs, profile)
+        full = T0.copy()
+        record(0.0, full)
+        chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
+        for i0 in range(0, len(outputs), chunk):
+            block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
+            for j in range(block.shape[1]):
+                full = T_D.copy()
+                full[free] = block[:, j]
+                record(float(outputs[i0 + j]), full)
+        if outputs[-1] < transient.t_end:
+            full = T_D.copy()
+            end = model.modal(np.array([transient.t_end]), profile)[0]
+            full[free] = T_ref + model.shapes @ end
+        info.update(model.info)
+        info["scheme"] = "reduced"
+        out.append((full, last[0]))
+    return out

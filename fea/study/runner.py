@@ -31,6 +31,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import json
+import math
 import os
 import pickle
 import selectors
@@ -57,6 +58,7 @@ __all__ = [
     "CaseProcess",
     "StudyReport",
     "gpu_devices",
+    "limit_warnings",
     "parse_slice",
     "run_case",
     "run_study",
@@ -165,6 +167,11 @@ def run_case(
 
                 stage("field plots")
                 case_field_plots(case, out)
+            if field_plots or case.transient is not None:
+                from .plots import case_curve_plots
+
+                stage("curve plots")
+                case_curve_plots(case, out)
         for w in caught:
             if issubclass(w.category, UserWarning):
                 note(w)
@@ -938,10 +945,25 @@ def _print_summary(spec: StudySpec, report: StudyReport) -> None:
             ]
             t.add_row(r["case"], str(r.get("status")), *vals)
     console.print(t)
+    for line in limit_warnings(spec, report.rows):
+        console.print(f"warning: {line}", style="bold yellow", markup=False)
     console.print(
         f"study {spec.name}: {report.done} done, {report.skipped} already done, "
         f"{report.failed} failed{_busy(report)} -> {report.table}"
     )
+
+
+def limit_warnings(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:
+    """One line per case whose junction temperature exceeds its limit (``Tj_over_limit_flag``)."""
+    out = []
+    for r in rows:
+        if r.get("Tj_over_limit_flag") == 1.0:
+            tj = max(r.get("Tj_max_C", -math.inf), r.get("Tj_peak_C", -math.inf))
+            out.append(
+                f"{r['case']}: Tj {tj:.1f} °C exceeds the junction-temperature limit "
+                f"([limits] Tj_max_C, {spec.base.limits.Tj_max:g} °C in the base case)"
+            )
+    return out
 
 
 def _is_output(column: str, outputs: tuple[str, ...]) -> bool:

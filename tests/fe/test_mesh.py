@@ -51,3 +51,39 @@ def test_reference_mesh_reads_with_its_names_and_volumes(order):
     assert 0.7 * expected["terminals"] < balls < expected["terminals"]
     n_nodes = mesh.nodes.shape[0]
     assert n_nodes == (mesh.p1.p.shape[1] if order == 1 else mesh.p1.p.shape[1] + mesh.p1.nedges)
+
+
+def test_submesh_keeps_regions_nodes_and_boundaries():
+    """A two-layer box without its upper layer: the lower layer with its volume, its
+    boundaries, and the interface as its new top."""
+    from fea.fe.submesh import submesh
+    from tests.verification.helpers import layered_box, plane
+
+    mesh = layered_box(
+        (1e-3, 1e-3),
+        [("a", 0.5e-3, 1), ("b", 0.5e-3, 1)],
+        0.4e-3,
+        order=2,
+        faces={"z0": plane(2, 0.0), "z1": plane(2, 1e-3)},
+    )
+    mesh.boundaries["a|b"] = mesh.boundaries.get("a|b", _interface(mesh))
+    sub = submesh(mesh, ["a"])
+    assert list(sub.regions) == ["a"] and sub.n_elements == len(mesh.regions["a"])
+    assert sub.element_volumes().sum() == pytest.approx(0.5e-9, rel=1e-12)
+    assert "z1" not in sub.boundaries
+    assert sub.boundary_area("z0") == pytest.approx(1e-6, rel=1e-12)
+    assert sub.boundary_area("a|b") == pytest.approx(1e-6, rel=1e-12)
+    assert sub.order == 2 and sub.skfem.p.shape[1] < mesh.skfem.p.shape[1]
+    with pytest.raises(fea.InputError):
+        submesh(mesh, ["c"])
+
+
+def _interface(mesh):
+    """Facets shared by the elements of regions a and b."""
+    import numpy as np
+
+    f2t = mesh.p1.f2t
+    ra = np.zeros(mesh.n_elements, bool)
+    ra[mesh.regions["a"]] = True
+    both = (f2t[1] >= 0) & (ra[f2t[0]] != ra[np.maximum(f2t[1], 0)])
+    return np.flatnonzero(both)

@@ -166,6 +166,23 @@ def test_separation_point_of_two_contacts():
         separation_point(sf_a, sf_a)
     with pytest.raises(InputError):
         separation_point(sf_a, sf_b, rel_tol=0.0)
+    with pytest.raises(InputError):
+        separation_point(sf_a, sf_b, rule="middle")
+
+
+def test_separation_point_last_rule_ignores_an_excursion():
+    """A capacitance 10 % off on one early tread (two deconvolutions lumping a continuous
+    spectrum differently) stops the first rule there; the last rule finds the case."""
+    R_a = np.array([0.05, 0.2, 0.3, 0.1, 0.5, 1.0])
+    C_a = np.array([2e-4, 3e-3, 1e-2, 5.0, 50.0, 500.0])
+    R_b, C_b = R_a.copy(), C_a.copy()
+    C_b[1] *= 1.1  # the excursion
+    R_b[4], C_b[4] = 2.0, 0.5  # the other contact, beyond the case
+    sf_a, sf_b = _ladder_sf(R_a, C_a), _ladder_sf(R_b, C_b)
+    first = separation_point(sf_a, sf_b)
+    last = separation_point(sf_a, sf_b, rule="last")
+    assert first < R_a[:2].sum()
+    assert last == pytest.approx(R_a[:4].sum(), rel=0.05)
 
 
 def test_staircase_lookups():

@@ -2,7 +2,8 @@
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
 ``[materials]``, ``[loads]``, ``[environment]``, ``[solver]``, ``[sweep]`` and
-``[outputs]``. Keys carry
+``[outputs]``, and optionally ``[transient]`` (a heating curve), ``[theta_jc]`` and
+``[limits]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -38,26 +39,33 @@ from .schema import (
     CopperLayer,
     EnvironmentSpec,
     GeometrySpec,
+    LimitSpec,
     LoadSpec,
     MeshSpec,
     OpeningSpec,
     PanelSpec,
+    PowerMapSpec,
     ReportSpec,
     SolverSpec,
     StudySpec,
     SweepSpec,
     TerminalSpec,
     ThermalViaSpec,
+    ThetaJcSpec,
+    TransientSpec,
     ViaSpec,
     model_boundaries,
     model_regions,
     parse_environment,
     parse_geometry,
+    parse_limits,
     parse_loads,
     parse_materials,
     parse_mesh,
     parse_outputs,
     parse_solver,
+    parse_theta_jc,
+    parse_transient,
 )
 from .sweeps import apply_overrides, expand_sweep, parse_sweep
 
@@ -69,6 +77,7 @@ __all__ = [
     "ENVIRONMENTS",
     "EnvironmentSpec",
     "GeometrySpec",
+    "LimitSpec",
     "LoadSpec",
     "MeshSpec",
     "NAME_PATTERN",
@@ -79,6 +88,7 @@ __all__ = [
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "PowerMapSpec",
     "ReportSpec",
     "SIDES",
     "SolverSpec",
@@ -86,6 +96,8 @@ __all__ = [
     "SweepSpec",
     "TerminalSpec",
     "ThermalViaSpec",
+    "ThetaJcSpec",
+    "TransientSpec",
     "ViaSpec",
     "apply_overrides",
     "check_geometry",
@@ -129,9 +141,22 @@ def load_study(path: str | Path) -> StudySpec:
     return parse_study(read_toml(path), path=str(path))
 
 
+def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
+    """The study with a relative power-map CSV path made absolute (relative to the study
+    file), so a worker that parses the study again finds the file."""
+    pm = data.get("loads", {}).get("power_map") if isinstance(data.get("loads"), Mapping) else None
+    name = pm.get("csv") if isinstance(pm, Mapping) else None
+    if path is None or not isinstance(name, str) or Path(name).is_absolute():
+        return data
+    data = copy.deepcopy(dict(data))
+    data["loads"]["power_map"]["csv"] = str((Path(path).parent / name).resolve())
+    return data
+
+
 def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     """Validate a study given as a dict (the parsed TOML) and return its spec."""
     check_depth(data)
+    data = _absolute_paths(data, path)
     root = Section(data, "")
     st = root.section("study")
     name = check_name(st.string("name", default_name(path)))
@@ -143,6 +168,11 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     loads = parse_loads(root.section("loads"))
     environment = parse_environment(root.section("environment"), loads, kind, geometry)
     solver = parse_solver(root.section("solver"))
+    transient = parse_transient(root.section("transient")) if root.has("transient") else None
+    theta_jc = parse_theta_jc(root.section("theta_jc"))
+    limits = parse_limits(root.section("limits"))
+    if kind != "unit" and transient is not None:
+        raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots, report = parse_outputs(root)
     root.done()
@@ -160,6 +190,9 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         raw=copy.deepcopy(dict(data)),
         report=report,
         environment=environment,
+        transient=transient,
+        theta_jc=theta_jc,
+        limits=limits,
     )
     return StudySpec(
         name,

@@ -11,7 +11,7 @@ from .reader import hint
 if TYPE_CHECKING:
     from .schema import GeometrySpec, LoadSpec
 
-__all__ = ["check_geometry", "cross_checks"]
+__all__ = ["check_geometry", "check_power_map", "cross_checks"]
 
 
 def check_geometry(g: GeometrySpec) -> None:
@@ -175,3 +175,21 @@ def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
         raise InputError(
             "loads.warpage_temperatures_C", [], "at least one temperature for a panel study"
         )
+    check_power_map(g, loads)
+
+
+def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
+    """Every rectangle of a power map lies on the die's active face (package x, y)."""
+    pm = loads.power_map
+    if pm is None:
+        return
+    hx, hy = g.die[0] / 2, g.die[1] / 2
+    tol = 1e-9
+    for i, (x0, x1, y0, y1, _) in enumerate(pm.rectangles):
+        if x0 < -hx - tol or x1 > hx + tol or y0 < -hy - tol or y1 > hy + tol:
+            raise InputError(
+                f"loads.power_map.rectangles[{i}]",
+                {"x_mm": [x0 * 1e3, x1 * 1e3], "y_mm": [y0 * 1e3, y1 * 1e3]},
+                f"a rectangle on the die ({-hx * 1e3:g} to {hx * 1e3:g} mm in x, "
+                f"{-hy * 1e3:g} to {hy * 1e3:g} mm in y)",
+            )

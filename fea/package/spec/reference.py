@@ -12,6 +12,8 @@ reads it). ``python scripts/gen_spec_doc.py`` rewrites ``docs/spec.md``;
 from __future__ import annotations
 
 import re
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from .reader import KeyRecord, recording
@@ -61,11 +63,30 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
                 },
             },
         },
-        "loads": {"reflow_C": [25.0, 260.0, 25.0]},
+        "loads": {
+            "reflow_C": [25.0, 260.0, 25.0],
+            "power_map": {"rectangles": [{"x_mm": [-1.0, 1.0], "y_mm": [-1.0, 1.0], "W": 1.0}]},
+        },
+        "transient": {
+            "duration_s": 100.0,
+            "first_output_s": 1e-5,
+            "outputs": 200,
+            "power_t_s": [0.0, 10.0, 10.0, 100.0],
+            "power_W": [1.5, 1.5, 0.0, 0.0],
+            "probes_mm": {"case_top": [0.0, 0.0, 0.7]},
+            "conductivity_at": "steady",
+            "method": "reduced",
+            "fields": 12,
+            "structure_function": False,
+        },
+        "theta_jc": {"method": "dual_interface", "contact_h": [2000.0, 50000.0]},
+        "limits": {"Tj_max_C": 125.0},
         "outputs": {"warpage_limits_um": [-80.0, 80.0]},
         "sweep": {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]}},
     },
     {"study": {"name": "panel", "kind": "panel"}},
+    {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
+    {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
 )
 
 _SECTIONS = (
@@ -75,6 +96,9 @@ _SECTIONS = (
     "materials",
     "loads",
     "environment",
+    "transient",
+    "theta_jc",
+    "limits",
     "solver",
     "sweep",
     "outputs",
@@ -84,6 +108,7 @@ _SECTIONS = (
 _BARE_UNITS = {
     "loads.h": "W/(m² K)",
     "loads.h_boundaries": "W/(m² K)",
+    "theta_jc.contact_h": "W/(m² K)",
     "materials.library.<name>.k": "W/(m K)",
     "materials.library.<name>.rho": "kg/m³",
     "materials.library.<name>.cp": "J/(kg K)",
@@ -233,6 +258,38 @@ MEANINGS: dict[str, str] = {
     "loads.reflow_C": "a reflow profile (temperatures in order); warpage along it",
     "loads.reflow_Tg_step_K": "reflow points around the encapsulant's Tg, Tg + k step for "
     "k = -2..2 on each leg that crosses it (0: none)",
+    "loads.power_map.rectangles": "the die's power as rectangles on its active face "
+    "(instead of a region source): a list of {x_mm, y_mm, W}; the regions' power_W adds",
+    "loads.power_map.rectangles[i].x_mm": "x range [x0, x1] on the die (package coordinates, "
+    "die centred at 0)",
+    "loads.power_map.rectangles[i].y_mm": "y range [y0, y1] on the die",
+    "loads.power_map.rectangles[i].W": "power of the rectangle, spread uniformly over it",
+    "loads.power_map.grid_W": "the die's active face as a grid of cells, W per cell; rows "
+    "from the die's -y edge to +y, columns from -x to +x",
+    "loads.power_map.csv": "the grid as a CSV file (W per cell, # comments), relative to the "
+    "study file; at most 16 MiB",
+    "transient.duration_s": "end of the heating curve (the board's time constant is ~1e3 s)",
+    "transient.first_output_s": "first output time; the outputs are log-spaced from it to "
+    "duration_s (at most duration_s / 100)",
+    "transient.outputs": "number of output times (Zth points), 16..100000",
+    "transient.power_t_s": "times of a power profile (piecewise linear, a repeated time is a "
+    "jump); without it a step of the loads' power at t = 0 (Zth)",
+    "transient.power_W": "total power at power_t_s, spread over the sources as the loads are",
+    "transient.probes_mm": "name -> [x, y, z] points whose temperature (and Zth) is reported "
+    "with the junction's",
+    "transient.conductivity_at": "steady: k(T) held at the steady field of the full power (Zth "
+    "ends at theta_JA); initial: at the ambient (small-signal response)",
+    "transient.method": "reduced (rational Krylov model, exact in time) or steps (adaptive "
+    "backward Euler)",
+    "transient.fields": "whole temperature fields kept in the results file (log-spaced)",
+    "transient.structure_function": "compute the JESD51-14 structure function of the "
+    "junction's Zth (a power step only)",
+    "theta_jc.method": "dual_interface (JESD51-14: the structure functions of two case contacts "
+    "part at the case) or fixed_case (steady, rear face held at ambient)",
+    "theta_jc.contact_h": "the two case-to-cold-plate contact conductances [dry, greased] "
+    "[W/(m² K)] of the dual-interface method",
+    "limits.Tj_max_C": "junction-temperature limit: a case over it gets Tj_over_limit_flag = 1 "
+    "and a warning in the summary",
     "solver.backend": "auto (GPU when one works), cpu or gpu",
     "solver.method": "auto, direct, amg or jacobi",
     "solver.rtol": "relative residual of iterative solvers",
@@ -260,6 +317,7 @@ def _normalise(key: str) -> str:
     key = re.sub(
         r"^geometry\.openings\.sides\.(xmin|xmax|ymin|ymax)", r"geometry.openings.sides.<side>", key
     )
+    key = re.sub(r"\[\d+\]", "[i]", key)
     return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
 
 
@@ -268,9 +326,11 @@ def collect_keys() -> dict[str, KeyRecord]:
     record (a typed getter's over a plain read), in reading order; sections left out."""
     from . import parse_study
 
-    with recording() as records:
+    with tempfile.TemporaryDirectory() as tmp, recording() as records:
+        study = Path(tmp) / "reference.toml"  # a power-map CSV is read next to its study
+        (Path(tmp) / "die_power_map.csv").write_text("0.5,0.5\n0.2,0.3\n", encoding="utf-8")
         for example in EXAMPLES:
-            parse_study(example)
+            parse_study(example, str(study))
     alternatives = {r.alternative for r in records if r.alternative}
     sections = {_normalise(r.key) for r in records if r.kind == "section"}
     best: dict[str, KeyRecord] = {}

@@ -9,10 +9,13 @@ bounds are stated once, here. Defaults reproduce the baseline package of
 
 from __future__ import annotations
 
+import csv
 import json
 import math
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
@@ -32,6 +35,7 @@ __all__ = [
     "ENVIRONMENTS",
     "EnvironmentSpec",
     "GeometrySpec",
+    "LimitSpec",
     "LoadSpec",
     "MeshSpec",
     "OPENING_KINDS",
@@ -40,6 +44,7 @@ __all__ = [
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "PowerMapSpec",
     "ReportSpec",
     "SIDES",
     "SolverSpec",
@@ -48,16 +53,21 @@ __all__ = [
     "T_MAX_C",
     "TerminalSpec",
     "ThermalViaSpec",
+    "ThetaJcSpec",
+    "TransientSpec",
     "ViaSpec",
     "model_boundaries",
     "model_regions",
     "parse_environment",
     "parse_geometry",
+    "parse_limits",
     "parse_loads",
     "parse_materials",
     "parse_mesh",
     "parse_outputs",
     "parse_solver",
+    "parse_theta_jc",
+    "parse_transient",
 ]
 
 SIDES = ("xmin", "xmax", "ymin", "ymax")
@@ -99,6 +109,13 @@ OUTPUTS = (
     "theta_jma_K_per_W",
     "theta_jb_K_per_W",
     "psi_jb_K_per_W",
+    "hotspot_C",
+    "Tj_over_limit_flag",
+    "Tj_peak_C",
+    "zth_1ms_K_per_W",
+    "zth_1s_K_per_W",
+    "zth_100s_K_per_W",
+    "sf_R_total_K_per_W",
 )
 #: The outputs of a study that names none.
 DEFAULT_OUTPUTS = OUTPUTS[:7]
@@ -336,6 +353,41 @@ class MeshSpec:
 
 
 @dataclass(frozen=True)
+class PowerMapSpec:
+    """Power on the die's active face (its face toward the die attach, or the dielectric
+    without one) as rectangles of uniform heat flux.
+
+    Either ``rectangles``, ``(x0, x1, y0, y1, W)`` each in package coordinates (lengths
+    in m, power in W), or ``grid``: W per cell of a grid over the whole face, rows from
+    the die's -y edge to its +y edge, columns from -x to +x. ``source`` says which form
+    the spec used (``rectangles``, ``grid`` or ``csv``).
+    """
+
+    rectangles: tuple[tuple[float, float, float, float, float], ...] = ()
+    grid: tuple[tuple[float, ...], ...] = ()
+    source: str = "rectangles"
+
+    @property
+    def total(self) -> float:
+        """Power of the map [W]."""
+        return float(sum(r[4] for r in self.rectangles) + sum(map(sum, self.grid)))
+
+    def on_die(self, size: tuple[float, float]) -> tuple[tuple[float, ...], ...]:
+        """The map as rectangles ``(x0, x1, y0, y1, W)`` [m, W] on a die of ``size``
+        (x, y) [m] centred at the origin."""
+        if not self.grid:
+            return self.rectangles
+        ny, nx = len(self.grid), len(self.grid[0])
+        dx, dy = size[0] / nx, size[1] / ny
+        x0, y0 = -size[0] / 2, -size[1] / 2
+        return tuple(
+            (x0 + j * dx, x0 + (j + 1) * dx, y0 + i * dy, y0 + (i + 1) * dy, w)
+            for i, row in enumerate(self.grid)
+            for j, w in enumerate(row)
+        )
+
+
+@dataclass(frozen=True)
 class LoadSpec:
     """Thermal and mechanical loads. Temperatures in degC, powers in W, h in W/(m^2 K)."""
 
@@ -349,6 +401,13 @@ class LoadSpec:
     warpage_temperatures: tuple[float, ...] = (25.0, 260.0)
     reflow: tuple[float, ...] = ()
     reflow_tg_step: float = 5.0
+    power_map: PowerMapSpec | None = None
+
+    @property
+    def total_power(self) -> float:
+        """Power of every source, regions and power map together [W]."""
+        extra = self.power_map.total if self.power_map is not None else 0.0
+        return float(sum(self.power.values())) + extra
 
 
 @dataclass(frozen=True)
@@ -392,6 +451,67 @@ class EnvironmentSpec:
 
 
 @dataclass(frozen=True)
+class TransientSpec:
+    """A heating (or power-profile) transient of a unit case and its Zth outputs.
+
+    Times in s, powers in W, probe points in m.
+
+    Attributes
+    ----------
+    duration, first_output, outputs
+        End time, first output time and number of output times (log-spaced).
+    power
+        ``((t, P), ...)``: the total power against time (piecewise linear, a repeated
+        time is a jump), spread over the sources as the loads spread it; None: a step
+        of the loads' power at t = 0 (the Zth heating curve).
+    probes
+        Name -> point (x, y, z) whose temperature is reported with the junction's.
+    conductivity_at
+        ``"steady"``: k(T) held at the steady field of the full power (Zth ends at
+        theta_JA); ``"initial"``: at the ambient (the small-signal response).
+    method
+        ``"reduced"`` (rational Krylov model, exact in time) or ``"steps"`` (adaptive
+        backward Euler).
+    fields
+        Whole temperature fields kept in the results file (log-spaced in time).
+    structure_function
+        Compute the structure function of the junction's Zth (step power only).
+    """
+
+    duration: float = 1e4
+    first_output: float = 1e-6
+    outputs: int = 1000
+    power: tuple[tuple[float, float], ...] | None = None
+    probes: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    conductivity_at: str = "steady"
+    method: str = "reduced"
+    fields: int = 12
+    structure_function: bool = True
+
+
+@dataclass(frozen=True)
+class ThetaJcSpec:
+    """How theta_JC is found.
+
+    ``dual_interface`` (JESD51-14): two heating curves of the unit alone with its case
+    (the shell's rear face) on an ideal cold plate at ambient through the contact
+    conductances ``contact_h`` [W/(m^2 K)] (dry, greased), every other face adiabatic;
+    theta_JC is where their structure functions separate. ``fixed_case``: the steady
+    junction rise per watt with the case held at ambient (the ideal contact).
+    """
+
+    method: str = "dual_interface"
+    contact_h: tuple[float, float] = (2.0e3, 5.0e4)
+
+
+@dataclass(frozen=True)
+class LimitSpec:
+    """Design limits: the junction temperature [degC] (150 for silicon)."""
+
+    Tj_max: float = 150.0
+
+
+@dataclass(frozen=True)
 class SolverSpec:
     """Linear-solver choices."""
 
@@ -430,6 +550,9 @@ class CaseSpec:
     raw: dict[str, Any] = field(compare=False, hash=False, repr=False, default_factory=dict)
     report: ReportSpec = field(default_factory=ReportSpec)
     environment: EnvironmentSpec = field(default_factory=EnvironmentSpec)
+    transient: TransientSpec | None = None
+    theta_jc: ThetaJcSpec = field(default_factory=ThetaJcSpec)
+    limits: LimitSpec = field(default_factory=LimitSpec)
 
     def to_json(self) -> str:
         """The validated input as JSON text (stored in every results file)."""
@@ -964,8 +1087,15 @@ def parse_temperature_map(sec: Section, name: str, default: dict[str, float]) ->
     }
 
 
-def parse_loads(s: Section) -> LoadSpec:
-    power_raw = s.raw("power_W", {"die": 1.5})
+def parse_loads(s: Section, base: Path | None = None) -> LoadSpec:
+    power_map = parse_power_map(s.section("power_map"), base) if s.has("power_map") else None
+    if power_map is not None and "die" in s.data.get("power_W", {}):
+        raise InputError(
+            "loads.power_W.die",
+            s.data["power_W"]["die"],
+            "no die entry when loads.power_map is given (the map holds the die's power)",
+        )
+    power_raw = s.raw("power_W", {"die": 1.5} if power_map is None else {})
     if not isinstance(power_raw, Mapping):
         raise InputError(s.key("power_W"), power_raw, "a table region -> W")
     power = {
@@ -1015,8 +1145,188 @@ def parse_loads(s: Section) -> LoadSpec:
         warpage_temperatures=temps("warpage_temperatures_C", [25.0, 260.0], distinct=True),
         reflow=temps("reflow_C", []),
         reflow_tg_step=s.number("reflow_Tg_step_K", 5.0, nonneg=True, hi=50.0),
+        power_map=power_map,
     )
     s.done()
+    return spec
+
+
+def _grid_cells(key: str, rows: Any) -> list[list[float]]:
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, list) for r in rows):
+        raise InputError(key, rows, "a grid: a list of rows of W per cell")
+    if len({len(r) for r in rows}) != 1 or not rows[0]:
+        raise InputError(key, [len(r) for r in rows], "rows of one, non-zero length")
+    return [
+        [float(check_number(f"{key}[{i}][{j}]", v, nonneg=True)) for j, v in enumerate(r)]
+        for i, r in enumerate(rows)
+    ]
+
+
+#: Largest power-map CSV file read [bytes] (a grid of 1000 x 1000 cells is about 10 MB).
+POWER_CSV_MAX_BYTES = 16 << 20
+
+
+def read_power_csv(path: Path, key: str) -> list[list[float]]:
+    """A power grid from a CSV file: one row per line, W per cell (comment lines with #)."""
+    try:
+        st = path.stat()
+        if not stat.S_ISREG(st.st_mode):
+            raise InputError(key, str(path), "a regular CSV file (not a device, pipe or folder)")
+        if st.st_size > POWER_CSV_MAX_BYTES:
+            raise InputError(
+                key,
+                f"{path} ({st.st_size:,} bytes)",
+                f"a CSV file of at most {POWER_CSV_MAX_BYTES:,} bytes",
+            )
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(key, str(path), f"a readable CSV file ({exc.strerror})") from None
+    except UnicodeDecodeError:
+        raise InputError(key, str(path), "a UTF-8 text CSV file") from None
+    rows = []
+    for line in csv.reader(x for x in text.splitlines() if x.strip() and not x.startswith("#")):
+        try:
+            rows.append([float(v) for v in line if v.strip()])
+        except ValueError:
+            raise InputError(key, line, "numbers (W per cell) separated by commas") from None
+    for i, r in enumerate(rows):
+        for j, v in enumerate(r):
+            if not math.isfinite(v):
+                raise InputError(f"{key}[{i}][{j}]", v, "a finite power [W]")
+    return _grid_cells(key, rows)
+
+
+def parse_power_map(m: Section, base: Path | None = None) -> PowerMapSpec:
+    """``[loads.power_map]``: ``rectangles = [{x_mm = [x0, x1], y_mm = [y0, y1], W = P}]``,
+    or a grid of W per cell over the die's active face, ``grid_W = [[...], ...]`` or
+    ``csv = "file.csv"`` (relative to the study file); rows run from the die's -y edge
+    to its +y edge, columns from -x to +x. The die's footprint is checked with the
+    geometry (:func:`~fea.package.spec.checks.cross_checks`)."""
+    given = [k for k in ("rectangles", "grid_W", "csv") if m.has(k)]
+    if len(given) != 1:
+        raise InputError(m.path, sorted(m.data), "exactly one of rectangles, grid_W or csv")
+    if given[0] == "rectangles":
+        raw = m.raw("rectangles")
+        if not isinstance(raw, list) or not raw:
+            raise InputError(m.key("rectangles"), raw, "a list of {x_mm, y_mm, W} tables")
+        rects = []
+        for i, r in enumerate(raw):
+            sec = Section(r, f"{m.key('rectangles')}[{i}]")
+            x, y = _span(sec, "x_mm"), _span(sec, "y_mm")
+            w = float(sec.number("W", nonneg=True))
+            sec.done()
+            rects.append((x[0], x[1], y[0], y[1], w))
+        m.done()
+        spec = PowerMapSpec(rectangles=tuple(rects), source="rectangles")
+    else:
+        if given[0] == "grid_W":
+            cells = _grid_cells(m.key("grid_W"), m.raw("grid_W"))
+        else:
+            name = m.string("csv")
+            path = Path(name)
+            if not path.is_absolute() and base is not None:
+                path = base / path
+            cells = read_power_csv(path, m.key("csv"))
+        m.done()
+        spec = PowerMapSpec(
+            grid=tuple(tuple(r) for r in cells), source="grid" if given[0] == "grid_W" else "csv"
+        )
+    if not spec.total > 0:
+        raise InputError(m.path, spec.total, "a power map with a positive total power [W]")
+    return spec
+
+
+def _span(sec: Section, name: str) -> tuple[float, float]:
+    v = sec.raw(name)
+    key = sec.key(name)
+    if not isinstance(v, list) or len(v) != 2:
+        raise InputError(key, v, "[from, to] in mm")
+    a, b = (float(check_number(f"{key}[{i}]", x)) * 1e-3 for i, x in enumerate(v))
+    if not b > a:
+        raise InputError(key, v, "[from, to] with to > from")
+    return a, b
+
+
+def parse_transient(t: Section) -> TransientSpec:
+    """``[transient]``: the heating curve (Zth) of a unit case or a power profile."""
+    duration = t.number("duration_s", 1e4, positive=True, hi=1e8)
+    first = t.number("first_output_s", 1e-6, positive=True)
+    if not first < duration:
+        raise InputError(t.key("first_output_s"), first, f"a time below duration_s ({duration})")
+    if duration / first < 100:
+        raise InputError(
+            t.key("first_output_s"), first, "at most duration_s / 100 (two decades of Zth)"
+        )
+    outputs = t.number("outputs", 1000, integer=True, lo=16, hi=100_000)
+    power = None
+    if t.has("power_t_s") or t.has("power_W"):
+        ts, ps = t.raw("power_t_s", None), t.raw("power_W", None)
+        if not isinstance(ts, list) or not isinstance(ps, list) or len(ts) != len(ps) or not ts:
+            raise InputError(
+                t.key("power_W"), ps, "power_t_s and power_W lists of equal, non-zero length"
+            )
+        ts = [
+            float(check_number(f"{t.key('power_t_s')}[{i}]", x, nonneg=True))
+            for i, x in enumerate(ts)
+        ]
+        ps = [
+            float(check_number(f"{t.key('power_W')}[{i}]", x, nonneg=True))
+            for i, x in enumerate(ps)
+        ]
+        if any(b < a for a, b in zip(ts, ts[1:], strict=False)):
+            raise InputError(
+                t.key("power_t_s"), ts, "non-decreasing times (a repeated time is a jump)"
+            )
+        if any(a == b == c for a, b, c in zip(ts, ts[1:], ts[2:], strict=False)):
+            raise InputError(t.key("power_t_s"), ts, "at most two entries at one time")
+        power = tuple(zip(ts, ps, strict=True))
+    probes_raw = t.raw("probes_mm", {})
+    if not isinstance(probes_raw, Mapping):
+        raise InputError(t.key("probes_mm"), probes_raw, "a table name -> [x, y, z] in mm")
+    probes = {}
+    for name, xyz in probes_raw.items():
+        key = f"{t.key('probes_mm')}.{name}"
+        if not isinstance(xyz, list) or len(xyz) != 3:
+            raise InputError(key, xyz, "a point [x, y, z] in mm")
+        probes[str(name)] = tuple(
+            float(check_number(f"{key}[{i}]", v)) * 1e-3 for i, v in enumerate(xyz)
+        )
+    spec = TransientSpec(
+        duration=duration,
+        first_output=first,
+        outputs=outputs,
+        power=power,
+        probes=probes,
+        conductivity_at=t.string("conductivity_at", "steady", choices=("steady", "initial")),
+        method=t.string("method", "reduced", choices=("reduced", "steps")),
+        fields=t.number("fields", 12, integer=True, lo=0, hi=1000),
+        structure_function=t.boolean("structure_function", True),
+    )
+    t.done()
+    return spec
+
+
+def parse_theta_jc(t: Section) -> ThetaJcSpec:
+    """``[theta_jc]``: ``method`` and the two case contacts of the dual-interface method."""
+    h = t.raw("contact_h", [2.0e3, 5.0e4])
+    key = t.key("contact_h")
+    if not isinstance(h, list) or len(h) != 2:
+        raise InputError(key, h, "two contact conductances [W/(m^2 K)], e.g. [2000, 50000]")
+    h1, h2 = (float(check_number(f"{key}[{i}]", x, positive=True, hi=1e9)) for i, x in enumerate(h))
+    if not h2 >= 2 * h1 and not h1 >= 2 * h2:
+        raise InputError(key, h, "two conductances at least a factor 2 apart")
+    spec = ThetaJcSpec(
+        method=t.string("method", "dual_interface", choices=("dual_interface", "fixed_case")),
+        contact_h=(h1, h2),
+    )
+    t.done()
+    return spec
+
+
+def parse_limits(t: Section) -> LimitSpec:
+    """``[limits]``: ``Tj_max_C``, the junction-temperature limit (150 for silicon)."""
+    spec = LimitSpec(Tj_max=t.number("Tj_max_C", 150.0, lo=-273.15, hi=2000.0))
+    t.done()
     return spec
 
 
