@@ -45,7 +45,8 @@ def main(folder: str, out: str = str(ROOT / "docs" / "zth_baseline.png")) -> Non
     a2.grid(alpha=0.3, which="both")
     fig.suptitle(
         "Baseline package on its 2s2p board, still air: heating curve and structure function"
-        f" (theta_JA {m['theta_ja_K_per_W']:.1f} K/W, dual-interface theta_JC {m['theta_jc_K_per_W']:.2f} K/W)",
+        f" (theta_JA {m['theta_ja_K_per_W']:.1f} K/W,"
+        f" dual-interface theta_JC {m['theta_jc_K_per_W']:.2f} K/W)",
         fontsize=8,
     )
     fig.tight_layout()
