@@ -25,6 +25,7 @@ from .physics import materials
 from .physics.history import HistoryResult, Process, Stage, solve_history
 from .physics.materials import Material
 from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .physics.structure import StructureFunction, structure_function
 from .physics.thermal import ThermalResult, Transient, solve_thermal
 from .physics.viscoelastic import WLF, Arrhenius, Prony
 from .study import run_study
@@ -44,6 +45,7 @@ __all__ = [
     "ResultsError",
     "SolverError",
     "Stage",
+    "StructureFunction",
     "ThermalResult",
     "Transient",
     "WLF",
@@ -56,6 +58,7 @@ __all__ = [
     "solve_history",
     "solve_thermal",
     "solve_thermoelastic",
+    "structure_function",
     "units",
     "warpage_curve",
     "write_results",

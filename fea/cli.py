@@ -84,6 +84,18 @@ def _check(args: argparse.Namespace) -> int:
 # -- run / mesh / info / study ------------------------------------------------------
 
 
+def _job_args(p: argparse.ArgumentParser, what: str) -> None:
+    """Options of batch jobs, each checked against its pattern (fea.study.slurm.JobOptions)."""
+    p.add_argument("--account", default=None, help=f"account to charge ({what})")
+    p.add_argument("--qos", default=None, help=f"quality of service ({what})")
+    p.add_argument("--constraint", default=None, help=f"node features, e.g. a100 ({what})")
+    p.add_argument(
+        "--gpus-per-task",
+        default=None,
+        help=f"GPUs per job, e.g. 1 or a100:1; default 1 for a study whose backend is gpu ({what})",
+    )
+
+
 def _run_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", help="study file (TOML)")
     p.add_argument("--out", default=None, help="output folder (default results/<study name>)")
@@ -96,16 +108,52 @@ def _run_add_args(p: argparse.ArgumentParser) -> None:
         choices=("slurm", "pbs"),
         help="start a Dask cluster through dask-jobqueue",
     )
+    p.add_argument("--partition", default=None, help="queue of the --cluster jobs")
+    _job_args(p, "--cluster jobs")
     p.add_argument(
-        "--no-progress", dest="progress", action="store_false", help="no progress bar (batch jobs)"
+        "--force", action="store_true", help="run cases the size guard refuses (too large)"
+    )
+    p.add_argument(
+        "--no-progress",
+        dest="progress",
+        action="store_false",
+        help="no progress display or log lines (failures and the summary still print)",
     )
 
 
 def _run(args: argparse.Namespace) -> int:
     from .package.spec import load_study
     from .study import run_study
+    from .study.slurm import JobOptions
 
     spec = load_study(args.study)
+    given = {
+        "--partition": args.partition,
+        "--account": args.account,
+        "--qos": args.qos,
+        "--constraint": args.constraint,
+        "--gpus-per-task": args.gpus_per_task,
+    }
+    job = None
+    if args.cluster is None:
+        for key, value in given.items():
+            if value is not None:
+                raise_input(key, value, "an option of --cluster jobs (give --cluster too)")
+    else:
+        gpus = args.gpus_per_task
+        backend = spec.base.solver.backend
+        if gpus is not None and backend == "cpu":
+            raise_input("--gpus-per-task", gpus, "a study whose solver.backend is gpu or auto")
+        if gpus is None and backend == "gpu":
+            gpus = "1"  # one case per GPU: each worker job has one
+        job = JobOptions(
+            partition=args.partition,
+            account=args.account,
+            qos=args.qos,
+            constraint=args.constraint,
+            gpus_per_task=gpus,
+        ).checked()
+        job.jobqueue_arguments(args.cluster)  # options the batch system has, before any work
     report = run_study(
         spec,
         out=args.out,
@@ -114,6 +162,8 @@ def _run(args: argparse.Namespace) -> int:
         scheduler=args.scheduler,
         cluster=args.cluster,
         progress=args.progress,
+        force=args.force,
+        job_options=job,
     )
     return 0 if report.failed == 0 else 1
 
@@ -122,24 +172,38 @@ def _mesh_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("study", help="study file (TOML)")
     p.add_argument("-o", "--output", default=None, help="mesh file to write (.msh)")
     p.add_argument("--case", default=None, help="case id of a sweep (default: the base case)")
+    p.add_argument("--force", action="store_true", help="mesh even if the size guard refuses")
 
 
 def _mesh(args: argparse.Namespace) -> int:
+    import time
+
     from .fe.mesh import quality_report
-    from .package.meshing import build_mesh
+    from .package import progress
+    from .package.meshing import build_mesh, check_size
     from .package.spec import load_study
 
     spec = load_study(args.study)
-
     case = spec.base
     if args.case is not None:
-        cases = {cid: c for cid, _, c in spec.cases()}
-        if args.case not in cases:
-            raise_input("--case", args.case, f"one of {', '.join(cases)}")
-        case = cases[args.case]
-        if isinstance(case, Exception):
-            raise case
-    mesh, path = build_mesh(case, output=args.output)
+        params = dict(spec.case_parameters())
+        if args.case not in params:
+            ids = list(params)
+            shown = ", ".join(ids[:10]) + (f", ... ({len(ids)} cases)" if len(ids) > 10 else "")
+            raise_input("--case", args.case, f"one of {shown}")
+        case = spec.case(params[args.case])
+    if args.output is not None:
+        _check_output_file("--output", args.output)
+    est = check_size(case, force=args.force)
+    t0 = time.monotonic()
+
+    def say(text: str) -> None:
+        print(f"[{time.monotonic() - t0:6.1f} s] {text}", file=sys.stderr, flush=True)
+
+    say(f"estimated {est.format()}")
+    with progress.reporting(say):
+        mesh, path = build_mesh(case, output=args.output, force=args.force)
+    say(f"{mesh.n_elements:,} elements ({mesh.info.get('cache', 'new')} mesh)")
     print(f"mesh written to {path}")
     print(quality_report(mesh).format())
     return 0
@@ -149,6 +213,19 @@ def raise_input(key: str, value: object, allowed: str) -> None:
     from .errors import InputError
 
     raise InputError(key, value, allowed)
+
+
+def _check_output_file(key: str, value: str) -> None:
+    """An output file's folder must exist (nothing is created outside it)."""
+    from pathlib import Path
+
+    if not value or "\0" in value:
+        raise_input(key, value, "a file path (not empty, no NUL character)")
+    parent = Path(value).parent
+    if not parent.is_dir():
+        raise_input(key, value, f"a file in an existing folder ({parent} is not one)")
+    if Path(value).is_dir():
+        raise_input(key, value, "a file path, not a folder")
 
 
 def _info_add_args(p: argparse.ArgumentParser) -> None:
@@ -166,10 +243,23 @@ def _info_add_args(p: argparse.ArgumentParser) -> None:
 def _info(args: argparse.Namespace) -> int:
     from .io import describe, export_vtu
 
+    if args.vtu:
+        _check_output_file("--vtu", args.vtu)
     print(describe(args.result))
     if args.vtu is not None:
         for path in export_vtu(args.result, args.vtu or None):
             print(f"wrote {path}")
+    return 0
+
+
+def _materials_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", nargs="?", default=None, help="one material in full (with its tables)")
+
+
+def _materials(args: argparse.Namespace) -> int:
+    from .physics.materials import describe
+
+    print(describe(args.name))
     return 0
 
 
@@ -182,6 +272,8 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--partition", default=None)
     s.add_argument("--time", default="04:00:00", help="time limit per array task")
     s.add_argument("--mem", default=None, help="memory per task, e.g. 8G")
+    s.add_argument("--cpus-per-task", type=int, default=1, help="cores per array task")
+    _job_args(s, "array tasks")
     m = sub.add_parser("merge", help="build the table and plots of the finished cases")
     m.add_argument("study", help="study file (TOML)")
     m.add_argument("--out", default=None, help="study output folder (default results/<name>)")
@@ -201,7 +293,12 @@ def _study(args: argparse.Namespace) -> int:
             out=args.out,
             partition=args.partition,
             time_limit=args.time,
+            cpus_per_task=args.cpus_per_task,
             memory=args.mem,
+            account=args.account,
+            qos=args.qos,
+            constraint=args.constraint,
+            gpus_per_task=args.gpus_per_task,
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         print(f"submit with: bash {path}")
@@ -211,12 +308,75 @@ def _study(args: argparse.Namespace) -> int:
 
     spec = load_study(args.study)
     root = Path(args.out) if args.out else Path("results") / spec.name
+    if not root.is_dir():
+        raise_input("--out", str(root), "the folder of the study's results (it does not exist)")
     rows, table = build_table(spec, root)
     study_plots(spec, rows, root)
-    n_cases = sum(1 for _ in spec.cases())
+    n_cases = len(spec.case_parameters())
     failed = sum(r.get("status") != "ok" for r in rows)
     print(f"{table}: {len(rows)} of {n_cases} cases ({failed} failed)")
     return 0 if failed == 0 and len(rows) == n_cases else 1
+
+
+def _structure_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "curves",
+        nargs="+",
+        help="heating curves: CSV (time_s, zth_K_per_W columns, or time and Zth as the "
+        "first two) or results files (.h5, their zth curve)",
+    )
+    p.add_argument("-o", "--output", default="structure_function.png", help="plot to write")
+    p.add_argument(
+        "--noise", type=float, default=0.0, help="noise of measured curves [K/W] (std. dev.)"
+    )
+
+
+def _load_zth(path: str):
+    from pathlib import Path
+
+    from .io import read_curve_csv, read_results
+
+    if Path(path).suffix == ".h5":
+        c = read_results(path).curves.get("zth")
+        if c is None or "zth_K_per_W" not in c:
+            raise_input("curves", path, "a results file with a heating curve (a [transient] case)")
+        return c["time_s"][1:], c["zth_K_per_W"][1:]
+    c = read_curve_csv(path)
+    if "time_s" in c and "zth_K_per_W" in c:
+        t, z = c["time_s"], c["zth_K_per_W"]
+    else:
+        t, z = list(c.values())[:2]
+    keep = t > 0  # a curve from t = 0 starts at its first positive time
+    return t[keep], z[keep]
+
+
+def _structure(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .package.transient import SEPARATION_TOL
+    from .physics.structure import separation_point, structure_function
+    from .study.plots import structure_plot
+
+    curves = {
+        Path(p).stem if Path(p).suffix != ".h5" else Path(p).parent.name: _load_zth(p)
+        for p in args.curves
+    }
+    sfs = {}
+    for label, (t, z) in curves.items():
+        sf = structure_function(t, z, noise_K_per_W=args.noise)
+        sfs[label] = sf
+        print(
+            f"{label}: {len(t)} samples, {t[0]:.3g} to {t[-1]:.3g} s, R_total "
+            f"{sf.R_total:.4g} K/W, {len(sf.cauer.R)} Cauer stages, fit residual "
+            f"{sf.residual_K_per_W:.2g} K/W"
+        )
+    sep = None
+    if len(sfs) == 2:
+        a, b = sfs.values()
+        sep = separation_point(a, b, rel_tol=SEPARATION_TOL, rule="last")
+        print(f"the structure functions part at {sep:.4g} K/W (theta_JC by dual interface)")
+    print(f"wrote {structure_plot(curves, args.output, sep)}")
+    return 0
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
@@ -224,7 +384,17 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
     "run": ("run a study", _run_add_args, _run),
     "mesh": ("build and write the mesh of a study, print its quality", _mesh_add_args, _mesh),
     "info": ("describe a results file", _info_add_args, _info),
+    "materials": (
+        "the built-in materials: properties and sources",
+        _materials_add_args,
+        _materials,
+    ),
     "study": ("study tools: slurm job arrays, merge", _study_add_args, _study),
+    "structure": (
+        "structure functions of heating curves (measured CSV or results), overlaid",
+        _structure_add_args,
+        _structure,
+    ),
 }
 
 

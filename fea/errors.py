@@ -38,7 +38,23 @@ class InputError(FeaError, ValueError):
         self.key = key
         self.value = value
         self.allowed = allowed
-        super().__init__(f"{key} = {value!r}: {allowed}")
+        super().__init__(f"{_short(key, str)} = {_short(value, repr)}: {allowed}")
+
+
+def _short(obj: object, show, limit: int = 160) -> str:
+    """``show(obj)`` on one line and at most ``limit`` characters: the message of an error
+    stays one readable line whatever was given (a 5000-character name, a NUL, a
+    5000-deep nested list)."""
+    try:
+        text = show(obj)
+    except RecursionError:
+        text = f"<{type(obj).__name__} nested too deeply to show>"
+    if not isinstance(text, str):
+        text = repr(text)
+    text = text.encode("unicode_escape").decode("ascii") if not text.isprintable() else text
+    if len(text) > limit:
+        text = f"{text[: limit - 30]}... ({len(text):,} characters)"
+    return text
 
 
 class MeshError(FeaError):

@@ -30,13 +30,13 @@ def run(size: float, film: float | None, thermal_only: bool) -> None:
     th, _ = thermal_metrics(case)
     line = (
         f"size {size:4.2f} mm, film {film_size(case) * 1e3:4.2f} mm: thermal "
-        f"{th['n_nodes_thermal']:>9,.0f} nodes, Tj {th['Tj_max']:7.3f} C, theta_JA "
-        f"{th['theta_ja']:6.3f} K/W, theta_JC {th['theta_jc']:6.3f} K/W"
+        f"{th['thermal_nodes_count']:>9,.0f} nodes, Tj {th['Tj_max_C']:7.3f} C, theta_JA "
+        f"{th['theta_ja_K_per_W']:6.3f} K/W, theta_JC {th['theta_jc_K_per_W']:6.3f} K/W"
     )
     if not thermal_only:
         w, _ = warpage_metrics(case)
         line += (
-            f" | mechanics {w['n_dof_mechanical']:>10,.0f} DOF, warpage "
+            f" | mechanics {w['mechanical_dof_count']:>10,.0f} DOF, warpage "
             f"{w['warpage_signed_um@25C']:+7.3f} um @25C, {w['warpage_signed_um@260C']:+7.3f} um "
             "@260C"
         )

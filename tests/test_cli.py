@@ -41,3 +41,43 @@ def test_bad_spec_subprocess(tmp_path):
     assert r.returncode == 2
     assert "materials.shell" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_materials_lists_the_library_with_sources(capsys):
+    assert main(["materials"]) == 0
+    out = capsys.readouterr().out
+    for word in ("copper", "mold_compound", "sac305", "yield MPa", "sources:", "ASM Handbook"):
+        assert word in out
+    assert main(["materials", "mold_compound"]) == 0
+    out = capsys.readouterr().out
+    assert "130" in out and "table" in out and "source:" in out
+    assert main(["materials", "mold"]) == 2
+    assert "did you mean" in capsys.readouterr().err
+
+
+def test_structure_command_overlays_two_contacts(tmp_path, capsys):
+    """Two measured heating curves (CSV, as a tester exports them) of one device on two
+    case contacts: their structure functions part at the case."""
+    import numpy as np
+
+    from fea.io import write_curves_csv
+    from fea.physics.structure import foster_from_cauer, zth_from_foster
+
+    t = np.logspace(-6, 3, 400)
+    R = np.array([0.05, 0.2, 0.3, 0.5, 1.0])
+    C = np.array([2e-4, 3e-3, 1e-2, 5.0, 500.0])
+    R2 = R.copy()
+    R2[3], C2 = 2.0, C.copy()
+    C2[3] = 0.5
+    paths = []
+    for name, (r, c) in {"dry": (R2, C2), "grease": (R, C)}.items():
+        z = zth_from_foster(t, *foster_from_cauer(r, c))
+        paths += write_curves_csv(tmp_path, {name: {"time_s": t, "zth_K_per_W": z}})
+    png = tmp_path / "sf.png"
+    assert main(["structure", *map(str, paths), "-o", str(png)]) == 0
+    out = capsys.readouterr().out
+    assert "R_total 3.55" in out and "R_total 2.05" in out
+    sep = float(out.split("part at ")[1].split()[0])
+    assert abs(sep - R[:3].sum()) < 0.05 * R[:3].sum()
+    assert png.stat().st_size > 10_000
+    assert main(["structure", str(tmp_path / "missing.csv")]) == 2

@@ -3,7 +3,7 @@
 :mod:`.mesh` (meshes with named regions, boundaries and interfaces, read from gmsh),
 :mod:`.spaces` (P1/P2 spaces, CSR patterns, scatter on NumPy or CuPy),
 :mod:`.forms` (diffusion, mass, Robin, elasticity, eigenstrain and stress loads),
-:mod:`.constraints` (Dirichlet elimination, rigid-body modes, 3-2-1 supports),
+:mod:`.constraints` (rigid-body modes, 3-2-1 supports),
 :mod:`.timestep` (theta method, fixed or adaptive steps), :mod:`.probes` (point
 location and interpolation).
 """

@@ -1,5 +1,6 @@
-"""Constraints: Dirichlet elimination in place, rigid-body modes, statically determinate
-3-2-1 supports of a free body.
+"""Constraints: rigid-body modes and the statically determinate 3-2-1 supports of a free
+body (Dirichlet DOFs are eliminated in place by :func:`fea.solvers.eliminate`, on the host
+or the device).
 
 Vector unknowns are interleaved, ``3 * node + component``.
 """
@@ -7,13 +8,11 @@ Vector unknowns are interleaved, ``3 * node + component``.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import InputError
 
 __all__ = [
-    "eliminate_inplace",
     "free_body_supports",
     "remaining_modes",
     "rigid_body_modes",
@@ -36,30 +35,6 @@ def rigid_body_modes(nodes: NDArray[np.float64]) -> NDArray[np.float64]:
     R[1::3, 4], R[2::3, 4] = -x[:, 2], x[:, 1]  # about x
     R[0::3, 5], R[2::3, 5] = x[:, 2], -x[:, 0]  # about y
     return R
-
-
-def eliminate_inplace(K: sp.csr_matrix, D: NDArray[np.int64]) -> sp.csr_matrix:
-    """Rows and columns ``D`` of the CSR matrix ``K`` set to those of the identity, in place.
-
-    Used for Dirichlet DOFs: the system stays symmetric positive definite and keeps its
-    size and pattern, so no reduced copy of a large matrix is made. Returns ``K``.
-    """
-    K = K if isinstance(K, sp.csr_matrix) else sp.csr_matrix(K)
-    if len(D) == 0:
-        return K
-    is_d = np.zeros(K.shape[0], dtype=bool)
-    is_d[D] = True
-    K.data[is_d[K.indices]] = 0.0  # columns
-    starts, ends = K.indptr[D], K.indptr[D + 1]
-    lengths = ends - starts
-    pos = np.repeat(starts - np.cumsum(np.r_[0, lengths[:-1]]), lengths) + np.arange(lengths.sum())
-    K.data[pos] = 0.0  # rows
-    rows = np.repeat(D, lengths)
-    diag = pos[K.indices[pos] == rows]
-    if len(diag) != len(D):
-        raise InputError("fixed", "constrained DOFs", "DOFs with a diagonal entry in the matrix")
-    K.data[diag] = 1.0
-    return K
 
 
 def remaining_modes(R: NDArray[np.float64], D: NDArray[np.int64]) -> NDArray[np.float64]:

@@ -12,6 +12,7 @@ Vector unknowns are interleaved, ``3 * node + component``; Voigt order is
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -21,6 +22,7 @@ from numpy.typing import NDArray
 from .spaces import PAIRS, FieldSpace, accumulate_blocks, finish_blocks, scatter_scalar
 
 __all__ = [
+    "FacetOperator",
     "at_quadrature",
     "conduction_matrix",
     "eigenstrain_load",
@@ -28,6 +30,7 @@ __all__ = [
     "elasticity_matrix",
     "facet_load",
     "facet_mass",
+    "facet_operator",
     "gradient_at",
     "mass_matrix",
     "source_vector",
@@ -122,6 +125,59 @@ def facet_load(
     return np.bincount(fb.element_dofs.T.ravel(), weights=fe.ravel(), minlength=fs.n)
 
 
+@dataclass(frozen=True)
+class FacetOperator:
+    """Boundary integrals on a fixed set of facets, computed once, for Robin terms whose
+    coefficient changes from one iteration to the next.
+
+    Attributes
+    ----------
+    n
+        Number of nodes of the space.
+    dofs
+        Facet -> its nodes, shape (n_f, nb_f).
+    mass
+        ``int_f phi_i phi_j`` per facet, shape (n_f, nb_f, nb_f), m^2.
+    weights
+        ``int_f phi_i`` per facet, shape (n_f, nb_f), m^2.
+    area
+        Facet areas, shape (n_f,), m^2.
+    """
+
+    n: int
+    dofs: NDArray[np.int64]
+    mass: NDArray[np.float64]
+    weights: NDArray[np.float64]
+    area: NDArray[np.float64]
+
+    def matrix(self, h: float | NDArray[np.float64]) -> sp.csr_matrix:
+        """``int h phi_i phi_j`` with ``h`` constant per facet (n_f,), (n, n) CSR, W/K."""
+        Ke = self.mass * _per_facet(h, len(self.area))[:, None, None]
+        nb = self.dofs.shape[1]
+        rows = np.repeat(self.dofs, nb, axis=1).ravel()
+        cols = np.tile(self.dofs, (1, nb)).ravel()
+        return sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(self.n, self.n))
+
+    def vector(self, g: float | NDArray[np.float64]) -> NDArray[np.float64]:
+        """``int g phi_i`` with ``g`` constant per facet (n_f,), shape (n,)."""
+        fe = self.weights * _per_facet(g, len(self.area))[:, None]
+        return np.bincount(self.dofs.ravel(), weights=fe.ravel(), minlength=self.n)
+
+    def average(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Area mean of the nodal field ``u`` (n,) over each facet, shape (n_f,)."""
+        return np.einsum("fi,fi->f", self.weights, u[self.dofs]) / self.area
+
+
+def facet_operator(fs: FieldSpace, facets: NDArray[np.int64]) -> FacetOperator:
+    """The :class:`FacetOperator` of ``facets`` (indices of the mesh's facets)."""
+    fb = _facet_basis(fs, np.asarray(facets, dtype=np.int64))
+    V = np.stack([np.asarray(fb.basis[i][0]) for i in range(fb.Nbfun)])
+    mass = np.einsum("ieq,jeq,eq->eij", V, V, fb.dx)
+    weights = np.einsum("ieq,eq->ei", V, fb.dx)
+    dofs = np.ascontiguousarray(fb.element_dofs.T.astype(np.int64))
+    return FacetOperator(fs.n, dofs, mass, weights, fb.dx.sum(axis=1))
+
+
 # -- elasticity -----------------------------------------------------------------------------
 
 
@@ -153,7 +209,7 @@ def elasticity_matrix(
     data = xp.zeros((9, fs.pattern.nnz))
     # element blocks are made and summed a slab of elements at a time: the (6, n_el, nb, nb)
     # array of a whole large mesh is never held
-    G = fs.grads()
+    G = fs.arrays(xp).grads
     for s in range(0, nel, _SLAB):
         e = slice(s, min(s + _SLAB, nel))
         accumulate_blocks(fs, elasticity_blocks(fs, lam, mu, xp, e, G), e, data, xp)
@@ -172,10 +228,10 @@ def elasticity_blocks(
     shape (6, k, nb, nb), pairs (a, b) in the order of ``PAIRS``, for the contiguous
     range ``elements`` (default all)."""
     elements = elements or slice(0, fs.dofs.shape[0])
-    lam = xp.asarray(np.asarray(lam, dtype=float)[elements])
-    mu = xp.asarray(np.asarray(mu, dtype=float)[elements])
+    lam = xp.asarray(lam, dtype=float)[elements]
+    mu = xp.asarray(mu, dtype=float)[elements]
     G = xp.asarray((fs.grads() if grads is None else grads)[:, :, elements])
-    dx = xp.asarray(fs.basis.dx[elements])
+    dx = fs.arrays(xp).dx[elements]
     nel, nb = lam.shape[0], fs.dofs.shape[1]
     # S[a, b, e, i, j] = int d_a phi_i d_b phi_j; K_(ia)(jb) = lam S_ab + mu S_ba + mu tr(S)
     Ke = xp.empty((6, nel, nb, nb))
@@ -195,18 +251,19 @@ def elasticity_blocks(
 
 
 def eigenstrain_load(
-    fs: FieldSpace, lam: NDArray, mu: NDArray, eps0: NDArray[np.float64]
+    fs: FieldSpace, lam: Any, mu: Any, eps0: Any, xp: Any = np
 ) -> NDArray[np.float64]:
     """Load of an isotropic eigenstrain ``eps0 I`` (thermal + shrinkage) at quadrature points.
 
     ``f_(i a) = int (3 lambda + 2 mu) eps0 d(phi_i)/dx_a``; ``lam, mu`` (n_el,) [Pa],
-    ``eps0`` shape (n_el, n_q). Returns shape (3 n,).
+    ``eps0`` shape (n_el, n_q). Returns shape (3 n,), in namespace ``xp`` (NumPy or CuPy).
     """
-    G = fs.grads()
-    bulk3 = 3 * np.asarray(lam, float) + 2 * np.asarray(mu, float)
-    fe = np.einsum("iaeq,eq,eq,e->eia", G, eps0, fs.basis.dx, bulk3, optimize=True)
-    idx = (3 * fs.dofs[:, :, None] + np.arange(3)).ravel()
-    return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
+    a = fs.arrays(xp)
+    bulk3 = 3 * xp.asarray(lam, dtype=float) + 2 * xp.asarray(mu, dtype=float)
+    w = xp.asarray(eps0, dtype=float) * a.dx * bulk3[:, None]  # (n_el, n_q)
+    fe = xp.einsum("iaeq,eq->eia", a.grads, w)
+    idx = (3 * a.dofs[:, :, None] + xp.arange(3)).ravel()
+    return xp.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
 
 
 _VOIGT = np.array([[0, 5, 4], [5, 1, 3], [4, 3, 2]])  # tensor (a, b) -> Voigt index
@@ -246,10 +303,10 @@ def at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]
     return np.einsum("ieq,ei->eq", fs.values(), u[fs.dofs])
 
 
-def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
+def _strain_voigt(grad_u: Any, xp: Any = np) -> Any:
     """Displacement gradients (..., comp, deriv) -> Voigt strain (..., 6), tensor shears."""
     g = grad_u
-    return np.stack(
+    return xp.stack(
         [
             g[..., 0, 0],
             g[..., 1, 1],
@@ -264,16 +321,23 @@ def _strain_voigt(grad_u: NDArray[np.float64]) -> NDArray[np.float64]:
 
 def strain_at_quadrature(
     fs: FieldSpace,
-    u: NDArray[np.float64],
+    u: Any,
+    xp: Any = np,
+    *,
     elements: NDArray[np.int64] | None = None,
     grads: NDArray[np.float64] | None = None,
-) -> NDArray[np.float64]:
+) -> Any:
     """Small strain of the nodal displacement ``u`` (n, 3) at the quadrature points.
 
     Shape (n_el, n_q, 6), Voigt order with TENSOR shear components (eps_yz, not gamma_yz);
-    with ``elements`` (indices, shape (k,)) only those elements', shape (k, n_q, 6)
-    (``grads``: their shape-function gradients, when the caller keeps them).
+    in namespace ``xp`` (NumPy or CuPy, ``u`` in the same). With ``elements`` (indices,
+    shape (k,); NumPy only) only those elements', shape (k, n_q, 6) (``grads``: their
+    shape-function gradients, when the caller keeps them).
     """
+    if elements is None and grads is None:
+        a = fs.arrays(xp)
+        grad = xp.einsum("iaeq,eic->eqca", a.grads, u[a.dofs])
+        return _strain_voigt(grad, xp)
     dofs = fs.dofs if elements is None else fs.dofs[elements]
     if grads is not None:
         G = grads

@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import threading
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,11 +27,15 @@ from ..errors import InputError, MeshError
 
 __all__ = [
     "Mesh",
+    "PLAUSIBLE_EXTENT_M",
     "QualityReport",
     "gmsh_session",
+    "interface_name",
     "match_rows",
     "quality_report",
+    "region_interfaces",
     "shape_quality",
+    "warn_if_millimetres",
 ]
 
 # gmsh element types
@@ -51,7 +56,9 @@ class Mesh:
         Region name -> element indices, shape (n_e,), int64.
     boundaries
         Boundary name -> facet indices of ``p1.facets``, shape (n_f,), int64.
-        Internal interfaces are named ``a|b``.
+        Internal interfaces are named ``a|b`` (the two region names, sorted):
+        :meth:`from_gmsh` adds every interface between two named regions that the
+        model does not name itself.
     order
         1 or 2.
     """
@@ -75,6 +82,10 @@ class Mesh:
             current model of an initialised gmsh session.
         order
             1 (linear) or 2 (quadratic) elements.
+
+        3D physical groups become regions, 2D ones boundaries; the interfaces between
+        named regions are found from the tetrahedra and named ``a|b`` unless the model
+        names them itself.
         """
         if order not in (1, 2):
             raise InputError("order", order, "1 or 2")
@@ -129,6 +140,7 @@ class Mesh:
         remap[used] = np.arange(len(used))
         tets = remap[tets]
         p = coords[used]
+        warn_if_millimetres(p)
         # scikit-fem wants positively oriented tetrahedra
         d = p[tets[:, 1:]] - p[tets[:, :1]]
         neg = np.linalg.det(d) < 0
@@ -157,6 +169,8 @@ class Mesh:
             if np.any(tri < 0):
                 raise MeshError(f"boundary {name} has nodes outside the 3D mesh")
             boundaries[name] = match_rows(facets_sorted, tri, name)
+        for name, facets in region_interfaces(p1, regions).items():
+            boundaries.setdefault(name, facets)
         sk = MeshTet2.from_mesh(p1) if order == 2 else p1
         return cls(sk, p1, regions, boundaries, order)
 
@@ -196,6 +210,21 @@ class Mesh:
         f = self.boundaries[name]
         return self.p1.f2t[:, f].T
 
+    def facet_normals(self, facets: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Unit normals of facets (indices of ``p1.facets``), shape (n_f, 3).
+
+        Each normal points away from the facet's first adjacent element: outward on the
+        exterior boundary; on an internal interface it points out of that element.
+        """
+        facets = np.asarray(facets, dtype=np.int64)
+        p = self.p1.p.T
+        f = self.p1.facets[:, facets].T
+        n = np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]])
+        inside = p[self.p1.t[:, self.p1.f2t[0, facets]].T].mean(axis=1)
+        flip = np.einsum("ij,ij->i", n, p[f].mean(axis=1) - inside) < 0
+        n[flip] *= -1.0
+        return n / np.linalg.norm(n, axis=1)[:, None]
+
     def boundary_area(self, name: str) -> float:
         """Total area of boundary ``name`` [m^2]."""
         p = self.p1.p.T
@@ -206,6 +235,34 @@ class Mesh:
                 np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1
             ).sum()
         )
+
+
+def interface_name(a: str, b: str) -> str:
+    """Name of the internal boundary between regions ``a`` and ``b``: ``"a|b"``, sorted."""
+    x, y = sorted((a, b))
+    return f"{x}|{y}"
+
+
+def region_interfaces(p1: object, regions: dict[str, NDArray[np.int64]]) -> dict[str, NDArray]:
+    """Every interface between two named regions of a linear mesh ``p1``: name ``a|b``
+    (:func:`interface_name`) -> facet indices (sorted), for each pair that shares facets.
+
+    A facet is on an interface when its two tetrahedra belong to different regions.
+    """
+    rid = np.full(p1.t.shape[1], -1, dtype=np.int64)
+    names = list(regions)
+    for i, e in enumerate(regions.values()):
+        rid[e] = i
+    f2t = p1.f2t
+    inner = np.flatnonzero(f2t[1] >= 0)
+    ra, rb = rid[f2t[0, inner]], rid[f2t[1, inner]]
+    keep = (ra != rb) & (ra >= 0) & (rb >= 0)
+    inner, ra, rb = inner[keep], ra[keep], rb[keep]
+    lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
+    out: dict[str, NDArray[np.int64]] = {}
+    for a, b in sorted(set(zip(lo.tolist(), hi.tolist(), strict=True))):
+        out[interface_name(names[a], names[b])] = np.sort(inner[(lo == a) & (hi == b)])
+    return dict(sorted(out.items()))
 
 
 def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -> NDArray[np.int64]:
@@ -221,6 +278,27 @@ def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) ->
     if not np.all(kt[found] == kq):
         raise MeshError(f"boundary {name} has triangles that are not faces of the tetrahedra")
     return np.unique(found)
+
+
+#: Largest extent [m] a mesh of this toolkit plausibly has (a panel is under a metre); a
+#: larger one was most likely drawn in millimetres.
+PLAUSIBLE_EXTENT_M = 2.0
+
+
+def warn_if_millimetres(points: NDArray[np.float64]) -> None:
+    """Warn when coordinates (n, 3) look like millimetres: fea reads them as metres, so a
+    package drawn in mm is a thousand times too large (and its temperatures far too low)."""
+    if len(points) == 0:
+        return
+    extent = float(np.max(points.max(axis=0) - points.min(axis=0)))
+    if extent > PLAUSIBLE_EXTENT_M:
+        warnings.warn(
+            f"the mesh is {extent:.4g} m across: coordinates are read as metres (SI); a "
+            "model drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
+            "affineTransform) before Mesh.from_gmsh",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 # -- gmsh sessions and mesh generation ---------------------------------------------------

@@ -10,7 +10,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 
-__all__ = ["Located", "interpolate", "locate"]
+__all__ = ["Located", "interpolate", "interpolation_matrix", "locate"]
 
 
 @dataclass
@@ -102,3 +102,16 @@ def interpolate(space: Any, values: NDArray[np.float64], points: ArrayLike) -> N
     V = loc.values(space.basis.elem)  # (nb, m)
     vals = np.asarray(values)[space.dofs[loc.elements]]  # (m, nb) or (m, nb, k)
     return np.einsum("im,mi...->m...", V, vals)
+
+
+def interpolation_matrix(space: Any, points: ArrayLike) -> Any:
+    """The linear map from nodal values of ``space`` to values at ``points`` (m, 3) [m]:
+    a (m, n) CSR matrix, so a field sampled at many times costs one product each."""
+    import scipy.sparse as sp
+
+    loc = locate(space.mesh, points)
+    V = loc.values(space.basis.elem)  # (nb, m)
+    m = V.shape[1]
+    rows = np.repeat(np.arange(m), V.shape[0])
+    cols = space.dofs[loc.elements].ravel()
+    return sp.csr_matrix((V.T.ravel(), (rows, cols)), shape=(m, space.n))

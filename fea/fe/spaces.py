@@ -12,7 +12,7 @@ same code builds SciPy or cupyx matrices.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -76,6 +76,17 @@ class Pattern:
 
 
 @dataclass
+class SpaceArrays:
+    """The arrays element kernels need, in one array namespace: shape-function gradients
+    (nb, 3, n_el, n_q) [1/m], quadrature weights times Jacobians (n_el, n_q) [m^3] and the
+    element -> node map (n_el, nb)."""
+
+    grads: Any
+    dx: Any
+    dofs: Any
+
+
+@dataclass
 class FieldSpace:
     """A scalar P1/P2 space on a mesh: basis, node numbering, pattern (cached per mesh).
 
@@ -96,6 +107,7 @@ class FieldSpace:
     nodes: NDArray[np.float64]
     pattern: Pattern
     mass_basis_: Any = None
+    device_: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -121,6 +133,18 @@ class FieldSpace:
         """Shape-function values at quadrature points, shape (nb, n_el, n_q)."""
         b = basis or self.basis
         return np.stack([np.asarray(b.basis[i][0]) for i in range(b.Nbfun)])
+
+    def arrays(self, xp: Any = np) -> SpaceArrays:
+        """:class:`SpaceArrays` in namespace ``xp``: computed on the host per call, copied
+        to a device once and kept there (the mesh's one host-to-device copy)."""
+        if xp is np:
+            return SpaceArrays(self.grads(), self.basis.dx, self.dofs)
+        key = xp.__name__
+        if key not in self.device_:
+            self.device_[key] = SpaceArrays(
+                xp.asarray(self.grads()), xp.asarray(self.basis.dx), xp.asarray(self.dofs)
+            )
+        return self.device_[key]
 
     @property
     def mass_basis(self) -> Any:

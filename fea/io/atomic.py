@@ -13,16 +13,30 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import re
+import socket
+import stat
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import ResultsError
 
-__all__ = ["PART_SUFFIX", "atomic_path", "default_mode", "write_atomic"]
+__all__ = [
+    "PART_SUFFIX",
+    "atomic_path",
+    "default_mode",
+    "file_problem",
+    "sweep_parts",
+    "write_atomic",
+]
 
-#: Suffix of temporary files (``.<name>.<random>.part``); stale ones can be swept.
+#: Suffix of temporary files (``.<name>.<host>-<pid>.<random>.part``); the host and
+#: process in the name let :func:`sweep_parts` tell a stale one from one being written.
 PART_SUFFIX = ".part"
+_HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0])[:40] or "host"
+_PART = re.compile(r"^\..*\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[^.]+\.part")
 
 
 def default_mode() -> int:
@@ -33,12 +47,97 @@ def default_mode() -> int:
 
 
 def _write_error(path: Path, exc: OSError) -> ResultsError:
+    """The one-line error of a failed write; ``.errno`` keeps the cause (a runner stops a
+    study on a full disk instead of failing every case in turn)."""
     if exc.errno == errno.ENOSPC:
-        return ResultsError(f"no space left on device while writing {path}")
-    if exc.errno == errno.EDQUOT:
-        return ResultsError(f"disk quota exceeded while writing {path}")
-    reason = exc.strerror or type(exc).__name__
-    return ResultsError(f"cannot write {path}: {reason}")
+        err = ResultsError(f"no space left on device while writing {path}")
+    elif exc.errno == errno.EDQUOT:
+        err = ResultsError(f"disk quota exceeded while writing {path}")
+    else:
+        reason = exc.strerror or type(exc).__name__
+        err = ResultsError(f"cannot write {path}: {reason}")
+    err.errno = exc.errno  # type: ignore[attr-defined]
+    return err
+
+
+def file_problem(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as a regular file (``"a FIFO ..."``, ``"a symbolic link
+    loop"``, ``"no such file"``, ...), or None when it is one.
+
+    Checked before opening, so a FIFO or a device never blocks a reader.
+    """
+    try:
+        st = os.stat(path)
+    except ValueError:
+        return "a path containing a NUL character"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link loop"
+        if exc.errno == errno.ENOENT:
+            return "a broken symbolic link" if os.path.islink(path) else "no such file"
+        if exc.errno == errno.ENOTDIR:
+            return "no such file (a part of the path is not a folder)"
+        if exc.errno == errno.ENAMETOOLONG:
+            return "a file name too long for the file system"
+        return exc.strerror or type(exc).__name__
+    mode = st.st_mode
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "a folder, not a file"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe), not a regular file"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a regular file"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a regular file"
+    return "not a regular file"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def sweep_parts(
+    folder: str | os.PathLike, *, everything: bool = False, max_age_s: float = 86400.0
+) -> list[Path]:
+    """Remove stale temporary files (``*.part*``) of :func:`atomic_path` in ``folder``.
+
+    A temporary file is stale when the process that wrote it (named in the file name) is
+    gone from this host, when it is older than ``max_age_s`` (another host's, or an
+    unnamed one), or always with ``everything`` (the caller holds the folder's lock).
+    Returns the removed paths; a folder that cannot be listed is left alone.
+    """
+    removed: list[Path] = []
+    now = time.time()
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for e in entries:
+        if not (e.name.startswith(".") and PART_SUFFIX in e.name):
+            continue
+        try:
+            if not e.is_file(follow_symlinks=False):
+                continue
+            stale = everything
+            m = _PART.match(e.name)
+            if not stale and m is not None and m["host"] == _HOST:
+                stale = not _alive(int(m["pid"]))
+            if not stale:
+                stale = now - e.stat(follow_symlinks=False).st_mtime > max_age_s
+            if stale:
+                os.unlink(e.path)
+                removed.append(Path(e.path))
+        except OSError:
+            continue
+    return removed
 
 
 @contextlib.contextmanager
@@ -60,7 +159,9 @@ def atomic_path(
         if mkdir:
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
-            dir=path.parent, prefix=f".{path.name}.", suffix=PART_SUFFIX + extension
+            dir=path.parent,
+            prefix=f".{path.name[:120]}.{_HOST}-{os.getpid()}.",
+            suffix=PART_SUFFIX + extension,
         )
         os.close(fd)
     except OSError as exc:

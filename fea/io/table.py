@@ -1,5 +1,9 @@
 """Study tables in HDF5 (``table.h5``, schema ``fea-table/1``): one dataset per column,
-numbers as float64 (NaN where a case has no value), everything else as text."""
+numbers as float64 (NaN where a case has no value), everything else as text. Each
+dataset carries its column name and, when given, its ``unit`` and ``description``.
+
+:func:`read_frame` returns the table as a pandas DataFrame (pandas is optional), with
+the units in ``DataFrame.attrs["units"]``."""
 
 from __future__ import annotations
 
@@ -11,18 +15,31 @@ from typing import Any
 
 import numpy as np
 
-from .atomic import atomic_path
+from ..errors import InputError, ResultsError
+from .atomic import write_atomic
+from .hdf5 import memory_file, open_hdf5
 
-__all__ = ["TABLE_SCHEMA", "read_table", "write_table"]
+__all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
 
 TABLE_SCHEMA = "fea-table/1"
 
 
-def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[str]) -> None:
-    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically."""
+def write_table(
+    path: Path,
+    study: str,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    units: dict[str, str] | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> None:
+    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
+    written in one piece: a full disk leaves the previous table untouched); ``units`` and
+    ``descriptions`` (column -> text) become attributes of the columns' datasets."""
     import h5py
 
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    units = units or {}
+    descriptions = descriptions or {}
+    with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
         f.attrs["study"] = study
         f.attrs["columns"] = json.dumps(keys)
@@ -44,17 +61,82 @@ def write_table(path: Path, study: str, rows: list[dict[str, Any]], keys: list[s
                     ),
                 )
             g[name].attrs["column"] = k
+            if k in units:
+                g[name].attrs["unit"] = units[k]
+            if k in descriptions:
+                g[name].attrs["description"] = descriptions[k]
+        f.flush()
+        image = f.id.get_file_image()
+    write_atomic(path, image)
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
-    """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value)."""
-    import h5py
+    """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value).
 
-    with h5py.File(path, "r") as f:
-        keys = json.loads(f.attrs["columns"])
-        cols = {}
-        for ds in f["table"].values():
-            v = ds[()]
-            cols[ds.attrs["column"]] = [x.decode() if isinstance(x, bytes) else x for x in v]
-    n = len(next(iter(cols.values()))) if cols else 0
+    A missing, foreign or malformed file is a :class:`~fea.errors.ResultsError`."""
+    path = Path(path)
+    f = open_hdf5(path)
+    try:
+        with f:
+            schema = f.attrs.get("schema")
+            schema = schema.decode() if isinstance(schema, bytes) else schema
+            if schema != TABLE_SCHEMA:
+                raise ResultsError(f"{path}: not a study table (schema {schema!r})")
+            keys = json.loads(f.attrs["columns"])
+            cols = {}
+            for ds in f["table"].values():
+                if ds.shape is None or len(ds.shape) != 1:
+                    raise ResultsError(f"{path}: column {ds.name} is not one-dimensional")
+                v = ds[()]
+                col = ds.attrs["column"]
+                cols[col.decode() if isinstance(col, bytes) else str(col)] = [
+                    x.decode() if isinstance(x, bytes) else x for x in v
+                ]
+    except ResultsError:
+        raise
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
+    if not isinstance(keys, list) or set(keys) != set(cols):
+        raise ResultsError(f"{path}: malformed study table (columns do not match)")
+    lengths = {len(c) for c in cols.values()}
+    if len(lengths) > 1:
+        raise ResultsError(f"{path}: malformed study table (columns of different lengths)")
+    n = lengths.pop() if lengths else 0
     return [{k: cols[k][i] for k in keys} for i in range(n)]
+
+
+def read_units(path: str | os.PathLike) -> dict[str, str]:
+    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a malformed
+    file is a :class:`~fea.errors.ResultsError`."""
+    path = Path(path)
+    f = open_hdf5(path)
+    try:
+        with f:
+            return {
+                _text(ds.attrs["column"]): _text(ds.attrs["unit"])
+                for ds in f["table"].values()
+                if "unit" in ds.attrs
+            }
+    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+        raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
+
+
+def _text(v: Any) -> str:
+    return v.decode() if isinstance(v, bytes) else str(v)
+
+
+def read_frame(path: str | os.PathLike) -> Any:
+    """The table as a pandas DataFrame, one row per case (index: the case id), units in
+    ``df.attrs["units"]``. Needs pandas (``pip install pandas``)."""
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise InputError(
+            "table", str(path), f"pandas installed (pip install pandas): {exc}"
+        ) from None
+    rows = read_table(path)
+    df = pd.DataFrame(rows)
+    if "case" in df.columns:
+        df = df.set_index("case")
+    df.attrs["units"] = read_units(path)
+    return df

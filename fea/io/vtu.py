@@ -1,43 +1,64 @@
-"""VTU export of a results file through meshio (for tools that do not read XDMF)."""
+"""meshio views of a results file: VTU export (for tools that do not read XDMF) and
+:func:`to_meshio` for notebooks (``fea.read_results(path).to_meshio()``)."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from .atomic import atomic_path
-from .hdf5 import MeshData, read_results
+from .hdf5 import Results, read_results
 
-__all__ = ["export_vtu"]
+__all__ = ["export_vtu", "to_meshio"]
 
 
-def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
-    """Convert a results file to VTK unstructured grids (``.vtu``) through meshio.
+def to_meshio(results: Results, state: int | str | None = None, mesh: str = "main") -> Any:
+    """A results file's mesh and fields as a :class:`meshio.Mesh` (for notebooks).
 
-    The main mesh goes to ``out`` (default: ``path`` with suffix ``.vtu``) with
-    ``region_id`` and every stored field: a transient's fields at the last step under
+    ``mesh``: ``"main"`` (the mechanical mesh, with the thermal field when it lives
+    there) or ``"thermal"`` (the thermal field's own mesh, e.g. the board). Without
+    ``state`` every stored field is there: a transient's fields at the last step under
     their own name and every step as ``<name>_<i>``; several mechanical states as
-    ``<name>_<label>``. A thermal field on its own mesh goes to
-    ``<out stem>_thermal.vtu``. Written atomically like the HDF5 file. Returns the
-    written paths.
+    ``<name>_<label>``. With ``state`` (a mechanical state's label or index, or a
+    transient's step index) only that state's fields, under their plain names.
+    ``region_id`` is cell data.
     """
     import meshio
 
-    r = read_results(path)
-    out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
-    written: list[Path] = []
+    r = results
+    if mesh not in ("main", "thermal"):
+        raise InputError("mesh", mesh, "'main' or 'thermal'")
+    m = r.mesh if mesh == "main" else r.thermal_mesh
+    if m is None:
+        raise InputError("mesh", mesh, "'main' (this file has no separate thermal mesh)")
+    point: dict = {}
+    cell: dict = {}
 
-    def add(group: str, data: dict, point: dict, cell: dict) -> None:
+    def add(group: str, data: dict) -> None:
         labels = data.get("labels")
         transient = "times" in data
+        index = None
+        if state is not None:
+            if labels is not None and isinstance(state, str):
+                names = [str(x) for x in labels]
+                if state not in names:
+                    raise InputError("state", state, f"one of {', '.join(names)}")
+                index = names.index(state)
+            elif isinstance(state, int) and not isinstance(state, bool):
+                index = state
         for name, values in data.items():
             center = r.centers.get(f"{group}/{name}")
             if center is None:
                 continue
             target = point if center == "Node" else cell
-            if transient:
+            series = transient or labels is not None
+            if series and index is not None:
+                target[name] = values[index]
+            elif transient:
                 for i, v in enumerate(values):
                     target[f"{name}_{i}"] = v
                 target[name] = values[-1]
@@ -47,25 +68,35 @@ def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) ->
             else:
                 target[name] = values
 
-    def write(target: Path, m: MeshData, point: dict, cell: dict) -> None:
-        cells = [("tetra10" if m.order == 2 else "tetra", m.tets)]
-        cell_data = {k: [np.asarray(v)] for k, v in cell.items()}
-        cell_data["region_id"] = [m.region_id]
-        mesh = meshio.Mesh(m.nodes, cells, point_data=point, cell_data=cell_data)
-        with atomic_path(target, extension=".vtu") as tmp:
-            meshio.write(tmp, mesh, file_format="vtu")
-        written.append(target)
+    own_thermal = r.thermal_mesh is not None
+    if r.thermal is not None and own_thermal == (mesh == "thermal"):
+        add("thermal", r.thermal)
+    if r.mechanical is not None and mesh == "main":
+        add("mechanical", r.mechanical)
+    cells = [("tetra10" if m.order == 2 else "tetra", m.tets)]
+    cell_data = {k: [np.asarray(v)] for k, v in cell.items()}
+    cell_data["region_id"] = [m.region_id]
+    return meshio.Mesh(m.nodes, cells, point_data=point, cell_data=cell_data)
 
-    point: dict = {}
-    cell: dict = {}
-    if r.thermal is not None and r.thermal_mesh is None:
-        add("thermal", r.thermal, point, cell)
-    if r.mechanical is not None:
-        add("mechanical", r.mechanical, point, cell)
-    write(out, r.mesh, point, cell)
+
+def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) -> list[Path]:
+    """Convert a results file to VTK unstructured grids (``.vtu``) through meshio.
+
+    The main mesh goes to ``out`` (default: ``path`` with suffix ``.vtu``) with
+    ``region_id`` and every stored field (:func:`to_meshio`). A thermal field on its own
+    mesh goes to ``<out stem>_thermal.vtu``. Written atomically like the HDF5 file.
+    Returns the written paths.
+    """
+    import meshio
+
+    r = read_results(path)
+    out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
+    written: list[Path] = []
+    targets = [(out, "main")]
     if r.thermal_mesh is not None:
-        tp: dict = {}
-        tc: dict = {}
-        add("thermal", r.thermal, tp, tc)
-        write(out.with_name(out.stem + "_thermal.vtu"), r.thermal_mesh, tp, tc)
+        targets.append((out.with_name(out.stem + "_thermal.vtu"), "thermal"))
+    for target, which in targets:
+        with atomic_path(target, extension=".vtu") as tmp:
+            meshio.write(tmp, to_meshio(r, mesh=which), file_format="vtu")
+        written.append(target)
     return written

@@ -4,16 +4,27 @@ The XDMF text references the HDF5 datasets by relative path. Every field dataset
 ``/thermal`` and ``/mechanical`` (those with a ``center`` attribute, see
 :func:`fea.io.hdf5.field_datasets`) becomes an attribute of its grid, so a new field
 needs no code here.
+
+Time in ParaView: a transient's times [s]; several mechanical states: each state's
+``state_values`` -- the temperature [degC] of a temperature sweep, the step index of a
+reflow profile (whose temperatures go up and down, and ParaView needs increasing
+times; the temperature is then the nodal field ``state_temperature``).
+
+:func:`write_paraview_script` writes ``<name>_paraview.py`` next to a results file: run
+``paraview --script=result_paraview.py`` (or ``pvpython result_paraview.py
+--screenshot view.png``) to see the package warped by its displacement and coloured by
+the recovered von Mises stress.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
 
 from .hdf5 import field_center, field_datasets
 
-__all__ = ["xdmf_text"]
+__all__ = ["paraview_script", "write_paraview_script", "xdmf_text"]
 
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
@@ -137,3 +148,159 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
                 holder.insert(0, ET.Element("Time", Value=time_value))
     ET.indent(root)
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+_PARAVIEW_SCRIPT = '''"""Open {xdmf} in ParaView: the package warped by its displacement
+(scaled so the largest shows as 10 % of the part) and coloured by the recovered von
+Mises stress.
+
+    paraview --script={name}                  (the GUI)
+    pvpython {name} [--screenshot view.png]   (no GUI; needs a display or
+                                              --force-offscreen-rendering)
+
+Written by fea {version}. Time: {time_note}.
+"""
+
+import builtins
+import json
+import os
+import sys
+
+from paraview.simple import (
+    ColorBy,
+    GetActiveViewOrCreate,
+    GetAnimationScene,
+    GetColorTransferFunction,
+    GetScalarBar,
+    ProgrammableFilter,
+    Render,
+    ResetCamera,
+    SaveScreenshot,
+    Show,
+    Text,
+    WarpByVector,
+    Xdmf3ReaderS,
+)
+
+try:
+    HERE = os.path.dirname(os.path.abspath(__file__))
+except NameError:  # run from the GUI's Python shell
+    HERE = {folder!r}
+XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
+COLOUR = {colour!r}
+KEEP_PACKAGE = """
+d = self.GetInputDataObject(0, 0)
+out = self.GetOutputDataObject(0)
+if d.IsA("vtkDataSet"):
+    out.ShallowCopy(d)
+else:
+    it = d.NewIterator()
+    it.InitTraversal()
+    while not it.IsDoneWithTraversal():
+        block = it.GetCurrentDataObject()
+        if block.GetPointData().HasArray("displacement"):
+            out.ShallowCopy(block)
+            break
+        it.GoToNextItem()
+"""
+
+
+def main():
+    # a function: each run of the programmable filter puts VTK's array functions (max,
+    # size, ...) into the module namespace, so nothing here may rely on global names
+    reader = Xdmf3ReaderS(FileName=[XDMF])
+    times = list(reader.TimestepValues)
+    # a thermal field on its own mesh (the board) is a second block: keep the package
+    package = ProgrammableFilter(Input=reader)
+    package.OutputDataSetType = "vtkUnstructuredGrid"
+    package.Script = KEEP_PACKAGE
+    package.UpdatePipeline(times[-1] if times else 0.0)
+    info = package.GetDataInformation()
+    b = info.GetBounds()
+    extent = builtins.max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
+    largest = 0.0
+    for t in times or [0.0]:
+        package.UpdatePipeline(t)
+        largest = builtins.max(largest, package.PointData["displacement"].GetRange(-1)[1])
+    scale = 0.1 * extent / largest if largest > 0 else 1.0
+
+    warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
+    view = GetActiveViewOrCreate("RenderView")
+    view.ViewSize = [1024, 768]
+    display = Show(warp, view)
+    ColorBy(display, ("POINTS", COLOUR))
+    lut = GetColorTransferFunction(COLOUR)
+    lut.ApplyPreset("Viridis (matplotlib)", True)
+    display.RescaleTransferFunctionToDataRangeOverTime()
+    display.SetScalarBarVisibility(view, True)
+    bar = GetScalarBar(lut, view)
+    bar.Title = "von Mises [Pa]"
+    bar.ComponentTitle = "(recovered, nodal)"
+    text = "{case}: displacement x %.3g, colour: recovered von Mises stress" % scale
+    Show(Text(Text=text), view).FontSize = 14
+    GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
+    view.CameraPosition = [1.0, -1.5, 1.2]
+    view.CameraFocalPoint = [0.0, 0.0, 0.0]
+    view.CameraViewUp = [0.0, 0.0, 1.0]
+    ResetCamera(view)
+    Render(view)
+    if "--screenshot" in sys.argv:
+        png = sys.argv[sys.argv.index("--screenshot") + 1]
+        SaveScreenshot(png, view, ImageResolution=[1024, 768])
+        rgb = list(lut.RGBPoints)
+        summary = {{
+            "times": times,
+            "points": int(info.GetNumberOfPoints()),
+            "point_arrays": sorted(package.PointData.keys()),
+            "scale": scale,
+            "colour": COLOUR,
+            "colour_range": [rgb[0], rgb[-4]],
+        }}
+        print(json.dumps(summary))
+
+
+main()
+'''
+
+
+def paraview_script(h5path: str | Any, case: str = "") -> str:
+    """The text of the ParaView script for the results file ``h5path`` (its ``.xdmf``
+    sidecar next to it); see the module docstring."""
+    import h5py
+
+    from .. import __version__
+
+    path = Path(h5path).resolve()
+    with h5py.File(path, "r") as f:
+        me = f.get("mechanical")
+        th = f.get("thermal")
+        if me is not None and "state_values" in me:
+            unit = str(me["state_values"].attrs.get("unit", ""))
+            note = {
+                "C": "the state temperature [C]",
+                "step": "the profile step (the temperature is the field state_temperature)",
+            }.get(unit, unit or "index")
+        elif th is not None and "times" in th:
+            note = "the transient's time [s]"
+        else:
+            note = "one state"
+        colour = "von_mises_nodal" if me is not None and "von_mises_nodal" in me else "von_mises"
+        case = case or str(f.attrs.get("case", ""))
+    return _PARAVIEW_SCRIPT.format(
+        xdmf=path.with_suffix(".xdmf").name,
+        name=path.stem + "_paraview.py",
+        folder=str(path.parent),
+        version=__version__,
+        time_note=note,
+        colour=colour,
+        case=case or path.stem,
+    )
+
+
+def write_paraview_script(h5path: str | Any, case: str = "") -> Any:
+    """Write ``<stem>_paraview.py`` next to the results file ``h5path``; returns its path."""
+    from .atomic import write_atomic
+
+    target = Path(h5path).with_name(Path(h5path).stem + "_paraview.py")
+    write_atomic(target, paraview_script(h5path, case))
+    return target

@@ -1,6 +1,7 @@
 """The application: shielded packages. Study specs (:mod:`.spec`), geometry builders
 (:mod:`.geometry`), mesh sizing and the mesh cache (:mod:`.sizing`, :mod:`.meshing`),
-typed names (:mod:`.names`) and the metrics of a case (:mod:`.analyse`)."""
+typed names (:mod:`.names`), the metrics of a case (:mod:`.analyse`) and the JEDEC
+environments and board (:mod:`.jedec`)."""
 
 from __future__ import annotations
 

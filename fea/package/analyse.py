@@ -8,32 +8,51 @@ package engineer tabulates.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
+from ..errors import InputError
 from ..physics.history import Process, Stage, solve_history
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
-from ..physics.thermal import solve_thermal
+from ..physics.post import YieldWarning, yield_ratios
+from ..physics.thermal import ThermalResult, solve_thermal
+from . import jedec
 from .meshing import build_mesh
 from .names import Column
+from .power_map import hotspot, thermal_loads
+from .progress import stage
 from .spec import PANEL_STAGES, CaseSpec
+from .transient import dual_interface, zth_transient
 
 __all__ = [
+    "ThermalAnalysis",
     "analyse",
     "history_metrics",
     "history_process",
     "independent_panel_metrics",
     "panel_metrics",
+    "reflow_profile",
+    "reflow_tags",
+    "reflow_times",
+    "state_times",
+    "thermal_analysis",
     "thermal_metrics",
     "warpage_metrics",
 ]
 
 
 KERF = "kerf"  # the panel's kerf regions are ``kerf_<region>`` (geometry/panel.py)
+
+#: Regions whose first principal stress is tabulated: the brittle ones (silicon, mould
+#: compound crack under tension, not by yielding).
+BRITTLE_REGIONS = ("die", "encapsulant")
 
 
 def _base_region(r: str) -> str:
@@ -43,12 +62,11 @@ def _base_region(r: str) -> str:
 
 def mesh_materials(mesh: Any, case: CaseSpec) -> dict[str, Any]:
     """The case's materials of the regions ``mesh`` has (a unit's warpage mesh has no
-    board, a unit no mandrel); a panel's kerf region has the material it cuts."""
-    return {
-        r: case.materials[_base_region(r)]
-        for r in mesh.regions
-        if _base_region(r) in case.materials
-    }
+    board, a unit no mandrel), the board's conductivity from its copper stack and vias
+    (:func:`fea.package.jedec.case_materials`); a panel's kerf region has the material it
+    cuts."""
+    mats = jedec.case_materials(case)
+    return {r: mats[_base_region(r)] for r in mesh.regions if _base_region(r) in mats}
 
 
 def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
@@ -61,64 +79,94 @@ def mesh_reference(mesh: Any, case: CaseSpec) -> dict[str, float]:
     return out
 
 
-def _convection(mesh, case: CaseSpec) -> dict[str, tuple[float, float]]:
-    loads = case.loads
-    conv = {}
-    for name in ("package_surface", "board_surface"):
-        if name in mesh.boundaries and loads.h > 0:
-            conv[name] = (loads.h, loads.ambient)
-    for name, h in loads.h_boundaries.items():
-        conv[name] = (h, loads.ambient)
-    return conv
+@dataclasses.dataclass
+class ThermalAnalysis:
+    """What :func:`thermal_analysis` found: the metrics, the steady result, the
+    ``[transient]`` result (or None) and the curves (name -> column -> values)."""
+
+    metrics: dict[str, float]
+    steady: ThermalResult
+    transient: ThermalResult | None
+    curves: dict[str, dict[str, NDArray[np.float64]]]
 
 
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Tj max, theta_JA, psi_JT and theta_JC of the case; returns (metrics, ThermalResult).
+    """The thermal metrics of the case (see :func:`thermal_analysis`); returns
+    (metrics, steady ThermalResult)."""
+    a = thermal_analysis(case, backend)
+    return a.metrics, a.steady
 
-    theta_JA = (Tj - T_amb) / P with the spec's convection (and board);
-    psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face;
-    theta_JC = (Tj - T_case) / P with the rear face held at T_amb and every other face
-    adiabatic (JESD51-14-style boundary condition, steady state).
+
+def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnalysis:
+    """The thermal metrics of a unit case, steady and transient.
+
+    In the case's environment (:mod:`fea.package.jedec`): theta_JA = (Tj - T_amb) / P
+    (still air, uniform h), theta_JMA (forced air), theta_JB (ring cold plate), psi_JB
+    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face.
+    theta_JC by the transient dual-interface method of JESD51-14
+    (:func:`~fea.package.transient.dual_interface`), or with ``[theta_jc] method =
+    "fixed_case"`` the steady (Tj - T_case) / P with the rear face held at T_amb and every
+    other face adiabatic; ``hotspot_C``: the hottest point of the die's active face;
+    ``Tj_over_limit_flag``: 1 when Tj (or its transient peak) exceeds ``[limits] Tj_max_C``.
+    With ``[transient]``: the heating curve, its structure function and their metrics
+    (:func:`~fea.package.transient.zth_transient`), the environment's surface
+    coefficients held at their steady values.
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
+    mesh = jedec.environment_mesh(mesh, case)
     mats = mesh_materials(mesh, case)
     loads = case.loads
-    P = sum(loads.power.values())
-    conv = _convection(mesh, case)
-    fixed = {b: T for b, T in loads.fixed.items()}
-    th = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        convection=conv,
-        fixed=fixed,
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
+    P = loads.total_power
+
+    def per_watt(dT: float) -> float:
+        # no power: the resistances are undefined (NaN); the fields and warpage are not
+        return dT / P if P > 0 else math.nan
+
+    if P <= 0:
+        warnings.warn(
+            "thermal resistances (theta, psi) are undefined (NaN): the case has no power",
+            stacklevel=2,
+        )
+    bc = jedec.boundary_conditions(mesh, case)
+    fixed = {**loads.fixed, **bc.fixed}
+    heat = thermal_loads(mesh, case)
+    solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
+    stage("thermal")
+    th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **solver)
     tj = th.region_max("die")
-    z_top = case.geometry.z_top
-    t_top = float(th.probe([[0.0, 0.0, z_top]])[0])
+    t_die = th.temperature[np.unique(th.space.dofs[mesh.regions["die"]])]
     m = {
-        "Tj_max": tj,
-        "theta_ja": (tj - loads.ambient) / P,
-        "psi_jt": (tj - t_top) / P,
-        "heat_balance": th.heat_balance(),
+        "Tj_max_C": tj,
+        **jedec.jedec_metrics(case, th, bc),
+        "die_spread_K": float(t_die.max() - t_die.min()),
+        "heat_balance_ratio": th.heat_balance() if P > 0 else math.nan,
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
-        "n_nodes_thermal": float(th.temperature.shape[0]),
+        "thermal_nodes_count": float(th.temperature.shape[0]),
     }
-    jc = solve_thermal(
-        mesh,
-        mats,
-        sources=loads.power,
-        fixed={"shell_top": loads.ambient},
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
-    m["theta_jc"] = (jc.region_max("die") - loads.ambient) / P
-    return m, th
+    m.update(hotspot(th, mesh))
+    curves: dict[str, dict[str, NDArray]] = {}
+    if case.theta_jc.method == "fixed_case":
+        jc = solve_thermal(mesh, mats, **heat, fixed={"shell_top": loads.ambient}, **solver)
+        m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
+    else:
+        stage("theta_jc (dual interface)")
+        m["theta_jc_K_per_W"], jc_curves = dual_interface(case, mesh, **solver)
+        curves.update(jc_curves)
+    tr = None
+    if case.transient is not None:
+        stage("transient")
+        # surface models (natural convection, radiation) held at their steady values
+        conv = {
+            name: ((th.surface_h[name], Tinf) if name in th.surface_h else (h, Tinf))
+            for name, (h, Tinf) in bc.convection.items()
+        }
+        tm, tc, tr = zth_transient(case, th, dict(heat, convection=conv, fixed=fixed, **solver))
+        m.update(tm)
+        curves.update(tc)
+    peak = max(tj, m.get("Tj_peak_C", tj))
+    m["Tj_over_limit_flag"] = float(peak > case.limits.Tj_max)
+    return ThermalAnalysis(m, th, tr, curves)
 
 
 def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
@@ -136,24 +184,65 @@ def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None =
 
 
 def _state_metrics(
-    me, mesh, tag: str, surface: str = "top", regions: Any = None
-) -> dict[str, float]:
-    out: dict[str, float] = {}
+    me,
+    mesh,
+    tag: str,
+    case: CaseSpec,
+    surface: str = "top",
+    full: bool = True,
+    regions: Any = None,
+) -> dict[str, Any]:
+    """The metrics of one mechanical state (columns ``metric@tag[:region]``).
 
-    def put(metric: str, value: float, region: str | None = None) -> None:
-        out[str(Column(metric, tag, region))] = float(value)
+    Warpage (JEDEC sign, principal curvatures, shape class, coplanarity) and the
+    recovered von Mises maximum of every region and first principal stress of the brittle
+    ones; with ``full`` also where those maxima are, and peel and shear on every
+    interface (maximum and band mean).
+    """
+    out: dict[str, Any] = {}
+
+    def put(metric: str, value: Any, region: str | None = None) -> None:
+        col = Column(metric, tag, region)
+        out[str(col)] = value if col.is_text else float(value)
 
     w = me.warpage(surface)
     put("warpage_um", w.peak_to_valley * 1e6)
     put("warpage_signed_um", w.signed * 1e6)
-    put("curvature", w.curvature)
+    put("curvature_1_per_m", w.curvature)
+    put("curvature_max_1_per_m", w.principal_curvatures[0])
+    put("curvature_min_1_per_m", w.principal_curvatures[1])
+    put("warpage_shape", w.shape)
     if "terminal_tips" in mesh.boundaries:
         put("coplanarity_um", me.warpage("terminal_tips").coplanarity * 1e6)
-    for region in mesh.regions if regions is None else regions:
-        put("von_mises_max_MPa", me.region_max_von_mises(region) / 1e6, region)
-    if "die|encapsulant" in mesh.boundaries:
-        sn, ss = me.interface_traction("die|encapsulant")
-        put("interface_traction_max_MPa", np.hypot(sn, ss).max() / 1e6)
+    present = list(mesh.regions) if regions is None else list(regions)
+    for region in present:
+        e = me.region_extreme(region)
+        put("von_mises_max_MPa", e.value / 1e6, region)
+        if full:
+            put("von_mises_max_at_mm", e.where_mm(), region)
+    for region in BRITTLE_REGIONS:
+        if region in present:
+            e = me.region_extreme(region, "principal_max")
+            put("principal_max_MPa", e.value / 1e6, region)
+            if full:
+                put("principal_max_at_mm", e.where_mm(), region)
+    if me.materials is not None:
+        for region, r in yield_ratios(me.recovered, me.materials, me.temperature).items():
+            if region in present:
+                put("yield_ratio", r.value, region)
+    if full:
+        band = case.report.interface_band
+        for name in mesh.boundaries:
+            a, sep, b = name.partition("|")
+            if not sep or a not in present or b not in present:
+                continue
+            s = me.interface_stress(name)
+            put("peel_max_MPa", s.maximum("peel").value / 1e6, name)
+            put("shear_max_MPa", s.maximum("shear").value / 1e6, name)
+            for kind in ("peel", "shear"):
+                v = s.band_mean(kind, band)
+                if np.isfinite(v):  # no band on an interface narrower than twice its distance
+                    put(f"{kind}_band_MPa", v / 1e6, name)
     if "stages" in me.solver_info:  # one elastic solve (a history reports its own total)
         put("mech_solve_s", me.solver_info["stages"]["total_s"])
     return out
@@ -171,37 +260,96 @@ def _warpage_case(case: CaseSpec) -> CaseSpec:
     return dataclasses.replace(case, geometry=geo, mesh=ms)
 
 
+def reflow_profile(case: CaseSpec) -> tuple[float, ...]:
+    """The reflow temperatures [degC] of ``loads.reflow_C``, dense around the encapsulant's
+    glass transition: on every leg of the profile that crosses it, ``Tg + k step``
+    (k = -2..2, step ``loads.reflow_Tg_step_K``) are inserted, in the leg's direction.
+    Below and above Tg the compound's modulus and CTE change by an order of magnitude
+    and the warpage curve bends there."""
+    temps = list(case.loads.reflow)
+    step = case.loads.reflow_tg_step
+    mat = case.materials.get("encapsulant")
+    tg = getattr(mat, "Tg", None)
+    if len(temps) < 2 or step <= 0 or tg is None:
+        return tuple(temps)
+    targets = [tg + k * step for k in (-2, -1, 0, 1, 2)]
+    out = [temps[0]]
+    for a, b in zip(temps, temps[1:], strict=False):
+        lo, hi = min(a, b), max(a, b)
+        inside = [t for t in targets if lo < t < hi and min(abs(t - a), abs(t - b)) > 0.25 * step]
+        out += sorted(inside, reverse=b < a) + [b]
+    return tuple(out)
+
+
+def state_times(temperatures: list[float]) -> tuple[list[float], str]:
+    """ParaView time values of mechanical states at ``temperatures`` [degC]: the
+    temperatures themselves when they increase (a sweep), else the step index (a reflow
+    profile goes up and down, and ParaView needs increasing times; the temperature is the
+    field ``state_temperature``). Returns (values, unit)."""
+    if all(b > a for a, b in zip(temperatures, temperatures[1:], strict=False)):
+        return [float(t) for t in temperatures], "C"
+    return [float(i) for i in range(len(temperatures))], "step"
+
+
 def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
     """Warpage of the top surface at each of the spec's warpage temperatures (unit without
-    board, free body, uniform temperature), and the largest von Mises stress per region.
+    board, free body, uniform temperature), the recovered stress maxima per region and
+    peel and shear on every interface.
 
-    Also the reflow profile ``loads.reflow_C`` when given (states tagged ``r00_25C``...).
-    Returns (metrics, {state label: MechanicalResult}); the results share one mesh.
+    Also the reflow profile (:func:`reflow_profile`) when given (states tagged
+    ``r00_25C``...): warpage and stress maxima only. Returns (metrics, {state label:
+    MechanicalResult}); the results share one mesh.
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(_warpage_case(case))
-    tags = [f"{T:g}C" for T in case.loads.warpage_temperatures]
-    tags += [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
-    temps = list(case.loads.warpage_temperatures) + list(case.loads.reflow)
-    return _temperature_states(mesh, case, zip(temps, tags, strict=True), backend, "top")
+    states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
+    states += [
+        (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
+    ]
+    return _temperature_states(mesh, case, states, backend, "top")
 
 
-def _temperature_states(mesh, case: CaseSpec, temps_tags, backend: str, surface: str):
-    """Solve each (temperature, tag) on one mesh, reusing the solver setup; returns
-    (metrics of every state, {tag: MechanicalResult})."""
-    out: dict[str, float] = {}
-    states: dict[str, Any] = {}
+def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str):
+    """Solve each (temperature, tag, full) on one mesh, reusing the solver setup; returns
+    (metrics of every state, {tag: MechanicalResult}). Warns once per region whose metal
+    yields, at its worst state."""
+    out: dict[str, Any] = {}
+    results: dict[str, Any] = {}
     cache: dict = {}
     try:
-        for T, tag in temps_tags:
+        for T, tag, full in states:
+            stage(f"mechanical {tag}")
             me = _solve_me(mesh, case, T, backend, cache)
-            out.update(_state_metrics(me, mesh, tag, surface=surface))
-            states[tag] = me
+            out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full))
+            results[tag] = me
     finally:
         close_solver_cache(cache)
-    last = next(reversed(states.values()), None)
-    out["n_dof_mechanical"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
-    return out, states
+    last = next(reversed(results.values()), None)
+    out["mechanical_dof_count"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
+    _state_checks(case, out, results)
+    return out, results
+
+
+def _state_checks(case: CaseSpec, out: dict[str, Any], results: dict[str, Any]) -> None:
+    """Across the states ``results`` (tag -> MechanicalResult) with their metrics in
+    ``out``: the warpage limit ratio, and a YieldWarning per region whose metal yields,
+    at its worst state (``out["warnings"]``, the table's notes)."""
+    worst: dict[str, tuple[float, str, Any]] = {}
+    signed = []
+    for tag, me in results.items():
+        w = out.get(str(Column("warpage_signed_um", tag)))
+        if w is not None:
+            signed.append(w * 1e-6)
+        for x in me.yield_check():
+            ratio = x.von_mises / x.yield_strength
+            if ratio > worst.get(x.region, (0.0,))[0]:
+                worst[x.region] = (ratio, tag, x)
+    limits = case.report.warpage_limits
+    if limits is not None and signed:
+        out["warpage_limit_ratio"] = max(w / limits[1] if w > 0 else w / limits[0] for w in signed)
+    for _, tag, x in worst.values():
+        warnings.warn(f"case {case.name} at {tag}: {x.message()}", YieldWarning, stacklevel=4)
+    out["warnings"] = [f"{tag}: {x.message()}" for _, tag, x in worst.values()]
 
 
 def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
@@ -215,13 +363,40 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(case)
-    temps_tags = [(T, f"{T:g}C") for T in case.loads.warpage_temperatures]
-    return _temperature_states(mesh, case, temps_tags, backend, "bottom")
+    states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
+    return _temperature_states(mesh, case, states, backend, "bottom")
 
 
 def reflow_tags(case: CaseSpec) -> list[str]:
-    """State labels of the reflow profile: ``r00_25C``, ``r01_100C``..."""
-    return [f"r{i:02d}_{T:g}C" for i, T in enumerate(case.loads.reflow)]
+    """State labels of the reflow profile (:func:`reflow_profile`): ``r00_25C``,
+    ``r01_100C``..."""
+    return [f"r{i:02d}_{T:g}C" for i, T in enumerate(reflow_profile(case))]
+
+
+def reflow_times(case: CaseSpec) -> tuple[float, ...]:
+    """Times [s] of the points of :func:`reflow_profile`: ``process.reflow_time_s`` gives
+    those of the ``loads.reflow_C`` points; a point inserted around Tg takes the time linear
+    in temperature between the ends of its leg (a constant heating or cooling rate)."""
+    given = case.process.reflow_times if case.process is not None else ()
+    temps = case.loads.reflow
+    if len(given) != len(temps):
+        raise InputError(
+            "process.reflow_time_s",
+            list(given),
+            f"one time [s] per loads.reflow_C point ({len(temps)})",
+        )
+    out: list[float] = []
+    j = 0
+    for i, T in enumerate(reflow_profile(case)):
+        if i == 0:
+            out.append(given[0])
+        elif j + 1 < len(temps) and T == temps[j + 1]:
+            j += 1
+            out.append(given[j])
+        else:  # inside the leg temps[j] -> temps[j + 1]
+            a, b = temps[j], temps[j + 1]
+            out.append(given[j] + (T - a) / (b - a) * (given[j + 1] - given[j]))
+    return tuple(out)
 
 
 def history_process(case: CaseSpec, mesh: Any) -> Process:
@@ -254,7 +429,8 @@ def history_process(case: CaseSpec, mesh: Any) -> Process:
         for st in proc.stages
     ]
     t_prev = 0.0
-    for tag, T, t in zip(reflow_tags(case), case.loads.reflow, proc.reflow_times, strict=True):
+    profile = reflow_profile(case)
+    for tag, T, t in zip(reflow_tags(case), profile, reflow_times(case), strict=True):
         stages.append(Stage(tag, t - t_prev, T))
         t_prev = t
     return Process(tuple(stages))
@@ -304,10 +480,11 @@ def history_metrics(
             surface = "bottom" if all(r in present for r in kerf) else "units_bottom"
         else:
             surface = "top"
-        out.update(_state_metrics(st, mesh, label, surface=surface, regions=present))
-    out["n_dof_mechanical"] = float(3 * mesh.nodes.shape[0])
-    out["history_steps"] = float(h.solver_info["steps"])
-    out["history_factorizations"] = float(h.solver_info["factorizations"])
+        out.update(_state_metrics(st, mesh, label, case, surface=surface, regions=present))
+    out["mechanical_dof_count"] = float(3 * mesh.nodes.shape[0])
+    _state_checks(case, out, dict(zip(h.labels, h.states, strict=True)))
+    out["history_steps_count"] = float(h.solver_info["steps"])
+    out["history_factorizations_count"] = float(h.solver_info["factorizations"])
     out["history_solve_s"] = float(h.solver_info["total_s"])
     meta = {"state_values": [float(t) for t in h.times], "state_unit": "s"}
     return out, h.mapping(), meta
@@ -331,60 +508,96 @@ def independent_panel_metrics(
     todo = [(st.name, st.temperature) for st in proc.stages if st.name in PANEL_STAGES[:3]]
     if case.loads.reflow and "singulated" not in [n for n, _ in todo]:
         todo.append(("singulated", None))
-    for stage, T in todo:
+    notes: list[str] = []
+    for name, T in todo:
         scase = dataclasses.replace(
-            case, geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage=stage))
+            case, geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage=name))
         )
         mesh, _ = build_mesh(scase)
-        temps_tags = [] if T is None else [(T, stage)]
-        if stage == "singulated":
-            temps_tags += list(zip(case.loads.reflow, reflow_tags(case), strict=True))
-        m, states = _temperature_states(mesh, scase, temps_tags, backend, "bottom")
-        m.pop("n_dof_mechanical", None)
+        todo_states = [] if T is None else [(T, name, True)]
+        if name == "singulated":
+            todo_states += [
+                (Tr, tag, False)
+                for Tr, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
+            ]
+        m, states = _temperature_states(mesh, scase, todo_states, backend, "bottom")
+        m.pop("mechanical_dof_count", None)
+        notes += m.pop("warnings", [])
         out.update(m)
+    out["warnings"] = notes
     return out, states
 
 
 def analyse(
     case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
-) -> dict[str, float]:
-    """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf).
+) -> dict[str, Any]:
+    """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf)
+    and ``result_paraview.py`` (opens it in ParaView, warped and coloured).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
     stresses of the unit at each warpage temperature and along the reflow profile, or,
     with a ``[process]`` history, at each state of the process and the reflow profile.
     Panel: warpage and stresses of the panel stage, or of each state of its process.
+    Numbers are floats (units in the column names, :mod:`fea.package.names`); a shape
+    class and the locations of maxima are text. A metal that yields raises a
+    :class:`~fea.physics.post.YieldWarning`.
     """
     from ..io import write_results
+    from ..io.xdmf import write_paraview_script
 
     t0 = time.perf_counter()
     a = case.geometry.aperture()
-    m: dict[str, float] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
+    m: dict[str, Any] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
     th = None
+    curves: dict[str, dict[str, NDArray]] = {}
     extra: dict[str, Any] = {}
     model = case.process.model if case.process is not None else None
     if case.kind == "unit":
-        tm, th = thermal_metrics(case)
-        m.update(tm)
+        ta = thermal_analysis(case)
+        m.update(ta.metrics)
+        # a transient's fields (a temporal collection) go to the results file
+        th = ta.transient if ta.transient is not None else ta.steady
+        th.curves = curves = ta.curves
     if model == "history":
         w, states, extra = history_metrics(case)
     elif case.kind == "panel" and model == "independent":
         w, states = independent_panel_metrics(case)
     elif case.kind == "panel":
         w, states = panel_metrics(case)
-    else:
+    elif case.loads.warpage_temperatures or case.loads.reflow:
         w, states = warpage_metrics(case)
+    else:  # a thermal study: no warpage temperatures, no reflow
+        w, states = {}, {}
+    # warnings (yield) reach the study table through the runner's notes column
+    notes = w.pop("warnings", [])
     m.update(w)
     m["total_s"] = time.perf_counter() - t0
-    if folder is not None and states:
-        mesh = next(iter(states.values())).mesh
+    if folder is not None and curves:
+        from ..io import write_curves_csv
+
+        write_curves_csv(folder, curves)
+    if folder is not None and (states or th is not None):
+        # no warpage temperatures: the thermal field alone is still written
+        mesh = next(iter(states.values())).mesh if states else th.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
-        write_results(
+        stage("writing results")
+        temps = [float(np.max(s.temperature)) for s in states.values()]
+        times, unit = state_times(temps)
+        path = write_results(
             Path(folder) / "result.h5",
             mesh,
             thermal=th,
-            mechanical=states,
-            meta={**info, "metrics": m, "inputs": case, **extra},
+            mechanical=states or None,
+            meta={
+                **info,
+                "metrics": m,
+                "inputs": case,
+                "state_values": times,
+                "state_unit": unit,
+                "warnings": notes,
+                **extra,
+            },
         )
+        write_paraview_script(path)
     return m

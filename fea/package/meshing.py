@@ -3,28 +3,53 @@
 :func:`generate` meshes a model built by :func:`fea.package.geometry.build` with the
 size fields of :mod:`fea.package.sizing`; :func:`build_mesh` adds a cache in
 ``meshes/cache`` (``FEA_MESH_CACHE``) keyed by a hash of the geometry and mesh settings.
+
+Before any geometry is built, :func:`estimate` predicts the element count of the case's
+models from the spec alone (closed-form volumes of each zone over its element size) and
+the memory to solve them; :func:`check_size` refuses a case whose estimate exceeds this
+machine's memory, naming the estimate and the key to change (``--force`` overrides). A
+size of 0.001 mm or 40,000 terminals would otherwise start a mesher that hangs or
+crashes.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import math
 import os
 import shutil
 import time
 from dataclasses import asdict
 from pathlib import Path
 
-from ..errors import MeshError
+from ..errors import InputError, MeshError, ResultsError
 from ..fe.mesh import Mesh, gmsh_session
-from ..io.atomic import atomic_path, write_atomic
+from ..io.atomic import atomic_path, sweep_parts, write_atomic
+from .progress import stage
 from .sizing import size_fields
 
-__all__ = ["BUILDER_VERSION", "CACHE_DIR", "build_mesh", "cache_key", "film_size", "generate"]
+__all__ = [
+    "BUILDER_VERSION",
+    "CACHE_DIR",
+    "MeshEstimate",
+    "SIZE_GUARD",
+    "available_memory",
+    "build_mesh",
+    "cache_key",
+    "check_size",
+    "estimate",
+    "film_size",
+    "generate",
+]
 
 #: Bump when the geometry builders change in a way that changes meshes.
 BUILDER_VERSION = 2
 CACHE_DIR = Path(os.environ.get("FEA_MESH_CACHE", "meshes/cache"))
+#: False turns :func:`check_size` off in this process (``--force``; a runner's child
+#: process gets it from its parent).
+SIZE_GUARD = True
 
 
 def generate(model, case, info) -> dict[str, float]:
@@ -100,18 +125,37 @@ def cache_key(case) -> str:
         "mesh": asdict(case.mesh),
         "builder": BUILDER_VERSION,
     }
+    if case.kind == "unit" and case.environment.kind == "junction_to_board":
+        # the board's faces are split at the ring cold plate (fea.package.jedec)
+        env = case.environment
+        payload["cold_plate_ring_offset"] = env.ring_offset
     for o in payload["geometry"]["openings"].values():
         o.pop("key", None)
+    geo = payload["geometry"]
+    if geo.get("vias", 0) is None:
+        geo.pop("vias")  # absent before the option existed: keys of old meshes unchanged
+    if geo.get("board"):
+        for k in ("stack", "layers", "laminate_k"):  # conductivity only, not geometry
+            geo["board"].pop(k, None)
+        if geo["board"].get("thermal_vias", 0) is None:
+            geo["board"].pop("thermal_vias")
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def build_mesh(
-    case, output: str | os.PathLike | None = None, *, cache: bool = True
+    case,
+    output: str | os.PathLike | None = None,
+    *,
+    cache: bool = True,
+    force: bool = False,
 ) -> tuple[Mesh, Path]:
     """Build (or fetch from the cache) the mesh of ``case``; returns the mesh and its path.
 
-    The ``.msh`` is written atomically (temporary name, then rename).
+    Before meshing, :func:`check_size` refuses a case too large for this machine unless
+    ``force``. The ``.msh`` is written atomically (temporary name, then rename) and
+    checked to be complete; a cached mesh that cannot be read is built again. Stale
+    temporary files of dead writers are removed from the cache first.
     """
     import gmsh
 
@@ -119,12 +163,12 @@ def build_mesh(
 
     key = cache_key(case)
     path = CACHE_DIR / f"{case.kind}-{key}.msh"
-    if cache and path.exists():
-        mesh = Mesh.from_gmsh(path, order=case.mesh.order)
-        mesh.info.update({"cache": "hit", "path": str(path)})
-        _load_facts(mesh, path)
-    else:
+    mesh = _cached(path, case.mesh.order) if cache else None
+    if mesh is None:
+        check_size(case, force=force)
+        sweep_parts(CACHE_DIR)
         with gmsh_session():
+            stage("geometry")
             t0 = time.perf_counter()
             try:
                 info = build(gmsh.model, case)
@@ -133,11 +177,14 @@ def build_mesh(
             except Exception as exc:
                 raise MeshError(_geometry_message(case, exc)) from None
             t_geo = time.perf_counter() - t0
+            stage("meshing")
             times = generate(gmsh.model, case, info)
             mesh = Mesh.from_gmsh(None, case.mesh.order)
+            stage("writing mesh")
             with atomic_path(path, extension=".msh") as tmp:
                 gmsh.option.setNumber("Mesh.Binary", 1)
                 gmsh.write(str(tmp))
+                _check_complete(tmp, path)
         mesh.info.update(
             {"cache": "miss", "path": str(path), "geometry_s": t_geo, **times, "facts": info.facts}
         )
@@ -153,18 +200,343 @@ def build_mesh(
     return mesh, path
 
 
-def _load_facts(mesh: Mesh, path: Path) -> None:
+def _cached(path: Path, order: int) -> Mesh | None:
+    """The cached mesh at ``path`` with its facts, or None (absent, or unreadable: a
+    damaged cache entry is rebuilt, not a failure of every case that uses it)."""
     side = path.with_suffix(".json")
-    if side.exists():
-        mesh.info["facts"] = json.loads(side.read_text())
+    if not (path.is_file() and side.is_file()):
+        return None
+    stage("reading cached mesh")
+    try:
+        facts = json.loads(side.read_text())
+        mesh = Mesh.from_gmsh(path, order=order)
+    except (OSError, ValueError, MeshError):
+        return None
+    if not isinstance(facts, dict):
+        return None
+    mesh.info.update({"cache": "hit", "path": str(path), "facts": facts})
+    return mesh
 
 
-def _geometry_message(case, exc: Exception, stage: str = "build") -> str:
+def _check_complete(tmp: Path, path: Path) -> None:
+    """gmsh does not report a failed write: a mesh file must end with a section end."""
+    try:
+        with open(tmp, "rb") as fh:
+            fh.seek(max(0, os.path.getsize(tmp) - 64))
+            tail = fh.read()
+    except OSError:
+        tail = b""
+    if tail.rstrip().rsplit(b"\n", 1)[-1].startswith(b"$End"):
+        return
+    try:
+        full = shutil.disk_usage(tmp.parent).free < 1 << 20
+    except OSError:
+        full = False
+    if full:
+        raise ResultsError(f"no space left on device while writing {path}")
+    raise ResultsError(f"gmsh wrote an incomplete mesh file for {path}")
+
+
+def _geometry_message(case, exc: Exception, step: str = "build") -> str:
     g = case.geometry
     return (
-        f"gmsh/OCC could not {stage} the geometry ({exc}); mesh size "
+        f"gmsh/OCC could not {step} the geometry ({exc}); mesh size "
         f"{case.mesh.size * 1e3:g} mm; parameters: cavity "
         f"{g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm, depth {g.cavity_depth * 1e3:g} mm, "
         f"shell {g.shell_thickness * 1e6:g} um, corner radius {g.corner_radius * 1e3:g} mm, "
         f"openings {[(o.kind, o.count, o.width * 1e3) for o in g.openings.values()]}"
+    )
+
+
+# -- the size guard -------------------------------------------------------------------------
+
+#: Tetrahedra per cell of side h: a cube splits into 5-6 tetrahedra; calibrated against
+#: gmsh's meshes of the baseline unit, the tiny study and a panel (tests/package), the
+#: estimate lands within a factor of about 2 of the real count.
+TETS_PER_CELL = 6.0
+#: Fewest tetrahedra of one terminal, however coarse the size: its curved surface needs
+#: a few dozen triangles whatever the size field asks.
+MIN_TETS_PER_TERMINAL = 100.0
+#: A panel's lanes, dams and the encapsulant around its cans mesh about twice as finely
+#: as the zones above count (measured on studies/panel_process.toml: 0.5 without it).
+PANEL_FACTOR = 2.0
+#: Memory to assemble and solve one element of a model [bytes], by (problem, order):
+#: P2 elasticity measured at 32-45 kB per tetrahedron (docs/performance.md, Pardiso
+#: and AMG-PCG), P1 about a sixth of it, the scalar thermal problem about a third.
+BYTES_PER_ELEMENT = {
+    ("mechanical", 2): 40e3,
+    ("mechanical", 1): 7e3,
+    ("thermal", 2): 14e3,
+    ("thermal", 1): 3e3,
+}
+#: The process itself (Python, NumPy, SciPy, gmsh, MKL) [bytes].
+BASE_BYTES = 1.0e9
+
+#: The key to change for each zone of an estimate, and what else helps.
+_ZONE_KEYS = {
+    "bulk": ("mesh.size_mm", "a larger mesh.size_mm"),
+    "thin layers": (
+        "mesh.size_mm",
+        "a larger mesh.size_mm or fewer mesh.layers_through_thickness",
+    ),
+    "films": ("mesh.film_size_mm", "a larger mesh.film_size_mm"),
+    "openings": ("mesh.opening_size_mm", "a larger mesh.opening_size_mm"),
+    "terminals": (
+        "mesh.terminal_size_mm",
+        "a larger mesh.terminal_size_mm or fewer terminals (geometry.terminals.rows, cols)",
+    ),
+    "terminal count": (
+        "geometry.terminals.rows",
+        "fewer terminals (geometry.terminals.rows, cols)",
+    ),
+    "board": ("mesh.board_size_mm", "a larger mesh.board_size_mm"),
+    "sites": (
+        "geometry.panel.nx",
+        "fewer sites (geometry.panel.nx, ny) or a larger mesh.size_mm",
+    ),
+}
+
+
+@dataclasses.dataclass
+class MeshEstimate:
+    """What meshing and solving a case will take, estimated from its spec.
+
+    Attributes
+    ----------
+    elements
+        Tetrahedra of the case's largest model (a unit's thermal model includes its board).
+    memory
+        Bytes to mesh and solve the heaviest model.
+    limit
+        Bytes this machine (or job) has: :func:`available_memory`.
+    zones
+        Elements per zone of the largest model (``bulk``, ``thin layers``, ``films``,
+        ``openings``, ``terminals``, ``terminal count``, ``board``, ``sites``).
+    values
+        The current value of each zone's key (spec units), for messages.
+    """
+
+    elements: float
+    memory: float
+    limit: float
+    zones: dict[str, float]
+    values: dict[str, float]
+
+    @property
+    def dominant(self) -> str:
+        """The zone with the most elements."""
+        return max(self.zones, key=lambda z: self.zones[z])
+
+    def format(self) -> str:
+        """One line: elements, memory and the zone with most of them."""
+        return (
+            f"about {self.elements:,.0f} elements (~{self.memory / 2**30:.1f} GiB to solve; "
+            f"{self.limit / 2**30:.0f} GiB available), most of them in the {self.dominant}"
+        )
+
+
+def available_memory() -> float:
+    """Memory this process may use [bytes]: the machine's, or less where a cgroup (a batch
+    job's allocation) limits it; ``FEA_MEMORY_GB`` overrides both."""
+    env = os.environ.get("FEA_MEMORY_GB")
+    if env:
+        try:
+            value = float(env)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise InputError("FEA_MEMORY_GB", env, "a positive number of gigabytes")
+        return value * 2**30
+    try:
+        total = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):
+        total = 16.0 * 2**30
+    for limit_file in _cgroup_limit_files():
+        try:
+            text = Path(limit_file).read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit() and 0 < int(text) < total:
+            total = float(text)
+    return total
+
+
+def _cgroup_limit_files() -> list[str]:
+    files = ["/sys/fs/cgroup/memory/memory.limit_in_bytes"]
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return files
+    for line in lines:
+        _, _, rest = line.partition(":")
+        controllers, _, rel = rest.partition(":")
+        if controllers == "":  # cgroup v2
+            files.append(f"/sys/fs/cgroup{rel.rstrip('/')}/memory.max")
+        elif "memory" in controllers.split(","):
+            files.append(f"/sys/fs/cgroup/memory{rel.rstrip('/')}/memory.limit_in_bytes")
+    return files
+
+
+def _cells(dims: tuple[float, float, float], h: float, through=(1, 1, 1)) -> float:
+    """Tetrahedra of a box ``dims`` [m] meshed at size ``h``, with at least ``through[i]``
+    elements along axis i (thin layers and their sub-layers)."""
+    n = TETS_PER_CELL
+    for d, m in zip(dims, through, strict=True):
+        n *= max(float(m), d / h)
+    return n
+
+
+def _opening_size(g, ms) -> float:
+    """The size at the walls with openings (as :func:`fea.package.sizing.size_fields`)."""
+    lengths = [
+        (min(o.width, o.height) if o.kind == "slots" else o.width)
+        for o in g.openings.values()
+        if o.kind != "none" and o.count > 0
+    ]
+    if not lengths:
+        return ms.size
+    return min(ms.opening_size or min(lengths) / 2, ms.size)
+
+
+def _can_zones(add, g, ms, film: float) -> None:
+    """A shell can with its die, attach and cavity encapsulant (one unit or panel site)."""
+    L = ms.layers_through_thickness
+    h = ms.size
+    t = g.shell_thickness
+    cx, cy = g.cavity
+    ox, oy = g.outer
+    depth = g.cavity_depth
+    dx, dy, dt = g.die
+    h_open = _opening_size(g, ms)
+    add("thin layers", _cells((ox, oy, t), h, (1, 1, L)))
+    for side, o in g.openings.items():
+        length = (cx if side in ("ymin", "ymax") else cy) + 2 * t
+        if o.kind != "none" and o.count > 0:
+            add("openings", _cells((length, t, depth + t), h_open, (1, L, 1)))
+            add("openings", _cells((length, 4 * h_open, depth), h_open))
+        else:
+            add("thin layers", _cells((length, t, depth + t), h, (1, L, 1)))
+    if g.die_attach_thickness > 0:
+        add("films", _cells((dx, dy, g.die_attach_thickness), film, (1, 1, L)))
+    add("bulk", _cells((dx, dy, dt), h))
+    add("bulk", _cells((cx, cy, depth), h))
+
+
+def _unit_zones(g, ms, film: float, board: bool) -> dict[str, float]:
+    zones: dict[str, float] = {}
+
+    def add(zone: str, n: float) -> None:
+        zones[zone] = zones.get(zone, 0.0) + n
+
+    L = ms.layers_through_thickness
+    h = ms.size
+    ox, oy = g.outer
+    e = g.exterior_thickness
+    _can_zones(add, g, ms, film)
+    add("films", _cells((ox, oy, g.dielectric_thickness), film, (1, 1, L)))
+    if e > 0:
+        add("bulk", 2 * _cells((ox + 2 * e, e, g.z_top), h) + 2 * _cells((oy, e, g.z_top), h))
+    term = g.terminals
+    if term.kind != "none":
+        ht = min(ms.terminal_size or term.diameter / 4, h)
+        d = term.diameter
+        per = _cells((d, d, term.height), ht)
+        zone = "terminals" if per > MIN_TETS_PER_TERMINAL else "terminal count"
+        add(zone, term.rows * term.cols * max(per, MIN_TETS_PER_TERMINAL))
+    if board and g.board is not None:
+        bx, by = g.board.size
+        bt = g.board.thickness
+        # the package zone reaches the board: refined to mesh.size under the footprint
+        near = (min(ox + 2 * e + 10 * h, bx), min(oy + 2 * e + 10 * h, by))
+        add("bulk", _cells((*near, bt), h))
+        add("board", _cells((bx, by, bt), max(ms.board_size, h)))
+        if g.board.rim_bond:
+            w = max(g.board.rim_bond_width, g.shell_thickness)
+            add("bulk", _cells((2 * (ox + oy), w, term.height), h))
+    return zones
+
+
+def _panel_zones(g, ms, film: float) -> dict[str, float]:
+    p = g.panel
+    zones: dict[str, float] = {}
+    one = p.stage == "singulated" and p.singulated_units == "one"
+    sites = 1 if one else p.nx * p.ny
+    hx = p.nx * p.pitch + 2 * p.margin
+    hy = p.ny * p.pitch + 2 * p.margin
+    share = p.pitch**2 / (hx * hy) if one else 1.0  # one unit's cell of the sheet
+
+    def add(zone: str, n: float) -> None:
+        zones[zone] = zones.get(zone, 0.0) + PANEL_FACTOR * share * n
+
+    site: dict[str, float] = {}
+
+    def add_site(zone: str, n: float) -> None:
+        site[zone] = site.get(zone, 0.0) + n
+
+    _can_zones(add_site, g, ms, film)
+    zones["sites"] = PANEL_FACTOR * sites * sum(site.values())
+    L = ms.layers_through_thickness
+    h = ms.size
+    t = g.shell_thickness
+    z_web = g.z_top - p.recess_depth - t
+    add("films", _cells((hx, hy, g.dielectric_thickness), film, (1, 1, L)))
+    add("thin layers", _cells((hx, hy, t), h, (1, 1, L)))
+    add("bulk", _cells((hx, hy, max(z_web - g.dielectric_thickness, 0.0)), h))
+    walls = (2 if p.hollow_walls else 1) * (
+        (p.nx - 1) * _cells((hy, t, z_web), _opening_size(g, ms), (1, L, 1))
+        + (p.ny - 1) * _cells((hx, t, z_web), _opening_size(g, ms), (1, L, 1))
+    )
+    add("openings" if p.pathways else "thin layers", walls)
+    if p.stage == "on_mandrel":
+        add("bulk", _cells((hx, hy, p.mandrel_thickness + p.recess_depth), h))
+    return zones
+
+
+def estimate(case) -> MeshEstimate:
+    """Elements and memory of ``case`` from its spec alone (no geometry is built).
+
+    A unit has two models: the thermal one (with the board, films at :func:`film_size`)
+    and the warpage one (no board, films at ``mesh.film_size`` or ``mesh.size``); a panel
+    one. Each zone's volume is divided into cells of its element size, thin layers
+    keeping their sub-layers (:func:`_cells`).
+    """
+    g, ms = case.geometry, case.mesh
+    if case.kind == "panel":
+        models = [("mechanical", _panel_zones(g, ms, film_size(case)))]
+    else:
+        warp_film = min(ms.film_size or ms.size, ms.size)
+        models = [
+            ("thermal", _unit_zones(g, ms, film_size(case), board=True)),
+            ("mechanical", _unit_zones(g, ms, warp_film, board=False)),
+        ]
+    memory = BASE_BYTES + max(
+        sum(z.values()) * BYTES_PER_ELEMENT[(kind, ms.order)] for kind, z in models
+    )
+    zones = max((z for _, z in models), key=lambda z: sum(z.values()))
+    term = g.terminals
+    values = {
+        "mesh.size_mm": ms.size * 1e3,
+        "mesh.film_size_mm": film_size(case) * 1e3,
+        "mesh.opening_size_mm": _opening_size(g, ms) * 1e3,
+        "mesh.terminal_size_mm": min(ms.terminal_size or term.diameter / 4, ms.size) * 1e3,
+        "mesh.board_size_mm": ms.board_size * 1e3,
+        "geometry.panel.nx": float(g.panel.nx) if g.panel is not None else 0.0,
+        "geometry.terminals.rows": float(term.rows),
+    }
+    return MeshEstimate(sum(zones.values()), memory, available_memory(), zones, values)
+
+
+def check_size(case, force: bool = False) -> MeshEstimate:
+    """The :func:`estimate` of ``case``; an :class:`~fea.errors.InputError` naming the key
+    to change when it needs more memory than :func:`available_memory`, unless ``force``
+    (or :data:`SIZE_GUARD` is off)."""
+    est = estimate(case)
+    if force or not SIZE_GUARD or est.memory <= est.limit:
+        return est
+    key, advice = _ZONE_KEYS[est.dominant]
+    raise InputError(
+        key,
+        est.values[key],
+        f"a mesh this machine can solve: {est.format()}; use {advice}, or --force "
+        "(fea.package.meshing.SIZE_GUARD = False) to mesh it anyway",
     )

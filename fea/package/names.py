@@ -1,8 +1,9 @@
 """Typed names: the regions and boundaries of a package model (DESIGN.md section 1) and
 the columns of a study table.
 
-A table column is a :class:`Column`: a metric (``warpage_um``), optionally the state it
-was taken in (``25C``, ``r03_183C``) and a region (``shell``), written
+A table column is a :class:`Column`: a metric with its unit in its suffix
+(``warpage_um``, ``Tj_max_C``), optionally the state it was taken in (``25C``,
+``r03_183C``) and a region (``shell``) or interface (``die|encapsulant``), written
 ``metric@state:region``. Code builds columns from these parts and reads them back with
 :meth:`Column.parse`; nothing else splits column strings.
 """
@@ -16,7 +17,11 @@ from .geometry.tags import ALIASES, REGIONS, interface_name
 __all__ = [
     "BOUNDARIES",
     "Column",
+    "KEY_REGIONS",
+    "METRICS",
     "PACKAGE_REGIONS",
+    "TEXT_METRICS",
+    "UNITS",
     "interface_name",
 ]
 
@@ -37,31 +42,120 @@ BOUNDARIES: tuple[str, ...] = (
     "board_surface",
     "board_bottom",
     "board_top",
+    "cold_plate",
+    "package_air",
+    "board_air",
     "mandrel_top",
     "mandrel_surface",
 )
 
 
-#: Unit suffixes of metric names (longest match first) and how to print them.
+#: Unit suffixes of metric names (longest match first) and how to print them; ``1`` is a
+#: dimensionless number.
 UNITS: dict[str, str] = {
     "_K_per_W": "K/W",
     "_J_per_K": "J/K",
     "_1_per_m": "1/m",
+    "_ratio": "1",
+    "_count": "1",
+    "_flag": "0/1",
     "_MPa": "MPa",
     "_um": "µm",
+    "_mm": "mm",
     "_dB": "dB",
     "_C": "°C",
+    "_K": "K",
     "_W": "W",
     "_s": "s",
 }
+
+#: Metrics whose values are text (a class, a location), not numbers.
+TEXT_METRICS: tuple[str, ...] = (
+    "notes",
+    "warpage_shape",
+    "von_mises_max_at_mm",
+    "principal_max_at_mm",
+)
+
+#: Every metric a case can have and what it is (docs/outputs.md, ``table.h5`` attributes).
+METRICS: dict[str, str] = {
+    "notes": "warnings raised while the case ran (a metal past its proof stress, undefined "
+    "metrics), in words",
+    "aperture_ratio": "largest side-wall opening over half the wavelength (shielding rule: < 1)",
+    "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L)",
+    "Tj_max_C": "junction temperature: the die's highest nodal temperature",
+    "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P",
+    "psi_jt_K_per_W": "junction-to-top characterisation parameter (Tj - T_top centre) / P",
+    "theta_jc_K_per_W": "junction-to-case resistance: JESD51-14 transient dual interface (where "
+    "the structure functions of a dry and a greased case contact part), or with [theta_jc] "
+    "method = 'fixed_case' the rear face held at ambient, the rest adiabatic",
+    "hotspot_C": "hottest point of the die's active face (a power map concentrates it)",
+    "hotspot_x_mm": "x of the hot spot on the die's active face",
+    "hotspot_y_mm": "y of the hot spot on the die's active face",
+    "Tj_over_limit_flag": "1 when Tj (or its transient peak) exceeds [limits] Tj_max_C, else 0",
+    "Tj_peak_C": "highest junction temperature of the [transient] (a power profile's peak)",
+    "zth_1ms_K_per_W": "junction Zth(t) = (Tj(t) - Tj(0)) / P at 1 ms of the heating curve "
+    "(every decade in the output range has its column: zth_1us ... zth_10000s)",
+    "zth_1s_K_per_W": "junction Zth at 1 s of the heating curve",
+    "zth_100s_K_per_W": "junction Zth at 100 s of the heating curve",
+    "sf_R_total_K_per_W": "total thermal resistance of the structure function (the "
+    "heating curve's end value)",
+    "heat_capacity_J_per_K": "heat capacity of the thermal model (the structure function's "
+    "end value)",
+    "theta_jma_K_per_W": "junction-to-moving-air resistance (JESD51-6 forced air)",
+    "theta_jb_K_per_W": "junction-to-board resistance on the JESD51-8 ring cold plate",
+    "psi_jb_K_per_W": "(Tj - T_board) / P, board top 1 mm from the package edge, in air",
+    "die_spread_K": "highest minus lowest temperature in the die",
+    "heat_balance_ratio": "|power in - heat out| / power in of the thermal solve",
+    "thermal_solve_s": "time of the thermal solve",
+    "thermal_nodes_count": "nodes of the thermal mesh",
+    "mechanical_dof_count": "unknowns of the mechanical problem",
+    "total_s": "time of the whole case",
+    "wall_s": "wall time of the case in its worker",
+    "warpage_um": "peak-to-valley of the top surface, best-fit plane removed",
+    "warpage_signed_um": "warpage with the JESD22-B112 / JEITA ED-7306 sign: + convex, "
+    "- concave, seen from the top (away from the terminals)",
+    "curvature_1_per_m": "mean curvature of a quadratic fit, + convex seen from the top",
+    "curvature_max_1_per_m": "larger principal curvature, + convex seen from the top",
+    "curvature_min_1_per_m": "smaller principal curvature (opposite signs: a saddle)",
+    "warpage_shape": "shape class: bowl, saddle, cylindrical, W, M or flat",
+    "coplanarity_um": "JEDEC coplanarity: largest terminal-tip distance from the seating plane",
+    "warpage_limit_ratio": "largest signed warpage over its allowed limit ([outputs] "
+    "warpage_limits_um); above 1 fails",
+    "mech_solve_s": "time of the mechanical solve",
+    "history_steps_count": "time steps of the process history ([process] model = 'history')",
+    "history_factorizations_count": "stiffness factorisations the history needed (the "
+    "others reused one, or ran CG preconditioned by the nearest)",
+    "history_solve_s": "time of the whole process history",
+    "von_mises_max_MPa": "largest recovered (nodal) von Mises stress in the region",
+    "von_mises_max_at_mm": "where the largest von Mises stress is, (x, y, z)",
+    "principal_max_MPa": "largest recovered first principal stress in the region (brittle "
+    "materials: silicon, mould compound)",
+    "principal_max_at_mm": "where the largest first principal stress is, (x, y, z)",
+    "yield_ratio": "largest recovered von Mises stress over the 0.2 % proof stress; above 1 "
+    "the metal yields locally (warning with the location)",
+    "peel_max_MPa": "largest peel (opening normal) traction on the interface; singular at "
+    "free edges: mesh-dependent",
+    "shear_max_MPa": "largest shear traction on the interface; singular at free edges: "
+    "mesh-dependent",
+    "peel_band_MPa": "mean peel over the band at [outputs] interface_band_mm from the "
+    "interface's edges (converges with the mesh)",
+    "shear_band_MPa": "mean shear over the band at [outputs] interface_band_mm from the "
+    "interface's edges (converges with the mesh)",
+}
+
+#: Regions (and the interfaces that touch them) a study's summary shows.
+KEY_REGIONS: tuple[str, ...] = ("shell", "die", "encapsulant")
 
 
 @dataclass(frozen=True)
 class Column:
     """A study-table column: ``metric[@state[:region]]``.
 
-    ``metric`` carries its unit in its suffix where it has one (``warpage_um``,
-    ``von_mises_max_MPa``); :attr:`output` is the name used in ``[outputs] metrics``.
+    ``metric`` carries its unit in its suffix (``warpage_um``, ``von_mises_max_MPa``,
+    ``theta_ja_K_per_W``; ``_ratio`` and ``_count`` for pure numbers); the region of a
+    per-interface metric is the interface ``a|b``. :attr:`output` is the name used in
+    ``[outputs] metrics``: the metric itself.
     """
 
     metric: str
@@ -95,10 +189,35 @@ class Column:
 
     @property
     def unit(self) -> str:
-        """The metric's unit as printed (``"K/W"``), or ``""`` for a pure number."""
+        """The metric's unit as printed (``"K/W"``, ``"1"`` for a pure number), or ``""``
+        for text and unknown metrics."""
         return UNITS.get(self.unit_suffix, "")
 
     @property
     def output(self) -> str:
-        """The ``[outputs] metrics`` name: the metric without a trailing ``_MPa``."""
-        return self.metric.removesuffix("_MPa")
+        """The ``[outputs] metrics`` name of the column: its metric, units included."""
+        return self.metric
+
+    @property
+    def is_text(self) -> bool:
+        """True for a metric whose values are text (shape class, location)."""
+        return self.metric in TEXT_METRICS
+
+    @property
+    def description(self) -> str:
+        """What the metric is (:data:`METRICS`), or ``""``."""
+        return METRICS.get(self.metric, "")
+
+    @property
+    def label(self) -> str:
+        """Axis label: ``"von_mises_max [MPa]"``."""
+        base = self.metric.removesuffix(self.unit_suffix) if self.unit_suffix else self.metric
+        return f"{base} [{self.unit}]" if self.unit else base
+
+    @property
+    def key(self) -> bool:
+        """True when a study summary shows the column: no region, a key region, or an
+        interface with a key region on one side (:data:`KEY_REGIONS`)."""
+        if self.region is None:
+            return True
+        return any(r in KEY_REGIONS for r in self.region.split("|"))

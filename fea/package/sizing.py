@@ -14,8 +14,9 @@ from .geometry.pieces import MODEL_SCALE, ModelInfo
 
 __all__ = ["FILM_REGIONS", "size_fields"]
 
-#: Low-conductivity films whose in-plane size is ``mesh.film_size``.
-FILM_REGIONS = ("dielectric", "die_attach")
+#: Low-conductivity films whose in-plane size is ``mesh.film_size`` (and the copper
+#: pads and vias inside the dielectric).
+FILM_REGIONS = ("dielectric", "die_attach", "vias")
 
 
 def _box_field(

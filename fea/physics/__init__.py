@@ -6,27 +6,35 @@ packages."""
 from __future__ import annotations
 
 from . import materials
+from .convection import FilmCoefficient
 from .history import HistoryResult, Process, Stage, solve_history
 from .materials import Material
 from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .structure import StructureFunction, separation_point, structure_function
 from .thermal import ThermalResult, Transient, solve_thermal
 from .viscoelastic import WLF, Arrhenius, Prony
 
 __all__ = [
     "Arrhenius",
+    "FilmCoefficient",
     "HistoryResult",
     "Material",
+    "Material",
+    "MechanicalResult",
     "MechanicalResult",
     "Process",
     "Prony",
     "Stage",
+    "StructureFunction",
     "ThermalResult",
     "Transient",
     "WLF",
     "Warpage",
     "materials",
+    "separation_point",
     "solve_history",
     "solve_thermal",
     "solve_thermoelastic",
+    "structure_function",
     "warpage_curve",
 ]

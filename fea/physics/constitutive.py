@@ -35,8 +35,9 @@ def hooke(lam: ArrayLike, mu: ArrayLike, eps: NDArray[np.float64]) -> NDArray[np
 
     ``lam``, ``mu`` broadcast against ``eps[..., 0]`` (e.g. (n_el, 1) for (n_el, n_q, 6)).
     """
-    lam = np.asarray(lam, dtype=float)
-    mu = np.asarray(mu, dtype=float)
+    # NumPy or CuPy arrays as they are (the stresses of a device solve stay on the device)
+    lam = lam if hasattr(lam, "shape") else np.asarray(lam, dtype=float)
+    mu = mu if hasattr(mu, "shape") else np.asarray(mu, dtype=float)
     tr = eps[..., 0] + eps[..., 1] + eps[..., 2]
     sig = 2 * mu[..., None] * eps
     sig[..., :3] += (lam * tr)[..., None]

@@ -38,8 +38,10 @@ def reference_temperatures(
         key = "reference" if not isinstance(reference, Mapping) else f"reference.{name}"
         if name != "*" and name not in regions:
             raise InputError(key, v, f"a region of the mesh ({', '.join(regions)}) or '*'")
-        if isinstance(v, bool) or not isinstance(v, int | float | np.number):
-            raise InputError(key, v, "a temperature in degC")
+        if isinstance(v, bool | np.complexfloating) or not isinstance(
+            v, int | float | np.integer | np.floating
+        ):
+            raise InputError(key, v, "a temperature in degC (a real number)")
         if not (np.isfinite(v) and v >= -273.15):
             raise InputError(key, v, "a finite temperature >= -273.15 degC")
     for r in regions:

@@ -64,13 +64,12 @@ from numpy.typing import NDArray
 from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import (
-    eliminate_inplace,
     free_body_supports,
     remaining_modes,
     rigid_body_modes,
 )
 from ..fe.spaces import FieldSpace, space
-from ..solvers import pcg, prepare
+from ..solvers import eliminate, pcg, prepare
 from .constitutive import hooke, lame
 from .eigenstrain import reference_temperatures
 from .materials import Material, assign
@@ -603,7 +602,7 @@ class _Solver:
             free[con.D] = False
             dg = K.diagonal()[free]
             con.scale = float(dg[dg > 0].mean()) if np.any(dg > 0) else 1.0
-        A = eliminate_inplace(K, con.D)
+        A = eliminate(K.tocsr(), con.D)
         if con.scale != 1.0:
             d = np.zeros(A.shape[0])
             d[con.D] = con.scale - 1.0
@@ -935,9 +934,9 @@ class _History:
         u = u.reshape(-1, 3)
         for r, (el, law) in visco.items():
             if len(visco) == 1 and list(self.grads) == [(r,)]:
-                eps = forms.strain_at_quadrature(fs, u, el, self.grads[(r,)])
+                eps = forms.strain_at_quadrature(fs, u, elements=el, grads=self.grads[(r,)])
             else:
-                eps = forms.strain_at_quadrature(fs, u, el)
+                eps = forms.strain_at_quadrature(fs, u, elements=el)
             eps[..., :3] -= eps0[el][..., None]
             if r in self.offset:
                 eps -= self.offset[r]
@@ -1022,7 +1021,7 @@ class _History:
             self.u[free] = 0.0
         for r in regions:
             e = self.el[r]
-            eps = forms.strain_at_quadrature(fs, self.u, e)
+            eps = forms.strain_at_quadrature(fs, self.u, elements=e)
             eps[..., :3] -= self.eps0[e][..., None]
             self.offset[r] = eps  # stress free at birth
             self.active[e] = True
@@ -1064,7 +1063,7 @@ class _History:
         # a tiny spring on every free DOF keeps parts with no held node definite
         diag = K.diagonal()
         _add_diagonal(K, np.where(is_free, 1e-12 * max(diag[is_free].mean(), 1e-300), 0.0))
-        A = eliminate_inplace(K, D)
+        A = eliminate(K.tocsr(), D)
         b[D] = u0[D]
         x_, _ = solve(A, b, kind="elasticity", backend=backend, method=method)
         return out + np.asarray(x_).reshape(-1, 3)
@@ -1089,7 +1088,7 @@ class _History:
             if r in self.laws:
                 stress[e] = self.laws[r].stress(self.states[r]).reshape(len(e), self.nq, 6)
                 continue
-            eps = forms.strain_at_quadrature(fs, self.u, e)
+            eps = forms.strain_at_quadrature(fs, self.u, elements=e)
             eps[..., :3] -= self.eps0[e][..., None]
             if r in self.offset:
                 eps -= self.offset[r]
@@ -1109,6 +1108,7 @@ class _History:
             float(facts.get("reactions", 0.0)),
             time=float(t),
             temperature=self.T.copy(),
+            materials=self.mats,
             active=self.active.copy(),
         )
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import textwrap
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -34,17 +35,23 @@ from ..errors import InputError
 from .viscoelastic import MOULD_COMPOUND_VISCO, Prony, Shift, Viscoelastic
 
 __all__ = [
+    "ABSOLUTE_ZERO_C",
     "DEFAULT_REGION_MATERIALS",
     "LIBRARY",
     "Material",
     "Table",
     "assign",
+    "describe",
     "get",
     "instantaneous_from_secant",
     "names",
     "register",
     "secant_from_instantaneous",
 ]
+
+
+#: Absolute zero [degC]: no temperature anywhere may be below it.
+ABSOLUTE_ZERO_C = -273.15
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class Table:
             raise InputError("table.T", T, "strictly increasing temperatures")
         if not all(math.isfinite(x) for x in T + v):
             raise InputError("table", (T, v), "finite numbers")
+        if T[0] < ABSOLUTE_ZERO_C:
+            raise InputError("table.T", T, f"temperatures >= {ABSOLUTE_ZERO_C} degC")
 
     def __call__(self, T: ArrayLike) -> NDArray[np.float64]:
         """Value at temperature(s) ``T`` [degC]; constant beyond the table ends."""
@@ -101,6 +110,15 @@ class Table:
 
 
 Prop = float | Table
+
+
+def _positive_real(x: object) -> bool:
+    return (
+        isinstance(x, int | float | np.integer | np.floating)
+        and not isinstance(x, bool)
+        and math.isfinite(x)
+        and x > 0
+    )
 
 
 def _eval(p: Prop, T: ArrayLike) -> NDArray[np.float64]:
@@ -139,6 +157,9 @@ class Material:
         ``"instantaneous"`` (default) or ``"secant"`` for a CTE table.
     alpha_ref
         Reference temperature [degC] of a secant CTE table.
+    yield_strength
+        0.2 % proof stress [Pa], constant or :class:`Table` against degC, for the yield
+        check of metals; None where it does not apply (brittle or polymer materials).
     source
         Where the numbers come from.
     relaxation
@@ -166,6 +187,7 @@ class Material:
     Tg: float | None = None
     alpha_kind: str = "instantaneous"
     alpha_ref: float = 25.0
+    yield_strength: Prop | None = None
     source: str = ""
     extra: dict = field(default_factory=dict, compare=False, hash=False)
     relaxation: Prony | None = None
@@ -175,6 +197,16 @@ class Material:
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
         self._check_viscoelastic(key)
+        for attr in ("nu", "rho", "cp", "shrinkage", "alpha_ref") + (
+            ("Tg",) if self.Tg is not None else ()
+        ):
+            v = getattr(self, attr)
+            if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
+                raise InputError(f"{key}.{attr}", v, "a real number")
+        for attr in ("Tg", "alpha_ref"):
+            v = getattr(self, attr)
+            if v is not None and not (math.isfinite(v) and v >= ABSOLUTE_ZERO_C):
+                raise InputError(f"{key}.{attr}", v, f"a temperature >= {ABSOLUTE_ZERO_C} degC")
         for attr in ("E", "alpha"):
             v = getattr(self, attr)
             vals = v.values if isinstance(v, Table) else (v,)
@@ -194,7 +226,7 @@ class Material:
             kvals = self.k
         else:
             kvals = (self.k,)
-        if not all(math.isfinite(x) and x > 0 for x in kvals):
+        if not all(_positive_real(x) for x in kvals):
             raise InputError(f"{key}.k", self.k, "positive finite conductivity [W/(m K)]")
         for attr in ("rho", "cp"):
             v = getattr(self, attr)
@@ -204,6 +236,11 @@ class Material:
             raise InputError(f"{key}.shrinkage", self.shrinkage, "volumetric strain in (-0.1, 0.1)")
         if self.alpha_kind not in ("instantaneous", "secant"):
             raise InputError(f"{key}.alpha_kind", self.alpha_kind, "'instantaneous' or 'secant'")
+        if self.yield_strength is not None:
+            y = self.yield_strength
+            yvals = y.values if isinstance(y, Table) else (y,)
+            if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in yvals):
+                raise InputError(f"{key}.yield_strength", y, "positive finite stresses [Pa]")
 
     def _check_viscoelastic(self, key: str) -> None:
         if self.relaxation is None:
@@ -242,6 +279,12 @@ class Material:
     def youngs(self, T: ArrayLike) -> NDArray[np.float64]:
         """E [Pa] at temperature(s) ``T`` [degC]."""
         return _eval(self.E, T)
+
+    def yield_at(self, T: ArrayLike) -> NDArray[np.float64]:
+        """0.2 % proof stress [Pa] at ``T`` [degC]; inf where the material has none."""
+        if self.yield_strength is None:
+            return np.full(np.shape(T), np.inf)
+        return _eval(self.yield_strength, T)
 
     def conductivity(self, T: ArrayLike) -> NDArray[np.float64]:
         """Conductivity at ``T`` [degC]: shape ``T.shape`` (isotropic) or ``T.shape + (3,)``."""
@@ -419,8 +462,12 @@ for _m in [
         k=390.0,
         rho=8930.0,
         cp=385.0,
+        yield_strength=200e6,
         source="Electrodeposited copper: E 110-125 GPa (Lu et al., Science 304 (2004) 422; "
-        "ASM Handbook vol. 2); CTE, k, rho, cp: CRC Handbook of Chemistry and Physics.",
+        "ASM Handbook vol. 2); CTE, k, rho, cp: CRC Handbook of Chemistry and Physics. "
+        "0.2 % proof stress 200 MPa: as-plated copper from acid sulphate baths has tensile "
+        "strengths of about 220-400 MPa and proof stresses of 150-300 MPa depending on bath "
+        "and grain size (annealed wrought copper: 69 MPa, ASM Handbook vol. 2).",
     ),
     Material(
         "nickel",
@@ -430,7 +477,10 @@ for _m in [
         k=90.7,
         rho=8900.0,
         cp=444.0,
-        source="ASM Handbook vol. 2, Properties of pure metals; CRC Handbook (k, cp).",
+        yield_strength=148e6,
+        source="ASM Handbook vol. 2, Properties of pure metals; CRC Handbook (k, cp). "
+        "0.2 % proof stress 148 MPa: annealed commercially pure nickel (Nickel 200, ASM "
+        "Handbook vol. 2); electroformed sulphamate nickel is stronger, 350-550 MPa.",
     ),
     Material(
         "gold",
@@ -440,7 +490,9 @@ for _m in [
         k=317.0,
         rho=19300.0,
         cp=129.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. No proof stress: "
+        "gold deposits range from soft (tens of MPa) to hard (hundreds of MPa) with the bath; "
+        "give yield_MPa in a study's [materials.library] to check it.",
     ),
     Material(
         "silicon",
@@ -541,7 +593,10 @@ for _m in [
         k=58.0,
         rho=7400.0,
         cp=232.0,
-        source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002).",
+        yield_strength=35e6,
+        source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002); "
+        "0.2 % proof stress about 30-45 MPa at 25 C and moderate strain rates (same source), "
+        "35 MPa taken; solder creeps at these stresses, so treat the check as an indicator.",
     ),
     Material(
         "fr4",
@@ -574,7 +629,9 @@ for _m in [
         k=138.0,
         rho=10220.0,
         cp=251.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        yield_strength=415e6,
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. 0.2 % proof "
+        "stress 415 MPa: stress-relieved molybdenum sheet, 415-550 MPa (ASM Handbook vol. 2).",
     ),
     Material(
         "stainless_steel",
@@ -584,7 +641,9 @@ for _m in [
         k=16.2,
         rho=8000.0,
         cp=500.0,
-        source="AISI 304 annealed: ASM Handbook vol. 1; MatWeb.",
+        yield_strength=215e6,
+        source="AISI 304 annealed: ASM Handbook vol. 1; MatWeb. 0.2 % proof stress 215 MPa "
+        "(ASM Handbook vol. 1; ASTM A240 minimum 205 MPa).",
     ),
     Material(
         "brass",
@@ -594,7 +653,9 @@ for _m in [
         k=120.0,
         rho=8530.0,
         cp=375.0,
-        source="Cartridge brass C26000: ASM Handbook vol. 2.",
+        yield_strength=360e6,
+        source="Cartridge brass C26000: ASM Handbook vol. 2. 0.2 % proof stress 360 MPa: "
+        "half-hard temper H02 (annealed 75-150 MPa, same source).",
     ),
     Material(
         "chromium",
@@ -604,7 +665,8 @@ for _m in [
         k=93.9,
         rho=7190.0,
         cp=449.0,
-        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics.",
+        source="ASM Handbook vol. 2; CRC Handbook of Chemistry and Physics. Brittle at room "
+        "temperature: no proof stress, no yield check.",
     ),
 ]:
     register(_m)
@@ -618,9 +680,74 @@ DEFAULT_REGION_MATERIALS: dict[str, str] = {
     "encapsulant": "mold_compound",
     "terminals": "sac305",
     "board": "board_2s2p",
+    "board_vias": "board_2s2p",
+    "vias": "copper",
     "rim_bond": "sac305",
     "mandrel": "molybdenum",
     "cover": "mold_compound",
 }
 
 PropertyFunc = Callable[[ArrayLike], NDArray[np.float64]]
+
+
+def _text(p: Prop | tuple[float, float, float] | None, scale: float, fmt: str = ".4g") -> str:
+    """A property in display units: ``117``, ``22 -> 1.5`` (a table) or ``30/30/0.8``."""
+    if p is None:
+        return "-"
+    if isinstance(p, Table):
+        lo, hi = p.values[0] * scale, p.values[-1] * scale
+        return f"{lo:{fmt}}" if lo == hi else f"{lo:{fmt}}->{hi:{fmt}}"
+    if isinstance(p, tuple):
+        return "/".join(f"{v * scale:{fmt}}" for v in p)
+    return f"{float(p) * scale:{fmt}}"
+
+
+def describe(name: str | None = None) -> str:
+    """The library as text: one row per material (E GPa, nu, CTE ppm/K, k W/(m K),
+    rho kg/m^3, cp J/(kg K), Tg degC, 0.2 % proof stress MPa) and its sources; with
+    ``name``, that material in full, temperature tables included."""
+    if name is not None:
+        m = get(name)
+        rows = [
+            ("E", m.E, 1e-9, "GPa"),
+            ("nu", m.nu, 1.0, "-"),
+            ("alpha", m.alpha, 1e6, f"ppm/K ({m.alpha_kind})"),
+            ("k", m.k, 1.0, "W/(m K)"),
+            ("rho", m.rho, 1.0, "kg/m^3"),
+            ("cp", m.cp, 1.0, "J/(kg K)"),
+            ("Tg", m.Tg, 1.0, "°C"),
+            ("yield (0.2 % proof)", m.yield_strength, 1e-6, "MPa"),
+            ("cure shrinkage", m.shrinkage * 100, 1.0, "% volume"),
+        ]
+        lines = [m.name]
+        for label, p, scale, unit in rows:
+            lines.append(f"  {label:<20} {_text(p, scale):>12} {unit}")
+            if isinstance(p, Table):
+                pts = ", ".join(
+                    f"{t:g} C: {v * scale:.4g}" for t, v in zip(p.T, p.values, strict=True)
+                )
+                lines.append(f"  {'':<20} table {pts}")
+        lines += textwrap.wrap(
+            f"source: {m.source}", 100, initial_indent="  ", subsequent_indent="    "
+        )
+        return "\n".join(lines)
+    head = (
+        f"{'material':<24} {'E GPa':>10} {'nu':>5} {'CTE ppm/K':>10} {'k W/mK':>12} "
+        f"{'rho':>6} {'cp':>5} {'Tg C':>5} {'yield MPa':>9}"
+    )
+    lines = [head, "-" * len(head)]
+    for n in names():
+        m = LIBRARY[n]
+        lines.append(
+            f"{n:<24} {_text(m.E, 1e-9):>10} {m.nu:>5.2f} {_text(m.alpha, 1e6):>10} "
+            f"{_text(m.k, 1.0):>12} {m.rho:>6.0f} {m.cp:>5.0f} {_text(m.Tg, 1.0):>5} "
+            f"{_text(m.yield_strength, 1e-6):>9}"
+        )
+    lines.append("")
+    lines.append("a->b: a temperature table from its first to its last value (fea materials NAME)")
+    lines.append("sources:")
+    for n in names():
+        lines += textwrap.wrap(
+            f"{n}: {LIBRARY[n].source}", 100, initial_indent="  ", subsequent_indent="    "
+        )
+    return "\n".join(lines)

@@ -25,29 +25,34 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import (
-    eliminate_inplace,
     free_body_supports,
     remaining_modes,
     rigid_body_modes,
 )
 from ..fe.probes import interpolate
 from ..fe.spaces import FieldSpace, space
-from ..solvers import prepare, solve
+from ..solvers import eliminate, prepare, resolve_backend, solve
+from ..solvers.amg import HOST
+from ..solvers.gpu import device_namespace
 from .constitutive import element_moduli, hooke, lame, principal, von_mises
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
 from .materials import Material, assign
 from .post import (
+    Extreme,
+    InterfaceStress,
+    RecoveredStress,
     Warpage,
-    interface_traction,
-    region_vertex_average,
+    YieldExceedance,
+    interface_stress,
+    recover_stress,
     vertex_values,
     warpage,
+    yield_check,
 )
 
 __all__ = [
@@ -79,6 +84,16 @@ class MechanicalResult:
     reactions
         Largest reaction force of the free-body supports relative to the largest
         nodal load (0 when Dirichlet conditions are given).
+    temperature
+        The nodal temperature the state was solved at (n_nodes,), degC, or None.
+    materials
+        Region -> :class:`~fea.physics.materials.Material` of the solve, or None.
+
+    Stresses are reported three ways: at the quadrature points (``stress_q``), per
+    element (``stress``, ``von_mises``: centroid values, what ParaView's cell data
+    shows), and recovered at the nodes per region (:attr:`recovered`, see
+    :mod:`fea.physics.post`): maxima, probes, surface and interface values use the
+    recovered stresses.
     """
 
     mesh: Any
@@ -87,6 +102,8 @@ class MechanicalResult:
     stress_q: NDArray[np.float64]
     solver_info: dict[str, Any]
     reactions: float = 0.0
+    temperature: NDArray[np.float64] | None = None
+    materials: dict[str, Material] | None = None
     cache: dict = field(default_factory=dict, repr=False)
 
     @property
@@ -112,11 +129,24 @@ class MechanicalResult:
         """Principal stresses per element, ascending, shape (n_el, 3), Pa."""
         return principal(self.stress)
 
+    @property
+    def recovered(self) -> RecoveredStress:
+        """Nodal stresses recovered per region (discontinuous across materials)."""
+        if "recovered" not in self.cache:
+            self.cache["recovered"] = recover_stress(self.mesh, self.space, self.stress_q)
+        return self.cache["recovered"]
+
     def region_max_von_mises(self, region: str) -> float:
-        """Largest element von Mises stress in a region [Pa]."""
+        """Largest recovered (nodal) von Mises stress in a region [Pa]."""
+        return self.region_extreme(region).value
+
+    def region_extreme(self, region: str, quantity: str = "von_mises") -> Extreme:
+        """Largest recovered ``von_mises``, ``principal_max`` (first principal stress) or
+        ``principal_min_abs`` in a region, with its location; see
+        :meth:`fea.physics.post.RecoveredStress.extreme`."""
         if region not in self.mesh.regions:
             raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
-        return float(self.von_mises[self.mesh.regions[region]].max())
+        return self.recovered.extreme(region, quantity)
 
     def probe(self, points: ArrayLike) -> NDArray[np.float64]:
         """Displacement [m] at points (n, 3); shape (n, 3)."""
@@ -131,44 +161,58 @@ class MechanicalResult:
     def stress_probe(self, points: ArrayLike) -> NDArray[np.float64]:
         """Cauchy stress [Pa] at points, shape (n, 3, 3), continuous within each region.
 
-        Each element's stress at its own vertices is averaged (volume-weighted) at the
-        vertices over the elements of the same region, then interpolated linearly in the
-        element that holds the point; material interfaces keep each side's own stress.
+        The recovered vertex stresses of the region that holds each point, interpolated
+        linearly in its element; material interfaces keep each side's own stress.
         """
-        from ..fe.probes import locate
         from .constitutive import tensor
 
-        loc = locate(self.mesh, points)
-        rid = self.mesh.region_of_elements()
-        t = self.mesh.p1.t.T
-        out = np.zeros((len(loc.elements), 6))
-        bary = np.vstack([1 - loc.X.sum(axis=0), loc.X])  # (4, n)
-        for r in np.unique(rid[loc.elements]):
-            key = ("region", int(r))
-            if key not in self.cache:
-                e = np.nonzero(rid == r)[0]
-                self.cache[key] = region_vertex_average(self.mesh, self.vertex_stress(), e)
-            sel = rid[loc.elements] == r
-            vals = self.cache[key][t[loc.elements[sel]]]  # (m, 4, 6)
-            out[sel] = np.einsum("cm,mcv->mv", bary[:, sel], vals)
-        return tensor(out)
+        return tensor(self.recovered.at(points))
+
+    def interface_stress(self, name: str, symmetry: tuple[str, ...] = ()) -> InterfaceStress:
+        """Peel and shear on the interface ``a|b``; see
+        :func:`fea.physics.post.interface_stress` (``symmetry``: boundaries that are
+        symmetry planes, not edges)."""
+        return interface_stress(self.recovered, name, symmetry)
 
     def interface_traction(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Normal and shear traction [Pa] on the facets of an interface ``a|b``; see
-        :func:`fea.physics.post.interface_traction`. Returns (normal, shear), each (n_f,)."""
-        return interface_traction(self.mesh, self.stress, name)
+        """Normal (peel) and shear traction [Pa] per facet of an interface ``a|b``, the mean
+        of its vertices' recovered values. Returns (normal, shear), each (n_f,)."""
+        s = self.interface_stress(name)
+        t = s.traction.mean(axis=1)
+        sn = np.einsum("fa,fa->f", t, s.normal)
+        return sn, np.linalg.norm(t - sn[:, None] * s.normal, axis=1)
+
+    def yield_check(self) -> list[YieldExceedance]:
+        """Regions whose recovered von Mises stress passes the material's 0.2 % proof
+        stress (materials with ``yield_strength``); empty without materials."""
+        if self.materials is None:
+            return []
+        return yield_check(self.recovered, self.materials, self.temperature)
 
     def warpage(self, surface: str) -> Warpage:
         """Warpage of the named boundary (best-fit plane removed); see :class:`Warpage`."""
         return warpage(self.mesh, self.space, self.displacement, surface)
 
     def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
-        """Fields to store: name -> (values, centring ``"Node"`` or ``"Cell"``)."""
-        return {
+        """Fields to store: name -> (values, centring ``"Node"`` or ``"Cell"``).
+
+        ``stress``/``von_mises``: element centroids; ``stress_nodal``,
+        ``von_mises_nodal``, ``principal_max_nodal``: the recovered stresses at the
+        nodes (where regions meet, the side with the larger von Mises stress);
+        ``state_temperature``: the temperature the state was solved at [degC].
+        """
+        nodal = self.recovered.nodal()
+        out = {
             "displacement": (np.asarray(self.displacement, np.float64), "Node"),
             "von_mises": (np.asarray(self.von_mises, np.float64), "Cell"),
             "stress": (np.asarray(self.stress, np.float64), "Cell"),
+            "stress_nodal": (nodal, "Node"),
+            "von_mises_nodal": (von_mises(nodal), "Node"),
+            "principal_max_nodal": (principal(nodal)[:, -1], "Node"),
         }
+        if self.temperature is not None:
+            out["state_temperature"] = (np.asarray(self.temperature, np.float64), "Node")
+        return out
 
 
 def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.float64]:
@@ -244,7 +288,9 @@ class Constraints:
             for comp, value in comps.items():
                 if comp not in _COMP:
                     raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
-                if isinstance(value, bool) or not isinstance(value, int | float | np.number):
+                if isinstance(value, bool | np.complexfloating) or not isinstance(
+                    value, int | float | np.integer | np.floating
+                ):
                     raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
                 if not math.isfinite(float(value)):
                     raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
@@ -259,9 +305,32 @@ class Constraints:
         return cls(D0, extra, u, modes, R)
 
 
+@dataclass
+class _HeldSolver:
+    """A prepared solver kept in a ``solver_cache`` and the key of the matrix it holds."""
+
+    prepared: Any
+    matrix_key: tuple
+
+    def close(self) -> None:
+        self.prepared.close()
+
+
+def _support_rows(K: Any, rows: NDArray[np.int64], ns: Any) -> Any:
+    """The rows ``rows`` of the CSR matrix ``K`` as a (k, n) sparse matrix, in K's namespace."""
+    if ns is None:
+        return K[rows]
+    xp = ns.xp
+    k = len(rows)
+    select = ns.sparse.csr_matrix(
+        (xp.ones(k), (xp.arange(k), xp.asarray(rows))), shape=(k, K.shape[0])
+    )
+    return select @ K
+
+
 def solve_static(
-    K: sp.spmatrix,
-    f: NDArray[np.float64],
+    K: Any,
+    f: Any,
     con: Constraints,
     *,
     backend: str = "auto",
@@ -269,41 +338,61 @@ def solve_static(
     rtol: float = 1e-10,
     solver_cache: dict | None = None,
     cache_key: tuple = (),
-) -> tuple[NDArray[np.float64], Any, float]:
+    ns: Any = None,
+) -> tuple[Any, Any, float]:
     """Solve ``K u = f`` under the constraints; returns (u (3 n,), SolveInfo, reactions).
 
     Constrained DOFs become identity rows and columns of ``K`` in place (no reduced copy
-    of a large matrix; ``K`` is consumed). With ``solver_cache`` (a dict kept by the
-    caller) the prepared solver of an identical previous system (``cache_key``: what
-    determines the matrix) is reused and only the load changes. The free rigid-body part
-    of ``u`` is projected out; ``reactions`` is the largest support reaction relative
-    to the largest load (0 without supports).
+    of a large matrix; ``K`` is consumed; :func:`fea.solvers.eliminate`). ``K`` and ``f``
+    live in the namespace ``ns``: None for SciPy/NumPy on the host, or
+    :func:`fea.solvers.gpu.device_namespace` for cupyx/CuPy, when ``u`` stays on the device
+    too. With ``solver_cache`` (a dict kept by the caller) the prepared solver of a previous
+    system with the same constraints is kept: an identical matrix (``cache_key``, what
+    determines it) only changes the load; another matrix (a temperature-dependent modulus)
+    goes to :meth:`fea.solvers.Prepared.update`, which keeps an AMG hierarchy while it still
+    preconditions well. The free rigid-body part of ``u`` is projected out; ``reactions`` is
+    the largest support reaction relative to the largest load (0 without supports).
     """
-    u = con.values.copy()
+    xp = np if ns is None else ns.xp
+    u = xp.asarray(con.values)
     D = con.all
     b = f - K @ u  # the prescribed values moved to the right-hand side
+    if not bool(xp.all(xp.isfinite(b))):
+        raise InputError(
+            "fixed/temperature",
+            "a load that is not finite",
+            "prescribed displacements and temperatures small enough for a finite load",
+        )
     extra = con.supports
-    K_support = K[extra] if len(extra) else None  # rows for the support reactions
-    A = eliminate_inplace(K, D)
+    K_support = _support_rows(K, extra, ns) if len(extra) else None  # for the reactions
+    A = eliminate(K, D, HOST if ns is None else ns)
     del K
-    b[D] = u[D]
+    D_x = xp.asarray(D)
+    b[D_x] = u[D_x]
     kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
+    on_device = ns is not None
     if solver_cache is None:
-        x, si = solve(A, b, rtol=rtol, **kw)
+        x, si = solve(A, b, rtol=rtol, device_result=on_device, **kw)
     else:
-        key = (*cache_key, hash(D.tobytes()), backend, method, rtol)
-        reused = key in solver_cache
-        if not reused:
+        key = (hash(D.tobytes()), backend, method, rtol)
+        held = solver_cache.get(key)
+        same_matrix = held is not None and held.matrix_key == cache_key
+        if held is None:
             close_solver_cache(solver_cache)
-            solver_cache[key] = prepare(A, rtol=rtol, **kw)
-        x, si = solver_cache[key].solve(b)
-        si.extra["reused_setup"] = reused
-    u = np.asarray(x, dtype=np.float64)
+            held = solver_cache[key] = _HeldSolver(prepare(A, rtol=rtol, **kw), cache_key)
+        elif not same_matrix:
+            held.prepared.update(A)
+            held.matrix_key = cache_key
+        x, si = held.prepared.solve(b, device_result=on_device)
+        # the setup is reused for the very same matrix, or when an updated matrix kept the
+        # AMG hierarchy (a factorization is redone for a new matrix)
+        si.extra["reused_setup"] = same_matrix or si.extra.get("setup") == "reused"
+    u = xp.asarray(x, dtype=xp.float64)
     reactions = 0.0
     if K_support is not None:
-        r = K_support @ u - f[extra]
-        reactions = float(np.abs(r).max() / max(np.abs(f).max(), 1e-300))
-        Q, _ = np.linalg.qr(con.modes)
+        r = K_support @ u - f[xp.asarray(extra)]
+        reactions = float(xp.abs(r).max()) / max(float(xp.abs(f).max()), 1e-300)
+        Q = xp.asarray(np.linalg.qr(con.modes)[0])
         u -= Q @ (Q.T @ u)  # the modes vanish on the prescribed DOFs: their values are kept
     return u, si, reactions
 
@@ -361,8 +450,13 @@ def solve_thermoelastic(
     lam, mu = lame(E, nu)
     Tq = forms.at_quadrature(fs, T)
     eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
-    K = forms.elasticity_matrix(fs, lam, mu)
-    f = forms.eigenstrain_load(fs, lam, mu, eps0)
+    # the GPU (where it runs this system): assembly, elimination, the hierarchy, PCG and the
+    # stresses on the device, with the mesh copied there once and the results copied back
+    where, _ = resolve_backend(backend, n=3 * fs.n, kind="elasticity")
+    ns = device_namespace() if where == "gpu" else None
+    xp = np if ns is None else ns.xp
+    K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
+    f = forms.eigenstrain_load(fs, lam, mu, eps0, xp=xp)
     t_asm = time.perf_counter() - t0
     con = Constraints.build(mesh, fs, fixed)
     key = (hash(E.tobytes()), hash(nu.tobytes()))
@@ -375,9 +469,12 @@ def solve_thermoelastic(
         rtol=rtol,
         solver_cache=solver_cache,
         cache_key=key,
+        ns=ns,
     )
     u = u.reshape(-1, 3)
-    stress_q = elastic_stress(fs, u, lam, mu, eps0)
+    stress_q = elastic_stress(fs, u, lam, mu, eps0, xp=xp)
+    if ns is not None:
+        u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
     info = {
         "backend": si.backend,
         "method": si.method,
@@ -389,27 +486,30 @@ def solve_thermoelastic(
         "stages": {"assembly_s": t_asm, "solve_s": si.seconds, "total_s": time.perf_counter() - t0},
         **si.extra,
     }
-    return MechanicalResult(mesh, fs, u, stress_q, info, reactions)
+    return MechanicalResult(mesh, fs, u, stress_q, info, reactions, T, mats)
 
 
 def elastic_stress(
     fs: FieldSpace,
-    u: NDArray[np.float64],
+    u: Any,
     lam: NDArray[np.float64],
     mu: NDArray[np.float64],
     eps0: NDArray[np.float64],
-) -> NDArray[np.float64]:
+    xp: Any = np,
+) -> Any:
     """Stress at the quadrature points (n_el, n_q, 6) of displacement ``u`` (n, 3) with
-    Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q)."""
-    eps = forms.strain_at_quadrature(fs, u)
-    eps[..., :3] -= eps0[..., None]
+    Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q); in the
+    namespace ``xp`` of ``u`` (NumPy, or CuPy for a device solve)."""
+    eps = forms.strain_at_quadrature(fs, u, xp)
+    eps[..., :3] -= xp.asarray(eps0)[..., None]
+    lam, mu = xp.asarray(lam), xp.asarray(mu)
     return hooke(lam[:, None], mu[:, None], eps)
 
 
 def close_solver_cache(cache: dict) -> None:
     """Free the solvers kept in a ``solver_cache`` dict and empty it."""
-    for prepared in cache.values():
-        prepared.close()
+    for held in cache.values():
+        held.close()
     cache.clear()
 
 

@@ -4,18 +4,29 @@
           -k \\partial_n T = h (T - T_\\infty) - q_n \\text{ on convective/flux faces}
 
 Temperatures in degC, powers in W, lengths in m. ``k(T)`` tables are handled by
-Picard iteration (element conductivity from the element's mean temperature). The
-problem is set up once (:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes);
-the steady solve and the theta-method time stepping (:mod:`fea.fe.timestep`) share it.
+Picard iteration (element conductivity from the element's mean temperature), or held
+at a given temperature field (``k_at``: a linear problem). The problem is set up once
+(:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes); the steady solve, the
+theta-method time stepping (:mod:`fea.fe.timestep`) and the reduced model of a linear
+transient (:mod:`fea.fe.reduced`) share it. A transient may report its fields at a few
+times and quantities of the field (``watch``: the junction temperature, probes) at
+many.
+
+Surface coefficients that depend on the surface temperature (natural convection,
+radiation: :class:`fea.physics.convection.FilmCoefficient`, or any callable
+:data:`SurfaceModel`) are re-evaluated per facet in the same steady iteration: each pass
+evaluates ``h`` at every facet's mean temperature and linearises the surface flux
+:math:`q = h(T_s)(T_s - T_\\infty)` about it (tangent, see :meth:`ThermalProblem.surface_terms`).
+A transient takes them frozen at a steady solution (``steady.surface_h``).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,14 +35,99 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.probes import interpolate
+from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, space
-from ..fe.timestep import Transient, integrate
+from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import prepare, solve
 from .materials import Material, assign
 
-__all__ = ["ThermalProblem", "ThermalResult", "Transient", "solve_thermal"]
+__all__ = [
+    "Series",
+    "SurfaceFacets",
+    "SurfaceModel",
+    "ThermalProblem",
+    "ThermalResult",
+    "Transient",
+    "solve_thermal",
+    "solve_thermal_variants",
+]
 
 FixedValue = float | Callable[[float], float]
+FluxValue = float | ArrayLike
+Watch = Mapping[str, Callable[[NDArray[np.float64]], ArrayLike]]
+
+
+@dataclass
+class Series:
+    """Quantities of a transient's field at its output times.
+
+    Attributes
+    ----------
+    times
+        t = 0 and the output times [s], shape (s,).
+    values
+        Name -> values at those times, shape (s,) or (s, k) (what each ``watch``
+        function returned).
+    """
+
+    times: NDArray[np.float64]
+    values: dict[str, NDArray[np.float64]]
+
+    def __getitem__(self, name: str) -> NDArray[np.float64]:
+        return self.values[name]
+
+
+#: Start of the surface iteration: surfaces this much above their T_inf [K].
+SURFACE_START_K = 10.0
+
+
+class SurfaceFacets(NamedTuple):
+    """The facets of one boundary as a :data:`SurfaceModel` sees them (one row per facet).
+
+    Attributes
+    ----------
+    normals
+        Outward unit normals, shape (n_f, 3).
+    centroids
+        Facet centroids, shape (n_f, 3), m.
+    areas
+        Facet areas, shape (n_f,), m^2.
+    regions
+        Name of the region under each facet, shape (n_f,) (str).
+    """
+
+    normals: NDArray[np.float64]
+    centroids: NDArray[np.float64]
+    areas: NDArray[np.float64]
+    regions: NDArray[np.str_]
+
+
+#: ``h(T_surface_C (n_f,), T_inf_C, facets: SurfaceFacets) -> h [W/(m^2 K)] (n_f,)``: a
+#: heat-transfer coefficient per facet from the facets' mean temperatures. A model whose
+#: ``temperature_dependent`` attribute is False is evaluated once.
+SurfaceModel = Callable[[NDArray[np.float64], float, SurfaceFacets], NDArray[np.float64]]
+
+
+@dataclass
+class Surface:
+    """A boundary with a :data:`SurfaceModel`: its facets, operator and last coefficient."""
+
+    model: SurfaceModel
+    T_inf: float
+    facets: SurfaceFacets
+    operator: forms.FacetOperator
+    h: NDArray[np.float64] | None = None
+
+    def coefficient(self, Ts: NDArray[np.float64], name: str) -> NDArray[np.float64]:
+        """h per facet at the facet temperatures ``Ts`` [W/(m^2 K)], checked."""
+        h = np.asarray(self.model(Ts, self.T_inf, self.facets), dtype=np.float64)
+        h = np.broadcast_to(h, Ts.shape)
+        if not np.all(np.isfinite(h)) or np.any(h < 0):
+            raise SolverError(
+                f"the surface model of convection.{name} gave a negative or non-finite h "
+                f"(surface temperatures {Ts.min():.4g} to {Ts.max():.4g} degC)"
+            )
+        return h
 
 
 @dataclass
@@ -45,9 +141,19 @@ class ThermalResult:
     nodes
         Node coordinates, shape (n, 3), m.
     times, history
-        Transient only: times (s,) and temperatures (s, n).
+        Transient only: times (s,) and temperatures (s, n) of the kept fields.
+    series
+        Transient only: the ``watch`` quantities at t = 0 and every output time.
+    curves
+        Curves a caller attaches for the results file (name -> column -> 1-D values,
+        e.g. a heating curve and its structure function); stored under
+        ``/thermal/curves``.
     solver_info
         Backend, method, iterations, residual and seconds per stage.
+    surface_h
+        Boundary -> h per facet [W/(m^2 K)] at the solution, for boundaries with a
+        :data:`SurfaceModel` (shape (n_f,), in the order of ``mesh.boundaries[name]``);
+        pass ``(th.surface_h[name], T_inf)`` as a constant coefficient to freeze it.
     """
 
     mesh: Any
@@ -59,6 +165,9 @@ class ThermalResult:
     times: NDArray[np.float64] | None = None
     history: NDArray[np.float64] | None = None
     metrics: dict[str, float] = field(default_factory=dict)
+    surface_h: dict[str, NDArray[np.float64]] = field(default_factory=dict)
+    series: Series | None = None
+    curves: dict[str, dict[str, NDArray[np.float64]]] = field(default_factory=dict)
 
     @property
     def nodes(self) -> NDArray[np.float64]:
@@ -128,6 +237,13 @@ class ThermalProblem:
         Boundary name -> its nodes; ``dirichlet``: all of them; ``free``: the rest.
     power
         Heat put in by sources and fluxes [W].
+    surfaces
+        Boundary -> :class:`Surface` for coefficients given as a :data:`SurfaceModel`.
+    heat
+        The part of ``load`` from sources and fluxes, shape (n,), W (what a transient's
+        power factor scales).
+    k_at
+        Temperature field [degC] (n,) at which k(T) is evaluated and held, or None.
     """
 
     mesh: Any
@@ -141,16 +257,69 @@ class ThermalProblem:
     dirichlet: NDArray[np.int64]
     free: NDArray[np.int64]
     power: float
+    surfaces: dict[str, Surface] = field(default_factory=dict)
+    heat: NDArray[np.float64] | None = None
+    k_at: NDArray[np.float64] | None = None
+
+    @property
+    def surfaces_depend_on_T(self) -> bool:
+        """True when a surface coefficient depends on the surface temperature."""
+        return any(getattr(s.model, "temperature_dependent", True) for s in self.surfaces.values())
+
+    def surface_terms(
+        self, T: NDArray[np.float64] | None, *, tangent: bool = True
+    ) -> tuple[sp.csr_matrix, NDArray[np.float64]]:
+        """Robin matrix (n, n) [W/K] and load (n,) [W] of the surface models about ``T``.
+
+        Each facet's ``h`` is evaluated at its mean temperature :math:`\\bar T` (at
+        :data:`SURFACE_START_K` above T_inf when ``T`` is None). With ``tangent`` the
+        flux :math:`q(T) = h(T)(T - T_\\infty)` is linearised as
+        :math:`q \\approx h(\\bar T_0)(T_0 - T_\\infty) + a (T - T_0)` with
+        :math:`a = \\max(dq/dT, h)` by a central difference (Newton on the surface flux,
+        quadratic convergence; the bound keeps the matrix positive and falls back to
+        the secant), else :math:`a = h` (Picard). Both have the same fixed point,
+        :math:`q = h(\\bar T)(T - T_\\infty)`.
+        """
+        H = sp.csr_matrix((self.space.n, self.space.n))
+        f = np.zeros(self.space.n)
+        for name, s in self.surfaces.items():
+            op = s.operator
+            if T is None:
+                Ts = np.full(len(op.area), s.T_inf + SURFACE_START_K)
+                T0 = None
+            else:
+                Ts = op.average(T)
+                T0 = T
+            h = s.coefficient(Ts, name)
+            s.h = h
+            a = h
+            if tangent and getattr(s.model, "temperature_dependent", True):
+                d = np.maximum(1e-3, 1e-4 * np.abs(Ts - s.T_inf))
+                qp = s.coefficient(Ts + d, name) * (Ts + d - s.T_inf)
+                qm = s.coefficient(Ts - d, name) * (Ts - d - s.T_inf)
+                a = np.maximum((qp - qm) / (2 * d), h)
+            H = H + op.matrix(a)
+            f += op.vector(h * s.T_inf)
+            if T0 is not None:
+                f += op.matrix(a - h) @ T0
+            else:
+                f += op.vector((a - h) * Ts)
+        return H.tocsr(), f
 
     @property
     def k_depends_on_T(self) -> bool:
-        """True when a conductivity depends on temperature (Picard iteration)."""
+        """True when a conductivity follows the temperature (Picard iteration)."""
+        if self.k_at is not None:
+            return False
         return any(m.temperature_dependent_k for m in self.materials.values())
 
     def conductivity(self, T: NDArray[np.float64] | None) -> NDArray[np.float64]:
-        """Conductivity per element at its mean nodal temperature (25 degC without ``T``):
-        (n_el,) or, when any material is orthotropic, (n_el, 3); W/(m K)."""
+        """Conductivity per element at its mean nodal temperature (25 degC without ``T``;
+        always at ``k_at`` when set): (n_el,) or, when any material is orthotropic,
+        (n_el, 3); W/(m K)."""
         mesh, fs = self.mesh, self.space
+        if self.k_at is not None:
+            T = self.k_at
         aniso = any(m.anisotropic for m in self.materials.values())
         k = np.zeros((mesh.n_elements, 3)) if aniso else np.zeros(mesh.n_elements)
         for region, m in self.materials.items():
@@ -191,23 +360,57 @@ class ThermalProblem:
         out: dict[str, float] = {}
         for name, (h, Tinf) in self.convection.items():
             facets = mesh.boundaries[name]
+            if np.ndim(h):  # one h per facet
+                heat = (
+                    forms.facet_load(fs, facets, h) @ T
+                    - forms.facet_load(fs, facets, h * Tinf).sum()
+                )
+            else:
+                heat = forms.facet_load(fs, facets, h) @ T - h * Tinf * mesh.boundary_area(name)
+            out[f"convection:{name}"] = float(heat)
+        for name, s in self.surfaces.items():
+            h = s.coefficient(s.operator.average(T), name)
             out[f"convection:{name}"] = float(
-                forms.facet_load(fs, facets, h) @ T - h * Tinf * mesh.boundary_area(name)
+                s.operator.vector(h) @ T - s.operator.vector(h * s.T_inf).sum()
             )
         if len(self.dirichlet):
             reaction = self.stiffness(T) @ T - self.load
+            if self.surfaces:
+                H, f = self.surface_terms(T, tangent=False)
+                reaction += H @ T - f
             for name, nodes in self.fixed_nodes.items():
                 out[f"fixed:{name}"] = -float(reaction[nodes].sum())
         return out
+
+
+def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
+    """A flux [W/m^2]: one number, or one finite value per facet of the boundary."""
+    facets = _boundary(mesh, name, "flux")
+    if isinstance(g, np.ndarray | list | tuple):
+        a = np.asarray(g, dtype=float)
+        if a.shape != (len(facets),) or not np.all(np.isfinite(a)):
+            raise InputError(
+                f"flux.{name}", f"shape {a.shape}", f"a number or {len(facets)} finite values"
+            )
+        return a
+    return _number(f"flux.{name}", g)
+
+
+def _temperature_field(key: str, T: object, n: int) -> NDArray[np.float64]:
+    a = np.asarray(T, dtype=float)
+    if a.shape not in ((), (n,)) or not np.all(np.isfinite(a)) or np.any(a < -273.15):
+        raise InputError(key, f"shape {a.shape}", f"a temperature or ({n},) values >= -273.15")
+    return np.broadcast_to(a, (n,)).copy()
 
 
 def thermal_problem(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
+    k_at: float | ArrayLike | None = None,
 ) -> ThermalProblem:
     """Check the inputs of :func:`solve_thermal` and set up the problem (loads, Robin
     terms, Dirichlet nodes). Arguments as :func:`solve_thermal`."""
@@ -224,21 +427,38 @@ def thermal_problem(
         if region not in mesh.regions:
             raise InputError(f"sources.{region}", P, f"a region: {', '.join(mesh.regions)}")
         e = mesh.regions[region]
-        q[e] += P / vol[e].sum()
+        with np.errstate(over="ignore"):
+            q[e] += P / vol[e].sum()
+        if not np.all(np.isfinite(q[e])):
+            raise InputError(f"sources.{region}", P, "a power whose density P / V is finite")
     f = forms.source_vector(fs, q) if sources else np.zeros(fs.n)
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
-        g = _number(f"flux.{name}", g)
-        f += forms.facet_load(fs, _boundary(mesh, name, "flux"), g)
-        power += g * mesh.boundary_area(name)
+        fg = forms.facet_load(fs, mesh.boundaries[name], _flux(mesh, name, g))
+        f += fg
+        power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
+    heat = f.copy()
     H = sp.csr_matrix((fs.n, fs.n))
-    conv: dict[str, tuple[float, float]] = {}
+    conv: dict[str, tuple[Any, float]] = {}
+    surfaces: dict[str, Surface] = {}
     for name, pair in convection.items():
         if not isinstance(pair, tuple | list) or len(pair) != 2:
-            raise InputError(f"convection.{name}", pair, "a pair (h [W/(m^2 K)], T_inf [degC])")
-        h = _number(f"convection.{name}.h", pair[0], lo=0.0)
+            raise InputError(
+                f"convection.{name}",
+                pair,
+                "a pair (h [W/(m^2 K)] or h per facet or a surface model, T_inf [degC])",
+            )
         Tinf = _number(f"convection.{name}.T_inf", pair[1], lo=-273.15)
         facets = _boundary(mesh, name, "convection")
+        h = pair[0]
+        if callable(h):
+            surface = _surface(mesh, fs, facets, h, Tinf)
+            if getattr(h, "temperature_dependent", True):
+                surfaces[name] = surface
+                continue
+            # a model that does not depend on T: evaluated once, a constant h per facet
+            h = surface.coefficient(np.full(len(facets), Tinf), name)
+        h = _coefficient(f"convection.{name}.h", h, len(facets))
         H = H + forms.facet_mass(fs, facets, h)
         f += forms.facet_load(fs, facets, h * Tinf)
         conv[name] = (h, Tinf)
@@ -249,14 +469,57 @@ def thermal_problem(
         fixed_nodes[name] = fs.boundary_nodes(_boundary(mesh, name, "fixed"))
     D = np.unique(np.concatenate(list(fixed_nodes.values()))) if fixed_nodes else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
-    return ThermalProblem(mesh, fs, mats, f, H.tocsr(), conv, fixed, fixed_nodes, D, free, power)
+    frozen = None if k_at is None else _temperature_field("k_at", k_at, fs.n)
+    return ThermalProblem(
+        mesh,
+        fs,
+        mats,
+        f,
+        H.tocsr(),
+        conv,
+        fixed,
+        fixed_nodes,
+        D,
+        free,
+        power,
+        surfaces=surfaces,
+        heat=heat,
+        k_at=frozen,
+    )
+
+
+def _coefficient(key: str, h: Any, n_f: int) -> float | NDArray[np.float64]:
+    """A constant h [W/(m^2 K)]: one number >= 0, or one per facet (n_f,)."""
+    if isinstance(h, np.ndarray) and h.ndim == 1:
+        if h.shape != (n_f,) or h.dtype.kind not in "fiu":
+            raise InputError(
+                key, f"{h.dtype} of shape {h.shape}", f"a real array of shape ({n_f},)"
+            )
+        if not np.all(np.isfinite(h)) or np.any(h < 0):
+            raise InputError(key, "negative or non-finite values", "finite values >= 0")
+        return h.astype(np.float64)
+    return _number(key, h, lo=0.0)
+
+
+def _surface(
+    mesh: Any, fs: FieldSpace, facets: NDArray[np.int64], model: SurfaceModel, Tinf: float
+) -> Surface:
+    p = mesh.p1.p.T
+    tri = mesh.p1.facets[:, facets].T
+    centroids = p[tri].mean(axis=1)
+    names = np.array(list(mesh.regions), dtype=object)
+    owner = mesh.region_of_elements()[mesh.p1.f2t[0, facets]]
+    regions = np.where(owner >= 0, names[np.maximum(owner, 0)] if len(names) else "", "")
+    op = forms.facet_operator(fs, facets)
+    where = SurfaceFacets(mesh.facet_normals(facets), centroids, op.area, regions.astype(str))
+    return Surface(model, Tinf, where, op)
 
 
 def solve_thermal(
     mesh: Any,
     materials: Mapping[str, Material],
     sources: Mapping[str, float] | None = None,
-    flux: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
     transient: Transient | None = None,
@@ -266,6 +529,8 @@ def solve_thermal(
     rtol: float = 1e-10,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
 ) -> ThermalResult:
     """Solve heat conduction on ``mesh``.
 
@@ -276,9 +541,14 @@ def solve_thermal(
     sources
         Region -> total power [W], spread uniformly over the region's volume.
     flux
-        Boundary -> heat flux into the body [W/m^2].
+        Boundary -> heat flux into the body [W/m^2]: one value, or one per facet of the
+        boundary, shape (n_f,) (e.g. a power map on a die face; interfaces ``a|b`` work).
     convection
-        Boundary -> (h [W/(m^2 K)], T_inf [degC]).
+        Boundary -> (h, T_inf [degC]). ``h`` is a coefficient [W/(m^2 K)], one per facet
+        of the boundary (an array (n_f,), e.g. a converged ``surface_h``), or a
+        :data:`SurfaceModel` (e.g. :class:`~fea.physics.convection.FilmCoefficient`:
+        natural or forced convection by face orientation plus radiation) evaluated per
+        facet at the facet's temperature and iterated to convergence (steady only).
     fixed
         Boundary -> temperature [degC], or a function of time t [s] for transients.
     transient
@@ -287,14 +557,29 @@ def solve_thermal(
         ``auto``, ``cpu`` or ``gpu`` (see :func:`fea.solvers.solve`).
     rtol
         Relative residual of iterative solves, in (0, 1e-2].
+    picard_tol, max_picard
+        The steady nonlinear iteration (k(T), surface models) stops when the largest
+        nodal change is at most ``picard_tol * max(1, max|T|)`` [K]; a
+        :class:`~fea.errors.SolverError` when that takes more than ``max_picard`` passes.
+    k_at
+        Temperature [degC], one value or nodal (n,), at which temperature-dependent
+        conductivities are evaluated and held: the problem becomes linear (one
+        factorization per step size, or the reduced scheme). None: k follows T.
+    watch
+        Transient only: name -> function of the nodal temperature (n,) returning a
+        number or an array, evaluated at t = 0 and every output time
+        (``ThermalResult.series``); e.g. the junction temperature at a thousand times
+        while only a few whole fields are kept (``Transient.fields``).
     """
     t_start = time.perf_counter()
     if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
         raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
-    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed)
-    if len(pb.dirichlet) == 0 and not pb.convection and transient is None:
+    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at)
+    if transient is not None:
+        _frozen_surfaces(pb)
+    if len(pb.dirichlet) == 0 and not pb.convection and not pb.surfaces and transient is None:
         raise InputError(
             "convection/fixed",
             None,
@@ -306,10 +591,47 @@ def solve_thermal(
     t_setup = time.perf_counter() - t_start
     if transient is None:
         T, last = _steady(pb, kw, picard_tol, max_picard, info)
-        times = history = None
+        return _result(pb, T, last, info, None, t_start, t_setup)
+    rec = _Recorder(transient, watch)
+    if transient.scheme == "reduced":
+        T, last = _reduced([pb], transient, kw, [info], [rec])[0]
     else:
-        T, times, history, last = _transient(pb, transient, kw, info)
-    heat_out = pb.heat_out(T)
+        T, last = _transient(pb, transient, kw, info, rec)
+    return _result(pb, T, last, info, rec, t_start, t_setup)
+
+
+def _frozen_surfaces(pb: ThermalProblem) -> None:
+    """A transient needs surface coefficients that do not follow the temperature."""
+    if pb.surfaces_depend_on_T:
+        name = next(iter(pb.surfaces))
+        raise InputError(
+            f"convection.{name}",
+            type(pb.surfaces[name].model).__name__,
+            "a constant h in a transient: freeze a surface model at a steady solution "
+            "with (steady.surface_h[name], T_inf)",
+        )
+
+
+def _result(
+    pb: ThermalProblem,
+    T: NDArray[np.float64],
+    last: Any,
+    info: dict[str, Any],
+    rec: _Recorder | None,
+    t_start: float,
+    t_setup: float,
+) -> ThermalResult:
+    times = history = series = None
+    if rec is not None:
+        times, history, series = rec.result()
+    surface_h = {
+        name: s.coefficient(s.operator.average(T), name) for name, s in pb.surfaces.items()
+    }
+    if surface_h:
+        info["surface_h_mean"] = {
+            name: float(h @ pb.surfaces[name].operator.area / pb.surfaces[name].operator.area.sum())
+            for name, h in surface_h.items()
+        }
     info.update(
         backend=last.backend,
         method=last.method,
@@ -323,21 +645,100 @@ def solve_thermal(
         "solve_s": last.seconds,
         "total_s": time.perf_counter() - t_start,
     }
-    return ThermalResult(mesh, pb.space, T, pb.power, heat_out, info, times, history)
+    return ThermalResult(
+        pb.mesh,
+        pb.space,
+        T,
+        pb.power,
+        pb.heat_out(T),
+        info,
+        times,
+        history,
+        surface_h=surface_h,
+        series=series,
+    )
+
+
+def solve_thermal_variants(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    variants: Sequence[Mapping[str, Any]],
+    sources: Mapping[str, float] | None = None,
+    flux: Mapping[str, FluxValue] | None = None,
+    transient: Transient | None = None,
+    backend: str = "auto",
+    *,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    k_at: float | ArrayLike | None = None,
+    watch: Watch | None = None,
+) -> list[ThermalResult]:
+    """One body, one heat input, several boundary conditions: a result per variant.
+
+    Each variant is a mapping with ``convection`` and/or ``fixed`` (as in
+    :func:`solve_thermal`); the fixed boundaries must be the same in all of them. With
+    ``transient.scheme == "reduced"`` the variants share one reduced basis
+    (:func:`fea.fe.reduced.reduce_systems`), so their responses agree wherever their
+    physics does (e.g. the two case contacts of the JESD51-14 dual-interface method
+    before the heat reaches the case) instead of only to ``transient.rtol``. Otherwise
+    each variant is solved on its own. Other arguments as :func:`solve_thermal`.
+    """
+    if not isinstance(variants, Sequence) or not variants:
+        raise InputError("variants", variants, "a list of {convection, fixed} mappings")
+    for i, v in enumerate(variants):
+        if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
+            raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
+    common = dict(backend=backend, method=method, rtol=rtol, k_at=k_at, watch=watch)
+    if transient is None or transient.scheme != "reduced":
+        return [
+            solve_thermal(mesh, materials, sources, flux, transient=transient, **v, **common)
+            for v in variants
+        ]
+    t_start = time.perf_counter()
+    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
+        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    pbs = [
+        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at)
+        for v in variants
+    ]
+    for pb in pbs:
+        _frozen_surfaces(pb)
+    for i, pb in enumerate(pbs[1:], 1):
+        if not np.array_equal(pb.free, pbs[0].free):
+            raise InputError(
+                f"variants[{i}].fixed",
+                variants[i].get("fixed"),
+                "the same fixed boundaries in every variant",
+            )
+    kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    t_setup = time.perf_counter() - t_start
+    infos: list[dict[str, Any]] = [{} for _ in pbs]
+    recs = [_Recorder(transient, watch) for _ in pbs]
+    out = _reduced(pbs, transient, kw, infos, recs)
+    return [
+        _result(pb, T, last, info, rec, t_start, t_setup)
+        for pb, (T, last), info, rec in zip(pbs, out, infos, recs, strict=True)
+    ]
 
 
 def _steady(
     pb: ThermalProblem, kw: dict[str, Any], picard_tol: float, max_picard: int, info: dict
 ) -> tuple[NDArray[np.float64], Any]:
-    """Steady state, by Picard iteration when k depends on T; returns (T, last SolveInfo)."""
+    """Steady state, iterated when k or a surface coefficient depends on T (Picard for
+    k(T), the surface flux linearised about the last iterate); returns (T, last SolveInfo)."""
     free = pb.free
     T_D = pb.dirichlet_values(0.0)
     T: NDArray[np.float64] | None = None
-    picard = pb.k_depends_on_T
+    picard = pb.k_depends_on_T or pb.surfaces_depend_on_T
     change = np.inf
     for it in range(max_picard if picard else 1):  # noqa: B007 (count used below)
         A = pb.stiffness(T)
-        b = pb.load - A @ T_D
+        load = pb.load
+        if pb.surfaces:
+            H, fs_ = pb.surface_terms(T)
+            A = (A + H).tocsr()
+            load = load + fs_
+        b = load - A @ T_D
         x, last = solve(A[free][:, free], b[free], **kw)
         T_new = T_D.copy()
         T_new[free] = x
@@ -347,9 +748,13 @@ def _steady(
             break
     else:
         if picard:
+            what = "k(T)" if pb.k_depends_on_T else ""
+            if pb.surfaces_depend_on_T:
+                what += (" and " if what else "") + "the surface coefficients h(T)"
             raise SolverError(
-                f"Picard iteration for k(T) did not converge in {max_picard} "
-                f"iterations (last change {change:.3g} K)"
+                f"the steady iteration for {what} did not converge in {max_picard} "
+                f"iterations (last change {change:.3g} K, tolerance "
+                f"{picard_tol * max(1.0, float(np.abs(T).max())):.3g} K)"
             )
     info["picard_iterations"] = it + 1
     if not np.all(np.isfinite(T)):
@@ -358,23 +763,68 @@ def _steady(
 
 
 def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:
+    allowed = f"a float [degC], real nodal values ({fs.n},) or f(x, y, z)"
     if callable(initial):
         x = fs.nodes
-        T = np.asarray(initial(x[:, 0], x[:, 1], x[:, 2]), dtype=np.float64)
-        return np.broadcast_to(T, (fs.n,)).copy()
-    T = np.asarray(initial, dtype=np.float64)
-    if T.ndim == 0:
-        return np.full(fs.n, float(T))
-    if T.shape != (fs.n,):
-        raise InputError("transient.initial", T.shape, f"a float, shape ({fs.n},) or f(x, y, z)")
-    return T.copy()
+        T = np.asarray(initial(x[:, 0], x[:, 1], x[:, 2]))
+    else:
+        T = np.asarray(initial)
+    if T.dtype.kind not in "fiu" or T.shape not in ((), (fs.n,)):
+        raise InputError("transient.initial", f"{T.dtype} of shape {T.shape}", allowed)
+    T = np.broadcast_to(T.astype(np.float64), (fs.n,)).copy()
+    if not np.all(np.isfinite(T)) or T.min() < -273.15:
+        raise InputError(
+            "transient.initial", "non-finite or below -273.15", "finite degC >= -273.15"
+        )
+    return T
+
+
+class _Recorder:
+    """Collects a transient's reported states: the kept fields and the watched values."""
+
+    def __init__(self, transient: Transient, watch: Watch | None) -> None:
+        if watch is not None and not isinstance(watch, Mapping):
+            raise InputError("watch", type(watch).__name__, "a dict name -> f(T)")
+        for name, fn in (watch or {}).items():
+            if not callable(fn):
+                raise InputError(f"watch.{name}", fn, "a function of the nodal temperature")
+        self.watch = dict(watch or {})
+        outputs = transient.output_times()
+        self.keep = None if outputs is None else transient.kept(len(outputs))
+        self.fields_all = transient.fields is None
+        self.times: list[float] = []
+        self.values: dict[str, list] = {k: [] for k in self.watch}
+        self.field_times: list[float] = []
+        self.fields: list[NDArray] = []
+
+    def __call__(self, t: float, T: NDArray[np.float64]) -> None:
+        i = len(self.times)
+        self.times.append(t)
+        for name, fn in self.watch.items():
+            self.values[name].append(np.asarray(fn(T), dtype=float))
+        # t = 0 is report 0; output k is report k + 1
+        keep = (
+            i == 0
+            or self.fields_all
+            or (self.keep is not None and i - 1 < len(self.keep) and self.keep[i - 1])
+        )
+        if keep:
+            self.field_times.append(t)
+            self.fields.append(np.array(T, copy=True))
+
+    def result(self) -> tuple[NDArray, NDArray, Series | None]:
+        series = None
+        if self.watch:
+            values = {k: np.stack(v) for k, v in self.values.items()}
+            series = Series(np.array(self.times), values)
+        return np.array(self.field_times), np.array(self.fields), series
 
 
 def _transient(
-    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict
-) -> tuple[NDArray[np.float64], NDArray, NDArray, Any]:
+    pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
+) -> tuple[NDArray[np.float64], Any]:
     """Theta-method time stepping; one prepared solver per step size (a few kept) when k
-    is constant, a new one per step when k(T). Returns (T_end, times, history, last)."""
+    is constant, a new one per step when k(T). Returns (T_end, last SolveInfo)."""
     fs, free, D = pb.space, pb.free, pb.dirichlet
     M = pb.capacity()
     T0 = _initial_temperature(fs, transient.initial)
@@ -382,6 +832,8 @@ def _transient(
     th = transient.theta
     picard = pb.k_depends_on_T
     K_lin = None if picard else pb.stiffness(None)
+    heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
+    base = pb.load - heat  # convection and other loads the power factor leaves alone
     cache: dict[float, Any] = {}  # dt -> (K, A, prepared solver on the free nodes)
     last: list[Any] = []
 
@@ -400,7 +852,8 @@ def _transient(
 
     def step(T_now: NDArray, t: float, dt: float) -> NDArray:
         K, A, solver = system(dt, T_now)
-        rhs = (M / dt - (1 - th) * K) @ T_now + pb.load
+        load = base + transient.factor(t, t + dt) * heat
+        rhs = (M / dt - (1 - th) * K) @ T_now + load
         T_D = pb.dirichlet_values(t + dt)
         x, si = solver.solve((rhs - A @ T_D)[free])
         if picard:
@@ -411,9 +864,119 @@ def _transient(
         return T_new
 
     try:
-        run = integrate(step, T0, transient)
+        run = integrate(step, T0, transient, record)
     finally:
         for _, _, solver in cache.values():
             solver.close()
     info.update(run.info)
-    return run.history[-1].copy(), run.times, run.history, last[0]
+    info["scheme"] = "steps"
+    return run.final, last[0]
+
+
+def _reduced(
+    pbs: list[ThermalProblem],
+    transient: Transient,
+    kw: dict[str, Any],
+    infos: list[dict],
+    records: list[_Recorder],
+) -> list[tuple[NDArray[np.float64], Any]]:
+    """Linear transients of problems that differ only in K (their boundary conditions)
+    by a rational Krylov reduced model on one basis (:mod:`fea.fe.reduced`): one
+    factorization per shift and problem, exact in time. Returns (T_end, last SolveInfo)
+    per problem."""
+    for pb in pbs:
+        if pb.k_depends_on_T:
+            raise InputError(
+                "transient.scheme",
+                "reduced",
+                "a linear problem: pass k_at (the temperature at which k(T) is held) "
+                "or use scheme='steps'",
+            )
+        if any(callable(v) for v in pb.fixed.values()):
+            raise InputError("transient.scheme", "reduced", "constant fixed temperatures")
+        if len(pb.dirichlet) == 0 and not pb.convection:
+            raise InputError("convection/fixed", None, "a heat sink for scheme='reduced'")
+    outputs = transient.output_times()
+    if outputs is None:
+        raise InputError("transient.outputs", None, "output times for scheme='reduced'")
+    pb0 = pbs[0]
+    fs, free = pb0.space, pb0.free
+    M = pb0.capacity()
+    Mff = M[free][:, free].tocsr()
+    heat = pb0.heat if pb0.heat is not None else np.zeros(fs.n)
+    g = heat[free]
+    last: list[Any] = []
+    opened: dict[tuple[int, float], Any] = {}
+    Kffs, T_Ds, T0s, T_refs, u0s = [], [], [], [], []
+    try:
+        for i, pb in enumerate(pbs):
+            K = pb.stiffness(None)
+            Kff = K[free][:, free].tocsr()
+            T_D = pb.dirichlet_values(0.0)
+            f_const = (pb.load - heat - K @ T_D)[free]
+            T0 = _initial_temperature(fs, transient.initial)
+            T0[pb.dirichlet] = T_D[pb.dirichlet]
+            # the steady state with the power off: the reference the response is from
+            opened[(i, 0.0)] = prepare(Kff, **kw)
+            T_ref, si = opened[(i, 0.0)].solve(f_const)
+            last[:] = [si]
+            u0 = T0[free] - T_ref
+            # a uniform start at the sink temperature leaves only the solver's rounding
+            if float(np.abs(u0).max()) <= 1e-9 * max(1.0, float(np.abs(T0).max())):
+                u0 = None
+            Kffs.append(Kff)
+            T_Ds.append(T_D)
+            T0s.append(T0)
+            T_refs.append(T_ref)
+            u0s.append(u0)
+
+        class _Shift:
+            def __init__(self, i: int, s: float) -> None:
+                self.p = opened.pop((i, s), None) or prepare((Kffs[i] + s * Mff).tocsr(), **kw)
+
+            def solve(self, b: NDArray) -> NDArray:
+                x, si = self.p.solve(b)
+                last[:] = [si]
+                return x
+
+            def close(self) -> None:
+                self.p.close()
+
+        first = min(float(outputs[0]), transient.dt)
+        monitor = np.geomspace(first, float(outputs[-1]), 60)
+        models = reduce_systems(
+            Kffs,
+            Mff,
+            [g],
+            _Shift,
+            shifts_for(first, float(outputs[-1])),
+            monitor,
+            initial=u0s,
+            rtol=transient.rtol,
+        )
+    finally:
+        for p in opened.values():
+            p.close()
+    profile = transient.power if isinstance(transient.power, Profile) else None
+    out = []
+    for model, T_D, T0, T_ref, record, info in zip(
+        models, T_Ds, T0s, T_refs, records, infos, strict=True
+    ):
+        z = model.modal(outputs, profile)
+        full = T0.copy()
+        record(0.0, full)
+        chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
+        for i0 in range(0, len(outputs), chunk):
+            block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
+            for j in range(block.shape[1]):
+                full = T_D.copy()
+                full[free] = block[:, j]
+                record(float(outputs[i0 + j]), full)
+        if outputs[-1] < transient.t_end:
+            full = T_D.copy()
+            end = model.modal(np.array([transient.t_end]), profile)[0]
+            full[free] = T_ref + model.shapes @ end
+        info.update(model.info)
+        info["scheme"] = "reduced"
+        out.append((full, last[0]))
+    return out

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from .amg import eliminate
 from .gpu import DeviceStatus, probe_device
 from .krylov import KrylovResult, pcg
-from .registry import Prepared, SolveInfo, prepare, register_method, resolve_backend, solve
+from .registry import (
+    Prepared,
+    SolveInfo,
+    prepare,
+    register_method,
+    register_solver,
+    resolve_backend,
+    solve,
+)
 
 __all__ = [
     "BackendRow",
@@ -15,10 +24,12 @@ __all__ = [
     "Prepared",
     "SolveInfo",
     "backend_report",
+    "eliminate",
     "pcg",
     "prepare",
     "probe_device",
     "register_method",
+    "register_solver",
     "resolve_backend",
     "solve",
 ]

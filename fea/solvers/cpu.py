@@ -1,10 +1,13 @@
-"""CPU linear solvers: sparse direct (MKL Pardiso or SuperLU) and AMG-preconditioned CG."""
+"""CPU linear solvers: sparse direct (MKL Pardiso or SuperLU) and AMG-preconditioned CG
+(pyamg's hierarchy, or the array-generic one of :mod:`fea.solvers.amg` on NumPy), and their
+registry factories ``f(A, options)``."""
 
 from __future__ import annotations
 
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -13,9 +16,22 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from ..errors import SolverError
+from .amg import HOST, build_hierarchy
+from .base import Options, PcgSolver
 from .krylov import pcg
 
-__all__ = ["Factorized", "amg_pcg", "amg_run", "amg_setup", "direct", "pardiso_available"]
+__all__ = [
+    "CPU_METHODS",
+    "DirectSolver",
+    "Factorized",
+    "amg_pcg",
+    "amg_run",
+    "amg_setup",
+    "direct",
+    "pardiso_available",
+    "pyamg_solver",
+    "xp_amg_solver",
+]
 
 
 def pardiso_available() -> bool:
@@ -155,3 +171,96 @@ class Factorized:
     def close(self) -> None:
         if self.name == "pardiso":
             self._pardiso.free_memory(everything=True)
+
+
+# -- registry factories -----------------------------------------------------------------------
+
+
+class DirectSolver:
+    """Registry factory ``("cpu", "direct")``: a kept factorization; :meth:`update`
+    refactorizes (a direct solver has nothing to reuse across matrices)."""
+
+    device = "cpu"
+
+    def __init__(self, A: sp.spmatrix, options: Options) -> None:
+        t0 = time.perf_counter()
+        self._fact = Factorized(A)
+        self.name = self._fact.name
+        self._event, self._event_s = "built", time.perf_counter() - t0
+
+    def update(self, A: sp.spmatrix) -> None:
+        t0 = time.perf_counter()
+        self._fact.close()
+        self._fact = Factorized(A)
+        self._event, self._event_s = "rebuilt", time.perf_counter() - t0
+
+    def solve(self, b, *, x0=None, device_result: bool = False) -> tuple[NDArray, dict]:
+        b = np.asarray(b, dtype=np.float64)
+        x = self._fact.solve(b)
+        A = self._fact.A
+        r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
+        event, event_s = self._event, self._event_s
+        self._event, self._event_s = "reused", 0.0
+        return x, {
+            "method": self.name,
+            "device": "cpu",
+            "iterations": 1,
+            "residual": r,
+            "setup": event,
+            "setup_s": event_s,
+        }
+
+    def close(self) -> None:
+        if self._fact is not None:
+            self._fact.close()
+            self._fact = None
+
+
+# pyamg's default smoother of smoothed aggregation, redone on every level for a new fine matrix
+_PYAMG_SMOOTHER = ("block_gauss_seidel", {"sweep": "symmetric"})
+
+
+class _Pyamg:
+    """A pyamg hierarchy as a :class:`~fea.solvers.base.Preconditioner`: one V-cycle."""
+
+    def __init__(self, A: sp.spmatrix, options: Options, ml: object = None, facts=None) -> None:
+        self.options = options
+        if ml is None:
+            nn = options.near_null if options.kind == "elasticity" else None
+            ml, facts = amg_setup(A, near_null=nn, block=options.block)
+        self.ml, self.facts = ml, dict(facts or {})
+
+    def __call__(self, r: NDArray[np.float64]) -> NDArray[np.float64]:
+        return self.ml.solve(r, x0=np.zeros_like(r), tol=1e-30, maxiter=1, cycle="V")
+
+    def with_matrix(self, A: sp.spmatrix) -> _Pyamg:
+        from pyamg.relaxation.smoothing import change_smoothers
+
+        ml = self.ml
+        b = self.options.block
+        ml.levels[0].A = A.tobsr(blocksize=(b, b)) if b > 1 else sp.csr_matrix(A)
+        # the block Gauss-Seidel smoothers hold the inverted diagonal blocks of their level
+        change_smoothers(ml, _PYAMG_SMOOTHER, _PYAMG_SMOOTHER)
+        return _Pyamg(A, self.options, ml, self.facts)
+
+
+def pyamg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
+    """Registry factory ``("cpu", "amg")``: pyamg smoothed aggregation + PCG (rigid-body
+    modes, evolution strength and energy-minimising prolongation for elasticity)."""
+    return PcgSolver(sp.csr_matrix(A), lambda M: _Pyamg(M, options), options, name="amg-pcg")
+
+
+def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
+    """Registry factory ``("cpu", "amg-xp")``: the array-generic smoothed aggregation of
+    :mod:`fea.solvers.amg` (the device hierarchy's code) on NumPy/SciPy + PCG."""
+
+    def build(M: sp.csr_matrix):
+        nn = options.near_null if options.kind == "elasticity" else None
+        h = build_hierarchy(M, near_null=nn, block=options.block, ns=HOST)
+        return h.preconditioner(options.precision)
+
+    return PcgSolver(sp.csr_matrix(A), build, options, name="amg-xp-pcg")
+
+
+#: The CPU methods: name -> factory ``f(A, options)``.
+CPU_METHODS = {"amg": pyamg_solver, "amg-xp": xp_amg_solver, "direct": DirectSolver}

@@ -1,23 +1,35 @@
-"""CuPy backend. The only module of :mod:`fea` that imports CuPy."""
+"""CuPy backend. The only module of :mod:`fea` that imports CuPy (inside its functions).
+
+The default device solver builds the smoothed-aggregation hierarchy on the device
+(:mod:`fea.solvers.amg` over CuPy/cupyx) and runs the shared PCG loop there; the matrix may
+be given on the host (moved once) or already on the device (assembled there), and the
+solution comes back to the host or stays on the device. Other device methods: ``amg-pyamg``
+(the hierarchy built by pyamg on the host and moved level by level), ``jacobi`` and
+``cudss`` (the cuDSS direct solver through nvmath-python, when installed).
+"""
 
 from __future__ import annotations
 
 import functools
-from typing import NamedTuple
+import time
+from typing import Any, NamedTuple
 
-__all__ = ["DeviceStatus", "probe_device", "register_namespace"]
+import numpy as np
 
+from ..errors import BackendUnavailable, InputError, SolverError
+from .amg import Namespace, build_hierarchy
+from .base import Options, PcgSolver
 
-def register_namespace() -> object:
-    """Import CuPy, register cupyx's sparse module as its sparse namespace for the
-    array-generic kernels (:func:`fea.fe.spaces.register_sparse`), and return ``cupy``."""
-    import cupy
-    import cupyx.scipy.sparse as csp
-
-    from ..fe.spaces import register_sparse
-
-    register_sparse(cupy, csp)
-    return cupy
+__all__ = [
+    "DeviceStatus",
+    "GPU_METHODS",
+    "amg_hierarchy",
+    "device_namespace",
+    "probe_device",
+    "register_namespace",
+    "solve_gpu",
+    "to_device",
+]
 
 
 class DeviceStatus(NamedTuple):
@@ -47,6 +59,7 @@ def probe_device() -> DeviceStatus:
         if float((x * 2).sum()) != 56.0:
             return DeviceStatus(False, "a test computation on the device gave a wrong result")
         register_namespace()
+        register_namespace()
         props = cupy.cuda.runtime.getDeviceProperties(0)
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
         return DeviceStatus(True, f"CUDA device 0 works ({name})", name)
@@ -56,167 +69,313 @@ def probe_device() -> DeviceStatus:
         )
 
 
-def _device_csr(A, cupy, csp, dtype=None):
-    """A SciPy or cupyx sparse matrix as cupyx CSR on the device (optionally cast)."""
-    if not csp.issparse(A):
-        import scipy.sparse as sp
+def register_namespace() -> Any:
+    """Import CuPy, register cupyx's sparse module as its sparse namespace for the
+    array-generic kernels (:func:`fea.fe.spaces.register_sparse`), and return ``cupy``."""
+    import cupy
+    import cupyx.scipy.sparse as csp
 
-        A = csp.csr_matrix(sp.csr_matrix(A))
-    A = A.tocsr()
+    from ..fe.spaces import register_sparse
+
+    register_sparse(cupy, csp)
+    return cupy
+
+
+def device_namespace() -> Namespace:
+    """CuPy and cupyx.scipy.sparse as the array namespace of :mod:`fea.solvers.amg` (also
+    registered for the array-generic kernels of :mod:`fea.fe`)."""
+    cupy = register_namespace()
+    import cupyx.scipy.sparse as csp
+
+    return Namespace(cupy, csp, cupy.cuda.runtime.deviceSynchronize, cupy.asnumpy, name="cupy")
+
+
+def to_device(A: Any, dtype: Any = None) -> Any:
+    """A SciPy or cupyx sparse matrix as cupyx CSR on the device (optionally cast), with
+    int32 indices where they fit (cuSPARSE's sparse products take no others); a cupyx CSR
+    matrix of the right types is returned as it is (no copy)."""
+    import cupy
+    import cupyx.scipy.sparse as csp
+    import scipy.sparse as sp
+
+    on_device = csp.issparse(A)
+    A = A.tocsr() if on_device else sp.csr_matrix(A)
+    fits = A.nnz < 2**31 - 1
+    wide = A.indices.dtype != np.int32 or A.indptr.dtype != np.int32
+    if not on_device or (fits and wide):
+        it = np.int32 if fits else np.int64
+        A = csp.csr_matrix(
+            (
+                cupy.asarray(A.data),
+                cupy.asarray(A.indices.astype(it, copy=False)),
+                cupy.asarray(A.indptr.astype(it, copy=False)),
+            ),
+            shape=A.shape,
+        )
     return A.astype(dtype) if dtype is not None and A.dtype != dtype else A
 
 
-def amg_hierarchy(A, *, kind: str, near_null=None, precision: str = "mixed"):
-    """Smoothed-aggregation hierarchy built once on the CPU (pyamg, rigid-body modes for
-    elasticity) and moved level by level to the device. Returns ``M(r)``: one V-cycle
-    (damped Jacobi smoothing, dense pseudo-inverse on the coarsest level) on the GPU.
+# -- device AMG ------------------------------------------------------------------------------
 
-    ``precision="mixed"`` keeps the hierarchy and the cycle in float32 (half the memory
-    traffic; CG stays float64, so the answer is unchanged); ``"double"`` in float64.
+
+def _device_sa(A: Any, options: Options, ns: Namespace) -> Any:
+    """The device smoothed-aggregation preconditioner of ``A`` (cupyx CSR, float64)."""
+    nn = None
+    if options.kind == "elasticity" and options.near_null is not None:
+        nn = ns.xp.asarray(options.near_null, dtype=ns.xp.float64)
+    h = build_hierarchy(A, near_null=nn, block=options.block, ns=ns)
+    return h.preconditioner(options.precision)
+
+
+class _PyamgDevice:
+    """pyamg's smoothed-aggregation hierarchy (built on the host, rigid-body modes for
+    elasticity) moved level by level to the device; damped Jacobi smoothing, dense
+    pseudo-inverse on the coarsest level.
+
+    pyamg's tentative prolongator keeps a zero column where the near-null space is rank
+    deficient in an aggregate (two nodes, or nodes on a line, carry five rigid-body modes):
+    the coarse matrix then has a zero row and column. Such a row is an exact null direction
+    of the coarse operator; it gets zero smoother weight here instead of ``1 / 0``. The
+    device hierarchy (method ``amg``) drops those columns instead.
     """
-    import cupy
-    import cupyx.scipy.sparse as csp
-    import numpy as np
-    import pyamg
-    import scipy.sparse as sp
 
-    A_h = sp.csr_matrix(A.get() if hasattr(A, "get") else A)
-    kw: dict = {"max_coarse": 500}
-    if kind == "elasticity":
-        A_h = A_h.tobsr(blocksize=(3, 3))
-        kw.update(B=near_null, strength="evolution", smooth="energy")
-    ml = pyamg.smoothed_aggregation_solver(A_h, **kw)
-    from pyamg.util.linalg import approximate_spectral_radius
+    def __init__(self, A: Any, options: Options, ns: Namespace, _coarse: Any = None) -> None:
+        import scipy.sparse as sp
 
-    dt = cupy.float32 if precision == "mixed" else cupy.float64
-    levels = []
-    for lvl in ml.levels[:-1]:
-        A_l = sp.csr_matrix(lvl.A)
-        dinv_h = 1.0 / A_l.diagonal()
-        # damped Jacobi with w = 4 / (3 rho(D^-1 A)) (pyamg's choice): a convergent smoother
-        # for any SPD level, however large the material contrast
-        rho = approximate_spectral_radius(sp.diags(dinv_h) @ A_l)
-        Ai = csp.csr_matrix(A_l).astype(dt)
-        levels.append(
-            (
-                Ai,
-                csp.csr_matrix(sp.csr_matrix(lvl.P)).astype(dt),
-                csp.csr_matrix(sp.csr_matrix(lvl.R)).astype(dt),
-                cupy.asarray((4.0 / (3.0 * rho)) * dinv_h, dtype=dt),
-            )
+        self.ns, self.options = ns, options
+        xp, csp = ns.xp, ns.sparse
+        self.dtype = xp.float32 if options.precision == "mixed" else xp.float64
+        if _coarse is not None:
+            self.levels, self.coarse, self.ml = _coarse
+            self.levels = [self._fine(A, self.levels[0][1], self.levels[0][2])] + self.levels[1:]
+            return
+        import pyamg
+
+        A_h = sp.csr_matrix(
+            (ns.asnumpy(A.data), ns.asnumpy(A.indices), ns.asnumpy(A.indptr)), shape=A.shape
         )
-    coarse = cupy.asarray(np.linalg.pinv(sp.csr_matrix(ml.levels[-1].A).toarray()), dtype=dt)
+        kw: dict = {"max_coarse": 500}
+        if options.kind == "elasticity":
+            A_h = A_h.tobsr(blocksize=(3, 3))
+            kw.update(B=options.near_null, strength="evolution", smooth="energy")
+        ml = pyamg.smoothed_aggregation_solver(A_h, **kw)
+        self.ml = ml
+        self.levels = []
+        for i, lvl in enumerate(ml.levels[:-1]):
+            P = csp.csr_matrix(sp.csr_matrix(lvl.P)).astype(self.dtype)
+            R = csp.csr_matrix(sp.csr_matrix(lvl.R)).astype(self.dtype)
+            Ai = A if i == 0 else csp.csr_matrix(sp.csr_matrix(lvl.A))
+            self.levels.append(self._fine(Ai, P, R))
+        self.coarse = xp.asarray(
+            np.linalg.pinv(sp.csr_matrix(ml.levels[-1].A).toarray()), dtype=self.dtype
+        )
 
-    def vcycle(i, r):
-        if i == len(levels):
-            return coarse @ r
-        Ai, P, R, wdinv = levels[i]
+    def _fine(self, A: Any, P: Any, R: Any) -> tuple:
+        from .amg import lanczos_max
+
+        xp, ns = self.ns.xp, self.ns
+        A = A.tocsr()
+        d = A.diagonal()
+        dinv = xp.where(d != 0, 1.0 / xp.where(d != 0, d, 1.0), 0.0)
+        idx = xp.arange(A.shape[0])
+        D = ns.sparse.coo_matrix((xp.where(d != 0, d, 1.0), (idx, idx)), shape=A.shape).tocsr()
+        Dinv = ns.sparse.coo_matrix((dinv, (idx, idx)), shape=A.shape).tocsr()
+        # damped Jacobi with w = 4 / (3 rho(D^-1 A)) (pyamg's choice): convergent for SPD
+        rho = lanczos_max(A, D, Dinv, ns)
+        return (A.astype(self.dtype), P, R, ((4.0 / (3.0 * rho)) * dinv).astype(self.dtype))
+
+    def _cycle(self, i: int, r: Any) -> Any:
+        if i == len(self.levels):
+            return self.coarse @ r
+        Ai, P, R, wdinv = self.levels[i]
         x = wdinv * r  # damped Jacobi pre-smoothing (2 sweeps)
         x += wdinv * (r - Ai @ x)
-        x += P @ vcycle(i + 1, R @ (r - Ai @ x))
+        x += P @ self._cycle(i + 1, R @ (r - Ai @ x))
         x += wdinv * (r - Ai @ x)  # post-smoothing (2 sweeps): a symmetric cycle
         x += wdinv * (r - Ai @ x)
         return x
 
-    def M(r):
-        return vcycle(0, r.astype(dt)).astype(r.dtype)
+    def __call__(self, r: Any) -> Any:
+        return self._cycle(0, r.astype(self.dtype)).astype(r.dtype)
 
-    item = 4 if precision == "mixed" else 8
-    # memory traffic of one V-cycle: ~6 SpMVs per level (values + int32 indices) and vectors
-    cycle_bytes = sum(6 * (Ai.nnz * (item + 4) + 3 * Ai.shape[0] * item) for Ai, *_ in levels)
-    cycle_bytes += coarse.size * item
-    facts = {
-        "levels": len(ml.levels),
-        "operator_complexity": ml.operator_complexity(),
-        "precision": precision,
-        "cycle_bytes": int(cycle_bytes),
-    }
-    return M, facts
+    @property
+    def facts(self) -> dict:
+        item = 4 if self.options.precision == "mixed" else 8
+        cycle = sum(6 * (A.nnz * (item + 4) + 3 * A.shape[0] * item) for A, *_ in self.levels)
+        return {
+            "levels": len(self.ml.levels),
+            "operator_complexity": self.ml.operator_complexity(),
+            "precision": self.options.precision,
+            "cycle_bytes": int(cycle + self.coarse.size * item),
+        }
+
+    def with_matrix(self, A: Any) -> _PyamgDevice:
+        return _PyamgDevice(A, self.options, self.ns, (self.levels, self.coarse, self.ml))
 
 
-def solve_gpu(
-    A,
-    b,
-    *,
-    kind: str,
-    method: str,
-    near_null=None,
-    rtol: float = 1e-10,
-    maxiter: int = 2000,
-    precision: str = "mixed",
-):
-    """Solve SPD ``A x = b`` on the GPU; returns (x as NumPy, info).
-
-    ``A`` may be SciPy (moved as CSR) or already a cupyx matrix (assembled on the
-    device); ``b`` NumPy or CuPy. ``method``: ``auto``/``amg`` (AMG-PCG, hierarchy built
-    on the CPU and moved), ``jacobi`` (Jacobi-PCG), ``cudss`` (cuDSS direct solver
-    through nvmath-python, when installed). ``direct`` maps to AMG-PCG on the device.
-    The PCG loop is :func:`fea.solvers.krylov.pcg`, the one the CPU path runs.
-    """
-    import time
-
+def amg_hierarchy(
+    A: Any, *, kind: str, near_null: Any = None, precision: str = "mixed", builder: str = "device"
+) -> tuple[Any, dict]:
+    """A device AMG preconditioner of ``A`` (SciPy or cupyx): ``(M, facts)`` with ``M(r)``
+    one V-cycle on the device. ``builder="device"``: the hierarchy of
+    :func:`fea.solvers.amg.build_hierarchy` built on the device; ``"pyamg"``: pyamg's, built
+    on the host and moved."""
     import cupy
-    import cupyx.scipy.sparse as csp
 
-    from ..errors import BackendUnavailable, InputError, SolverError
-    from .krylov import pcg
+    ns = device_namespace()
+    opt = Options(kind=kind, near_null=near_null, precision=precision)
+    Ad = to_device(A, cupy.float64)
+    if builder == "device":
+        M = _device_sa(Ad, opt, ns)
+    elif builder == "pyamg":
+        M = _PyamgDevice(Ad, opt, ns)
+    else:
+        raise InputError("builder", builder, "device or pyamg")
+    return M, M.facts
 
+
+# -- the device solvers of the registry ------------------------------------------------------------
+
+
+class _Jacobi:
+    def __init__(self, A: Any, ns: Namespace) -> None:
+        self.ns, self.dinv = ns, 1.0 / A.diagonal()
+        self.facts: dict = {}
+
+    def __call__(self, r: Any) -> Any:
+        return self.dinv * r
+
+    def with_matrix(self, A: Any) -> _Jacobi:
+        return _Jacobi(A, self.ns)
+
+
+def _pcg_solver(A: Any, options: Options, name: str, build) -> PcgSolver:
+    import cupy
+
+    ns = device_namespace()
     t0 = time.perf_counter()
-    Ad = _device_csr(A, cupy, csp, cupy.float64)
-    bd = cupy.asarray(b, dtype=cupy.float64)
+    Ad = to_device(A, cupy.float64)
+    ns.synchronize()
     t_move = time.perf_counter() - t0
-    if method == "cudss":
+    return PcgSolver(
+        Ad,
+        lambda M: build(M, options, ns),
+        options,
+        name=name,
+        ns=ns,
+        device="cuda:0",
+        to_ns=lambda M: to_device(M, cupy.float64),
+        extra={"matrix_move_s": t_move},
+        stages_key="gpu_stages",
+    )
+
+
+def device_amg_solver(A: Any, options: Options) -> PcgSolver:
+    """Registry factory ``("gpu", "amg")``: device-built smoothed aggregation + PCG."""
+    return _pcg_solver(A, options, "amg-pcg", _device_sa)
+
+
+def pyamg_device_solver(A: Any, options: Options) -> PcgSolver:
+    """Registry factory ``("gpu", "amg-pyamg")``: pyamg's hierarchy moved to the device."""
+    return _pcg_solver(A, options, "amg-pyamg-pcg", _PyamgDevice)
+
+
+def jacobi_solver(A: Any, options: Options) -> PcgSolver:
+    """Registry factory ``("gpu", "jacobi")``: Jacobi-PCG on the device."""
+    return _pcg_solver(A, options, "jacobi-pcg", lambda M, _o, ns: _Jacobi(M, ns))
+
+
+class CudssSolver:
+    """Registry factory ``("gpu", "cudss")``: the cuDSS direct solver through nvmath-python
+    (:class:`BackendUnavailable` where it is not installed)."""
+
+    name = "cudss"
+    device = "cuda:0"
+
+    def __init__(self, A: Any, options: Options) -> None:
         try:
-            import nvmath
+            import nvmath.sparse.advanced  # noqa: F401
         except Exception as exc:
             raise BackendUnavailable(
                 f"method='cudss' needs nvmath-python with cuDSS ({type(exc).__name__}: {exc})"
             ) from None
-        x = nvmath.sparse.advanced.direct_solver(Ad, bd)
+        import cupy
+
+        self.A = to_device(A, cupy.float64)
+        self.options = options
+        self._event = "built"
+
+    def update(self, A: Any) -> None:
+        import cupy
+
+        self.A = to_device(A, cupy.float64)
+        self._event = "rebuilt"
+
+    def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
+        import cupy
+        from nvmath.sparse.advanced import direct_solver
+
+        t0 = time.perf_counter()
+        bd = cupy.asarray(b, dtype=cupy.float64)
+        x = direct_solver(self.A, bd)
         cupy.cuda.runtime.deviceSynchronize()
-        r = float(cupy.linalg.norm(Ad @ x - bd) / cupy.linalg.norm(bd))
-        return cupy.asnumpy(x), {
+        r = float(cupy.linalg.norm(self.A @ x - bd) / max(float(cupy.linalg.norm(bd)), 1e-300))
+        event, self._event = self._event, "reused"
+        return (x if device_result else cupy.asnumpy(x)), {
             "method": "cudss",
+            "device": self.device,
             "iterations": 1,
             "residual": r,
-            "device": "cuda:0",
-            "gpu_stages": {"move_s": t_move, "solve_s": time.perf_counter() - t0},
+            "setup": event,
+            "setup_s": 0.0,
+            "gpu_stages": {"solve_s": time.perf_counter() - t0},
         }
-    t1 = time.perf_counter()
-    if method in ("auto", "amg", "direct"):
-        M, facts = amg_hierarchy(A, kind=kind, near_null=near_null, precision=precision)
-        name = "amg-pcg"
-    elif method == "jacobi":
-        dinv = 1.0 / Ad.diagonal()
 
-        def M(r):
-            return dinv * r
+    def close(self) -> None:
+        self.A = None
 
-        facts, name = {}, "jacobi-pcg"
-    else:
-        raise InputError("solver.method", method, "one of auto, amg, jacobi, cudss on the GPU")
-    cupy.cuda.runtime.deviceSynchronize()
-    t_setup = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    res = pcg(Ad, bd, M, rtol=rtol, maxiter=maxiter, xp=cupy)
-    cupy.cuda.runtime.deviceSynchronize()
-    t_pcg = time.perf_counter() - t2
-    if not res.converged:
-        h = res.history
-        raise SolverError(
-            f"GPU {name} did not converge in {res.iterations} iterations: relative residual "
-            f"{h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} (target {rtol:.1e})"
+
+#: The device methods: name -> factory ``f(A, options)`` (registered by
+#: :mod:`fea.solvers.registry` under backend ``"gpu"``).
+GPU_METHODS = {
+    "amg": device_amg_solver,
+    "amg-pyamg": pyamg_device_solver,
+    "cudss": CudssSolver,
+    "jacobi": jacobi_solver,
+}
+
+
+def solve_gpu(
+    A: Any,
+    b: Any,
+    *,
+    kind: str,
+    method: str,
+    near_null: Any = None,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+    precision: str = "mixed",
+    device_result: bool = False,
+) -> tuple[Any, dict]:
+    """Solve SPD ``A x = b`` on the GPU; returns ``(x, facts)``.
+
+    ``A`` may be SciPy (moved as CSR) or already a cupyx matrix (assembled on the device);
+    ``b`` NumPy or CuPy; ``x`` NumPy, or CuPy when ``device_result``. ``method``:
+    ``auto``/``amg``/``direct`` (device-built AMG-PCG), ``amg-pyamg``, ``jacobi``,
+    ``cudss``. This is the device half of :func:`fea.solvers.solve` without the device
+    probe (for callers that hold device arrays).
+    """
+    name = "amg" if method in ("auto", "direct") else method
+    if name not in GPU_METHODS:
+        raise InputError(
+            "solver.method", method, f"one of auto, {', '.join(sorted(GPU_METHODS))} on the GPU"
         )
-    return cupy.asnumpy(res.x), {
-        "method": name,
-        "iterations": res.iterations,
-        "residual": res.residual,
-        "device": "cuda:0",
-        "gpu_stages": {
-            "move_s": t_move,
-            "setup_s": t_setup,
-            "pcg_s": t_pcg,
-            "per_iteration_s": t_pcg / max(res.iterations, 1),
-        },
-        **facts,
-    }
+    opt = Options(kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter, precision=precision)
+    solver = GPU_METHODS[name](A, opt)
+    try:
+        x, facts = solver.solve(b, device_result=device_result)
+    finally:
+        solver.close()
+    if not np.isfinite(facts["residual"]):
+        raise SolverError(f"GPU {name}: non-finite residual")
+    return x, facts

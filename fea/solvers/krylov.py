@@ -56,11 +56,14 @@ def pcg(
         ``x`` has the array type of ``b``; ``history`` holds ``||r_k|| / ||b||``.
     """
     if xp is None:
-        # the namespace of b's array type (numpy, or cupy for device arrays), without
-        # importing CuPy here: only fea.solvers.gpu does
         import sys
 
-        xp = sys.modules.get(type(b).__module__.split(".")[0]) or sys.modules["numpy"]
+        import numpy
+
+        # a CuPy array implies CuPy is imported already; look it up rather than import it
+        # here (only fea.solvers.gpu imports CuPy)
+        cupy = sys.modules.get("cupy")
+        xp = cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
     bnorm = float(xp.linalg.norm(b))
     if bnorm == 0.0:
         return KrylovResult(xp.zeros_like(b), 0, 0.0, True, [0.0])

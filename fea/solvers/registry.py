@@ -1,4 +1,7 @@
-"""The solver registry: ``solve(A, b, kind=...)`` picks and runs a backend, and says which."""
+"""The solver registry: one table of (backend, method) -> solver factory, used by both
+:func:`solve` (prepare, one solve, close) and :class:`Prepared` (many solves, matrix updates).
+``backend="auto"`` picks the device only where it wins, and every result says what ran and why.
+"""
 
 from __future__ import annotations
 
@@ -6,22 +9,28 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import BackendUnavailable, InputError
-from . import cpu
-from .gpu import probe_device
+from .base import Options, Solver
+from .cpu import CPU_METHODS
+from .gpu import GPU_METHODS, probe_device
 
 __all__ = [
     "DIRECT_DOF_LIMIT",
-    "direct_limit",
+    "GPU_CROSSOVER_DOF",
     "Prepared",
     "SolveInfo",
+    "direct_limit",
+    "gpu_crossover",
+    "methods",
     "prepare",
     "register_method",
+    "register_solver",
     "resolve_backend",
     "solve",
 ]
@@ -32,6 +41,15 @@ __all__ = [
 #: not fit); a scalar P2 conduction matrix of 442k nodes factorizes in 12 s at 3.9 GB peak,
 #: where AMG-PCG on the high-contrast package took several minutes.
 DIRECT_DOF_LIMIT = {"scalar": 1_000_000, "elasticity": 400_000}
+
+#: Below this many unknowns ``backend="auto"`` stays on the CPU even with a usable GPU. Not
+#: measured on a device yet: set from the H200 figures of the project (a float32 V-cycle +
+#: float64 PCG iteration 2.1-2.2 ms, one level's Galerkin products 0.11 s at 738k DOF,
+#: host-to-device copies at 8.5 GB/s) against Pardiso on the same node; the device pays a
+#: fixed cost of a few tenths of a second (first-use kernel loads, a copy, ~10 launches
+#: per aggregation round) that only a larger system earns back. ``scripts/bench_gpu.py``
+#: measures the crossover; docs/performance.md (GPU) has the estimate.
+GPU_CROSSOVER_DOF = {"scalar": 150_000, "elasticity": 60_000}
 
 
 def direct_limit(kind: str) -> int:
@@ -46,9 +64,18 @@ def direct_limit(kind: str) -> int:
     return int(base * min(4.0, max(0.25, (mem / 24e9) ** 0.75)))
 
 
+def gpu_crossover(kind: str) -> int:
+    """Unknowns from which ``backend="auto"`` uses a usable GPU for ``kind``."""
+    return GPU_CROSSOVER_DOF.get(kind, GPU_CROSSOVER_DOF["elasticity"])
+
+
 @dataclass
 class SolveInfo:
-    """What ran: backend, device, method, iterations, residual, seconds, and why."""
+    """What ran: backend, device, method, iterations, residual, seconds, and why.
+
+    ``extra`` holds the solver's facts: ``setup`` (``"built"``, ``"reused"`` or
+    ``"rebuilt"``), ``setup_s``, AMG levels and complexity, per-stage seconds.
+    """
 
     backend: str
     method: str
@@ -60,11 +87,12 @@ class SolveInfo:
     extra: dict = field(default_factory=dict)
 
 
-def resolve_backend(backend: str) -> tuple[str, str]:
+def resolve_backend(backend: str, n: int | None = None, kind: str = "scalar") -> tuple[str, str]:
     """Map ``auto|cpu|gpu`` to the backend that will run and the reason.
 
     ``gpu`` without a usable device raises :class:`BackendUnavailable`; ``auto`` falls
-    back to the CPU and says why. No silent downgrade of an explicit request.
+    back to the CPU and says why, and with ``n`` (unknowns) it also stays on the CPU below
+    :func:`gpu_crossover` of ``kind``. No silent downgrade of an explicit request.
     """
     if backend not in ("auto", "cpu", "gpu"):
         raise InputError("backend", backend, "one of auto, cpu, gpu")
@@ -77,121 +105,126 @@ def resolve_backend(backend: str) -> tuple[str, str]:
                 f"backend='gpu' requested but no GPU is usable: {status.reason}"
             )
         return "gpu", status.reason
-    if status.usable:
-        return "gpu", f"auto: {status.reason}"
-    return "cpu", f"auto: no usable GPU ({status.reason})"
+    if not status.usable:
+        return "cpu", f"auto: no usable GPU ({status.reason})"
+    if n is not None and n < gpu_crossover(kind):
+        return "cpu", (
+            f"auto: {n / 1000:.0f}k DOF below the GPU crossover ({gpu_crossover(kind) / 1000:.0f}k "
+            f"for {kind}); {status.reason}"
+        )
+    return "gpu", f"auto: {status.reason}"
 
 
-Method = Callable[..., tuple[NDArray[np.float64], dict]]
-_METHODS: dict[str, Method] = {}
+# -- the registry -----------------------------------------------------------------------------
+
+Factory = Callable[[Any, Options], Solver]
+_FACTORIES: dict[tuple[str, str], Factory] = {}
 
 
-def register_method(name: str, func: Method) -> None:
-    """Register a CPU solve method ``func(A, b, kind=, near_null=, rtol=, maxiter=)``."""
-    _METHODS[name] = func
+def register_solver(backend: str, method: str, factory: Factory) -> None:
+    """Register ``factory(A, options) -> Solver`` (see :class:`fea.solvers.base.Solver`)
+    under ``(backend, method)``; used by :func:`solve` and :class:`Prepared` alike."""
+    if backend not in ("cpu", "gpu"):
+        raise InputError("backend", backend, "cpu or gpu")
+    _FACTORIES[(backend, method)] = factory
 
 
-def _direct(A, b, **_):
-    x, name = cpu.direct(A, b)
-    return x, {"method": name}
+class _OneShot:
+    """A solve function ``func(A, b, kind=, near_null=, rtol=, maxiter=) -> (x, facts)`` as
+    a registry solver: every solve calls it (nothing is kept but the matrix)."""
+
+    device = "cpu"
+
+    def __init__(self, func: Callable, name: str, A: Any, options: Options) -> None:
+        self.func, self.name, self.A, self.options = func, name, A, options
+
+    def update(self, A: Any) -> None:
+        self.A = A
+
+    def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
+        o = self.options
+        x, facts = self.func(
+            self.A, b, kind=o.kind, near_null=o.near_null, rtol=o.rtol, maxiter=o.maxiter
+        )
+        facts = dict(facts)
+        facts.setdefault("method", self.name)
+        facts.setdefault("iterations", 1)
+        if "residual" not in facts:
+            bn = max(float(np.linalg.norm(b)), 1e-300)
+            facts["residual"] = float(np.linalg.norm(self.A @ x - b)) / bn
+        facts.setdefault("setup", "built")
+        facts.setdefault("setup_s", 0.0)
+        facts["device"] = self.device
+        return x, facts
+
+    def close(self) -> None:
+        self.A = None
 
 
-def _amg(A, b, *, kind, near_null, rtol, maxiter):
-    block = 3 if kind == "elasticity" else 1
-    x, info = cpu.amg_pcg(
-        A,
-        b,
-        near_null=near_null if kind == "elasticity" else None,
-        block=block,
-        rtol=rtol,
-        maxiter=maxiter,
-    )
-    return x, {"method": "amg-pcg", **info}
+def register_method(name: str, func: Callable, *, backend: str = "cpu") -> None:
+    """Register a one-shot solve ``func(A, b, kind=, near_null=, rtol=, maxiter=)`` returning
+    ``(x, facts)`` as method ``name`` (CPU by default); ``facts`` may name the ``method``
+    that ran and its ``iterations``."""
+
+    def factory(A: Any, options: Options) -> Solver:
+        return _OneShot(func, name, A, options)
+
+    register_solver(backend, name, factory)
 
 
-register_method("direct", _direct)
-register_method("amg", _amg)
+for _name, _factory in CPU_METHODS.items():
+    register_solver("cpu", _name, _factory)
+for _name, _factory in GPU_METHODS.items():
+    register_solver("gpu", _name, _factory)
 
 
-def _cpu_method(method: str, n: int, kind: str) -> str:
-    """The CPU method that runs for ``method`` on ``n`` unknowns of ``kind`` (``auto``:
-    direct up to :func:`direct_limit`, AMG-PCG above)."""
-    name = ("direct" if n <= direct_limit(kind) else "amg") if method == "auto" else method
-    if name not in _METHODS:
-        raise InputError("solver.method", method, f"one of auto, {', '.join(sorted(_METHODS))}")
+def methods(backend: str) -> list[str]:
+    """The methods registered for ``backend`` (``auto`` not included)."""
+    return sorted(m for b, m in _FACTORIES if b == backend)
+
+
+def _select(where: str, method: str, n: int, kind: str) -> str:
+    """The registered method that runs for ``method`` on ``where``: ``auto`` is a direct
+    solve up to :func:`direct_limit` and AMG-PCG above on the CPU, device AMG-PCG on the GPU;
+    ``direct`` on the GPU is device AMG-PCG (cuDSS is ``method="cudss"``)."""
+    if method == "auto":
+        name = ("direct" if n <= direct_limit(kind) else "amg") if where == "cpu" else "amg"
+    elif where == "gpu" and method == "direct":
+        name = "amg"
+    else:
+        name = method
+    if (where, name) not in _FACTORIES:
+        raise InputError(
+            "solver.method", method, f"one of auto, {', '.join(methods(where))} on the {where}"
+        )
     return name
 
 
-def solve(
-    A: sp.spmatrix,
-    b: NDArray[np.float64],
-    *,
-    kind: str = "scalar",
-    backend: str = "auto",
-    method: str = "auto",
-    near_null: NDArray | None = None,
-    rtol: float = 1e-10,
-    maxiter: int = 2000,
-) -> tuple[NDArray[np.float64], SolveInfo]:
-    """Solve ``A x = b`` for SPD ``A`` (n x n CSR) and return ``(x, info)``.
+class Prepared:
+    """One matrix set up once for many right-hand sides (time steps, load cases), and for
+    nearby matrices (temperature states, Picard iterations) through :meth:`update`.
+
+    The factorization or the AMG hierarchy (CPU or device) is built in the constructor and
+    kept. After :meth:`update` an AMG hierarchy keeps its coarse levels with the new fine
+    matrix; a solve that then needs more than ``rebuild_factor`` times the iterations of the
+    first solve after setup rebuilds it. ``SolveInfo.extra["setup"]`` says which happened:
+    ``"built"``, ``"reused"`` or ``"rebuilt"`` (with ``setup_s``). Use as a context manager.
 
     Parameters
     ----------
-    kind
-        ``"scalar"`` (conduction) or ``"elasticity"`` (3 unknowns per node, interleaved).
-    backend
-        ``auto``, ``cpu`` or ``gpu``.
-    method
-        ``auto`` (direct below :func:`direct_limit` unknowns, AMG-PCG above),
-        ``direct``, ``amg``, or ``jacobi`` (GPU only).
-    near_null
-        Rigid-body modes, shape (n, 6), for AMG on elasticity.
-    """
-    t0 = time.perf_counter()
-    where, reason = resolve_backend(backend)
-    n = A.shape[0]
-    if where == "gpu":
-        from .gpu import solve_gpu
-
-        x, extra = solve_gpu(
-            A, b, kind=kind, method=method, near_null=near_null, rtol=rtol, maxiter=maxiter
-        )
-        info = SolveInfo(
-            "gpu",
-            extra.pop("method"),
-            device=extra.pop("device", "cuda:0"),
-            reason=reason,
-            iterations=extra.pop("iterations", 0),
-            residual=extra.pop("residual", 0.0),
-            extra=extra,
-        )
-    else:
-        name = _cpu_method(method, n, kind)
-        x, extra = _METHODS[name](A, b, kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter)
-        r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
-        info = SolveInfo(
-            "cpu",
-            extra.pop("method"),
-            reason=reason,
-            iterations=extra.pop("iterations", 1),
-            residual=r,
-            extra=extra,
-        )
-    info.seconds = time.perf_counter() - t0
-    return x, info
-
-
-class Prepared:
-    """One matrix set up once for many right-hand sides (time steps, load cases).
-
-    CPU: the direct factorization or the AMG hierarchy is built in the constructor and
-    reused by every :meth:`solve`. GPU: each solve runs :func:`solve` (the device path
-    rebuilds its preconditioner). Use as a context manager to free the factorization.
+    A
+        SPD matrix, shape (n, n): SciPy sparse, or cupyx CSR already on the device.
+    kind, backend, method, near_null, rtol, maxiter
+        As :func:`solve`.
+    precision
+        Device AMG: ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``.
+    rebuild_factor
+        Iteration growth past which a reused hierarchy is rebuilt (1.5).
     """
 
     def __init__(
         self,
-        A: sp.spmatrix,
+        A: Any,
         *,
         kind: str = "scalar",
         backend: str = "auto",
@@ -199,60 +232,67 @@ class Prepared:
         near_null: NDArray | None = None,
         rtol: float = 1e-10,
         maxiter: int = 2000,
+        precision: str = "mixed",
+        rebuild_factor: float = 1.5,
     ) -> None:
         t0 = time.perf_counter()
-        self.A = sp.csr_matrix(A)
+        n = A.shape[0]
         self.kind, self.method, self.near_null = kind, method, near_null
-        self.rtol, self.maxiter = rtol, maxiter
-        self.where, self.reason = resolve_backend(backend)
-        self.backend = backend
-        self._fact = self._ml = None
-        self.extra: dict = {}
-        if self.where == "cpu":
-            name = _cpu_method(method, self.A.shape[0], kind)
-            if name == "direct":
-                self._fact = cpu.Factorized(self.A)
-                self.name = self._fact.name
-            elif name == "amg":
-                block = 3 if kind == "elasticity" else 1
-                nn = near_null if kind == "elasticity" else None
-                self._ml, self.extra = cpu.amg_setup(self.A, near_null=nn, block=block)
-                self.name = "amg-pcg"
-            else:
-                raise InputError("solver.method", method, "one of auto, direct, amg")
+        self.rtol, self.maxiter, self.backend = rtol, maxiter, backend
+        self.options = Options(
+            kind=kind,
+            near_null=near_null,
+            rtol=rtol,
+            maxiter=maxiter,
+            precision=precision,
+            rebuild_factor=rebuild_factor,
+        )
+        self.where, self.reason = resolve_backend(backend, n=n, kind=kind)
+        name = _select(self.where, method, n, kind)
+        if self.where == "cpu" and not sp.issparse(A):
+            raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
+        self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        self._solver: Solver | None = _FACTORIES[(self.where, name)](self.A, self.options)
+        self.name = self._solver.name
         self.setup_s = time.perf_counter() - t0
 
-    def solve(self, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], SolveInfo]:
-        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,)."""
-        if self.where == "gpu":
-            return solve(
-                self.A,
-                b,
-                kind=self.kind,
-                backend=self.backend,
-                method=self.method,
-                near_null=self.near_null,
-                rtol=self.rtol,
-                maxiter=self.maxiter,
-            )
+    def update(self, A: Any) -> None:
+        """Replace the matrix (same size, e.g. the next temperature state); the solver keeps
+        what it can (an AMG hierarchy's coarse levels; a factorization is redone)."""
+        if A.shape != self.A.shape:
+            raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
+        self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        self._live().update(self.A)
+
+    def _live(self) -> Solver:
+        if self._solver is None:
+            raise InputError("Prepared", "closed", "an open prepared solver")
+        return self._solver
+
+    def solve(
+        self, b: Any, *, x0: Any = None, device_result: bool = False
+    ) -> tuple[Any, SolveInfo]:
+        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), NumPy (or CuPy on
+        the GPU backend). ``device_result``: return ``x`` on the device (GPU backend)."""
         t0 = time.perf_counter()
-        its, extra = 1, dict(self.extra)
-        if self._fact is not None:
-            x = self._fact.solve(b)
-        else:
-            x, run = cpu.amg_run(self.A, b, self._ml, rtol=self.rtol, maxiter=self.maxiter)
-            its = run["iterations"]
-        r = float(np.linalg.norm(self.A @ x - b) / max(np.linalg.norm(b), 1e-300))
+        x, facts = self._live().solve(b, x0=x0, device_result=device_result)
+        facts = dict(facts)
         info = SolveInfo(
-            "cpu", self.name, reason=self.reason, iterations=its, residual=r, extra=extra
+            self.where,
+            facts.pop("method"),
+            device=facts.pop("device", "cpu"),
+            reason=self.reason,
+            iterations=int(facts.pop("iterations", 1)),
+            residual=float(facts.pop("residual", 0.0)),
+            extra=facts,
         )
         info.seconds = time.perf_counter() - t0
         return x, info
 
     def close(self) -> None:
-        if self._fact is not None:
-            self._fact.close()
-            self._fact = None
+        if self._solver is not None:
+            self._solver.close()
+            self._solver = None
 
     def __enter__(self) -> Prepared:
         return self
@@ -261,6 +301,61 @@ class Prepared:
         self.close()
 
 
-def prepare(A: sp.spmatrix, **kwargs) -> Prepared:
-    """Set ``A`` up once for many solves; keyword arguments as :func:`solve`."""
+def prepare(A: Any, **kwargs: Any) -> Prepared:
+    """Set ``A`` up once for many solves; keyword arguments as :class:`Prepared`."""
     return Prepared(A, **kwargs)
+
+
+def solve(
+    A: Any,
+    b: Any,
+    *,
+    kind: str = "scalar",
+    backend: str = "auto",
+    method: str = "auto",
+    near_null: NDArray | None = None,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+    precision: str = "mixed",
+    device_result: bool = False,
+) -> tuple[NDArray[np.float64], SolveInfo]:
+    """Solve ``A x = b`` for SPD ``A`` (n x n) and return ``(x, info)``: :func:`prepare`,
+    one solve, close.
+
+    Parameters
+    ----------
+    A
+        SciPy sparse; on the GPU backend also cupyx CSR already on the device (assembled
+        and eliminated there: one copy in, none for the matrix).
+    b
+        Right-hand side, shape (n,): NumPy, or CuPy on the GPU backend.
+    kind
+        ``"scalar"`` (conduction) or ``"elasticity"`` (3 unknowns per node, interleaved).
+    backend
+        ``auto`` (the GPU where usable and the system above :func:`gpu_crossover`),
+        ``cpu`` or ``gpu``.
+    method
+        ``auto`` (CPU: direct below :func:`direct_limit` unknowns, AMG-PCG above; GPU:
+        device AMG-PCG), or a registered method: CPU ``direct``, ``amg`` (pyamg),
+        ``amg-xp`` (the device hierarchy's code on NumPy); GPU ``amg``, ``amg-pyamg``,
+        ``jacobi``, ``cudss``. An unknown method raises :class:`~fea.errors.InputError`
+        listing them.
+    near_null
+        Rigid-body modes, shape (n, 6), for AMG on elasticity.
+    device_result
+        GPU backend: return ``x`` as a CuPy array (no copy back).
+    """
+    t0 = time.perf_counter()
+    with Prepared(
+        A,
+        kind=kind,
+        backend=backend,
+        method=method,
+        near_null=near_null,
+        rtol=rtol,
+        maxiter=maxiter,
+        precision=precision,
+    ) as p:
+        x, info = p.solve(b, device_result=device_result)
+    info.seconds = time.perf_counter() - t0
+    return x, info

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from .runner import StudyReport, run_case, run_study
 from .slurm import write_slurm_script
-from .table import build_table, read_table
+from .table import build_table, read_frame, read_table
 
 __all__ = [
     "StudyReport",
     "build_table",
+    "read_frame",
     "read_table",
     "run_case",
     "run_study",

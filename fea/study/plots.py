@@ -1,14 +1,29 @@
 """Plots of studies and cases (matplotlib, Agg, PNG).
 
-* :func:`study_plots`: each output vs each swept parameter, and warpage vs temperature
-  when the cases carry a reflow profile; written to ``<study out>/plots/``.
-* :func:`case_field_plots`: the warpage contour of the top surface per mechanical state
-  and the temperature map of the die's active face, from a case's ``result.h5``.
+* :func:`study_plots`: each output vs each swept parameter (axis labels with units),
+  and the signed warpage along the reflow profile with the compound's Tg and the
+  allowed limits of the spec; written to ``<study out>/plots/``.
+* :func:`case_field_plots`: per mechanical state the warpage map of the top surface
+  (diverging colours centred at zero, one scale for all states by default), the
+  die's active-face temperature map, and peel and shear per interface, from a case's
+  ``result.h5``.
+* :func:`case_curve_plots`: the heating curve (Zth on a log time axis), the cumulative
+  and differential structure functions and the dual-interface theta_JC of a case.
+* :func:`zth_plots`: the heating curves and structure functions of every case of a
+  study on one set of axes (``plots/zth.png``, ``plots/structure_function.png``).
+* :func:`structure_plot`: heating curves and structure functions of named curves
+  (``fea structure``).
+
+Warpage signs follow :data:`fea.physics.post.SIGN_CONVENTION` (JESD22-B112 / JEITA
+ED-7306: + convex seen from the top). Every PNG carries its title and, for a colour
+map, its colour limits as PNG text (``fea:colour_limits``, JSON), so a test or a
+report tool can read them back.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 from pathlib import Path
@@ -19,19 +34,37 @@ import numpy as np
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
-__all__ = ["case_field_plots", "column_output", "study_plots"]
+__all__ = []
 
 _REFLOW = re.compile(r"^warpage_signed_um@r(\d+)_(-?[\d.]+)C$")
+_STATE = re.compile(r"^(?:r(\d+)_)?(-?[\d.]+)C$")
+#: The sign convention in a few words, for titles and axis labels.
+SIGN_SHORT = "JEDEC sign: + convex, − concave, seen from the top"
 
 
 def column_output(column: str) -> str | None:
     """The output name (as in ``[outputs] metrics``) a table column belongs to, or None.
 
     ``warpage_um@260C`` -> ``warpage_um``; ``von_mises_max_MPa@25C:shell`` ->
-    ``von_mises_max``; ``Tj_max`` -> ``Tj_max``.
+    ``von_mises_max_MPa``; ``Tj_max_C`` -> ``Tj_max_C``; the location of a maximum
+    (``von_mises_max_at_mm@25C:shell``) is no output: None.
     """
     name = Column.parse(column).output
     return name if name in OUTPUTS else None
+
+
+def state_label(tag: str) -> str:
+    """A state tag as text: ``25C`` -> ``25 °C``, ``r03_183C`` -> ``reflow step 3, 183 °C``."""
+    m = _STATE.match(str(tag))
+    if m is None:
+        return str(tag)
+    step, T = m.groups()
+    return f"{T} °C" if step is None else f"reflow step {int(step)}, {T} °C"
+
+
+def _tag_temperature(tag: str) -> float:
+    m = _STATE.match(str(tag))
+    return float(m.group(2)) if m else 0.0
 
 
 def _pyplot():
@@ -43,11 +76,14 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path: Path) -> Path:
+def _save(fig, path: Path, info: dict[str, Any] | None = None) -> Path:
     from ..io.atomic import write_atomic
 
+    meta = {"Title": fig.axes[0].get_title() if fig.axes else "", "Software": "fea"}
+    for k, v in (info or {}).items():
+        meta[f"fea:{k}"] = json.dumps(v)
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight", metadata=meta)
     write_atomic(path, buf.getvalue())
     return path
 
@@ -80,8 +116,9 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
     for r in ok:
         for k in r:
             name = column_output(k)
-            if name in spec.outputs and k not in columns.setdefault(name, []):
-                columns[name].append(k)
+            if name in spec.outputs and not Column.parse(k).is_text and Column.parse(k).key:
+                if k not in columns.setdefault(name, []):
+                    columns[name].append(k)
     for p in params:
         xs_raw = [r.get(p) for r in ok]
         xs = [_number(x) for x in xs_raw]
@@ -90,8 +127,6 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         pos = xs if numeric else [labels.index(str(x)) for x in xs_raw]
         alone = len(params) == 1
         for name, cols in columns.items():
-            if name == "von_mises_max":
-                cols = [c for c in cols if c.endswith((":shell", ":die", ":encapsulant"))] or cols
             fig, ax = plt.subplots(figsize=(6, 4))
             for c in cols[:12]:
                 ys = [_number(r.get(c)) for r in ok]
@@ -100,98 +135,449 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
                     continue
                 ax.plot(*zip(*pts, strict=True), "o-" if alone else "o", label=c)
             ax.set_xlabel(p.removeprefix("param:"))
-            ax.set_ylabel(name)
+            ax.set_ylabel(Column(name).label)
             if not numeric:
                 ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=7)
             ax.grid(alpha=0.3)
             ax.legend(fontsize=7)
-            ax.set_title(f"{spec.name}: {name} vs {p.removeprefix('param:')}")
+            title = f"{spec.name}: {Column(name).label} vs {p.removeprefix('param:')}"
+            if name == "warpage_signed_um":
+                title += f"\n({SIGN_SHORT})"
+            ax.set_title(title, fontsize=10)
             written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
             plt.close(fig)
-    # warpage along the reflow profile
     reflow = sorted(
         (int(m.group(1)), float(m.group(2)), k) for k in ok[0] if (m := _REFLOW.match(k))
     )
     if reflow:
-        fig, ax = plt.subplots(figsize=(6, 4))
-        for r in ok[:12]:
-            T = [t for _, t, _ in reflow]
-            w = [_number(r.get(k)) for _, _, k in reflow]
-            ax.plot(T, w, "o-", label=r["case"])
-            for i in range(len(T) - 1):
-                ax.annotate(
-                    "",
-                    xy=(T[i + 1], w[i + 1]),
-                    xytext=(T[i], w[i]),
-                    arrowprops=dict(arrowstyle="->", alpha=0.4),
-                )
-        ax.axhline(0, color="k", lw=0.5)
-        ax.set_xlabel("temperature [°C]")
-        ax.set_ylabel("signed warpage [µm] (+: centre above corners)")
-        ax.set_title(f"{spec.name}: warpage along the reflow profile")
-        ax.grid(alpha=0.3)
+        written.append(_reflow_plot(plt, spec, ok, reflow, folder))
+    written += zth_plots(spec, ok, out)
+    return written
+
+
+def _curves_of(folder: Path) -> dict[str, dict[str, Any]]:
+    """The curves a case wrote as CSV (``zth.csv``, ``structure_function.csv``...)."""
+    from ..io import read_curve_csv
+
+    return {p.stem: read_curve_csv(p) for p in sorted(Path(folder).glob("*.csv"))}
+
+
+def _zth_axes(ax, curves: dict[str, Any], label: str = "", probes: bool = True) -> None:
+    """Draw a heating curve on ``ax``: Zth of the junction (and probes) on a log time
+    axis, or the temperatures and the power of a power-profile transient."""
+    c = curves["zth"]
+    t = c["time_s"][1:]
+    if "zth_K_per_W" in c:
+        ax.semilogx(t, c["zth_K_per_W"][1:], label=f"{label} junction".strip())
+        if probes:
+            for k in c:
+                if k.startswith("zth_") and k != "zth_K_per_W":
+                    ax.semilogx(t, c[k][1:], "--", lw=1, label=k[4:].removesuffix("_K_per_W"))
+        ax.set_ylabel("Zth [K/W]")
+    else:
+        ax.semilogx(t, c["Tj_C"][1:], label=f"{label} junction".strip())
+        if probes:
+            for k in c:
+                if k.startswith("T_") and k.endswith("_C"):
+                    ax.semilogx(t, c[k][1:], "--", lw=1, label=k[2:-2])
+        ax.set_ylabel("temperature [°C]")
+        if "power_W" in c and probes:
+            ax2 = ax.twinx()
+            ax2.semilogx(t, c["power_W"][1:], color="0.6", lw=1)
+            ax2.set_ylabel("power [W]", color="0.4")
+    ax.set_xlabel("time [s]")
+    ax.grid(alpha=0.3, which="both")
+
+
+def _sf_axes(ax_c, ax_k, sf: dict[str, Any], label: str = "") -> None:
+    """Cumulative (C vs R, log C) and differential (dC/dR vs R, log K) structure function."""
+    r, c, k = sf["R_K_per_W"], sf["C_J_per_K"], sf["K_J_per_K2"]
+    ax_c.step(r, c, where="post", label=label or None)
+    ax_c.set_yscale("log")
+    ax_c.set_xlabel("cumulative thermal resistance [K/W]")
+    ax_c.set_ylabel("cumulative thermal capacitance [J/K]")
+    ax_c.grid(alpha=0.3, which="both")
+    if ax_k is not None:
+        inner = r < 0.98 * r[-1]  # the last nodes run off to the sink (K -> infinity)
+        ax_k.plot(r[inner], k[inner], ".-", ms=2, lw=0.8, label=label or None)
+        ax_k.set_yscale("log")
+        ax_k.set_xlabel("cumulative thermal resistance [K/W]")
+        ax_k.set_ylabel("differential structure function K [J/K²]")
+        ax_k.grid(alpha=0.3, which="both")
+
+
+def _sf_limits(ax, curves_list: list[dict[str, Any]]) -> None:
+    """Cut the staircase where it runs off to the sink (C beyond the model's)."""
+    hi = [
+        float(np.nanmax(np.asarray(c["C_J_per_K"])[:-1]))
+        for c in curves_list
+        if len(c["C_J_per_K"]) > 1
+    ]
+    lo = [float(np.asarray(c["C_J_per_K"])[0]) for c in curves_list]
+    if hi and lo:
+        ax.set_ylim(max(min(lo), 1e-12) / 2, min(max(hi), 1e6) * 20)
+
+
+def case_curve_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
+    """Heating curve, structure functions and dual-interface plot of one case (from the
+    curve CSV files its analysis wrote)."""
+    folder = Path(folder)
+    curves = _curves_of(folder)
+    plt = _pyplot()
+    written: list[Path] = []
+    title = f"{case.name} {folder.name}".strip()
+    if "zth" in curves:
+        fig, ax = plt.subplots(figsize=(6.5, 4.2))
+        _zth_axes(ax, curves)
         ax.legend(fontsize=7)
-        written.append(_save(fig, folder / "warpage_vs_temperature.png"))
+        ax.set_title(f"{title}: heating curve")
+        written.append(_save(fig, folder / "zth.png"))
+        plt.close(fig)
+    if "structure_function" in curves:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        sf = curves["structure_function"]
+        _sf_axes(a1, a2, sf)
+        _sf_limits(a1, [sf])
+        a1.set_title("cumulative structure function")
+        a2.set_title("differential structure function")
+        fig.suptitle(title)
+        written.append(_save(fig, folder / "structure_function.png"))
+        plt.close(fig)
+    duals = {
+        k.removeprefix("dual_interface_sf_"): v
+        for k, v in curves.items()
+        if k.startswith("dual_interface_sf_")
+    }
+    if duals and "dual_interface_zth" in curves:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        z = curves["dual_interface_zth"]
+        for k, v in z.items():
+            if k != "time_s":
+                a1.semilogx(z["time_s"], v, label=k.removeprefix("zth_").removesuffix("_K_per_W"))
+        a1.set_xlabel("time [s]")
+        a1.set_ylabel("Zth [K/W]")
+        a1.grid(alpha=0.3, which="both")
+        a1.legend(fontsize=7, title="case contact h [W/(m² K)]")
+        for label, sf in duals.items():
+            _sf_axes(a2, None, sf, label)
+        _sf_limits(a2, list(duals.values()))
+        jc = _theta_jc(folder)
+        if jc is not None:
+            a2.axvline(jc, color="k", lw=0.8, ls=":")
+            a2.annotate(
+                f"θJC = {jc:.2f} K/W",
+                (jc, 0.05),
+                xycoords=("data", "axes fraction"),
+                fontsize=8,
+                ha="left",
+            )
+        a2.legend(fontsize=7)
+        fig.suptitle(f"{title}: transient dual interface (JESD51-14)")
+        written.append(_save(fig, folder / "dual_interface.png"))
         plt.close(fig)
     return written
 
 
+def _theta_jc(folder: Path) -> float | None:
+    """theta_JC of a case from its results file (None if it cannot be read)."""
+    from ..io import read_results
+
+    try:
+        return _number(read_results(folder / "result.h5").metrics.get("theta_jc_K_per_W"))
+    except Exception:  # a plot never fails a case
+        return None
+
+
+def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
+    """The heating curves and structure functions of the study's cases, overlaid."""
+    found = []
+    for r in rows[:12]:
+        curves = _curves_of(Path(out) / str(r["case"]))
+        if "zth" in curves:
+            found.append((str(r["case"]), curves))
+    if not found:
+        return []
+    plt = _pyplot()
+    folder = Path(out) / "plots"
+    written = []
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for cid, curves in found:
+        _zth_axes(ax, curves, cid, probes=len(found) == 1)
+    ax.legend(fontsize=7)
+    ax.set_title(f"{spec.name}: heating curves")
+    written.append(_save(fig, folder / "zth.png"))
+    plt.close(fig)
+    sfs = [(cid, c["structure_function"]) for cid, c in found if "structure_function" in c]
+    if sfs:
+        fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+        for cid, sf in sfs:
+            _sf_axes(a1, a2, sf, cid)
+        _sf_limits(a1, [sf for _, sf in sfs])
+        a1.legend(fontsize=7)
+        fig.suptitle(f"{spec.name}: structure functions")
+        written.append(_save(fig, folder / "structure_function.png"))
+        plt.close(fig)
+    return written
+
+
+def _reflow_plot(plt, spec: Any, ok: list[dict[str, Any]], reflow, folder: Path) -> Path:
+    """Signed warpage along the reflow profile: arrows in profile order, the compound's
+    Tg and the spec's allowed warpage as lines."""
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    T = [t for _, t, _ in reflow]
+    for r in ok[:12]:
+        w = [_number(r.get(k)) for _, _, k in reflow]
+        ax.plot(T, w, "o-", ms=3, label=r["case"])
+        for i in range(len(T) - 1):
+            if w[i] is None or w[i + 1] is None:
+                continue
+            ax.annotate(
+                "",
+                xy=(T[i + 1], w[i + 1]),
+                xytext=(T[i], w[i]),
+                arrowprops=dict(arrowstyle="->", alpha=0.4),
+            )
+    ax.axhline(0, color="k", lw=0.5)
+    base = getattr(spec, "base", None)
+    enc = getattr(base, "materials", {}).get("encapsulant") if base is not None else None
+    if enc is not None and enc.Tg is not None:
+        ax.axvline(enc.Tg, color="0.4", ls=":", lw=1)
+        ax.annotate(f"Tg {enc.Tg:g} °C", (enc.Tg, 0), xytext=(3, 3), textcoords="offset points")
+    limits = getattr(getattr(base, "report", None), "warpage_limits", None)
+    if limits is not None:
+        for value, what in zip(limits, ("concave", "convex"), strict=True):
+            ax.axhline(value * 1e6, color="tab:red", ls="--", lw=1)
+            ax.annotate(
+                f"allowed {what} {value * 1e6:+g} µm",
+                (T[0], value * 1e6),
+                xytext=(3, -10 if value < 0 else 3),
+                textcoords="offset points",
+                color="tab:red",
+                fontsize=8,
+            )
+    ax.set_xlabel("temperature [°C]")
+    ax.set_ylabel("signed warpage [µm]")
+    ax.set_title(f"{spec.name}: warpage along the reflow profile\n({SIGN_SHORT})", fontsize=10)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    path = _save(fig, folder / "warpage_vs_temperature.png")
+    plt.close(fig)
+    return path
+
+
+def warpage_map(
+    ax: Any,
+    x: np.ndarray,
+    y: np.ndarray,
+    triangles: np.ndarray,
+    w: np.ndarray,
+    limit: float | None = None,
+) -> Any:
+    """Filled contours of the warpage ``w`` [µm] (best-fit plane removed) on a
+    triangulated surface (coordinates in mm), on a diverging scale centred at zero from
+    ``-limit`` to ``+limit`` (default: the largest |w|), rounded out to whole steps.
+    Returns the contour set, whose ``get_clim()`` is the symmetric scale."""
+    from matplotlib.ticker import MaxNLocator
+
+    vmax = float(limit) if limit is not None else float(np.abs(w).max())
+    vmax = vmax if vmax > 0 else 1.0
+    levels = MaxNLocator(nbins=20, symmetric=True).tick_values(-vmax, vmax)  # round steps
+    vmax = float(levels[-1])
+    cs = ax.tricontourf(
+        x, y, triangles, np.clip(w, -vmax, vmax), levels=levels, cmap="RdBu_r", extend="neither"
+    )
+    cs.set_clim(-vmax, vmax)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    return cs
+
+
 def case_field_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
-    """Warpage contour (top surface, each state) and die-face temperature map of a case."""
+    """Warpage maps (top surface, each state), the die-face temperature map and peel and
+    shear per interface of a case, from its ``result.h5``."""
     from ..io import read_results
 
     folder = Path(folder)
     r = read_results(folder / "result.h5")
     plt = _pyplot()
     written: list[Path] = []
+    written += _warpage_maps(plt, case, r, folder)
+    written += _die_temperature(plt, case, r, folder)
+    written += _interface_plot(plt, case, r, folder)
+    return written
+
+
+def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     surface = "bottom" if case.kind == "panel" else "top"
     m = r.mesh
-    if r.mechanical is not None and surface in m.boundaries:
-        f = m.boundaries[surface][:, :3]
-        nodes = np.unique(f)
-        remap = np.full(len(m.nodes), -1)
-        remap[nodes] = np.arange(len(nodes))
-        x, y = m.nodes[nodes, 0] * 1e3, m.nodes[nodes, 1] * 1e3
-        labels = r.mechanical.get("labels")
-        states = list(labels) if labels is not None else [""]
-        for i, lab in enumerate(states):
-            u = r.mechanical["displacement"]
-            uz = (u[i] if labels is not None else u)[nodes, 2]
-            A = np.column_stack([np.ones_like(x), x, y])
-            w = (uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]) * 1e6
-            fig, ax = plt.subplots(figsize=(5.5, 4.5))
-            cs = ax.tricontourf(x, y, remap[f], w, levels=20, cmap="coolwarm")
-            fig.colorbar(cs, label="warpage [µm] (best-fit plane removed)")
-            ax.set_aspect("equal")
-            ax.set_xlabel("x [mm]")
-            ax.set_ylabel("y [mm]")
-            ax.set_title(f"{case.name} {r.attrs.get('case', '')}: {surface} surface {lab}".strip())
-            written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png"))
-            plt.close(fig)
-    tm = r.thermal_mesh or m
-    faces = [n for n in ("die|die_attach", "die|dielectric") if n in tm.boundaries]
-    if r.thermal is not None and faces:
-        T = r.thermal["temperature"]
-        T = T[-1] if T.ndim == 2 else T
-        f = tm.boundaries[faces[0]][:, :3]
-        nodes = np.unique(f)
-        remap = np.full(len(tm.nodes), -1)
-        remap[nodes] = np.arange(len(nodes))
-        fig, ax = plt.subplots(figsize=(5.5, 4.5))
-        cs = ax.tricontourf(
-            tm.nodes[nodes, 0] * 1e3,
-            tm.nodes[nodes, 1] * 1e3,
-            remap[f],
-            T[nodes],
-            levels=20,
-            cmap="inferno",
-        )
-        fig.colorbar(cs, label="temperature [°C]")
-        ax.set_aspect("equal")
-        ax.set_xlabel("x [mm]")
-        ax.set_ylabel("y [mm]")
-        tmax = float(T[nodes].max())
-        ax.set_title(f"{case.name}: die active face ({faces[0]}), max {tmax:.1f} °C")
-        written.append(_save(fig, folder / "die_temperature.png"))
+    if r.mechanical is None or surface not in m.boundaries:
+        return []
+    f = m.boundaries[surface][:, :3]
+    nodes = np.unique(f)
+    remap = np.full(len(m.nodes), -1)
+    remap[nodes] = np.arange(len(nodes))
+    x, y = m.nodes[nodes, 0] * 1e3, m.nodes[nodes, 1] * 1e3
+    labels = r.mechanical.get("labels")
+    states = list(labels) if labels is not None else [""]
+    u = r.mechanical["displacement"]
+    A = np.column_stack([np.ones_like(x), x, y])
+    fields = []
+    for i in range(len(states)):
+        uz = (u[i] if labels is not None else u)[nodes, 2]
+        fields.append((uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]) * 1e6)
+    common = bool(getattr(getattr(case, "report", None), "common_scale", True))
+    vmax = max(float(np.abs(w).max()) for w in fields) if common else None
+    written = []
+    for lab, w in zip(states, fields, strict=True):
+        fig, ax = plt.subplots(figsize=(6, 5))
+        cs = warpage_map(ax, x, y, remap[f], w, vmax)
+        fig.colorbar(cs, label="warpage w − best-fit plane [µm]")
+        ax.set_title(_warpage_title(case, r, surface, str(lab), w), fontsize=9)
+        lo, hi = cs.get_clim()
+        info = {"colour_limits": [float(lo), float(hi)], "state": str(lab)}
+        written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png", info))
         plt.close(fig)
     return written
+
+
+def _warpage_title(case: Any, r: Any, surface: str, tag: str, w: np.ndarray) -> str:
+    """Case, surface, state; peak-to-valley, signed value and shape from the metrics."""
+    metrics = r.metrics
+    ptv = metrics.get(str(Column("warpage_um", tag)), float(w.max() - w.min()))
+    signed = metrics.get(str(Column("warpage_signed_um", tag)))
+    shape = metrics.get(str(Column("warpage_shape", tag)), "")
+    k1 = metrics.get(str(Column("curvature_max_1_per_m", tag)))
+    k2 = metrics.get(str(Column("curvature_min_1_per_m", tag)))
+    head = f"{case.name}: {surface} surface at {state_label(tag)}" if tag else case.name
+    line = f"peak-to-valley {ptv:.3g} µm"
+    if isinstance(signed, float):
+        sense = "convex" if signed >= 0 else "concave"
+        line += f", signed {signed:+.3g} µm ({sense}"
+        line += (
+            f" {shape})" if shape in ("bowl", "cylindrical") else f", {shape})" if shape else ")"
+        )
+    if isinstance(k1, float) and isinstance(k2, float):
+        line += f"\nprincipal curvatures {k1:+.3g}, {k2:+.3g} 1/m; {SIGN_SHORT}"
+    return f"{head}\n{line}"
+
+
+def _die_temperature(plt, case: Any, r: Any, folder: Path) -> list[Path]:
+    tm = r.thermal_mesh or r.mesh
+    faces = [n for n in ("die|die_attach", "die|dielectric") if n in tm.boundaries]
+    if r.thermal is None or not faces:
+        return []
+    T = r.thermal["temperature"]
+    T = T[-1] if T.ndim == 2 else T
+    f = tm.boundaries[faces[0]][:, :3]
+    nodes = np.unique(f)
+    remap = np.full(len(tm.nodes), -1)
+    remap[nodes] = np.arange(len(nodes))
+    fig, ax = plt.subplots(figsize=(6, 5))
+    cs = ax.tricontourf(
+        tm.nodes[nodes, 0] * 1e3,
+        tm.nodes[nodes, 1] * 1e3,
+        remap[f],
+        T[nodes],
+        levels=20,
+        cmap="inferno",
+    )
+    fig.colorbar(cs, label="temperature [°C]")
+    ax.set_aspect("equal")
+    ax.set_xlabel("x [mm]")
+    ax.set_ylabel("y [mm]")
+    tmax, tmin = float(T[nodes].max()), float(T[nodes].min())
+    ax.set_title(
+        f"{case.name}: die active face ({faces[0]})\n"
+        f"max {tmax:.1f} °C, spread {tmax - tmin:.2f} K (min {tmin:.1f} °C)",
+        fontsize=9,
+    )
+    lo, hi = cs.get_clim()
+    path = _save(fig, folder / "die_temperature.png", {"colour_limits": [float(lo), float(hi)]})
+    plt.close(fig)
+    return [path]
+
+
+def _interface_plot(plt, case: Any, r: Any, folder: Path) -> list[Path]:
+    """Peel and shear per interface at each warpage temperature: the raw maximum (at the
+    singular edges, mesh-dependent) against the mean over the band at a distance."""
+    rows: dict[tuple[str, str], dict[str, float]] = {}
+    for k, v in r.metrics.items():
+        c = Column.parse(k)
+        if c.metric in ("peel_max_MPa", "shear_max_MPa", "peel_band_MPa", "shear_band_MPa"):
+            if isinstance(v, float) and c.region is not None and c.state is not None:
+                rows.setdefault((c.state, c.region), {})[c.metric] = v
+    if not rows:
+        return []
+    tags = sorted({s for s, _ in rows}, key=_tag_temperature)
+    names = sorted({n for _, n in rows})
+    band = getattr(getattr(case, "report", None), "interface_band", 1e-4) * 1e3
+    fig, axes = plt.subplots(
+        1, len(tags), sharey=True, figsize=(4.5 * len(tags) + 2, 0.45 * len(names) + 2.2)
+    )
+    axes = np.atleast_1d(axes)
+    ypos = np.arange(len(names))
+    bars = (
+        ("peel_max_MPa", "tab:red", ""),
+        ("peel_band_MPa", "tab:red", "//"),
+        ("shear_max_MPa", "tab:blue", ""),
+        ("shear_band_MPa", "tab:blue", "//"),
+    )
+    for ax, tag in zip(axes, tags, strict=True):
+        for j, (metric, colour, hatch) in enumerate(bars):
+            vals = [rows.get((tag, n), {}).get(metric, np.nan) for n in names]
+            ax.barh(
+                ypos + (1.5 - j) * 0.2,
+                vals,
+                height=0.2,
+                color=colour,
+                alpha=0.4 if hatch else 0.9,
+                hatch=hatch,
+                label=metric.removesuffix("_MPa").replace("_", " "),
+            )
+        ax.axvline(0, color="k", lw=0.5)
+        ax.set_xlabel("traction [MPa]")
+        ax.set_title(state_label(tag), fontsize=9)
+        ax.grid(alpha=0.3, axis="x")
+    axes[0].set_yticks(ypos, names, fontsize=8)
+    axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
+    fig.suptitle(
+        f"{case.name}: peel (+ opens the interface) and shear\n"
+        "max: at the edges, singular and mesh-dependent; "
+        f"band: mean over {band:g}-{2 * band:g} mm from the edges",
+        fontsize=9,
+    )
+    fig.tight_layout()
+    path = _save(fig, folder / "interfaces.png")
+    plt.close(fig)
+    return [path]
+
+
+def structure_plot(
+    curves: dict[str, tuple[Any, Any]], path: str | os.PathLike, separation: float | None = None
+) -> Path:
+    """Heating curves and cumulative structure functions of named curves on one figure.
+
+    ``curves``: label -> (times [s] (n,), Zth [K/W] (n,)), and their structure functions
+    computed here; ``separation`` [K/W] is marked when given.
+    """
+    from ..physics.structure import structure_function
+
+    plt = _pyplot()
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(11, 4.2))
+    sfs = []
+    for label, (t, z) in curves.items():
+        a1.semilogx(t, z, label=label)
+        sf = structure_function(t, z)
+        cols = {"R_K_per_W": sf.R_cum, "C_J_per_K": sf.C_cum, "K_J_per_K2": sf.K_diff}
+        _sf_axes(a2, None, cols, label)
+        sfs.append(cols)
+    _sf_limits(a2, sfs)
+    a1.set_xlabel("time [s]")
+    a1.set_ylabel("Zth [K/W]")
+    a1.grid(alpha=0.3, which="both")
+    a1.legend(fontsize=7)
+    a2.legend(fontsize=7)
+    if separation is not None:
+        a2.axvline(separation, color="k", lw=0.8, ls=":")
+    return _save(fig, Path(path))

@@ -9,20 +9,170 @@
 
 The scripts call the Python interpreter that wrote them (``sys.executable``) with
 absolute paths, so the jobs run the same installation on a shared file system.
+
+Nothing from a study or an option reaches a script unchecked: every ``#SBATCH`` value
+(job name, time, memory, partition, account, QOS, constraint, GPUs) must match its
+pattern (:class:`JobOptions`), every path in a command is quoted, and paths with control
+characters (or, in ``#SBATCH`` lines, characters that sbatch would misread) are
+refused. A study whose solver backend is ``gpu`` asks for ``--gpus-per-task`` (default
+1) and each array task runs one case per GPU at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
+import re
 import shlex
 import sys
 from pathlib import Path
+from typing import Any
 
 from ..errors import InputError
-from ..io.atomic import write_atomic
-from ..package.spec import load_study
+from ..io.atomic import default_mode, write_atomic
+from ..package.spec import check_name, load_study
+from ..package.spec.sweeps import case_count
 
-__all__ = ["write_slurm_script"]
+__all__ = ["JobOptions", "check_memory_text", "write_slurm_script"]
+
+# Slurm's formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours,
+# days-hours:minutes, days-hours:minutes:seconds.
+_TIME = re.compile(r"\d{1,6}(?::\d{1,2}){0,2}|\d{1,4}-\d{1,2}(?::\d{1,2}){0,2}")
+_MEMORY = re.compile(r"\d{1,12}[KMGT]?")
+_NAME_LIST = re.compile(r"[A-Za-z0-9_.-]{1,64}(?:,[A-Za-z0-9_.-]{1,64}){0,31}")
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+# node features with Slurm's operators: & | , * [ ] ( ) and counts (a100&nvlink, [r1|r2])
+_CONSTRAINT = re.compile(r"[A-Za-z0-9_.:&|,*()\[\]-]{1,256}")
+_GPUS = re.compile(r"(?:[A-Za-z0-9_.-]{1,32}:)?[1-9]\d{0,2}")
+# what a path may hold inside an #SBATCH line (sbatch splits at blanks, expands %)
+_SBATCH_PATH = re.compile(r"[A-Za-z0-9_./+,@=~:-]{1,4000}")
+
+
+def _check(key: str, value: Any, pattern: re.Pattern, allowed: str) -> str:
+    if not isinstance(value, str) or pattern.fullmatch(value) is None:
+        raise InputError(key, value, allowed)
+    return value
+
+
+def check_memory_text(value: str, key: str = "--mem") -> str:
+    """A memory amount for a job (``8G``, ``8GB``, ``8000M``), or an InputError."""
+    if not isinstance(value, str) or re.fullmatch(r"\d{1,12}(?:[KMGT]i?B?|B)?", value) is None:
+        raise InputError(key, value, "a memory amount such as 8G, 8GB or 8000M")
+    return value
+
+
+@dataclasses.dataclass(frozen=True)
+class JobOptions:
+    """Options of the batch jobs of a study, each checked against its pattern.
+
+    ``time_limit`` (Slurm's time formats, e.g. ``04:00:00`` or ``1-12:00``), ``memory``
+    (``8G``), ``partition``, ``account``, ``qos`` (names), ``constraint`` (node
+    features with ``& | , * [ ] ( )``), ``gpus_per_task`` (``1`` or ``a100:2``; for a
+    study whose backend is ``gpu`` the default is 1), ``cpus_per_task``.
+    """
+
+    partition: str | None = None
+    time_limit: str = "04:00:00"
+    cpus_per_task: int = 1
+    memory: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    constraint: str | None = None
+    gpus_per_task: str | None = None
+
+    def replace(self, **changes: Any) -> JobOptions:
+        return dataclasses.replace(self, **changes)
+
+    def checked(self) -> JobOptions:
+        """Itself, every value checked (an InputError names the option and the pattern)."""
+        _check("--time", self.time_limit, _TIME, "a Slurm time: MM, HH:MM:SS or D-HH[:MM[:SS]]")
+        c = self.cpus_per_task
+        if isinstance(c, bool) or not isinstance(c, int) or not 1 <= c <= 1024:
+            raise InputError("--cpus-per-task", c, "an integer from 1 to 1024")
+        if self.memory is not None:
+            _check("--mem", self.memory, _MEMORY, "a memory amount: an integer and K, M, G or T")
+        for key, value, pattern, allowed in (
+            ("--partition", self.partition, _NAME_LIST, "partition names (A-Z a-z 0-9 _ . -)"),
+            ("--account", self.account, _NAME, "an account name (A-Z a-z 0-9 _ . -)"),
+            ("--qos", self.qos, _NAME_LIST, "QOS names (A-Z a-z 0-9 _ . -)"),
+            (
+                "--constraint",
+                self.constraint,
+                _CONSTRAINT,
+                "node features (A-Z a-z 0-9 _ . : -) joined by & | , * [ ] ( )",
+            ),
+            ("--gpus-per-task", self.gpus_per_task, _GPUS, "a GPU count, or type:count"),
+        ):
+            if value is not None:
+                _check(key, value, pattern, allowed)
+        return self
+
+    def sbatch_lines(self) -> list[str]:
+        """The ``#SBATCH`` lines of these options (checked first)."""
+        self.checked()
+        lines = [
+            f"#SBATCH --time={self.time_limit}",
+            f"#SBATCH --cpus-per-task={self.cpus_per_task}",
+        ]
+        for flag, value in (
+            ("partition", self.partition),
+            ("mem", self.memory),
+            ("account", self.account),
+            ("qos", self.qos),
+            ("constraint", self.constraint),
+            ("gpus-per-task", self.gpus_per_task),
+        ):
+            if value is not None:
+                lines.append(f"#SBATCH --{flag}={value}")
+        return lines
+
+    def jobqueue_arguments(self, kind: str) -> dict[str, Any]:
+        """Keyword arguments of a dask-jobqueue cluster (``slurm`` or ``pbs``) for these
+        options: one worker per job, one GPU per job when asked."""
+        self.checked()
+        kw: dict[str, Any] = {}
+        extra: list[str] = []
+        if kind == "slurm":
+            if self.partition is not None:
+                kw["queue"] = self.partition
+            if self.account is not None:
+                kw["account"] = self.account
+            if self.qos is not None:
+                extra.append(f"--qos={self.qos}")
+            if self.constraint is not None:
+                extra.append(f"--constraint={self.constraint}")
+            if self.gpus_per_task is not None:
+                extra.append(f"--gpus-per-task={self.gpus_per_task}")
+        else:
+            for key, value in (("--qos", self.qos), ("--constraint", self.constraint)):
+                if value is not None:
+                    raise InputError(key, value, "a Slurm option (PBS has none)")
+            if self.partition is not None:
+                kw["queue"] = self.partition
+            if self.account is not None:
+                kw["account"] = self.account
+            if self.gpus_per_task is not None:
+                count = self.gpus_per_task.rsplit(":", 1)[-1]
+                kw["resource_spec"] = f"select=1:ncpus=1:ngpus={count}"
+        if extra:
+            kw["job_extra_directives"] = extra
+        return kw
+
+
+def _path(key: str, path: Path, *, sbatch: bool = False) -> str:
+    """An absolute path for a script: no control characters anywhere; inside an
+    ``#SBATCH`` line only characters sbatch reads as one word (no blanks, quotes, %)."""
+    text = str(path)
+    if any(ord(c) < 32 or ord(c) == 127 for c in text):
+        raise InputError(key, text, "a path without control characters (newline, tab, NUL)")
+    if sbatch and _SBATCH_PATH.fullmatch(text) is None:
+        raise InputError(
+            key,
+            text,
+            "a path of A-Z a-z 0-9 _ . / + , @ = ~ : - only (it goes into #SBATCH lines, "
+            "where blanks, quotes and % are not paths)",
+        )
+    return text
 
 
 def write_slurm_script(
@@ -34,6 +184,10 @@ def write_slurm_script(
     time_limit: str = "04:00:00",
     cpus_per_task: int = 1,
     memory: str | None = None,
+    account: str | None = None,
+    qos: str | None = None,
+    constraint: str | None = None,
+    gpus_per_task: str | int | None = None,
 ) -> Path:
     """Write the job-array, merge and submit scripts of ``study``; returns ``submit.sh``.
 
@@ -43,41 +197,56 @@ def write_slurm_script(
         Array size n (each task runs every n-th case); capped at the number of cases.
     out
         The study's output folder (default ``results/<study name>``).
+    partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
+        The jobs' options (:class:`JobOptions`). A study whose solver backend is ``gpu``
+        asks for one GPU per task unless ``gpus_per_task`` says otherwise (``auto`` may ask
+        too, ``cpu`` may not); each task then runs as many cases at once as it has GPUs.
     """
     spec = load_study(study)
-    n_cases = sum(1 for _ in spec.cases())
-    if tasks < 1:
+    check_name(spec.name)
+    n_cases = case_count(spec.sweep)
+    if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
         raise InputError("--tasks", tasks, "a positive number of array tasks")
     tasks = min(tasks, n_cases)
-    study_path = Path(study).resolve()
+    backend = spec.base.solver.backend
+    if gpus_per_task is not None:
+        gpus_per_task = str(gpus_per_task)
+        if backend == "cpu":
+            raise InputError(
+                "--gpus-per-task", gpus_per_task, "a study whose solver.backend is gpu or auto"
+            )
+    elif backend == "gpu":
+        gpus_per_task = "1"
+    opts = JobOptions(
+        partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
+    ).checked()
+    workers = int(gpus_per_task.rsplit(":", 1)[-1]) if gpus_per_task is not None else 1
+
+    study_path = Path(_path("study", Path(study).resolve()))
     root = (Path(out) if out is not None else Path("results") / spec.name).resolve()
     folder = root / "slurm"
-    py = shlex.quote(sys.executable)
+    _path("--out", folder, sbatch=True)
+    py = shlex.quote(_path("python", Path(sys.executable)))
     q = shlex.quote
-    head = [
-        "#!/bin/bash",
-        f"#SBATCH --job-name=fea-{spec.name}",
-        f"#SBATCH --time={time_limit}",
-        f"#SBATCH --cpus-per-task={cpus_per_task}",
-    ]
-    if partition:
-        head.append(f"#SBATCH --partition={partition}")
-    if memory:
-        head.append(f"#SBATCH --mem={memory}")
+    cwd = _path("working folder", Path.cwd())
+    head = ["#!/bin/bash", f"#SBATCH --job-name=fea-{spec.name}", *opts.sbatch_lines()]
     env = [
         "set -euo pipefail",
-        f"cd {q(str(Path.cwd()))}",
-        f"export OMP_NUM_THREADS={cpus_per_task} MKL_NUM_THREADS={cpus_per_task}",
+        f"cd {q(cwd)}",
+        f"export OMP_NUM_THREADS={opts.cpus_per_task} MKL_NUM_THREADS={opts.cpus_per_task}",
     ]
     array = head + [
         f"#SBATCH --array=0-{tasks - 1}",
-        f"#SBATCH --output={q(str(folder / 'task-%a.log'))}",
+        f"#SBATCH --output={folder / 'task-%a.log'}",
         *env,
         f"exec {py} -m fea.cli run {q(str(study_path))} --out {q(str(root))} "
-        f'--slice "$SLURM_ARRAY_TASK_ID/{tasks}" --no-progress',
+        f'--slice "$SLURM_ARRAY_TASK_ID/{tasks}" --workers {workers} --no-progress',
     ]
-    merge = head + [
-        f"#SBATCH --output={q(str(folder / 'merge.log'))}",
+    merge = [
+        "#!/bin/bash",
+        f"#SBATCH --job-name=fea-{spec.name}",
+        *opts.replace(gpus_per_task=None).sbatch_lines(),
+        f"#SBATCH --output={folder / 'merge.log'}",
         *env,
         f"exec {py} -m fea.cli study merge {q(str(study_path))} --out {q(str(root))}",
     ]
@@ -90,7 +259,9 @@ def write_slurm_script(
         'merge=$(sbatch --parsable --dependency="afterany:${array%%;*}" merge.sbatch)',
         'echo "array ${array%%;*} merge ${merge%%;*}"',
     ]
+    # executable wherever readable, within the umask (0644 -> 0755, 0600 -> 0700)
+    executable = default_mode() | (default_mode() & 0o444) >> 2
     for name, lines in (("array.sbatch", array), ("merge.sbatch", merge), ("submit.sh", submit)):
         write_atomic(folder / name, "\n".join(lines) + "\n")
-        (folder / name).chmod(0o755)
+        (folder / name).chmod(executable)
     return folder / "submit.sh"

@@ -109,3 +109,25 @@ def test_pattern_is_built_once_per_mesh():
     asm.elasticity_matrix(fs, *lame(np.full(mesh.n_elements, 1e9), np.full(mesh.n_elements, 0.3)))
     asm.conduction_matrix(fs, np.ones(mesh.n_elements))
     assert fs.pattern is p
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_facet_operator_equals_facet_forms_and_normals_point_out(order):
+    mesh = _mesh(order, n=3)
+    fs = space(mesh)
+    p1 = mesh.p1
+    facets = p1.boundary_facets()
+    op = asm.facet_operator(fs, facets)
+    h = np.linspace(1.0, 2.0, len(facets))
+    assert _rel(op.matrix(h), asm.facet_mass(fs, facets, h)) < 1e-13
+    assert np.abs(op.vector(h) - asm.facet_load(fs, facets, h)).max() < 1e-15
+    assert op.area.sum() == pytest.approx(6.0, rel=1e-12)  # the unit cube's surface
+    # the facet mean of a linear field is its value at the centroid
+    x = fs.nodes
+    u = 1.0 + 2.0 * x[:, 0] - x[:, 1] + 3.0 * x[:, 2]
+    c = p1.p[:, p1.facets[:, facets]].mean(axis=1).T
+    np.testing.assert_allclose(op.average(u), 1.0 + 2.0 * c[:, 0] - c[:, 1] + 3.0 * c[:, 2])
+    n = mesh.facet_normals(facets)
+    np.testing.assert_allclose(np.linalg.norm(n, axis=1), 1.0)
+    # outward: along the offset of the facet's centroid from the cube's centre
+    assert np.all(np.einsum("ij,ij->i", n, c - 0.5) > 0)

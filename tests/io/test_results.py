@@ -153,7 +153,7 @@ def test_p2_nodes_in_vtk_order(tmp_path):
         assert f.shape[1] == 6, name
         for j, (a, b) in enumerate(((0, 1), (1, 2), (2, 0))):
             assert np.allclose(x[f[:, 3 + j]], 0.5 * (x[f[:, a]] + x[f[:, b]]), atol=1e-15)
-        z = {"bottom": 0.0, "top": 0.5e-3}[name]
+        z = {"bottom": 0.0, "top": 0.5e-3, "base|mold": 0.2e-3}[name]  # the interface too
         assert np.allclose(x[f.ravel(), 2], z, atol=1e-15)
     # positive orientation kept: the vertex part has positive volume
     d = np.einsum(
@@ -461,3 +461,76 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     assert img.shape[:2] == (480, 640)
     assert img[..., :3].std() > 0.02
     assert len(np.unique(img[..., :3].reshape(-1, 3), axis=0)) > 50
+
+
+@pytest.mark.paraview
+def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
+    """The script written next to a results file runs in real pvpython: package block only
+    (the board's thermal mesh left out), temperatures as ParaView times, warped, coloured
+    by the recovered von Mises stress, screenshot saved."""
+    from fea.io.xdmf import write_paraview_script
+
+    pv = shutil.which("pvpython")
+    if pv is None:
+        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
+            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
+        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    c = Case(2)
+    board = _mesh(1, 0.5e-3)
+    th_board = fea.solve_thermal(
+        board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
+    )
+    h5 = write_results(
+        tmp_path / "result.h5",
+        c.mesh,
+        thermal=th_board,
+        mechanical={"25C": c.me, "260C": c.me2},
+        meta={"state_values": [25.0, 260.0], "state_unit": "C", "case": "c0"},
+    )
+    script = write_paraview_script(h5)
+    assert script == tmp_path / "result_paraview.py"
+    assert "the state temperature [C]" in script.read_text()
+    png = tmp_path / "view.png"
+    cmd = [pv, "--force-offscreen-rendering", str(script), "--screenshot", str(png)]
+    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
+        cmd = ["xvfb-run", "-a", *cmd]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["times"] == [25.0, 260.0]
+    assert report["points"] == c.me.space.n  # the package alone
+    assert report["colour"] == "von_mises_nodal"
+    assert {"displacement", "von_mises_nodal", "state_temperature"} <= set(report["point_arrays"])
+    vm = np.concatenate([s.fields()["von_mises_nodal"][0] for s in (c.me, c.me2)])
+    assert report["colour_range"] == pytest.approx([vm.min(), vm.max()], rel=1e-6)
+    from matplotlib.image import imread
+
+    img = imread(png)
+    assert img.shape[:2] == (768, 1024) and img[..., :3].std() > 0.02
+
+
+def test_notebook_views_meshio_and_pyvista(case, tmp_path):
+    p = write_results(
+        tmp_path / "r.h5", case.mesh, thermal=case.th, mechanical={"25C": case.me, "260C": case.me2}
+    )
+    r = fea.read_results(p)
+    every = r.to_meshio()
+    assert every.points.shape == (case.me.space.n, 3)
+    assert {"displacement_25C", "displacement_260C", "von_mises_nodal_260C", "temperature"} <= set(
+        every.point_data
+    )
+    assert "region_id" in every.cell_data
+    one = r.to_meshio("260C")
+    assert np.array_equal(one.point_data["displacement"], case.me2.displacement)
+    assert np.array_equal(one.cell_data["von_mises"][0], case.me2.von_mises)
+    assert np.array_equal(r.to_meshio(0).point_data["displacement"], case.me.displacement)
+    with pytest.raises(InputError, match="state"):
+        r.to_meshio("100C")
+    with pytest.raises(InputError, match="mesh"):
+        r.to_meshio(mesh="thermal")  # the thermal field lives on this mesh
+    try:
+        import pyvista  # noqa: F401  (optional)
+    except ImportError:
+        return
+    grid = r.to_pyvista("25C")
+    assert grid.n_points == case.me.space.n and "displacement" in grid.point_data

@@ -35,10 +35,11 @@ def case():
 
 def test_energy_balance_and_metrics(case):
     m, th = thermal_metrics(case)
-    assert m["heat_balance"] < 1e-6, "power in = heat out through convection"
-    assert m["Tj_max"] > case.loads.ambient
-    assert m["theta_jc"] < m["theta_ja"]
-    assert m["psi_jt"] < m["theta_ja"]
+    assert m["heat_balance_ratio"] < 1e-6, "power in = heat out through convection"
+    assert m["Tj_max_C"] > case.loads.ambient
+    assert m["theta_jc_K_per_W"] < m["theta_ja_K_per_W"]
+    assert m["psi_jt_K_per_W"] < m["theta_ja_K_per_W"]
+    assert 0 < m["die_spread_K"] < m["Tj_max_C"] - case.loads.ambient
     # the heat leaves through the package and the board, all of it
     assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-6)
     assert th.heat_out["convection:board_surface"] > 0
@@ -66,6 +67,48 @@ def test_symmetric_package_warps_symmetrically(case):
     assert abs(wp.signed) == pytest.approx(wp.peak_to_valley)
 
 
+def test_reflow_profile_is_dense_around_tg_and_times_increase(case):
+    from fea.package.analyse import reflow_profile, state_times
+
+    loads = dataclasses.replace(case.loads, reflow=(25.0, 100.0, 150.0, 260.0, 150.0, 25.0))
+    c = dataclasses.replace(case, loads=loads)
+    assert c.materials["encapsulant"].Tg == 130.0
+    up = (25.0, 100.0, 120.0, 125.0, 130.0, 135.0, 140.0, 150.0, 260.0)
+    down = (150.0, 140.0, 135.0, 130.0, 125.0, 120.0, 25.0)
+    assert reflow_profile(c) == up + down  # Tg +- 2 x 5 K on both legs, in the legs' order
+    off = dataclasses.replace(c, loads=dataclasses.replace(loads, reflow_tg_step=0.0))
+    assert reflow_profile(off) == loads.reflow
+    # ParaView times: temperatures of a sweep, the step index of a profile
+    assert state_times([25.0, 260.0]) == ([25.0, 260.0], "C")
+    assert state_times([25.0, 260.0, 25.0]) == ([0.0, 1.0, 2.0], "step")
+
+
+def test_state_metrics_with_units_locations_interfaces_and_yield(case):
+    from fea.package.analyse import warpage_metrics
+    from fea.package.names import Column
+    from fea.physics.post import YieldWarning
+
+    with pytest.warns(YieldWarning, match=r"shell \(copper\).*at \(.*\) mm"):
+        m, states = warpage_metrics(case)
+    assert list(states) == ["25C"]
+    me = states["25C"]
+    assert m["warpage_shape@25C"] in ("bowl", "saddle", "cylindrical", "W", "M", "flat")
+    assert m["von_mises_max_MPa@25C:shell"] == pytest.approx(me.region_max_von_mises("shell") / 1e6)
+    assert m["von_mises_max_at_mm@25C:shell"].endswith(" mm")
+    assert m["yield_ratio@25C:shell"] > 1 and "yield_ratio@25C:die" not in m  # no proof stress
+    assert "principal_max_MPa@25C:die" in m and "principal_max_MPa@25C:encapsulant" in m
+    interfaces = {Column.parse(k).region for k in m if k.startswith("peel_max_MPa@")}
+    assert {"die|encapsulant", "encapsulant|shell", "dielectric|shell"} <= interfaces
+    assert all("|" in name for name in interfaces)
+    assert any(k.startswith("shear_band_MPa@25C:") for k in m)
+    assert "shell (copper)" in m["warnings"][0]
+    for k, v in m.items():
+        if k != "warnings":
+            c = Column.parse(k)
+            assert c.unit or c.is_text, k
+            assert isinstance(v, str) == c.is_text, k
+
+
 @pytest.mark.slow
 def test_unit_process_history_end_to_end(tmp_path):
     """A small unit through moulding, cooling and a reflow cycle with the viscoelastic
@@ -82,6 +125,7 @@ def test_unit_process_history_end_to_end(tmp_path):
     spec["mesh"] = {"size_mm": 0.8, "order": 1, "layers_through_thickness": 1}
     spec["materials"] = {"encapsulant": "mold_compound_visco"}
     spec["loads"]["reflow_C"] = [25.0, 100.0, 260.0, 100.0, 25.0]
+    spec["loads"]["reflow_Tg_step_K"] = 0.0  # the given points only
     spec["process"] = {
         "reflow_time_s": [0.0, 60.0, 180.0, 240.0, 300.0],
         "max_step_K": 25.0,

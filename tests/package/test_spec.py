@@ -333,3 +333,52 @@ def test_library_viscoelastic_compound():
     assert m.viscoelastic and "REPRESENTATIVE" in m.source
     assert m.law().E_rubbery == pytest.approx(1.5e9, rel=0.01)
     assert not fea.materials.get("mold_compound").viscoelastic
+
+
+def test_outputs_old_names_are_aliases_and_reporting_keys():
+    from fea.package.spec import OUTPUT_ALIASES, OUTPUTS
+
+    old = ["Tj_max", "theta_ja", "psi_jt", "theta_jc", "von_mises_max", "interface_traction_max"]
+    s = parse_study(with_change("outputs", {"metrics": [*old, "warpage_um", "curvature"]}))
+    assert s.outputs == (
+        "Tj_max_C",
+        "theta_ja_K_per_W",
+        "psi_jt_K_per_W",
+        "theta_jc_K_per_W",
+        "von_mises_max_MPa",
+        "peel_max_MPa",
+        "shear_max_MPa",
+        "warpage_um",
+        "curvature_1_per_m",
+    )
+    assert all(out in OUTPUTS for outs in OUTPUT_ALIASES.values() for out in outs)
+    r = parse_study(GOOD).base.report
+    assert r.warpage_limits is None and r.interface_band == pytest.approx(1e-4) and r.common_scale
+    raw = with_change(
+        "outputs",
+        {"warpage_limits_um": [-80, 100], "interface_band_um": 50, "common_scale": False},
+    )
+    r = parse_study(raw).base.report
+    assert r.warpage_limits == pytest.approx((-80e-6, 100e-6))
+    assert r.interface_band == pytest.approx(50e-6) and not r.common_scale
+    for bad in ([80, 100], [-80], "80"):
+        with pytest.raises(InputError, match="outputs.warpage_limits_um"):
+            parse_study(with_change("outputs", {"warpage_limits_um": bad}))
+    with pytest.raises(InputError, match="outputs.metrics"):
+        parse_study(with_change("outputs", {"metrics": ["Tj_maximum"]}))
+
+
+def test_user_material_yield_and_reflow_step():
+    raw = with_change(
+        "materials", {"shell": "cu", "library": {"cu": {"base": "copper", "yield_MPa": 150}}}
+    )
+    raw["loads"]["reflow_Tg_step_K"] = 2.5
+    case = parse_study(raw).base
+    assert case.materials["shell"].yield_strength == pytest.approx(150e6)
+    assert case.loads.reflow_tg_step == 2.5
+    with pytest.raises(InputError, match="yield_MPa"):
+        parse_study(
+            with_change(
+                "materials", {"shell": "x", "library": {"x": {"base": "copper", "yield_MPa": -1}}}
+            )
+        )

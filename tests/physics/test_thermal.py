@@ -7,7 +7,7 @@ import pytest
 
 from fea.errors import InputError, SolverError
 from fea.physics.materials import Material
-from fea.physics.thermal import Transient, solve_thermal
+from fea.physics.thermal import Transient, solve_thermal, solve_thermal_variants
 
 from ..verification.helpers import layered_box, plane
 
@@ -138,3 +138,126 @@ def test_heat_leaving_through_fixed_faces_is_positive(slab):
 
 def slab_volume(mesh) -> float:
     return float(mesh.element_volumes().sum())
+
+
+# -- outputs, observers, power profiles, the reduced scheme, held conductivity ----------
+
+
+def _top_mean(mesh):
+    from fea.fe import forms
+    from fea.fe.spaces import space
+
+    w = forms.facet_load(space(mesh), mesh.boundaries["z1"], 1.0)
+    w = w / w.sum()
+    return lambda T: w @ T
+
+
+def test_pulse_by_steps_and_by_the_reduced_model_agree(slab):
+    """A 2 ms power pulse into z1, z0 held: the heated face's temperature by adaptive
+    Crank-Nicolson (steps ending on the pulse's edges) and by the reduced model."""
+    area = 0.2e-3 * 0.2e-3
+    t_end = 2.0 / LAM
+    times = np.geomspace(t_end * 1e-3, t_end, 40)
+    pulse = [(0.0, 1.0), (0.02 * t_end, 1.0), (0.02 * t_end, 0.0)]
+    kw = dict(initial=0.0, outputs=times, fields=3, power=pulse)
+    out = {}
+    for scheme, extra in (
+        ("steps", dict(theta=0.5, adaptive=True, tol=10.0)),  # K, of a 4000-K peak
+        ("reduced", dict(scheme="reduced")),
+    ):
+        th = solve_thermal(
+            slab,
+            MAT,
+            flux={"z1": 1.0 / area},
+            fixed={"z0": 0.0},
+            transient=Transient(t_end, t_end * 1e-4, **kw, **extra),
+            backend="cpu",
+            watch={"top": _top_mean(slab), "both": lambda T: np.array([T.max(), T.min()])},
+        )
+        assert th.series.times.shape == (41,) and th.series["both"].shape == (41, 2)
+        assert th.times.size == 4 and th.history.shape == (4, th.temperature.size)
+        out[scheme] = th.series["top"]
+    peak = out["reduced"].max()
+    assert np.abs(out["steps"] - out["reduced"]).max() < 0.01 * peak
+    assert out["reduced"][-1] < 0.1 * peak  # cooled down after the pulse
+
+
+def test_reduced_scheme_needs_a_linear_problem(slab):
+    tr = Transient(20.0, 1e-3, scheme="reduced")  # 50 time constants: steady
+    k_T = {"s": MAT["s"].with_(k=fea_table())}
+    with pytest.raises(InputError, match="k_at"):
+        solve_thermal(slab, k_T, sources={"s": 1.0}, fixed={"z0": 0.0}, transient=tr)
+    with pytest.raises(InputError, match="constant fixed"):
+        solve_thermal(slab, MAT, fixed={"z0": lambda t: t}, transient=tr, backend="cpu")
+    with pytest.raises(InputError, match="sink"):
+        solve_thermal(slab, MAT, sources={"s": 1.0}, transient=tr, backend="cpu")
+    # held at a temperature, k(T) is fine: and the steady state is the one at that k
+    th = solve_thermal(
+        slab, k_T, sources={"s": 1.0}, fixed={"z0": 0.0}, transient=tr, k_at=25.0, backend="cpu"
+    )
+    st = solve_thermal(slab, k_T, sources={"s": 1.0}, fixed={"z0": 0.0}, k_at=25.0, backend="cpu")
+    assert th.temperature.max() == pytest.approx(st.temperature.max(), rel=1e-6)
+    with pytest.raises(InputError, match="k_at"):
+        solve_thermal(slab, k_T, fixed={"z0": 0.0}, k_at=np.zeros(3), backend="cpu")
+
+
+def test_held_conductivity_reproduces_the_picard_solution(slab):
+    """Steady k(T): holding k at the converged field gives that field back (one solve)."""
+    k_T = {"s": MAT["s"].with_(k=fea_table())}
+    kw = dict(sources={"s": 2.0}, fixed={"z0": 25.0}, backend="cpu")
+    picard = solve_thermal(slab, k_T, **kw)
+    assert picard.solver_info["picard_iterations"] > 2
+    held = solve_thermal(slab, k_T, k_at=picard.temperature, **kw)
+    assert held.solver_info["picard_iterations"] == 1
+    assert np.abs(held.temperature - picard.temperature).max() < 1e-5
+
+
+def test_flux_per_facet(slab):
+    """A flux given facet by facet: its integral is the power; a wrong length is named."""
+    facets = slab.boundaries["z1"]
+    g = np.linspace(0.0, 2e6, len(facets))
+    th = solve_thermal(slab, MAT, flux={"z1": g}, fixed={"z0": 0.0}, backend="cpu")
+    p = slab.p1.p.T
+    f = slab.p1.facets[:, facets].T
+    area = 0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1)
+    assert th.power == pytest.approx(float(g @ area), rel=1e-12)
+    assert th.heat_balance() < 1e-9
+    with pytest.raises(InputError, match="flux.z1"):
+        solve_thermal(slab, MAT, flux={"z1": g[:-1]}, fixed={"z0": 0.0}, backend="cpu")
+    with pytest.raises(InputError, match="watch.x"):
+        solve_thermal(
+            slab,
+            MAT,
+            flux={"z1": 1.0},
+            fixed={"z0": 0.0},
+            backend="cpu",
+            transient=Transient(1.0, 0.5),
+            watch={"x": 3.0},
+        )
+
+
+def fea_table():
+    from fea.physics.materials import Table
+
+    return Table((0.0, 100.0, 1000.0), (1.0, 0.5, 0.2))
+
+
+def test_variants_share_a_reduced_basis(slab):
+    """Two contacts on z0 (the dual-interface set-up): each variant's response equals its
+    own solve to the reduced model's tolerance, and before the heat reaches z0 the two
+    responses agree far more closely than that."""
+    area = 0.2e-3 * 0.2e-3
+    t_end = 5.0 / LAM
+    times = np.geomspace(t_end * 1e-5, t_end, 60)
+    tr = Transient(t_end, times[0], initial=0.0, outputs=times, fields=0, scheme="reduced")
+    variants = [{"convection": {"z0": (h, 0.0)}} for h in (1e3, 1e4)]
+    kw = dict(flux={"z1": 1.0 / area}, transient=tr, backend="cpu", watch={"top": _top_mean(slab)})
+    shared = solve_thermal_variants(slab, MAT, variants, **kw)
+    alone = [solve_thermal(slab, MAT, **v, **kw) for v in variants]
+    for a, b in zip(shared, alone, strict=True):
+        np.testing.assert_allclose(a.series["top"], b.series["top"], rtol=1e-3, atol=1e-9)
+    early = times < 1e-3 * t_end  # the diffusion length is a few per cent of the slab
+    za, zb = (r.series["top"][1:][early] for r in shared)
+    assert np.abs(za / zb - 1).max() < 1e-6
+    with pytest.raises(InputError, match="variants"):
+        solve_thermal_variants(slab, MAT, [{"h": 1.0}], **kw)

@@ -149,11 +149,15 @@ def test_cpu_request_and_bad_backend():
 
 
 def test_auto_records_the_backend_and_why():
-    where, reason = resolve_backend("auto")
-    status = probe_device()
-    assert (where == "gpu") == status.usable
-    assert reason.startswith("auto:") and status.reason in reason
+    from fea.solvers.registry import gpu_crossover
+
     mesh = layered_box((1e-3, 1e-3), [("a", 0.2e-3, 1)], 0.5e-3, order=1)
+    n = 3 * space(mesh).n
+    where, reason = resolve_backend("auto", n=n, kind="elasticity")
+    status = probe_device()
+    # auto takes a usable GPU only from the crossover size on (this system is far below it)
+    assert (where == "gpu") == (status.usable and n >= gpu_crossover("elasticity"))
+    assert reason.startswith("auto:") and status.reason in reason
     m = {"a": Material("a", E=100e9, nu=0.3, alpha=10e-6, k=1.0)}
     me = solve_thermoelastic(mesh, m, 100.0, 25.0, backend="auto")
     assert me.solver_info["backend"] == where and me.solver_info["reason"] == reason
@@ -230,8 +234,9 @@ def test_gpu_and_cpu_agree_on_the_package(gpu_required, package_case):
     assert gpu.solver_info["backend"] == "gpu" and gpu.solver_info["device"].startswith("cuda")
     scale = np.abs(cpu.displacement).max()
     assert np.abs(gpu.displacement - cpu.displacement).max() <= 1e-8 * scale
-    i_cpu, i_gpu = cpu.solver_info["iterations"], gpu.solver_info["iterations"]
-    assert abs(i_gpu - i_cpu) <= max(1, 0.1 * i_cpu), (i_cpu, i_gpu)
+    # the device hierarchy is not pyamg's: its iteration count is checked against pyamg's
+    # smoothed aggregation in tests/solvers/test_gpu.py
+    assert gpu.solver_info["method"] == "amg-pcg" and gpu.solver_info["setup"] == "built"
     from fea.physics.thermal import solve_thermal
 
     tk = dict(
@@ -264,49 +269,12 @@ def numpy_as_cupy(monkeypatch):
 
     This is not a GPU test (those are the ``gpu``-marked ones): it runs the device code
     of ``fea.solvers.gpu`` and the ``xp=cupy`` assembly line by line on the CPU, so
-    a wrong call in code that CI cannot run on a device is still caught here.
+    a wrong call in code that CI cannot run on a device is still caught here. The
+    stand-in is shared with ``tests/solvers`` (``tests/solvers/standin.py``).
     """
-    import sys
-    import types
+    from .standin import install
 
-    fake = types.ModuleType("cupy")
-    for name in (
-        "asarray",
-        "empty",
-        "zeros",
-        "zeros_like",
-        "einsum",
-        "multiply",
-        "bincount",
-        "abs",
-        "float32",
-        "float64",
-        "ndarray",
-        "linalg",
-        "dot",
-        "eye",
-    ):
-        setattr(fake, name, getattr(np, name))
-    fake.asnumpy = lambda a: np.asarray(a)
-    fake.cuda = types.SimpleNamespace(runtime=types.SimpleNamespace(deviceSynchronize=lambda: None))
-    cupyx = types.ModuleType("cupyx")
-    cscipy = types.ModuleType("cupyx.scipy")
-    csparse = types.ModuleType("cupyx.scipy.sparse")
-    csparse.csr_matrix = sp.csr_matrix
-    csparse.issparse = sp.issparse
-    cupyx.scipy = cscipy
-    cscipy.sparse = csparse
-    for name, mod in (
-        ("cupy", fake),
-        ("cupyx", cupyx),
-        ("cupyx.scipy", cscipy),
-        ("cupyx.scipy.sparse", csparse),
-    ):
-        monkeypatch.setitem(sys.modules, name, mod)
-    from fea.fe.spaces import SPARSE
-
-    monkeypatch.setitem(SPARSE, "cupy", csparse)
-    return fake
+    return install(monkeypatch)
 
 
 def test_device_code_path_on_a_numpy_stand_in(numpy_as_cupy):

@@ -18,9 +18,10 @@ import pytest
 import fea.package.meshing
 from fea.cli import main
 from fea.errors import InputError
-from fea.io import read_results
+from fea.io import read_results, read_units
+from fea.package.names import Column
 from fea.package.spec import load_study
-from fea.study import read_table, run_study, write_slurm_script
+from fea.study import read_frame, read_table, run_study, write_slurm_script
 from fea.study.runner import parse_slice
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,7 +46,9 @@ def _csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
-def _numbers(rows, skip=("wall_s", "total_s", "heat_balance")) -> dict[tuple[str, str], float]:
+def _numbers(
+    rows, skip=("wall_s", "total_s", "heat_balance_ratio")
+) -> dict[tuple[str, str], float]:
     """(case, column) -> every numeric output; timings and round-off residuals left out."""
     out = {}
     for r in rows:
@@ -80,7 +83,7 @@ def test_failures_are_recorded_and_the_table_is_right(local_run):
     rows = _csv(out / "table.csv")
     assert [r["case"] for r in rows] == ["case0000", "case0001", "case0002", "case0003"]
     assert [r["status"] for r in rows] == ["ok", "ok", "failed", "ok"]
-    assert "geometry.die.size_mm" in rows[2]["error"] and rows[2]["Tj_max"] == ""
+    assert "geometry.die.size_mm" in rows[2]["error"] and rows[2]["Tj_max_C"] == ""
     assert rows[1]["param:geometry.shell_thickness_um"] == "50.0"
     err = json.loads((out / "case0002" / "error.json").read_text())
     assert err["status"] == "failed" and "die" in err["error"]
@@ -91,23 +94,39 @@ def test_failures_are_recorded_and_the_table_is_right(local_run):
             continue
         res = read_results(out / r["case"] / "result.h5")
         assert res.attrs["case"] == r["case"] and res.attrs["study"] == "tiny"
-        assert float(r["Tj_max"]) == pytest.approx(res.metrics["Tj_max"], rel=1e-12)
+        assert float(r["Tj_max_C"]) == pytest.approx(res.metrics["Tj_max_C"], rel=1e-12)
         assert float(r["warpage_um@25C"]) == pytest.approx(res.metrics["warpage_um@25C"])
         assert res.thermal_mesh is not None  # thermal on the board, mechanics on the unit
         assert res.inputs["input"]["geometry"]["shell_thickness_um"] == float(
             r["param:geometry.shell_thickness_um"]
         )
-        assert 25 < float(r["Tj_max"]) < 1000 and float(r["warpage_um@25C"]) > 0
+        assert 25 < float(r["Tj_max_C"]) < 1000 and float(r["warpage_um@25C"]) > 0
     # a thicker shell of the same package: different results per case
     assert float(rows[0]["warpage_um@25C"]) != float(rows[1]["warpage_um@25C"])
     # the HDF5 table holds the same rows
     h5 = read_table(out / "table.h5")
     assert [r["case"] for r in h5] == [r["case"] for r in rows]
-    assert h5[0]["Tj_max"] == pytest.approx(float(rows[0]["Tj_max"]), rel=1e-12)
-    assert np.isnan(h5[2]["Tj_max"]) and h5[2]["status"] == "failed"
-    # plots: each output vs the swept parameter
+    assert h5[0]["Tj_max_C"] == pytest.approx(float(rows[0]["Tj_max_C"]), rel=1e-12)
+    assert np.isnan(h5[2]["Tj_max_C"]) and h5[2]["status"] == "failed"
+    # units: in every metric's column name and as attributes of table.h5
+    units = read_units(out / "table.h5")
+    assert units["Tj_max_C"] == "°C" and units["theta_ja_K_per_W"] == "K/W"
+    assert units["von_mises_max_MPa@25C:shell"] == "MPa" and units["warpage_um@25C"] == "µm"
+    # every metric column names its unit (a shape class or a location is text)
+    for k in rows[0]:
+        if k in ("case", "status", "error", "notes") or k.startswith("param:"):
+            continue
+        c = Column.parse(k)
+        assert c.unit or c.is_text, k
+    # the same table as a pandas DataFrame (pandas is in the test extra)
+    pd = pytest.importorskip("pandas")
+    df = read_frame(out / "table.h5")
+    assert isinstance(df, pd.DataFrame) and list(df.index) == [r["case"] for r in rows]
+    assert df.loc["case0000", "Tj_max_C"] == pytest.approx(float(rows[0]["Tj_max_C"]))
+    assert df.attrs["units"]["Tj_max_C"] == "°C"
+    # plots: each output vs the swept parameter (the study names outputs by their old names)
     plots = sorted(p.name for p in (out / "plots").iterdir())
-    assert "Tj_max_vs_geometry.shell_thickness_um.png" in plots
+    assert "Tj_max_C_vs_geometry.shell_thickness_um.png" in plots
     assert "warpage_um_vs_geometry.shell_thickness_um.png" in plots
     assert all((out / "plots" / p).stat().st_size > 5000 for p in plots)
 

@@ -60,3 +60,51 @@ def layered_box(
 
 def plane(axis: int, value: float, tol: float = 1e-7):
     return lambda bb: abs(bb[axis] - value) < tol + 1e-9 and abs(bb[axis + 3] - value) < tol + 1e-9
+
+
+def disk_on_plate(
+    a_m: float, b_m: float, t_m: float, h_m: float, h_edge_m: float, order: int = 2
+) -> Mesh:
+    """A circular plate (radius ``b_m``, thickness ``t_m``, z from 0 to t) whose top face
+    holds a centred disk of radius ``a_m`` as its own boundary ``source``; boundaries
+    ``top`` (the rest of the top face), ``bottom`` (z = 0) and ``rim``. Elements of size
+    ``h_edge_m`` at the disk's edge, growing to ``h_m``."""
+    k = 1e3
+    with gmsh_session():
+        occ = gmsh.model.occ
+        cyl = occ.addCylinder(0, 0, 0, 0, 0, k * t_m, k * b_m)
+        disk = occ.addDisk(0, 0, k * t_m, k * a_m, k * a_m)
+        occ.fragment([(3, cyl)], [(2, disk)])
+        occ.synchronize()
+        vols = [t for _, t in gmsh.model.getEntities(3)]
+        gmsh.model.addPhysicalGroup(3, vols, name="plate")
+        groups: dict[str, list[int]] = {"source": [], "top": [], "bottom": [], "rim": []}
+        for _, s in gmsh.model.getEntities(2):
+            x0, y0, z0, x1, y1, z1 = (v / k for v in gmsh.model.getBoundingBox(2, s))
+            if abs(z0 - t_m) < 1e-9 and abs(z1 - t_m) < 1e-9:
+                groups["source" if max(x1 - x0, y1 - y0) < 2 * a_m * 1.01 else "top"].append(s)
+            elif abs(z0) < 1e-9 and abs(z1) < 1e-9:
+                groups["bottom"].append(s)
+            else:
+                groups["rim"].append(s)
+        for name, tags in groups.items():
+            gmsh.model.addPhysicalGroup(2, tags, name=name)
+        edges = gmsh.model.getBoundary([(2, t) for t in groups["source"]], oriented=False)
+        field = gmsh.model.mesh.field
+        dist = field.add("Distance")
+        field.setNumbers(dist, "CurvesList", [abs(t) for _, t in edges])
+        field.setNumber(dist, "Sampling", 200)
+        thr = field.add("Threshold")
+        field.setNumber(thr, "InField", dist)
+        field.setNumber(thr, "SizeMin", k * h_edge_m)
+        field.setNumber(thr, "SizeMax", k * h_m)
+        field.setNumber(thr, "DistMin", k * h_edge_m)
+        field.setNumber(thr, "DistMax", k * 0.5 * a_m + k * h_m)
+        field.setAsBackgroundMesh(thr)
+        gmsh.option.setNumber("Mesh.MeshSizeExtendFromBoundary", 0)
+        gmsh.option.setNumber("Mesh.MeshSizeFromPoints", 0)
+        gmsh.option.setNumber("Mesh.MeshSizeFromCurvature", 0)
+        gmsh.option.setNumber("Mesh.Algorithm3D", 1)
+        gmsh.model.mesh.generate(3)
+        gmsh.model.mesh.affineTransform([1 / k, 0, 0, 0, 0, 1 / k, 0, 0, 0, 0, 1 / k, 0])
+        return Mesh.from_gmsh(gmsh.model, order=order)

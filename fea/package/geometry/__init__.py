@@ -8,12 +8,18 @@ named regions and boundaries, and returns a :class:`ModelInfo`.
 from __future__ import annotations
 
 from ..spec import CaseSpec
-from .board import add_board, board_z
+from .board import BOARD_REGIONS, add_board, board_z
 from .panel import add_panel, panel_extent, panel_sites
 from .pieces import Builder, ModelInfo, is_plane
 from .unit import add_unit, unit_volumes
 
 __all__ = ["ModelInfo", "build", "panel_sites", "unit_volumes"]
+
+
+def _outside(bbox: tuple[float, ...], opening: tuple[float, float]) -> bool:
+    """True when a face's bounding box reaches beyond a centred opening (x, y) [m]."""
+    tol = 1e-9
+    return (bbox[3] - bbox[0] > opening[0] + tol) or (bbox[4] - bbox[1] > opening[1] + tol)
 
 
 def build(model, case: CaseSpec) -> ModelInfo:
@@ -23,11 +29,14 @@ def build(model, case: CaseSpec) -> ModelInfo:
     exterior faces and ``a|b`` interfaces), facts (aperture rule) and the zones the
     mesher refines (:class:`~fea.package.geometry.pieces.Refinement`).
     """
+    from ..jedec import ring_opening  # jedec imports names, which imports geometry.tags
+
     g = case.geometry
     layers = case.mesh.layers_through_thickness
     b = Builder(model)
     z_top = g.z_top
     rim = g.board is not None and g.board.rim_bond
+    ring = None
     if case.kind == "panel":
         add_panel(b, g, layers)
         hx, hy = panel_extent(g)
@@ -36,8 +45,9 @@ def build(model, case: CaseSpec) -> ModelInfo:
         mandrel_top = z_top + p.mandrel_thickness
     else:
         add_unit(b, g, layers, rim_to_zero=rim)
+        ring = ring_opening(case) if case.environment.kind == "junction_to_board" else None
         if g.board is not None:
-            add_board(b, g)
+            add_board(b, g, ring=ring)
         mandrel_top = None
     if case.kind == "panel":
         half = (hx, hy)
@@ -61,17 +71,20 @@ def build(model, case: CaseSpec) -> ModelInfo:
                 names.append("units_bottom")  # what singulation keeps of it
         if region == "terminals" and is_plane(bbox, 2, z_tips):
             names.append("terminal_tips")
-        if zb is not None and region == "board":
+        if zb is not None and region in BOARD_REGIONS:
             names.append("board_surface")
             if is_plane(bbox, 2, zb[0]):
                 names.append("board_bottom")
             if is_plane(bbox, 2, zb[1]):
                 names.append("board_top")
+            flat = is_plane(bbox, 2, zb[0]) or is_plane(bbox, 2, zb[1])
+            if ring is not None and flat and _outside(bbox, ring):
+                names.append("cold_plate")
         if mandrel_top is not None and region == "mandrel" and is_plane(bbox, 2, mandrel_top):
             names.append("mandrel_top")
         if region == "mandrel":
             names.append("mandrel_surface")
-        if region != "board" and region != "mandrel":
+        if region not in BOARD_REGIONS and region != "mandrel":
             names.append("package_surface")
         return names
 

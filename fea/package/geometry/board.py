@@ -5,7 +5,10 @@ from __future__ import annotations
 from ..spec import GeometrySpec
 from .pieces import Builder
 
-__all__ = ["add_board", "board_z"]
+__all__ = ["BOARD_REGIONS", "add_board", "board_z"]
+
+#: Regions that make up the board.
+BOARD_REGIONS = ("board", "board_vias")
 
 
 def board_z(g: GeometrySpec) -> tuple[float, float]:
@@ -15,8 +18,19 @@ def board_z(g: GeometrySpec) -> tuple[float, float]:
     return top - g.board.thickness, top
 
 
-def add_board(b: Builder, g: GeometrySpec, cx: float = 0.0, cy: float = 0.0) -> None:
+def add_board(
+    b: Builder,
+    g: GeometrySpec,
+    cx: float = 0.0,
+    cy: float = 0.0,
+    ring: tuple[float, float] | None = None,
+) -> None:
     """Add the board centred under the package and, with ``rim_bond``, the rim bond ring.
+
+    With ``thermal_vias`` the via zone (default: the package body's footprint) is its own
+    region ``board_vias``, through the board's thickness. ``ring``: the inner size (x, y)
+    [m] of a ring cold plate; the board's faces are split there so the faces outside can
+    be held at the cold plate's temperature (a second board piece, same region).
 
     The rim bond (claims 9-10: the conductive element attached to pads of another
     element) is a ring of width ``rim_bond_width`` centred on the side walls, from the
@@ -26,6 +40,12 @@ def add_board(b: Builder, g: GeometrySpec, cx: float = 0.0, cy: float = 0.0) -> 
     z0, z1 = board_z(g)
     bx, by = g.board.size
     b.prism("board", cx, cy, bx, by, z0, z1)
+    if ring is not None:
+        b.prism("board", cx, cy, ring[0], ring[1], z0, z1)
+    tv = g.board.thermal_vias
+    if tv is not None:
+        zx, zy = tv.zone if tv.zone is not None else g.body
+        b.prism("board_vias", cx, cy, zx, zy, z0, z1)
     if g.board.rim_bond:
         t = g.shell_thickness
         w = max(g.board.rim_bond_width, t)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...fe.mesh import interface_name
+
 __all__ = ["PRIORITY", "REGIONS", "interface_name"]
 
 #: Region names in the order of precedence where input solids overlap: a fragment
@@ -17,10 +19,12 @@ REGIONS: tuple[str, ...] = (
     "shell",
     "rim_bond",
     "terminals",
+    "vias",  # copper pads and vias inside the dielectric
     "dielectric",
     "cover",
     "encapsulant",
     "mandrel",
+    "board_vias",  # the board's thermal-via zone under the package
     "board",
 )
 
@@ -28,9 +32,3 @@ PRIORITY: dict[str, int] = {name: i for i, name in enumerate(REGIONS)}
 
 #: Regions whose pieces are renamed in the final model.
 ALIASES: dict[str, str] = {"opening": "encapsulant", "cavity": "encapsulant", "ridge": "mandrel"}
-
-
-def interface_name(a: str, b: str) -> str:
-    """Name of the internal boundary between regions ``a`` and ``b`` (sorted, ``a|b``)."""
-    x, y = sorted((a, b))
-    return f"{x}|{y}"

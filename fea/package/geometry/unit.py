@@ -94,12 +94,41 @@ def add_unit(
         rr = r if rim_to_zero else ((r + t) if r > 0 else 0.0)
         for k in range(1, layers + 1):
             b.prism("dielectric", cx, cy, ax, ay, 0.0, td * k / layers, radius=rr)
+    if dielectric and terminals and g.vias is not None:
+        add_vias(b, g, cx, cy)
     if exterior and g.exterior_thickness > 0:
         e = g.exterior_thickness
         ox, oy = g.outer
         b.prism("encapsulant", cx, cy, ox + 2 * e, oy + 2 * e, 0.0, z_top)
     if terminals:
         add_terminals(b, g, cx, cy)
+
+
+def terminal_sites(g: GeometrySpec, cx: float = 0.0, cy: float = 0.0) -> list[tuple[float, float]]:
+    """Centres (x, y) [m] of the terminals, row by row."""
+    term = g.terminals
+    return [
+        (
+            cx + (j - (term.cols - 1) / 2) * term.pitch,
+            cy + (i - (term.rows - 1) / 2) * term.pitch,
+        )
+        for i in range(term.rows)
+        for j in range(term.cols)
+    ]
+
+
+def add_vias(b: Builder, g: GeometrySpec, cx: float, cy: float) -> None:
+    """Copper through the dielectric at every terminal, coaxial with it: a pad on each
+    face of the dielectric and a filled via between them (cylinders; coaxial with the
+    balls' contact circles, so no near-tangent faces)."""
+    v = g.vias
+    assert v is not None
+    td, tp = g.dielectric_thickness, v.pad_thickness
+    rp, rv = v.pad_diameter / 2, v.via_diameter / 2
+    for x, y in terminal_sites(g, cx, cy):
+        b.cylinder("vias", x, y, 0.0, 0, 0, tp, rp)
+        b.cylinder("vias", x, y, tp, 0, 0, td - 2 * tp, rv)
+        b.cylinder("vias", x, y, td - tp, 0, 0, tp, rp)
 
 
 def add_terminals(b: Builder, g: GeometrySpec, cx: float, cy: float) -> None:
@@ -111,15 +140,12 @@ def add_terminals(b: Builder, g: GeometrySpec, cx: float, cy: float) -> None:
     ax = (term.cols - 1) * term.pitch / 2 + term.diameter
     ay = (term.rows - 1) * term.pitch / 2 + term.diameter
     b.refine("terminals", (cx - ax, cy - ay, -term.height), (cx + ax, cy + ay, 0.0), term.diameter)
-    for i in range(term.rows):
-        for j in range(term.cols):
-            x = cx + (j - (term.cols - 1) / 2) * term.pitch
-            y = cy + (i - (term.rows - 1) / 2) * term.pitch
-            if term.kind == "balls":
-                h = term.standoff
-                b.truncated_sphere("terminals", x, y, -h / 2, R, -h, 0.0)
-            else:
-                b.cylinder("terminals", x, y, -term.pad_thickness, 0, 0, term.pad_thickness, R)
+    for x, y in terminal_sites(g, cx, cy):
+        if term.kind == "balls":
+            h = term.standoff
+            b.truncated_sphere("terminals", x, y, -h / 2, R, -h, 0.0)
+        else:
+            b.cylinder("terminals", x, y, -term.pad_thickness, 0, 0, term.pad_thickness, R)
 
 
 def _rounded_area(ax: float, ay: float, r: float) -> float:
@@ -157,12 +183,20 @@ def unit_volumes(g: GeometrySpec, rim_to_zero: bool = False) -> dict[str, float]
     die = dx * dy * dt
     attach = dx * dy * ta
     diel = (cav_area if rim_to_zero else outer_area) * td
+    n_term = g.terminals.rows * g.terminals.cols if g.terminals.kind != "none" else 0
+    copper = 0.0
+    if g.vias is not None and n_term:
+        v = g.vias
+        pads = 2 * math.pi / 4 * v.pad_diameter**2 * v.pad_thickness
+        copper = n_term * (pads + math.pi / 4 * v.via_diameter**2 * (td - 2 * v.pad_thickness))
+        diel -= copper
     cav = cav_area * depth - die - attach
     e = g.exterior_thickness
     ext = ((ox + 2 * e) * (oy + 2 * e) - outer_area) * g.z_top if e > 0 else 0.0
     enc = cav + holes + ext
-    n_term = g.terminals.rows * g.terminals.cols if g.terminals.kind != "none" else 0
     out = {"shell": shell, "die": die, "dielectric": diel, "encapsulant": enc}
+    if copper:
+        out["vias"] = copper
     if ta > 0:
         out["die_attach"] = attach
     if n_term:

@@ -1,9 +1,10 @@
 """Study specs: typed, frozen, validated, read from TOML.
 
 A study file has the sections ``[study]``, ``[geometry]``, ``[mesh]``,
-``[materials]``, ``[loads]``, ``[process]`` (optional: the process history,
-:func:`~fea.package.spec.schema.parse_process`), ``[solver]``, ``[sweep]`` and
-``[outputs]``. Keys carry
+``[materials]``, ``[loads]``, ``[environment]``, ``[solver]``, ``[sweep]`` and
+``[outputs]``, and optionally ``[process]`` (the process history,
+:func:`~fea.package.spec.schema.parse_process`), ``[transient]`` (a heating curve),
+``[theta_jc]`` and ``[limits]``. Keys carry
 their unit in a suffix (``_mm``, ``_um``, ``_GPa``, ``_ppm``, ``_C``, ``_W``); the
 values are converted to SI here, once (:mod:`fea.units`). Every invalid input
 raises :class:`~fea.errors.InputError` naming the dotted key path, the bad value
@@ -17,68 +18,128 @@ dataclasses and one parser per section), :mod:`.checks` (cross-section checks),
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import Any
 
+from ...errors import InputError
 from .checks import check_geometry, cross_checks
-from .reader import Section, read_toml
+from .reader import Section, check_depth, read_toml
 from .schema import (
+    DEFAULT_OUTPUTS,
+    ENVIRONMENTS,
     OPENING_KINDS,
+    OUTPUT_ALIASES,
     OUTPUTS,
     PANEL_STAGES,
     SIDES,
     BoardSpec,
     CaseSpec,
+    CopperLayer,
+    EnvironmentSpec,
     GeometrySpec,
+    LimitSpec,
     LoadSpec,
     MeshSpec,
     OpeningSpec,
     PanelSpec,
+    PowerMapSpec,
     ProcessSpec,
+    ReportSpec,
     SolverSpec,
     StageSpec,
     StudySpec,
     SweepSpec,
     TerminalSpec,
+    ThermalViaSpec,
+    ThetaJcSpec,
+    TransientSpec,
+    ViaSpec,
+    model_boundaries,
     model_regions,
+    parse_environment,
     parse_geometry,
+    parse_limits,
     parse_loads,
     parse_materials,
     parse_mesh,
     parse_outputs,
     parse_process,
     parse_solver,
+    parse_theta_jc,
+    parse_transient,
 )
 from .sweeps import apply_overrides, expand_sweep, parse_sweep
 
 __all__ = [
     "BoardSpec",
     "CaseSpec",
+    "CopperLayer",
+    "DEFAULT_OUTPUTS",
+    "ENVIRONMENTS",
+    "EnvironmentSpec",
     "GeometrySpec",
+    "LimitSpec",
     "LoadSpec",
     "MeshSpec",
+    "NAME_PATTERN",
+    "NAME_RULE",
     "OPENING_KINDS",
     "OUTPUTS",
+    "OUTPUT_ALIASES",
     "OpeningSpec",
     "PANEL_STAGES",
     "PanelSpec",
+    "PowerMapSpec",
     "ProcessSpec",
+    "ReportSpec",
     "SIDES",
     "SolverSpec",
     "StageSpec",
     "StudySpec",
     "SweepSpec",
     "TerminalSpec",
+    "ThermalViaSpec",
+    "ThetaJcSpec",
+    "TransientSpec",
+    "ViaSpec",
     "apply_overrides",
     "check_geometry",
+    "check_name",
+    "default_name",
     "expand_sweep",
     "load_study",
+    "model_boundaries",
     "model_regions",
     "parse_study",
     "spec_to_dict",
 ]
+
+
+#: What a study name may be: it names the output folder ``results/<name>`` and the
+#: Slurm jobs, so it is one plain path component and one shell word.
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+NAME_RULE = (
+    "1 to 100 characters from A-Z a-z 0-9 . _ - starting with a letter or digit "
+    "(it names the output folder and the batch jobs)"
+)
+
+
+def check_name(name: object, key: str = "study.name") -> str:
+    """A valid study name, or an :class:`~fea.errors.InputError` (see :data:`NAME_RULE`)."""
+    if not isinstance(name, str) or NAME_PATTERN.fullmatch(name) is None:
+        raise InputError(key, name, NAME_RULE)
+    return name
+
+
+def default_name(path: str | None) -> str:
+    """The name of a study file without ``[study] name``: its stem, with characters a
+    name may not hold replaced by ``_`` (``"my study.toml"`` -> ``"my_study"``)."""
+    stem = Path(path).stem if path else ""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", stem).lstrip("._-")[:100]
+    return name or "study"
 
 
 def load_study(path: str | Path) -> StudySpec:
@@ -86,27 +147,47 @@ def load_study(path: str | Path) -> StudySpec:
     return parse_study(read_toml(path), path=str(path))
 
 
+def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
+    """The study with a relative power-map CSV path made absolute (relative to the study
+    file), so a worker that parses the study again finds the file."""
+    pm = data.get("loads", {}).get("power_map") if isinstance(data.get("loads"), Mapping) else None
+    name = pm.get("csv") if isinstance(pm, Mapping) else None
+    if path is None or not isinstance(name, str) or Path(name).is_absolute():
+        return data
+    data = copy.deepcopy(dict(data))
+    data["loads"]["power_map"]["csv"] = str((Path(path).parent / name).resolve())
+    return data
+
+
 def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     """Validate a study given as a dict (the parsed TOML) and return its spec."""
+    check_depth(data)
+    data = _absolute_paths(data, path)
     root = Section(data, "")
     st = root.section("study")
-    name = st.string("name", Path(path).stem if path else "study")
+    name = check_name(st.string("name", default_name(path)))
     kind = st.string("kind", "unit", choices=("unit", "panel"))
     st.done()
     geometry = parse_geometry(root.section("geometry"), kind)
     mesh = parse_mesh(root.section("mesh"))
     mats = parse_materials(root.section("materials"))
     loads = parse_loads(root.section("loads"))
+    environment = parse_environment(root.section("environment"), loads, kind, geometry)
     solver = parse_solver(root.section("solver"))
     process = (
         parse_process(root.section("process"), kind, geometry, loads)
         if root.has("process")
         else None
     )
+    transient = parse_transient(root.section("transient")) if root.has("transient") else None
+    theta_jc = parse_theta_jc(root.section("theta_jc"))
+    limits = parse_limits(root.section("limits"))
+    if kind != "unit" and transient is not None:
+        raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
-    outputs, field_plots = parse_outputs(root)
+    outputs, field_plots, report = parse_outputs(root)
     root.done()
-    cross_checks(geometry, loads, mats)
+    cross_checks(kind, geometry, loads)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
     base = CaseSpec(
@@ -119,6 +200,11 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         solver,
         raw=copy.deepcopy(dict(data)),
         process=process,
+        report=report,
+        environment=environment,
+        transient=transient,
+        theta_jc=theta_jc,
+        limits=limits,
     )
     return StudySpec(
         name,

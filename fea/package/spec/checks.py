@@ -9,10 +9,9 @@ from ...errors import InputError
 from .reader import hint
 
 if TYPE_CHECKING:
-    from ...physics.materials import Material
     from .schema import GeometrySpec, LoadSpec
 
-__all__ = ["check_geometry", "cross_checks"]
+__all__ = ["check_geometry", "check_power_map", "cross_checks"]
 
 
 def check_geometry(g: GeometrySpec) -> None:
@@ -129,31 +128,68 @@ def check_geometry(g: GeometrySpec) -> None:
             )
 
 
-def cross_checks(g: GeometrySpec, loads: LoadSpec, mats: dict[str, Material]) -> None:
-    regions = {
-        "shell",
-        "dielectric",
-        "die",
-        "encapsulant",
-        "terminals",
-        "board",
-        "die_attach",
-        "rim_bond",
-        "mandrel",
-        "cover",
-        "*",
-    }
-    for r in loads.power:
+def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
+    """Load names against the regions and boundaries the case's model will have
+    (:func:`~fea.package.spec.schema.model_regions`, :func:`model_boundaries`), before any
+    meshing: a power on a region the model lacks, a convection or fixed temperature on a
+    boundary it lacks, or a stress-free temperature of no package region."""
+    from ..names import PACKAGE_REGIONS
+    from .schema import model_boundaries, model_regions
+
+    regions = model_regions(kind, g)
+    faces = model_boundaries(kind, g)
+    interfaces = {f"{a}|{b}" for a in regions for b in regions if a < b}
+
+    def region(key: str, r: str, value: float) -> None:
         if r not in regions:
             raise InputError(
-                f"loads.power_W.{r}",
-                loads.power[r],
-                f"a region name: {', '.join(sorted(regions - {'*'}))}{hint(r, regions)}",
+                key,
+                value,
+                f"a region of this {kind} model: {', '.join(regions)}{hint(r, regions)}",
             )
+
+    def boundary(key: str, b: str, value: float) -> None:
+        if b not in faces and b not in interfaces:
+            raise InputError(
+                key,
+                value,
+                f"a boundary of this {kind} model: {', '.join(faces)} or an interface "
+                f"'a|b' of two of its regions{hint(b, faces)}",
+            )
+
+    for r, P in loads.power.items():
+        region(f"loads.power_W.{r}", r, P)
+    for b, h in loads.h_boundaries.items():
+        boundary(f"loads.h_boundaries.{b}", b, h)
+    for b, T in loads.fixed.items():
+        boundary(f"loads.fixed_C.{b}", b, T)
+    known = set(PACKAGE_REGIONS) | {"*"}
     for r in loads.reference:
-        if r not in regions:
+        if r not in known:
             raise InputError(
                 f"loads.reference_C.{r}",
                 loads.reference[r],
-                f"a region name or '*'{hint(r, regions)}",
+                f"a region name or '*'{hint(r, known)}",
+            )
+    if kind == "panel" and not loads.warpage_temperatures:
+        raise InputError(
+            "loads.warpage_temperatures_C", [], "at least one temperature for a panel study"
+        )
+    check_power_map(g, loads)
+
+
+def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
+    """Every rectangle of a power map lies on the die's active face (package x, y)."""
+    pm = loads.power_map
+    if pm is None:
+        return
+    hx, hy = g.die[0] / 2, g.die[1] / 2
+    tol = 1e-9
+    for i, (x0, x1, y0, y1, _) in enumerate(pm.rectangles):
+        if x0 < -hx - tol or x1 > hx + tol or y0 < -hy - tol or y1 > hy + tol:
+            raise InputError(
+                f"loads.power_map.rectangles[{i}]",
+                {"x_mm": [x0 * 1e3, x1 * 1e3], "y_mm": [y0 * 1e3, y1 * 1e3]},
+                f"a rectangle on the die ({-hx * 1e3:g} to {hx * 1e3:g} mm in x, "
+                f"{-hy * 1e3:g} to {hy * 1e3:g} mm in y)",
             )

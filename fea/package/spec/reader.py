@@ -9,34 +9,129 @@ naming the dotted key, the value and what is allowed.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import math
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
 from ...units import SUFFIX_TO_SI
 
-__all__ = ["MISSING", "Section", "check_number", "hint", "read_toml"]
+__all__ = [
+    "KeyRecord",
+    "MAX_DEPTH",
+    "MAX_LENGTH_M",
+    "MAX_STUDY_BYTES",
+    "MISSING",
+    "Section",
+    "check_depth",
+    "check_number",
+    "hint",
+    "read_toml",
+    "recording",
+]
+
+#: Longest length a spec may give [m]: a panel is well under a metre.
+MAX_LENGTH_M = 2.0
+#: Deepest nesting of tables and arrays a study may have (the schema needs 6).
+MAX_DEPTH = 32
+#: Largest study file read [bytes]; a study is a few kB, explicit case lists a few MB.
+MAX_STUDY_BYTES = 64 * 1024 * 1024
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Read a study file as a dict; a missing, unreadable or invalid file is an InputError."""
+    """Read a study file as a dict.
+
+    A missing or unreadable file, a FIFO or device (which would block or never end), a
+    file that is not UTF-8 text, invalid TOML, or nesting deeper than :data:`MAX_DEPTH`
+    is an :class:`~fea.errors.InputError` naming the file and the reason.
+    """
+    from ...io.atomic import file_problem
+
     p = Path(path)
+    problem = file_problem(p)
+    if problem is not None:
+        raise InputError("study file", str(p), f"a readable file ({problem})")
     try:
-        text = p.read_text(encoding="utf-8")
+        if p.stat().st_size > MAX_STUDY_BYTES:
+            raise InputError("study file", str(p), f"a study file under {MAX_STUDY_BYTES >> 20} MB")
+        data = p.read_bytes()
     except OSError as exc:
         raise InputError("study file", str(p), f"a readable file ({exc.strerror})") from None
     try:
-        return tomllib.loads(text)
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            "study file",
+            str(p),
+            f"UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8)",
+        ) from None
+    try:
+        parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError("study file", str(p), f"valid TOML ({exc})") from None
+    except RecursionError:  # tomllib recurses into nested arrays and inline tables
+        raise InputError(
+            "study file", str(p), f"tables and arrays nested at most {MAX_DEPTH} deep"
+        ) from None
+    check_depth(parsed, "study file")
+    return parsed
+
+
+def check_depth(data: object, key: str = "<root>", limit: int = MAX_DEPTH) -> None:
+    """Refuse tables and arrays nested deeper than ``limit`` (checked without recursion,
+    so a 5000-deep input is an :class:`~fea.errors.InputError`, not a RecursionError)."""
+    stack: list[tuple[object, int]] = [(data, 0)]
+    while stack:
+        obj, depth = stack.pop()
+        if depth > limit:
+            raise InputError(key, "<nested data>", f"tables and arrays nested at most {limit} deep")
+        if isinstance(obj, Mapping):
+            stack.extend((v, depth + 1) for v in obj.values())
+        elif isinstance(obj, list | tuple):
+            stack.extend((v, depth + 1) for v in obj)
 
 
 MISSING = object()
 """Marks a required key (no default)."""
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    """What a getter of :class:`Section` was asked for: the dotted key, its kind
+    (``number``, ``integer``, ``length``, ``pair``, ``string``, ``boolean``, ``table``,
+    ``value``), the default (None when required: ``required``), bounds and choices, and
+    for a length the other spelling (``_um``)."""
+
+    key: str
+    kind: str
+    default: Any = None
+    required: bool = False
+    lo: float | None = None
+    hi: float | None = None
+    positive: bool = False
+    nonneg: bool = False
+    choices: tuple[str, ...] | None = None
+    alternative: str | None = None
+
+
+_RECORDS: list[list[KeyRecord]] = []
+
+
+@contextlib.contextmanager
+def recording() -> Iterator[list[KeyRecord]]:
+    """Record every key the :class:`Section` getters read while the block runs (the
+    reference of spec keys, docs/spec.md, is generated this way)."""
+    records: list[KeyRecord] = []
+    _RECORDS.append(records)
+    try:
+        yield records
+    finally:
+        _RECORDS.remove(records)
 
 
 # -- a small checked reader ---------------------------------------------------------
@@ -58,7 +153,18 @@ class Section:
     def has(self, name: str) -> bool:
         return name in self.data
 
+    def note(self, name: str, kind: str, default: Any = MISSING, **info: Any) -> None:
+        """Record the key for :func:`recording` (no effect otherwise)."""
+        if _RECORDS:
+            required = default is MISSING
+            rec = KeyRecord(self.key(name), kind, None if required else default, required, **info)
+            for records in _RECORDS:
+                records.append(rec)
+
     def raw(self, name: str, default: Any = MISSING) -> Any:
+        if _RECORDS:
+            kind = "table" if isinstance(default, Mapping) else "value"
+            self.note(name, "list" if isinstance(default, list) else kind, default)
         self.used.add(name)
         if name not in self.data:
             if default is MISSING:
@@ -78,19 +184,36 @@ class Section:
         integer: bool = False,
         scale: float = 1.0,
     ) -> Any:
+        kind = "integer" if integer else "number"
+        self.note(name, kind, default, lo=lo, hi=hi, positive=positive, nonneg=nonneg)
         v = self.raw(name, default)
         if name not in self.data:
             if isinstance(v, float) and not integer:
                 return v * scale
             return v
-        return check_number(
+        v = check_number(
             self.key(name), v, lo=lo, hi=hi, positive=positive, nonneg=nonneg, integer=integer
-        ) * (1 if integer else scale)
+        )
+        if integer:
+            return v
+        si = v * scale
+        if not math.isfinite(si) or (v != 0 and si == 0):
+            raise InputError(self.key(name), v, "a number whose SI value is a finite float")
+        return si
 
     def length(
         self, base: str, default_mm: Any = MISSING, *, positive: bool = True, nonneg: bool = False
     ) -> Any:
-        """A length given as ``base_mm`` or ``base_um``; returns metres."""
+        """A length given as ``base_mm`` or ``base_um``; returns metres (at most
+        :data:`MAX_LENGTH_M`)."""
+        self.note(
+            f"{base}_mm",
+            "length",
+            default_mm,
+            positive=positive and not nonneg,
+            nonneg=nonneg,
+            alternative=self.key(f"{base}_um"),
+        )
         keys = [k for k in (f"{base}_mm", f"{base}_um") if k in self.data]
         if len(keys) > 1:
             raise InputError(
@@ -102,14 +225,17 @@ class Section:
                 raise InputError(self.key(f"{base}_mm"), None, "a value (the key is required)")
             return None if default_mm is None else default_mm * 1e-3
         k = keys[0]
+        scale = SUFFIX_TO_SI[k.rsplit("_", 1)[1]]
         return self.number(
             k,
             positive=positive and not nonneg,
             nonneg=nonneg,
-            scale=SUFFIX_TO_SI[k.rsplit("_", 1)[1]],
+            hi=MAX_LENGTH_M / scale,
+            scale=scale,
         )
 
     def pair(self, name: str, default: Any = MISSING, *, scale: float = 1.0) -> Any:
+        self.note(name, "pair", default, positive=True)
         v = self.raw(name, default)
         if not isinstance(v, list | tuple) or len(v) != 2:
             raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
@@ -121,6 +247,7 @@ class Section:
     def string(
         self, name: str, default: Any = MISSING, *, choices: tuple[str, ...] | None = None
     ) -> Any:
+        self.note(name, "string", default, choices=choices)
         v = self.raw(name, default)
         if not isinstance(v, str):
             raise InputError(self.key(name), v, "a string")
@@ -129,12 +256,14 @@ class Section:
         return v
 
     def boolean(self, name: str, default: Any = MISSING) -> Any:
+        self.note(name, "boolean", default)
         v = self.raw(name, default)
         if not isinstance(v, bool):
             raise InputError(self.key(name), v, "true or false")
         return v
 
     def section(self, name: str, default: Any = MISSING) -> Section:
+        self.note(name, "section", {})
         v = self.raw(name, {} if default is MISSING else default)
         return Section(v, self.key(name))
 

@@ -4,6 +4,8 @@ place where a case's overrides are applied to the study's input."""
 from __future__ import annotations
 
 import itertools
+import json
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,8 +16,11 @@ from .reader import MISSING, Section
 from .schema import SweepSpec
 
 __all__ = [
+    "MAX_CASES",
     "SWEEPABLE_SECTIONS",
     "apply_overrides",
+    "case_count",
+    "case_id",
     "expand_sweep",
     "get_path",
     "parse_sweep",
@@ -70,11 +75,29 @@ def apply_overrides(
     return out
 
 
-SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "process", "solver")
+SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "process", "environment", "solver")
+
+
+#: Most cases one study may have (a larger sweep is split into several studies).
+MAX_CASES = 100_000
+#: Bounds of an integer random parameter (NumPy draws int64).
+_INT_RANGE = 2**62
+
+
+def _real(v: object) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
 
 
 def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
-    """Read ``[sweep]`` and validate every case it makes against the rest of ``data``."""
+    """Read ``[sweep]`` and check it in time linear in its size, before any work starts.
+
+    The number of cases is capped (:data:`MAX_CASES`) before anything is expanded. Every
+    dotted path must lead through tables. A grid's values are checked once per parameter
+    and distinct value, each in a case of the grid (the other parameters at their first
+    values); a random sweep's bounds at both ends. A combination that is invalid only
+    together with another parameter's value is recorded as a failed case at run time,
+    like an invalid explicit case (explicit cases are not parsed here).
+    """
     kind = s.string("kind", "grid", choices=("grid", "random", "cases"))
     params_raw = s.raw("parameters", {})
     if not isinstance(params_raw, Mapping):
@@ -88,15 +111,25 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
             )
         if not isinstance(vals, list) or not vals:
             raise InputError(key, vals, "a non-empty list of values")
-        if kind == "random" and (
-            len(vals) != 2
-            or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in vals)
-            or vals[0] >= vals[1]
-        ):
-            raise InputError(key, vals, "[low, high] with low < high for a random sweep")
+        if len(vals) > MAX_CASES:
+            raise InputError(key, f"{len(vals):,} values", f"at most {MAX_CASES:,} values")
+        if kind == "random":
+            if len(vals) != 2 or not all(_real(v) for v in vals):
+                raise InputError(key, vals, "[low, high]: two numbers for a random sweep")
+            lo, hi = vals
+            if not (math.isfinite(lo) and math.isfinite(hi) and lo < hi):
+                raise InputError(key, vals, "[low, high]: finite numbers with low < high")
+            if not math.isfinite(float(hi) - float(lo)):
+                raise InputError(key, vals, "[low, high] with a finite width high - low")
+            if (
+                isinstance(lo, int)
+                and isinstance(hi, int)
+                and not (-_INT_RANGE <= lo and hi < _INT_RANGE)
+            ):
+                raise InputError(key, vals, f"integer bounds within +-2**62 ({_INT_RANGE:.3g})")
         params[str(p)] = tuple(vals)
-    n = s.number("n", 0, integer=True, lo=0, hi=100000)
-    seed = s.number("seed", 0, integer=True, lo=0)
+    n = s.number("n", 0, integer=True, lo=0, hi=MAX_CASES)
+    seed = s.number("seed", 0, integer=True, lo=0, hi=2**63 - 1)
     cases_raw = s.raw("cases", [])
     if not isinstance(cases_raw, list) or not all(isinstance(c, Mapping) for c in cases_raw):
         raise InputError("sweep.cases", cases_raw, "a list of tables 'dotted.path' = value")
@@ -107,24 +140,78 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
         raise InputError("sweep.parameters", {}, f"at least one parameter for kind = '{kind}'")
     if kind == "random" and n < 1:
         raise InputError("sweep.n", n, "a positive number of random cases")
+    count = {
+        "grid": math.prod(len(v) for v in params.values()),
+        "random": n,
+        "cases": len(cases_raw),
+    }[kind]
+    if count > MAX_CASES:
+        raise InputError(
+            "sweep",
+            f"{count:,} cases",
+            f"at most {MAX_CASES:,} cases in one study (split the sweep into several studies)",
+        )
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw))
-    # Every case must be a valid study: validate each one now, so a typo in a swept
-    # path or value is reported before any work starts.
+    _check_sweep(spec, data)
+    return spec
+
+
+def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
+    """The checks of :func:`parse_sweep`: paths of every case, values of grids and random
+    bounds, each a whole-study parse (linear in the sweep's size)."""
     from . import parse_study
 
-    for i, case in enumerate(expand_sweep(spec)):
-        where = f"sweep.cases[{i}]" if kind == "cases" else "sweep.parameters"
-        raw = apply_overrides(data, case, key=where)
+    if spec.kind == "cases":
+        for i, case in enumerate(spec.cases):
+            apply_overrides(data, case, key=f"sweep.cases[{i}]")
+        return
+    if spec.kind == "grid":
+        base = {p: v[0] for p, v in spec.parameters.items()}
+        probes = []
+        for p, vals in spec.parameters.items():
+            seen: set[str] = set()
+            for j, v in enumerate(vals):
+                tag = json.dumps(v, sort_keys=True, default=repr)
+                if tag not in seen:
+                    seen.add(tag)
+                    probes.append((f"sweep.parameters.{p}[{j}]", {**base, p: v}))
+    else:
+        base = {p: _random_type(v)[0] for p, v in spec.parameters.items()}
+        probes = [
+            (f"sweep.parameters.{p}[{j}]", {**base, p: _random_type(v)[j]})
+            for p, v in spec.parameters.items()
+            for j in (0, 1)
+        ]
+    for where, params in probes:
+        raw = apply_overrides(data, params, key="sweep.parameters")
         try:
             parse_study(raw)
         except InputError as exc:
-            if kind == "cases":
-                # explicit cases may be deliberately invalid: recorded as failures at run time
-                continue
-            raise InputError(
-                f"sweep (case {i}: {case}) -> {exc.key}", exc.value, exc.allowed
-            ) from None
-    return spec
+            raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+
+
+def _random_type(bounds: tuple[Any, ...]) -> tuple[Any, Any]:
+    """The bounds as the values a random draw gives: ints for two integer bounds."""
+    lo, hi = bounds
+    if isinstance(lo, int) and isinstance(hi, int):
+        return lo, hi
+    return float(lo), float(hi)
+
+
+def case_id(i: int) -> str:
+    """The id (and folder name) of the ``i``-th case of a study."""
+    return f"case{i:04d}"
+
+
+def case_count(sweep: SweepSpec | None) -> int:
+    """Number of cases of a sweep (1 without one), without expanding it."""
+    if sweep is None:
+        return 1
+    if sweep.kind == "cases":
+        return len(sweep.cases)
+    if sweep.kind == "random":
+        return sweep.n
+    return math.prod(len(v) for v in sweep.parameters.values())
 
 
 def expand_sweep(sweep: SweepSpec) -> list[dict[str, Any]]:

@@ -1,0 +1,534 @@
+"""The reference of every spec key (``docs/spec.md``), generated from the schema.
+
+The :class:`~fea.package.spec.reader.Section` getters record each key they read --
+kind, default, bounds, choices -- while :func:`spec_reference` parses a few example
+studies that between them use every section; the records become one table per
+section. What a key means comes from :data:`MEANINGS` (a key without one is listed
+with an empty meaning, so a new key shows up in the reference as soon as the schema
+reads it). ``python scripts/gen_spec_doc.py`` rewrites ``docs/spec.md``;
+``tests/package/test_spec_reference.py`` checks it is current.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from .reader import KeyRecord, recording
+
+__all__ = ["EXAMPLES", "MEANINGS", "collect_keys", "spec_reference"]
+
+#: Example studies (TOML as dicts) that together read every key of the schema.
+EXAMPLES: tuple[dict[str, Any], ...] = (
+    {
+        "study": {"name": "reference"},
+        "geometry": {
+            "openings": {"sides": {"xmin": {"kind": "holes", "width_mm": 0.3}}},
+            "board": {
+                "enabled": True,
+                "stack": "layers",
+                "copper_um": [35.0, 35.0],
+                "coverage": [0.5, 1.0],
+                "thermal_vias": {"pitch_mm": 1.0, "zone_mm": [6.0, 6.0]},
+            },
+            "vias": {"enabled": True},
+        },
+        "environment": {"kind": "still_air", "emissivity": {"encapsulant": 0.9}},
+        "materials": {
+            "shell": "cu",
+            "encapsulant": "emc",
+            "library": {
+                "cu": {
+                    "base": "copper",
+                    "E_GPa": 120.0,
+                    "nu": 0.34,
+                    "alpha_ppm": 17.0,
+                    "k": 390.0,
+                    "rho": 8900.0,
+                    "cp": 385.0,
+                    "yield_MPa": 250.0,
+                    "source": "a datasheet",
+                },
+                "emc": {
+                    "E_MPa": {"T_C": [25.0, 200.0], "values": [20000.0, 1000.0]},
+                    "nu": 0.3,
+                    "alpha_ppm": 10.0,
+                    "alpha_kind": "secant",
+                    "alpha_ref_C": 25.0,
+                    "k": 0.9,
+                    "shrinkage": 0.003,
+                    "Tg_C": 130.0,
+                },
+            },
+        },
+        "loads": {
+            "reflow_C": [25.0, 260.0, 25.0],
+            "power_map": {"rectangles": [{"x_mm": [-1.0, 1.0], "y_mm": [-1.0, 1.0], "W": 1.0}]},
+        },
+        "transient": {
+            "duration_s": 100.0,
+            "first_output_s": 1e-5,
+            "outputs": 200,
+            "power_t_s": [0.0, 10.0, 10.0, 100.0],
+            "power_W": [1.5, 1.5, 0.0, 0.0],
+            "probes_mm": {"case_top": [0.0, 0.0, 0.7]},
+            "conductivity_at": "steady",
+            "method": "reduced",
+            "fields": 12,
+            "structure_function": False,
+        },
+        "theta_jc": {"method": "dual_interface", "contact_h": [2000.0, 50000.0]},
+        "limits": {"Tj_max_C": 125.0},
+        "outputs": {"warpage_limits_um": [-80.0, 80.0]},
+        "sweep": {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]}},
+    },
+    {"study": {"name": "panel", "kind": "panel"}},
+    {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
+    {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
+    {
+        "study": {"name": "process"},
+        "materials": {
+            "encapsulant": "emc",
+            "library": {
+                "emc": {
+                    "base": "mold_compound_visco",
+                    "relaxation": {"g": [0.5, 0.4], "tau_s": [1.0, 100.0]},
+                    "bulk_relaxation": {"g": [0.2], "tau_s": [10.0]},
+                    "shift": {"kind": "WLF", "C1": 17.44, "C2": 51.6, "T_ref_C": 130.0},
+                },
+                "emc2": {
+                    "base": "mold_compound_visco",
+                    "shift": {"kind": "Arrhenius", "activation_K": 31400.0, "T_ref_C": 130.0},
+                },
+            },
+        },
+        "loads": {"reflow_C": [25.0, 260.0, 25.0]},
+        "process": {
+            "model": "history",
+            "substeps": 1,
+            "max_step_K": 10.0,
+            "reflow_time_s": [0.0, 150.0, 300.0],
+            "stages": [
+                {"name": "load", "duration_s": 0.0, "temperature_C": 175.0},
+                {
+                    "name": "mould",
+                    "duration_s": 120.0,
+                    "temperature_C": 175.0,
+                    "add": ["encapsulant"],
+                    "remove": [],
+                    "cure": ["encapsulant"],
+                    "steps": 4,
+                },
+            ],
+        },
+    },
+)
+
+_SECTIONS = (
+    "study",
+    "geometry",
+    "mesh",
+    "materials",
+    "loads",
+    "environment",
+    "process",
+    "transient",
+    "theta_jc",
+    "limits",
+    "solver",
+    "sweep",
+    "outputs",
+)
+
+#: Units of keys without a unit suffix.
+_BARE_UNITS = {
+    "loads.h": "W/(m² K)",
+    "loads.h_boundaries": "W/(m² K)",
+    "theta_jc.contact_h": "W/(m² K)",
+    "materials.library.<name>.k": "W/(m K)",
+    "materials.library.<name>.rho": "kg/m³",
+    "materials.library.<name>.cp": "J/(kg K)",
+}
+_SUFFIX_UNITS = {
+    "_mm": "mm",
+    "_um": "µm",
+    "_C": "°C",
+    "_K": "K",
+    "_W": "W",
+    "_GHz": "GHz",
+    "_GPa": "GPa",
+    "_MPa": "MPa",
+    "_ppm": "ppm/K",
+}
+
+#: What each key means (keys normalised: ``<name>`` for a library material, ``<side>``
+#: for one side wall).
+MEANINGS: dict[str, str] = {
+    "study.name": "name of the study (default: the file name); names the output folder",
+    "study.kind": "`unit`: one package (optionally on a board); `panel`: the panel process",
+    "geometry.cavity_mm": "inside of the shell, x and y",
+    "geometry.cavity_depth_mm": "depth of the cavity (dielectric to the bottom wall)",
+    "geometry.shell_thickness_mm": "thickness of the shell's walls and bottom wall",
+    "geometry.corner_radius_mm": "inner corner radius of the shell (0: sharp)",
+    "geometry.dielectric_thickness_mm": "polyimide dielectric spanning the cavity opening",
+    "geometry.exterior_thickness_mm": "encapsulant on the outside of the side walls (0: none)",
+    "geometry.frequency_GHz": "operating frequency, for the aperture rule (openings < lambda/2)",
+    "geometry.aperture_rule": "what an opening of lambda/2 or more does: nothing, warn, fail",
+    "geometry.die.size_mm": "die size, x and y (centred)",
+    "geometry.die.thickness_mm": "die thickness",
+    "geometry.die_attach.thickness_mm": "die-attach layer between die and dielectric (0: none)",
+    "geometry.openings.kind": "side-wall openings: rectangular slots, round holes, pillars "
+    "(the wall as a row of posts) or none",
+    "geometry.openings.count": "openings per side",
+    "geometry.openings.width_mm": "opening width (hole diameter, gap between pillars)",
+    "geometry.openings.height_mm": "slot height",
+    "geometry.openings.z0_mm": "height of the openings' lower edge above the dielectric",
+    "geometry.openings.sides.<side>.kind": "the same keys for one side (xmin, xmax, ymin, "
+    "ymax), overriding the common ones",
+    "geometry.openings.sides.<side>.count": "openings on this side",
+    "geometry.openings.sides.<side>.width_mm": "opening width on this side",
+    "geometry.openings.sides.<side>.height_mm": "slot height on this side",
+    "geometry.openings.sides.<side>.z0_mm": "lower edge of this side's openings",
+    "geometry.terminals.kind": "terminals on the dielectric's outer face: solder balls, flat "
+    "pads or none",
+    "geometry.terminals.diameter_mm": "ball (or pad) diameter",
+    "geometry.terminals.standoff_mm": "ball height: dielectric to board",
+    "geometry.terminals.pitch_mm": "terminal pitch",
+    "geometry.terminals.rows": "rows of the full terminal array",
+    "geometry.terminals.cols": "columns of the full terminal array",
+    "geometry.terminals.pad_thickness_mm": "pad thickness (kind = pads)",
+    "geometry.board.stack": "board conductivity: the board material as given, the JESD51-7 2s2p "
+    "copper stack, or the copper layers listed here (homogenised, orthotropic)",
+    "geometry.board.copper_um": "copper layer thicknesses, top to bottom (stack = layers)",
+    "geometry.board.coverage": "copper coverage of each layer, 0..1 (stack = jesd51_7: trace "
+    "layers 10 %, planes solid unless given)",
+    "geometry.board.laminate_k": "laminate conductivity in plane and through, W/(m K)",
+    "geometry.board.thermal_vias.pitch_mm": "thermal-via pitch under the package",
+    "geometry.board.thermal_vias.drill_mm": "thermal-via drill diameter",
+    "geometry.board.thermal_vias.plating_mm": "thermal-via copper plating thickness",
+    "geometry.board.thermal_vias.filled": "vias filled with copper (else plated only)",
+    "geometry.board.thermal_vias.zone_mm": "via zone size x, y (default the package body)",
+    "geometry.vias.enabled": "copper pad on each face of the dielectric and a filled via per "
+    "terminal",
+    "geometry.vias.pad_diameter_mm": "pad diameter",
+    "geometry.vias.pad_thickness_mm": "pad thickness",
+    "geometry.vias.via_diameter_mm": "via diameter",
+    "environment.kind": "uniform_h (loads.h on exposed faces), still_air (JESD51-2: natural "
+    "convection by face orientation plus radiation, iterated), forced_air (JESD51-6), "
+    "junction_to_board (JESD51-8 ring cold plate)",
+    "environment.emissivity": "hemispherical emissivity per region, 0..1 (defaults per material)",
+    "environment.velocity_m_s": "air velocity of forced air",
+    "environment.flow": "flow direction of forced air, x or y",
+    "environment.cold_plate_C": "cold-plate temperature (default the ambient)",
+    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset",
+    "environment.board_point_offset_mm": "where T_board is read: board top, package edge + "
+    "this offset",
+    "geometry.board.enabled": "false: no board even though the table is present",
+    "geometry.board.size_mm": "test board size, x and y (JEDEC 2s2p: 76.2 x 114.3)",
+    "geometry.board.thickness_mm": "board thickness",
+    "geometry.board.rim_bond": "bond the shell's rim to the board",
+    "geometry.board.rim_bond_width_mm": "width of the rim bond",
+    "geometry.panel.nx": "depressions along x",
+    "geometry.panel.ny": "depressions along y",
+    "geometry.panel.pitch_mm": "pitch of the depressions",
+    "geometry.panel.margin_mm": "sheet beyond the outer depressions",
+    "geometry.panel.mandrel_thickness_mm": "mandrel (support plate) thickness",
+    "geometry.panel.recess_depth_mm": "depth of the mandrel's recesses",
+    "geometry.panel.kerf_mm": "saw kerf between units at singulation",
+    "geometry.panel.stage": "process stage: on the mandrel, released, singulated",
+    "geometry.panel.singulated_units": "after singulation model all units or one",
+    "geometry.panel.pathways": "encapsulant pathways between depressions",
+    "geometry.panel.hollow_walls": "hollow side walls (filled by the cover layer)",
+    "geometry.panel.cover_thickness_mm": "cover layer over hollow walls",
+    "mesh.size_mm": "element size in the package",
+    "mesh.board_size_mm": "element size in the board",
+    "mesh.opening_size_mm": "element size around the side-wall openings (default: size)",
+    "mesh.terminal_size_mm": "element size in the terminals (default: size)",
+    "mesh.film_size_mm": "in-plane size in the dielectric and die attach (default: 3 x the "
+    "thicker film; sets Tj's accuracy)",
+    "mesh.layers_through_thickness": "elements through each thin layer",
+    "mesh.order": "1: linear, 2: quadratic tetrahedra",
+    "mesh.algorithm": "gmsh 3D algorithm",
+    "mesh.threads": "gmsh threads (0: gmsh's default)",
+    "mesh.optimize": "gmsh mesh optimisation",
+    "materials.shell": "material of the region: a library name (`fea materials`) or a "
+    "[materials.library] entry; the same for every region below",
+    "materials.dielectric": "dielectric material",
+    "materials.die": "die material",
+    "materials.die_attach": "die-attach material",
+    "materials.encapsulant": "encapsulant material (its Tg densifies the reflow profile)",
+    "materials.terminals": "terminal material",
+    "materials.board": "board material",
+    "materials.rim_bond": "rim-bond material",
+    "materials.mandrel": "mandrel material",
+    "materials.cover": "cover-layer material",
+    "materials.vias": "material of the dielectric's pads and vias",
+    "materials.board_vias": "material of the board's thermal-via zone (homogenised)",
+    "materials.library.<name>.base": "library material whose values the others override",
+    "materials.library.<name>.E_GPa": "Young's modulus: a number or a table "
+    "{T_C = [...], values = [...]}",
+    "materials.library.<name>.E_MPa": "Young's modulus in MPa (instead of E_GPa)",
+    "materials.library.<name>.E_MPa.T_C": "table temperatures, increasing",
+    "materials.library.<name>.E_MPa.values": "table values at those temperatures",
+    "materials.library.<name>.nu": "Poisson's ratio",
+    "materials.library.<name>.alpha_ppm": "CTE: a number or a table {T_C, values}",
+    "materials.library.<name>.alpha_kind": "a CTE table is instantaneous (d strain / dT) "
+    "or secant (mean from alpha_ref_C)",
+    "materials.library.<name>.alpha_ref_C": "reference temperature of a secant CTE",
+    "materials.library.<name>.k": "thermal conductivity: a number, a table or [kx, ky, kz]",
+    "materials.library.<name>.rho": "density",
+    "materials.library.<name>.cp": "specific heat",
+    "materials.library.<name>.shrinkage": "volumetric cure shrinkage (0.003 = 0.3 %)",
+    "materials.library.<name>.Tg_C": "glass transition temperature",
+    "materials.library.<name>.yield_MPa": "0.2 % proof stress, for the yield check of metals",
+    "materials.library.<name>.source": "where the numbers come from",
+    "loads.power_W": "power per region, e.g. { die = 1.5 }",
+    "loads.ambient_C": "ambient temperature",
+    "loads.h": "convection coefficient on the exposed faces",
+    "loads.h_boundaries": "convection coefficient per named boundary",
+    "loads.fixed_C": "fixed temperature per named boundary",
+    "loads.reference_C": "stress-free temperature: one value or per region, "
+    '{ encapsulant = 175, "*" = 25 }',
+    "loads.cure_shrinkage": "apply the materials' cure shrinkage",
+    "loads.warpage_temperatures_C": "uniform temperatures of the warpage states",
+    "loads.reflow_C": "a reflow profile (temperatures in order); warpage along it",
+    "loads.reflow_Tg_step_K": "reflow points around the encapsulant's Tg, Tg + k step for "
+    "k = -2..2 on each leg that crosses it (0: none)",
+    "loads.power_map.rectangles": "the die's power as rectangles on its active face "
+    "(instead of a region source): a list of {x_mm, y_mm, W}; the regions' power_W adds",
+    "loads.power_map.rectangles[i].x_mm": "x range [x0, x1] on the die (package coordinates, "
+    "die centred at 0)",
+    "loads.power_map.rectangles[i].y_mm": "y range [y0, y1] on the die",
+    "loads.power_map.rectangles[i].W": "power of the rectangle, spread uniformly over it",
+    "loads.power_map.grid_W": "the die's active face as a grid of cells, W per cell; rows "
+    "from the die's -y edge to +y, columns from -x to +x",
+    "loads.power_map.csv": "the grid as a CSV file (W per cell, # comments), relative to the "
+    "study file; at most 16 MiB",
+    "transient.duration_s": "end of the heating curve (the board's time constant is ~1e3 s)",
+    "transient.first_output_s": "first output time; the outputs are log-spaced from it to "
+    "duration_s (at most duration_s / 100)",
+    "transient.outputs": "number of output times (Zth points), 16..100000",
+    "transient.power_t_s": "times of a power profile (piecewise linear, a repeated time is a "
+    "jump); without it a step of the loads' power at t = 0 (Zth)",
+    "transient.power_W": "total power at power_t_s, spread over the sources as the loads are",
+    "transient.probes_mm": "name -> [x, y, z] points whose temperature (and Zth) is reported "
+    "with the junction's",
+    "transient.conductivity_at": "steady: k(T) held at the steady field of the full power (Zth "
+    "ends at theta_JA); initial: at the ambient (small-signal response)",
+    "transient.method": "reduced (rational Krylov model, exact in time) or steps (adaptive "
+    "backward Euler)",
+    "transient.fields": "whole temperature fields kept in the results file (log-spaced)",
+    "transient.structure_function": "compute the JESD51-14 structure function of the "
+    "junction's Zth (a power step only)",
+    "theta_jc.method": "dual_interface (JESD51-14: the structure functions of two case contacts "
+    "part at the case) or fixed_case (steady, rear face held at ambient)",
+    "theta_jc.contact_h": "the two case-to-cold-plate contact conductances [dry, greased] "
+    "[W/(m² K)] of the dual-interface method",
+    "limits.Tj_max_C": "junction-temperature limit: a case over it gets Tj_over_limit_flag = 1 "
+    "and a warning in the summary",
+    "process.model": "history (one mechanical state carried through the stages and the "
+    "reflow: births, removals, viscoelastic relaxation; docs/history.md) or independent "
+    "(each state alone, elastic, stress free at reference_C)",
+    "process.substeps": "least time steps per stage and per reflow interval",
+    "process.max_step_K": "largest temperature change of one time step",
+    "process.reflow_time_s": "time of each loads.reflow_C point from the reflow's start "
+    "(required with reflow_C and model = history; points inserted around Tg are "
+    "interpolated)",
+    "process.stages": "the process stages in order ([[process.stages]]); each stage's end "
+    "is a state of its name",
+    "process.stages[i].name": "the stage's name (its state's label in the table and the "
+    "results file), distinct per stage",
+    "process.stages[i].duration_s": "duration of the stage (>= 0)",
+    "process.stages[i].temperature_C": "uniform temperature at the stage's end, reached "
+    "linearly in time (the first stage's is the start temperature)",
+    "process.stages[i].add": "regions born at the stage's start, stress free in the "
+    "deformed body (absent before)",
+    "process.stages[i].remove": "regions removed at the stage's start (their stress goes, "
+    "their tractions are released); 'kerf' is the panel's whole kerf",
+    "process.stages[i].cure": "regions whose cure shrinkage develops over the stage",
+    "process.stages[i].steps": "least time steps of the stage",
+    "materials.library.<name>.relaxation.g": "Prony weights of the shear (or, without "
+    "bulk_relaxation, the whole) relaxation modulus, each in (0, 1), sum < 1; E is then the "
+    "instantaneous (glassy) modulus and E (1 - sum g) the relaxed one",
+    "materials.library.<name>.relaxation.tau_s": "Prony relaxation times at the shift's "
+    "T_ref_C, one per weight",
+    "materials.library.<name>.bulk_relaxation.g": "Prony weights of the bulk modulus "
+    "(default: nu constant, the bulk modulus relaxes with the shear modulus)",
+    "materials.library.<name>.bulk_relaxation.tau_s": "relaxation times of the bulk series",
+    "materials.library.<name>.shift.kind": "time-temperature shift: WLF or Arrhenius "
+    "(thermorheologically simple)",
+    "materials.library.<name>.shift.T_ref_C": "reference temperature of the shift (a_T = 1)",
+    "materials.library.<name>.shift.C1": "WLF constant C1: log10 a_T = -C1 (T - T_ref) / "
+    "(C2 + T - T_ref)",
+    "materials.library.<name>.shift.C2": "WLF constant C2 [K]",
+    "materials.library.<name>.shift.activation_K": "Arrhenius activation temperature E_a/R: "
+    "ln a_T = E_a/R (1/T - 1/T_ref)",
+    "solver.backend": "auto (GPU when one works), cpu or gpu",
+    "solver.method": "auto, direct, amg or jacobi",
+    "solver.rtol": "relative residual of iterative solvers",
+    "solver.maxiter": "iteration limit of iterative solvers",
+    "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
+    "sweep.parameters": "dotted spec keys -> list of values (grid) or [low, high] (random)",
+    "sweep.n": "samples of a random sweep",
+    "sweep.seed": "seed of a random sweep",
+    "sweep.cases": "explicit cases: a list of tables of dotted keys -> values",
+    "outputs.metrics": "outputs for the summary and study plots (docs/outputs.md); the names "
+    "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work",
+    "outputs.field_plots": "draw each case's warpage, die-temperature and interface plots",
+    "outputs.warpage_limits_um": "allowed signed warpage [concave, convex], e.g. [-80, 80]: "
+    "lines on the reflow plot and warpage_limit_ratio",
+    "outputs.interface_band_mm": "distance from an interface's edges of the band whose mean "
+    "peel and shear are tabulated (the band spans 1 to 2 times this)",
+    "outputs.common_scale": "one colour scale for all of a case's warpage maps",
+}
+
+_ORDER = {"section": 0, "value": 1, "list": 2, "table": 3}
+
+
+def _normalise(key: str) -> str:
+    key = re.sub(r"^materials\.library\.[^.]+", "materials.library.<name>", key)
+    key = re.sub(
+        r"^geometry\.openings\.sides\.(xmin|xmax|ymin|ymax)", r"geometry.openings.sides.<side>", key
+    )
+    key = re.sub(r"\[\d+\]", "[i]", key)
+    return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
+
+
+def collect_keys() -> dict[str, KeyRecord]:
+    """Every key the schema reads in :data:`EXAMPLES`: normalised key -> its richest
+    record (a typed getter's over a plain read), in reading order; sections left out."""
+    from . import parse_study
+
+    with tempfile.TemporaryDirectory() as tmp, recording() as records:
+        study = Path(tmp) / "reference.toml"  # a power-map CSV is read next to its study
+        (Path(tmp) / "die_power_map.csv").write_text("0.5,0.5\n0.2,0.3\n", encoding="utf-8")
+        for example in EXAMPLES:
+            parse_study(example, str(study))
+    alternatives = {r.alternative for r in records if r.alternative}
+    sections = {_normalise(r.key) for r in records if r.kind == "section"}
+    best: dict[str, KeyRecord] = {}
+    for r in records:
+        key = _normalise(r.key)
+        if r.key in alternatives or key in sections or key.startswith("sweep.parameters."):
+            continue
+        old = best.get(key)
+        if old is None or _ORDER.get(old.kind, 9) < _ORDER.get(r.kind, 9):
+            best[key] = r
+    return best
+
+
+def _unit(key: str) -> str:
+    if key in _BARE_UNITS:
+        return _BARE_UNITS[key]
+    for suffix, unit in _SUFFIX_UNITS.items():
+        if key.endswith(suffix):
+            return unit
+    return ""
+
+
+def _kind(key: str, rec: KeyRecord) -> str:
+    if rec.kind == "length":
+        return "number (or `_um`)"
+    if rec.kind == "pair":
+        return "[x, y]"
+    if rec.kind in ("table", "list"):
+        return rec.kind
+    if rec.kind == "value":
+        if key.endswith(("E_GPa", "E_MPa", "alpha_ppm", ".k")):
+            return "number or table"
+        return "list" if key.endswith(("T_C", "values", "_limits_um")) else "number"
+    return rec.kind
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, str):
+        return f'"{v}"'
+    if isinstance(v, float):
+        return f"{v:g}"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{k} = {_text(x)}" for k, x in v.items()) + " }" if v else "{}"
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_text(x) for x in v) + "]"
+    return str(v)
+
+
+#: Keys a new library material (one without ``base``) must give.
+_MATERIAL_REQUIRED = ("E_GPa", "nu", "alpha_ppm", "k")
+
+
+def _default(key: str, rec: KeyRecord) -> str:
+    if key == "study.name":
+        return "file name"
+    if key.startswith("materials.library.<name>."):
+        last = key.rsplit(".", 1)[1]
+        if last == "base":
+            return "none"
+        return "required without base" if last in _MATERIAL_REQUIRED else "base's"
+    if rec.required:  # read only when present
+        return "none"
+    if key.startswith("geometry.openings.sides.<side>."):
+        return "common"
+    if rec.default is None:
+        return "none"
+    return _text(rec.default)
+
+
+def _allowed(rec: KeyRecord) -> str:
+    if rec.choices:
+        return ", ".join(rec.choices)
+    parts = []
+    if rec.positive:
+        parts.append("> 0")
+    elif rec.nonneg:
+        parts.append(">= 0")
+    if rec.lo is not None:
+        parts.append(f">= {rec.lo:g}")
+    if rec.hi is not None:
+        parts.append(f"<= {rec.hi:g}")
+    return ", ".join(parts)
+
+
+def spec_reference() -> str:
+    """The text of ``docs/spec.md``."""
+    keys = collect_keys()
+    lines = [
+        "# Study file reference",
+        "",
+        "Every key a study file (TOML) can have, generated from the schema",
+        "(`fea/package/spec/reference.py`; regenerate with `python scripts/gen_spec_doc.py`,",
+        "`tests/package/test_spec_reference.py` checks this file is current).",
+        "",
+        "Units are in the key's suffix: `_mm`/`_um` lengths (give either), `_C` temperatures,",
+        "`_K` temperature differences, `_W` power, `_GHz`, `_GPa`/`_MPa` stresses, `_ppm`",
+        "ppm/K. Unknown keys are refused with the closest allowed name. `<name>` is a material",
+        "of `[materials.library]`, `<side>` one of xmin, xmax, ymin, ymax.",
+        "",
+    ]
+    for section in _SECTIONS:
+        rows = [(k, r) for k, r in keys.items() if k.split(".")[0] == section]
+        if not rows:
+            continue
+        lines += [f"## [{section}]", ""]
+        lines += [
+            "| key | type | unit | default | allowed | meaning |",
+            "|---|---|---|---|---|---|",
+        ]
+        for key, rec in rows:
+            short = key.removeprefix(section + ".")
+            cells = [
+                f"`{short}`",
+                _kind(key, rec),
+                _unit(key),
+                _default(key, rec),
+                _allowed(rec),
+                MEANINGS.get(key, ""),
+            ]
+            lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

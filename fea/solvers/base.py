@@ -1,0 +1,209 @@
+"""What every solver of the registry is: options, the solver protocol, and the PCG solver that
+keeps its preconditioner across nearby matrices (the one reuse policy of CPU and GPU)."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..errors import InputError, SolverError
+from .amg import HOST, Namespace
+from .krylov import pcg
+
+__all__ = ["Options", "PcgSolver", "Preconditioner", "Solver"]
+
+
+@dataclass(frozen=True)
+class Options:
+    """Settings shared by every solver factory.
+
+    Attributes
+    ----------
+    kind
+        ``"scalar"`` or ``"elasticity"`` (3 interleaved unknowns per node).
+    near_null
+        Near-null space for AMG, shape (n, m) (rigid-body modes for elasticity).
+    rtol, maxiter
+        PCG stopping rule (2-norm of the residual relative to ``||b||``) and cap.
+    precision
+        ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; device AMG only.
+    rebuild_factor
+        A reused preconditioner is rebuilt once a solve needs more than this many times the
+        iterations of the first solve after its setup.
+    """
+
+    kind: str = "scalar"
+    near_null: Any = None
+    rtol: float = 1e-10
+    maxiter: int = 2000
+    precision: str = "mixed"
+    rebuild_factor: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("scalar", "elasticity"):
+            raise InputError("kind", self.kind, "scalar or elasticity")
+        if self.precision not in ("mixed", "double"):
+            raise InputError("precision", self.precision, "mixed or double")
+        if not self.rebuild_factor >= 1.0:
+            raise InputError("rebuild_factor", self.rebuild_factor, "a number >= 1")
+
+    @property
+    def block(self) -> int:
+        return 3 if self.kind == "elasticity" else 1
+
+
+class Solver(Protocol):
+    """A matrix set up for solves: what a registry factory ``f(A, options)`` returns.
+
+    ``solve`` returns ``(x, facts)`` with at least ``method``, ``device``, ``iterations``,
+    ``residual``, ``setup`` (``"built"``, ``"reused"`` or ``"rebuilt"``) and ``setup_s``
+    (seconds of setup charged to this solve).
+    """
+
+    name: str
+    device: str
+
+    def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]: ...
+
+    def update(self, A: Any) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class Preconditioner(Protocol):
+    """``M(r)``, its facts, and the same preconditioner for a new matrix of the same size
+    (the coarse levels of an AMG hierarchy kept, only the fine level redone)."""
+
+    facts: dict
+
+    def __call__(self, r: Any) -> Any: ...
+
+    def with_matrix(self, A: Any) -> Preconditioner: ...
+
+
+class PcgSolver:
+    """PCG (:func:`fea.solvers.krylov.pcg`) with a preconditioner built once and reused.
+
+    After :meth:`update` the preconditioner keeps its coarse levels and takes the new fine
+    matrix; a solve is then capped at ``rebuild_factor`` times the iterations of the first
+    solve after the last setup, and when it does not converge within that the
+    preconditioner is rebuilt for the new matrix and the system solved again from zero.
+    The reported residual is the true one, ``||b - A x|| / ||b||``.
+
+    Parameters
+    ----------
+    A
+        The matrix in the namespace ``ns`` (SciPy CSR, or cupyx CSR on the device).
+    build
+        ``build(A) -> Preconditioner``.
+    to_ns
+        Moves a matrix given to :meth:`update` into ``ns`` (identity on the host).
+    stages_key
+        Key of the per-stage seconds in the facts (``"gpu_stages"`` on the device).
+    """
+
+    def __init__(
+        self,
+        A: Any,
+        build: Callable[[Any], Preconditioner],
+        options: Options,
+        *,
+        name: str,
+        ns: Namespace = HOST,
+        device: str = "cpu",
+        to_ns: Callable[[Any], Any] = lambda A: A,
+        extra: dict | None = None,
+        stages_key: str = "solve_stages",
+    ) -> None:
+        self.name, self.device, self.ns = name, device, ns
+        self.options = options
+        self._build, self._to_ns = build, to_ns
+        self.extra = dict(extra or {})
+        self.stages_key = stages_key
+        self.A = A
+        t0 = time.perf_counter()
+        self.pre = build(A)
+        ns.synchronize()
+        self._event, self._event_s = "built", time.perf_counter() - t0
+        self._stale = False  # the matrix changed since the preconditioner was built
+        self._baseline: int | None = None
+
+    def update(self, A: Any) -> None:
+        """Take a new matrix (same size and meaning); keep the preconditioner's coarse levels."""
+        t0 = time.perf_counter()
+        A = self._to_ns(A)
+        if A.shape != self.A.shape:
+            raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
+        self.A = A
+        self.pre = self.pre.with_matrix(A)
+        self.ns.synchronize()
+        self._stale = True
+        self._event, self._event_s = "reused", time.perf_counter() - t0
+
+    def _rebuild(self) -> float:
+        t0 = time.perf_counter()
+        self.pre = self._build(self.A)
+        self.ns.synchronize()
+        self._stale, self._baseline = False, None
+        return time.perf_counter() - t0
+
+    def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
+        """Solve ``A x = b``; ``b`` (n,) NumPy or in the solver's namespace. Returns ``x`` as
+        NumPy (or in the namespace when ``device_result``) and the facts of the solve."""
+        xp, opt = self.ns.xp, self.options
+        t0 = time.perf_counter()
+        bd = xp.asarray(b, dtype=xp.float64)
+        x0d = None if x0 is None else xp.asarray(x0, dtype=xp.float64)
+        self.ns.synchronize()
+        t_move = time.perf_counter() - t0
+        event, event_s = self._event, self._event_s
+        cap = opt.maxiter
+        if self._stale and self._baseline is not None:
+            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        t1 = time.perf_counter()
+        res = pcg(self.A, bd, self.pre, x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp)
+        facts: dict = {}
+        if not res.converged and cap < opt.maxiter:
+            facts["reuse_iterations"] = res.iterations
+            event, event_s = "rebuilt", event_s + self._rebuild()
+            t1 = time.perf_counter()
+            res = pcg(self.A, bd, self.pre, x0=x0d, rtol=opt.rtol, maxiter=opt.maxiter, xp=xp)
+        self.ns.synchronize()
+        t_pcg = time.perf_counter() - t1
+        if not res.converged:
+            h = res.history
+            raise SolverError(
+                f"{self.name} ({self.device}) did not converge in {res.iterations} iterations: "
+                f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
+                f"(target {opt.rtol:.1e})"
+            )
+        if self._baseline is None and not self._stale:
+            self._baseline = res.iterations
+        bnorm = float(xp.linalg.norm(bd))
+        true_res = float(xp.linalg.norm(bd - self.A @ res.x)) / bnorm if bnorm > 0 else 0.0
+        self._event, self._event_s = "reused", 0.0  # later solves reuse this setup
+        facts.update(self.extra)
+        facts.update(self.pre.facts)
+        facts.update(
+            method=self.name,
+            device=self.device,
+            iterations=res.iterations,
+            residual=true_res,
+            setup=event,
+            setup_s=event_s,
+            baseline_iterations=self._baseline,
+        )
+        facts[self.stages_key] = {
+            "move_s": t_move,
+            "setup_s": event_s,
+            "pcg_s": t_pcg,
+            "per_iteration_s": t_pcg / max(res.iterations, 1),
+        }
+        x = res.x if device_result else self.ns.asnumpy(res.x)
+        return x, facts
+
+    def close(self) -> None:
+        self.pre = None  # type: ignore[assignment]

@@ -1,0 +1,235 @@
+"""Transient studies: the [transient], [theta_jc] and [limits] sections, power maps on the
+die's active face, the heating curve of a small package on its board with its
+structure function and dual-interface theta_JC, curves in the results file and CSV,
+the limit warning and the plots."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.io import read_curve_csv, read_results, write_curves_csv
+from fea.package.analyse import analyse, thermal_analysis
+from fea.package.meshing import build_mesh
+from fea.package.power_map import active_face, clipped_areas, facet_flux
+from fea.package.spec import parse_study
+from fea.package.transient import decade_label
+from fea.study.plots import case_curve_plots
+from fea.study.runner import limit_warnings
+
+from .test_analyse import SMALL
+
+MAP = {
+    "rectangles": [
+        {"x_mm": [-0.7, 0.0], "y_mm": [-0.7, 0.0], "W": 0.4},
+        {"x_mm": [0.2, 0.6], "y_mm": [0.2, 0.6], "W": 0.1},
+    ]
+}
+
+
+def _raw(**sections):
+    raw = copy.deepcopy(SMALL)
+    for k, v in sections.items():
+        raw[k] = v
+    return raw
+
+
+def test_transient_spec_and_its_errors():
+    t = parse_study(
+        _raw(
+            transient={
+                "duration_s": 100.0,
+                "first_output_s": 1e-5,
+                "outputs": 200,
+                "power_t_s": [0.0, 1.0, 1.0],
+                "power_W": [0.5, 0.5, 0.0],
+                "probes_mm": {"top": [0.0, 0.0, 0.585]},
+                "method": "steps",
+            }
+        )
+    ).base.transient
+    assert t.duration == 100.0 and t.outputs == 200 and t.method == "steps"
+    assert t.power == ((0.0, 0.5), (1.0, 0.5), (1.0, 0.0))
+    assert t.probes["top"] == pytest.approx((0.0, 0.0, 0.585e-3))
+    assert parse_study(_raw()).base.transient is None
+    for sec, key in (
+        ({"duration_s": -1.0}, "transient.duration_s"),
+        ({"duration_s": 1.0, "first_output_s": 0.1}, "transient.first_output_s"),
+        ({"outputs": 3}, "transient.outputs"),
+        ({"power_t_s": [0.0, 1.0], "power_W": [1.0]}, "transient.power_W"),
+        ({"power_t_s": [1.0, 0.0], "power_W": [1.0, 1.0]}, "transient.power_t_s"),
+        ({"power_t_s": [0.0], "power_W": [-1.0]}, "transient.power_W[0]"),
+        ({"probes_mm": {"p": [0.0, 0.0]}}, "transient.probes_mm.p"),
+        ({"method": "euler"}, "transient.method"),
+        ({"conductivity_at": "hot"}, "transient.conductivity_at"),
+        ({"field": 3}, "transient.field"),
+    ):
+        with pytest.raises(InputError) as err:
+            parse_study(_raw(transient=sec))
+        assert err.value.key == key, (sec, err.value.key)
+    panel = copy.deepcopy(SMALL)
+    panel["study"]["kind"] = "panel"
+    panel["geometry"].pop("board")
+    panel["transient"] = {}
+    with pytest.raises(InputError, match="transient"):
+        parse_study(panel)
+
+
+def test_theta_jc_and_limit_specs():
+    case = parse_study(_raw()).base
+    assert case.theta_jc.method == "dual_interface" and case.limits.Tj_max == 150.0
+    case = parse_study(
+        _raw(theta_jc={"method": "fixed_case", "contact_h": [1e3, 1e4]}, limits={"Tj_max_C": 125})
+    ).base
+    assert case.theta_jc.contact_h == (1e3, 1e4) and case.limits.Tj_max == 125.0
+    for sec, key in (
+        ({"theta_jc": {"contact_h": [1e3]}}, "theta_jc.contact_h"),
+        ({"theta_jc": {"contact_h": [1e3, 1.5e3]}}, "theta_jc.contact_h"),
+        ({"theta_jc": {"contact_h": [0.0, 1e4]}}, "theta_jc.contact_h[0]"),
+        ({"theta_jc": {"method": "steady"}}, "theta_jc.method"),
+        ({"limits": {"Tj_max_C": "hot"}}, "limits.Tj_max_C"),
+        ({"limits": {"Tj": 100}}, "limits.Tj"),
+    ):
+        with pytest.raises(InputError) as err:
+            parse_study(_raw(**sec))
+        assert err.value.key == key, (sec, err.value.key)
+
+
+def test_power_map_forms_and_checks(tmp_path):
+    loads = dict(SMALL["loads"], power_W={}, power_map=MAP)
+    pm = parse_study(_raw(loads=loads)).base.loads.power_map
+    assert pm.total == pytest.approx(0.5) and pm.source == "rectangles"
+    grid = [[0.1, 0.2], [0.3, 0.4]]  # rows from -y to +y
+    loads = dict(SMALL["loads"], power_W={}, power_map={"grid_W": grid})
+    case = parse_study(_raw(loads=loads)).base
+    assert case.loads.total_power == pytest.approx(1.0)
+    rects = case.loads.power_map.on_die(case.geometry.die[:2])
+    assert rects[1] == pytest.approx((0.0, 0.75e-3, -0.75e-3, 0.0, 0.2))
+    # a CSV next to the study file, read relative to it
+    (tmp_path / "map.csv").write_text("# W per cell\n0.1,0.2\n0.3,0.4\n")
+    study = tmp_path / "s.toml"
+    loads = dict(SMALL["loads"], power_W={}, power_map={"csv": "map.csv"})
+    spec = parse_study(_raw(loads=loads), path=str(study))
+    assert spec.base.loads.power_map.grid == ((0.1, 0.2), (0.3, 0.4))
+    assert spec.raw["loads"]["power_map"]["csv"] == str(tmp_path / "map.csv")
+    bad = [
+        ({"rectangles": [{"x_mm": [-0.7, 0.0], "y_mm": [0.0, 0.9], "W": 0.1}]}, "rectangles[0]"),
+        ({"rectangles": [{"x_mm": [0.5, 0.0], "y_mm": [0.0, 0.1], "W": 0.1}]}, "x_mm"),
+        ({"rectangles": [{"x_mm": [0.0, 0.1], "y_mm": [0.0, 0.1], "W": -1}]}, "W"),
+        ({"grid_W": [[0.1, 0.2], [0.3]]}, "grid_W"),
+        ({"grid_W": [[0.0]]}, "power_map"),
+        ({"csv": "missing.csv"}, "csv"),
+        ({"grid_W": [[1.0]], "csv": "map.csv"}, "power_map"),
+    ]
+    for m, key in bad:
+        with pytest.raises(InputError) as err:
+            parse_study(_raw(loads=dict(SMALL["loads"], power_W={}, power_map=m)), str(study))
+        assert key in err.value.key, (m, err.value.key)
+    with pytest.raises(InputError, match="power_W.die"):
+        parse_study(_raw(loads=dict(SMALL["loads"], power_map=MAP)))
+
+
+def test_clipping_is_exact():
+    tri = np.array([[[0.0, 0.0], [2.0, 0.0], [0.0, 2.0]], [[5.0, 5.0], [6.0, 5.0], [5.0, 6.0]]])
+    # the unit square cuts the first triangle whole (area 1); the second lies outside
+    np.testing.assert_allclose(clipped_areas(tri, (0.0, 1.0, 0.0, 1.0)), [1.0, 0.0])
+    np.testing.assert_allclose(clipped_areas(tri, (-1.0, 3.0, -1.0, 3.0)), [2.0, 0.0])
+    np.testing.assert_allclose(clipped_areas(tri, (1.0, 2.0, 0.0, 1.0)), [0.5, 0.0])
+
+
+def test_power_map_flux_keeps_the_power():
+    loads = dict(SMALL["loads"], power_W={}, power_map=MAP)
+    case = parse_study(_raw(loads=loads)).base
+    mesh, _ = build_mesh(case)
+    face = active_face(mesh)
+    assert face == "die|die_attach"
+    q = facet_flux(mesh, face, case.loads.power_map.on_die(case.geometry.die[:2]))
+    p = mesh.p1.p.T
+    f = mesh.p1.facets[:, mesh.boundaries[face]].T
+    area = 0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1)
+    assert float(q @ area) == pytest.approx(0.5, rel=1e-12)
+    xy = p[f][:, :, :2]
+    inside = np.all((xy > -0.7e-3 + 1e-12) & (xy < -1e-12), axis=(1, 2))
+    assert inside.sum() > 10
+    np.testing.assert_allclose(q[inside], 0.4 / 0.49e-6)  # facets within the big rectangle
+
+
+@pytest.fixture(scope="module")
+def small_transient(tmp_path_factory):
+    """The small package on its board with a power map, a heating curve to 1e4 s and the
+    dual-interface theta_JC; written as a case folder."""
+    raw = _raw(
+        transient={"outputs": 300, "probes_mm": {"top": [0.0, 0.0, 0.585]}},
+        loads=dict(SMALL["loads"], power_W={}, power_map=MAP, warpage_temperatures_C=[]),
+    )
+    case = parse_study(raw).base
+    folder = tmp_path_factory.mktemp("case")
+    m = analyse(case, folder)
+    return case, m, folder
+
+
+@pytest.mark.slow
+def test_heating_curve_structure_function_and_theta_jc(small_transient):
+    case, m, folder = small_transient
+    zth = read_curve_csv(folder / "zth.csv")
+    z = zth["zth_K_per_W"]
+    assert z[0] == 0.0 and np.all(np.diff(z) >= -1e-9 * z[-1])
+    assert z[-1] == pytest.approx(m["theta_ja_K_per_W"], rel=1e-6)  # k held at the steady field
+    assert m["Tj_peak_C"] == pytest.approx(m["Tj_max_C"], rel=1e-6)
+    assert m["sf_R_total_K_per_W"] == pytest.approx(m["theta_ja_K_per_W"], rel=1e-3)
+    assert m["zth_1s_K_per_W"] < m["zth_100s_K_per_W"] < m["theta_ja_K_per_W"]
+    assert zth["T_top_C"][-1] < zth["Tj_C"][-1]
+    # the hot spot sits under the 0.4-W rectangle, and the power map is all the power
+    assert -0.7 < m["hotspot_x_mm"] < 0.0 and -0.7 < m["hotspot_y_mm"] < 0.0
+    assert m["hotspot_C"] == pytest.approx(m["Tj_max_C"], abs=1e-9)
+    r = read_results(folder / "result.h5")
+    assert r.metrics["heat_balance_ratio"] < 1e-6
+    assert r.thermal["temperature"].shape[0] == r.thermal["times"].shape[0] == 13  # t = 0 + 12
+    np.testing.assert_allclose(r.curves["zth"]["zth_K_per_W"], z)
+    assert set(r.curves) >= {"zth", "structure_function", "dual_interface_zth"}
+    # theta_JC: where the two contacts' structure functions part, inside the package's
+    # resistance and within the spread of the steady fixed-case value
+    fixed = copy.deepcopy(case.raw)
+    fixed["theta_jc"] = {"method": "fixed_case"}
+    jc_fixed = thermal_analysis(parse_study(fixed).base).metrics["theta_jc_K_per_W"]
+    assert 0.6 * jc_fixed < m["theta_jc_K_per_W"] < 1.1 * jc_fixed, (
+        m["theta_jc_K_per_W"],
+        jc_fixed,
+    )
+    dual = r.curves["dual_interface_zth"]
+    a, b = (v for k, v in dual.items() if k != "time_s")
+    early = dual["time_s"] < 1e-3
+    assert np.abs(a[early] / b[early] - 1).max() < 1e-3
+    assert m["Tj_over_limit_flag"] == 1.0  # 0.5 W into a 3-mm package in still air: hot
+    written = case_curve_plots(case, folder)
+    assert {p.name for p in written} == {"zth.png", "structure_function.png", "dual_interface.png"}
+
+
+def test_curves_csv_round_trip_and_checks(tmp_path):
+    curves = {"zth": {"time_s": np.array([0.0, 1e-3, 1.0]), "zth_K_per_W": np.array([0, 1, 2])}}
+    (path,) = write_curves_csv(tmp_path, curves)
+    back = read_curve_csv(path)
+    assert list(back) == ["time_s", "zth_K_per_W"]
+    np.testing.assert_array_equal(back["time_s"], curves["zth"]["time_s"])
+    with pytest.raises(InputError):
+        write_curves_csv(tmp_path, {"bad": {"a": [1.0, 2.0], "b": [1.0]}})
+
+
+def test_limit_warnings_and_decade_labels():
+    spec = parse_study(_raw(limits={"Tj_max_C": 125.0}))
+    rows = [
+        {"case": "case0000", "status": "ok", "Tj_max_C": 130.0, "Tj_over_limit_flag": 1.0},
+        {"case": "case0001", "status": "ok", "Tj_max_C": 90.0, "Tj_over_limit_flag": 0.0},
+    ]
+    (line,) = limit_warnings(spec, rows)
+    assert "case0000" in line and "130.0" in line and "125" in line
+    assert [decade_label(t) for t in (1e-6, 1e-4, 1e-3, 1.0, 1e3)] == [
+        "1us",
+        "100us",
+        "1ms",
+        "1s",
+        "1000s",
+    ]

@@ -1,0 +1,242 @@
+"""Structure functions: exact Foster/Cauer maps, recovery of known ladders and of a slab,
+separation points, input checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.physics.structure import (
+    StructureFunction,
+    cauer_from_foster,
+    foster_from_cauer,
+    separation_point,
+    structure_function,
+    zth_from_foster,
+)
+
+from .closed_forms import cauer_exact, ladder_impedance, ladder_zth, slab_zth
+
+TIMES = np.logspace(-6, 3, 500)
+# A 5-stage ladder, C[0] at the junction; R and C span two and five decades.
+LADDER_R = np.array([0.05, 0.2, 0.5, 1.5, 3.0])
+LADDER_C = np.array([2e-4, 3e-3, 5e-2, 0.8, 20.0])
+
+
+def _ladder_sf(R, C, **kw) -> StructureFunction:
+    return structure_function(TIMES, zth_from_foster(TIMES, *foster_from_cauer(R, C)), **kw)
+
+
+def _staircase_errors(sf: StructureFunction, R, C) -> tuple[np.ndarray, np.ndarray]:
+    """Relative errors of the recovered staircase against the exact one.
+
+    The exact staircase jumps at each node, so C is read in the middle of each tread
+    (the last one just past its node: beyond it lies the sink) and the node's R where
+    the recovered curve crosses the geometric middle of each riser.
+    """
+    node = np.concatenate(([0.0], np.cumsum(R)))
+    c_cum = np.cumsum(C)
+    at = np.append(0.5 * (node[:-2] + node[1:-1]), node[-2] + 0.1 * R[-1])
+    c_err = sf.capacitance_at(at) / c_cum - 1
+    r_err = sf.resistance_at(np.sqrt(c_cum[:-1] * c_cum[1:])) / node[1:-1] - 1
+    return c_err, r_err
+
+
+@pytest.mark.parametrize("n", [10, 15, 20])
+def test_foster_cauer_foster_round_trip(n):
+    rng = np.random.default_rng(n)
+    tau = np.logspace(-5, 3, n) * np.exp(rng.uniform(-0.3, 0.3, n))
+    R = rng.uniform(0.05, 2.0, n)
+    cauer = cauer_from_foster(R, tau)
+    assert cauer.R.sum() == pytest.approx(R.sum(), rel=1e-13)
+    back = foster_from_cauer(*cauer)
+    np.testing.assert_allclose(back.tau, np.sort(tau), rtol=1e-8)
+    np.testing.assert_allclose(back.R, R[np.argsort(tau)], rtol=1e-8)
+
+
+def test_cauer_matches_exact_rational_continued_fraction():
+    rng = np.random.default_rng(7)
+    tau = np.logspace(-6, 2, 7) * np.exp(rng.uniform(-0.2, 0.2, 7))
+    R = rng.uniform(0.1, 3.0, 7)
+    exact_R, exact_C = cauer_exact(R, tau)
+    cauer = cauer_from_foster(R, tau)
+    np.testing.assert_allclose(cauer.R, exact_R, rtol=1e-10)
+    np.testing.assert_allclose(cauer.C, exact_C, rtol=1e-10)
+
+
+def test_foster_from_cauer_is_the_ladder():
+    foster = foster_from_cauer(LADDER_R, LADDER_C)
+    s = np.logspace(-4, 6, 41)
+    z_foster = (foster.R / (1 + s[:, None] * foster.tau)).sum(axis=1)
+    np.testing.assert_allclose(z_foster, ladder_impedance(s, LADDER_R, LADDER_C), rtol=1e-12)
+    t = np.logspace(-6, 4, 50)
+    np.testing.assert_allclose(
+        zth_from_foster(t, *foster), ladder_zth(t, LADDER_R, LADDER_C), rtol=1e-9, atol=1e-12
+    )
+    cauer = cauer_from_foster(*foster)
+    np.testing.assert_allclose(cauer.R, LADDER_R, rtol=1e-10)
+    np.testing.assert_allclose(cauer.C, LADDER_C, rtol=1e-10)
+    np.testing.assert_allclose(foster.C, foster.tau / foster.R)
+
+
+def test_cauer_merges_coincident_time_constants():
+    cauer = cauer_from_foster([1.0, 2.0, 0.0, 3.0], [1e-3, 1e-3, 1.0, 1e-1])
+    assert cauer.R.size == 2
+    back = foster_from_cauer(*cauer)
+    np.testing.assert_allclose(back.R, [3.0, 3.0], rtol=1e-12)
+    np.testing.assert_allclose(back.tau, [1e-3, 1e-1], rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("R", "C"),
+    [
+        (LADDER_R, LADDER_C),
+        (np.array([0.1, 0.4, 0.3, 2.0, 1.0, 4.0]), np.array([1e-4, 5e-4, 1e-2, 2e-2, 1.0, 3.0])),
+    ],
+)
+def test_structure_function_recovers_cauer_ladder(R, C):
+    sf = _ladder_sf(R, C)
+    c_err, r_err = _staircase_errors(sf, R, C)
+    assert np.max(np.abs(c_err)) < 0.02, c_err
+    assert np.max(np.abs(r_err)) < 0.02, r_err
+    assert sf.R_total == pytest.approx(R.sum(), rel=1e-3)
+    assert sf.residual_K_per_W < 1e-4 * R.sum()
+    # Consistency of the result's own pieces.
+    np.testing.assert_allclose(sf.R_cum[1:], np.cumsum(sf.cauer.R)[:-1])
+    np.testing.assert_allclose(sf.C_cum, np.cumsum(sf.cauer.C))
+    assert np.trapezoid(sf.R_spectrum, np.log(sf.tau_s)) == pytest.approx(sf.R_total, rel=0.01)
+    assert np.all(sf.K_diff > 0) and np.all(np.diff(sf.R_diff) >= 0)
+
+
+def test_bayesian_method_is_smoother_but_close():
+    sf = _ladder_sf(LADDER_R, LADDER_C, method="bayesian", iterations=3000)
+    c_err, r_err = _staircase_errors(sf, LADDER_R, LADDER_C)
+    assert sf.R_total == pytest.approx(LADDER_R.sum(), rel=1e-3)
+    assert np.max(np.abs(r_err)) < 0.02, r_err
+    assert np.max(np.abs(c_err)) < 0.10, c_err  # smeared peaks: a few per cent
+
+
+def test_noisy_curve_within_declared_noise():
+    rng = np.random.default_rng(3)
+    zth = zth_from_foster(TIMES, *foster_from_cauer(LADDER_R, LADDER_C))
+    with pytest.raises(InputError):  # by default drops of only 0.1 % of the rise pass
+        structure_function(TIMES, zth + 5e-3 * rng.standard_normal(zth.size))
+    noisy = zth + 1e-3 * rng.standard_normal(zth.size)  # 0.02 % of R_total
+    sf = structure_function(TIMES, noisy, noise_K_per_W=1e-3)
+    c_err, r_err = _staircase_errors(sf, LADDER_R, LADDER_C)
+    assert sf.R_total == pytest.approx(LADDER_R.sum(), rel=2e-3)
+    # Over 12 noise draws the risers moved by up to 0.014 K/W (14 sigma) and the smallest
+    # tread (3 mJ/K) by up to 11 %.
+    assert np.max(np.abs(r_err * np.cumsum(LADDER_R)[:-1])) < 0.02, r_err
+    assert np.max(np.abs(c_err)) < 0.15, c_err
+
+
+def test_slab_heat_capacity_and_resistance():
+    """1-D slab (2 mm, k = 5, rho cp = 2e6, 1 cm^2): a uniform RC line of R = L/(kA) and
+    C = rho cp L A, then (convective face) the film resistance 1/(hA) and the sink."""
+    L, k, rho_cp, area, h = 2e-3, 5.0, 2e6, 1e-4, 2000.0
+    r_line, c_slab = L / (k * area), rho_cp * L * area
+    sf = structure_function(TIMES, slab_zth(TIMES, L, k, rho_cp, area, h))
+    assert sf.R_total == pytest.approx(r_line + 1 / (h * area), rel=1e-3)
+    # Along the film resistance no capacitance is added: the plateau is the slab's C.
+    plateau = sf.capacitance_at(r_line + 0.5 / (h * area))
+    assert plateau == pytest.approx(c_slab, rel=0.02)
+    assert sf.capacitance_at(0.5 * r_line) < 0.8 * c_slab
+    sf = structure_function(TIMES, slab_zth(TIMES, L, k, rho_cp, area))  # isothermal face
+    assert sf.R_total == pytest.approx(r_line, rel=1e-3)
+
+
+def test_separation_point_of_two_contacts():
+    # Same package (first two stages), different case-to-sink contact beyond.
+    R_a = np.array([0.05, 0.2, 0.1, 0.5, 1.0])
+    C_a = np.array([2e-4, 3e-3, 5.0, 50.0, 500.0])
+    R_b = np.array([0.05, 0.2, 0.8, 0.5, 2.0])
+    C_b = np.array([2e-4, 3e-3, 2e-2, 50.0, 500.0])
+    sf_a, sf_b = _ladder_sf(R_a, C_a), _ladder_sf(R_b, C_b)
+    expected = R_a[:2].sum()
+    assert separation_point(sf_a, sf_b) == pytest.approx(expected, rel=0.02)
+    assert separation_point(sf_b, sf_a) == pytest.approx(expected, rel=0.02)
+    # Differing only from the fourth node on.
+    R_c, C_c = LADDER_R.copy(), LADDER_C.copy()
+    R_c[3], C_c[3] = 0.4, 15.0
+    sep = separation_point(_ladder_sf(LADDER_R, LADDER_C), _ladder_sf(R_c, C_c))
+    assert sep == pytest.approx(LADDER_R[:3].sum(), rel=0.02)
+    with pytest.raises(InputError):
+        separation_point(sf_a, sf_a)
+    with pytest.raises(InputError):
+        separation_point(sf_a, sf_b, rel_tol=0.0)
+    with pytest.raises(InputError):
+        separation_point(sf_a, sf_b, rule="middle")
+
+
+def test_separation_point_last_rule_ignores_an_excursion():
+    """A capacitance 10 % off on one early tread (two deconvolutions lumping a continuous
+    spectrum differently) stops the first rule there; the last rule finds the case."""
+    R_a = np.array([0.05, 0.2, 0.3, 0.1, 0.5, 1.0])
+    C_a = np.array([2e-4, 3e-3, 1e-2, 5.0, 50.0, 500.0])
+    R_b, C_b = R_a.copy(), C_a.copy()
+    C_b[1] *= 1.1  # the excursion
+    R_b[4], C_b[4] = 2.0, 0.5  # the other contact, beyond the case
+    sf_a, sf_b = _ladder_sf(R_a, C_a), _ladder_sf(R_b, C_b)
+    first = separation_point(sf_a, sf_b)
+    last = separation_point(sf_a, sf_b, rule="last")
+    assert first < R_a[:2].sum()
+    assert last == pytest.approx(R_a[:4].sum(), rel=0.05)
+
+
+def test_staircase_lookups():
+    sf = _ladder_sf(LADDER_R, LADDER_C)
+    assert sf.capacitance_at(-1.0) == 0.0
+    assert sf.capacitance_at(0.0) == sf.C_cum[0]
+    assert np.isinf(sf.capacitance_at(sf.R_total))
+    assert sf.resistance_at(0.0) == 0.0
+    assert sf.resistance_at(np.inf) == sf.R_total
+    r = np.linspace(0, 5, 7).reshape(7, 1)
+    assert sf.capacitance_at(r).shape == (7, 1)
+
+
+def test_zth_from_foster_checks():
+    assert zth_from_foster([0.0, 1e12], [1.0, 2.0], [1e-3, 1.0]).tolist() == [0.0, 3.0]
+    with pytest.raises(InputError):
+        zth_from_foster([1.0], [1.0, 2.0], [1e-3])
+    with pytest.raises(InputError):
+        zth_from_foster([1.0], [-1.0], [1e-3])
+    with pytest.raises(InputError):
+        zth_from_foster([-1.0], [1.0], [1e-3])
+    with pytest.raises(InputError):
+        foster_from_cauer([1.0, 0.0], [1.0, 1.0])
+    with pytest.raises(InputError):
+        cauer_from_foster([0.0, 0.0], [1.0, 2.0])
+
+
+GOOD_T = np.logspace(-5, 2, 100)
+GOOD_Z = 1 - np.exp(-GOOD_T / 0.1)
+
+
+@pytest.mark.parametrize(
+    ("times", "zth", "kw", "key"),
+    [
+        (GOOD_T[::-1], GOOD_Z, {}, "times_s"),
+        (np.r_[GOOD_T[:50], GOOD_T[49:98]], GOOD_Z[:99], {}, "times_s"),
+        (GOOD_T - 1e-3, GOOD_Z, {}, "times_s"),
+        (GOOD_T[:10], GOOD_Z[:10], {}, "times_s"),
+        (np.logspace(-3, -2, 50), GOOD_Z[:50], {}, "times_s"),
+        (np.r_[GOOD_T[:-1], np.nan], GOOD_Z, {}, "times_s"),
+        (GOOD_T, np.r_[GOOD_Z[:-1], np.nan], {}, "zth_K_per_W"),
+        (GOOD_T, GOOD_Z[:-1], {}, "zth_K_per_W"),
+        (GOOD_T, np.r_[GOOD_Z[:60], GOOD_Z[60:] - 0.2], {}, "zth_K_per_W"),
+        (GOOD_T, -GOOD_Z, {}, "zth_K_per_W"),
+        (GOOD_T, np.zeros(100), {}, "zth_K_per_W"),
+        (GOOD_T, GOOD_Z, {"method": "fourier"}, "method"),
+        (GOOD_T, GOOD_Z, {"resolution": 2}, "resolution"),
+        (GOOD_T, GOOD_Z, {"shifts": 0}, "shifts"),
+        (GOOD_T, GOOD_Z, {"iterations": 0}, "iterations"),
+        (GOOD_T, GOOD_Z, {"noise_K_per_W": -1.0}, "noise_K_per_W"),
+        (GOOD_T, GOOD_Z, {"margin_decades": np.nan}, "margin_decades"),
+    ],
+)
+def test_bad_curves_raise(times, zth, kw, key):
+    with pytest.raises(InputError) as err:
+        structure_function(times, zth, **kw)
+    assert err.value.key == key

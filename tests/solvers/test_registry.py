@@ -1,0 +1,265 @@
+"""The solver registry: one table of (backend, method) factories behind solve() and Prepared,
+reuse of a prepared hierarchy across nearby matrices, auto's GPU crossover, and the device
+path (assembly, elimination, setup, PCG) run through the NumPy stand-in for CuPy."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+
+from fea.errors import BackendUnavailable, InputError
+from fea.fe import forms as asm
+from fea.fe.constraints import rigid_body_modes
+from fea.fe.spaces import space
+from fea.physics.constitutive import lame
+from fea.solvers import DeviceStatus, eliminate, prepare, registry, resolve_backend, solve
+
+from ..verification.helpers import layered_box
+from . import standin
+
+
+@pytest.fixture(scope="module")
+def two_layers():
+    """A two-material P2 plate (a stiff, conductive layer on a soft, insulating one):
+    the space, its bottom-face nodes and the element materials' layer flags."""
+    mesh = layered_box((2e-3, 1.5e-3), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.25e-3, order=2)
+    fs = space(mesh)
+    bottom = np.flatnonzero(fs.nodes[:, 2] < 1e-12)
+    in_a = np.zeros(mesh.n_elements, dtype=bool)
+    in_a[mesh.regions["a"]] = True
+    return fs, bottom, in_a
+
+
+def _conduction(two_layers, k_a: float, k_b: float, xp=np):
+    """Conduction of the plate, bottom held at 0 (identity rows), a uniform source."""
+    fs, bottom, in_a = two_layers
+    k = np.where(in_a, k_a, k_b)
+    A = asm.conduction_matrix(fs, k, xp=xp)
+    ns = None
+    if xp is not np:
+        from fea.solvers.gpu import device_namespace
+
+        ns = device_namespace()
+    A = eliminate(A, bottom) if ns is None else eliminate(A, xp.asarray(bottom), ns)
+    b = asm.source_vector(fs, np.full(len(in_a), 1e6))
+    b[bottom] = 0.0
+    return A, b
+
+
+def _elasticity(two_layers, E_a: float, E_b: float, xp=np):
+    """The plate's elasticity, bottom face clamped (identity rows), a body load."""
+    fs, bottom, in_a = two_layers
+    E = np.where(in_a, E_a, E_b)
+    K = asm.elasticity_matrix(fs, *lame(E, np.full(len(in_a), 0.3)), xp=xp)
+    D = np.concatenate([3 * bottom, 3 * bottom + 1, 3 * bottom + 2])
+    if xp is np:
+        A = eliminate(K, D)
+    else:
+        from fea.solvers.gpu import device_namespace
+
+        A = eliminate(K, xp.asarray(D), device_namespace())
+    b = np.zeros(3 * fs.n)
+    b[2::3] = -1.0
+    b[D] = 0.0
+    return A, b, rigid_body_modes(fs.nodes)
+
+
+def _host(A):
+    return sp.csr_matrix(A)
+
+
+# -- one registry ------------------------------------------------------------------------------
+
+
+def test_solve_is_prepare_and_one_solve(two_layers):
+    A, b = _conduction(two_layers, 400.0, 0.3)
+    for method in ("direct", "amg-xp"):
+        x1, i1 = solve(A, b, backend="cpu", method=method, rtol=1e-10)
+        with prepare(A, backend="cpu", method=method, rtol=1e-10) as p:
+            x2, i2 = p.solve(b)
+        assert np.array_equal(x1, x2), method
+        assert (i1.method, i1.iterations, i1.backend) == (i2.method, i2.iterations, "cpu")
+        assert i1.extra["setup"] == i2.extra["setup"] == "built"
+        assert i1.seconds >= i1.extra["setup_s"] > 0
+
+
+def test_unknown_method_lists_the_registered_ones(two_layers):
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    with pytest.raises(InputError, match="solver.method") as exc:
+        solve(A, b, backend="cpu", method="multigrid")
+    for name in ("auto", "amg", "amg-xp", "direct"):
+        assert name in str(exc.value)
+    assert "jacobi" not in str(exc.value)  # a GPU method
+    assert registry.methods("gpu") == ["amg", "amg-pyamg", "cudss", "jacobi"]
+
+
+def test_a_registered_one_shot_method_runs_through_prepare(two_layers):
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    calls = []
+
+    def lu(A, b, *, kind, near_null, rtol, maxiter):
+        calls.append(kind)
+        return spla.spsolve(A.tocsc(), b), {"method": "superlu-test"}
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+        registry.register_method("lu-test", lu)
+        x, info = solve(A, b, backend="cpu", method="lu-test")
+        with prepare(A, backend="cpu", method="lu-test") as p:
+            p.solve(b)
+            p.solve(2 * b)
+    assert calls == ["scalar"] * 3 and info.method == "superlu-test" and info.residual < 1e-10
+    assert "lu-test" not in registry.methods("cpu")
+
+
+# -- reuse --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["amg", "amg-xp"])
+def test_prepared_hierarchy_is_reused_for_a_nearby_matrix(two_layers, method):
+    """A temperature-like change (conductivities 3 % and 5 % up) keeps the hierarchy; a far
+    one (the contrast of the layers reversed) rebuilds it; solver_info says which."""
+    A0, b = _conduction(two_layers, 400.0, 0.3)
+    near, _ = _conduction(two_layers, 412.0, 0.315)
+    far, _ = _conduction(two_layers, 0.3, 400.0)
+    with prepare(A0, backend="cpu", method=method, rtol=1e-10) as p:
+        _, i0 = p.solve(b)
+        assert i0.extra["setup"] == "built" and i0.extra["baseline_iterations"] == i0.iterations
+        _, i1 = p.solve(-b)  # another right-hand side: nothing to set up
+        assert i1.extra["setup"] == "reused" and i1.extra["setup_s"] == 0.0
+        p.update(near)
+        x, i2 = p.solve(b)
+        assert i2.extra["setup"] == "reused" and "reuse_iterations" not in i2.extra
+        assert i2.iterations <= 1.5 * i0.iterations
+        assert np.allclose(x, spla.spsolve(near.tocsc(), b), rtol=1e-8, atol=0)
+        p.update(far)
+        x, i3 = p.solve(b)
+        assert i3.extra["setup"] == "rebuilt" and i3.extra["setup_s"] > 0
+        assert i3.extra["reuse_iterations"] == int(1.5 * i0.iterations)
+        assert i3.residual < 1e-9
+        assert np.allclose(x, spla.spsolve(far.tocsc(), b), rtol=1e-8, atol=0)
+        _, i4 = p.solve(b)  # the rebuilt hierarchy is kept
+        assert i4.extra["setup"] == "reused" and i4.iterations == i3.iterations
+
+
+def test_prepared_direct_solver_refactorizes_on_update(two_layers):
+    A0, b = _conduction(two_layers, 400.0, 0.3)
+    A1, _ = _conduction(two_layers, 300.0, 0.3)
+    with prepare(A0, backend="cpu", method="direct") as p:
+        p.solve(b)
+        p.update(A1)
+        x, info = p.solve(b)
+    assert info.extra["setup"] == "rebuilt" and info.residual < 1e-12
+    with pytest.raises(InputError, match="shape"):
+        prepare(A0, backend="cpu").update(A0[:10, :10])
+
+
+# -- auto and the GPU crossover -------------------------------------------------------------------
+
+
+def _fake_device(monkeypatch):
+    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
+    monkeypatch.setattr(registry, "probe_device", lambda: status)
+    return status
+
+
+def test_auto_stays_on_the_cpu_below_the_gpu_crossover(monkeypatch, two_layers):
+    status = _fake_device(monkeypatch)
+    cross = registry.gpu_crossover("elasticity")
+    assert registry.gpu_crossover("scalar") > cross > 10_000
+    where, reason = resolve_backend("auto", n=40_000, kind="elasticity")
+    assert where == "cpu"
+    assert reason.startswith("auto: 40k DOF below the GPU crossover") and status.reason in reason
+    assert resolve_backend("auto", n=cross, kind="elasticity") == ("gpu", f"auto: {status.reason}")
+    assert resolve_backend("auto")[0] == "gpu"  # size unknown: the device where it works
+    assert resolve_backend("cpu", n=10**7) == ("cpu", "requested")
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    _, info = solve(A, b, backend="auto")
+    assert info.backend == "cpu" and "below the GPU crossover" in info.reason
+
+
+# -- the device path through the NumPy stand-in ---------------------------------------------------
+
+
+@pytest.mark.slow
+def test_whole_device_solve_on_the_stand_in(numpy_as_cupy, monkeypatch, two_layers):
+    """Assembly on the device, elimination there, device hierarchy, PCG, the answer left
+    on the device; then a prepared device solver reused for a nearby matrix and rebuilt
+    for a far one, as on the CPU."""
+    _fake_device(monkeypatch)
+    cupy = numpy_as_cupy
+    A, b, R = _elasticity(two_layers, 130e9, 3e9, xp=cupy)
+    A_host, _, _ = _elasticity(two_layers, 130e9, 3e9)
+    x_ref = spla.spsolve(A_host.tocsc(), b)
+    x, info = solve(
+        A,
+        cupy.asarray(b),
+        kind="elasticity",
+        backend="gpu",
+        near_null=R,
+        rtol=1e-11,
+        device_result=True,
+    )
+    assert info.backend == "gpu" and info.method == "amg-pcg" and info.device == "cuda:0"
+    assert isinstance(x, cupy.ndarray)
+    assert np.linalg.norm(x - x_ref) <= 1e-8 * np.linalg.norm(x_ref)
+    assert info.extra["levels"] >= 2 and info.extra["precision"] == "mixed"
+    stages = info.extra["setup_stages_s"]
+    for name in ("strength", "aggregation", "tentative", "smoothing", "galerkin", "coarse"):
+        assert stages[name] >= 0
+    near, _, _ = _elasticity(two_layers, 125e9, 3.1e9, xp=cupy)
+    far, _, _ = _elasticity(two_layers, 3e9, 130e9, xp=cupy)
+    with prepare(A, kind="elasticity", backend="gpu", near_null=R, rtol=1e-10) as p:
+        _, i0 = p.solve(b)
+        p.update(near)
+        x, i1 = p.solve(b)
+        assert i1.extra["setup"] == "reused" and i1.iterations <= 1.5 * i0.iterations
+        assert isinstance(x, np.ndarray)  # back on the host unless asked
+        p.update(far)
+        _, i2 = p.solve(b)
+        assert i2.extra["setup"] == "rebuilt"
+    for method in ("jacobi", "amg-pyamg"):
+        x, info = solve(
+            A_host,
+            b,
+            kind="elasticity",
+            backend="gpu",
+            method=method,
+            near_null=R,
+            rtol=1e-10,
+            maxiter=20000,
+        )
+        assert np.linalg.norm(x - x_ref) <= 1e-7 * np.linalg.norm(x_ref), method
+    with pytest.raises(InputError, match="on the gpu"):
+        solve(A_host, b, backend="gpu", method="amg-xp")
+
+
+def test_cudss_is_an_option_that_says_what_it_needs(numpy_as_cupy, monkeypatch, two_layers):
+    _fake_device(monkeypatch)
+    monkeypatch.setitem(sys.modules, "nvmath", None)  # not installed
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    with pytest.raises(BackendUnavailable, match="nvmath-python"):
+        solve(A, b, backend="gpu", method="cudss")
+
+
+def test_standin_names_exist_in_cupy():
+    """Every name the stand-in offers exists in the installed CuPy/cupyx (checked without a
+    device: attribute look-ups only)."""
+    cupy = pytest.importorskip("cupy")
+    csp = importlib.import_module("cupyx.scipy.sparse")
+    for name in standin.CUPY_NAMES + standin.OWN_NAMES:
+        assert hasattr(cupy, name), name
+    for name in standin.LINALG_NAMES:
+        assert hasattr(cupy.linalg, name), name
+    for name in standin.SPARSE_NAMES:
+        assert hasattr(csp, name), name
+    for name in standin.CSR_METHODS:
+        assert hasattr(csp.csr_matrix, name), name
+    for name in standin.COO_METHODS:
+        assert hasattr(csp.coo_matrix, name), name
+    assert hasattr(cupy.cuda.runtime, "deviceSynchronize")

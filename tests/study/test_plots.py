@@ -1,0 +1,135 @@
+"""Plots a reliability engineer reads: warpage maps centred at zero on one scale per case,
+titles with the numbers, units and sign convention, the reflow plot with Tg and limits."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from fea.io import write_results
+from fea.package.names import Column
+from fea.package.spec import ReportSpec
+from fea.physics.materials import Material
+from fea.physics.mechanics import solve_thermoelastic
+from fea.study.plots import case_field_plots, state_label, study_plots, warpage_map
+
+from ..verification.helpers import layered_box, plane
+
+MATS = {
+    "low": Material("low", E=130e9, nu=0.28, alpha=3e-6, k=1.0),
+    "high": Material("high", E=20e9, nu=0.3, alpha=30e-6, k=1.0),
+}
+
+
+@pytest.fixture(scope="module")
+def case_folder(tmp_path_factory):
+    """A bimaterial plate at 25 and 260 degC (stress-free at 175): warps both ways."""
+    folder = tmp_path_factory.mktemp("case")
+    mesh = layered_box(
+        (6e-3, 4e-3),
+        [("low", 0.2e-3, 1), ("high", 0.2e-3, 1)],
+        1e-3,
+        faces={"top": plane(2, 0.4e-3)},
+    )
+    states = {
+        f"{T:g}C": solve_thermoelastic(mesh, MATS, T, 175.0, backend="cpu") for T in (25, 260)
+    }
+    metrics = {}
+    for tag, me in states.items():
+        w = me.warpage("top")
+        metrics[str(Column("warpage_um", tag))] = w.peak_to_valley * 1e6
+        metrics[str(Column("warpage_signed_um", tag))] = w.signed * 1e6
+        metrics[str(Column("warpage_shape", tag))] = w.shape
+        metrics[str(Column("curvature_max_1_per_m", tag))] = w.principal_curvatures[0]
+        metrics[str(Column("curvature_min_1_per_m", tag))] = w.principal_curvatures[1]
+    write_results(folder / "result.h5", mesh, mechanical=states, meta={"metrics": metrics})
+    return folder, states
+
+
+def _case(common: bool = True) -> SimpleNamespace:
+    return SimpleNamespace(name="plate", kind="unit", report=ReportSpec(common_scale=common))
+
+
+def _png_info(path) -> dict:
+    return Image.open(path).text
+
+
+def test_warpage_maps_are_centred_at_zero_on_one_scale(case_folder):
+    folder, states = case_folder
+    written = case_field_plots(_case(), folder)
+    maps = sorted(p for p in written if p.name.startswith("warpage_top_"))
+    assert [p.name for p in maps] == ["warpage_top_25C.png", "warpage_top_260C.png"]
+    limits = [json.loads(_png_info(p)["fea:colour_limits"]) for p in maps]
+    for lo, hi in limits:
+        assert lo == pytest.approx(-hi) and hi > 0  # symmetric: white is zero
+    assert limits[0] == limits[1]  # one scale for the case's temperatures
+    # the scale: the largest |w| of either state (best-fit plane removed), in round steps
+    largest = max(s.warpage("top").peak_to_valley for s in states.values()) * 1e6
+    assert largest / 2 < limits[0][1] <= largest * 1.25
+    # the titles: state with a degree sign, peak-to-valley, signed value, sense, convention
+    for p, (tag, me) in zip(maps, states.items(), strict=True):
+        title = _png_info(p)["Title"]
+        w = me.warpage("top")
+        assert f"{tag[:-1]} °C" in title
+        assert f"peak-to-valley {w.peak_to_valley * 1e6:.3g} µm" in title
+        assert f"signed {w.signed * 1e6:+.3g} µm" in title
+        assert w.sense in title and "JEDEC" in title and "1/m" in title
+    # cooled, the high-CTE top shrinks: concave (negative); heated: convex (positive)
+    assert "concave" in _png_info(maps[0])["Title"] and "convex" in _png_info(maps[1])["Title"]
+
+
+def test_own_scale_per_state_when_asked(case_folder):
+    folder, _ = case_folder
+    written = case_field_plots(_case(common=False), folder)
+    limits = [
+        json.loads(_png_info(p)["fea:colour_limits"])
+        for p in sorted(written)
+        if p.name.startswith("warpage_top_")
+    ]
+    assert limits[0] != limits[1]
+    assert all(lo == pytest.approx(-hi) for lo, hi in limits)
+
+
+def test_warpage_map_scale_is_symmetric_for_one_sided_data():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x, y = np.meshgrid(np.linspace(0, 1, 5), np.linspace(0, 1, 5))
+    from matplotlib.tri import Triangulation
+
+    tri = Triangulation(x.ravel(), y.ravel())
+    w = 1.0 + x.ravel() + y.ravel()  # all positive: the centre of the scale stays at 0
+    fig, ax = plt.subplots()
+    cs = warpage_map(ax, x.ravel(), y.ravel(), tri.triangles, w)
+    assert cs.get_clim() == pytest.approx((-3.0, 3.0))
+    plt.close(fig)
+
+
+def test_reflow_plot_has_tg_limits_and_the_sign_convention(tmp_path):
+    temps = [25.0, 120.0, 130.0, 140.0, 260.0, 130.0, 25.0]
+    row = {"case": "case0000", "status": "ok"}
+    for i, T in enumerate(temps):
+        row[f"warpage_signed_um@r{i:02d}_{T:g}C"] = 10.0 - T / 10
+    base = SimpleNamespace(
+        materials={"encapsulant": SimpleNamespace(Tg=130.0)},
+        report=ReportSpec(warpage_limits=(-50e-6, 60e-6)),
+    )
+    spec = SimpleNamespace(name="reflow", outputs=("warpage_signed_um",), base=base)
+    written = study_plots(spec, [row], tmp_path)
+    assert [p.name for p in written] == ["warpage_vs_temperature.png"]
+    import matplotlib.image
+
+    assert matplotlib.image.imread(written[0]).std() > 0.05
+    assert "JEDEC sign" in _png_info(written[0])["Title"]
+
+
+def test_state_labels():
+    assert state_label("25C") == "25 °C"
+    assert state_label("r03_183C") == "reflow step 3, 183 °C"
+    assert state_label("released") == "released"
