@@ -53,18 +53,19 @@ def conduction_matrix(fs: FieldSpace, k: NDArray[np.float64], xp: Any = np) -> s
     ----------
     k
         Conductivity per element, shape (n_el,) (isotropic) or (n_el, 3) (diagonal
-        tensor in x, y, z), W/(m K).
+        tensor in x, y, z), W/(m K), on the host.
+    xp
+        ``numpy`` (SciPy result) or ``cupy`` (element kernels, scatter and the CSR result
+        on the device).
     """
-    G = fs.grads()
-    dx = fs.basis.dx
+    a = fs.arrays(xp)
+    G, dx = a.grads, a.dx
     k = np.asarray(k, dtype=float)
-    kk = np.repeat(k[:, None], 3, axis=1) if k.ndim == 1 else k
-    Ke = np.empty((fs.dofs.shape[0], fs.nb, fs.nb))
+    kk = xp.asarray(np.repeat(k[:, None], 3, axis=1) if k.ndim == 1 else k)
+    Ke = xp.empty((fs.dofs.shape[0], fs.nb, fs.nb))
     for s in range(0, Ke.shape[0], _CHUNK):
         e = slice(s, s + _CHUNK)
-        Ke[e] = np.einsum(
-            "ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e], optimize=True
-        )
+        Ke[e] = xp.einsum("ideq,jdeq,eq,ed->eij", G[:, :, e], G[:, :, e], dx[e], kk[e])
     return scatter_scalar(fs, Ke, xp)
 
 

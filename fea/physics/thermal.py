@@ -38,7 +38,8 @@ from ..fe.probes import interpolate
 from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, space
 from ..fe.timestep import Profile, Transient, integrate
-from ..solvers import prepare, solve
+from ..solvers import eliminate, prepare, resolve_backend
+from ..solvers.gpu import device_namespace
 from .materials import Material, assign
 
 __all__ = [
@@ -725,29 +726,54 @@ def _steady(
     pb: ThermalProblem, kw: dict[str, Any], picard_tol: float, max_picard: int, info: dict
 ) -> tuple[NDArray[np.float64], Any]:
     """Steady state, iterated when k or a surface coefficient depends on T (Picard for
-    k(T), the surface flux linearised about the last iterate); returns (T, last SolveInfo)."""
-    free = pb.free
+    k(T), the surface flux linearised about the last iterate); returns (T, last SolveInfo).
+
+    One prepared solver serves every pass: a factorisation is redone per pass, an AMG
+    hierarchy (CPU or device) is kept while the matrix changes little and rebuilt when its
+    iterations grow (:meth:`fea.solvers.Prepared.update`); the last iterate starts each
+    solve. Where the backend resolves to the GPU the matrix is assembled on the device,
+    the fixed temperatures eliminated there, and the field stays there between passes
+    (copied to the host once per pass for k(T) and the surface models, n values).
+    """
+    free, D = pb.free, pb.dirichlet
     T_D = pb.dirichlet_values(0.0)
+    where, _ = resolve_backend(kw["backend"], n=pb.space.n, kind="scalar")
+    ns = device_namespace() if where == "gpu" else None
     T: NDArray[np.float64] | None = None
     picard = pb.k_depends_on_T or pb.surfaces_depend_on_T
     change = np.inf
-    for it in range(max_picard if picard else 1):  # noqa: B007 (count used below)
-        A = pb.stiffness(T)
-        load = pb.load
-        if pb.surfaces:
-            H, fs_ = pb.surface_terms(T)
-            A = (A + H).tocsr()
-            load = load + fs_
-        b = load - A @ T_D
-        x, last = solve(A[free][:, free], b[free], **kw)
-        T_new = T_D.copy()
-        T_new[free] = x
-        change = np.inf if T is None else float(np.abs(T_new - T).max())
-        T = T_new
-        if change <= picard_tol * max(1.0, float(np.abs(T).max())):
-            break
-    else:
-        if picard:
+    setups: dict[str, int] = {}
+    x = None
+    p = None
+    try:
+        for it in range(max_picard if picard else 1):  # noqa: B007 (count used below)
+            A, load = _steady_system(pb, T, ns)
+            if ns is None:
+                A_s, b_s = A[free][:, free], (load - A @ T_D)[free]
+            else:  # fixed temperatures as identity rows, in place, on the device
+                xp = ns.xp
+                T_Dx, D_x = xp.asarray(T_D), xp.asarray(D)
+                b_s = load - A @ T_Dx
+                A_s = eliminate(A, D, ns)
+                b_s[D_x] = T_Dx[D_x]
+            if p is None:
+                p = prepare(A_s, **kw)
+            else:
+                p.update(A_s)
+            x, last = p.solve(b_s, x0=x, device_result=ns is not None)
+            setup = str(last.extra.get("setup", "built"))
+            setups[setup] = setups.get(setup, 0) + 1
+            if ns is None:
+                T_new = T_D.copy()
+                T_new[free] = x
+            else:
+                T_new = np.array(ns.asnumpy(x), dtype=np.float64)
+                T_new[D] = T_D[D]
+            change = np.inf if T is None else float(np.abs(T_new - T).max())
+            T = T_new
+            if not picard or change <= picard_tol * max(1.0, float(np.abs(T).max())):
+                break
+        else:
             what = "k(T)" if pb.k_depends_on_T else ""
             if pb.surfaces_depend_on_T:
                 what += (" and " if what else "") + "the surface coefficients h(T)"
@@ -756,10 +782,36 @@ def _steady(
                 f"iterations (last change {change:.3g} K, tolerance "
                 f"{picard_tol * max(1.0, float(np.abs(T).max())):.3g} K)"
             )
+    finally:
+        if p is not None:
+            p.close()
     info["picard_iterations"] = it + 1
+    info["picard_setups"] = setups
+    assert T is not None
     if not np.all(np.isfinite(T)):
         raise SolverError("the temperature field is not finite (check loads and h)")
     return T, last
+
+
+def _steady_system(
+    pb: ThermalProblem, T: NDArray[np.float64] | None, ns: Any = None
+) -> tuple[Any, Any]:
+    """Matrix (n, n) [W/K] and load (n,) [W] of a steady pass about ``T`` (None: the start):
+    SciPy/NumPy on the host, or assembled in the device namespace ``ns`` (the surface terms,
+    a few facets, made on the host and copied)."""
+    H = pb.robin
+    load = pb.load
+    if pb.surfaces:
+        Hs, fs_ = pb.surface_terms(T)
+        H = (H + Hs).tocsr()
+        load = load + fs_
+    k = pb.conductivity(T)
+    if ns is None:
+        return (forms.conduction_matrix(pb.space, k) + H).tocsr(), load
+    A = forms.conduction_matrix(pb.space, k, xp=ns.xp)
+    if H.nnz:
+        A = (A + ns.sparse.csr_matrix(H)).tocsr()
+    return A, ns.xp.asarray(load)
 
 
 def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:

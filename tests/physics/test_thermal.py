@@ -212,6 +212,23 @@ def test_held_conductivity_reproduces_the_picard_solution(slab):
     assert np.abs(held.temperature - picard.temperature).max() < 1e-5
 
 
+@pytest.mark.parametrize("method", ["amg-xp", "amg"])
+def test_picard_passes_keep_one_amg_hierarchy(slab, method):
+    """Steady k(T) by AMG: one hierarchy built for the first pass and reused (or rebuilt
+    when its iterations grow) for the others, warm started; the same field as the direct
+    solver's."""
+    k_T = {"s": MAT["s"].with_(k=fea_table())}
+    kw = dict(sources={"s": 2.0}, fixed={"z0": 25.0}, backend="cpu", rtol=1e-12)
+    ref = solve_thermal(slab, k_T, method="direct", **kw)
+    amg = solve_thermal(slab, k_T, method=method, **kw)
+    setups = amg.solver_info["picard_setups"]
+    n = amg.solver_info["picard_iterations"]
+    assert n > 2 and sum(setups.values()) == n and setups["built"] == 1
+    assert setups.get("reused", 0) + setups.get("rebuilt", 0) == n - 1
+    assert np.abs(amg.temperature - ref.temperature).max() < 1e-7 * ref.temperature.max()
+    assert ref.solver_info["picard_setups"]["built"] == 1
+
+
 def test_flux_per_facet(slab):
     """A flux given facet by facet: its integral is the power; a wrong length is named."""
     facets = slab.boundaries["z1"]
