@@ -18,7 +18,9 @@ One command (from the repository root, on a machine with a CUDA device):
    support DOFs on the device; AMG setup split into strength / aggregation / tentative /
    smoothing / Galerkin / coarse; PCG iterations, ms per iteration against the copy
    bandwidth bound of one iteration; peak device memory (CuPy pool); the CPU best path on
-   the same system and the ratio; the answers' difference.
+   the same system and the ratio; the answers' difference; and the steady conduction of
+   the same mesh by ``solve_thermal`` on the device (k(T) Picard passes on one hierarchy)
+   against the CPU.
 
 Every number goes to ``--json``. Stops adding sizes when the next one would not fit in
 ``--budget`` seconds; CPU comparisons stop past ``--cpu-budget``. Where no GPU works it
@@ -264,8 +266,37 @@ def package_size(cupy, size: float, log, cpu_ok: bool) -> dict:
         row["cpu_total_s"] = row["host_assembly_s"] + t_elim + t_cpu
         row["speedup_total"] = row["cpu_total_s"] / row["gpu_total_s"]
         row["max_rel_diff"] = float(np.abs(x_gpu - x_cpu).max() / np.abs(x_cpu).max())
+    row.update(_thermal(cupy, mesh, mats, cpu_ok))
     log(row)
     return row
+
+
+def _thermal(cupy, mesh, mats, cpu_ok: bool) -> dict:
+    """The steady conduction of the same mesh (1.5 W in the die, h = 10 W/(m^2 K) on the
+    package surface, silicon's k(T): Picard passes) by ``solve_thermal`` on the device
+    (assembly, elimination, one hierarchy kept across the passes) and on the CPU."""
+    from fea.physics.thermal import solve_thermal
+
+    kw = dict(sources={"die": 1.5}, convection={"package_surface": (10.0, 25.0)}, rtol=1e-8)
+    out: dict = {}
+    _sync(cupy)
+    t0 = time.perf_counter()
+    dev = solve_thermal(mesh, mats, backend="gpu", **kw)
+    _sync(cupy)
+    out["thermal_dof"] = int(dev.temperature.shape[0])
+    out["thermal_gpu_s"] = time.perf_counter() - t0
+    out["thermal_passes"] = dev.solver_info["picard_iterations"]
+    out["thermal_setups"] = dev.solver_info["picard_setups"]
+    if cpu_ok:
+        t0 = time.perf_counter()
+        host = solve_thermal(mesh, mats, backend="cpu", **kw)
+        out["thermal_cpu_s"] = time.perf_counter() - t0
+        out["thermal_cpu_method"] = host.solver_info["method"]
+        out["thermal_speedup"] = out["thermal_cpu_s"] / out["thermal_gpu_s"]
+        rise = float(host.temperature.max() - 25.0)
+        out["thermal_max_diff_K"] = float(np.abs(dev.temperature - host.temperature).max())
+        out["thermal_rel_diff"] = out["thermal_max_diff_K"] / rise
+    return out
 
 
 def _line(row: dict, bw: dict) -> str:
@@ -291,6 +322,15 @@ def _line(row: dict, bw: dict) -> str:
         )
     else:
         s += " | CPU skipped (budget)"
+    s += (
+        f"\n        thermal {row['thermal_dof']:,} DOF: GPU {row['thermal_gpu_s']:6.2f} s "
+        f"({row['thermal_passes']} Picard passes, setups {row['thermal_setups']})"
+    )
+    if "thermal_cpu_s" in row:
+        s += (
+            f" | CPU {row['thermal_cpu_method']} {row['thermal_cpu_s']:6.2f} s: "
+            f"{row['thermal_speedup']:4.1f} x | diff {row['thermal_rel_diff']:.1e} of the rise"
+        )
     return s
 
 
