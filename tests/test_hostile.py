@@ -297,6 +297,43 @@ HOSTILE = [
     Hostile("name-nul", "cli", swap("study", "name", '"a\\u0000b"'), "study.name"),
     Hostile("name-number", "cli", swap("study", "name", "5"), "study.name"),
     Hostile("name-dollar", "cli", swap("study", "name", '"$(id)"'), "study.name"),
+    # labels that reach columns, CSV headers and state names; files a study points to
+    Hostile(
+        "probe-name-comma",
+        "cli",
+        run_text('[transient]\nprobes_mm = { "a,b" = [0.0, 0.0, 0.0] }'),
+        "transient.probes_mm.a,b",
+    ),
+    Hostile(
+        "stage-name-column-syntax",
+        "cli",
+        run_text(
+            '[process]\n[[process.stages]]\nname = "x@25C:die"\n'
+            "duration_s = 0.0\ntemperature_C = 25.0"
+        ),
+        "process.stages[0].name",
+    ),
+    Hostile(
+        "stage-name-reflow-label",
+        "cli",
+        run_text(
+            '[process]\n[[process.stages]]\nname = "r01_260C"\n'
+            "duration_s = 0.0\ntemperature_C = 25.0"
+        ),
+        "process.stages[0].name",
+    ),
+    Hostile(
+        "power-map-csv-device",
+        "cli",
+        run_text('[loads.power_map]\ncsv = "/dev/zero"'),
+        "regular CSV file",
+    ),
+    Hostile(
+        "power-map-csv-missing",
+        "cli",
+        run_text('[loads.power_map]\ncsv = "no_such_map.csv"'),
+        "loads.power_map.csv",
+    ),
     # study files: structure
     Hostile("deep-arrays", "cli", deep_arrays, "nested at most"),
     Hostile("deep-tables", "cli", deep_tables, "nested at most"),

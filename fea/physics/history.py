@@ -73,12 +73,11 @@ from ..solvers import eliminate, pcg, prepare
 from .constitutive import hooke, lame
 from .eigenstrain import reference_temperatures
 from .materials import Material, assign
-from .mechanics import MechanicalResult, nodal_temperature
+from .mechanics import MechanicalResult, nodal_temperature, prescribed_displacements
 from .viscoelastic import Viscoelastic, ViscoState
 
 __all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
 
-_COMP = {"x": 0, "y": 1, "z": 2}
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
 
 
@@ -314,27 +313,8 @@ def _build_constraints(
     inactive = np.nonzero(~is_active)[0]
     D_in = (3 * inactive[:, None] + np.arange(3)).ravel()
     values[D_in] = u[inactive].ravel()  # held where they are
-    D_fix: list[NDArray[np.int64]] = []
-    for name, comps in dict(fixed or {}).items():
-        if name not in mesh.boundaries:
-            raise InputError(
-                f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
-            )
-        if not isinstance(comps, Mapping):
-            raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
-        nodes = fs.boundary_nodes(mesh.boundaries[name])
-        nodes = nodes[is_active[nodes]]
-        for comp, value in comps.items():
-            if comp not in _COMP:
-                raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
-            if isinstance(value, bool) or not isinstance(value, int | float | np.number):
-                raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
-            if not math.isfinite(float(value)):
-                raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
-            d = 3 * nodes + _COMP[comp]
-            values[d] = float(value)
-            D_fix.append(d)
-    D0 = np.unique(np.concatenate(D_fix)) if D_fix else np.zeros(0, dtype=np.int64)
+    D0, given = prescribed_displacements(mesh, fs, fixed, is_active)
+    values[D0] = given[D0]
     n_vert = mesh.p1.p.shape[1]
     R_all = rigid_body_modes(fs.nodes)
     modes_list, supports = [], []

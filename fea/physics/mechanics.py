@@ -61,6 +61,7 @@ __all__ = [
     "Warpage",
     "close_solver_cache",
     "nodal_temperature",
+    "prescribed_displacements",
     "solve_static",
     "solve_thermoelastic",
     "warpage_curve",
@@ -242,6 +243,48 @@ def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.fl
     return T
 
 
+def prescribed_displacements(
+    mesh: Any,
+    fs: FieldSpace,
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    nodes_ok: NDArray[np.bool_] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Check ``fixed`` (boundary -> {component: displacement [m]}) and resolve it on ``fs``.
+
+    Returns (the prescribed DOFs ``3 node + component``, sorted, shape (k,); the values
+    (3 n,) [m], zero elsewhere). ``nodes_ok`` (n,) keeps only those nodes of a boundary (the
+    active ones of a process history).
+    """
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
+    u = np.zeros(3 * fs.n)
+    D_list = []
+    for name, comps in dict(fixed or {}).items():
+        if name not in mesh.boundaries:
+            raise InputError(
+                f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
+            )
+        if not isinstance(comps, Mapping):
+            raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
+        nodes = fs.boundary_nodes(mesh.boundaries[name])
+        if nodes_ok is not None:
+            nodes = nodes[nodes_ok[nodes]]
+        for comp, value in comps.items():
+            if comp not in _COMP:
+                raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
+            if isinstance(value, bool | np.complexfloating) or not isinstance(
+                value, int | float | np.integer | np.floating
+            ):
+                raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
+            if not math.isfinite(float(value)):
+                raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
+            d = 3 * nodes + _COMP[comp]
+            u[d] = float(value)
+            D_list.append(d)
+    D0 = np.unique(np.concatenate(D_list)) if D_list else np.zeros(0, dtype=np.int64)
+    return D0, u
+
+
 @dataclass
 class Constraints:
     """Dirichlet conditions of a mechanical problem, resolved on a space.
@@ -272,32 +315,7 @@ class Constraints:
         cls, mesh: Any, fs: FieldSpace, fixed: Mapping[str, Mapping[str, float]] | None
     ) -> Constraints:
         """Resolve ``fixed`` (boundary -> {component: value [m]}) on ``fs``."""
-        if fixed is not None and not isinstance(fixed, Mapping):
-            raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
-        n3 = 3 * fs.n
-        u = np.zeros(n3)
-        D_list = []
-        for name, comps in dict(fixed or {}).items():
-            if name not in mesh.boundaries:
-                raise InputError(
-                    f"fixed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
-                )
-            if not isinstance(comps, Mapping):
-                raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
-            nodes = fs.boundary_nodes(mesh.boundaries[name])
-            for comp, value in comps.items():
-                if comp not in _COMP:
-                    raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
-                if isinstance(value, bool | np.complexfloating) or not isinstance(
-                    value, int | float | np.integer | np.floating
-                ):
-                    raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
-                if not math.isfinite(float(value)):
-                    raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
-                d = 3 * nodes + _COMP[comp]
-                u[d] = float(value)
-                D_list.append(d)
-        D0 = np.unique(np.concatenate(D_list)) if D_list else np.zeros(0, dtype=np.int64)
+        D0, u = prescribed_displacements(mesh, fs, fixed)
         R = rigid_body_modes(fs.nodes)
         modes = remaining_modes(R, D0)
         n_vert = mesh.p1.p.shape[1]

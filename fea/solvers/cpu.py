@@ -55,6 +55,13 @@ def _locate_mkl() -> None:
         os.environ["PYPARDISO_MKL_RT"] = str(libs[0])
 
 
+# MKL in conditional numerical reproducibility mode (unless the user chose a mode), set
+# before MKL loads (pypardiso loads it on first use): otherwise its results depend on where
+# the arrays happen to lie in memory, so one case run twice differed in the last bits,
+# which the structure function's deconvolution amplifies (a dual-interface theta_JC moved
+# by up to 1e-5 between two runs of one case); with the mode set the runs agree bit for bit.
+os.environ.setdefault("MKL_CBWR", "AUTO")
+
 _PARDISO_LOCK = threading.Lock()
 _PARDISO_SHARED: list = []  # one reusable solver object (its constructor locates MKL, ~0.2 s)
 

@@ -4,19 +4,12 @@ real package mesh (meshes/reference/small_unit.msh), against the host path."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-import fea
 from fea.physics.materials import get
 from fea.physics.mechanics import close_solver_cache, solve_thermoelastic
-from fea.solvers import DeviceStatus, registry
 
-from ..solvers.standin import install
-
-ROOT = Path(__file__).resolve().parents[2]
 MATERIALS = {
     "shell": get("copper"),
     "dielectric": get("polyimide"),
@@ -26,19 +19,6 @@ MATERIALS = {
     "terminals": get("sac305"),
 }
 REFERENCE = {"encapsulant": 175.0, "*": 25.0}
-
-
-@pytest.fixture(scope="module")
-def mesh():
-    return fea.Mesh.from_gmsh(ROOT / "meshes" / "reference" / "small_unit.msh", order=1)
-
-
-@pytest.fixture
-def device(monkeypatch):
-    cupy = install(monkeypatch)
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return cupy
 
 
 def test_the_device_solve_equals_the_host_solve_on_a_package(mesh, device):

@@ -5,20 +5,13 @@ the host path."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
-import fea
 from fea.physics.convection import FilmCoefficient
 from fea.physics.materials import get
 from fea.physics.thermal import solve_thermal
-from fea.solvers import DeviceStatus, registry
 
-from ..solvers.standin import install
-
-ROOT = Path(__file__).resolve().parents[2]
 MATERIALS = {
     "shell": get("copper"),
     "dielectric": get("polyimide"),
@@ -27,19 +20,6 @@ MATERIALS = {
     "encapsulant": get("mold_compound"),
     "terminals": get("sac305"),
 }
-
-
-@pytest.fixture(scope="module")
-def mesh():
-    return fea.Mesh.from_gmsh(ROOT / "meshes" / "reference" / "small_unit.msh", order=1)
-
-
-@pytest.fixture
-def device(monkeypatch):
-    cupy = install(monkeypatch)
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return cupy
 
 
 @pytest.mark.parametrize(

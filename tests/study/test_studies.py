@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 import fea.package.meshing
+from fea.package.names import Column
 from fea.package.spec import StudySpec, parse_study
 from fea.study import run_study
 
@@ -23,6 +24,11 @@ ROOT = Path(__file__).resolve().parents[2]
 STUDIES = sorted((ROOT / "studies").glob("*.toml"))
 PINS = ROOT / "tests" / "data" / "pinned_studies.json"
 SKIP = ("wall_s", "total_s", "heat_balance_ratio")
+#: Outputs read off a structure function where two of them part (the dual-interface
+#: theta_JC): the deconvolution amplifies the last bits of the heating curves, which differ
+#: between machines (BLAS and MKL kernels of another instruction set), by about 1e5; on one
+#: machine a case gives them bit for bit (MKL_CBWR, tests/study/test_runner.py).
+DECONVOLVED = {"theta_jc_K_per_W": 1e-4}
 
 
 def coarse_spec(path: Path) -> StudySpec:
@@ -78,4 +84,5 @@ def test_study_at_coarse_resolution(path, tmp_path, monkeypatch):
         assert sorted(got[case]) == sorted(values), case
         for k, v in values.items():
             if k != "status":
-                assert got[case][k] == pytest.approx(v, rel=1e-6, abs=1e-9), (case, k)
+                rel = DECONVOLVED.get(Column.parse(k).metric, 1e-6)
+                assert got[case][k] == pytest.approx(v, rel=rel, abs=1e-9), (case, k)

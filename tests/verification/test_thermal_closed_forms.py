@@ -100,9 +100,15 @@ def test_structure_function_of_the_fe_slab(slab):
     at = np.array([0.3, 0.6, 1.5]) * r_line
     exact = slab_zth(t, L, K, RHO_CP, AREA, h=h)
     assert np.abs(z[1:] / exact - 1)[t >= 1e-5].max() < 1e-4
-    # the deconvolution amplifies the last digits: a staircase read at fixed R moves by
-    # a few per cent between two curves that agree to 1e-4
-    np.testing.assert_allclose(sf.capacitance_at(at), ref.capacitance_at(at), rtol=0.05)
+    # the deconvolution amplifies the last digits: a riser of the staircase moves along R
+    # by a few per cent between two curves that agree to 1e-4 (another BLAS kernel moved
+    # the value read at exactly 0.3 r_line by 9 %, the riser by less than 3 %), so the two
+    # staircases are compared as separation_point compares them: within +-3 % of R, the
+    # capacitances within 5 %
+    for r in at:
+        c = sf.capacitance_at(np.array([r]))[0]
+        lo, hi = ref.capacitance_at(np.array([0.97 * r, 1.03 * r]))
+        assert lo / 1.05 <= c <= hi * 1.05, (r / r_line, c, lo, hi)
     # along the line C grows as rho cp k A^2 R; then the plateau of the slab's C
     np.testing.assert_allclose(sf.capacitance_at(at[:2]), RHO_CP * K * AREA**2 * at[:2], rtol=0.06)
     assert sf.capacitance_at(at[2]) == pytest.approx(c_slab, rel=0.02)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import difflib
 import math
+import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ __all__ = [
     "MISSING",
     "Section",
     "check_depth",
+    "check_label",
     "check_number",
     "hint",
     "read_toml",
@@ -309,3 +311,17 @@ def check_number(
     if hi is not None and v > hi:
         raise InputError(key, v, f"a number <= {hi}")
     return v
+
+
+#: What a label that becomes part of table columns, CSV headers and results-file state
+#: names (a process stage, a transient probe) may be.
+LABEL_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,39}")
+
+
+def check_label(key: str, value: object) -> str:
+    """A label for columns and state names: a letter, then letters, digits or ``_``, at
+    most 40 characters (no ``@ : | , /`` that the column syntax or a CSV file would
+    misread); else an :class:`~fea.errors.InputError` naming ``key``."""
+    if not isinstance(value, str) or LABEL_PATTERN.fullmatch(value) is None:
+        raise InputError(key, value, "a name of 1-40 letters, digits or _ starting with a letter")
+    return value

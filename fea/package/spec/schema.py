@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ from ...physics.materials import DEFAULT_REGION_MATERIALS, Material, Table
 from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ...units import wavelength
 from .checks import check_geometry
-from .reader import Section, check_number, hint
+from .reader import Section, check_label, check_number, hint
 
 __all__ = [
     "BOARD_STACKS",
@@ -1232,6 +1233,9 @@ def _grid_cells(key: str, rows: Any) -> list[list[float]]:
     ]
 
 
+#: Most probes of a transient (each is a column of zth.csv and a watched quantity).
+MAX_PROBES = 100
+
 #: Largest power-map CSV file read [bytes] (a grid of 1000 x 1000 cells is about 10 MB).
 POWER_CSV_MAX_BYTES = 16 << 20
 
@@ -1353,9 +1357,12 @@ def parse_transient(t: Section) -> TransientSpec:
     probes_raw = t.raw("probes_mm", {})
     if not isinstance(probes_raw, Mapping):
         raise InputError(t.key("probes_mm"), probes_raw, "a table name -> [x, y, z] in mm")
+    if len(probes_raw) > MAX_PROBES:
+        raise InputError(t.key("probes_mm"), len(probes_raw), f"at most {MAX_PROBES} probes")
     probes = {}
     for name, xyz in probes_raw.items():
         key = f"{t.key('probes_mm')}.{name}"
+        check_label(key, name)
         if not isinstance(xyz, list) or len(xyz) != 3:
             raise InputError(key, xyz, "a point [x, y, z] in mm")
         probes[str(name)] = tuple(
@@ -1504,9 +1511,11 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     stages: list[StageSpec] = []
     for i, st in enumerate(stages_raw):
         sec = Section(st, f"{s.key('stages')}[{i}]")
-        name = sec.string("name")
-        if not name or name in {x.name for x in stages}:
-            raise InputError(sec.key("name"), name, "a non-empty name, distinct per stage")
+        name = check_label(sec.key("name"), sec.string("name"))
+        if name in {x.name for x in stages} or re.fullmatch(r"r\d+_.*", name):
+            raise InputError(
+                sec.key("name"), name, "a name distinct per stage, not r<digits>_ (reflow states)"
+            )
         lists = {}
         for k in ("add", "remove", "cure"):
             v = sec.raw(k, [])
