@@ -382,3 +382,12 @@ def test_user_material_yield_and_reflow_step():
                 "materials", {"shell": "x", "library": {"x": {"base": "copper", "yield_MPa": -1}}}
             )
         )
+
+
+def test_cudss_is_reachable_with_the_gpu_backend():
+    spec = parse_study(with_change("solver", {"backend": "gpu", "method": "cudss"}))
+    assert spec.base.solver.method == "cudss"
+    for backend in ("cpu", "auto"):
+        with pytest.raises(InputError, match="solver.method") as e:
+            parse_study(with_change("solver", {"backend": backend, "method": "cudss"}))
+        assert "backend = 'gpu'" in str(e.value)

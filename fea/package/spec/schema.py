@@ -1410,11 +1410,17 @@ def parse_limits(t: Section) -> LimitSpec:
 def parse_solver(s: Section) -> SolverSpec:
     spec = SolverSpec(
         backend=s.string("backend", "auto", choices=("auto", "cpu", "gpu")),
-        method=s.string("method", "auto", choices=("auto", "direct", "amg", "jacobi")),
+        method=s.string("method", "auto", choices=("auto", "direct", "amg", "jacobi", "cudss")),
         rtol=s.number("rtol", 1e-10, positive=True, hi=1e-2),
         maxiter=s.number("maxiter", 2000, integer=True, lo=1),
     )
     s.done()
+    if spec.method == "cudss" and spec.backend != "gpu":
+        raise InputError(
+            s.key("method"),
+            "cudss",
+            "with solver.backend = 'gpu' (cuDSS, through nvmath-python, runs on the device)",
+        )
     return spec
 
 
