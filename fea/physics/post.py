@@ -223,7 +223,8 @@ def seating_plane(tips: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.floa
     The package, terminals down on a flat plate, rests on the three lowest tips whose
     triangle holds its centre (taken as the centroid of the tips in x, y): that is the
     plane ``z = a + b x + c y`` below every tip that is highest at the centroid, a small
-    linear programme. Returns ((a, b, c), heights (n,) >= 0) [m].
+    linear programme; of several such planes (a symmetric package), the least tilted.
+    Returns ((a, b, c), heights (n,) >= 0) [m].
     """
     from scipy.optimize import linprog
 
@@ -232,19 +233,45 @@ def seating_plane(tips: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.floa
         raise InputError("tips", np.shape(p), "at least three points (n, 3)")
     xc = p[:, :2].mean(axis=0)
     L = max(float(np.ptp(p[:, :2], axis=0).max()), 1e-300)
-    X = (p[:, :2] - xc) / L  # well-scaled unknowns: a [m], b, c [m per L]
+    X = (p[:, :2] - xc) / L
     z0 = p[:, 2].min()
+    S = max(float(np.ptp(p[:, 2])), 1e-300)
+    Z = (p[:, 2] - z0) / S  # heights in [0, 1]: well-scaled unknowns for the solver
+    n = len(p)
     res = linprog(
         c=[-1.0, 0.0, 0.0],  # maximise the plane's height at the centroid (X = 0)
-        A_ub=np.column_stack([np.ones(len(p)), X]),
-        b_ub=p[:, 2] - z0,
+        A_ub=np.column_stack([np.ones(n), X]),
+        b_ub=Z,
         bounds=[(None, None)] * 3,
         method="highs",
     )
-    if res.status != 0:  # tips on a line: the plane through the lowest ones, untilted
+    if res.status != 0 or S <= 1e-300:  # on a line, or all level: untilted, lowest tip
         coef = np.array([0.0, 0.0, 0.0])
     else:
         coef = np.asarray(res.x)
+        # Where several planes are equally high at the centre (a symmetric package: three
+        # of four equal corners, or of a ring of equal balls), the LP's pick depended on
+        # rounding; of those planes take the least tilted (|b| + |c| least), so that the
+        # coplanarity is a continuous function of the tips (variables a, b, c, |b|, |c|).
+        A2 = np.zeros((n + 5, 5))
+        A2[:n, :3] = np.column_stack([np.ones(n), X])
+        A2[n] = [-1.0, 0.0, 0.0, 0.0, 0.0]  # a >= a_opt - 1e-9
+        A2[n + 1 : n + 3, 1] = [1.0, -1.0]  # +-b <= |b|
+        A2[n + 1 : n + 3, 3] = -1.0
+        A2[n + 3 : n + 5, 2] = [1.0, -1.0]  # +-c <= |c|
+        A2[n + 3 : n + 5, 4] = -1.0
+        b2 = np.concatenate([Z, [1e-9 - coef[0], 0.0, 0.0, 0.0, 0.0]])
+        level = linprog(
+            c=[0.0, 0.0, 0.0, 1.0, 1.0],
+            A_ub=A2,
+            b_ub=b2,
+            bounds=[(None, None)] * 3 + [(0, None)] * 2,
+            method="highs",
+            options={"primal_feasibility_tolerance": 1e-10, "dual_feasibility_tolerance": 1e-10},
+        )
+        if level.status == 0:
+            coef = np.asarray(level.x[:3])
+    coef = coef * S  # a [m], b and c [m per L]
     heights = p[:, 2] - z0 - (coef[0] + X @ coef[1:])
     plane = np.array(
         [coef[0] + z0 - (coef[1] * xc[0] + coef[2] * xc[1]) / L, coef[1] / L, coef[2] / L]

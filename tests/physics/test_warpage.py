@@ -99,6 +99,16 @@ def test_seating_plane_and_coplanarity():
     dome[:, 2] = -0.5 * 5.0 * (dome[:, 0] ** 2 + dome[:, 1] ** 2)
     _, h = seating_plane(dome)
     assert h.max() == pytest.approx(0.5 * 5.0 * 2 * (2e-3**2 - (2e-3 / 3) ** 2), rel=1e-9)
+    # a twisted package (z = k x y) rocks on its two low corners: every plane b = c in
+    # [-k, k] is as high at the centre, with coplanarities from 2 k to 4 k; the least tilted
+    # (level) is taken, whatever the rounding of the tips (before, the pick of the LP)
+    k = 3e-6 / 4e-6  # 3 um at the corners (x y = 4e-6 m^2)
+    for noise in (0.0, 1e-18, -1e-18):
+        twist = tips.copy()
+        twist[:, 2] = k * twist[:, 0] * twist[:, 1] + noise * np.arange(16)
+        plane_, h = seating_plane(twist)
+        assert plane_[1:] == pytest.approx([0.0, 0.0], abs=1e-9)
+        assert h.max() == pytest.approx(2 * 3e-6, rel=1e-6)
 
 
 def test_bimaterial_plate_sign():
