@@ -468,6 +468,7 @@ def history_metrics(
         mesh_reference(mesh, case),
         backend=backend,
         method=case.solver.method,
+        rtol=case.solver.rtol,  # its CG steps to the study's tolerance, as every solve
         shrinkage=case.loads.cure_shrinkage,
         substeps=proc.substeps,
         max_step_K=proc.max_step_K,

@@ -418,7 +418,9 @@ class _Solver:
         self.K_rest: sp.csr_matrix | None = None
         self.rest_key: int | None = None
         self.units: dict[str, tuple] = {}  # region -> (lam, mu, K data at them, unit parts)
-        self.x_prev: dict[int, NDArray[np.float64]] = {}
+        # the last two solutions of the current constraints (CG's start: their linear
+        # extrapolation)
+        self.x_prev: dict[int, list[NDArray[np.float64]]] = {}
         self.clock = 0
         self.t_factor = 0.0  # seconds of the last factorisation
         self.t_solve = 0.0  # seconds of the last back-substitution
@@ -730,7 +732,8 @@ class _Solver:
             def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
                 return self._backsolve(entry, r)
 
-            x0 = self.x_prev.get(con.key)
+            prev = self.x_prev.get(con.key, [])
+            x0 = 2.0 * prev[-1] - prev[-2] if len(prev) == 2 else (prev[-1] if prev else None)
             res = pcg(plan.A, b, M, x0=x0, rtol=self.rtol, maxiter=200, xp=np)
             if res.converged:
                 u = res.x
@@ -741,7 +744,7 @@ class _Solver:
                 entry = self.factorize(plan.A, plan.kd, plan.K_support, lam, mu, plan.dxi, con)
                 u = self._backsolve(entry, b)
                 facts["method"] = "factorized after CG"
-        self.x_prev = {con.key: u}
+        self.x_prev = {con.key: (self.x_prev.get(con.key, []) + [u])[-2:]}
         reactions = 0.0
         if plan.K_support is not None:
             r = plan.K_support @ u - f[con.supports]
