@@ -205,6 +205,14 @@ class Transient:
             isinstance(self.fields, int | np.integer) and self.fields >= 0
         ):
             raise InputError("transient.fields", self.fields, "a number of fields >= 0, or None")
+        if self.fields and self.output_times() is None:
+            # the kept fields are chosen among the output times; with every accepted step
+            # reported their number is not known in advance
+            raise InputError(
+                "transient.fields",
+                self.fields,
+                "None (every step) or 0 unless transient.outputs gives the output times",
+            )
         p = self.power
         if p is not None and not callable(p) and not isinstance(p, Profile):
             object.__setattr__(self, "power", Profile(p))

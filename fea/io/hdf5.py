@@ -360,6 +360,19 @@ def write_results(
             if thermal.history is not None:
                 _dataset(g, "times", np.asarray(thermal.times, np.float64))
             _write_curves(g, getattr(thermal, "curves", None) or {})
+            tr = getattr(thermal, "transient", None)
+            if tr is not None and tr.history is not None and len(tr.history):
+                if tr.temperature.shape[0] != thermal.temperature.shape[0]:
+                    raise InputError(
+                        "thermal.transient",
+                        f"{tr.temperature.shape[0]} nodes",
+                        f"the {thermal.temperature.shape[0]} nodes of the steady result",
+                    )
+                gt = g.create_group("transient")
+                _dataset(gt, "temperature", np.asarray(tr.history, np.float64)).attrs["center"] = (
+                    "Node"
+                )
+                _dataset(gt, "times", np.asarray(tr.times, np.float64))
             g.attrs["power_W"] = float(thermal.power)
             g.attrs["heat_out_W"] = _json(thermal.heat_out)
             solver["thermal"] = thermal.solver_info
@@ -811,6 +824,15 @@ def _results(root: _Node, path: Path) -> Results:
         if times is not None:
             thermal["times"] = times
         curves = _read_curves(g, path)
+        if "transient" in gm:  # a transient's kept fields beside the steady one
+            gt = _member(g, "transient", "/thermal", path, group=True)
+            tt = gt.members or {}
+            if "times" not in tt or "temperature" not in tt:
+                raise ResultsError(f"{path}: /thermal/transient lacks times or temperature")
+            ttimes = _array(tt["times"], "/thermal/transient/times", path, "f", (1,))
+            fields_t, _ = _read_fields(gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes))
+            thermal["transient_temperature"] = fields_t["temperature"]
+            thermal["transient_times"] = ttimes
     if "mechanical" in members:
         g = _member(root, "mechanical", "", path, group=True)
         gm = g.members or {}

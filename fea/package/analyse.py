@@ -510,6 +510,8 @@ def independent_panel_metrics(
     if case.loads.reflow and "singulated" not in [n for n, _ in todo]:
         todo.append(("singulated", None))
     notes: list[str] = []
+    ratios: list[float] = []
+    dofs: list[float] = []
     for name, T in todo:
         scase = dataclasses.replace(
             case, geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage=name))
@@ -522,9 +524,14 @@ def independent_panel_metrics(
                 for Tr, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
             ]
         m, states = _temperature_states(mesh, scase, todo_states, backend, "bottom")
-        m.pop("mechanical_dof_count", None)
+        dofs.append(m.pop("mechanical_dof_count", 0.0))
         notes += m.pop("warnings", [])
+        if "warpage_limit_ratio" in m:  # the worst over every model, not the last one's
+            ratios.append(m.pop("warpage_limit_ratio"))
         out.update(m)
+    if ratios:
+        out["warpage_limit_ratio"] = max(ratios)
+    out["mechanical_dof_count"] = max(dofs, default=0.0)  # the largest model
     out["warnings"] = notes
     return out, states
 
@@ -556,9 +563,11 @@ def analyse(
     if case.kind == "unit":
         ta = thermal_analysis(case)
         m.update(ta.metrics)
-        # a transient's fields (a temporal collection) go to the results file
-        th = ta.transient if ta.transient is not None else ta.steady
+        # the results file's thermal field is the steady one the metrics come from; a
+        # transient's kept fields go with it (/thermal/transient), its curves too
+        th = ta.steady
         th.curves = curves = ta.curves
+        th.transient = ta.transient
     if model == "history":
         w, states, extra = history_metrics(case)
     elif case.kind == "panel" and model == "independent":

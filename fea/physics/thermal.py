@@ -169,6 +169,9 @@ class ThermalResult:
     surface_h: dict[str, NDArray[np.float64]] = field(default_factory=dict)
     series: Series | None = None
     curves: dict[str, dict[str, NDArray[np.float64]]] = field(default_factory=dict)
+    #: A transient of the same body kept with this (steady) result: its kept fields are
+    #: written under ``/thermal/transient`` of the results file.
+    transient: ThermalResult | None = None
 
     @property
     def nodes(self) -> NDArray[np.float64]:

@@ -115,7 +115,16 @@ def test_power_map_forms_and_checks(tmp_path):
     spec = parse_study(_raw(loads=loads), path=str(study))
     assert spec.base.loads.power_map.grid == ((0.1, 0.2), (0.3, 0.4))
     assert spec.raw["loads"]["power_map"]["csv"] == str(tmp_path / "map.csv")
+    # a trailing comma and an indented comment are fine; an empty cell would shift the map
+    (tmp_path / "trail.csv").write_text("  # indented comment\n0.1,0.2,\n0.3,0.4,\n")
+    loads["power_map"] = {"csv": "trail.csv"}
+    spec = parse_study(_raw(loads=loads), path=str(study))
+    assert spec.base.loads.power_map.grid == ((0.1, 0.2), (0.3, 0.4))
+    (tmp_path / "gap.csv").write_text("0.1,,0.2\n0.3,,0.4\n")
+    (tmp_path / "big.csv").write_bytes(b"0.1," * (5 << 20))
     bad = [
+        ({"csv": "gap.csv"}, "csv[0]"),
+        ({"csv": "big.csv"}, "csv"),
         ({"rectangles": [{"x_mm": [-0.7, 0.0], "y_mm": [0.0, 0.9], "W": 0.1}]}, "rectangles[0]"),
         ({"rectangles": [{"x_mm": [0.5, 0.0], "y_mm": [0.0, 0.1], "W": 0.1}]}, "x_mm"),
         ({"rectangles": [{"x_mm": [0.0, 0.1], "y_mm": [0.0, 0.1], "W": -1}]}, "W"),
@@ -187,7 +196,14 @@ def test_heating_curve_structure_function_and_theta_jc(small_transient):
     assert m["hotspot_C"] == pytest.approx(m["Tj_max_C"], abs=1e-9)
     r = read_results(folder / "result.h5")
     assert r.metrics["heat_balance_ratio"] < 1e-6
-    assert r.thermal["temperature"].shape[0] == r.thermal["times"].shape[0] == 13  # t = 0 + 12
+    # the thermal field is the steady one the metrics come from; the transient's kept fields
+    # (t = 0 and 12) stand beside it, so ParaView's time axis stays the mechanical states'
+    assert r.thermal["temperature"].ndim == 1 and "times" not in r.thermal
+    assert r.thermal["temperature"].max() == pytest.approx(m["Tj_max_C"], rel=1e-12)
+    steps = r.thermal["transient_temperature"]
+    assert steps.shape == (13, r.thermal["temperature"].size)
+    assert r.thermal["transient_times"].shape == (13,) and r.thermal["transient_times"][0] == 0
+    assert steps[-1].max() == pytest.approx(m["Tj_peak_C"], rel=1e-6)
     np.testing.assert_allclose(r.curves["zth"]["zth_K_per_W"], z)
     assert set(r.curves) >= {"zth", "structure_function", "dual_interface_zth"}
     # theta_JC: where the two contacts' structure functions part, inside the package's

@@ -117,6 +117,8 @@ def test_transient_arguments_are_checked():
         (dict(t_end=1.0, dt=0.1, theta=0.2), "transient.theta"),
         (dict(t_end=1.0, dt=0.1, tol=0.0), "transient.tol"),
         (dict(t_end=1.0, dt=0.1, dt_min=0.5, dt_max=0.1), "transient.dt_min"),
+        # kept fields are chosen among output times: none given with every step reported
+        (dict(t_end=1.0, dt=0.05, fields=5), "transient.fields"),
     ):
         with pytest.raises(InputError, match=key):
             Transient(**kw)

@@ -333,9 +333,11 @@ MEANINGS: dict[str, str] = {
     "(each state alone, elastic, stress free at reference_C)",
     "process.substeps": "least time steps per stage and per reflow interval",
     "process.max_step_K": "largest temperature change of one time step",
-    "process.reflow_time_s": "time of each loads.reflow_C point from the reflow's start "
-    "(required with reflow_C and model = history; points inserted around Tg are "
-    "interpolated)",
+    "process.reflow_time_s": "time of each loads.reflow_C point after the end of the last "
+    "stage (required with reflow_C and model = history; the first, usually 0, is the "
+    "reflow's start: give it a few seconds when reflow_C[0] is not the last stage's "
+    "temperature, or the change is instantaneous and the two states share a time; points "
+    "inserted around Tg are interpolated)",
     "process.stages": "the process stages in order ([[process.stages]]); each stage's end "
     "is a state of its name",
     "process.stages[i].name": "the stage's name (its state's label in the table and the "

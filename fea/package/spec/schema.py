@@ -1246,21 +1246,31 @@ def read_power_csv(path: Path, key: str) -> list[list[float]]:
         st = path.stat()
         if not stat.S_ISREG(st.st_mode):
             raise InputError(key, str(path), "a regular CSV file (not a device, pipe or folder)")
-        if st.st_size > POWER_CSV_MAX_BYTES:
+        with open(path, "rb") as f:
+            data = f.read(POWER_CSV_MAX_BYTES + 1)  # the cap holds if the file grows
+        if len(data) > POWER_CSV_MAX_BYTES:
             raise InputError(
                 key,
-                f"{path} ({st.st_size:,} bytes)",
+                f"{path} (over {POWER_CSV_MAX_BYTES:,} bytes)",
                 f"a CSV file of at most {POWER_CSV_MAX_BYTES:,} bytes",
             )
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except OSError as exc:
         raise InputError(key, str(path), f"a readable CSV file ({exc.strerror})") from None
     except UnicodeDecodeError:
         raise InputError(key, str(path), "a UTF-8 text CSV file") from None
     rows = []
-    for line in csv.reader(x for x in text.splitlines() if x.strip() and not x.startswith("#")):
+    lines = [x for x in text.splitlines() if x.strip() and not x.lstrip().startswith("#")]
+    for n, line in enumerate(csv.reader(lines)):
+        cells = [v.strip() for v in line]
+        while cells and cells[-1] == "":  # a trailing comma
+            cells.pop()
+        if "" in cells:
+            raise InputError(
+                f"{key}[{n}]", line, "a number in every cell (an empty cell would shift the map)"
+            )
         try:
-            rows.append([float(v) for v in line if v.strip()])
+            rows.append([float(v) for v in cells])
         except ValueError:
             raise InputError(key, line, "numbers (W per cell) separated by commas") from None
     for i, r in enumerate(rows):
