@@ -108,6 +108,7 @@ class FieldSpace:
     pattern: Pattern
     mass_basis_: Any = None
     device_: dict = field(default_factory=dict, repr=False)
+    host_: dict = field(default_factory=dict, repr=False)
 
     @property
     def n(self) -> int:
@@ -125,8 +126,18 @@ class FieldSpace:
         return int(self.basis.dx.shape[1])
 
     def grads(self, basis: Any = None) -> NDArray[np.float64]:
-        """Shape-function gradients, shape (nb, 3, n_el, n_q)."""
-        b = basis or self.basis
+        """Shape-function gradients, shape (nb, 3, n_el, n_q) (read only: those of the
+        space's own basis are computed once and shared)."""
+        if basis is None or basis is self.basis:
+            g = self.host_.get("grads")
+            if g is None:
+                g = self.host_["grads"] = self._grads(self.basis)
+                g.flags.writeable = False
+            return g
+        return self._grads(basis)
+
+    @staticmethod
+    def _grads(b: Any) -> NDArray[np.float64]:
         return np.stack([b.basis[i][0].grad for i in range(b.Nbfun)])
 
     def values(self, basis: Any = None) -> NDArray[np.float64]:

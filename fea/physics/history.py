@@ -46,7 +46,12 @@ or interpolation weight) takes that entry's ``dxi`` for its viscoelastic element
 consistent step with a nearby reduced-time increment -- and costs one back-substitution.
 Other steps solve the exact system by conjugate gradients preconditioned by the nearest
 cached factorisation (:func:`fea.solvers.pcg`), or factorise anew when the estimated
-iterations cost more than a factorisation.
+iterations cost more than a factorisation. A step that takes a cached entry solves for
+its correction to the previous step, ``A^-1 (b - A u_prev)``, and takes the part of it
+in the span of that entry's earlier corrections from their stored solutions: a glassy or
+a relaxed step's correction is the regions' thermal loads times the temperature step, so
+after the first few steps of a regime most steps cost no back-substitution at all (the
+residual is checked: at most a hundred times the one a back-substitution leaves).
 """
 
 from __future__ import annotations
@@ -79,6 +84,10 @@ from .viscoelastic import Viscoelastic, ViscoState
 __all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
 
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
+
+#: Earlier corrections kept per factorisation (``_Solver._solve_exact``): right-hand sides
+#: and their solutions, 2 x 16 vectors of 3 n (64 MB at 250k DOF); 0 turns the reuse off.
+SPAN_VECTORS = 16
 
 
 # -- the process -------------------------------------------------------------------
@@ -366,6 +375,14 @@ class _Entry:
     kd: NDArray[np.float64]  # K @ prescribed values
     K_support: Any
     used: int = 0
+    A: Any = None  # the factorised matrix (residuals of the span's corrections)
+    # the span of earlier corrections: orthonormal right-hand sides Q (cap, 3 n) and their
+    # solutions Z = A^-1 Q, kept as a ring of ``cap`` rows; ``added`` counts the rows made
+    Q: NDArray[np.float64] | None = None
+    Z: NDArray[np.float64] | None = None
+    added: int = 0
+    floor: float = 0.0  # the largest relative residual its solves have left
+    rest_keys: dict = field(default_factory=dict)  # hashes of the elastic elements' moduli
 
 
 def _ratio(lam, mu, lam_b, mu_b) -> float:
@@ -408,6 +425,8 @@ class _Solver:
         max_factorizations: int,
         snap_tol: float,
         max_cg: float,
+        span_cap: int | None = None,
+        span_tol: float = 100.0,
     ) -> None:
         self.fs = fs
         self.max_cg = max_cg
@@ -422,12 +441,20 @@ class _Solver:
         # extrapolation)
         self.x_prev: dict[int, list[NDArray[np.float64]]] = {}
         self.clock = 0
+        # the positions of the constrained rows and columns in the stiffness's pattern
+        self._elim: tuple | None = None
+        self.span_cap = SPAN_VECTORS if span_cap is None else span_cap
+        # the entry, constraints, load and unsolved remainder of the last step solved by
+        # ``_solve_exact``; None after any other step
+        self.last: tuple | None = None
+        self.span_tol = span_tol
         self.t_factor = 0.0  # seconds of the last factorisation
         self.t_solve = 0.0  # seconds of the last back-substitution
         self.stats = {
             "steps": 0,
             "factorizations": 0,
             "back_substitutions": 0,
+            "span_steps": 0,
             "snapped_steps": 0,
             "cg_steps": 0,
             "cg_iterations": 0,
@@ -456,10 +483,19 @@ class _Solver:
         is_ve = np.zeros(lam.shape[0], dtype=bool)
         for el, _ in visco.values():
             is_ve[el] = True
+        ve_key = hash(is_ve.tobytes())
+
+        def rest_key(la: NDArray[np.float64], m: NDArray[np.float64]) -> int:
+            # the elastic elements' moduli, hashed (then compared exactly on a match)
+            return hash((la[~is_ve].tobytes(), m[~is_ve].tobytes()))
+
+        key = rest_key(lam, mu)
         for e in sorted(self.entries, key=lambda e: -e.used):
             if e.con_key != con.key:
                 continue
-            if not (
+            if ve_key not in e.rest_keys:
+                e.rest_keys[ve_key] = rest_key(e.lam, e.mu)
+            if e.rest_keys[ve_key] != key or not (
                 np.array_equal(lam[~is_ve], e.lam[~is_ve])
                 and np.array_equal(mu[~is_ve], e.mu[~is_ve])
             ):
@@ -539,7 +575,16 @@ class _Solver:
         if self.rest_key != key:
             self.K_rest = forms.elasticity_matrix(fs, lr, mr)
             self.rest_key = key
-        data = self.K_rest.data.copy()
+        data: NDArray[np.float64] | None = None
+
+        def add(c: float, part: NDArray[np.float64]) -> None:
+            nonlocal data
+            if data is None:
+                data = np.multiply(part, c)
+                data += self.K_rest.data
+            else:
+                data += c * part
+
         for r, (el, _) in visco.items():
             la, m = float(lam[el[0]]), float(mu[el[0]])
             if r not in self.units:
@@ -552,7 +597,7 @@ class _Solver:
             la0, m0, K0, parts = self.units[r]
             c = m / m0 if m0 else 0.0
             if m0 and abs(la - c * la0) <= 1e-12 * max(abs(la), abs(c * la0), 1e-300):
-                data += c * K0
+                add(c, K0)
                 continue
             if parts is None:  # a separate bulk series: lam and mu relax differently
                 mask = np.zeros(lam.shape[0])
@@ -562,9 +607,41 @@ class _Solver:
                     forms.elasticity_matrix(fs, 0.0 * mask, mask).data,
                 )
                 self.units[r] = (la0, m0, K0, parts)
-            data += la * parts[0] + m * parts[1]
+            add(la, parts[0])
+            add(m, parts[1])
         K = self.K_rest
-        return sp.csr_matrix((data, K.indices.copy(), K.indptr.copy()), shape=K.shape)
+        if data is None:
+            data = K.data.copy()
+        # the pattern is shared (nothing changes it in place); the values are the step's
+        out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
+        out.has_sorted_indices = K.has_sorted_indices
+        return out
+
+    def _eliminate(self, K: sp.csr_matrix, con: _Constraints) -> sp.csr_matrix:
+        """``K`` (a fresh CSR matrix storing every pattern entry) with the rows and columns
+        of ``con.D`` those of ``con.scale`` times the identity, in place. Where in the
+        pattern they lie is found once per constraints and pattern."""
+        c = self._elim
+        if not (
+            c is not None
+            and c[0] == con.key
+            and (c[1] is K.indptr or np.array_equal(c[1], K.indptr))
+            and (c[2] is K.indices or np.array_equal(c[2], K.indices))
+        ):
+            n = K.shape[0]
+            rows = np.repeat(np.arange(n), np.diff(K.indptr))
+            is_d = np.zeros(n, dtype=bool)
+            is_d[con.D] = True
+            hit = np.flatnonzero(is_d[rows] | is_d[K.indices])
+            diag = np.flatnonzero(is_d[rows] & (rows == K.indices))
+            if len(diag) != len(con.D):
+                raise InputError(
+                    "fixed", "constrained DOFs", "DOFs with a diagonal entry in the matrix"
+                )
+            c = self._elim = (con.key, K.indptr, K.indices, hit, diag)
+        K.data[c[3]] = 0.0
+        K.data[c[4]] = con.scale
+        return K
 
     def assemble(
         self,
@@ -574,8 +651,8 @@ class _Solver:
         visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
     ):
         t0 = time.perf_counter()
-        K = self.matrix(lam, mu, visco)
-        kd = K @ con.values
+        K = self.matrix(lam, mu, visco).tocsr()
+        kd = K @ con.values if np.any(con.values) else np.zeros(K.shape[0])
         K_support = K[con.supports] if len(con.supports) else None
         if con.scale is None:
             # constrained rows get a diagonal of the stiffness's scale, not 1: CG's
@@ -584,11 +661,7 @@ class _Solver:
             free[con.D] = False
             dg = K.diagonal()[free]
             con.scale = float(dg[dg > 0].mean()) if np.any(dg > 0) else 1.0
-        A = eliminate(K.tocsr(), con.D)
-        if con.scale != 1.0:
-            d = np.zeros(A.shape[0])
-            d[con.D] = con.scale - 1.0
-            _add_diagonal(A, d)
+        A = self._eliminate(K, con)
         self.stats["assemblies"] += 1
         self.stats["assembly_s"] += time.perf_counter() - t0
         return A, kd, K_support
@@ -632,6 +705,7 @@ class _Solver:
             prepared,
             kd,
             K_support,
+            A=A,
         )
         entry.used = self.clock
         self.entries.append(entry)
@@ -641,13 +715,92 @@ class _Solver:
         p = e.prepared
         return getattr(p, "where", "") == "cpu" and getattr(p, "name", "") in ("pardiso", "superlu")
 
-    def _backsolve(self, e: _Entry, b: NDArray[np.float64]) -> NDArray[np.float64]:
+    def _backsolve(
+        self, e: _Entry, b: NDArray[np.float64], check: bool = True
+    ) -> NDArray[np.float64]:
+        """``A^-1 b`` with the entry; ``check``: with the solver's residual (which raises
+        the entry's ``floor``), else the back-substitution alone (CG's preconditioner)."""
         t0 = time.perf_counter()
-        x, _ = e.prepared.solve(b)
+        if check:
+            x, info = e.prepared.solve(b)
+            if np.isfinite(info.residual):
+                e.floor = max(e.floor, float(info.residual))
+        else:
+            x = e.prepared.apply(b)
         self.t_solve = time.perf_counter() - t0
         self.stats["back_substitutions"] += 1
         self.stats["solve_s"] += self.t_solve
         return np.asarray(x, dtype=np.float64)
+
+    def _solve_exact(
+        self, e: _Entry, b: NDArray[np.float64], key: int, x_prev: NDArray[np.float64] | None
+    ) -> NDArray[np.float64]:
+        """``x`` with ``e.A x = b`` (constraints ``key``), from the span of the entry's
+        earlier solves where it holds the load, else with one solve (which joins the span).
+
+        Right after a step solved with the same entry the unknown is the increment,
+        ``x = x_prev + A^-1 (b - b_prev)``: the load increment is formed from the two
+        loads, not as the residual ``b - A x_prev``, whose rounding (the stiffness times a
+        displacement, a sum with much cancellation) would reach the solution (1e-10 of it
+        on a thin strip). Otherwise ``x = A^-1 b``. The part of that right-hand side in
+        the span of the entry's earlier right-hand sides comes from their stored
+        solutions; the remainder is kept and accumulated over the steps that leave it, and
+        costs a solve (of all of it) once it exceeds ``tol ||b||``: ``span_tol`` (100)
+        times the largest relative residual the entry's own solves have left (a
+        back-substitution's rounding: about 1e-12 on the package meshes), at most
+        ``rtol``. A glassy or a relaxed step's increment is the regions' thermal loads
+        times the temperature step, so after the first few steps of a regime the span
+        holds it and those steps cost no solve. With an iterative solver (AMG-PCG, on the
+        CPU or the device), whose stored solutions are accurate to its ``rtol`` only, an
+        answer from the span is also checked on its true residual (one product by the
+        matrix)."""
+        if self.span_cap == 0 or e.A is None:
+            self.last = None
+            return self._backsolve(e, b)
+        last = self.last
+        if last is not None and last[0] is e and last[1] == key and x_prev is not None:
+            d, x, rem = b - last[2], x_prev.copy(), last[3]
+        else:
+            d, x, rem = b.copy(), np.zeros_like(b), None
+        m = min(e.added, self.span_cap)
+        Q = Z = None
+        if m:
+            Q, Z = e.Q[:m], e.Z[:m]
+            for _ in range(2):  # classical Gram-Schmidt, twice
+                c = Q @ d
+                d -= Q.T @ c
+                x += Z.T @ c
+        if rem is not None:
+            d += rem  # what earlier steps left unsolved
+        rn = float(np.linalg.norm(d))
+        tol = min(self.span_tol * e.floor, self.rtol) * float(np.linalg.norm(b))
+        if rn == 0.0 or (m and rn <= tol):
+            if self._direct(e) or np.linalg.norm(b - e.A @ x) <= self.rtol * np.linalg.norm(b):
+                self.stats["span_steps"] += 1
+                self.last = (e, key, b.copy(), d)
+                return x
+            # an iterative solver's stored solutions are as accurate as its rtol only, and
+            # their errors add up over the steps: solve for the true residual
+            d = b - e.A @ x
+            rn = float(np.linalg.norm(d))
+        q = d / rn
+        z = self._backsolve(e, q)
+        x += rn * z
+        self.last = (e, key, b.copy(), None)
+        if Q is not None:  # keep the rows orthonormal (q nearly is, but for ``rem``)
+            c = Q @ q
+            q, z = q - Q.T @ c, z - Z.T @ c
+            nq = float(np.linalg.norm(q))
+            if nq < 1e-8:
+                return x
+            q, z = q / nq, z / nq
+        if e.Q is None:
+            e.Q = np.empty((self.span_cap, b.shape[0]))
+            e.Z = np.empty((self.span_cap, b.shape[0]))
+        k = e.added % self.span_cap  # the oldest row goes: the rest stay orthonormal
+        e.Q[k], e.Z[k] = q, z
+        e.added += 1
+        return x
 
     # -- one step ----------------------------------------------------------------------
     def plan(
@@ -724,15 +877,16 @@ class _Solver:
         facts: dict[str, Any] = {"method": plan.mode}
         b = f - plan.kd
         b[con.D] = (con.scale or 1.0) * con.values[con.D]
+        prev = self.x_prev.get(con.key, [])
         if plan.A is None:
-            u = self._backsolve(plan.entry, b)
+            u = self._solve_exact(plan.entry, b, con.key, prev[-1] if prev else None)
         else:
+            self.last = None
             entry = plan.entry
 
             def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
-                return self._backsolve(entry, r)
+                return self._backsolve(entry, r, check=False)
 
-            prev = self.x_prev.get(con.key, [])
             x0 = 2.0 * prev[-1] - prev[-2] if len(prev) == 2 else (prev[-1] if prev else None)
             res = pcg(plan.A, b, M, x0=x0, rtol=self.rtol, maxiter=200, xp=np)
             if res.converged:

@@ -289,6 +289,14 @@ class Prepared:
         info.seconds = time.perf_counter() - t0
         return x, info
 
+    def apply(self, b: Any) -> Any:
+        """``A^-1 b`` as a preconditioner uses it: the answer only, without the residual
+        check and facts of :meth:`solve` (a direct solver's back-substitution alone; an
+        iterative one solves as :meth:`solve`)."""
+        live = self._live()
+        fast = getattr(live, "apply", None)
+        return fast(b) if fast is not None else live.solve(b)[0]
+
     def close(self) -> None:
         if self._solver is not None:
             self._solver.close()
