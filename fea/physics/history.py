@@ -46,12 +46,13 @@ or interpolation weight) takes that entry's ``dxi`` for its viscoelastic element
 consistent step with a nearby reduced-time increment -- and costs one back-substitution.
 Other steps solve the exact system by conjugate gradients preconditioned by the nearest
 cached factorisation (:func:`fea.solvers.pcg`), or factorise anew when the estimated
-iterations cost more than a factorisation. A step that takes a cached entry solves for
-its correction to the previous step, ``A^-1 (b - A u_prev)``, and takes the part of it
-in the span of that entry's earlier corrections from their stored solutions: a glassy or
-a relaxed step's correction is the regions' thermal loads times the temperature step, so
-after the first few steps of a regime most steps cost no back-substitution at all (the
-residual is checked: at most a hundred times the one a back-substitution leaves).
+iterations cost more than a factorisation. A step that takes a cached entry right after
+another step with it solves for its load increment, ``u_prev + A^-1 (b - b_prev)``, and
+takes the part of that increment in the span of the entry's earlier right-hand sides
+from their stored solutions: a glassy or a relaxed step's increment is the regions'
+thermal loads times the temperature step, so after the first few steps of a regime most
+steps cost no back-substitution at all (what the span leaves is accumulated and solved
+once it exceeds a hundred times the residual a back-substitution leaves).
 """
 
 from __future__ import annotations
@@ -85,8 +86,8 @@ __all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
 
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
 
-#: Earlier corrections kept per factorisation (``_Solver._solve_exact``): right-hand sides
-#: and their solutions, 2 x 16 vectors of 3 n (64 MB at 250k DOF); 0 turns the reuse off.
+#: Earlier solves kept per factorisation (``_Solver._solve_exact``): right-hand sides and
+#: their solutions, 2 x 16 vectors of 3 n (64 MB at 250k DOF); 0 turns the reuse off.
 SPAN_VECTORS = 16
 
 
@@ -375,8 +376,8 @@ class _Entry:
     kd: NDArray[np.float64]  # K @ prescribed values
     K_support: Any
     used: int = 0
-    A: Any = None  # the factorised matrix (residuals of the span's corrections)
-    # the span of earlier corrections: orthonormal right-hand sides Q (cap, 3 n) and their
+    A: Any = None  # the factorised (or iteratively solved) matrix
+    # the span of earlier solves: orthonormal right-hand sides Q (cap, 3 n) and their
     # solutions Z = A^-1 Q, kept as a ring of ``cap`` rows; ``added`` counts the rows made
     Q: NDArray[np.float64] | None = None
     Z: NDArray[np.float64] | None = None

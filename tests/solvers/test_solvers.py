@@ -378,5 +378,9 @@ def test_pardiso_reuses_the_ordering_and_skips_iterative_refinement():
     assert F3._pardiso.iparm[4] == 2
     x3 = F3.solve(b)
     assert np.abs(x2 - x3).max() <= 1e-12 * np.abs(x3).max()
+    X = F2.solve(np.column_stack([b, 2.0 * b]))  # several right-hand sides at once
+    assert X.shape == (len(b), 2) and np.abs(X[:, 1] - 2.0 * x2).max() <= 1e-12 * np.abs(x2).max()
+    with pytest.raises(InputError, match="shape"):
+        F2.solve(b[:-1])
     for F in (F1, F2, F3):
         F.close()
