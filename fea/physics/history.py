@@ -67,7 +67,7 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.constraints import (
     free_body_supports,
@@ -436,7 +436,7 @@ class _Solver:
         self.snap_tol = snap_tol
         self.entries: list[_Entry] = []
         self.K_rest: sp.csr_matrix | None = None
-        self.rest_key: int | None = None
+        self.rest_key: tuple | None = None  # (lam, mu) of the elements in K_rest
         self.units: dict[str, tuple] = {}  # region -> (lam, mu, K data at them, unit parts)
         # the last two solutions of the current constraints (CG's start: their linear
         # extrapolation)
@@ -572,10 +572,12 @@ class _Solver:
         for el, _ in visco.values():
             rest[el] = False
         lr, mr = np.where(rest, lam, 0.0), np.where(rest, mu, 0.0)
-        key = hash(lr.tobytes()) ^ hash(mr.tobytes())
-        if self.rest_key != key:
+        # the other elements' moduli as they were assembled (an XOR of two hashes was 0
+        # whenever lam = mu, at nu = 0.25, and kept a stale stiffness)
+        old = self.rest_key
+        if not (old is not None and np.array_equal(old[0], lr) and np.array_equal(old[1], mr)):
             self.K_rest = forms.elasticity_matrix(fs, lr, mr)
-            self.rest_key = key
+            self.rest_key = (lr, mr)
         data: NDArray[np.float64] | None = None
 
         def add(c: float, part: NDArray[np.float64]) -> None:
@@ -739,7 +741,8 @@ class _Solver:
         """``x`` with ``e.A x = b`` (constraints ``key``), from the span of the entry's
         earlier solves where it holds the load, else with one solve (which joins the span).
 
-        Right after a step solved with the same entry the unknown is the increment,
+        Right after a step solved with the same entry (and unless the load shrank below a
+        tenth of that step's) the unknown is the increment,
         ``x = x_prev + A^-1 (b - b_prev)``: the load increment is formed from the two
         loads, not as the residual ``b - A x_prev``, whose rounding (the stiffness times a
         displacement, a sum with much cancellation) would reach the solution (1e-10 of it
@@ -759,9 +762,20 @@ class _Solver:
             self.last = None
             return self._backsolve(e, b)
         last = self.last
-        if last is not None and last[0] is e and last[1] == key and x_prev is not None:
+        bn = float(np.linalg.norm(b))
+        if not np.isfinite(bn):
+            raise SolverError("the history step's load is not finite (NaN or inf)")
+        if (
+            last is not None
+            and last[0] is e
+            and last[1] == key
+            and x_prev is not None
+            and bn >= 0.1 * float(np.linalg.norm(last[2]))
+        ):
             d, x, rem = b - last[2], x_prev.copy(), last[3]
         else:
+            # first step with the entry, or a load that shrank: an increment much larger
+            # than the load would cost its relative accuracy
             d, x, rem = b.copy(), np.zeros_like(b), None
         m = min(e.added, self.span_cap)
         Q = Z = None
@@ -774,7 +788,7 @@ class _Solver:
         if rem is not None:
             d += rem  # what earlier steps left unsolved
         rn = float(np.linalg.norm(d))
-        tol = min(self.span_tol * e.floor, self.rtol) * float(np.linalg.norm(b))
+        tol = min(self.span_tol * e.floor, self.rtol) * bn
         if rn == 0.0 or (m and rn <= tol):
             if self._direct(e) or np.linalg.norm(b - e.A @ x) <= self.rtol * np.linalg.norm(b):
                 self.stats["span_steps"] += 1

@@ -69,8 +69,8 @@ _PARDISO_SHARED: list = []  # one reusable solver object (its constructor locate
 # in the full CSR pattern and Pardiso's fill-reducing ordering. Factorisations of one
 # pattern (temperature states, history steps, Picard passes) then skip the triangle's
 # extraction and the nested-dissection ordering (about 0.8 of the 1.5 s analysis at 250k
-# elasticity DOF). A stale or colliding key only costs a poorer ordering: any permutation
-# gives the same solution.
+# elasticity DOF). An entry is used only for the very pattern it was made for (its index
+# arrays are compared, not only their checksums).
 _PATTERNS: dict[tuple, dict] = {}
 _PATTERNS_KEPT = 2
 _PATTERN_LOCK = threading.Lock()
@@ -87,12 +87,18 @@ def _pattern_key(A: sp.csr_matrix) -> tuple:
     )
 
 
+def _same(a: NDArray, b: NDArray) -> bool:
+    return a is b or np.array_equal(a, b)
+
+
 def _pattern(A: sp.csr_matrix) -> dict:
     key = _pattern_key(A)
     with _PATTERN_LOCK:
         entry = _PATTERNS.pop(key, None)
-        if entry is None:
-            entry = {}
+        if entry is None or not (
+            _same(entry["indptr"], A.indptr) and _same(entry["indices"], A.indices)
+        ):
+            entry = {"indptr": A.indptr, "indices": A.indices}
             while len(_PATTERNS) >= _PATTERNS_KEPT:
                 _PATTERNS.pop(next(iter(_PATTERNS)))
         _PATTERNS[key] = entry
@@ -167,11 +173,25 @@ def _pardiso_spd(A: sp.spmatrix, shared: bool = False):
     else:
         solver = pypardiso.PyPardisoSolver(mtype=2)
         _init_pardiso(solver)
-    A = sp.csr_matrix(A)
-    if not A.has_sorted_indices:
-        A = A.sorted_indices()
+    A = _canonical(A)
     pat = _pattern(A)
     return solver, _upper(A, pat), pat
+
+
+def _canonical(A: sp.spmatrix) -> sp.csr_matrix:
+    """``A`` as Pardiso may read it: square float64 CSR, sorted, without duplicate entries
+    or empty rows (a copy where it is not; the raw call would misread or crash)."""
+    A = sp.csr_matrix(A)
+    if A.shape[0] != A.shape[1]:
+        raise InputError("A", A.shape, "a square matrix")
+    if A.dtype != np.float64:
+        A = A.astype(np.float64)
+    if not A.has_canonical_format:
+        A = A.copy()
+        A.sum_duplicates()  # sorts the indices too
+    if not np.diff(A.indptr).all():
+        raise SolverError("the matrix is singular: it has an empty row")
+    return A
 
 
 def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
@@ -291,10 +311,12 @@ class Factorized:
         self.A = sp.csr_matrix(A)
         if pardiso_available():
             self._pardiso, self._upper, pat = _pardiso_spd(self.A)
-            if "ia" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
-                pat["ia"] = self._upper.indptr.astype(np.int32) + 1
-                pat["ja"] = self._upper.indices.astype(np.int32) + 1
-            self._ia, self._ja = pat["ia"], pat["ja"]
+            if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
+                pat["index"] = (
+                    self._upper.indptr.astype(np.int32) + 1,
+                    self._upper.indices.astype(np.int32) + 1,
+                )
+            self._ia, self._ja = pat["index"]
             known = _use_ordering(self._pardiso, pat, self.A.shape[0])
             n = self.A.shape[0]
             _pardiso_call(self._pardiso, 12, self._upper, self._ia, self._ja, np.zeros((n, 1)))

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fea
-from fea.errors import InputError
+from fea.errors import InputError, SolverError
 from fea.physics.history import Process, Stage, solve_history
 from fea.physics.materials import Material, Table
 from fea.physics.mechanics import solve_thermoelastic
@@ -376,6 +376,43 @@ def test_span_correction_meets_its_residual_and_keeps_an_orthonormal_ring(method
         Q = e.Q[:3]
         assert np.abs(Q @ Q.T - np.eye(3)).max() < 1e-12
         assert np.abs(A @ e.Z[:3].T - Q.T).max() < 1e-10
+        # a load that collapses (to 1e-8 of the last) is solved whole, not as an
+        # increment 1e8 times its size: the answer keeps its relative accuracy
+        b = 1e-8 * g[4]
+        x = solver._solve_exact(e, b, 0, x)
+        assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
+        with pytest.raises(SolverError, match="not finite"):
+            solver._solve_exact(e, np.full(m * m, np.nan), 0, x)
+
+
+def test_stiffness_of_the_other_elements_follows_their_moduli(strip):
+    """``_Solver.matrix`` keeps the other elements' stiffness while their moduli stay; when
+    they change (an E(T) table) it is rebuilt, also at nu = 0.25 where lam = mu (a key
+    made of two XORed hashes was 0 there and kept the first stiffness)."""
+    from fea.fe import forms
+    from fea.fe.spaces import space
+    from fea.physics.constitutive import lame
+    from fea.physics.history import _Solver
+
+    fs = space(strip)
+    ve_el = np.asarray(strip.regions["ve"])
+    law = representative_mould_compound()
+    solver = _Solver(
+        fs,
+        backend="cpu",
+        method="direct",
+        rtol=1e-8,
+        max_factorizations=2,
+        snap_tol=0.0,
+        max_cg=20.0,
+    )
+    visco = {"ve": (ve_el, law)}
+    for E in (130e9, 100e9, 100e9, 70e9):
+        lam, mu = lame(np.full(strip.n_elements, E), 0.25)
+        lam[ve_el], mu[ve_el] = lame(np.full(len(ve_el), 5e9), 0.3)
+        K = solver.matrix(lam, mu, visco)
+        ref = forms.elasticity_matrix(fs, lam, mu)
+        assert abs(K - ref).max() <= 1e-12 * abs(ref).max()
 
 
 # -- process: birth and removal -----------------------------------------------------------

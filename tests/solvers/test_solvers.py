@@ -384,3 +384,32 @@ def test_pardiso_reuses_the_ordering_and_skips_iterative_refinement():
         F2.solve(b[:-1])
     for F in (F1, F2, F3):
         F.close()
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
+def test_pardiso_reads_only_canonical_matrices():
+    """The raw Pardiso call gets a square float64 CSR matrix without duplicates or empty
+    rows: duplicate entries are summed (as SciPy means them), an integer matrix is cast,
+    a non-square one or one with an empty row is refused with a clear error."""
+    import fea.solvers.cpu as cpu
+
+    A, b = _poisson(4)
+    x = spla.spsolve(A.tocsc(), b)
+    C = A.tocoo()
+    half = sp.csr_matrix(  # every entry split in two halves: duplicates
+        (np.concatenate([C.data, C.data]) / 2, (np.tile(C.row, 2), np.tile(C.col, 2))),
+        shape=A.shape,
+    )
+    half.has_canonical_format = False
+    for M in (half, A):
+        F = cpu.Factorized(M)
+        assert np.abs(F.solve(b) - x).max() <= 1e-10 * np.abs(x).max()
+        F.close()
+        assert np.abs(cpu.direct(M, b)[0] - x).max() <= 1e-10 * np.abs(x).max()
+    ints = sp.csr_matrix(np.array([[4, 1], [1, 3]], dtype=np.int64))
+    assert np.allclose(cpu.direct(ints, np.array([1.0, 2.0]))[0], [1 / 11, 7 / 11])
+    with pytest.raises(InputError, match="square"):
+        cpu.Factorized(sp.csr_matrix(np.ones((2, 3))))
+    empty = sp.csr_matrix(([1.0], ([0], [0])), shape=(2, 2))
+    with pytest.raises(SolverError, match="empty row"):
+        cpu.Factorized(empty)
