@@ -76,6 +76,7 @@ from ..fe.constraints import (
 )
 from ..fe.spaces import FieldSpace, space
 from ..solvers import eliminate, pcg, prepare
+from ..solvers.amg import elimination_positions
 from .constitutive import hooke, lame
 from .eigenstrain import reference_temperatures
 from .materials import Material, assign
@@ -631,16 +632,7 @@ class _Solver:
             and (c[1] is K.indptr or np.array_equal(c[1], K.indptr))
             and (c[2] is K.indices or np.array_equal(c[2], K.indices))
         ):
-            n = K.shape[0]
-            rows = np.repeat(np.arange(n), np.diff(K.indptr))
-            is_d = np.zeros(n, dtype=bool)
-            is_d[con.D] = True
-            hit = np.flatnonzero(is_d[rows] | is_d[K.indices])
-            diag = np.flatnonzero(is_d[rows] & (rows == K.indices))
-            if len(diag) != len(con.D):
-                raise InputError(
-                    "fixed", "constrained DOFs", "DOFs with a diagonal entry in the matrix"
-                )
+            hit, diag = elimination_positions(K, con.D)
             c = self._elim = (con.key, K.indptr, K.indices, hit, diag)
         K.data[c[3]] = 0.0
         K.data[c[4]] = con.scale

@@ -55,6 +55,7 @@ __all__ = [
     "build_hierarchy",
     "decoupled_dofs",
     "eliminate",
+    "elimination_positions",
     "lanczos_max",
     "mis2",
     "strength_graph",
@@ -128,22 +129,30 @@ def eliminate(A: Any, dofs: Any, ns: Namespace = HOST) -> Any:
     to its prescribed value (as :func:`fea.mechanics.solve_thermoelastic` does). Every DOF in
     ``dofs`` must have a stored diagonal entry. Returns ``A``.
     """
+    if ns.xp.asarray(dofs).shape[0] == 0:
+        return A
+    hit, diag = elimination_positions(A, dofs, ns)
+    A.data[hit] = 0.0
+    A.data[diag] = 1.0
+    return A
+
+
+def elimination_positions(A: Any, dofs: Any, ns: Namespace = HOST) -> tuple[Any, Any]:
+    """Where :func:`eliminate` writes in the CSR matrix ``A``: the positions (into
+    ``A.data``) of the entries in the rows and columns ``dofs``, and of their diagonal
+    entries; kept by callers that eliminate the same DOFs from many matrices of one
+    pattern. Raises if a DOF has no stored diagonal entry."""
     xp = ns.xp
     dofs = xp.asarray(dofs)
-    if dofs.shape[0] == 0:
-        return A
-    n = A.shape[0]
-    is_d = xp.zeros(n, dtype=bool)
+    is_d = xp.zeros(A.shape[0], dtype=bool)
     is_d[dofs] = True
     rows = _rows(ns, A)
     cols = A.indices
-    hit = is_d[rows] | is_d[cols]
-    A.data[hit] = 0.0
-    diag = is_d[rows] & (rows == cols)
-    A.data[diag] = 1.0
-    if int(diag.sum()) != int(is_d.sum()):
+    hit = xp.flatnonzero(is_d[rows] | is_d[cols])
+    diag = xp.flatnonzero(is_d[rows] & (rows == cols))
+    if int(diag.shape[0]) != int(is_d.sum()):
         raise InputError("fixed", "constrained DOFs", "DOFs with a diagonal entry in the matrix")
-    return A
+    return hit, diag
 
 
 def decoupled_dofs(A: Any, ns: Namespace = HOST) -> Any:

@@ -62,9 +62,6 @@ def _locate_mkl() -> None:
 # by up to 1e-5 between two runs of one case); with the mode set the runs agree bit for bit.
 os.environ.setdefault("MKL_CBWR", "AUTO")
 
-_PARDISO_LOCK = threading.Lock()
-_PARDISO_SHARED: list = []  # one reusable solver object (its constructor locates MKL, ~0.2 s)
-
 # Per sparsity pattern (the last two): the positions of the upper triangle
 # in the full CSR pattern and Pardiso's fill-reducing ordering. Factorisations of one
 # pattern (temperature states, history steps, Picard passes) then skip the triangle's
@@ -157,22 +154,15 @@ def _keep_ordering(solver, pat: dict) -> None:
         pat["perm"] = perm.copy()
 
 
-def _pardiso_spd(A: sp.spmatrix, shared: bool = False):
+def _pardiso_spd(A: sp.spmatrix):
     """A Pardiso solver set up for a real SPD matrix (mtype 2): it reads the upper
     triangle only and factorizes by Cholesky, about twice as fast as the general LU.
-    ``shared``: the process's reusable solver object (hold ``_PARDISO_LOCK``). Returns
-    ``(solver, upper, pattern)``: the pattern's cache (give it to :func:`_use_ordering`)."""
+    Returns ``(solver, upper, pattern)``: the pattern's cache (give it to
+    :func:`_use_ordering`)."""
     import pypardiso
 
-    if shared:
-        if not _PARDISO_SHARED:
-            solver = pypardiso.PyPardisoSolver(mtype=2)
-            _init_pardiso(solver)
-            _PARDISO_SHARED.append(solver)
-        solver = _PARDISO_SHARED[0]
-    else:
-        solver = pypardiso.PyPardisoSolver(mtype=2)
-        _init_pardiso(solver)
+    solver = pypardiso.PyPardisoSolver(mtype=2)
+    _init_pardiso(solver)
     A = _canonical(A)
     pat = _pattern(A)
     return solver, _upper(A, pat), pat
@@ -196,19 +186,12 @@ def _canonical(A: sp.spmatrix) -> sp.csr_matrix:
 
 def direct(A: sp.spmatrix, b: NDArray[np.float64]) -> tuple[NDArray[np.float64], str]:
     """Sparse direct solve of an SPD system; returns ``(x, name)``. MKL Pardiso (Cholesky)
-    where available, else SuperLU."""
-    if pardiso_available():
-        with _PARDISO_LOCK:
-            solver, upper, pat = _pardiso_spd(A, shared=True)
-            known = _use_ordering(solver, pat, A.shape[0])
-            try:
-                x = solver.solve(upper, np.asarray(b, dtype=np.float64))
-                if not known:
-                    _keep_ordering(solver, pat)
-            finally:
-                solver.free_memory(everything=True)
-        return np.asarray(x), "pardiso"
-    return spla.spsolve(sp.csc_matrix(A), b), "superlu"
+    where available, else SuperLU: one :class:`Factorized`, solved once and freed."""
+    F = Factorized(A)
+    try:
+        return F.solve(b), F.name
+    finally:
+        F.close()
 
 
 def amg_setup(
