@@ -85,6 +85,5 @@ def check_count(key: str, value: Any, cap: int, what: str = "") -> int:
     v = float(value)
     if not math.isfinite(v) or v != int(v) or not 1 <= v <= cap:
         extra = f" ({what})" if what else ""
-        shown = f"{v:.3g}" if math.isfinite(v) and abs(v) >= 1e6 else value
-        raise InputError(key, shown, f"a whole number in [1, {cap:,}]{extra}")
+        raise InputError(key, value, f"a whole number in [1, {cap:,}]{extra}")
     return int(v)
