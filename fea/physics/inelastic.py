@@ -1,0 +1,1006 @@
+"""Inelastic material laws with state at quadrature points: J2 plasticity, Anand, Garofalo.
+
+Every law is an object with its parameters (SI, with a source where built in) and a state
+at ``n`` material (quadrature) points; one step is
+
+.. code-block:: python
+
+    stress, tangent, state = law.update(strain_increment, temperature, dt, state)
+
+with the mechanical strain increment of the step (total minus thermal and other
+eigenstrains), the temperature at the END of the step [degC], the step length ``dt`` [s]
+and the state before the step (never modified). The laws are isotropic and small-strain,
+split additively ``eps = eps_e + eps_in`` with an isotropic linear-elastic part
+``sigma = C(T) : eps_e`` (``C`` from ``E(T)``, ``nu``) and an incompressible inelastic part
+flowing along the deviatoric (relative) stress.
+
+Voigt convention
+----------------
+As the viscoelastic law (:mod:`fea.physics.viscoelastic`): order (xx, yy, zz, yz, xz, xy);
+STRAIN vectors carry ENGINEERING shear strains (``gamma_yz = 2 eps_yz``), stress vectors the
+tensor shear stresses, so ``sigma . d_eps`` is the work density and the tangent is the usual
+symmetric 6 x 6 ``d sigma / d eps`` (shear rows ``tau = mu gamma`` in the elastic range).
+The finite-element strains of :mod:`fea.physics.constitutive` carry TENSOR shears: double
+columns 3: before calling (``fea.physics.history`` does this for the viscoelastic law).
+
+Integration: one radial return for all three laws
+-------------------------------------------------
+Backward Euler at the end-of-step temperature. With the trial relative deviatoric stress
+``xi = 2 mu dev(eps_e_n + d_eps) - beta_n`` (``beta`` the back stress, zero for the creep
+laws), its equivalent ``q = sqrt(3/2) |xi|`` and direction ``N = xi / |xi|``, the implicit
+step keeps ``N`` and reduces to one scalar equation for the equivalent inelastic strain
+increment ``x = d_eps_in_eq`` (Simo & Hughes, *Computational Inelasticity*, 1998, box 3.2
+for plasticity; the same return for any isotropic J2 flow rule):
+
+.. math:: g(x) = q - (3\\mu + H_k)\\, x - \\sigma_{flow}(x) = 0,
+
+- :class:`Plastic`: ``sigma_flow = sigma_y(T) + h(eps_p_n + x)`` (closed form for linear
+  hardening, a safeguarded Newton for a table), ``H_k`` the Prager kinematic modulus;
+- :class:`Anand`: ``sigma_flow = (s/xi) asinh((x / (dt A exp(-Q/RT)))^m)`` with the
+  deformation resistance ``s(x)`` from its own backward-Euler equation (a nested scalar
+  Newton); ``H_k = 0``;
+- :class:`Garofalo`: ``sigma_flow = (1/alpha) asinh((x / (dt A exp(-Q/RT)))^(1/n))``.
+
+The creep equations are solved in ``log x`` by Newton safeguarded with bisection inside the
+bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; a point whose
+iteration does not converge in the allowed iterations is re-integrated in 2, 4, ... substeps
+(:attr:`Anand.max_substeps`). The new stress is
+``sigma = K tr(eps_e_tr) 1 + (xi_tr - sqrt(6) mu x N) + beta_new`` and the consistent
+(algorithmic) tangent is, with ``theta = 1 - 3 mu x / q`` and ``x' = dx/dq = -1/g'(x)``,
+
+.. math:: \\mathbb{C} = K\\, 1 \\otimes 1 + 2\\mu\\theta\\, \\mathbb{I}_{dev}
+          - 2\\mu\\bar\\theta\\, N \\otimes N,
+          \\qquad \\bar\\theta = 3\\mu x' - (1 - \\theta),
+
+which is box 3.2's ``theta_bar = 1/(1 + (K' + H')/(3 mu)) - (1 - theta)`` for plasticity
+(``x' = 1/(3 mu + H' + K')``). For a substepped point the tangent is the last substep's
+(consistent for that substep only; the global iteration still converges, more slowly).
+
+The dissipated (inelastic work) density accumulates by the trapezoid rule,
+``W += (sigma_n + sigma_n+1)/2 . d_eps_in``, so over a closed strain cycle at a constant
+temperature it equals the area of the stress-strain loop (the elastic work telescopes).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, NamedTuple
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import InputError
+from ..validate import check_count, check_range
+
+__all__ = [
+    "ANAND_SETS",
+    "GAROFALO_SETS",
+    "GAS_CONSTANT",
+    "Anand",
+    "Garofalo",
+    "InelasticState",
+    "LawUpdate",
+    "Plastic",
+    "anand_set",
+    "garofalo_set",
+]
+
+#: Molar gas constant [J/(mol K)] (CODATA 2018, exact).
+GAS_CONSTANT = 8.314462618
+_KELVIN = 273.15
+_SQ6 = math.sqrt(6.0)
+_SQ23 = math.sqrt(2.0 / 3.0)
+_SQ32 = math.sqrt(1.5)
+_ONE = np.array([1.0, 1.0, 1.0, 0.0, 0.0, 0.0])
+# Deviatoric projector as the 6 x 6 map of engineering-shear strains to tensor stresses.
+_IDEV = np.diag([1.0, 1.0, 1.0, 0.5, 0.5, 0.5]) - np.outer(_ONE, _ONE) / 3.0
+_ENG = np.array([1.0, 1.0, 1.0, 2.0, 2.0, 2.0])  # tensor -> engineering shear
+
+
+# -- state ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InelasticState:
+    """State of an inelastic law at ``n`` material points; never modified in place.
+
+    Attributes
+    ----------
+    stress
+        Stress [Pa], Voigt, shape (n, 6).
+    elastic_strain
+        Elastic strain, Voigt with engineering shears, shape (n, 6).
+    inelastic_strain
+        Plastic / creep strain (deviatoric), Voigt with engineering shears, shape (n, 6).
+    eq_strain
+        Accumulated equivalent inelastic strain ``int sqrt(2/3 d_eps_in : d_eps_in)`` [-],
+        shape (n,).
+    back_stress
+        Back stress ``beta`` [Pa] (deviatoric, tensor Voigt), shape (n, 6); zero without
+        kinematic hardening.
+    resistance
+        Deformation resistance ``s`` [Pa] of :class:`Anand`, shape (n,); the current
+        yield stress of :class:`Plastic` (at the temperature of the last step); zero for
+        :class:`Garofalo`.
+    energy
+        Dissipated inelastic work density ``int sigma : d_eps_in`` [J/m^3], shape (n,).
+    substeps
+        Substeps the last step took per point (1: none), shape (n,).
+    """
+
+    stress: NDArray[np.float64]
+    elastic_strain: NDArray[np.float64]
+    inelastic_strain: NDArray[np.float64]
+    eq_strain: NDArray[np.float64]
+    back_stress: NDArray[np.float64]
+    resistance: NDArray[np.float64]
+    energy: NDArray[np.float64]
+    substeps: NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+    @property
+    def n_points(self) -> int:
+        """Number of material points ``n``."""
+        return self.stress.shape[0]
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """The state as named result fields ``name -> (values (n,) or (n, 6), unit)``."""
+        return {
+            "equivalent_inelastic_strain": (self.eq_strain, "1"),
+            "inelastic_strain": (self.inelastic_strain, "1"),
+            "back_stress": (self.back_stress, "Pa"),
+            "deformation_resistance": (self.resistance, "Pa"),
+            "dissipated_energy_density": (self.energy, "J/m^3"),
+        }
+
+    def take(self, idx: NDArray[np.int64]) -> InelasticState:
+        """The state at the points ``idx`` (copies)."""
+        return InelasticState(
+            *(getattr(self, f)[idx].copy() for f in _STATE_FIELDS),
+            substeps=self._substeps()[idx].copy(),
+        )
+
+    def _substeps(self) -> NDArray[np.int64]:
+        if self.substeps.shape == (self.n_points,):
+            return self.substeps
+        return np.ones(self.n_points, dtype=np.int64)
+
+
+_STATE_FIELDS = (
+    "stress",
+    "elastic_strain",
+    "inelastic_strain",
+    "eq_strain",
+    "back_stress",
+    "resistance",
+    "energy",
+)
+
+
+class LawUpdate(NamedTuple):
+    """One step of an inelastic law at ``n`` points."""
+
+    stress: NDArray[np.float64]
+    """New stress [Pa], Voigt, shape (n, 6)."""
+    tangent: NDArray[np.float64]
+    """Consistent tangent ``d stress / d strain_increment`` [Pa], shape (n, 6, 6)
+    (engineering shear strains)."""
+    state: InelasticState
+    """State after the step."""
+
+
+class _Flow(NamedTuple):
+    x: NDArray[np.float64]  # equivalent inelastic strain increment, (m,)
+    dxdq: NDArray[np.float64]  # dx / dq, (m,)
+    resistance: NDArray[np.float64]  # new s (Anand) or current yield (Plastic), (m,)
+    converged: NDArray[np.bool_]  # (m,)
+
+
+# -- parameters ----------------------------------------------------------------------
+
+
+def _positive(key: str, value: Any, unit: str = "", *, zero: bool = False) -> float:
+    return check_range(key, value, 0.0, None, lo_open=not zero, unit=unit)
+
+
+def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False) -> Callable:
+    """A property of temperature [degC]: a number, a callable ``f(T_C) -> values`` or a
+    table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends."""
+    if callable(value):
+        return value
+    if isinstance(value, Sequence) and len(value) == 2 and not isinstance(value, str):
+        try:
+            T = np.asarray(value[0], dtype=float).ravel()
+            v = np.asarray(value[1], dtype=float).ravel()
+        except (TypeError, ValueError):
+            raise InputError(key, value, f"a number [{unit}], a callable of degC or a "
+                             "(temperatures_C, values) table") from None
+        if T.size < 1 or T.size != v.size or not np.all(np.isfinite(T)) or np.any(
+            np.diff(T) <= 0
+        ):
+            raise InputError(key, value, "a table of strictly increasing finite temperatures "
+                             "[degC] and as many values")
+        if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
+            raise InputError(key, value, f"finite values {'>=' if zero else '>'} 0 [{unit}]")
+        return lambda T_C: np.interp(np.asarray(T_C, dtype=float), T, v)
+    c = _positive(key, value, unit, zero=zero)
+    return lambda T_C: np.full(np.shape(T_C), c)
+
+
+def _eval_positive(key: str, f: Callable, T: NDArray[np.float64], zero: bool = False):
+    v = np.broadcast_to(np.asarray(f(T), dtype=float), T.shape)
+    if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
+        raise InputError(key, v.tolist() if v.size < 8 else v.min(), "positive finite values")
+    return v
+
+
+# -- the shared radial return ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _J2Law:
+    """Common part of the isotropic J2 laws (elasticity, state, radial return)."""
+
+    def _elastic_params(self) -> tuple[Any, Any]:
+        E, nu = getattr(self, "E"), getattr(self, "nu")  # noqa: B009 (dataclass fields)
+        if E is None or nu is None:
+            raise InputError(
+                f"{self._key}.E",
+                E,
+                "Young's modulus and Poisson's ratio: give E= and nu= or use "
+                "with_elasticity(E, nu) (Material(..., inelastic=...) does this)",
+            )
+        return E, nu
+
+    def _check_elasticity(self) -> None:
+        E, nu = getattr(self, "E"), getattr(self, "nu")  # noqa: B009
+        if E is not None:
+            object.__setattr__(
+                self, "_E", _temperature_function(f"{self._key}.E", E, "Pa")
+            )
+        if nu is not None:
+            v = check_range(f"{self._key}.nu", nu, -1.0, 0.5, lo_open=True, hi_open=True)
+            object.__setattr__(self, "nu", v)
+
+    _key = "inelastic"
+
+    def with_elasticity(self, E: Any, nu: float) -> Any:
+        """A copy with Young's modulus ``E`` [Pa] (number, callable of degC or table) and
+        Poisson's ratio ``nu``."""
+        return replace(self, E=E, nu=nu)
+
+    def lame(self, T_C: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Bulk and shear moduli ``(K, mu)`` [Pa] at temperatures ``T_C`` [degC]."""
+        self._elastic_params()
+        T = np.asarray(T_C, dtype=float)
+        E = _eval_positive(f"{self._key}.E", self._E, T)
+        nu = self.nu
+        return E / (3.0 * (1.0 - 2.0 * nu)), E / (2.0 * (1.0 + nu))
+
+    def _initial_resistance(self, n: int) -> NDArray[np.float64]:
+        return np.zeros(n)
+
+    def init_state(self, n_points: int) -> InelasticState:
+        """Stress-free, virgin state at ``n_points`` material points."""
+        if isinstance(n_points, bool) or not isinstance(n_points, int | np.integer):
+            raise InputError("n_points", n_points, "a non-negative integer")
+        if n_points < 0:
+            raise InputError("n_points", n_points, "a non-negative integer")
+        n = int(n_points)
+        return InelasticState(
+            stress=np.zeros((n, 6)),
+            elastic_strain=np.zeros((n, 6)),
+            inelastic_strain=np.zeros((n, 6)),
+            eq_strain=np.zeros(n),
+            back_stress=np.zeros((n, 6)),
+            resistance=self._initial_resistance(n),
+            energy=np.zeros(n),
+            substeps=np.ones(n, dtype=np.int64),
+        )
+
+    # hooks of the individual laws
+    def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:  # pragma: no cover
+        raise NotImplementedError
+
+    def _kinematic(self) -> float:
+        return 0.0
+
+    max_substeps_default = 64
+
+    def update(
+        self,
+        strain_increment: ArrayLike,
+        temperature: ArrayLike,
+        dt: float,
+        state: InelasticState,
+    ) -> LawUpdate:
+        """One implicit step at every point (see the module).
+
+        Parameters
+        ----------
+        strain_increment
+            Mechanical strain increment of the step, Voigt with engineering shears,
+            shape (n, 6).
+        temperature
+            Temperature at the end of the step [degC], a scalar or shape (n,).
+        dt
+            Step length [s], >= 0 (0: the instantaneous response; the creep laws are then
+            elastic).
+        state
+            State before the step (:meth:`init_state` or an earlier update); not modified.
+
+        Returns
+        -------
+        LawUpdate
+            ``(stress (n, 6) [Pa], tangent (n, 6, 6) [Pa], new state)``.
+        """
+        if not isinstance(state, InelasticState):
+            raise InputError("state", type(state).__name__, "an InelasticState from init_state")
+        n = state.n_points
+        de = np.asarray(strain_increment, dtype=float)
+        if de.shape != (n, 6) or not np.all(np.isfinite(de)):
+            raise InputError(
+                "strain_increment", de.shape, f"finite Voigt strains of shape ({n}, 6)"
+            )
+        T = np.asarray(temperature, dtype=float)
+        if T.ndim == 0:
+            T = np.full(n, float(T))
+        if T.shape != (n,) or not np.all(np.isfinite(T)) or np.any(T <= -_KELVIN):
+            raise InputError(
+                "temperature", T.shape, f"finite temperatures > -273.15 degC, scalar or ({n},)"
+            )
+        dt = check_range("dt", dt, 0.0, None, unit="s")
+        self._elastic_params()
+        return self._update(de, T, dt, state, depth=0)
+
+    def _update(self, de, T, dt, state: InelasticState, depth: int) -> LawUpdate:
+        n = state.n_points
+        K, mu = self.lame(T)
+        ee_tr = state.elastic_strain + de
+        tr = ee_tr[:, :3].sum(axis=1)
+        e_dev = ee_tr / _ENG
+        e_dev[:, :3] -= tr[:, None] / 3.0
+        s_tr = 2.0 * mu[:, None] * e_dev
+        xi = s_tr - state.back_stress
+        norm = np.sqrt((xi[:, :3] ** 2).sum(axis=1) + 2.0 * (xi[:, 3:] ** 2).sum(axis=1))
+        q = _SQ32 * norm
+        fl = self._flow(q, mu, T, dt, state)
+        x, dxdq = fl.x, fl.dxdq
+        N = np.divide(xi, norm[:, None], out=np.zeros_like(xi), where=norm[:, None] > 0)
+        Hk = self._kinematic()
+        d_in = _SQ32 * x[:, None] * N  # tensor components
+        sig = s_tr - (2.0 * mu)[:, None] * d_in
+        sig[:, :3] += (K * tr)[:, None]
+        beta = state.back_stress + (_SQ23 * Hk * x)[:, None] * N
+        d_in_eng = d_in * _ENG
+        qs = np.where(q > 0, q, 1.0)
+        theta = 1.0 - 3.0 * mu * x / qs
+        theta_bar = 3.0 * mu * dxdq - (1.0 - theta)
+        C = K[:, None, None] * np.outer(_ONE, _ONE) + (2.0 * mu * theta)[:, None, None] * _IDEV
+        C -= (2.0 * mu * theta_bar)[:, None, None] * np.einsum("ni,nj->nij", N, N)
+        new = InelasticState(
+            stress=sig,
+            elastic_strain=ee_tr - d_in_eng,
+            inelastic_strain=state.inelastic_strain + d_in_eng,
+            eq_strain=state.eq_strain + x,
+            back_stress=beta,
+            resistance=fl.resistance,
+            energy=state.energy + 0.5 * ((state.stress + sig) * d_in_eng).sum(axis=1),
+            substeps=np.ones(n, dtype=np.int64),
+        )
+        bad = np.flatnonzero(~fl.converged)
+        if bad.size == 0:
+            return LawUpdate(sig, C, new)
+        max_sub = getattr(self, "max_substeps", self.max_substeps_default)
+        if 2 ** (depth + 1) > max_sub:
+            from ..errors import SolverError
+
+            raise SolverError(
+                f"{type(self).__name__}: the local iteration did not converge at "
+                f"{bad.size} of {n} material points even in {2**depth} substeps "
+                f"(max_substeps = {max_sub}); first point {int(bad[0])}: equivalent trial "
+                f"stress {float(q[bad[0]]):.4g} Pa at {float(T[bad[0]]):.4g} degC, "
+                f"dt = {dt:.4g} s"
+            )
+        # re-integrate the failed points in two halves (recursively)
+        sub = state.take(bad)
+        half = de[bad] / 2.0
+        first = self._update(half, T[bad], dt / 2.0, sub, depth + 1)
+        second = self._update(half, T[bad], dt / 2.0, first.state, depth + 1)
+        sig = sig.copy()
+        C = C.copy()
+        sig[bad] = second.stress
+        C[bad] = second.tangent
+        parts = {f: getattr(new, f).copy() for f in _STATE_FIELDS}
+        for f in _STATE_FIELDS:
+            parts[f][bad] = getattr(second.state, f)
+        steps = new.substeps.copy()
+        steps[bad] = first.state.substeps + second.state.substeps
+        return LawUpdate(sig, C, InelasticState(**parts, substeps=steps))
+
+
+def _kelvin(T_C: NDArray[np.float64]) -> NDArray[np.float64]:
+    return T_C + _KELVIN
+
+
+def _log_newton(
+    G: Callable[[NDArray[np.float64], NDArray[np.bool_]], tuple[Any, Any]],
+    lo: NDArray[np.float64],
+    hi: NDArray[np.float64],
+    u0: NDArray[np.float64],
+    tol: NDArray[np.float64],
+    max_iter: int,
+) -> tuple[NDArray[np.float64], NDArray[np.bool_]]:
+    """Roots ``u`` of decreasing-through-zero ``G(u)`` in ``(lo, hi)`` (``G(lo) > 0 >
+    G(hi)``), vectorised: Newton steps, bisection where a step leaves the bracket.
+    ``G(u, active) -> (value, derivative)`` for the active entries; ``tol`` absolute on
+    the value, per entry. Returns the roots and a converged mask."""
+    u = np.clip(u0, lo, hi)
+    lo, hi = lo.copy(), hi.copy()
+    done = np.zeros(u.shape, dtype=bool)
+    for _ in range(max_iter):
+        act = ~done
+        if not act.any():
+            break
+        ua = u[act]
+        g, dg = G(ua, act)
+        ok = np.abs(g) <= tol[act]
+        pos = g > 0
+        la, ha = lo[act], hi[act]
+        la = np.where(pos, ua, la)
+        ha = np.where(pos, ha, ua)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            un = ua - g / dg
+        bad = ~np.isfinite(un) | (un <= la) | (un >= ha)
+        un = np.where(bad, 0.5 * (la + ha), un)
+        small = np.abs(un - ua) <= 1e-15 * np.maximum(1.0, np.abs(ua))
+        lo[act], hi[act] = la, ha
+        u[act] = np.where(ok, ua, un)
+        done[act] = ok | small | (ha - la <= 1e-15 * np.maximum(1.0, np.abs(ua)))
+    return u, done
+
+
+# -- J2 plasticity ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Plastic(_J2Law):
+    """Rate-independent J2 (von Mises) plasticity with isotropic and linear kinematic
+    hardening and a temperature-dependent initial yield stress.
+
+    .. math:: f = \\sqrt{3/2}\\,|\\mathrm{dev}\\,\\sigma - \\beta| - \\sigma_y(T)
+              - h(\\bar\\varepsilon_p) \\le 0, \\qquad
+              \\dot\\beta = \\tfrac{2}{3} H_k\\, \\dot\\varepsilon_p \\; (Prager)
+
+    Integrated by the radial return with the consistent tangent of Simo & Hughes (1998),
+    box 3.2 (see the module). In uniaxial stress the plastic modulus is
+    ``d sigma / d eps_p = h' + H_k`` and the tangent modulus ``E (h' + H_k) / (E + h' + H_k)``.
+
+    Parameters
+    ----------
+    yield_stress
+        Initial uniaxial yield stress ``sigma_y`` [Pa], > 0: a number, a callable of the
+        temperature [degC] or a table ``(temperatures_C, values_Pa)`` (linear, constant
+        beyond its ends).
+    hardening
+        Isotropic hardening: a linear modulus ``h' = d sigma_y / d eps_p`` [Pa] >= 0, or a
+        table ``(eps_p, delta_sigma_Pa)`` of the increase of the yield stress over
+        ``sigma_y(T)`` at equivalent plastic strains ``eps_p`` (starting ``(0, 0)``,
+        increasing strains, non-decreasing stresses: no softening), linear between points
+        and perfectly plastic beyond the last.
+    kinematic
+        Linear (Prager/Ziegler) kinematic hardening modulus ``H_k`` [Pa] >= 0, the uniaxial
+        slope of the back stress against the plastic strain.
+    E, nu
+        Young's modulus [Pa] (number, callable of degC, table) and Poisson's ratio; may be
+        left None and bound later by :meth:`with_elasticity` (the material's own).
+    source
+        Where the numbers come from (free text).
+    """
+
+    yield_stress: Any
+    hardening: Any = 0.0
+    kinematic: float = 0.0
+    E: Any = None
+    nu: float | None = None
+    source: str = ""
+
+    _key = "plastic"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(
+            self, "_sy", _temperature_function("plastic.yield_stress", self.yield_stress, "Pa")
+        )
+        h = self.hardening
+        if isinstance(h, Sequence) and not isinstance(h, str):
+            try:
+                ep = np.asarray(h[0], dtype=float).ravel()
+                ds = np.asarray(h[1], dtype=float).ravel()
+            except (TypeError, ValueError, IndexError):
+                raise InputError("plastic.hardening", h, "a modulus [Pa] or an (eps_p, "
+                                 "delta_sigma) table") from None
+            if (
+                ep.size < 2
+                or ep.size != ds.size
+                or not np.all(np.isfinite(ep))
+                or not np.all(np.isfinite(ds))
+                or ep[0] != 0.0
+                or ds[0] != 0.0
+                or np.any(np.diff(ep) <= 0)
+                or np.any(np.diff(ds) < 0)
+            ):
+                raise InputError(
+                    "plastic.hardening",
+                    h,
+                    "a table (eps_p, delta_sigma [Pa]) from (0, 0), strains increasing, "
+                    "stresses non-decreasing",
+                )
+            object.__setattr__(self, "_table", (ep, ds, np.diff(ds) / np.diff(ep)))
+            object.__setattr__(self, "_h_lin", 0.0)
+        else:
+            object.__setattr__(self, "_table", None)
+            object.__setattr__(
+                self, "_h_lin", _positive("plastic.hardening", h, "Pa", zero=True)
+            )
+        object.__setattr__(
+            self, "kinematic", _positive("plastic.kinematic", self.kinematic, "Pa", zero=True)
+        )
+        self._check_elasticity()
+
+    def yield_at(self, T_C: ArrayLike) -> NDArray[np.float64]:
+        """Initial yield stress ``sigma_y(T)`` [Pa] at temperatures [degC]."""
+        T = np.asarray(T_C, dtype=float)
+        return _eval_positive("plastic.yield_stress", self._sy, T)
+
+    def hardening_at(self, eps_p: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        """Isotropic hardening ``h(eps_p)`` [Pa] and its slope ``h'`` [Pa]."""
+        ep = np.asarray(eps_p, dtype=float)
+        if self._table is None:
+            return self._h_lin * ep, np.full(ep.shape, self._h_lin)
+        tep, tds, slope = self._table
+        i = np.searchsorted(tep, ep, side="right") - 1
+        beyond = i >= tep.size - 1
+        ic = np.clip(i, 0, tep.size - 2)
+        h = np.where(beyond, tds[-1], tds[ic] + slope[ic] * (ep - tep[ic]))
+        return h, np.where(beyond, 0.0, slope[ic])
+
+    def _kinematic(self) -> float:
+        return self.kinematic
+
+    def _initial_resistance(self, n: int) -> NDArray[np.float64]:
+        return np.zeros(n)
+
+    def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:
+        sy = self.yield_at(T)
+        ep = state.eq_strain
+        h0, _ = self.hardening_at(ep)
+        f_tr = q - sy - h0
+        plastic = f_tr > 1e-12 * sy
+        x = np.zeros(q.shape)
+        dxdq = np.zeros(q.shape)
+        a = 3.0 * mu + self.kinematic
+        if self._table is None:
+            d = a + self._h_lin
+            x = np.where(plastic, f_tr / d, 0.0)
+            dxdq = np.where(plastic, 1.0 / d, 0.0)
+        elif plastic.any():
+            idx = np.flatnonzero(plastic)
+            xa = self._table_return(q[idx], a[idx], sy[idx], ep[idx])
+            _, hp = self.hardening_at(ep[idx] + xa)
+            x[idx] = xa
+            dxdq[idx] = 1.0 / (a[idx] + hp)
+        h1, _ = self.hardening_at(ep + x)
+        return _Flow(x, dxdq, sy + h1, np.ones(q.shape, dtype=bool))
+
+    def _table_return(self, q, a, sy, ep) -> NDArray[np.float64]:
+        # g(x) = q - a x - sy - h(ep + x): piecewise linear, decreasing; walk the segments
+        tep, tds, slope = self._table
+        x = np.zeros(q.shape)
+        lo = np.zeros(q.shape)
+        hi = (q - sy) / a  # g(hi) <= 0 since h >= 0
+        for _ in range(tep.size + 60):
+            h, hp = self.hardening_at(ep + x)
+            g = q - a * x - sy - h
+            if np.all(np.abs(g) <= 1e-13 * q):
+                break
+            lo = np.where(g > 0, x, lo)
+            hi = np.where(g > 0, hi, x)
+            xn = x + g / (a + hp)
+            out = (xn <= lo) | (xn >= hi)
+            x = np.where(out, 0.5 * (lo + hi), xn)
+        return x
+
+
+# -- Anand viscoplasticity ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Anand(_J2Law):
+    """Anand's unified viscoplastic law (Anand 1985; Brown, Kim & Anand 1989), the form of
+    ANSYS ``TB,ANAND`` with its nine constants, in SI.
+
+    .. math:: \\dot\\varepsilon_p = A\\, e^{-Q/RT} \\left[\\sinh\\left(\\xi
+              \\frac{\\sigma}{s}\\right)\\right]^{1/m}, \\qquad
+              \\dot s = h_0 \\left|1 - \\frac{s}{s^*}\\right|^{a}
+              \\mathrm{sign}\\left(1 - \\frac{s}{s^*}\\right) \\dot\\varepsilon_p, \\qquad
+              s^* = \\hat s \\left[\\frac{\\dot\\varepsilon_p}{A}\\, e^{Q/RT}\\right]^{n}
+
+    with ``sigma`` the von Mises stress and ``eps_p`` the equivalent inelastic strain. At a
+    constant strain rate the stress saturates at ``sigma* = c s*``,
+    ``c = (1/xi) asinh((eps_rate e^{Q/RT} / A)^m)`` (:meth:`saturation_stress`).
+
+    Parameters
+    ----------
+    s0
+        Initial deformation resistance [Pa], > 0.
+    Q_over_R
+        Activation energy over the gas constant [K], > 0.
+    A
+        Pre-exponential factor [1/s], > 0.
+    xi
+        Stress multiplier [-], > 0.
+    m
+        Strain-rate sensitivity [-], in (0, 1].
+    h0
+        Hardening constant [Pa] (>= 0).
+    s_hat
+        Coefficient of the saturation resistance [Pa], > 0.
+    n
+        Strain-rate sensitivity of the saturation [-], in [0, 1).
+    a
+        Hardening exponent [-], >= 1 (keeps the local problem smooth at ``s = s*``).
+    E, nu
+        Elasticity as in :class:`Plastic`.
+    source
+        Where the numbers come from.
+    max_substeps
+        Most substeps per step when the local iteration fails (a power of 2 is used).
+    """
+
+    s0: float
+    Q_over_R: float
+    A: float
+    xi: float
+    m: float
+    h0: float
+    s_hat: float
+    n: float
+    a: float
+    E: Any = None
+    nu: float | None = None
+    source: str = ""
+    max_substeps: int = 64
+
+    _key = "anand"
+
+    def __post_init__(self) -> None:
+        k = "anand."
+        for name, unit in (("s0", "Pa"), ("Q_over_R", "K"), ("A", "1/s"), ("xi", ""),
+                           ("s_hat", "Pa")):
+            object.__setattr__(self, name, _positive(k + name, getattr(self, name), unit))
+        object.__setattr__(self, "h0", _positive(k + "h0", self.h0, "Pa", zero=True))
+        object.__setattr__(self, "m", check_range(k + "m", self.m, 0.0, 1.0, lo_open=True))
+        object.__setattr__(self, "n", check_range(k + "n", self.n, 0.0, 1.0, hi_open=True))
+        object.__setattr__(self, "a", check_range(k + "a", self.a, 1.0, None))
+        object.__setattr__(
+            self, "max_substeps", check_count(k + "max_substeps", self.max_substeps, 4096)
+        )
+        self._check_elasticity()
+
+    def _initial_resistance(self, n: int) -> NDArray[np.float64]:
+        return np.full(n, self.s0)
+
+    def saturation_resistance(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
+        """``s* = s_hat (eps_rate e^{Q/RT} / A)^n`` [Pa] at an equivalent inelastic strain
+        rate [1/s] and temperature [degC]."""
+        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
+            T_C, float))) / self.A
+        return self.s_hat * z**self.n
+
+    def saturation_stress(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
+        """Steady-state equivalent stress ``sigma* = (s*/xi) asinh(z^m)`` [Pa],
+        ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form)."""
+        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
+            T_C, float))) / self.A
+        return self.saturation_resistance(strain_rate, T_C) / self.xi * np.arcsinh(z**self.m)
+
+    def _resistance(self, x, rate_scale, s_n, tol_iter: int = 80):
+        """Backward-Euler deformation resistance ``s(x)`` and ``ds/dx`` for increments
+        ``x > 0`` (``rate_scale = dt A e^{-Q/RT}``, so ``z = x / rate_scale``)."""
+        z = x / rate_scale
+        s_star = self.s_hat * z**self.n
+        a, h0 = self.a, self.h0
+        lo = np.minimum(s_n, s_star)
+        hi = np.maximum(s_n, s_star)
+        s = s_n.copy()
+        for _ in range(tol_iter):
+            r = 1.0 - s / s_star
+            phi = np.abs(r) ** a * np.sign(r)
+            F = s - s_n - h0 * x * phi
+            dF = 1.0 + h0 * x * a * np.abs(r) ** (a - 1.0) / s_star
+            if np.all(np.abs(F) <= 1e-14 * s_star):
+                break
+            lo = np.where(F < 0, s, lo)
+            hi = np.where(F < 0, hi, s)
+            sn = s - F / dF
+            out = (sn < lo) | (sn > hi)
+            s = np.where(out, 0.5 * (lo + hi), sn)
+        r = 1.0 - s / s_star
+        phi = np.abs(r) ** a * np.sign(r)
+        Fs = 1.0 + h0 * x * a * np.abs(r) ** (a - 1.0) / s_star
+        Fx = -h0 * phi - h0 * a * np.abs(r) ** (a - 1.0) * (s / s_star) * self.n
+        return s, -Fx / Fs
+
+    def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:
+        npts = q.shape[0]
+        x = np.zeros(npts)
+        dxdq = np.zeros(npts)
+        s_new = state.resistance.copy()
+        conv = np.ones(npts, dtype=bool)
+        act = np.flatnonzero((q > 0) & (dt > 0))
+        if act.size == 0:
+            return _Flow(x, dxdq, s_new, conv)
+        qa, mua, sn = q[act], mu[act], state.resistance[act]
+        rs = dt * self.A * np.exp(-self.Q_over_R / _kelvin(T[act]))
+        m, xi = self.m, self.xi
+
+        def G(u, sel):
+            xx = np.exp(u)
+            s, dsdx = self._resistance(xx, rs[sel], sn[sel])
+            zm = (xx / rs[sel]) ** m
+            ash = np.arcsinh(zm)
+            g = qa[sel] - 3.0 * mua[sel] * xx - s / xi * ash
+            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * zm / (
+                xx * np.sqrt(1.0 + zm * zm))
+            return g, gx * xx
+
+        hi = np.log(qa / (3.0 * mua))
+        lo = np.full(act.size, -700.0)
+        # explicit estimate in log form: ln(rs) + ln(sinh(xi q / s)) / m
+        y = np.minimum(xi * qa / sn, 700.0)
+        u0 = np.log(rs) + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
+        u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
+        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+        xa = np.exp(u)
+        s, dsdx = self._resistance(xa, rs, sn)
+        zm = (xa / rs) ** m
+        gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * zm / (
+            xa * np.sqrt(1.0 + zm * zm))
+        x[act] = xa
+        dxdq[act] = -1.0 / gx
+        s_new[act] = s
+        conv[act] = ok
+        return _Flow(x, dxdq, s_new, conv)
+
+
+# -- Garofalo creep -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Garofalo(_J2Law):
+    """Hyperbolic-sine (Garofalo) steady-state creep,
+
+    .. math:: \\dot\\varepsilon_{cr} = A\\, [\\sinh(\\alpha\\sigma)]^n\\, e^{-Q/RT},
+
+    ``sigma`` the von Mises stress, ``eps_cr`` the equivalent creep strain; the flow is
+    along the deviatoric stress (Prandtl-Reuss), ANSYS ``TB,CREEP,,,,8``.
+
+    Parameters
+    ----------
+    A
+        Pre-factor [1/s], > 0.
+    alpha
+        Stress multiplier [1/Pa], > 0.
+    n
+        Stress exponent [-], >= 1.
+    Q
+        Activation energy [J/mol], >= 0 (``Q/R`` in K is ``Q / GAS_CONSTANT``).
+    E, nu
+        Elasticity as in :class:`Plastic`.
+    source
+        Where the numbers come from.
+    max_substeps
+        Most substeps per step when the local iteration fails.
+    """
+
+    A: float
+    alpha: float
+    n: float
+    Q: float
+    E: Any = None
+    nu: float | None = None
+    source: str = ""
+    max_substeps: int = 64
+
+    _key = "garofalo"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "A", _positive("garofalo.A", self.A, "1/s"))
+        object.__setattr__(self, "alpha", _positive("garofalo.alpha", self.alpha, "1/Pa"))
+        object.__setattr__(self, "n", check_range("garofalo.n", self.n, 1.0, None))
+        object.__setattr__(self, "Q", _positive("garofalo.Q", self.Q, "J/mol", zero=True))
+        object.__setattr__(
+            self, "max_substeps", check_count("garofalo.max_substeps", self.max_substeps, 4096)
+        )
+        self._check_elasticity()
+
+    def creep_rate(self, stress: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
+        """Equivalent creep strain rate [1/s] at von Mises stress [Pa] and temperature [degC]."""
+        s = np.asarray(stress, dtype=float)
+        Tk = _kelvin(np.asarray(T_C, dtype=float))
+        return self.A * np.sinh(self.alpha * s) ** self.n * np.exp(-self.Q / (GAS_CONSTANT * Tk))
+
+    def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:
+        npts = q.shape[0]
+        x = np.zeros(npts)
+        dxdq = np.zeros(npts)
+        conv = np.ones(npts, dtype=bool)
+        act = np.flatnonzero((q > 0) & (dt > 0))
+        if act.size == 0:
+            return _Flow(x, dxdq, np.zeros(npts), conv)
+        qa, mua = q[act], mu[act]
+        rs = dt * self.A * np.exp(-self.Q / (GAS_CONSTANT * _kelvin(T[act])))
+        p, al = 1.0 / self.n, self.alpha
+
+        def gx_of(xx, r, mu_):
+            zp = (xx / r) ** p
+            return -3.0 * mu_ - p * zp / (al * xx * np.sqrt(1.0 + zp * zp))
+
+        def G(u, sel):
+            xx = np.exp(u)
+            zp = (xx / rs[sel]) ** p
+            g = qa[sel] - 3.0 * mua[sel] * xx - np.arcsinh(zp) / al
+            return g, gx_of(xx, rs[sel], mua[sel]) * xx
+
+        hi = np.log(qa / (3.0 * mua))
+        lo = np.full(act.size, -700.0)
+        y = np.minimum(al * qa, 700.0)
+        u0 = np.log(rs) + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
+        u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
+        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+        xa = np.exp(u)
+        x[act] = xa
+        dxdq[act] = -1.0 / gx_of(xa, rs, mua)
+        conv[act] = ok
+        return _Flow(x, dxdq, np.zeros(npts), conv)
+
+
+# -- published parameter sets ------------------------------------------------------------
+
+_MPA = 1.0e6
+
+ANAND_SETS: dict[str, dict[str, Any]] = {
+    "SAC305_Motalab2012": {
+        "params": {
+            "s0": 21.0 * _MPA,
+            "Q_over_R": 9320.0,
+            "A": 3501.0,
+            "xi": 4.0,
+            "m": 0.25,
+            "h0": 180000.0 * _MPA,
+            "s_hat": 30.2 * _MPA,
+            "n": 0.01,
+            "a": 1.78,
+        },
+        "alloy": "Sn-3.0Ag-0.5Cu (SAC305)",
+        "verified": False,
+        "source": (
+            "M. Motalab, Z. Cai, J.C. Suhling, P. Lall, 'Determination of Anand constants "
+            "for SAC solders using stress-strain or creep data', Proc. 13th IEEE ITherm "
+            "(2012) 910-922, doi:10.1109/ITHERM.2012.6231522, the SAC305 set (reflowed, "
+            "no aging) of their table of Anand constants from stress-strain data. Quoted "
+            "as widely reproduced; the table was not re-read during this work. Units "
+            "converted: s0, h0, s_hat MPa -> Pa (x 1e6); Q/R in K, A in 1/s unchanged."
+        ),
+    },
+    "SAC387_Bai2009": {
+        "params": {
+            "s0": 3.2992 * _MPA,
+            "Q_over_R": 9883.0,
+            "A": 15.7731,
+            "xi": 1.0673,
+            "m": 0.3686,
+            "h0": 1077.4936 * _MPA,
+            "s_hat": 3.1505 * _MPA,
+            "n": 0.0352,
+            "a": 1.6,
+        },
+        "alloy": "Sn-3.8Ag-0.7Cu (SAC387)",
+        "verified": False,
+        "source": (
+            "N. Bai, X. Chen, H. Gao, 'Simulation of uniaxial tensile properties for "
+            "lead-free solders with modified Anand model', Materials & Design 30 (2009) "
+            "122-128, doi:10.1016/j.matdes.2008.04.038, their SnAgCu (Sn3.8Ag0.7Cu) "
+            "Anand set. Quoted as widely reproduced; the table was not re-read during "
+            "this work. Units converted: s0, h0, s_hat MPa -> Pa (x 1e6)."
+        ),
+    },
+    "Sn3.5Ag_Wang2001": {
+        "params": {
+            "s0": 39.09 * _MPA,
+            "Q_over_R": 8900.0,
+            "A": 2.23e4,
+            "xi": 6.0,
+            "m": 0.182,
+            "h0": 3321.15 * _MPA,
+            "s_hat": 73.81 * _MPA,
+            "n": 0.018,
+            "a": 1.82,
+        },
+        "alloy": "Sn-3.5Ag (96.5Sn3.5Ag)",
+        "verified": False,
+        "source": (
+            "G.Z. Wang, Z.N. Cheng, K. Becker, J. Wilde, 'Applying Anand model to represent "
+            "the viscoplastic deformation behavior of solder alloys', J. Electronic "
+            "Packaging 123 (2001) 247-253, doi:10.1115/1.1371781, table of Anand "
+            "parameters, 96.5Sn3.5Ag. Quoted as widely reproduced; the table was not "
+            "re-read during this work. Units converted: MPa -> Pa (x 1e6)."
+        ),
+    },
+    "Sn62Pb36Ag2_Wang2001": {
+        "params": {
+            "s0": 12.41 * _MPA,
+            "Q_over_R": 9400.0,
+            "A": 4.0e6,
+            "xi": 1.5,
+            "m": 0.303,
+            "h0": 1378.95 * _MPA,
+            "s_hat": 13.79 * _MPA,
+            "n": 0.07,
+            "a": 1.3,
+        },
+        "alloy": "62Sn36Pb2Ag",
+        "verified": False,
+        "source": (
+            "G.Z. Wang, Z.N. Cheng, K. Becker, J. Wilde, 'Applying Anand model to represent "
+            "the viscoplastic deformation behavior of solder alloys', J. Electronic "
+            "Packaging 123 (2001) 247-253, doi:10.1115/1.1371781, 62Sn36Pb2Ag. Quoted as "
+            "widely reproduced; not re-read during this work. Units converted: MPa -> Pa."
+        ),
+    },
+}
+"""Published Anand parameter sets, SI (``params`` are :class:`Anand` keywords), each with
+``alloy``, ``source`` and ``verified`` (False: quoted, the table not re-read here)."""
+
+GAROFALO_SETS: dict[str, dict[str, Any]] = {
+    "SAC387_Schubert2003": {
+        "params": {
+            "A": 277984.0,
+            "alpha": 0.02447 / _MPA,
+            "n": 6.41,
+            "Q": 6500.0 * GAS_CONSTANT,
+        },
+        "alloy": "Sn-3.8Ag-0.7Cu (SAC387)",
+        "verified": False,
+        "source": (
+            "A. Schubert, R. Dudek, E. Auerswald, A. Gollhardt, B. Michel, H. Reichl, "
+            "'Fatigue life models for SnAgCu and SnPb solder joints evaluated by "
+            "experiments and simulation', Proc. 53rd ECTC (2003) 603-610, "
+            "doi:10.1109/ECTC.2003.1216343: eps_rate = 277984 s^-1 sinh(0.02447 MPa^-1 "
+            "sigma)^6.41 exp(-6500 K / T). Quoted as widely reproduced; not re-read "
+            "during this work. Units converted: alpha 1/MPa -> 1/Pa (x 1e-6); Q = "
+            "6500 K x R = 54.04 kJ/mol."
+        ),
+    },
+}
+"""Published Garofalo creep sets, SI (``params`` are :class:`Garofalo` keywords)."""
+
+
+def _from_set(table: dict, kind: str, name: str) -> dict:
+    if name not in table:
+        raise InputError(f"{kind}.set", name, f"one of {sorted(table)}")
+    return table[name]
+
+
+def anand_set(name: str, E: Any = None, nu: float | None = None) -> Anand:
+    """:class:`Anand` law of the published set ``name`` (:data:`ANAND_SETS`), with the
+    elasticity ``E`` [Pa], ``nu`` (or bound later by :meth:`Anand.with_elasticity`)."""
+    d = _from_set(ANAND_SETS, "anand", name)
+    return Anand(**d["params"], E=E, nu=nu, source=d["source"])
+
+
+def garofalo_set(name: str, E: Any = None, nu: float | None = None) -> Garofalo:
+    """:class:`Garofalo` law of the published set ``name`` (:data:`GAROFALO_SETS`)."""
+    d = _from_set(GAROFALO_SETS, "garofalo", name)
+    return Garofalo(**d["params"], E=E, nu=nu, source=d["source"])
