@@ -1,0 +1,271 @@
+"""A generic global Newton / quasi-Newton loop with backtracking line search.
+
+Physics hands in callables; this module owns the iteration, the convergence tests and
+the error when a step does not converge. It solves ``R(u) = 0`` for the out-of-balance
+force ``R(u) = f_int(u) - f_ext`` of one load or time step:
+
+.. math:: K(u_k)\\, \\Delta u = -R(u_k), \\qquad u_{k+1} = u_k + \\alpha_k \\Delta u,
+
+- **Newton**: ``tangent(u)`` returns the (consistent) tangent matrix, dense or SciPy sparse,
+  solved by ``linear_solver(K, r)`` (default: LAPACK for dense, SuperLU for sparse);
+- **quasi-Newton (modified Newton)**: ``tangent=None`` and ``solve(r)`` applies a kept
+  inverse, e.g. the factorisation of the elastic stiffness of the body (most of a package is
+  linear, so the factorisation of the history is reused); the convergence is then linear,
+  with a rate set by how far the true tangent is from the kept one.
+
+Line search (backtracking, Armijo on the residual norm; Dennis & Schnabel, *Numerical
+Methods for Unconstrained Optimization and Nonlinear Equations*, 1983, sec. 6.3): the step
+``alpha = 1, 1/2, 1/4, ...`` is accepted at the first ``|R(u + alpha du)| <= (1 - c alpha)
+|R(u)|`` (``c = 1e-4``); when no trial passes within ``max_backtracks`` the one with the
+smallest residual is taken.
+
+Convergence (both must hold, as in the usual FE codes): the force criterion
+``|R| <= rtol * force_scale + atol`` with ``force_scale`` the caller's scale of the forces
+(the norm of the external load or of the reactions; default the initial residual), and the
+displacement criterion ``|alpha du| <= dtol * max(|u|, |first du|)`` on the last correction.
+``|.|`` is the Euclidean norm over the free degrees of freedom as given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
+from numpy.typing import ArrayLike, NDArray
+
+from ..errors import InputError, SolverError
+from ..validate import check_count, check_range, check_rtol
+
+__all__ = ["NewtonInfo", "NewtonResult", "direct_linear_solve", "newton"]
+
+_ARMIJO = 1e-4
+
+
+@dataclass
+class NewtonInfo:
+    """What one Newton solve did.
+
+    Attributes
+    ----------
+    converged
+        Whether both criteria were met.
+    iterations
+        Corrections applied (0: the initial guess was already in equilibrium).
+    residual_norms
+        ``|R|`` at the initial guess and after each correction, length ``iterations + 1``.
+    increment_norms
+        ``|alpha du|`` of each correction.
+    step_lengths
+        The line-search factor ``alpha`` of each correction.
+    line_search_steps
+        Backtracks (residual evaluations beyond the full step) of each correction.
+    force_scale
+        The scale of the force criterion.
+    tangent_evaluations, linear_solves, residual_evaluations
+        Work counts.
+    method
+        ``"newton"`` or ``"quasi-newton"``.
+    """
+
+    converged: bool = False
+    iterations: int = 0
+    residual_norms: list[float] = field(default_factory=list)
+    increment_norms: list[float] = field(default_factory=list)
+    step_lengths: list[float] = field(default_factory=list)
+    line_search_steps: list[int] = field(default_factory=list)
+    force_scale: float = 0.0
+    tangent_evaluations: int = 0
+    linear_solves: int = 0
+    residual_evaluations: int = 0
+    method: str = "newton"
+
+    def rates(self) -> NDArray[np.float64]:
+        """Successive residual ratios ``|R_k+1| / |R_k|`` (linear convergence: about
+        constant; quadratic: falling to 0)."""
+        r = np.asarray(self.residual_norms, dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return r[1:] / r[:-1]
+
+
+class NewtonResult(NamedTuple):
+    """Solution and record of :func:`newton`."""
+
+    u: NDArray[np.float64]
+    """The equilibrium solution, shape of ``u0``."""
+    info: NewtonInfo
+    """What the iteration did."""
+
+
+def direct_linear_solve(K: Any, r: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``K^-1 r`` for a dense array (LAPACK) or a SciPy sparse matrix (SuperLU)."""
+    if sp.issparse(K):
+        return np.asarray(spla.spsolve(sp.csc_matrix(K), r), dtype=float)
+    return np.linalg.solve(np.asarray(K, dtype=float), r)
+
+
+def newton(
+    residual: Callable[[NDArray[np.float64]], ArrayLike],
+    u0: ArrayLike,
+    *,
+    tangent: Callable[[NDArray[np.float64]], Any] | None = None,
+    solve: Callable[[NDArray[np.float64]], ArrayLike] | None = None,
+    linear_solver: Callable[[Any, NDArray[np.float64]], ArrayLike] | None = None,
+    force_scale: float | None = None,
+    rtol: float = 1e-8,
+    atol: float = 0.0,
+    dtol: float = 1e-8,
+    max_iter: int = 30,
+    line_search: bool = True,
+    max_backtracks: int = 8,
+    label: str = "",
+) -> NewtonResult:
+    """Solve ``residual(u) = 0`` by Newton's method or a quasi-Newton method (see module).
+
+    Parameters
+    ----------
+    residual
+        ``u -> R(u)``, the out-of-balance force ``f_int - f_ext`` [N], shape (n,).
+    u0
+        Initial guess [m], shape (n,) (e.g. the last step's solution).
+    tangent
+        ``u -> K(u)``, the tangent ``dR/du`` [N/m], dense (n, n) or SciPy sparse; None for
+        quasi-Newton with ``solve``.
+    solve
+        ``r -> K0^-1 r`` with a kept matrix (a factorisation of the elastic stiffness); used
+        when ``tangent`` is None.
+    linear_solver
+        ``(K, r) -> K^-1 r`` for the matrices of ``tangent``; default
+        :func:`direct_linear_solve`.
+    force_scale
+        Scale of the forces [N] for the force criterion (the norm of the external load or of
+        the reactions); default: ``|R(u0)|``.
+    rtol, atol
+        Force criterion ``|R| <= rtol * force_scale + atol``.
+    dtol
+        Displacement criterion ``|alpha du| <= dtol * max(|u|, |du_1|)``.
+    max_iter
+        Most corrections.
+    line_search
+        Backtracking line search on ``|R|`` (else full steps).
+    max_backtracks
+        Most halvings of the step per correction.
+    label
+        Names the step in an error (``"step 12 (t = 30 s)"``).
+
+    Returns
+    -------
+    NewtonResult
+        ``(u, info)``.
+
+    Raises
+    ------
+    SolverError
+        No convergence within ``max_iter`` corrections, or a non-finite residual; the
+        message names ``label``, the iteration, the residual against its tolerance and the
+        last correction. After ``max_iter`` the error's ``info`` attribute holds the
+        :class:`NewtonInfo` (a history solve cuts the time step on it).
+    """
+    if tangent is None and solve is None:
+        raise InputError("newton.solve", None, "a tangent callable or a kept solve callable")
+    rtol = check_rtol("newton.rtol", rtol, hi=1.0)
+    atol = check_range("newton.atol", atol, 0.0, None)
+    dtol = check_range("newton.dtol", dtol, 0.0, 1.0)
+    max_iter = check_count("newton.max_iter", max_iter, 10_000)
+    max_backtracks = int(check_range("newton.max_backtracks", max_backtracks, 0, 60))
+    lin = direct_linear_solve if linear_solver is None else linear_solver
+    u = np.array(u0, dtype=float, copy=True)
+    if u.ndim != 1 or not np.all(np.isfinite(u)):
+        raise InputError("newton.u0", u.shape, "a finite vector of shape (n,)")
+    where = f"{label}: " if label else ""
+    info = NewtonInfo(method="newton" if tangent is not None else "quasi-newton")
+
+    def R(v: NDArray[np.float64]) -> NDArray[np.float64]:
+        info.residual_evaluations += 1
+        r = np.asarray(residual(v), dtype=float)
+        if r.shape != v.shape:
+            raise InputError("newton.residual", r.shape, f"a residual of shape {v.shape}")
+        return r
+
+    r = R(u)
+    rn = float(np.linalg.norm(r))
+    if not np.isfinite(rn):
+        raise SolverError(f"{where}the residual at the initial guess is not finite")
+    info.residual_norms.append(rn)
+    if force_scale is None:
+        scale = rn
+    else:
+        scale = check_range("newton.force_scale", force_scale, 0.0, None)
+    info.force_scale = scale
+    tol_f = rtol * scale + atol
+    if rn <= tol_f:
+        info.converged = True
+        return NewtonResult(u, info)
+    du_ref = 0.0
+    dun = np.inf
+    for it in range(1, max_iter + 1):
+        try:
+            if tangent is not None:
+                K = tangent(u)
+                info.tangent_evaluations += 1
+                du = -np.asarray(lin(K, r), dtype=float)
+            else:
+                du = -np.asarray(solve(r), dtype=float)  # type: ignore[misc]
+        except np.linalg.LinAlgError as e:
+            raise SolverError(
+                f"{where}iteration {it}: the linear solve failed ({e}; singular tangent?)"
+            ) from e
+        info.linear_solves += 1
+        if du.shape != u.shape or not np.all(np.isfinite(du)):
+            raise SolverError(
+                f"{where}iteration {it}: the linear solve gave a non-finite correction "
+                "(singular tangent?)"
+            )
+        alpha, back = 1.0, 0
+        u_try = u + du
+        r_try = R(u_try)
+        rn_try = float(np.linalg.norm(r_try))
+        if line_search:
+            best = (rn_try if np.isfinite(rn_try) else np.inf, alpha, u_try, r_try)
+            while not (np.isfinite(rn_try) and rn_try <= (1.0 - _ARMIJO * alpha) * rn):
+                if back >= max_backtracks:
+                    _, alpha, u_try, r_try = best
+                    rn_try = float(np.linalg.norm(r_try))
+                    break
+                alpha *= 0.5
+                back += 1
+                u_try = u + alpha * du
+                r_try = R(u_try)
+                rn_try = float(np.linalg.norm(r_try))
+                if np.isfinite(rn_try) and rn_try < best[0]:
+                    best = (rn_try, alpha, u_try, r_try)
+        if not np.isfinite(rn_try):
+            raise SolverError(
+                f"{where}iteration {it}: the residual is not finite (the iteration diverged; "
+                "a line search or a smaller step may help)"
+            )
+        u, r, rn = u_try, r_try, rn_try
+        dun = alpha * float(np.linalg.norm(du))
+        if it == 1:
+            du_ref = dun
+        info.iterations = it
+        info.residual_norms.append(rn)
+        info.increment_norms.append(dun)
+        info.step_lengths.append(alpha)
+        info.line_search_steps.append(back)
+        disp_ok = dun <= dtol * max(float(np.linalg.norm(u)), du_ref)
+        if rn <= tol_f and disp_ok:
+            info.converged = True
+            return NewtonResult(u, info)
+    ratio = rn / scale if scale > 0 else float("inf")
+    err = SolverError(
+        f"{where}{info.method} did not converge in {max_iter} iterations: residual "
+        f"{rn:.3e} = {ratio:.3e} of the force scale {scale:.3e} (tolerance rtol = {rtol:g}), "
+        f"last correction {dun:.3e} (dtol = {dtol:g}), residual history "
+        f"{', '.join(f'{x:.2e}' for x in info.residual_norms[-5:])}"
+    )
+    err.info = info  # type: ignore[attr-defined]  (the record, for a caller that cuts the step)
+    raise err
