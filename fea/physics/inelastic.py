@@ -738,7 +738,8 @@ class Anand(_J2Law):
         dxdq = np.zeros(npts)
         s_new = state.resistance.copy()
         conv = np.ones(npts, dtype=bool)
-        act = np.flatnonzero((q > 0) & (dt > 0))
+        # a trial stress below 3 mu e^-600 cannot flow measurably: elastic
+        act = np.flatnonzero((q > 3.0 * mu * math.exp(-600.0)) & (dt > 0))
         if act.size == 0:
             return _Flow(x, dxdq, s_new, conv)
         qa, mua, sn = q[act], mu[act], state.resistance[act]
@@ -836,7 +837,8 @@ class Garofalo(_J2Law):
         x = np.zeros(npts)
         dxdq = np.zeros(npts)
         conv = np.ones(npts, dtype=bool)
-        act = np.flatnonzero((q > 0) & (dt > 0))
+        # a trial stress below 3 mu e^-600 cannot flow measurably: elastic
+        act = np.flatnonzero((q > 3.0 * mu * math.exp(-600.0)) & (dt > 0))
         if act.size == 0:
             return _Flow(x, dxdq, np.zeros(npts), conv)
         qa, mua = q[act], mu[act]
