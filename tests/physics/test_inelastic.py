@@ -140,7 +140,7 @@ def test_plastic_consistent_tangent_matches_finite_differences(hardening):
     res = law.update(de, T, 1.0, st)
     assert np.all(res.state.eq_strain > st.eq_strain)  # every point yields
     C_fd = _fd_tangent(law, de, T, 1.0, st)
-    # observed ~1e-8
+    # observed 8e-11 (linear), 1e-8 (table)
     assert _rel(res.tangent, C_fd) < 1e-6
     assert np.abs(res.tangent - res.tangent.transpose(0, 2, 1)).max() < 1e-6 * E_CU
 
@@ -303,9 +303,9 @@ def test_anand_stress_strain_curve_matches_ode_reference(rate, T):
         at = np.searchsorted(eps, eps_ref - 1e-15)
         errs.append(np.abs(sig[at, 0] - sig_ref).max() / np.abs(sig_ref).max())
     # backward Euler is first order: halving the step halves the error; observed
-    # errors 2e-3 .. 5e-3 at 400 steps
+    # 2.5e-3 .. 3.7e-3 of the peak at 400 steps, 1.2e-3 .. 1.9e-3 at 800
     assert errs[1] < 0.6 * errs[0]
-    assert errs[1] < 5e-3
+    assert errs[1] < 3e-3
 
 
 def test_anand_consistent_tangent_matches_finite_differences():
@@ -320,7 +320,7 @@ def test_anand_consistent_tangent_matches_finite_differences():
     res = law.update(de, T, 10.0, st)
     assert np.all(res.state.eq_strain > st.eq_strain)
     C_fd = _fd_tangent(law, de, T, 10.0, st, h=1e-9)
-    # observed ~1e-8
+    # observed 3e-10
     assert _rel(res.tangent, C_fd) < 1e-6
     # deformation resistance and inelastic strain are state fields
     f = res.state.fields()
@@ -431,6 +431,7 @@ def test_garofalo_consistent_tangent_matches_finite_differences():
     de = rng.normal(scale=5e-4, size=(3, 6))
     res = law.update(de, T, 30.0, st)
     C_fd = _fd_tangent(law, de, T, 30.0, st, h=1e-9)
+    # observed 1.4e-10
     assert _rel(res.tangent, C_fd) < 1e-6
 
 
@@ -443,3 +444,18 @@ def test_parameter_sets_carry_sources_and_si_units():
     assert ANAND_SETS["SAC305_Motalab2012"]["params"]["s0"] == 21.0e6
     assert GAROFALO_SETS["SAC387_Schubert2003"]["params"]["alpha"] == pytest.approx(2.447e-8)
     assert isinstance(inelastic.anand_set("SAC387_Bai2009").init_state(2), InelasticState)
+
+
+def test_temperature_dependent_modulus_acts_on_the_elastic_strain():
+    # E from a table of degC; the stress is C(T_now) : eps_e, so a temperature change at a
+    # fixed strain scales an elastic stress with E(T) (no spurious incremental stress)
+    E_table = ((-40.0, 125.0), (60e9, 30e9))
+    law = Plastic(1e9, E=E_table, nu=0.3)
+    st = law.init_state(1)
+    de = np.array([[1e-3, 0, 0, 0, 5e-4, 0]])
+    a = law.update(de, -40.0, 1.0, st)
+    b = law.update(np.zeros((1, 6)), 125.0, 1.0, a.state)
+    np.testing.assert_allclose(b.stress, a.stress * 0.5, rtol=1e-14)
+    E25 = np.interp(25.0, *E_table)
+    mu = E25 / 2.6
+    assert law.update(de, 25.0, 1.0, st).stress[0, 4] == pytest.approx(mu * 5e-4, rel=1e-14)
