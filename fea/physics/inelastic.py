@@ -56,7 +56,7 @@ which is box 3.2's ``theta_bar = 1/(1 + (K' + H')/(3 mu)) - (1 - theta)`` for pl
 (``x' = 1/(3 mu + H' + K')``). For a substepped point the tangent is the last substep's
 (consistent for that substep only; the global iteration still converges, more slowly).
 
-The dissipated (inelastic work) density accumulates by the trapezoid rule,
+The inelastic work density (dissipated energy) accumulates by the trapezoid rule,
 ``W += (sigma_n + sigma_n+1)/2 . d_eps_in``, so over a closed strain cycle at a constant
 temperature it equals the area of the stress-strain loop (the elastic work telescopes).
 """
@@ -71,8 +71,8 @@ from typing import Any, NamedTuple
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import InputError
-from ..validate import check_count, check_range
+from ..errors import InputError, SolverError
+from ..validate import MAX_TEMPERATURE_C, check_count, check_range
 
 __all__ = [
     "ANAND_SETS",
@@ -125,7 +125,10 @@ class InelasticState:
         yield stress of :class:`Plastic` (at the temperature of the last step); zero for
         :class:`Garofalo`.
     energy
-        Dissipated inelastic work density ``int sigma : d_eps_in`` [J/m^3], shape (n,).
+        Inelastic work density ``int sigma : d_eps_in`` [J/m^3], shape (n,): the energy
+        dissipated, plus what hardening stores (the back stress's share); over a stabilised
+        cycle it is the hysteresis-loop area, the ``Delta W`` of energy-based fatigue
+        models (Darveaux, Syed).
     substeps
         Substeps the last step took per point (1: none), shape (n,).
     """
@@ -216,16 +219,32 @@ def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False
         except (TypeError, ValueError):
             raise InputError(key, value, f"a number [{unit}], a callable of degC or a "
                              "(temperatures_C, values) table") from None
-        if T.size < 1 or T.size != v.size or not np.all(np.isfinite(T)) or np.any(
-            np.diff(T) <= 0
+        if (
+            T.size < 1
+            or T.size != v.size
+            or not np.all(np.isfinite(T))
+            or np.any(np.diff(T) <= 0)
+            or T[0] <= -_KELVIN
+            or T[-1] > MAX_TEMPERATURE_C
         ):
-            raise InputError(key, value, "a table of strictly increasing finite temperatures "
-                             "[degC] and as many values")
+            raise InputError(key, value, "a table of strictly increasing temperatures in "
+                             f"(-273.15, {MAX_TEMPERATURE_C:g}] degC and as many values")
         if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
             raise InputError(key, value, f"finite values {'>=' if zero else '>'} 0 [{unit}]")
         return lambda T_C: np.interp(np.asarray(T_C, dtype=float), T, v)
     c = _positive(key, value, unit, zero=zero)
     return lambda T_C: np.full(np.shape(T_C), c)
+
+
+def _frozen(value: Any) -> Any:
+    """A table given as sequences, as nested tuples of floats (hashable, immutable);
+    anything else as it is."""
+    if isinstance(value, Sequence) and not isinstance(value, str) and len(value) == 2:
+        try:
+            return tuple(tuple(float(x) for x in np.ravel(part)) for part in value)
+        except (TypeError, ValueError):
+            return value
+    return value
 
 
 def _eval_positive(key: str, f: Callable, T: NDArray[np.float64], zero: bool = False):
@@ -259,6 +278,7 @@ class _J2Law:
             object.__setattr__(
                 self, "_E", _temperature_function(f"{self._key}.E", E, "Pa")
             )
+            object.__setattr__(self, "E", _frozen(E))
         if nu is not None:
             v = check_range(f"{self._key}.nu", nu, -1.0, 0.5, lo_open=True, hi_open=True)
             object.__setattr__(self, "nu", v)
@@ -394,8 +414,6 @@ class _J2Law:
             return LawUpdate(sig, C, new)
         max_sub = getattr(self, "max_substeps", self.max_substeps_default)
         if 2 ** (depth + 1) > max_sub:
-            from ..errors import SolverError
-
             raise SolverError(
                 f"{type(self).__name__}: the local iteration did not converge at "
                 f"{bad.size} of {n} material points even in {2**depth} substeps "
@@ -512,6 +530,7 @@ class Plastic(_J2Law):
         object.__setattr__(
             self, "_sy", _temperature_function("plastic.yield_stress", self.yield_stress, "Pa")
         )
+        object.__setattr__(self, "yield_stress", _frozen(self.yield_stress))
         h = self.hardening
         if isinstance(h, Sequence) and not isinstance(h, str):
             try:
@@ -537,6 +556,7 @@ class Plastic(_J2Law):
                     "stresses non-decreasing",
                 )
             object.__setattr__(self, "_table", (ep, ds, np.diff(ds) / np.diff(ep)))
+            object.__setattr__(self, "hardening", _frozen(h))
             object.__setattr__(self, "_h_lin", 0.0)
         else:
             object.__setattr__(self, "_table", None)

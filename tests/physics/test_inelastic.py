@@ -459,3 +459,14 @@ def test_temperature_dependent_modulus_acts_on_the_elastic_strain():
     E25 = np.interp(25.0, *E_table)
     mu = E25 / 2.6
     assert law.update(de, 25.0, 1.0, st).stress[0, 4] == pytest.approx(mu * 5e-4, rel=1e-14)
+
+
+def test_laws_are_hashable_values_with_tables_frozen():
+    law = Plastic([[20.0, 150.0], [200e6, 120e6]], [[0.0, 0.01], [0.0, 5e7]], E=[[20, 150],
+                  [110e9, 100e9]], nu=0.34)
+    assert law.yield_stress == ((20.0, 150.0), (200e6, 120e6))
+    assert law.hardening == ((0.0, 0.01), (0.0, 5e7))
+    assert hash(law) == hash(law.with_elasticity(((20.0, 150.0), (110e9, 100e9)), 0.34))
+    with pytest.raises(InputError) as ei:
+        Plastic(((20.0, 5000.0), (2e8, 1e8)))
+    assert ei.value.key == "plastic.yield_stress"
