@@ -22,7 +22,9 @@ smallest residual is taken.
 Convergence (both must hold, as in the usual FE codes): the force criterion
 ``|R| <= rtol * force_scale + atol`` with ``force_scale`` the caller's scale of the forces
 (the norm of the external load or of the reactions; default the initial residual), and the
-displacement criterion ``|alpha du| <= dtol * max(|u|, |first du|)`` on the last correction.
+displacement criterion ``|alpha du| <= dtol * max(|u|, |first du|)`` on the last correction;
+a residual below ``1e-3`` of its tolerance after a correction is accepted without the
+displacement test (the correction solved a linear step exactly: one correction, not two).
 ``|.|`` is the Euclidean norm over the free degrees of freedom as given.
 """
 
@@ -43,6 +45,10 @@ from ..validate import check_count, check_range, check_rtol
 __all__ = ["NewtonInfo", "NewtonResult", "direct_linear_solve", "newton"]
 
 _ARMIJO = 1e-4
+# a residual this far below its tolerance after a correction means the correction solved
+# a (locally) linear problem exactly: accepted without the displacement test, so a step
+# that stays elastic costs one correction, not two (as Abaqus' "zero-residual" rule)
+_EXACT = 1e-3
 
 
 @dataclass
@@ -257,7 +263,7 @@ def newton(
         info.step_lengths.append(alpha)
         info.line_search_steps.append(back)
         disp_ok = dun <= dtol * max(float(np.linalg.norm(u)), du_ref)
-        if rn <= tol_f and disp_ok:
+        if rn <= tol_f and (disp_ok or rn <= _EXACT * tol_f):
             info.converged = True
             return NewtonResult(u, info)
     ratio = rn / scale if scale > 0 else float("inf")

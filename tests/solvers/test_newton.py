@@ -132,3 +132,11 @@ def test_newton_checks_its_arguments():
     assert ei.value.key == "newton.residual"
     with pytest.raises(SolverError, match="non-finite correction"):
         newton(residual, np.zeros(N_EL), tangent=lambda u: np.zeros((N_EL, N_EL)) * np.nan)
+
+
+def test_a_linear_problem_takes_one_correction():
+    K = np.array([[4.0, -1.0, 0.0], [-1.0, 4.0, -1.0], [0.0, -1.0, 3.0]]) * 1e6
+    f = np.array([1.0, 2.0, 3.0]) * 1e3
+    u, info = newton(lambda v: K @ v - f, np.zeros(3), tangent=lambda v: K, force_scale=1e3)
+    np.testing.assert_allclose(u, np.linalg.solve(K, f), rtol=1e-14)
+    assert info.iterations == 1 and info.converged
