@@ -492,7 +492,9 @@ class Plastic(_J2Law):
               \\dot\\beta = \\tfrac{2}{3} H_k\\, \\dot\\varepsilon_p \\; (Prager)
 
     Integrated by the radial return with the consistent tangent of Simo & Hughes (1998),
-    box 3.2 (see the module). In uniaxial stress the plastic modulus is
+    box 3.2 (see the module). For a von Mises surface the linear rules of Prager
+    (``d beta ~ d eps_p``) and Ziegler (``d beta ~ (dev sigma - beta) d lambda``) give the
+    same direction, so this is either. In uniaxial stress the plastic modulus is
     ``d sigma / d eps_p = h' + H_k`` and the tangent modulus ``E (h' + H_k) / (E + h' + H_k)``.
 
     Parameters
