@@ -36,10 +36,11 @@ from ..errors import InputError, SolverError
 from ..fe import forms
 from ..fe.probes import interpolate
 from ..fe.reduced import reduce_systems, shifts_for
-from ..fe.spaces import FieldSpace, space
+from ..fe.spaces import FieldSpace, check_mesh, space
 from ..fe.timestep import Profile, Transient, integrate
-from ..solvers import eliminate, prepare, resolve_backend
-from ..solvers.gpu import device_namespace
+from ..solvers import assembly_namespace, eliminate, prepare
+from ..solvers.recycle import SolverCache
+from ..validate import check_rtol
 from .materials import Material, assign
 
 __all__ = [
@@ -418,12 +419,14 @@ def thermal_problem(
 ) -> ThermalProblem:
     """Check the inputs of :func:`solve_thermal` and set up the problem (loads, Robin
     terms, Dirichlet nodes). Arguments as :func:`solve_thermal`."""
+    check_mesh(mesh)
     sources = _mapping("sources", sources)
     flux = _mapping("flux", flux)
     convection = _mapping("convection", convection)
     fixed = _mapping("fixed", fixed)
     fs = space(mesh)
     mats = assign(mesh.regions, materials)
+    _check_conductivities(mats)
     vol = mesh.element_volumes()
     q = np.zeros(mesh.n_elements)
     for region, P in sources.items():
@@ -438,7 +441,8 @@ def thermal_problem(
     f = forms.source_vector(fs, q) if sources else np.zeros(fs.n)
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
-        fg = forms.facet_load(fs, mesh.boundaries[name], _flux(mesh, name, g))
+        value = _flux(mesh, name, g)  # names the unknown boundary (flux.<name>)
+        fg = forms.facet_load(fs, mesh.boundaries[name], value)
         f += fg
         power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
     heat = f.copy()
@@ -492,17 +496,47 @@ def thermal_problem(
     )
 
 
+#: Smallest positive film or contact coefficient accepted [W/(m^2 K)]: still convection
+#: (a still gas gives a few W/(m^2 K)); a smaller positive value is a unit slip and makes
+#: the conduction matrix numerically singular ("not positive definite" in the solver).
+H_MIN = 1e-6
+
+#: Smallest conductivity accepted [W/(m K)]: below every solid and gas (aerogels ~0.01).
+K_MIN = 1e-6
+
+
+def _check_conductivities(mats: Mapping[str, Material]) -> None:
+    """Each region's conductivity at 25 degC finite and at least :data:`K_MIN`: a
+    conductivity of 1e-300 is refused at the key instead of as a singular matrix."""
+    for region, m in mats.items():
+        k = np.asarray(m.conductivity(np.array([25.0])), dtype=float)
+        if not np.all(np.isfinite(k)) or float(k.min()) < K_MIN:
+            raise InputError(
+                f"materials.{region}.k",
+                float(k.min()) if np.all(np.isfinite(k)) else "not finite",
+                f"a finite conductivity >= {K_MIN:g} W/(m K)",
+            )
+
+
 def _coefficient(key: str, h: Any, n_f: int) -> float | NDArray[np.float64]:
-    """A constant h [W/(m^2 K)]: one number >= 0, or one per facet (n_f,)."""
+    """A constant h [W/(m^2 K)]: one number, or one per facet (n_f,); each 0 (no
+    convection on that facet) or in [:data:`H_MIN`, inf)."""
     if isinstance(h, np.ndarray) and h.ndim == 1:
         if h.shape != (n_f,) or h.dtype.kind not in "fiu":
             raise InputError(
                 key, f"{h.dtype} of shape {h.shape}", f"a real array of shape ({n_f},)"
             )
-        if not np.all(np.isfinite(h)) or np.any(h < 0):
-            raise InputError(key, "negative or non-finite values", "finite values >= 0")
+        if not np.all(np.isfinite(h)) or np.any(h < 0) or np.any((h > 0) & (h < H_MIN)):
+            raise InputError(
+                key,
+                "negative, non-finite or tiny values",
+                f"finite values, each 0 or >= {H_MIN:g} W/(m^2 K)",
+            )
         return h.astype(np.float64)
-    return _number(key, h, lo=0.0)
+    v = _number(key, h, lo=0.0)
+    if 0.0 < v < H_MIN:
+        raise InputError(key, h, f"0 or a coefficient >= {H_MIN:g} W/(m^2 K)")
+    return v
 
 
 def _surface(
@@ -554,17 +588,21 @@ def solve_thermal(
         natural or forced convection by face orientation plus radiation) evaluated per
         facet at the facet's temperature and iterated to convergence (steady only).
     fixed
-        Boundary -> temperature [degC], or a function of time t [s] for transients.
+        Boundary -> temperature [degC] held on every node of the boundary (a Dirichlet
+        condition), or a function of time t [s] for transients. (Mechanics' ``fixed``
+        prescribes displacement components instead: :func:`fea.solve_thermoelastic`.)
     transient
         :class:`~fea.fe.timestep.Transient`, or None for steady state.
     backend
         ``auto``, ``cpu`` or ``gpu`` (see :func:`fea.solvers.solve`).
     rtol
-        Relative residual of iterative solves, in (0, 1e-2].
+        Relative residual of iterative solves, ``|b - A x| <= rtol |b|`` (the one meaning
+        of ``rtol`` in :mod:`fea`), in (0, 1e-2].
     picard_tol, max_picard
         The steady nonlinear iteration (k(T), surface models) stops when the largest
-        nodal change is at most ``picard_tol * max(1, max|T|)`` [K]; a
-        :class:`~fea.errors.SolverError` when that takes more than ``max_picard`` passes.
+        nodal change is at most ``picard_tol * max(1, max|T|)`` [K]: ``picard_tol`` is a
+        relative tolerance (no unit); a :class:`~fea.errors.SolverError` when that takes
+        more than ``max_picard`` passes.
     k_at
         Temperature [degC], one value or nodal (n,), at which temperature-dependent
         conductivities are evaluated and held: the problem becomes linear (one
@@ -576,14 +614,14 @@ def solve_thermal(
         while only a few whole fields are kept (``Transient.fields``).
     """
     t_start = time.perf_counter()
-    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
-        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    rtol = check_rtol("rtol", rtol)
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
     pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at)
     if transient is not None:
         _frozen_surfaces(pb)
-    if len(pb.dirichlet) == 0 and not pb.convection and not pb.surfaces and transient is None:
+    sink = any(np.any(np.asarray(h) > 0) for h, _ in pb.convection.values())
+    if len(pb.dirichlet) == 0 and not sink and not pb.surfaces and transient is None:
         raise InputError(
             "convection/fixed",
             None,
@@ -699,8 +737,7 @@ def solve_thermal_variants(
             for v in variants
         ]
     t_start = time.perf_counter()
-    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
-        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
+    rtol = check_rtol("rtol", rtol)
     pbs = [
         thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at)
         for v in variants
@@ -740,8 +777,8 @@ def _steady(
     """
     free, D = pb.free, pb.dirichlet
     T_D = pb.dirichlet_values(0.0)
-    where, _ = resolve_backend(kw["backend"], n=pb.space.n, kind="scalar")
-    ns = device_namespace() if where == "gpu" else None
+    where = assembly_namespace(kw["backend"], pb.space.n, "scalar", kw["method"])
+    ns = None if where.on_host else where
     T: NDArray[np.float64] | None = None
     picard = pb.k_depends_on_T or pb.surfaces_depend_on_T
     change = np.inf
@@ -878,8 +915,9 @@ class _Recorder:
 def _transient(
     pb: ThermalProblem, transient: Transient, kw: dict[str, Any], info: dict, record: _Recorder
 ) -> tuple[NDArray[np.float64], Any]:
-    """Theta-method time stepping; one prepared solver per step size (a few kept) when k
-    is constant, a new one per step when k(T). Returns (T_end, last SolveInfo)."""
+    """Theta-method time stepping; one prepared solver per step size (a few kept, in a
+    :class:`fea.solvers.recycle.SolverCache` keyed by the step) when k is constant, a new
+    one per step when k(T). Returns (T_end, last SolveInfo)."""
     fs, free, D = pb.space, pb.free, pb.dirichlet
     M = pb.capacity()
     T0 = _initial_temperature(fs, transient.initial)
@@ -889,21 +927,19 @@ def _transient(
     K_lin = None if picard else pb.stiffness(None)
     heat = pb.heat if pb.heat is not None else np.zeros(fs.n)
     base = pb.load - heat  # convection and other loads the power factor leaves alone
-    cache: dict[float, Any] = {}  # dt -> (K, A, prepared solver on the free nodes)
+    cache = SolverCache(capacity=6)  # a few step sizes' factorizations, by dt
     last: list[Any] = []
 
     def system(dt: float, T_now: NDArray) -> tuple[sp.csr_matrix, sp.csr_matrix, Any]:
-        if not picard and dt in cache:
-            return cache[dt]
-        K = K_lin if K_lin is not None else pb.stiffness(T_now)
+        if not picard:
+            held = cache.find(dt)
+            if held is None:
+                A = (M / dt + th * K_lin).tocsr()
+                held, _ = cache.get(dt, (), A[free][:, free], data=A, **kw)
+            return K_lin, held.data, held.prepared
+        K = pb.stiffness(T_now)
         A = (M / dt + th * K).tocsr()
-        solver = prepare(A[free][:, free], **kw)
-        if picard:
-            return K, A, solver
-        if len(cache) >= 6:  # keep a few step sizes' factorizations
-            cache.pop(next(iter(cache)))[2].close()
-        cache[dt] = (K, A, solver)
-        return cache[dt]
+        return K, A, prepare(A[free][:, free], **kw)
 
     def step(T_now: NDArray, t: float, dt: float) -> NDArray:
         K, A, solver = system(dt, T_now)
@@ -921,8 +957,7 @@ def _transient(
     try:
         run = integrate(step, T0, transient, record)
     finally:
-        for _, _, solver in cache.values():
-            solver.close()
+        cache.close()
     info.update(run.info)
     info["scheme"] = "steps"
     return run.final, last[0]

@@ -10,6 +10,7 @@ from .krylov import KrylovResult, pcg
 from .registry import (
     Prepared,
     SolveInfo,
+    assembly_namespace,
     prepare,
     register_method,
     register_solver,
@@ -23,6 +24,7 @@ __all__ = [
     "KrylovResult",
     "Prepared",
     "SolveInfo",
+    "assembly_namespace",
     "backend_report",
     "eliminate",
     "pcg",

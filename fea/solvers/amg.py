@@ -26,21 +26,20 @@ l1-Jacobi, the same polynomial before and after the coarse correction, so it is 
 symmetric operator and a valid PCG preconditioner; in float32 (``precision="mixed"``,
 under float64 CG) or float64.
 
-Nothing here imports CuPy: the caller passes a :class:`Namespace`.
+Nothing here imports CuPy: the caller passes a :class:`fea.fe.namespace.Namespace`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import InputError, SolverError
+from ..fe.namespace import HOST, Namespace
 
 __all__ = [
     "HOST",
@@ -67,26 +66,6 @@ __all__ = [
 THETA = 0.05
 _HASH = 2654435761  # Knuth's multiplicative hash: i -> (i * _HASH) mod 2^32 is a bijection
 _SHIFT = float(2**32)
-
-
-def _host_sync() -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Namespace:
-    """An array namespace and its sparse module: ``numpy`` + ``scipy.sparse`` or
-    ``cupy`` + ``cupyx.scipy.sparse``; ``synchronize`` waits for queued device work
-    (for stage timings); ``asnumpy`` copies an array to the host."""
-
-    xp: Any
-    sparse: Any
-    synchronize: Callable[[], None] = _host_sync
-    asnumpy: Callable[[Any], np.ndarray] = np.asarray
-    name: str = "numpy"
-
-
-HOST = Namespace(np, sp)
 
 
 # -- small helpers --------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import InputError, SolverError
-from .amg import HOST, Namespace
+from ..fe.namespace import HOST, Namespace
 from .krylov import pcg
 
 __all__ = ["Options", "PcgSolver", "Preconditioner", "Solver"]

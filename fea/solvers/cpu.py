@@ -16,7 +16,8 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from ..errors import InputError, SolverError
-from .amg import HOST, build_hierarchy
+from ..fe.namespace import HOST
+from .amg import build_hierarchy
 from .base import Options, PcgSolver
 from .krylov import pcg
 
