@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "register_method",
     "register_solver",
     "registered",
+    "registrations",
     "resolve_backend",
     "restore",
     "solve",
@@ -188,8 +190,7 @@ def methods(backend: str) -> list[str]:
 
 
 def registered() -> dict[tuple[str, str], Factory]:
-    """A copy of the registry: ``(backend, method) -> factory`` (for tests that register a
-    solver of their own and restore the table after)."""
+    """A copy of the registry: ``(backend, method) -> factory``."""
     return dict(_FACTORIES)
 
 
@@ -197,6 +198,17 @@ def restore(table: dict[tuple[str, str], Factory]) -> None:
     """Replace the registry by ``table`` (a copy made by :func:`registered`)."""
     _FACTORIES.clear()
     _FACTORIES.update(table)
+
+
+@contextlib.contextmanager
+def registrations() -> Iterator[None]:
+    """Solvers registered inside the ``with`` block are removed at its end (and any
+    registration it replaced comes back): for tests and scripts that add a method."""
+    saved = registered()
+    try:
+        yield
+    finally:
+        restore(saved)
 
 
 def _select(where: str, method: str, n: int, kind: str) -> str:
