@@ -37,6 +37,7 @@ __all__ = [
     "vector_layout",
 ]
 
+
 def register_sparse(xp: Any, module: Any) -> None:
     """Deprecated: the sparse module of a namespace follows from its array module
     (:func:`fea.fe.namespace.namespace_of`); nothing needs registering. Kept one release."""
@@ -185,8 +186,10 @@ def check_mesh(mesh: Any, key: str = "mesh") -> Any:
     ``boundaries``, ``order``, ``info``); else an :class:`~fea.errors.InputError` naming
     ``key`` (None, a path or an array passed as the mesh)."""
     needed = ("p1", "regions", "boundaries", "order", "info", "n_elements")
-    if mesh is None or isinstance(mesh, str | bytes | np.ndarray) or not all(
-        hasattr(mesh, a) for a in needed
+    if (
+        mesh is None
+        or isinstance(mesh, str | bytes | np.ndarray)
+        or not all(hasattr(mesh, a) for a in needed)
     ):
         what = type(mesh).__name__ if not isinstance(mesh, str) else f"str {mesh[:80]!r}"
         raise InputError(key, what, "a fea.Mesh (fea.Mesh.from_gmsh(path) reads a .msh file)")

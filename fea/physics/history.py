@@ -188,7 +188,7 @@ def solve_history(
         traction=traction,
         solver=solver,
     )
-    temps = [nodal_temperature(model.fs, s.temperature) for s in process.stages]
+    temps = [nodal_temperature(model.fs, s.temperature_C) for s in process.stages]
     _check_temperatures(process, temps)
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)

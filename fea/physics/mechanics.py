@@ -224,8 +224,7 @@ def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.fl
             raise InputError(
                 "temperature",
                 f"a function returning shape {T.shape}",
-                f"f(x, y, z) returning a number or shape ({fs.n},) for x, y, z of shape "
-                f"({fs.n},)",
+                f"f(x, y, z) returning a number or shape ({fs.n},) for x, y, z of shape ({fs.n},)",
             )
         T = T * np.ones(fs.n)
     elif isinstance(temperature, int | float | np.number) and not isinstance(temperature, bool):

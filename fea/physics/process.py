@@ -13,7 +13,13 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError
-from ..validate import MAX_TEMPERATURE_C, check_count, check_temperature_C
+from ..validate import (
+    MAX_TEMPERATURE_C,
+    check_count,
+    check_temperature_C,
+    init_renamed,
+    renamed_attribute,
+)
 
 __all__ = ["MAX_STEPS", "Process", "Stage", "count_steps", "stage_segments"]
 
@@ -36,6 +42,10 @@ def _names(key: str, value: Any) -> tuple[str, ...]:
     if not all(isinstance(v, str) and v for v in out):
         raise InputError(key, value, "a list of region names")
     return out
+
+
+#: Old keyword and attribute names of :class:`Stage` -> the names with units.
+_STAGE_RENAMED = {"temperature": "temperature_C"}
 
 
 def _check_stage_temperature(key: str, value: Any) -> None:
@@ -71,10 +81,11 @@ class Stage:
         Label of the state at the stage's end.
     duration_s
         Length of the stage [s], >= 0 (0: an instantaneous, glassy change).
-    temperature
-        Temperature at the stage's end [degC]: a float, nodal values or ``f(x, y, z)``;
-        it varies linearly in time from the previous stage's end temperature (the first
-        stage starts at its own temperature). Values above
+    temperature_C
+        Temperature at the stage's end [degC] (``temperature``, the name before the unit
+        suffix, still works for one release with a DeprecationWarning): a float, nodal
+        values or ``f(x, y, z)``; it varies linearly in time from the previous stage's end
+        temperature (the first stage starts at its own temperature). Values above
         :data:`fea.validate.MAX_TEMPERATURE_C` or at/below absolute zero are refused.
     add
         Regions born at the start of the stage (absent before it).
@@ -95,13 +106,19 @@ class Stage:
 
     name: str
     duration_s: float
-    temperature: Any
+    temperature_C: Any
     add: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
     fixed: Mapping[str, Mapping[str, float]] | None = None
     cure: tuple[str, ...] = ()
     outputs: tuple[float, ...] = ()
     steps: int | None = None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        init_renamed(self, "stage", args, kwargs, _STAGE_RENAMED)
+
+    def __getattr__(self, name: str) -> Any:
+        return renamed_attribute(self, name, _STAGE_RENAMED)
 
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -133,7 +150,7 @@ class Stage:
             raise InputError(f"{key}.steps", self.steps, "an integer >= 1 or None")
         if self.steps is not None:
             check_count(f"{key}.steps", self.steps, MAX_STEPS, "time steps of the stage")
-        _check_stage_temperature(f"{key}.temperature", self.temperature)
+        _check_stage_temperature(f"{key}.temperature", self.temperature_C)
 
 
 @dataclass(frozen=True)

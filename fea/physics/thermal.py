@@ -5,7 +5,7 @@
 
 Temperatures in degC, powers in W, lengths in m. ``k(T)`` tables are handled by
 Picard iteration (element conductivity from the element's mean temperature), or held
-at a given temperature field (``k_at``: a linear problem). The problem is set up once
+at a given temperature field (``k_at_C``: a linear problem). The problem is set up once
 (:class:`ThermalProblem`: loads, Robin terms, Dirichlet nodes); the steady solve, the
 theta-method time stepping (:mod:`fea.fe.timestep`) and the reduced model of a linear
 transient (:mod:`fea.fe.reduced`) share it. A transient may report its fields at a few
@@ -40,7 +40,7 @@ from ..fe.spaces import FieldSpace, check_mesh, space
 from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import assembly_namespace, eliminate, prepare
 from ..solvers.recycle import SolverCache
-from ..validate import check_rtol
+from ..validate import check_rtol, renamed_keywords
 from .materials import Material, assign
 
 __all__ = [
@@ -477,7 +477,7 @@ def thermal_problem(
         fixed_nodes[name] = fs.boundary_nodes(_boundary(mesh, name, "fixed"))
     D = np.unique(np.concatenate(list(fixed_nodes.values()))) if fixed_nodes else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
-    frozen = None if k_at is None else _temperature_field("k_at", k_at, fs.n)
+    frozen = None if k_at is None else _temperature_field("k_at_C", k_at, fs.n)
     return ThermalProblem(
         mesh,
         fs,
@@ -553,6 +553,7 @@ def _surface(
     return Surface(model, Tinf, where, op)
 
 
+@renamed_keywords(k_at="k_at_C")
 def solve_thermal(
     mesh: Any,
     materials: Mapping[str, Material],
@@ -567,7 +568,7 @@ def solve_thermal(
     rtol: float = 1e-10,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
-    k_at: float | ArrayLike | None = None,
+    k_at_C: float | ArrayLike | None = None,
     watch: Watch | None = None,
 ) -> ThermalResult:
     """Solve heat conduction on ``mesh``.
@@ -603,7 +604,7 @@ def solve_thermal(
         nodal change is at most ``picard_tol * max(1, max|T|)`` [K]: ``picard_tol`` is a
         relative tolerance (no unit); a :class:`~fea.errors.SolverError` when that takes
         more than ``max_picard`` passes.
-    k_at
+    k_at_C
         Temperature [degC], one value or nodal (n,), at which temperature-dependent
         conductivities are evaluated and held: the problem becomes linear (one
         factorization per step size, or the reduced scheme). None: k follows T.
@@ -617,7 +618,7 @@ def solve_thermal(
     rtol = check_rtol("rtol", rtol)
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
-    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at)
+    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at_C)
     if transient is not None:
         _frozen_surfaces(pb)
     sink = any(np.any(np.asarray(h) > 0) for h, _ in pb.convection.values())
@@ -701,6 +702,7 @@ def _result(
     )
 
 
+@renamed_keywords(k_at="k_at_C")
 def solve_thermal_variants(
     mesh: Any,
     materials: Mapping[str, Material],
@@ -712,7 +714,7 @@ def solve_thermal_variants(
     *,
     method: str = "auto",
     rtol: float = 1e-10,
-    k_at: float | ArrayLike | None = None,
+    k_at_C: float | ArrayLike | None = None,
     watch: Watch | None = None,
 ) -> list[ThermalResult]:
     """One body, one heat input, several boundary conditions: a result per variant.
@@ -730,7 +732,7 @@ def solve_thermal_variants(
     for i, v in enumerate(variants):
         if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
             raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
-    common = dict(backend=backend, method=method, rtol=rtol, k_at=k_at, watch=watch)
+    common = dict(backend=backend, method=method, rtol=rtol, k_at_C=k_at_C, watch=watch)
     if transient is None or transient.scheme != "reduced":
         return [
             solve_thermal(mesh, materials, sources, flux, transient=transient, **v, **common)
@@ -739,7 +741,7 @@ def solve_thermal_variants(
     t_start = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
     pbs = [
-        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at)
+        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at_C)
         for v in variants
     ]
     for pb in pbs:
@@ -862,11 +864,11 @@ def _initial_temperature(fs: FieldSpace, initial: Any) -> NDArray[np.float64]:
     else:
         T = np.asarray(initial)
     if T.dtype.kind not in "fiu" or T.shape not in ((), (fs.n,)):
-        raise InputError("transient.initial", f"{T.dtype} of shape {T.shape}", allowed)
+        raise InputError("transient.initial_C", f"{T.dtype} of shape {T.shape}", allowed)
     T = np.broadcast_to(T.astype(np.float64), (fs.n,)).copy()
     if not np.all(np.isfinite(T)) or T.min() < -273.15:
         raise InputError(
-            "transient.initial", "non-finite or below -273.15", "finite degC >= -273.15"
+            "transient.initial_C", "non-finite or below -273.15", "finite degC >= -273.15"
         )
     return T
 
@@ -920,7 +922,7 @@ def _transient(
     one per step when k(T). Returns (T_end, last SolveInfo)."""
     fs, free, D = pb.space, pb.free, pb.dirichlet
     M = pb.capacity()
-    T0 = _initial_temperature(fs, transient.initial)
+    T0 = _initial_temperature(fs, transient.initial_C)
     T0[D] = pb.dirichlet_values(0.0)[D]
     th = transient.theta
     picard = pb.k_depends_on_T
@@ -979,7 +981,7 @@ def _reduced(
             raise InputError(
                 "transient.scheme",
                 "reduced",
-                "a linear problem: pass k_at (the temperature at which k(T) is held) "
+                "a linear problem: pass k_at_C (the temperature at which k(T) is held) "
                 "or use scheme='steps'",
             )
         if any(callable(v) for v in pb.fixed.values()):
@@ -1004,7 +1006,7 @@ def _reduced(
             Kff = K[free][:, free].tocsr()
             T_D = pb.dirichlet_values(0.0)
             f_const = (pb.load - heat - K @ T_D)[free]
-            T0 = _initial_temperature(fs, transient.initial)
+            T0 = _initial_temperature(fs, transient.initial_C)
             T0[pb.dirichlet] = T_D[pb.dirichlet]
             # the steady state with the power off: the reference the response is from
             opened[(i, 0.0)] = prepare(Kff, **kw)
@@ -1032,7 +1034,7 @@ def _reduced(
             def close(self) -> None:
                 self.p.close()
 
-        first = min(float(outputs[0]), transient.dt)
+        first = min(float(outputs[0]), transient.dt_s)
         monitor = np.geomspace(first, float(outputs[-1]), 60)
         models = reduce_systems(
             Kffs,
@@ -1052,21 +1054,39 @@ def _reduced(
     for model, T_D, T0, T_ref, record, info in zip(
         models, T_Ds, T0s, T_refs, records, infos, strict=True
     ):
-        z = model.modal(outputs, profile)
-        full = T0.copy()
-        record(0.0, full)
-        chunk = 32  # fields rebuilt a block of output times at a time (one BLAS-3 product)
-        for i0 in range(0, len(outputs), chunk):
-            block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
-            for j in range(block.shape[1]):
-                full = T_D.copy()
-                full[free] = block[:, j]
-                record(float(outputs[i0 + j]), full)
-        if outputs[-1] < transient.t_end:
-            full = T_D.copy()
-            end = model.modal(np.array([transient.t_end]), profile)[0]
-            full[free] = T_ref + model.shapes @ end
+        full = _reduced_fields(model, profile, transient, free, T_D, T0, T_ref, record)
         info.update(model.info)
         info["scheme"] = "reduced"
         out.append((full, last[0]))
     return out
+
+
+def _reduced_fields(
+    model: Any,
+    profile: Profile | None,
+    transient: Transient,
+    free: NDArray[np.int64],
+    T_D: NDArray[np.float64],
+    T0: NDArray[np.float64],
+    T_ref: NDArray[np.float64],
+    record: _Recorder,
+) -> NDArray[np.float64]:
+    """Report the fields of a reduced model at t = 0 and every output time (rebuilt a
+    block of 32 times at a time: one BLAS-3 product); returns the field at ``t_end``."""
+    outputs = transient.output_times()
+    assert outputs is not None
+    z = model.modal(outputs, profile)
+    full = T0.copy()
+    record(0.0, full)
+    chunk = 32
+    for i0 in range(0, len(outputs), chunk):
+        block = T_ref[:, None] + model.shapes @ z[i0 : i0 + chunk].T
+        for j in range(block.shape[1]):
+            full = T_D.copy()
+            full[free] = block[:, j]
+            record(float(outputs[i0 + j]), full)
+    if outputs[-1] < transient.t_end_s:
+        full = T_D.copy()
+        end = model.modal(np.array([transient.t_end_s]), profile)[0]
+        full[free] = T_ref + model.shapes @ end
+    return full

@@ -166,3 +166,20 @@ def test_a_temperature_function_of_the_wrong_shape_names_temperature(box):
 
 def test_the_public_names_resolve():
     assert fea.solve_history is solve_history
+
+
+def test_stage_temperature_is_temperature_C_and_the_old_name_warns():
+    new = Stage("cool", 60.0, temperature_C=25.0)
+    with pytest.warns(DeprecationWarning, match="'temperature' is deprecated"):
+        old = Stage("cool", 60.0, temperature=25.0)
+    assert old == new and new.temperature_C == 25.0
+    with pytest.warns(DeprecationWarning, match="Stage.temperature is deprecated"):
+        assert old.temperature == 25.0
+
+
+def test_k_at_is_k_at_C_and_the_old_name_warns(box):
+    kw = dict(sources={"body": 0.1}, fixed={"bottom": 25.0}, backend="cpu")
+    new = solve_thermal(box, {"*": MAT}, k_at_C=25.0, **kw)
+    with pytest.warns(DeprecationWarning, match="'k_at' is deprecated, use 'k_at_C'"):
+        old = solve_thermal(box, {"*": MAT}, k_at=25.0, **kw)
+    assert np.array_equal(old.temperature, new.temperature)
