@@ -93,7 +93,9 @@ def check_count(key: str, value: Any, cap: int, what: str = "") -> int:
     return int(v)
 
 
-def take_renamed(where: str, kwargs: dict[str, Any], renames: dict[str, str]) -> dict[str, Any]:
+def take_renamed(
+    where: str, kwargs: dict[str, Any], renames: dict[str, str], stacklevel: int = 3
+) -> dict[str, Any]:
     """``kwargs`` with each deprecated keyword of ``renames`` (old -> new name) replaced by
     its new name, with a :class:`DeprecationWarning` naming both: public names are a
     contract, an old one keeps working for one release. Both names at once are an
@@ -109,7 +111,7 @@ def take_renamed(where: str, kwargs: dict[str, Any], renames: dict[str, str]) ->
         warnings.warn(
             f"{where}: the keyword {old!r} is deprecated, use {new!r} (same meaning)",
             DeprecationWarning,
-            stacklevel=3,
+            stacklevel=stacklevel,
         )
         out[new] = out.pop(old)
     return out
@@ -137,7 +139,7 @@ def init_renamed(obj: Any, where: str, args: tuple, kwargs: dict[str, Any], rena
     :class:`~fea.errors.InputError` naming ``where.<name>``."""
     import dataclasses
 
-    kwargs = take_renamed(where, kwargs, renames)
+    kwargs = take_renamed(where, kwargs, renames, stacklevel=4)
     fields = dataclasses.fields(obj)
     names = [f.name for f in fields]
     if len(args) > len(names):
