@@ -441,8 +441,13 @@ def solve_thermoelastic(
         Stress-free temperature [degC]: one float, or region -> degC with ``"*"`` for
         the rest.
     fixed
-        Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``;
-        empty or None -> free body (rigid-body modes removed without stress).
+        Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``: each
+        named component prescribed on every node of the boundary, the others free (a
+        roller). Rigid-body modes the conditions leave free (all six with None or empty:
+        a free body; three with a roller) are held by statically determinate 3-2-1
+        supports, one set per connected part, which add no stress, and projected out of
+        the displacement. (Thermal ``fixed`` prescribes temperatures instead:
+        :func:`fea.solve_thermal`.)
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
         whose material has one, or a list of regions.

@@ -388,8 +388,15 @@ class ThermalProblem:
         return out
 
 
+#: Largest heat flux accepted [W/m^2]: 1 MW/mm^2, a thousand times the hottest spot of a
+#: chip; a larger value is a unit slip (and 1e308 overflowed in the solve, reported far
+#: from the key).
+FLUX_MAX = 1e12
+
+
 def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
-    """A flux [W/m^2]: one number, or one finite value per facet of the boundary."""
+    """A flux [W/m^2]: one number, or one finite value per facet of the boundary, each
+    of magnitude at most :data:`FLUX_MAX`."""
     facets = _boundary(mesh, name, "flux")
     if isinstance(g, np.ndarray | list | tuple):
         a = np.asarray(g, dtype=float)
@@ -397,8 +404,17 @@ def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
             raise InputError(
                 f"flux.{name}", f"shape {a.shape}", f"a number or {len(facets)} finite values"
             )
+        if a.size and float(np.abs(a).max()) > FLUX_MAX:
+            raise InputError(
+                f"flux.{name}",
+                f"up to {float(np.abs(a).max()):.3g} W/m^2",
+                f"values of magnitude at most {FLUX_MAX:g} W/m^2",
+            )
         return a
-    return _number(f"flux.{name}", g)
+    v = _number(f"flux.{name}", g)
+    if abs(v) > FLUX_MAX:
+        raise InputError(f"flux.{name}", g, f"a flux of magnitude at most {FLUX_MAX:g} W/m^2")
+    return v
 
 
 def _temperature_field(key: str, T: object, n: int) -> NDArray[np.float64]:

@@ -183,3 +183,14 @@ def test_k_at_is_k_at_C_and_the_old_name_warns(box):
     with pytest.warns(DeprecationWarning, match="'k_at' is deprecated, use 'k_at_C'"):
         old = solve_thermal(box, {"*": MAT}, k_at=25.0, **kw)
     assert np.array_equal(old.temperature, new.temperature)
+
+
+def test_a_flux_whose_heat_overflows_is_refused_at_the_key(box):
+    refused(
+        "flux.top",
+        solve_thermal,
+        box,
+        {"*": MAT},
+        flux={"top": 1e308},  # overflowed in the solve before
+        fixed={"bottom": 25.0},
+    )
