@@ -203,7 +203,7 @@ class RecyclingSolver:
         self._elim: tuple | None = None
         self.span_cap = SPAN_VECTORS if span_cap is None else span_cap
         # the entry, constraints, load and unsolved remainder of the last step solved by
-        # ``_solve_exact``; None after any other step
+        # :meth:`solve_exact`; None after any other step
         self.last: tuple | None = None
         self.span_tol = span_tol
         self.t_factor = 0.0  # seconds of the last factorisation
@@ -512,7 +512,13 @@ class RecyclingSolver:
     ) -> Plan:
         """How this step is solved: the cached entry it takes (exactly or snapped: then
         ``plan.dxi`` is the entry's), or CG on the exact matrix preconditioned by the
-        nearest entry, or a new factorisation."""
+        nearest entry, or a new factorisation.
+
+        ``lam``, ``mu`` (n_el,): the step's moduli; ``dxi``: group -> the step parameter
+        of each element of the group; ``visco``: group -> (its elements, its
+        :class:`StepLaw`); ``moduli(dxi) -> (lam, mu)``: the moduli at other step
+        parameters (a glassy or relaxed limit); ``assemble(lam, mu) -> K``: the
+        stiffness (SciPy CSR, every pattern entry stored)."""
         self.clock += 1
         self.stats["steps"] += 1
         entry = self.snap(lam, mu, dxi, visco, con)
