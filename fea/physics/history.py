@@ -191,8 +191,7 @@ def solve_history(
         traction=traction,
         solver=solver,
     )
-    temps = [nodal_temperature(model.fs, s.temperature_C) for s in process.stages]
-    _check_temperatures(process, temps)
+    temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
     out = _Output()
@@ -284,17 +283,12 @@ def _check_arguments(
         )
 
 
-def _check_temperatures(process: Process, temps: list[NDArray[np.float64]]) -> None:
-    """Every stage's nodal temperatures within :data:`fea.validate.MAX_TEMPERATURE_C`."""
-    from ..validate import MAX_TEMPERATURE_C
-
-    for stage, T in zip(process.stages, temps, strict=True):
-        if float(T.max()) > MAX_TEMPERATURE_C:
-            raise InputError(
-                f"stage.{stage.name}.temperature",
-                f"up to {float(T.max()):.4g} degC",
-                f"temperatures at most {MAX_TEMPERATURE_C:g} degC",
-            )
+def _stage_temperature(model: HistoryModel, stage: Stage) -> NDArray[np.float64]:
+    """The stage's nodal end temperature [degC], its errors named after the stage."""
+    try:
+        return nodal_temperature(model.fs, stage.temperature_C)
+    except InputError as err:
+        raise InputError(f"stage.{stage.name}.temperature", err.value, err.allowed) from None
 
 
 def _begin_stage(

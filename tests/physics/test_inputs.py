@@ -87,7 +87,9 @@ def test_a_stage_temperature_of_1e300_is_refused_at_the_stage():
 
 def test_a_temperature_function_above_the_cap_is_refused_in_the_history(box):
     proc = Process([Stage("a", 0.0, 25.0), Stage("hot", 10.0, lambda x, y, z: 0 * x + 1e6)])
-    refused("temperature", solve_history, box, {"*": MAT}, proc)
+    refused("stage.hot.temperature", solve_history, box, {"*": MAT}, proc)
+    wrong = Process([Stage("a", 0.0, 25.0), Stage("odd", 10.0, lambda x, y, z: np.ones(3))])
+    refused("stage.odd.temperature", solve_history, box, {"*": MAT}, wrong)
 
 
 # -- the mesh argument -----------------------------------------------------------------------
