@@ -183,3 +183,10 @@ def test_the_solver_cache_reuses_updates_and_evicts():
     finally:
         cache.close()
     assert cache.held == []
+
+
+@pytest.mark.parametrize("rtol", [0.0, -1e-8, float("nan"), 2.0, True])
+def test_every_solver_checks_rtol_the_same_way(rtol):
+    with pytest.raises(InputError) as err:
+        prepare(_laplacian(10), backend="cpu", method="amg", rtol=rtol)
+    assert type(err.value) is InputError and err.value.key == "rtol"
