@@ -271,6 +271,7 @@ def _check_arguments(
                 )
     if fixed is not None and not isinstance(fixed, Mapping):
         raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
+    _check_presence(mesh, process)
     first = process.stages[0]
     for key, regions in ((f"stage.{first.name}.remove", first.remove),):
         if regions:
@@ -281,6 +282,30 @@ def _check_arguments(
             first.add,
             "regions born after the start (not in the first stage)",
         )
+
+
+def _check_presence(mesh: Any, process: Process) -> None:
+    """Walk the stages' births and removals: a stage may cure only regions present in it
+    (a cure listed before the region's birth was accepted and lost), and some region must
+    remain (a body that no longer exists has no warpage to report)."""
+    born = set(process.born)
+    present = [r for r in mesh.regions if r not in born]
+    for i, stage in enumerate(process.stages):
+        if i > 0:
+            present = [r for r in present if r not in stage.remove] + list(stage.add)
+        absent = [r for r in stage.cure if r not in present]
+        if absent:
+            raise InputError(
+                f"stage.{stage.name}.cure",
+                absent,
+                "regions present in the stage (added by it or before it, not removed)",
+            )
+        if not present:
+            raise InputError(
+                f"stage.{stage.name}.remove",
+                list(stage.remove),
+                "removals that leave some region of the body",
+            )
 
 
 def _stage_temperature(model: HistoryModel, stage: Stage) -> NDArray[np.float64]:

@@ -196,3 +196,36 @@ def test_a_flux_whose_heat_overflows_is_refused_at_the_key(box):
         flux={"top": 1e308},  # overflowed in the solve before
         fixed={"bottom": 25.0},
     )
+
+
+@pytest.fixture(scope="module")
+def two_layers():
+    """A 2 x 2 mm base (``base``, 0.5 mm) under a lid (``lid``, 0.3 mm), P1."""
+    return layered_box(
+        (2e-3, 2e-3),
+        [("base", 0.5e-3, 1), ("lid", 0.3e-3, 1)],
+        0.5e-3,
+        order=1,
+        faces={"bottom": plane(2, 0.0)},
+    )
+
+
+def test_removing_every_region_is_refused(two_layers):
+    proc = Process([Stage("a", 0.0, 25.0), Stage("gone", 1.0, 25.0, remove=["base", "lid"])])
+    refused("stage.gone.remove", solve_history, two_layers, {"*": MAT}, proc)
+
+
+def test_a_cure_before_the_region_is_born_is_refused(two_layers):
+    """The lid is born in ``mould``; a cure listed in ``pre``, before it exists, was
+    accepted and lost."""
+    proc = Process(
+        [
+            Stage("a", 0.0, 25.0),
+            Stage("pre", 10.0, 150.0, cure=["lid"]),
+            Stage("mould", 10.0, 175.0, add=["lid"]),
+        ]
+    )
+    refused("stage.pre.cure", solve_history, two_layers, {"*": MAT}, proc)
+    ok = Process([Stage("a", 0.0, 25.0), Stage("mould", 10.0, 175.0, add=["lid"], cure=["lid"])])
+    h = solve_history(two_layers, {"*": MAT}, ok, backend="cpu")
+    assert h.labels == ["a", "mould"]
