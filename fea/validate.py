@@ -20,6 +20,10 @@ __all__ = [
     "check_range",
     "check_rtol",
     "check_temperature_C",
+    "init_renamed",
+    "renamed_attribute",
+    "renamed_keywords",
+    "take_renamed",
 ]
 
 #: The highest temperature any input may state, °C: above every process a package sees
@@ -87,3 +91,86 @@ def check_count(key: str, value: Any, cap: int, what: str = "") -> int:
         extra = f" ({what})" if what else ""
         raise InputError(key, value, f"a whole number in [1, {cap:,}]{extra}")
     return int(v)
+
+
+def take_renamed(
+    where: str, kwargs: dict[str, Any], renames: dict[str, str], stacklevel: int = 3
+) -> dict[str, Any]:
+    """``kwargs`` with each deprecated keyword of ``renames`` (old -> new name) replaced by
+    its new name, with a :class:`DeprecationWarning` naming both: public names are a
+    contract, an old one keeps working for one release. Both names at once are an
+    :class:`~fea.errors.InputError`; an unknown keyword is left for the callee to refuse."""
+    import warnings
+
+    out = dict(kwargs)
+    for old, new in renames.items():
+        if old not in out:
+            continue
+        if new in out:
+            raise InputError(old, out[old], f"only one of {old!r} (deprecated) and {new!r}")
+        warnings.warn(
+            f"{where}: the keyword {old!r} is deprecated, use {new!r} (same meaning)",
+            DeprecationWarning,
+            stacklevel=stacklevel,
+        )
+        out[new] = out.pop(old)
+    return out
+
+
+def renamed_keywords(**renames: str) -> Any:
+    """Decorator: the function also accepts each old keyword ``old=new`` for one release,
+    with a :class:`DeprecationWarning` (:func:`take_renamed`)."""
+    import functools
+
+    def wrap(func: Any) -> Any:
+        @functools.wraps(func)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            return func(*args, **take_renamed(func.__name__, kwargs, renames))
+
+        return inner
+
+    return wrap
+
+
+def init_renamed(obj: Any, where: str, args: tuple, kwargs: dict[str, Any], renames: dict) -> None:
+    """The ``__init__`` of a frozen dataclass whose fields were renamed: assign the fields
+    from ``args`` and ``kwargs`` (old names accepted through :func:`take_renamed`), the
+    defaults for the rest, then run ``__post_init__``. Wrong or doubled names are an
+    :class:`~fea.errors.InputError` naming ``where.<name>``."""
+    import dataclasses
+
+    kwargs = take_renamed(where, kwargs, renames, stacklevel=4)
+    fields = dataclasses.fields(obj)
+    names = [f.name for f in fields]
+    if len(args) > len(names):
+        raise InputError(where, args, f"at most {len(names)} positional values")
+    given = dict(zip(names, args, strict=False))
+    for k, v in kwargs.items():
+        if k not in names:
+            raise InputError(f"{where}.{k}", v, f"one of {', '.join(names)}")
+        if k in given:
+            raise InputError(f"{where}.{k}", v, "given once (positionally or by name)")
+        given[k] = v
+    for f in fields:
+        if f.name not in given:
+            if f.default is not dataclasses.MISSING:
+                given[f.name] = f.default
+            elif f.default_factory is not dataclasses.MISSING:
+                given[f.name] = f.default_factory()
+            else:
+                raise InputError(f"{where}.{f.name}", None, "a value (it has no default)")
+        object.__setattr__(obj, f.name, given[f.name])
+    obj.__post_init__()
+
+
+def renamed_attribute(obj: Any, name: str, renames: dict[str, str]) -> Any:
+    """For ``__getattr__`` of a class whose attributes were renamed: the new attribute's
+    value with a :class:`DeprecationWarning`, or AttributeError for an unknown name."""
+    import warnings
+
+    new = renames.get(name)
+    if new is None:
+        raise AttributeError(name)
+    cls = type(obj).__name__
+    warnings.warn(f"{cls}.{name} is deprecated, use {cls}.{new}", DeprecationWarning, stacklevel=3)
+    return getattr(obj, new)

@@ -71,7 +71,7 @@ def main() -> None:
     n = warm.temperature.size
     print(f"thermal nodes {n:,}")
     steady, t_steady = timed("steady")
-    lin, t_lin = timed("steady linear", k_at=steady.temperature)
+    lin, t_lin = timed("steady linear", k_at_C=steady.temperature)
     die = np.unique(steady.space.dofs[mesh.regions["die"]])
     z_top = case.geometry.z_top
     probes = np.array([[0.0, 0.0, z_top], [0.0, 0.0, -case.geometry.terminals.height]])
@@ -84,10 +84,10 @@ def main() -> None:
 
     P = sum(case.loads.power.values())
     times = np.geomspace(1e-6, args.t_end, args.outputs)
-    tr = dict(initial=case.loads.ambient, outputs=times, fields=10)
+    tr = dict(initial_C=case.loads.ambient, outputs=times, fields=10)
     red, t_red = timed(
         "zth reduced",
-        k_at=steady.temperature,
+        k_at_C=steady.temperature,
         transient=Transient(args.t_end, 1e-6, scheme="reduced", **tr),
         watch=watch(),
     )
@@ -107,9 +107,9 @@ def main() -> None:
     if args.steps:
         st, t_st = timed(
             "zth steps",
-            k_at=steady.temperature,
+            k_at_C=steady.temperature,
             transient=Transient(
-                args.t_end, 1e-7, adaptive=True, tol=1e-3 * P * z_red[-1], dt_min=1e-9, **tr
+                args.t_end, 1e-7, adaptive=True, tol_K=1e-3 * P * z_red[-1], dt_min_s=1e-9, **tr
             ),
             watch=watch(),
         )

@@ -2,8 +2,9 @@
 
 :mod:`.mesh` (meshes with named regions, boundaries and interfaces, read from gmsh),
 :mod:`.spaces` (P1/P2 spaces, CSR patterns, scatter on NumPy or CuPy),
+:mod:`.namespace` (the one array-namespace type: NumPy + SciPy or CuPy + cupyx),
 :mod:`.forms` (diffusion, mass, Robin, elasticity, eigenstrain and stress loads),
-:mod:`.constraints` (rigid-body modes, 3-2-1 supports),
+:mod:`.constraints` (rigid-body modes, 3-2-1 supports per connected part),
 :mod:`.timestep` (theta method, fixed or adaptive steps), :mod:`.probes` (point
 location and interpolation).
 """

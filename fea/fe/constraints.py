@@ -1,18 +1,27 @@
 """Constraints: rigid-body modes and the statically determinate 3-2-1 supports of a free
-body (Dirichlet DOFs are eliminated in place by :func:`fea.solvers.eliminate`, on the host
-or the device).
+body, part by part where the body falls into disconnected parts (Dirichlet DOFs are
+eliminated in place by :func:`fea.solvers.eliminate`, on the host or the device).
+:func:`free_body_constraints` is the one place both the static thermoelastic solve and the
+process history take their supports from.
 
 Vector unknowns are interleaved, ``3 * node + component``.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import InputError
 
 __all__ = [
+    "FreeBody",
+    "connected_parts",
+    "free_body_constraints",
     "free_body_supports",
     "remaining_modes",
     "rigid_body_modes",
@@ -81,3 +90,96 @@ def support_321(nodes: NDArray[np.float64]) -> NDArray[np.int64]:
     c = int(np.argmax(np.abs(off[:, 1]) + 1e-3 * np.abs(off[:, 2])))
     # A: x, y, z; B: y, z (rotations about z and y); C: z (rotation about the AB axis)
     return np.array([3 * a, 3 * a + 1, 3 * a + 2, 3 * b + 1, 3 * b + 2, 3 * c + 2])
+
+
+def connected_parts(
+    mesh: Any, dofs: NDArray[np.int64], active: NDArray[np.bool_] | None = None
+) -> list[NDArray[np.int64]]:
+    """The nodes of each connected part of the (active) elements, parts connected through
+    shared vertices.
+
+    Parameters
+    ----------
+    mesh
+        A :class:`fea.fe.mesh.Mesh` (its P1 connectivity ``mesh.p1.t`` (4, n_el)).
+    dofs
+        Element -> node map of the space, shape (n_el, nb).
+    active
+        Elements taking part, bool (n_el,); all when None.
+
+    Returns
+    -------
+    One sorted node array per part (all nodes of the P1/P2 space), in the order of each
+    part's first element.
+    """
+    from scipy.sparse.csgraph import connected_components
+
+    el = np.arange(dofs.shape[0]) if active is None else np.nonzero(active)[0]
+    tv = mesh.p1.t.T[el]  # (k, 4) vertices
+    nv = mesh.p1.p.shape[1]
+    rows = np.repeat(np.arange(len(el)), 4)
+    inc = sp.csr_matrix((np.ones(rows.size), (rows, tv.ravel())), shape=(len(el), nv))
+    _, lab = connected_components(inc.T @ inc, directed=False)
+    el_lab = lab[tv[:, 0]]
+    return [np.unique(dofs[el[el_lab == c]]) for c in np.unique(el_lab)]
+
+
+@dataclass
+class FreeBody:
+    """The supports of the free rigid-body modes of a body.
+
+    Attributes
+    ----------
+    supports
+        Sorted DOFs (``3 node + component``) of the statically determinate supports, one
+        3-2-1 set (or its remainder) per part that the prescribed DOFs leave free.
+    modes
+        The free rigid-body modes of the parts, (3 n, k), zero outside their part
+        (orthonormalise before projecting them out).
+    """
+
+    supports: NDArray[np.int64]
+    modes: NDArray[np.float64]
+
+
+def free_body_constraints(
+    nodes: NDArray[np.float64],
+    n_vertices: int,
+    parts: list[NDArray[np.int64]],
+    prescribed: NDArray[np.int64],
+) -> FreeBody:
+    """Supports that hold every part of a body the ``prescribed`` DOFs leave free.
+
+    Each part gets its own rigid-body modes (:func:`rigid_body_modes` about its centroid);
+    those the prescribed DOFs inside the part do not fix (:func:`remaining_modes`) are
+    held by a statically determinate subset of a 3-2-1 support on its vertices
+    (:func:`free_body_supports`): no stress, reactions that vanish for a
+    self-equilibrated load. A panel cut into units (disconnected parts) stays solvable.
+
+    Parameters
+    ----------
+    nodes
+        Node coordinates, shape (n, 3), m; the first ``n_vertices`` are mesh vertices.
+    parts
+        Node sets of the connected parts (:func:`connected_parts`).
+    prescribed
+        The Dirichlet DOFs, sorted, shape (k,).
+    """
+    n3 = 3 * len(nodes)
+    modes_list, supports = [], []
+    for part in parts:
+        dn = (3 * part[:, None] + np.arange(3)).ravel()
+        R = np.zeros((n3, 6))
+        R[dn] = rigid_body_modes(nodes[part])
+        own = prescribed[np.isin(prescribed, dn)]
+        modes = remaining_modes(R, own)
+        if modes.shape[1] == 0:
+            continue
+        verts = part[part < n_vertices]
+        dv = (3 * verts[:, None] + np.arange(3)).ravel()
+        local = free_body_supports(modes[dv], nodes[verts])
+        supports.append(3 * verts[local // 3] + local % 3)
+        modes_list.append(modes)
+    S = np.sort(np.concatenate(supports)) if supports else np.zeros(0, dtype=np.int64)
+    M = np.concatenate(modes_list, axis=1) if modes_list else np.zeros((n3, 0))
+    return FreeBody(S.astype(np.int64), M)

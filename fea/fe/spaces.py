@@ -20,12 +20,14 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import InputError
+from .namespace import sparse_of
 
 __all__ = [
     "FieldSpace",
     "PAIRS",
     "Pattern",
     "accumulate_blocks",
+    "check_mesh",
     "finish_blocks",
     "register_sparse",
     "scatter_scalar",
@@ -35,26 +37,18 @@ __all__ = [
     "vector_layout",
 ]
 
-#: Sparse-matrix module of each array namespace, by the namespace's module name. NumPy's
-#: is SciPy's; :mod:`fea.solvers.gpu` (the only importer of CuPy) registers cupyx's.
-SPARSE: dict[str, Any] = {"numpy": sp}
-
 
 def register_sparse(xp: Any, module: Any) -> None:
-    """Register ``module`` (with ``csr_matrix``) as the sparse module of namespace ``xp``."""
-    SPARSE[xp.__name__] = module
+    """Deprecated: the sparse module of a namespace follows from its array module
+    (:func:`fea.fe.namespace.namespace_of`); nothing needs registering. Kept one release."""
+    import warnings
 
-
-def sparse_of(xp: Any) -> Any:
-    """The sparse module of array namespace ``xp`` (SciPy's for NumPy)."""
-    try:
-        return SPARSE[xp.__name__]
-    except (KeyError, AttributeError):
-        raise InputError(
-            "xp",
-            getattr(xp, "__name__", xp),
-            "numpy, or an array namespace registered by fea.solvers.gpu",
-        ) from None
+    warnings.warn(
+        "fea.fe.spaces.register_sparse is deprecated and has no effect: the sparse module "
+        "follows from the array module (fea.fe.namespace.namespace_of)",
+        DeprecationWarning,
+        stacklevel=2,
+    )
 
 
 #: Upper component blocks (a, b) of a symmetric 3 x 3 block matrix, in storage order.
@@ -187,8 +181,24 @@ def build_pattern(dofs: NDArray[np.int64], n: int) -> Pattern:
     return Pattern(n, indptr, indices, slot)
 
 
+def check_mesh(mesh: Any, key: str = "mesh") -> Any:
+    """``mesh`` if it is a :class:`fea.Mesh` (or has its interface: ``p1``, ``regions``,
+    ``boundaries``, ``order``, ``info``); else an :class:`~fea.errors.InputError` naming
+    ``key`` (None, a path or an array passed as the mesh)."""
+    needed = ("p1", "regions", "boundaries", "order", "info", "n_elements")
+    if (
+        mesh is None
+        or isinstance(mesh, str | bytes | np.ndarray)
+        or not all(hasattr(mesh, a) for a in needed)
+    ):
+        what = type(mesh).__name__ if not isinstance(mesh, str) else f"str {mesh[:80]!r}"
+        raise InputError(key, what, "a fea.Mesh (fea.Mesh.from_gmsh(path) reads a .msh file)")
+    return mesh
+
+
 def space(mesh: Any, order: int | None = None) -> FieldSpace:
     """The scalar P1/P2 space of ``mesh`` (cached on the mesh object)."""
+    check_mesh(mesh)
     from skfem import Basis, ElementTetP1, ElementTetP2
 
     order = mesh.order if order is None else order

@@ -21,6 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SolverError
+from ..validate import check_finite, check_rtol, init_renamed, renamed_attribute
 
 __all__ = ["Integration", "Profile", "SCHEMES", "Transient", "integrate", "log_times"]
 
@@ -105,6 +106,17 @@ class Profile:
         return area / (t1 - t0)
 
 
+#: Old keyword and attribute names of :class:`Transient` -> the names with units.
+_TRANSIENT_RENAMED = {
+    "t_end": "t_end_s",
+    "dt": "dt_s",
+    "initial": "initial_C",
+    "tol": "tol_K",
+    "dt_min": "dt_min_s",
+    "dt_max": "dt_max_s",
+}
+
+
 def log_times(first: float, last: float, n: int) -> NDArray[np.float64]:
     """``n`` output times [s] spaced evenly in log time from ``first`` to ``last``."""
     if not (0 < first < last and n >= 2):
@@ -118,10 +130,10 @@ class Transient:
 
     Parameters
     ----------
-    t_end, dt
-        End time and (initial, if adaptive) step [s]. ``scheme="reduced"``: ``dt`` is the
-        shortest time of interest (the first output when ``outputs`` is not given).
-    initial
+    t_end_s, dt_s
+        End time and (initial, if adaptive) step [s]. ``scheme="reduced"``: ``dt_s`` is
+        the shortest time of interest (the first output when ``outputs`` is not given).
+    initial_C
         Initial temperature [degC]: a float, nodal values (n,) at the space's nodes (e.g.
         a previous ``ThermalResult.temperature``), or ``f(x, y, z)`` with x, y, z (n,) in m.
     theta
@@ -131,10 +143,10 @@ class Transient:
         difference estimates the local error, and the step grows or shrinks (within a
         factor 0.25-2, on a grid of ratio sqrt 2 so factorizations are reused) to keep it
         below ``tol``.
-    tol
+    tol_K
         Adaptive only: largest local error per step [K] (max norm over nodes).
-    dt_min, dt_max
-        Adaptive only: bounds of the step [s] (default t_end * 1e-9 and t_end / 4).
+    dt_min_s, dt_max_s
+        Adaptive only: bounds of the step [s] (default t_end_s * 1e-9 and t_end_s / 4).
     outputs
         Times [s] at which the solution is reported, ascending, in (0, t_end]; t = 0 is
         always reported first. None: every accepted step (``"steps"``), or 20 per
@@ -155,36 +167,49 @@ class Transient:
     rtol
         ``"reduced"`` only: the basis grows until the response changes by less than
         this fraction of its value at every time watched.
+
+    The names before the unit suffixes (``t_end``, ``dt``, ``initial``, ``tol``,
+    ``dt_min``, ``dt_max``) still work as keywords and attributes for one release, with a
+    :class:`DeprecationWarning`.
     """
 
-    t_end: float
-    dt: float
-    initial: float | ArrayLike | Callable[..., ArrayLike] = 25.0
+    t_end_s: float
+    dt_s: float
+    initial_C: float | ArrayLike | Callable[..., ArrayLike] = 25.0
     theta: float = 1.0
     adaptive: bool = False
-    tol: float = 0.05
-    dt_min: float | None = None
-    dt_max: float | None = None
+    tol_K: float = 0.05
+    dt_min_s: float | None = None
+    dt_max_s: float | None = None
     outputs: ArrayLike | None = None
     fields: int | None = None
     power: Callable[[float], float] | Sequence[Sequence[float]] | Profile | None = None
     scheme: str = "steps"
     rtol: float = 1e-4
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        init_renamed(self, "transient", args, kwargs, _TRANSIENT_RENAMED)
+
+    def __getattr__(self, name: str) -> Any:
+        return renamed_attribute(self, name, _TRANSIENT_RENAMED)
+
     def __post_init__(self) -> None:
-        if not (self.t_end > 0 and 0 < self.dt <= self.t_end):
-            raise InputError("transient", (self.t_end, self.dt), "0 < dt <= t_end")
+        for key in ("t_end_s", "dt_s"):
+            check_finite(f"transient.{key}", getattr(self, key))
+        if not (self.t_end_s > 0 and 0 < self.dt_s <= self.t_end_s):
+            raise InputError("transient", (self.t_end_s, self.dt_s), "0 < dt_s <= t_end_s [s]")
         if not 0.5 <= self.theta <= 1.0:
             raise InputError("transient.theta", self.theta, "a value in [0.5, 1]")
-        if not self.tol > 0:
-            raise InputError("transient.tol", self.tol, "a positive temperature error [K]")
+        if not self.tol_K > 0:
+            raise InputError("transient.tol_K", self.tol_K, "a positive temperature error [K]")
         lo, hi = self.bounds()
         if not 0 < lo <= hi:
-            raise InputError("transient.dt_min", (self.dt_min, self.dt_max), "0 < dt_min <= dt_max")
+            raise InputError(
+                "transient.dt_min_s", (self.dt_min_s, self.dt_max_s), "0 < dt_min_s <= dt_max_s"
+            )
         if self.scheme not in SCHEMES:
             raise InputError("transient.scheme", self.scheme, f"one of {', '.join(SCHEMES)}")
-        if not (isinstance(self.rtol, int | float) and 0 < self.rtol < 0.1):
-            raise InputError("transient.rtol", self.rtol, "a relative tolerance in (0, 0.1)")
+        object.__setattr__(self, "rtol", check_rtol("transient.rtol", self.rtol, hi=0.1))
         if self.outputs is not None:
             try:
                 out = np.asarray(self.outputs, dtype=float).ravel()
@@ -195,7 +220,7 @@ class Transient:
                 or not np.all(np.isfinite(out))
                 or out[0] <= 0
                 or np.any(np.diff(out) <= 0)
-                or out[-1] > self.t_end * (1 + 1e-12)
+                or out[-1] > self.t_end_s * (1 + 1e-12)
             ):
                 raise InputError(
                     "transient.outputs", self.outputs, "increasing times in (0, t_end] [s]"
@@ -224,17 +249,17 @@ class Transient:
 
     def bounds(self) -> tuple[float, float]:
         """(dt_min, dt_max) [s] of the adaptive step."""
-        lo = self.dt_min if self.dt_min is not None else self.t_end * 1e-9
-        hi = self.dt_max if self.dt_max is not None else self.t_end / 4
-        return lo, max(hi, min(self.dt, self.t_end))
+        lo = self.dt_min_s if self.dt_min_s is not None else self.t_end_s * 1e-9
+        hi = self.dt_max_s if self.dt_max_s is not None else self.t_end_s / 4
+        return lo, max(hi, min(self.dt_s, self.t_end_s))
 
     def output_times(self) -> NDArray[np.float64] | None:
         """The requested output times [s] (s,), or None for every step."""
         if self.outputs is not None:
             return np.asarray(self.outputs, dtype=float)
         if self.scheme == "reduced":
-            n = max(2, math.ceil(20 * math.log10(self.t_end / self.dt)) + 1)
-            return log_times(self.dt, self.t_end, n) if self.t_end > self.dt else None
+            n = max(2, math.ceil(20 * math.log10(self.t_end_s / self.dt_s)) + 1)
+            return log_times(self.dt_s, self.t_end_s, n) if self.t_end_s > self.dt_s else None
         return None
 
     def kept(self, n_outputs: int) -> NDArray[np.bool_]:
@@ -264,7 +289,7 @@ class Transient:
         if not isinstance(self.power, Profile):
             return np.zeros(0)
         c = self.power.corners
-        return c[(c > 0) & (c < self.t_end * (1 - 1e-12))]
+        return c[(c > 0) & (c < self.t_end_s * (1 - 1e-12))]
 
 
 @dataclass
@@ -304,12 +329,12 @@ class _Reporter:
 def integrate(
     step: Step, y0: NDArray[np.float64], transient: Transient, record: Record | None = None
 ) -> Integration:
-    """Advance ``y0`` from t = 0 to ``transient.t_end`` with ``step(y, t, dt)``.
+    """Advance ``y0`` from t = 0 to ``transient.t_end_s`` with ``step(y, t, dt)``.
 
     Fixed steps: ``ceil(t_end / dt)`` equal steps. Adaptive (``transient.adaptive``):
     each step is also taken as two half steps; the difference over ``2^p - 1`` (p = 1 for
     backward Euler, 2 for Crank-Nicolson) estimates the local error of the half-step
-    solution, which is accepted when the error (max norm) is below ``transient.tol``.
+    solution, which is accepted when the error (max norm) is below ``transient.tol_K``.
     The next step is ``0.9 (tol/err)^(1/(p+1))`` times this one, within [0.25, 2] and
     the bounds, snapped to the sqrt(2) grid. Either way a step ends on each corner of a
     table ``power`` (:meth:`Transient.corners`).
@@ -331,10 +356,10 @@ def integrate(
     report = _Reporter(outputs, record)
     record(0.0, y)
     corners = list(transient.corners())
-    t_end = transient.t_end
+    t_end = transient.t_end_s
     info: dict[str, Any] = {}
     if not transient.adaptive:
-        nsteps = int(np.ceil(t_end / transient.dt - 1e-9))
+        nsteps = int(np.ceil(t_end / transient.dt_s - 1e-9))
         grid = np.union1d(np.linspace(0.0, t_end, nsteps + 1), corners)
         for t0, t1 in zip(grid[:-1], grid[1:], strict=True):
             y_new = step(y, float(t0), float(t1 - t0))
@@ -345,7 +370,7 @@ def integrate(
     dt_lo, dt_hi = transient.bounds()
     order = 2 if transient.theta == 0.5 else 1
     ratio = np.sqrt(2.0)
-    dt0 = transient.dt
+    dt0 = transient.dt_s
 
     def snap(x: float) -> float:  # steps on a grid of ratio sqrt(2) around dt0
         return float(dt0 * ratio ** np.round(np.log(x / dt0) / np.log(ratio)))
@@ -361,14 +386,14 @@ def integrate(
         full = step(y, t, h)
         half = step(step(y, t, h / 2), t + h / 2, h / 2)
         err = float(np.abs(half - full).max()) / (2**order - 1)
-        if err > transient.tol and h <= dt_lo * (1 + 1e-9):
+        if err > transient.tol_K and h <= dt_lo * (1 + 1e-9):
             raise SolverError(
                 f"adaptive time stepping: local error {err:.3g} > tol "
-                f"{transient.tol:g} at the smallest step {dt_lo:.3g} s (t = {t:.6g} s); "
+                f"{transient.tol_K:g} at the smallest step {dt_lo:.3g} s (t = {t:.6g} s); "
                 "an initial state incompatible with the boundary conditions "
                 "(a jump at t = 0) needs a fixed first step or a larger tol"
             )
-        if err <= transient.tol:
+        if err <= transient.tol_K:
             report.accepted(t, y, t + h, half)
             t += h
             y = half
@@ -377,8 +402,8 @@ def integrate(
             worst = max(worst, err)
         else:
             rejected += 1
-        factor = 0.9 * (transient.tol / max(err, 1e-300)) ** (1.0 / (order + 1))
-        if err > transient.tol:  # a rejected step always goes down the grid
+        factor = 0.9 * (transient.tol_K / max(err, 1e-300)) ** (1.0 / (order + 1))
+        if err > transient.tol_K:  # a rejected step always goes down the grid
             factor = min(factor, 1.0 / ratio)
         dt = min(max(snap(h * min(2.0, max(0.25, factor))), dt_lo), dt_hi)
     info.update(

@@ -1,5 +1,6 @@
 """Physics: materials and constitutive laws (elastic, viscoelastic), eigenstrain sources,
-heat conduction, thermoelasticity, mechanical histories with process stages, and
+heat conduction, thermoelasticity, mechanical histories with process stages
+(``process``, ``history_step``, ``history_results``, driven by ``history``), and
 post-processing (warpage, tractions, stresses). Built on :mod:`fea.fe`; knows nothing of
 packages."""
 

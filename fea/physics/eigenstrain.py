@@ -63,6 +63,8 @@ def thermal_eigenstrain(
     reference: Mapping[str, float],
     T_at: NDArray[np.float64],
     shrinkage: bool | Sequence[str] = False,
+    *,
+    cure: Mapping[str, float] | None = None,
 ) -> NDArray[np.float64]:
     """Isotropic eigenstrain at given points of every element.
 
@@ -74,6 +76,9 @@ def thermal_eigenstrain(
         Temperature [degC] at k points of every element, shape (n_el, k).
     shrinkage
         True (every region with a shrinkage) or the regions that cure.
+    cure
+        Region -> degree of cure in [0, 1] (the fraction of the material's shrinkage
+        applied, as a process history develops it); replaces ``shrinkage`` when given.
 
     Returns
     -------
@@ -83,6 +88,10 @@ def thermal_eigenstrain(
     for region, e in mesh.regions.items():
         m = materials[region]
         eps0[e] = m.thermal_strain(T_at[e], reference[region])
-        if m.shrinkage and shrinks(region, shrinkage):
+        if cure is not None:
+            c = cure.get(region, 0.0)
+            if m.shrinkage and c:
+                eps0[e] -= c * m.shrinkage / 3.0
+        elif m.shrinkage and shrinks(region, shrinkage):
             eps0[e] -= m.shrinkage / 3.0
     return eps0

@@ -29,16 +29,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 from ..fe import forms
-from ..fe.constraints import (
-    free_body_supports,
-    remaining_modes,
-    rigid_body_modes,
-)
+from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
+from ..fe.namespace import HOST
 from ..fe.probes import interpolate
-from ..fe.spaces import FieldSpace, space
-from ..solvers import eliminate, prepare, resolve_backend, solve
-from ..solvers.amg import HOST
-from ..solvers.gpu import device_namespace
+from ..fe.spaces import FieldSpace, check_mesh, space
+from ..solvers import assembly_namespace, eliminate, solve
+from ..solvers.recycle import SolverCache
+from ..validate import MAX_TEMPERATURE_C, check_rtol
 from .constitutive import element_moduli, hooke, lame, principal, von_mises
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
 from .materials import Material, assign
@@ -50,7 +47,6 @@ from .post import (
     YieldExceedance,
     interface_stress,
     recover_stress,
-    vertex_values,
     warpage,
     yield_check,
 )
@@ -60,6 +56,7 @@ __all__ = [
     "MechanicalResult",
     "Warpage",
     "close_solver_cache",
+    "elastic_stress",
     "nodal_temperature",
     "prescribed_displacements",
     "solve_static",
@@ -90,11 +87,15 @@ class MechanicalResult:
     materials
         Region -> :class:`~fea.physics.materials.Material` of the solve, or None.
 
-    Stresses are reported three ways: at the quadrature points (``stress_q``), per
-    element (``stress``, ``von_mises``: centroid values, what ParaView's cell data
-    shows), and recovered at the nodes per region (:attr:`recovered`, see
-    :mod:`fea.physics.post`): maxima, probes, surface and interface values use the
-    recovered stresses.
+    Stresses are reported three ways, and the names say which:
+
+    - at the quadrature points (``stress_q``);
+    - per element, at its centroid (``stress``, ``von_mises``, ``principal``: what
+      ParaView's cell data shows; smooth only inside an element, lower than the peak a
+      recovered field shows at an edge or corner);
+    - recovered at the nodes per region (:attr:`recovered`, :attr:`von_mises_nodal`,
+      :meth:`region_max_von_mises`, :meth:`stress_probe`; see :mod:`fea.physics.post`):
+      maxima, probes, surface and interface values use these.
     """
 
     mesh: Any
@@ -122,8 +123,15 @@ class MechanicalResult:
 
     @property
     def von_mises(self) -> NDArray[np.float64]:
-        """Von Mises stress per element (centroid), Pa, shape (n_el,)."""
+        """Von Mises stress per ELEMENT, at its centroid, Pa, shape (n_el,) (not the
+        recovered nodal field: that is :attr:`von_mises_nodal`)."""
         return von_mises(self.stress)
+
+    @property
+    def von_mises_nodal(self) -> NDArray[np.float64]:
+        """Von Mises stress of the recovered NODAL stresses, Pa, shape (n_nodes,) (where
+        regions meet, the side with the larger value; the ``von_mises_nodal`` field)."""
+        return von_mises(self.recovered.nodal())
 
     @property
     def principal(self) -> NDArray[np.float64]:
@@ -153,12 +161,6 @@ class MechanicalResult:
         """Displacement [m] at points (n, 3); shape (n, 3)."""
         return interpolate(self.space, self.displacement, points)
 
-    def vertex_stress(self) -> NDArray[np.float64]:
-        """Each element's stress at its four vertices, (n_el, 4, 6), Pa."""
-        if "vertex" not in self.cache:
-            self.cache["vertex"] = vertex_values(self.space, self.stress_q)
-        return self.cache["vertex"]
-
     def stress_probe(self, points: ArrayLike) -> NDArray[np.float64]:
         """Cauchy stress [Pa] at points, shape (n, 3, 3), continuous within each region.
 
@@ -174,14 +176,6 @@ class MechanicalResult:
         :func:`fea.physics.post.interface_stress` (``symmetry``: boundaries that are
         symmetry planes, not edges)."""
         return interface_stress(self.recovered, name, symmetry)
-
-    def interface_traction(self, name: str) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Normal (peel) and shear traction [Pa] per facet of an interface ``a|b``, the mean
-        of its vertices' recovered values. Returns (normal, shear), each (n_f,)."""
-        s = self.interface_stress(name)
-        t = s.traction.mean(axis=1)
-        sn = np.einsum("fa,fa->f", t, s.normal)
-        return sn, np.linalg.norm(t - sn[:, None] * s.normal, axis=1)
 
     def yield_check(self) -> list[YieldExceedance]:
         """Regions whose recovered von Mises stress passes the material's 0.2 % proof
@@ -203,7 +197,7 @@ class MechanicalResult:
         ``state_temperature``: the temperature the state was solved at [degC].
         """
         nodal = self.recovered.nodal()
-        out = {
+        out = {  # the cell fields are centroid values, the _nodal ones recovered
             "displacement": (np.asarray(self.displacement, np.float64), "Node"),
             "von_mises": (np.asarray(self.von_mises, np.float64), "Cell"),
             "stress": (np.asarray(self.stress, np.float64), "Cell"),
@@ -220,7 +214,19 @@ def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.fl
     """Nodal temperatures [degC] (n,) from a float, ``f(x, y, z)`` or nodal values."""
     if callable(temperature):
         x = fs.nodes
-        T = np.asarray(temperature(x[:, 0], x[:, 1], x[:, 2]), dtype=float) * np.ones(fs.n)
+        try:
+            T = np.asarray(temperature(x[:, 0], x[:, 1], x[:, 2]), dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise InputError(
+                "temperature", f"a function that failed ({type(exc).__name__})", "f(x, y, z)"
+            ) from None
+        if T.shape not in ((), (fs.n,)):
+            raise InputError(
+                "temperature",
+                f"a function returning shape {T.shape}",
+                f"f(x, y, z) returning a number or shape ({fs.n},) for x, y, z of shape ({fs.n},)",
+            )
+        T = T * np.ones(fs.n)
     elif isinstance(temperature, int | float | np.number) and not isinstance(temperature, bool):
         T = np.full(fs.n, float(temperature))
     elif isinstance(temperature, np.ndarray | list | tuple):
@@ -238,8 +244,12 @@ def nodal_temperature(fs: FieldSpace, temperature: Temperature) -> NDArray[np.fl
             type(temperature).__name__,
             "a float [degC], f(x, y, z) or nodal values (e.g. ThermalResult.temperature)",
         )
-    if not np.all(np.isfinite(T)) or T.min() < -273.15:
-        raise InputError("temperature", "non-finite or below -273.15", "finite degC >= -273.15")
+    if not np.all(np.isfinite(T)) or T.min() < -273.15 or T.max() > MAX_TEMPERATURE_C:
+        raise InputError(
+            "temperature",
+            "non-finite" if not np.all(np.isfinite(T)) else f"{T.min():.4g} to {T.max():.4g}",
+            f"finite degC in [-273.15, {MAX_TEMPERATURE_C:g}]",
+        )
     return T
 
 
@@ -307,31 +317,22 @@ class Constraints:
 
     @property
     def free_body(self) -> bool:
-        """True when no condition is given (all six modes removed by supports)."""
-        return self.modes.shape[1] == 6
+        """True when no condition is given (every part held by supports alone)."""
+        return len(self.prescribed) == 0
 
     @classmethod
     def build(
         cls, mesh: Any, fs: FieldSpace, fixed: Mapping[str, Mapping[str, float]] | None
     ) -> Constraints:
-        """Resolve ``fixed`` (boundary -> {component: value [m]}) on ``fs``."""
+        """Resolve ``fixed`` (boundary -> {component: value [m]}) on ``fs``; each
+        connected part of the body the conditions leave free gets its own 3-2-1 support
+        (:func:`fea.fe.constraints.free_body_constraints`)."""
         D0, u = prescribed_displacements(mesh, fs, fixed)
         R = rigid_body_modes(fs.nodes)
-        modes = remaining_modes(R, D0)
-        n_vert = mesh.p1.p.shape[1]
-        extra = free_body_supports(modes, fs.nodes[:n_vert]) if modes.shape[1] else D0[:0]
-        return cls(D0, extra, u, modes, R)
-
-
-@dataclass
-class _HeldSolver:
-    """A prepared solver kept in a ``solver_cache`` and the key of the matrix it holds."""
-
-    prepared: Any
-    matrix_key: tuple
-
-    def close(self) -> None:
-        self.prepared.close()
+        held = free_body_constraints(
+            fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs), D0
+        )
+        return cls(D0, held.supports, u, held.modes, R)
 
 
 def _support_rows(K: Any, rows: NDArray[np.int64], ns: Any) -> Any:
@@ -362,12 +363,13 @@ def solve_static(
 
     Constrained DOFs become identity rows and columns of ``K`` in place (no reduced copy
     of a large matrix; ``K`` is consumed; :func:`fea.solvers.eliminate`). ``K`` and ``f``
-    live in the namespace ``ns``: None for SciPy/NumPy on the host, or
-    :func:`fea.solvers.gpu.device_namespace` for cupyx/CuPy, when ``u`` stays on the device
-    too. With ``solver_cache`` (a dict kept by the caller) the prepared solver of a previous
-    system with the same constraints is kept: an identical matrix (``cache_key``, what
-    determines it) only changes the load; another matrix (a temperature-dependent modulus)
-    goes to :meth:`fea.solvers.Prepared.update`, which keeps an AMG hierarchy while it still
+    live in the namespace ``ns`` (:class:`fea.fe.namespace.Namespace`; None: the host), the
+    one :func:`fea.solvers.assembly_namespace` gave, when ``u`` stays there too. With
+    ``solver_cache`` (a dict kept by the caller) the prepared solver of a previous system
+    with the same constraints is kept (:class:`fea.solvers.recycle.SolverCache`, keys
+    compared exactly): an identical matrix (``cache_key``, the arrays that determine it)
+    only changes the load; another matrix (a temperature-dependent modulus) goes to
+    :meth:`fea.solvers.Prepared.update`, which keeps an AMG hierarchy while it still
     preconditions well. The free rigid-body part of ``u`` is projected out; ``reactions`` is
     the largest support reaction relative to the largest load (0 without supports).
     """
@@ -392,15 +394,13 @@ def solve_static(
     if solver_cache is None:
         x, si = solve(A, b, rtol=rtol, device_result=on_device, **kw)
     else:
-        key = (hash(D.tobytes()), backend, method, rtol)
-        held = solver_cache.get(key)
-        same_matrix = held is not None and held.matrix_key == cache_key
-        if held is None:
+        cache = solver_cache.get("solvers")
+        if not isinstance(cache, SolverCache):
             close_solver_cache(solver_cache)
-            held = solver_cache[key] = _HeldSolver(prepare(A, rtol=rtol, **kw), cache_key)
-        elif not same_matrix:
-            held.prepared.update(A)
-            held.matrix_key = cache_key
+            cache = solver_cache["solvers"] = SolverCache(capacity=1)
+        held, same_matrix = cache.get(
+            (np.asarray(D), backend, method, rtol), cache_key, A, rtol=rtol, **kw
+        )
         x, si = held.prepared.solve(b, device_result=on_device)
         # the setup is reused for the very same matrix, or when an updated matrix kept the
         # AMG hierarchy (a factorization is redone for a new matrix)
@@ -441,22 +441,30 @@ def solve_thermoelastic(
         Stress-free temperature [degC]: one float, or region -> degC with ``"*"`` for
         the rest.
     fixed
-        Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``;
-        empty or None -> free body (rigid-body modes removed without stress).
+        Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``: each
+        named component prescribed on every node of the boundary, the others free (a
+        roller). Rigid-body modes the conditions leave free (all six with None or empty:
+        a free body; three with a roller) are held by statically determinate 3-2-1
+        supports, one set per connected part, which add no stress, and projected out of
+        the displacement. (Thermal ``fixed`` prescribes temperatures instead:
+        :func:`fea.solve_thermal`.)
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
         whose material has one, or a list of regions.
+    rtol
+        Relative residual of an iterative solve, ``|b - A x| <= rtol |b|`` (as everywhere
+        in :mod:`fea`), in (0, 1e-2]; a direct solve meets it to rounding.
     solver_cache
         A dict kept by the caller across calls on the same mesh (e.g. a temperature
         sweep): when the stiffness and the constraints are unchanged (E not depending
-        on temperature), the factorization or AMG hierarchy of the previous call is
-        reused and only the load changes. The caller closes the solvers with
-        :func:`close_solver_cache`.
+        on temperature; compared exactly, not by a hash), the factorization or AMG
+        hierarchy of the previous call is reused and only the load changes. The caller
+        closes the solvers with :func:`close_solver_cache`. The result is the one
+        without the cache to the solver's tolerance (a direct solve: the same numbers).
     """
     t0 = time.perf_counter()
-    if not (isinstance(rtol, int | float) and 0 < rtol <= 1e-2):
-        raise InputError("rtol", rtol, "a relative tolerance in (0, 1e-2]")
-    fs = space(mesh)
+    rtol = check_rtol("rtol", rtol)
+    fs = space(check_mesh(mesh))
     T = nodal_temperature(fs, temperature)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
@@ -470,14 +478,14 @@ def solve_thermoelastic(
     eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
     # the GPU (where it runs this system): assembly, elimination, the hierarchy, PCG and the
     # stresses on the device, with the mesh copied there once and the results copied back
-    where, _ = resolve_backend(backend, n=3 * fs.n, kind="elasticity")
-    ns = device_namespace() if where == "gpu" else None
-    xp = np if ns is None else ns.xp
+    where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
+    ns = None if where.on_host else where
+    xp = where.xp
     K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
     f = forms.eigenstrain_load(fs, lam, mu, eps0, xp=xp)
     t_asm = time.perf_counter() - t0
     con = Constraints.build(mesh, fs, fixed)
-    key = (hash(E.tobytes()), hash(nu.tobytes()))
+    key = (E, nu)  # compared exactly by the solver cache
     u, si, reactions = solve_static(
         K,
         f,
@@ -514,13 +522,26 @@ def elastic_stress(
     mu: NDArray[np.float64],
     eps0: NDArray[np.float64],
     xp: Any = np,
+    *,
+    elements: NDArray[np.int64] | None = None,
+    offset: NDArray[np.float64] | None = None,
 ) -> Any:
     """Stress at the quadrature points (n_el, n_q, 6) of displacement ``u`` (n, 3) with
     Lamé parameters per element (n_el,) and the isotropic eigenstrain (n_el, n_q); in the
-    namespace ``xp`` of ``u`` (NumPy, or CuPy for a device solve)."""
-    eps = forms.strain_at_quadrature(fs, u, xp)
-    eps[..., :3] -= xp.asarray(eps0)[..., None]
-    lam, mu = xp.asarray(lam), xp.asarray(mu)
+    namespace ``xp`` of ``u`` (NumPy, or CuPy for a device solve).
+
+    ``elements`` (k,): those elements only (NumPy), shape (k, n_q, 6); ``offset`` (k, n_q,
+    6): a strain subtracted too (a region's strain at its birth in a process history)."""
+    if elements is None:
+        eps = forms.strain_at_quadrature(fs, u, xp)
+        eps[..., :3] -= xp.asarray(eps0)[..., None]
+        lam, mu = xp.asarray(lam), xp.asarray(mu)
+    else:
+        eps = forms.strain_at_quadrature(fs, u, elements=elements)
+        eps[..., :3] -= eps0[elements][..., None]
+        lam, mu = lam[elements], mu[elements]
+    if offset is not None:
+        eps -= offset
     return hooke(lam[:, None], mu[:, None], eps)
 
 

@@ -1,4 +1,6 @@
-"""Linear-solver backends: a registry, and a report of what works here."""
+"""Linear-solver backends: a registry (:func:`solve`, :func:`prepare`), solvers kept and
+recycled across nearby systems (:class:`SolverCache`, :class:`RecyclingSolver`), where a
+system is assembled (:func:`assembly_namespace`), and a report of what works here."""
 
 from __future__ import annotations
 
@@ -7,9 +9,11 @@ from typing import NamedTuple
 from .amg import eliminate
 from .gpu import DeviceStatus, probe_device
 from .krylov import KrylovResult, pcg
+from .recycle import RecyclingSolver, SolverCache
 from .registry import (
     Prepared,
     SolveInfo,
+    assembly_namespace,
     prepare,
     register_method,
     register_solver,
@@ -22,7 +26,10 @@ __all__ = [
     "DeviceStatus",
     "KrylovResult",
     "Prepared",
+    "RecyclingSolver",
     "SolveInfo",
+    "SolverCache",
+    "assembly_namespace",
     "backend_report",
     "eliminate",
     "pcg",

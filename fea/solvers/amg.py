@@ -26,21 +26,20 @@ l1-Jacobi, the same polynomial before and after the coarse correction, so it is 
 symmetric operator and a valid PCG preconditioner; in float32 (``precision="mixed"``,
 under float64 CG) or float64.
 
-Nothing here imports CuPy: the caller passes a :class:`Namespace`.
+Nothing here imports CuPy: the caller passes a :class:`fea.fe.namespace.Namespace`.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
 
 from ..errors import InputError, SolverError
+from ..fe.namespace import HOST, Namespace
 
 __all__ = [
     "HOST",
@@ -67,26 +66,6 @@ __all__ = [
 THETA = 0.05
 _HASH = 2654435761  # Knuth's multiplicative hash: i -> (i * _HASH) mod 2^32 is a bijection
 _SHIFT = float(2**32)
-
-
-def _host_sync() -> None:
-    return None
-
-
-@dataclass(frozen=True)
-class Namespace:
-    """An array namespace and its sparse module: ``numpy`` + ``scipy.sparse`` or
-    ``cupy`` + ``cupyx.scipy.sparse``; ``synchronize`` waits for queued device work
-    (for stage timings); ``asnumpy`` copies an array to the host."""
-
-    xp: Any
-    sparse: Any
-    synchronize: Callable[[], None] = _host_sync
-    asnumpy: Callable[[Any], np.ndarray] = np.asarray
-    name: str = "numpy"
-
-
-HOST = Namespace(np, sp)
 
 
 # -- small helpers --------------------------------------------------------------------------
@@ -327,7 +306,9 @@ def lanczos_max(A: Any, D: Any, Dinv: Any, ns: Namespace = HOST, steps: int = 20
 
 def _dense_inverse(ns: Namespace, A: Any) -> tuple[Any, str]:
     """Inverse of the SPD coarsest matrix from its Cholesky factor, ``L^-T L^-1`` (symmetric
-    by construction); the pseudo-inverse from ``eigh`` where the factorization fails."""
+    by construction). A coarsest matrix that is not positive definite (a singular system:
+    a body with a rigid-body mode left free) raises :class:`~fea.errors.SolverError`; a
+    pseudo-inverse there would hide it behind a preconditioner that never converges."""
     xp = ns.xp
     Ad = A.toarray()
     Ad = 0.5 * (Ad + Ad.T)
@@ -340,12 +321,14 @@ def _dense_inverse(ns: Namespace, A: Any) -> tuple[Any, str]:
         err = float(xp.abs(inv @ Ad - xp.eye(Ad.shape[0])).max())
         if math.isfinite(err) and err < 1e-6:
             return inv, "cholesky"
-    except np.linalg.LinAlgError:
-        pass
-    w, V = xp.linalg.eigh(Ad)
-    cut = 1e-12 * float(xp.abs(w).max())
-    winv = xp.where(xp.abs(w) > cut, 1.0 / xp.where(xp.abs(w) > cut, w, 1.0), 0.0)
-    return (V * winv) @ V.T, "eigh"
+        reason = f"the inverse from the Cholesky factor is off by {err:.2e}"
+    except np.linalg.LinAlgError as exc:
+        reason = f"the Cholesky factorization failed ({exc})"
+    raise SolverError(
+        f"AMG: the coarsest matrix ({Ad.shape[0]} unknowns) is not positive definite: "
+        f"{reason}. The system is singular or nearly so: check that the constraints hold "
+        "every rigid-body mode (fixed boundaries, or none for a free body)"
+    )
 
 
 # -- the hierarchy ------------------------------------------------------------------------------
@@ -606,7 +589,7 @@ class VCycle:
             total += (P.nnz + R.nnz) * (self.item + 4)
         return int(total + self.coarse.size * self.item)
 
-    def _smooth(self, i: int, x: Any, r: Any, *, want_residual: bool) -> tuple[Any, Any]:
+    def smooth(self, i: int, x: Any, r: Any, *, want_residual: bool) -> tuple[Any, Any]:
         """``degree`` smoothing steps on ``A e = r`` added to ``x``; the updated residual
         (only computed after the last step when ``want_residual``)."""
         A, _, _, S, coef = self.ops[i]
@@ -637,9 +620,9 @@ class VCycle:
             return self.coarse @ b
         A, P, R, _, _ = self.ops[i]
         x = self.xp.zeros_like(b)
-        x, r = self._smooth(i, x, b, want_residual=True)
+        x, r = self.smooth(i, x, b, want_residual=True)
         x += P @ self._cycle(i + 1, R @ r)
-        x, _ = self._smooth(i, x, b - A @ x, want_residual=False)
+        x, _ = self.smooth(i, x, b - A @ x, want_residual=False)
         return x
 
     def __call__(self, r: Any) -> Any:

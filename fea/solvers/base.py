@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..errors import InputError, SolverError
-from .amg import HOST, Namespace
+from ..fe.namespace import HOST, Namespace
+from ..validate import check_rtol
 from .krylov import pcg
 
 __all__ = ["Options", "PcgSolver", "Preconditioner", "Solver"]
@@ -27,7 +28,8 @@ class Options:
     near_null
         Near-null space for AMG, shape (n, m) (rigid-body modes for elasticity).
     rtol, maxiter
-        PCG stopping rule (2-norm of the residual relative to ``||b||``) and cap.
+        PCG stopping rule (2-norm of the residual relative to ``||b||``, in (0, 1]: the
+        one meaning of ``rtol`` in :mod:`fea`, :func:`fea.validate.check_rtol`) and cap.
     precision
         ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; device AMG only.
     rebuild_factor
@@ -43,6 +45,7 @@ class Options:
     rebuild_factor: float = 1.5
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
         if self.kind not in ("scalar", "elasticity"):
             raise InputError("kind", self.kind, "scalar or elasticity")
         if self.precision not in ("mixed", "double"):

@@ -1,6 +1,17 @@
 """CPU linear solvers: sparse direct (MKL Pardiso or SuperLU) and AMG-preconditioned CG
 (pyamg's hierarchy, or the array-generic one of :mod:`fea.solvers.amg` on NumPy), and their
-registry factories ``f(A, options)``."""
+registry factories ``f(A, options)``.
+
+Environment: importing this module sets ``MKL_CBWR=AUTO`` unless the user set it (before
+MKL loads; pypardiso loads it on first use). It is MKL's conditional numerical
+reproducibility mode: without it MKL's results depend on the memory alignment of the
+arrays, so one case run twice differed in the last bits, which the structure function's
+deconvolution amplified (a dual-interface theta_JC moved by up to 1e-5 between two runs of
+one case); with it two runs agree bit for bit. ``AUTO`` keeps the fastest code path of the
+CPU's instruction set, so results may still differ between instruction sets (set
+``MKL_CBWR=COMPATIBLE`` for the same bits everywhere, at some speed). It also sets
+``PYPARDISO_MKL_RT`` (:func:`pardiso_available`) only to spare pypardiso a search.
+"""
 
 from __future__ import annotations
 
@@ -16,30 +27,33 @@ import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 
 from ..errors import InputError, SolverError
-from .amg import HOST, build_hierarchy
+from ..fe.namespace import HOST
+from .amg import build_hierarchy
 from .base import Options, PcgSolver
-from .krylov import pcg
 
 __all__ = [
     "CPU_METHODS",
     "DirectSolver",
     "Factorized",
-    "amg_pcg",
-    "amg_run",
     "amg_setup",
+    "clear_pattern_cache",
     "direct",
     "pardiso_available",
+    "pattern_cache",
     "pyamg_solver",
+    "upper_triangle",
     "xp_amg_solver",
 ]
 
 
 def pardiso_available() -> bool:
-    """True when pypardiso imports and MKL loads."""
+    """True when pypardiso imports and MKL loads (an :class:`ImportError` or the
+    :class:`OSError` of a missing or broken MKL library says no; anything else is a bug
+    and is raised)."""
     _locate_mkl()
     try:
         import pypardiso  # noqa: F401
-    except Exception:
+    except (ImportError, OSError):
         return False
     return True
 
@@ -55,11 +69,8 @@ def _locate_mkl() -> None:
         os.environ["PYPARDISO_MKL_RT"] = str(libs[0])
 
 
-# MKL in conditional numerical reproducibility mode (unless the user chose a mode), set
-# before MKL loads (pypardiso loads it on first use): otherwise its results depend on where
-# the arrays happen to lie in memory, so one case run twice differed in the last bits,
-# which the structure function's deconvolution amplifies (a dual-interface theta_JC moved
-# by up to 1e-5 between two runs of one case); with the mode set the runs agree bit for bit.
+# MKL in conditional numerical reproducibility mode unless the user chose one: see the
+# module docstring (two runs of one case agree bit for bit only with it).
 os.environ.setdefault("MKL_CBWR", "AUTO")
 
 # Per sparsity pattern (the last two): the positions of the upper triangle
@@ -88,7 +99,18 @@ def _same(a: NDArray, b: NDArray) -> bool:
     return a is b or np.array_equal(a, b)
 
 
-def _pattern(A: sp.csr_matrix) -> dict:
+def clear_pattern_cache() -> None:
+    """Forget the per-pattern state (upper-triangle positions, Pardiso orderings): the next
+    factorisation of a pattern computes its own ordering, as a first solve does."""
+    with _PATTERN_LOCK:
+        _PATTERNS.clear()
+
+
+def pattern_cache(A: sp.csr_matrix) -> dict:
+    """The per-pattern state of the CSR matrix ``A`` (a dict: ``"upper"`` positions,
+    ``"perm"`` Pardiso's ordering, ``"index"`` its index arrays, once computed), made
+    empty for a pattern not seen among the last two; used only for the very pattern it
+    was made for (index arrays compared, not only their checksums)."""
     key = _pattern_key(A)
     with _PATTERN_LOCK:
         entry = _PATTERNS.pop(key, None)
@@ -102,8 +124,9 @@ def _pattern(A: sp.csr_matrix) -> dict:
     return entry
 
 
-def _upper(A: sp.csr_matrix, pat: dict) -> sp.csr_matrix:
-    """The upper triangle of ``A`` (CSR, sorted), its positions cached per pattern."""
+def upper_triangle(A: sp.csr_matrix, pat: dict) -> sp.csr_matrix:
+    """The upper triangle of ``A`` (CSR, sorted), its positions cached in ``pat`` (the
+    dict of :func:`pattern_cache`, or an empty one)."""
     if "upper" not in pat:
         n = A.shape[0]
         rows = np.repeat(np.arange(n, dtype=A.indices.dtype), np.diff(A.indptr))
@@ -164,8 +187,8 @@ def _pardiso_spd(A: sp.spmatrix):
     solver = pypardiso.PyPardisoSolver(mtype=2)
     _init_pardiso(solver)
     A = _canonical(A)
-    pat = _pattern(A)
-    return solver, _upper(A, pat), pat
+    pat = pattern_cache(A)
+    return solver, upper_triangle(A, pat), pat
 
 
 def _canonical(A: sp.spmatrix) -> sp.csr_matrix:
@@ -216,41 +239,6 @@ def amg_setup(
             kwargs["B"] = near_null
     ml = pyamg.smoothed_aggregation_solver(A_amg, **kwargs)
     return ml, {"levels": len(ml.levels), "operator_complexity": ml.operator_complexity()}
-
-
-def amg_run(
-    A: sp.spmatrix, b: NDArray[np.float64], ml: object, *, rtol: float = 1e-10, maxiter: int = 2000
-) -> tuple[NDArray[np.float64], dict]:
-    """CG (the shared :func:`~fea.solvers.krylov.pcg` loop) with one AMG V-cycle as M."""
-
-    def M(r: NDArray[np.float64]) -> NDArray[np.float64]:
-        return ml.solve(r, x0=np.zeros_like(r), tol=1e-30, maxiter=1, cycle="V")
-
-    res = pcg(A, np.asarray(b, dtype=np.float64), M, rtol=rtol, maxiter=maxiter, xp=np)
-    if not res.converged:
-        h = res.history
-        raise SolverError(
-            f"AMG-PCG did not converge in {res.iterations} iterations: relative "
-            f"residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
-            f"(target {rtol:.1e})"
-        )
-    return res.x, {"iterations": res.iterations, "residual": res.residual}
-
-
-def amg_pcg(
-    A: sp.spmatrix,
-    b: NDArray[np.float64],
-    *,
-    near_null: NDArray[np.float64] | None = None,
-    block: int = 1,
-    rtol: float = 1e-10,
-    maxiter: int = 2000,
-) -> tuple[NDArray[np.float64], dict]:
-    """CG preconditioned by one V-cycle of smoothed-aggregation AMG (pyamg): setup + run."""
-    A = sp.csr_matrix(A)
-    ml, facts = amg_setup(A, near_null=near_null, block=block)
-    x, info = amg_run(A, b, ml, rtol=rtol, maxiter=maxiter)
-    return x, {**info, **facts}
 
 
 def _pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -> NDArray:
@@ -309,6 +297,19 @@ class Factorized:
         else:
             self._lu = spla.splu(self.A.tocsc())
             self.name = "superlu"
+
+    @property
+    def ordering(self) -> str:
+        """Pardiso's fill-reducing ordering: ``"cached"`` (taken from an earlier
+        factorisation of the pattern), ``"computed"``; ``"superlu"`` without Pardiso."""
+        if self.name != "pardiso":
+            return "superlu"
+        return "cached" if int(self._pardiso.iparm[4]) == 1 else "computed"
+
+    @property
+    def refinement_steps(self) -> int:
+        """Iterative refinement steps Pardiso took in the last solve (0 for SuperLU)."""
+        return int(self._pardiso.iparm[6]) if self.name == "pardiso" else 0
 
     def solve(self, b: NDArray[np.float64]) -> NDArray[np.float64]:
         """``A^-1 b``, ``b`` shape (n,) or (n, k)."""

@@ -17,13 +17,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from ..errors import BackendUnavailable, InputError, SolverError
-from .amg import Namespace, build_hierarchy
+from ..fe.namespace import Namespace, namespace_of
+from .amg import build_hierarchy
 from .base import Options, PcgSolver
 
 __all__ = [
     "DeviceStatus",
     "GPU_METHODS",
     "amg_hierarchy",
+    "cudss_available",
     "device_namespace",
     "probe_device",
     "register_namespace",
@@ -58,8 +60,6 @@ def probe_device() -> DeviceStatus:
         x = cupy.arange(8, dtype=cupy.float64)
         if float((x * 2).sum()) != 56.0:
             return DeviceStatus(False, "a test computation on the device gave a wrong result")
-        register_namespace()
-        register_namespace()
         props = cupy.cuda.runtime.getDeviceProperties(0)
         name = props["name"].decode() if isinstance(props["name"], bytes) else str(props["name"])
         return DeviceStatus(True, f"CUDA device 0 works ({name})", name)
@@ -70,24 +70,18 @@ def probe_device() -> DeviceStatus:
 
 
 def register_namespace() -> Any:
-    """Import CuPy, register cupyx's sparse module as its sparse namespace for the
-    array-generic kernels (:func:`fea.fe.spaces.register_sparse`), and return ``cupy``."""
+    """Import CuPy and cupyx's sparse module (after which
+    :func:`fea.fe.namespace.namespace_of` finds them) and return ``cupy``."""
     import cupy
-    import cupyx.scipy.sparse as csp
+    import cupyx.scipy.sparse  # noqa: F401
 
-    from ..fe.spaces import register_sparse
-
-    register_sparse(cupy, csp)
     return cupy
 
 
 def device_namespace() -> Namespace:
-    """CuPy and cupyx.scipy.sparse as the array namespace of :mod:`fea.solvers.amg` (also
-    registered for the array-generic kernels of :mod:`fea.fe`)."""
-    cupy = register_namespace()
-    import cupyx.scipy.sparse as csp
-
-    return Namespace(cupy, csp, cupy.cuda.runtime.deviceSynchronize, cupy.asnumpy, name="cupy")
+    """CuPy and cupyx.scipy.sparse as a :class:`fea.fe.namespace.Namespace` (the arrays of
+    the device solvers and of the array-generic kernels of :mod:`fea.fe`)."""
+    return namespace_of(register_namespace())
 
 
 def to_device(A: Any, dtype: Any = None) -> Any:
@@ -285,6 +279,15 @@ def jacobi_solver(A: Any, options: Options) -> PcgSolver:
     return _pcg_solver(A, options, "jacobi-pcg", lambda M, _o, ns: _Jacobi(M, ns))
 
 
+def cudss_available() -> bool:
+    """True when nvmath-python with its sparse direct solver (cuDSS) imports."""
+    try:
+        import nvmath.sparse.advanced  # noqa: F401
+    except (ImportError, OSError):
+        return False
+    return True
+
+
 class CudssSolver:
     """Registry factory ``("gpu", "cudss")``: the cuDSS direct solver through nvmath-python
     (:class:`BackendUnavailable` where it is not installed)."""
@@ -361,11 +364,12 @@ def solve_gpu(
 
     ``A`` may be SciPy (moved as CSR) or already a cupyx matrix (assembled on the device);
     ``b`` NumPy or CuPy; ``x`` NumPy, or CuPy when ``device_result``. ``method``:
-    ``auto``/``amg``/``direct`` (device-built AMG-PCG), ``amg-pyamg``, ``jacobi``,
-    ``cudss``. This is the device half of :func:`fea.solvers.solve` without the device
-    probe (for callers that hold device arrays).
+    ``auto``/``amg`` (device-built AMG-PCG), ``amg-pyamg``, ``jacobi``, ``cudss`` or
+    ``direct`` (cuDSS: :class:`~fea.errors.BackendUnavailable` without it). This is the
+    device half of :func:`fea.solvers.solve` without the device probe (for callers that
+    hold device arrays).
     """
-    name = "amg" if method in ("auto", "direct") else method
+    name = {"auto": "amg", "direct": "cudss"}.get(method, method)
     if name not in GPU_METHODS:
         raise InputError(
             "solver.method", method, f"one of auto, {', '.join(sorted(GPU_METHODS))} on the GPU"

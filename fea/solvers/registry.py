@@ -5,9 +5,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,22 +17,27 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import BackendUnavailable, InputError
+from ..fe.namespace import HOST, Namespace
 from .base import Options, Solver
 from .cpu import CPU_METHODS
-from .gpu import GPU_METHODS, probe_device
+from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
 __all__ = [
     "DIRECT_DOF_LIMIT",
     "GPU_CROSSOVER_DOF",
     "Prepared",
     "SolveInfo",
+    "assembly_namespace",
     "direct_limit",
     "gpu_crossover",
     "methods",
     "prepare",
     "register_method",
     "register_solver",
+    "registered",
+    "registrations",
     "resolve_backend",
+    "restore",
     "solve",
 ]
 
@@ -183,14 +189,37 @@ def methods(backend: str) -> list[str]:
     return sorted(m for b, m in _FACTORIES if b == backend)
 
 
+def registered() -> dict[tuple[str, str], Factory]:
+    """A copy of the registry: ``(backend, method) -> factory``."""
+    return dict(_FACTORIES)
+
+
+def restore(table: dict[tuple[str, str], Factory]) -> None:
+    """Replace the registry by ``table`` (a copy made by :func:`registered`)."""
+    _FACTORIES.clear()
+    _FACTORIES.update(table)
+
+
+@contextlib.contextmanager
+def registrations() -> Iterator[None]:
+    """Solvers registered inside the ``with`` block are removed at its end (and any
+    registration it replaced comes back): for tests and scripts that add a method."""
+    saved = registered()
+    try:
+        yield
+    finally:
+        restore(saved)
+
+
 def _select(where: str, method: str, n: int, kind: str) -> str:
     """The registered method that runs for ``method`` on ``where``: ``auto`` is a direct
     solve up to :func:`direct_limit` and AMG-PCG above on the CPU, device AMG-PCG on the GPU;
-    ``direct`` on the GPU is device AMG-PCG (cuDSS is ``method="cudss"``)."""
+    ``direct`` on the GPU is cuDSS (``method="cudss"``, :class:`~fea.errors.BackendUnavailable`
+    where nvmath-python with cuDSS is not installed), never silently an iterative solver."""
     if method == "auto":
         name = ("direct" if n <= direct_limit(kind) else "amg") if where == "cpu" else "amg"
     elif where == "gpu" and method == "direct":
-        name = "amg"
+        name = "cudss"
     else:
         name = method
     if (where, name) not in _FACTORIES:
@@ -198,6 +227,28 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
             "solver.method", method, f"one of auto, {', '.join(methods(where))} on the {where}"
         )
     return name
+
+
+def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
+    """:func:`resolve_backend`, except that ``backend="auto"`` with ``method="direct"`` stays
+    on the CPU where the device has no direct solver (cuDSS): an automatic choice does not
+    turn an explicit direct request into an error or an iterative solve."""
+    where, reason = resolve_backend(backend, n=n, kind=kind)
+    if backend == "auto" and where == "gpu" and method == "direct" and not cudss_available():
+        return "cpu", f"auto: method='direct' and no cuDSS on the device ({reason})"
+    return where, reason
+
+
+def assembly_namespace(
+    backend: str = "auto", n: int | None = None, kind: str = "scalar", method: str = "auto"
+) -> Namespace:
+    """Where a system of ``n`` unknowns of ``kind`` is to be assembled for the solver that
+    :func:`prepare` will pick with these arguments: :data:`fea.fe.namespace.HOST` (NumPy and
+    SciPy), or the device namespace (CuPy and cupyx) when the solve runs on the GPU, so the
+    matrix is built where it is solved and never copied. Physics asks this instead of
+    resolving backends or importing device modules itself."""
+    where, _ = _where(backend, method, n if n is not None else 0, kind)
+    return device_namespace() if where == "gpu" else HOST
 
 
 class Prepared:
@@ -247,7 +298,7 @@ class Prepared:
             precision=precision,
             rebuild_factor=rebuild_factor,
         )
-        self.where, self.reason = resolve_backend(backend, n=n, kind=kind)
+        self.where, self.reason = _where(backend, method, n, kind)
         name = _select(self.where, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
@@ -255,6 +306,12 @@ class Prepared:
         self._solver: Solver | None = _FACTORIES[(self.where, name)](self.A, self.options)
         self.name = self._solver.name
         self.setup_s = time.perf_counter() - t0
+
+    @property
+    def namespace(self) -> Namespace:
+        """Where this solver's matrix and vectors live (:data:`fea.fe.namespace.HOST` on the
+        CPU, the device namespace on the GPU): assemble the next matrix there."""
+        return HOST if self.where == "cpu" else device_namespace()
 
     def update(self, A: Any) -> None:
         """Replace the matrix (same size, e.g. the next temperature state); the solver keeps

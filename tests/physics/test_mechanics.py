@@ -78,3 +78,77 @@ def test_amg_setup_reused_in_a_sweep(strip):
     )
     for (_, a), (_, b) in zip(curve_direct, curve_amg, strict=True):
         assert b.signed == pytest.approx(a.signed, rel=1e-7)
+
+
+@pytest.fixture(scope="module")
+def two_blocks():
+    """Two 1 x 1 x 0.5 mm blocks 1 mm apart (one region ``body``, no shared node): a free
+    body in two disconnected parts (P2)."""
+    import gmsh
+
+    from fea.fe.mesh import Mesh, gmsh_session
+
+    k = 1e3
+    with gmsh_session():
+        occ = gmsh.model.occ
+        a = occ.addBox(0, 0, 0, k * 1e-3, k * 1e-3, k * 0.5e-3)
+        b = occ.addBox(k * 2e-3, 0, 0, k * 1e-3, k * 1e-3, k * 0.5e-3)
+        occ.synchronize()
+        gmsh.model.addPhysicalGroup(3, [a, b], name="body")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", k * 0.4e-3)
+        gmsh.model.mesh.generate(3)
+        gmsh.model.mesh.affineTransform([1 / k, 0, 0, 0, 0, 1 / k, 0, 0, 0, 0, 1 / k, 0])
+        return Mesh.from_gmsh(gmsh.model, order=2)
+
+
+@pytest.mark.parametrize("method", ["direct", "amg"])
+def test_a_free_body_in_two_parts_expands_freely_about_each_centroid(two_blocks, method):
+    """Closed form: a homogeneous body free of supports, heated uniformly by dT, expands
+    without stress, u = alpha dT (x - c) about the centroid c of each part. Each part gets
+    its own 3-2-1 support (one for the whole body left the second part singular before);
+    the supports carry no load and the rigid motion of each part is projected out."""
+    from fea.fe.spaces import space
+
+    m = Material("m", E=100e9, nu=0.3, alpha=10e-6, k=1.0)
+    me = solve_thermoelastic(two_blocks, {"body": m}, 125.0, 25.0, backend="cpu", method=method)
+    x = space(two_blocks).nodes
+    left = x[:, 0] < 1.5e-3
+    exact = np.zeros_like(x)
+    for part in (left, ~left):
+        exact[part] = 10e-6 * 100.0 * (x[part] - x[part].mean(axis=0))
+    scale = np.abs(exact).max()
+    assert np.abs(me.displacement - exact).max() <= 1e-7 * scale
+    assert np.abs(me.stress_q).max() <= 1e-6 * 100e9 * 10e-6 * 100.0  # stress free
+    assert me.reactions < 1e-8 and me.solver_info["free_body"]
+
+
+def test_a_warm_solver_cache_gives_the_numbers_of_a_cold_solve(strip):
+    """A result does not depend on cache state: a state solved with the factorisation kept
+    from an earlier temperature equals, bit for bit, the same state solved alone after the
+    Pardiso pattern cache was cleared (a second, independent factorisation)."""
+    from fea.solvers import cpu
+
+    cache: dict = {}
+    try:
+        solve_thermoelastic(strip, MATS, 25.0, 175.0, backend="cpu", solver_cache=cache)
+        warm = solve_thermoelastic(strip, MATS, 260.0, 175.0, backend="cpu", solver_cache=cache)
+    finally:
+        close_solver_cache(cache)
+    assert warm.solver_info["reused_setup"]
+    cpu.clear_pattern_cache()
+    cold = solve_thermoelastic(strip, MATS, 260.0, 175.0, backend="cpu")
+    assert np.array_equal(warm.displacement, cold.displacement)
+    assert np.array_equal(warm.stress_q, cold.stress_q)
+
+
+def test_von_mises_names_the_element_value_and_the_nodal_one(strip):
+    """``von_mises`` is per element (the centroid stress's), ``von_mises_nodal`` per node
+    (the recovered field, as written to the results file); recomputed here from the
+    stresses each is said to come from."""
+    from fea.physics.constitutive import von_mises
+
+    me = solve_thermoelastic(strip, MATS, 25.0, 175.0, backend="cpu")
+    assert me.von_mises.shape == (strip.n_elements,)
+    assert np.array_equal(me.von_mises, von_mises(me.stress_q.mean(axis=1)))
+    assert me.von_mises_nodal.shape == (me.nodes.shape[0],)
+    assert np.array_equal(me.von_mises_nodal, me.fields()["von_mises_nodal"][0])

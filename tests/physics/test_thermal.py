@@ -43,17 +43,17 @@ def _max_error(th) -> float:
 
 def _run(slab, **kw):
     t_end = 2.0 / LAM  # the mode decays to e^-2
-    tr = Transient(t_end, kw.pop("dt", t_end / 1000), initial=_sine, **kw)
+    tr = Transient(t_end, kw.pop("dt_s", t_end / 1000), initial_C=_sine, **kw)
     return solve_thermal(slab, MAT, fixed={"z0": 0.0, "z1": 0.0}, transient=tr, backend="cpu")
 
 
 def test_adaptive_backward_euler_beats_uniform_steps(slab):
-    ad = _run(slab, theta=1.0, adaptive=True, tol=0.02)
+    ad = _run(slab, theta=1.0, adaptive=True, tol_K=0.02)
     n = ad.solver_info["steps"]
     lo, hi = ad.solver_info["dt_range"]
     assert hi > 8 * lo  # small steps while the field changes fast, large ones later
     assert ad.solver_info["max_local_error"] <= 0.02
-    uniform = _run(slab, theta=1.0, dt=ad.times[-1] / n)
+    uniform = _run(slab, theta=1.0, dt_s=ad.times[-1] / n)
     assert uniform.solver_info["steps"] == n
     e_ad, e_un = _max_error(ad), _max_error(uniform)
     assert e_ad < 0.6 * e_un, (e_ad, e_un)
@@ -63,19 +63,19 @@ def test_adaptive_backward_euler_beats_uniform_steps(slab):
 
 
 def test_adaptive_crank_nicolson(slab):
-    ad = _run(slab, theta=0.5, adaptive=True, tol=0.02)
+    ad = _run(slab, theta=0.5, adaptive=True, tol_K=0.02)
     assert ad.solver_info["steps"] < 60
     assert _max_error(ad) < 0.002 * T0
 
 
 def test_fixed_steps_converge_at_first_order(slab):
-    e = [_max_error(_run(slab, theta=1.0, dt=(2.0 / LAM) / n)) for n in (25, 50, 100)]
+    e = [_max_error(_run(slab, theta=1.0, dt_s=(2.0 / LAM) / n)) for n in (25, 50, 100)]
     rates = np.log2(np.array(e[:-1]) / np.array(e[1:]))
     assert np.all(np.abs(rates - 1.0) < 0.15), rates
 
 
 def test_initial_field_forms(slab):
-    th = _run(slab, theta=1.0, dt=(2.0 / LAM) / 10)
+    th = _run(slab, theta=1.0, dt_s=(2.0 / LAM) / 10)
     # restart from the final field of a first run: same as one longer run
     t1 = 1.0 / LAM
     first = solve_thermal(
@@ -83,14 +83,14 @@ def test_initial_field_forms(slab):
         MAT,
         fixed={"z0": 0.0, "z1": 0.0},
         backend="cpu",
-        transient=Transient(t1, t1 / 5, initial=_sine),
+        transient=Transient(t1, t1 / 5, initial_C=_sine),
     )
     second = solve_thermal(
         slab,
         MAT,
         fixed={"z0": 0.0, "z1": 0.0},
         backend="cpu",
-        transient=Transient(t1, t1 / 5, initial=first.temperature),
+        transient=Transient(t1, t1 / 5, initial_C=first.temperature),
     )
     assert np.allclose(second.temperature, th.temperature, rtol=0, atol=1e-9 * T0)
     with pytest.raises(InputError, match="transient.initial"):
@@ -99,29 +99,46 @@ def test_initial_field_forms(slab):
             MAT,
             fixed={"z0": 0.0},
             backend="cpu",
-            transient=Transient(1.0, 0.5, initial=np.zeros(7)),
+            transient=Transient(1.0, 0.5, initial_C=np.zeros(7)),
         )
 
 
 def test_incompatible_initial_jump_is_reported(slab):
     """100 degC inside, 0 degC faces at t = 0: the error at the faces never meets a tight tol."""
     t_end = 2.0 / LAM
-    tr = Transient(t_end, t_end / 100, initial=T0, adaptive=True, tol=1e-4, dt_min=t_end / 400)
+    tr = Transient(
+        t_end, t_end / 100, initial_C=T0, adaptive=True, tol_K=1e-4, dt_min_s=t_end / 400
+    )
     with pytest.raises(SolverError, match="smallest step"):
         solve_thermal(slab, MAT, fixed={"z0": 0.0, "z1": 0.0}, transient=tr, backend="cpu")
 
 
 def test_transient_arguments_are_checked():
     for kw, key in (
-        (dict(t_end=1.0, dt=2.0), "transient"),
-        (dict(t_end=1.0, dt=0.1, theta=0.2), "transient.theta"),
-        (dict(t_end=1.0, dt=0.1, tol=0.0), "transient.tol"),
-        (dict(t_end=1.0, dt=0.1, dt_min=0.5, dt_max=0.1), "transient.dt_min"),
+        (dict(t_end_s=1.0, dt_s=2.0), "transient"),
+        (dict(t_end_s=1.0, dt_s=0.1, theta=0.2), "transient.theta"),
+        (dict(t_end_s=1.0, dt_s=0.1, tol_K=0.0), "transient.tol_K"),
+        (dict(t_end_s=1.0, dt_s=0.1, dt_min_s=0.5, dt_max_s=0.1), "transient.dt_min_s"),
         # kept fields are chosen among output times: none given with every step reported
-        (dict(t_end=1.0, dt=0.05, fields=5), "transient.fields"),
+        (dict(t_end_s=1.0, dt_s=0.05, fields=5), "transient.fields"),
+        (dict(t_end_s=float("nan"), dt_s=0.05), "transient.t_end_s"),
+        (dict(t_end_s=1.0, dt_s=0.1, rtol=0.5), "transient.rtol"),
     ):
         with pytest.raises(InputError, match=key):
             Transient(**kw)
+
+
+def test_the_names_before_the_unit_suffixes_still_work_with_a_warning():
+    """``Transient(t_end=, dt=, initial=, tol=, dt_min=, dt_max=)`` and the old attribute
+    names: the same object as with the new names, and a DeprecationWarning each."""
+    new = Transient(t_end_s=2.0, dt_s=0.5, initial_C=30.0, tol_K=0.1, dt_min_s=0.01, dt_max_s=1.0)
+    with pytest.warns(DeprecationWarning, match="'t_end' is deprecated, use 't_end_s'"):
+        old = Transient(t_end=2.0, dt=0.5, initial=30.0, tol=0.1, dt_min=0.01, dt_max=1.0)
+    assert old == new
+    with pytest.warns(DeprecationWarning, match="Transient.dt is deprecated"):
+        assert old.dt == 0.5
+    with pytest.raises(InputError, match="only one of"):
+        Transient(t_end=2.0, t_end_s=2.0, dt_s=0.5)
 
 
 def test_heat_leaving_through_fixed_faces_is_positive(slab):
@@ -161,7 +178,7 @@ def test_pulse_by_steps_and_by_the_reduced_model_agree(slab):
     t_end = 2.0 / LAM
     times = np.geomspace(t_end * 1e-3, t_end, 40)
     pulse = [(0.0, 1.0), (0.02 * t_end, 1.0), (0.02 * t_end, 0.0)]
-    kw = dict(initial=0.0, outputs=times, fields=3, power=pulse)
+    kw = dict(initial_C=0.0, outputs=times, fields=3, power=pulse)
     out = {}
     for scheme, extra in (
         ("steps", dict(theta=0.5, adaptive=True, tol=10.0)),  # K, of a 4000-K peak

@@ -50,8 +50,7 @@ def capture_systems(case, mesh) -> dict[str, System]:
         captured.setdefault(kind, System(A.copy(), np.array(b), kind, near_null))
         return np.zeros_like(b), {"method": "capture"}
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    with registry.registrations():
         register_method("capture", capture)
         mats = case.materials
         ref = {"encapsulant": 175.0, "*": 25.0}

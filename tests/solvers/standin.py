@@ -119,12 +119,9 @@ def modules() -> dict[str, types.ModuleType]:
 
 
 def install(monkeypatch) -> types.ModuleType:
-    """Install the stand-in under the CuPy names for one test; returns the ``cupy`` module."""
-    from fea.fe.spaces import SPARSE
-
+    """Install the stand-in under the CuPy names for one test; returns the ``cupy`` module
+    (:func:`fea.fe.namespace.namespace_of` finds its sparse module in ``sys.modules``)."""
     mods = modules()
     for name, mod in mods.items():
         monkeypatch.setitem(sys.modules, name, mod)
-    # the sparse module the array-generic kernels of fea.fe use for "cupy"
-    monkeypatch.setitem(SPARSE, "cupy", mods["cupyx.scipy.sparse"])
     return mods["cupy"]

@@ -171,7 +171,7 @@ def test_smoother_alone_is_symmetric():
         h = amg.build_hierarchy(A, smoother=smoother, max_coarse=10)
         cyc = h.preconditioner("double").cycle
         S = np.column_stack(
-            [cyc._smooth(0, np.zeros(120), e, want_residual=False)[0] for e in np.eye(120)]
+            [cyc.smooth(0, np.zeros(120), e, want_residual=False)[0] for e in np.eye(120)]
         )
         assert np.abs(S - S.T).max() <= 1e-13 * np.abs(S).max(), smoother
 

@@ -106,8 +106,7 @@ def test_a_registered_one_shot_method_runs_through_prepare(two_layers):
         calls.append(kind)
         return spla.spsolve(A.tocsc(), b), {"method": "superlu-test"}
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    with registry.registrations():
         registry.register_method("lu-test", lu)
         x, info = solve(A, b, backend="cpu", method="lu-test")
         with prepare(A, backend="cpu", method="lu-test") as p:

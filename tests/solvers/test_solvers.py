@@ -356,7 +356,7 @@ def test_pardiso_reuses_the_ordering_and_skips_iterative_refinement():
     A1 = eliminate(K.copy().tocsr(), held)
     lam2, mu2 = lame(rng.uniform(1e9, 2e11, len(E)), nu)
     A2 = eliminate(asm.elasticity_matrix(fs, lam2, mu2).tocsr(), held)
-    upper = cpu._upper(A1, {})
+    upper = cpu.upper_triangle(A1, {})
     ref = sp.triu(A1, format="csr")
     ref.sort_indices()
     assert (upper != ref).nnz == 0 and np.array_equal(upper.indices, ref.indices)
@@ -364,18 +364,18 @@ def test_pardiso_reuses_the_ordering_and_skips_iterative_refinement():
     S[..., :3] = ((3 * lam2 + 2 * mu2) * 1e-5 * 100.0)[:, None, None]  # alpha dT = 1e-3
     b = asm.stress_load(fs, S)
     b[held] = 0.0
-    cpu._PATTERNS.clear()
+    cpu.clear_pattern_cache()
     F1 = cpu.Factorized(A1)
-    assert cpu._pattern(A1).get("perm") is not None  # the ordering was kept
-    assert F1._pardiso.iparm[4] == 2  # ... computed by Pardiso
+    assert cpu.pattern_cache(A1).get("perm") is not None  # the ordering was kept
+    assert F1.ordering == "computed"  # ... by Pardiso
     F2 = cpu.Factorized(A2)
-    assert F2._pardiso.iparm[4] == 1  # the cached ordering was used
+    assert F2.ordering == "cached"
     x2 = F2.solve(b)
-    assert F2._pardiso.iparm[6] == 0  # no iterative refinement step
+    assert F2.refinement_steps == 0  # no iterative refinement step
     assert np.linalg.norm(A2 @ x2 - b) <= 1e-10 * np.linalg.norm(b)
-    cpu._PATTERNS.clear()
+    cpu.clear_pattern_cache()
     F3 = cpu.Factorized(A2)  # its own ordering
-    assert F3._pardiso.iparm[4] == 2
+    assert F3.ordering == "computed"
     x3 = F3.solve(b)
     assert np.abs(x2 - x3).max() <= 1e-12 * np.abs(x3).max()
     X = F2.solve(np.column_stack([b, 2.0 * b]))  # several right-hand sides at once

@@ -1,0 +1,69 @@
+"""Results of a mechanical history (:func:`fea.solve_history`): one
+:class:`HistoryState` per reported time, collected in a :class:`HistoryResult`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InputError
+from .mechanics import MechanicalResult
+
+__all__ = ["HistoryResult", "HistoryState"]
+
+
+@dataclass
+class HistoryState(MechanicalResult):
+    """A :class:`~fea.physics.mechanics.MechanicalResult` of a history: also its time,
+    nodal temperature and which elements were active (inactive ones have zero stress)."""
+
+    time: float = 0.0
+    temperature: NDArray[np.float64] | None = None
+    active: NDArray[np.bool_] | None = None
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """The mechanical fields plus ``temperature`` (Node) and ``active`` (Cell, 0/1)."""
+        out = super().fields()
+        if self.temperature is not None:
+            out["temperature"] = (np.asarray(self.temperature, np.float64), "Node")
+        if self.active is not None:
+            out["active"] = (np.asarray(self.active, np.float64), "Cell")
+        return out
+
+
+@dataclass
+class HistoryResult:
+    """The states of a history, in time order.
+
+    Attributes
+    ----------
+    times
+        Time of each state [s], shape (k,).
+    states
+        One :class:`HistoryState` per time.
+    labels
+        State labels (stage names, ``"name+<t>s"`` for intermediate ones).
+    solver_info
+        Steps, factorisations, back-substitutions, CG iterations and seconds per phase.
+    """
+
+    times: NDArray[np.float64]
+    states: list[HistoryState]
+    labels: list[str]
+    solver_info: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def __getitem__(self, label: str) -> HistoryState:
+        try:
+            return self.states[self.labels.index(label)]
+        except ValueError:
+            raise InputError("state", label, f"one of {', '.join(self.labels)}") from None
+
+    def mapping(self) -> dict[str, HistoryState]:
+        """label -> state (e.g. for :func:`fea.write_results` ``mechanical=``)."""
+        return dict(zip(self.labels, self.states, strict=True))

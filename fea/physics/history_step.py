@@ -1,0 +1,478 @@
+"""One step of a mechanical history: the state between steps (displacement, viscoelastic
+histories, birth strains, the active elements and their constraints), the stiffness and
+loads of a step, and birth and removal of regions. :func:`fea.solve_history` drives it
+stage by stage; the linear solves go to :class:`fea.solvers.recycle.RecyclingSolver`.
+See :mod:`fea.physics.history` for the formulation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+
+from ..errors import InputError
+from ..fe import forms
+from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
+from ..fe.spaces import FieldSpace, space
+from ..solvers import eliminate, solve
+from ..solvers.recycle import RecyclingSolver, StepConstraints
+from .constitutive import hooke, lame
+from .eigenstrain import reference_temperatures, thermal_eigenstrain
+from .history_results import HistoryState
+from .materials import Material, assign
+from .mechanics import elastic_stress, prescribed_displacements
+from .viscoelastic import Viscoelastic, ViscoState
+
+__all__ = ["HistoryModel", "StepStiffness", "build_constraints"]
+
+
+def build_constraints(
+    mesh: Any,
+    fs: FieldSpace,
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    active: NDArray[np.bool_],
+    u: NDArray[np.float64],
+    key: int,
+) -> StepConstraints:
+    """The constraints of the active body: the nodes no active element touches held where
+    they are (``u``, (n, 3)), ``fixed`` on the active nodes, and a 3-2-1 support for each
+    connected part left free (:func:`fea.fe.constraints.free_body_constraints`)."""
+    n3 = 3 * fs.n
+    is_active = np.zeros(fs.n, dtype=bool)
+    is_active[fs.dofs[active].ravel()] = True
+    values = np.zeros(n3)
+    inactive = np.nonzero(~is_active)[0]
+    D_in = (3 * inactive[:, None] + np.arange(3)).ravel()
+    values[D_in] = u[inactive].ravel()  # held where they are
+    D0, given = prescribed_displacements(mesh, fs, fixed, is_active)
+    values[D0] = given[D0]
+    held = free_body_constraints(
+        fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs, active), D0
+    )
+    if held.modes.shape[1]:
+        Q, _ = np.linalg.qr(held.modes)
+    else:
+        Q = np.zeros((n3, 0))
+    R_all = rigid_body_modes(fs.nodes)
+    R_all[D_in] = 0.0
+    D = np.unique(np.concatenate([D_in, D0, held.supports]))
+    return StepConstraints(D, values, held.supports, Q, R_all, key)
+
+
+def add_diagonal(A: sp.csr_matrix, d: NDArray[np.float64]) -> None:
+    """``A += diag(d)`` in place, for a CSR matrix that stores every diagonal entry (the
+    assembled pattern does, zeros included): SciPy's sparse sum would drop stored zeros."""
+    rows = np.repeat(np.arange(A.shape[0]), np.diff(A.indptr))
+    pos = np.nonzero(A.indices == rows)[0]
+    if len(pos) != A.shape[0]:
+        raise InputError("stiffness", "pattern", "a stored diagonal entry in every row")
+    A.data[pos] += d[rows[pos]]
+
+
+class StepStiffness:
+    """The stiffness of a history step, assembled or combined from stored parts."""
+
+    def __init__(self, fs: FieldSpace) -> None:
+        self.fs = fs
+        self.K_rest: sp.csr_matrix | None = None
+        self.rest_key: tuple | None = None  # (lam, mu) of the elements in K_rest
+        self.units: dict[str, tuple] = {}  # region -> (lam, mu, K data at them, unit parts)
+
+    def __call__(
+        self,
+        lam: NDArray[np.float64],
+        mu: NDArray[np.float64],
+        visco: dict[str, tuple[NDArray[np.int64], Viscoelastic]],
+    ) -> sp.csr_matrix:
+        """The stiffness (CSR, every pattern entry stored). Where each viscoelastic region
+        has one (lam, mu) (a uniform temperature), it is the cached stiffness of the other
+        elements plus per region ``lam K_r(1, 0) + mu K_r(0, 1)``: a combination of stored
+        matrices of one pattern instead of an assembly."""
+        fs = self.fs
+        uniform = all(
+            lam[el].min() == lam[el].max() and mu[el].min() == mu[el].max()
+            for el, _ in visco.values()
+        )
+        if not visco or not uniform:
+            return forms.elasticity_matrix(fs, lam, mu)
+        rest = np.ones(lam.shape[0], dtype=bool)
+        for el, _ in visco.values():
+            rest[el] = False
+        lr, mr = np.where(rest, lam, 0.0), np.where(rest, mu, 0.0)
+        # the other elements' moduli as they were assembled (an XOR of two hashes was 0
+        # whenever lam = mu, at nu = 0.25, and kept a stale stiffness)
+        old = self.rest_key
+        if not (old is not None and np.array_equal(old[0], lr) and np.array_equal(old[1], mr)):
+            self.K_rest = forms.elasticity_matrix(fs, lr, mr)
+            self.rest_key = (lr, mr)
+        data: NDArray[np.float64] | None = None
+
+        def add(c: float, part: NDArray[np.float64]) -> None:
+            nonlocal data
+            if data is None:
+                data = np.multiply(part, c)
+                data += self.K_rest.data
+            else:
+                data += c * part
+
+        for r, (el, _) in visco.items():
+            la, m = float(lam[el[0]]), float(mu[el[0]])
+            if r not in self.units:
+                # the region's stiffness at these moduli: a law with one series scales
+                # both Lamé parameters alike, so later steps are multiples of it
+                mask = np.zeros(lam.shape[0])
+                mask[el] = 1.0
+                K0 = forms.elasticity_matrix(fs, mask * la, mask * m).data
+                self.units[r] = (la, m, K0, None)
+            la0, m0, K0, parts = self.units[r]
+            c = m / m0 if m0 else 0.0
+            if m0 and abs(la - c * la0) <= 1e-12 * max(abs(la), abs(c * la0), 1e-300):
+                add(c, K0)
+                continue
+            if parts is None:  # a separate bulk series: lam and mu relax differently
+                mask = np.zeros(lam.shape[0])
+                mask[el] = 1.0
+                parts = (
+                    forms.elasticity_matrix(fs, mask, 0.0 * mask).data,
+                    forms.elasticity_matrix(fs, 0.0 * mask, mask).data,
+                )
+                self.units[r] = (la0, m0, K0, parts)
+            add(la, parts[0])
+            add(m, parts[1])
+        K = self.K_rest
+        if data is None:
+            data = K.data.copy()
+        # the pattern is shared (nothing changes it in place); the values are the step's
+        out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
+        out.has_sorted_indices = K.has_sorted_indices
+        return out
+
+
+def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Tensor-shear Voigt strains -> engineering shears (the viscoelastic law's input)."""
+    out = eps.copy()
+    out[..., 3:] *= 2.0
+    return out
+
+
+class HistoryModel:
+    """The state of a history between steps (see the module): :meth:`start`, :meth:`step`,
+    :meth:`add` and :meth:`remove` regions, :meth:`state` for a result."""
+
+    def __init__(
+        self,
+        mesh: Any,
+        materials: Mapping[str, Material],
+        reference: float | Mapping[str, float],
+        *,
+        born: Sequence[str],
+        shrinkage: bool | Sequence[str],
+        cured_later: Sequence[str],
+        traction: Mapping[str, Sequence[float]] | None,
+        solver: RecyclingSolver,
+    ) -> None:
+        self.mesh = mesh
+        self.fs = fs = space(mesh)
+        self.regions = list(mesh.regions)
+        self.mats = assign(self.regions, materials)
+        self.ref = reference_temperatures(reference, self.regions)
+        self.solver = solver
+        self.stiffness = StepStiffness(fs)
+        self.nq = fs.n_q
+        self.el = {r: np.asarray(e, dtype=np.int64) for r, e in mesh.regions.items()}
+        self.laws = {r: m.law() for r, m in self.mats.items() if m.viscoelastic}
+        self.active = np.zeros(mesh.n_elements, dtype=bool)
+        self.present: list[str] = []
+        for r in self.regions:
+            if r not in born:
+                self.present.append(r)
+                self.active[self.el[r]] = True
+        self.u = np.zeros((fs.n, 3))
+        self.offset: dict[str, NDArray[np.float64]] = {}
+        self.states: dict[str, ViscoState] = {}
+        for r in self.laws:
+            if r in self.present:
+                self.states[r] = self.laws[r].init_state(len(self.el[r]) * self.nq)
+        self.cure = {}
+        for r in self.regions:
+            m = self.mats[r]
+            full = shrinkage is True or (not isinstance(shrinkage, bool) and r in shrinkage)
+            self.cure[r] = 0.0 if (r in cured_later or not (full and m.shrinkage)) else 1.0
+        self.f_ext = np.zeros(3 * fs.n)
+        for name, t in dict(traction or {}).items():
+            if name not in mesh.boundaries:
+                raise InputError(f"traction.{name}", name, "a boundary of the mesh")
+            tv = np.asarray(t, dtype=float)
+            if tv.shape != (3,) or not np.all(np.isfinite(tv)):
+                raise InputError(f"traction.{name}", t, "(tx, ty, tz) [Pa]")
+            for a in range(3):
+                if tv[a]:
+                    self.f_ext[a::3] += forms.facet_load(fs, mesh.boundaries[name], tv[a])
+        self.unit_loads: dict[str, NDArray[np.float64]] = {}
+        self.grads: dict[tuple[str, ...], NDArray[np.float64]] = {}
+        self.T = None
+        self.Tq = None
+        self.T_el = None
+        self.eps0 = None
+        self.lam = np.zeros(mesh.n_elements)
+        self.mu = np.zeros(mesh.n_elements)
+        self.con: StepConstraints | None = None
+        self.con_count = 0
+        self.fixed: Mapping | None = None
+
+    # -- temperatures and eigenstrains ---------------------------------------------------
+    def _at_quadrature(self, T: NDArray[np.float64]) -> NDArray[np.float64]:
+        if T.min() == T.max():
+            return np.full((self.mesh.n_elements, self.nq), float(T[0]))
+        return forms.at_quadrature(self.fs, T)
+
+    def _eigenstrain(self, Tq: NDArray[np.float64], cure: Mapping[str, float]) -> NDArray:
+        return thermal_eigenstrain(self.mesh, self.mats, self.ref, Tq, cure=cure)
+
+    def _visco(self) -> dict[str, tuple[NDArray[np.int64], Viscoelastic]]:
+        return {r: (self.el[r], law) for r, law in self.laws.items() if r in self.present}
+
+    def _moduli(
+        self, T_el: NDArray[np.float64], dxi: Mapping[str, NDArray[np.float64]]
+    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        lam = np.zeros(self.mesh.n_elements)
+        mu = np.zeros(self.mesh.n_elements)
+        for r in self.present:
+            e = self.el[r]
+            if r in self.laws:
+                lam[e], mu[e] = self.laws[r].lame_at(dxi[r])
+            else:
+                m = self.mats[r]
+                lam[e], mu[e] = lame(m.youngs(T_el[e]), m.nu)
+        return lam, mu
+
+    # -- constraints --------------------------------------------------------------------
+    def set_fixed(self, fixed: Mapping | None) -> None:
+        if fixed is not self.fixed or self.con is None:
+            self.fixed = fixed
+            self.rebuild()
+
+    def rebuild(self) -> None:
+        self.con_count += 1
+        self.con = build_constraints(
+            self.mesh, self.fs, self.fixed, self.active, self.u, self.con_count
+        )
+
+    # -- steps ----------------------------------------------------------------------------
+    def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
+        """The state at the first time: an instantaneous (glassy) solve."""
+        self.T = T
+        self.Tq = self._at_quadrature(T)
+        self.T_el = T[self.fs.dofs].mean(axis=1)
+        self.eps0 = self._eigenstrain(self.Tq, self.cure)
+        return self.step(0.0, T, dict(self.cure))
+
+    def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
+        fs = self.fs
+        Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
+        T_el = T_new[fs.dofs].mean(axis=1)
+        eps0 = self._eigenstrain(Tq, cure)
+        visco = self._visco()
+        dxi = {
+            r: law.reduced_time_increment(dt, self.T_el[el], T_el[el])
+            for r, (el, law) in visco.items()
+        }
+        lam, mu = self._moduli(T_el, dxi)
+        if self.con is None:
+            self.rebuild()
+        assert self.con is not None
+        plan = self.solver.plan(
+            lam,
+            mu,
+            dxi,
+            visco,
+            self.con,
+            lambda d: self._moduli(T_el, d),
+            lambda la, m: self.stiffness(la, m, visco),
+        )
+        if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
+            # snapped: this step's tangent and history use the cached entry's dxi
+            dxi = plan.dxi
+            lam, mu = self._moduli(T_el, dxi)
+        f = self._loads(lam, mu, eps0, visco, dxi)
+        u, facts = self.solver.run(plan, f, lam, mu, self.con)
+        u = u.reshape(-1, 3)
+        for r, (el, law) in visco.items():
+            if len(visco) == 1 and list(self.grads) == [(r,)]:
+                eps = forms.strain_at_quadrature(fs, u, elements=el, grads=self.grads[(r,)])
+            else:
+                eps = forms.strain_at_quadrature(fs, u, elements=el)
+            eps[..., :3] -= eps0[el][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            d = np.repeat(dxi[r], self.nq)
+            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
+        self.u = u
+        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
+        self.lam, self.mu = lam, mu
+        self.cure = dict(cure)
+        return facts
+
+    def _grads(self, key: tuple[str, ...], elements: NDArray[np.int64]) -> NDArray:
+        """Shape-function gradients of ``elements`` (kept: every step uses them)."""
+        if key not in self.grads:
+            self.grads = {key: self.fs.grads()[:, :, elements]}  # one set at a time
+        return self.grads[key]
+
+    def _unit_load(self, r: str) -> NDArray[np.float64]:
+        """Load of a unit isotropic stress (1 Pa) over region ``r`` (cached)."""
+        if r not in self.unit_loads:
+            e = self.el[r]
+            S = np.zeros((len(e), self.nq, 6))
+            S[..., :3] = 1.0
+            self.unit_loads[r] = forms.stress_load(self.fs, S, e)
+        return self.unit_loads[r]
+
+    def _loads(self, lam, mu, eps0, visco, dxi) -> NDArray[np.float64]:
+        """``f_ext + int B^T (C (eps0 I + eps_b) - sigma_h)`` over the active elements.
+
+        An elastic region without a birth strain whose eigenstrain and moduli are uniform
+        (a uniform temperature) loads as a multiple of its unit load; the others are
+        integrated element by element."""
+        f = self.f_ext.copy()
+        general = []
+        for r in self.present:
+            e = self.el[r]
+            if r not in self.laws and r not in self.offset:
+                ep, la, m = eps0[e], lam[e], mu[e]
+                if ep.min() == ep.max() and la.min() == la.max() and m.min() == m.max():
+                    s = (3.0 * la[0] + 2.0 * m[0]) * ep.flat[0]
+                    if s:
+                        f += s * self._unit_load(r)
+                    continue
+            general.append(r)
+        if not general:
+            return f
+        idx = np.concatenate([self.el[r] for r in general])
+        S = np.zeros((len(idx), self.nq, 6))
+        pos = 0
+        for r in general:
+            e = self.el[r]
+            sl = slice(pos, pos + len(e))
+            pos += len(e)
+            S[sl, :, :3] = ((3.0 * lam[e] + 2.0 * mu[e])[:, None] * eps0[e])[..., None]
+            if r in self.offset:
+                S[sl] += hooke(lam[e][:, None], mu[e][:, None], self.offset[r])
+            if r in visco:
+                d = np.repeat(dxi[r], self.nq)
+                S[sl] -= self.laws[r].history_at(self.states[r], d).reshape(len(e), self.nq, 6)
+        return f + forms.stress_load(self.fs, S, idx, self._grads(tuple(general), idx))
+
+    # -- birth and removal ---------------------------------------------------------------
+    def add(self, regions: Sequence[str], backend: str, method: str = "auto") -> None:
+        for r in regions:
+            if r not in self.mesh.regions:
+                raise InputError(
+                    "stage.add", r, f"a region of the mesh ({', '.join(self.regions)})"
+                )
+            if r in self.present:
+                raise InputError("stage.add", r, "a region not present at that stage")
+        fs = self.fs
+        old_nodes = np.zeros(fs.n, dtype=bool)
+        old_nodes[fs.dofs[self.active].ravel()] = True
+        new = np.zeros(self.mesh.n_elements, dtype=bool)
+        for r in regions:
+            new[self.el[r]] = True
+        new_nodes = np.unique(fs.dofs[new])
+        free = new_nodes[~old_nodes[new_nodes]]
+        if free.size and old_nodes[new_nodes].any():
+            self.u[free] = self._extension(new, free, backend, method)[free]
+        elif free.size:
+            self.u[free] = 0.0
+        for r in regions:
+            e = self.el[r]
+            eps = forms.strain_at_quadrature(fs, self.u, elements=e)
+            eps[..., :3] -= self.eps0[e][..., None]
+            self.offset[r] = eps  # stress free at birth
+            self.active[e] = True
+            self.present.append(r)
+            if r in self.laws:
+                self.states[r] = self.laws[r].init_state(len(e) * self.nq)
+        self.rebuild()
+
+    def _extension(
+        self, elements: NDArray[np.bool_], free: NDArray[np.int64], backend: str, method: str
+    ):
+        """Displacement (n, 3) whose rows ``free`` extend the current displacement of the
+        nodes of ``elements`` that are already attached: the best affine fit of the
+        attached displacement (so a rigid motion or a uniform strain of the body the region
+        is born on continues exactly), plus the elastic extension (unit modulus, nu 0.3,
+        on ``elements``, the rest held) of what the fit leaves."""
+
+        fs = self.fs
+        nodes = np.unique(fs.dofs[elements])
+        attached = nodes[~np.isin(nodes, free)]
+        x = fs.nodes - fs.nodes[attached].mean(axis=0)
+        X = np.column_stack([np.ones(len(attached)), x[attached]])
+        coef = np.linalg.lstsq(X, self.u[attached], rcond=None)[0]  # minimum norm
+        affine = np.column_stack([np.ones(fs.n), x]) @ coef
+        rest = self.u - affine
+        out = affine
+        if np.abs(rest[attached]).max() <= 1e-12 * max(np.abs(self.u[attached]).max(), 1e-300):
+            return out
+        lam1, mu1 = lame(np.where(elements, 1.0, 0.0), 0.3)
+        K = forms.elasticity_matrix(fs, lam1, mu1)
+        u0 = rest.ravel().copy()
+        dfree = (3 * free[:, None] + np.arange(3)).ravel()
+        is_free = np.zeros(3 * fs.n, dtype=bool)
+        is_free[dfree] = True
+        D = np.nonzero(~is_free)[0]
+        u0[dfree] = 0.0
+        b = -(K @ u0)
+        # a tiny spring on every free DOF keeps parts with no held node definite
+        diag = K.diagonal()
+        add_diagonal(K, np.where(is_free, 1e-12 * max(diag[is_free].mean(), 1e-300), 0.0))
+        A = eliminate(K.tocsr(), D)
+        b[D] = u0[D]
+        x_, _ = solve(A, b, kind="elasticity", backend=backend, method=method)
+        return out + np.asarray(x_).reshape(-1, 3)
+
+    def remove(self, regions: Sequence[str]) -> None:
+        for r in regions:
+            if r not in self.present:
+                raise InputError("stage.remove", r, f"a present region ({', '.join(self.present)})")
+        for r in regions:
+            self.active[self.el[r]] = False
+            self.present.remove(r)
+            self.offset.pop(r, None)
+            self.states.pop(r, None)
+        self.rebuild()
+
+    # -- output -----------------------------------------------------------------------------
+    def state(self, t: float, facts: Mapping[str, Any]) -> HistoryState:
+        fs = self.fs
+        stress = np.zeros((self.mesh.n_elements, self.nq, 6))
+        for r in self.present:
+            e = self.el[r]
+            if r in self.laws:
+                stress[e] = self.laws[r].stress(self.states[r]).reshape(len(e), self.nq, 6)
+                continue
+            stress[e] = elastic_stress(
+                fs, self.u, self.lam, self.mu, self.eps0, elements=e, offset=self.offset.get(r)
+            )
+        info = {
+            "time_s": float(t),
+            "regions": list(self.present),
+            "free_body_parts": int(self.con.Q.shape[1] // 6) if self.con is not None else 0,
+            **{k: v for k, v in facts.items() if k != "reactions"},
+        }
+        return HistoryState(
+            self.mesh,
+            fs,
+            self.u.copy(),
+            stress,
+            info,
+            float(facts.get("reactions", 0.0)),
+            time=float(t),
+            temperature=self.T.copy(),
+            materials=self.mats,
+            active=self.active.copy(),
+        )
