@@ -830,7 +830,7 @@ def plot_joint_map(
     delta_w: ArrayLike,
     path: str | Path,
     *,
-    title: str = "ΔW per cycle over the interface layer (estimate input)",
+    title: str = "ΔW per cycle, pad interface layer",
     cmap: str = "viridis",
     dpi: int = 100,
 ) -> JointMap:

@@ -303,3 +303,49 @@ def test_pad_shear_direction():
     assert gam[0] == pytest.approx(0.6 * 0.01 + 0.8 * 0.02)
     with pytest.raises(InputError):
         pad_shear(s, e, (0, 0))
+
+
+# ------------------------------------------------------------------ plots
+
+
+def _png(path):
+    import matplotlib.image as mpimg
+
+    return mpimg.imread(path)
+
+
+def test_joint_map_png_colour_scale_max_at_critical_joint(tmp_path):
+    import matplotlib
+
+    # 4 x 4 array, pitch 0.8 mm; Delta W grows with the distance from the centre, the
+    # corner (1.2, 1.2) mm largest.
+    xs = (np.arange(4) - 1.5) * 0.8e-3
+    X, Y = np.meshgrid(xs, xs)
+    x, y = X.ravel(), Y.ravel()
+    dw = 1e5 * (1 + np.hypot(x, y) / 1e-3) + 1e3 * (x > 0) * (y > 0)
+    m = fatigue.plot_joint_map(x, y, dw, tmp_path / "map.png")
+    assert m.path.is_file()
+    assert not list(tmp_path.glob(".*part*"))
+    i_max, i_min = int(np.argmax(dw)), int(np.argmin(dw))
+    assert m.vmax == pytest.approx(dw[i_max]) and m.vmin == pytest.approx(dw[i_min])
+    img = _png(m.path)
+    cmap = matplotlib.colormaps[m.cmap]
+    for i, level in ((i_max, 1.0), (i_min, 0.0)):
+        col, row = np.rint(m.pixels[i]).astype(int)
+        rgb = img[row, col, :3]
+        np.testing.assert_allclose(rgb, cmap(level)[:3], atol=0.02)
+    # a middle joint is neither end of the scale
+    mid = int(np.argsort(dw)[len(dw) // 2])
+    col, row = np.rint(m.pixels[mid]).astype(int)
+    level = (dw[mid] - dw.min()) / (dw.max() - dw.min())
+    np.testing.assert_allclose(img[row, col, :3], cmap(level)[:3], atol=0.03)
+
+
+def test_hysteresis_png(tmp_path):
+    g = np.array([0.0, 3.0, 1.0, -3.0, -1.0, 3.0]) * 1e-2
+    t = np.array([0.0, 1.0, -1.0, -1.0, 1.0, 1.0]) * 20e6
+    loop = hysteresis_loop([1.0], t[:, None], g[:, None], cycle=(1, 5))
+    p = fatigue.plot_hysteresis(loop, tmp_path / "sub" / "loop.png")
+    assert p.is_file()
+    assert _png(p).shape[2] in (3, 4)
+    assert loop.area == pytest.approx(8 * 20e6 * 1e-2)
