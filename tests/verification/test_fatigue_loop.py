@@ -5,7 +5,8 @@ elasticity and J2 flow the stress stays pure shear) is cycled between +-gamma_a.
 closed cycle the loop area ``closed integral of tau d gamma``
 (:func:`fea.physics.fatigue.loop_area`) equals the increment of the law's dissipated energy
 density ``energy``: the elastic part ``closed integral of tau d gamma_e`` vanishes for a
-linear elasticity (for the trapezoid rule too: it telescopes). Both are checked against closed forms where one exists.
+linear elasticity (for the trapezoid rule too: it telescopes). Both are checked against
+closed forms where one exists.
 """
 
 from __future__ import annotations
