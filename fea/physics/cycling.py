@@ -32,13 +32,13 @@ from ..errors import InputError
 from ..validate import check_count, check_range, check_temperature_C
 
 __all__ = [
+    "CyclingProfile",
     "IPC_9701_CYCLES",
     "JESD22_A104_CONDITIONS",
     "MAX_CYCLES",
     "MAX_PROFILE_POINTS",
     "SAC305_SOLIDUS_C",
     "SOAK_MODES_S",
-    "CyclingProfile",
     "ipc_9701",
     "jesd22_a104",
     "temperature_cycles",

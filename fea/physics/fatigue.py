@@ -61,15 +61,15 @@ from ..validate import check_range
 
 __all__ = [
     "DARVEAUX_SETS",
-    "ENGELMAIER_SETS",
-    "PSI",
-    "SYED_SETS",
     "DarveauxConstants",
     "DarveauxLife",
+    "ENGELMAIER_SETS",
     "HysteresisLoop",
     "JointEnergy",
     "JointMap",
     "LifeEstimate",
+    "PSI",
+    "SYED_SETS",
     "darveaux_life",
     "element_average",
     "engelmaier_exponent",
