@@ -70,6 +70,7 @@ __all__ = [
     "LifeEstimate",
     "PSI",
     "SYED_SETS",
+    "critical_joint_summary",
     "darveaux_life",
     "element_average",
     "engelmaier_exponent",
@@ -674,6 +675,90 @@ def engelmaier_life(
         inputs={"shear_strain_range": g, "mean_temperature_C": float(mean_temperature_C),
                 "cycles_per_day": float(cycles_per_day)},
     )
+
+
+def critical_joint_summary(
+    result: JointEnergy,
+    pad_diameter: float,
+    *,
+    darveaux: str | DarveauxConstants | None = "SnPb_Darveaux2000_25um",
+    syed: str | None = "SAC_Syed2004",
+    engelmaier: Mapping[str, float] | None = None,
+) -> tuple[dict[str, float], list[LifeEstimate]]:
+    """Table columns (units in the names) and life ESTIMATES of the critical joint.
+
+    Parameters
+    ----------
+    result
+        :func:`joint_energy` of the last cycle(s).
+    pad_diameter
+        Pad diameter of the critical joint [m] (Darveaux's crack length).
+    darveaux, syed
+        Constants (set name, or :class:`DarveauxConstants`) or None to skip the model.
+        A Darveaux set fitted with another layer thickness than ``result.thickness``
+        (more than 10 % apart) gives a :class:`UserWarning`: its constants do not apply.
+    engelmaier
+        None to skip, or the keywords of :func:`engelmaier_shear_strain` (``dnp``,
+        ``delta_alpha``, ``delta_T``, ``height``, optional ``factor``) plus
+        ``mean_temperature_C`` and ``cycles_per_day``.
+
+    Returns
+    -------
+    columns, estimates
+        ``{"dW_crit_MJ_per_m3", "critical_joint", "critical_x_mm", "critical_y_mm",
+        "critical_z_mm", "eq_strain_crit", "d_eq_strain_crit_per_cycle",
+        "N_darveaux_est", "N0_darveaux_est", "N_syed_est", "N_engelmaier_est"}`` (the
+        models skipped are left out), and the :class:`LifeEstimate` objects.
+    """
+    import warnings
+
+    i = result.critical
+    dw = float(result.delta_w[i])
+    loc = result.critical_location
+    cols: dict[str, float] = {
+        "dW_crit_MJ_per_m3": dw / _MPA,
+        "critical_joint": float(result.joint[i]),
+        "critical_x_mm": float(loc[0]) * 1e3,
+        "critical_y_mm": float(loc[1]) * 1e3,
+        "critical_z_mm": float(loc[2]) * 1e3,
+        "eq_strain_crit": float(result.eq_strain[i]),
+        "d_eq_strain_crit_per_cycle": float(result.delta_eq_strain[i]),
+    }
+    out: list[LifeEstimate] = []
+    if darveaux is not None:
+        c = DARVEAUX_SETS.get(darveaux) if isinstance(darveaux, str) else darveaux
+        if isinstance(c, DarveauxConstants) and abs(c.thickness / result.thickness - 1) > 0.1:
+            warnings.warn(
+                f"Darveaux constants fitted with a {c.thickness * 1e6:.3g} um layer applied "
+                f"to Delta W over {result.thickness * 1e6:.3g} um: the estimate does not hold",
+                UserWarning,
+                stacklevel=2,
+            )
+        d = darveaux_life(dw, pad_diameter, darveaux)
+        cols["N_darveaux_est"] = d.cycles
+        cols["N0_darveaux_est"] = d.initiation
+        out.append(d)
+    if syed is not None:
+        y = syed_life(dw, syed)
+        cols["N_syed_est"] = y.cycles
+        out.append(y)
+    if engelmaier is not None:
+        kw = dict(engelmaier)
+        try:
+            T_sj = kw.pop("mean_temperature_C")
+            f = kw.pop("cycles_per_day")
+        except KeyError:
+            raise InputError("fatigue.engelmaier", sorted(engelmaier),
+                             "keys mean_temperature_C and cycles_per_day") from None
+        try:
+            g = engelmaier_shear_strain(**kw)
+        except TypeError:
+            raise InputError("fatigue.engelmaier", sorted(engelmaier),
+                             "dnp, delta_alpha, delta_T, height (and factor)") from None
+        e = engelmaier_life(g, T_sj, f)
+        cols["N_engelmaier_est"] = e.cycles
+        out.append(e)
+    return cols, out
 
 
 # ------------------------------------------------------------------ hysteresis

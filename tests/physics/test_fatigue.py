@@ -13,6 +13,7 @@ from fea.physics.fatigue import (
     DARVEAUX_SETS,
     PSI,
     DarveauxConstants,
+    critical_joint_summary,
     darveaux_life,
     element_average,
     engelmaier_exponent,
@@ -349,3 +350,32 @@ def test_hysteresis_png(tmp_path):
     assert p.is_file()
     assert _png(p).shape[2] in (3, 4)
     assert loop.area == pytest.approx(8 * 20e6 * 1e-2)
+
+
+def test_critical_joint_summary_columns():
+    a = _column(0, 0.0, 0.0, [5], [1], [1e5], [0.02])
+    b = _column(4, 2e-3, -1e-3, [5], [1], [2e5], [0.03])
+    d = _stack(a, b)
+    r = joint_energy(d["vol"], d["cen"], d["jid"], d["W"], eq_strain_end=d["eps"],
+                     eq_strain_start=np.zeros(2), pad_z=[0.0, 0.0], thickness=25.4 * UM)
+    eng = {"dnp": 10e-3, "delta_alpha": 10e-6, "delta_T": 165.0, "height": 0.4e-3,
+           "mean_temperature_C": 42.5, "cycles_per_day": 24.0}
+    cols, ests = critical_joint_summary(r, 0.4e-3, engelmaier=eng)
+    assert cols["critical_joint"] == 4
+    assert cols["dW_crit_MJ_per_m3"] == pytest.approx(0.2)
+    assert (cols["critical_x_mm"], cols["critical_y_mm"]) == pytest.approx((2.0, -1.0))
+    assert cols["critical_z_mm"] == pytest.approx(0.005)
+    assert cols["eq_strain_crit"] == pytest.approx(0.03)
+    assert cols["N_syed_est"] == pytest.approx(1 / (0.0019 * 0.2))
+    assert cols["N_darveaux_est"] == pytest.approx(darveaux_life(2e5, 0.4e-3).cycles)
+    assert cols["N_engelmaier_est"] == pytest.approx(406, rel=5e-3)
+    assert len(ests) == 3 and all(e.estimate for e in ests)
+    cols, ests = critical_joint_summary(r, 0.4e-3, darveaux=None, syed=None)
+    assert "N_syed_est" not in cols and not ests
+    # a 10 um layer with the 25.4 um constants: warned
+    r10 = joint_energy(d["vol"], d["cen"], d["jid"], d["W"], pad_z=[0.0, 0.0],
+                       thickness=10 * UM)
+    with pytest.warns(UserWarning, match="layer"):
+        critical_joint_summary(r10, 0.4e-3, syed=None)
+    with pytest.raises(InputError):
+        critical_joint_summary(r, 0.4e-3, engelmaier={"dnp": 1e-3})
