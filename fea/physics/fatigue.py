@@ -304,8 +304,13 @@ def joint_energy(
     center = np.empty((k, 3))
     lcenter = np.empty((k, 3))
     rel = 1e-9 * t  # round-off allowance on the layer boundary
+    # group the elements by joint once (a loop of J == jid would be O(n k))
+    solder = np.flatnonzero(J >= 0)
+    order = solder[np.argsort(J[solder], kind="stable")]
+    bounds = np.searchsorted(J[order], ids)
+    groups = np.split(order, bounds[1:])
     for j, jid in enumerate(ids):
-        sel = np.flatnonzero(J == jid)
+        sel = groups[j]
         z = C[sel, 2]
         if pad_z is None:
             if zr is not None:
