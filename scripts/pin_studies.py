@@ -2,6 +2,14 @@
 
 Run only after a change that is meant to move the numbers, and say why in the commit.
 Usage: python scripts/pin_studies.py [study ...]
+
+Regenerating the pins is never the fix for a failing pinned study after a physics or
+solver change unless the commit carries a note that names the numbers that moved (study,
+case, column, old and new value) and why they moved (the change of model that moves
+them). A pin that moves between machines (another BLAS/MKL instruction set: ``make
+test-mkl-alt``) is not fixed by regenerating it either: its tolerance in
+tests/study/test_studies.py (``TOLERANCES``, one per metric kind and its conditioning)
+is wrong, or the output is ill-conditioned and must be computed better.
 """
 
 from __future__ import annotations

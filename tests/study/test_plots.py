@@ -125,7 +125,29 @@ def test_reflow_plot_has_tg_limits_and_the_sign_convention(tmp_path):
     assert [p.name for p in written] == ["warpage_vs_temperature.png"]
     import matplotlib.image
 
-    assert matplotlib.image.imread(written[0]).std() > 0.05
+    # read the plot back: the two dashed red limit lines (+60, -50 um) give the vertical
+    # scale; the first and last blue markers (25 degC: 7.5 um; 260 degC: -16 um) the
+    # horizontal one; the grey dotted Tg line sits at 130 degC. One pixel is ~0.3 um and
+    # ~0.4 K; the markers' anti-aliased edges move their centres by under a pixel.
+    img = matplotlib.image.imread(written[0])[..., :3].astype(float)
+    r, g, b = img[..., 0], img[..., 1], img[..., 2]
+    h, w = r.shape
+    red_rows = np.flatnonzero(((r - g > 0.25) & (r - b > 0.25)).sum(axis=1) > 0.3 * w)
+    y60, y50 = red_rows.min(), red_rows.max()
+    assert red_rows.max() - red_rows.min() > 0.5 * h  # two lines far apart, +60 on top
+    blue = (b - r > 0.25) & (b - g > 0.1)
+    cols = np.flatnonzero(blue.any(axis=0))
+    x25, x260 = cols.min(), cols.max()
+
+    def um(col: int) -> float:
+        return 60.0 - (np.flatnonzero(blue[:, col]).mean() - y60) / (y50 - y60) * 110.0
+
+    assert um(x25) == pytest.approx(7.5, abs=1.0)
+    assert um(x260) == pytest.approx(-16.0, abs=1.0)
+    grey = (np.abs(r - g) < 0.02) & (np.abs(g - b) < 0.02) & (r > 0.2) & (r < 0.75)
+    tg_cols = np.flatnonzero(grey.sum(axis=0) > 0.25 * h)
+    assert len(tg_cols) > 0
+    assert 25.0 + (tg_cols.mean() - x25) / (x260 - x25) * 235.0 == pytest.approx(130.0, abs=3.0)
     assert "JEDEC sign" in _png_info(written[0])["Title"]
 
 

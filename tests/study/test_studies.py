@@ -2,33 +2,233 @@
 
 The pins (tests/data/pinned_studies.json) catch regressions in geometry, meshing,
 physics and tabulation; they are numbers of a deliberately coarse mesh (P1, one
-element through thin layers), not engineering answers. Regenerate them only after a
-change that is meant to move them: ``python scripts/pin_studies.py``.
+element through thin layers), not engineering answers. Each output is compared with the
+tolerance of its metric kind (:data:`TOLERANCES`, from the output's conditioning), so the
+pins hold on any CPU; CI runs them a second time on another MKL code path (``make
+test-mkl-alt``). Regenerate them only after a change that is meant to move them, with a
+note naming the numbers that moved and why: ``python scripts/pin_studies.py``.
 """
 
 from __future__ import annotations
 
 import copy
+import functools
 import json
+import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
 import fea.package.meshing
-from fea.package.names import Column
+from fea.package.names import METRICS, TEXT_METRICS, Column
 from fea.package.spec import StudySpec, parse_study
 from fea.study import run_study
 
 ROOT = Path(__file__).resolve().parents[2]
 STUDIES = sorted((ROOT / "studies").glob("*.toml"))
 PINS = ROOT / "tests" / "data" / "pinned_studies.json"
-SKIP = ("wall_s", "total_s", "heat_balance_ratio")
-#: Outputs read off a structure function where two of them part (the dual-interface
-#: theta_JC): the deconvolution amplifies the last bits of the heating curves, which differ
-#: between machines (BLAS and MKL kernels of another instruction set), by about 1e5; on one
-#: machine a case gives them bit for bit (MKL_CBWR, tests/study/test_runner.py).
-DECONVOLVED = {"theta_jc_K_per_W": 1e-4}
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How a pinned output of one metric kind is compared.
+
+    ``scale`` says what ``value`` multiplies: ``"exact"`` (equality, ``value`` unused),
+    ``"abs"`` (``value`` in the metric's unit), ``"own"`` (``value`` times ``|pinned|``)
+    or a family name (``value`` times the largest ``|pinned|`` of that family in the case,
+    :data:`FAMILY`).
+    """
+
+    scale: str
+    value: float
+    reason: str
+
+
+#: Tolerance per metric kind. The outputs come from a direct (Pardiso) solve or from the
+#: history's recycled solver; another BLAS/MKL kernel (another instruction set) changes
+#: their last bits, amplified by the conditioning of the output. A value that is a
+#: difference of nearly equal numbers, or a small member of a family (an early point of
+#: a heating curve, a near-zero interface mean), carries the absolute error of its family,
+#: so it is compared relative to the family's scale, not to itself.
+TOLERANCES: dict[str, Tolerance] = {
+    "status": Tolerance("exact", 0.0, "a case ran or failed: no rounding"),
+    "count": Tolerance(
+        "exact",
+        0.0,
+        "mesh topology and step counts: integers, any change "
+        "is a change of the model or of the step control",
+    ),
+    "flag": Tolerance("exact", 0.0, "a 0/1 verdict; its temperature margin is pinned too"),
+    "closed_form": Tolerance(
+        "own",
+        1e-9,
+        "geometry in closed form (aperture over the wavelength, 20 log10): no solve, rounding only",
+    ),
+    "location": Tolerance(
+        "abs",
+        1e-6,
+        "hot spot = the hottest node: the same node to "
+        "1e-6 mm, or another node at least a mesh spacing (> 0.1 mm) away",
+    ),
+    "temperature": Tolerance(
+        "temperature",
+        1e-8,
+        "temperatures and their differences "
+        "(die spread) carry the error of the temperature field: "
+        "relative to the case's highest temperature [degC]",
+    ),
+    "resistance": Tolerance(
+        "resistance",
+        1e-8,
+        "Tj rise over P and heating-curve points "
+        "(zth_<decade>, psi: differences of nearly equal temperatures): "
+        "relative to the case's largest K/W (the curve's end, theta_JA)",
+    ),
+    "deconvolved": Tolerance(
+        "own",
+        1e-4,
+        "read off a structure function (dual-interface "
+        "theta_JC, total heat capacity): the deconvolution amplifies "
+        "the heating curves' last bits by ~1e5",
+    ),
+    "stress": Tolerance(
+        "stress",
+        1e-8,
+        "stresses and tractions, band means near zero "
+        "included: relative to the case's largest |stress| [MPa]",
+    ),
+    "yield": Tolerance(
+        "yield", 1e-8, "von Mises over proof stress: relative to the case's largest ratio"
+    ),
+    "displacement": Tolerance(
+        "displacement",
+        1e-8,
+        "warpage and coplanarity (peak-to-"
+        "valley, differences of near-equal heights): relative to the "
+        "case's largest peak-to-valley [um]",
+    ),
+    "curvature": Tolerance(
+        "curvature",
+        1e-8,
+        "curvatures of a nearly flat face: relative to the case's largest |curvature| [1/m]",
+    ),
+    "warpage_limit": Tolerance(
+        "warpage_limit", 1e-8, "signed warpage over its limit: relative to the case's largest ratio"
+    ),
+}
+
+#: Kind of every numeric metric of :data:`fea.package.names.METRICS` (the heating-curve
+#: decades ``zth_<n><unit>_K_per_W`` through :func:`metric_kind`). Timings are not pinned.
+KIND: dict[str, str] = {
+    "status": "status",
+    "thermal_nodes_count": "count",
+    "mechanical_dof_count": "count",
+    "history_steps_count": "count",
+    "history_factorizations_count": "count",
+    "Tj_over_limit_flag": "flag",
+    "aperture_ratio": "closed_form",
+    "shielding_dB": "closed_form",
+    "hotspot_x_mm": "location",
+    "hotspot_y_mm": "location",
+    "Tj_max_C": "temperature",
+    "Tj_peak_C": "temperature",
+    "hotspot_C": "temperature",
+    "die_spread_K": "temperature",
+    "theta_ja_K_per_W": "resistance",
+    "theta_jb_K_per_W": "resistance",
+    "theta_jma_K_per_W": "resistance",
+    "psi_jt_K_per_W": "resistance",
+    "psi_jb_K_per_W": "resistance",
+    "sf_R_total_K_per_W": "resistance",
+    "theta_jc_K_per_W": "deconvolved",
+    "heat_capacity_J_per_K": "deconvolved",
+    "von_mises_max_MPa": "stress",
+    "principal_max_MPa": "stress",
+    "peel_max_MPa": "stress",
+    "shear_max_MPa": "stress",
+    "peel_band_MPa": "stress",
+    "shear_band_MPa": "stress",
+    "yield_ratio": "yield",
+    "warpage_um": "displacement",
+    "warpage_signed_um": "displacement",
+    "coplanarity_um": "displacement",
+    "curvature_1_per_m": "curvature",
+    "curvature_max_1_per_m": "curvature",
+    "curvature_min_1_per_m": "curvature",
+    "warpage_limit_ratio": "warpage_limit",
+}
+ZTH = re.compile(r"zth_[0-9]+(us|ms|s)_K_per_W")
+#: Metrics that are never pinned: wall-clock times, and the solve's own residual.
+UNPINNED = (
+    "thermal_solve_s",
+    "mech_solve_s",
+    "history_solve_s",
+    "transient_solve_s",
+    "total_s",
+    "wall_s",
+    "heat_balance_ratio",
+)
+
+
+@functools.cache
+def metric_kind(column: str) -> str:
+    """The kind (a key of :data:`TOLERANCES`) of a pinned column; KeyError if unclassified."""
+    metric = Column.parse(column).metric
+    if ZTH.fullmatch(metric):
+        return "resistance"
+    if metric not in KIND:
+        raise KeyError(f"{column}: metric {metric!r} has no tolerance kind in KIND")
+    return KIND[metric]
+
+
+def family_scales(case: dict[str, float | str]) -> dict[str, float]:
+    """Largest ``|value|`` per tolerance family of one pinned case."""
+    scales: dict[str, float] = {}
+    for k, v in case.items():
+        fam = TOLERANCES[metric_kind(k)].scale
+        if fam not in ("exact", "abs", "own"):
+            scales[fam] = max(scales.get(fam, 0.0), abs(float(v)))
+    return scales
+
+
+def allowed(column: str, pinned: float, scales: dict[str, float]) -> float:
+    """Largest ``|got - pinned|`` accepted for ``column`` (0 for exact kinds)."""
+    tol = TOLERANCES[metric_kind(column)]
+    if tol.scale == "exact":
+        return 0.0
+    if tol.scale == "abs":
+        return tol.value
+    if tol.scale == "own":
+        return tol.value * abs(pinned)
+    return tol.value * scales[tol.scale]
+
+
+def mismatches(pinned: dict, got: dict) -> list[str]:
+    """Every column of one case where ``got`` leaves the pinned tolerance, in words.
+
+    A missing or extra column, or a column of no known kind, is a mismatch.
+    """
+    bad = [f"{k}: missing" for k in sorted(set(pinned) - set(got))]
+    bad += [f"{k}: not pinned" for k in sorted(set(got) - set(pinned))]
+    try:
+        scales = family_scales(pinned)
+    except KeyError as e:
+        return bad + [str(e)]
+    for k in sorted(set(pinned) & set(got)):
+        p, g = pinned[k], got[k]
+        if isinstance(p, str) or isinstance(g, str):
+            if p != g:
+                bad.append(f"{k}: {g!r} != pinned {p!r}")
+            continue
+        tol = allowed(k, p, scales)
+        if not abs(g - p) <= tol:
+            bad.append(
+                f"{k}: {g!r} vs pinned {p!r}: |diff| {abs(g - p):.3g} > {tol:.3g} "
+                f"({metric_kind(k)})"
+            )
+    return bad
 
 
 def coarse_spec(path: Path) -> StudySpec:
@@ -56,7 +256,7 @@ def outputs(rows: list[dict]) -> dict[str, dict[str, float]]:
     for r in rows:
         vals = {}
         for k, v in r.items():
-            if k in SKIP or "solve_s" in k or k.startswith("param:"):
+            if k.startswith("param:") or Column.parse(k).metric in UNPINNED:
                 continue
             if isinstance(v, int | float) and not isinstance(v, bool):
                 vals[k] = float(v)
@@ -69,6 +269,73 @@ def test_every_study_is_pinned():
     assert sorted(pins) == sorted(p.stem for p in STUDIES)
 
 
+def test_every_metric_has_a_tolerance_kind():
+    """No silent default: every numeric metric a case can have is classified or unpinned,
+    and every pinned column has a kind with a tolerance."""
+    numeric = set(METRICS) - set(TEXT_METRICS)
+    unclassified = {m for m in numeric if m not in KIND and m not in UNPINNED}
+    assert {m for m in unclassified if not ZTH.fullmatch(m)} == set()
+    assert {m for m in numeric if m.endswith("_s")} <= set(UNPINNED)
+    assert set(KIND.values()) <= set(TOLERANCES)
+    for cases in json.loads(PINS.read_text()).values():
+        for case in cases.values():
+            for k in case:
+                assert metric_kind(k) in TOLERANCES, k
+
+
+def test_an_unclassified_metric_fails_the_comparison():
+    pinned = {"status": "ok", "Tj_max_C": 60.0, "gadget_um@25C": 1.0}
+    assert any("gadget_um" in m for m in mismatches(pinned, dict(pinned)))
+    with pytest.raises(KeyError):
+        metric_kind("gadget_um@25C")
+
+
+def test_the_avx512_heating_curve_point_is_within_its_tolerance():
+    """The early heating-curve point that failed a 1e-6 relative pin on an AVX-512 machine
+    (issue 20): 0.00088912213 against 0.00088912447 is 2.3e-9 K/W on a 28 K/W curve."""
+    pinned = json.loads(PINS.read_text())["thermal_transient"]["case0000"]
+    got = dict(pinned, zth_10us_K_per_W=0.00088912213)
+    assert mismatches(pinned, got) == []
+
+
+#: Pinned outputs too small against their family's scale for a 1e-3 relative change to
+#: leave the tolerance: the heating curve's first decade (zth_1us, 3e-6 of the curve's end,
+#: 9e-5 K/W); its 1e-3 change, 9e-8 K/W, is under the curve's tolerance 1e-8 x 28 K/W,
+#: which keeps a margin of ~30 over the curve points' measured spread between MKL code
+#: paths (up to 1e-8 K/W at 10 ms).
+BELOW_RESOLUTION = {
+    ("thermal_transient", "case0000", "zth_1us_K_per_W"),
+    ("thermal_transient", "case0001", "zth_1us_K_per_W"),
+}
+
+
+def test_a_1e3_relative_change_of_any_pinned_output_fails():
+    """Strict enough to catch a regression: each pinned output alone moved by 1e-3 of its
+    value (an exact zero: by 1e-3 of its family's scale; a 0/1 flag: flipped; a count:
+    by one) fails, and only at that output, except the few of BELOW_RESOLUTION; the pins
+    themselves pass."""
+    unresolved = set()
+    for study, cases in json.loads(PINS.read_text()).items():
+        for name, pinned in cases.items():
+            assert mismatches(pinned, dict(pinned)) == [], (study, name)
+            scales = family_scales(pinned)
+            for k, v in pinned.items():
+                if k == "status":
+                    moved = "failed"
+                elif TOLERANCES[metric_kind(k)].scale == "exact":
+                    moved = 1.0 - v if metric_kind(k) == "flag" else v + 1.0
+                elif v != 0.0:
+                    moved = v * (1.0 + 1e-3)
+                else:
+                    moved = 1e-3 * (scales[TOLERANCES[metric_kind(k)].scale] or 1.0)
+                bad = mismatches(pinned, dict(pinned, **{k: moved}))
+                if bad == []:
+                    unresolved.add((study, name, k))
+                    continue
+                assert len(bad) == 1 and bad[0].startswith(f"{k}: "), (study, name, k, bad)
+    assert unresolved == BELOW_RESOLUTION
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("path", STUDIES, ids=[p.stem for p in STUDIES])
 def test_study_at_coarse_resolution(path, tmp_path, monkeypatch):
@@ -77,12 +344,10 @@ def test_study_at_coarse_resolution(path, tmp_path, monkeypatch):
     report = run_study(spec, out=tmp_path / path.stem, workers=2, progress=False)
     assert report.failed == 0
     got = outputs(report.rows)
+    # kept next to the run (pytest --basetemp=DIR) to compare two machines' outputs
+    (tmp_path / "outputs.json").write_text(json.dumps(got, indent=1, sort_keys=True))
     pinned = json.loads(PINS.read_text())[path.stem]
     assert sorted(got) == sorted(pinned)
     for case, values in pinned.items():
-        assert got[case]["status"] == values["status"] == "ok"
-        assert sorted(got[case]) == sorted(values), case
-        for k, v in values.items():
-            if k != "status":
-                rel = DECONVOLVED.get(Column.parse(k).metric, 1e-6)
-                assert got[case][k] == pytest.approx(v, rel=rel, abs=1e-9), (case, k)
+        assert values["status"] == "ok", case
+        assert mismatches(values, got[case]) == [], case
