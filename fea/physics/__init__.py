@@ -20,8 +20,6 @@ __all__ = [
     "FilmCoefficient",
     "HistoryResult",
     "Material",
-    "Material",
-    "MechanicalResult",
     "MechanicalResult",
     "Process",
     "Prony",
