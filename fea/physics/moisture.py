@@ -401,7 +401,7 @@ class _Domain:
             exposed = [exposed]
         if isinstance(exposed, Mapping):
             faces = {str(k): v for k, v in exposed.items()}
-        elif isinstance(exposed, Sequence) and exposed:
+        elif isinstance(exposed, Sequence):
             faces = {str(k): None for k in exposed}
         else:
             raise InputError("exposed", exposed, "boundary names, or a dict name -> RH or None")
@@ -481,14 +481,16 @@ def solve_moisture(
     exposed
         Boundaries in contact with the ambient (their wetness is the ambient's RH at a
         soak, ``p_air / p_sat(T)`` in a profile); a dict name -> RH [-] fixes a face's
-        own value instead (None: the ambient's). Every other face is sealed (zero flux).
+        own value instead (None: the ambient's). Every other face is sealed (zero flux);
+        an empty list seals the body (its water only redistributes).
     initial
         Wetness at the start [-] (0: dry), or a previous :class:`MoistureResult` to go on
         from (its last state; times continue).
     outputs
         States reported per soak (spread evenly in log time, the end included).
     steps
-        Backward-Euler steps per constant-temperature piece of a profile.
+        Backward-Euler steps per constant-temperature piece of a profile (and, for a
+        sealed body's soak, per output).
     backend, method, rtol
         As :func:`fea.physics.thermal.solve_thermal`. A soak is solved by its reduced
         scheme (exact in time to ``rtol``), a profile piece by ``steps`` time steps.
@@ -537,17 +539,22 @@ def solve_moisture(
             mats, scale = pseudo_materials(dom.props, st.T_C)
             fixed = dom.fixed(st.RH)
             if st.hours == math.inf:
+                if not fixed:
+                    raise InputError("exposed", [], "an exposed face for a steady soak")
                 th = solve_thermal(dom.mesh, mats, fixed=fixed, **common)
                 w = th.temperature
                 record(t_now, T_now, w, k)
             else:
                 s_end = st.hours * 3600.0 / scale
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
-                # rtol 1e-9: the reduced basis then holds the first decade of the response
-                # to 2e-4 (1e-6 left 3e-3 there against Crank's series)
-                tr = Transient(
-                    s_end, float(out[0]), initial=w, outputs=out, scheme="reduced", rtol=1e-9
-                )
+                if fixed:
+                    # rtol 1e-9: the reduced basis then holds the first decade of the
+                    # response to 2e-4 (1e-6 left 3e-3 there against Crank's series)
+                    tr = Transient(
+                        s_end, float(out[0]), initial=w, outputs=out, scheme="reduced", rtol=1e-9
+                    )
+                else:  # sealed: no sink for the reduced scheme; backward Euler
+                    tr = Transient(s_end, s_end / (steps * outputs), initial=w, outputs=out)
                 th = solve_thermal(dom.mesh, mats, fixed=fixed, transient=tr, **common)
                 for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
                     record(t_now + s * scale, T_now, field_, k)
