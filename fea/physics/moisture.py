@@ -49,7 +49,7 @@ from ..fe.mesh import region_interfaces
 from ..fe.spaces import space
 from ..fe.submesh import submesh
 from ..validate import check_count, check_range, check_temperature_C
-from .materials import Material
+from .materials import Material, assign
 from .moisture_data import KELVIN, R_GAS, MoistureProperties, get, p_sat
 from .thermal import Transient, solve_thermal
 
@@ -365,6 +365,16 @@ class MoistureResult:
         """Nodes of a region (indices into ``space.nodes``), sorted."""
         return np.unique(self.space.dofs[self.mesh.regions[region]])
 
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """Fields to store, as :meth:`fea.physics.thermal.ThermalResult.fields`:
+        ``moisture_wetness`` (s, n) at the nodes, ``moisture_concentration`` (s, n_el)
+        [kg/m^3] element means."""
+        conc = np.stack([self.element_concentration(k) for k in range(len(self.times))])
+        return {
+            "moisture_wetness": (np.asarray(self.wetness, np.float64), "Node"),
+            "moisture_concentration": (conc, "Cell"),
+        }
+
     def peak_step(self) -> int:
         """The state at the highest temperature (the reflow peak; the last of equals)."""
         T = self.temperature_C
@@ -612,7 +622,7 @@ def hygroscopic_strain(result: MoistureResult, step: int = -1) -> NDArray[np.flo
 
 def hygro_equivalent(
     result: MoistureResult,
-    materials: Mapping[str, Material],
+    materials: Mapping[str, Material | str],
     step: int = -1,
     reference_C: float = 25.0,
     dT_K: float = 100.0,
@@ -635,10 +645,7 @@ def hygro_equivalent(
     ref = check_temperature_C("reference_C", reference_C)
     T_state = float(result.temperature_C[step])
     out = {}
-    for r in result.mesh.regions:
-        m = materials.get(r, materials.get("*")) if isinstance(materials, Mapping) else None
-        if not isinstance(m, Material):
-            raise InputError(f"materials.{r}", m, "a fea.Material for every region or '*'")
+    for r, m in assign(result.mesh.regions, materials).items():
         p = result.properties[r]
         out[r] = replace(
             m,

@@ -41,8 +41,8 @@ from ..validate import check_finite, check_range, check_temperature_C
 __all__ = [
     "DEFAULT_REGION_MOISTURE",
     "MOISTURE_LIBRARY",
-    "R_GAS",
     "MoistureProperties",
+    "R_GAS",
     "get",
     "names",
     "p_sat",

@@ -290,3 +290,26 @@ def test_soak_then_reflow_dries_the_surface(die_emc):
     np.testing.assert_allclose(res.wetness[k][top], pr.boundary_wetness(258.75), rtol=1e-12)
     vp = interface_vapour_pressure(res)["die|emc"]
     assert 0 < vp.mean_Pa <= vp.max_Pa <= vp.p_sat_Pa == pytest.approx(float(p_sat(258.75)))
+
+
+def test_public_names_resolve_and_are_sorted():
+    import fea.physics.moisture as mod
+    import fea.physics.moisture_data as data
+
+    for m in (mod, data):
+        assert m.__all__ == sorted(m.__all__)
+        for name in m.__all__:
+            assert getattr(m, name) is not None
+
+
+def test_fields_and_library_materials(saturated):
+    f = saturated.fields()
+    n_states = len(saturated.times)
+    assert f["moisture_wetness"][0].shape == (n_states, saturated.space.n)
+    assert f["moisture_concentration"][1] == "Cell"
+    emc = saturated.mesh.regions["emc"]
+    np.testing.assert_allclose(f["moisture_concentration"][0][-1][emc], 6.0, rtol=1e-9)
+    eq, _, _ = hygro_equivalent(saturated, {"die": "silicon", "emc": "mold_compound"})
+    assert eq["die"].alpha == 0.0 and eq["emc"].alpha > 0.0
+    with pytest.raises(InputError):
+        hygro_equivalent(saturated, {"emc": "mold_compound"})
