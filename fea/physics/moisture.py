@@ -123,8 +123,8 @@ class TemperatureProfile:
     points: tuple[tuple[float, float], ...]
     ambient_C: float = 25.0
     ambient_RH: float = 0.6
-    max_step_K: float = 5.0
-    max_step_s: float = 10.0
+    max_step_K: float = 10.0
+    max_step_s: float = 30.0
     name: str = "profile"
 
     def __post_init__(self) -> None:

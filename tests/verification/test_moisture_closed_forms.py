@@ -63,10 +63,8 @@ def test_slab_desorption_in_the_reflow_against_cranks_series(slab):
     """Saturated at 85 degC / 85 %RH, then the J-STD-020 260 degC profile in dry air: with
     C_sat uniform in space, C obeys dC/dt = D(T(t)) C'' with C = 0 on the exposed face,
     Crank's sheet in the time tau = int D(T(t)) dt; the water left within 0.5 % of it
-    (measured 0.16 % with 10-K / 30-s pieces and 2 steps each)."""
-    prof = replace(
-        REFLOW_PRESETS["JSTD020_PbFree_260"], ambient_RH=0.0, max_step_K=10.0, max_step_s=30.0
-    )
+    (measured 0.16 % with the default 10-K / 30-s pieces and 2 steps each)."""
+    prof = replace(REFLOW_PRESETS["JSTD020_PbFree_260"], ambient_RH=0.0)
     res = solve_moisture(
         slab,
         {"emc": EMC},
