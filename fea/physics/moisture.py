@@ -559,7 +559,7 @@ def solve_moisture(
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
                 if fixed:
                     # rtol 1e-9: the reduced basis then holds the first decade of the
-                    # response to 2e-4 (1e-6 left 3e-3 there against Crank's series)
+                    # response to 3e-4 (1e-6 left 3e-3 there against Crank's series)
                     tr = Transient(
                         s_end, float(out[0]), initial=w, outputs=out, scheme="reduced", rtol=1e-9
                     )
