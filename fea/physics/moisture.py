@@ -63,6 +63,7 @@ __all__ = [
     "hygro_equivalent",
     "hygroscopic_strain",
     "interface_vapour_pressure",
+    "moisture_metrics",
     "moisture_stages",
     "pseudo_materials",
     "solve_moisture",
@@ -723,4 +724,38 @@ def interface_vapour_pressure(
             C = csat * np.maximum(wf, 0.0)
             p = np.minimum(psat, C / f * R_GAS * (T + KELVIN) / M_WATER)
         out[name] = InterfacePressure(float(p.max()), float(p @ op.area / op.area.sum()), psat, T)
+    return out
+
+
+def moisture_metrics(
+    result: MoistureResult, *, model: str = "henry", void_fraction: float = 0.05
+) -> dict[str, float]:
+    """Scalar results of a moisture run, named for a study table.
+
+    ``moisture_mg.<stage>``: water in the body at the end of each stage [mg];
+    ``moisture_mg.<stage>.<region>``: the same per permeable region; ``peak_C``: the
+    highest temperature of the run [degC]; ``vapour_pressure_max_MPa.<a|b>`` and
+    ``vapour_pressure_mean_MPa.<a|b>``: the interface vapour pressure at that state
+    (:func:`interface_vapour_pressure` with ``model`` and ``void_fraction``) [MPa].
+    Stages with the same name get ``#2``, ``#3``... appended.
+    """
+    out: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    for k, st in enumerate(result.stages):
+        idx = np.flatnonzero(result.stage == k)
+        if not len(idx):
+            continue
+        seen[st.name] = seen.get(st.name, 0) + 1
+        name = st.name if seen[st.name] == 1 else f"{st.name}#{seen[st.name]}"
+        last = int(idx[-1])
+        out[f"moisture_mg.{name}"] = float(result.total_uptake_mg[last])
+        for r, m in result.properties.items():
+            if not m.impermeable:
+                out[f"moisture_mg.{name}.{r}"] = float(result.uptake_mg[r][last])
+    k = result.peak_step()
+    out["peak_C"] = float(result.temperature_C[k])
+    vp = interface_vapour_pressure(result, k, model=model, void_fraction=void_fraction)
+    for iface, p in vp.items():
+        out[f"vapour_pressure_max_MPa.{iface}"] = p.max_Pa / 1e6
+        out[f"vapour_pressure_mean_MPa.{iface}"] = p.mean_Pa / 1e6
     return out

@@ -18,6 +18,7 @@ from fea.physics.moisture import (
     hygro_equivalent,
     hygroscopic_strain,
     interface_vapour_pressure,
+    moisture_metrics,
     moisture_stages,
     solve_moisture,
 )
@@ -315,3 +316,14 @@ def test_fields_and_library_materials(saturated):
     assert eq["die"].alpha == 0.0 and eq["emc"].alpha > 0.0
     with pytest.raises(InputError):
         hygro_equivalent(saturated, {"emc": "mold_compound"})
+
+
+def test_metrics_by_hand(saturated):
+    m = moisture_metrics(saturated)
+    assert m["moisture_mg.soak"] == pytest.approx(6.0 * V_EMC * 1e6, rel=1e-9)
+    assert m["moisture_mg.soak.emc"] == pytest.approx(6.0 * V_EMC * 1e6, rel=1e-9)
+    assert "moisture_mg.soak.die" not in m
+    assert m["peak_C"] == 85.0
+    p = 0.85 * float(p_sat(85.0)) / 1e6
+    assert m["vapour_pressure_max_MPa.die|emc"] == pytest.approx(p, rel=1e-9)
+    assert m["vapour_pressure_mean_MPa.die|emc"] == pytest.approx(p, rel=1e-9)
