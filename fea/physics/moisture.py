@@ -1,0 +1,761 @@
+"""Moisture diffusion in packages by the wetness formulation, solved as heat conduction.
+
+Each material holds water as ``C = S(T) p`` (Henry's law, ``p`` the partial pressure of
+water in it), so ``C`` jumps where materials meet while ``p`` does not. The wetness
+
+.. math:: w = \\frac{C}{C_{sat}(T)}, \\qquad C_{sat}(T) = S(T)\\, p_{sat}(T)
+
+(the concentration over the material's saturated concentration at 100 %RH; Wong, Teo and
+Lim, IEEE Trans. CPMT-A 21(3), 1998; Galloway and Miles, IEEE Trans. CPMT-A 20(3), 1997)
+is ``p / p_sat(T)``, a local relative humidity: continuous across interfaces at one
+temperature, ``RH`` on a face exposed to air at that humidity. Fick's law becomes
+
+.. math:: C_{sat}\\,\\dot w = \\nabla\\cdot(D\\, C_{sat} \\nabla w),
+
+the heat equation with ``rho cp := C_sat``, ``k := D C_sat`` and ``T := w``, which
+:func:`fea.physics.thermal.solve_thermal` solves (fixed values for the exposed faces,
+zero flux elsewhere). The numbers handed to it are scaled so that they look like an
+ordinary solid's (:func:`pseudo_materials`): ``k = (D/D_ref)(C_sat/C_ref)`` W/(m K),
+``rho cp = 1e6 C_sat/C_ref`` J/(m^3 K) and the time ``s = t D_ref / A0`` with
+``A0 = 1e-6`` m^2/s, ``D_ref`` and ``C_ref`` the geometric means over the permeable
+materials at the stage's temperature; the mesh keeps its lengths.
+
+The package's temperature is taken uniform and a function of time (a soak, an oven
+profile). A temperature profile is integrated piece by piece at constant temperature
+(``D`` and ``C_sat`` of each piece at its mid temperature), restarting each piece from
+the last field: the concentration is carried over (``M_new w_new = M_old w_old`` with the
+capacity matrices of the two pieces, which conserves the water), not the wetness.
+
+Impermeable materials (silicon, metals, solder) are left out of the diffusion domain:
+their faces are zero-flux, their concentration zero.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import scipy.sparse.linalg as spla
+from numpy.typing import NDArray
+from scipy.spatial import cKDTree
+
+from ..errors import InputError
+from ..fe import forms
+from ..fe.mesh import region_interfaces
+from ..fe.spaces import space
+from ..fe.submesh import submesh
+from ..validate import check_count, check_range, check_temperature_C
+from .materials import Material, assign
+from .moisture_data import KELVIN, R_GAS, MoistureProperties, get, p_sat
+from .thermal import Transient, solve_thermal
+
+__all__ = [
+    "InterfacePressure",
+    "MSL_PRESETS",
+    "MoistureResult",
+    "REFLOW_PRESETS",
+    "Soak",
+    "TemperatureProfile",
+    "hygro_equivalent",
+    "hygroscopic_strain",
+    "interface_vapour_pressure",
+    "moisture_metrics",
+    "moisture_stages",
+    "pseudo_materials",
+    "solve_moisture",
+]
+
+#: Pseudo diffusivity [m^2/s] the reference material is given in the conduction solve.
+A0 = 1e-6
+#: Molar mass of water [kg/mol].
+M_WATER = 0.018015
+
+
+@dataclass(frozen=True)
+class Soak:
+    """Constant ambient: temperature, relative humidity and duration.
+
+    Parameters
+    ----------
+    T_C
+        Temperature [degC].
+    RH
+        Relative humidity [-] in [0, 1] (0 is a dry bake).
+    hours
+        Duration [h] > 0; ``math.inf`` for the steady state (equilibrium with the
+        exposed faces' values).
+    name
+        Label in results.
+    """
+
+    T_C: float
+    RH: float
+    hours: float
+    name: str = "soak"
+
+    def __post_init__(self) -> None:
+        check_temperature_C(f"{self.name}.T_C", self.T_C)
+        check_range(f"{self.name}.RH", self.RH, 0.0, 1.0)
+        if not self.hours == math.inf:
+            check_range(f"{self.name}.hours", self.hours, 0.0, 1e6, lo_open=True, unit="h")
+
+
+@dataclass(frozen=True)
+class TemperatureProfile:
+    """A temperature-time profile (oven, reflow) in air of a given water vapour pressure.
+
+    Parameters
+    ----------
+    points
+        ``[(t [s], T [degC]), ...]``, times increasing from 0, linear in between.
+    ambient_C, ambient_RH
+        The air's water: its vapour pressure is ``ambient_RH * p_sat(ambient_C)``; the
+        exposed faces' wetness at oven temperature T is that over ``p_sat(T)`` (at most 1).
+    max_step_K, max_step_s
+        Largest temperature change [K] and duration [s] of one constant-temperature piece.
+    name
+        Label in results.
+    """
+
+    points: tuple[tuple[float, float], ...]
+    ambient_C: float = 25.0
+    ambient_RH: float = 0.6
+    max_step_K: float = 10.0
+    max_step_s: float = 30.0
+    name: str = "profile"
+
+    def __post_init__(self) -> None:
+        key = f"{self.name}.points"
+        try:
+            a = np.asarray(self.points, dtype=float)
+        except (TypeError, ValueError):
+            raise InputError(key, self.points, "(t [s], T [degC]) pairs") from None
+        if a.ndim != 2 or a.shape[1] != 2 or len(a) < 2:
+            raise InputError(key, self.points, "at least two (t [s], T [degC]) pairs")
+        if not np.all(np.isfinite(a)) or a[0, 0] != 0 or np.any(np.diff(a[:, 0]) <= 0):
+            raise InputError(key, self.points, "finite values at increasing times from t = 0")
+        for T in a[:, 1]:
+            check_temperature_C(f"{self.name}.points.T", float(T))
+        object.__setattr__(self, "points", tuple((float(t), float(T)) for t, T in a))
+        check_temperature_C(f"{self.name}.ambient_C", self.ambient_C)
+        check_range(f"{self.name}.ambient_RH", self.ambient_RH, 0.0, 1.0)
+        check_range(f"{self.name}.max_step_K", self.max_step_K, 0.0, 100.0, lo_open=True)
+        check_range(f"{self.name}.max_step_s", self.max_step_s, 0.0, None, lo_open=True)
+
+    @property
+    def duration_s(self) -> float:
+        """Length of the profile [s]."""
+        return self.points[-1][0]
+
+    def pieces(self) -> list[tuple[float, float, float]]:
+        """Constant-temperature pieces ``(t0 [s], t1 [s], T_mid [degC])`` covering it."""
+        out = []
+        for (ta, Ta), (tb, Tb) in zip(self.points[:-1], self.points[1:], strict=True):
+            n = max(
+                1, math.ceil(abs(Tb - Ta) / self.max_step_K), math.ceil((tb - ta) / self.max_step_s)
+            )
+            for i in range(n):
+                t0, t1 = ta + (tb - ta) * i / n, ta + (tb - ta) * (i + 1) / n
+                out.append((t0, t1, Ta + (Tb - Ta) * (i + 0.5) / n))
+        return out
+
+    def boundary_wetness(self, T_C: float) -> float:
+        """Wetness of an exposed face at oven temperature ``T_C``: p_air / p_sat(T), <= 1."""
+        p_air = self.ambient_RH * float(p_sat(self.ambient_C))
+        return min(1.0, p_air / float(p_sat(T_C)))
+
+
+#: J-STD-020E Table 5-1 soak conditions of the moisture sensitivity levels (standard, and
+#: the accelerated-equivalent 60 degC / 60 %RH soaks of levels 2a-5a).
+MSL_PRESETS: dict[str, Soak] = {
+    "MSL1": Soak(85.0, 0.85, 168.0, "MSL1"),
+    "MSL2": Soak(85.0, 0.60, 168.0, "MSL2"),
+    "MSL2a": Soak(30.0, 0.60, 696.0, "MSL2a"),
+    "MSL3": Soak(30.0, 0.60, 192.0, "MSL3"),
+    "MSL4": Soak(30.0, 0.60, 96.0, "MSL4"),
+    "MSL5": Soak(30.0, 0.60, 72.0, "MSL5"),
+    "MSL5a": Soak(30.0, 0.60, 48.0, "MSL5a"),
+    "MSL2a_accelerated": Soak(60.0, 0.60, 120.0, "MSL2a_accelerated"),
+    "MSL3_accelerated": Soak(60.0, 0.60, 40.0, "MSL3_accelerated"),
+    "MSL4_accelerated": Soak(60.0, 0.60, 20.0, "MSL4_accelerated"),
+    "MSL5_accelerated": Soak(60.0, 0.60, 15.0, "MSL5_accelerated"),
+    "MSL5a_accelerated": Soak(60.0, 0.60, 10.0, "MSL5a_accelerated"),
+    "bake_125C_24h": Soak(125.0, 0.0, 24.0, "bake_125C_24h"),
+}
+
+#: Reflow profiles: J-STD-020E Pb-free classification profile for a peak of 260 degC
+#: (preheat 150-200 degC in 90 s, 90 s above 217 degC, 30 s within 5 K of the peak, ramps
+#: <= 3 K/s up and <= 6 K/s down, 215 s from 25 degC to the peak), in air at 25 degC/60 %RH.
+REFLOW_PRESETS: dict[str, TemperatureProfile] = {
+    "JSTD020_PbFree_260": TemperatureProfile(
+        (
+            (0.0, 25.0),
+            (60.0, 150.0),
+            (150.0, 200.0),
+            (170.0, 217.0),
+            (200.0, 255.0),
+            (215.0, 260.0),
+            (230.0, 255.0),
+            (260.0, 217.0),
+            (300.0, 25.0),
+        ),
+        name="JSTD020_PbFree_260",
+    ),
+}
+
+
+Stage = Soak | TemperatureProfile
+
+
+def moisture_stages(conditions: object) -> list[Stage]:
+    """The stages of ``conditions``: a :class:`Soak`, a :class:`TemperatureProfile`, a
+    preset name (:data:`MSL_PRESETS`, :data:`REFLOW_PRESETS`) or a sequence of them run
+    one after another."""
+    items = [conditions] if isinstance(conditions, str | Soak | TemperatureProfile) else conditions
+    if not isinstance(items, Sequence) or not items:
+        raise InputError("conditions", conditions, "a Soak, a TemperatureProfile, a preset name")
+    out: list[Stage] = []
+    for i, c in enumerate(items):
+        if isinstance(c, str):
+            if c in MSL_PRESETS:
+                c = MSL_PRESETS[c]
+            elif c in REFLOW_PRESETS:
+                c = REFLOW_PRESETS[c]
+            else:
+                presets = ", ".join([*MSL_PRESETS, *REFLOW_PRESETS])
+                raise InputError(f"conditions[{i}]", c, f"one of {presets}")
+        if not isinstance(c, Soak | TemperatureProfile):
+            raise InputError(f"conditions[{i}]", type(c).__name__, "a Soak or TemperatureProfile")
+        out.append(c)
+    return out
+
+
+def _properties(
+    regions: Sequence[str], moisture_materials: Mapping[str, MoistureProperties | str]
+) -> dict[str, MoistureProperties]:
+    if not isinstance(moisture_materials, Mapping):
+        raise InputError(
+            "moisture_materials", type(moisture_materials).__name__, "a dict region -> props"
+        )
+    for name in moisture_materials:
+        if name != "*" and name not in regions:
+            raise InputError(
+                f"moisture_materials.{name}", name, f"a region ({', '.join(regions)}) or '*'"
+            )
+    out = {}
+    for r in regions:
+        m = moisture_materials.get(r, moisture_materials.get("*"))
+        if m is None:
+            raise InputError(f"moisture_materials.{r}", None, "MoistureProperties or '*'")
+        if isinstance(m, str):
+            m = get(m)
+        if not isinstance(m, MoistureProperties):
+            raise InputError(
+                f"moisture_materials.{r}", type(m).__name__, "a MoistureProperties or a name"
+            )
+        out[r] = m
+    return out
+
+
+def pseudo_materials(
+    props: Mapping[str, MoistureProperties], T_C: float
+) -> tuple[dict[str, Material], float]:
+    """The conduction materials of the wetness problem at ``T_C`` and the time scale.
+
+    Returns
+    -------
+    materials
+        Region -> :class:`~fea.physics.materials.Material` with ``k = (D/D_ref)(C_sat/C_ref)``
+        [W/(m K)], ``rho = 1e3 C_sat/C_ref``, ``cp = 1e3`` (permeable regions only).
+    seconds_per_unit
+        Real seconds per second of the conduction problem: ``A0 / D_ref``.
+    """
+    perm = {r: m for r, m in props.items() if not m.impermeable}
+    D = {r: float(m.diffusivity(T_C)) for r, m in perm.items()}
+    C = {r: float(m.csat(T_C)) for r, m in perm.items()}
+    D_ref = math.exp(np.mean([math.log(v) for v in D.values()]))
+    C_ref = math.exp(np.mean([math.log(v) for v in C.values()]))
+    mats = {
+        r: Material(
+            f"wet:{m.name}",
+            E=1e9,
+            nu=0.3,
+            alpha=0.0,
+            k=(D[r] / D_ref) * (C[r] / C_ref),
+            rho=1e3 * C[r] / C_ref,
+            cp=1e3,
+            source="pseudo material of the wetness problem (fea.physics.moisture)",
+        )
+        for r, m in perm.items()
+    }
+    return mats, A0 / D_ref
+
+
+@dataclass
+class MoistureResult:
+    """Moisture fields over time.
+
+    Attributes
+    ----------
+    mesh, space
+        The whole mesh and its field space (nodes ``space.nodes``, (n, 3), m).
+    properties
+        Region -> :class:`~fea.physics.moisture_data.MoistureProperties`.
+    times
+        Times of the reported states [s], from the start of the first stage, shape (s,).
+    temperature_C
+        The (uniform) temperature of each state [degC], shape (s,).
+    wetness
+        Nodal wetness C / C_sat(T) [-] at each state, shape (s, n); 0 at nodes of
+        impermeable regions only.
+    stage
+        Index of the stage (in ``stages``) of each state, shape (s,).
+    stages
+        The stages run.
+    uptake_mg
+        Region -> water held in the region [mg] at each state, shape (s,).
+    solver_info
+        Per stage: conduction solves, pieces, seconds.
+    """
+
+    mesh: Any
+    space: Any
+    properties: dict[str, MoistureProperties]
+    times: NDArray[np.float64]
+    temperature_C: NDArray[np.float64]
+    wetness: NDArray[np.float64]
+    stage: NDArray[np.int64]
+    stages: list[Stage]
+    uptake_mg: dict[str, NDArray[np.float64]]
+    solver_info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def total_uptake_mg(self) -> NDArray[np.float64]:
+        """Water in the whole body [mg] at each state, shape (s,)."""
+        return np.sum(list(self.uptake_mg.values()), axis=0)
+
+    def element_csat(self, T_C: float) -> NDArray[np.float64]:
+        """C_sat at 100 %RH [kg/m^3] per element at ``T_C``, shape (n_el,)."""
+        c = np.zeros(self.mesh.n_elements)
+        for r, m in self.properties.items():
+            c[self.mesh.regions[r]] = float(m.csat(T_C))
+        return c
+
+    def concentration(self, step: int = -1) -> NDArray[np.float64]:
+        """Concentration [kg/m^3] at the quadrature points of every element at state
+        ``step``, shape (n_el, n_q) (discontinuous where materials meet)."""
+        w = forms.at_quadrature(self.space, self.wetness[step])
+        return self.element_csat(float(self.temperature_C[step]))[:, None] * w
+
+    def element_concentration(self, step: int = -1) -> NDArray[np.float64]:
+        """Mean concentration of every element [kg/m^3] at state ``step``, shape (n_el,)."""
+        return self.concentration(step).mean(axis=1)
+
+    def region_concentration(self, region: str, step: int = -1) -> NDArray[np.float64]:
+        """Nodal concentration [kg/m^3] of one region's nodes (``region_nodes``) at ``step``."""
+        if region not in self.mesh.regions:
+            raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
+        csat = float(self.properties[region].csat(float(self.temperature_C[step])))
+        return csat * self.wetness[step][self.region_nodes(region)]
+
+    def region_nodes(self, region: str) -> NDArray[np.int64]:
+        """Nodes of a region (indices into ``space.nodes``), sorted."""
+        return np.unique(self.space.dofs[self.mesh.regions[region]])
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """Fields to store, as :meth:`fea.physics.thermal.ThermalResult.fields`:
+        ``moisture_wetness`` (s, n) at the nodes, ``moisture_concentration`` (s, n_el)
+        [kg/m^3] element means."""
+        conc = np.stack([self.element_concentration(k) for k in range(len(self.times))])
+        return {
+            "moisture_wetness": (np.asarray(self.wetness, np.float64), "Node"),
+            "moisture_concentration": (conc, "Cell"),
+        }
+
+    def peak_step(self) -> int:
+        """The state at the highest temperature (the reflow peak; the last of equals)."""
+        T = self.temperature_C
+        return int(np.flatnonzero(T == T.max())[-1])
+
+
+def _node_map(sub_space: Any, full_space: Any) -> NDArray[np.int64]:
+    """Index in the full space of every node of the sub space (same coordinates)."""
+    tree = cKDTree(full_space.nodes)
+    d, idx = tree.query(sub_space.nodes)
+    scale = float(np.ptp(full_space.nodes, axis=0).max())
+    if np.any(d > 1e-9 * scale):
+        raise RuntimeError("sub-mesh node not found in the mesh")  # a bug, not an input
+    return idx.astype(np.int64)
+
+
+class _Domain:
+    """The diffusion domain: the permeable regions' mesh, its space and capacity forms."""
+
+    def __init__(self, mesh: Any, props: dict[str, MoistureProperties], exposed: Any) -> None:
+        self.mesh_full = mesh
+        self.full = space(mesh)
+        perm = [r for r, m in props.items() if not m.impermeable]
+        if not perm:
+            raise InputError("moisture_materials", "all impermeable", "a permeable region")
+        self.mesh = mesh if len(perm) == len(props) else submesh(mesh, perm)
+        self.space = space(self.mesh)
+        self.nodes = (
+            np.arange(self.full.n) if self.mesh is mesh else _node_map(self.space, self.full)
+        )
+        self.props = {r: props[r] for r in perm}
+        self.all_props = props
+        if isinstance(exposed, str):
+            exposed = [exposed]
+        if isinstance(exposed, Mapping):
+            faces = {str(k): v for k, v in exposed.items()}
+        elif isinstance(exposed, Sequence):
+            faces = {str(k): None for k in exposed}
+        else:
+            raise InputError("exposed", exposed, "boundary names, or a dict name -> RH or None")
+        for name, v in faces.items():
+            if name not in mesh.boundaries:
+                raise InputError(
+                    f"exposed.{name}", name, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
+                )
+            if name not in self.mesh.boundaries:
+                raise InputError(f"exposed.{name}", name, "a boundary on a permeable region")
+            if v is not None:
+                check_range(f"exposed.{name}", v, 0.0, 1.0)
+        self.faces = faces
+        V = self.space
+        self.region_weights = {
+            r: forms.mass_matrix(V, _indicator(self.mesh, r)) @ np.ones(V.n) for r in self.props
+        }
+
+    def csat_elements(self, T_C: float) -> NDArray[np.float64]:
+        c = np.zeros(self.mesh.n_elements)
+        for r, m in self.props.items():
+            c[self.mesh.regions[r]] = float(m.csat(T_C))
+        return c
+
+    def fixed(self, value: float) -> dict[str, float]:
+        return {n: (value if v is None else float(v)) for n, v in self.faces.items()}
+
+    def uptake_mg(self, w: NDArray[np.float64], T_C: float) -> dict[str, float]:
+        return {
+            r: 1e6 * float(self.props[r].csat(T_C)) * float(self.region_weights[r] @ w)
+            for r in self.props
+        }
+
+    def carry(self, w: NDArray[np.float64], T_old: float, T_new: float) -> NDArray[np.float64]:
+        """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C)."""
+        if T_new == T_old:
+            return w
+        c_old, c_new = self.csat_elements(T_old), self.csat_elements(T_new)
+        ratio = c_old / c_new
+        if np.ptp(ratio) <= 1e-12 * ratio.max():  # one factor everywhere: exact and local
+            return w * float(ratio[0])
+        M_new = forms.mass_matrix(self.space, c_new).tocsc()
+        return spla.spsolve(M_new, forms.mass_matrix(self.space, c_old) @ w)
+
+
+def _indicator(mesh: Any, region: str) -> NDArray[np.float64]:
+    c = np.zeros(mesh.n_elements)
+    c[mesh.regions[region]] = 1.0
+    return c
+
+
+def solve_moisture(
+    mesh: Any,
+    moisture_materials: Mapping[str, MoistureProperties | str],
+    conditions: object,
+    exposed: str | Sequence[str] | Mapping[str, float | None] = "exterior",
+    *,
+    initial: float | MoistureResult = 0.0,
+    outputs: int = 30,
+    steps: int = 2,
+    backend: str = "cpu",
+    method: str = "auto",
+    rtol: float = 1e-8,
+) -> MoistureResult:
+    """Moisture uptake and loss of a body through soaks and temperature profiles.
+
+    Parameters
+    ----------
+    mesh
+        A :class:`~fea.fe.mesh.Mesh` (lengths m).
+    moisture_materials
+        Region -> :class:`~fea.physics.moisture_data.MoistureProperties` or a library name
+        (``"*"`` for the rest); impermeable ones are left out of the diffusion domain.
+    conditions
+        A :class:`Soak`, a :class:`TemperatureProfile`, a preset name (:data:`MSL_PRESETS`,
+        :data:`REFLOW_PRESETS`) or a sequence of them, run one after the other.
+    exposed
+        Boundaries in contact with the ambient (their wetness is the ambient's RH at a
+        soak, ``p_air / p_sat(T)`` in a profile); a dict name -> RH [-] fixes a face's
+        own value instead (None: the ambient's). Every other face is sealed (zero flux);
+        an empty list seals the body (its water only redistributes).
+    initial
+        Wetness at the start [-] (0: dry), or a previous :class:`MoistureResult` to go on
+        from (its last state; times continue).
+    outputs
+        States reported per soak (spread evenly in log time, the end included).
+    steps
+        Backward-Euler steps per constant-temperature piece of a profile (and, for a
+        sealed body's soak, per output).
+    backend, method, rtol
+        As :func:`fea.physics.thermal.solve_thermal`. A soak is solved by its reduced
+        scheme (exact in time to ``rtol``), a profile piece by ``steps`` time steps.
+
+    Returns
+    -------
+    MoistureResult
+        Wetness at the nodes, temperatures, uptake per region [mg], at t = 0 and every
+        reported time.
+    """
+    t0 = time.perf_counter()
+    stages = moisture_stages(conditions)
+    props = _properties(list(mesh.regions), moisture_materials)
+    outputs = check_count("outputs", outputs, 10_000)
+    steps = check_count("steps", steps, 10_000)
+    dom = _Domain(mesh, props, exposed)
+    if isinstance(initial, MoistureResult):
+        if initial.mesh is not mesh:
+            raise InputError("initial", "a MoistureResult of another mesh", "the same mesh")
+        w = initial.wetness[-1][dom.nodes].copy()
+        t_now, T_now = float(initial.times[-1]), float(initial.temperature_C[-1])
+    else:
+        w0 = check_range("initial", initial, 0.0, 1.0)
+        w = np.full(dom.space.n, w0)
+        t_now = 0.0
+        first = stages[0]
+        T_now = first.T_C if isinstance(first, Soak) else first.points[0][1]
+    rec_t, rec_T, rec_w, rec_s = [t_now], [T_now], [w.copy()], [0]
+    rec_up = [dom.uptake_mg(w, T_now)]
+    info: dict[str, Any] = {"stages": []}
+
+    def record(t: float, T: float, field: NDArray, k: int) -> None:
+        rec_t.append(t)
+        rec_T.append(T)
+        rec_w.append(np.array(field, copy=True))
+        rec_s.append(k)
+        rec_up.append(dom.uptake_mg(field, T))
+
+    common = {"backend": backend, "method": method, "rtol": rtol}
+    for k, st in enumerate(stages):
+        ts = time.perf_counter()
+        solves = 0
+        if isinstance(st, Soak):
+            w = dom.carry(w, T_now, st.T_C)
+            T_now = st.T_C
+            mats, scale = pseudo_materials(dom.props, st.T_C)
+            fixed = dom.fixed(st.RH)
+            if st.hours == math.inf:
+                if not fixed:
+                    raise InputError("exposed", [], "an exposed face for a steady soak")
+                th = solve_thermal(dom.mesh, mats, fixed=fixed, **common)
+                w = th.temperature
+                record(t_now, T_now, w, k)
+            else:
+                s_end = st.hours * 3600.0 / scale
+                out = np.geomspace(s_end * 1e-3, s_end, outputs)
+                if fixed:
+                    # rtol 1e-9: the reduced basis then holds the first decade of the
+                    # response to 3e-4 (1e-6 left 3e-3 there against Crank's series)
+                    tr = Transient(
+                        s_end, float(out[0]), initial=w, outputs=out, scheme="reduced", rtol=1e-9
+                    )
+                else:  # sealed: no sink for the reduced scheme; backward Euler
+                    tr = Transient(s_end, s_end / (steps * outputs), initial=w, outputs=out)
+                th = solve_thermal(dom.mesh, mats, fixed=fixed, transient=tr, **common)
+                for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
+                    record(t_now + s * scale, T_now, field_, k)
+                w = th.temperature
+                t_now += st.hours * 3600.0
+            solves += 1
+        else:
+            for a, b, T in st.pieces():
+                w = dom.carry(w, T_now, T)
+                T_now = T
+                mats, scale = pseudo_materials(dom.props, T)
+                s_end = (b - a) / scale
+                tr = Transient(s_end, s_end / steps, initial=w, fields=None)
+                th = solve_thermal(
+                    dom.mesh, mats, fixed=dom.fixed(st.boundary_wetness(T)), transient=tr, **common
+                )
+                w = th.temperature
+                solves += 1
+                record(t_now + b - st.points[0][0], T_now, w, k)
+            t_now += st.duration_s
+        info["stages"].append(
+            {"name": st.name, "solves": solves, "seconds": time.perf_counter() - ts}
+        )
+    info["total_s"] = time.perf_counter() - t0
+    full = np.zeros((len(rec_w), dom.full.n))
+    full[:, dom.nodes] = np.array(rec_w)
+    uptake = {r: np.array([u.get(r, 0.0) for u in rec_up]) for r in props}
+    return MoistureResult(
+        mesh,
+        dom.full,
+        props,
+        np.array(rec_t),
+        np.array(rec_T),
+        full,
+        np.array(rec_s, dtype=np.int64),
+        stages,
+        uptake,
+        info,
+    )
+
+
+# -- swelling ---------------------------------------------------------------------------------
+
+
+def hygroscopic_strain(result: MoistureResult, step: int = -1) -> NDArray[np.float64]:
+    """Free hygroscopic strain ``CME * C`` [-] at the quadrature points of every element at
+    state ``step``, shape (n_el, n_q) (the points of
+    :func:`fea.fe.forms.at_quadrature`): an isotropic eigenstrain to add to the thermal
+    one (:func:`fea.physics.eigenstrain.thermal_eigenstrain`)."""
+    cme = np.zeros(result.mesh.n_elements)
+    for r, m in result.properties.items():
+        cme[result.mesh.regions[r]] = m.CME_m3_per_kg
+    return cme[:, None] * result.concentration(step)
+
+
+def hygro_equivalent(
+    result: MoistureResult,
+    materials: Mapping[str, Material | str],
+    step: int = -1,
+    reference_C: float = 25.0,
+    dT_K: float = 100.0,
+) -> tuple[dict[str, Material], NDArray[np.float64], float]:
+    """The swelling of state ``step`` as a thermal problem for
+    :func:`fea.physics.mechanics.solve_thermoelastic` (swelling alone, no thermal strain).
+
+    The nodal field ``T = reference_C + dT_K * w`` with, per region, the CTE
+    ``alpha_eq = CME * C_sat(T_state) / dT_K`` gives the eigenstrain
+    ``alpha_eq (T - reference_C) = CME * C``. Each material keeps its modulus at the
+    state's temperature (a constant: E(T) tables are not read at the pseudo temperature;
+    a viscoelastic material takes its instantaneous modulus).
+
+    Returns
+    -------
+    (materials, temperature (n,) [degC-like], reference [degC]) for
+    ``solve_thermoelastic(mesh, materials, temperature, reference)``.
+    """
+    dT = check_range("dT_K", dT_K, 0.0, 1000.0, lo_open=True)
+    ref = check_temperature_C("reference_C", reference_C)
+    T_state = float(result.temperature_C[step])
+    out = {}
+    for r, m in assign(result.mesh.regions, materials).items():
+        p = result.properties[r]
+        out[r] = replace(
+            m,
+            E=float(m.youngs(T_state)),
+            alpha=p.CME_m3_per_kg * float(p.csat(T_state)) / dT,
+            alpha_kind="instantaneous",
+            relaxation=None,
+            shift=None,
+            bulk_relaxation=None,
+        )
+    return out, ref + dT * result.wetness[step], ref
+
+
+# -- vapour pressure ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class InterfacePressure:
+    """Water vapour pressure on one interface (facets between two regions).
+
+    Attributes
+    ----------
+    max_Pa, mean_Pa
+        Largest and area-mean pressure over the interface's facets [Pa].
+    p_sat_Pa
+        The saturation pressure at the temperature [Pa] (the bound).
+    T_C
+        Temperature [degC].
+    """
+
+    max_Pa: float
+    mean_Pa: float
+    p_sat_Pa: float
+    T_C: float
+
+
+def interface_vapour_pressure(
+    result: MoistureResult,
+    step: int | None = None,
+    *,
+    model: str = "henry",
+    void_fraction: float = 0.05,
+) -> dict[str, InterfacePressure]:
+    """Vapour pressure on every interface ``a|b`` at state ``step`` (default the
+    temperature peak, :meth:`MoistureResult.peak_step`).
+
+    ``model="henry"``: the water in the polymer is in equilibrium with vapour at
+    ``p = C / S(T) = w p_sat(T)``, capped at ``p_sat(T)`` (saturated steam: Wong et al.
+    1998, the upper bound of the saturated-vapour model). ``model="ideal_gas"``: the
+    micromechanics model of Fan, Zhou, Zhang and Ernst (J. Electron. Packag. 127(3),
+    2005) in its bound form: the local water ``C`` fills voids of volume fraction ``f``,
+    ``p = min(p_sat(T), (C/f) R T / M_w)``, with C the larger of the two sides'.
+    Interfaces with an impermeable material see the permeable side only.
+    """
+    if model not in ("henry", "ideal_gas"):
+        raise InputError("model", model, "'henry' or 'ideal_gas'")
+    f = check_range("void_fraction", void_fraction, 0.0, 1.0, lo_open=True)
+    k = result.peak_step() if step is None else step
+    T = float(result.temperature_C[k])
+    psat = float(p_sat(T))
+    w = result.wetness[k]
+    mesh, fs = result.mesh, result.space
+    out = {}
+    for name, facets in region_interfaces(mesh.p1, mesh.regions).items():
+        a, b = name.split("|")
+        pa, pb = result.properties[a], result.properties[b]
+        if pa.impermeable and pb.impermeable:
+            continue
+        op = forms.facet_operator(fs, facets)
+        wf = op.average(w)
+        if model == "henry":
+            p = psat * np.clip(wf, 0.0, 1.0)
+        else:
+            csat = max(float(m.csat(T)) for m in (pa, pb) if not m.impermeable)
+            C = csat * np.maximum(wf, 0.0)
+            p = np.minimum(psat, C / f * R_GAS * (T + KELVIN) / M_WATER)
+        out[name] = InterfacePressure(float(p.max()), float(p @ op.area / op.area.sum()), psat, T)
+    return out
+
+
+def moisture_metrics(
+    result: MoistureResult, *, model: str = "henry", void_fraction: float = 0.05
+) -> dict[str, float]:
+    """Scalar results of a moisture run, named for a study table.
+
+    ``moisture_mg.<stage>``: water in the body at the end of each stage [mg];
+    ``moisture_mg.<stage>.<region>``: the same per permeable region; ``peak_C``: the
+    highest temperature of the run [degC]; ``vapour_pressure_max_MPa.<a|b>`` and
+    ``vapour_pressure_mean_MPa.<a|b>``: the interface vapour pressure at that state
+    (:func:`interface_vapour_pressure` with ``model`` and ``void_fraction``) [MPa].
+    Stages with the same name get ``#2``, ``#3``... appended.
+    """
+    out: dict[str, float] = {}
+    seen: dict[str, int] = {}
+    for k, st in enumerate(result.stages):
+        idx = np.flatnonzero(result.stage == k)
+        if not len(idx):
+            continue
+        seen[st.name] = seen.get(st.name, 0) + 1
+        name = st.name if seen[st.name] == 1 else f"{st.name}#{seen[st.name]}"
+        last = int(idx[-1])
+        out[f"moisture_mg.{name}"] = float(result.total_uptake_mg[last])
+        for r, m in result.properties.items():
+            if not m.impermeable:
+                out[f"moisture_mg.{name}.{r}"] = float(result.uptake_mg[r][last])
+    k = result.peak_step()
+    out["peak_C"] = float(result.temperature_C[k])
+    vp = interface_vapour_pressure(result, k, model=model, void_fraction=void_fraction)
+    for iface, p in vp.items():
+        out[f"vapour_pressure_max_MPa.{iface}"] = p.max_Pa / 1e6
+        out[f"vapour_pressure_mean_MPa.{iface}"] = p.mean_Pa / 1e6
+    return out
