@@ -59,7 +59,6 @@ __all__ = [
     "YieldWarning",
     "coplanarity",
     "interface_stress",
-    "interface_traction",
     "recover_stress",
     "recovery_operator",
     "seating_plane",
@@ -709,26 +708,6 @@ def interface_stress(
     sig = 0.5 * (tensor(recovered.vertex_field(a)[tri]) + tensor(recovered.vertex_field(b)[tri]))
     traction = np.einsum("fvab,fb->fva", sig, n)
     return InterfaceStress(name, mesh.p1.p.T[tri], area, n, traction, dist)
-
-
-def interface_traction(
-    mesh: Any, stress: NDArray[np.float64], name: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Normal and shear traction [Pa] at the facets of an interface ``a|b`` from element
-    stresses ``stress`` (n_el, 6): the mean of the two adjacent elements' stresses; the
-    normal points from ``a`` into ``b``. Returns (normal, shear), each (n_f,).
-    :func:`interface_stress` is the recovered, vertex-wise version."""
-    a, _ = _interface_regions(mesh, name)
-    f = mesh.boundaries[name]
-    e = mesh.p1.f2t[:, f]
-    inner = e[1] >= 0
-    sig = tensor(stress[e[0]])
-    sig[inner] = 0.5 * (sig[inner] + tensor(stress[e[1, inner]]))
-    _, _, n, _ = _facet_geometry(mesh, f, a)
-    tr = np.einsum("fab,fb->fa", sig, n)
-    sn = np.einsum("fa,fa->f", tr, n)
-    shear = np.linalg.norm(tr - sn[:, None] * n, axis=1)
-    return sn, shear
 
 
 # -- yield -----------------------------------------------------------------------------------
