@@ -26,8 +26,10 @@ from numpy.typing import NDArray
 from ..errors import InputError, MeshError
 
 __all__ = [
+    "MIN_PLAUSIBLE_EXTENT_M",
     "Mesh",
     "PLAUSIBLE_EXTENT_M",
+    "PlausibilityWarning",
     "QualityReport",
     "gmsh_session",
     "interface_name",
@@ -35,6 +37,7 @@ __all__ = [
     "quality_report",
     "region_interfaces",
     "shape_quality",
+    "warn_if_implausible_size",
     "warn_if_millimetres",
 ]
 
@@ -42,7 +45,7 @@ __all__ = [
 _TET4, _TET10, _TRI3, _TRI6 = 4, 11, 2, 9
 
 
-@dataclass
+@dataclass(repr=False)
 class Mesh:
     """A tetrahedral mesh with named regions and boundaries (SI units).
 
@@ -69,6 +72,45 @@ class Mesh:
     boundaries: dict[str, NDArray[np.int64]]
     order: int = 1
     info: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        warn_if_implausible_size(self.p1.p.T)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Mesh order {self.order}: {self.p1.p.shape[1]:,} vertices, "
+            f"{self.n_elements:,} tetrahedra, {len(self.regions)} regions>"
+        )
+
+    def __str__(self) -> str:
+        """A one-screen summary: nodes, elements, order, regions (element counts),
+        boundaries and interfaces (facet counts), bounding box in mm."""
+        p = self.p1.p
+        lo, hi = p.min(axis=1) * 1e3, p.max(axis=1) * 1e3
+        size = hi - lo
+        lines = [
+            f"Mesh: {len(self.nodes):,} nodes ({p.shape[1]:,} vertices), "
+            f"{self.n_elements:,} tetrahedra, order {self.order}",
+            "  bounding box [mm]: "
+            + ", ".join(f"{a} {x:.4g}..{y:.4g}" for a, x, y in zip("xyz", lo, hi, strict=True))
+            + f" ({size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g})",
+        ]
+
+        def listing(title: str, items: dict[str, NDArray[np.int64]], unit: str) -> None:
+            if not items:
+                lines.append(f"  {title}: none")
+                return
+            text = ", ".join(f"{k} ({len(v):,})" for k, v in sorted(items.items()))
+            if len(text) > 400:  # one screen: the longest lists are cut
+                text = text[:397] + "..."
+            lines.append(f"  {title} [{unit}]: {text}")
+
+        listing(f"{len(self.regions)} regions", self.regions, "elements")
+        outer = {k: v for k, v in self.boundaries.items() if "|" not in k}
+        inner = {k: v for k, v in self.boundaries.items() if "|" in k}
+        listing(f"{len(outer)} boundaries", outer, "facets")
+        listing(f"{len(inner)} interfaces", inner, "facets")
+        return "\n".join(lines)
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -140,7 +182,6 @@ class Mesh:
         remap[used] = np.arange(len(used))
         tets = remap[tets]
         p = coords[used]
-        warn_if_millimetres(p)
         # scikit-fem wants positively oriented tetrahedra
         d = p[tets[:, 1:]] - p[tets[:, :1]]
         neg = np.linalg.det(d) < 0
@@ -280,25 +321,55 @@ def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) ->
     return np.unique(found)
 
 
-#: Largest extent [m] a mesh of this toolkit plausibly has (a panel is under a metre); a
-#: larger one was most likely drawn in millimetres.
-PLAUSIBLE_EXTENT_M = 2.0
+#: Largest extent [m] (the longest side of the bounding box) a mesh of this toolkit
+#: plausibly has. The largest body it models is a moulded panel (300 mm square, 424 mm
+#: across its diagonal) and a JESD51-7 board is 114 x 76 mm; 0.5 m leaves room for all
+#: of them. A package drawn in millimetres and read as metres is a thousand times
+#: larger (a 12 mm package becomes 12 m, a panel 300 m) and lands far above it.
+PLAUSIBLE_EXTENT_M = 0.5
+
+#: Smallest extent [m] a mesh plausibly has: 10 um, below a single micro-bump or a
+#: thin-film test structure (20 um and more) of a package; a model scaled by 1e-3 twice
+#: (a 5 mm die becomes 5 um) lands below it.
+MIN_PLAUSIBLE_EXTENT_M = 10e-6
 
 
-def warn_if_millimetres(points: NDArray[np.float64]) -> None:
-    """Warn when coordinates (n, 3) look like millimetres: fea reads them as metres, so a
-    package drawn in mm is a thousand times too large (and its temperatures far too low)."""
+class PlausibilityWarning(UserWarning):
+    """A value is valid but implausible for a microelectronic package (a size or a
+    material property off by a unit factor: mm read as m, GPa given as Pa...)."""
+
+
+def warn_if_implausible_size(points: NDArray[np.float64]) -> None:
+    """Warn (:class:`PlausibilityWarning`) when the bounding box of ``points`` (n, 3) [m]
+    is larger than :data:`PLAUSIBLE_EXTENT_M` or smaller than
+    :data:`MIN_PLAUSIBLE_EXTENT_M` across: fea reads coordinates as metres, so a package
+    drawn in mm is a thousand times too large (and its temperatures far too low)."""
     if len(points) == 0:
         return
     extent = float(np.max(points.max(axis=0) - points.min(axis=0)))
     if extent > PLAUSIBLE_EXTENT_M:
         warnings.warn(
-            f"the mesh is {extent:.4g} m across: coordinates are read as metres (SI); a "
-            "model drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
-            "affineTransform) before Mesh.from_gmsh",
-            UserWarning,
+            PlausibilityWarning(
+                f"the mesh is {extent:.4g} m across (more than {PLAUSIBLE_EXTENT_M:g} m, "
+                "larger than a 300 mm panel): coordinates are read as metres (SI); a model "
+                "drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
+                "affineTransform) before Mesh.from_gmsh"
+            ),
             stacklevel=4,
         )
+    elif extent < MIN_PLAUSIBLE_EXTENT_M:
+        warnings.warn(
+            PlausibilityWarning(
+                f"the mesh is {extent:.4g} m across (less than "
+                f"{MIN_PLAUSIBLE_EXTENT_M * 1e6:g} um): coordinates are read as metres "
+                "(SI); was the model scaled twice?"
+            ),
+            stacklevel=4,
+        )
+
+
+#: The former name of :func:`warn_if_implausible_size`.
+warn_if_millimetres = warn_if_implausible_size
 
 
 # -- gmsh sessions and mesh generation ---------------------------------------------------
