@@ -71,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
 from ..errors import InputError
+from ..validate import check_temperature_C
 
 __all__ = [
     "Arrhenius",
@@ -289,7 +290,8 @@ class WLF:
     C2
         Constant [K], > 0.
     T_ref_C
-        Reference temperature [degC] of the Prony relaxation times.
+        Reference temperature [degC] of the Prony relaxation times, above absolute
+        zero (and at most 2000 degC, :func:`fea.validate.check_temperature_C`).
     log10_cap
         Largest ``|log10 a_T|``, > 0.
     """
@@ -302,7 +304,7 @@ class WLF:
     def __post_init__(self) -> None:
         object.__setattr__(self, "C1", _finite("shift.C1", self.C1, positive=True))
         object.__setattr__(self, "C2", _finite("shift.C2", self.C2, positive=True))
-        object.__setattr__(self, "T_ref_C", _finite("shift.T_ref_C", self.T_ref_C))
+        object.__setattr__(self, "T_ref_C", check_temperature_C("shift.T_ref_C", self.T_ref_C))
         object.__setattr__(self, "log10_cap", _finite("shift.log10_cap", self.log10_cap, True))
 
     def log10_shift(self, T_C: ArrayLike) -> NDArray[np.float64]:
