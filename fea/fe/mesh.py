@@ -16,9 +16,10 @@ import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -28,6 +29,7 @@ from ..errors import InputError, MeshError
 __all__ = [
     "MIN_PLAUSIBLE_EXTENT_M",
     "Mesh",
+    "MeshInfo",
     "PLAUSIBLE_EXTENT_M",
     "PlausibilityWarning",
     "QualityReport",
@@ -40,6 +42,91 @@ __all__ = [
     "warn_if_implausible_size",
     "warn_if_millimetres",
 ]
+
+class MeshInfo:
+    """What is known about a mesh besides its arrays: caches of quantities derived from
+    it, and where it came from.
+
+    Caches (filled on first use; a mesh is not changed after it is built):
+    ``nodes`` (P2 node coordinates, (n, 3) m, :attr:`Mesh.nodes`), ``spaces``
+    (:mod:`fea.fe.spaces`), ``locator`` (:mod:`fea.fe.probes`), ``recovery`` and
+    ``interfaces`` (:mod:`fea.physics.post`).
+
+    Provenance (set by :func:`fea.package.meshing.build_mesh`): ``cache`` ("hit" or
+    "miss" of the mesh cache; None for a mesh read otherwise), ``path`` (its ``.msh``
+    file), ``facts`` (geometry facts of the case) and ``timings`` (``geometry_s``,
+    ``mesh_3d_s``... [s]).
+
+    It also reads and writes like the dict it replaces (``info["cache"]``,
+    ``info.get``, ``info.setdefault``, ``info.update``; a key ending in ``_s`` is a
+    timing); any other key is a :class:`KeyError`.
+    """
+
+    __slots__ = (
+        "cache",
+        "facts",
+        "interfaces",
+        "locator",
+        "nodes",
+        "path",
+        "recovery",
+        "spaces",
+        "timings",
+    )
+    _CACHES = ("interfaces", "locator", "recovery", "spaces", "timings")
+
+    def __init__(self, **values: Any) -> None:
+        self.nodes: NDArray[np.float64] | None = None
+        self.cache: str | None = None
+        self.path: str | None = None
+        self.facts: dict[str, Any] | None = None
+        for name in self._CACHES:
+            setattr(self, name, {})
+        self.update(values)
+
+    def __repr__(self) -> str:
+        return f"MeshInfo(cache={self.cache!r}, path={self.path!r}, timings={self.timings!r})"
+
+    # -- the mapping interface of the former dict -------------------------------------
+    def _field(self, key: str) -> str | None:
+        return key if key in self.__slots__ else None
+
+    def __getitem__(self, key: str) -> Any:
+        name = self._field(key)
+        if name is not None and getattr(self, name) is not None:
+            return getattr(self, name)
+        if name is None and key in self.timings:
+            return self.timings[key]
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        name = self._field(key)
+        if name is not None:
+            setattr(self, name, value)
+        elif key.endswith("_s"):
+            self.timings[key] = float(value)
+        else:
+            raise KeyError(f"{key}: not a field of MeshInfo ({', '.join(self.__slots__)})")
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[str(key)]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, values: Mapping[str, Any]) -> None:
+        for key, value in dict(values).items():
+            self[key] = value
+
 
 # gmsh element types
 _TET4, _TET10, _TRI3, _TRI6 = 4, 11, 2, 9
@@ -64,6 +151,8 @@ class Mesh:
         model does not name itself.
     order
         1 or 2.
+    info
+        Caches and provenance (:class:`MeshInfo`).
     """
 
     skfem: object
@@ -71,9 +160,11 @@ class Mesh:
     regions: dict[str, NDArray[np.int64]]
     boundaries: dict[str, NDArray[np.int64]]
     order: int = 1
-    info: dict = field(default_factory=dict)
+    info: MeshInfo = field(default_factory=MeshInfo)
 
     def __post_init__(self) -> None:
+        if not isinstance(self.info, MeshInfo):
+            self.info = MeshInfo(**dict(self.info))
         warn_if_implausible_size(self.p1.p.T)
 
     def __repr__(self) -> str:
@@ -223,9 +314,9 @@ class Mesh:
             return self.p1.p.T
         from skfem import Basis, ElementTetP2
 
-        if "nodes" not in self.info:
-            self.info["nodes"] = Basis(self.p1, ElementTetP2(), intorder=1).doflocs.T.copy()
-        return self.info["nodes"]
+        if self.info.nodes is None:
+            self.info.nodes = Basis(self.p1, ElementTetP2(), intorder=1).doflocs.T.copy()
+        return self.info.nodes
 
     @property
     def n_elements(self) -> int:

@@ -343,7 +343,7 @@ def recovery_operator(
     ``R[i, e n_q + q]`` is the weight of quadrature point q of the region's e-th element
     in vertex i: the element's linear fit at the vertex times its volume share.
     """
-    cache = mesh.info.setdefault("recovery", {})
+    cache = mesh.info.recovery
     key = (region, int(space.n_q))
     if key in cache:
         return cache[key]
@@ -527,7 +527,7 @@ def _edge_vertex_pairs(space: Any) -> NDArray[np.int64]:
     nb = dofs.shape[1]
     if nb == 4:
         return np.zeros((dofs.shape[0], 0, 2), dtype=np.int64)
-    cache = space.mesh.info.setdefault("recovery", {})
+    cache = space.mesh.info.recovery
     if "edge_pairs" in cache:
         return cache["edge_pairs"]
     x = space.nodes
@@ -699,7 +699,7 @@ def interface_stress(
     """
     mesh = recovered.mesh
     a, b = _interface_regions(mesh, name)
-    cache = mesh.info.setdefault("interfaces", {})
+    cache = mesh.info.interfaces
     key = (name, tuple(symmetry))
     if key not in cache:
         tri, area, n, _ = _facet_geometry(mesh, mesh.boundaries[name], a)

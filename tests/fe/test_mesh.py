@@ -114,3 +114,26 @@ def test_print_mesh_is_a_one_screen_summary():
     )
     assert "top (" in text and "bottom (" in text
     assert repr(mesh).startswith("<Mesh order 2:") and "\n" not in repr(mesh)
+
+
+def test_mesh_info_is_typed_and_reads_like_the_former_dict():
+    from fea.fe.mesh import MeshInfo
+
+    mesh = fea.Mesh.from_gmsh(REFERENCE, order=2)
+    info = mesh.info
+    assert isinstance(info, MeshInfo) and info.cache is None and "cache" not in info
+    assert info.get("cache", "new") == "new"
+    nodes = mesh.nodes
+    assert info.nodes is nodes and info["nodes"] is nodes  # cached once
+    info.update({"cache": "hit", "path": "x.msh", "mesh_3d_s": 1.5, "facts": {"a": 1}})
+    assert (info.cache, info["path"], info.timings, info["facts"]) == (
+        "hit",
+        "x.msh",
+        {"mesh_3d_s": 1.5},
+        {"a": 1},
+    )
+    assert info["mesh_3d_s"] == 1.5 and info.setdefault("spaces", {"new": 1}) == {}
+    with pytest.raises(KeyError):
+        info["colour"] = "blue"
+    with pytest.raises(KeyError):
+        info["colour"]
