@@ -9,6 +9,8 @@ plots), :mod:`fea.cli`.
 
 from __future__ import annotations
 
+from importlib import metadata as _metadata
+
 from . import errors, units
 from .errors import (
     BackendUnavailable,
@@ -64,4 +66,17 @@ __all__ = [
     "write_results",
 ]
 
-__version__ = "0.1.0"
+
+
+def _installed_version() -> str:
+    """The version of the installed ``fea`` distribution: ``[project] version`` of
+    pyproject.toml is the one source (``pip show fea``, ``fea.__version__`` and the
+    results files' ``fea_version`` all read it); "0+unknown" for a source tree that was
+    never installed."""
+    try:
+        return _metadata.version("fea")
+    except _metadata.PackageNotFoundError:
+        return "0+unknown"
+
+
+__version__ = _installed_version()

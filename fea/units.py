@@ -9,7 +9,7 @@ the edge, where a spec is read.
 
 from __future__ import annotations
 
-import math
+from .validate import check_range
 
 __all__ = [
     "SUFFIX_TO_SI",
@@ -77,7 +77,12 @@ def ppm(value: float) -> float:
 
 
 def wavelength(frequency_hz: float) -> float:
-    """Free-space wavelength [m] at ``frequency_hz`` [Hz]."""
-    if not (frequency_hz > 0 and math.isfinite(frequency_hz)):
-        raise ValueError("frequency must be positive and finite")
-    return SPEED_OF_LIGHT / frequency_hz
+    """Free-space wavelength [m] at ``frequency_hz`` [Hz].
+
+    Raises
+    ------
+    fea.errors.InputError
+        ``frequency_hz`` is not a positive finite number.
+    """
+    f = check_range("frequency_hz", frequency_hz, 0.0, None, lo_open=True, unit="Hz")
+    return SPEED_OF_LIGHT / f

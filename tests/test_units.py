@@ -5,6 +5,7 @@ import math
 import pytest
 
 from fea import units
+from fea.errors import InputError
 
 
 @pytest.mark.parametrize("suffix", sorted(units.SUFFIX_TO_SI))
@@ -25,5 +26,6 @@ def test_known_conversions():
 
 def test_wavelength_5ghz():
     assert units.wavelength(5e9) == pytest.approx(0.05996, rel=1e-4)
-    with pytest.raises(ValueError):
-        units.wavelength(0.0)
+    for bad in (0.0, -1e9, math.inf, math.nan, "5e9", True):
+        with pytest.raises(InputError, match="frequency_hz"):
+            units.wavelength(bad)

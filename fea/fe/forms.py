@@ -31,7 +31,6 @@ __all__ = [
     "facet_load",
     "facet_mass",
     "facet_operator",
-    "gradient_at",
     "mass_matrix",
     "source_vector",
     "strain_at_quadrature",
@@ -347,24 +346,3 @@ def strain_at_quadrature(
         G = G if elements is None else G[:, :, elements]
     grad = np.einsum("iaeq,eic->eqca", G, u[dofs], optimize=True)
     return _strain_voigt(grad)
-
-
-def gradient_at(
-    fs: FieldSpace, u: NDArray[np.float64], X: tuple[float, float, float]
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Shape-function values and the strain of ``u`` (n, 3) at reference point ``X`` of
-    every element: returns (values (nb, n_el), strain (n_el, 6), tensor shears)."""
-    mesh = fs.mesh
-    p = mesh.p1.p.T
-    t = mesh.p1.t.T
-    J = np.stack(
-        [p[t[:, 1]] - p[t[:, 0]], p[t[:, 2]] - p[t[:, 0]], p[t[:, 3]] - p[t[:, 0]]], axis=2
-    )
-    Jinv = np.linalg.inv(J)
-    elem = fs.basis.elem
-    Xr = np.asarray(X, float)[:, None]
-    V = np.stack([elem.lbasis(Xr, i)[0][0] for i in range(fs.nb)])  # (nb,)
-    Gref = np.stack([elem.lbasis(Xr, i)[1][:, 0] for i in range(fs.nb)])  # (nb, 3)
-    G = np.einsum("nba,ib->ian", Jinv, Gref)  # (nb, 3, n_el)
-    grad = np.einsum("ian,nic->nca", G, u[fs.dofs])
-    return np.repeat(V[:, None], mesh.n_elements, axis=1), _strain_voigt(grad)

@@ -16,9 +16,10 @@ import contextlib
 import os
 import threading
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -26,8 +27,11 @@ from numpy.typing import NDArray
 from ..errors import InputError, MeshError
 
 __all__ = [
+    "MIN_PLAUSIBLE_EXTENT_M",
     "Mesh",
+    "MeshInfo",
     "PLAUSIBLE_EXTENT_M",
+    "PlausibilityWarning",
     "QualityReport",
     "gmsh_session",
     "interface_name",
@@ -35,14 +39,100 @@ __all__ = [
     "quality_report",
     "region_interfaces",
     "shape_quality",
+    "warn_if_implausible_size",
     "warn_if_millimetres",
 ]
+
+class MeshInfo:
+    """What is known about a mesh besides its arrays: caches of quantities derived from
+    it, and where it came from.
+
+    Caches (filled on first use; a mesh is not changed after it is built):
+    ``nodes`` (P2 node coordinates, (n, 3) m, :attr:`Mesh.nodes`), ``spaces``
+    (:mod:`fea.fe.spaces`), ``locator`` (:mod:`fea.fe.probes`), ``recovery`` and
+    ``interfaces`` (:mod:`fea.physics.post`).
+
+    Provenance (set by :func:`fea.package.meshing.build_mesh`): ``cache`` ("hit" or
+    "miss" of the mesh cache; None for a mesh read otherwise), ``path`` (its ``.msh``
+    file), ``facts`` (geometry facts of the case) and ``timings`` (``geometry_s``,
+    ``mesh_3d_s``... [s]).
+
+    It also reads and writes like the dict it replaces (``info["cache"]``,
+    ``info.get``, ``info.setdefault``, ``info.update``; a key ending in ``_s`` is a
+    timing); any other key is a :class:`KeyError`.
+    """
+
+    __slots__ = (
+        "cache",
+        "facts",
+        "interfaces",
+        "locator",
+        "nodes",
+        "path",
+        "recovery",
+        "spaces",
+        "timings",
+    )
+    _CACHES = ("interfaces", "locator", "recovery", "spaces", "timings")
+
+    def __init__(self, **values: Any) -> None:
+        self.nodes: NDArray[np.float64] | None = None
+        self.cache: str | None = None
+        self.path: str | None = None
+        self.facts: dict[str, Any] | None = None
+        for name in self._CACHES:
+            setattr(self, name, {})
+        self.update(values)
+
+    def __repr__(self) -> str:
+        return f"MeshInfo(cache={self.cache!r}, path={self.path!r}, timings={self.timings!r})"
+
+    # -- the mapping interface of the former dict -------------------------------------
+    def _field(self, key: str) -> str | None:
+        return key if key in self.__slots__ else None
+
+    def __getitem__(self, key: str) -> Any:
+        name = self._field(key)
+        if name is not None and getattr(self, name) is not None:
+            return getattr(self, name)
+        if name is None and key in self.timings:
+            return self.timings[key]
+        raise KeyError(key)
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        name = self._field(key)
+        if name is not None:
+            setattr(self, name, value)
+        elif key.endswith("_s"):
+            self.timings[key] = float(value)
+        else:
+            raise KeyError(f"{key}: not a field of MeshInfo ({', '.join(self.__slots__)})")
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            self[str(key)]
+        except KeyError:
+            return False
+        return True
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default
+
+    def setdefault(self, key: str, default: Any = None) -> Any:
+        if key not in self:
+            self[key] = default
+        return self[key]
+
+    def update(self, values: Mapping[str, Any]) -> None:
+        for key, value in dict(values).items():
+            self[key] = value
+
 
 # gmsh element types
 _TET4, _TET10, _TRI3, _TRI6 = 4, 11, 2, 9
 
 
-@dataclass
+@dataclass(repr=False)
 class Mesh:
     """A tetrahedral mesh with named regions and boundaries (SI units).
 
@@ -61,6 +151,8 @@ class Mesh:
         model does not name itself.
     order
         1 or 2.
+    info
+        Caches and provenance (:class:`MeshInfo`).
     """
 
     skfem: object
@@ -68,7 +160,48 @@ class Mesh:
     regions: dict[str, NDArray[np.int64]]
     boundaries: dict[str, NDArray[np.int64]]
     order: int = 1
-    info: dict = field(default_factory=dict)
+    info: MeshInfo = field(default_factory=MeshInfo)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.info, MeshInfo):
+            self.info = MeshInfo(**dict(self.info))
+        warn_if_implausible_size(self.p1.p.T)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Mesh order {self.order}: {self.p1.p.shape[1]:,} vertices, "
+            f"{self.n_elements:,} tetrahedra, {len(self.regions)} regions>"
+        )
+
+    def __str__(self) -> str:
+        """A one-screen summary: nodes, elements, order, regions (element counts),
+        boundaries and interfaces (facet counts), bounding box in mm."""
+        p = self.p1.p
+        lo, hi = p.min(axis=1) * 1e3, p.max(axis=1) * 1e3
+        size = hi - lo
+        lines = [
+            f"Mesh: {len(self.nodes):,} nodes ({p.shape[1]:,} vertices), "
+            f"{self.n_elements:,} tetrahedra, order {self.order}",
+            "  bounding box [mm]: "
+            + ", ".join(f"{a} {x:.4g}..{y:.4g}" for a, x, y in zip("xyz", lo, hi, strict=True))
+            + f" ({size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g})",
+        ]
+
+        def listing(title: str, items: dict[str, NDArray[np.int64]], unit: str) -> None:
+            if not items:
+                lines.append(f"  {title}: none")
+                return
+            text = ", ".join(f"{k} ({len(v):,})" for k, v in sorted(items.items()))
+            if len(text) > 400:  # one screen: the longest lists are cut
+                text = text[:397] + "..."
+            lines.append(f"  {title} [{unit}]: {text}")
+
+        listing(f"{len(self.regions)} regions", self.regions, "elements")
+        outer = {k: v for k, v in self.boundaries.items() if "|" not in k}
+        inner = {k: v for k, v in self.boundaries.items() if "|" in k}
+        listing(f"{len(outer)} boundaries", outer, "facets")
+        listing(f"{len(inner)} interfaces", inner, "facets")
+        return "\n".join(lines)
 
     # -- construction -----------------------------------------------------------------
     @classmethod
@@ -140,7 +273,6 @@ class Mesh:
         remap[used] = np.arange(len(used))
         tets = remap[tets]
         p = coords[used]
-        warn_if_millimetres(p)
         # scikit-fem wants positively oriented tetrahedra
         d = p[tets[:, 1:]] - p[tets[:, :1]]
         neg = np.linalg.det(d) < 0
@@ -182,9 +314,9 @@ class Mesh:
             return self.p1.p.T
         from skfem import Basis, ElementTetP2
 
-        if "nodes" not in self.info:
-            self.info["nodes"] = Basis(self.p1, ElementTetP2(), intorder=1).doflocs.T.copy()
-        return self.info["nodes"]
+        if self.info.nodes is None:
+            self.info.nodes = Basis(self.p1, ElementTetP2(), intorder=1).doflocs.T.copy()
+        return self.info.nodes
 
     @property
     def n_elements(self) -> int:
@@ -280,25 +412,55 @@ def match_rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) ->
     return np.unique(found)
 
 
-#: Largest extent [m] a mesh of this toolkit plausibly has (a panel is under a metre); a
-#: larger one was most likely drawn in millimetres.
-PLAUSIBLE_EXTENT_M = 2.0
+#: Largest extent [m] (the longest side of the bounding box) a mesh of this toolkit
+#: plausibly has. The largest body it models is a moulded panel (300 mm square, 424 mm
+#: across its diagonal) and a JESD51-7 board is 114 x 76 mm; 0.5 m leaves room for all
+#: of them. A package drawn in millimetres and read as metres is a thousand times
+#: larger (a 12 mm package becomes 12 m, a panel 300 m) and lands far above it.
+PLAUSIBLE_EXTENT_M = 0.5
+
+#: Smallest extent [m] a mesh plausibly has: 10 um, below a single micro-bump or a
+#: thin-film test structure (20 um and more) of a package; a model scaled by 1e-3 twice
+#: (a 5 mm die becomes 5 um) lands below it.
+MIN_PLAUSIBLE_EXTENT_M = 10e-6
 
 
-def warn_if_millimetres(points: NDArray[np.float64]) -> None:
-    """Warn when coordinates (n, 3) look like millimetres: fea reads them as metres, so a
-    package drawn in mm is a thousand times too large (and its temperatures far too low)."""
+class PlausibilityWarning(UserWarning):
+    """A value is valid but implausible for a microelectronic package (a size or a
+    material property off by a unit factor: mm read as m, GPa given as Pa...)."""
+
+
+def warn_if_implausible_size(points: NDArray[np.float64]) -> None:
+    """Warn (:class:`PlausibilityWarning`) when the bounding box of ``points`` (n, 3) [m]
+    is larger than :data:`PLAUSIBLE_EXTENT_M` or smaller than
+    :data:`MIN_PLAUSIBLE_EXTENT_M` across: fea reads coordinates as metres, so a package
+    drawn in mm is a thousand times too large (and its temperatures far too low)."""
     if len(points) == 0:
         return
     extent = float(np.max(points.max(axis=0) - points.min(axis=0)))
     if extent > PLAUSIBLE_EXTENT_M:
         warnings.warn(
-            f"the mesh is {extent:.4g} m across: coordinates are read as metres (SI); a "
-            "model drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
-            "affineTransform) before Mesh.from_gmsh",
-            UserWarning,
+            PlausibilityWarning(
+                f"the mesh is {extent:.4g} m across (more than {PLAUSIBLE_EXTENT_M:g} m, "
+                "larger than a 300 mm panel): coordinates are read as metres (SI); a model "
+                "drawn in millimetres must be scaled by 1e-3 (e.g. gmsh.model.mesh."
+                "affineTransform) before Mesh.from_gmsh"
+            ),
             stacklevel=4,
         )
+    elif extent < MIN_PLAUSIBLE_EXTENT_M:
+        warnings.warn(
+            PlausibilityWarning(
+                f"the mesh is {extent:.4g} m across (less than "
+                f"{MIN_PLAUSIBLE_EXTENT_M * 1e6:g} um): coordinates are read as metres "
+                "(SI); was the model scaled twice?"
+            ),
+            stacklevel=4,
+        )
+
+
+#: The former name of :func:`warn_if_implausible_size`.
+warn_if_millimetres = warn_if_implausible_size
 
 
 # -- gmsh sessions and mesh generation ---------------------------------------------------

@@ -39,6 +39,7 @@ References
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -51,6 +52,7 @@ from ..errors import SolverError
 from .timestep import Profile
 
 __all__ = [
+    "ReducedBasisWarning",
     "ReducedModel",
     "STATE_FACTOR",
     "Shifted",
@@ -199,6 +201,12 @@ def reduce_system(
     )[0]
 
 
+class ReducedBasisWarning(UserWarning):
+    """A reduced basis reached ``max_size`` before its response converged to ``rtol``;
+    ``info["converged"]`` is False and ``info["last_change"]`` says by how much it
+    still moved."""
+
+
 class _System:
     """One system of a shared basis: its K, its projection and its monitored response."""
 
@@ -206,6 +214,150 @@ class _System:
         self.K, self.u0 = K, u0
         self.Kr = np.zeros((0, 0))
         self.prev: tuple[NDArray, NDArray] | None = None
+        self.changes: dict[float, float] = {}  # shift -> last relative change in its window
+        self.open: dict[float, list[NDArray]] = {}  # unconverged shift -> its last vectors
+
+
+class _Basis:
+    """The shared M-orthonormal basis V (n, m), grown one vector at a time, with the
+    projections ``V^T K_i V`` of every system kept up to date."""
+
+    def __init__(self, M: sp.spmatrix, g: NDArray, systems: list[_System], size: int) -> None:
+        self.M, self.g, self.systems = M, g, systems
+        self.store = np.empty((M.shape[0], size))  # filled column by column
+        self.V = self.store[:, :0]
+
+    @property
+    def size(self) -> int:
+        return self.V.shape[1]
+
+    @property
+    def full(self) -> bool:
+        return self.size >= self.store.shape[1]
+
+    def add(self, x: NDArray) -> NDArray | None:
+        """M-orthonormalise x against V (twice) and append it; the new column, or None
+        if it adds nothing (already in the span, or the basis is full)."""
+        M, V = self.M, self.V
+        Mx = M @ x
+        before = math.sqrt(max(float(x @ Mx), 0.0))
+        if before == 0.0 or self.full:
+            return None
+        for _ in range(2):
+            x = x - V @ (V.T @ Mx)
+            Mx = M @ x
+        norm = math.sqrt(max(float(x @ Mx), 0.0))
+        if norm <= 1e-10 * before:
+            return None
+        v = x / norm
+        m = self.size
+        for sy in self.systems:
+            Kv = sy.K @ v
+            col = V.T @ Kv
+            Kr = np.empty((m + 1, m + 1))
+            Kr[:m, :m] = sy.Kr
+            Kr[:m, m] = Kr[m, :m] = col
+            Kr[m, m] = float(v @ Kv)
+            sy.Kr = Kr
+        self.store[:, m] = v
+        self.V = self.store[:, : m + 1]
+        return v
+
+    def response(self, sy: _System, monitor: NDArray) -> tuple[NDArray, NDArray]:
+        """Basis coordinates of u (s, m) and the driving point g^T u (s,) at ``monitor``."""
+        lam, Q = np.linalg.eigh(sy.Kr)
+        if lam[0] <= 0:
+            raise SolverError("reduced model: K is not positive definite (no heat sink?)")
+        gr = self.V.T @ self.g
+        z0 = Q.T @ (self.V.T @ (self.M @ sy.u0)) if sy.u0 is not None else np.zeros(lam.size)
+        y = modal_response(lam, Q.T @ gr, z0, monitor) @ Q.T
+        return y, y @ gr
+
+    def change(self, sy: _System, monitor: NDArray, window: NDArray) -> float:
+        """Largest relative change of the system's response at the times in ``window``
+        (a mask of ``monitor``) since the last call: the driving point, and the M-norm
+        of the state divided by :data:`STATE_FACTOR`."""
+        cur = self.response(sy, monitor)
+        prev, sy.prev = sy.prev, cur
+        if prev is None:
+            return math.inf
+        (y_old, d_old), (y, d) = prev, cur
+        dy = y.copy()
+        dy[:, : y_old.shape[1]] -= y_old
+        # relative at each time (a heating curve is read on log axes), with a floor
+        ny = np.linalg.norm(y, axis=1)
+        floor_y = 1e-9 * max(float(ny.max()), 1e-300)
+        floor_d = 1e-9 * max(float(np.abs(d).max()), 1e-300)
+        ry = np.linalg.norm(dy, axis=1) / np.maximum(ny, floor_y)
+        rd = np.abs(d - d_old) / np.maximum(np.abs(d), floor_d)
+        return float(np.maximum(ry / STATE_FACTOR, rd)[window].max())
+
+    def residual(self, sy: _System, s: float) -> float:
+        """Relative residual of the projected solution of (K + s M) x = g: near zero
+        when the basis already holds the response at s (no factorization needed)."""
+        if self.size == 0:
+            return math.inf
+        y = np.linalg.solve(sy.Kr + s * np.eye(self.size), self.V.T @ self.g)
+        x = self.V @ y
+        r = self.g - sy.K @ x - s * (self.M @ x)
+        return float(np.linalg.norm(r) / max(np.linalg.norm(self.g), 1e-300))
+
+
+def _windows(shifts: Sequence[float], monitor: NDArray) -> Callable[[float], NDArray[np.bool_]]:
+    """The monitored times each shift answers for: those near 1/s (s = 0: the last,
+    slowest decade), overlapping their neighbours."""
+    taus = sorted((1.0 / s for s in shifts if s > 0), reverse=True)
+    ratios = [b / a for a, b in zip(taus[1:], taus[:-1], strict=True)] or [10.0]
+    half = max(ratios) ** 0.75
+
+    def window(s: float) -> NDArray[np.bool_]:
+        if s > 0:
+            w = (monitor >= 1 / (s * half)) & (monitor <= half / s)
+        else:
+            w = monitor >= (taus[0] if taus else monitor[-1]) / half
+        return w if np.any(w) else np.ones(monitor.size, dtype=bool)
+
+    return window
+
+
+@dataclass
+class _Grow:
+    """Settings of one shift's Krylov sequence."""
+
+    monitor: NDArray
+    window: NDArray
+    rtol: float
+    steps: int | None  # most steps; None: until converged or the basis is full
+
+
+def _grow(
+    basis: _Basis, sy: _System, solver: Shifted, lasts: list[NDArray], how: _Grow
+) -> tuple[float, list[NDArray], int]:
+    """Extend a shift's sequence x <- (K + s M)^-1 M v from its last vectors ``lasts``
+    until the response in its window changed by at most ``rtol`` twice in a row.
+
+    Returns the last change (0 when the sequence closed: its space is invariant and
+    the response from this shift exact), the last vectors if it did not converge
+    (else []) and the solves done.
+    """
+    change = basis.change(sy, how.monitor, how.window)
+    quiet = taken = solves = 0
+    while lasts and not basis.full and (how.steps is None or taken < how.steps):
+        grown = []
+        for v in lasts:
+            solves += 1
+            w = basis.add(solver.solve(basis.M @ v))
+            if w is not None:
+                grown.append(w)
+        lasts = grown
+        taken += 1
+        change = basis.change(sy, how.monitor, how.window)
+        quiet = quiet + 1 if change <= how.rtol else 0
+        if quiet >= 2:
+            return change, [], solves
+    if not lasts and not basis.full:  # the sequence closed: its space is invariant
+        return 0.0, [], solves
+    return change, lasts, solves
 
 
 def reduce_systems(
@@ -230,6 +382,12 @@ def reduce_systems(
     (early times, far from where they differ) their reduced responses agree too, which
     separately built bases would only do to ``rtol``.
 
+    The basis checks its own convergence: a shift that has not converged after
+    ``per_shift`` steps is left open, and once every shift has had its turn the open
+    ones are factorized again and grown until they converge or the basis holds
+    ``max_size`` vectors. A model that is still not converged then is returned with
+    ``info["converged"] = False`` and a :class:`ReducedBasisWarning`.
+
     Parameters
     ----------
     Ks
@@ -244,166 +402,115 @@ def reduce_systems(
         this) by less than ``rtol`` of its value at every
         monitored time near 1/s, twice in a row.
     per_shift, max_size
-        Most vectors per shift and system, and in all.
+        Most steps of a shift in the first pass (each adds up to one vector per start
+        vector), and most vectors in all.
     skip_below
         A shift whose projected solution already has a relative residual below this is
         skipped for that system (its factorization would add nothing).
 
     Other arguments as :func:`reduce_system`.
+
+    Returns
+    -------
+    list of ReducedModel
+        One per system; ``info`` holds ``basis`` (size), ``shifts``, ``factorizations``,
+        ``solves``, ``per_shift`` (vectors added at each shift), ``skipped`` ((system,
+        shift) pairs), ``refined`` (shifts grown again in the second pass),
+        ``last_change`` (this system's largest last relative change over its shifts)
+        and ``converged`` (that change is at most ``rtol`` at every shift).
     """
-    n = M.shape[0]
     inits = list(initial) if initial is not None else [None] * len(Ks)
     systems = [
         _System(K, None if u is None else np.asarray(u, dtype=float))
         for K, u in zip(Ks, inits, strict=True)
     ]
-    store = np.empty((n, min(max_size, n)))  # the basis, filled column by column
-    V = store[:, :0]
     g = np.asarray(inputs[0], dtype=float)
-    solves = 0
-    change = math.inf
-    last: list[NDArray] = []
-
-    def response(sy: _System) -> tuple[NDArray, NDArray]:
-        """Basis coordinates of u (s, m) and the driving point g^T u (s,) at ``monitor``."""
-        lam, Q = np.linalg.eigh(sy.Kr)
-        if lam[0] <= 0:
-            raise SolverError("reduced model: K is not positive definite (no heat sink?)")
-        gr = V.T @ g
-        z0 = Q.T @ (V.T @ (M @ sy.u0)) if sy.u0 is not None else np.zeros(lam.size)
-        y = modal_response(lam, Q.T @ gr, z0, monitor) @ Q.T
-        return y, y @ gr
-
-    def add(x: NDArray) -> bool:
-        """M-orthonormalise x against V (twice) and append it; False if it adds nothing."""
-        nonlocal V
-        Mx = M @ x
-        before = math.sqrt(max(float(x @ Mx), 0.0))
-        if before == 0.0 or V.shape[1] >= store.shape[1]:
-            return False
-        for _ in range(2):
-            c = V.T @ Mx
-            x = x - V @ c
-            Mx = M @ x
-        norm = math.sqrt(max(float(x @ Mx), 0.0))
-        if norm <= 1e-10 * before:
-            return False
-        v = x / norm
-        m = V.shape[1]
-        for sy in systems:
-            Kv = sy.K @ v
-            col = V.T @ Kv
-            Kr = np.empty((m + 1, m + 1))
-            Kr[:m, :m] = sy.Kr
-            Kr[:m, m] = col
-            Kr[m, :m] = col
-            Kr[m, m] = float(v @ Kv)
-            sy.Kr = Kr
-        store[:, m] = v
-        V = store[:, : m + 1]
-        last[:] = [v]
-        return True
-
-    def converged(sy: _System, window: NDArray) -> float:
-        """Largest relative change of the system's response at the times in ``window``
-        (a mask of ``monitor``) since the last call."""
-        cur = response(sy)
-        prev, sy.prev = sy.prev, cur
-        if prev is None:
-            return math.inf
-        y_old, d_old = prev
-        y, d = cur
-        dy = y.copy()
-        dy[:, : y_old.shape[1]] -= y_old
-        # relative at each time (a heating curve is read on log axes), with a floor
-        ny = np.linalg.norm(y, axis=1)
-        floor_y = 1e-9 * max(float(ny.max()), 1e-300)
-        floor_d = 1e-9 * max(float(np.abs(d).max()), 1e-300)
-        ry = np.linalg.norm(dy, axis=1) / np.maximum(ny, floor_y)
-        rd = np.abs(d - d_old) / np.maximum(np.abs(d), floor_d)
-        return float(np.maximum(ry / STATE_FACTOR, rd)[window].max())
-
-    # Each shift answers for the times near 1/s (s = 0: the last, slowest decade); its
-    # vectors stop when the response there has converged.
-    taus = sorted((1.0 / s for s in shifts if s > 0), reverse=True)
-    ratios = [b / a for a, b in zip(taus[1:], taus[:-1], strict=True)] or [10.0]
-    half = max(ratios) ** 0.75  # windows overlap their neighbours
-
-    def window(s: float) -> NDArray[np.bool_]:
-        if s > 0:
-            w = (monitor >= 1 / (s * half)) & (monitor <= half / s)
-        else:
-            w = monitor >= (taus[0] if taus else monitor[-1]) / half
-        return w if np.any(w) else np.ones(monitor.size, dtype=bool)
-
-    def residual(sy: _System, s: float) -> float:
-        """Relative residual of the projected solution of (K + s M) x = g: near zero
-        when the basis already holds the response at s (no factorization needed)."""
-        if V.shape[1] == 0:
-            return math.inf
-        y = np.linalg.solve(sy.Kr + s * np.eye(V.shape[1]), V.T @ g)
-        x = V @ y
-        r = g - sy.K @ x - s * (M @ x)
-        return float(np.linalg.norm(r) / max(np.linalg.norm(g), 1e-300))
-
+    basis = _Basis(M, g, systems, min(max_size, M.shape[0]))
+    window = _windows(shifts, monitor)
     counts: list[int] = []
     skipped: list[tuple[int, float]] = []
-    factorizations = 0
-    for s in shifts:
-        size0 = V.shape[1]
+    tally = {"factorizations": 0, "solves": 0}
+
+    def shift(i: int, sy: _System, s: float, lasts: list[NDArray] | None) -> None:
+        """Open ``factor(i, s)``, start the sequence (``lasts`` None) or go on with it."""
+        how = _Grow(monitor, window(s), rtol, per_shift if lasts is None else None)
+        solver = factor(i, s)
+        tally["factorizations"] += 1
+        try:
+            if lasts is None:
+                starts = [np.asarray(b, dtype=float) for b in inputs]
+                if sy.u0 is not None and np.any(sy.u0 != 0):
+                    starts.append(M @ sy.u0)
+                tally["solves"] += len(starts)
+                lasts = [v for b in starts if (v := basis.add(solver.solve(b))) is not None]
+                if basis.size == 0:
+                    return
+            change, sy.open[s], solves = _grow(basis, sy, solver, lasts, how)
+            sy.changes[s] = change
+            tally["solves"] += solves
+        finally:
+            solver.close()
+        if not sy.open[s]:
+            del sy.open[s]
+
+    for s in map(float, shifts):
+        size0 = basis.size
         for i, sy in enumerate(systems):
-            if residual(sy, float(s)) < skip_below:
-                skipped.append((i, float(s)))
-                continue
-            starts = [np.asarray(b, dtype=float) for b in inputs]
-            if sy.u0 is not None and np.any(sy.u0 != 0):
-                starts.append(M @ sy.u0)
-            solver = factor(i, float(s))
-            factorizations += 1
-            try:
-                lasts: list[NDArray] = []
-                for b in starts:
-                    x = solver.solve(b)
-                    solves += 1
-                    if add(x):
-                        lasts.append(last[0])
-                if V.shape[1] == 0:
-                    continue
-                here = window(float(s))
-                change = converged(sy, here)
-                quiet = 0
-                for _ in range(per_shift):
-                    if V.shape[1] >= store.shape[1] or not lasts:
-                        break
-                    grown = []
-                    for v in lasts:
-                        x = solver.solve(M @ v)
-                        solves += 1
-                        if add(x):
-                            grown.append(last[0])
-                    lasts = grown
-                    change = converged(sy, here)
-                    quiet = quiet + 1 if change <= rtol else 0
-                    if quiet >= 2:
-                        break
-            finally:
-                solver.close()
-        counts.append(V.shape[1] - size0)
-    if V.shape[1] == 0:
+            if basis.residual(sy, s) < skip_below:
+                skipped.append((i, s))
+                sy.changes[s] = 0.0
+            else:
+                shift(i, sy, s, None)
+        counts.append(basis.size - size0)
+    if basis.size == 0:
         raise SolverError("reduced model: the input is zero")
+    refined: list[tuple[int, float]] = []
+    for i, sy in enumerate(systems):  # second pass: the shifts left open
+        for s in sorted(sy.open):
+            if not basis.full:
+                refined.append((i, s))
+                shift(i, sy, s, sy.open.pop(s))
+    return [
+        _model(basis, sy, i, shifts, counts, skipped, refined, tally, rtol)
+        for i, sy in enumerate(systems)
+    ]
+
+
+def _model(
+    basis: _Basis,
+    sy: _System,
+    i: int,
+    shifts: Sequence[float],
+    counts: list[int],
+    skipped: list[tuple[int, float]],
+    refined: list[tuple[int, float]],
+    tally: dict[str, int],
+    rtol: float,
+) -> ReducedModel:
+    """The modal form of one system on the finished basis, with its convergence report
+    (and a :class:`ReducedBasisWarning` if it did not converge)."""
+    change = max(sy.changes.values(), default=math.inf)
+    converged = change <= rtol
+    if not converged:
+        warnings.warn(
+            ReducedBasisWarning(
+                f"reduced model of system {i}: the response still changed by {change:.1e} "
+                f"(rtol {rtol:.0e}) when the basis reached {basis.size} vectors; raise "
+                "max_size or use time steps"
+            ),
+            stacklevel=3,
+        )
     info = {
-        "basis": int(V.shape[1]),
+        "basis": basis.size,
         "shifts": [float(s) for s in shifts],
-        "factorizations": factorizations,
-        "solves": solves,
-        "per_shift": counts,
-        "skipped": skipped,
+        **tally,
+        "per_shift": list(counts),
+        "skipped": list(skipped),
+        "refined": [(j, s) for j, s in refined if j == i],
         "last_change": float(change),
+        "converged": bool(converged),
     }
-    models = []
-    for sy in systems:
-        lam, Q = np.linalg.eigh(sy.Kr)
-        W = V @ Q
-        z0 = W.T @ (M @ sy.u0) if sy.u0 is not None else np.zeros(lam.size)
-        models.append(ReducedModel(W, lam, W.T @ g, z0, dict(info)))
-    return models
+    lam, Q = np.linalg.eigh(sy.Kr)
+    W = basis.V @ Q
+    z0 = W.T @ (basis.M @ sy.u0) if sy.u0 is not None else np.zeros(lam.size)
+    return ReducedModel(W, lam, W.T @ basis.g, z0, info)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import difflib
 import math
 import textwrap
+import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -32,6 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
+from ..fe.mesh import PlausibilityWarning
 from .viscoelastic import MOULD_COMPOUND_VISCO, Prony, Shift, Viscoelastic
 
 __all__ = [
@@ -39,6 +41,8 @@ __all__ = [
     "DEFAULT_REGION_MATERIALS",
     "LIBRARY",
     "Material",
+    "PLAUSIBLE",
+    "PlausibilityWarning",
     "Table",
     "assign",
     "describe",
@@ -52,6 +56,36 @@ __all__ = [
 
 #: Absolute zero [degC]: no temperature anywhere may be below it.
 ABSOLUTE_ZERO_C = -273.15
+
+
+#: Range of each property over the materials of a package [SI], outside which
+#: :class:`Material` warns (:class:`PlausibilityWarning`): a value out of it is almost
+#: always given in another unit. E: 1 MPa (soft silicone; a modulus typed in GPa or in
+#: MPa is a number below 1e6) to 1.2 TPa (diamond, 1.05 TPa). alpha: up to 1e-3 /K
+#: (polymers above Tg, PDMS ~3e-4 /K; a CTE typed in ppm/K is 1 to 300). k: 5e-3
+#: (aerogel; still air 0.026) to 3000 W/(m K) (diamond ~2200). rho: 10 kg/m^3 (foams;
+#: g/cm^3 typed as a number is below 25) to 25 000 (osmium 22 590). cp: 50 J/(kg K)
+#: (gold, lead ~129) to 20 000 (J/(g K) typed as a number is below 15).
+PLAUSIBLE: dict[str, tuple[float, float, str]] = {
+    "E": (1e6, 1.2e12, "Pa (GPa and MPa must be converted: 130 GPa is 130e9)"),
+    "alpha": (-1e-3, 1e-3, "1/K (ppm/K must be converted: 17 ppm/K is 17e-6)"),
+    "k": (5e-3, 3000.0, "W/(m K)"),
+    "rho": (10.0, 25_000.0, "kg/m^3 (g/cm^3 must be converted: 2.33 g/cm^3 is 2330)"),
+    "cp": (50.0, 20_000.0, "J/(kg K) (J/(g K) must be converted: 0.7 J/(g K) is 700)"),
+}
+
+
+def _warn_implausible(key: str, attr: str, values: Sequence[float]) -> None:
+    lo, hi, unit = PLAUSIBLE[attr]
+    bad = [v for v in values if not lo <= v <= hi]
+    if bad:
+        warnings.warn(
+            PlausibilityWarning(
+                f"{key}.{attr} = {bad[0]:g} is outside the range of package materials "
+                f"[{lo:g}, {hi:g}] {unit}"
+            ),
+            stacklevel=4,
+        )
 
 
 @dataclass(frozen=True)
@@ -236,6 +270,10 @@ class Material:
             raise InputError(f"{key}.shrinkage", self.shrinkage, "volumetric strain in (-0.1, 0.1)")
         if self.alpha_kind not in ("instantaneous", "secant"):
             raise InputError(f"{key}.alpha_kind", self.alpha_kind, "'instantaneous' or 'secant'")
+        for attr, vals in (("E", Evals), ("k", kvals), ("rho", (self.rho,)), ("cp", (self.cp,))):
+            _warn_implausible(key, attr, [float(v) for v in vals])
+        alphas = self.alpha.values if isinstance(self.alpha, Table) else (self.alpha,)
+        _warn_implausible(key, "alpha", [float(v) for v in alphas])
         if self.yield_strength is not None:
             y = self.yield_strength
             yvals = y.values if isinstance(y, Table) else (y,)

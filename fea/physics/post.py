@@ -59,7 +59,6 @@ __all__ = [
     "YieldWarning",
     "coplanarity",
     "interface_stress",
-    "interface_traction",
     "recover_stress",
     "recovery_operator",
     "seating_plane",
@@ -344,7 +343,7 @@ def recovery_operator(
     ``R[i, e n_q + q]`` is the weight of quadrature point q of the region's e-th element
     in vertex i: the element's linear fit at the vertex times its volume share.
     """
-    cache = mesh.info.setdefault("recovery", {})
+    cache = mesh.info.recovery
     key = (region, int(space.n_q))
     if key in cache:
         return cache[key]
@@ -528,7 +527,7 @@ def _edge_vertex_pairs(space: Any) -> NDArray[np.int64]:
     nb = dofs.shape[1]
     if nb == 4:
         return np.zeros((dofs.shape[0], 0, 2), dtype=np.int64)
-    cache = space.mesh.info.setdefault("recovery", {})
+    cache = space.mesh.info.recovery
     if "edge_pairs" in cache:
         return cache["edge_pairs"]
     x = space.nodes
@@ -700,7 +699,7 @@ def interface_stress(
     """
     mesh = recovered.mesh
     a, b = _interface_regions(mesh, name)
-    cache = mesh.info.setdefault("interfaces", {})
+    cache = mesh.info.interfaces
     key = (name, tuple(symmetry))
     if key not in cache:
         tri, area, n, _ = _facet_geometry(mesh, mesh.boundaries[name], a)
@@ -709,26 +708,6 @@ def interface_stress(
     sig = 0.5 * (tensor(recovered.vertex_field(a)[tri]) + tensor(recovered.vertex_field(b)[tri]))
     traction = np.einsum("fvab,fb->fva", sig, n)
     return InterfaceStress(name, mesh.p1.p.T[tri], area, n, traction, dist)
-
-
-def interface_traction(
-    mesh: Any, stress: NDArray[np.float64], name: str
-) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-    """Normal and shear traction [Pa] at the facets of an interface ``a|b`` from element
-    stresses ``stress`` (n_el, 6): the mean of the two adjacent elements' stresses; the
-    normal points from ``a`` into ``b``. Returns (normal, shear), each (n_f,).
-    :func:`interface_stress` is the recovered, vertex-wise version."""
-    a, _ = _interface_regions(mesh, name)
-    f = mesh.boundaries[name]
-    e = mesh.p1.f2t[:, f]
-    inner = e[1] >= 0
-    sig = tensor(stress[e[0]])
-    sig[inner] = 0.5 * (sig[inner] + tensor(stress[e[1, inner]]))
-    _, _, n, _ = _facet_geometry(mesh, f, a)
-    tr = np.einsum("fab,fb->fa", sig, n)
-    sn = np.einsum("fa,fa->f", tr, n)
-    shear = np.linalg.norm(tr - sn[:, None] * n, axis=1)
-    return sn, shear
 
 
 # -- yield -----------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ Inelasticity*, 1998, ch. 10): per Prony term an internal stress
 exact when the strain varies linearly in reduced time within the step (so exact for a
 ramp-and-hold, and unconditionally stable). The new stress is affine in the new strain,
 ``sigma_new = C_eff : eps_new + sigma_hist``, with an isotropic algorithmic tangent
-``C_eff`` (:meth:`Viscoelastic.effective_lame`) and a history part
-(:meth:`Viscoelastic.history_stress`) known before the new strain is.
+``C_eff`` (:meth:`Viscoelastic.lame_at`) and a history part
+(:meth:`Viscoelastic.history_at`) known before the new strain is.
 
 Voigt convention
 ----------------
@@ -42,12 +42,13 @@ Finite-element use
 One time step ``n -> n+1`` of length ``dt`` with temperatures ``T_old``, ``T_new`` at
 the quadrature points:
 
-1. ``lam_eff, mu_eff = law.effective_lame(dt, T_old, T_new)`` and
-   ``sig_h = law.history_stress(state, dt, T_old, T_new)`` per quadrature point.
+1. ``dxi = law.reduced_time_increment(dt, T_old, T_new)``, then
+   ``lam_eff, mu_eff = law.lame_at(dxi)`` and ``sig_h = law.history_at(state, dxi)``
+   per quadrature point.
 2. Assemble ``K_eff`` from ``(lam_eff, mu_eff)`` (Young's modulus
    ``mu (3 lam + 2 mu) / (lam + mu)``, Poisson ``lam / (2 (lam + mu))``) and solve
    ``K_eff u = f_ext + int B^T C_eff eps_th - int B^T sig_h``.
-3. ``state = law.update(state, eps_mech_new, dt, T_old, T_new)`` with
+3. ``state = law.update_at(state, eps_mech_new, dxi)`` with
    ``eps_mech_new = B u - eps_th``; ``law.stress(state)`` is the new stress.
 
 ``C_eff`` depends only on the reduced-time increment of the step: with one series it is
@@ -70,6 +71,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import brentq
 
 from ..errors import InputError
+from ..validate import check_temperature_C
 
 __all__ = [
     "Arrhenius",
@@ -288,7 +290,8 @@ class WLF:
     C2
         Constant [K], > 0.
     T_ref_C
-        Reference temperature [degC] of the Prony relaxation times.
+        Reference temperature [degC] of the Prony relaxation times, above absolute
+        zero (and at most 2000 degC, :func:`fea.validate.check_temperature_C`).
     log10_cap
         Largest ``|log10 a_T|``, > 0.
     """
@@ -301,7 +304,7 @@ class WLF:
     def __post_init__(self) -> None:
         object.__setattr__(self, "C1", _finite("shift.C1", self.C1, positive=True))
         object.__setattr__(self, "C2", _finite("shift.C2", self.C2, positive=True))
-        object.__setattr__(self, "T_ref_C", _finite("shift.T_ref_C", self.T_ref_C))
+        object.__setattr__(self, "T_ref_C", check_temperature_C("shift.T_ref_C", self.T_ref_C))
         object.__setattr__(self, "log10_cap", _finite("shift.log10_cap", self.log10_cap, True))
 
     def log10_shift(self, T_C: ArrayLike) -> NDArray[np.float64]:
@@ -599,11 +602,6 @@ class Viscoelastic:
         # r_max * (1 - r_min / r_max) / ln(r_max / r_min), r = 10**-L
         return dt * 10.0 ** (-np.minimum(L0, L1)) * _phi(_LN10 * np.abs(L1 - L0))
 
-    def _factors(self, n: int, dt: float, T_old: ArrayLike, T_new: ArrayLike) -> _Factors:
-        T0 = self._temperatures("T_old", T_old, n)
-        T1 = self._temperatures("T_new", T_new, n)
-        return self._factors_dxi(self.reduced_time_increment(dt, T0, T1))
-
     def _factors_dxi(self, dxi: NDArray[np.float64]) -> _Factors:
         if dxi.size > 1 and dxi.min() == dxi.max():
             # one increment for every point (a uniform temperature): compute it once
@@ -630,26 +628,32 @@ class Viscoelastic:
             raise InputError("dxi", float(d.min()), "reduced time increments >= 0 [s]")
         return d
 
-    # -- the same step given its reduced-time increment ------------------------------
-    # A caller that integrates many points at once (a finite-element history) computes
-    # ``dxi`` once per step and may replace it by a nearby value whose stiffness it has
-    # already factorised (fea.physics.history); these methods take ``dxi`` directly.
-    # ``dxi = 0`` is the instantaneous (glassy) step, ``dxi = inf`` the fully relaxed one.
+    # -- a step given its reduced-time increment -------------------------------------
+    # The caller computes ``dxi`` once per step (:meth:`reduced_time_increment`) and may
+    # replace it by a nearby value whose stiffness it has already factorised
+    # (fea.physics.history). ``dxi = 0`` is the instantaneous (glassy) step, ``dxi =
+    # inf`` the fully relaxed one.
 
     def lame_at(self, dxi: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Algorithmic Lamé parameters [Pa], each (n,), of steps with reduced-time
-        increments ``dxi`` [s] (shape (n,), 0 to inf); see :meth:`effective_lame`."""
+        increments ``dxi`` [s] (shape (n,), 0 to inf).
+
+        ``sigma_new = lam_eff tr(eps_new) I + 2 mu_eff eps_new + history`` (engineering
+        shear: ``tau = mu_eff gamma``); they lie between the rubbery and the glassy
+        values and are the consistent tangent of the step."""
         return self._lame(self._factors_dxi(self._dxi(dxi)))
 
     def history_at(self, state: ViscoState, dxi: ArrayLike) -> NDArray[np.float64]:
-        """:meth:`history_stress` [Pa], (n, 6), of a step with reduced-time increments
-        ``dxi`` [s] (a scalar or (n,))."""
+        """The history part of the new stress [Pa], (n, 6) (the stress the step gives
+        for zero new strain), of a step with reduced-time increments ``dxi`` [s] (a
+        scalar or (n,))."""
         n = self._check_state(state)
         return self._history(state, self._factors_dxi(self._dxi(dxi, n)))
 
     def update_at(self, state: ViscoState, eps_mech_new: ArrayLike, dxi: ArrayLike) -> ViscoState:
-        """:meth:`update` of a step with reduced-time increments ``dxi`` [s] (a scalar or
-        (n,)); ``eps_mech_new`` Voigt with engineering shear, (n, 6)."""
+        """The state after a step with reduced-time increments ``dxi`` [s] (a scalar or
+        (n,)) to the mechanical strain ``eps_mech_new``, Voigt with engineering shear,
+        (n, 6); ``state`` is not modified."""
         n = self._check_state(state)
         return self._advance(
             state, self._eps(eps_mech_new, n), self._factors_dxi(self._dxi(dxi, n))
@@ -685,15 +689,6 @@ class Viscoelastic:
             out = np.maximum(out, d.max(axis=1) / tang)
         return out
 
-    @staticmethod
-    def _temperatures(key: str, T: ArrayLike, n: int) -> NDArray[np.float64]:
-        T = np.asarray(T, dtype=float)
-        if T.ndim == 0:
-            T = np.full(n, float(T))
-        if T.shape != (n,) or not np.all(np.isfinite(T)):
-            raise InputError(key, T.shape, f"finite temperatures [degC], a scalar or shape ({n},)")
-        return T
-
     def _lame(self, f: _Factors) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         fs = self.relaxation.g_inf + f.beta @ self.relaxation.weights
         if self.bulk_relaxation is None:
@@ -701,34 +696,6 @@ class Viscoelastic:
         fk = self.bulk_relaxation.g_inf + f.beta_k @ self.bulk_relaxation.weights
         mu = fs * self.G0
         return fk * self.K0 - 2.0 / 3.0 * mu, mu
-
-    def effective_lame(
-        self, dt: float, T_old: ArrayLike, T_new: ArrayLike
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
-        """Algorithmic Lamé parameters ``(lam_eff, mu_eff)`` [Pa] of a step, each (n,).
-
-        ``sigma_new = lam_eff tr(eps_new) I + 2 mu_eff eps_new + history_stress``
-        (engineering shear: ``tau = mu_eff gamma``). They lie between the rubbery and
-        the glassy values and are the consistent tangent of the step.
-
-        Parameters
-        ----------
-        dt
-            Step length [s], >= 0.
-        T_old, T_new
-            Temperatures [degC] at the points, shape (n,) (n = 1 for scalars).
-        """
-        T0 = np.atleast_1d(np.asarray(T_old, dtype=float))
-        T1 = np.atleast_1d(np.asarray(T_new, dtype=float))
-        try:
-            T0, T1 = np.broadcast_arrays(T0, T1)
-        except ValueError:
-            raise InputError(
-                "T_new", (T0.shape, T1.shape), "temperatures of one shape (n,)"
-            ) from None
-        if T0.ndim != 1:
-            raise InputError("T_old", T0.shape, "temperatures of shape (n,)")
-        return self._lame(self._factors(T0.shape[0], dt, T0, T1))
 
     def _check_state(self, state: ViscoState) -> int:
         if not isinstance(state, ViscoState):
@@ -752,23 +719,6 @@ class Viscoelastic:
         dev = np.einsum("nm,nmk->nk", f.decay * g, state.hist) - (f.beta @ g)[:, None] * dev0
         p = (f.decay_k * state.hist_bulk) @ k - (f.beta_k @ k) * p0
         return dev + p[:, None] * _EYE
-
-    def history_stress(
-        self, state: ViscoState, dt: float, T_old: ArrayLike, T_new: ArrayLike
-    ) -> NDArray[np.float64]:
-        """Part of the new stress independent of the new strain [Pa], shape (n, 6).
-
-        A finite-element step loads with ``-int B^T sigma_hist``. Zero for a virgin state.
-
-        Parameters
-        ----------
-        state
-            History before the step.
-        dt, T_old, T_new
-            As in :meth:`effective_lame`; scalars broadcast to the n points.
-        """
-        n = self._check_state(state)
-        return self._history(state, self._factors(n, dt, T_old, T_new))
 
     def instantaneous_stress(self, eps_mech: ArrayLike) -> NDArray[np.float64]:
         """Glassy stress ``C_0 : eps`` [Pa], shape (n, 6), of Voigt strains (n, 6)."""
@@ -797,31 +747,8 @@ class Viscoelastic:
             raise InputError("eps_mech_new", e.shape, f"finite Voigt strains of shape ({n}, 6)")
         return e
 
-    def update(
-        self,
-        state: ViscoState,
-        eps_mech_new: ArrayLike,
-        dt: float,
-        T_old: ArrayLike,
-        T_new: ArrayLike,
-    ) -> ViscoState:
-        """Advance the history by one step to the new mechanical strain.
-
-        Parameters
-        ----------
-        state
-            History before the step.
-        eps_mech_new
-            Mechanical strain at the end of the step (total minus thermal and other
-            eigenstrains), Voigt with engineering shear, shape (n, 6).
-        dt, T_old, T_new
-            As in :meth:`effective_lame`.
-        """
-        n = self._check_state(state)
-        return self._advance(state, self._eps(eps_mech_new, n), self._factors(n, dt, T_old, T_new))
-
     def stress(self, state: ViscoState) -> NDArray[np.float64]:
-        """Stress [Pa] of a state (after :meth:`update`), shape (n, 6).
+        """Stress [Pa] of a state (after :meth:`update_at`), shape (n, 6).
 
         ``g_inf sigma_0 + sum_i g_i q_i`` (per part with two series).
         """
@@ -836,15 +763,8 @@ class Viscoelastic:
         p = bk.g_inf * p0 + state.hist_bulk @ bk.weights
         return sh.g_inf * dev0 + q + p[:, None] * _EYE
 
-    def step(
-        self,
-        state: ViscoState,
-        eps_mech_new: ArrayLike,
-        dt: float,
-        T_old: ArrayLike,
-        T_new: ArrayLike,
-    ) -> StepResult:
-        """One recursive step: :meth:`update`, :meth:`stress` and :meth:`effective_lame`.
+    def step_at(self, state: ViscoState, eps_mech_new: ArrayLike, dxi: ArrayLike) -> StepResult:
+        """One recursive step: :meth:`update_at`, :meth:`stress` and :meth:`lame_at`.
 
         Parameters
         ----------
@@ -852,13 +772,13 @@ class Viscoelastic:
             History before the step (not modified).
         eps_mech_new
             Mechanical strain at the end of the step, Voigt (engineering shear), (n, 6).
-        dt
-            Step length [s], >= 0 (0: the glassy, instantaneous response).
-        T_old, T_new
-            Temperatures [degC] at the start and end of the step, scalars or (n,).
+        dxi
+            Reduced-time increments [s] of the step, a scalar or (n,) (0: the glassy,
+            instantaneous response); from :meth:`reduced_time_increment` given the step
+            length and the temperatures at its ends.
         """
         n = self._check_state(state)
-        f = self._factors(n, dt, T_old, T_new)
+        f = self._factors_dxi(self._dxi(dxi, n))
         new = self._advance(state, self._eps(eps_mech_new, n), f)
         lam, mu = self._lame(f)
         return StepResult(self.stress(new), new, lam, mu)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from .runner import StudyReport, run_case, run_study
+from .driver import run_study
+from .report import StudyReport
+from .runner import run_case
 from .slurm import write_slurm_script
 from .table import build_table, read_frame, read_table
 

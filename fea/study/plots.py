@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ResultsError
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
@@ -279,13 +280,16 @@ def case_curve_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
 
 
 def _theta_jc(folder: Path) -> float | None:
-    """theta_JC of a case from its results file (None if it cannot be read)."""
+    """theta_JC of a case from its results file; None when the file is missing or
+    unreadable (:class:`~fea.errors.ResultsError`: the curves are drawn without the
+    theta_JC mark) or holds no theta_JC. Any other error is a bug and propagates."""
     from ..io import read_results
 
     try:
-        return _number(read_results(folder / "result.h5").metrics.get("theta_jc_K_per_W"))
-    except Exception:  # a plot never fails a case
+        results = read_results(folder / "result.h5")
+    except ResultsError:
         return None
+    return _number(results.metrics.get("theta_jc_K_per_W"))
 
 
 def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:

@@ -87,3 +87,53 @@ def _interface(mesh):
     ra[mesh.regions["a"]] = True
     both = (f2t[1] >= 0) & (ra[f2t[0]] != ra[np.maximum(f2t[1], 0)])
     return np.flatnonzero(both)
+
+
+def test_print_mesh_is_a_one_screen_summary():
+    """Counts and the bounding box against the file read independently by meshio."""
+    import meshio
+
+    mesh = fea.Mesh.from_gmsh(REFERENCE, order=2)
+    text = str(mesh)
+    lines = text.splitlines()
+    assert len(lines) <= 24 and max(len(x) for x in lines) <= 500
+    raw = meshio.read(REFERENCE)
+    tets = sum(len(c.data) for c in raw.cells if c.type.startswith("tetra"))
+    assert f"{tets:,} tetrahedra, order 2" in lines[0]
+    used = np.unique(
+        np.concatenate([c.data[:, :4].ravel() for c in raw.cells if c.type.startswith("tetra")])
+    )
+    pts = raw.points[used] * 1e3  # mm
+    size = pts.max(axis=0) - pts.min(axis=0)
+    assert f"({size[0]:.4g} x {size[1]:.4g} x {size[2]:.4g})" in lines[1]
+    assert f"x {pts[:, 0].min():.4g}..{pts[:, 0].max():.4g}" in lines[1]
+    for name, elements in mesh.regions.items():
+        assert f"{name} ({len(elements):,})" in text
+    assert "die|encapsulant (" in lines[-1] and lines[-1].lstrip().startswith(
+        f"{sum('|' in k for k in mesh.boundaries)} interfaces"
+    )
+    assert "top (" in text and "bottom (" in text
+    assert repr(mesh).startswith("<Mesh order 2:") and "\n" not in repr(mesh)
+
+
+def test_mesh_info_is_typed_and_reads_like_the_former_dict():
+    from fea.fe.mesh import MeshInfo
+
+    mesh = fea.Mesh.from_gmsh(REFERENCE, order=2)
+    info = mesh.info
+    assert isinstance(info, MeshInfo) and info.cache is None and "cache" not in info
+    assert info.get("cache", "new") == "new"
+    nodes = mesh.nodes
+    assert info.nodes is nodes and info["nodes"] is nodes  # cached once
+    info.update({"cache": "hit", "path": "x.msh", "mesh_3d_s": 1.5, "facts": {"a": 1}})
+    assert (info.cache, info["path"], info.timings, info["facts"]) == (
+        "hit",
+        "x.msh",
+        {"mesh_3d_s": 1.5},
+        {"a": 1},
+    )
+    assert info["mesh_3d_s"] == 1.5 and info.setdefault("spaces", {"new": 1}) == {}
+    with pytest.raises(KeyError):
+        info["colour"] = "blue"
+    with pytest.raises(KeyError):
+        info["colour"]

@@ -26,3 +26,18 @@ def test_a_model_drawn_in_millimetres_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         _box(1e-3)  # the same package in metres: no warning
+
+
+def test_a_mesh_implausibly_large_or_small_for_a_package_warns():
+    """1.2 m across (a 12 mm package 100x too large) and 5 um (scaled twice) warn; a
+    300 mm panel and a 10 mm package do not."""
+    from fea.fe.mesh import PlausibilityWarning
+
+    with pytest.warns(PlausibilityWarning, match="1.2 m across"):
+        _box(0.12)  # 10 x 10 x 1 scaled: 1.2 m x 1.2 m x 0.12 m
+    with pytest.warns(PlausibilityWarning, match="less than 10 um"):
+        _box(5e-7)  # 5 um across
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _box(0.03)  # a 300 mm panel, 30 mm thick
+        _box(1e-3)

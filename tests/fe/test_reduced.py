@@ -163,3 +163,48 @@ def test_transient_checks_its_new_arguments():
     assert keep.sum() == 4 and keep[-1]
     with pytest.raises(InputError):
         log_times(1.0, 0.5, 10)
+
+
+def test_a_basis_too_small_for_its_shifts_is_refined_until_converged():
+    """Two steps per shift cannot resolve the rod over nine decades: the first pass
+    leaves shifts open, the second grows them until the response converges, and the
+    refined model agrees with the full modal solution."""
+    K, M, b = _rod(200)
+    times = np.geomspace(1e-6, 1e3, 200)
+    shifts = shifts_for(1e-6, 1e3)
+    fac = _Dense(K, M)
+    model = reduce_system(K, M, [b], fac, shifts, times, per_shift=2, rtol=1e-5)
+    info = model.info
+    assert info["refined"], info
+    assert info["factorizations"] == len(shifts) + len(info["refined"]) == fac.count
+    assert info["converged"] and info["last_change"] <= 1e-5
+    u = model.modal(times) @ model.shapes.T
+    exact = _exact(K, M, b, times)
+    rel = np.abs(u[:, 0] - exact[:, 0]) / exact[:, 0]
+    assert rel.max() < 1e-4, rel.max()
+
+
+def test_a_basis_capped_below_convergence_says_so():
+    """With at most 6 vectors the response cannot converge: the model warns, reports
+    converged = False, and its error against the full solution is indeed not small."""
+    from fea.fe.reduced import ReducedBasisWarning
+
+    K, M, b = _rod(200)
+    times = np.geomspace(1e-6, 1e3, 200)
+    with pytest.warns(ReducedBasisWarning, match="max_size"):
+        model = reduce_system(K, M, [b], _Dense(K, M), shifts_for(1e-6, 1e3), times, max_size=6)
+    assert model.info["basis"] == 6 and not model.info["converged"]
+    assert model.info["last_change"] > 1e-4
+    u = model.modal(times) @ model.shapes.T
+    exact = _exact(K, M, b, times)
+    rel = np.abs(u[:, 0] - exact[:, 0]) / exact[:, 0]
+    assert rel.max() > 1e-4, rel.max()
+
+
+def test_a_basis_converged_in_its_first_pass_is_not_refined():
+    K, M, b = _rod(200)
+    times = np.geomspace(1e-6, 1e3, 200)
+    shifts = shifts_for(1e-6, 1e3)
+    model = reduce_system(K, M, [b], _Dense(K, M), shifts, times, per_shift=1000)
+    assert model.info["converged"] and model.info["refined"] == []
+    assert model.info["factorizations"] == len(shifts) - len(model.info["skipped"])

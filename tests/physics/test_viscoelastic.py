@@ -98,14 +98,14 @@ def test_bad_step_arguments_raise_input_error():
     law = Viscoelastic(1e9, 0.3, SHEAR)
     st = law.init_state(3)
     with pytest.raises(InputError, match="eps_mech_new"):
-        law.step(st, np.zeros((3, 3)), 1.0, 20.0, 20.0)
+        law.step_at(st, np.zeros((3, 3)), law.reduced_time_increment(1.0, 20.0, 20.0))
     with pytest.raises(InputError, match="dt"):
-        law.step(st, np.zeros((3, 6)), -1.0, 20.0, 20.0)
-    with pytest.raises(InputError, match="T_new"):
-        law.step(st, np.zeros((3, 6)), 1.0, 20.0, np.zeros(2))
+        law.step_at(st, np.zeros((3, 6)), law.reduced_time_increment(-1.0, 20.0, 20.0))
+    with pytest.raises(InputError, match="dxi"):  # 2 increments for 3 points
+        law.step_at(st, np.zeros((3, 6)), law.reduced_time_increment(1.0, 20.0, np.zeros(2)))
     other = Viscoelastic(1e9, 0.3, SHEAR, bulk_relaxation=BULK)
     with pytest.raises(InputError, match="state"):
-        other.step(st, np.zeros((3, 6)), 1.0, 20.0, 20.0)
+        other.step_at(st, np.zeros((3, 6)), other.reduced_time_increment(1.0, 20.0, 20.0))
 
 
 def test_state_shapes():
@@ -171,7 +171,13 @@ def _relax(law, eps, times, T=None):
     st = law.init_state(1)
     out = []
     for t0, t1 in zip(times[:-1], times[1:], strict=True):
-        r = law.step(st, eps, t1 - t0, T if T is not None else 0.0, T if T is not None else 0.0)
+        r = law.step_at(
+            st,
+            eps,
+            law.reduced_time_increment(
+                t1 - t0, T if T is not None else 0.0, T if T is not None else 0.0
+            ),
+        )
         st = r.state
         out.append(r.stress[0])
     return np.asarray(out)
@@ -212,7 +218,9 @@ def test_smooth_strain_within_0p1_percent():
     e1 = np.array([[1e-3, -2e-4, 3e-4, 1e-4, 0.0, -5e-4]])
     sig = []
     for a, b in zip(times[:-1], times[1:], strict=True):
-        st = law.update(st, e1 * (1 - np.exp(-b / tr)), b - a, 0.0, 0.0)
+        st = law.update_at(
+            st, e1 * (1 - np.exp(-b / tr)), law.reduced_time_increment(b - a, 0.0, 0.0)
+        )
         sig.append(law.stress(st)[0])
     t = times[1:]
     pr = law.relaxation
@@ -248,11 +256,11 @@ def test_creep_under_stress_control_within_0p5_percent():
     st = law.init_state(1)
     ex, ey = [], []
     for a, b in zip(times[:-1], times[1:], strict=True):
-        lam, mu = law.effective_lame(b - a, T, T)
-        h = law.history_stress(st, b - a, T, T)
+        lam, mu = law.lame_at(law.reduced_time_increment(b - a, T, T))
+        h = law.history_at(st, law.reduced_time_increment(b - a, T, T))
         E_eff, hx = uniaxial_condense(lam, mu, h)
         eps = uniaxial_strain(lam, mu, h, (sigma - hx) / E_eff)
-        r = law.step(st, eps, b - a, T, T)
+        r = law.step_at(st, eps, law.reduced_time_increment(b - a, T, T))
         st = r.state
         assert np.allclose(r.stress[0], [sigma, 0, 0, 0, 0, 0], atol=1e-6 * sigma)
         ex.append(eps[0, 0])
@@ -296,17 +304,17 @@ def test_glassy_and_rubbery_limits(eps):
     """dt -> 0: linear elasticity with E0; dt >> tau_max: with E0 g_inf (1e-9)."""
     law = Viscoelastic(2e10, 0.3, SHEAR)
     st = law.init_state(1)
-    glassy = law.step(st, eps, 0.0, 25.0, 25.0)
+    glassy = law.step_at(st, eps, law.reduced_time_increment(0.0, 25.0, 25.0))
     assert np.allclose(glassy.stress, hooke(law.lam0, law.G0, eps), rtol=1e-14)
     assert np.allclose([glassy.lam_eff[0], glassy.mu_eff[0]], [law.lam0, law.G0], rtol=1e-14)
-    tiny = law.step(st, eps, 1e-12, 25.0, 25.0)
+    tiny = law.step_at(st, eps, law.reduced_time_increment(1e-12, 25.0, 25.0))
     assert np.allclose(tiny.stress, glassy.stress, rtol=1e-9)
     # hold for 1e10 tau_max: the rubbery elastic response
-    held = law.step(glassy.state, eps, 1e12, 25.0, 25.0)
+    held = law.step_at(glassy.state, eps, law.reduced_time_increment(1e12, 25.0, 25.0))
     gi = law.relaxation.g_inf
     assert np.allclose(held.stress, gi * hooke(law.lam0, law.G0, eps), rtol=1e-9)
     # one long step from zero: the tangent and the stress are rubbery
-    slow = law.step(st, eps, 1e12, 25.0, 25.0)
+    slow = law.step_at(st, eps, law.reduced_time_increment(1e12, 25.0, 25.0))
     assert np.allclose([slow.lam_eff[0], slow.mu_eff[0]], [gi * law.lam0, gi * law.G0], rtol=1e-9)
     assert np.allclose(slow.stress, gi * hooke(law.lam0, law.G0, eps), rtol=1e-9)
     assert law.relaxation_modulus(0.0) == law.E_glassy == law.E0
@@ -356,22 +364,35 @@ def test_step_is_affine_with_the_effective_lame_pair(bulk):
     T = RNG.uniform(100, 160, n)
     for _ in range(5):
         Tn = T + RNG.uniform(-5, 5, n)
-        st = law.step(st, RNG.normal(size=(n, 6)) * 1e-3, RNG.uniform(0, 10), T, Tn).state
+        st = law.step_at(
+            st,
+            RNG.normal(size=(n, 6)) * 1e-3,
+            law.reduced_time_increment(RNG.uniform(0, 10), T, Tn),
+        ).state
         T = Tn
     dt, Tn = 3.0, T - 2.0
-    lam, mu = law.effective_lame(dt, T, Tn)
-    h = law.history_stress(st, dt, T, Tn)
+    lam, mu = law.lame_at(law.reduced_time_increment(dt, T, Tn))
+    h = law.history_at(st, law.reduced_time_increment(dt, T, Tn))
     assert np.abs(h).max() > 1e3
     for _ in range(3):
         e = RNG.normal(size=(n, 6)) * 1e-3
-        r = law.step(st, e, dt, T, Tn)
+        r = law.step_at(st, e, law.reduced_time_increment(dt, T, Tn))
         expect = hooke(lam, mu, e) + h
         assert np.allclose(r.stress, expect, rtol=1e-12, atol=1e-12 * np.abs(expect).max())
         assert np.allclose(r.lam_eff, lam) and np.allclose(r.mu_eff, mu)
-        assert np.allclose(law.stress(law.update(st, e, dt, T, Tn)), r.stress, rtol=1e-14)
+        assert np.allclose(
+            law.stress(law.update_at(st, e, law.reduced_time_increment(dt, T, Tn))),
+            r.stress,
+            rtol=1e-14,
+        )
     # tangent by unit strains at point 0
     D = np.stack(
-        [law.step(st, np.tile(u, (n, 1)), dt, T, Tn).stress[0] - h[0] for u in np.eye(6)], axis=1
+        [
+            law.step_at(st, np.tile(u, (n, 1)), law.reduced_time_increment(dt, T, Tn)).stress[0]
+            - h[0]
+            for u in np.eye(6)
+        ],
+        axis=1,
     )
     assert np.allclose(D, D.T, rtol=1e-12, atol=1e-3)
     assert np.all((lam > 0) & (mu > 0))

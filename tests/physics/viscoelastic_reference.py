@@ -45,11 +45,11 @@ def uniaxial_stress_step(law: Viscoelastic, state, eps_x, dt, T_old, T_new):
     Returns (sigma_xx (n,), E_eff (n,), sigma_hist_x (n,), new state): ``sigma_xx =
     E_eff eps_x + sigma_hist_x``.
     """
-    lam, mu = law.effective_lame(dt, T_old, T_new)
-    h = law.history_stress(state, dt, T_old, T_new)
+    lam, mu = law.lame_at(law.reduced_time_increment(dt, T_old, T_new))
+    h = law.history_at(state, law.reduced_time_increment(dt, T_old, T_new))
     E_eff, hx = uniaxial_condense(lam, mu, h)
     eps = uniaxial_strain(lam, mu, h, eps_x)
-    res = law.step(state, eps, dt, T_old, T_new)
+    res = law.step_at(state, eps, law.reduced_time_increment(dt, T_old, T_new))
     return res.stress[:, 0], E_eff, hx, res.state
 
 
@@ -193,8 +193,8 @@ def bilayer_recursive(
     u = np.zeros(2)
     for T_old, T_new in zip(temps[:-1], temps[1:], strict=True):
         To, Tn = np.full(2, T_old), np.full(2, T_new)
-        lam, mu = law.effective_lame(dt, To, Tn)
-        hs = law.history_stress(state, dt, To, Tn)
+        lam, mu = law.lame_at(law.reduced_time_increment(dt, To, Tn))
+        hs = law.history_at(state, law.reduced_time_increment(dt, To, Tn))
         E_eff, hx = uniaxial_condense(lam, mu, hs)
         th_ve = strip.alpha_ve * (T_new - strip.T0_C)
         th_el = strip.alpha_el * (T_new - strip.T0_C)
@@ -203,5 +203,7 @@ def bilayer_recursive(
         rhs = strip.E_el * th_el * S_el[:, 0] + B @ (wg * (E_eff * th_ve - hx))
         u = np.linalg.solve(K, rhs)
         eps_x = u[0] + u[1] * zg - th_ve
-        state = law.update(state, uniaxial_strain(lam, mu, hs, eps_x), dt, To, Tn)
+        state = law.update_at(
+            state, uniaxial_strain(lam, mu, hs, eps_x), law.reduced_time_increment(dt, To, Tn)
+        )
     return float(u[1])

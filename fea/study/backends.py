@@ -1,0 +1,419 @@
+"""Where the cases of a study run: child processes on this machine (at most ``workers``
+at a time, one per GPU for a GPU study) or tasks of a Dask cluster; each case in its own
+child process (:mod:`fea.study.worker`), its lock held by the parent (see
+:mod:`fea.study.runner`)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pickle
+import selectors
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, ResultsError
+from ..package.spec import StudySpec, apply_overrides
+from .progress import StudyProgress
+from .runner import CaseLock, base_row, claim_case, holder, record_failure
+
+__all__ = ["CaseProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
+
+
+def _package_root() -> str:
+    """The folder holding this ``fea`` package: a child imports the same code."""
+    return str(Path(__file__).resolve().parents[2])
+
+
+class CaseProcess:
+    """A case running in a child process (:mod:`fea.study.worker`)."""
+
+    def __init__(self, job: dict[str, Any], lock: CaseLock, env: dict[str, str]) -> None:
+        self.job = job
+        self.cid: str = job["case"]
+        self.folder = Path(job["folder"])
+        self.lock = lock
+        self.stage = "starting"
+        self.warnings: list[str] = []
+        self.row: dict[str, Any] | None = None
+        self.stop: str | None = None
+        self.t0 = time.monotonic()
+        self._buf = b""
+        log = self.folder / "case.log"
+        try:
+            self._log = open(log, "ab")  # noqa: SIM115 (kept open for the child's life)
+        except OSError:
+            self._log = open(os.devnull, "wb")  # noqa: SIM115
+        self.log_line(f"started by {holder().strip()}")
+        code = (
+            f"import sys; sys.path.insert(0, {_package_root()!r}); "
+            "from fea.study.worker import main; main()"
+        )
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self._log,
+            env=env,
+            close_fds=True,
+            start_new_session=True,  # Ctrl-C reaches the runner, which stops its cases
+        )
+        try:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(pickle.dumps({**job, "parent": os.getpid()}))
+            self.proc.stdin.close()
+        except OSError:  # the child died at once: its exit status tells
+            pass
+        assert self.proc.stdout is not None
+        os.set_blocking(self.proc.stdout.fileno(), False)
+
+    @property
+    def fileno(self) -> int:
+        assert self.proc.stdout is not None
+        return self.proc.stdout.fileno()
+
+    def log_line(self, text: str) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._log.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n".encode())
+            self._log.flush()
+
+    def read(self) -> list[dict[str, Any]]:
+        """The messages the child has sent since the last call."""
+        while True:
+            try:
+                chunk = os.read(self.fileno, 1 << 16)
+            except BlockingIOError:
+                break
+            except (OSError, ValueError):
+                break
+            if not chunk:
+                break
+            self._buf += chunk
+        messages = []
+        while b"\n" in self._buf:
+            line, self._buf = self._buf.split(b"\n", 1)
+            try:
+                msg = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(msg, dict):
+                continue
+            if "stage" in msg:
+                self.stage = str(msg["stage"])
+            if "warning" in msg:
+                self.warnings.append(str(msg["warning"]))
+            if "row" in msg and isinstance(msg["row"], dict):
+                self.row = msg["row"]
+            if "stop" in msg:
+                self.stop = str(msg["stop"])
+            messages.append(msg)
+        return messages
+
+    def poll(self) -> bool:
+        """True once the child has ended."""
+        return self.proc.poll() is not None
+
+    def finish(self) -> dict[str, Any]:
+        """The case's row once the child has ended: its own, or a failed row (recorded in
+        ``error.json``) saying how it ended. Releases the lock."""
+        try:
+            self.proc.wait()
+            self.read()
+            rc = self.proc.returncode
+            if self.stop is not None:
+                self.log_line(f"stopped: {self.stop}")
+                raise ResultsError(self.stop)  # nothing more can be recorded
+            if self.row is not None:
+                row = self.row
+            else:
+                row = base_row(self.cid, self.job["params"])
+                row.update(
+                    status="failed",
+                    error=f"{_how_it_ended(rc)} while {self.stage} (see case.log)",
+                    wall_s=time.monotonic() - self.t0,
+                )
+                record_failure(self.folder, row)
+            self.log_line(
+                f"finished: {row.get('status')}"
+                + (f": {row['error']}" if row.get("status") != "ok" else "")
+            )
+            return row
+        finally:
+            self.close()
+
+    def kill(self) -> None:
+        """End the child now (SIGTERM, then SIGKILL after 3 s) and release the lock."""
+        if self.proc.poll() is None:
+            with contextlib.suppress(OSError):
+                self.proc.terminate()
+            try:
+                self.proc.wait(timeout=3.0)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(OSError):
+                    self.proc.kill()
+                self.proc.wait()
+            self.log_line(f"stopped while {self.stage} (the study was interrupted)")
+        self.close()
+
+    def close(self) -> None:
+        self.lock.release()
+        for f in (self.proc.stdout, self._log):
+            with contextlib.suppress(OSError, AttributeError, ValueError):
+                f.close()
+
+
+def _how_it_ended(rc: int | None) -> str:
+    if rc is not None and rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = "unknown"
+        why = " (killed: out of memory, or by hand)" if -rc == signal.SIGKILL else ""
+        return f"crashed with signal {-rc} ({name}){why}"
+    return f"the case's process exited with status {rc} without a result"
+
+
+def _child_env(threads: int, device: str | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+    if device is not None:
+        env["CUDA_VISIBLE_DEVICES"] = device
+    return env
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def gpu_devices(spec: StudySpec) -> list[str] | None:
+    """The GPUs a study whose solver backend is ``gpu`` shares out, one case per GPU:
+    ``CUDA_VISIBLE_DEVICES`` as the batch system set it; None when not set (or the
+    backend is not ``gpu``)."""
+    if spec.base.solver.backend != "gpu":
+        return None
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    if not visible:
+        return None
+    devices = [d.strip() for d in visible.split(",") if d.strip() and d.strip() != "-1"]
+    return devices or None
+
+
+# -- executors ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    cid: str
+    params: dict[str, Any]
+    folder: Path
+
+
+def _child_job(spec: StudySpec, job: Job, cache_dir: str, force: bool) -> dict[str, Any]:
+    from ..package import meshing
+
+    return {
+        "raw": apply_overrides(spec.raw, job.params),
+        "case": job.cid,
+        "params": job.params,
+        "folder": str(job.folder),
+        "study": spec.name,
+        "cache_dir": cache_dir,
+        "field_plots": spec.field_plots,
+        "force": force or not meshing.SIZE_GUARD,
+    }
+
+
+def execute_local(
+    spec: StudySpec,
+    jobs: list[Job],
+    workers: int,
+    started: float,
+    force: bool,
+    cache_dir: str,
+    progress: StudyProgress,
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
+    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``."""
+    devices = gpu_devices(spec)
+    if devices is not None:
+        workers = min(workers, len(devices))
+    threads = max(1, _cpus() // workers)
+    free = list(devices) if devices is not None else []
+    pending = iter(jobs)
+    running: dict[str, tuple[CaseProcess, str | None]] = {}
+    sel = selectors.DefaultSelector()
+    exhausted = False
+    try:
+        while True:
+            while not exhausted and len(running) < workers:
+                job = next(pending, None)
+                if job is None:
+                    exhausted = True
+                    break
+                claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
+                if claim.action in ("skip", "busy"):
+                    yield claim.action, None
+                    continue
+                if claim.action == "row":
+                    yield "done", claim.row
+                    continue
+                device = free.pop(0) if devices is not None else None
+                assert claim.lock is not None
+                try:
+                    child = CaseProcess(
+                        _child_job(spec, job, cache_dir, force),
+                        claim.lock,
+                        _child_env(threads, device),
+                    )
+                except BaseException:
+                    claim.lock.release()
+                    raise
+                running[job.cid] = (child, device)
+                sel.register(child.fileno, selectors.EVENT_READ, job.cid)
+                progress.started(job.cid)
+            if not running:
+                return
+            for _ in sel.select(timeout=0.5):
+                pass
+            for cid, (child, device) in list(running.items()):
+                for msg in child.read():
+                    if "stage" in msg:
+                        progress.stage(cid, child.stage)
+                    if "warning" in msg:
+                        progress.message(f"{cid}: warning: {msg['warning']}")
+                if not child.poll():
+                    continue
+                sel.unregister(child.fileno)
+                del running[cid]
+                if device is not None:
+                    free.append(device)
+                yield "done", child.finish()
+    finally:
+        for child, _ in running.values():
+            child.kill()
+        sel.close()
+
+
+def _run_isolated(
+    spec: StudySpec, job: Job, started: float, force: bool, cache_dir: str
+) -> dict[str, Any] | None:
+    """Claim and run one case in a child process here and wait for it (a Dask task);
+    None when the case was skipped or is another run's."""
+    claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
+    if claim.action in ("skip", "busy"):
+        return None
+    if claim.action == "row":
+        return claim.row
+    assert claim.lock is not None
+    child = CaseProcess(_child_job(spec, job, cache_dir, force), claim.lock, _child_env(1, None))
+    try:
+        while not child.poll():
+            time.sleep(0.2)
+            child.read()
+        return child.finish()
+    finally:
+        child.kill()
+
+
+def execute_dask(
+    spec: StudySpec,
+    jobs: list[Job],
+    workers: int,
+    started: float,
+    force: bool,
+    cache_dir: str,
+    scheduler: str | None,
+    cluster: str | None,
+    job_options: Any,
+) -> Iterator[tuple[str, dict[str, Any] | None]]:
+    try:
+        from distributed import Client, as_completed
+    except ImportError as exc:
+        key, value = ("--scheduler", scheduler) if scheduler else ("--cluster", cluster)
+        raise InputError(
+            key, value, f"dask.distributed installed (pip install 'fea[cluster]'): {exc}"
+        ) from None
+    if not jobs:
+        return
+    # workers of a cluster may start elsewhere: absolute folders
+    jobs = [Job(j.cid, j.params, j.folder.resolve()) for j in jobs]
+    log_dir = jobs[0].folder.parent / "dask-jobs"
+    jq = _jobqueue_cluster(cluster, workers, log_dir, job_options) if cluster is not None else None
+    try:
+        with Client(jq if jq is not None else scheduler) as client:
+            futures = {
+                client.submit(
+                    _run_isolated,
+                    spec,
+                    job,
+                    started,
+                    force,
+                    cache_dir,
+                    pure=False,
+                    key=f"fea-{job.cid}-{time.time_ns()}",
+                ): job
+                for job in jobs
+            }
+            for fut in as_completed(list(futures)):
+                job = futures[fut]
+                try:
+                    row = fut.result()
+                except ResultsError:
+                    raise
+                except Exception as exc:  # the Dask worker itself was lost
+                    row = base_row(job.cid, job.params)
+                    row.update(
+                        status="failed",
+                        error=f"worker lost: {type(exc).__name__}: {exc}",
+                        wall_s=0.0,
+                    )
+                    record_failure(job.folder, row)
+                yield ("busy", None) if row is None else ("done", row)
+    except OSError as exc:
+        raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None
+    finally:
+        if jq is not None:
+            jq.close()
+
+
+def _jobqueue_cluster(kind: str, workers: int, log_dir: Path, job_options: Any) -> Any:
+    """A dask-jobqueue cluster of ``workers`` one-core jobs (one GPU each when asked)."""
+    from .slurm import JobOptions
+
+    try:
+        import dask_jobqueue
+    except ImportError as exc:
+        raise InputError(
+            "--cluster", kind, f"dask-jobqueue installed (pip install 'fea[cluster]'): {exc}"
+        ) from None
+    opts = job_options if job_options is not None else JobOptions()
+    walltime = os.environ.get("FEA_JOB_WALLTIME", opts.time_limit)
+    memory = os.environ.get("FEA_JOB_MEMORY", "8GB")
+    opts = opts.replace(time_limit=walltime).checked()
+    kw = opts.jobqueue_arguments(kind)
+    cls = {"slurm": dask_jobqueue.SLURMCluster, "pbs": dask_jobqueue.PBSCluster}[kind]
+    from .slurm import check_memory_text
+
+    cluster = cls(
+        cores=1,
+        processes=1,
+        memory=check_memory_text(memory, "FEA_JOB_MEMORY"),
+        walltime=walltime,
+        log_directory=str(log_dir),
+        **kw,
+    )
+    cluster.scale(jobs=workers)
+    return cluster
+
+
+# -- the study ------------------------------------------------------------------------------------

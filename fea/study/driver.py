@@ -1,0 +1,190 @@
+"""Run a study: pick its cases (or a slice), run them on a backend
+(:mod:`fea.study.backends`), count them, then write the table, the plots and the
+summary (:mod:`fea.study.report`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError, ResultsError
+from ..io.atomic import sweep_parts
+from ..package.spec import StudySpec
+from .backends import Job, execute_dask, execute_local
+from .progress import StudyProgress
+from .report import StudyReport, busy_text, print_summary
+from .table import build_table
+
+__all__ = ["parse_slice", "run_study"]
+
+
+def parse_slice(value: str | None) -> tuple[int, int] | None:
+    """``"i/n"`` -> (i, n) with 0 <= i < n; None for no slicing."""
+    if value is None:
+        return None
+    i_s, sep, n_s = str(value).partition("/")
+    try:
+        i, n = int(i_s), int(n_s)
+    except ValueError:
+        i, n = -1, 0
+    if not sep or n < 1 or not 0 <= i < n:
+        raise InputError("--slice", value, "i/n with integers 0 <= i < n (e.g. 0/4)")
+    return i, n
+
+
+def run_study(
+    spec: StudySpec,
+    out: str | os.PathLike | None = None,
+    workers: int = 1,
+    slice_: str | None = None,
+    scheduler: str | None = None,
+    cluster: str | None = None,
+    *,
+    progress: bool = True,
+    table: bool | None = None,
+    force: bool = False,
+    job_options: Any = None,
+) -> StudyReport:
+    """Run every case of ``spec`` (or a slice of them) and write the table and plots.
+
+    Parameters
+    ----------
+    out
+        Output folder (default ``results/<study name>``, the only place a study writes
+        without ``out``).
+    workers
+        Cases run at once: child processes here (one per GPU for a ``gpu`` study on a
+        node whose ``CUDA_VISIBLE_DEVICES`` lists several), or jobs of a dask-jobqueue
+        cluster.
+    slice_
+        ``"i/n"``: run only cases ``i, i + n, i + 2n, ...`` (a Slurm array task).
+        A slice does not build the table unless ``table=True``; ``fea study merge``
+        (or a later full run) does.
+    scheduler
+        Address of a running Dask scheduler (``tcp://host:port``); cases become tasks.
+    cluster
+        ``"slurm"`` or ``"pbs"``: start a Dask cluster through dask-jobqueue with
+        ``workers`` jobs of one core each (and one GPU each for a ``gpu`` study).
+    progress
+        Show progress: stages of the running cases, elapsed time and an estimate of the
+        time left (a live display on a terminal, plain log lines otherwise).
+    force
+        Run cases the size guard (:func:`fea.package.meshing.check_size`) refuses.
+    job_options
+        :class:`fea.study.slurm.JobOptions` of the jobs of ``cluster`` (account, QOS,
+        constraint, partition, time, GPUs).
+    """
+    from ..package import meshing as mesh_mod
+
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError("--workers", workers, "a positive number of processes")
+    if scheduler is not None and cluster is not None:
+        raise InputError("--scheduler", scheduler, "either --scheduler or --cluster, not both")
+    if cluster is not None and cluster not in ("slurm", "pbs"):
+        raise InputError("--cluster", cluster, "slurm or pbs")
+    root = _output_path(spec, out)
+    sl = parse_slice(slice_)
+    cases = spec.case_parameters()
+    if sl is not None:
+        cases = cases[sl[0] :: sl[1]]
+    jobs = [Job(cid, params, root / cid) for cid, params in cases]
+    if spec.sweep is None and jobs and not (jobs[0].folder / "metrics.json").exists():
+        mesh_mod.check_size(spec.base, force=force)  # the only case: refuse the whole run
+    _make_folder(root)
+    started = time.time()
+    report = StudyReport(root)
+    cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
+    sweep_parts(root)
+    bar = StudyProgress(spec.name, len(jobs), workers, enabled=progress)
+    if scheduler is not None or cluster is not None:
+        results = execute_dask(
+            spec, jobs, workers, started, force, cache_dir, scheduler, cluster, job_options
+        )
+    else:
+        results = execute_local(spec, jobs, workers, started, force, cache_dir, bar)
+    # closing() stops the running cases however the loop ends (an error, Ctrl-C, SIGTERM)
+    with bar, _terminate_on_sigterm(), contextlib.closing(results):
+        for what, row in results:
+            if what == "skip":
+                report.skipped += 1
+                bar.skipped()
+                continue
+            if what == "busy":
+                report.busy += 1
+                bar.skipped()
+                continue
+            assert row is not None
+            if row.get("status") == "ok":
+                report.done += 1
+            else:
+                report.failed += 1
+            bar.finished(row, report)
+
+    build = (sl is None) if table is None else table
+    if build:
+        report.rows, report.table = build_table(spec, root)
+        from .plots import study_plots
+
+        try:
+            study_plots(spec, report.rows, root)
+        except ResultsError:
+            raise
+        except Exception as exc:  # plots never cost the results
+            bar.console.print(f"  plots failed: {type(exc).__name__}: {exc}")
+        print_summary(spec, report)
+    else:
+        bar.console.print(
+            f"slice {slice_}: {report.done} done, {report.skipped} already done, "
+            f"{report.failed} failed{busy_text(report)} (table: fea study merge)"
+        )
+    return report
+
+
+def _output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:
+    """The study's output folder: ``out``, or ``results/<name>`` (the name is one plain
+    path component, checked at parse time)."""
+    from ..package.spec import check_name
+
+    if out is None:
+        return Path("results") / check_name(spec.name)
+    text = os.fspath(out)
+    if not text or "\0" in text:
+        raise InputError("--out", text, "a folder path (not empty, no NUL character)")
+    return Path(text)
+
+
+def _make_folder(root: Path) -> None:
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot create the output folder {root}: {exc.strerror}") from None
+    if not root.is_dir():
+        raise ResultsError(f"the output folder {root} is not a folder")
+
+
+@contextlib.contextmanager
+def _terminate_on_sigterm() -> Iterator[None]:
+    """SIGTERM (a batch system's cancel, ``kill``) ends the run as Ctrl-C does: the
+    running cases are stopped first (their folders stay unfinished and are rerun)."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    saved = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+
+
+# -- progress and summary -------------------------------------------------------------
