@@ -76,9 +76,9 @@ from ..validate import MAX_TEMPERATURE_C, check_count, check_range
 
 __all__ = [
     "ANAND_SETS",
+    "Anand",
     "GAROFALO_SETS",
     "GAS_CONSTANT",
-    "Anand",
     "Garofalo",
     "InelasticState",
     "LawUpdate",

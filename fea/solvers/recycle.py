@@ -33,11 +33,11 @@ from .krylov import pcg
 from .registry import Prepared, prepare
 
 __all__ = [
-    "SPAN_VECTORS",
     "Entry",
     "HeldSolver",
     "Plan",
     "RecyclingSolver",
+    "SPAN_VECTORS",
     "SolverCache",
     "StepConstraints",
     "StepLaw",
