@@ -562,7 +562,7 @@ def solve_moisture(
                     # rtol 1e-9: the reduced basis then holds the first decade of the
                     # response to 3e-4 (1e-6 left 3e-3 there against Crank's series)
                     tr = Transient(
-                        s_end, float(out[0]), initial=w, outputs=out, scheme="reduced", rtol=1e-9
+                        s_end, float(out[0]), initial_C=w, outputs=out, scheme="reduced", rtol=1e-9
                     )
                 else:  # sealed: no sink for the reduced scheme; backward Euler
                     tr = Transient(s_end, s_end / (steps * outputs), initial=w, outputs=out)
@@ -578,7 +578,7 @@ def solve_moisture(
                 T_now = T
                 mats, scale = pseudo_materials(dom.props, T)
                 s_end = (b - a) / scale
-                tr = Transient(s_end, s_end / steps, initial=w, fields=None)
+                tr = Transient(s_end, s_end / steps, initial_C=w, fields=None)
                 th = solve_thermal(
                     dom.mesh, mats, fixed=dom.fixed(st.boundary_wetness(T)), transient=tr, **common
                 )

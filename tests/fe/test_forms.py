@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from skfem import (
@@ -16,14 +18,17 @@ from skfem import (
 from skfem.helpers import ddot, dot, grad, sym_grad, trace
 
 from fea.fe import forms as asm
-from fea.fe.mesh import Mesh
+from fea.fe.mesh import Mesh, PlausibilityWarning
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
 
 
 def _mesh(order: int, n: int = 4) -> Mesh:
     m = MeshTet1.init_tensor(*[np.linspace(0, 1, n + 1)] * 3)
-    return Mesh(m, m, {"body": np.arange(m.t.shape[1])}, {}, order=order)
+    # a unit cube in metres on purpose (the forms do not care about scale): no size warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        return Mesh(m, m, {"body": np.arange(m.t.shape[1])}, {}, order=order)
 
 
 def _per_qp(values, basis):

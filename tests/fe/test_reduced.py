@@ -126,7 +126,7 @@ def test_outputs_are_interpolated_and_steps_stop_at_corners():
     """dy/dt = p(t) with y(0) = 0 and a ramp: backward Euler with the exact step means
     of p is exact at the step ends, and the outputs fall between the steps."""
     prof = [(0.0, 0.0), (0.35, 0.7), (0.35, 0.0)]
-    tr = Transient(1.0, 0.1, initial=0.0, outputs=[0.05, 0.35, 0.6, 1.0], power=prof)
+    tr = Transient(1.0, 0.1, initial_C=0.0, outputs=[0.05, 0.35, 0.6, 1.0], power=prof)
     seen = []
 
     def step(y, t, dt):

@@ -4,6 +4,7 @@ the CuPy fallback on a machine without a usable GPU, and GPU-vs-CPU checks on a 
 from __future__ import annotations
 
 import importlib.util
+import warnings
 
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from skfem import MeshTet1
 from fea.errors import BackendUnavailable, InputError, SolverError
 from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
-from fea.fe.mesh import Mesh
+from fea.fe.mesh import Mesh, PlausibilityWarning
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
 from fea.physics.materials import Material
@@ -27,7 +28,10 @@ from ..verification.helpers import layered_box
 
 def _cube(n: int, order: int = 1) -> Mesh:
     m = MeshTet1.init_tensor(*[np.linspace(0, 1, n + 1)] * 3)
-    return Mesh(m, m, {"body": np.arange(m.t.shape[1])}, {}, order=order)
+    # a unit cube in metres on purpose (the forms do not care about scale): no size warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PlausibilityWarning)
+        return Mesh(m, m, {"body": np.arange(m.t.shape[1])}, {}, order=order)
 
 
 def _poisson(n: int):

@@ -154,7 +154,7 @@ class _Constant:
 
 
 def test_a_constant_surface_model_is_a_constant_h_per_facet(slab):
-    tr = Transient(2.0, 0.5, initial=TA)
+    tr = Transient(2.0, 0.5, initial_C=TA)
     a = solve_thermal(
         slab, PLATE, flux={"heated": Q}, convection={"cooled": (_Constant(), TA)}, transient=tr
     )
@@ -174,7 +174,7 @@ def test_surface_model_refused_in_transient_and_non_convergence_reported(slab):
             PLATE,
             flux={"heated": Q},
             convection={"cooled": (model, TA)},
-            transient=Transient(1.0, 0.1, initial=TA),
+            transient=Transient(1.0, 0.1, initial_C=TA),
             backend="cpu",
         )
     with pytest.raises(SolverError, match="surface coefficients"):

@@ -59,7 +59,7 @@ def _face_zth(mesh, transient, **kw):
 
 
 def test_slab_zth_reduced_against_series(slab):
-    tr = Transient(10.0, 1e-6, initial=0.0, outputs=TIMES, fields=2, scheme="reduced")
+    tr = Transient(10.0, 1e-6, initial_C=0.0, outputs=TIMES, fields=2, scheme="reduced")
     th, z = _face_zth(slab, tr, fixed={"z1": 0.0})
     assert z[0] == 0.0 and th.series.times.shape == (TIMES.size + 1,)
     err = np.abs(z[1:] / slab_zth(TIMES, L, K, RHO_CP, AREA) - 1)
@@ -74,7 +74,7 @@ def test_slab_zth_reduced_against_series(slab):
 def test_slab_zth_steps_against_series(slab):
     """Adaptive Crank-Nicolson from 1 ms on: first-order-smeared start, within 1 %."""
     times = np.geomspace(1e-3, 3.0, 60)
-    tr = Transient(3.0, 1e-4, initial=0.0, outputs=times, theta=0.5, adaptive=True, tol=50.0)
+    tr = Transient(3.0, 1e-4, initial_C=0.0, outputs=times, theta=0.5, adaptive=True, tol_K=50.0)
     th, z = _face_zth(slab, tr, fixed={"z1": 0.0})
     err = np.abs(z[1:] / slab_zth(times, L, K, RHO_CP, AREA) - 1)
     assert err.max() < 0.01, err.max()
@@ -90,7 +90,7 @@ def test_structure_function_of_the_fe_slab(slab):
     h = 1e3
     r_line, r_film, c_slab = L / (K * AREA), 1 / (h * AREA), RHO_CP * L * AREA
     t = np.geomspace(1e-6, 1e3, 500)
-    tr = Transient(t[-1], 1e-6, initial=0.0, outputs=t, fields=0, scheme="reduced")
+    tr = Transient(t[-1], 1e-6, initial_C=0.0, outputs=t, fields=0, scheme="reduced")
     _, z = _face_zth(slab, tr, convection={"z1": (h, 0.0)})
     assert z[-1] == pytest.approx(r_line + r_film, rel=1e-6)
     sf = structure_function(t, z[1:])
