@@ -13,7 +13,6 @@ import csv
 import json
 import math
 import re
-import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -1228,7 +1227,10 @@ def _grid_cells(key: str, rows: Any) -> list[list[float]]:
     if len({len(r) for r in rows}) != 1 or not rows[0]:
         raise InputError(key, [len(r) for r in rows], "rows of one, non-zero length")
     return [
-        [float(check_number(f"{key}[{i}][{j}]", v, nonneg=True)) for j, v in enumerate(r)]
+        [
+            float(check_number(f"{key}[{i}][{j}]", v, nonneg=True, hi=POWER_CELL_MAX_W))
+            for j, v in enumerate(r)
+        ]
         for i, r in enumerate(rows)
     ]
 
@@ -1240,43 +1242,46 @@ MAX_PROBES = 100
 POWER_CSV_MAX_BYTES = 16 << 20
 
 
+#: Largest power of one cell or rectangle of a power map [W] (a package dissipates tens).
+POWER_CELL_MAX_W = 1e4
+
+
 def read_power_csv(path: Path, key: str) -> list[list[float]]:
-    """A power grid from a CSV file: one row per line, W per cell (comment lines with #)."""
-    try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(key, str(path), "a regular CSV file (not a device, pipe or folder)")
-        with open(path, "rb") as f:
-            data = f.read(POWER_CSV_MAX_BYTES + 1)  # the cap holds if the file grows
-        if len(data) > POWER_CSV_MAX_BYTES:
-            raise InputError(
-                key,
-                f"{path} (over {POWER_CSV_MAX_BYTES:,} bytes)",
-                f"a CSV file of at most {POWER_CSV_MAX_BYTES:,} bytes",
-            )
-        text = data.decode("utf-8")
-    except OSError as exc:
-        raise InputError(key, str(path), f"a readable CSV file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(key, str(path), "a UTF-8 text CSV file") from None
+    """A power grid from a CSV file: one row per line, W per cell (comment lines with #).
+
+    Errors name the file, the line and the column and what was expected; they never
+    show the file's content (:func:`fea.io.textfile.read_text_file`)."""
+    from ...io.textfile import read_text_file
+
+    text = read_text_file(path, key, POWER_CSV_MAX_BYTES, "CSV file")
     rows = []
-    lines = [x for x in text.splitlines() if x.strip() and not x.lstrip().startswith("#")]
-    for n, line in enumerate(csv.reader(lines)):
-        cells = [v.strip() for v in line]
+    for n, raw_line in enumerate(text.splitlines(), start=1):
+        if not raw_line.strip() or raw_line.lstrip().startswith("#"):
+            continue
+        cells = [v.strip() for v in next(csv.reader([raw_line]), [])]
         while cells and cells[-1] == "":  # a trailing comma
             cells.pop()
-        if "" in cells:
-            raise InputError(
-                f"{key}[{n}]", line, "a number in every cell (an empty cell would shift the map)"
-            )
-        try:
-            rows.append([float(v) for v in cells])
-        except ValueError:
-            raise InputError(key, line, "numbers (W per cell) separated by commas") from None
-    for i, r in enumerate(rows):
-        for j, v in enumerate(r):
-            if not math.isfinite(v):
-                raise InputError(f"{key}[{i}][{j}]", v, "a finite power [W]")
+        row = []
+        for c, v in enumerate(cells, start=1):
+            where = f"{path}, line {n}, column {c}"
+            if v == "":
+                raise InputError(
+                    key, where, "a number in every cell (an empty cell would shift the map)"
+                )
+            try:
+                x = float(v)
+            except ValueError:
+                raise InputError(key, where, "a number (W per cell) separated by commas") from None
+            if not (math.isfinite(x) and 0 <= x <= POWER_CELL_MAX_W):
+                raise InputError(
+                    key, where, f"a finite power of 0 to {POWER_CELL_MAX_W:g} W per cell"
+                )
+            row.append(x)
+        rows.append(row)
+    if not rows:
+        raise InputError(key, str(path), "a CSV file with rows of W per cell")
+    if len({len(r) for r in rows}) != 1:
+        raise InputError(key, str(path), "rows of one length (W per cell, one row per line)")
     return _grid_cells(key, rows)
 
 
@@ -1297,7 +1302,7 @@ def parse_power_map(m: Section, base: Path | None = None) -> PowerMapSpec:
         for i, r in enumerate(raw):
             sec = Section(r, f"{m.key('rectangles')}[{i}]")
             x, y = _span(sec, "x_mm"), _span(sec, "y_mm")
-            w = float(sec.number("W", nonneg=True))
+            w = float(sec.number("W", nonneg=True, hi=POWER_CELL_MAX_W))
             sec.done()
             rects.append((x[0], x[1], y[0], y[1], w))
         m.done()
@@ -1307,6 +1312,7 @@ def parse_power_map(m: Section, base: Path | None = None) -> PowerMapSpec:
             cells = _grid_cells(m.key("grid_W"), m.raw("grid_W"))
         else:
             name = m.string("csv")
+            m.boolean("allow_outside", False)  # checked with the study file's folder
             path = Path(name)
             if not path.is_absolute() and base is not None:
                 path = base / path
