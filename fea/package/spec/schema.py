@@ -13,7 +13,7 @@ import csv
 import json
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1340,7 +1340,7 @@ def _span(sec: Section, name: str) -> tuple[float, float]:
 def parse_transient(t: Section) -> TransientSpec:
     """``[transient]``: the heating curve (Zth) of a unit case or a power profile."""
     duration = t.number("duration_s", 1e4, positive=True, hi=1e8)
-    first = t.number("first_output_s", 1e-6, positive=True)
+    first = t.number("first_output_s", 1e-6, lo=MIN_FIRST_OUTPUT_S)
     if not first < duration:
         raise InputError(t.key("first_output_s"), first, f"a time below duration_s ({duration})")
     if duration / first < 100:
@@ -1405,7 +1405,7 @@ def parse_theta_jc(t: Section) -> ThetaJcSpec:
     key = t.key("contact_h")
     if not isinstance(h, list) or len(h) != 2:
         raise InputError(key, h, "two contact conductances [W/(m^2 K)], e.g. [2000, 50000]")
-    h1, h2 = (float(check_number(f"{key}[{i}]", x, positive=True, hi=1e9)) for i, x in enumerate(h))
+    h1, h2 = (float(check_number(f"{key}[{i}]", x, lo=1.0, hi=1e9)) for i, x in enumerate(h))
     if not h2 >= 2 * h1 and not h1 >= 2 * h2:
         raise InputError(key, h, "two conductances at least a factor 2 apart")
     spec = ThetaJcSpec(
@@ -1525,7 +1525,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     """
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
-    max_step = float(s.number("max_step_K", 10.0, positive=True))
+    max_step = float(s.number("max_step_K", 10.0, lo=MIN_STEP_K, hi=1000.0))
     regions = process_regions(kind, g)
     stages_raw = s.raw("stages", [])
     if not isinstance(stages_raw, list):
@@ -1564,7 +1564,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
             StageSpec(
                 name,
                 float(sec.number("duration_s", nonneg=True)),
-                float(sec.number("temperature_C", lo=-273.15)),
+                float(sec.number("temperature_C", lo=-273.15, hi=T_MAX_C)),
                 lists["add"],
                 lists["remove"],
                 lists["cure"],
@@ -1596,5 +1596,66 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
                 True,
                 "false with a process history (its rear cover after release is not modelled)",
             )
+    _check_lifecycle(s.key("stages"), stages, regions)
+    n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
+    if n_steps > MAX_PROCESS_STEPS:
+        raise InputError(
+            s.key("max_step_K"),
+            max_step,
+            f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
+            f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
+        )
     s.done()
     return ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
+
+
+#: Smallest ``transient.first_output_s`` [s]: the die's own time constant is ~1e-5 s;
+#: earlier outputs resolve nothing and per-decade metrics there would be extrapolated.
+MIN_FIRST_OUTPUT_S = 1e-7
+
+#: Smallest ``process.max_step_K`` [K] (a step of 1e-300 K would never end).
+MIN_STEP_K = 1e-3
+#: Most time steps a process history may take (stages and reflow together).
+MAX_PROCESS_STEPS = 100_000
+
+
+def process_steps(
+    stages: Sequence[StageSpec], reflow: Sequence[float], substeps: int, max_step_K: float
+) -> float:
+    """Estimate of the time steps of a process history: per stage and per reflow interval
+    the larger of its least steps and its temperature change over ``max_step_K``."""
+    total = 0.0
+    prev = stages[0].temperature if stages else (reflow[0] if reflow else 25.0)
+    for st in stages:
+        least = st.steps if st.steps is not None else substeps
+        total += max(least, math.ceil(abs(st.temperature - prev) / max_step_K))
+        prev = st.temperature
+    for T in reflow:
+        total += max(substeps, math.ceil(abs(T - prev) / max_step_K))
+        prev = T
+    return total
+
+
+def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[str]) -> None:
+    """No stage may leave the model without a region, and a region is cured only once it
+    exists (a cure listed before the stage that adds it would be lost)."""
+    later_adds: dict[str, int] = {}
+    for i, st in enumerate(stages):
+        for r in st.add:
+            later_adds.setdefault(r, i)
+    present = set(regions) - set(later_adds)
+    for i, st in enumerate(stages):
+        present |= set(st.add)
+        present -= set(st.remove)
+        if st.remove and not present:
+            raise InputError(
+                f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
+            )
+        for r in st.cure:
+            born = later_adds.get(r)
+            if born is not None and born > i:
+                raise InputError(
+                    f"{key}[{i}].cure",
+                    r,
+                    f"a region present at this stage ({r} is added at {key}[{born}])",
+                )
