@@ -126,6 +126,8 @@ def _run(args: argparse.Namespace) -> int:
     from .study import run_study
     from .study.slurm import JobOptions
 
+    if args.out is not None:
+        _check_output_folder("--out", args.out)
     spec = load_study(args.study)
     given = {
         "--partition": args.partition,
@@ -183,6 +185,8 @@ def _mesh(args: argparse.Namespace) -> int:
     from .package.meshing import build_mesh, check_size
     from .package.spec import load_study
 
+    if args.output is not None:
+        _check_output_file("--output", args.output)
     spec = load_study(args.study)
     case = spec.base
     if args.case is not None:
@@ -192,8 +196,6 @@ def _mesh(args: argparse.Namespace) -> int:
             shown = ", ".join(ids[:10]) + (f", ... ({len(ids)} cases)" if len(ids) > 10 else "")
             raise_input("--case", args.case, f"one of {shown}")
         case = spec.case(params[args.case])
-    if args.output is not None:
-        _check_output_file("--output", args.output)
     est = check_size(case, force=args.force)
     t0 = time.monotonic()
 
@@ -219,13 +221,24 @@ def _check_output_file(key: str, value: str) -> None:
     """An output file's folder must exist (nothing is created outside it)."""
     from pathlib import Path
 
-    if not value or "\0" in value:
-        raise_input(key, value, "a file path (not empty, no NUL character)")
+    from .io.atomic import check_output_path
+
+    check_output_path(value, key)  # not a device, FIFO, socket or folder
     parent = Path(value).parent
     if not parent.is_dir():
         raise_input(key, value, f"a file in an existing folder ({parent} is not one)")
     if Path(value).is_dir():
         raise_input(key, value, "a file path, not a folder")
+
+
+def _check_output_folder(key: str, value: str) -> None:
+    """An output folder is a folder or a new path (not a file, device or FIFO)."""
+    import os
+
+    if not value or "\0" in value:
+        raise_input(key, value, "a folder path (not empty, no NUL character)")
+    if os.path.lexists(value) and not os.path.isdir(value):
+        raise_input(key, value, "a folder for the results (a file, device or FIFO is there)")
 
 
 def _info_add_args(p: argparse.ArgumentParser) -> None:
@@ -357,6 +370,7 @@ def _structure(args: argparse.Namespace) -> int:
     from .physics.structure import separation_point, structure_function
     from .study.plots import structure_plot
 
+    _check_output_file("--output", args.output)
     curves = {
         Path(p).stem if Path(p).suffix != ".h5" else Path(p).parent.name: _load_zth(p)
         for p in args.curves

@@ -325,8 +325,14 @@ HOSTILE = [
     Hostile(
         "power-map-csv-device",
         "cli",
-        run_text('[loads.power_map]\ncsv = "/dev/zero"'),
-        "regular CSV file",
+        run_text('[loads.power_map]\ncsv = "/dev/zero"\nallow_outside = true'),
+        "a device, not a regular file",
+    ),
+    Hostile(
+        "power-map-csv-outside-folder",
+        "cli",
+        run_text('[loads.power_map]\ncsv = "/etc/passwd"'),
+        "allow_outside = true",
     ),
     Hostile(
         "power-map-csv-missing",

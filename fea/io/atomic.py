@@ -26,6 +26,7 @@ from ..errors import ResultsError
 __all__ = [
     "PART_SUFFIX",
     "atomic_path",
+    "check_output_path",
     "default_mode",
     "file_problem",
     "sweep_parts",
@@ -94,6 +95,26 @@ def file_problem(path: str | os.PathLike) -> str | None:
     return "not a regular file"
 
 
+def check_output_path(path: str | os.PathLike, key: str = "output") -> Path:
+    """``path`` as a :class:`~pathlib.Path` if a file may be written there: it does not
+    exist, or it is a regular file (or a symbolic link to one). A FIFO, a socket, a device
+    (``/dev/null``, ``/dev/full``) or a folder is refused with an
+    :class:`~fea.errors.InputError` naming ``key`` and the path, so a run never replaces
+    a system file with its output."""
+    from ..errors import InputError
+
+    text = os.fspath(path)
+    if not text or "\0" in str(text):
+        raise InputError(key, text, "a file path (not empty, no NUL character)")
+    p = Path(path)
+    if not os.path.lexists(p):
+        return p
+    problem = file_problem(p)
+    if problem is not None and problem != "a broken symbolic link":
+        raise InputError(key, str(p), f"a regular file to write or a new file ({problem})")
+    return p
+
+
 def _alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -154,7 +175,7 @@ def atomic_path(
     :class:`OSError` while writing, syncing or renaming becomes a
     :class:`~fea.errors.ResultsError` naming ``path`` (``no space left on device ...``).
     """
-    path = Path(path)
+    path = check_output_path(path)
     try:
         if mkdir:
             path.parent.mkdir(parents=True, exist_ok=True)

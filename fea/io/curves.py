@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError
 from .atomic import write_atomic
+from .textfile import read_text_file
 
 __all__ = ["curve_csv", "read_curve_csv", "write_curves_csv"]
 
@@ -48,21 +49,46 @@ def write_curves_csv(
     return out
 
 
-def read_curve_csv(path: str | os.PathLike) -> dict[str, NDArray[np.float64]]:
+#: Largest heating-curve CSV read [bytes] (a curve of 10^5 samples is a few MB).
+CURVE_CSV_MAX_BYTES = 32 << 20
+#: Most samples of a curve read from CSV.
+CURVE_MAX_ROWS = 1_000_000
+
+
+def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDArray[np.float64]]:
     """A curve written by :func:`write_curves_csv` (or any CSV with a header row of
-    names and numeric rows): column name -> values."""
-    try:
-        with open(path, newline="", encoding="utf-8") as fh:
-            rows = [r for r in csv.reader(fh) if r and not r[0].startswith("#")]
-    except OSError as exc:
-        raise InputError("curve", str(path), f"a readable CSV file ({exc.strerror})") from None
-    if len(rows) < 2:
-        raise InputError("curve", str(path), "a CSV file with a header row and data rows")
-    header, data = rows[0], rows[1:]
-    try:
-        values = np.array([[float(x) for x in r] for r in data])
-    except ValueError as exc:
-        raise InputError("curve", str(path), f"numeric rows under the header ({exc})") from None
-    if values.shape[1] != len(header):
-        raise InputError("curve", str(path), f"{len(header)} values per row")
-    return {h.strip(): values[:, i] for i, h in enumerate(header)}
+    names and numeric rows): column name -> values.
+
+    The file is read by :func:`fea.io.textfile.read_text_file` (a regular file of at
+    most :data:`CURVE_CSV_MAX_BYTES`, never blocking); an error names the file, the line
+    and the column and what was expected, never the file's content.
+    """
+    text = read_text_file(path, key, CURVE_CSV_MAX_BYTES, "CSV file")
+    header: list[str] | None = None
+    rows: list[list[float]] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = next(csv.reader([line]), [])
+        if header is None:
+            header = [h.strip() for h in cells]
+            continue
+        if len(cells) != len(header):
+            raise InputError(
+                key, f"{path}, line {n}", f"{len(header)} values per row (as the header)"
+            )
+        row = []
+        for c, v in enumerate(cells, start=1):
+            try:
+                row.append(float(v))
+            except ValueError:
+                raise InputError(
+                    key, f"{path}, line {n}, column {c}", "a number under the header"
+                ) from None
+        rows.append(row)
+        if len(rows) > CURVE_MAX_ROWS:
+            raise InputError(key, str(path), f"a curve of at most {CURVE_MAX_ROWS:,} rows")
+    if header is None or not rows:
+        raise InputError(key, str(path), "a CSV file with a header row and data rows")
+    values = np.array(rows, dtype=float)
+    return {h: values[:, i] for i, h in enumerate(header)}

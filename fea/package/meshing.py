@@ -531,12 +531,67 @@ def check_size(case, force: bool = False) -> MeshEstimate:
     to change when it needs more memory than :func:`available_memory`, unless ``force``
     (or :data:`SIZE_GUARD` is off)."""
     est = estimate(case)
-    if force or not SIZE_GUARD or est.memory <= est.limit:
+    if force or not SIZE_GUARD:
         return est
-    key, advice = _ZONE_KEYS[est.dominant]
+    if est.memory > est.limit:
+        key, advice = _ZONE_KEYS[est.dominant]
+        raise InputError(
+            key,
+            est.values[key],
+            f"a mesh this machine can solve: {est.format()}; use {advice}, or --force "
+            "(fea.package.meshing.SIZE_GUARD = False) to mesh it anyway",
+        )
+    check_work(case, est)
+    return est
+
+
+#: Most element-steps (elements times time steps or output times) a case may take: a
+#: 10^6-element model through 10^5 steps.
+MAX_ELEMENT_STEPS = 1e11
+#: Heating-curve outputs of each of the two dual-interface curves of theta_JC.
+_DUAL_INTERFACE_OUTPUTS = 400
+
+
+def work_estimate(case, elements: float) -> dict[str, float]:
+    """Element-steps of each time-dependent part of ``case`` on a model of ``elements``:
+    key -> elements times steps (process steps, transient outputs and stored fields,
+    the two theta_JC heating curves)."""
+    from .spec.schema import process_steps
+
+    out: dict[str, float] = {}
+    pr = case.process
+    if pr is not None and pr.model == "history":
+        n = process_steps(pr.stages, case.loads.reflow, pr.substeps, pr.max_step_K)
+        out["process.max_step_K"] = elements * n
+    tr = case.transient
+    if tr is not None:
+        out["transient.outputs"] = elements * tr.outputs
+        out["transient.fields"] = elements * tr.fields * 8  # stored, not solved: weighed
+    if case.theta_jc.method == "dual_interface":
+        out["theta_jc.method"] = elements * 2 * _DUAL_INTERFACE_OUTPUTS
+    return out
+
+
+def check_work(case, est: MeshEstimate) -> None:
+    """Refuse a case whose time steps, outputs and stored fields on its mesh exceed
+    :data:`MAX_ELEMENT_STEPS` (an :class:`~fea.errors.InputError` naming the key that
+    weighs most, with the estimate)."""
+    work = work_estimate(case, est.elements)
+    total = sum(work.values())
+    if total <= MAX_ELEMENT_STEPS:
+        return
+    key = max(work, key=lambda k: work[k])
+    parts = ", ".join(f"{k} {v:.2g}" for k, v in work.items())
+    values = {
+        "process.max_step_K": getattr(case.process, "max_step_K", None),
+        "transient.outputs": getattr(case.transient, "outputs", None),
+        "transient.fields": getattr(case.transient, "fields", None),
+        "theta_jc.method": case.theta_jc.method,
+    }
     raise InputError(
         key,
-        est.values[key],
-        f"a mesh this machine can solve: {est.format()}; use {advice}, or --force "
-        "(fea.package.meshing.SIZE_GUARD = False) to mesh it anyway",
+        values[key],
+        f"a case of at most {MAX_ELEMENT_STEPS:.0e} element-steps: about {total:.3g} on "
+        f"{est.elements:,.0f} elements ({parts}); coarsen the mesh or reduce {key}, or "
+        "--force",
     )

@@ -391,3 +391,93 @@ def test_cudss_is_reachable_with_the_gpu_backend():
         with pytest.raises(InputError, match="solver.method") as e:
             parse_study(with_change("solver", {"backend": backend, "method": "cudss"}))
         assert "backend = 'gpu'" in str(e.value)
+
+
+# -- issue 21: values that implied hangs or silently wrong results --------------------------
+
+
+def _stage_err(**process) -> InputError:
+    with pytest.raises(InputError) as err:
+        parse_study(with_process(**process))
+    return err.value
+
+
+def test_stage_temperature_capped_at_key():
+    d = with_process()
+    d["process"]["stages"][2]["temperature_C"] = 1e300
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "process.stages[2].temperature_C" and "2000" in str(err.value)
+
+
+def test_max_step_refused_with_the_step_estimate():
+    assert _stage_err(max_step_K=1e-300).key == "process.max_step_K"
+    # by hand: the stages change 0, 0, 150 K, the reflow 0, 235, 235 K: 620 K over 1e-2 K
+    # is 62,000 steps plus one for each of the 3 unchanged intervals (under the cap);
+    # over 1e-3 K, 620,003 (over it)
+    assert parse_study(with_process(max_step_K=1e-2)).base.process.max_step_K == 1e-2
+    err = _stage_err(max_step_K=1e-3)
+    assert err.key == "process.max_step_K" and "620,003" in str(err)
+
+
+def test_stage_removing_every_region_refused_at_key():
+    from fea.package.spec.schema import process_regions
+
+    d = with_process()
+    base = parse_study(d).base
+    regions = list(process_regions(base.kind, base.geometry))
+    d["process"]["stages"][2]["remove"] = regions
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "process.stages[2].remove"
+
+
+def test_cure_before_birth_refused_at_key():
+    d = with_process()
+    d["process"]["stages"][0]["cure"] = ["encapsulant"]
+    with pytest.raises(InputError, match=r"added at process.stages\[1\]") as err:
+        parse_study(d)
+    assert err.value.key == "process.stages[0].cure"
+
+
+@pytest.mark.parametrize("h", [[1e-300, 1.0], [0.5, 1e3]])
+def test_contact_h_bounded_at_key(h):
+    d = copy.deepcopy(GOOD)
+    d["theta_jc"] = {"contact_h": h}
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "theta_jc.contact_h[0]"
+
+
+def test_first_output_lower_bound():
+    d = copy.deepcopy(GOOD)
+    d["transient"] = {"first_output_s": 1e-300}
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "transient.first_output_s" and "1e-07" in str(err.value)
+
+
+def test_size_guard_counts_process_steps_and_transients(monkeypatch):
+    import fea.package.meshing as meshing
+
+    d = with_process(max_step_K=1e-2)  # 62,003 steps (by hand, above)
+    case = parse_study(d).base
+    n = meshing.estimate(case).elements
+    # the two theta_JC curves of 400 outputs each add 800 steps
+    expected = n * (62_003 + 800)
+    monkeypatch.setattr(meshing, "MAX_ELEMENT_STEPS", expected * 0.99)
+    with pytest.raises(InputError, match="element-steps") as err:
+        meshing.check_size(case)
+    assert err.value.key == "process.max_step_K"
+    assert f"about {expected:.3g} on" in str(err.value)
+    meshing.check_size(case, force=True)
+    monkeypatch.setattr(meshing, "MAX_ELEMENT_STEPS", expected * 1.01)
+    meshing.check_size(case)
+    d = copy.deepcopy(GOOD)
+    d["transient"] = {"outputs": 100_000, "fields": 1000}
+    case = parse_study(d).base
+    # by hand: outputs 1e5 and fields 1000 x 8 outweigh the 800 theta_JC steps
+    monkeypatch.setattr(meshing, "MAX_ELEMENT_STEPS", n * 1000)
+    with pytest.raises(InputError, match="transient.outputs") as err:
+        meshing.check_size(case)
+    assert err.value.key == "transient.outputs"

@@ -149,13 +149,27 @@ def load_study(path: str | Path) -> StudySpec:
 
 def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
     """The study with a relative power-map CSV path made absolute (relative to the study
-    file), so a worker that parses the study again finds the file."""
+    file), so a worker that parses the study again finds the file.
+
+    A study file is shared between people: the CSV must lie in the study file's folder
+    or below unless ``[loads.power_map] allow_outside = true`` (docs/paths.md)."""
     pm = data.get("loads", {}).get("power_map") if isinstance(data.get("loads"), Mapping) else None
     name = pm.get("csv") if isinstance(pm, Mapping) else None
-    if path is None or not isinstance(name, str) or Path(name).is_absolute():
+    if path is None or not isinstance(name, str) or not name or "\0" in name:
+        return data
+    folder = Path(path).parent.resolve()
+    full = (folder / name).resolve()
+    if pm.get("allow_outside") is not True and not full.is_relative_to(folder):
+        raise InputError(
+            "loads.power_map.csv",
+            name,
+            f"a file in the study file's folder {folder} or below (set "
+            "loads.power_map.allow_outside = true to read one elsewhere)",
+        )
+    if Path(name).is_absolute():
         return data
     data = copy.deepcopy(dict(data))
-    data["loads"]["power_map"]["csv"] = str((Path(path).parent / name).resolve())
+    data["loads"]["power_map"]["csv"] = str(full)
     return data
 
 

@@ -52,26 +52,10 @@ def read_toml(path: str | Path) -> dict[str, Any]:
     file that is not UTF-8 text, invalid TOML, or nesting deeper than :data:`MAX_DEPTH`
     is an :class:`~fea.errors.InputError` naming the file and the reason.
     """
-    from ...io.atomic import file_problem
+    from ...io.textfile import read_text_file
 
     p = Path(path)
-    problem = file_problem(p)
-    if problem is not None:
-        raise InputError("study file", str(p), f"a readable file ({problem})")
-    try:
-        if p.stat().st_size > MAX_STUDY_BYTES:
-            raise InputError("study file", str(p), f"a study file under {MAX_STUDY_BYTES >> 20} MB")
-        data = p.read_bytes()
-    except OSError as exc:
-        raise InputError("study file", str(p), f"a readable file ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError(
-            "study file",
-            str(p),
-            f"UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start} is not UTF-8)",
-        ) from None
+    text = read_text_file(p, "study file", MAX_STUDY_BYTES, "file")
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

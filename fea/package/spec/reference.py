@@ -304,8 +304,10 @@ MEANINGS: dict[str, str] = {
     "loads.power_map.rectangles[i].W": "power of the rectangle, spread uniformly over it",
     "loads.power_map.grid_W": "the die's active face as a grid of cells, W per cell; rows "
     "from the die's -y edge to +y, columns from -x to +x",
-    "loads.power_map.csv": "the grid as a CSV file (W per cell, # comments), relative to the "
-    "study file; at most 16 MiB",
+    "loads.power_map.csv": "the grid as a CSV file (W per cell, 0 to 1e4 W, # comments), "
+    "relative to the study file and in its folder or below; at most 16 MiB (docs/paths.md)",
+    "loads.power_map.allow_outside": "read loads.power_map.csv even when it lies outside the "
+    "study file's folder (a shared study file reads no other file by default)",
     "transient.duration_s": "end of the heating curve (the board's time constant is ~1e3 s)",
     "transient.first_output_s": "first output time; the outputs are log-spaced from it to "
     "duration_s (at most duration_s / 100)",

@@ -13,8 +13,7 @@ import csv
 import json
 import math
 import re
-import stat
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -1228,7 +1227,10 @@ def _grid_cells(key: str, rows: Any) -> list[list[float]]:
     if len({len(r) for r in rows}) != 1 or not rows[0]:
         raise InputError(key, [len(r) for r in rows], "rows of one, non-zero length")
     return [
-        [float(check_number(f"{key}[{i}][{j}]", v, nonneg=True)) for j, v in enumerate(r)]
+        [
+            float(check_number(f"{key}[{i}][{j}]", v, nonneg=True, hi=POWER_CELL_MAX_W))
+            for j, v in enumerate(r)
+        ]
         for i, r in enumerate(rows)
     ]
 
@@ -1240,43 +1242,46 @@ MAX_PROBES = 100
 POWER_CSV_MAX_BYTES = 16 << 20
 
 
+#: Largest power of one cell or rectangle of a power map [W] (a package dissipates tens).
+POWER_CELL_MAX_W = 1e4
+
+
 def read_power_csv(path: Path, key: str) -> list[list[float]]:
-    """A power grid from a CSV file: one row per line, W per cell (comment lines with #)."""
-    try:
-        st = path.stat()
-        if not stat.S_ISREG(st.st_mode):
-            raise InputError(key, str(path), "a regular CSV file (not a device, pipe or folder)")
-        with open(path, "rb") as f:
-            data = f.read(POWER_CSV_MAX_BYTES + 1)  # the cap holds if the file grows
-        if len(data) > POWER_CSV_MAX_BYTES:
-            raise InputError(
-                key,
-                f"{path} (over {POWER_CSV_MAX_BYTES:,} bytes)",
-                f"a CSV file of at most {POWER_CSV_MAX_BYTES:,} bytes",
-            )
-        text = data.decode("utf-8")
-    except OSError as exc:
-        raise InputError(key, str(path), f"a readable CSV file ({exc.strerror})") from None
-    except UnicodeDecodeError:
-        raise InputError(key, str(path), "a UTF-8 text CSV file") from None
+    """A power grid from a CSV file: one row per line, W per cell (comment lines with #).
+
+    Errors name the file, the line and the column and what was expected; they never
+    show the file's content (:func:`fea.io.textfile.read_text_file`)."""
+    from ...io.textfile import read_text_file
+
+    text = read_text_file(path, key, POWER_CSV_MAX_BYTES, "CSV file")
     rows = []
-    lines = [x for x in text.splitlines() if x.strip() and not x.lstrip().startswith("#")]
-    for n, line in enumerate(csv.reader(lines)):
-        cells = [v.strip() for v in line]
+    for n, raw_line in enumerate(text.splitlines(), start=1):
+        if not raw_line.strip() or raw_line.lstrip().startswith("#"):
+            continue
+        cells = [v.strip() for v in next(csv.reader([raw_line]), [])]
         while cells and cells[-1] == "":  # a trailing comma
             cells.pop()
-        if "" in cells:
-            raise InputError(
-                f"{key}[{n}]", line, "a number in every cell (an empty cell would shift the map)"
-            )
-        try:
-            rows.append([float(v) for v in cells])
-        except ValueError:
-            raise InputError(key, line, "numbers (W per cell) separated by commas") from None
-    for i, r in enumerate(rows):
-        for j, v in enumerate(r):
-            if not math.isfinite(v):
-                raise InputError(f"{key}[{i}][{j}]", v, "a finite power [W]")
+        row = []
+        for c, v in enumerate(cells, start=1):
+            where = f"{path}, line {n}, column {c}"
+            if v == "":
+                raise InputError(
+                    key, where, "a number in every cell (an empty cell would shift the map)"
+                )
+            try:
+                x = float(v)
+            except ValueError:
+                raise InputError(key, where, "a number (W per cell) separated by commas") from None
+            if not (math.isfinite(x) and 0 <= x <= POWER_CELL_MAX_W):
+                raise InputError(
+                    key, where, f"a finite power of 0 to {POWER_CELL_MAX_W:g} W per cell"
+                )
+            row.append(x)
+        rows.append(row)
+    if not rows:
+        raise InputError(key, str(path), "a CSV file with rows of W per cell")
+    if len({len(r) for r in rows}) != 1:
+        raise InputError(key, str(path), "rows of one length (W per cell, one row per line)")
     return _grid_cells(key, rows)
 
 
@@ -1297,7 +1302,7 @@ def parse_power_map(m: Section, base: Path | None = None) -> PowerMapSpec:
         for i, r in enumerate(raw):
             sec = Section(r, f"{m.key('rectangles')}[{i}]")
             x, y = _span(sec, "x_mm"), _span(sec, "y_mm")
-            w = float(sec.number("W", nonneg=True))
+            w = float(sec.number("W", nonneg=True, hi=POWER_CELL_MAX_W))
             sec.done()
             rects.append((x[0], x[1], y[0], y[1], w))
         m.done()
@@ -1307,6 +1312,7 @@ def parse_power_map(m: Section, base: Path | None = None) -> PowerMapSpec:
             cells = _grid_cells(m.key("grid_W"), m.raw("grid_W"))
         else:
             name = m.string("csv")
+            m.boolean("allow_outside", False)  # checked with the study file's folder
             path = Path(name)
             if not path.is_absolute() and base is not None:
                 path = base / path
@@ -1334,7 +1340,7 @@ def _span(sec: Section, name: str) -> tuple[float, float]:
 def parse_transient(t: Section) -> TransientSpec:
     """``[transient]``: the heating curve (Zth) of a unit case or a power profile."""
     duration = t.number("duration_s", 1e4, positive=True, hi=1e8)
-    first = t.number("first_output_s", 1e-6, positive=True)
+    first = t.number("first_output_s", 1e-6, lo=MIN_FIRST_OUTPUT_S)
     if not first < duration:
         raise InputError(t.key("first_output_s"), first, f"a time below duration_s ({duration})")
     if duration / first < 100:
@@ -1399,7 +1405,7 @@ def parse_theta_jc(t: Section) -> ThetaJcSpec:
     key = t.key("contact_h")
     if not isinstance(h, list) or len(h) != 2:
         raise InputError(key, h, "two contact conductances [W/(m^2 K)], e.g. [2000, 50000]")
-    h1, h2 = (float(check_number(f"{key}[{i}]", x, positive=True, hi=1e9)) for i, x in enumerate(h))
+    h1, h2 = (float(check_number(f"{key}[{i}]", x, lo=1.0, hi=1e9)) for i, x in enumerate(h))
     if not h2 >= 2 * h1 and not h1 >= 2 * h2:
         raise InputError(key, h, "two conductances at least a factor 2 apart")
     spec = ThetaJcSpec(
@@ -1519,7 +1525,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     """
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
-    max_step = float(s.number("max_step_K", 10.0, positive=True))
+    max_step = float(s.number("max_step_K", 10.0, lo=MIN_STEP_K, hi=1000.0))
     regions = process_regions(kind, g)
     stages_raw = s.raw("stages", [])
     if not isinstance(stages_raw, list):
@@ -1558,7 +1564,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
             StageSpec(
                 name,
                 float(sec.number("duration_s", nonneg=True)),
-                float(sec.number("temperature_C", lo=-273.15)),
+                float(sec.number("temperature_C", lo=-273.15, hi=T_MAX_C)),
                 lists["add"],
                 lists["remove"],
                 lists["cure"],
@@ -1590,5 +1596,66 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
                 True,
                 "false with a process history (its rear cover after release is not modelled)",
             )
+    _check_lifecycle(s.key("stages"), stages, regions)
+    n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
+    if n_steps > MAX_PROCESS_STEPS:
+        raise InputError(
+            s.key("max_step_K"),
+            max_step,
+            f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
+            f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
+        )
     s.done()
     return ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
+
+
+#: Smallest ``transient.first_output_s`` [s]: the die's own time constant is ~1e-5 s;
+#: earlier outputs resolve nothing and per-decade metrics there would be extrapolated.
+MIN_FIRST_OUTPUT_S = 1e-7
+
+#: Smallest ``process.max_step_K`` [K] (a step of 1e-300 K would never end).
+MIN_STEP_K = 1e-3
+#: Most time steps a process history may take (stages and reflow together).
+MAX_PROCESS_STEPS = 100_000
+
+
+def process_steps(
+    stages: Sequence[StageSpec], reflow: Sequence[float], substeps: int, max_step_K: float
+) -> float:
+    """Estimate of the time steps of a process history: per stage and per reflow interval
+    the larger of its least steps and its temperature change over ``max_step_K``."""
+    total = 0.0
+    prev = stages[0].temperature if stages else (reflow[0] if reflow else 25.0)
+    for st in stages:
+        least = st.steps if st.steps is not None else substeps
+        total += max(least, math.ceil(abs(st.temperature - prev) / max_step_K))
+        prev = st.temperature
+    for T in reflow:
+        total += max(substeps, math.ceil(abs(T - prev) / max_step_K))
+        prev = T
+    return total
+
+
+def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[str]) -> None:
+    """No stage may leave the model without a region, and a region is cured only once it
+    exists (a cure listed before the stage that adds it would be lost)."""
+    later_adds: dict[str, int] = {}
+    for i, st in enumerate(stages):
+        for r in st.add:
+            later_adds.setdefault(r, i)
+    present = set(regions) - set(later_adds)
+    for i, st in enumerate(stages):
+        present |= set(st.add)
+        present -= set(st.remove)
+        if st.remove and not present:
+            raise InputError(
+                f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
+            )
+        for r in st.cure:
+            born = later_adds.get(r)
+            if born is not None and born > i:
+                raise InputError(
+                    f"{key}[{i}].cure",
+                    r,
+                    f"a region present at this stage ({r} is added at {key}[{born}])",
+                )
