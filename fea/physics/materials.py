@@ -38,7 +38,6 @@ from .viscoelastic import MOULD_COMPOUND_VISCO, Prony, Shift, Viscoelastic
 
 __all__ = [
     "ABSOLUTE_ZERO_C",
-    "DEFAULT_REGION_MATERIALS",
     "LIBRARY",
     "Material",
     "PLAUSIBLE",
@@ -708,22 +707,6 @@ for _m in [
     ),
 ]:
     register(_m)
-
-#: Default material per region of the package.
-DEFAULT_REGION_MATERIALS: dict[str, str] = {
-    "shell": "copper",
-    "dielectric": "polyimide",
-    "die": "silicon",
-    "die_attach": "die_attach",
-    "encapsulant": "mold_compound",
-    "terminals": "sac305",
-    "board": "board_2s2p",
-    "board_vias": "board_2s2p",
-    "vias": "copper",
-    "rim_bond": "sac305",
-    "mandrel": "molybdenum",
-    "cover": "mold_compound",
-}
 
 PropertyFunc = Callable[[ArrayLike], NDArray[np.float64]]
 

@@ -20,9 +20,10 @@ from typing import Any
 
 from ...errors import InputError
 from ...physics import materials as _materials
-from ...physics.materials import DEFAULT_REGION_MATERIALS, Material, Table
+from ...physics.materials import Material, Table
 from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ...units import wavelength
+from ..defaults import DEFAULT_REGION_MATERIALS
 from .checks import check_geometry
 from .reader import Section, check_label, check_number, hint
 
@@ -597,7 +598,7 @@ class CaseSpec:
 
 def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     """The regions the model of a ``kind`` ("unit" or "panel") case with geometry ``g``
-    has, in the order of :data:`~fea.physics.materials.DEFAULT_REGION_MATERIALS`."""
+    has, in the order of :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS`."""
     have = {"shell", "dielectric", "die", "encapsulant"}
     if g.die_attach_thickness > 0:
         have.add("die_attach")
