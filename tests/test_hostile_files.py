@@ -309,3 +309,43 @@ def test_info_many_attributes_bounded(solved, tmp_path, monkeypatch, capsys):
     assert main(["info", str(path)]) == 2
     err = capsys.readouterr().err
     assert "attributes on /metrics" in err and err.count("\n") == 1
+
+
+# -- point 7 and 4(d): fea structure --------------------------------------------------------
+
+
+def _foster_curve(folder: Path, name: str, R, C) -> Path:
+    from fea.physics.structure import foster_from_cauer, zth_from_foster
+
+    t = np.logspace(-6, 3, 200)
+    z = zth_from_foster(t, *foster_from_cauer(np.asarray(R), np.asarray(C)))
+    (path,) = write_curves_csv(folder, {name: {"time_s": t, "zth_K_per_W": z}})
+    return path
+
+
+def test_structure_labels_parting_and_device_check(tmp_path, capsys):
+    R, C = [0.05, 0.2, 0.3, 0.5, 1.0], [2e-4, 3e-3, 1e-2, 5.0, 500.0]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    pa = _foster_curve(tmp_path / "a", "zth", R, C)
+    pb = _foster_curve(tmp_path / "b", "zth", [0.05, 0.2, 0.3, 2.0, 1.0], C)
+    png = str(tmp_path / "sf.png")
+    assert main(["structure", str(pa), str(pb), "-o", png]) == 0
+    out = capsys.readouterr().out
+    assert f"{pa}: " in out and f"{pb}: " in out  # same base name: labelled by path
+    assert "part at" not in out  # not asked for
+    # a curve ten times higher at early times is not the same device
+    pc = _foster_curve(tmp_path, "other", [0.5, 2.0, 3.0, 5.0, 10.0], C)
+    assert main(["structure", str(pa), str(pc), "-o", png, "--dual-interface"]) == 2
+    assert "one device" in capsys.readouterr().err
+    assert main(["structure", str(pa), "-o", png, "--dual-interface"]) == 2
+    assert "exactly two" in capsys.readouterr().err
+
+
+def test_structure_huge_zth_refused(tmp_path, capsys):
+    t = np.logspace(-6, 3, 50)
+    (path,) = write_curves_csv(tmp_path, {"big": {"time_s": t, "zth_K_per_W": 1e300 * t}})
+    assert main(["structure", str(path), "-o", str(tmp_path / "sf.png")]) == 2
+    err = capsys.readouterr().err
+    assert "at most 1e+06 K/W" in err and "Traceback" not in err
+    assert not (tmp_path / "sf.png").exists()
