@@ -342,6 +342,18 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--noise", type=float, default=0.0, help="noise of measured curves [K/W] (std. dev.)"
     )
+    p.add_argument(
+        "--dual-interface",
+        action="store_true",
+        help="two curves of one device on two case contacts (JESD51-14): report theta_JC, "
+        "where their structure functions part",
+    )
+
+
+#: Largest heating-curve value accepted [K/W] (a package is well under 1e4 K/W).
+ZTH_MAX_K_PER_W = 1e6
+#: Dual interface: the two curves of one device agree at early times within this.
+SAME_DEVICE_RTOL = 0.1
 
 
 def _load_zth(path: str):
@@ -360,24 +372,75 @@ def _load_zth(path: str):
     else:
         t, z = list(c.values())[:2]
     keep = t > 0  # a curve from t = 0 starts at its first positive time
-    return t[keep], z[keep]
+    t, z = t[keep], z[keep]
+    return _checked_curve(path, t, z)
+
+
+def _checked_curve(path: str, t, z):
+    import numpy as np
+
+    if len(t) < 8:
+        raise_input("curves", path, "a heating curve of at least 8 samples at positive times")
+    if not (np.all(np.isfinite(t)) and np.all(np.diff(t) > 0)):
+        raise_input("curves", path, "finite, increasing times [s]")
+    if not (np.all(np.isfinite(z)) and np.all(np.abs(z) <= ZTH_MAX_K_PER_W)):
+        raise_input("curves", path, f"finite Zth values of at most {ZTH_MAX_K_PER_W:g} K/W")
+    if not z[-1] > 0:
+        raise_input("curves", path, "a heating curve rising to a positive Zth [K/W]")
+    return t, z
+
+
+def _labels(paths: Sequence[str]) -> list[str]:
+    """A label per curve: its file's stem (a results file: its folder's name), or its
+    path when two curves would share a label."""
+    from pathlib import Path
+
+    short = [Path(p).parent.name if Path(p).suffix == ".h5" else Path(p).stem for p in paths]
+    if len(set(short)) == len(short):
+        return short
+    return [str(p) for p in paths]
+
+
+def _same_device(labels: list[str], curves) -> None:
+    """Two heating curves of one device on two case contacts coincide at early times (the
+    heat has not reached the case): refuse two that differ there by over
+    :data:`SAME_DEVICE_RTOL`."""
+    import numpy as np
+
+    (ta, za), (tb, zb) = curves
+    lo, hi = max(ta[0], tb[0]), min(ta[-1], tb[-1])
+    if not hi > lo:
+        raise_input("curves", labels, "two curves over a common time range (--dual-interface)")
+    t_early = np.exp(np.log(lo) + 0.1 * (np.log(hi) - np.log(lo)))
+    a = np.interp(np.log(t_early), np.log(ta), za)
+    b = np.interp(np.log(t_early), np.log(tb), zb)
+    if not abs(a - b) <= SAME_DEVICE_RTOL * max(abs(a), abs(b)):
+        raise_input(
+            "curves",
+            labels,
+            f"two curves of one device (--dual-interface): they differ by {abs(a - b):.3g} "
+            f"K/W ({a:.3g} and {b:.3g}) at {t_early:.3g} s, before the heat reaches the case",
+        )
 
 
 def _structure(args: argparse.Namespace) -> int:
-    from pathlib import Path
+    import math
 
     from .package.transient import SEPARATION_TOL
     from .physics.structure import separation_point, structure_function
     from .study.plots import structure_plot
 
     _check_output_file("--output", args.output)
-    curves = {
-        Path(p).stem if Path(p).suffix != ".h5" else Path(p).parent.name: _load_zth(p)
-        for p in args.curves
-    }
+    if args.dual_interface and len(args.curves) != 2:
+        raise_input("--dual-interface", args.curves, "exactly two heating curves")
+    curves = dict(zip(_labels(args.curves), map(_load_zth, args.curves), strict=True))
+    if args.dual_interface:
+        _same_device(list(curves), list(curves.values()))
     sfs = {}
     for label, (t, z) in curves.items():
         sf = structure_function(t, z, noise_K_per_W=args.noise)
+        if not (math.isfinite(sf.R_total) and math.isfinite(sf.residual_K_per_W)):
+            raise_input("curves", label, "a heating curve whose structure function fits")
         sfs[label] = sf
         print(
             f"{label}: {len(t)} samples, {t[0]:.3g} to {t[-1]:.3g} s, R_total "
@@ -385,10 +448,13 @@ def _structure(args: argparse.Namespace) -> int:
             f"{sf.residual_K_per_W:.2g} K/W"
         )
     sep = None
-    if len(sfs) == 2:
+    if args.dual_interface:
         a, b = sfs.values()
         sep = separation_point(a, b, rel_tol=SEPARATION_TOL, rule="last")
-        print(f"the structure functions part at {sep:.4g} K/W (theta_JC by dual interface)")
+        print(
+            f"the structure functions part at {sep:.4g} K/W: theta_JC by dual interface "
+            f"(JESD51-14; the last point where they agree within {SEPARATION_TOL:.0%})"
+        )
     print(f"wrote {structure_plot(curves, args.output, sep)}")
     return 0
 

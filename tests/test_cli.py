@@ -74,7 +74,7 @@ def test_structure_command_overlays_two_contacts(tmp_path, capsys):
         z = zth_from_foster(t, *foster_from_cauer(r, c))
         paths += write_curves_csv(tmp_path, {name: {"time_s": t, "zth_K_per_W": z}})
     png = tmp_path / "sf.png"
-    assert main(["structure", *map(str, paths), "-o", str(png)]) == 0
+    assert main(["structure", *map(str, paths), "-o", str(png), "--dual-interface"]) == 0
     out = capsys.readouterr().out
     assert "R_total 3.55" in out and "R_total 2.05" in out
     sep = float(out.split("part at ")[1].split()[0])

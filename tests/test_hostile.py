@@ -894,9 +894,10 @@ def test_hostile_input(h, tmp_path, small, good_file, capsys, monkeypatch):
 
 
 def test_enough_distinct_hostile_inputs():
-    assert len({h.id for h in HOSTILE}) == len(HOSTILE) >= 60
-    kinds = {h.kind for h in HOSTILE}
-    assert {"cli", "api", "file"} <= kinds
+    from collections import Counter
+
+    assert len({h.id for h in HOSTILE}) == len(HOSTILE) == 144
+    assert Counter(h.kind for h in HOSTILE) == {"cli": 80, "api": 43, "file": 20, "table": 1}
 
 
 def test_good_file_reads(good_file):

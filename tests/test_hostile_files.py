@@ -239,3 +239,113 @@ def test_curve_reader_reads_what_the_writer_wrote(curve):
 
 def test_caps_are_sane():
     assert POWER_CSV_MAX_BYTES < CURVE_CSV_MAX_BYTES < 1 << 30
+
+
+# -- point 5 (API) and point 3 (fea info on a file with many attributes) ---------------------
+
+
+@pytest.fixture(scope="module")
+def solved():
+    import fea
+    from fea.physics.materials import Material
+
+    from .verification.helpers import layered_box, plane
+
+    mats = {
+        "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0, rho=8900.0, cp=385.0),
+        "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8, rho=1900.0, cp=900.0),
+    }
+    mesh = layered_box(
+        (2e-3, 1e-3),
+        [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)],
+        0.5e-3,
+        order=1,
+        faces={"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)},
+    )
+    th = fea.solve_thermal(
+        mesh, mats, sources={"base": 0.1}, convection={"top": (100.0, 25.0)}, backend="cpu"
+    )
+    return mesh, th
+
+
+def test_api_bad_arguments_named(solved, tmp_path):
+    from fea.io import read_results, write_results
+
+    mesh, th = solved
+    cases = [
+        ("thermal", lambda: write_results(tmp_path / "a.h5", mesh, thermal="hot")),
+        (
+            "meta.inputs",
+            lambda: write_results(
+                tmp_path / "b.h5", mesh, thermal=th, meta={"inputs": "{not json"}
+            ),
+        ),
+        ("meta", lambda: write_results(tmp_path / "c.h5", mesh, thermal=th, meta="x")),
+        ("path", lambda: read_results(None)),
+        ("points[0]", lambda: th.probe([[np.nan, 0.0, 0.0]])),
+    ]
+    for key, call in cases:
+        with pytest.raises(InputError) as err:
+            call()
+        assert err.value.key == key
+    assert "not json" not in str(err.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_info_many_attributes_bounded(solved, tmp_path, monkeypatch, capsys):
+    import h5py
+
+    import fea.io.hdf5 as hdf5
+    from fea.io import write_results
+
+    mesh, th = solved
+    path = write_results(tmp_path / "r.h5", mesh, thermal=th, meta={"metrics": {"a": 1.0}})
+    monkeypatch.setattr(hdf5, "_MAX_ATTRS", 50)
+    assert main(["info", str(path)]) == 0  # a normal file is under the cap
+    capsys.readouterr()
+    with h5py.File(path, "a") as h:
+        for i in range(51):
+            h["metrics"].attrs[f"m{i}"] = float(i)
+    assert main(["info", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "attributes on /metrics" in err and err.count("\n") == 1
+
+
+# -- point 7 and 4(d): fea structure --------------------------------------------------------
+
+
+def _foster_curve(folder: Path, name: str, R, C) -> Path:
+    from fea.physics.structure import foster_from_cauer, zth_from_foster
+
+    t = np.logspace(-6, 3, 200)
+    z = zth_from_foster(t, *foster_from_cauer(np.asarray(R), np.asarray(C)))
+    (path,) = write_curves_csv(folder, {name: {"time_s": t, "zth_K_per_W": z}})
+    return path
+
+
+def test_structure_labels_parting_and_device_check(tmp_path, capsys):
+    R, C = [0.05, 0.2, 0.3, 0.5, 1.0], [2e-4, 3e-3, 1e-2, 5.0, 500.0]
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    pa = _foster_curve(tmp_path / "a", "zth", R, C)
+    pb = _foster_curve(tmp_path / "b", "zth", [0.05, 0.2, 0.3, 2.0, 1.0], C)
+    png = str(tmp_path / "sf.png")
+    assert main(["structure", str(pa), str(pb), "-o", png]) == 0
+    out = capsys.readouterr().out
+    assert f"{pa}: " in out and f"{pb}: " in out  # same base name: labelled by path
+    assert "part at" not in out  # not asked for
+    # a curve ten times higher at early times is not the same device
+    pc = _foster_curve(tmp_path, "other", [0.5, 2.0, 3.0, 5.0, 10.0], C)
+    assert main(["structure", str(pa), str(pc), "-o", png, "--dual-interface"]) == 2
+    assert "one device" in capsys.readouterr().err
+    assert main(["structure", str(pa), "-o", png, "--dual-interface"]) == 2
+    assert "exactly two" in capsys.readouterr().err
+
+
+def test_structure_huge_zth_refused(tmp_path, capsys):
+    t = np.logspace(-6, 3, 50)
+    (path,) = write_curves_csv(tmp_path, {"big": {"time_s": t, "zth_K_per_W": 1e300 * t}})
+    assert main(["structure", str(path), "-o", str(tmp_path / "sf.png")]) == 2
+    err = capsys.readouterr().err
+    assert "at most 1e+06 K/W" in err and "Traceback" not in err
+    assert not (tmp_path / "sf.png").exists()

@@ -50,8 +50,12 @@ def locate(mesh: Any, points: ArrayLike, tol: float = 1e-6) -> Located:
     from scipy.spatial import cKDTree
 
     pts = np.atleast_2d(np.asarray(points, dtype=float))
-    if pts.shape[1] != 3:
+    if pts.ndim != 2 or pts.shape[1] != 3:
         raise InputError("points", pts.shape, "an array of shape (n, 3)")
+    bad = ~np.isfinite(pts).all(axis=1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise InputError(f"points[{i}]", pts[i].tolist(), "finite coordinates [m]")
     p = mesh.p1.p.T
     t = mesh.p1.t.T
     cache = mesh.info.setdefault("locator", {})

@@ -256,7 +256,13 @@ def _inputs_json(inputs: Any) -> str:
     if inputs is None:
         return "null"
     if isinstance(inputs, str):
-        json.loads(inputs)  # must already be JSON
+        try:
+            json.loads(inputs)  # must already be JSON
+        except (ValueError, RecursionError) as exc:
+            where = f"line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+            raise InputError(
+                "meta.inputs", f"<{len(inputs):,} characters>", f"JSON text (invalid at {where})"
+            ) from None
         return inputs
     raw = getattr(inputs, "raw", None)
     if is_dataclass(inputs) and raw is not None:
@@ -311,9 +317,17 @@ def write_results(
     from .atomic import write_atomic
     from .xdmf import xdmf_text
 
+    if not isinstance(path, str | os.PathLike):
+        raise InputError("path", path, "a file name ending in .h5 (str or path)")
     path = Path(path)
     if path.suffix != ".h5":
         raise InputError("path", str(path), "a file name ending in .h5")
+    if thermal is not None and not (
+        hasattr(thermal, "mesh") and hasattr(thermal, "temperature") and hasattr(thermal, "fields")
+    ):
+        raise InputError("thermal", thermal, "a ThermalResult of fea.solve_thermal, or None")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise InputError("meta", meta, "a mapping of names to values, or None")
     meta = dict(meta or {})
     labels, states = _as_states(mechanical)
     for s in states:
@@ -553,6 +567,10 @@ class _Node:
 
 
 _MAX_GROUP_DEPTH = 8
+#: Most attributes of one group or dataset (``/metrics`` of a study has a few hundred).
+_MAX_ATTRS = 10_000
+#: Most members of one group (states, curves, fields).
+_MAX_MEMBERS = 10_000
 #: Largest ratio of declared to stored bytes of a compressed dataset (deflate's limit
 #: is about 1032:1 even for constant data).
 _MAX_COMPRESSION = 1100
@@ -588,6 +606,12 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
     """Read a group or dataset and everything below it, each dataset checked first."""
     import h5py
 
+    n_attrs = len(obj.attrs)  # counted from the object header, nothing read
+    if n_attrs > _MAX_ATTRS:
+        raise ResultsError(
+            f"{path}: {n_attrs:,} attributes on {where} (a results file has at most "
+            f"{_MAX_ATTRS:,} per group or dataset)"
+        )
     attrs = {k: obj.attrs[k] for k in obj.attrs}
     if isinstance(obj, h5py.Dataset):
         _check_declared(obj, where, path)
@@ -595,6 +619,11 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
     if depth >= _MAX_GROUP_DEPTH:
         raise ResultsError(f"{path}: groups nested deeper than {_MAX_GROUP_DEPTH} at {where}")
     members: dict[str, _Node] = {}
+    if len(obj) > _MAX_MEMBERS:
+        raise ResultsError(
+            f"{path}: {len(obj):,} members in {where} (a results file has at most "
+            f"{_MAX_MEMBERS:,} per group)"
+        )
     for key in obj:
         sub = f"{where.rstrip('/')}/{key}"
         link = obj.get(key, getlink=True)
@@ -908,6 +937,8 @@ def read_results(path: str | os.PathLike) -> Results:
     Raises :class:`~fea.errors.ResultsError` for a missing, truncated, corrupt, foreign,
     newer-schema or malformed file, saying which; a checksum mismatch names the block.
     """
+    if not isinstance(path, str | os.PathLike):
+        raise InputError("path", path, "the path of a results file (.h5)")
     path = Path(path)
     f = open_hdf5(path)
     try:

@@ -481,3 +481,12 @@ def test_size_guard_counts_process_steps_and_transients(monkeypatch):
     with pytest.raises(InputError, match="transient.outputs") as err:
         meshing.check_size(case)
     assert err.value.key == "transient.outputs"
+
+
+@pytest.mark.parametrize(("key", "value"), [("k", 1e-300), ("E_GPa", 1e-300)])
+def test_tiny_material_values_refused_at_key(key, value):
+    d = copy.deepcopy(GOOD)
+    d["materials"] = {"library": {"mysi": {"base": "silicon", key: value}}, "die": "mysi"}
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == f"materials.library.mysi.{key}"

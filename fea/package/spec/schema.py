@@ -999,7 +999,12 @@ def parse_mesh(m: Section) -> MeshSpec:
 
 
 def parse_table_or_number(
-    sec: Section, name: str, scale: float, positive: bool = True, hi: float | None = None
+    sec: Section,
+    name: str,
+    scale: float,
+    positive: bool = True,
+    hi: float | None = None,
+    lo: float | None = None,
 ) -> float | Table:
     v = sec.raw(name)
     key = sec.key(name)
@@ -1012,7 +1017,7 @@ def parse_table_or_number(
             raise InputError(key, v, "T_C and values lists of equal, non-zero length")
         Ts = [check_number(f"{key}.T_C[{i}]", x, lo=-273.15, hi=T_MAX_C) for i, x in enumerate(Ts)]
         vals = [
-            check_number(f"{key}.values[{i}]", x, positive=positive, hi=hi) * scale
+            check_number(f"{key}.values[{i}]", x, positive=positive, lo=lo, hi=hi) * scale
             for i, x in enumerate(vals)
         ]
         if any(b <= a for a, b in zip(Ts, Ts[1:], strict=False)):
@@ -1022,9 +1027,10 @@ def parse_table_or_number(
         if len(v) != 3:
             raise InputError(key, v, "a number, a {T_C, values} table, or [kx, ky, kz]")
         return tuple(
-            check_number(f"{key}[{i}]", x, positive=True, hi=hi) * scale for i, x in enumerate(v)
+            check_number(f"{key}[{i}]", x, positive=True, lo=lo, hi=hi) * scale
+            for i, x in enumerate(v)
         )
-    return check_number(key, v, positive=positive, hi=hi) * scale
+    return check_number(key, v, positive=positive, lo=lo, hi=hi) * scale
 
 
 def parse_prony(t: Section) -> Prony:
@@ -1068,16 +1074,18 @@ def parse_user_material(name: str, sec: Section) -> Material:
                 sec.key("base"), bname, f"a library material{hint(bname, _materials.names())}"
             )
     vals: dict[str, Any] = {}
-    for key, attr, scale, hi in (
-        ("E_GPa", "E", 1e9, 1e4),
-        ("E_MPa", "E", 1e6, 1e7),
-        ("alpha_ppm", "alpha", 1e-6, 1e4),
-        ("k", "k", 1.0, 1e5),
+    # lower bounds: a tenth of the softest (silicone gel, ~1e-4 GPa) and least conducting
+    # (aerogel, ~0.01 W/(m K)) package materials; below them a solve fails without a key
+    for key, attr, scale, lo, hi in (
+        ("E_GPa", "E", 1e9, 1e-5, 1e4),
+        ("E_MPa", "E", 1e6, 1e-2, 1e7),
+        ("alpha_ppm", "alpha", 1e-6, None, 1e4),
+        ("k", "k", 1.0, 1e-3, 1e5),
     ):
         if sec.has(key):
             if attr in vals:
                 raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
-            vals[attr] = parse_table_or_number(sec, key, scale, hi=hi)
+            vals[attr] = parse_table_or_number(sec, key, scale, hi=hi, lo=lo)
     for key, lo, hi in (
         ("nu", -0.999999, 0.499999),
         ("rho", None, 1e5),
