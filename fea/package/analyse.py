@@ -120,12 +120,13 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     P = loads.total_power
 
     def per_watt(dT: float) -> float:
-        # no power: the resistances are undefined (NaN); the fields and warpage are not
+        # no power: the resistances are not defined; undefined_per_watt drops them below
         return dT / P if P > 0 else math.nan
 
     if P <= 0:
         warnings.warn(
-            "thermal resistances (theta, psi) are undefined (NaN): the case has no power",
+            "thermal resistances (theta, psi, Zth) are not defined: the case has no power; "
+            "their columns are left empty (the temperatures and warpage are reported)",
             stacklevel=2,
         )
     bc = jedec.boundary_conditions(mesh, case)
@@ -166,7 +167,21 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         curves.update(tc)
     peak = max(tj, m.get("Tj_peak_C", tj))
     m["Tj_over_limit_flag"] = float(peak > case.limits.Tj_max)
+    if P <= 0:
+        m = undefined_per_watt(m)
     return ThermalAnalysis(m, th, tr, curves)
+
+
+def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:
+    """``metrics`` without what is not defined for a case with no power: every value per
+    watt (theta, psi, Zth, structure-function resistances: the ``*_K_per_W`` columns, any
+    per-watt capacity) and the heat balance ratio. A table shows their cells empty and the
+    case's notes say why; nothing is written as NaN."""
+    return {
+        k: v
+        for k, v in metrics.items()
+        if not (k.endswith("_K_per_W") or k.endswith("_J_per_K") or k == "heat_balance_ratio")
+    }
 
 
 def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
