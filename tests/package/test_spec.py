@@ -186,6 +186,23 @@ def test_sweep_bad_value_reported_before_running():
         parse_study(d)
 
 
+def test_sweep_error_names_the_parameter_it_comes_from():
+    # the probe of the first parameter carries the second's first value: the error is the
+    # second's, and must not be reported under the first one's name
+    d = copy.deepcopy(GOOD)
+    d["sweep"] = {
+        "kind": "grid",
+        "parameters": {
+            "geometry.shell_thickness_um": [35.0],
+            "loads.power_W": [{"nonexistent": 1.0}],
+        },
+    }
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "sweep.parameters.loads.power_W[0] -> loads.power_W.nonexistent"
+    assert "shell_thickness" not in str(err.value)
+
+
 def test_load_study_bad_toml(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text("[geometry\ncavity_mm = 3")

@@ -187,7 +187,20 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         try:
             parse_study(raw)
         except InputError as exc:
+            where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+
+
+def _culprit(key: str, parameters: Mapping[str, Any], where: str) -> str:
+    """The sweep entry an error at ``key`` comes from: a probe holds the first value of
+    every other parameter, so an error in one of those is that parameter's (its first
+    value), not the probed one's; an error at a key no parameter sets (a check across keys)
+    stays with the probe."""
+    probed = where.removeprefix("sweep.parameters.").rsplit("[", 1)[0]
+    for p in parameters:
+        if p != probed and (key == p or key.startswith((f"{p}.", f"{p}["))):
+            return f"sweep.parameters.{p}[0]"
+    return where
 
 
 def _random_type(bounds: tuple[Any, ...]) -> tuple[Any, Any]:
