@@ -203,6 +203,17 @@ def test_sweep_error_names_the_parameter_it_comes_from():
     assert "shell_thickness" not in str(err.value)
 
 
+def test_transient_output_grid_must_resolve_every_decade():
+    d = copy.deepcopy(GOOD)
+    # 1e-6 s to 1e4 s: ten decades, so at least 100 outputs
+    d["transient"] = {"duration_s": 1e4, "first_output_s": 1e-6, "outputs": 99}
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "transient.outputs" and "at least 100" in str(err.value)
+    d["transient"]["outputs"] = 100
+    assert parse_study(d).base.transient.outputs == 100
+
+
 def test_load_study_bad_toml(tmp_path):
     p = tmp_path / "bad.toml"
     p.write_text("[geometry\ncavity_mm = 3")
