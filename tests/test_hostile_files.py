@@ -300,7 +300,7 @@ def test_info_many_attributes_bounded(solved, tmp_path, monkeypatch, capsys):
 
     mesh, th = solved
     path = write_results(tmp_path / "r.h5", mesh, thermal=th, meta={"metrics": {"a": 1.0}})
-    monkeypatch.setattr(hdf5, "_MAX_ATTRS", 50)
+    monkeypatch.setattr(hdf5, "MAX_ATTRS", 50)
     assert main(["info", str(path)]) == 0  # a normal file is under the cap
     capsys.readouterr()
     with h5py.File(path, "a") as h:
@@ -309,6 +309,17 @@ def test_info_many_attributes_bounded(solved, tmp_path, monkeypatch, capsys):
     assert main(["info", str(path)]) == 2
     err = capsys.readouterr().err
     assert "attributes on /metrics" in err and err.count("\n") == 1
+
+
+def test_info_vtu_checks_both_outputs_before_writing(solved, tmp_path):
+    from fea.io import write_results
+
+    mesh, th = solved
+    path = write_results(tmp_path / "r.h5", mesh, thermal=th)
+    os.mkfifo(tmp_path / "x_thermal.vtu")  # where the thermal twin of x.vtu would go
+    before = listing(tmp_path)
+    assert main(["info", str(path), "--vtu", str(tmp_path / "x.vtu")]) == 2
+    assert listing(tmp_path) == before  # x.vtu not written either
 
 
 # -- point 7 and 4(d): fea structure --------------------------------------------------------

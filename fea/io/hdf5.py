@@ -568,7 +568,7 @@ class _Node:
 
 _MAX_GROUP_DEPTH = 8
 #: Most attributes of one group or dataset (``/metrics`` of a study has a few hundred).
-_MAX_ATTRS = 10_000
+MAX_ATTRS = 10_000
 #: Most members of one group (states, curves, fields).
 _MAX_MEMBERS = 10_000
 #: Largest ratio of declared to stored bytes of a compressed dataset (deflate's limit
@@ -607,10 +607,10 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
     import h5py
 
     n_attrs = len(obj.attrs)  # counted from the object header, nothing read
-    if n_attrs > _MAX_ATTRS:
+    if n_attrs > MAX_ATTRS:
         raise ResultsError(
             f"{path}: {n_attrs:,} attributes on {where} (a results file has at most "
-            f"{_MAX_ATTRS:,} per group or dataset)"
+            f"{MAX_ATTRS:,} per group or dataset)"
         )
     attrs = {k: obj.attrs[k] for k in obj.attrs}
     if isinstance(obj, h5py.Dataset):
