@@ -104,6 +104,7 @@ def solve_history(
     progress: Callable[[str], None] | None = None,
     newton_rtol: float = 1e-8,
     newton_max_iter: int = 25,
+    newton_dtol: float = 1e-6,
     max_cutbacks: int = 6,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
@@ -163,12 +164,13 @@ def solve_history(
         preconditioned by the nearest cached factorisation when the classical bound on
         its iterations (from the ratio of the two stiffnesses' moduli) is at most this;
         otherwise its own stiffness is factorised.
-    newton_rtol, newton_max_iter, max_cutbacks
+    newton_rtol, newton_dtol, newton_max_iter, max_cutbacks
         Steps with inelastic materials (``Material(..., inelastic=...)``) are solved by
         global Newton (see :mod:`fea.physics.history_step`): converged when the
         out-of-balance force is at most ``newton_rtol`` times the step's force scale (the
         norms of the load and of the internal forces, reactions included) and the last
-        correction at most ``newton_rtol`` of the displacement; a step not converged in
+        correction at most ``newton_dtol`` of the displacement (or the force residual below
+        1e-3 of its tolerance); a step not converged in
         ``newton_max_iter`` corrections is cut in two halves (time, temperature, cure),
         recursively up to ``max_cutbacks`` times, then a :class:`~fea.errors.SolverError`
         names the step, its time and its length. Without inelastic materials these do
@@ -187,6 +189,7 @@ def solve_history(
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
     check_rtol("newton_rtol", newton_rtol)
+    check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
     if (
         isinstance(max_cutbacks, bool)
@@ -212,7 +215,7 @@ def solve_history(
         traction=traction,
         solver=solver,
     )
-    model.newton_options = {"rtol": newton_rtol, "dtol": newton_rtol, "max_iter": newton_max_iter}
+    model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
     temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)

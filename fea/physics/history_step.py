@@ -688,7 +688,7 @@ class HistoryModel:
             linear_solver=linear_solver,
             force_scale=force_scale,
             rtol=float(opts.get("rtol", 1e-8)),
-            dtol=float(opts.get("dtol", 1e-8)),
+            dtol=float(opts.get("dtol", 1e-6)),
             max_iter=int(opts.get("max_iter", 25)),
             label=self.step_label,
         )
@@ -700,6 +700,14 @@ class HistoryModel:
             self.inel_D[r] = res.tangent
         stats["newton_steps"] += 1
         stats["newton_iterations"] += info.iterations
+        xu = x.reshape(-1, 3)
+        for r, (el, law) in visco.items():
+            eps = forms.strain_at_quadrature(fs, xu, elements=el)
+            eps[..., :3] -= eps0[el][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            d = np.repeat(dxi[r], self.nq)
+            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
         u = x
         if con.Q.shape[1]:
             u = u - con.Q @ (con.Q.T @ u)
