@@ -25,6 +25,7 @@ from .io import read_results, write_results
 from .package.spec import load_study
 from .physics import materials
 from .physics.history import HistoryResult, Process, Stage, solve_history
+from .physics.inelastic import Anand, Garofalo, InelasticState, Plastic, anand_set, garofalo_set
 from .physics.materials import Material
 from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
 from .physics.structure import StructureFunction, structure_function
@@ -33,15 +34,19 @@ from .physics.viscoelastic import WLF, Arrhenius, Prony
 from .study import run_study
 
 __all__ = [
+    "Anand",
     "Arrhenius",
     "BackendUnavailable",
     "FeaError",
+    "Garofalo",
     "HistoryResult",
+    "InelasticState",
     "InputError",
     "Material",
     "MechanicalResult",
     "Mesh",
     "MeshError",
+    "Plastic",
     "Process",
     "Prony",
     "ResultsError",
@@ -52,7 +57,9 @@ __all__ = [
     "Transient",
     "WLF",
     "Warpage",
+    "anand_set",
     "errors",
+    "garofalo_set",
     "load_study",
     "materials",
     "read_results",

@@ -298,6 +298,51 @@ def stress_load(
     return np.bincount(idx, weights=fe.ravel(), minlength=3 * fs.n)
 
 
+def strain_operator(
+    fs: FieldSpace, elements: NDArray[np.int64], grads: NDArray[np.float64] | None = None
+) -> NDArray[np.float64]:
+    """The strain-displacement operator ``B`` of ``elements`` (k,): Voigt strain with
+    ENGINEERING shears (xx, yy, zz, yz, xz, xy) of the element's displacements
+    ``u_(i a)`` (unknown ``3 i + a``), shape (k, n_q, 6, 3 nb) [1/m]."""
+    G = fs.grads()[:, :, elements] if grads is None else grads  # (nb, 3, k, n_q)
+    nb = G.shape[0]
+    B = np.zeros((G.shape[2], G.shape[3], 6, nb, 3))
+    g = np.moveaxis(G, (0, 1), (2, 3))  # (k, n_q, nb, 3)
+    for a in range(3):
+        B[:, :, a, :, a] = g[..., a]
+    for v, (a, b) in ((3, (1, 2)), (4, (0, 2)), (5, (0, 1))):
+        B[:, :, v, :, a] = g[..., b]
+        B[:, :, v, :, b] = g[..., a]
+    return B.reshape(G.shape[2], G.shape[3], 6, 3 * nb)
+
+
+def tangent_matrix(
+    fs: FieldSpace,
+    D: NDArray[np.float64],
+    elements: NDArray[np.int64],
+    grads: NDArray[np.float64] | None = None,
+) -> sp.csr_matrix:
+    """Stiffness ``int B^T D B`` of a general material tangent at the quadrature points of
+    ``elements`` (k,): ``D`` shape (k, n_q, 6, 6) [Pa], Voigt, d(stress, tensor shears) /
+    d(strain, engineering shears) -- the consistent tangent of an inelastic law. Unknowns
+    ``3 * node + component``; shape (3 n, 3 n), zero outside ``elements``."""
+    elements = np.asarray(elements, dtype=np.int64)
+    dx = fs.basis.dx[elements]
+    dofs = fs.dofs[elements]
+    n3 = 3 * fs.n
+    idx = (3 * dofs[:, :, None] + np.arange(3)).reshape(len(elements), -1)
+    nd = idx.shape[1]
+    out = sp.csr_matrix((n3, n3))
+    for s in range(0, len(elements), 2048):
+        e = slice(s, s + 2048)
+        B = strain_operator(fs, elements[e], None if grads is None else grads[:, :, e])
+        Ke = np.einsum("eqvi,eqvw,eqwj,eq->eij", B, D[e], B, dx[e], optimize=True)
+        rows = np.repeat(idx[e], nd, axis=1).ravel()
+        cols = np.tile(idx[e], (1, nd)).ravel()
+        out = out + sp.csr_matrix((Ke.ravel(), (rows, cols)), shape=(n3, n3))
+    return out.tocsr()
+
+
 def at_quadrature(fs: FieldSpace, u: NDArray[np.float64]) -> NDArray[np.float64]:
     """Interpolate a nodal scalar field to the stiffness quadrature points, shape (n_el, n_q)."""
     return np.einsum("ieq,ei->eq", fs.values(), u[fs.dofs])

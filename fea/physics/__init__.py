@@ -9,6 +9,16 @@ from __future__ import annotations
 from . import materials
 from .convection import FilmCoefficient
 from .history import HistoryResult, Process, Stage, solve_history
+from .inelastic import (
+    ANAND_SETS,
+    GAROFALO_SETS,
+    Anand,
+    Garofalo,
+    InelasticState,
+    Plastic,
+    anand_set,
+    garofalo_set,
+)
 from .materials import Material
 from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
 from .structure import StructureFunction, separation_point, structure_function
@@ -16,11 +26,17 @@ from .thermal import ThermalResult, Transient, solve_thermal
 from .viscoelastic import WLF, Arrhenius, Prony
 
 __all__ = [
+    "ANAND_SETS",
+    "Anand",
     "Arrhenius",
     "FilmCoefficient",
+    "GAROFALO_SETS",
+    "Garofalo",
     "HistoryResult",
+    "InelasticState",
     "Material",
     "MechanicalResult",
+    "Plastic",
     "Process",
     "Prony",
     "Stage",
@@ -29,6 +45,8 @@ __all__ = [
     "Transient",
     "WLF",
     "Warpage",
+    "anand_set",
+    "garofalo_set",
     "materials",
     "separation_point",
     "solve_history",

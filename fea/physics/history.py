@@ -69,7 +69,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from ..errors import InputError
+from ..errors import InputError, SolverError
 from ..fe.spaces import check_mesh
 from ..solvers.recycle import RecyclingSolver
 from ..validate import check_count, check_range, check_rtol
@@ -102,6 +102,10 @@ def solve_history(
     max_factorizations: int = 2,
     max_cg_iterations: int = 20,
     progress: Callable[[str], None] | None = None,
+    newton_rtol: float = 1e-8,
+    newton_max_iter: int = 25,
+    newton_dtol: float = 1e-6,
+    max_cutbacks: int = 6,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -160,6 +164,17 @@ def solve_history(
         preconditioned by the nearest cached factorisation when the classical bound on
         its iterations (from the ratio of the two stiffnesses' moduli) is at most this;
         otherwise its own stiffness is factorised.
+    newton_rtol, newton_dtol, newton_max_iter, max_cutbacks
+        Steps with inelastic materials (``Material(..., inelastic=...)``) are solved by
+        global Newton (see :mod:`fea.physics.history_step`): converged when the
+        out-of-balance force is at most ``newton_rtol`` times the step's force scale (the
+        norms of the load and of the internal forces, reactions included) and the last
+        correction at most ``newton_dtol`` of the displacement (or the force residual below
+        1e-3 of its tolerance); a step not converged in
+        ``newton_max_iter`` corrections is cut in two halves (time, temperature, cure),
+        recursively up to ``max_cutbacks`` times, then a :class:`~fea.errors.SolverError`
+        names the step, its time and its length. Without inelastic materials these do
+        nothing (the history is solved as before, step by step linear).
 
     Returns
     -------
@@ -173,6 +188,15 @@ def solve_history(
     check_mesh(mesh)
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
+    check_rtol("newton_rtol", newton_rtol)
+    check_rtol("newton_dtol", newton_dtol)
+    check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
+    if (
+        isinstance(max_cutbacks, bool)
+        or not isinstance(max_cutbacks, int)
+        or not (0 <= max_cutbacks <= 20)
+    ):
+        raise InputError("max_cutbacks", max_cutbacks, "an integer in [0, 20]")
     solver = RecyclingSolver(
         backend=backend,
         method=method,
@@ -191,6 +215,7 @@ def solve_history(
         traction=traction,
         solver=solver,
     )
+    model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
     temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
@@ -205,7 +230,9 @@ def solve_history(
                 if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
                     out.add(t, stage.name, model.state(t, facts), progress)
                     continue
-            t = _run_stage(model, stage, t, T_prev, temps[i], substeps, max_step_K, out)
+            t = _run_stage(
+                model, stage, t, T_prev, temps[i], substeps, max_step_K, out, max_cutbacks
+            )
             T_prev = temps[i]
             if progress:
                 progress(stage.name)
@@ -214,6 +241,8 @@ def solve_history(
     info = dict(solver.stats)
     info["total_s"] = time.perf_counter() - t_start
     info["backend"] = backend
+    if model.inel_laws:
+        info.update(model.newton_stats)
     for s in out.states:
         s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}
     return HistoryResult(np.asarray(out.times, dtype=float), out.states, out.labels, info)
@@ -342,6 +371,7 @@ def _run_stage(
     substeps: int,
     max_step_K: float | None,
     out: _Output,
+    max_cutbacks: int = 0,
 ) -> float:
     """Step through one stage from ``T_prev`` to ``T_end`` (linear in time, cure linear
     over the stage), keeping a state at each output time and at the end. Returns the
@@ -357,10 +387,61 @@ def _run_stage(
             cure = dict(cure0)
             for r in stage.cure:
                 cure[r] = s
-            facts = model.step(stage.duration_s * (s - s_prev), T_new, cure)
+            if not model.inelastic_present:
+                facts = model.step(stage.duration_s * (s - s_prev), T_new, cure)
+                continue
+            T_old = T_prev + s_prev * (T_end - T_prev)
+            cure_old = dict(cure0)
+            for r in stage.cure:
+                cure_old[r] = s_prev
+            t_old = t + stage.duration_s * s_prev
+            dt = stage.duration_s * (s - s_prev)
+            facts = _nonlinear_step(
+                model,
+                f"stage {stage.name!r}",
+                t_old,
+                dt,
+                T_old,
+                T_new,
+                cure_old,
+                cure,
+                max_cutbacks,
+            )
         if b < 1.0:
             tb = t + stage.duration_s * b
             out.add(tb, f"{stage.name}+{stage.duration_s * b:g}s", model.state(tb, facts))
     t += stage.duration_s
     out.add(t, stage.name, model.state(t, facts))
     return t
+
+
+def _nonlinear_step(
+    model: HistoryModel,
+    name: str,
+    t0: float,
+    dt: float,
+    T0: NDArray[np.float64],
+    T1: NDArray[np.float64],
+    cure0: Mapping[str, float],
+    cure1: Mapping[str, float],
+    cuts_left: int,
+    depth: int = 0,
+) -> dict[str, Any]:
+    """One step with inelastic materials from ``(t0, T0, cure0)`` to ``(t0 + dt, T1,
+    cure1)``; on a :class:`~fea.errors.SolverError` (the model is then as before the step)
+    two half steps, recursively, ``cuts_left`` more times at most."""
+    model.step_label = f"{name}, step to t = {t0 + dt:.6g} s (dt = {dt:.4g} s)"
+    try:
+        return model.step(dt, T1, cure1)
+    except SolverError as err:
+        if cuts_left <= 0:
+            raise SolverError(
+                f"{name}: the step from t = {t0:.6g} s to t = {t0 + dt:.6g} s did not "
+                f"converge after {depth} time-step cuts (dt = {dt:.4g} s): {err}"
+            ) from err
+    model.newton_stats["cutbacks"] += 1
+    Tm = 0.5 * (T0 + T1)
+    cm = {r: 0.5 * (cure0[r] + cure1[r]) for r in cure1}
+    h = 0.5 * dt
+    _nonlinear_step(model, name, t0, h, T0, Tm, cure0, cm, cuts_left - 1, depth + 1)
+    return _nonlinear_step(model, name, t0 + h, h, Tm, T1, cm, cure1, cuts_left - 1, depth + 1)

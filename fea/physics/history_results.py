@@ -18,20 +18,45 @@ __all__ = ["HistoryResult", "HistoryState"]
 @dataclass
 class HistoryState(MechanicalResult):
     """A :class:`~fea.physics.mechanics.MechanicalResult` of a history: also its time,
-    nodal temperature and which elements were active (inactive ones have zero stress)."""
+    nodal temperature, which elements were active (inactive ones have zero stress) and,
+    in a model with inelastic materials, their state per element.
+
+    ``inelastic`` (None without inelastic materials): ``{"fields": name -> (n_el,),
+    "regions": region -> its elements}``, the fields volume averages over each element's
+    quadrature points of ``equivalent_inelastic_strain`` [-] (accumulated equivalent
+    plastic / creep strain), ``dissipated_energy_density`` [J/m^3] (inelastic work
+    ``int sigma : d eps_in``) and ``back_stress_norm`` [Pa] (``sqrt(3/2) |beta|``, zero
+    without kinematic hardening); zero outside the inelastic regions."""
 
     time: float = 0.0
     temperature: NDArray[np.float64] | None = None
     active: NDArray[np.bool_] | None = None
+    inelastic: dict[str, Any] | None = None
 
     def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
-        """The mechanical fields plus ``temperature`` (Node) and ``active`` (Cell, 0/1)."""
+        """The mechanical fields plus ``temperature`` (Node), ``active`` (Cell, 0/1) and,
+        with inelastic materials, the element fields of :attr:`inelastic` (Cell)."""
         out = super().fields()
         if self.temperature is not None:
             out["temperature"] = (np.asarray(self.temperature, np.float64), "Node")
         if self.active is not None:
             out["active"] = (np.asarray(self.active, np.float64), "Cell")
+        if self.inelastic is not None:
+            for name, v in self.inelastic["fields"].items():
+                out[name] = (np.asarray(v, np.float64), "Cell")
         return out
+
+    def region_max(self, name: str = "equivalent_inelastic_strain") -> dict[str, float]:
+        """Largest element value of an inelastic field per inelastic region present,
+        region -> value (``name``: a field of :attr:`inelastic`; the element values are
+        volume averages over the element). Empty without inelastic materials."""
+        if self.inelastic is None:
+            return {}
+        fields = self.inelastic["fields"]
+        if name not in fields:
+            raise InputError("region_max.name", name, f"one of {', '.join(fields)}")
+        v = fields[name]
+        return {r: float(v[e].max()) for r, e in self.inelastic["regions"].items() if len(e)}
 
 
 @dataclass

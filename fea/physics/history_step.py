@@ -17,7 +17,8 @@ from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
 from ..fe.spaces import FieldSpace, space
-from ..solvers import eliminate, solve
+from ..solvers import eliminate, pcg, solve
+from ..solvers.newton import newton
 from ..solvers.recycle import RecyclingSolver, StepConstraints
 from .constitutive import hooke, lame
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
@@ -184,6 +185,24 @@ class HistoryModel:
         self.nq = fs.n_q
         self.el = {r: np.asarray(e, dtype=np.int64) for r, e in mesh.regions.items()}
         self.laws = {r: m.law() for r, m in self.mats.items() if m.viscoelastic}
+        # inelastic regions: law, state, committed mechanical strain (engineering shears)
+        # and the last converged tangent, per quadrature point (element-major)
+        self.inel_laws = {
+            r: m.inelastic_law() for r, m in self.mats.items() if m.inelastic is not None
+        }
+        self.inel_states: dict[str, Any] = {}
+        self.inel_eps: dict[str, NDArray[np.float64]] = {}
+        self.inel_D: dict[str, NDArray[np.float64] | None] = {}
+        self.stiffness_lin = StepStiffness(fs)
+        self.newton_options: dict[str, Any] = {}
+        self.newton_stats = {
+            "newton_steps": 0,
+            "newton_iterations": 0,
+            "pcg_iterations": 0,
+            "direct_tangent_solves": 0,
+            "cutbacks": 0,
+        }
+        self.step_label = ""
         self.active = np.zeros(mesh.n_elements, dtype=bool)
         self.present: list[str] = []
         for r in self.regions:
@@ -196,6 +215,9 @@ class HistoryModel:
         for r in self.laws:
             if r in self.present:
                 self.states[r] = self.laws[r].init_state(len(self.el[r]) * self.nq)
+        for r in self.inel_laws:
+            if r in self.present:
+                self._init_inelastic(r)
         self.cure = {}
         for r in self.regions:
             m = self.mats[r]
@@ -222,6 +244,17 @@ class HistoryModel:
         self.con: StepConstraints | None = None
         self.con_count = 0
         self.fixed: Mapping | None = None
+
+    def _init_inelastic(self, r: str) -> None:
+        n = len(self.el[r]) * self.nq
+        self.inel_states[r] = self.inel_laws[r].init_state(n)
+        self.inel_eps[r] = np.zeros((n, 6))
+        self.inel_D[r] = None
+
+    @property
+    def inelastic_present(self) -> list[str]:
+        """The present regions with an inelastic law."""
+        return [r for r in self.present if r in self.inel_laws]
 
     # -- temperatures and eigenstrains ---------------------------------------------------
     def _at_quadrature(self, T: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -271,6 +304,8 @@ class HistoryModel:
         return self.step(0.0, T, dict(self.cure))
 
     def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
+        if self.inelastic_present:
+            return self._step_inelastic(dt, T_new, cure)
         fs = self.fs
         Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
         T_el = T_new[fs.dofs].mean(axis=1)
@@ -396,6 +431,8 @@ class HistoryModel:
             self.present.append(r)
             if r in self.laws:
                 self.states[r] = self.laws[r].init_state(len(e) * self.nq)
+            if r in self.inel_laws:
+                self._init_inelastic(r)
         self.rebuild()
 
     def _extension(
@@ -444,6 +481,8 @@ class HistoryModel:
             self.present.remove(r)
             self.offset.pop(r, None)
             self.states.pop(r, None)
+            for d in (self.inel_states, self.inel_eps, self.inel_D):
+                d.pop(r, None)
         self.rebuild()
 
     # -- output -----------------------------------------------------------------------------
@@ -454,6 +493,9 @@ class HistoryModel:
             e = self.el[r]
             if r in self.laws:
                 stress[e] = self.laws[r].stress(self.states[r]).reshape(len(e), self.nq, 6)
+                continue
+            if r in self.inel_states:
+                stress[e] = self.inel_states[r].stress.reshape(len(e), self.nq, 6)
                 continue
             stress[e] = elastic_stress(
                 fs, self.u, self.lam, self.mu, self.eps0, elements=e, offset=self.offset.get(r)
@@ -475,4 +517,209 @@ class HistoryModel:
             temperature=self.T.copy(),
             materials=self.mats,
             active=self.active.copy(),
+            inelastic=self._inelastic_fields() if self.inel_laws else None,
         )
+
+    def _inelastic_fields(self) -> dict[str, Any]:
+        """Per-element volume averages (over the quadrature points) of the inelastic
+        state, (n_el,) each (zero outside the present inelastic regions), and the elements
+        of each present inelastic region."""
+        n_el = self.mesh.n_elements
+        out = {
+            "equivalent_inelastic_strain": np.zeros(n_el),
+            "dissipated_energy_density": np.zeros(n_el),
+            "back_stress_norm": np.zeros(n_el),
+        }
+        regions = {}
+        for r in self.inelastic_present:
+            e = self.el[r]
+            st = self.inel_states[r]
+            w = self.fs.basis.dx[e]  # (k, n_q) quadrature weights times |J|
+            beta = st.back_stress
+            bn = np.sqrt(1.5 * ((beta[:, :3] ** 2).sum(1) + 2.0 * (beta[:, 3:] ** 2).sum(1)))
+            for name, v in (
+                ("equivalent_inelastic_strain", st.eq_strain),
+                ("dissipated_energy_density", st.energy),
+                ("back_stress_norm", bn),
+            ):
+                out[name][e] = (v.reshape(len(e), self.nq) * w).sum(1) / w.sum(1)
+            regions[r] = e.copy()
+        return {"fields": out, "regions": regions}
+
+    # -- the nonlinear step ---------------------------------------------------------------
+    def _step_inelastic(
+        self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]
+    ) -> dict:
+        """A step with inelastic regions: global Newton on the total displacement.
+
+        ``R(u) = K_L u - f_L + sum_inelastic int B^T sigma(u)`` with ``K_L``, ``f_L`` the
+        step's linear (elastic, viscoelastic) stiffness and loads without the inelastic
+        elements and ``sigma`` from the laws (mechanical strain increment over the last
+        converged step, end-of-step temperature at each quadrature point). The tangent
+        ``K_L + int B^T D B`` (consistent ``D``; the first correction of a step takes the
+        last converged step's) is solved by PCG preconditioned by the recycling solver's
+        factorisation of the step's elastic stiffness (the inelastic elements at their
+        elastic moduli). The laws' states are committed only on convergence; a
+        :class:`~fea.errors.SolverError` leaves the model as it was."""
+        fs = self.fs
+        Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
+        T_el = T_new[fs.dofs].mean(axis=1)
+        eps0 = self._eigenstrain(Tq, cure)
+        visco = self._visco()
+        dxi = {
+            r: law.reduced_time_increment(dt, self.T_el[el], T_el[el])
+            for r, (el, law) in visco.items()
+        }
+        lam, mu = self._moduli(T_el, dxi)
+        if self.con is None:
+            self.rebuild()
+        con = self.con
+        assert con is not None
+        solver = self.solver
+        plan = solver.plan(
+            lam,
+            mu,
+            dxi,
+            visco,
+            con,
+            lambda d: self._moduli(T_el, d),
+            lambda la, m: self.stiffness(la, m, visco),
+        )
+        if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
+            dxi = plan.dxi
+            lam, mu = self._moduli(T_el, dxi)
+        entry = plan.entry
+        solver.last = None  # the span of earlier solves does not apply to these solves
+        inel = self.inelastic_present
+        mask = np.zeros(self.mesh.n_elements, dtype=bool)
+        for r in inel:
+            mask[self.el[r]] = True
+        lamL, muL = np.where(mask, 0.0, lam), np.where(mask, 0.0, mu)
+        K_L = self.stiffness_lin(lamL, muL, visco).tocsr()
+        f_L = self._loads(lamL, muL, eps0, visco, dxi)
+        n3 = 3 * fs.n
+        free = np.ones(n3, dtype=bool)
+        free[con.D] = False
+        scale = float(con.scale or 1.0)
+        P = sp.diags(free.astype(float))
+        fixed_diag = sp.diags(np.where(free, 0.0, scale))
+        temps = {r: Tq[self.el[r]].ravel() for r in inel}
+        cache: dict[str, Any] = {}
+
+        def evaluate(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
+            if "x" in cache and np.array_equal(cache["x"], x):
+                return cache["f"], cache["upd"]
+            u = x.reshape(-1, 3)
+            f = K_L @ x - f_L
+            upd = {}
+            for r in inel:
+                e = self.el[r]
+                eps = forms.strain_at_quadrature(fs, u, elements=e)
+                eps[..., :3] -= eps0[e][..., None]
+                if r in self.offset:
+                    eps -= self.offset[r]
+                eng = voigt_engineering(eps).reshape(-1, 6)
+                res = self.inel_laws[r].update(
+                    eng - self.inel_eps[r], temps[r], dt, self.inel_states[r]
+                )
+                f += forms.stress_load(fs, res.stress.reshape(len(e), self.nq, 6), e)
+                upd[r] = (res, eng)
+            cache.update(x=x.copy(), f=f, upd=upd)
+            return f, upd
+
+        def residual(x: NDArray[np.float64]) -> NDArray[np.float64]:
+            r_ = evaluate(x)[0].copy()
+            r_[con.D] = 0.0
+            return r_
+
+        def full_tangent(x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
+            upd = evaluate(x)[1]
+            K = K_L
+            for r in inel:
+                D = upd[r][0].tangent
+                if last and self.inel_D[r] is not None:
+                    D = self.inel_D[r]
+                e = self.el[r]
+                K = K + forms.tangent_matrix(fs, D.reshape(len(e), self.nq, 6, 6), e)
+            return K.tocsr()
+
+        def tangent(x: NDArray[np.float64]) -> sp.csr_matrix:
+            return (P @ full_tangent(x) @ P + fixed_diag).tocsr()
+
+        stats = self.newton_stats
+        lin_tol = float(self.newton_options.get("linear_rtol", 1e-10))
+
+        def linear_solver(A: sp.csr_matrix, b: NDArray[np.float64]) -> NDArray[np.float64]:
+            res = pcg(
+                A,
+                b,
+                lambda z: solver._backsolve(entry, z, check=False),
+                rtol=lin_tol,
+                maxiter=200,
+                xp=np,
+            )
+            stats["pcg_iterations"] += res.iterations
+            if res.converged:
+                return res.x
+            stats["direct_tangent_solves"] += 1
+            x_, _ = solve(A, b, kind="elasticity", backend="cpu")
+            return np.asarray(x_, dtype=float)
+
+        # predictor: the step's loads and prescribed displacements through the last
+        # converged step's tangent (the return map at a zero increment is elastic, and
+        # moving the prescribed nodes alone would strain their elements only)
+        xn = self.u.ravel().copy()
+        dD = np.zeros(n3)
+        dD[con.D] = con.values[con.D] - xn[con.D]
+        Kn = full_tangent(xn, last=True)
+        rhs = -(evaluate(xn)[0] + Kn @ dD)
+        rhs[con.D] = 0.0
+        x0 = xn + dD
+        if np.any(rhs):
+            x0 += linear_solver((P @ Kn @ P + fixed_diag).tocsr(), rhs)
+        stats["predictor_solves"] = stats.get("predictor_solves", 0) + 1
+        f0 = evaluate(x0)[0]
+        force_scale = max(float(np.linalg.norm(f_L)), float(np.linalg.norm(f0)), 1e-300)
+        opts = self.newton_options
+        x, info = newton(
+            residual,
+            x0,
+            tangent=tangent,
+            linear_solver=linear_solver,
+            force_scale=force_scale,
+            rtol=float(opts.get("rtol", 1e-8)),
+            dtol=float(opts.get("dtol", 1e-6)),
+            max_iter=int(opts.get("max_iter", 25)),
+            label=self.step_label,
+        )
+        f, upd = evaluate(x)
+        for r in inel:
+            res, eng = upd[r]
+            self.inel_states[r] = res.state
+            self.inel_eps[r] = eng
+            self.inel_D[r] = res.tangent
+        stats["newton_steps"] += 1
+        stats["newton_iterations"] += info.iterations
+        xu = x.reshape(-1, 3)
+        for r, (el, law) in visco.items():
+            eps = forms.strain_at_quadrature(fs, xu, elements=el)
+            eps[..., :3] -= eps0[el][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            d = np.repeat(dxi[r], self.nq)
+            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
+        u = x
+        if con.Q.shape[1]:
+            u = u - con.Q @ (con.Q.T @ u)
+        reactions = 0.0
+        if len(con.supports):
+            reactions = float(np.abs(f[con.supports]).max() / max(float(np.abs(f_L).max()), 1e-300))
+        self.u = u.reshape(-1, 3)
+        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
+        self.lam, self.mu = lam, mu
+        self.cure = dict(cure)
+        return {
+            "method": "newton",
+            "newton_iterations": info.iterations,
+            "reactions": reactions,
+        }

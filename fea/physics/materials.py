@@ -207,6 +207,13 @@ class Material:
         or :class:`~fea.physics.viscoelastic.Arrhenius`); None: no temperature dependence.
     bulk_relaxation
         A separate Prony series for the bulk modulus, or None.
+    inelastic
+        An inelastic law (:class:`~fea.physics.inelastic.Plastic`,
+        :class:`~fea.physics.inelastic.Anand` or :class:`~fea.physics.inelastic.Garofalo`)
+        integrated by :func:`fea.solve_history` (global Newton); its elasticity is this
+        material's ``E`` and ``nu`` unless the law carries its own. Not together with a
+        ``relaxation`` (one region is either viscoelastic or inelastic; both kinds may be
+        in one model, in different regions). :func:`fea.solve_thermoelastic` ignores it.
     """
 
     name: str
@@ -226,10 +233,12 @@ class Material:
     relaxation: Prony | None = None
     shift: Shift | None = None
     bulk_relaxation: Prony | None = None
+    inelastic: object | None = None
 
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
         self._check_viscoelastic(key)
+        self._check_inelastic(key)
         for attr in ("nu", "rho", "cp", "shrinkage", "alpha_ref") + (
             ("Tg",) if self.Tg is not None else ()
         ):
@@ -298,6 +307,36 @@ class Material:
                 "a constant instantaneous modulus with a relaxation (the shift carries the "
                 "temperature dependence)",
             )
+
+    def _check_inelastic(self, key: str) -> None:
+        if self.inelastic is None:
+            return
+        from .inelastic import Anand, Garofalo, Plastic
+
+        if not isinstance(self.inelastic, Plastic | Anand | Garofalo):
+            raise InputError(
+                f"{key}.inelastic", self.inelastic, "fea.Plastic, fea.Anand, fea.Garofalo or None"
+            )
+        if self.relaxation is not None:
+            raise InputError(
+                f"{key}.inelastic",
+                type(self.inelastic).__name__,
+                "no inelastic law on a viscoelastic material (relaxation given): one region "
+                "is viscoelastic or inelastic, a model may hold both in different regions",
+            )
+
+    def inelastic_law(self) -> object:
+        """The material's inelastic law with this material's elasticity (``E`` constant or
+        its table against degC, ``nu``) unless the law carries its own."""
+        if self.inelastic is None:
+            raise InputError(f"materials.{self.name}.inelastic", None, "an inelastic law")
+        law = self.inelastic
+        E, nu = getattr(law, "E", None), getattr(law, "nu", None)
+        if E is None or nu is None:
+            law = law.with_elasticity(  # type: ignore[attr-defined]
+                self.E if E is None else E, self.nu if nu is None else nu
+            )
+        return law
 
     @property
     def viscoelastic(self) -> bool:

@@ -9,6 +9,7 @@ from typing import NamedTuple
 from .amg import eliminate
 from .gpu import DeviceStatus, probe_device
 from .krylov import KrylovResult, pcg
+from .newton import NewtonInfo, NewtonResult, newton
 from .recycle import RecyclingSolver, SolverCache
 from .registry import (
     Prepared,
@@ -25,6 +26,8 @@ __all__ = [
     "BackendRow",
     "DeviceStatus",
     "KrylovResult",
+    "NewtonInfo",
+    "NewtonResult",
     "Prepared",
     "RecyclingSolver",
     "SolveInfo",
@@ -32,6 +35,7 @@ __all__ = [
     "assembly_namespace",
     "backend_report",
     "eliminate",
+    "newton",
     "pcg",
     "prepare",
     "probe_device",

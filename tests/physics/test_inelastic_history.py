@@ -1,0 +1,227 @@
+"""Inelastic materials in :func:`fea.solve_history`: the material API, uniaxial bars against
+the 1-D closed form and return map, time-step cutting, and a model with a viscoelastic and
+an inelastic region that reduces to the elastic answer when nothing yields."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import fea
+from fea.errors import InputError, SolverError
+from fea.physics.history import Process, Stage, solve_history
+from fea.physics.inelastic import Anand, Garofalo, Plastic
+from fea.physics.materials import Material
+from fea.physics.mechanics import solve_thermoelastic
+from fea.physics.viscoelastic import WLF, Prony
+
+from ..verification.helpers import layered_box, plane
+
+L = 4e-3  # bar length [m]
+E, NU, Y = 100e9, 0.3, 200e6
+
+
+@pytest.fixture(scope="module")
+def bar():
+    """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1``."""
+    return layered_box(
+        (L, 1e-3),
+        [("bar", 1e-3, 1)],
+        0.5e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0), "x1": plane(0, L)},
+    )
+
+
+def metal(law):
+    return Material("cu", E=E, nu=NU, alpha=0.0, k=1.0, inelastic=law)
+
+
+def pulled_stages(strains, duration=1.0):
+    """One stage per end strain (the bar's end displacement held over the stage)."""
+    out = [Stage("s0", 0.0, 25.0, fixed={"x0": {"x": 0.0}, "x1": {"x": 0.0}})]
+    for i, e in enumerate(strains):
+        out.append(Stage(f"e{i}", duration, 25.0, fixed={"x0": {"x": 0.0}, "x1": {"x": e * L}}))
+    return Process(out)
+
+
+# -- API -----------------------------------------------------------------------------------
+
+
+def test_material_takes_an_inelastic_law_and_binds_its_elasticity():
+    m = metal(Plastic(Y, 1e9))
+    law = m.inelastic_law()
+    assert law.E == E and law.nu == NU
+    own = Material("s", E=E, nu=NU, alpha=0.0, k=1.0, inelastic=Plastic(Y, E=50e9, nu=0.35))
+    assert own.inelastic_law().E == 50e9
+    for law in (
+        Anand(21e6, 9320, 3501, 4, 0.25, 180e9, 30.2e6, 0.01, 1.78),
+        Garofalo(277984, 0.02447e-6, 6.41, 54040),
+    ):
+        assert metal(law).inelastic_law().E == E
+    assert {"Anand", "Garofalo", "Plastic", "InelasticState"} <= set(fea.__all__)
+
+
+def test_material_refuses_a_bad_inelastic_value_and_relaxation_together():
+    with pytest.raises(InputError, match="inelastic"):
+        Material("x", E=E, nu=NU, alpha=0.0, k=1.0, inelastic="J2")
+    with pytest.raises(InputError, match="inelastic"):
+        Material(
+            "x",
+            E=E,
+            nu=NU,
+            alpha=0.0,
+            k=1.0,
+            relaxation=Prony((0.5,), (1.0,)),
+            inelastic=Plastic(Y),
+        )
+    with pytest.raises(InputError, match="inelastic"):
+        Material("x", E=E, nu=NU, alpha=0.0, k=1.0).inelastic_law()
+
+
+# -- uniaxial bars ---------------------------------------------------------------------------
+
+
+def test_bar_with_linear_hardening_matches_the_uniaxial_closed_form(bar):
+    h = 10e9
+    strains = [0.001, 0.002, 0.004, 0.006]
+    res = solve_history(bar, {"bar": metal(Plastic(Y, h))}, pulled_stages(strains))
+    Et = E * h / (E + h)
+    for st, e in zip(res.states[1:], strains, strict=True):
+        ref = E * e if E * e <= Y else Y + Et * (e - Y / E)
+        # uniform uniaxial stress: every quadrature point; observed 3e-12
+        assert np.abs(st.stress_q[..., 0] / ref - 1).max() < 1e-8
+        assert np.abs(st.stress_q[..., 1:]).max() < 1e-8 * ref
+        ep = max(e - ref / E, 0.0)
+        got = st.region_max()["bar"]
+        assert got == pytest.approx(ep, abs=1e-10)
+        f = st.fields()
+        assert f["equivalent_inelastic_strain"][1] == "Cell"
+        assert f["equivalent_inelastic_strain"][0].shape == (bar.n_elements,)
+        np.testing.assert_allclose(f["equivalent_inelastic_strain"][0], ep, atol=1e-10)
+        # plastic work of linear hardening: int sigma d eps_p = Y ep + h ep^2 / 2
+        np.testing.assert_allclose(
+            f["dissipated_energy_density"][0], Y * ep + 0.5 * h * ep**2, rtol=1e-8, atol=1e-3
+        )
+    info = res.solver_info
+    assert info["newton_steps"] == len(strains) + 1 and info["cutbacks"] == 0
+
+
+def _return_map_1d(strains, Hk):
+    """1-D elastic-plastic return map with linear kinematic hardening (Prager)."""
+    sig, ep, beta, out = 0.0, 0.0, 0.0, []
+    for e in strains:
+        trial = E * (e - ep)
+        xi = trial - beta
+        f = abs(xi) - Y
+        if f > 0:
+            dg = f / (E + Hk)
+            ep += dg * np.sign(xi)
+            beta += Hk * dg * np.sign(xi)
+        sig = E * (e - ep)
+        out.append(sig)
+    return np.array(out)
+
+
+def test_cyclic_bar_with_kinematic_hardening_shows_the_bauschinger_effect(bar):
+    Hk = 20e9
+    path = [0.002, 0.004, 0.006, 0.002, -0.002, -0.006, -0.002, 0.002, 0.006]
+    res = solve_history(bar, {"bar": metal(Plastic(Y, 0.0, kinematic=Hk))}, pulled_stages(path))
+    got = np.array([st.stress_q[..., 0].mean() for st in res.states[1:]])
+    ref = _return_map_1d(path, Hk)
+    # observed 1e-12 of Y
+    assert np.abs(got - ref).max() < 1e-7 * Y
+    # Bauschinger: on unloading from +0.006 the bar yields in compression at
+    # sigma_max - 2 Y, far above -sigma_max
+    smax = ref[2]
+    assert smax - 2 * Y > -smax + 1e6
+    assert got[4] == pytest.approx(ref[4], abs=1e-6 * Y)
+    # back stress reported per element: sqrt(3/2)|beta| = |beta_xx| (3/2) in uniaxial
+    bn = res.states[-1].fields()["back_stress_norm"][0]
+    beta_xx_1d = ref[-1] - Y  # loading in tension at the end: sigma = beta + Y
+    np.testing.assert_allclose(bn, abs(beta_xx_1d), rtol=1e-7)
+
+
+# -- time-step cutting ---------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def bilayer():
+    """An elastic layer on a plastic layer, 2 x 1 mm, clamped at x = 0."""
+    return layered_box(
+        (2e-3, 1e-3),
+        [("pl", 0.3e-3, 1), ("el", 0.3e-3, 1)],
+        0.3e-3,
+        order=1,
+        faces={"x0": plane(0, 0.0)},
+    )
+
+
+def _bilayer_materials(law):
+    return {
+        "pl": Material("pl", E=E, nu=NU, alpha=20e-6, k=1.0, inelastic=law),
+        "el": Material("el", E=2 * E, nu=NU, alpha=2e-6, k=1.0),
+    }
+
+
+def test_a_step_that_does_not_converge_is_cut_and_then_named(bilayer):
+    mats = _bilayer_materials(Plastic(60e6, 2e9))
+    hist = [(0.0, 25.0), (100.0, 225.0)]
+    fixed = {"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}
+    fine = solve_history(bilayer, mats, hist, fixed=fixed, substeps=16, max_step_K=None)
+    cut = solve_history(
+        bilayer, mats, hist, fixed=fixed, substeps=1, max_step_K=None, newton_max_iter=3
+    )
+    assert cut.solver_info["cutbacks"] > 0
+    assert fine.states[-1].region_max()["pl"] > 1e-3  # well into the plastic range
+    # path dependence of the coarser cut steps only: observed 2e-3 of the displacement
+    u_f, u_c = fine.states[-1].displacement, cut.states[-1].displacement
+    assert np.abs(u_c - u_f).max() < 2e-2 * np.abs(u_f).max()
+    with pytest.raises(SolverError, match=r"t = 0 s to t = 100 s.*0 time-step cuts"):
+        solve_history(
+            bilayer,
+            mats,
+            hist,
+            fixed=fixed,
+            substeps=1,
+            max_step_K=None,
+            newton_max_iter=1,
+            max_cutbacks=0,
+        )
+    with pytest.raises(InputError, match="max_cutbacks"):
+        solve_history(bilayer, mats, hist, fixed=fixed, max_cutbacks=-1)
+
+
+# -- viscoelastic and inelastic regions together ------------------------------------------
+
+
+def test_viscoelastic_and_inelastic_regions_reduce_to_the_elastic_answer(bilayer):
+    """A huge yield stress: the inelastic region stays elastic, and the history equals the
+    one with that region elastic (and, at its instantaneous first state, the
+    thermoelastic solve) to rounding."""
+    ve = Material(
+        "ve",
+        E=10e9,
+        nu=0.35,
+        alpha=40e-6,
+        k=1.0,
+        relaxation=Prony((0.3, 0.35, 0.25), (1e-2, 1.0, 1e2)),
+        shift=WLF(17.44, 51.6, 130.0),
+    )
+    solder = Material("sol", E=E, nu=NU, alpha=20e-6, k=1.0)
+    hard = Material("sol", E=E, nu=NU, alpha=20e-6, k=1.0, inelastic=Plastic(1e15))
+    hist = [(0.0, 125.0), (60.0, 100.0), (300.0, 25.0)]
+    kw = {"reference": 175.0, "substeps": 3}
+    a = solve_history(bilayer, {"pl": hard, "el": ve}, hist, **kw)
+    b = solve_history(bilayer, {"pl": solder, "el": ve}, hist, **kw)
+    for sa, sb in zip(a.states, b.states, strict=True):
+        scale = np.abs(sb.displacement).max()
+        assert np.abs(sa.displacement - sb.displacement).max() < 1e-9 * scale
+        assert np.abs(sa.stress_q - sb.stress_q).max() < 1e-9 * np.abs(sb.stress_q).max()
+        assert sa.region_max()["pl"] == 0.0
+    te = solve_thermoelastic(bilayer, {"pl": solder, "el": ve}, 125.0, reference=175.0)
+    d = te.displacement - te.displacement.mean(axis=0)  # both free bodies: compare shapes
+    da = a.states[0].displacement - a.states[0].displacement.mean(axis=0)
+    assert np.abs(da - d).max() < 1e-9 * np.abs(d).max()
+    assert b.solver_info.get("newton_steps") is None
+    assert a.solver_info["newton_steps"] >= len(a.states)
