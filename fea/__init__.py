@@ -24,10 +24,13 @@ from .fe.mesh import Mesh
 from .io import read_results, write_results
 from .package.spec import load_study
 from .physics import materials
+from .physics.cycling import CyclingProfile, jesd22_a104
 from .physics.history import HistoryResult, Process, Stage, solve_history
 from .physics.inelastic import Anand, Garofalo, InelasticState, Plastic, anand_set, garofalo_set
 from .physics.materials import Material
 from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .physics.moisture import MoistureResult, Soak, solve_moisture
+from .physics.moisture_data import MoistureProperties
 from .physics.structure import StructureFunction, structure_function
 from .physics.thermal import ThermalResult, Transient, solve_thermal
 from .physics.viscoelastic import WLF, Arrhenius, Prony
@@ -37,6 +40,7 @@ __all__ = [
     "Anand",
     "Arrhenius",
     "BackendUnavailable",
+    "CyclingProfile",
     "FeaError",
     "Garofalo",
     "HistoryResult",
@@ -46,10 +50,13 @@ __all__ = [
     "MechanicalResult",
     "Mesh",
     "MeshError",
+    "MoistureProperties",
+    "MoistureResult",
     "Plastic",
     "Process",
     "Prony",
     "ResultsError",
+    "Soak",
     "SolverError",
     "Stage",
     "StructureFunction",
@@ -60,11 +67,13 @@ __all__ = [
     "anand_set",
     "errors",
     "garofalo_set",
+    "jesd22_a104",
     "load_study",
     "materials",
     "read_results",
     "run_study",
     "solve_history",
+    "solve_moisture",
     "solve_thermal",
     "solve_thermoelastic",
     "structure_function",
@@ -72,7 +81,6 @@ __all__ = [
     "warpage_curve",
     "write_results",
 ]
-
 
 
 def _installed_version() -> str:
