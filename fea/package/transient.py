@@ -135,7 +135,7 @@ def zth_transient(
     if spec.power is not None:
         profile = [(t, p / P) for t, p in spec.power]
     rise = max(steady.region_max("die") - amb, 1e-6)
-    common = dict(initial=amb, outputs=times, fields=spec.fields, power=profile)
+    common = dict(initial_C=amb, outputs=times, fields=spec.fields, power=profile)
     if spec.method == "reduced":
         tr = Transient(spec.duration, spec.first_output, scheme="reduced", **common)
     else:
@@ -143,13 +143,13 @@ def zth_transient(
             spec.duration,
             spec.first_output,
             adaptive=True,
-            tol=2e-3 * rise,
-            dt_min=spec.first_output * 1e-3,
+            tol_K=2e-3 * rise,
+            dt_min_s=spec.first_output * 1e-3,
             **common,
         )
     k_at = steady.temperature if spec.conductivity_at == "steady" else amb
     watch = junction_watch(steady.space, mesh, spec.probes)
-    th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at=k_at, watch=watch)
+    th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at_C=k_at, watch=watch)
     tj = th.series["Tj"]
     t_all = th.series.times
     curve: dict[str, NDArray] = {"time_s": t_all, "Tj_C": tj}
@@ -220,7 +220,7 @@ def dual_interface(
     heat = thermal_loads(mesh, unit)
     times = log_times(1e-6, DUAL_INTERFACE_END_S, 400)
     tr = Transient(
-        DUAL_INTERFACE_END_S, 1e-6, initial=amb, outputs=times, fields=0, scheme="reduced"
+        DUAL_INTERFACE_END_S, 1e-6, initial_C=amb, outputs=times, fields=0, scheme="reduced"
     )
     zth: dict[str, NDArray] = {"time_s": times}
     sfs: list[StructureFunction] = []
@@ -236,7 +236,7 @@ def dual_interface(
         backend=backend,
         method=method,
         rtol=rtol,
-        k_at=amb,
+        k_at_C=amb,
         watch=watch,
     )
     for h, th in zip(hs, results, strict=True):

@@ -565,7 +565,7 @@ def solve_moisture(
                         s_end, float(out[0]), initial_C=w, outputs=out, scheme="reduced", rtol=1e-9
                     )
                 else:  # sealed: no sink for the reduced scheme; backward Euler
-                    tr = Transient(s_end, s_end / (steps * outputs), initial=w, outputs=out)
+                    tr = Transient(s_end, s_end / (steps * outputs), initial_C=w, outputs=out)
                 th = solve_thermal(dom.mesh, mats, fixed=fixed, transient=tr, **common)
                 for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
                     record(t_now + s * scale, T_now, field_, k)
