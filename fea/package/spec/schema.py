@@ -10,7 +10,6 @@ bounds are stated once, here. Defaults reproduce the baseline package of
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -590,10 +589,6 @@ class CaseSpec:
     transient: TransientSpec | None = None
     theta_jc: ThetaJcSpec = field(default_factory=ThetaJcSpec)
     limits: LimitSpec = field(default_factory=LimitSpec)
-
-    def to_json(self) -> str:
-        """The validated input as JSON text (stored in every results file)."""
-        return json.dumps(self.raw, sort_keys=True, default=str)
 
 
 def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:

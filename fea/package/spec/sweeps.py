@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ...errors import InputError
-from .reader import MISSING, Section
+from .reader import Section
 from .schema import SweepSpec
 
 __all__ = [
@@ -22,20 +22,9 @@ __all__ = [
     "case_count",
     "case_id",
     "expand_sweep",
-    "get_path",
     "parse_sweep",
     "set_path",
 ]
-
-
-def get_path(data: Mapping[str, Any], path: str) -> Any:
-    """The value at a dotted path of nested tables, or :data:`MISSING`."""
-    cur: Any = data
-    for part in path.split("."):
-        if not isinstance(cur, Mapping) or part not in cur:
-            return MISSING
-        cur = cur[part]
-    return cur
 
 
 def set_path(data: dict[str, Any], path: str, value: Any, *, key: str = "sweep") -> None:
