@@ -66,6 +66,7 @@ from scipy.optimize import least_squares
 
 from ..errors import InputError, SolverError
 from .structure import CauerNetwork, FosterNetwork, structure_function
+from .thermal import solve_thermal_variants
 
 __all__ = [
     "DELPHI_38",
@@ -273,8 +274,6 @@ class DetailedModel:
         return tuple(f for f in DELPHI_FACES if f in have)
 
     def __call__(self, conditions: Sequence[Mapping[str, float]]) -> list[Response]:
-        from .thermal import solve_thermal_variants
-
         bcs = _conditions(conditions, self.faces)
         variants = []
         for bc in bcs:
@@ -422,9 +421,9 @@ class CompactNetwork:
 
     def response(self, bc: Mapping[str, float]) -> Response:
         """Junction rise per watt and surface heat shares under one boundary condition
-        (face class -> h [W/(m^2 K)], ``inf`` isothermal, absent adiabatic)."""
-        faces = tuple(dict.fromkeys(s.face for s in self.surfaces))
-        b = _conditions([bc], faces)[0]
+        (face class -> h [W/(m^2 K)], ``inf`` isothermal, absent adiabatic). Face classes
+        the network has no node for (the sides of a 2R model) take no heat."""
+        b = _conditions([bc], DELPHI_FACES)[0]
         names = self.node_names
         g = np.array([1.0 / R for _, _, R in self.links])
         ij = np.array([(names.index(x), names.index(y)) for x, y, _ in self.links], dtype=int)
@@ -674,6 +673,11 @@ def fit_delphi(
     names = [n.name for n in nodes]
     if len(set(names)) != len(names) or "junction" in names:
         raise InputError("nodes", names, "distinct names other than 'junction'")
+    for n in nodes:
+        if n.face not in DELPHI_FACES or not (math.isfinite(n.area_m2) and n.area_m2 > 0):
+            raise InputError(
+                f"nodes.{n.name}", n, f"a face class of {', '.join(DELPHI_FACES)}, area > 0 [m^2]"
+            )
     faces = tuple(f for f in DELPHI_FACES if f in {n.face for n in nodes})
     bcs = delphi_boundary_conditions(faces) if conditions is None else list(conditions)
     bcs = _conditions(bcs, faces)

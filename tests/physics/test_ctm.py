@@ -152,6 +152,15 @@ def test_fit_arguments_are_checked():
         ctm.fit_delphi(solve, truth.surfaces, [{"leads": 10.0}])
     with pytest.raises(InputError, match="links"):
         ctm.fit_delphi(solve, truth.surfaces, links=[("junction", "lid")])
+    with pytest.raises(InputError, match="nodes.lid"):
+        ctm.fit_delphi(solve, [ctm.SurfaceNode("lid", "lid", 1e-6)])
+
+
+def test_two_resistor_model_ignores_faces_it_has_not():
+    """A 2R model has no side node: side cooling takes nothing from it."""
+    net = two_r(3.0, 12.0)
+    bc = {"top": 500.0, "bottom": 100.0}
+    assert net.response({**bc, "sides": 1e4}) == net.response(bc)
 
 
 def test_ecxml_is_well_formed_and_round_trips():
