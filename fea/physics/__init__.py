@@ -55,6 +55,7 @@ __all__ = [
     "WLF",
     "Warpage",
     "anand_set",
+    "ctm",
     "cycling",
     "fatigue",
     "garofalo_set",
