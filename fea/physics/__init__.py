@@ -7,7 +7,7 @@ on :mod:`fea.fe`; knows nothing of packages."""
 
 from __future__ import annotations
 
-from . import cycling, fatigue, materials, moisture_data
+from . import ctm, cycling, fatigue, materials, moisture_data
 from .convection import FilmCoefficient
 from .cycling import CyclingProfile, ipc_9701, jesd22_a104
 from .history import HistoryResult, Process, Stage, solve_history
