@@ -1,5 +1,5 @@
-"""Fixtures of the device-path tests: the reference package mesh and the NumPy stand-in
-for CuPy with a device that reports itself working."""
+"""Fixtures of the physics tests: the reference package mesh, the NumPy stand-in for CuPy
+with a device that reports itself working (device-path tests), and a bar along x."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import fea
 from fea.solvers import DeviceStatus, registry
 
 from ..solvers.standin import install
+from ..verification.helpers import bar_along_x
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -28,3 +29,9 @@ def device(monkeypatch):
     status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
     monkeypatch.setattr(registry, "probe_device", lambda: status)
     return cupy
+
+
+@pytest.fixture(scope="module")
+def bar():
+    """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1`` (:func:`bar_along_x`)."""
+    return bar_along_x()

@@ -62,6 +62,21 @@ def plane(axis: int, value: float, tol: float = 1e-7):
     return lambda bb: abs(bb[axis] - value) < tol + 1e-9 and abs(bb[axis + 3] - value) < tol + 1e-9
 
 
+BAR_LENGTH_M = 4e-3  # length of :func:`bar_along_x` [m]
+
+
+def bar_along_x() -> Mesh:
+    """A 4 x 1 x 1 mm bar along x (region ``bar``, P2), faces ``x0`` (x = 0) and ``x1``
+    (x = :data:`BAR_LENGTH_M`)."""
+    return layered_box(
+        (BAR_LENGTH_M, 1e-3),
+        [("bar", 1e-3, 1)],
+        0.5e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0), "x1": plane(0, BAR_LENGTH_M)},
+    )
+
+
 def disk_on_plate(
     a_m: float, b_m: float, t_m: float, h_m: float, h_edge_m: float, order: int = 2
 ) -> Mesh:
