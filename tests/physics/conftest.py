@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 import fea
-from fea.solvers import DeviceStatus, registry
 
-from ..solvers.standin import install
+from ..solvers.standin import install_working_device
 from ..verification.helpers import bar_along_x
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -25,10 +24,7 @@ def mesh():
 @pytest.fixture
 def device(monkeypatch):
     """CuPy replaced by the NumPy stand-in, and a device that works."""
-    cupy = install(monkeypatch)
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return cupy
+    return install_working_device(monkeypatch)
 
 
 @pytest.fixture(scope="module")
