@@ -29,31 +29,19 @@ from fea.io import read_results, read_table, write_results
 from fea.io.hdf5 import block_digests
 from fea.physics.materials import Material, Table
 
-from .verification.helpers import layered_box, plane
+from .verification.helpers import TWO_LAYER_MATERIALS, two_layer_solved
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ROOT / "tests" / "data" / "tiny_study.toml"
 
-MATS = {
-    "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0, rho=8900.0, cp=385.0),
-    "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8, rho=1900.0, cp=900.0),
-}
+MATS = TWO_LAYER_MATERIALS
 CONV = {"top": (100.0, 25.0)}
 
 
 @pytest.fixture(scope="module")
 def small():
     """A two-layer block, its thermal and mechanical results, and a results file."""
-    mesh = layered_box(
-        (2e-3, 1e-3),
-        [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)],
-        0.5e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)},
-    )
-    th = fea.solve_thermal(mesh, MATS, sources={"base": 0.1}, convection=CONV, backend="cpu")
-    me = fea.solve_thermoelastic(mesh, MATS, th.temperature, 25.0, backend="cpu")
-    return mesh, th, me
+    return two_layer_solved(MATS)
 
 
 @pytest.fixture(scope="module")

@@ -246,26 +246,9 @@ def test_caps_are_sane():
 
 @pytest.fixture(scope="module")
 def solved():
-    import fea
-    from fea.physics.materials import Material
+    from .verification.helpers import two_layer_solved
 
-    from .verification.helpers import layered_box, plane
-
-    mats = {
-        "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0, rho=8900.0, cp=385.0),
-        "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8, rho=1900.0, cp=900.0),
-    }
-    mesh = layered_box(
-        (2e-3, 1e-3),
-        [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)],
-        0.5e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)},
-    )
-    th = fea.solve_thermal(
-        mesh, mats, sources={"base": 0.1}, convection={"top": (100.0, 25.0)}, backend="cpu"
-    )
-    return mesh, th
+    return two_layer_solved(mechanical=False)
 
 
 def test_api_bad_arguments_named(solved, tmp_path):

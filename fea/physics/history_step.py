@@ -307,8 +307,36 @@ class HistoryModel:
         if self.inelastic_present:
             return self._step_inelastic(dt, T_new, cure)
         fs = self.fs
+        Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
+        f = self._loads(lam, mu, eps0, visco, dxi)
+        u, facts = self.solver.run(plan, f, lam, mu, self.con)
+        u = u.reshape(-1, 3)
+        for r, (el, law) in visco.items():
+            if len(visco) == 1 and list(self.grads) == [(r,)]:
+                eps = forms.strain_at_quadrature(fs, u, elements=el, grads=self.grads[(r,)])
+            else:
+                eps = forms.strain_at_quadrature(fs, u, elements=el)
+            eps[..., :3] -= eps0[el][..., None]
+            if r in self.offset:
+                eps -= self.offset[r]
+            d = np.repeat(dxi[r], self.nq)
+            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
+        self.u = u
+        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
+        self.lam, self.mu = lam, mu
+        self.cure = dict(cure)
+        return facts
+
+    def _plan_step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> tuple:
+        """The step's temperatures, eigenstrain, viscoelastic increments, moduli and plan.
+
+        Returns ``(Tq, T_el, eps0, visco, dxi, lam, mu, plan)``: ``T_new`` at the quadrature
+        points and averaged per element, the eigenstrain, the viscoelastic regions, their
+        reduced-time increments, the moduli (Pa) and the recycling solver's
+        plan. Where the plan snapped to a cached entry, ``dxi`` and the moduli are the
+        entry's. The constraints are rebuilt first if they were dropped."""
         Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
-        T_el = T_new[fs.dofs].mean(axis=1)
+        T_el = T_new[self.fs.dofs].mean(axis=1)
         eps0 = self._eigenstrain(Tq, cure)
         visco = self._visco()
         dxi = {
@@ -332,24 +360,7 @@ class HistoryModel:
             # snapped: this step's tangent and history use the cached entry's dxi
             dxi = plan.dxi
             lam, mu = self._moduli(T_el, dxi)
-        f = self._loads(lam, mu, eps0, visco, dxi)
-        u, facts = self.solver.run(plan, f, lam, mu, self.con)
-        u = u.reshape(-1, 3)
-        for r, (el, law) in visco.items():
-            if len(visco) == 1 and list(self.grads) == [(r,)]:
-                eps = forms.strain_at_quadrature(fs, u, elements=el, grads=self.grads[(r,)])
-            else:
-                eps = forms.strain_at_quadrature(fs, u, elements=el)
-            eps[..., :3] -= eps0[el][..., None]
-            if r in self.offset:
-                eps -= self.offset[r]
-            d = np.repeat(dxi[r], self.nq)
-            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
-        self.u = u
-        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
-        self.lam, self.mu = lam, mu
-        self.cure = dict(cure)
-        return facts
+        return Tq, T_el, eps0, visco, dxi, lam, mu, plan
 
     def _grads(self, key: tuple[str, ...], elements: NDArray[np.int64]) -> NDArray:
         """Shape-function gradients of ``elements`` (kept: every step uses them)."""
@@ -562,32 +573,10 @@ class HistoryModel:
         elastic moduli). The laws' states are committed only on convergence; a
         :class:`~fea.errors.SolverError` leaves the model as it was."""
         fs = self.fs
-        Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
-        T_el = T_new[fs.dofs].mean(axis=1)
-        eps0 = self._eigenstrain(Tq, cure)
-        visco = self._visco()
-        dxi = {
-            r: law.reduced_time_increment(dt, self.T_el[el], T_el[el])
-            for r, (el, law) in visco.items()
-        }
-        lam, mu = self._moduli(T_el, dxi)
-        if self.con is None:
-            self.rebuild()
+        Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         con = self.con
         assert con is not None
         solver = self.solver
-        plan = solver.plan(
-            lam,
-            mu,
-            dxi,
-            visco,
-            con,
-            lambda d: self._moduli(T_el, d),
-            lambda la, m: self.stiffness(la, m, visco),
-        )
-        if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
-            dxi = plan.dxi
-            lam, mu = self._moduli(T_el, dxi)
         entry = plan.entry
         solver.last = None  # the span of earlier solves does not apply to these solves
         inel = self.inelastic_present

@@ -283,6 +283,14 @@ class _J2Law:
             v = check_range(f"{self._key}.nu", nu, -1.0, 0.5, lo_open=True, hi_open=True)
             object.__setattr__(self, "nu", v)
 
+    def _check_substeps_and_elasticity(self) -> None:
+        """Check ``max_substeps`` (a count, at most 4096), then the elasticity."""
+        n = getattr(self, "max_substeps")  # noqa: B009 (dataclass field)
+        object.__setattr__(
+            self, "max_substeps", check_count(f"{self._key}.max_substeps", n, 4096)
+        )
+        self._check_elasticity()
+
     _key = "inelastic"
 
     def with_elasticity(self, E: Any, nu: float) -> Any:
@@ -705,10 +713,7 @@ class Anand(_J2Law):
         object.__setattr__(self, "m", check_range(k + "m", self.m, 0.0, 1.0, lo_open=True))
         object.__setattr__(self, "n", check_range(k + "n", self.n, 0.0, 1.0, hi_open=True))
         object.__setattr__(self, "a", check_range(k + "a", self.a, 1.0, None))
-        object.__setattr__(
-            self, "max_substeps", check_count(k + "max_substeps", self.max_substeps, 4096)
-        )
-        self._check_elasticity()
+        self._check_substeps_and_elasticity()
 
     def _initial_resistance(self, n: int) -> NDArray[np.float64]:
         return np.full(n, self.s0)
@@ -843,10 +848,7 @@ class Garofalo(_J2Law):
         object.__setattr__(self, "alpha", _positive("garofalo.alpha", self.alpha, "1/Pa"))
         object.__setattr__(self, "n", check_range("garofalo.n", self.n, 1.0, None))
         object.__setattr__(self, "Q", _positive("garofalo.Q", self.Q, "J/mol", zero=True))
-        object.__setattr__(
-            self, "max_substeps", check_count("garofalo.max_substeps", self.max_substeps, 4096)
-        )
-        self._check_elasticity()
+        self._check_substeps_and_elasticity()
 
     def creep_rate(self, stress: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
         """Equivalent creep strain rate [1/s] at von Mises stress [Pa] and temperature [degC]."""

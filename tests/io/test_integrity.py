@@ -24,7 +24,7 @@ from fea.errors import ResultsError
 from fea.io import read_results, write_results
 from fea.physics.materials import Material
 
-from ..verification.helpers import layered_box, plane
+from ..verification.helpers import two_layer_solved
 
 ROOT = Path(__file__).resolve().parents[2]
 MATS = {
@@ -35,18 +35,7 @@ MATS = {
 
 @pytest.fixture(scope="module")
 def results():
-    mesh = layered_box(
-        (2e-3, 1e-3),
-        [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)],
-        0.5e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)},
-    )
-    th = fea.solve_thermal(
-        mesh, MATS, sources={"base": 0.1}, convection={"top": (100.0, 25.0)}, backend="cpu"
-    )
-    me = fea.solve_thermoelastic(mesh, MATS, th.temperature, 25.0, backend="cpu")
-    return mesh, th, me
+    return two_layer_solved(MATS)
 
 
 def _write(results, path: Path) -> Path:

@@ -1,5 +1,5 @@
-"""Fixtures of the device-path tests: the reference package mesh and the NumPy stand-in
-for CuPy with a device that reports itself working."""
+"""Fixtures of the physics tests: the reference package mesh, the NumPy stand-in for CuPy
+with a device that reports itself working (device-path tests), and a bar along x."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 import fea
-from fea.solvers import DeviceStatus, registry
 
-from ..solvers.standin import install
+from ..solvers.standin import install_working_device
+from ..verification.helpers import bar_along_x
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,7 +24,10 @@ def mesh():
 @pytest.fixture
 def device(monkeypatch):
     """CuPy replaced by the NumPy stand-in, and a device that works."""
-    cupy = install(monkeypatch)
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return cupy
+    return install_working_device(monkeypatch)
+
+
+@pytest.fixture(scope="module")
+def bar():
+    """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1`` (:func:`bar_along_x`)."""
+    return bar_along_x()

@@ -19,24 +19,12 @@ from fea.physics.materials import Material, Table
 from fea.physics.mechanics import solve_thermoelastic
 from fea.physics.viscoelastic import WLF, Prony, Viscoelastic, representative_mould_compound
 
-from ..verification.helpers import layered_box, plane
+from ..verification.helpers import BAR_LENGTH_M, layered_box, plane
 from .viscoelastic_reference import Bilayer, bilayer_recursive, bilayer_reference
 
-L = 4e-3  # bar length [m]
+L = BAR_LENGTH_M  # length of the ``bar`` fixture [m]
 SERIES = Prony((0.30, 0.35, 0.25), (1e-2, 1.0, 1e2))
 SHIFT = WLF(17.44, 51.6, 130.0)
-
-
-@pytest.fixture(scope="module")
-def bar():
-    """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1``."""
-    return layered_box(
-        (L, 1e-3),
-        [("bar", 1e-3, 1)],
-        0.5e-3,
-        order=2,
-        faces={"x0": plane(0, 0.0), "x1": plane(0, L)},
-    )
 
 
 def visco(E0=10e9, nu=0.3, alpha=0.0, series=SERIES, shift=SHIFT, **kw):

@@ -15,22 +15,10 @@ from fea.physics.materials import Material
 from fea.physics.mechanics import solve_thermoelastic
 from fea.physics.viscoelastic import WLF, Prony
 
-from ..verification.helpers import layered_box, plane
+from ..verification.helpers import BAR_LENGTH_M, layered_box, plane
 
-L = 4e-3  # bar length [m]
+L = BAR_LENGTH_M  # length of the ``bar`` fixture [m]
 E, NU, Y = 100e9, 0.3, 200e6
-
-
-@pytest.fixture(scope="module")
-def bar():
-    """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1``."""
-    return layered_box(
-        (L, 1e-3),
-        [("bar", 1e-3, 1)],
-        0.5e-3,
-        order=2,
-        faces={"x0": plane(0, 0.0), "x1": plane(0, L)},
-    )
 
 
 def metal(law):

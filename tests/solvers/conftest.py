@@ -1,5 +1,6 @@
-"""Fixtures of the solver tests: the NumPy stand-in for CuPy, and the small package's real
-linear systems, captured from the physics solvers through the public solver registry."""
+"""Fixtures of the solver tests: the NumPy stand-in for CuPy (alone, or with a device that
+reports itself working), and the small package's real linear systems, captured from the
+physics solvers through the public solver registry."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from .standin import install
+from .standin import install, install_working_device
 
 
 @pytest.fixture
@@ -17,6 +18,12 @@ def numpy_as_cupy(monkeypatch):
     """NumPy/SciPy installed under the names ``cupy`` and ``cupyx.scipy.sparse``
     (see :mod:`tests.solvers.standin`)."""
     return install(monkeypatch)
+
+
+@pytest.fixture
+def device(monkeypatch):
+    """CuPy replaced by the NumPy stand-in, and a device that reports itself working."""
+    return install_working_device(monkeypatch)
 
 
 @dataclass

@@ -15,6 +15,8 @@ import types
 import numpy as np
 import scipy.sparse as sp
 
+from fea.solvers import DeviceStatus, registry
+
 #: numpy names the device code may use under ``cupy.`` (all exist in CuPy)
 CUPY_NAMES = (
     "abs",
@@ -125,3 +127,19 @@ def install(monkeypatch) -> types.ModuleType:
     for name, mod in mods.items():
         monkeypatch.setitem(sys.modules, name, mod)
     return mods["cupy"]
+
+
+def fake_working_device(monkeypatch) -> DeviceStatus:
+    """Make :func:`fea.solvers.registry.probe_device` report a working device for one test;
+    returns the status it reports."""
+    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
+    monkeypatch.setattr(registry, "probe_device", lambda: status)
+    return status
+
+
+def install_working_device(monkeypatch) -> types.ModuleType:
+    """:func:`install` the stand-in and :func:`fake_working_device`; returns the ``cupy``
+    module."""
+    cupy = install(monkeypatch)
+    fake_working_device(monkeypatch)
+    return cupy

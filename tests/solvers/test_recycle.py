@@ -14,25 +14,14 @@ import scipy.sparse.linalg as spla
 
 from fea.errors import BackendUnavailable, InputError, SolverError
 from fea.fe.namespace import HOST, Namespace, namespace_of, sparse_of
-from fea.solvers import DeviceStatus, amg, assembly_namespace, cpu, prepare, registry
+from fea.solvers import amg, assembly_namespace, cpu, prepare, registry
 from fea.solvers.gpu import cudss_available
 from fea.solvers.recycle import SolverCache, same_key
-
-from .standin import install
 
 
 def _laplacian(n: int, shift: float = 1e-2) -> sp.csr_matrix:
     T = sp.diags([-1.0, 2.0 + shift, -1.0], [-1, 0, 1], shape=(n, n))
     return T.tocsr()
-
-
-@pytest.fixture
-def device(monkeypatch):
-    """CuPy replaced by the NumPy stand-in, and a device that reports itself working."""
-    cupy = install(monkeypatch)
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return cupy
 
 
 # -- one namespace type ------------------------------------------------------------------------

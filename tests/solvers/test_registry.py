@@ -17,7 +17,7 @@ from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
-from fea.solvers import DeviceStatus, eliminate, prepare, registry, resolve_backend, solve
+from fea.solvers import eliminate, prepare, registry, resolve_backend, solve
 
 from ..verification.helpers import layered_box
 from . import standin
@@ -161,14 +161,8 @@ def test_prepared_direct_solver_refactorizes_on_update(two_layers):
 # -- auto and the GPU crossover -------------------------------------------------------------------
 
 
-def _fake_device(monkeypatch):
-    status = DeviceStatus(True, "CUDA device 0 works (stand-in)", "stand-in")
-    monkeypatch.setattr(registry, "probe_device", lambda: status)
-    return status
-
-
 def test_auto_stays_on_the_cpu_below_the_gpu_crossover(monkeypatch, two_layers):
-    status = _fake_device(monkeypatch)
+    status = standin.fake_working_device(monkeypatch)
     cross = registry.gpu_crossover("elasticity")
     assert registry.gpu_crossover("scalar") > cross > 10_000
     where, reason = resolve_backend("auto", n=40_000, kind="elasticity")
@@ -190,7 +184,7 @@ def test_whole_device_solve_on_the_stand_in(numpy_as_cupy, monkeypatch, two_laye
     """Assembly on the device, elimination there, device hierarchy, PCG, the answer left
     on the device; then a prepared device solver reused for a nearby matrix and rebuilt
     for a far one, as on the CPU."""
-    _fake_device(monkeypatch)
+    standin.fake_working_device(monkeypatch)
     cupy = numpy_as_cupy
     A, b, R = _elasticity(two_layers, 130e9, 3e9, xp=cupy)
     A_host, _, _ = _elasticity(two_layers, 130e9, 3e9)
@@ -239,7 +233,7 @@ def test_whole_device_solve_on_the_stand_in(numpy_as_cupy, monkeypatch, two_laye
 
 
 def test_cudss_is_an_option_that_says_what_it_needs(numpy_as_cupy, monkeypatch, two_layers):
-    _fake_device(monkeypatch)
+    standin.fake_working_device(monkeypatch)
     monkeypatch.setitem(sys.modules, "nvmath", None)  # not installed
     A, b = _conduction(two_layers, 1.0, 1.0)
     with pytest.raises(BackendUnavailable, match="nvmath-python"):

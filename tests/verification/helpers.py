@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import gmsh
 
+import fea
 from fea.fe.mesh import Mesh, gmsh_session
+from fea.physics.materials import Material
 
 
 def layered_box(
@@ -60,6 +62,56 @@ def layered_box(
 
 def plane(axis: int, value: float, tol: float = 1e-7):
     return lambda bb: abs(bb[axis] - value) < tol + 1e-9 and abs(bb[axis + 3] - value) < tol + 1e-9
+
+
+#: a copper-like ``base`` and a mould compound ``mold`` for :func:`two_layer_block`
+TWO_LAYER_MATERIALS = {
+    "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0, rho=8900.0, cp=385.0),
+    "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8, rho=1900.0, cp=900.0),
+}
+
+
+def two_layer_block() -> Mesh:
+    """A 2 x 1 mm block (P1, 0.5 mm elements): ``base`` (0.2 mm, z from 0) under ``mold``
+    (0.3 mm), faces ``bottom`` (z = 0) and ``top`` (z = 0.5 mm)."""
+    return layered_box(
+        (2e-3, 1e-3),
+        [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)],
+        0.5e-3,
+        order=1,
+        faces={"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)},
+    )
+
+
+def two_layer_solved(materials: dict | None = None, mechanical: bool = True) -> tuple:
+    """:func:`two_layer_block` with 0.1 W in ``base`` and 100 W/(m^2 K) to 25 degC on
+    ``top`` (CPU): ``(mesh, thermal)``, with ``mechanical=True`` also the thermoelastic
+    result at that temperature, stress free at 25 degC: ``(mesh, thermal, mechanical)``.
+    ``materials`` defaults to :data:`TWO_LAYER_MATERIALS`."""
+    mats = TWO_LAYER_MATERIALS if materials is None else materials
+    mesh = two_layer_block()
+    th = fea.solve_thermal(
+        mesh, mats, sources={"base": 0.1}, convection={"top": (100.0, 25.0)}, backend="cpu"
+    )
+    if not mechanical:
+        return mesh, th
+    me = fea.solve_thermoelastic(mesh, mats, th.temperature, 25.0, backend="cpu")
+    return mesh, th, me
+
+
+BAR_LENGTH_M = 4e-3  # length of :func:`bar_along_x` [m]
+
+
+def bar_along_x() -> Mesh:
+    """A 4 x 1 x 1 mm bar along x (region ``bar``, P2), faces ``x0`` (x = 0) and ``x1``
+    (x = :data:`BAR_LENGTH_M`)."""
+    return layered_box(
+        (BAR_LENGTH_M, 1e-3),
+        [("bar", 1e-3, 1)],
+        0.5e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0), "x1": plane(0, BAR_LENGTH_M)},
+    )
 
 
 def disk_on_plate(
