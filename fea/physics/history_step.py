@@ -17,11 +17,12 @@ from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
 from ..fe.spaces import FieldSpace, space
-from ..solvers import eliminate, pcg, solve
+from ..solvers import eliminate, solve
 from ..solvers.newton import newton
 from ..solvers.recycle import RecyclingSolver, StepConstraints
 from .constitutive import hooke, lame
 from .eigenstrain import reference_temperatures, thermal_eigenstrain
+from .history_newton import InelasticStep, voigt_engineering
 from .history_results import HistoryState
 from .materials import Material, assign
 from .mechanics import elastic_stress, prescribed_displacements
@@ -150,13 +151,6 @@ class StepStiffness:
         out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
         out.has_sorted_indices = K.has_sorted_indices
         return out
-
-
-def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
-    """Tensor-shear Voigt strains -> engineering shears (the viscoelastic law's input)."""
-    out = eps.copy()
-    out[..., 3:] *= 2.0
-    return out
 
 
 class HistoryModel:
@@ -306,11 +300,25 @@ class HistoryModel:
     def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
         if self.inelastic_present:
             return self._step_inelastic(dt, T_new, cure)
-        fs = self.fs
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         f = self._loads(lam, mu, eps0, visco, dxi)
         u, facts = self.solver.run(plan, f, lam, mu, self.con)
-        u = u.reshape(-1, 3)
+        self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
+        return facts
+
+    def _commit(
+        self,
+        u: NDArray[np.float64],
+        planned: tuple,
+        T_new: NDArray[np.float64],
+        cure: Mapping[str, float],
+    ) -> None:
+        """Accept a converged step: the viscoelastic states advanced with the step's
+        strain, then the displacement ``u`` (n, 3), temperatures, eigenstrain, moduli and
+        cure of the step (``planned``: ``(Tq, T_el, eps0, visco, dxi, lam, mu)`` from
+        :meth:`_plan_step`) become the model's."""
+        Tq, T_el, eps0, visco, dxi, lam, mu = planned
+        fs = self.fs
         for r, (el, law) in visco.items():
             if len(visco) == 1 and list(self.grads) == [(r,)]:
                 eps = forms.strain_at_quadrature(fs, u, elements=el, grads=self.grads[(r,)])
@@ -325,7 +333,6 @@ class HistoryModel:
         self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
         self.lam, self.mu = lam, mu
         self.cure = dict(cure)
-        return facts
 
     def _plan_step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> tuple:
         """The step's temperatures, eigenstrain, viscoelastic increments, moduli and plan.
@@ -561,152 +568,35 @@ class HistoryModel:
     def _step_inelastic(
         self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]
     ) -> dict:
-        """A step with inelastic regions: global Newton on the total displacement.
-
-        ``R(u) = K_L u - f_L + sum_inelastic int B^T sigma(u)`` with ``K_L``, ``f_L`` the
-        step's linear (elastic, viscoelastic) stiffness and loads without the inelastic
-        elements and ``sigma`` from the laws (mechanical strain increment over the last
-        converged step, end-of-step temperature at each quadrature point). The tangent
-        ``K_L + int B^T D B`` (consistent ``D``; the first correction of a step takes the
-        last converged step's) is solved by PCG preconditioned by the recycling solver's
-        factorisation of the step's elastic stiffness (the inelastic elements at their
-        elastic moduli). The laws' states are committed only on convergence; a
-        :class:`~fea.errors.SolverError` leaves the model as it was."""
-        fs = self.fs
+        """A step with inelastic regions: global Newton on the total displacement
+        (the system is :class:`~fea.physics.history_newton.InelasticStep`). The laws'
+        states are committed only on convergence; a :class:`~fea.errors.SolverError`
+        leaves the model as it was."""
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
-        con = self.con
-        assert con is not None
-        solver = self.solver
-        entry = plan.entry
-        solver.last = None  # the span of earlier solves does not apply to these solves
-        inel = self.inelastic_present
-        mask = np.zeros(self.mesh.n_elements, dtype=bool)
-        for r in inel:
-            mask[self.el[r]] = True
-        lamL, muL = np.where(mask, 0.0, lam), np.where(mask, 0.0, mu)
-        K_L = self.stiffness_lin(lamL, muL, visco).tocsr()
-        f_L = self._loads(lamL, muL, eps0, visco, dxi)
-        n3 = 3 * fs.n
-        free = np.ones(n3, dtype=bool)
-        free[con.D] = False
-        scale = float(con.scale or 1.0)
-        P = sp.diags(free.astype(float))
-        fixed_diag = sp.diags(np.where(free, 0.0, scale))
-        temps = {r: Tq[self.el[r]].ravel() for r in inel}
-        cache: dict[str, Any] = {}
-
-        def evaluate(x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
-            if "x" in cache and np.array_equal(cache["x"], x):
-                return cache["f"], cache["upd"]
-            u = x.reshape(-1, 3)
-            f = K_L @ x - f_L
-            upd = {}
-            for r in inel:
-                e = self.el[r]
-                eps = forms.strain_at_quadrature(fs, u, elements=e)
-                eps[..., :3] -= eps0[e][..., None]
-                if r in self.offset:
-                    eps -= self.offset[r]
-                eng = voigt_engineering(eps).reshape(-1, 6)
-                res = self.inel_laws[r].update(
-                    eng - self.inel_eps[r], temps[r], dt, self.inel_states[r]
-                )
-                f += forms.stress_load(fs, res.stress.reshape(len(e), self.nq, 6), e)
-                upd[r] = (res, eng)
-            cache.update(x=x.copy(), f=f, upd=upd)
-            return f, upd
-
-        def residual(x: NDArray[np.float64]) -> NDArray[np.float64]:
-            r_ = evaluate(x)[0].copy()
-            r_[con.D] = 0.0
-            return r_
-
-        def full_tangent(x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-            upd = evaluate(x)[1]
-            K = K_L
-            for r in inel:
-                D = upd[r][0].tangent
-                if last and self.inel_D[r] is not None:
-                    D = self.inel_D[r]
-                e = self.el[r]
-                K = K + forms.tangent_matrix(fs, D.reshape(len(e), self.nq, 6, 6), e)
-            return K.tocsr()
-
-        def tangent(x: NDArray[np.float64]) -> sp.csr_matrix:
-            return (P @ full_tangent(x) @ P + fixed_diag).tocsr()
-
-        stats = self.newton_stats
-        lin_tol = float(self.newton_options.get("linear_rtol", 1e-10))
-
-        def linear_solver(A: sp.csr_matrix, b: NDArray[np.float64]) -> NDArray[np.float64]:
-            res = pcg(
-                A,
-                b,
-                lambda z: solver._backsolve(entry, z, check=False),
-                rtol=lin_tol,
-                maxiter=200,
-                xp=np,
-            )
-            stats["pcg_iterations"] += res.iterations
-            if res.converged:
-                return res.x
-            stats["direct_tangent_solves"] += 1
-            x_, _ = solve(A, b, kind="elasticity", backend="cpu")
-            return np.asarray(x_, dtype=float)
-
-        # predictor: the step's loads and prescribed displacements through the last
-        # converged step's tangent (the return map at a zero increment is elastic, and
-        # moving the prescribed nodes alone would strain their elements only)
-        xn = self.u.ravel().copy()
-        dD = np.zeros(n3)
-        dD[con.D] = con.values[con.D] - xn[con.D]
-        Kn = full_tangent(xn, last=True)
-        rhs = -(evaluate(xn)[0] + Kn @ dD)
-        rhs[con.D] = 0.0
-        x0 = xn + dD
-        if np.any(rhs):
-            x0 += linear_solver((P @ Kn @ P + fixed_diag).tocsr(), rhs)
-        stats["predictor_solves"] = stats.get("predictor_solves", 0) + 1
-        f0 = evaluate(x0)[0]
-        force_scale = max(float(np.linalg.norm(f_L)), float(np.linalg.norm(f0)), 1e-300)
+        self.solver.last = None  # the span of earlier solves does not apply to these solves
+        step = InelasticStep(self, dt, Tq, eps0, visco, dxi, lam, mu, plan.entry)
+        x0 = step.predictor()
         opts = self.newton_options
         x, info = newton(
-            residual,
+            step.residual,
             x0,
-            tangent=tangent,
-            linear_solver=linear_solver,
-            force_scale=force_scale,
+            tangent=step.tangent,
+            linear_solver=step.linear_solve,
+            force_scale=step.force_scale(x0),
             rtol=float(opts.get("rtol", 1e-8)),
             dtol=float(opts.get("dtol", 1e-6)),
             max_iter=int(opts.get("max_iter", 25)),
             label=self.step_label,
         )
-        f, upd = evaluate(x)
-        for r in inel:
-            res, eng = upd[r]
-            self.inel_states[r] = res.state
-            self.inel_eps[r] = eng
-            self.inel_D[r] = res.tangent
-        stats["newton_steps"] += 1
-        stats["newton_iterations"] += info.iterations
-        xu = x.reshape(-1, 3)
-        for r, (el, law) in visco.items():
-            eps = forms.strain_at_quadrature(fs, xu, elements=el)
-            eps[..., :3] -= eps0[el][..., None]
-            if r in self.offset:
-                eps -= self.offset[r]
-            d = np.repeat(dxi[r], self.nq)
-            self.states[r] = law.update_at(self.states[r], voigt_engineering(eps).reshape(-1, 6), d)
+        reactions = step.commit(x)
+        self.newton_stats["newton_steps"] += 1
+        self.newton_stats["newton_iterations"] += info.iterations
+        con = self.con
+        assert con is not None
         u = x
         if con.Q.shape[1]:
             u = u - con.Q @ (con.Q.T @ u)
-        reactions = 0.0
-        if len(con.supports):
-            reactions = float(np.abs(f[con.supports]).max() / max(float(np.abs(f_L).max()), 1e-300))
-        self.u = u.reshape(-1, 3)
-        self.T, self.Tq, self.T_el, self.eps0 = T_new, Tq, T_el, eps0
-        self.lam, self.mu = lam, mu
-        self.cure = dict(cure)
+        self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return {
             "method": "newton",
             "newton_iterations": info.iterations,
