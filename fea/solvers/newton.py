@@ -213,41 +213,10 @@ def newton(
     du_ref = 0.0
     dun = np.inf
     for it in range(1, max_iter + 1):
-        try:
-            if tangent is not None:
-                K = tangent(u)
-                info.tangent_evaluations += 1
-                du = -np.asarray(lin(K, r), dtype=float)
-            else:
-                du = -np.asarray(solve(r), dtype=float)  # type: ignore[misc]
-        except np.linalg.LinAlgError as e:
-            raise SolverError(
-                f"{where}iteration {it}: the linear solve failed ({e}; singular tangent?)"
-            ) from e
-        info.linear_solves += 1
-        if du.shape != u.shape or not np.all(np.isfinite(du)):
-            raise SolverError(
-                f"{where}iteration {it}: the linear solve gave a non-finite correction "
-                "(singular tangent?)"
-            )
-        alpha, back = 1.0, 0
-        u_try = u + du
-        r_try = R(u_try)
-        rn_try = float(np.linalg.norm(r_try))
-        if line_search:
-            best = (rn_try if np.isfinite(rn_try) else np.inf, alpha, u_try, r_try)
-            while not (np.isfinite(rn_try) and rn_try <= (1.0 - _ARMIJO * alpha) * rn):
-                if back >= max_backtracks:
-                    _, alpha, u_try, r_try = best
-                    rn_try = float(np.linalg.norm(r_try))
-                    break
-                alpha *= 0.5
-                back += 1
-                u_try = u + alpha * du
-                r_try = R(u_try)
-                rn_try = float(np.linalg.norm(r_try))
-                if np.isfinite(rn_try) and rn_try < best[0]:
-                    best = (rn_try, alpha, u_try, r_try)
+        du = _correction(u, r, tangent, solve, lin, info, f"{where}iteration {it}")
+        alpha, back, u_try, r_try, rn_try = _line_search(
+            R, u, du, rn, max_backtracks if line_search else 0
+        )
         if not np.isfinite(rn_try):
             raise SolverError(
                 f"{where}iteration {it}: the residual is not finite (the iteration diverged; "
@@ -275,3 +244,64 @@ def newton(
     )
     err.info = info  # type: ignore[attr-defined]  (the record, for a caller that cuts the step)
     raise err
+
+
+def _correction(
+    u: NDArray[np.float64],
+    r: NDArray[np.float64],
+    tangent: Callable[[NDArray[np.float64]], Any] | None,
+    solve: Callable[[NDArray[np.float64]], ArrayLike] | None,
+    lin: Callable[[Any, NDArray[np.float64]], ArrayLike],
+    info: NewtonInfo,
+    where: str,
+) -> NDArray[np.float64]:
+    """The Newton (``K(u)^-1``) or quasi-Newton (kept ``solve``) correction ``-K^-1 r``,
+    shape (n,); a failed or non-finite linear solve raises :class:`SolverError` naming
+    ``where``."""
+    try:
+        if tangent is not None:
+            K = tangent(u)
+            info.tangent_evaluations += 1
+            du = -np.asarray(lin(K, r), dtype=float)
+        else:
+            assert solve is not None
+            du = -np.asarray(solve(r), dtype=float)
+    except np.linalg.LinAlgError as e:
+        raise SolverError(f"{where}: the linear solve failed ({e}; singular tangent?)") from e
+    info.linear_solves += 1
+    if du.shape != u.shape or not np.all(np.isfinite(du)):
+        raise SolverError(
+            f"{where}: the linear solve gave a non-finite correction (singular tangent?)"
+        )
+    return du
+
+
+def _line_search(
+    R: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    u: NDArray[np.float64],
+    du: NDArray[np.float64],
+    rn: float,
+    max_backtracks: int,
+) -> tuple[float, int, NDArray[np.float64], NDArray[np.float64], float]:
+    """Backtracking (halving) from the full step until the Armijo condition on ``|R|``
+    holds; after ``max_backtracks`` halvings (0: full steps, no search) the best trial.
+    Returns ``(alpha, halvings, u + alpha du, R there, |R| there)``."""
+    alpha, back = 1.0, 0
+    u_try = u + du
+    r_try = R(u_try)
+    rn_try = float(np.linalg.norm(r_try))
+    if max_backtracks == 0:
+        return alpha, back, u_try, r_try, rn_try
+    best = (rn_try if np.isfinite(rn_try) else np.inf, alpha, u_try, r_try)
+    while not (np.isfinite(rn_try) and rn_try <= (1.0 - _ARMIJO * alpha) * rn):
+        if back >= max_backtracks:
+            _, alpha, u_try, r_try = best
+            return alpha, back, u_try, r_try, float(np.linalg.norm(r_try))
+        alpha *= 0.5
+        back += 1
+        u_try = u + alpha * du
+        r_try = R(u_try)
+        rn_try = float(np.linalg.norm(r_try))
+        if np.isfinite(rn_try) and rn_try < best[0]:
+            best = (rn_try, alpha, u_try, r_try)
+    return alpha, back, u_try, r_try, rn_try
