@@ -609,6 +609,104 @@ def delphi_links(nodes: Sequence[SurfaceNode]) -> list[tuple[str, str]]:
     return pairs
 
 
+def _delphi_inputs(
+    nodes: Sequence[SurfaceNode],
+    conditions: Sequence[Mapping[str, float]] | None,
+    fit: Sequence[bool] | None,
+    links: Sequence[tuple[str, str]] | None,
+    heat_weight: float,
+    minimax: int,
+    starts: int,
+) -> tuple[tuple[SurfaceNode, ...], list, list[bool], list]:
+    """:func:`fit_delphi`'s inputs checked: ``(nodes, conditions, fit flags, links)``."""
+    nodes = tuple(nodes)
+    if not nodes:
+        raise InputError("nodes", nodes, "at least one surface node")
+    names = [n.name for n in nodes]
+    if len(set(names)) != len(names) or "junction" in names:
+        raise InputError("nodes", names, "distinct names other than 'junction'")
+    for n in nodes:
+        if n.face not in DELPHI_FACES or not (math.isfinite(n.area_m2) and n.area_m2 > 0):
+            raise InputError(
+                f"nodes.{n.name}", n, f"a face class of {', '.join(DELPHI_FACES)}, area > 0 [m^2]"
+            )
+    faces = tuple(f for f in DELPHI_FACES if f in {n.face for n in nodes})
+    bcs = delphi_boundary_conditions(faces) if conditions is None else list(conditions)
+    bcs = _conditions(bcs, faces)
+    flags = [True] * len(bcs) if fit is None else [bool(x) for x in fit]
+    if len(flags) != len(bcs) or not any(flags):
+        raise InputError("fit", fit, f"{len(bcs)} flags, at least one True")
+    if not (math.isfinite(heat_weight) and heat_weight >= 0):
+        raise InputError("heat_weight", heat_weight, "a weight >= 0")
+    if not (isinstance(minimax, int) and 0 <= minimax <= 50):
+        raise InputError("minimax", minimax, "an integer from 0 to 50")
+    if not (isinstance(starts, int) and 1 <= starts <= 10):
+        raise InputError("starts", starts, "an integer from 1 to 10")
+    pairs = delphi_links(nodes) if links is None else [tuple(p) for p in links]
+    all_names = ["junction", *names]
+    for p in pairs:
+        if len(p) != 2 or p[0] == p[1] or any(x not in all_names for x in p):
+            raise InputError("links", p, f"pairs of distinct nodes from {', '.join(all_names)}")
+    return nodes, bcs, flags, pairs
+
+
+def _detailed(
+    solve: DetailedSolver, bcs: Sequence[Mapping[str, float]], names: Sequence[str]
+) -> list:
+    """The detailed model's responses under ``bcs``, checked (one per condition, a
+    finite positive junction rise, a heat for every node)."""
+    det = list(solve(bcs))
+    if len(det) != len(bcs):
+        raise SolverError(f"the detailed solver returned {len(det)} responses for {len(bcs)}")
+    for i, d in enumerate(det):
+        if not (math.isfinite(d.junction_K_per_W) and d.junction_K_per_W > 0):
+            raise SolverError(f"condition {i}: junction rise {d.junction_K_per_W} K/W")
+        missing = set(names) - set(d.heat)
+        if missing:
+            raise SolverError(f"the detailed solver gave no heat for {sorted(missing)}")
+    return det
+
+
+def _least_squares_minimax(
+    residual: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    guesses: Sequence[NDArray[np.float64]],
+    log_g0: float,
+    minimax: int,
+) -> tuple[Any, int]:
+    """Bounded least squares from each guess (the best kept), then up to ``minimax``
+    passes of Lawson's reweighting; returns SciPy's result (``fun`` the unweighted
+    residual) and the number of residual evaluations."""
+    lo, hi = log_g0 - 30.0, log_g0 + 12.0
+    opts = dict(bounds=(lo, hi), method="trf", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000)
+    best = None
+    nfev = 0
+    for x0 in guesses:
+        sol = least_squares(residual, np.clip(x0, lo + 1, hi - 1), **opts)
+        nfev += sol.nfev
+        if best is None or sol.cost < best.cost:
+            best = sol
+    assert best is not None
+    # Lawson's iteration towards the minimax solution: each pass reweights every residual
+    # by its size in the last one, so the largest errors are pressed down.
+    v = np.ones_like(best.fun)
+    worst = float(np.abs(best.fun).max())
+    for _ in range(minimax):
+        v = v * np.abs(best.fun)
+        v = v / v.mean()
+        sv = np.sqrt(v)
+        sol = least_squares(lambda x, sv=sv: sv * residual(x), best.x, **opts)
+        nfev += sol.nfev
+        r = residual(sol.x)
+        if float(np.abs(r).max()) < worst:
+            worst = float(np.abs(r).max())
+            best = sol
+            best.fun = r
+        else:
+            break
+    assert best is not None
+    return best, nfev
+
+
 def fit_delphi(
     solve: DetailedSolver,
     nodes: Sequence[SurfaceNode],
@@ -667,43 +765,12 @@ def fit_delphi(
     -------
     DelphiFit
     """
-    nodes = tuple(nodes)
-    if not nodes:
-        raise InputError("nodes", nodes, "at least one surface node")
+    nodes, bcs, flags, pairs = _delphi_inputs(
+        nodes, conditions, fit, links, heat_weight, minimax, starts
+    )
     names = [n.name for n in nodes]
-    if len(set(names)) != len(names) or "junction" in names:
-        raise InputError("nodes", names, "distinct names other than 'junction'")
-    for n in nodes:
-        if n.face not in DELPHI_FACES or not (math.isfinite(n.area_m2) and n.area_m2 > 0):
-            raise InputError(
-                f"nodes.{n.name}", n, f"a face class of {', '.join(DELPHI_FACES)}, area > 0 [m^2]"
-            )
-    faces = tuple(f for f in DELPHI_FACES if f in {n.face for n in nodes})
-    bcs = delphi_boundary_conditions(faces) if conditions is None else list(conditions)
-    bcs = _conditions(bcs, faces)
-    flags = [True] * len(bcs) if fit is None else [bool(x) for x in fit]
-    if len(flags) != len(bcs) or not any(flags):
-        raise InputError("fit", fit, f"{len(bcs)} flags, at least one True")
-    if not (math.isfinite(heat_weight) and heat_weight >= 0):
-        raise InputError("heat_weight", heat_weight, "a weight >= 0")
-    if not (isinstance(minimax, int) and 0 <= minimax <= 50):
-        raise InputError("minimax", minimax, "an integer from 0 to 50")
-    if not (isinstance(starts, int) and 1 <= starts <= 10):
-        raise InputError("starts", starts, "an integer from 1 to 10")
-    pairs = delphi_links(nodes) if links is None else [tuple(p) for p in links]
     all_names = ["junction", *names]
-    for p in pairs:
-        if len(p) != 2 or p[0] == p[1] or any(x not in all_names for x in p):
-            raise InputError("links", p, f"pairs of distinct nodes from {', '.join(all_names)}")
-    det = list(solve(bcs))
-    if len(det) != len(bcs):
-        raise SolverError(f"the detailed solver returned {len(det)} responses for {len(bcs)}")
-    for i, d in enumerate(det):
-        if not (math.isfinite(d.junction_K_per_W) and d.junction_K_per_W > 0):
-            raise SolverError(f"condition {i}: junction rise {d.junction_K_per_W} K/W")
-        missing = set(names) - set(d.heat)
-        if missing:
-            raise SolverError(f"the detailed solver gave no heat for {sorted(missing)}")
+    det = _detailed(solve, bcs, names)
 
     ij = np.array([(all_names.index(a), all_names.index(b)) for a, b in pairs], dtype=int)
     G_ext = [np.array([0.0] + [bc[n.face] * n.area_m2 for n in nodes]) for bc in bcs]
@@ -730,34 +797,7 @@ def fit_delphi(
         np.where(star, np.log(g0 / len(names)), np.log(g0)),
         np.where(star, np.log(g0 / len(names)) + 1.0, np.log(g0) - 6.0),
     ][:starts]
-    lo, hi = math.log(g0) - 30.0, math.log(g0) + 12.0
-    opts = dict(bounds=(lo, hi), method="trf", xtol=1e-12, ftol=1e-12, gtol=1e-12, max_nfev=2000)
-    best = None
-    nfev = 0
-    for x0 in guesses:
-        sol = least_squares(residual, np.clip(x0, lo + 1, hi - 1), **opts)
-        nfev += sol.nfev
-        if best is None or sol.cost < best.cost:
-            best = sol
-    assert best is not None
-    # Lawson's iteration towards the minimax solution: each pass reweights every residual
-    # by its size in the last one, so the largest errors are pressed down.
-    v = np.ones_like(best.fun)
-    worst = float(np.abs(best.fun).max())
-    for _ in range(minimax):
-        v = v * np.abs(best.fun)
-        v = v / v.mean()
-        sv = np.sqrt(v)
-        sol = least_squares(lambda x, sv=sv: sv * residual(x), best.x, **opts)
-        nfev += sol.nfev
-        r = residual(sol.x)
-        if float(np.abs(r).max()) < worst:
-            worst = float(np.abs(r).max())
-            best = sol
-            best.fun = r
-        else:
-            break
-    assert best is not None
+    best, nfev = _least_squares_minimax(residual, guesses, math.log(g0), minimax)
     g = np.exp(best.x)
     keep = g >= prune * g.max()
     net = CompactNetwork(
