@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError
 
-__all__ = ["reference_temperatures", "shrinks", "thermal_eigenstrain"]
+__all__ = ["extra_eigenstrain", "reference_temperatures", "shrinks", "thermal_eigenstrain"]
 
 
 def reference_temperatures(
@@ -95,3 +95,39 @@ def thermal_eigenstrain(
         elif m.shrinkage and shrinks(region, shrinkage):
             eps0[e] -= m.shrinkage / 3.0
     return eps0
+
+
+#: Largest magnitude of an added eigenstrain: 10 % is far beyond any swelling or
+#: transformation strain small-strain elasticity describes (hygroscopic swelling is of
+#: order 1e-3).
+MAX_EXTRA_EIGENSTRAIN = 0.1
+
+
+def extra_eigenstrain(value: Any, n_el: int, n_q: int, key: str = "eigenstrain") -> NDArray:
+    """An added isotropic eigenstrain (e.g. hygroscopic swelling ``CME * C`` from
+    :func:`fea.physics.moisture.hygroscopic_strain`) checked and broadcast to (n_el, n_q).
+
+    ``value``: one number [-], per element (n_el,), or per quadrature point (n_el, n_q)
+    at the points of :func:`fea.fe.forms.at_quadrature`. Non-finite values, another shape
+    or a magnitude above :data:`MAX_EXTRA_EIGENSTRAIN` are :class:`~fea.errors.InputError`.
+    """
+    if isinstance(value, bool):
+        raise InputError(key, value, "a strain [-]: a number, (n_el,) or (n_el, n_q) array")
+    try:
+        a = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(
+            key, type(value).__name__, "a strain [-]: a number, (n_el,) or (n_el, n_q) array"
+        ) from None
+    if a.ndim == 0:
+        a = np.full((n_el, n_q), float(a))
+    elif a.shape == (n_el,):
+        a = np.repeat(a[:, None], n_q, axis=1)
+    elif a.shape != (n_el, n_q):
+        raise InputError(key, a.shape, f"a number, shape ({n_el},) or ({n_el}, {n_q})")
+    if not np.all(np.isfinite(a)):
+        raise InputError(key, "non-finite values", "finite strains")
+    big = float(np.abs(a).max()) if a.size else 0.0
+    if big > MAX_EXTRA_EIGENSTRAIN:
+        raise InputError(key, big, f"strains of magnitude <= {MAX_EXTRA_EIGENSTRAIN}")
+    return a

@@ -67,7 +67,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SolverError
 from ..fe.spaces import check_mesh
@@ -95,6 +95,7 @@ def solve_history(
     method: str = "auto",
     shrinkage: bool | Sequence[str] = False,
     traction: Mapping[str, Sequence[float]] | None = None,
+    eigenstrain: ArrayLike | None = None,
     substeps: int = 1,
     max_step_K: float | None = 10.0,
     rtol: float = 1e-8,
@@ -135,6 +136,12 @@ def solve_history(
         list of regions; a region in some stage's ``cure`` starts uncured.
     traction
         Boundary -> (tx, ty, tz) [Pa], a constant surface load (e.g. a creep test).
+    eigenstrain
+        An isotropic strain [-] added to the thermal one over the whole history, as in
+        :func:`fea.solve_thermoelastic` (one number, (n_el,) or (n_el, n_q)): e.g. the
+        hygroscopic swelling of a soaked package through its reflow. It is constant: the
+        swelling of the moisture state it was computed from (the state at the end of the
+        soak bounds the swelling of a package that dries during reflow from above).
     substeps
         Least number of time steps between two history points (or per stage).
     max_step_K
@@ -214,6 +221,7 @@ def solve_history(
         cured_later=[r for s in process.stages for r in s.cure],
         traction=traction,
         solver=solver,
+        eigenstrain=eigenstrain,
     )
     model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
     temps = [_stage_temperature(model, s) for s in process.stages]

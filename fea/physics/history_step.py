@@ -21,7 +21,7 @@ from ..solvers import eliminate, solve
 from ..solvers.newton import newton
 from ..solvers.recycle import RecyclingSolver, StepConstraints
 from .constitutive import hooke, lame
-from .eigenstrain import reference_temperatures, thermal_eigenstrain
+from .eigenstrain import extra_eigenstrain, reference_temperatures, thermal_eigenstrain
 from .history_newton import InelasticStep, voigt_engineering
 from .history_results import HistoryState
 from .materials import Material, assign
@@ -168,6 +168,7 @@ class HistoryModel:
         cured_later: Sequence[str],
         traction: Mapping[str, Sequence[float]] | None,
         solver: RecyclingSolver,
+        eigenstrain: Any = None,
     ) -> None:
         self.mesh = mesh
         self.fs = fs = space(mesh)
@@ -177,6 +178,9 @@ class HistoryModel:
         self.solver = solver
         self.stiffness = StepStiffness(fs)
         self.nq = fs.n_q
+        self.extra_eps0 = (
+            None if eigenstrain is None else extra_eigenstrain(eigenstrain, mesh.n_elements, fs.n_q)
+        )
         self.el = {r: np.asarray(e, dtype=np.int64) for r, e in mesh.regions.items()}
         self.laws = {r: m.law() for r, m in self.mats.items() if m.viscoelastic}
         # inelastic regions: law, state, committed mechanical strain (engineering shears)
@@ -257,7 +261,8 @@ class HistoryModel:
         return forms.at_quadrature(self.fs, T)
 
     def _eigenstrain(self, Tq: NDArray[np.float64], cure: Mapping[str, float]) -> NDArray:
-        return thermal_eigenstrain(self.mesh, self.mats, self.ref, Tq, cure=cure)
+        eps0 = thermal_eigenstrain(self.mesh, self.mats, self.ref, Tq, cure=cure)
+        return eps0 if self.extra_eps0 is None else eps0 + self.extra_eps0
 
     def _visco(self) -> dict[str, tuple[NDArray[np.int64], Viscoelastic]]:
         return {r: (self.el[r], law) for r, law in self.laws.items() if r in self.present}

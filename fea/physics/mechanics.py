@@ -37,7 +37,7 @@ from ..solvers import assembly_namespace, eliminate, solve
 from ..solvers.recycle import SolverCache
 from ..validate import MAX_TEMPERATURE_C, check_rtol
 from .constitutive import element_moduli, hooke, lame, principal, von_mises
-from .eigenstrain import reference_temperatures, thermal_eigenstrain
+from .eigenstrain import extra_eigenstrain, reference_temperatures, thermal_eigenstrain
 from .materials import Material, assign
 from .post import (
     Extreme,
@@ -427,6 +427,7 @@ def solve_thermoelastic(
     method: str = "auto",
     rtol: float = 1e-10,
     solver_cache: dict | None = None,
+    eigenstrain: ArrayLike | None = None,
 ) -> MechanicalResult:
     """Solve linear thermoelasticity on ``mesh``.
 
@@ -461,6 +462,12 @@ def solve_thermoelastic(
         hierarchy of the previous call is reused and only the load changes. The caller
         closes the solvers with :func:`close_solver_cache`. The result is the one
         without the cache to the solver's tolerance (a direct solve: the same numbers).
+    eigenstrain
+        An isotropic strain [-] added to the thermal one and free of stress, e.g.
+        hygroscopic swelling (:func:`fea.physics.moisture.hygroscopic_strain`): one
+        number, per element (n_el,), or per quadrature point (n_el, n_q) at the points of
+        :func:`fea.fe.forms.at_quadrature`. Checked by
+        :func:`fea.physics.eigenstrain.extra_eigenstrain`.
     """
     t0 = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
@@ -476,6 +483,8 @@ def solve_thermoelastic(
     lam, mu = lame(E, nu)
     Tq = forms.at_quadrature(fs, T)
     eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
+    if eigenstrain is not None:
+        eps0 = eps0 + extra_eigenstrain(eigenstrain, *eps0.shape)
     # the GPU (where it runs this system): assembly, elimination, the hierarchy, PCG and the
     # stresses on the device, with the mesh copied there once and the results copied back
     where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)

@@ -12,12 +12,15 @@ import numpy as np
 import pytest
 from scipy.integrate import quad
 
+from fea.errors import InputError
+from fea.physics.history import solve_history
 from fea.physics.materials import Material
 from fea.physics.mechanics import solve_thermoelastic
 from fea.physics.moisture import (
     REFLOW_PRESETS,
     Soak,
     hygro_equivalent,
+    hygroscopic_strain,
     solve_moisture,
 )
 from fea.physics.moisture_data import MoistureProperties, get
@@ -156,3 +159,73 @@ def test_bilayer_hygro_bending_against_timoshenko():
     exact = timoshenko_curvature(mismatch, h1, h2, 130e9, 0.28, 20e9, 0.3)
     assert kappa == pytest.approx(exact, rel=5e-3), (kappa, exact)
     assert c[3] < 0 and c[5] < 0  # the swollen compound on top: a dome
+
+
+def _curvature(result, a: float, z: float) -> float:
+    """Mean curvature of the plate's mid-plane, fitted away from the edges."""
+    x = np.linspace(0.3 * a, 0.7 * a, 9)
+    X, Y = np.meshgrid(x, x)
+    pts = np.column_stack([X.ravel(), Y.ravel(), np.full(X.size, z)])
+    w = result.probe(pts)[:, 2]
+    xx, yy = pts[:, 0] - a / 2, pts[:, 1] - a / 2
+    A = np.column_stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy])
+    c = np.linalg.lstsq(A, w, rcond=None)[0]
+    return float(-(c[3] + c[5]))
+
+
+def test_swelling_eigenstrain_keyword_bends_the_bilayer_as_timoshenko():
+    """The swelling given as ``eigenstrain=`` (``CME * C`` at the quadrature points) with
+    the real materials at their stress-free temperature: the wide-plate curvature within
+    0.5 %, and the same plate through solve_history (an isothermal two-point history)
+    with the same constant eigenstrain to 1e-9."""
+    a, h1, h2 = 12e-3, 0.3e-3, 0.5e-3
+    mesh = layered_box(
+        (a, a), [("die", h1, 2), ("emc", h2, 2)], 1.0e-3, faces={"top": plane(2, h1 + h2)}
+    )
+    wet = solve_moisture(mesh, {"die": "silicon", "emc": EMC}, "MSL1", exposed="top")
+    si = Material("si", E=130e9, nu=0.28, alpha=2.6e-6, k=100.0)
+    emc = Material("emc", E=20e9, nu=0.3, alpha=1e-5, k=1.0)
+    mats = {"die": si, "emc": emc}
+    swell = hygroscopic_strain(wet)
+    assert swell.shape[0] == mesh.n_elements
+    me = solve_thermoelastic(mesh, mats, 25.0, 25.0, backend="cpu", eigenstrain=swell)
+    mismatch = EMC.CME_m3_per_kg * 6.0 * wet.wetness[-1].max() / 0.85
+    exact = timoshenko_curvature(mismatch, h1, h2, 130e9, 0.28, 20e9, 0.3)
+    kappa = _curvature(me, a, 0.5 * (h1 + h2))
+    assert kappa == pytest.approx(exact, rel=5e-3), (kappa, exact)
+    hist = solve_history(mesh, mats, [(0.0, 25.0), (60.0, 25.0)], 25.0, eigenstrain=swell)
+    u_h, u_m = hist.states[-1].displacement, me.displacement
+    assert np.abs(u_h - u_m).max() <= 1e-9 * np.abs(u_m).max()
+
+
+def test_uniform_swelling_of_a_free_body_is_stress_free_and_exact():
+    """A uniform eigenstrain e on a free single-material plate: every length grows by
+    e (u linear, so P1 is exact) and the stress is zero (to rounding of the modulus)."""
+    e = 2.5e-3
+    mesh = layered_box((2e-3, 1e-3), [("emc", 0.5e-3, 1)], 0.5e-3, order=1)
+    emc = Material("emc", E=20e9, nu=0.3, alpha=1e-5, k=1.0)
+    me = solve_thermoelastic(mesh, {"emc": emc}, 25.0, 25.0, backend="cpu", eigenstrain=e)
+    x = me.space.nodes
+    u = me.displacement
+    du = u - u.mean(axis=0)
+    dx = x - x.mean(axis=0)
+    np.testing.assert_allclose(du, e * dx, atol=1e-9 * e * np.abs(dx).max())
+    assert np.abs(me.stress_q).max() <= 1e-6 * 20e9 * e
+
+
+@pytest.mark.parametrize(
+    ("value", "match"),
+    [
+        (np.nan, "finite"),
+        (0.5, "magnitude"),
+        (np.zeros(3), "shape"),
+        ("wet", "strain"),
+        (True, "strain"),
+    ],
+)
+def test_eigenstrain_keyword_is_checked(value, match):
+    mesh = layered_box((2e-3, 1e-3), [("emc", 0.5e-3, 1)], 0.5e-3, order=1)
+    emc = Material("emc", E=20e9, nu=0.3, alpha=1e-5, k=1.0)
+    with pytest.raises(InputError, match=match) as ei:
+        solve_thermoelastic(mesh, {"emc": emc}, 25.0, 25.0, backend="cpu", eigenstrain=value)
+    assert ei.value.key == "eigenstrain"
