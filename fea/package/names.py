@@ -60,6 +60,7 @@ UNITS: dict[str, str] = {
     "_count": "1",
     "_flag": "0/1",
     "_MPa": "MPa",
+    "_mg": "mg",
     "_um": "µm",
     "_mm": "mm",
     "_dB": "dB",
@@ -138,6 +139,14 @@ METRICS: dict[str, str] = {
     "free edges: mesh-dependent",
     "shear_max_MPa": "largest shear traction on the interface; singular at free edges: "
     "mesh-dependent",
+    "moisture_mg": "water in the package (with a region: in that region) at the end of the "
+    "[moisture] stage named by the state (the soak, the reflow)",
+    "moisture_peak_C": "highest temperature of the [moisture] run (the reflow peak), where "
+    "the vapour pressure is reported",
+    "vapour_pressure_max_MPa": "largest water vapour pressure on the interface at the "
+    "moisture run's peak (Henry or ideal-gas model, at most p_sat)",
+    "vapour_pressure_mean_MPa": "area-mean water vapour pressure on the interface at the "
+    "moisture run's peak",
     "peel_band_MPa": "mean peel over the band at [outputs] interface_band_mm from the "
     "interface's edges (converges with the mesh)",
     "shear_band_MPa": "mean shear over the band at [outputs] interface_band_mm from the "

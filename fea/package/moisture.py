@@ -1,0 +1,94 @@
+"""A case's moisture analysis (``[moisture]``): soak then reflow on the unit's warpage
+mesh, the water per stage and region, the interface vapour pressure at the reflow peak,
+and the soaked state's hygroscopic swelling for the wet warpage states.
+
+Columns (units in the names, :mod:`fea.package.names`): ``moisture_mg@<stage>`` (water in
+the package at the end of the stage) and ``moisture_mg@<stage>:<region>``,
+``moisture_peak_C`` (the highest temperature of the run), and at that state
+``vapour_pressure_max_MPa@peak:<a|b>`` / ``vapour_pressure_mean_MPa@peak:<a|b>`` per
+interface with water on a side. With ``swelling`` the warpage temperatures are solved a
+second time with the swelling added (states ``wet_<T>C``, see
+:func:`fea.package.analyse.warpage_metrics`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..physics.moisture import (
+    MoistureResult,
+    hygroscopic_strain,
+    interface_vapour_pressure,
+    solve_moisture,
+)
+from .names import Column
+from .progress import stage
+from .spec.moisture import MoistureSpec
+
+__all__ = ["MoistureAnalysis", "moisture_analysis"]
+
+
+@dataclass
+class MoistureAnalysis:
+    """A case's moisture run: ``metrics`` (column -> value), the run itself, and the
+    swelling ``CME * C`` at the end of the soak, (n_el, n_q) [-] (None without
+    ``swelling``)."""
+
+    metrics: dict[str, float]
+    result: MoistureResult
+    swelling: NDArray[np.float64] | None
+
+
+def moisture_analysis(
+    mesh: Any, spec: MoistureSpec, backend: str = "cpu", method: str = "auto"
+) -> MoistureAnalysis:
+    """Soak (and reflow) ``mesh`` as ``spec`` says; the metrics and the soaked swelling.
+
+    Parameters
+    ----------
+    mesh
+        The model (its regions take ``spec``'s moisture materials, or the defaults).
+    spec
+        The parsed ``[moisture]`` section.
+    backend, method
+        Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`).
+    """
+    stage("moisture")
+    conditions = [spec.soak] if spec.reflow is None else [spec.soak, spec.reflow]
+    res = solve_moisture(
+        mesh,
+        spec.region_materials(list(mesh.regions)),
+        conditions,
+        exposed=list(spec.exposed),
+        outputs=spec.outputs,
+        backend=backend,
+        method=method,
+    )
+    soak_end = int(np.flatnonzero(res.stage == 0)[-1])
+    out: dict[str, float] = {}
+    names = []
+    for k, st in enumerate(res.stages):
+        idx = np.flatnonzero(res.stage == k)
+        if not len(idx):
+            continue
+        name = st.name if st.name not in names else f"{st.name}_{k + 1}"
+        names.append(name)
+        last = int(idx[-1])
+        out[str(Column("moisture_mg", name))] = float(res.total_uptake_mg[last])
+        for r, m in res.properties.items():
+            if not m.impermeable:
+                out[str(Column("moisture_mg", name, r))] = float(res.uptake_mg[r][last])
+    peak = res.peak_step()
+    out["moisture_peak_C"] = float(res.temperature_C[peak])
+    vp = interface_vapour_pressure(
+        res, peak, model=spec.vapour_model, void_fraction=spec.void_fraction
+    )
+    for iface, p in vp.items():
+        out[str(Column("vapour_pressure_max_MPa", "peak", iface))] = p.max_Pa / 1e6
+        out[str(Column("vapour_pressure_mean_MPa", "peak", iface))] = p.mean_Pa / 1e6
+    swell = hygroscopic_strain(res, soak_end) if spec.swelling else None
+    return MoistureAnalysis(out, res, swell)

@@ -1,0 +1,199 @@
+"""The ``[moisture]`` section: soak, reflow, exposed faces, swelling and the moisture
+properties per region (:mod:`fea.physics.moisture`, JEDEC J-STD-020 / JESD22-A113).
+
+.. code-block:: toml
+
+    [moisture]
+    soak = "MSL3"                  # a J-STD-020 preset, or {T_C = 30, RH = 0.6, hours = 192}
+    reflow = "JSTD020_PbFree_260"  # a preset, a table {points_s_C = [[0, 25], ...]}, or "none"
+    exposed = ["exterior"]         # boundaries open to the air
+    outputs = 30                   # states reported per soak
+    vapour_model = "henry"         # or "ideal_gas" (with void_fraction)
+    void_fraction = 0.05
+    swelling = true                # the soaked state's swelling CME*C in the warpage
+
+    [moisture.materials]           # region -> library name or a table of properties
+    encapsulant = "mold_compound"
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from ...errors import InputError
+from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, Soak, TemperatureProfile
+from ...physics.moisture_data import MOISTURE_LIBRARY, MoistureProperties
+from .reader import Section, check_label
+
+__all__ = ["DEFAULT_REGION_MOISTURE", "MoistureSpec", "parse_moisture"]
+
+#: Moisture properties (a name of :data:`fea.physics.moisture_data.MOISTURE_LIBRARY`) per
+#: package region when ``[moisture.materials]`` does not name one.
+DEFAULT_REGION_MOISTURE: dict[str, str] = {
+    "shell": "copper",
+    "dielectric": "polyimide",
+    "die": "silicon",
+    "die_attach": "die_attach_epoxy",
+    "encapsulant": "mold_compound",
+    "cover": "mold_compound",
+    "terminals": "solder",
+    "rim_bond": "solder",
+    "vias": "copper",
+    "mandrel": "metal",
+}
+
+#: Most states reported per soak (each is a field in the results file).
+MAX_OUTPUTS = 200
+
+
+@dataclass(frozen=True)
+class MoistureSpec:
+    """A parsed ``[moisture]`` section.
+
+    Attributes
+    ----------
+    soak
+        The soak (:class:`~fea.physics.moisture.Soak`).
+    reflow
+        The reflow profile after the soak, or None.
+    exposed
+        Boundaries open to the air.
+    outputs
+        States reported per soak.
+    vapour_model, void_fraction
+        Vapour pressure model at the interfaces (``henry`` or ``ideal_gas``) and the
+        void fraction of the ideal-gas model [-].
+    swelling
+        Add the hygroscopic strain of the soaked state to warpage states (``wet_`` tags).
+    materials
+        Region -> library name or :class:`~fea.physics.moisture_data.MoistureProperties`
+        (only the regions the section names; the rest take
+        :data:`DEFAULT_REGION_MOISTURE`).
+    """
+
+    soak: Soak
+    reflow: TemperatureProfile | None
+    exposed: tuple[str, ...] = ("exterior",)
+    outputs: int = 30
+    vapour_model: str = "henry"
+    void_fraction: float = 0.05
+    swelling: bool = True
+    materials: dict[str, str | MoistureProperties] = field(default_factory=dict)
+
+    def region_materials(self, regions: list[str] | tuple[str, ...]) -> dict[str, Any]:
+        """Region -> moisture properties (name or object) for every region of a model;
+        a region with neither a ``[moisture.materials]`` entry nor a default is an
+        :class:`~fea.errors.InputError` naming ``moisture.materials.<region>``."""
+        out: dict[str, Any] = {}
+        for r in regions:
+            v = self.materials.get(r, DEFAULT_REGION_MOISTURE.get(r))
+            if v is None:
+                raise InputError(
+                    f"moisture.materials.{r}",
+                    None,
+                    f"a moisture material for region {r!r} (one of {', '.join(MOISTURE_LIBRARY)}"
+                    " or a table of properties)",
+                )
+            out[r] = v
+        return out
+
+
+def _soak(m: Section) -> Soak:
+    v = m.raw("soak")
+    key = m.key("soak")
+    if isinstance(v, str):
+        if v not in MSL_PRESETS:
+            raise InputError(key, v, f"one of {', '.join(MSL_PRESETS)} or a table")
+        return MSL_PRESETS[v]
+    s = Section(v, key)
+    hours = s.raw("hours")
+    if isinstance(hours, str) and hours == "inf":
+        hours_v = math.inf
+    else:
+        hours_v = s.number("hours", positive=True, hi=1e6)
+    soak = Soak(
+        T_C=s.number("T_C", lo=-273.15, hi=400.0),
+        RH=s.number("RH", lo=0.0, hi=1.0),
+        hours=hours_v,
+        name=check_label(s.key("name"), s.string("name", "soak")),
+    )
+    s.done()
+    return soak
+
+
+def _reflow(m: Section) -> TemperatureProfile | None:
+    v = m.raw("reflow", "JSTD020_PbFree_260")
+    key = m.key("reflow")
+    if isinstance(v, str):
+        if v == "none":
+            return None
+        if v not in REFLOW_PRESETS:
+            raise InputError(key, v, f"one of {', '.join(REFLOW_PRESETS)}, 'none' or a table")
+        return REFLOW_PRESETS[v]
+    s = Section(v, key)
+    pts = s.raw("points_s_C")
+    if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) == 2 for p in pts):
+        raise InputError(s.key("points_s_C"), pts, "a list of [t_s, T_C] pairs")
+    prof = TemperatureProfile(
+        tuple((p[0], p[1]) for p in pts),
+        ambient_C=s.number("ambient_C", 25.0, lo=-273.15, hi=400.0),
+        ambient_RH=s.number("ambient_RH", 0.6, lo=0.0, hi=1.0),
+        name=check_label(s.key("name"), s.string("name", "reflow")),
+    )
+    s.done()
+    return prof
+
+
+def _materials(m: Section) -> dict[str, str | MoistureProperties]:
+    t = m.section("materials")
+    out: dict[str, str | MoistureProperties] = {}
+    for region in list(t.data):
+        v = t.raw(region)
+        key = t.key(region)
+        if isinstance(v, str):
+            if v not in MOISTURE_LIBRARY:
+                raise InputError(key, v, f"one of {', '.join(MOISTURE_LIBRARY)} or a table")
+            out[region] = v
+            continue
+        s = Section(v, key)
+        props = MoistureProperties(
+            name=region,
+            D0_m2_per_s=s.number("D0_m2_per_s", nonneg=True),
+            Ea_J_per_mol=s.number("Ea_J_per_mol", 0.0, nonneg=True),
+            Csat_kg_per_m3=s.number("Csat_kg_per_m3", nonneg=True),
+            T_ref_C=s.number("T_ref_C", 85.0, lo=-273.15, hi=400.0),
+            RH_ref=s.number("RH_ref", 0.85, lo=0.0, hi=1.0),
+            Es_J_per_mol=s.number("Es_J_per_mol", 0.0, nonneg=True),
+            CME_m3_per_kg=s.number("CME_m3_per_kg", 0.0, nonneg=True),
+            impermeable=s.boolean("impermeable", False),
+            source=s.string("source", "study file"),
+        )
+        s.done()
+        out[region] = props
+    t.done()
+    return out
+
+
+def parse_moisture(m: Section) -> MoistureSpec | None:
+    """``[moisture]`` (None when the section is absent or empty)."""
+    if not m.data:
+        return None
+    exposed = m.raw("exposed", ["exterior"])
+    if isinstance(exposed, str):
+        exposed = [exposed]
+    if not isinstance(exposed, list) or not exposed or not all(isinstance(x, str) for x in exposed):
+        raise InputError(m.key("exposed"), exposed, "a boundary name or a list of them")
+    spec = MoistureSpec(
+        soak=_soak(m),
+        reflow=_reflow(m),
+        exposed=tuple(exposed),
+        outputs=m.number("outputs", 30, integer=True, lo=1, hi=MAX_OUTPUTS),
+        vapour_model=m.string("vapour_model", "henry", choices=("henry", "ideal_gas")),
+        void_fraction=m.number("void_fraction", 0.05, positive=True, hi=1.0),
+        swelling=m.boolean("swelling", True),
+        materials=_materials(m),
+    )
+    m.done()
+    return spec

@@ -1,0 +1,99 @@
+"""The ``[moisture]`` section: presets, custom soak and reflow, materials, and every bad
+value refused at its key."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from fea.errors import InputError
+from fea.package.spec.moisture import DEFAULT_REGION_MOISTURE, parse_moisture
+from fea.package.spec.reader import Section
+from fea.physics.moisture import MSL_PRESETS, REFLOW_PRESETS
+from fea.physics.moisture_data import MoistureProperties
+
+
+def parse(data: dict):
+    return parse_moisture(Section(data, "moisture"))
+
+
+def test_absent_section_is_none():
+    assert parse({}) is None
+
+
+def test_presets_and_defaults():
+    m = parse({"soak": "MSL3"})
+    assert m.soak == MSL_PRESETS["MSL3"]
+    assert (m.soak.T_C, m.soak.RH, m.soak.hours) == (30.0, 0.6, 192.0)  # J-STD-020E
+    assert m.reflow == REFLOW_PRESETS["JSTD020_PbFree_260"]
+    assert m.exposed == ("exterior",)
+    assert (m.outputs, m.vapour_model, m.void_fraction, m.swelling) == (30, "henry", 0.05, True)
+    mats = m.region_materials(["die", "encapsulant", "dielectric", "shell"])
+    assert mats == {r: DEFAULT_REGION_MOISTURE[r] for r in mats}
+
+
+def test_custom_soak_reflow_and_material():
+    m = parse(
+        {
+            "soak": {"T_C": 60.0, "RH": 0.6, "hours": 40, "name": "accel"},
+            "reflow": {"points_s_C": [[0, 25], [100, 245], [200, 25]], "ambient_RH": 0.5},
+            "exposed": "top",
+            "swelling": False,
+            "materials": {
+                "encapsulant": {"D0_m2_per_s": 1e-5, "Ea_J_per_mol": 4e4, "Csat_kg_per_m3": 5},
+                "dielectric": "polyimide",
+            },
+        }
+    )
+    assert (m.soak.T_C, m.soak.RH, m.soak.hours, m.soak.name) == (60.0, 0.6, 40.0, "accel")
+    assert m.reflow.points[1] == (100.0, 245.0) and m.reflow.ambient_RH == 0.5
+    assert m.exposed == ("top",) and m.swelling is False
+    enc = m.materials["encapsulant"]
+    assert isinstance(enc, MoistureProperties)
+    assert (enc.D0_m2_per_s, enc.Ea_J_per_mol, enc.Csat_kg_per_m3) == (1e-5, 4e4, 5.0)
+    assert parse({"soak": {"T_C": 85, "RH": 0.85, "hours": "inf"}}).soak.hours == math.inf
+    assert parse({"soak": "MSL1", "reflow": "none"}).reflow is None
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"soak": "MSL9"}, "moisture.soak"),
+        ({"soak": {"T_C": 30, "RH": 1.5, "hours": 1}}, "moisture.soak.RH"),
+        ({"soak": {"T_C": 30, "RH": 0.5, "hours": -1}}, "moisture.soak.hours"),
+        ({"soak": {"T_C": 30, "RH": 0.5, "hours": 1, "rh": 2}}, "moisture.soak.rh"),
+        ({"soak": "MSL3", "reflow": "hot"}, "moisture.reflow"),
+        ({"soak": "MSL3", "reflow": {"points_s_C": [1, 2]}}, "moisture.reflow.points_s_C"),
+        ({"soak": "MSL3", "exposed": []}, "moisture.exposed"),
+        ({"soak": "MSL3", "outputs": 0}, "moisture.outputs"),
+        ({"soak": "MSL3", "outputs": 10_000}, "moisture.outputs"),
+        ({"soak": "MSL3", "vapour_model": "steam"}, "moisture.vapour_model"),
+        ({"soak": "MSL3", "void_fraction": float("nan")}, "moisture.void_fraction"),
+        ({"soak": "MSL3", "swelling": "yes"}, "moisture.swelling"),
+        (
+            {"soak": "MSL3", "materials": {"encapsulant": "cheese"}},
+            "moisture.materials.encapsulant",
+        ),
+        (
+            {
+                "soak": "MSL3",
+                "materials": {"encapsulant": {"D0_m2_per_s": -1, "Csat_kg_per_m3": 1}},
+            },
+            "moisture.materials.encapsulant.D0_m2_per_s",
+        ),
+        ({"soak": "MSL3", "bake": True}, "moisture.bake"),
+        ({"reflow": "none"}, "moisture.soak"),
+    ],
+)
+def test_bad_values_name_their_key(data, key):
+    with pytest.raises(InputError) as ei:
+        parse(data)
+    assert ei.value.key == key
+
+
+def test_a_region_without_moisture_data_is_named():
+    m = parse({"soak": "MSL3"})
+    with pytest.raises(InputError) as ei:
+        m.region_materials(["encapsulant", "board"])
+    assert ei.value.key == "moisture.materials.board"
