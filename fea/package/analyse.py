@@ -25,6 +25,7 @@ from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
 from . import jedec
 from .meshing import build_mesh
+from .moisture import moisture_analysis
 from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import stage
@@ -184,7 +185,9 @@ def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None):
+def _solve_me(
+    mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None, eigenstrain=None
+):
     return solve_thermoelastic(
         mesh,
         mesh_materials(mesh, case),
@@ -195,6 +198,7 @@ def _solve_me(mesh, case: CaseSpec, T: float, backend: str, cache: dict | None =
         method=case.solver.method,
         rtol=case.solver.rtol,
         solver_cache=cache,
+        eigenstrain=eigenstrain,
     )
 
 
@@ -317,24 +321,44 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     """
     backend = backend or case.solver.backend
     mesh, _ = build_mesh(_warpage_case(case))
-    states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
+    states: list[tuple] = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
     states += [
         (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
     ]
-    return _temperature_states(mesh, case, states, backend, "top")
+    wet: dict[str, float] = {}
+    if case.moisture is not None:
+        ma = moisture_analysis(mesh, case.moisture, method=case.solver.method)
+        wet = ma.metrics
+        if ma.swelling is not None:
+            states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_temperatures(case)]
+    out, results = _temperature_states(mesh, case, states, backend, "top")
+    out.update(wet)
+    return out, results
+
+
+def wet_temperatures(case: CaseSpec) -> list[float]:
+    """Temperatures [degC] of the wet warpage states of ``[moisture] swelling``: the
+    warpage temperatures, then the moisture reflow's peak (where the vapour pressure is
+    reported), each once."""
+    assert case.moisture is not None
+    temps = list(case.loads.warpage_temperatures)
+    if case.moisture.reflow is not None:
+        temps.append(max(T for _, T in case.moisture.reflow.points))
+    return list(dict.fromkeys(temps))
 
 
 def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str):
-    """Solve each (temperature, tag, full) on one mesh, reusing the solver setup; returns
+    """Solve each (temperature, tag, full[, eigenstrain]) on one mesh, reusing the solver
+    setup (an added eigenstrain, e.g. swelling, changes only the load); returns
     (metrics of every state, {tag: MechanicalResult}). Warns once per region whose metal
     yields, at its worst state."""
     out: dict[str, Any] = {}
     results: dict[str, Any] = {}
     cache: dict = {}
     try:
-        for T, tag, full in states:
+        for T, tag, full, *eigenstrain in states:
             stage(f"mechanical {tag}")
-            me = _solve_me(mesh, case, T, backend, cache)
+            me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
             out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full))
             results[tag] = me
     finally:
@@ -583,13 +607,20 @@ def analyse(
         th = ta.steady
         th.curves = curves = ta.curves
         th.transient = ta.transient
+    if case.moisture is not None and (model is not None or case.kind != "unit"):
+        raise InputError(
+            "moisture",
+            f"{case.kind} with process model {model}",
+            "a unit without a [process] model (the moisture run and its swelling go with "
+            "the unit's warpage states)",
+        )
     if model == "history":
         w, states, extra = history_metrics(case)
     elif case.kind == "panel" and model == "independent":
         w, states = independent_panel_metrics(case)
     elif case.kind == "panel":
         w, states = panel_metrics(case)
-    elif case.loads.warpage_temperatures or case.loads.reflow:
+    elif case.loads.warpage_temperatures or case.loads.reflow or case.moisture is not None:
         w, states = warpage_metrics(case)
     else:  # a thermal study: no warpage temperatures, no reflow
         w, states = {}, {}

@@ -26,6 +26,7 @@ from typing import Any
 
 from ...errors import InputError
 from .checks import check_geometry, cross_checks
+from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
 from .schema import (
     DEFAULT_OUTPUTS,
@@ -196,6 +197,9 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     transient = parse_transient(root.section("transient")) if root.has("transient") else None
     theta_jc = parse_theta_jc(root.section("theta_jc"))
     limits = parse_limits(root.section("limits"))
+    moisture = parse_moisture(root.section("moisture")) if root.has("moisture") else None
+    if kind != "unit" and moisture is not None:
+        raise InputError("moisture", "[moisture]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and transient is not None:
         raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
@@ -219,6 +223,8 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         transient=transient,
         theta_jc=theta_jc,
         limits=limits,
+        moisture=moisture,
+        outputs=outputs,
     )
     return StudySpec(
         name,

@@ -24,6 +24,7 @@ from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ...units import wavelength
 from ..defaults import DEFAULT_REGION_MATERIALS
 from .checks import check_geometry
+from .moisture import MoistureSpec
 from .reader import Section, check_label, check_number, hint
 
 __all__ = [
@@ -121,6 +122,10 @@ OUTPUTS = (
     "zth_1s_K_per_W",
     "zth_100s_K_per_W",
     "sf_R_total_K_per_W",
+    "moisture_mg",
+    "moisture_peak_C",
+    "vapour_pressure_max_MPa",
+    "vapour_pressure_mean_MPa",
 )
 #: The outputs of a study that names none.
 DEFAULT_OUTPUTS = OUTPUTS[:7]
@@ -572,7 +577,8 @@ class CaseSpec:
     """One fully resolved case of a study.
 
     ``materials`` holds the material of every region the case's model has
-    (:func:`model_regions`), no others.
+    (:func:`model_regions`), no others. ``outputs``: the study's ``[outputs] metrics``
+    (empty: all), so an analysis can skip what nobody asked for.
     """
 
     name: str
@@ -589,6 +595,8 @@ class CaseSpec:
     transient: TransientSpec | None = None
     theta_jc: ThetaJcSpec = field(default_factory=ThetaJcSpec)
     limits: LimitSpec = field(default_factory=LimitSpec)
+    moisture: MoistureSpec | None = None
+    outputs: tuple[str, ...] = ()
 
 
 def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:

@@ -64,7 +64,16 @@ def apply_overrides(
     return out
 
 
-SWEEPABLE_SECTIONS = ("geometry", "mesh", "materials", "loads", "process", "environment", "solver")
+SWEEPABLE_SECTIONS = (
+    "geometry",
+    "mesh",
+    "materials",
+    "loads",
+    "process",
+    "environment",
+    "solver",
+    "moisture",
+)
 
 
 #: Most cases one study may have (a larger sweep is split into several studies).
