@@ -2,8 +2,10 @@
 mesh, the water per stage and region, the interface vapour pressure at the reflow peak,
 and the soaked state's hygroscopic swelling for the wet warpage states.
 
-Columns (units in the names, :mod:`fea.package.names`): ``moisture_mg@<stage>`` (water in
-the package at the end of the stage) and ``moisture_mg@<stage>:<region>``,
+Columns (units in the names, :mod:`fea.package.names`): ``moisture_mg@soak`` and
+``moisture_mg@reflow`` (water in the package at the end of the soak and of the reflow;
+the same names whatever the soak, so a sweep over soaks lines up) and
+``moisture_mg@<stage>:<region>``,
 ``moisture_peak_C`` (the highest temperature of the run), and at that state
 ``vapour_pressure_max_MPa@peak:<a|b>`` / ``vapour_pressure_mean_MPa@peak:<a|b>`` per
 interface with water on a side. With ``swelling`` the warpage temperatures are solved a
@@ -70,13 +72,10 @@ def moisture_analysis(
     )
     soak_end = int(np.flatnonzero(res.stage == 0)[-1])
     out: dict[str, float] = {}
-    names = []
-    for k, st in enumerate(res.stages):
+    for k, name in enumerate(("soak", "reflow")[: len(res.stages)]):
         idx = np.flatnonzero(res.stage == k)
         if not len(idx):
             continue
-        name = st.name if st.name not in names else f"{st.name}_{k + 1}"
-        names.append(name)
         last = int(idx[-1])
         out[str(Column("moisture_mg", name))] = float(res.total_uptake_mg[last])
         for r, m in res.properties.items():

@@ -140,7 +140,7 @@ METRICS: dict[str, str] = {
     "shear_max_MPa": "largest shear traction on the interface; singular at free edges: "
     "mesh-dependent",
     "moisture_mg": "water in the package (with a region: in that region) at the end of the "
-    "[moisture] stage named by the state (the soak, the reflow)",
+    "[moisture] stage named by the state (soak, reflow)",
     "moisture_peak_C": "highest temperature of the [moisture] run (the reflow peak), where "
     "the vapour pressure is reported",
     "vapour_pressure_max_MPa": "largest water vapour pressure on the interface at the "

@@ -64,7 +64,8 @@ TOLERANCES: dict[str, Tolerance] = {
     "closed_form": Tolerance(
         "own",
         1e-9,
-        "geometry in closed form (aperture over the wavelength, 20 log10): no solve, rounding only",
+        "closed forms (aperture over the wavelength, 20 log10; a profile's peak piece): no "
+        "solve, rounding only",
     ),
     "location": Tolerance(
         "abs",
@@ -117,6 +118,18 @@ TOLERANCES: dict[str, Tolerance] = {
     "warpage_limit": Tolerance(
         "warpage_limit", 1e-8, "signed warpage over its limit: relative to the case's largest ratio"
     ),
+    "moisture": Tolerance(
+        "moisture",
+        1e-8,
+        "water held (integrals of the wetness field of direct solves; a small region's share "
+        "carries the field's error): relative to the case's largest uptake [mg]",
+    ),
+    "vapour": Tolerance(
+        "vapour",
+        1e-8,
+        "interface vapour pressure from the wetness field (capped at p_sat): relative to the "
+        "case's largest pressure [MPa]",
+    ),
 }
 
 #: Kind of every numeric metric of :data:`fea.package.names.METRICS` (the heating-curve
@@ -158,6 +171,10 @@ KIND: dict[str, str] = {
     "curvature_max_1_per_m": "curvature",
     "curvature_min_1_per_m": "curvature",
     "warpage_limit_ratio": "warpage_limit",
+    "moisture_peak_C": "closed_form",
+    "moisture_mg": "moisture",
+    "vapour_pressure_max_MPa": "vapour",
+    "vapour_pressure_mean_MPa": "vapour",
 }
 ZTH = re.compile(r"zth_[0-9]+(us|ms|s)_K_per_W")
 #: Metrics that are never pinned: wall-clock times, and the solve's own residual.

@@ -1,0 +1,88 @@
+"""A study case with ``[moisture]``: the package's water against hand numbers, the wet
+warpage states, and the moisture run kept off cases it does not fit."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.package.analyse import _warpage_case, analyse, wet_temperatures
+from fea.package.meshing import build_mesh
+from fea.package.moisture import moisture_analysis
+from fea.package.spec import parse_study
+from fea.physics.moisture_data import get
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _raw(**moisture) -> dict:
+    raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "msl.toml").read_text()))
+    raw.pop("sweep")
+    raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
+    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=12.0)
+    raw["outputs"]["field_plots"] = False
+    raw["solver"]["backend"] = "cpu"
+    raw["moisture"].update(moisture)
+    return raw
+
+
+@pytest.fixture(scope="module")
+def saturated():
+    case = parse_study(_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base
+    mesh, _ = build_mesh(_warpage_case(case))
+    return case, mesh, moisture_analysis(mesh, case.moisture)
+
+
+def test_saturated_soak_by_hand(saturated):
+    """A soak at 85 C / 85 %RH run to equilibrium saturates every polymer: the compound's
+    water is Csat(85 C, 85 %) times its volume (a constant wetness is exact on the mesh),
+    the regions add up to the total, and the reflow (260 C peak, 25 C / 60 %RH air) only
+    takes water out."""
+    case, mesh, ma = saturated
+    vol = mesh.element_volumes()[mesh.regions["encapsulant"]].sum()
+    hand = float(get("mold_compound").csat(85.0, 0.85)) * vol * 1e6  # kg -> mg
+    got = ma.metrics["moisture_mg@soak:encapsulant"]
+    assert got == pytest.approx(hand, rel=1e-6), (got, hand)
+    assert ma.metrics["moisture_mg@reflow"] < ma.metrics["moisture_mg@soak"]
+    parts = [v for k, v in ma.metrics.items() if k.startswith("moisture_mg@soak:")]
+    assert sum(parts) == pytest.approx(ma.metrics["moisture_mg@soak"], rel=1e-12)
+    # the metals and the die take no water: no column for them
+    assert not any(k.endswith((":shell", ":die", ":terminals")) for k in ma.metrics)
+
+
+def test_vapour_pressure_is_bounded_by_saturation(saturated):
+    """No interface pressure above p_sat at the reported peak (IAPWS: 4.69 MPa at 260 C,
+    4.52 MPa at 257.5 C), and every interface with compound on a side has a column."""
+    _, mesh, ma = saturated
+    peak = ma.metrics["moisture_peak_C"]
+    assert 255.0 <= peak <= 260.0
+    p = {k: v for k, v in ma.metrics.items() if k.startswith("vapour_pressure_max_MPa@peak:")}
+    assert max(p.values()) <= 4.70
+    assert "vapour_pressure_max_MPa@peak:encapsulant|shell" in p
+    assert ma.swelling.shape == (mesh.n_elements, ma.swelling.shape[1])
+    assert np.all(ma.swelling[mesh.regions["shell"]] == 0.0)
+
+
+def test_wet_states_follow_the_warpage_temperatures():
+    case = parse_study(_raw(soak="MSL3")).base
+    assert wet_temperatures(case) == [25.0, 260.0]
+    dry = parse_study(_raw(soak="MSL3", reflow="none")).base
+    assert wet_temperatures(dry) == [25.0, 260.0]  # the warpage temperatures alone
+
+
+def test_moisture_refused_where_it_does_not_fit(tmp_path):
+    raw = _raw()
+    raw["process"] = {"model": "independent"}
+    case = parse_study(raw).base
+    with pytest.raises(InputError) as ei:
+        analyse(case)
+    assert ei.value.key == "moisture"
+    panel = _raw()
+    panel["study"]["kind"] = "panel"
+    with pytest.raises(InputError):
+        parse_study(panel)
