@@ -331,8 +331,64 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         wet = ma.metrics
         if ma.swelling is not None:
             states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_temperatures(case)]
-    out, results = _temperature_states(mesh, case, states, backend, "top")
+    if any(m.inelastic is not None for m in mesh_materials(mesh, case).values()):
+        out, results = _inelastic_states(mesh, case, states, backend, "top")
+    else:
+        out, results = _temperature_states(mesh, case, states, backend, "top")
     out.update(wet)
+    return out, results
+
+
+#: Temperature ramp [K/s] between the states of an elastic-plastic warpage path (rate
+#: matters only to a viscoelastic material in the same model).
+PATH_RAMP_K_PER_S = 1.0
+
+
+def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
+    """The states of :func:`_temperature_states` for a model with an elastic-plastic (or
+    other inelastic) material: the answer depends on the path, so the states are one
+    history (:func:`fea.solve_history`) that starts at the highest stress-free
+    temperature of the case (the encapsulant's cure: the moulded package) and visits them
+    in order at :data:`PATH_RAMP_K_PER_S`, steps of at most ``max_step_K`` 10 K. States
+    with an added eigenstrain (the wet states of ``[moisture]``) are a second history
+    from the same start. Adds the largest equivalent plastic strain per inelastic region
+    (``plastic_strain_max_pct@tag:region``); a region whose material is inelastic gets no
+    yield warning (its stress is bounded by its hardening law)."""
+    mats = mesh_materials(mesh, case)
+    ref = mesh_reference(mesh, case)
+    T0 = max(float(v) for v in ref.values())
+    out: dict[str, Any] = {}
+    results: dict[str, Any] = {}
+    groups: dict[int, tuple[Any, list]] = {}
+    for T, tag, full, *eig in states:
+        e = eig[0] if eig else None
+        groups.setdefault(id(e), (e, []))[1].append((float(T), tag, full))
+    for eigenstrain, group in groups.values():
+        stages, t_prev = [Stage("start", 0.0, T0)], T0
+        for T, tag, _ in group:
+            stages.append(Stage(tag, abs(T - t_prev) / PATH_RAMP_K_PER_S, T))
+            t_prev = T
+        stage(f"elastic-plastic path {group[0][1]} .. {group[-1][1]}")
+        h = solve_history(
+            mesh,
+            mats,
+            Process(tuple(stages)),
+            ref,
+            backend=backend,
+            method=case.solver.method,
+            rtol=case.solver.rtol,
+            shrinkage=case.loads.cure_shrinkage,
+            eigenstrain=eigenstrain,
+        )
+        for _T, tag, full in group:
+            st = h[tag]
+            out.update(_state_metrics(st, mesh, tag, case, surface=surface, full=full))
+            for region, v in st.region_max().items():
+                out[str(Column("plastic_strain_max_pct", tag, region))] = 100.0 * v
+            results[tag] = st
+    out["mechanical_dof_count"] = float(3 * mesh.nodes.shape[0])
+    inelastic = {r for r, m in mats.items() if m.inelastic is not None}
+    _state_checks(case, out, results, skip=inelastic)
     return out, results
 
 
@@ -369,10 +425,13 @@ def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str
     return out, results
 
 
-def _state_checks(case: CaseSpec, out: dict[str, Any], results: dict[str, Any]) -> None:
+def _state_checks(
+    case: CaseSpec, out: dict[str, Any], results: dict[str, Any], skip: set[str] | None = None
+) -> None:
     """Across the states ``results`` (tag -> MechanicalResult) with their metrics in
     ``out``: the warpage limit ratio, and a YieldWarning per region whose metal yields,
-    at its worst state (``out["warnings"]``, the table's notes)."""
+    at its worst state (``out["warnings"]``, the table's notes); none for the regions in
+    ``skip`` (modelled elastic-plastic: their plastic strain is a result)."""
     worst: dict[str, tuple[float, str, Any]] = {}
     signed = []
     for tag, me in results.items():
@@ -380,6 +439,8 @@ def _state_checks(case: CaseSpec, out: dict[str, Any], results: dict[str, Any]) 
         if w is not None:
             signed.append(w * 1e-6)
         for x in me.yield_check():
+            if skip and x.region in skip:
+                continue
             ratio = x.von_mises / x.yield_strength
             if ratio > worst.get(x.region, (0.0,))[0]:
                 worst[x.region] = (ratio, tag, x)

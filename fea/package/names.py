@@ -60,6 +60,7 @@ UNITS: dict[str, str] = {
     "_count": "1",
     "_flag": "0/1",
     "_MPa": "MPa",
+    "_pct": "%",
     "_mg": "mg",
     "_um": "µm",
     "_mm": "mm",
@@ -147,6 +148,8 @@ METRICS: dict[str, str] = {
     "moisture run's peak (Henry or ideal-gas model, at most p_sat)",
     "vapour_pressure_mean_MPa": "area-mean water vapour pressure on the interface at the "
     "moisture run's peak",
+    "plastic_strain_max_pct": "largest equivalent plastic (inelastic) strain of the region's "
+    "elements, accumulated along the path to the state (materials with plasticity)",
     "peel_band_MPa": "mean peel over the band at [outputs] interface_band_mm from the "
     "interface's edges (converges with the mesh)",
     "shear_band_MPa": "mean shear over the band at [outputs] interface_band_mm from the "

@@ -124,6 +124,12 @@ TOLERANCES: dict[str, Tolerance] = {
         "water held (integrals of the wetness field of direct solves; a small region's share "
         "carries the field's error): relative to the case's largest uptake [mg]",
     ),
+    "plastic_strain": Tolerance(
+        "plastic_strain",
+        1e-8,
+        "accumulated plastic strain of a Newton-converged path: relative to the case's largest "
+        "plastic strain [%]",
+    ),
     "vapour": Tolerance(
         "vapour",
         1e-8,
@@ -172,6 +178,7 @@ KIND: dict[str, str] = {
     "curvature_min_1_per_m": "curvature",
     "warpage_limit_ratio": "warpage_limit",
     "moisture_peak_C": "closed_form",
+    "plastic_strain_max_pct": "plastic_strain",
     "moisture_mg": "moisture",
     "vapour_pressure_max_MPa": "vapour",
     "vapour_pressure_mean_MPa": "vapour",

@@ -84,6 +84,45 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         "outputs": {"warpage_limits_um": [-80.0, 80.0]},
         "sweep": {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]}},
     },
+    {
+        "study": {"name": "moisture"},
+        "materials": {
+            "shell": "cu_ep",
+            "library": {
+                "cu_ep": {
+                    "base": "copper",
+                    "plasticity": {"hardening_MPa": 1000.0, "kinematic_MPa": 0.0},
+                }
+            },
+        },
+        "moisture": {
+            "soak": {"T_C": 85.0, "RH": 0.85, "hours": 168.0, "name": "soak85"},
+            "reflow": {
+                "points_s_C": [[0.0, 25.0], [100.0, 260.0], [200.0, 25.0]],
+                "ambient_C": 25.0,
+                "ambient_RH": 0.6,
+                "name": "oven",
+            },
+            "exposed": ["exterior"],
+            "outputs": 30,
+            "vapour_model": "henry",
+            "void_fraction": 0.05,
+            "swelling": True,
+            "materials": {
+                "encapsulant": {
+                    "D0_m2_per_s": 1e-5,
+                    "Ea_J_per_mol": 45000.0,
+                    "Csat_kg_per_m3": 6.0,
+                    "T_ref_C": 85.0,
+                    "RH_ref": 0.85,
+                    "Es_J_per_mol": 40000.0,
+                    "CME_m3_per_kg": 2e-4,
+                    "impermeable": False,
+                    "source": "a datasheet",
+                },
+            },
+        },
+    },
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
@@ -137,6 +176,7 @@ _SECTIONS = (
     "transient",
     "theta_jc",
     "limits",
+    "moisture",
     "solver",
     "sweep",
     "outputs",
@@ -150,6 +190,15 @@ _BARE_UNITS = {
     "materials.library.<name>.k": "W/(m K)",
     "materials.library.<name>.rho": "kg/m³",
     "materials.library.<name>.cp": "J/(kg K)",
+    "moisture.soak.RH": "1",
+    "moisture.reflow.ambient_RH": "1",
+    "moisture.materials.<region>.D0_m2_per_s": "m²/s",
+    "moisture.materials.<region>.Ea_J_per_mol": "J/mol",
+    "moisture.materials.<region>.Es_J_per_mol": "J/mol",
+    "moisture.materials.<region>.Csat_kg_per_m3": "kg/m³",
+    "moisture.materials.<region>.CME_m3_per_kg": "m³/kg",
+    "moisture.materials.<region>.RH_ref": "1",
+    "moisture.void_fraction": "1",
 }
 _SUFFIX_UNITS = {
     "_mm": "mm",
@@ -283,6 +332,39 @@ MEANINGS: dict[str, str] = {
     "materials.library.<name>.shrinkage": "volumetric cure shrinkage (0.003 = 0.3 %)",
     "materials.library.<name>.Tg_C": "glass transition temperature",
     "materials.library.<name>.yield_MPa": "0.2 % proof stress, for the yield check of metals",
+    "materials.library.<name>.plasticity.hardening_MPa": "linear isotropic hardening modulus "
+    "dσ_y/dε_p (0: perfectly plastic)",
+    "materials.library.<name>.plasticity.kinematic_MPa": "linear kinematic (Prager) hardening "
+    "modulus (Bauschinger effect under cycling)",
+    "moisture.soak": "J-STD-020 soak preset (MSL1 ... MSL5a, *_accelerated, bake_125C_24h) or a "
+    "table {T_C, RH, hours ('inf': to equilibrium), name}",
+    "moisture.soak.T_C": "soak temperature",
+    "moisture.soak.RH": "soak relative humidity, 0..1",
+    "moisture.soak.hours": "soak duration, or 'inf' for equilibrium",
+    "moisture.soak.name": "label of the soak",
+    "moisture.reflow": "reflow after the soak: JSTD020_PbFree_260, 'none', or a table",
+    "moisture.reflow.points_s_C": "[t_s, T_C] points of the profile, from t = 0",
+    "moisture.reflow.ambient_C": "air temperature that sets the oven air's water",
+    "moisture.reflow.ambient_RH": "air relative humidity at ambient_C",
+    "moisture.reflow.name": "label of the profile",
+    "moisture.exposed": "boundaries open to the air (the rest sealed)",
+    "moisture.outputs": "states reported per soak (log-spaced)",
+    "moisture.vapour_model": "interface vapour pressure: henry (dissolved water) or ideal_gas "
+    "(water in voids of void_fraction), at most p_sat",
+    "moisture.void_fraction": "void volume fraction of the ideal-gas vapour model",
+    "moisture.swelling": "add the soaked state's swelling CME·C to the warpage (wet_<T>C states)",
+    "moisture.materials.<region>": "a library name, or a table of the properties below",
+    "moisture.materials.<region>.D0_m2_per_s": "diffusivity prefactor of D = D0 exp(-Ea/RT)",
+    "moisture.materials.<region>.Ea_J_per_mol": "activation energy of the diffusivity",
+    "moisture.materials.<region>.Csat_kg_per_m3": "saturated concentration at T_ref_C, RH_ref",
+    "moisture.materials.<region>.T_ref_C": "temperature of Csat",
+    "moisture.materials.<region>.RH_ref": "relative humidity of Csat",
+    "moisture.materials.<region>.Es_J_per_mol": "heat of solution (Csat's temperature "
+    "dependence, Henry's law)",
+    "moisture.materials.<region>.CME_m3_per_kg": "coefficient of moisture expansion (swelling "
+    "strain CME·C)",
+    "moisture.materials.<region>.impermeable": "takes no water (metals, silicon)",
+    "moisture.materials.<region>.source": "where the numbers come from",
     "materials.library.<name>.source": "where the numbers come from",
     "loads.power_W": "power per region, e.g. { die = 1.5 }",
     "loads.ambient_C": "ambient temperature",
@@ -397,6 +479,7 @@ def _normalise(key: str) -> str:
     key = re.sub(
         r"^geometry\.openings\.sides\.(xmin|xmax|ymin|ymax)", r"geometry.openings.sides.<side>", key
     )
+    key = re.sub(r"^moisture\.materials\.[^.]+", "moisture.materials.<region>", key)
     key = re.sub(r"\[\d+\]", "[i]", key)
     return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
 

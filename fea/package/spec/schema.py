@@ -19,6 +19,7 @@ from typing import Any
 
 from ...errors import InputError
 from ...physics import materials as _materials
+from ...physics.inelastic import Plastic
 from ...physics.materials import Material, Table
 from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ...units import wavelength
@@ -122,6 +123,7 @@ OUTPUTS = (
     "zth_1s_K_per_W",
     "zth_100s_K_per_W",
     "sf_R_total_K_per_W",
+    "plastic_strain_max_pct",
     "moisture_mg",
     "moisture_peak_C",
     "vapour_pressure_max_MPa",
@@ -1118,6 +1120,11 @@ def parse_user_material(name: str, sec: Section) -> Material:
             vals[key] = parse_prony(sec.section(key))
     if sec.has("shift"):
         vals["shift"] = parse_shift(sec.section("shift"))
+    plastic = parse_plasticity(
+        sec, vals.get("yield_strength", getattr(base, "yield_strength", None))
+    )
+    if plastic is not None:
+        vals["inelastic"] = plastic
     vals["source"] = sec.string("source", "user-defined in the study file")
     sec.done()
     if base is not None:
@@ -1130,6 +1137,28 @@ def parse_user_material(name: str, sec: Section) -> Material:
             "a value (new materials need E_GPa, nu, alpha_ppm and k, or a 'base')",
         )
     return Material(name=name, **vals)
+
+
+def parse_plasticity(sec: Section, yield_strength: Any) -> Plastic | None:
+    """``plasticity = {hardening_MPa = ..., kinematic_MPa = ...}`` of a library material:
+    rate-independent J2 plasticity (:class:`~fea.physics.inelastic.Plastic`) from the
+    material's ``yield_MPa`` (or its base's yield strength) with linear isotropic and
+    kinematic hardening moduli [MPa] (default 0: perfectly plastic). None without the key."""
+    if not sec.has("plasticity"):
+        return None
+    p = sec.section("plasticity")
+    if yield_strength is None:
+        raise InputError(
+            p.path, p.data, "a material with a yield strength (yield_MPa, or a base that has one)"
+        )
+    law = Plastic(
+        yield_stress=yield_strength,
+        hardening=p.number("hardening_MPa", 0.0, nonneg=True, hi=1e6, scale=1e6),
+        kinematic=p.number("kinematic_MPa", 0.0, nonneg=True, hi=1e6, scale=1e6),
+        source=f"study file: J2 plasticity of {sec.path}",
+    )
+    p.done()
+    return law
 
 
 def parse_materials(m: Section) -> dict[str, Material]:
