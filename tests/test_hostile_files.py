@@ -278,12 +278,12 @@ def test_api_bad_arguments_named(solved, tmp_path):
 def test_info_many_attributes_bounded(solved, tmp_path, monkeypatch, capsys):
     import h5py
 
-    import fea.io.hdf5 as hdf5
+    import fea.io.results_reader as reader
     from fea.io import write_results
 
     mesh, th = solved
     path = write_results(tmp_path / "r.h5", mesh, thermal=th, meta={"metrics": {"a": 1.0}})
-    monkeypatch.setattr(hdf5, "MAX_ATTRS", 50)
+    monkeypatch.setattr(reader, "MAX_ATTRS", 50)  # where the limit is read
     assert main(["info", str(path)]) == 0  # a normal file is under the cap
     capsys.readouterr()
     with h5py.File(path, "a") as h:

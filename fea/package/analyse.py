@@ -267,7 +267,7 @@ def _state_metrics(
     return out
 
 
-def _warpage_case(case: CaseSpec) -> CaseSpec:
+def warpage_case(case: CaseSpec) -> CaseSpec:
     """The unit without its board, meshed for uniform-temperature mechanics."""
     geo = dataclasses.replace(case.geometry, board=None)
     ms = case.mesh
@@ -320,7 +320,7 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     MechanicalResult}); the results share one mesh.
     """
     backend = backend or case.solver.backend
-    mesh, _ = build_mesh(_warpage_case(case))
+    mesh, _ = build_mesh(warpage_case(case))
     states: list[tuple] = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
     states += [
         (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
@@ -558,7 +558,7 @@ def history_metrics(
         )
         mesh, _ = build_mesh(pcase)
     else:
-        mesh, _ = build_mesh(_warpage_case(case))
+        mesh, _ = build_mesh(warpage_case(case))
     proc = case.process
     assert proc is not None
     h = solve_history(

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from fea.errors import InputError
-from fea.package.analyse import _warpage_case, analyse, wet_temperatures
+from fea.package.analyse import analyse, warpage_case, wet_temperatures
 from fea.package.meshing import build_mesh
 from fea.package.moisture import moisture_analysis
 from fea.package.spec import parse_study
@@ -34,7 +34,7 @@ def _raw(**moisture) -> dict:
 @pytest.fixture(scope="module")
 def saturated():
     case = parse_study(_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base
-    mesh, _ = build_mesh(_warpage_case(case))
+    mesh, _ = build_mesh(warpage_case(case))
     return case, mesh, moisture_analysis(mesh, case.moisture)
 
 

@@ -1,0 +1,339 @@
+"""Writing a results file (:func:`write_results`): mesh, fields, curves, metrics, solver
+records and inputs built in memory, checksummed per block, written atomically."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from ..errors import InputError
+from .results_format import (
+    COMPRESS_ABOVE,
+    RESERVED_ATTRS,
+    SCHEMA,
+    VTK_TET10_EDGES,
+    VTK_TRI6_EDGES,
+    memory_file,
+)
+from .results_reader import block_digests
+
+__all__ = [
+    "write_results",
+]
+
+
+def _vtk_tets(space: Any) -> NDArray[np.int64]:
+    """Element connectivity of a P1/P2 scalar space in VTK order, shape (m, 4|10)."""
+    dofs = space.dofs
+    if dofs.shape[1] == 4:
+        return dofs.copy()
+    x = space.nodes
+    out = np.empty_like(dofs)
+    out[:, :4] = dofs[:, :4]
+    edge_nodes = dofs[:, 4:]  # (m, 6)
+    xe = x[edge_nodes]  # (m, 6, 3)
+    for j, (a, b) in enumerate(VTK_TET10_EDGES):
+        mid = 0.5 * (x[dofs[:, a]] + x[dofs[:, b]])
+        k = np.argmin(np.linalg.norm(xe - mid[:, None, :], axis=2), axis=1)
+        out[:, 4 + j] = edge_nodes[np.arange(len(dofs)), k]
+    return out
+
+
+def _facet_connectivity(mesh: Any, space: Any, facets: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Facet connectivity (k, 3|6) in the numbering of ``space`` (edges 01, 12, 20)."""
+    tri = mesh.p1.facets[:, facets].T.astype(np.int64)
+    if space.dofs.shape[1] == 4 or len(tri) == 0:
+        return tri if space.dofs.shape[1] == 4 else np.zeros((len(tri), 6), np.int64)
+    # the P2 node of an edge is the node at its midpoint: look it up by edge index
+    n_v = mesh.p1.p.shape[1]
+    edges = np.sort(mesh.p1.edges.T.astype(np.int64), axis=1)
+    key = edges[:, 0] * n_v + edges[:, 1]
+    order = np.argsort(key)
+    out = np.empty((len(tri), 6), np.int64)
+    out[:, :3] = tri
+    for j, (a, b) in enumerate(VTK_TRI6_EDGES):
+        e = np.sort(tri[:, [a, b]], axis=1)
+        pos = order[np.searchsorted(key, e[:, 0] * n_v + e[:, 1], sorter=order)]
+        out[:, 3 + j] = n_v + pos  # skfem numbers P2 edge nodes after the vertices, by edge
+    return out
+
+
+def _dataset(group: Any, name: str, data: Any, **kw: Any) -> Any:
+    data = np.ascontiguousarray(data)
+    if data.size > COMPRESS_ABOVE and data.dtype.kind in "fiu":
+        rows = max(1, min(data.shape[0], (1 << 20) // max(1, data[:1].nbytes)))
+        chunks = (rows, *data.shape[1:])
+        kw.update(
+            compression="gzip", compression_opts=4, shuffle=True, fletcher32=True, chunks=chunks
+        )
+    return group.create_dataset(name, data=data, **kw)
+
+
+def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
+    _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64))
+    _dataset(g, "tets", _vtk_tets(space))
+    names = list(mesh.regions)
+    _dataset(g, "region_id", mesh.region_of_elements().astype(np.int32))
+    g["region_id"].attrs["center"] = "Cell"
+    g["region_id"].attrs["region_names"] = json.dumps(names)
+    for i, n in enumerate(names):
+        g["region_id"].attrs[str(i)] = n
+    b = g.create_group("boundaries")
+    for name, facets in mesh.boundaries.items():
+        _dataset(b, name.replace("/", "_"), _facet_connectivity(mesh, space, facets))
+
+
+def _json(obj: Any) -> str:
+    def default(o: Any) -> Any:
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        if isinstance(o, np.generic):
+            return o.item()
+        if is_dataclass(o) and not isinstance(o, type):
+            return asdict(o)
+        return str(o)
+
+    return json.dumps(obj, default=default, sort_keys=True)
+
+
+def _inputs_json(inputs: Any) -> str:
+    if inputs is None:
+        return "null"
+    if isinstance(inputs, str):
+        try:
+            json.loads(inputs)  # must already be JSON
+        except (ValueError, RecursionError) as exc:
+            where = f"line {exc.lineno}, column {exc.colno}" if hasattr(exc, "lineno") else ""
+            raise InputError(
+                "meta.inputs", f"<{len(inputs):,} characters>", f"JSON text (invalid at {where})"
+            ) from None
+        return inputs
+    raw = getattr(inputs, "raw", None)
+    if is_dataclass(inputs) and raw is not None:
+        return _json({"input": raw, "validated": inputs})
+    return _json(inputs)
+
+
+def _as_states(mechanical: Any) -> tuple[list[str], list[Any]]:
+    if mechanical is None:
+        return [], []
+    if isinstance(mechanical, Mapping):
+        return [str(k) for k in mechanical], list(mechanical.values())
+    if isinstance(mechanical, Sequence) and not isinstance(mechanical, str | bytes):
+        return [str(i) for i in range(len(mechanical))], list(mechanical)
+    return [""], [mechanical]
+
+
+def write_results(
+    path: str | os.PathLike,
+    mesh: Any,
+    thermal: Any = None,
+    mechanical: Any = None,
+    meta: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write a results file ``path`` (.h5) and its ``.xdmf`` sidecar, atomically.
+
+    Parameters
+    ----------
+    mesh
+        The :class:`fea.Mesh` the mechanical result (and normally the thermal one) lives on.
+    thermal
+        A :class:`fea.ThermalResult` (steady or transient) or None. If it was solved on
+        another mesh (``thermal.mesh is not mesh``) that mesh is stored with it.
+    mechanical
+        A :class:`fea.MechanicalResult`, or several as a mapping label -> result (e.g.
+        ``{"25C": r25, "260C": r260}``) or a sequence; all on ``mesh``.
+    meta
+        ``study``, ``case`` (root attributes), ``metrics`` (name -> float), ``inputs``
+        (a CaseSpec, a JSON-able mapping or JSON text), ``solver`` (extra records),
+        ``state_values`` (one number per mechanical state: the time coordinate ParaView
+        shows, e.g. the temperature [degC] of each state) and ``state_unit``; other
+        scalar entries become root attributes.
+
+    Every field a result offers (its ``fields()``: name -> (values, centring)) is
+    written as a dataset of its group with a ``center`` attribute, so the XDMF, VTU and
+    reader need no per-field code. Returns the path of the HDF5 file.
+    """
+    from .atomic import write_atomic
+    from .xdmf import xdmf_text
+
+    path = _check_path(path)
+    if thermal is not None and not (
+        hasattr(thermal, "mesh") and hasattr(thermal, "temperature") and hasattr(thermal, "fields")
+    ):
+        raise InputError("thermal", thermal, "a ThermalResult of fea.solve_thermal, or None")
+    if meta is not None and not isinstance(meta, Mapping):
+        raise InputError("meta", meta, "a mapping of names to values, or None")
+    meta = dict(meta or {})
+    labels, states = _as_states(mechanical)
+    for s in states:
+        if s.mesh is not mesh:
+            raise InputError("mechanical", "result on another mesh", "results on `mesh`")
+    state_values = meta.pop("state_values", None)
+    state_unit = str(meta.pop("state_unit", ""))
+    if state_values is not None and len(state_values) != len(states):
+        raise InputError("state_values", state_values, f"one value per state ({len(states)})")
+
+    with memory_file() as f:
+        metrics, solver, inputs = _write_root(f, meta)
+        fs = _write_main_mesh(f, mesh, states)
+        if thermal is not None:
+            solver["thermal"] = _write_thermal(f, thermal, mesh, fs)
+            for k, v in (thermal.metrics or {}).items():
+                metrics.setdefault(k, v)
+        if states:
+            solver["mechanical"] = _write_mechanical(f, labels, states, state_values, state_unit)
+        _write_records(f, metrics, solver, states, thermal, inputs)
+        f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
+        f.flush()
+        image = f.id.get_file_image()
+    xml = xdmf_text(path.name, io.BytesIO(image))
+    write_atomic(path, image)
+    del image
+    write_atomic(path.with_suffix(".xdmf"), xml)
+    return path
+
+
+def _check_path(path: Any) -> Path:
+    if not isinstance(path, str | os.PathLike):
+        raise InputError("path", path, "a file name ending in .h5 (str or path)")
+    path = Path(path)
+    if path.suffix != ".h5":
+        raise InputError("path", str(path), "a file name ending in .h5")
+    return path
+
+
+def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
+    """The root attributes (schema, version, time, study, case, other scalar ``meta``
+    entries); returns what ``meta`` holds for other blocks: (metrics, solver records,
+    inputs)."""
+    from .. import __version__
+
+    f.attrs["schema"] = SCHEMA
+    f.attrs["fea_version"] = __version__
+    f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+    f.attrs["study"] = str(meta.pop("study", ""))
+    f.attrs["case"] = str(meta.pop("case", ""))
+    metrics = dict(meta.pop("metrics", {}) or {})
+    solver = dict(meta.pop("solver", {}) or {})
+    inputs = meta.pop("inputs", None)
+    for k, v in meta.items():
+        if k in RESERVED_ATTRS:
+            raise InputError(f"meta.{k}", v, "a key other than the file's own attributes")
+        if isinstance(v, str | int | float | bool | np.generic):
+            f.attrs[k] = v
+        else:
+            f.attrs[k] = _json(v)
+    return metrics, solver, inputs
+
+
+def _write_main_mesh(f: Any, mesh: Any, states: list[Any]) -> Any:
+    """``/mesh``; returns the field space of the mechanical states (or of ``mesh``)."""
+    from ..fe.spaces import space as make_space
+
+    fs = states[0].space if states else make_space(mesh)
+    _write_mesh(f.create_group("mesh"), mesh, fs)
+    return fs
+
+
+def _write_thermal(f: Any, thermal: Any, mesh: Any, fs: Any) -> Any:
+    """``/thermal``: its own mesh when it has one, its fields, times, curves and kept
+    transient fields, power and heat out; returns its solver record."""
+    g = f.create_group("thermal")
+    if thermal.mesh is not mesh:
+        _write_mesh(g.create_group("mesh"), thermal.mesh, thermal.space)
+    elif thermal.temperature.shape[0] != fs.n:
+        raise InputError(
+            "thermal",
+            f"{thermal.temperature.shape[0]} nodes",
+            f"a field on the {fs.n} nodes of `mesh`",
+        )
+    for name, (values, center) in thermal.fields().items():
+        _dataset(g, name, values).attrs["center"] = center
+    if thermal.history is not None:
+        _dataset(g, "times", np.asarray(thermal.times, np.float64))
+    _write_curves(g, getattr(thermal, "curves", None) or {})
+    tr = getattr(thermal, "transient", None)
+    if tr is not None and tr.history is not None and len(tr.history):
+        if tr.temperature.shape[0] != thermal.temperature.shape[0]:
+            raise InputError(
+                "thermal.transient",
+                f"{tr.temperature.shape[0]} nodes",
+                f"the {thermal.temperature.shape[0]} nodes of the steady result",
+            )
+        gt = g.create_group("transient")
+        _dataset(gt, "temperature", np.asarray(tr.history, np.float64)).attrs["center"] = "Node"
+        _dataset(gt, "times", np.asarray(tr.times, np.float64))
+    g.attrs["power_W"] = float(thermal.power)
+    g.attrs["heat_out_W"] = _json(thermal.heat_out)
+    return thermal.solver_info
+
+
+def _write_mechanical(
+    f: Any, labels: list[str], states: list[Any], state_values: Any, state_unit: str
+) -> Any:
+    """``/mechanical``: every field of the states (stacked when there are several, with
+    their labels and ParaView time values), the reactions; returns the solver record(s)."""
+    import h5py
+
+    g = f.create_group("mechanical")
+    stack = len(states) > 1 or labels != [""]
+    per_state = [s.fields() for s in states]
+    for name, (_, center) in per_state[0].items():
+        arrays = [np.asarray(p[name][0]) for p in per_state]
+        data = np.stack(arrays) if stack else arrays[0]
+        _dataset(g, name, data).attrs["center"] = center
+    if stack:
+        g.create_dataset("labels", data=np.array(labels, dtype=h5py.string_dtype()))
+        values = (
+            np.arange(len(states), dtype=float)
+            if state_values is None
+            else np.asarray(state_values, dtype=float)
+        )
+        g.create_dataset("state_values", data=values)
+        g["state_values"].attrs["unit"] = state_unit or "index"
+    g.attrs["reactions"] = _json([float(s.reactions) for s in states])
+    if stack:
+        return {lab: s.solver_info for lab, s in zip(labels, states, strict=True)}
+    return states[0].solver_info
+
+
+def _write_records(
+    f: Any, metrics: dict, solver: dict, states: list[Any], thermal: Any, inputs: Any
+) -> None:
+    """``/metrics``, ``/solver`` (the records and the flat summary of the last solve) and
+    ``/inputs``."""
+    import h5py
+
+    m = f.create_group("metrics")
+    for k, v in metrics.items():
+        m.attrs[k] = float(v) if isinstance(v, int | float | np.number) else str(v)
+    s = f.create_group("solver")
+    for k, v in solver.items():
+        s.attrs[k] = _json(v)
+    # the schema's flat summary: backend/device/iterations/residual of the last solve
+    last = states[-1].solver_info if states else (thermal.solver_info if thermal else {})
+    for k in ("backend", "device", "method", "iterations", "residual", "reason"):
+        if k in (last or {}):
+            s.attrs[k] = _json(last[k])
+    f.create_dataset("inputs", data=_inputs_json(inputs), dtype=h5py.string_dtype())
+
+
+def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
+    if not curves:
+        return
+    c = g.create_group("curves")
+    for name, columns in curves.items():
+        cg = c.create_group(str(name))
+        cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
+        for col, values in columns.items():
+            _dataset(cg, str(col), np.asarray(values, dtype=np.float64).ravel())
