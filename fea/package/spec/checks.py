@@ -15,6 +15,19 @@ __all__ = ["check_geometry", "check_power_map", "cross_checks"]
 
 
 def check_geometry(g: GeometrySpec) -> None:
+    """Does the geometry fit together: the shell and the die in the cavity, the openings
+    in their walls, the terminal array under the dielectric, the board and the panel
+    around the unit, and the aperture rule. The first misfit is an
+    :class:`~fea.errors.InputError` naming its key."""
+    _check_shell_and_die(g)
+    _check_openings(g)
+    _check_terminals(g)
+    _check_board(g)
+    _check_panel(g)
+    _check_aperture(g)
+
+
+def _check_shell_and_die(g: GeometrySpec) -> None:
     t = g.shell_thickness
     if t > 0.2 * min(g.cavity):
         raise InputError(
@@ -40,6 +53,10 @@ def check_geometry(g: GeometrySpec) -> None:
             f"die + attach ({stack * 1e3:g} mm) thinner than the cavity depth "
             f"{g.cavity_depth * 1e3:g} mm",
         )
+
+
+def _check_openings(g: GeometrySpec) -> None:
+    t = g.shell_thickness
     for side, o in g.openings.items():
         key = o.key
         L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
@@ -62,6 +79,9 @@ def check_geometry(g: GeometrySpec) -> None:
                 f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
                 f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)",
             )
+
+
+def _check_terminals(g: GeometrySpec) -> None:
     term = g.terminals
     if term.kind != "none":
         ox, oy = g.outer
@@ -87,6 +107,10 @@ def check_geometry(g: GeometrySpec) -> None:
                 term.standoff * 1e3,
                 f"a stand-off below the ball diameter {term.diameter * 1e3:g} mm",
             )
+
+
+def _check_board(g: GeometrySpec) -> None:
+    term = g.terminals
     if g.board is not None:
         bx, by = g.board.size
         ox, oy = g.outer
@@ -99,6 +123,9 @@ def check_geometry(g: GeometrySpec) -> None:
             )
         if g.board.rim_bond and term.kind == "none":
             raise InputError("geometry.board.rim_bond", True, "terminals that set the stand-off")
+
+
+def _check_panel(g: GeometrySpec) -> None:
     if g.panel is not None:
         p = g.panel
         ox, oy = g.outer
@@ -117,6 +144,9 @@ def check_geometry(g: GeometrySpec) -> None:
                 p.recess_depth * 1e3,
                 "a recess shallower than the cavity depth",
             )
+
+
+def _check_aperture(g: GeometrySpec) -> None:
     if g.aperture_rule == "error":
         a = g.aperture()
         if a["ratio"] >= 1.0:

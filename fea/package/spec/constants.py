@@ -1,0 +1,130 @@
+"""Limits, choices and defaults of the study file shared by several sections (temperatures,
+powers, output names and their aliases, JEDEC environments, board stacks, emissivities)."""
+
+from __future__ import annotations
+
+__all__ = [
+    "BOARD_STACKS",
+    "DEFAULT_EMISSIVITY",
+    "DEFAULT_OUTPUTS",
+    "ENVIRONMENTS",
+    "FREQUENCY_MAX_GHZ",
+    "H_MAX",
+    "OPENING_KINDS",
+    "OUTPUTS",
+    "OUTPUT_ALIASES",
+    "PANEL_STAGES",
+    "POWER_MAX_W",
+    "SIDES",
+    "T_MAX_C",
+]
+
+
+SIDES = ("xmin", "xmax", "ymin", "ymax")
+
+
+#: Highest temperature a spec may give [degC] (far above any process step; it keeps
+#: every temperature difference a meaningful number).
+T_MAX_C = 2000.0
+
+
+#: Largest power per region [W], heat transfer coefficient [W/(m^2 K)] and frequency [GHz]
+#: a spec may give: far beyond any package, small enough that the solve stays finite.
+POWER_MAX_W = 1e5
+
+
+H_MAX = 1e7
+
+
+FREQUENCY_MAX_GHZ = 1e4
+
+
+OPENING_KINDS = ("slots", "holes", "pillars", "none")
+
+
+PANEL_STAGES = ("on_mandrel", "released", "singulated", "process")
+
+
+#: Output names of ``[outputs] metrics``: the metric part of the table's column names
+#: (``metric@state:region``), units included (:mod:`fea.package.names`).
+OUTPUTS = (
+    "Tj_max_C",
+    "theta_ja_K_per_W",
+    "psi_jt_K_per_W",
+    "theta_jc_K_per_W",
+    "die_spread_K",
+    "warpage_um",
+    "warpage_signed_um",
+    "curvature_1_per_m",
+    "curvature_max_1_per_m",
+    "curvature_min_1_per_m",
+    "warpage_shape",
+    "coplanarity_um",
+    "warpage_limit_ratio",
+    "von_mises_max_MPa",
+    "principal_max_MPa",
+    "yield_ratio",
+    "peel_max_MPa",
+    "shear_max_MPa",
+    "peel_band_MPa",
+    "shear_band_MPa",
+    "aperture_ratio",
+    "shielding_dB",
+    "theta_jma_K_per_W",
+    "theta_jb_K_per_W",
+    "psi_jb_K_per_W",
+    "hotspot_C",
+    "Tj_over_limit_flag",
+    "Tj_peak_C",
+    "zth_1ms_K_per_W",
+    "zth_1s_K_per_W",
+    "zth_100s_K_per_W",
+    "sf_R_total_K_per_W",
+    "plastic_strain_max_pct",
+    "moisture_mg",
+    "moisture_peak_C",
+    "vapour_pressure_max_MPa",
+    "vapour_pressure_mean_MPa",
+)
+
+
+#: The outputs of a study that names none.
+DEFAULT_OUTPUTS = OUTPUTS[:7]
+
+
+#: Earlier output names, still accepted: old name -> the outputs it stands for.
+OUTPUT_ALIASES: dict[str, tuple[str, ...]] = {
+    "Tj_max": ("Tj_max_C",),
+    "theta_ja": ("theta_ja_K_per_W",),
+    "psi_jt": ("psi_jt_K_per_W",),
+    "theta_jc": ("theta_jc_K_per_W",),
+    "curvature": ("curvature_1_per_m",),
+    "von_mises_max": ("von_mises_max_MPa",),
+    "interface_traction_max": ("peel_max_MPa", "shear_max_MPa"),
+}
+
+
+#: JEDEC environments of ``[environment] kind`` (see :mod:`fea.package.jedec`).
+ENVIRONMENTS = ("uniform_h", "still_air", "forced_air", "junction_to_board")
+
+
+#: Board stacks of ``[geometry.board] stack``: the board's material as given, the
+#: JESD51-7 2s2p stack, or the layers listed in the spec.
+BOARD_STACKS = ("material", "jesd51_7", "layers")
+
+
+#: Default hemispherical emissivity per exposed region: bare electroformed copper lightly
+#: oxidised, SAC solder, mold compound, polyimide and solder-mask-covered FR-4 (Incropera
+#: Table A.11; Madding, Emissivity measurement and temperature correction accuracy
+#: considerations, Proc. SPIE 3700 (1999)). ``"*"``: any other region.
+DEFAULT_EMISSIVITY: dict[str, float] = {
+    "shell": 0.10,
+    "rim_bond": 0.10,
+    "terminals": 0.10,
+    "vias": 0.10,
+    "encapsulant": 0.90,
+    "dielectric": 0.85,
+    "board": 0.90,
+    "board_vias": 0.90,
+    "*": 0.90,
+}

@@ -1,0 +1,239 @@
+"""``[process]``: the manufacturing history (stages that add, remove and cure regions at
+temperatures over time), its model and the step list it implies, bounded before any work."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ...errors import InputError
+from .constants import T_MAX_C
+from .geometry import GeometrySpec, model_regions
+from .loads import LoadSpec
+from .reader import Section, check_label, check_number, hint
+
+__all__ = [
+    "MAX_PROCESS_STEPS",
+    "MIN_STEP_K",
+    "PROCESS_MODELS",
+    "ProcessSpec",
+    "StageSpec",
+    "parse_process",
+    "process_regions",
+    "process_steps",
+]
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of a ``[process]``: its name (the state's label), duration [s], end
+    temperature [degC] (reached linearly from the previous stage's), the regions born
+    (``add``), removed (``remove``) and curing (``cure``) at it, and its least number of
+    steps (None: ``process.substeps``)."""
+
+    name: str
+    duration: float
+    temperature: float
+    add: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    cure: tuple[str, ...] = ()
+    steps: int | None = None
+
+
+@dataclass(frozen=True)
+class ProcessSpec:
+    """The ``[process]`` of a study: the model (``history``: one mesh carried through
+    the stages and the reflow profile by :func:`fea.solve_history`; ``independent``: each
+    state solved alone, elastic, as before the history model), the stages, the times of
+    the reflow profile ``loads.reflow_C`` [s] and the time-step controls."""
+
+    model: str = "history"
+    stages: tuple[StageSpec, ...] = ()
+    reflow_times: tuple[float, ...] = ()
+    substeps: int = 1
+    max_step_K: float = 10.0
+
+
+PROCESS_MODELS = ("history", "independent")
+
+
+def process_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
+    """The region names a ``[process]`` stage may name: the regions of the model the
+    history runs on (a unit without its board; a panel's ``process`` model, whose kerf is
+    named ``kerf`` as a whole)."""
+    if kind == "panel" and g.panel is not None:
+        import dataclasses
+
+        pg = dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage="process"))
+        return (*model_regions(kind, pg), "kerf")
+    return tuple(r for r in model_regions(kind, g) if r not in ("board", "rim_bond"))
+
+
+def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> ProcessSpec:
+    """Read ``[process]``: how the mechanical states of a case are reached.
+
+    Keys::
+
+        [process]
+        model = "history"        # or "independent" (each state alone, elastic)
+        substeps = 1             # least time steps per stage (and per reflow interval)
+        max_step_K = 10.0        # largest temperature change of one step [K]
+        reflow_time_s = [...]    # time [s] of each loads.reflow_C point (from the
+                                 # reflow's start; required with reflow_C and "history")
+
+        [[process.stages]]       # in order; each stage's end is a state of that name
+        name = "mould"
+        duration_s = 120.0       # >= 0
+        temperature_C = 175.0    # at the stage's end, reached linearly
+        add = ["encapsulant"]    # regions born at the stage's start (absent before)
+        remove = []              # regions removed at its start
+        cure = ["encapsulant"]   # cure shrinkage develops over the stage
+        steps = 4                # optional: least time steps of the stage
+
+    ``history`` runs the stages, then the reflow profile (states ``r00_25C``...), on one
+    mesh with :func:`fea.solve_history`: a unit without its board, or the panel's
+    ``process`` model with its mandrel and its kerf as regions ``kerf_<region>`` (a
+    region named in a stage includes its part in the kerf; ``kerf`` means the whole
+    kerf). Stress-free temperatures (``loads.reference_C``) apply to the regions present
+    from the start; a region born later is stress free at its birth. ``independent``
+    solves each state alone, elastic, as studies did before the history model: a unit at
+    ``loads.warpage_temperatures_C`` and along ``reflow_C``, a panel at the temperature of
+    each stage named like a panel stage (``on_mandrel``, ``released``, ``singulated``) on
+    that stage's own model, and along ``reflow_C`` on the ``singulated`` model.
+    """
+    model = s.string("model", "history", choices=PROCESS_MODELS)
+    substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
+    max_step = float(s.number("max_step_K", 10.0, lo=MIN_STEP_K, hi=1000.0))
+    regions = process_regions(kind, g)
+    stages_raw = s.raw("stages", [])
+    if not isinstance(stages_raw, list):
+        raise InputError(s.key("stages"), stages_raw, "an array of tables [[process.stages]]")
+    stages: list[StageSpec] = []
+    for i, st in enumerate(stages_raw):
+        sec = Section(st, f"{s.key('stages')}[{i}]")
+        name = check_label(sec.key("name"), sec.string("name"))
+        if name in {x.name for x in stages} or re.fullmatch(r"r\d+_.*", name):
+            raise InputError(
+                sec.key("name"), name, "a name distinct per stage, not r<digits>_ (reflow states)"
+            )
+        lists = {}
+        for k in ("add", "remove", "cure"):
+            v = sec.raw(k, [])
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                raise InputError(sec.key(k), v, "a list of region names")
+            for r in v:
+                if r not in regions:
+                    raise InputError(
+                        sec.key(k),
+                        r,
+                        f"a region of the model ({', '.join(regions)}){hint(r, regions)}",
+                    )
+            lists[k] = tuple(v)
+        if i == 0 and (lists["add"] or lists["remove"]):
+            raise InputError(
+                sec.key("add"),
+                lists["add"] or lists["remove"],
+                "no births or removals in the first stage (it is the start)",
+            )
+        steps = (
+            sec.number("steps", None, integer=True, lo=1, hi=10_000) if sec.has("steps") else None
+        )
+        stages.append(
+            StageSpec(
+                name,
+                float(sec.number("duration_s", nonneg=True)),
+                float(sec.number("temperature_C", lo=-273.15, hi=T_MAX_C)),
+                lists["add"],
+                lists["remove"],
+                lists["cure"],
+                steps,
+            )
+        )
+        sec.done()
+    times = s.raw("reflow_time_s", [])
+    if not isinstance(times, list):
+        raise InputError(s.key("reflow_time_s"), times, "a list of times [s]")
+    rt = tuple(
+        float(check_number(f"{s.key('reflow_time_s')}[{i}]", t, nonneg=True))
+        for i, t in enumerate(times)
+    )
+    if any(b < a for a, b in zip(rt, rt[1:], strict=False)):
+        raise InputError(s.key("reflow_time_s"), list(rt), "non-decreasing times [s]")
+    if model == "history":
+        if loads.reflow and len(rt) != len(loads.reflow):
+            raise InputError(
+                s.key("reflow_time_s"),
+                list(rt),
+                f"one time [s] per loads.reflow_C point ({len(loads.reflow)})",
+            )
+        if not stages and not loads.reflow:
+            raise InputError(s.key("stages"), [], "at least one stage or a reflow profile")
+        if kind == "panel" and g.panel is not None and g.panel.hollow_walls:
+            raise InputError(
+                "geometry.panel.hollow_walls",
+                True,
+                "false with a process history (its rear cover after release is not modelled)",
+            )
+    _check_lifecycle(s.key("stages"), stages, regions)
+    n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
+    if n_steps > MAX_PROCESS_STEPS:
+        raise InputError(
+            s.key("max_step_K"),
+            max_step,
+            f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
+            f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
+        )
+    s.done()
+    return ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
+
+
+#: Smallest ``process.max_step_K`` [K] (a step of 1e-300 K would never end).
+MIN_STEP_K = 1e-3
+
+
+#: Most time steps a process history may take (stages and reflow together).
+MAX_PROCESS_STEPS = 100_000
+
+
+def process_steps(
+    stages: Sequence[StageSpec], reflow: Sequence[float], substeps: int, max_step_K: float
+) -> float:
+    """Estimate of the time steps of a process history: per stage and per reflow interval
+    the larger of its least steps and its temperature change over ``max_step_K``."""
+    total = 0.0
+    prev = stages[0].temperature if stages else (reflow[0] if reflow else 25.0)
+    for st in stages:
+        least = st.steps if st.steps is not None else substeps
+        total += max(least, math.ceil(abs(st.temperature - prev) / max_step_K))
+        prev = st.temperature
+    for T in reflow:
+        total += max(substeps, math.ceil(abs(T - prev) / max_step_K))
+        prev = T
+    return total
+
+
+def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[str]) -> None:
+    """No stage may leave the model without a region, and a region is cured only once it
+    exists (a cure listed before the stage that adds it would be lost)."""
+    later_adds: dict[str, int] = {}
+    for i, st in enumerate(stages):
+        for r in st.add:
+            later_adds.setdefault(r, i)
+    present = set(regions) - set(later_adds)
+    for i, st in enumerate(stages):
+        present |= set(st.add)
+        present -= set(st.remove)
+        if st.remove and not present:
+            raise InputError(
+                f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
+            )
+        for r in st.cure:
+            born = later_adds.get(r)
+            if born is not None and born > i:
+                raise InputError(
+                    f"{key}[{i}].cure",
+                    r,
+                    f"a region present at this stage ({r} is added at {key}[{born}])",
+                )
