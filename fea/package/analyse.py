@@ -636,6 +636,34 @@ def independent_panel_metrics(
     return out, states
 
 
+#: Outputs that need the unit's thermal solve (with the ``zth_*`` decades).
+THERMAL_OUTPUTS = frozenset(
+    {
+        "Tj_max_C",
+        "theta_ja_K_per_W",
+        "psi_jt_K_per_W",
+        "theta_jc_K_per_W",
+        "die_spread_K",
+        "theta_jma_K_per_W",
+        "theta_jb_K_per_W",
+        "psi_jb_K_per_W",
+        "hotspot_C",
+        "Tj_over_limit_flag",
+        "Tj_peak_C",
+        "sf_R_total_K_per_W",
+    }
+)
+
+
+def wants_thermal(case: CaseSpec) -> bool:
+    """Whether a unit case runs its thermal solve: when its ``[outputs] metrics`` name a
+    thermal output (or none are named: everything), or it has a ``[transient]``. A study
+    that asks only for warpage, stresses, moisture or cycling skips it."""
+    if not case.outputs or case.transient is not None:
+        return True
+    return any(o in THERMAL_OUTPUTS or o.startswith("zth_") for o in case.outputs)
+
+
 def analyse(
     case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -660,7 +688,7 @@ def analyse(
     curves: dict[str, dict[str, NDArray]] = {}
     extra: dict[str, Any] = {}
     model = case.process.model if case.process is not None else None
-    if case.kind == "unit":
+    if case.kind == "unit" and wants_thermal(case):
         ta = thermal_analysis(case)
         m.update(ta.metrics)
         # the results file's thermal field is the steady one the metrics come from; a
@@ -688,6 +716,18 @@ def analyse(
     # warnings (yield) reach the study table through the runner's notes column
     notes = w.pop("warnings", [])
     m.update(w)
+    if case.cycling is not None:
+        from .cycling import cycling_metrics
+
+        cr = cycling_metrics(case, folder)
+        notes += cr.metrics.pop("warnings", [])
+        m.update(cr.metrics)
+        if not states:  # the last cycle's start and end on the board-mounted model
+            prof = case.cycling.profile
+            k0, k1 = prof.cycle_start[-1], prof.cycle_end[-1]
+            states = {"cycle_start": cr.history.states[k0], "cycle_end": cr.history.states[k1]}
+            extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
+            extra["state_unit"] = "s"
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

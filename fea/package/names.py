@@ -53,11 +53,14 @@ BOUNDARIES: tuple[str, ...] = (
 #: Unit suffixes of metric names (longest match first) and how to print them; ``1`` is a
 #: dimensionless number.
 UNITS: dict[str, str] = {
+    "_MJ_per_m3": "MJ/m³",
     "_K_per_W": "K/W",
     "_J_per_K": "J/K",
     "_1_per_m": "1/m",
     "_ratio": "1",
     "_count": "1",
+    "_cycles": "cycles",
+    "_id": "1",
     "_flag": "0/1",
     "_MPa": "MPa",
     "_pct": "%",
@@ -150,6 +153,26 @@ METRICS: dict[str, str] = {
     "moisture run's peak",
     "plastic_strain_max_pct": "largest equivalent plastic (inelastic) strain of the region's "
     "elements, accumulated along the path to the state (materials with plasticity)",
+    "dW_crit_MJ_per_m3": "[cycling] inelastic strain energy density dissipated per cycle "
+    "(last cycle), volume average over Darveaux's interface layer at the pad of the "
+    "critical joint (the largest)",
+    "dW_mean_MJ_per_m3": "[cycling] the same averaged over all joints",
+    "dW_layer_um": "thickness of the interface layer Delta W is averaged over (the requested "
+    "one, or wider where the mesh has no element in it: see notes)",
+    "critical_joint_id": "[cycling] the critical joint: its index, row-major from (xmin, ymin)",
+    "critical_x_mm": "x of the critical joint's interface layer",
+    "critical_y_mm": "y of the critical joint's interface layer",
+    "eq_strain_crit_pct": "accumulated equivalent inelastic strain of the critical joint's "
+    "layer at the end of the cycling",
+    "d_eq_strain_per_cycle_pct": "its increment over the last cycle",
+    "N_darveaux_cycles": "ESTIMATE: characteristic life (crack through the pad) by Darveaux's "
+    "crack initiation and growth model with the set's constants and the pad diameter",
+    "N0_darveaux_cycles": "ESTIMATE: cycles to crack initiation (Darveaux)",
+    "N_syed_cycles": "ESTIMATE: life by Syed's energy model (SAC)",
+    "joints_count": "solder joints of the board-mounted model",
+    "cycling_steps_count": "time steps of the temperature-cycling history",
+    "cycling_newton_iterations_count": "Newton iterations of the cycling history",
+    "cycling_solve_s": "time of the cycling history",
     "peel_band_MPa": "mean peel over the band at [outputs] interface_band_mm from the "
     "interface's edges (converges with the mesh)",
     "shear_band_MPa": "mean shear over the band at [outputs] interface_band_mm from the "

@@ -70,8 +70,8 @@ TOLERANCES: dict[str, Tolerance] = {
     "location": Tolerance(
         "abs",
         1e-6,
-        "hot spot = the hottest node: the same node to "
-        "1e-6 mm, or another node at least a mesh spacing (> 0.1 mm) away",
+        "hot spot = the hottest node, the critical joint's layer centroid: the same place "
+        "to 1e-6 mm, or another one at least a mesh spacing (> 0.1 mm) away",
     ),
     "temperature": Tolerance(
         "temperature",
@@ -123,6 +123,18 @@ TOLERANCES: dict[str, Tolerance] = {
         1e-8,
         "water held (integrals of the wetness field of direct solves; a small region's share "
         "carries the field's error): relative to the case's largest uptake [mg]",
+    ),
+    "fatigue": Tolerance(
+        "fatigue",
+        1e-8,
+        "energy densities and inelastic strains of a Newton-converged viscoplastic path: "
+        "relative to the family's largest value in the case",
+    ),
+    "life": Tolerance(
+        "own",
+        1e-6,
+        "life estimates: a power of Delta W (Darveaux's exponents about -1 to -1.5), so "
+        "their relative error is a small multiple of Delta W's",
     ),
     "plastic_strain": Tolerance(
         "plastic_strain",
@@ -179,6 +191,19 @@ KIND: dict[str, str] = {
     "warpage_limit_ratio": "warpage_limit",
     "moisture_peak_C": "closed_form",
     "plastic_strain_max_pct": "plastic_strain",
+    "dW_crit_MJ_per_m3": "fatigue",
+    "dW_mean_MJ_per_m3": "fatigue",
+    "eq_strain_crit_pct": "fatigue",
+    "d_eq_strain_per_cycle_pct": "fatigue",
+    "dW_layer_um": "location",
+    "critical_joint_id": "count",
+    "critical_x_mm": "location",
+    "critical_y_mm": "location",
+    "N_darveaux_cycles": "life",
+    "N0_darveaux_cycles": "life",
+    "N_syed_cycles": "life",
+    "joints_count": "count",
+    "cycling_steps_count": "count",
     "moisture_mg": "moisture",
     "vapour_pressure_max_MPa": "vapour",
     "vapour_pressure_mean_MPa": "vapour",
@@ -192,6 +217,8 @@ UNPINNED = (
     "transient_solve_s",
     "total_s",
     "wall_s",
+    "cycling_solve_s",
+    "cycling_newton_iterations_count",
     "heat_balance_ratio",
 )
 
@@ -256,7 +283,8 @@ def mismatches(pinned: dict, got: dict) -> list[str]:
 
 
 def coarse_spec(path: Path) -> StudySpec:
-    """The study of ``path`` with a coarse mesh (same geometry, sweep and loads)."""
+    """The study of ``path`` with a coarse mesh (same geometry, sweep and loads; a
+    ``[cycling]`` study runs one cycle)."""
     raw = copy.deepcopy(tomllib.loads(path.read_text()))
     m = raw.setdefault("mesh", {})
     m.update(
@@ -269,6 +297,8 @@ def coarse_spec(path: Path) -> StudySpec:
     )
     if "board" in raw.get("geometry", {}):
         m["board_size_mm"] = 12.0
+    if "cycling" in raw:  # one cycle: the pin checks the path, not the stabilised loop
+        raw["cycling"]["cycles"] = 1
     raw.setdefault("outputs", {})["field_plots"] = False
     raw.setdefault("solver", {})["backend"] = "cpu"
     return parse_study(raw)

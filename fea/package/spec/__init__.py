@@ -26,6 +26,7 @@ from typing import Any
 
 from ...errors import InputError
 from .checks import check_geometry, cross_checks
+from .cycling import parse_cycling
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
 from .schema import (
@@ -198,6 +199,9 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     theta_jc = parse_theta_jc(root.section("theta_jc"))
     limits = parse_limits(root.section("limits"))
     moisture = parse_moisture(root.section("moisture")) if root.has("moisture") else None
+    cycling = parse_cycling(root.section("cycling")) if root.has("cycling") else None
+    if kind != "unit" and cycling is not None:
+        raise InputError("cycling", "[cycling]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and moisture is not None:
         raise InputError("moisture", "[moisture]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and transient is not None:
@@ -225,6 +229,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         limits=limits,
         moisture=moisture,
         outputs=outputs,
+        cycling=cycling,
     )
     return StudySpec(
         name,

@@ -55,6 +55,7 @@ from .constants import (  # noqa: F401  (re-exported)
     SIDES,
     T_MAX_C,
 )
+from .cycling import CyclingSpec
 from .geometry import (  # noqa: F401  (re-exported)
     BOARD_KEYS,
     BoardSpec,
@@ -111,6 +112,7 @@ __all__ = [
     "BoardSpec",
     "CaseSpec",
     "CopperLayer",
+    "CyclingSpec",
     "DEFAULT_EMISSIVITY",
     "DEFAULT_OUTPUTS",
     "ENVIRONMENTS",
@@ -217,6 +219,7 @@ class CaseSpec:
     limits: LimitSpec = field(default_factory=LimitSpec)
     moisture: MoistureSpec | None = None
     outputs: tuple[str, ...] = ()
+    cycling: CyclingSpec | None = None
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,7 @@ SWEEPABLE_SECTIONS = (
     "environment",
     "solver",
     "moisture",
+    "cycling",
 )
 
 

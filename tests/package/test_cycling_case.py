@@ -1,0 +1,100 @@
+"""``[cycling]``: the section, the board-mounted model's joints, and what a study skips."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.package.analyse import wants_thermal
+from fea.package.cycling import board_model_case, joint_ids
+from fea.package.meshing import build_mesh
+from fea.package.spec import parse_study
+from fea.package.spec.cycling import parse_cycling
+from fea.package.spec.reader import Section
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _raw() -> dict:
+    raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "board_cycling.toml").read_text()))
+    raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
+    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=3.0)
+    raw["solver"]["backend"] = "cpu"
+    return raw
+
+
+def test_section_profiles_and_defaults():
+    c = parse_cycling(Section({"condition": "G"}, "cycling"))
+    p = c.profile
+    assert (p.t_min_C, p.t_max_C, p.stress_free_C) == (-40.0, 125.0, 217.0)  # JESD22-A104 G
+    assert len(p.cycle_start) == 3  # three cycles by default
+    # period: 2 (T_max - T_min) / ramp + 2 dwells = 2 * 165 / 10 * 60 + 2 * 900 s
+    assert p.points[p.cycle_end[0]][0] - p.points[p.cycle_start[0]][0] == pytest.approx(3780.0)
+    assert (c.layer, c.side, c.board_size) == (pytest.approx(25e-6), "board", None)
+    c = parse_cycling(Section({"t_min_C": 0, "t_max_C": 100, "cycles": 2}, "cycling"))
+    assert (c.profile.t_min_C, c.profile.t_max_C, len(c.profile.cycle_start)) == (0, 100, 2)
+    assert parse_cycling(Section({}, "cycling")) is None
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"condition": "Z"}, "cycling.condition"),
+        ({"condition": "G", "t_min_C": -40}, "cycling.condition"),
+        ({"cycles": 0}, "cycling.cycles"),
+        ({"cycles": 1000}, "cycling.cycles"),
+        ({"solder": "lead"}, "cycling.solder"),
+        ({"side": "top"}, "cycling.side"),
+        ({"layer_um": -5}, "cycling.layer_um"),
+        ({"board_size_mm": [10]}, "cycling.board_size_mm"),
+        ({"darveaux": "x"}, "cycling.darveaux"),
+        ({"cycle": 3}, "cycling.cycle"),
+    ],
+)
+def test_bad_values_name_their_key(data, key):
+    with pytest.raises(InputError) as ei:
+        parse_cycling(Section(data, "cycling"))
+    assert ei.value.key == key
+
+
+def test_board_coupon_must_hold_the_package():
+    raw = _raw()
+    raw["cycling"]["board_size_mm"] = [5.0, 5.0]
+    with pytest.raises(InputError) as ei:
+        board_model_case(parse_study(raw).base)
+    assert ei.value.key == "cycling.board_size_mm"
+
+
+def test_joints_are_the_balls_numbered_row_major():
+    """144 balls of the 12 x 12 array at 0.8 mm pitch: one joint each, numbered by rows
+    of increasing y then x, each joint's centroid on its grid point (hand arithmetic)."""
+    case = parse_study(_raw()).base
+    mesh, _ = build_mesh(board_model_case(case))
+    j = joint_ids(mesh)
+    t = case.geometry.terminals
+    assert (j >= 0).sum() == len(mesh.regions["terminals"])
+    assert sorted(set(j[j >= 0])) == list(range(t.rows * t.cols))
+    p = mesh.p1.p
+    cen = p[:, mesh.p1.t].mean(axis=1).T
+    vol = mesh.element_volumes()
+    for k in (0, 1, t.cols, t.rows * t.cols - 1):
+        e = j == k
+        c = (cen[e] * vol[e, None]).sum(0) / vol[e].sum()
+        row, col = divmod(k, t.cols)
+        x = (col - (t.cols - 1) / 2) * t.pitch
+        y = (row - (t.rows - 1) / 2) * t.pitch
+        assert c[0] == pytest.approx(x, abs=0.02e-3) and c[1] == pytest.approx(y, abs=0.02e-3)
+    assert np.all(j[mesh.regions["board"]] == -1)
+
+
+def test_a_study_without_thermal_outputs_skips_the_thermal_solve():
+    case = parse_study(_raw()).base
+    assert not wants_thermal(case)
+    raw = _raw()
+    raw["outputs"]["metrics"].append("Tj_max_C")
+    assert wants_thermal(parse_study(raw).base)
