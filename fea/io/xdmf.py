@@ -71,12 +71,41 @@ def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
     return grid
 
 
+def _hyperslab(parent: ET.Element, h5name: str, ds: Any, step: int) -> ET.Element:
+    """``ds[step]`` of a (steps, ...) series as the standard XDMF ``HyperSlab`` item:
+    a (3, rank) XML item (start, stride, count) and the whole HDF5 dataset.
+
+    ParaView's legacy ``XDMFReader`` (XDMF 2) reads this form; its XDMF 3 readers
+    (``Xdmf3ReaderS``, ``Xdmf3ReaderT``) silently drop an attribute written this way.
+    """
+    shape = ds.shape[1:]
+    rank = len(ds.shape)
+    kind, prec = _NUM[ds.dtype.kind]
+    e = ET.SubElement(
+        parent, "DataItem", ItemType="HyperSlab", Dimensions=" ".join(map(str, shape))
+    )
+    sel = ET.SubElement(e, "DataItem", Dimensions=f"3 {rank}", Format="XML")
+    sel.text = " ".join(map(str, [step] + [0] * (rank - 1) + [1] * rank + [1, *shape]))
+    _item(e, h5name, ds)
+    return e
+
+
 def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | None) -> None:
+    """The dataset ``ds`` (or its step ``step``) as an attribute ``name`` of ``grid``.
+
+    A step is written twice under the same name: once with the XDMF 3 selection that
+    ParaView's XDMF 3 readers read (``file:/ds|start:stride:count:dims``) and once as a
+    standard ``HyperSlab`` item that the legacy XDMF 2 reader reads. Each reader drops
+    the form it does not understand, so each sees the attribute once.
+    """
     shape = ds.shape if step is None else ds.shape[1:]
     width = 1 if len(shape) == 1 else shape[1]
     kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}.get(width, "Matrix")
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
     _item(a, h5name, ds, step)
+    if step is not None:
+        a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
+        _hyperslab(a, h5name, ds, step)
 
 
 def _fields(grid: ET.Element, h5name: str, group: Any, step: int | None, series: bool) -> None:
