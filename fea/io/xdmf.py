@@ -181,21 +181,68 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
 
 _PARAVIEW_SCRIPT = '''"""Open {xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
-Mises stress.
+Mises stress in MPa (the unit of the study table).
 
     paraview --script={name}                  (the GUI)
-    pvpython {name} [--screenshot view.png]   (no GUI; needs a display or
-                                              --force-offscreen-rendering)
+    pvpython --force-offscreen-rendering {name} [--screenshot view.png]
+                                              (no GUI; with no X display the script
+                                              starts a private Xvfb if one is installed)
 
 Written by fea {version}. Time: {time_note}.
 """
 
+import atexit
 import builtins
 import json
 import os
+import shutil
+import subprocess
 import sys
 
-from paraview.simple import (
+
+def _private_display():
+    """Start an Xvfb server for this run when there is no X display: ParaView builds
+    that render through X (most Linux packages) crash without one, even offscreen."""
+    if os.environ.get("DISPLAY") or not sys.platform.startswith("linux"):
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        return
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-noreset"]
+        + ["-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    # the server writes the number, then a newline: closing the pipe before the newline
+    # makes it stop with "Cannot write display number"
+    text = b""
+    while not text.endswith(b"\\n"):
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        text += chunk
+    os.close(read)
+    number = text.decode().strip()
+    if not number.isdigit():
+        server.terminate()
+        return
+    os.environ["DISPLAY"] = ":" + number
+
+    def stop():
+        server.terminate()
+        server.wait(10)
+
+    atexit.register(stop)
+
+
+_private_display()
+
+from paraview.simple import (  # noqa: E402 (after the display is there)
+    Calculator,
     ColorBy,
     GetActiveViewOrCreate,
     GetAnimationScene,
@@ -216,7 +263,8 @@ try:
 except NameError:  # run from the GUI's Python shell
     HERE = {folder!r}
 XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
-COLOUR = {colour!r}
+COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file
+SHOWN = COLOUR + "_MPa"  # what the colours show: the same in MPa, as in the table
 KEEP_PACKAGE = """
 d = self.GetInputDataObject(0, 0)
 out = self.GetOutputDataObject(0)
@@ -254,18 +302,20 @@ def main():
     scale = 0.1 * extent / largest if largest > 0 else 1.0
 
     warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
+    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function=COLOUR + " * 1e-6")
+    mpa.AttributeType = "Point Data"
     view = GetActiveViewOrCreate("RenderView")
     view.ViewSize = [1024, 768]
-    display = Show(warp, view)
-    ColorBy(display, ("POINTS", COLOUR))
-    lut = GetColorTransferFunction(COLOUR)
+    display = Show(mpa, view)
+    ColorBy(display, ("POINTS", SHOWN))
+    lut = GetColorTransferFunction(SHOWN)
     lut.ApplyPreset("Viridis (matplotlib)", True)
     display.RescaleTransferFunctionToDataRangeOverTime()
     display.SetScalarBarVisibility(view, True)
     bar = GetScalarBar(lut, view)
-    bar.Title = "von Mises [Pa]"
+    bar.Title = "von Mises [MPa]"
     bar.ComponentTitle = "(recovered, nodal)"
-    text = "{case}: displacement x %.3g, colour: recovered von Mises stress" % scale
+    text = "{case}: displacement x %.3g, colour: recovered von Mises stress [MPa]" % scale
     Show(Text(Text=text), view).FontSize = 14
     GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     view.CameraPosition = [1.0, -1.5, 1.2]
@@ -283,7 +333,10 @@ def main():
             "point_arrays": sorted(package.PointData.keys()),
             "scale": scale,
             "colour": COLOUR,
-            "colour_range": [rgb[0], rgb[-4]],
+            "colour_array": SHOWN,
+            "colour_bar_title": bar.Title,
+            "colour_range_MPa": [rgb[0], rgb[-4]],
+            "colour_range": [1e6 * rgb[0], 1e6 * rgb[-4]],  # in the file's unit, Pa
         }}
         print(json.dumps(summary))
 

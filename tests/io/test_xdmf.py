@@ -166,3 +166,37 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         assert {"temperature", "displacement", "von_mises", "stress", "region_id"} <= set(
             r["arrays"]
         ), r
+
+
+@pytest.mark.paraview
+def test_paraview_script_offscreen_colours_in_mpa(case, tmp_path):
+    """``pvpython --force-offscreen-rendering result_paraview.py`` with no X display, run
+    from the results folder by a relative path: it renders, and the colour bar is the
+    recovered von Mises stress in MPa over its range in every state."""
+    from fea.io.xdmf import write_paraview_script
+
+    pv = _pvpython()
+    if pv is None:
+        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
+            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
+        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    h5 = write_results(
+        tmp_path / "result.h5",
+        case.mesh,
+        thermal=case.th,
+        mechanical={"25C": case.me, "260C": case.me2},
+        meta={"state_values": [25.0, 260.0], "state_unit": "C", "case": "c0"},
+    )
+    script = write_paraview_script(h5)
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    cmd = [pv, "--force-offscreen-rendering", script.name, "--screenshot", "view.png"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    report = json.loads(r.stdout.strip().splitlines()[-1])
+    assert report["times"] == [25.0, 260.0]
+    assert report["colour_bar_title"] == "von Mises [MPa]"
+    vm = np.concatenate([s.fields()["von_mises_nodal"][0] for s in (case.me, case.me2)])
+    assert report["colour_range_MPa"] == pytest.approx([vm.min() / 1e6, vm.max() / 1e6], rel=1e-6)
+    from matplotlib.image import imread
+
+    assert imread(tmp_path / "view.png").shape[:2] == (768, 1024)
