@@ -10,10 +10,27 @@ Time in ParaView: a transient's times [s]; several mechanical states: each state
 reflow profile (whose temperatures go up and down, and ParaView needs increasing
 times; the temperature is then the nodal field ``state_temperature``).
 
+Readers (checked in tests/io/test_xdmf.py):
+
+- ParaView's ``Xdmf3ReaderS``/``Xdmf3ReaderT`` and the legacy ``XDMFReader`` read every
+  field of every file, steady or series, package alone or with its board. A step of a
+  series is written twice under one name: the XDMF 3 selection ``file:/ds|...`` (the
+  XDMF 3 readers drop the standard form) and a standard ``HyperSlab`` item (the legacy
+  reader drops the XDMF 3 form); the XDMF 3 readers print "Skipping unrecognized array
+  type" for the form they drop. ParaView 5.11's XDMF 3 readers crash on a bare file name
+  (``s.xdmf``, no folder part: they read ``s.xdmfs.h5``); ``./s.xdmf`` or an absolute
+  path works, and the script below opens the file by its absolute path.
+- ``meshio.read`` reads a steady result on one mesh (one uniform grid): the mesh and
+  every point and cell field. meshio reads only whole HDF5 datasets and one grid, so a
+  series (one dataset of shape (steps, ...)) or a package with its board is not
+  readable by meshio; :func:`fea.io.read_results` reads them.
+
 :func:`write_paraview_script` writes ``<name>_paraview.py`` next to a results file: run
 ``paraview --script=result_paraview.py`` (or ``pvpython result_paraview.py
 --screenshot view.png``) to see the package warped by its displacement and coloured by
-the recovered von Mises stress.
+the recovered von Mises stress in MPa (the table's unit). With no X display it starts
+a private ``Xvfb`` when one is installed, so ``pvpython --force-offscreen-rendering``
+works on a headless machine with ParaView's X build.
 """
 
 from __future__ import annotations
