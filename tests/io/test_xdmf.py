@@ -41,14 +41,17 @@ def _fields(h5: Path) -> dict[str, tuple[str, np.ndarray]]:
     return out
 
 
-def test_meshio_reads_mesh_and_every_field(case, tmp_path):
+@pytest.mark.parametrize("order", [1, 2])
+def test_meshio_reads_mesh_and_every_field(case, tmp_path, order):
     import meshio
 
+    if order == 1:
+        case = Case(1)
     p = write_results(tmp_path / "m.h5", case.mesh, thermal=case.th, mechanical=case.me)
     m = meshio.read(p.with_suffix(".xdmf"))
     with h5py.File(p) as f:
         assert np.array_equal(m.points, f["mesh/nodes"][()])
-        assert m.cells[0].type == "tetra10"
+        assert m.cells[0].type == {1: "tetra", 2: "tetra10"}[order]
         assert np.array_equal(m.cells[0].data, f["mesh/tets"][()])
     fields = _fields(p)
     assert len(fields) > 5
