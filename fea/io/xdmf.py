@@ -10,10 +10,27 @@ Time in ParaView: a transient's times [s]; several mechanical states: each state
 reflow profile (whose temperatures go up and down, and ParaView needs increasing
 times; the temperature is then the nodal field ``state_temperature``).
 
+Readers (checked in tests/io/test_xdmf.py):
+
+- ParaView's ``Xdmf3ReaderS``/``Xdmf3ReaderT`` and the legacy ``XDMFReader`` read every
+  field of every file, steady or series, package alone or with its board. A step of a
+  series is written twice under one name: the XDMF 3 selection ``file:/ds|...`` (the
+  XDMF 3 readers drop the standard form) and a standard ``HyperSlab`` item (the legacy
+  reader drops the XDMF 3 form); the XDMF 3 readers print "Skipping unrecognized array
+  type" for the form they drop. ParaView 5.11's XDMF 3 readers crash on a bare file name
+  (``s.xdmf``, no folder part: they read ``s.xdmfs.h5``); ``./s.xdmf`` or an absolute
+  path works, and the script below opens the file by its absolute path.
+- ``meshio.read`` reads a steady result on one mesh (one uniform grid): the mesh and
+  every point and cell field. meshio reads only whole HDF5 datasets and one grid, so a
+  series (one dataset of shape (steps, ...)) or a package with its board is not
+  readable by meshio; :func:`fea.io.read_results` reads them.
+
 :func:`write_paraview_script` writes ``<name>_paraview.py`` next to a results file: run
 ``paraview --script=result_paraview.py`` (or ``pvpython result_paraview.py
 --screenshot view.png``) to see the package warped by its displacement and coloured by
-the recovered von Mises stress.
+the recovered von Mises stress in MPa (the table's unit). With no X display it starts
+a private ``Xvfb`` when one is installed, so ``pvpython --force-offscreen-rendering``
+works on a headless machine with ParaView's X build.
 """
 
 from __future__ import annotations
@@ -71,12 +88,41 @@ def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
     return grid
 
 
+def _hyperslab(parent: ET.Element, h5name: str, ds: Any, step: int) -> ET.Element:
+    """``ds[step]`` of a (steps, ...) series as the standard XDMF ``HyperSlab`` item:
+    a (3, rank) XML item (start, stride, count) and the whole HDF5 dataset.
+
+    ParaView's legacy ``XDMFReader`` (XDMF 2) reads this form; its XDMF 3 readers
+    (``Xdmf3ReaderS``, ``Xdmf3ReaderT``) silently drop an attribute written this way.
+    """
+    shape = ds.shape[1:]
+    rank = len(ds.shape)
+    kind, prec = _NUM[ds.dtype.kind]
+    e = ET.SubElement(
+        parent, "DataItem", ItemType="HyperSlab", Dimensions=" ".join(map(str, shape))
+    )
+    sel = ET.SubElement(e, "DataItem", Dimensions=f"3 {rank}", Format="XML")
+    sel.text = " ".join(map(str, [step] + [0] * (rank - 1) + [1] * rank + [1, *shape]))
+    _item(e, h5name, ds)
+    return e
+
+
 def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | None) -> None:
+    """The dataset ``ds`` (or its step ``step``) as an attribute ``name`` of ``grid``.
+
+    A step is written twice under the same name: once with the XDMF 3 selection that
+    ParaView's XDMF 3 readers read (``file:/ds|start:stride:count:dims``) and once as a
+    standard ``HyperSlab`` item that the legacy XDMF 2 reader reads. Each reader drops
+    the form it does not understand, so each sees the attribute once.
+    """
     shape = ds.shape if step is None else ds.shape[1:]
     width = 1 if len(shape) == 1 else shape[1]
     kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}.get(width, "Matrix")
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
     _item(a, h5name, ds, step)
+    if step is not None:
+        a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
+        _hyperslab(a, h5name, ds, step)
 
 
 def _fields(grid: ET.Element, h5name: str, group: Any, step: int | None, series: bool) -> None:
@@ -152,21 +198,68 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
 
 _PARAVIEW_SCRIPT = '''"""Open {xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
-Mises stress.
+Mises stress in MPa (the unit of the study table).
 
     paraview --script={name}                  (the GUI)
-    pvpython {name} [--screenshot view.png]   (no GUI; needs a display or
-                                              --force-offscreen-rendering)
+    pvpython --force-offscreen-rendering {name} [--screenshot view.png]
+                                              (no GUI; with no X display the script
+                                              starts a private Xvfb if one is installed)
 
 Written by fea {version}. Time: {time_note}.
 """
 
+import atexit
 import builtins
 import json
 import os
+import shutil
+import subprocess
 import sys
 
-from paraview.simple import (
+
+def _private_display():
+    """Start an Xvfb server for this run when there is no X display: ParaView builds
+    that render through X (most Linux packages) crash without one, even offscreen."""
+    if os.environ.get("DISPLAY") or not sys.platform.startswith("linux"):
+        return
+    xvfb = shutil.which("Xvfb")
+    if xvfb is None:
+        return
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-noreset"]
+        + ["-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    # the server writes the number, then a newline: closing the pipe before the newline
+    # makes it stop with "Cannot write display number"
+    text = b""
+    while not text.endswith(b"\\n"):
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        text += chunk
+    os.close(read)
+    number = text.decode().strip()
+    if not number.isdigit():
+        server.terminate()
+        return
+    os.environ["DISPLAY"] = ":" + number
+
+    def stop():
+        server.terminate()
+        server.wait(10)
+
+    atexit.register(stop)
+
+
+_private_display()
+
+from paraview.simple import (  # noqa: E402 (after the display is there)
+    Calculator,
     ColorBy,
     GetActiveViewOrCreate,
     GetAnimationScene,
@@ -187,7 +280,8 @@ try:
 except NameError:  # run from the GUI's Python shell
     HERE = {folder!r}
 XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
-COLOUR = {colour!r}
+COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file
+SHOWN = COLOUR + "_MPa"  # what the colours show: the same in MPa, as in the table
 KEEP_PACKAGE = """
 d = self.GetInputDataObject(0, 0)
 out = self.GetOutputDataObject(0)
@@ -225,18 +319,20 @@ def main():
     scale = 0.1 * extent / largest if largest > 0 else 1.0
 
     warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
+    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function=COLOUR + " * 1e-6")
+    mpa.AttributeType = "Point Data"
     view = GetActiveViewOrCreate("RenderView")
     view.ViewSize = [1024, 768]
-    display = Show(warp, view)
-    ColorBy(display, ("POINTS", COLOUR))
-    lut = GetColorTransferFunction(COLOUR)
+    display = Show(mpa, view)
+    ColorBy(display, ("POINTS", SHOWN))
+    lut = GetColorTransferFunction(SHOWN)
     lut.ApplyPreset("Viridis (matplotlib)", True)
     display.RescaleTransferFunctionToDataRangeOverTime()
     display.SetScalarBarVisibility(view, True)
     bar = GetScalarBar(lut, view)
-    bar.Title = "von Mises [Pa]"
+    bar.Title = "von Mises [MPa]"
     bar.ComponentTitle = "(recovered, nodal)"
-    text = "{case}: displacement x %.3g, colour: recovered von Mises stress" % scale
+    text = "{case}: displacement x %.3g, colour: recovered von Mises stress [MPa]" % scale
     Show(Text(Text=text), view).FontSize = 14
     GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     view.CameraPosition = [1.0, -1.5, 1.2]
@@ -254,7 +350,10 @@ def main():
             "point_arrays": sorted(package.PointData.keys()),
             "scale": scale,
             "colour": COLOUR,
-            "colour_range": [rgb[0], rgb[-4]],
+            "colour_array": SHOWN,
+            "colour_bar_title": bar.Title,
+            "colour_range_MPa": [rgb[0], rgb[-4]],
+            "colour_range": [1e6 * rgb[0], 1e6 * rgb[-4]],  # in the file's unit, Pa
         }}
         print(json.dumps(summary))
 

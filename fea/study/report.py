@@ -4,13 +4,16 @@ junction-temperature limit warnings."""
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..package.spec import StudySpec
 
-__all__ = ["StudyReport", "busy_text", "limit_warnings", "print_summary"]
+__all__ = ["StudyReport", "busy_text", "limit_warnings", "print_summary", "summary_lines"]
+
+_PARAM = "param:"  # the table columns of the swept parameters (runner.base_row)
 
 
 @dataclass
@@ -34,40 +37,105 @@ def busy_text(report: StudyReport) -> str:
 
 
 def print_summary(spec: StudySpec, report: StudyReport) -> None:
+    """Print the study's summary to stderr: a table in a terminal; in a log (stderr not a
+    terminal) the plain lines of :func:`summary_lines`, nothing cut or wrapped. Either way
+    it ends with the counts and the table's absolute path."""
     from rich.console import Console
-    from rich.table import Table
 
     console = Console(stderr=True)
-    wanted: list[str] = []
-    for r in report.rows:
-        wanted += [k for k in r if _is_output(k, spec.outputs) and k not in wanted]
+    if not console.is_terminal:
+        for line in summary_lines(spec, report):
+            print(line, file=sys.stderr, flush=True)
+        return
+    from rich.table import Table
+
+    wanted = _output_columns(spec, report.rows)
+    params = _param_columns(report.rows)
     if len(report.rows) == 1:  # one case: its outputs as rows, readable in any terminal
         r = report.rows[0]
         t = Table(title=f"{spec.name} {r['case']}: {r.get('status')}")
         t.add_column("output")
         t.add_column("value", justify="right")
-        for k in wanted:
-            v = r.get(k, "")
-            t.add_row(k, f"{v:.4g}" if isinstance(v, float) else str(v))
+        for k in params + wanted:
+            t.add_row(_param_name(k), _text(r.get(k, "")))
     else:
         t = Table()
         t.add_column("case")
         t.add_column("status")
+        for k in params:
+            t.add_column(_param_name(k))
         wanted = wanted[:8]
         for k in wanted:
             t.add_column(k, justify="right")
         for r in report.rows:
-            vals = [
-                f"{r[k]:.4g}" if isinstance(r.get(k), float) else str(r.get(k, "")) for k in wanted
-            ]
+            vals = [_text(r.get(k, "")) for k in params + wanted]
             t.add_row(r["case"], str(r.get("status")), *vals)
     console.print(t)
     for line in limit_warnings(spec, report.rows):
         console.print(f"warning: {line}", style="bold yellow", markup=False)
-    console.print(
+    console.print(_counts_line(spec, report), markup=False, highlight=False, soft_wrap=True)
+
+
+def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
+    """The study's summary as plain lines for a log: the swept parameters, then per case
+    its id, status and parameter values and one line per output column (full column
+    name, value to 6 significant digits), the limit warnings and the counts with the
+    table's absolute path.
+
+    Example::
+
+        study tiny: 2 cases, swept parameters: geometry.shell_thickness_mm
+        case c000 (ok): geometry.shell_thickness_mm = 0.035
+          Tj_max_C = 81.5
+        ...
+        study tiny: 2 done, 0 already done, 0 failed -> /abs/results/tiny/table.csv
+    """
+    params = _param_columns(report.rows)
+    wanted = _output_columns(spec, report.rows)
+    swept = ", ".join(_param_name(k) for k in params) or "none (the base case)"
+    n = len(report.rows)
+    lines = [f"study {spec.name}: {n} case{'s' * (n != 1)}, swept parameters: {swept}"]
+    for r in report.rows:
+        head = f"case {r['case']} ({r.get('status')})"
+        values = [f"{_param_name(k)} = {_text(r[k])}" for k in params if k in r]
+        lines.append(head + (": " + ", ".join(values) if values else ""))
+        lines += [f"  {k} = {_text(r[k])}" for k in wanted if k in r and r[k] != ""]
+        if r.get("error"):
+            lines.append(f"  error: {r['error']}")
+    lines += [f"warning: {line}" for line in limit_warnings(spec, report.rows)]
+    lines.append(_counts_line(spec, report))
+    return lines
+
+
+def _counts_line(spec: StudySpec, report: StudyReport) -> str:
+    table = Path(report.table).resolve() if report.table is not None else "no table written"
+    return (
         f"study {spec.name}: {report.done} done, {report.skipped} already done, "
-        f"{report.failed} failed{busy_text(report)} -> {report.table}"
+        f"{report.failed} failed{busy_text(report)} -> {table}"
     )
+
+
+def _text(v: Any) -> str:
+    return f"{v:.6g}" if isinstance(v, float) else str(v)
+
+
+def _param_columns(rows: list[dict[str, Any]]) -> list[str]:
+    """The ``param:`` columns of the rows (the swept parameters), in first-seen order."""
+    out: list[str] = []
+    for r in rows:
+        out += [k for k in r if k.startswith(_PARAM) and k not in out]
+    return out
+
+
+def _param_name(column: str) -> str:
+    return column[len(_PARAM) :] if column.startswith(_PARAM) else column
+
+
+def _output_columns(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:
+    wanted: list[str] = []
+    for r in rows:
+        wanted += [k for k in r if _is_output(k, spec.outputs) and k not in wanted]
+    return wanted
 
 
 def limit_warnings(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:
