@@ -42,6 +42,7 @@ __all__ = [
     "estimate",
     "film_size",
     "generate",
+    "model_case",
 ]
 
 #: Bump when the geometry builders change in a way that changes meshes.
@@ -117,8 +118,9 @@ def film_size(case) -> float:
     return min(3 * t, ms.size) if t > 0 else ms.size
 
 
-def cache_key(case) -> str:
-    """Hash of everything that determines the mesh of ``case``."""
+def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
+    """Hash of everything that determines the mesh of ``case`` (and of its ``model`` and
+    ``symmetry`` where they are not the defaults: the keys of older meshes are unchanged)."""
     payload = {
         "kind": case.kind,
         "geometry": asdict(case.geometry),
@@ -139,6 +141,10 @@ def cache_key(case) -> str:
             geo["board"].pop(k, None)
         if geo["board"].get("thermal_vias", 0) is None:
             geo["board"].pop("thermal_vias")
+    if model is not None:
+        payload["model"] = model
+    if symmetry != "none":
+        payload["symmetry"] = symmetry
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -149,8 +155,18 @@ def build_mesh(
     *,
     cache: bool = True,
     force: bool = False,
+    model: str | None = None,
+    symmetry: str = "none",
 ) -> tuple[Mesh, Path]:
     """Build (or fetch from the cache) the mesh of ``case``; returns the mesh and its path.
+
+    ``model``: None (the case as given: a unit with a board is its thermal model),
+    ``"thermal"`` (the same), ``"warpage"`` (the unit without its board,
+    :func:`fea.package.board_model.warpage_case`) or ``"board"`` (the unit on its board
+    for mechanics, :func:`fea.package.board_model.board_case`; its joints:
+    :func:`fea.package.board_model.joint_map`). ``symmetry``: ``"none"``, ``"half"`` or
+    ``"quarter"`` (:mod:`fea.package.geometry.symmetry`; the cut faces are the boundaries
+    ``symmetry_x``, ``symmetry_y``).
 
     Before meshing, :func:`check_size` refuses a case too large for this machine unless
     ``force``. The ``.msh`` is written atomically (temporary name, then rename) and
@@ -160,9 +176,15 @@ def build_mesh(
     import gmsh
 
     from .geometry import build
+    from .geometry.symmetry import check_symmetry
 
-    key = cache_key(case)
-    path = CACHE_DIR / f"{case.kind}-{key}.msh"
+    case = model_case(case, model)
+    check_symmetry(case, symmetry)
+    # the warpage model is a case of its own (no board): its key is that case's
+    named = model if model == "board" else None
+    key = cache_key(case, named, symmetry)
+    tag = case.kind if named is None else f"{case.kind}-{named}"
+    path = CACHE_DIR / f"{tag}-{key}.msh"
     mesh = _cached(path, case.mesh.order) if cache else None
     if mesh is None:
         check_size(case, force=force)
@@ -171,8 +193,8 @@ def build_mesh(
             stage("geometry")
             t0 = time.perf_counter()
             try:
-                info = build(gmsh.model, case)
-            except MeshError:
+                info = build(gmsh.model, case, symmetry)
+            except (MeshError, InputError):
                 raise
             except Exception as exc:
                 raise MeshError(_geometry_message(case, exc)) from None
@@ -198,6 +220,23 @@ def build_mesh(
     if empty:
         raise MeshError(f"boundaries without facets after meshing: {', '.join(empty)}")
     return mesh, path
+
+
+#: The models of a unit that :func:`build_mesh` builds.
+MODELS = (None, "thermal", "warpage", "board")
+
+
+def model_case(case, model: str | None):
+    """The case whose mesh is ``model`` of ``case`` (see :func:`build_mesh`)."""
+    if model not in MODELS:
+        raise InputError("model", model, "None, 'thermal', 'warpage' or 'board'")
+    if model in (None, "thermal"):
+        return case
+    from .board_model import board_case, warpage_case
+
+    if case.kind != "unit":
+        raise InputError("model", model, f"None for a {case.kind} (models are a unit's)")
+    return warpage_case(case) if model == "warpage" else board_case(case)
 
 
 def _cached(path: Path, order: int) -> Mesh | None:
