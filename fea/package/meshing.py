@@ -187,7 +187,7 @@ def build_mesh(
     path = CACHE_DIR / f"{tag}-{key}.msh"
     mesh = _cached(path, case.mesh.order) if cache else None
     if mesh is None:
-        check_size(case, force=force)
+        check_size(case, force=force, symmetry=symmetry)
         sweep_parts(CACHE_DIR)
         with gmsh_session():
             stage("geometry")
@@ -531,14 +531,19 @@ def _panel_zones(g, ms, film: float) -> dict[str, float]:
     return zones
 
 
-def estimate(case) -> MeshEstimate:
+def estimate(case, symmetry: str = "none") -> MeshEstimate:
     """Elements and memory of ``case`` from its spec alone (no geometry is built).
+
+    ``symmetry``: a ``half`` model has half the elements, a ``quarter`` a quarter.
 
     A unit has two models: the thermal one (with the board, films at :func:`film_size`)
     and the warpage one (no board, films at ``mesh.film_size`` or ``mesh.size``); a panel
     one. Each zone's volume is divided into cells of its element size, thin layers
     keeping their sub-layers (:func:`_cells`).
     """
+    from .geometry.symmetry import symmetry_axes
+
+    share = 0.5 ** len(symmetry_axes(symmetry))
     g, ms = case.geometry, case.mesh
     if case.kind == "panel":
         models = [("mechanical", _panel_zones(g, ms, film_size(case)))]
@@ -548,6 +553,7 @@ def estimate(case) -> MeshEstimate:
             ("thermal", _unit_zones(g, ms, film_size(case), board=True)),
             ("mechanical", _unit_zones(g, ms, warp_film, board=False)),
         ]
+    models = [(kind, {k: share * v for k, v in z.items()}) for kind, z in models]
     memory = BASE_BYTES + max(
         sum(z.values()) * BYTES_PER_ELEMENT[(kind, ms.order)] for kind, z in models
     )
@@ -565,11 +571,12 @@ def estimate(case) -> MeshEstimate:
     return MeshEstimate(sum(zones.values()), memory, available_memory(), zones, values)
 
 
-def check_size(case, force: bool = False) -> MeshEstimate:
-    """The :func:`estimate` of ``case``; an :class:`~fea.errors.InputError` naming the key
+def check_size(case, force: bool = False, symmetry: str = "none") -> MeshEstimate:
+    """The :func:`estimate` of ``case`` (its ``symmetry`` model); an
+    :class:`~fea.errors.InputError` naming the key
     to change when it needs more memory than :func:`available_memory`, unless ``force``
     (or :data:`SIZE_GUARD` is off)."""
-    est = estimate(case)
+    est = estimate(case, symmetry)
     if force or not SIZE_GUARD:
         return est
     if est.memory > est.limit:
