@@ -541,9 +541,9 @@ def estimate(case, symmetry: str = "none") -> MeshEstimate:
     one. Each zone's volume is divided into cells of its element size, thin layers
     keeping their sub-layers (:func:`_cells`).
     """
-    from .geometry.symmetry import symmetry_axes
+    from .geometry.symmetry import symmetry_share
 
-    share = 0.5 ** len(symmetry_axes(symmetry))
+    share = symmetry_share(symmetry)
     g, ms = case.geometry, case.mesh
     if case.kind == "panel":
         models = [("mechanical", _panel_zones(g, ms, film_size(case)))]

@@ -14,7 +14,7 @@ from fea.fe.mesh import gmsh_session
 from fea.package.analyse import mesh_materials, mesh_reference
 from fea.package.board_model import board_case, build_board_model, symmetry_fixed
 from fea.package.geometry import build, unit_volumes
-from fea.package.geometry.symmetry import check_symmetry
+from fea.package.geometry.symmetry import check_symmetry, symmetry_share
 from fea.package.meshing import build_mesh, cache_key, estimate
 from fea.package.spec import parse_study
 from fea.physics.fatigue import joint_energy
@@ -181,6 +181,7 @@ def test_board_case_and_cache_keys():
         build_mesh(case, model="bogus")
     full, quarter = estimate(case), estimate(case, "quarter")
     assert quarter.elements == pytest.approx(full.elements / 4)
+    assert symmetry_share("half") == 0.5 and symmetry_share("none") == 1.0
     assert symmetry_fixed("quarter") == {"symmetry_x": {"x": 0.0}, "symmetry_y": {"y": 0.0}}
 
 

@@ -15,7 +15,7 @@ import math
 
 from ...errors import InputError
 
-__all__ = ["SYMMETRY", "check_symmetry", "symmetry_axes", "symmetry_fixed"]
+__all__ = ["SYMMETRY", "check_symmetry", "symmetry_axes", "symmetry_fixed", "symmetry_share"]
 
 #: Allowed values of the symmetry option (spec key ``mesh.symmetry``) and the planes each cuts.
 SYMMETRY: dict[str, tuple[str, ...]] = {"none": (), "half": ("x",), "quarter": ("x", "y")}
@@ -33,6 +33,12 @@ def symmetry_axes(symmetry: str) -> tuple[str, ...]:
     if symmetry not in SYMMETRY:
         raise InputError(_KEY, symmetry, _ALLOWED)
     return SYMMETRY[symmetry]
+
+
+def symmetry_share(symmetry: str) -> float:
+    """The share of the full model a ``symmetry`` model holds (1, 1/2, 1/4): scale
+    whole-model loads with it (a region's power in W, a total force)."""
+    return 0.5 ** len(symmetry_axes(symmetry))
 
 
 def symmetry_fixed(symmetry: str) -> dict[str, dict[str, float]]:
