@@ -42,6 +42,7 @@ __all__ = [
     "estimate",
     "film_size",
     "generate",
+    "model_case",
 ]
 
 #: Bump when the geometry builders change in a way that changes meshes.
@@ -117,8 +118,9 @@ def film_size(case) -> float:
     return min(3 * t, ms.size) if t > 0 else ms.size
 
 
-def cache_key(case) -> str:
-    """Hash of everything that determines the mesh of ``case``."""
+def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
+    """Hash of everything that determines the mesh of ``case`` (and of its ``model`` and
+    ``symmetry`` where they are not the defaults: the keys of older meshes are unchanged)."""
     payload = {
         "kind": case.kind,
         "geometry": asdict(case.geometry),
@@ -139,6 +141,10 @@ def cache_key(case) -> str:
             geo["board"].pop(k, None)
         if geo["board"].get("thermal_vias", 0) is None:
             geo["board"].pop("thermal_vias")
+    if model is not None:
+        payload["model"] = model
+    if symmetry != "none":
+        payload["symmetry"] = symmetry
     text = json.dumps(payload, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -149,8 +155,18 @@ def build_mesh(
     *,
     cache: bool = True,
     force: bool = False,
+    model: str | None = None,
+    symmetry: str = "none",
 ) -> tuple[Mesh, Path]:
     """Build (or fetch from the cache) the mesh of ``case``; returns the mesh and its path.
+
+    ``model``: None (the case as given: a unit with a board is its thermal model),
+    ``"thermal"`` (the same), ``"warpage"`` (the unit without its board,
+    :func:`fea.package.board_model.warpage_case`) or ``"board"`` (the unit on its board
+    for mechanics, :func:`fea.package.board_model.board_case`; its joints:
+    :func:`fea.package.board_model.joint_map`). ``symmetry``: ``"none"``, ``"half"`` or
+    ``"quarter"`` (:mod:`fea.package.geometry.symmetry`; the cut faces are the boundaries
+    ``symmetry_x``, ``symmetry_y``).
 
     Before meshing, :func:`check_size` refuses a case too large for this machine unless
     ``force``. The ``.msh`` is written atomically (temporary name, then rename) and
@@ -160,19 +176,25 @@ def build_mesh(
     import gmsh
 
     from .geometry import build
+    from .geometry.symmetry import check_symmetry
 
-    key = cache_key(case)
-    path = CACHE_DIR / f"{case.kind}-{key}.msh"
+    case = model_case(case, model)
+    check_symmetry(case, symmetry)
+    # the warpage model is a case of its own (no board): its key is that case's
+    named = model if model == "board" else None
+    key = cache_key(case, named, symmetry)
+    tag = case.kind if named is None else f"{case.kind}-{named}"
+    path = CACHE_DIR / f"{tag}-{key}.msh"
     mesh = _cached(path, case.mesh.order) if cache else None
     if mesh is None:
-        check_size(case, force=force)
+        check_size(case, force=force, symmetry=symmetry)
         sweep_parts(CACHE_DIR)
         with gmsh_session():
             stage("geometry")
             t0 = time.perf_counter()
             try:
-                info = build(gmsh.model, case)
-            except MeshError:
+                info = build(gmsh.model, case, symmetry)
+            except (MeshError, InputError):
                 raise
             except Exception as exc:
                 raise MeshError(_geometry_message(case, exc)) from None
@@ -198,6 +220,23 @@ def build_mesh(
     if empty:
         raise MeshError(f"boundaries without facets after meshing: {', '.join(empty)}")
     return mesh, path
+
+
+#: The models of a unit that :func:`build_mesh` builds.
+MODELS = (None, "thermal", "warpage", "board")
+
+
+def model_case(case, model: str | None):
+    """The case whose mesh is ``model`` of ``case`` (see :func:`build_mesh`)."""
+    if model not in MODELS:
+        raise InputError("model", model, "None, 'thermal', 'warpage' or 'board'")
+    if model in (None, "thermal"):
+        return case
+    from .board_model import board_case, warpage_case
+
+    if case.kind != "unit":
+        raise InputError("model", model, f"None for a {case.kind} (models are a unit's)")
+    return warpage_case(case) if model == "warpage" else board_case(case)
 
 
 def _cached(path: Path, order: int) -> Mesh | None:
@@ -492,14 +531,19 @@ def _panel_zones(g, ms, film: float) -> dict[str, float]:
     return zones
 
 
-def estimate(case) -> MeshEstimate:
+def estimate(case, symmetry: str = "none") -> MeshEstimate:
     """Elements and memory of ``case`` from its spec alone (no geometry is built).
+
+    ``symmetry``: a ``half`` model has half the elements, a ``quarter`` a quarter.
 
     A unit has two models: the thermal one (with the board, films at :func:`film_size`)
     and the warpage one (no board, films at ``mesh.film_size`` or ``mesh.size``); a panel
     one. Each zone's volume is divided into cells of its element size, thin layers
     keeping their sub-layers (:func:`_cells`).
     """
+    from .geometry.symmetry import symmetry_share
+
+    share = symmetry_share(symmetry)
     g, ms = case.geometry, case.mesh
     if case.kind == "panel":
         models = [("mechanical", _panel_zones(g, ms, film_size(case)))]
@@ -509,6 +553,7 @@ def estimate(case) -> MeshEstimate:
             ("thermal", _unit_zones(g, ms, film_size(case), board=True)),
             ("mechanical", _unit_zones(g, ms, warp_film, board=False)),
         ]
+    models = [(kind, {k: share * v for k, v in z.items()}) for kind, z in models]
     memory = BASE_BYTES + max(
         sum(z.values()) * BYTES_PER_ELEMENT[(kind, ms.order)] for kind, z in models
     )
@@ -526,11 +571,12 @@ def estimate(case) -> MeshEstimate:
     return MeshEstimate(sum(zones.values()), memory, available_memory(), zones, values)
 
 
-def check_size(case, force: bool = False) -> MeshEstimate:
-    """The :func:`estimate` of ``case``; an :class:`~fea.errors.InputError` naming the key
+def check_size(case, force: bool = False, symmetry: str = "none") -> MeshEstimate:
+    """The :func:`estimate` of ``case`` (its ``symmetry`` model); an
+    :class:`~fea.errors.InputError` naming the key
     to change when it needs more memory than :func:`available_memory`, unless ``force``
     (or :data:`SIZE_GUARD` is off)."""
-    est = estimate(case)
+    est = estimate(case, symmetry)
     if force or not SIZE_GUARD:
         return est
     if est.memory > est.limit:

@@ -11,6 +11,7 @@ from ..spec import CaseSpec
 from .board import BOARD_REGIONS, add_board, board_z
 from .panel import add_panel, panel_extent, panel_sites
 from .pieces import Builder, ModelInfo, is_plane
+from .symmetry import check_symmetry
 from .unit import add_unit, unit_volumes
 
 __all__ = ["ModelInfo", "build", "panel_sites", "unit_volumes"]
@@ -22,8 +23,13 @@ def _outside(bbox: tuple[float, ...], opening: tuple[float, float]) -> bool:
     return (bbox[3] - bbox[0] > opening[0] + tol) or (bbox[4] - bbox[1] > opening[1] + tol)
 
 
-def build(model, case: CaseSpec) -> ModelInfo:
+def build(model, case: CaseSpec, symmetry: str = "none") -> ModelInfo:
     """Build the geometry of ``case`` in ``model`` (the ``gmsh.model`` module).
+
+    ``symmetry`` (``none``, ``half``, ``quarter``; :mod:`fea.package.geometry.symmetry`)
+    cuts the model by the planes x = 0 (and y = 0) with an OCC boolean intersection and
+    names the cut faces ``symmetry_x`` (and ``symmetry_y``); a case not symmetric about a
+    plane raises an :class:`~fea.errors.InputError` naming the key that breaks it.
 
     Returns the regions (name -> volume tags), boundaries (name -> surface tags,
     exterior faces and ``a|b`` interfaces), facts (aperture rule) and the zones the
@@ -34,6 +40,7 @@ def build(model, case: CaseSpec) -> ModelInfo:
     g = case.geometry
     layers = case.mesh.layers_through_thickness
     b = Builder(model)
+    b.symmetry = check_symmetry(case, symmetry)
     z_top = g.z_top
     rim = g.board is not None and g.board.rim_bond
     ring = None

@@ -77,6 +77,9 @@ class Builder:
         self.pieces: list[tuple[int, str]] = []
         self.zones: list[tuple[int, str, tuple[str, ...]]] = []
         self.info = ModelInfo()
+        #: Symmetry planes that cut the model (:data:`SYMMETRY_AXES`): ``"x"`` keeps
+        #: x >= 0, ``"y"`` keeps y >= 0; the cut faces become ``symmetry_x``/``symmetry_y``.
+        self.symmetry: tuple[str, ...] = ()
 
     def refine(
         self,
@@ -191,6 +194,39 @@ class Builder:
         self.pieces.append((tag, region))
         return tag
 
+    def _cut_symmetry(self) -> None:
+        """Intersect every piece and zone with the half-spaces of :attr:`symmetry` (OCC
+        boolean intersection with one large box); pieces wholly outside are dropped."""
+        occ = self.occ
+        tags = [t for t, _ in self.pieces] + [t for t, _, _ in self.zones]
+        lo = [math.inf] * 3
+        hi = [-math.inf] * 3
+        for t in tags:
+            bb = occ.getBoundingBox(3, t)
+            lo = [min(a, b) for a, b in zip(lo, bb[:3], strict=True)]
+            hi = [max(a, b) for a, b in zip(hi, bb[3:], strict=True)]
+        pad = 1.0 + max(h - lo_ for h, lo_ in zip(hi, lo, strict=True))
+        x0 = 0.0 if "x" in self.symmetry else lo[0] - pad
+        y0 = 0.0 if "y" in self.symmetry else lo[1] - pad
+        box = occ.addBox(x0, y0, lo[2] - pad, hi[0] + pad - x0, hi[1] + pad - y0,
+                         hi[2] - lo[2] + 2 * pad)
+
+        def cut(tag: int) -> list[int]:
+            if occ.getBoundingBox(3, tag)[3] <= x0 or occ.getBoundingBox(3, tag)[4] <= y0:
+                occ.remove([(3, tag)], recursive=True)
+                return []
+            try:
+                out, _ = occ.intersect([(3, tag)], [(3, box)], removeObject=True,
+                                       removeTool=False)
+            except Exception as exc:  # gmsh raises a bare Exception with the OCC message
+                msg = f"OCC intersection with the symmetry planes failed: {exc}"
+                raise MeshError(msg) from None
+            return [t for d, t in out if d == 3]
+
+        self.pieces = [(t2, r) for t, r in self.pieces for t2 in cut(t)]
+        self.zones = [(t2, n, k) for t, n, k in self.zones for t2 in cut(t)]
+        occ.remove([(3, box)], recursive=True)
+
     # -- the fragment ----------------------------------------------------------------
     def finish(self, classify) -> ModelInfo:
         """Fragment, assign regions by precedence, remove voids, name groups.
@@ -199,6 +235,8 @@ class Builder:
         bounding box (xmin, ymin, zmin, xmax, ymax, zmax) and the region it bounds.
         """
         occ = self.occ
+        if self.symmetry:
+            self._cut_symmetry()
         inputs = [(3, t) for t, _ in self.pieces] + [(3, t) for t, _, _ in self.zones]
         try:
             out, out_map = occ.fragment(inputs, [], removeObject=True, removeTool=True)
@@ -240,7 +278,9 @@ class Builder:
         for s, owners in face_owner.items():
             if len(owners) == 1:
                 bbox = tuple(v / MODEL_SCALE for v in model.getBoundingBox(2, s))
-                names = ["exterior"] + list(classify(bbox, owners[0]))
+                cut = [f"symmetry_{a}" for a in self.symmetry if is_plane(bbox, "xy".index(a), 0)]
+                # a cut face is a plane of symmetry: not exposed (no convection, no moisture)
+                names = cut or ["exterior"] + list(classify(bbox, owners[0]))
             elif len(owners) == 2 and owners[0] != owners[1]:
                 names = [interface_name(*owners)]
             else:
