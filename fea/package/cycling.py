@@ -34,7 +34,7 @@ from ..errors import InputError
 from ..physics.fatigue import critical_joint_summary, joint_energy, plot_joint_map
 from ..physics.history import solve_history
 from ..physics.inelastic import anand_set
-from .meshing import build_mesh
+from .board_model import build_board_model
 from .progress import stage
 from .spec import CaseSpec
 
@@ -133,8 +133,9 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
         raise InputError("cycling", None, "a [cycling] section")
     from .analyse import mesh_materials
 
-    mesh, _ = build_mesh(board_model_case(case))
-    joint = joint_ids(mesh)
+    model = build_board_model(board_model_case(case), symmetry=cy.symmetry)
+    mesh, jm = model.mesh, model.joints
+    joint = jm.joint
     mats = dict(mesh_materials(mesh, case))
     solder = mats[SOLDER_REGION]
     mats[SOLDER_REGION] = solder.with_(inelastic=anand_set(cy.solder), relaxation=None)
@@ -145,6 +146,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
         mats,
         prof.history(),
         prof.stress_free_C,
+        model.fixed or None,
         backend="cpu",
         method=case.solver.method,
         rtol=case.solver.rtol,
@@ -188,7 +190,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
         "N_darveaux_cycles": cols["N_darveaux_est"],
         "N0_darveaux_cycles": cols["N0_darveaux_est"],
         "N_syed_cycles": cols["N_syed_est"],
-        "joints_count": float(len(je.joint)),
+        "joints_count": float(jm.n_joints),
         "cycling_steps_count": float(h.solver_info["steps"]),
         "cycling_newton_iterations_count": float(h.solver_info.get("newton_iterations", 0)),
         "cycling_solve_s": float(h.solver_info["total_s"]),
@@ -198,10 +200,14 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     if notes:
         m["warnings"] = notes  # type: ignore[assignment]
     if folder is not None:
+        # the full array: each joint drawn with the value of its image in the model
+        where = {int(j): i for i, j in enumerate(je.joint)}
+        rep = jm.representative() if cy.symmetry != "none" else np.arange(jm.n_joints)
+        dw_full = np.array([je.delta_w[where[int(r)]] for r in rep])
         plot_joint_map(
-            je.center[:, 0],
-            je.center[:, 1],
-            je.delta_w,
+            jm.centres[:, 0],
+            jm.centres[:, 1],
+            dw_full,
             Path(folder) / "dw_map.png",
             title=f"ΔW per cycle, {cy.side}-side {layer * 1e6:.3g} µm layer",
         )

@@ -17,6 +17,7 @@ IPC-9701) and the solder-joint fatigue estimates (:mod:`fea.physics.cycling`,
     layer_um = 25.0               # Darveaux's interface layer at the pad
     side = "board"                # the pad whose layer is averaged
     darveaux = "SnPb_Darveaux2000_25um"
+    symmetry = "quarter"          # none, half or quarter: the model's symmetry planes
 """
 
 from __future__ import annotations
@@ -54,6 +55,9 @@ class CyclingSpec:
         ``"board"`` or ``"package"``: the pad whose layer is averaged.
     darveaux
         Name of the Darveaux constants (:data:`~fea.physics.fatigue.DARVEAUX_SETS`).
+    symmetry
+        ``none``, ``half`` (x >= 0) or ``quarter`` (x, y >= 0): the model's symmetry planes
+        (zero normal displacement); the geometry must be symmetric about them.
     """
 
     profile: CyclingProfile
@@ -62,6 +66,7 @@ class CyclingSpec:
     layer: float = 25e-6
     side: str = "board"
     darveaux: str = "SnPb_Darveaux2000_25um"
+    symmetry: str = "none"
 
 
 def _profile(c: Section) -> CyclingProfile:
@@ -104,6 +109,7 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         layer=c.number("layer_um", 25.0, positive=True, hi=1000.0, scale=1e-6),
         side=c.string("side", "board", choices=("board", "package")),
         darveaux=c.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(DARVEAUX_SETS)),
+        symmetry=c.string("symmetry", "none", choices=("none", "half", "quarter")),
     )
     c.done()
     return spec
