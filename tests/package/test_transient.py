@@ -14,9 +14,11 @@ from fea.errors import InputError
 from fea.io import read_curve_csv, read_results, write_curves_csv
 from fea.package.analyse import analyse, thermal_analysis
 from fea.package.meshing import build_mesh
-from fea.package.power_map import active_face, clipped_areas, facet_flux
+from fea.package.jedec import case_materials
+from fea.package.power_map import active_face, clipped_areas, facet_flux, thermal_loads
 from fea.package.spec import parse_study
 from fea.package.transient import decade_label
+from fea.physics.thermal import solve_thermal
 from fea.study.plots import case_curve_plots
 from fea.study.runner import limit_warnings
 
@@ -263,3 +265,29 @@ def test_limit_warnings_and_decade_labels():
         "1s",
         "1000s",
     ]
+
+
+def test_die_power_goes_on_the_active_face_and_balances():
+    """The die's power is a uniform flux P / A on its active face by default (exactly P),
+    a volume source with die_power="volume"; both steady solves give out what goes in."""
+    case = parse_study(_raw()).base
+    mesh, _ = build_mesh(case)
+    face = active_face(mesh)
+    heat = thermal_loads(mesh, case)
+    assert "die" not in heat["sources"] and set(heat["flux"]) == {face}
+    q = heat["flux"][face]
+    p = mesh.p1.p.T
+    f = mesh.p1.facets[:, mesh.boundaries[face]].T
+    area = 0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1)
+    assert float(q @ area) == pytest.approx(0.5, rel=1e-13)
+    np.testing.assert_allclose(q, 0.5 / 1.5e-3**2, rtol=1e-9)  # the die's 1.5 x 1.5 mm face
+    vol = thermal_loads(mesh, case, die_power="volume")
+    assert vol["sources"] == {"die": 0.5} and vol["flux"] == {}
+    with pytest.raises(InputError) as err:
+        thermal_loads(mesh, case, die_power="surface")
+    assert err.value.key == "loads.die_power"
+    mats = {r: m for r, m in case_materials(case).items() if r in mesh.regions}
+    for loads in (heat, vol):
+        th = solve_thermal(mesh, mats, **loads, fixed={"board_bottom": 25.0}, backend="cpu")
+        assert th.power == pytest.approx(0.5, rel=1e-13)
+        assert th.heat_balance() < 1e-8
