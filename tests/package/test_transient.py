@@ -13,8 +13,8 @@ import pytest
 from fea.errors import InputError
 from fea.io import read_curve_csv, read_results, write_curves_csv
 from fea.package.analyse import analyse, thermal_analysis
-from fea.package.meshing import build_mesh
 from fea.package.jedec import case_materials
+from fea.package.meshing import build_mesh
 from fea.package.power_map import active_face, clipped_areas, facet_flux, thermal_loads
 from fea.package.spec import parse_study
 from fea.package.transient import decade_label
