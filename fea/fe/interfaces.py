@@ -8,12 +8,12 @@ two regions no longer share nodes there. Region ``a`` keeps the original nodes, 
 boundary ``a|b`` becomes its face; :func:`contact_facets` pairs each facet of that face
 with the coincident facet of region ``b``.
 
-Every other region and boundary keeps its elements and facets (a boundary facet is
-re-found from one of its elements, the ``a`` element on the split interface, so its
-count and area do not change). Where a third region ``c`` touches the interface's rim,
-its elements keep the original rim nodes: the faces between ``b`` and ``c`` that contain
-a rim node are no longer shared (a seam one element wide along the rim; ``b|c`` keeps
-its facets, seen from their first element).
+Every other region and boundary keeps its elements and facets, in their order (a
+boundary facet is re-found from one of its elements, the ``a`` element on the split
+interface, so its count, area and per-facet values do not change). Where a third
+region ``c`` touches the interface's rim, its elements keep the original rim nodes: the
+faces between ``b`` and ``c`` that contain a rim node are no longer shared (a seam one
+element wide along the rim; ``b|c`` keeps its facets, seen from their first element).
 """
 
 from __future__ import annotations
@@ -109,12 +109,24 @@ def split_interface(mesh: Mesh, name: str) -> tuple[Mesh, NDArray[np.int64]]:
             e = np.where(in_a[e], e, p1.f2t[1, f])
         tri = p1.facets[:, f].T.astype(np.int64)
         view = np.where(in_b[e][:, None] & (copy[tri] >= 0), copy[tri], tri)
-        boundaries[bname] = match_rows(new_facets, np.sort(view, axis=1), bname)
+        boundaries[bname] = _rows(new_facets, np.sort(view, axis=1), bname)
     regions = {k: v.copy() for k, v in mesh.regions.items()}
     sk = MeshTet2.from_mesh(q1) if mesh.order == 2 else q1
     info = MeshInfo(facts=mesh.info.facts)
     out = Mesh(sk, q1, regions, boundaries, mesh.order, info)
     return out, contact_facets(out, iname)
+
+
+def _rows(table: NDArray[np.int64], query: NDArray[np.int64], name: str) -> NDArray[np.int64]:
+    """Index in ``table`` of each row of ``query`` (sorted triples), in the order of
+    ``query``: a boundary keeps the order of its facets, so per-facet values (a power
+    map, ``surface_h``) stay with their facets."""
+    found = match_rows(table, query, name)  # checks that every row is there
+    n = int(max(table.max(), query.max())) + 1
+    kt = (table[found, 0] * n + table[found, 1]) * n + table[found, 2]
+    kq = (query[:, 0] * n + query[:, 1]) * n + query[:, 2]
+    order = np.argsort(kt)
+    return found[order[np.searchsorted(kt, kq, sorter=order)]]
 
 
 def contact_facets(mesh: Mesh, name: str) -> NDArray[np.int64]:

@@ -142,7 +142,9 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
     Returns
     -------
     ``sources`` (W per region, uniform in its volume) and ``flux`` (boundary -> W/m^2
-    per facet, shape (n_f,): the power map and the die's face power on the active face).
+    per facet, shape (n_f,): the power map and the die's face power on the active face);
+    and ``contacts`` (interface -> R'' [m^2 K/W]) when the case has any
+    (``case.contacts``).
     """
     if die_power is None:
         die_power = getattr(case.loads, "die_power", "active_face")
@@ -169,11 +171,19 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
             q = np.full(n_f, P / mesh.boundary_area(face))
             flux[face] = flux[face] + q if face in flux else q
             del sources["die"]
-    return {"sources": sources, "flux": flux}
+    out: dict[str, Any] = {"sources": sources, "flux": flux}
+    contacts = getattr(case, "contacts", None)
+    if contacts:
+        out["contacts"] = dict(contacts)
+    return out
 
 
 def hotspot(th: Any, mesh: Any) -> dict[str, float]:
-    """The hottest node of the die's active face: ``hotspot_C`` and its x, y [mm]."""
+    """The hottest node of the die's active face: ``hotspot_C`` and its x, y [mm].
+
+    The face is looked up on the result's own mesh (``th.mesh``, split where the case has
+    contacts) when it has one, else on ``mesh``."""
+    mesh = getattr(th, "mesh", None) or mesh
     nodes = th.space.boundary_nodes(mesh.boundaries[active_face(mesh)])
     T = th.temperature[nodes]
     k = int(np.argmax(T))

@@ -58,6 +58,9 @@ __all__ = [
     "ThermalProblem",
     "ThermalResult",
     "Transient",
+    "contact_matrix",
+    "contact_mesh",
+    "contact_resistances",
     "solve_thermal",
     "solve_thermal_variants",
 ]

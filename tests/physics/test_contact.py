@@ -142,3 +142,13 @@ def test_contact_errors(stack):
     with pytest.raises(InputError) as err:
         _solve(stack, [R])
     assert err.value.key == "contacts"
+
+
+def test_split_keeps_the_order_of_boundary_facets(stack):
+    """Facet k of every boundary is the same triangle before and after the split (its
+    centroid), so per-facet values (a power map, surface_h) stay with their facets."""
+    split, _ = split_interface(stack, "a|b")
+    for name, f in stack.boundaries.items():
+        c0 = stack.p1.p[:, stack.p1.facets[:, f]].mean(axis=1)
+        c1 = split.p1.p[:, split.p1.facets[:, split.boundaries[name]]].mean(axis=1)
+        np.testing.assert_allclose(c1, c0, rtol=0, atol=1e-15)
