@@ -6,10 +6,17 @@ face receives the power of the part of every rectangle it covers, computed exact
 clipping the facet's triangle to the rectangle (Sutherland & Hodgman 1974), so the
 map's power is conserved to rounding whatever the mesh; the facet flux is that power
 over the facet's area.
+
+The die's own power (``loads.power_W.die``) goes on the same face as a uniform flux
+``P / A`` by default (``die_power="active_face"``): the heat is made in the transistor
+layer at that face, so the early heating curve is the die's surface response
+(:math:`2 q \\sqrt{t / (\\pi k \\rho c)}`) and not ``t / C_die``. ``die_power="volume"``
+keeps the former uniform volume source. Other regions' sources stay volumetric.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -19,16 +26,27 @@ from ..errors import InputError
 from .names import interface_name
 from .spec import CaseSpec
 
-__all__ = ["active_face", "clipped_areas", "facet_flux", "hotspot", "thermal_loads"]
+__all__ = [
+    "DIE_POWER",
+    "active_face",
+    "clipped_areas",
+    "facet_flux",
+    "hotspot",
+    "thermal_loads",
+]
+
+#: Where the die's power goes: its active face (uniform flux, the default) or its volume.
+DIE_POWER = ("active_face", "volume")
 
 
-def active_face(mesh: Any) -> str:
-    """Name of the die's active face: ``die|die_attach``, or ``die|dielectric``."""
+def active_face(mesh: Any, key: str = "loads.power_map") -> str:
+    """Name of the die's active face: ``die|die_attach``, or ``die|dielectric``
+    (an :class:`~fea.errors.InputError` naming ``key`` when the model has neither)."""
     for other in ("die_attach", "dielectric"):
         name = interface_name("die", other)
         if name in mesh.boundaries:
             return name
-    raise InputError("loads.power_map", "die face", "a model whose die sits on an attach layer")
+    raise InputError(key, "die face", "a model whose die sits on an attach layer")
 
 
 def _clip(poly: NDArray, n: NDArray, axis: int, value: float, keep_above: bool):
@@ -108,19 +126,64 @@ def facet_flux(
     return power / area
 
 
-def thermal_loads(mesh: Any, case: CaseSpec) -> dict[str, Any]:
-    """The case's heat inputs on ``mesh`` for :func:`fea.solve_thermal`: ``sources``
-    (W per region) and ``flux`` (the power map, W/m^2 per facet of the active face)."""
-    out: dict[str, Any] = {"sources": dict(case.loads.power), "flux": {}}
+def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> dict[str, Any]:
+    """The case's heat inputs on ``mesh`` for :func:`fea.solve_thermal`.
+
+    Parameters
+    ----------
+    die_power
+        ``"active_face"``: the die's power (``case.loads.power["die"]``) as a uniform
+        flux ``P / A`` [W/m^2] on the die's active face (:func:`active_face`; the facet
+        powers sum to P to rounding); ``"volume"``: spread uniformly over the die's
+        volume. None: ``case.loads.die_power`` when the case has it, else
+        ``"active_face"``. A model without an active face keeps the volume source (with
+        a warning).
+
+    Returns
+    -------
+    ``sources`` (W per region, uniform in its volume) and ``flux`` (boundary -> W/m^2
+    per facet, shape (n_f,): the power map and the die's face power on the active face);
+    and ``contacts`` (interface -> R'' [m^2 K/W]) when the case has any
+    (``case.contacts``).
+    """
+    if die_power is None:
+        die_power = getattr(case.loads, "die_power", "active_face")
+    if die_power not in DIE_POWER:
+        raise InputError("loads.die_power", die_power, " or ".join(DIE_POWER))
+    sources = dict(case.loads.power)
+    flux: dict[str, NDArray[np.float64]] = {}
     pm = case.loads.power_map
     if pm is not None:
         face = active_face(mesh)
-        out["flux"][face] = facet_flux(mesh, face, pm.on_die(case.geometry.die[:2]))
+        flux[face] = facet_flux(mesh, face, pm.on_die(case.geometry.die[:2]))
+    P = float(sources.get("die", 0.0))
+    if die_power == "active_face" and P != 0.0 and "die" in mesh.regions:
+        try:
+            face = active_face(mesh, "loads.die_power")
+        except InputError:
+            warnings.warn(
+                "the model has no die active face (die|die_attach or die|dielectric): the "
+                "die's power is spread through its volume",
+                stacklevel=2,
+            )
+        else:
+            n_f = len(mesh.boundaries[face])
+            q = np.full(n_f, P / mesh.boundary_area(face))
+            flux[face] = flux[face] + q if face in flux else q
+            del sources["die"]
+    out: dict[str, Any] = {"sources": sources, "flux": flux}
+    contacts = getattr(case, "contacts", None)
+    if contacts:
+        out["contacts"] = dict(contacts)
     return out
 
 
 def hotspot(th: Any, mesh: Any) -> dict[str, float]:
-    """The hottest node of the die's active face: ``hotspot_C`` and its x, y [mm]."""
+    """The hottest node of the die's active face: ``hotspot_C`` and its x, y [mm].
+
+    The face is looked up on the result's own mesh (``th.mesh``, split where the case has
+    contacts) when it has one, else on ``mesh``."""
+    mesh = getattr(th, "mesh", None) or mesh
     nodes = th.space.boundary_nodes(mesh.boundaries[active_face(mesh)])
     T = th.temperature[nodes]
     k = int(np.argmax(T))

@@ -18,6 +18,11 @@ radiation: :class:`fea.physics.convection.FilmCoefficient`, or any callable
 evaluates ``h`` at every facet's mean temperature and linearises the surface flux
 :math:`q = h(T_s)(T_s - T_\\infty)` about it (tangent, see :meth:`ThermalProblem.surface_terms`).
 A transient takes them frozen at a steady solution (``steady.surface_h``).
+
+Thermal contact resistances ``R''`` [m^2 K/W] on interfaces (``contacts``) are thin
+layers that are not meshed: the interface is split (:func:`fea.fe.interfaces.split_interface`)
+and the conductance :math:`\\int_S (T_a - T_b)(v_a - v_b) / R'' \\, dS` couples its two
+faces (docs/thermal_contact.md).
 """
 
 from __future__ import annotations
@@ -31,9 +36,12 @@ from typing import Any, NamedTuple
 import numpy as np
 import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
+from scipy.spatial import cKDTree
 
 from ..errors import InputError, SolverError
 from ..fe import forms
+from ..fe.interfaces import contact_facets, interface_regions, is_split, split_interface
+from ..fe.mesh import interface_name
 from ..fe.probes import interpolate
 from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, check_mesh, space
@@ -50,6 +58,9 @@ __all__ = [
     "ThermalProblem",
     "ThermalResult",
     "Transient",
+    "contact_matrix",
+    "contact_mesh",
+    "contact_resistances",
     "solve_thermal",
     "solve_thermal_variants",
 ]
@@ -432,14 +443,17 @@ def thermal_problem(
     convection: Mapping[str, tuple[float, float]] | None = None,
     fixed: Mapping[str, FixedValue] | None = None,
     k_at: float | ArrayLike | None = None,
+    contacts: Mapping[str, float] | None = None,
 ) -> ThermalProblem:
     """Check the inputs of :func:`solve_thermal` and set up the problem (loads, Robin
-    terms, Dirichlet nodes). Arguments as :func:`solve_thermal`."""
+    terms, Dirichlet nodes). Arguments as :func:`solve_thermal`; with ``contacts`` the
+    problem's mesh is the split one (:func:`contact_mesh`)."""
     check_mesh(mesh)
     sources = _mapping("sources", sources)
     flux = _mapping("flux", flux)
     convection = _mapping("convection", convection)
     fixed = _mapping("fixed", fixed)
+    mesh, pairs = contact_mesh(mesh, contacts)
     fs = space(mesh)
     mats = assign(mesh.regions, materials)
     _check_conductivities(mats)
@@ -462,7 +476,7 @@ def thermal_problem(
         f += fg
         power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
     heat = f.copy()
-    H = sp.csr_matrix((fs.n, fs.n))
+    H = contact_matrix(fs, pairs)
     conv: dict[str, tuple[Any, float]] = {}
     surfaces: dict[str, Surface] = {}
     for name, pair in convection.items():
@@ -510,6 +524,71 @@ def thermal_problem(
         heat=heat,
         k_at=frozen,
     )
+
+
+def contact_resistances(contacts: Mapping[str, float] | None) -> dict[str, float]:
+    """Checked contact resistances: interface name -> R'' [m^2 K/W], finite and > 0
+    (an :class:`~fea.errors.InputError` naming ``contacts.<name>`` otherwise)."""
+    out: dict[str, float] = {}
+    for name, R in _mapping("contacts", contacts).items():
+        v = _number(f"contacts.{name}", R)
+        if not v > 0:
+            raise InputError(f"contacts.{name}", R, "a finite resistance > 0 m^2 K/W")
+        out[str(name)] = v
+    return out
+
+
+def contact_mesh(
+    mesh: Any, contacts: Mapping[str, float] | None
+) -> tuple[Any, dict[str, tuple[float, NDArray[np.int64]]]]:
+    """The mesh with every contact interface split, and per interface ``a|b`` its
+    conductance ``1 / R''`` [W/(m^2 K)] and facet pairs (n_f, 2) (``a`` side, ``b`` side).
+
+    An interface already split (:func:`fea.fe.interfaces.split_interface`, e.g. by the
+    caller, so that its probes and watches see the same nodes) is used as it is.
+    """
+    resist = contact_resistances(contacts)
+    out: dict[str, tuple[float, NDArray[np.int64]]] = {}
+    for name, R in resist.items():
+        a, b = interface_regions(mesh, name, f"contacts.{name}")
+        iname = interface_name(a, b)
+        if iname in out:
+            raise InputError(f"contacts.{name}", R, f"one resistance per interface ({iname})")
+        if is_split(mesh, iname):
+            pairs = contact_facets(mesh, iname)
+        else:
+            mesh, pairs = split_interface(mesh, iname)
+        out[iname] = (1.0 / R, pairs)
+    # a later split leaves the facets of an earlier one in place (same triples), but
+    # their indices follow the new mesh: find them again
+    if len(out) > 1:
+        out = {k: (h, contact_facets(mesh, k)) for k, (h, _) in out.items()}
+    return mesh, out
+
+
+def contact_matrix(
+    fs: FieldSpace, pairs: Mapping[str, tuple[float, NDArray[np.int64]]]
+) -> sp.csr_matrix:
+    """Conductance of the contacts, ``int_S h (T_a - T_b)(v_a - v_b) dS``, (n, n) CSR
+    [W/K]: ``J^T M_a J`` with ``M_a`` the facet mass of the ``a`` faces and ``J`` the jump
+    (each ``a``-face node minus its coincident ``b``-face node)."""
+    n = fs.n
+    H = sp.csr_matrix((n, n))
+    x = fs.nodes
+    for h, fp in pairs.values():
+        da = fs.boundary_nodes(fp[:, 0])
+        db = fs.boundary_nodes(fp[:, 1])
+        scale = float(np.ptp(x, axis=0).max())
+        dist, j = cKDTree(x[db]).query(x[da])
+        if not np.all(dist <= 1e-9 * scale) or len(da) != len(db):
+            raise SolverError("the two faces of a contact interface have different nodes")
+        rows = np.concatenate([da, da])
+        cols = np.concatenate([da, db[j]])
+        vals = np.concatenate([np.ones(len(da)), -np.ones(len(da))])
+        J = sp.csr_matrix((vals, (rows, cols)), shape=(n, n))
+        Ma = forms.facet_mass(fs, fp[:, 0], h)
+        H = H + (J.T @ Ma @ J)
+    return H.tocsr()
 
 
 #: Smallest positive film or contact coefficient accepted [W/(m^2 K)]: still convection
@@ -586,6 +665,7 @@ def solve_thermal(
     max_picard: int = 50,
     k_at_C: float | ArrayLike | None = None,
     watch: Watch | None = None,
+    contacts: Mapping[str, float] | None = None,
 ) -> ThermalResult:
     """Solve heat conduction on ``mesh``.
 
@@ -629,12 +709,20 @@ def solve_thermal(
         number or an array, evaluated at t = 0 and every output time
         (``ThermalResult.series``); e.g. the junction temperature at a thousand times
         while only a few whole fields are kept (``Transient.fields``).
+    contacts
+        Interface ``"a|b"`` -> thermal contact resistance R'' [m^2 K/W] (finite, > 0): a
+        thin layer that is not meshed, as the conductance
+        ``int_S (T_a - T_b)(v_a - v_b) / R'' dS`` between the interface's two faces. The
+        interface is split (:func:`fea.fe.interfaces.split_interface`: region ``a``, the
+        first of the sorted name, keeps the nodes and the boundary ``a|b``) unless
+        ``mesh`` already is; the result's ``mesh`` and ``space`` are then the split ones
+        (a ``watch`` must be built on them: split the mesh first).
     """
     t_start = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
-    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at_C)
+    pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at_C, contacts)
     if transient is not None:
         _frozen_surfaces(pb)
     sink = any(np.any(np.asarray(h) > 0) for h, _ in pb.convection.values())
@@ -732,6 +820,7 @@ def solve_thermal_variants(
     rtol: float = 1e-10,
     k_at_C: float | ArrayLike | None = None,
     watch: Watch | None = None,
+    contacts: Mapping[str, float] | None = None,
 ) -> list[ThermalResult]:
     """One body, one heat input, several boundary conditions: a result per variant.
 
@@ -748,7 +837,9 @@ def solve_thermal_variants(
     for i, v in enumerate(variants):
         if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
             raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
-    common = dict(backend=backend, method=method, rtol=rtol, k_at_C=k_at_C, watch=watch)
+    common = dict(
+        backend=backend, method=method, rtol=rtol, k_at_C=k_at_C, watch=watch, contacts=contacts
+    )
     if transient is None or transient.scheme != "reduced":
         return [
             solve_thermal(mesh, materials, sources, flux, transient=transient, **v, **common)
@@ -757,7 +848,9 @@ def solve_thermal_variants(
     t_start = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
     pbs = [
-        thermal_problem(mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at_C)
+        thermal_problem(
+            mesh, materials, sources, flux, v.get("convection"), v.get("fixed"), k_at_C, contacts
+        )
         for v in variants
     ]
     for pb in pbs:
