@@ -27,7 +27,12 @@ from scipy.spatial import cKDTree
 from ..errors import InputError
 from .mesh import Mesh, MeshInfo, interface_name, match_rows
 
-__all__ = ["contact_facets", "is_split", "split_interface", "interface_regions"]
+__all__ = [
+    "contact_facets",
+    "interface_regions",
+    "is_split",
+    "split_interface",
+]
 
 
 def interface_regions(mesh: Any, name: str, key: str = "contacts") -> tuple[str, str]:

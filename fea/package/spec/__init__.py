@@ -26,6 +26,7 @@ from typing import Any
 
 from ...errors import InputError
 from .checks import check_geometry, cross_checks
+from .contacts import parse_contacts
 from .cycling import parse_cycling
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
@@ -200,6 +201,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     limits = parse_limits(root.section("limits"))
     moisture = parse_moisture(root.section("moisture")) if root.has("moisture") else None
     cycling = parse_cycling(root.section("cycling")) if root.has("cycling") else None
+    contacts = parse_contacts(root.section("contacts")) if root.has("contacts") else {}
     if kind != "unit" and cycling is not None:
         raise InputError("cycling", "[cycling]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and moisture is not None:
@@ -230,6 +232,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         moisture=moisture,
         outputs=outputs,
         cycling=cycling,
+        contacts=contacts,
     )
     return StudySpec(
         name,

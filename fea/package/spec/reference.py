@@ -123,6 +123,25 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             },
         },
     },
+    {
+        "study": {"name": "contacts"},
+        "loads": {"die_power": "active_face"},
+        "contacts": {"die|die_attach": {"R_mm2K_per_W": 10.0}},
+        "cycling": {
+            "condition": "G",
+            "cycles": 3,
+            "ramp_K_per_min": 10.0,
+            "dwell_s": 900.0,
+            "stress_free_C": 217.0,
+            "solder": "SAC305_Motalab2012",
+            "board_size_mm": [20.0, 20.0],
+            "layer_um": 25.0,
+            "side": "board",
+            "darveaux": "SnPb_Darveaux2000_25um",
+            "symmetry": "none",
+        },
+    },
+    {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
@@ -177,6 +196,8 @@ _SECTIONS = (
     "theta_jc",
     "limits",
     "moisture",
+    "cycling",
+    "contacts",
     "solver",
     "sweep",
     "outputs",
@@ -199,6 +220,7 @@ _BARE_UNITS = {
     "moisture.materials.<region>.CME_m3_per_kg": "m³/kg",
     "moisture.materials.<region>.RH_ref": "1",
     "moisture.void_fraction": "1",
+    "contacts.<a|b>.R_mm2K_per_W": "mm² K/W",
 }
 _SUFFIX_UNITS = {
     "_mm": "mm",
@@ -336,6 +358,24 @@ MEANINGS: dict[str, str] = {
     "dσ_y/dε_p (0: perfectly plastic)",
     "materials.library.<name>.plasticity.kinematic_MPa": "linear kinematic (Prager) hardening "
     "modulus (Bauschinger effect under cycling)",
+    "loads.die_power": "where the die's power is made: active_face (a uniform flux P/A on the "
+    "die's face toward the attach: the transistors' layer) or volume (through the die)",
+    "cycling.condition": "JESD22-A104 condition letter (e.g. G: -40/+125 C) or IPC-9701 TC1..TC5",
+    "cycling.t_min_C": "cold extreme (instead of condition)",
+    "cycling.t_max_C": "hot extreme (instead of condition)",
+    "cycling.cycles": "cycles run; the last one is evaluated",
+    "cycling.ramp_K_per_min": "ramp rate between the extremes",
+    "cycling.dwell_s": "dwell at each extreme (default: JESD22-A104 soak mode 4, 15 min)",
+    "cycling.stress_free_C": "temperature at which the joints are stress free (solidus)",
+    "cycling.solder": "Anand parameter set of the joints (fea.physics.inelastic.ANAND_SETS)",
+    "cycling.board_size_mm": "board coupon of the mechanical model (default: the board's size)",
+    "cycling.layer_um": "thickness of Darveaux's interface layer at the pad",
+    "cycling.side": "the pad whose layer is averaged: board or package",
+    "cycling.darveaux": "Darveaux constants (fea.physics.fatigue.DARVEAUX_SETS)",
+    "cycling.symmetry": "none, half (x >= 0) or quarter (x, y >= 0) model with symmetry planes",
+    "contacts.<a|b>": "thermal contact (TIM) on the interface a|b, a table {R_mm2K_per_W}",
+    "contacts.<a|b>.R_mm2K_per_W": "contact resistance per area, a thin layer not meshed "
+    "(docs/thermal_contact.md)",
     "moisture.soak": "J-STD-020 soak preset (MSL1 ... MSL5a, *_accelerated, bake_125C_24h) or a "
     "table {T_C, RH, hours ('inf': to equilibrium), name}",
     "moisture.soak.T_C": "soak temperature",
@@ -480,6 +520,7 @@ def _normalise(key: str) -> str:
         r"^geometry\.openings\.sides\.(xmin|xmax|ymin|ymax)", r"geometry.openings.sides.<side>", key
     )
     key = re.sub(r"^moisture\.materials\.[^.]+", "moisture.materials.<region>", key)
+    key = re.sub(r"^contacts\.[^.]+", "contacts.<a|b>", key)
     key = re.sub(r"\[\d+\]", "[i]", key)
     return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
 

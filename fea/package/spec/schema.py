@@ -220,6 +220,7 @@ class CaseSpec:
     moisture: MoistureSpec | None = None
     outputs: tuple[str, ...] = ()
     cycling: CyclingSpec | None = None
+    contacts: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -74,6 +74,7 @@ SWEEPABLE_SECTIONS = (
     "solver",
     "moisture",
     "cycling",
+    "contacts",
 )
 
 
