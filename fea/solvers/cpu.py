@@ -35,6 +35,7 @@ __all__ = [
     "CPU_METHODS",
     "DirectSolver",
     "Factorized",
+    "PardisoAnalysis",
     "amg_setup",
     "clear_pattern_cache",
     "direct",
@@ -275,11 +276,94 @@ def _pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) 
     return x
 
 
-class Factorized:
-    """A sparse LU/LDL factorization kept for many right-hand sides (Pardiso or SuperLU)."""
+class PardisoAnalysis:
+    """Pardiso's symbolic analysis (phase 11: ordering and symbolic factorisation) of an SPD
+    matrix, without its numerical factorisation: what the factor will cost, read from
+    Pardiso's report, and the analysed solver, which :class:`Factorized` takes over (phase
+    22 then, the analysis not repeated) or :meth:`close` frees.
+
+    Attributes
+    ----------
+    peak_bytes
+        Pardiso's peak memory [bytes] from the analysis to the solves:
+        ``max(iparm[14], iparm[15] + iparm[16])`` kB (symbolic peak; permanent symbolic +
+        numerical factorisation and solution).
+    factor_nnz
+        Entries of the Cholesky factor (``iparm[17]``).
+    mflops
+        Floating-point operations of the factorisation [1e6] (``iparm[18]``).
+    seconds
+        Wall time of the analysis [s] (with the matrix's upper triangle).
+    ordering
+        ``"cached"`` (an earlier factorisation's ordering of this pattern) or ``"computed"``.
+    """
 
     def __init__(self, A: sp.spmatrix) -> None:
+        t0 = time.perf_counter()
+        self.A = _canonical(A)
+        n = self.A.shape[0]
+        self.solver, self.upper, pat = _pardiso_spd(self.A)
+        if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
+            pat["index"] = (
+                self.upper.indptr.astype(np.int32) + 1,
+                self.upper.indices.astype(np.int32) + 1,
+            )
+        self.ia, self.ja = pat["index"]
+        known = _use_ordering(self.solver, pat, n)
+        self.solver.iparm[17] = -1  # report the factor's entries
+        self.solver.iparm[18] = -1  # report the factorisation's Mflop
+        _pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
+        if not known:
+            _keep_ordering(self.solver, pat)
+        ip = self.solver.iparm
+        self.peak_bytes = 1024.0 * max(int(ip[14]), int(ip[15]) + int(ip[16]))
+        self.factor_nnz = int(ip[17])
+        self.mflops = float(ip[18])
+        self.ordering = "cached" if known else "computed"
+        self.seconds = time.perf_counter() - t0
+        self._open = True
+
+    def matches(self, A: sp.spmatrix) -> bool:
+        """True when ``A`` is the matrix analysed (the same object or the same pattern and
+        values), so its factorisation may skip the analysis."""
+        if A is self.A:
+            return True
+        return (
+            sp.issparse(A)
+            and A.shape == self.A.shape
+            and A.nnz == self.A.nnz
+            and _same(A.indptr, self.A.indptr)
+            and _same(A.indices, self.A.indices)
+        )
+
+    def close(self) -> None:
+        """Free Pardiso's memory (an analysis not handed to :class:`Factorized`)."""
+        if self._open:
+            self.solver.free_memory(everything=True)
+            self._open = False
+
+
+class Factorized:
+    """A sparse LU/LDL factorization kept for many right-hand sides (Pardiso or SuperLU).
+
+    ``analysis``: a :class:`PardisoAnalysis` of this very matrix, taken over (the
+    factorisation then skips the ordering and symbolic analysis); ignored and freed if it
+    does not match ``A``.
+    """
+
+    def __init__(self, A: sp.spmatrix, analysis: PardisoAnalysis | None = None) -> None:
         self.A = sp.csr_matrix(A)
+        if analysis is not None and analysis._open and analysis.matches(self.A):
+            self._pardiso, self._upper = analysis.solver, analysis.upper
+            self._ia, self._ja = analysis.ia, analysis.ja
+            self.A = analysis.A
+            analysis._open = False  # the factorisation owns Pardiso's memory now
+            n = self.A.shape[0]
+            _pardiso_call(self._pardiso, 22, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            self.name = "pardiso"
+            return
+        if analysis is not None:
+            analysis.close()
         if pardiso_available():
             self._pardiso, self._upper, pat = _pardiso_spd(self.A)
             if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
@@ -332,13 +416,16 @@ class Factorized:
 
 class DirectSolver:
     """Registry factory ``("cpu", "direct")``: a kept factorization; :meth:`update`
-    refactorizes (a direct solver has nothing to reuse across matrices)."""
+    refactorizes (a direct solver has nothing to reuse across matrices). ``analysis``: a
+    :class:`PardisoAnalysis` of ``A`` to take over (``method="auto"`` made it to choose)."""
 
     device = "cpu"
 
-    def __init__(self, A: sp.spmatrix, options: Options) -> None:
+    def __init__(
+        self, A: sp.spmatrix, options: Options, analysis: PardisoAnalysis | None = None
+    ) -> None:
         t0 = time.perf_counter()
-        self._fact = Factorized(A)
+        self._fact = Factorized(A, analysis)
         self.name = self._fact.name
         self._event, self._event_s = "built", time.perf_counter() - t0
 

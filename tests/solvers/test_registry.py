@@ -17,7 +17,9 @@ from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
-from fea.solvers import eliminate, prepare, registry, resolve_backend, solve
+from fea.solvers import DeviceStatus, eliminate, prepare, registry, resolve_backend, solve
+from fea.solvers.cpu import PardisoAnalysis
+from fea.solvers.cpu import pardiso_available as cpu_pardiso_available
 
 from ..verification.helpers import layered_box
 from . import standin
@@ -174,6 +176,102 @@ def test_auto_stays_on_the_cpu_below_the_gpu_crossover(monkeypatch, two_layers):
     A, b = _conduction(two_layers, 1.0, 1.0)
     _, info = solve(A, b, backend="auto")
     assert info.backend == "cpu" and "below the GPU crossover" in info.reason
+
+
+# -- auto on the CPU: the cost model ---------------------------------------------------------
+
+
+def _phases(monkeypatch) -> list[int]:
+    """Record the phase of every Pardiso call."""
+    from fea.solvers import cpu
+
+    seen: list[int] = []
+    real = cpu._pardiso_call
+
+    def spy(solver, phase, *args):
+        seen.append(phase)
+        return real(solver, phase, *args)
+
+    monkeypatch.setattr(cpu, "_pardiso_call", spy)
+    return seen
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_factorises_when_the_estimate_fits_and_records_why(monkeypatch, two_layers):
+    """Plenty of memory: the direct solver (faster by the estimate on a small system), its
+    factorisation taking over the analysis that produced the estimate (Pardiso phases 11,
+    22, 33: the analysis not repeated), the reason and both estimates in ``SolveInfo``."""
+    from fea.solvers import cost
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    monkeypatch.setattr(cost, "available_memory", lambda: 20e9)
+    phases = _phases(monkeypatch)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R)
+    assert info.method == "pardiso" and phases == [11, 22, 33]
+    assert info.reason.startswith("requested; direct (faster): direct est.")
+    assert "fits in 20 GB free; amg est." in info.reason
+    est = info.extra["estimate"]
+    assert est["available_bytes"] == 20e9
+    assert est["direct"]["seconds"] < est["amg"]["seconds"]
+    assert est["direct"]["bytes"] > 8 * est["direct"]["factor_nnz"] > 8 * A.nnz / 2
+    assert np.allclose(x, spla.spsolve(A.tocsc(), b), rtol=1e-10, atol=0)
+    with prepare(A, kind="elasticity", backend="cpu", near_null=R) as p:
+        _, pinfo = p.solve(b)
+    assert pinfo.method == "pardiso" and pinfo.reason.startswith("requested; direct (faster)")
+    assert pinfo.extra["estimate"]["available_bytes"] == 20e9
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_takes_amg_when_the_factor_does_not_fit(monkeypatch, two_layers):
+    """Available memory between the AMG estimate and the direct one: AMG-PCG, and the
+    analysis is freed (no factorisation: no phase 22)."""
+    from fea.solvers import cost
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    an = PardisoAnalysis(A)
+    d = cost.direct_estimate(an)
+    an.close()
+    a = cost.amg_estimate(A.shape[0], A.nnz, "elasticity")
+    assert a.memory < d.memory  # the model's premise on this system
+    room = (a.memory + d.memory) / 2 / cost.MEMORY_HEADROOM
+    monkeypatch.setattr(cost, "available_memory", lambda: room)
+    phases = _phases(monkeypatch)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
+    assert info.method == "amg-pcg" and phases == [11]
+    assert "amg (direct does not fit): amg est." in info.reason and "GB free" in info.reason
+    assert info.extra["estimate"]["direct"]["bytes"] == d.memory
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_pick_does_not_change_the_result_beyond_the_tolerance(monkeypatch, two_layers):
+    """The same systems (conduction and elasticity) solved by ``auto`` once with room for the
+    factor and once without: both within the solver tolerance of SuperLU's solution."""
+    from fea.solvers import cost
+
+    rtol = 1e-10
+    Ae, be, R = _elasticity(two_layers, 100e9, 3e9)
+    Ac, bc = _conduction(two_layers, 400.0, 0.3)
+    for kind, A, b, nn in (("elasticity", Ae, be, R), ("scalar", Ac, bc, None)):
+        x_ref = spla.spsolve(A.tocsc(), b)
+        picked = set()
+        for room in (20e9, 1.2 * cost.amg_estimate(A.shape[0], A.nnz, kind).memory / 0.8):
+            monkeypatch.setattr(cost, "available_memory", lambda room=room: room)
+            x, info = solve(A, b, kind=kind, backend="cpu", near_null=nn, rtol=rtol)
+            picked.add(info.method)
+            assert info.residual <= rtol
+            # x - x_ref = A^-1 r: within cond-scaled residual; 1e-6 relative is far above
+            # rounding (1e-12) and far below any wrong answer
+            assert np.linalg.norm(x - x_ref) <= 1e-6 * np.linalg.norm(x_ref), (kind, room)
+        assert picked == {"pardiso", "amg-pcg"}, kind
+
+
+def test_auto_without_pardiso_keeps_the_direct_limit(monkeypatch, two_layers):
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    monkeypatch.setattr(registry, "pardiso_available", lambda: False)
+    monkeypatch.setitem(registry.DIRECT_DOF_LIMIT, "scalar", 10 * A.shape[0])
+    _, info = solve(A, b, backend="cpu")
+    assert "no Pardiso to estimate from" in info.reason and info.method in ("pardiso", "superlu")
+    assert "estimate" not in info.extra
 
 
 # -- the device path through the NumPy stand-in ---------------------------------------------------
