@@ -103,9 +103,34 @@ class Choice:
     available: float
 
 
+def _cgroup_room() -> float:
+    """Room left under this process's cgroup memory limit [bytes] (v2 ``memory.max`` less
+    ``memory.current``, or v1 ``memory.limit_in_bytes`` less ``memory.usage_in_bytes``);
+    inf where there is no limit or it cannot be read. A container or a batch job's
+    allocation limits a solve below the machine's ``MemAvailable``, which does not see it."""
+    for limit, used in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            cap = Path(limit).read_text().strip()
+            if cap == "max":
+                return math.inf
+            room = float(cap) - float(Path(used).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        # v1 reports an unlimited group as a huge number (2^63 rounded to pages)
+        return math.inf if float(cap) >= 2.0**60 else max(room, 0.0)
+    return math.inf
+
+
 def available_memory() -> float:
     """Memory a solve may take now [bytes]: ``MemAvailable`` of ``/proc/meminfo`` (the
-    physical memory where that cannot be read), capped by ``FEA_MEMORY_GB`` [GiB] when set.
+    physical memory where that cannot be read, 16 GiB where neither can), capped by the room
+    left under the process's cgroup limit and by ``FEA_MEMORY_GB`` [GiB] when set.
 
     Raises
     ------
@@ -125,6 +150,7 @@ def available_memory() -> float:
             avail = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
         except (ValueError, OSError, AttributeError):
             avail = 16.0 * 2**30
+    avail = min(avail, _cgroup_room())
     env = os.environ.get("FEA_MEMORY_GB")
     if env:
         try:

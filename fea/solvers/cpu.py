@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
 from .amg import build_hierarchy
-from .base import Options, PcgSolver
+from .base import Options, PcgSolver, check_block
 
 __all__ = [
     "CPU_METHODS",
@@ -312,7 +312,11 @@ class PardisoAnalysis:
         known = _use_ordering(self.solver, pat, n)
         self.solver.iparm[17] = -1  # report the factor's entries
         self.solver.iparm[18] = -1  # report the factorisation's Mflop
-        _pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
+        try:
+            _pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
+        except SolverError:
+            self.solver.free_memory(everything=True)
+            raise
         if not known:
             _keep_ordering(self.solver, pat)
         ip = self.solver.iparm
@@ -325,7 +329,8 @@ class PardisoAnalysis:
 
     def matches(self, A: sp.spmatrix) -> bool:
         """True when ``A`` is the matrix analysed (the same object or the same pattern and
-        values), so its factorisation may skip the analysis."""
+        values), so its factorisation may skip the analysis. The values are compared too:
+        the factorisation takes over the analysed upper triangle, values included."""
         if A is self.A:
             return True
         return (
@@ -334,6 +339,7 @@ class PardisoAnalysis:
             and A.nnz == self.A.nnz
             and _same(A.indptr, self.A.indptr)
             and _same(A.indices, self.A.indices)
+            and _same(A.data, self.A.data)
         )
 
     def close(self) -> None:
@@ -440,10 +446,15 @@ class DirectSolver:
         return self._fact.solve(np.asarray(b, dtype=np.float64))
 
     def solve(self, b, *, x0=None, device_result: bool = False) -> tuple[NDArray, dict]:
+        """``A^-1 b``, ``b`` (n,) or a block (n, k): one back-substitution of the block
+        (Pardiso's ``nrhs = k``); ``residual`` is the largest relative residual of the
+        columns."""
         b = np.asarray(b, dtype=np.float64)
+        check_block(b, self._fact.A.shape[0], "b")
         x = self._fact.solve(b)
         A = self._fact.A
-        r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
+        rn = np.linalg.norm(A @ x - b, axis=0) / np.maximum(np.linalg.norm(b, axis=0), 1e-300)
+        r = float(np.max(rn))
         event, event_s = self._event, self._event_s
         self._event, self._event_s = "reused", 0.0
         return x, {

@@ -16,10 +16,10 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from . import cost
-from .base import Options, Solver
+from .base import Options, Solver, check_block
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
@@ -153,6 +153,19 @@ class _OneShot:
 
     def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
         o = self.options
+        b = b if hasattr(b, "shape") else np.asarray(b, dtype=np.float64)
+        check_block(b, self.A.shape[0], "b")
+        if b.ndim == 2:  # a one-shot function takes one right-hand side: column by column
+            xs, per = [], []
+            for j in range(b.shape[1]):
+                xj, fj = self.solve(b[:, j])
+                xs.append(xj)
+                per.append(fj)
+            facts = dict(per[0])
+            facts["iterations"] = max(f["iterations"] for f in per)
+            facts["residual"] = max(f["residual"] for f in per)
+            facts["columns"] = len(per)
+            return np.stack(xs, axis=1), facts
         x, facts = self.func(
             self.A, b, kind=o.kind, near_null=o.near_null, rtol=o.rtol, maxiter=o.maxiter
         )
@@ -261,10 +274,17 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     available = cost.available_memory()
     amg = cost.amg_estimate(n, nnz, kind)
     analysis = direct = None
+    failed = ""
     # the analysis (ordering, symbolic factorisation) takes a few times the matrix itself
     if 40.0 * nnz <= cost.MEMORY_HEADROOM * available:
-        analysis = PardisoAnalysis(A)
-        direct = cost.direct_estimate(analysis)
+        try:
+            analysis = PardisoAnalysis(A)
+        except SolverError as exc:  # e.g. Pardiso's -2, not enough memory for the analysis
+            failed = f" (Pardiso's analysis failed: {exc})"
+        else:
+            direct = cost.direct_estimate(analysis)
+    else:
+        failed = " (no room for Pardiso's analysis)"
     choice = cost.choose(direct, amg, available)
     estimate = {
         "available_bytes": available,
@@ -275,7 +295,7 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     if choice.method != "direct" and analysis is not None:
         analysis.close()
         analysis = None
-    return _Plan(choice.method, choice.reason, estimate, analysis)
+    return _Plan(choice.method, choice.reason + failed, estimate, analysis)
 
 
 def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
@@ -392,8 +412,13 @@ class Prepared:
     def solve(
         self, b: Any, *, x0: Any = None, device_result: bool = False
     ) -> tuple[Any, SolveInfo]:
-        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), NumPy (or CuPy on
-        the GPU backend). ``device_result``: return ``x`` on the device (GPU backend)."""
+        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), or a block (n, k) of
+        right-hand sides solved with the one setup (a direct solver's factor: one
+        back-substitution of the block; AMG: PCG per column with the one hierarchy), NumPy
+        (or CuPy on the GPU backend). ``x`` has ``b``'s shape; ``info.iterations`` and
+        ``info.residual`` are the largest over the columns. ``x0``: a start of ``b``'s
+        shape (iterative methods). ``device_result``: return ``x`` on the device (GPU
+        backend)."""
         t0 = time.perf_counter()
         x, facts = self._live().solve(b, x0=x0, device_result=device_result)
         facts = dict(facts)
@@ -458,7 +483,8 @@ def solve(
         SciPy sparse; on the GPU backend also cupyx CSR already on the device (assembled
         and eliminated there: one copy in, none for the matrix).
     b
-        Right-hand side, shape (n,): NumPy, or CuPy on the GPU backend.
+        Right-hand side, shape (n,), or a block of them (n, k) (:meth:`Prepared.solve`):
+        NumPy, or CuPy on the GPU backend.
     kind
         ``"scalar"`` (conduction) or ``"elasticity"`` (3 unknowns per node, interleaved).
     backend

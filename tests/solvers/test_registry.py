@@ -17,7 +17,7 @@ from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
-from fea.solvers import DeviceStatus, eliminate, prepare, registry, resolve_backend, solve
+from fea.solvers import eliminate, prepare, registry, resolve_backend, solve
 from fea.solvers.cpu import PardisoAnalysis
 from fea.solvers.cpu import pardiso_available as cpu_pardiso_available
 
@@ -272,6 +272,99 @@ def test_auto_without_pardiso_keeps_the_direct_limit(monkeypatch, two_layers):
     _, info = solve(A, b, backend="cpu")
     assert "no Pardiso to estimate from" in info.reason and info.method in ("pardiso", "superlu")
     assert "estimate" not in info.extra
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_falls_back_to_amg_when_the_analysis_fails(monkeypatch, two_layers):
+    """Pardiso's phase 11 failing (e.g. its -2, not enough memory) is no error for ``auto``:
+    AMG-PCG runs and the reason says why."""
+    from fea.errors import SolverError
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+
+    def fails(A):
+        raise SolverError("Pardiso failed in phase 11 (error -2)")
+
+    monkeypatch.setattr(registry, "PardisoAnalysis", fails)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
+    assert info.method == "amg-pcg" and "analysis failed" in info.reason
+    assert "direct" not in info.extra["estimate"]
+    assert np.linalg.norm(x - spla.spsolve(A.tocsc(), b)) <= 1e-6 * np.linalg.norm(x)
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_an_analysis_is_not_taken_over_for_other_values(two_layers):
+    """A factorisation given the analysis of another matrix of the same pattern factorises
+    its own values (the analysed values would give the other matrix's answer)."""
+    from fea.solvers.cpu import Factorized
+
+    A1, b, _ = _elasticity(two_layers, 100e9, 3e9)
+    A2, _, _ = _elasticity(two_layers, 50e9, 3e9)
+    an = PardisoAnalysis(A1)
+    assert an.matches(A1) and not an.matches(A2)
+    F = Factorized(A2, an)
+    try:
+        x = F.solve(b)
+    finally:
+        F.close()
+    x_ref = spla.spsolve(A2.tocsc(), b)
+    assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref)
+
+
+# -- a block of right-hand sides: one setup ---------------------------------------------------
+
+
+def _block(b: np.ndarray, k: int) -> np.ndarray:
+    """k right-hand sides of different directions and scales from ``b``."""
+    rng = np.random.default_rng(7)
+    B = np.empty((b.size, k))
+    for j in range(k):
+        B[:, j] = (1.0 + j) * b * rng.uniform(0.5, 1.5, b.size)
+    B[b == 0.0] = 0.0  # the identity rows keep their zero values
+    return B
+
+
+@pytest.mark.parametrize("method", ["direct", "amg", "amg-xp"])
+def test_a_block_solve_equals_the_columns_solved_one_by_one(method, two_layers):
+    """``Prepared.solve(B)`` with B (n, 4) against four single solves of a second prepared
+    solver: within 1e-10 relative (the direct solver's block back-substitution, AMG's PCG
+    per column with one hierarchy at rtol 1e-12) and each column within its tolerance of
+    SuperLU's answer; the iterations and residual are the columns' largest."""
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    B = _block(b, 4)
+    kw = dict(kind="elasticity", backend="cpu", method=method, near_null=R, rtol=1e-12)
+    with prepare(A, **kw) as p:
+        X, info = p.solve(B)
+    with prepare(A, **kw) as p:
+        cols = [p.solve(B[:, j]) for j in range(B.shape[1])]
+    assert X.shape == B.shape
+    lu = spla.splu(A.tocsc())
+    for j, (xj, _) in enumerate(cols):
+        scale = np.linalg.norm(xj)
+        assert np.linalg.norm(X[:, j] - xj) <= 1e-10 * scale, (method, j)
+        assert np.linalg.norm(X[:, j] - lu.solve(B[:, j])) <= 1e-8 * scale, (method, j)
+    assert info.iterations == max(ij.iterations for _, ij in cols)
+    assert info.residual <= 1e-12 and info.extra["setup"] == "built"
+    if method != "direct":
+        assert info.extra["column_iterations"] == [ij.iterations for _, ij in cols]
+
+
+def test_a_block_through_solve_and_a_registered_one_shot(two_layers):
+    """``solve(A, B)`` and a one-shot registered method (SciPy's spsolve, one column a call)
+    take a block too; bad shapes are refused at ``b``."""
+    A, b = _conduction(two_layers, 400.0, 0.3)
+    B = _block(b, 3)
+    ref = spla.splu(A.tocsc()).solve(B)
+    X, info = solve(A, B, backend="cpu", method="direct")
+    assert np.linalg.norm(X - ref) <= 1e-10 * np.linalg.norm(ref)
+    with registry.registrations():
+        registry.register_method("splu", lambda A, b, **kw: (spla.spsolve(A.tocsc(), b), {}))
+        X, info = solve(A, B, backend="cpu", method="splu")
+        assert np.linalg.norm(X - ref) <= 1e-10 * np.linalg.norm(ref) and info.residual < 1e-10
+    for bad in (b[:-1], np.zeros((b.size, 0)), np.zeros((b.size, 2, 2))):
+        for method in ("direct", "amg"):
+            with pytest.raises(InputError, match="b"):
+                solve(A, bad, backend="cpu", method=method)
 
 
 # -- the device path through the NumPy stand-in ---------------------------------------------------
