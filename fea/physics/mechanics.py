@@ -61,6 +61,7 @@ __all__ = [
     "prescribed_displacements",
     "solve_static",
     "solve_thermoelastic",
+    "solve_thermoelastic_variants",
     "warpage_curve",
 ]
 
@@ -360,6 +361,9 @@ def solve_static(
     ns: Any = None,
 ) -> tuple[Any, Any, float]:
     """Solve ``K u = f`` under the constraints; returns (u (3 n,), SolveInfo, reactions).
+    ``f`` may be a block of loads (3 n, k): ``u`` is then (3 n, k), all solved with one
+    factorisation or hierarchy (:meth:`fea.solvers.Prepared.solve`), ``reactions`` the
+    largest over the columns.
 
     Constrained DOFs become identity rows and columns of ``K`` in place (no reduced copy
     of a large matrix; ``K`` is consumed; :func:`fea.solvers.eliminate`). ``K`` and ``f``
@@ -376,7 +380,8 @@ def solve_static(
     xp = np if ns is None else ns.xp
     u = xp.asarray(con.values)
     D = con.all
-    b = f - K @ u  # the prescribed values moved to the right-hand side
+    Ku = K @ u
+    b = f - (Ku if f.ndim == 1 else Ku[:, None])  # the prescribed values moved to the right
     if not bool(xp.all(xp.isfinite(b))):
         raise InputError(
             "fixed/temperature",
@@ -388,7 +393,7 @@ def solve_static(
     A = eliminate(K, D, HOST if ns is None else ns)
     del K
     D_x = xp.asarray(D)
-    b[D_x] = u[D_x]
+    b[D_x] = u[D_x] if b.ndim == 1 else u[D_x][:, None]
     kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
     on_device = ns is not None
     if solver_cache is None:
@@ -595,3 +600,128 @@ def warpage_curve(
     finally:
         close_solver_cache(cache)
     return out
+
+
+def solve_thermoelastic_variants(
+    mesh: Any,
+    materials: Mapping[str, Material],
+    temperatures: Sequence[Temperature] | NDArray[np.float64],
+    reference: float | Mapping[str, float] = 25.0,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
+    *,
+    shrinkage: bool | Sequence[str] = False,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    eigenstrains: Sequence[ArrayLike | None] | None = None,
+) -> list[MechanicalResult]:
+    """One body, one set of supports, many thermal loads: a result per temperature field,
+    the loads sharing one factorisation (or AMG hierarchy) and solved as one block.
+
+    Each variant is what :func:`solve_thermoelastic` solves for one ``temperature`` (and
+    one ``eigenstrain``); the variants whose moduli are equal (E not depending on
+    temperature, or equal at their temperatures; compared exactly) share one stiffness,
+    assembled and set up once, and their loads are solved as one block of right-hand
+    sides (:meth:`fea.solvers.Prepared.solve`: one back-substitution of the block with
+    Pardiso; PCG per load with one hierarchy). Variants of other moduli form groups of
+    their own. The results equal those of :func:`solve_thermoelastic` variant by variant
+    (a direct solve: to rounding; AMG: to ``rtol``).
+
+    Parameters
+    ----------
+    temperatures
+        The variants' temperatures [degC], each as the ``temperature`` of
+        :func:`solve_thermoelastic` (a float, nodal values (n,) at
+        ``fea.fe.spaces.space(mesh).nodes``, or ``f(x, y, z)``); a 2-D array (k, n) is k
+        nodal fields.
+    eigenstrains
+        None, or one entry per variant as the ``eigenstrain`` of
+        :func:`solve_thermoelastic` (None for none).
+    reference, fixed, backend, shrinkage, method, rtol
+        As :func:`solve_thermoelastic`, the same for every variant.
+
+    Returns
+    -------
+    list of MechanicalResult
+        In the order of ``temperatures``; ``solver_info["variants"]`` is the number of
+        loads solved in the variant's block and ``stages["solve_s"]`` that block's time.
+    """
+    t0 = time.perf_counter()
+    rtol = check_rtol("rtol", rtol)
+    if isinstance(temperatures, np.ndarray) and temperatures.ndim == 2:
+        temps: list[Any] = list(temperatures)
+    elif isinstance(temperatures, Sequence) and not isinstance(temperatures, str):
+        temps = list(temperatures)
+    else:
+        temps = []
+    if not temps:
+        raise InputError(
+            "temperatures", temperatures, "a non-empty list of temperatures [degC] (k, n)"
+        )
+    if eigenstrains is not None and (
+        not isinstance(eigenstrains, Sequence) or len(eigenstrains) != len(temps)
+    ):
+        raise InputError(
+            "eigenstrains", eigenstrains, f"None or a list of {len(temps)} entries (one a variant)"
+        )
+    fs = space(check_mesh(mesh))
+    mats = assign(mesh.regions, materials)
+    ref = reference_temperatures(reference, list(mesh.regions))
+    if not isinstance(shrinkage, bool):
+        unknown = [r for r in shrinkage if r not in mesh.regions]
+        if unknown:
+            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    Ts = [nodal_temperature(fs, t) for t in temps]
+    moduli = [element_moduli(mesh, fs, mats, T) for T in Ts]
+    groups: list[list[int]] = []
+    for i, (E, nu) in enumerate(moduli):
+        for g in groups:
+            E0, nu0 = moduli[g[0]]
+            if np.array_equal(E, E0) and np.array_equal(nu, nu0):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    con = Constraints.build(mesh, fs, fixed)
+    where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
+    ns = None if where.on_host else where
+    xp = where.xp
+    out: list[MechanicalResult | None] = [None] * len(temps)
+    t_prep = time.perf_counter() - t0
+    for g in groups:
+        t1 = time.perf_counter()
+        lam, mu = lame(*moduli[g[0]])
+        eps0s = []
+        for i in g:
+            eps0 = thermal_eigenstrain(mesh, mats, ref, forms.at_quadrature(fs, Ts[i]), shrinkage)
+            extra = None if eigenstrains is None else eigenstrains[i]
+            if extra is not None:
+                eps0 = eps0 + extra_eigenstrain(extra, *eps0.shape)
+            eps0s.append(eps0)
+        K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
+        F = xp.stack([forms.eigenstrain_load(fs, lam, mu, e, xp=xp) for e in eps0s], axis=1)
+        t_asm = time.perf_counter() - t1
+        U, si, reactions = solve_static(K, F, con, backend=backend, method=method, rtol=rtol, ns=ns)
+        for j, i in enumerate(g):
+            u = U[:, j].reshape(-1, 3)
+            stress_q = elastic_stress(fs, u, lam, mu, eps0s[j], xp=xp)
+            if ns is not None:
+                u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
+            info = {
+                "backend": si.backend,
+                "method": si.method,
+                "device": si.device,
+                "reason": si.reason,
+                "iterations": si.iterations,
+                "residual": si.residual,
+                "free_body": con.free_body,
+                "variants": len(g),
+                "stages": {
+                    "assembly_s": t_prep + t_asm,
+                    "solve_s": si.seconds,
+                    "total_s": time.perf_counter() - t0,
+                },
+                **si.extra,
+            }
+            out[i] = MechanicalResult(mesh, fs, u, stress_q, info, reactions, Ts[i], mats)
+    return out  # type: ignore[return-value]

@@ -14,7 +14,21 @@ from ..fe.namespace import HOST, Namespace
 from ..validate import check_rtol
 from .krylov import pcg
 
-__all__ = ["Options", "PcgSolver", "Preconditioner", "Solver"]
+__all__ = ["Options", "PcgSolver", "Preconditioner", "Solver", "check_block"]
+
+
+def check_block(b: Any, n: int, key: str = "b") -> None:
+    """Check that ``b`` is one right-hand side (n,) or a block (n, k), k >= 1, of a system of
+    ``n`` unknowns (any array namespace).
+
+    Raises
+    ------
+    InputError
+        Another shape, naming ``key``.
+    """
+    shape = tuple(b.shape)
+    if not (shape[:1] == (n,) and (len(shape) == 1 or (len(shape) == 2 and shape[1] >= 1))):
+        raise InputError(key, shape, f"shape ({n},) or ({n}, k) with k >= 1")
 
 
 @dataclass(frozen=True)
@@ -61,9 +75,11 @@ class Options:
 class Solver(Protocol):
     """A matrix set up for solves: what a registry factory ``f(A, options)`` returns.
 
-    ``solve`` returns ``(x, facts)`` with at least ``method``, ``device``, ``iterations``,
-    ``residual``, ``setup`` (``"built"``, ``"reused"`` or ``"rebuilt"``) and ``setup_s``
-    (seconds of setup charged to this solve).
+    ``solve`` takes ``b`` (n,) or a block (n, k) of right-hand sides (one setup for all) and
+    returns ``(x, facts)``, ``x`` of ``b``'s shape, with at least ``method``, ``device``,
+    ``iterations``, ``residual`` (the largest of a block's columns), ``setup``
+    (``"built"``, ``"reused"`` or ``"rebuilt"``) and ``setup_s`` (seconds of setup charged
+    to this solve).
     """
 
     name: str
@@ -154,14 +170,51 @@ class PcgSolver:
         return time.perf_counter() - t0
 
     def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
-        """Solve ``A x = b``; ``b`` (n,) NumPy or in the solver's namespace. Returns ``x`` as
-        NumPy (or in the namespace when ``device_result``) and the facts of the solve."""
-        xp, opt = self.ns.xp, self.options
+        """Solve ``A x = b``; ``b`` (n,) or a block (n, k) of right-hand sides, NumPy or in
+        the solver's namespace. Returns ``x`` (the shape of ``b``) as NumPy (or in the
+        namespace when ``device_result``) and the facts of the solve.
+
+        A block is solved column by column with the one preconditioner (PCG per column, the
+        hierarchy built once): ``iterations`` and ``residual`` are the largest over the
+        columns, ``column_iterations`` lists them all."""
+        xp = self.ns.xp
         t0 = time.perf_counter()
         bd = xp.asarray(b, dtype=xp.float64)
         x0d = None if x0 is None else xp.asarray(x0, dtype=xp.float64)
+        check_block(bd, self.A.shape[0], "b")
+        if x0d is not None and x0d.shape != bd.shape:
+            raise InputError("x0", x0d.shape, f"the shape of b, {bd.shape}")
         self.ns.synchronize()
         t_move = time.perf_counter() - t0
+        if bd.ndim == 1:
+            return self._solve_one(bd, x0d, t_move, device_result)
+        xs, per = [], []
+        for j in range(bd.shape[1]):
+            xj, fj = self._solve_one(
+                bd[:, j], None if x0d is None else x0d[:, j], t_move, device_result=True
+            )
+            xs.append(xj)
+            per.append(fj)
+        x = xp.stack(xs, axis=1)
+        facts = dict(per[0])
+        facts.update(
+            iterations=max(f["iterations"] for f in per),
+            residual=max(f["residual"] for f in per),
+            column_iterations=[f["iterations"] for f in per],
+            columns=len(per),
+        )
+        if any(f["setup"] == "rebuilt" for f in per):
+            facts["setup"] = "rebuilt"
+            facts["setup_s"] = sum(f["setup_s"] for f in per)
+        stages = dict(per[0][self.stages_key])
+        stages["pcg_s"] = sum(f[self.stages_key]["pcg_s"] for f in per)
+        stages["per_iteration_s"] = stages["pcg_s"] / max(sum(facts["column_iterations"]), 1)
+        facts[self.stages_key] = stages
+        return (x if device_result else self.ns.asnumpy(x)), facts
+
+    def _solve_one(self, bd: Any, x0d: Any, t_move: float, device_result: bool) -> tuple[Any, dict]:
+        """One right-hand side ``bd`` (n,) already in the namespace."""
+        xp, opt = self.ns.xp, self.options
         event, event_s = self._event, self._event_s
         cap = opt.maxiter
         if self._stale and self._baseline is not None:

@@ -29,12 +29,13 @@ from numpy.typing import NDArray
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
 from .amg import build_hierarchy
-from .base import Options, PcgSolver
+from .base import Options, PcgSolver, check_block
 
 __all__ = [
     "CPU_METHODS",
     "DirectSolver",
     "Factorized",
+    "PardisoAnalysis",
     "amg_setup",
     "clear_pattern_cache",
     "direct",
@@ -275,11 +276,100 @@ def _pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) 
     return x
 
 
-class Factorized:
-    """A sparse LU/LDL factorization kept for many right-hand sides (Pardiso or SuperLU)."""
+class PardisoAnalysis:
+    """Pardiso's symbolic analysis (phase 11: ordering and symbolic factorisation) of an SPD
+    matrix, without its numerical factorisation: what the factor will cost, read from
+    Pardiso's report, and the analysed solver, which :class:`Factorized` takes over (phase
+    22 then, the analysis not repeated) or :meth:`close` frees.
+
+    Attributes
+    ----------
+    peak_bytes
+        Pardiso's peak memory [bytes] from the analysis to the solves:
+        ``max(iparm[14], iparm[15] + iparm[16])`` kB (symbolic peak; permanent symbolic +
+        numerical factorisation and solution).
+    factor_nnz
+        Entries of the Cholesky factor (``iparm[17]``).
+    mflops
+        Floating-point operations of the factorisation [1e6] (``iparm[18]``).
+    seconds
+        Wall time of the analysis [s] (with the matrix's upper triangle).
+    ordering
+        ``"cached"`` (an earlier factorisation's ordering of this pattern) or ``"computed"``.
+    """
 
     def __init__(self, A: sp.spmatrix) -> None:
+        t0 = time.perf_counter()
+        self.A = _canonical(A)
+        n = self.A.shape[0]
+        self.solver, self.upper, pat = _pardiso_spd(self.A)
+        if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
+            pat["index"] = (
+                self.upper.indptr.astype(np.int32) + 1,
+                self.upper.indices.astype(np.int32) + 1,
+            )
+        self.ia, self.ja = pat["index"]
+        known = _use_ordering(self.solver, pat, n)
+        self.solver.iparm[17] = -1  # report the factor's entries
+        self.solver.iparm[18] = -1  # report the factorisation's Mflop
+        try:
+            _pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
+        except SolverError:
+            self.solver.free_memory(everything=True)
+            raise
+        if not known:
+            _keep_ordering(self.solver, pat)
+        ip = self.solver.iparm
+        self.peak_bytes = 1024.0 * max(int(ip[14]), int(ip[15]) + int(ip[16]))
+        self.factor_nnz = int(ip[17])
+        self.mflops = float(ip[18])
+        self.ordering = "cached" if known else "computed"
+        self.seconds = time.perf_counter() - t0
+        self._open = True
+
+    def matches(self, A: sp.spmatrix) -> bool:
+        """True when ``A`` is the matrix analysed (the same object or the same pattern and
+        values), so its factorisation may skip the analysis. The values are compared too:
+        the factorisation takes over the analysed upper triangle, values included."""
+        if A is self.A:
+            return True
+        return (
+            sp.issparse(A)
+            and A.shape == self.A.shape
+            and A.nnz == self.A.nnz
+            and _same(A.indptr, self.A.indptr)
+            and _same(A.indices, self.A.indices)
+            and _same(A.data, self.A.data)
+        )
+
+    def close(self) -> None:
+        """Free Pardiso's memory (an analysis not handed to :class:`Factorized`)."""
+        if self._open:
+            self.solver.free_memory(everything=True)
+            self._open = False
+
+
+class Factorized:
+    """A sparse LU/LDL factorization kept for many right-hand sides (Pardiso or SuperLU).
+
+    ``analysis``: a :class:`PardisoAnalysis` of this very matrix, taken over (the
+    factorisation then skips the ordering and symbolic analysis); ignored and freed if it
+    does not match ``A``.
+    """
+
+    def __init__(self, A: sp.spmatrix, analysis: PardisoAnalysis | None = None) -> None:
         self.A = sp.csr_matrix(A)
+        if analysis is not None and analysis._open and analysis.matches(self.A):
+            self._pardiso, self._upper = analysis.solver, analysis.upper
+            self._ia, self._ja = analysis.ia, analysis.ja
+            self.A = analysis.A
+            analysis._open = False  # the factorisation owns Pardiso's memory now
+            n = self.A.shape[0]
+            _pardiso_call(self._pardiso, 22, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            self.name = "pardiso"
+            return
+        if analysis is not None:
+            analysis.close()
         if pardiso_available():
             self._pardiso, self._upper, pat = _pardiso_spd(self.A)
             if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
@@ -332,13 +422,16 @@ class Factorized:
 
 class DirectSolver:
     """Registry factory ``("cpu", "direct")``: a kept factorization; :meth:`update`
-    refactorizes (a direct solver has nothing to reuse across matrices)."""
+    refactorizes (a direct solver has nothing to reuse across matrices). ``analysis``: a
+    :class:`PardisoAnalysis` of ``A`` to take over (``method="auto"`` made it to choose)."""
 
     device = "cpu"
 
-    def __init__(self, A: sp.spmatrix, options: Options) -> None:
+    def __init__(
+        self, A: sp.spmatrix, options: Options, analysis: PardisoAnalysis | None = None
+    ) -> None:
         t0 = time.perf_counter()
-        self._fact = Factorized(A)
+        self._fact = Factorized(A, analysis)
         self.name = self._fact.name
         self._event, self._event_s = "built", time.perf_counter() - t0
 
@@ -353,10 +446,15 @@ class DirectSolver:
         return self._fact.solve(np.asarray(b, dtype=np.float64))
 
     def solve(self, b, *, x0=None, device_result: bool = False) -> tuple[NDArray, dict]:
+        """``A^-1 b``, ``b`` (n,) or a block (n, k): one back-substitution of the block
+        (Pardiso's ``nrhs = k``); ``residual`` is the largest relative residual of the
+        columns."""
         b = np.asarray(b, dtype=np.float64)
+        check_block(b, self._fact.A.shape[0], "b")
         x = self._fact.solve(b)
         A = self._fact.A
-        r = float(np.linalg.norm(A @ x - b) / max(np.linalg.norm(b), 1e-300))
+        rn = np.linalg.norm(A @ x - b, axis=0) / np.maximum(np.linalg.norm(b, axis=0), 1e-300)
+        r = float(np.max(rn))
         event, event_s = self._event, self._event_s
         self._event, self._event_s = "reused", 0.0
         return x, {

@@ -16,10 +16,11 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from ..errors import BackendUnavailable, InputError
+from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import HOST, Namespace
-from .base import Options, Solver
-from .cpu import CPU_METHODS
+from . import cost
+from .base import Options, Solver, check_block
+from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
 __all__ = [
@@ -41,8 +42,10 @@ __all__ = [
     "solve",
 ]
 
-#: Above this many unknowns ``method="auto"`` uses AMG-PCG instead of a direct solve, per
-#: kind, on a 24 GB machine (scaled by :func:`direct_limit` to the machine's memory). P2
+#: Without MKL Pardiso (no symbolic analysis to estimate the factor from, SuperLU instead):
+#: above this many unknowns ``method="auto"`` uses AMG-PCG instead of a direct solve, per
+#: kind, on a 24 GB machine (scaled by :func:`direct_limit` to the machine's memory). With
+#: Pardiso ``auto`` picks by :mod:`fea.solvers.cost` instead. P2
 #: elasticity's fill-in makes Pardiso's memory grow fast past ~1e6 DOF (2.24 M DOF did
 #: not fit); a scalar P2 conduction matrix of 442k nodes factorizes in 12 s at 3.9 GB peak,
 #: where AMG-PCG on the high-contrast package took several minutes.
@@ -59,7 +62,8 @@ GPU_CROSSOVER_DOF = {"scalar": 150_000, "elasticity": 60_000}
 
 
 def direct_limit(kind: str) -> int:
-    """Largest system ``method="auto"`` solves directly for ``kind``: the 24 GB limit of
+    """Largest system ``method="auto"`` solves directly for ``kind`` where MKL Pardiso is
+    not installed (with it the choice is :func:`fea.solvers.cost.choose`'s): the 24 GB limit of
     :data:`DIRECT_DOF_LIMIT` times (physical memory / 24 GB)^(3/4) (a nested-dissection
     factor of a 3D mesh grows about as n^(4/3)), the factor clamped to [0.25, 4]."""
     base = DIRECT_DOF_LIMIT.get(kind, DIRECT_DOF_LIMIT["elasticity"])
@@ -149,6 +153,19 @@ class _OneShot:
 
     def solve(self, b: Any, *, x0: Any = None, device_result: bool = False) -> tuple[Any, dict]:
         o = self.options
+        b = b if hasattr(b, "shape") else np.asarray(b, dtype=np.float64)
+        check_block(b, self.A.shape[0], "b")
+        if b.ndim == 2:  # a one-shot function takes one right-hand side: column by column
+            xs, per = [], []
+            for j in range(b.shape[1]):
+                xj, fj = self.solve(b[:, j])
+                xs.append(xj)
+                per.append(fj)
+            facts = dict(per[0])
+            facts["iterations"] = max(f["iterations"] for f in per)
+            facts["residual"] = max(f["residual"] for f in per)
+            facts["columns"] = len(per)
+            return np.stack(xs, axis=1), facts
         x, facts = self.func(
             self.A, b, kind=o.kind, near_null=o.near_null, rtol=o.rtol, maxiter=o.maxiter
         )
@@ -212,10 +229,11 @@ def registrations() -> Iterator[None]:
 
 
 def _select(where: str, method: str, n: int, kind: str) -> str:
-    """The registered method that runs for ``method`` on ``where``: ``auto`` is a direct
-    solve up to :func:`direct_limit` and AMG-PCG above on the CPU, device AMG-PCG on the GPU;
-    ``direct`` on the GPU is cuDSS (``method="cudss"``, :class:`~fea.errors.BackendUnavailable`
-    where nvmath-python with cuDSS is not installed), never silently an iterative solver."""
+    """The registered method that runs for ``method`` on ``where``: ``auto`` is device
+    AMG-PCG on the GPU (on the CPU :func:`_plan_cpu` decides, and this gives the
+    :func:`direct_limit` rule used without Pardiso); ``direct`` on the GPU is cuDSS
+    (``method="cudss"``, :class:`~fea.errors.BackendUnavailable` where nvmath-python with
+    cuDSS is not installed), never silently an iterative solver."""
     if method == "auto":
         name = ("direct" if n <= direct_limit(kind) else "amg") if where == "cpu" else "amg"
     elif where == "gpu" and method == "direct":
@@ -227,6 +245,57 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
             "solver.method", method, f"one of auto, {', '.join(methods(where))} on the {where}"
         )
     return name
+
+
+@dataclass
+class _Plan:
+    """``method="auto"`` on the CPU: the method, why, the estimates (for ``SolveInfo.extra``)
+    and Pardiso's analysis when the direct solver is to take it over."""
+
+    name: str
+    reason: str
+    estimate: dict = field(default_factory=dict)
+    analysis: PardisoAnalysis | None = None
+
+
+def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
+    """Choose between the direct solver and AMG-PCG for ``A`` by their estimated memory and
+    time (:mod:`fea.solvers.cost`): Pardiso's symbolic analysis of ``A`` (kept for the
+    factorisation when the direct solver is picked) against the AMG model, within the memory
+    available now. Without Pardiso the :func:`direct_limit` rule."""
+    n, nnz = A.shape[0], A.nnz
+    if not pardiso_available():
+        name = _select("cpu", "auto", n, kind)
+        return _Plan(
+            name,
+            f"{name}: no Pardiso to estimate from; {n / 1e3:.0f}k DOF against "
+            f"the direct limit {direct_limit(kind) / 1e3:.0f}k for {kind}",
+        )
+    available = cost.available_memory()
+    amg = cost.amg_estimate(n, nnz, kind)
+    analysis = direct = None
+    failed = ""
+    # the analysis (ordering, symbolic factorisation) takes a few times the matrix itself
+    if 40.0 * nnz <= cost.MEMORY_HEADROOM * available:
+        try:
+            analysis = PardisoAnalysis(A)
+        except SolverError as exc:  # e.g. Pardiso's -2, not enough memory for the analysis
+            failed = f" (Pardiso's analysis failed: {exc})"
+        else:
+            direct = cost.direct_estimate(analysis)
+    else:
+        failed = " (no room for Pardiso's analysis)"
+    choice = cost.choose(direct, amg, available)
+    estimate = {
+        "available_bytes": available,
+        "amg": {"bytes": amg.memory, "seconds": amg.seconds, **amg.facts},
+    }
+    if direct is not None:
+        estimate["direct"] = {"bytes": direct.memory, "seconds": direct.seconds, **direct.facts}
+    if choice.method != "direct" and analysis is not None:
+        analysis.close()
+        analysis = None
+    return _Plan(choice.method, choice.reason + failed, estimate, analysis)
 
 
 def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
@@ -299,11 +368,25 @@ class Prepared:
             rebuild_factor=rebuild_factor,
         )
         self.where, self.reason = _where(backend, method, n, kind)
-        name = _select(self.where, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
-        self._solver: Solver | None = _FACTORIES[(self.where, name)](self.A, self.options)
+        #: ``method="auto"`` on the CPU: both methods' estimates (memory, seconds), else {}
+        self.estimate: dict = {}
+        plan = None
+        if self.where == "cpu" and method == "auto":
+            plan = _plan_cpu(self.A, kind)
+            name, self.estimate = plan.name, plan.estimate
+            self.reason = f"{self.reason}; {plan.reason}"
+        else:
+            name = _select(self.where, method, n, kind)
+        factory = _FACTORIES[(self.where, name)]
+        if plan is not None and plan.analysis is not None and factory is DirectSolver:
+            self._solver: Solver | None = DirectSolver(self.A, self.options, plan.analysis)
+        else:
+            if plan is not None and plan.analysis is not None:  # another direct solver
+                plan.analysis.close()
+            self._solver = factory(self.A, self.options)
         self.name = self._solver.name
         self.setup_s = time.perf_counter() - t0
 
@@ -329,8 +412,13 @@ class Prepared:
     def solve(
         self, b: Any, *, x0: Any = None, device_result: bool = False
     ) -> tuple[Any, SolveInfo]:
-        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), NumPy (or CuPy on
-        the GPU backend). ``device_result``: return ``x`` on the device (GPU backend)."""
+        """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), or a block (n, k) of
+        right-hand sides solved with the one setup (a direct solver's factor: one
+        back-substitution of the block; AMG: PCG per column with the one hierarchy), NumPy
+        (or CuPy on the GPU backend). ``x`` has ``b``'s shape; ``info.iterations`` and
+        ``info.residual`` are the largest over the columns. ``x0``: a start of ``b``'s
+        shape (iterative methods). ``device_result``: return ``x`` on the device (GPU
+        backend)."""
         t0 = time.perf_counter()
         x, facts = self._live().solve(b, x0=x0, device_result=device_result)
         facts = dict(facts)
@@ -343,6 +431,8 @@ class Prepared:
             residual=float(facts.pop("residual", 0.0)),
             extra=facts,
         )
+        if self.estimate:
+            info.extra["estimate"] = self.estimate
         info.seconds = time.perf_counter() - t0
         return x, info
 
@@ -393,15 +483,18 @@ def solve(
         SciPy sparse; on the GPU backend also cupyx CSR already on the device (assembled
         and eliminated there: one copy in, none for the matrix).
     b
-        Right-hand side, shape (n,): NumPy, or CuPy on the GPU backend.
+        Right-hand side, shape (n,), or a block of them (n, k) (:meth:`Prepared.solve`):
+        NumPy, or CuPy on the GPU backend.
     kind
         ``"scalar"`` (conduction) or ``"elasticity"`` (3 unknowns per node, interleaved).
     backend
         ``auto`` (the GPU where usable and the system above :func:`gpu_crossover`),
         ``cpu`` or ``gpu``.
     method
-        ``auto`` (CPU: direct below :func:`direct_limit` unknowns, AMG-PCG above; GPU:
-        device AMG-PCG), or a registered method: CPU ``direct``, ``amg`` (pyamg),
+        ``auto`` (CPU: the direct solver or AMG-PCG, whichever is estimated faster within
+        the memory available, :mod:`fea.solvers.cost`, with the estimates in
+        ``info.reason`` and ``info.extra["estimate"]``; GPU: device AMG-PCG),
+        or a registered method: CPU ``direct``, ``amg`` (pyamg),
         ``amg-xp`` (the device hierarchy's code on NumPy); GPU ``amg``, ``amg-pyamg``,
         ``jacobi``, ``cudss``. An unknown method raises :class:`~fea.errors.InputError`
         listing them.

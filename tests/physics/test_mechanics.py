@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fea.errors import InputError
 from fea.physics.materials import Material, Table
-from fea.physics.mechanics import close_solver_cache, solve_thermoelastic, warpage_curve
+from fea.physics.mechanics import (
+    close_solver_cache,
+    solve_thermoelastic,
+    solve_thermoelastic_variants,
+    warpage_curve,
+)
 
 from ..verification.helpers import layered_box, plane
 
@@ -152,3 +158,76 @@ def test_von_mises_names_the_element_value_and_the_nodal_one(strip):
     assert np.array_equal(me.von_mises, von_mises(me.stress_q.mean(axis=1)))
     assert me.von_mises_nodal.shape == (me.nodes.shape[0],)
     assert np.array_equal(me.von_mises_nodal, me.fields()["von_mises_nodal"][0])
+
+
+@pytest.fixture(scope="module")
+def bar():
+    """A 4 x 1 x 1 mm bar (one region ``bar``), P2."""
+    return layered_box((4e-3, 1e-3), [("bar", 1e-3, 2)], 0.5e-3, order=2)
+
+
+@pytest.mark.parametrize("method", ["direct", "amg"])
+def test_variants_of_a_free_bar_match_the_closed_form_for_two_loads(bar, method):
+    """Closed form: a free homogeneous bar under a temperature rise linear in position,
+    theta = a + g.x, is stress free with u = alpha (a x + (g.x) x - |x|^2 g / 2) up to a
+    rigid motion (its symmetric gradient is alpha theta I; quadratic, so P2 reproduces it).
+    Two loads in one block: a uniform rise of 100 K and a gradient of 2e4 K/m along x (80 K
+    over the bar); both within 1e-7 of the closed form (after removing the rigid motion by
+    least squares), stress free, one setup for both."""
+    from fea.fe.constraints import rigid_body_modes
+    from fea.fe.spaces import space
+
+    alpha = 10e-6
+    m = Material("m", E=100e9, nu=0.3, alpha=alpha, k=1.0)
+    loads = [125.0, lambda x, y, z: 25.0 + 2e4 * x]
+    res = solve_thermoelastic_variants(
+        bar, {"bar": m}, loads, 25.0, backend="cpu", method=method, rtol=1e-12
+    )
+    x = space(bar).nodes
+    R = rigid_body_modes(x)
+    cases = [(100.0, np.zeros(3)), (0.0, np.array([2e4, 0.0, 0.0]))]
+    for me, (a, g) in zip(res, cases, strict=True):
+        exact = alpha * (a * x + (x @ g)[:, None] * x - 0.5 * (x**2).sum(axis=1)[:, None] * g)
+        d = (me.displacement - exact).ravel()
+        d -= R @ np.linalg.lstsq(R, d, rcond=None)[0]
+        scale = np.abs(exact).max()
+        assert np.abs(d).max() <= 1e-7 * scale, (method, a)
+        assert np.abs(me.stress_q).max() <= 1e-6 * 100e9 * alpha * 100.0
+        assert me.solver_info["variants"] == 2 and me.solver_info["free_body"]
+    assert res[0].solver_info["setup"] == "built"
+
+
+def test_variants_equal_single_solves_and_group_by_stiffness(strip):
+    """Against :func:`solve_thermoelastic` variant by variant (a second, independent path):
+    within 1e-10 with the direct solver. A modulus falling above 120 degC splits the
+    variants by stiffness: 25 and 100 degC share the block (the same 20 GPa), 260 degC is
+    solved in a group of its own; a hygroscopic eigenstrain rides along per variant."""
+    soft = dict(
+        MATS,
+        mold=Material(
+            "mold", E=Table((25.0, 120.0, 140.0), (20e9, 20e9, 2e9)), nu=0.3, alpha=9e-6, k=1.0
+        ),
+    )
+    temps = [25.0, 260.0, 100.0]
+    swell = [None, None, 1e-3]
+    res = solve_thermoelastic_variants(
+        strip, soft, temps, 175.0, backend="cpu", method="direct", eigenstrains=swell
+    )
+    assert [r.solver_info["variants"] for r in res] == [2, 1, 2]
+    for T, sw, me in zip(temps, swell, res, strict=True):
+        ref = solve_thermoelastic(
+            strip, soft, T, 175.0, backend="cpu", method="direct", eigenstrain=sw
+        )
+        scale = np.abs(ref.displacement).max()
+        assert np.abs(me.displacement - ref.displacement).max() <= 1e-10 * scale
+        assert np.abs(me.stress_q - ref.stress_q).max() <= 1e-9 * np.abs(ref.stress_q).max()
+        assert me.warpage("top").signed == pytest.approx(ref.warpage("top").signed, rel=1e-9)
+
+
+def test_variants_refuse_bad_input(strip):
+    with pytest.raises(InputError, match="temperatures"):
+        solve_thermoelastic_variants(strip, MATS, [], 175.0, backend="cpu")
+    with pytest.raises(InputError, match="temperatures"):
+        solve_thermoelastic_variants(strip, MATS, 25.0, 175.0, backend="cpu")
+    with pytest.raises(InputError, match="eigenstrains"):
+        solve_thermoelastic_variants(strip, MATS, [25.0, 50.0], 175.0, eigenstrains=[None])

@@ -18,6 +18,8 @@ from fea.fe.constraints import rigid_body_modes
 from fea.fe.spaces import space
 from fea.physics.constitutive import lame
 from fea.solvers import eliminate, prepare, registry, resolve_backend, solve
+from fea.solvers.cpu import PardisoAnalysis
+from fea.solvers.cpu import pardiso_available as cpu_pardiso_available
 
 from ..verification.helpers import layered_box
 from . import standin
@@ -174,6 +176,203 @@ def test_auto_stays_on_the_cpu_below_the_gpu_crossover(monkeypatch, two_layers):
     A, b = _conduction(two_layers, 1.0, 1.0)
     _, info = solve(A, b, backend="auto")
     assert info.backend == "cpu" and "below the GPU crossover" in info.reason
+
+
+# -- auto on the CPU: the cost model ---------------------------------------------------------
+
+
+def _phases(monkeypatch) -> list[int]:
+    """Record the phase of every Pardiso call."""
+    from fea.solvers import cpu
+
+    seen: list[int] = []
+    real = cpu._pardiso_call
+
+    def spy(solver, phase, *args):
+        seen.append(phase)
+        return real(solver, phase, *args)
+
+    monkeypatch.setattr(cpu, "_pardiso_call", spy)
+    return seen
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_factorises_when_the_estimate_fits_and_records_why(monkeypatch, two_layers):
+    """Plenty of memory: the direct solver (faster by the estimate on a small system), its
+    factorisation taking over the analysis that produced the estimate (Pardiso phases 11,
+    22, 33: the analysis not repeated), the reason and both estimates in ``SolveInfo``."""
+    from fea.solvers import cost
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    monkeypatch.setattr(cost, "available_memory", lambda: 20e9)
+    phases = _phases(monkeypatch)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R)
+    assert info.method == "pardiso" and phases == [11, 22, 33]
+    assert info.reason.startswith("requested; direct (faster): direct est.")
+    assert "fits in 20 GB free; amg est." in info.reason
+    est = info.extra["estimate"]
+    assert est["available_bytes"] == 20e9
+    assert est["direct"]["seconds"] < est["amg"]["seconds"]
+    assert est["direct"]["bytes"] > 8 * est["direct"]["factor_nnz"] > 8 * A.nnz / 2
+    assert np.allclose(x, spla.spsolve(A.tocsc(), b), rtol=1e-10, atol=0)
+    with prepare(A, kind="elasticity", backend="cpu", near_null=R) as p:
+        _, pinfo = p.solve(b)
+    assert pinfo.method == "pardiso" and pinfo.reason.startswith("requested; direct (faster)")
+    assert pinfo.extra["estimate"]["available_bytes"] == 20e9
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_takes_amg_when_the_factor_does_not_fit(monkeypatch, two_layers):
+    """Available memory between the AMG estimate and the direct one: AMG-PCG, and the
+    analysis is freed (no factorisation: no phase 22)."""
+    from fea.solvers import cost
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    an = PardisoAnalysis(A)
+    d = cost.direct_estimate(an)
+    an.close()
+    # on a system this small Pardiso's fixed overhead (tens of MB) is most of its peak: a
+    # leaner AMG model makes AMG the smaller one, as it is on the large systems
+    lean = dict(cost.AMG_MODEL["elasticity"], memory=0.5 * d.memory / A.nnz)
+    monkeypatch.setitem(cost.AMG_MODEL, "elasticity", lean)
+    a = cost.amg_estimate(A.shape[0], A.nnz, "elasticity")
+    assert a.memory < d.memory  # the model's premise on this system
+    room = (a.memory + d.memory) / 2 / cost.MEMORY_HEADROOM
+    monkeypatch.setattr(cost, "available_memory", lambda: room)
+    phases = _phases(monkeypatch)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
+    assert info.method == "amg-pcg" and phases == [11]
+    assert "amg (direct does not fit): amg est." in info.reason and "GB free" in info.reason
+    assert info.extra["estimate"]["direct"]["bytes"] == d.memory
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_pick_does_not_change_the_result_beyond_the_tolerance(monkeypatch, two_layers):
+    """The same systems (conduction and elasticity) solved by ``auto`` once with room for the
+    factor and once without: both within the solver tolerance of SuperLU's solution."""
+    from fea.solvers import cost
+
+    rtol = 1e-10
+    Ae, be, R = _elasticity(two_layers, 100e9, 3e9)
+    Ac, bc = _conduction(two_layers, 400.0, 0.3)
+    # small systems: Pardiso's fixed overhead would outweigh AMG's modelled memory; a lean
+    # model lets a room exist where only AMG fits (as on large systems)
+    for k in ("elasticity", "scalar"):
+        monkeypatch.setitem(cost.AMG_MODEL, k, dict(cost.AMG_MODEL[k], memory=8.0))
+    for kind, A, b, nn in (("elasticity", Ae, be, R), ("scalar", Ac, bc, None)):
+        x_ref = spla.spsolve(A.tocsc(), b)
+        picked = set()
+        for room in (20e9, 1.2 * cost.amg_estimate(A.shape[0], A.nnz, kind).memory / 0.8):
+            monkeypatch.setattr(cost, "available_memory", lambda room=room: room)
+            x, info = solve(A, b, kind=kind, backend="cpu", near_null=nn, rtol=rtol)
+            picked.add(info.method)
+            assert info.residual <= rtol
+            # x - x_ref = A^-1 r: within cond-scaled residual; 1e-6 relative is far above
+            # rounding (1e-12) and far below any wrong answer
+            assert np.linalg.norm(x - x_ref) <= 1e-6 * np.linalg.norm(x_ref), (kind, room)
+        assert picked == {"pardiso", "amg-pcg"}, kind
+
+
+def test_auto_without_pardiso_keeps_the_direct_limit(monkeypatch, two_layers):
+    A, b = _conduction(two_layers, 1.0, 1.0)
+    monkeypatch.setattr(registry, "pardiso_available", lambda: False)
+    monkeypatch.setitem(registry.DIRECT_DOF_LIMIT, "scalar", 10 * A.shape[0])
+    _, info = solve(A, b, backend="cpu")
+    assert "no Pardiso to estimate from" in info.reason and info.method in ("pardiso", "superlu")
+    assert "estimate" not in info.extra
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_falls_back_to_amg_when_the_analysis_fails(monkeypatch, two_layers):
+    """Pardiso's phase 11 failing (e.g. its -2, not enough memory) is no error for ``auto``:
+    AMG-PCG runs and the reason says why."""
+    from fea.errors import SolverError
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+
+    def fails(A):
+        raise SolverError("Pardiso failed in phase 11 (error -2)")
+
+    monkeypatch.setattr(registry, "PardisoAnalysis", fails)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
+    assert info.method == "amg-pcg" and "analysis failed" in info.reason
+    assert "direct" not in info.extra["estimate"]
+    assert np.linalg.norm(x - spla.spsolve(A.tocsc(), b)) <= 1e-6 * np.linalg.norm(x)
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_an_analysis_is_not_taken_over_for_other_values(two_layers):
+    """A factorisation given the analysis of another matrix of the same pattern factorises
+    its own values (the analysed values would give the other matrix's answer)."""
+    from fea.solvers.cpu import Factorized
+
+    A1, b, _ = _elasticity(two_layers, 100e9, 3e9)
+    A2, _, _ = _elasticity(two_layers, 50e9, 3e9)
+    an = PardisoAnalysis(A1)
+    assert an.matches(A1) and not an.matches(A2)
+    F = Factorized(A2, an)
+    try:
+        x = F.solve(b)
+    finally:
+        F.close()
+    x_ref = spla.spsolve(A2.tocsc(), b)
+    assert np.linalg.norm(x - x_ref) <= 1e-10 * np.linalg.norm(x_ref)
+
+
+# -- a block of right-hand sides: one setup ---------------------------------------------------
+
+
+def _block(b: np.ndarray, k: int) -> np.ndarray:
+    """k right-hand sides of different directions and scales from ``b``."""
+    rng = np.random.default_rng(7)
+    B = np.empty((b.size, k))
+    for j in range(k):
+        B[:, j] = (1.0 + j) * b * rng.uniform(0.5, 1.5, b.size)
+    B[b == 0.0] = 0.0  # the identity rows keep their zero values
+    return B
+
+
+@pytest.mark.parametrize("method", ["direct", "amg", "amg-xp"])
+def test_a_block_solve_equals_the_columns_solved_one_by_one(method, two_layers):
+    """``Prepared.solve(B)`` with B (n, 4) against four single solves of a second prepared
+    solver: within 1e-10 relative (the direct solver's block back-substitution, AMG's PCG
+    per column with one hierarchy at rtol 1e-12) and each column within its tolerance of
+    SuperLU's answer; the iterations and residual are the columns' largest."""
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    B = _block(b, 4)
+    kw = dict(kind="elasticity", backend="cpu", method=method, near_null=R, rtol=1e-12)
+    with prepare(A, **kw) as p:
+        X, info = p.solve(B)
+    with prepare(A, **kw) as p:
+        cols = [p.solve(B[:, j]) for j in range(B.shape[1])]
+    assert X.shape == B.shape
+    lu = spla.splu(A.tocsc())
+    for j, (xj, _) in enumerate(cols):
+        scale = np.linalg.norm(xj)
+        assert np.linalg.norm(X[:, j] - xj) <= 1e-10 * scale, (method, j)
+        assert np.linalg.norm(X[:, j] - lu.solve(B[:, j])) <= 1e-8 * scale, (method, j)
+    assert info.iterations == max(ij.iterations for _, ij in cols)
+    assert info.residual <= 1e-12 and info.extra["setup"] == "built"
+    if method != "direct":
+        assert info.extra["column_iterations"] == [ij.iterations for _, ij in cols]
+
+
+def test_a_block_through_solve_and_a_registered_one_shot(two_layers):
+    """``solve(A, B)`` and a one-shot registered method (SciPy's spsolve, one column a call)
+    take a block too; bad shapes are refused at ``b``."""
+    A, b = _conduction(two_layers, 400.0, 0.3)
+    B = _block(b, 3)
+    ref = spla.splu(A.tocsc()).solve(B)
+    X, info = solve(A, B, backend="cpu", method="direct")
+    assert np.linalg.norm(X - ref) <= 1e-10 * np.linalg.norm(ref)
+    with registry.registrations():
+        registry.register_method("splu", lambda A, b, **kw: (spla.spsolve(A.tocsc(), b), {}))
+        X, info = solve(A, B, backend="cpu", method="splu")
+        assert np.linalg.norm(X - ref) <= 1e-10 * np.linalg.norm(ref) and info.residual < 1e-10
+    for bad in (b[:-1], np.zeros((b.size, 0)), np.zeros((b.size, 2, 2))):
+        for method in ("direct", "amg"):
+            with pytest.raises(InputError, match="b"):
+                solve(A, bad, backend="cpu", method=method)
 
 
 # -- the device path through the NumPy stand-in ---------------------------------------------------
