@@ -238,4 +238,3 @@ def _layer_thickness(
         f"averaged over {wide * 1e6:.3g} um (refine mesh.terminal_size_mm for the "
         "Darveaux layer its constants were fitted with)"
     )
-

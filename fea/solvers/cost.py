@@ -31,11 +31,11 @@ from ..errors import InputError
 
 __all__ = [
     "AMG_MODEL",
+    "Choice",
     "DIRECT_FLOP_RATE",
     "DIRECT_SOLVE_S_PER_ENTRY",
-    "MEMORY_HEADROOM",
-    "Choice",
     "Estimate",
+    "MEMORY_HEADROOM",
     "amg_estimate",
     "available_memory",
     "choose",

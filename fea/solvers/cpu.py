@@ -242,7 +242,7 @@ def amg_setup(
     return ml, {"levels": len(ml.levels), "operator_complexity": ml.operator_complexity()}
 
 
-def _pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -> NDArray:
+def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -> NDArray:
     """One Pardiso call (pypardiso's, less its per-call checks: a comparison of the whole
     matrix with the factorised one and a conversion of its index arrays, about 15 % of a
     back-substitution at 250k DOF). ``ia``, ``ja``: the 1-based int32 CSR arrays of
@@ -313,7 +313,7 @@ class PardisoAnalysis:
         self.solver.iparm[17] = -1  # report the factor's entries
         self.solver.iparm[18] = -1  # report the factorisation's Mflop
         try:
-            _pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
+            pardiso_call(self.solver, 11, self.upper, self.ia, self.ja, np.zeros((n, 1)))
         except SolverError:
             self.solver.free_memory(everything=True)
             raise
@@ -365,7 +365,7 @@ class Factorized:
             self.A = analysis.A
             analysis._open = False  # the factorisation owns Pardiso's memory now
             n = self.A.shape[0]
-            _pardiso_call(self._pardiso, 22, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            pardiso_call(self._pardiso, 22, self._upper, self._ia, self._ja, np.zeros((n, 1)))
             self.name = "pardiso"
             return
         if analysis is not None:
@@ -380,7 +380,7 @@ class Factorized:
             self._ia, self._ja = pat["index"]
             known = _use_ordering(self._pardiso, pat, self.A.shape[0])
             n = self.A.shape[0]
-            _pardiso_call(self._pardiso, 12, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            pardiso_call(self._pardiso, 12, self._upper, self._ia, self._ja, np.zeros((n, 1)))
             if not known:
                 _keep_ordering(self._pardiso, pat)
             self.name = "pardiso"
@@ -408,7 +408,7 @@ class Factorized:
             if b.shape[0] != self.A.shape[0] or b.ndim > 2:
                 raise InputError("b", b.shape, f"shape ({self.A.shape[0]},) or (n, k)")
             b = np.ascontiguousarray(b) if b.ndim == 1 else np.asfortranarray(b)
-            x = _pardiso_call(self._pardiso, 33, self._upper, self._ia, self._ja, b)
+            x = pardiso_call(self._pardiso, 33, self._upper, self._ia, self._ja, b)
             return np.ascontiguousarray(x)
         return self._lu.solve(b)
 

@@ -275,12 +275,13 @@ def test_limit_warnings_and_decade_labels():
 
 
 def test_die_power_goes_on_the_active_face_and_balances():
-    """The die's power is a uniform flux P / A on its active face by default (exactly P),
-    a volume source with die_power="volume"; both steady solves give out what goes in."""
+    """The die's power is a uniform flux P / A on its active face with
+    die_power="active_face" (exactly P), a volume source by default; both steady solves
+    give out what goes in."""
     case = parse_study(_raw()).base
     mesh, _ = build_mesh(case)
     face = active_face(mesh)
-    heat = thermal_loads(mesh, case)
+    heat = thermal_loads(mesh, case, die_power="active_face")
     assert "die" not in heat["sources"] and set(heat["flux"]) == {face}
     q = heat["flux"][face]
     p = mesh.p1.p.T
@@ -288,7 +289,7 @@ def test_die_power_goes_on_the_active_face_and_balances():
     area = 0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1)
     assert float(q @ area) == pytest.approx(0.5, rel=1e-13)
     np.testing.assert_allclose(q, 0.5 / 1.5e-3**2, rtol=1e-9)  # the die's 1.5 x 1.5 mm face
-    vol = thermal_loads(mesh, case, die_power="volume")
+    vol = thermal_loads(mesh, case)
     assert vol["sources"] == {"die": 0.5} and vol["flux"] == {}
     with pytest.raises(InputError) as err:
         thermal_loads(mesh, case, die_power="surface")

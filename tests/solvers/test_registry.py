@@ -186,13 +186,13 @@ def _phases(monkeypatch) -> list[int]:
     from fea.solvers import cpu
 
     seen: list[int] = []
-    real = cpu._pardiso_call
+    real = cpu.pardiso_call
 
     def spy(solver, phase, *args):
         seen.append(phase)
         return real(solver, phase, *args)
 
-    monkeypatch.setattr(cpu, "_pardiso_call", spy)
+    monkeypatch.setattr(cpu, "pardiso_call", spy)
     return seen
 
 
