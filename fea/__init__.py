@@ -28,7 +28,13 @@ from .physics.cycling import CyclingProfile, jesd22_a104
 from .physics.history import HistoryResult, Process, Stage, solve_history
 from .physics.inelastic import Anand, Garofalo, InelasticState, Plastic, anand_set, garofalo_set
 from .physics.materials import Material
-from .physics.mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .physics.mechanics import (
+    MechanicalResult,
+    Warpage,
+    solve_thermoelastic,
+    solve_thermoelastic_variants,
+    warpage_curve,
+)
 from .physics.moisture import MoistureResult, Soak, solve_moisture
 from .physics.moisture_data import MoistureProperties
 from .physics.structure import StructureFunction, structure_function
@@ -76,6 +82,7 @@ __all__ = [
     "solve_moisture",
     "solve_thermal",
     "solve_thermoelastic",
+    "solve_thermoelastic_variants",
     "structure_function",
     "units",
     "warpage_curve",

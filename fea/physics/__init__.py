@@ -22,7 +22,13 @@ from .inelastic import (
     garofalo_set,
 )
 from .materials import Material
-from .mechanics import MechanicalResult, Warpage, solve_thermoelastic, warpage_curve
+from .mechanics import (
+    MechanicalResult,
+    Warpage,
+    solve_thermoelastic,
+    solve_thermoelastic_variants,
+    warpage_curve,
+)
 from .moisture import MoistureResult, Soak, TemperatureProfile, solve_moisture
 from .moisture_data import MoistureProperties
 from .structure import StructureFunction, separation_point, structure_function
@@ -68,6 +74,7 @@ __all__ = [
     "solve_moisture",
     "solve_thermal",
     "solve_thermoelastic",
+    "solve_thermoelastic_variants",
     "structure_function",
     "warpage_curve",
 ]
