@@ -378,6 +378,24 @@ def test_a_block_through_solve_and_a_registered_one_shot(two_layers):
 # -- the device path through the NumPy stand-in ---------------------------------------------------
 
 
+def test_a_block_on_the_device_path_through_the_stand_in(numpy_as_cupy, monkeypatch, two_layers):
+    """The device solver (its hierarchy and PCG, through the NumPy stand-in) takes a block
+    too: the columns within the tolerance of SuperLU's answers, the block left on the device
+    when asked."""
+    standin.fake_working_device(monkeypatch)
+    cupy = numpy_as_cupy
+    A, b = _conduction(two_layers, 400.0, 0.3, xp=cupy)
+    A_host, _ = _conduction(two_layers, 400.0, 0.3)
+    B = _block(b, 3)
+    ref = spla.splu(A_host.tocsc()).solve(B)
+    with prepare(A, backend="gpu", rtol=1e-11) as p:
+        X, info = p.solve(cupy.asarray(B), device_result=True)
+    assert info.backend == "gpu" and isinstance(X, cupy.ndarray) and X.shape == B.shape
+    assert len(info.extra["column_iterations"]) == 3
+    for j in range(3):
+        assert np.linalg.norm(X[:, j] - ref[:, j]) <= 1e-8 * np.linalg.norm(ref[:, j])
+
+
 @pytest.mark.slow
 def test_whole_device_solve_on_the_stand_in(numpy_as_cupy, monkeypatch, two_layers):
     """Assembly on the device, elimination there, device hierarchy, PCG, the answer left
