@@ -30,6 +30,7 @@ from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import stage
 from .spec import PANEL_STAGES, CaseSpec
+from .spec.constants import THERMAL_OUTPUTS
 from .transient import dual_interface, zth_transient
 
 __all__ = [
@@ -634,25 +635,6 @@ def independent_panel_metrics(
     out["mechanical_dof_count"] = max(dofs, default=0.0)  # the largest model
     out["warnings"] = notes
     return out, states
-
-
-#: Outputs that need the unit's thermal solve (with the ``zth_*`` decades).
-THERMAL_OUTPUTS = frozenset(
-    {
-        "Tj_max_C",
-        "theta_ja_K_per_W",
-        "psi_jt_K_per_W",
-        "theta_jc_K_per_W",
-        "die_spread_K",
-        "theta_jma_K_per_W",
-        "theta_jb_K_per_W",
-        "psi_jb_K_per_W",
-        "hotspot_C",
-        "Tj_over_limit_flag",
-        "Tj_peak_C",
-        "sf_R_total_K_per_W",
-    }
-)
 
 
 def wants_thermal(case: CaseSpec) -> bool:

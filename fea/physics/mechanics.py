@@ -515,7 +515,14 @@ def solve_thermoelastic(
     stress_q = elastic_stress(fs, u, lam, mu, eps0, xp=xp)
     if ns is not None:
         u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
-    info = {
+    info = _solve_record(si, con, t_asm, time.perf_counter() - t0)
+    return MechanicalResult(mesh, fs, u, stress_q, info, reactions, T, mats)
+
+
+def _solve_record(si: Any, con: Any, assembly_s: float, total_s: float, **more: Any) -> dict:
+    """A mechanical result's ``solver_info``: what solved it and why (:class:`SolveInfo`),
+    whether it was a free body, the seconds per stage, and ``more``."""
+    return {
         "backend": si.backend,
         "method": si.method,
         "device": si.device,
@@ -523,10 +530,10 @@ def solve_thermoelastic(
         "iterations": si.iterations,
         "residual": si.residual,
         "free_body": con.free_body,
-        "stages": {"assembly_s": t_asm, "solve_s": si.seconds, "total_s": time.perf_counter() - t0},
+        **more,
+        "stages": {"assembly_s": assembly_s, "solve_s": si.seconds, "total_s": total_s},
         **si.extra,
     }
-    return MechanicalResult(mesh, fs, u, stress_q, info, reactions, T, mats)
 
 
 def elastic_stress(
@@ -707,21 +714,6 @@ def solve_thermoelastic_variants(
             stress_q = elastic_stress(fs, u, lam, mu, eps0s[j], xp=xp)
             if ns is not None:
                 u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
-            info = {
-                "backend": si.backend,
-                "method": si.method,
-                "device": si.device,
-                "reason": si.reason,
-                "iterations": si.iterations,
-                "residual": si.residual,
-                "free_body": con.free_body,
-                "variants": len(g),
-                "stages": {
-                    "assembly_s": t_prep + t_asm,
-                    "solve_s": si.seconds,
-                    "total_s": time.perf_counter() - t0,
-                },
-                **si.extra,
-            }
+            info = _solve_record(si, con, t_prep + t_asm, time.perf_counter() - t0, variants=len(g))
             out[i] = MechanicalResult(mesh, fs, u, stress_q, info, reactions, Ts[i], mats)
     return out  # type: ignore[return-value]

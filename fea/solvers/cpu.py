@@ -242,6 +242,13 @@ def amg_setup(
     return ml, {"levels": len(ml.levels), "operator_complexity": ml.operator_complexity()}
 
 
+def _pardiso_index(upper: sp.csr_matrix, pat: dict) -> tuple[NDArray, NDArray]:
+    """Pardiso's 1-based int32 index arrays of ``upper``, kept per pattern in ``pat``."""
+    if "index" not in pat:
+        pat["index"] = (upper.indptr.astype(np.int32) + 1, upper.indices.astype(np.int32) + 1)
+    return pat["index"]
+
+
 def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -> NDArray:
     """One Pardiso call (pypardiso's, less its per-call checks: a comparison of the whole
     matrix with the factorised one and a conversion of its index arrays, about 15 % of a
@@ -303,12 +310,7 @@ class PardisoAnalysis:
         self.A = _canonical(A)
         n = self.A.shape[0]
         self.solver, self.upper, pat = _pardiso_spd(self.A)
-        if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
-            pat["index"] = (
-                self.upper.indptr.astype(np.int32) + 1,
-                self.upper.indices.astype(np.int32) + 1,
-            )
-        self.ia, self.ja = pat["index"]
+        self.ia, self.ja = _pardiso_index(self.upper, pat)
         known = _use_ordering(self.solver, pat, n)
         self.solver.iparm[17] = -1  # report the factor's entries
         self.solver.iparm[18] = -1  # report the factorisation's Mflop
@@ -372,12 +374,7 @@ class Factorized:
             analysis.close()
         if pardiso_available():
             self._pardiso, self._upper, pat = _pardiso_spd(self.A)
-            if "index" not in pat:  # Pardiso's 1-based int32 index arrays, per pattern
-                pat["index"] = (
-                    self._upper.indptr.astype(np.int32) + 1,
-                    self._upper.indices.astype(np.int32) + 1,
-                )
-            self._ia, self._ja = pat["index"]
+            self._ia, self._ja = _pardiso_index(self._upper, pat)
             known = _use_ordering(self._pardiso, pat, self.A.shape[0])
             n = self.A.shape[0]
             pardiso_call(self._pardiso, 12, self._upper, self._ia, self._ja, np.zeros((n, 1)))

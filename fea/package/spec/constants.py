@@ -16,6 +16,7 @@ __all__ = [
     "PANEL_STAGES",
     "POWER_MAX_W",
     "SIDES",
+    "THERMAL_OUTPUTS",
     "T_MAX_C",
 ]
 
@@ -100,6 +101,24 @@ OUTPUTS = (
 )
 
 
+#: Outputs that need a unit's thermal solve (with the ``zth_*`` decades): a study that
+#: names none of them skips it (:func:`fea.package.analyse.wants_thermal`).
+THERMAL_OUTPUTS = frozenset(
+    {
+        "Tj_max_C",
+        "theta_ja_K_per_W",
+        "psi_jt_K_per_W",
+        "theta_jc_K_per_W",
+        "die_spread_K",
+        "theta_jma_K_per_W",
+        "theta_jb_K_per_W",
+        "psi_jb_K_per_W",
+        "hotspot_C",
+        "Tj_over_limit_flag",
+        "Tj_peak_C",
+        "sf_R_total_K_per_W",
+    }
+)
 #: The outputs of a study that names none.
 DEFAULT_OUTPUTS = OUTPUTS[:7]
 
