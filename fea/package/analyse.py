@@ -30,6 +30,7 @@ from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import stage
 from .spec import PANEL_STAGES, CaseSpec
+from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
 from .transient import dual_interface, zth_transient
 
@@ -312,7 +313,8 @@ def state_times(temperatures: list[float]) -> tuple[list[float], str]:
 
 
 def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
-    """Warpage of the top surface at each of the spec's warpage temperatures (unit without
+    """Warpage of the top surface (or the ball side: ``[outputs] warpage_face``) at each
+    of the spec's warpage temperatures (unit without
     board, free body, uniform temperature), the recovered stress maxima per region and
     peel and shear on every interface.
 
@@ -332,10 +334,11 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
         wet = ma.metrics
         if ma.swelling is not None:
             states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_temperatures(case)]
+    face = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]  # [outputs] warpage_face
     if any(m.inelastic is not None for m in mesh_materials(mesh, case).values()):
-        out, results = _inelastic_states(mesh, case, states, backend, "top")
+        out, results = _inelastic_states(mesh, case, states, backend, face)
     else:
-        out, results = _temperature_states(mesh, case, states, backend, "top")
+        out, results = _temperature_states(mesh, case, states, backend, face)
     out.update(wet)
     return out, results
 
@@ -581,7 +584,7 @@ def history_metrics(
         if case.kind == "panel":
             surface = "bottom" if all(r in present for r in kerf) else "units_bottom"
         else:
-            surface = "top"
+            surface = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]
         out.update(_state_metrics(st, mesh, label, case, surface=surface, regions=present))
     out["mechanical_dof_count"] = float(3 * mesh.nodes.shape[0])
     _state_checks(case, out, dict(zip(h.labels, h.states, strict=True)))

@@ -104,15 +104,65 @@ def _number(v: Any) -> float | None:
         return None
 
 
-def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
-    """Draw the study plots from the table rows; returns the files written."""
-    ok = [r for r in rows if r.get("status") == "ok"]
-    if not ok:
-        return []
-    plt = _pyplot()
-    folder = Path(out) / "plots"
-    written: list[Path] = []
-    params = [k for k in ok[0] if k.startswith("param:")]
+#: Most panels of one sweep figure (the other factors' level combinations beyond are
+#: left out, and the figure says so) and most series (columns) per panel.
+MAX_PANELS = 12
+MAX_SERIES = 12
+#: An output axis with a natural zero includes zero when the values' spread is under
+#: this fraction of their largest magnitude (and above :data:`TINY_SPREAD`): the
+#: magnitudes stay visible and the differences too.
+ZERO_SPREAD = 0.5
+#: Below this fraction of the largest magnitude the spread would vanish with zero in
+#: range: the axis keeps the values' range and says in the panel that it does not start
+#: at zero.
+TINY_SPREAD = 0.02
+#: Units whose zero is no physical zero (a temperature in °C): never forced into range.
+NO_NATURAL_ZERO = ("°C",)
+
+
+def param_label(column: str) -> str:
+    """Axis label of a swept parameter (a ``param:`` column or a dotted key), with its
+    unit: ``param:geometry.openings.width_mm`` -> ``geometry.openings.width [mm]``."""
+    return Column(column.removeprefix("param:")).label
+
+
+def honest_range(values: Any, unit: str = "") -> tuple[float, float, str]:
+    """Axis limits for ``values`` that do not hide their magnitude.
+
+    Zero is in range when the unit has a natural zero (not °C) and the spread is between
+    :data:`TINY_SPREAD` and :data:`ZERO_SPREAD` of the largest magnitude; otherwise the
+    range is the values' own, padded by 5 %. Returns (low, high, note): ``note`` is a
+    sentence for the panel when the axis does not start at zero although the spread is
+    small, else ``""``. Tick labels are drawn without matplotlib's offset (see
+    :func:`sweep_figure`), so they carry the full values.
+    """
+    v = np.asarray([x for x in values if x is not None], dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size == 0:
+        return 0.0, 1.0, ""
+    lo, hi = float(v.min()), float(v.max())
+    big = max(abs(lo), abs(hi))
+    span = hi - lo
+    note = ""
+    natural = unit not in NO_NATURAL_ZERO
+    if big > 0 and natural and TINY_SPREAD * big <= span < ZERO_SPREAD * big:
+        lo, hi = min(lo, 0.0), max(hi, 0.0)
+    elif big > 0 and span < TINY_SPREAD * big and lo * hi > 0:
+        note = f"axis not from zero: spread {span / big:.2%} of the value"
+    pad = 0.05 * (hi - lo) or 0.05 * big or 1.0
+    return (lo if lo == 0.0 else lo - pad), (hi if hi == 0.0 else hi + pad), note
+
+
+def _distinct(values: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for v in values:
+        if v not in out:
+            out.append(v)
+    return out
+
+
+def _output_columns(spec: Any, ok: list[dict[str, Any]]) -> dict[str, list[str]]:
+    """Output name -> its numeric table columns shown in a summary (key regions)."""
     columns: dict[str, list[str]] = {}
     for r in ok:
         for k in r:
@@ -120,40 +170,206 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
             if name in spec.outputs and not Column.parse(k).is_text and Column.parse(k).key:
                 if k not in columns.setdefault(name, []):
                     columns[name].append(k)
-    for p in params:
-        xs_raw = [r.get(p) for r in ok]
-        xs = [_number(x) for x in xs_raw]
-        numeric = all(x is not None for x in xs)
-        labels = sorted({str(x) for x in xs_raw}, key=str)
-        pos = xs if numeric else [labels.index(str(x)) for x in xs_raw]
-        alone = len(params) == 1
-        for name, cols in columns.items():
-            fig, ax = plt.subplots(figsize=(6, 4))
-            for c in cols[:12]:
-                ys = [_number(r.get(c)) for r in ok]
-                pts = sorted((x, y) for x, y in zip(pos, ys, strict=True) if y is not None)
-                if not pts:
+    return columns
+
+
+def sweep_figure(
+    spec: Any, rows: list[dict[str, Any]], param: str, output: str, columns: list[str]
+) -> Any:
+    """One output against one swept parameter, one panel per level combination of the
+    other swept parameters (the panel's title names them and their values).
+
+    ``param``: the ``param:`` column; ``columns``: the output's table columns, one series
+    each (same colour in every panel). A numeric parameter is an x axis with its name and
+    unit, points joined in x order; a categorical one (materials, text, booleans) has
+    one tick per category, in sweep order, and markers never joined by lines. The y
+    axes share :func:`honest_range` limits and plain tick labels (no offset). Returns
+    the matplotlib figure.
+    """
+    plt = _pyplot()
+    ok = [r for r in rows if r.get("status", "ok") == "ok"]
+    params = _distinct([k for r in ok for k in r if k.startswith("param:")])
+    others = [q for q in params if q != param]
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for r in ok:
+        groups.setdefault(tuple(_text(r.get(q)) for q in others), []).append(r)
+    keys = list(groups)
+    shown = keys[:MAX_PANELS]
+    raw = [r.get(param) for r in ok]
+    xs = [_number(x) for x in raw]
+    numeric = all(x is not None for x in xs)
+    cats = _distinct([_text(x) for x in raw])
+    ncols = min(len(shown), 3)
+    nrows = -(-len(shown) // ncols)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.8 * ncols + 0.5, 3.6 * nrows + 0.8), sharey=True, squeeze=False
+    )
+    cols = columns[:MAX_SERIES]
+    colours = {c: f"C{i % 10}" for i, c in enumerate(cols)}
+    unit = Column(output).unit
+    lo, hi, note = honest_range([_number(r.get(c)) for r in ok for c in cols], unit)
+    for ax, key in zip(axes.flat, shown, strict=False):
+        panel = groups[key]
+        for c in cols:
+            pts = []
+            for r in panel:
+                y = _number(r.get(c))
+                if y is None:
                     continue
-                ax.plot(*zip(*pts, strict=True), "o-" if alone else "o", label=c)
-            ax.set_xlabel(p.removeprefix("param:"))
-            ax.set_ylabel(Column(name).label)
-            if not numeric:
-                ax.set_xticks(range(len(labels)), labels, rotation=20, fontsize=7)
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=7)
-            title = f"{spec.name}: {Column(name).label} vs {p.removeprefix('param:')}"
-            if name == "warpage_signed_um":
-                title += f"\n({SIGN_SHORT})"
-            ax.set_title(title, fontsize=10)
+                x = _number(r.get(param)) if numeric else cats.index(_text(r.get(param)))
+                pts.append((x, y))
+            if not pts:
+                continue
+            pts.sort()
+            style = dict(marker="o", color=colours[c], label=c)
+            if numeric:
+                ax.plot(*zip(*pts, strict=True), "-", **style)
+            else:
+                ax.plot(*zip(*pts, strict=True), linestyle="none", **style)
+        if not numeric:
+            ax.set_xticks(range(len(cats)), cats, rotation=20, fontsize=7)
+            ax.set_xlim(-0.5, len(cats) - 0.5)
+        ax.set_xlabel(param_label(param))
+        ax.set_ylim(lo, hi)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.grid(alpha=0.3)
+        if others:
+            level = ", ".join(f"{param_label(q)} = {v}" for q, v in zip(others, key, strict=True))
+            ax.set_title(level, fontsize=8)
+        if note:
+            ax.text(0.02, 0.02, note, transform=ax.transAxes, fontsize=7, color="0.3")
+    for ax in axes.flat[len(shown) :]:
+        ax.set_visible(False)
+    for ax in axes[:, 0]:
+        ax.set_ylabel(Column(output).label)
+    axes.flat[0].legend(fontsize=7)
+    title = f"{spec.name}: {Column(output).label} vs {param_label(param)}"
+    if len(keys) > len(shown):
+        title += f" (first {len(shown)} of {len(keys)} level combinations)"
+    if output == "warpage_signed_um":
+        title += f"\n({SIGN_SHORT})"
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def _text(v: Any) -> str:
+    """A parameter value as a category label (missing: the base case's value)."""
+    return "(base)" if v is None or v == "" else str(v)
+
+
+def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
+    """Draw the study plots from the table rows; returns the files written: per output
+    and swept parameter a :func:`sweep_figure`, the warpage along the reflow profile
+    (:func:`reflow_figure`) and the heating curves (:func:`zth_plots`)."""
+    ok = [r for r in rows if r.get("status") == "ok"]
+    if not ok:
+        return []
+    plt = _pyplot()
+    folder = Path(out) / "plots"
+    written: list[Path] = []
+    params = _distinct([k for r in ok for k in r if k.startswith("param:")])
+    columns = _output_columns(spec, ok)
+    for p in params:
+        for name, cols in columns.items():
+            fig = sweep_figure(spec, ok, p, name, cols)
             written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
             plt.close(fig)
-    reflow = sorted(
-        (int(m.group(1)), float(m.group(2)), k) for k in ok[0] if (m := _REFLOW.match(k))
-    )
+    reflow = reflow_columns(ok[0])
     if reflow:
-        written.append(_reflow_plot(plt, spec, ok, reflow, folder))
+        fig = reflow_figure(spec, ok)
+        written.append(_save(fig, folder / "warpage_vs_temperature.png"))
+        plt.close(fig)
     written += zth_plots(spec, ok, out)
     return written
+
+
+def reflow_columns(row: dict[str, Any]) -> list[tuple[int, float, str]]:
+    """The signed-warpage columns of the reflow profile in a row, in profile order:
+    [(step, temperature [°C], column)]."""
+    return sorted((int(m.group(1)), float(m.group(2)), k) for k in row if (m := _REFLOW.match(k)))
+
+
+def temperature_legs(temperatures: list[float]) -> list[tuple[str, list[int]]]:
+    """Split a temperature profile into its monotonic legs: [("heating" | "cooling",
+    point indices)]; a turning point belongs to both legs it joins, a hold (equal
+    temperatures) to the leg it is in."""
+    legs: list[tuple[str, list[int]]] = []
+    for i in range(1, len(temperatures)):
+        dT = temperatures[i] - temperatures[i - 1]
+        kind = legs[-1][0] if dT == 0 and legs else ("heating" if dT >= 0 else "cooling")
+        if legs and legs[-1][0] == kind:
+            legs[-1][1].append(i)
+        else:
+            legs.append((kind, [i - 1, i]))
+    return legs
+
+
+def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
+    """Signed warpage against temperature along the reflow profile (JESD22-B112 style):
+    per case its heating legs (solid, circles) and cooling legs (dashed, squares) as
+    separate series of one colour, the measured face (``[outputs] warpage_face``) in
+    the title, the compound's Tg and the spec's allowed warpage as lines. Returns the
+    matplotlib figure."""
+    plt = _pyplot()
+    ok = [r for r in rows if r.get("status", "ok") == "ok"]
+    reflow = reflow_columns(ok[0]) if ok else []
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    T = [t for _, t, _ in reflow]
+    legs = temperature_legs(T)
+    counts = {k: sum(1 for kind, _ in legs if kind == k) for k in ("heating", "cooling")}
+    for n, r in enumerate(ok[:MAX_SERIES]):
+        w = [_number(r.get(k)) for _, _, k in reflow]
+        seen = {"heating": 0, "cooling": 0}
+        for kind, idx in legs:
+            seen[kind] += 1
+            pts = [(T[i], w[i]) for i in idx if w[i] is not None]
+            if not pts:
+                continue
+            name = kind if counts[kind] == 1 else f"{kind} {seen[kind]}"
+            ax.plot(
+                *zip(*pts, strict=True),
+                "o-" if kind == "heating" else "s--",
+                ms=3,
+                color=f"C{n % 10}",
+                label=f"{r['case']} {name}",
+            )
+    ax.axhline(0, color="k", lw=0.5)
+    base = getattr(spec, "base", None)
+    enc = getattr(base, "materials", {}).get("encapsulant") if base is not None else None
+    if enc is not None and getattr(enc, "Tg", None) is not None:
+        ax.axvline(enc.Tg, color="0.4", ls=":", lw=1)
+        ax.annotate(f"Tg {enc.Tg:g} °C", (enc.Tg, 0), xytext=(3, 3), textcoords="offset points")
+    report = getattr(base, "report", None)
+    limits = getattr(report, "warpage_limits", None)
+    if limits is not None and T:
+        for value, what in zip(limits, ("concave", "convex"), strict=True):
+            ax.axhline(value * 1e6, color="tab:red", ls="--", lw=1)
+            ax.annotate(
+                f"allowed {what} {value * 1e6:+g} µm",
+                (T[0], value * 1e6),
+                xytext=(3, -10 if value < 0 else 3),
+                textcoords="offset points",
+                color="tab:red",
+                fontsize=8,
+            )
+    face = FACE_TEXT.get(getattr(report, "warpage_face", "top"), "top surface")
+    if getattr(base, "kind", "unit") == "panel":
+        face = "panel bottom face"
+    ax.set_xlabel("temperature [°C]")
+    ax.set_ylabel("signed warpage [µm]")
+    ax.ticklabel_format(axis="y", useOffset=False)
+    ax.set_title(
+        f"{spec.name}: warpage of the {face} along the reflow profile\n({SIGN_SHORT})",
+        fontsize=10,
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    return fig
+
+
+#: How a plot names each ``[outputs] warpage_face``.
+FACE_TEXT = {"top": "top surface", "ball_side": "ball side"}
 
 
 def _curves_of(folder: Path) -> dict[str, dict[str, Any]]:
@@ -324,51 +540,6 @@ def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> 
     return written
 
 
-def _reflow_plot(plt, spec: Any, ok: list[dict[str, Any]], reflow, folder: Path) -> Path:
-    """Signed warpage along the reflow profile: arrows in profile order, the compound's
-    Tg and the spec's allowed warpage as lines."""
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    T = [t for _, t, _ in reflow]
-    for r in ok[:12]:
-        w = [_number(r.get(k)) for _, _, k in reflow]
-        ax.plot(T, w, "o-", ms=3, label=r["case"])
-        for i in range(len(T) - 1):
-            if w[i] is None or w[i + 1] is None:
-                continue
-            ax.annotate(
-                "",
-                xy=(T[i + 1], w[i + 1]),
-                xytext=(T[i], w[i]),
-                arrowprops=dict(arrowstyle="->", alpha=0.4),
-            )
-    ax.axhline(0, color="k", lw=0.5)
-    base = getattr(spec, "base", None)
-    enc = getattr(base, "materials", {}).get("encapsulant") if base is not None else None
-    if enc is not None and enc.Tg is not None:
-        ax.axvline(enc.Tg, color="0.4", ls=":", lw=1)
-        ax.annotate(f"Tg {enc.Tg:g} °C", (enc.Tg, 0), xytext=(3, 3), textcoords="offset points")
-    limits = getattr(getattr(base, "report", None), "warpage_limits", None)
-    if limits is not None:
-        for value, what in zip(limits, ("concave", "convex"), strict=True):
-            ax.axhline(value * 1e6, color="tab:red", ls="--", lw=1)
-            ax.annotate(
-                f"allowed {what} {value * 1e6:+g} µm",
-                (T[0], value * 1e6),
-                xytext=(3, -10 if value < 0 else 3),
-                textcoords="offset points",
-                color="tab:red",
-                fontsize=8,
-            )
-    ax.set_xlabel("temperature [°C]")
-    ax.set_ylabel("signed warpage [µm]")
-    ax.set_title(f"{spec.name}: warpage along the reflow profile\n({SIGN_SHORT})", fontsize=10)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
-    path = _save(fig, folder / "warpage_vs_temperature.png")
-    plt.close(fig)
-    return path
-
-
 def warpage_map(
     ax: Any,
     x: np.ndarray,
@@ -413,7 +584,10 @@ def case_field_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
 
 
 def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
-    surface = "bottom" if case.kind == "panel" else "top"
+    from ..package.spec.analyses import WARPAGE_FACE_BOUNDARY
+
+    face = getattr(getattr(case, "report", None), "warpage_face", "top")
+    surface = "bottom" if case.kind == "panel" else WARPAGE_FACE_BOUNDARY[face]
     m = r.mesh
     if r.mechanical is None or surface not in m.boundaries:
         return []

@@ -23,6 +23,8 @@ __all__ = [
     "SolverSpec",
     "ThetaJcSpec",
     "TransientSpec",
+    "WARPAGE_FACES",
+    "WARPAGE_FACE_BOUNDARY",
     "parse_environment",
     "parse_limits",
     "parse_outputs",
@@ -39,12 +41,16 @@ class ReportSpec:
     ``interface_band``: distance [m] from an interface's edges of the band whose mean
     peel and shear are tabulated; ``warpage_limits``: allowed signed warpage (concave,
     convex) [m] or None; ``common_scale``: one colour scale for all of a case's warpage
-    maps.
+    maps; ``warpage_face``: the face a unit's warpage is measured on, ``"top"`` (the
+    package top) or ``"ball_side"`` (the substrate's bottom face between the terminals,
+    what a shadow-moiré lab measures on a BGA); the sign is JEDEC's either way (+ convex
+    seen from the top). A panel's warpage is always its ``bottom`` face.
     """
 
     interface_band: float = 0.1e-3
     warpage_limits: tuple[float, float] | None = None
     common_scale: bool = True
+    warpage_face: str = "top"
 
 
 @dataclass(frozen=True)
@@ -347,9 +353,16 @@ def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool, ReportSpec]:
         interface_band=o.length("interface_band", 0.1),
         warpage_limits=limits,
         common_scale=o.boolean("common_scale", True),
+        warpage_face=o.string("warpage_face", "top", choices=WARPAGE_FACES),
     )
     o.done()
     return tuple(resolved), field_plots, report
+
+
+#: The faces ``[outputs] warpage_face`` may name, and the boundary each measures.
+WARPAGE_FACES = ("top", "ball_side")
+#: The boundary of a unit's model that each warpage face is.
+WARPAGE_FACE_BOUNDARY = {"top": "top", "ball_side": "bottom"}
 
 
 #: Smallest ``transient.first_output_s`` [s]: the die's own time constant is ~1e-5 s;

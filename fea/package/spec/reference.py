@@ -509,6 +509,9 @@ MEANINGS: dict[str, str] = {
     "outputs.interface_band_mm": "distance from an interface's edges of the band whose mean "
     "peel and shear are tabulated (the band spans 1 to 2 times this)",
     "outputs.common_scale": "one colour scale for all of a case's warpage maps",
+    "outputs.warpage_face": "face a unit's warpage is measured on: top (the package top) or "
+    "ball_side (the substrate's bottom face between the terminals, as a shadow-moire lab "
+    "measures a BGA); JEDEC sign either way (+ convex seen from the top)",
 }
 
 _ORDER = {"section": 0, "value": 1, "list": 2, "table": 3}
