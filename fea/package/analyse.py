@@ -28,7 +28,7 @@ from .meshing import build_mesh
 from .moisture import moisture_analysis
 from .names import Column
 from .power_map import hotspot, thermal_loads
-from .progress import stage
+from .progress import history_stages, stage
 from .spec import PANEL_STAGES, CaseSpec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
@@ -565,10 +565,11 @@ def history_metrics(
         mesh, _ = build_mesh(warpage_case(case))
     proc = case.process
     assert proc is not None
+    process = history_process(case, mesh)
     h = solve_history(
         mesh,
         mesh_materials(mesh, case),
-        history_process(case, mesh),
+        process,
         mesh_reference(mesh, case),
         backend=backend,
         method=case.solver.method,
@@ -576,7 +577,9 @@ def history_metrics(
         shrinkage=case.loads.cure_shrinkage,
         substeps=proc.substeps,
         max_step_K=proc.max_step_K,
+        progress=history_stages([st.name for st in process.stages]),
     )
+    stage(f"history: metrics of {len(h.states)} states")
     kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
     out: dict[str, float] = {}
     for label, st in zip(h.labels, h.states, strict=True):
