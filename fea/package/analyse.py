@@ -29,6 +29,7 @@ from .moisture import moisture_analysis
 from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import history_stages, stage
+from .sizing import MeshDependenceWarning, mesh_warnings
 from .spec import PANEL_STAGES, CaseSpec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
@@ -716,6 +717,12 @@ def analyse(
             states = {"cycle_start": cr.history.states[k0], "cycle_end": cr.history.states[k1]}
             extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
             extra["state_unit"] = "s"
+    meshes = {"thermal": th.mesh} if th is not None else {}
+    if states:
+        meshes["mechanical"] = next(iter(states.values())).mesh
+    for text in mesh_warnings(case, meshes, thermal=th is not None):  # in the table's notes
+        warnings.warn(f"case {case.name}: {text}", MeshDependenceWarning, stacklevel=2)
+        notes.append(text)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

@@ -4,15 +4,44 @@ The builders of :mod:`fea.package.geometry` record where they put features that 
 finer elements (:class:`~fea.package.geometry.pieces.Refinement`: the package body,
 each side wall that has openings, the terminal band); the film volumes come from the
 model's regions. Nothing here recomputes positions from the spec.
+
+:func:`mesh_warnings` says when a case's answer is likely mesh-dependent: films coarser
+than the default rule (Tj comes out low, the unsafe side) or elements of poor shape.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+import numpy as np
 
 from .geometry.pieces import MODEL_SCALE, ModelInfo
 
-__all__ = ["FILM_REGIONS", "size_fields"]
+__all__ = [
+    "FILM_REGIONS",
+    "FILM_RULE_FACTOR",
+    "MeshDependenceWarning",
+    "QUALITY_WARN",
+    "film_rule",
+    "mesh_warnings",
+    "size_fields",
+]
+
+#: The default in-plane film size of a unit is this many times its thicker film
+#: (dielectric or die attach), at most ``mesh.size`` (:func:`film_rule`).
+FILM_RULE_FACTOR = 3.0
+#: Smallest element shape quality a case accepts without a warning: the mean ratio
+#: ``12 (3V)^(2/3) / sum(l^2)`` of :func:`fea.fe.mesh.shape_quality`, gmsh's ``eta``
+#: (1 = regular tetrahedron, 0 = flat). Thin layers make flat elements on purpose: the
+#: shipped studies' meshes have minima of 0.017-0.042; below 0.01 an element is a sliver
+#: whose stiffness and conductance are unreliable.
+QUALITY_WARN = 0.01
+
+
+class MeshDependenceWarning(UserWarning):
+    """The case's answer is likely mesh-dependent (:func:`mesh_warnings`)."""
+
 
 #: Low-conductivity films whose in-plane size is ``mesh.film_size`` (and the copper
 #: pads and vias inside the dielectric).
@@ -103,3 +132,60 @@ def size_fields(model: Any, info: ModelInfo, ms: Any, film: float) -> list[int]:
         fld.setNumber(f, "IncludeBoundary", 1)
         fields.append(f)
     return fields
+
+
+def film_rule(case: Any) -> float:
+    """In-plane film size [m] of the default rule for ``case``: :data:`FILM_RULE_FACTOR`
+    times the thicker of the dielectric and die attach, at most ``mesh.size`` (a case
+    without films: ``mesh.size``)."""
+    g, ms = case.geometry, case.mesh
+    t = max(g.dielectric_thickness, g.die_attach_thickness)
+    return min(FILM_RULE_FACTOR * t, ms.size) if t > 0 else ms.size
+
+
+def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) -> list[str]:
+    """Sentences saying why the case's results are likely mesh-dependent (empty: none).
+
+    Parameters
+    ----------
+    case
+        The :class:`~fea.package.spec.CaseSpec`.
+    meshes
+        Model name (``"thermal"``, ``"mechanical"``) -> its :class:`~fea.fe.mesh.Mesh`.
+    thermal
+        Whether the case ran its thermal solve: a unit whose films are coarser than
+        :func:`film_rule` gets Tj too low (docs/performance.md: films at 0.3 mm on the
+        baseline give Tj 5.5 K under the 0.15 mm rule, at the global 0.8 mm 18.8 K: the
+        unsafe side).
+
+    An element whose shape quality (:data:`QUALITY_WARN`, gmsh's ``eta``) is below the
+    threshold is reported with its model, region and value.
+    """
+    from ..fe.mesh import shape_quality
+    from .meshing import film_size
+
+    out: list[str] = []
+    if thermal and case.kind == "unit":
+        film, rule = film_size(case), film_rule(case)
+        if film > rule * (1.0 + 1e-9):
+            out.append(
+                f"mesh.film_size {film * 1e3:.3g} mm is coarser than the default rule "
+                f"({FILM_RULE_FACTOR:g} x the thicker film = {rule * 1e3:.3g} mm): Tj and "
+                "the thermal resistances are likely low (the unsafe side), remove "
+                "mesh.film_size_mm or check with fea converge"
+            )
+    for model, mesh in meshes.items():
+        q = shape_quality(mesh)
+        if q.size == 0:
+            continue
+        worst = int(np.argmin(q))
+        if q[worst] < QUALITY_WARN:
+            region = next((r for r, e in mesh.regions.items() if np.any(e == worst)), "?")
+            bad = int(np.count_nonzero(q < QUALITY_WARN))
+            out.append(
+                f"{model} mesh: {bad} element{'s' * (bad != 1)} of shape quality under "
+                f"{QUALITY_WARN:g} (minimum {q[worst]:.2g} in {region}, mean ratio, gmsh's "
+                "eta, 1 = regular), results there are mesh-dependent: check with fea "
+                "converge"
+            )
+    return out

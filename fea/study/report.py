@@ -11,7 +11,14 @@ from typing import Any
 
 from ..package.spec import StudySpec
 
-__all__ = ["StudyReport", "busy_text", "limit_warnings", "print_summary", "summary_lines"]
+__all__ = [
+    "StudyReport",
+    "busy_text",
+    "case_notes",
+    "limit_warnings",
+    "print_summary",
+    "summary_lines",
+]
 
 _PARAM = "param:"  # the table columns of the swept parameters (runner.base_row)
 
@@ -71,6 +78,9 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
             vals = [_text(r.get(k, "")) for k in params + wanted]
             t.add_row(r["case"], str(r.get("status")), *vals)
     console.print(t)
+    for r in report.rows:
+        for note in case_notes(r):
+            console.print(f"warning: {r['case']}: {note}", style="yellow", markup=False)
     for line in limit_warnings(spec, report.rows):
         console.print(f"warning: {line}", style="bold yellow", markup=False)
     console.print(_counts_line(spec, report), markup=False, highlight=False, soft_wrap=True)
@@ -79,8 +89,8 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
 def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     """The study's summary as plain lines for a log: the swept parameters, then per case
     its id, status and parameter values and one line per output column (full column
-    name, value to 6 significant digits), the limit warnings and the counts with the
-    table's absolute path.
+    name, value to 6 significant digits) and its warnings (the ``notes`` column: yield,
+    mesh dependence), the limit warnings and the counts with the table's absolute path.
 
     Example::
 
@@ -102,6 +112,7 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
         lines += [f"  {k} = {_text(r[k])}" for k in wanted if k in r and r[k] != ""]
         if r.get("error"):
             lines.append(f"  error: {r['error']}")
+        lines += [f"  warning: {note}" for note in case_notes(r)]
     lines += [f"warning: {line}" for line in limit_warnings(spec, report.rows)]
     lines.append(_counts_line(spec, report))
     return lines
@@ -136,6 +147,15 @@ def _output_columns(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:
     for r in rows:
         wanted += [k for k in r if _is_output(k, spec.outputs) and k not in wanted]
     return wanted
+
+
+def case_notes(row: dict[str, Any]) -> list[str]:
+    """The warnings of a case's row (its ``notes`` column: yield, mesh dependence, ...),
+    one per item."""
+    notes = row.get("notes")
+    if not notes or not isinstance(notes, str):
+        return []
+    return [n.strip() for n in notes.split("; ") if n.strip()]
 
 
 def limit_warnings(spec: StudySpec, rows: list[dict[str, Any]]) -> list[str]:

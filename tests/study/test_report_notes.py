@@ -1,0 +1,38 @@
+"""A case's warnings (its ``notes`` column: mesh dependence, yield) in the study summary."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fea.package.spec import load_study
+from fea.study.report import StudyReport, case_notes, print_summary
+from fea.study.table import build_table
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
+FILM = "mesh.film_size 0.4 mm is coarser than the default rule (3 x the thicker film = 0.15 mm)"
+SLIVER = "mechanical mesh: 3 elements of shape quality under 0.01 (minimum 0.004 in die_attach)"
+
+
+def test_case_notes_split_the_notes_column():
+    assert case_notes({"notes": f"{FILM}; {SLIVER}"}) == [FILM, SLIVER]
+    assert case_notes({}) == [] and case_notes({"notes": ""}) == []
+
+
+def test_log_summary_shows_each_case_warning(tmp_path, capsys):
+    spec = load_study(TINY)
+    out = tmp_path / "tiny"
+    for i, (cid, _) in enumerate(spec.case_parameters()):
+        (out / cid).mkdir(parents=True)
+        row = {"case": cid, "status": "ok", "Tj_max_C": 80.0 + i}
+        if i == 1:
+            row["notes"] = f"{FILM}; {SLIVER}"
+        (out / cid / "metrics.json").write_text(json.dumps(row))
+    rows, table = build_table(spec, out)
+    print_summary(spec, StudyReport(out, done=4, rows=rows, table=table))
+    lines = capsys.readouterr().err.splitlines()
+    head = lines.index("case case0001 (ok)")
+    block = lines[head + 1 : head + 4]
+    assert block == ["  Tj_max_C = 81", f"  warning: {FILM}", f"  warning: {SLIVER}"]
+    assert sum("warning:" in ln for ln in lines) == 2
+    assert lines[-1].endswith(f"-> {table.resolve()}")
