@@ -329,11 +329,75 @@ def _study(args: argparse.Namespace) -> int:
     if not root.is_dir():
         raise_input("--out", str(root), "the folder of the study's results (it does not exist)")
     rows, table = build_table(spec, root)
-    study_plots(spec, rows, root)
     n_cases = len(spec.case_parameters())
     failed = sum(r.get("status") != "ok" for r in rows)
-    print(f"{table}: {len(rows)} of {n_cases} cases ({failed} failed)")
+    try:
+        study_plots(spec, rows, root)
+    finally:  # the table is written: its path is printed even when a plot fails
+        print(f"{table.resolve()}: {len(rows)} of {n_cases} cases ({failed} failed)")
     return 0 if failed == 0 and len(rows) == n_cases else 1
+
+
+def _converge_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", help="study file (TOML)")
+    p.add_argument("--case", default=None, help="case id, e.g. case0002 (default: the first)")
+    p.add_argument(
+        "--sizes", type=int, default=3, choices=(2, 3), help="mesh sizes to run (default 3)"
+    )
+    p.add_argument(
+        "--ratio", type=float, default=1.5, help="refinement ratio r between sizes (default 1.5)"
+    )
+    p.add_argument(
+        "--metric",
+        action="append",
+        default=None,
+        help="metric column to extrapolate (repeat; default: the study's outputs)",
+    )
+    p.add_argument(
+        "--finer",
+        action="store_true",
+        help="refine from the case's mesh (default: coarsen, the case's mesh the finest)",
+    )
+    p.add_argument("--out", default=None, help="folder (default results/<study>/converge/<case>)")
+
+
+def _converge(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .package.spec import load_study
+    from .study.converge import converge, write_convergence
+
+    if args.out is not None:
+        _check_output_folder("--out", args.out)
+    spec = load_study(args.study)
+    cases = {cid: case for cid, _, case in spec.cases()}
+    cid = args.case if args.case is not None else next(iter(cases))
+    if cid not in cases:
+        raise_input("--case", cid, f"a case of the study: {', '.join(cases)}")
+    case = cases[cid]
+    if isinstance(case, Exception):
+        raise case
+
+    def level(i: int, c) -> None:
+        print(f"mesh {i + 1}/{args.sizes}: size {c.mesh.size * 1e3:.4g} mm", flush=True)
+
+    results = converge(
+        case, args.metric, n=args.sizes, ratio=args.ratio, finer=args.finer, on_level=level
+    )
+    out = Path(args.out) if args.out else Path("results") / spec.name / "converge" / cid
+    paths = write_convergence(results, out, f"{spec.name} {cid}: mesh convergence")
+    chosen = "coarsest" if args.finer else "finest"
+    print(f"{spec.name} {cid}: r = {args.ratio:g}, the case's own mesh is the {chosen}")
+    for r in results:
+        vals = ", ".join(f"{v:.6g}" for v in r.values)
+        p = "n/a" if r.order != r.order else f"{r.order:.3g}"
+        print(
+            f"  {r.metric}: {vals} -> extrapolated {r.extrapolated:.6g}, observed order {p}, "
+            f"GCI {100 * r.gci_fine:.3g} %, error of the chosen mesh {100 * r.chosen_error:.3g} %"
+            + (f" ({r.note})" if r.note else "")
+        )
+    print("wrote " + ", ".join(str(q.resolve()) for q in paths))
+    return 0
 
 
 def _structure_add_args(p: argparse.ArgumentParser) -> None:
@@ -475,6 +539,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
         _materials,
     ),
     "study": ("study tools: slurm job arrays, merge", _study_add_args, _study),
+    "converge": (
+        "mesh convergence of a case: 2-3 sizes, Richardson extrapolation, GCI",
+        _converge_add_args,
+        _converge,
+    ),
     "structure": (
         "structure functions of heating curves (measured CSV or results), overlaid",
         _structure_add_args,

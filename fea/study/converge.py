@@ -1,0 +1,351 @@
+"""Mesh convergence of a case: its metrics at 2-3 mesh sizes, Richardson extrapolation
+and the grid convergence index (``fea converge``).
+
+Method (Roache, *Verification and Validation in Computational Science and Engineering*,
+1998; Celik et al., ASME J. Fluids Eng. 130 (2008) 078001). Sizes ``h1 < h2 < h3`` with a
+constant refinement ratio ``r = h2/h1 = h3/h2`` and values ``f1, f2, f3``:
+
+* observed order ``p = ln((f3 - f2) / (f2 - f1)) / ln r`` (three sizes; two sizes take
+  the formal order of the elements, ``mesh.order + 1``);
+* extrapolated value ``f_ext = f1 + (f1 - f2) / (r^p - 1)``;
+* GCI of the finest mesh ``Fs |(f1 - f2) / f1| / (r^p - 1)``, the safety factor ``Fs``
+  1.25 with three sizes and an observed order, 3 with two (or an assumed order).
+
+When ``(f3 - f2)`` and ``(f2 - f1)`` differ in sign the convergence is oscillatory: no
+order is observed, the extrapolation is not made (NaN) and the GCI uses the formal order
+with ``Fs = 3``, and the result says so.
+
+The case's own mesh (``mesh.size`` and the sizes derived from it) is the finest by
+default; the coarser meshes multiply every in-plane size (``mesh.size``,
+``mesh.board_size``, the effective film size, and ``mesh.opening_size`` /
+``mesh.terminal_size`` where set) by ``r`` and ``r^2``, so the chosen mesh's error is the
+GCI of the finest. ``finer=True`` refines instead (the chosen mesh is the coarsest; its
+error is then ``|f_chosen - f_ext| / |f_ext|``). Sub-layer counts through thin layers
+are not changed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import warnings
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError
+from ..package.names import Column
+
+__all__ = [
+    "SAFETY_THREE",
+    "SAFETY_TWO",
+    "Convergence",
+    "converge",
+    "convergence_figure",
+    "mesh_levels",
+    "richardson",
+    "write_convergence",
+]
+
+#: Roache's safety factor of the GCI with three sizes and an observed order.
+SAFETY_THREE = 1.25
+#: ... with two sizes, or an assumed order (oscillatory convergence).
+SAFETY_TWO = 3.0
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """One metric's mesh convergence.
+
+    ``sizes`` [m] and ``values`` from the finest mesh to the coarsest; ``ratio`` the
+    refinement ratio r; ``order`` the observed order p (the formal one when
+    ``order_assumed``; NaN when oscillatory); ``extrapolated`` the Richardson value
+    (NaN when oscillatory); ``gci_fine`` the GCI of the finest mesh (relative, 0.01 =
+    1 %); ``chosen_error`` the relative error of the chosen mesh against the
+    extrapolated value; ``note`` how the numbers were obtained.
+    """
+
+    metric: str
+    sizes: tuple[float, ...]
+    values: tuple[float, ...]
+    ratio: float
+    order: float
+    order_assumed: bool
+    extrapolated: float
+    gci_fine: float
+    chosen_error: float
+    note: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        """The fields as JSON-ready values (NaN as None)."""
+        d = dataclasses.asdict(self)
+        return {k: _json(v) for k, v in d.items()}
+
+
+def _json(v: Any) -> Any:
+    if isinstance(v, float):
+        return v if math.isfinite(v) else None
+    if isinstance(v, tuple | list):
+        return [_json(x) for x in v]
+    return v
+
+
+def richardson(
+    values: Sequence[float],
+    ratio: float,
+    formal_order: float | None = None,
+    *,
+    metric: str = "",
+    sizes: Sequence[float] | None = None,
+    chosen: int = 0,
+) -> Convergence:
+    """Richardson extrapolation and GCI of ``values`` (finest first) at a constant
+    refinement ratio ``ratio`` > 1 (see the module).
+
+    Parameters
+    ----------
+    values
+        2 or 3 values of one metric, from the finest mesh to the coarsest.
+    ratio
+        h_coarse / h_fine between neighbours, > 1.
+    formal_order
+        The discretisation's order: needed with two values; with three the fallback of
+        an oscillatory sequence.
+    sizes
+        The sizes [m] (for the record), finest first.
+    chosen
+        Index in ``values`` of the chosen mesh (0: the finest).
+    """
+    f = [float(v) for v in values]
+    if len(f) not in (2, 3):
+        raise InputError("sizes", len(f), "2 or 3 mesh sizes")
+    if not all(math.isfinite(v) for v in f):
+        raise InputError(metric or "values", f, "finite values at every size")
+    if not (math.isfinite(ratio) and ratio > 1.0):
+        raise InputError("ratio", ratio, "a refinement ratio > 1")
+    if len(f) == 2 and formal_order is None:
+        raise InputError("formal_order", None, "the elements' order with two sizes")
+    sizes = tuple(float(h) for h in sizes) if sizes is not None else ()
+    e21 = f[1] - f[0]
+    note = ""
+    assumed = len(f) == 2
+    p = float(formal_order) if formal_order is not None else math.nan
+    safety = SAFETY_TWO
+    if len(f) == 3:
+        e32 = f[2] - f[1]
+        if e21 == 0.0:
+            # the two finest agree exactly: converged to the last digit
+            err = abs(_rel(f[chosen] - f[0], f[0]))
+            note = "the two finest meshes agree exactly"
+            return Convergence(
+                metric, sizes, tuple(f), ratio, math.inf, False, f[0], 0.0, err, note
+            )
+        if e32 / e21 > 0.0:
+            p = math.log(e32 / e21) / math.log(ratio)
+            safety = SAFETY_THREE
+        else:
+            assumed = True
+            note = (
+                "oscillatory convergence (the differences change sign): no order observed, "
+                f"no extrapolation; GCI with the formal order {p:g} and Fs = {SAFETY_TWO:g}"
+            )
+            gci = SAFETY_TWO * abs(_rel(e21, f[0])) / (ratio**p - 1.0) if p > 0 else math.nan
+            return Convergence(
+                metric, sizes, tuple(f), ratio, math.nan, True, math.nan, gci, math.nan, note
+            )
+    else:
+        note = f"two sizes: formal order {p:g} assumed, Fs = {SAFETY_TWO:g}"
+    if not p > 0:
+        note = (note + "; " if note else "") + "order not positive: the values diverge"
+        return Convergence(
+            metric, sizes, tuple(f), ratio, p, assumed, math.nan, math.nan, math.nan, note
+        )
+    ext = f[0] + (f[0] - f[1]) / (ratio**p - 1.0)
+    gci = safety * abs(_rel(e21, f[0])) / (ratio**p - 1.0)
+    return Convergence(
+        metric, sizes, tuple(f), ratio, p, assumed, ext, gci, abs(_rel(f[chosen] - ext, ext)), note
+    )
+
+
+def _rel(a: float, b: float) -> float:
+    return a / b if b != 0.0 else (0.0 if a == 0.0 else math.inf)
+
+
+def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) -> list[Any]:
+    """The case at ``n`` mesh sizes, finest first: every in-plane size (``mesh.size``,
+    ``board_size``, the effective film size, and ``opening_size``/``terminal_size`` where
+    set) times ``ratio^k`` (k = 0..n-1; ``finer``: times ``ratio^-k``). The film size is
+    set explicitly at every level (the warpage model then meshes its films at it too)."""
+    from ..package.meshing import film_size
+
+    if n not in (2, 3):
+        raise InputError("--sizes", n, "2 or 3")
+    if not (math.isfinite(ratio) and ratio > 1.0):
+        raise InputError("--ratio", ratio, "a refinement ratio > 1 (1.3 or more advised)")
+    ms = case.mesh
+    film = film_size(case)
+    out = []
+    for k in range(n):
+        f = ratio ** (-k if finer else k)
+        mesh = dataclasses.replace(
+            ms,
+            size=ms.size * f,
+            board_size=ms.board_size * f,
+            film_size=film * f,
+            opening_size=ms.opening_size * f if ms.opening_size else ms.opening_size,
+            terminal_size=ms.terminal_size * f if ms.terminal_size else ms.terminal_size,
+        )
+        out.append(dataclasses.replace(case, mesh=mesh))
+    return out[::-1] if finer else out
+
+
+def converge(
+    case: Any,
+    metrics: Sequence[str] | None = None,
+    n: int = 3,
+    ratio: float = 1.5,
+    finer: bool = False,
+    run: Callable[[Any], dict[str, Any]] | None = None,
+    on_level: Callable[[int, Any], None] | None = None,
+) -> list[Convergence]:
+    """Run ``case`` at ``n`` mesh sizes (:func:`mesh_levels`) and extrapolate each metric.
+
+    Parameters
+    ----------
+    metrics
+        Metric columns (``Tj_max_C``, ``warpage_um@25C``...); default every numeric
+        column of the case's ``[outputs] metrics`` that every run has.
+    run
+        case -> metrics (default :func:`fea.package.analyse`).
+    on_level
+        Called with (level index, case) before each run (progress).
+
+    Returns one :class:`Convergence` per metric; the chosen mesh is the case's own.
+    """
+    if run is None:
+        from ..package import analyse as run
+    levels = mesh_levels(case, n, ratio, finer)
+    results: list[dict[str, Any]] = []
+    for i, c in enumerate(levels):
+        if on_level is not None:
+            on_level(i, c)
+        with warnings.catch_warnings():
+            # the coarser levels are coarser than the default rules on purpose
+            from ..package.sizing import MeshDependenceWarning
+
+            warnings.simplefilter("ignore", MeshDependenceWarning)
+            results.append(run(c))
+    if metrics:
+        names = list(metrics)
+        for m in names:
+            if not all(isinstance(r.get(m), int | float) for r in results):
+                have = sorted(k for k, v in results[0].items() if isinstance(v, float))
+                raise InputError("--metric", m, f"a numeric metric of the case: {', '.join(have)}")
+    else:
+        outputs = getattr(case, "outputs", ()) or ()
+        names = [
+            k
+            for k, v in results[0].items()
+            if isinstance(v, float)
+            and Column.parse(k).output in outputs
+            and Column.parse(k).key
+            and all(isinstance(r.get(k), float) and math.isfinite(r[k]) for r in results)
+        ]
+    chosen = n - 1 if finer else 0
+    formal = case.mesh.order + 1.0
+    sizes = [c.mesh.size for c in levels]
+    return [
+        richardson(
+            [float(r[m]) for r in results],
+            ratio,
+            formal,
+            metric=m,
+            sizes=sizes,
+            chosen=chosen,
+        )
+        for m in names
+    ]
+
+
+def write_convergence(
+    results: Sequence[Convergence], folder: str | os.PathLike, title: str = ""
+) -> list[Path]:
+    """Write ``converge.csv`` (one row per metric), ``converge.json`` and ``converge.png``
+    (each metric against the mesh size, the extrapolated value and the GCI band of the
+    finest mesh) into ``folder``; returns the paths."""
+    import csv
+    import io
+
+    from ..io.atomic import write_atomic
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    n = max((len(r.values) for r in results), default=0)
+    sizes = results[0].sizes if results else ()
+    head = ["metric", "unit"] + [f"value@h={h * 1e3:.4g}mm" for h in sizes[:n]]
+    head += ["extrapolated", "observed_order", "order_assumed", "gci_fine_pct"]
+    head += ["chosen_error_pct", "ratio", "note"]
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(head)
+    for r in results:
+        w.writerow(
+            [r.metric, Column.parse(r.metric).unit, *r.values, r.extrapolated, r.order]
+            + [r.order_assumed, 100 * r.gci_fine, 100 * r.chosen_error, r.ratio, r.note]
+        )
+    paths = [folder / "converge.csv", folder / "converge.json", folder / "converge.png"]
+    write_atomic(paths[0], buf.getvalue())
+    doc = {"title": title, "metrics": [r.as_dict() for r in results]}
+    write_atomic(paths[1], json.dumps(doc, indent=1))
+    fig = convergence_figure(results, title)
+    buf2 = io.BytesIO()
+    fig.savefig(buf2, format="png", dpi=110, bbox_inches="tight")
+    write_atomic(paths[2], buf2.getvalue())
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return paths
+
+
+def convergence_figure(results: Sequence[Convergence], title: str = "") -> Any:
+    """Each metric against the mesh size [mm] (one panel each, at most 12): the values,
+    the extrapolated value at h = 0 (dashed) and the GCI band of the finest mesh."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    shown = list(results)[:12]
+    ncols = min(max(len(shown), 1), 3)
+    nrows = max(1, -(-len(shown) // ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 3.4 * nrows), squeeze=False)
+    for ax, r in zip(axes.flat, shown, strict=False):
+        h = np.asarray(r.sizes) * 1e3
+        ax.plot(h, r.values, "o-", label="computed")
+        if math.isfinite(r.extrapolated):
+            ax.plot([0.0], [r.extrapolated], "k*", label="extrapolated")
+            ax.axhline(r.extrapolated, color="k", ls="--", lw=0.8)
+        if math.isfinite(r.gci_fine):
+            f1 = r.values[0]
+            band = abs(f1) * r.gci_fine
+            label = f"GCI {100 * r.gci_fine:.2g} %"
+            ax.errorbar([h[0]], [f1], yerr=[band], color="tab:red", capsize=4, label=label)
+        ax.set_xlim(left=0.0)
+        ax.ticklabel_format(axis="y", useOffset=False)
+        ax.set_xlabel("mesh size h [mm]")
+        ax.set_ylabel(Column.parse(r.metric).label if "@" not in r.metric else r.metric)
+        order = "p n/a" if not math.isfinite(r.order) else f"p = {r.order:.2f}"
+        ax.set_title(f"{r.metric}: {order}", fontsize=9)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes.flat[len(shown) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
