@@ -3,15 +3,23 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
-EXTRAS ?= test,cluster,gpu
+# The CUDA extras (CuPy, nvmath-python: several hundred MB of wheels) only where CUDA is:
+# nvidia-smi on the PATH or libcuda known to the loader. Ask for them anywhere with
+# `make EXTRAS=test,cluster,gpu test`; `fea check` says what is installed and usable.
+comma := ,
+HAVE_CUDA ?= $(shell (command -v nvidia-smi || ldconfig -p 2>/dev/null | grep -m1 'libcuda\.so') >/dev/null 2>&1 && echo yes)
+EXTRAS ?= test,cluster$(if $(HAVE_CUDA),$(comma)gpu)
 
-.PHONY: run test test-mkl-alt lint bench clean
+.PHONY: run test test-mkl-alt lint bench clean extras
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
 	touch $(STAMP)
+
+extras:
+	@echo "$(EXTRAS)"
 
 run: $(STAMP)
 	$(VENV)/bin/fea run studies/baseline.toml

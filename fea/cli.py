@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 from .errors import FeaError
 
-__all__ = ["main"]
+__all__ = ["gpu_extras_hint", "main"]
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -78,7 +78,38 @@ def _check(args: argparse.Namespace) -> int:
     for row in backend_report():
         mark = "yes" if row.usable else "no "
         print(f"  {row.name:<14} {mark}  {row.reason}")
+    hint = gpu_extras_hint()
+    if hint:
+        print(hint)
     return 0
+
+
+#: The optional GPU modules (the ``gpu`` extra) and their pip names.
+GPU_EXTRAS = {"cupy": "cupy-cuda12x", "nvmath": "nvmath-python"}
+
+
+def gpu_extras_hint() -> str:
+    """How to add the GPU extras when one is missing (empty when both import): the pip
+    and make commands, and whether this machine has CUDA (``nvidia-smi`` or libcuda)."""
+    import ctypes.util
+    import shutil
+
+    missing = [pip for name, pip in GPU_EXTRAS.items() if _module_version(name).startswith("not")]
+    if not missing:
+        return ""
+    smi = shutil.which("nvidia-smi")
+    cuda = smi is not None or ctypes.util.find_library("cuda") is not None
+    where = (
+        f"this machine has CUDA ({'nvidia-smi' if smi else 'libcuda'} found)"
+        if cuda
+        else "this machine shows no CUDA (no nvidia-smi, no libcuda): the GPU backend "
+        "cannot run here"
+    )
+    return (
+        f"GPU extras not installed ({', '.join(missing)}); {where}. Add them with "
+        "`.venv/bin/pip install -e '.[gpu]'` or `make EXTRAS=test,cluster,gpu test` "
+        "(`make` adds them by itself only where CUDA is found)"
+    )
 
 
 # -- run / mesh / info / study ------------------------------------------------------
