@@ -1,0 +1,42 @@
+"""``fea study merge`` always prints the table's absolute path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import fea.study.plots
+from fea.cli import main
+from fea.package.spec import load_study
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
+
+
+def _finished(out: Path) -> None:
+    for i, (cid, _) in enumerate(load_study(TINY).case_parameters()):
+        (out / cid).mkdir(parents=True)
+        row = {"case": cid, "status": "ok", "Tj_max_C": 80.0 + i}
+        (out / cid / "metrics.json").write_text(json.dumps(row))
+
+
+def test_merge_prints_the_absolute_table_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _finished(tmp_path / "res")
+    assert main(["study", "merge", str(TINY), "--out", "res"]) == 0
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert line == f"{tmp_path / 'res' / 'table.csv'}: 4 of 4 cases (0 failed)"
+
+
+def test_merge_prints_the_table_path_when_a_plot_fails(tmp_path, capsys, monkeypatch):
+    _finished(tmp_path / "res")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("plot failed")
+
+    monkeypatch.setattr(fea.study.plots, "study_plots", broken)
+    with pytest.raises(RuntimeError, match="plot failed"):
+        main(["study", "merge", str(TINY), "--out", str(tmp_path / "res")])
+    assert str(tmp_path / "res" / "table.csv") in capsys.readouterr().out
+    assert (tmp_path / "res" / "table.csv").is_file()
