@@ -42,9 +42,9 @@ from ..errors import InputError
 from ..package.names import Column
 
 __all__ = [
+    "Convergence",
     "SAFETY_THREE",
     "SAFETY_TWO",
-    "Convergence",
     "converge",
     "convergence_figure",
     "mesh_levels",
