@@ -177,7 +177,10 @@ def build_mesh(
 
     from .geometry import build
     from .geometry.symmetry import check_symmetry
+    from .spec.geometry import is_imported
 
+    if is_imported(case.geometry):
+        return _imported_mesh(case, output, cache, model, symmetry)
     case = model_case(case, model)
     check_symmetry(case, symmetry)
     # the warpage model is a case of its own (no board): its key is that case's
@@ -219,6 +222,41 @@ def build_mesh(
     empty = [n for n, f in mesh.boundaries.items() if len(f) == 0]
     if empty:
         raise MeshError(f"boundaries without facets after meshing: {', '.join(empty)}")
+    return mesh, path
+
+
+def _imported_mesh(
+    case, output: str | os.PathLike | None, cache: bool, model: str | None, symmetry: str
+) -> tuple[Mesh, Path]:
+    """:func:`build_mesh` of the user's own model (:mod:`fea.package.geometry.imported`):
+    the ``warpage`` model leaves the board region out; the ``board`` model and symmetry
+    cuts need the built-in family (an :class:`~fea.errors.InputError`)."""
+    from .geometry.imported import imported_mesh
+
+    if model not in MODELS:
+        raise InputError("model", model, "None, 'thermal', 'warpage' or 'board'")
+    if model == "board":
+        raise InputError(
+            "model",
+            model,
+            "None, 'thermal' or 'warpage' for a model read from a file (the "
+            "board-mounted mechanics model needs the built-in family's terminals)",
+        )
+    if symmetry != "none":
+        raise InputError(
+            "symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
+        )
+    keep = case.geometry.keep_board and model != "warpage"
+    stage("reading geometry file")
+    mesh, path = imported_mesh(case, keep_board=keep, cache=cache)
+    if output is not None:
+        out = Path(output)
+        with atomic_path(out) as tmp:
+            shutil.copyfile(path, tmp)
+        path = out
+    empty = [n for n, f in mesh.boundaries.items() if len(f) == 0]
+    if empty:
+        raise MeshError(f"boundaries without facets: {', '.join(empty)}")
     return mesh, path
 
 
