@@ -58,6 +58,7 @@ __all__ = [
     "imported_mesh",
     "inspect_file",
     "top_facets",
+    "write_example_mesh",
 ]
 
 #: ``[geometry] kind`` values read from a file.
@@ -442,3 +443,27 @@ def has_active_face(mesh: Mesh) -> bool:
     """Whether the die has an active face (``die|die_attach`` or ``die|dielectric``,
     :func:`fea.package.power_map.active_face`) in ``mesh``."""
     return any(f"die|{o}" in mesh.boundaries for o in ("die_attach", "dielectric"))
+
+
+def write_example_mesh(path: str | os.PathLike, size_mm: float = 1.0) -> Path:
+    """Write a small two-region model as a gmsh ``.msh`` in mm (a 2 x 2 x 0.3 die, 3D
+    physical group ``die``, on a 4 x 4 x 0.3 carrier, ``carrier``; the 2D group
+    ``bottom`` under the carrier): the smallest file ``[geometry] kind = "mesh"`` reads,
+    for examples and the spec reference. Returns the path."""
+    import gmsh
+
+    out = Path(path)
+    with gmsh_session():
+        occ = gmsh.model.occ
+        carrier = occ.addBox(-2.0, -2.0, 0.0, 4.0, 4.0, 0.3)
+        die = occ.addBox(-1.0, -1.0, 0.3, 2.0, 2.0, 0.3)
+        occ.fragment([(3, carrier)], [(3, die)])
+        occ.synchronize()
+        gmsh.model.addPhysicalGroup(3, [carrier], name="carrier")
+        gmsh.model.addPhysicalGroup(3, [die], name="die")
+        low = [t for _, t in gmsh.model.getEntities(2) if abs(occ.getCenterOfMass(2, t)[2]) < 1e-9]
+        gmsh.model.addPhysicalGroup(2, low, name="bottom")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", size_mm)
+        gmsh.model.mesh.generate(3)
+        gmsh.write(str(out))
+    return out

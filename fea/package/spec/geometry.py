@@ -438,8 +438,9 @@ def parse_imported_geometry(
     unit = FILE_UNITS[g.string("unit", "mm", choices=tuple(FILE_UNITS))]
     check_path(path, source)
     facts = inspect_file(path, source)
-    table = g.section("regions").data if g.has("regions") else {}
-    g.used.add("regions")
+    table = g.raw("regions", {})
+    if not isinstance(table, Mapping):
+        raise InputError(g.key("regions"), table, "a table region -> volume numbers or names")
     regions = _map_regions(table, facts.volumes, source)
     r = g.section("roles")
     junction = r.string("junction", "die")
