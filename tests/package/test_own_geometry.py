@@ -342,3 +342,32 @@ def test_cycling_and_board_models_need_the_builtin_family(bga):
     with pytest.raises(InputError) as e:
         fea.package.meshing.build_mesh(spec.base, symmetry="quarter")
     assert e.value.key == "symmetry"
+
+
+def test_readme_python_example_runs_on_a_users_mesh(tmp_path, monkeypatch):
+    """The README's Python example, as written, on a .msh in metres without the boundaries
+    it names: outer_boundaries derives them."""
+    import re
+
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+    from fea.package.geometry.imported import write_example_mesh
+
+    mm = write_example_mesh(tmp_path / "mm.msh")
+    with gmsh_session():
+        gmsh.open(str(mm))
+        # six times the example's size, in metres: a 24 x 24 mm carrier that 1.5 W in
+        # h = 10 W/(m^2 K) heats by about 100 K
+        k = 6e-3
+        gmsh.model.mesh.affineTransform([k, 0, 0, 0, 0, k, 0, 0, 0, 0, k, 0])
+        gmsh.write(str(tmp_path / "package.msh"))
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    code = re.search(r"```python\n(.*?)```", readme, re.S).group(1)
+    monkeypatch.chdir(tmp_path)
+    names: dict = {}
+    exec(compile(code, "README.md", "exec"), names)  # noqa: S102 (our own README)
+    mesh = names["mesh"]
+    assert set(mesh.regions) == {"carrier", "die", "encapsulant"}
+    assert mesh.boundary_area("top") == pytest.approx(576e-6, rel=1e-9)  # 24 x 24 mm
+    assert names["me"].warpage("top").peak_to_valley > 0

@@ -56,6 +56,7 @@ __all__ = [
     "exterior_facets",
     "has_active_face",
     "imported_mesh",
+    "outer_boundaries",
     "inspect_file",
     "top_facets",
     "write_example_mesh",
@@ -293,30 +294,56 @@ def top_facets(mesh: Mesh, facets: NDArray[np.int64], sign: float = 1.0) -> NDAr
     return up[z >= z.max() - tol]
 
 
-def derived_boundaries(mesh: Mesh, g: Any) -> dict[str, NDArray[np.int64]]:
-    """The boundaries an imported model gets from its mesh (see the module doc):
-    ``exterior``, ``package_surface``, ``board_surface``, ``top``, ``shell_top`` and
-    ``bottom``."""
+def outer_boundaries(
+    mesh: Mesh, top: str = TOP_AUTO, board: str | None = None
+) -> dict[str, NDArray[np.int64]]:
+    """The outer boundaries of any mesh, for :func:`fea.solve_thermal` and warpage.
+
+    Parameters
+    ----------
+    mesh
+        A :class:`~fea.Mesh` (e.g. :meth:`fea.Mesh.from_gmsh` of a user's ``.msh``).
+    top
+        ``"auto"`` (the outer faces facing +z at the highest level of the package) or the
+        name of a boundary of ``mesh`` that is the top face.
+    board
+        The board's region name, or None: its outer faces go to ``board_surface``, not to
+        ``package_surface``, ``top`` or ``bottom``.
+
+    Returns
+    -------
+    Boundary name -> facet indices (shape (n_f,)): ``exterior`` (every outer face),
+    ``package_surface``, ``board_surface`` (with a board), ``top`` and ``shell_top`` (the
+    same faces), and ``bottom`` (the outer faces facing -z at the package's lowest level)
+    unless ``mesh`` has a ``bottom`` already.
+    """
     ext = exterior_facets(mesh)
     owner = mesh.p1.f2t[0, ext]
-    board = g.board_region if g.board_region in mesh.regions else None
+    board = board if board in mesh.regions else None
     on_board = np.zeros(len(ext), dtype=bool)
     if board is not None:
         on_board = np.isin(owner, mesh.regions[board])
     out = {"exterior": ext, "package_surface": ext[~on_board]}
     if board is not None:
         out["board_surface"] = ext[on_board]
-    if g.top == TOP_AUTO:
-        top = top_facets(mesh, ext[~on_board])
+    if top == TOP_AUTO:
+        top_f = top_facets(mesh, ext[~on_board])
+    elif top in mesh.boundaries:
+        top_f = mesh.boundaries[top]
     else:
-        top = mesh.boundaries[g.top]
-    if not len(top):
-        raise InputError("geometry.roles.top", g.top, "a top face: outer faces facing +z")
-    out["top"] = top
-    out["shell_top"] = top
+        raise InputError("top", top, f"'{TOP_AUTO}' or a boundary of the mesh")
+    if not len(top_f):
+        raise InputError("geometry.roles.top", top, "a top face: outer faces facing +z")
+    out["top"] = top_f
+    out["shell_top"] = top_f
     if "bottom" not in mesh.boundaries:
         out["bottom"] = top_facets(mesh, ext[~on_board], sign=-1.0)
     return out
+
+
+def derived_boundaries(mesh: Mesh, g: Any) -> dict[str, NDArray[np.int64]]:
+    """:func:`outer_boundaries` of an imported model ``g`` (its top and board roles)."""
+    return outer_boundaries(mesh, g.top, g.board_region)
 
 
 def _build(case: Any, keep_board: bool, path: Path | None) -> tuple[Mesh, dict[str, float]]:
@@ -446,21 +473,30 @@ def has_active_face(mesh: Mesh) -> bool:
 
 
 def write_example_mesh(path: str | os.PathLike, size_mm: float = 1.0) -> Path:
-    """Write a small two-region model as a gmsh ``.msh`` in mm (a 2 x 2 x 0.3 die, 3D
-    physical group ``die``, on a 4 x 4 x 0.3 carrier, ``carrier``; the 2D group
-    ``bottom`` under the carrier): the smallest file ``[geometry] kind = "mesh"`` reads,
-    for examples and the spec reference. Returns the path."""
+    """Write a small three-region model as a gmsh ``.msh`` in mm: a 4 x 4 x 0.1 carrier
+    (3D physical group ``carrier``), a 2 x 2 x 0.3 die on it (``die``) and the
+    ``encapsulant`` over both up to z = 0.6, with the 2D group ``bottom`` under the
+    carrier: the smallest file ``[geometry] kind = "mesh"`` reads, for examples and the
+    spec reference. Returns the path."""
     import gmsh
 
     out = Path(path)
     with gmsh_session():
         occ = gmsh.model.occ
-        carrier = occ.addBox(-2.0, -2.0, 0.0, 4.0, 4.0, 0.3)
-        die = occ.addBox(-1.0, -1.0, 0.3, 2.0, 2.0, 0.3)
-        occ.fragment([(3, carrier)], [(3, die)])
+        carrier = occ.addBox(-2.0, -2.0, 0.0, 4.0, 4.0, 0.1)
+        die = occ.addBox(-1.0, -1.0, 0.1, 2.0, 2.0, 0.3)
+        block = occ.addBox(-2.0, -2.0, 0.1, 4.0, 4.0, 0.5)
+        mould, _ = occ.cut([(3, block)], [(3, die)], removeTool=False)
+        occ.fragment([(3, carrier)], [(3, die)] + mould)
         occ.synchronize()
-        gmsh.model.addPhysicalGroup(3, [carrier], name="carrier")
-        gmsh.model.addPhysicalGroup(3, [die], name="die")
+        groups: dict[str, list[int]] = {"carrier": [], "die": [], "encapsulant": []}
+        for _, t in gmsh.model.getEntities(3):
+            z = occ.getCenterOfMass(3, t)[2]
+            vol = occ.getMass(3, t)
+            name = "carrier" if z < 0.1 else ("die" if vol < 1.5 else "encapsulant")
+            groups[name].append(t)
+        for name, tags in groups.items():
+            gmsh.model.addPhysicalGroup(3, tags, name=name)
         low = [t for _, t in gmsh.model.getEntities(2) if abs(occ.getCenterOfMass(2, t)[2]) < 1e-9]
         gmsh.model.addPhysicalGroup(2, low, name="bottom")
         gmsh.option.setNumber("Mesh.MeshSizeMax", size_mm)
