@@ -180,7 +180,7 @@ def build_mesh(
     from .spec.geometry import is_imported
 
     if is_imported(case.geometry):
-        return _imported_mesh(case, output, cache, model, symmetry)
+        return _imported_mesh(case, output, cache, model, symmetry, force)
     case = model_case(case, model)
     check_symmetry(case, symmetry)
     # the warpage model is a case of its own (no board): its key is that case's
@@ -226,7 +226,12 @@ def build_mesh(
 
 
 def _imported_mesh(
-    case, output: str | os.PathLike | None, cache: bool, model: str | None, symmetry: str
+    case,
+    output: str | os.PathLike | None,
+    cache: bool,
+    model: str | None,
+    symmetry: str,
+    force: bool,
 ) -> tuple[Mesh, Path]:
     """:func:`build_mesh` of the user's own model (:mod:`fea.package.geometry.imported`):
     the ``warpage`` model leaves the board region out; the ``board`` model and symmetry
@@ -247,6 +252,8 @@ def _imported_mesh(
             "symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
         )
     keep = case.geometry.keep_board and model != "warpage"
+    if case.geometry.source == "step":
+        check_size(case, force=force)
     stage("reading geometry file")
     mesh, path = imported_mesh(case, keep_board=keep, cache=cache)
     if output is not None:
@@ -569,6 +576,17 @@ def _panel_zones(g, ms, film: float) -> dict[str, float]:
     return zones
 
 
+def _imported_zones(g, ms) -> dict[str, float]:
+    """A model read from a file: a ``.msh`` has the tetrahedra it holds; a STEP file each
+    region's bounding box in cells of ``mesh.size`` (at least one through its thickness)."""
+    if g.source == "mesh":
+        return {"bulk": float(g.elements)}
+    n = 0.0
+    for b in g.region_bbox.values():
+        n += _cells((b[3] - b[0], b[4] - b[1], b[5] - b[2]), ms.size)
+    return {"bulk": n}
+
+
 def estimate(case, symmetry: str = "none") -> MeshEstimate:
     """Elements and memory of ``case`` from its spec alone (no geometry is built).
 
@@ -580,10 +598,13 @@ def estimate(case, symmetry: str = "none") -> MeshEstimate:
     keeping their sub-layers (:func:`_cells`).
     """
     from .geometry.symmetry import symmetry_share
+    from .spec.geometry import is_imported
 
     share = symmetry_share(symmetry)
     g, ms = case.geometry, case.mesh
-    if case.kind == "panel":
+    if is_imported(g):
+        models = [("mechanical", _imported_zones(g, ms))]
+    elif case.kind == "panel":
         models = [("mechanical", _panel_zones(g, ms, film_size(case)))]
     else:
         warp_film = min(ms.film_size or ms.size, ms.size)

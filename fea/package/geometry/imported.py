@@ -81,13 +81,15 @@ class FileFacts:
     ``volumes``: (number, name) of each 3D physical group (``mesh``) or solid (``step``,
     the last component of its STEP label, "" without one); ``surfaces``: the 2D physical
     groups' (number, name) (``mesh`` only); ``bbox``: number -> (xmin, ymin, zmin, xmax,
-    ymax, zmax); ``digest``: SHA-256 of the file's bytes.
+    ymax, zmax); ``digest``: SHA-256 of the file's bytes; ``elements``: tetrahedra of a
+    ``mesh`` file (0 for ``step``).
     """
 
     volumes: tuple[tuple[int, str], ...]
     surfaces: tuple[tuple[int, str], ...]
     bbox: dict[int, tuple[float, ...]]
     digest: str
+    elements: int = 0
 
 
 def check_path(path: Path, source: str, key: str = "geometry.path") -> Path:
@@ -182,7 +184,11 @@ def _inspect(path: str, source: str, key: str, size: int, mtime: int) -> FileFac
                 bbox[tag] = tuple(float(x) for x in gmsh.model.occ.getBoundingBox(3, tag))
             if not volumes:
                 raise InputError(key, path, "a STEP file with solids (volumes)")
-    return FileFacts(volumes, surfaces, bbox, digest)
+        elements = 0
+        if source == "mesh":
+            for et in (4, 11):  # linear and quadratic tetrahedra
+                elements += len(model.mesh.getElementsByType(et)[0])
+    return FileFacts(volumes, surfaces, bbox, digest, elements)
 
 
 # -- the mesh --------------------------------------------------------------------------

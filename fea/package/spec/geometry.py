@@ -261,7 +261,8 @@ class ImportedGeometrySpec(GeometrySpec):
     is reported and which theta_JC holds (``"auto"``: the outer faces facing +z at the
     package's highest level); ``board_region``: the board's region (left out of the
     warpage model) or None; ``keep_board``: False for the model without it; ``digest``:
-    SHA-256 of the file. The built-in family's fields keep values that mean "none" (no
+    SHA-256 of the file; ``elements``: the tetrahedra of a ``.msh`` (0 for STEP). The
+    built-in family's fields keep values that mean "none" (no
     terminals, openings or board spec); ``die`` is the die region's bounding box.
     """
 
@@ -276,6 +277,7 @@ class ImportedGeometrySpec(GeometrySpec):
     board_region: str | None = None
     keep_board: bool = True
     digest: str = ""
+    elements: int = 0
 
     def package_bbox(self) -> tuple[float, ...]:
         """(xmin, ymin, zmin, xmax, ymax, zmax) [m] of the package (the board left out)."""
@@ -505,6 +507,7 @@ def parse_imported_geometry(
         top=top,
         board_region=board or None,
         digest=facts.digest,
+        elements=facts.elements,
     )
 
 
