@@ -149,8 +149,8 @@ def _inspect(path: str, source: str, key: str, size: int, mtime: int) -> FileFac
             else:
                 gmsh.model.occ.importShapes(path)
                 gmsh.model.occ.synchronize()
-        except Exception as exc:
-            raise InputError(key, path, f"{what} gmsh can read ({exc})") from None
+        except Exception:  # gmsh's message may quote the file: it is not shown
+            raise InputError(key, path, f"{what} gmsh can read") from None
         model = gmsh.model
         bbox: dict[int, tuple[float, ...]] = {}
         surfaces: tuple[tuple[int, str], ...] = ()
@@ -366,8 +366,10 @@ def _build(case: Any, keep_board: bool, path: Path | None) -> tuple[Mesh, dict[s
         if g.source == "mesh":
             try:
                 gmsh.open(g.path)
-            except Exception as exc:
-                raise InputError("geometry.path", g.path, f"a gmsh .msh file ({exc})") from None
+            except Exception:  # changed since the study was read
+                raise InputError(
+                    "geometry.path", g.path, "a gmsh .msh file gmsh can read"
+                ) from None
             _mesh_model(g, regions)
         else:
             times.update(_step_model(g, regions, case.mesh))
