@@ -371,3 +371,57 @@ def test_readme_python_example_runs_on_a_users_mesh(tmp_path, monkeypatch):
     assert set(mesh.regions) == {"carrier", "die", "encapsulant"}
     assert mesh.boundary_area("top") == pytest.approx(576e-6, rel=1e-9)  # 24 x 24 mm
     assert names["me"].warpage("top").peak_to_valley > 0
+
+
+def write_on_board(folder: Path) -> Path:
+    """A die on a substrate on a 20 x 20 x 1 mm board (3D groups die, substrate, board)."""
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+
+    path = folder / "on_board.msh"
+    with gmsh_session():
+        occ = gmsh.model.occ
+        board = occ.addBox(-10.0, -10.0, -1.0, 20.0, 20.0, 1.0)
+        sub = occ.addBox(-4.0, -4.0, 0.0, 8.0, 8.0, 0.4)
+        die = occ.addBox(-2.0, -2.0, 0.4, 4.0, 4.0, 0.3)
+        _, pieces = occ.fragment([(3, board), (3, sub), (3, die)], [])
+        occ.synchronize()
+        for name, p in zip(("board", "substrate", "die"), pieces, strict=True):
+            gmsh.model.addPhysicalGroup(3, [t for _, t in p], name=name)
+        gmsh.option.setNumber("Mesh.MeshSizeMax", 1.5)
+        gmsh.model.mesh.generate(3)
+        gmsh.write(str(path))
+    return path
+
+
+def test_board_region_is_left_out_of_the_warpage_model(tmp_path):
+    from fea.package.analyse import warpage_case
+    from fea.package.geometry.imported import check_case
+    from fea.package.meshing import build_mesh, estimate
+
+    path = write_on_board(tmp_path)
+    geo = {"kind": "mesh", "path": str(path), "regions": {"dielectric": "substrate"}}
+    data = study(geo)
+    data["loads"]["fixed_C"] = {}
+    case = parse_study(data).base
+    assert case.geometry.board_region == "board"
+    thermal, _ = build_mesh(case)
+    assert set(thermal.regions) == {"board", "dielectric", "die"}
+    assert estimate(case).elements == thermal.n_elements  # the file's own tetrahedra
+    # the package's faces and the board's: the board's top under the substrate is inside
+    a_board = 2 * 400e-6 + 4 * 20e-6 - 64e-6
+    assert thermal.boundary_area("board_surface") == pytest.approx(a_board, rel=1e-9)
+    # substrate sides, its top beside the die, the die's sides and top
+    a_pkg = 4 * 8 * 0.4e-6 + (64e-6 - 16e-6) + 4 * 4 * 0.3e-6 + 16e-6
+    assert thermal.boundary_area("package_surface") == pytest.approx(a_pkg, rel=1e-9)
+    # the top is the die's upper face (the highest faces facing +z), not the board's
+    assert thermal.boundary_area("top") == pytest.approx(16e-6, rel=1e-9)
+    warp, _ = build_mesh(warpage_case(case))
+    assert set(warp.regions) == {"dielectric", "die"}
+    assert warp.boundary_area("bottom") == pytest.approx(64e-6, rel=1e-9)
+    # still air needs the built-in family's board and stand-off
+    data["environment"] = {"kind": "still_air"}
+    with pytest.raises(InputError) as e:
+        check_case(parse_study(data).base)
+    assert e.value.key == "environment.kind"

@@ -320,8 +320,8 @@ def outer_boundaries(
     -------
     Boundary name -> facet indices (shape (n_f,)): ``exterior`` (every outer face),
     ``package_surface``, ``board_surface`` (with a board), ``top`` and ``shell_top`` (the
-    same faces), and ``bottom`` (the outer faces facing -z at the package's lowest level)
-    unless ``mesh`` has a ``bottom`` already.
+    same faces), and ``bottom`` (the outer faces facing -z at the package's lowest level;
+    none on a board) unless ``mesh`` has a ``bottom`` already.
     """
     ext = exterior_facets(mesh)
     owner = mesh.p1.f2t[0, ext]
@@ -343,7 +343,9 @@ def outer_boundaries(
     out["top"] = top_f
     out["shell_top"] = top_f
     if "bottom" not in mesh.boundaries:
-        out["bottom"] = top_facets(mesh, ext[~on_board], sign=-1.0)
+        bottom = top_facets(mesh, ext[~on_board], sign=-1.0)
+        if len(bottom):  # none for a package on its board
+            out["bottom"] = bottom
     return out
 
 
