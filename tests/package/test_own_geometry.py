@@ -431,3 +431,42 @@ def test_board_region_is_left_out_of_the_warpage_model(tmp_path):
     with pytest.raises(InputError) as e:
         check_case(parse_study(data).base)
     assert e.value.key == "environment.kind"
+
+
+def test_step_solids_by_name_and_the_overlap_rule(bga, tmp_path):
+    """A STEP whose solids carry names (as CAD writes them): regions by name; the mould
+    block overlapping the die and the underfill leaves them their whole volume."""
+    import re
+
+    from fea.package.meshing import build_mesh
+
+    _, step = bga
+    names = {"1": "substrate", "2": "underfill", "3": "die", "4": "mould"}
+    text = step.read_text()
+    # gmsh's writer names solid i of the file "<translator> 1.i": give them CAD names
+    text = re.sub(r"'[^',]* 1\.(\d)'", lambda m: f"'{names[m.group(1)]}'", text)
+    named = tmp_path / "named.stp"
+    named.write_text(text)
+    geo = {
+        "kind": "step",
+        "path": str(named),
+        "regions": {"dielectric": "substrate", "die_attach": "underfill", "encapsulant": "mould"},
+    }
+    case = parse_study(study(geo)).base
+    assert case.geometry.region_volumes == {
+        "dielectric": (1,),
+        "die_attach": (2,),
+        "die": (3,),
+        "encapsulant": (4,),
+    }
+    mesh, _ = build_mesh(case)
+    vol = mesh.element_volumes()
+    mm3 = 1e-9
+    expected = {
+        "die": DIE**2 * T_DIE,
+        "die_attach": DIE**2 * T_UF,
+        "dielectric": SUB**2 * T_SUB,
+        "encapsulant": SUB**2 * (Z_TOP - T_SUB) - DIE**2 * (T_UF + T_DIE),
+    }
+    for region, v in expected.items():
+        assert vol[mesh.regions[region]].sum() == pytest.approx(v * mm3, rel=1e-9), region
