@@ -470,3 +470,50 @@ def test_step_solids_by_name_and_the_overlap_rule(bga, tmp_path):
     }
     for region, v in expected.items():
         assert vol[mesh.regions[region]].sum() == pytest.approx(v * mm3, rel=1e-9), region
+
+
+@pytest.mark.slow
+def test_transient_theta_jc_and_process_history_on_own_geometry(bga, tmp_path):
+    """The heating curve, the dual-interface theta_JC and the process history run on a
+    model read from a file. Early in the heating curve the die (a uniform volume source)
+    heats as its own heat capacity: Zth(t) = t / (rho c V)_die."""
+    msh, _ = bga
+    data = study(mesh_geometry(msh))
+    del data["theta_jc"]  # the default: dual interface, on the top face (shell_top)
+    data["loads"]["warpage_temperatures_C"] = []
+    data["transient"] = {"duration_s": 10.0, "first_output_s": 1e-5, "outputs": 80}
+    m = analyse(parse_study(data).base, tmp_path / "transient")
+    si = fea.materials.get("silicon")
+    c_die = si.rho * si.cp * DIE**2 * T_DIE * 1e-9
+    assert m["zth_100us_K_per_W"] == pytest.approx(1e-4 / c_die, rel=0.1)
+    assert m["zth_100us_K_per_W"] < m["zth_100ms_K_per_W"] < m["theta_ja_K_per_W"]
+    # theta_JC to the mould's top lies below the steady theta to the held underside plus
+    # the mould's 1-D resistance above the die, and is positive
+    r_mould = (Z_TOP - T_SUB - T_UF - T_DIE) * 1e-3 / (0.9 * (DIE * 1e-3) ** 2)
+    assert 0 < m["theta_jc_K_per_W"] < r_mould + 1.0
+
+    data = study(mesh_geometry(msh))
+    data["loads"]["warpage_temperatures_C"] = []
+    data["loads"]["reflow_C"] = [25.0, 260.0, 25.0]
+    data["outputs"] = {"metrics": ["warpage_um"]}
+    data["process"] = {
+        "model": "history",
+        "reflow_time_s": [0.0, 150.0, 300.0],
+        "stages": [
+            {"name": "load", "duration_s": 0.0, "temperature_C": 175.0},
+            {
+                "name": "mould",
+                "duration_s": 60.0,
+                "temperature_C": 175.0,
+                "add": ["encapsulant"],
+                "cure": ["encapsulant"],
+            },
+            {"name": "cool", "duration_s": 600.0, "temperature_C": 25.0},
+        ],
+    }
+    h = analyse(parse_study(data).base, tmp_path / "history")
+    assert h["history_steps_count"] > 0
+    # an elastic model: the reflow ends where it started
+    first, last = h["warpage_signed_um@r00_25C"], h["warpage_signed_um@r12_25C"]
+    assert last == pytest.approx(first, rel=1e-6)
+    assert abs(h["warpage_signed_um@r06_260C"] - first) > 1.0  # it moved in between
