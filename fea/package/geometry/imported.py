@@ -56,8 +56,8 @@ __all__ = [
     "exterior_facets",
     "has_active_face",
     "imported_mesh",
-    "outer_boundaries",
     "inspect_file",
+    "outer_boundaries",
     "top_facets",
     "write_example_mesh",
 ]

@@ -21,6 +21,7 @@ __all__ = [
     "BOARD_KEYS",
     "BoardSpec",
     "CopperLayer",
+    "FILE_UNITS",
     "GEOMETRY_KINDS",
     "GeometrySpec",
     "ImportedGeometrySpec",
@@ -41,6 +42,7 @@ __all__ = [
     "parse_mesh",
     "parse_opening",
     "parse_vias",
+    "resolve_geometry_path",
 ]
 
 
