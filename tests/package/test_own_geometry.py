@@ -517,3 +517,27 @@ def test_transient_theta_jc_and_process_history_on_own_geometry(bga, tmp_path):
     first, last = h["warpage_signed_um@r00_25C"], h["warpage_signed_um@r12_25C"]
     assert last == pytest.approx(first, rel=1e-6)
     assert abs(h["warpage_signed_um@r06_260C"] - first) > 1.0  # it moved in between
+
+
+def test_a_mesh_of_hexahedra_is_refused(tmp_path):
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+
+    path = tmp_path / "hex.msh"
+    with gmsh_session():
+        occ = gmsh.model.occ
+        occ.addBox(-1, -1, 0, 2, 2, 1)
+        occ.synchronize()
+        for c in gmsh.model.getEntities(1):
+            gmsh.model.mesh.setTransfiniteCurve(c[1], 3)
+        for f in gmsh.model.getEntities(2):
+            gmsh.model.mesh.setTransfiniteSurface(f[1])
+            gmsh.model.mesh.setRecombine(2, f[1])
+        gmsh.model.mesh.setTransfiniteVolume(1)
+        gmsh.model.addPhysicalGroup(3, [1], name="die")
+        gmsh.model.mesh.generate(3)
+        gmsh.write(str(path))
+    with pytest.raises(InputError, match="tetrahedra only") as e:
+        parse_study(study({"kind": "mesh", "path": str(path)}))
+    assert e.value.key == "geometry.path"

@@ -160,6 +160,13 @@ def _inspect(path: str, source: str, key: str, size: int, mtime: int) -> FileFac
             surfaces = tuple(
                 (int(t), model.getPhysicalName(2, t)) for _, t in model.getPhysicalGroups(2)
             )
+            for _, ent in model.getEntities(3):
+                other = [int(t) for t in model.mesh.getElementTypes(3, ent) if t not in (4, 11)]
+                if other:
+                    name = model.mesh.getElementProperties(other[0])[0]
+                    raise InputError(
+                        key, path, f"a mesh of tetrahedra only (volume {ent} has {name})"
+                    )
             for tag, _ in volumes:
                 boxes = []
                 for ent in model.getEntitiesForPhysicalGroup(3, tag):
