@@ -24,6 +24,7 @@ from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
 from . import jedec
+from .geometry.imported import check_case, has_active_face
 from .meshing import build_mesh
 from .moisture import moisture_analysis
 from .names import Column
@@ -33,6 +34,7 @@ from .sizing import MeshDependenceWarning, mesh_warnings
 from .spec import PANEL_STAGES, CaseSpec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
+from .spec.geometry import is_imported
 from .transient import dual_interface, zth_transient
 
 __all__ = [
@@ -149,7 +151,8 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "thermal_nodes_count": float(th.temperature.shape[0]),
     }
-    m.update(hotspot(th, mesh))
+    if not is_imported(case.geometry) or has_active_face(mesh):
+        m.update(hotspot(th, mesh))
     curves: dict[str, dict[str, NDArray]] = {}
     if case.theta_jc.method == "fixed_case":
         jc = solve_thermal(mesh, mats, **heat, fixed={"shell_top": loads.ambient}, **solver)
@@ -273,6 +276,8 @@ def _state_metrics(
 def warpage_case(case: CaseSpec) -> CaseSpec:
     """The unit without its board, meshed for uniform-temperature mechanics."""
     geo = dataclasses.replace(case.geometry, board=None)
+    if is_imported(geo):  # the user's model without its board region
+        geo = dataclasses.replace(geo, keep_board=False)
     ms = case.mesh
     if ms.film_size is None:
         # the default film refinement is for the heat path (Tj); at uniform temperature
@@ -671,8 +676,11 @@ def analyse(
     from ..io.xdmf import write_paraview_script
 
     t0 = time.perf_counter()
+    check_case(case)  # what a model read from a file cannot do
     a = case.geometry.aperture()
     m: dict[str, Any] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
+    if is_imported(case.geometry):  # no shell openings: the aperture rule does not apply
+        m = {}
     th = None
     curves: dict[str, dict[str, NDArray]] = {}
     extra: dict[str, Any] = {}

@@ -177,7 +177,10 @@ def build_mesh(
 
     from .geometry import build
     from .geometry.symmetry import check_symmetry
+    from .spec.geometry import is_imported
 
+    if is_imported(case.geometry):
+        return _imported_mesh(case, output, cache, model, symmetry, force)
     case = model_case(case, model)
     check_symmetry(case, symmetry)
     # the warpage model is a case of its own (no board): its key is that case's
@@ -219,6 +222,48 @@ def build_mesh(
     empty = [n for n, f in mesh.boundaries.items() if len(f) == 0]
     if empty:
         raise MeshError(f"boundaries without facets after meshing: {', '.join(empty)}")
+    return mesh, path
+
+
+def _imported_mesh(
+    case,
+    output: str | os.PathLike | None,
+    cache: bool,
+    model: str | None,
+    symmetry: str,
+    force: bool,
+) -> tuple[Mesh, Path]:
+    """:func:`build_mesh` of the user's own model (:mod:`fea.package.geometry.imported`):
+    the ``warpage`` model leaves the board region out; the ``board`` model and symmetry
+    cuts need the built-in family (an :class:`~fea.errors.InputError`)."""
+    from .geometry.imported import imported_mesh
+
+    if model not in MODELS:
+        raise InputError("model", model, "None, 'thermal', 'warpage' or 'board'")
+    if model == "board":
+        raise InputError(
+            "model",
+            model,
+            "None, 'thermal' or 'warpage' for a model read from a file (the "
+            "board-mounted mechanics model needs the built-in family's terminals)",
+        )
+    if symmetry != "none":
+        raise InputError(
+            "symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
+        )
+    keep = case.geometry.keep_board and model != "warpage"
+    if case.geometry.source == "step":
+        check_size(case, force=force)
+    stage("reading geometry file")
+    mesh, path = imported_mesh(case, keep_board=keep, cache=cache)
+    if output is not None:
+        out = Path(output)
+        with atomic_path(out) as tmp:
+            shutil.copyfile(path, tmp)
+        path = out
+    empty = [n for n, f in mesh.boundaries.items() if len(f) == 0]
+    if empty:
+        raise MeshError(f"boundaries without facets: {', '.join(empty)}")
     return mesh, path
 
 
@@ -531,6 +576,17 @@ def _panel_zones(g, ms, film: float) -> dict[str, float]:
     return zones
 
 
+def _imported_zones(g, ms) -> dict[str, float]:
+    """A model read from a file: a ``.msh`` has the tetrahedra it holds; a STEP file each
+    region's bounding box in cells of ``mesh.size`` (at least one through its thickness)."""
+    if g.source == "mesh":
+        return {"bulk": float(g.elements)}
+    n = 0.0
+    for b in g.region_bbox.values():
+        n += _cells((b[3] - b[0], b[4] - b[1], b[5] - b[2]), ms.size)
+    return {"bulk": n}
+
+
 def estimate(case, symmetry: str = "none") -> MeshEstimate:
     """Elements and memory of ``case`` from its spec alone (no geometry is built).
 
@@ -542,10 +598,13 @@ def estimate(case, symmetry: str = "none") -> MeshEstimate:
     keeping their sub-layers (:func:`_cells`).
     """
     from .geometry.symmetry import symmetry_share
+    from .spec.geometry import is_imported
 
     share = symmetry_share(symmetry)
     g, ms = case.geometry, case.mesh
-    if case.kind == "panel":
+    if is_imported(g):
+        models = [("mechanical", _imported_zones(g, ms))]
+    elif case.kind == "panel":
         models = [("mechanical", _panel_zones(g, ms, film_size(case)))]
     else:
         warp_film = min(ms.film_size or ms.size, ms.size)

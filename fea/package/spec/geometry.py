@@ -3,8 +3,11 @@ board, vias, panel) and its mesh settings, with the regions and boundaries a mod
 
 from __future__ import annotations
 
+import copy
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
@@ -12,27 +15,34 @@ from ...units import wavelength
 from ..defaults import DEFAULT_REGION_MATERIALS
 from .checks import check_geometry
 from .constants import BOARD_STACKS, FREQUENCY_MAX_GHZ, OPENING_KINDS, PANEL_STAGES, SIDES
-from .reader import Section, check_number
+from .reader import Section, check_number, hint
 
 __all__ = [
     "BOARD_KEYS",
     "BoardSpec",
     "CopperLayer",
+    "FILE_UNITS",
+    "GEOMETRY_KINDS",
     "GeometrySpec",
+    "ImportedGeometrySpec",
     "MeshSpec",
     "OpeningSpec",
     "PanelSpec",
     "TerminalSpec",
     "ThermalViaSpec",
     "ViaSpec",
+    "absolute_geometry_paths",
     "check_copper",
+    "is_imported",
     "model_boundaries",
     "model_regions",
     "parse_board_stack",
     "parse_geometry",
+    "parse_imported_geometry",
     "parse_mesh",
     "parse_opening",
     "parse_vias",
+    "resolve_geometry_path",
 ]
 
 
@@ -234,9 +244,284 @@ class MeshSpec:
     optimize: bool = True
 
 
+#: ``[geometry] kind``: the built-in shielded package, or the user's own model from a
+#: gmsh ``.msh`` file (``mesh``) or a STEP file (``step``), :mod:`fea.package.geometry.imported`.
+GEOMETRY_KINDS = ("builtin", "mesh", "step")
+#: ``[geometry] unit`` of an imported file: metres per file unit.
+FILE_UNITS = {"mm": 1e-3, "um": 1e-6, "m": 1.0}
+
+
+@dataclass(frozen=True)
+class ImportedGeometrySpec(GeometrySpec):
+    """The user's own package model read from a file (``[geometry] kind = "mesh"`` or
+    ``"step"``). Lengths in m.
+
+    ``path``: the file (absolute); ``unit``: metres per file unit; ``region_volumes``:
+    region -> the file's 3D physical-group numbers (``mesh``) or volume numbers
+    (``step``); ``region_bbox``: region -> (xmin, ymin, zmin, xmax, ymax, zmax) [m];
+    ``junction``: the region Tj is read in (the die); ``top``: the boundary whose warpage
+    is reported and which theta_JC holds (``"auto"``: the outer faces facing +z at the
+    package's highest level); ``board_region``: the board's region (left out of the
+    warpage model) or None; ``keep_board``: False for the model without it; ``digest``:
+    SHA-256 of the file; ``elements``: the tetrahedra of a ``.msh`` (0 for STEP). The
+    built-in family's fields keep values that mean "none" (no
+    terminals, openings or board spec); ``die`` is the die region's bounding box.
+    """
+
+    source: str = "mesh"
+    path: str = ""
+    unit: float = 1e-3
+    region_volumes: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    region_bbox: dict[str, tuple[float, ...]] = field(default_factory=dict)
+    surfaces: tuple[str, ...] = ()
+    junction: str = "die"
+    top: str = "auto"
+    board_region: str | None = None
+    keep_board: bool = True
+    digest: str = ""
+    elements: int = 0
+
+    def package_bbox(self) -> tuple[float, ...]:
+        """(xmin, ymin, zmin, xmax, ymax, zmax) [m] of the package (the board left out)."""
+        b = [v for r, v in self.region_bbox.items() if r != self.board_region]
+        lo = [min(x[i] for x in b) for i in range(3)]
+        hi = [max(x[i + 3] for x in b) for i in range(3)]
+        return (*lo, *hi)
+
+    @property
+    def body(self) -> tuple[float, float]:
+        """Size (x, y) of the package's bounding box [m]."""
+        b = self.package_bbox()
+        return (b[3] - b[0], b[4] - b[1])
+
+    @property
+    def outer(self) -> tuple[float, float]:
+        """The package's bounding box (x, y) [m] (no shell: the body)."""
+        return self.body
+
+    @property
+    def z_top(self) -> float:
+        """Highest z of the package [m]."""
+        return self.package_bbox()[5]
+
+    def aperture(self) -> dict[str, float]:
+        """No shielding openings are known for an imported model: L = 0."""
+        lam = wavelength(self.frequency)
+        return {"L": 0.0, "wavelength": lam, "ratio": 0.0, "shielding_dB": math.inf}
+
+
+def is_imported(g: GeometrySpec) -> bool:
+    """Whether ``g`` is the user's own model read from a file."""
+    return isinstance(g, ImportedGeometrySpec)
+
+
+def _region_items(key: str, v: Any) -> list[int | str]:
+    items = v if isinstance(v, list) else [v]
+    out: list[int | str] = []
+    for i, x in enumerate(items):
+        if isinstance(x, bool) or not isinstance(x, int | str) or x == "":
+            raise InputError(
+                f"{key}[{i}]" if isinstance(v, list) else key,
+                x,
+                "a volume number or name (or a list of them)",
+            )
+        out.append(x)
+    if not out:
+        raise InputError(key, v, "at least one volume: a region in no volume has no elements")
+    return out
+
+
+def _map_regions(
+    table: Mapping[str, Any], volumes: tuple[tuple[int, str], ...], source: str
+) -> dict[str, tuple[int, ...]]:
+    """Region -> volume numbers, from ``[geometry.regions]`` and the volumes' names."""
+    what = "3D physical group" if source == "mesh" else "volume"
+    numbers = {t for t, _ in volumes}
+    by_name: dict[str, list[int]] = {}
+    for t, name in volumes:
+        if name:
+            by_name.setdefault(name, []).append(t)
+    owner: dict[int, str] = {}
+    for region, v in table.items():
+        key = f"geometry.regions.{region}"
+        for x in _region_items(key, v):
+            if isinstance(x, int):
+                if x not in numbers:
+                    raise InputError(key, x, f"a {what} number of the file: {sorted(numbers)}")
+                tags = [x]
+            else:
+                if x not in by_name:
+                    raise InputError(
+                        key, x, f"a {what} name of the file: {sorted(by_name)}{hint(x, by_name)}"
+                    )
+                tags = by_name[x]
+            for t in tags:
+                if owner.get(t, region) != region:
+                    raise InputError(key, x, f"a {what} of one region ({t} is in {owner[t]})")
+                owner[t] = region
+    allowed = tuple(DEFAULT_REGION_MATERIALS)
+    for region in table:
+        if region not in allowed:
+            raise InputError(
+                f"geometry.regions.{region}",
+                region,
+                f"a region name that [materials] knows: {', '.join(allowed)}"
+                f"{hint(region, allowed)}",
+            )
+    for t, name in volumes:
+        if t in owner:
+            continue
+        if name not in allowed:
+            raise InputError(
+                "geometry.regions",
+                f"{what} {t}" + (f" named {name!r}" if name else " without a name"),
+                f"a region for every {what}: list it in [geometry.regions] (region = "
+                f"[numbers] or [names], e.g. dielectric = ['substrate']) or name it after a "
+                f"region that [materials] knows: {', '.join(allowed)}{hint(name, allowed)}",
+            )
+        owner[t] = name
+    out: dict[str, list[int]] = {}
+    for t, region in sorted(owner.items()):
+        out.setdefault(region, []).append(t)
+    return {r: tuple(v) for r, v in out.items()}
+
+
+def resolve_geometry_path(name: str, base: Path | None, allow_outside: bool) -> Path:
+    """The file ``name`` of ``[geometry] path``: relative to ``base`` (the study file's
+    folder; the working directory without one). With a ``base`` the file must lie in it
+    or below unless ``allow_outside`` (a study file is shared between people)."""
+    if not isinstance(name, str) or not name.strip() or "\0" in name:
+        raise InputError("geometry.path", name, "the name of a .msh or STEP file")
+    p = Path(name).expanduser()
+    if base is None:
+        return p.resolve()
+    folder = base.resolve()
+    full = (folder / p).resolve()
+    if not allow_outside and not full.is_relative_to(folder):
+        raise InputError(
+            "geometry.path",
+            name,
+            f"a file in the study file's folder {folder} or below (set "
+            "geometry.allow_outside = true to read one elsewhere)",
+        )
+    return full
+
+
+def absolute_geometry_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
+    """The study ``data`` with a relative ``[geometry] path`` made absolute (relative to
+    the study file at ``path``), checked to lie in the study file's folder or below unless
+    ``[geometry] allow_outside = true``; ``data`` itself when there is nothing to do."""
+    g = data.get("geometry")
+    name = g.get("path") if isinstance(g, Mapping) else None
+    if path is None or not isinstance(name, str) or g.get("kind") not in ("mesh", "step"):
+        return data
+    full = resolve_geometry_path(name, Path(path).parent, g.get("allow_outside") is True)
+    if Path(name).is_absolute():
+        return data
+    data = copy.deepcopy(dict(data))
+    data["geometry"]["path"] = str(full)
+    return data
+
+
+def parse_imported_geometry(
+    g: Section, source: str, kind: str, base: Path | None = None
+) -> ImportedGeometrySpec:
+    """``[geometry] kind = "mesh"`` or ``"step"``: the user's own model from a file.
+
+    Keys: ``path`` (relative to the study file), ``unit`` (of the file's lengths: mm, um
+    or m), ``allow_outside``, ``[geometry.regions]`` (region -> numbers or names of the
+    file's volumes) and ``[geometry.roles]`` (``junction``, ``top``, ``board``). The file
+    is checked and read (names, numbers, bounding boxes) here, so a missing region is an
+    error before any meshing."""
+    from ..geometry.imported import TOP_AUTO, check_path, inspect_file
+
+    if kind != "unit":
+        raise InputError("geometry.kind", source, "'builtin' for a panel study")
+    allow = g.boolean("allow_outside", False)
+    path = resolve_geometry_path(g.string("path"), base, allow)
+    unit = FILE_UNITS[g.string("unit", "mm", choices=tuple(FILE_UNITS))]
+    check_path(path, source)
+    facts = inspect_file(path, source)
+    table = g.raw("regions", {})
+    if not isinstance(table, Mapping):
+        raise InputError(g.key("regions"), table, "a table region -> volume numbers or names")
+    regions = _map_regions(table, facts.volumes, source)
+    r = g.section("roles")
+    junction = r.string("junction", "die")
+    surfaces = tuple(n for _, n in facts.surfaces if n)
+    top = r.string("top", "top" if "top" in surfaces else TOP_AUTO)
+    board = r.string("board", "board" if "board" in regions else "")
+    r.done()
+    g.done()
+    names = tuple(regions)
+    if junction not in regions:
+        raise InputError(
+            "geometry.roles.junction",
+            junction,
+            f"a region of the model: {', '.join(names)}{hint(junction, names)}",
+        )
+    if junction != "die":
+        raise InputError(
+            "geometry.roles.junction",
+            junction,
+            "'die': the analyses read Tj in the region named die (map the chip's volumes to "
+            "it: [geometry.regions] die = [...])",
+        )
+    if top != TOP_AUTO and top not in surfaces:
+        raise InputError(
+            "geometry.roles.top",
+            top,
+            f"'{TOP_AUTO}' or a 2D physical group of the file: {', '.join(surfaces) or 'none'}"
+            f"{hint(top, surfaces)}",
+        )
+    if board and board not in regions:
+        raise InputError(
+            "geometry.roles.board", board, f"a region of the model: {', '.join(names)}"
+        )
+    if board and board != "board":
+        raise InputError(
+            "geometry.roles.board", board, "'board' (the region named board is the board)"
+        )
+    if board and len(regions) < 2:
+        raise InputError("geometry.roles.board", board, "a model with a package on the board")
+    bbox = {}
+    for region, tags in regions.items():
+        b = [facts.bbox[t] for t in tags]
+        bbox[region] = tuple(
+            [min(x[i] for x in b) * unit for i in range(3)]
+            + [max(x[i + 3] for x in b) * unit for i in range(3)]
+        )
+    d = bbox["die"]
+    return ImportedGeometrySpec(
+        die=(d[3] - d[0], d[4] - d[1], d[5] - d[2]),
+        die_attach_thickness=0.0,
+        exterior_thickness=0.0,
+        openings={s: OpeningSpec(kind="none", count=0) for s in SIDES},
+        terminals=TerminalSpec(kind="none"),
+        aperture_rule="off",
+        source=source,
+        path=str(path),
+        unit=unit,
+        region_volumes=regions,
+        region_bbox=bbox,
+        surfaces=surfaces,
+        junction=junction,
+        top=top,
+        board_region=board or None,
+        digest=facts.digest,
+        elements=facts.elements,
+    )
+
+
 def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     """The regions the model of a ``kind`` ("unit" or "panel") case with geometry ``g``
     has, in the order of :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS`."""
+    if is_imported(g):
+        assert isinstance(g, ImportedGeometrySpec)
+        have = set(g.region_volumes)
+        if not g.keep_board and g.board_region:
+            have.discard(g.board_region)
+        return tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
     have = {"shell", "dielectric", "die", "encapsulant"}
     if g.die_attach_thickness > 0:
         have.add("die_attach")
@@ -263,6 +548,11 @@ def model_boundaries(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     """The named exterior boundaries the model of a ``kind`` case with geometry ``g`` has
     (the thermal model of a unit: with its board), for checking load names before
     meshing. Interfaces ``a|b`` between two of :func:`model_regions` also exist."""
+    if is_imported(g):
+        assert isinstance(g, ImportedGeometrySpec)
+        extra = ["board_surface"] if g.board_region and g.keep_board else []
+        names = ("exterior", "package_surface", "top", "shell_top", "bottom", *extra)
+        return tuple(dict.fromkeys((*names, *g.surfaces)))
     names = ["exterior", "package_surface", "bottom"]
     if kind == "unit":
         names += ["top", "shell_top"]
@@ -291,7 +581,13 @@ def parse_opening(sec: Section, base: OpeningSpec) -> OpeningSpec:
     return OpeningSpec(kind, count, width, height, z0, key)
 
 
-def parse_geometry(g: Section, kind: str) -> GeometrySpec:
+def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometrySpec:
+    """``[geometry]``: the built-in shielded package (``kind = "builtin"``, the default) or
+    the user's own model from a file (``"mesh"``, ``"step"``:
+    :func:`parse_imported_geometry`, a ``path`` relative to ``base``)."""
+    source = g.string("kind", "builtin", choices=GEOMETRY_KINDS)
+    if source != "builtin":
+        return parse_imported_geometry(g, source, kind, base)
     cavity = g.pair("cavity_mm", [10.0, 10.0], scale=1e-3)
     depth = g.length("cavity_depth", 0.60)
     t_shell = g.length("shell_thickness", 0.035)

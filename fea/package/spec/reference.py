@@ -142,6 +142,17 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         },
     },
     {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
+    {
+        "study": {"name": "own"},
+        "geometry": {
+            "kind": "mesh",
+            "path": "own.msh",  # written next to the study by collect_keys
+            "unit": "mm",
+            "allow_outside": False,
+            "regions": {"dielectric": ["carrier"]},
+            "roles": {"junction": "die", "top": "auto", "board": ""},
+        },
+    },
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
@@ -239,6 +250,20 @@ _SUFFIX_UNITS = {
 MEANINGS: dict[str, str] = {
     "study.name": "name of the study (default: the file name); names the output folder",
     "study.kind": "`unit`: one package (optionally on a board); `panel`: the panel process",
+    "geometry.kind": "`builtin`: the shielded package built from these keys; `mesh`: the "
+    "user's own model from a gmsh .msh file with physical groups; `step`: from a STEP file, "
+    "meshed at mesh.size_mm (docs/own_geometry.md)",
+    "geometry.path": "the .msh or STEP file (kind = mesh or step), relative to the study file",
+    "geometry.unit": "length unit of the file's coordinates",
+    "geometry.allow_outside": "read a geometry file outside the study file's folder",
+    "geometry.regions": "region -> the file's 3D physical groups (mesh) or solids (step) that "
+    "make it, by number or name, e.g. die = [3], dielectric = ['substrate']; unlisted "
+    "volumes keep their own names, which must be region names",
+    "geometry.roles.junction": "the region Tj is read in: the die",
+    "geometry.roles.top": "the face whose warpage is reported and which theta_JC holds: a 2D "
+    "physical group of the file, or `auto` (outer faces facing +z at the top)",
+    "geometry.roles.board": "the board region, left out of the warpage model ('' for none; "
+    "default board when the model has one)",
     "geometry.cavity_mm": "inside of the shell, x and y",
     "geometry.cavity_depth_mm": "depth of the cavity (dielectric to the bottom wall)",
     "geometry.shell_thickness_mm": "thickness of the shell's walls and bottom wall",
@@ -531,12 +556,16 @@ def _normalise(key: str) -> str:
 def collect_keys() -> dict[str, KeyRecord]:
     """Every key the schema reads in :data:`EXAMPLES`: normalised key -> its richest
     record (a typed getter's over a plain read), in reading order; sections left out."""
+    from ..geometry.imported import write_example_mesh
     from . import parse_study
 
     with tempfile.TemporaryDirectory() as tmp, recording() as records:
         study = Path(tmp) / "reference.toml"  # a power-map CSV is read next to its study
         (Path(tmp) / "die_power_map.csv").write_text("0.5,0.5\n0.2,0.3\n", encoding="utf-8")
+        own = write_example_mesh(Path(tmp) / "own.msh")  # the model of [geometry] kind = mesh
         for example in EXAMPLES:
+            if example.get("geometry", {}).get("kind") == "mesh":
+                example = {**example, "geometry": {**example["geometry"], "path": str(own)}}
             parse_study(example, str(study))
     alternatives = {r.alternative for r in records if r.alternative}
     sections = {_normalise(r.key) for r in records if r.kind == "section"}
