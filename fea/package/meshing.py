@@ -28,7 +28,7 @@ from ..errors import InputError, MeshError, ResultsError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, sweep_parts, write_atomic
 from .progress import stage
-from .sizing import size_fields
+from .sizing import film_rule, size_fields
 
 __all__ = [
     "BUILDER_VERSION",
@@ -109,13 +109,12 @@ def generate(model, case, info) -> dict[str, float]:
 
 def film_size(case) -> float:
     """In-plane element size [m] in the dielectric and die attach of ``case``."""
-    ms, g = case.mesh, case.geometry
+    ms = case.mesh
     if ms.film_size is not None:
         return min(ms.film_size, ms.size)
     if case.kind != "unit":
         return ms.size
-    t = max(g.dielectric_thickness, g.die_attach_thickness)
-    return min(3 * t, ms.size) if t > 0 else ms.size
+    return film_rule(case)
 
 
 def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:

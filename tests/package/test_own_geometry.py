@@ -13,7 +13,7 @@ import pytest
 import fea
 from fea.errors import InputError
 from fea.package.analyse import analyse
-from fea.package.spec import parse_study
+from fea.package.spec import load_study, parse_study
 from fea.package.spec.geometry import absolute_geometry_paths
 
 # the package [mm]: substrate 12 x 12 x 0.4, underfill 6 x 6 x 0.08, die 6 x 6 x 0.4,
@@ -337,6 +337,40 @@ def test_relative_path_is_relative_to_the_study_file(bga, tmp_path):
     assert e.value.key == "geometry.path"
     up["geometry"]["allow_outside"] = True
     assert Path(absolute_geometry_paths(up, str(msh.parent / "s.toml"))["geometry"]["path"])
+
+
+def test_a_study_file_reads_its_model_relative_to_itself(bga, tmp_path, monkeypatch):
+    """load_study resolves [geometry] path against the study file, not the working
+    directory (a study run from the repository root finds its model)."""
+    msh, _ = bga
+    geometry = mesh_geometry(msh) | {"path": msh.name}
+    data = study(geometry)
+    study_file = msh.parent / "relative.toml"
+    study_file.write_text(_toml(data))
+    monkeypatch.chdir(tmp_path)
+    spec = load_study(str(study_file))
+    assert spec.base.geometry.path == str(msh.resolve())
+
+
+def _toml(data: dict) -> str:
+    """A small TOML writer for the nested dicts of :func:`study` (strings, numbers,
+    lists, tables)."""
+    import json
+
+    def value(v):
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dict):
+            return "{" + ", ".join(f"{json.dumps(k)} = {value(x)}" for k, x in v.items()) + "}"
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(v)
+
+    lines = []
+    for section, table in data.items():
+        lines.append(f"[{section}]")
+        lines += [f"{json.dumps(k)} = {value(v)}" for k, v in table.items()]
+    return "\n".join(lines) + "\n"
 
 
 def test_cycling_and_board_models_need_the_builtin_family(bga):

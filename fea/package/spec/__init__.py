@@ -28,6 +28,7 @@ from ...errors import InputError
 from .checks import check_geometry, cross_checks
 from .contacts import parse_contacts
 from .cycling import parse_cycling
+from .geometry import absolute_geometry_paths
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
 from .schema import (
@@ -180,6 +181,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     """Validate a study given as a dict (the parsed TOML) and return its spec."""
     check_depth(data)
     data = _absolute_paths(data, path)
+    data = absolute_geometry_paths(data, path)
     root = Section(data, "")
     st = root.section("study")
     name = check_name(st.string("name", default_name(path)))
