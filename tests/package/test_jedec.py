@@ -352,3 +352,24 @@ def test_fixed_case_theta_jc_ignores_the_board():
     assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-8)
     by_hand = (th.region_max("die") - 25.0) / 0.5
     assert m["theta_jc_K_per_W"] == pytest.approx(by_hand, rel=1e-8)
+
+
+def test_vias_default_as_documented():
+    # docs/spec.md: no [geometry.vias] table, no pads or vias; with the table, vias unless
+    # enabled = false
+    from pathlib import Path
+
+    from fea.package.spec.geometry import ViaSpec
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "spec.md").read_text()
+    (row,) = [r for r in doc.splitlines() if r.startswith("| `vias.enabled`")]
+    default = row.split("|")[4].strip()
+    assert default.startswith("false") and "true with the table" in default
+    raw = copy.deepcopy(UNIT)
+    assert parse_study(raw).base.geometry.vias is None
+    raw["geometry"]["vias"] = {}
+    assert parse_study(raw).base.geometry.vias == ViaSpec()
+    raw["geometry"]["vias"] = {"enabled": False, "pad_diameter_mm": 0.3}
+    assert parse_study(raw).base.geometry.vias is None
+    raw["geometry"]["vias"] = {"enabled": True}
+    assert parse_study(raw).base.geometry.vias == ViaSpec()
