@@ -12,6 +12,7 @@ from fea.physics.structure import (
     cauer_from_foster,
     foster_from_cauer,
     separation_point,
+    smoothed_differential,
     structure_function,
     zth_from_foster,
 )
@@ -106,7 +107,9 @@ def test_structure_function_recovers_cauer_ladder(R, C):
     np.testing.assert_allclose(sf.R_cum[1:], np.cumsum(sf.cauer.R)[:-1])
     np.testing.assert_allclose(sf.C_cum, np.cumsum(sf.cauer.C))
     assert np.trapezoid(sf.R_spectrum, np.log(sf.tau_s)) == pytest.approx(sf.R_total, rel=0.01)
-    assert np.all(sf.K_diff > 0) and np.all(np.diff(sf.R_diff) >= 0)
+    # K = dC/dR is smoothed in ln R: positive at every node past the junction's (R = 0,
+    # ln R = -inf, where the smoothed slope vanishes)
+    assert sf.K_diff[0] >= 0 and np.all(sf.K_diff[1:] > 0) and np.all(np.diff(sf.R_diff) >= 0)
 
 
 def test_bayesian_method_is_smoother_but_close():
@@ -240,3 +243,85 @@ def test_bad_curves_raise(times, zth, kw, key):
     with pytest.raises(InputError) as err:
         structure_function(times, zth, **kw)
     assert err.value.key == key
+
+
+# -- the smoothed differential structure function ------------------------------------------
+
+
+def _turns(values: np.ndarray, rel: float) -> int:
+    """Reversals of direction of ``values`` (> 0) that move by more than ``rel`` (relative)
+    from the last extremum: the sign changes of dK/dR, ripples below ``rel`` ignored."""
+    logs = np.log(values)
+    threshold = np.log1p(rel)
+    turns, direction, extreme = 0, 0, logs[0]
+    for v in logs[1:]:
+        if direction == 0:
+            if abs(v - extreme) > threshold:
+                direction, extreme = (1 if v > extreme else -1), v
+        elif direction * (v - extreme) > 0:  # further the same way
+            extreme = v
+        elif abs(v - extreme) > threshold:
+            turns += 1
+            direction, extreme = -direction, v
+    return turns
+
+
+def test_smoothed_differential_of_a_uniform_line_is_exact():
+    # a fine staircase of C = a R (a uniform RC line): K = a wherever the Gaussian lies
+    # inside it, whatever the width
+    a = 0.37
+    r = np.concatenate(([0.0], np.geomspace(1e-3, 10.0, 1500)))
+    c = a * np.concatenate(([1e-3], r[1:]))
+    at = np.geomspace(0.05, 1.0, 50)
+    for width in (0.1, 0.2, 0.4):
+        k = smoothed_differential(r, c, at, width)
+        np.testing.assert_allclose(k, a, rtol=0.01)
+    with pytest.raises(InputError):
+        smoothed_differential(r, c, at, 0.0)
+
+
+def test_smoothed_differential_peaks_at_the_ladder_nodes():
+    # a known Cauer chain: K is a sum of spikes C[k] at the nodes; smoothed, a peak per
+    # node, displaced towards larger R by less than one width in ln R, whose area is the
+    # node's capacitance
+    R = np.array([0.05, 0.2, 0.5, 1.5, 10.0])
+    C = np.array([2e-4, 3e-3, 5e-2, 0.8, 20.0])
+    sf = _ladder_sf(R, C)
+    width = sf.smoothing
+    assert width == pytest.approx(0.2)
+    nodes = np.cumsum(R)[:-1]
+    grid = np.geomspace(5e-3, 0.5 * R.sum(), 6000)
+    k = sf.differential_at(grid)
+    peak = np.flatnonzero((k[1:-1] > k[:-2]) & (k[1:-1] > k[2:])) + 1
+    assert peak.size == nodes.size, grid[peak]
+    shift = np.log(grid[peak] / nodes)
+    assert np.all(shift > 0) and np.all(shift < width), shift / width
+    mid = np.concatenate(([0.5 * nodes[0]], 0.5 * (nodes[:-1] + nodes[1:])))
+    for j in range(3):
+        g = np.linspace(mid[j], mid[j + 1], 20001)
+        area = np.trapezoid(sf.differential_at(g), g)
+        assert area == pytest.approx(C[j + 1], rel=0.1), j
+    # the node values are the smoothed curve at the nodes
+    np.testing.assert_allclose(sf.K_diff, sf.differential_at(sf.R_cum), rtol=1e-12)
+
+
+def test_smoothed_differential_of_a_slab_does_not_oscillate():
+    """1-D slab: a uniform RC line, K = rho cp k A^2 along it. The node ratios of the raw
+    ladder zigzag around it; the smoothed K follows it without turning."""
+    L, k, rho_cp, area, h = 2e-3, 5.0, 2e6, 1e-4, 2000.0
+    r_line, k_exact = L / (k * area), rho_cp * k * area**2
+    zth = slab_zth(TIMES, L, k, rho_cp, area, h)
+    raw = structure_function(TIMES, zth, smoothing=0.0)
+    sf = structure_function(TIMES, zth)
+    inside = (raw.R_cum > 0.05 * r_line) & (raw.R_cum < 0.6 * r_line)
+    half = 0.5 * (raw.cauer.R + np.concatenate(([0.0], raw.cauer.R[:-1])))
+    np.testing.assert_allclose(raw.K_diff, raw.cauer.C / half)  # the node ratios
+    assert _turns(raw.K_diff[inside], 0.05) >= 5
+    assert np.max(np.abs(raw.K_diff[inside] / k_exact - 1)) > 1.0
+    grid = np.linspace(0.05 * r_line, 0.6 * r_line, 400)
+    smooth = sf.differential_at(grid)
+    assert np.max(np.abs(smooth / k_exact - 1)) < 0.05
+    assert _turns(smooth, 0.05) == 0
+    assert _turns(sf.K_diff[inside], 0.05) == 0
+    with pytest.raises(InputError):
+        structure_function(TIMES, zth, smoothing=-0.1)
