@@ -15,6 +15,7 @@ from fea.physics.structure import (
     smoothed_differential,
     structure_function,
     zth_from_foster,
+    zth_separation,
 )
 
 from .closed_forms import cauer_exact, ladder_impedance, ladder_zth, slab_zth
@@ -325,3 +326,67 @@ def test_smoothed_differential_of_a_slab_does_not_oscillate():
     assert _turns(sf.K_diff[inside], 0.05) == 0
     with pytest.raises(InputError):
         structure_function(TIMES, zth, smoothing=-0.1)
+
+
+# -- the dual-interface parting point (JESD51-14) ------------------------------------------
+
+PACKAGE_R = np.array([0.05, 0.2, 0.5, 1.0])
+PACKAGE_C = np.array([2e-4, 3e-3, 2e-2, 0.1])
+
+
+@pytest.mark.parametrize("contacts", [(0.1, 1.0), (0.05, 0.3), (0.2, 2.0)])
+def test_zth_curves_part_where_the_chains_differ(contacts):
+    # one package chain (R = 1.75 K/W to its case), then a contact that differs, then the
+    # same heat sink: theta_JC is the R where the chains start to differ
+    t = np.logspace(-6, 4, 1000)
+    z = []
+    for contact in contacts:
+        R = np.r_[PACKAGE_R, contact, 0.5]
+        C = np.r_[PACKAGE_C, 5.0, 50.0]
+        z.append(ladder_zth(t, R, C))
+    theta = PACKAGE_R.sum()
+    sep = zth_separation(t, *z)
+    assert sep.criterion == "derivative" and sep.epsilon == pytest.approx(0.1)
+    assert sep.theta_K_per_W == pytest.approx(theta, rel=0.03)
+    assert zth_separation(t, z[1], z[0]) == sep  # either order
+    # the better-cooled curve's Zth at the parting time
+    assert sep.theta_K_per_W == pytest.approx(np.interp(np.log(sep.time_s), np.log(t), z[0]))
+    diff = zth_separation(t, *z, criterion="difference")
+    assert diff.time_s > sep.time_s  # the curves part after their slopes
+    assert diff.theta_K_per_W == pytest.approx(theta, rel=0.06)
+    # the same with a sparser sampling: the parting time is interpolated
+    coarse = zth_separation(t[::5], z[0][::5], z[1][::5])
+    assert coarse.theta_K_per_W == pytest.approx(sep.theta_K_per_W, rel=0.01)
+
+
+def test_zth_separation_input_errors():
+    t = np.logspace(-6, 4, 200)
+    z = ladder_zth(t, np.r_[PACKAGE_R, 0.5], np.r_[PACKAGE_C, 5.0])
+    with pytest.raises(InputError, match="parts"):
+        zth_separation(t, z, z)
+    with pytest.raises(InputError) as exc:
+        zth_separation(t, z, z, criterion="sf")
+    assert exc.value.key == "criterion"
+    for eps in (0.0, 1.0, float("nan")):
+        with pytest.raises(InputError) as exc:
+            zth_separation(t, z, 1.1 * z, epsilon=eps)
+        assert exc.value.key == "epsilon"
+    with pytest.raises(InputError):
+        zth_separation(t, z, z[:-1])
+
+
+def test_thin_case_zth_method_reads_low_structure_functions_do_not():
+    # package to case 0.55 K/W, the case node small (2 mJ/K), then a grease or a dry
+    # contact to a large cold plate: Zth at the parting time is the rise when the heat
+    # reaches the case, well below theta_JC (JESD51-14 method 1); the structure
+    # functions part at theta_JC (method 2)
+    t = np.logspace(-6, 4, 1000)
+    R = np.array([0.05, 0.2, 0.3, 0.05, 0.2])
+    C = np.array([2e-4, 3e-3, 1e-2, 2e-3, 500.0])
+    dry = R.copy()
+    dry[3] = 0.8
+    za, zb = ladder_zth(t, R, C), ladder_zth(t, dry, C)
+    theta = R[:3].sum()
+    assert zth_separation(t, za, zb).theta_K_per_W < 0.7 * theta
+    sf_a, sf_b = structure_function(t, za), structure_function(t, zb)
+    assert separation_point(sf_a, sf_b, rel_tol=0.1) == pytest.approx(theta, rel=0.05)
