@@ -99,9 +99,9 @@ METRICS: dict[str, str] = {
     "psi_jb_uniform_h_K_per_W": "(Tj - T_board) / P under uniform_h, T_board as for psi_JB "
     "(not JEDEC psi_JB)",
     "theta_jc_K_per_W": "junction-to-case resistance of the package alone (no board; the same "
-    "in every environment): JESD51-14 transient dual interface (where the heating curves of "
-    "a dry and a greased case contact part), or with [theta_jc] method = 'fixed_case' the "
-    "rear face held at ambient, the rest adiabatic",
+    "in every environment): JESD51-14 transient dual interface (where the structure "
+    "functions of a dry and a greased case contact part), or with [theta_jc] method = "
+    "'fixed_case' the rear face held at ambient, the rest adiabatic",
     "hotspot_C": "hottest point of the die's active face (a power map concentrates it)",
     "hotspot_x_mm": "x of the hot spot on the die's active face",
     "hotspot_y_mm": "y of the hot spot on the die's active face",
