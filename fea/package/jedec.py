@@ -56,6 +56,7 @@ from ..errors import InputError
 from ..physics import materials as _materials
 from ..physics.convection import FilmCoefficient, horizontal_plate_length
 from ..physics.effective import Orthotropic, layered_conductivity, via_fraction, with_vias
+from .geometry.board import BOARD_REGIONS
 from .names import Column
 from .spec import CaseSpec, EnvironmentSpec
 from .spec.constants import UNIFORM_H_OUTPUTS
@@ -277,14 +278,21 @@ def package_case(case: CaseSpec) -> CaseSpec:
     """The case's package alone, what theta_JC is a property of: no board (so no board
     regions, vias zone or cold-plate ring in its mesh), the default environment and no
     extra convection boundaries; geometry, materials, mesh settings, power and power map
-    as the case's. Every environment of one package gives the same one, so the same
-    theta_JC (:func:`fea.package.analyse.thermal_analysis`)."""
+    as the case's, and its contacts but those with the board. Every environment of one
+    package gives the same one, so the same theta_JC
+    (:func:`fea.package.analyse.thermal_analysis`)."""
     loads = dataclasses.replace(case.loads, h_boundaries={})
+    contacts = {
+        k: v
+        for k, v in case.contacts.items()
+        if not any(r in BOARD_REGIONS for r in str(k).split("|"))
+    }
     return dataclasses.replace(
         case,
         geometry=dataclasses.replace(case.geometry, board=None),
         environment=EnvironmentSpec(),
         loads=loads,
+        contacts=contacts,
     )
 
 

@@ -373,3 +373,26 @@ def test_vias_default_as_documented():
     assert parse_study(raw).base.geometry.vias is None
     raw["geometry"]["vias"] = {"enabled": True}
     assert parse_study(raw).base.geometry.vias == ViaSpec()
+
+
+def test_package_case_is_the_package_alone():
+    raw = copy.deepcopy(UNIT)
+    raw["environment"] = {"kind": "junction_to_board", "ring_offset_mm": 3.0}
+    raw["loads"]["h_boundaries"] = {"board_bottom": 20.0}
+    raw["contacts"] = {
+        "die|die_attach": {"R_mm2K_per_W": 10.0},
+        "terminals|board": {"R_mm2K_per_W": 5.0},
+    }
+    case = parse_study(raw).base
+    pkg = jedec.package_case(case)
+    assert pkg.geometry.board is None and case.geometry.board is not None
+    assert pkg.environment.kind == "uniform_h" and pkg.loads.h_boundaries == {}
+    assert pkg.contacts == {"die|die_attach": pytest.approx(1e-5)}
+    assert pkg.loads.power == case.loads.power and pkg.materials == case.materials
+    assert pkg.geometry.die == case.geometry.die and pkg.mesh == case.mesh
+    # every environment of one package: one package (what its theta_JC solve reads)
+    ref = jedec.package_case(study())
+    for kind in ("still_air", "forced_air", "junction_to_board"):
+        other = jedec.package_case(study(kind=kind))
+        for field in ("geometry", "environment", "loads", "contacts", "materials", "mesh"):
+            assert getattr(other, field) == getattr(ref, field), (kind, field)
