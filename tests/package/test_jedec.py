@@ -13,7 +13,7 @@ import pytest
 from fea.errors import InputError
 from fea.package import jedec
 from fea.package.analyse import thermal_metrics
-from fea.package.meshing import build_mesh
+from fea.package.meshing import build_mesh, cache_key
 from fea.package.spec import parse_study
 from fea.package.spec.constants import UNIFORM_H_OUTPUTS
 from fea.physics.effective import covered_layer, layered_conductivity, via_fraction, with_vias
@@ -396,3 +396,25 @@ def test_package_case_is_the_package_alone():
         other = jedec.package_case(study(kind=kind))
         for field in ("geometry", "environment", "loads", "contacts", "materials", "mesh"):
             assert getattr(other, field) == getattr(ref, field), (kind, field)
+
+
+def test_baseline_theta_jc_model_is_one_in_every_environment():
+    # the baseline study in uniform_h (its own), still air and on the ring cold plate:
+    # the theta_JC solve reads one package model (the solve itself:
+    # test_theta_jc_is_the_packages_in_every_environment)
+    import tomllib
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "studies" / "baseline.toml"
+    raw = tomllib.loads(path.read_text())
+    cases = {}
+    for kind in ("uniform_h", "still_air", "junction_to_board"):
+        r = copy.deepcopy(raw)
+        r["environment"] = {"kind": kind}
+        cases[kind] = jedec.package_case(parse_study(r).base)
+    ref = cases["uniform_h"]
+    for kind, pkg in cases.items():
+        for field in ("geometry", "environment", "loads", "contacts", "materials", "mesh"):
+            assert getattr(pkg, field) == getattr(ref, field), (kind, field)
+        assert cache_key(pkg) == cache_key(ref), kind  # one mesh
+    assert ref.geometry.board is None
