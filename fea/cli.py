@@ -446,7 +446,14 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
         "--dual-interface",
         action="store_true",
         help="two curves of one device on two case contacts (JESD51-14): report theta_JC, "
-        "where their structure functions part",
+        "where their structure functions part, and where the curves themselves part (their "
+        "slopes dZth/dln t differ by more than --epsilon)",
+    )
+    p.add_argument(
+        "--epsilon",
+        type=float,
+        default=None,
+        help="--dual-interface: relative threshold of the parting (default 0.1 on the slopes)",
     )
 
 
@@ -526,8 +533,10 @@ def _same_device(labels: list[str], curves) -> None:
 def _structure(args: argparse.Namespace) -> int:
     import math
 
+    import numpy as np
+
     from .package.transient import SEPARATION_TOL
-    from .physics.structure import separation_point, structure_function
+    from .physics.structure import separation_point, structure_function, zth_separation
     from .study.plots import structure_plot
 
     _check_output_file("--output", args.output)
@@ -553,7 +562,20 @@ def _structure(args: argparse.Namespace) -> int:
         sep = separation_point(a, b, rel_tol=SEPARATION_TOL, rule="last")
         print(
             f"the structure functions part at {sep:.4g} K/W: theta_JC by dual interface "
-            f"(JESD51-14; the last point where they agree within {SEPARATION_TOL:.0%})"
+            f"(JESD51-14 method 2; the last point where they agree within {SEPARATION_TOL:.0%})"
+        )
+        (ta, za), (tb, zb) = curves.values()
+        common = ta[(ta >= tb[0]) & (ta <= tb[-1])]  # a's samples, b read there in ln t
+        part = zth_separation(
+            common,
+            np.interp(np.log(common), np.log(ta), za),
+            np.interp(np.log(common), np.log(tb), zb),
+            epsilon=args.epsilon,
+        )
+        print(
+            f"the heating curves separate at {part.time_s:.3g} s, Zth {part.theta_K_per_W:.4g} "
+            f"K/W (JESD51-14 method 1: their slopes differ by over {part.epsilon:.0%}; it "
+            "reads low where little capacitance lies between the case and the contact)"
         )
     print(f"wrote {structure_plot(curves, args.output, sep)}")
     return 0

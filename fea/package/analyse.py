@@ -107,9 +107,11 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     """The thermal metrics of a unit case, steady and transient.
 
     In the case's environment (:mod:`fea.package.jedec`): theta_JA = (Tj - T_amb) / P
-    (still air, uniform h), theta_JMA (forced air), theta_JB (ring cold plate), psi_JB
-    and psi_JT = (Tj - T_top) / P with T_top at the centre of the shell's rear face.
-    theta_JC by the transient dual-interface method of JESD51-14
+    (still air; ``R_ja_uniform_h`` under uniform h), theta_JMA (forced air), theta_JB (ring
+    cold plate), psi_JB and psi_JT = (Tj - T_top) / P with T_top at the centre of the
+    shell's rear face. theta_JC on the package alone
+    (:func:`~fea.package.jedec.package_case`: no board, the same in every environment) by
+    the transient dual-interface method of JESD51-14
     (:func:`~fea.package.transient.dual_interface`), or with ``[theta_jc] method =
     "fixed_case"`` the steady (Tj - T_case) / P with the rear face held at T_amb and every
     other face adiabatic; ``hotspot_C``: the hottest point of the die's active face;
@@ -154,12 +156,22 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     if not is_imported(case.geometry) or has_active_face(mesh):
         m.update(hotspot(th, mesh))
     curves: dict[str, dict[str, NDArray]] = {}
+    # theta_JC is the package's: solved on the package alone (its own mesh, no board,
+    # no environment), so that every environment of one package gives the same value
+    pkg = jedec.package_case(case)
+    pkg_mesh = mesh if case.geometry.board is None else build_mesh(pkg)[0]
     if case.theta_jc.method == "fixed_case":
-        jc = solve_thermal(mesh, mats, **heat, fixed={"shell_top": loads.ambient}, **solver)
+        jc = solve_thermal(
+            pkg_mesh,
+            mesh_materials(pkg_mesh, pkg),
+            **thermal_loads(pkg_mesh, pkg),
+            fixed={"shell_top": loads.ambient},
+            **solver,
+        )
         m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
     else:
         stage("theta_jc (dual interface)")
-        m["theta_jc_K_per_W"], jc_curves = dual_interface(case, mesh, **solver)
+        m["theta_jc_K_per_W"], jc_curves = dual_interface(pkg, pkg_mesh, **solver)
         curves.update(jc_curves)
     tr = None
     if case.transient is not None:

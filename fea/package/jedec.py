@@ -26,12 +26,16 @@ conduction, about k_air/gap * area ~ 0.01 W/K for the baseline, is negligible be
 terminals and is not modelled).
 
 Metrics (JESD51-12 names; T_j the die's hottest node, P the power):
-theta_JA = (T_j - T_a)/P in still air (and ``uniform_h``), theta_JMA the same in forced
+theta_JA = (T_j - T_a)/P in still air, theta_JMA the same in forced
 air, theta_JB = (T_j - T_B)/P on the ring cold plate, psi_JB = (T_j - T_B)/P and
 psi_JT = (T_j - T_top)/P in air, with T_B on the board's top face
 ``board_point_offset`` (1 mm) outside the middle of the package's longest side and
-T_top at the centre of the package top; theta_JC (rear face held at T_a, every other
-face adiabatic) is computed by :func:`fea.package.analyse.thermal_metrics` as before.
+T_top at the centre of the package top. ``uniform_h`` is no JEDEC environment: its
+(T_j - T_a)/P, psi_JT and psi_JB are reported as ``R_ja_uniform_h_K_per_W``,
+``psi_jt_uniform_h_K_per_W`` and ``psi_jb_uniform_h_K_per_W``, never under the JEDEC
+names. theta_JC is a property of the package, the same in every environment: it is
+computed by :func:`fea.package.analyse.thermal_metrics` on the package alone (no board),
+its case face cooled, every other face adiabatic.
 
 References
 ----------
@@ -52,8 +56,10 @@ from ..errors import InputError
 from ..physics import materials as _materials
 from ..physics.convection import FilmCoefficient, horizontal_plate_length
 from ..physics.effective import Orthotropic, layered_conductivity, via_fraction, with_vias
+from .geometry.board import BOARD_REGIONS
 from .names import Column
-from .spec import CaseSpec
+from .spec import CaseSpec, EnvironmentSpec
+from .spec.constants import UNIFORM_H_OUTPUTS
 
 __all__ = [
     "BoundaryConditions",
@@ -64,6 +70,7 @@ __all__ = [
     "case_materials",
     "environment_mesh",
     "jedec_metrics",
+    "package_case",
     "ring_opening",
     "thermal_resistance",
 ]
@@ -267,21 +274,49 @@ def boundary_conditions(mesh: Any, case: CaseSpec) -> BoundaryConditions:
     return BoundaryConditions(conv, fixed, reference)
 
 
+def package_case(case: CaseSpec) -> CaseSpec:
+    """The case's package alone, what theta_JC is a property of: no board (so no board
+    regions, vias zone or cold-plate ring in its mesh), the default environment and no
+    extra convection boundaries; geometry, materials, mesh settings, power and power map
+    as the case's, and its contacts but those with the board. Every environment of one
+    package gives the same one, so the same theta_JC
+    (:func:`fea.package.analyse.thermal_analysis`)."""
+    loads = dataclasses.replace(case.loads, h_boundaries={})
+    contacts = {
+        k: v
+        for k, v in case.contacts.items()
+        if not any(r in BOARD_REGIONS for r in str(k).split("|"))
+    }
+    return dataclasses.replace(
+        case,
+        geometry=dataclasses.replace(case.geometry, board=None),
+        environment=EnvironmentSpec(),
+        loads=loads,
+        contacts=contacts,
+    )
+
+
 # -- metrics ---------------------------------------------------------------------------
 
 
 def jedec_metrics(case: CaseSpec, th: Any, bc: BoundaryConditions) -> dict[str, float]:
     """The environment's metrics from a steady :class:`~fea.physics.thermal.ThermalResult`
-    (see the module doc): ``theta_ja_K_per_W`` and ``psi_jt_K_per_W`` in still air and
-    ``uniform_h``, ``theta_jma_K_per_W`` and ``psi_jt_K_per_W`` in forced air,
-    ``psi_jb_K_per_W`` in air with a board, ``theta_jb_K_per_W`` on the ring cold plate; NaN
-    without power."""
+    (see the module doc): ``theta_ja_K_per_W`` and ``psi_jt_K_per_W`` in still air,
+    ``theta_jma_K_per_W`` and ``psi_jt_K_per_W`` in forced air, ``psi_jb_K_per_W`` in air
+    with a board, ``theta_jb_K_per_W`` on the ring cold plate; under ``uniform_h`` (no
+    JEDEC environment) the same quantities as in still air under their own names,
+    ``R_ja_uniform_h_K_per_W``, ``psi_jt_uniform_h_K_per_W`` and
+    ``psi_jb_uniform_h_K_per_W`` (:data:`~fea.package.spec.constants.UNIFORM_H_OUTPUTS`);
+    NaN without power."""
     env, g = case.environment, case.geometry
     P = case.loads.total_power
     tj = th.region_max("die")
     out: dict[str, float] = {}
+    uniform = env.kind == "uniform_h"
 
     def put(metric: str, value: float) -> None:
+        if uniform:
+            metric = UNIFORM_H_OUTPUTS.get(metric, metric)
         out[str(Column(metric))] = float(value)
 
     t_board = float(th.probe([board_point(case)])[0]) if g.board is not None else None

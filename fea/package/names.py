@@ -89,11 +89,19 @@ METRICS: dict[str, str] = {
     "aperture_ratio": "largest side-wall opening over half the wavelength (shielding rule: < 1)",
     "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L)",
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
-    "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P",
-    "psi_jt_K_per_W": "junction-to-top characterisation parameter (Tj - T_top centre) / P",
-    "theta_jc_K_per_W": "junction-to-case resistance: JESD51-14 transient dual interface (where "
-    "the structure functions of a dry and a greased case contact part), or with [theta_jc] "
-    "method = 'fixed_case' the rear face held at ambient, the rest adiabatic",
+    "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P in JESD51-2 "
+    "still air ([environment] kind = 'still_air')",
+    "psi_jt_K_per_W": "junction-to-top characterisation parameter (Tj - T_top centre) / P in "
+    "JESD51-2 still air or JESD51-6 forced air",
+    "R_ja_uniform_h_K_per_W": "(Tj - T_ambient) / P with [loads] h on every exposed face "
+    "([environment] kind = 'uniform_h'): not JEDEC theta_JA, which is still air only",
+    "psi_jt_uniform_h_K_per_W": "(Tj - T_top centre) / P under uniform_h (not JEDEC psi_JT)",
+    "psi_jb_uniform_h_K_per_W": "(Tj - T_board) / P under uniform_h, T_board as for psi_JB "
+    "(not JEDEC psi_JB)",
+    "theta_jc_K_per_W": "junction-to-case resistance of the package alone (no board; the same "
+    "in every environment): JESD51-14 transient dual interface (where the structure "
+    "functions of a dry and a greased case contact part), or with [theta_jc] method = "
+    "'fixed_case' the rear face held at ambient, the rest adiabatic",
     "hotspot_C": "hottest point of the die's active face (a power map concentrates it)",
     "hotspot_x_mm": "x of the hot spot on the die's active face",
     "hotspot_y_mm": "y of the hot spot on the die's active face",
@@ -109,7 +117,8 @@ METRICS: dict[str, str] = {
     "end value)",
     "theta_jma_K_per_W": "junction-to-moving-air resistance (JESD51-6 forced air)",
     "theta_jb_K_per_W": "junction-to-board resistance on the JESD51-8 ring cold plate",
-    "psi_jb_K_per_W": "(Tj - T_board) / P, board top 1 mm from the package edge, in air",
+    "psi_jb_K_per_W": "(Tj - T_board) / P, board top 1 mm from the package edge, in JESD51-2 "
+    "still air or JESD51-6 forced air",
     "die_spread_K": "highest minus lowest temperature in the die",
     "heat_balance_ratio": "|power in - heat out| / power in of the thermal solve",
     "thermal_solve_s": "time of the thermal solve",

@@ -12,8 +12,10 @@ from fea.physics.structure import (
     cauer_from_foster,
     foster_from_cauer,
     separation_point,
+    smoothed_differential,
     structure_function,
     zth_from_foster,
+    zth_separation,
 )
 
 from .closed_forms import cauer_exact, ladder_impedance, ladder_zth, slab_zth
@@ -106,7 +108,9 @@ def test_structure_function_recovers_cauer_ladder(R, C):
     np.testing.assert_allclose(sf.R_cum[1:], np.cumsum(sf.cauer.R)[:-1])
     np.testing.assert_allclose(sf.C_cum, np.cumsum(sf.cauer.C))
     assert np.trapezoid(sf.R_spectrum, np.log(sf.tau_s)) == pytest.approx(sf.R_total, rel=0.01)
-    assert np.all(sf.K_diff > 0) and np.all(np.diff(sf.R_diff) >= 0)
+    # K = dC/dR is smoothed in ln R: positive at every node past the junction's (R = 0,
+    # ln R = -inf, where the smoothed slope vanishes)
+    assert sf.K_diff[0] >= 0 and np.all(sf.K_diff[1:] > 0) and np.all(np.diff(sf.R_diff) >= 0)
 
 
 def test_bayesian_method_is_smoother_but_close():
@@ -240,3 +244,149 @@ def test_bad_curves_raise(times, zth, kw, key):
     with pytest.raises(InputError) as err:
         structure_function(times, zth, **kw)
     assert err.value.key == key
+
+
+# -- the smoothed differential structure function ------------------------------------------
+
+
+def _turns(values: np.ndarray, rel: float) -> int:
+    """Reversals of direction of ``values`` (> 0) that move by more than ``rel`` (relative)
+    from the last extremum: the sign changes of dK/dR, ripples below ``rel`` ignored."""
+    logs = np.log(values)
+    threshold = np.log1p(rel)
+    turns, direction, extreme = 0, 0, logs[0]
+    for v in logs[1:]:
+        if direction == 0:
+            if abs(v - extreme) > threshold:
+                direction, extreme = (1 if v > extreme else -1), v
+        elif direction * (v - extreme) > 0:  # further the same way
+            extreme = v
+        elif abs(v - extreme) > threshold:
+            turns += 1
+            direction, extreme = -direction, v
+    return turns
+
+
+def test_smoothed_differential_of_a_uniform_line_is_exact():
+    # a fine staircase of C = a R (a uniform RC line): K = a wherever the Gaussian lies
+    # inside it, whatever the width
+    a = 0.37
+    r = np.concatenate(([0.0], np.geomspace(1e-3, 10.0, 1500)))
+    c = a * np.concatenate(([1e-3], r[1:]))
+    at = np.geomspace(0.05, 1.0, 50)
+    for width in (0.1, 0.2, 0.4):
+        k = smoothed_differential(r, c, at, width)
+        np.testing.assert_allclose(k, a, rtol=0.01)
+    with pytest.raises(InputError):
+        smoothed_differential(r, c, at, 0.0)
+
+
+def test_smoothed_differential_peaks_at_the_ladder_nodes():
+    # a known Cauer chain: K is a sum of spikes C[k] at the nodes; smoothed, a peak per
+    # node, displaced towards larger R by less than one width in ln R, whose area is the
+    # node's capacitance
+    R = np.array([0.05, 0.2, 0.5, 1.5, 10.0])
+    C = np.array([2e-4, 3e-3, 5e-2, 0.8, 20.0])
+    sf = _ladder_sf(R, C)
+    width = sf.smoothing
+    assert width == pytest.approx(0.2)
+    nodes = np.cumsum(R)[:-1]
+    grid = np.geomspace(5e-3, 0.5 * R.sum(), 6000)
+    k = sf.differential_at(grid)
+    peak = np.flatnonzero((k[1:-1] > k[:-2]) & (k[1:-1] > k[2:])) + 1
+    assert peak.size == nodes.size, grid[peak]
+    shift = np.log(grid[peak] / nodes)
+    assert np.all(shift > 0) and np.all(shift < width), shift / width
+    mid = np.concatenate(([0.5 * nodes[0]], 0.5 * (nodes[:-1] + nodes[1:])))
+    for j in range(3):
+        g = np.linspace(mid[j], mid[j + 1], 20001)
+        area = np.trapezoid(sf.differential_at(g), g)
+        assert area == pytest.approx(C[j + 1], rel=0.1), j
+    # the node values are the smoothed curve at the nodes
+    np.testing.assert_allclose(sf.K_diff, sf.differential_at(sf.R_cum), rtol=1e-12)
+
+
+def test_smoothed_differential_of_a_slab_does_not_oscillate():
+    """1-D slab: a uniform RC line, K = rho cp k A^2 along it. The node ratios of the raw
+    ladder zigzag around it; the smoothed K follows it without turning."""
+    L, k, rho_cp, area, h = 2e-3, 5.0, 2e6, 1e-4, 2000.0
+    r_line, k_exact = L / (k * area), rho_cp * k * area**2
+    zth = slab_zth(TIMES, L, k, rho_cp, area, h)
+    raw = structure_function(TIMES, zth, smoothing=0.0)
+    sf = structure_function(TIMES, zth)
+    inside = (raw.R_cum > 0.05 * r_line) & (raw.R_cum < 0.6 * r_line)
+    half = 0.5 * (raw.cauer.R + np.concatenate(([0.0], raw.cauer.R[:-1])))
+    np.testing.assert_allclose(raw.K_diff, raw.cauer.C / half)  # the node ratios
+    assert _turns(raw.K_diff[inside], 0.05) >= 5
+    assert np.max(np.abs(raw.K_diff[inside] / k_exact - 1)) > 1.0
+    grid = np.linspace(0.05 * r_line, 0.6 * r_line, 400)
+    smooth = sf.differential_at(grid)
+    assert np.max(np.abs(smooth / k_exact - 1)) < 0.05
+    assert _turns(smooth, 0.05) == 0
+    assert _turns(sf.K_diff[inside], 0.05) == 0
+    with pytest.raises(InputError):
+        structure_function(TIMES, zth, smoothing=-0.1)
+
+
+# -- the dual-interface parting point (JESD51-14) ------------------------------------------
+
+PACKAGE_R = np.array([0.05, 0.2, 0.5, 1.0])
+PACKAGE_C = np.array([2e-4, 3e-3, 2e-2, 0.1])
+
+
+@pytest.mark.parametrize("contacts", [(0.1, 1.0), (0.05, 0.3), (0.2, 2.0)])
+def test_zth_curves_part_where_the_chains_differ(contacts):
+    # one package chain (R = 1.75 K/W to its case), then a contact that differs, then the
+    # same heat sink: theta_JC is the R where the chains start to differ
+    t = np.logspace(-6, 4, 1000)
+    z = []
+    for contact in contacts:
+        R = np.r_[PACKAGE_R, contact, 0.5]
+        C = np.r_[PACKAGE_C, 5.0, 50.0]
+        z.append(ladder_zth(t, R, C))
+    theta = PACKAGE_R.sum()
+    sep = zth_separation(t, *z)
+    assert sep.criterion == "derivative" and sep.epsilon == pytest.approx(0.1)
+    assert sep.theta_K_per_W == pytest.approx(theta, rel=0.03)
+    assert zth_separation(t, z[1], z[0]) == sep  # either order
+    # the better-cooled curve's Zth at the parting time
+    assert sep.theta_K_per_W == pytest.approx(np.interp(np.log(sep.time_s), np.log(t), z[0]))
+    diff = zth_separation(t, *z, criterion="difference")
+    assert diff.time_s > sep.time_s  # the curves part after their slopes
+    assert diff.theta_K_per_W == pytest.approx(theta, rel=0.06)
+    # the same with a sparser sampling: the parting time is interpolated
+    coarse = zth_separation(t[::5], z[0][::5], z[1][::5])
+    assert coarse.theta_K_per_W == pytest.approx(sep.theta_K_per_W, rel=0.01)
+
+
+def test_zth_separation_input_errors():
+    t = np.logspace(-6, 4, 200)
+    z = ladder_zth(t, np.r_[PACKAGE_R, 0.5], np.r_[PACKAGE_C, 5.0])
+    with pytest.raises(InputError, match="parts"):
+        zth_separation(t, z, z)
+    with pytest.raises(InputError) as exc:
+        zth_separation(t, z, z, criterion="sf")
+    assert exc.value.key == "criterion"
+    for eps in (0.0, 1.0, float("nan")):
+        with pytest.raises(InputError) as exc:
+            zth_separation(t, z, 1.1 * z, epsilon=eps)
+        assert exc.value.key == "epsilon"
+    with pytest.raises(InputError):
+        zth_separation(t, z, z[:-1])
+
+
+def test_thin_case_zth_method_reads_low_structure_functions_do_not():
+    # package to case 0.55 K/W, the case node small (2 mJ/K), then a grease or a dry
+    # contact to a large cold plate: Zth at the parting time is the rise when the heat
+    # reaches the case, well below theta_JC (JESD51-14 method 1); the structure
+    # functions part at theta_JC (method 2)
+    t = np.logspace(-6, 4, 1000)
+    R = np.array([0.05, 0.2, 0.3, 0.05, 0.2])
+    C = np.array([2e-4, 3e-3, 1e-2, 2e-3, 500.0])
+    dry = R.copy()
+    dry[3] = 0.8
+    za, zb = ladder_zth(t, R, C), ladder_zth(t, dry, C)
+    theta = R[:3].sum()
+    assert zth_separation(t, za, zb).theta_K_per_W < 0.7 * theta
+    sf_a, sf_b = structure_function(t, za), structure_function(t, zb)
+    assert separation_point(sf_a, sf_b, rel_tol=0.1) == pytest.approx(theta, rel=0.05)

@@ -4,11 +4,19 @@ curve), ``[theta_jc]``, ``[limits]``, ``[solver]`` and ``[outputs]``."""
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ...errors import InputError
-from .constants import DEFAULT_EMISSIVITY, DEFAULT_OUTPUTS, ENVIRONMENTS, OUTPUT_ALIASES, OUTPUTS
+from .constants import (
+    DEFAULT_EMISSIVITY,
+    DEFAULT_OUTPUTS,
+    ENVIRONMENTS,
+    OUTPUT_ALIASES,
+    OUTPUTS,
+    UNIFORM_H_OUTPUTS,
+)
 from .geometry import GeometrySpec, model_regions
 from .loads import LoadSpec
 from .reader import Section, check_label, check_number, hint
@@ -25,6 +33,7 @@ __all__ = [
     "TransientSpec",
     "WARPAGE_FACES",
     "WARPAGE_FACE_BOUNDARY",
+    "environment_kinds",
     "parse_environment",
     "parse_limits",
     "parse_outputs",
@@ -322,21 +331,60 @@ def parse_solver(s: Section) -> SolverSpec:
     return spec
 
 
+def environment_kinds(data: Mapping) -> set[str]:
+    """The environments (``[environment] kind``) a study's cases can have: the base one and
+    every value a sweep gives ``environment.kind`` (from the raw study ``data``)."""
+    env = data.get("environment", {})
+    kinds = {env.get("kind", "uniform_h") if isinstance(env, Mapping) else "uniform_h"}
+    sweep = data.get("sweep", {})
+    if isinstance(sweep, Mapping):
+        params = sweep.get("parameters", {})
+        if isinstance(params, Mapping) and isinstance(params.get("environment.kind"), list):
+            kinds.update(params["environment.kind"])
+        for case in sweep.get("cases", []) if isinstance(sweep.get("cases"), list) else []:
+            if isinstance(case, Mapping) and "environment.kind" in case:
+                kinds.add(case["environment.kind"])
+    return {str(k) for k in kinds}
+
+
 def parse_outputs(root: Section) -> tuple[tuple[str, ...], bool, ReportSpec]:
     """``[outputs]``: the outputs to tabulate (old names resolved, order kept), whether
-    to draw each case's field plots, and how to report (:class:`ReportSpec`)."""
+    to draw each case's field plots, and how to report (:class:`ReportSpec`).
+
+    The JEDEC names theta_JA, psi_JT and psi_JB belong to the air environments; a case
+    under ``uniform_h`` reports the same quantities as ``R_ja_uniform_h_K_per_W``,
+    ``psi_jt_uniform_h_K_per_W`` and ``psi_jb_uniform_h_K_per_W``
+    (:data:`~fea.package.spec.constants.UNIFORM_H_OUTPUTS`). A study whose cases can be
+    under ``uniform_h`` gets the uniform-h name in place of the JEDEC one (in addition to
+    it when other cases are in air), with a :class:`DeprecationWarning` when all its cases
+    are under ``uniform_h`` and it named the JEDEC one itself."""
     o = root.section("outputs")
     field_plots = o.boolean("field_plots", False)
+    named = o.has("metrics")
     names = o.raw("metrics", list(DEFAULT_OUTPUTS))
     if not isinstance(names, list):
         raise InputError("outputs.metrics", names, "a list of metric names")
+    kinds = environment_kinds(root.data)
     resolved: list[str] = []
     for n in names:
         if not isinstance(n, str) or (n not in OUTPUTS and n not in OUTPUT_ALIASES):
             raise InputError("outputs.metrics", n, f"one of {', '.join(OUTPUTS)}{hint(n, OUTPUTS)}")
         for out in OUTPUT_ALIASES.get(n, (n,)):
-            if out not in resolved:
-                resolved.append(out)
+            new = UNIFORM_H_OUTPUTS.get(out) if "uniform_h" in kinds else None
+            in_air = bool(kinds - {"uniform_h"})
+            if new is not None and named and not in_air:
+                warnings.warn(
+                    f"outputs.metrics: {n!r} is a JEDEC name (JESD51-2/-6 air environments); "
+                    f"under [environment] kind = 'uniform_h' the same quantity is {new!r} "
+                    "(a uniform coefficient on every face is no JEDEC environment): name "
+                    f"{new!r} instead",
+                    DeprecationWarning,
+                    stacklevel=2,
+                )
+            keep = [out] if in_air or new is None else []
+            for x in [*keep, *([new] if new else [])]:
+                if x not in resolved:
+                    resolved.append(x)
     limits = None
     if o.has("warpage_limits_um"):
         v = o.raw("warpage_limits_um")

@@ -18,6 +18,7 @@ __all__ = [
     "SIDES",
     "THERMAL_OUTPUTS",
     "T_MAX_C",
+    "UNIFORM_H_OUTPUTS",
 ]
 
 
@@ -98,7 +99,20 @@ OUTPUTS = (
     "moisture_peak_C",
     "vapour_pressure_max_MPa",
     "vapour_pressure_mean_MPa",
+    "R_ja_uniform_h_K_per_W",
+    "psi_jt_uniform_h_K_per_W",
+    "psi_jb_uniform_h_K_per_W",
 )
+
+
+#: The JEDEC names of the air environments (JESD51-2 still air, JESD51-6 forced air) and
+#: what the same quantity is called under ``[environment] kind = "uniform_h"`` (one
+#: coefficient on every exposed face: no JEDEC environment, so no JEDEC name).
+UNIFORM_H_OUTPUTS: dict[str, str] = {
+    "theta_ja_K_per_W": "R_ja_uniform_h_K_per_W",
+    "psi_jt_K_per_W": "psi_jt_uniform_h_K_per_W",
+    "psi_jb_K_per_W": "psi_jb_uniform_h_K_per_W",
+}
 
 
 #: Outputs that need a unit's thermal solve (with the ``zth_*`` decades): a study that
@@ -117,9 +131,13 @@ THERMAL_OUTPUTS = frozenset(
         "Tj_over_limit_flag",
         "Tj_peak_C",
         "sf_R_total_K_per_W",
+        "R_ja_uniform_h_K_per_W",
+        "psi_jt_uniform_h_K_per_W",
+        "psi_jb_uniform_h_K_per_W",
     }
 )
-#: The outputs of a study that names none.
+#: The outputs of a study that names none (the JEDEC names follow the environment:
+#: :data:`UNIFORM_H_OUTPUTS`).
 DEFAULT_OUTPUTS = OUTPUTS[:7]
 
 

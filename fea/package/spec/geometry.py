@@ -753,7 +753,11 @@ def parse_board_stack(b: Section) -> dict[str, Any]:
 
 
 def parse_vias(v: Section) -> ViaSpec | None:
-    """``[geometry.vias]``: copper pads and a via per terminal in the dielectric."""
+    """``[geometry.vias]``: copper pads and a via per terminal in the dielectric.
+
+    Read only when the table is given (a study without it has no pads or vias); then
+    ``enabled`` defaults to true, and ``enabled = false`` turns them off again (a sweep
+    can toggle them)."""
     names = ("pad_diameter", "pad_thickness", "via_diameter")
     if not v.boolean("enabled", True):
         v.used.update(f"{n}_{u}" for n in names for u in ("mm", "um"))

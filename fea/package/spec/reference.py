@@ -307,7 +307,8 @@ MEANINGS: dict[str, str] = {
     "geometry.board.thermal_vias.filled": "vias filled with copper (else plated only)",
     "geometry.board.thermal_vias.zone_mm": "via zone size x, y (default the package body)",
     "geometry.vias.enabled": "copper pad on each face of the dielectric and a filled via per "
-    "terminal",
+    "terminal; a study without a [geometry.vias] table has none, one with the table has them "
+    "unless enabled = false",
     "geometry.vias.pad_diameter_mm": "pad diameter",
     "geometry.vias.pad_thickness_mm": "pad thickness",
     "geometry.vias.via_diameter_mm": "via diameter",
@@ -527,7 +528,9 @@ MEANINGS: dict[str, str] = {
     "sweep.seed": "seed of a random sweep",
     "sweep.cases": "explicit cases: a list of tables of dotted keys -> values",
     "outputs.metrics": "outputs for the summary and study plots (docs/outputs.md); the names "
-    "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work",
+    "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work; "
+    "under environment uniform_h the JEDEC theta_ja, psi_jt, psi_jb become R_ja_uniform_h, "
+    "psi_jt_uniform_h, psi_jb_uniform_h (the default list too)",
     "outputs.field_plots": "draw each case's warpage, die-temperature and interface plots",
     "outputs.warpage_limits_um": "allowed signed warpage [concave, convex], e.g. [-80, 80]: "
     "lines on the reflow plot and warpage_limit_ratio",
@@ -623,6 +626,11 @@ def _text(v: Any) -> str:
 _MATERIAL_REQUIRED = ("E_GPa", "nu", "alpha_ppm", "k")
 
 
+#: ``enabled`` switches of optional tables: the feature exists only when its table is given
+#: (:func:`~fea.package.spec.geometry.parse_vias`), and then unless ``enabled = false``.
+_TABLE_SWITCHES = ("geometry.board.enabled", "geometry.vias.enabled")
+
+
 def _default(key: str, rec: KeyRecord) -> str:
     if key == "study.name":
         return "file name"
@@ -635,6 +643,8 @@ def _default(key: str, rec: KeyRecord) -> str:
         return "none"
     if key.startswith("geometry.openings.sides.<side>."):
         return "common"
+    if key in _TABLE_SWITCHES:  # true once its table is given; no table, no feature
+        return "false; true with the table"
     if rec.default is None:
         return "none"
     return _text(rec.default)
