@@ -31,7 +31,7 @@ def run(size: float, film: float | None, thermal_only: bool) -> None:
     line = (
         f"size {size:4.2f} mm, film {film_size(case) * 1e3:4.2f} mm: thermal "
         f"{th['thermal_nodes_count']:>9,.0f} nodes, Tj {th['Tj_max_C']:7.3f} C, theta_JA "
-        f"{th['theta_ja_K_per_W']:6.3f} K/W, theta_JC {th['theta_jc_K_per_W']:6.3f} K/W"
+        f"{th['R_ja_uniform_h_K_per_W']:6.3f} K/W, theta_JC {th['theta_jc_K_per_W']:6.3f} K/W"
     )
     if not thermal_only:
         w, _ = warpage_metrics(case)

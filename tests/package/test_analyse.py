@@ -62,8 +62,8 @@ def test_energy_balance_and_metrics(case):
     m, th = thermal_metrics(case)
     assert m["heat_balance_ratio"] < 1e-6, "power in = heat out through convection"
     assert m["Tj_max_C"] > case.loads.ambient
-    assert m["theta_jc_K_per_W"] < m["theta_ja_K_per_W"]
-    assert m["psi_jt_K_per_W"] < m["theta_ja_K_per_W"]
+    assert m["theta_jc_K_per_W"] < m["R_ja_uniform_h_K_per_W"]
+    assert m["psi_jt_uniform_h_K_per_W"] < m["R_ja_uniform_h_K_per_W"]
     assert 0 < m["die_spread_K"] < m["Tj_max_C"] - case.loads.ambient
     # the heat leaves through the package and the board, all of it
     assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-6)

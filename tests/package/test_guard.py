@@ -117,14 +117,22 @@ def test_no_power_keeps_the_warpage_and_says_why_resistances_are_missing(tmp_pat
     row = run_case(raw, "case0000", {}, str(tmp_path / "c"), "tiny")
     assert row["status"] == "ok", row.get("error")
     # not defined, so not reported: no column holds a NaN
-    for k in ("theta_ja_K_per_W", "psi_jt_K_per_W", "theta_jc_K_per_W", "heat_balance_ratio"):
+    for k in (
+        "theta_ja_K_per_W",
+        "R_ja_uniform_h_K_per_W",
+        "psi_jt_K_per_W",
+        "psi_jt_uniform_h_K_per_W",
+        "theta_jc_K_per_W",
+        "heat_balance_ratio",
+    ):
         assert k not in row
     assert not [k for k, v in row.items() if isinstance(v, float) and math.isnan(v)]
     assert row["Tj_max_C"] == pytest.approx(25.0, abs=1e-6)
     assert row["warpage_um@25C"] > 0
     assert "not defined" in row["notes"] and "no power" in row["notes"]
     r = read_results(tmp_path / "c" / "result.h5")
-    assert r.mechanical is not None and "theta_ja_K_per_W" not in r.metrics
+    assert r.mechanical is not None
+    assert "theta_ja_K_per_W" not in r.metrics and "R_ja_uniform_h_K_per_W" not in r.metrics
     assert json.loads((tmp_path / "c" / "metrics.json").read_text())["notes"] == row["notes"]
 
 

@@ -168,9 +168,9 @@ def one_d_estimate() -> tuple[float, float]:
 
 COLUMNS = (
     "Tj_max_C",
-    "theta_ja_K_per_W",
+    "R_ja_uniform_h_K_per_W",
     "theta_jc_K_per_W",
-    "psi_jt_K_per_W",
+    "psi_jt_uniform_h_K_per_W",
     "warpage_signed_um@25C",
     "warpage_signed_um@260C",
     "thermal_nodes_count",
@@ -192,7 +192,7 @@ def results(bga, tmp_path_factory):
 def test_msh_and_step_agree_with_each_other_and_a_1d_estimate(results):
     column, spread = one_d_estimate()
     tj = {k: r["Tj_max_C"] for k, r in results.items()}
-    theta = {k: r["theta_ja_K_per_W"] for k, r in results.items()}
+    theta = {k: r["R_ja_uniform_h_K_per_W"] for k, r in results.items()}
     for k in results:
         # the rise is the theta of a 1-W source
         assert theta[k] == pytest.approx(tj[k] - 25.0, rel=1e-9)
@@ -218,7 +218,7 @@ def test_material_sweep_on_own_geometry(bga, tmp_path):
     spec = parse_study(data)
     rises = []
     for _, _, case in spec.cases():
-        rises.append(analyse(case)["theta_ja_K_per_W"])
+        rises.append(analyse(case)["R_ja_uniform_h_K_per_W"])
     assert rises[1] < rises[0]
     # the substrate's 1-D resistance change, T (1/k1 - 1/k2) / A, over the full substrate
     # (least spreading resistance) and over the die's footprint (a column) brackets the
@@ -520,7 +520,7 @@ def test_transient_theta_jc_and_process_history_on_own_geometry(bga, tmp_path):
     si = fea.materials.get("silicon")
     c_die = si.rho * si.cp * DIE**2 * T_DIE * 1e-9
     assert m["zth_100us_K_per_W"] == pytest.approx(1e-4 / c_die, rel=0.1)
-    assert m["zth_100us_K_per_W"] < m["zth_100ms_K_per_W"] < m["theta_ja_K_per_W"]
+    assert m["zth_100us_K_per_W"] < m["zth_100ms_K_per_W"] < m["R_ja_uniform_h_K_per_W"]
     # theta_JC to the mould's top lies below the steady theta to the held underside plus
     # the mould's 1-D resistance above the die, and is positive
     r_mould = (Z_TOP - T_SUB - T_UF - T_DIE) * 1e-3 / (0.9 * (DIE * 1e-3) ** 2)

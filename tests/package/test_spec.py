@@ -367,11 +367,13 @@ def test_outputs_old_names_are_aliases_and_reporting_keys():
     from fea.package.spec import OUTPUT_ALIASES, OUTPUTS
 
     old = ["Tj_max", "theta_ja", "psi_jt", "theta_jc", "von_mises_max", "interface_traction_max"]
-    s = parse_study(with_change("outputs", {"metrics": [*old, "warpage_um", "curvature"]}))
+    # under uniform_h the JEDEC names map to what the number is, with a warning
+    with pytest.warns(DeprecationWarning, match="uniform_h"):
+        s = parse_study(with_change("outputs", {"metrics": [*old, "warpage_um", "curvature"]}))
     assert s.outputs == (
         "Tj_max_C",
-        "theta_ja_K_per_W",
-        "psi_jt_K_per_W",
+        "R_ja_uniform_h_K_per_W",
+        "psi_jt_uniform_h_K_per_W",
         "theta_jc_K_per_W",
         "von_mises_max_MPa",
         "peel_max_MPa",

@@ -199,10 +199,11 @@ def test_heating_curve_structure_function_and_theta_jc(small_transient):
     zth = read_curve_csv(folder / "zth.csv")
     z = zth["zth_K_per_W"]
     assert z[0] == 0.0 and np.all(np.diff(z) >= -1e-9 * z[-1])
-    assert z[-1] == pytest.approx(m["theta_ja_K_per_W"], rel=1e-6)  # k held at the steady field
+    # k held at the steady field
+    assert z[-1] == pytest.approx(m["R_ja_uniform_h_K_per_W"], rel=1e-6)
     assert m["Tj_peak_C"] == pytest.approx(m["Tj_max_C"], rel=1e-6)
-    assert m["sf_R_total_K_per_W"] == pytest.approx(m["theta_ja_K_per_W"], rel=1e-3)
-    assert m["zth_1s_K_per_W"] < m["zth_100s_K_per_W"] < m["theta_ja_K_per_W"]
+    assert m["sf_R_total_K_per_W"] == pytest.approx(m["R_ja_uniform_h_K_per_W"], rel=1e-3)
+    assert m["zth_1s_K_per_W"] < m["zth_100s_K_per_W"] < m["R_ja_uniform_h_K_per_W"]
     assert zth["T_top_C"][-1] < zth["Tj_C"][-1]
     # the hot spot sits under the 0.4-W rectangle, and the power map is all the power
     assert -0.7 < m["hotspot_x_mm"] < 0.0 and -0.7 < m["hotspot_y_mm"] < 0.0

@@ -110,7 +110,7 @@ def test_failures_are_recorded_and_the_table_is_right(local_run):
     assert np.isnan(h5[2]["Tj_max_C"]) and h5[2]["status"] == "failed"
     # units: in every metric's column name and as attributes of table.h5
     units = read_units(out / "table.h5")
-    assert units["Tj_max_C"] == "°C" and units["theta_ja_K_per_W"] == "K/W"
+    assert units["Tj_max_C"] == "°C" and units["R_ja_uniform_h_K_per_W"] == "K/W"
     assert units["von_mises_max_MPa@25C:shell"] == "MPa" and units["warpage_um@25C"] == "µm"
     # every metric column names its unit (a shape class or a location is text)
     for k in rows[0]:
