@@ -58,6 +58,7 @@ from .progress import stage
 from .spec import CaseSpec
 
 __all__ = [
+    "CYCLE_FIELDS",
     "CyclingResult",
     "CyclingRun",
     "CyclingState",
@@ -71,6 +72,7 @@ __all__ = [
     "mirror_images",
     "multiplicity",
     "run_cycling",
+    "study_symmetry",
 ]
 
 #: Symmetries :func:`run_cycling` maps back to the full array: name -> symmetry planes
@@ -114,16 +116,20 @@ class FatigueOptions:
     engelmaier: Mapping[str, float] | None = None
 
     def __post_init__(self) -> None:
-        check_range("fatigue.layer_thickness", self.layer_thickness, 0.0, 1e-3, lo_open=True,
-                    unit="m")
+        check_range(
+            "fatigue.layer_thickness", self.layer_thickness, 0.0, 1e-3, lo_open=True, unit="m"
+        )
         if self.side not in ("board", "package"):
             raise InputError("fatigue.side", self.side, "'board' or 'package'")
         if self.engelmaier is not None and (
             not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier
         ):
-            raise InputError("fatigue.engelmaier", self.engelmaier,
-                             "None or a mapping with delta_alpha [1/K] (and optional dnp, "
-                             "height, delta_T, mean_temperature_C, cycles_per_day, factor)")
+            raise InputError(
+                "fatigue.engelmaier",
+                self.engelmaier,
+                "None or a mapping with delta_alpha [1/K] (and optional dnp, "
+                "height, delta_T, mean_temperature_C, cycles_per_day, factor)",
+            )
 
 
 @dataclass
@@ -248,25 +254,39 @@ def _joint_array(mesh: Any, joint: Any) -> NDArray[np.int64]:
                 raise InputError("joint", jid, "joint ids: integers >= 0")
             e = np.asarray(el, dtype=np.int64)
             if e.size and (e.min() < 0 or e.max() >= n):
-                raise InputError(f"joint[{jid}]", "element index out of range",
-                                 f"element indices in [0, {n})")
+                raise InputError(
+                    f"joint[{jid}]", "element index out of range", f"element indices in [0, {n})"
+                )
             if np.any(out[e] >= 0):
-                raise InputError(f"joint[{jid}]", "an element of another joint",
-                                 "each element in one joint at most")
+                raise InputError(
+                    f"joint[{jid}]",
+                    "an element of another joint",
+                    "each element in one joint at most",
+                )
             out[e] = int(jid)
         return out
     a = np.asarray(joint)
     if a.shape != (n,) or not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
         if a.shape == (n,) and np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
             return a.astype(np.int64)
-        raise InputError("joint", f"shape {a.shape}, {a.dtype}",
-                         f"an integer array of shape ({n},) (-1 outside the solder) or a "
-                         "mapping joint id -> element indices")
+        raise InputError(
+            "joint",
+            f"shape {a.shape}, {a.dtype}",
+            f"an integer array of shape ({n},) (-1 outside the solder) or a "
+            "mapping joint id -> element indices",
+        )
     return a.astype(np.int64)
 
 
-def _per_joint(key: str, value: Any, ids: NDArray[np.int64], default: float | None,
-               lo: float, hi: float | None, unit: str = "") -> NDArray[np.float64]:
+def _per_joint(
+    key: str,
+    value: Any,
+    ids: NDArray[np.int64],
+    default: float | None,
+    lo: float,
+    hi: float | None,
+    unit: str = "",
+) -> NDArray[np.float64]:
     """A number, a mapping id -> number or an array over the sorted ids, per joint."""
     k = ids.size
     if value is None:
@@ -289,7 +309,9 @@ def _per_joint(key: str, value: Any, ids: NDArray[np.int64], default: float | No
 
 
 def full_centres(
-    centres: NDArray[np.float64], fraction: NDArray[np.float64], planes: tuple[int, ...],
+    centres: NDArray[np.float64],
+    fraction: NDArray[np.float64],
+    planes: tuple[int, ...],
     tol: float,
 ) -> NDArray[np.float64]:
     """Centres of partial joints moved onto their symmetry plane(s): a joint cut by the
@@ -324,14 +346,20 @@ def full_centres(
         # the planes nearest to the centroid take the cut: 1/2 -> one plane, 1/4 -> two
         n_cut = int(round(math.log2(1.0 / f)))
         if n_cut > len(planes) or abs(f * 2**n_cut - 1.0) > 1e-6:
-            raise InputError(f"joint_fraction[{j}]", float(f),
-                             f"1, or 1/2 (or 1/4 with two planes) for the symmetry planes {planes}")
+            raise InputError(
+                f"joint_fraction[{j}]",
+                float(f),
+                f"1, or 1/2 (or 1/4 with two planes) for the symmetry planes {planes}",
+            )
         near = sorted(planes, key=lambda a: abs(out[j, a]))[:n_cut]
         for a in near:
             if abs(out[j, a]) > tol:
-                raise InputError(f"joint_fraction[{j}]", float(f),
-                                 "a partial joint next to a symmetry plane (its centroid is "
-                                 f"{abs(out[j, a]):.3g} m from it)")
+                raise InputError(
+                    f"joint_fraction[{j}]",
+                    float(f),
+                    "a partial joint next to a symmetry plane (its centroid is "
+                    f"{abs(out[j, a]):.3g} m from it)",
+                )
             out[j, a] = 0.0
     return out
 
@@ -383,8 +411,9 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     return np.concatenate(X), np.concatenate(Y), np.concatenate(V)
 
 
-def _shear_history(history: HistoryResult, elements: NDArray[np.int64],
-                   direction: NDArray[np.float64]) -> tuple[NDArray, NDArray, NDArray]:
+def _shear_history(
+    history: HistoryResult, elements: NDArray[np.int64], direction: NDArray[np.float64]
+) -> tuple[NDArray, NDArray, NDArray]:
     """Volume-averaged (per element) pad shear stress and engineering shear strain of
     ``elements`` at every state, shape (n_states, m) each, and the element volumes."""
     from ..fe.forms import strain_at_quadrature
@@ -480,12 +509,18 @@ def run_cycling(
     if not isinstance(opts, FatigueOptions):
         raise InputError("fatigue", type(opts).__name__, "a FatigueOptions")
     if not isinstance(profile, CyclingProfile):
-        raise InputError("profile", type(profile).__name__,
-                         "a CyclingProfile (fea.physics.cycling.jesd22_a104, ...)")
+        raise InputError(
+            "profile",
+            type(profile).__name__,
+            "a CyclingProfile (fea.physics.cycling.jesd22_a104, ...)",
+        )
     if symmetry not in SYMMETRIES:
-        raise InputError("symmetry", symmetry,
-                         f"one of {', '.join(SYMMETRIES)} (eighth models are not supported: "
-                         "their joints on the plane x = y are not mapped to the full array)")
+        raise InputError(
+            "symmetry",
+            symmetry,
+            f"one of {', '.join(SYMMETRIES)} (eighth models are not supported: "
+            "their joints on the plane x = y are not mapped to the full array)",
+        )
     planes = SYMMETRIES[symmetry]
     J = _joint_array(mesh, joint)
     ids = np.unique(J[J >= 0])
@@ -498,16 +533,26 @@ def run_cycling(
             in_inel[mesh.regions[r]] = True
     if not np.all(in_inel[J >= 0]):
         bad = int(J[(J >= 0) & ~in_inel][0])
-        raise InputError("joint", f"joint {bad} has elements without an inelastic material",
-                         "joint elements in regions with Material(..., inelastic=...)")
+        raise InputError(
+            "joint",
+            f"joint {bad} has elements without an inelastic material",
+            "joint elements in regions with Material(..., inelastic=...)",
+        )
     diam = _per_joint("pad_diameter", pad_diameter, ids, None, 0.0, 0.1, "m")
     frac = _per_joint("joint_fraction", joint_fraction, ids, 1.0, 0.0, 1.0)
     if not planes and np.any(frac < 1.0):
         raise InputError("joint_fraction", "a partial joint", "symmetry 'half' or 'quarter'")
 
     history = solve_history(
-        mesh, materials, profile.history(), reference=profile.stress_free_C, fixed=fixed,
-        backend=backend, max_step_K=max_step_K, substeps=substeps, progress=progress,
+        mesh,
+        materials,
+        profile.history(),
+        reference=profile.stress_free_C,
+        fixed=fixed,
+        backend=backend,
+        max_step_K=max_step_K,
+        substeps=substeps,
+        progress=progress,
         **history_options,
     )
     t1 = time.perf_counter()
@@ -522,11 +567,18 @@ def run_cycling(
     cen = p[t].mean(axis=1)
     vol = mesh.element_volumes()
     energy = fat.joint_energy(
-        vol, cen, J, W1, W0,
+        vol,
+        cen,
+        J,
+        W1,
+        W0,
         eq_strain_end=f1["equivalent_inelastic_strain"],
         eq_strain_start=f0["equivalent_inelastic_strain"],
-        cycles=1.0, thickness=opts.layer_thickness, side=opts.side,
-        board_below=opts.board_below, pad_z=pad_z,
+        cycles=1.0,
+        thickness=opts.layer_thickness,
+        side=opts.side,
+        board_below=opts.board_below,
+        pad_z=pad_z,
         element_z_range=np.column_stack([zs.min(axis=1), zs.max(axis=1)]),
     )
     # the layer elements, by the same centroid rule as joint_energy
@@ -543,8 +595,9 @@ def run_cycling(
         try:
             full = np.array([np.asarray(centres[int(i)], dtype=float)[:2] for i in ids])
         except KeyError as err:
-            raise InputError("centres", f"no centre for joint {err.args[0]}",
-                             "a centre for every joint") from None
+            raise InputError(
+                "centres", f"no centre for joint {err.args[0]}", "a centre for every joint"
+            ) from None
     else:
         size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
         full = full_centres(energy.center[:, :2], frac, planes, tol=size)
@@ -556,36 +609,60 @@ def run_cycling(
     el = layer[int(energy.joint[crit])]
     tau, gam, lvol = _shear_history(history, el, direction)
     loop = fat.hysteresis_loop(lvol, tau, gam, cycle=(k0, k1))
-    summary_opts: dict[str, Any] = {"darveaux": opts.darveaux, "syed": opts.syed,
-                                    "engelmaier": None}
+    summary_opts: dict[str, Any] = {
+        "darveaux": opts.darveaux,
+        "syed": opts.syed,
+        "engelmaier": None,
+    }
     if opts.engelmaier is not None:
         summary_opts["engelmaier"] = _engelmaier_inputs(
-            opts.engelmaier, profile, float(np.hypot(*(full[crit] - neutral))),
+            opts.engelmaier,
+            profile,
+            float(np.hypot(*(full[crit] - neutral))),
             float(zs[J == energy.joint[crit]].max() - zs[J == energy.joint[crit]].min()),
         )
     if energy.critical_delta_w > 0:
-        columns, estimates = fat.critical_joint_summary(energy, float(diam[crit]),
-                                                        **summary_opts)
+        columns, estimates = fat.critical_joint_summary(energy, float(diam[crit]), **summary_opts)
     else:
-        warnings.warn("no joint dissipated energy over the last cycle (Delta W = 0): "
-                      "no life estimates", UserWarning, stacklevel=2)
+        warnings.warn(
+            "no joint dissipated energy over the last cycle (Delta W = 0): no life estimates",
+            UserWarning,
+            stacklevel=2,
+        )
         columns, estimates = fat.critical_joint_summary(
-            energy, float(diam[crit]), darveaux=None, syed=None, engelmaier=None)
+            energy, float(diam[crit]), darveaux=None, syed=None, engelmaier=None
+        )
     dw_el = np.zeros(J.size)
     dw_el[in_inel] = (W1 - W0)[in_inel]
     result = CyclingRun(
-        profile=profile, history=history, energy=energy, joint=J, joint_fraction=frac,
-        centres=full, layer=layer, loop=loop, columns=columns, estimates=estimates,
-        element_delta_w=dw_el, cycle=(k0, k1), symmetry=symmetry,
+        profile=profile,
+        history=history,
+        energy=energy,
+        joint=J,
+        joint_fraction=frac,
+        centres=full,
+        layer=layer,
+        loop=loop,
+        columns=columns,
+        estimates=estimates,
+        element_delta_w=dw_el,
+        cycle=(k0, k1),
+        symmetry=symmetry,
     )
     if out_dir is not None:
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         x, y, v = mirror_images(full[:, 0], full[:, 1], energy.delta_w, planes)
-        result.joint_map = fat.plot_joint_map(x, y, v, out / "dw_map.png")
+        layer_text = f"{opts.side}-side {opts.layer_thickness * 1e6:.3g} µm layer"
+        result.joint_map = fat.plot_joint_map(
+            x, y, v, out / "dw_map.png", title=f"ΔW per cycle, {layer_text}"
+        )
         result.paths["dw_map.png"] = out / "dw_map.png"
-        fat.plot_hysteresis(loop, out / "hysteresis_critical.png",
-                            title=f"critical joint {energy.critical_joint}, interface layer")
+        fat.plot_hysteresis(
+            loop,
+            out / "hysteresis_critical.png",
+            title=f"critical joint {energy.critical_joint}, last cycle, {layer_text}",
+        )
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
     return result
@@ -596,8 +673,9 @@ def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> N
     return centres.mean(axis=0)
 
 
-def _engelmaier_inputs(given: Mapping[str, float], profile: CyclingProfile, dnp: float,
-                       height: float) -> dict[str, float]:
+def _engelmaier_inputs(
+    given: Mapping[str, float], profile: CyclingProfile, dnp: float, height: float
+) -> dict[str, float]:
     """Engelmaier's inputs: the given ones, the rest from the profile and the joint."""
     kw: dict[str, float] = {
         "dnp": dnp,
