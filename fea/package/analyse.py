@@ -704,11 +704,12 @@ def analyse(
         cr = cycling_metrics(case, folder)
         notes += cr.metrics.pop("warnings", [])
         m.update(cr.metrics)
-        if not states:  # the last cycle's start and end on the board-mounted model,
-            # with the joint ids and Delta W per element (cycling.CyclingState)
-            states = cr.states()
-            times = [float(cr.history.times[k]) for k in cr.run.cycle]
-            extra = {**extra, "state_values": times, "state_unit": "s"}
+        if not states:  # the last cycle's start and end on the board-mounted model
+            prof = case.cycling.profile
+            k0, k1 = prof.cycle_start[-1], prof.cycle_end[-1]
+            states = cr.states()  # with joint_id, delta_w per element (cycling.CyclingState)
+            extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
+            extra["state_unit"] = "s"
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

@@ -57,22 +57,43 @@ def column_array(
         occ = gmsh.model.occ
         gmsh.option.setNumber("General.Verbosity", 0)
         owned: list[tuple[int, str]] = []
-        owned.append((occ.addBox(-half * k, -half * k, -board_t * k, 2 * half * k,
-                                 2 * half * k, board_t * k), "board"))
-        owned.append((occ.addBox(-half * k, -half * k, height * k, 2 * half * k,
-                                 2 * half * k, package_t * k), "package"))
+        owned.append(
+            (
+                occ.addBox(
+                    -half * k, -half * k, -board_t * k, 2 * half * k, 2 * half * k, board_t * k
+                ),
+                "board",
+            )
+        )
+        owned.append(
+            (
+                occ.addBox(
+                    -half * k, -half * k, height * k, 2 * half * k, 2 * half * k, package_t * k
+                ),
+                "package",
+            )
+        )
         for cy in centres:
             for cx in centres:
                 r = 0.5 * diameter * k
                 owned.append((occ.addCylinder(cx * k, cy * k, 0, 0, 0, layer * k, r), "solder"))
-                owned.append((occ.addCylinder(cx * k, cy * k, layer * k, 0, 0,
-                                              (height - layer) * k, r), "solder"))
-        cutter = occ.addBox(0, 0, -2 * board_t * k, 2 * half * k, 2 * half * k,
-                             4 * (board_t + height + package_t) * k)
+                owned.append(
+                    (
+                        occ.addCylinder(cx * k, cy * k, layer * k, 0, 0, (height - layer) * k, r),
+                        "solder",
+                    )
+                )
+        cutter = occ.addBox(
+            0,
+            0,
+            -2 * board_t * k,
+            2 * half * k,
+            2 * half * k,
+            4 * (board_t + height + package_t) * k,
+        )
         cut = []
         for tag, name in owned:
-            out, _ = occ.intersect([(3, tag)], [(3, cutter)], removeObject=True,
-                                   removeTool=False)
+            out, _ = occ.intersect([(3, tag)], [(3, cutter)], removeObject=True, removeTool=False)
             cut.extend((t, name) for d, t in out if d == 3)
         occ.remove([(3, cutter)], recursive=True)
         _, out_map = occ.fragment([(3, t) for t, _ in cut], [])
@@ -84,22 +105,31 @@ def column_array(
             gmsh.model.addPhysicalGroup(3, sorted(set(tags)), name=name)
         for axis, name in ((0, "symmetry_x"), (1, "symmetry_y")):
             faces = [
-                s for _, s in gmsh.model.getEntities(2)
+                s
+                for _, s in gmsh.model.getEntities(2)
                 if abs(gmsh.model.getBoundingBox(2, s)[axis]) < 1e-5
                 and abs(gmsh.model.getBoundingBox(2, s)[axis + 3]) < 1e-5
             ]
             gmsh.model.addPhysicalGroup(2, faces, name=name)
         gmsh.option.setNumber("Mesh.MeshSizeMax", h * k)
-        solder_pts = gmsh.model.getBoundary([(3, t) for t in groups["solder"]],
-                                            combined=False, oriented=False, recursive=True)
+        solder_pts = gmsh.model.getBoundary(
+            [(3, t) for t in groups["solder"]], combined=False, oriented=False, recursive=True
+        )
         gmsh.model.mesh.setSize(list({p for p in solder_pts if p[0] == 0}), h_solder * k)
         gmsh.option.setNumber("Mesh.Algorithm3D", 1)
         gmsh.model.mesh.generate(3)
         gmsh.model.mesh.affineTransform([1 / k, 0, 0, 0, 0, 1 / k, 0, 0, 0, 0, 1 / k, 0])
         q = Mesh.from_gmsh(gmsh.model, order=1)
     geo = {
-        "n": n, "pitch": pitch, "diameter": diameter, "height": height, "layer": layer,
-        "centres": centres, "half": half, "package_t": package_t, "board_t": board_t,
+        "n": n,
+        "pitch": pitch,
+        "diameter": diameter,
+        "height": height,
+        "layer": layer,
+        "centres": centres,
+        "half": half,
+        "package_t": package_t,
+        "board_t": board_t,
     }
     if quarter:
         cen = q.p1.p.T[q.p1.t.T].mean(axis=1)
@@ -108,7 +138,8 @@ def column_array(
         geo["fraction"] = {
             int(iy * n + ix): (0.5 if abs(centres[ix]) < 1e-12 else 1.0)
             * (0.5 if abs(centres[iy]) < 1e-12 else 1.0)
-            for iy in np.flatnonzero(keep) for ix in np.flatnonzero(keep)
+            for iy in np.flatnonzero(keep)
+            for ix in np.flatnonzero(keep)
         }
         return q, joint, geo
     p = q.p1.p.T.copy()

@@ -38,13 +38,21 @@ def run(model, tmp_path_factory):
     mesh, joint, geo = model
     # 2 cycles -40/+125 degC, 20 K/min, 5 min dwells, stress free at 125 degC; one solver
     # step per profile point (max_step_K=None): the states are the solver's steps
-    prof = temperature_cycles(-40, 125, cycles=2, ramp_K_per_min=20, dwell_s=300,
-                              stress_free_C=125, ramp_points=3)
+    prof = temperature_cycles(
+        -40, 125, cycles=2, ramp_K_per_min=20, dwell_s=300, stress_free_C=125, ramp_points=3
+    )
     out = tmp_path_factory.mktemp("cycling")
-    opts = FatigueOptions(layer_thickness=25.4e-6,
-                          engelmaier={"delta_alpha": 10e-6})
-    return run_cycling(mesh, MATERIALS, prof, joint, pad_diameter=geo["diameter"],
-                       fatigue=opts, out_dir=out, max_step_K=None)
+    opts = FatigueOptions(layer_thickness=25.4e-6, engelmaier={"delta_alpha": 10e-6})
+    return run_cycling(
+        mesh,
+        MATERIALS,
+        prof,
+        joint,
+        pad_diameter=geo["diameter"],
+        fatigue=opts,
+        out_dir=out,
+        max_step_K=None,
+    )
 
 
 @pytest.mark.slow
@@ -111,10 +119,21 @@ def test_delta_w_equals_the_closed_cycle_work_of_the_critical_layer(run):
 def test_metrics_fields_and_plots(run, model):
     mesh, joint, geo = model
     m = run.metrics()
-    for key in ("dW_crit_MJ_per_m3", "critical_joint", "critical_x_mm", "critical_y_mm",
-                "critical_z_mm", "eq_strain_crit", "d_eq_strain_crit_per_cycle",
-                "N_darveaux_est", "N0_darveaux_est", "N_syed_est", "N_engelmaier_est",
-                "n_joints", "loop_area_crit_MJ_per_m3"):
+    for key in (
+        "dW_crit_MJ_per_m3",
+        "critical_joint",
+        "critical_x_mm",
+        "critical_y_mm",
+        "critical_z_mm",
+        "eq_strain_crit",
+        "d_eq_strain_crit_per_cycle",
+        "N_darveaux_est",
+        "N0_darveaux_est",
+        "N_syed_est",
+        "N_engelmaier_est",
+        "n_joints",
+        "loop_area_crit_MJ_per_m3",
+    ):
         assert key in m
     assert m["n_joints"] == 9
     assert m["dW_crit_MJ_per_m3"] == pytest.approx(run.energy.critical_delta_w / 1e6)
@@ -122,15 +141,21 @@ def test_metrics_fields_and_plots(run, model):
     assert m["N_syed_est"] == pytest.approx(1 / (0.0019 * m["dW_crit_MJ_per_m3"]))
     assert m["N0_darveaux_est"] < m["N_darveaux_est"]
     f = run.fields()
-    assert set(f) >= {"joint_id", "delta_w", "equivalent_inelastic_strain",
-                      "dissipated_energy_density", "interface_layer"}
+    assert set(f) >= {
+        "joint_id",
+        "delta_w",
+        "equivalent_inelastic_strain",
+        "dissipated_energy_density",
+        "interface_layer",
+    }
     assert all(loc == "Cell" and v.shape == (mesh.n_elements,) for v, loc in f.values())
     np.testing.assert_array_equal(f["joint_id"][0], joint)
     # Delta W of a joint = the volume average of the element field over its layer
     v = mesh.element_volumes()
     el = run.layer[run.critical_joint]
     assert (f["delta_w"][0][el] * v[el]).sum() / v[el].sum() == pytest.approx(
-        run.energy.critical_delta_w, rel=1e-12)
+        run.energy.critical_delta_w, rel=1e-12
+    )
     for name in ("dw_map.png", "hysteresis_critical.png"):
         assert run.paths[name].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
@@ -161,10 +186,17 @@ def test_quarter_model_with_partial_joints_equals_the_full_model(run, tmp_path):
     q, jq, gq = column_array(h=0.4e-3, h_solder=0.15e-3, quarter=True)
     assert gq["fraction"] == {4: 0.25, 5: 0.5, 7: 0.5, 8: 1.0}
     rq = run_cycling(
-        q, MATERIALS, run.profile, jq, pad_diameter=gq["diameter"], symmetry="quarter",
-        joint_fraction=gq["fraction"], fixed={"symmetry_x": {"x": 0.0}, "symmetry_y": {"y": 0.0}},
+        q,
+        MATERIALS,
+        run.profile,
+        jq,
+        pad_diameter=gq["diameter"],
+        symmetry="quarter",
+        joint_fraction=gq["fraction"],
+        fixed={"symmetry_x": {"x": 0.0}, "symmetry_y": {"y": 0.0}},
         fatigue=FatigueOptions(layer_thickness=25.4e-6, engelmaier={"delta_alpha": 10e-6}),
-        out_dir=tmp_path, max_step_K=None,
+        out_dir=tmp_path,
+        max_step_K=None,
     )
     ids = list(rq.energy.joint)
     assert ids == [4, 5, 7, 8]
@@ -176,8 +208,16 @@ def test_quarter_model_with_partial_joints_equals_the_full_model(run, tmp_path):
     assert rq.centres[0, 0] == rq.centres[0, 1] == rq.centres[1, 1] == rq.centres[2, 0] == 0
     np.testing.assert_allclose(rq.centres[:3], [[0, 0], [p, 0], [0, p]], atol=1e-5 * p)
     mq, mf = rq.metrics(), run.metrics()
-    for key in ("dW_crit_MJ_per_m3", "dW_min_MJ_per_m3", "dW_mean_MJ_per_m3", "n_joints",
-                "N_darveaux_est", "N_syed_est", "N_engelmaier_est", "eq_strain_crit"):
+    for key in (
+        "dW_crit_MJ_per_m3",
+        "dW_min_MJ_per_m3",
+        "dW_mean_MJ_per_m3",
+        "n_joints",
+        "N_darveaux_est",
+        "N_syed_est",
+        "N_engelmaier_est",
+        "eq_strain_crit",
+    ):
         assert mq[key] == pytest.approx(mf[key], rel=1e-7), key
     assert abs(mq["critical_x_mm"]) == pytest.approx(abs(mf["critical_x_mm"]), rel=1e-9)
     # the map of the quarter shows the full array: 9 joints at the grid's places
@@ -186,8 +226,15 @@ def test_quarter_model_with_partial_joints_equals_the_full_model(run, tmp_path):
     np.testing.assert_allclose(np.sort(jm.values), np.sort(run.energy.delta_w), rtol=1e-7)
     assert rq.paths["dw_map.png"].exists()
     with pytest.raises(InputError, match="joint_fraction"):
-        run_cycling(q, MATERIALS, run.profile, jq, pad_diameter=4e-4, symmetry="quarter",
-                    joint_fraction={4: 0.25, 5: 0.5, 7: 0.5, 8: 0.5})
+        run_cycling(
+            q,
+            MATERIALS,
+            run.profile,
+            jq,
+            pad_diameter=4e-4,
+            symmetry="quarter",
+            joint_fraction={4: 0.25, 5: 0.5, 7: 0.5, 8: 0.5},
+        )
 
 
 def test_half_model_centres_mirror_and_multiplicity_by_hand():
@@ -203,8 +250,15 @@ def test_half_model_centres_mirror_and_multiplicity_by_hand():
     np.testing.assert_array_equal(multiplicity(full, planes), [1, 2, 1, 2])
     x, y, v = mirror_images(full[:, 0], full[:, 1], np.arange(4.0), planes)
     assert sorted(zip(x.tolist(), y.tolist(), v.tolist(), strict=True)) == sorted(
-        [(0.0, -0.5e-3, 0.0), (1e-3, -0.5e-3, 1.0), (-1e-3, -0.5e-3, 1.0),
-         (0.0, 0.5e-3, 2.0), (1e-3, 0.5e-3, 3.0), (-1e-3, 0.5e-3, 3.0)])
+        [
+            (0.0, -0.5e-3, 0.0),
+            (1e-3, -0.5e-3, 1.0),
+            (-1e-3, -0.5e-3, 1.0),
+            (0.0, 0.5e-3, 2.0),
+            (1e-3, 0.5e-3, 3.0),
+            (-1e-3, 0.5e-3, 3.0),
+        ]
+    )
     with pytest.raises(InputError, match=r"joint_fraction\[1\]"):
         full_centres(c, np.array([0.5, 0.5, 0.5, 1.0]), planes, tol=0.3e-3)
     with pytest.raises(InputError, match=r"joint_fraction\[0\]"):

@@ -31,8 +31,16 @@ def test_condition_g_defaults():
 
 
 def test_explicit_range_dwell_and_options():
-    s = cyc(t_min_C=0, t_max_C=100, cycles=2, ramp_K_per_min=20, dwell_s=60,
-            stress_free_C=25, first="hot", ramp_points=3)
+    s = cyc(
+        t_min_C=0,
+        t_max_C=100,
+        cycles=2,
+        ramp_K_per_min=20,
+        dwell_s=60,
+        stress_free_C=25,
+        first="hot",
+        ramp_points=3,
+    )
     p = s.profile
     assert (p.t_min_C, p.t_max_C, p.dwell_s, p.first, p.stress_free_C) == (0, 100, 60, "hot", 25)
     assert p.period_s == 2 * 100 / 20 * 60 + 2 * 60
@@ -81,16 +89,30 @@ def test_fatigue_defaults_and_options():
     o = f.options()
     assert o.darveaux == "SnPb_Darveaux2000_25um" and o.syed == "SAC_Syed2004"
     assert o.engelmaier is None
-    f = fatg(layer_thickness_um=25.4, side="package", pad_diameter_mm=0.35,
-             models=["engelmaier"], delta_alpha_ppm_per_K=10)
+    f = fatg(
+        layer_thickness_um=25.4,
+        side="package",
+        pad_diameter_mm=0.35,
+        models=["engelmaier"],
+        delta_alpha_ppm_per_K=10,
+    )
     assert f.pad_diameter_m == pytest.approx(0.35e-3)
     assert f.delta_alpha == pytest.approx(10e-6)
     o = f.options()
     assert o.darveaux is None and o.syed is None
     assert o.engelmaier == {"delta_alpha": pytest.approx(10e-6)}
     assert o.side == "package" and o.layer_thickness == pytest.approx(25.4e-6)
-    c = fatg(darveaux={"K1": 22400, "K2": -1.52, "K3": 5.86e-7, "K4": 0.98,
-                       "energy_unit_Pa": PSI, "length_unit_m": 0.0254, "thickness_um": 25.4})
+    c = fatg(
+        darveaux={
+            "K1": 22400,
+            "K2": -1.52,
+            "K3": 5.86e-7,
+            "K4": 0.98,
+            "energy_unit_Pa": PSI,
+            "length_unit_m": 0.0254,
+            "thickness_um": 25.4,
+        }
+    )
     assert isinstance(c.darveaux, DarveauxConstants)
     assert c.darveaux.thickness == pytest.approx(25.4e-6) and c.darveaux.K1 == 22400
 
@@ -104,8 +126,10 @@ def test_fatigue_defaults_and_options():
         ({"pad_diameter_mm": -0.4}, "fatigue.pad_diameter_mm"),
         ({"darveaux": "SAC_2002"}, "fatigue.darveaux"),
         ({"darveaux": {"K1": 1.0}}, "fatigue.darveaux.K2"),
-        ({"darveaux": {"K1": 1, "K2": 1, "K3": 1, "K4": 1, "thickness_um": 25, "x": 1}},
-         "fatigue.darveaux.x"),
+        (
+            {"darveaux": {"K1": 1, "K2": 1, "K3": 1, "K4": 1, "thickness_um": 25, "x": 1}},
+            "fatigue.darveaux.x",
+        ),
         ({"models": ["coffin"]}, "fatigue.models"),
         ({"models": ["syed", "syed"]}, "fatigue.models"),
         ({"models": ["engelmaier"]}, "fatigue.delta_alpha_ppm_per_K"),

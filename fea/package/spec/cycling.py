@@ -110,9 +110,7 @@ class FatigueSpec:
             side=self.side,
             darveaux=self.darveaux if "darveaux" in self.models else None,
             syed="SAC_Syed2004" if "syed" in self.models else None,
-            engelmaier=(
-                {"delta_alpha": self.delta_alpha} if "engelmaier" in self.models else None
-            ),
+            engelmaier=({"delta_alpha": self.delta_alpha} if "engelmaier" in self.models else None),
         )
 
 

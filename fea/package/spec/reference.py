@@ -147,10 +147,10 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         },
     },
     {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
-    {"study": {"name": "tc_soak"}, "cycling": {"condition": "G", "soak_mode": 2}},
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
+    {"study": {"name": "tc_soak"}, "cycling": {"condition": "G", "soak_mode": 2}},
     {
         "study": {"name": "process"},
         "materials": {
