@@ -227,6 +227,8 @@ _BARE_UNITS = {
     "moisture.materials.<region>.RH_ref": "1",
     "moisture.void_fraction": "1",
     "contacts.<a|b>.R_mm2K_per_W": "mm² K/W",
+    "cycling.delta_alpha_ppm_per_K": "ppm/K",
+    "cycling.ramp_K_per_min": "K/min",
 }
 _SUFFIX_UNITS = {
     "_mm": "mm",
