@@ -734,7 +734,7 @@ def analyse(
         if not states:  # the last cycle's start and end on the board-mounted model
             prof = case.cycling.profile
             k0, k1 = prof.cycle_start[-1], prof.cycle_end[-1]
-            states = {"cycle_start": cr.history.states[k0], "cycle_end": cr.history.states[k1]}
+            states = cr.states()  # with joint_id, delta_w per element (cycling.CyclingState)
             extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
             extra["state_unit"] = "s"
     meshes = {"thermal": th.mesh} if th is not None else {}

@@ -1,44 +1,694 @@
-"""Temperature cycling of a unit on its board and the fatigue estimates of its joints
-(``[cycling]``; JESD22-A104 / IPC-9701).
+"""Temperature cycling of a board-mounted model and the fatigue of its solder joints
+(JESD22-A104 / IPC-9701): one engine, used from Python and by the ``[cycling]`` study.
 
-The mechanical model is the unit on its board with the terminals (balls or pads) joining
-dielectric and board: the thermal model's solids, the board cut to ``board_size_mm`` when
-given. The terminals take the Anand law of ``solder`` (viscoplastic, state at the
-quadrature points); the rest keeps the case's materials (an elastic-plastic shell and a
-viscoelastic compound included). :func:`fea.solve_history` runs the whole profile from
-the stress-free temperature; the last cycle gives, per joint, Darveaux's volume-averaged
-energy density per cycle ΔW in the interface layer at the pad, the accumulated inelastic
-strain, the critical joint and its place, and life ESTIMATES (Darveaux, Syed).
+Engine. :func:`run_cycling` takes a mesh with an inelastic solder region and a joint id
+per element, runs :func:`fea.solve_history` over a cycling profile
+(:mod:`fea.physics.cycling`), and turns the last cycle's states into what an engineer
+reads (:mod:`fea.physics.fatigue`): per-joint ``Delta W`` over Darveaux's interface layer,
+the accumulated inelastic strain, the critical joint and its location, the hysteresis loop
+of the critical joint (pad shear stress vs shear strain), life ESTIMATES (Darveaux, Syed,
+Engelmaier), the PNGs ``dw_map.png`` and ``hysteresis_critical.png``, table columns
+(:meth:`CyclingRun.metrics`) and per-element results-file fields
+(:meth:`CyclingRun.fields`).
 
-Each solder ball is one joint: the connected pieces of the terminal region, numbered by
-position (rows of increasing y, then x). Columns (units in the names):
-``dW_crit_MJ_per_m3``, ``dW_mean_MJ_per_m3``, ``critical_joint_id``, ``critical_x_mm``,
+Study. :func:`cycling_metrics` runs a unit case's ``[cycling]`` with that engine on the
+unit on its board (:func:`fea.package.board_model.build_board_model`, the board cut to
+``board_size_mm``; half or quarter model with ``symmetry``): the terminals take the Anand
+law of ``solder``, the rest keeps the case's materials (an elastic-plastic shell and a
+viscoelastic compound included); the solve starts stress free at ``stress_free_C``. Its
+columns (units in the names; :data:`fea.package.names.METRICS`): ``dW_crit_MJ_per_m3``,
+``dW_mean_MJ_per_m3``, ``dW_layer_um``, ``critical_joint_id``, ``critical_x_mm``,
 ``critical_y_mm``, ``eq_strain_crit_pct``, ``d_eq_strain_per_cycle_pct``,
-``N_darveaux_cycles``, ``N0_darveaux_cycles``, ``N_syed_cycles``, ``joints_count``,
-``cycling_steps_count``; the PNG ``dw_map.png`` (ΔW over the array).
+``N_darveaux_cycles``, ``N0_darveaux_cycles``, ``N_syed_cycles``, ``N_engelmaier_cycles``,
+``joints_count``, ``cycling_steps_count``, and ``plastic_strain_max_pct@cycle_end:<region>``
+for the other inelastic regions (the copper shell).
+
+Symmetry: on a half or quarter model (symmetry planes x = 0, and y = 0 for a quarter) a
+joint cut by a plane is a partial joint (``joint_fraction`` 1/2 or 1/4). Its ``Delta W``,
+a volume average, is that of the whole joint; its centre is mapped onto the plane(s) and
+the map is drawn over the full array (the model's joints mirrored, a joint on a plane
+drawn once).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
+import time
 import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from ..errors import InputError
-from ..physics.fatigue import critical_joint_summary, joint_energy, plot_joint_map
+from ..physics import fatigue as fat
+from ..physics.cycling import CyclingProfile
 from ..physics.history import solve_history
+from ..physics.history_results import HistoryResult, HistoryState
 from ..physics.inelastic import anand_set
+from ..validate import check_range
 from .board_model import build_board_model
 from .progress import stage
 from .spec import CaseSpec
 
-__all__ = ["CyclingResult", "board_model_case", "cycling_metrics", "joint_ids"]
+__all__ = [
+    "CYCLE_FIELDS",
+    "CyclingResult",
+    "CyclingRun",
+    "CyclingState",
+    "FatigueOptions",
+    "SOLDER_REGION",
+    "SYMMETRIES",
+    "board_model_case",
+    "cycling_metrics",
+    "full_centres",
+    "joint_ids",
+    "mirror_images",
+    "multiplicity",
+    "run_cycling",
+    "study_symmetry",
+]
+
+#: Symmetries :func:`run_cycling` maps back to the full array: name -> symmetry planes
+#: (0: x = 0, 1: y = 0).
+SYMMETRIES: dict[str, tuple[int, ...]] = {"none": (), "half": (0,), "quarter": (0, 1)}
+
+_MPA = 1.0e6
+
+
+@dataclass(frozen=True)
+class FatigueOptions:
+    """How the last cycle is turned into damage measures and life estimates.
+
+    Attributes
+    ----------
+    layer_thickness
+        Darveaux's interface layer [m] (default 25 um; the built-in SnPb set was fitted
+        with 25.4 um): elements whose centroid lies within it of the pad plane.
+    side
+        ``"board"`` (default) or ``"package"``: the pad the layer sits on.
+    board_below
+        True (default): the board lies at lower z than the package.
+    darveaux
+        A set name of :data:`fea.physics.fatigue.DARVEAUX_SETS`, a
+        :class:`~fea.physics.fatigue.DarveauxConstants`, or None to skip the model.
+    syed
+        A set name of :data:`fea.physics.fatigue.SYED_SETS` or None.
+    engelmaier
+        None to skip, or a mapping with at least ``delta_alpha`` (package/board CTE
+        mismatch [1/K]); ``dnp`` [m] (default: the critical joint's distance from the
+        array's centre), ``height`` [m] (default: the critical joint's height),
+        ``delta_T`` [K], ``mean_temperature_C`` and ``cycles_per_day`` (default: from the
+        profile) and ``factor`` (1) may be given.
+    """
+
+    layer_thickness: float = 25e-6
+    side: str = "board"
+    board_below: bool = True
+    darveaux: str | fat.DarveauxConstants | None = "SnPb_Darveaux2000_25um"
+    syed: str | None = "SAC_Syed2004"
+    engelmaier: Mapping[str, float] | None = None
+
+    def __post_init__(self) -> None:
+        check_range(
+            "fatigue.layer_thickness", self.layer_thickness, 0.0, 1e-3, lo_open=True, unit="m"
+        )
+        if self.side not in ("board", "package"):
+            raise InputError("fatigue.side", self.side, "'board' or 'package'")
+        if self.engelmaier is not None and (
+            not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier
+        ):
+            raise InputError(
+                "fatigue.engelmaier",
+                self.engelmaier,
+                "None or a mapping with delta_alpha [1/K] (and optional dnp, "
+                "height, delta_T, mean_temperature_C, cycles_per_day, factor)",
+            )
+
+
+@dataclass
+class CyclingRun:
+    """What :func:`run_cycling` computed.
+
+    Attributes
+    ----------
+    profile
+        The cycling profile run.
+    history
+        The :class:`~fea.physics.history_results.HistoryResult` (one state per profile
+        point).
+    energy
+        :class:`~fea.physics.fatigue.JointEnergy` of the last cycle (per joint, sorted ids).
+    joint
+        Joint id per element, shape (n_el,) (-1 outside the solder).
+    joint_fraction
+        Fraction of each joint (``energy.joint`` order) in the model, shape (k,).
+    centres
+        Each joint's centre in the FULL array [m], shape (k, 2).
+    layer
+        Elements of each joint's interface layer, joint id -> indices.
+    loop
+        :class:`~fea.physics.fatigue.HysteresisLoop` of the critical joint's layer.
+    columns, estimates
+        Table columns of the critical joint and the life ESTIMATES
+        (:func:`fea.physics.fatigue.critical_joint_summary`).
+    element_delta_w
+        ``Delta W`` per element per cycle [J/m^3], shape (n_el,) (zero outside inelastic
+        regions).
+    cycle
+        States (start, end) of the cycle evaluated.
+    paths
+        PNGs written (name -> path).
+    joint_map
+        What the map shows (:class:`~fea.physics.fatigue.JointMap`: the full array's
+        joints, mirrored on a symmetry model), or None without ``out_dir``.
+    seconds
+        Wall time of the solve and of the post-processing [s].
+    """
+
+    profile: CyclingProfile
+    history: HistoryResult
+    energy: fat.JointEnergy
+    joint: NDArray[np.int64]
+    joint_fraction: NDArray[np.float64]
+    centres: NDArray[np.float64]
+    layer: dict[int, NDArray[np.int64]]
+    loop: fat.HysteresisLoop
+    columns: dict[str, float]
+    estimates: list[fat.LifeEstimate]
+    element_delta_w: NDArray[np.float64]
+    cycle: tuple[int, int]
+    symmetry: str = "none"
+    paths: dict[str, Path] = field(default_factory=dict)
+    joint_map: fat.JointMap | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def critical_joint(self) -> int:
+        """Id of the critical joint (largest ``Delta W``)."""
+        return self.energy.critical_joint
+
+    def metrics(self) -> dict[str, float]:
+        """Table columns, units in the names: the critical joint's
+        (``dW_crit_MJ_per_m3``, ``critical_joint``, ``critical_x_mm``, ``critical_y_mm``,
+        ``critical_z_mm``, ``eq_strain_crit``, ``d_eq_strain_crit_per_cycle``,
+        ``N_darveaux_est``, ``N0_darveaux_est``, ``N_syed_est``, ``N_engelmaier_est``; the
+        models skipped left out), ``n_joints`` (joints of the full array),
+        ``dW_min_MJ_per_m3``, ``dW_mean_MJ_per_m3`` (over the joints),
+        ``loop_area_crit_MJ_per_m3`` (the critical layer's averaged pad-shear loop: a
+        picture, not a damage measure), ``cycles`` and, for each inelastic region other
+        than the joints', ``eq_strain_max@<region>`` (largest element value at the end)."""
+        e = self.energy
+        out = dict(self.columns)
+        # the critical location in the full array (a partial joint mapped onto its plane)
+        out["critical_x_mm"] = float(self.centres[e.critical, 0]) * 1e3
+        out["critical_y_mm"] = float(self.centres[e.critical, 1]) * 1e3
+        mult = multiplicity(self.centres, SYMMETRIES[self.symmetry])
+        out["n_joints"] = float(mult.sum())
+        out["dW_min_MJ_per_m3"] = float(e.delta_w.min()) / _MPA
+        out["dW_mean_MJ_per_m3"] = float((e.delta_w * mult).sum() / mult.sum()) / _MPA
+        out["loop_area_crit_MJ_per_m3"] = self.loop.area / _MPA
+        out["cycles"] = float(self.profile.cycles)
+        last = self.history.states[self.cycle[1]]
+        regions = (last.inelastic or {"regions": {}})["regions"]
+        solder = {r for r, el in regions.items() if np.any(self.joint[el] >= 0)}
+        for r, v in last.region_max().items():
+            if r not in solder:
+                out[f"eq_strain_max@{r}"] = v
+        return out
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """Per-element results-file fields (all ``"Cell"``): ``joint_id`` (-1 outside the
+        solder), ``delta_w`` [J/m^3 per cycle], ``interface_layer`` (1 in a joint's
+        layer), and at the end of the evaluated cycle ``equivalent_inelastic_strain``
+        [-] and ``dissipated_energy_density`` [J/m^3]."""
+        n = self.joint.size
+        lay = np.zeros(n)
+        for e in self.layer.values():
+            lay[e] = 1.0
+        out = {
+            "joint_id": (self.joint.astype(np.float64), "Cell"),
+            "delta_w": (self.element_delta_w.copy(), "Cell"),
+            "interface_layer": (lay, "Cell"),
+        }
+        inel = self.history.states[self.cycle[1]].inelastic
+        if inel is not None:
+            for name in ("equivalent_inelastic_strain", "dissipated_energy_density"):
+                out[name] = (np.asarray(inel["fields"][name], np.float64).copy(), "Cell")
+        return out
+
+
+def _joint_array(mesh: Any, joint: Any) -> NDArray[np.int64]:
+    """The joint id per element from an array (n_el,) or a mapping id -> elements."""
+    n = mesh.n_elements
+    if isinstance(joint, Mapping):
+        out = np.full(n, -1, dtype=np.int64)
+        for jid, el in joint.items():
+            if isinstance(jid, bool) or not isinstance(jid, int | np.integer) or jid < 0:
+                raise InputError("joint", jid, "joint ids: integers >= 0")
+            e = np.asarray(el, dtype=np.int64)
+            if e.size and (e.min() < 0 or e.max() >= n):
+                raise InputError(
+                    f"joint[{jid}]", "element index out of range", f"element indices in [0, {n})"
+                )
+            if np.any(out[e] >= 0):
+                raise InputError(
+                    f"joint[{jid}]",
+                    "an element of another joint",
+                    "each element in one joint at most",
+                )
+            out[e] = int(jid)
+        return out
+    a = np.asarray(joint)
+    if a.shape != (n,) or not (np.issubdtype(a.dtype, np.integer) or a.dtype == bool):
+        if a.shape == (n,) and np.issubdtype(a.dtype, np.floating) and np.all(a == np.round(a)):
+            return a.astype(np.int64)
+        raise InputError(
+            "joint",
+            f"shape {a.shape}, {a.dtype}",
+            f"an integer array of shape ({n},) (-1 outside the solder) or a "
+            "mapping joint id -> element indices",
+        )
+    return a.astype(np.int64)
+
+
+def _per_joint(
+    key: str,
+    value: Any,
+    ids: NDArray[np.int64],
+    default: float | None,
+    lo: float,
+    hi: float | None,
+    unit: str = "",
+) -> NDArray[np.float64]:
+    """A number, a mapping id -> number or an array over the sorted ids, per joint."""
+    k = ids.size
+    if value is None:
+        if default is None:
+            raise InputError(key, value, "a value")
+        return np.full(k, default)
+    if isinstance(value, Mapping):
+        missing = [int(i) for i in ids if int(i) not in value]
+        if missing:
+            raise InputError(key, f"no value for joint {missing[0]}", "a value for every joint")
+        vals = [value[int(i)] for i in ids]
+    elif np.ndim(value) == 0:
+        vals = [value] * k
+    else:
+        vals = list(np.asarray(value, dtype=float).ravel())
+        if len(vals) != k:
+            raise InputError(key, f"{len(vals)} values", f"one per joint ({k}) or a mapping")
+    lo_open = lo == 0.0
+    return np.array([check_range(key, v, lo, hi, lo_open=lo_open, unit=unit) for v in vals])
+
+
+def full_centres(
+    centres: NDArray[np.float64],
+    fraction: NDArray[np.float64],
+    planes: tuple[int, ...],
+    tol: float,
+) -> NDArray[np.float64]:
+    """Centres of partial joints moved onto their symmetry plane(s): a joint cut by the
+    plane has its centre on it (its model part's centroid lies off it).
+
+    Parameters
+    ----------
+    centres
+        (x, y) of each model joint [m] (its part's centroid), shape (k, 2).
+    fraction
+        Share of each joint in the model (1, 1/2, 1/4), shape (k,).
+    planes
+        Symmetry planes (0: x = 0, 1: y = 0), a value of :data:`SYMMETRIES`.
+    tol
+        Largest distance [m] of a partial joint's centroid from its plane.
+
+    Returns
+    -------
+    numpy.ndarray
+        The centres in the full array [m], shape (k, 2).
+
+    Raises
+    ------
+    fea.errors.InputError
+        ``joint_fraction[j]``: a fraction the planes cannot make, or a partial joint away
+        from its plane.
+    """
+    out = centres.copy()
+    for j, f in enumerate(fraction):
+        if f >= 1.0 - 1e-9:
+            continue
+        # the planes nearest to the centroid take the cut: 1/2 -> one plane, 1/4 -> two
+        n_cut = int(round(math.log2(1.0 / f)))
+        if n_cut > len(planes) or abs(f * 2**n_cut - 1.0) > 1e-6:
+            raise InputError(
+                f"joint_fraction[{j}]",
+                float(f),
+                f"1, or 1/2 (or 1/4 with two planes) for the symmetry planes {planes}",
+            )
+        near = sorted(planes, key=lambda a: abs(out[j, a]))[:n_cut]
+        for a in near:
+            if abs(out[j, a]) > tol:
+                raise InputError(
+                    f"joint_fraction[{j}]",
+                    float(f),
+                    "a partial joint next to a symmetry plane (its centroid is "
+                    f"{abs(out[j, a]):.3g} m from it)",
+                )
+            out[j, a] = 0.0
+    return out
+
+
+def multiplicity(centres: NDArray[np.float64], planes: tuple[int, ...]) -> NDArray[np.float64]:
+    """How many joints of the full array each model joint stands for (mirror images).
+
+    Parameters
+    ----------
+    centres
+        Joint centres in the full array [m], shape (k, 2) (:func:`full_centres`).
+    planes
+        Symmetry planes (0: x = 0, 1: y = 0).
+
+    Returns
+    -------
+    numpy.ndarray
+        1, 2 or 4 per joint, shape (k,): 2 per plane the joint is off.
+    """
+    m = np.ones(len(centres))
+    for a in planes:
+        m *= np.where(np.abs(centres[:, a]) > 0.0, 2.0, 1.0)
+    return m
+
+
+def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -> tuple:
+    """The full array's points and values: mirror images about the planes, once each.
+
+    Parameters
+    ----------
+    x, y, v
+        Joint centres [m] and a value per joint of the model, shape (k,) each.
+    planes
+        Symmetry planes (0: x = 0, 1: y = 0).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``(x, y, v)`` of the full array, shape (n,) each: the model's joints first, then
+        their images (a joint on a plane is not mirrored across it).
+    """
+    X, Y, V = [np.asarray(x)], [np.asarray(y)], [np.asarray(v)]
+    for a in planes:
+        xs, ys, vs = np.concatenate(X), np.concatenate(Y), np.concatenate(V)
+        off = np.abs(xs if a == 0 else ys) > 0.0
+        X.append(-xs[off] if a == 0 else xs[off])
+        Y.append(ys[off] if a == 0 else -ys[off])
+        V.append(vs[off])
+    return np.concatenate(X), np.concatenate(Y), np.concatenate(V)
+
+
+def _shear_history(
+    history: HistoryResult, elements: NDArray[np.int64], direction: NDArray[np.float64]
+) -> tuple[NDArray, NDArray, NDArray]:
+    """Volume-averaged (per element) pad shear stress and engineering shear strain of
+    ``elements`` at every state, shape (n_states, m) each, and the element volumes."""
+    from ..fe.forms import strain_at_quadrature
+
+    st0 = history.states[0]
+    w = np.asarray(st0.space.basis.dx[elements])  # (m, n_q)
+    vol = w.sum(axis=1)
+    tau = np.empty((len(history.states), elements.size))
+    gam = np.empty_like(tau)
+    for i, st in enumerate(history.states):
+        s = (st.stress_q[elements] * w[..., None]).sum(axis=1) / vol[:, None]
+        e = strain_at_quadrature(st.space, st.displacement, elements=elements)
+        e = (e * w[..., None]).sum(axis=1) / vol[:, None]
+        e[:, 3:] *= 2.0  # tensor -> engineering shears
+        tau[i], gam[i] = fat.pad_shear(s, e, direction)
+    return tau, gam, vol
+
+
+def run_cycling(
+    mesh: Any,
+    materials: Mapping[str, Any],
+    profile: CyclingProfile,
+    joint: ArrayLike | Mapping[int, ArrayLike],
+    *,
+    pad_diameter: float | Mapping[int, float] | ArrayLike,
+    pad_z: Mapping[int, float] | ArrayLike | None = None,
+    joint_fraction: Mapping[int, float] | ArrayLike | None = None,
+    centres: Mapping[int, ArrayLike] | None = None,
+    symmetry: str = "none",
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    fatigue: FatigueOptions | None = None,
+    out_dir: str | Path | None = None,
+    max_step_K: float | None = 10.0,
+    substeps: int = 1,
+    backend: str = "auto",
+    progress: Callable[[str], None] | None = None,
+    **history_options: Any,
+) -> CyclingRun:
+    """Run a temperature-cycling history and evaluate the solder joints' fatigue.
+
+    Parameters
+    ----------
+    mesh, materials
+        As :func:`fea.solve_history`; the joints' region(s) need an inelastic material
+        (``Material(..., inelastic=...)``).
+    profile
+        :class:`~fea.physics.cycling.CyclingProfile` (e.g.
+        :func:`~fea.physics.cycling.jesd22_a104`); the solve starts stress free at
+        ``profile.stress_free_C``. The LAST cycle is evaluated.
+    joint
+        Joint id per element, integer array of shape (n_el,), -1 outside the solder; or a
+        mapping joint id -> element indices.
+    pad_diameter
+        Pad (interface) diameter [m]: one number, a mapping joint id -> m, or an array over
+        the sorted ids. Darveaux's crack length to failure (the critical joint's is used).
+    pad_z
+        Pad plane of each joint [m] (mapping or array over the sorted ids); None: the
+        lowest (``side="board"``, board below) or highest element bound of the joint.
+    joint_fraction
+        Part of each joint in the model (1 whole; 1/2, 1/4 cut by symmetry planes):
+        mapping or array over the sorted ids; None: all whole.
+    centres
+        Each joint's centre (x, y) [m] in the full array, mapping joint id -> (x, y); None:
+        the joint's volume centroid, moved onto the symmetry plane(s) for a partial joint.
+    symmetry
+        ``"none"`` (default), ``"half"`` (the model is x >= 0, plane x = 0) or
+        ``"quarter"`` (x, y >= 0, planes x = 0 and y = 0). Others (``"eighth"``) are
+        refused: their partial joints on x = y are not mapped.
+    fixed
+        Supports, as :func:`fea.solve_history` (on a symmetry model, the symmetry
+        planes' normal displacement, e.g. ``{"symmetry_x": {"x": 0.0}}``).
+    fatigue
+        :class:`FatigueOptions` (default: 25 um board-side layer, Darveaux SnPb, Syed).
+    out_dir
+        Folder for ``dw_map.png`` and ``hysteresis_critical.png``; None: no plots.
+    max_step_K, substeps, backend, progress, **history_options
+        Passed to :func:`fea.solve_history` (e.g. ``newton_rtol``).
+
+    Returns
+    -------
+    CyclingRun
+        ``.metrics()`` (table columns), ``.fields()`` (per-element results-file fields).
+
+    Raises
+    ------
+    fea.errors.InputError
+        Naming the argument: a joint array of the wrong shape, no joint, joint elements
+        without an inelastic material, a symmetry not supported, a partial joint away
+        from its plane, a missing per-joint value.
+    """
+    t0 = time.perf_counter()
+    opts = FatigueOptions() if fatigue is None else fatigue
+    if not isinstance(opts, FatigueOptions):
+        raise InputError("fatigue", type(opts).__name__, "a FatigueOptions")
+    if not isinstance(profile, CyclingProfile):
+        raise InputError(
+            "profile",
+            type(profile).__name__,
+            "a CyclingProfile (fea.physics.cycling.jesd22_a104, ...)",
+        )
+    if symmetry not in SYMMETRIES:
+        raise InputError(
+            "symmetry",
+            symmetry,
+            f"one of {', '.join(SYMMETRIES)} (eighth models are not supported: "
+            "their joints on the plane x = y are not mapped to the full array)",
+        )
+    planes = SYMMETRIES[symmetry]
+    J = _joint_array(mesh, joint)
+    ids = np.unique(J[J >= 0])
+    if ids.size == 0:
+        raise InputError("joint", "no id >= 0", "at least one solder joint")
+    inelastic = {r for r, m in materials.items() if getattr(m, "inelastic", None) is not None}
+    in_inel = np.zeros(J.size, dtype=bool)
+    for r in inelastic:
+        if r in mesh.regions:
+            in_inel[mesh.regions[r]] = True
+    if not np.all(in_inel[J >= 0]):
+        bad = int(J[(J >= 0) & ~in_inel][0])
+        raise InputError(
+            "joint",
+            f"joint {bad} has elements without an inelastic material",
+            "joint elements in regions with Material(..., inelastic=...)",
+        )
+    diam = _per_joint("pad_diameter", pad_diameter, ids, None, 0.0, 0.1, "m")
+    frac = _per_joint("joint_fraction", joint_fraction, ids, 1.0, 0.0, 1.0)
+    if not planes and np.any(frac < 1.0):
+        raise InputError("joint_fraction", "a partial joint", "symmetry 'half' or 'quarter'")
+
+    history = solve_history(
+        mesh,
+        materials,
+        profile.history(),
+        reference=profile.stress_free_C,
+        fixed=fixed,
+        backend=backend,
+        max_step_K=max_step_K,
+        substeps=substeps,
+        progress=progress,
+        **history_options,
+    )
+    t1 = time.perf_counter()
+    if len(history.states) != len(profile.points):  # pragma: no cover - solver contract
+        raise RuntimeError("the history did not return one state per profile point")
+    k0, k1 = profile.cycle_start[-1], profile.cycle_end[-1]
+    s0, s1 = history.states[k0], history.states[k1]
+    f0, f1 = s0.inelastic["fields"], s1.inelastic["fields"]  # type: ignore[index]
+    W0, W1 = f0["dissipated_energy_density"], f1["dissipated_energy_density"]
+    p, t = mesh.p1.p.T, mesh.p1.t.T
+    zs = p[t][:, :, 2]
+    cen = p[t].mean(axis=1)
+    vol = mesh.element_volumes()
+    energy = fat.joint_energy(
+        vol,
+        cen,
+        J,
+        W1,
+        W0,
+        eq_strain_end=f1["equivalent_inelastic_strain"],
+        eq_strain_start=f0["equivalent_inelastic_strain"],
+        cycles=1.0,
+        thickness=opts.layer_thickness,
+        side=opts.side,
+        board_below=opts.board_below,
+        pad_z=pad_z,
+        element_z_range=np.column_stack([zs.min(axis=1), zs.max(axis=1)]),
+    )
+    # the layer elements, by the same centroid rule as joint_energy
+    at_min = (opts.side == "board") == bool(opts.board_below)
+    rel = 1e-9 * opts.layer_thickness
+    layer: dict[int, NDArray[np.int64]] = {}
+    for j, jid in enumerate(energy.joint):
+        el = np.flatnonzero(J == jid)
+        d = cen[el, 2] - energy.pad_z[j] if at_min else energy.pad_z[j] - cen[el, 2]
+        layer[int(jid)] = el[(d >= -rel) & (d <= opts.layer_thickness + rel)]
+    if centres is not None:
+        if not isinstance(centres, Mapping):
+            raise InputError("centres", type(centres).__name__, "a mapping joint id -> (x, y)")
+        try:
+            full = np.array([np.asarray(centres[int(i)], dtype=float)[:2] for i in ids])
+        except KeyError as err:
+            raise InputError(
+                "centres", f"no centre for joint {err.args[0]}", "a centre for every joint"
+            ) from None
+    else:
+        size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
+        full = full_centres(energy.center[:, :2], frac, planes, tol=size)
+    crit = energy.critical
+    neutral = np.zeros(2) if planes else _neutral_point(full, frac)
+    direction = full[crit] - neutral
+    if not np.hypot(*direction) > 0:
+        direction = np.array([1.0, 0.0])
+    el = layer[int(energy.joint[crit])]
+    tau, gam, lvol = _shear_history(history, el, direction)
+    loop = fat.hysteresis_loop(lvol, tau, gam, cycle=(k0, k1))
+    summary_opts: dict[str, Any] = {
+        "darveaux": opts.darveaux,
+        "syed": opts.syed,
+        "engelmaier": None,
+    }
+    if opts.engelmaier is not None:
+        summary_opts["engelmaier"] = _engelmaier_inputs(
+            opts.engelmaier,
+            profile,
+            float(np.hypot(*(full[crit] - neutral))),
+            float(zs[J == energy.joint[crit]].max() - zs[J == energy.joint[crit]].min()),
+        )
+    if energy.critical_delta_w > 0:
+        columns, estimates = fat.critical_joint_summary(energy, float(diam[crit]), **summary_opts)
+    else:
+        warnings.warn(
+            "no joint dissipated energy over the last cycle (Delta W = 0): no life estimates",
+            UserWarning,
+            stacklevel=2,
+        )
+        columns, estimates = fat.critical_joint_summary(
+            energy, float(diam[crit]), darveaux=None, syed=None, engelmaier=None
+        )
+    dw_el = np.zeros(J.size)
+    dw_el[in_inel] = (W1 - W0)[in_inel]
+    result = CyclingRun(
+        profile=profile,
+        history=history,
+        energy=energy,
+        joint=J,
+        joint_fraction=frac,
+        centres=full,
+        layer=layer,
+        loop=loop,
+        columns=columns,
+        estimates=estimates,
+        element_delta_w=dw_el,
+        cycle=(k0, k1),
+        symmetry=symmetry,
+    )
+    if out_dir is not None:
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        x, y, v = mirror_images(full[:, 0], full[:, 1], energy.delta_w, planes)
+        layer_text = f"{opts.side}-side {opts.layer_thickness * 1e6:.3g} µm layer"
+        result.joint_map = fat.plot_joint_map(
+            x, y, v, out / "dw_map.png", title=f"ΔW per cycle, {layer_text}"
+        )
+        result.paths["dw_map.png"] = out / "dw_map.png"
+        fat.plot_hysteresis(
+            loop,
+            out / "hysteresis_critical.png",
+            title=f"critical joint {energy.critical_joint}, last cycle, {layer_text}",
+        )
+        result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
+    result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
+    return result
+
+
+def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> NDArray:
+    """The array's centre: the mean of the joint centres (a full model)."""
+    return centres.mean(axis=0)
+
+
+def _engelmaier_inputs(
+    given: Mapping[str, float], profile: CyclingProfile, dnp: float, height: float
+) -> dict[str, float]:
+    """Engelmaier's inputs: the given ones, the rest from the profile and the joint."""
+    kw: dict[str, float] = {
+        "dnp": dnp,
+        "height": height,
+        "delta_T": profile.t_max_C - profile.t_min_C,
+        "mean_temperature_C": 0.5 * (profile.t_max_C + profile.t_min_C),
+        "cycles_per_day": min(max(86400.0 / profile.period_s, 1.0), 1000.0),
+    }
+    kw.update(given)
+    return kw
+
+
+# -- the [cycling] study: the unit on its board ---------------------------------------
 
 #: The region whose connected pieces are the joints.
 SOLDER_REGION = "terminals"
@@ -78,7 +728,9 @@ def joint_ids(mesh: Any, region: str = SOLDER_REGION) -> NDArray[np.int64]:
     """Joint id per element, shape (n_el,): -1 outside ``region``, else the index of the
     element's connected piece of the region (elements sharing a node are connected),
     numbered by the pieces' centroids: rows of increasing y (centroids within a quarter of
-    the closest spacing of two joints share a row), then increasing x."""
+    the closest spacing of two joints share a row), then increasing x. (The study numbers
+    the joints by the terminal grid: :func:`fea.package.board_model.joint_map`; on a full
+    model the two agree.)"""
     if region not in mesh.regions:
         raise InputError("cycling", region, f"a model with the region {region!r}")
     el = np.asarray(mesh.regions[region], dtype=np.int64)
@@ -107,129 +759,206 @@ def joint_ids(mesh: Any, region: str = SOLDER_REGION) -> NDArray[np.int64]:
     return out
 
 
-@dataclasses.dataclass
+@dataclass
+class CyclingState(HistoryState):
+    """A state of the cycling history that also carries the cycle's per-element fields
+    (:meth:`CyclingRun.fields`: ``joint_id``, ``delta_w``, ``interface_layer``), so the
+    results file and ParaView show them beside the state's own fields."""
+
+    cycle_fields: dict[str, tuple[NDArray[np.float64], str]] = field(
+        default_factory=dict, repr=False
+    )
+
+    @classmethod
+    def of(
+        cls, state: HistoryState, cycle_fields: Mapping[str, tuple[NDArray[np.float64], str]]
+    ) -> CyclingState:
+        """``state`` with ``cycle_fields`` added (arrays shared, not copied)."""
+        kw = {f.name: getattr(state, f.name) for f in dataclasses.fields(state) if f.init}
+        return cls(**kw, cycle_fields=dict(cycle_fields))
+
+    def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
+        """The state's fields and the cycle's (see the class)."""
+        out = super().fields()
+        for name, v in self.cycle_fields.items():
+            out.setdefault(name, v)
+        return out
+
+
+#: Fields of :meth:`CyclingRun.fields` that are the same for every state (the others,
+#: ``equivalent_inelastic_strain`` and ``dissipated_energy_density``, are the state's own).
+CYCLE_FIELDS = ("joint_id", "delta_w", "interface_layer")
+
+
+@dataclass
 class CyclingResult:
-    """What :func:`cycling_metrics` found: the columns, the history, the joint ids per
-    element and the per-joint energies (:class:`~fea.physics.fatigue.JointEnergy`)."""
+    """What :func:`cycling_metrics` found.
+
+    Attributes
+    ----------
+    metrics
+        The table columns (units in the names; ``"warnings"``: notes, a list of text).
+    history
+        The :class:`~fea.physics.history_results.HistoryResult` of the whole profile.
+    joint
+        Joint id per element, shape (n_el,), -1 outside the solder (the terminal grid's
+        row-major numbering, :func:`fea.package.board_model.joint_map`).
+    energy
+        :class:`~fea.physics.fatigue.JointEnergy` of the last cycle (the joints of the
+        model).
+    run
+        The engine's :class:`CyclingRun` (hysteresis loop, estimates, fields, PNGs).
+    """
 
     metrics: dict[str, float]
     history: Any
     joint: NDArray[np.int64]
     energy: Any
+    run: CyclingRun | None = None
+
+    def states(self) -> dict[str, CyclingState]:
+        """The start and end of the evaluated (last) cycle, ``{"cycle_start": ...,
+        "cycle_end": ...}``, each with the cycle's per-element fields (``joint_id``,
+        ``delta_w`` [J/m^3 per cycle], ``interface_layer``) beside its own
+        (``equivalent_inelastic_strain``, ``dissipated_energy_density``, stress, ...)."""
+        assert self.run is not None
+        k0, k1 = self.run.cycle
+        f = {k: v for k, v in self.run.fields().items() if k in CYCLE_FIELDS}
+        return {
+            "cycle_start": CyclingState.of(self.history.states[k0], f),
+            "cycle_end": CyclingState.of(self.history.states[k1], f),
+        }
+
+
+def study_symmetry(case: CaseSpec) -> str:
+    """The symmetry model of a cycling case: ``[cycling] symmetry``, or ``[mesh]
+    symmetry`` where the mesh section has one (the two must agree when both are set)."""
+    cy = case.cycling
+    c = cy.symmetry if cy is not None else "none"
+    m = getattr(case.mesh, "symmetry", None) or "none"
+    if c != "none" and m != "none" and c != m:
+        raise InputError("cycling.symmetry", c, f"the [mesh] symmetry {m!r} (or 'none')")
+    return c if c != "none" else m
 
 
 def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> CyclingResult:
-    """Run ``case``'s ``[cycling]`` on the unit on its board (see the module).
+    """Run ``case``'s ``[cycling]`` on the unit on its board with :func:`run_cycling`
+    (see the module).
 
     Parameters
     ----------
     case
         A unit case with ``[cycling]``, a board and terminals.
     folder
-        Where ``dw_map.png`` goes (None: no plot).
+        Where ``dw_map.png`` and ``hysteresis_critical.png`` go (None: no plots).
+
+    Returns
+    -------
+    CyclingResult
+        ``.metrics`` (the table columns), ``.states()`` (the last cycle's start and end
+        with the per-element fields), ``.run`` (the engine's result).
+
+    Raises
+    ------
+    fea.errors.InputError
+        No ``[cycling]``, no board or terminals, a board coupon smaller than the package.
     """
     cy = case.cycling
     if cy is None:
         raise InputError("cycling", None, "a [cycling] section")
     from .analyse import mesh_materials
 
-    model = build_board_model(board_model_case(case), symmetry=cy.symmetry)
+    sym = study_symmetry(case)
+    model = build_board_model(board_model_case(case), symmetry=sym)
     mesh, jm = model.mesh, model.joints
     joint = jm.joint
     mats = dict(mesh_materials(mesh, case))
     solder = mats[SOLDER_REGION]
     mats[SOLDER_REGION] = solder.with_(inelastic=anand_set(cy.solder), relaxation=None)
     prof = cy.profile
-    stage(f"cycling {prof.condition or 'profile'}: {len(prof.cycle_start)} cycles")
-    h = solve_history(
-        mesh,
-        mats,
-        prof.history(),
-        prof.stress_free_C,
-        model.fixed or None,
-        backend="cpu",
-        method=case.solver.method,
-        rtol=case.solver.rtol,
-    )
-    k0, k1 = prof.cycle_start[-1], prof.cycle_end[-1]
-    s0, s1 = h.states[k0], h.states[k1]
-    sel = joint >= 0
-    vol = mesh.element_volumes()[sel]
-    p = np.asarray(mesh.p1.p)
-    tt = np.asarray(mesh.p1.t)[:, sel]
-    cen = p[:, tt].mean(axis=1).T
-    zr = np.stack([p[2, tt].min(axis=0), p[2, tt].max(axis=0)], axis=1)
-    f0, f1 = s0.inelastic["fields"], s1.inelastic["fields"]
-    layer, note = _layer_thickness(joint[sel], cen, zr, cy.layer, cy.side)
-    je = joint_energy(
-        vol,
-        cen,
-        joint[sel],
-        f1["dissipated_energy_density"][sel],
-        f0["dissipated_energy_density"][sel],
-        eq_strain_end=f1["equivalent_inelastic_strain"][sel],
-        eq_strain_start=f0["equivalent_inelastic_strain"][sel],
-        cycles=1.0,
-        thickness=layer,
-        side=cy.side,
-        board_below=True,
-        element_z_range=zr,
-    )
-    pad = case.geometry.terminals.diameter
+    fs = cy.fatigue
+    ids = jm.in_model
+    pad_z = jm.pad_z(fs.side)
+    layer, note = _layer_thickness(mesh, joint, pad_z, fs.layer_thickness_m, fs.side)
+    diam = fs.pad_diameter_m if fs.pad_diameter_m is not None else jm.diameter[ids]
+    stage(f"cycling {prof.condition or 'profile'}: {prof.cycles} cycles")
     with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        cols, _ = critical_joint_summary(je, pad, darveaux=cy.darveaux)
+        warnings.simplefilter("always", UserWarning)
+        run = run_cycling(
+            mesh,
+            mats,
+            prof,
+            joint,
+            pad_diameter=diam,
+            pad_z=pad_z,
+            joint_fraction=jm.fraction[ids],
+            centres={int(i): jm.centres[i] for i in ids},
+            symmetry=sym,
+            fixed=model.fixed or None,
+            fatigue=fs.options(layer),
+            out_dir=folder,
+            backend="cpu",
+            method=case.solver.method,
+            rtol=case.solver.rtol,
+        )
+    notes = []
+    for w in caught:
+        if issubclass(w.category, UserWarning):
+            notes.append(str(w.message))
+        else:  # pragma: no cover - passed on
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    c = run.metrics()
+    h = run.history
     m: dict[str, float] = {
-        "dW_crit_MJ_per_m3": cols["dW_crit_MJ_per_m3"],
-        "dW_mean_MJ_per_m3": float(np.mean(je.delta_w)) / 1e6,
-        "critical_joint_id": cols["critical_joint"],
-        "critical_x_mm": cols["critical_x_mm"],
-        "critical_y_mm": cols["critical_y_mm"],
-        "eq_strain_crit_pct": 100.0 * cols["eq_strain_crit"],
-        "d_eq_strain_per_cycle_pct": 100.0 * cols["d_eq_strain_crit_per_cycle"],
-        "N_darveaux_cycles": cols["N_darveaux_est"],
-        "N0_darveaux_cycles": cols["N0_darveaux_est"],
-        "N_syed_cycles": cols["N_syed_est"],
-        "joints_count": float(jm.n_joints),
-        "cycling_steps_count": float(h.solver_info["steps"]),
-        "cycling_newton_iterations_count": float(h.solver_info.get("newton_iterations", 0)),
-        "cycling_solve_s": float(h.solver_info["total_s"]),
+        "dW_crit_MJ_per_m3": c["dW_crit_MJ_per_m3"],
+        "dW_mean_MJ_per_m3": c["dW_mean_MJ_per_m3"],
+        "critical_joint_id": c["critical_joint"],
+        "critical_x_mm": c["critical_x_mm"],
+        "critical_y_mm": c["critical_y_mm"],
+        "eq_strain_crit_pct": 100.0 * c["eq_strain_crit"],
+        "d_eq_strain_per_cycle_pct": 100.0 * c["d_eq_strain_crit_per_cycle"],
     }
+    for model_key, col in (
+        ("N_darveaux_est", "N_darveaux_cycles"),
+        ("N0_darveaux_est", "N0_darveaux_cycles"),
+        ("N_syed_est", "N_syed_cycles"),
+        ("N_engelmaier_est", "N_engelmaier_cycles"),
+    ):
+        if model_key in c:
+            m[col] = c[model_key]
+    m["joints_count"] = c["n_joints"]
+    m["cycling_steps_count"] = float(h.solver_info["steps"])
+    m["cycling_newton_iterations_count"] = float(h.solver_info.get("newton_iterations", 0))
+    m["cycling_solve_s"] = float(h.solver_info["total_s"])
     m["dW_layer_um"] = layer * 1e6
-    notes = [str(w.message) for w in caught] + ([note] if note else [])
+    # the other inelastic regions (the elastic-plastic shell): largest equivalent plastic
+    # strain at the end of the cycling
+    for region, v in h.states[run.cycle[1]].region_max().items():
+        if region != SOLDER_REGION:
+            m[f"plastic_strain_max_pct@cycle_end:{region}"] = 100.0 * v
+    notes += [note] if note else []
     if notes:
         m["warnings"] = notes  # type: ignore[assignment]
-    if folder is not None:
-        # the full array: each joint drawn with the value of its image in the model
-        where = {int(j): i for i, j in enumerate(je.joint)}
-        rep = jm.representative() if cy.symmetry != "none" else np.arange(jm.n_joints)
-        dw_full = np.array([je.delta_w[where[int(r)]] for r in rep])
-        plot_joint_map(
-            jm.centres[:, 0],
-            jm.centres[:, 1],
-            dw_full,
-            Path(folder) / "dw_map.png",
-            title=f"ΔW per cycle, {cy.side}-side {layer * 1e6:.3g} µm layer",
-        )
-    return CyclingResult(m, h, joint, je)
+    return CyclingResult(m, h, joint, run.energy, run)
 
 
 def _layer_thickness(
-    joint: NDArray[np.int64],
-    centroids: NDArray[np.float64],
-    z_range: NDArray[np.float64],
-    layer: float,
-    side: str,
+    mesh: Any, joint: NDArray[np.int64], pad_z: Mapping[int, float], layer: float, side: str
 ) -> tuple[float, str]:
     """The interface-layer thickness [m] to average over: ``layer``, or, where the mesh has
-    no element centroid within it of some joint's pad, the thinnest layer that holds one
-    for every joint (times 1.05), with a note saying so (refine the terminals; Darveaux's
-    constants hold for the layer they were fitted with)."""
+    no element centroid within it of some joint's pad (``pad_z``: joint id -> z [m]), the
+    thinnest layer that holds one for every joint (times 1.05), with a note saying so
+    (refine the terminals; Darveaux's constants hold for the layer they were fitted
+    with)."""
+    sel = np.flatnonzero(joint >= 0)
+    p = np.asarray(mesh.p1.p)
+    z = p[2][np.asarray(mesh.p1.t)[:, sel]].mean(axis=0)  # centroid z, (k,)
+    j = joint[sel]
     need = 0.0
-    for j in np.unique(joint):
-        e = joint == j
-        pad = z_range[e, 0].min() if side == "board" else z_range[e, 1].max()
-        need = max(need, float(np.abs(centroids[e, 2] - pad).min()))
+    for jid, zp in pad_z.items():
+        zj = z[j == jid]
+        d = zj - zp if side == "board" else zp - zj
+        need = max(need, float(np.abs(d).min()))
     if need < layer:
         return layer, ""
     wide = 1.05 * need

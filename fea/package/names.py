@@ -178,6 +178,9 @@ METRICS: dict[str, str] = {
     "crack initiation and growth model with the set's constants and the pad diameter",
     "N0_darveaux_cycles": "ESTIMATE: cycles to crack initiation (Darveaux)",
     "N_syed_cycles": "ESTIMATE: life by Syed's energy model (SAC)",
+    "N_engelmaier_cycles": "ESTIMATE, for comparison: mean cycles to failure by Engelmaier's "
+    "Coffin-Manson model (IPC-D-279) from the critical joint's distance to the neutral point, "
+    "its height and [cycling] delta_alpha_ppm_per_K (models lists engelmaier)",
     "joints_count": "solder joints of the board-mounted model",
     "cycling_steps_count": "time steps of the temperature-cycling history",
     "cycling_newton_iterations_count": "Newton iterations of the cycling history",

@@ -96,13 +96,11 @@ def test_joints_are_the_balls_numbered_row_major():
     np.testing.assert_array_equal(joint_map(mesh, case).joint, j)
 
 
-@pytest.mark.slow
-def test_quarter_model_cycles_like_the_full_one():
-    """A short cycle (0 -> 60 -> 0 C, no dwell) on the full board model and on its quarter
-    with symmetry planes: the same critical and mean Delta W within the mesh difference of
-    the two models (measured 1-3 % on warpage in tests/package/test_board_model.py; 10 %
-    allowed here). Which joint is critical is not compared: on this short cycle several
-    joints are within a few % of each other, and the two meshes may pick different ones."""
+@pytest.fixture(scope="module")
+def short_cycle(tmp_path_factory):
+    """A short cycle (0 -> 60 -> 0 C, no dwell, stress free at 60 C) on the full board
+    model and on its quarter with symmetry planes, Engelmaier's estimate asked for:
+    symmetry -> (CyclingResult, case, folder)."""
     from fea.package.cycling import cycling_metrics
 
     out = {}
@@ -116,12 +114,89 @@ def test_quarter_model_cycles_like_the_full_one():
             "stress_free_C": 60.0,
             "board_size_mm": [16.0, 16.0],
             "symmetry": sym,
+            "models": ["darveaux", "syed", "engelmaier"],
+            "delta_alpha_ppm_per_K": 7.0,
         }
-        out[sym] = cycling_metrics(parse_study(raw).base).metrics
-    full, quarter = out["none"], out["quarter"]
+        case = parse_study(raw).base
+        folder = tmp_path_factory.mktemp(f"cycling_{sym}")
+        out[sym] = (cycling_metrics(case, folder), case, folder)
+    return out
+
+
+@pytest.mark.slow
+def test_quarter_model_cycles_like_the_full_one(short_cycle):
+    """The same critical and mean Delta W on the quarter as on the full model within the
+    mesh difference of the two models (measured 1-3 % on warpage in
+    tests/package/test_board_model.py; 10 % allowed here). Which joint is critical is not
+    compared: on this short cycle several joints are within a few % of each other, and the
+    two meshes may pick different ones."""
+    full, quarter = (short_cycle[s][0].metrics for s in ("none", "quarter"))
     assert quarter["joints_count"] == full["joints_count"] == 144
     assert quarter["dW_crit_MJ_per_m3"] == pytest.approx(full["dW_crit_MJ_per_m3"], rel=0.10)
     assert quarter["dW_mean_MJ_per_m3"] == pytest.approx(full["dW_mean_MJ_per_m3"], rel=0.10)
+
+
+@pytest.mark.slow
+def test_study_outputs_of_the_quarter_model(short_cycle, tmp_path):
+    """The study's outputs on the quarter model: the PNGs, Engelmaier's estimate by hand,
+    the results-file fields (joint ids, Delta W per element: its volume average over the
+    critical joint's layer, selected here by hand, is the column), the shell's plastic
+    strain column."""
+    import math
+
+    import fea
+    from fea.io.results_writer import write_results
+
+    cr, case, folder = short_cycle["quarter"]
+    m = cr.metrics
+    for name in ("dw_map.png", "hysteresis_critical.png"):
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the critical joint on the 0.8 mm grid of the 12 x 12 array (centres 0.4 + 0.8 k)
+    x, y = m["critical_x_mm"], m["critical_y_mm"]
+    for v in (x, y):
+        assert (abs(v) - 0.4) / 0.8 == pytest.approx(round((abs(v) - 0.4) / 0.8), abs=1e-9)
+    # Engelmaier (IPC-D-279) by hand: d_gamma = L_D d_alpha d_T / h, h the 0.3 mm standoff,
+    # T_sj = 30 C, f = 86400 s / 720 s = 120 cycles/day
+    dgamma = math.hypot(x, y) * 1e-3 * 7e-6 * 60.0 / 0.3e-3
+    c = -0.442 - 6e-4 * 30.0 + 1.74e-2 * math.log(1.0 + 120.0)
+    assert m["N_engelmaier_cycles"] == pytest.approx(0.5 * (dgamma / 0.65) ** (1 / c), rel=1e-9)
+    # fields of the cycle's states
+    states = cr.states()
+    start, end = states["cycle_start"], states["cycle_end"]
+    mesh = end.mesh
+    fs, fe = start.fields(), end.fields()
+    np.testing.assert_array_equal(fe["joint_id"][0], cr.joint)
+    np.testing.assert_array_equal(fs["delta_w"][0], fe["delta_w"][0])
+    solder = cr.joint >= 0
+    W0, W1 = fs["dissipated_energy_density"][0], fe["dissipated_energy_density"][0]
+    np.testing.assert_allclose(fe["delta_w"][0][solder], (W1 - W0)[solder], rtol=1e-12)
+    # the critical joint's layer by hand: its elements with the centroid within the
+    # layer of the board pad (z = -0.3 mm)
+    crit = int(m["critical_joint_id"])
+    cz = mesh.p1.p[2][mesh.p1.t].mean(axis=0)
+    layer = (cr.joint == crit) & (cz - (-0.3e-3) <= m["dW_layer_um"] * 1e-6)
+    vol = mesh.element_volumes()
+    dw = (fe["delta_w"][0][layer] * vol[layer]).sum() / vol[layer].sum()
+    assert dw / 1e6 == pytest.approx(m["dW_crit_MJ_per_m3"], rel=1e-9)
+    np.testing.assert_array_equal(
+        fe["interface_layer"][0][cr.joint == crit], layer[cr.joint == crit]
+    )
+    # the elastic-plastic shell: its largest equivalent plastic strain at the cycle's end
+    eq = fe["equivalent_inelastic_strain"][0]
+    shell = mesh.regions["shell"]
+    assert m["plastic_strain_max_pct@cycle_end:shell"] == pytest.approx(100 * eq[shell].max())
+    # the results file carries them (ParaView: cell data)
+    path = write_results(tmp_path / "r.h5", mesh, mechanical=states)
+    r = fea.read_results(path)
+    for name in (
+        "joint_id",
+        "delta_w",
+        "equivalent_inelastic_strain",
+        "dissipated_energy_density",
+        "interface_layer",
+    ):
+        assert r.mechanical[name].shape == (2, mesh.n_elements), name
+    assert "delta_w" in path.with_suffix(".xdmf").read_text()
 
 
 def test_a_study_without_thermal_outputs_skips_the_thermal_solve():

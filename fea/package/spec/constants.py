@@ -94,6 +94,7 @@ OUTPUTS = (
     "N_darveaux_cycles",
     "N0_darveaux_cycles",
     "N_syed_cycles",
+    "N_engelmaier_cycles",
     "joints_count",
     "moisture_mg",
     "moisture_peak_C",

@@ -1,40 +1,117 @@
 """The ``[cycling]`` section: temperature cycling of the unit on its board (JESD22-A104,
-IPC-9701) and the solder-joint fatigue estimates (:mod:`fea.physics.cycling`,
-:mod:`fea.physics.fatigue`).
+IPC-9701) and how its last cycle is turned into solder-joint damage measures and life
+ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
+:func:`fea.package.cycling.run_cycling`).
 
 .. code-block:: toml
 
     [cycling]
-    condition = "G"               # JESD22-A104 letter, an IPC-9701 name (TC1..TC5), or
+    condition = "G"               # JESD22-A104 letter, or an IPC-9701 name (TC1..TC5)
     # t_min_C = -40, t_max_C = 125  (instead of condition)
     cycles = 3
     ramp_K_per_min = 10.0
-    dwell_s = 900.0               # default: soak mode 4 of JESD22-A104 (15 min)
+    dwell_s = 900.0               # or soak_mode = 4 (JESD22-A104: 1, 5, 10, 15 min);
+                                  # default mode 4, IPC-9701 10 min
     stress_free_C = 217.0         # the SAC305 solidus
+    first = "cold"                # the extreme each cycle starts at
+    ramp_points = 1               # profile points per ramp
     solder = "SAC305_Motalab2012" # an Anand set (fea.physics.inelastic.ANAND_SETS)
     board_size_mm = [20.0, 20.0]  # the board coupon of the mechanical model (default: the
                                   # [geometry.board] size)
+    symmetry = "quarter"          # none, half or quarter: the model's symmetry planes
+    # fatigue: Darveaux's layer, the life models
     layer_um = 25.0               # Darveaux's interface layer at the pad
     side = "board"                # the pad whose layer is averaged
-    darveaux = "SnPb_Darveaux2000_25um"
-    symmetry = "quarter"          # none, half or quarter: the model's symmetry planes
+    pad_diameter_mm = 0.4         # default: the terminals' diameter
+    darveaux = "SnPb_Darveaux2000_25um"   # or a table {K1, K2, K3, K4, ...}
+    models = ["darveaux", "syed", "engelmaier"]
+    delta_alpha_ppm_per_K = 7.0   # package/board CTE mismatch (Engelmaier needs it)
+
+:func:`parse_fatigue` reads the same fatigue keys from a table of their own
+(``layer_thickness_um`` for ``layer_um``), for :func:`fea.package.cycling.run_cycling`
+driven from Python.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import InputError
-from ...physics.cycling import CyclingProfile, ipc_9701, jesd22_a104, temperature_cycles
-from ...physics.fatigue import DARVEAUX_SETS
+from ...physics import fatigue as fat
+from ...physics.cycling import (
+    IPC_9701_CYCLES,
+    SAC305_SOLIDUS_C,
+    SOAK_MODES_S,
+    CyclingProfile,
+    ipc_9701,
+    jesd22_a104,
+    temperature_cycles,
+)
 from ...physics.inelastic import ANAND_SETS
 from .reader import Section
 
-__all__ = ["CyclingSpec", "MAX_CYCLES", "parse_cycling"]
+__all__ = [
+    "CyclingSpec",
+    "FATIGUE_MODELS",
+    "FatigueSpec",
+    "MAX_CYCLES",
+    "SYMMETRY_CHOICES",
+    "parse_cycling",
+    "parse_fatigue",
+]
 
 #: Most cycles a study may ask for (each is a few dozen nonlinear steps).
 MAX_CYCLES = 20
+
+#: Life models ``models`` may list.
+FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
+
+#: The symmetry models a cycling study may run.
+SYMMETRY_CHOICES = ("none", "half", "quarter")
+
+
+@dataclass(frozen=True)
+class FatigueSpec:
+    """How the last cycle is turned into damage measures and life estimates.
+
+    Attributes
+    ----------
+    layer_thickness_m
+        Darveaux's interface layer [m] (default 25 um).
+    side
+        ``"board"`` or ``"package"``: the pad the layer sits on.
+    pad_diameter_m
+        Pad diameter [m], or None: the model's own (the terminals' diameter).
+    darveaux
+        A set name of :data:`fea.physics.fatigue.DARVEAUX_SETS` or
+        :class:`~fea.physics.fatigue.DarveauxConstants`.
+    models
+        The life models to estimate, a subset of :data:`FATIGUE_MODELS`.
+    delta_alpha
+        Package/board CTE mismatch [1/K] for Engelmaier, or None (then ``engelmaier`` may
+        not be listed in ``models``).
+    """
+
+    layer_thickness_m: float = 25e-6
+    side: str = "board"
+    pad_diameter_m: float | None = None
+    darveaux: str | fat.DarveauxConstants = "SnPb_Darveaux2000_25um"
+    models: tuple[str, ...] = ("darveaux", "syed")
+    delta_alpha: float | None = None
+
+    def options(self, layer_thickness: float | None = None) -> Any:
+        """The :class:`fea.package.cycling.FatigueOptions` of the section
+        (``layer_thickness`` [m] overrides the section's layer)."""
+        from ..cycling import FatigueOptions
+
+        return FatigueOptions(
+            layer_thickness=self.layer_thickness_m if layer_thickness is None else layer_thickness,
+            side=self.side,
+            darveaux=self.darveaux if "darveaux" in self.models else None,
+            syed="SAC_Syed2004" if "syed" in self.models else None,
+            engelmaier=({"delta_alpha": self.delta_alpha} if "engelmaier" in self.models else None),
+        )
 
 
 @dataclass(frozen=True)
@@ -49,31 +126,51 @@ class CyclingSpec:
         Name of the Anand set of the terminals (:data:`~fea.physics.inelastic.ANAND_SETS`).
     board_size
         (x, y) of the board coupon [m], or None for the ``[geometry.board]`` size.
-    layer
-        Darveaux's interface-layer thickness [m].
-    side
-        ``"board"`` or ``"package"``: the pad whose layer is averaged.
-    darveaux
-        Name of the Darveaux constants (:data:`~fea.physics.fatigue.DARVEAUX_SETS`).
     symmetry
         ``none``, ``half`` (x >= 0) or ``quarter`` (x, y >= 0): the model's symmetry planes
         (zero normal displacement); the geometry must be symmetric about them.
+    fatigue
+        The fatigue keys (:class:`FatigueSpec`): layer, side, pad diameter, Darveaux
+        constants, life models, Engelmaier's CTE mismatch.
     """
 
     profile: CyclingProfile
     solder: str = "SAC305_Motalab2012"
     board_size: tuple[float, float] | None = None
-    layer: float = 25e-6
-    side: str = "board"
-    darveaux: str = "SnPb_Darveaux2000_25um"
     symmetry: str = "none"
+    fatigue: FatigueSpec = field(default_factory=FatigueSpec)
+
+    @property
+    def layer(self) -> float:
+        """Darveaux's interface-layer thickness [m] (``layer_um``)."""
+        return self.fatigue.layer_thickness_m
+
+    @property
+    def side(self) -> str:
+        """``"board"`` or ``"package"``: the pad whose layer is averaged."""
+        return self.fatigue.side
+
+    @property
+    def darveaux(self) -> str | fat.DarveauxConstants:
+        """The Darveaux constants (a set name or a table)."""
+        return self.fatigue.darveaux
 
 
 def _profile(c: Section) -> CyclingProfile:
     cycles = c.number("cycles", 3, integer=True, lo=1, hi=MAX_CYCLES)
     ramp = c.number("ramp_K_per_min", 10.0, positive=True, hi=1000.0)
-    T0 = c.number("stress_free_C", 217.0, lo=-273.15, hi=400.0)
-    kw: dict[str, Any] = {"cycles": cycles, "ramp_K_per_min": ramp, "stress_free_C": T0}
+    T0 = c.number("stress_free_C", SAC305_SOLIDUS_C, lo=-273.15, hi=400.0)
+    kw: dict[str, Any] = {
+        "cycles": cycles,
+        "ramp_K_per_min": ramp,
+        "stress_free_C": T0,
+        "first": c.string("first", "cold", choices=("cold", "hot")),
+        "ramp_points": c.number("ramp_points", 1, integer=True, lo=1, hi=100),
+    }
+    if c.has("dwell_s") and c.has("soak_mode"):
+        raise InputError(
+            c.key("soak_mode"), c.data["soak_mode"], "either soak_mode or dwell_s, not both"
+        )
     if c.has("dwell_s"):
         kw["dwell_s"] = c.number("dwell_s", nonneg=True, hi=1e6)
     has_range = c.has("t_min_C") or c.has("t_max_C")
@@ -81,6 +178,9 @@ def _profile(c: Section) -> CyclingProfile:
         raise InputError(
             c.key("condition"), c.data["condition"], "either condition or t_min_C/t_max_C"
         )
+    mode = c.number("soak_mode", None, integer=True, lo=min(SOAK_MODES_S), hi=max(SOAK_MODES_S))
+    if mode is not None:
+        kw["dwell_s"] = SOAK_MODES_S[int(mode)]
     if has_range:
         return temperature_cycles(
             c.number("t_min_C", lo=-273.15, hi=400.0),
@@ -89,15 +189,84 @@ def _profile(c: Section) -> CyclingProfile:
         )
     name = c.string("condition", "G")
     try:
-        if name.upper().startswith("TC"):
+        if name.strip().upper() in IPC_9701_CYCLES:
             return ipc_9701(name, **kw)
         return jesd22_a104(name, **kw)
     except InputError as e:
-        raise InputError(c.key("condition"), name, e.allowed) from None
+        if e.key == "cycling.condition":
+            raise InputError(
+                c.key("condition"),
+                name,
+                f"a JESD22-A104 letter or an IPC-9701 name ({', '.join(IPC_9701_CYCLES)})",
+            ) from None
+        raise
+
+
+def _darveaux(f: Section) -> str | fat.DarveauxConstants:
+    v = f.data.get("darveaux", "SnPb_Darveaux2000_25um")
+    key = f.key("darveaux")
+    if not isinstance(v, dict):
+        if isinstance(v, str) and v not in fat.DARVEAUX_SETS:
+            raise InputError(
+                key,
+                v,
+                f"one of {', '.join(fat.DARVEAUX_SETS)} or a table "
+                "{K1, K2, K3, K4, energy_unit_Pa, length_unit_m, thickness_um}",
+            )
+        return f.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(fat.DARVEAUX_SETS))
+    s = f.section("darveaux")
+    c = fat.DarveauxConstants(
+        K1=s.number("K1", positive=True),
+        K2=s.number("K2", lo=-10.0, hi=10.0),
+        K3=s.number("K3", positive=True),
+        K4=s.number("K4", lo=-10.0, hi=10.0),
+        energy_unit=s.number("energy_unit_Pa", 1.0, positive=True),
+        length_unit=s.number("length_unit_m", 1.0, positive=True),
+        thickness=s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
+        alloy=s.string("alloy", ""),
+        source=s.string("source", "study file"),
+    )
+    s.done()
+    return c
+
+
+def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
+    """The fatigue keys of ``f`` (``layer_key``: ``layer_um`` in ``[cycling]``,
+    ``layer_thickness_um`` in a table of their own)."""
+    models = f.raw("models", ["darveaux", "syed"])
+    if isinstance(models, str):
+        models = [models]
+    if (
+        not isinstance(models, list)
+        or not all(isinstance(m, str) and m in FATIGUE_MODELS for m in models)
+        or len(set(models)) != len(models)
+    ):
+        raise InputError(
+            f.key("models"),
+            models,
+            f"a list of distinct model names from {', '.join(FATIGUE_MODELS)}",
+        )
+    da = f.number("delta_alpha_ppm_per_K", None, positive=True, hi=1000.0, scale=1e-6)
+    if "engelmaier" in models and da is None:
+        raise InputError(
+            f.key("delta_alpha_ppm_per_K"),
+            None,
+            "the package/board CTE mismatch [ppm/K] when models lists engelmaier",
+        )
+    pad = f.number("pad_diameter_mm", None, positive=True, hi=100.0, scale=1e-3)
+    return FatigueSpec(
+        layer_thickness_m=f.number(layer_key, 25.0, positive=True, hi=1000.0, scale=1e-6),
+        side=f.string("side", "board", choices=("board", "package")),
+        pad_diameter_m=pad,
+        darveaux=_darveaux(f),
+        models=tuple(models),
+        delta_alpha=da,
+    )
 
 
 def parse_cycling(c: Section) -> CyclingSpec | None:
-    """``[cycling]`` (None when the section is absent or empty)."""
+    """``[cycling]`` (None when the section is absent or empty). Errors name
+    ``cycling.<key>``."""
     if not c.data:
         return None
     profile = _profile(c)
@@ -106,10 +275,17 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         profile=profile,
         solder=c.string("solder", "SAC305_Motalab2012", choices=tuple(ANAND_SETS)),
         board_size=size,
-        layer=c.number("layer_um", 25.0, positive=True, hi=1000.0, scale=1e-6),
-        side=c.string("side", "board", choices=("board", "package")),
-        darveaux=c.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(DARVEAUX_SETS)),
-        symmetry=c.string("symmetry", "none", choices=("none", "half", "quarter")),
+        symmetry=c.string("symmetry", "none", choices=SYMMETRY_CHOICES),
+        fatigue=_fatigue(c, "layer_um"),
     )
     c.done()
+    return spec
+
+
+def parse_fatigue(f: Section) -> FatigueSpec:
+    """The fatigue keys as a table of their own (``layer_thickness_um``, ``side``,
+    ``pad_diameter_mm``, ``darveaux``, ``models``, ``delta_alpha_ppm_per_K``; defaults
+    when empty). Errors name ``<path>.<key>``."""
+    spec = _fatigue(f, "layer_thickness_um")
+    f.done()
     return spec

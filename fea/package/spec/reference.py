@@ -139,6 +139,11 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "side": "board",
             "darveaux": "SnPb_Darveaux2000_25um",
             "symmetry": "none",
+            "first": "cold",
+            "ramp_points": 1,
+            "pad_diameter_mm": 0.4,
+            "models": ["darveaux", "syed", "engelmaier"],
+            "delta_alpha_ppm_per_K": 7.0,
         },
     },
     {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
@@ -156,6 +161,7 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
+    {"study": {"name": "tc_soak"}, "cycling": {"condition": "G", "soak_mode": 2}},
     {
         "study": {"name": "process"},
         "materials": {
@@ -232,6 +238,8 @@ _BARE_UNITS = {
     "moisture.materials.<region>.RH_ref": "1",
     "moisture.void_fraction": "1",
     "contacts.<a|b>.R_mm2K_per_W": "mm² K/W",
+    "cycling.delta_alpha_ppm_per_K": "ppm/K",
+    "cycling.ramp_K_per_min": "K/min",
 }
 _SUFFIX_UNITS = {
     "_mm": "mm",
@@ -399,6 +407,14 @@ MEANINGS: dict[str, str] = {
     "cycling.side": "the pad whose layer is averaged: board or package",
     "cycling.darveaux": "Darveaux constants (fea.physics.fatigue.DARVEAUX_SETS)",
     "cycling.symmetry": "none, half (x >= 0) or quarter (x, y >= 0) model with symmetry planes",
+    "cycling.soak_mode": "JESD22-A104 soak mode 1-4 (1, 5, 10, 15 min dwells) instead of dwell_s",
+    "cycling.first": "the extreme each cycle starts at: cold or hot",
+    "cycling.ramp_points": "profile points per ramp (more: finer reported states)",
+    "cycling.pad_diameter_mm": "pad diameter for Darveaux's crack length (default: the "
+    "terminals' diameter)",
+    "cycling.models": "life models estimated: darveaux, syed, engelmaier",
+    "cycling.delta_alpha_ppm_per_K": "package/board CTE mismatch, Engelmaier's input (needed "
+    "when models lists engelmaier)",
     "contacts.<a|b>": "thermal contact (TIM) on the interface a|b, a table {R_mm2K_per_W}",
     "contacts.<a|b>.R_mm2K_per_W": "contact resistance per area, a thin layer not meshed "
     "(docs/thermal_contact.md)",
