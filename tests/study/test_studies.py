@@ -205,6 +205,7 @@ KIND: dict[str, str] = {
     "N_darveaux_cycles": "life",
     "N0_darveaux_cycles": "life",
     "N_syed_cycles": "life",
+    "N_engelmaier_cycles": "life",
     "joints_count": "count",
     "cycling_steps_count": "count",
     "moisture_mg": "moisture",
