@@ -710,6 +710,16 @@ def analyse(
             states = {"cycle_start": cr.history.states[k0], "cycle_end": cr.history.states[k1]}
             extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
             extra["state_unit"] = "s"
+    if case.ctm is not None and case.kind == "unit":
+        # compact thermal models of the package alone (docs/ctm.md): files in the folder
+        from .ctm import ctm_analysis, results_group, write_ctm_files
+
+        stage("compact thermal models")
+        cm = ctm_analysis(case, curves)
+        m.update(cm.metrics)
+        extra = {**extra, "ctm": results_group(cm)}
+        if folder is not None:
+            write_ctm_files(cm, folder, case)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

@@ -98,6 +98,12 @@ OUTPUTS = (
     "moisture_peak_C",
     "vapour_pressure_max_MPa",
     "vapour_pressure_mean_MPa",
+    "theta_JC_2R_K_per_W",
+    "theta_JB_2R_K_per_W",
+    "delphi_max_junction_error",
+    "delphi_max_heat_error",
+    "delphi_heldout_max_junction_error",
+    "delphi_heldout_max_heat_error",
 )
 
 
