@@ -214,20 +214,28 @@ def ctm_squares(
     """Sides (x, y) [m] of the inner squares of the top face and of the bottom face.
 
     Each is ``scale`` times the die's side, at most 90 % of the cavity's. On the bottom
-    face, where terminals are modelled, each edge moves to the nearest line midway
-    between two terminal rows (or columns) inside that limit, so no terminal's contact
-    is cut by it.
+    face, where terminals are modelled and an edge would cut a terminal (or a via pad),
+    that edge moves to the nearest line midway between two terminal rows (or columns),
+    or half a pitch outside the array, within the same limit.
     """
     top = tuple(min(scale * d, 0.9 * c) for d, c in zip(g.die[:2], g.cavity, strict=True))
     term = g.terminals
     if term.kind == "none":
         return top, top  # type: ignore[return-value]
+    r = term.diameter / 2
+    if g.vias is not None:
+        r = max(r, g.vias.pad_diameter / 2)
+    clear = r + 0.05 * term.pitch
     bottom = []
     for half, n, c in ((top[0] / 2, term.cols, g.cavity[0]), (top[1] / 2, term.rows, g.cavity[1])):
-        # the midlines between terminals: (j + 1/2 - (n - 1)/2) pitch, j = 0..n-2
-        mids = [abs((j + 0.5 - (n - 1) / 2) * term.pitch) for j in range(n - 1)]
-        mids = [m for m in mids if 0 < m <= 0.45 * c]
-        bottom.append(2 * min(mids, key=lambda m: abs(m - half)) if mids else 2 * half)
+        centres = [abs((j - (n - 1) / 2) * term.pitch) for j in range(n)]
+        if all(abs(half - x) > clear for x in centres):
+            bottom.append(2 * half)
+            continue
+        # midlines between terminals, and half a pitch outside the array
+        lines = [abs((j + 0.5 - (n - 1) / 2) * term.pitch) for j in range(-1, n)]
+        lines = [x for x in lines if 0 < x <= 0.45 * c and all(abs(x - y) > clear for y in centres)]
+        bottom.append(2 * min(lines, key=lambda x: abs(x - half)) if lines else 2 * half)
     return top, (bottom[0], bottom[1])  # type: ignore[return-value]
 
 
