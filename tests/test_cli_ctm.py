@@ -58,7 +58,6 @@ holdout = 3
 NODES = ("top_inner", "top_outer", "bottom_inner", "bottom_outer", "sides")
 
 
-@pytest.mark.slow
 def test_fea_ctm_writes_every_model(tmp_path, capsys):
     path = tmp_path / "cli_ctm.toml"
     path.write_text(STUDY)

@@ -228,11 +228,13 @@ def ctm_analysis(
             else [dict(c) for c in spec.conditions]
         )
         fit = ctm.fit_delphi(model, model.nodes, bcs, fit=spec.fitted(len(bcs)))
-        metrics["delphi_max_junction_error"] = fit.max_junction_error(fitted=True)
-        metrics["delphi_max_heat_error"] = fit.max_heat_error(fitted=True)
+        metrics["delphi_max_junction_error"] = float(fit.max_junction_error(fitted=True))
+        metrics["delphi_max_heat_error"] = float(fit.max_heat_error(fitted=True))
         if not all(e.fitted for e in fit.errors):
-            metrics["delphi_heldout_max_junction_error"] = fit.max_junction_error(fitted=False)
-            metrics["delphi_heldout_max_heat_error"] = fit.max_heat_error(fitted=False)
+            metrics["delphi_heldout_max_junction_error"] = float(
+                fit.max_junction_error(fitted=False)
+            )
+            metrics["delphi_heldout_max_heat_error"] = float(fit.max_heat_error(fitted=False))
     networks: dict[str, Any] = {}
     zth = (curves or {}).get("zth")
     if spec.networks and zth is not None and "zth_K_per_W" in zth:

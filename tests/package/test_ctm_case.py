@@ -181,7 +181,6 @@ def network(net, h):
     return T[0], {s.name: ext[k + 1] * T[k + 1] for k, s in enumerate(net.surfaces)}
 
 
-@pytest.mark.slow
 def test_run_writes_models_columns_and_group(run):
     case, _, m, folder = run
     stem = file_stem(case.name)
@@ -205,7 +204,6 @@ def test_run_writes_models_columns_and_group(run):
     assert cir.count("\nR") == len(models["DELPHI"].links)
 
 
-@pytest.mark.slow
 def test_delphi_reproduces_held_out_conditions_within_targets(run):
     case, mesh, m, folder = run
     assert m["delphi_heldout_max_junction_error"] <= ctm.TARGET_JUNCTION
@@ -229,7 +227,6 @@ def test_delphi_reproduces_held_out_conditions_within_targets(run):
             assert err <= ctm.TARGET_HEAT_FLOW, (h, n)
 
 
-@pytest.mark.slow
 def test_two_resistor_model(run):
     case, mesh, m, folder = run
     net = ctm.read_ecxml((folder / f"{file_stem(case.name)}.ecxml").read_text())["2R"]
