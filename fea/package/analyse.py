@@ -711,7 +711,8 @@ def analyse(
             extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
             extra["state_unit"] = "s"
     if case.ctm is not None and case.kind == "unit":
-        # compact thermal models of the package alone (docs/ctm.md): files in the folder
+        # compact thermal models of the package alone (docs/ctm.md): files in <case>/ctm
+        # (the case folder's own CSVs are its curves)
         from .ctm import ctm_analysis, results_group, write_ctm_files
 
         stage("compact thermal models")
@@ -719,7 +720,7 @@ def analyse(
         m.update(cm.metrics)
         extra = {**extra, "ctm": results_group(cm)}
         if folder is not None:
-            write_ctm_files(cm, folder, case)
+            write_ctm_files(cm, Path(folder) / "ctm", case)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

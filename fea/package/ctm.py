@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
@@ -92,7 +92,7 @@ def ctm_mesh(
             mesh = Mesh.from_gmsh(path, order=order)
             mesh.info.update({"cache": "hit", "path": str(path)})
             return mesh
-        except Exception:  # a damaged cache entry is rebuilt
+        except (OSError, ValueError, MeshError):  # a damaged cache entry is rebuilt
             pass
     import gmsh
 

@@ -47,6 +47,13 @@ BOUNDARIES: tuple[str, ...] = (
     "board_air",
     "mandrel_top",
     "mandrel_surface",
+    # the package alone of a compact thermal model (fea.package.geometry.unit.build_ctm)
+    "top_inner",
+    "top_outer",
+    "bottom_inner",
+    "bottom_outer",
+    "sides",
+    "leads",
 )
 
 

@@ -139,7 +139,7 @@ def run(tmp_path_factory, package):
     case, mesh = package
     folder = tmp_path_factory.mktemp("ctm_case")
     metrics = analyse(case, folder)
-    return case, mesh, metrics, folder
+    return case, mesh, metrics, folder / "ctm"
 
 
 def detailed(mesh, case, h):
@@ -183,13 +183,14 @@ def network(net, h):
 
 def test_run_writes_models_columns_and_group(run):
     case, _, m, folder = run
+    assert [p.suffix for p in folder.parent.glob("*.csv")] == []  # the case's curves only
     stem = file_stem(case.name)
     for suffix in ("_2R.cir", "_DELPHI.cir", ".ecxml"):
         assert (folder / f"{stem}{suffix}").is_file()
     assert not (folder / f"{stem}_zth.cir").exists()  # no [transient]: no heating curve
     models = ctm.read_ecxml((folder / f"{stem}.ecxml").read_text())
     assert set(models) == {"2R", "DELPHI"}
-    g = read_ctm(folder / "result.h5")
+    g = read_ctm(folder.parent / "result.h5")
     for k in ("theta_JC_2R_K_per_W", "theta_JB_2R_K_per_W", "delphi_max_junction_error"):
         assert g[k] == m[k]
     assert len(g["fitted"]) == 29 and int(np.sum(g["fitted"] == 0)) == 9
