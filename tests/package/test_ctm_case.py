@@ -13,7 +13,7 @@ from fea import ctm
 from fea.errors import InputError
 from fea.io.results_reader import read_ctm
 from fea.package.analyse import analyse, mesh_materials
-from fea.package.ctm import ctm_mesh, file_stem
+from fea.package.ctm import ctm_mesh, ctm_nodes, file_stem
 from fea.package.meshing import cache_key
 from fea.package.spec import parse_study
 from fea.package.spec.ctm import CtmSpec
@@ -243,3 +243,43 @@ def test_two_resistor_model(run):
         theta, _ = detailed(mesh, case, h)
         theta_c, _ = network(net, h)
         assert abs(theta_c - theta) / theta <= ctm.TARGET_JUNCTION, h
+
+
+def test_bottom_square_edges_clear_the_terminals():
+    from fea.package.geometry.unit import ctm_squares
+
+    balls = parse_study({"study": {"name": "b"}}).base.geometry  # 12 x 12 at 0.8 mm
+    # 1.25 x 6 mm: the edge at 3.75 mm would cut the balls centred at 3.6 mm (radius
+    # 0.2 mm); the nearest lines between rows are at 3.2 and 4.0 mm: 4.0
+    assert ctm_squares(balls, 1.25) == ((7.5e-3, 7.5e-3), pytest.approx((8.0e-3, 8.0e-3)))
+    # 1.1 x 6 mm: the edge at 3.3 mm is 0.3 and 0.5 mm from the centres at 3.6 and
+    # 2.8 mm, beyond the radius plus 5 % of the pitch (0.24 mm): kept
+    assert ctm_squares(balls, 1.1)[1] == pytest.approx((6.6e-3, 6.6e-3))
+    # at most 90 % of the cavity
+    assert ctm_squares(balls, 3.0)[0] == pytest.approx((9.0e-3, 9.0e-3))
+
+
+def test_pads_are_leads():
+    data = {
+        **BASE,
+        "geometry": {"terminals": {"kind": "pads", "rows": 4, "cols": 4}},
+        "ctm": {},
+    }
+    case = parse_study(data).base
+    mesh = ctm_mesh(case)
+    g = case.geometry
+    t = g.terminals
+    R, n = t.diameter / 2, t.rows * t.cols
+    contact = mesh.boundary_area("dielectric|terminals")
+    bx, by = g.body
+    # the pads (4 x 4 at 0.8 mm) lie inside the 7.2 mm square: its area is split between
+    # the dielectric's exposed face and the pads' contacts, exactly
+    assert mesh.boundary_area("bottom") + contact == pytest.approx(bx * by, rel=1e-9)
+    assert mesh.boundary_area("bottom_inner") + contact == pytest.approx(7.2e-3**2, rel=1e-9)
+    tips = mesh.boundary_area("terminal_tips")
+    assert tips == pytest.approx(contact, rel=1e-9)
+    # the cylinders are faceted: within 5 % of the closed form
+    leads = mesh.boundary_area("leads")
+    exact = n * (math.pi * R * R + 2 * math.pi * R * t.pad_thickness)
+    assert leads == pytest.approx(exact, rel=0.05)
+    assert set(ctm_nodes(mesh, CtmSpec())) == {*NODES, "leads"}
