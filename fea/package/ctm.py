@@ -379,8 +379,10 @@ def run_ctm(
     """``fea ctm``: the compact models of every case of ``study`` (a
     :class:`~fea.package.spec.StudySpec`; its ``[ctm]``, or every default) written into
     ``out``. A case with a ``[transient]`` runs its thermal analysis first (the heating
-    curve's networks). ``echo`` gets the error table of each case. Returns (case id,
-    result or None for an invalid case, files written) per case.
+    curve of its environment, board included, gives the Foster and Cauer networks;
+    theta_JC there by the steady fixed-case method, not two more transients). ``echo``
+    gets the error table of each case. Returns (case id, result or None for an invalid
+    case, files written) per case.
     """
     from .analyse import thermal_analysis
 
@@ -390,7 +392,10 @@ def run_ctm(
             echo(f"{cid}: invalid case: {case}")
             rows.append((cid, None, []))
             continue
-        curves = thermal_analysis(case).curves if case.transient is not None else None
+        curves = None
+        if case.transient is not None:  # the heating curve (theta_JC: the steady one, cheap)
+            jc = dataclasses.replace(case.theta_jc, method="fixed_case")
+            curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
         result = ctm_analysis(case, curves)
         stem = case.name if study.sweep is None else cid
         files = write_ctm_files(result, out, case, stem)
