@@ -372,7 +372,6 @@ def results_group(result: CtmResult) -> dict[str, Any]:
     return out
 
 
-
 def run_ctm(
     study: Any, out: str | Path, echo: Any = print
 ) -> list[tuple[str, CtmResult | None, list[Path]]]:

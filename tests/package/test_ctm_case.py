@@ -159,8 +159,10 @@ def detailed(mesh, case, h):
         k_at_C=AMB,
         rtol=1e-12,
     )
-    heat = {n: (th.heat_out.get(f"convection:{n}", 0.0) + th.heat_out.get(f"fixed:{n}", 0.0)) / P
-            for n in NODES}
+    heat = {
+        n: (th.heat_out.get(f"convection:{n}", 0.0) + th.heat_out.get(f"fixed:{n}", 0.0)) / P
+        for n in NODES
+    }
     return (th.region_max("die") - AMB) / P, heat
 
 

@@ -272,9 +272,7 @@ def build_ctm(model, case, scale: float = CTM_INNER_SCALE) -> ModelInfo:
     eps = 1e-9
 
     def inside(bbox: tuple[float, ...], sq: tuple[float, float]) -> bool:
-        return all(
-            bbox[a] >= -sq[a] / 2 - eps and bbox[a + 3] <= sq[a] / 2 + eps for a in (0, 1)
-        )
+        return all(bbox[a] >= -sq[a] / 2 - eps and bbox[a + 3] <= sq[a] / 2 + eps for a in (0, 1))
 
     def classify(bbox: tuple[float, ...], region: str) -> list[str]:
         names = ["package_surface"]

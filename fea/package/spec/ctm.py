@@ -185,4 +185,3 @@ def parse_ctm(sec: Section) -> CtmSpec:
         nodes,
         float(scale),
     )
-
