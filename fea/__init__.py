@@ -23,7 +23,7 @@ from .errors import (
 from .fe.mesh import Mesh
 from .io import read_results, write_results
 from .package.spec import load_study
-from .physics import materials
+from .physics import ctm, materials
 from .physics.cycling import CyclingProfile, jesd22_a104
 from .physics.history import HistoryResult, Process, Stage, solve_history
 from .physics.inelastic import Anand, Garofalo, InelasticState, Plastic, anand_set, garofalo_set
@@ -71,6 +71,7 @@ __all__ = [
     "WLF",
     "Warpage",
     "anand_set",
+    "ctm",
     "errors",
     "garofalo_set",
     "jesd22_a104",

@@ -581,6 +581,25 @@ def _structure(args: argparse.Namespace) -> int:
     return 0
 
 
+def _ctm_add_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("study", help="study file (TOML); its [ctm] section, or every default")
+    p.add_argument("--out", default=None, help="output folder (default results/<study>/ctm)")
+
+
+def _ctm(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .package.ctm import run_ctm
+    from .package.spec import load_study
+
+    spec = load_study(args.study)
+    out = Path(args.out) if args.out else Path("results") / spec.name / "ctm"
+    rows = run_ctm(spec, out)
+    files = [f for _, _, fs in rows for f in fs]
+    print(f"wrote {len(files)} files to {out}")
+    return 0 if all(r is not None for _, r, _ in rows) else 1
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
     "check": ("environment, dependencies and solver backends", _check_add_args, _check),
     "run": ("run a study", _run_add_args, _run),
@@ -601,6 +620,11 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handle
         "structure functions of heating curves (measured CSV or results), overlaid",
         _structure_add_args,
         _structure,
+    ),
+    "ctm": (
+        "compact thermal models (2R, DELPHI, Foster/Cauer) of a study: SPICE, CSV, ECXML",
+        _ctm_add_args,
+        _ctm,
     ),
 }
 

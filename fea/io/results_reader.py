@@ -24,6 +24,7 @@ __all__ = [
     "MAX_ATTRS",
     "block_digests",
     "open_hdf5",
+    "read_ctm",
     "read_results",
 ]
 
@@ -483,6 +484,26 @@ def read_results(path: str | os.PathLike) -> Results:
         raise ResultsError(
             f"{path}: malformed results file ({type(exc).__name__}: {exc})"
         ) from None
+
+
+def read_ctm(path: str | os.PathLike) -> dict[str, Any]:
+    """The ``/ctm`` group of a results file (compact thermal models, ``[ctm]``): its
+    attributes (metrics; ``links``, ``nodes``, ``faces`` decoded from JSON) and datasets
+    (``links_R_K_per_W``, ``conditions``, ``fitted``, ``junction_error``,
+    ``heat_error``) as one mapping; empty when the file has none. The file is checked as
+    by :func:`read_results`."""
+    read_results(path)  # schema, structure and checksums
+    with open_hdf5(path) as f:
+        if "ctm" not in f:
+            return {}
+        g = f["ctm"]
+        out: dict[str, Any] = {}
+        for k, v in g.attrs.items():
+            v = _scalar(v)
+            out[k] = json.loads(v) if k in ("links", "nodes", "faces") else v
+        for k in g:
+            out[k] = np.asarray(g[k][()])
+        return out
 
 
 def _scalar(v: Any) -> Any:

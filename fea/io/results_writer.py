@@ -156,8 +156,9 @@ def write_results(
         ``study``, ``case`` (root attributes), ``metrics`` (name -> float), ``inputs``
         (a CaseSpec, a JSON-able mapping or JSON text), ``solver`` (extra records),
         ``state_values`` (one number per mechanical state: the time coordinate ParaView
-        shows, e.g. the temperature [degC] of each state) and ``state_unit``; other
-        scalar entries become root attributes.
+        shows, e.g. the temperature [degC] of each state) and ``state_unit``; ``ctm``
+        (compact thermal models: :func:`fea.package.ctm.results_group`, the ``/ctm``
+        group); other scalar entries become root attributes.
 
     Every field a result offers (its ``fields()``: name -> (values, centring)) is
     written as a dataset of its group with a ``center`` attribute, so the XDMF, VTU and
@@ -174,6 +175,7 @@ def write_results(
     if meta is not None and not isinstance(meta, Mapping):
         raise InputError("meta", meta, "a mapping of names to values, or None")
     meta = dict(meta or {})
+    ctm = meta.pop("ctm", None)
     labels, states = _as_states(mechanical)
     for s in states:
         if s.mesh is not mesh:
@@ -193,6 +195,8 @@ def write_results(
         if states:
             solver["mechanical"] = _write_mechanical(f, labels, states, state_values, state_unit)
         _write_records(f, metrics, solver, states, thermal, inputs)
+        if ctm:
+            _write_ctm(f, ctm)
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         f.flush()
         image = f.id.get_file_image()
@@ -326,6 +330,27 @@ def _write_records(
         if k in (last or {}):
             s.attrs[k] = _json(last[k])
     f.create_dataset("inputs", data=_inputs_json(inputs), dtype=h5py.string_dtype())
+
+
+def _write_ctm(f: Any, ctm: Mapping[str, Any]) -> None:
+    """``/ctm``: the compact models' metrics as attributes (2R resistances, DELPHI error
+    maxima); with a DELPHI fit the datasets ``links_R_K_per_W`` (attribute ``links``: the
+    node pairs), ``conditions`` (n_bc, n_faces) h [W/(m^2 K)] (attribute ``faces``),
+    ``fitted`` (n_bc,), ``junction_error`` (n_bc,), ``heat_error`` (n_bc, n_nodes)
+    (attribute ``nodes``: name, face class, area [m^2])."""
+    g = f.create_group("ctm")
+    for k, v in (ctm.get("metrics") or {}).items():
+        g.attrs[k] = float(v)
+    if "delphi_links" in ctm:
+        links = ctm["delphi_links"]
+        g.attrs["links"] = _json([[a, b] for a, b, _ in links])
+        g.attrs["nodes"] = _json(ctm["delphi_nodes"])
+        g.attrs["faces"] = _json(ctm["faces"])
+        _dataset(g, "links_R_K_per_W", np.array([R for _, _, R in links], dtype=np.float64))
+        _dataset(g, "conditions", np.asarray(ctm["conditions"], dtype=np.float64))
+        _dataset(g, "fitted", np.asarray(ctm["fitted"], dtype=np.int8))
+        _dataset(g, "junction_error", np.asarray(ctm["junction_error"], dtype=np.float64))
+        _dataset(g, "heat_error", np.asarray(ctm["heat_error"], dtype=np.float64))
 
 
 def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:

@@ -743,6 +743,17 @@ def analyse(
     for text in mesh_warnings(case, meshes, thermal=th is not None):  # in the table's notes
         warnings.warn(f"case {case.name}: {text}", MeshDependenceWarning, stacklevel=2)
         notes.append(text)
+    if case.ctm is not None and case.kind == "unit":
+        # compact thermal models of the package alone (docs/ctm.md): files in <case>/ctm
+        # (the case folder's own CSVs are its curves)
+        from .ctm import ctm_analysis, results_group, write_ctm_files
+
+        stage("compact thermal models")
+        cm = ctm_analysis(case, curves)
+        m.update(cm.metrics)
+        extra = {**extra, "ctm": results_group(cm)}
+        if folder is not None:
+            write_ctm_files(cm, Path(folder) / "ctm", case)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

@@ -47,6 +47,13 @@ BOUNDARIES: tuple[str, ...] = (
     "board_air",
     "mandrel_top",
     "mandrel_surface",
+    # the package alone of a compact thermal model (fea.package.geometry.unit.build_ctm)
+    "top_inner",
+    "top_outer",
+    "bottom_inner",
+    "bottom_outer",
+    "sides",
+    "leads",
 )
 
 
@@ -58,6 +65,7 @@ UNITS: dict[str, str] = {
     "_J_per_K": "J/K",
     "_1_per_m": "1/m",
     "_ratio": "1",
+    "_error": "1",
     "_count": "1",
     "_cycles": "cycles",
     "_id": "1",
@@ -189,6 +197,18 @@ METRICS: dict[str, str] = {
     "interface's edges (converges with the mesh)",
     "shear_band_MPa": "mean shear over the band at [outputs] interface_band_mm from the "
     "interface's edges (converges with the mesh)",
+    "theta_JC_2R_K_per_W": "[ctm] two-resistor model (JESD15-3) junction-to-case resistance: "
+    "the package alone, its top face isothermal at ambient, every other face adiabatic",
+    "theta_JB_2R_K_per_W": "[ctm] two-resistor model (JESD15-3) junction-to-board resistance: "
+    "the package alone, its board-side face isothermal at ambient, every other face adiabatic",
+    "delphi_max_junction_error": "[ctm] DELPHI network (JESD15-4): largest |relative error| of "
+    "the junction rise over the fitted boundary conditions (target 0.05)",
+    "delphi_max_heat_error": "[ctm] DELPHI network: largest surface-node heat-flow error over "
+    "the fitted conditions, relative to the node's heat or 10 % of the power (target 0.10)",
+    "delphi_heldout_max_junction_error": "[ctm] DELPHI network: largest |relative error| of "
+    "the junction rise over the conditions held out of the fit ([ctm] holdout)",
+    "delphi_heldout_max_heat_error": "[ctm] DELPHI network: largest heat-flow error over the "
+    "conditions held out of the fit",
 }
 
 #: Regions (and the interfaces that touch them) a study's summary shows.

@@ -61,12 +61,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import least_squares
 
 from ..errors import InputError, SolverError
 from .structure import CauerNetwork, FosterNetwork, structure_function
-from .thermal import solve_thermal_variants
+from .thermal import solve_thermal_variants, thermal_problem
 
 __all__ = [
     "BCError",
@@ -254,6 +255,10 @@ class DetailedModel:
         Surface node -> the mesh boundaries it is made of.
     solves
         Number of boundary conditions solved so far.
+    shared
+        Solve conditions with finite h on one factorisation (see :func:`detailed_solver`).
+    info
+        ``factorizations`` made so far and the ``pcg_iterations`` of each shared solve.
     """
 
     mesh: Any
@@ -266,6 +271,8 @@ class DetailedModel:
     T_ambient: float = 25.0
     options: dict[str, Any] = field(default_factory=dict)
     solves: int = 0
+    shared: bool = True
+    info: dict[str, Any] = field(default_factory=dict)
 
     @property
     def faces(self) -> tuple[str, ...]:
@@ -275,6 +282,94 @@ class DetailedModel:
 
     def __call__(self, conditions: Sequence[Mapping[str, float]]) -> list[Response]:
         bcs = _conditions(conditions, self.faces)
+        finite = [k for k, bc in enumerate(bcs) if not any(math.isinf(h) for h in bc.values())]
+        if not (self.shared and len(finite) > 1 and self._linear()):
+            return self._one_by_one(bcs)
+        out: list[Response | None] = [None] * len(bcs)
+        for k, r in zip(finite, self._shared([bcs[k] for k in finite]), strict=True):
+            out[k] = r
+        rest = [k for k in range(len(bcs)) if k not in set(finite)]
+        if rest:
+            for k, r in zip(rest, self._one_by_one([bcs[k] for k in rest]), strict=True):
+                out[k] = r
+        return [r for r in out if r is not None]
+
+    def _linear(self) -> bool:
+        """Conductivities held (``k_at_C``) or independent of T: one matrix per condition."""
+        if self.options.get("k_at_C") is not None:
+            return True
+        return not any(getattr(m, "temperature_dependent_k", True) for m in self.materials.values())
+
+    def _respond(self, theta: NDArray[np.float64], dofs: NDArray[np.int64]) -> float:
+        return float(theta[dofs].max() if self.statistic == "max" else theta[dofs].mean())
+
+    def _shared(self, bcs: Sequence[Mapping[str, float]]) -> list[Response]:
+        """Conditions with finite h on one assembly: the conduction matrix, the source
+        load and each surface node's Robin matrix made once; the condition with the
+        log-mean h of each face class factorised once (:func:`fea.solvers.prepare`) and
+        every condition solved by conjugate gradients preconditioned with it, all in
+        lockstep as one block (:func:`_block_pcg`; they differ only by Robin terms on
+        the surface). Rises over ambient: the Robin
+        terms then add no load."""
+        from ..fe import forms
+        from ..solvers import prepare
+
+        opts = self.options
+        pb = thermal_problem(
+            self.mesh,
+            self.materials,
+            dict(self.sources),
+            k_at=opts.get("k_at_C"),
+            contacts=opts.get("contacts"),
+        )
+        fs, mesh = pb.space, pb.mesh
+        K0 = pb.stiffness(None)
+        F = pb.load
+        P = float(pb.power)
+        robin = {
+            n.name: sum(
+                (forms.facet_mass(fs, mesh.boundaries[b], 1.0) for b in self.boundaries[n.name]),
+                start=sp.csr_matrix(K0.shape),
+            ).tocsr()
+            for n in self.nodes
+        }
+        area_w = {name: M @ np.ones(fs.n) for name, M in robin.items()}
+        dofs = np.unique(fs.dofs[mesh.regions[self.junction]])
+        h = np.array([[bc[n.face] for n in self.nodes] for bc in bcs])
+        h_ref = np.exp(np.log(np.maximum(h, 1e-3)).mean(axis=0))
+
+        def matrix(hs: NDArray[np.float64]) -> sp.csr_matrix:
+            A = K0.copy()
+            for n, hn in zip(self.nodes, hs, strict=True):
+                if hn > 0:
+                    A = A + hn * robin[n.name]
+            return A.tocsr()
+
+        rtol = float(opts.get("rtol", 1e-10))
+        kw = {k: opts[k] for k in ("backend", "method") if k in opts}
+        with prepare(matrix(h_ref), rtol=rtol, **kw) as pre:
+            theta, iterations = _block_pcg(
+                K0, [robin[n.name] for n in self.nodes], h, F, pre.apply, rtol
+            )
+            own = [k for k, it in enumerate(iterations) if it < 0]
+            for k in own:  # too far from the reference: solved on its own
+                with prepare(matrix(h[k]), rtol=rtol, **kw) as alone:
+                    theta[:, k] = alone.solve(F)[0]
+        out = []
+        for k, hs in enumerate(h):
+            heat = {
+                n.name: hn * float(area_w[n.name] @ theta[:, k]) / P
+                for n, hn in zip(self.nodes, hs, strict=True)
+            }
+            out.append(Response(self._respond(theta[:, k], dofs) / P, heat))
+        self.info["factorizations"] = self.info.get("factorizations", 0) + 1 + len(own)
+        self.info.setdefault("pcg_iterations", []).extend(iterations)
+        self.solves += len(bcs)
+        return out
+
+    def _one_by_one(self, bcs: Sequence[Mapping[str, float]]) -> list[Response]:
+        """Each condition by :func:`~fea.physics.thermal.solve_thermal_variants` (its own
+        factorisation)."""
         variants = []
         for bc in bcs:
             conv: dict[str, tuple[float, float]] = {}
@@ -298,17 +393,81 @@ class DetailedModel:
             else:
                 idx = np.unique(th.space.dofs[self.mesh.regions[self.junction]])
                 Tj = float(th.temperature[idx].mean())
-            heat = {
+            conv = {
                 n.name: sum(
-                    th.heat_out.get(f"convection:{b}", 0.0) + th.heat_out.get(f"fixed:{b}", 0.0)
-                    for b in self.boundaries[n.name]
+                    th.heat_out.get(f"convection:{b}", 0.0) for b in self.boundaries[n.name]
                 )
-                / P
                 for n in self.nodes
             }
+            fixed = {
+                n.name: sum(th.heat_out.get(f"fixed:{b}", 0.0) for b in self.boundaries[n.name])
+                for n in self.nodes
+            }
+            # isothermal nodes sharing an edge both count its nodes' reactions: scaled
+            # so that the fixed nodes take what the convective ones do not (the split
+            # between two isothermal nodes is then approximate at their common edge)
+            total = sum(fixed.values())
+            scale = (P - sum(conv.values())) / total if total else 1.0
+            heat = {n.name: (conv[n.name] + scale * fixed[n.name]) / P for n in self.nodes}
             out.append(Response((Tj - self.T_ambient) / P, heat))
         self.solves += len(bcs)
+        self.info["factorizations"] = self.info.get("factorizations", 0) + len(bcs)
         return out
+
+
+def _block_pcg(
+    K0: sp.csr_matrix,
+    robin: Sequence[sp.csr_matrix],
+    h: NDArray[np.float64],
+    f: NDArray[np.float64],
+    precondition: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    rtol: float,
+    maxiter: int = 500,
+) -> tuple[NDArray[np.float64], list[int]]:
+    """Solve ``(K0 + sum_s h[k, s] robin[s]) x_k = f`` for every condition k at once by
+    conjugate gradients in lockstep, the columns of one block: one block
+    preconditioner application (``precondition``, (n, m) -> (n, m): a factor's
+    back-substitution of the block) and one product per surface matrix per iteration.
+    A column stops when its residual is below ``rtol ||f||``. Returns x (n, m) and the
+    iterations per column (-1: not converged in ``maxiter``)."""
+    m = h.shape[0]
+    X = np.zeros((f.shape[0], m))
+    R = np.repeat(f[:, None], m, axis=1)
+    bnorm = float(np.linalg.norm(f))
+    iterations = [-1] * m
+    if bnorm == 0.0:
+        return X, [0] * m
+    active = np.ones(m, dtype=bool)
+
+    def product(Pm: NDArray[np.float64], cols: NDArray[np.int64]) -> NDArray[np.float64]:
+        out = K0 @ Pm
+        for s, M in enumerate(robin):
+            out += (M @ Pm) * h[cols, s]
+        return out
+
+    cols = np.arange(m)
+    Z = precondition(R)
+    Pd = Z.copy()
+    rz = np.einsum("ij,ij->j", R, Z)
+    for it in range(1, maxiter + 1):
+        cols = np.flatnonzero(active)
+        Ap = product(Pd[:, cols], cols)
+        alpha = rz[cols] / np.einsum("ij,ij->j", Pd[:, cols], Ap)
+        X[:, cols] += Pd[:, cols] * alpha
+        R[:, cols] -= Ap * alpha
+        res = np.linalg.norm(R[:, cols], axis=0) / bnorm
+        done = res <= rtol
+        for c in cols[done]:
+            iterations[c] = it
+        active[cols[done]] = False
+        if not active.any():
+            break
+        cols = np.flatnonzero(active)
+        Z = precondition(R[:, cols])
+        rz_new = np.einsum("ij,ij->j", R[:, cols], Z)
+        Pd[:, cols] = Z + Pd[:, cols] * (rz_new / rz[cols])
+        rz[cols] = rz_new
+    return X, iterations
 
 
 def detailed_solver(
@@ -320,6 +479,7 @@ def detailed_solver(
     *,
     statistic: str = "max",
     T_ambient: float = 25.0,
+    shared: bool = True,
     **options: Any,
 ) -> DetailedModel:
     """A :data:`DetailedSolver` of a meshed body (steady conduction).
@@ -339,6 +499,12 @@ def detailed_solver(
     T_ambient
         Ambient temperature [degC] (the result is a rise, independent of it for a
         linear body).
+    shared
+        Solve the conditions with finite h on one assembly with one factorisation (of
+        the condition with the log-mean h per face class) as the preconditioner of PCG,
+        where the body is linear (``k_at_C`` given, or no k(T)); False: each condition
+        by :func:`~fea.physics.thermal.solve_thermal_variants`. ``info`` records the
+        factorisations and PCG iterations.
     **options
         Passed to :func:`~fea.physics.thermal.solve_thermal_variants` (backend, rtol,
         k_at, ...).
@@ -378,6 +544,7 @@ def detailed_solver(
         statistic,
         T_ambient,
         dict(options),
+        shared=bool(shared),
     )
 
 

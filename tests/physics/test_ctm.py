@@ -196,3 +196,25 @@ def test_compact_netlist_reproduces_the_network():
     g = sum(1 / v for a, b, v in R if "J" in (a, b))
     exact = net.response({"top": math.inf, "bottom": math.inf, "sides": math.inf})
     assert 1 / g == pytest.approx(exact.junction_K_per_W, rel=1e-12)
+
+
+def test_shared_factorisation_gives_the_one_by_one_answers():
+    """Conditions with finite h solved by PCG on one factorisation (shared) equal each
+    condition solved with its own (solve_thermal_variants), to the solver tolerance; an
+    isothermal condition in the batch goes the own way."""
+    from ..verification.ctm_bodies import MATERIALS, NODES, package_body
+
+    mesh = package_body(2.0, 1)
+    bcs = ctm.delphi_boundary_conditions(("top", "bottom", "sides"))[:8]
+    bcs.insert(3, {"top": math.inf})
+    shared = ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", NODES)
+    alone = ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", NODES, shared=False)
+    a, b = shared(bcs), alone(bcs)
+    assert shared.info["factorizations"] == 2  # the shared one, the isothermal one
+    assert alone.info["factorizations"] == len(bcs)
+    assert len(shared.info["pcg_iterations"]) == len(bcs) - 1
+    for x, y in zip(a, b, strict=True):
+        assert x.junction_K_per_W == pytest.approx(y.junction_K_per_W, rel=1e-8)
+        for n in y.heat:
+            assert x.heat[n] == pytest.approx(y.heat[n], abs=1e-8)
+        assert sum(x.heat.values()) == pytest.approx(1.0, abs=1e-8)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import math
 
 from ..spec import SIDES, GeometrySpec
+from ..spec.ctm import CTM_INNER_SCALE
 from .openings import add_openings, opening_volume
-from .pieces import Builder
+from .pieces import Builder, ModelInfo, is_plane
 
-__all__ = ["add_unit", "unit_volumes"]
+__all__ = ["add_unit", "build_ctm", "ctm_squares", "unit_volumes"]
 
 
 def add_unit(
@@ -202,3 +203,100 @@ def unit_volumes(g: GeometrySpec, rim_to_zero: bool = False) -> dict[str, float]
     if n_term:
         out["terminals"] = n_term * terminal_volume(g)
     return out
+
+
+# -- the package alone with its surface nodes (compact thermal models) --------------------
+
+
+def ctm_squares(
+    g: GeometrySpec, scale: float = CTM_INNER_SCALE
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Sides (x, y) [m] of the inner squares of the top face and of the bottom face.
+
+    Each is ``scale`` times the die's side, at most 90 % of the cavity's. On the bottom
+    face, where terminals are modelled and an edge would cut a terminal (or a via pad),
+    that edge moves to the nearest line midway between two terminal rows (or columns),
+    or half a pitch outside the array, within the same limit.
+    """
+    top = tuple(min(scale * d, 0.9 * c) for d, c in zip(g.die[:2], g.cavity, strict=True))
+    term = g.terminals
+    if term.kind == "none":
+        return top, top  # type: ignore[return-value]
+    r = term.diameter / 2
+    if g.vias is not None:
+        r = max(r, g.vias.pad_diameter / 2)
+    clear = r + 0.05 * term.pitch
+    bottom = []
+    for half, n, c in ((top[0] / 2, term.cols, g.cavity[0]), (top[1] / 2, term.rows, g.cavity[1])):
+        centres = [abs((j - (n - 1) / 2) * term.pitch) for j in range(n)]
+        if all(abs(half - x) > clear for x in centres):
+            bottom.append(2 * half)
+            continue
+        # midlines between terminals, and half a pitch outside the array
+        lines = [abs((j + 0.5 - (n - 1) / 2) * term.pitch) for j in range(-1, n)]
+        lines = [x for x in lines if 0 < x <= 0.45 * c and all(abs(x - y) > clear for y in centres)]
+        bottom.append(2 * min(lines, key=lambda x: abs(x - half)) if lines else 2 * half)
+    return top, (bottom[0], bottom[1])  # type: ignore[return-value]
+
+
+def build_ctm(model, case, scale: float = CTM_INNER_SCALE) -> ModelInfo:
+    """Build the package of a unit ``case`` alone (no board) with the boundaries of the
+    surface nodes of a compact thermal model (:mod:`fea.physics.ctm`).
+
+    The solids of :func:`add_unit`, plus a shell piece in the outer sub-layer of the
+    shell's bottom wall and a dielectric piece in the dielectric's outer sub-layer, both
+    centred: they split the top face (the shell's rear face) and the dielectric's outer
+    face at the inner squares of :func:`ctm_squares` (same regions: only faces are
+    added). Exterior faces are named as by :func:`fea.package.geometry.build` (``top``,
+    ``shell_top``, ``bottom``, ``terminal_tips``, ``package_surface``) and
+
+    - ``top_inner`` / ``top_outer``: the top plane inside / outside the top square;
+    - ``bottom_inner`` / ``bottom_outer``: the bottom plane (z = 0, not terminals) inside
+      / outside the bottom square;
+    - ``leads``: every exterior face of the terminals;
+    - ``sides``: every other exterior face (the body's side faces).
+    """
+    g = case.geometry
+    layers = case.mesh.layers_through_thickness
+    b = Builder(model)
+    add_unit(b, g, layers)
+    top_sq, bottom_sq = ctm_squares(g, scale)
+    z_floor, z_ceiling = g.z_cavity
+    z_top = g.z_top
+    t = g.shell_thickness
+    b.prism("shell", 0.0, 0.0, *top_sq, z_ceiling + t * (layers - 1) / layers, z_top)
+    b.prism("dielectric", 0.0, 0.0, *bottom_sq, 0.0, g.dielectric_thickness / layers)
+    half = (g.outer[0] / 2 + g.exterior_thickness, g.outer[1] / 2 + g.exterior_thickness)
+    b.refine("package", (-half[0], -half[1], -g.terminals.height), (half[0], half[1], z_top))
+    z_tips = -g.terminals.height
+    eps = 1e-9
+
+    def inside(bbox: tuple[float, ...], sq: tuple[float, float]) -> bool:
+        return all(bbox[a] >= -sq[a] / 2 - eps and bbox[a + 3] <= sq[a] / 2 + eps for a in (0, 1))
+
+    def classify(bbox: tuple[float, ...], region: str) -> list[str]:
+        names = ["package_surface"]
+        if region == "terminals":
+            names.append("leads")
+            if is_plane(bbox, 2, z_tips):
+                names.append("terminal_tips")
+        elif is_plane(bbox, 2, z_top):
+            names += ["top", "top_inner" if inside(bbox, top_sq) else "top_outer"]
+            if region == "shell":
+                names.append("shell_top")
+        elif is_plane(bbox, 2, 0.0):
+            names += ["bottom", "bottom_inner" if inside(bbox, bottom_sq) else "bottom_outer"]
+        else:
+            names.append("sides")
+        return names
+
+    info = b.finish(classify)
+    info.facts.update(
+        {
+            "ctm_top_inner_x": top_sq[0],
+            "ctm_top_inner_y": top_sq[1],
+            "ctm_bottom_inner_x": bottom_sq[0],
+            "ctm_bottom_inner_y": bottom_sq[1],
+        }
+    )
+    return info

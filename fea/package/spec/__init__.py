@@ -27,6 +27,7 @@ from typing import Any
 from ...errors import InputError
 from .checks import check_geometry, cross_checks
 from .contacts import parse_contacts
+from .ctm import parse_ctm
 from .cycling import parse_cycling
 from .geometry import absolute_geometry_paths
 from .moisture import parse_moisture
@@ -204,6 +205,9 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     moisture = parse_moisture(root.section("moisture")) if root.has("moisture") else None
     cycling = parse_cycling(root.section("cycling")) if root.has("cycling") else None
     contacts = parse_contacts(root.section("contacts")) if root.has("contacts") else {}
+    ctm = parse_ctm(root.section("ctm")) if root.has("ctm") else None
+    if kind != "unit" and ctm is not None:
+        raise InputError("ctm", "[ctm]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and cycling is not None:
         raise InputError("cycling", "[cycling]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and moisture is not None:
@@ -235,6 +239,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         outputs=outputs,
         cycling=cycling,
         contacts=contacts,
+        ctm=ctm,
     )
     return StudySpec(
         name,

@@ -103,6 +103,12 @@ OUTPUTS = (
     "R_ja_uniform_h_K_per_W",
     "psi_jt_uniform_h_K_per_W",
     "psi_jb_uniform_h_K_per_W",
+    "theta_JC_2R_K_per_W",
+    "theta_JB_2R_K_per_W",
+    "delphi_max_junction_error",
+    "delphi_max_heat_error",
+    "delphi_heldout_max_junction_error",
+    "delphi_heldout_max_heat_error",
 )
 
 

@@ -158,6 +158,24 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "roles": {"junction": "die", "top": "auto", "board": ""},
         },
     },
+    {
+        "study": {"name": "ctm"},
+        "ctm": {
+            "two_resistor": True,
+            "delphi": True,
+            "conditions": [
+                {"top": 10.0, "bottom": 1000.0, "sides": 10.0},
+                {"top": 1000.0, "bottom": 10.0, "sides": 10.0},
+                {"top": 100.0, "bottom": 100.0, "sides": 100.0},
+            ],
+            "holdout": 3,
+            "inner_scale": 1.2,
+            "junction": {"region": "die", "statistic": "max"},
+            "networks": ["foster", "cauer"],
+            "formats": ["spice", "csv", "ecxml"],
+            "nodes": {"top": {"face": "top", "boundaries": ["top_inner", "top_outer"]}},
+        },
+    },
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
@@ -215,6 +233,7 @@ _SECTIONS = (
     "moisture",
     "cycling",
     "contacts",
+    "ctm",
     "solver",
     "sweep",
     "outputs",
@@ -240,6 +259,7 @@ _BARE_UNITS = {
     "contacts.<a|b>.R_mm2K_per_W": "mm² K/W",
     "cycling.delta_alpha_ppm_per_K": "ppm/K",
     "cycling.ramp_K_per_min": "K/min",
+    "ctm.conditions": "W/(m² K)",
 }
 _SUFFIX_UNITS = {
     "_mm": "mm",
@@ -418,6 +438,22 @@ MEANINGS: dict[str, str] = {
     "contacts.<a|b>": "thermal contact (TIM) on the interface a|b, a table {R_mm2K_per_W}",
     "contacts.<a|b>.R_mm2K_per_W": "contact resistance per area, a thin layer not meshed "
     "(docs/thermal_contact.md)",
+    "ctm.two_resistor": "build the JESD15-3 two-resistor model (theta_JC, theta_JB of the "
+    "package alone; docs/ctm.md)",
+    "ctm.delphi": "fit the JESD15-4 DELPHI boundary-condition-independent network",
+    "ctm.conditions": "DELPHI boundary conditions: 'delphi38' (the 38-set, 29 rows without "
+    "leads) or a list of tables {top, bottom, sides, leads} of h (0 adiabatic, inf isothermal)",
+    "ctm.holdout": "every n-th condition is held out of the fit and only checked (0: none)",
+    "ctm.inner_scale": "side of the inner squares splitting the top and bottom faces (surface "
+    "nodes *_inner, *_outer) over the die's side; at most 90 % of the cavity",
+    "ctm.junction.region": "region whose temperature is the junction's",
+    "ctm.junction.statistic": "max (its hottest node) or mean (its nodal mean)",
+    "ctm.networks": "heating-curve networks written with a [transient]: foster, cauer",
+    "ctm.formats": "files written: spice (.cir), csv (the networks), ecxml (JEP181-style XML)",
+    "ctm.nodes.<node>.face": "a surface node's face class (whose h it takes): top, bottom, "
+    "sides or leads; default nodes: top_inner, top_outer, bottom_inner, bottom_outer, sides, "
+    "leads of the built geometry",
+    "ctm.nodes.<node>.boundaries": "the mesh boundaries the node is made of",
     "moisture.soak": "J-STD-020 soak preset (MSL1 ... MSL5a, *_accelerated, bake_125C_24h) or a "
     "table {T_C, RH, hours ('inf': to equilibrium), name}",
     "moisture.soak.T_C": "soak temperature",
@@ -568,6 +604,7 @@ def _normalise(key: str) -> str:
     )
     key = re.sub(r"^moisture\.materials\.[^.]+", "moisture.materials.<region>", key)
     key = re.sub(r"^contacts\.[^.]+", "contacts.<a|b>", key)
+    key = re.sub(r"^ctm\.nodes\.[^.]+", "ctm.nodes.<node>", key)
     key = re.sub(r"\[\d+\]", "[i]", key)
     return key.replace("<name>.E_GPa.", "<name>.E_MPa.")
 

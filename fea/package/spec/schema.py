@@ -55,6 +55,7 @@ from .constants import (  # noqa: F401  (re-exported)
     SIDES,
     T_MAX_C,
 )
+from .ctm import CtmSpec
 from .cycling import CyclingSpec
 from .geometry import (  # noqa: F401  (re-exported)
     BOARD_KEYS,
@@ -221,6 +222,7 @@ class CaseSpec:
     outputs: tuple[str, ...] = ()
     cycling: CyclingSpec | None = None
     contacts: dict[str, float] = field(default_factory=dict)
+    ctm: CtmSpec | None = None
 
 
 @dataclass(frozen=True)

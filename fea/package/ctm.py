@@ -1,0 +1,404 @@
+"""Compact thermal models of a unit case (``[ctm]``, ``fea ctm``; docs/ctm.md).
+
+The package alone (no board) is meshed with the boundaries of its surface nodes
+(:func:`fea.package.geometry.unit.build_ctm`: top and bottom faces split at an inner
+square of 1.5 x the die, the sides, the terminals as ``leads``), seen through
+:func:`fea.physics.ctm.detailed_solver` and reduced to the JESD15-3 two-resistor model
+and the JESD15-4 DELPHI network (:func:`ctm_analysis`); the heating curve of a
+``[transient]`` gives the Foster and Cauer networks. :func:`write_ctm_files` writes them
+as SPICE, CSV and ECXML; :func:`error_table` is the per-condition error table.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import InputError, MeshError
+from ..fe.mesh import Mesh, gmsh_session
+from ..io.atomic import atomic_path, write_atomic
+from ..physics import ctm
+from . import meshing
+from .geometry.unit import build_ctm
+from .progress import stage
+from .spec import CaseSpec
+from .spec.ctm import CTM_INNER_SCALE, CtmSpec
+
+__all__ = [
+    "CTM_COLUMNS",
+    "CtmResult",
+    "ctm_analysis",
+    "ctm_case",
+    "ctm_mesh",
+    "ctm_nodes",
+    "error_table",
+    "file_stem",
+    "results_group",
+    "run_ctm",
+    "write_ctm_files",
+]
+
+#: The table columns of a ``[ctm]`` case (meanings in :mod:`fea.package.names`).
+CTM_COLUMNS = (
+    "theta_JC_2R_K_per_W",
+    "theta_JB_2R_K_per_W",
+    "delphi_max_junction_error",
+    "delphi_max_heat_error",
+    "delphi_heldout_max_junction_error",
+    "delphi_heldout_max_heat_error",
+)
+
+#: Surface nodes of the built geometry: name -> (face class, boundaries).
+DEFAULT_NODES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "top_inner": ("top", ("top_inner",)),
+    "top_outer": ("top", ("top_outer",)),
+    "bottom_inner": ("bottom", ("bottom_inner",)),
+    "bottom_outer": ("bottom", ("bottom_outer",)),
+    "sides": ("sides", ("sides",)),
+    "leads": ("leads", ("leads",)),
+}
+
+
+def ctm_case(case: CaseSpec) -> CaseSpec:
+    """The package of a unit ``case`` alone: no board (its surface nodes are the
+    package's own faces)."""
+    if case.kind != "unit":
+        raise InputError("study.kind", case.kind, "unit (compact models are a unit's)")
+    return dataclasses.replace(case, geometry=dataclasses.replace(case.geometry, board=None))
+
+
+def ctm_mesh(
+    case: CaseSpec, *, scale: float = CTM_INNER_SCALE, cache: bool = True, force: bool = False
+) -> Mesh:
+    """The mesh of the package of ``case`` alone with its surface-node boundaries
+    (:func:`fea.package.geometry.unit.build_ctm`), from the mesh cache
+    (``meshes/cache/unit-ctm-<key>.msh``; the key is the package's
+    :func:`~fea.package.meshing.cache_key` with the inner-square scale) or built."""
+    pkg = ctm_case(case)
+    payload = {"base": meshing.cache_key(pkg), "ctm_inner_scale": float(scale), "ctm": 1}
+    key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+    path = Path(meshing.CACHE_DIR) / f"unit-ctm-{key}.msh"
+    order = pkg.mesh.order
+    if cache and path.is_file():
+        stage("reading cached mesh")
+        try:
+            mesh = Mesh.from_gmsh(path, order=order)
+            mesh.info.update({"cache": "hit", "path": str(path)})
+            return mesh
+        except (OSError, ValueError, MeshError):  # a damaged cache entry is rebuilt
+            pass
+    import gmsh
+
+    meshing.check_size(pkg, force=force)
+    with gmsh_session():
+        stage("geometry (compact model)")
+        info = build_ctm(gmsh.model, pkg, scale)
+        stage("meshing")
+        meshing.generate(gmsh.model, pkg, info)
+        mesh = Mesh.from_gmsh(None, order)
+        stage("writing mesh")
+        with atomic_path(path, extension=".msh") as tmp:
+            gmsh.option.setNumber("Mesh.Binary", 1)
+            gmsh.write(str(tmp))
+    write_atomic(path.with_suffix(".json"), json.dumps(info.facts))
+    mesh.info.update({"cache": "miss", "path": str(path), "facts": info.facts})
+    return mesh
+
+
+def ctm_nodes(mesh: Mesh, spec: CtmSpec) -> dict[str, tuple[str, tuple[str, ...]]]:
+    """Surface node -> (face class, boundaries) of ``spec`` (``[ctm.nodes]``), or the
+    nodes of the built geometry whose boundaries ``mesh`` has (``leads`` only with
+    terminals)."""
+    if spec.nodes is None:
+        return {
+            n: v
+            for n, v in DEFAULT_NODES.items()
+            if all(len(mesh.boundaries.get(b, ())) for b in v[1])
+        }
+    for name, (_, bs) in spec.nodes.items():
+        for b in bs:
+            if b not in mesh.boundaries:
+                raise InputError(
+                    f"ctm.nodes.{name}.boundaries",
+                    b,
+                    f"a boundary of the model: {', '.join(sorted(mesh.boundaries))}",
+                )
+    return dict(spec.nodes)
+
+
+@dataclasses.dataclass
+class CtmResult:
+    """What :func:`ctm_analysis` made for one case.
+
+    Attributes
+    ----------
+    model
+        The detailed model (:class:`fea.physics.ctm.DetailedModel`).
+    two_resistor
+        The 2R network, or None.
+    delphi
+        The DELPHI fit (:class:`fea.physics.ctm.DelphiFit`), or None.
+    networks
+        ``foster`` / ``cauer`` -> the heating curve's network (with a transient).
+    metrics
+        The :data:`CTM_COLUMNS` values.
+    """
+
+    model: ctm.DetailedModel
+    two_resistor: ctm.CompactNetwork | None
+    delphi: ctm.DelphiFit | None
+    networks: dict[str, Any]
+    metrics: dict[str, float]
+
+
+def _sources(case: CaseSpec, mesh: Mesh, junction: str) -> dict[str, float]:
+    """Region -> W of the case's volume sources (a power map's total goes to the die);
+    1 W in the junction region when the case has no power (the models are per watt)."""
+    src = {r: float(w) for r, w in case.loads.power.items() if w > 0 and r in mesh.regions}
+    pm = case.loads.power_map
+    if pm is not None and pm.total > 0 and "die" in mesh.regions:
+        src["die"] = src.get("die", 0.0) + float(pm.total)
+    return src or {junction: 1.0}
+
+
+def ctm_analysis(
+    case: CaseSpec,
+    curves: Mapping[str, Mapping[str, Any]] | None = None,
+    *,
+    mesh: Mesh | None = None,
+) -> CtmResult:
+    """The compact thermal models of ``case`` (its ``[ctm]``, or every default).
+
+    Parameters
+    ----------
+    curves
+        The case's curves (:func:`fea.package.analyse.thermal_analysis`): the ``zth``
+        heating curve of a ``[transient]`` gives the Foster and Cauer networks.
+    mesh
+        The package's CTM mesh (default :func:`ctm_mesh`).
+
+    The detailed model is steady, linear (conductivities at the ambient), with the
+    case's volume sources; Tj is the junction region's hottest node (or nodal mean).
+    The DELPHI conditions are ``[ctm] conditions`` (default the DELPHI set of the face
+    classes the nodes have), every ``holdout``-th one held out of the fit.
+    """
+    from .analyse import mesh_materials
+
+    spec = case.ctm or CtmSpec()
+    mesh = ctm_mesh(case, scale=spec.inner_scale) if mesh is None else mesh
+    if spec.junction not in mesh.regions:
+        raise InputError(
+            "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
+        )
+    amb = case.loads.ambient
+    model = ctm.detailed_solver(
+        mesh,
+        mesh_materials(mesh, case),
+        _sources(case, mesh, spec.junction),
+        spec.junction,
+        ctm_nodes(mesh, spec),
+        statistic=spec.statistic,
+        T_ambient=amb,
+        backend=case.solver.backend,
+        method=case.solver.method,
+        rtol=case.solver.rtol,
+        k_at_C=amb,
+        contacts=dict(case.contacts) or None,
+    )
+    metrics: dict[str, float] = {}
+    two_r = None
+    if spec.two_resistor:
+        stage("compact model: two-resistor")
+        two_r = ctm.two_resistor_model(model, model.nodes)
+        metrics["theta_JC_2R_K_per_W"] = two_r.resistance("junction", "case")
+        metrics["theta_JB_2R_K_per_W"] = two_r.resistance("junction", "board")
+    fit = None
+    if spec.delphi:
+        stage("compact model: DELPHI")
+        bcs = (
+            ctm.delphi_boundary_conditions(model.faces)
+            if spec.conditions is None
+            else [dict(c) for c in spec.conditions]
+        )
+        fit = ctm.fit_delphi(model, model.nodes, bcs, fit=spec.fitted(len(bcs)))
+        metrics["delphi_max_junction_error"] = float(fit.max_junction_error(fitted=True))
+        metrics["delphi_max_heat_error"] = float(fit.max_heat_error(fitted=True))
+        if not all(e.fitted for e in fit.errors):
+            metrics["delphi_heldout_max_junction_error"] = float(
+                fit.max_junction_error(fitted=False)
+            )
+            metrics["delphi_heldout_max_heat_error"] = float(fit.max_heat_error(fitted=False))
+    networks: dict[str, Any] = {}
+    zth = (curves or {}).get("zth")
+    if spec.networks and zth is not None and "zth_K_per_W" in zth:
+        t = np.asarray(zth["time_s"], float)
+        z = np.asarray(zth["zth_K_per_W"], float)
+        keep = t > 0
+        foster, cauer = ctm.heating_curve_networks(t[keep], z[keep])
+        networks = {k: v for k, v in (("foster", foster), ("cauer", cauer)) if k in spec.networks}
+    return CtmResult(model, two_r, fit, networks, metrics)
+
+
+def file_stem(name: str) -> str:
+    """A case name as a file-name stem: characters other than letters, digits, ``.``,
+    ``-`` and ``_`` become ``_`` (no path separators, no leading dot)."""
+    s = re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).lstrip(".")
+    return s or "case"
+
+
+def write_ctm_files(
+    result: CtmResult, folder: str | Path, case: CaseSpec, stem: str | None = None
+) -> list[Path]:
+    """Write the models of ``result`` into ``folder`` (atomically), as ``[ctm] formats``
+    asks (``<case>`` is ``stem``, default the case's name, through :func:`file_stem`):
+    ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice), ``<case>_foster.csv``,
+    ``<case>_cauer.csv`` (csv, with a transient), ``<case>_zth.cir`` (spice, with a
+    transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml). Returns the
+    paths written."""
+    spec = case.ctm or CtmSpec()
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = file_stem(case.name if stem is None else stem)
+    spice_name = "X" + re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    files: dict[str, str] = {}
+    if "spice" in spec.formats:
+        if result.two_resistor is not None:
+            files[f"{stem}_2R.cir"] = ctm.spice_netlist(
+                result.two_resistor, name=f"{spice_name}_2R", bench=True
+            )
+        if result.delphi is not None:
+            files[f"{stem}_DELPHI.cir"] = ctm.spice_netlist(
+                result.delphi.network, name=f"{spice_name}_DELPHI", bench=True
+            )
+        if result.networks:
+            files[f"{stem}_zth.cir"] = "".join(
+                ctm.spice_netlist(net, name=f"{spice_name}_{kind}")
+                for kind, net in result.networks.items()
+            )
+    if "csv" in spec.formats:
+        for kind, net in result.networks.items():
+            files[f"{stem}_{kind}.csv"] = ctm.network_csv(net)
+    if "ecxml" in spec.formats:
+        models: dict[str, Any] = {}
+        errors = {}
+        if result.two_resistor is not None:
+            models["2R"] = result.two_resistor
+        if result.delphi is not None:
+            models["DELPHI"] = result.delphi.network
+            errors["DELPHI"] = result.delphi.errors
+        for kind, net in result.networks.items():
+            models[f"zth_{kind}"] = net
+        files[f"{stem}.ecxml"] = ctm.write_ecxml(models, package=str(case.name), errors=errors)
+    out = []
+    for name, text in files.items():
+        p = folder / name
+        write_atomic(p, text.encode())
+        out.append(p)
+    return out
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:6.2f} %"
+
+
+def error_table(result: CtmResult) -> str:
+    """The DELPHI errors per condition (h per face class, fitted or held out, junction
+    error, largest heat-flow error) and their maxima against the JESD15-4 targets; the
+    2R resistances. Plain text, one line per condition."""
+    lines = []
+    if result.two_resistor is not None:
+        m = result.metrics
+        lines.append(
+            f"2R (JESD15-3): theta_JC = {m['theta_JC_2R_K_per_W']:.4g} K/W, "
+            f"theta_JB = {m['theta_JB_2R_K_per_W']:.4g} K/W"
+        )
+    fit = result.delphi
+    if fit is None:
+        return "\n".join(lines) + "\n"
+    faces = result.model.faces
+    links = len(fit.network.links)
+    lines.append(
+        f"DELPHI (JESD15-4): {len(fit.network.surfaces)} surface nodes, {links} links, "
+        f"{len(fit.errors)} conditions (h [W/(m2 K)])"
+    )
+    head = "  #  " + " ".join(f"{f:>7}" for f in faces) + "  set       e_J     max e_q"
+    lines.append(head)
+    for i, e in enumerate(fit.errors, 1):
+        hs = " ".join(f"{e.condition.get(f, 0.0):7g}" for f in faces)
+        lines.append(
+            f"{i:3d}  {hs}  {'fit ' if e.fitted else 'held'}  {_pct(e.junction)}  "
+            f"{_pct(e.heat_max)}"
+        )
+
+    def verdict(x: float, target: float) -> str:
+        return "within" if x <= target else "EXCEEDS"
+
+    for label, fitted in (("fitted", True), ("held out", False)):
+        if not any(e.fitted == fitted for e in fit.errors):
+            continue
+        ej, eq = fit.max_junction_error(fitted=fitted), fit.max_heat_error(fitted=fitted)
+        lines.append(
+            f"max |e_J| {label}: {_pct(ej).strip()} ({verdict(ej, ctm.TARGET_JUNCTION)} the "
+            f"{100 * ctm.TARGET_JUNCTION:g} % target); max e_q {label}: {_pct(eq).strip()} "
+            f"({verdict(eq, ctm.TARGET_HEAT_FLOW)} the {100 * ctm.TARGET_HEAT_FLOW:g} % target)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def results_group(result: CtmResult) -> dict[str, Any]:
+    """The ``/ctm`` group of the results file as plain data: 2R resistances, DELPHI
+    links and errors per condition (:func:`fea.io.results_writer.write_results`'s
+    ``meta["ctm"]``)."""
+    out: dict[str, Any] = {"metrics": dict(result.metrics)}
+    if result.delphi is not None:
+        fit = result.delphi
+        names = [s.name for s in fit.network.surfaces]
+        out["delphi_links"] = [[a, b, float(R)] for a, b, R in fit.network.links]
+        out["delphi_nodes"] = [[s.name, s.face, float(s.area_m2)] for s in fit.network.surfaces]
+        out["faces"] = list(result.model.faces)
+        out["conditions"] = [
+            [float(e.condition.get(f, 0.0)) for f in result.model.faces] for e in fit.errors
+        ]
+        out["fitted"] = [bool(e.fitted) for e in fit.errors]
+        out["junction_error"] = [float(e.junction) for e in fit.errors]
+        out["heat_error"] = [[float(e.heat[n]) for n in names] for e in fit.errors]
+    return out
+
+
+def run_ctm(
+    study: Any, out: str | Path, echo: Any = print
+) -> list[tuple[str, CtmResult | None, list[Path]]]:
+    """``fea ctm``: the compact models of every case of ``study`` (a
+    :class:`~fea.package.spec.StudySpec`; its ``[ctm]``, or every default) written into
+    ``out``. A case with a ``[transient]`` runs its thermal analysis first (the heating
+    curve of its environment, board included, gives the Foster and Cauer networks;
+    theta_JC there by the steady fixed-case method, not two more transients). ``echo``
+    gets the error table of each case. Returns (case id, result or None for an invalid
+    case, files written) per case.
+    """
+    from .analyse import thermal_analysis
+
+    rows = []
+    for cid, _params, case in study.cases():
+        if isinstance(case, InputError):
+            echo(f"{cid}: invalid case: {case}")
+            rows.append((cid, None, []))
+            continue
+        curves = None
+        if case.transient is not None:  # the heating curve (theta_JC: the steady one, cheap)
+            jc = dataclasses.replace(case.theta_jc, method="fixed_case")
+            curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
+        result = ctm_analysis(case, curves)
+        stem = case.name if study.sweep is None else cid
+        files = write_ctm_files(result, out, case, stem)
+        echo(f"{cid} ({file_stem(stem)}):")
+        echo(error_table(result).rstrip("\n"))
+        rows.append((cid, result, files))
+    return rows
