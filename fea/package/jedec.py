@@ -54,6 +54,7 @@ from ..physics.convection import FilmCoefficient, horizontal_plate_length
 from ..physics.effective import Orthotropic, layered_conductivity, via_fraction, with_vias
 from .names import Column
 from .spec import CaseSpec
+from .spec.geometry import junction_region
 
 __all__ = [
     "BoundaryConditions",
@@ -278,7 +279,7 @@ def jedec_metrics(case: CaseSpec, th: Any, bc: BoundaryConditions) -> dict[str, 
     without power."""
     env, g = case.environment, case.geometry
     P = case.loads.total_power
-    tj = th.region_max("die")
+    tj = th.region_max(junction_region(g))
     out: dict[str, float] = {}
 
     def put(metric: str, value: float) -> None:
