@@ -343,6 +343,7 @@ def _region_items(key: str, v: Any) -> list[int | str]:
 #: What the name of an imported model's region may be: a letter, then letters, digits,
 #: ``_`` and ``-`` (it names ``[materials]`` keys, table columns and interfaces ``a|b``).
 REGION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+#: :data:`REGION_NAME` and the reserved names in words, for error messages.
 REGION_NAME_RULE = (
     "1 to 64 characters from A-Z a-z 0-9 _ - starting with a letter, not 'library', "
     "'kerf', 'void' or 'kerf_...'"
