@@ -34,7 +34,7 @@ from .sizing import MeshDependenceWarning, mesh_warnings
 from .spec import PANEL_STAGES, CaseSpec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
-from .spec.geometry import is_imported
+from .spec.geometry import is_imported, junction_region
 from .transient import dual_interface, zth_transient
 
 __all__ = [
@@ -143,8 +143,9 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
     stage("thermal")
     th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **solver)
-    tj = th.region_max("die")
-    t_die = th.temperature[np.unique(th.space.dofs[mesh.regions["die"]])]
+    junction = junction_region(case.geometry)  # the die, or an imported model's role
+    tj = th.region_max(junction)
+    t_die = th.temperature[np.unique(th.space.dofs[mesh.regions[junction]])]
     m = {
         "Tj_max_C": tj,
         **jedec.jedec_metrics(case, th, bc),
@@ -153,7 +154,7 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         "thermal_solve_s": th.solver_info["stages"]["total_s"],
         "thermal_nodes_count": float(th.temperature.shape[0]),
     }
-    if not is_imported(case.geometry) or has_active_face(mesh):
+    if not is_imported(case.geometry) or (junction == "die" and has_active_face(mesh)):
         m.update(hotspot(th, mesh))
     curves: dict[str, dict[str, NDArray]] = {}
     # theta_JC is the package's: solved on the package alone (its own mesh, no board,
@@ -168,7 +169,7 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
             fixed={"shell_top": loads.ambient},
             **solver,
         )
-        m["theta_jc_K_per_W"] = per_watt(jc.region_max("die") - loads.ambient)
+        m["theta_jc_K_per_W"] = per_watt(jc.region_max(junction) - loads.ambient)
     else:
         stage("theta_jc (dual interface)")
         m["theta_jc_K_per_W"], jc_curves = dual_interface(pkg, pkg_mesh, **solver)

@@ -60,6 +60,7 @@ from .geometry.board import BOARD_REGIONS
 from .names import Column
 from .spec import CaseSpec, EnvironmentSpec
 from .spec.constants import UNIFORM_H_OUTPUTS
+from .spec.geometry import junction_region
 
 __all__ = [
     "BoundaryConditions",
@@ -310,7 +311,7 @@ def jedec_metrics(case: CaseSpec, th: Any, bc: BoundaryConditions) -> dict[str, 
     NaN without power."""
     env, g = case.environment, case.geometry
     P = case.loads.total_power
-    tj = th.region_max("die")
+    tj = th.region_max(junction_region(g))
     out: dict[str, float] = {}
     uniform = env.kind == "uniform_h"
 

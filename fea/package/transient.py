@@ -38,6 +38,7 @@ from .geometry.board import BOARD_REGIONS
 from .jedec import case_materials
 from .power_map import thermal_loads
 from .spec import CaseSpec
+from .spec.geometry import junction_region
 
 __all__ = [
     "DUAL_INTERFACE_END_S",
@@ -77,10 +78,13 @@ def heat_capacity(mesh: Any, materials: dict[str, Any]) -> float:
     return float(sum(m.rho * m.cp * vol[mesh.regions[r]].sum() for r, m in materials.items()))
 
 
-def junction_watch(th_space: Any, mesh: Any, probes: dict[str, tuple] | None = None) -> dict:
-    """Functions of the nodal temperature for ``watch=``: ``Tj`` (the die's hottest
-    node) and, with ``probes`` (name -> point [m]), ``probes`` (their temperatures)."""
-    die = np.unique(th_space.dofs[mesh.regions["die"]])
+def junction_watch(
+    th_space: Any, mesh: Any, probes: dict[str, tuple] | None = None, junction: str = "die"
+) -> dict:
+    """Functions of the nodal temperature for ``watch=``: ``Tj`` (the hottest node of the
+    region ``junction``, the die) and, with ``probes`` (name -> point [m]), ``probes``
+    (their temperatures)."""
+    die = np.unique(th_space.dofs[mesh.regions[junction]])
     out = {"Tj": lambda T: T[die].max()}
     if probes:
         try:
@@ -134,7 +138,8 @@ def zth_transient(
     profile = None
     if spec.power is not None:
         profile = [(t, p / P) for t, p in spec.power]
-    rise = max(steady.region_max("die") - amb, 1e-6)
+    junction = junction_region(case.geometry)
+    rise = max(steady.region_max(junction) - amb, 1e-6)
     common = dict(initial_C=amb, outputs=times, fields=spec.fields, power=profile)
     if spec.method == "reduced":
         tr = Transient(spec.duration, spec.first_output, scheme="reduced", **common)
@@ -148,7 +153,7 @@ def zth_transient(
             **common,
         )
     k_at = steady.temperature if spec.conductivity_at == "steady" else amb
-    watch = junction_watch(steady.space, mesh, spec.probes)
+    watch = junction_watch(steady.space, mesh, spec.probes, junction)
     th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at_C=k_at, watch=watch)
     tj = th.series["Tj"]
     t_all = th.series.times
@@ -227,7 +232,7 @@ def dual_interface(
     zth: dict[str, NDArray] = {"time_s": times}
     sfs: list[StructureFunction] = []
     curves: dict[str, dict[str, NDArray]] = {}
-    watch = {"Tj": junction_watch(space(mesh), mesh)["Tj"]}
+    watch = {"Tj": junction_watch(space(mesh), mesh, junction=junction_region(case.geometry))["Tj"]}
     hs = case.theta_jc.contact_h
     results = solve_thermal_variants(
         mesh,

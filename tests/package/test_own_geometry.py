@@ -300,18 +300,22 @@ def test_region_in_no_volume_is_refused(bga):
     assert e.value.key == "geometry.regions"
 
 
-def test_unknown_region_name_is_refused(bga):
+def test_an_unmapped_volume_is_its_own_region_and_needs_a_material(bga):
+    """A volume without a [geometry.regions] entry is the region of its own name
+    ('substrate'); a region that is no built-in name has no default material."""
     msh, _ = bga
     geo = mesh_geometry(msh)
-    del geo["regions"]["dielectric"]  # the file's name 'substrate' is no package region
+    del geo["regions"]["dielectric"]  # the file's 'substrate' is the region 'substrate'
     with pytest.raises(InputError) as e:
         parse_study(study(geo))
-    assert e.value.key == "geometry.regions"
-    assert "substrate" in e.value.value and "dielectric" in e.value.allowed
-    geo["regions"]["substrate"] = "substrate"  # a region name [materials] does not know
-    with pytest.raises(InputError) as e:
-        parse_study(study(geo))
-    assert e.value.key == "geometry.regions.substrate"
+    assert e.value.key == "materials.substrate"
+    assert "silicon" in e.value.allowed and "underfill" in e.value.allowed  # library, user
+    data = study(geo)
+    data["materials"] = dict(MATERIALS, substrate="substrate")
+    data["materials"].pop("dielectric")
+    case = parse_study(data).base
+    assert case.materials["substrate"].k == K_SUB
+    assert "dielectric" not in case.materials
 
 
 def test_load_on_unknown_boundary_is_refused(bga):
@@ -575,3 +579,170 @@ def test_a_mesh_of_hexahedra_is_refused(tmp_path):
     with pytest.raises(InputError, match="tetrahedra only") as e:
         parse_study(study({"kind": "mesh", "path": str(path)}))
     assert e.value.key == "geometry.path"
+
+
+# -- the model's own region names ---------------------------------------------------------
+
+#: The BGA's materials under the file's own names (MATERIALS maps them to built-in names).
+OWN_MATERIALS = {
+    "die": "silicon",
+    "underfill": "underfill",
+    "substrate": "substrate",
+    "mould": "mold_compound",
+    "library": MATERIALS["library"],
+}
+
+
+def own_study(msh: Path, **extra) -> dict:
+    """The study of :func:`study` on the .msh under its own region names: no
+    [geometry.regions] table, the mould's stress-free temperature by its own name."""
+    geo = {"kind": "mesh", "path": str(msh), "roles": {"junction": "die", "top": "mould_top"}}
+    data = study(geo, **extra)
+    data["materials"] = OWN_MATERIALS
+    data["loads"]["reference_C"] = {"mould": 175.0, "*": 25.0}
+    return data
+
+
+def named_step(step: Path, folder: Path, names: dict[str, str]) -> Path:
+    """A copy of the BGA's STEP whose solids carry ``names`` (solid number -> name), as
+    CAD writes them (gmsh's writer names solid i "<translator> 1.i")."""
+    import re
+
+    text = re.sub(r"'[^',]* 1\.(\d)'", lambda m: f"'{names[m.group(1)]}'", step.read_text())
+    out = folder / "named.stp"
+    out.write_text(text)
+    return out
+
+
+def test_own_region_names_in_a_stable_order(bga, tmp_path):
+    """The regions are the file's names: built-in names first, then the file's order;
+    a sweep, reference_C and power_W take them."""
+    from fea.package.spec import model_regions
+
+    msh, step = bga
+    spec = parse_study(own_study(msh))
+    g = spec.base.geometry
+    assert g.region_volumes == {"substrate": (1,), "underfill": (2,), "die": (3,), "mould": (4,)}
+    assert model_regions("unit", g) == ("die", "substrate", "underfill", "mould")
+    assert list(spec.base.materials) == ["die", "substrate", "underfill", "mould"]
+    assert spec.base.loads.reference == {"mould": 175.0, "*": 25.0}
+    # a STEP's solids by their CAD names, one mapped to a name of the user's choosing
+    named = named_step(step, tmp_path, {"1": "Substrate-1", "2": "uf", "3": "die", "4": "EMC"})
+    data = own_study(msh)
+    data["geometry"] = {"kind": "step", "path": str(named), "regions": {"underfill": "uf"}}
+    data["materials"] = {
+        "die": "silicon",
+        "underfill": "underfill",
+        "Substrate-1": "substrate",
+        "EMC": "mold_compound",
+        "library": MATERIALS["library"],
+    }
+    data["loads"]["reference_C"] = {"EMC": 175.0, "*": 25.0}
+    data["loads"]["power_W"] = {"die": 0.8, "underfill": 0.2}
+    data["sweep"] = {"kind": "grid", "parameters": {"materials.Substrate-1": ["fr4", "polyimide"]}}
+    spec = parse_study(data)
+    assert model_regions("unit", spec.base.geometry) == ("die", "Substrate-1", "underfill", "EMC")
+    cases = [case for _, _, case in spec.cases()]
+    assert [c.materials["Substrate-1"].name for c in cases] == ["fr4", "polyimide"]
+    assert cases[0].loads.power == {"die": 0.8, "underfill": 0.2}
+
+
+def test_bad_region_names_are_refused(bga, tmp_path):
+    msh, step = bga
+    for bad in ("sub strate", "library", "kerf_die", "1st", "a|b"):
+        data = own_study(msh)
+        data["geometry"]["regions"] = {bad: "substrate"}
+        with pytest.raises(InputError) as e:
+            parse_study(data)
+        assert e.value.key == f"geometry.regions.{bad}", bad
+        assert "A-Z a-z 0-9 _ -" in e.value.allowed
+    # a volume whose own name cannot name a region, and no table entry for it
+    named = named_step(step, tmp_path, {"1": "sub strate", "2": "uf", "3": "die", "4": "EMC"})
+    data = own_study(msh)
+    data["geometry"] = {"kind": "step", "path": str(named)}
+    with pytest.raises(InputError) as e:
+        parse_study(data)
+    assert e.value.key == "geometry.regions"
+    assert "sub strate" in e.value.value
+    # mapped in the table, the same volume is fine (its own name no longer matters)
+    data["geometry"]["regions"] = {"substrate": "sub strate", "underfill": "uf", "mould": "EMC"}
+    assert parse_study(data).base.geometry.region_volumes["substrate"] == (1,)
+
+
+def test_a_reference_temperature_or_power_of_no_region_is_refused(bga):
+    msh, _ = bga
+    data = own_study(msh)
+    data["loads"]["reference_C"] = {"mold": 175.0, "*": 25.0}
+    with pytest.raises(InputError) as e:
+        parse_study(data)
+    assert e.value.key == "loads.reference_C.mold"
+    assert "mould" in e.value.allowed  # the hint names the model's own region
+    data = own_study(msh)
+    data["geometry"]["regions"] = {"chip": "die"}
+    data["geometry"]["roles"]["junction"] = "chip"
+    data["materials"] = dict(OWN_MATERIALS, chip="silicon")
+    del data["loads"]["power_W"]  # the default {die = 1.5}: this model has no die
+    with pytest.raises(InputError) as e:
+        parse_study(data)
+    assert e.value.key == "loads.power_W.die"
+    assert "chip" in e.value.allowed
+
+
+def test_what_needs_a_die_is_refused_for_another_junction(bga):
+    """The power map and the active-face power lie on the face die|die_attach: with the
+    junction in a region of another name they are refused when the study is read."""
+    msh, _ = bga
+    data = own_study(msh)
+    data["geometry"]["regions"] = {"chip": "die"}
+    data["geometry"]["roles"]["junction"] = "chip"
+    data["materials"] = dict(OWN_MATERIALS, chip="silicon")
+    data["loads"]["power_W"] = {"chip": 1.0}
+    assert parse_study(data).base.geometry.junction == "chip"
+    data["loads"]["power_map"] = {"grid_W": [[0.5, 0.5]]}
+    del data["loads"]["power_W"]
+    with pytest.raises(InputError) as e:
+        parse_study(data)
+    assert e.value.key == "loads.power_map"
+    del data["loads"]["power_map"]
+    data["loads"]["power_W"] = {"chip": 1.0}
+    data["loads"]["die_power"] = "active_face"
+    with pytest.raises(InputError) as e:
+        parse_study(data)
+    assert e.value.key == "loads.die_power"
+
+
+@pytest.mark.slow
+def test_own_region_names_give_the_mapped_results(bga, results, tmp_path):
+    """The BGA under the file's own names (substrate, underfill, die, mould) is the same
+    model as the one mapped to built-in names: the same theta and warpage (same mesh)."""
+    msh, _ = bga
+    own = analyse(parse_study(own_study(msh)).base, tmp_path)
+    mapped = results["mesh"]
+    for c in COLUMNS:
+        assert own[c] == pytest.approx(mapped[c], rel=1e-9), c
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore:the heating curve reaches")  # a short curve, on purpose
+def test_junction_role_on_a_region_named_chip(bga, results, tmp_path):
+    """The die's volume as the region 'chip', Tj read there by the junction role: the
+    steady Tj and theta_JC of the die's run, and early in the heating curve the chip heats
+    as its own heat capacity, Zth(t) = t / (rho c V)_chip."""
+    msh, _ = bga
+    data = own_study(msh)
+    data["geometry"]["regions"] = {"chip": "die"}
+    data["geometry"]["roles"]["junction"] = "chip"
+    data["materials"] = dict(OWN_MATERIALS, chip="silicon")
+    del data["materials"]["die"]
+    data["loads"]["power_W"] = {"chip": 1.0}
+    data["loads"]["warpage_temperatures_C"] = []
+    data["transient"] = {"duration_s": 1e-3, "first_output_s": 1e-5, "outputs": 20}
+    case = parse_study(data).base
+    assert "die" not in case.materials and case.geometry.junction == "chip"
+    m = analyse(case, tmp_path)
+    mapped = results["mesh"]
+    for c in ("Tj_max_C", "theta_ja_K_per_W", "theta_jc_K_per_W", "psi_jt_K_per_W"):
+        assert m[c] == pytest.approx(mapped[c], rel=1e-9), c
+    si = fea.materials.get("silicon")
+    c_chip = si.rho * si.cp * DIE**2 * T_DIE * 1e-9
+    assert m["zth_100us_K_per_W"] == pytest.approx(1e-4 / c_chip, rel=0.1)

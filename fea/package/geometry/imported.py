@@ -473,7 +473,7 @@ def check_case(case: Any) -> None:
             f"y {y0 * 1e3:g}..{y1 * 1e3:g} mm",
         )
     if case.loads.power_map is not None:
-        d = g.region_bbox["die"]
+        d = g.region_bbox[g.junction]
         cx, cy = (d[0] + d[3]) / 2, (d[1] + d[4]) / 2
         if max(abs(cx), abs(cy)) > 1e-3 * max(g.die[:2]):
             raise InputError(

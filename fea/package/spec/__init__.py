@@ -190,7 +190,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     st.done()
     geometry = parse_geometry(root.section("geometry"), kind)
     mesh = parse_mesh(root.section("mesh"))
-    mats = parse_materials(root.section("materials"))
+    mats = parse_materials(root.section("materials"), model_regions(kind, geometry))
     loads = parse_loads(root.section("loads"))
     environment = parse_environment(root.section("environment"), loads, kind, geometry)
     solver = parse_solver(root.section("solver"))

@@ -164,18 +164,26 @@ def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
     meshing: a power on a region the model lacks, a convection or fixed temperature on a
     boundary it lacks, or a stress-free temperature of no package region."""
     from ..names import PACKAGE_REGIONS
+    from .geometry import is_imported, junction_region
     from .schema import model_boundaries, model_regions
 
     regions = model_regions(kind, g)
     faces = model_boundaries(kind, g)
     interfaces = {f"{a}|{b}" for a in regions for b in regions if a < b}
 
+    own = is_imported(g)
+
     def region(key: str, r: str, value: float) -> None:
         if r not in regions:
+            default = (
+                " (loads.power_W defaults to {die = 1.5}: give the power of this model's regions)"
+                if own and r == "die"
+                else ""
+            )
             raise InputError(
                 key,
                 value,
-                f"a region of this {kind} model: {', '.join(regions)}{hint(r, regions)}",
+                f"a region of this {kind} model: {', '.join(regions)}{hint(r, regions)}" + default,
             )
 
     def boundary(key: str, b: str, value: float) -> None:
@@ -193,13 +201,31 @@ def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
         boundary(f"loads.h_boundaries.{b}", b, h)
     for b, T in loads.fixed.items():
         boundary(f"loads.fixed_C.{b}", b, T)
-    known = set(PACKAGE_REGIONS) | {"*"}
+    known = set(PACKAGE_REGIONS) | set(regions) | {"*"}
     for r in loads.reference:
         if r not in known:
             raise InputError(
                 f"loads.reference_C.{r}",
                 loads.reference[r],
                 f"a region name or '*'{hint(r, known)}",
+            )
+    junction = junction_region(g)
+    if junction != "die":
+        # the die's active face (power map, face power) is the interface of the region
+        # named die with die_attach or dielectric
+        if loads.power_map is not None:
+            raise InputError(
+                "loads.power_map",
+                "[loads.power_map]",
+                f"a model whose junction region is named die (this one's is {junction}): "
+                "the map lies on the die's active face die|die_attach or die|dielectric",
+            )
+        if loads.die_power != "volume":
+            raise InputError(
+                "loads.die_power",
+                loads.die_power,
+                f"'volume' for a model whose junction region is not named die ({junction}): "
+                "the active face is the die's face die|die_attach or die|dielectric",
             )
     if kind == "panel" and not loads.warpage_temperatures:
         raise InputError(

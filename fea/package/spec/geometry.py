@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,12 +29,17 @@ __all__ = [
     "MeshSpec",
     "OpeningSpec",
     "PanelSpec",
+    "REGION_NAME",
+    "REGION_NAME_RULE",
+    "RESERVED_REGION_NAMES",
     "TerminalSpec",
     "ThermalViaSpec",
     "ViaSpec",
     "absolute_geometry_paths",
     "check_copper",
     "is_imported",
+    "is_region_name",
+    "junction_region",
     "model_boundaries",
     "model_regions",
     "parse_board_stack",
@@ -258,14 +264,17 @@ class ImportedGeometrySpec(GeometrySpec):
 
     ``path``: the file (absolute); ``unit``: metres per file unit; ``region_volumes``:
     region -> the file's 3D physical-group numbers (``mesh``) or volume numbers
-    (``step``); ``region_bbox``: region -> (xmin, ymin, zmin, xmax, ymax, zmax) [m];
-    ``junction``: the region Tj is read in (the die); ``top``: the boundary whose warpage
+    (``step``), the regions named by ``[geometry.regions]`` or by the volumes themselves
+    (:func:`is_region_name`), in the order of their first volume in the file;
+    ``region_bbox``: region -> (xmin, ymin, zmin, xmax, ymax, zmax) [m]; ``junction``: the
+    region Tj is read in (any region; the die's power map and active face need it named
+    ``die``); ``top``: the boundary whose warpage
     is reported and which theta_JC holds (``"auto"``: the outer faces facing +z at the
     package's highest level); ``board_region``: the board's region (left out of the
     warpage model) or None; ``keep_board``: False for the model without it; ``digest``:
     SHA-256 of the file; ``elements``: the tetrahedra of a ``.msh`` (0 for STEP). The
     built-in family's fields keep values that mean "none" (no
-    terminals, openings or board spec); ``die`` is the die region's bounding box.
+    terminals, openings or board spec); ``die`` is the junction region's bounding box.
     """
 
     source: str = "mesh"
@@ -331,16 +340,46 @@ def _region_items(key: str, v: Any) -> list[int | str]:
     return out
 
 
+#: What the name of an imported model's region may be: a letter, then letters, digits,
+#: ``_`` and ``-`` (it names ``[materials]`` keys, table columns and interfaces ``a|b``).
+REGION_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_-]{0,63}")
+#: :data:`REGION_NAME` and the reserved names in words, for error messages.
+REGION_NAME_RULE = (
+    "1 to 64 characters from A-Z a-z 0-9 _ - starting with a letter, not 'library', "
+    "'kerf', 'void' or 'kerf_...'"
+)
+#: Names a region may not have: the ``[materials.library]`` table, and the panel's kerf
+#: regions (``kerf``, ``kerf_<region>`` take the material of the region they cut).
+RESERVED_REGION_NAMES = ("library", "kerf", "void")
+
+
+def is_region_name(name: object) -> bool:
+    """Whether ``name`` may name a region of an imported model (:data:`REGION_NAME`, none
+    of :data:`RESERVED_REGION_NAMES`, no ``kerf_`` prefix)."""
+    return (
+        isinstance(name, str)
+        and REGION_NAME.fullmatch(name) is not None
+        and name not in RESERVED_REGION_NAMES
+        and not name.startswith("kerf_")
+    )
+
+
 def _map_regions(
     table: Mapping[str, Any], volumes: tuple[tuple[int, str], ...], source: str
 ) -> dict[str, tuple[int, ...]]:
-    """Region -> volume numbers, from ``[geometry.regions]`` and the volumes' names."""
+    """Region -> volume numbers, from ``[geometry.regions]`` and the volumes' names; the
+    regions in the order of their first volume in the file."""
     what = "3D physical group" if source == "mesh" else "volume"
     numbers = {t for t, _ in volumes}
     by_name: dict[str, list[int]] = {}
     for t, name in volumes:
         if name:
             by_name.setdefault(name, []).append(t)
+    for region in table:
+        if not is_region_name(region):
+            raise InputError(
+                f"geometry.regions.{region}", region, f"a region name: {REGION_NAME_RULE}"
+            )
     owner: dict[int, str] = {}
     for region, v in table.items():
         key = f"geometry.regions.{region}"
@@ -359,31 +398,22 @@ def _map_regions(
                 if owner.get(t, region) != region:
                     raise InputError(key, x, f"a {what} of one region ({t} is in {owner[t]})")
                 owner[t] = region
-    allowed = tuple(DEFAULT_REGION_MATERIALS)
-    for region in table:
-        if region not in allowed:
-            raise InputError(
-                f"geometry.regions.{region}",
-                region,
-                f"a region name that [materials] knows: {', '.join(allowed)}"
-                f"{hint(region, allowed)}",
-            )
     for t, name in volumes:
         if t in owner:
             continue
-        if name not in allowed:
+        if not is_region_name(name):
             raise InputError(
                 "geometry.regions",
                 f"{what} {t}" + (f" named {name!r}" if name else " without a name"),
                 f"a region for every {what}: list it in [geometry.regions] (region = "
-                f"[numbers] or [names], e.g. dielectric = ['substrate']) or name it after a "
-                f"region that [materials] knows: {', '.join(allowed)}{hint(name, allowed)}",
+                f"[numbers] or [names], e.g. substrate = [1]) or give it a name that can name "
+                f"a region ({REGION_NAME_RULE})",
             )
         owner[t] = name
     out: dict[str, list[int]] = {}
-    for t, region in sorted(owner.items()):
-        out.setdefault(region, []).append(t)
-    return {r: tuple(v) for r, v in out.items()}
+    for t, _ in volumes:
+        out.setdefault(owner[t], []).append(t)
+    return {r: tuple(sorted(v)) for r, v in out.items()}
 
 
 def resolve_geometry_path(name: str, base: Path | None, allow_outside: bool) -> Path:
@@ -460,13 +490,6 @@ def parse_imported_geometry(
             junction,
             f"a region of the model: {', '.join(names)}{hint(junction, names)}",
         )
-    if junction != "die":
-        raise InputError(
-            "geometry.roles.junction",
-            junction,
-            "'die': the analyses read Tj in the region named die (map the chip's volumes to "
-            "it: [geometry.regions] die = [...])",
-        )
     if top != TOP_AUTO and top not in surfaces:
         raise InputError(
             "geometry.roles.top",
@@ -491,7 +514,7 @@ def parse_imported_geometry(
             [min(x[i] for x in b) * unit for i in range(3)]
             + [max(x[i + 3] for x in b) * unit for i in range(3)]
         )
-    d = bbox["die"]
+    d = bbox[junction]
     return ImportedGeometrySpec(
         die=(d[3] - d[0], d[4] - d[1], d[5] - d[2]),
         die_attach_thickness=0.0,
@@ -515,13 +538,13 @@ def parse_imported_geometry(
 
 def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
     """The regions the model of a ``kind`` ("unit" or "panel") case with geometry ``g``
-    has, in the order of :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS`."""
+    has, in the order of :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS`; an
+    imported model's own region names follow, in the file's order."""
     if is_imported(g):
         assert isinstance(g, ImportedGeometrySpec)
-        have = set(g.region_volumes)
-        if not g.keep_board and g.board_region:
-            have.discard(g.board_region)
-        return tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
+        have = [r for r in g.region_volumes if g.keep_board or r != g.board_region]
+        builtin = tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
+        return builtin + tuple(r for r in have if r not in DEFAULT_REGION_MATERIALS)
     have = {"shell", "dielectric", "die", "encapsulant"}
     if g.die_attach_thickness > 0:
         have.add("die_attach")
@@ -542,6 +565,12 @@ def model_regions(kind: str, g: GeometrySpec) -> tuple[str, ...]:
         elif g.panel.hollow_walls:
             have.add("cover")
     return tuple(r for r in DEFAULT_REGION_MATERIALS if r in have)
+
+
+def junction_region(g: GeometrySpec) -> str:
+    """The region Tj is read in: ``[geometry.roles] junction`` of an imported model, the
+    ``die`` of the built-in family."""
+    return g.junction if isinstance(g, ImportedGeometrySpec) else "die"
 
 
 def model_boundaries(kind: str, g: GeometrySpec) -> tuple[str, ...]:

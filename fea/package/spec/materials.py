@@ -3,7 +3,7 @@ temperature tables, Prony series and shift functions, J2 plasticity)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ...errors import InputError
@@ -183,22 +183,51 @@ def parse_plasticity(sec: Section, yield_strength: Any) -> Plastic | None:
     return law
 
 
-def parse_materials(m: Section) -> dict[str, Material]:
+def parse_materials(m: Section, regions: Sequence[str] = ()) -> dict[str, Material]:
+    """``[materials]``: region -> :class:`~fea.physics.materials.Material`.
+
+    Parameters
+    ----------
+    m
+        The ``[materials]`` section: a library or ``[materials.library]`` name per region,
+        and the user materials of ``[materials.library]``.
+    regions
+        The model's regions (:func:`~fea.package.spec.geometry.model_regions`): those of
+        :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS` take their default
+        material without a key; any other (an imported model's own region names) needs
+        one, else an :class:`~fea.errors.InputError` naming ``materials.<region>``.
+
+    Returns
+    -------
+    A material for every region of :data:`~fea.package.defaults.DEFAULT_REGION_MATERIALS`
+    and every one of ``regions``.
+    """
     lib = m.section("library")
     user: dict[str, Material] = {}
     for name in list(lib.data):
         lib.used.add(name)
         user[name] = parse_user_material(name, Section(lib.data[name], lib.key(name)))
     lib.done()
+    allowed = sorted(set(_materials.names()) | set(user))
+    own = [r for r in regions if r not in DEFAULT_REGION_MATERIALS]
     out: dict[str, Material] = {}
-    for region, default in DEFAULT_REGION_MATERIALS.items():
-        name = m.string(region, default)
+    for region in (*DEFAULT_REGION_MATERIALS, *own):
+        if region in DEFAULT_REGION_MATERIALS:
+            name = m.string(region, DEFAULT_REGION_MATERIALS[region])
+        elif not m.has(region):
+            raise InputError(
+                m.key(region),
+                None,
+                f"a material for the model's region {region}: a name from the library or "
+                f"[materials.library] ({', '.join(allowed)})",
+            )
+        else:
+            name = m.string(region)
         if name in user:
             out[region] = user[name]
         elif name in _materials.LIBRARY:
             out[region] = _materials.get(name)
         else:
-            allowed = sorted(set(_materials.names()) | set(user))
             raise InputError(
                 m.key(region),
                 name,

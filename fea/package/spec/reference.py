@@ -286,8 +286,10 @@ MEANINGS: dict[str, str] = {
     "geometry.allow_outside": "read a geometry file outside the study file's folder",
     "geometry.regions": "region -> the file's 3D physical groups (mesh) or solids (step) that "
     "make it, by number or name, e.g. die = [3], dielectric = ['substrate']; unlisted "
-    "volumes keep their own names, which must be region names",
-    "geometry.roles.junction": "the region Tj is read in: the die",
+    "volumes are regions of their own names (letters, digits, _ and -), each with a "
+    "[materials] key unless it is a built-in region name",
+    "geometry.roles.junction": "the region Tj is read in (any region; the power map and "
+    "loads.die_power = 'active_face' need it named die)",
     "geometry.roles.top": "the face whose warpage is reported and which theta_JC holds: a 2D "
     "physical group of the file, or `auto` (outer faces facing +z at the top)",
     "geometry.roles.board": "the board region, left out of the warpage model ('' for none; "
@@ -379,7 +381,8 @@ MEANINGS: dict[str, str] = {
     "mesh.threads": "gmsh threads (0: gmsh's default)",
     "mesh.optimize": "gmsh mesh optimisation",
     "materials.shell": "material of the region: a library name (`fea materials`) or a "
-    "[materials.library] entry; the same for every region below",
+    "[materials.library] entry; the same for every region below, and for each region of "
+    "a model read from a file (by its own name, docs/own_geometry.md)",
     "materials.dielectric": "dielectric material",
     "materials.die": "die material",
     "materials.die_attach": "die-attach material",
