@@ -741,7 +741,7 @@ def test_junction_role_on_a_region_named_chip(bga, results, tmp_path):
     assert "die" not in case.materials and case.geometry.junction == "chip"
     m = analyse(case, tmp_path)
     mapped = results["mesh"]
-    for c in ("Tj_max_C", "theta_ja_K_per_W", "theta_jc_K_per_W", "psi_jt_K_per_W"):
+    for c in ("Tj_max_C", "R_ja_uniform_h_K_per_W", "theta_jc_K_per_W", "psi_jt_uniform_h_K_per_W"):
         assert m[c] == pytest.approx(mapped[c], rel=1e-9), c
     si = fea.materials.get("silicon")
     c_chip = si.rho * si.cp * DIE**2 * T_DIE * 1e-9
