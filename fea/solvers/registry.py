@@ -56,7 +56,8 @@ DIRECT_DOF_LIMIT = {"scalar": 1_000_000, "elasticity": 400_000}
 #: elasticity the array-generic smoothed aggregation with the energy-minimising
 #: prolongator (``amg-xp``: about half the CPU seconds of pyamg's evolution + energy
 #: at 139k-250k DOF, 1.4-1.7 x its iterations, docs/performance.md "CPU AMG on the cores");
-#: conduction stays pyamg (``amg``, not measured against it).
+#: conduction stays pyamg (``amg``, not measured against it). Without Pardiso (the
+#: :func:`direct_limit` rule, no estimates) ``auto``'s AMG stays pyamg's.
 AUTO_AMG_METHOD = {"elasticity": "amg-xp", "scalar": "amg"}
 
 #: Below this many unknowns ``backend="auto"`` stays on the CPU even with a usable GPU. Not
@@ -243,8 +244,7 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
     (``method="cudss"``, :class:`~fea.errors.BackendUnavailable` where nvmath-python with
     cuDSS is not installed), never silently an iterative solver."""
     if method == "auto":
-        amg = AUTO_AMG_METHOD.get(kind, "amg")
-        name = ("direct" if n <= direct_limit(kind) else amg) if where == "cpu" else "amg"
+        name = ("direct" if n <= direct_limit(kind) else "amg") if where == "cpu" else "amg"
     elif where == "gpu" and method == "direct":
         name = "cudss"
     else:
@@ -504,7 +504,8 @@ def solve(
     method
         ``auto`` (CPU: the direct solver or AMG-PCG, whichever is estimated faster within
         the memory available, :mod:`fea.solvers.cost`; AMG-PCG is the method of
-        :data:`AUTO_AMG_METHOD`, ``amg-xp`` for elasticity; with the estimates in
+        :data:`AUTO_AMG_METHOD`, ``amg-xp`` for elasticity, where Pardiso is installed;
+        with the estimates in
         ``info.reason`` and ``info.extra["estimate"]``; GPU: device AMG-PCG),
         or a registered method: CPU ``direct``, ``amg`` (pyamg),
         ``amg-xp`` (the device hierarchy's code on NumPy, energy-minimising prolongator,
