@@ -71,11 +71,16 @@ AMG_MODEL = {
 
 #: The same model for ``method="amg-xp"`` (:func:`fea.solvers.cpu.xp_amg_solver`: the
 #: array-generic smoothed aggregation with the energy-minimising prolongator and MKL
-#: products in the V-cycle), from ``scripts/bench_amg.py`` (docs/performance.md, "CPU AMG
-#: on the cores").
+#: products in the V-cycle), from ``scripts/bench_amg.py`` on the shared 2-core machine
+#: (docs/performance.md, "CPU AMG on the cores"), one thread: peak 66-71 bytes an entry
+#: at 139k-738k DOF; setup 2.0-3.4e-6 s an entry (2.3e-6 at 139k, 2.0e-6 at 738k; the
+#: energy minimisation is most of it); an iteration 3.7-5.0e-9 s an entry; 183, 112, 73
+#: and 78 iterations to 1e-8 at 139k, 250k, 555k and 738k: no growth with n on these
+#: meshes (the coarse ones' flat film elements cost iterations), so a constant count.
+#: Scalar: not measured (``auto`` keeps pyamg for conduction, :data:`AMG_MODEL`).
 AMG_XP_MODEL = {
-    "elasticity": {"memory": 60.0, "setup": 1.5e-6, "cycle": 1.5e-8, "it0": 90.0, "growth": 0.25},
-    "scalar": {"memory": 40.0, "setup": 3.0e-7, "cycle": 1.5e-8, "it0": 200.0, "growth": 0.33},
+    "elasticity": {"memory": 72.0, "setup": 2.5e-6, "cycle": 5.0e-9, "it0": 110.0, "growth": 0.0},
+    "scalar": {"memory": 40.0, "setup": 5.0e-7, "cycle": 3.0e-9, "it0": 200.0, "growth": 0.33},
 }
 
 #: Fraction of the available memory a method's estimate may take: the rest is left for the
