@@ -150,3 +150,13 @@ def test_threaded_product_equals_scipys():
     if cpu.mkl_sparse() is None:
         pytest.skip("sparse_dot_mkl not installed: the SciPy matrix itself was used")
     assert type(cpu.threaded(A)) is not type(A)
+
+
+def test_array_generic_masked_product_gives_the_same_prolongator(elasticity):
+    """The masked product of the array code (a full sparse product, the pattern's entries
+    found by search: what a device runs) and the host's compiled one give one prolongator."""
+    A, _, R = elasticity
+    G, node, agg_node, T, Bc, node_c, _ = _level0(A, R, 3)
+    P_host = amg.energy_prolongator(A, T, G, node, agg_node, node_c, Bc)
+    P_generic = amg.energy_prolongator(A, T, G, node, agg_node, node_c, Bc, compiled=False)
+    assert abs(P_host - P_generic).max() <= 1e-12 * abs(P_host).max()
