@@ -535,8 +535,8 @@ class _MklMatrix:
         self.shape, self.nnz, self.dtype = M.shape, M.nnz, M.dtype
 
     def __matmul__(self, x):
-        if isinstance(x, np.ndarray) and x.dtype == self.dtype:
-            return self._mkl.dot_product_mkl(self.M, x)
+        if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == self.dtype:
+            return self._mkl.dot_product_mkl(self.M, np.ascontiguousarray(x))
         return self.M @ x
 
     def __getattr__(self, name: str):
@@ -553,7 +553,7 @@ def threaded(M: sp.spmatrix):
         return M
     M = sp.csr_matrix(M)
     if not M.has_sorted_indices:
-        M.sort_indices()
+        M = M.sorted_indices()  # a sorted copy: the caller's matrix is left as it is
     return _MklMatrix(M, mkl)
 
 
@@ -567,7 +567,8 @@ ENERGY_ITERATIONS = 6
 def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
     """Registry factory ``("cpu", "amg-xp")``: the array-generic smoothed aggregation of
     :mod:`fea.solvers.amg` (the device hierarchy's code) on NumPy/SciPy + PCG, with the
-    energy-minimising prolongator and the V-cycle's products in MKL (:func:`threaded`)."""
+    energy-minimising prolongator, the V-cycle's and PCG's products in MKL
+    (:func:`threaded`)."""
 
     def build(M: sp.csr_matrix):
         nn = options.near_null if options.kind == "elasticity" else None
@@ -581,7 +582,10 @@ def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
         )
         return h.preconditioner(options.precision, wrap=threaded)
 
-    return PcgSolver(sp.csr_matrix(A), build, options, name="amg-xp-pcg")
+    def host(M: sp.spmatrix):
+        return threaded(sp.csr_matrix(M))  # PCG's products in MKL too
+
+    return PcgSolver(host(A), build, options, name="amg-xp-pcg", to_ns=host)
 
 
 #: The CPU methods: name -> factory ``f(A, options)``.
