@@ -18,7 +18,10 @@ sparse-matrix operations, so the same code builds the hierarchy on the CPU and o
    coarse near-null space is ``R``;
 4. ``P = (I - omega D^-1 A) T`` with ``D`` the node-block diagonal (3 x 3 blocks, or the
    kept columns of an aggregate on a coarse level), ``omega = 4 / (3 rho(D^-1 A))``
-   (``rho`` from a short Lanczos run), ``A_c = P^T (A P)`` by two sparse-sparse products;
+   (``rho`` from a short Lanczos run); or (``prolongator="energy"``, the CPU's
+   ``method="amg-xp"``) the energy-minimising prolongator, a few CG steps on
+   ``min tr(P^T A P)`` on the pattern of ``(G + I) T`` keeping ``P Bc = B`` row by row
+   (:func:`energy_prolongator`); ``A_c = P^T (A P)`` by two sparse-sparse products;
 5. on the coarsest level the dense inverse from a Cholesky factor.
 
 The cycle is a V-cycle with Chebyshev smoothing in ``D^-1 A`` (default, degree 2) or
