@@ -31,6 +31,7 @@ from ..errors import InputError
 
 __all__ = [
     "AMG_MODEL",
+    "AMG_XP_MODEL",
     "Choice",
     "DIRECT_FLOP_RATE",
     "DIRECT_SOLVE_S_PER_ENTRY",
@@ -66,6 +67,20 @@ DIRECT_SOLVE_S_PER_ENTRY = 3.0e-9
 AMG_MODEL = {
     "elasticity": {"memory": 80.0, "setup": 1.5e-6, "cycle": 6.0e-8, "it0": 60.0, "growth": 0.25},
     "scalar": {"memory": 40.0, "setup": 3.0e-7, "cycle": 4.0e-8, "it0": 200.0, "growth": 0.33},
+}
+
+#: The same model for ``method="amg-xp"`` (:func:`fea.solvers.cpu.xp_amg_solver`: the
+#: array-generic smoothed aggregation with the energy-minimising prolongator and MKL
+#: products in the V-cycle), from ``scripts/bench_amg.py`` on the shared 2-core machine
+#: (docs/performance.md, "CPU AMG on the cores"), one thread: peak 51-52 bytes an entry
+#: at 139k and 738k DOF; setup 1.15e-6 and 1.5e-6 s an entry (the energy minimisation
+#: is most of it); an iteration 5.4-5.6e-9 s an entry; 166, 112, 73 and 78 iterations to
+#: 1e-8 at 139k, 250k, 555k and 738k: no growth with n on these meshes (the coarse ones'
+#: flat film elements cost iterations), so a constant count. Scalar: not measured
+#: (``auto`` keeps pyamg for conduction, :data:`AMG_MODEL`).
+AMG_XP_MODEL = {
+    "elasticity": {"memory": 56.0, "setup": 1.5e-6, "cycle": 5.5e-9, "it0": 110.0, "growth": 0.0},
+    "scalar": {"memory": 40.0, "setup": 5.0e-7, "cycle": 3.0e-9, "it0": 200.0, "growth": 0.33},
 }
 
 #: Fraction of the available memory a method's estimate may take: the rest is left for the
@@ -202,12 +217,15 @@ def direct_estimate(analysis: Any) -> Estimate:
     )
 
 
-def amg_estimate(n: int, nnz: int, kind: str = "elasticity") -> Estimate:
+def amg_estimate(n: int, nnz: int, kind: str = "elasticity", method: str = "amg") -> Estimate:
     """AMG-PCG's cost for an ``n`` x ``n`` matrix with ``nnz`` stored entries of ``kind``
-    (``"scalar"`` or ``"elasticity"``) by the model :data:`AMG_MODEL`."""
+    (``"scalar"`` or ``"elasticity"``) by the model :data:`AMG_MODEL` (``method="amg"``,
+    pyamg) or :data:`AMG_XP_MODEL` (``"amg-xp"``)."""
     if kind not in AMG_MODEL:
         raise InputError("kind", kind, "scalar or elasticity")
-    m = AMG_MODEL[kind]
+    if method not in ("amg", "amg-xp"):
+        raise InputError("method", method, "amg or amg-xp")
+    m = (AMG_MODEL if method == "amg" else AMG_XP_MODEL)[kind]
     iterations = m["it0"] * (max(n, 1) / 1e5) ** m["growth"]
     setup_s = m["setup"] * nnz
     pcg_s = iterations * m["cycle"] * nnz

@@ -24,6 +24,7 @@ from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
 __all__ = [
+    "AUTO_AMG_METHOD",
     "DIRECT_DOF_LIMIT",
     "GPU_CROSSOVER_DOF",
     "Prepared",
@@ -50,6 +51,14 @@ __all__ = [
 #: not fit); a scalar P2 conduction matrix of 442k nodes factorizes in 12 s at 3.9 GB peak,
 #: where AMG-PCG on the high-contrast package took several minutes.
 DIRECT_DOF_LIMIT = {"scalar": 1_000_000, "elasticity": 400_000}
+
+#: The AMG method ``method="auto"`` runs on the CPU where it takes AMG-PCG, per kind:
+#: elasticity the array-generic smoothed aggregation with the energy-minimising
+#: prolongator (``amg-xp``: about half the CPU seconds of pyamg's evolution + energy
+#: at 139k-250k DOF, 1.4-1.7 x its iterations, docs/performance.md "CPU AMG on the cores");
+#: conduction stays pyamg (``amg``, not measured against it). Without Pardiso (the
+#: :func:`direct_limit` rule, no estimates) ``auto``'s AMG stays pyamg's.
+AUTO_AMG_METHOD = {"elasticity": "amg-xp", "scalar": "amg"}
 
 #: Below this many unknowns ``backend="auto"`` stays on the CPU even with a usable GPU. Not
 #: measured on a device yet: set from the H200 figures of the project (a float32 V-cycle +
@@ -272,7 +281,8 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
             f"the direct limit {direct_limit(kind) / 1e3:.0f}k for {kind}",
         )
     available = cost.available_memory()
-    amg = cost.amg_estimate(n, nnz, kind)
+    amg_method = AUTO_AMG_METHOD.get(kind, "amg")
+    amg = cost.amg_estimate(n, nnz, kind, method=amg_method)
     analysis = direct = None
     failed = ""
     # the analysis (ordering, symbolic factorisation) takes a few times the matrix itself
@@ -295,7 +305,8 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     if choice.method != "direct" and analysis is not None:
         analysis.close()
         analysis = None
-    return _Plan(choice.method, choice.reason + failed, estimate, analysis)
+    name = amg_method if choice.method == "amg" else choice.method
+    return _Plan(name, choice.reason + failed, estimate, analysis)
 
 
 def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
@@ -492,10 +503,13 @@ def solve(
         ``cpu`` or ``gpu``.
     method
         ``auto`` (CPU: the direct solver or AMG-PCG, whichever is estimated faster within
-        the memory available, :mod:`fea.solvers.cost`, with the estimates in
+        the memory available, :mod:`fea.solvers.cost`; AMG-PCG is the method of
+        :data:`AUTO_AMG_METHOD`, ``amg-xp`` for elasticity, where Pardiso is installed;
+        with the estimates in
         ``info.reason`` and ``info.extra["estimate"]``; GPU: device AMG-PCG),
         or a registered method: CPU ``direct``, ``amg`` (pyamg),
-        ``amg-xp`` (the device hierarchy's code on NumPy); GPU ``amg``, ``amg-pyamg``,
+        ``amg-xp`` (the device hierarchy's code on NumPy, energy-minimising prolongator,
+        MKL products); GPU ``amg``, ``amg-pyamg``,
         ``jacobi``, ``cudss``. An unknown method raises :class:`~fea.errors.InputError`
         listing them.
     near_null

@@ -233,15 +233,15 @@ def test_auto_takes_amg_when_the_factor_does_not_fit(monkeypatch, two_layers):
     an.close()
     # on a system this small Pardiso's fixed overhead (tens of MB) is most of its peak: a
     # leaner AMG model makes AMG the smaller one, as it is on the large systems
-    lean = dict(cost.AMG_MODEL["elasticity"], memory=0.5 * d.memory / A.nnz)
-    monkeypatch.setitem(cost.AMG_MODEL, "elasticity", lean)
-    a = cost.amg_estimate(A.shape[0], A.nnz, "elasticity")
+    lean = dict(cost.AMG_XP_MODEL["elasticity"], memory=0.5 * d.memory / A.nnz)
+    monkeypatch.setitem(cost.AMG_XP_MODEL, "elasticity", lean)
+    a = cost.amg_estimate(A.shape[0], A.nnz, "elasticity", method="amg-xp")
     assert a.memory < d.memory  # the model's premise on this system
     room = (a.memory + d.memory) / 2 / cost.MEMORY_HEADROOM
     monkeypatch.setattr(cost, "available_memory", lambda: room)
     phases = _phases(monkeypatch)
     x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
-    assert info.method == "amg-pcg" and phases == [11]
+    assert info.method == "amg-xp-pcg" and phases == [11]  # elasticity: AUTO_AMG_METHOD
     assert "amg (direct does not fit): amg est." in info.reason and "GB free" in info.reason
     assert info.extra["estimate"]["direct"]["bytes"] == d.memory
 
@@ -258,11 +258,13 @@ def test_auto_pick_does_not_change_the_result_beyond_the_tolerance(monkeypatch, 
     # small systems: Pardiso's fixed overhead would outweigh AMG's modelled memory; a lean
     # model lets a room exist where only AMG fits (as on large systems)
     for k in ("elasticity", "scalar"):
-        monkeypatch.setitem(cost.AMG_MODEL, k, dict(cost.AMG_MODEL[k], memory=8.0))
+        for model in (cost.AMG_MODEL, cost.AMG_XP_MODEL):
+            monkeypatch.setitem(model, k, dict(model[k], memory=8.0))
     for kind, A, b, nn in (("elasticity", Ae, be, R), ("scalar", Ac, bc, None)):
         x_ref = spla.spsolve(A.tocsc(), b)
         picked = set()
-        for room in (20e9, 1.2 * cost.amg_estimate(A.shape[0], A.nnz, kind).memory / 0.8):
+        amg = registry.AUTO_AMG_METHOD[kind]
+        for room in (20e9, 1.2 * cost.amg_estimate(A.shape[0], A.nnz, kind, amg).memory / 0.8):
             monkeypatch.setattr(cost, "available_memory", lambda room=room: room)
             x, info = solve(A, b, kind=kind, backend="cpu", near_null=nn, rtol=rtol)
             picked.add(info.method)
@@ -270,7 +272,38 @@ def test_auto_pick_does_not_change_the_result_beyond_the_tolerance(monkeypatch, 
             # x - x_ref = A^-1 r: within cond-scaled residual; 1e-6 relative is far above
             # rounding (1e-12) and far below any wrong answer
             assert np.linalg.norm(x - x_ref) <= 1e-6 * np.linalg.norm(x_ref), (kind, room)
-        assert picked == {"pardiso", "amg-pcg"}, kind
+        assert picked == {"pardiso", f"{amg}-pcg"}, kind
+
+
+@pytest.mark.skipif(not cpu_pardiso_available(), reason="MKL Pardiso not installed")
+def test_a_memory_cap_in_fea_memory_gb_sends_auto_to_amg_with_the_same_answer(
+    monkeypatch, two_layers
+):
+    """A model that does not fit: ``FEA_MEMORY_GB`` capped between the AMG and the direct
+    estimate makes ``auto`` take AMG-PCG (the reason recorded in ``SolveInfo``); without
+    the cap it factorises. Both answers agree to 1e-8 relative."""
+    from fea.solvers import cost
+
+    A, b, R = _elasticity(two_layers, 100e9, 3e9)
+    an = PardisoAnalysis(A)
+    d = cost.direct_estimate(an)
+    an.close()
+    # on a system this small Pardiso's fixed overhead (tens of MB) is most of its peak: a
+    # leaner AMG model makes AMG the smaller one, as it is on the large systems
+    lean = dict(cost.AMG_XP_MODEL["elasticity"], memory=0.5 * d.memory / A.nnz)
+    monkeypatch.setitem(cost.AMG_XP_MODEL, "elasticity", lean)
+    a = cost.amg_estimate(A.shape[0], A.nnz, "elasticity", method="amg-xp")
+    monkeypatch.setenv("FEA_MEMORY_GB", "1000")
+    x_d, info_d = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-12)
+    assert info_d.method == "pardiso"
+    cap = (a.memory + d.memory) / 2 / cost.MEMORY_HEADROOM
+    monkeypatch.setenv("FEA_MEMORY_GB", repr(cap / 2**30))
+    x_a, info_a = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-12)
+    assert info_a.method == "amg-xp-pcg"
+    assert "amg (direct does not fit)" in info_a.reason
+    assert info_a.extra["estimate"]["available_bytes"] == pytest.approx(cap)
+    assert np.linalg.norm(x_a - x_d) <= 1e-8 * np.linalg.norm(x_d)
+    assert np.linalg.norm(x_d - spla.spsolve(A.tocsc(), b)) <= 1e-10 * np.linalg.norm(x_d)
 
 
 def test_auto_without_pardiso_keeps_the_direct_limit(monkeypatch, two_layers):
@@ -295,7 +328,7 @@ def test_auto_falls_back_to_amg_when_the_analysis_fails(monkeypatch, two_layers)
 
     monkeypatch.setattr(registry, "PardisoAnalysis", fails)
     x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
-    assert info.method == "amg-pcg" and "analysis failed" in info.reason
+    assert info.method == "amg-xp-pcg" and "analysis failed" in info.reason
     assert "direct" not in info.extra["estimate"]
     assert np.linalg.norm(x - spla.spsolve(A.tocsc(), b)) <= 1e-6 * np.linalg.norm(x)
 

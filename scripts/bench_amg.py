@@ -1,0 +1,195 @@
+"""CPU AMG against itself on 1 and 2 threads and against pyamg and Pardiso, on the package's
+elasticity at several sizes: setup, PCG, iterations, peak memory, against the estimates of
+:mod:`fea.solvers.cost`.
+
+For each ``BALLS:SIZE`` (the baseline unit without board, as ``scripts/bench_crossover.py``
+meshes it) the system that ``solve_thermoelastic`` solves is captured once into
+``--cache`` (an ``.npz``, reused by later runs). Then every run is a child process started
+with ``OMP_NUM_THREADS`` and ``MKL_NUM_THREADS`` set (threads are fixed when MKL loads),
+which loads the system, resets its peak resident memory (``/proc/self/clear_refs``) and
+solves it once:
+
+- ``amg-xp``: the array-generic smoothed aggregation (:mod:`fea.solvers.amg`) with the
+  energy-minimising prolongator and the V-cycle's products in MKL, ``method="amg-xp"``;
+- ``amg``: pyamg, evolution strength, energy-minimising prolongation, ``method="amg"``;
+- ``direct``: Pardiso (analysis, factorisation, one back-substitution).
+
+Each row gives wall and process-CPU seconds (the machine may be shared: CPU seconds are the
+steadier figure), the peak RSS beyond the loaded system, and the estimate of
+:mod:`fea.solvers.cost` for the method. AMG runs to ``--rtol`` (1e-8) and its answer is
+compared with the direct one where that ran.
+
+Usage: python scripts/bench_amg.py [6:1.2 12:0.8] [--runs amg-xp:1 amg-xp:2 amg:1 direct:2]
+       [--cache /tmp/fea_bench] [--json out.json]
+       python scripts/bench_amg.py --table out.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+
+def _rss_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def _load(path: Path):
+    import scipy.sparse as sp
+
+    f = np.load(path)
+    n = int(f["n"])
+    A = sp.csr_matrix((f["data"], f["indices"], f["indptr"]), shape=(n, n))
+    return A, f["b"], f["nn"]
+
+
+def capture(spec: str, cache: Path) -> Path:
+    """The system of ``spec`` (``BALLS:SIZE``) as an ``.npz`` in ``cache`` (made once)."""
+    out = cache / f"system_{spec.replace(':', '_')}.npz"
+    if not out.exists():
+        from bench_crossover import capture_system
+
+        balls, size = spec.split(":")
+        s = capture_system(int(balls), float(size))
+        A = s["A"]
+        np.savez(
+            out,
+            data=A.data,
+            indices=A.indices,
+            indptr=A.indptr,
+            n=A.shape[0],
+            b=s["b"],
+            nn=s["near_null"],
+        )
+    return out
+
+
+def child(path: Path, method: str, rtol: float, x_path: Path) -> dict:
+    """One solve in this process; the figures as a dict."""
+    from fea.solvers import solve
+    from fea.solvers.cost import amg_estimate
+
+    A, b, nn = _load(path)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed heap back: the growth is the solve's
+    except (OSError, AttributeError):
+        pass
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM := VmRSS
+    except OSError:
+        pass
+    start = _rss_kb("VmRSS")
+    t0, c0 = time.perf_counter(), time.process_time()
+    out: dict = {"n": A.shape[0], "nnz": int(A.nnz)}
+    if method == "direct":
+        from fea.solvers.base import Options
+        from fea.solvers.cpu import DirectSolver, PardisoAnalysis
+
+        an = PardisoAnalysis(A)
+        t1 = time.perf_counter()
+        out.update(peak_estimate=an.peak_bytes, mflops=an.mflops, factor_nnz=an.factor_nnz)
+        s = DirectSolver(A, Options(kind="elasticity"), an)
+        t2 = time.perf_counter()
+        x, f = s.solve(b)
+        s.close()
+        out.update(analysis_s=t1 - t0, setup_s=t2 - t0, pcg_s=time.perf_counter() - t2)
+        out.update(iterations=1, residual=f["residual"])
+        np.save(x_path, x)
+    else:
+        x, info = solve(
+            A, b, kind="elasticity", backend="cpu", method=method, near_null=nn, rtol=rtol
+        )
+        st = info.extra["solve_stages"]
+        est = amg_estimate(A.shape[0], A.nnz, "elasticity", method=method)
+        out.update(
+            setup_s=st["setup_s"],
+            pcg_s=st["pcg_s"],
+            iterations=info.iterations,
+            residual=info.residual,
+            levels=info.extra.get("levels"),
+            operator_complexity=info.extra.get("operator_complexity"),
+            peak_estimate=est.memory,
+            seconds_estimate=est.seconds,
+            stages=info.extra.get("setup_stages_s"),
+        )
+        if x_path.exists():
+            ref = np.load(x_path)
+            out["diff_vs_direct"] = float(np.abs(x - ref).max() / np.abs(ref).max())
+    out.update(
+        wall_s=time.perf_counter() - t0,
+        cpu_s=time.process_time() - c0,
+        peak_rss_bytes=1024.0 * (_rss_kb("VmHWM") - start),
+    )
+    return out
+
+
+def run(specs: list[str], runs: list[str], rtol: float, cache: Path, json_path: Path) -> list:
+    cache.mkdir(parents=True, exist_ok=True)
+    rows = json.loads(json_path.read_text()) if json_path.exists() else []
+    for spec in specs:
+        path = capture(spec, cache)
+        x_path = cache / f"x_{spec.replace(':', '_')}.npy"
+        x_path.unlink(missing_ok=True)
+        for r in runs:
+            method, threads = r.split(":")
+            env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
+            cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol), str(x_path)]
+            p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+            if p.returncode:
+                print(f"{spec} {r}: failed\n{p.stderr[-2000:]}", flush=True)
+                continue
+            row = {"spec": spec, "method": method, "threads": int(threads)}
+            row.update(json.loads(p.stdout.strip().splitlines()[-1]))
+            print(json.dumps(row), flush=True)
+            rows.append(row)
+            json_path.write_text(json.dumps(rows, indent=1))
+        x_path.unlink(missing_ok=True)
+    return rows
+
+
+def table(rows: list[dict]) -> None:
+    print(
+        "| DOF | method | threads | setup | PCG (it) | wall | CPU | peak RSS / est. | vs direct |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        diff = f"{r['diff_vs_direct']:.1e}" if "diff_vs_direct" in r else ""
+        print(
+            f"| {r['n']:,} | {r['method']} | {r['threads']} | {r['setup_s']:.1f} s "
+            f"| {r['pcg_s']:.1f} s ({r['iterations']}) | {r['wall_s']:.1f} s "
+            f"| {r['cpu_s']:.1f} s | {r['peak_rss_bytes'] / 1e9:.2f} / "
+            f"{r['peak_estimate'] / 1e9:.2f} GB | {diff} |"
+        )
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        _, _, path, method, rtol, x_path = sys.argv
+        print(json.dumps(child(Path(path), method, float(rtol), Path(x_path))))
+        sys.exit(0)
+    p = argparse.ArgumentParser()
+    p.add_argument("specs", nargs="*", default=["6:1.2", "12:0.8"])
+    p.add_argument("--runs", nargs="+", default=["direct:2", "amg-xp:1", "amg-xp:2", "amg:1"])
+    p.add_argument("--rtol", type=float, default=1e-8)
+    p.add_argument("--cache", type=Path, default=Path("/tmp/fea_bench"))
+    p.add_argument("--json", type=Path, default=Path("bench_amg.json"))
+    p.add_argument("--table", type=Path, default=None)
+    a = p.parse_args()
+    if a.table is not None:
+        table(json.loads(a.table.read_text()))
+    else:
+        table(run(a.specs, a.runs, a.rtol, a.cache, a.json))
