@@ -217,8 +217,10 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
     stage; :func:`warpage_case` for a unit) meshed as the ``[mesh] symmetry`` model (x >= 0
     for ``half``, x, y >= 0 for ``quarter``: :mod:`fea.package.geometry.symmetry`). A
     geometry or power map that is not symmetric about the planes is refused
-    (:func:`~fea.package.geometry.symmetry.check_symmetry`), and so is ``[moisture]``
-    on a cut model (its uptake in mg is the model's, not the body's)."""
+    (:func:`~fea.package.geometry.symmetry.check_symmetry`), and so are, on a cut model,
+    ``[moisture]`` (its uptake in mg is the model's, not the body's) and a ``[process]``
+    history that adds regions (a born region's nodes continue the body's displacement by
+    a fit over the model: :mod:`fea.physics.history`)."""
     sym = case.mesh.symmetry
     if sym != "none" and case.moisture is not None:
         raise InputError(
@@ -226,6 +228,17 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
             sym,
             "'none' for a case with [moisture] (its uptake [mg] would be the cut model's)",
         )
+    proc = case.process
+    if sym != "none" and proc is not None and proc.model == "history":
+        born = [st.name for st in proc.stages if st.add]
+        if born:
+            raise InputError(
+                "mesh.symmetry",
+                sym,
+                f"'none' for a [process] history whose stages add regions ({', '.join(born)}): "
+                "a region born during the history continues the displacement of the body "
+                "by a fit over the model, which on a cut model is not the full body's",
+            )
     mesh, _ = build_mesh(case if mcase is None else mcase, symmetry=sym)
     return mesh
 

@@ -51,9 +51,9 @@ def unit(symmetry: str, size: float = 0.6, **extra):
     return parse_study(d).base
 
 
-def panel(symmetry: str, stage: str = "released"):
+def panel(symmetry: str, stage: str = "released", **extra):
     g = copy.deepcopy(PANEL)
-    g["panel"] = {"nx": 3, "ny": 2, "pitch_mm": 4.5, "stage": stage}
+    g["panel"] = {"nx": 3, "ny": 2, "pitch_mm": 4.5, "stage": stage, **extra}
     m = {"size_mm": 0.8, "layers_through_thickness": 1, "opening_size_mm": 0.25}
     return parse_study(
         {
@@ -139,22 +139,15 @@ def test_unit_quarter_equals_mirrored_full(monkeypatch, quarter_unit):
 
 @pytest.mark.slow
 def test_unit_history_quarter_equals_mirrored_full(monkeypatch, quarter_unit):
-    """(a) the unit's process history (moulding, cooling, a reflow) on the quarter model
-    against the full mirrored mesh: the same metrics at every state to 1e-6."""
+    """(a) the unit's process history (cooling from the cure, a reflow) on the quarter
+    model against the full mirrored mesh: the same metrics at every state to 1e-6."""
     _, q = quarter_unit
     process = {
         "model": "history",
         "max_step_K": 50.0,
         "reflow_time_s": [0.0, 100.0, 200.0],
         "stages": [
-            {"name": "load", "duration_s": 0.0, "temperature_C": 175.0},
-            {
-                "name": "mould",
-                "duration_s": 120.0,
-                "temperature_C": 175.0,
-                "add": ["encapsulant"],
-                "cure": ["encapsulant"],
-            },
+            {"name": "cured", "duration_s": 0.0, "temperature_C": 175.0},
             {"name": "cooled", "duration_s": 300.0, "temperature_C": 25.0},
         ],
     }
@@ -164,6 +157,23 @@ def test_unit_history_quarter_equals_mirrored_full(monkeypatch, quarter_unit):
     cut = on_mesh(monkeypatch, q, history_metrics, cut_case)
     full = on_mesh(monkeypatch, mirror_mesh(q), history_metrics, full_case)
     assert assert_same_metrics(cut, full) > 50
+
+
+def test_history_with_births_refused_on_a_cut_model():
+    """A region born during the history (process.stages.add) continues the displacement
+    of the body it is added to by a fit that is not mirror-equivariant: refused."""
+    process = {
+        "model": "history",
+        "reflow_time_s": [0.0],
+        "stages": [
+            {"name": "load", "duration_s": 0.0, "temperature_C": 175.0},
+            {"name": "mould", "duration_s": 60.0, "temperature_C": 175.0,
+             "add": ["encapsulant"]},
+        ],
+    }
+    case = unit("quarter", process=process, loads={"reflow_C": [25.0]})
+    with pytest.raises(InputError, match="mesh.symmetry"):
+        analyse.mechanics_mesh(case, warpage_case(case))
 
 
 @pytest.mark.slow
@@ -182,7 +192,8 @@ def test_panel_quarter_equals_mirrored_full(monkeypatch):
 #: 0.3-4.6 % (curvatures); the quarter model alone moves by up to 4 % between sizes 0.6
 #: and 0.3 mm (tests/package/test_board_model.py), hence 6 %. Stress maxima sit at
 #: singular corners and edges and move by 10-40 % with the mesh: not compared here (the
-#: exact check above compares them).
+#: exact check above compares them), nor is the shape class (a threshold on fit residuals:
+#: this package sits near the bowl / W boundary and the two meshes fall either side).
 STUDY_RTOL = 0.06
 
 
@@ -202,7 +213,11 @@ def test_unit_study_quarter_vs_full():
         for m in ("warpage_um", "curvature_1_per_m", "curvature_max_1_per_m"):
             k = f"{m}@{T}"
             assert cut[k] == pytest.approx(full[k], rel=STUDY_RTOL), k
-        assert cut[f"warpage_shape@{T}"] == full[f"warpage_shape@{T}"]
+    for k in sorted(full):
+        if k.startswith(("warpage_", "curvature")) and not k.startswith("warpage_shape"):
+            print(f"{k}: quarter {cut[k]:.5g}, full {full[k]:.5g}, {cut[k] / full[k] - 1:+.2%}")
+        if k.startswith("warpage_shape"):
+            print(f"{k}: quarter {cut[k]}, full {full[k]}")
     ratio = cut["mechanical_dof_count"] / full["mechanical_dof_count"]
     assert 0.25 < ratio < 0.35  # a quarter, plus the nodes on the planes
     print(f"DOF ratio {ratio:.3f}, time {seconds['quarter']:.2f} s / {seconds['none']:.2f} s")
@@ -235,6 +250,14 @@ def test_asymmetric_geometry_refused():
     case = parse_study({"study": {"kind": "unit"}, "loads": pm, "mesh": {"symmetry": "half"}})
     with pytest.raises(InputError, match="loads.power_map"):
         analyse.mechanics_mesh(case.base, warpage_case(case.base))
+
+
+def test_panel_one_unit_off_a_plane_refused():
+    """3 x 2 units, one kept: not the centre one (an even count across y)."""
+    for sym in ("half", "quarter"):
+        one = panel(sym, "singulated", singulated_units="one")
+        with pytest.raises(InputError, match="geometry.panel.singulated_units"):
+            analyse.mechanics_mesh(one)
 
 
 @pytest.mark.parametrize(("value", "why"), [("eighth", "x = y"), ("octant", "quarter")])

@@ -85,7 +85,9 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
     fea.errors.InputError
         For an unknown ``symmetry`` (key ``mesh.symmetry``), or naming the key that breaks
         the symmetry: ``geometry.openings.<side>`` (the openings of opposite walls differ),
-        ``loads.power_map`` (a power map not mirrored about the plane).
+        ``loads.power_map`` (a power map not mirrored about the plane),
+        ``geometry.panel.singulated_units`` (one unit kept of an even count across x or
+        y: not the centre one).
     """
     axes = symmetry_axes(symmetry)
     g = case.geometry
@@ -98,6 +100,17 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
                 f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) for "
                 f"{_KEY} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
                 f"or {_KEY} = 'none'",
+            )
+    panel = getattr(g, "panel", None)
+    if panel is not None and axes and panel.singulated_units == "one":
+        # the unit kept is the middle one of the list of sites: the centre of the panel
+        # only for odd counts both ways
+        if panel.nx % 2 == 0 or panel.ny % 2 == 0:
+            raise InputError(
+                "geometry.panel.singulated_units",
+                "one",
+                f"'all', or odd geometry.panel.nx and ny ({panel.nx} x {panel.ny}) so that "
+                f"the unit kept is the centre one, for {_KEY} = {symmetry!r}",
             )
     loads = getattr(case, "loads", None)
     pm = getattr(loads, "power_map", None)
