@@ -84,7 +84,7 @@ def assert_same_metrics(cut: dict, full: dict, rtol: float = 1e-6) -> int:
     assert sorted(keys) == sorted(
         k for k in cut if not any(s in k for s in NOT_COMPARED) and k != "warnings"
     )
-    bad = []
+    bad, worst = [], 0.0
     for k in keys:
         a, b = cut[k], full[k]
         if isinstance(b, str):
@@ -93,7 +93,10 @@ def assert_same_metrics(cut: dict, full: dict, rtol: float = 1e-6) -> int:
         # a floor of 1e-9 in the column's unit (um, MPa, 1/m) for values that vanish
         elif abs(a - b) > rtol * max(abs(a), abs(b)) + 1e-9:
             bad.append((k, a, b))
+        elif abs(b) > 1e-6:
+            worst = max(worst, abs(a - b) / abs(b))
     assert not bad, bad
+    print(f"{len(keys)} metrics, largest relative difference {worst:.1e}")
     return len(keys)
 
 
