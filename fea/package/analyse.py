@@ -25,6 +25,13 @@ from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
 from . import jedec
 from .geometry.imported import check_case, has_active_face
+from .geometry.symmetry import (
+    Unfolding,
+    mesh_symmetry,
+    symmetric_recovery,
+    symmetry_boundaries,
+    symmetry_fixed,
+)
 from .meshing import build_mesh
 from .moisture import moisture_analysis
 from .names import Column
@@ -43,6 +50,8 @@ __all__ = [
     "history_metrics",
     "history_process",
     "independent_panel_metrics",
+    "mechanics_fixed",
+    "mechanics_mesh",
     "panel_metrics",
     "reflow_profile",
     "reflow_tags",
@@ -204,6 +213,43 @@ def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
+    """The mesh of a mechanical model of ``case``: ``mcase`` (default ``case``: a panel's
+    stage; :func:`warpage_case` for a unit) meshed as the ``[mesh] symmetry`` model (x >= 0
+    for ``half``, x, y >= 0 for ``quarter``: :mod:`fea.package.geometry.symmetry`). A
+    geometry or power map that is not symmetric about the planes is refused
+    (:func:`~fea.package.geometry.symmetry.check_symmetry`), and so are, on a cut model,
+    ``[moisture]`` (its uptake in mg is the model's, not the body's) and a ``[process]``
+    history that adds regions (a born region's nodes continue the body's displacement by
+    a fit over the model: :mod:`fea.physics.history`)."""
+    sym = case.mesh.symmetry
+    if sym != "none" and case.moisture is not None:
+        raise InputError(
+            "mesh.symmetry",
+            sym,
+            "'none' for a case with [moisture] (its uptake [mg] would be the cut model's)",
+        )
+    proc = case.process
+    if sym != "none" and proc is not None and proc.model == "history":
+        born = [st.name for st in proc.stages if st.add]
+        if born:
+            raise InputError(
+                "mesh.symmetry",
+                sym,
+                f"'none' for a [process] history whose stages add regions ({', '.join(born)}): "
+                "a region born during the history continues the displacement of the body "
+                "by a fit over the model, which on a cut model is not the full body's",
+            )
+    mesh, _ = build_mesh(case if mcase is None else mcase, symmetry=sym)
+    return mesh
+
+
+def mechanics_fixed(mesh: Any) -> dict[str, dict[str, float]] | None:
+    """The supports of a free body meshed as ``mesh``: zero normal displacement on its
+    symmetry planes (None for a full model: free, rigid modes held by 3-2-1 supports)."""
+    return symmetry_fixed(mesh_symmetry(mesh)) or None
+
+
 def _solve_me(
     mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None, eigenstrain=None
 ):
@@ -212,6 +258,7 @@ def _solve_me(
         mesh_materials(mesh, case),
         T,
         mesh_reference(mesh, case),
+        fixed=mechanics_fixed(mesh),
         shrinkage=case.loads.cure_shrinkage,
         backend=backend,
         method=case.solver.method,
@@ -229,6 +276,7 @@ def _state_metrics(
     surface: str = "top",
     full: bool = True,
     regions: Any = None,
+    post: dict | None = None,
 ) -> dict[str, Any]:
     """The metrics of one mechanical state (columns ``metric@tag[:region]``).
 
@@ -236,14 +284,33 @@ def _state_metrics(
     recovered von Mises maximum of every region and first principal stress of the brittle
     ones; with ``full`` also where those maxima are, and peel and shear on every
     interface (maximum and band mean).
+
+    On a cut model (:func:`mechanics_mesh`) every metric is the full body's: the warpage
+    and coplanarity of the surface unfolded onto the full body
+    (:class:`~fea.package.geometry.symmetry.Unfolding`, kept in ``post``, a dict the
+    caller keeps across the states of one mesh), the recovered stresses on the planes
+    those of the full body (:func:`~fea.package.geometry.symmetry.symmetric_recovery`;
+    a maximum of the cut model is then the body's), the interfaces' edges without the
+    cut lines; a location is the one in the cut model of the (up to four) mirror images.
     """
     out: dict[str, Any] = {}
+    planes = symmetry_boundaries(mesh_symmetry(mesh))
+    unfold = None
+    if planes:
+        me.cache["recovered"] = symmetric_recovery(me.recovered)
+        post = {} if post is None else post
+        if "unfold" not in post:
+            post["unfold"] = Unfolding.of(mesh, me.nodes, me.space.order)
+        unfold = post["unfold"]
+
+    def warpage(surface: str):
+        return me.warpage(surface) if unfold is None else unfold.warpage(me.displacement, surface)
 
     def put(metric: str, value: Any, region: str | None = None) -> None:
         col = Column(metric, tag, region)
         out[str(col)] = value if col.is_text else float(value)
 
-    w = me.warpage(surface)
+    w = warpage(surface)
     put("warpage_um", w.peak_to_valley * 1e6)
     put("warpage_signed_um", w.signed * 1e6)
     put("curvature_1_per_m", w.curvature)
@@ -251,7 +318,7 @@ def _state_metrics(
     put("curvature_min_1_per_m", w.principal_curvatures[1])
     put("warpage_shape", w.shape)
     if "terminal_tips" in mesh.boundaries:
-        put("coplanarity_um", me.warpage("terminal_tips").coplanarity * 1e6)
+        put("coplanarity_um", warpage("terminal_tips").coplanarity * 1e6)
     present = list(mesh.regions) if regions is None else list(regions)
     for region in present:
         e = me.region_extreme(region)
@@ -274,7 +341,7 @@ def _state_metrics(
             a, sep, b = name.partition("|")
             if not sep or a not in present or b not in present:
                 continue
-            s = me.interface_stress(name)
+            s = me.interface_stress(name, planes)
             put("peel_max_MPa", s.maximum("peel").value / 1e6, name)
             put("shear_max_MPa", s.maximum("shear").value / 1e6, name)
             for kind in ("peel", "shear"):
@@ -342,7 +409,7 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     MechanicalResult}); the results share one mesh.
     """
     backend = backend or case.solver.backend
-    mesh, _ = build_mesh(warpage_case(case))
+    mesh = mechanics_mesh(case, warpage_case(case))
     states: list[tuple] = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
     states += [
         (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
@@ -382,6 +449,7 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
     T0 = max(float(v) for v in ref.values())
     out: dict[str, Any] = {}
     results: dict[str, Any] = {}
+    post: dict = {}
     groups: dict[int, tuple[Any, list]] = {}
     for T, tag, full, *eig in states:
         e = eig[0] if eig else None
@@ -402,10 +470,11 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
             rtol=case.solver.rtol,
             shrinkage=case.loads.cure_shrinkage,
             eigenstrain=eigenstrain,
+            fixed=mechanics_fixed(mesh),
         )
         for _T, tag, full in group:
             st = h[tag]
-            out.update(_state_metrics(st, mesh, tag, case, surface=surface, full=full))
+            out.update(_state_metrics(st, mesh, tag, case, surface=surface, full=full, post=post))
             for region, v in st.region_max().items():
                 out[str(Column("plastic_strain_max_pct", tag, region))] = 100.0 * v
             results[tag] = st
@@ -434,11 +503,12 @@ def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str
     out: dict[str, Any] = {}
     results: dict[str, Any] = {}
     cache: dict = {}
+    post: dict = {}
     try:
         for T, tag, full, *eigenstrain in states:
             stage(f"mechanical {tag}")
             me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
-            out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full))
+            out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full, post=post))
             results[tag] = me
     finally:
         close_solver_cache(cache)
@@ -485,7 +555,7 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     releasing the mandrel leaves the free-body state of the cured panel.
     """
     backend = backend or case.solver.backend
-    mesh, _ = build_mesh(case)
+    mesh = mechanics_mesh(case)
     states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
     return _temperature_states(mesh, case, states, backend, "bottom")
 
@@ -579,9 +649,9 @@ def history_metrics(
             case,
             geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage="process")),
         )
-        mesh, _ = build_mesh(pcase)
+        mesh = mechanics_mesh(case, pcase)
     else:
-        mesh, _ = build_mesh(warpage_case(case))
+        mesh = mechanics_mesh(case, warpage_case(case))
     proc = case.process
     assert proc is not None
     process = history_process(case, mesh)
@@ -597,17 +667,21 @@ def history_metrics(
         substeps=proc.substeps,
         max_step_K=proc.max_step_K,
         progress=history_stages([st.name for st in process.stages]),
+        fixed=mechanics_fixed(mesh),
     )
     stage(f"history: metrics of {len(h.states)} states")
     kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
     out: dict[str, float] = {}
+    post: dict = {}
     for label, st in zip(h.labels, h.states, strict=True):
         present = st.solver_info["regions"]
         if case.kind == "panel":
             surface = "bottom" if all(r in present for r in kerf) else "units_bottom"
         else:
             surface = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]
-        out.update(_state_metrics(st, mesh, label, case, surface=surface, regions=present))
+        out.update(
+            _state_metrics(st, mesh, label, case, surface=surface, regions=present, post=post)
+        )
     out["mechanical_dof_count"] = float(3 * mesh.nodes.shape[0])
     _state_checks(case, out, dict(zip(h.labels, h.states, strict=True)))
     out["history_steps_count"] = float(h.solver_info["steps"])
@@ -642,7 +716,7 @@ def independent_panel_metrics(
         scase = dataclasses.replace(
             case, geometry=dataclasses.replace(g, panel=dataclasses.replace(g.panel, stage=name))
         )
-        mesh, _ = build_mesh(scase)
+        mesh = mechanics_mesh(case, scase)
         todo_states = [] if T is None else [(T, name, True)]
         if name == "singulated":
             todo_states += [

@@ -835,7 +835,7 @@ def study_symmetry(case: CaseSpec) -> str:
     symmetry`` where the mesh section has one (the two must agree when both are set)."""
     cy = case.cycling
     c = cy.symmetry if cy is not None else "none"
-    m = getattr(case.mesh, "symmetry", None) or "none"
+    m = case.mesh.symmetry
     if c != "none" and m != "none" and c != m:
         raise InputError("cycling.symmetry", c, f"the [mesh] symmetry {m!r} (or 'none')")
     return c if c != "none" else m

@@ -7,15 +7,41 @@ displacement, ``fixed={"symmetry_x": {"x": 0.0}, "symmetry_y": {"y": 0.0}}`` (se
 :func:`symmetry_fixed`); the thermal one is adiabatic (nothing to add). ``eighth`` (the
 plane x = y as well) needs u . n = 0 on an inclined plane, which ``fixed=`` (boundary ->
 component -> value, components along the axes) cannot express: it is refused.
+
+A cut model's metrics are those of the full body: :func:`mirror_mesh` unfolds the cut mesh
+into the full one (nodes on the planes merged, reflected tetrahedra reoriented) and
+:class:`Unfolding` maps a cut model's displacement onto it, for the warpage (its best-fit
+plane and quadratic fit need the whole surface) and the coplanarity of the terminal tips.
+The recovered nodal stresses (:func:`fea.physics.post.recover_stress`, a volume-weighted
+mean of the elements' linear fits at each vertex) of the full body at a vertex on a plane
+average the cut model's elements and their mirror images: :func:`symmetric_recovery` gives
+them (the shear components odd under the reflection vanish there), so that stress maxima,
+yield ratios and interface stresses of a cut model are the full body's.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from typing import Any
 
-from ...errors import InputError
+import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["SYMMETRY", "check_symmetry", "symmetry_axes", "symmetry_fixed", "symmetry_share"]
+from ...errors import InputError, MeshError
+
+__all__ = [
+    "SYMMETRY",
+    "Unfolding",
+    "check_symmetry",
+    "mesh_symmetry",
+    "mirror_mesh",
+    "symmetry_axes",
+    "symmetry_boundaries",
+    "symmetry_fixed",
+    "symmetry_share",
+    "symmetric_recovery",
+]
 
 #: Allowed values of the symmetry option (spec key ``mesh.symmetry``) and the planes each cuts.
 SYMMETRY: dict[str, tuple[str, ...]] = {"none": (), "half": ("x",), "quarter": ("x", "y")}
@@ -59,7 +85,9 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
     fea.errors.InputError
         For an unknown ``symmetry`` (key ``mesh.symmetry``), or naming the key that breaks
         the symmetry: ``geometry.openings.<side>`` (the openings of opposite walls differ),
-        ``loads.power_map`` (a power map not mirrored about the plane).
+        ``loads.power_map`` (a power map not mirrored about the plane),
+        ``geometry.panel.singulated_units`` (one unit kept of an even count across x or
+        y: not the centre one).
     """
     axes = symmetry_axes(symmetry)
     g = case.geometry
@@ -72,6 +100,17 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
                 f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) for "
                 f"{_KEY} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
                 f"or {_KEY} = 'none'",
+            )
+    panel = getattr(g, "panel", None)
+    if panel is not None and axes and panel.singulated_units == "one":
+        # the unit kept is the middle one of the list of sites: the centre of the panel
+        # only for odd counts both ways
+        if panel.nx % 2 == 0 or panel.ny % 2 == 0:
+            raise InputError(
+                "geometry.panel.singulated_units",
+                "one",
+                f"'all', or odd geometry.panel.nx and ny ({panel.nx} x {panel.ny}) so that "
+                f"the unit kept is the centre one, for {_KEY} = {symmetry!r}",
             )
     loads = getattr(case, "loads", None)
     pm = getattr(loads, "power_map", None)
@@ -104,3 +143,200 @@ def _mirrored(rects, axis: str) -> bool:
             return False
         left.pop(hit)
     return True
+
+
+def symmetry_boundaries(symmetry: str) -> tuple[str, ...]:
+    """The boundaries of the symmetry planes of a ``symmetry`` model: ``()``,
+    ``("symmetry_x",)`` or ``("symmetry_x", "symmetry_y")``."""
+    return tuple(f"symmetry_{a}" for a in symmetry_axes(symmetry))
+
+
+def mesh_symmetry(mesh: Any) -> str:
+    """The symmetry model ``mesh`` is: ``"none"``, ``"half"`` (it has the boundary
+    ``symmetry_x``) or ``"quarter"`` (``symmetry_x`` and ``symmetry_y``)."""
+    axes = tuple(a for a in ("x", "y") if f"symmetry_{a}" in mesh.boundaries)
+    for name, planes in SYMMETRY.items():
+        if planes == axes:
+            return name
+    raise MeshError(f"a mesh with the symmetry planes {axes}: only x = 0, or x = 0 and y = 0")
+
+
+#: Distance [m per m of the model's extent] within which a node is on a symmetry plane.
+PLANE_TOL = 1e-9
+
+
+def mirror_mesh(mesh: Any, symmetry: str | None = None) -> Any:
+    """The full mesh of a cut model: ``mesh`` and its mirror images across x = 0 (and
+    y = 0 for a quarter), the nodes on the planes shared (no seam), every reflected
+    tetrahedron reoriented (two vertices swapped), every region and boundary mirrored, the
+    symmetry-plane boundaries gone (they are inside the full body).
+
+    Parameters
+    ----------
+    mesh
+        A :class:`fea.Mesh` of a cut model (x >= 0, and y >= 0 for a quarter).
+    symmetry
+        ``"half"`` or ``"quarter"``; None: :func:`mesh_symmetry` of ``mesh``.
+
+    Returns
+    -------
+    fea.Mesh
+        Of the same order; 2 (4) times the elements of a half (quarter) model.
+    """
+    from skfem import MeshTet1, MeshTet2
+
+    from ...fe.mesh import Mesh, match_rows
+
+    axes = symmetry_axes(mesh_symmetry(mesh) if symmetry is None else symmetry)
+    p = np.array(mesh.p1.p.T, dtype=np.float64)
+    t = np.asarray(mesh.p1.t.T, dtype=np.int64)
+    regions = {r: np.asarray(e, dtype=np.int64) for r, e in mesh.regions.items()}
+    facets = np.asarray(mesh.p1.facets.T, dtype=np.int64)
+    tris = {name: np.sort(facets[f], axis=1) for name, f in mesh.boundaries.items()}
+    tol = PLANE_TOL * float(np.ptp(p, axis=0).max())
+    for a in axes:
+        k = "xyz".index(a)
+        on = np.abs(p[:, k]) <= tol
+        if np.any(p[~on, k] < 0):
+            raise MeshError(f"a node at {a} < 0: not a cut model kept on {a} >= 0")
+        p[on, k] = 0.0
+        n, off = len(p), np.flatnonzero(~on)
+        image = np.arange(n)
+        image[off] = n + np.arange(len(off))
+        q = p[off].copy()
+        q[:, k] *= -1.0
+        p = np.vstack([p, q])
+        tm = image[t]
+        tm[:, [0, 1]] = tm[:, [1, 0]]  # a reflection turns the orientation over
+        ne = len(t)
+        t = np.vstack([t, tm])
+        regions = {r: np.concatenate([e, e + ne]) for r, e in regions.items()}
+        tris = {
+            name: np.unique(np.vstack([f, np.sort(image[f], axis=1)]), axis=0)
+            for name, f in tris.items()
+            if name != f"symmetry_{a}"
+        }
+    d = p[t[:, 1:]] - p[t[:, :1]]
+    if np.any(np.linalg.det(d) <= 0):
+        raise MeshError("a mirrored tetrahedron is not positively oriented")
+    p1 = MeshTet1(p.T.copy(), t.T.copy())
+    table = np.sort(p1.facets.T.astype(np.int64), axis=1)
+    boundaries = {
+        name: (match_rows(table, f, name) if len(f) else np.zeros(0, dtype=np.int64))
+        for name, f in tris.items()
+    }
+    sk = MeshTet2.from_mesh(p1) if mesh.order == 2 else p1
+    return Mesh(sk, p1, regions, boundaries, mesh.order)
+
+
+#: Voigt components (xx, yy, zz, yz, xz, xy) that change sign under the reflection across
+#: the plane of each axis.
+ODD_COMPONENTS = {"x": (4, 5), "y": (3, 5)}
+
+
+def symmetric_recovery(recovered: Any, symmetry: str | None = None) -> Any:
+    """The full body's recovered stresses of a cut model, on the cut model's vertices.
+
+    At a vertex on the plane of axis ``a`` the full body's volume-weighted mean takes the
+    cut model's elements and their reflections (each element's fit reflected: the
+    components of :data:`ODD_COMPONENTS` negated) with equal weights: the mean of ``s`` and
+    its reflection, ``s`` with those components set to zero. Elsewhere nothing changes.
+
+    Parameters
+    ----------
+    recovered
+        :class:`fea.physics.post.RecoveredStress` of a cut model.
+    symmetry
+        ``"none"``, ``"half"`` or ``"quarter"``; None: :func:`mesh_symmetry` of its mesh.
+
+    Returns
+    -------
+    fea.physics.post.RecoveredStress
+        ``recovered`` itself when nothing is cut.
+    """
+    from ...physics.post import RecoveredStress
+
+    mesh = recovered.mesh
+    axes = symmetry_axes(mesh_symmetry(mesh) if symmetry is None else symmetry)
+    if not axes:
+        return recovered
+    p = mesh.p1.p.T
+    tol = PLANE_TOL * float(np.ptp(p, axis=0).max())
+    values = {}
+    for name, (verts, vals) in recovered.values.items():
+        vals = np.array(vals, dtype=np.float64)
+        for a in axes:
+            on = np.abs(p[verts, "xyz".index(a)]) <= tol
+            vals[np.ix_(on, ODD_COMPONENTS[a])] = 0.0
+        values[name] = (verts, vals)
+    return RecoveredStress(mesh, recovered.space, values)
+
+
+class _Nodes:
+    """The node positions and facet -> node map of a P1/P2 space on a mesh: what
+    :func:`fea.physics.post.warpage` needs, without a stiffness pattern."""
+
+    def __init__(self, mesh: Any, order: int) -> None:
+        from skfem import Basis, ElementTetP1, ElementTetP2
+
+        self.basis = Basis(mesh.p1, ElementTetP2() if order == 2 else ElementTetP1(), intorder=1)
+        self.nodes = self.basis.doflocs.T.copy()
+
+    def boundary_nodes(self, facets: NDArray[np.int64]) -> NDArray[np.int64]:
+        return np.asarray(self.basis.get_dofs(facets).all(), dtype=np.int64)
+
+
+@dataclass
+class Unfolding:
+    """A cut model's nodal fields on the full body (:func:`mirror_mesh`).
+
+    Attributes
+    ----------
+    mesh
+        The full mesh.
+    space
+        Its nodes (``nodes``, (n_full, 3) m) and ``boundary_nodes(facets)``.
+    index
+        The node of the cut model each full node is the image of, shape (n_full,).
+    sign
+        The sign of each displacement component under that reflection, (n_full, 3).
+    """
+
+    mesh: Any
+    space: Any
+    index: NDArray[np.int64]
+    sign: NDArray[np.float64]
+
+    @classmethod
+    def of(cls, mesh: Any, nodes: NDArray[np.float64], order: int) -> Unfolding:
+        """The unfolding of the cut ``mesh`` whose space (of ``order``) has ``nodes``
+        (n, 3) [m] (:attr:`fea.MechanicalResult.nodes`)."""
+        from scipy.spatial import cKDTree
+
+        axes = symmetry_axes(mesh_symmetry(mesh))
+        full = mirror_mesh(mesh)
+        fs = _Nodes(full, order)
+        back = fs.nodes.copy()
+        sign = np.ones_like(back)
+        for a in axes:
+            k = "xyz".index(a)
+            neg = back[:, k] < 0
+            back[neg, k] *= -1.0
+            sign[neg, k] = -1.0
+        dist, index = cKDTree(nodes).query(back)
+        tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max())
+        if np.any(dist > max(tol, 1e-15)):
+            raise MeshError("a node of the mirrored mesh has no original in the cut model")
+        return cls(full, fs, np.asarray(index, dtype=np.int64), sign)
+
+    def displacement(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The cut model's displacement ``u`` (n, 3) [m] on the full body, (n_full, 3): each
+        image node's, its component normal to each plane it was reflected across negated."""
+        return np.asarray(u)[self.index] * self.sign
+
+    def warpage(self, u: NDArray[np.float64], surface: str) -> Any:
+        """:func:`fea.physics.post.warpage` of the full body's ``surface`` under the cut
+        model's displacement ``u`` (n, 3) [m]."""
+        from ...physics.post import warpage
+
+        return warpage(self.mesh, self.space, self.displacement(u), surface)

@@ -236,7 +236,13 @@ class GeometrySpec:
 
 @dataclass(frozen=True)
 class MeshSpec:
-    """Mesh controls. Lengths in m."""
+    """Mesh controls. Lengths in m.
+
+    ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0) or ``"quarter"`` (x, y >= 0):
+    the mechanical models (warpage states, process history, panel) are solved on the cut
+    model with zero normal displacement on the symmetry planes
+    (:mod:`fea.package.geometry.symmetry`); the thermal solve stays on the full model.
+    """
 
     size: float = 0.5e-3
     board_size: float = 5.0e-3
@@ -248,6 +254,7 @@ class MeshSpec:
     algorithm: str = "delaunay"
     threads: int = 0
     optimize: bool = True
+    symmetry: str = "none"
 
 
 #: ``[geometry] kind``: the built-in shielded package, or the user's own model from a
@@ -844,6 +851,17 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
             )
 
 
+def _symmetry(m: Section) -> str:
+    """``[mesh] symmetry``: one of :data:`~fea.package.geometry.symmetry.SYMMETRY`; an
+    ``eighth`` model is refused with the reason (u . n = 0 on the plane x = y)."""
+    from ..geometry.symmetry import SYMMETRY, symmetry_axes
+
+    v = m.raw("symmetry", "none")
+    if isinstance(v, str) and v not in SYMMETRY:
+        symmetry_axes(v)  # raises, saying what is allowed and why not an eighth
+    return m.string("symmetry", "none", choices=tuple(SYMMETRY))
+
+
 def parse_mesh(m: Section) -> MeshSpec:
     spec = MeshSpec(
         size=m.length("size", 0.5),
@@ -856,6 +874,7 @@ def parse_mesh(m: Section) -> MeshSpec:
         algorithm=m.string("algorithm", "delaunay", choices=("hxt", "delaunay", "frontal")),
         threads=m.number("threads", 0, integer=True, lo=0, hi=256),
         optimize=m.boolean("optimize", True),
+        symmetry=_symmetry(m),
     )
     m.done()
     return spec

@@ -380,6 +380,10 @@ MEANINGS: dict[str, str] = {
     "mesh.algorithm": "gmsh 3D algorithm",
     "mesh.threads": "gmsh threads (0: gmsh's default)",
     "mesh.optimize": "gmsh mesh optimisation",
+    "mesh.symmetry": "none, half (x >= 0) or quarter (x, y >= 0): the mechanical models "
+    "(warpage, process history, panel, cycling) solved on the cut model with zero normal "
+    "displacement on the symmetry planes; the thermal solve stays full (eighth is refused: "
+    "u . n = 0 on x = y is not a coordinate-plane condition)",
     "materials.shell": "material of the region: a library name (`fea materials`) or a "
     "[materials.library] entry; the same for every region below, and for each region of "
     "a model read from a file (by its own name, docs/own_geometry.md)",
