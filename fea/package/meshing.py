@@ -251,7 +251,7 @@ def _imported_mesh(
         )
     if symmetry != "none":
         raise InputError(
-            "symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
+            "mesh.symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
         )
     keep = case.geometry.keep_board and model != "warpage"
     if case.geometry.source == "step":

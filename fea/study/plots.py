@@ -599,7 +599,12 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     labels = r.mechanical.get("labels")
     states = list(labels) if labels is not None else [""]
     u = r.mechanical["displacement"]
-    A = np.column_stack([np.ones_like(x), x, y])
+    # a half/quarter model (symmetry planes x = 0, y = 0): the full body's best-fit plane has
+    # no tilt across a plane of symmetry, so only the untouched axes' tilts are fitted
+    cut = tuple(a for a in ("x", "y") if f"symmetry_{a}" in m.boundaries)
+    A = np.column_stack(
+        [np.ones_like(x)] + [c for a, c in (("x", x), ("y", y)) if a not in cut]
+    )
     fields = []
     for i in range(len(states)):
         uz = (u[i] if labels is not None else u)[nodes, 2]
@@ -611,7 +616,11 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 5))
         cs = warpage_map(ax, x, y, remap[f], w, vmax)
         fig.colorbar(cs, label="warpage w − best-fit plane [µm]")
-        ax.set_title(_warpage_title(case, r, surface, str(lab), w), fontsize=9)
+        title = _warpage_title(case, r, surface, str(lab), w)
+        if cut:
+            part = "quarter model, x, y ≥ 0" if len(cut) == 2 else f"half model, {cut[0]} ≥ 0"
+            title = title.replace("\n", f" ({part})\n", 1)
+        ax.set_title(title, fontsize=9)
         lo, hi = cs.get_clim()
         info = {"colour_limits": [float(lo), float(hi)], "state": str(lab)}
         written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png", info))

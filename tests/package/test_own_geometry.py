@@ -385,7 +385,7 @@ def test_cycling_and_board_models_need_the_builtin_family(bga):
     assert e.value.key == "model"
     with pytest.raises(InputError) as e:
         fea.package.meshing.build_mesh(spec.base, symmetry="quarter")
-    assert e.value.key == "symmetry"
+    assert e.value.key == "mesh.symmetry"
 
 
 def test_readme_python_example_runs_on_a_users_mesh(tmp_path, monkeypatch):

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from fea.io import write_results
+from fea.io import read_results, write_results
 from fea.package.names import Column
 from fea.package.spec import ReportSpec
 from fea.physics.materials import Material
@@ -155,3 +155,37 @@ def test_state_labels():
     assert state_label("25C") == "25 °C"
     assert state_label("r03_183C") == "reflow step 3, 183 °C"
     assert state_label("released") == "released"
+
+
+def test_warpage_map_of_a_quarter_model_keeps_the_full_bodys_plane(tmp_path):
+    """On a quarter model (planes x = 0, y = 0) the full body's best-fit plane has no
+    tilt: the map removes only the mean, so its scale is the full body's |w - mean|, and
+    the title says which part is drawn. Fitting tilts on the quarter would remove part of
+    the bowl (a smaller scale)."""
+    mesh = layered_box(
+        (3e-3, 2e-3),
+        [("low", 0.2e-3, 1), ("high", 0.2e-3, 1)],
+        1e-3,
+        faces={
+            "top": plane(2, 0.4e-3),
+            "symmetry_x": plane(0, 0.0),
+            "symmetry_y": plane(1, 0.0),
+        },
+    )
+    fixed = {"symmetry_x": {"x": 0.0}, "symmetry_y": {"y": 0.0}}
+    me = solve_thermoelastic(mesh, MATS, 25.0, 175.0, fixed=fixed, backend="cpu")
+    write_results(tmp_path / "result.h5", mesh, mechanical={"25C": me}, meta={"metrics": {}})
+    written = case_field_plots(_case(), tmp_path)
+    (p,) = [p for p in written if p.name == "warpage_top_25C.png"]
+    r = read_results(tmp_path / "result.h5")  # the surface as stored: node triples
+    nodes = np.unique(r.mesh.boundaries["top"][:, :3])
+    u = r.mechanical["displacement"]
+    uz = (u[0] if u.ndim == 3 else u)[nodes, 2]
+    full = float(np.abs(uz - uz.mean()).max()) * 1e6  # the full body's fit: its mean
+    x, y = r.mesh.nodes[nodes, 0], r.mesh.nodes[nodes, 1]
+    A = np.column_stack([np.ones_like(x), x, y])
+    tilted = float(np.abs(uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]).max()) * 1e6
+    lo, hi = json.loads(_png_info(p)["fea:colour_limits"])
+    assert full <= hi <= 1.25 * full
+    assert tilted < 0.8 * full  # the test tells the two fits apart
+    assert "quarter model" in _png_info(p)["Title"]
