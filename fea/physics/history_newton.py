@@ -10,13 +10,21 @@ The residual is ``R(u) = K_L u - f_L + sum_inelastic int B^T sigma(u)``, with ``
 inelastic elements and ``sigma`` from the laws (mechanical strain increment over the last
 converged step, end-of-step temperature at each quadrature point). The tangent
 ``K_L + int B^T D B`` (consistent ``D``; the predictor takes the last converged step's) is
-solved by PCG preconditioned by the recycling solver's factorisation of the step's elastic
-stiffness (the inelastic elements at their elastic moduli); a PCG that does not converge
-falls back to a direct solve of the tangent, counted in ``direct_tangent_solves``.
+assembled into the pattern of ``K_L`` (:class:`TangentAssembly`: the inelastic elements'
+blocks scattered onto the linear stiffness's values, the constraints eliminated in place)
+and solved by PCG preconditioned by a factorisation of a recent consistent tangent
+(:class:`TangentPreconditioner`, kept across steps: most of the body is linear and the
+solder's and yielding metal's tangents change slowly, so a tangent factorised a few steps
+earlier takes PCG to the tolerance in a few iterations; it is refactorised when the
+iterations it costs beyond one per solve add up past ``refactor_iterations``). Where the
+recycling solver does not factorise (AMG, the GPU), PCG is preconditioned by its entry of
+the step's elastic stiffness as before; a PCG that does not converge falls back to a direct
+solve of the tangent, counted in ``direct_tangent_solves``.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -25,12 +33,15 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..fe import forms
-from ..solvers import pcg, solve
+from ..fe.spaces import FieldSpace, vector_layout
+from ..solvers import pcg, prepare, solve
+from ..solvers.amg import elimination_positions
 
 if TYPE_CHECKING:
     from .history_step import HistoryModel
 
-__all__ = ["InelasticStep", "voigt_engineering"]
+__all__ = ["InelasticStep", "TangentAssembly", "TangentPreconditioner", "voigt_engineering"]
+
 
 
 def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -38,6 +49,160 @@ def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
     out = eps.copy()
     out[..., 3:] *= 2.0
     return out
+
+
+class TangentAssembly:
+    """Adds the element matrices ``int B^T D B`` of some elements to a stiffness of the
+    mesh's pattern, in place of its values (no sparse sum), and eliminates constraints in
+    place: what the tangent of every Newton iteration costs.
+
+    Parameters
+    ----------
+    fs
+        The field space (its pattern's slot map and vector layout).
+    elements
+        The elements whose tangents are added (the inelastic regions'), shape (k,).
+    """
+
+    def __init__(self, fs: FieldSpace, elements: NDArray[np.int64]) -> None:
+        self.fs = fs
+        self.elements = np.asarray(elements, dtype=np.int64)
+        p = fs.pattern
+        nb = fs.dofs.shape[1]
+        self.vptr, self.vind, self.gather = vector_layout(p)
+        self.slot = np.ascontiguousarray(
+            p.slot.reshape(-1, nb * nb)[self.elements].ravel()
+        )  # (k nb nb,)
+        self.nnz = p.nnz
+        self._elim: tuple | None = None
+
+    def fits(self, K: sp.csr_matrix) -> bool:
+        """Whether ``K`` stores the mesh's whole vector pattern in the assembled layout."""
+        return (
+            K.shape[0] == self.vptr.shape[0] - 1
+            and K.indptr.shape == self.vptr.shape
+            and np.array_equal(K.indptr, self.vptr)
+            and np.array_equal(K.indices, self.vind)
+        )
+
+    def values(
+        self,
+        D: NDArray[np.float64],
+        grads: NDArray[np.float64] | None = None,
+    ) -> NDArray[np.float64]:
+        """The CSR values (nnz of the vector pattern,) of ``int B^T D B`` over the elements,
+        ``D`` (k, n_q, 6, 6) [Pa] (Voigt, engineering shears in, tensor shears out)."""
+        fs, el = self.fs, self.elements
+        nb = fs.dofs.shape[1]
+        k = len(el)
+        dx = fs.basis.dx[el]
+        blocks = np.zeros((9, self.nnz))
+        for s in range(0, k, 2048):
+            e = slice(s, min(s + 2048, k))
+            B = forms.strain_operator(fs, el[e], None if grads is None else grads[:, :, e])
+            Ke = np.einsum("eqvi,eqvw,eqwj,eq->eij", B, D[e], B, dx[e], optimize=True)
+            Ke = Ke.reshape(-1, nb, 3, nb, 3)
+            slot = self.slot[e.start * nb * nb : e.stop * nb * nb]
+            for a in range(3):
+                for b in range(3):
+                    blocks[3 * a + b] += np.bincount(
+                        slot, weights=Ke[:, :, a, :, b].ravel(), minlength=self.nnz
+                    )
+        return blocks.ravel()[self.gather]
+
+    def eliminate(self, A: sp.csr_matrix, D: NDArray[np.int64], key: Any, scale: float) -> None:
+        """Rows and columns ``D`` of ``A`` (the assembled layout) zero but a diagonal
+        ``scale``, in place; the positions are found once per ``key``."""
+        if self._elim is None or self._elim[0] != key:
+            hit, diag = elimination_positions(A, D)
+            self._elim = (key, hit, diag)
+        A.data[self._elim[1]] = 0.0
+        A.data[self._elim[2]] = scale
+
+
+class TangentPreconditioner:
+    """A factorisation of a recent consistent tangent, kept across Newton iterations and
+    steps, that preconditions PCG on the current tangent.
+
+    A solve runs PCG preconditioned by the kept factorisation. What its iterations beyond
+    the first cost (an exact factorisation takes one) is added up, and once the sum passes
+    what the factorisation cost, the next solve factorises its own matrix first (a
+    rent-or-buy rule: the whole never costs more than twice the better of the two
+    choices made in hindsight). ``refactor_iterations``, where given, replaces the timed
+    rule by a count of those extra iterations (the same choices on any machine). A PCG
+    that does not converge in ``maxiter`` factorises its matrix at once and solves again.
+    A change of the constraints (``key``) refactorises.
+
+    Parameters
+    ----------
+    backend, method
+        As :func:`fea.solvers.prepare` (a direct method: the factorisation).
+    refactor_iterations
+        None (timed rule) or the extra PCG iterations the kept factorisation may cost
+        before it is replaced.
+    maxiter
+        Most PCG iterations of one solve.
+    """
+
+    def __init__(
+        self,
+        backend: str = "cpu",
+        method: str = "direct",
+        refactor_iterations: int | None = None,
+        maxiter: int = 100,
+    ) -> None:
+        self.backend, self.method = backend, method
+        self.refactor_iterations = refactor_iterations
+        self.maxiter = int(maxiter)
+        self.prepared: Any = None
+        self.key: Any = None
+        self.excess = 0.0  # extra iterations (counted rule) or their seconds (timed rule)
+        self.factor_s = 0.0
+        self.stale = False
+
+    def close(self) -> None:
+        """Free the kept factorisation."""
+        if self.prepared is not None:
+            self.prepared.close()
+            self.prepared = None
+
+    def factorize(self, A: sp.csr_matrix, key: Any, stats: dict[str, Any]) -> None:
+        """Replace the kept factorisation by one of ``A``."""
+        self.close()
+        t0 = time.perf_counter()
+        self.prepared = prepare(A, kind="elasticity", backend=self.backend, method=self.method)
+        self.factor_s = time.perf_counter() - t0
+        self.key, self.excess, self.stale = key, 0.0, False
+        stats["tangent_factorizations"] = stats.get("tangent_factorizations", 0) + 1
+
+    def solve(
+        self,
+        A: sp.csr_matrix,
+        b: NDArray[np.float64],
+        key: Any,
+        rtol: float,
+        stats: dict[str, Any],
+    ) -> tuple[NDArray[np.float64], bool]:
+        """``A^-1 b`` to ``|b - A x| <= rtol |b|`` (A: (n, n) SPD, b: (n,)); returns
+        ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
+        if self.prepared is None or self.stale or key != self.key:
+            self.factorize(A, key, stats)
+        t0 = time.perf_counter()
+        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+        stats["pcg_iterations"] += res.iterations
+        if not res.converged:
+            self.factorize(A, key, stats)
+            t0 = time.perf_counter()
+            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+            stats["pcg_iterations"] += res.iterations
+        extra = max(res.iterations - 1, 0)
+        if self.refactor_iterations is None:
+            self.excess += (time.perf_counter() - t0) * extra / max(res.iterations, 1)
+            self.stale = self.excess > self.factor_s
+        else:
+            self.excess += extra
+            self.stale = self.excess > self.refactor_iterations
+        return res.x, bool(res.converged)
 
 
 class InelasticStep:
@@ -79,17 +244,44 @@ class InelasticStep:
         for r in self.inel:
             mask[model.el[r]] = True
         lamL, muL = np.where(mask, 0.0, lam), np.where(mask, 0.0, mu)
-        self.K_L = model.stiffness_lin(lamL, muL, visco).tocsr()
+        kept = model.lin_kept
+        if (
+            kept is not None
+            and kept[0] == tuple(self.inel)
+            and kept[1] == tuple(visco)
+            and np.array_equal(kept[2], lamL)
+            and np.array_equal(kept[3], muL)
+        ):
+            self.K_L = kept[4]  # the linear elements' moduli as in the last step
+        else:
+            self.K_L = model.stiffness_lin(lamL, muL, visco).tocsr()
+            model.lin_kept = (tuple(self.inel), tuple(visco), lamL, muL, self.K_L)
         self.f_L = model._loads(lamL, muL, eps0, visco, dxi)
         n3 = 3 * model.fs.n
         free = np.ones(n3, dtype=bool)
         free[con.D] = False
-        scale = float(con.scale or 1.0)
+        self.scale = scale = float(con.scale or 1.0)
         self.P = sp.diags(free.astype(float))
         self.fixed_diag = sp.diags(np.where(free, 0.0, scale))
         self.temps = {r: Tq[model.el[r]].ravel() for r in self.inel}
         self.lin_tol = float(model.newton_options.get("linear_rtol", 1e-10))
+        # inexact Newton (Eisenstat & Walker 1996, choice 2): each correction's PCG stops
+        # at a relative residual eta, loose while Newton is far from the solution and
+        # never tighter than what reaches the force tolerance; set by the caller through
+        # ``start_iteration`` (None: every solve to ``lin_tol``)
+        self.forcing = bool(model.newton_options.get("forcing", True))
+        self.eta_max = float(model.newton_options.get("eta_max", 1e-2))
+        self.tol_f: float | None = None
+        self._eta: float | None = None
+        self._rn_prev: float | None = None
         self._cache: dict[str, Any] = {}
+        # the tangent assembled into K_L's pattern where K_L has the assembled layout
+        key = tuple(self.inel)
+        asm = model.tangent_assembly.get(key)
+        if asm is None:
+            asm = TangentAssembly(model.fs, np.concatenate([model.el[r] for r in self.inel]))
+            model.tangent_assembly = {key: asm}
+        self.asm = asm if asm.fits(self.K_L) else None
 
     def evaluate(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
         """Internal minus external force (3n,) at displacement ``x`` (3n,) [m], and the
@@ -124,20 +316,34 @@ class InelasticStep:
         return r_
 
     def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x``; ``last``: the inelastic ``D`` of
-        the last converged step (where there is one) instead of the consistent one at ``x``."""
+        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` (a new matrix); ``last``: the
+        inelastic ``D`` of the last converged step (where there is one) instead of the
+        consistent one at ``x``."""
         m = self.model
         upd = self.evaluate(x)[1]
-        K = self.K_L
+        Ds = []
         for r in self.inel:
             D = upd[r][0].tangent
             if last and m.inel_D[r] is not None:
                 D = m.inel_D[r]
-            e = m.el[r]
-            K = K + forms.tangent_matrix(m.fs, D.reshape(len(e), m.nq, 6, 6), e)
+            Ds.append(D.reshape(len(m.el[r]), m.nq, 6, 6))
+        K = self.K_L
+        if self.asm is not None:
+            data = self.asm.values(Ds[0] if len(Ds) == 1 else np.concatenate(Ds))
+            data += K.data
+            out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
+            out.has_sorted_indices = K.has_sorted_indices
+            return out
+        for r, D in zip(self.inel, Ds, strict=True):
+            K = K + forms.tangent_matrix(m.fs, D, m.el[r])
         return K.tocsr()
 
     def _constrained(self, K: sp.csr_matrix) -> sp.csr_matrix:
+        """``K`` with the prescribed DOFs eliminated: in place where it has the assembled
+        layout (``K`` is then changed), else a new matrix."""
+        if self.asm is not None and self.asm.fits(K):
+            self.asm.eliminate(K, self.con.D, self.con.key, self.scale)
+            return K
         return (self.P @ K @ self.P + self.fixed_diag).tocsr()
 
     def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix:
@@ -146,24 +352,53 @@ class InelasticStep:
         return self._constrained(self.full_tangent(x))
 
     def linear_solve(self, A: sp.csr_matrix, b: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``A^-1 b`` by PCG preconditioned by the elastic factorisation; a direct solve
-        when PCG does not converge in 200 iterations (counted)."""
+        """``A^-1 b`` by PCG preconditioned by the kept tangent factorisation (the model's
+        :class:`TangentPreconditioner`) or, without one, by the elastic factorisation; a
+        direct solve when PCG does not converge (counted)."""
         stats = self.model.newton_stats
-        solver = self.model.solver
-        res = pcg(
-            A,
-            b,
-            lambda z: solver._backsolve(self.entry, z, check=False),
-            rtol=self.lin_tol,
-            maxiter=200,
-            xp=np,
-        )
-        stats["pcg_iterations"] += res.iterations
-        if res.converged:
-            return res.x
+        tp = self.model.tangent_pre
+        rtol = self.linear_tolerance(float(np.linalg.norm(b)))
+        if tp is not None:
+            x, ok = tp.solve(A, b, self.con.key, rtol, stats)
+            if ok:
+                return x
+        else:
+            solver = self.model.solver
+            res = pcg(
+                A,
+                b,
+                lambda z: solver._backsolve(self.entry, z, check=False),
+                rtol=rtol,
+                maxiter=200,
+                xp=np,
+            )
+            stats["pcg_iterations"] += res.iterations
+            if res.converged:
+                return res.x
         stats["direct_tangent_solves"] += 1
         x_, _ = solve(A, b, kind="elasticity", backend="cpu")
         return np.asarray(x_, dtype=float)
+
+    def linear_tolerance(self, rn: float) -> float:
+        """The relative residual to which a correction's linear system (right-hand side
+        norm ``rn`` = the Newton residual's) is solved: ``lin_tol`` without forcing;
+        with it the Eisenstat-Walker term ``0.9 (rn / rn_prev)^2`` (the first correction
+        of a step ``eta_max``), safeguarded, at most ``eta_max`` and at least what leaves
+        a residual of half the force tolerance (no oversolving), and ``lin_tol``."""
+        if not self.forcing or self.tol_f is None or rn <= 0.0:
+            return self.lin_tol
+        if self.tol_f == 0.0:  # the predictor's solve
+            return max(self.eta_max, self.lin_tol)
+        if self._rn_prev is None or self._eta is None:
+            eta = self.eta_max
+        else:
+            eta = 0.9 * (rn / self._rn_prev) ** 2
+            if 0.9 * self._eta**2 > 0.1:
+                eta = max(eta, 0.9 * self._eta**2)
+        eta = min(eta, self.eta_max)
+        eta = max(eta, 0.5 * self.tol_f / rn, self.lin_tol)
+        self._eta, self._rn_prev = eta, rn
+        return eta
 
     def predictor(self) -> NDArray[np.float64]:
         """The first iterate (3n,): the step's loads and prescribed displacements through
@@ -171,6 +406,7 @@ class InelasticStep:
         and moving the prescribed nodes alone would strain their elements only)."""
         con = self.con
         xn = self.model.u.ravel().copy()
+        stats = self.model.newton_stats
         dD = np.zeros_like(xn)
         dD[con.D] = con.values[con.D] - xn[con.D]
         Kn = self.full_tangent(xn, last=True)
@@ -178,8 +414,15 @@ class InelasticStep:
         rhs[con.D] = 0.0
         x0 = xn + dD
         if np.any(rhs):
-            x0 += self.linear_solve(self._constrained(Kn), rhs)
-        stats = self.model.newton_stats
+            # a start only (Newton corrects it): with forcing, solved to eta_max
+            A = self._constrained(Kn)  # Kn is not used after
+            if self.forcing:
+                self._rn_prev = self._eta = None
+                self.tol_f = 0.0
+                x0 += self.linear_solve(A, rhs)
+                self.tol_f = None
+            else:
+                x0 += self.linear_solve(A, rhs)
         stats["predictor_solves"] = stats.get("predictor_solves", 0) + 1
         return x0
 
