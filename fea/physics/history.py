@@ -110,6 +110,7 @@ def solve_history(
     newton_dtol: float = 1e-6,
     max_cutbacks: int = 6,
     newton_preconditioner: str = "auto",
+    newton_refactor_iterations: int | None = None,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -195,6 +196,11 @@ def solve_history(
         or auto on the CPU within :func:`fea.solvers.registry.direct_limit`), else
         ``"elastic"``. Both solve to the same tolerance (``rtol``); the tangent takes a
         few PCG iterations where the elastic one takes tens (docs/history.md).
+    newton_refactor_iterations
+        When the kept tangent factorisation is replaced: None (default) once the time
+        its extra PCG iterations (beyond one per solve) took adds up past the time the
+        factorisation took; a number: once those extra iterations add up past it (the
+        same choices on any machine).
 
     Returns
     -------
@@ -211,6 +217,10 @@ def solve_history(
     check_rtol("newton_rtol", newton_rtol)
     check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
+    if newton_refactor_iterations is not None:
+        newton_refactor_iterations = check_count(
+            "newton_refactor_iterations", newton_refactor_iterations, 10**9, "PCG iterations"
+        )
     if (
         isinstance(max_cutbacks, bool)
         or not isinstance(max_cutbacks, int)
@@ -240,7 +250,7 @@ def solve_history(
     if model.inel_laws and _tangent_preconditioner(
         newton_preconditioner, backend, method, 3 * model.fs.n
     ):
-        model.tangent_pre = TangentPreconditioner()
+        model.tangent_pre = TangentPreconditioner(refactor_iterations=newton_refactor_iterations)
     temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)

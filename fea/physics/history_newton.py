@@ -43,7 +43,6 @@ if TYPE_CHECKING:
 __all__ = ["InelasticStep", "TangentAssembly", "TangentPreconditioner", "voigt_engineering"]
 
 
-
 def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
     """Tensor-shear Voigt strains -> engineering shears (the laws' input), same shape."""
     out = eps.copy()
@@ -66,49 +65,56 @@ class TangentAssembly:
 
     def __init__(self, fs: FieldSpace, elements: NDArray[np.int64]) -> None:
         self.fs = fs
-        self.elements = np.asarray(elements, dtype=np.int64)
+        self.elements = el = np.asarray(elements, dtype=np.int64)
         p = fs.pattern
         nb = fs.dofs.shape[1]
-        self.vptr, self.vind, self.gather = vector_layout(p)
-        self.slot = np.ascontiguousarray(
-            p.slot.reshape(-1, nb * nb)[self.elements].ravel()
-        )  # (k nb nb,)
-        self.nnz = p.nnz
+        self.vptr, self.vind, gather = vector_layout(p)
+        nnz = int(gather.shape[0])
+        # position in the CSR values of every element-matrix entry (e, i, a, j, b):
+        # the inverse of the layout's gather at block (a, b), scalar slot (i, j)
+        inv = np.empty(9 * p.nnz, dtype=np.int32 if nnz < 2**31 - 1 else np.int64)
+        inv[gather] = np.arange(nnz, dtype=inv.dtype)
+        self.nnz = nnz
+        ab = (3 * np.arange(3)[:, None] + np.arange(3)[None, :]) * p.nnz  # (3, 3)
+        self._pos: list[NDArray[np.integer]] = []
+        self._B: list[NDArray[np.float64]] = []
+        self._dx: list[NDArray[np.float64]] = []
+        for s in range(0, len(el), self.CHUNK):
+            e = el[s : s + self.CHUNK]
+            slot = p.slot.reshape(-1, nb, nb)[e]  # (k, nb, nb)
+            idx = ab[None, None, :, None, :] + slot[:, :, None, :, None]  # (k, nb, 3, nb, 3)
+            self._pos.append(inv[idx].ravel())
+            B = forms.strain_operator(fs, e)  # (k, n_q, 6, 3 nb)
+            self._dx.append(fs.basis.dx[e][:, :, None, None])
+            self._B.append(B)
         self._elim: tuple | None = None
+
+    #: Elements per block of the assembly (bounds its temporaries).
+    CHUNK = 4096
 
     def fits(self, K: sp.csr_matrix) -> bool:
         """Whether ``K`` stores the mesh's whole vector pattern in the assembled layout."""
         return (
             K.shape[0] == self.vptr.shape[0] - 1
             and K.indptr.shape == self.vptr.shape
+            and K.nnz == self.nnz
             and np.array_equal(K.indptr, self.vptr)
             and np.array_equal(K.indices, self.vind)
         )
 
-    def values(
-        self,
-        D: NDArray[np.float64],
-        grads: NDArray[np.float64] | None = None,
-    ) -> NDArray[np.float64]:
+    def values(self, D: NDArray[np.float64]) -> NDArray[np.float64]:
         """The CSR values (nnz of the vector pattern,) of ``int B^T D B`` over the elements,
         ``D`` (k, n_q, 6, 6) [Pa] (Voigt, engineering shears in, tensor shears out)."""
-        fs, el = self.fs, self.elements
-        nb = fs.dofs.shape[1]
-        k = len(el)
-        dx = fs.basis.dx[el]
-        blocks = np.zeros((9, self.nnz))
-        for s in range(0, k, 2048):
-            e = slice(s, min(s + 2048, k))
-            B = forms.strain_operator(fs, el[e], None if grads is None else grads[:, :, e])
-            Ke = np.einsum("eqvi,eqvw,eqwj,eq->eij", B, D[e], B, dx[e], optimize=True)
-            Ke = Ke.reshape(-1, nb, 3, nb, 3)
-            slot = self.slot[e.start * nb * nb : e.stop * nb * nb]
-            for a in range(3):
-                for b in range(3):
-                    blocks[3 * a + b] += np.bincount(
-                        slot, weights=Ke[:, :, a, :, b].ravel(), minlength=self.nnz
-                    )
-        return blocks.ravel()[self.gather]
+        out = np.zeros(self.nnz)
+        s = 0
+        for B, dx, pos in zip(self._B, self._dx, self._pos, strict=True):
+            k = B.shape[0]
+            BtD = np.matmul(B.swapaxes(-1, -2), D[s : s + k])  # (k, n_q, 3 nb, 6)
+            BtD *= dx
+            Ke = np.matmul(BtD, B).sum(axis=1)  # (k, 3 nb, 3 nb)
+            out += np.bincount(pos, weights=Ke.ravel(), minlength=self.nnz)
+            s += k
+        return out
 
     def eliminate(self, A: sp.csr_matrix, D: NDArray[np.int64], key: Any, scale: float) -> None:
         """Rows and columns ``D`` of ``A`` (the assembled layout) zero but a diagonal
