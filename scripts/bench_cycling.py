@@ -65,11 +65,15 @@ def measure(a: argparse.Namespace) -> dict:
     mats[SOLDER_REGION] = mats[SOLDER_REGION].with_(inelastic=anand_set(cy.solder), relaxation=None)
     elastic = {r: m.with_(inelastic=None) for r, m in mats.items()}
     prof = cy.profile
-    t0 = time.perf_counter()
-    solve_thermoelastic(
-        mesh, elastic, prof.t_min_C, prof.stress_free_C, model.fixed or None, backend="cpu"
-    )
-    t_el = time.perf_counter() - t0
+    # the elastic solve: the fastest of three (the first also pays one-time set-ups)
+    t_els = []
+    for _ in range(3):
+        t0 = time.perf_counter()
+        solve_thermoelastic(
+            mesh, elastic, prof.t_min_C, prof.stress_free_C, model.fixed or None, backend="cpu"
+        )
+        t_els.append(time.perf_counter() - t0)
+    t_el = min(t_els)
     t0 = time.perf_counter()
     # the call of fea.package.cycling.cycling_metrics
     h = solve_history(
@@ -81,6 +85,7 @@ def measure(a: argparse.Namespace) -> dict:
         backend="cpu",
         method=case.solver.method,
         rtol=case.solver.rtol,
+        **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -96,6 +101,7 @@ def measure(a: argparse.Namespace) -> dict:
         "cycles": a.cycles,
         "symmetry": a.symmetry,
         "elastic_solve_s": t_el,
+        "elastic_first_s": t_els[0],
         "cycling_s": t_cy,
         "ratio": t_cy / t_el,
         "per_cycle_s": t_cy / (a.cycles + 0.5),  # the first ramp is about half a cycle
@@ -121,6 +127,9 @@ def main() -> None:
     ap.add_argument("--size", type=float, default=1.2, help="mesh.size_mm")
     ap.add_argument("--terminal-size", type=float, default=0.4, help="mesh.terminal_size_mm")
     ap.add_argument("--symmetry", default="quarter", choices=("none", "half", "quarter"))
+    ap.add_argument(
+        "--preconditioner", default=None, help="newton_preconditioner (default: not passed)"
+    )
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
