@@ -86,6 +86,7 @@ def measure(a: argparse.Namespace) -> dict:
         method=case.solver.method,
         rtol=case.solver.rtol,
         **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
+        **({"max_step_K": a.max_step_K} if a.max_step_K else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -130,6 +131,9 @@ def main() -> None:
     ap.add_argument(
         "--preconditioner", default=None, help="newton_preconditioner (default: not passed)"
     )
+    ap.add_argument(
+        "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
+    )
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
@@ -154,7 +158,7 @@ def main() -> None:
         str(a.terminal_size),
         "--symmetry",
         a.symmetry,
-    ]
+    ] + (["--max-step-K", str(a.max_step_K)] if a.max_step_K else [])
     rows = []
     for _ in range(a.repeat):
         for tree in (a.against, str(ROOT)):

@@ -217,11 +217,8 @@ def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False
             T = np.asarray(value[0], dtype=float).ravel()
             v = np.asarray(value[1], dtype=float).ravel()
         except (TypeError, ValueError):
-            raise InputError(
-                key,
-                value,
-                f"a number [{unit}], a callable of degC or a (temperatures_C, values) table",
-            ) from None
+            raise InputError(key, value, f"a number [{unit}], a callable of degC or a "
+                             "(temperatures_C, values) table") from None
         if (
             T.size < 1
             or T.size != v.size
@@ -230,12 +227,8 @@ def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False
             or T[0] <= -_KELVIN
             or T[-1] > MAX_TEMPERATURE_C
         ):
-            raise InputError(
-                key,
-                value,
-                "a table of strictly increasing temperatures in "
-                f"(-273.15, {MAX_TEMPERATURE_C:g}] degC and as many values",
-            )
+            raise InputError(key, value, "a table of strictly increasing temperatures in "
+                             f"(-273.15, {MAX_TEMPERATURE_C:g}] degC and as many values")
         if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
             raise InputError(key, value, f"finite values {'>=' if zero else '>'} 0 [{unit}]")
         return lambda T_C: np.interp(np.asarray(T_C, dtype=float), T, v)
@@ -282,7 +275,9 @@ class _J2Law:
     def _check_elasticity(self) -> None:
         E, nu = getattr(self, "E"), getattr(self, "nu")  # noqa: B009
         if E is not None:
-            object.__setattr__(self, "_E", _temperature_function(f"{self._key}.E", E, "Pa"))
+            object.__setattr__(
+                self, "_E", _temperature_function(f"{self._key}.E", E, "Pa")
+            )
             object.__setattr__(self, "E", _frozen(E))
         if nu is not None:
             v = check_range(f"{self._key}.nu", nu, -1.0, 0.5, lo_open=True, hi_open=True)
@@ -291,7 +286,9 @@ class _J2Law:
     def _check_substeps_and_elasticity(self) -> None:
         """Check ``max_substeps`` (a count, at most 4096), then the elasticity."""
         n = getattr(self, "max_substeps")  # noqa: B009 (dataclass field)
-        object.__setattr__(self, "max_substeps", check_count(f"{self._key}.max_substeps", n, 4096))
+        object.__setattr__(
+            self, "max_substeps", check_count(f"{self._key}.max_substeps", n, 4096)
+        )
         self._check_elasticity()
 
     _key = "inelastic"
@@ -550,9 +547,8 @@ class Plastic(_J2Law):
                 ep = np.asarray(h[0], dtype=float).ravel()
                 ds = np.asarray(h[1], dtype=float).ravel()
             except (TypeError, ValueError, IndexError):
-                raise InputError(
-                    "plastic.hardening", h, "a modulus [Pa] or an (eps_p, delta_sigma) table"
-                ) from None
+                raise InputError("plastic.hardening", h, "a modulus [Pa] or an (eps_p, "
+                                 "delta_sigma) table") from None
             if (
                 ep.size < 2
                 or ep.size != ds.size
@@ -574,7 +570,9 @@ class Plastic(_J2Law):
             object.__setattr__(self, "_h_lin", 0.0)
         else:
             object.__setattr__(self, "_table", None)
-            object.__setattr__(self, "_h_lin", _positive("plastic.hardening", h, "Pa", zero=True))
+            object.__setattr__(
+                self, "_h_lin", _positive("plastic.hardening", h, "Pa", zero=True)
+            )
         object.__setattr__(
             self, "kinematic", _positive("plastic.kinematic", self.kinematic, "Pa", zero=True)
         )
@@ -708,13 +706,8 @@ class Anand(_J2Law):
 
     def __post_init__(self) -> None:
         k = "anand."
-        for name, unit in (
-            ("s0", "Pa"),
-            ("Q_over_R", "K"),
-            ("A", "1/s"),
-            ("xi", ""),
-            ("s_hat", "Pa"),
-        ):
+        for name, unit in (("s0", "Pa"), ("Q_over_R", "K"), ("A", "1/s"), ("xi", ""),
+                           ("s_hat", "Pa")):
             object.__setattr__(self, name, _positive(k + name, getattr(self, name), unit))
         object.__setattr__(self, "h0", _positive(k + "h0", self.h0, "Pa", zero=True))
         object.__setattr__(self, "m", check_range(k + "m", self.m, 0.0, 1.0, lo_open=True))
@@ -728,21 +721,15 @@ class Anand(_J2Law):
     def saturation_resistance(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """``s* = s_hat (eps_rate e^{Q/RT} / A)^n`` [Pa] at an equivalent inelastic strain
         rate [1/s] and temperature [degC]."""
-        z = (
-            np.asarray(strain_rate, float)
-            * np.exp(self.Q_over_R / _kelvin(np.asarray(T_C, float)))
-            / self.A
-        )
+        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
+            T_C, float))) / self.A
         return self.s_hat * z**self.n
 
     def saturation_stress(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """Steady-state equivalent stress ``sigma* = (s*/xi) asinh(z^m)`` [Pa],
         ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form)."""
-        z = (
-            np.asarray(strain_rate, float)
-            * np.exp(self.Q_over_R / _kelvin(np.asarray(T_C, float)))
-            / self.A
-        )
+        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
+            T_C, float))) / self.A
         return self.saturation_resistance(strain_rate, T_C) / self.xi * np.arcsinh(z**self.m)
 
     def _resistance(self, x, rate_scale, s_n, tol_iter: int = 80):
@@ -793,7 +780,8 @@ class Anand(_J2Law):
             zm = (xx / rs[sel]) ** m
             ash = np.arcsinh(zm)
             g = qa[sel] - 3.0 * mua[sel] * xx - s / xi * ash
-            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * zm / (xx * np.sqrt(1.0 + zm * zm))
+            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * zm / (
+                xx * np.sqrt(1.0 + zm * zm))
             return g, gx * xx
 
         hi = np.log(qa / (3.0 * mua))
@@ -806,11 +794,8 @@ class Anand(_J2Law):
         xa = np.exp(u)
         s, dsdx = self._resistance(xa, rs, sn)
         zm = (xa / rs) ** m
-        gx = (
-            -3.0 * mua
-            - dsdx / xi * np.arcsinh(zm)
-            - s / xi * m * zm / (xa * np.sqrt(1.0 + zm * zm))
-        )
+        gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * zm / (
+            xa * np.sqrt(1.0 + zm * zm))
         x[act] = xa
         dxdq[act] = -1.0 / gx
         s_new[act] = s
