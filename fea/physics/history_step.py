@@ -616,6 +616,7 @@ class HistoryModel:
             dtol=float(opts.get("dtol", 1e-6)),
             max_iter=int(opts.get("max_iter", 25)),
             label=self.step_label,
+            displacement_test=str(opts.get("displacement_test", "estimate")),
         )
         reactions = step.commit(x)
         self.newton_stats["newton_steps"] += 1
