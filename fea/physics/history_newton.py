@@ -15,11 +15,14 @@ blocks scattered onto the linear stiffness's values, the constraints eliminated 
 and solved by PCG preconditioned by a factorisation of a recent consistent tangent
 (:class:`TangentPreconditioner`, kept across steps: most of the body is linear and the
 solder's and yielding metal's tangents change slowly, so a tangent factorised a few steps
-earlier takes PCG to the tolerance in a few iterations; it is refactorised when the
-iterations it costs beyond one per solve add up past ``refactor_iterations``). Where the
-recycling solver does not factorise (AMG, the GPU), PCG is preconditioned by its entry of
-the step's elastic stiffness as before; a PCG that does not converge falls back to a direct
-solve of the tangent, counted in ``direct_tangent_solves``.
+earlier takes PCG to the tolerance in a few iterations; it is refactorised once the drift
+of the tangent costs more PCG work than a factorisation). Where the system is not solved
+directly (AMG, the GPU; ``solve_history(newton_preconditioner=...)``), PCG is
+preconditioned by the recycling solver's entry of the step's elastic stiffness as before;
+a PCG that does not converge falls back to a direct solve of the tangent, counted in
+``direct_tangent_solves``. Each correction is solved inexactly (Eisenstat-Walker forcing,
+:meth:`InelasticStep.linear_tolerance`); Newton's convergence test on the true residual
+is unchanged.
 """
 
 from __future__ import annotations
@@ -282,8 +285,8 @@ class InelasticStep:
         self.lin_tol = float(model.newton_options.get("linear_rtol", 1e-10))
         # inexact Newton (Eisenstat & Walker 1996, choice 2): each correction's PCG stops
         # at a relative residual eta, loose while Newton is far from the solution and
-        # never tighter than what reaches the force tolerance; set by the caller through
-        # ``start_iteration`` (None: every solve to ``lin_tol``)
+        # never tighter than what reaches the force tolerance ``tol_f`` [N], which the
+        # caller sets once the force scale is known (None: every solve to ``lin_tol``)
         self.forcing = bool(model.newton_options.get("forcing", True))
         self.eta_max = float(model.newton_options.get("eta_max", 1e-2))
         self.eta_predictor = float(model.newton_options.get("eta_predictor", 1e-2))
@@ -430,7 +433,7 @@ class InelasticStep:
         rhs[con.D] = 0.0
         x0 = xn + dD
         if np.any(rhs):
-            # a start only (Newton corrects it): with forcing, solved to eta_max
+            # a start only (Newton corrects it): with forcing, solved to eta_predictor
             A = self._constrained(Kn)  # Kn is not used after
             if self.forcing:
                 self._rn_prev = self._eta = None
