@@ -197,10 +197,11 @@ def solve_history(
         ``"elastic"``. Both solve to the same tolerance (``rtol``); the tangent takes a
         few PCG iterations where the elastic one takes tens (docs/history.md).
     newton_refactor_iterations
-        When the kept tangent factorisation is replaced: None (default) once the time
-        its extra PCG iterations (beyond one per solve) took adds up past the time the
-        factorisation took; a number: once those extra iterations add up past it (the
-        same choices on any machine).
+        When the kept tangent factorisation is replaced: once the PCG iterations beyond
+        the baseline after a factorisation add up past this number; None (default): what
+        a factorisation costs in PCG iterations, about, for the system's size
+        (:func:`~fea.physics.history_newton.factorization_iterations`). A count, so the
+        history takes the same path on any machine and under any load.
 
     Returns
     -------
