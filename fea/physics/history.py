@@ -72,7 +72,9 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe.spaces import check_mesh
 from ..solvers.recycle import RecyclingSolver
+from ..solvers.registry import direct_limit
 from ..validate import check_count, check_range, check_rtol
+from .history_newton import TangentPreconditioner
 from .history_results import HistoryResult, HistoryState
 from .history_step import HistoryModel
 from .materials import Material
@@ -107,6 +109,8 @@ def solve_history(
     newton_max_iter: int = 25,
     newton_dtol: float = 1e-6,
     max_cutbacks: int = 6,
+    newton_preconditioner: str = "auto",
+    newton_refactor_iterations: int | None = None,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -182,6 +186,22 @@ def solve_history(
         recursively up to ``max_cutbacks`` times, then a :class:`~fea.errors.SolverError`
         names the step, its time and its length. Without inelastic materials these do
         nothing (the history is solved as before, step by step linear).
+    newton_preconditioner
+        What preconditions the PCG solves of the Newton steps' tangent systems:
+        ``"tangent"``, a factorisation of a recent consistent tangent, kept across
+        iterations and steps and refactorised when the PCG iterations it costs add up
+        (:class:`~fea.physics.history_newton.TangentPreconditioner`); ``"elastic"``, the
+        recycling solver's factorisation of the step's elastic stiffness; ``"auto"``
+        (default): ``"tangent"`` where the system is solved directly (``method`` direct,
+        or auto on the CPU within :func:`fea.solvers.registry.direct_limit`), else
+        ``"elastic"``. Both solve to the same tolerance (``rtol``); the tangent takes a
+        few PCG iterations where the elastic one takes tens (docs/history.md).
+    newton_refactor_iterations
+        When the kept tangent factorisation is replaced: once the PCG iterations beyond
+        the baseline after a factorisation add up past this number; None (default): what
+        a factorisation costs in PCG iterations, about, for the system's size
+        (:func:`~fea.physics.history_newton.factorization_iterations`). A count, so the
+        history takes the same path on any machine and under any load.
 
     Returns
     -------
@@ -198,6 +218,10 @@ def solve_history(
     check_rtol("newton_rtol", newton_rtol)
     check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
+    if newton_refactor_iterations is not None:
+        newton_refactor_iterations = check_count(
+            "newton_refactor_iterations", newton_refactor_iterations, 10**9, "PCG iterations"
+        )
     if (
         isinstance(max_cutbacks, bool)
         or not isinstance(max_cutbacks, int)
@@ -224,6 +248,10 @@ def solve_history(
         eigenstrain=eigenstrain,
     )
     model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
+    if model.inel_laws and _tangent_preconditioner(
+        newton_preconditioner, backend, method, 3 * model.fs.n
+    ):
+        model.tangent_pre = TangentPreconditioner(refactor_iterations=newton_refactor_iterations)
     temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
@@ -246,6 +274,8 @@ def solve_history(
                 progress(stage.name)
     finally:
         solver.close()
+        if model.tangent_pre is not None:
+            model.tangent_pre.close()
     info = dict(solver.stats)
     info["total_s"] = time.perf_counter() - t_start
     info["backend"] = backend
@@ -254,6 +284,18 @@ def solve_history(
     for s in out.states:
         s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}
     return HistoryResult(np.asarray(out.times, dtype=float), out.states, out.labels, info)
+
+
+def _tangent_preconditioner(choice: Any, backend: str, method: str, n: int) -> bool:
+    """Whether the Newton steps' PCG is preconditioned by a kept tangent factorisation
+    (``newton_preconditioner`` of :func:`solve_history`) for ``n`` unknowns."""
+    if choice not in ("auto", "tangent", "elastic"):
+        raise InputError("newton_preconditioner", choice, "'auto', 'tangent' or 'elastic'")
+    if choice != "auto":
+        return choice == "tangent"
+    if method == "direct":
+        return True
+    return method == "auto" and backend in ("cpu", "auto") and n <= direct_limit("elasticity")
 
 
 class _Output:

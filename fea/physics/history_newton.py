@@ -10,9 +10,19 @@ The residual is ``R(u) = K_L u - f_L + sum_inelastic int B^T sigma(u)``, with ``
 inelastic elements and ``sigma`` from the laws (mechanical strain increment over the last
 converged step, end-of-step temperature at each quadrature point). The tangent
 ``K_L + int B^T D B`` (consistent ``D``; the predictor takes the last converged step's) is
-solved by PCG preconditioned by the recycling solver's factorisation of the step's elastic
-stiffness (the inelastic elements at their elastic moduli); a PCG that does not converge
-falls back to a direct solve of the tangent, counted in ``direct_tangent_solves``.
+assembled into the pattern of ``K_L`` (:class:`TangentAssembly`: the inelastic elements'
+blocks scattered onto the linear stiffness's values, the constraints eliminated in place)
+and solved by PCG preconditioned by a factorisation of a recent consistent tangent
+(:class:`TangentPreconditioner`, kept across steps: most of the body is linear and the
+solder's and yielding metal's tangents change slowly, so a tangent factorised a few steps
+earlier takes PCG to the tolerance in a few iterations; it is refactorised once the drift
+of the tangent costs more PCG work than a factorisation). Where the system is not solved
+directly (AMG, the GPU; ``solve_history(newton_preconditioner=...)``), PCG is
+preconditioned by the recycling solver's entry of the step's elastic stiffness as before;
+a PCG that does not converge falls back to a direct solve of the tangent, counted in
+``direct_tangent_solves``. Each correction is solved inexactly (Eisenstat-Walker forcing,
+:meth:`InelasticStep.linear_tolerance`); Newton's convergence test on the true residual
+is unchanged.
 """
 
 from __future__ import annotations
@@ -25,12 +35,20 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..fe import forms
-from ..solvers import pcg, solve
+from ..fe.spaces import FieldSpace, vector_layout
+from ..solvers import pcg, prepare, solve
+from ..solvers.amg import elimination_positions
 
 if TYPE_CHECKING:
     from .history_step import HistoryModel
 
-__all__ = ["InelasticStep", "voigt_engineering"]
+__all__ = [
+    "InelasticStep",
+    "TangentAssembly",
+    "TangentPreconditioner",
+    "factorization_iterations",
+    "voigt_engineering",
+]
 
 
 def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -38,6 +56,178 @@ def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
     out = eps.copy()
     out[..., 3:] *= 2.0
     return out
+
+
+class TangentAssembly:
+    """Adds the element matrices ``int B^T D B`` of some elements to a stiffness of the
+    mesh's pattern, in place of its values (no sparse sum), and eliminates constraints in
+    place: what the tangent of every Newton iteration costs.
+
+    Parameters
+    ----------
+    fs
+        The field space (its pattern's slot map and vector layout).
+    elements
+        The elements whose tangents are added (the inelastic regions'), shape (k,).
+    """
+
+    def __init__(self, fs: FieldSpace, elements: NDArray[np.int64]) -> None:
+        self.fs = fs
+        self.elements = el = np.asarray(elements, dtype=np.int64)
+        p = fs.pattern
+        nb = fs.dofs.shape[1]
+        self.vptr, self.vind, gather = vector_layout(p)
+        nnz = int(gather.shape[0])
+        # position in the CSR values of every element-matrix entry (e, i, a, j, b):
+        # the inverse of the layout's gather at block (a, b), scalar slot (i, j)
+        inv = np.empty(9 * p.nnz, dtype=np.int32 if nnz < 2**31 - 1 else np.int64)
+        inv[gather] = np.arange(nnz, dtype=inv.dtype)
+        self.nnz = nnz
+        ab = (3 * np.arange(3)[:, None] + np.arange(3)[None, :]) * p.nnz  # (3, 3)
+        self._pos: list[NDArray[np.integer]] = []
+        self._B: list[NDArray[np.float64]] = []
+        self._dx: list[NDArray[np.float64]] = []
+        for s in range(0, len(el), self.CHUNK):
+            e = el[s : s + self.CHUNK]
+            slot = p.slot.reshape(-1, nb, nb)[e]  # (k, nb, nb)
+            idx = ab[None, None, :, None, :] + slot[:, :, None, :, None]  # (k, nb, 3, nb, 3)
+            self._pos.append(inv[idx].ravel())
+            B = forms.strain_operator(fs, e)  # (k, n_q, 6, 3 nb)
+            self._dx.append(fs.basis.dx[e][:, :, None, None])
+            self._B.append(B)
+        self._elim: tuple | None = None
+
+    #: Elements per block of the assembly (bounds its temporaries).
+    CHUNK = 4096
+
+    def fits(self, K: sp.csr_matrix) -> bool:
+        """Whether ``K`` stores the mesh's whole vector pattern in the assembled layout."""
+        return (
+            K.shape[0] == self.vptr.shape[0] - 1
+            and K.indptr.shape == self.vptr.shape
+            and K.nnz == self.nnz
+            and np.array_equal(K.indptr, self.vptr)
+            and np.array_equal(K.indices, self.vind)
+        )
+
+    def values(self, D: NDArray[np.float64]) -> NDArray[np.float64]:
+        """The CSR values (nnz of the vector pattern,) of ``int B^T D B`` over the elements,
+        ``D`` (k, n_q, 6, 6) [Pa] (Voigt, engineering shears in, tensor shears out)."""
+        out = np.zeros(self.nnz)
+        s = 0
+        for B, dx, pos in zip(self._B, self._dx, self._pos, strict=True):
+            k = B.shape[0]
+            BtD = np.matmul(B.swapaxes(-1, -2), D[s : s + k])  # (k, n_q, 3 nb, 6)
+            BtD *= dx
+            Ke = np.matmul(BtD, B).sum(axis=1)  # (k, 3 nb, 3 nb)
+            out += np.bincount(pos, weights=Ke.ravel(), minlength=self.nnz)
+            s += k
+        return out
+
+    def eliminate(self, A: sp.csr_matrix, D: NDArray[np.int64], key: Any, scale: float) -> None:
+        """Rows and columns ``D`` of ``A`` (the assembled layout) zero but a diagonal
+        ``scale``, in place; the positions are found once per ``key``."""
+        if self._elim is None or self._elim[0] != key:
+            hit, diag = elimination_positions(A, D)
+            self._elim = (key, hit, diag)
+        A.data[self._elim[1]] = 0.0
+        A.data[self._elim[2]] = scale
+
+
+def factorization_iterations(n: int) -> int:
+    """What a factorisation of an ``n``-unknown elasticity system costs in PCG iterations
+    preconditioned by one (a back-substitution and a product with the matrix), about:
+    ``100 (n / 7392)^(2/3)``, at least 20. Measured on the quarter board-cycling model
+    (7,392 DOF): a Pardiso factorisation 0.2-0.7 s, a PCG iteration 2-6 ms; a 3-D
+    nested-dissection factorisation grows as ``n^2``, a back-substitution as ``n^(4/3)``."""
+    return max(20, round(100.0 * (n / 7392.0) ** (2.0 / 3.0)))
+
+
+class TangentPreconditioner:
+    """A factorisation of a recent consistent tangent, kept across Newton iterations and
+    steps, that preconditions PCG on the current tangent.
+
+    A solve runs PCG preconditioned by the kept factorisation. The tangent of a Newton
+    iteration differs from the one factorised (the solder's creep tangent changes with
+    every iterate), so even a fresh factorisation leaves a few iterations per solve: the
+    first solve of a changed matrix after a factorisation sets that baseline. What the
+    iterations beyond the baseline is added up, and once the sum passes what a
+    factorisation costs in PCG iterations (``refactor_iterations``), the next solve
+    factorises its own matrix first (a rent-or-buy rule: refactorising pays only for the
+    drift of the tangent since the last one). The rule counts iterations, not seconds, so
+    a history takes the same path on any machine and under any load. A PCG that does not
+    converge in ``maxiter`` factorises its matrix at once and solves again. A change of
+    the constraints (``key``) refactorises.
+
+    Parameters
+    ----------
+    backend, method
+        As :func:`fea.solvers.prepare` (a direct method: the factorisation).
+    refactor_iterations
+        The extra PCG iterations the kept factorisation may cost before it is replaced;
+        None: :func:`factorization_iterations` of the system's size.
+    maxiter
+        Most PCG iterations of one solve.
+    """
+
+    def __init__(
+        self,
+        backend: str = "cpu",
+        method: str = "direct",
+        refactor_iterations: int | None = None,
+        maxiter: int = 100,
+    ) -> None:
+        self.backend, self.method = backend, method
+        self.refactor_iterations = refactor_iterations
+        self.maxiter = int(maxiter)
+        self.prepared: Any = None
+        self.key: Any = None
+        self.excess = 0  # extra iterations since the factorisation
+        self.solves = 0  # since the factorisation
+        self.base = 1  # iterations of the first solve of a changed matrix after it
+        self.stale = False
+
+    def close(self) -> None:
+        """Free the kept factorisation."""
+        if self.prepared is not None:
+            self.prepared.close()
+            self.prepared = None
+
+    def factorize(self, A: sp.csr_matrix, key: Any, stats: dict[str, Any]) -> None:
+        """Replace the kept factorisation by one of ``A``."""
+        self.close()
+        self.prepared = prepare(A, kind="elasticity", backend=self.backend, method=self.method)
+        self.key, self.excess, self.stale = key, 0, False
+        self.solves, self.base = 0, 1
+        stats["tangent_factorizations"] = stats.get("tangent_factorizations", 0) + 1
+
+    def solve(
+        self,
+        A: sp.csr_matrix,
+        b: NDArray[np.float64],
+        key: Any,
+        rtol: float,
+        stats: dict[str, Any],
+    ) -> tuple[NDArray[np.float64], bool]:
+        """``A^-1 b`` to ``|b - A x| <= rtol |b|`` (A: (n, n) SPD, b: (n,)); returns
+        ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
+        if self.prepared is None or self.stale or key != self.key:
+            self.factorize(A, key, stats)
+        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+        stats["pcg_iterations"] += res.iterations
+        if not res.converged:
+            self.factorize(A, key, stats)
+            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+            stats["pcg_iterations"] += res.iterations
+        self.solves += 1
+        if self.solves == 2:
+            self.base = res.iterations
+        self.excess += max(res.iterations - self.base, 0)
+        limit = self.refactor_iterations
+        if limit is None:
+            limit = factorization_iterations(A.shape[0])
+        self.stale = self.excess > limit
+        return res.x, bool(res.converged)
 
 
 class InelasticStep:
@@ -79,17 +269,45 @@ class InelasticStep:
         for r in self.inel:
             mask[model.el[r]] = True
         lamL, muL = np.where(mask, 0.0, lam), np.where(mask, 0.0, mu)
-        self.K_L = model.stiffness_lin(lamL, muL, visco).tocsr()
+        kept = model.lin_kept
+        if (
+            kept is not None
+            and kept[0] == tuple(self.inel)
+            and kept[1] == tuple(visco)
+            and np.array_equal(kept[2], lamL)
+            and np.array_equal(kept[3], muL)
+        ):
+            self.K_L = kept[4]  # the linear elements' moduli as in the last step
+        else:
+            self.K_L = model.stiffness_lin(lamL, muL, visco).tocsr()
+            model.lin_kept = (tuple(self.inel), tuple(visco), lamL, muL, self.K_L)
         self.f_L = model._loads(lamL, muL, eps0, visco, dxi)
         n3 = 3 * model.fs.n
         free = np.ones(n3, dtype=bool)
         free[con.D] = False
-        scale = float(con.scale or 1.0)
+        self.scale = scale = float(con.scale or 1.0)
         self.P = sp.diags(free.astype(float))
         self.fixed_diag = sp.diags(np.where(free, 0.0, scale))
         self.temps = {r: Tq[model.el[r]].ravel() for r in self.inel}
         self.lin_tol = float(model.newton_options.get("linear_rtol", 1e-10))
+        # inexact Newton (Eisenstat & Walker 1996, choice 2): each correction's PCG stops
+        # at a relative residual eta, loose while Newton is far from the solution and
+        # never tighter than what reaches the force tolerance ``tol_f`` [N], which the
+        # caller sets once the force scale is known (None: every solve to ``lin_tol``)
+        self.forcing = bool(model.newton_options.get("forcing", True))
+        self.eta_max = float(model.newton_options.get("eta_max", 1e-2))
+        self.eta_predictor = float(model.newton_options.get("eta_predictor", 1e-2))
+        self.tol_f: float | None = None
+        self._eta: float | None = None
+        self._rn_prev: float | None = None
         self._cache: dict[str, Any] = {}
+        # the tangent assembled into K_L's pattern where K_L has the assembled layout
+        key = tuple(self.inel)
+        asm = model.tangent_assembly.get(key)
+        if asm is None:
+            asm = TangentAssembly(model.fs, np.concatenate([model.el[r] for r in self.inel]))
+            model.tangent_assembly = {key: asm}
+        self.asm = asm if asm.fits(self.K_L) else None
 
     def evaluate(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
         """Internal minus external force (3n,) at displacement ``x`` (3n,) [m], and the
@@ -124,20 +342,34 @@ class InelasticStep:
         return r_
 
     def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x``; ``last``: the inelastic ``D`` of
-        the last converged step (where there is one) instead of the consistent one at ``x``."""
+        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` (a new matrix); ``last``: the
+        inelastic ``D`` of the last converged step (where there is one) instead of the
+        consistent one at ``x``."""
         m = self.model
         upd = self.evaluate(x)[1]
-        K = self.K_L
+        Ds = []
         for r in self.inel:
             D = upd[r][0].tangent
             if last and m.inel_D[r] is not None:
                 D = m.inel_D[r]
-            e = m.el[r]
-            K = K + forms.tangent_matrix(m.fs, D.reshape(len(e), m.nq, 6, 6), e)
+            Ds.append(D.reshape(len(m.el[r]), m.nq, 6, 6))
+        K = self.K_L
+        if self.asm is not None:
+            data = self.asm.values(Ds[0] if len(Ds) == 1 else np.concatenate(Ds))
+            data += K.data
+            out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
+            out.has_sorted_indices = K.has_sorted_indices
+            return out
+        for r, D in zip(self.inel, Ds, strict=True):
+            K = K + forms.tangent_matrix(m.fs, D, m.el[r])
         return K.tocsr()
 
     def _constrained(self, K: sp.csr_matrix) -> sp.csr_matrix:
+        """``K`` with the prescribed DOFs eliminated: in place where it has the assembled
+        layout (``K`` is then changed), else a new matrix."""
+        if self.asm is not None and self.asm.fits(K):
+            self.asm.eliminate(K, self.con.D, self.con.key, self.scale)
+            return K
         return (self.P @ K @ self.P + self.fixed_diag).tocsr()
 
     def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix:
@@ -146,24 +378,53 @@ class InelasticStep:
         return self._constrained(self.full_tangent(x))
 
     def linear_solve(self, A: sp.csr_matrix, b: NDArray[np.float64]) -> NDArray[np.float64]:
-        """``A^-1 b`` by PCG preconditioned by the elastic factorisation; a direct solve
-        when PCG does not converge in 200 iterations (counted)."""
+        """``A^-1 b`` by PCG preconditioned by the kept tangent factorisation (the model's
+        :class:`TangentPreconditioner`) or, without one, by the elastic factorisation; a
+        direct solve when PCG does not converge (counted)."""
         stats = self.model.newton_stats
-        solver = self.model.solver
-        res = pcg(
-            A,
-            b,
-            lambda z: solver._backsolve(self.entry, z, check=False),
-            rtol=self.lin_tol,
-            maxiter=200,
-            xp=np,
-        )
-        stats["pcg_iterations"] += res.iterations
-        if res.converged:
-            return res.x
+        tp = self.model.tangent_pre
+        rtol = self.linear_tolerance(float(np.linalg.norm(b)))
+        if tp is not None:
+            x, ok = tp.solve(A, b, self.con.key, rtol, stats)
+            if ok:
+                return x
+        else:
+            solver = self.model.solver
+            res = pcg(
+                A,
+                b,
+                lambda z: solver._backsolve(self.entry, z, check=False),
+                rtol=rtol,
+                maxiter=200,
+                xp=np,
+            )
+            stats["pcg_iterations"] += res.iterations
+            if res.converged:
+                return res.x
         stats["direct_tangent_solves"] += 1
         x_, _ = solve(A, b, kind="elasticity", backend="cpu")
         return np.asarray(x_, dtype=float)
+
+    def linear_tolerance(self, rn: float) -> float:
+        """The relative residual to which a correction's linear system (right-hand side
+        norm ``rn`` = the Newton residual's) is solved: ``lin_tol`` without forcing;
+        with it the Eisenstat-Walker term ``0.9 (rn / rn_prev)^2`` (the first correction
+        of a step ``eta_max``), safeguarded, at most ``eta_max`` and at least what leaves
+        a residual of half the force tolerance (no oversolving), and ``lin_tol``."""
+        if not self.forcing or self.tol_f is None or rn <= 0.0:
+            return self.lin_tol
+        if self.tol_f == 0.0:  # the predictor's solve
+            return max(self.eta_predictor, self.lin_tol)
+        if self._rn_prev is None or self._eta is None:
+            eta = self.eta_max
+        else:
+            eta = 0.9 * (rn / self._rn_prev) ** 2
+            if 0.9 * self._eta**2 > 0.1:
+                eta = max(eta, 0.9 * self._eta**2)
+        eta = min(eta, self.eta_max)
+        eta = max(eta, 0.5 * self.tol_f / rn, self.lin_tol)
+        self._eta, self._rn_prev = eta, rn
+        return eta
 
     def predictor(self) -> NDArray[np.float64]:
         """The first iterate (3n,): the step's loads and prescribed displacements through
@@ -171,6 +432,7 @@ class InelasticStep:
         and moving the prescribed nodes alone would strain their elements only)."""
         con = self.con
         xn = self.model.u.ravel().copy()
+        stats = self.model.newton_stats
         dD = np.zeros_like(xn)
         dD[con.D] = con.values[con.D] - xn[con.D]
         Kn = self.full_tangent(xn, last=True)
@@ -178,8 +440,15 @@ class InelasticStep:
         rhs[con.D] = 0.0
         x0 = xn + dD
         if np.any(rhs):
-            x0 += self.linear_solve(self._constrained(Kn), rhs)
-        stats = self.model.newton_stats
+            # a start only (Newton corrects it): with forcing, solved to eta_predictor
+            A = self._constrained(Kn)  # Kn is not used after
+            if self.forcing:
+                self._rn_prev = self._eta = None
+                self.tol_f = 0.0
+                x0 += self.linear_solve(A, rhs)
+                self.tol_f = None
+            else:
+                x0 += self.linear_solve(A, rhs)
         stats["predictor_solves"] = stats.get("predictor_solves", 0) + 1
         return x0
 

@@ -22,7 +22,7 @@ from ..solvers.newton import newton
 from ..solvers.recycle import RecyclingSolver, StepConstraints
 from .constitutive import hooke, lame
 from .eigenstrain import extra_eigenstrain, reference_temperatures, thermal_eigenstrain
-from .history_newton import InelasticStep, voigt_engineering
+from .history_newton import InelasticStep, TangentAssembly, TangentPreconditioner, voigt_engineering
 from .history_results import HistoryState
 from .materials import Material, assign
 from .mechanics import elastic_stress, prescribed_displacements
@@ -192,12 +192,19 @@ class HistoryModel:
         self.inel_eps: dict[str, NDArray[np.float64]] = {}
         self.inel_D: dict[str, NDArray[np.float64] | None] = {}
         self.stiffness_lin = StepStiffness(fs)
+        # the last step's linear stiffness without the inelastic elements (regions, visco
+        # regions, lam, mu, K_L), the tangent's assembly and the kept tangent factorisation
+        # (None: PCG preconditioned by the recycling solver's elastic entry)
+        self.lin_kept: tuple | None = None
+        self.tangent_assembly: dict[tuple[str, ...], TangentAssembly] = {}
+        self.tangent_pre: TangentPreconditioner | None = None
         self.newton_options: dict[str, Any] = {}
         self.newton_stats = {
             "newton_steps": 0,
             "newton_iterations": 0,
             "pcg_iterations": 0,
             "direct_tangent_solves": 0,
+            "tangent_factorizations": 0,
             "cutbacks": 0,
         }
         self.step_label = ""
@@ -339,14 +346,22 @@ class HistoryModel:
         self.lam, self.mu = lam, mu
         self.cure = dict(cure)
 
-    def _plan_step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> tuple:
+    def _plan_step(
+        self,
+        dt: float,
+        T_new: NDArray[np.float64],
+        cure: Mapping[str, float],
+        need_plan: bool = True,
+    ) -> tuple:
         """The step's temperatures, eigenstrain, viscoelastic increments, moduli and plan.
 
         Returns ``(Tq, T_el, eps0, visco, dxi, lam, mu, plan)``: ``T_new`` at the quadrature
         points and averaged per element, the eigenstrain, the viscoelastic regions, their
         reduced-time increments, the moduli (Pa) and the recycling solver's
         plan. Where the plan snapped to a cached entry, ``dxi`` and the moduli are the
-        entry's. The constraints are rebuilt first if they were dropped."""
+        entry's. The constraints are rebuilt first if they were dropped. ``need_plan``
+        False (a step solved without the recycling solver: no viscoelastic region, a
+        kept tangent factorisation): ``plan`` is None, the step is counted only."""
         Tq = self.Tq if T_new is self.T else self._at_quadrature(T_new)
         T_el = T_new[self.fs.dofs].mean(axis=1)
         eps0 = self._eigenstrain(Tq, cure)
@@ -359,6 +374,9 @@ class HistoryModel:
         if self.con is None:
             self.rebuild()
         assert self.con is not None
+        if not need_plan and not visco:
+            self.solver.stats["steps"] += 1
+            return Tq, T_el, eps0, visco, dxi, lam, mu, None
         plan = self.solver.plan(
             lam,
             mu,
@@ -577,21 +595,28 @@ class HistoryModel:
         (the system is :class:`~fea.physics.history_newton.InelasticStep`). The laws'
         states are committed only on convergence; a :class:`~fea.errors.SolverError`
         leaves the model as it was."""
-        Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
+        Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(
+            dt, T_new, cure, need_plan=self.tangent_pre is None
+        )
         self.solver.last = None  # the span of earlier solves does not apply to these solves
-        step = InelasticStep(self, dt, Tq, eps0, visco, dxi, lam, mu, plan.entry)
+        step = InelasticStep(
+            self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry
+        )
         x0 = step.predictor()
         opts = self.newton_options
+        scale = step.force_scale(x0)
+        step.tol_f = float(opts.get("rtol", 1e-8)) * scale
         x, info = newton(
             step.residual,
             x0,
             tangent=step.tangent,
             linear_solver=step.linear_solve,
-            force_scale=step.force_scale(x0),
+            force_scale=scale,
             rtol=float(opts.get("rtol", 1e-8)),
             dtol=float(opts.get("dtol", 1e-6)),
             max_iter=int(opts.get("max_iter", 25)),
             label=self.step_label,
+            displacement_test=str(opts.get("displacement_test", "estimate")),
         )
         reactions = step.commit(x)
         self.newton_stats["newton_steps"] += 1

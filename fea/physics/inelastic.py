@@ -741,11 +741,12 @@ class Anand(_J2Law):
         lo = np.minimum(s_n, s_star)
         hi = np.maximum(s_n, s_star)
         s = s_n.copy()
+        hx = h0 * x
         for _ in range(tol_iter):
             r = 1.0 - s / s_star
-            phi = np.abs(r) ** a * np.sign(r)
-            F = s - s_n - h0 * x * phi
-            dF = 1.0 + h0 * x * a * np.abs(r) ** (a - 1.0) / s_star
+            ra1 = np.abs(r) ** (a - 1.0)  # one power per iteration: |r|^a sign(r) = ra1 r
+            F = s - s_n - hx * (ra1 * r)
+            dF = 1.0 + hx * a * ra1 / s_star
             if np.all(np.abs(F) <= 1e-14 * s_star):
                 break
             lo = np.where(F < 0, s, lo)
@@ -754,9 +755,9 @@ class Anand(_J2Law):
             out = (sn < lo) | (sn > hi)
             s = np.where(out, 0.5 * (lo + hi), sn)
         r = 1.0 - s / s_star
-        phi = np.abs(r) ** a * np.sign(r)
-        Fs = 1.0 + h0 * x * a * np.abs(r) ** (a - 1.0) / s_star
-        Fx = -h0 * phi - h0 * a * np.abs(r) ** (a - 1.0) * (s / s_star) * self.n
+        ra1 = np.abs(r) ** (a - 1.0)
+        Fs = 1.0 + hx * a * ra1 / s_star
+        Fx = -h0 * (ra1 * r) - h0 * a * ra1 * (s / s_star) * self.n
         return s, -Fx / Fs
 
     def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:

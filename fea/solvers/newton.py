@@ -26,6 +26,14 @@ displacement criterion ``|alpha du| <= dtol * max(|u|, |first du|)`` on the last
 a residual below ``1e-3`` of its tolerance after a correction is accepted without the
 displacement test (the correction solved a linear step exactly: one correction, not two).
 ``|.|`` is the Euclidean norm over the free degrees of freedom as given.
+
+The last correction bounds the error of the iterate before it, not of the one it made.
+With ``displacement_test="estimate"`` the displacement criterion is applied to the
+estimated error of the current iterate instead, the last correction times the last
+residual ratio ``|R_k| / |R_k-1|`` when that ratio is below 1/2 (a contracting,
+superlinear iteration: the next correction is about that much smaller; Deuflhard,
+*Newton Methods for Nonlinear Problems*, 2004, sec. 2.1): a converged Newton step then
+does not take one more correction only to show that the last one was small.
 """
 
 from __future__ import annotations
@@ -128,6 +136,7 @@ def newton(
     line_search: bool = True,
     max_backtracks: int = 8,
     label: str = "",
+    displacement_test: str = "correction",
 ) -> NewtonResult:
     """Solve ``residual(u) = 0`` by Newton's method or a quasi-Newton method (see module).
 
@@ -161,6 +170,9 @@ def newton(
         Most halvings of the step per correction.
     label
         Names the step in an error (``"step 12 (t = 30 s)"``).
+    displacement_test
+        ``"correction"`` (default): ``dtol`` bounds the last correction; ``"estimate"``:
+        the estimated error of the current iterate (see the module).
 
     Returns
     -------
@@ -182,6 +194,10 @@ def newton(
     dtol = check_range("newton.dtol", dtol, 0.0, 1.0)
     max_iter = check_count("newton.max_iter", max_iter, 10_000)
     max_backtracks = int(check_range("newton.max_backtracks", max_backtracks, 0, 60))
+    if displacement_test not in ("correction", "estimate"):
+        raise InputError(
+            "newton.displacement_test", displacement_test, "'correction' or 'estimate'"
+        )
     lin = direct_linear_solve if linear_solver is None else linear_solver
     u = np.array(u0, dtype=float, copy=True)
     if u.ndim != 1 or not np.all(np.isfinite(u)):
@@ -222,6 +238,7 @@ def newton(
                 f"{where}iteration {it}: the residual is not finite (the iteration diverged; "
                 "a line search or a smaller step may help)"
             )
+        rn_before = rn
         u, r, rn = u_try, r_try, rn_try
         dun = alpha * float(np.linalg.norm(du))
         if it == 1:
@@ -231,7 +248,10 @@ def newton(
         info.increment_norms.append(dun)
         info.step_lengths.append(alpha)
         info.line_search_steps.append(back)
-        disp_ok = dun <= dtol * max(float(np.linalg.norm(u)), du_ref)
+        err = dun
+        if displacement_test == "estimate" and rn < 0.5 * rn_before:
+            err = dun * rn / rn_before
+        disp_ok = err <= dtol * max(float(np.linalg.norm(u)), du_ref)
         if rn <= tol_f and (disp_ok or rn <= _EXACT * tol_f):
             info.converged = True
             return NewtonResult(u, info)

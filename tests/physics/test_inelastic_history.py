@@ -213,3 +213,106 @@ def test_viscoelastic_and_inelastic_regions_reduce_to_the_elastic_answer(bilayer
     assert np.abs(da - d).max() < 1e-9 * np.abs(d).max()
     assert b.solver_info.get("newton_steps") is None
     assert a.solver_info["newton_steps"] >= len(a.states)
+
+
+# -- the Newton step's linear algebra --------------------------------------------------------
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_tangent_assembly_into_the_pattern_equals_the_sparse_sum(order):
+    """The tangent's values scattered into the assembled pattern equal the general
+    sparse assembly (:func:`fea.fe.forms.tangent_matrix`) for a non-symmetric ``D``."""
+    import scipy.sparse as sp
+
+    from fea.fe import forms
+    from fea.fe.spaces import space
+    from fea.physics.history_newton import TangentAssembly
+
+    mesh = layered_box(
+        (2e-3, 1e-3), [("pl", 0.3e-3, 1), ("el", 0.3e-3, 1)], 0.3e-3, order=order, faces={}
+    )
+    fs = space(mesh)
+    el = np.asarray(mesh.regions["pl"], dtype=np.int64)
+    D = np.random.default_rng(1).standard_normal((len(el), fs.n_q, 6, 6)) * 1e9
+    K = forms.elasticity_matrix(fs, np.ones(mesh.n_elements), np.ones(mesh.n_elements))
+    asm = TangentAssembly(fs, el)
+    assert asm.fits(K)
+    got = sp.csr_matrix((asm.values(D), K.indices, K.indptr), shape=K.shape)
+    ref = forms.tangent_matrix(fs, D, el)
+    assert abs(got - ref).max() < 1e-13 * abs(ref).max()  # observed 3e-16
+
+
+def test_kept_tangent_factorisation_solves_nearby_systems_and_is_refactorised():
+    """PCG preconditioned by a kept factorisation: an exact one takes one iteration, a
+    nearby matrix a few and the same answer as a direct solve (that count is the
+    baseline); iterations beyond the baseline (the matrix drifting further) are added up
+    and the factorisation replaced past ``refactor_iterations``; a PCG that cannot
+    converge refactorises at once; other constraints refactorise."""
+    import scipy.sparse as sp
+    import scipy.sparse.linalg as spla
+
+    from fea.physics.history_newton import TangentPreconditioner
+
+    n = 400
+    rng = np.random.default_rng(2)
+    A0 = sp.diags([-1.0, 2.05, -1.0], [-1, 0, 1], shape=(n, n), format="csr")
+    b = rng.standard_normal(n)
+
+    def near(rows, size):
+        d = np.zeros(n)
+        d[:rows] = size
+        return (A0 + sp.diags(d)).tocsr()
+
+    stats = {"pcg_iterations": 0}
+    tp = TangentPreconditioner(refactor_iterations=4)
+    x, ok = tp.solve(A0, b, key=1, rtol=1e-12, stats=stats)
+    assert ok and stats == {"pcg_iterations": 1, "tangent_factorizations": 1}
+    # a perturbation of a few rows: a few iterations (rank + 1 at most), the direct answer
+    A1 = near(5, 0.3)
+    x1, ok = tp.solve(A1, b, key=1, rtol=1e-12, stats=stats)
+    ref = spla.spsolve(A1.tocsc(), b)
+    assert ok and np.abs(x1 - ref).max() < 1e-10 * np.abs(ref).max()
+    base = stats["pcg_iterations"] - 1
+    assert 2 <= base <= 6
+    for _ in range(5):  # the same matrix again: no drift, no refactorisation
+        tp.solve(A1, b, key=1, rtol=1e-12, stats=stats)
+    assert not tp.stale and stats["tangent_factorizations"] == 1
+    A2 = near(40, 3.0)  # drifted further: more iterations than the baseline
+    before = stats["pcg_iterations"]
+    x2, ok = tp.solve(A2, b, key=1, rtol=1e-12, stats=stats)
+    assert ok and stats["pcg_iterations"] - before > base + 4
+    assert tp.stale and stats["tangent_factorizations"] == 1
+    before = stats["pcg_iterations"]
+    tp.solve(A2, b, key=1, rtol=1e-12, stats=stats)  # refactorised first: exact
+    assert stats["tangent_factorizations"] == 2 and stats["pcg_iterations"] - before == 1
+    # other constraints: a new factorisation; a PCG that stalls: refactorised and solved
+    tp.solve(A0, b, key=2, rtol=1e-12, stats=stats)
+    assert stats["tangent_factorizations"] == 3
+    tp.maxiter = 1
+    x3, ok = tp.solve(near(40, 30.0), b, key=2, rtol=1e-12, stats=stats)
+    assert ok and stats["tangent_factorizations"] == 4
+    tp.close()
+
+
+def test_tangent_and_elastic_preconditioning_reach_the_same_solution(bilayer):
+    """The Newton steps preconditioned by a kept tangent factorisation and by the
+    elastic one converge to the same states (to the Newton tolerance, here 1e-10), the
+    tangent in far fewer PCG iterations."""
+    mats = _bilayer_materials(Plastic(60e6, 2e9))
+    hist = [(0.0, 25.0), (100.0, 225.0), (200.0, 25.0)]
+    fixed = {"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}
+    kw = {"fixed": fixed, "substeps": 6, "max_step_K": None, "newton_rtol": 1e-10}
+    kw["newton_dtol"] = 1e-10
+    t = solve_history(
+        bilayer, mats, hist, newton_preconditioner="tangent", newton_refactor_iterations=3, **kw
+    )
+    e = solve_history(bilayer, mats, hist, newton_preconditioner="elastic", **kw)
+    assert t.states[1].region_max()["pl"] > 1e-3  # well into the plastic range
+    for st, se in zip(t.states, e.states, strict=True):
+        scale = max(np.abs(se.displacement).max(), 1e-300)  # the first state: zero
+        assert np.abs(st.displacement - se.displacement).max() <= 1e-8 * scale
+    ti, ei = t.solver_info, e.solver_info
+    assert ti["tangent_factorizations"] >= 1 and ei["tangent_factorizations"] == 0
+    assert ti["pcg_iterations"] < 0.6 * ei["pcg_iterations"]  # observed 128 vs 258
+    with pytest.raises(InputError, match="newton_preconditioner"):
+        solve_history(bilayer, mats, hist, newton_preconditioner="ilu", **kw)

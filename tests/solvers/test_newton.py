@@ -140,3 +140,21 @@ def test_a_linear_problem_takes_one_correction():
     u, info = newton(lambda v: K @ v - f, np.zeros(3), tangent=lambda v: K, force_scale=1e3)
     np.testing.assert_allclose(u, np.linalg.solve(K, f), rtol=1e-14)
     assert info.iterations == 1 and info.converged
+
+
+def test_estimated_error_displacement_test_saves_the_confirming_correction():
+    """``displacement_test="estimate"`` bounds the estimated error of the current iterate
+    (last correction times the residual ratio): against Cardano's exact solution the
+    answer is as accurate as ``dtol`` asks, one correction earlier than the test on the
+    last correction, which only confirms that the previous iterate was converged."""
+    P = 2.0e3
+    residual, tangent = _bar(P)
+    exact = _exact(P)
+    kw = {"tangent": tangent, "force_scale": P, "rtol": 1e-3, "dtol": 1e-3}
+    u_c, info_c = newton(residual, np.zeros(N_EL), **kw)
+    u_e, info_e = newton(residual, np.zeros(N_EL), displacement_test="estimate", **kw)
+    for u in (u_c, u_e):  # observed 6e-9 and 8e-5 (the quadratic step it did not take)
+        assert np.linalg.norm(u - exact) <= 1e-3 * np.linalg.norm(exact)
+    assert info_e.iterations == info_c.iterations - 1  # observed 4 and 5
+    with pytest.raises(InputError, match="displacement_test"):
+        newton(residual, np.zeros(N_EL), displacement_test="norm", **kw)
