@@ -55,7 +55,8 @@ def measure(a: argparse.Namespace) -> dict:
         board_size_mm=3.0,
     )
     raw["cycling"]["cycles"] = a.cycles
-    raw["cycling"]["symmetry"] = a.symmetry
+    raw["mesh"]["symmetry"] = a.symmetry
+    raw["cycling"].pop("symmetry", None)
     raw["solver"]["backend"] = "cpu"
     case = parse_study(raw).base
     cy = case.cycling
