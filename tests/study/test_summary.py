@@ -19,7 +19,7 @@ TINY = ROOT / "tests" / "data" / "tiny_study.toml"
 LONG = "von_mises_max_MPa@r07_217C:die|die_attach"  # an interface of a key region
 OUTPUTS = {  # the output columns written for each ok case (names as the table has them)
     "Tj_max_C": 81.523456789,
-    "theta_ja_K_per_W": 12.2512345,
+    "R_ja_uniform_h_K_per_W": 12.2512345,
     "warpage_um@25C": -3.14159265,
     "warpage_um@125C": 17.0,
     LONG: 123.456789e3,

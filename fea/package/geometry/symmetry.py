@@ -36,11 +36,11 @@ __all__ = [
     "check_symmetry",
     "mesh_symmetry",
     "mirror_mesh",
+    "symmetric_recovery",
     "symmetry_axes",
     "symmetry_boundaries",
     "symmetry_fixed",
     "symmetry_share",
-    "symmetric_recovery",
 ]
 
 #: Allowed values of the symmetry option (spec key ``mesh.symmetry``) and the planes each cuts.
