@@ -8,14 +8,14 @@ map's power is conserved to rounding whatever the mesh; the facet flux is that p
 over the facet's area.
 
 The die's own power (``loads.power_W.die``) goes on the same face as a uniform flux
-``P / A`` with ``die_power="active_face"``: the heat is made in the transistor layer at
-that face, so the early heating curve is the die's surface response
-(:math:`2 q \\sqrt{t / (\\pi k \\rho c)}`) and not ``t / C_die``. The default is still
-``die_power="volume"`` (a uniform volume source): with the face source the dual-interface
-theta_JC of one package differs between JEDEC environments (50.2 against 40.4 K/W in the
-still-air and cold-plate check of tests/package/test_jedec.py, which agree within 5 % with
-the volume source), which must be understood before it becomes the default. Other regions'
-sources stay volumetric.
+``P / A`` (``die_power="auto"``, the default, wherever the model has that face, and
+``"active_face"``): the heat is made in the transistor layer at that face, so the early
+heating curve is the die's surface response (:math:`2 q \\sqrt{t / (\\pi k \\rho c)}`)
+and not ``t / C_die``, whose structure function starts with a spurious capacitance step.
+``die_power="volume"`` spreads it through the die. theta_JC is solved on the package alone
+(:func:`fea.package.jedec.package_case`), so with the face source it is one value in every
+environment (an earlier version solved it on each environment's mesh: 50.2 against 40.4
+K/W). Other regions' sources stay volumetric.
 """
 
 from __future__ import annotations
@@ -39,8 +39,9 @@ __all__ = [
     "thermal_loads",
 ]
 
-#: Where the die's power goes: its active face (uniform flux, the default) or its volume.
-DIE_POWER = ("active_face", "volume")
+#: Where the die's power goes: ``auto`` (the default: its active face where the model has
+#: one, else its volume, silently), its active face (uniform flux) or its volume.
+DIE_POWER = ("auto", "active_face", "volume")
 
 
 def active_face(mesh: Any, key: str = "loads.power_map") -> str:
@@ -139,8 +140,9 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
         ``"active_face"``: the die's power (``case.loads.power["die"]``) as a uniform
         flux ``P / A`` [W/m^2] on the die's active face (:func:`active_face`; the facet
         powers sum to P to rounding); ``"volume"``: spread uniformly over the die's
-        volume. None: ``case.loads.die_power`` when the case has it, else
-        ``"volume"``. A model without an active face keeps the volume source (with
+        volume; ``"auto"``: the active face where the model has one, else the volume.
+        None: ``case.loads.die_power`` when the case has it, else ``"auto"``. With
+        ``"active_face"`` a model without an active face keeps the volume source (with
         a warning).
 
     Returns
@@ -151,7 +153,7 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
     (``case.contacts``).
     """
     if die_power is None:
-        die_power = getattr(case.loads, "die_power", "volume")
+        die_power = getattr(case.loads, "die_power", "auto")
     if die_power not in DIE_POWER:
         raise InputError("loads.die_power", die_power, " or ".join(DIE_POWER))
     sources = dict(case.loads.power)
@@ -161,15 +163,16 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
         face = active_face(mesh)
         flux[face] = facet_flux(mesh, face, pm.on_die(case.geometry.die[:2]))
     P = float(sources.get("die", 0.0))
-    if die_power == "active_face" and P != 0.0 and "die" in mesh.regions:
+    if die_power in ("auto", "active_face") and P != 0.0 and "die" in mesh.regions:
         try:
             face = active_face(mesh, "loads.die_power")
         except InputError:
-            warnings.warn(
-                "the model has no die active face (die|die_attach or die|dielectric): the "
-                "die's power is spread through its volume",
-                stacklevel=2,
-            )
+            if die_power == "active_face":
+                warnings.warn(
+                    "the model has no die active face (die|die_attach or die|dielectric): the "
+                    "die's power is spread through its volume",
+                    stacklevel=2,
+                )
         else:
             n_f = len(mesh.boundaries[face])
             q = np.full(n_f, P / mesh.boundary_area(face))

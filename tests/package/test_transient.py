@@ -275,10 +275,26 @@ def test_limit_warnings_and_decade_labels():
     ]
 
 
+def test_die_power_default_is_the_active_face():
+    """``loads.die_power`` defaults to ``auto``: the die's power is the face flux wherever
+    the model has the active face (the built-in package always has it), with no warning."""
+    import warnings
+
+    case = parse_study(_raw()).base
+    assert case.loads.die_power == "auto"
+    mesh, _ = build_mesh(case)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        heat = thermal_loads(mesh, case)
+    assert "die" not in heat["sources"] and set(heat["flux"]) == {active_face(mesh)}
+    vol = thermal_loads(mesh, case, die_power="volume")
+    assert vol["sources"]["die"] == case.loads.power["die"] and not vol["flux"]
+
+
 def test_die_power_goes_on_the_active_face_and_balances():
     """The die's power is a uniform flux P / A on its active face with
-    die_power="active_face" (exactly P), a volume source by default; both steady solves
-    give out what goes in."""
+    die_power="active_face" (exactly P), a volume source with die_power="volume"; both
+    steady solves give out what goes in."""
     case = parse_study(_raw()).base
     mesh, _ = build_mesh(case)
     face = active_face(mesh)
@@ -290,7 +306,7 @@ def test_die_power_goes_on_the_active_face_and_balances():
     area = 0.5 * np.linalg.norm(np.cross(p[f[:, 1]] - p[f[:, 0]], p[f[:, 2]] - p[f[:, 0]]), axis=1)
     assert float(q @ area) == pytest.approx(0.5, rel=1e-13)
     np.testing.assert_allclose(q, 0.5 / 1.5e-3**2, rtol=1e-9)  # the die's 1.5 x 1.5 mm face
-    vol = thermal_loads(mesh, case)
+    vol = thermal_loads(mesh, case, die_power="volume")
     assert vol["sources"] == {"die": 0.5} and vol["flux"] == {}
     with pytest.raises(InputError) as err:
         thermal_loads(mesh, case, die_power="surface")

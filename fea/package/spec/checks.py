@@ -220,12 +220,12 @@ def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
                 f"a model whose junction region is named die (this one's is {junction}): "
                 "the map lies on the die's active face die|die_attach or die|dielectric",
             )
-        if loads.die_power != "volume":
+        if loads.die_power == "active_face":
             raise InputError(
                 "loads.die_power",
                 loads.die_power,
-                f"'volume' for a model whose junction region is not named die ({junction}): "
-                "the active face is the die's face die|die_attach or die|dielectric",
+                f"'auto' or 'volume' for a model whose junction region is not named die "
+                f"({junction}): the active face is the die's face die|die_attach or die|dielectric",
             )
     if kind == "panel" and not loads.warpage_temperatures:
         raise InputError(

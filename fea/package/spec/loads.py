@@ -77,7 +77,7 @@ class LoadSpec:
     reflow: tuple[float, ...] = ()
     reflow_tg_step: float = 5.0
     power_map: PowerMapSpec | None = None
-    die_power: str = "volume"
+    die_power: str = "auto"
 
     @property
     def total_power(self) -> float:
@@ -159,7 +159,7 @@ def parse_loads(s: Section, base: Path | None = None) -> LoadSpec:
         reflow=temps("reflow_C", []),
         reflow_tg_step=s.number("reflow_Tg_step_K", 5.0, nonneg=True, hi=50.0),
         power_map=power_map,
-        die_power=s.string("die_power", "volume", choices=("volume", "active_face")),
+        die_power=s.string("die_power", "auto", choices=("auto", "active_face", "volume")),
     )
     s.done()
     return spec

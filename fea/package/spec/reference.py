@@ -419,8 +419,9 @@ MEANINGS: dict[str, str] = {
     "dσ_y/dε_p (0: perfectly plastic)",
     "materials.library.<name>.plasticity.kinematic_MPa": "linear kinematic (Prager) hardening "
     "modulus (Bauschinger effect under cycling)",
-    "loads.die_power": "where the die's power is made: active_face (a uniform flux P/A on the "
-    "die's face toward the attach: the transistors' layer) or volume (through the die)",
+    "loads.die_power": "where the die's power is made: auto (the active face where the model has "
+    "one, else the volume), active_face (a uniform flux P/A on the die's face toward the "
+    "attach: the transistors' layer) or volume (through the die)",
     "cycling.condition": "JESD22-A104 condition letter (e.g. G: -40/+125 C) or IPC-9701 TC1..TC5",
     "cycling.t_min_C": "cold extreme (instead of condition)",
     "cycling.t_max_C": "hot extreme (instead of condition)",
