@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 #: Where the die's power goes: ``auto`` (the default: its active face where the model has
-#: one, else its volume, silently), its active face (uniform flux) or its volume.
+#: one, else its volume with a warning), its active face (uniform flux) or its volume.
 DIE_POWER = ("auto", "active_face", "volume")
 
 
@@ -141,9 +141,8 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
         flux ``P / A`` [W/m^2] on the die's active face (:func:`active_face`; the facet
         powers sum to P to rounding); ``"volume"``: spread uniformly over the die's
         volume; ``"auto"``: the active face where the model has one, else the volume.
-        None: ``case.loads.die_power`` when the case has it, else ``"auto"``. With
-        ``"active_face"`` a model without an active face keeps the volume source (with
-        a warning).
+        None: ``case.loads.die_power`` when the case has it, else ``"auto"``. A model
+        without an active face keeps the volume source (with a warning).
 
     Returns
     -------
@@ -167,12 +166,14 @@ def thermal_loads(mesh: Any, case: CaseSpec, die_power: str | None = None) -> di
         try:
             face = active_face(mesh, "loads.die_power")
         except InputError:
-            if die_power == "active_face":
-                warnings.warn(
-                    "the model has no die active face (die|die_attach or die|dielectric): the "
-                    "die's power is spread through its volume",
-                    stacklevel=2,
-                )
+            # the built-in package always has the face; a model read from a file may not
+            warnings.warn(
+                "the model has no die active face (die|die_attach or die|dielectric): the "
+                "die's power is spread through its volume (name the region under the die "
+                "die_attach or dielectric for the face source, or set loads.die_power = "
+                "'volume' to say so)",
+                stacklevel=2,
+            )
         else:
             n_f = len(mesh.boundaries[face])
             q = np.full(n_f, P / mesh.boundary_area(face))
