@@ -29,6 +29,7 @@ from . import meshing
 from .geometry.unit import build_ctm
 from .progress import stage
 from .spec import CaseSpec
+from .spec.constants import CTM_COLUMNS
 from .spec.ctm import CTM_INNER_SCALE, CtmSpec
 
 __all__ = [
@@ -45,15 +46,6 @@ __all__ = [
     "write_ctm_files",
 ]
 
-#: The table columns of a ``[ctm]`` case (meanings in :mod:`fea.package.names`).
-CTM_COLUMNS = (
-    "theta_JC_2R_K_per_W",
-    "theta_JB_2R_K_per_W",
-    "delphi_max_junction_error",
-    "delphi_max_heat_error",
-    "delphi_heldout_max_junction_error",
-    "delphi_heldout_max_heat_error",
-)
 
 #: Surface nodes of the built geometry: name -> (face class, boundaries).
 DEFAULT_NODES: dict[str, tuple[str, tuple[str, ...]]] = {

@@ -216,6 +216,12 @@ def build_mesh(
             {"cache": "miss", "path": str(path), "geometry_s": t_geo, **times, "facts": info.facts}
         )
         write_atomic(path.with_suffix(".json"), json.dumps(info.facts))
+    return _delivered(mesh, path, output)
+
+
+def _delivered(mesh: Mesh, path: Path, output: str | os.PathLike | None) -> tuple[Mesh, Path]:
+    """``mesh`` (cached at ``path``) copied to ``output`` when given, its named boundaries
+    checked to have facets."""
     if output is not None:
         out = Path(output)
         with atomic_path(out) as tmp:
@@ -258,15 +264,7 @@ def _imported_mesh(
         check_size(case, force=force)
     stage("reading geometry file")
     mesh, path = imported_mesh(case, keep_board=keep, cache=cache)
-    if output is not None:
-        out = Path(output)
-        with atomic_path(out) as tmp:
-            shutil.copyfile(path, tmp)
-        path = out
-    empty = [n for n, f in mesh.boundaries.items() if len(f) == 0]
-    if empty:
-        raise MeshError(f"boundaries without facets: {', '.join(empty)}")
-    return mesh, path
+    return _delivered(mesh, path, output)
 
 
 #: The models of a unit that :func:`build_mesh` builds.

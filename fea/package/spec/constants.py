@@ -47,6 +47,27 @@ OPENING_KINDS = ("slots", "holes", "pillars", "none")
 PANEL_STAGES = ("on_mandrel", "released", "singulated", "process")
 
 
+#: The JEDEC names of the air environments (JESD51-2 still air, JESD51-6 forced air) and
+#: what the same quantity is called under ``[environment] kind = "uniform_h"`` (one
+#: coefficient on every exposed face: no JEDEC environment, so no JEDEC name).
+UNIFORM_H_OUTPUTS: dict[str, str] = {
+    "theta_ja_K_per_W": "R_ja_uniform_h_K_per_W",
+    "psi_jt_K_per_W": "psi_jt_uniform_h_K_per_W",
+    "psi_jb_K_per_W": "psi_jb_uniform_h_K_per_W",
+}
+
+
+#: The table columns of a ``[ctm]`` case (meanings in :mod:`fea.package.names`).
+CTM_COLUMNS = (
+    "theta_JC_2R_K_per_W",
+    "theta_JB_2R_K_per_W",
+    "delphi_max_junction_error",
+    "delphi_max_heat_error",
+    "delphi_heldout_max_junction_error",
+    "delphi_heldout_max_heat_error",
+)
+
+
 #: Output names of ``[outputs] metrics``: the metric part of the table's column names
 #: (``metric@state:region``), units included (:mod:`fea.package.names`).
 OUTPUTS = (
@@ -100,26 +121,11 @@ OUTPUTS = (
     "moisture_peak_C",
     "vapour_pressure_max_MPa",
     "vapour_pressure_mean_MPa",
-    "R_ja_uniform_h_K_per_W",
-    "psi_jt_uniform_h_K_per_W",
-    "psi_jb_uniform_h_K_per_W",
-    "theta_JC_2R_K_per_W",
-    "theta_JB_2R_K_per_W",
-    "delphi_max_junction_error",
-    "delphi_max_heat_error",
-    "delphi_heldout_max_junction_error",
-    "delphi_heldout_max_heat_error",
+    *UNIFORM_H_OUTPUTS.values(),
+    *CTM_COLUMNS,
 )
 
 
-#: The JEDEC names of the air environments (JESD51-2 still air, JESD51-6 forced air) and
-#: what the same quantity is called under ``[environment] kind = "uniform_h"`` (one
-#: coefficient on every exposed face: no JEDEC environment, so no JEDEC name).
-UNIFORM_H_OUTPUTS: dict[str, str] = {
-    "theta_ja_K_per_W": "R_ja_uniform_h_K_per_W",
-    "psi_jt_K_per_W": "psi_jt_uniform_h_K_per_W",
-    "psi_jb_K_per_W": "psi_jb_uniform_h_K_per_W",
-}
 
 
 #: Outputs that need a unit's thermal solve (with the ``zth_*`` decades): a study that
@@ -138,9 +144,7 @@ THERMAL_OUTPUTS = frozenset(
         "Tj_over_limit_flag",
         "Tj_peak_C",
         "sf_R_total_K_per_W",
-        "R_ja_uniform_h_K_per_W",
-        "psi_jt_uniform_h_K_per_W",
-        "psi_jb_uniform_h_K_per_W",
+        *UNIFORM_H_OUTPUTS.values(),
     }
 )
 #: The outputs of a study that names none (the JEDEC names follow the environment:
