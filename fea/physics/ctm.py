@@ -308,11 +308,12 @@ class DetailedModel:
         load and each surface node's Robin matrix made once; the condition with the
         log-mean h of each face class factorised once (:func:`fea.solvers.prepare`) and
         every condition solved by conjugate gradients preconditioned with it, all in
-        lockstep as one block (:func:`_block_pcg`; they differ only by Robin terms on
-        the surface). Rises over ambient: the Robin
+        lockstep as one block (:func:`fea.solvers.krylov.block_pcg`; they differ only by
+        Robin terms on the surface). Rises over ambient: the Robin
         terms then add no load."""
         from ..fe import forms
         from ..solvers import prepare
+        from ..solvers.krylov import affine_product, block_pcg
 
         opts = self.options
         pb = thermal_problem(
@@ -348,9 +349,18 @@ class DetailedModel:
         rtol = float(opts.get("rtol", 1e-10))
         kw = {k: opts[k] for k in ("backend", "method") if k in opts}
         with prepare(matrix(h_ref), rtol=rtol, **kw) as pre:
-            theta, iterations = _block_pcg(
-                K0, [robin[n.name] for n in self.nodes], h, F, pre.apply, rtol
+            block = block_pcg(
+                affine_product(K0, [robin[n.name] for n in self.nodes], h, np),
+                np.repeat(F[:, None], len(bcs), axis=1),
+                pre.apply,
+                rtol=rtol,
+                maxiter=500,
+                xp=np,
             )
+            theta = block.x
+            iterations = [
+                it if ok else -1 for it, ok in zip(block.iterations, block.converged, strict=True)
+            ]
             own = [k for k, it in enumerate(iterations) if it < 0]
             for k in own:  # too far from the reference: solved on its own
                 with prepare(matrix(h[k]), rtol=rtol, **kw) as alone:
@@ -413,61 +423,6 @@ class DetailedModel:
         self.solves += len(bcs)
         self.info["factorizations"] = self.info.get("factorizations", 0) + len(bcs)
         return out
-
-
-def _block_pcg(
-    K0: sp.csr_matrix,
-    robin: Sequence[sp.csr_matrix],
-    h: NDArray[np.float64],
-    f: NDArray[np.float64],
-    precondition: Callable[[NDArray[np.float64]], NDArray[np.float64]],
-    rtol: float,
-    maxiter: int = 500,
-) -> tuple[NDArray[np.float64], list[int]]:
-    """Solve ``(K0 + sum_s h[k, s] robin[s]) x_k = f`` for every condition k at once by
-    conjugate gradients in lockstep, the columns of one block: one block
-    preconditioner application (``precondition``, (n, m) -> (n, m): a factor's
-    back-substitution of the block) and one product per surface matrix per iteration.
-    A column stops when its residual is below ``rtol ||f||``. Returns x (n, m) and the
-    iterations per column (-1: not converged in ``maxiter``)."""
-    m = h.shape[0]
-    X = np.zeros((f.shape[0], m))
-    R = np.repeat(f[:, None], m, axis=1)
-    bnorm = float(np.linalg.norm(f))
-    iterations = [-1] * m
-    if bnorm == 0.0:
-        return X, [0] * m
-    active = np.ones(m, dtype=bool)
-
-    def product(Pm: NDArray[np.float64], cols: NDArray[np.int64]) -> NDArray[np.float64]:
-        out = K0 @ Pm
-        for s, M in enumerate(robin):
-            out += (M @ Pm) * h[cols, s]
-        return out
-
-    cols = np.arange(m)
-    Z = precondition(R)
-    Pd = Z.copy()
-    rz = np.einsum("ij,ij->j", R, Z)
-    for it in range(1, maxiter + 1):
-        cols = np.flatnonzero(active)
-        Ap = product(Pd[:, cols], cols)
-        alpha = rz[cols] / np.einsum("ij,ij->j", Pd[:, cols], Ap)
-        X[:, cols] += Pd[:, cols] * alpha
-        R[:, cols] -= Ap * alpha
-        res = np.linalg.norm(R[:, cols], axis=0) / bnorm
-        done = res <= rtol
-        for c in cols[done]:
-            iterations[c] = it
-        active[cols[done]] = False
-        if not active.any():
-            break
-        cols = np.flatnonzero(active)
-        Z = precondition(R[:, cols])
-        rz_new = np.einsum("ij,ij->j", R[:, cols], Z)
-        Pd[:, cols] = Z + Pd[:, cols] * (rz_new / rz[cols])
-        rz[cols] = rz_new
-    return X, iterations
 
 
 def detailed_solver(

@@ -12,9 +12,16 @@ from typing import Any, Protocol
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from ..validate import check_rtol
-from .krylov import pcg
+from .krylov import block_pcg, pcg
 
-__all__ = ["Options", "PcgSolver", "Preconditioner", "Solver", "check_block"]
+__all__ = [
+    "BlockPreconditioner",
+    "Options",
+    "PcgSolver",
+    "Preconditioner",
+    "Solver",
+    "check_block",
+]
 
 
 def check_block(b: Any, n: int, key: str = "b") -> None:
@@ -103,6 +110,44 @@ class Preconditioner(Protocol):
     def with_matrix(self, A: Any) -> Preconditioner: ...
 
 
+class BlockPreconditioner:
+    """A preconditioner ``M`` applied to a block of residuals (n, k): ``M`` itself where it
+    takes blocks (the V-cycle of :mod:`fea.solvers.amg`, a factor's back-substitution),
+    else column by column (pyamg's cycle takes vectors only). The first block decides: a
+    ``ValueError`` or ``TypeError``, or a result of another shape, switches to columns for
+    good. A vector goes to ``M`` as it is."""
+
+    def __init__(self, M: Callable[[Any], Any]) -> None:
+        self.M = M
+        self.blocks: bool | None = None  # unknown until the first block
+        self.facts = getattr(M, "facts", {})
+
+    def _columns(self, R: Any) -> Any:
+        xp = _namespace(R)
+        return xp.stack([self.M(R[:, j]) for j in range(R.shape[1])], axis=1)
+
+    def __call__(self, R: Any) -> Any:
+        if R.ndim == 1 or self.blocks is False:
+            return self.M(R) if R.ndim == 1 else self._columns(R)
+        if self.blocks:
+            return self.M(R)
+        try:
+            Z = self.M(R)
+        except (ValueError, TypeError):
+            Z = None
+        self.blocks = Z is not None and tuple(Z.shape) == tuple(R.shape)
+        return Z if self.blocks else self._columns(R)
+
+
+def _namespace(a: Any) -> Any:
+    import sys
+
+    import numpy
+
+    cupy = sys.modules.get("cupy")
+    return cupy if cupy is not None and isinstance(a, cupy.ndarray) else numpy
+
+
 class PcgSolver:
     """PCG (:func:`fea.solvers.krylov.pcg`) with a preconditioner built once and reused.
 
@@ -174,9 +219,12 @@ class PcgSolver:
         the solver's namespace. Returns ``x`` (the shape of ``b``) as NumPy (or in the
         namespace when ``device_result``) and the facts of the solve.
 
-        A block is solved column by column with the one preconditioner (PCG per column, the
-        hierarchy built once): ``iterations`` and ``residual`` are the largest over the
-        columns, ``column_iterations`` lists them all."""
+        A block is solved by batched PCG (:func:`fea.solvers.krylov.block_pcg`: the columns
+        in lockstep, one product of the matrix with the block and one preconditioner
+        application to the block per step, a converged column frozen): ``iterations`` and
+        ``residual`` are the largest over the columns, ``column_iterations`` and
+        ``column_residuals`` (the true ones) list them all, ``block_steps`` counts the
+        steps and ``per_iteration_s`` is the seconds of one step of the block."""
         xp = self.ns.xp
         t0 = time.perf_counter()
         bd = xp.asarray(b, dtype=xp.float64)
@@ -188,29 +236,87 @@ class PcgSolver:
         t_move = time.perf_counter() - t0
         if bd.ndim == 1:
             return self._solve_one(bd, x0d, t_move, device_result)
-        xs, per = [], []
-        for j in range(bd.shape[1]):
-            xj, fj = self._solve_one(
-                bd[:, j], None if x0d is None else x0d[:, j], t_move, device_result=True
-            )
-            xs.append(xj)
-            per.append(fj)
-        x = xp.stack(xs, axis=1)
-        facts = dict(per[0])
-        facts.update(
-            iterations=max(f["iterations"] for f in per),
-            residual=max(f["residual"] for f in per),
-            column_iterations=[f["iterations"] for f in per],
-            columns=len(per),
+        return self._solve_block(bd, x0d, t_move, device_result)
+
+    def _solve_block(
+        self, bd: Any, x0d: Any, t_move: float, device_result: bool
+    ) -> tuple[Any, dict]:
+        """A block ``bd`` (n, k) already in the namespace: batched PCG
+        (:func:`fea.solvers.krylov.block_pcg`), the capped reuse and the rebuild as
+        :meth:`_solve_one`, the columns that did not converge within the cap solved again
+        after the rebuild."""
+        xp, opt = self.ns.xp, self.options
+        event, event_s = self._event, self._event_s
+        cap = opt.maxiter
+        if self._stale and self._baseline is not None:
+            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        t1 = time.perf_counter()
+        res = block_pcg(
+            self.A, bd, BlockPreconditioner(self.pre), x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp
         )
-        if any(f["setup"] == "rebuilt" for f in per):
-            facts["setup"] = "rebuilt"
-            facts["setup_s"] = sum(f["setup_s"] for f in per)
-        stages = dict(per[0][self.stages_key])
-        stages["pcg_s"] = sum(f[self.stages_key]["pcg_s"] for f in per)
-        stages["per_iteration_s"] = stages["pcg_s"] / max(sum(facts["column_iterations"]), 1)
-        facts[self.stages_key] = stages
-        return (x if device_result else self.ns.asnumpy(x)), facts
+        facts: dict = {}
+        iterations, steps = list(res.iterations), res.steps
+        X = res.x
+        if not res.all_converged and cap < opt.maxiter:
+            facts["reuse_iterations"] = max(res.iterations)
+            event, event_s = "rebuilt", event_s + self._rebuild()
+            t1 = time.perf_counter()
+            again = [j for j, ok in enumerate(res.converged) if not ok]
+            ad = xp.asarray(again)
+            redo = block_pcg(
+                self.A,
+                bd[:, ad],
+                BlockPreconditioner(self.pre),
+                x0=None if x0d is None else x0d[:, ad],
+                rtol=opt.rtol,
+                maxiter=opt.maxiter,
+                xp=xp,
+            )
+            X[:, ad] = redo.x
+            for i, j in enumerate(again):
+                iterations[j] = redo.iterations[i]
+                res.converged[j] = redo.converged[i]
+            steps = redo.steps
+        self.ns.synchronize()
+        t_pcg = time.perf_counter() - t1
+        failed = [j for j, ok in enumerate(res.converged) if not ok]
+        if failed:
+            raise SolverError(
+                f"{self.name} ({self.device}) did not converge on {len(failed)} of "
+                f"{len(iterations)} columns (first: column {failed[0]}) in {opt.maxiter} "
+                f"iterations (target {opt.rtol:.1e})"
+            )
+        if self._baseline is None and not self._stale:
+            self._baseline = max(iterations)
+        bnorm = xp.linalg.norm(bd, axis=0)
+        rnorm = xp.linalg.norm(bd - self.A @ X, axis=0)
+        true_res = [
+            float(r) / float(b) if float(b) > 0 else 0.0
+            for r, b in zip(rnorm.tolist(), bnorm.tolist(), strict=True)
+        ]
+        self._event, self._event_s = "reused", 0.0  # later solves reuse this setup
+        facts.update(self.extra)
+        facts.update(self.pre.facts)
+        facts.update(
+            method=self.name,
+            device=self.device,
+            iterations=max(iterations),
+            residual=max(true_res),
+            column_iterations=iterations,
+            column_residuals=true_res,
+            columns=len(iterations),
+            block_steps=steps,
+            setup=event,
+            setup_s=event_s,
+            baseline_iterations=self._baseline,
+        )
+        facts[self.stages_key] = {
+            "move_s": t_move,
+            "setup_s": event_s,
+            "pcg_s": t_pcg,
+            "per_iteration_s": t_pcg / max(steps, 1),
+        }
+        return (X if device_result else self.ns.asnumpy(X)), facts
 
     def _solve_one(self, bd: Any, x0d: Any, t_move: float, device_result: bool) -> tuple[Any, dict]:
         """One right-hand side ``bd`` (n,) already in the namespace."""

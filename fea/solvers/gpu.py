@@ -182,6 +182,8 @@ class _PyamgDevice:
         if i == len(self.levels):
             return self.coarse @ r
         Ai, P, R, wdinv = self.levels[i]
+        if r.ndim == 2:  # a block of residuals (n, k): the same cycle on every column
+            wdinv = wdinv[:, None]
         x = wdinv * r  # damped Jacobi pre-smoothing (2 sweeps)
         x += wdinv * (r - Ai @ x)
         x += P @ self._cycle(i + 1, R @ (r - Ai @ x))

@@ -7,11 +7,20 @@ and on the GPU.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["KrylovResult", "pcg"]
+import numpy as np
+
+__all__ = [
+    "BlockKrylovResult",
+    "KrylovResult",
+    "affine_product",
+    "block_pcg",
+    "block_product",
+    "pcg",
+]
 
 
 @dataclass
@@ -92,3 +101,206 @@ def pcg(
         p *= beta
         p += z
     return KrylovResult(x, maxiter, history[-1], False, history)
+
+
+@dataclass
+class BlockKrylovResult:
+    """Outcome of :func:`block_pcg` for k right-hand sides.
+
+    Attributes
+    ----------
+    x
+        Solutions, shape (n, k), in the array type of the block.
+    iterations
+        Iterations per column (k,): the step at which the column converged (or stopped).
+    residuals
+        Relative recursive residual ``||r_j|| / ||b_j||`` per column at its last step.
+    converged
+        Per column.
+    steps
+        Block steps taken: products of the operator with the (shrinking) block.
+    history
+        Per column, ``||r_j|| / ||b_j||`` at every step it took part in.
+    """
+
+    x: Any
+    iterations: list[int]
+    residuals: list[float]
+    converged: list[bool]
+    steps: int
+    history: list[list[float]] = field(default_factory=list)
+
+    @property
+    def all_converged(self) -> bool:
+        return all(self.converged)
+
+
+def _namespace_of(b: Any) -> Any:
+    import sys
+
+    import numpy
+
+    # a CuPy array implies CuPy is imported already; look it up rather than import it
+    # here (only fea.solvers.gpu imports CuPy)
+    cupy = sys.modules.get("cupy")
+    return cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
+
+
+def block_product(A: Any, xp: Any) -> Callable[[Any, Any], Any]:
+    """The product ``(X, cols) -> Y`` of :func:`block_pcg` for its operator argument ``A``:
+    a matrix (one for every column: ``A @ X``, one sparse-matrix-times-block product), a
+    list of k matrices (column ``X[:, i]`` times ``A[cols[i]]``), or already such a
+    callable."""
+    if isinstance(A, list | tuple):
+        mats = list(A)
+
+        def per_column(X: Any, cols: Any) -> Any:
+            return xp.stack([mats[int(c)] @ X[:, i] for i, c in enumerate(cols)], axis=1)
+
+        return per_column
+    if hasattr(A, "__matmul__"):
+        return lambda X, cols: A @ X
+    if callable(A):
+        return A
+    raise TypeError(f"block_pcg: A must be a matrix, a list of matrices or a callable, not {A!r}")
+
+
+def affine_product(
+    base: Any, terms: Sequence[Any], coefficients: Any, xp: Any
+) -> Callable[[Any, Any], Any]:
+    """The product ``(X, cols) -> Y`` of the matrices ``A_j = base + sum_t c[j, t] terms[t]``
+    for :func:`block_pcg`: ``1 + len(terms)`` sparse-matrix-times-block products per step,
+    however many columns. ``coefficients``: shape (k, len(terms)), host or ``xp``."""
+    c = xp.asarray(coefficients, dtype=xp.float64)
+
+    def product(X: Any, cols: Any) -> Any:
+        out = base @ X
+        if len(terms):
+            sel = c[xp.asarray(cols)]
+            for t, T in enumerate(terms):
+                out += (T @ X) * sel[:, t]
+        return out
+
+    return product
+
+
+def block_pcg(
+    A: Any,
+    B: Any,
+    M: Callable[[Any], Any] | None = None,
+    *,
+    x0: Any = None,
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
+    xp: Any = None,
+) -> BlockKrylovResult:
+    """Solve the SPD systems ``A_j x_j = b_j`` of the k columns of ``B`` by preconditioned
+    conjugate gradients in lockstep: each step one product of the operator with the block of
+    the columns still running, one application of ``M`` to that block, and per-column
+    ``alpha``/``beta`` (each column is the PCG of :func:`pcg`, to rounding). A column that
+    converges is taken out of the block (frozen); the others go on.
+
+    Parameters
+    ----------
+    A
+        The operator: a sparse matrix or linear operator, shape (n, n), the same for every
+        column (``A @ X``: one sparse-matrix-times-block product, SpMM); a list of k
+        matrices, column j multiplied by ``A[j]``; or a callable ``A(X, cols)`` returning
+        ``A_cols[i] X[:, i]`` for the columns ``cols`` (host integers, indices into ``B``)
+        of ``X`` (n, m) (e.g. :func:`affine_product`).
+    B
+        Right-hand sides, shape (n, k); a vector (n,) is one column.
+    M
+        Preconditioner: ``M(R)`` for a block R (n, m) approximates ``A^-1 R`` column by
+        column (an AMG V-cycle of the block, a factor's back-substitution of the block);
+        identity when None. With a list or callable ``A`` it is the one preconditioner of
+        every column (e.g. the nominal matrix's).
+    x0
+        Start, shape of ``B``; zero when None.
+    rtol
+        A column stops when ``||r_j|| <= rtol ||b_j||`` (2-norm of the recursive residual).
+    maxiter
+        Most steps; a column still above ``rtol`` then is reported not converged.
+    xp
+        Array namespace (``numpy`` or ``cupy``); taken from ``B`` when None.
+
+    Returns
+    -------
+    BlockKrylovResult
+        ``x`` (n, k) (``(n,)`` for a vector ``B``); a column of zeros converges in 0
+        iterations with ``x_j = 0``; a column whose ``p^T A p`` is not positive stops there,
+        not converged.
+    """
+    if xp is None:
+        xp = _namespace_of(B)
+    vector = B.ndim == 1
+    if vector:
+        B = B[:, None]
+        x0 = None if x0 is None else x0[:, None]
+    n, k = B.shape
+    product = block_product(A, xp)
+    bnorm = [float(v) for v in xp.linalg.norm(B, axis=0).tolist()]
+    iterations = [0] * k
+    residuals = [0.0] * k
+    converged = [True] * k
+    history: list[list[float]] = [[0.0] for _ in range(k)]
+    X = xp.zeros((n, k), dtype=B.dtype) if x0 is None else x0.astype(B.dtype, copy=True)
+    for j in range(k):
+        if bnorm[j] == 0.0:
+            X[:, j] = 0.0
+    steps = 0
+    cols = np.asarray([j for j in range(k) if bnorm[j] > 0.0], dtype=np.int64)
+    if len(cols):
+        cd = xp.asarray(cols)
+        Xw = X[:, cd]
+        R = B[:, cd] if x0 is None else B[:, cd] - product(Xw, cols)
+        scale = np.asarray([bnorm[j] for j in cols])
+        res = np.asarray(xp.linalg.norm(R, axis=0).tolist()) / scale
+        for i, j in enumerate(cols):
+            history[j], residuals[j] = [float(res[i])], float(res[i])
+            converged[j] = bool(res[i] <= rtol)
+        done = res <= rtol  # a start that meets the tolerance already
+        P: Any = None
+        rz: Any = None
+        if maxiter < 1:
+            done[:] = True
+        while True:
+            if done.any():  # finished columns leave the block
+                out = np.flatnonzero(done)
+                X[:, xp.asarray(cols[out])] = Xw[:, xp.asarray(out)]
+                keep = np.flatnonzero(~done)
+                if not len(keep):
+                    break
+                kd = xp.asarray(keep)
+                cols, scale = cols[keep], scale[keep]
+                Xw, R = Xw[:, kd], R[:, kd]
+                if steps:
+                    P, rz = P[:, kd], rz[kd]
+            Z = M(R) if M is not None else R
+            if steps:
+                rz_new = xp.einsum("ij,ij->j", R, Z)
+                beta = rz_new / rz
+                rz = rz_new
+                P *= beta
+                P += Z
+            else:
+                P = Z.copy()
+                rz = xp.einsum("ij,ij->j", R, Z)
+            steps += 1
+            AP = product(P, cols)
+            pap = xp.einsum("ij,ij->j", P, AP)
+            bad = np.asarray((pap <= 0.0).tolist(), dtype=bool)
+            alpha = rz / xp.where(pap > 0.0, pap, 1.0)
+            Xw += P * alpha
+            R -= AP * alpha
+            res = np.asarray(xp.linalg.norm(R, axis=0).tolist()) / scale
+            done = (res <= rtol) | bad
+            for i, j in enumerate(cols):
+                history[j].append(float(res[i]))
+                iterations[j], residuals[j] = steps, float(res[i])
+                converged[j] = bool(res[i] <= rtol) and not bad[i]
+            if steps >= maxiter:
+                done[:] = True
+    if vector:
+        X = X[:, 0]
+    return BlockKrylovResult(X, iterations, residuals, converged, steps, history)
