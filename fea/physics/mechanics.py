@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
@@ -61,6 +62,7 @@ __all__ = [
     "prescribed_displacements",
     "solve_static",
     "solve_thermoelastic",
+    "solve_thermoelastic_sweep",
     "solve_thermoelastic_variants",
     "warpage_curve",
 ]
@@ -717,3 +719,364 @@ def solve_thermoelastic_variants(
             info = _solve_record(si, con, t_prep + t_asm, time.perf_counter() - t0, variants=len(g))
             out[i] = MechanicalResult(mesh, fs, u, stress_q, info, reactions, Ts[i], mats)
     return out  # type: ignore[return-value]
+
+
+def _region_coefficients(
+    mesh: Any, moduli: Sequence[NDArray[np.float64]], ref: NDArray[np.float64]
+) -> NDArray[np.float64] | None:
+    """Per stiffness and region, the factor ``c[s, r]`` with ``moduli[s] = c[s, r] ref`` on
+    every element of region r (a Lamé parameter that a case scales region by region), or
+    None where a region's ratio is not one number (E(T) under a non-uniform field)."""
+    names = list(mesh.regions)
+    c = np.ones((len(moduli), len(names)))
+    for r, name in enumerate(names):
+        e = np.asarray(mesh.regions[name])
+        if not len(e):
+            continue
+        r0 = ref[e]
+        for s, m in enumerate(moduli):
+            v = m[e]
+            den = float(r0 @ r0)
+            if den == 0.0:
+                if np.any(v != 0.0):
+                    return None
+                continue
+            a = float(v @ r0) / den
+            if np.abs(v - a * r0).max() > 1e-12 * max(np.abs(v).max(), 1e-300):
+                return None
+            c[s, r] = a
+    return c
+
+
+def solve_thermoelastic_sweep(
+    mesh: Any,
+    materials: Sequence[Mapping[str, Material]],
+    temperatures: Temperature | Sequence[Temperature] = 25.0,
+    reference: float | Mapping[str, float] = 25.0,
+    fixed: Mapping[str, Mapping[str, float]] | None = None,
+    backend: str = "auto",
+    *,
+    shrinkage: bool | Sequence[str] = False,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    eigenstrains: Sequence[ArrayLike | None] | None = None,
+    nominal: int | None = None,
+    maxiter: int = 100,
+) -> list[MechanicalResult]:
+    """A material sweep on one body: k cases whose materials (moduli, Poisson's ratios,
+    CTEs of regions) and loads differ, solved with one setup.
+
+    The stiffness of every case is written region by region as a multiple of one assembled
+    region stiffness (``K_j = sum_r a_jr K^lambda_r + b_jr K^mu_r``, the region's Lamé
+    parameters scaled); the nominal stiffness is factorised (or its AMG hierarchy built)
+    once, the cases whose stiffness is the nominal one are one block solve with it, and
+    every other case is solved by batched PCG (:func:`fea.solvers.krylov.block_pcg`: each
+    column its own matrix, applied through the region matrices, one
+    sparse-matrix-times-block product per region; the nominal setup the preconditioner of
+    every column). A case that does not converge within ``maxiter`` iterations gets its own
+    setup and solve. Where the stiffness is not a per-region multiple (E(T) under a
+    non-uniform temperature, a ratio varying inside a region), every distinct stiffness is
+    solved on its own (as :func:`solve_thermoelastic_variants` does). The results equal
+    :func:`solve_thermoelastic` case by case to ``rtol``.
+
+    Parameters
+    ----------
+    mesh
+        The body (one mesh for every case).
+    materials
+        One region -> :class:`~fea.physics.materials.Material` mapping per case (k of
+        them, ``"*"`` for the rest), as the ``materials`` of :func:`solve_thermoelastic`.
+    temperatures
+        One ``temperature`` [degC] for every case (a float, nodal values (n,), or
+        ``f(x, y, z)``), or a list of k of them.
+    eigenstrains
+        None, or one entry per case as the ``eigenstrain`` of :func:`solve_thermoelastic`.
+    nominal
+        The case whose stiffness is set up (0 <= nominal < k); None: the per-region
+        geometric mean of the cases' factors (the best single preconditioner for a spread
+        of moduli).
+    maxiter
+        Most PCG iterations of a case with the nominal setup (a count) before it gets its
+        own.
+    reference, fixed, backend, shrinkage, method, rtol
+        As :func:`solve_thermoelastic`, the same for every case.
+
+    Returns
+    -------
+    list of MechanicalResult
+        In the order of ``materials``. ``solver_info["sweep"]`` says how each case was
+        solved: ``how`` (``"nominal"``: a block solve with the nominal setup;
+        ``"preconditioned"``: batched PCG; ``"own"``: its own setup), its ``iterations``,
+        ``cases`` (k) and ``setups`` (setups of the whole sweep); ``residual`` is the case's
+        ``||b - K_j u|| / ||b||``.
+    """
+    from ..solvers import prepare
+    from ..solvers.krylov import affine_product, block_pcg
+    from ..solvers.registry import SolveInfo
+    from ..validate import check_count
+
+    t0 = time.perf_counter()
+    rtol = check_rtol("rtol", rtol)
+    maxiter = check_count("maxiter", maxiter, 100_000)
+    if isinstance(materials, Mapping) or not isinstance(materials, Sequence) or not materials:
+        raise InputError(
+            "materials", type(materials).__name__, "a non-empty list of region -> Material dicts"
+        )
+    k = len(materials)
+    many_T = (isinstance(temperatures, np.ndarray) and temperatures.ndim == 2) or (
+        isinstance(temperatures, Sequence) and not isinstance(temperatures, str)
+    )
+    temps = list(temperatures) if many_T else [temperatures] * k  # type: ignore[arg-type]
+    if len(temps) != k:
+        raise InputError("temperatures", len(temps), f"one temperature or {k} (one a case)")
+    if eigenstrains is not None and (
+        not isinstance(eigenstrains, Sequence) or len(eigenstrains) != k
+    ):
+        raise InputError("eigenstrains", eigenstrains, f"None or a list of {k} entries")
+    if nominal is not None and (
+        isinstance(nominal, bool) or not isinstance(nominal, int) or not 0 <= nominal < k
+    ):
+        raise InputError("nominal", nominal, f"None or a case index in [0, {k - 1}]")
+    fs = space(check_mesh(mesh))
+    mats = [assign(mesh.regions, m, key=f"materials[{j}]") for j, m in enumerate(materials)]
+    ref = reference_temperatures(reference, list(mesh.regions))
+    if not isinstance(shrinkage, bool):
+        unknown = [r for r in shrinkage if r not in mesh.regions]
+        if unknown:
+            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    Ts = [nodal_temperature(fs, t) for t in temps]
+    lame_j = [lame(*element_moduli(mesh, fs, m, T)) for m, T in zip(mats, Ts, strict=True)]
+    eps0s = []
+    for j in range(k):
+        eps0 = thermal_eigenstrain(mesh, mats[j], ref, forms.at_quadrature(fs, Ts[j]), shrinkage)
+        extra = None if eigenstrains is None else eigenstrains[j]
+        if extra is not None:
+            eps0 = eps0 + extra_eigenstrain(extra, *eps0.shape)
+        eps0s.append(eps0)
+    con = Constraints.build(mesh, fs, fixed)
+    where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
+    ns = None if where.on_host else where
+    xp = where.xp
+    lam0, mu0 = lame_j[0]
+    ca = _region_coefficients(mesh, [lm[0] for lm in lame_j], lam0)
+    cb = _region_coefficients(mesh, [lm[1] for lm in lame_j], mu0)
+    if ca is None or cb is None:  # not a per-region multiple: each stiffness on its own
+        groups: list[list[int]] = []
+        for j in range(k):
+            for g in groups:
+                if all(np.array_equal(x, y) for x, y in zip(lame_j[j], lame_j[g[0]], strict=True)):
+                    g.append(j)
+                    break
+            else:
+                groups.append([j])
+        out: list[MechanicalResult | None] = [None] * k
+        for g in groups:
+            K = forms.elasticity_matrix(fs, *lame_j[g[0]], xp=xp)
+            F = xp.stack([forms.eigenstrain_load(fs, *lame_j[j], eps0s[j], xp=xp) for j in g], 1)
+            U, si, reactions = solve_static(
+                K, F, con, backend=backend, method=method, rtol=rtol, ns=ns
+            )
+            for i, j in enumerate(g):
+                si.extra["sweep"] = {
+                    "how": "own",
+                    "iterations": si.iterations,
+                    "cases": k,
+                    "setups": len(groups),
+                }
+                out[j] = _sweep_result(
+                    mesh,
+                    fs,
+                    mats[j],
+                    Ts[j],
+                    lame_j[j],
+                    eps0s[j],
+                    U[:, i],
+                    si,
+                    con,
+                    reactions,
+                    ns,
+                    xp,
+                    t0,
+                )
+        return out  # type: ignore[return-value]
+    # region terms: the regions whose factor varies over the cases, the rest fixed
+    names = list(mesh.regions)
+    owner = np.full(mesh.n_elements, -1)
+    for r, name in enumerate(names):
+        owner[np.asarray(mesh.regions[name])] = r
+    varies = [r for r in range(len(names)) if np.ptp(ca[:, r]) > 0 or np.ptp(cb[:, r]) > 0]
+    fixed_el = ~np.isin(owner, varies)
+    K_fixed = forms.elasticity_matrix(fs, lam0 * fixed_el, mu0 * fixed_el, xp=xp)
+    terms, coef = [], []
+    for r in varies:
+        inr = owner == r
+        if np.array_equal(ca[:, r], cb[:, r]):  # Poisson's ratio held: one term
+            terms.append(forms.elasticity_matrix(fs, lam0 * inr, mu0 * inr, xp=xp))
+            coef.append(ca[:, r])
+        else:
+            terms.append(forms.elasticity_matrix(fs, lam0 * inr, 0.0 * mu0, xp=xp))
+            terms.append(forms.elasticity_matrix(fs, 0.0 * lam0, mu0 * inr, xp=xp))
+            coef += [ca[:, r], cb[:, r]]
+    C = np.stack(coef, axis=1) if coef else np.zeros((k, 0))
+    if nominal is None:
+        c_nom = np.exp(np.log(C).mean(axis=0)) if coef else C[0]
+    else:
+        c_nom = C[nominal]
+    # the cases' loads, the prescribed values moved to the right
+    D = con.all
+    u_D = xp.asarray(con.values)
+    full = affine_product(K_fixed, terms, C, xp)  # K_j before the elimination
+    F = xp.stack([forms.eigenstrain_load(fs, *lame_j[j], eps0s[j], xp=xp) for j in range(k)], 1)
+    cols = np.arange(k)
+    Bk = F - full(xp.zeros((3 * fs.n, k)) + u_D[:, None], cols)
+    if not bool(xp.all(xp.isfinite(Bk))):
+        raise InputError(
+            "fixed/temperature",
+            "a load that is not finite",
+            "prescribed displacements and temperatures small enough for a finite load",
+        )
+    D_x = xp.asarray(D)
+    Bk[D_x] = u_D[D_x][:, None]
+    # the constrained rows and columns: zero in the terms, identity in the base
+    keep = xp.ones(3 * fs.n)
+    keep[D_x] = 0.0
+    sparse = ns.sparse if ns is not None else sp
+    idx = xp.arange(3 * fs.n)
+    S = sparse.csr_matrix((keep, (idx, idx)), shape=(3 * fs.n, 3 * fs.n))
+    terms_e = []
+    for T in terms:  # a region's matrix keeps the whole pattern: its zeros dropped here
+        T = (S @ T @ S).tocsr()
+        T.eliminate_zeros()
+        terms_e.append(T)
+    I_D = sparse.csr_matrix((1.0 - keep, (idx, idx)), shape=S.shape)
+    base = (S @ K_fixed @ S + I_D).tocsr()  # eliminate(K_j): the identity on D
+
+    def nominal_matrix(c: NDArray[np.float64]) -> Any:
+        A = base.copy()
+        for ct, T in zip(c, terms_e, strict=True):
+            A = A + float(ct) * T
+        return A.tocsr()
+
+    operator = affine_product(base, terms_e, C, xp)
+    kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
+    on_nominal = [j for j in range(k) if np.array_equal(C[j], c_nom)]
+    others = [j for j in range(k) if j not in on_nominal]
+    U = xp.zeros_like(Bk)
+    how = ["nominal" if j in on_nominal else "preconditioned" for j in range(k)]
+    iterations = [0] * k
+    t1 = time.perf_counter()
+    setups = 1
+    with prepare(nominal_matrix(c_nom), rtol=rtol, **kw) as pre:
+        setup_s = time.perf_counter() - t1
+        si0: Any = None
+        if on_nominal:
+            jd = xp.asarray(on_nominal)
+            X, si0 = pre.solve(Bk[:, jd], device_result=ns is not None)
+            U[:, jd] = xp.asarray(X)
+            per = si0.extra.get("column_iterations", [si0.iterations] * len(on_nominal))
+            for i, j in enumerate(on_nominal):
+                iterations[j] = int(per[i])
+        if others:
+            od = xp.asarray(others)
+            res = block_pcg(
+                lambda X, c: operator(X, np.asarray(others)[c]),
+                Bk[:, od],
+                pre.precondition,
+                rtol=rtol,
+                maxiter=maxiter,
+                xp=xp,
+            )
+            U[:, od] = res.x
+            for i, j in enumerate(others):
+                iterations[j] = res.iterations[i]
+                if not res.converged[i]:
+                    how[j] = "own"
+        name, where_, reason = pre.name, pre.where, pre.reason
+        device = si0.device if si0 is not None else ("cpu" if where_ == "cpu" else "cuda:0")
+    t_block = time.perf_counter() - t1
+    own = [j for j in range(k) if how[j] == "own"]
+    own_info: dict[int, Any] = {}
+    for j in own:  # too far from the nominal stiffness: its own setup
+        A_j = nominal_matrix(C[j])
+        x, own_info[j] = solve(A_j, Bk[:, j], rtol=rtol, device_result=ns is not None, **kw)
+        U[:, j] = xp.asarray(x)
+        iterations[j] = own_info[j].iterations
+        setups += 1
+    # true residuals, reactions, the free rigid-body part
+    R = Bk - operator(U, cols)
+    rn = xp.linalg.norm(R, axis=0).tolist()
+    bn = xp.linalg.norm(Bk, axis=0).tolist()
+    resid = [r / b if b > 0 else 0.0 for r, b in zip(rn, bn, strict=True)]
+    extra = con.supports
+    reactions = [0.0] * k
+    if len(extra):
+        Ku = full(U, cols)
+        ex = xp.asarray(extra)
+        rr = xp.abs(Ku[ex] - F[ex]).max(axis=0).tolist()
+        fm = xp.abs(F).max(axis=0).tolist()
+        reactions = [r / max(f, 1e-300) for r, f in zip(rr, fm, strict=True)]
+        Q = xp.asarray(np.linalg.qr(con.modes)[0])
+        U -= Q @ (Q.T @ U)
+    out = []
+    for j in range(k):
+        si = own_info.get(j) or SolveInfo(
+            where_,
+            name,
+            device=device,
+            reason=reason,
+            seconds=t_block,
+            extra={"setup": "built", "setup_s": setup_s},
+        )
+        si.iterations, si.residual = iterations[j], resid[j]
+        si.extra["sweep"] = {
+            "how": how[j],
+            "iterations": iterations[j],
+            "cases": k,
+            "setups": setups,
+        }
+        out.append(
+            _sweep_result(
+                mesh,
+                fs,
+                mats[j],
+                Ts[j],
+                lame_j[j],
+                eps0s[j],
+                U[:, j],
+                si,
+                con,
+                reactions[j],
+                ns,
+                xp,
+                t0,
+                t1 - t0,
+            )
+        )
+    return out
+
+
+def _sweep_result(
+    mesh: Any,
+    fs: FieldSpace,
+    mats: Any,
+    T: Any,
+    lm: Any,
+    eps0: Any,
+    u: Any,
+    si: Any,
+    con: Constraints,
+    reactions: float,
+    ns: Any,
+    xp: Any,
+    t0: float,
+    assembly_s: float = 0.0,
+) -> MechanicalResult:
+    """One case of :func:`solve_thermoelastic_sweep` as a :class:`MechanicalResult`;
+    ``assembly_s``: the seconds before the solve (assembly of the sweep's matrices and
+    loads), ``t0`` the sweep's start."""
+    u = u.reshape(-1, 3)
+    stress_q = elastic_stress(fs, u, lm[0], lm[1], eps0, xp=xp)
+    if ns is not None:
+        u, stress_q = ns.asnumpy(u), ns.asnumpy(stress_q)
+    info = _solve_record(si, con, assembly_s, time.perf_counter() - t0)
+    return MechanicalResult(mesh, fs, u, stress_q, info, reactions, T, mats)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from . import cost
-from .base import Options, Solver, check_block
+from .base import BlockPreconditioner, Options, Solver, check_block
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
@@ -399,6 +399,7 @@ class Prepared:
                 plan.analysis.close()
             self._solver = factory(self.A, self.options)
         self.name = self._solver.name
+        self._block_pre: BlockPreconditioner | None = None
         self.setup_s = time.perf_counter() - t0
 
     @property
@@ -425,7 +426,8 @@ class Prepared:
     ) -> tuple[Any, SolveInfo]:
         """Solve ``A x = b`` with the prepared matrix; ``b`` shape (n,), or a block (n, k) of
         right-hand sides solved with the one setup (a direct solver's factor: one
-        back-substitution of the block; AMG: PCG per column with the one hierarchy), NumPy
+        back-substitution of the block; AMG: one batched PCG of the block with the one
+        hierarchy, :func:`fea.solvers.krylov.block_pcg`), NumPy
         (or CuPy on the GPU backend). ``x`` has ``b``'s shape; ``info.iterations`` and
         ``info.residual`` are the largest over the columns. ``x0``: a start of ``b``'s
         shape (iterative methods). ``device_result``: return ``x`` on the device (GPU
@@ -454,6 +456,24 @@ class Prepared:
         live = self._live()
         fast = getattr(live, "apply", None)
         return fast(b) if fast is not None else live.solve(b)[0]
+
+    def precondition(self, r: Any) -> Any:
+        """One application of the prepared preconditioner to ``r`` (n,) or a block (n, k),
+        in the solver's namespace: a direct solver's back-substitution (of the whole
+        block), an AMG hierarchy's V-cycle (on the block where the cycle takes one, else
+        column by column; :class:`fea.solvers.base.BlockPreconditioner`), not a solve; a
+        one-shot method solves. For Krylov iterations on nearby matrices preconditioned
+        by this one (:func:`fea.solvers.krylov.block_pcg`)."""
+        live = self._live()
+        pre = getattr(live, "pre", None)
+        if pre is None:
+            fast = getattr(live, "apply", None)
+            if fast is not None:
+                return fast(r)
+            return live.solve(r, device_result=self.where == "gpu")[0]
+        if self._block_pre is None or self._block_pre.M is not pre:
+            self._block_pre = BlockPreconditioner(pre)
+        return self._block_pre(r)
 
     def close(self) -> None:
         if self._solver is not None:

@@ -72,8 +72,9 @@ def test_block_pcg_equals_pcg_column_by_column(plate):
 
 def test_columns_freeze_and_caps_are_reported(plate):
     """A column that converges leaves the block (its answer is that of a run with the
-    column alone, to the rounding of a block product); a cap below the need stops every column not converged; a matrix that
-    is not positive definite stops at the first step."""
+    column alone, to the rounding of a block product); a cap below the need stops every
+    column not converged; a matrix that is not positive definite stops at the first
+    step."""
     A, B, R, _ = plate
     M = build_hierarchy(A, near_null=R, block=3).preconditioner("double")
     easy = pcg(A, B[:, 0], M, rtol=1e-4).x  # a start near the answer: converges early
