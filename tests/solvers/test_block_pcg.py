@@ -48,6 +48,20 @@ def plate():
     return A, B, rigid_body_modes(fs.nodes), K_b
 
 
+@pytest.mark.parametrize("precision", ["double", "mixed"])
+def test_the_v_cycle_takes_a_block(plate, precision):
+    """The V-cycle of :mod:`fea.solvers.amg` applied to a block (n, k) equals the cycle of
+    each column: to 1e-13 in float64, to float32's rounding (1e-5) in mixed precision."""
+    A, B, R, _ = plate
+    M = build_hierarchy(A, near_null=R, block=3).preconditioner(precision)
+    Z = M(B)
+    assert Z.shape == B.shape and Z.dtype == np.float64
+    tol = 1e-13 if precision == "double" else 1e-5
+    for j in range(B.shape[1]):
+        z = M(B[:, j])
+        assert np.linalg.norm(Z[:, j] - z) <= tol * max(np.linalg.norm(z), 1e-300), j
+
+
 def test_block_pcg_equals_pcg_column_by_column(plate):
     """Each column of the block equals :func:`pcg` on that column with the same V-cycle
     (float64) to 1e-10 relative, in the same number of iterations (+-1 for rounding), and
