@@ -198,3 +198,23 @@ def test_block_on_the_package(package, package_reference):
             one = pcg(s.A, B[:, j], M, rtol=1e-10, maxiter=2000)
             scale = np.linalg.norm(one.x)
             assert np.linalg.norm(res.x[:, j] - one.x) <= 1e-9 * scale, (s.kind, j)
+
+
+def test_a_block_after_an_update_is_capped_and_rebuilt(plate):
+    """A block after :meth:`Prepared.update` to a far matrix (the soft layer 30 x
+    stiffer): the kept hierarchy is capped at the first solve's iterations
+    (``rebuild_factor=1``), the columns not converged within the cap are solved again
+    after a rebuild, and every column meets SuperLU's answer for the new matrix."""
+    A, B, R, K_b = plate
+    kw = dict(kind="elasticity", backend="cpu", method="amg-xp", near_null=R, rtol=1e-10)
+    with prepare(A, rebuild_factor=1.0, **kw) as p:
+        _, first = p.solve(B)
+        A2 = (A + 30.0 * K_b).tocsr()
+        p.update(A2)
+        X, info = p.solve(B)
+    assert info.extra["setup"] == "rebuilt"
+    assert info.extra["reuse_iterations"] == first.iterations
+    lu = spla.splu(A2.tocsc())
+    for j in (0, 1, 2, 4):
+        ref = lu.solve(B[:, j])
+        assert np.linalg.norm(X[:, j] - ref) <= 1e-8 * np.linalg.norm(ref), j
