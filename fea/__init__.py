@@ -32,6 +32,7 @@ from .physics.mechanics import (
     MechanicalResult,
     Warpage,
     solve_thermoelastic,
+    solve_thermoelastic_sweep,
     solve_thermoelastic_variants,
     warpage_curve,
 )
@@ -83,6 +84,7 @@ __all__ = [
     "solve_moisture",
     "solve_thermal",
     "solve_thermoelastic",
+    "solve_thermoelastic_sweep",
     "solve_thermoelastic_variants",
     "structure_function",
     "units",

@@ -26,6 +26,7 @@ from .mechanics import (
     MechanicalResult,
     Warpage,
     solve_thermoelastic,
+    solve_thermoelastic_sweep,
     solve_thermoelastic_variants,
     warpage_curve,
 )
@@ -74,6 +75,7 @@ __all__ = [
     "solve_moisture",
     "solve_thermal",
     "solve_thermoelastic",
+    "solve_thermoelastic_sweep",
     "solve_thermoelastic_variants",
     "structure_function",
     "warpage_curve",

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from .amg import eliminate
 from .gpu import DeviceStatus, probe_device
-from .krylov import KrylovResult, pcg
+from .krylov import BlockKrylovResult, KrylovResult, block_pcg, pcg
 from .newton import NewtonInfo, NewtonResult, newton
 from .recycle import RecyclingSolver, SolverCache
 from .registry import (
@@ -24,6 +24,7 @@ from .registry import (
 
 __all__ = [
     "BackendRow",
+    "BlockKrylovResult",
     "DeviceStatus",
     "KrylovResult",
     "NewtonInfo",
@@ -34,6 +35,7 @@ __all__ = [
     "SolverCache",
     "assembly_namespace",
     "backend_report",
+    "block_pcg",
     "eliminate",
     "newton",
     "pcg",
