@@ -45,6 +45,7 @@ from .spec.geometry import is_imported, junction_region
 from .transient import dual_interface, zth_transient
 
 __all__ = [
+    "SolverContext",
     "ThermalAnalysis",
     "analyse",
     "history_metrics",
@@ -250,6 +251,65 @@ def mechanics_fixed(mesh: Any) -> dict[str, dict[str, float]] | None:
     return symmetry_fixed(mesh_symmetry(mesh)) or None
 
 
+class SolverContext:
+    """What the cases of a study's group share (``[sweep] group``): the mechanics solver
+    setup (factorisation or AMG hierarchy) of the group's first case, kept across the
+    cases that run on its mesh.
+
+    A later case's warpage states go to the kept solver
+    (:func:`fea.physics.mechanics.solve_thermoelastic` with ``solver_cache``): an
+    identical stiffness (a load sweep) is solved with the kept setup as it is; another
+    one (a material sweep) through :meth:`fea.solvers.Prepared.update`: an AMG hierarchy
+    is kept as the preconditioner of PCG, capped at ``rebuild_factor`` times the
+    iterations of its first solve and rebuilt for the case past that cap; a direct
+    factorisation is redone. A case on another mesh starts a new setup. The results equal
+    those of a case run alone to the solver's tolerance (``[solver] rtol``; a direct
+    solve: to rounding). Close with :meth:`close` (or use as a context manager).
+
+    Parameters
+    ----------
+    group
+        The group's name (its first case's id), recorded in each case's facts.
+    """
+
+    def __init__(self, group: str = "") -> None:
+        self.group = str(group)
+        self.cases = 0  # cases solved in this context so far
+        self.setups = 0  # mechanics setups made for new meshes
+        self._mesh_key: str | None = None
+        self._cache: dict = {}
+        #: Facts of the last case: ``solver_reused`` (its first state solved with a setup
+        #: of an earlier case of the group), ``setup`` (built, reused, rebuilt) and
+        #: ``iterations`` of that state.
+        self.last: dict[str, Any] = {}
+
+    def solver_cache(self, mesh: Any) -> tuple[dict, bool]:
+        """The solver cache for a case on ``mesh`` and whether it holds an earlier case's
+        setup of that mesh (a new mesh closes the old setup)."""
+        import hashlib
+
+        h = hashlib.sha1(np.ascontiguousarray(mesh.nodes).tobytes())
+        h.update(repr(sorted(mesh.regions)).encode())
+        key = h.hexdigest()
+        kept = key == self._mesh_key and bool(self._cache)
+        if not kept:
+            close_solver_cache(self._cache)
+            self._mesh_key = key
+            self.setups += 1
+        return self._cache, kept
+
+    def close(self) -> None:
+        """Free the kept solvers."""
+        close_solver_cache(self._cache)
+        self._mesh_key = None
+
+    def __enter__(self) -> SolverContext:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def _solve_me(
     mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None, eigenstrain=None
 ):
@@ -398,7 +458,9 @@ def state_times(temperatures: list[float]) -> tuple[list[float], str]:
     return [float(i) for i in range(len(temperatures))], "step"
 
 
-def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
+def warpage_metrics(
+    case: CaseSpec, backend: str | None = None, *, context: SolverContext | None = None
+) -> tuple[dict[str, float], Any]:
     """Warpage of the top surface (or the ball side: ``[outputs] warpage_face``) at each
     of the spec's warpage temperatures (unit without
     board, free body, uniform temperature), the recovered stress maxima per region and
@@ -406,7 +468,8 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
 
     Also the reflow profile (:func:`reflow_profile`) when given (states tagged
     ``r00_25C``...): warpage and stress maxima only. Returns (metrics, {state label:
-    MechanicalResult}); the results share one mesh.
+    MechanicalResult}); the results share one mesh. ``context``: the solver setup kept
+    across the cases of a study's group (:class:`SolverContext`; elastic states only).
     """
     backend = backend or case.solver.backend
     mesh = mechanics_mesh(case, warpage_case(case))
@@ -424,7 +487,7 @@ def warpage_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[st
     if any(m.inelastic is not None for m in mesh_materials(mesh, case).values()):
         out, results = _inelastic_states(mesh, case, states, backend, face)
     else:
-        out, results = _temperature_states(mesh, case, states, backend, face)
+        out, results = _temperature_states(mesh, case, states, backend, face, context)
     out.update(wet)
     return out, results
 
@@ -495,23 +558,35 @@ def wet_temperatures(case: CaseSpec) -> list[float]:
     return list(dict.fromkeys(temps))
 
 
-def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str):
+def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str, context=None):
     """Solve each (temperature, tag, full[, eigenstrain]) on one mesh, reusing the solver
     setup (an added eigenstrain, e.g. swelling, changes only the load); returns
     (metrics of every state, {tag: MechanicalResult}). Warns once per region whose metal
-    yields, at its worst state."""
+    yields, at its worst state. With a :class:`SolverContext` the setup is the one kept
+    across the group's cases (left open for the next case; its ``last`` facts set)."""
     out: dict[str, Any] = {}
     results: dict[str, Any] = {}
     cache: dict = {}
+    kept = False
+    if context is not None:
+        cache, kept = context.solver_cache(mesh)
     post: dict = {}
     try:
         for T, tag, full, *eigenstrain in states:
             stage(f"mechanical {tag}")
             me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
+            if context is not None and not results:
+                info = me.solver_info
+                context.last = {
+                    "solver_reused": bool(kept and info.get("reused_setup")),
+                    "setup": str(info.get("setup", "built")),
+                    "iterations": int(info.get("iterations") or 0),
+                }
             out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full, post=post))
             results[tag] = me
     finally:
-        close_solver_cache(cache)
+        if context is None:
+            close_solver_cache(cache)
     last = next(reversed(results.values()), None)
     out["mechanical_dof_count"] = float(3 * last.nodes.shape[0]) if last is not None else 0.0
     _state_checks(case, out, results)
@@ -746,7 +821,11 @@ def wants_thermal(case: CaseSpec) -> bool:
 
 
 def analyse(
-    case: CaseSpec, folder: str | os.PathLike | None = None, meta: dict[str, Any] | None = None
+    case: CaseSpec,
+    folder: str | os.PathLike | None = None,
+    meta: dict[str, Any] | None = None,
+    *,
+    context: SolverContext | None = None,
 ) -> dict[str, Any]:
     """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf)
     and ``result_paraview.py`` (opens it in ParaView, warped and coloured).
@@ -757,7 +836,9 @@ def analyse(
     Panel: warpage and stresses of the panel stage, or of each state of its process.
     Numbers are floats (units in the column names, :mod:`fea.package.names`); a shape
     class and the locations of maxima are text. A metal that yields raises a
-    :class:`~fea.physics.post.YieldWarning`.
+    :class:`~fea.physics.post.YieldWarning`. ``context``: the mechanics solver setup kept
+    across the cases of a study's group (:class:`SolverContext`: the unit's elastic
+    warpage states use it; other analyses solve as without it).
     """
     from ..io import write_results
     from ..io.xdmf import write_paraview_script
@@ -794,7 +875,7 @@ def analyse(
     elif case.kind == "panel":
         w, states = panel_metrics(case)
     elif case.loads.warpage_temperatures or case.loads.reflow or case.moisture is not None:
-        w, states = warpage_metrics(case)
+        w, states = warpage_metrics(case, context=context)
     else:  # a thermal study: no warpage temperatures, no reflow
         w, states = {}, {}
     # warnings (yield) reach the study table through the runner's notes column

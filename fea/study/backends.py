@@ -1,7 +1,17 @@
 """Where the cases of a study run: child processes on this machine (at most ``workers``
 at a time, one per GPU for a GPU study) or tasks of a Dask cluster; each case in its own
 child process (:mod:`fea.study.worker`), its lock held by the parent (see
-:mod:`fea.study.runner`)."""
+:mod:`fea.study.runner`).
+
+Groups (``[sweep] group = "auto"``, :func:`fea.package.spec.sweeps.group_cases`): on this
+machine the cases of one mesh that differ only in materials and loads run in order in one
+child process (:class:`GroupProcess`), sharing the mesh and the mechanics solver setup
+(:class:`fea.package.analyse.SolverContext`). Each case keeps its folder, lock, results,
+row and failure record as alone; its lock is released when its row arrives. A case that
+fails with an error is recorded and the group goes on; a crash of the child (a signal)
+fails the running case, and the group's cases not yet started run again, each alone. The
+child's log is the first case's ``case.log`` (the others' logs point to it). A Dask run
+keeps one case per task."""
 
 from __future__ import annotations
 
@@ -24,7 +34,7 @@ from ..package.spec import StudySpec, apply_overrides
 from .progress import StudyProgress
 from .runner import CaseLock, base_row, claim_case, holder, record_failure
 
-__all__ = ["CaseProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
+__all__ = ["CaseProcess", "GroupProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
 
 
 def _package_root() -> str:
@@ -169,6 +179,83 @@ class CaseProcess:
                 f.close()
 
 
+class GroupProcess(CaseProcess):
+    """The cases of a group running in order in one child process (:mod:`fea.study.worker`
+    with a ``"group"`` job); the parent holds every case's lock until its row arrives."""
+
+    def __init__(self, jobs: list[dict[str, Any]], locks: list[CaseLock], env: dict[str, str]):
+        self.order = [str(j["case"]) for j in jobs]
+        self.jobs = dict(zip(self.order, jobs, strict=True))
+        self.locks = dict(zip(self.order, locks, strict=True))
+        self.rows: dict[str, dict[str, Any]] = {}
+        self.fresh: list[str] = []  # cases whose rows arrived and were not yet taken
+        self.current = self.order[0]
+        first = jobs[0]
+        for j in jobs[1:]:
+            with contextlib.suppress(OSError):
+                with open(Path(j["folder"]) / "case.log", "a") as f:
+                    f.write(
+                        f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: run in group "
+                        f"{self.order[0]} (its log: {self.order[0]}/case.log)\n"
+                    )
+        super().__init__({**first, "group": jobs}, locks[0], env)
+
+    def read(self) -> list[dict[str, Any]]:
+        messages = super().read()
+        for msg in messages:
+            cid = str(msg.get("case", ""))
+            if cid not in self.jobs:
+                continue
+            if "stage" in msg:
+                self.current = cid
+            if "row" in msg and isinstance(msg["row"], dict) and cid not in self.rows:
+                self.rows[cid] = msg["row"]
+                self.fresh.append(cid)
+                self.locks[cid].release()  # its metrics.json or error.json is written
+        return messages
+
+    def take(self) -> list[dict[str, Any]]:
+        """The rows that arrived since the last call, in case order."""
+        out = [self.rows[c] for c in self.fresh]
+        self.fresh.clear()
+        return out
+
+    def finish_group(self) -> tuple[list[dict[str, Any]], list[str]]:
+        """Once the child has ended: ``(rows not yet taken, cases to run again)``. A crash
+        fails the running case (its ``error.json`` says how) and returns the cases not yet
+        started. Releases every lock."""
+        try:
+            self.proc.wait()
+            self.read()
+            rc = self.proc.returncode
+            if self.stop is not None:
+                self.log_line(f"stopped: {self.stop}")
+                raise ResultsError(self.stop)
+            rows = self.take()
+            missing = [c for c in self.order if c not in self.rows]
+            again: list[str] = []
+            if missing:
+                failed = self.current if self.current in missing else missing[0]
+                row = base_row(failed, self.jobs[failed]["params"])
+                row.update(
+                    status="failed",
+                    error=f"{_how_it_ended(rc)} while {self.stage} (see {self.order[0]}/case.log)",
+                    wall_s=time.monotonic() - self.t0,
+                )
+                record_failure(Path(self.jobs[failed]["folder"]), row)
+                rows.append(row)
+                again = [c for c in missing if c != failed]
+            self.log_line(f"group finished: {len(self.rows)} rows, {len(again)} to run again")
+            return rows, again
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for lock in self.locks.values():
+            lock.release()
+        super().close()
+
+
 def _how_it_ended(rc: int | None) -> str:
     if rc is not None and rc < 0:
         try:
@@ -244,60 +331,93 @@ def execute_local(
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
     GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``."""
+    from collections import deque
+
+    from ..package.spec.sweeps import group_cases
+
     devices = gpu_devices(spec)
     if devices is not None:
         workers = min(workers, len(devices))
     threads = max(1, _cpus() // workers)
     free = list(devices) if devices is not None else []
-    pending = iter(jobs)
+    by_cid = {j.cid: j for j in jobs}
+    pending = deque(
+        [jobs[i] for i in g] for g in group_cases(spec.sweep, [(j.cid, j.params) for j in jobs])
+    )
     running: dict[str, tuple[CaseProcess, str | None]] = {}
     sel = selectors.DefaultSelector()
-    exhausted = False
     try:
         while True:
-            while not exhausted and len(running) < workers:
-                job = next(pending, None)
-                if job is None:
-                    exhausted = True
-                    break
-                claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
-                if claim.action in ("skip", "busy"):
-                    yield claim.action, None
-                    continue
-                if claim.action == "row":
-                    yield "done", claim.row
+            while pending and len(running) < workers:
+                unit = pending.popleft()
+                claims = []
+                try:
+                    for job in unit:
+                        claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
+                        if claim.action == "run":
+                            claims.append((job, claim))
+                        elif claim.action == "row":
+                            yield "done", claim.row
+                        else:
+                            yield claim.action, None
+                except BaseException:
+                    for _, c in claims:
+                        assert c.lock is not None
+                        c.lock.release()
+                    raise
+                if not claims:
                     continue
                 device = free.pop(0) if devices is not None else None
-                assert claim.lock is not None
+                env = _child_env(threads, device)
+                locks = [c.lock for _, c in claims]
                 try:
-                    child = CaseProcess(
-                        _child_job(spec, job, cache_dir, force),
-                        claim.lock,
-                        _child_env(threads, device),
-                    )
+                    child_jobs = [_child_job(spec, job, cache_dir, force) for job, _ in claims]
+                    if len(claims) == 1:
+                        assert locks[0] is not None
+                        child: CaseProcess = CaseProcess(child_jobs[0], locks[0], env)
+                    else:
+                        child = GroupProcess(child_jobs, locks, env)  # type: ignore[arg-type]
                 except BaseException:
-                    claim.lock.release()
+                    for lock in locks:
+                        assert lock is not None
+                        lock.release()
                     raise
-                running[job.cid] = (child, device)
-                sel.register(child.fileno, selectors.EVENT_READ, job.cid)
-                progress.started(job.cid)
+                first = claims[0][0].cid
+                running[first] = (child, device)
+                sel.register(child.fileno, selectors.EVENT_READ, first)
+                progress.started(first)
             if not running:
                 return
             for _ in sel.select(timeout=0.5):
                 pass
             for cid, (child, device) in list(running.items()):
+                group = child if isinstance(child, GroupProcess) else None
                 for msg in child.read():
+                    now = group.current if group is not None else cid
                     if "stage" in msg:
-                        progress.stage(cid, child.stage)
+                        progress.stage(now, child.stage)
                     if "warning" in msg:
-                        progress.message(f"{cid}: warning: {msg['warning']}")
+                        progress.message(f"{now}: warning: {msg['warning']}")
+                if group is not None:
+                    for row in group.take():
+                        yield "done", row
+                        nxt = [c for c in group.order if c not in group.rows]
+                        if nxt and child.proc.poll() is None:
+                            progress.started(nxt[0])
                 if not child.poll():
                     continue
                 sel.unregister(child.fileno)
                 del running[cid]
                 if device is not None:
                     free.append(device)
-                yield "done", child.finish()
+                if group is None:
+                    yield "done", child.finish()
+                    continue
+                rows, again = group.finish_group()
+                for row in rows:
+                    yield "done", row
+                for c in reversed(again):  # run again, each alone, before the rest
+                    pending.appendleft([by_cid[c]])
     finally:
         for child, _ in running.values():
             child.kill()

@@ -91,6 +91,7 @@ def run_case(
     *,
     force: bool = False,
     on_warning: Callable[[str], None] | None = None,
+    context: Any = None,
 ) -> dict[str, Any]:
     """Run one case in this process: returns its table row, never raises for a failed case.
 
@@ -99,7 +100,11 @@ def run_case(
     ``metrics.json`` into ``folder`` (or ``error.json`` on failure). User-facing warnings
     (e.g. undefined resistances without power) go to the row's ``notes`` and to
     ``on_warning``. ``force`` skips the size guard. A full disk raises its
-    :class:`~fea.errors.ResultsError`: nothing more can be recorded.
+    :class:`~fea.errors.ResultsError`: nothing more can be recorded. ``context``: the
+    :class:`fea.package.analyse.SolverContext` of the case's group (``[sweep] group``),
+    whose mechanics setup the case reuses; the row then says so: ``solve_group`` (the
+    group's first case) and ``solver_reused_flag`` (1 when the case's first warpage state
+    was solved with a setup of an earlier case of the group, else 0).
     """
     from ..package import analyse
     from ..package import meshing as mesh_mod
@@ -128,7 +133,9 @@ def run_case(
             case = parse_study(raw).base
             mesh_mod.SIZE_GUARD = guard and not force
             try:
-                metrics = analyse(case, out, meta={"study": study, "case": cid})
+                if context is not None:
+                    context.last = {}
+                metrics = analyse(case, out, meta={"study": study, "case": cid}, context=context)
             finally:
                 mesh_mod.SIZE_GUARD = guard
             if field_plots:
@@ -147,6 +154,9 @@ def run_case(
             else:
                 warnings.showwarning(w.message, w.category, w.filename, w.lineno)
         row.update(metrics)
+        if context is not None:
+            row["solve_group"] = context.group
+            row["solver_reused_flag"] = float(bool(context.last.get("solver_reused")))
         if notes:
             row["notes"] = "; ".join(notes)
         row["status"] = "ok"

@@ -6,7 +6,10 @@ case alone: the runner records it as failed, with the signal and the stage it hi
 the study goes on.
 
 Protocol. The parent writes the job (a pickled dict: the case's input and where to put
-its results) to the child's stdin and closes it. The child answers on its stdout with
+its results) to the child's stdin and closes it. A group's job (``[sweep] group``) holds
+the jobs of its cases under ``"group"``: the child runs them in order on one
+:class:`fea.package.analyse.SolverContext`, each of its messages then naming its case
+(``"case": id``). The child answers on its stdout with
 JSON lines: ``{"stage": name, "t": seconds}`` when the case enters a stage (see
 :mod:`fea.package.progress`), ``{"warning": text}`` for each user-facing warning, and at
 the end ``{"row": {...}}`` (the case's table row) or ``{"stop": message}`` when nothing
@@ -80,6 +83,9 @@ def main() -> None:
     from ..package import progress
     from .runner import run_case
 
+    if "group" in job:
+        _run_group(job, send, t0)
+        return
     try:
         with progress.reporting(lambda name: send(stage=name, t=time.monotonic() - t0)):
             row = run_case(
@@ -97,6 +103,39 @@ def main() -> None:
         send(stop=str(exc))
         return
     send(row=row)
+
+
+def _run_group(job: dict[str, Any], send: Any, t0: float) -> None:
+    """Run the cases of a group in order on one solver context; a row per case."""
+    from ..errors import ResultsError
+    from ..package import progress
+    from ..package.analyse import SolverContext
+    from .runner import run_case
+
+    with SolverContext(str(job["group"][0]["case"])) as context:
+        for sub in job["group"]:
+            cid = sub["case"]
+            try:
+                with progress.reporting(
+                    lambda name, cid=cid: send(stage=name, t=time.monotonic() - t0, case=cid)
+                ):
+                    row = run_case(
+                        sub["raw"],
+                        cid,
+                        sub["params"],
+                        sub["folder"],
+                        sub["study"],
+                        sub.get("cache_dir"),
+                        sub.get("field_plots", False),
+                        force=sub.get("force", False),
+                        on_warning=lambda text, cid=cid: send(warning=text, case=cid),
+                        context=context,
+                    )
+            except ResultsError as exc:  # a full disk: the study cannot go on
+                send(stop=str(exc), case=cid)
+                return
+            send(row=row, case=cid)
+            context.cases += 1
 
 
 if __name__ == "__main__":  # pragma: no cover (started by fea.study.runner)

@@ -82,7 +82,11 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
         "theta_jc": {"method": "dual_interface", "contact_h": [2000.0, 50000.0]},
         "limits": {"Tj_max_C": 125.0},
         "outputs": {"warpage_limits_um": [-80.0, 80.0]},
-        "sweep": {"kind": "grid", "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]}},
+        "sweep": {
+            "kind": "grid",
+            "parameters": {"geometry.shell_thickness_um": [35.0, 50.0]},
+            "group": "auto",
+        },
     },
     {
         "study": {"name": "moisture"},
@@ -587,6 +591,9 @@ MEANINGS: dict[str, str] = {
     "sweep.n": "samples of a random sweep",
     "sweep.seed": "seed of a random sweep",
     "sweep.cases": "explicit cases: a list of tables of dotted keys -> values",
+    "sweep.group": "auto (cases that differ only in materials.* and loads.*, which leave the "
+    "mesh as it is, run in sequence in one worker on the mechanics solver setup of the "
+    "group's first case) or off (every case on its own)",
     "outputs.metrics": "outputs for the summary and study plots (docs/outputs.md); the names "
     "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work; "
     "under environment uniform_h the JEDEC theta_ja, psi_jt, psi_jb become R_ja_uniform_h, "

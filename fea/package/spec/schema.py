@@ -193,6 +193,7 @@ class SweepSpec:
     n: int = 0
     seed: int = 0
     cases: tuple[dict[str, Any], ...] = ()
+    group: str = "auto"  # auto | off: cases of one mesh run in sequence on one solver setup
 
 
 @dataclass(frozen=True)

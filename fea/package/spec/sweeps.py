@@ -16,12 +16,14 @@ from .reader import Section
 from .schema import SweepSpec
 
 __all__ = [
+    "GROUP_SECTIONS",
     "MAX_CASES",
     "SWEEPABLE_SECTIONS",
     "apply_overrides",
     "case_count",
     "case_id",
     "expand_sweep",
+    "group_cases",
     "parse_sweep",
     "set_path",
 ]
@@ -78,6 +80,12 @@ SWEEPABLE_SECTIONS = (
 )
 
 
+#: Sections whose keys leave a case's mesh as it is: they are not in the mesh's cache key
+#: (:func:`fea.package.meshing.cache_key`: the kind, ``geometry``, ``mesh`` and the
+#: ``environment``'s cold plate). Cases of a sweep that differ only in these form one group
+#: (``[sweep] group = "auto"``).
+GROUP_SECTIONS = ("materials", "loads")
+
 #: Most cases one study may have (a larger sweep is split into several studies).
 MAX_CASES = 100_000
 #: Bounds of an integer random parameter (NumPy draws int64).
@@ -130,6 +138,7 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
         params[str(p)] = tuple(vals)
     n = s.number("n", 0, integer=True, lo=0, hi=MAX_CASES)
     seed = s.number("seed", 0, integer=True, lo=0, hi=2**63 - 1)
+    group = s.string("group", "auto", choices=("auto", "off"))
     cases_raw = s.raw("cases", [])
     if not isinstance(cases_raw, list) or not all(isinstance(c, Mapping) for c in cases_raw):
         raise InputError("sweep.cases", cases_raw, "a list of tables 'dotted.path' = value")
@@ -151,7 +160,7 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
             f"{count:,} cases",
             f"at most {MAX_CASES:,} cases in one study (split the sweep into several studies)",
         )
-    spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw))
+    spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
     _check_sweep(spec, data)
     return spec
 
@@ -249,3 +258,23 @@ def expand_sweep(sweep: SweepSpec) -> list[dict[str, Any]]:
                 case[k] = float(rng.uniform(lo, hi))
         out.append(case)
     return out
+
+
+def group_cases(
+    sweep: SweepSpec | None, cases: list[tuple[str, dict[str, Any]]]
+) -> list[list[int]]:
+    """The groups of ``cases`` (``(case_id, parameters)`` in case order) that may share a
+    mesh and a solver setup: indices into ``cases``, each group in case order, the groups
+    ordered by their first case. Cases whose parameters agree on every path outside
+    :data:`GROUP_SECTIONS` form one group (``[sweep] group = "auto"``); with
+    ``group = "off"`` (or no sweep) every case is a group of its own."""
+    if sweep is None or sweep.group == "off":
+        return [[i] for i in range(len(cases))]
+    groups: dict[str, list[int]] = {}
+    for i, (_, params) in enumerate(cases):
+        meshed = {
+            str(p): v for p, v in params.items() if str(p).split(".")[0] not in GROUP_SECTIONS
+        }
+        tag = json.dumps(meshed, sort_keys=True, default=repr)
+        groups.setdefault(tag, []).append(i)
+    return list(groups.values())
