@@ -256,7 +256,8 @@ class SolverContext:
     setup (factorisation or AMG hierarchy) of the group's first case, kept across the
     cases that run on its mesh.
 
-    A later case's warpage states go to the kept solver
+    Each warpage state (its tag) keeps its own setup, so a later case's state goes to
+    the kept solver of the same state of the earlier cases
     (:func:`fea.physics.mechanics.solve_thermoelastic` with ``solver_cache``): an
     identical stiffness (a load sweep) is solved with the kept setup as it is; another
     one (a material sweep) through :meth:`fea.solvers.Prepared.update`: an AMG hierarchy
@@ -264,7 +265,8 @@ class SolverContext:
     iterations of its first solve and rebuilt for the case past that cap; a direct
     factorisation is redone. A case on another mesh starts a new setup. The results equal
     those of a case run alone to the solver's tolerance (``[solver] rtol``; a direct
-    solve: to rounding). Close with :meth:`close` (or use as a context manager).
+    solve: to rounding). It holds one setup per warpage state (a factorisation each on
+    the direct path). Close with :meth:`close` (or use as a context manager).
 
     Parameters
     ----------
@@ -275,32 +277,39 @@ class SolverContext:
     def __init__(self, group: str = "") -> None:
         self.group = str(group)
         self.cases = 0  # cases solved in this context so far
-        self.setups = 0  # mechanics setups made for new meshes
+        self.setups = 0  # meshes set up in this context
         self._mesh_key: str | None = None
-        self._cache: dict = {}
-        #: Facts of the last case: ``solver_reused`` (its first state solved with a setup
-        #: of an earlier case of the group), ``setup`` (built, reused, rebuilt) and
-        #: ``iterations`` of that state.
+        self._caches: dict[str, dict] = {}
+        #: Facts of the last case: ``reused_states``, its warpage states solved with the
+        #: setup an earlier case of the group left (kept as it was, or updated to the
+        #: new matrix and kept as the preconditioner), and ``solver_reused`` (any).
         self.last: dict[str, Any] = {}
 
-    def solver_cache(self, mesh: Any) -> tuple[dict, bool]:
-        """The solver cache for a case on ``mesh`` and whether it holds an earlier case's
-        setup of that mesh (a new mesh closes the old setup)."""
+    def begin(self, mesh: Any) -> None:
+        """Start a case on ``mesh``: a mesh other than the kept setups' closes them."""
         import hashlib
 
         h = hashlib.sha1(np.ascontiguousarray(mesh.nodes).tobytes())
         h.update(repr(sorted(mesh.regions)).encode())
         key = h.hexdigest()
-        kept = key == self._mesh_key and bool(self._cache)
-        if not kept:
-            close_solver_cache(self._cache)
+        if key != self._mesh_key:
+            self.close()
             self._mesh_key = key
             self.setups += 1
-        return self._cache, kept
+
+    def solver_cache(self, state: str) -> tuple[dict, bool]:
+        """The solver cache of the warpage state ``state`` (its tag, e.g. ``"25C"``): each
+        state keeps its own setup across the cases (the same state of the next case is the
+        nearest matrix: the same one in a load sweep), and whether it holds an earlier
+        case's setup."""
+        cache = self._caches.setdefault(str(state), {})
+        return cache, bool(cache)
 
     def close(self) -> None:
         """Free the kept solvers."""
-        close_solver_cache(self._cache)
+        for cache in self._caches.values():
+            close_solver_cache(cache)
+        self._caches.clear()
         self._mesh_key = None
 
     def __enter__(self) -> SolverContext:
@@ -567,21 +576,20 @@ def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str
     out: dict[str, Any] = {}
     results: dict[str, Any] = {}
     cache: dict = {}
-    kept = False
     if context is not None:
-        cache, kept = context.solver_cache(mesh)
+        context.begin(mesh)
     post: dict = {}
     try:
         for T, tag, full, *eigenstrain in states:
             stage(f"mechanical {tag}")
+            kept = False
+            if context is not None:
+                cache, kept = context.solver_cache(tag)
             me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
-            if context is not None and not results:
-                info = me.solver_info
-                context.last = {
-                    "solver_reused": bool(kept and info.get("reused_setup")),
-                    "setup": str(info.get("setup", "built")),
-                    "iterations": int(info.get("iterations") or 0),
-                }
+            if context is not None:
+                reused = bool(kept and me.solver_info.get("reused_setup"))
+                n = context.last.get("reused_states", 0) + reused
+                context.last = {"solver_reused": n > 0, "reused_states": n}
             out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full, post=post))
             results[tag] = me
     finally:

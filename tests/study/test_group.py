@@ -63,7 +63,7 @@ def _numbers(rows) -> dict[tuple[str, str], float]:
     out = {}
     for r in rows:
         for k, v in r.items():
-            if k in ("wall_s", "total_s", "solver_reused_flag") or "solve_s" in k:
+            if k in ("wall_s", "total_s") or "solve_s" in k or k.startswith("solver_reused"):
                 continue
             try:
                 out[(r["case"], k)] = float(v)
@@ -120,6 +120,7 @@ def test_group_record(grouped_and_alone):
     assert [r["solve_group"] for r in grouped] == ["case0000"] * len(SHELLS)
     # the first case built the setup; the later ones ran on its AMG hierarchy
     assert [float(r["solver_reused_flag"]) for r in grouped] == [0.0, 1.0, 1.0]
+    assert [float(r["solver_reused_states_count"]) for r in grouped] == [0.0, 1.0, 1.0]
     alone = _rows(grouped_and_alone["off"])
     assert all("solve_group" not in r or not r["solve_group"] for r in alone)
     m = json.loads((grouped_and_alone["auto"] / "case0002" / "metrics.json").read_text())
