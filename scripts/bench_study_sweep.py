@@ -4,14 +4,16 @@ mechanics setup) against ``group = "auto"`` (one worker, the first case's setup 
 side by side in one run, on one mesh cache meshed before either is timed.
 
 The case: ``studies/baseline.toml`` without its board and power (warpage alone: the
-mechanics is what a group shares), ``[mesh] order`` as given (2: the solve dominates),
+mechanics is what a group shares), ``--balls`` x ``--balls`` terminals, meshed at ``--size``
+with films at that size (as ``scripts/bench_sweep.py``), ``[mesh] order`` as given (2:
+the solve dominates),
 a grid over ``materials.shell`` (copper, nickel, brass, stainless_steel) and
 ``materials.die_attach`` (die_attach, die_attach_epoxy), the first ``k`` cases. Reports the
 study's wall time, the cases' summed mechanics seconds (``mech_solve_s`` of every state),
 the largest relative difference of any table number between the two runs, and per case
-whether the setup was reused.
+how many of the grouped run's states were solved on a kept setup.
 
-Usage: python scripts/bench_study_sweep.py [--k 4] [--order 2] [--size 1.2]
+Usage: python scripts/bench_study_sweep.py [--k 4] [--order 2] [--size 1.2] [--balls 6]
        [--methods amg direct]
 """
 
@@ -28,14 +30,21 @@ SHELLS = ["copper", "nickel", "brass", "stainless_steel"]
 ATTACHES = ["die_attach", "die_attach_epoxy"]
 
 
-def study(group: str, k: int, order: int, size: float, method: str):
+def study(group: str, k: int, order: int, size: float, method: str, balls: int = 6):
     from fea.package.spec import parse_study
 
     data = tomllib.loads(Path("studies/baseline.toml").read_text())
     data["study"]["name"] = f"bench_group_{group}"
     data["geometry"].pop("board", None)
     data["loads"].pop("power_W", None)
-    data["mesh"].update(order=order, size_mm=size)
+    data["geometry"]["terminals"].update(rows=balls, cols=balls)
+    data["mesh"].update(
+        order=order,
+        size_mm=size,
+        film_size_mm=size,
+        opening_size_mm=min(0.2, size / 2),
+        terminal_size_mm=min(0.2, size / 2),
+    )
     data.setdefault("solver", {}).update(backend="cpu", method=method, rtol=1e-8)
     data.pop("outputs", None)
     data["outputs"] = {"metrics": ["warpage_um", "von_mises_max"]}
@@ -72,24 +81,25 @@ def main() -> None:
     p.add_argument("--k", type=int, default=4)
     p.add_argument("--order", type=int, default=2)
     p.add_argument("--size", type=float, default=1.2)
+    p.add_argument("--balls", type=int, default=6, help="terminal rows and columns")
     p.add_argument("--methods", nargs="+", default=["amg", "direct"])
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_study_sweep_"))
     meshing.CACHE_DIR = tmp / "meshes"
     print(
         "| method | DOF | k | off: wall | auto: wall | off / auto | mech. solve off | "
-        "mech. solve auto | setups reused | largest difference |"
+        "mech. solve auto | states on a kept setup | largest difference |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
     for method in a.methods:
         # mesh once (not timed): both runs read the same cached mesh
-        first = study("off", 1, a.order, a.size, method)
+        first = study("off", 1, a.order, a.size, method, a.balls)
         run_study(first, out=tmp / f"warm_{method}", progress=False)
         res = {}
         for group in ("off", "auto"):
             out = tmp / f"{method}_{group}"
             t0 = time.perf_counter()
-            run_study(study(group, a.k, a.order, a.size, method), out=out, progress=False)
+            run_study(study(group, a.k, a.order, a.size, method, a.balls), out=out, progress=False)
             res[group] = (time.perf_counter() - t0, rows(out))
         (t_off, r_off), (t_auto, r_auto) = res["off"], res["auto"]
         diff = 0.0
@@ -102,8 +112,8 @@ def main() -> None:
         def mech(rs):
             return sum(float(v) for r in rs for key, v in r.items() if "mech_solve_s" in key)
 
-        reused = sum(float(r.get("solver_reused_states_count") or 0) for r in r_auto)
-        states = sum(1 for key in r_auto[0] if key.startswith("mech_solve_s")) * a.k
+        counts = [str(r.get("solver_reused") or "0/0").split("/") for r in r_auto]
+        reused, states = (sum(int(c[i]) for c in counts) for i in (0, 1))
         dof = r_auto[0].get("mechanical_dof_count", "?")
         print(
             f"| {method} | {float(dof):,.0f} | {a.k} | {t_off:.1f} s | {t_auto:.1f} s | "

@@ -282,7 +282,8 @@ class SolverContext:
         self._caches: dict[str, dict] = {}
         #: Facts of the last case: ``reused_states``, its warpage states solved with the
         #: setup an earlier case of the group left (kept as it was, or updated to the
-        #: new matrix and kept as the preconditioner), and ``solver_reused`` (any).
+        #: new matrix and kept as the preconditioner), ``states`` (its elastic states)
+        #: and ``solver_reused`` (any).
         self.last: dict[str, Any] = {}
 
     def begin(self, mesh: Any) -> None:
@@ -589,7 +590,11 @@ def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str
             if context is not None:
                 reused = bool(kept and me.solver_info.get("reused_setup"))
                 n = context.last.get("reused_states", 0) + reused
-                context.last = {"solver_reused": n > 0, "reused_states": n}
+                context.last = {
+                    "solver_reused": n > 0,
+                    "reused_states": n,
+                    "states": context.last.get("states", 0) + 1,
+                }
             out.update(_state_metrics(me, mesh, tag, case, surface=surface, full=full, post=post))
             results[tag] = me
     finally:

@@ -103,9 +103,9 @@ def run_case(
     :class:`~fea.errors.ResultsError`: nothing more can be recorded. ``context``: the
     :class:`fea.package.analyse.SolverContext` of the case's group (``[sweep] group``),
     whose mechanics setup the case reuses; the row then says so: ``solve_group`` (the
-    group's first case), ``solver_reused_states_count`` (its warpage states solved with a
-    setup an earlier case of the group left, as it was or updated and kept as the
-    preconditioner) and ``solver_reused_flag`` (1 when there is any, else 0).
+    group's first case) and ``solver_reused`` (text ``"r/n"``: r of the case's n elastic
+    warpage states solved with a setup an earlier case of the group left, as it was or
+    updated and kept as the preconditioner). Both are text, so not pinned.
     """
     from ..package import analyse
     from ..package import meshing as mesh_mod
@@ -157,8 +157,8 @@ def run_case(
         row.update(metrics)
         if context is not None:
             row["solve_group"] = context.group
-            row["solver_reused_flag"] = float(bool(context.last.get("solver_reused")))
-            row["solver_reused_states_count"] = float(context.last.get("reused_states", 0))
+            last = context.last
+            row["solver_reused"] = f"{last.get('reused_states', 0)}/{last.get('states', 0)}"
         if notes:
             row["notes"] = "; ".join(notes)
         row["status"] = "ok"
