@@ -60,7 +60,9 @@ def run_study(
     workers
         Cases run at once: child processes here (one per GPU for a ``gpu`` study on a
         node whose ``CUDA_VISIBLE_DEVICES`` lists several), or jobs of a dask-jobqueue
-        cluster.
+        cluster. Here, a group of cases (``[sweep] group = "auto"``: cases of one mesh that
+        differ only in materials and loads) takes one child process, which runs its cases
+        in order on one mechanics solver setup (:class:`fea.study.backends.GroupProcess`).
     slice_
         ``"i/n"``: run only cases ``i, i + n, i + 2n, ...`` (a Slurm array task).
         A slice does not build the table unless ``table=True``; ``fea study merge``
