@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
+from . import kernels
 from .amg import build_hierarchy
 from .base import Options, PcgSolver, check_block
 
@@ -38,6 +40,7 @@ __all__ = [
     "Factorized",
     "MKL_MIN_NNZ",
     "PardisoAnalysis",
+    "SPLIT_MIN_NNZ",
     "amg_setup",
     "clear_pattern_cache",
     "direct",
@@ -45,6 +48,7 @@ __all__ = [
     "pardiso_available",
     "pattern_cache",
     "pyamg_solver",
+    "sparse_product",
     "threaded",
     "upper_triangle",
     "xp_amg_solver",
@@ -543,6 +547,44 @@ class _MklMatrix:
         return getattr(self.M, name)
 
 
+#: Fewest stored entries of the two operands of a sparse-sparse product that
+#: :func:`sparse_product` splits into row blocks for threads.
+SPLIT_MIN_NNZ = 1_000_000
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _PATTERN_LOCK:
+        if threads not in _POOL:
+            _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="fea-spgemm")
+        return _POOL[threads]
+
+
+def sparse_product(X: sp.spmatrix, Y: sp.spmatrix, threads: int | None = None) -> sp.csr_matrix:
+    """``X @ Y`` of two sparse matrices (CSR), by SciPy's product on ``threads`` threads
+    (default :func:`fea.solvers.kernels.threads`): ``X`` split into row blocks, each block's
+    product computed in a thread pool (SciPy's compiled product releases the GIL), the
+    blocks stacked. The same numbers as ``X @ Y``. One thread, or operands of fewer than
+    :data:`SPLIT_MIN_NNZ` entries together: ``X @ Y``. The AMG setup's Galerkin products
+    (:func:`fea.solvers.amg.build_hierarchy`'s ``product``). MKL's threaded product was
+    about 1.4 x SciPy's CPU seconds here (1.6 against 1.15 s for ``P^T (A P)`` at 139k
+    elasticity DOF), so it is not used."""
+    t = kernels.threads() if threads is None else int(threads)
+    X, Y = sp.csr_matrix(X), sp.csr_matrix(Y)
+    n = X.shape[0]
+    if t <= 1 or X.nnz + Y.nnz < SPLIT_MIN_NNZ or n < 4 * t:
+        return sp.csr_matrix(X @ Y)
+    # blocks of about equal entries of X, two per thread
+    k = 2 * t
+    cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, k + 1)[1:-1])
+    cuts = np.unique(np.concatenate([[0], cuts, [n]]))
+    parts = list(
+        _pool(t).map(lambda c: sp.csr_matrix(X[cuts[c] : cuts[c + 1]] @ Y), range(len(cuts) - 1))
+    )
+    return sp.vstack(parts, format="csr")
+
+
 def threaded(M: sp.spmatrix):
     """``M`` (CSR) with its matrix-vector products in MKL's threaded sparse BLAS where
     ``sparse_dot_mkl`` is installed and ``M`` has at least :data:`MKL_MIN_NNZ` entries;
@@ -579,6 +621,7 @@ def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
             ns=HOST,
             prolongator="energy",
             energy_iterations=ENERGY_ITERATIONS,
+            product=sparse_product,
         )
         return h.preconditioner(options.precision, wrap=threaded)
 
