@@ -487,7 +487,7 @@ def energy_prolongator(
         """``project(masked_product(data))``, timed into ``timings``."""
         t0 = time.perf_counter()
         if fused:
-            out = kernels.masked_product_projected(A, Pat, data, Bc, BtBinv, node)
+            out = kernels.masked_product_projected(A, Pat, data, Bc, BtBinv, node, node_c)
         else:
             out = project(masked_product(data))
         if timings is not None:

@@ -49,15 +49,37 @@ def threads() -> int:
         return os.cpu_count() or 1
 
 
+#: Most rows of one node taken together by the kernel (more are taken in turns).
+_GROUP = 16
+
 if numba is not None:
 
+    @njit(cache=True, nogil=True)
+    def _run_ends(pp, pj, cnode, run_end):
+        # run_end[k]: the end of the run of entries of one coarse node that starts at k
+        n = pp.shape[0] - 1
+        for i in range(n):
+            e = pp[i + 1]
+            k = pp[i]
+            while k < e:
+                c = cnode[pj[k]]
+                k1 = k + 1
+                while k1 < e and cnode[pj[k1]] == c:
+                    k1 += 1
+                run_end[k] = k1
+                k = k1
+
     @njit(parallel=True, cache=True, nogil=True)
-    def _masked_project(ap, aj, ax, pp, pj, ux, Bc, BtB, node, n_c, chunks, project, out):
+    def _masked_project(
+        ap, aj, ax, pp, pj, ux, Bc, BtB, node, cnode, n_cn, run_end, chunks, project, out
+    ):
         n = pp.shape[0] - 1
         m = Bc.shape[1]
         size = (n + chunks - 1) // chunks
         for c in prange(chunks):
-            pos = np.full(n_c, -1, dtype=np.int64)
+            pos = np.full(n_cn, -1, dtype=np.int64)
+            ga = np.zeros(_GROUP)
+            gb = np.zeros(_GROUP, dtype=np.int64)
             ub = np.zeros(m)
             w = np.zeros(m)
             r0 = c * size
@@ -67,18 +89,49 @@ if numba is not None:
                 e = pp[i + 1]
                 if s == e:
                     continue
+                k = s
+                while k < e:  # where each coarse node's run starts in row i
+                    pos[cnode[pj[k]]] = k
+                    k = run_end[k]
                 for k in range(s, e):
-                    pos[pj[k]] = k
                     out[k] = 0.0
-                for q in range(ap[i], ap[i + 1]):
-                    lrow = aj[q]
-                    a = ax[q]
-                    for k2 in range(pp[lrow], pp[lrow + 1]):
-                        p = pos[pj[k2]]
+                # the row's entries by node: the rows of a node that have entries share one
+                # pattern (and a coarse node's columns form one run in it), so one pass
+                # over the runs serves them all
+                q = ap[i]
+                q_end = ap[i + 1]
+                while q < q_end:
+                    nd = node[aj[q]]
+                    g = 0
+                    b0 = 0
+                    b1 = 0
+                    while q < q_end and node[aj[q]] == nd and g < _GROUP:
+                        lrow = aj[q]
+                        if pp[lrow + 1] > pp[lrow]:
+                            ga[g] = ax[q]
+                            gb[g] = pp[lrow]
+                            b0 = pp[lrow]
+                            b1 = pp[lrow + 1]
+                            g += 1
+                        q += 1
+                    if g == 0:
+                        continue
+                    k2 = b0
+                    while k2 < b1:
+                        k3 = run_end[k2]
+                        p = pos[cnode[pj[k2]]]
                         if p >= 0:
-                            out[p] += a * ux[k2]
-                for k in range(s, e):
-                    pos[pj[k]] = -1
+                            off = k2 - b0
+                            for t in range(k3 - k2):
+                                acc = 0.0
+                                for u in range(g):
+                                    acc += ga[u] * ux[gb[u] + off + t]
+                                out[p + t] += acc
+                        k2 = k3
+                k = s
+                while k < e:
+                    pos[cnode[pj[k]]] = -1
+                    k = run_end[k]
                 if not project:
                     continue
                 # out_i -= ((out_i Bc_J) BtB_i) Bc_J^T: the row keeps P Bc = B
@@ -110,6 +163,7 @@ def masked_product_projected(
     Bc: Any,
     BtB: Any,
     node: Any,
+    cnode: Any,
     project: bool = True,
 ) -> np.ndarray:
     """``(A U)`` on the pattern of ``U`` (values ``data`` on the CSR pattern ``Pat``),
@@ -130,7 +184,12 @@ def masked_product_projected(
     BtB
         Per node the ``m x m`` matrix of the projection, shape (n_nodes, m, m).
     node
-        Node of each row, shape (n,).
+        Node of each row, shape (n,); the rows of a node are contiguous, and those that
+        have entries in ``Pat`` share one pattern (the energy minimisation's pattern, per
+        node).
+    cnode
+        Coarse node of each column, shape (n_c,): a coarse node's columns are contiguous,
+        and a row of ``Pat`` holds all of them or none (the pattern by aggregates).
 
     Returns
     -------
@@ -139,6 +198,9 @@ def masked_product_projected(
     if numba is None:
         raise RuntimeError("Numba is not installed: kernels.available() is False")
     out = np.empty(Pat.indices.shape[0])
+    cnode = np.ascontiguousarray(cnode)
+    run_end = np.empty(Pat.indices.shape[0], dtype=np.int64)
+    _run_ends(Pat.indptr, Pat.indices, cnode, run_end)
     t = max(1, min(threads(), int(numba.config.NUMBA_NUM_THREADS)))
     numba.set_num_threads(t)
     chunks = max(1, min(Pat.shape[0], 16 * t))
@@ -152,7 +214,9 @@ def masked_product_projected(
         np.ascontiguousarray(Bc, dtype=np.float64),
         np.ascontiguousarray(BtB, dtype=np.float64),
         np.ascontiguousarray(node),
-        int(Pat.shape[1]),
+        cnode,
+        int(cnode.max()) + 1 if cnode.shape[0] else 1,
+        run_end,
         int(chunks),
         bool(project),
         out,

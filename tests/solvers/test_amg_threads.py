@@ -68,22 +68,27 @@ def _random_csr(rng, n_rows: int, n_cols: int, per_row: int) -> sp.csr_matrix:
 def test_masked_product_and_projection_against_dense(project):
     """Every row of the kernel's result against dense algebra: ``(A U)`` kept on ``U``'s
     pattern, less ``((r Bc_J) BtB_i) Bc_J^T`` with ``Bc_J`` the rows of ``Bc`` in the
-    pattern row, for a pattern with empty rows and nodes of two rows."""
+    pattern row, for a pattern with empty rows and nodes of two rows (the rows of a node
+    with entries share a pattern, made of whole coarse nodes, as the kernel asks)."""
     rng = np.random.default_rng(5)
-    n, n_c, m = 60, 17, 3
+    n, m = 60, 3
+    cnode = np.repeat(np.arange(7), [3, 3, 2, 3, 1, 3, 3])  # coarse nodes of 1 to 3 columns
+    n_c = cnode.shape[0]
+    E = sp.csr_matrix((np.ones(n_c), (cnode, np.arange(n_c))), shape=(7, n_c))
     A = _random_csr(rng, n, n, 7)
-    Pat = _random_csr(rng, n, n_c, 5)
+    node = np.arange(n) // 2
     keep = np.ones(n)
-    keep[[3, 4, 40]] = 0.0  # rows without an entry
-    Pat = (sp.diags(keep) @ Pat).tocsr()
+    keep[[3, 4, 40]] = 0.0  # rows without an entry (a node with one, a node with both)
+    Nd = sp.csr_matrix((keep, (np.arange(n), node)), shape=(n, n // 2))
+    # one pattern per node, by whole coarse nodes
+    Pat = (Nd @ _random_csr(rng, n // 2, 7, 2) @ E).tocsr()
     Pat.eliminate_zeros()
     Pat.sort_indices()
     Pat.data[:] = 1.0
     data = rng.standard_normal(Pat.nnz)
     Bc = rng.standard_normal((n_c, m))
-    node = np.arange(n) // 2
     BtB = rng.standard_normal((n // 2, m, m))
-    got = kernels.masked_product_projected(A, Pat, data, Bc, BtB, node, project=project)
+    got = kernels.masked_product_projected(A, Pat, data, Bc, BtB, node, cnode, project=project)
     U = sp.csr_matrix((data, Pat.indices, Pat.indptr), shape=Pat.shape).toarray()
     AU = A.toarray() @ U
     mask = Pat.toarray() != 0
