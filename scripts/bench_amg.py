@@ -20,6 +20,9 @@ system, and the estimate of :mod:`fea.solvers.cost` for the method. AMG runs to 
 (1e-8) and its answer is compared with the direct one where that ran. The threads of a run
 also set ``NUMBA_NUM_THREADS`` (the setup's compiled kernels, :mod:`fea.solvers.kernels`).
 
+``--runs profile:T`` profiles the ``amg-xp`` setup instead (CPU seconds per phase, all
+threads, by cProfile on the process's CPU clock; no PCG).
+
 ``--against DIR`` runs every configuration with the ``fea`` of another source tree too,
 before this tree's, ``--repeat`` times in turn (the two trees and the thread counts
 alternate, so a change of the machine's load hits both alike).
@@ -149,6 +152,62 @@ def child(path: Path, method: str, rtol: float, x_path: Path) -> dict:
     return out
 
 
+#: The setup's phases in the profile: (name, functions whose cumulative CPU seconds it
+#: sums). ``energy products``: the masked products and projections of the energy
+#: minimisation (pyamg's routine and the array projection, or the fused kernel);
+#: ``energy pattern``: the rest of the energy minimisation (its pattern, the per-node
+#: projections, the CG's vector operations); ``level``: block diagonal, Lanczos estimate.
+PHASES = (
+    ("strength", ("decoupled_dofs", "strength_graph")),
+    ("aggregation", ("aggregate",)),
+    ("tentative", ("tentative",)),
+    ("level", ("_level",)),
+    ("energy products", ("incomplete_mat_mult_bsr", "project", "masked_product_projected")),
+    ("energy", ("energy_prolongator",)),
+    ("coarse", ("_dense_inverse",)),
+)
+
+
+def profile_child(path: Path) -> dict:
+    """CPU seconds per phase of the ``amg-xp`` setup (``PHASES``; ``galerkin``: the rest),
+    cProfile with the process's CPU clock (all threads), in this process."""
+    import cProfile
+    import pstats
+
+    from fea.solvers import amg, cpu
+
+    A, b, nn = _load(path)
+    kw = dict(near_null=nn, block=3, prolongator="energy")
+    kw["energy_iterations"] = cpu.ENERGY_ITERATIONS
+    if hasattr(cpu, "sparse_product"):
+        kw["product"] = cpu.sparse_product
+    pr = cProfile.Profile(time.process_time)
+    t0, c0 = time.perf_counter(), time.process_time()
+    pr.enable()
+    h = amg.build_hierarchy(A, **kw)
+    pr.disable()
+    wall, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    stats = pstats.Stats(pr).stats
+    cum: dict[str, float] = {}
+    for (_, _, name), (_, _, _, ct, _) in stats.items():
+        key = name.split(" ")[-1].strip("<>'").split(".")[-1]
+        cum[key] = cum.get(key, 0.0) + ct
+    out = {name: sum(cum.get(f, 0.0) for f in funcs) for name, funcs in PHASES}
+    out["energy pattern"] = out.pop("energy") - out["energy products"]
+    out["galerkin"] = cpu_s - sum(out.values())
+    import fea
+
+    return {
+        "n": A.shape[0],
+        "tree": str(Path(fea.__file__).resolve().parents[1]),
+        "load": os.getloadavg()[0],
+        "setup_wall_s": wall,
+        "setup_cpu_s": cpu_s,
+        "sizes": h.facts["sizes"],
+        "phases_cpu_s": out,
+    }
+
+
 def run(
     specs: list[str],
     runs: list[str],
@@ -169,6 +228,8 @@ def run(
         for _ in range(repeat):
             for r in runs:
                 method, threads = r.split(":")
+                if method == "profile":
+                    cmd = [sys.executable, __file__, "--profile-child", str(path)]
                 for tree in trees:
                     env = dict(
                         os.environ,
@@ -179,10 +240,10 @@ def run(
                             [str(tree), *filter(None, [os.environ.get("PYTHONPATH")])]
                         ),
                     )
-                    cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol)]
-                    p = subprocess.run(
-                        [*cmd, str(x_path)], env=env, capture_output=True, text=True, check=False
-                    )
+                    if method != "profile":
+                        cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol)]
+                        cmd.append(str(x_path))
+                    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
                     if p.returncode:
                         print(f"{spec} {r} {tree}: failed\n{p.stderr[-2000:]}", flush=True)
                         continue
@@ -196,6 +257,20 @@ def run(
 
 
 def table(rows: list[dict]) -> None:
+    prof = [r for r in rows if r["method"] == "profile"]
+    rows = [r for r in rows if r["method"] != "profile"]
+    if prof:
+        names = list(prof[0]["phases_cpu_s"])
+        print("| DOF | tree | threads | load | " + " | ".join(names) + " | setup CPU | wall |")
+        print("|---" * (len(names) + 6) + "|")
+        for r in prof:
+            ph = " | ".join(f"{r['phases_cpu_s'][k]:.2f}" for k in names)
+            print(
+                f"| {r['n']:,} | {Path(r['tree']).name} | {r['threads']} | {r['load']:.1f} "
+                f"| {ph} | {r['setup_cpu_s']:.2f} s | {r['setup_wall_s']:.2f} s |"
+            )
+    if not rows:
+        return
     print(
         "| DOF | tree | method | threads | load | setup | PCG (it) | wall | CPU "
         "| peak RSS / est. | vs direct |"
@@ -213,6 +288,9 @@ def table(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--profile-child":
+        print(json.dumps(profile_child(Path(sys.argv[2]))))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _, _, path, method, rtol, x_path = sys.argv
         print(json.dumps(child(Path(path), method, float(rtol), Path(x_path))))

@@ -544,7 +544,8 @@ class Hierarchy:
     """A smoothed-aggregation hierarchy and its V-cycle (see the module docstring).
 
     ``stages`` holds the setup seconds per stage (strength, aggregation, tentative,
-    smoothing, galerkin, coarse); ``levels[-1]`` is the coarsest, solved by ``coarse_inv``.
+    smoothing, galerkin, coarse; ``energy_products``, part of smoothing, with the
+    energy-minimising prolongator); ``levels[-1]`` is the coarsest, solved by ``coarse_inv``.
     """
 
     ns: Namespace
@@ -691,7 +692,7 @@ def build_hierarchy(
     product
         ``product(X, Y)``, the sparse-sparse product (CSR) of the Galerkin products
         ``P^T (A P)``; ``X @ Y`` when None. On the host :func:`fea.solvers.cpu.sparse_product`
-        (MKL's threaded product).
+        (SciPy's product by row blocks on threads).
 
     ``stages`` of the result: seconds per stage; ``smoothing`` includes every level's
     block diagonal and spectral estimate and the prolongator, ``energy_products`` is the
