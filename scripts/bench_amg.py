@@ -179,8 +179,8 @@ def profile_child(path: Path) -> dict:
     A, b, nn = _load(path)
     kw = dict(near_null=nn, block=3, prolongator="energy")
     kw["energy_iterations"] = cpu.ENERGY_ITERATIONS
-    if hasattr(cpu, "sparse_product"):
-        kw["product"] = cpu.sparse_product
+    if hasattr(cpu, "galerkin_product"):
+        kw["galerkin"] = cpu.galerkin_product
     pr = cProfile.Profile(time.process_time)
     t0, c0 = time.perf_counter(), time.process_time()
     pr.enable()

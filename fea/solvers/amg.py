@@ -96,8 +96,8 @@ def _hash_weights(ns: Namespace, n: int) -> Any:
     return ((i * _HASH) % (2**32) + 1).astype(xp.float64)
 
 
-def _matmul(X: Any, Y: Any) -> Any:
-    return X @ Y
+def _galerkin(R: Any, A: Any, P: Any) -> Any:
+    return R @ (A @ P)
 
 
 def _csr(ns: Namespace, data: Any, row: Any, col: Any, shape: tuple[int, int]) -> Any:
@@ -663,7 +663,7 @@ def build_hierarchy(
     degree: int = 2,
     prolongator: str = "jacobi",
     energy_iterations: int | tuple[int, ...] = 4,
-    product: Any = None,
+    galerkin: Any = None,
 ) -> Hierarchy:
     """Smoothed-aggregation hierarchy of the SPD CSR matrix ``A`` (float64, in ``ns``).
 
@@ -689,10 +689,10 @@ def build_hierarchy(
     energy_iterations
         CG steps of the energy minimisation: one count for every level, or one per level
         from the finest (the last repeated for the coarser ones).
-    product
-        ``product(X, Y)``, the sparse-sparse product (CSR) of the Galerkin products
-        ``P^T (A P)``; ``X @ Y`` when None. On the host :func:`fea.solvers.cpu.sparse_product`
-        (SciPy's product by row blocks on threads).
+    galerkin
+        ``galerkin(R, A, P)``, the coarse matrix ``R A P`` (CSR, ``R = P^T``);
+        ``R @ (A @ P)`` when None. On the host :func:`fea.solvers.cpu.galerkin_product`
+        (SciPy's products by row blocks of ``R`` on threads).
 
     ``stages`` of the result: seconds per stage; ``smoothing`` includes every level's
     block diagonal and spectral estimate and the prolongator, ``energy_products`` is the
@@ -712,8 +712,8 @@ def build_hierarchy(
     steps = (energy_iterations,) if isinstance(energy_iterations, int) else energy_iterations
     if not steps or any(int(k) < 0 for k in steps):
         raise InputError("energy_iterations", energy_iterations, "counts >= 0")
-    if product is None:
-        product = _matmul
+    if galerkin is None:
+        galerkin = _galerkin
 
     def tick(name: str, t0: float) -> float:
         ns.synchronize()
@@ -755,7 +755,7 @@ def build_hierarchy(
             P = T - omega * (lv.Dinv @ (A @ T))
         t = tick("smoothing", t)
         R = P.T.tocsr()
-        A = product(R, product(A, P)).tocsr()
+        A = galerkin(R, A, P).tocsr()
         t = tick("galerkin", t)
         lv.P, lv.R = P, R
         B, node, n_nodes = Bc, node_c, n_agg

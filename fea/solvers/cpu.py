@@ -44,11 +44,11 @@ __all__ = [
     "amg_setup",
     "clear_pattern_cache",
     "direct",
+    "galerkin_product",
     "mkl_sparse",
     "pardiso_available",
     "pattern_cache",
     "pyamg_solver",
-    "sparse_product",
     "threaded",
     "upper_triangle",
     "xp_amg_solver",
@@ -547,8 +547,8 @@ class _MklMatrix:
         return getattr(self.M, name)
 
 
-#: Fewest stored entries of the two operands of a sparse-sparse product that
-#: :func:`sparse_product` splits into row blocks for threads.
+#: Fewest stored entries of ``A`` and ``P`` together of a Galerkin product that
+#: :func:`galerkin_product` splits into row blocks for threads (by default).
 SPLIT_MIN_NNZ = 1_000_000
 
 _POOL: dict[int, ThreadPoolExecutor] = {}
@@ -561,26 +561,37 @@ def _pool(threads: int) -> ThreadPoolExecutor:
         return _POOL[threads]
 
 
-def sparse_product(X: sp.spmatrix, Y: sp.spmatrix, threads: int | None = None) -> sp.csr_matrix:
-    """``X @ Y`` of two sparse matrices (CSR), by SciPy's product on ``threads`` threads
-    (default :func:`fea.solvers.kernels.threads`): ``X`` split into row blocks, each block's
-    product computed in a thread pool (SciPy's compiled product releases the GIL), the
-    blocks stacked. The same numbers as ``X @ Y``. One thread, or operands of fewer than
-    :data:`SPLIT_MIN_NNZ` entries together: ``X @ Y``. The AMG setup's Galerkin products
-    (:func:`fea.solvers.amg.build_hierarchy`'s ``product``). MKL's threaded product was
-    about 1.4 x SciPy's CPU seconds here (1.6 against 1.15 s for ``P^T (A P)`` at 139k
+def _row_cuts(X: sp.csr_matrix, k: int) -> np.ndarray:
+    """Row boundaries of at most ``k`` blocks of ``X`` of about equal entries."""
+    cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, k + 1)[1:-1])
+    return np.unique(np.concatenate([[0], cuts, [X.shape[0]]]))
+
+
+def galerkin_product(
+    R: sp.spmatrix,
+    A: sp.spmatrix,
+    P: sp.spmatrix,
+    threads: int | None = None,
+    min_nnz: int = SPLIT_MIN_NNZ,
+) -> sp.csr_matrix:
+    """The Galerkin product ``R A P`` (CSR) of the AMG setup
+    (:func:`fea.solvers.amg.build_hierarchy`'s ``galerkin``) on ``threads`` threads
+    (default :func:`fea.solvers.kernels.threads`): the rows of ``R`` in blocks, each block's
+    ``(R_b A) P`` by SciPy's products in a thread pool, the blocks stacked. Only the
+    blocks in flight hold their part of ``R A``, so the peak is below the one-thread
+    ``R (A P)``'s, which holds all of ``A P``. One thread, or fewer than
+    ``min_nnz`` entries in ``A`` and ``P``: ``R @ (A @ P)``. MKL's threaded sparse product
+    was about 1.4 x SciPy's CPU seconds here (1.6 against 1.15 s for ``P^T (A P)`` at 139k
     elasticity DOF), so it is not used."""
     t = kernels.threads() if threads is None else int(threads)
-    X, Y = sp.csr_matrix(X), sp.csr_matrix(Y)
-    n = X.shape[0]
-    if t <= 1 or X.nnz + Y.nnz < SPLIT_MIN_NNZ or n < 4 * t:
-        return sp.csr_matrix(X @ Y)
-    # blocks of about equal entries of X, two per thread
-    k = 2 * t
-    cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, k + 1)[1:-1])
-    cuts = np.unique(np.concatenate([[0], cuts, [n]]))
+    R, A, P = sp.csr_matrix(R), sp.csr_matrix(A), sp.csr_matrix(P)
+    if t <= 1 or A.nnz + P.nnz < min_nnz or R.shape[0] < 4 * t:
+        return sp.csr_matrix(R @ (A @ P))
+    cuts = _row_cuts(R, 4 * t)  # four blocks per thread: a quarter of R A in flight
     parts = list(
-        _pool(t).map(lambda c: sp.csr_matrix(X[cuts[c] : cuts[c + 1]] @ Y), range(len(cuts) - 1))
+        _pool(t).map(
+            lambda c: sp.csr_matrix((R[cuts[c] : cuts[c + 1]] @ A) @ P), range(len(cuts) - 1)
+        )
     )
     return sp.vstack(parts, format="csr")
 
@@ -621,7 +632,7 @@ def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
             ns=HOST,
             prolongator="energy",
             energy_iterations=ENERGY_ITERATIONS,
-            product=sparse_product,
+            galerkin=galerkin_product,
         )
         return h.preconditioner(options.precision, wrap=threaded)
 

@@ -47,7 +47,7 @@ def available() -> bool:
 
 def threads() -> int:
     """Threads of the host's AMG setup (these kernels and
-    :func:`fea.solvers.cpu.sparse_product`): ``OMP_NUM_THREADS`` where set (as MKL's
+    :func:`fea.solvers.cpu.galerkin_product`): ``OMP_NUM_THREADS`` where set (as MKL's
     products in the cycle), else the CPUs this process may run on."""
     env = os.environ.get("OMP_NUM_THREADS", "").strip()
     if env.isdigit() and int(env) > 0:
