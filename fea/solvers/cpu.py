@@ -539,7 +539,7 @@ class _MklMatrix:
         self.shape, self.nnz, self.dtype = M.shape, M.nnz, M.dtype
 
     def __matmul__(self, x):
-        if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == self.dtype:
+        if isinstance(x, np.ndarray) and x.ndim in (1, 2) and x.dtype == self.dtype:
             return self._mkl.dot_product_mkl(self.M, np.ascontiguousarray(x))
         return self.M @ x
 
