@@ -88,6 +88,7 @@ def measure(a: argparse.Namespace) -> dict:
         rtol=case.solver.rtol,
         **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
         **({"max_step_K": a.max_step_K} if a.max_step_K else {}),
+        **({"newton_refactor_iterations": a.refactor_iterations} if a.refactor_iterations else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -134,6 +135,12 @@ def main() -> None:
     )
     ap.add_argument(
         "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
+    )
+    ap.add_argument(
+        "--refactor-iterations",
+        type=int,
+        default=None,
+        help="newton_refactor_iterations (default: not passed)",
     )
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
