@@ -27,9 +27,7 @@ is unchanged.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
-from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -40,6 +38,7 @@ from ..fe import forms
 from ..fe.spaces import FieldSpace, vector_layout
 from ..solvers import pcg, prepare, solve
 from ..solvers.amg import elimination_positions
+from ..solvers.krylov import host_norm
 
 if TYPE_CHECKING:
     from .history_step import HistoryModel
@@ -51,24 +50,6 @@ __all__ = [
     "factorization_iterations",
     "voigt_engineering",
 ]
-
-
-def _dot(a: NDArray[np.float64], b: NDArray[np.float64]) -> float:
-    """``a . b`` of two vectors by NumPy's own summation loop, not BLAS: a multithreaded
-    BLAS ``ddot`` of a vector of 10^4-10^5 entries hands its work to a thread pool, which
-    next to Pardiso's OpenMP threads (a back-substitution before and after every PCG
-    reduction) waited for a free core: on a loaded two-core machine 1-5 ms a reduction
-    instead of 25 us, and the pools' spinning slowed the back-substitutions too."""
-    return float(np.einsum("i,i->", a, b))
-
-
-def _norm(a: NDArray[np.float64]) -> float:
-    """The Euclidean norm of a vector without BLAS (see :func:`_dot`)."""
-    return math.sqrt(_dot(a, a))
-
-
-#: The array namespace of the Newton steps' PCG (NumPy, reductions without BLAS).
-_PCG_XP = SimpleNamespace(dot=_dot, zeros_like=np.zeros_like, linalg=SimpleNamespace(norm=_norm))
 
 
 def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -237,11 +218,11 @@ class TangentPreconditioner:
         ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
         if self.prepared is None or self.stale or key != self.key:
             self.factorize(A, key, stats)
-        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=_PCG_XP)
+        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
         stats["pcg_iterations"] += res.iterations
         if not res.converged:
             self.factorize(A, key, stats)
-            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=_PCG_XP)
+            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
             stats["pcg_iterations"] += res.iterations
         self.solves += 1
         if self.solves == 2:
@@ -407,7 +388,7 @@ class InelasticStep:
         direct solve when PCG does not converge (counted)."""
         stats = self.model.newton_stats
         tp = self.model.tangent_pre
-        rtol = self.linear_tolerance(_norm(b))
+        rtol = self.linear_tolerance(host_norm(b))
         if tp is not None:
             x, ok = tp.solve(A, b, self.con.key, rtol, stats)
             if ok:
@@ -420,7 +401,6 @@ class InelasticStep:
                 lambda z: solver._backsolve(self.entry, z, check=False),
                 rtol=rtol,
                 maxiter=200,
-                xp=_PCG_XP,
             )
             stats["pcg_iterations"] += res.iterations
             if res.converged:
@@ -480,7 +460,7 @@ class InelasticStep:
         """The force norm [N] Newton's residual is measured against: the larger of the
         linear loads' and the first iterate's internal force."""
         f0 = self.evaluate(x0)[0]
-        return max(_norm(self.f_L), _norm(f0), 1e-300)
+        return max(host_norm(self.f_L), host_norm(f0), 1e-300)
 
     def commit(self, x: NDArray[np.float64]) -> float:
         """Store the laws' states, strains and tangents at the converged ``x`` in the
