@@ -41,6 +41,7 @@ DEPENDENCIES = (
     "rich",
     "matplotlib",
     "pypardiso",
+    "numba",
     "cupy",
     "nvmath",
     "dask",
@@ -78,6 +79,15 @@ def _check(args: argparse.Namespace) -> int:
     for row in backend_report():
         mark = "yes" if row.usable else "no "
         print(f"  {row.name:<14} {mark}  {row.reason}")
+    from .solvers import kernels
+
+    if kernels.available():
+        print(f"  {'amg setup':<14} yes  threaded compiled kernel ({kernels.threads()} threads)")
+    else:
+        print(
+            f"  {'amg setup':<14} no   serial pyamg routine (Numba not installed, or "
+            "FEA_NO_NUMBA set)"
+        )
     hint = gpu_extras_hint()
     if hint:
         print(hint)

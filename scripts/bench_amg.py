@@ -15,12 +15,20 @@ solves it once:
 - ``direct``: Pardiso (analysis, factorisation, one back-substitution).
 
 Each row gives wall and process-CPU seconds (the machine may be shared: CPU seconds are the
-steadier figure), the peak RSS beyond the loaded system, and the estimate of
-:mod:`fea.solvers.cost` for the method. AMG runs to ``--rtol`` (1e-8) and its answer is
-compared with the direct one where that ran.
+steadier figure), the load average at the run's start, the peak RSS beyond the loaded
+system, and the estimate of :mod:`fea.solvers.cost` for the method. AMG runs to ``--rtol``
+(1e-8) and its answer is compared with the direct one where that ran. The threads of a run
+also set ``NUMBA_NUM_THREADS`` (the setup's compiled kernels, :mod:`fea.solvers.kernels`).
+
+``--runs profile:T`` profiles the ``amg-xp`` setup instead (CPU seconds per phase, all
+threads, by cProfile on the process's CPU clock; no PCG).
+
+``--against DIR`` runs every configuration with the ``fea`` of another source tree too,
+before this tree's, ``--repeat`` times in turn (the two trees and the thread counts
+alternate, so a change of the machine's load hits both alike).
 
 Usage: python scripts/bench_amg.py [6:1.2 12:0.8] [--runs amg-xp:1 amg-xp:2 amg:1 direct:2]
-       [--cache /tmp/fea_bench] [--json out.json]
+       [--cache /tmp/fea_bench] [--json out.json] [--against /path/to/main] [--repeat 2]
        python scripts/bench_amg.py --table out.json
 """
 
@@ -94,7 +102,14 @@ def child(path: Path, method: str, rtol: float, x_path: Path) -> dict:
         pass
     start = _rss_kb("VmRSS")
     t0, c0 = time.perf_counter(), time.process_time()
-    out: dict = {"n": A.shape[0], "nnz": int(A.nnz)}
+    import fea
+
+    out: dict = {
+        "n": A.shape[0],
+        "nnz": int(A.nnz),
+        "load": os.getloadavg()[0],
+        "tree": str(Path(fea.__file__).resolve().parents[1]),
+    }
     if method == "direct":
         from fea.solvers.base import Options
         from fea.solvers.cpu import DirectSolver, PardisoAnalysis
@@ -137,39 +152,135 @@ def child(path: Path, method: str, rtol: float, x_path: Path) -> dict:
     return out
 
 
-def run(specs: list[str], runs: list[str], rtol: float, cache: Path, json_path: Path) -> list:
+#: The setup's phases in the profile: (name, functions whose cumulative CPU seconds it
+#: sums). ``energy products``: the masked products and projections of the energy
+#: minimisation (pyamg's routine and the array projection, or the fused kernel);
+#: ``energy pattern``: the rest of the energy minimisation (its pattern, the per-node
+#: projections, the CG's vector operations); ``level``: block diagonal, Lanczos estimate.
+PHASES = (
+    ("strength", ("decoupled_dofs", "strength_graph")),
+    ("aggregation", ("aggregate",)),
+    ("tentative", ("tentative",)),
+    ("level", ("_level",)),
+    ("energy products", ("incomplete_mat_mult_bsr", "project", "masked_product_projected")),
+    ("energy", ("energy_prolongator",)),
+    ("coarse", ("_dense_inverse",)),
+)
+
+
+def profile_child(path: Path) -> dict:
+    """CPU seconds per phase of the ``amg-xp`` setup (``PHASES``; ``galerkin``: the rest),
+    cProfile with the process's CPU clock (all threads), in this process."""
+    import cProfile
+    import pstats
+
+    from fea.solvers import amg, cpu
+
+    A, b, nn = _load(path)
+    kw = dict(near_null=nn, block=3, prolongator="energy")
+    kw["energy_iterations"] = cpu.ENERGY_ITERATIONS
+    if hasattr(cpu, "galerkin_product"):
+        kw["galerkin"] = cpu.galerkin_product
+    pr = cProfile.Profile(time.process_time)
+    t0, c0 = time.perf_counter(), time.process_time()
+    pr.enable()
+    h = amg.build_hierarchy(A, **kw)
+    pr.disable()
+    wall, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    stats = pstats.Stats(pr).stats
+    cum: dict[str, float] = {}
+    for (_, _, name), (_, _, _, ct, _) in stats.items():
+        key = name.split(" ")[-1].strip("<>'").split(".")[-1]
+        cum[key] = cum.get(key, 0.0) + ct
+    out = {name: sum(cum.get(f, 0.0) for f in funcs) for name, funcs in PHASES}
+    out["energy pattern"] = out.pop("energy") - out["energy products"]
+    out["galerkin"] = cpu_s - sum(out.values())
+    import fea
+
+    return {
+        "n": A.shape[0],
+        "tree": str(Path(fea.__file__).resolve().parents[1]),
+        "load": os.getloadavg()[0],
+        "setup_wall_s": wall,
+        "setup_cpu_s": cpu_s,
+        "sizes": h.facts["sizes"],
+        "phases_cpu_s": out,
+    }
+
+
+def run(
+    specs: list[str],
+    runs: list[str],
+    rtol: float,
+    cache: Path,
+    json_path: Path,
+    against: Path | None = None,
+    repeat: int = 1,
+) -> list:
     cache.mkdir(parents=True, exist_ok=True)
     rows = json.loads(json_path.read_text()) if json_path.exists() else []
+    here = Path(__file__).resolve().parents[1]
+    trees = [here] if against is None else [Path(against).resolve(), here]
     for spec in specs:
         path = capture(spec, cache)
         x_path = cache / f"x_{spec.replace(':', '_')}.npy"
         x_path.unlink(missing_ok=True)
-        for r in runs:
-            method, threads = r.split(":")
-            env = dict(os.environ, OMP_NUM_THREADS=threads, MKL_NUM_THREADS=threads)
-            cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol), str(x_path)]
-            p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
-            if p.returncode:
-                print(f"{spec} {r}: failed\n{p.stderr[-2000:]}", flush=True)
-                continue
-            row = {"spec": spec, "method": method, "threads": int(threads)}
-            row.update(json.loads(p.stdout.strip().splitlines()[-1]))
-            print(json.dumps(row), flush=True)
-            rows.append(row)
-            json_path.write_text(json.dumps(rows, indent=1))
+        for _ in range(repeat):
+            for r in runs:
+                method, threads = r.split(":")
+                if method == "profile":
+                    cmd = [sys.executable, __file__, "--profile-child", str(path)]
+                for tree in trees:
+                    env = dict(
+                        os.environ,
+                        OMP_NUM_THREADS=threads,
+                        MKL_NUM_THREADS=threads,
+                        NUMBA_NUM_THREADS=threads,
+                        PYTHONPATH=os.pathsep.join(
+                            [str(tree), *filter(None, [os.environ.get("PYTHONPATH")])]
+                        ),
+                    )
+                    if method != "profile":
+                        cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol)]
+                        cmd.append(str(x_path))
+                    p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
+                    if p.returncode:
+                        print(f"{spec} {r} {tree}: failed\n{p.stderr[-2000:]}", flush=True)
+                        continue
+                    row = {"spec": spec, "method": method, "threads": int(threads)}
+                    row.update(json.loads(p.stdout.strip().splitlines()[-1]))
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
+                    json_path.write_text(json.dumps(rows, indent=1))
         x_path.unlink(missing_ok=True)
     return rows
 
 
 def table(rows: list[dict]) -> None:
+    prof = [r for r in rows if r["method"] == "profile"]
+    rows = [r for r in rows if r["method"] != "profile"]
+    if prof:
+        names = list(prof[0]["phases_cpu_s"])
+        print("| DOF | tree | threads | load | " + " | ".join(names) + " | setup CPU | wall |")
+        print("|---" * (len(names) + 6) + "|")
+        for r in prof:
+            ph = " | ".join(f"{r['phases_cpu_s'][k]:.2f}" for k in names)
+            print(
+                f"| {r['n']:,} | {Path(r['tree']).name} | {r['threads']} | {r['load']:.1f} "
+                f"| {ph} | {r['setup_cpu_s']:.2f} s | {r['setup_wall_s']:.2f} s |"
+            )
+    if not rows:
+        return
     print(
-        "| DOF | method | threads | setup | PCG (it) | wall | CPU | peak RSS / est. | vs direct |"
+        "| DOF | tree | method | threads | load | setup | PCG (it) | wall | CPU "
+        "| peak RSS / est. | vs direct |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         diff = f"{r['diff_vs_direct']:.1e}" if "diff_vs_direct" in r else ""
         print(
-            f"| {r['n']:,} | {r['method']} | {r['threads']} | {r['setup_s']:.1f} s "
+            f"| {r['n']:,} | {Path(r.get('tree', '')).name} | {r['method']} | {r['threads']} "
+            f"| {r.get('load', float('nan')):.1f} | {r['setup_s']:.1f} s "
             f"| {r['pcg_s']:.1f} s ({r['iterations']}) | {r['wall_s']:.1f} s "
             f"| {r['cpu_s']:.1f} s | {r['peak_rss_bytes'] / 1e9:.2f} / "
             f"{r['peak_estimate'] / 1e9:.2f} GB | {diff} |"
@@ -177,6 +288,9 @@ def table(rows: list[dict]) -> None:
 
 
 if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--profile-child":
+        print(json.dumps(profile_child(Path(sys.argv[2]))))
+        sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _, _, path, method, rtol, x_path = sys.argv
         print(json.dumps(child(Path(path), method, float(rtol), Path(x_path))))
@@ -188,8 +302,10 @@ if __name__ == "__main__":
     p.add_argument("--cache", type=Path, default=Path("/tmp/fea_bench"))
     p.add_argument("--json", type=Path, default=Path("bench_amg.json"))
     p.add_argument("--table", type=Path, default=None)
+    p.add_argument("--against", type=Path, default=None, help="another source tree, run too")
+    p.add_argument("--repeat", type=int, default=1)
     a = p.parse_args()
     if a.table is not None:
         table(json.loads(a.table.read_text()))
     else:
-        table(run(a.specs, a.runs, a.rtol, a.cache, a.json))
+        table(run(a.specs, a.runs, a.rtol, a.cache, a.json, a.against, a.repeat))

@@ -88,6 +88,7 @@ def measure(a: argparse.Namespace) -> dict:
         rtol=case.solver.rtol,
         **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
         **({"max_step_K": a.max_step_K} if a.max_step_K else {}),
+        **({"newton_refactor_iterations": a.refactor_iterations} if a.refactor_iterations else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -96,6 +97,9 @@ def measure(a: argparse.Namespace) -> dict:
     w = mesh.element_volumes()[sel]
     f0, f1 = h.states[k0].inelastic["fields"], h.states[k1].inelastic["fields"]
     dW = f1["dissipated_energy_density"][sel] - f0["dissipated_energy_density"][sel]
+    jid = model.joints.joint[sel]
+    vol = np.bincount(jid, weights=w)
+    dW_joint = np.bincount(jid, weights=dW * w)[vol > 0] / vol[vol > 0]
     steps = info.get("newton_steps") or info.get("steps")
     out = {
         "fea": str(Path(fea.__file__).resolve().parents[1]),
@@ -119,6 +123,8 @@ def measure(a: argparse.Namespace) -> dict:
         # the displacement at the end, to compare two runs
         "dW_solder_mean_J_per_m3": float((dW * w).sum() / w.sum()),
         "u_end_max_m": float(np.abs(h.states[-1].displacement).max()),
+        # per joint (the volume average over its elements), to compare two runs
+        "dW_joint_J_per_m3": [float(v) for v in dW_joint],
     }
     return out
 
@@ -135,6 +141,12 @@ def main() -> None:
     ap.add_argument(
         "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
     )
+    ap.add_argument(
+        "--refactor-iterations",
+        type=int,
+        default=None,
+        help="newton_refactor_iterations (default: not passed)",
+    )
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
@@ -145,6 +157,8 @@ def main() -> None:
             print(json.dumps(out))
         else:
             for k, v in out.items():
+                if isinstance(v, list):
+                    continue
                 print(f"{k:>24}: {v:.4g}" if isinstance(v, float) else f"{k:>24}: {v}")
         return
     args = [
@@ -160,6 +174,8 @@ def main() -> None:
         "--symmetry",
         a.symmetry,
     ] + (["--max-step-K", str(a.max_step_K)] if a.max_step_K else [])
+    import numpy as np
+
     rows = []
     for _ in range(a.repeat):
         for tree in (a.against, str(ROOT)):
@@ -167,7 +183,7 @@ def main() -> None:
             res = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
-    keys = [k for k in rows[0] if k != "fea"]
+    keys = [k for k in rows[0] if k not in ("fea", "dW_joint_J_per_m3")]
     print(f"{'':>24}  " + "  ".join(f"{Path(r['fea']).name:>12}" for r in rows))
     for k in keys:
         vals = [r.get(k) for r in rows]
@@ -175,6 +191,14 @@ def main() -> None:
             f"{k:>24}  "
             + "  ".join(f"{v:>12.4g}" if isinstance(v, float) else f"{v!s:>12}" for v in vals)
         )
+    # the per-joint Delta W of each run against the first (``--against``'s) run
+    ref = np.asarray(rows[0]["dW_joint_J_per_m3"])
+    diffs = [
+        float(np.max(np.abs(np.asarray(r["dW_joint_J_per_m3"]) - ref) / np.abs(ref))) for r in rows
+    ]
+    print(f"{'dW_joint_rel_diff_max':>24}  " + "  ".join(f"{v:>12.3g}" for v in diffs))
+    ratio = [r["ratio"] for r in rows]
+    print(f"{'ratio (<= 15x?)':>24}  " + "  ".join(f"{v:>11.1f}x" for v in ratio))
 
 
 if __name__ == "__main__":

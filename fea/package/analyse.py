@@ -29,8 +29,10 @@ from .geometry.symmetry import (
     Unfolding,
     mesh_symmetry,
     symmetric_recovery,
+    symmetry_axes,
     symmetry_boundaries,
     symmetry_fixed,
+    symmetry_share,
 )
 from .meshing import build_mesh
 from .moisture import moisture_analysis
@@ -53,6 +55,7 @@ __all__ = [
     "independent_panel_metrics",
     "mechanics_fixed",
     "mechanics_mesh",
+    "mechanics_symmetry",
     "panel_metrics",
     "reflow_profile",
     "reflow_tags",
@@ -219,30 +222,19 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
     stage; :func:`warpage_case` for a unit) meshed as the ``[mesh] symmetry`` model (x >= 0
     for ``half``, x, y >= 0 for ``quarter``: :mod:`fea.package.geometry.symmetry`). A
     geometry or power map that is not symmetric about the planes is refused
-    (:func:`~fea.package.geometry.symmetry.check_symmetry`), and so are, on a cut model,
-    ``[moisture]`` (its uptake in mg is the model's, not the body's) and a ``[process]``
-    history that adds regions (a born region's nodes continue the body's displacement by
-    a fit over the model: :mod:`fea.physics.history`)."""
-    sym = case.mesh.symmetry
-    if sym != "none" and case.moisture is not None:
-        raise InputError(
-            "mesh.symmetry",
-            sym,
-            "'none' for a case with [moisture] (its uptake [mg] would be the cut model's)",
-        )
-    proc = case.process
-    if sym != "none" and proc is not None and proc.model == "history":
-        born = [st.name for st in proc.stages if st.add]
-        if born:
-            raise InputError(
-                "mesh.symmetry",
-                sym,
-                f"'none' for a [process] history whose stages add regions ({', '.join(born)}): "
-                "a region born during the history continues the displacement of the body "
-                "by a fit over the model, which on a cut model is not the full body's",
-            )
-    mesh, _ = build_mesh(case if mcase is None else mcase, symmetry=sym)
+    (:func:`~fea.package.geometry.symmetry.check_symmetry`). On a cut model a ``[process]``
+    history that adds regions continues the full body's displacement into them
+    (:func:`mechanics_symmetry`, ``symmetry=`` of :func:`fea.solve_history`) and
+    ``[moisture]`` reports the full body's water (:func:`fea.package.moisture.
+    moisture_analysis` with ``share``)."""
+    mesh, _ = build_mesh(case if mcase is None else mcase, symmetry=case.mesh.symmetry)
     return mesh
+
+
+def mechanics_symmetry(mesh: Any) -> tuple[str, ...]:
+    """The axes of the symmetry planes that cut ``mesh`` (``()`` for a full model), for
+    :func:`fea.solve_history` ``symmetry=``."""
+    return symmetry_axes(mesh_symmetry(mesh))
 
 
 def mechanics_fixed(mesh: Any) -> dict[str, dict[str, float]] | None:
@@ -489,7 +481,12 @@ def warpage_metrics(
     ]
     wet: dict[str, float] = {}
     if case.moisture is not None:
-        ma = moisture_analysis(mesh, case.moisture, method=case.solver.method)
+        ma = moisture_analysis(
+            mesh,
+            case.moisture,
+            method=case.solver.method,
+            share=symmetry_share(mesh_symmetry(mesh)),
+        )
         wet = ma.metrics
         if ma.swelling is not None:
             states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_temperatures(case)]
@@ -544,6 +541,7 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
             shrinkage=case.loads.cure_shrinkage,
             eigenstrain=eigenstrain,
             fixed=mechanics_fixed(mesh),
+            symmetry=mechanics_symmetry(mesh),
         )
         for _T, tag, full in group:
             st = h[tag]
@@ -756,6 +754,7 @@ def history_metrics(
         max_step_K=proc.max_step_K,
         progress=history_stages([st.name for st in process.stages]),
         fixed=mechanics_fixed(mesh),
+        symmetry=mechanics_symmetry(mesh),
     )
     stage(f"history: metrics of {len(h.states)} states")
     kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]

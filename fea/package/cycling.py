@@ -549,6 +549,7 @@ def run_cycling(
         profile.history(),
         reference=profile.stress_free_C,
         fixed=fixed,
+        symmetry=tuple("xyz"[a] for a in planes),
         backend=backend,
         max_step_K=max_step_K,
         substeps=substeps,

@@ -27,6 +27,7 @@ from ..physics.moisture import (
     interface_vapour_pressure,
     solve_moisture,
 )
+from ..validate import check_range
 from .names import Column
 from .progress import stage
 from .spec.moisture import MoistureSpec
@@ -46,9 +47,21 @@ class MoistureAnalysis:
 
 
 def moisture_analysis(
-    mesh: Any, spec: MoistureSpec, backend: str = "cpu", method: str = "auto"
+    mesh: Any,
+    spec: MoistureSpec,
+    backend: str = "cpu",
+    method: str = "auto",
+    share: float = 1.0,
 ) -> MoistureAnalysis:
     """Soak (and reflow) ``mesh`` as ``spec`` says; the metrics and the soaked swelling.
+
+    On a model cut by symmetry planes (``share`` < 1) the metrics are the full body's:
+    the planes are not exposed (no flux through them, as through the full body's plane
+    of symmetry), so the cut model's wetness is the full body's restricted to it; the
+    water [mg], extensive, is divided by ``share``; the peak temperature and the vapour
+    pressures (largest and area mean over an interface, whose facets are the model's and
+    their mirror images, none on a plane) are intensive and unchanged, and so is the
+    swelling.
 
     Parameters
     ----------
@@ -58,7 +71,12 @@ def moisture_analysis(
         The parsed ``[moisture]`` section.
     backend, method
         Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`).
+    share
+        The share of the full body ``mesh`` is, in (0, 1]: 1 for a full model, 1/2 for a
+        half, 1/4 for a quarter (:func:`fea.package.geometry.symmetry.symmetry_share`).
+        The run itself (``result``) stays the model's.
     """
+    share = check_range("share", share, 0.0, 1.0, lo_open=True)
     stage("moisture")
     conditions = [spec.soak] if spec.reflow is None else [spec.soak, spec.reflow]
     res = solve_moisture(
@@ -77,10 +95,10 @@ def moisture_analysis(
         if not len(idx):
             continue
         last = int(idx[-1])
-        out[str(Column("moisture_mg", name))] = float(res.total_uptake_mg[last])
+        out[str(Column("moisture_mg", name))] = float(res.total_uptake_mg[last]) / share
         for r, m in res.properties.items():
             if not m.impermeable:
-                out[str(Column("moisture_mg", name, r))] = float(res.uptake_mg[r][last])
+                out[str(Column("moisture_mg", name, r))] = float(res.uptake_mg[r][last]) / share
     peak = res.peak_step()
     out["moisture_peak_C"] = float(res.temperature_C[peak])
     vp = interface_vapour_pressure(

@@ -26,7 +26,8 @@ held where they are, so the system stays positive definite. A region added at th
 of a stage is born stress free in the current, deformed configuration: its unattached
 nodes take the extension of the attached nodes' displacement (its best affine fit, so a
 rigid motion or uniform strain continues exactly, plus the elastic extension of the
-remainder: an elasticity problem on the region with those nodes prescribed) and its
+remainder: an elasticity problem on the region with those nodes prescribed; on a model
+cut by symmetry planes, ``symmetry=``, the fit and the extension of the full body) and its
 strain at that moment,
 ``eps_b = eps(u) - eps0 I``, is kept as an offset. A removed region takes its stress with
 it: the total formulation leaves its tractions on the rest unbalanced, and the next solve
@@ -111,6 +112,7 @@ def solve_history(
     max_cutbacks: int = 6,
     newton_preconditioner: str = "auto",
     newton_refactor_iterations: int | None = None,
+    symmetry: Sequence[str] = (),
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -202,6 +204,15 @@ def solve_history(
         a factorisation costs in PCG iterations, about, for the system's size
         (:func:`~fea.physics.history_newton.factorization_iterations`). A count, so the
         history takes the same path on any machine and under any load.
+    symmetry
+        The axes (``"x"``, ``"y"``) whose planes through the origin cut the model: ``mesh``
+        is the part ``x >= 0`` (and ``y >= 0``) of a body symmetric about them, and
+        ``fixed`` holds zero normal displacement on the planes (e.g.
+        ``{"symmetry_x": {"x": 0.0}}``). A region born during the history then continues
+        the FULL body's displacement (its affine fit over the body's mirror images,
+        :func:`~fea.physics.history_step.symmetric_affine_fit`; its nodes on a plane keep
+        u . n = 0), so every state is the full body's restricted to the model. Without
+        births nothing else depends on it. Default ``()``: the mesh is the whole body.
 
     Returns
     -------
@@ -246,6 +257,7 @@ def solve_history(
         traction=traction,
         solver=solver,
         eigenstrain=eigenstrain,
+        symmetry=symmetry,
     )
     model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
     if model.inel_laws and _tangent_preconditioner(

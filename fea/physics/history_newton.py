@@ -38,6 +38,7 @@ from ..fe import forms
 from ..fe.spaces import FieldSpace, vector_layout
 from ..solvers import pcg, prepare, solve
 from ..solvers.amg import elimination_positions
+from ..solvers.krylov import host_norm
 
 if TYPE_CHECKING:
     from .history_step import HistoryModel
@@ -137,10 +138,14 @@ class TangentAssembly:
 def factorization_iterations(n: int) -> int:
     """What a factorisation of an ``n``-unknown elasticity system costs in PCG iterations
     preconditioned by one (a back-substitution and a product with the matrix), about:
-    ``100 (n / 7392)^(2/3)``, at least 20. Measured on the quarter board-cycling model
-    (7,392 DOF): a Pardiso factorisation 0.2-0.7 s, a PCG iteration 2-6 ms; a 3-D
-    nested-dissection factorisation grows as ``n^2``, a back-substitution as ``n^(4/3)``."""
-    return max(20, round(100.0 * (n / 7392.0) ** (2.0 / 3.0)))
+    ``30 (n / 30000)^(1/3)``, at least 20. Measured on the quarter board-cycling model
+    (P1, elastic stiffness, Pardiso, the same loaded two-core machine, interleaved): 27,441
+    DOF a factorisation 0.36-0.74 s, a back-substitution and product 22 ms (17-34
+    iterations); 41,502 DOF 1.46 s and 48 ms (30); 44,538 DOF 1.67 s and 44 ms (38). On
+    the history's own counts the total cost (iterations plus factorisations times this
+    count) was least for a limit of 20-30 at 27,441 DOF; the former ``100 (n /
+    7392)^(2/3)`` (240 there) refactorised a fifth as often at 1.8x the iterations."""
+    return max(20, round(30.0 * (n / 30000.0) ** (1.0 / 3.0)))
 
 
 class TangentPreconditioner:
@@ -213,11 +218,11 @@ class TangentPreconditioner:
         ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
         if self.prepared is None or self.stale or key != self.key:
             self.factorize(A, key, stats)
-        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
         stats["pcg_iterations"] += res.iterations
         if not res.converged:
             self.factorize(A, key, stats)
-            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter, xp=np)
+            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
             stats["pcg_iterations"] += res.iterations
         self.solves += 1
         if self.solves == 2:
@@ -383,7 +388,7 @@ class InelasticStep:
         direct solve when PCG does not converge (counted)."""
         stats = self.model.newton_stats
         tp = self.model.tangent_pre
-        rtol = self.linear_tolerance(float(np.linalg.norm(b)))
+        rtol = self.linear_tolerance(host_norm(b))
         if tp is not None:
             x, ok = tp.solve(A, b, self.con.key, rtol, stats)
             if ok:
@@ -396,7 +401,6 @@ class InelasticStep:
                 lambda z: solver._backsolve(self.entry, z, check=False),
                 rtol=rtol,
                 maxiter=200,
-                xp=np,
             )
             stats["pcg_iterations"] += res.iterations
             if res.converged:
@@ -456,7 +460,7 @@ class InelasticStep:
         """The force norm [N] Newton's residual is measured against: the larger of the
         linear loads' and the first iterate's internal force."""
         f0 = self.evaluate(x0)[0]
-        return max(float(np.linalg.norm(self.f_L)), float(np.linalg.norm(f0)), 1e-300)
+        return max(host_norm(self.f_L), host_norm(f0), 1e-300)
 
     def commit(self, x: NDArray[np.float64]) -> float:
         """Store the laws' states, strains and tangents at the converged ``x`` in the

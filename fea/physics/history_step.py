@@ -28,7 +28,118 @@ from .materials import Material, assign
 from .mechanics import elastic_stress, prescribed_displacements
 from .viscoelastic import Viscoelastic, ViscoState
 
-__all__ = ["HistoryModel", "StepStiffness", "build_constraints"]
+__all__ = [
+    "HistoryModel",
+    "StepStiffness",
+    "build_constraints",
+    "check_symmetry_axes",
+    "image_counts",
+    "plane_nodes",
+    "symmetric_affine_fit",
+]
+
+#: Distance [m per m of the model's extent] within which a node is on a symmetry plane.
+PLANE_TOL = 1e-9
+
+
+def check_symmetry_axes(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> tuple[str, ...]:
+    """``symmetry`` as a tuple of distinct axes (``"x"``, ``"y"``, ``"z"``) after checking
+    that the model with node positions ``nodes`` (n, 3) [m] lies on the non-negative side
+    of each plane ``a = 0`` (an :class:`~fea.errors.InputError` naming ``symmetry``)."""
+    if isinstance(symmetry, str):
+        symmetry = (symmetry,)
+    axes = tuple(symmetry)
+    allowed = "distinct axes among 'x', 'y', 'z' whose planes through the origin cut the model"
+    if any(a not in ("x", "y", "z") for a in axes) or len(set(axes)) != len(axes):
+        raise InputError("symmetry", list(axes), allowed)
+    tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max()) if len(nodes) else 0.0
+    for a in axes:
+        if len(nodes) and nodes[:, "xyz".index(a)].min() < -tol:
+            raise InputError(
+                "symmetry", list(axes), f"{allowed}: the model on {a} >= 0 (a node at {a} < 0)"
+            )
+    return axes
+
+
+def plane_nodes(
+    nodes: NDArray[np.float64], symmetry: Sequence[str]
+) -> dict[int, NDArray[np.bool_]]:
+    """Axis index -> which of ``nodes`` (n, 3) [m] lie on the plane of that axis (within
+    :data:`PLANE_TOL` of the model's extent), for each axis of ``symmetry``."""
+    if not symmetry:
+        return {}
+    tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max())
+    return {"xyz".index(a): np.abs(nodes[:, "xyz".index(a)]) <= tol for a in symmetry}
+
+
+def image_counts(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> NDArray[np.float64]:
+    """How many nodes of the full body each of ``nodes`` (n, 3) [m] of a model cut by the
+    planes of ``symmetry`` stands for: ``2^(planes it is off)``, shape (n,)."""
+    w = np.ones(len(nodes))
+    for on in plane_nodes(nodes, symmetry).values():
+        w *= np.where(on, 1.0, 2.0)
+    return w
+
+
+def symmetric_affine_fit(
+    nodes: NDArray[np.float64],
+    u: NDArray[np.float64],
+    attached: NDArray[np.int64],
+    symmetry: Sequence[str],
+) -> NDArray[np.float64]:
+    """The best affine fit ``c + A (x - m)`` of the displacement of the FULL body of a model
+    cut by the planes ``a = 0`` of ``symmetry``, at every node.
+
+    The full body is the model and its mirror images; its displacement is the model's
+    mirrored (``u(R x) = R u(x)``, ``R`` the reflection, u . n = 0 on the plane). The
+    least-squares fit over the full body's attached nodes maps to a fit of the same kind
+    (``R c``, ``R A R``) under ``R``, so its minimum-norm solution is symmetric: ``c_a =
+    0``, ``A_ak = A_ka = 0`` for ``k != a``; component ``a`` odd in ``x_a``, the others even.
+    Each image of a node has the same squared residual, so the full body's sum is the
+    model's with each node weighted by its number of images, ``2^(planes it is off)``; the
+    centroid ``m`` of the full body's attached nodes is that weighted mean, on the planes.
+    Per component ``k`` the fit keeps the terms of its parity: ``1`` if ``k`` is no axis of
+    ``symmetry``, and ``x_t - m_t`` where, for every axis ``a`` of ``symmetry``, ``t == a``
+    exactly when ``k == a`` (so ``u_x = A_xx x`` for the plane x = 0; ``u_y``, ``u_z`` in
+    ``1``, ``y``, ``z``): a weighted least-squares problem per component, solved for the
+    minimum-norm coefficients as the full body's fit is.
+
+    Parameters
+    ----------
+    nodes
+        Node positions of the model (n, 3) [m], on ``x_a >= 0`` for each axis ``a``.
+    u
+        Displacement (n, 3) [m]; ``attached``: the nodes (m,) fitted.
+    symmetry
+        The axes (``"x"``, ``"y"``, ``"z"``) of the planes.
+
+    Returns
+    -------
+    numpy.ndarray
+        The fit at every node, (n, 3) [m], its normal component exactly zero on the planes.
+    """
+    axes = ["xyz".index(a) for a in symmetry]
+    on = plane_nodes(nodes, symmetry)
+    wa = image_counts(nodes, symmetry)[attached]
+    m = (wa[:, None] * nodes[attached]).sum(axis=0) / wa.sum()
+    m[axes] = 0.0  # the full body's centroid is on its planes of symmetry
+    x = nodes - m
+    sw = np.sqrt(wa)
+    out = np.zeros((len(nodes), 3))
+    for k in range(3):
+        # the terms of the parity of component k under every reflection: x_t is odd under
+        # the reflection of axis t, even under the others; component k must be odd under
+        # its own axis' reflection, even under the others'
+        terms = [t for t in range(3) if all((t == a) == (k == a) for a in axes)]
+        cols = [x[:, t] for t in terms]
+        if k not in axes:
+            cols.insert(0, np.ones(len(nodes)))
+        X = np.column_stack(cols)
+        coef = np.linalg.lstsq(sw[:, None] * X[attached], sw * u[attached, k], rcond=None)[0]
+        out[:, k] = X @ coef
+    for k, o in on.items():
+        out[o, k] = 0.0
+    return out
 
 
 def build_constraints(
@@ -169,9 +280,15 @@ class HistoryModel:
         traction: Mapping[str, Sequence[float]] | None,
         solver: RecyclingSolver,
         eigenstrain: Any = None,
+        symmetry: Sequence[str] = (),
     ) -> None:
         self.mesh = mesh
         self.fs = fs = space(mesh)
+        self.symmetry = check_symmetry_axes(fs.nodes, symmetry)
+        # DOF weights of the full body's inner product: each node counts as its images
+        self.dof_weights = (
+            np.repeat(image_counts(fs.nodes, self.symmetry), 3) if self.symmetry else None
+        )
         self.regions = list(mesh.regions)
         self.mats = assign(self.regions, materials)
         self.ref = reference_temperatures(reference, self.regions)
@@ -315,8 +432,27 @@ class HistoryModel:
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         f = self._loads(lam, mu, eps0, visco, dxi)
         u, facts = self.solver.run(plan, f, lam, mu, self.con)
+        u = self._full_body_modes(u)
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return facts
+
+    def _full_body_modes(self, u: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``u`` (3 n,) with the rigid motions the free parts' supports leave arbitrary
+        removed as the full body removes them on a model cut by symmetry planes.
+
+        The solver projects them out in the model's own inner product (each node once);
+        the full body projects its displacement, the model's mirrored, in its inner
+        product: each node weighted by its images (:func:`image_counts`). The rigid modes
+        a cut part keeps free (those with u . n = 0 on its planes: a translation along z,
+        for a half also along y and a rotation about x) are the full body's symmetric
+        ones, so this weighted projection gives the full body's state exactly (the rigid
+        translation of a part matters wherever a surface also holds nodes of a region not
+        born yet). A full model's ``u`` is returned as it is."""
+        con = self.con
+        if self.dof_weights is None or con is None or not con.Q.shape[1]:
+            return u
+        WQ = self.dof_weights[:, None] * con.Q
+        return u - con.Q @ np.linalg.solve(con.Q.T @ WQ, WQ.T @ u)
 
     def _commit(
         self,
@@ -483,15 +619,22 @@ class HistoryModel:
         nodes of ``elements`` that are already attached: the best affine fit of the
         attached displacement (so a rigid motion or a uniform strain of the body the region
         is born on continues exactly), plus the elastic extension (unit modulus, nu 0.3,
-        on ``elements``, the rest held) of what the fit leaves."""
+        on ``elements``, the rest held) of what the fit leaves.
+
+        On a model cut by symmetry planes (:attr:`symmetry`) the fit is the full body's
+        (:func:`symmetric_affine_fit`) and the free nodes on a plane keep zero normal
+        displacement, so that the extension is the full body's restricted to the model."""
 
         fs = self.fs
         nodes = np.unique(fs.dofs[elements])
         attached = nodes[~np.isin(nodes, free)]
-        x = fs.nodes - fs.nodes[attached].mean(axis=0)
-        X = np.column_stack([np.ones(len(attached)), x[attached]])
-        coef = np.linalg.lstsq(X, self.u[attached], rcond=None)[0]  # minimum norm
-        affine = np.column_stack([np.ones(fs.n), x]) @ coef
+        if self.symmetry:
+            affine = symmetric_affine_fit(fs.nodes, self.u, attached, self.symmetry)
+        else:
+            x = fs.nodes - fs.nodes[attached].mean(axis=0)
+            X = np.column_stack([np.ones(len(attached)), x[attached]])
+            coef = np.linalg.lstsq(X, self.u[attached], rcond=None)[0]  # minimum norm
+            affine = np.column_stack([np.ones(fs.n), x]) @ coef
         rest = self.u - affine
         out = affine
         if np.abs(rest[attached]).max() <= 1e-12 * max(np.abs(self.u[attached]).max(), 1e-300):
@@ -502,12 +645,14 @@ class HistoryModel:
         dfree = (3 * free[:, None] + np.arange(3)).ravel()
         is_free = np.zeros(3 * fs.n, dtype=bool)
         is_free[dfree] = True
-        D = np.nonzero(~is_free)[0]
+        for k, on in plane_nodes(fs.nodes, self.symmetry).items():
+            is_free[3 * np.flatnonzero(on) + k] = False  # u . n = 0 on the plane
         u0[dfree] = 0.0
         b = -(K @ u0)
         # a tiny spring on every free DOF keeps parts with no held node definite
         diag = K.diagonal()
         add_diagonal(K, np.where(is_free, 1e-12 * max(diag[is_free].mean(), 1e-300), 0.0))
+        D = np.nonzero(~is_free)[0]
         A = eliminate(K.tocsr(), D)
         b[D] = u0[D]
         x_, _ = solve(A, b, kind="elasticity", backend=backend, method=method)
@@ -625,7 +770,7 @@ class HistoryModel:
         assert con is not None
         u = x
         if con.Q.shape[1]:
-            u = u - con.Q @ (con.Q.T @ u)
+            u = self._full_body_modes(u - con.Q @ (con.Q.T @ u))
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return {
             "method": "newton",

@@ -43,6 +43,7 @@ import numpy as np
 
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
+from . import kernels
 
 __all__ = [
     "HOST",
@@ -93,6 +94,10 @@ def _hash_weights(ns: Namespace, n: int) -> Any:
     xp = ns.xp
     i = xp.arange(n, dtype=xp.int64)
     return ((i * _HASH) % (2**32) + 1).astype(xp.float64)
+
+
+def _galerkin(R: Any, A: Any, P: Any) -> Any:
+    return R @ (A @ P)
 
 
 def _csr(ns: Namespace, data: Any, row: Any, col: Any, shape: tuple[int, int]) -> Any:
@@ -392,6 +397,7 @@ def energy_prolongator(
     ns: Namespace = HOST,
     iterations: int = 4,
     compiled: bool = True,
+    timings: dict | None = None,
 ) -> Any:
     """The energy-minimising prolongator (Olson, Schroder and Tuminaro, "A general
     interpolation strategy for algebraic multigrid using energy minimization", SISC 33
@@ -415,9 +421,13 @@ def energy_prolongator(
     Bc
         Coarse near-null space (n_c, m).
     compiled
-        On the host, the masked product ``(A U)`` on the pattern by pyamg's compiled
-        routine; else (and on a device) a full sparse product whose pattern entries are
-        found by a search.
+        On the host, the masked product ``(A U)`` on the pattern and the projection by
+        the threaded kernel of :mod:`fea.solvers.kernels` where Numba is installed, else
+        the masked product by pyamg's compiled routine (one thread); with False (and on
+        a device) a full sparse product whose pattern entries are found by a search.
+    timings
+        A dict to which the seconds of the masked products and projections are added
+        (key ``"energy_products"``), or None.
 
     Returns
     -------
@@ -454,7 +464,10 @@ def energy_prolongator(
     big = w > 1e-10 * xp.maximum(w[:, -1:], 1e-300)
     winv = xp.where(big, 1.0 / xp.where(big, w, 1.0), 0.0)
     BtBinv = xp.einsum("nij,nj,nkj->nik", V, winv, V)
-    bt_rows = BtBinv[node]  # (n, m, m)
+    fused = compiled and ns.on_host and kernels.available()
+    incomplete = None if fused or not compiled else _host_incomplete_product(ns, A, Pat)
+    if not fused:
+        bt_rows = BtBinv[node]  # (n, m, m)
 
     def project(data: Any) -> Any:
         U = ns.sparse.csr_matrix((data, cols, Pat.indptr), shape=Pat.shape)
@@ -464,13 +477,25 @@ def energy_prolongator(
             data = data - W[rows, k] * Bc[cols, k]
         return data
 
-    incomplete = _host_incomplete_product(ns, A, Pat) if compiled else None
-
     def masked_product(data: Any) -> Any:
         if incomplete is not None:
             return incomplete(data)
         U = ns.sparse.csr_matrix((data, cols, Pat.indptr), shape=Pat.shape)
         return _pattern_values(ns, keys, A @ U, n_c)
+
+    def projected_product(data: Any) -> Any:
+        """``project(masked_product(data))``, timed into ``timings``."""
+        t0 = time.perf_counter()
+        if fused:
+            out = kernels.masked_product_projected(A, Pat, data, Bc, BtBinv, node, node_c)
+        else:
+            out = project(masked_product(data))
+        if timings is not None:
+            ns.synchronize()
+            timings["energy_products"] = (
+                timings.get("energy_products", 0.0) + time.perf_counter() - t0
+            )
+        return out
 
     dloc = 1.0 / (abs(A) @ xp.ones(n))
     dloc_e = dloc[rows]
@@ -479,7 +504,7 @@ def energy_prolongator(
     pos = xp.searchsorted(keys, t_keys[order])
     Pd = xp.zeros(keys.shape[0])
     Pd[pos] = Tc.data[order]
-    R = project(-masked_product(Pd))
+    R = -projected_product(Pd)
     Dir = None
     old = 0.0
     for _ in range(iterations):
@@ -489,7 +514,7 @@ def energy_prolongator(
             break
         Dir = Z if Dir is None else Z + (new / old) * Dir
         old = new
-        AD = project(masked_product(Dir))
+        AD = projected_product(Dir)
         alpha = new / float(xp.dot(Dir, AD))
         Pd = Pd + alpha * Dir
         R = R - alpha * AD
@@ -519,7 +544,8 @@ class Hierarchy:
     """A smoothed-aggregation hierarchy and its V-cycle (see the module docstring).
 
     ``stages`` holds the setup seconds per stage (strength, aggregation, tentative,
-    smoothing, galerkin, coarse); ``levels[-1]`` is the coarsest, solved by ``coarse_inv``.
+    smoothing, galerkin, coarse; ``energy_products``, part of smoothing, with the
+    energy-minimising prolongator); ``levels[-1]`` is the coarsest, solved by ``coarse_inv``.
     """
 
     ns: Namespace
@@ -636,7 +662,8 @@ def build_hierarchy(
     smoother: str = "chebyshev",
     degree: int = 2,
     prolongator: str = "jacobi",
-    energy_iterations: int = 4,
+    energy_iterations: int | tuple[int, ...] = 4,
+    galerkin: Any = None,
 ) -> Hierarchy:
     """Smoothed-aggregation hierarchy of the SPD CSR matrix ``A`` (float64, in ``ns``).
 
@@ -659,6 +686,17 @@ def build_hierarchy(
         ``"jacobi"``: ``P = (I - omega D^-1 A) T``; ``"energy"``: the energy-minimising
         prolongator of :func:`energy_prolongator` (``energy_iterations`` CG steps), about
         half the PCG iterations on elasticity for a setup of a few more sparse products.
+    energy_iterations
+        CG steps of the energy minimisation: one count for every level, or one per level
+        from the finest (the last repeated for the coarser ones).
+    galerkin
+        ``galerkin(R, A, P)``, the coarse matrix ``R A P`` (CSR, ``R = P^T``);
+        ``R @ (A @ P)`` when None. On the host :func:`fea.solvers.cpu.galerkin_product`
+        (SciPy's products by row blocks of ``R`` on threads).
+
+    ``stages`` of the result: seconds per stage; ``smoothing`` includes every level's
+    block diagonal and spectral estimate and the prolongator, ``energy_products`` is the
+    part of it in the masked products and projections of the energy minimisation.
     """
     if smoother not in ("chebyshev", "l1-jacobi"):
         raise InputError("smoother", smoother, "chebyshev or l1-jacobi")
@@ -671,6 +709,11 @@ def build_hierarchy(
     stages = dict.fromkeys(
         ("strength", "aggregation", "tentative", "smoothing", "galerkin", "coarse"), 0.0
     )
+    steps = (energy_iterations,) if isinstance(energy_iterations, int) else energy_iterations
+    if not steps or any(int(k) < 0 for k in steps):
+        raise InputError("energy_iterations", energy_iterations, "counts >= 0")
+    if galerkin is None:
+        galerkin = _galerkin
 
     def tick(name: str, t0: float) -> float:
         ns.synchronize()
@@ -705,13 +748,14 @@ def build_hierarchy(
         if T.shape[1] >= 0.9 * A.shape[0]:  # no real coarsening: stop here
             break
         if prolongator == "energy":
-            P = energy_prolongator(A, T, G, node, agg_node, node_c, Bc, ns, energy_iterations)
+            k = int(steps[min(len(levels) - 1, len(steps) - 1)])
+            P = energy_prolongator(A, T, G, node, agg_node, node_c, Bc, ns, k, timings=stages)
         else:
             omega = 4.0 / (3.0 * lv.rho)
             P = T - omega * (lv.Dinv @ (A @ T))
         t = tick("smoothing", t)
         R = P.T.tocsr()
-        A = R @ (A @ P)
+        A = galerkin(R, A, P).tocsr()
         t = tick("galerkin", t)
         lv.P, lv.R = P, R
         B, node, n_nodes = Bc, node_c, n_agg

@@ -19,6 +19,7 @@ import os
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +29,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
+from . import kernels
 from .amg import build_hierarchy
 from .base import Options, PcgSolver, check_block
 
@@ -38,9 +40,11 @@ __all__ = [
     "Factorized",
     "MKL_MIN_NNZ",
     "PardisoAnalysis",
+    "SPLIT_MIN_NNZ",
     "amg_setup",
     "clear_pattern_cache",
     "direct",
+    "galerkin_product",
     "mkl_sparse",
     "pardiso_available",
     "pattern_cache",
@@ -535,12 +539,61 @@ class _MklMatrix:
         self.shape, self.nnz, self.dtype = M.shape, M.nnz, M.dtype
 
     def __matmul__(self, x):
-        if isinstance(x, np.ndarray) and x.ndim == 1 and x.dtype == self.dtype:
+        if isinstance(x, np.ndarray) and x.ndim in (1, 2) and x.dtype == self.dtype:
             return self._mkl.dot_product_mkl(self.M, np.ascontiguousarray(x))
         return self.M @ x
 
     def __getattr__(self, name: str):
         return getattr(self.M, name)
+
+
+#: Fewest stored entries of ``A`` and ``P`` together of a Galerkin product that
+#: :func:`galerkin_product` splits into row blocks for threads (by default).
+SPLIT_MIN_NNZ = 1_000_000
+
+_POOL: dict[int, ThreadPoolExecutor] = {}
+
+
+def _pool(threads: int) -> ThreadPoolExecutor:
+    with _PATTERN_LOCK:
+        if threads not in _POOL:
+            _POOL[threads] = ThreadPoolExecutor(threads, thread_name_prefix="fea-spgemm")
+        return _POOL[threads]
+
+
+def _row_cuts(X: sp.csr_matrix, k: int) -> np.ndarray:
+    """Row boundaries of at most ``k`` blocks of ``X`` of about equal entries."""
+    cuts = np.searchsorted(X.indptr, np.linspace(0, X.nnz, k + 1)[1:-1])
+    return np.unique(np.concatenate([[0], cuts, [X.shape[0]]]))
+
+
+def galerkin_product(
+    R: sp.spmatrix,
+    A: sp.spmatrix,
+    P: sp.spmatrix,
+    threads: int | None = None,
+    min_nnz: int = SPLIT_MIN_NNZ,
+) -> sp.csr_matrix:
+    """The Galerkin product ``R A P`` (CSR) of the AMG setup
+    (:func:`fea.solvers.amg.build_hierarchy`'s ``galerkin``) on ``threads`` threads
+    (default :func:`fea.solvers.kernels.threads`): the rows of ``R`` in blocks, each block's
+    ``(R_b A) P`` by SciPy's products in a thread pool, the blocks stacked. Only the
+    blocks in flight hold their part of ``R A``, so the peak is below the one-thread
+    ``R (A P)``'s, which holds all of ``A P``. One thread, or fewer than
+    ``min_nnz`` entries in ``A`` and ``P``: ``R @ (A @ P)``. MKL's threaded sparse product
+    was about 1.4 x SciPy's CPU seconds here (1.6 against 1.15 s for ``P^T (A P)`` at 139k
+    elasticity DOF), so it is not used."""
+    t = kernels.threads() if threads is None else int(threads)
+    R, A, P = sp.csr_matrix(R), sp.csr_matrix(A), sp.csr_matrix(P)
+    if t <= 1 or A.nnz + P.nnz < min_nnz or R.shape[0] < 4 * t:
+        return sp.csr_matrix(R @ (A @ P))
+    cuts = _row_cuts(R, 4 * t)  # four blocks per thread: a quarter of R A in flight
+    parts = list(
+        _pool(t).map(
+            lambda c: sp.csr_matrix((R[cuts[c] : cuts[c + 1]] @ A) @ P), range(len(cuts) - 1)
+        )
+    )
+    return sp.vstack(parts, format="csr")
 
 
 def threaded(M: sp.spmatrix):
@@ -579,6 +632,7 @@ def xp_amg_solver(A: sp.spmatrix, options: Options) -> PcgSolver:
             ns=HOST,
             prolongator="energy",
             energy_iterations=ENERGY_ITERATIONS,
+            galerkin=galerkin_product,
         )
         return h.preconditioner(options.precision, wrap=threaded)
 

@@ -49,6 +49,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SolverError
 from ..validate import check_count, check_range, check_rtol
+from .krylov import host_norm
 
 __all__ = ["NewtonInfo", "NewtonResult", "direct_linear_solve", "newton"]
 
@@ -213,7 +214,7 @@ def newton(
         return r
 
     r = R(u)
-    rn = float(np.linalg.norm(r))
+    rn = float(host_norm(r))
     if not np.isfinite(rn):
         raise SolverError(f"{where}the residual at the initial guess is not finite")
     info.residual_norms.append(rn)
@@ -240,7 +241,7 @@ def newton(
             )
         rn_before = rn
         u, r, rn = u_try, r_try, rn_try
-        dun = alpha * float(np.linalg.norm(du))
+        dun = alpha * float(host_norm(du))
         if it == 1:
             du_ref = dun
         info.iterations = it
@@ -251,7 +252,7 @@ def newton(
         err = dun
         if displacement_test == "estimate" and rn < 0.5 * rn_before:
             err = dun * rn / rn_before
-        disp_ok = err <= dtol * max(float(np.linalg.norm(u)), du_ref)
+        disp_ok = err <= dtol * max(float(host_norm(u)), du_ref)
         if rn <= tol_f and (disp_ok or rn <= _EXACT * tol_f):
             info.converged = True
             return NewtonResult(u, info)
@@ -309,19 +310,19 @@ def _line_search(
     alpha, back = 1.0, 0
     u_try = u + du
     r_try = R(u_try)
-    rn_try = float(np.linalg.norm(r_try))
+    rn_try = float(host_norm(r_try))
     if max_backtracks == 0:
         return alpha, back, u_try, r_try, rn_try
     best = (rn_try if np.isfinite(rn_try) else np.inf, alpha, u_try, r_try)
     while not (np.isfinite(rn_try) and rn_try <= (1.0 - _ARMIJO * alpha) * rn):
         if back >= max_backtracks:
             _, alpha, u_try, r_try = best
-            return alpha, back, u_try, r_try, float(np.linalg.norm(r_try))
+            return alpha, back, u_try, r_try, float(host_norm(r_try))
         alpha *= 0.5
         back += 1
         u_try = u + alpha * du
         r_try = R(u_try)
-        rn_try = float(np.linalg.norm(r_try))
+        rn_try = float(host_norm(r_try))
         if np.isfinite(rn_try) and rn_try < best[0]:
             best = (rn_try, alpha, u_try, r_try)
     return alpha, back, u_try, r_try, rn_try

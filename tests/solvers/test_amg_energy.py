@@ -147,6 +147,10 @@ def test_threaded_product_equals_scipys():
         ref = M @ x.astype(dt)
         assert y.dtype == dt
         assert np.abs(y - ref).max() <= tol * np.abs(ref).max()
+        X = np.random.default_rng(1).standard_normal((A.shape[0], 5)).astype(dt)
+        Y, REF = W @ X, M @ X  # a block of columns (batched PCG) takes the same product
+        assert Y.shape == REF.shape and Y.dtype == dt
+        assert np.abs(Y - REF).max() <= tol * np.abs(REF).max()
     if cpu.mkl_sparse() is None:
         pytest.skip("sparse_dot_mkl not installed: the SciPy matrix itself was used")
     assert type(cpu.threaded(A)) is not type(A)

@@ -17,6 +17,11 @@ mean of the elements' linear fits at each vertex) of the full body at a vertex o
 average the cut model's elements and their mirror images: :func:`symmetric_recovery` gives
 them (the shear components odd under the reflection vanish there), so that stress maxima,
 yield ratios and interface stresses of a cut model are the full body's.
+
+A process history's births continue the full body's displacement (``symmetry=`` of
+:func:`fea.solve_history`, the axes :func:`symmetry_axes` gives; the fit in
+:func:`fea.physics.history_step.symmetric_affine_fit`), and the ``[moisture]`` run's water
+[mg] is scaled by :func:`symmetry_share` (:func:`fea.package.moisture.moisture_analysis`).
 """
 
 from __future__ import annotations
@@ -63,7 +68,8 @@ def symmetry_axes(symmetry: str) -> tuple[str, ...]:
 
 def symmetry_share(symmetry: str) -> float:
     """The share of the full model a ``symmetry`` model holds (1, 1/2, 1/4): scale
-    whole-model loads with it (a region's power in W, a total force)."""
+    whole-model loads with it (a region's power in W, a total force), and divide the cut
+    model's extensive results by it (the water in mg of ``[moisture]``)."""
     return 0.5 ** len(symmetry_axes(symmetry))
 
 

@@ -1,0 +1,128 @@
+"""The Numba kernels of :mod:`fea.solvers.kernels` (use that module: it loads this one on
+first use). Without Numba (``COMPILED`` False) the functions stay plain Python: correct,
+and far too slow to be used."""
+
+from __future__ import annotations
+
+import numpy as np
+
+try:  # pragma: no cover - depends on the environment
+    import numba
+    from numba import prange
+except ImportError:  # pragma: no cover - depends on the environment
+    numba = None
+    prange = range
+
+__all__ = ["COMPILED", "masked_project", "run_ends"]
+
+#: True where Numba imported and the kernels below are compiled.
+COMPILED = numba is not None
+
+#: Most rows of one node taken together by the kernel (more are taken in turns).
+_GROUP = 16
+
+
+def run_ends(pp, pj, cnode, run_end):
+    # run_end[k]: the end of the run of entries of one coarse node that starts at k
+    n = pp.shape[0] - 1
+    for i in range(n):
+        e = pp[i + 1]
+        k = pp[i]
+        while k < e:
+            c = cnode[pj[k]]
+            k1 = k + 1
+            while k1 < e and cnode[pj[k1]] == c:
+                k1 += 1
+            run_end[k] = k1
+            k = k1
+
+
+def masked_project(
+    ap, aj, ax, pp, pj, ux, Bc, BtB, node, cnode, n_cn, run_end, chunks, project, out
+):
+    n = pp.shape[0] - 1
+    m = Bc.shape[1]
+    size = (n + chunks - 1) // chunks
+    for c in prange(chunks):
+        pos = np.full(n_cn, -1, dtype=np.int64)
+        ga = np.zeros(_GROUP)
+        gb = np.zeros(_GROUP, dtype=np.int64)
+        ub = np.zeros(m)
+        w = np.zeros(m)
+        r0 = c * size
+        r1 = min(n, r0 + size)
+        for i in range(r0, r1):
+            s = pp[i]
+            e = pp[i + 1]
+            if s == e:
+                continue
+            k = s
+            while k < e:  # where each coarse node's run starts in row i
+                pos[cnode[pj[k]]] = k
+                k = run_end[k]
+            for k in range(s, e):
+                out[k] = 0.0
+            # the row's entries by node: the rows of a node that have entries share one
+            # pattern (and a coarse node's columns form one run in it), so one pass
+            # over the runs serves them all
+            q = ap[i]
+            q_end = ap[i + 1]
+            while q < q_end:
+                nd = node[aj[q]]
+                g = 0
+                b0 = 0
+                b1 = 0
+                while q < q_end and node[aj[q]] == nd and g < _GROUP:
+                    lrow = aj[q]
+                    if pp[lrow + 1] > pp[lrow]:
+                        ga[g] = ax[q]
+                        gb[g] = pp[lrow]
+                        b0 = pp[lrow]
+                        b1 = pp[lrow + 1]
+                        g += 1
+                    q += 1
+                if g == 0:
+                    continue
+                k2 = b0
+                while k2 < b1:
+                    k3 = run_end[k2]
+                    p = pos[cnode[pj[k2]]]
+                    if p >= 0:
+                        off = k2 - b0
+                        for t in range(k3 - k2):
+                            acc = 0.0
+                            for u in range(g):
+                                acc += ga[u] * ux[gb[u] + off + t]
+                            out[p + t] += acc
+                    k2 = k3
+            k = s
+            while k < e:
+                pos[cnode[pj[k]]] = -1
+                k = run_end[k]
+            if not project:
+                continue
+            # out_i -= ((out_i Bc_J) BtB_i) Bc_J^T: the row keeps P Bc = B
+            for t in range(m):
+                ub[t] = 0.0
+            for k in range(s, e):
+                v = out[k]
+                j = pj[k]
+                for t in range(m):
+                    ub[t] += v * Bc[j, t]
+            bt = BtB[node[i]]
+            for t in range(m):
+                acc = 0.0
+                for u in range(m):
+                    acc += ub[u] * bt[u, t]
+                w[t] = acc
+            for k in range(s, e):
+                j = pj[k]
+                acc = 0.0
+                for t in range(m):
+                    acc += w[t] * Bc[j, t]
+                out[k] -= acc
+
+
+if numba is not None:  # pragma: no branch
+    run_ends = numba.njit(cache=True, nogil=True)(run_ends)
+    masked_project = numba.njit(parallel=True, cache=True, nogil=True)(masked_project)
