@@ -88,12 +88,19 @@ TEXT_METRICS: tuple[str, ...] = (
     "warpage_shape",
     "von_mises_max_at_mm",
     "principal_max_at_mm",
+    "solve_group",
+    "solver_reused",
 )
 
 #: Every metric a case can have and what it is (docs/outputs.md, ``table.h5`` attributes).
 METRICS: dict[str, str] = {
     "notes": "warnings raised while the case ran (a metal past its proof stress, undefined "
     "metrics), in words",
+    "solve_group": "[sweep] group = auto: the id of the first case of the group this case "
+    "ran in (its cases share one mesh and the mechanics solver setups)",
+    "solver_reused": "[sweep] group = auto: 'r/n', r of the case's n elastic warpage states "
+    "solved on a setup kept from an earlier case of its group (a load sweep: the same "
+    "factorisation; a material sweep: the kept AMG hierarchy as PCG preconditioner)",
     "aperture_ratio": "largest side-wall opening over half the wavelength (shielding rule: < 1)",
     "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L)",
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
