@@ -115,3 +115,27 @@ def test_device_elimination_and_device_result(gpu_required, package):
     b[D] = 0.0
     x, info = solve(A, b, backend="gpu", rtol=1e-10, device_result=True)
     assert isinstance(x, cupy.ndarray) and info.residual < 1e-9
+
+
+def test_block_of_loads_on_the_device(gpu_required, package, package_reference):
+    """A block of four loads (the package's load, scaled and mixed) by batched PCG with the
+    one device hierarchy (:func:`fea.solvers.block_pcg`): each column the direct answer of
+    its load to 1e-8 (the loads are linear in the one reference answer)."""
+    s = package.elasticity
+    x_ref = package_reference["elasticity"]
+    rng = np.random.default_rng(3)
+    W = rng.uniform(0.5, 2.0, size=(4,))
+    B = np.stack([w * s.b for w in W], axis=1)
+    B[:, 3] = s.b - 0.5 * B[:, 1]
+    X_ref = np.stack([w * x_ref for w in W], axis=1)
+    X_ref[:, 3] = x_ref - 0.5 * X_ref[:, 1]
+    P = prepare(s.A, kind="elasticity", backend="gpu", near_null=s.near_null, rtol=1e-10)
+    try:
+        X, info = P.solve(B)
+    finally:
+        P.close()
+    assert X.shape == B.shape
+    for j in range(B.shape[1]):
+        ref = X_ref[:, j]
+        assert np.linalg.norm(X[:, j] - ref) <= 1e-8 * np.linalg.norm(ref), j
+    assert len(info.extra["column_iterations"]) == 4
