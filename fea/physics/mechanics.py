@@ -422,6 +422,31 @@ def solve_static(
     return u, si, reactions
 
 
+def _check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
+    """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError."""
+    if not isinstance(shrinkage, bool):
+        unknown = [r for r in shrinkage if r not in mesh.regions]
+        if unknown:
+            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+
+
+def _eigenstrain(
+    mesh: Any,
+    fs: Any,
+    mats: Mapping[str, Material],
+    ref: Any,
+    T: NDArray[np.float64],
+    shrinkage: bool | Sequence[str],
+    extra: ArrayLike | None,
+) -> NDArray[np.float64]:
+    """The eigenstrain of one load at the quadrature points (n_el, n_q, 6): thermal (and
+    shrinkage) at the nodal temperature ``T`` [degC], plus ``extra`` where given."""
+    eps0 = thermal_eigenstrain(mesh, mats, ref, forms.at_quadrature(fs, T), shrinkage)
+    if extra is not None:
+        eps0 = eps0 + extra_eigenstrain(extra, *eps0.shape)
+    return eps0
+
+
 def solve_thermoelastic(
     mesh: Any,
     materials: Mapping[str, Material],
@@ -482,16 +507,10 @@ def solve_thermoelastic(
     T = nodal_temperature(fs, temperature)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
-    if not isinstance(shrinkage, bool):
-        unknown = [r for r in shrinkage if r not in mesh.regions]
-        if unknown:
-            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    _check_shrinkage(mesh, shrinkage)
     E, nu = element_moduli(mesh, fs, mats, T)
     lam, mu = lame(E, nu)
-    Tq = forms.at_quadrature(fs, T)
-    eps0 = thermal_eigenstrain(mesh, mats, ref, Tq, shrinkage)
-    if eigenstrain is not None:
-        eps0 = eps0 + extra_eigenstrain(eigenstrain, *eps0.shape)
+    eps0 = _eigenstrain(mesh, fs, mats, ref, T, shrinkage, eigenstrain)
     # the GPU (where it runs this system): assembly, elimination, the hierarchy, PCG and the
     # stresses on the device, with the mesh copied there once and the results copied back
     where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
@@ -676,11 +695,9 @@ def solve_thermoelastic_variants(
     fs = space(check_mesh(mesh))
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
-    if not isinstance(shrinkage, bool):
-        unknown = [r for r in shrinkage if r not in mesh.regions]
-        if unknown:
-            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    _check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
+    extras = [None] * len(temps) if eigenstrains is None else list(eigenstrains)
     moduli = [element_moduli(mesh, fs, mats, T) for T in Ts]
     groups: list[list[int]] = []
     for i, (E, nu) in enumerate(moduli):
@@ -700,13 +717,7 @@ def solve_thermoelastic_variants(
     for g in groups:
         t1 = time.perf_counter()
         lam, mu = lame(*moduli[g[0]])
-        eps0s = []
-        for i in g:
-            eps0 = thermal_eigenstrain(mesh, mats, ref, forms.at_quadrature(fs, Ts[i]), shrinkage)
-            extra = None if eigenstrains is None else eigenstrains[i]
-            if extra is not None:
-                eps0 = eps0 + extra_eigenstrain(extra, *eps0.shape)
-            eps0s.append(eps0)
+        eps0s = [_eigenstrain(mesh, fs, mats, ref, Ts[i], shrinkage, extras[i]) for i in g]
         K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
         F = xp.stack([forms.eigenstrain_load(fs, lam, mu, e, xp=xp) for e in eps0s], axis=1)
         t_asm = time.perf_counter() - t1
@@ -840,19 +851,11 @@ def solve_thermoelastic_sweep(
     fs = space(check_mesh(mesh))
     mats = [assign(mesh.regions, m, key=f"materials[{j}]") for j, m in enumerate(materials)]
     ref = reference_temperatures(reference, list(mesh.regions))
-    if not isinstance(shrinkage, bool):
-        unknown = [r for r in shrinkage if r not in mesh.regions]
-        if unknown:
-            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    _check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
     lame_j = [lame(*element_moduli(mesh, fs, m, T)) for m, T in zip(mats, Ts, strict=True)]
-    eps0s = []
-    for j in range(k):
-        eps0 = thermal_eigenstrain(mesh, mats[j], ref, forms.at_quadrature(fs, Ts[j]), shrinkage)
-        extra = None if eigenstrains is None else eigenstrains[j]
-        if extra is not None:
-            eps0 = eps0 + extra_eigenstrain(extra, *eps0.shape)
-        eps0s.append(eps0)
+    extras = [None] * k if eigenstrains is None else list(eigenstrains)
+    eps0s = [_eigenstrain(mesh, fs, mats[j], ref, Ts[j], shrinkage, extras[j]) for j in range(k)]
     con = Constraints.build(mesh, fs, fixed)
     where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
     ns = None if where.on_host else where
