@@ -294,21 +294,45 @@ class PcgSolver:
             float(r) / float(b) if float(b) > 0 else 0.0
             for r, b in zip(rnorm.tolist(), bnorm.tolist(), strict=True)
         ]
-        self._event, self._event_s = "reused", 0.0  # later solves reuse this setup
-        facts.update(self.extra)
-        facts.update(self.pre.facts)
-        facts.update(
-            method=self.name,
-            device=self.device,
+        self._facts(
+            facts,
+            event,
+            event_s,
+            t_move,
+            t_pcg,
+            steps,
             iterations=max(iterations),
             residual=max(true_res),
             column_iterations=iterations,
             column_residuals=true_res,
             columns=len(iterations),
             block_steps=steps,
+        )
+        return (X if device_result else self.ns.asnumpy(X)), facts
+
+    def _facts(
+        self,
+        facts: dict,
+        event: str,
+        event_s: float,
+        t_move: float,
+        t_pcg: float,
+        steps: int,
+        **solve: Any,
+    ) -> None:
+        """Fill ``facts`` with a finished solve's record (the solver's and preconditioner's
+        facts, ``solve``'s numbers, the setup event, the stage times; ``steps``: PCG steps,
+        a block's counted once) and mark the setup as reused for the next solve."""
+        self._event, self._event_s = "reused", 0.0  # later solves reuse this setup
+        facts.update(self.extra)
+        facts.update(self.pre.facts)
+        facts.update(
+            method=self.name,
+            device=self.device,
             setup=event,
             setup_s=event_s,
             baseline_iterations=self._baseline,
+            **solve,
         )
         facts[self.stages_key] = {
             "move_s": t_move,
@@ -316,7 +340,6 @@ class PcgSolver:
             "pcg_s": t_pcg,
             "per_iteration_s": t_pcg / max(steps, 1),
         }
-        return (X if device_result else self.ns.asnumpy(X)), facts
 
     def _solve_one(self, bd: Any, x0d: Any, t_move: float, device_result: bool) -> tuple[Any, dict]:
         """One right-hand side ``bd`` (n,) already in the namespace."""
@@ -346,24 +369,16 @@ class PcgSolver:
             self._baseline = res.iterations
         bnorm = float(xp.linalg.norm(bd))
         true_res = float(xp.linalg.norm(bd - self.A @ res.x)) / bnorm if bnorm > 0 else 0.0
-        self._event, self._event_s = "reused", 0.0  # later solves reuse this setup
-        facts.update(self.extra)
-        facts.update(self.pre.facts)
-        facts.update(
-            method=self.name,
-            device=self.device,
+        self._facts(
+            facts,
+            event,
+            event_s,
+            t_move,
+            t_pcg,
+            res.iterations,
             iterations=res.iterations,
             residual=true_res,
-            setup=event,
-            setup_s=event_s,
-            baseline_iterations=self._baseline,
         )
-        facts[self.stages_key] = {
-            "move_s": t_move,
-            "setup_s": event_s,
-            "pcg_s": t_pcg,
-            "per_iteration_s": t_pcg / max(res.iterations, 1),
-        }
         x = res.x if device_result else self.ns.asnumpy(res.x)
         return x, facts
 
