@@ -202,7 +202,7 @@ def solve_history(
         When the kept tangent factorisation is replaced: once the PCG iterations beyond
         the baseline after a factorisation add up past this number; None (default): what
         a factorisation costs in PCG iterations, about, for the system's size
-        (:func:`~fea.physics.history_newton.factorization_iterations`). A count, so the
+        (:func:`~fea.solvers.cost.factorization_iterations`). A count, so the
         history takes the same path on any machine and under any load.
     symmetry
         The axes (``"x"``, ``"y"``) whose planes through the origin cut the model: ``mesh``

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 
-from fea.physics.history_newton import TangentPreconditioner, factorization_iterations
+from fea.physics.history_newton import TangentPreconditioner
+from fea.solvers.cost import factorization_iterations
 
 
 def test_factorization_iterations_hand_values():
