@@ -338,8 +338,12 @@ class Prepared:
     The factorization or the AMG hierarchy (CPU or device) is built in the constructor and
     kept. After :meth:`update` an AMG hierarchy keeps its coarse levels with the new fine
     matrix; a solve that then needs more than ``rebuild_factor`` times the iterations of the
-    first solve after setup rebuilds it. ``SolveInfo.extra["setup"]`` says which happened:
-    ``"built"``, ``"reused"`` or ``"rebuilt"`` (with ``setup_s``). Use as a context manager.
+    first solve after setup rebuilds it. A CPU factorisation is redone by :meth:`update`
+    unless ``keep`` (or :attr:`keep_factor`) asks to keep it: the new matrix is then solved
+    by PCG preconditioned by the kept factor, to ``rtol``, capped at the cost of a
+    factorisation (:class:`fea.solvers.cpu.DirectSolver`), and refactorised past the cap.
+    ``SolveInfo.extra["setup"]`` says which happened: ``"built"``, ``"reused"`` or
+    ``"rebuilt"`` (with ``setup_s``). Use as a context manager.
 
     Parameters
     ----------
@@ -351,6 +355,9 @@ class Prepared:
         Device AMG: ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``.
     rebuild_factor
         Iteration growth past which a reused hierarchy is rebuilt (1.5).
+    keep_factor
+        The default of :meth:`update`'s ``keep`` (False: a factorisation is redone for a
+        new matrix, every answer exact to rounding); an attribute the owner may change.
     """
 
     def __init__(
@@ -365,9 +372,12 @@ class Prepared:
         maxiter: int = 2000,
         precision: str = "mixed",
         rebuild_factor: float = 1.5,
+        keep_factor: bool = False,
     ) -> None:
         t0 = time.perf_counter()
         n = A.shape[0]
+        #: The default of :meth:`update`'s ``keep``
+        self.keep_factor = bool(keep_factor)
         self.kind, self.method, self.near_null = kind, method, near_null
         self.rtol, self.maxiter, self.backend = rtol, maxiter, backend
         self.options = Options(
@@ -408,13 +418,29 @@ class Prepared:
         CPU, the device namespace on the GPU): assemble the next matrix there."""
         return HOST if self.where == "cpu" else device_namespace()
 
-    def update(self, A: Any) -> None:
-        """Replace the matrix (same size, e.g. the next temperature state); the solver keeps
-        what it can (an AMG hierarchy's coarse levels; a factorization is redone)."""
+    def update(self, A: Any, *, keep: bool | None = None) -> None:
+        """Replace the matrix (same size, e.g. the next temperature state or material case);
+        the solver keeps what it can: an AMG hierarchy's coarse levels; a CPU factorization
+        is redone, or with ``keep`` (None: :attr:`keep_factor`) kept as the preconditioner
+        of PCG on the new matrix (the answers then to ``rtol``, not to rounding), a matrix
+        equal to the factorised one solved directly with it
+        (:meth:`fea.solvers.cpu.DirectSolver.update`). ``keep`` does nothing to the other
+        solvers.
+
+        Raises
+        ------
+        InputError
+            ``A`` of another shape, or the solver closed.
+        """
         if A.shape != self.A.shape:
             raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
+        live = self._live()
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
-        self._live().update(self.A)
+        keep = self.keep_factor if keep is None else bool(keep)
+        if isinstance(live, DirectSolver):
+            live.update(self.A, keep=keep)
+        else:
+            live.update(self.A)
 
     def _live(self) -> Solver:
         if self._solver is None:
