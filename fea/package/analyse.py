@@ -23,6 +23,7 @@ from ..physics.history import Process, Stage, solve_history
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.post import YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
+from ..solvers.recycle import SolverCache
 from . import jedec
 from .geometry.imported import check_case, has_active_face
 from .geometry.symmetry import (
@@ -255,19 +256,27 @@ class SolverContext:
     one (a material sweep) through :meth:`fea.solvers.Prepared.update`: an AMG hierarchy
     is kept as the preconditioner of PCG, capped at ``rebuild_factor`` times the
     iterations of its first solve and rebuilt for the case past that cap; a direct
-    factorisation is redone. A case on another mesh starts a new setup. The results equal
-    those of a case run alone to the solver's tolerance (``[solver] rtol``; a direct
-    solve: to rounding). It holds one setup per warpage state (a factorisation each on
-    the direct path). Close with :meth:`close` (or use as a context manager).
+    factorisation is kept too (``keep``, :meth:`fea.solvers.cpu.DirectSolver.update`): PCG
+    preconditioned by it, capped at the cost of a factorisation
+    (:func:`fea.solvers.cost.factorization_iterations`), the case's matrix refactorised
+    past that cap. A case on another mesh starts a new setup. The results equal those of
+    a case run alone to the solver's tolerance (``[solver] rtol``; a direct solve on an
+    identical matrix or a refactorised one: to rounding). It holds one setup per warpage
+    state (a factorisation each on the direct path). Close with :meth:`close` (or use as a
+    context manager).
 
     Parameters
     ----------
     group
         The group's name (its first case's id), recorded in each case's facts.
+    keep_factor
+        Keep a direct factorisation across the cases' matrices as above (True); False
+        refactorises each case's new matrix (every answer to rounding).
     """
 
-    def __init__(self, group: str = "") -> None:
+    def __init__(self, group: str = "", keep_factor: bool = True) -> None:
         self.group = str(group)
+        self.keep_factor = bool(keep_factor)
         self.cases = 0  # cases solved in this context so far
         self.setups = 0  # meshes set up in this context
         self._mesh_key: str | None = None
@@ -294,8 +303,13 @@ class SolverContext:
         """The solver cache of the warpage state ``state`` (its tag, e.g. ``"25C"``): each
         state keeps its own setup across the cases (the same state of the next case is the
         nearest matrix: the same one in a load sweep), and whether it holds an earlier
-        case's setup."""
+        case's setup. A kept direct solver is told to keep its factorisation for the next
+        matrix (:attr:`fea.solvers.Prepared.keep_factor`) as :attr:`keep_factor` says."""
         cache = self._caches.setdefault(str(state), {})
+        solvers = cache.get("solvers")
+        if isinstance(solvers, SolverCache):
+            for held in solvers.held:
+                held.prepared.keep_factor = self.keep_factor
         return cache, bool(cache)
 
     def close(self) -> None:
