@@ -11,10 +11,15 @@ a grid over ``materials.shell`` (copper, nickel, brass, stainless_steel) and
 ``materials.die_attach`` (die_attach, die_attach_epoxy), the first ``k`` cases. Reports the
 study's wall time, the cases' summed mechanics seconds (``mech_solve_s`` of every state),
 the largest relative difference of any table number between the two runs, and per case
-how many of the grouped run's states were solved on a kept setup.
+how many of the grouped run's states were solved on a kept setup. With ``--states`` the
+grouped run's cases are solved once more in this process on one
+``fea.package.analyse.SolverContext`` (the worker's) to list per case and state what each
+solve did: its setup (``built``, ``reused``: on the kept setup, ``rebuilt``), its PCG
+iterations (1: a direct solve), the seconds of its setup and of its solve (the study's
+tables do not record iterations).
 
 Usage: python scripts/bench_study_sweep.py [--k 4] [--order 2] [--size 1.2] [--balls 6]
-       [--methods amg direct]
+       [--methods amg direct] [--states]
 """
 
 from __future__ import annotations
@@ -73,6 +78,36 @@ def numbers(r: dict[str, str]) -> dict[str, float]:
     return out
 
 
+def state_solves(spec) -> list[str]:
+    """Each case of ``spec`` solved in order on one solver context (as a group's worker
+    does): per case and warpage state its setup, PCG iterations and seconds."""
+    import warnings
+
+    from fea.package.analyse import SolverContext, warpage_metrics
+
+    out = []
+    with SolverContext("bench") as context, warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for cid, params, case in spec.cases():
+            _, results = warpage_metrics(case, context=context)
+            for tag, me in results.items():
+                si = me.solver_info
+                cap = si.get("reuse_cap") or si.get("baseline_iterations")
+                out.append(
+                    f"{cid} {'/'.join(str(v) for v in params.values())} {tag}: "
+                    f"{si.get('setup')}, {si['iterations']} iterations"
+                    + (f" (cap {cap})" if cap else "")
+                    + (
+                        f", {si['reuse_iterations']} on the kept setup before"
+                        if "reuse_iterations" in si
+                        else ""
+                    )
+                    + f", setup {si.get('setup_s', 0.0):.1f} s"
+                    + f", solve {si['stages']['solve_s']:.1f} s"
+                )
+    return out
+
+
 def main() -> None:
     import fea.package.meshing as meshing
     from fea.study import run_study
@@ -83,6 +118,9 @@ def main() -> None:
     p.add_argument("--size", type=float, default=1.2)
     p.add_argument("--balls", type=int, default=6, help="terminal rows and columns")
     p.add_argument("--methods", nargs="+", default=["amg", "direct"])
+    p.add_argument(
+        "--states", action="store_true", help="list each state's setup and PCG iterations"
+    )
     a = p.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench_study_sweep_"))
     meshing.CACHE_DIR = tmp / "meshes"
@@ -91,6 +129,7 @@ def main() -> None:
         "mech. solve auto | states on a kept setup | largest difference |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
+    detail: list[str] = []
     for method in a.methods:
         # mesh once (not timed): both runs read the same cached mesh
         first = study("off", 1, a.order, a.size, method, a.balls)
@@ -121,6 +160,14 @@ def main() -> None:
             f"{reused:.0f} of {states} | {diff:.1e} |",
             flush=True,
         )
+        if a.states:
+            detail += [
+                f"{method}: {line}"
+                for line in state_solves(study("auto", a.k, a.order, a.size, method, a.balls))
+            ]
+    if detail:
+        print("\nThe grouped cases again, in this process on one SolverContext:")
+        print("\n".join(detail), flush=True)
 
 
 if __name__ == "__main__":
