@@ -10,12 +10,17 @@ import os
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
+import scipy.sparse.linalg as spla
 
 import fea.package.meshing
 from fea.errors import InputError
+from fea.package.analyse import SolverContext
 from fea.package.spec import parse_study
 from fea.package.spec.sweeps import group_cases
+from fea.solvers.recycle import SolverCache
 from fea.study import run_study
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,3 +181,30 @@ def test_a_failing_case_loses_no_other(cache_dir, tmp_path, monkeypatch, fault):
     monkeypatch.delenv("FEA_TEST_GROUP_FAULT")
     again = run_study(_study("auto", method="direct"), out=out, workers=1, progress=False)
     assert (again.done, again.skipped, again.failed) == (1, 2, 0)
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_the_context_tells_a_kept_direct_solver_to_keep_its_factor(keep):
+    """A group's context marks the direct solver an earlier case left (keep_factor): the
+    next case's matrix is then solved by PCG on the kept factor ("reused"), or refactorised
+    with keep_factor=False ("rebuilt"); both equal SciPy's solve of the new matrix."""
+    n = 200
+    lap = sp.diags([-np.ones(n - 1), 2.0 * np.ones(n), -np.ones(n - 1)], [-1, 0, 1])
+    A0 = sp.csr_matrix(lap + 0.1 * sp.eye(n))
+    A1 = sp.csr_matrix(1.2 * lap + 0.1 * sp.eye(n))
+    b = np.linspace(1.0, 2.0, n)
+    with SolverContext("g", keep_factor=keep) as context:
+        cache, kept = context.solver_cache("25C")
+        assert not kept
+        solvers = cache["solvers"] = SolverCache()  # as solve_thermoelastic leaves it
+        held, _ = solvers.get("k", 0, A0, backend="cpu", method="direct", rtol=1e-10)
+        assert held.prepared.keep_factor is False  # a solver alone refactorises
+        again, kept = context.solver_cache("25C")  # the next case
+        assert kept and again is cache and held.prepared.keep_factor is keep
+        held, same = solvers.get("k", 1, A1, backend="cpu", method="direct", rtol=1e-10)
+        assert not same
+        x, info = held.prepared.solve(b)
+    assert info.extra["setup"] == ("reused" if keep else "rebuilt")
+    assert (info.iterations > 1) is keep
+    exact = spla.spsolve(A1.tocsc(), b)
+    assert np.linalg.norm(x - exact) <= 1e-8 * np.linalg.norm(exact)
