@@ -667,7 +667,8 @@ class SolverCache:
     :meth:`get` returns the solver of ``key`` (compared exactly, :func:`same_key`): as it
     is for the same ``matrix_key``; with the new matrix through
     :meth:`fea.solvers.Prepared.update` for another (an AMG hierarchy is kept while it
-    preconditions well, a factorisation redone); or prepared anew, the least recently used
+    preconditions well; a factorisation redone, or kept as the PCG preconditioner where the held
+    solver's ``keep_factor`` is set); or prepared anew, the least recently used
     one closed at ``capacity``. A result does not depend on what the cache held before
     beyond the solver's own tolerance: a kept factorisation of the same matrix is the one a
     new one would be.
