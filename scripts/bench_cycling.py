@@ -88,6 +88,8 @@ def measure(a: argparse.Namespace) -> dict:
         rtol=case.solver.rtol,
         **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
         **({"max_step_K": a.max_step_K} if a.max_step_K else {}),
+        **({"substeps": a.substeps} if a.substeps else {}),
+        **({"inelastic_step_tol": a.step_tol} if a.step_tol else {}),
         **({"newton_refactor_iterations": a.refactor_iterations} if a.refactor_iterations else {}),
     )
     t_cy = time.perf_counter() - t0
@@ -129,6 +131,19 @@ def measure(a: argparse.Namespace) -> dict:
     return out
 
 
+def _load(path: str) -> dict:
+    """The last JSON line of a ``--json`` output file."""
+    return json.loads(Path(path).read_text().strip().splitlines()[-1])
+
+
+def _rel_diff(run: dict, ref: dict) -> float:
+    """The largest relative difference of the per-joint Delta W of ``run`` to ``ref``'s."""
+    import numpy as np
+
+    r = np.asarray(ref["dW_joint_J_per_m3"])
+    return float(np.max(np.abs(np.asarray(run["dW_joint_J_per_m3"]) - r) / np.abs(r)))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cycles", type=int, default=3)
@@ -142,6 +157,20 @@ def main() -> None:
         "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
     )
     ap.add_argument(
+        "--substeps", type=int, default=None, help="substeps (default: not passed, 1)"
+    )
+    ap.add_argument(
+        "--step-tol",
+        type=float,
+        default=None,
+        help="inelastic_step_tol, adaptive steps (default: not passed, fixed steps)",
+    )
+    ap.add_argument(
+        "--reference",
+        default=None,
+        help="a --json output (e.g. a fine-step run): the per-joint Delta W against it",
+    )
+    ap.add_argument(
         "--refactor-iterations",
         type=int,
         default=None,
@@ -153,6 +182,8 @@ def main() -> None:
     a = ap.parse_args()
     if a.against is None:
         out = measure(a)
+        if a.reference:
+            out["dW_joint_rel_diff_to_reference"] = _rel_diff(out, _load(a.reference))
         if a.json:
             print(json.dumps(out))
         else:
@@ -174,13 +205,17 @@ def main() -> None:
         "--symmetry",
         a.symmetry,
     ] + (["--max-step-K", str(a.max_step_K)] if a.max_step_K else [])
+    mine = (["--substeps", str(a.substeps)] if a.substeps else []) + (
+        ["--step-tol", str(a.step_tol)] if a.step_tol else []
+    )
     import numpy as np
 
     rows = []
     for _ in range(a.repeat):
         for tree in (a.against, str(ROOT)):
             env = dict(os.environ, PYTHONPATH=tree)
-            res = subprocess.run(args, env=env, capture_output=True, text=True, check=True)
+            cmd = args + (mine if tree == str(ROOT) else [])
+            res = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
             rows.append(json.loads(res.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), flush=True)
     keys = [k for k in rows[0] if k not in ("fea", "dW_joint_J_per_m3")]
@@ -197,6 +232,12 @@ def main() -> None:
         float(np.max(np.abs(np.asarray(r["dW_joint_J_per_m3"]) - ref) / np.abs(ref))) for r in rows
     ]
     print(f"{'dW_joint_rel_diff_max':>24}  " + "  ".join(f"{v:>12.3g}" for v in diffs))
+    if a.reference:
+        ref_run = _load(a.reference)
+        print(
+            f"{'dW_joint_vs_reference':>24}  "
+            + "  ".join(f"{_rel_diff(r, ref_run):>12.3g}" for r in rows)
+        )
     ratio = [r["ratio"] for r in rows]
     print(f"{'ratio (<= 15x?)':>24}  " + "  ".join(f"{v:>11.1f}x" for v in ratio))
 

@@ -63,8 +63,9 @@ linear solves, which see matrices only, in :class:`fea.solvers.recycle.Recycling
 
 from __future__ import annotations
 
+import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -113,6 +114,7 @@ def solve_history(
     newton_preconditioner: str = "auto",
     newton_refactor_iterations: int | None = None,
     symmetry: Sequence[str] = (),
+    inelastic_step_tol: float | None = None,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -213,6 +215,16 @@ def solve_history(
         :func:`~fea.physics.history_step.symmetric_affine_fit`; its nodes on a plane keep
         u . n = 0), so every state is the full body's restricted to the model. Without
         births nothing else depends on it. Default ``()``: the mesh is the whole body.
+    inelastic_step_tol
+        Adaptive steps for histories with inelastic materials (as Abaqus' ``CETOL`` or
+        ANSYS' creep ratio): the target of the largest equivalent inelastic strain
+        increment of one step at any material point [-], e.g. ``2e-3``. Each step's
+        length in time is the last one's times ``0.9 tol / (its largest increment)``
+        (between 1/4 and 2 times it), at most the fixed step (of ``max_step_K`` and
+        ``substeps``) times :data:`ADAPTIVE_MAX_GROWTH` and at least that over
+        :data:`ADAPTIVE_MAX_REFINE`; a stage's output times are kept; a step is never
+        repeated (the next one is sized instead). None (default): fixed steps. Nothing changes
+        without inelastic materials.
 
     Returns
     -------
@@ -226,6 +238,11 @@ def solve_history(
     check_mesh(mesh)
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
+    control = None
+    if inelastic_step_tol is not None:
+        control = _StepControl(
+            check_range("inelastic_step_tol", inelastic_step_tol, 0.0, 0.1, lo_open=True)
+        )
     check_rtol("newton_rtol", newton_rtol)
     check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
@@ -279,7 +296,16 @@ def solve_history(
                     out.add(t, stage.name, model.state(t, facts), progress)
                     continue
             t = _run_stage(
-                model, stage, t, T_prev, temps[i], substeps, max_step_K, out, max_cutbacks
+                model,
+                stage,
+                t,
+                T_prev,
+                temps[i],
+                substeps,
+                max_step_K,
+                out,
+                max_cutbacks,
+                control,
             )
             T_prev = temps[i]
             if progress:
@@ -308,6 +334,62 @@ def _tangent_preconditioner(choice: Any, backend: str, method: str, n: int) -> b
     if method == "direct":
         return True
     return method == "auto" and backend in ("cpu", "auto") and n <= direct_limit("elasticity")
+
+
+#: How far an adaptive step (``inelastic_step_tol`` of :func:`solve_history`) may grow
+#: beyond the fixed step of ``max_step_K`` and ``substeps``: a factor.
+ADAPTIVE_MAX_GROWTH = 4.0
+#: How far an adaptive step may shrink below the fixed step: a factor.
+ADAPTIVE_MAX_REFINE = 64.0
+
+
+class _StepControl:
+    """Step lengths of an inelastic history from the largest equivalent inelastic strain
+    increment of the last step (``inelastic_step_tol`` of :func:`solve_history`)."""
+
+    def __init__(self, tol: float) -> None:
+        self.tol = tol
+        self.dt: float | None = None  # the next step's wanted length [s]
+        self.taken = 0.0  # the length of the step being taken [s]
+        self.rate = 0.0  # the largest increment over the step length of the last step [1/s]
+        self.before: dict[str, Any] = {}
+
+    def steps(
+        self, model: HistoryModel, duration: float, a: float, b: float, n: int
+    ) -> Iterator[float]:
+        """The stage fractions at the ends of the steps from ``a`` to ``b`` (``n`` fixed
+        steps there), one at a time (each step's length from the one before)."""
+        nominal = duration * (b - a) / n
+        lo, hi = nominal / ADAPTIVE_MAX_REFINE, nominal * ADAPTIVE_MAX_GROWTH
+        s = a
+        while b - s > 1e-12:
+            dt = min(max(self.dt if self.dt is not None else nominal, lo), hi)
+            self.dt = dt
+            # the steps left, of equal length, to end on the segment's end
+            k = max(1, math.ceil(duration * (b - s) / dt - 1e-9))
+            s_next = b if k == 1 else s + (b - s) / k
+            self.taken = duration * (s_next - s)
+            self.before = {r: model.inel_states[r] for r in model.inelastic_present}
+            s = s_next
+            yield s
+
+    def observe(self, model: HistoryModel) -> None:
+        """The next step's length from the converged step's largest increment."""
+        if self.dt is None or not self.before:
+            return
+        inc = 0.0
+        for r, st in self.before.items():
+            new = model.inel_states.get(r)
+            if new is not None and new.eq_strain.shape == st.eq_strain.shape:
+                inc = max(inc, float(np.max(new.eq_strain - st.eq_strain, initial=0.0)))
+        grow = 2.0 * max(self.taken, self.dt)
+        rate = inc / self.taken if self.taken > 0 else 0.0
+        # a rate that grew from the step before is expected to grow as much again
+        trend = min(max(rate / self.rate, 1.0), 10.0) if self.rate > 0 else 1.0
+        want = grow if inc <= 0.0 else 0.9 * self.tol / (inc * trend) * self.taken
+        self.dt = min(max(want, 0.25 * self.taken), grow)
+        self.rate = rate
+        self.before = {}
 
 
 class _Output:
@@ -434,17 +516,23 @@ def _run_stage(
     max_step_K: float | None,
     out: _Output,
     max_cutbacks: int = 0,
+    control: _StepControl | None = None,
 ) -> float:
     """Step through one stage from ``T_prev`` to ``T_end`` (linear in time, cure linear
-    over the stage), keeping a state at each output time and at the end. Returns the
-    time at the stage's end [s]."""
+    over the stage), keeping a state at each output time and at the end; with
+    ``control``, steps of inelastic histories sized by it. Returns the time at the
+    stage's end [s]."""
     cure0 = dict(model.cure)
     dT = float(np.abs(T_end - T_prev).max())
     facts: dict[str, Any] = {}
     for a, b, n in stage_segments(stage, substeps, dT, max_step_K):
-        for k in range(1, n + 1):
-            s = a + (b - a) * k / n
-            s_prev = a + (b - a) * (k - 1) / n
+        if control is not None and model.inelastic_present and stage.duration_s > 0:
+            fractions = control.steps(model, stage.duration_s, a, b, n)
+        else:
+            fractions = iter([a + (b - a) * k / n for k in range(1, n + 1)])
+        s = a
+        for s_next in fractions:
+            s_prev, s = s, s_next
             T_new = T_prev + s * (T_end - T_prev)
             cure = dict(cure0)
             for r in stage.cure:
@@ -469,6 +557,8 @@ def _run_stage(
                 cure,
                 max_cutbacks,
             )
+            if control is not None:
+                control.observe(model)
         if b < 1.0:
             tb = t + stage.duration_s * b
             out.add(tb, f"{stage.name}+{stage.duration_s * b:g}s", model.state(tb, facts))
