@@ -14,6 +14,14 @@ so that both are timed under the same load of a shared machine:
 
     PYTHONPATH=. python scripts/bench_cycling.py [--cycles 3] [--size 1.2] [--json]
     PYTHONPATH=. python scripts/bench_cycling.py --cycles 3 --against /path/to/main
+
+The time discretisation's convergence (docs/reliability.md): a fine reference, then each
+setting against it (``--dwell-points`` cuts each dwell into pieces growing by
+``--dwell-ratio``):
+
+    PYTHONPATH=. python scripts/bench_cycling.py --json --max-step-K 2.5 \
+        --dwell-points 32 --dwell-ratio 1.12 > ref.json
+    PYTHONPATH=. python scripts/bench_cycling.py --dwell-points 6 --reference ref.json
 """
 
 from __future__ import annotations
@@ -66,6 +74,23 @@ def measure(a: argparse.Namespace) -> dict:
     mats[SOLDER_REGION] = mats[SOLDER_REGION].with_(inelastic=anand_set(cy.solder), relaxation=None)
     elastic = {r: m.with_(inelastic=None) for r, m in mats.items()}
     prof = cy.profile
+    if a.dwell_points or a.dwell_ratio:
+        # the profile with its dwells cut into ``--dwell-points`` pieces growing by
+        # ``--dwell-ratio`` (fea.physics.cycling.temperature_cycles)
+        from fea.physics.cycling import DWELL_RATIO, temperature_cycles
+
+        prof = temperature_cycles(
+            prof.t_min_C,
+            prof.t_max_C,
+            cycles=prof.cycles,
+            ramp_K_per_min=prof.ramp_K_per_min,
+            dwell_s=prof.dwell_s,
+            stress_free_C=prof.stress_free_C,
+            first=prof.first,
+            condition=prof.condition,
+            dwell_points=a.dwell_points or prof.dwell_points,
+            dwell_ratio=a.dwell_ratio or DWELL_RATIO,
+        )
     # the elastic solve: the fastest of three (the first also pays one-time set-ups)
     t_els = []
     for _ in range(3):
@@ -114,6 +139,9 @@ def measure(a: argparse.Namespace) -> dict:
         "ratio": t_cy / t_el,
         "per_cycle_s": t_cy / (a.cycles + 0.5),  # the first ramp is about half a cycle
         "steps": steps,
+        "dwell_points": prof.dwell_points,
+        "dwell_ratio": a.dwell_ratio,
+        "max_step_K": a.max_step_K,
         "newton_iterations": info.get("newton_iterations"),
         "newton_per_step": (info.get("newton_iterations") or 0) / max(steps or 1, 1),
         "pcg_iterations": info.get("pcg_iterations"),
@@ -144,6 +172,17 @@ def _rel_diff(run: dict, ref: dict) -> float:
     return float(np.max(np.abs(np.asarray(run["dW_joint_J_per_m3"]) - r) / np.abs(r)))
 
 
+def _signed_diffs(run: dict, ref: dict) -> tuple[float, float, float]:
+    """(smallest, largest per-joint relative difference, solder mean's relative
+    difference) of ``run``'s Delta W to ``ref``'s."""
+    import numpy as np
+
+    r = np.asarray(ref["dW_joint_J_per_m3"])
+    d = (np.asarray(run["dW_joint_J_per_m3"]) - r) / np.abs(r)
+    m = run["dW_solder_mean_J_per_m3"] / ref["dW_solder_mean_J_per_m3"] - 1.0
+    return float(d.min()), float(d.max()), float(m)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cycles", type=int, default=3)
@@ -155,6 +194,18 @@ def main() -> None:
     )
     ap.add_argument(
         "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
+    )
+    ap.add_argument(
+        "--dwell-points",
+        type=int,
+        default=None,
+        help="pieces of each dwell (default: the [cycling] section's dwell_points)",
+    )
+    ap.add_argument(
+        "--dwell-ratio",
+        type=float,
+        default=None,
+        help="each dwell piece over the one before (default: DWELL_RATIO, 2)",
     )
     ap.add_argument(
         "--substeps", type=int, default=None, help="substeps (default: not passed, 1)"
@@ -183,7 +234,12 @@ def main() -> None:
     if a.against is None:
         out = measure(a)
         if a.reference:
-            out["dW_joint_rel_diff_to_reference"] = _rel_diff(out, _load(a.reference))
+            ref = _load(a.reference)
+            out["dW_joint_rel_diff_to_reference"] = _rel_diff(out, ref)
+            lo, hi, mean = _signed_diffs(out, ref)
+            out["dW_joint_rel_diff_min"] = lo
+            out["dW_joint_rel_diff_max"] = hi
+            out["dW_solder_mean_rel_diff"] = mean
         if a.json:
             print(json.dumps(out))
         else:
@@ -205,8 +261,11 @@ def main() -> None:
         "--symmetry",
         a.symmetry,
     ] + (["--max-step-K", str(a.max_step_K)] if a.max_step_K else [])
-    mine = (["--substeps", str(a.substeps)] if a.substeps else []) + (
-        ["--step-tol", str(a.step_tol)] if a.step_tol else []
+    mine = (
+        (["--substeps", str(a.substeps)] if a.substeps else [])
+        + (["--step-tol", str(a.step_tol)] if a.step_tol else [])
+        + (["--dwell-points", str(a.dwell_points)] if a.dwell_points else [])
+        + (["--dwell-ratio", str(a.dwell_ratio)] if a.dwell_ratio else [])
     )
     import numpy as np
 

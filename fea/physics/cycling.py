@@ -33,12 +33,15 @@ from ..validate import check_count, check_range, check_temperature_C
 
 __all__ = [
     "CyclingProfile",
+    "DWELL_RATIO",
     "IPC_9701_CYCLES",
     "JESD22_A104_CONDITIONS",
     "MAX_CYCLES",
     "MAX_PROFILE_POINTS",
+    "MIN_DWELL_FRACTION",
     "SAC305_SOLIDUS_C",
     "SOAK_MODES_S",
+    "dwell_fractions",
     "ipc_9701",
     "jesd22_a104",
     "temperature_cycles",
@@ -95,6 +98,39 @@ MAX_RAMP_K_PER_MIN = 1.0e4
 #: Longest dwell accepted [s]: one day.
 MAX_DWELL_S = 86_400.0
 
+#: Most pieces a dwell (``dwell_points``) or a ramp (``ramp_points``) may be cut into.
+MAX_PIECES = 100
+
+#: Ratio of each dwell piece's length to the one before it (``dwell_points`` > 1): the
+#: first piece of a dwell is the shortest. When a ramp stops, the solder's stress relaxes
+#: by creep at a rate that falls steeply with the time since (about as 1/t for a
+#: power-law creep with a high exponent), so the dissipation is concentrated at the start
+#: of the dwell; pieces growing by a constant ratio are equal pieces of log-time, over
+#: each of which that rate changes by about the same factor, so each backward-Euler step
+#: makes about the same error. With 2 the first of n pieces is ``dwell / (2^n - 1)``
+#: (15 min: 60 s for n = 4, 14 s for n = 6, 3.5 s for n = 8) and the last is about half
+#: the dwell, where the rate has fallen to a few per cent of its start.
+DWELL_RATIO = 2.0
+
+#: Shortest first dwell piece, as a fraction of the dwell: at ratio 2, 19 pieces at most.
+MIN_DWELL_FRACTION = 1e-6
+
+
+def dwell_fractions(n: int, ratio: float = DWELL_RATIO) -> tuple[float, ...]:
+    """Ends of the ``n`` pieces of a dwell as fractions of it, shape (n,): piece ``k``
+    (0-based) is ``ratio^k`` times the first, the last end is exactly 1.
+
+    >>> dwell_fractions(3)
+    (0.14285714285714285, 0.42857142857142855, 1.0)
+    """
+    w = [ratio**k for k in range(n)]
+    total = sum(w)
+    ends, acc = [], 0.0
+    for x in w[:-1]:
+        acc += x
+        ends.append(acc / total)
+    return (*ends, 1.0)
+
 
 @dataclass(frozen=True)
 class CyclingProfile:
@@ -118,6 +154,8 @@ class CyclingProfile:
         ``"cold"`` or ``"hot"``: the extreme each cycle starts at.
     condition
         The standard's name of the condition (``"JESD22-A104 G"``) or ``""``.
+    dwell_points
+        Pieces each dwell is cut into (lengths growing by :data:`DWELL_RATIO`).
     """
 
     points: tuple[tuple[float, float], ...]
@@ -130,6 +168,7 @@ class CyclingProfile:
     dwell_s: float
     first: str
     condition: str = ""
+    dwell_points: int = 1
 
     @property
     def cycles(self) -> int:
@@ -183,6 +222,8 @@ def temperature_cycles(
     first: str = "cold",
     ramp_points: int = 1,
     condition: str = "",
+    dwell_points: int = 1,
+    dwell_ratio: float = DWELL_RATIO,
 ) -> CyclingProfile:
     """A temperature-cycling profile between ``t_min_C`` and ``t_max_C``.
 
@@ -213,6 +254,16 @@ def temperature_cycles(
         piece anyway by its ``max_step_K``).
     condition
         Name stored in the result.
+    dwell_points
+        Number of pieces each dwell is cut into, 1 to 100 and with a first piece at least
+        :data:`MIN_DWELL_FRACTION` of the dwell (19 at ratio 2) (default 1: one piece, one time
+        step of :func:`fea.solve_history`, which sub-steps only by temperature). The
+        pieces grow by ``dwell_ratio``, the first is the shortest: the solder creeps and
+        relaxes fastest at the start of a dwell (:data:`DWELL_RATIO`). The ``[cycling]``
+        section's default is 6 (docs/reliability.md, time discretisation).
+    dwell_ratio
+        Length of each dwell piece over the one before it, in [1, 10] (default
+        :data:`DWELL_RATIO` = 2; 1: equal pieces).
 
     Returns
     -------
@@ -222,9 +273,10 @@ def temperature_cycles(
     ------
     fea.errors.InputError
         Naming ``cycling.<key>`` for a temperature out of range, ``t_min_C >= t_max_C``, a
-        ramp rate <= 0 (or absurdly large), a negative dwell, an unknown ``first``, or a
-        cycle count beyond :data:`MAX_CYCLES` (the message states the points and
-        simulated time it would take).
+        ramp rate <= 0 (or absurdly large), a negative dwell, an unknown ``first``, a
+        ``ramp_points`` or ``dwell_points`` outside 1 to 100 or giving more than
+        :data:`MAX_PROFILE_POINTS` points, or a cycle count beyond :data:`MAX_CYCLES` (the
+        message states the points and simulated time it would take).
     """
     lo = check_temperature_C("cycling.t_min_C", t_min_C)
     hi = check_temperature_C("cycling.t_max_C", t_max_C)
@@ -244,9 +296,11 @@ def temperature_cycles(
     dwell = check_range("cycling.dwell_s", dwell_s, 0.0, MAX_DWELL_S, unit="s")
     if first not in ("cold", "hot"):
         raise InputError("cycling.first", first, "'cold' or 'hot'")
-    pieces = check_count("cycling.ramp_points", ramp_points, 100)
-    # Points per cycle: two ramps of `pieces` points, two dwell ends.
-    per_cycle = 2 * pieces + (2 if dwell > 0 else 0)
+    pieces = check_count("cycling.ramp_points", ramp_points, MAX_PIECES)
+    n_dwell = check_count("cycling.dwell_points", dwell_points, MAX_PIECES)
+    ratio = check_range("cycling.dwell_ratio", dwell_ratio, 1.0, 10.0)
+    # Points per cycle: two ramps of `pieces` points, two dwells of `n_dwell` points.
+    per_cycle = 2 * pieces + (2 * n_dwell if dwell > 0 else 0)
     if isinstance(cycles, int | float) and not isinstance(cycles, bool) and math.isfinite(
         cycles
     ):
@@ -260,9 +314,25 @@ def temperature_cycles(
         what = ""
     n_cyc = check_count("cycling.cycles", cycles, MAX_CYCLES, what)
     if 1 + pieces + per_cycle * n_cyc > MAX_PROFILE_POINTS:
+        key, value = (
+            ("cycling.dwell_points", dwell_points)
+            if dwell > 0 and n_dwell > pieces
+            else ("cycling.ramp_points", ramp_points)
+        )
         raise InputError(
-            "cycling.ramp_points", ramp_points,
-            f"fewer points: the profile would exceed {MAX_PROFILE_POINTS:,} points",
+            key, value,
+            f"fewer points: the profile would be {1 + pieces + per_cycle * n_cyc:,} points, "
+            f"more than {MAX_PROFILE_POINTS:,}",
+        )
+    ends_frac = dwell_fractions(n_dwell, ratio)
+    if ends_frac[0] < MIN_DWELL_FRACTION:
+        n_ok = max(
+            k for k in range(1, n_dwell) if dwell_fractions(k, ratio)[0] >= MIN_DWELL_FRACTION
+        )
+        raise InputError(
+            "cycling.dwell_points", dwell_points,
+            f"at most {n_ok} pieces with dwell_ratio {ratio:g} (the first piece would be "
+            f"shorter than {MIN_DWELL_FRACTION:g} of the dwell)",
         )
 
     T1, T2 = (lo, hi) if first == "cold" else (hi, lo)
@@ -277,7 +347,7 @@ def temperature_cycles(
     def dwell_at() -> None:
         if dwell > 0:
             t_s, T_s = pts[-1]
-            pts.append((t_s + dwell, T_s))
+            pts.extend((t_s + dwell * f, T_s) for f in ends_frac)
 
     if T0 != T1:
         ramp_to(T1, rate0)
@@ -301,6 +371,7 @@ def temperature_cycles(
         dwell_s=dwell,
         first=first,
         condition=condition,
+        dwell_points=n_dwell,
     )
 
 
@@ -337,8 +408,8 @@ def jesd22_a104(
     dwell_s
         Dwell at each extreme [s], overriding ``soak_mode``.
     **kwargs
-        ``initial_ramp_K_per_min``, ``first``, ``ramp_points`` of
-        :func:`temperature_cycles`.
+        ``initial_ramp_K_per_min``, ``first``, ``ramp_points``, ``dwell_points``,
+        ``dwell_ratio`` of :func:`temperature_cycles`.
 
     Examples
     --------
@@ -368,7 +439,8 @@ def ipc_9701(
     **kwargs: Any,
 ) -> CyclingProfile:
     """IPC-9701 board-level thermal cycling condition ``name`` (:data:`IPC_9701_CYCLES`),
-    dwell 10 min by default; the other arguments as :func:`temperature_cycles`."""
+    dwell 10 min by default; the other arguments (``dwell_points`` included) as
+    :func:`temperature_cycles`."""
     lo, hi = _lookup(IPC_9701_CYCLES, "cycling.condition", name)
     return temperature_cycles(
         lo, hi, cycles=cycles, ramp_K_per_min=ramp_K_per_min, dwell_s=dwell_s,
