@@ -17,24 +17,26 @@ from fea.physics.cycling import (
 )
 
 
-def test_ratio_is_two():
-    assert DWELL_RATIO == 2.0
+def test_default_ratio():
+    assert DWELL_RATIO == 1.25
 
 
 def test_fractions_by_hand():
-    # 1 + 2 + 4 = 7 sevenths; 1 + 2 + 4 + 8 = 15 fifteenths
-    assert dwell_fractions(3) == pytest.approx((1 / 7, 3 / 7, 1.0), rel=1e-15)
-    assert dwell_fractions(4) == pytest.approx((1 / 15, 3 / 15, 7 / 15, 1.0), rel=1e-15)
+    # ratio 2: 1 + 2 + 4 = 7 sevenths; 1 + 2 + 4 + 8 = 15 fifteenths
+    assert dwell_fractions(3, 2.0) == pytest.approx((1 / 7, 3 / 7, 1.0), rel=1e-15)
+    assert dwell_fractions(4, 2.0) == pytest.approx((1 / 15, 3 / 15, 7 / 15, 1.0), rel=1e-15)
+    # ratio 1.25: 1 + 1.25 + 1.5625 = 3.8125
+    assert dwell_fractions(3) == pytest.approx((1 / 3.8125, 2.25 / 3.8125, 1.0), rel=1e-15)
     assert dwell_fractions(1) == (1.0,)
     # ratio 1: equal pieces
     assert dwell_fractions(4, 1.0) == pytest.approx((0.25, 0.5, 0.75, 1.0), rel=1e-15)
-    assert dwell_fractions(6)[-1] == 1.0
+    assert dwell_fractions(6)[-1] == 1.0 and dwell_fractions(7, 2.0)[-1] == 1.0
 
 
 def test_points_where_the_formula_says():
     # -40/+125 degC, 10 K/min, 900 s dwells in 3 pieces of 900/7, 1800/7, 3600/7 s,
     # from 217 degC: the first ramp 257 K = 1542 s, each ramp 165 K = 990 s
-    p = temperature_cycles(-40.0, 125.0, cycles=2, dwell_points=3)
+    p = temperature_cycles(-40.0, 125.0, cycles=2, dwell_points=3, dwell_ratio=2.0)
     d = [900 / 7, 2700 / 7, 900.0]
     t = 1542.0
     want = [(0.0, 217.0), (1542.0, -40.0)]
@@ -96,17 +98,20 @@ def test_no_dwell_no_dwell_points():
 
 
 def test_standards_pass_it_through():
-    p = jesd22_a104("G", cycles=1, dwell_points=4)
+    p = jesd22_a104("G", cycles=1, dwell_points=4, dwell_ratio=2.0)
     assert p.dwell_points == 4
     # soak mode 4 (900 s) from -40 degC: 60, 180, 420, 900 s
     assert [x[0] - 1542.0 for x in p.points[2:6]] == pytest.approx([60, 180, 420, 900])
-    q = ipc_9701("TC1", cycles=1, dwell_points=2)
+    q = ipc_9701("TC1", cycles=1, dwell_points=2, dwell_ratio=2.0)
     # 600 s in 200 + 400 s at 0 degC, reached from 217 degC in 1302 s
     assert [x[0] for x in q.points[1:4]] == pytest.approx([1302.0, 1502.0, 1902.0])
     assert q.cycle_start == (1,) and q.cycle_end == (7,)
+    # the default ratio 1.25: 600 s in 600 / 2.25 and 600 x 1.25 / 2.25 s
+    r = ipc_9701("TC1", cycles=1, dwell_points=2)
+    assert r.points[2][0] - 1302.0 == pytest.approx(600.0 / 2.25, rel=1e-14)
 
 
-@pytest.mark.parametrize("bad", [0, 101, 2.5, True, "4", float("nan"), 20])
+@pytest.mark.parametrize("bad", [0, 101, 2.5, True, "4", float("nan"), 60])
 def test_bad_dwell_points(bad):
     with pytest.raises(InputError) as e:
         temperature_cycles(-40.0, 125.0, dwell_points=bad)
@@ -134,10 +139,13 @@ def test_profile_point_limit_names_the_key():
 def test_first_piece_not_vanishing():
     # ratio 2: the first of n pieces is 1 / (2^n - 1) of the dwell; 2^19 - 1 = 524,287
     # (1.9e-6), 2^20 - 1 = 1,048,575 (9.5e-7 < 1e-6)
-    assert dwell_fractions(19)[0] >= MIN_DWELL_FRACTION > dwell_fractions(20)[0]
-    p = temperature_cycles(-40.0, 125.0, cycles=1, dwell_points=19)
+    assert dwell_fractions(19, 2.0)[0] >= MIN_DWELL_FRACTION > dwell_fractions(20, 2.0)[0]
+    p = temperature_cycles(-40.0, 125.0, cycles=1, dwell_points=19, dwell_ratio=2.0)
     t = [x[0] for x in p.points]
     assert all(b > a for a, b in zip(t[:-1], t[1:], strict=True))
     with pytest.raises(InputError, match="at most 19 pieces") as e:
-        temperature_cycles(-40.0, 125.0, dwell_points=20)
+        temperature_cycles(-40.0, 125.0, dwell_points=20, dwell_ratio=2.0)
     assert e.value.key == "cycling.dwell_points"
+    # ratio 1.25: 0.25 / (1.25^55 - 1) = 1.2e-6, 0.25 / (1.25^56 - 1) = 9.7e-7
+    with pytest.raises(InputError, match="at most 55 pieces"):
+        temperature_cycles(-40.0, 125.0, dwell_points=56)
