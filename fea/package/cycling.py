@@ -901,6 +901,8 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             backend="cpu",
             method=case.solver.method,
             rtol=case.solver.rtol,
+            max_step_K=cy.max_step_K,
+            inelastic_step_tol=cy.inelastic_step_tol,
         )
     notes = []
     for w in caught:

@@ -145,6 +145,9 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "symmetry": "none",
             "first": "cold",
             "ramp_points": 1,
+            "dwell_points": 6,
+            "max_step_K": 5.0,
+            "inelastic_step_tol": 2e-3,
             "pad_diameter_mm": 0.4,
             "models": ["darveaux", "syed", "engelmaier"],
             "delta_alpha_ppm_per_K": 7.0,
@@ -263,6 +266,7 @@ _BARE_UNITS = {
     "contacts.<a|b>.R_mm2K_per_W": "mm² K/W",
     "cycling.delta_alpha_ppm_per_K": "ppm/K",
     "cycling.ramp_K_per_min": "K/min",
+    "cycling.inelastic_step_tol": "1",
     "ctm.conditions": "W/(m² K)",
 }
 _SUFFIX_UNITS = {
@@ -446,6 +450,11 @@ MEANINGS: dict[str, str] = {
     "cycling.soak_mode": "JESD22-A104 soak mode 1-4 (1, 5, 10, 15 min dwells) instead of dwell_s",
     "cycling.first": "the extreme each cycle starts at: cold or hot",
     "cycling.ramp_points": "profile points per ramp (more: finer reported states)",
+    "cycling.dwell_points": "time steps per dwell, each 1.25x the last (the first the shortest: "
+    "the solder relaxes fastest at the start of a dwell)",
+    "cycling.max_step_K": "largest temperature change of one time step on the ramps",
+    "cycling.inelastic_step_tol": "adaptive time steps (opt-in): target largest equivalent "
+    "inelastic strain increment of a step, e.g. 2e-3 (default: fixed steps)",
     "cycling.pad_diameter_mm": "pad diameter for Darveaux's crack length (default: the "
     "terminals' diameter)",
     "cycling.models": "life models estimated: darveaux, syed, engelmaier",

@@ -1,0 +1,55 @@
+"""``[cycling]``'s time-step keys reach the history solve: :func:`cycling_metrics` hands
+``max_step_K`` and ``inelastic_step_tol`` and the profile with its dwell points to
+:func:`run_cycling` (intercepted before any solve)."""
+
+from __future__ import annotations
+
+import copy
+import tomllib
+from pathlib import Path
+
+import pytest
+
+import fea.package.cycling as pc
+from fea.package.spec import parse_study
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class CalledError(Exception):
+    pass
+
+
+def _case(**cycling):
+    raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "board_cycling.toml").read_text()))
+    raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
+    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=3.0)
+    raw["solver"]["backend"] = "cpu"
+    raw["cycling"].update(cycling)
+    return parse_study(raw).base
+
+
+@pytest.mark.parametrize(
+    ("keys", "want"),
+    [
+        ({}, (5.0, None, 6)),
+        ({"max_step_K": 10.0, "inelastic_step_tol": 2e-3, "dwell_points": 3}, (10.0, 2e-3, 3)),
+    ],
+)
+def test_keys_reach_run_cycling(monkeypatch, keys, want):
+    seen = {}
+
+    def fake(mesh, materials, profile, joint, **kw):
+        seen.update(kw, profile=profile)
+        raise CalledError
+
+    monkeypatch.setattr(pc, "run_cycling", fake)
+    with pytest.raises(CalledError):
+        pc.cycling_metrics(_case(**keys))
+    prof = seen["profile"]
+    assert (seen["max_step_K"], seen["inelastic_step_tol"], prof.dwell_points) == want
+    # the dwell's first piece: 0.25 / (1.25^n - 1) of the 900 s dwell (soak mode 4)
+    n = want[2]
+    k0 = prof.cycle_start[0]
+    first = prof.points[k0 + 1][0] - prof.points[k0][0]
+    assert first == pytest.approx(900.0 * 0.25 / (1.25**n - 1), rel=1e-12)
