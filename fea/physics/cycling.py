@@ -37,6 +37,7 @@ __all__ = [
     "IPC_9701_CYCLES",
     "JESD22_A104_CONDITIONS",
     "MAX_CYCLES",
+    "MAX_PIECES",
     "MAX_PROFILE_POINTS",
     "MIN_DWELL_FRACTION",
     "SAC305_SOLIDUS_C",
@@ -255,12 +256,13 @@ def temperature_cycles(
     condition
         Name stored in the result.
     dwell_points
-        Number of pieces each dwell is cut into, 1 to 100 and with a first piece at least
-        :data:`MIN_DWELL_FRACTION` of the dwell (55 at ratio 1.25) (default 1: one piece, one time
-        step of :func:`fea.solve_history`, which sub-steps only by temperature). The
-        pieces grow by ``dwell_ratio``, the first is the shortest: the solder creeps and
-        relaxes fastest at the start of a dwell (:data:`DWELL_RATIO`). The ``[cycling]``
-        section's default is 6 (docs/reliability.md, time discretisation).
+        Number of pieces each dwell is cut into, 1 to 100, so few that the first piece is
+        at least :data:`MIN_DWELL_FRACTION` of the dwell (at most 55 at ratio 1.25).
+        Default 1: the dwell is one piece, one time step of :func:`fea.solve_history`
+        (which sub-steps only by temperature), as before this keyword existed. The pieces
+        grow by ``dwell_ratio``, the first is the shortest: the solder creeps and relaxes
+        fastest at the start of a dwell (:data:`DWELL_RATIO`). ``[cycling]`` defaults to 6
+        (with 5 K ramp steps: docs/reliability.md, time discretisation).
     dwell_ratio
         Length of each dwell piece over the one before it, in [1, 10] (default
         :data:`DWELL_RATIO` = 1.25; 1: equal pieces).
