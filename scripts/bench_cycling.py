@@ -100,6 +100,9 @@ def measure(a: argparse.Namespace) -> dict:
         )
         t_els.append(time.perf_counter() - t0)
     t_el = min(t_els)
+    # the section's steps (a tree without these keys: solve_history's defaults)
+    max_step = a.max_step_K or getattr(cy, "max_step_K", None)
+    step_tol = a.step_tol or getattr(cy, "inelastic_step_tol", None)
     t0 = time.perf_counter()
     # the call of fea.package.cycling.cycling_metrics
     h = solve_history(
@@ -112,9 +115,9 @@ def measure(a: argparse.Namespace) -> dict:
         method=case.solver.method,
         rtol=case.solver.rtol,
         **({"newton_preconditioner": a.preconditioner} if a.preconditioner else {}),
-        **({"max_step_K": a.max_step_K} if a.max_step_K else {}),
+        **({"max_step_K": max_step} if max_step else {}),
         **({"substeps": a.substeps} if a.substeps else {}),
-        **({"inelastic_step_tol": a.step_tol} if a.step_tol else {}),
+        **({"inelastic_step_tol": step_tol} if step_tol else {}),
         **({"newton_refactor_iterations": a.refactor_iterations} if a.refactor_iterations else {}),
     )
     t_cy = time.perf_counter() - t0
@@ -139,9 +142,9 @@ def measure(a: argparse.Namespace) -> dict:
         "ratio": t_cy / t_el,
         "per_cycle_s": t_cy / (a.cycles + 0.5),  # the first ramp is about half a cycle
         "steps": steps,
-        "dwell_points": prof.dwell_points,
+        "dwell_points": getattr(prof, "dwell_points", 1),
         "dwell_ratio": a.dwell_ratio,
-        "max_step_K": a.max_step_K,
+        "max_step_K": max_step,
         "newton_iterations": info.get("newton_iterations"),
         "newton_per_step": (info.get("newton_iterations") or 0) / max(steps or 1, 1),
         "pcg_iterations": info.get("pcg_iterations"),
@@ -193,7 +196,10 @@ def main() -> None:
         "--preconditioner", default=None, help="newton_preconditioner (default: not passed)"
     )
     ap.add_argument(
-        "--max-step-K", type=float, default=None, help="max_step_K (default: not passed, 10 K)"
+        "--max-step-K",
+        type=float,
+        default=None,
+        help="max_step_K (default: the [cycling] section's, 5 K)",
     )
     ap.add_argument(
         "--dwell-points",
@@ -214,7 +220,7 @@ def main() -> None:
         "--step-tol",
         type=float,
         default=None,
-        help="inelastic_step_tol, adaptive steps (default: not passed, fixed steps)",
+        help="inelastic_step_tol, adaptive steps (default: the [cycling] section's, off)",
     )
     ap.add_argument(
         "--reference",
