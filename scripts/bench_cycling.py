@@ -15,6 +15,9 @@ so that both are timed under the same load of a shared machine:
     PYTHONPATH=. python scripts/bench_cycling.py [--cycles 3] [--size 1.2] [--json]
     PYTHONPATH=. python scripts/bench_cycling.py --cycles 3 --against /path/to/main
 
+(a tree from before ``[cycling] dwell_points`` / ``max_step_K`` takes 10 K ramps and
+one-step dwells: add ``--dwell-points 1 --max-step-K 10`` to run the same steps here).
+
 The time discretisation's convergence (docs/reliability.md): a fine reference, then each
 setting against it (``--dwell-points`` cuts each dwell into pieces growing by
 ``--dwell-ratio``):
