@@ -858,7 +858,12 @@ def _symmetry(m: Section) -> str:
 
     v = m.raw("symmetry", "none")
     if isinstance(v, str) and v not in SYMMETRY:
-        symmetry_axes(v)  # raises, saying what is allowed and why not an eighth
+        symmetry_axes(v)  # raises, saying what is allowed
+    if v == "eighth":
+        raise InputError(
+            "mesh.symmetry", v, "'none', 'half' or 'quarter' (a package cut by the plane "
+            "x = y is not meshed yet)"
+        )
     return m.string("symmetry", "none", choices=tuple(SYMMETRY))
 
 
