@@ -521,8 +521,8 @@ def solve_thermoelastic(
         of a plane boundary, e.g. ``{"symmetry_d": {"n": 0.0}}`` on the inclined symmetry
         plane x = y of an eighth model (held in nodal frames,
         :func:`fea.fe.constraints.inclined_frames`; where it meets another condition, as
-        ``{"y": 0.0}`` on y = 0, both hold). Rigid-body modes the conditions leave free (all six with None or empty:
-        a free body; three with a roller) are held by statically determinate 3-2-1
+        ``{"y": 0.0}`` on y = 0, both hold). Rigid-body modes the conditions leave free
+        (all six with None or empty: a free body; three with a roller) are held by statically determinate 3-2-1
         supports, one set per connected part, which add no stress, and projected out of
         the displacement. (Thermal ``fixed`` prescribes temperatures instead:
         :func:`fea.solve_thermal`.)
