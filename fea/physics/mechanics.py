@@ -522,9 +522,9 @@ def solve_thermoelastic(
         plane x = y of an eighth model (held in nodal frames,
         :func:`fea.fe.constraints.inclined_frames`; where it meets another condition, as
         ``{"y": 0.0}`` on y = 0, both hold). Rigid-body modes the conditions leave free
-        (all six with None or empty: a free body; three with a roller) are held by statically determinate 3-2-1
-        supports, one set per connected part, which add no stress, and projected out of
-        the displacement. (Thermal ``fixed`` prescribes temperatures instead:
+        (all six with None or empty: a free body; three with a roller) are held by
+        statically determinate 3-2-1 supports, one set per connected part, which add no
+        stress, and projected out of the displacement. (Thermal ``fixed`` prescribes temperatures instead:
         :func:`fea.solve_thermal`.)
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
