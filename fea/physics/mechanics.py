@@ -524,8 +524,8 @@ def solve_thermoelastic(
         ``{"y": 0.0}`` on y = 0, both hold). Rigid-body modes the conditions leave free
         (all six with None or empty: a free body; three with a roller) are held by
         statically determinate 3-2-1 supports, one set per connected part, which add no
-        stress, and projected out of the displacement. (Thermal ``fixed`` prescribes temperatures instead:
-        :func:`fea.solve_thermal`.)
+        stress, and projected out of the displacement. (Thermal ``fixed`` prescribes
+        temperatures instead: :func:`fea.solve_thermal`.)
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
         whose material has one, or a list of regions.
