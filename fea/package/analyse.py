@@ -220,7 +220,8 @@ def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:
 def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
     """The mesh of a mechanical model of ``case``: ``mcase`` (default ``case``: a panel's
     stage; :func:`warpage_case` for a unit) meshed as the ``[mesh] symmetry`` model (x >= 0
-    for ``half``, x, y >= 0 for ``quarter``: :mod:`fea.package.geometry.symmetry`). A
+    for ``half``, x, y >= 0 for ``quarter``, 0 <= y <= x for ``eighth``:
+    :mod:`fea.package.geometry.symmetry`). A
     geometry or power map that is not symmetric about the planes is refused
     (:func:`~fea.package.geometry.symmetry.check_symmetry`). On a cut model a ``[process]``
     history that adds regions continues the full body's displacement into them
@@ -233,8 +234,19 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
 
 def mechanics_symmetry(mesh: Any) -> tuple[str, ...]:
     """The axes of the symmetry planes that cut ``mesh`` (``()`` for a full model), for
-    :func:`fea.solve_history` ``symmetry=``."""
-    return symmetry_axes(mesh_symmetry(mesh))
+    :func:`fea.solve_history` ``symmetry=``. An eighth model is refused (an
+    :class:`~fea.errors.InputError` on ``mesh.symmetry``): the history's solvers eliminate
+    their constraints along the axes, not u . n = 0 on the plane x = y."""
+    sym = mesh_symmetry(mesh)
+    if sym == "eighth":
+        raise InputError(
+            "mesh.symmetry",
+            sym,
+            "'quarter' (or 'none') for a process history or an elastic-plastic or "
+            "viscoelastic material (fea.solve_history holds symmetry planes along the axes "
+            "only; the plane x = y of an eighth needs nodal frames there)",
+        )
+    return symmetry_axes(sym)
 
 
 def mechanics_fixed(mesh: Any) -> dict[str, dict[str, float]] | None:

@@ -32,6 +32,7 @@ __all__ = [
     "JointMap",
     "board_case",
     "build_board_model",
+    "check_board_symmetry",
     "joint_map",
     "symmetry_fixed",
     "warpage_case",
@@ -147,6 +148,23 @@ class JointMap:
         return out
 
 
+def check_board_symmetry(symmetry: str) -> str:
+    """``symmetry`` for a board model (cycling): ``none``, ``half`` or ``quarter``; an
+    :class:`~fea.errors.InputError` (key ``mesh.symmetry``) for an ``eighth``, whose
+    cycling history would hold u . n = 0 on the plane x = y in its tangent's elimination
+    (not done there) and whose joints on that plane are not mapped to the full array."""
+    symmetry_axes(symmetry)
+    if symmetry == "eighth":
+        raise InputError(
+            "mesh.symmetry",
+            symmetry,
+            "'quarter', 'half' or 'none' for cycling on the board model (the cycling "
+            "history eliminates its constraints along the axes only; the plane x = y of an "
+            "eighth needs nodal frames there)",
+        )
+    return symmetry
+
+
 def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
     """Number the solder elements of ``mesh`` (a board model of ``case``) by joint.
 
@@ -171,7 +189,7 @@ def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
         raise MeshError("a solder element lies outside the terminal grid")
     joint = np.full(mesh.n_elements, -1, dtype=np.int64)
     joint[elems] = row * term.cols + col
-    axes = symmetry_axes(symmetry)
+    axes = symmetry_axes(check_board_symmetry(symmetry))
     frac = np.ones(n)
     tol = 1e-6 * term.pitch
     for a in axes:
@@ -208,8 +226,11 @@ def build_board_model(
     case, *, symmetry: str = "none", cache: bool = True, force: bool = False
 ) -> BoardModel:
     """Mesh the board-mounted mechanical model of ``case`` (:func:`board_case`) and number
-    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half`` or ``quarter``."""
+    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half`` or ``quarter`` (an
+    ``eighth`` is refused: see :func:`check_board_symmetry`)."""
     from .meshing import build_mesh
+
+    check_board_symmetry(symmetry)
 
     mesh, path = build_mesh(case, cache=cache, force=force, model="board", symmetry=symmetry)
     return BoardModel(mesh, path, joint_map(mesh, case, symmetry), symmetry)

@@ -167,9 +167,38 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
 
 
 def _check_diagonal(case, symmetry: str) -> None:
-    """An :class:`~fea.errors.InputError` when ``case`` is not symmetric about x = y."""
-    raise InputError(_KEY, symmetry, "'none', 'half' or 'quarter' for a package (an eighth "
-                     "model of a package is not meshed yet)")
+    """An :class:`~fea.errors.InputError` naming the key that makes ``case`` not symmetric
+    about the plane x = y (what an eighth model needs besides x = 0 and y = 0)."""
+    g = case.geometry
+    why = f"for {_KEY} = {symmetry!r} (x = y must be a plane of symmetry), or {_KEY} = 'quarter'"
+
+    def square(key: str, pair, unit: float = 1e3) -> None:
+        if pair is not None and not _close(pair[0], pair[1]):
+            raise InputError(key, [v * unit for v in pair], f"equal x and y {why}")
+
+    if getattr(g, "panel", None) is not None:
+        raise InputError("geometry.panel", "a panel", f"a unit {why}")
+    square("geometry.cavity_mm", g.cavity)
+    square("geometry.die.size_mm", g.die[:2])
+    t = g.terminals
+    if t.kind != "none" and t.rows != t.cols:
+        raise InputError("geometry.terminals.cols", t.cols,
+                         f"as many columns as rows ({t.rows}) {why}")
+    for lo, hi in (("xmin", "ymin"), ("xmax", "ymax")):
+        if g.openings[lo] != g.openings[hi]:
+            raise InputError(
+                f"geometry.openings.{hi}", g.openings[hi],
+                f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) {why}",
+            )
+    board = getattr(g, "board", None)
+    if board is not None:
+        square("geometry.board.size_mm", board.size)
+        if board.thermal_vias is not None:
+            square("geometry.board.thermal_vias.zone_mm", board.thermal_vias.zone)
+    pm = getattr(getattr(case, "loads", None), "power_map", None)
+    if pm is not None and not _mirrored(pm.on_die(g.die[:2]), "d"):
+        raise InputError("loads.power_map", "not mirrored about x = y",
+                         f"a power map mirrored about the plane x = y {why}")
 
 
 def _mirrored(rects, axis: str) -> bool:

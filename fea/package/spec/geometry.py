@@ -852,18 +852,13 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
 
 
 def _symmetry(m: Section) -> str:
-    """``[mesh] symmetry``: one of :data:`~fea.package.geometry.symmetry.SYMMETRY`; an
-    ``eighth`` model is refused with the reason (u . n = 0 on the plane x = y)."""
+    """``[mesh] symmetry``: one of :data:`~fea.package.geometry.symmetry.SYMMETRY`
+    (``none``, ``half``, ``quarter``, ``eighth``)."""
     from ..geometry.symmetry import SYMMETRY, symmetry_axes
 
     v = m.raw("symmetry", "none")
     if isinstance(v, str) and v not in SYMMETRY:
         symmetry_axes(v)  # raises, saying what is allowed
-    if v == "eighth":
-        raise InputError(
-            "mesh.symmetry", v, "'none', 'half' or 'quarter' (a package cut by the plane "
-            "x = y is not meshed yet)"
-        )
     return m.string("symmetry", "none", choices=tuple(SYMMETRY))
 
 

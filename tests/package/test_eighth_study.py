@@ -1,0 +1,136 @@
+"""``[mesh] symmetry = "eighth"``: the mechanics of a square (D4-symmetric) unit on the
+model 0 <= y <= x, planes y = 0 (``symmetry_y``) and x = y (``symmetry_d``, u . n = 0 in
+nodal frames).
+
+The FULL mesh is the eighth mirrored across x = y, x = 0 and y = 0
+(:func:`mirror_mesh`); its solution, a free body, has the square's symmetry, so the eighth
+with u . n = 0 on its planes is the same discrete problem restricted: every warpage metric
+of the study agrees to rounding (1e-6 relative asked, as for the quarter). A case that is
+not symmetric about x = y is refused naming the key that breaks it.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.package.analyse import warpage_case, warpage_metrics
+from fea.package.board_model import build_board_model
+from fea.package.geometry.symmetry import (
+    check_symmetry,
+    mesh_symmetry,
+    mirror_mesh,
+    symmetry_boundaries,
+    symmetry_share,
+)
+from fea.package.meshing import build_mesh, estimate
+from fea.package.spec import parse_study
+
+from .test_symmetry_study import UNIT, analyse, assert_same_metrics, on_mesh, unit
+
+
+@pytest.fixture(scope="module")
+def eighth_unit():
+    case = unit("eighth")
+    mesh, _ = build_mesh(warpage_case(case), symmetry="eighth", cache=False)
+    return case, mesh
+
+
+def test_mirror_eighth_mesh_closed_form(eighth_unit):
+    """8x the elements, the plane nodes once (8 images off the planes, 4 on one, 1 on the
+    z axis), every region's volume 8x, no symmetry boundary left, every tetrahedron
+    positive."""
+    _, e = eighth_unit
+    assert mesh_symmetry(e) == "eighth"
+    assert symmetry_boundaries("eighth") == ("symmetry_y", "symmetry_d")
+    assert set(symmetry_boundaries("eighth")) <= set(e.boundaries)
+    assert "symmetry_x" not in e.boundaries
+    f = mirror_mesh(e)
+    assert mesh_symmetry(f) == "none" and f.n_elements == 8 * e.n_elements
+    p = e.p1.p.T
+    tol = 1e-9 * np.ptp(p, axis=0).max()
+    assert p[:, 1].min() >= -tol and np.all(p[:, 1] <= p[:, 0] + tol)
+    on_y, on_d = np.abs(p[:, 1]) <= tol, np.abs(p[:, 0] - p[:, 1]) <= tol
+    axis = on_y & on_d
+    expected = 8 * np.sum(~on_y & ~on_d) + 4 * np.sum(on_y ^ on_d) + np.sum(axis)
+    assert f.p1.p.shape[1] == expected
+    ve, vf = e.element_volumes(), f.element_volumes()
+    for r, el in e.regions.items():
+        assert vf[f.regions[r]].sum() == pytest.approx(8 * ve[el].sum(), rel=1e-12)
+    assert not {"symmetry_x", "symmetry_y", "symmetry_d"} & set(f.boundaries)
+    assert f.boundary_area("top") == pytest.approx(8 * e.boundary_area("top"), rel=1e-12)
+    d = f.p1.p.T[f.p1.t.T[:, 1:]] - f.p1.p.T[f.p1.t.T[:, :1]]
+    assert np.all(np.linalg.det(d) > 0)
+    assert symmetry_share("eighth") == 0.125
+    est = estimate(warpage_case(unit("eighth")), "eighth")
+    assert est.elements == pytest.approx(estimate(warpage_case(unit("none"))).elements / 8,
+                                         rel=0.01)
+
+
+def test_unit_eighth_equals_mirrored_full(monkeypatch, eighth_unit):
+    """The unit's warpage states: the eighth model's metrics equal those of the full
+    mirrored mesh (free body) to 1e-6 relative -- measured about 1e-10."""
+    case, e = eighth_unit
+    cut = on_mesh(monkeypatch, e, warpage_metrics, case)
+    full = on_mesh(monkeypatch, mirror_mesh(e), warpage_metrics, unit("none"))
+    n = assert_same_metrics(cut, full)
+    assert n > 50 and cut["warpage_um@260C"] > 1.0
+    assert cut["mechanical_dof_count"] < 0.2 * full["mechanical_dof_count"]
+
+
+def with_geometry(**changes):
+    g = copy.deepcopy(UNIT)
+    loads = changes.pop("loads", None)
+    g.update(changes)
+    d = {"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "eighth"}}
+    if loads:
+        d["loads"] = loads
+    return parse_study(d).base
+
+
+@pytest.mark.parametrize(
+    ("changes", "key"),
+    [
+        ({"cavity_mm": [3.0, 3.2]}, "geometry.cavity_mm"),
+        ({"die": {"size_mm": [1.5, 1.2], "thickness_mm": 0.25}}, "geometry.die.size_mm"),
+        ({"terminals": {"kind": "balls", "rows": 2, "cols": 3, "pitch_mm": 0.8}},
+         "geometry.terminals.cols"),
+        ({"openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15,
+                       "z0_mm": 0.1, "sides": {"ymax": {"count": 1}, "ymin": {"count": 1}}}},
+         "geometry.openings.ymin"),
+        ({"board": {"size_mm": [20.0, 30.0]}}, "geometry.board.size_mm"),
+        ({"loads": {"power_map": {"rectangles": [
+            {"x_mm": [-0.5, 0.5], "y_mm": [-0.25, 0.25], "W": 1.0}]}}}, "loads.power_map"),
+    ],
+)
+def test_not_symmetric_about_the_diagonal_refused(changes, key):
+    """Symmetric about x = 0 and y = 0 (a quarter is fine) but not about x = y."""
+    case = with_geometry(**changes)
+    check_symmetry(case, "quarter")
+    with pytest.raises(InputError, match=key) as e:
+        check_symmetry(case, "eighth")
+    assert "x = y" in str(e.value)
+
+
+def test_square_board_accepted_panel_refused():
+    check_symmetry(with_geometry(board={"size_mm": [20.0, 20.0]}), "eighth")
+    from .test_symmetry_study import panel
+
+    with pytest.raises(InputError, match="geometry.panel"):
+        check_symmetry(panel("none"), "eighth")
+
+
+def test_history_and_cycling_on_an_eighth_refused(eighth_unit):
+    """The process history and cycling eliminate their constraints along the axes: an
+    eighth is refused there with the reason, before any solve."""
+    _, e = eighth_unit
+    with pytest.raises(InputError, match="mesh.symmetry") as err:
+        analyse.mechanics_symmetry(e)
+    assert "history" in str(err.value)
+    case = with_geometry(board={"size_mm": [20.0, 20.0]})
+    with pytest.raises(InputError, match="eighth") as err:
+        build_board_model(case, symmetry="eighth", cache=False)
+    assert "cycling" in str(err.value)
