@@ -238,8 +238,9 @@ class GeometrySpec:
 class MeshSpec:
     """Mesh controls. Lengths in m.
 
-    ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0) or ``"quarter"`` (x, y >= 0):
-    the mechanical models (warpage states, process history, panel) are solved on the cut
+    ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0), ``"quarter"`` (x, y >= 0) or
+    ``"eighth"`` (0 <= y <= x, a square unit's warpage): the mechanical models (warpage
+    states, process history, panel) are solved on the cut
     model with zero normal displacement on the symmetry planes
     (:mod:`fea.package.geometry.symmetry`); the thermal solve stays on the full model.
     """
