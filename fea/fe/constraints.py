@@ -32,9 +32,11 @@ __all__ = [
     "NodalFrames",
     "boundary_normal",
     "connected_parts",
+    "frame_product",
     "free_body_constraints",
     "free_body_supports",
     "inclined_frames",
+    "reflection_group",
     "remaining_modes",
     "rigid_body_modes",
     "support_321",
@@ -335,3 +337,41 @@ def inclined_frames(
     local = (3 * at[:, None] + np.arange(3))[fixed_local]
     D = np.unique(np.concatenate([dofs[keep], local])).astype(np.int64)
     return NodalFrames(at.astype(np.int64), rotations), D, q_values
+
+
+def reflection_group(normals: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """The orthogonal 3x3 matrices of the finite group the reflections ``I - 2 n n^T``
+    across planes through the origin with the unit ``normals`` generate (the identity
+    first): 2 for one plane, 4 for x = 0 and y = 0, 8 (the square's D4) with x = y too."""
+    gens = [np.eye(3) - 2.0 * np.outer(n, n) for n in normals]
+    group = [np.eye(3)]
+    grew = True
+    while grew:
+        grew = False
+        for g in list(group):
+            for r in gens:
+                h = r @ g
+                if not any(np.abs(h - k).max() <= 1e-12 for k in group):
+                    group.append(h)
+                    grew = True
+        if len(group) > 48:
+            raise InputError("normals", len(normals), "planes that generate a finite group")
+    return group
+
+
+def frame_product(K: sp.spmatrix, T: sp.spmatrix) -> sp.csr_matrix:
+    """``T^T K T`` for the block-diagonal ``T`` of nodal frames (:meth:`NodalFrames.
+    matrix`), (3 n, 3 n), computed on K's 3x3 node blocks: every stored entry of ``K``
+    stays stored (zeros too: a stiffness of elements not yet born keeps its diagonal,
+    which SciPy's sparse product would drop), indices sorted."""
+    n = K.shape[0] // 3
+    c = sp.coo_matrix(T)
+    Q = np.zeros((n, 3, 3))
+    Q[c.row // 3, c.row % 3, c.col % 3] = c.data
+    B = sp.bsr_matrix(K, blocksize=(3, 3))
+    B.sort_indices()
+    rows = np.repeat(np.arange(n), np.diff(B.indptr))
+    data = np.einsum("kai,kab,kbj->kij", Q[rows], B.data, Q[B.indices], optimize=True)
+    out = sp.bsr_matrix((data, B.indices, B.indptr), shape=K.shape).tocsr()
+    out.sort_indices()
+    return out

@@ -234,19 +234,9 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
 
 def mechanics_symmetry(mesh: Any) -> tuple[str, ...]:
     """The axes of the symmetry planes that cut ``mesh`` (``()`` for a full model), for
-    :func:`fea.solve_history` ``symmetry=``. An eighth model is refused (an
-    :class:`~fea.errors.InputError` on ``mesh.symmetry``): the history's solvers eliminate
-    their constraints along the axes, not u . n = 0 on the plane x = y."""
-    sym = mesh_symmetry(mesh)
-    if sym == "eighth":
-        raise InputError(
-            "mesh.symmetry",
-            sym,
-            "'quarter' (or 'none') for a process history or an elastic-plastic or "
-            "viscoelastic material (fea.solve_history holds symmetry planes along the axes "
-            "only; the plane x = y of an eighth needs nodal frames there)",
-        )
-    return symmetry_axes(sym)
+    :func:`fea.solve_history` ``symmetry=``: ``("d", "x", "y")`` for an eighth (``"d"``
+    the plane x = y)."""
+    return symmetry_axes(mesh_symmetry(mesh))
 
 
 def mechanics_fixed(mesh: Any) -> dict[str, dict[str, float]] | None:

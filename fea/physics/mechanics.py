@@ -33,6 +33,7 @@ from ..fe import forms
 from ..fe.constraints import (
     boundary_normal,
     connected_parts,
+    frame_product,
     free_body_constraints,
     inclined_frames,
     rigid_body_modes,
@@ -298,7 +299,7 @@ def prescribed_displacements(
                                                      is not None else "")
                 if comp == "n":
                     allowed += (" (n, an inclined plane, is not solved here: "
-                                "solve_thermoelastic and its variants only)")
+                                "solve_thermoelastic, its variants and solve_history)")
                 raise InputError(f"fixed.{name}.{comp}", value, allowed)
             if isinstance(value, bool | np.complexfloating) or not isinstance(
                 value, int | float | np.integer | np.floating
@@ -413,11 +414,11 @@ def solve_static(
     xp = np if ns is None else ns.xp
     T = con.frame
     if T is not None:  # the nodal frames of an inclined plane: T^T K T q = T^T f, u = T q
-        T = T if ns is None else ns.sparse.csr_matrix(T)
-        K = T.T @ K @ T
-        K = K.tocsr() if ns is None else K
         if ns is None:
-            K.sort_indices()
+            K = frame_product(K, T)  # K's pattern kept
+        else:
+            T = ns.sparse.csr_matrix(T)
+            K = T.T @ K @ T
         f = T.T @ f
     u = xp.asarray(con.values)
     D = con.all

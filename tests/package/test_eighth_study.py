@@ -123,14 +123,43 @@ def test_square_board_accepted_panel_refused():
         check_symmetry(panel("none"), "eighth")
 
 
-def test_history_and_cycling_on_an_eighth_refused(eighth_unit):
-    """The process history and cycling eliminate their constraints along the axes: an
-    eighth is refused there with the reason, before any solve."""
+def test_inelastic_and_cycling_on_an_eighth_refused(eighth_unit):
+    """An elastic-plastic region (the Newton tangent eliminates along the axes) and
+    cycling are refused on an eighth with the reason, before any solve; a process
+    history of elastic and viscoelastic regions takes the plane x = y."""
     _, e = eighth_unit
-    with pytest.raises(InputError, match="mesh.symmetry") as err:
-        analyse.mechanics_symmetry(e)
-    assert "history" in str(err.value)
+    assert analyse.mechanics_symmetry(e) == ("d", "x", "y")
+    assert analyse.mechanics_fixed(e) == {"symmetry_y": {"y": 0.0}, "symmetry_d": {"n": 0.0}}
+    g = copy.deepcopy(UNIT)
+    case = parse_study({"study": {"kind": "unit"}, "geometry": g,
+                        "materials": {"shell": "copper_ep", "library": {"copper_ep": {
+                            "base": "copper", "plasticity": {"hardening_MPa": 1000.0}}}},
+                        "mesh": {"symmetry": "eighth"}}).base
+    check_symmetry(case, "quarter")
+    with pytest.raises(InputError, match="materials.shell") as err:
+        check_symmetry(case, "eighth")
+    assert "elastic-plastic" in str(err.value)
     case = with_geometry(board={"size_mm": [20.0, 20.0]})
     with pytest.raises(InputError, match="eighth") as err:
         build_board_model(case, symmetry="eighth", cache=False)
     assert "cycling" in str(err.value)
+
+
+@pytest.mark.slow
+def test_unit_history_with_birth_eighth_equals_mirrored_full(monkeypatch, eighth_unit):
+    """A unit history whose compound is born on the heated, bent package, on the eighth
+    model (nodal frames on x = y in every step and in the birth's extension, the full
+    body's fit over the square's group) against the full mirrored mesh: metrics,
+    displacements and stresses to 1e-6."""
+    from .test_symmetry_study import BIRTH_PROCESS, assert_same_states, history_metrics, run_on_mesh
+
+    _, e = eighth_unit
+    loads = {"warpage_temperatures_C": [], "reflow_C": [25.0, 260.0, 25.0]}
+    cut_case = unit("eighth", process=BIRTH_PROCESS, loads=loads)
+    full_case = unit("none", process=BIRTH_PROCESS, loads=loads)
+    full_mesh = mirror_mesh(e)
+    cut, cut_states, _ = run_on_mesh(monkeypatch, e, history_metrics, cut_case)
+    full, full_states, _ = run_on_mesh(monkeypatch, full_mesh, history_metrics, full_case)
+    assert assert_same_metrics(cut, full, floor=1e-6) > 50
+    assert "von_mises_max_MPa@moulded:encapsulant" in cut
+    assert_same_states(e, full_mesh, cut_states, full_states)

@@ -35,7 +35,7 @@ MATERIALS = {
 }
 
 
-def eighth_plate(order: int = 1, h_m: float = 0.5e-3) -> Mesh:
+def eighth_plate(order: int = 1, h_m: float = 0.5e-3, layers=LAYERS) -> Mesh:
     """The eighth 0 <= y <= x <= A_M of the bimetal plate: a wedge per layer, the faces
     ``symmetry_y`` (y = 0) and ``symmetry_d`` (x = y)."""
     k = 1e3
@@ -43,7 +43,7 @@ def eighth_plate(order: int = 1, h_m: float = 0.5e-3) -> Mesh:
         occ = gmsh.model.occ
         owned = []
         z = 0.0
-        for name, t in LAYERS:
+        for name, t in layers:
             pts = [occ.addPoint(k * x, k * y, k * z) for x, y in ((0, 0), (A_M, 0), (A_M, A_M))]
             lines = [occ.addLine(pts[i], pts[(i + 1) % 3]) for i in range(3)]
             face = occ.addPlaneSurface([occ.addCurveLoop(lines)])
@@ -188,3 +188,98 @@ def test_normal_component_input_errors():
     with pytest.raises(InputError, match="sweep"):
         fea.solve_thermoelastic_sweep(cut, [MATERIALS, MATERIALS], 100.0, 25.0,
                                       symmetry_fixed("eighth"), backend="cpu")
+
+
+def d4_images(p):
+    """The points ``p`` (n, 3) of the eighth 0 <= y <= x and their images under the
+    square's group, each point of the full body once."""
+    pts = [p]
+    for flip in ("d", "x", "y"):
+        q = np.vstack(pts)
+        if flip == "d":
+            img = q[:, [1, 0, 2]]
+            keep = np.abs(q[:, 0] - q[:, 1]) > 0
+        else:
+            k = "xy".index(flip)
+            img = q.copy()
+            img[:, k] *= -1
+            keep = np.abs(q[:, k]) > 0
+        pts = [q, img[keep]]
+    return np.vstack(pts)
+
+
+def d4_field(q):
+    """A displacement with the square's symmetry: u(g x) = g u(x)."""
+    x, y, z = q.T
+    r2 = x**2 + y**2
+    return np.column_stack(
+        [x * (1 + r2 + z) + x**3, y * (1 + r2 + z) + y**3, 1 + z**2 + x**2 * y**2 + 0.3 * r2]
+    )
+
+
+@pytest.mark.parametrize("flat", [False, True])
+def test_affine_fit_on_an_eighth_is_the_full_clouds_fit(flat):
+    """The full body's fit of an eighth (``symmetry=("d", "x", "y")``) equals
+    ``numpy.linalg.lstsq`` (minimum norm, centred on the mean) over the explicitly
+    mirrored cloud; ``flat``: every point at one z (rank-deficient)."""
+    from fea.physics.history_step import image_counts, symmetric_affine_fit
+
+    rng = np.random.default_rng(5)
+    p = rng.random((60, 3))
+    p[:, 1] *= p[:, 0]  # 0 <= y <= x
+    p[:8, 1] = 0.0  # on y = 0
+    p[8:16, 1] = p[8:16, 0]  # on x = y
+    p[16:18, :2] = 0.0  # on the z axis
+    if flat:
+        p[:, 2] = 0.4
+    full = d4_images(p)
+    sym = ("d", "x", "y")
+    assert len(full) == int(image_counts(p, sym).sum())
+    U = d4_field(full)
+    X = np.column_stack([np.ones(len(full)), full - full.mean(axis=0)])
+    coef = np.linalg.lstsq(X, U, rcond=None)[0]
+    expected = np.column_stack([np.ones(len(p)), p - full.mean(axis=0)]) @ coef
+    got = symmetric_affine_fit(p, d4_field(p), np.arange(len(p)), sym)
+    assert np.abs(got - expected).max() <= 1e-12 * np.abs(expected).max()
+    assert np.abs(got[8:16, 0] - got[8:16, 1]).max() <= 1e-15  # u . n = 0 on x = y
+
+
+FILM_LAYERS = (("bottom", 0.25e-3), ("top", 0.25e-3), ("film", 0.1e-3))
+FILM_MATERIALS = {**MATERIALS, "film": Material("film", E=3e9, nu=0.35, alpha=60e-6, k=1.0)}
+
+
+def test_history_with_a_birth_on_an_eighth_equals_the_full_body():
+    """The bimetal plate heated (it bends), a film born on it, then cooled: on the eighth
+    (``fixed`` with u . n = 0 on x = y, ``symmetry=("d", "x", "y")``) every state's
+    displacement (unfolded) and stress equal the full mirrored plate's to 1e-9 of their
+    largest values."""
+    from scipy.spatial import cKDTree
+
+    from fea.physics.history import Process, Stage, solve_history
+
+    process = Process([
+        Stage("start", 0.0, 25.0),
+        Stage("heated", 0.0, 175.0),
+        Stage("coated", 0.0, 175.0, add=["film"]),
+        Stage("cooled", 100.0, 25.0),
+    ])
+    cut = eighth_plate(1, layers=FILM_LAYERS)
+    full = mirror_mesh(cut)
+    kw = dict(reference=25.0, backend="cpu", method="direct")
+    h_full = solve_history(full, FILM_MATERIALS, process, **kw)
+    h_cut = solve_history(cut, FILM_MATERIALS, process, fixed=symmetry_fixed("eighth"),
+                          symmetry=("d", "x", "y"), **kw)
+    n_el = cut.n_elements
+    du = ds = 0.0
+    for label in h_full.labels:
+        c, f = h_cut[label], h_full[label]
+        unfold = Unfolding.of(cut, c.nodes, c.space.order)
+        dist, where = cKDTree(unfold.space.nodes).query(f.nodes)
+        assert dist.max() <= 1e-12
+        uc = unfold.displacement(c.displacement)[where]
+        scale_u = max(np.abs(f.displacement).max(), 1e-30)
+        scale_s = max(np.abs(f.stress_q).max(), 1e-30)
+        du = max(du, np.abs(uc - f.displacement).max() / scale_u)
+        ds = max(ds, np.abs(c.stress_q - f.stress_q[:n_el]).max() / scale_s)
+    print(f"eighth history: displacement {du:.1e}, stress {ds:.1e}")
+    assert du <= 1e-9 and ds <= 1e-9

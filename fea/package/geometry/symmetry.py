@@ -195,6 +195,13 @@ def _check_diagonal(case, symmetry: str) -> None:
         square("geometry.board.size_mm", board.size)
         if board.thermal_vias is not None:
             square("geometry.board.thermal_vias.zone_mm", board.thermal_vias.zone)
+    for region, m in (getattr(case, "materials", None) or {}).items():
+        if getattr(m, "inelastic", None) is not None and not (region == "board" and board is None):
+            raise InputError(
+                f"materials.{region}", getattr(m, "name", region),
+                f"an elastic or viscoelastic material {why}: the Newton tangent of an "
+                "elastic-plastic or creeping region holds symmetry planes along the axes only",
+            )
     pm = getattr(getattr(case, "loads", None), "power_map", None)
     if pm is not None and not _mirrored(pm.on_die(g.die[:2]), "d"):
         raise InputError("loads.power_map", "not mirrored about x = y",
@@ -389,24 +396,11 @@ def symmetric_recovery(recovered: Any, symmetry: str | None = None) -> Any:
     return RecoveredStress(mesh, recovered.space, values)
 
 
-def _reflection(plane: str) -> NDArray[np.float64]:
-    return reflect(np.eye(3), plane).T
-
-
 def _group(planes: list[str]) -> list[NDArray[np.float64]]:
     """The 3x3 matrices of the group the reflections across ``planes`` generate."""
-    gens = [_reflection(a) for a in planes]
-    group = [np.eye(3)]
-    grew = True
-    while grew:
-        grew = False
-        for g in list(group):
-            for r in gens:
-                h = r @ g
-                if not any(np.allclose(h, k) for k in group):
-                    group.append(h)
-                    grew = True
-    return group
+    from ...fe.constraints import reflection_group
+
+    return reflection_group([np.array(NORMALS[a]) for a in planes])
 
 
 _VOIGT = ((0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1))
