@@ -392,8 +392,8 @@ MEANINGS: dict[str, str] = {
     "body's displacement; water in mg scaled to the full body); the thermal solve stays "
     "full; refused: asymmetric openings or power map, one singulated unit of an even "
     "count, a model read from a file; eighth also refused for a case not symmetric about "
-    "x = y (cavity, die, terminal rows and columns, openings, board, power map), a panel, a "
-    "process history or an elastic-plastic material (the history holds planes along the "
+    "x = y (cavity, die, terminal rows and columns, openings, board, power map), a panel, "
+    "an elastic-plastic or creeping material (its Newton tangent holds planes along the "
     "axes only) and cycling",
     "materials.shell": "material of the region: a library name (`fea materials`) or a "
     "[materials.library] entry; the same for every region below, and for each region of "
