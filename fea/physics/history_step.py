@@ -36,6 +36,7 @@ from .mechanics import elastic_stress, prescribed_displacements
 from .viscoelastic import Viscoelastic, ViscoState
 
 __all__ = [
+    "FramedStep",
     "HistoryModel",
     "PLANE_NORMALS",
     "StepStiffness",
@@ -910,21 +911,12 @@ class HistoryModel:
         (the system is :class:`~fea.physics.history_newton.InelasticStep`). The laws'
         states are committed only on convergence; a :class:`~fea.errors.SolverError`
         leaves the model as it was."""
-        if self.frame is not None:
-            raise InputError(
-                "fixed",
-                "component 'n' (an inclined plane: the plane x = y of an eighth model) with "
-                f"an inelastic region ({', '.join(self.inelastic_present)})",
-                "components x, y, z with elastic-plastic or creeping regions (the Newton "
-                "tangent's elimination holds planes along the axes only: a quarter model)",
-            )
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(
             dt, T_new, cure, need_plan=self.tangent_pre is None
         )
         self.solver.last = None  # the span of earlier solves does not apply to these solves
-        step = InelasticStep(
-            self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry
-        )
+        args = (self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry)
+        step = InelasticStep(*args) if self.frame is None else FramedStep(self.frame, *args)
         x0 = step.predictor()
         opts = self.newton_options
         scale = step.force_scale(x0)
@@ -949,9 +941,43 @@ class HistoryModel:
         u = x
         if con.Q.shape[1]:
             u = self._full_body_modes(u - con.Q @ (con.Q.T @ u))
+        if self.frame is not None:
+            u = self.frame @ u  # Newton's unknown is q
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return {
             "method": "newton",
             "newton_iterations": info.iterations,
             "reactions": reactions,
         }
+
+
+class FramedStep(InelasticStep):
+    """:class:`~fea.physics.history_newton.InelasticStep` in the nodal frames of an
+    inclined plane (an eighth model's x = y): Newton's unknown is ``q`` (3 n,), ``u = T q``
+    with the model's :attr:`HistoryModel.frame` ``T``; the residual is ``T^T r(T q)``, the
+    tangent ``T^T K_t T`` (:func:`fea.fe.constraints.frame_product`, K's pattern kept, so
+    the tangent's elimination in place is the one of the axis planes), and the
+    constrained DOFs, supports and preconditioners are those of ``q``."""
+
+    def __init__(self, frame: sp.csr_matrix, *args: Any) -> None:
+        self.frame = frame
+        super().__init__(*args)
+
+    def evaluate(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
+        """``T^T`` (internal minus external force) at ``u = T x`` and the laws' updates."""
+        f, upd = super().evaluate(self.frame @ x)
+        return self.frame.T @ f, upd
+
+    def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
+        """``T^T (K_L + int B^T D B) T`` at ``u = T x``."""
+        return frame_product(super().full_tangent(x, last), self.frame)
+
+    def predictor(self) -> NDArray[np.float64]:
+        """The first iterate ``q`` (the model's displacement taken into the frames)."""
+        m = self.model
+        u = m.u
+        m.u = (self.frame.T @ u.ravel()).reshape(-1, 3)
+        try:
+            return super().predictor()
+        finally:
+            m.u = u

@@ -195,13 +195,6 @@ def _check_diagonal(case, symmetry: str) -> None:
         square("geometry.board.size_mm", board.size)
         if board.thermal_vias is not None:
             square("geometry.board.thermal_vias.zone_mm", board.thermal_vias.zone)
-    for region, m in (getattr(case, "materials", None) or {}).items():
-        if getattr(m, "inelastic", None) is not None and not (region == "board" and board is None):
-            raise InputError(
-                f"materials.{region}", getattr(m, "name", region),
-                f"an elastic or viscoelastic material {why}: the Newton tangent of an "
-                "elastic-plastic or creeping region holds symmetry planes along the axes only",
-            )
     pm = getattr(getattr(case, "loads", None), "power_map", None)
     if pm is not None and not _mirrored(pm.on_die(g.die[:2]), "d"):
         raise InputError("loads.power_map", "not mirrored about x = y",
