@@ -32,7 +32,6 @@ __all__ = [
     "JointMap",
     "board_case",
     "build_board_model",
-    "check_board_symmetry",
     "joint_map",
     "symmetry_fixed",
     "warpage_case",
@@ -138,7 +137,11 @@ class JointMap:
         axes = symmetry_axes(self.symmetry)
         img = c.copy()
         for a in axes:
-            img[:, "xy".index(a)] = np.abs(img[:, "xy".index(a)])
+            if a != "d":
+                img[:, "xy".index(a)] = np.abs(img[:, "xy".index(a)])
+        if "d" in axes:  # into 0 <= y <= x
+            swap = img[:, 1] > img[:, 0]
+            img[swap] = img[swap][:, ::-1]
         tol = 1e-9 + 1e-6 * float(np.max(np.abs(c))) if c.size else 1e-9
         out = np.empty(self.n_joints, dtype=np.int64)
         for k, p in enumerate(img):
@@ -148,30 +151,13 @@ class JointMap:
         return out
 
 
-def check_board_symmetry(symmetry: str) -> str:
-    """``symmetry`` for a board model (cycling): ``none``, ``half`` or ``quarter``; an
-    :class:`~fea.errors.InputError` (key ``mesh.symmetry``) for an ``eighth``, whose
-    cycling history would hold u . n = 0 on the plane x = y in its tangent's elimination
-    (not done there) and whose joints on that plane are not mapped to the full array."""
-    symmetry_axes(symmetry)
-    if symmetry == "eighth":
-        raise InputError(
-            "mesh.symmetry",
-            symmetry,
-            "'quarter', 'half' or 'none' for cycling on the board model (the cycling "
-            "history eliminates its constraints along the axes only; the plane x = y of an "
-            "eighth needs nodal frames there)",
-        )
-    return symmetry
-
-
 def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
     """Number the solder elements of ``mesh`` (a board model of ``case``) by joint.
 
     Each element of region ``terminals`` takes the id of the terminal site nearest its
     centroid in (x, y) (row-major over the terminal grid); ``fraction`` is the share of
     the joint's cross-section on the kept side of the symmetry planes (a joint centred on
-    a plane: 1/2).
+    a plane: 1/2; on the z axis of an eighth, 0 <= y <= x: 1/8).
     """
     g = case.geometry
     term = g.terminals
@@ -189,11 +175,12 @@ def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
         raise MeshError("a solder element lies outside the terminal grid")
     joint = np.full(mesh.n_elements, -1, dtype=np.int64)
     joint[elems] = row * term.cols + col
-    axes = symmetry_axes(check_board_symmetry(symmetry))
+    axes = symmetry_axes(symmetry)
     frac = np.ones(n)
     tol = 1e-6 * term.pitch
     for a in axes:
-        v = sites[:, "xy".index(a)]
+        # the site's signed distance from the plane, on the kept side positive
+        v = sites[:, 0] - sites[:, 1] if a == "d" else sites[:, "xy".index(a)]
         frac *= np.where(v < -tol, 0.0, np.where(v > tol, 1.0, 0.5))
     held = np.unique(joint[elems])
     if np.any(frac[held] == 0):
@@ -226,11 +213,9 @@ def build_board_model(
     case, *, symmetry: str = "none", cache: bool = True, force: bool = False
 ) -> BoardModel:
     """Mesh the board-mounted mechanical model of ``case`` (:func:`board_case`) and number
-    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half`` or ``quarter`` (an
-    ``eighth`` is refused: see :func:`check_board_symmetry`)."""
+    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half``, ``quarter`` or
+    ``eighth`` (a square board: :func:`~fea.package.geometry.symmetry.check_symmetry`)."""
     from .meshing import build_mesh
-
-    check_board_symmetry(symmetry)
 
     mesh, path = build_mesh(case, cache=cache, force=force, model="board", symmetry=symmetry)
     return BoardModel(mesh, path, joint_map(mesh, case, symmetry), symmetry)

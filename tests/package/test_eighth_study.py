@@ -18,7 +18,6 @@ import pytest
 
 from fea.errors import InputError
 from fea.package.analyse import warpage_case, warpage_metrics
-from fea.package.board_model import build_board_model
 from fea.package.geometry.symmetry import (
     check_symmetry,
     mesh_symmetry,
@@ -123,17 +122,11 @@ def test_square_board_accepted_panel_refused():
         check_symmetry(panel("none"), "eighth")
 
 
-def test_cycling_on_an_eighth_refused(eighth_unit):
-    """Cycling is refused on an eighth with the reason, before any solve (its joints on
-    x = y are not mapped to the full array); the history's planes are ``("d", "x", "y")``
-    with u . n = 0 on x = y."""
+def test_eighth_history_planes(eighth_unit):
+    """The history's planes of an eighth are ``("d", "x", "y")`` with u . n = 0 on x = y."""
     _, e = eighth_unit
     assert analyse.mechanics_symmetry(e) == ("d", "x", "y")
     assert analyse.mechanics_fixed(e) == {"symmetry_y": {"y": 0.0}, "symmetry_d": {"n": 0.0}}
-    case = with_geometry(board={"size_mm": [20.0, 20.0]})
-    with pytest.raises(InputError, match="eighth") as err:
-        build_board_model(case, symmetry="eighth", cache=False)
-    assert "cycling" in str(err.value)
 
 
 @pytest.mark.slow
