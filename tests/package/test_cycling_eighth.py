@@ -151,3 +151,49 @@ def test_eighth_cycling_equals_the_full_model(tmp_path):
     assert re.joint_map.values.size == 9
     np.testing.assert_allclose(np.sort(re.joint_map.values), np.sort(rf.energy.delta_w),
                                rtol=1e-6)
+
+
+def test_study_cycling_on_an_eighth_equals_the_mirrored_full(monkeypatch):
+    """The study's ``[cycling]`` (studies/board_cycling.toml coarsened, a short cycle) on
+    the unit on a square board coupon meshed as an eighth (``[mesh] symmetry``) against
+    the same study on that board model's full mirrored mesh: every metric to 1e-6."""
+    from fea.package import cycling
+    from fea.package.board_model import BoardModel, joint_map
+    from fea.package.spec import parse_study
+
+    from .test_cycling_case import _raw
+
+    def case_of(symmetry):
+        raw = _raw()
+        raw["mesh"]["symmetry"] = symmetry
+        raw["cycling"] = {
+            "t_min_C": 0.0, "t_max_C": 60.0, "cycles": 1, "dwell_s": 0.0,
+            "stress_free_C": 60.0, "board_size_mm": [16.0, 16.0],
+            "models": ["darveaux", "syed", "engelmaier"], "delta_alpha_ppm_per_K": 7.0,
+        }
+        return parse_study(raw).base
+
+    c8 = case_of("eighth")
+    cut = cycling.cycling_metrics(c8).metrics
+    eighth = cycling.build_board_model(cycling.board_model_case(c8), symmetry="eighth")
+    full_mesh = mirror_mesh(eighth.mesh)
+    cfull = case_of("none")
+
+    def full_model(case, symmetry="none", **kw):
+        return BoardModel(full_mesh, None, joint_map(full_mesh, case, "none"), "none")
+
+    monkeypatch.setattr(cycling, "build_board_model", full_model)
+    full = cycling.cycling_metrics(cfull).metrics
+    assert cut["joints_count"] == full["joints_count"] == 144
+    # the solver's own counts (Newton iterations, steps) and times are the model's
+    body = [k for k in full if isinstance(full[k], float) and not k.startswith("critical_")
+            and not any(s in k for s in ("_s", "iterations", "steps"))]
+    assert len(body) >= 7
+    bad = {k: (cut[k], full[k]) for k in body
+           if abs(cut[k] - full[k]) > 1e-6 * abs(full[k]) + 1e-12}
+    assert not bad, bad
+    worst = max(abs(cut[k] / full[k] - 1) for k in body if full[k])
+    print(f"{len(body)} cycling metrics, largest relative difference {worst:.1e}")
+    # the critical joint is one of the images of the full model's
+    assert np.hypot(cut["critical_x_mm"], cut["critical_y_mm"]) == pytest.approx(
+        np.hypot(full["critical_x_mm"], full["critical_y_mm"]), rel=1e-9)
