@@ -392,8 +392,8 @@ MEANINGS: dict[str, str] = {
     "body's displacement; water in mg scaled to the full body); the thermal solve stays "
     "full; refused: asymmetric openings or power map, one singulated unit of an even "
     "count, a model read from a file; eighth also refused for a case not symmetric about "
-    "x = y (cavity, die, terminal rows and columns, openings, board, power map), a panel "
-    "and cycling",
+    "x = y (cavity, die, terminal rows and columns, openings, board, power map) and a "
+    "panel",
     "materials.shell": "material of the region: a library name (`fea materials`) or a "
     "[materials.library] entry; the same for every region below, and for each region of "
     "a model read from a file (by its own name, docs/own_geometry.md)",
