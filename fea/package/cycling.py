@@ -13,7 +13,7 @@ Engelmaier), the PNGs ``dw_map.png`` and ``hysteresis_critical.png``, table colu
 
 Study. :func:`cycling_metrics` runs a unit case's ``[cycling]`` with that engine on the
 unit on its board (:func:`fea.package.board_model.build_board_model`, the board cut to
-``board_size_mm``; half or quarter model with ``symmetry``): the terminals take the Anand
+``board_size_mm``; half, quarter or eighth model with ``symmetry``): the terminals take the Anand
 law of ``solder``, the rest keeps the case's materials (an elastic-plastic shell and a
 viscoelastic compound included); the solve starts stress free at ``stress_free_C``. Its
 columns (units in the names; :data:`fea.package.names.METRICS`): ``dW_crit_MJ_per_m3``,
@@ -518,9 +518,9 @@ def run_cycling(
         Each joint's centre (x, y) [m] in the full array, mapping joint id -> (x, y); None:
         the joint's volume centroid, moved onto the symmetry plane(s) for a partial joint.
     symmetry
-        ``"none"`` (default), ``"half"`` (the model is x >= 0, plane x = 0) or
-        ``"quarter"`` (x, y >= 0, planes x = 0 and y = 0). Others (``"eighth"``) are
-        refused: their partial joints on x = y are not mapped.
+        ``"none"`` (default), ``"half"`` (the model is x >= 0, plane x = 0),
+        ``"quarter"`` (x, y >= 0, planes x = 0 and y = 0) or ``"eighth"`` (0 <= y <= x,
+        planes y = 0 and x = y; ``fixed`` with ``{"symmetry_d": {"n": 0.0}}``).
     fixed
         Supports, as :func:`fea.solve_history` (on a symmetry model, the symmetry
         planes' normal displacement, e.g. ``{"symmetry_x": {"x": 0.0}}``).
