@@ -178,3 +178,21 @@ def test_baseline_eighth_equals_mirrored_full(monkeypatch):
     assert cut["warpage_um@260C"] > 1.0
     assert cut["plastic_strain_max_pct@25C:shell"] > 0.0
     assert cut["mechanical_dof_count"] < 0.2 * full["mechanical_dof_count"]
+
+
+@pytest.mark.slow
+def test_moisture_eighth_equals_mirrored_full(monkeypatch, eighth_unit):
+    """[moisture] on the eighth against the full mirrored mesh: the planes y = 0 and
+    x = y are not exposed, the water [mg] is scaled by the share 1/8, and the water, the
+    peak, the vapour pressures and the wet warpage states agree to 1e-6."""
+    from .test_symmetry_study import MOISTURE, run_on_mesh
+
+    _, e = eighth_unit
+    loads = {"warpage_temperatures_C": [25.0, 260.0]}
+    cut_case = unit("eighth", moisture=MOISTURE, loads=loads)
+    full_case = unit("none", moisture=MOISTURE, loads=loads)
+    cut, _ = run_on_mesh(monkeypatch, e, warpage_metrics, cut_case)
+    full, _ = run_on_mesh(monkeypatch, mirror_mesh(e), warpage_metrics, full_case)
+    assert assert_same_metrics(cut, full) > 50
+    assert cut["moisture_mg@soak"] > 0.01
+    assert "warpage_um@wet_260C" in cut
