@@ -381,10 +381,13 @@ def symmetric_recovery(recovered: Any, symmetry: str | None = None) -> Any:
         on = np.column_stack([np.abs(plane_distance(p[verts], a)) <= tol for a in planes])
         kinds, which = np.unique(on, axis=0, return_inverse=True)
         for j, kind in enumerate(kinds):
-            if kind.any():
-                rows = np.flatnonzero(which.ravel() == j)
-                group = _group([a for a, k in zip(planes, kind, strict=True) if k])
-                vals[rows] = _group_mean(vals[rows], group)
+            on_planes = [a for a, k in zip(planes, kind, strict=True) if k]
+            rows = np.flatnonzero(which.ravel() == j)
+            if "d" in on_planes:
+                vals[rows] = _group_mean(vals[rows], _group(on_planes))
+            else:  # planes of the axes: the odd components vanish, the others stay
+                for a in on_planes:
+                    vals[np.ix_(rows, ODD_COMPONENTS[a])] = 0.0
         values[name] = (verts, vals)
     return RecoveredStress(mesh, recovered.space, values)
 
