@@ -143,9 +143,15 @@ def elimination_positions(A: Any, dofs: Any, ns: Namespace = HOST) -> tuple[Any,
     return hit, diag
 
 
-def decoupled_dofs(A: Any, ns: Namespace = HOST) -> Any:
-    """DOFs whose row has no nonzero off-diagonal entry (eliminated Dirichlet DOFs), bool (n,)."""
+def decoupled_dofs(A: Any, ns: Namespace = HOST, compiled: bool = True) -> Any:
+    """DOFs whose row has no nonzero off-diagonal entry (eliminated Dirichlet DOFs), bool (n,).
+
+    With ``compiled``, on the host where Numba is installed, by the threaded kernel
+    :func:`fea.solvers.kernels.decoupled_dofs` (the same answer).
+    """
     xp = ns.xp
+    if compiled and ns.on_host and kernels.available() and A.format == "csr":
+        return kernels.decoupled_dofs(A)
     C = A.tocoo()
     off = ((C.row != C.col) & (C.data != 0)).astype(xp.float64)
     return xp.bincount(C.row, weights=off, minlength=A.shape[0]) == 0
@@ -155,15 +161,36 @@ def decoupled_dofs(A: Any, ns: Namespace = HOST) -> Any:
 
 
 def strength_graph(
-    A: Any, node: Any, n_nodes: int, active: Any, theta: float, ns: Namespace = HOST
+    A: Any,
+    node: Any,
+    n_nodes: int,
+    active: Any,
+    theta: float,
+    ns: Namespace = HOST,
+    compiled: bool = True,
 ) -> Any:
     """Symmetric strength graph of the node blocks of ``A``, CSR (n_nodes x n_nodes), no
     diagonal.
 
     ``node[d]`` is the node of DOF ``d``; blocks are compared by their Frobenius norms,
-    ``s_ij >= theta sqrt(s_ii s_jj)``; inactive nodes get no edges.
+    ``s_ij >= theta sqrt(s_ii s_jj)``; inactive nodes get no edges. The entries are 2
+    where both ``(i, j)`` and ``(j, i)`` pass the test, 1 where one does (rounding on a
+    coarse level). With ``compiled``, on the host where Numba is installed and the DOFs
+    of a node are contiguous (``node`` nondecreasing), the one-sided graph comes from the
+    threaded kernel :func:`fea.solvers.kernels.strong_connections` (the same graph; the
+    block norms summed in another order only where a row's columns are unsorted); else
+    from array operations, which run on a device too.
     """
     xp = ns.xp
+    if (
+        compiled
+        and ns.on_host
+        and kernels.available()
+        and A.format == "csr"
+        and bool((node[1:] >= node[:-1]).all())
+    ):
+        G = kernels.strong_connections(A, node, n_nodes, active, theta)
+        return G + G.T.tocsr()
     C = A.tocoo()
     nr, nc = node[C.row], node[C.col]
     # squared block norms; the entries of a block that are adjacent in a row (sorted column

@@ -1,5 +1,10 @@
 """Compiled, threaded host kernels of the AMG setup (optional: Numba).
 
+The strength of connection (:func:`strong_connections`, :func:`decoupled_dofs`) reads the
+level's matrix once, node row by node row on threads, where the array code of
+:func:`fea.solvers.amg.strength_graph` builds and sorts several arrays of the matrix's
+size on one thread.
+
 The energy-minimising prolongator (:func:`fea.solvers.amg.energy_prolongator`) spends
 most of the CPU setup in one operation per CG step: the product ``A U`` of the level's
 matrix with the prolongator's update ``U``, kept only on ``U``'s own pattern, followed by
@@ -22,7 +27,13 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["available", "masked_product_projected", "threads"]
+__all__ = [
+    "available",
+    "decoupled_dofs",
+    "masked_product_projected",
+    "strong_connections",
+    "threads",
+]
 
 _LOADED: list = []  # [the kernels' module, or None where Numba does not import]
 
@@ -56,6 +67,107 @@ def threads() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not on Linux
         return os.cpu_count() or 1
+
+
+def _compiled() -> tuple[Any, int]:
+    """The kernels' module and the threads they run on, Numba's set to :func:`threads`
+    (at most Numba's own limit, ``NUMBA_NUM_THREADS``); raises where Numba is not
+    installed."""
+    mod = _kernels()
+    if mod is None:
+        raise RuntimeError("Numba is not installed: kernels.available() is False")
+    import numba
+
+    t = max(1, min(threads(), int(numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(t)
+    return mod, t
+
+
+def decoupled_dofs(A: Any) -> np.ndarray:
+    """DOFs whose row of ``A`` has no nonzero entry off the diagonal (eliminated
+    Dirichlet DOFs), as :func:`fea.solvers.amg.decoupled_dofs`, rows on threads.
+
+    Parameters
+    ----------
+    A
+        SciPy CSR (n, n).
+
+    Returns
+    -------
+    Bool, shape (n,).
+    """
+    mod, _ = _compiled()
+    out = np.empty(A.shape[0], dtype=bool)
+    mod.decoupled(A.indptr, A.indices, A.data, out)
+    return out
+
+
+def strong_connections(A: Any, node: Any, n_nodes: int, active: Any, theta: float) -> Any:
+    """The one-sided strength graph of the node blocks of ``A``: ``S[I, J] = 1`` for
+    ``I != J`` where ``s_IJ >= theta sqrt(s_II s_JJ)`` and ``s_IJ > 0`` (``s``: the
+    Frobenius norm of the block of rows of node ``I`` and columns of node ``J``), both
+    nodes active; node rows on threads. :func:`fea.solvers.amg.strength_graph` is
+    ``S + S^T``.
+
+    Parameters
+    ----------
+    A
+        SciPy CSR (n, n); its indices need not be sorted.
+    node
+        Node of each DOF, shape (n,), nondecreasing, in ``[0, n_nodes)`` (the DOFs of a node
+        are contiguous; a node may have none).
+    n_nodes
+        Number of nodes.
+    active
+        Bool, shape (n_nodes,): inactive nodes get no edges.
+    theta
+        Strength threshold (dimensionless, >= 0).
+
+    Returns
+    -------
+    SciPy CSR (n_nodes, n_nodes), canonical, values 1.0.
+    """
+    import scipy.sparse as sp
+
+    mod, t = _compiled()
+    node = np.ascontiguousarray(node)
+    start = np.searchsorted(node, np.arange(n_nodes + 1), side="left")
+    ap, aj = A.indptr, A.indices
+    ax = np.ascontiguousarray(A.data, dtype=np.float64)
+    s_diag = np.empty(n_nodes)
+    mod.block_norms_diagonal(ap, aj, ax, start, s_diag)
+    # node rows in one range per thread, of about equal numbers of entries
+    t = max(1, min(t, n_nodes))
+    first = ap[start].astype(np.int64)  # entries before each node's rows
+    bounds = np.searchsorted(first, np.linspace(0, int(first[-1]), t + 1), side="left")
+    bounds[0], bounds[-1] = 0, n_nodes
+    idx = np.int32 if n_nodes < 2**31 else np.int64
+    buf = np.empty(int(first[-1]), dtype=idx)  # pages touched only where written
+    count = np.empty(n_nodes, dtype=np.int64)
+    mod.strong_nodes(
+        ap,
+        aj,
+        ax,
+        node,
+        start,
+        s_diag,
+        np.ascontiguousarray(active, dtype=bool),
+        float(theta),
+        bounds.astype(np.int64),
+        buf,
+        count,
+    )
+    indptr = np.zeros(n_nodes + 1, dtype=np.int64)
+    np.cumsum(count, out=indptr[1:])
+    indices = np.empty(int(indptr[-1]), dtype=idx)
+    mod.gather_rows(buf, first[:-1], indptr, indices)
+    if idx is np.int32 and indptr[-1] < 2**31:
+        indptr = indptr.astype(np.int32)
+    S = sp.csr_matrix(
+        (np.ones(indices.shape[0]), indices, indptr), shape=(n_nodes, n_nodes), copy=False
+    )
+    S.has_canonical_format = True
+    return S
 
 
 def masked_product_projected(
@@ -97,17 +209,11 @@ def masked_product_projected(
     -------
     The values on ``Pat``, shape (Pat.nnz,), float64.
     """
-    mod = _kernels()
-    if mod is None:
-        raise RuntimeError("Numba is not installed: kernels.available() is False")
-    import numba
-
+    mod, t = _compiled()
     out = np.empty(Pat.indices.shape[0])
     cnode = np.ascontiguousarray(cnode)
     run_end = np.empty(Pat.indices.shape[0], dtype=np.int64)
     mod.run_ends(Pat.indptr, Pat.indices, cnode, run_end)
-    t = max(1, min(threads(), int(numba.config.NUMBA_NUM_THREADS)))
-    numba.set_num_threads(t)
     chunks = max(1, min(Pat.shape[0], 16 * t))
     mod.masked_project(
         A.indptr,

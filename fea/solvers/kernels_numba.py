@@ -13,7 +13,15 @@ except ImportError:  # pragma: no cover - depends on the environment
     numba = None
     prange = range
 
-__all__ = ["COMPILED", "masked_project", "run_ends"]
+__all__ = [
+    "COMPILED",
+    "block_norms_diagonal",
+    "decoupled",
+    "gather_rows",
+    "masked_project",
+    "run_ends",
+    "strong_nodes",
+]
 
 #: True where Numba imported and the kernels below are compiled.
 COMPILED = numba is not None
@@ -123,6 +131,92 @@ def masked_project(
                 out[k] -= acc
 
 
+def decoupled(ap, aj, ax, out):
+    # out[r]: row r has no nonzero entry off the diagonal
+    n = ap.shape[0] - 1
+    for r in prange(n):
+        free = True
+        for q in range(ap[r], ap[r + 1]):
+            if aj[q] != r and ax[q] != 0.0:
+                free = False
+                break
+        out[r] = free
+
+
+def block_norms_diagonal(ap, aj, ax, start, out):
+    # out[I]: Frobenius norm of node I's diagonal block (its rows start[I]:start[I + 1],
+    # the same columns); each row's squares summed first, then the rows in turn
+    n_nodes = start.shape[0] - 1
+    for nd in prange(n_nodes):
+        c0 = start[nd]
+        c1 = start[nd + 1]
+        acc = 0.0
+        for r in range(c0, c1):
+            seg = 0.0
+            for q in range(ap[r], ap[r + 1]):
+                c = aj[q]
+                if c >= c0 and c < c1:
+                    seg += ax[q] * ax[q]
+            acc += seg
+        out[nd] = np.sqrt(acc)
+
+
+def strong_nodes(ap, aj, ax, node, start, s_diag, active, theta, bounds, buf, count):
+    # node I's strong neighbours J != I, ascending, into buf[ap[start[I]]:][:count[I]]
+    # (room enough: each neighbour has an entry in the node's rows); the squared norm of
+    # block (I, J) summed by runs of one column node in a row, then over the rows
+    n_nodes = start.shape[0] - 1
+    for c in prange(bounds.shape[0] - 1):
+        acc = np.zeros(n_nodes)
+        seen = np.zeros(n_nodes, dtype=np.bool_)
+        for nd in range(bounds[c], bounds[c + 1]):
+            base = ap[start[nd]]
+            if not active[nd]:
+                count[nd] = 0
+                continue
+            k = 0
+            for r in range(start[nd], start[nd + 1]):
+                q = ap[r]
+                e = ap[r + 1]
+                while q < e:
+                    j = node[aj[q]]
+                    seg = 0.0
+                    while q < e and node[aj[q]] == j:
+                        seg += ax[q] * ax[q]
+                        q += 1
+                    if j == nd:
+                        continue
+                    if seen[j]:
+                        acc[j] += seg
+                    else:
+                        seen[j] = True
+                        acc[j] = seg
+                        buf[base + k] = j
+                        k += 1
+            kept = 0
+            for t in range(k):
+                j = buf[base + t]
+                seen[j] = False
+                s = np.sqrt(acc[j])
+                if s > 0.0 and s >= theta * np.sqrt(s_diag[nd] * s_diag[j]) and active[j]:
+                    buf[base + kept] = j
+                    kept += 1
+            buf[base : base + kept].sort()
+            count[nd] = kept
+
+
+def gather_rows(src, offset, indptr, out):
+    # out[indptr[I]:indptr[I + 1]] = src[offset[I]:][:indptr[I + 1] - indptr[I]]
+    for i in prange(indptr.shape[0] - 1):
+        o = offset[i]
+        for k in range(indptr[i], indptr[i + 1]):
+            out[k] = src[o + k - indptr[i]]
+
+
 if numba is not None:  # pragma: no branch
     run_ends = numba.njit(cache=True, nogil=True)(run_ends)
     masked_project = numba.njit(parallel=True, cache=True, nogil=True)(masked_project)
+    decoupled = numba.njit(parallel=True, cache=True, nogil=True)(decoupled)
+    block_norms_diagonal = numba.njit(parallel=True, cache=True, nogil=True)(block_norms_diagonal)
+    strong_nodes = numba.njit(parallel=True, cache=True, nogil=True)(strong_nodes)
+    gather_rows = numba.njit(parallel=True, cache=True, nogil=True)(gather_rows)
