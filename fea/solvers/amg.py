@@ -626,14 +626,23 @@ class Hierarchy:
         return SAPreconditioner(self, precision, wrap=wrap)
 
 
-def block_diagonal(A: Any, node: Any, n_nodes: int, ns: Namespace = HOST) -> tuple[Any, Any]:
+def block_diagonal(
+    A: Any, node: Any, n_nodes: int, ns: Namespace = HOST, compiled: bool = True
+) -> tuple[Any, Any]:
     """The node-block diagonal of ``A`` and its inverse, both CSR (n x n).
 
     The DOFs of a node are contiguous (interleaved components on the fine level, the kept
     columns of an aggregate on a coarse one); blocks of up to ``max size`` unknowns are
-    inverted as one batch (padded with the identity).
+    inverted as one batch (padded with the identity). With ``compiled``, on the host where
+    Numba is installed, the blocks are gathered and the CSR matrices written by the
+    threaded kernel :func:`fea.solvers.kernels.block_diagonal` (the same matrices).
     """
     xp = ns.xp
+    if compiled and ns.on_host and kernels.available() and A.format == "csr":
+        if bool((node[1:] >= node[:-1]).all()):
+            out = kernels.block_diagonal(A, node, n_nodes)
+            if out is not None:
+                return out
     n = A.shape[0]
     size = xp.bincount(node, minlength=n_nodes)
     kmax = int(size.max())

@@ -5,6 +5,9 @@ level's matrix once, node row by node row on threads, where the array code of
 :func:`fea.solvers.amg.strength_graph` builds and sorts several arrays of the matrix's
 size on one thread.
 
+The node-block diagonal of a level (:func:`block_diagonal`, the smoother's and the
+spectral estimate's) is gathered the same way, node by node, straight into CSR.
+
 The energy-minimising prolongator (:func:`fea.solvers.amg.energy_prolongator`) spends
 most of the CPU setup in one operation per CG step: the product ``A U`` of the level's
 matrix with the prolongator's update ``U``, kept only on ``U``'s own pattern, followed by
@@ -29,6 +32,7 @@ import numpy as np
 
 __all__ = [
     "available",
+    "block_diagonal",
     "decoupled_dofs",
     "masked_product_projected",
     "strong_connections",
@@ -100,6 +104,57 @@ def decoupled_dofs(A: Any) -> np.ndarray:
     out = np.empty(A.shape[0], dtype=bool)
     mod.decoupled(A.indptr, A.indices, A.data, out)
     return out
+
+
+def block_diagonal(A: Any, node: Any, n_nodes: int) -> tuple[Any, Any] | None:
+    """The node-block diagonal of ``A`` and its inverse, as
+    :func:`fea.solvers.amg.block_diagonal` (the same matrices bit for bit: the same
+    batched inverse), the blocks gathered on threads; None where a row of ``A`` stores
+    an entry of its block twice (the array code sums those).
+
+    Parameters
+    ----------
+    A
+        SciPy CSR (n, n); its indices need not be sorted.
+    node
+        Node of each DOF, shape (n,), nondecreasing, in ``[0, n_nodes)``.
+    n_nodes
+        Number of nodes.
+
+    Returns
+    -------
+    ``(D, Dinv)``: SciPy CSR (n, n), canonical; ``D`` holds the entries of ``A`` inside
+    the node blocks (explicit zeros too), ``Dinv`` every entry of the inverted blocks.
+    """
+    import scipy.sparse as sp
+
+    mod, _ = _compiled()
+    n = A.shape[0]
+    node = np.ascontiguousarray(node)
+    start = np.searchsorted(node, np.arange(n_nodes + 1), side="left")
+    size = np.diff(start)
+    kmax = int(size.max()) if n_nodes else 1
+    blocks = np.empty((n_nodes, kmax, kmax))
+    stored = np.empty((n_nodes, kmax, kmax), dtype=bool)
+    count = np.empty(n, dtype=np.int64)
+    ax = np.ascontiguousarray(A.data, dtype=np.float64)
+    mod.diagonal_blocks(A.indptr, A.indices, ax, start, blocks, stored, count)
+    if n and int(count.min()) < 0:
+        return None
+    inv = np.linalg.inv(blocks)
+    out = []
+    for vals, per_row, every in ((blocks, count, False), (inv, size[node], True)):
+        indptr = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(per_row, out=indptr[1:])
+        nnz = int(indptr[-1])
+        idx = np.int32 if max(n, nnz) < 2**31 else np.int64
+        indices = np.empty(nnz, dtype=idx)
+        data = np.empty(nnz)
+        mod.block_rows(start, vals, stored, every, indptr, indices, data)
+        M = sp.csr_matrix((data, indices, indptr.astype(idx)), shape=(n, n), copy=False)
+        M.has_canonical_format = True
+        out.append(M)
+    return out[0], out[1]
 
 
 def strong_connections(A: Any, node: Any, n_nodes: int, active: Any, theta: float) -> Any:

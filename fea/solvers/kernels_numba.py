@@ -16,7 +16,9 @@ except ImportError:  # pragma: no cover - depends on the environment
 __all__ = [
     "COMPILED",
     "block_norms_diagonal",
+    "block_rows",
     "decoupled",
+    "diagonal_blocks",
     "gather_rows",
     "masked_project",
     "run_ends",
@@ -213,6 +215,51 @@ def gather_rows(src, offset, indptr, out):
             out[k] = src[o + k - indptr[i]]
 
 
+def diagonal_blocks(ap, aj, ax, start, blocks, stored, count):
+    # blocks[I, a, b] = A[start[I] + a, start[I] + b] where stored (stored[I, a, b]),
+    # else 0, and 1 on the diagonal past the node's size; count[r]: row r's entries in its
+    # node's block, -1 where the row holds one of them twice
+    n_nodes = start.shape[0] - 1
+    kmax = blocks.shape[1]
+    for nd in prange(n_nodes):
+        s0 = start[nd]
+        s1 = start[nd + 1]
+        for a in range(kmax):
+            for b in range(kmax):
+                blocks[nd, a, b] = 0.0
+                stored[nd, a, b] = False
+        for a in range(s1 - s0, kmax):
+            blocks[nd, a, a] = 1.0
+        for r in range(s0, s1):
+            cnt = 0
+            for q in range(ap[r], ap[r + 1]):
+                c = aj[q]
+                if c >= s0 and c < s1:
+                    if stored[nd, r - s0, c - s0]:
+                        cnt = -1
+                        break
+                    blocks[nd, r - s0, c - s0] = ax[q]
+                    stored[nd, r - s0, c - s0] = True
+                    cnt += 1
+            count[r] = cnt
+
+
+def block_rows(start, vals, stored, every, indptr, out_j, out_x):
+    # the CSR rows of the node blocks vals[I, :size, :size]: every entry (every) or the
+    # stored ones, columns ascending
+    n_nodes = start.shape[0] - 1
+    for nd in prange(n_nodes):
+        s0 = start[nd]
+        size = start[nd + 1] - s0
+        for a in range(size):
+            k = indptr[s0 + a]
+            for b in range(size):
+                if every or stored[nd, a, b]:
+                    out_j[k] = s0 + b
+                    out_x[k] = vals[nd, a, b]
+                    k += 1
+
+
 if numba is not None:  # pragma: no branch
     run_ends = numba.njit(cache=True, nogil=True)(run_ends)
     masked_project = numba.njit(parallel=True, cache=True, nogil=True)(masked_project)
@@ -220,3 +267,5 @@ if numba is not None:  # pragma: no branch
     block_norms_diagonal = numba.njit(parallel=True, cache=True, nogil=True)(block_norms_diagonal)
     strong_nodes = numba.njit(parallel=True, cache=True, nogil=True)(strong_nodes)
     gather_rows = numba.njit(parallel=True, cache=True, nogil=True)(gather_rows)
+    diagonal_blocks = numba.njit(parallel=True, cache=True, nogil=True)(diagonal_blocks)
+    block_rows = numba.njit(parallel=True, cache=True, nogil=True)(block_rows)

@@ -1,8 +1,9 @@
-"""The strength of connection of the AMG setup: the threaded kernel of
-``fea.solvers.kernels`` (the one-sided strength graph and the decoupled DOFs) against a
-dense computation of the block norms, against the array code of ``fea.solvers.amg`` it
-replaces on the host, and against pyamg's symmetric strength of connection (its own C++
-routine on the block norms); the hierarchy and the PCG iterations it gives."""
+"""The threaded kernels of the AMG setup's strength of connection and block diagonal
+(``fea.solvers.kernels``): the one-sided strength graph and the decoupled DOFs against a
+dense computation of the block norms, against the array code of ``fea.solvers.amg`` they
+replace on the host, and against pyamg's symmetric strength of connection (its own C++
+routine on the block norms); the node-block diagonal and its inverse against dense blocks
+and the array code; the hierarchy and the PCG iterations they give."""
 
 from __future__ import annotations
 
@@ -241,12 +242,15 @@ def test_without_numba_the_array_code_runs(tmp_path, elasticity):
 
 
 def _array_strength(monkeypatch) -> None:
-    """The hierarchy's strength and decoupled DOFs from the array code."""
+    """The hierarchy's strength, decoupled DOFs and block diagonals from the array code."""
     monkeypatch.setattr(
         amg, "strength_graph", functools.partial(amg.strength_graph, compiled=False)
     )
     monkeypatch.setattr(
         amg, "decoupled_dofs", functools.partial(amg.decoupled_dofs, compiled=False)
+    )
+    monkeypatch.setattr(
+        amg, "block_diagonal", functools.partial(amg.block_diagonal, compiled=False)
     )
 
 
@@ -256,7 +260,8 @@ def _array_strength(monkeypatch) -> None:
 def test_package_strength_and_iterations(kind, package, monkeypatch):
     """The package's systems (181k DOF elasticity, 60k DOF conduction): every level's
     strength graph from the kernel is the array code's and pyamg's (to ties at the
-    threshold), the hierarchy is the same bit for bit, and so are the PCG iterations."""
+    threshold), so is every block diagonal, the hierarchy is the same bit for bit, and so
+    are the PCG iterations."""
     s = getattr(package, kind)
     A = s.A.tocsr()
     block = 3 if kind == "elasticity" else 1
@@ -273,8 +278,18 @@ def test_package_strength_and_iterations(kind, package, monkeypatch):
         seen.append(G.nnz)
         return G
 
+    diagonal = amg.block_diagonal
+
+    def checked_diagonal(A, node, n_nodes, ns=amg.HOST):
+        D, Dinv = diagonal(A, node, n_nodes, ns)
+        D0, Dinv0 = diagonal(A, node, n_nodes, ns, compiled=False)
+        _assert_same(D, D0)
+        _assert_same(Dinv, Dinv0)
+        return D, Dinv
+
     with monkeypatch.context() as m:
         m.setattr(amg, "strength_graph", checked)
+        m.setattr(amg, "block_diagonal", checked_diagonal)
         h = amg.build_hierarchy(A, **kw)
     assert len(seen) == len(h.levels) - 1 >= 2
     with monkeypatch.context() as m:
@@ -289,8 +304,9 @@ def test_package_strength_and_iterations(kind, package, monkeypatch):
 
 @needs_numba
 def test_threaded_strength_gives_the_same_pcg(elasticity, monkeypatch):
-    """The box's hierarchy with the kernel's strength against the one with the array
-    code's (the rest alike): the same operators and the same PCG iterations."""
+    """The box's hierarchy with the kernels' strength and block diagonals against the one
+    with the array code's (the rest alike): the same operators and the same PCG
+    iterations."""
     A, R = elasticity
     kw = dict(near_null=R, block=3, prolongator="energy", max_coarse=30, energy_iterations=4)
     h = amg.build_hierarchy(A, galerkin=cpu.galerkin_product, **kw)
@@ -302,3 +318,87 @@ def test_threaded_strength_gives_the_same_pcg(elasticity, monkeypatch):
     b = A @ np.ones(A.shape[0])
     its = [pcg(A, b, hh.preconditioner("mixed"), rtol=1e-8, maxiter=500) for hh in (h, ref)]
     assert its[0].converged and its[0].iterations == its[1].iterations
+
+
+def _dense_block_diagonal(A, node, n_nodes):
+    """D and its inverse block by block, dense (n, n)."""
+    D = np.zeros(A.shape)
+    Dinv = np.zeros(A.shape)
+    full = A.toarray()
+    for i in range(n_nodes):
+        r = np.flatnonzero(node == i)
+        if r.shape[0]:
+            D[np.ix_(r, r)] = full[np.ix_(r, r)]
+            Dinv[np.ix_(r, r)] = np.linalg.inv(full[np.ix_(r, r)])
+    return D, Dinv
+
+
+@needs_numba
+def test_block_diagonal_against_dense_blocks():
+    """Nodes of 0 to 4 DOFs, unsorted columns and an explicit zero inside a block: ``D``
+    holds the block entries as stored (the zero too), ``Dinv`` the inverted blocks (dense
+    ``inv`` of each block, block by block), both canonical CSR; a row that stores an
+    entry twice leaves the kernel (None) and the array code sums it."""
+    rng = np.random.default_rng(7)
+    sizes = np.array([2, 0, 4, 1, 3, 3])
+    node = np.repeat(np.arange(sizes.shape[0]), sizes)
+    n, n_nodes = node.shape[0], sizes.shape[0]
+    M = rng.standard_normal((n, n)) * (rng.random((n, n)) < 0.5)
+    M = M @ M.T + n * np.eye(n)
+    M[2, 3] = M[3, 2] = 0.0
+    r, c = np.nonzero(M)
+    r, c = np.append(r, [2, 3]), np.append(c, [3, 2])  # stored, value 0
+    A = sp.coo_matrix((M[r, c], (r, c)), shape=(n, n)).tocsr()
+    assert A[2, 3] == 0.0 and 3 in A.indices[A.indptr[2] : A.indptr[3]]
+    for i in range(n):
+        k = slice(A.indptr[i], A.indptr[i + 1])
+        A.indices[k], A.data[k] = A.indices[k][::-1].copy(), A.data[k][::-1].copy()
+    A.has_sorted_indices = False
+    D, Dinv = kernels.block_diagonal(A, node, n_nodes)
+    D_ref, Dinv_ref = _dense_block_diagonal(A, node, n_nodes)
+    for X in (D, Dinv):
+        assert X.has_sorted_indices and X.has_canonical_format
+    np.testing.assert_array_equal(D.toarray(), D_ref)
+    C = A.tocoo()
+    inside = node[C.row] == node[C.col]
+    assert D.nnz == int(inside.sum())  # the stored entries of the blocks, the zero too
+    assert np.any(C.data[inside] == 0.0)
+    np.testing.assert_allclose(Dinv.toarray(), Dinv_ref, rtol=1e-13, atol=1e-15)
+    assert Dinv.nnz == int(np.sum(sizes**2))
+    # a duplicate entry inside a block: the array code's sum
+    dup = sp.csr_matrix(
+        (
+            np.insert(A.data, A.indptr[1], 1.5),  # row 0 holds (0, 0) twice
+            np.insert(A.indices, A.indptr[1], 0),
+            np.append(A.indptr[:1], A.indptr[1:] + 1),
+        ),
+        shape=A.shape,
+    )
+    assert kernels.block_diagonal(dup, node, n_nodes) is None
+    D2, _ = amg.block_diagonal(dup, node, n_nodes)
+    assert D2[0, 0] == pytest.approx(A[0, 0] + 1.5, rel=1e-15)
+
+
+@needs_numba
+@pytest.mark.parametrize("system", ["elasticity", "scalar"])
+def test_block_diagonal_kernel_equals_the_array_code(system, elasticity):
+    """The finest level (sorted, and every row reversed) and the first coarse level (nodes
+    of five and six DOFs, padded): ``D`` and ``Dinv`` bit for bit the array code's."""
+    if system == "elasticity":
+        A, B = elasticity
+        block = 3
+    else:
+        A, B, block = _grid(40, 30), None, 1
+    node, n_nodes, _ = _fine_level(A, block)
+    U = A.copy()
+    for i in range(U.shape[0]):
+        k = slice(U.indptr[i], U.indptr[i + 1])
+        U.indices[k], U.data[k] = U.indices[k][::-1].copy(), U.data[k][::-1].copy()
+    U.has_sorted_indices = False
+    h = amg.build_hierarchy(A, near_null=B, block=block, max_coarse=30, max_levels=2)
+    c = h.levels[1]
+    for M, nd, nn in ((A, node, n_nodes), (U, node, n_nodes), (c.A, c.node, c.n_nodes)):
+        got = amg.block_diagonal(M, nd, nn)
+        ref = amg.block_diagonal(M, nd, nn, compiled=False)
+        _assert_same(got[0], ref[0])
+        _assert_same(got[1], ref[1])
