@@ -510,11 +510,16 @@ def energy_prolongator(
         U = ns.sparse.csr_matrix((data, cols, Pat.indptr), shape=Pat.shape)
         return _pattern_values(ns, keys, A @ U, n_c)
 
-    def projected_product(data: Any) -> Any:
-        """``project(masked_product(data))``, timed into ``timings``."""
+    runs = kernels.coarse_runs(Pat, node_c) if fused else None
+
+    def projected_product(data: Any, into: Any = None) -> Any:
+        """``project(masked_product(data))``, timed into ``timings``; into ``into`` where
+        the kernel runs."""
         t0 = time.perf_counter()
         if fused:
-            out = kernels.masked_product_projected(A, Pat, data, Bc, BtBinv, node, node_c)
+            out = kernels.masked_product_projected(
+                A, Pat, data, Bc, BtBinv, node, node_c, out=into, runs=runs
+            )
         else:
             out = project(masked_product(data))
         if timings is not None:
@@ -531,20 +536,33 @@ def energy_prolongator(
     pos = xp.searchsorted(keys, t_keys[order])
     Pd = xp.zeros(keys.shape[0])
     Pd[pos] = Tc.data[order]
-    R = -projected_product(Pd)
-    Dir = None
+    # CG on the pattern's values, the vectors updated in place (the same operations as
+    # ``Z = dloc_e * R``, ``Dir = Z + c Dir``, ``Pd = Pd + alpha Dir``, ``R = R - alpha AD``,
+    # without a fresh array per operation, which costs a first touch of its memory)
+    R = projected_product(Pd)
+    xp.negative(R, out=R)
+    Z, Dir, tmp = xp.empty_like(R), xp.empty_like(R), xp.empty_like(R)
+    AD = xp.empty_like(R) if fused else None
+    first = True
     old = 0.0
     for _ in range(iterations):
-        Z = dloc_e * R
+        xp.multiply(dloc_e, R, out=Z)
         new = float(xp.dot(R, Z))
         if new < 1e-30:
             break
-        Dir = Z if Dir is None else Z + (new / old) * Dir
+        if first:
+            xp.copyto(Dir, Z)
+            first = False
+        else:
+            xp.multiply(Dir, new / old, out=Dir)
+            xp.add(Z, Dir, out=Dir)
         old = new
-        AD = projected_product(Dir)
+        AD = projected_product(Dir, AD)
         alpha = new / float(xp.dot(Dir, AD))
-        Pd = Pd + alpha * Dir
-        R = R - alpha * AD
+        xp.multiply(Dir, alpha, out=tmp)
+        xp.add(Pd, tmp, out=Pd)
+        xp.multiply(AD, alpha, out=tmp)
+        xp.subtract(R, tmp, out=R)
     return ns.sparse.csr_matrix((Pd, cols, Pat.indptr), shape=Pat.shape)
 
 

@@ -33,6 +33,7 @@ import numpy as np
 __all__ = [
     "available",
     "block_diagonal",
+    "coarse_runs",
     "decoupled_dofs",
     "masked_product_projected",
     "strong_connections",
@@ -225,6 +226,21 @@ def strong_connections(A: Any, node: Any, n_nodes: int, active: Any, theta: floa
     return S
 
 
+def coarse_runs(Pat: Any, cnode: Any) -> np.ndarray:
+    """For each entry ``k`` of the CSR pattern ``Pat`` that starts a run of columns of one
+    coarse node (``cnode`` of each column, shape (n_c,)) in its row, the end of that run
+    (other entries: unset); the walk of :func:`masked_product_projected`.
+
+    Returns
+    -------
+    int64, shape (Pat.nnz,).
+    """
+    mod, _ = _compiled()
+    run_end = np.empty(Pat.indices.shape[0], dtype=np.int64)
+    mod.run_ends(Pat.indptr, Pat.indices, np.ascontiguousarray(cnode), run_end)
+    return run_end
+
+
 def masked_product_projected(
     A: Any,
     Pat: Any,
@@ -234,6 +250,8 @@ def masked_product_projected(
     node: Any,
     cnode: Any,
     project: bool = True,
+    out: np.ndarray | None = None,
+    runs: np.ndarray | None = None,
 ) -> np.ndarray:
     """``(A U)`` on the pattern of ``U`` (values ``data`` on the CSR pattern ``Pat``),
     then, with ``project``, each row ``r`` less ``((r Bc_J) BtB_i) Bc_J^T`` (``J`` the
@@ -259,16 +277,21 @@ def masked_product_projected(
     cnode
         Coarse node of each column, shape (n_c,): a coarse node's columns are contiguous,
         and a row of ``Pat`` holds all of them or none (the pattern by aggregates).
+    out
+        Where to write the result, float64, shape (Pat.nnz,), or None (a new array).
+    runs
+        :func:`coarse_runs` of ``Pat`` and ``cnode``, kept by a caller that calls this
+        many times on one pattern, or None (computed here).
 
     Returns
     -------
-    The values on ``Pat``, shape (Pat.nnz,), float64.
+    The values on ``Pat``, shape (Pat.nnz,), float64 (``out`` where given).
     """
     mod, t = _compiled()
-    out = np.empty(Pat.indices.shape[0])
+    if out is None:
+        out = np.empty(Pat.indices.shape[0])
     cnode = np.ascontiguousarray(cnode)
-    run_end = np.empty(Pat.indices.shape[0], dtype=np.int64)
-    mod.run_ends(Pat.indptr, Pat.indices, cnode, run_end)
+    run_end = coarse_runs(Pat, cnode) if runs is None else runs
     chunks = max(1, min(Pat.shape[0], 16 * t))
     mod.masked_project(
         A.indptr,
