@@ -529,7 +529,11 @@ def energy_prolongator(
             )
         return out
 
-    dloc = 1.0 / (abs(A) @ xp.ones(n))
+    if fused:
+        A.sum_duplicates()  # sorted in place, as SciPy's abs(A) leaves it (the products' order)
+        dloc = 1.0 / kernels.row_abs_sums(A)
+    else:
+        dloc = 1.0 / (abs(A) @ xp.ones(n))
     dloc_e = dloc[rows]
     t_keys = _rows(ns, Tc).astype(xp.int64) * n_c + Tc.indices
     order = xp.argsort(t_keys)

@@ -36,6 +36,7 @@ __all__ = [
     "coarse_runs",
     "decoupled_dofs",
     "masked_product_projected",
+    "row_abs_sums",
     "strong_connections",
     "threads",
 ]
@@ -156,6 +157,21 @@ def block_diagonal(A: Any, node: Any, n_nodes: int) -> tuple[Any, Any] | None:
         M.has_canonical_format = True
         out.append(M)
     return out[0], out[1]
+
+
+def row_abs_sums(A: Any) -> np.ndarray:
+    """``|A| 1``: the sums of the absolute values of each row of the CSR matrix ``A``, rows
+    on threads, each summed in storage order (SciPy's ``abs(A) @ ones`` bit for bit,
+    without the copy of ``A``).
+
+    Returns
+    -------
+    float64, shape (n_rows,).
+    """
+    mod, _ = _compiled()
+    out = np.empty(A.shape[0])
+    mod.row_abs_sums(A.indptr, np.ascontiguousarray(A.data, dtype=np.float64), out)
+    return out
 
 
 def strong_connections(A: Any, node: Any, n_nodes: int, active: Any, theta: float) -> Any:

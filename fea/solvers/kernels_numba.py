@@ -21,6 +21,7 @@ __all__ = [
     "diagonal_blocks",
     "gather_rows",
     "masked_project",
+    "row_abs_sums",
     "run_ends",
     "strong_nodes",
 ]
@@ -260,6 +261,15 @@ def block_rows(start, vals, stored, every, indptr, out_j, out_x):
                     k += 1
 
 
+def row_abs_sums(ap, ax, out):
+    # out[r] = sum of |A[r, :]|, the row's entries in storage order
+    for r in prange(ap.shape[0] - 1):
+        acc = 0.0
+        for q in range(ap[r], ap[r + 1]):
+            acc += abs(ax[q])
+        out[r] = acc
+
+
 if numba is not None:  # pragma: no branch
     run_ends = numba.njit(cache=True, nogil=True)(run_ends)
     masked_project = numba.njit(parallel=True, cache=True, nogil=True)(masked_project)
@@ -269,3 +279,4 @@ if numba is not None:  # pragma: no branch
     gather_rows = numba.njit(parallel=True, cache=True, nogil=True)(gather_rows)
     diagonal_blocks = numba.njit(parallel=True, cache=True, nogil=True)(diagonal_blocks)
     block_rows = numba.njit(parallel=True, cache=True, nogil=True)(block_rows)
+    row_abs_sums = numba.njit(parallel=True, cache=True, nogil=True)(row_abs_sums)
