@@ -177,9 +177,10 @@ def strength_graph(
     where both ``(i, j)`` and ``(j, i)`` pass the test, 1 where one does (rounding on a
     coarse level). With ``compiled``, on the host where Numba is installed and the DOFs
     of a node are contiguous (``node`` nondecreasing), the one-sided graph comes from the
-    threaded kernel :func:`fea.solvers.kernels.strong_connections` (the same graph; the
-    block norms summed in another order only where a row's columns are unsorted); else
-    from array operations, which run on a device too.
+    threaded kernel :func:`fea.solvers.kernels.strong_connections` (the same graph: bit
+    for bit in every case measured; a node's rows are summed in row order, the array
+    code's in the order of SciPy's sort, which could round a block at the threshold
+    otherwise); else from array operations, which run on a device too.
     """
     xp = ns.xp
     if (
@@ -452,6 +453,9 @@ def energy_prolongator(
         the threaded kernel of :mod:`fea.solvers.kernels` where Numba is installed, else
         the masked product by pyamg's compiled routine (one thread); with False (and on
         a device) a full sparse product whose pattern entries are found by a search.
+        With the kernel the row sums ``|A| 1`` of the preconditioner are threaded too,
+        after ``A`` is made canonical in place (as SciPy's ``abs(A)`` of the array path
+        does).
     timings
         A dict to which the seconds of the masked products and projections are added
         (key ``"energy_products"``), or None.
