@@ -21,13 +21,16 @@ system, and the estimate of :mod:`fea.solvers.cost` for the method. AMG runs to 
 also set ``NUMBA_NUM_THREADS`` (the setup's compiled kernels, :mod:`fea.solvers.kernels`).
 
 ``--runs profile:T`` profiles the ``amg-xp`` setup instead (CPU seconds per phase, all
-threads, by cProfile on the process's CPU clock; no PCG).
+threads, by cProfile on the process's CPU clock, Numba imported before; no PCG);
+``--runs setup:T`` times the setup alone (wall, CPU seconds as user and system time, peak
+RSS), without a profiler.
 
 ``--against DIR`` runs every configuration with the ``fea`` of another source tree too,
 before this tree's, ``--repeat`` times in turn (the two trees and the thread counts
 alternate, so a change of the machine's load hits both alike).
 
-Usage: python scripts/bench_amg.py [6:1.2 12:0.8] [--runs amg-xp:1 amg-xp:2 amg:1 direct:2]
+Usage: python scripts/bench_amg.py [6:1.2 12:0.8] [--runs amg-xp:1 amg-xp:2 amg:1 direct:2
+       setup:1 profile:1]
        [--cache /tmp/fea_bench] [--json out.json] [--against /path/to/main] [--repeat 2]
        python scripts/bench_amg.py --table out.json
 """
@@ -156,11 +159,14 @@ def child(path: Path, method: str, rtol: float, x_path: Path) -> dict:
 #: sums). ``energy products``: the masked products and projections of the energy
 #: minimisation (pyamg's routine and the array projection, or the fused kernel);
 #: ``energy pattern``: the rest of the energy minimisation (its pattern, the per-node
-#: projections, the CG's vector operations); ``level``: block diagonal, Lanczos estimate.
+#: projections, the CG's vector operations); ``block diagonal``: each level's node-block
+#: diagonal and its inverse; ``lanczos``: the rest of a level's set-up (the spectral
+#: estimate).
 PHASES = (
     ("strength", ("decoupled_dofs", "strength_graph")),
     ("aggregation", ("aggregate",)),
     ("tentative", ("tentative",)),
+    ("block diagonal", ("block_diagonal",)),
     ("level", ("_level",)),
     ("energy products", ("incomplete_mat_mult_bsr", "project", "masked_product_projected")),
     ("energy", ("energy_prolongator",)),
@@ -168,19 +174,73 @@ PHASES = (
 )
 
 
-def profile_child(path: Path) -> dict:
-    """CPU seconds per phase of the ``amg-xp`` setup (``PHASES``; ``galerkin``: the rest),
-    cProfile with the process's CPU clock (all threads), in this process."""
-    import cProfile
-    import pstats
+def _setup_kwargs(nn) -> dict:
+    """``build_hierarchy``'s arguments as ``method="amg-xp"`` passes them for elasticity."""
+    from fea.solvers import cpu
 
-    from fea.solvers import amg, cpu
-
-    A, b, nn = _load(path)
     kw = dict(near_null=nn, block=3, prolongator="energy")
     kw["energy_iterations"] = cpu.ENERGY_ITERATIONS
     if hasattr(cpu, "galerkin_product"):
         kw["galerkin"] = cpu.galerkin_product
+    return kw
+
+
+def setup_child(path: Path) -> dict:
+    """The ``amg-xp`` setup alone, in this process: wall and CPU seconds (user and
+    system: the first touch of fresh memory is system time), peak RSS beyond the loaded
+    system; Numba's import included, as in a solve."""
+    import resource
+
+    from fea.solvers import amg
+
+    A, b, nn = _load(path)
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+    start = _rss_kb("VmRSS")
+    r0 = resource.getrusage(resource.RUSAGE_SELF)
+    t0, c0 = time.perf_counter(), time.process_time()
+    h = amg.build_hierarchy(A, **_setup_kwargs(nn))
+    wall, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    r1 = resource.getrusage(resource.RUSAGE_SELF)
+    import fea
+
+    return {
+        "n": A.shape[0],
+        "tree": str(Path(fea.__file__).resolve().parents[1]),
+        "load": os.getloadavg()[0],
+        "setup_wall_s": wall,
+        "setup_cpu_s": cpu_s,
+        "user_s": r1.ru_utime - r0.ru_utime,
+        "system_s": r1.ru_stime - r0.ru_stime,
+        "sizes": h.facts["sizes"],
+        "stages_wall_s": h.facts["setup_stages_s"],
+        "peak_rss_bytes": 1024.0 * (_rss_kb("VmHWM") - start),
+    }
+
+
+def profile_child(path: Path) -> dict:
+    """CPU seconds per phase of the ``amg-xp`` setup (``PHASES``; ``galerkin``: the rest),
+    cProfile with the process's CPU clock (all threads), in this process. Numba is imported
+    before (``numba_import_cpu_s``, not in the setup): under the profiler its import would
+    cost several times its 0.2-0.3 s, in whichever phase first calls a kernel."""
+    import cProfile
+    import pstats
+
+    from fea.solvers import amg, kernels
+
+    A, b, nn = _load(path)
+    c0 = time.process_time()
+    kernels.available()
+    numba_s = time.process_time() - c0
+    kw = _setup_kwargs(nn)
     pr = cProfile.Profile(time.process_time)
     t0, c0 = time.perf_counter(), time.process_time()
     pr.enable()
@@ -189,11 +249,14 @@ def profile_child(path: Path) -> dict:
     wall, cpu_s = time.perf_counter() - t0, time.process_time() - c0
     stats = pstats.Stats(pr).stats
     cum: dict[str, float] = {}
-    for (_, _, name), (_, _, _, ct, _) in stats.items():
+    for (file, _, name), (_, _, _, ct, _) in stats.items():
         key = name.split(" ")[-1].strip("<>'").split(".")[-1]
+        if file.endswith("kernels.py") and hasattr(amg, key):
+            continue  # a kernel's wrapper inside amg's function of that name: counted there
         cum[key] = cum.get(key, 0.0) + ct
     out = {name: sum(cum.get(f, 0.0) for f in funcs) for name, funcs in PHASES}
     out["energy pattern"] = out.pop("energy") - out["energy products"]
+    out["lanczos"] = out.pop("level") - out["block diagonal"]
     out["galerkin"] = cpu_s - sum(out.values())
     import fea
 
@@ -204,6 +267,7 @@ def profile_child(path: Path) -> dict:
         "setup_wall_s": wall,
         "setup_cpu_s": cpu_s,
         "sizes": h.facts["sizes"],
+        "numba_import_cpu_s": numba_s,
         "phases_cpu_s": out,
     }
 
@@ -228,8 +292,8 @@ def run(
         for _ in range(repeat):
             for r in runs:
                 method, threads = r.split(":")
-                if method == "profile":
-                    cmd = [sys.executable, __file__, "--profile-child", str(path)]
+                if method in ("profile", "setup"):
+                    cmd = [sys.executable, __file__, f"--{method}-child", str(path)]
                 for tree in trees:
                     env = dict(
                         os.environ,
@@ -240,7 +304,7 @@ def run(
                             [str(tree), *filter(None, [os.environ.get("PYTHONPATH")])]
                         ),
                     )
-                    if method != "profile":
+                    if method not in ("profile", "setup"):
                         cmd = [sys.executable, __file__, "--child", str(path), method, str(rtol)]
                         cmd.append(str(x_path))
                     p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False)
@@ -258,7 +322,17 @@ def run(
 
 def table(rows: list[dict]) -> None:
     prof = [r for r in rows if r["method"] == "profile"]
-    rows = [r for r in rows if r["method"] != "profile"]
+    setup = [r for r in rows if r["method"] == "setup"]
+    rows = [r for r in rows if r["method"] not in ("profile", "setup")]
+    if setup:
+        print("| DOF | tree | threads | load | setup wall | setup CPU | user | system | peak RSS |")
+        print("|---" * 9 + "|")
+        for r in setup:
+            print(
+                f"| {r['n']:,} | {Path(r['tree']).name} | {r['threads']} | {r['load']:.1f} "
+                f"| {r['setup_wall_s']:.2f} s | {r['setup_cpu_s']:.2f} s | {r['user_s']:.2f} s "
+                f"| {r['system_s']:.2f} s | {r['peak_rss_bytes'] / 1e9:.2f} GB |"
+            )
     if prof:
         names = list(prof[0]["phases_cpu_s"])
         print("| DOF | tree | threads | load | " + " | ".join(names) + " | setup CPU | wall |")
@@ -290,6 +364,9 @@ def table(rows: list[dict]) -> None:
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "--profile-child":
         print(json.dumps(profile_child(Path(sys.argv[2]))))
+        sys.exit(0)
+    if len(sys.argv) > 1 and sys.argv[1] == "--setup-child":
+        print(json.dumps(setup_child(Path(sys.argv[2]))))
         sys.exit(0)
     if len(sys.argv) > 1 and sys.argv[1] == "--child":
         _, _, path, method, rtol, x_path = sys.argv

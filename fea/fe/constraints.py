@@ -5,6 +5,15 @@ eliminated in place by :func:`fea.solvers.eliminate`, on the host or the device)
 process history take their supports from.
 
 Vector unknowns are interleaved, ``3 * node + component``.
+
+An inclined plane (a symmetry plane x = y, whose condition is u . n = 0) is held in nodal
+frames (:class:`NodalFrames`, what CalculiX's and Abaqus's ``*TRANSFORM`` do): at each node
+of the plane the displacement is ``u = Q q`` with an orthogonal 3x3 ``Q`` whose first
+columns span the normals of every condition at the node (:func:`inclined_frames`), the
+system becomes ``T^T K T q = T^T f`` (``T`` block-diagonal, the identity elsewhere) and
+the local components along the normals are ordinary Dirichlet DOFs. A node where two
+planes meet (the line x = y = 0 of an eighth model, on y = 0 and x = y) has two normals
+and two fixed local components.
 """
 
 from __future__ import annotations
@@ -20,9 +29,14 @@ from ..errors import InputError
 
 __all__ = [
     "FreeBody",
+    "NodalFrames",
+    "boundary_normal",
     "connected_parts",
+    "frame_product",
     "free_body_constraints",
     "free_body_supports",
+    "inclined_frames",
+    "reflection_group",
     "remaining_modes",
     "rigid_body_modes",
     "support_321",
@@ -147,6 +161,7 @@ def free_body_constraints(
     n_vertices: int,
     parts: list[NDArray[np.int64]],
     prescribed: NDArray[np.int64],
+    frame: Any = None,
 ) -> FreeBody:
     """Supports that hold every part of a body the ``prescribed`` DOFs leave free.
 
@@ -164,6 +179,10 @@ def free_body_constraints(
         Node sets of the connected parts (:func:`connected_parts`).
     prescribed
         The Dirichlet DOFs, sorted, shape (k,).
+    frame
+        None, or the nodal frames' (3 n, 3 n) matrix ``T`` (:meth:`NodalFrames.matrix`)
+        when ``prescribed`` are DOFs of the local components ``q`` (``u = T q``): the
+        modes, supports and returned modes are then those of ``q``.
     """
     n3 = 3 * len(nodes)
     modes_list, supports = [], []
@@ -171,6 +190,8 @@ def free_body_constraints(
         dn = (3 * part[:, None] + np.arange(3)).ravel()
         R = np.zeros((n3, 6))
         R[dn] = rigid_body_modes(nodes[part])
+        if frame is not None:
+            R = np.asarray(frame.T @ R)
         own = prescribed[np.isin(prescribed, dn)]
         modes = remaining_modes(R, own)
         if modes.shape[1] == 0:
@@ -183,3 +204,174 @@ def free_body_constraints(
     S = np.sort(np.concatenate(supports)) if supports else np.zeros(0, dtype=np.int64)
     M = np.concatenate(modes_list, axis=1) if modes_list else np.zeros((n3, 0))
     return FreeBody(S.astype(np.int64), M)
+
+
+def boundary_normal(mesh: Any, facets: NDArray[np.int64], key: str) -> NDArray[np.float64]:
+    """The unit normal (3,) of a plane boundary: its facets' common normal (the sign of the
+    first facet's). An :class:`~fea.errors.InputError` naming ``key`` when the facets are
+    not on one plane (normals or offsets differing by more than 1e-6 of the extent)."""
+    facets = np.asarray(facets, dtype=np.int64)
+    if facets.size == 0:
+        raise InputError(key, "an empty boundary", "a plane boundary with facets")
+    p = np.asarray(mesh.p1.p.T, dtype=np.float64)
+    tri = p[np.asarray(mesh.p1.facets)[:, facets].T]  # (k, 3 vertices, 3)
+    nrm = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    nrm /= np.linalg.norm(nrm, axis=1, keepdims=True)
+    nrm *= np.where(nrm @ nrm[0] < 0, -1.0, 1.0)[:, None]
+    n = nrm.mean(axis=0)
+    n /= np.linalg.norm(n)
+    extent = float(np.ptp(p, axis=0).max())
+    offset = tri.reshape(-1, 3) @ n
+    if np.abs(nrm - n).max() > 1e-6 or np.ptp(offset) > 1e-6 * extent:
+        raise InputError(
+            key, "a boundary that is not plane", "component 'n' on a plane boundary only"
+        )
+    return n
+
+
+@dataclass
+class NodalFrames:
+    """Rotated displacement frames at some nodes: ``u[node] = rotations[i] @ q[node]``.
+
+    Attributes
+    ----------
+    nodes
+        The nodes with a frame, sorted, shape (m,).
+    rotations
+        Orthogonal matrices (m, 3, 3) whose columns are the local axes [-].
+    """
+
+    nodes: NDArray[np.int64]
+    rotations: NDArray[np.float64]
+
+    def matrix(self, n: int) -> sp.csr_matrix:
+        """The block-diagonal orthogonal (3 n, 3 n) ``T`` of ``u = T q``: the frames at
+        their nodes, the identity elsewhere."""
+        blocks = np.tile(np.eye(3), (n, 1, 1))
+        blocks[self.nodes] = self.rotations
+        base = 3 * np.arange(n)[:, None, None]
+        rows = np.broadcast_to(base + np.arange(3)[None, :, None], blocks.shape)
+        cols = np.broadcast_to(base + np.arange(3)[None, None, :], blocks.shape)
+        T = sp.csr_matrix((blocks.ravel(), (rows.ravel(), cols.ravel())), shape=(3 * n, 3 * n))
+        T.eliminate_zeros()
+        T.sort_indices()
+        return T
+
+
+def inclined_frames(
+    n: int,
+    dofs: NDArray[np.int64],
+    values: NDArray[np.float64],
+    planes: list[tuple[str, NDArray[np.int64], NDArray[np.float64], float]],
+) -> tuple[NodalFrames, NDArray[np.int64], NDArray[np.float64]]:
+    """Nodal frames for conditions ``u . normal = value`` on nodes, with the axis ones.
+
+    Parameters
+    ----------
+    n
+        Number of nodes.
+    dofs, values
+        The conditions along the axes: DOFs ``3 node + component`` (k,) and the
+        displacements (3 n,) [m] (zero elsewhere).
+    planes
+        ``(key, nodes, normal, value)`` per inclined condition: the nodes (m,), the unit
+        normal (3,), the normal displacement [m]; ``key`` names it in errors.
+
+    Returns
+    -------
+    frames
+        A frame at every node of a plane: its first ``r`` axes span the normals of every
+        condition at the node (those of the planes and the axes), ``r`` their rank.
+    dofs
+        The constrained DOFs of ``q`` (``u = T q``), sorted: the first ``r`` local
+        components at the frames' nodes, the axis DOFs elsewhere.
+    values
+        The prescribed ``q`` (3 n,) [m] (zero elsewhere).
+
+    Raises
+    ------
+    fea.errors.InputError
+        When the conditions at a node contradict each other (two planes and a value).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    dofs = np.asarray(dofs, dtype=np.int64)
+    at = np.unique(np.concatenate([nodes for _, nodes, _, _ in planes]))
+    # each node's conditions as a signature: the planes it is on, its axis components
+    sig = np.zeros((len(at), len(planes) + 3), dtype=bool)
+    for j, (_, nodes, _, _) in enumerate(planes):
+        sig[np.searchsorted(at, nodes), j] = True
+    is_axis = np.zeros(3 * n, dtype=bool)
+    is_axis[dofs] = True
+    sig[:, len(planes):] = is_axis.reshape(-1, 3)[at]
+    axis_values = values.reshape(-1, 3)[at]
+    q_values = values.copy()
+    q_values.reshape(-1, 3)[at] = 0.0
+    rotations = np.zeros((len(at), 3, 3))
+    fixed_local = np.zeros((len(at), 3), dtype=bool)
+    groups = np.unique(np.hstack([sig, axis_values]), axis=0, return_inverse=True)[1].ravel()
+    for g in np.unique(groups):
+        rows = np.flatnonzero(groups == g)
+        s, av = sig[rows[0]], axis_values[rows[0]]
+        N = [planes[j][2] for j in np.flatnonzero(s[: len(planes)])]
+        v = [planes[j][3] for j in np.flatnonzero(s[: len(planes)])]
+        for c in np.flatnonzero(s[len(planes):]):
+            N.append(np.eye(3)[c])
+            v.append(float(av[c]))
+        Nm, vv = np.array(N), np.array(v)
+        _, sv, vt = np.linalg.svd(Nm)
+        r = int((sv > 1e-9 * sv[0]).sum())
+        Q = vt.T
+        A = Nm @ Q[:, :r]
+        qr = np.linalg.lstsq(A, vv, rcond=None)[0]
+        if np.abs(A @ qr - vv).max() > 1e-9 * max(np.abs(vv).max(), 1e-300):
+            key = planes[int(np.flatnonzero(s[: len(planes)])[0])][0]
+            raise InputError(
+                key,
+                f"{vv.tolist()} on normals {np.round(Nm, 6).tolist()}",
+                "conditions that agree where planes meet (e.g. zero normal displacement)",
+            )
+        rotations[rows] = Q
+        fixed_local[rows, :r] = True
+        q_values.reshape(-1, 3)[at[rows], :r] = qr
+    keep = ~np.isin(dofs // 3, at)
+    local = (3 * at[:, None] + np.arange(3))[fixed_local]
+    D = np.unique(np.concatenate([dofs[keep], local])).astype(np.int64)
+    return NodalFrames(at.astype(np.int64), rotations), D, q_values
+
+
+def reflection_group(normals: list[NDArray[np.float64]]) -> list[NDArray[np.float64]]:
+    """The orthogonal 3x3 matrices of the finite group the reflections ``I - 2 n n^T``
+    across planes through the origin with the unit ``normals`` generate (the identity
+    first): 2 for one plane, 4 for x = 0 and y = 0, 8 (the square's D4) with x = y too."""
+    gens = [np.eye(3) - 2.0 * np.outer(n, n) for n in normals]
+    group = [np.eye(3)]
+    grew = True
+    while grew:
+        grew = False
+        for g in list(group):
+            for r in gens:
+                h = r @ g
+                if not any(np.abs(h - k).max() <= 1e-12 for k in group):
+                    group.append(h)
+                    grew = True
+        if len(group) > 48:
+            raise InputError("normals", len(normals), "planes that generate a finite group")
+    return group
+
+
+def frame_product(K: sp.spmatrix, T: sp.spmatrix) -> sp.csr_matrix:
+    """``T^T K T`` for the block-diagonal ``T`` of nodal frames (:meth:`NodalFrames.
+    matrix`), (3 n, 3 n), computed on K's 3x3 node blocks: every stored entry of ``K``
+    stays stored (zeros too: a stiffness of elements not yet born keeps its diagonal,
+    which SciPy's sparse product would drop), indices sorted."""
+    n = K.shape[0] // 3
+    c = sp.coo_matrix(T)
+    Q = np.zeros((n, 3, 3))
+    Q[c.row // 3, c.row % 3, c.col % 3] = c.data
+    B = sp.bsr_matrix(K, blocksize=(3, 3))
+    B.sort_indices()
+    rows = np.repeat(np.arange(n), np.diff(B.indptr))
+    data = np.einsum("kai,kab,kbj->kij", Q[rows], B.data, Q[B.indices], optimize=True)
+    out = sp.bsr_matrix((data, B.indices, B.indptr), shape=K.shape).tocsr()
+    out.sort_indices()
+    return out

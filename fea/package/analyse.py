@@ -221,7 +221,8 @@ def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:
 def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
     """The mesh of a mechanical model of ``case``: ``mcase`` (default ``case``: a panel's
     stage; :func:`warpage_case` for a unit) meshed as the ``[mesh] symmetry`` model (x >= 0
-    for ``half``, x, y >= 0 for ``quarter``: :mod:`fea.package.geometry.symmetry`). A
+    for ``half``, x, y >= 0 for ``quarter``, 0 <= y <= x for ``eighth``:
+    :mod:`fea.package.geometry.symmetry`). A
     geometry or power map that is not symmetric about the planes is refused
     (:func:`~fea.package.geometry.symmetry.check_symmetry`). On a cut model a ``[process]``
     history that adds regions continues the full body's displacement into them
@@ -234,7 +235,8 @@ def mechanics_mesh(case: CaseSpec, mcase: CaseSpec | None = None) -> Any:
 
 def mechanics_symmetry(mesh: Any) -> tuple[str, ...]:
     """The axes of the symmetry planes that cut ``mesh`` (``()`` for a full model), for
-    :func:`fea.solve_history` ``symmetry=``."""
+    :func:`fea.solve_history` ``symmetry=``: ``("d", "x", "y")`` for an eighth (``"d"``
+    the plane x = y)."""
     return symmetry_axes(mesh_symmetry(mesh))
 
 

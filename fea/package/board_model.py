@@ -137,7 +137,11 @@ class JointMap:
         axes = symmetry_axes(self.symmetry)
         img = c.copy()
         for a in axes:
-            img[:, "xy".index(a)] = np.abs(img[:, "xy".index(a)])
+            if a != "d":
+                img[:, "xy".index(a)] = np.abs(img[:, "xy".index(a)])
+        if "d" in axes:  # into 0 <= y <= x
+            swap = img[:, 1] > img[:, 0]
+            img[swap] = img[swap][:, ::-1]
         tol = 1e-9 + 1e-6 * float(np.max(np.abs(c))) if c.size else 1e-9
         out = np.empty(self.n_joints, dtype=np.int64)
         for k, p in enumerate(img):
@@ -153,7 +157,7 @@ def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
     Each element of region ``terminals`` takes the id of the terminal site nearest its
     centroid in (x, y) (row-major over the terminal grid); ``fraction`` is the share of
     the joint's cross-section on the kept side of the symmetry planes (a joint centred on
-    a plane: 1/2).
+    a plane: 1/2; on the z axis of an eighth, 0 <= y <= x: 1/8).
     """
     g = case.geometry
     term = g.terminals
@@ -175,7 +179,8 @@ def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
     frac = np.ones(n)
     tol = 1e-6 * term.pitch
     for a in axes:
-        v = sites[:, "xy".index(a)]
+        # the site's signed distance from the plane, on the kept side positive
+        v = sites[:, 0] - sites[:, 1] if a == "d" else sites[:, "xy".index(a)]
         frac *= np.where(v < -tol, 0.0, np.where(v > tol, 1.0, 0.5))
     held = np.unique(joint[elems])
     if np.any(frac[held] == 0):
@@ -208,7 +213,8 @@ def build_board_model(
     case, *, symmetry: str = "none", cache: bool = True, force: bool = False
 ) -> BoardModel:
     """Mesh the board-mounted mechanical model of ``case`` (:func:`board_case`) and number
-    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half`` or ``quarter``."""
+    its joints (:func:`joint_map`). ``symmetry``: ``none``, ``half``, ``quarter`` or
+    ``eighth`` (a square board: :func:`~fea.package.geometry.symmetry.check_symmetry`)."""
     from .meshing import build_mesh
 
     mesh, path = build_mesh(case, cache=cache, force=force, model="board", symmetry=symmetry)

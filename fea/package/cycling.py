@@ -13,7 +13,7 @@ Engelmaier), the PNGs ``dw_map.png`` and ``hysteresis_critical.png``, table colu
 
 Study. :func:`cycling_metrics` runs a unit case's ``[cycling]`` with that engine on the
 unit on its board (:func:`fea.package.board_model.build_board_model`, the board cut to
-``board_size_mm``; half or quarter model with ``symmetry``): the terminals take the Anand
+``board_size_mm``; half, quarter or eighth model with ``symmetry``): the terminals take the Anand
 law of ``solder``, the rest keeps the case's materials (an elastic-plastic shell and a
 viscoelastic compound included); the solve starts stress free at ``stress_free_C``. Its
 columns (units in the names; :data:`fea.package.names.METRICS`): ``dW_crit_MJ_per_m3``,
@@ -24,7 +24,9 @@ columns (units in the names; :data:`fea.package.names.METRICS`): ``dW_crit_MJ_pe
 for the other inelastic regions (the copper shell).
 
 Symmetry: on a half or quarter model (symmetry planes x = 0, and y = 0 for a quarter) a
-joint cut by a plane is a partial joint (``joint_fraction`` 1/2 or 1/4). Its ``Delta W``,
+joint cut by a plane is a partial joint (``joint_fraction`` 1/2 or 1/4); on an eighth
+(0 <= y <= x, planes y = 0 and x = y, u . n = 0 on x = y in nodal frames) 1/2 on one plane
+and 1/8 on the z axis. Its ``Delta W``,
 a volume average, is that of the whole joint; its centre is mapped onto the plane(s) and
 the map is drawn over the full array (the model's joints mirrored, a joint on a plane
 drawn once).
@@ -76,8 +78,15 @@ __all__ = [
 ]
 
 #: Symmetries :func:`run_cycling` maps back to the full array: name -> symmetry planes
-#: (0: x = 0, 1: y = 0).
-SYMMETRIES: dict[str, tuple[int, ...]] = {"none": (), "half": (0,), "quarter": (0, 1)}
+#: (0: x = 0, 1: y = 0, 2: x = y; an eighth, 0 <= y <= x, is mirrored across x = y first).
+SYMMETRIES: dict[str, tuple[int, ...]] = {
+    "none": (),
+    "half": (0,),
+    "quarter": (0, 1),
+    "eighth": (2, 0, 1),
+}
+#: The name of each plane for :func:`fea.solve_history` ``symmetry=``.
+_PLANE_NAMES = {0: "x", 1: "y", 2: "d"}
 
 _MPA = 1.0e6
 
@@ -324,7 +333,7 @@ def full_centres(
     fraction
         Share of each joint in the model (1, 1/2, 1/4), shape (k,).
     planes
-        Symmetry planes (0: x = 0, 1: y = 0), a value of :data:`SYMMETRIES`.
+        Symmetry planes (0: x = 0, 1: y = 0, 2: x = y), a value of :data:`SYMMETRIES`.
     tol
         Largest distance [m] of a partial joint's centroid from its plane.
 
@@ -340,27 +349,45 @@ def full_centres(
         from its plane.
     """
     out = centres.copy()
+    eighth = 2 in planes
+    faces = (1, 2) if eighth else planes  # the planes the model has faces on
+
+    def dist(c: NDArray[np.float64], a: int) -> float:
+        return abs(c[0] - c[1]) / math.sqrt(2.0) if a == 2 else abs(c[a])
+
     for j, f in enumerate(fraction):
         if f >= 1.0 - 1e-9:
             continue
         # the planes nearest to the centroid take the cut: 1/2 -> one plane, 1/4 -> two
-        n_cut = int(round(math.log2(1.0 / f)))
-        if n_cut > len(planes) or abs(f * 2**n_cut - 1.0) > 1e-6:
+        # (1/8 -> both planes of an eighth: the joint on the z axis)
+        if eighth:
+            share = 2 if f > 0.25 else 8
+            n_cut = 1 if share == 2 else 2
+            ok = abs(f * share - 1.0) <= 1e-6
+        else:
+            n_cut = int(round(math.log2(1.0 / f)))
+            ok = n_cut <= len(planes) and abs(f * 2**n_cut - 1.0) <= 1e-6
+        if not ok:
+            allowed = ("1, 1/2 (on one plane) or 1/8 (on the z axis)" if eighth
+                       else "1, or 1/2 (or 1/4 with two planes)")
             raise InputError(
-                f"joint_fraction[{j}]",
-                float(f),
-                f"1, or 1/2 (or 1/4 with two planes) for the symmetry planes {planes}",
+                f"joint_fraction[{j}]", float(f), f"{allowed} for the symmetry planes {planes}"
             )
-        near = sorted(planes, key=lambda a: abs(out[j, a]))[:n_cut]
+        near = sorted(faces, key=lambda a: dist(out[j], a))[:n_cut]
         for a in near:
-            if abs(out[j, a]) > tol:
+            if dist(out[j], a) > tol:
                 raise InputError(
                     f"joint_fraction[{j}]",
                     float(f),
                     "a partial joint next to a symmetry plane (its centroid is "
-                    f"{abs(out[j, a]):.3g} m from it)",
+                    f"{dist(out[j], a):.3g} m from it)",
                 )
-            out[j, a] = 0.0
+        if eighth and n_cut == 2:
+            out[j] = 0.0
+        elif 2 in near:
+            out[j] = 0.5 * (out[j, 0] + out[j, 1])
+        else:
+            out[j, near] = 0.0
     return out
 
 
@@ -372,13 +399,19 @@ def multiplicity(centres: NDArray[np.float64], planes: tuple[int, ...]) -> NDArr
     centres
         Joint centres in the full array [m], shape (k, 2) (:func:`full_centres`).
     planes
-        Symmetry planes (0: x = 0, 1: y = 0).
+        Symmetry planes (0: x = 0, 1: y = 0, 2: x = y).
 
     Returns
     -------
     numpy.ndarray
-        1, 2 or 4 per joint, shape (k,): 2 per plane the joint is off.
+        1, 2 or 4 per joint, shape (k,): 2 per plane the joint is off; on an eighth 8 off
+        its planes, 4 on one, 1 on the z axis.
     """
+    if 2 in planes:
+        x, y = centres[:, 0], centres[:, 1]
+        axis = (x == 0.0) & (y == 0.0)
+        line = (x == 0.0) | (y == 0.0) | (x == y) | (x == -y)
+        return np.where(axis, 1.0, np.where(line, 4.0, 8.0))
     m = np.ones(len(centres))
     for a in planes:
         m *= np.where(np.abs(centres[:, a]) > 0.0, 2.0, 1.0)
@@ -393,7 +426,7 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     x, y, v
         Joint centres [m] and a value per joint of the model, shape (k,) each.
     planes
-        Symmetry planes (0: x = 0, 1: y = 0).
+        Symmetry planes (0: x = 0, 1: y = 0, 2: x = y).
 
     Returns
     -------
@@ -404,6 +437,12 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     X, Y, V = [np.asarray(x)], [np.asarray(y)], [np.asarray(v)]
     for a in planes:
         xs, ys, vs = np.concatenate(X), np.concatenate(Y), np.concatenate(V)
+        if a == 2:  # across x = y (an eighth's first image)
+            off = xs != ys
+            X.append(ys[off])
+            Y.append(xs[off])
+            V.append(vs[off])
+            continue
         off = np.abs(xs if a == 0 else ys) > 0.0
         X.append(-xs[off] if a == 0 else xs[off])
         Y.append(ys[off] if a == 0 else -ys[off])
@@ -479,9 +518,9 @@ def run_cycling(
         Each joint's centre (x, y) [m] in the full array, mapping joint id -> (x, y); None:
         the joint's volume centroid, moved onto the symmetry plane(s) for a partial joint.
     symmetry
-        ``"none"`` (default), ``"half"`` (the model is x >= 0, plane x = 0) or
-        ``"quarter"`` (x, y >= 0, planes x = 0 and y = 0). Others (``"eighth"``) are
-        refused: their partial joints on x = y are not mapped.
+        ``"none"`` (default), ``"half"`` (the model is x >= 0, plane x = 0),
+        ``"quarter"`` (x, y >= 0, planes x = 0 and y = 0) or ``"eighth"`` (0 <= y <= x,
+        planes y = 0 and x = y; ``fixed`` with ``{"symmetry_d": {"n": 0.0}}``).
     fixed
         Supports, as :func:`fea.solve_history` (on a symmetry model, the symmetry
         planes' normal displacement, e.g. ``{"symmetry_x": {"x": 0.0}}``).
@@ -518,8 +557,7 @@ def run_cycling(
         raise InputError(
             "symmetry",
             symmetry,
-            f"one of {', '.join(SYMMETRIES)} (eighth models are not supported: "
-            "their joints on the plane x = y are not mapped to the full array)",
+            f"one of {', '.join(SYMMETRIES)}",
         )
     planes = SYMMETRIES[symmetry]
     J = _joint_array(mesh, joint)
@@ -541,7 +579,9 @@ def run_cycling(
     diam = _per_joint("pad_diameter", pad_diameter, ids, None, 0.0, 0.1, "m")
     frac = _per_joint("joint_fraction", joint_fraction, ids, 1.0, 0.0, 1.0)
     if not planes and np.any(frac < 1.0):
-        raise InputError("joint_fraction", "a partial joint", "symmetry 'half' or 'quarter'")
+        raise InputError(
+            "joint_fraction", "a partial joint", "symmetry 'half', 'quarter' or 'eighth'"
+        )
 
     history = solve_history(
         mesh,
@@ -549,7 +589,7 @@ def run_cycling(
         profile.history(),
         reference=profile.stress_free_C,
         fixed=fixed,
-        symmetry=tuple("xyz"[a] for a in planes),
+        symmetry=tuple(_PLANE_NAMES[a] for a in planes),
         backend=backend,
         max_step_K=max_step_K,
         substeps=substeps,

@@ -590,7 +590,8 @@ def _imported_zones(g, ms) -> dict[str, float]:
 def estimate(case, symmetry: str = "none") -> MeshEstimate:
     """Elements and memory of ``case`` from its spec alone (no geometry is built).
 
-    ``symmetry``: a ``half`` model has half the elements, a ``quarter`` a quarter.
+    ``symmetry``: a ``half`` model has half the elements, a ``quarter`` a quarter, an
+    ``eighth`` an eighth.
 
     A unit has two models: the thermal one (with the board, films at :func:`film_size`)
     and the warpage one (no board, films at ``mesh.film_size`` or ``mesh.size``); a panel

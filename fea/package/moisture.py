@@ -73,7 +73,8 @@ def moisture_analysis(
         Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`).
     share
         The share of the full body ``mesh`` is, in (0, 1]: 1 for a full model, 1/2 for a
-        half, 1/4 for a quarter (:func:`fea.package.geometry.symmetry.symmetry_share`).
+        half, 1/4 for a quarter, 1/8 for an eighth
+        (:func:`fea.package.geometry.symmetry.symmetry_share`).
         The run itself (``result``) stays the model's.
     """
     share = check_range("share", share, 0.0, 1.0, lo_open=True)

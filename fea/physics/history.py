@@ -136,7 +136,8 @@ def solve_history(
     fixed
         Boundary -> {component: displacement [m]} held over the history (a stage's own
         ``fixed`` replaces it during that stage): the same meaning as in
-        :func:`fea.solve_thermoelastic`, applied to the nodes of the active elements only.
+        :func:`fea.solve_thermoelastic` (the component ``"n"``: along a flat boundary's
+        normal, held in nodal frames), applied to the nodes of the active elements only.
         None or empty: free body (each connected part held by its own stress-free 3-2-1
         support, its rigid-body motion projected out).
     shrinkage
@@ -207,11 +208,14 @@ def solve_history(
         (:func:`~fea.solvers.cost.factorization_iterations`). A count, so the
         history takes the same path on any machine and under any load.
     symmetry
-        The axes (``"x"``, ``"y"``) whose planes through the origin cut the model: ``mesh``
-        is the part ``x >= 0`` (and ``y >= 0``) of a body symmetric about them, and
-        ``fixed`` holds zero normal displacement on the planes (e.g.
-        ``{"symmetry_x": {"x": 0.0}}``). A region born during the history then continues
-        the FULL body's displacement (its affine fit over the body's mirror images,
+        The planes through the origin that cut the model: ``"x"``, ``"y"`` (the planes
+        x = 0, y = 0) and ``"d"`` (the plane x = y: an eighth, the part ``0 <= y <= x``):
+        ``mesh`` is the part ``x >= 0`` (and ``y >= 0``, and ``y <= x``) of a body
+        symmetric about them, and ``fixed`` holds zero normal displacement on the planes
+        (e.g. ``{"symmetry_x": {"x": 0.0}}``, and on the inclined plane the component
+        ``"n"``, along the boundary's own normal: ``{"symmetry_d": {"n": 0.0}}``). A
+        region born during the history then continues the FULL body's displacement (its
+        affine fit over the body's mirror images,
         :func:`~fea.physics.history_step.symmetric_affine_fit`; its nodes on a plane keep
         u . n = 0), so every state is the full body's restricted to the model. Without
         births nothing else depends on it. Default ``()``: the mesh is the whole body.

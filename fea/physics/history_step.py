@@ -15,7 +15,14 @@ from numpy.typing import NDArray
 
 from ..errors import InputError
 from ..fe import forms
-from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
+from ..fe.constraints import (
+    connected_parts,
+    frame_product,
+    free_body_constraints,
+    inclined_frames,
+    reflection_group,
+    rigid_body_modes,
+)
 from ..fe.spaces import FieldSpace, space
 from ..solvers import eliminate, solve
 from ..solvers.newton import newton
@@ -29,9 +36,12 @@ from .mechanics import elastic_stress, prescribed_displacements
 from .viscoelastic import Viscoelastic, ViscoState
 
 __all__ = [
+    "FramedStep",
     "HistoryModel",
+    "PLANE_NORMALS",
     "StepStiffness",
     "build_constraints",
+    "build_step_constraints",
     "check_symmetry_axes",
     "image_counts",
     "plane_nodes",
@@ -41,24 +51,60 @@ __all__ = [
 #: Distance [m per m of the model's extent] within which a node is on a symmetry plane.
 PLANE_TOL = 1e-9
 
+#: The unit normal of each symmetry plane through the origin: ``"x"``, ``"y"``, ``"z"``
+#: (the plane of that axis) and ``"d"`` (x = y; an eighth model keeps y <= x).
+PLANE_NORMALS: dict[str, tuple[float, float, float]] = {
+    "x": (1.0, 0.0, 0.0),
+    "y": (0.0, 1.0, 0.0),
+    "z": (0.0, 0.0, 1.0),
+    "d": (float(np.sqrt(0.5)), -float(np.sqrt(0.5)), 0.0),
+}
+
 
 def check_symmetry_axes(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> tuple[str, ...]:
-    """``symmetry`` as a tuple of distinct axes (``"x"``, ``"y"``, ``"z"``) after checking
-    that the model with node positions ``nodes`` (n, 3) [m] lies on the non-negative side
-    of each plane ``a = 0`` (an :class:`~fea.errors.InputError` naming ``symmetry``)."""
+    """``symmetry`` as a tuple of distinct planes (``"x"``, ``"y"``, ``"z"``: the plane of
+    that axis; ``"d"``: x = y) after checking that the model with node positions ``nodes``
+    (n, 3) [m] lies on the kept side of each (``a >= 0``; ``y <= x``), an
+    :class:`~fea.errors.InputError` naming ``symmetry`` otherwise."""
     if isinstance(symmetry, str):
         symmetry = (symmetry,)
     axes = tuple(symmetry)
-    allowed = "distinct axes among 'x', 'y', 'z' whose planes through the origin cut the model"
-    if any(a not in ("x", "y", "z") for a in axes) or len(set(axes)) != len(axes):
+    allowed = (
+        "distinct planes among 'x', 'y', 'z' (the axis' plane through the origin) and 'd' "
+        "(x = y) that cut the model"
+    )
+    if any(a not in PLANE_NORMALS for a in axes) or len(set(axes)) != len(axes):
         raise InputError("symmetry", list(axes), allowed)
     tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max()) if len(nodes) else 0.0
     for a in axes:
-        if len(nodes) and nodes[:, "xyz".index(a)].min() < -tol:
+        if len(nodes) and (nodes @ np.array(PLANE_NORMALS[a])).min() < -tol:
+            side = "y <= x" if a == "d" else f"{a} >= 0"
             raise InputError(
-                "symmetry", list(axes), f"{allowed}: the model on {a} >= 0 (a node at {a} < 0)"
+                "symmetry", list(axes), f"{allowed}: the model on {side} (a node off it)"
             )
     return axes
+
+
+def _on_plane(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> dict[str, NDArray]:
+    """Plane -> which of ``nodes`` (n, 3) [m] lie on it, for each plane of ``symmetry``."""
+    if not symmetry or not len(nodes):
+        return {a: np.zeros(len(nodes), dtype=bool) for a in symmetry}
+    tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max())
+    return {a: np.abs(nodes @ np.array(PLANE_NORMALS[a])) <= tol for a in symmetry}
+
+
+def _orbit_sizes(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> NDArray[np.float64]:
+    """The number of images of each node (n,) under the group the planes generate: the
+    group's order over that of the subgroup of the planes the node is on."""
+    order = len(reflection_group([np.array(PLANE_NORMALS[a]) for a in symmetry]))
+    on = _on_plane(nodes, symmetry)
+    w = np.empty(len(nodes))
+    kinds = np.column_stack([on[a] for a in symmetry])
+    for kind in np.unique(kinds, axis=0):
+        rows = np.all(kinds == kind, axis=1)
+        sub = [np.array(PLANE_NORMALS[a]) for a, k in zip(symmetry, kind, strict=True) if k]
+        w[rows] = order / len(reflection_group(sub))
+    return w
 
 
 def plane_nodes(
@@ -69,12 +115,17 @@ def plane_nodes(
     if not symmetry:
         return {}
     tol = PLANE_TOL * float(np.ptp(nodes, axis=0).max())
-    return {"xyz".index(a): np.abs(nodes[:, "xyz".index(a)]) <= tol for a in symmetry}
+    return {"xyz".index(a): np.abs(nodes[:, "xyz".index(a)]) <= tol for a in symmetry
+            if a != "d"}
 
 
 def image_counts(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> NDArray[np.float64]:
     """How many nodes of the full body each of ``nodes`` (n, 3) [m] of a model cut by the
-    planes of ``symmetry`` stands for: ``2^(planes it is off)``, shape (n,)."""
+    planes of ``symmetry`` stands for: ``2^(planes it is off)``, shape (n,); with the plane
+    x = y (``"d"``) the size of its orbit under the group the planes generate (an eighth:
+    8 off the planes, 4 on one, 1 on the z axis)."""
+    if "d" in symmetry:
+        return _orbit_sizes(nodes, symmetry)
     w = np.ones(len(nodes))
     for on in plane_nodes(nodes, symmetry).values():
         w *= np.where(on, 1.0, 2.0)
@@ -117,7 +168,15 @@ def symmetric_affine_fit(
     -------
     numpy.ndarray
         The fit at every node, (n, 3) [m], its normal component exactly zero on the planes.
+
+    With the plane x = y (``"d"``: an eighth model) the fit is sought among the affine
+    maps the group of the planes leaves invariant (``g c = c``, ``g A g^T = A``: for the
+    square's group ``c = (0, 0, c_z)``, ``A = diag(a, a, e)``), in an orthonormal basis of
+    them, each node weighted by its orbit (:func:`image_counts`): the full body's
+    minimum-norm fit is invariant, so it is this one.
     """
+    if "d" in symmetry:
+        return _invariant_affine_fit(nodes, u, attached, symmetry)
     axes = ["xyz".index(a) for a in symmetry]
     on = plane_nodes(nodes, symmetry)
     wa = image_counts(nodes, symmetry)[attached]
@@ -142,6 +201,45 @@ def symmetric_affine_fit(
     return out
 
 
+def _invariant_affine_fit(
+    nodes: NDArray[np.float64],
+    u: NDArray[np.float64],
+    attached: NDArray[np.int64],
+    symmetry: Sequence[str],
+) -> NDArray[np.float64]:
+    """:func:`symmetric_affine_fit` for any planes (a reflection group): the weighted
+    least-squares fit over the invariant affine maps (see there)."""
+    group = reflection_group([np.array(PLANE_NORMALS[a]) for a in symmetry])
+    fix = sum(group) / len(group)  # the projector onto the group's fixed vectors
+    wa = image_counts(nodes, symmetry)[attached]
+    m = fix @ ((wa[:, None] * nodes[attached]).sum(axis=0) / wa.sum())
+    # theta = (c (3), A (3x3) row-major); g acts as (g c, g A g^T): average the action
+    P = np.zeros((12, 12))
+    for g in group:
+        P[:3, :3] += g
+        P[3:, 3:] += np.kron(g, g)
+    P /= len(group)
+    vals, vecs = np.linalg.eigh((P + P.T) / 2)
+    B = vecs[:, vals > 0.5]  # orthonormal basis of the invariant maps, (12, r)
+    x = nodes - m
+    # u_k(x) = c_k + sum_t A_kt x_t: the design matrix of theta, per component k
+    def design(rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        X = np.zeros((len(rows), 3, 12))
+        for k in range(3):
+            X[:, k, k] = 1.0
+            X[:, k, 3 + 3 * k : 6 + 3 * k] = x[rows]
+        return X @ B  # (len, 3, r)
+
+    Xa = design(attached) * np.sqrt(wa)[:, None, None]
+    ya = u[attached] * np.sqrt(wa)[:, None]
+    beta = np.linalg.lstsq(Xa.reshape(-1, B.shape[1]), ya.ravel(), rcond=None)[0]
+    out = design(np.arange(len(nodes))) @ beta
+    for a, on in _on_plane(nodes, symmetry).items():
+        n = np.array(PLANE_NORMALS[a])
+        out[on] -= np.outer(out[on] @ n, n)  # exactly zero normal component on a plane
+    return out
+
+
 def build_constraints(
     mesh: Any,
     fs: FieldSpace,
@@ -152,7 +250,38 @@ def build_constraints(
 ) -> StepConstraints:
     """The constraints of the active body: the nodes no active element touches held where
     they are (``u``, (n, 3)), ``fixed`` on the active nodes, and a 3-2-1 support for each
-    connected part left free (:func:`fea.fe.constraints.free_body_constraints`)."""
+    connected part left free (:func:`fea.fe.constraints.free_body_constraints`). An
+    inclined plane (component ``"n"`` of ``fixed``) needs nodal frames:
+    :func:`build_step_constraints`."""
+    con, _ = _constraints(mesh, fs, fixed, active, u, key, inclined=False)
+    return con
+
+
+def build_step_constraints(
+    mesh: Any,
+    fs: FieldSpace,
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    active: NDArray[np.bool_],
+    u: NDArray[np.float64],
+    key: int,
+) -> tuple[StepConstraints, sp.csr_matrix | None]:
+    """:func:`build_constraints` with inclined planes (``{"symmetry_d": {"n": 0.0}}``):
+    the constraints and None, or with an inclined plane the constraints of the local
+    components ``q`` and the nodal frames' ``T`` (3 n, 3 n) of ``u = T q``
+    (:func:`fea.fe.constraints.inclined_frames`; their DOFs, values, modes and near-null
+    space are those of ``q``, the system to solve ``T^T K T q = T^T f``)."""
+    return _constraints(mesh, fs, fixed, active, u, key, inclined=True)
+
+
+def _constraints(
+    mesh: Any,
+    fs: FieldSpace,
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    active: NDArray[np.bool_],
+    u: NDArray[np.float64],
+    key: int,
+    inclined: bool,
+) -> tuple[StepConstraints, sp.csr_matrix | None]:
     n3 = 3 * fs.n
     is_active = np.zeros(fs.n, dtype=bool)
     is_active[fs.dofs[active].ravel()] = True
@@ -160,19 +289,27 @@ def build_constraints(
     inactive = np.nonzero(~is_active)[0]
     D_in = (3 * inactive[:, None] + np.arange(3)).ravel()
     values[D_in] = u[inactive].ravel()  # held where they are
-    D0, given = prescribed_displacements(mesh, fs, fixed, is_active)
+    planes: list | None = [] if inclined else None
+    D0, given = prescribed_displacements(mesh, fs, fixed, is_active, planes=planes)
+    T = None
+    if planes:
+        # frames at active nodes only: the inactive ones (held whole) keep the identity
+        frames, D0, given = inclined_frames(fs.n, D0, given, planes)
+        T = frames.matrix(fs.n)
     values[D0] = given[D0]
     held = free_body_constraints(
-        fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs, active), D0
+        fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs, active), D0, frame=T
     )
     if held.modes.shape[1]:
         Q, _ = np.linalg.qr(held.modes)
     else:
         Q = np.zeros((n3, 0))
     R_all = rigid_body_modes(fs.nodes)
+    if T is not None:
+        R_all = np.asarray(T.T @ R_all)
     R_all[D_in] = 0.0
     D = np.unique(np.concatenate([D_in, D0, held.supports]))
-    return StepConstraints(D, values, held.supports, Q, R_all, key)
+    return StepConstraints(D, values, held.supports, Q, R_all, key), T
 
 
 def add_diagonal(A: sp.csr_matrix, d: NDArray[np.float64]) -> None:
@@ -364,6 +501,8 @@ class HistoryModel:
         self.lam = np.zeros(mesh.n_elements)
         self.mu = np.zeros(mesh.n_elements)
         self.con: StepConstraints | None = None
+        #: the nodal frames' T (3 n, 3 n) of an inclined plane (u = T q), or None
+        self.frame: sp.csr_matrix | None = None
         self.con_count = 0
         self.fixed: Mapping | None = None
 
@@ -413,7 +552,7 @@ class HistoryModel:
 
     def rebuild(self) -> None:
         self.con_count += 1
-        self.con = build_constraints(
+        self.con, self.frame = build_step_constraints(
             self.mesh, self.fs, self.fixed, self.active, self.u, self.con_count
         )
 
@@ -431,8 +570,13 @@ class HistoryModel:
             return self._step_inelastic(dt, T_new, cure)
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         f = self._loads(lam, mu, eps0, visco, dxi)
+        T = self.frame
+        if T is not None:  # the nodal frames of an inclined plane: solved for q, u = T q
+            f = T.T @ f
         u, facts = self.solver.run(plan, f, lam, mu, self.con)
-        u = self._full_body_modes(u)
+        u = self._full_body_modes(u)  # its weights are per node: the same for q
+        if T is not None:
+            u = T @ u
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return facts
 
@@ -520,13 +664,21 @@ class HistoryModel:
             visco,
             self.con,
             lambda d: self._moduli(T_el, d),
-            lambda la, m: self.stiffness(la, m, visco),
+            lambda la, m: self._framed(self.stiffness(la, m, visco)),
         )
         if plan.dxi is not dxi and any(not np.array_equal(plan.dxi[r], dxi[r]) for r in dxi):
             # snapped: this step's tangent and history use the cached entry's dxi
             dxi = plan.dxi
             lam, mu = self._moduli(T_el, dxi)
         return Tq, T_el, eps0, visco, dxi, lam, mu, plan
+
+    def _framed(self, K: sp.csr_matrix) -> sp.csr_matrix:
+        """``T^T K T`` with the nodal frames of an inclined plane (CSR, sorted, the same
+        pattern at every call), or ``K`` itself without them."""
+        T = self.frame
+        if T is None:
+            return K
+        return frame_product(K, T)
 
     def _grads(self, key: tuple[str, ...], elements: NDArray[np.int64]) -> NDArray:
         """Shape-function gradients of ``elements`` (kept: every step uses them)."""
@@ -647,8 +799,24 @@ class HistoryModel:
         is_free[dfree] = True
         for k, on in plane_nodes(fs.nodes, self.symmetry).items():
             is_free[3 * np.flatnonzero(on) + k] = False  # u . n = 0 on the plane
+        T = None
+        if "d" in self.symmetry:
+            # u . n = 0 on the plane x = y at the free nodes: nodal frames there, their
+            # normal components held (where y = 0 meets it, both normals)
+            on_d = _on_plane(fs.nodes, ("d",))["d"] & np.isin(np.arange(fs.n), free)
+            if on_d.any():
+                held_axis = dfree[~is_free[dfree]]
+                frames, Dq, _ = inclined_frames(
+                    fs.n, held_axis, np.zeros(3 * fs.n),
+                    [("symmetry", np.flatnonzero(on_d), np.array(PLANE_NORMALS["d"]), 0.0)],
+                )
+                T = frames.matrix(fs.n)
+                is_free[dfree] = True
+                is_free[Dq] = False
         u0[dfree] = 0.0
-        b = -(K @ u0)
+        if T is not None:
+            K = frame_product(K, T)
+        b = -(K @ u0)  # u0 is zero at the free nodes, where the frames are
         # a tiny spring on every free DOF keeps parts with no held node definite
         diag = K.diagonal()
         add_diagonal(K, np.where(is_free, 1e-12 * max(diag[is_free].mean(), 1e-300), 0.0))
@@ -656,7 +824,10 @@ class HistoryModel:
         A = eliminate(K.tocsr(), D)
         b[D] = u0[D]
         x_, _ = solve(A, b, kind="elasticity", backend=backend, method=method)
-        return out + np.asarray(x_).reshape(-1, 3)
+        x_ = np.asarray(x_)
+        if T is not None:
+            x_ = T @ x_
+        return out + x_.reshape(-1, 3)
 
     def remove(self, regions: Sequence[str]) -> None:
         for r in regions:
@@ -744,9 +915,8 @@ class HistoryModel:
             dt, T_new, cure, need_plan=self.tangent_pre is None
         )
         self.solver.last = None  # the span of earlier solves does not apply to these solves
-        step = InelasticStep(
-            self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry
-        )
+        args = (self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry)
+        step = InelasticStep(*args) if self.frame is None else FramedStep(self.frame, *args)
         x0 = step.predictor()
         opts = self.newton_options
         scale = step.force_scale(x0)
@@ -771,9 +941,43 @@ class HistoryModel:
         u = x
         if con.Q.shape[1]:
             u = self._full_body_modes(u - con.Q @ (con.Q.T @ u))
+        if self.frame is not None:
+            u = self.frame @ u  # Newton's unknown is q
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
         return {
             "method": "newton",
             "newton_iterations": info.iterations,
             "reactions": reactions,
         }
+
+
+class FramedStep(InelasticStep):
+    """:class:`~fea.physics.history_newton.InelasticStep` in the nodal frames of an
+    inclined plane (an eighth model's x = y): Newton's unknown is ``q`` (3 n,), ``u = T q``
+    with the model's :attr:`HistoryModel.frame` ``T``; the residual is ``T^T r(T q)``, the
+    tangent ``T^T K_t T`` (:func:`fea.fe.constraints.frame_product`, K's pattern kept, so
+    the tangent's elimination in place is the one of the axis planes), and the
+    constrained DOFs, supports and preconditioners are those of ``q``."""
+
+    def __init__(self, frame: sp.csr_matrix, *args: Any) -> None:
+        self.frame = frame
+        super().__init__(*args)
+
+    def evaluate(self, x: NDArray[np.float64]) -> tuple[NDArray[np.float64], dict]:
+        """``T^T`` (internal minus external force) at ``u = T x`` and the laws' updates."""
+        f, upd = super().evaluate(self.frame @ x)
+        return self.frame.T @ f, upd
+
+    def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
+        """``T^T (K_L + int B^T D B) T`` at ``u = T x``."""
+        return frame_product(super().full_tangent(x, last), self.frame)
+
+    def predictor(self) -> NDArray[np.float64]:
+        """The first iterate ``q`` (the model's displacement taken into the frames)."""
+        m = self.model
+        u = m.u
+        m.u = (self.frame.T @ u.ravel()).reshape(-1, 3)
+        try:
+            return super().predictor()
+        finally:
+            m.u = u

@@ -30,7 +30,14 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 from ..fe import forms
-from ..fe.constraints import connected_parts, free_body_constraints, rigid_body_modes
+from ..fe.constraints import (
+    boundary_normal,
+    connected_parts,
+    frame_product,
+    free_body_constraints,
+    inclined_frames,
+    rigid_body_modes,
+)
 from ..fe.namespace import HOST
 from ..fe.probes import interpolate
 from ..fe.spaces import FieldSpace, check_mesh, space
@@ -261,12 +268,16 @@ def prescribed_displacements(
     fs: FieldSpace,
     fixed: Mapping[str, Mapping[str, float]] | None,
     nodes_ok: NDArray[np.bool_] | None = None,
+    planes: list | None = None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     """Check ``fixed`` (boundary -> {component: displacement [m]}) and resolve it on ``fs``.
 
     Returns (the prescribed DOFs ``3 node + component``, sorted, shape (k,); the values
     (3 n,) [m], zero elsewhere). ``nodes_ok`` (n,) keeps only those nodes of a boundary (the
-    active ones of a process history).
+    active ones of a process history). The component ``"n"`` (the displacement along the
+    unit normal of a plane boundary, e.g. a symmetry plane x = y) is appended to
+    ``planes`` as ``(key, nodes, normal, value)`` for
+    :func:`fea.fe.constraints.inclined_frames`; without a ``planes`` list it is refused.
     """
     if fixed is not None and not isinstance(fixed, Mapping):
         raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
@@ -283,14 +294,23 @@ def prescribed_displacements(
         if nodes_ok is not None:
             nodes = nodes[nodes_ok[nodes]]
         for comp, value in comps.items():
-            if comp not in _COMP:
-                raise InputError(f"fixed.{name}.{comp}", value, "a component x, y or z")
+            if comp not in _COMP and not (comp == "n" and planes is not None):
+                allowed = "a component x, y, z" + (" or n (the plane's normal)" if planes
+                                                     is not None else "")
+                if comp == "n":
+                    allowed += (" (n, an inclined plane, is not solved here: "
+                                "solve_thermoelastic, its variants and solve_history)")
+                raise InputError(f"fixed.{name}.{comp}", value, allowed)
             if isinstance(value, bool | np.complexfloating) or not isinstance(
                 value, int | float | np.integer | np.floating
             ):
                 raise InputError(f"fixed.{name}.{comp}", value, "a displacement [m]")
             if not math.isfinite(float(value)):
                 raise InputError(f"fixed.{name}.{comp}", value, "a finite displacement [m]")
+            if comp == "n":
+                normal = boundary_normal(mesh, mesh.boundaries[name], f"fixed.{name}.n")
+                planes.append((f"fixed.{name}.n", nodes, normal, float(value)))
+                continue
             d = 3 * nodes + _COMP[comp]
             u[d] = float(value)
             D_list.append(d)
@@ -304,7 +324,12 @@ class Constraints:
 
     ``prescribed``: the given DOFs (3 node + component); ``supports``: the extra 3-2-1
     DOFs of the rigid-body modes the conditions leave free; ``values`` (3 n,): the
-    prescribed displacements; ``modes``: the free rigid-body modes (3 n, k).
+    prescribed displacements; ``modes``: the free rigid-body modes (3 n, k);
+    ``near_null``: the rigid-body modes (3 n, 6) for AMG. ``frame``: None, or with an
+    inclined plane (component ``"n"`` of ``fixed``) the (3 n, 3 n) orthogonal ``T`` of the
+    nodal frames, ``u = T q`` (:class:`fea.fe.constraints.NodalFrames`): every DOF, value
+    and mode above is then one of ``q``, and :func:`solve_static` solves
+    ``T^T K T q = T^T f``.
     """
 
     prescribed: NDArray[np.int64]
@@ -312,6 +337,7 @@ class Constraints:
     values: NDArray[np.float64]
     modes: NDArray[np.float64]
     near_null: NDArray[np.float64]
+    frame: Any = None
 
     @property
     def all(self) -> NDArray[np.int64]:
@@ -330,12 +356,18 @@ class Constraints:
         """Resolve ``fixed`` (boundary -> {component: value [m]}) on ``fs``; each
         connected part of the body the conditions leave free gets its own 3-2-1 support
         (:func:`fea.fe.constraints.free_body_constraints`)."""
-        D0, u = prescribed_displacements(mesh, fs, fixed)
+        planes: list = []
+        D0, u = prescribed_displacements(mesh, fs, fixed, planes=planes)
         R = rigid_body_modes(fs.nodes)
+        T = None
+        if planes:
+            frames, D0, u = inclined_frames(fs.n, D0, u, planes)
+            T = frames.matrix(fs.n)
+            R = np.asarray(T.T @ R)
         held = free_body_constraints(
-            fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs), D0
+            fs.nodes, mesh.p1.p.shape[1], connected_parts(mesh, fs.dofs), D0, frame=T
         )
-        return cls(D0, held.supports, u, held.modes, R)
+        return cls(D0, held.supports, u, held.modes, R, T)
 
 
 def _support_rows(K: Any, rows: NDArray[np.int64], ns: Any) -> Any:
@@ -380,6 +412,14 @@ def solve_static(
     the largest support reaction relative to the largest load (0 without supports).
     """
     xp = np if ns is None else ns.xp
+    T = con.frame
+    if T is not None:  # the nodal frames of an inclined plane: T^T K T q = T^T f, u = T q
+        if ns is None:
+            K = frame_product(K, T)  # K's pattern kept
+        else:
+            T = ns.sparse.csr_matrix(T)
+            K = T.T @ K @ T
+        f = T.T @ f
     u = xp.asarray(con.values)
     D = con.all
     Ku = K @ u
@@ -419,6 +459,8 @@ def solve_static(
         reactions = float(xp.abs(r).max()) / max(float(xp.abs(f).max()), 1e-300)
         Q = xp.asarray(np.linalg.qr(con.modes)[0])
         u -= Q @ (Q.T @ u)  # the modes vanish on the prescribed DOFs: their values are kept
+    if T is not None:
+        u = T @ u
     return u, si, reactions
 
 
@@ -476,11 +518,15 @@ def solve_thermoelastic(
     fixed
         Boundary -> {component: displacement [m]}, e.g. ``{"bottom": {"z": 0.0}}``: each
         named component prescribed on every node of the boundary, the others free (a
-        roller). Rigid-body modes the conditions leave free (all six with None or empty:
-        a free body; three with a roller) are held by statically determinate 3-2-1
-        supports, one set per connected part, which add no stress, and projected out of
-        the displacement. (Thermal ``fixed`` prescribes temperatures instead:
-        :func:`fea.solve_thermal`.)
+        roller). The component ``"n"`` prescribes the displacement along the unit normal
+        of a plane boundary, e.g. ``{"symmetry_d": {"n": 0.0}}`` on the inclined symmetry
+        plane x = y of an eighth model (held in nodal frames,
+        :func:`fea.fe.constraints.inclined_frames`; where it meets another condition, as
+        ``{"y": 0.0}`` on y = 0, both hold). Rigid-body modes the conditions leave free
+        (all six with None or empty: a free body; three with a roller) are held by
+        statically determinate 3-2-1 supports, one set per connected part, which add no
+        stress, and projected out of the displacement. (Thermal ``fixed`` prescribes
+        temperatures instead: :func:`fea.solve_thermal`.)
     shrinkage
         Apply each material's cure shrinkage as an eigenstrain: True for every region
         whose material has one, or a list of regions.
@@ -857,6 +903,13 @@ def solve_thermoelastic_sweep(
     extras = [None] * k if eigenstrains is None else list(eigenstrains)
     eps0s = [_eigenstrain(mesh, fs, mats[j], ref, Ts[j], shrinkage, extras[j]) for j in range(k)]
     con = Constraints.build(mesh, fs, fixed)
+    if con.frame is not None:
+        raise InputError(
+            "fixed",
+            "component 'n' (an inclined plane)",
+            "components x, y, z for a sweep (solve_thermoelastic or its variants hold an "
+            "inclined plane)",
+        )
     where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
     ns = None if where.on_host else where
     xp = where.xp

@@ -143,9 +143,15 @@ def elimination_positions(A: Any, dofs: Any, ns: Namespace = HOST) -> tuple[Any,
     return hit, diag
 
 
-def decoupled_dofs(A: Any, ns: Namespace = HOST) -> Any:
-    """DOFs whose row has no nonzero off-diagonal entry (eliminated Dirichlet DOFs), bool (n,)."""
+def decoupled_dofs(A: Any, ns: Namespace = HOST, compiled: bool = True) -> Any:
+    """DOFs whose row has no nonzero off-diagonal entry (eliminated Dirichlet DOFs), bool (n,).
+
+    With ``compiled``, on the host where Numba is installed, by the threaded kernel
+    :func:`fea.solvers.kernels.decoupled_dofs` (the same answer).
+    """
     xp = ns.xp
+    if compiled and ns.on_host and kernels.available() and A.format == "csr":
+        return kernels.decoupled_dofs(A)
     C = A.tocoo()
     off = ((C.row != C.col) & (C.data != 0)).astype(xp.float64)
     return xp.bincount(C.row, weights=off, minlength=A.shape[0]) == 0
@@ -155,15 +161,37 @@ def decoupled_dofs(A: Any, ns: Namespace = HOST) -> Any:
 
 
 def strength_graph(
-    A: Any, node: Any, n_nodes: int, active: Any, theta: float, ns: Namespace = HOST
+    A: Any,
+    node: Any,
+    n_nodes: int,
+    active: Any,
+    theta: float,
+    ns: Namespace = HOST,
+    compiled: bool = True,
 ) -> Any:
     """Symmetric strength graph of the node blocks of ``A``, CSR (n_nodes x n_nodes), no
     diagonal.
 
     ``node[d]`` is the node of DOF ``d``; blocks are compared by their Frobenius norms,
-    ``s_ij >= theta sqrt(s_ii s_jj)``; inactive nodes get no edges.
+    ``s_ij >= theta sqrt(s_ii s_jj)``; inactive nodes get no edges. The entries are 2
+    where both ``(i, j)`` and ``(j, i)`` pass the test, 1 where one does (rounding on a
+    coarse level). With ``compiled``, on the host where Numba is installed and the DOFs
+    of a node are contiguous (``node`` nondecreasing), the one-sided graph comes from the
+    threaded kernel :func:`fea.solvers.kernels.strong_connections` (the same graph: bit
+    for bit in every case measured; a node's rows are summed in row order, the array
+    code's in the order of SciPy's sort, which could round a block at the threshold
+    otherwise); else from array operations, which run on a device too.
     """
     xp = ns.xp
+    if (
+        compiled
+        and ns.on_host
+        and kernels.available()
+        and A.format == "csr"
+        and bool((node[1:] >= node[:-1]).all())
+    ):
+        G = kernels.strong_connections(A, node, n_nodes, active, theta)
+        return G + G.T.tocsr()
     C = A.tocoo()
     nr, nc = node[C.row], node[C.col]
     # squared block norms; the entries of a block that are adjacent in a row (sorted column
@@ -425,6 +453,9 @@ def energy_prolongator(
         the threaded kernel of :mod:`fea.solvers.kernels` where Numba is installed, else
         the masked product by pyamg's compiled routine (one thread); with False (and on
         a device) a full sparse product whose pattern entries are found by a search.
+        With the kernel the row sums ``|A| 1`` of the preconditioner are threaded too,
+        after ``A`` is made canonical in place (as SciPy's ``abs(A)`` of the array path
+        does).
     timings
         A dict to which the seconds of the masked products and projections are added
         (key ``"energy_products"``), or None.
@@ -483,11 +514,16 @@ def energy_prolongator(
         U = ns.sparse.csr_matrix((data, cols, Pat.indptr), shape=Pat.shape)
         return _pattern_values(ns, keys, A @ U, n_c)
 
-    def projected_product(data: Any) -> Any:
-        """``project(masked_product(data))``, timed into ``timings``."""
+    runs = kernels.coarse_runs(Pat, node_c) if fused else None
+
+    def projected_product(data: Any, into: Any = None) -> Any:
+        """``project(masked_product(data))``, timed into ``timings``; into ``into`` where
+        the kernel runs."""
         t0 = time.perf_counter()
         if fused:
-            out = kernels.masked_product_projected(A, Pat, data, Bc, BtBinv, node, node_c)
+            out = kernels.masked_product_projected(
+                A, Pat, data, Bc, BtBinv, node, node_c, out=into, runs=runs
+            )
         else:
             out = project(masked_product(data))
         if timings is not None:
@@ -497,27 +533,44 @@ def energy_prolongator(
             )
         return out
 
-    dloc = 1.0 / (abs(A) @ xp.ones(n))
+    if fused:
+        A.sum_duplicates()  # sorted in place, as SciPy's abs(A) leaves it (the products' order)
+        dloc = 1.0 / kernels.row_abs_sums(A)
+    else:
+        dloc = 1.0 / (abs(A) @ xp.ones(n))
     dloc_e = dloc[rows]
     t_keys = _rows(ns, Tc).astype(xp.int64) * n_c + Tc.indices
     order = xp.argsort(t_keys)
     pos = xp.searchsorted(keys, t_keys[order])
     Pd = xp.zeros(keys.shape[0])
     Pd[pos] = Tc.data[order]
-    R = -projected_product(Pd)
-    Dir = None
+    # CG on the pattern's values, the vectors updated in place (the same operations as
+    # ``Z = dloc_e * R``, ``Dir = Z + c Dir``, ``Pd = Pd + alpha Dir``, ``R = R - alpha AD``,
+    # without a fresh array per operation, which costs a first touch of its memory)
+    R = projected_product(Pd)
+    xp.negative(R, out=R)
+    Z, Dir, tmp = xp.empty_like(R), xp.empty_like(R), xp.empty_like(R)
+    AD = xp.empty_like(R) if fused else None
+    first = True
     old = 0.0
     for _ in range(iterations):
-        Z = dloc_e * R
+        xp.multiply(dloc_e, R, out=Z)
         new = float(xp.dot(R, Z))
         if new < 1e-30:
             break
-        Dir = Z if Dir is None else Z + (new / old) * Dir
+        if first:
+            xp.copyto(Dir, Z)
+            first = False
+        else:
+            xp.multiply(Dir, new / old, out=Dir)
+            xp.add(Z, Dir, out=Dir)
         old = new
-        AD = projected_product(Dir)
+        AD = projected_product(Dir, AD)
         alpha = new / float(xp.dot(Dir, AD))
-        Pd = Pd + alpha * Dir
-        R = R - alpha * AD
+        xp.multiply(Dir, alpha, out=tmp)
+        xp.add(Pd, tmp, out=Pd)
+        xp.multiply(AD, alpha, out=tmp)
+        xp.subtract(R, tmp, out=R)
     return ns.sparse.csr_matrix((Pd, cols, Pat.indptr), shape=Pat.shape)
 
 
@@ -599,14 +652,23 @@ class Hierarchy:
         return SAPreconditioner(self, precision, wrap=wrap)
 
 
-def block_diagonal(A: Any, node: Any, n_nodes: int, ns: Namespace = HOST) -> tuple[Any, Any]:
+def block_diagonal(
+    A: Any, node: Any, n_nodes: int, ns: Namespace = HOST, compiled: bool = True
+) -> tuple[Any, Any]:
     """The node-block diagonal of ``A`` and its inverse, both CSR (n x n).
 
     The DOFs of a node are contiguous (interleaved components on the fine level, the kept
     columns of an aggregate on a coarse one); blocks of up to ``max size`` unknowns are
-    inverted as one batch (padded with the identity).
+    inverted as one batch (padded with the identity). With ``compiled``, on the host where
+    Numba is installed, the blocks are gathered and the CSR matrices written by the
+    threaded kernel :func:`fea.solvers.kernels.block_diagonal` (the same matrices).
     """
     xp = ns.xp
+    if compiled and ns.on_host and kernels.available() and A.format == "csr":
+        if bool((node[1:] >= node[:-1]).all()):
+            out = kernels.block_diagonal(A, node, n_nodes)
+            if out is not None:
+                return out
     n = A.shape[0]
     size = xp.bincount(node, minlength=n_nodes)
     kmax = int(size.max())

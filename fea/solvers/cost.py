@@ -73,14 +73,19 @@ AMG_MODEL = {
 #: The same model for ``method="amg-xp"`` (:func:`fea.solvers.cpu.xp_amg_solver`: the
 #: array-generic smoothed aggregation with the energy-minimising prolongator and MKL
 #: products in the V-cycle), from ``scripts/bench_amg.py`` on the shared 2-core machine
-#: (docs/performance.md, "CPU AMG on the cores"), one thread: peak 51-52 bytes an entry
-#: at 139k and 738k DOF; setup 1.15e-6 and 1.5e-6 s an entry (the energy minimisation
-#: is most of it); an iteration 5.4-5.6e-9 s an entry; 166, 112, 73 and 78 iterations to
-#: 1e-8 at 139k, 250k, 555k and 738k: no growth with n on these meshes (the coarse ones'
-#: flat film elements cost iterations), so a constant count. Scalar: not measured
-#: (``auto`` keeps pyamg for conduction, :data:`AMG_MODEL`).
+#: (docs/performance.md, "CPU AMG on the cores"), one thread. Memory from
+#: ``scripts/peak_amg_xp.py`` (the peak RSS a solve adds, measured as
+#: ``tests/solvers/test_cost.py`` does: libraries and Numba's kernels loaded first), with
+#: the threaded strength step: 36.8, 38.1, 37.6 and 37.1 bytes an entry at 139k, 250k,
+#: 555k and 738k DOF; the least-squares fit of estimate / peak to 1 gives 37.4, rounded
+#: up to 38 (-0.4 to +3.4 % of the measured peaks). Setup 1.15e-6 and 1.5e-6 s an
+#: entry (the energy minimisation is most of it); an iteration 5.4-5.6e-9 s an entry;
+#: 166, 112, 73 and 78 iterations to 1e-8 at 139k, 250k, 555k and 738k: no growth with
+#: n on these meshes (the coarse ones' flat film elements cost iterations), so a
+#: constant count. Scalar: not measured (``auto`` keeps pyamg for conduction,
+#: :data:`AMG_MODEL`).
 AMG_XP_MODEL = {
-    "elasticity": {"memory": 56.0, "setup": 1.5e-6, "cycle": 5.5e-9, "it0": 110.0, "growth": 0.0},
+    "elasticity": {"memory": 38.0, "setup": 1.5e-6, "cycle": 5.5e-9, "it0": 110.0, "growth": 0.0},
     "scalar": {"memory": 40.0, "setup": 5.0e-7, "cycle": 3.0e-9, "it0": 200.0, "growth": 0.33},
 }
 

@@ -159,7 +159,10 @@ def test_asymmetric_geometry_refused_at_its_key():
     with pytest.raises(InputError, match="geometry.openings.ymax"):
         check_symmetry(case, "quarter")
     with pytest.raises(InputError, match="mesh.symmetry"):
-        check_symmetry(case_of(), "eighth")
+        check_symmetry(case_of(), "octant")
+    assert check_symmetry(case_of(), "eighth") == ("d", "x", "y")  # square: D4-symmetric
+    with pytest.raises(InputError, match="geometry.openings.ymin"):
+        check_symmetry(case, "eighth")  # the y walls differ from the x walls
     pm = {"power_map": {"rectangles": [{"x_mm": [0.0, 0.5], "y_mm": [-0.5, 0.5], "W": 1.0}]}}
     case = parse_study({"study": {"kind": "unit"}, "loads": pm}).base
     with pytest.raises(InputError, match="loads.power_map"):

@@ -422,9 +422,10 @@ def test_panel_one_unit_off_a_plane_refused():
             analyse.mechanics_mesh(one)
 
 
-@pytest.mark.parametrize(("value", "why"), [("eighth", "x = y"), ("octant", "quarter")])
+@pytest.mark.parametrize(("value", "why"), [("octant", "quarter"), ("sixteenth", "eighth")])
 def test_mesh_symmetry_values(value, why):
     assert parse_study({"mesh": {"symmetry": "half"}}).base.mesh.symmetry == "half"
+    assert parse_study({"mesh": {"symmetry": "eighth"}}).base.mesh.symmetry == "eighth"
     assert parse_study({}).base.mesh.symmetry == "none"
     with pytest.raises(InputError, match="mesh.symmetry") as e:
         parse_study({"mesh": {"symmetry": value}})

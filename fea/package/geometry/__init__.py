@@ -26,10 +26,11 @@ def _outside(bbox: tuple[float, ...], opening: tuple[float, float]) -> bool:
 def build(model, case: CaseSpec, symmetry: str = "none") -> ModelInfo:
     """Build the geometry of ``case`` in ``model`` (the ``gmsh.model`` module).
 
-    ``symmetry`` (``none``, ``half``, ``quarter``; :mod:`fea.package.geometry.symmetry`)
-    cuts the model by the planes x = 0 (and y = 0) with an OCC boolean intersection and
-    names the cut faces ``symmetry_x`` (and ``symmetry_y``); a case not symmetric about a
-    plane raises an :class:`~fea.errors.InputError` naming the key that breaks it.
+    ``symmetry`` (``none``, ``half``, ``quarter``, ``eighth``;
+    :mod:`fea.package.geometry.symmetry`) cuts the model by the planes x = 0 (and y = 0;
+    y = 0 and x = y for an eighth) with an OCC boolean intersection and names the cut faces
+    ``symmetry_x`` (and ``symmetry_y``; ``symmetry_y`` and ``symmetry_d``); a case not
+    symmetric about a plane raises an :class:`~fea.errors.InputError` naming the key that breaks it.
 
     Returns the regions (name -> volume tags), boundaries (name -> surface tags,
     exterior faces and ``a|b`` interfaces), facts (aperture rule) and the zones the

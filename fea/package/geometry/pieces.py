@@ -77,8 +77,9 @@ class Builder:
         self.pieces: list[tuple[int, str]] = []
         self.zones: list[tuple[int, str, tuple[str, ...]]] = []
         self.info = ModelInfo()
-        #: Symmetry planes that cut the model (:data:`SYMMETRY_AXES`): ``"x"`` keeps
-        #: x >= 0, ``"y"`` keeps y >= 0; the cut faces become ``symmetry_x``/``symmetry_y``.
+        #: Symmetry planes that cut the model (:data:`~fea.package.geometry.symmetry.
+        #: SYMMETRY`): ``"x"`` keeps x >= 0, ``"y"`` keeps y >= 0, ``"d"`` keeps y <= x;
+        #: the cut faces become ``symmetry_x``/``symmetry_y``/``symmetry_d``.
         self.symmetry: tuple[str, ...] = ()
 
     def refine(
@@ -208,11 +209,21 @@ class Builder:
         pad = 1.0 + max(h - lo_ for h, lo_ in zip(hi, lo, strict=True))
         x0 = 0.0 if "x" in self.symmetry else lo[0] - pad
         y0 = 0.0 if "y" in self.symmetry else lo[1] - pad
-        box = occ.addBox(x0, y0, lo[2] - pad, hi[0] + pad - x0, hi[1] + pad - y0,
-                         hi[2] - lo[2] + 2 * pad)
+        diagonal = "d" in self.symmetry
+        if diagonal:  # the wedge 0 <= y <= x: a right triangle extruded along z
+            side = max(hi[0], hi[1]) + pad
+            pts = [occ.addPoint(x, y, lo[2] - pad) for x, y in ((0, 0), (side, 0), (side, side))]
+            loop = occ.addCurveLoop([occ.addLine(pts[i], pts[(i + 1) % 3]) for i in range(3)])
+            face = occ.addPlaneSurface([loop])
+            ext = occ.extrude([(2, face)], 0, 0, hi[2] - lo[2] + 2 * pad)
+            box = next(t for d, t in ext if d == 3)
+        else:
+            box = occ.addBox(x0, y0, lo[2] - pad, hi[0] + pad - x0, hi[1] + pad - y0,
+                             hi[2] - lo[2] + 2 * pad)
 
         def cut(tag: int) -> list[int]:
-            if occ.getBoundingBox(3, tag)[3] <= x0 or occ.getBoundingBox(3, tag)[4] <= y0:
+            bb = occ.getBoundingBox(3, tag)
+            if bb[3] <= x0 or bb[4] <= y0 or (diagonal and bb[3] <= bb[1]):
                 occ.remove([(3, tag)], recursive=True)
                 return []
             try:
@@ -278,7 +289,12 @@ class Builder:
         for s, owners in face_owner.items():
             if len(owners) == 1:
                 bbox = tuple(v / MODEL_SCALE for v in model.getBoundingBox(2, s))
-                cut = [f"symmetry_{a}" for a in self.symmetry if is_plane(bbox, "xy".index(a), 0)]
+                cut = [
+                    f"symmetry_{a}"
+                    for a in self.symmetry
+                    if (on_diagonal(model, s, bbox) if a == "d"
+                        else is_plane(bbox, "xy".index(a), 0))
+                ]
                 # a cut face is a plane of symmetry: not exposed (no convection, no moisture)
                 names = cut or ["exterior"] + list(classify(bbox, owners[0]))
             elif len(owners) == 2 and owners[0] != owners[1]:
@@ -294,6 +310,21 @@ class Builder:
         self.info.regions = regions
         self.info.boundaries = {k: sorted(set(v)) for k, v in boundaries.items()}
         return self.info
+
+
+def on_diagonal(model, face: int, bbox: tuple[float, ...], tol: float = _EPS) -> bool:
+    """True when the face ``face`` of ``model`` (bounding box ``bbox`` in m) lies on the
+    plane x = y: its box and its corners on the plane, its normal the plane's."""
+    if not (math.isclose(bbox[0], bbox[1], abs_tol=tol)
+            and math.isclose(bbox[3], bbox[4], abs_tol=tol)) or bbox[5] - bbox[2] <= tol:
+        return False
+    for _dim, v in model.getBoundary([(2, face)], combined=False, recursive=True):
+        x, y, _ = model.getValue(0, abs(v), [])
+        if abs(x - y) > tol * MODEL_SCALE:
+            return False
+    (u0, v0), (u1, v1) = zip(*model.getParametrizationBounds(2, face), strict=True)
+    n = model.getNormal(face, [(u0 + u1) / 2, (v0 + v1) / 2])
+    return abs(abs(n[0] - n[1]) / math.sqrt(2.0) - 1.0) <= 1e-6
 
 
 def is_plane(bbox: tuple[float, ...], axis: int, value: float, tol: float = _EPS) -> bool:

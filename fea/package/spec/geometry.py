@@ -238,8 +238,9 @@ class GeometrySpec:
 class MeshSpec:
     """Mesh controls. Lengths in m.
 
-    ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0) or ``"quarter"`` (x, y >= 0):
-    the mechanical models (warpage states, process history, panel) are solved on the cut
+    ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0), ``"quarter"`` (x, y >= 0) or
+    ``"eighth"`` (0 <= y <= x, a square unit's warpage): the mechanical models (warpage
+    states, process history, panel) are solved on the cut
     model with zero normal displacement on the symmetry planes
     (:mod:`fea.package.geometry.symmetry`); the thermal solve stays on the full model.
     """
@@ -852,13 +853,13 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
 
 
 def _symmetry(m: Section) -> str:
-    """``[mesh] symmetry``: one of :data:`~fea.package.geometry.symmetry.SYMMETRY`; an
-    ``eighth`` model is refused with the reason (u . n = 0 on the plane x = y)."""
+    """``[mesh] symmetry``: one of :data:`~fea.package.geometry.symmetry.SYMMETRY`
+    (``none``, ``half``, ``quarter``, ``eighth``)."""
     from ..geometry.symmetry import SYMMETRY, symmetry_axes
 
     v = m.raw("symmetry", "none")
     if isinstance(v, str) and v not in SYMMETRY:
-        symmetry_axes(v)  # raises, saying what is allowed and why not an eighth
+        symmetry_axes(v)  # raises, saying what is allowed
     return m.string("symmetry", "none", choices=tuple(SYMMETRY))
 
 
