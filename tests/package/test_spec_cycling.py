@@ -44,8 +44,8 @@ def test_explicit_range_dwell_and_options():
     p = s.profile
     assert (p.t_min_C, p.t_max_C, p.dwell_s, p.first, p.stress_free_C) == (0, 100, 60, "hot", 25)
     assert p.period_s == 2 * 100 / 20 * 60 + 2 * 60
-    # 1 start + 3 pieces to the first extreme + 2 cycles x (2 ramps x 3 + 2 dwells)
-    assert len(p.points) == 1 + 3 + 2 * 8
+    # 1 start + 3 pieces to the first extreme + 2 cycles x (2 ramps x 3 + 2 dwells x 6 pieces)
+    assert len(p.points) == 1 + 3 + 2 * (2 * 3 + 2 * 6)
     assert cyc(condition="K", soak_mode=1).profile.dwell_s == 60.0
     assert cyc(condition="TC1").profile.dwell_s == 600.0  # IPC-9701 default 10 min
     assert cyc(condition="TC3", soak_mode=2).profile.dwell_s == 300.0

@@ -209,9 +209,9 @@ def test_memory_estimates_are_within_a_factor_of_the_measured_peak():
     peak and the AMG-PCG model (``amg``: pyamg; ``amg-xp``). On a system this small the
     fixed costs weigh more than on the large ones (docs/performance.md has the table at
     140k-740k DOF, within 30 %): here within a factor of 2 either way
-    (0.75-1.3 measured at 36k DOF; amg-xp 0.76). Libraries are loaded in the child before the reset, as
-    they are once a process: Pardiso, and for AMG Numba and its compiled kernels (60-100 MB,
-    more where the kernels compile on first use)."""
+    (0.75-1.3 measured at 36k DOF; amg-xp 0.76). Libraries are loaded in the child before
+    the reset, as they are once a process: Pardiso, and for AMG Numba and its compiled
+    kernels (60-100 MB, more where the kernels compile on first use)."""
     import subprocess
     import sys
     from pathlib import Path

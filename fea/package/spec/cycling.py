@@ -21,7 +21,7 @@ ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
     solder = "SAC305_Motalab2012" # an Anand set (fea.physics.inelastic.ANAND_SETS)
     board_size_mm = [20.0, 20.0]  # the board coupon of the mechanical model (default: the
                                   # [geometry.board] size)
-    symmetry = "quarter"          # none, half or quarter: the model's symmetry planes
+    symmetry = "quarter"          # none, half, quarter or eighth: the symmetry planes
     # fatigue: Darveaux's layer, the life models
     layer_um = 25.0               # Darveaux's interface layer at the pad
     side = "board"                # the pad whose layer is averaged
@@ -84,7 +84,7 @@ DEFAULT_MAX_STEP_K = 5.0
 FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
 
 #: The symmetry models a cycling study may run.
-SYMMETRY_CHOICES = ("none", "half", "quarter")
+SYMMETRY_CHOICES = ("none", "half", "quarter", "eighth")
 
 
 @dataclass(frozen=True)
@@ -143,7 +143,8 @@ class CyclingSpec:
     board_size
         (x, y) of the board coupon [m], or None for the ``[geometry.board]`` size.
     symmetry
-        ``none``, ``half`` (x >= 0) or ``quarter`` (x, y >= 0): the model's symmetry planes
+        ``none``, ``half`` (x >= 0), ``quarter`` (x, y >= 0) or ``eighth`` (0 <= y <= x, a
+        square case): the model's symmetry planes
         (zero normal displacement); the geometry must be symmetric about them.
     fatigue
         The fatigue keys (:class:`FatigueSpec`): layer, side, pad diameter, Darveaux

@@ -448,7 +448,10 @@ MEANINGS: dict[str, str] = {
     "cycling.layer_um": "thickness of Darveaux's interface layer at the pad",
     "cycling.side": "the pad whose layer is averaged: board or package",
     "cycling.darveaux": "Darveaux constants (fea.physics.fatigue.DARVEAUX_SETS)",
-    "cycling.symmetry": "none, half (x >= 0) or quarter (x, y >= 0) model with symmetry planes",
+    "cycling.symmetry": (
+        "none, half (x >= 0), quarter (x, y >= 0) or eighth (0 <= y <= x, a square case) "
+        "model with symmetry planes"
+    ),
     "cycling.soak_mode": "JESD22-A104 soak mode 1-4 (1, 5, 10, 15 min dwells) instead of dwell_s",
     "cycling.first": "the extreme each cycle starts at: cold or hot",
     "cycling.ramp_points": "profile points per ramp (more: finer reported states)",
