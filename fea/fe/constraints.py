@@ -207,9 +207,11 @@ def free_body_constraints(
 
 
 def boundary_normal(mesh: Any, facets: NDArray[np.int64], key: str) -> NDArray[np.float64]:
-    """The unit normal (3,) of a plane boundary: its facets' common normal (the sign of the
-    first facet's). An :class:`~fea.errors.InputError` naming ``key`` when the facets are
-    not on one plane (normals or offsets differing by more than 1e-6 of the extent)."""
+    """The OUTWARD unit normal (3,) of a plane boundary: its facets' common normal, pointing
+    out of the element next to the first facet (so ``u . n = value > 0`` moves the boundary
+    outward, whatever the mesh's numbering). An :class:`~fea.errors.InputError` naming
+    ``key`` when the facets are not on one plane (normals or offsets differing by more than
+    1e-6 of the extent)."""
     facets = np.asarray(facets, dtype=np.int64)
     if facets.size == 0:
         raise InputError(key, "an empty boundary", "a plane boundary with facets")
@@ -226,6 +228,10 @@ def boundary_normal(mesh: Any, facets: NDArray[np.int64], key: str) -> NDArray[n
         raise InputError(
             key, "a boundary that is not plane", "component 'n' on a plane boundary only"
         )
+    element = int(np.asarray(mesh.p1.f2t)[0, facets[0]])
+    inside = p[np.asarray(mesh.p1.t)[:, element]].mean(axis=0)
+    if float((tri[0].mean(axis=0) - inside) @ n) < 0.0:
+        n = -n
     return n
 
 

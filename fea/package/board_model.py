@@ -89,10 +89,10 @@ class JointMap:
         z of each joint's package-side (top) and board-side (bottom) pad plane [m],
         shape (n_joints,).
     fraction
-        Share of each joint's volume in the model (1, 1/2, 1/4; 0 for a joint not in the
-        model), shape (n_joints,).
+        Share of each joint's volume in the model (1, 1/2, 1/4, 1/8; 0 for a joint not in
+        the model), shape (n_joints,).
     symmetry
-        ``none``, ``half`` or ``quarter``.
+        ``none``, ``half``, ``quarter`` or ``eighth``.
     """
 
     joint: NDArray[np.int64]

@@ -331,7 +331,7 @@ def full_centres(
     centres
         (x, y) of each model joint [m] (its part's centroid), shape (k, 2).
     fraction
-        Share of each joint in the model (1, 1/2, 1/4), shape (k,).
+        Share of each joint in the model (1, 1/2, 1/4, 1/8), shape (k,).
     planes
         Symmetry planes (0: x = 0, 1: y = 0, 2: x = y), a value of :data:`SYMMETRIES`.
     tol
@@ -407,15 +407,23 @@ def multiplicity(centres: NDArray[np.float64], planes: tuple[int, ...]) -> NDArr
         1, 2 or 4 per joint, shape (k,): 2 per plane the joint is off; on an eighth 8 off
         its planes, 4 on one, 1 on the z axis.
     """
+    centres = np.asarray(centres, dtype=np.float64)
+    tol = _plane_tol(centres)
     if 2 in planes:
         x, y = centres[:, 0], centres[:, 1]
-        axis = (x == 0.0) & (y == 0.0)
-        line = (x == 0.0) | (y == 0.0) | (x == y) | (x == -y)
+        axis = (np.abs(x) <= tol) & (np.abs(y) <= tol)
+        line = (np.abs(x) <= tol) | (np.abs(y) <= tol) | (np.abs(x - y) <= tol)
         return np.where(axis, 1.0, np.where(line, 4.0, 8.0))
     m = np.ones(len(centres))
     for a in planes:
-        m *= np.where(np.abs(centres[:, a]) > 0.0, 2.0, 1.0)
+        m *= np.where(np.abs(centres[:, a]) > tol, 2.0, 1.0)
     return m
+
+
+def _plane_tol(points: NDArray[np.float64]) -> float:
+    """How far [m] from a symmetry plane a joint centre still lies on it: 1e-9 of the
+    array's extent (the centres' rounding, not the mesh's size)."""
+    return 1e-9 * float(np.abs(points).max()) if points.size else 0.0
 
 
 def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -> tuple:
@@ -435,15 +443,16 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
         their images (a joint on a plane is not mirrored across it).
     """
     X, Y, V = [np.asarray(x)], [np.asarray(y)], [np.asarray(v)]
+    tol = _plane_tol(np.stack([np.ravel(x), np.ravel(y)], axis=1).astype(np.float64))
     for a in planes:
         xs, ys, vs = np.concatenate(X), np.concatenate(Y), np.concatenate(V)
         if a == 2:  # across x = y (an eighth's first image)
-            off = xs != ys
+            off = np.abs(xs - ys) > tol
             X.append(ys[off])
             Y.append(xs[off])
             V.append(vs[off])
             continue
-        off = np.abs(xs if a == 0 else ys) > 0.0
+        off = np.abs(xs if a == 0 else ys) > tol
         X.append(-xs[off] if a == 0 else xs[off])
         Y.append(ys[off] if a == 0 else -ys[off])
         V.append(vs[off])
@@ -757,6 +766,13 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
                 [bx * 1e3, by * 1e3],
                 f"a board larger than the package footprint "
                 f"({(ox + 2 * g.exterior_thickness) * 1e3:g} mm)",
+            )
+        if study_symmetry(case) == "eighth" and not math.isclose(bx, by, rel_tol=1e-9):
+            raise InputError(
+                "cycling.board_size_mm",
+                [bx * 1e3, by * 1e3],
+                "a square board coupon on an eighth model (symmetry 'eighth': the model "
+                "needs the plane x = y as a symmetry plane)",
             )
         g = dataclasses.replace(g, board=dataclasses.replace(g.board, size=cy.board_size))
     ms = case.mesh

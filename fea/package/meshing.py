@@ -166,9 +166,9 @@ def build_mesh(
     ``"thermal"`` (the same), ``"warpage"`` (the unit without its board,
     :func:`fea.package.board_model.warpage_case`) or ``"board"`` (the unit on its board
     for mechanics, :func:`fea.package.board_model.board_case`; its joints:
-    :func:`fea.package.board_model.joint_map`). ``symmetry``: ``"none"``, ``"half"`` or
-    ``"quarter"`` (:mod:`fea.package.geometry.symmetry`; the cut faces are the boundaries
-    ``symmetry_x``, ``symmetry_y``).
+    :func:`fea.package.board_model.joint_map`). ``symmetry``: ``"none"``, ``"half"``,
+    ``"quarter"`` or ``"eighth"`` (:mod:`fea.package.geometry.symmetry`; the cut faces are
+    the boundaries ``symmetry_x``, ``symmetry_y`` and, on an eighth, ``symmetry_d``).
 
     Before meshing, :func:`check_size` refuses a case too large for this machine unless
     ``force``. The ``.msh`` is written atomically (temporary name, then rename) and

@@ -40,6 +40,7 @@ __all__ = [
     "MAX_PIECES",
     "MAX_PROFILE_POINTS",
     "MIN_DWELL_FRACTION",
+    "MIN_DWELL_S",
     "SAC305_SOLIDUS_C",
     "SOAK_MODES_S",
     "dwell_fractions",
@@ -115,6 +116,10 @@ DWELL_RATIO = 1.25
 #: Shortest first dwell piece, as a fraction of the dwell (at ratio 2: 19 pieces at most;
 #: at 1.25: 55).
 MIN_DWELL_FRACTION = 1e-6
+
+#: Shortest dwell [s] other than 0: a chamber's dwell is minutes; shorter ones would give
+#: time steps below the resolution of the profile's times.
+MIN_DWELL_S = 1.0
 
 
 def dwell_fractions(n: int, ratio: float = DWELL_RATIO) -> tuple[float, ...]:
@@ -238,7 +243,8 @@ def temperature_cycles(
     ramp_K_per_min
         Ramp rate between the extremes [K/min], > 0.
     dwell_s
-        Dwell at each extreme [s], >= 0 (0: no dwell, a triangle wave).
+        Dwell at each extreme [s]: 0 (no dwell, a triangle wave) or at least
+        :data:`MIN_DWELL_S`.
     stress_free_C
         Temperature of the first point [degC]: where the joints are stress free (default
         the SAC305 solidus, :data:`SAC305_SOLIDUS_C`; room temperature, or a measured
@@ -296,6 +302,11 @@ def temperature_cycles(
             lo_open=True, unit="K/min",
         )
     dwell = check_range("cycling.dwell_s", dwell_s, 0.0, MAX_DWELL_S, unit="s")
+    if 0.0 < dwell < MIN_DWELL_S:
+        raise InputError(
+            "cycling.dwell_s", dwell_s,
+            f"0 (no dwell: a triangle wave) or at least {MIN_DWELL_S:g} s",
+        )
     if first not in ("cold", "hot"):
         raise InputError("cycling.first", first, "'cold' or 'hot'")
     pieces = check_count("cycling.ramp_points", ramp_points, MAX_PIECES)
@@ -327,7 +338,7 @@ def temperature_cycles(
             f"more than {MAX_PROFILE_POINTS:,}",
         )
     ends_frac = dwell_fractions(n_dwell, ratio)
-    if ends_frac[0] < MIN_DWELL_FRACTION:
+    if dwell > 0 and ends_frac[0] < MIN_DWELL_FRACTION:
         n_ok = max(
             k for k in range(1, n_dwell) if dwell_fractions(k, ratio)[0] >= MIN_DWELL_FRACTION
         )

@@ -120,6 +120,10 @@ def test_eighth_centres_mirror_and_multiplicity_by_hand():
     assert got == want
     with pytest.raises(InputError, match=r"joint_fraction\[0\]"):
         full_centres(c, np.array([0.25, 0.5, 0.5]), planes, tol=0.3e-3)
+    # centres given with rounding noise (1e-12 of the pitch) count and mirror the same
+    noisy = full + np.array([[1e-16, -1e-16], [0.0, 2e-16], [1e-15, 0.0]])
+    np.testing.assert_array_equal(multiplicity(noisy, planes), [1, 4, 4])
+    assert mirror_images(noisy[:, 0], noisy[:, 1], np.arange(3.0), planes)[0].size == 9
 
 
 @pytest.mark.slow
@@ -197,3 +201,22 @@ def test_study_cycling_on_an_eighth_equals_the_mirrored_full(monkeypatch):
     # the critical joint is one of the images of the full model's
     assert np.hypot(cut["critical_x_mm"], cut["critical_y_mm"]) == pytest.approx(
         np.hypot(full["critical_x_mm"], full["critical_y_mm"]), rel=1e-9)
+
+
+def test_an_eighth_cycling_case_on_an_oblong_coupon_is_refused_at_its_key():
+    """``[cycling] symmetry = "eighth"`` with a 20 x 24 mm coupon: refused under
+    ``cycling.board_size_mm`` (the key the user set), not the geometry's board key."""
+    from fea.package import cycling
+    from fea.package.spec import parse_study
+
+    from .test_cycling_case import _raw
+
+    raw = _raw()
+    raw["mesh"]["symmetry"] = "none"
+    raw["cycling"] = {"t_min_C": 0.0, "t_max_C": 60.0, "cycles": 1, "symmetry": "eighth",
+                      "board_size_mm": [20.0, 24.0]}
+    with pytest.raises(InputError, match=r"cycling\.board_size_mm.*square"):
+        cycling.board_model_case(parse_study(raw).base)
+    raw["cycling"]["board_size_mm"] = [20.0, 20.0]
+    assert cycling.board_model_case(parse_study(raw).base).geometry.board.size == (
+        pytest.approx((0.02, 0.02)))

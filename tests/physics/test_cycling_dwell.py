@@ -149,3 +149,15 @@ def test_first_piece_not_vanishing():
     # ratio 1.25: 0.25 / (1.25^55 - 1) = 1.2e-6, 0.25 / (1.25^56 - 1) = 9.7e-7
     with pytest.raises(InputError, match="at most 55 pieces"):
         temperature_cycles(-40.0, 125.0, dwell_points=56)
+
+
+def test_no_dwell_takes_any_dwell_points_and_a_vanishing_dwell_is_refused():
+    """Without dwells the dwell-piece limit does not apply; a dwell of a picosecond would
+    give repeated profile times (zero-length steps): refused at its key."""
+    p = temperature_cycles(0.0, 100.0, cycles=1, dwell_s=0.0, dwell_points=80)
+    assert len(p.points) == 1 + 1 + 2
+    with pytest.raises(InputError, match="at least 1 s") as e:
+        temperature_cycles(0.0, 100.0, dwell_s=1e-13, dwell_points=6)
+    assert e.value.key == "cycling.dwell_s"
+    t = [x[0] for x in temperature_cycles(0.0, 100.0, dwell_s=1.0, dwell_points=6).points]
+    assert all(b > a for a, b in zip(t[:-1], t[1:], strict=True))

@@ -183,8 +183,13 @@ def test_normal_component_input_errors():
     both = np.concatenate([cut.boundaries["symmetry_y"], cut.boundaries["symmetry_d"]])
     with pytest.raises(InputError, match="plane"):
         boundary_normal(cut, both, "fixed.both.n")
-    assert np.allclose(np.abs(boundary_normal(cut, cut.boundaries["symmetry_d"], "k")),
-                       np.sqrt(0.5) * np.array([1, 1, 0]))
+    # outward, whatever the facets' numbering: the eighth 0 <= y <= x lies below x = y
+    # and above y = 0
+    assert np.allclose(boundary_normal(cut, cut.boundaries["symmetry_d"], "k"),
+                       np.sqrt(0.5) * np.array([-1, 1, 0]))
+    assert np.allclose(boundary_normal(cut, cut.boundaries["symmetry_y"], "k"), [0, -1, 0])
+    assert np.allclose(boundary_normal(cut, cut.boundaries["symmetry_y"][::-1], "k"),
+                       [0, -1, 0])
     with pytest.raises(InputError, match="sweep"):
         fea.solve_thermoelastic_sweep(cut, [MATERIALS, MATERIALS], 100.0, 25.0,
                                       symmetry_fixed("eighth"), backend="cpu")
@@ -324,3 +329,16 @@ def test_elastic_plastic_history_on_an_eighth_equals_the_full_body():
     assert du <= 1e-7 and ds <= 1e-7
     last = h_cut[h_cut.labels[-1]]
     assert last.inelastic["fields"]["equivalent_inelastic_strain"].max() > 1e-4
+
+
+def test_a_nonzero_normal_displacement_moves_the_plane_outward():
+    """``u . n = 1 um`` on y = 0 of an unheated plate (the rest free): the plate moves
+    rigidly by 1 um along the OUTWARD normal (0, -1, 0), whatever the facets' numbering,
+    and stays stress free."""
+    cut = eighth_plate(1, h_m=1e-3)
+    r = fea.solve_thermoelastic(cut, MATERIALS, 25.0, 25.0, {"symmetry_y": {"n": 1e-6}},
+                                backend="cpu")
+    u = np.asarray(r.displacement).reshape(-1, 3)
+    assert np.allclose(u[:, 1], -1e-6, rtol=0, atol=1e-15)
+    assert np.abs(u[:, [0, 2]]).max() < 1e-15
+    assert float(np.max(r.von_mises)) < 1e-3  # Pa
