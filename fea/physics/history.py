@@ -78,7 +78,7 @@ from ..solvers.registry import direct_limit
 from ..validate import check_count, check_range, check_rtol
 from .history_newton import TangentPreconditioner
 from .history_results import HistoryResult, HistoryState
-from .history_step import HistoryModel
+from .history_step import HistoryModel, check_symmetry_conditions
 from .materials import Material
 from .mechanics import nodal_temperature
 from .process import MAX_STEPS, Process, Stage, count_steps, stage_segments
@@ -280,6 +280,13 @@ def solve_history(
         eigenstrain=eigenstrain,
         symmetry=symmetry,
     )
+    for stage in process.stages:  # a stage's own fixed replaces the history's
+        check_symmetry_conditions(
+            mesh,
+            model.symmetry,
+            fixed if stage.fixed is None else stage.fixed,
+            "fixed" if stage.fixed is None else f"stage.{stage.name}.fixed",
+        )
     model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
     if model.inel_laws and _tangent_preconditioner(
         newton_preconditioner, backend, method, 3 * model.fs.n

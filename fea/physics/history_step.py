@@ -43,6 +43,7 @@ __all__ = [
     "build_constraints",
     "build_step_constraints",
     "check_symmetry_axes",
+    "check_symmetry_conditions",
     "image_counts",
     "plane_nodes",
     "symmetric_affine_fit",
@@ -83,6 +84,49 @@ def check_symmetry_axes(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> 
                 "symmetry", list(axes), f"{allowed}: the model on {side} (a node off it)"
             )
     return axes
+
+
+def check_symmetry_conditions(
+    mesh: Any,
+    symmetry: Sequence[str],
+    fixed: Mapping[str, Mapping[str, float]] | None,
+    key: str = "fixed",
+) -> None:
+    """That ``fixed`` holds every plane of ``symmetry`` (the planes
+    :func:`check_symmetry_axes` returns): a boundary of ``mesh`` lying on the plane with
+    zero displacement along its normal (the axis' component, ``{"symmetry_x": {"x":
+    0.0}}``; on the plane x = y the component ``"n"``, ``{"symmetry_d": {"n": 0.0}}``),
+    for each plane the model has a face on (an eighth meets x = 0 only in the z axis). A
+    cut model whose plane is left free is not the full body: an
+    :class:`~fea.errors.InputError` naming ``key`` says which plane lacks its condition."""
+    if not symmetry:
+        return
+    p = np.asarray(mesh.p1.p.T, dtype=np.float64)
+    tol = PLANE_TOL * float(np.ptp(p, axis=0).max())
+    facets = np.asarray(mesh.p1.facets)
+    for a in symmetry:
+        normal = np.array(PLANE_NORMALS[a])
+        comp = "n" if a == "d" else a
+        on = p[np.abs(p @ normal) <= tol]
+        if len(on) < 3 or np.linalg.svd(on - on.mean(axis=0), compute_uv=False)[1] <= tol:
+            continue  # the model meets the plane in a line at most (an eighth: x = 0)
+        held = False
+        for name, comps in (fixed or {}).items():
+            if name not in mesh.boundaries or comp not in comps or comps[comp] != 0.0:
+                continue
+            nodes = np.unique(facets[:, np.asarray(mesh.boundaries[name])])
+            if nodes.size and np.abs(p[nodes] @ normal).max() <= tol:
+                held = True
+                break
+        if not held:
+            plane = "x = y" if a == "d" else f"{a} = 0"
+            raise InputError(
+                key,
+                dict(fixed or {}),
+                f"zero normal displacement on the symmetry plane {plane} that symmetry "
+                f"{list(symmetry)} cuts (a boundary on it with component {comp!r} = 0.0, "
+                f"e.g. {{'symmetry_{a}': {{{comp!r}: 0.0}}}})",
+            )
 
 
 def _on_plane(nodes: NDArray[np.float64], symmetry: Sequence[str]) -> dict[str, NDArray]:

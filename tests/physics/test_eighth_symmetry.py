@@ -342,3 +342,30 @@ def test_a_nonzero_normal_displacement_moves_the_plane_outward():
     assert np.allclose(u[:, 1], -1e-6, rtol=0, atol=1e-15)
     assert np.abs(u[:, [0, 2]]).max() < 1e-15
     assert float(np.max(r.von_mises)) < 1e-3  # Pa
+
+
+def test_a_history_on_a_cut_model_needs_its_planes_held():
+    """``symmetry`` names the planes the model is cut by; ``fixed`` must hold each plane the
+    model has a face on (an eighth: y = 0 and x = y, not x = 0, which it meets in the z
+    axis only). A plane left free, or held at a non-zero value, is refused naming the key
+    (the history's ``fixed`` or the stage's own)."""
+    from fea.physics.history import Process, Stage, solve_history
+
+    process = Process([Stage("start", 0.0, 25.0), Stage("hot", 0.0, 125.0)])
+    cut = eighth_plate(1, h_m=1e-3)
+    kw = dict(reference=25.0, backend="cpu", method="direct", symmetry=("d", "x", "y"))
+    with pytest.raises(InputError, match="x = y") as e:
+        solve_history(cut, MATERIALS, process, fixed={"symmetry_y": {"y": 0.0}}, **kw)
+    assert e.value.key == "fixed"
+    with pytest.raises(InputError, match="y = 0"):
+        solve_history(cut, MATERIALS, process, fixed={"symmetry_d": {"n": 0.0}}, **kw)
+    with pytest.raises(InputError, match="x = y"):
+        solve_history(cut, MATERIALS, process,
+                      fixed={"symmetry_y": {"y": 0.0}, "symmetry_d": {"n": 1e-6}}, **kw)
+    staged = Process([Stage("start", 0.0, 25.0),
+                      Stage("hot", 0.0, 125.0, fixed={"symmetry_y": {"y": 0.0}})])
+    with pytest.raises(InputError) as e:
+        solve_history(cut, MATERIALS, staged, fixed=symmetry_fixed("eighth"), **kw)
+    assert e.value.key == "stage.hot.fixed"
+    h = solve_history(cut, MATERIALS, process, fixed=symmetry_fixed("eighth"), **kw)
+    assert np.isfinite(h["hot"].displacement).all()
