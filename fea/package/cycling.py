@@ -56,6 +56,7 @@ from ..physics.history_results import HistoryResult, HistoryState
 from ..physics.inelastic import anand_set
 from ..validate import check_range
 from .board_model import build_board_model
+from .geometry.symmetry import symmetry_fixed
 from .progress import stage
 from .spec import CaseSpec
 
@@ -532,7 +533,10 @@ def run_cycling(
         planes y = 0 and x = y; ``fixed`` with ``{"symmetry_d": {"n": 0.0}}``).
     fixed
         Supports, as :func:`fea.solve_history` (on a symmetry model, the symmetry
-        planes' normal displacement, e.g. ``{"symmetry_x": {"x": 0.0}}``).
+        planes' normal displacement, e.g. ``{"symmetry_x": {"x": 0.0}}``). None: on a
+        symmetry model the planes' conditions on the boundaries ``symmetry_x``,
+        ``symmetry_y``, ``symmetry_d`` (:func:`fea.package.geometry.symmetry.symmetry_fixed`),
+        on a full model a free body.
     fatigue
         :class:`FatigueOptions` (default: 25 um board-side layer, Darveaux SnPb, Syed).
     out_dir
@@ -592,6 +596,8 @@ def run_cycling(
             "joint_fraction", "a partial joint", "symmetry 'half', 'quarter' or 'eighth'"
         )
 
+    if fixed is None and planes:
+        fixed = symmetry_fixed(symmetry)
     history = solve_history(
         mesh,
         materials,
