@@ -35,31 +35,12 @@ def _rss(field: str) -> int:
 
 
 def _plate(width: float = 1.2e-3):
-    """A clamped two-layer P2 plate (``width`` x 3/4 of it): K, a load, the rigid-body
-    modes (the warm-up system of the test)."""
-    import scipy.sparse as sp
-
-    from fea.fe import forms as asm
-    from fea.fe.constraints import rigid_body_modes
-    from fea.fe.spaces import space
-    from fea.physics.constitutive import lame
-
+    """The test's clamped two-layer P2 plate (``width`` x 3/4 of it): K, a load, the
+    rigid-body modes (the warm-up system of the test)."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-    from tests.verification.helpers import layered_box
+    from tests.solvers.systems import clamped_plate
 
-    mesh = layered_box((width, 0.75 * width), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.2e-3, order=2)
-    fs = space(mesh)
-    E = np.where(np.arange(mesh.n_elements) % 2 == 0, 100e9, 3e9)
-    K = asm.elasticity_matrix(fs, *lame(E, np.full(mesh.n_elements, 0.3))).tocsr()
-    fixed = np.flatnonzero(np.repeat(fs.nodes[:, 2] < 1e-12, 3))
-    keep = np.ones(K.shape[0])
-    keep[fixed] = 0.0
-    Dk = sp.diags(keep)
-    A = (Dk @ K @ Dk + sp.diags(1.0 - keep) * K.diagonal().mean()).tocsr()
-    b = np.zeros(K.shape[0])
-    b[2::3] = -1.0
-    b[fixed] = 0.0
-    return A, b, rigid_body_modes(fs.nodes)
+    return clamped_plate(width)
 
 
 def child(path: Path, method: str, rtol: float, warm: bool = True) -> dict:

@@ -10,32 +10,18 @@ import pytest
 import scipy.sparse as sp
 
 from fea.errors import InputError
-from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
-from fea.fe.spaces import space
-from fea.physics.constitutive import lame
 from fea.solvers import amg, cpu, kernels
 
-from ..verification.helpers import layered_box
-
-
-def _grid(nx: int, ny: int) -> sp.csr_matrix:
-    """A 2D five-point Laplacian plus a small shift, CSR."""
-    L = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(nx, nx))
-    M = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(ny, ny))
-    return (
-        sp.kron(sp.identity(ny), L) + sp.kron(M, sp.identity(nx)) + 1e-3 * sp.identity(nx * ny)
-    ).tocsr()
+from .systems import grid as _grid
+from .systems import two_layer_box
 
 
 @pytest.fixture(scope="module")
 def elasticity():
     """A two-layer P2 box (stiff on soft), fixed at x = 0 (eliminated DOFs): K and the
     rigid-body modes."""
-    mesh = layered_box((2e-3, 1.5e-3), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.25e-3, order=2)
-    fs = space(mesh)
-    E = np.where(np.arange(mesh.n_elements) % 2 == 0, 100e9, 3e9)
-    K = asm.elasticity_matrix(fs, *lame(E, np.full(mesh.n_elements, 0.3))).tocsr()
+    K, fs = two_layer_box()
     fixed = np.flatnonzero(np.repeat(fs.nodes[:, 0] < 1e-9, 3))
     A = amg.eliminate(K.copy(), fixed)
     return A, rigid_body_modes(fs.nodes)

@@ -18,6 +18,7 @@ from fea.solvers import cost
 from fea.solvers.cpu import PardisoAnalysis, amg_setup, pardiso_available
 
 from ..verification.helpers import layered_box
+from .systems import clamped_plate
 
 needs_pardiso = pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso not installed")
 
@@ -161,7 +162,7 @@ import ctypes
 import sys
 from pathlib import Path
 import numpy as np
-from tests.solvers.test_cost import _measured_system
+from tests.solvers.systems import clamped_plate
 from fea.solvers import solve
 
 def rss(field):
@@ -169,11 +170,11 @@ def rss(field):
         if line.startswith(field + ":"):
             return 1024 * int(line.split()[1])
 
-A, b, R = _measured_system()
+A, b, R = clamped_plate()
 method = sys.argv[1]
 solve(A[:30, :30] + 0, b[:30], backend="cpu", method="direct")  # libraries loaded first
 if method != "direct":  # and the AMG setup's (Numba and its compiled kernels: once a process)
-    a, f, r = _measured_system(1.2e-3)
+    a, f, r = clamped_plate(1.2e-3)
     solve(a, f, kind="elasticity", backend="cpu", method=method, near_null=r, rtol=1e-8)
 ctypes.CDLL("libc.so.6").malloc_trim(0)  # freed heap back to the system: growth is real
 Path("/proc/self/clear_refs").write_text("5")
@@ -181,24 +182,6 @@ start = rss("VmRSS")
 solve(A, b, kind="elasticity", backend="cpu", method=method, near_null=R, rtol=1e-8)
 print(rss("VmHWM") - start)
 """
-
-
-def _measured_system(width: float = 4e-3):
-    """A clamped two-layer P2 plate (``width`` x 3/4 of it; 4 mm: about 40k DOF): K, a
-    load, the rigid-body modes."""
-    mesh = layered_box((width, 0.75 * width), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.2e-3, order=2)
-    fs = space(mesh)
-    E = np.where(np.arange(mesh.n_elements) % 2 == 0, 100e9, 3e9)
-    K = asm.elasticity_matrix(fs, *lame(E, np.full(mesh.n_elements, 0.3))).tocsr()
-    fixed = np.flatnonzero(np.repeat(fs.nodes[:, 2] < 1e-12, 3))
-    keep = np.ones(K.shape[0])
-    keep[fixed] = 0.0
-    Dk = sp.diags(keep)
-    A = (Dk @ K @ Dk + sp.diags(1.0 - keep) * K.diagonal().mean()).tocsr()
-    b = np.zeros(K.shape[0])
-    b[2::3] = -1.0
-    b[fixed] = 0.0
-    return A, b, rigid_body_modes(fs.nodes)
 
 
 @pytest.mark.slow
@@ -216,7 +199,7 @@ def test_memory_estimates_are_within_a_factor_of_the_measured_peak():
     import sys
     from pathlib import Path
 
-    A, _, _ = _measured_system()
+    A, _, _ = clamped_plate()
     an = PardisoAnalysis(A)
     est = {"direct": an.peak_bytes}
     an.close()
