@@ -122,6 +122,9 @@ def measure(a: argparse.Namespace) -> dict:
         **({"substeps": a.substeps} if a.substeps else {}),
         **({"inelastic_step_tol": step_tol} if step_tol else {}),
         **({"newton_refactor_iterations": a.refactor_iterations} if a.refactor_iterations else {}),
+        **({"newton_predictor": a.predictor} if a.predictor else {}),
+        **({"newton_rtol": a.newton_rtol} if a.newton_rtol else {}),
+        **({"newton_dtol": a.newton_dtol} if a.newton_dtol else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -155,6 +158,8 @@ def measure(a: argparse.Namespace) -> dict:
         "tangent_factorizations": info.get("tangent_factorizations"),
         "direct_tangent_solves": info.get("direct_tangent_solves"),
         "cutbacks": info.get("cutbacks"),
+        "predictor_solves": info.get("predictor_solves"),
+        "extrapolated_starts": info.get("extrapolated_starts"),
         # the solder's volume-averaged dissipated energy over the last cycle [J/m^3] and
         # the displacement at the end, to compare two runs
         "dW_solder_mean_J_per_m3": float((dW * w).sum() / w.sum()),
@@ -236,6 +241,14 @@ def main() -> None:
         default=None,
         help="newton_refactor_iterations (default: not passed)",
     )
+    ap.add_argument(
+        "--predictor",
+        default=None,
+        choices=("extrapolate", "tangent"),
+        help="newton_predictor (default: not passed)",
+    )
+    ap.add_argument("--newton-rtol", type=float, default=None, help="newton_rtol (default 1e-8)")
+    ap.add_argument("--newton-dtol", type=float, default=None, help="newton_dtol (default 1e-6)")
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")

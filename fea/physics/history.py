@@ -113,6 +113,7 @@ def solve_history(
     max_cutbacks: int = 6,
     newton_preconditioner: str = "auto",
     newton_refactor_iterations: int | None = None,
+    newton_predictor: str = "extrapolate",
     symmetry: Sequence[str] = (),
     inelastic_step_tol: float | None = None,
 ) -> HistoryResult:
@@ -207,6 +208,15 @@ def solve_history(
         a factorisation costs in PCG iterations, about, for the system's size
         (:func:`~fea.solvers.cost.factorization_iterations`). A count, so the
         history takes the same path on any machine and under any load.
+    newton_predictor
+        Newton's first iterate in a step with inelastic regions: ``"extrapolate"``
+        (default) continues a ramp (this step's temperature change parallel to the last
+        step's) with the last step's displacement increment scaled by the ratio of the
+        temperature changes, and elsewhere (a first step, a dwell, a turn, a change of
+        the constraints) solves the step's loads through the last converged tangent;
+        ``"tangent"`` solves that predictor at every step. Both converge to the same
+        tolerances; the extrapolation saves a tangent assembly and a linear solve a
+        ramp step (docs/history.md).
     symmetry
         The planes through the origin that cut the model: ``"x"``, ``"y"`` (the planes
         x = 0, y = 0) and ``"d"`` (the plane x = y: an eighth, the part ``0 <= y <= x``):
@@ -250,6 +260,8 @@ def solve_history(
     check_rtol("newton_rtol", newton_rtol)
     check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
+    if newton_predictor not in ("extrapolate", "tangent"):
+        raise InputError("newton_predictor", newton_predictor, "'extrapolate' or 'tangent'")
     if newton_refactor_iterations is not None:
         newton_refactor_iterations = check_count(
             "newton_refactor_iterations", newton_refactor_iterations, 10**9, "PCG iterations"
@@ -287,7 +299,12 @@ def solve_history(
             fixed if stage.fixed is None else stage.fixed,
             "fixed" if stage.fixed is None else f"stage.{stage.name}.fixed",
         )
-    model.newton_options = {"rtol": newton_rtol, "dtol": newton_dtol, "max_iter": newton_max_iter}
+    model.newton_options = {
+        "rtol": newton_rtol,
+        "dtol": newton_dtol,
+        "max_iter": newton_max_iter,
+        "predictor": newton_predictor,
+    }
     if model.inel_laws and _tangent_preconditioner(
         newton_preconditioner, backend, method, 3 * model.fs.n
     ):

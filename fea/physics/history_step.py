@@ -46,6 +46,7 @@ __all__ = [
     "check_symmetry_conditions",
     "image_counts",
     "plane_nodes",
+    "ramp_extrapolation",
     "symmetric_affine_fit",
 ]
 
@@ -497,6 +498,10 @@ class HistoryModel:
         self.tangent_assembly: dict[tuple[str, ...], TangentAssembly] = {}
         self.tangent_pre: TangentPreconditioner | None = None
         self.newton_options: dict[str, Any] = {}
+        #: The last inelastic steps' (constraints key, temperature change (n,), Newton
+        #: unknowns' increment (3 n,)), at most two, oldest first: what
+        #: :meth:`_extrapolated` continues.
+        self.increments: list[tuple[Any, NDArray[np.float64] | None, NDArray[np.float64]]] = []
         self.newton_stats = {
             "newton_steps": 0,
             "newton_iterations": 0,
@@ -604,6 +609,7 @@ class HistoryModel:
     def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
         """The state at the first time: an instantaneous (glassy) solve."""
         self.T = T
+        self.increments = []
         self.Tq = self._at_quadrature(T)
         self.T_el = T[self.fs.dofs].mean(axis=1)
         self.eps0 = self._eigenstrain(self.Tq, self.cure)
@@ -612,6 +618,7 @@ class HistoryModel:
     def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
         if self.inelastic_present:
             return self._step_inelastic(dt, T_new, cure)
+        self.increments = []  # a linear step: no ramp to continue
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         f = self._loads(lam, mu, eps0, visco, dxi)
         T = self.frame
@@ -961,8 +968,11 @@ class HistoryModel:
         self.solver.last = None  # the span of earlier solves does not apply to these solves
         args = (self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry)
         step = InelasticStep(*args) if self.frame is None else FramedStep(self.frame, *args)
-        x0 = step.predictor()
         opts = self.newton_options
+        xn = self.u.ravel() if self.frame is None else self.frame.T @ self.u.ravel()
+        x0 = self._extrapolated(xn, dt, T_new)
+        if x0 is None:
+            x0 = step.predictor()
         scale = step.force_scale(x0)
         step.tol_f = float(opts.get("rtol", 1e-8)) * scale
         x, info = newton(
@@ -978,10 +988,14 @@ class HistoryModel:
             displacement_test=str(opts.get("displacement_test", "estimate")),
         )
         reactions = step.commit(x)
-        self.newton_stats["newton_steps"] += 1
-        self.newton_stats["newton_iterations"] += info.iterations
         con = self.con
         assert con is not None
+        # the step's increment for the next steps' extrapolated starts (the last two)
+        dT = None if self.T is None else np.asarray(T_new, dtype=float) - self.T
+        key = (con.key, tuple(self.inelastic_present))
+        self.increments = [*self.increments[-1:], (key, dT, x - xn)]
+        self.newton_stats["newton_steps"] += 1
+        self.newton_stats["newton_iterations"] += info.iterations
         u = x
         if con.Q.shape[1]:
             u = self._full_body_modes(u - con.Q @ (con.Q.T @ u))
@@ -993,6 +1007,93 @@ class HistoryModel:
             "newton_iterations": info.iterations,
             "reactions": reactions,
         }
+
+
+    def _extrapolated(
+        self, xn: NDArray[np.float64], dt: float, T_new: NDArray[np.float64]
+    ) -> NDArray[np.float64] | None:
+        """Newton's first iterate (3 n,) continuing a ramp (:func:`ramp_extrapolation` of
+        the last steps with the same inelastic regions and constraints; the prescribed
+        DOFs take their values), or None where :meth:`InelasticStep.predictor` is to be
+        solved instead (no ramp to continue, or ``newton_options["predictor"] =
+        "tangent"``)."""
+        if self.newton_options.get("predictor", "extrapolate") != "extrapolate":
+            return None
+        con = self.con
+        if con is None or dt <= 0.0 or self.T is None:
+            return None
+        key = (con.key, tuple(self.inelastic_present))
+        same: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
+        for k_, dT_k, dx_k in self.increments:
+            if k_ != key or dT_k is None:
+                same = []
+            else:
+                same.append((dT_k, dx_k))
+        x0 = ramp_extrapolation(xn, np.asarray(T_new, dtype=float) - self.T, same)
+        if x0 is None:
+            return None
+        x0[con.D] = con.values[con.D]
+        stats = self.newton_stats
+        stats["extrapolated_starts"] = stats.get("extrapolated_starts", 0) + 1
+        return x0
+
+
+def ramp_extrapolation(
+    xn: NDArray[np.float64],
+    dT: NDArray[np.float64],
+    increments: Sequence[tuple[NDArray[np.float64], NDArray[np.float64]]],
+    parallel: float = 0.999,
+) -> NDArray[np.float64] | None:
+    """The solution of a step that continues a ramp, extrapolated from the last steps.
+
+    The parameter is the cumulative temperature change along the ramp, ``s``; the last
+    steps that continue it (each step's temperature change parallel to the next one's:
+    cosine at least ``parallel``, same sense) give the solution at earlier ``s``:
+    quadratic extrapolation through the last two increments where there are two, linear
+    through the last one (scaled by the ratio of the temperature changes) where there is
+    one. A constant-rate ramp of a thermal cycle changes the solution smoothly, so this
+    start is close to the step's solution; a dwell (no temperature change), a turn or a
+    change of direction has none (None).
+
+    Parameters
+    ----------
+    xn
+        The solution at the start of the step, shape (m,).
+    dT
+        The step's temperature change [K], shape (n,) (nodal, or any fixed sampling).
+    increments
+        The last steps' ``(temperature change (n,), solution increment (m,))``, oldest
+        first (those after the last change of the model's constraints).
+    parallel
+        Smallest cosine between two successive temperature changes of one ramp.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The extrapolated solution, shape (m,) (a new array), or None.
+    """
+    h = float(np.sqrt(dT @ dT))
+    if h <= 0.0:
+        return None
+    chain: list[tuple[float, NDArray[np.float64]]] = []  # newest first: (|dT_k|, dx_k)
+    d_next, h_next = dT, h
+    for dT_k, dx_k in reversed(increments):
+        hk = float(np.sqrt(dT_k @ dT_k))
+        if hk <= 0.0 or float(d_next @ dT_k) < parallel * hk * h_next:
+            break
+        chain.append((hk, dx_k))
+        if len(chain) == 2:
+            break
+        d_next, h_next = dT_k, hk
+    if not chain:
+        return None
+    h1, dx1 = chain[0]
+    d1 = dx1 / h1
+    x0 = xn + h * d1
+    if len(chain) > 1:
+        h2, dx2 = chain[1]
+        x0 += (h * (h + h1) / (h1 + h2)) * (d1 - dx2 / h2)
+    return x0
 
 
 class FramedStep(InelasticStep):

@@ -303,6 +303,9 @@ def test_tangent_and_elastic_preconditioning_reach_the_same_solution(bilayer):
     fixed = {"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}
     kw = {"fixed": fixed, "substeps": 6, "max_step_K": None, "newton_rtol": 1e-10}
     kw["newton_dtol"] = 1e-10
+    # every step from the tangent predictor (the ramp's extrapolated start, the default,
+    # takes fewer linear solves with either preconditioner: 138 vs 221)
+    kw["newton_predictor"] = "tangent"
     t = solve_history(
         bilayer, mats, hist, newton_preconditioner="tangent", newton_refactor_iterations=3, **kw
     )
