@@ -965,6 +965,8 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             rtol=case.solver.rtol,
             max_step_K=cy.max_step_K,
             inelastic_step_tol=cy.inelastic_step_tol,
+            newton_rtol=cy.newton_rtol,
+            newton_dtol=cy.newton_dtol,
         )
     notes = []
     for w in caught:

@@ -1,5 +1,5 @@
 """``[cycling]``'s time-step keys reach the history solve: :func:`cycling_metrics` hands
-``max_step_K`` and ``inelastic_step_tol`` and the profile with its dwell points to
+``max_step_K``, ``inelastic_step_tol``, Newton's tolerances and the profile with its dwell points to
 :func:`run_cycling` (intercepted before any solve)."""
 
 from __future__ import annotations
@@ -32,8 +32,12 @@ def _case(**cycling):
 @pytest.mark.parametrize(
     ("keys", "want"),
     [
-        ({}, (5.0, None, 6)),
-        ({"max_step_K": 10.0, "inelastic_step_tol": 2e-3, "dwell_points": 3}, (10.0, 2e-3, 3)),
+        ({}, (5.0, None, 6, 1e-8, 1e-6)),
+        (
+            {"max_step_K": 10.0, "inelastic_step_tol": 2e-3, "dwell_points": 3,
+             "newton_rtol": 1e-6, "newton_dtol": 1e-5},
+            (10.0, 2e-3, 3, 1e-6, 1e-5),
+        ),
     ],
 )
 def test_keys_reach_run_cycling(monkeypatch, keys, want):
@@ -47,7 +51,8 @@ def test_keys_reach_run_cycling(monkeypatch, keys, want):
     with pytest.raises(CalledError):
         pc.cycling_metrics(_case(**keys))
     prof = seen["profile"]
-    assert (seen["max_step_K"], seen["inelastic_step_tol"], prof.dwell_points) == want
+    got = (seen["max_step_K"], seen["inelastic_step_tol"], prof.dwell_points)
+    assert got + (seen["newton_rtol"], seen["newton_dtol"]) == want
     # the dwell's first piece: 0.25 / (1.25^n - 1) of the 900 s dwell (soak mode 4)
     n = want[2]
     k0 = prof.cycle_start[0]

@@ -1,5 +1,6 @@
 """The ``[cycling]`` time-step keys: ``dwell_points``, ``max_step_K``,
-``inelastic_step_tol``; defaults, values and errors naming ``cycling.<key>``."""
+``inelastic_step_tol``, and Newton's tolerances ``newton_rtol``, ``newton_dtol``; defaults,
+values and errors naming ``cycling.<key>``."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def test_defaults():
     assert DEFAULT_DWELL_POINTS == 6
     assert s.profile.dwell_points == 6
     assert s.max_step_K == 5.0 and s.inelastic_step_tol is None
+    assert (s.newton_rtol, s.newton_dtol) == (1e-8, 1e-6)  # solve_history's
     p = s.profile
     # each 900 s dwell in 6 pieces growing by 1.25: 1, 1.25, 1.5625, 1.953125, 2.44140625,
     # 3.0517578125 (sum 11.2587890625) parts
@@ -35,6 +37,8 @@ def test_values():
     s = cyc(condition="G", dwell_points=1, max_step_K=10, inelastic_step_tol=2e-3)
     assert s.profile.dwell_points == 1 and len(s.profile.points) == 2 + 3 * 4
     assert s.max_step_K == 10.0 and s.inelastic_step_tol == 2e-3
+    s = cyc(condition="G", newton_rtol=1e-6, newton_dtol=1e-5)
+    assert (s.newton_rtol, s.newton_dtol) == (1e-6, 1e-5)
     assert cyc(t_min_C=0, t_max_C=100, dwell_points=3).profile.dwell_points == 3
 
 
@@ -52,6 +56,11 @@ def test_values():
         ("inelastic_step_tol", 0.0),
         ("inelastic_step_tol", 0.5),
         ("inelastic_step_tol", float("nan")),
+        ("newton_rtol", 0.0),
+        ("newton_rtol", 0.5),
+        ("newton_rtol", float("inf")),
+        ("newton_dtol", -1e-6),
+        ("newton_dtol", "1e-6"),
     ],
 )
 def test_bad_values_name_the_key(key, bad):

@@ -148,6 +148,8 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "dwell_points": 6,
             "max_step_K": 5.0,
             "inelastic_step_tol": 2e-3,
+            "newton_rtol": 1e-8,
+            "newton_dtol": 1e-6,
             "pad_diameter_mm": 0.4,
             "models": ["darveaux", "syed", "engelmaier"],
             "delta_alpha_ppm_per_K": 7.0,
@@ -267,6 +269,8 @@ _BARE_UNITS = {
     "cycling.delta_alpha_ppm_per_K": "ppm/K",
     "cycling.ramp_K_per_min": "K/min",
     "cycling.inelastic_step_tol": "1",
+    "cycling.newton_rtol": "1",
+    "cycling.newton_dtol": "1",
     "ctm.conditions": "W/(m² K)",
 }
 _SUFFIX_UNITS = {
@@ -460,6 +464,10 @@ MEANINGS: dict[str, str] = {
     "cycling.max_step_K": "largest temperature change of one time step on the ramps",
     "cycling.inelastic_step_tol": "adaptive time steps (opt-in): target largest equivalent "
     "inelastic strain increment of a step, e.g. 2e-3 (default: fixed steps)",
+    "cycling.newton_rtol": "Newton's force tolerance: the out-of-balance force of a step at "
+    "most this fraction of its force scale (looser: faster, e.g. 1e-6 moved Delta W by 5e-5)",
+    "cycling.newton_dtol": "Newton's displacement tolerance: the estimated error of the "
+    "iterate at most this fraction of the displacement",
     "cycling.pad_diameter_mm": "pad diameter for Darveaux's crack length (default: the "
     "terminals' diameter)",
     "cycling.models": "life models estimated: darveaux, syed, engelmaier",
