@@ -56,15 +56,16 @@ def measure(a: argparse.Namespace) -> dict:
     from fea.physics.mechanics import solve_thermoelastic
 
     raw = tomllib.loads((ROOT / "studies" / "board_cycling.toml").read_text())
-    raw["mesh"].update(
-        size_mm=a.size,
-        order=1,
-        layers_through_thickness=1,
-        film_size_mm=max(a.size / 2, 0.3),
-        opening_size_mm=0.4,
-        terminal_size_mm=a.terminal_size,
-        board_size_mm=3.0,
-    )
+    if not a.study_mesh:  # the study's own mesh (0.8 mm, P2, two layers) with --study-mesh
+        raw["mesh"].update(
+            size_mm=a.size,
+            order=1,
+            layers_through_thickness=1,
+            film_size_mm=max(a.size / 2, 0.3),
+            opening_size_mm=0.4,
+            terminal_size_mm=a.terminal_size,
+            board_size_mm=3.0,
+        )
     raw["cycling"]["cycles"] = a.cycles
     raw["mesh"]["symmetry"] = a.symmetry
     raw["cycling"].pop("symmetry", None)
@@ -140,6 +141,7 @@ def measure(a: argparse.Namespace) -> dict:
     out = {
         "fea": str(Path(fea.__file__).resolve().parents[1]),
         "dof": 3 * mesh.nodes.shape[0],
+        "mesh": "study" if a.study_mesh else f"{a.size} mm P1",
         "cycles": a.cycles,
         "symmetry": a.symmetry,
         "elastic_solve_s": t_el,
@@ -199,6 +201,11 @@ def main() -> None:
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--size", type=float, default=1.2, help="mesh.size_mm")
     ap.add_argument("--terminal-size", type=float, default=0.4, help="mesh.terminal_size_mm")
+    ap.add_argument(
+        "--study-mesh",
+        action="store_true",
+        help="the study file's own mesh settings instead of --size and the coarse P1 ones",
+    )
     ap.add_argument("--symmetry", default="quarter", choices=("none", "half", "quarter"))
     ap.add_argument(
         "--preconditioner", default=None, help="newton_preconditioner (default: not passed)"
@@ -283,6 +290,7 @@ def main() -> None:
         "--symmetry",
         a.symmetry,
     ] + (["--max-step-K", str(a.max_step_K)] if a.max_step_K else [])
+    args += ["--study-mesh"] if a.study_mesh else []
     mine = (
         (["--substeps", str(a.substeps)] if a.substeps else [])
         + (["--step-tol", str(a.step_tol)] if a.step_tol else [])
