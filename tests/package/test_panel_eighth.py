@@ -194,9 +194,10 @@ def test_panel_eighth_equals_mirrored_full(monkeypatch, stage, order, extra):
     The released panel at P2 as the quarter test; the other stages at P1 where P2 takes
     over a minute (the same discrete problem on both sides at either order).
 
-    Measured at P2: released 1.8e-8, on the mandrel 7.6e-11, singulated 3.2e-10 (0.5 %
-    in warpage and 2.5 % in curvature without the full body's rigid motions of the
-    units), the centre unit kept 1.4e-10."""
+    Measured: released 1.8e-8 (P2); on the mandrel 5.0e-11, singulated 8.4e-11, hollow
+    walls 1.5e-9 (P1); the centre unit kept 1.4e-10 (P2). At P2 also on the mandrel
+    7.6e-11, singulated 3.2e-10 (0.5 % in warpage and 2.5 % in curvature without the full
+    body's rigid motions of the units)."""
     case = panel("eighth", stage, order=order, **extra)
     e, _ = build_mesh(case, symmetry="eighth", cache=False)
     cut = on_mesh(monkeypatch, e, panel_metrics, case)

@@ -24,6 +24,8 @@ A process history's births continue the full body's displacement (``symmetry=`` 
 :func:`fea.solve_history`, the axes :func:`symmetry_axes` gives; the fit in
 :func:`fea.physics.history_step.symmetric_affine_fit`), and the ``[moisture]`` run's water
 [mg] is scaled by :func:`symmetry_share` (:func:`fea.package.moisture.moisture_analysis`).
+The free parts of a static solve (the units of a singulated panel) keep the full body's
+rigid motions: :func:`full_body_displacement`.
 """
 
 from __future__ import annotations
