@@ -28,6 +28,7 @@ from . import jedec
 from .geometry.imported import check_case, has_active_face
 from .geometry.symmetry import (
     Unfolding,
+    full_body_displacement,
     mesh_symmetry,
     symmetric_recovery,
     symmetry_axes,
@@ -331,7 +332,10 @@ class SolverContext:
 def _solve_me(
     mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None, eigenstrain=None
 ):
-    return solve_thermoelastic(
+    """:func:`fea.solve_thermoelastic` of a state on ``mesh``; on a cut model its free parts'
+    rigid motions removed as the full body's (:func:`~fea.package.geometry.symmetry.
+    full_body_displacement`: the units of a singulated panel)."""
+    me = solve_thermoelastic(
         mesh,
         mesh_materials(mesh, case),
         T,
@@ -344,6 +348,9 @@ def _solve_me(
         solver_cache=cache,
         eigenstrain=eigenstrain,
     )
+    if mesh_symmetry(mesh) != "none":
+        me.displacement = full_body_displacement(mesh, me.space, me.displacement)
+    return me
 
 
 def _state_metrics(

@@ -24,6 +24,8 @@ A process history's births continue the full body's displacement (``symmetry=`` 
 :func:`fea.solve_history`, the axes :func:`symmetry_axes` gives; the fit in
 :func:`fea.physics.history_step.symmetric_affine_fit`), and the ``[moisture]`` run's water
 [mg] is scaled by :func:`symmetry_share` (:func:`fea.package.moisture.moisture_analysis`).
+The free parts of a static solve (the units of a singulated panel) keep the full body's
+rigid motions: :func:`full_body_displacement`.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ __all__ = [
     "SYMMETRY",
     "Unfolding",
     "check_symmetry",
+    "full_body_displacement",
     "mesh_symmetry",
     "mirror_mesh",
     "plane_distance",
@@ -122,7 +125,10 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
         the symmetry: ``geometry.openings.<side>`` (the openings of opposite walls differ),
         ``loads.power_map`` (a power map not mirrored about the plane),
         ``geometry.panel.singulated_units`` (one unit kept of an even count across x or
-        y: not the centre one).
+        y: not the centre one); for an eighth also what is not symmetric about x = y
+        (a cavity, die, board or via zone not square, ``geometry.terminals.cols`` not the
+        rows, the openings of the x walls not those of the y walls, ``geometry.panel.ny``
+        not ``nx``).
     """
     axes = symmetry_axes(symmetry)
     g = case.geometry
@@ -176,12 +182,18 @@ def _check_diagonal(case, symmetry: str) -> None:
         if pair is not None and not _close(pair[0], pair[1]):
             raise InputError(key, [v * unit for v in pair], f"equal x and y {why}")
 
-    if getattr(g, "panel", None) is not None:
-        raise InputError("geometry.panel", "a panel", f"a unit {why}")
+    panel = getattr(g, "panel", None)
+    if panel is not None and panel.nx != panel.ny:
+        # the pitch, margin, kerf, dams (their pathways are those of geometry.openings.xmin
+        # both ways), hollow walls and cover are the same in x and y: the count is what
+        # can differ
+        raise InputError("geometry.panel.ny", panel.ny,
+                         f"as many units as geometry.panel.nx ({panel.nx}) {why}")
     square("geometry.cavity_mm", g.cavity)
     square("geometry.die.size_mm", g.die[:2])
     t = g.terminals
-    if t.kind != "none" and t.rows != t.cols:
+    # a panel's sites have no terminals (nor a board): only a unit's count
+    if panel is None and t.kind != "none" and t.rows != t.cols:
         raise InputError("geometry.terminals.cols", t.cols,
                          f"as many columns as rows ({t.rows}) {why}")
     for lo, hi in (("xmin", "ymin"), ("xmax", "ymax")):
@@ -191,7 +203,7 @@ def _check_diagonal(case, symmetry: str) -> None:
                 f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) {why}",
             )
     board = getattr(g, "board", None)
-    if board is not None:
+    if board is not None and panel is None:
         square("geometry.board.size_mm", board.size)
         if board.thermal_vias is not None:
             square("geometry.board.thermal_vias.zone_mm", board.thermal_vias.zone)
@@ -335,6 +347,63 @@ def mirror_mesh(mesh: Any, symmetry: str | None = None) -> Any:
     }
     sk = MeshTet2.from_mesh(p1) if mesh.order == 2 else p1
     return Mesh(sk, p1, regions, boundaries, mesh.order)
+
+
+def full_body_displacement(
+    mesh: Any, space: Any, u: NDArray[np.float64], symmetry: str | None = None
+) -> NDArray[np.float64]:
+    r"""A cut model's displacement ``u`` (n, 3) [m] with the rigid motions its free parts
+    keep removed as the full body removes them.
+
+    A static solve (:func:`fea.solve_thermoelastic`) holds each connected part with the
+    rigid motions the planes leave free (a translation along z of a part on both planes;
+    for a unit of a singulated panel cut by one plane, or off the planes, more) by
+    supports and projects those motions out of ``u`` in the model's own inner product,
+    each node once. The full body projects its displacement, the model's mirrored, in its
+    inner product: a node of the cut model stands for its images (8, 4, 2 or 1 on an
+    eighth: :func:`fea.physics.history_step.image_counts`). The motions a cut part keeps
+    free are the full body's symmetric ones, so the weighted projection
+
+    .. math:: u \leftarrow u - M (M^T W M)^{-1} M^T W u
+
+    (``M`` the parts' free modes, ``W`` the image counts) gives the full body's state
+    exactly. It matters where one surface spans several parts (the ``bottom`` of a
+    singulated panel: the units' relative heights enter its warpage); a connected body
+    only moves as a whole (no metric changes).
+
+    Parameters
+    ----------
+    mesh
+        The cut model's :class:`fea.Mesh`.
+    space
+        Its field space (:attr:`fea.MechanicalResult.space`: ``nodes`` (n, 3) m, ``dofs``).
+    u
+        The displacement of a static solve with :func:`symmetry_fixed`, (n, 3) m.
+    symmetry
+        ``"none"``, ``"half"``, ``"quarter"`` or ``"eighth"``; None: :func:`mesh_symmetry`
+        of ``mesh``.
+
+    Returns
+    -------
+    numpy.ndarray
+        (n, 3) m; ``u`` itself on a full model.
+    """
+    from ...physics.history_step import image_counts
+    from ...physics.mechanics import Constraints
+
+    name = mesh_symmetry(mesh) if symmetry is None else symmetry
+    axes = symmetry_axes(name)
+    if not axes:
+        return u
+    con = Constraints.build(mesh, space, symmetry_fixed(name))
+    modes = con.modes if con.frame is None else np.asarray(con.frame @ con.modes)
+    if modes.shape[1] == 0:
+        return u
+    Q = np.linalg.qr(modes)[0]
+    WQ = np.repeat(image_counts(space.nodes, axes), 3)[:, None] * Q
+    x = np.asarray(u, dtype=np.float64).ravel()
+    x = x - Q @ np.linalg.solve(Q.T @ WQ, WQ.T @ x)
+    return x.reshape(-1, 3)
 
 
 #: Voigt components (xx, yy, zz, yz, xz, xy) that change sign under the reflection across

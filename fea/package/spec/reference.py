@@ -393,15 +393,16 @@ MEANINGS: dict[str, str] = {
     "mesh.threads": "gmsh threads (0: gmsh's default)",
     "mesh.optimize": "gmsh mesh optimisation",
     "mesh.symmetry": "none, half (x >= 0), quarter (x, y >= 0) or eighth (0 <= y <= x, the "
-    "plane x = y held by u . n = 0 in nodal frames; a square unit): the mechanical models "
-    "(warpage, process history with its births, panel, cycling) and the [moisture] run "
-    "solved on the cut model with zero normal displacement (and no moisture flux) on the "
-    "symmetry planes, every metric the full body's (a born region continues the full "
-    "body's displacement; water in mg scaled to the full body); the thermal solve stays "
-    "full; refused: asymmetric openings or power map, one singulated unit of an even "
-    "count, a model read from a file; eighth also refused for a case not symmetric about "
-    "x = y (cavity, die, terminal rows and columns, openings, board, power map) and a "
-    "panel",
+    "plane x = y held by u . n = 0 in nodal frames; a square unit or a square panel): the "
+    "mechanical models (warpage, process history with its births, panel stages and "
+    "process, cycling) and the [moisture] run solved on the cut model with zero normal "
+    "displacement (and no moisture flux) on the symmetry planes, every metric the full "
+    "body's (a born region continues the full body's displacement; the units of a "
+    "singulated panel keep the full body's rigid motions; water in mg scaled to the full "
+    "body); the thermal solve stays full; refused: asymmetric openings or power map, one "
+    "singulated unit of an even count, a model read from a file; eighth also refused for "
+    "a case not symmetric about x = y (cavity, die, terminal rows and columns of a unit, "
+    "openings, board, power map, a panel's ny not its nx)",
     "materials.shell": "material of the region: a library name (`fea materials`) or a "
     "[materials.library] entry; the same for every region below, and for each region of "
     "a model read from a file (by its own name, docs/own_geometry.md)",
