@@ -239,7 +239,7 @@ class MeshSpec:
     """Mesh controls. Lengths in m.
 
     ``symmetry``: ``"none"``, ``"half"`` (the model x >= 0), ``"quarter"`` (x, y >= 0) or
-    ``"eighth"`` (0 <= y <= x, a square unit's warpage): the mechanical models (warpage
+    ``"eighth"`` (0 <= y <= x, a square unit or panel): the mechanical models (warpage
     states, process history, panel) are solved on the cut
     model with zero normal displacement on the symmetry planes
     (:mod:`fea.package.geometry.symmetry`); the thermal solve stays on the full model.
