@@ -49,7 +49,7 @@ def measure(a: argparse.Namespace) -> dict:
     import fea
     from fea.package.analyse import mesh_materials
     from fea.package.board_model import build_board_model
-    from fea.package.cycling import SOLDER_REGION, board_model_case
+    from fea.package.cycling import SOLDER_REGION, SYMMETRIES, board_model_case, study_symmetry
     from fea.package.spec import parse_study
     from fea.physics.history import solve_history
     from fea.physics.inelastic import anand_set
@@ -72,7 +72,11 @@ def measure(a: argparse.Namespace) -> dict:
     raw["solver"]["backend"] = "cpu"
     case = parse_study(raw).base
     cy = case.cycling
-    model = build_board_model(board_model_case(case), symmetry=cy.symmetry)
+    # the study's symmetry model ([mesh] symmetry, as fea.package.cycling.cycling_metrics
+    # takes it), its planes held (zero normal displacement) in both solves
+    sym = study_symmetry(case)
+    model = build_board_model(board_model_case(case), symmetry=sym)
+    planes = tuple({0: "x", 1: "y", 2: "d"}[k] for k in SYMMETRIES[sym])
     mesh = model.mesh
     mats = dict(mesh_materials(mesh, case))
     mats[SOLDER_REGION] = mats[SOLDER_REGION].with_(inelastic=anand_set(cy.solder), relaxation=None)
@@ -115,6 +119,7 @@ def measure(a: argparse.Namespace) -> dict:
         prof.history(),
         prof.stress_free_C,
         model.fixed or None,
+        symmetry=planes,
         backend="cpu",
         method=case.solver.method,
         rtol=case.solver.rtol,
@@ -143,7 +148,8 @@ def measure(a: argparse.Namespace) -> dict:
         "dof": 3 * mesh.nodes.shape[0],
         "mesh": "study" if a.study_mesh else f"{a.size} mm P1",
         "cycles": a.cycles,
-        "symmetry": a.symmetry,
+        "symmetry": sym,
+        "fixed": sorted(model.fixed),
         "elastic_solve_s": t_el,
         "elastic_first_s": t_els[0],
         "cycling_s": t_cy,
@@ -206,7 +212,7 @@ def main() -> None:
         action="store_true",
         help="the study file's own mesh settings instead of --size and the coarse P1 ones",
     )
-    ap.add_argument("--symmetry", default="quarter", choices=("none", "half", "quarter"))
+    ap.add_argument("--symmetry", default="quarter", choices=("none", "half", "quarter", "eighth"))
     ap.add_argument(
         "--preconditioner", default=None, help="newton_preconditioner (default: not passed)"
     )

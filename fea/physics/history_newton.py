@@ -86,17 +86,26 @@ class TangentAssembly:
         inv[gather] = np.arange(nnz, dtype=inv.dtype)
         self.nnz = nnz
         ab = (3 * np.arange(3)[:, None] + np.arange(3)[None, :]) * p.nnz  # (3, 3)
-        self._pos: list[NDArray[np.integer]] = []
+        pos: list[NDArray[np.integer]] = []
         self._B: list[NDArray[np.float64]] = []
         self._dx: list[NDArray[np.float64]] = []
         for s in range(0, len(el), self.CHUNK):
             e = el[s : s + self.CHUNK]
             slot = p.slot.reshape(-1, nb, nb)[e]  # (k, nb, nb)
             idx = ab[None, None, :, None, :] + slot[:, :, None, :, None]  # (k, nb, 3, nb, 3)
-            self._pos.append(inv[idx].ravel())
+            pos.append(inv[idx].ravel())
             B = forms.strain_operator(fs, e)  # (k, n_q, 6, 3 nb)
             self._dx.append(fs.basis.dx[e][:, :, None, None])
             self._B.append(B)
+        # the CSR positions the elements touch (sorted), and each entry's index among them:
+        # the sums run over those positions only, not the whole pattern (which the
+        # inelastic elements, the solder and a shell, are a small part of)
+        if pos:
+            self.touched, where = np.unique(np.concatenate(pos), return_inverse=True)
+            where = where.astype(np.int32 if self.touched.size < 2**31 - 1 else np.int64)
+        else:
+            self.touched, where = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int32)
+        self._pos = np.split(where, np.cumsum([q.size for q in pos])[:-1]) if pos else []
         self._elim: tuple | None = None
 
     #: Elements per block of the assembly (bounds its temporaries).
@@ -116,15 +125,24 @@ class TangentAssembly:
         """The CSR values (nnz of the vector pattern,) of ``int B^T D B`` over the elements,
         ``D`` (k, n_q, 6, 6) [Pa] (Voigt, engineering shears in, tensor shears out)."""
         out = np.zeros(self.nnz)
+        self.add_values(out, D)
+        return out
+
+    def add_values(self, data: NDArray[np.float64], D: NDArray[np.float64]) -> None:
+        """``data`` (nnz of the vector pattern,) += the CSR values of ``int B^T D B`` over
+        the elements, in place (``D`` as :meth:`values`); only the positions the elements
+        touch (:attr:`touched`) are written."""
+        m = self.touched.size
+        acc = np.zeros(m)
         s = 0
         for B, dx, pos in zip(self._B, self._dx, self._pos, strict=True):
             k = B.shape[0]
             BtD = np.matmul(B.swapaxes(-1, -2), D[s : s + k])  # (k, n_q, 3 nb, 6)
             BtD *= dx
             Ke = np.matmul(BtD, B).sum(axis=1)  # (k, 3 nb, 3 nb)
-            out += np.bincount(pos, weights=Ke.ravel(), minlength=self.nnz)
+            acc += np.bincount(pos, weights=Ke.ravel(), minlength=m)
             s += k
-        return out
+        data[self.touched] += acc
 
     def eliminate(self, A: sp.csr_matrix, D: NDArray[np.int64], key: Any, scale: float) -> None:
         """Rows and columns ``D`` of ``A`` (the assembled layout) zero but a diagonal
@@ -348,8 +366,8 @@ class InelasticStep:
             Ds.append(D.reshape(len(m.el[r]), m.nq, 6, 6))
         K = self.K_L
         if self.asm is not None:
-            data = self.asm.values(Ds[0] if len(Ds) == 1 else np.concatenate(Ds))
-            data += K.data
+            data = K.data.copy()
+            self.asm.add_values(data, Ds[0] if len(Ds) == 1 else np.concatenate(Ds))
             out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
             out.has_sorted_indices = K.has_sorted_indices
             return out
