@@ -13,6 +13,9 @@ and the ratio the issue sets (<= 15x one elastic solve for 3 cycles).
 so that both are timed under the same load of a shared machine:
 
     PYTHONPATH=. python scripts/bench_cycling.py [--cycles 3] [--size 1.2] [--json]
+    PYTHONPATH=. python scripts/bench_cycling.py --study-mesh --cycles 1   # the study's mesh
+    PYTHONPATH=. python scripts/bench_cycling.py --predictor tangent       # Newton's start
+    PYTHONPATH=. python scripts/bench_cycling.py --newton-rtol 1e-6 --newton-dtol 1e-5
     PYTHONPATH=. python scripts/bench_cycling.py --cycles 3 --against /path/to/main
 
 (a tree from before ``[cycling] dwell_points`` / ``max_step_K`` takes 10 K ramps and
