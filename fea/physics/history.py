@@ -211,9 +211,12 @@ def solve_history(
     newton_predictor
         Newton's first iterate in a step with inelastic regions: ``"extrapolate"``
         (default) continues a ramp (this step's temperature change parallel to the last
-        step's) with the last step's displacement increment scaled by the ratio of the
-        temperature changes, and elsewhere (a first step, a dwell, a turn, a change of
-        the constraints) solves the step's loads through the last converged tangent;
+        step's) by extrapolating the last steps' Newton solutions along it, the
+        cumulative temperature change the parameter (quadratic through the last two
+        increments, linear through one:
+        :func:`fea.physics.history_step.ramp_extrapolation`), and elsewhere (a first step,
+        a dwell, a turn, a change of the constraints) solves the step's loads through the
+        last converged tangent;
         ``"tangent"`` solves that predictor at every step. Both converge to the same
         tolerances; the extrapolation saves a tangent assembly and a linear solve a
         ramp step (docs/history.md).

@@ -502,6 +502,9 @@ class HistoryModel:
         #: unknowns' increment (3 n,)), at most two, oldest first: what
         #: :meth:`_extrapolated` continues.
         self.increments: list[tuple[Any, NDArray[np.float64] | None, NDArray[np.float64]]] = []
+        #: (constraints key, Newton's solution (3 n,)) of the last inelastic step, the
+        #: base of :meth:`_extrapolated` (None after a linear step or a start).
+        self.newton_last: tuple[Any, NDArray[np.float64]] | None = None
         self.newton_stats = {
             "newton_steps": 0,
             "newton_iterations": 0,
@@ -609,7 +612,7 @@ class HistoryModel:
     def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
         """The state at the first time: an instantaneous (glassy) solve."""
         self.T = T
-        self.increments = []
+        self.increments, self.newton_last = [], None
         self.Tq = self._at_quadrature(T)
         self.T_el = T[self.fs.dofs].mean(axis=1)
         self.eps0 = self._eigenstrain(self.Tq, self.cure)
@@ -618,7 +621,7 @@ class HistoryModel:
     def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
         if self.inelastic_present:
             return self._step_inelastic(dt, T_new, cure)
-        self.increments = []  # a linear step: no ramp to continue
+        self.increments, self.newton_last = [], None  # a linear step: no ramp to continue
         Tq, T_el, eps0, visco, dxi, lam, mu, plan = self._plan_step(dt, T_new, cure)
         f = self._loads(lam, mu, eps0, visco, dxi)
         T = self.frame
@@ -969,8 +972,7 @@ class HistoryModel:
         args = (self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry)
         step = InelasticStep(*args) if self.frame is None else FramedStep(self.frame, *args)
         opts = self.newton_options
-        xn = self.u.ravel() if self.frame is None else self.frame.T @ self.u.ravel()
-        x0 = self._extrapolated(xn, dt, T_new)
+        x0 = self._extrapolated(dt, T_new)
         if x0 is None:
             x0 = step.predictor()
         scale = step.force_scale(x0)
@@ -990,10 +992,18 @@ class HistoryModel:
         reactions = step.commit(x)
         con = self.con
         assert con is not None
-        # the step's increment for the next steps' extrapolated starts (the last two)
+        # the step's increment of Newton's unknowns for the next steps' extrapolated
+        # starts (the last two): from the last step's Newton solution, not the committed
+        # state (on a free body that has its rigid motion projected out, which a
+        # difference of committed states would carry into the start)
         dT = None if self.T is None else np.asarray(T_new, dtype=float) - self.T
         key = (con.key, tuple(self.inelastic_present))
-        self.increments = [*self.increments[-1:], (key, dT, x - xn)]
+        last = self.newton_last
+        if last is not None and last[0] == key:
+            self.increments = [*self.increments[-1:], (key, dT, x - last[1])]
+        else:
+            self.increments = []
+        self.newton_last = (key, x.copy())
         self.newton_stats["newton_steps"] += 1
         self.newton_stats["newton_iterations"] += info.iterations
         u = x
@@ -1009,20 +1019,22 @@ class HistoryModel:
         }
 
 
-    def _extrapolated(
-        self, xn: NDArray[np.float64], dt: float, T_new: NDArray[np.float64]
-    ) -> NDArray[np.float64] | None:
-        """Newton's first iterate (3 n,) continuing a ramp (:func:`ramp_extrapolation` of
-        the last steps with the same inelastic regions and constraints; the prescribed
-        DOFs take their values), or None where :meth:`InelasticStep.predictor` is to be
-        solved instead (no ramp to continue, or ``newton_options["predictor"] =
-        "tangent"``)."""
+    def _extrapolated(self, dt: float, T_new: NDArray[np.float64]) -> NDArray[np.float64] | None:
+        """Newton's first iterate (3 n,) continuing a ramp (:func:`ramp_extrapolation`
+        from the last step's Newton solution through the last steps' increments, all with
+        the same inelastic regions and constraints; the prescribed DOFs take their
+        values), or None where :meth:`InelasticStep.predictor` is to be solved instead (no
+        ramp to continue, or ``newton_options["predictor"] = "tangent"``)."""
         if self.newton_options.get("predictor", "extrapolate") != "extrapolate":
             return None
         con = self.con
         if con is None or dt <= 0.0 or self.T is None:
             return None
         key = (con.key, tuple(self.inelastic_present))
+        last = self.newton_last
+        if last is None or last[0] != key:
+            return None
+        xn = last[1]  # Newton's unknowns (q in nodal frames), rigid motion not projected
         same: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
         for k_, dT_k, dx_k in self.increments:
             if k_ != key or dT_k is None:

@@ -64,23 +64,34 @@ def test_no_extrapolation_across_a_dwell_a_turn_or_another_direction():
 
 @pytest.fixture(scope="module")
 def bilayer():
-    """A creeping layer under an elastic one, 2 x 1 mm, clamped at x = 0."""
+    """A creeping layer under an elastic one, 2 x 1 mm, faces x = 0 and y = 0 named."""
     return layered_box(
         (2e-3, 1e-3),
         [("cr", 0.3e-3, 1), ("el", 0.3e-3, 1)],
         0.5e-3,
         order=1,
-        faces={"x0": plane(0, 0.0)},
+        faces={"x0": plane(0, 0.0), "y0": plane(1, 0.0)},
     )
 
 
-def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilayer):
+@pytest.mark.parametrize(
+    "held",
+    [
+        # clamped at x = 0
+        {"fixed": FIXED},
+        # a free body cut by two symmetry planes (a quarter model: the rigid translation
+        # along z is free, held by a support and projected out of each committed state)
+        {"fixed": {"x0": {"x": 0.0}, "y0": {"y": 0.0}}, "symmetry": ("x", "y")},
+    ],
+    ids=["clamped", "free-quarter"],
+)
+def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilayer, held):
     mats = {
         "cr": Material("cr", E=40e9, nu=0.35, alpha=22e-6, k=1.0,
                        inelastic=garofalo_set("SAC387_Schubert2003")),
         "el": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0),
     }
-    kw = {"fixed": FIXED, "max_step_K": 5.0, "newton_rtol": 1e-10, "newton_dtol": 1e-10}
+    kw = {"max_step_K": 5.0, "newton_rtol": 1e-10, "newton_dtol": 1e-10, **held}
     t = solve_history(bilayer, mats, HIST, newton_predictor="tangent", **kw)
     e = solve_history(bilayer, mats, HIST, **kw)  # the default: extrapolate
     for st, se in zip(t.states, e.states, strict=True):
@@ -93,12 +104,14 @@ def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilaye
     steps = ti["newton_steps"]
     assert ei["newton_steps"] == steps
     assert ti["predictor_solves"] == steps and "extrapolated_starts" not in ti
-    # every ramp step but the first two of each ramp starts from the extrapolation
+    # the first step of each ramp solves the predictor, the next ones extrapolate
+    # (linearly, then quadratically)
     assert ei["extrapolated_starts"] + ei["predictor_solves"] == steps
     assert ei["extrapolated_starts"] >= steps // 2
-    # observed: 53 steps, 47 extrapolated; Newton iterations 130 against 147, PCG 407
-    # against 494
-    assert ei["newton_iterations"] <= ti["newton_iterations"]
+    # observed (clamped, free quarter): 53 steps, 47 extrapolated; Newton iterations 130
+    # and 130 against 147 and 145. Extrapolating from the committed (projected) states
+    # instead of Newton's own solutions took 152 on the free body: more than the tangent
+    assert ei["newton_iterations"] < ti["newton_iterations"]
 
 
 def test_a_bad_predictor_is_refused(bilayer):

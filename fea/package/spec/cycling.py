@@ -19,7 +19,7 @@ ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
     max_step_K = 5.0              # largest temperature change of a time step on the ramps
     # inelastic_step_tol = 2e-3   # adaptive steps (opt-in): target inelastic strain a step
     newton_rtol = 1e-8            # Newton's force tolerance (of the step's force scale)
-    newton_dtol = 1e-6            # Newton's displacement tolerance
+    newton_dtol = 1e-6            # Newton's displacement tolerance (of the displacement)
     solder = "SAC305_Motalab2012" # an Anand set (fea.physics.inelastic.ANAND_SETS)
     board_size_mm = [20.0, 20.0]  # the board coupon of the mechanical model (default: the
                                   # [geometry.board] size)
@@ -85,10 +85,11 @@ DEFAULT_DWELL_POINTS = 6
 DEFAULT_MAX_STEP_K = 5.0
 
 #: Newton's force and displacement tolerances of a cycling step (``newton_rtol``,
-#: ``newton_dtol``; :func:`fea.solve_history`'s defaults): the per-joint Delta W of the
-#: last cycle to about 1e-7. Looser ones are faster: 1e-6 and 1e-5 took 1.3x less time on
-#: one cycle of the quarter board model and moved Delta W by 4.6e-5 at most, against
-#: the time steps' 2.8 % (docs/reliability.md, Newton's tolerances).
+#: ``newton_dtol``, both fractions: of the step's force scale, of the displacement;
+#: :func:`fea.solve_history`'s defaults): the per-joint Delta W of the last cycle to about
+#: 1e-7. Looser ones are faster: 1e-6 and 1e-5 took 1.3x less time on the board model
+#: and moved Delta W by 5e-5 at most, against the time steps' 2.8 % (docs/reliability.md,
+#: Newton's tolerances).
 DEFAULT_NEWTON_RTOL = 1e-8
 
 #: See :data:`DEFAULT_NEWTON_RTOL`.
@@ -171,8 +172,9 @@ class CyclingSpec:
         (``inelastic_step_tol`` of :func:`fea.solve_history`), or None (default): fixed
         steps.
     newton_rtol, newton_dtol
-        Newton's force tolerance (of the step's force scale) and displacement tolerance
-        (``newton_rtol``, ``newton_dtol`` of :func:`fea.solve_history`).
+        Newton's force tolerance (a fraction of the step's force scale) and displacement
+        tolerance (a fraction of the displacement) [-] (``newton_rtol``, ``newton_dtol``
+        of :func:`fea.solve_history`).
     """
 
     profile: CyclingProfile
