@@ -52,7 +52,8 @@ def measure(a: argparse.Namespace) -> dict:
     import fea
     from fea.package.analyse import mesh_materials
     from fea.package.board_model import build_board_model
-    from fea.package.cycling import SOLDER_REGION, SYMMETRIES, board_model_case, study_symmetry
+    from fea.package.cycling import SOLDER_REGION, board_model_case, study_symmetry
+    from fea.package.geometry.symmetry import symmetry_axes
     from fea.package.spec import parse_study
     from fea.physics.history import solve_history
     from fea.physics.inelastic import anand_set
@@ -79,7 +80,7 @@ def measure(a: argparse.Namespace) -> dict:
     # takes it), its planes held (zero normal displacement) in both solves
     sym = study_symmetry(case)
     model = build_board_model(board_model_case(case), symmetry=sym)
-    planes = tuple({0: "x", 1: "y", 2: "d"}[k] for k in SYMMETRIES[sym])
+    planes = symmetry_axes(sym)  # solve_history's names of the planes
     mesh = model.mesh
     mats = dict(mesh_materials(mesh, case))
     mats[SOLDER_REGION] = mats[SOLDER_REGION].with_(inelastic=anand_set(cy.solder), relaxation=None)

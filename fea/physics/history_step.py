@@ -498,13 +498,13 @@ class HistoryModel:
         self.tangent_assembly: dict[tuple[str, ...], TangentAssembly] = {}
         self.tangent_pre: TangentPreconditioner | None = None
         self.newton_options: dict[str, Any] = {}
-        #: The last inelastic steps' (constraints key, temperature change (n,), Newton
-        #: unknowns' increment (3 n,)), at most two, oldest first: what
-        #: :meth:`_extrapolated` continues.
-        self.increments: list[tuple[Any, NDArray[np.float64] | None, NDArray[np.float64]]] = []
         #: (constraints key, Newton's solution (3 n,)) of the last inelastic step, the
         #: base of :meth:`_extrapolated` (None after a linear step or a start).
         self.newton_last: tuple[Any, NDArray[np.float64]] | None = None
+        #: The increments (temperature change (n,), Newton unknowns' increment (3 n,)) of
+        #: the last steps, at most two, oldest first, all under :attr:`newton_last`'s key:
+        #: what :meth:`_extrapolated` continues.
+        self.increments: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
         self.newton_stats = {
             "newton_steps": 0,
             "newton_iterations": 0,
@@ -996,11 +996,11 @@ class HistoryModel:
         # starts (the last two): from the last step's Newton solution, not the committed
         # state (on a free body that has its rigid motion projected out, which a
         # difference of committed states would carry into the start)
-        dT = None if self.T is None else np.asarray(T_new, dtype=float) - self.T
         key = (con.key, tuple(self.inelastic_present))
         last = self.newton_last
         if last is not None and last[0] == key:
-            self.increments = [*self.increments[-1:], (key, dT, x - last[1])]
+            dT = np.asarray(T_new, dtype=float) - self.T
+            self.increments = [*self.increments[-1:], (dT, x - last[1])]
         else:
             self.increments = []
         self.newton_last = (key, x.copy())
@@ -1018,7 +1018,6 @@ class HistoryModel:
             "reactions": reactions,
         }
 
-
     def _extrapolated(self, dt: float, T_new: NDArray[np.float64]) -> NDArray[np.float64] | None:
         """Newton's first iterate (3 n,) continuing a ramp (:func:`ramp_extrapolation`
         from the last step's Newton solution through the last steps' increments, all with
@@ -1028,20 +1027,13 @@ class HistoryModel:
         if self.newton_options.get("predictor", "extrapolate") != "extrapolate":
             return None
         con = self.con
-        if con is None or dt <= 0.0 or self.T is None:
+        if con is None or dt <= 0.0:
             return None
-        key = (con.key, tuple(self.inelastic_present))
         last = self.newton_last
-        if last is None or last[0] != key:
+        if last is None or last[0] != (con.key, tuple(self.inelastic_present)):
             return None
-        xn = last[1]  # Newton's unknowns (q in nodal frames), rigid motion not projected
-        same: list[tuple[NDArray[np.float64], NDArray[np.float64]]] = []
-        for k_, dT_k, dx_k in self.increments:
-            if k_ != key or dT_k is None:
-                same = []
-            else:
-                same.append((dT_k, dx_k))
-        x0 = ramp_extrapolation(xn, np.asarray(T_new, dtype=float) - self.T, same)
+        # from Newton's unknowns (q in nodal frames), their rigid motion not projected out
+        x0 = ramp_extrapolation(last[1], np.asarray(T_new, dtype=float) - self.T, self.increments)
         if x0 is None:
             return None
         x0[con.D] = con.values[con.D]
