@@ -278,10 +278,15 @@ PANEL_PROCESS = {
 }
 
 
-def panel_process(symmetry: str):
+def panel_process(symmetry: str, nx: int = 3, ny: int = 2, order: int | None = None, **extra):
+    """The panel's process (births on the sheet on its mandrel and on the heated panel,
+    release, singulation) on an ``nx`` x ``ny`` panel; ``extra``: more
+    ``[geometry.panel]`` keys."""
     g = copy.deepcopy(PANEL)
-    g["panel"] = {"nx": 3, "ny": 2, "pitch_mm": 4.5}
+    g["panel"] = {"nx": nx, "ny": ny, "pitch_mm": 4.5, **extra}
     m = {"size_mm": 0.8, "layers_through_thickness": 1, "opening_size_mm": 0.25}
+    if order is not None:
+        m["order"] = order
     return parse_study(
         {
             "study": {"kind": "panel"},

@@ -9,10 +9,8 @@ import pytest
 
 from fea.errors import InputError
 from fea.physics.history import ADAPTIVE_MAX_GROWTH, solve_history
-from fea.physics.inelastic import garofalo_set
-from fea.physics.materials import Material
 
-from ..verification.helpers import layered_box, plane
+from ..verification.helpers import creep_bilayer, creep_bilayer_materials
 
 # heat, dwell, cool: the creeping layer relaxes at the hot end
 HIST = [(0.0, 25.0), (600.0, 125.0), (1500.0, 125.0), (2100.0, 25.0)]
@@ -21,22 +19,8 @@ FIXED = {"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}
 
 @pytest.fixture(scope="module")
 def bilayer():
-    """A creeping layer under an elastic one, 2 x 1 mm, clamped at x = 0."""
-    return layered_box(
-        (2e-3, 1e-3),
-        [("cr", 0.3e-3, 1), ("el", 0.3e-3, 1)],
-        0.5e-3,
-        order=1,
-        faces={"x0": plane(0, 0.0)},
-    )
-
-
-def _materials(creep: bool = True) -> dict[str, Material]:
-    law = garofalo_set("SAC387_Schubert2003") if creep else None
-    return {
-        "cr": Material("cr", E=40e9, nu=0.35, alpha=22e-6, k=1.0, inelastic=law),
-        "el": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0),
-    }
+    """A creeping layer under an elastic one, 2 x 1 mm, clamped at x = 0 (``FIXED``)."""
+    return creep_bilayer()
 
 
 def _energy(h) -> np.ndarray:
@@ -45,7 +29,7 @@ def _energy(h) -> np.ndarray:
 
 
 def test_adaptive_steps_approach_the_fine_step_answer_and_keep_the_outputs(bilayer):
-    mats = _materials()
+    mats = creep_bilayer_materials()
     # the reference: 64 equal steps a stage (the fixed steps converge as 1/steps; 16
     # a stage gave 1.2 % less end energy)
     fine = solve_history(bilayer, mats, HIST, fixed=FIXED, substeps=64, max_step_K=None)
@@ -69,7 +53,7 @@ def test_adaptive_steps_approach_the_fine_step_answer_and_keep_the_outputs(bilay
 
 
 def test_adaptive_steps_change_nothing_without_inelastic_materials(bilayer):
-    mats = _materials(creep=False)
+    mats = creep_bilayer_materials(creep=False)
     a = solve_history(bilayer, mats, HIST, fixed=FIXED)
     b = solve_history(bilayer, mats, HIST, fixed=FIXED, inelastic_step_tol=1e-3)
     assert a.solver_info["steps"] == b.solver_info["steps"]
@@ -80,4 +64,4 @@ def test_adaptive_steps_change_nothing_without_inelastic_materials(bilayer):
 @pytest.mark.parametrize("bad", [0.0, -1e-3, 0.5, float("nan"), "1e-3"])
 def test_adaptive_steps_refuse_a_bad_tolerance(bilayer, bad):
     with pytest.raises(InputError, match="inelastic_step_tol"):
-        solve_history(bilayer, _materials(), HIST, fixed=FIXED, inelastic_step_tol=bad)
+        solve_history(bilayer, creep_bilayer_materials(), HIST, fixed=FIXED, inelastic_step_tol=bad)

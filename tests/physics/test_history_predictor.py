@@ -10,10 +10,8 @@ import pytest
 from fea.errors import InputError
 from fea.physics.history import solve_history
 from fea.physics.history_step import ramp_extrapolation
-from fea.physics.inelastic import garofalo_set
-from fea.physics.materials import Material
 
-from ..verification.helpers import layered_box, plane
+from ..verification.helpers import creep_bilayer, creep_bilayer_materials
 
 # heat, dwell, cool, dwell, heat: ramps in both senses, turns and dwells
 HIST = [(0.0, 25.0), (600.0, 125.0), (1500.0, 125.0), (2100.0, 25.0), (2400.0, 25.0),
@@ -65,13 +63,7 @@ def test_no_extrapolation_across_a_dwell_a_turn_or_another_direction():
 @pytest.fixture(scope="module")
 def bilayer():
     """A creeping layer under an elastic one, 2 x 1 mm, faces x = 0 and y = 0 named."""
-    return layered_box(
-        (2e-3, 1e-3),
-        [("cr", 0.3e-3, 1), ("el", 0.3e-3, 1)],
-        0.5e-3,
-        order=1,
-        faces={"x0": plane(0, 0.0), "y0": plane(1, 0.0)},
-    )
+    return creep_bilayer()
 
 
 @pytest.mark.parametrize(
@@ -86,11 +78,7 @@ def bilayer():
     ids=["clamped", "free-quarter"],
 )
 def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilayer, held):
-    mats = {
-        "cr": Material("cr", E=40e9, nu=0.35, alpha=22e-6, k=1.0,
-                       inelastic=garofalo_set("SAC387_Schubert2003")),
-        "el": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0),
-    }
+    mats = creep_bilayer_materials()
     kw = {"max_step_K": 5.0, "newton_rtol": 1e-10, "newton_dtol": 1e-10, **held}
     t = solve_history(bilayer, mats, HIST, newton_predictor="tangent", **kw)
     e = solve_history(bilayer, mats, HIST, **kw)  # the default: extrapolate
@@ -115,7 +103,6 @@ def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilaye
 
 
 def test_a_bad_predictor_is_refused(bilayer):
-    mats = {"cr": Material("cr", E=40e9, nu=0.35, alpha=22e-6, k=1.0),
-            "el": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0)}
+    mats = creep_bilayer_materials(creep=False)
     with pytest.raises(InputError, match="newton_predictor"):
         solve_history(bilayer, mats, HIST, fixed=FIXED, newton_predictor="quadratic")

@@ -9,22 +9,11 @@ import pytest
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
-from fea.fe import forms as asm
 from fea.fe.constraints import rigid_body_modes
-from fea.fe.spaces import space
-from fea.physics.constitutive import lame
 from fea.solvers import amg, cpu, solve
 from fea.solvers.krylov import pcg
 
-from ..verification.helpers import layered_box
-
-
-def _grid(nx: int, ny: int) -> sp.csr_matrix:
-    L = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(nx, nx))
-    M = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(ny, ny))
-    return (
-        sp.kron(sp.identity(ny), L) + sp.kron(M, sp.identity(nx)) + 1e-3 * sp.identity(nx * ny)
-    ).tocsr()
+from .systems import grid, two_layer_box
 
 
 def _level0(A: sp.csr_matrix, B: np.ndarray, block: int):
@@ -45,7 +34,7 @@ def test_energy_prolongator_equals_pyamgs_on_a_scalar_problem():
     prolongator, pattern ((G + I) T) and local weighting give pyamg's prolongator."""
     from pyamg.aggregation.smooth import energy_prolongation_smoother
 
-    A = _grid(24, 20)
+    A = grid(24, 20)
     G, node, agg_node, T, Bc, node_c, B = _level0(A, np.ones((A.shape[0], 1)), 1)
     P = amg.energy_prolongator(A, T, G, node, agg_node, node_c, Bc)
     Atilde = (G + sp.identity(G.shape[0])).tocsr()
@@ -70,10 +59,7 @@ def test_energy_prolongator_equals_pyamgs_on_a_scalar_problem():
 @pytest.fixture(scope="module")
 def elasticity():
     """A two-layer P2 box (stiff on soft), fixed at x = 0: K, a load, the rigid-body modes."""
-    mesh = layered_box((2e-3, 1.5e-3), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.25e-3, order=2)
-    fs = space(mesh)
-    E = np.where(np.arange(mesh.n_elements) % 2 == 0, 100e9, 3e9)
-    K = asm.elasticity_matrix(fs, *lame(E, np.full(mesh.n_elements, 0.3))).tocsr()
+    K, fs = two_layer_box()
     n = K.shape[0]
     fixed = np.flatnonzero(np.repeat(fs.nodes[:, 0] < 1e-9, 3))
     rng = np.random.default_rng(3)
@@ -137,7 +123,7 @@ def test_unknown_prolongator_is_refused(elasticity):
 def test_threaded_product_equals_scipys():
     """``cpu.threaded``: the same products as SciPy's (MKL where installed, else the matrix
     itself), float32 and float64."""
-    A = _grid(600, 400)
+    A = grid(600, 400)
     x = np.random.default_rng(0).standard_normal(A.shape[0])
     for dt, tol in ((np.float64, 1e-12), (np.float32, 1e-5)):
         M = A.astype(dt)

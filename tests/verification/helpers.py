@@ -6,6 +6,7 @@ import gmsh
 
 import fea
 from fea.fe.mesh import Mesh, gmsh_session
+from fea.physics.inelastic import garofalo_set
 from fea.physics.materials import Material
 
 
@@ -100,6 +101,28 @@ def two_layer_solved(materials: dict | None = None, mechanical: bool = True) -> 
 
 
 BAR_LENGTH_M = 4e-3  # length of :func:`bar_along_x` [m]
+
+
+def creep_bilayer() -> Mesh:
+    """A creeping layer ``cr`` (0.3 mm) under an elastic one ``el`` (0.3 mm), 2 x 1 mm, P1
+    at 0.5 mm, faces ``x0`` (x = 0) and ``y0`` (y = 0) named."""
+    return layered_box(
+        (2e-3, 1e-3),
+        [("cr", 0.3e-3, 1), ("el", 0.3e-3, 1)],
+        0.5e-3,
+        order=1,
+        faces={"x0": plane(0, 0.0), "y0": plane(1, 0.0)},
+    )
+
+
+def creep_bilayer_materials(creep: bool = True) -> dict[str, Material]:
+    """The materials of :func:`creep_bilayer`: ``cr`` SAC387 (Garofalo, Schubert 2003; with
+    ``creep`` False elastic), ``el`` a stiff low-expansion layer."""
+    law = garofalo_set("SAC387_Schubert2003") if creep else None
+    return {
+        "cr": Material("cr", E=40e9, nu=0.35, alpha=22e-6, k=1.0, inelastic=law),
+        "el": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0),
+    }
 
 
 def bar_along_x() -> Mesh:
