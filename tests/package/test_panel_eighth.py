@@ -8,8 +8,8 @@ y = 0 (:func:`mirror_mesh`); the full body, a free body with the square's symmet
 the same discrete problem as the eighth with u . n = 0 on its planes, so every metric of
 each panel stage and of the process history agrees to rounding (as for the quarter,
 tests/package/test_symmetry_study.py). A singulated panel is nine free bodies: the rigid
-motions of each cut unit are removed in the full body's inner product
-(:func:`full_body_displacement`), otherwise the units' heights, and with them the warpage
+motions of each cut unit are removed in the full body's inner product (``symmetry=`` of
+:func:`fea.solve_thermoelastic`), otherwise the units' heights, and with them the warpage
 of the units' faces, are not the full body's (0.5 % and 2.5 % in curvature measured on
 this eighth; 0.4 % in warpage on a singulated quarter).
 """
@@ -35,13 +35,13 @@ from fea.package.spec import parse_study
 
 from .test_geometry import PANEL, components
 from .test_symmetry_study import (
-    PANEL_PROCESS,
     analyse,
     assert_same_metrics,
     assert_same_states,
     on_mesh,
     run_on_mesh,
 )
+from .test_symmetry_study import panel_process as quarter_panel_process
 
 MESH = {"size_mm": 0.8, "layers_through_thickness": 1, "opening_size_mm": 0.25}
 
@@ -64,27 +64,10 @@ def panel(
 
 
 def panel_process(symmetry: str, order: int = 1, **extra):
-    """The quarter tests' panel process (births on the sheet on its mandrel and on the
-    heated panel, release, singulation) on the 3 x 3 panel. P1: the same discrete problem
+    """The quarter tests' panel process on the 3 x 3 panel. P1: the same discrete problem
     on both sides at a seventh of the P2 nodes (the eighth against the full mesh is exact
     for either order)."""
-    g = copy.deepcopy(PANEL)
-    g["panel"] = {"nx": 3, "ny": 3, "pitch_mm": 4.5, **extra}
-    return parse_study(
-        {
-            "study": {"kind": "panel"},
-            "geometry": g,
-            "mesh": {**MESH, "order": order, "symmetry": symmetry},
-            "materials": {"encapsulant": "mold_compound", "mandrel": "molybdenum"},
-            "loads": {
-                "reference_C": {"encapsulant": 175.0, "*": 25.0},
-                "cure_shrinkage": True,
-                "warpage_temperatures_C": [25.0],
-                "reflow_C": [25.0],
-            },
-            "process": PANEL_PROCESS,
-        }
-    ).base
+    return quarter_panel_process(symmetry, nx=3, ny=3, order=order, **extra)
 
 
 def process_model(case):
