@@ -28,7 +28,6 @@ from . import jedec
 from .geometry.imported import check_case, has_active_face
 from .geometry.symmetry import (
     Unfolding,
-    full_body_displacement,
     mesh_symmetry,
     symmetric_recovery,
     symmetry_axes,
@@ -333,9 +332,9 @@ def _solve_me(
     mesh, case: CaseSpec, T: float, backend: str, cache: dict | None = None, eigenstrain=None
 ):
     """:func:`fea.solve_thermoelastic` of a state on ``mesh``; on a cut model its free parts'
-    rigid motions removed as the full body's (:func:`~fea.package.geometry.symmetry.
-    full_body_displacement`: the units of a singulated panel)."""
-    me = solve_thermoelastic(
+    rigid motions removed as the full body's (``symmetry=``: the units of a singulated
+    panel)."""
+    return solve_thermoelastic(
         mesh,
         mesh_materials(mesh, case),
         T,
@@ -347,10 +346,8 @@ def _solve_me(
         rtol=case.solver.rtol,
         solver_cache=cache,
         eigenstrain=eigenstrain,
+        symmetry=mechanics_symmetry(mesh),
     )
-    if mesh_symmetry(mesh) != "none":
-        me.displacement = full_body_displacement(mesh, me.space, me.displacement)
-    return me
 
 
 def _state_metrics(

@@ -393,6 +393,7 @@ def solve_static(
     solver_cache: dict | None = None,
     cache_key: tuple = (),
     ns: Any = None,
+    weights: NDArray[np.float64] | None = None,
 ) -> tuple[Any, Any, float]:
     """Solve ``K u = f`` under the constraints; returns (u (3 n,), SolveInfo, reactions).
     ``f`` may be a block of loads (3 n, k): ``u`` is then (3 n, k), all solved with one
@@ -408,8 +409,11 @@ def solve_static(
     compared exactly): an identical matrix (``cache_key``, the arrays that determine it)
     only changes the load; another matrix (a temperature-dependent modulus) goes to
     :meth:`fea.solvers.Prepared.update`, which keeps an AMG hierarchy while it still
-    preconditions well. The free rigid-body part of ``u`` is projected out; ``reactions`` is
-    the largest support reaction relative to the largest load (0 without supports).
+    preconditions well. The free rigid-body part of ``u`` is projected out, in the inner
+    product weighted per DOF by ``weights`` (3 n,) where given (a model cut by symmetry
+    planes: each node's images, so the state is the full body's; None: each DOF once);
+    ``reactions`` is the largest support reaction relative to the largest load (0 without
+    supports).
     """
     xp = np if ns is None else ns.xp
     T = con.frame
@@ -458,7 +462,13 @@ def solve_static(
         r = K_support @ u - f[xp.asarray(extra)]
         reactions = float(xp.abs(r).max()) / max(float(xp.abs(f).max()), 1e-300)
         Q = xp.asarray(np.linalg.qr(con.modes)[0])
-        u -= Q @ (Q.T @ u)  # the modes vanish on the prescribed DOFs: their values are kept
+        # the modes vanish on the prescribed DOFs: their values are kept; per node the
+        # weights are the same for its three DOFs, so the frames do not change them
+        if weights is None:
+            u -= Q @ (Q.T @ u)
+        else:
+            WQ = xp.asarray(weights)[:, None] * Q
+            u -= Q @ xp.linalg.solve(Q.T @ WQ, WQ.T @ u)
     if T is not None:
         u = T @ u
     return u, si, reactions
@@ -502,6 +512,7 @@ def solve_thermoelastic(
     rtol: float = 1e-10,
     solver_cache: dict | None = None,
     eigenstrain: ArrayLike | None = None,
+    symmetry: Sequence[str] = (),
 ) -> MechanicalResult:
     """Solve linear thermoelasticity on ``mesh``.
 
@@ -546,10 +557,22 @@ def solve_thermoelastic(
         number, per element (n_el,), or per quadrature point (n_el, n_q) at the points of
         :func:`fea.fe.forms.at_quadrature`. Checked by
         :func:`fea.physics.eigenstrain.extra_eigenstrain`.
+    symmetry
+        The planes through the origin that cut the model, as :func:`fea.solve_history`'s
+        (``"x"``, ``"y"``, ``"d"``; ``fixed`` holds them): the rigid motions its free parts
+        keep (a translation along z; more for the units of a singulated panel) are
+        removed as the full body removes them, each node weighted by its images
+        (:func:`fea.physics.history_step.image_counts`), so the state is the full body's
+        (it matters where one surface spans several free parts: their relative heights).
+        Empty (default): each node once.
     """
+    from .history_step import check_symmetry_axes, image_counts  # imports this module
+
     t0 = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
     fs = space(check_mesh(mesh))
+    axes = check_symmetry_axes(fs.nodes, symmetry)
+    weights = np.repeat(image_counts(fs.nodes, axes), 3) if axes else None
     T = nodal_temperature(fs, temperature)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
@@ -577,6 +600,7 @@ def solve_thermoelastic(
         solver_cache=solver_cache,
         cache_key=key,
         ns=ns,
+        weights=weights,
     )
     u = u.reshape(-1, 3)
     stress_q = elastic_stress(fs, u, lam, mu, eps0, xp=xp)

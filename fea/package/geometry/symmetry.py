@@ -25,7 +25,7 @@ A process history's births continue the full body's displacement (``symmetry=`` 
 :func:`fea.physics.history_step.symmetric_affine_fit`), and the ``[moisture]`` run's water
 [mg] is scaled by :func:`symmetry_share` (:func:`fea.package.moisture.moisture_analysis`).
 The free parts of a static solve (the units of a singulated panel) keep the full body's
-rigid motions: :func:`full_body_displacement`.
+rigid motions: ``symmetry=`` of :func:`fea.solve_thermoelastic`.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ __all__ = [
     "SYMMETRY",
     "Unfolding",
     "check_symmetry",
-    "full_body_displacement",
     "mesh_symmetry",
     "mirror_mesh",
     "plane_distance",
@@ -347,63 +346,6 @@ def mirror_mesh(mesh: Any, symmetry: str | None = None) -> Any:
     }
     sk = MeshTet2.from_mesh(p1) if mesh.order == 2 else p1
     return Mesh(sk, p1, regions, boundaries, mesh.order)
-
-
-def full_body_displacement(
-    mesh: Any, space: Any, u: NDArray[np.float64], symmetry: str | None = None
-) -> NDArray[np.float64]:
-    r"""A cut model's displacement ``u`` (n, 3) [m] with the rigid motions its free parts
-    keep removed as the full body removes them.
-
-    A static solve (:func:`fea.solve_thermoelastic`) holds each connected part with the
-    rigid motions the planes leave free (a translation along z of a part on both planes;
-    for a unit of a singulated panel cut by one plane, or off the planes, more) by
-    supports and projects those motions out of ``u`` in the model's own inner product,
-    each node once. The full body projects its displacement, the model's mirrored, in its
-    inner product: a node of the cut model stands for its images (8, 4, 2 or 1 on an
-    eighth: :func:`fea.physics.history_step.image_counts`). The motions a cut part keeps
-    free are the full body's symmetric ones, so the weighted projection
-
-    .. math:: u \leftarrow u - M (M^T W M)^{-1} M^T W u
-
-    (``M`` the parts' free modes, ``W`` the image counts) gives the full body's state
-    exactly. It matters where one surface spans several parts (the ``bottom`` of a
-    singulated panel: the units' relative heights enter its warpage); a connected body
-    only moves as a whole (no metric changes).
-
-    Parameters
-    ----------
-    mesh
-        The cut model's :class:`fea.Mesh`.
-    space
-        Its field space (:attr:`fea.MechanicalResult.space`: ``nodes`` (n, 3) m, ``dofs``).
-    u
-        The displacement of a static solve with :func:`symmetry_fixed`, (n, 3) m.
-    symmetry
-        ``"none"``, ``"half"``, ``"quarter"`` or ``"eighth"``; None: :func:`mesh_symmetry`
-        of ``mesh``.
-
-    Returns
-    -------
-    numpy.ndarray
-        (n, 3) m; ``u`` itself on a full model.
-    """
-    from ...physics.history_step import image_counts
-    from ...physics.mechanics import Constraints
-
-    name = mesh_symmetry(mesh) if symmetry is None else symmetry
-    axes = symmetry_axes(name)
-    if not axes:
-        return u
-    con = Constraints.build(mesh, space, symmetry_fixed(name))
-    modes = con.modes if con.frame is None else np.asarray(con.frame @ con.modes)
-    if modes.shape[1] == 0:
-        return u
-    Q = np.linalg.qr(modes)[0]
-    WQ = np.repeat(image_counts(space.nodes, axes), 3)[:, None] * Q
-    x = np.asarray(u, dtype=np.float64).ravel()
-    x = x - Q @ np.linalg.solve(Q.T @ WQ, WQ.T @ x)
-    return x.reshape(-1, 3)
 
 
 #: Voigt components (xx, yy, zz, yz, xz, xy) that change sign under the reflection across
