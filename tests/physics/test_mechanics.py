@@ -231,3 +231,28 @@ def test_variants_refuse_bad_input(strip):
         solve_thermoelastic_variants(strip, MATS, 25.0, 175.0, backend="cpu")
     with pytest.raises(InputError, match="eigenstrains"):
         solve_thermoelastic_variants(strip, MATS, [25.0, 50.0], 175.0, eigenstrains=[None])
+
+
+def test_a_free_body_cut_by_a_symmetry_plane_expands_about_the_full_bodys_centroid():
+    """Closed form: the half y >= 0 of a homogeneous free body heated uniformly by dT, the
+    plane y = 0 held (``symmetry=("y",)``): the full body expands without stress about its
+    centroid, u = alpha dT (x - c), with c the mean over the full body's nodes, each node
+    of the half counted with its image (twice off the plane, once on it); c_y = 0."""
+    from fea.fe.spaces import space
+
+    half = layered_box((2e-3, 1e-3), [("body", 0.5e-3, 1)], 0.4e-3, order=1,
+                       faces={"y0": plane(1, 0.0)})
+    m = Material("m", E=100e9, nu=0.3, alpha=10e-6, k=1.0)
+    me = solve_thermoelastic(half, {"body": m}, 125.0, 25.0, {"y0": {"y": 0.0}},
+                             backend="cpu", symmetry=("y",))
+    x = space(half).nodes
+    w = np.where(np.abs(x[:, 1]) < 1e-12, 1.0, 2.0)
+    c = (w[:, None] * x).sum(axis=0) / w.sum()
+    c[1] = 0.0
+    exact = 10e-6 * 100.0 * (x - c)
+    # each node once (no symmetry=) gives a centroid off by 2e-4 of the displacement here
+    assert np.abs(me.displacement - exact).max() <= 1e-7 * np.abs(exact).max()
+    with pytest.raises(InputError) as e:
+        solve_thermoelastic(half, {"body": m}, 125.0, 25.0, {"y0": {"y": 0.0}},
+                            symmetry=("q",))
+    assert e.value.key == "symmetry"
