@@ -38,6 +38,7 @@ __all__ = [
     "inclined_frames",
     "reflection_group",
     "remaining_modes",
+    "remove_rigid_part",
     "rigid_body_modes",
     "support_321",
 ]
@@ -67,6 +68,22 @@ def remaining_modes(R: NDArray[np.float64], D: NDArray[np.int64]) -> NDArray[np.
     _, s, vt = np.linalg.svd(R[D], full_matrices=True)
     rank = int((s > 1e-10 * max(s.max(), 1e-300)).sum())
     return R @ vt[rank:].T
+
+
+def remove_rigid_part(u: Any, Q: Any, weights: Any = None, xp: Any = np) -> Any:
+    """``u`` (3 n,) or a block (3 n, k) less its part in the rigid motions spanned by the
+    orthonormal columns of ``Q`` (3 n, m) [the modes a body's supports leave free],
+    projected out in the inner product weighted per DOF by ``weights`` (3 n,): a model cut
+    by symmetry planes weights each node by its images, so its state is the full body's
+    (the full body projects its mirrored displacement in its own inner product). None:
+    each DOF once. ``xp``: the array namespace of ``u`` and ``Q`` (NumPy or CuPy). The one
+    implementation of this projection (the static solve, the sweep, the process history)."""
+    if Q.shape[1] == 0:
+        return u
+    if weights is None:
+        return u - Q @ (Q.T @ u)
+    WQ = xp.asarray(weights)[:, None] * Q
+    return u - Q @ xp.linalg.solve(Q.T @ WQ, WQ.T @ u)
 
 
 def free_body_supports(

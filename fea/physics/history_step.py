@@ -21,6 +21,7 @@ from ..fe.constraints import (
     free_body_constraints,
     inclined_frames,
     reflection_group,
+    remove_rigid_part,
     rigid_body_modes,
 )
 from ..fe.spaces import FieldSpace, space
@@ -647,10 +648,9 @@ class HistoryModel:
         translation of a part matters wherever a surface also holds nodes of a region not
         born yet). A full model's ``u`` is returned as it is."""
         con = self.con
-        if self.dof_weights is None or con is None or not con.Q.shape[1]:
+        if self.dof_weights is None or con is None:
             return u
-        WQ = self.dof_weights[:, None] * con.Q
-        return u - con.Q @ np.linalg.solve(con.Q.T @ WQ, WQ.T @ u)
+        return remove_rigid_part(u, con.Q, self.dof_weights)
 
     def _commit(
         self,

@@ -36,6 +36,7 @@ from ..fe.constraints import (
     frame_product,
     free_body_constraints,
     inclined_frames,
+    remove_rigid_part,
     rigid_body_modes,
 )
 from ..fe.namespace import HOST
@@ -461,17 +462,23 @@ def solve_static(
     if K_support is not None:
         r = K_support @ u - f[xp.asarray(extra)]
         reactions = float(xp.abs(r).max()) / max(float(xp.abs(f).max()), 1e-300)
-        Q = xp.asarray(np.linalg.qr(con.modes)[0])
-        # the modes vanish on the prescribed DOFs: their values are kept; per node the
-        # weights are the same for its three DOFs, so the frames do not change them
-        if weights is None:
-            u -= Q @ (Q.T @ u)
-        else:
-            WQ = xp.asarray(weights)[:, None] * Q
-            u -= Q @ xp.linalg.solve(Q.T @ WQ, WQ.T @ u)
+        # the modes vanish on the prescribed DOFs: their values are kept; the weights are
+        # equal on a node's three DOFs, so the nodal frames do not change them
+        u = remove_rigid_part(u, xp.asarray(np.linalg.qr(con.modes)[0]), weights, xp)
     if T is not None:
         u = T @ u
     return u, si, reactions
+
+
+def symmetry_weights(fs: FieldSpace, symmetry: Sequence[str]) -> NDArray[np.float64] | None:
+    """The weight of each DOF (3 n,) in the full body cut by the planes ``symmetry``
+    (``"x"``, ``"y"``, ``"d"``): each node's images (1 on every plane it lies on, 2 a plane
+    off it, ...; :func:`fea.physics.history_step.image_counts`); None for no plane. A name
+    that is not a plane, or a model that crosses one, is an InputError naming ``symmetry``."""
+    from .history_step import check_symmetry_axes, image_counts  # imports this module
+
+    axes = check_symmetry_axes(fs.nodes, symmetry)
+    return np.repeat(image_counts(fs.nodes, axes), 3) if axes else None
 
 
 def _check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
@@ -566,13 +573,10 @@ def solve_thermoelastic(
         (it matters where one surface spans several free parts: their relative heights).
         Empty (default): each node once.
     """
-    from .history_step import check_symmetry_axes, image_counts  # imports this module
-
     t0 = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
     fs = space(check_mesh(mesh))
-    axes = check_symmetry_axes(fs.nodes, symmetry)
-    weights = np.repeat(image_counts(fs.nodes, axes), 3) if axes else None
+    weights = symmetry_weights(fs, symmetry)
     T = nodal_temperature(fs, temperature)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
@@ -712,6 +716,7 @@ def solve_thermoelastic_variants(
     method: str = "auto",
     rtol: float = 1e-10,
     eigenstrains: Sequence[ArrayLike | None] | None = None,
+    symmetry: Sequence[str] = (),
 ) -> list[MechanicalResult]:
     """One body, one set of supports, many thermal loads: a result per temperature field,
     the loads sharing one factorisation (or AMG hierarchy) and solved as one block.
@@ -735,7 +740,7 @@ def solve_thermoelastic_variants(
     eigenstrains
         None, or one entry per variant as the ``eigenstrain`` of
         :func:`solve_thermoelastic` (None for none).
-    reference, fixed, backend, shrinkage, method, rtol
+    reference, fixed, backend, shrinkage, method, rtol, symmetry
         As :func:`solve_thermoelastic`, the same for every variant.
 
     Returns
@@ -763,6 +768,7 @@ def solve_thermoelastic_variants(
             "eigenstrains", eigenstrains, f"None or a list of {len(temps)} entries (one a variant)"
         )
     fs = space(check_mesh(mesh))
+    weights = symmetry_weights(fs, symmetry)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
     _check_shrinkage(mesh, shrinkage)
@@ -791,7 +797,9 @@ def solve_thermoelastic_variants(
         K = forms.elasticity_matrix(fs, lam, mu, xp=xp)
         F = xp.stack([forms.eigenstrain_load(fs, lam, mu, e, xp=xp) for e in eps0s], axis=1)
         t_asm = time.perf_counter() - t1
-        U, si, reactions = solve_static(K, F, con, backend=backend, method=method, rtol=rtol, ns=ns)
+        U, si, reactions = solve_static(
+            K, F, con, backend=backend, method=method, rtol=rtol, ns=ns, weights=weights
+        )
         for j, i in enumerate(g):
             u = U[:, j].reshape(-1, 3)
             stress_q = elastic_stress(fs, u, lam, mu, eps0s[j], xp=xp)
@@ -843,6 +851,7 @@ def solve_thermoelastic_sweep(
     eigenstrains: Sequence[ArrayLike | None] | None = None,
     nominal: int | None = None,
     maxiter: int = 100,
+    symmetry: Sequence[str] = (),
 ) -> list[MechanicalResult]:
     """A material sweep on one body: k cases whose materials (moduli, Poisson's ratios,
     CTEs of regions) and loads differ, solved with one setup.
@@ -879,7 +888,7 @@ def solve_thermoelastic_sweep(
     maxiter
         Most PCG iterations of a case with the nominal setup (a count) before it gets its
         own.
-    reference, fixed, backend, shrinkage, method, rtol
+    reference, fixed, backend, shrinkage, method, rtol, symmetry
         As :func:`solve_thermoelastic`, the same for every case.
 
     Returns
@@ -919,6 +928,7 @@ def solve_thermoelastic_sweep(
     ):
         raise InputError("nominal", nominal, f"None or a case index in [0, {k - 1}]")
     fs = space(check_mesh(mesh))
+    weights = symmetry_weights(fs, symmetry)
     mats = [assign(mesh.regions, m, key=f"materials[{j}]") for j, m in enumerate(materials)]
     ref = reference_temperatures(reference, list(mesh.regions))
     _check_shrinkage(mesh, shrinkage)
@@ -954,7 +964,7 @@ def solve_thermoelastic_sweep(
             K = forms.elasticity_matrix(fs, *lame_j[g[0]], xp=xp)
             F = xp.stack([forms.eigenstrain_load(fs, *lame_j[j], eps0s[j], xp=xp) for j in g], 1)
             U, si, reactions = solve_static(
-                K, F, con, backend=backend, method=method, rtol=rtol, ns=ns
+                K, F, con, backend=backend, method=method, rtol=rtol, ns=ns, weights=weights
             )
             for i, j in enumerate(g):
                 si.extra["sweep"] = {
@@ -1095,8 +1105,7 @@ def solve_thermoelastic_sweep(
         rr = xp.abs(Ku[ex] - F[ex]).max(axis=0).tolist()
         fm = xp.abs(F).max(axis=0).tolist()
         reactions = [r / max(f, 1e-300) for r, f in zip(rr, fm, strict=True)]
-        Q = xp.asarray(np.linalg.qr(con.modes)[0])
-        U -= Q @ (Q.T @ U)
+        U = remove_rigid_part(U, xp.asarray(np.linalg.qr(con.modes)[0]), weights, xp)
     out = []
     for j in range(k):
         si = own_info.get(j) or SolveInfo(

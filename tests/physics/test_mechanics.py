@@ -256,3 +256,37 @@ def test_a_free_body_cut_by_a_symmetry_plane_expands_about_the_full_bodys_centro
         solve_thermoelastic(half, {"body": m}, 125.0, 25.0, {"y0": {"y": 0.0}},
                             symmetry=("q",))
     assert e.value.key == "symmetry"
+
+
+def test_variants_and_sweep_cut_by_a_symmetry_plane_keep_the_full_bodys_centroid():
+    """The closed form above for many loads and many materials: the half body's variants
+    (dT = 100 and 50 K) and a material sweep (alpha 10 and 20 ppm/K, E 100 and 150 GPa:
+    its second case is solved by PCG with the first's setup) expand about the full body's
+    centroid, u = alpha dT (x - c), to 1e-7, the rigid motion removed in the weighted inner
+    product as solve_thermoelastic removes it."""
+    from fea.fe.spaces import space
+    from fea.physics.mechanics import solve_thermoelastic_sweep
+
+    half = layered_box((2e-3, 1e-3), [("body", 0.5e-3, 1)], 0.4e-3, order=1,
+                       faces={"y0": plane(1, 0.0)})
+    held = {"y0": {"y": 0.0}}
+    x = space(half).nodes
+    w = np.where(np.abs(x[:, 1]) < 1e-12, 1.0, 2.0)
+    c = (w[:, None] * x).sum(axis=0) / w.sum()
+    c[1] = 0.0
+    m = Material("m", E=100e9, nu=0.3, alpha=10e-6, k=1.0)
+    out = solve_thermoelastic_variants(half, {"body": m}, [125.0, 75.0], 25.0, held,
+                                       backend="cpu", symmetry=("y",))
+    for me, dT in zip(out, (100.0, 50.0), strict=True):
+        exact = 10e-6 * dT * (x - c)
+        assert np.abs(me.displacement - exact).max() <= 1e-7 * np.abs(exact).max()
+    m2 = Material("m2", E=150e9, nu=0.3, alpha=20e-6, k=1.0)
+    out = solve_thermoelastic_sweep(half, [{"body": m}, {"body": m2}], 125.0, 25.0, held,
+                                    backend="cpu", nominal=0, symmetry=("y",))
+    assert [me.solver_info["sweep"]["how"] for me in out] == ["nominal", "preconditioned"]
+    for me, a in zip(out, (10e-6, 20e-6), strict=True):
+        exact = a * 100.0 * (x - c)
+        assert np.abs(me.displacement - exact).max() <= 1e-7 * np.abs(exact).max()
+    with pytest.raises(InputError) as e:
+        solve_thermoelastic_sweep(half, [{"body": m}], 125.0, 25.0, held, symmetry=("x", "x"))
+    assert e.value.key == "symmetry"
