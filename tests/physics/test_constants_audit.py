@@ -223,3 +223,13 @@ def test_mold_compound_arrhenius_and_henry_by_hand():
     # / (0.85 x 57868) = 6.0 x 8.0726 x 0.051805 / 0.85 ... = 3.5555 kg/m^3
     assert float(m.csat(30.0, 0.6)) == pytest.approx(3.5555, rel=2e-4)
 
+
+def test_bai_set_names_the_papers_alloys():
+    # Bai, Chen, Gao, Materials & Design 30 (2009) 122-128, doi:10.1016/j.matdes.2008.04.032
+    # (as indexed), fitted Anand constants for Sn-3Ag-0.5Cu, Sn-3.5Ag and Sn-0.7Cu (its
+    # abstract): no Sn-3.8Ag-0.7Cu. The set's record must not attribute SAC387 to it.
+    d = ANAND_SETS["SAC387_Bai2009"]
+    assert "10.1016/j.matdes.2008.04.032" in d["source"]
+    assert "Sn-3Ag-0.5Cu" in d["source"]
+    assert "3.8" not in d["alloy"]
+    assert d["verified"] is False
