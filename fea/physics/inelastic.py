@@ -933,14 +933,20 @@ ANAND_SETS: dict[str, dict[str, Any]] = {
             "n": 0.0352,
             "a": 1.6,
         },
-        "alloy": "Sn-3.8Ag-0.7Cu (SAC387)",
+        # The key's "SAC387" is not supported by the cited paper, whose abstract lists
+        # Sn-3Ag-0.5Cu, Sn-3.5Ag and Sn-0.7Cu; the key is kept (public name).
+        "alloy": "SnAgCu (the cited paper's SnAgCu alloy is Sn-3Ag-0.5Cu; quoted as SAC387)",
         "verified": False,
         "source": (
             "N. Bai, X. Chen, H. Gao, 'Simulation of uniaxial tensile properties for "
             "lead-free solders with modified Anand model', Materials & Design 30 (2009) "
-            "122-128, doi:10.1016/j.matdes.2008.04.038, their SnAgCu (Sn3.8Ag0.7Cu) "
-            "Anand set. Quoted as widely reproduced; the table was not re-read during "
-            "this work. Units converted: s0, h0, s_hat MPa -> Pa (x 1e6)."
+            "122-128, doi:10.1016/j.matdes.2008.04.032 (as indexed). The paper fits Anand "
+            "constants for Sn-3Ag-0.5Cu, Sn-3.5Ag and Sn-0.7Cu (its abstract), with h0 a "
+            "function of strain rate in its modified form; it has no Sn-3.8Ag-0.7Cu, so "
+            "the SAC387 label under which this set is quoted is not the paper's, and "
+            "which of its fits these values are was not checked. Quoted as widely "
+            "reproduced; the table was not re-read during this work. Units converted: "
+            "s0, h0, s_hat MPa -> Pa (x 1e6)."
         ),
     },
     "Sn3.5Ag_Wang2001": {
