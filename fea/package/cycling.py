@@ -58,6 +58,7 @@ from ..validate import check_range
 from .board_model import build_board_model
 from .geometry.symmetry import symmetry_fixed
 from .progress import stage
+from .sizing import MeshDependenceWarning
 from .spec import CaseSpec
 
 __all__ = [
@@ -92,6 +93,22 @@ _PLANE_NAMES = {0: "x", 1: "y", 2: "d"}
 _MPA = 1.0e6
 
 
+#: Engelmaier's inputs :class:`FatigueOptions` takes: key -> (lo, hi, lo excluded, unit),
+#: the ranges of
+#: :func:`fea.physics.fatigue.engelmaier_shear_strain` and
+#: :func:`~fea.physics.fatigue.engelmaier_exponent` (``delta_alpha``: its absolute value
+#: is used, not zero).
+_ENGELMAIER_RANGES: dict[str, tuple[float, float | None, bool, str]] = {
+    "delta_alpha": (-1e-3, 1e-3, False, "1/K"),
+    "dnp": (0.0, None, True, "m"),
+    "height": (0.0, None, True, "m"),
+    "delta_T": (0.0, None, True, "K"),
+    "mean_temperature_C": (-273.15, 300.0, True, "°C"),
+    "cycles_per_day": (1.0, 1000.0, False, "cycles/day"),
+    "factor": (0.5, 1.5, False, ""),
+}
+
+
 @dataclass(frozen=True)
 class FatigueOptions:
     """How the last cycle is turned into damage measures and life estimates.
@@ -116,6 +133,12 @@ class FatigueOptions:
         array's centre), ``height`` [m] (default: the critical joint's height),
         ``delta_T`` [K], ``mean_temperature_C`` and ``cycles_per_day`` (default: from the
         profile) and ``factor`` (1) may be given.
+
+    Raises
+    ------
+    fea.errors.InputError
+        Naming ``fatigue.<field>`` (``fatigue.engelmaier.<key>``): every value is checked
+        here, not after the solve it is applied to.
     """
 
     layer_thickness: float = 25e-6
@@ -131,15 +154,40 @@ class FatigueOptions:
         )
         if self.side not in ("board", "package"):
             raise InputError("fatigue.side", self.side, "'board' or 'package'")
-        if self.engelmaier is not None and (
-            not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier
+        if not isinstance(self.board_below, bool):
+            raise InputError("fatigue.board_below", self.board_below, "True or False")
+        d = self.darveaux
+        if d is not None and not isinstance(d, fat.DarveauxConstants) and (
+            not isinstance(d, str) or d not in fat.DARVEAUX_SETS
         ):
             raise InputError(
-                "fatigue.engelmaier",
-                self.engelmaier,
-                "None or a mapping with delta_alpha [1/K] (and optional dnp, "
-                "height, delta_T, mean_temperature_C, cycles_per_day, factor)",
+                "fatigue.darveaux", d,
+                f"None, one of {', '.join(fat.DARVEAUX_SETS)} or a DarveauxConstants",
             )
+        if self.syed is not None and (
+            not isinstance(self.syed, str) or self.syed not in fat.SYED_SETS
+        ):
+            raise InputError(
+                "fatigue.syed", self.syed, f"None or one of {', '.join(fat.SYED_SETS)}"
+            )
+        if self.engelmaier is not None:
+            if not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier:
+                raise InputError(
+                    "fatigue.engelmaier",
+                    self.engelmaier,
+                    "None or a mapping with delta_alpha [1/K] (and optional "
+                    f"{', '.join(k for k in _ENGELMAIER_RANGES if k != 'delta_alpha')})",
+                )
+            for k, v in self.engelmaier.items():
+                if k not in _ENGELMAIER_RANGES:
+                    raise InputError(
+                        f"fatigue.engelmaier.{k}", v,
+                        f"a key of {', '.join(_ENGELMAIER_RANGES)} (unknown key)",
+                    )
+                lo, hi, lo_open, unit = _ENGELMAIER_RANGES[k]
+                x = check_range(f"fatigue.engelmaier.{k}", v, lo, hi, lo_open=lo_open, unit=unit)
+                if k == "delta_alpha" and x == 0.0:
+                    raise InputError(f"fatigue.engelmaier.{k}", v, "a non-zero CTE mismatch [1/K]")
 
 
 @dataclass
@@ -554,7 +602,8 @@ def run_cycling(
     fea.errors.InputError
         Naming the argument: a joint array of the wrong shape, no joint, joint elements
         without an inelastic material, a symmetry not supported, a partial joint away
-        from its plane, a missing per-joint value.
+        from its plane, a missing per-joint value, a layer (``fatigue.layer_thickness``)
+        not under half the lowest joint's height; all before the solve.
     """
     t0 = time.perf_counter()
     opts = FatigueOptions() if fatigue is None else fatigue
@@ -595,6 +644,9 @@ def run_cycling(
         raise InputError(
             "joint_fraction", "a partial joint", "symmetry 'half', 'quarter' or 'eighth'"
         )
+    p, t = mesh.p1.p.T, mesh.p1.t.T
+    zs = p[t][:, :, 2]
+    _check_layer(opts.layer_thickness, ids, J, zs)
 
     if fixed is None and planes:
         fixed = symmetry_fixed(symmetry)
@@ -618,8 +670,6 @@ def run_cycling(
     s0, s1 = history.states[k0], history.states[k1]
     f0, f1 = s0.inelastic["fields"], s1.inelastic["fields"]  # type: ignore[index]
     W0, W1 = f0["dissipated_energy_density"], f1["dissipated_energy_density"]
-    p, t = mesh.p1.p.T, mesh.p1.t.T
-    zs = p[t][:, :, 2]
     cen = p[t].mean(axis=1)
     vol = mesh.element_volumes()
     energy = fat.joint_energy(
@@ -724,6 +774,29 @@ def run_cycling(
     return result
 
 
+def _check_layer(
+    layer: float, ids: NDArray[np.int64], joint: NDArray[np.int64], zs: NDArray[np.float64]
+) -> None:
+    """Refuse (before the solve) an interface layer of ``layer`` [m] as thick as half the
+    lowest joint or more: the layer at one pad would reach the joint's middle (``zs``: the
+    z of each element's vertices, shape (n_el, 4))."""
+    sel = joint >= 0
+    k = np.searchsorted(ids, joint[sel])
+    top = np.full(ids.size, -np.inf)
+    bottom = np.full(ids.size, np.inf)
+    np.maximum.at(top, k, zs[sel].max(axis=1))
+    np.minimum.at(bottom, k, zs[sel].min(axis=1))
+    height = top - bottom
+    j = int(np.argmin(height))
+    if layer >= 0.5 * height[j]:
+        raise InputError(
+            "fatigue.layer_thickness",
+            layer,
+            f"less than half the joints' height (joint {int(ids[j])}: {height[j]:.3g} m high, "
+            f"so less than {0.5 * height[j]:.3g} m): Darveaux's layer at one pad",
+        )
+
+
 def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> NDArray:
     """The array's centre: the mean of the joint centres (a full model)."""
     return centres.mean(axis=0)
@@ -753,7 +826,15 @@ SOLDER_REGION = "terminals"
 def board_model_case(case: CaseSpec) -> CaseSpec:
     """The unit on its board for mechanics: the board cut to ``[cycling] board_size_mm``
     when given, the film refinement of the heat path dropped (``mesh.film_size`` = the
-    mesh size unless set)."""
+    mesh size unless set).
+
+    Raises
+    ------
+    fea.errors.InputError
+        No board or terminals; ``cycling.layer_um`` not under half the joints' height;
+        ``cycling.board_size_mm`` larger than the ``[geometry.board]`` or smaller than the
+        package footprint (not square on an eighth model).
+    """
     g = case.geometry
     if g.board is None or g.terminals.kind == "none":
         raise InputError(
@@ -763,8 +844,24 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
         )
     cy = case.cycling
     assert cy is not None
+    h = g.terminals.height
+    if cy.layer >= 0.5 * h:
+        raise InputError(
+            "cycling.layer_um",
+            cy.layer * 1e6,
+            f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
+            "um: Darveaux's layer at one pad",
+        )
     if cy.board_size is not None:
         ox, oy = g.outer
+        sx, sy = g.board.size
+        if cy.board_size[0] > sx * (1 + 1e-9) or cy.board_size[1] > sy * (1 + 1e-9):
+            raise InputError(
+                "cycling.board_size_mm",
+                [x * 1e3 for x in cy.board_size],
+                f"a coupon cut from the [geometry.board] ({sx * 1e3:g} x {sy * 1e3:g} mm): "
+                "at most its size",
+            )
         bx, by = cy.board_size
         if bx < ox + 2 * g.exterior_thickness or by < oy + 2 * g.exterior_thickness:
             raise InputError(
@@ -924,7 +1021,17 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     Raises
     ------
     fea.errors.InputError
-        No ``[cycling]``, no board or terminals, a board coupon smaller than the package.
+        No ``[cycling]``, no board or terminals, a board coupon smaller than the package
+        or larger than the board, a layer not under half the joints' height
+        (:func:`board_model_case`), before the mesh is built.
+
+    Warns
+    -----
+    UserWarning
+        Each note of the run (a Darveaux set applied to another layer thickness, an
+        Engelmaier estimate left out; :class:`~fea.package.sizing.MeshDependenceWarning`:
+        the layer widened to the mesh), prefixed ``case <name>:``; also in
+        ``metrics["warnings"]`` (the results file).
     """
     cy = case.cycling
     if cy is None:
@@ -968,10 +1075,10 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             newton_rtol=cy.newton_rtol,
             newton_dtol=cy.newton_dtol,
         )
-    notes = []
+    notes: list[tuple[str, type[Warning]]] = []
     for w in caught:
         if issubclass(w.category, UserWarning):
-            notes.append(str(w.message))
+            notes.append((str(w.message), w.category))
         else:  # pragma: no cover - passed on
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     c = run.metrics()
@@ -1003,9 +1110,14 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     for region, v in h.states[run.cycle[1]].region_max().items():
         if region != SOLDER_REGION:
             m[f"plastic_strain_max_pct@cycle_end:{region}"] = 100.0 * v
-    notes += [note] if note else []
+    if note:
+        notes.append((note, MeshDependenceWarning))
+    # warned again, outside the recording above: a study's runner puts them in the row's
+    # notes (the table, metrics.json); the list goes to the results file
+    for text, category in notes:
+        warnings.warn(f"case {case.name}: {text}", category, stacklevel=2)
     if notes:
-        m["warnings"] = notes  # type: ignore[assignment]
+        m["warnings"] = [text for text, _ in notes]  # type: ignore[assignment]
     return CyclingResult(m, h, joint, run.energy, run)
 
 
