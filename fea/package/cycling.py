@@ -832,6 +832,7 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
     ------
     fea.errors.InputError
         No board or terminals; ``cycling.layer_um`` not under half the joints' height;
+        ``cycling.pad_diameter_mm`` wider than the terminal pitch;
         ``cycling.board_size_mm`` larger than the ``[geometry.board]`` or smaller than the
         package footprint (not square on an eighth model).
     """
@@ -851,6 +852,14 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
             cy.layer * 1e6,
             f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
             "um: Darveaux's layer at one pad",
+        )
+    pad = cy.fatigue.pad_diameter_m
+    if pad is not None and g.terminals.rows * g.terminals.cols > 1 and pad > g.terminals.pitch:
+        raise InputError(
+            "cycling.pad_diameter_mm",
+            pad * 1e3,
+            f"at most the terminal pitch ({g.terminals.pitch * 1e3:g} mm): Darveaux's crack "
+            "length, the pad's diameter",
         )
     if cy.board_size is not None:
         ox, oy = g.outer

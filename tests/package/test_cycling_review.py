@@ -185,3 +185,32 @@ def test_cycling_notes_reach_the_table_and_an_out_of_range_engelmaier_is_left_ou
     assert "N_engelmaier_cycles" not in row
     assert row["N_darveaux_cycles"] > 0 and row["N_syed_cycles"] > 0
     assert "notes" in (tmp_path / "out" / "table.csv").read_text().splitlines()[0]
+
+
+# -- more keys checked against what they imply, before the mesh ---------------------------
+
+
+def test_a_max_step_implying_too_many_steps_is_refused_by_the_section():
+    """max_step_K = 1e-3 on condition G (one cycle and the first ramp: 2 x 165 + 257 K of
+    ramps, 587,000 steps of 1 mK, more than fea.physics.process.MAX_STEPS = 100,000) was
+    refused by solve_history after the mesh was built, naming max_step_K; now by the
+    section, naming cycling.max_step_K. 0.01 K (58,700 steps) passes."""
+    from fea.package.spec.cycling import parse_cycling
+    from fea.package.spec.reader import Section
+
+    with pytest.raises(InputError) as ei:
+        parse_cycling(Section({"condition": "G", "cycles": 1, "max_step_K": 1e-3}, "cycling"))
+    assert ei.value.key == "cycling.max_step_K"
+    assert "100,000" in ei.value.allowed and "5.87e+05" in ei.value.allowed
+    s = parse_cycling(Section({"condition": "G", "cycles": 1, "max_step_K": 0.01}, "cycling"))
+    assert s.max_step_K == 0.01
+
+
+def test_a_pad_wider_than_the_pitch_is_refused():
+    """Pads 0.8 mm apart cannot be 0.9 mm wide: Darveaux's crack length would be longer
+    than the pads' spacing."""
+    with pytest.raises(InputError) as ei:
+        board_model_case(parse_study(_raw(pad_diameter_mm=0.9)).base)
+    assert ei.value.key == "cycling.pad_diameter_mm"
+    assert "0.8" in ei.value.allowed
+    assert board_model_case(parse_study(_raw(pad_diameter_mm=0.3)).base) is not None

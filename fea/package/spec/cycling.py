@@ -54,6 +54,7 @@ from ...physics.cycling import (
     temperature_cycles,
 )
 from ...physics.inelastic import ANAND_SETS
+from ...physics.process import MAX_STEPS
 from .reader import Section
 
 __all__ = [
@@ -314,6 +315,22 @@ def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
     )
 
 
+def _max_step(c: Section, profile: CyclingProfile) -> float:
+    """``max_step_K``, refused here (not after the mesh is built) where the profile's ramps
+    would take more than :data:`fea.physics.process.MAX_STEPS` steps of it."""
+    step = c.number("max_step_K", DEFAULT_MAX_STEP_K, positive=True, hi=1000.0)
+    pts = profile.points
+    n = sum(max(1.0, abs(b[1] - a[1]) / step) for a, b in zip(pts[:-1], pts[1:], strict=True))
+    if not n <= MAX_STEPS:
+        raise InputError(
+            c.key("max_step_K"),
+            step,
+            f"a step implying at most {MAX_STEPS:,} time steps (this profile implies about "
+            f"{n:.3g})",
+        )
+    return step
+
+
 def parse_cycling(c: Section) -> CyclingSpec | None:
     """``[cycling]`` (None when the section is absent or empty). Errors name
     ``cycling.<key>``."""
@@ -327,7 +344,7 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         board_size=size,
         symmetry=c.string("symmetry", "none", choices=SYMMETRY_CHOICES),
         fatigue=_fatigue(c, "layer_um"),
-        max_step_K=c.number("max_step_K", DEFAULT_MAX_STEP_K, positive=True, hi=1000.0),
+        max_step_K=_max_step(c, profile),
         inelastic_step_tol=c.number("inelastic_step_tol", None, positive=True, hi=0.1),
         newton_rtol=c.number("newton_rtol", DEFAULT_NEWTON_RTOL, positive=True, hi=1e-2),
         newton_dtol=c.number("newton_dtol", DEFAULT_NEWTON_DTOL, positive=True, hi=1e-2),
