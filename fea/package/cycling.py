@@ -823,6 +823,12 @@ def _engelmaier_inputs(
 SOLDER_REGION = "terminals"
 
 
+def _as_given(si: float, scale: float) -> float:
+    """An SI value back in the spec's unit as the user wrote it (``400.0``, not the
+    ``399.99999999999994`` of m -> um), for an error's value."""
+    return float(f"{si * scale:.12g}")
+
+
 def board_model_case(case: CaseSpec) -> CaseSpec:
     """The unit on its board for mechanics: the board cut to ``[cycling] board_size_mm``
     when given, the film refinement of the heat path dropped (``mesh.film_size`` = the
@@ -849,7 +855,7 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
     if cy.layer >= 0.5 * h:
         raise InputError(
             "cycling.layer_um",
-            cy.layer * 1e6,
+            _as_given(cy.layer, 1e6),
             f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
             "um: Darveaux's layer at one pad",
         )
@@ -857,7 +863,7 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
     if pad is not None and g.terminals.rows * g.terminals.cols > 1 and pad > g.terminals.pitch:
         raise InputError(
             "cycling.pad_diameter_mm",
-            pad * 1e3,
+            _as_given(pad, 1e3),
             f"at most the terminal pitch ({g.terminals.pitch * 1e3:g} mm): Darveaux's crack "
             "length, the pad's diameter",
         )
@@ -867,7 +873,7 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
         if cy.board_size[0] > sx * (1 + 1e-9) or cy.board_size[1] > sy * (1 + 1e-9):
             raise InputError(
                 "cycling.board_size_mm",
-                [x * 1e3 for x in cy.board_size],
+                [_as_given(x, 1e3) for x in cy.board_size],
                 f"a coupon cut from the [geometry.board] ({sx * 1e3:g} x {sy * 1e3:g} mm): "
                 "at most its size",
             )
@@ -875,14 +881,14 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
         if bx < ox + 2 * g.exterior_thickness or by < oy + 2 * g.exterior_thickness:
             raise InputError(
                 "cycling.board_size_mm",
-                [bx * 1e3, by * 1e3],
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
                 f"a board larger than the package footprint "
                 f"({(ox + 2 * g.exterior_thickness) * 1e3:g} mm)",
             )
         if study_symmetry(case) == "eighth" and not math.isclose(bx, by, rel_tol=1e-9):
             raise InputError(
                 "cycling.board_size_mm",
-                [bx * 1e3, by * 1e3],
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
                 "a square board coupon on an eighth model (symmetry 'eighth': the model "
                 "needs the plane x = y as a symmetry plane)",
             )
