@@ -341,7 +341,7 @@ def _per_joint(
     value: Any,
     ids: NDArray[np.int64],
     default: float | None,
-    lo: float,
+    lo: float | None,
     hi: float | None,
     unit: str = "",
 ) -> NDArray[np.float64]:
@@ -647,6 +647,10 @@ def run_cycling(
     p, t = mesh.p1.p.T, mesh.p1.t.T
     zs = p[t][:, :, 2]
     _check_layer(opts.layer_thickness, ids, J, zs)
+    # what the evaluation takes is checked before the solve, not after it
+    if pad_z is not None:
+        _per_joint("pad_z", pad_z, ids, None, None, None, "m")
+    given = None if centres is None else _given_centres(centres, ids)
 
     if fixed is None and planes:
         fixed = symmetry_fixed(symmetry)
@@ -695,15 +699,8 @@ def run_cycling(
         el = np.flatnonzero(J == jid)
         d = cen[el, 2] - energy.pad_z[j] if at_min else energy.pad_z[j] - cen[el, 2]
         layer[int(jid)] = el[(d >= -rel) & (d <= opts.layer_thickness + rel)]
-    if centres is not None:
-        if not isinstance(centres, Mapping):
-            raise InputError("centres", type(centres).__name__, "a mapping joint id -> (x, y)")
-        try:
-            full = np.array([np.asarray(centres[int(i)], dtype=float)[:2] for i in ids])
-        except KeyError as err:
-            raise InputError(
-                "centres", f"no centre for joint {err.args[0]}", "a centre for every joint"
-            ) from None
+    if given is not None:
+        full = given
     else:
         size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
         full = full_centres(energy.center[:, :2], frac, planes, tol=size)
@@ -772,6 +769,25 @@ def run_cycling(
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
     return result
+
+
+def _given_centres(centres: Any, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``centres`` (joint id -> (x, y) [m]) as an array over ``ids``, shape (k, 2)."""
+    if not isinstance(centres, Mapping):
+        raise InputError("centres", type(centres).__name__, "a mapping joint id -> (x, y)")
+    out = np.empty((ids.size, 2))
+    for j, i in enumerate(ids):
+        if int(i) not in centres:
+            raise InputError("centres", f"no centre for joint {int(i)}", "a centre for every joint")
+        v = centres[int(i)]
+        try:
+            c = np.asarray(v, dtype=float).ravel()[:2]
+        except (TypeError, ValueError):
+            c = np.empty(0)
+        if c.size != 2 or not np.all(np.isfinite(c)):
+            raise InputError(f"centres[{int(i)}]", v, "a finite (x, y) [m]")
+        out[j] = c
+    return out
 
 
 def _check_layer(

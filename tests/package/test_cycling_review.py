@@ -214,3 +214,32 @@ def test_a_pad_wider_than_the_pitch_is_refused():
     assert ei.value.key == "cycling.pad_diameter_mm"
     assert "0.8" in ei.value.allowed
     assert board_model_case(parse_study(_raw(pad_diameter_mm=0.3)).base) is not None
+
+
+@pytest.mark.parametrize(
+    ("kw", "key"),
+    [
+        ({"centres": {0: (math.nan, 0.0)}}, "centres"),
+        ({"centres": {0: ("a", 0.0)}}, "centres"),
+        ({"centres": {0: (0.0,)}}, "centres"),
+        ({"centres": {1: (0.0, 0.0)}}, "centres"),
+        ({"pad_z": {0: math.nan}}, "pad_z"),
+        ({"pad_z": {1: 0.0}}, "pad_z"),
+        ({"pad_z": [0.0, 1.0]}, "pad_z"),
+    ],
+)
+def test_run_cycling_checks_centres_and_pads_before_the_solve(kw, key, monkeypatch):
+    """A NaN, non-numeric, short or missing centre or pad plane was found after the solve
+    (by the map's or joint_energy's checks, or a ValueError)."""
+    from fea.physics.inelastic import anand_set
+    from fea.physics.materials import Material
+
+    solder = Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
+                      inelastic=anand_set("SAC305_Motalab2012"))
+    monkeypatch.setattr(pc, "solve_history", _no_solve)
+    with pytest.raises(InputError) as ei:
+        run_cycling(
+            _two_tet_joint(100e-6), {"solder": solder}, jesd22_a104("G", cycles=1),
+            np.zeros(2, dtype=np.int64), pad_diameter=0.3e-3, **kw,
+        )
+    assert ei.value.key.startswith(key)
