@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..validate import check_count, check_range, check_temperature_C
+from ..validate import check_count, check_finite, check_range, check_temperature_C
 
 __all__ = [
     "CyclingProfile",
@@ -212,7 +212,9 @@ class CyclingProfile:
         return list(self.points)
 
     def temperature_at(self, t_s: float) -> float:
-        """Temperature [degC] at time ``t_s`` [s] (linear between points, constant beyond)."""
+        """Temperature [degC] at time ``t_s`` [s] (linear between points, constant beyond);
+        a ``t_s`` that is not a finite number is an :class:`~fea.errors.InputError`."""
+        t_s = check_finite("t_s", t_s)
         pts = self.points
         if t_s <= pts[0][0]:
             return pts[0][1]

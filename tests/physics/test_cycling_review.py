@@ -127,3 +127,15 @@ def test_engelmaier_beyond_its_range_is_left_out_with_a_warning():
     cols, ests = fat.critical_joint_summary(_one_joint(), 0.3e-3,
                                             engelmaier={**eng, "delta_alpha": 1e-5})
     assert cols["N_engelmaier_est"] > 0 and len(ests) == 3
+
+
+def test_temperature_at_a_time_that_is_not_a_number_is_refused():
+    """Before: temperature_at(nan) gave the last point's temperature (NaN compares false)."""
+    p = temperature_cycles(0.0, 100.0, cycles=1, dwell_s=0.0, stress_free_C=50.0)
+    # by hand: 50 -> 0 degC at 10 K/min takes 300 s; then up to 100 degC in 600 s
+    assert p.temperature_at(150.0) == pytest.approx(25.0)
+    assert p.temperature_at(600.0) == pytest.approx(50.0)
+    for bad in (math.nan, math.inf, "10"):
+        with pytest.raises(InputError) as ei:
+            p.temperature_at(bad)
+        assert ei.value.key == "t_s"
