@@ -1173,7 +1173,7 @@ def _layer_thickness(
         return layer, ""
     wide = 1.05 * need
     return wide, (
-        f"cycling: no element centroid within {layer * 1e6:g} um of some pad; Delta W is "
+        f"cycling: no element centroid within {layer * 1e6:g} um of some pad: Delta W is "
         f"averaged over {wide * 1e6:.3g} um (refine mesh.terminal_size_mm for the "
         "Darveaux layer its constants were fitted with)"
     )

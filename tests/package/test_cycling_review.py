@@ -185,6 +185,10 @@ def test_cycling_notes_reach_the_table_and_an_out_of_range_engelmaier_is_left_ou
     assert "N_engelmaier_cycles" not in row
     assert row["N_darveaux_cycles"] > 0 and row["N_syed_cycles"] > 0
     assert "notes" in (tmp_path / "out" / "table.csv").read_text().splitlines()[0]
+    # one note each in the summary (notes are joined by "; ": none of them holds one)
+    from fea.study.report import case_notes
+
+    assert any("no element centroid" in n and "Delta W is averaged" in n for n in case_notes(row))
 
 
 # -- more keys checked against what they imply, before the mesh ---------------------------
