@@ -247,3 +247,34 @@ def test_run_cycling_checks_centres_and_pads_before_the_solve(kw, key, monkeypat
             np.zeros(2, dtype=np.int64), pad_diameter=0.3e-3, **kw,
         )
     assert ei.value.key.startswith(key)
+
+
+# -- the stress-free temperature and the solder ---------------------------------------------
+
+
+def _section(**kw):
+    from fea.package.spec.cycling import parse_cycling
+    from fea.package.spec.reader import Section
+
+    return parse_cycling(Section({"condition": "G", "cycles": 1, **kw}, "cycling"))
+
+
+def test_the_default_stress_free_temperature_is_the_solders_solidus():
+    """SAC305 solidifies at 217 degC, eutectic 62Sn36Pb2Ag at 179 degC: a SnPb study kept the
+    SAC default of 217 degC, 38 K above its melting point, and ran."""
+    assert _section().profile.stress_free_C == 217.0
+    assert _section(solder="Sn62Pb36Ag2_Wang2001").profile.stress_free_C == 179.0
+    assert _section(solder="Sn3.5Ag_Wang2001").profile.stress_free_C == 221.0
+    # a value below the solidus stays as given (room temperature, a measured one)
+    assert _section(solder="Sn62Pb36Ag2_Wang2001", stress_free_C=25.0).profile.stress_free_C == 25
+
+
+@pytest.mark.parametrize(
+    ("solder", "T", "solidus"),
+    [("Sn62Pb36Ag2_Wang2001", 217.0, "179"), ("SAC305_Motalab2012", 260.0, "217")],
+)
+def test_a_stress_free_temperature_above_the_solidus_is_refused(solder, T, solidus):
+    with pytest.raises(InputError) as ei:
+        _section(solder=solder, stress_free_C=T)
+    assert ei.value.key == "cycling.stress_free_C" and ei.value.value == T
+    assert solidus in ei.value.allowed
