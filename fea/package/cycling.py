@@ -650,7 +650,13 @@ def run_cycling(
     # what the evaluation takes is checked before the solve, not after it
     if pad_z is not None:
         _per_joint("pad_z", pad_z, ids, None, None, None, "m")
-    given = None if centres is None else _given_centres(centres, ids)
+    cen = p[t].mean(axis=1)
+    vol = mesh.element_volumes()
+    if centres is not None:
+        full = _given_centres(centres, ids)
+    else:  # each joint's volume centroid (as joint_energy's center), on its plane(s)
+        size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
+        full = full_centres(_joint_centroids(vol, cen, J, ids)[:, :2], frac, planes, tol=size)
 
     if fixed is None and planes:
         fixed = symmetry_fixed(symmetry)
@@ -674,8 +680,6 @@ def run_cycling(
     s0, s1 = history.states[k0], history.states[k1]
     f0, f1 = s0.inelastic["fields"], s1.inelastic["fields"]  # type: ignore[index]
     W0, W1 = f0["dissipated_energy_density"], f1["dissipated_energy_density"]
-    cen = p[t].mean(axis=1)
-    vol = mesh.element_volumes()
     energy = fat.joint_energy(
         vol,
         cen,
@@ -699,11 +703,6 @@ def run_cycling(
         el = np.flatnonzero(J == jid)
         d = cen[el, 2] - energy.pad_z[j] if at_min else energy.pad_z[j] - cen[el, 2]
         layer[int(jid)] = el[(d >= -rel) & (d <= opts.layer_thickness + rel)]
-    if given is not None:
-        full = given
-    else:
-        size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
-        full = full_centres(energy.center[:, :2], frac, planes, tol=size)
     crit = energy.critical
     neutral = np.zeros(2) if planes else _neutral_point(full, frac)
     direction = full[crit] - neutral
@@ -769,6 +768,23 @@ def run_cycling(
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
     return result
+
+
+def _joint_centroids(
+    vol: NDArray[np.float64], cen: NDArray[np.float64], joint: NDArray[np.int64],
+    ids: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Volume centroid of each joint of ``ids`` [m], shape (k, 3), from the element volumes
+    (n_el,) and centroids (n_el, 3), summed in the order of
+    :func:`fea.physics.fatigue.joint_energy` (so equal to its ``center`` bit for bit)."""
+    solder = np.flatnonzero(joint >= 0)
+    order = solder[np.argsort(joint[solder], kind="stable")]
+    groups = np.split(order, np.searchsorted(joint[order], ids)[1:])
+    out = np.empty((ids.size, 3))
+    for j, sel in enumerate(groups):
+        v = vol[sel]
+        out[j] = (cen[sel] * v[:, None]).sum(axis=0) / v.sum()
+    return out
 
 
 def _given_centres(centres: Any, ids: NDArray[np.int64]) -> NDArray[np.float64]:

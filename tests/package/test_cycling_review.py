@@ -278,3 +278,23 @@ def test_a_stress_free_temperature_above_the_solidus_is_refused(solder, T, solid
         _section(solder=solder, stress_free_C=T)
     assert ei.value.key == "cycling.stress_free_C" and ei.value.value == T
     assert solidus in ei.value.allowed
+
+
+def test_a_partial_joint_away_from_its_plane_is_refused_before_the_solve(monkeypatch):
+    """A joint said to be half cut by the plane x = 0 whose centroid lies 1 mm from it (an
+    asymmetric array on a half model) was found after the solve (full_centres)."""
+    from fea.physics.inelastic import anand_set
+    from fea.physics.materials import Material
+
+    mesh = _two_tet_joint(100e-6)
+    mesh.p1.p[0] += 1e-3  # the joint at x = 1.0-1.1 mm
+    solder = Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
+                      inelastic=anand_set("SAC305_Motalab2012"))
+    monkeypatch.setattr(pc, "solve_history", _no_solve)
+    with pytest.raises(InputError) as ei:
+        run_cycling(
+            mesh, {"solder": solder}, jesd22_a104("G", cycles=1), np.zeros(2, dtype=np.int64),
+            pad_diameter=0.3e-3, joint_fraction=[0.5], symmetry="half",
+            fixed={"symmetry_x": {"x": 0.0}},
+        )
+    assert ei.value.key == "joint_fraction[0]"
