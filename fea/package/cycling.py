@@ -94,10 +94,9 @@ _MPA = 1.0e6
 
 
 #: Engelmaier's inputs :class:`FatigueOptions` takes: key -> (lo, hi, lo excluded, unit),
-#: the ranges of
-#: :func:`fea.physics.fatigue.engelmaier_shear_strain` and
+#: the ranges of :func:`fea.physics.fatigue.engelmaier_shear_strain` and
 #: :func:`~fea.physics.fatigue.engelmaier_exponent` (``delta_alpha``: its absolute value
-#: is used, not zero).
+#: is used; not zero).
 _ENGELMAIER_RANGES: dict[str, tuple[float, float | None, bool, str]] = {
     "delta_alpha": (-1e-3, 1e-3, False, "1/K"),
     "dnp": (0.0, None, True, "m"),
@@ -809,7 +808,7 @@ def _given_centres(centres: Any, ids: NDArray[np.int64]) -> NDArray[np.float64]:
 def _check_layer(
     layer: float, ids: NDArray[np.int64], joint: NDArray[np.int64], zs: NDArray[np.float64]
 ) -> None:
-    """Refuse (before the solve) an interface layer of ``layer`` [m] as thick as half the
+    """Refuse (before the solve) an interface layer of ``layer`` [m] as thick as half of the
     lowest joint or more: the layer at one pad would reach the joint's middle (``zs``: the
     z of each element's vertices, shape (n_el, 4))."""
     sel = joint >= 0
@@ -1069,8 +1068,8 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     ------
     fea.errors.InputError
         No ``[cycling]``, no board or terminals, a board coupon smaller than the package
-        or larger than the board, a layer not under half the joints' height
-        (:func:`board_model_case`), before the mesh is built.
+        or larger than the board, a layer not under half the joints' height, a pad wider
+        than the pitch (:func:`board_model_case`), before the mesh is built.
 
     Warns
     -----
