@@ -835,16 +835,35 @@ def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> N
 
 def _engelmaier_inputs(
     given: Mapping[str, float], profile: CyclingProfile, dnp: float, height: float
-) -> dict[str, float]:
-    """Engelmaier's inputs: the given ones, the rest from the profile and the joint."""
+) -> dict[str, float] | None:
+    """Engelmaier's inputs: the given ones, the rest from the profile and the joint; None
+    (with a warning) where the critical joint sits at the neutral point (no DNP, no strain).
+    A profile's frequency outside the model's 1-1000 cycles/day is taken at the nearer end,
+    with a warning."""
+    f = 86400.0 / profile.period_s
     kw: dict[str, float] = {
         "dnp": dnp,
         "height": height,
         "delta_T": profile.t_max_C - profile.t_min_C,
         "mean_temperature_C": 0.5 * (profile.t_max_C + profile.t_min_C),
-        "cycles_per_day": min(max(86400.0 / profile.period_s, 1.0), 1000.0),
+        "cycles_per_day": min(max(f, 1.0), 1000.0),
     }
     kw.update(given)
+    if "dnp" not in given and not dnp > 0:
+        warnings.warn(
+            "Engelmaier: the critical joint is at the array's neutral point (DNP 0, no "
+            "shear strain in the model): no Engelmaier estimate (give engelmaier dnp)",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    if "cycles_per_day" not in given and kw["cycles_per_day"] != f:
+        warnings.warn(
+            f"Engelmaier: the profile's {f:.3g} cycles/day (period {profile.period_s:g} s) "
+            f"taken as {kw['cycles_per_day']:g} (the model's range 1-1000 cycles/day)",
+            UserWarning,
+            stacklevel=3,
+        )
     return kw
 
 

@@ -18,7 +18,7 @@ from fea.package import cycling as pc
 from fea.package.cycling import FatigueOptions, board_model_case, cycling_metrics, run_cycling
 from fea.package.spec import parse_study
 from fea.physics import fatigue as fat
-from fea.physics.cycling import jesd22_a104
+from fea.physics.cycling import jesd22_a104, temperature_cycles
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -298,3 +298,42 @@ def test_a_partial_joint_away_from_its_plane_is_refused_before_the_solve(monkeyp
             fixed={"symmetry_x": {"x": 0.0}},
         )
     assert ei.value.key == "joint_fraction[0]"
+
+
+def test_engelmaiers_frequency_outside_its_range_is_noted(recwarn):
+    """A 1-day dwell makes the cycle 2 x 60 K / (10 K/min) + 2 x 86,400 s = 173,520 s long:
+    0.498 cycles/day, taken as 1 (Engelmaier's range 1-1000/day) without a word; now with a
+    warning. The estimate by hand with f = 1: c = -0.442 - 6e-4 x 30 + 1.74e-2 ln 2."""
+    from .cycling_model import MATERIALS, column_array
+
+    mesh, joint, _ = column_array(n=1, h=0.4e-3, h_solder=0.15e-3)
+    prof = temperature_cycles(0.0, 60.0, cycles=1, dwell_s=86_400.0, stress_free_C=60.0)
+    assert 86_400.0 / prof.period_s == pytest.approx(0.498, abs=1e-3)
+    eng = {"delta_alpha": 10e-6, "dnp": 1e-3}  # one joint: at the neutral point
+    with pytest.warns(UserWarning, match=r"0\.498 cycles/day .* taken as 1 "):
+        run = run_cycling(
+            mesh, MATERIALS, prof, joint, pad_diameter=0.4e-3,
+            fatigue=FatigueOptions(layer_thickness=25.4e-6, engelmaier=eng),
+        )
+    est = next(e for e in run.estimates if e.model.startswith("Engelmaier"))
+    assert est.inputs["cycles_per_day"] == 1.0
+    c = -0.442 - 6e-4 * 30.0 + 1.74e-2 * math.log(2.0)
+    assert est.constants["c"] == pytest.approx(c, rel=1e-12)
+
+
+def test_a_critical_joint_at_the_neutral_point_gets_no_engelmaier_estimate():
+    """One joint, at the array's centre: Engelmaier's DNP is 0 and so its strain: the
+    evaluation failed after the solve (fatigue.dnp = 0.0); now the estimate is left out
+    with a warning, Darveaux and Syed (by hand from the column) stand."""
+    from .cycling_model import MATERIALS, column_array
+
+    mesh, joint, _ = column_array(n=1, h=0.4e-3, h_solder=0.15e-3)
+    prof = temperature_cycles(0.0, 60.0, cycles=1, dwell_s=0.0, stress_free_C=60.0)
+    with pytest.warns(UserWarning, match="neutral point"):
+        run = run_cycling(
+            mesh, MATERIALS, prof, joint, pad_diameter=0.4e-3,
+            fatigue=FatigueOptions(layer_thickness=25.4e-6, engelmaier={"delta_alpha": 1e-5}),
+        )
+    m = run.metrics()
+    assert "N_engelmaier_est" not in m
+    assert m["N_syed_est"] == pytest.approx(1.0 / (0.0019 * m["dW_crit_MJ_per_m3"]), rel=1e-12)
