@@ -58,6 +58,7 @@ from ..validate import check_range
 from .board_model import build_board_model
 from .geometry.symmetry import symmetry_fixed
 from .progress import stage
+from .sizing import MeshDependenceWarning
 from .spec import CaseSpec
 
 __all__ = [
@@ -92,6 +93,21 @@ _PLANE_NAMES = {0: "x", 1: "y", 2: "d"}
 _MPA = 1.0e6
 
 
+#: Engelmaier's inputs :class:`FatigueOptions` takes: key -> (lo, hi, lo excluded, unit),
+#: the ranges of :func:`fea.physics.fatigue.engelmaier_shear_strain` and
+#: :func:`~fea.physics.fatigue.engelmaier_exponent` (``delta_alpha``: its absolute value
+#: is used; not zero).
+_ENGELMAIER_RANGES: dict[str, tuple[float, float | None, bool, str]] = {
+    "delta_alpha": (-1e-3, 1e-3, False, "1/K"),
+    "dnp": (0.0, None, True, "m"),
+    "height": (0.0, None, True, "m"),
+    "delta_T": (0.0, None, True, "K"),
+    "mean_temperature_C": (-273.15, 300.0, True, "°C"),
+    "cycles_per_day": (1.0, 1000.0, False, "cycles/day"),
+    "factor": (0.5, 1.5, False, ""),
+}
+
+
 @dataclass(frozen=True)
 class FatigueOptions:
     """How the last cycle is turned into damage measures and life estimates.
@@ -116,6 +132,12 @@ class FatigueOptions:
         array's centre), ``height`` [m] (default: the critical joint's height),
         ``delta_T`` [K], ``mean_temperature_C`` and ``cycles_per_day`` (default: from the
         profile) and ``factor`` (1) may be given.
+
+    Raises
+    ------
+    fea.errors.InputError
+        Naming ``fatigue.<field>`` (``fatigue.engelmaier.<key>``): every value is checked
+        here, not after the solve it is applied to.
     """
 
     layer_thickness: float = 25e-6
@@ -131,15 +153,40 @@ class FatigueOptions:
         )
         if self.side not in ("board", "package"):
             raise InputError("fatigue.side", self.side, "'board' or 'package'")
-        if self.engelmaier is not None and (
-            not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier
+        if not isinstance(self.board_below, bool):
+            raise InputError("fatigue.board_below", self.board_below, "True or False")
+        d = self.darveaux
+        if d is not None and not isinstance(d, fat.DarveauxConstants) and (
+            not isinstance(d, str) or d not in fat.DARVEAUX_SETS
         ):
             raise InputError(
-                "fatigue.engelmaier",
-                self.engelmaier,
-                "None or a mapping with delta_alpha [1/K] (and optional dnp, "
-                "height, delta_T, mean_temperature_C, cycles_per_day, factor)",
+                "fatigue.darveaux", d,
+                f"None, one of {', '.join(fat.DARVEAUX_SETS)} or a DarveauxConstants",
             )
+        if self.syed is not None and (
+            not isinstance(self.syed, str) or self.syed not in fat.SYED_SETS
+        ):
+            raise InputError(
+                "fatigue.syed", self.syed, f"None or one of {', '.join(fat.SYED_SETS)}"
+            )
+        if self.engelmaier is not None:
+            if not isinstance(self.engelmaier, Mapping) or "delta_alpha" not in self.engelmaier:
+                raise InputError(
+                    "fatigue.engelmaier",
+                    self.engelmaier,
+                    "None or a mapping with delta_alpha [1/K] (and optional "
+                    f"{', '.join(k for k in _ENGELMAIER_RANGES if k != 'delta_alpha')})",
+                )
+            for k, v in self.engelmaier.items():
+                if k not in _ENGELMAIER_RANGES:
+                    raise InputError(
+                        f"fatigue.engelmaier.{k}", v,
+                        f"a key of {', '.join(_ENGELMAIER_RANGES)} (unknown key)",
+                    )
+                lo, hi, lo_open, unit = _ENGELMAIER_RANGES[k]
+                x = check_range(f"fatigue.engelmaier.{k}", v, lo, hi, lo_open=lo_open, unit=unit)
+                if k == "delta_alpha" and x == 0.0:
+                    raise InputError(f"fatigue.engelmaier.{k}", v, "a non-zero CTE mismatch [1/K]")
 
 
 @dataclass
@@ -293,7 +340,7 @@ def _per_joint(
     value: Any,
     ids: NDArray[np.int64],
     default: float | None,
-    lo: float,
+    lo: float | None,
     hi: float | None,
     unit: str = "",
 ) -> NDArray[np.float64]:
@@ -554,7 +601,8 @@ def run_cycling(
     fea.errors.InputError
         Naming the argument: a joint array of the wrong shape, no joint, joint elements
         without an inelastic material, a symmetry not supported, a partial joint away
-        from its plane, a missing per-joint value.
+        from its plane, a missing per-joint value, a layer (``fatigue.layer_thickness``)
+        not under half the lowest joint's height; all before the solve.
     """
     t0 = time.perf_counter()
     opts = FatigueOptions() if fatigue is None else fatigue
@@ -595,6 +643,19 @@ def run_cycling(
         raise InputError(
             "joint_fraction", "a partial joint", "symmetry 'half', 'quarter' or 'eighth'"
         )
+    p, t = mesh.p1.p.T, mesh.p1.t.T
+    zs = p[t][:, :, 2]
+    _check_layer(opts.layer_thickness, ids, J, zs)
+    # what the evaluation takes is checked before the solve, not after it
+    if pad_z is not None:
+        _per_joint("pad_z", pad_z, ids, None, None, None, "m")
+    cen = p[t].mean(axis=1)
+    vol = mesh.element_volumes()
+    if centres is not None:
+        full = _given_centres(centres, ids)
+    else:  # each joint's volume centroid (as joint_energy's center), on its plane(s)
+        size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
+        full = full_centres(_joint_centroids(vol, cen, J, ids)[:, :2], frac, planes, tol=size)
 
     if fixed is None and planes:
         fixed = symmetry_fixed(symmetry)
@@ -618,10 +679,6 @@ def run_cycling(
     s0, s1 = history.states[k0], history.states[k1]
     f0, f1 = s0.inelastic["fields"], s1.inelastic["fields"]  # type: ignore[index]
     W0, W1 = f0["dissipated_energy_density"], f1["dissipated_energy_density"]
-    p, t = mesh.p1.p.T, mesh.p1.t.T
-    zs = p[t][:, :, 2]
-    cen = p[t].mean(axis=1)
-    vol = mesh.element_volumes()
     energy = fat.joint_energy(
         vol,
         cen,
@@ -645,18 +702,6 @@ def run_cycling(
         el = np.flatnonzero(J == jid)
         d = cen[el, 2] - energy.pad_z[j] if at_min else energy.pad_z[j] - cen[el, 2]
         layer[int(jid)] = el[(d >= -rel) & (d <= opts.layer_thickness + rel)]
-    if centres is not None:
-        if not isinstance(centres, Mapping):
-            raise InputError("centres", type(centres).__name__, "a mapping joint id -> (x, y)")
-        try:
-            full = np.array([np.asarray(centres[int(i)], dtype=float)[:2] for i in ids])
-        except KeyError as err:
-            raise InputError(
-                "centres", f"no centre for joint {err.args[0]}", "a centre for every joint"
-            ) from None
-    else:
-        size = float(np.cbrt(np.median(vol[J >= 0]))) * 10.0
-        full = full_centres(energy.center[:, :2], frac, planes, tol=size)
     crit = energy.critical
     neutral = np.zeros(2) if planes else _neutral_point(full, frac)
     direction = full[crit] - neutral
@@ -724,6 +769,65 @@ def run_cycling(
     return result
 
 
+def _joint_centroids(
+    vol: NDArray[np.float64], cen: NDArray[np.float64], joint: NDArray[np.int64],
+    ids: NDArray[np.int64],
+) -> NDArray[np.float64]:
+    """Volume centroid of each joint of ``ids`` [m], shape (k, 3), from the element volumes
+    (n_el,) and centroids (n_el, 3), summed in the order of
+    :func:`fea.physics.fatigue.joint_energy` (so equal to its ``center`` bit for bit)."""
+    solder = np.flatnonzero(joint >= 0)
+    order = solder[np.argsort(joint[solder], kind="stable")]
+    groups = np.split(order, np.searchsorted(joint[order], ids)[1:])
+    out = np.empty((ids.size, 3))
+    for j, sel in enumerate(groups):
+        v = vol[sel]
+        out[j] = (cen[sel] * v[:, None]).sum(axis=0) / v.sum()
+    return out
+
+
+def _given_centres(centres: Any, ids: NDArray[np.int64]) -> NDArray[np.float64]:
+    """``centres`` (joint id -> (x, y) [m]) as an array over ``ids``, shape (k, 2)."""
+    if not isinstance(centres, Mapping):
+        raise InputError("centres", type(centres).__name__, "a mapping joint id -> (x, y)")
+    out = np.empty((ids.size, 2))
+    for j, i in enumerate(ids):
+        if int(i) not in centres:
+            raise InputError("centres", f"no centre for joint {int(i)}", "a centre for every joint")
+        v = centres[int(i)]
+        try:
+            c = np.asarray(v, dtype=float).ravel()[:2]
+        except (TypeError, ValueError):
+            c = np.empty(0)
+        if c.size != 2 or not np.all(np.isfinite(c)):
+            raise InputError(f"centres[{int(i)}]", v, "a finite (x, y) [m]")
+        out[j] = c
+    return out
+
+
+def _check_layer(
+    layer: float, ids: NDArray[np.int64], joint: NDArray[np.int64], zs: NDArray[np.float64]
+) -> None:
+    """Refuse (before the solve) an interface layer of ``layer`` [m] as thick as half of the
+    lowest joint or more: the layer at one pad would reach the joint's middle (``zs``: the
+    z of each element's vertices, shape (n_el, 4))."""
+    sel = joint >= 0
+    k = np.searchsorted(ids, joint[sel])
+    top = np.full(ids.size, -np.inf)
+    bottom = np.full(ids.size, np.inf)
+    np.maximum.at(top, k, zs[sel].max(axis=1))
+    np.minimum.at(bottom, k, zs[sel].min(axis=1))
+    height = top - bottom
+    j = int(np.argmin(height))
+    if layer >= 0.5 * height[j]:
+        raise InputError(
+            "fatigue.layer_thickness",
+            layer,
+            f"less than half the joints' height (joint {int(ids[j])}: {height[j]:.3g} m high, "
+            f"so less than {0.5 * height[j]:.3g} m): Darveaux's layer at one pad",
+        )
+
+
 def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> NDArray:
     """The array's centre: the mean of the joint centres (a full model)."""
     return centres.mean(axis=0)
@@ -731,16 +835,35 @@ def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> N
 
 def _engelmaier_inputs(
     given: Mapping[str, float], profile: CyclingProfile, dnp: float, height: float
-) -> dict[str, float]:
-    """Engelmaier's inputs: the given ones, the rest from the profile and the joint."""
+) -> dict[str, float] | None:
+    """Engelmaier's inputs: the given ones, the rest from the profile and the joint; None
+    (with a warning) where the critical joint sits at the neutral point (no DNP, no strain).
+    A profile's frequency outside the model's 1-1000 cycles/day is taken at the nearer end,
+    with a warning."""
+    f = 86400.0 / profile.period_s
     kw: dict[str, float] = {
         "dnp": dnp,
         "height": height,
         "delta_T": profile.t_max_C - profile.t_min_C,
         "mean_temperature_C": 0.5 * (profile.t_max_C + profile.t_min_C),
-        "cycles_per_day": min(max(86400.0 / profile.period_s, 1.0), 1000.0),
+        "cycles_per_day": min(max(f, 1.0), 1000.0),
     }
     kw.update(given)
+    if "dnp" not in given and not dnp > 0:
+        warnings.warn(
+            "Engelmaier: the critical joint is at the array's neutral point (DNP 0, no "
+            "shear strain in the model): no Engelmaier estimate (give engelmaier dnp)",
+            UserWarning,
+            stacklevel=3,
+        )
+        return None
+    if "cycles_per_day" not in given and kw["cycles_per_day"] != f:
+        warnings.warn(
+            f"Engelmaier: the profile's {f:.3g} cycles/day (period {profile.period_s:g} s) "
+            f"taken as {kw['cycles_per_day']:g} (the model's range 1-1000 cycles/day)",
+            UserWarning,
+            stacklevel=3,
+        )
     return kw
 
 
@@ -750,10 +873,25 @@ def _engelmaier_inputs(
 SOLDER_REGION = "terminals"
 
 
+def _as_given(si: float, scale: float) -> float:
+    """An SI value back in the spec's unit as the user wrote it (``400.0``, not the
+    ``399.99999999999994`` of m -> um), for an error's value."""
+    return float(f"{si * scale:.12g}")
+
+
 def board_model_case(case: CaseSpec) -> CaseSpec:
     """The unit on its board for mechanics: the board cut to ``[cycling] board_size_mm``
     when given, the film refinement of the heat path dropped (``mesh.film_size`` = the
-    mesh size unless set)."""
+    mesh size unless set).
+
+    Raises
+    ------
+    fea.errors.InputError
+        No board or terminals; ``cycling.layer_um`` not under half the joints' height;
+        ``cycling.pad_diameter_mm`` wider than the terminal pitch;
+        ``cycling.board_size_mm`` larger than the ``[geometry.board]`` or smaller than the
+        package footprint (not square on an eighth model).
+    """
     g = case.geometry
     if g.board is None or g.terminals.kind == "none":
         raise InputError(
@@ -763,20 +901,44 @@ def board_model_case(case: CaseSpec) -> CaseSpec:
         )
     cy = case.cycling
     assert cy is not None
+    h = g.terminals.height
+    if cy.layer >= 0.5 * h:
+        raise InputError(
+            "cycling.layer_um",
+            _as_given(cy.layer, 1e6),
+            f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
+            "um: Darveaux's layer at one pad",
+        )
+    pad = cy.fatigue.pad_diameter_m
+    if pad is not None and g.terminals.rows * g.terminals.cols > 1 and pad > g.terminals.pitch:
+        raise InputError(
+            "cycling.pad_diameter_mm",
+            _as_given(pad, 1e3),
+            f"at most the terminal pitch ({g.terminals.pitch * 1e3:g} mm): Darveaux's crack "
+            "length, the pad's diameter",
+        )
     if cy.board_size is not None:
         ox, oy = g.outer
+        sx, sy = g.board.size
+        if cy.board_size[0] > sx * (1 + 1e-9) or cy.board_size[1] > sy * (1 + 1e-9):
+            raise InputError(
+                "cycling.board_size_mm",
+                [_as_given(x, 1e3) for x in cy.board_size],
+                f"a coupon cut from the [geometry.board] ({sx * 1e3:g} x {sy * 1e3:g} mm): "
+                "at most its size",
+            )
         bx, by = cy.board_size
         if bx < ox + 2 * g.exterior_thickness or by < oy + 2 * g.exterior_thickness:
             raise InputError(
                 "cycling.board_size_mm",
-                [bx * 1e3, by * 1e3],
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
                 f"a board larger than the package footprint "
                 f"({(ox + 2 * g.exterior_thickness) * 1e3:g} mm)",
             )
         if study_symmetry(case) == "eighth" and not math.isclose(bx, by, rel_tol=1e-9):
             raise InputError(
                 "cycling.board_size_mm",
-                [bx * 1e3, by * 1e3],
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
                 "a square board coupon on an eighth model (symmetry 'eighth': the model "
                 "needs the plane x = y as a symmetry plane)",
             )
@@ -924,7 +1086,17 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     Raises
     ------
     fea.errors.InputError
-        No ``[cycling]``, no board or terminals, a board coupon smaller than the package.
+        No ``[cycling]``, no board or terminals, a board coupon smaller than the package
+        or larger than the board, a layer not under half the joints' height, a pad wider
+        than the pitch (:func:`board_model_case`), before the mesh is built.
+
+    Warns
+    -----
+    UserWarning
+        Each note of the run (a Darveaux set applied to another layer thickness, an
+        Engelmaier estimate left out; :class:`~fea.package.sizing.MeshDependenceWarning`:
+        the layer widened to the mesh), prefixed ``case <name>:``; also in
+        ``metrics["warnings"]`` (the results file).
     """
     cy = case.cycling
     if cy is None:
@@ -968,10 +1140,10 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             newton_rtol=cy.newton_rtol,
             newton_dtol=cy.newton_dtol,
         )
-    notes = []
+    notes: list[tuple[str, type[Warning]]] = []
     for w in caught:
         if issubclass(w.category, UserWarning):
-            notes.append(str(w.message))
+            notes.append((str(w.message), w.category))
         else:  # pragma: no cover - passed on
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     c = run.metrics()
@@ -1003,9 +1175,14 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     for region, v in h.states[run.cycle[1]].region_max().items():
         if region != SOLDER_REGION:
             m[f"plastic_strain_max_pct@cycle_end:{region}"] = 100.0 * v
-    notes += [note] if note else []
+    if note:
+        notes.append((note, MeshDependenceWarning))
+    # warned again, outside the recording above: a study's runner puts them in the row's
+    # notes (the table, metrics.json); the list goes to the results file
+    for text, category in notes:
+        warnings.warn(f"case {case.name}: {text}", category, stacklevel=2)
     if notes:
-        m["warnings"] = notes  # type: ignore[assignment]
+        m["warnings"] = [text for text, _ in notes]  # type: ignore[assignment]
     return CyclingResult(m, h, joint, run.energy, run)
 
 
@@ -1030,7 +1207,7 @@ def _layer_thickness(
         return layer, ""
     wide = 1.05 * need
     return wide, (
-        f"cycling: no element centroid within {layer * 1e6:g} um of some pad; Delta W is "
+        f"cycling: no element centroid within {layer * 1e6:g} um of some pad: Delta W is "
         f"averaged over {wide * 1e6:.3g} um (refine mesh.terminal_size_mm for the "
         "Darveaux layer its constants were fitted with)"
     )

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..validate import check_count, check_range, check_temperature_C
+from ..validate import check_count, check_finite, check_range, check_temperature_C
 
 __all__ = [
     "CyclingProfile",
@@ -126,9 +126,15 @@ def dwell_fractions(n: int, ratio: float = DWELL_RATIO) -> tuple[float, ...]:
     """Ends of the ``n`` pieces of a dwell as fractions of it, shape (n,): piece ``k``
     (0-based) is ``ratio^k`` times the first, the last end is exactly 1.
 
+    ``n`` is a whole number in [1, :data:`MAX_PIECES`] (``cycling.dwell_points``) and
+    ``ratio`` in [1, 10] (``cycling.dwell_ratio``), as :func:`temperature_cycles` takes them;
+    anything else raises :class:`~fea.errors.InputError`.
+
     >>> dwell_fractions(3, 2.0)
     (0.14285714285714285, 0.42857142857142855, 1.0)
     """
+    n = check_count("cycling.dwell_points", n, MAX_PIECES)
+    ratio = check_range("cycling.dwell_ratio", ratio, 1.0, 10.0)
     w = [ratio**k for k in range(n)]
     total = sum(w)
     ends, acc = [], 0.0
@@ -206,7 +212,9 @@ class CyclingProfile:
         return list(self.points)
 
     def temperature_at(self, t_s: float) -> float:
-        """Temperature [degC] at time ``t_s`` [s] (linear between points, constant beyond)."""
+        """Temperature [degC] at time ``t_s`` [s] (linear between points, constant beyond);
+        a ``t_s`` that is not a finite number is an :class:`~fea.errors.InputError`."""
+        t_s = check_finite("t_s", t_s)
         pts = self.points
         if t_s <= pts[0][0]:
             return pts[0][1]
@@ -396,6 +404,17 @@ def _lookup(table: dict, key: str, name: Any) -> tuple[float, float]:
     raise InputError(key, name, f"one of {', '.join(table)}")
 
 
+def _check_passed(kwargs: dict[str, Any], what: str) -> None:
+    """Refuse the keywords a named condition sets itself (the extremes, its name)."""
+    for key in ("t_min_C", "t_max_C", "condition"):
+        if key in kwargs:
+            raise InputError(
+                f"cycling.{key}", kwargs[key],
+                f"not with {what}: the condition sets t_min_C, t_max_C and its name "
+                "(temperature_cycles takes your own)",
+            )
+
+
 def jesd22_a104(
     condition: str = "G",
     *,
@@ -431,6 +450,7 @@ def jesd22_a104(
     (-40.0, 125.0, 3780.0)
     """
     lo, hi = _lookup(JESD22_A104_CONDITIONS, "cycling.condition", condition)
+    _check_passed(kwargs, "a JESD22-A104 condition")
     if dwell_s is None:
         if soak_mode not in SOAK_MODES_S or isinstance(soak_mode, bool):
             raise InputError("cycling.soak_mode", soak_mode, f"one of {sorted(SOAK_MODES_S)}")
@@ -455,6 +475,7 @@ def ipc_9701(
     dwell 10 min by default; the other arguments (``dwell_points`` included) as
     :func:`temperature_cycles`."""
     lo, hi = _lookup(IPC_9701_CYCLES, "cycling.condition", name)
+    _check_passed(kwargs, "an IPC-9701 condition")
     return temperature_cycles(
         lo, hi, cycles=cycles, ramp_K_per_min=ramp_K_per_min, dwell_s=dwell_s,
         stress_free_C=stress_free_C, condition=f"IPC-9701 {name.strip().upper()}", **kwargs,

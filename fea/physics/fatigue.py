@@ -57,7 +57,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
-from ..validate import check_range
+from ..validate import check_finite, check_range
 
 __all__ = [
     "DARVEAUX_SETS",
@@ -394,6 +394,12 @@ class DarveauxConstants:
     ``dW`` converted from J/m^3 by ``energy_unit`` [Pa] (6894.76 for psi) and ``da/dN``
     to m by ``length_unit`` [m] (0.0254 for inches). ``thickness`` [m] is the layer the
     constants were fitted with: use the same layer in :func:`joint_energy`.
+
+    Raises
+    ------
+    fea.errors.InputError
+        Naming ``fatigue.darveaux.<field>``: ``K1``, ``K3``, the units not positive and
+        finite, ``K2``, ``K4`` not finite, ``thickness`` outside (0, 1 mm].
     """
 
     K1: float
@@ -406,6 +412,16 @@ class DarveauxConstants:
     alloy: str = ""
     source: str = ""
     verified: bool = False
+
+    def __post_init__(self) -> None:
+        # checked here, not after the solve they are applied to
+        for name in ("K1", "K3", "energy_unit", "length_unit"):
+            check_range(f"fatigue.darveaux.{name}", getattr(self, name), 0.0, None,
+                        lo_open=True)
+        for name in ("K2", "K4"):
+            check_finite(f"fatigue.darveaux.{name}", getattr(self, name))
+        check_range("fatigue.darveaux.thickness", self.thickness, 0.0, 1e-3, lo_open=True,
+                    unit="m")
 
 
 #: Published Darveaux constants: name -> :class:`DarveauxConstants`.
@@ -446,6 +462,14 @@ def _positive(key: str, value: Any, unit: str = "") -> float:
     return check_range(key, value, 0.0, None, lo_open=True, unit=unit)
 
 
+def _power(x: float, k: float) -> float:
+    """``x**k`` for ``x > 0``, ``inf`` where it overflows a float."""
+    try:
+        return x**k
+    except OverflowError:
+        return math.inf
+
+
 def darveaux_life(
     delta_w: float,
     pad_diameter: float,
@@ -470,7 +494,9 @@ def darveaux_life(
     Returns
     -------
     DarveauxLife
-        ``cycles`` = ``N_alpha``; ``initiation`` ``N0``; ``growth_rate`` [m/cycle].
+        ``cycles`` = ``N_alpha``; ``initiation`` ``N0``; ``growth_rate`` [m/cycle]
+        (``inf`` cycles where ``dW`` is so small that ``N0`` overflows a float or the
+        growth rate underflows to 0).
     """
     dw = _positive("fatigue.delta_w", delta_w, "J/m^3")
     a = _positive("fatigue.pad_diameter", pad_diameter, "m")
@@ -484,10 +510,10 @@ def darveaux_life(
     else:
         raise InputError("fatigue.darveaux", constants, "a set name or DarveauxConstants")
     x = dw / c.energy_unit
-    n0 = c.K1 * x**c.K2
-    rate = c.K3 * x**c.K4 * c.length_unit
+    n0 = c.K1 * _power(x, c.K2)
+    rate = c.K3 * _power(x, c.K4) * c.length_unit
     return DarveauxLife(
-        cycles=n0 + a / rate,
+        cycles=n0 + (a / rate if rate > 0 else math.inf),
         model=f"Darveaux crack initiation + growth ({name})",
         definition="characteristic life, 63.2 % of joints failed",
         source=c.source,
@@ -521,7 +547,7 @@ SYED_SETS: dict[str, dict[str, Any]] = {
 
 
 def _syed_set(name: str) -> dict[str, Any]:
-    if name not in SYED_SETS:
+    if not isinstance(name, str) or name not in SYED_SETS:
         raise InputError("fatigue.syed", name, f"one of {sorted(SYED_SETS)}")
     return SYED_SETS[name]
 
@@ -612,7 +638,7 @@ def engelmaier_exponent(
 
 
 def _engelmaier_set(name: str) -> dict[str, Any]:
-    if name not in ENGELMAIER_SETS:
+    if not isinstance(name, str) or name not in ENGELMAIER_SETS:
         raise InputError("fatigue.engelmaier", name, f"one of {sorted(ENGELMAIER_SETS)}")
     return ENGELMAIER_SETS[name]
 
@@ -705,7 +731,9 @@ def critical_joint_summary(
     engelmaier
         None to skip, or the keywords of :func:`engelmaier_shear_strain` (``dnp``,
         ``delta_alpha``, ``delta_T``, ``height``, optional ``factor``) plus
-        ``mean_temperature_C`` and ``cycles_per_day``.
+        ``mean_temperature_C`` and ``cycles_per_day``. A shear strain range beyond the
+        model's (2 eps_f, :func:`engelmaier_life`) gives a :class:`UserWarning` and no
+        Engelmaier estimate, the others stand.
 
     Returns
     -------
@@ -760,9 +788,21 @@ def critical_joint_summary(
         except TypeError:
             raise InputError("fatigue.engelmaier", sorted(engelmaier),
                              "dnp, delta_alpha, delta_T, height (and factor)") from None
-        e = engelmaier_life(g, T_sj, f)
-        cols["N_engelmaier_est"] = e.cycles
-        out.append(e)
+        limit = 2.0 * ENGELMAIER_SETS["SnPb_Engelmaier1983"]["eps_f"]
+        if g < limit:
+            e = engelmaier_life(g, T_sj, f)
+            cols["N_engelmaier_est"] = e.cycles
+            out.append(e)
+        else:  # the other estimates stand; the inputs are stated for the user to check
+            warnings.warn(
+                f"Engelmaier: the cyclic shear strain range {g:.3g} (L_D {kw['dnp']:.3g} m, "
+                f"delta_alpha {abs(kw['delta_alpha']):.3g} 1/K, delta_T {kw['delta_T']:.3g} K, "
+                f"h {kw['height']:.3g} m) is beyond the model's range (below 2 eps_f = "
+                f"{limit:g}): no Engelmaier estimate (check the CTE mismatch, [cycling] "
+                "delta_alpha_ppm_per_K)",
+                UserWarning,
+                stacklevel=2,
+            )
     return cols, out
 
 
@@ -813,7 +853,10 @@ def pad_shear(
         ``tau = sigma_xz dx + sigma_yz dy`` [Pa] and ``gamma = gamma_xz dx + gamma_yz dy``,
         shape (...).
     """
-    d = np.asarray(direction, dtype=float).reshape(2)
+    try:
+        d = np.asarray(direction, dtype=float).reshape(2)
+    except (TypeError, ValueError):
+        raise InputError("fatigue.direction", direction, "an in-plane direction (dx, dy)") from None
     nrm = float(np.hypot(*d))
     if not nrm > 0 or not math.isfinite(nrm):
         raise InputError("fatigue.direction", direction, "a non-zero in-plane direction")
@@ -858,7 +901,10 @@ def hysteresis_loop(
         raise InputError("fatigue.shear_stress", f"shape {tau.shape}", f"(n_states, {V.size})")
     t_avg = tau @ V / V.sum()
     g_avg = gam @ V / V.sum()
-    i0, i1 = (0, len(t_avg) - 1) if cycle is None else (int(cycle[0]), int(cycle[1]))
+    try:
+        i0, i1 = (0, len(t_avg) - 1) if cycle is None else (int(cycle[0]), int(cycle[1]))
+    except (TypeError, ValueError, IndexError, OverflowError):
+        i0, i1 = -1, -1
     if not 0 <= i0 < i1 < len(t_avg):
         raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(t_avg)}")
     area = loop_area(g_avg[i0 : i1 + 1], t_avg[i0 : i1 + 1])

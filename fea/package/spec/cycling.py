@@ -12,7 +12,7 @@ ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
     ramp_K_per_min = 10.0
     dwell_s = 900.0               # or soak_mode = 4 (JESD22-A104: 1, 5, 10, 15 min);
                                   # default mode 4, IPC-9701 10 min
-    stress_free_C = 217.0         # the SAC305 solidus
+    stress_free_C = 217.0         # default: the solder's solidus (SOLDER_SOLIDUS_C)
     first = "cold"                # the extreme each cycle starts at
     ramp_points = 1               # profile points per ramp
     dwell_points = 6              # time steps per dwell, each 1.25x the last (first the shortest)
@@ -54,6 +54,7 @@ from ...physics.cycling import (
     temperature_cycles,
 )
 from ...physics.inelastic import ANAND_SETS
+from ...physics.process import MAX_STEPS
 from .reader import Section
 
 __all__ = [
@@ -65,6 +66,7 @@ __all__ = [
     "FATIGUE_MODELS",
     "FatigueSpec",
     "MAX_CYCLES",
+    "SOLDER_SOLIDUS_C",
     "SYMMETRY_CHOICES",
     "parse_cycling",
     "parse_fatigue",
@@ -94,6 +96,19 @@ DEFAULT_NEWTON_RTOL = 1e-8
 
 #: See :data:`DEFAULT_NEWTON_RTOL`.
 DEFAULT_NEWTON_DTOL = 1e-6
+
+#: Solidus [degC] of the alloy of each ``solder`` (an Anand set of
+#: :data:`fea.physics.inelastic.ANAND_SETS`): the default ``stress_free_C`` (the joints
+#: solidify stress free there) and the highest one accepted (above it the joint is partly
+#: liquid). Sn-3.0Ag-0.5Cu 217 (liquidus about 220), Sn-3.8Ag-0.7Cu 217, Sn-3.5Ag 221 (the
+#: eutectic), 62Sn36Pb2Ag 179 (near-eutectic; 63Sn37Pb 183): handbook values of the alloys'
+#: melting ranges. A set not listed takes the SAC305 value.
+SOLDER_SOLIDUS_C: dict[str, float] = {
+    "SAC305_Motalab2012": SAC305_SOLIDUS_C,
+    "SAC387_Bai2009": 217.0,
+    "Sn3.5Ag_Wang2001": 221.0,
+    "Sn62Pb36Ag2_Wang2001": 179.0,
+}
 
 #: Life models ``models`` may list.
 FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
@@ -206,7 +221,21 @@ class CyclingSpec:
 def _profile(c: Section) -> CyclingProfile:
     cycles = c.number("cycles", 3, integer=True, lo=1, hi=MAX_CYCLES)
     ramp = c.number("ramp_K_per_min", 10.0, positive=True, hi=1000.0)
+    # the solder's own key is checked later (parse_cycling); an unknown one is refused there
+    solder = c.data.get("solder", "SAC305_Motalab2012")
+    solidus = SAC305_SOLIDUS_C
+    if isinstance(solder, str):
+        solidus = SOLDER_SOLIDUS_C.get(solder, solidus)
     T0 = c.number("stress_free_C", SAC305_SOLIDUS_C, lo=-273.15, hi=400.0)
+    if not c.has("stress_free_C"):
+        T0 = solidus
+    elif T0 > solidus:
+        raise InputError(
+            c.key("stress_free_C"),
+            T0,
+            f"at most the solidus of the solder {solder} ({solidus:g} °C, the default): the "
+            "joints are stress free where they solidify",
+        )
     kw: dict[str, Any] = {
         "cycles": cycles,
         "ramp_K_per_min": ramp,
@@ -314,6 +343,22 @@ def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
     )
 
 
+def _max_step(c: Section, profile: CyclingProfile) -> float:
+    """``max_step_K``, refused here (not after the mesh is built) where the profile's ramps
+    would take more than :data:`fea.physics.process.MAX_STEPS` steps of it."""
+    step = c.number("max_step_K", DEFAULT_MAX_STEP_K, positive=True, hi=1000.0)
+    pts = profile.points
+    n = sum(max(1.0, abs(b[1] - a[1]) / step) for a, b in zip(pts[:-1], pts[1:], strict=True))
+    if not n <= MAX_STEPS:
+        raise InputError(
+            c.key("max_step_K"),
+            step,
+            f"a step implying at most {MAX_STEPS:,} time steps (this profile implies about "
+            f"{n:.3g})",
+        )
+    return step
+
+
 def parse_cycling(c: Section) -> CyclingSpec | None:
     """``[cycling]`` (None when the section is absent or empty). Errors name
     ``cycling.<key>``."""
@@ -327,7 +372,7 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         board_size=size,
         symmetry=c.string("symmetry", "none", choices=SYMMETRY_CHOICES),
         fatigue=_fatigue(c, "layer_um"),
-        max_step_K=c.number("max_step_K", DEFAULT_MAX_STEP_K, positive=True, hi=1000.0),
+        max_step_K=_max_step(c, profile),
         inelastic_step_tol=c.number("inelastic_step_tol", None, positive=True, hi=0.1),
         newton_rtol=c.number("newton_rtol", DEFAULT_NEWTON_RTOL, positive=True, hi=1e-2),
         newton_dtol=c.number("newton_dtol", DEFAULT_NEWTON_DTOL, positive=True, hi=1e-2),
