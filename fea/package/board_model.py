@@ -187,7 +187,7 @@ def joint_map(mesh, case, symmetry: str = "none") -> JointMap:
         raise MeshError("a solder element belongs to a joint outside the symmetry model")
     top = np.zeros(n)
     bottom = np.full(n, -term.height)
-    return JointMap(joint, sites, np.full(n, term.diameter), top, bottom, frac, symmetry)
+    return JointMap(joint, sites, np.full(n, term.contact_diameter), top, bottom, frac, symmetry)
 
 
 @dataclass

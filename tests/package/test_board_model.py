@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import gmsh
@@ -63,7 +64,11 @@ def test_joint_centres_and_pads_from_the_spec(models):
     for k in range(rows * cols):
         i, c = divmod(k, cols)
         assert j.centres[k] == pytest.approx(((c - 1.5) * p, (i - 1.0) * p), abs=1e-12)
-    assert np.all(j.diameter == pytest.approx(case.geometry.terminals.diameter))
+    # the contact circle of the 0.4 mm ball truncated to its 0.3 mm stand-off, by hand:
+    # 2 sqrt(0.2^2 - 0.15^2) mm (Darveaux's crack length; the ball's diameter before)
+    assert np.all(j.diameter == pytest.approx(2 * math.sqrt(0.2**2 - 0.15**2) * 1e-3, rel=1e-12))
+    pads = dataclasses.replace(case.geometry.terminals, kind="pads")
+    assert pads.contact_diameter == case.geometry.terminals.diameter
     assert np.all(j.pad_z_top == 0.0)
     assert np.all(j.pad_z_bottom == pytest.approx(-0.30e-3))  # default standoff
     # the elements of each joint lie within its ball around its centre

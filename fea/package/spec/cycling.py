@@ -27,7 +27,7 @@ ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
     # fatigue: Darveaux's layer, the life models
     layer_um = 25.0               # Darveaux's interface layer at the pad
     side = "board"                # the pad whose layer is averaged
-    pad_diameter_mm = 0.4         # default: the terminals' diameter
+    pad_diameter_mm = 0.265       # default: the joints' contact diameter at the pads
     darveaux = "SnPb_Darveaux2000_25um"   # or a table {K1, K2, K3, K4, ...}
     models = ["darveaux", "syed", "engelmaier"]
     delta_alpha_ppm_per_K = 7.0   # package/board CTE mismatch (Engelmaier needs it)
@@ -128,7 +128,8 @@ class FatigueSpec:
     side
         ``"board"`` or ``"package"``: the pad the layer sits on.
     pad_diameter_m
-        Pad diameter [m], or None: the model's own (the terminals' diameter).
+        Pad diameter [m], or None: the model's own (the joints' contact diameter at the
+        pads, :attr:`~fea.package.spec.geometry.TerminalSpec.contact_diameter`).
     darveaux
         A set name of :data:`fea.physics.fatigue.DARVEAUX_SETS` or
         :class:`~fea.physics.fatigue.DarveauxConstants`.

@@ -100,6 +100,16 @@ class TerminalSpec:
             return self.pad_thickness
         return 0.0
 
+    @property
+    def contact_diameter(self) -> float:
+        """Diameter of the joint where it meets each pad [m]: a ball (a sphere of
+        ``diameter`` truncated symmetrically to ``standoff``) meets them on a circle of
+        ``2 sqrt((d/2)^2 - (standoff/2)^2)``; a pad is a cylinder of ``diameter``."""
+        if self.kind == "balls":
+            r, h = self.diameter / 2, self.standoff / 2
+            return 2.0 * math.sqrt(max(r * r - h * h, 0.0))
+        return self.diameter if self.kind == "pads" else 0.0
+
 
 @dataclass(frozen=True)
 class CopperLayer:

@@ -447,7 +447,8 @@ MEANINGS: dict[str, str] = {
     "cycling.cycles": "cycles run; the last one is evaluated",
     "cycling.ramp_K_per_min": "ramp rate between the extremes",
     "cycling.dwell_s": "dwell at each extreme (default: JESD22-A104 soak mode 4, 15 min)",
-    "cycling.stress_free_C": "temperature at which the joints are stress free (solidus)",
+    "cycling.stress_free_C": "temperature at which the joints are stress free (default: "
+    "the solder's solidus, fea.package.spec.cycling.SOLDER_SOLIDUS_C; at most it)",
     "cycling.solder": "Anand parameter set of the joints (fea.physics.inelastic.ANAND_SETS)",
     "cycling.board_size_mm": "board coupon of the mechanical model (default: the board's size)",
     "cycling.layer_um": "thickness of Darveaux's interface layer at the pad",
@@ -470,7 +471,8 @@ MEANINGS: dict[str, str] = {
     "cycling.newton_dtol": "Newton's displacement tolerance: the estimated error of the "
     "iterate at most this fraction of the displacement",
     "cycling.pad_diameter_mm": "pad diameter for Darveaux's crack length (default: the "
-    "terminals' diameter)",
+    "joints' contact diameter at the pads: a ball's 2 sqrt((d/2)^2 - (standoff/2)^2), a "
+    "pad's diameter)",
     "cycling.models": "life models estimated: darveaux, syed, engelmaier",
     "cycling.delta_alpha_ppm_per_K": "package/board CTE mismatch, Engelmaier's input (needed "
     "when models lists engelmaier)",
