@@ -56,7 +56,7 @@ from ..physics.history_results import HistoryResult, HistoryState
 from ..physics.inelastic import anand_set
 from ..validate import check_range
 from .board_model import build_board_model
-from .geometry.symmetry import symmetry_fixed
+from .geometry.symmetry import check_symmetry, symmetry_fixed
 from .progress import stage
 from .sizing import MeshDependenceWarning
 from .spec import CaseSpec
@@ -1104,7 +1104,10 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     from .analyse import mesh_materials
 
     sym = study_symmetry(case)
-    model = build_board_model(board_model_case(case), symmetry=sym)
+    board_case = board_model_case(case)
+    if cy.symmetry != "none":  # asked for by [cycling]: its key in the messages
+        check_symmetry(board_case, sym, key="cycling.symmetry")
+    model = build_board_model(board_case, symmetry=sym)
     mesh, jm = model.mesh, model.joints
     joint = jm.joint
     mats = dict(mesh_materials(mesh, case))

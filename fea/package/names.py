@@ -184,8 +184,9 @@ METRICS: dict[str, str] = {
     "dW_layer_um": "thickness of the interface layer Delta W is averaged over (the requested "
     "one, or wider where the mesh has no element in it: see notes)",
     "critical_joint_id": "[cycling] the critical joint: its index, row-major from (xmin, ymin)",
-    "critical_x_mm": "x of the critical joint's interface layer",
-    "critical_y_mm": "y of the critical joint's interface layer",
+    "critical_x_mm": "x of the critical joint's centre from the package centre (a cut "
+    "model: the kept image; its mirror images are as critical)",
+    "critical_y_mm": "y of the critical joint's centre from the package centre",
     "eq_strain_crit_pct": "accumulated equivalent inelastic strain of the critical joint's "
     "layer at the end of the cycling",
     "d_eq_strain_per_cycle_pct": "its increment over the last cycle",
@@ -193,10 +194,10 @@ METRICS: dict[str, str] = {
     "crack initiation and growth model with the set's constants and the pad diameter",
     "N0_darveaux_cycles": "ESTIMATE: cycles to crack initiation (Darveaux)",
     "N_syed_cycles": "ESTIMATE: life by Syed's energy model (SAC)",
-    "N_engelmaier_cycles": "ESTIMATE, for comparison: mean cycles to failure by Engelmaier's "
-    "Coffin-Manson model (IPC-D-279) from the critical joint's distance to the neutral point, "
-    "its height and [cycling] delta_alpha_ppm_per_K (models lists engelmaier)",
-    "joints_count": "solder joints of the board-mounted model",
+    "N_engelmaier_cycles": "ESTIMATE, for comparison: cycles to 50 % failed, N_f(50%), by "
+    "Engelmaier's Coffin-Manson model (IPC-D-279) from the critical joint's distance to the "
+    "neutral point, its height and [cycling] delta_alpha_ppm_per_K (models lists engelmaier)",
+    "joints_count": "solder joints of the full array (a cut model's mirror images counted)",
     "cycling_steps_count": "time steps of the temperature-cycling history",
     "cycling_newton_iterations_count": "Newton iterations of the cycling history",
     "cycling_solve_s": "time of the cycling history",

@@ -110,8 +110,9 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
         values = [f"{_param_name(k)} = {_text(r[k])}" for k in params if k in r]
         lines.append(head + (": " + ", ".join(values) if values else ""))
         lines += [f"  {k} = {_text(r[k])}" for k in wanted if k in r and r[k] != ""]
-        if r.get("error"):
-            lines.append(f"  error: {r['error']}")
+        if r.get("error"):  # the runner's rows say "error: ..." or "bug (...): ..."
+            text = str(r["error"])
+            lines.append("  " + (text if text.startswith(("error:", "bug")) else f"error: {text}"))
         lines += [f"  warning: {note}" for note in case_notes(r)]
     lines += [f"warning: {line}" for line in limit_warnings(spec, report.rows)]
     lines.append(_counts_line(spec, report))

@@ -337,3 +337,19 @@ def test_a_critical_joint_at_the_neutral_point_gets_no_engelmaier_estimate():
     m = run.metrics()
     assert "N_engelmaier_est" not in m
     assert m["N_syed_est"] == pytest.approx(1.0 / (0.0019 * m["dW_crit_MJ_per_m3"]), rel=1e-12)
+
+
+def test_an_eighth_asked_for_by_cycling_names_its_key_when_the_array_is_not_square(monkeypatch):
+    """[cycling] symmetry = "eighth" on a 2 x 3 ball array: refused before the mesh, naming
+    geometry.terminals.cols, and the message points at cycling.symmetry (it said
+    mesh.symmetry, a key this study does not set)."""
+    raw = _raw(symmetry="eighth")
+    raw["mesh"].pop("symmetry", None)
+    raw["geometry"]["terminals"].update(rows=2, cols=3)
+    case = parse_study(raw).base
+    monkeypatch.setattr(pc, "build_board_model", _no_solve)
+    with pytest.raises(InputError) as ei:
+        cycling_metrics(case)
+    assert ei.value.key == "geometry.terminals.cols"
+    assert "cycling.symmetry = 'eighth'" in str(ei.value)
+    assert "mesh.symmetry" not in str(ei.value)

@@ -115,3 +115,25 @@ def test_terminal_summary_shows_parameters_and_table_path(tmp_path, capsys, monk
     assert "┃" in text  # the table form
     assert "geometry.shell_thickness_um" in text and "geometry.die.size_mm" in text
     assert text.rstrip().endswith(str(table.resolve()))
+
+
+@pytest.mark.parametrize(
+    "error, shown",
+    [
+        ("error: die larger than the cavity", "  error: die larger than the cavity"),
+        ("bug (ValueError): bad shape", "  bug (ValueError): bad shape"),
+        ("killed by signal 9 while meshing (see case.log)",
+         "  error: killed by signal 9 while meshing (see case.log)"),
+    ],
+)
+def test_a_failed_rows_error_is_printed_once_prefixed(tmp_path, error, shown):
+    """The runner's rows already say "error: ..." or "bug (...): ..."; the summary adds the
+    prefix only to a row without one (it printed "error: error: ...")."""
+    from fea.study.report import summary_lines
+
+    spec = load_study(TINY)
+    rows = [{"case": "case0000", "status": "failed", "error": error}]
+    report = StudyReport(tmp_path, done=0, failed=1, rows=rows, table=tmp_path / "table.csv")
+    lines = summary_lines(spec, report)
+    assert shown in lines
+    assert not any("error: error:" in ln for ln in lines)

@@ -114,8 +114,9 @@ def _close(a: float, b: float) -> bool:
     return math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-12)
 
 
-def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
-    """The axes of ``symmetry`` after checking that ``case`` is symmetric about each plane.
+def check_symmetry(case, symmetry: str, key: str = _KEY) -> tuple[str, ...]:
+    """The axes of ``symmetry`` after checking that ``case`` is symmetric about each plane
+    (``key``: the spec key that asked for the symmetry, named in the messages).
 
     Raises
     ------
@@ -132,7 +133,7 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
     axes = symmetry_axes(symmetry)
     g = case.geometry
     if "d" in axes:
-        _check_diagonal(case, symmetry)
+        _check_diagonal(case, symmetry, key)
     for a in axes:
         if a == "d":
             continue
@@ -142,8 +143,8 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
                 f"geometry.openings.{hi}",
                 g.openings[hi],
                 f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) for "
-                f"{_KEY} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
-                f"or {_KEY} = 'none'",
+                f"{key} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
+                f"or {key} = 'none'",
             )
     panel = getattr(g, "panel", None)
     if panel is not None and axes and panel.singulated_units == "one":
@@ -154,7 +155,7 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
                 "geometry.panel.singulated_units",
                 "one",
                 f"'all', or odd geometry.panel.nx and ny ({panel.nx} x {panel.ny}) so that "
-                f"the unit kept is the centre one, for {_KEY} = {symmetry!r}",
+                f"the unit kept is the centre one, for {key} = {symmetry!r}",
             )
     loads = getattr(case, "loads", None)
     pm = getattr(loads, "power_map", None)
@@ -165,17 +166,17 @@ def check_symmetry(case, symmetry: str) -> tuple[str, ...]:
                 raise InputError(
                     "loads.power_map",
                     f"{len(rects)} rectangles",
-                    f"a power map mirrored about the plane {a} = 0 for {_KEY} = "
-                    f"{symmetry!r}, or {_KEY} = 'none'",
+                    f"a power map mirrored about the plane {a} = 0 for {key} = "
+                    f"{symmetry!r}, or {key} = 'none'",
                 )
     return axes
 
 
-def _check_diagonal(case, symmetry: str) -> None:
+def _check_diagonal(case, symmetry: str, key: str = _KEY) -> None:
     """An :class:`~fea.errors.InputError` naming the key that makes ``case`` not symmetric
     about the plane x = y (what an eighth model needs besides x = 0 and y = 0)."""
     g = case.geometry
-    why = f"for {_KEY} = {symmetry!r} (x = y must be a plane of symmetry), or {_KEY} = 'quarter'"
+    why = f"for {key} = {symmetry!r} (x = y must be a plane of symmetry), or {key} = 'quarter'"
 
     def square(key: str, pair, unit: float = 1e3) -> None:
         if pair is not None and not _close(pair[0], pair[1]):
