@@ -788,7 +788,8 @@ class Anand(_J2Law):
         lo = np.full(act.size, -700.0)
         # explicit estimate in log form: ln(rs) + ln(sinh(xi q / s)) / m
         y = np.minimum(xi * qa / sn, 700.0)
-        u0 = np.log(rs) + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
+        with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
+            u0 = np.log(rs) + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
         u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
         xa = np.exp(u)
@@ -883,7 +884,8 @@ class Garofalo(_J2Law):
         hi = np.log(qa / (3.0 * mua))
         lo = np.full(act.size, -700.0)
         y = np.minimum(al * qa, 700.0)
-        u0 = np.log(rs) + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
+        with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
+            u0 = np.log(rs) + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
         u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
         xa = np.exp(u)

@@ -521,3 +521,21 @@ def test_anand_thermal_cycle_with_temperature_dependent_modulus_matches_ode():
     # (2.7e-3 at 7.5 s, 1.4e-3 at 3.75 s)
     assert errs[1] < 0.6 * errs[0]
     assert errs[1] < 7e-3
+
+
+@pytest.mark.parametrize("name", ["SAC305_Motalab2012"])
+def test_a_vanishing_stress_flows_by_the_rate_law_without_warnings(name):
+    """A shear of 1e-290 (the explicit start's sinh underflows to 0): no RuntimeWarning,
+    and the step is elastic to rounding (the flow rate at that stress is nil: by hand,
+    A exp(-Q/RT) sinh(xi q/s)^(1/m) < 1e-100 1/s)."""
+    import warnings
+
+    law = anand_set(name, E_SAC, NU_SAC)
+    st = law.init_state(1)
+    de = np.array([[0, 0, 0, 0, 0, 1e-290]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = law.update(de, 25.0, 1.0, st)
+    mu = E_SAC / (2 * (1 + NU_SAC))
+    assert res.stress[0, 5] == pytest.approx(mu * 1e-290, rel=1e-9)
+    assert res.state.eq_strain[0] < 1e-250
