@@ -76,6 +76,7 @@ from ..fe.spaces import check_mesh
 from ..solvers.recycle import RecyclingSolver
 from ..solvers.registry import direct_limit
 from ..validate import check_count, check_range, check_rtol
+from .cycling import CyclingProfile
 from .history_newton import TangentPreconditioner
 from .history_results import HistoryResult, HistoryState
 from .history_step import HistoryModel, check_symmetry_conditions
@@ -91,7 +92,7 @@ Temperature = float | NDArray[np.float64] | Callable[..., Any]
 def solve_history(
     mesh: Any,
     materials: Mapping[str, Material],
-    history: Process | Sequence[tuple[float, Temperature]],
+    history: Process | CyclingProfile | Sequence[tuple[float, Temperature]],
     reference: float | Mapping[str, float] = 25.0,
     fixed: Mapping[str, Mapping[str, float]] | None = None,
     backend: str = "auto",
@@ -129,7 +130,9 @@ def solve_history(
         A list of ``(time [s], temperature)`` points, the temperature a float [degC],
         nodal values or ``f(x, y, z)`` (linear in time between points; one state per
         point, the first an instantaneous solve), or a :class:`Process` (one state per
-        stage end and per ``Stage.outputs`` time).
+        stage end and per ``Stage.outputs`` time), or a
+        :class:`~fea.physics.cycling.CyclingProfile` (its points: a JEDEC temperature
+        cycle, uniform).
     reference
         Stress-free temperature [degC] of the regions present from the start: a float, or
         region -> degC with ``"*"`` for the rest. A region born later is stress free at
@@ -253,6 +256,8 @@ def solve_history(
     """
     t_start = time.perf_counter()
     check_mesh(mesh)
+    if isinstance(history, CyclingProfile):
+        history = history.history()
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
     control = None

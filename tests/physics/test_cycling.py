@@ -138,3 +138,24 @@ def test_bad_condition_and_range():
     with pytest.raises(InputError) as exc:
         temperature_cycles(125, -40)
     assert exc.value.key == "cycling.t_max_C"
+
+
+def test_solve_history_takes_a_profile_as_its_points():
+    """``fea.solve_history(mesh, materials, profile)`` solves the profile's points: the
+    same times and states as ``profile.history()`` (it was refused as not a list)."""
+    import numpy as np
+
+    import fea
+    from fea.physics.materials import Material
+
+    from ..verification.helpers import layered_box
+
+    bar = layered_box((1e-3, 1e-3), [("a", 0.2e-3, 1), ("b", 0.2e-3, 1)], 0.5e-3, order=1)
+    mats = {"a": Material("a", E=100e9, nu=0.3, alpha=17e-6, k=1.0),
+            "b": Material("b", E=10e9, nu=0.3, alpha=60e-6, k=1.0)}
+    prof = temperature_cycles(0.0, 60.0, cycles=1, dwell_s=60.0, stress_free_C=60.0)
+    a = fea.solve_history(bar, mats, prof, 25.0, backend="cpu")
+    b = fea.solve_history(bar, mats, prof.history(), 25.0, backend="cpu")
+    assert np.array_equal(a.times, b.times) and len(a.times) == len(prof.history())
+    for sa, sb in zip(a.states, b.states, strict=True):
+        assert np.array_equal(sa.displacement, sb.displacement)
