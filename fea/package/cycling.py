@@ -53,7 +53,7 @@ from ..physics import fatigue as fat
 from ..physics.cycling import CyclingProfile
 from ..physics.history import solve_history
 from ..physics.history_results import HistoryResult, HistoryState
-from ..physics.inelastic import anand_set
+from ..physics.inelastic import ANAND_SETS, anand_set
 from ..validate import check_range
 from .board_model import build_board_model
 from .geometry.symmetry import check_symmetry, symmetry_fixed
@@ -1180,6 +1180,15 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             m[f"plastic_strain_max_pct@cycle_end:{region}"] = 100.0 * v
     if note:
         notes.append((note, MeshDependenceWarning))
+    fo = fs.options(layer)
+    alloy = str(ANAND_SETS[cy.solder].get("alloy", ""))
+    for text in fat.alloy_mismatch_notes(  # the models that gave an estimate
+        alloy,
+        fo.darveaux if "N_darveaux_est" in c else None,
+        fo.syed if "N_syed_est" in c else None,
+        "N_engelmaier_est" in c,
+    ):
+        notes.append((text, UserWarning))
     # warned again, outside the recording above: a study's runner puts them in the row's
     # notes (the table, metrics.json); the list goes to the results file
     for text, category in notes:

@@ -70,6 +70,7 @@ __all__ = [
     "LifeEstimate",
     "PSI",
     "SYED_SETS",
+    "alloy_mismatch_notes",
     "critical_joint_summary",
     "darveaux_life",
     "element_average",
@@ -706,6 +707,41 @@ def engelmaier_life(
         inputs={"shear_strain_range": g, "mean_temperature_C": float(mean_temperature_C),
                 "cycles_per_day": float(cycles_per_day)},
     )
+
+
+def _lead_bearing(alloy: str) -> bool:
+    """Whether an alloy description names lead (SnPb family) rather than a lead-free one."""
+    return "pb" in alloy.lower()
+
+
+def alloy_mismatch_notes(
+    solder_alloy: str,
+    darveaux: str | DarveauxConstants | None = None,
+    syed: str | None = None,
+    engelmaier: bool = False,
+) -> list[str]:
+    """Notes for each life model whose constants were fitted on another alloy family
+    (tin-lead against lead-free) than the joints' ``solder_alloy`` (a description such as
+    ``"Sn-3.0Ag-0.5Cu (SAC305)"``): e.g. Darveaux's SnPb constants on SAC joints. Models
+    given as None/False, and constants that name no alloy, get no note."""
+    if not solder_alloy:
+        return []
+    lead = _lead_bearing(solder_alloy)
+    models: list[tuple[str, str]] = []
+    if darveaux is not None:
+        c = DARVEAUX_SETS.get(darveaux) if isinstance(darveaux, str) else darveaux
+        if isinstance(c, DarveauxConstants):
+            models.append(("Darveaux", c.alloy))
+    if syed is not None and syed in SYED_SETS:
+        models.append(("Syed", str(SYED_SETS[syed].get("alloy", ""))))
+    if engelmaier:
+        models.append(("Engelmaier", str(ENGELMAIER_SETS["SnPb_Engelmaier1983"]["alloy"])))
+    return [
+        f"{name}'s constants were fitted on {alloy} joints, not on the model's "
+        f"{solder_alloy}: the estimate is outside its alloy (give constants fitted for it)"
+        for name, alloy in models
+        if alloy and _lead_bearing(alloy) != lead
+    ]
 
 
 def critical_joint_summary(

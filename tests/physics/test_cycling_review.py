@@ -139,3 +139,17 @@ def test_temperature_at_a_time_that_is_not_a_number_is_refused():
         with pytest.raises(InputError) as ei:
             p.temperature_at(bad)
         assert ei.value.key == "t_s"
+
+
+def test_alloy_mismatch_notes_name_the_models_fitted_on_another_alloy_family():
+    """Darveaux's and Engelmaier's SnPb constants on SAC305 joints get a note each,
+    Syed's SAC model none; on SnPb joints only Syed's; models left out get none."""
+    sac = "Sn-3.0Ag-0.5Cu (SAC305)"
+    notes = fat.alloy_mismatch_notes(sac, "SnPb_Darveaux2000_25um", "SAC_Syed2004", True)
+    assert len(notes) == 2
+    assert notes[0].startswith("Darveaux's") and "62Sn36Pb2Ag" in notes[0] and sac in notes[0]
+    assert notes[1].startswith("Engelmaier's")
+    snpb = fat.alloy_mismatch_notes("62Sn36Pb2Ag", "SnPb_Darveaux2000_25um", "SAC_Syed2004", True)
+    assert len(snpb) == 1 and snpb[0].startswith("Syed's")
+    assert fat.alloy_mismatch_notes(sac, None, None, False) == []
+    assert fat.alloy_mismatch_notes("", "SnPb_Darveaux2000_25um") == []
