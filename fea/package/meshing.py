@@ -345,10 +345,12 @@ MIN_TETS_PER_TERMINAL = 100.0
 #: as the zones above count (measured on studies/panel_process.toml: 0.5 without it).
 PANEL_FACTOR = 2.0
 #: Memory to assemble and solve one element of a model [bytes], by (problem, order):
-#: P2 elasticity measured at 32-45 kB per tetrahedron (docs/performance.md, Pardiso
-#: and AMG-PCG), P1 about a sixth of it, the scalar thermal problem about a third.
+#: P2 elasticity 26 kB per tetrahedron over ``BASE_BYTES``, fitted to the whole process's
+#: peak of the baseline's warpage at 55k-497k tetrahedra with the solver ``auto`` picks
+#: (Pardiso, then amg-xp; within -1 to +25 %, docs/performance.md, "Memory estimates"),
+#: P1 about a sixth of the P2 figure then (40 kB), the scalar thermal problem about a third.
 BYTES_PER_ELEMENT = {
-    ("mechanical", 2): 40e3,
+    ("mechanical", 2): 26e3,
     ("mechanical", 1): 7e3,
     ("thermal", 2): 14e3,
     ("thermal", 1): 3e3,
