@@ -71,6 +71,11 @@ __all__ = [
 
 #: Pseudo diffusivity [m^2/s] the reference material is given in the conduction solve.
 A0 = 1e-6
+#: Temperatures [degC] of the saturation line of water (IAPWS-IF97 region 4, the triple
+#: point to the critical point), where ``p_sat`` and so ``C_sat`` are defined.
+WATER_C = (0.0, 373.946)
+#: Most constant-temperature pieces of one profile (each is a conduction solve).
+MAX_PIECES = 100_000
 #: Molar mass of water [kg/mol].
 M_WATER = 0.018015
 
@@ -98,7 +103,7 @@ class Soak:
     name: str = "soak"
 
     def __post_init__(self) -> None:
-        check_temperature_C(f"{self.name}.T_C", self.T_C)
+        _check_water_C(f"{self.name}.T_C", self.T_C)
         check_range(f"{self.name}.RH", self.RH, 0.0, 1.0)
         if not self.hours == math.inf:
             check_range(f"{self.name}.hours", self.hours, 0.0, 1e6, lo_open=True, unit="h")
@@ -139,12 +144,24 @@ class TemperatureProfile:
         if not np.all(np.isfinite(a)) or a[0, 0] != 0 or np.any(np.diff(a[:, 0]) <= 0):
             raise InputError(key, self.points, "finite values at increasing times from t = 0")
         for T in a[:, 1]:
-            check_temperature_C(f"{self.name}.points.T", float(T))
+            _check_water_C(f"{self.name}.points.T", float(T))
         object.__setattr__(self, "points", tuple((float(t), float(T)) for t, T in a))
-        check_temperature_C(f"{self.name}.ambient_C", self.ambient_C)
+        _check_water_C(f"{self.name}.ambient_C", self.ambient_C)
         check_range(f"{self.name}.ambient_RH", self.ambient_RH, 0.0, 1.0)
         check_range(f"{self.name}.max_step_K", self.max_step_K, 0.0, 100.0, lo_open=True)
         check_range(f"{self.name}.max_step_s", self.max_step_s, 0.0, None, lo_open=True)
+        # the piece count before the pieces: a long profile in short pieces would build
+        # (and solve) billions of them
+        dT, dt = np.abs(np.diff(a[:, 1])), np.diff(a[:, 0])
+        n = np.maximum(np.ceil(dT / self.max_step_K), np.ceil(dt / self.max_step_s))
+        n_pieces = float(np.maximum(n, 1.0).sum())
+        if n_pieces > MAX_PIECES:
+            raise InputError(
+                key,
+                f"{self.duration_s:g} s in {n_pieces:.3g} pieces",
+                f"a profile of at most {MAX_PIECES:,} pieces of at most max_step_K = "
+                f"{self.max_step_K:g} K and max_step_s = {self.max_step_s:g} s",
+            )
 
     @property
     def duration_s(self) -> float:
@@ -167,6 +184,22 @@ class TemperatureProfile:
         """Wetness of an exposed face at oven temperature ``T_C``: p_air / p_sat(T), <= 1."""
         p_air = self.ambient_RH * float(p_sat(self.ambient_C))
         return min(1.0, p_air / float(p_sat(T_C)))
+
+
+def _check_water_C(key: str, value: object) -> float:
+    """A temperature [degC] on the saturation line of water (:data:`WATER_C`), where the
+    wetness ``C / (S p_sat(T))`` is defined; ``p_sat`` would be clipped outside it."""
+    return check_range(key, value, WATER_C[0], WATER_C[1], unit="°C (water's saturation line)")
+
+
+def _state(result: MoistureResult, step: object) -> int:
+    """``step`` as an index of one of ``result``'s states (negative from the end)."""
+    n = len(result.times)
+    if isinstance(step, bool | np.bool_) or not isinstance(step, int | np.integer):
+        raise InputError("step", step, f"an integer state index in [-{n}, {n - 1}]")
+    if not -n <= int(step) < n:
+        raise InputError("step", step, f"a state index in [-{n}, {n - 1}] ({n} states)")
+    return int(step)
 
 
 #: J-STD-020E Table 5-1 soak conditions of the moisture sensitivity levels (standard, and
@@ -275,6 +308,8 @@ def pseudo_materials(
         Real seconds per second of the conduction problem: ``A0 / D_ref``.
     """
     perm = {r: m for r, m in props.items() if not m.impermeable}
+    if not perm:
+        raise InputError("props", sorted(props), "at least one permeable material")
     D = {r: float(m.diffusivity(T_C)) for r, m in perm.items()}
     C = {r: float(m.csat(T_C)) for r, m in perm.items()}
     D_ref = math.exp(np.mean([math.log(v) for v in D.values()]))
@@ -348,6 +383,7 @@ class MoistureResult:
     def concentration(self, step: int = -1) -> NDArray[np.float64]:
         """Concentration [kg/m^3] at the quadrature points of every element at state
         ``step``, shape (n_el, n_q) (discontinuous where materials meet)."""
+        step = _state(self, step)
         w = forms.at_quadrature(self.space, self.wetness[step])
         return self.element_csat(float(self.temperature_C[step]))[:, None] * w
 
@@ -359,6 +395,7 @@ class MoistureResult:
         """Nodal concentration [kg/m^3] of one region's nodes (``region_nodes``) at ``step``."""
         if region not in self.mesh.regions:
             raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
+        step = _state(self, step)
         csat = float(self.properties[region].csat(float(self.temperature_C[step])))
         return csat * self.wetness[step][self.region_nodes(region)]
 
@@ -644,6 +681,7 @@ def hygro_equivalent(
     """
     dT = check_range("dT_K", dT_K, 0.0, 1000.0, lo_open=True)
     ref = check_temperature_C("reference_C", reference_C)
+    step = _state(result, step)
     T_state = float(result.temperature_C[step])
     out = {}
     for r, m in assign(result.mesh.regions, materials).items():
@@ -704,7 +742,7 @@ def interface_vapour_pressure(
     if model not in ("henry", "ideal_gas"):
         raise InputError("model", model, "'henry' or 'ideal_gas'")
     f = check_range("void_fraction", void_fraction, 0.0, 1.0, lo_open=True)
-    k = result.peak_step() if step is None else step
+    k = result.peak_step() if step is None else _state(result, step)
     T = float(result.temperature_C[k])
     psat = float(p_sat(T))
     w = result.wetness[k]
