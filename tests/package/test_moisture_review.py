@@ -9,9 +9,12 @@ import math
 import pytest
 
 from fea.errors import InputError
+from fea.package.moisture import moisture_analysis
 from fea.package.spec.moisture import parse_moisture
 from fea.package.spec.reader import Section
-from fea.physics.moisture_data import MoistureProperties, p_sat
+from fea.physics.moisture_data import MoistureProperties, get, p_sat
+
+from ..verification.helpers import layered_box, plane
 
 
 def parse(data: dict):
@@ -127,3 +130,27 @@ def test_a_misspelt_region_is_refused_not_left_on_its_default():
     # may add and remove it
     m = parse({"soak": "MSL3", "materials": {"die_attach": "die_attach_epoxy"}})
     assert "die_attach" not in m.region_materials(regions)
+
+
+def test_a_bad_exposed_face_is_named_as_in_the_study_file():
+    # before: "exposed.exteriour", solve_moisture's keyword, not the [moisture] key
+    mesh = layered_box(
+        (0.2e-3, 0.2e-3),
+        [("die", 0.1e-3, 1), ("encapsulant", 0.2e-3, 1)],
+        0.1e-3,
+        order=1,
+        faces={"exterior": plane(2, 0.3e-3)},
+    )
+    spec = parse({"soak": {"T_C": 85, "RH": 0.85, "hours": "inf"}, "exposed": ["exteriour"]})
+    with pytest.raises(InputError) as e:
+        moisture_analysis(mesh, spec)
+    assert (e.value.key, e.value.value) == ("moisture.exposed", "exteriour")
+    assert "exterior" in e.value.allowed
+    # the right name: saturated at 85 degC / 85 %RH, 6.0 kg/m^3 over the compound's volume
+    ok = moisture_analysis(mesh, parse({**spec_data(), "exposed": ["exterior"]}))
+    hand = float(get("mold_compound").csat(85.0, 0.85)) * 0.2e-3 * 0.2e-3 * 0.2e-3 * 1e6
+    assert ok.metrics["moisture_mg@soak"] == pytest.approx(hand, rel=1e-9)
+
+
+def spec_data() -> dict:
+    return {"soak": {"T_C": 85, "RH": 0.85, "hours": "inf"}, "reflow": "none"}
