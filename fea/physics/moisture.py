@@ -103,6 +103,8 @@ class Soak:
     name: str = "soak"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("soak.name", self.name, "a non-empty string")
         _check_water_C(f"{self.name}.T_C", self.T_C)
         check_range(f"{self.name}.RH", self.RH, 0.0, 1.0)
         if not self.hours == math.inf:
@@ -134,6 +136,8 @@ class TemperatureProfile:
     name: str = "profile"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("profile.name", self.name, "a non-empty string")
         key = f"{self.name}.points"
         try:
             a = np.asarray(self.points, dtype=float)

@@ -36,6 +36,17 @@ def soaked():
     )
 
 
+@pytest.mark.parametrize("name", [3, None, ""])
+def test_a_stage_name_that_is_not_a_string_is_refused(name):
+    # the name labels the results (moisture_mg.<name>) and the keys of every other error
+    with pytest.raises(InputError) as e:
+        Soak(85.0, 0.85, 1.0, name)
+    assert (e.value.key, e.value.value) == ("soak.name", name)
+    with pytest.raises(InputError) as e:
+        TemperatureProfile(((0.0, 25.0), (60.0, 260.0)), name=name)
+    assert (e.value.key, e.value.value) == ("profile.name", name)
+
+
 @pytest.mark.parametrize("T", [-20.0, -0.5, 374.0, 500.0])
 def test_soak_outside_the_saturation_line_of_water_is_refused(T):
     # p_sat is the IAPWS-IF97 saturation line, 0 to 373.946 degC; outside it was clipped,
