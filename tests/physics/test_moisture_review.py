@@ -83,13 +83,21 @@ def test_a_profile_of_billions_of_pieces_is_refused_not_built(points, kw, pieces
         TemperatureProfile(points, **kw)
     assert e.value.key == "profile.points"
     assert f"{math.ceil(pieces):.3g} pieces" in e.value.value
-    assert "100,000" in e.value.allowed
+    assert "10,000" in e.value.allowed
 
 
 def test_a_long_bake_ramp_is_still_accepted():
-    # 24 h at 125 degC in 30-s pieces: 2880 pieces, well under the cap
+    # 24 h at 125 degC in 30-s pieces: 2880 pieces, under the cap
     pr = TemperatureProfile(((0.0, 125.0), (86_400.0, 125.0)))
     assert len(pr.pieces()) == 2880
+    # 4 days is not, unless in longer pieces (11,520 of 30 s; 5760 of 60 s)
+    with pytest.raises(InputError) as e:
+        TemperatureProfile(((0.0, 125.0), (4 * 86_400.0, 125.0)))
+    assert "1.15e+04 pieces" in e.value.value
+    assert (
+        len(TemperatureProfile(((0.0, 125.0), (4 * 86_400.0, 125.0)), max_step_s=60).pieces())
+        == 5760
+    )
 
 
 @pytest.mark.parametrize("step", [4, -5, 10**6, 1.5, "last", True, None])
