@@ -600,6 +600,7 @@ def solve_moisture(
             else:
                 s_end = st.hours * 3600.0 / scale
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
+                out[-1] = s_end  # geomspace(a, b, 1) is [a]: the last output is the end
                 if fixed:
                     # rtol 1e-9: the reduced basis then holds the first decade of the
                     # response to 3e-4 (1e-6 left 3e-3 there against Crank's series)

@@ -168,3 +168,26 @@ def test_a_reflow_never_concentrates_water_above_the_soak():
     np.testing.assert_allclose(soaked, 6.0, rtol=1e-9)
     top = max(res.region_concentration("emc", k).max() for k in range(2, len(res.times)))
     assert top <= 1.02 * 6.0
+
+
+def test_one_output_is_the_end_of_the_soak(soaked):
+    # np.geomspace(a, b, 1) is [a]: with outputs = 1 the only state recorded was at 1e-3 of
+    # the soak (36 s of 10 h), reported as the soak's end (and so moisture_mg@soak and the
+    # swelling of a study with outputs = 1)
+    res = solve_moisture(
+        soaked.mesh,
+        {"die": "silicon", "emc": "mold_compound"},
+        Soak(85.0, 0.85, 10.0),
+        "top",
+        outputs=1,
+    )
+    assert len(res.times) == 2 and res.times[-1] == pytest.approx(36_000.0)
+    # 0.2 mm of compound, one face open, 10 h at 85 degC (D = 3e-12 m^2/s): Crank's sheet,
+    # M_t / M_inf = 1 - sum 8 / ((2n+1)^2 pi^2) exp(-(2n+1)^2 pi^2 D t / (4 L^2)) = 0.99896
+    tau = 3e-12 * 36_000.0 / (0.2e-3) ** 2
+    f = 1.0 - sum(
+        8.0 / ((2 * n + 1) ** 2 * math.pi**2) * math.exp(-((2 * n + 1) ** 2) * math.pi**2 / 4 * tau)
+        for n in range(20)
+    )
+    hand = 6.0 * 0.2e-3 * 0.2e-3 * 0.2e-3 * 1e6 * f  # Csat(85/85) V, mg
+    assert res.total_uptake_mg[-1] == pytest.approx(hand, rel=1e-5)
