@@ -107,7 +107,7 @@ class Soak:
         if not isinstance(self.name, str) or not self.name:
             raise InputError("soak.name", self.name, "a non-empty string")
         _check_water_C(f"{self.name}.T_C", self.T_C)
-        check_range(f"{self.name}.RH", self.RH, 0.0, 1.0)
+        _check_rh(f"{self.name}.RH", self.RH)
         if not self.hours == math.inf:
             check_range(f"{self.name}.hours", self.hours, 0.0, 1e6, lo_open=True, unit="h")
 
@@ -152,7 +152,7 @@ class TemperatureProfile:
             _check_water_C(f"{self.name}.points.T", float(T))
         object.__setattr__(self, "points", tuple((float(t), float(T)) for t, T in a))
         _check_water_C(f"{self.name}.ambient_C", self.ambient_C)
-        check_range(f"{self.name}.ambient_RH", self.ambient_RH, 0.0, 1.0)
+        _check_rh(f"{self.name}.ambient_RH", self.ambient_RH)
         check_range(f"{self.name}.max_step_K", self.max_step_K, 0.0, 100.0, lo_open=True)
         check_range(f"{self.name}.max_step_s", self.max_step_s, 0.0, None, lo_open=True)
         # the piece count before the pieces: a long profile in short pieces would build
@@ -195,6 +195,18 @@ def _check_water_C(key: str, value: object) -> float:
     """A temperature [degC] on the saturation line of water (:data:`WATER_C`), where the
     wetness ``C / (S p_sat(T))`` is defined; ``p_sat`` would be clipped outside it."""
     return check_range(key, value, WATER_C[0], WATER_C[1], unit="°C (water's saturation line)")
+
+
+def _check_rh(key: str, value: object) -> float:
+    """A relative humidity as a fraction in [0, 1]; a percentage (85 for 85 %RH) is
+    refused with the fraction it meant."""
+    try:
+        return check_range(key, value, 0.0, 1.0)
+    except InputError:
+        hint = ""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 100.0:
+            hint = f" (a fraction: {value / 100:g} for {value:g} %RH)" if value > 1.0 else ""
+        raise InputError(key, value, f"a number in [0, 1]{hint}") from None
 
 
 def _state(result: MoistureResult, step: object) -> int:
@@ -466,7 +478,7 @@ class _Domain:
             if name not in self.mesh.boundaries:
                 raise InputError(f"exposed.{name}", name, "a boundary on a permeable region")
             if v is not None:
-                check_range(f"exposed.{name}", v, 0.0, 1.0)
+                _check_rh(f"exposed.{name}", v)
         self.faces = faces
         V = self.space
         self.region_weights = {

@@ -191,3 +191,15 @@ def test_one_output_is_the_end_of_the_soak(soaked):
     )
     hand = 6.0 * 0.2e-3 * 0.2e-3 * 0.2e-3 * 1e6 * f  # Csat(85/85) V, mg
     assert res.total_uptake_mg[-1] == pytest.approx(hand, rel=1e-5)
+
+
+def test_a_humidity_in_percent_is_refused_with_the_fraction_it_meant():
+    with pytest.raises(InputError) as e:
+        Soak(85.0, 85.0, 168.0)
+    assert e.value.key == "soak.RH" and "0.85 for 85 %RH" in e.value.allowed
+    with pytest.raises(InputError) as e:
+        TemperatureProfile(((0.0, 25.0), (60.0, 260.0)), ambient_RH=60)
+    assert e.value.key == "profile.ambient_RH" and "0.6 for 60 %RH" in e.value.allowed
+    with pytest.raises(InputError) as e:
+        Soak(85.0, -0.1, 168.0)
+    assert "%RH" not in e.value.allowed

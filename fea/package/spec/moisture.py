@@ -25,7 +25,7 @@ from typing import Any
 from ...errors import InputError
 from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, WATER_C, Soak, TemperatureProfile
 from ...physics.moisture_data import MOISTURE_LIBRARY, MoistureProperties
-from .reader import Section, check_label
+from .reader import MISSING, Section, check_label
 
 __all__ = ["DEFAULT_REGION_MOISTURE", "MoistureSpec", "parse_moisture"]
 
@@ -44,7 +44,7 @@ DEFAULT_REGION_MOISTURE: dict[str, str] = {
     "mandrel": "metal",
 }
 
-#: Most states reported per soak (each is a field in the results file).
+#: Most states reported per soak (each holds the wetness at every node).
 MAX_OUTPUTS = 200
 
 
@@ -108,6 +108,18 @@ class MoistureSpec:
         return out
 
 
+def _rh(s: Section, name: str, default: Any = MISSING, lo_open: bool = False) -> float:
+    """A relative humidity [-]; a percentage is refused with the fraction it meant."""
+    try:
+        return s.number(name, default, lo=None if lo_open else 0.0, positive=lo_open, hi=1.0)
+    except InputError as e:
+        v = e.value
+        if isinstance(v, int | float) and not isinstance(v, bool) and 1.0 < v <= 100.0:
+            hint = f"{e.allowed} (a fraction: {v / 100:g} for {v:g} %RH)"
+            raise InputError(e.key, v, hint) from None
+        raise
+
+
 def _soak(m: Section) -> Soak:
     v = m.raw("soak")
     key = m.key("soak")
@@ -123,7 +135,7 @@ def _soak(m: Section) -> Soak:
         hours_v = s.number("hours", positive=True, hi=1e6)
     soak = Soak(
         T_C=s.number("T_C", lo=WATER_C[0], hi=WATER_C[1]),
-        RH=s.number("RH", lo=0.0, hi=1.0),
+        RH=_rh(s, "RH"),
         hours=hours_v,
         name=check_label(s.key("name"), s.string("name", "soak")),
     )
@@ -146,7 +158,7 @@ def _reflow(m: Section) -> TemperatureProfile | None:
         raise InputError(s.key("points_s_C"), pts, "a list of [t_s, T_C] pairs")
     name = check_label(s.key("name"), s.string("name", "reflow"))
     ambient_C = s.number("ambient_C", 25.0, lo=WATER_C[0], hi=WATER_C[1])
-    ambient_RH = s.number("ambient_RH", 0.6, lo=0.0, hi=1.0)
+    ambient_RH = _rh(s, "ambient_RH", 0.6)
     try:
         prof = TemperatureProfile(
             tuple((p[0], p[1]) for p in pts), ambient_C=ambient_C, ambient_RH=ambient_RH, name=name
@@ -175,7 +187,7 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
             "Ea_J_per_mol": s.number("Ea_J_per_mol", 0.0, nonneg=True, hi=200e3),
             "Csat_kg_per_m3": s.number("Csat_kg_per_m3", nonneg=True, hi=500.0),
             "T_ref_C": s.number("T_ref_C", 85.0, lo=WATER_C[0], hi=WATER_C[1]),
-            "RH_ref": s.number("RH_ref", 0.85, positive=True, hi=1.0),
+            "RH_ref": _rh(s, "RH_ref", 0.85, lo_open=True),
             "Es_J_per_mol": s.number("Es_J_per_mol", 0.0, lo=-200e3, hi=200e3),
             "CME_m3_per_kg": s.number("CME_m3_per_kg", 0.0, nonneg=True, hi=1e-2),
             "impermeable": s.boolean("impermeable", False),
