@@ -154,3 +154,28 @@ def test_a_bad_exposed_face_is_named_as_in_the_study_file():
 
 def spec_data() -> dict:
     return {"soak": {"T_C": 85, "RH": 0.85, "hours": "inf"}, "reflow": "none"}
+
+
+@pytest.mark.parametrize(
+    ("data", "key"),
+    [
+        ({"soak": {"T_C": 85, "RH": 85, "hours": 1}}, "moisture.soak.RH"),
+        (
+            {"soak": "MSL1", "reflow": {"points_s_C": [[0, 25], [60, 260]], "ambient_RH": 85}},
+            "moisture.reflow.ambient_RH",
+        ),
+        (
+            {"soak": "MSL1", "materials": {"encapsulant": table(RH_ref=85)}},
+            "moisture.materials.encapsulant.RH_ref",
+        ),
+    ],
+)
+def test_a_humidity_in_percent_is_refused_with_the_fraction_it_meant(data, key):
+    with pytest.raises(InputError) as e:
+        parse(data)
+    assert (e.value.key, e.value.value) == (key, 85)
+    assert "0.85 for 85 %RH" in e.value.allowed
+    # below 0 or above 100 no hint: not a percentage
+    with pytest.raises(InputError) as e:
+        parse({"soak": {"T_C": 85, "RH": 150, "hours": 1}})
+    assert "%RH" not in e.value.allowed
