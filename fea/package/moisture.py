@@ -91,10 +91,14 @@ def moisture_analysis(
             backend=backend,
             method=method,
         )
-    except InputError as e:  # solve_moisture's keyword: name the study file's key instead
-        if e.key.split(".")[0] != "exposed":
-            raise
-        raise InputError("moisture.exposed", e.value, e.allowed) from None
+    except InputError as e:  # solve_moisture's keywords: name the study file's keys instead
+        head, _, rest = e.key.partition(".")
+        if head == "exposed":
+            raise InputError("moisture.exposed", e.value, e.allowed) from None
+        if head == "moisture_materials":
+            key = "moisture.materials" + (f".{rest}" if rest else "")
+            raise InputError(key, e.value, e.allowed) from None
+        raise
     soak_end = int(np.flatnonzero(res.stage == 0)[-1])
     out: dict[str, float] = {}
     for k, name in enumerate(("soak", "reflow")[: len(res.stages)]):

@@ -141,6 +141,10 @@ def test_a_bad_exposed_face_is_named_as_in_the_study_file():
         order=1,
         faces={"exterior": plane(2, 0.3e-3)},
     )
+    sealed = parse({**spec_data(), "materials": {"encapsulant": "copper"}})
+    with pytest.raises(InputError) as e:  # before: "moisture_materials"
+        moisture_analysis(mesh, sealed)
+    assert e.value.key == "moisture.materials"
     spec = parse({"soak": {"T_C": 85, "RH": 0.85, "hours": "inf"}, "exposed": ["exteriour"]})
     with pytest.raises(InputError) as e:
         moisture_analysis(mesh, spec)
