@@ -55,11 +55,13 @@ from .thermal import Transient, solve_thermal
 
 __all__ = [
     "InterfacePressure",
+    "MAX_PIECES",
     "MSL_PRESETS",
     "MoistureResult",
     "REFLOW_PRESETS",
     "Soak",
     "TemperatureProfile",
+    "WATER_C",
     "hygro_equivalent",
     "hygroscopic_strain",
     "interface_vapour_pressure",
