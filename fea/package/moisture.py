@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from ..errors import InputError
 from ..physics.moisture import (
     MoistureResult,
     hygroscopic_strain,
@@ -80,15 +81,24 @@ def moisture_analysis(
     share = check_range("share", share, 0.0, 1.0, lo_open=True)
     stage("moisture")
     conditions = [spec.soak] if spec.reflow is None else [spec.soak, spec.reflow]
-    res = solve_moisture(
-        mesh,
-        spec.region_materials(list(mesh.regions)),
-        conditions,
-        exposed=list(spec.exposed),
-        outputs=spec.outputs,
-        backend=backend,
-        method=method,
-    )
+    try:
+        res = solve_moisture(
+            mesh,
+            spec.region_materials(list(mesh.regions)),
+            conditions,
+            exposed=list(spec.exposed),
+            outputs=spec.outputs,
+            backend=backend,
+            method=method,
+        )
+    except InputError as e:  # solve_moisture's keywords: name the study file's keys instead
+        head, _, rest = e.key.partition(".")
+        if head == "exposed":
+            raise InputError("moisture.exposed", e.value, e.allowed) from None
+        if head == "moisture_materials":
+            key = "moisture.materials" + (f".{rest}" if rest else "")
+            raise InputError(key, e.value, e.allowed) from None
+        raise
     soak_end = int(np.flatnonzero(res.stage == 0)[-1])
     out: dict[str, float] = {}
     for k, name in enumerate(("soak", "reflow")[: len(res.stages)]):

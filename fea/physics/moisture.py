@@ -55,11 +55,13 @@ from .thermal import Transient, solve_thermal
 
 __all__ = [
     "InterfacePressure",
+    "MAX_PIECES",
     "MSL_PRESETS",
     "MoistureResult",
     "REFLOW_PRESETS",
     "Soak",
     "TemperatureProfile",
+    "WATER_C",
     "hygro_equivalent",
     "hygroscopic_strain",
     "interface_vapour_pressure",
@@ -71,6 +73,12 @@ __all__ = [
 
 #: Pseudo diffusivity [m^2/s] the reference material is given in the conduction solve.
 A0 = 1e-6
+#: Temperatures [degC] of the saturation line of water (IAPWS-IF97 region 4, the triple
+#: point to the critical point), where ``p_sat`` and so ``C_sat`` are defined.
+WATER_C = (0.0, 373.946)
+#: Most constant-temperature pieces of one profile (each is a conduction solve, 0.1-2 s on
+#: a package mesh: 200 times the 50 of the J-STD-020 preset).
+MAX_PIECES = 10_000
 #: Molar mass of water [kg/mol].
 M_WATER = 0.018015
 
@@ -98,8 +106,10 @@ class Soak:
     name: str = "soak"
 
     def __post_init__(self) -> None:
-        check_temperature_C(f"{self.name}.T_C", self.T_C)
-        check_range(f"{self.name}.RH", self.RH, 0.0, 1.0)
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("soak.name", self.name, "a non-empty string")
+        _check_water_C(f"{self.name}.T_C", self.T_C)
+        _check_rh(f"{self.name}.RH", self.RH)
         if not self.hours == math.inf:
             check_range(f"{self.name}.hours", self.hours, 0.0, 1e6, lo_open=True, unit="h")
 
@@ -129,6 +139,8 @@ class TemperatureProfile:
     name: str = "profile"
 
     def __post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError("profile.name", self.name, "a non-empty string")
         key = f"{self.name}.points"
         try:
             a = np.asarray(self.points, dtype=float)
@@ -139,12 +151,24 @@ class TemperatureProfile:
         if not np.all(np.isfinite(a)) or a[0, 0] != 0 or np.any(np.diff(a[:, 0]) <= 0):
             raise InputError(key, self.points, "finite values at increasing times from t = 0")
         for T in a[:, 1]:
-            check_temperature_C(f"{self.name}.points.T", float(T))
+            _check_water_C(f"{self.name}.points.T", float(T))
         object.__setattr__(self, "points", tuple((float(t), float(T)) for t, T in a))
-        check_temperature_C(f"{self.name}.ambient_C", self.ambient_C)
-        check_range(f"{self.name}.ambient_RH", self.ambient_RH, 0.0, 1.0)
+        _check_water_C(f"{self.name}.ambient_C", self.ambient_C)
+        _check_rh(f"{self.name}.ambient_RH", self.ambient_RH)
         check_range(f"{self.name}.max_step_K", self.max_step_K, 0.0, 100.0, lo_open=True)
         check_range(f"{self.name}.max_step_s", self.max_step_s, 0.0, None, lo_open=True)
+        # the piece count before the pieces: a long profile in short pieces would build
+        # (and solve) billions of them
+        dT, dt = np.abs(np.diff(a[:, 1])), np.diff(a[:, 0])
+        n = np.maximum(np.ceil(dT / self.max_step_K), np.ceil(dt / self.max_step_s))
+        n_pieces = float(np.maximum(n, 1.0).sum())
+        if n_pieces > MAX_PIECES:
+            raise InputError(
+                key,
+                f"{self.duration_s:g} s in {n_pieces:.3g} pieces",
+                f"a profile of at most {MAX_PIECES:,} pieces of at most max_step_K = "
+                f"{self.max_step_K:g} K and max_step_s = {self.max_step_s:g} s",
+            )
 
     @property
     def duration_s(self) -> float:
@@ -167,6 +191,34 @@ class TemperatureProfile:
         """Wetness of an exposed face at oven temperature ``T_C``: p_air / p_sat(T), <= 1."""
         p_air = self.ambient_RH * float(p_sat(self.ambient_C))
         return min(1.0, p_air / float(p_sat(T_C)))
+
+
+def _check_water_C(key: str, value: object) -> float:
+    """A temperature [degC] on the saturation line of water (:data:`WATER_C`), where the
+    wetness ``C / (S p_sat(T))`` is defined; ``p_sat`` would be clipped outside it."""
+    return check_range(key, value, WATER_C[0], WATER_C[1], unit="°C (water's saturation line)")
+
+
+def _check_rh(key: str, value: object) -> float:
+    """A relative humidity as a fraction in [0, 1]; a percentage (85 for 85 %RH) is
+    refused with the fraction it meant."""
+    try:
+        return check_range(key, value, 0.0, 1.0)
+    except InputError:
+        hint = ""
+        if isinstance(value, int | float) and not isinstance(value, bool) and value <= 100.0:
+            hint = f" (a fraction: {value / 100:g} for {value:g} %RH)" if value > 1.0 else ""
+        raise InputError(key, value, f"a number in [0, 1]{hint}") from None
+
+
+def _state(result: MoistureResult, step: object) -> int:
+    """``step`` as an index of one of ``result``'s states (negative from the end)."""
+    n = len(result.times)
+    if isinstance(step, bool | np.bool_) or not isinstance(step, int | np.integer):
+        raise InputError("step", step, f"an integer state index in [-{n}, {n - 1}]")
+    if not -n <= int(step) < n:
+        raise InputError("step", step, f"a state index in [-{n}, {n - 1}] ({n} states)")
+    return int(step)
 
 
 #: J-STD-020E Table 5-1 soak conditions of the moisture sensitivity levels (standard, and
@@ -275,6 +327,8 @@ def pseudo_materials(
         Real seconds per second of the conduction problem: ``A0 / D_ref``.
     """
     perm = {r: m for r, m in props.items() if not m.impermeable}
+    if not perm:
+        raise InputError("props", sorted(props), "at least one permeable material")
     D = {r: float(m.diffusivity(T_C)) for r, m in perm.items()}
     C = {r: float(m.csat(T_C)) for r, m in perm.items()}
     D_ref = math.exp(np.mean([math.log(v) for v in D.values()]))
@@ -348,6 +402,7 @@ class MoistureResult:
     def concentration(self, step: int = -1) -> NDArray[np.float64]:
         """Concentration [kg/m^3] at the quadrature points of every element at state
         ``step``, shape (n_el, n_q) (discontinuous where materials meet)."""
+        step = _state(self, step)
         w = forms.at_quadrature(self.space, self.wetness[step])
         return self.element_csat(float(self.temperature_C[step]))[:, None] * w
 
@@ -359,6 +414,7 @@ class MoistureResult:
         """Nodal concentration [kg/m^3] of one region's nodes (``region_nodes``) at ``step``."""
         if region not in self.mesh.regions:
             raise InputError("region", region, f"one of {', '.join(self.mesh.regions)}")
+        step = _state(self, step)
         csat = float(self.properties[region].csat(float(self.temperature_C[step])))
         return csat * self.wetness[step][self.region_nodes(region)]
 
@@ -424,7 +480,7 @@ class _Domain:
             if name not in self.mesh.boundaries:
                 raise InputError(f"exposed.{name}", name, "a boundary on a permeable region")
             if v is not None:
-                check_range(f"exposed.{name}", v, 0.0, 1.0)
+                _check_rh(f"exposed.{name}", v)
         self.faces = faces
         V = self.space
         self.region_weights = {
@@ -558,6 +614,7 @@ def solve_moisture(
             else:
                 s_end = st.hours * 3600.0 / scale
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
+                out[-1] = s_end  # geomspace(a, b, 1) is [a]: the last output is the end
                 if fixed:
                     # rtol 1e-9: the reduced basis then holds the first decade of the
                     # response to 3e-4 (1e-6 left 3e-3 there against Crank's series)
@@ -644,6 +701,7 @@ def hygro_equivalent(
     """
     dT = check_range("dT_K", dT_K, 0.0, 1000.0, lo_open=True)
     ref = check_temperature_C("reference_C", reference_C)
+    step = _state(result, step)
     T_state = float(result.temperature_C[step])
     out = {}
     for r, m in assign(result.mesh.regions, materials).items():
@@ -704,7 +762,7 @@ def interface_vapour_pressure(
     if model not in ("henry", "ideal_gas"):
         raise InputError("model", model, "'henry' or 'ideal_gas'")
     f = check_range("void_fraction", void_fraction, 0.0, 1.0, lo_open=True)
-    k = result.peak_step() if step is None else step
+    k = result.peak_step() if step is None else _state(result, step)
     T = float(result.temperature_C[k])
     psat = float(p_sat(T))
     w = result.wetness[k]

@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import InputError
-from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, Soak, TemperatureProfile
+from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, WATER_C, Soak, TemperatureProfile
 from ...physics.moisture_data import MOISTURE_LIBRARY, MoistureProperties
-from .reader import Section, check_label
+from .reader import MISSING, Section, check_label
 
 __all__ = ["DEFAULT_REGION_MOISTURE", "MoistureSpec", "parse_moisture"]
 
@@ -44,7 +44,7 @@ DEFAULT_REGION_MOISTURE: dict[str, str] = {
     "mandrel": "metal",
 }
 
-#: Most states reported per soak (each is a field in the results file).
+#: Most states reported per soak (each holds the wetness at every node).
 MAX_OUTPUTS = 200
 
 
@@ -86,6 +86,14 @@ class MoistureSpec:
         """Region -> moisture properties (name or object) for every region of a model;
         a region with neither a ``[moisture.materials]`` entry nor a default is an
         :class:`~fea.errors.InputError` naming ``moisture.materials.<region>``."""
+        from ..names import PACKAGE_REGIONS
+
+        for r in self.materials:
+            # a misspelt region would silently leave the region it meant on its default
+            if r not in regions and r not in PACKAGE_REGIONS:
+                raise InputError(
+                    f"moisture.materials.{r}", r, f"a region of the model: {', '.join(regions)}"
+                )
         out: dict[str, Any] = {}
         for r in regions:
             v = self.materials.get(r, DEFAULT_REGION_MOISTURE.get(r))
@@ -98,6 +106,18 @@ class MoistureSpec:
                 )
             out[r] = v
         return out
+
+
+def _rh(s: Section, name: str, default: Any = MISSING, lo_open: bool = False) -> float:
+    """A relative humidity [-]; a percentage is refused with the fraction it meant."""
+    try:
+        return s.number(name, default, lo=None if lo_open else 0.0, positive=lo_open, hi=1.0)
+    except InputError as e:
+        v = e.value
+        if isinstance(v, int | float) and not isinstance(v, bool) and 1.0 < v <= 100.0:
+            hint = f"{e.allowed} (a fraction: {v / 100:g} for {v:g} %RH)"
+            raise InputError(e.key, v, hint) from None
+        raise
 
 
 def _soak(m: Section) -> Soak:
@@ -114,8 +134,8 @@ def _soak(m: Section) -> Soak:
     else:
         hours_v = s.number("hours", positive=True, hi=1e6)
     soak = Soak(
-        T_C=s.number("T_C", lo=-273.15, hi=400.0),
-        RH=s.number("RH", lo=0.0, hi=1.0),
+        T_C=s.number("T_C", lo=WATER_C[0], hi=WATER_C[1]),
+        RH=_rh(s, "RH"),
         hours=hours_v,
         name=check_label(s.key("name"), s.string("name", "soak")),
     )
@@ -136,12 +156,15 @@ def _reflow(m: Section) -> TemperatureProfile | None:
     pts = s.raw("points_s_C")
     if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) == 2 for p in pts):
         raise InputError(s.key("points_s_C"), pts, "a list of [t_s, T_C] pairs")
-    prof = TemperatureProfile(
-        tuple((p[0], p[1]) for p in pts),
-        ambient_C=s.number("ambient_C", 25.0, lo=-273.15, hi=400.0),
-        ambient_RH=s.number("ambient_RH", 0.6, lo=0.0, hi=1.0),
-        name=check_label(s.key("name"), s.string("name", "reflow")),
-    )
+    name = check_label(s.key("name"), s.string("name", "reflow"))
+    ambient_C = s.number("ambient_C", 25.0, lo=WATER_C[0], hi=WATER_C[1])
+    ambient_RH = _rh(s, "ambient_RH", 0.6)
+    try:
+        prof = TemperatureProfile(
+            tuple((p[0], p[1]) for p in pts), ambient_C=ambient_C, ambient_RH=ambient_RH, name=name
+        )
+    except InputError as e:  # named for the profile: say where it is in the study file
+        raise InputError(s.key("points_s_C"), e.value, e.allowed) from None
     s.done()
     return prof
 
@@ -158,18 +181,23 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
             out[region] = v
             continue
         s = Section(v, key)
-        props = MoistureProperties(
-            name=region,
-            D0_m2_per_s=s.number("D0_m2_per_s", nonneg=True),
-            Ea_J_per_mol=s.number("Ea_J_per_mol", 0.0, nonneg=True),
-            Csat_kg_per_m3=s.number("Csat_kg_per_m3", nonneg=True),
-            T_ref_C=s.number("T_ref_C", 85.0, lo=-273.15, hi=400.0),
-            RH_ref=s.number("RH_ref", 0.85, lo=0.0, hi=1.0),
-            Es_J_per_mol=s.number("Es_J_per_mol", 0.0, nonneg=True),
-            CME_m3_per_kg=s.number("CME_m3_per_kg", 0.0, nonneg=True),
-            impermeable=s.boolean("impermeable", False),
-            source=s.string("source", "study file"),
-        )
+        # the bounds of MoistureProperties, so that a value out of them is named here
+        values = {
+            "D0_m2_per_s": s.number("D0_m2_per_s", nonneg=True, hi=1.0),
+            "Ea_J_per_mol": s.number("Ea_J_per_mol", 0.0, nonneg=True, hi=200e3),
+            "Csat_kg_per_m3": s.number("Csat_kg_per_m3", nonneg=True, hi=500.0),
+            "T_ref_C": s.number("T_ref_C", 85.0, lo=WATER_C[0], hi=WATER_C[1]),
+            "RH_ref": _rh(s, "RH_ref", 0.85, lo_open=True),
+            "Es_J_per_mol": s.number("Es_J_per_mol", 0.0, lo=-200e3, hi=200e3),
+            "CME_m3_per_kg": s.number("CME_m3_per_kg", 0.0, nonneg=True, hi=1e-2),
+            "impermeable": s.boolean("impermeable", False),
+            "source": s.string("source", "study file"),
+        }
+        try:
+            props = MoistureProperties(name=region, **values)
+        except InputError as e:  # "moisture.<region>.<key>": where it is in the file
+            where = e.key.replace(f"moisture.{region}", key, 1)
+            raise InputError(where, e.value, e.allowed) from None
         s.done()
         out[region] = props
     t.done()
@@ -196,4 +224,13 @@ def parse_moisture(m: Section) -> MoistureSpec | None:
         materials=_materials(m),
     )
     m.done()
+    if spec.reflow is not None:
+        peak = max(T for _, T in spec.reflow.points)
+        if peak <= spec.soak.T_C:
+            # the "peak" state (moisture_peak_C, the vapour pressures) would be the soak's
+            raise InputError(
+                m.key("reflow"),
+                f"a peak of {peak:g} °C",
+                f"a reflow whose peak is above the soak's {spec.soak.T_C:g} °C, or 'none'",
+            )
     return spec
