@@ -164,7 +164,7 @@ def write_results(
     written as a dataset of its group with a ``center`` attribute, so the XDMF, VTU and
     reader need no per-field code. Returns the path of the HDF5 file.
     """
-    from .atomic import write_atomic
+    from .atomic import write_atomic_files
     from .xdmf import xdmf_text
 
     path = _check_path(path)
@@ -201,9 +201,10 @@ def write_results(
         f.flush()
         image = f.id.get_file_image()
     xml = xdmf_text(path.name, io.BytesIO(image))
-    write_atomic(path, image)
-    del image
-    write_atomic(path.with_suffix(".xdmf"), xml)
+    # both written before either is renamed (a full disk leaves the previous pair), the
+    # .h5 renamed last: a run killed between the renames leaves no new results file beside
+    # the old sidecar
+    write_atomic_files([(path, image), (path.with_suffix(".xdmf"), xml)])
     return path
 
 

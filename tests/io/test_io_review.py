@@ -1,0 +1,62 @@
+"""Results files under hostile conditions found in a review: a full disk on the second
+file of a results pair, names that reach the ParaView script, the XDMF references and the
+HDF5 names."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from fea.errors import ResultsError
+from fea.io import read_results, write_results
+from fea.physics.materials import Material
+
+from ..verification.helpers import two_layer_solved
+
+MATS = {
+    "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0),
+    "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8),
+}
+
+
+@pytest.fixture(scope="module")
+def solved():
+    return two_layer_solved(MATS)
+
+
+def _write(solved, path: Path, **meta) -> Path:
+    mesh, th, me = solved
+    return write_results(path, mesh, thermal=th, mechanical=me, meta=meta or None)
+
+
+def _fd_path(fd: int) -> str:
+    try:
+        return os.readlink(f"/proc/self/fd/{fd}")
+    except OSError:
+        pytest.skip("needs /proc/self/fd to tell the files apart")
+
+
+def test_full_disk_on_the_sidecar_keeps_the_old_pair(solved, tmp_path, monkeypatch):
+    """The .h5 fits, its .xdmf does not: the previous pair stays as it was (the writer
+    had replaced the .h5 already, leaving a new file beside a sidecar of the old one)."""
+    h5 = _write(solved, tmp_path / "r.h5", case="old")
+    xdmf = h5.with_suffix(".xdmf")
+    before = h5.read_bytes(), xdmf.read_bytes()
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if ".xdmf." in Path(_fd_path(fd)).name:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    with pytest.raises(ResultsError) as info:
+        _write(solved, h5, case="new")
+    monkeypatch.undo()
+    assert info.value.errno == errno.ENOSPC
+    assert (h5.read_bytes(), xdmf.read_bytes()) == before
+    assert read_results(h5).attrs["case"] == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r.xdmf"]
