@@ -196,7 +196,7 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-_PARAVIEW_SCRIPT = '''"""Open {xdmf} in ParaView: the package warped by its displacement
+_PARAVIEW_SCRIPT = '''"""Open {docstring_xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
 Mises stress in MPa (the unit of the study table).
 
@@ -280,6 +280,7 @@ try:
 except NameError:  # run from the GUI's Python shell
     HERE = {folder!r}
 XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
+CASE = {case!r}
 COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file
 SHOWN = COLOUR + "_MPa"  # what the colours show: the same in MPa, as in the table
 KEEP_PACKAGE = """
@@ -332,7 +333,7 @@ def main():
     bar = GetScalarBar(lut, view)
     bar.Title = "von Mises [MPa]"
     bar.ComponentTitle = "(recovered, nodal)"
-    text = "{case}: displacement x %.3g, colour: recovered von Mises stress [MPa]" % scale
+    text = "%s: displacement x %.3g, colour: recovered von Mises stress [MPa]" % (CASE, scale)
     Show(Text(Text=text), view).FontSize = 14
     GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     view.CameraPosition = [1.0, -1.5, 1.2]
@@ -362,6 +363,12 @@ main()
 '''
 
 
+def _docstring_safe(text: str) -> str:
+    """``text`` as it may stand inside the script's docstring: backslashes and quotes
+    escaped (a file name is any text)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
+
+
 def paraview_script(h5path: str | Any, case: str = "") -> str:
     """The text of the ParaView script for the results file ``h5path`` (its ``.xdmf``
     sidecar next to it); see the module docstring."""
@@ -387,10 +394,11 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         case = case or str(f.attrs.get("case", ""))
     return _PARAVIEW_SCRIPT.format(
         xdmf=path.with_suffix(".xdmf").name,
-        name=path.stem + "_paraview.py",
+        name=_docstring_safe(path.stem + "_paraview.py"),
+        docstring_xdmf=_docstring_safe(path.with_suffix(".xdmf").name),
         folder=str(path.parent),
         version=__version__,
-        time_note=note,
+        time_note=_docstring_safe(note),
         colour=colour,
         case=case or path.stem,
     )

@@ -4,6 +4,7 @@ HDF5 names."""
 
 from __future__ import annotations
 
+import ast
 import errno
 import os
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 
 from fea.errors import ResultsError
 from fea.io import read_results, write_results
+from fea.io.xdmf import paraview_script
 from fea.physics.materials import Material
 
 from ..verification.helpers import two_layer_solved
@@ -60,3 +62,43 @@ def test_full_disk_on_the_sidecar_keeps_the_old_pair(solved, tmp_path, monkeypat
     assert (h5.read_bytes(), xdmf.read_bytes()) == before
     assert read_results(h5).attrs["case"] == "old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r.h5", "r.xdmf"]
+
+
+def _caption(script: str, scale: float) -> str:
+    """The caption the ParaView script shows: its ``text = ...`` expression evaluated
+    with ``scale`` and the script's constants (the script itself needs ParaView)."""
+    body = ast.parse(script).body
+    names = {"scale": scale}
+    for n in body:
+        if isinstance(n, ast.Assign) and isinstance(n.value, ast.Constant):
+            exec(compile(ast.Module([n], []), "constants", "exec"), names)
+    (main,) = [n for n in body if isinstance(n, ast.FunctionDef) and n.name == "main"]
+    (value,) = [
+        n.value
+        for n in ast.walk(main)
+        if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "text"
+    ]
+    return eval(compile(ast.Expression(value), "caption", "eval"), names)
+
+
+@pytest.mark.parametrize("case", ['a"b', "50% Cu", "two\nlines", "back\\slash", "it's"])
+def test_paraview_script_quotes_the_case_name(solved, tmp_path, case):
+    """A case id with a quote, a newline or a backslash made the script a syntax error,
+    one with '%' failed when run (the caption is %-formatted)."""
+    h5 = _write(solved, tmp_path / "r.h5", case=case)
+    text = paraview_script(h5)
+    assert _caption(text, 2.0).startswith(case + ": displacement x 2,")
+
+
+@pytest.mark.parametrize("name", ["q\"u'o", 'tri"""ple', "end\\"])
+def test_paraview_script_for_any_file_name(solved, tmp_path, name):
+    h5 = _write(solved, tmp_path / f"{name}.h5")
+    tree = ast.parse(paraview_script(h5))
+    xdmf = [
+        n.value.args[1].value
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Assign)
+        and getattr(n.targets[0], "id", "") == "XDMF"
+        and isinstance(n.value, ast.Call)
+    ]
+    assert xdmf == [f"{name}.xdmf"]
