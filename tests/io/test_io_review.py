@@ -5,13 +5,14 @@ HDF5 names."""
 from __future__ import annotations
 
 import ast
+import copy
 import errno
 import os
 from pathlib import Path
 
 import pytest
 
-from fea.errors import ResultsError
+from fea.errors import InputError, ResultsError
 from fea.io import read_results, write_results
 from fea.io.xdmf import paraview_script
 from fea.physics.materials import Material
@@ -102,3 +103,93 @@ def test_paraview_script_for_any_file_name(solved, tmp_path, name):
         and isinstance(n.value, ast.Call)
     ]
     assert xdmf == [f"{name}.xdmf"]
+
+
+@pytest.mark.parametrize("name", ["co:lon.h5", "p|pe.h5"])
+def test_file_names_the_xdmf_cannot_reference_are_refused(solved, tmp_path, name):
+    """The sidecar references the datasets as ``<file>:<dataset>`` and a step as
+    ``...|<selection>``: ParaView split 'co:lon.h5' at the colon (no file 'co') and aborted
+    on 'p|pe.h5'. Refused before anything is written."""
+    with pytest.raises(InputError) as info:
+        _write(solved, tmp_path / name)
+    assert info.value.key == "path"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _names_meta(where: str, name: object) -> dict:
+    return {"metrics": {name: 1.0}} if where == "meta.metrics" else {name: 1.0}
+
+
+@pytest.mark.parametrize("where", ["meta.metrics", "meta"])
+@pytest.mark.parametrize("name", ["", "a\0b", 5, "x" * 70_000])
+def test_names_hdf5_cannot_store_are_input_errors(solved, tmp_path, where, name):
+    """An empty name, a name with NUL (HDF5 ended it there: 'a\\0b' came back as 'a'), a
+    number or a name longer than an object header were h5py errors or silently changed."""
+    with pytest.raises(InputError) as info:
+        write_results(
+            tmp_path / "r.h5", solved[0], mechanical=solved[2], meta=_names_meta(where, name)
+        )
+    assert info.value.key == where
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "meta",
+    [
+        {"case": "a\0b"},
+        {"study": "a\0b"},
+        {"metrics": {"shape": "x\0y"}},
+        {"note": "x\0y"},
+    ],
+    ids=["case", "study", "metric-text", "attribute"],
+)
+def test_text_with_nul_is_an_input_error(solved, tmp_path, meta):
+    with pytest.raises(InputError, match="NUL"):
+        _write(solved, tmp_path / "r.h5", **meta)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_state_labels_and_unit_with_nul_are_input_errors(solved, tmp_path):
+    mesh, _, me = solved
+    with pytest.raises(InputError) as info:
+        write_results(tmp_path / "r.h5", mesh, mechanical={"a\0b": me, "c": me})
+    assert info.value.key == "mechanical"
+    with pytest.raises(InputError) as info:
+        write_results(
+            tmp_path / "r.h5", mesh, mechanical={"a": me, "b": me}, meta={"state_unit": "\0"}
+        )
+    assert info.value.key == "state_unit"
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("names", [["."], [""], ["x\0y"], ["a/b", "a_b"]])
+def test_boundary_names_hdf5_cannot_store_are_input_errors(solved, tmp_path, names):
+    """A boundary of a user's mesh becomes an HDF5 dataset named after it ('/' written as
+    '_'): '.', '' and two names that meet were h5py errors, 'x\\0y' came back as 'x'."""
+    mesh, _, _ = solved
+    own = copy.copy(mesh)
+    own.boundaries = dict(mesh.boundaries) | {n: mesh.boundaries["top"] for n in names}
+    with pytest.raises(InputError) as info:
+        write_results(tmp_path / "r.h5", own)
+    assert info.value.key == "mesh.boundaries"
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_unusual_but_storable_names_round_trip(solved, tmp_path):
+    """Names with spaces, unicode, '..', '/' and shell characters are stored as given."""
+    mesh, _, me = solved
+    names = ["sp ace", "ünï", "..", "a/b", "$(x);`y`|z&"]
+    own = copy.copy(mesh)
+    own.boundaries = dict(mesh.boundaries) | {"..": mesh.boundaries["top"]}
+    meta = {
+        "study": names[4],
+        "case": names[1],
+        "metrics": {n: float(i) for i, n in enumerate(names)},
+    }
+    p = write_results(tmp_path / "r.h5", own, meta=meta)
+    r = read_results(p)
+    assert (r.attrs["study"], r.attrs["case"]) == (names[4], names[1])
+    assert r.metrics == {n: float(i) for i, n in enumerate(names)}
+    assert ".." in r.mesh.boundaries
+    p = write_results(tmp_path / "s.h5", mesh, mechanical={n: me for n in names})
+    assert list(read_results(p).mechanical["labels"]) == names
