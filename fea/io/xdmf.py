@@ -20,6 +20,11 @@ Readers (checked in tests/io/test_xdmf.py):
   type" for the form they drop. ParaView 5.11's XDMF 3 readers crash on a bare file name
   (``s.xdmf``, no folder part: they read ``s.xdmfs.h5``); ``./s.xdmf`` or an absolute
   path works, and the script below opens the file by its absolute path.
+- A six-component field (``stress``, ``stress_nodal``: xx, yy, zz, yz, xz, xy) is a
+  ``Matrix``: both ParaView readers give the six stored components, which ParaView names
+  XX, YY, ZZ, XY, YZ, XZ (its XY is the stored yz; docs/outputs.md says how to reorder).
+  As a ``Tensor6`` the legacy reader built a wrong 3 x 3 tensor (XDMF's Tensor6 order is
+  xx, xy, xz, yy, yz, zz).
 - ``meshio.read`` reads a steady result on one mesh (one uniform grid): the mesh and
   every point and cell field. meshio reads only whole HDF5 datasets and one grid, so a
   series (one dataset of shape (steps, ...)) or a package with its board is not
@@ -117,7 +122,10 @@ def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | No
     """
     shape = ds.shape if step is None else ds.shape[1:]
     width = 1 if len(shape) == 1 else shape[1]
-    kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}.get(width, "Matrix")
+    # six components (stress: Voigt xx, yy, zz, yz, xz, xy) as a Matrix, not a Tensor6:
+    # the legacy XDMFReader reads a Tensor6 as xx, xy, xz, yy, yz, zz and builds a wrong
+    # 3 x 3 tensor from it; as a Matrix both readers give the six stored components
+    kind = {1: "Scalar", 3: "Vector"}.get(width, "Matrix")
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
     _item(a, h5name, ds, step)
     if step is not None:
