@@ -256,3 +256,22 @@ def test_paraview_reads_the_six_stress_components_as_stored(solved, tmp_path):
             want = fields[name][0]
             assert np.shape(values) == want.shape, (key, name)
             assert np.allclose(values, want, rtol=1e-12, atol=0.0), (key, name)
+
+
+def test_info_of_a_field_with_nan_and_inf(solved, tmp_path):
+    """A NaN or infinite value is written and read as it is; ``fea info`` gives the range
+    of the finite values and counts the others (it printed 'min nan max nan')."""
+    from fea.io import describe
+
+    mesh, th, me = solved
+    bad = copy.copy(me)
+    u = me.displacement.copy()
+    u[0, 0], u[1, 2], u[2, 1] = np.nan, np.inf, -np.inf
+    bad.displacement = u
+    p = write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical=bad)
+    got = read_results(p).mechanical["displacement"]
+    assert np.array_equal(got, u, equal_nan=True)
+    (line,) = [x for x in describe(p).splitlines() if "mechanical/displacement" in x]
+    finite = u[np.isfinite(u)]
+    assert f"min {finite.min():.6g} max {finite.max():.6g}" in line
+    assert "1 NaN, 2 infinite" in line
