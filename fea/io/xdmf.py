@@ -8,7 +8,9 @@ needs no code here.
 Time in ParaView: a transient's times [s]; several mechanical states: each state's
 ``state_values`` -- the temperature [degC] of a temperature sweep, the step index of a
 reflow profile (whose temperatures go up and down, and ParaView needs increasing
-times; the temperature is then the nodal field ``state_temperature``).
+times; the temperature is then the nodal field ``state_temperature``). States whose values
+are not distinct (a process stage ending where the reflow starts) are numbered 0, 1, ...
+instead: ParaView keeps one grid per time and would hide all but one of them.
 
 Readers (checked in tests/io/test_xdmf.py):
 
@@ -40,13 +42,14 @@ works on a headless machine with ParaView's X build.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from .hdf5 import field_center, field_datasets
 
-__all__ = ["paraview_script", "write_paraview_script", "xdmf_text"]
+__all__ = ["paraview_script", "state_times", "write_paraview_script", "xdmf_text"]
 
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
@@ -76,6 +79,21 @@ def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> 
         parts = (start, [1] * rank, [1, *shape], list(ds.shape))
         e.text += "|" + ":".join(" ".join(map(str, v)) for v in parts)
     return e
+
+
+def _indexed(values: Any) -> bool:
+    """Whether the states of ``values`` get their index as time (see :func:`state_times`)."""
+    v = [float(x) for x in values]
+    return not (len(set(v)) == len(v) and all(math.isfinite(x) for x in v))
+
+
+def state_times(values: Any) -> list[float]:
+    """The time in ParaView of each mechanical state: its value (``state_values``), or
+    its index when the values are not distinct and finite. ParaView keeps one grid per
+    time value, so two states at one time (a stage ending where the reflow starts) would
+    hide one of them; the values stay in the results file."""
+    v = [float(x) for x in values]
+    return [float(i) for i in range(len(v))] if _indexed(v) else v
 
 
 def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
@@ -162,7 +180,8 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
             steps = [(repr(float(t)), f"step{i}", i, n_last) for i, t in enumerate(th["times"][()])]
         elif series_me:
             labels = [x.decode() if isinstance(x, bytes) else str(x) for x in me["labels"][()]]
-            values = me["state_values"][()] if "state_values" in me else range(len(labels))
+            raw = me["state_values"][()] if "state_values" in me else range(len(labels))
+            values = state_times(raw)
             steps = [
                 (repr(float(v)), f"state {lab}", None, i)
                 for i, (lab, v) in enumerate(zip(labels, values, strict=True))
@@ -388,7 +407,9 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
     with h5py.File(path, "r") as f:
         me = f.get("mechanical")
         th = f.get("thermal")
-        if me is not None and "state_values" in me:
+        if me is not None and "state_values" in me and _indexed(me["state_values"][()]):
+            note = "the state index (the states' values are not distinct: /mechanical/state_values)"
+        elif me is not None and "state_values" in me:
             unit = str(me["state_values"].attrs.get("unit", ""))
             note = {
                 "C": "the state temperature [C]",

@@ -275,3 +275,27 @@ def test_info_of_a_field_with_nan_and_inf(solved, tmp_path):
     finite = u[np.isfinite(u)]
     assert f"min {finite.min():.6g} max {finite.max():.6g}" in line
     assert "1 NaN, 2 infinite" in line
+
+
+def test_every_state_has_its_own_time_in_paraview(solved, tmp_path):
+    """A process history whose last stage ends when the reflow starts gave two states the
+    same time (1082 s): ParaView keeps one grid per time, so one state could not be shown
+    (29 of 30 time steps). States whose values are not distinct take their index as time
+    in the XDMF; the file keeps the values."""
+    import xml.etree.ElementTree as ET
+
+    mesh, _, me = solved
+    states = {"singulated": me, "r00_25C": me, "r01_100C": me}
+    meta = {"state_values": [1082.0, 1082.0, 1132.0], "state_unit": "s"}
+    p = write_results(tmp_path / "r.h5", mesh, mechanical=states, meta=meta)
+    grids = ET.parse(p.with_suffix(".xdmf")).getroot().find("Domain/Grid").findall("Grid")
+    times = [float(g.find("Time").get("Value")) for g in grids]
+    assert [g.get("Name") for g in grids] == [f"state {k}" for k in states]
+    assert len(set(times)) == 3
+    assert list(read_results(p).mechanical["state_values"]) == meta["state_values"]
+    assert "the state index" in paraview_script(p)
+    # distinct values stay the time, in any order
+    meta = {"state_values": [260.0, 25.0, 100.0], "state_unit": "C"}
+    p = write_results(tmp_path / "s.h5", mesh, mechanical=states, meta=meta)
+    grids = ET.parse(p.with_suffix(".xdmf")).getroot().find("Domain/Grid").findall("Grid")
+    assert [float(g.find("Time").get("Value")) for g in grids] == meta["state_values"]
