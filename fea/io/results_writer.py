@@ -116,7 +116,9 @@ def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
 def _boundary_names(mesh: Any) -> dict[str, str]:
     """The dataset name of each boundary of ``mesh``: its name with '/' written as '_'
     (HDF5's path separator); a name that cannot be stored so, or two that meet, is an
-    :class:`~fea.errors.InputError`."""
+    :class:`~fea.errors.InputError` (so is a region name with a NUL)."""
+    for name in mesh.regions:
+        _check_text("mesh.regions", str(name))
     out: dict[str, str] = {}
     for name in mesh.boundaries:
         stored = _check_name("mesh.boundaries", name).replace("/", "_")

@@ -299,3 +299,13 @@ def test_every_state_has_its_own_time_in_paraview(solved, tmp_path):
     p = write_results(tmp_path / "s.h5", mesh, mechanical=states, meta=meta)
     grids = ET.parse(p.with_suffix(".xdmf")).getroot().find("Domain/Grid").findall("Grid")
     assert [float(g.find("Time").get("Value")) for g in grids] == meta["state_values"]
+
+
+def test_region_name_with_nul_is_an_input_error(solved, tmp_path):
+    mesh, _, _ = solved
+    own = copy.copy(mesh)
+    own.regions = {("x\0y" if k == "base" else k): v for k, v in mesh.regions.items()}
+    with pytest.raises(InputError) as info:
+        write_results(tmp_path / "r.h5", own)
+    assert info.value.key == "mesh.regions"
+    assert list(tmp_path.iterdir()) == []
