@@ -309,3 +309,18 @@ def test_region_name_with_nul_is_an_input_error(solved, tmp_path):
         write_results(tmp_path / "r.h5", own)
     assert info.value.key == "mesh.regions"
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("label", ["$\\bad{$", "50% $x^$", "a$b$_c"])
+def test_structure_plot_of_curves_named_with_dollars(tmp_path, label):
+    """Curve labels are file names (``fea structure run$1.csv``): a '$' started
+    matplotlib's mathtext, which failed on the figure ('Unknown symbol') or set the name
+    as a formula."""
+    from matplotlib.image import imread
+
+    from fea.study.plots import structure_plot
+
+    t = np.logspace(-5, 2, 200)
+    z = 10.0 * (1.0 - np.exp(-t / 0.1)) + 5.0 * (1.0 - np.exp(-t / 10.0))
+    p = structure_plot({label: (t, z), "plain": (t, 1.5 * z)}, tmp_path / "sf.png")
+    assert imread(p).ndim == 3
