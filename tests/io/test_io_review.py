@@ -324,3 +324,15 @@ def test_structure_plot_of_curves_named_with_dollars(tmp_path, label):
     z = 10.0 * (1.0 - np.exp(-t / 0.1)) + 5.0 * (1.0 - np.exp(-t / 10.0))
     p = structure_plot({label: (t, z), "plain": (t, 1.5 * z)}, tmp_path / "sf.png")
     assert imread(p).ndim == 3
+
+
+@pytest.mark.parametrize("state", [2, -3, 99])
+def test_to_meshio_state_index_out_of_range_is_an_input_error(solved, tmp_path, state):
+    """A state index past the stored states was a bare IndexError."""
+    mesh, _, me = solved
+    p = write_results(tmp_path / "r.h5", mesh, mechanical={"25C": me, "260C": me})
+    r = read_results(p)
+    with pytest.raises(InputError) as info:
+        r.to_meshio(state)
+    assert info.value.key == "state"
+    assert np.array_equal(r.to_meshio(-2).point_data["displacement"], me.displacement)
