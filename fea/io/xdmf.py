@@ -225,7 +225,8 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
 
 _PARAVIEW_SCRIPT = '''"""Open {docstring_xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
-Mises stress in MPa (the unit of the study table).
+Mises stress in MPa (the unit of the study table); a file without mechanical results
+coloured by its temperature.
 
     paraview --script={name}                  (the GUI)
     pvpython --force-offscreen-rendering {name} [--screenshot view.png]
@@ -308,8 +309,10 @@ except NameError:  # run from the GUI's Python shell
     HERE = {folder!r}
 XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
 CASE = {case!r}
-COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file
-SHOWN = COLOUR + "_MPa"  # what the colours show: the same in MPa, as in the table
+COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file (or the temperature)
+WARP = {warp!r}  # False: a file without mechanical results, coloured by its temperature
+FACTOR = 1e-6 if WARP else 1.0  # file unit -> shown unit (Pa -> MPa, as in the table)
+SHOWN = COLOUR + ("_MPa" if WARP else "_C")  # what the colours show
 KEEP_PACKAGE = """
 d = self.GetInputDataObject(0, 0)
 out = self.GetOutputDataObject(0)
@@ -320,7 +323,7 @@ else:
     it.InitTraversal()
     while not it.IsDoneWithTraversal():
         block = it.GetCurrentDataObject()
-        if block.GetPointData().HasArray("displacement"):
+        if block.GetPointData().HasArray({keep!r}):
             out.ShallowCopy(block)
             break
         it.GoToNextItem()
@@ -341,13 +344,15 @@ def main():
     b = info.GetBounds()
     extent = builtins.max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
     largest = 0.0
-    for t in times or [0.0]:
+    for t in (times or [0.0]) if WARP else []:
         package.UpdatePipeline(t)
         largest = builtins.max(largest, package.PointData["displacement"].GetRange(-1)[1])
     scale = 0.1 * extent / largest if largest > 0 else 1.0
 
-    warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
-    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function=COLOUR + " * 1e-6")
+    warp = package
+    if WARP:
+        warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
+    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function="%s * %r" % (COLOUR, FACTOR))
     mpa.AttributeType = "Point Data"
     view = GetActiveViewOrCreate("RenderView")
     view.ViewSize = [1024, 768]
@@ -358,9 +363,13 @@ def main():
     display.RescaleTransferFunctionToDataRangeOverTime()
     display.SetScalarBarVisibility(view, True)
     bar = GetScalarBar(lut, view)
-    bar.Title = "von Mises [MPa]"
-    bar.ComponentTitle = "(recovered, nodal)"
-    text = "%s: displacement x %.3g, colour: recovered von Mises stress [MPa]" % (CASE, scale)
+    bar.Title = "von Mises [MPa]" if WARP else "temperature [C]"
+    bar.ComponentTitle = "(recovered, nodal)" if WARP else ""
+    text = (
+        "%s: displacement x %.3g, colour: recovered von Mises stress [MPa]" % (CASE, scale)
+        if WARP
+        else "%s: colour: temperature [C]" % CASE
+    )
     Show(Text(Text=text), view).FontSize = 14
     GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     view.CameraPosition = [1.0, -1.5, 1.2]
@@ -380,9 +389,11 @@ def main():
             "colour": COLOUR,
             "colour_array": SHOWN,
             "colour_bar_title": bar.Title,
-            "colour_range_MPa": [rgb[0], rgb[-4]],
-            "colour_range": [1e6 * rgb[0], 1e6 * rgb[-4]],  # in the file's unit, Pa
+            "colour_range_shown": [rgb[0], rgb[-4]],
+            "colour_range": [rgb[0] / FACTOR, rgb[-4] / FACTOR],  # in the file's unit
         }}
+        if WARP:
+            summary["colour_range_MPa"] = [rgb[0], rgb[-4]]
         print(json.dumps(summary))
 
 
@@ -420,6 +431,8 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         else:
             note = "one state"
         colour = "von_mises_nodal" if me is not None and "von_mises_nodal" in me else "von_mises"
+        if me is None:
+            colour = "temperature"
         case = case or str(f.attrs.get("case", ""))
     return _PARAVIEW_SCRIPT.format(
         xdmf=path.with_suffix(".xdmf").name,
@@ -429,6 +442,8 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         version=__version__,
         time_note=_docstring_safe(note),
         colour=colour,
+        warp=me is not None,
+        keep="displacement" if me is not None else "temperature",
         case=case or path.stem,
     )
 
