@@ -62,7 +62,15 @@ def describe(path: str | os.PathLike) -> str:
         lines.append("  solver:")
         for k, v in r.solver.items():
             lines.append(f"    {k}: {_solver_summary(v)}")
-    return "\n".join(lines)
+    return "\n".join(map(_printable, lines))
+
+
+def _printable(line: str) -> str:
+    """``line`` with control characters escaped (``\\x1b``): names and warnings come from
+    the file, and a terminal must not run an escape sequence stored in one."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
 
 
 def _value_range(v: np.ndarray) -> str:

@@ -364,3 +364,20 @@ def test_paraview_script_of_a_thermal_only_result(tmp_path):
     T = th.temperature
     assert report["colour_range"] == pytest.approx([T.min(), T.max()], rel=1e-9)
     assert (tmp_path / "view.png").is_file()
+
+
+def test_info_shows_control_characters_escaped(solved, tmp_path):
+    """``fea info`` printed names and warnings of a file as stored: a terminal escape in a
+    metric name, a region or a warning went to the terminal (a file from someone else can
+    clear the screen or hide lines). They are shown escaped."""
+    from fea.io import describe
+
+    mesh, _, me = solved
+    meta = {
+        "case": "c\x1b[2J",
+        "metrics": {"red\x1b[31m": 1.0, "note": "ok\rhidden"},
+        "warnings": ["w\x07bell"],
+    }
+    text = describe(write_results(tmp_path / "r.h5", mesh, mechanical=me, meta=meta))
+    assert not any(c in text for c in "\x1b\r\x07")
+    assert "red\\x1b[31m" in text and "ok\\rhidden" in text and "w\\x07bell" in text
