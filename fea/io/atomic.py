@@ -18,7 +18,7 @@ import socket
 import stat
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from ..errors import ResultsError
@@ -31,6 +31,7 @@ __all__ = [
     "file_problem",
     "sweep_parts",
     "write_atomic",
+    "write_atomic_files",
 ]
 
 #: Suffix of temporary files (``.<name>.<host>-<pid>.<random>.part``); the host and
@@ -201,14 +202,32 @@ def atomic_path(
             tmp.unlink(missing_ok=True)
 
 
+def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
+    """Write ``data`` to the temporary file ``tmp`` of ``path`` and sync it to the disk."""
+    try:
+        with open(tmp, "wb") as fh:
+            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise _write_error(path, exc) from None
+
+
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically; returns the path."""
-    path = Path(path)
-    with atomic_path(path) as tmp:
-        try:
-            with open(tmp, "wb") as fh:
-                fh.write(data.encode() if isinstance(data, str) else data)
-                fh.flush()
-        except OSError as exc:
-            raise _write_error(path, exc) from None
-    return path
+    return write_atomic_files([(path, data)])[0]
+
+
+def write_atomic_files(files: Sequence[tuple[str | os.PathLike, str | bytes]]) -> list[Path]:
+    """Write files that belong together (a results file and its XDMF sidecar) as one:
+    each is written and synced under its temporary name, in the order given, before any
+    is renamed, so a full disk or another write error leaves every target as it was. The
+    renames run in the reverse order: put first the file whose presence says the set is
+    complete, so a kill between two renames never leaves it beside an old companion.
+    Returns the paths."""
+    paths = [Path(p) for p, _ in files]
+    with contextlib.ExitStack() as stack:  # left in reverse: the first file renamed last
+        tmps = [stack.enter_context(atomic_path(p)) for p in paths]
+        for tmp, path, (_, data) in zip(tmps, paths, files, strict=True):
+            _write_synced(tmp, path, data)
+    return paths

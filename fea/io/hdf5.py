@@ -28,10 +28,11 @@ Every field dataset carries a ``center`` attribute (``Node`` or ``Cell``); sever
 mechanical states also store ``state_values`` (the time coordinate of each state in
 ParaView, e.g. its temperature) with its ``unit``.
 
-A file is built in memory (HDF5's core driver) and written in one piece through
-:func:`fea.io.atomic.write_atomic` (temporary name, sync, rename): a crash never leaves a
-partial file under the final name, and a full disk is one clear error from a plain
-write, never an HDF5 library left half-closed.
+A file is built in memory (HDF5's core driver) and written in one piece with its XDMF
+sidecar through :func:`fea.io.atomic.write_atomic_files` (temporary names, both synced
+before either is renamed, the .h5 renamed last): a crash never leaves a partial file under
+the final name, a full disk leaves the previous pair as it was and is one clear error from
+a plain write, never an HDF5 library left half-closed.
 
 Checksums: the root attribute ``sha256`` holds a SHA-256 of each block (``/`` for the
 root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/metrics``, ``/solver``,

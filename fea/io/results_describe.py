@@ -47,9 +47,7 @@ def describe(path: str | os.PathLike) -> str:
     lines.append("  fields:")
     for group, data in (("thermal", r.thermal), ("mechanical", r.mechanical)):
         for k, v in (data or {}).items():
-            extra = ""
-            if v.dtype.kind == "f":
-                extra = f"  min {np.min(v):.6g} max {np.max(v):.6g}"
+            extra = _value_range(v) if v.dtype.kind == "f" else ""
             lines.append(f"    {group}/{k:<14} {str(v.shape):<18}{extra}")
     if r.curves:
         lines.append("  curves:")
@@ -64,7 +62,25 @@ def describe(path: str | os.PathLike) -> str:
         lines.append("  solver:")
         for k, v in r.solver.items():
             lines.append(f"    {k}: {_solver_summary(v)}")
-    return "\n".join(lines)
+    return "\n".join(map(_printable, lines))
+
+
+def _printable(line: str) -> str:
+    """``line`` with control characters escaped (``\\x1b``): names and warnings come from
+    the file, and a terminal must not run an escape sequence stored in one."""
+    if line.isprintable():
+        return line
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in line)
+
+
+def _value_range(v: np.ndarray) -> str:
+    """``min .. max ..`` of the finite values of a field, with a count of the others."""
+    finite = np.isfinite(v)
+    text = f"  min {np.min(v[finite]):.6g} max {np.max(v[finite]):.6g}" if finite.any() else ""
+    n_nan = int(np.isnan(v).sum())
+    n_inf = v.size - int(finite.sum()) - n_nan
+    bad = [f"{n_nan:,} NaN"] * bool(n_nan) + [f"{n_inf:,} infinite"] * bool(n_inf)
+    return text + (f"  ({', '.join(bad)})" if bad else "")
 
 
 def _solver_summary(info: Any) -> str:

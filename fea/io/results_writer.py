@@ -67,6 +67,26 @@ def _facet_connectivity(mesh: Any, space: Any, facets: NDArray[np.int64]) -> NDA
     return out
 
 
+#: Longest name of a metric, a root attribute or a boundary [characters]: HDF5 keeps an
+#: attribute's name and value in one object-header message of at most 64 KiB.
+MAX_NAME = 1024
+
+
+def _check_text(key: str, text: str) -> str:
+    """``text`` if HDF5 stores it as given: h5py refuses a NUL in a string value and ends a
+    name at one ('a\\0b' stored as 'a')."""
+    if "\0" in text:
+        raise InputError(key, text, "text without NUL characters")
+    return text
+
+
+def _check_name(key: str, name: Any) -> str:
+    """``name`` if it can name an HDF5 attribute or dataset unchanged."""
+    if not isinstance(name, str) or not name or len(name) > MAX_NAME:
+        raise InputError(key, name, f"a name: non-empty text of at most {MAX_NAME} characters")
+    return _check_text(key, name)
+
+
 def _dataset(group: Any, name: str, data: Any, **kw: Any) -> Any:
     data = np.ascontiguousarray(data)
     if data.size > COMPRESS_ABOVE and data.dtype.kind in "fiu":
@@ -88,8 +108,28 @@ def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
     for i, n in enumerate(names):
         g["region_id"].attrs[str(i)] = n
     b = g.create_group("boundaries")
+    stored = _boundary_names(mesh)
     for name, facets in mesh.boundaries.items():
-        _dataset(b, name.replace("/", "_"), _facet_connectivity(mesh, space, facets))
+        _dataset(b, stored[name], _facet_connectivity(mesh, space, facets))
+
+
+def _boundary_names(mesh: Any) -> dict[str, str]:
+    """The dataset name of each boundary of ``mesh``: its name with '/' written as '_'
+    (HDF5's path separator); a name that cannot be stored so, or two that meet, is an
+    :class:`~fea.errors.InputError` (so is a region name with a NUL)."""
+    for name in mesh.regions:
+        _check_text("mesh.regions", str(name))
+    out: dict[str, str] = {}
+    for name in mesh.boundaries:
+        stored = _check_name("mesh.boundaries", name).replace("/", "_")
+        if stored == "." or stored in out.values():
+            raise InputError(
+                "mesh.boundaries",
+                name,
+                "names that stay distinct with '/' written as '_', and not '.'",
+            )
+        out[name] = stored
+    return out
 
 
 def _json(obj: Any) -> str:
@@ -164,7 +204,7 @@ def write_results(
     written as a dataset of its group with a ``center`` attribute, so the XDMF, VTU and
     reader need no per-field code. Returns the path of the HDF5 file.
     """
-    from .atomic import write_atomic
+    from .atomic import write_atomic_files
     from .xdmf import xdmf_text
 
     path = _check_path(path)
@@ -172,16 +212,21 @@ def write_results(
         hasattr(thermal, "mesh") and hasattr(thermal, "temperature") and hasattr(thermal, "fields")
     ):
         raise InputError("thermal", thermal, "a ThermalResult of fea.solve_thermal, or None")
+    _boundary_names(mesh)  # checked before any work
+    if thermal is not None and thermal.mesh is not mesh:
+        _boundary_names(thermal.mesh)
     if meta is not None and not isinstance(meta, Mapping):
         raise InputError("meta", meta, "a mapping of names to values, or None")
     meta = dict(meta or {})
     ctm = meta.pop("ctm", None)
     labels, states = _as_states(mechanical)
+    for label in labels:
+        _check_text("mechanical", label)
     for s in states:
         if s.mesh is not mesh:
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
     state_values = meta.pop("state_values", None)
-    state_unit = str(meta.pop("state_unit", ""))
+    state_unit = _check_text("state_unit", str(meta.pop("state_unit", "")))
     if state_values is not None and len(state_values) != len(states):
         raise InputError("state_values", state_values, f"one value per state ({len(states)})")
 
@@ -201,9 +246,10 @@ def write_results(
         f.flush()
         image = f.id.get_file_image()
     xml = xdmf_text(path.name, io.BytesIO(image))
-    write_atomic(path, image)
-    del image
-    write_atomic(path.with_suffix(".xdmf"), xml)
+    # both written before either is renamed (a full disk leaves the previous pair), the
+    # .h5 renamed last: a run killed between the renames leaves no new results file beside
+    # the old sidecar
+    write_atomic_files([(path, image), (path.with_suffix(".xdmf"), xml)])
     return path
 
 
@@ -213,6 +259,9 @@ def _check_path(path: Any) -> Path:
     path = Path(path)
     if path.suffix != ".h5":
         raise InputError("path", str(path), "a file name ending in .h5")
+    if ":" in path.name or "|" in path.name:
+        # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
+        raise InputError("path", str(path), "a file name without ':' or '|'")
     return path
 
 
@@ -225,14 +274,21 @@ def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
     f.attrs["schema"] = SCHEMA
     f.attrs["fea_version"] = __version__
     f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    f.attrs["study"] = str(meta.pop("study", ""))
-    f.attrs["case"] = str(meta.pop("case", ""))
+    f.attrs["study"] = _check_text("meta.study", str(meta.pop("study", "")))
+    f.attrs["case"] = _check_text("meta.case", str(meta.pop("case", "")))
     metrics = dict(meta.pop("metrics", {}) or {})
+    for k, v in metrics.items():
+        _check_name("meta.metrics", k)
+        if isinstance(v, str):
+            _check_text(f"meta.metrics.{k}", v)
     solver = dict(meta.pop("solver", {}) or {})
     inputs = meta.pop("inputs", None)
     for k, v in meta.items():
+        _check_name("meta", k)
         if k in RESERVED_ATTRS:
             raise InputError(f"meta.{k}", v, "a key other than the file's own attributes")
+        if isinstance(v, str):
+            _check_text(f"meta.{k}", v)
         if isinstance(v, str | int | float | bool | np.generic):
             f.attrs[k] = v
         else:

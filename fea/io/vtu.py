@@ -49,6 +49,9 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
                     raise InputError("state", state, f"one of {', '.join(names)}")
                 index = names.index(state)
             elif isinstance(state, int) and not isinstance(state, bool):
+                n = len(labels) if labels is not None else len(data.get("times", ()))
+                if n and not -n <= state < n:
+                    raise InputError("state", state, f"an index from {-n} to {n - 1}")
                 index = state
         for name, values in data.items():
             center = r.centers.get(f"{group}/{name}")

@@ -8,7 +8,9 @@ needs no code here.
 Time in ParaView: a transient's times [s]; several mechanical states: each state's
 ``state_values`` -- the temperature [degC] of a temperature sweep, the step index of a
 reflow profile (whose temperatures go up and down, and ParaView needs increasing
-times; the temperature is then the nodal field ``state_temperature``).
+times; the temperature is then the nodal field ``state_temperature``). States whose values
+are not distinct (a process stage ending where the reflow starts) are numbered 0, 1, ...
+instead: ParaView keeps one grid per time and would hide all but one of them.
 
 Readers (checked in tests/io/test_xdmf.py):
 
@@ -20,6 +22,11 @@ Readers (checked in tests/io/test_xdmf.py):
   type" for the form they drop. ParaView 5.11's XDMF 3 readers crash on a bare file name
   (``s.xdmf``, no folder part: they read ``s.xdmfs.h5``); ``./s.xdmf`` or an absolute
   path works, and the script below opens the file by its absolute path.
+- A six-component field (``stress``, ``stress_nodal``: xx, yy, zz, yz, xz, xy) is a
+  ``Matrix``: both ParaView readers give the six stored components, which ParaView names
+  XX, YY, ZZ, XY, YZ, XZ (its XY is the stored yz; docs/outputs.md says how to reorder).
+  As a ``Tensor6`` the legacy reader built a wrong 3 x 3 tensor (XDMF's Tensor6 order is
+  xx, xy, xz, yy, yz, zz).
 - ``meshio.read`` reads a steady result on one mesh (one uniform grid): the mesh and
   every point and cell field. meshio reads only whole HDF5 datasets and one grid, so a
   series (one dataset of shape (steps, ...)) or a package with its board is not
@@ -35,13 +42,14 @@ works on a headless machine with ParaView's X build.
 
 from __future__ import annotations
 
+import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
 
 from .hdf5 import field_center, field_datasets
 
-__all__ = ["paraview_script", "write_paraview_script", "xdmf_text"]
+__all__ = ["paraview_script", "state_times", "write_paraview_script", "xdmf_text"]
 
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
@@ -71,6 +79,21 @@ def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> 
         parts = (start, [1] * rank, [1, *shape], list(ds.shape))
         e.text += "|" + ":".join(" ".join(map(str, v)) for v in parts)
     return e
+
+
+def _indexed(values: Any) -> bool:
+    """Whether the states of ``values`` get their index as time (see :func:`state_times`)."""
+    v = [float(x) for x in values]
+    return not (len(set(v)) == len(v) and all(math.isfinite(x) for x in v))
+
+
+def state_times(values: Any) -> list[float]:
+    """The time in ParaView of each mechanical state: its value (``state_values``), or
+    its index when the values are not distinct and finite. ParaView keeps one grid per
+    time value, so two states at one time (a stage ending where the reflow starts) would
+    hide one of them; the values stay in the results file."""
+    v = [float(x) for x in values]
+    return [float(i) for i in range(len(v))] if _indexed(v) else v
 
 
 def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
@@ -117,7 +140,10 @@ def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | No
     """
     shape = ds.shape if step is None else ds.shape[1:]
     width = 1 if len(shape) == 1 else shape[1]
-    kind = {1: "Scalar", 3: "Vector", 6: "Tensor6"}.get(width, "Matrix")
+    # six components (stress: Voigt xx, yy, zz, yz, xz, xy) as a Matrix, not a Tensor6:
+    # the legacy XDMFReader reads a Tensor6 as xx, xy, xz, yy, yz, zz and builds a wrong
+    # 3 x 3 tensor from it; as a Matrix both readers give the six stored components
+    kind = {1: "Scalar", 3: "Vector"}.get(width, "Matrix")
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
     _item(a, h5name, ds, step)
     if step is not None:
@@ -154,7 +180,8 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
             steps = [(repr(float(t)), f"step{i}", i, n_last) for i, t in enumerate(th["times"][()])]
         elif series_me:
             labels = [x.decode() if isinstance(x, bytes) else str(x) for x in me["labels"][()]]
-            values = me["state_values"][()] if "state_values" in me else range(len(labels))
+            raw = me["state_values"][()] if "state_values" in me else range(len(labels))
+            values = state_times(raw)
             steps = [
                 (repr(float(v)), f"state {lab}", None, i)
                 for i, (lab, v) in enumerate(zip(labels, values, strict=True))
@@ -196,9 +223,10 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
-_PARAVIEW_SCRIPT = '''"""Open {xdmf} in ParaView: the package warped by its displacement
+_PARAVIEW_SCRIPT = '''"""Open {docstring_xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
-Mises stress in MPa (the unit of the study table).
+Mises stress in MPa (the unit of the study table); a file without mechanical results
+coloured by its temperature.
 
     paraview --script={name}                  (the GUI)
     pvpython --force-offscreen-rendering {name} [--screenshot view.png]
@@ -280,8 +308,11 @@ try:
 except NameError:  # run from the GUI's Python shell
     HERE = {folder!r}
 XDMF = os.path.join(HERE, {xdmf!r})  # ParaView's XDMF reader wants an absolute path
-COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file
-SHOWN = COLOUR + "_MPa"  # what the colours show: the same in MPa, as in the table
+CASE = {case!r}
+COLOUR = {colour!r}  # the recovered von Mises stress [Pa] in the file (or the temperature)
+WARP = {warp!r}  # False: a file without mechanical results, coloured by its temperature
+FACTOR = 1e-6 if WARP else 1.0  # file unit -> shown unit (Pa -> MPa, as in the table)
+SHOWN = COLOUR + ("_MPa" if WARP else "_C")  # what the colours show
 KEEP_PACKAGE = """
 d = self.GetInputDataObject(0, 0)
 out = self.GetOutputDataObject(0)
@@ -292,7 +323,7 @@ else:
     it.InitTraversal()
     while not it.IsDoneWithTraversal():
         block = it.GetCurrentDataObject()
-        if block.GetPointData().HasArray("displacement"):
+        if block.GetPointData().HasArray({keep!r}):
             out.ShallowCopy(block)
             break
         it.GoToNextItem()
@@ -313,13 +344,15 @@ def main():
     b = info.GetBounds()
     extent = builtins.max(b[1] - b[0], b[3] - b[2], b[5] - b[4])
     largest = 0.0
-    for t in times or [0.0]:
+    for t in (times or [0.0]) if WARP else []:
         package.UpdatePipeline(t)
         largest = builtins.max(largest, package.PointData["displacement"].GetRange(-1)[1])
     scale = 0.1 * extent / largest if largest > 0 else 1.0
 
-    warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
-    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function=COLOUR + " * 1e-6")
+    warp = package
+    if WARP:
+        warp = WarpByVector(Input=package, Vectors=["POINTS", "displacement"], ScaleFactor=scale)
+    mpa = Calculator(Input=warp, ResultArrayName=SHOWN, Function="%s * %r" % (COLOUR, FACTOR))
     mpa.AttributeType = "Point Data"
     view = GetActiveViewOrCreate("RenderView")
     view.ViewSize = [1024, 768]
@@ -330,9 +363,13 @@ def main():
     display.RescaleTransferFunctionToDataRangeOverTime()
     display.SetScalarBarVisibility(view, True)
     bar = GetScalarBar(lut, view)
-    bar.Title = "von Mises [MPa]"
-    bar.ComponentTitle = "(recovered, nodal)"
-    text = "{case}: displacement x %.3g, colour: recovered von Mises stress [MPa]" % scale
+    bar.Title = "von Mises [MPa]" if WARP else "temperature [C]"
+    bar.ComponentTitle = "(recovered, nodal)" if WARP else ""
+    text = (
+        "%s: displacement x %.3g, colour: recovered von Mises stress [MPa]" % (CASE, scale)
+        if WARP
+        else "%s: colour: temperature [C]" % CASE
+    )
     Show(Text(Text=text), view).FontSize = 14
     GetAnimationScene().UpdateAnimationUsingDataTimeSteps()
     view.CameraPosition = [1.0, -1.5, 1.2]
@@ -352,14 +389,22 @@ def main():
             "colour": COLOUR,
             "colour_array": SHOWN,
             "colour_bar_title": bar.Title,
-            "colour_range_MPa": [rgb[0], rgb[-4]],
-            "colour_range": [1e6 * rgb[0], 1e6 * rgb[-4]],  # in the file's unit, Pa
+            "colour_range_shown": [rgb[0], rgb[-4]],
+            "colour_range": [rgb[0] / FACTOR, rgb[-4] / FACTOR],  # in the file's unit
         }}
+        if WARP:
+            summary["colour_range_MPa"] = [rgb[0], rgb[-4]]
         print(json.dumps(summary))
 
 
 main()
 '''
+
+
+def _docstring_safe(text: str) -> str:
+    """``text`` as it may stand inside the script's docstring: backslashes and quotes
+    escaped (a file name is any text)."""
+    return text.replace("\\", "\\\\").replace('"', '\\"')
 
 
 def paraview_script(h5path: str | Any, case: str = "") -> str:
@@ -373,7 +418,9 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
     with h5py.File(path, "r") as f:
         me = f.get("mechanical")
         th = f.get("thermal")
-        if me is not None and "state_values" in me:
+        if me is not None and "state_values" in me and _indexed(me["state_values"][()]):
+            note = "the state index (the states' values are not distinct: /mechanical/state_values)"
+        elif me is not None and "state_values" in me:
             unit = str(me["state_values"].attrs.get("unit", ""))
             note = {
                 "C": "the state temperature [C]",
@@ -384,14 +431,19 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         else:
             note = "one state"
         colour = "von_mises_nodal" if me is not None and "von_mises_nodal" in me else "von_mises"
+        if me is None:
+            colour = "temperature"
         case = case or str(f.attrs.get("case", ""))
     return _PARAVIEW_SCRIPT.format(
         xdmf=path.with_suffix(".xdmf").name,
-        name=path.stem + "_paraview.py",
+        name=_docstring_safe(path.stem + "_paraview.py"),
+        docstring_xdmf=_docstring_safe(path.with_suffix(".xdmf").name),
         folder=str(path.parent),
         version=__version__,
-        time_note=note,
+        time_note=_docstring_safe(note),
         colour=colour,
+        warp=me is not None,
+        keep="displacement" if me is not None else "temperature",
         case=case or path.stem,
     )
 

@@ -77,9 +77,28 @@ def _pyplot():
     return plt
 
 
+def _literal_text(fig) -> None:
+    """Show every title, axis label, legend entry and annotation of ``fig`` as written: a
+    '$' in a name (a curve file ``run$1.csv``, a material) would start matplotlib's
+    mathtext, which sets it as a formula or fails on the figure. Tick labels keep mathtext
+    (a log axis writes its powers of ten with it)."""
+    from matplotlib.text import Text
+
+    axes_text = set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            axes_text.add(id(axis.offsetText))
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                axes_text.update((id(tick.label1), id(tick.label2)))
+    for t in fig.findobj(Text):
+        if id(t) not in axes_text:
+            t.set_parse_math(False)
+
+
 def _save(fig, path: Path, info: dict[str, Any] | None = None) -> Path:
     from ..io.atomic import write_atomic
 
+    _literal_text(fig)
     meta = {"Title": fig.axes[0].get_title() if fig.axes else "", "Software": "fea"}
     for k, v in (info or {}).items():
         meta[f"fea:{k}"] = json.dumps(v)
