@@ -272,6 +272,13 @@ def boundary_conditions(mesh: Any, case: CaseSpec) -> BoundaryConditions:
         reference = T_cp
     for name, h in loads.h_boundaries.items():
         conv[name] = (h, Ta)
+    if not (fixed or loads.fixed or any(callable(h) or h > 0 for h, _ in conv.values())):
+        raise InputError(
+            "loads.h",
+            loads.h,
+            "h > 0 W/(m^2 K), or a heat sink in loads.h_boundaries or loads.fixed_C (without "
+            "one the steady temperature is undetermined)",
+        )
     return BoundaryConditions(conv, fixed, reference)
 
 
