@@ -23,6 +23,7 @@ from fea.errors import InputError
 from fea.package import jedec
 from fea.package.ctm import ctm_analysis, ctm_mesh
 from fea.package.spec import parse_study
+from fea.package.transient import decade_label
 
 #: The baseline package without terminals, coarse (as tests/package/test_ctm_case.py)
 BASE = {
@@ -109,3 +110,12 @@ def test_h_zero_with_a_fixed_face_is_a_heat_sink():
     mesh = SimpleNamespace(boundaries={"package_surface": np.arange(3)})
     bc = jedec.boundary_conditions(mesh, case)
     assert bc.convection == {} and bc.fixed == {}
+
+
+# -- heating-curve columns -------------------------------------------------------------------
+
+
+def test_a_decade_below_a_microsecond_has_a_plain_column_name():
+    """``[transient] first_output_s`` may be 1e-7 s: its decade was ``zth_1e-07s_K_per_W``
+    (a column name with '-' and '.'); now ``zth_100ns_K_per_W``."""
+    assert [decade_label(t) for t in (1e-9, 1e-8, 1e-7, 1e-6)] == ["1ns", "10ns", "100ns", "1us"]
