@@ -426,9 +426,10 @@ POWER_MAX_W = 1e5
 #: reduced scheme, whose cost does not grow with the span.
 MAX_STEPS = 1_000_000
 
-#: Most nodal values a transient may keep as whole fields (2 GB of float64): every step's
-#: field kept (no ``outputs``, no ``fields``) on a large mesh exhausted the memory.
-MAX_FIELD_VALUES = 250_000_000
+#: Most nodal values a transient may keep as whole fields (8 GB of float64, held in
+#: memory and then written to the results file): every step's field kept (no
+#: ``outputs``, no ``fields``) of a long transient exhausted the memory.
+MAX_FIELD_VALUES = 1_000_000_000
 
 
 def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
