@@ -119,3 +119,21 @@ def test_a_decade_below_a_microsecond_has_a_plain_column_name():
     """``[transient] first_output_s`` may be 1e-7 s: its decade was ``zth_1e-07s_K_per_W``
     (a column name with '-' and '.'); now ``zth_100ns_K_per_W``."""
     assert [decade_label(t) for t in (1e-9, 1e-8, 1e-7, 1e-6)] == ["1ns", "10ns", "100ns", "1us"]
+
+
+@pytest.mark.parametrize(
+    ("args", "key"),
+    [
+        ((math.nan, 25.0, 1.5), "T_junction_C"),
+        ((80.0, "25", 1.5), "T_reference_C"),
+        ((80.0, 25.0, math.nan), "power_W"),  # was NaN, silently: an empty column
+        ((80.0, 25.0, "1.5"), "power_W"),  # was a TypeError
+    ],
+)
+def test_thermal_resistance_arguments_are_numbers(args, key):
+    refused_at(key, jedec.thermal_resistance, *args)
+
+
+def test_thermal_resistance_by_hand():
+    assert jedec.thermal_resistance(85.0, 25.0, 1.5) == pytest.approx(40.0, rel=1e-12)
+    assert math.isnan(jedec.thermal_resistance(25.0, 25.0, 0.0))  # no power: undefined
