@@ -64,7 +64,6 @@ __all__ = [
     "ThermalProblem",
     "ThermalResult",
     "Transient",
-    "check_transient_size",
     "contact_matrix",
     "contact_mesh",
     "contact_resistances",
@@ -762,7 +761,7 @@ def solve_thermal(
     pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at_C, contacts)
     if transient is not None:
         _frozen_surfaces(pb)
-        check_transient_size(transient, pb.space.n)
+        _check_transient_size(transient, pb.space.n)
     sink = any(np.any(np.asarray(h) > 0) for h, _ in pb.convection.values())
     if len(pb.dirichlet) == 0 and not sink and not pb.surfaces and transient is None:
         raise InputError(
@@ -785,7 +784,7 @@ def solve_thermal(
     return _result(pb, T, last, info, rec, t_start, t_setup)
 
 
-def check_transient_size(transient: Transient, n: int) -> None:
+def _check_transient_size(transient: Transient, n: int) -> None:
     """Refuse, before any work, a transient that cannot run: more than :data:`MAX_STEPS`
     fixed steps, or more than :data:`MAX_FIELD_VALUES` nodal values kept as whole fields
     (``n`` nodes per field, all variants together)."""
@@ -939,7 +938,7 @@ def solve_thermal_variants(
     ]
     for pb in pbs:
         _frozen_surfaces(pb)
-    check_transient_size(transient, pbs[0].space.n * len(pbs))
+    _check_transient_size(transient, pbs[0].space.n * len(pbs))
     for i, pb in enumerate(pbs[1:], 1):
         if not np.array_equal(pb.free, pbs[0].free):
             raise InputError(
