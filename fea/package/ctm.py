@@ -189,13 +189,22 @@ def ctm_analysis(
         raise InputError(
             "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
         )
+    nodes = ctm_nodes(mesh, spec)
+    faces = sorted({f for f, _ in nodes.values()})
+    if spec.two_resistor and not {"top", "bottom"} <= set(faces):
+        raise InputError(
+            "ctm.nodes",
+            f"face classes {', '.join(faces)}",
+            "nodes with a top and a bottom (board-side) face class for ctm.two_resistor "
+            "(or two_resistor = false)",
+        )
     amb = case.loads.ambient
     model = ctm.detailed_solver(
         mesh,
         mesh_materials(mesh, case),
         _sources(case, mesh, spec.junction),
         spec.junction,
-        ctm_nodes(mesh, spec),
+        nodes,
         statistic=spec.statistic,
         T_ambient=amb,
         backend=case.solver.backend,
@@ -204,6 +213,21 @@ def ctm_analysis(
         k_at_C=amb,
         contacts=dict(case.contacts) or None,
     )
+    bcs: list[dict[str, float]] = []
+    if spec.delphi:
+        bcs = (
+            ctm.delphi_boundary_conditions(model.faces)
+            if spec.conditions is None
+            else [dict(c) for c in spec.conditions]
+        )
+        if spec.holdout > len(bcs):
+            # every holdout-th condition held out: none would be, and the boundary-condition
+            # independence would go unchecked
+            raise InputError(
+                "ctm.holdout",
+                spec.holdout,
+                f"0 (none held out) or 2 to {len(bcs)}, the number of conditions",
+            )
     metrics: dict[str, float] = {}
     two_r = None
     if spec.two_resistor:
@@ -214,11 +238,6 @@ def ctm_analysis(
     fit = None
     if spec.delphi:
         stage("compact model: DELPHI")
-        bcs = (
-            ctm.delphi_boundary_conditions(model.faces)
-            if spec.conditions is None
-            else [dict(c) for c in spec.conditions]
-        )
         fit = ctm.fit_delphi(model, model.nodes, bcs, fit=spec.fitted(len(bcs)))
         metrics["delphi_max_junction_error"] = float(fit.max_junction_error(fitted=True))
         metrics["delphi_max_heat_error"] = float(fit.max_heat_error(fitted=True))

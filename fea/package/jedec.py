@@ -56,6 +56,7 @@ from ..errors import InputError
 from ..physics import materials as _materials
 from ..physics.convection import FilmCoefficient, horizontal_plate_length
 from ..physics.effective import Orthotropic, layered_conductivity, via_fraction, with_vias
+from ..validate import check_finite
 from .geometry.board import BOARD_REGIONS
 from .names import Column
 from .spec import CaseSpec, EnvironmentSpec
@@ -93,10 +94,14 @@ AIR_BOUNDARIES = {"package_surface": "package_air", "board_surface": "board_air"
 
 def thermal_resistance(T_junction_C: float, T_reference_C: float, power_W: float) -> float:
     """(T_j - T_ref) / P [K/W]: theta (ref = ambient, case, board) or psi (a temperature
-    measured while the heat also flows elsewhere)."""
-    if not power_W > 0:  # no power: undefined, not infinite
+    measured while the heat also flows elsewhere); NaN without power (undefined, not
+    infinite)."""
+    tj = check_finite("T_junction_C", T_junction_C)
+    tr = check_finite("T_reference_C", T_reference_C)
+    P = check_finite("power_W", power_W)
+    if not P > 0:
         return math.nan
-    return (float(T_junction_C) - float(T_reference_C)) / float(power_W)
+    return (tj - tr) / P
 
 
 # -- the board ------------------------------------------------------------------------
@@ -272,6 +277,13 @@ def boundary_conditions(mesh: Any, case: CaseSpec) -> BoundaryConditions:
         reference = T_cp
     for name, h in loads.h_boundaries.items():
         conv[name] = (h, Ta)
+    if not (fixed or loads.fixed or any(callable(h) or h > 0 for h, _ in conv.values())):
+        raise InputError(
+            "loads.h",
+            loads.h,
+            "h > 0 W/(m^2 K), or a heat sink in loads.h_boundaries or loads.fixed_C (without "
+            "one the steady temperature is undetermined)",
+        )
     return BoundaryConditions(conv, fixed, reference)
 
 

@@ -65,8 +65,9 @@ SEPARATION_TOL = 0.10
 
 
 def decade_label(t: float) -> str:
-    """``1e-3`` -> ``"1ms"``, ``1.0`` -> ``"1s"``, ``100.0`` -> ``"100s"`` (decades)."""
-    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6)):
+    """``1e-3`` -> ``"1ms"``, ``1.0`` -> ``"1s"``, ``100.0`` -> ``"100s"``, ``1e-7`` ->
+    ``"100ns"`` (decades)."""
+    for unit, scale in (("s", 1.0), ("ms", 1e-3), ("us", 1e-6), ("ns", 1e-9)):
         if t >= scale * (1 - 1e-9):
             return f"{t / scale:.0f}{unit}"
     return f"{t:g}s"

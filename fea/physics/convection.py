@@ -60,6 +60,7 @@ from ..errors import InputError
 __all__ = [
     "AirProperties",
     "FilmCoefficient",
+    "MAX_VELOCITY_M_S",
     "ORIENTATIONS",
     "STEFAN_BOLTZMANN",
     "air_properties",
@@ -101,6 +102,10 @@ _INTERP = {
     for name, col, scale in (("nu", 1, 1e-6), ("k", 2, 1e-3), ("alpha", 3, 1e-6), ("Pr", 4, 1.0))
 }
 _RE_CRIT = 5e5  # transition Reynolds number of the flat-plate correlations
+
+#: Highest air speed accepted [m/s]: about Mach 0.3, where the incompressible flat-plate
+#: correlations end (JESD51-6 wind tunnels run 0.5-5 m/s); 1e30 m/s gave h = 9e24.
+MAX_VELOCITY_M_S = 100.0
 _RA_UP_TURB = 1e7  # 0.54 Ra^(1/4) -> 0.15 Ra^(1/3)
 
 
@@ -147,6 +152,26 @@ def _positive(key: str, value: ArrayLike, allowed: str, *, zero: bool = False) -
     if not np.all(np.isfinite(a)) or np.any(bad):
         raise InputError(key, value, allowed)
     return a
+
+
+def _speed(key: str, value: ArrayLike) -> NDArray:
+    """An air speed [m/s] in [0, :data:`MAX_VELOCITY_M_S`]."""
+    allowed = f"an air speed in [0, {MAX_VELOCITY_M_S:g}] m/s (incompressible flow)"
+    v = _positive(key, value, allowed, zero=True)
+    if np.any(v > MAX_VELOCITY_M_S):
+        raise InputError(key, value, allowed)
+    return v
+
+
+def _emissivity(key: str, value: Any) -> NDArray[np.float64]:
+    """Emissivities in [0, 1] (a number or an array of them)."""
+    try:
+        eps = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(key, value, "an emissivity in [0, 1]") from None
+    if not np.all(np.isfinite(eps)) or np.any((eps < 0) | (eps > 1)):
+        raise InputError(key, value, "an emissivity in [0, 1]")
+    return eps
 
 
 def air_properties(T_film_C: ArrayLike) -> AirProperties:
@@ -288,7 +313,7 @@ def forced_convection_h(
     T_surface_C, T_ambient_C
         Surface and free-stream temperatures [degC]. All arguments broadcast.
     """
-    v = _positive("velocity_m_s", velocity_m_s, "an air speed >= 0 [m/s]", zero=True)
+    v = _speed("velocity_m_s", velocity_m_s)
     L = _positive("length_m", length_m, "a plate length > 0 [m]")
     ts = _celsius("T_surface_C", T_surface_C)
     ta = _celsius("T_ambient_C", T_ambient_C)
@@ -312,9 +337,7 @@ def radiation_h(
     """
     ts = _celsius("T_surface_C", T_surface_C) + _ZERO_C
     ta = _celsius("T_ambient_C", T_ambient_C) + _ZERO_C
-    eps = np.asarray(emissivity, dtype=float)
-    if not np.all(np.isfinite(eps)) or np.any((eps < 0) | (eps > 1)):
-        raise InputError("emissivity", emissivity, "an emissivity in [0, 1]")
+    eps = _emissivity("emissivity", emissivity)
     return eps * STEFAN_BOLTZMANN * (ts**2 + ta**2) * (ts + ta)
 
 
@@ -353,7 +376,7 @@ def h_total(
         Length along the stream [m] for the forced correlation (default ``length_m``).
     """
     h_nat = natural_convection_h(T_surface_C, T_ambient_C, length_m, orientation)
-    v = _positive("velocity_m_s", velocity_m_s, "an air speed >= 0 [m/s]", zero=True)
+    v = _speed("velocity_m_s", velocity_m_s)
     if np.any(v > 0):
         L_flow = length_m if flow_length_m is None else flow_length_m
         h_f = forced_convection_h(v, L_flow, T_surface_C, T_ambient_C)
@@ -405,15 +428,14 @@ class FilmCoefficient:
         lengths = self.lengths()
         for o, L in lengths.items():
             _positive(f"length_m.{o}", L, "a characteristic length > 0 [m]")
-        _positive("velocity_m_s", self.velocity_m_s, "an air speed >= 0 [m/s]", zero=True)
+        _speed("velocity_m_s", self.velocity_m_s)
         if self.velocity_m_s > 0:
             if self.flow_length_m is None:
                 raise InputError("flow_length_m", None, "a length along the stream > 0 [m]")
             _positive("flow_length_m", self.flow_length_m, "a length along the stream > 0 [m]")
         eps = self.emissivity
         for r, e in eps.items() if isinstance(eps, Mapping) else [("*", eps)]:
-            v = np.asarray(e, dtype=float)
-            if v.ndim or not np.isfinite(v) or not 0 <= v <= 1:
+            if _emissivity(f"emissivity.{r}", e).ndim:
                 raise InputError(f"emissivity.{r}", e, "an emissivity in [0, 1]")
 
     def lengths(self) -> dict[str, float]:
@@ -423,8 +445,13 @@ class FilmCoefficient:
             missing = [o for o in ORIENTATIONS if o not in L]
             if missing or set(L) - set(ORIENTATIONS):
                 raise InputError("length_m", dict(L), f"lengths for {', '.join(ORIENTATIONS)}")
-            return {o: float(L[o]) for o in ORIENTATIONS}
-        return dict.fromkeys(ORIENTATIONS, float(L))
+            return {
+                o: float(_positive(f"length_m.{o}", L[o], "a characteristic length > 0 [m]"))
+                for o in ORIENTATIONS
+            }
+        return dict.fromkeys(
+            ORIENTATIONS, float(_positive("length_m", L, "a characteristic length > 0 [m]"))
+        )
 
     def emissivities(self, regions: NDArray[Any]) -> NDArray[np.float64]:
         """Emissivity per facet from the region under each facet, shape (n_f,)."""

@@ -78,6 +78,7 @@ __all__ = [
     "DetailedModel",
     "DetailedSolver",
     "HEAT_FLOOR",
+    "H_MAX",
     "Response",
     "SurfaceNode",
     "TARGET_HEAT_FLOW",
@@ -103,6 +104,11 @@ DELPHI_FACES = ("top", "bottom", "sides", "leads")
 #: of the junction temperature rise, and of a surface node's heat flow (see :class:`BCError`).
 TARGET_JUNCTION = 0.05
 TARGET_HEAT_FLOW = 0.10
+
+#: Largest finite heat-transfer coefficient of a condition [W/(m^2 K)]: far above any
+#: cold plate or contact (the DELPHI set reaches 1e4); an isothermal face is ``math.inf``.
+#: h = 1e300 overflowed the solve (a junction of 233 K/W and no heat leaving any node).
+H_MAX = 1e9
 
 
 def _delphi_38() -> tuple[tuple[float, float, float, float], ...]:
@@ -220,11 +226,12 @@ DetailedSolver = Callable[[Sequence[Mapping[str, float]]], Sequence[Response]]
 
 
 def _h(key: str, v: Any) -> float:
+    allowed = f"a heat-transfer coefficient in [0, {H_MAX:g}] W/(m^2 K), or math.inf (isothermal)"
     if isinstance(v, bool) or not isinstance(v, int | float | np.integer | np.floating):
-        raise InputError(key, v, "a heat-transfer coefficient >= 0 [W/(m^2 K)] or math.inf")
+        raise InputError(key, v, allowed)
     v = float(v)
-    if math.isnan(v) or v < 0:
-        raise InputError(key, v, "a heat-transfer coefficient >= 0 [W/(m^2 K)] or math.inf")
+    if math.isnan(v) or v < 0 or H_MAX < v < math.inf:
+        raise InputError(key, v, allowed)
     return v
 
 
@@ -238,7 +245,15 @@ def _conditions(conditions: Any, faces: Sequence[str]) -> list[dict[str, float]]
         for f in bc:
             if f not in faces:
                 raise InputError(f"conditions[{i}].{f}", f, f"a face class of {', '.join(faces)}")
-        out.append({f: _h(f"conditions[{i}].{f}", bc.get(f, 0.0)) for f in faces})
+        row = {f: _h(f"conditions[{i}].{f}", bc.get(f, 0.0)) for f in faces}
+        if not any(h > 0 for h in row.values()):
+            raise InputError(
+                f"conditions[{i}]",
+                dict(bc),
+                f"h > 0 on some face class of {', '.join(faces)} (an adiabatic body has no "
+                "path to ambient, no steady temperature)",
+            )
+        out.append(row)
     return out
 
 
@@ -545,11 +560,20 @@ class CompactNetwork:
         """Junction rise per watt and surface heat shares under one boundary condition
         (face class -> h [W/(m^2 K)], ``inf`` isothermal, absent adiabatic). Face classes
         the network has no node for (the sides of a 2R model) take no heat."""
-        b = _conditions([bc], DELPHI_FACES)[0]
+        return self._response(_conditions([bc], DELPHI_FACES)[0], "condition")
+
+    def _response(self, b: Mapping[str, float], key: str) -> Response:
+        """:meth:`response` of a checked condition ``b``; ``key`` names it in errors."""
         names = self.node_names
         g = np.array([1.0 / R for _, _, R in self.links])
         ij = np.array([(names.index(x), names.index(y)) for x, y, _ in self.links], dtype=int)
         G_ext = np.array([0.0] + [b[s.face] * s.area_m2 for s in self.surfaces])
+        if not np.any(G_ext > 0):
+            faces = sorted({s.face for s in self.surfaces})
+            given = {f: h for f, h in b.items() if h}
+            raise InputError(
+                key, given, f"h > 0 on a face class of the network: {', '.join(faces)}"
+            )
         T, q = _network_solve(len(names), ij, g, G_ext)
         return Response(float(T[0]), {s.name: float(q[k + 1]) for k, s in enumerate(self.surfaces)})
 
@@ -582,7 +606,8 @@ def _network_solve(
 def predict(network: CompactNetwork, conditions: Sequence[Mapping[str, float]]) -> list[Response]:
     """:meth:`CompactNetwork.response` for several boundary conditions (a
     :data:`DetailedSolver` of the compact model)."""
-    return [network.response(bc) for bc in conditions]
+    bcs = _conditions(conditions, DELPHI_FACES)
+    return [network._response(b, f"conditions[{i}]") for i, b in enumerate(bcs)]
 
 
 class BCError(NamedTuple):

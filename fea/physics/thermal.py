@@ -48,7 +48,13 @@ from ..fe.spaces import FieldSpace, check_mesh, space
 from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import assembly_namespace, eliminate, prepare
 from ..solvers.recycle import SolverCache
-from ..validate import check_rtol, renamed_keywords
+from ..validate import (
+    check_count,
+    check_range,
+    check_rtol,
+    check_temperature_C,
+    renamed_keywords,
+)
 from .materials import Material, assign
 
 __all__ = [
@@ -260,6 +266,9 @@ class ThermalProblem:
         power factor scales).
     k_at
         Temperature field [degC] (n,) at which k(T) is evaluated and held, or None.
+    sinks
+        Key -> value of every negative source or flux (``sources.<region>``,
+        ``flux.<boundary>``), named when a solution falls below absolute zero.
     """
 
     mesh: Any
@@ -276,6 +285,7 @@ class ThermalProblem:
     surfaces: dict[str, Surface] = field(default_factory=dict)
     heat: NDArray[np.float64] | None = None
     k_at: NDArray[np.float64] | None = None
+    sinks: dict[str, Any] = field(default_factory=dict)
 
     @property
     def surfaces_depend_on_T(self) -> bool:
@@ -363,7 +373,7 @@ class ThermalProblem:
         T_D = np.zeros(self.space.n)
         for name, v in self.fixed.items():
             value = v(t) if callable(v) else float(v)
-            T_D[self.fixed_nodes[name]] = _number(f"fixed.{name}", value, lo=-273.15)
+            T_D[self.fixed_nodes[name]] = check_temperature_C(f"fixed.{name}", value)
         return T_D
 
     def heat_out(self, T: NDArray[np.float64]) -> dict[str, float]:
@@ -403,6 +413,22 @@ class ThermalProblem:
 #: chip; a larger value is a unit slip (and 1e308 overflowed in the solve, reported far
 #: from the key).
 FLUX_MAX = 1e12
+
+
+#: Largest power of one source accepted [W]: the study file's bound on ``loads.power_W``
+#: (``fea.package.spec.constants.POWER_MAX_W``); 1e30 W was solved to a Tj of 8e33 degC.
+POWER_MAX_W = 1e5
+
+#: Most fixed time steps one transient may imply: a thermal step of a package model
+#: takes milliseconds, so a million is a long night; 10**9 steps were killed for memory
+#: (the 8 GB time grid) instead of refused. Long spans take ``adaptive=True`` or the
+#: reduced scheme, whose cost does not grow with the span.
+MAX_STEPS = 1_000_000
+
+#: Most nodal values a transient may keep as whole fields (8 GB of float64, held in
+#: memory and then written to the results file): every step's field kept (no
+#: ``outputs``, no ``fields``) of a long transient exhausted the memory.
+MAX_FIELD_VALUES = 1_000_000_000
 
 
 def _flux(mesh: Any, name: str, g: object) -> float | NDArray[np.float64]:
@@ -459,8 +485,13 @@ def thermal_problem(
     _check_conductivities(mats)
     vol = mesh.element_volumes()
     q = np.zeros(mesh.n_elements)
+    sinks: dict[str, Any] = {}
     for region, P in sources.items():
         P = _number(f"sources.{region}", P)
+        if abs(P) > POWER_MAX_W:
+            raise InputError(f"sources.{region}", P, f"a power of at most {POWER_MAX_W:g} W")
+        if P < 0:
+            sinks[f"sources.{region}"] = P
         if region not in mesh.regions:
             raise InputError(f"sources.{region}", P, f"a region: {', '.join(mesh.regions)}")
         e = mesh.regions[region]
@@ -472,6 +503,8 @@ def thermal_problem(
     power = float(sum(float(P) for P in sources.values()))
     for name, g in flux.items():
         value = _flux(mesh, name, g)  # names the unknown boundary (flux.<name>)
+        if np.any(np.asarray(value) < 0):
+            sinks[f"flux.{name}"] = float(np.min(value))
         fg = forms.facet_load(fs, mesh.boundaries[name], value)
         f += fg
         power += float(fg.sum())  # sum_i phi_i = 1: the integral of the flux
@@ -486,7 +519,7 @@ def thermal_problem(
                 pair,
                 "a pair (h [W/(m^2 K)] or h per facet or a surface model, T_inf [degC])",
             )
-        Tinf = _number(f"convection.{name}.T_inf", pair[1], lo=-273.15)
+        Tinf = check_temperature_C(f"convection.{name}.T_inf", pair[1])
         facets = _boundary(mesh, name, "convection")
         h = pair[0]
         if callable(h):
@@ -503,7 +536,7 @@ def thermal_problem(
     fixed_nodes: dict[str, NDArray[np.int64]] = {}
     for name, v in fixed.items():
         if not callable(v):
-            fixed[name] = _number(f"fixed.{name}", v, lo=-273.15)
+            fixed[name] = check_temperature_C(f"fixed.{name}", v)
         fixed_nodes[name] = fs.boundary_nodes(_boundary(mesh, name, "fixed"))
     D = np.unique(np.concatenate(list(fixed_nodes.values()))) if fixed_nodes else np.zeros(0, int)
     free = np.setdiff1d(np.arange(fs.n), D)
@@ -523,6 +556,7 @@ def thermal_problem(
         surfaces=surfaces,
         heat=heat,
         k_at=frozen,
+        sinks=sinks,
     )
 
 
@@ -720,11 +754,14 @@ def solve_thermal(
     """
     t_start = time.perf_counter()
     rtol = check_rtol("rtol", rtol)
+    picard_tol = check_range("picard_tol", picard_tol, 0.0, 0.1, lo_open=True)
+    max_picard = check_count("max_picard", max_picard, 10_000, "steady passes")
     if transient is not None and not isinstance(transient, Transient):
         raise InputError("transient", type(transient).__name__, "a fea.Transient or None")
     pb = thermal_problem(mesh, materials, sources, flux, convection, fixed, k_at_C, contacts)
     if transient is not None:
         _frozen_surfaces(pb)
+        _check_transient_size(transient, pb.space.n)
     sink = any(np.any(np.asarray(h) > 0) for h, _ in pb.convection.values())
     if len(pb.dirichlet) == 0 and not sink and not pb.surfaces and transient is None:
         raise InputError(
@@ -747,6 +784,35 @@ def solve_thermal(
     return _result(pb, T, last, info, rec, t_start, t_setup)
 
 
+def _check_transient_size(transient: Transient, n: int) -> None:
+    """Refuse, before any work, a transient that cannot run: more than :data:`MAX_STEPS`
+    fixed steps, or more than :data:`MAX_FIELD_VALUES` nodal values kept as whole fields
+    (``n`` nodes per field, all variants together)."""
+    outputs = transient.output_times()
+    n_out = None if outputs is None else len(outputs)
+    if transient.scheme == "steps" and not transient.adaptive:
+        steps = transient.t_end_s / transient.dt_s + len(transient.corners())
+        if not steps <= MAX_STEPS:
+            raise InputError(
+                "transient.dt_s",
+                transient.dt_s,
+                f"a step implying at most {MAX_STEPS:,} fixed steps (t_end_s / dt_s = "
+                f"{steps:,.0f}); for a long span take adaptive=True or scheme='reduced'",
+            )
+        n_out = math.ceil(steps - 1e-9) if n_out is None else n_out
+    if n_out is None:  # adaptive, every accepted step: not known in advance
+        return
+    kept = (n_out if transient.fields is None else min(transient.fields, n_out)) + 1
+    if kept * n > MAX_FIELD_VALUES:
+        raise InputError(
+            "transient.fields",
+            transient.fields,
+            f"at most {max(MAX_FIELD_VALUES // n - 1, 0):,} whole fields of {n:,} nodal values "
+            f"(this transient keeps {kept:,}, {8e-9 * kept * n:.3g} GB): give outputs and a "
+            "few fields (watch reports quantities at every output)",
+        )
+
+
 def _frozen_surfaces(pb: ThermalProblem) -> None:
     """A transient needs surface coefficients that do not follow the temperature."""
     if pb.surfaces_depend_on_T:
@@ -757,6 +823,20 @@ def _frozen_surfaces(pb: ThermalProblem) -> None:
             "a constant h in a transient: freeze a surface model at a steady solution "
             "with (steady.surface_h[name], T_inf)",
         )
+
+
+def _check_above_absolute_zero(pb: ThermalProblem, T: NDArray[np.float64]) -> None:
+    """A solution below absolute zero is no temperature: the negative sources or fluxes
+    take out more heat than the boundaries supply (the linear equations do not know)."""
+    lowest = float(np.min(T))
+    if lowest >= -273.15:
+        return
+    sinks = ", ".join(f"{k} = {v:g}" for k, v in pb.sinks.items()) or "the loads"
+    raise SolverError(
+        f"the temperature falls to {lowest:.4g} degC, below absolute zero: {sinks} take "
+        "out more heat than the boundaries supply (less heat out, or a boundary that "
+        "feeds it: a higher h or T_inf, a fixed temperature)"
+    )
 
 
 def _result(
@@ -771,6 +851,9 @@ def _result(
     times = history = series = None
     if rec is not None:
         times, history, series = rec.result()
+    _check_above_absolute_zero(pb, T)
+    if history is not None and np.size(history):
+        _check_above_absolute_zero(pb, history)
     surface_h = {
         name: s.coefficient(s.operator.average(T), name) for name, s in pb.surfaces.items()
     }
@@ -855,6 +938,7 @@ def solve_thermal_variants(
     ]
     for pb in pbs:
         _frozen_surfaces(pb)
+    _check_transient_size(transient, pbs[0].space.n * len(pbs))
     for i, pb in enumerate(pbs[1:], 1):
         if not np.array_equal(pb.free, pbs[0].free):
             raise InputError(

@@ -19,9 +19,11 @@ docs/ctm.md).
     [ctm.nodes]                    # default: the surface nodes of the built geometry
     top_inner = {face = "top", boundaries = ["top_inner"]}
 
-A condition's h [W/(m^2 K)] is >= 0 (0 or absent: adiabatic; ``inf``: isothermal at
-ambient). Whether a node's boundaries and the junction region exist is checked where the
-mesh is known.
+A condition's h [W/(m^2 K)] is 0 to 1e9 (0 or absent: adiabatic; ``inf``: isothermal at
+ambient), and at least one face of each condition carries heat. Whether a node's
+boundaries and the junction region exist, the top and bottom nodes of the two-resistor
+model and ``holdout`` against the number of conditions are checked where the mesh is
+known.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ import math
 from dataclasses import dataclass
 
 from ...errors import InputError
-from ...physics.ctm import DELPHI_FACES
+from ...physics.ctm import DELPHI_FACES, H_MAX
 from .reader import Section
 
 __all__ = ["CTM_FORMATS", "CTM_INNER_SCALE", "CTM_NETWORKS", "CtmSpec", "parse_ctm"]
@@ -119,9 +121,23 @@ def _conditions(sec: Section) -> tuple[dict[str, float], ...] | None:
             where = f"{key}[{i}].{f}"
             if f not in DELPHI_FACES:
                 raise InputError(where, f, f"a face class of {', '.join(DELPHI_FACES)}")
-            if isinstance(h, bool) or not isinstance(h, int | float) or math.isnan(h) or h < 0:
-                raise InputError(where, h, "h >= 0 [W/(m^2 K)] (inf: isothermal at ambient)")
+            if (
+                isinstance(h, bool)
+                or not isinstance(h, int | float)
+                or math.isnan(h)
+                or h < 0
+                or H_MAX < h < math.inf
+            ):
+                raise InputError(
+                    where, h, f"h in [0, {H_MAX:g}] W/(m^2 K) (inf: isothermal at ambient)"
+                )
             bc[f] = float(h)
+        if not any(h > 0 for h in bc.values()):
+            raise InputError(
+                f"{key}[{i}]",
+                row,
+                "h > 0 on some face (an adiabatic package has no steady temperature)",
+            )
         out.append(bc)
     return tuple(out)
 
@@ -173,6 +189,7 @@ def parse_ctm(sec: Section) -> CtmSpec:
     sec.done()
     if not (two_r or delphi):
         raise InputError("ctm.delphi", delphi, "true where ctm.two_resistor is false")
+
     return CtmSpec(
         two_r,
         delphi,
