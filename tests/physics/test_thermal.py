@@ -320,3 +320,31 @@ def test_face_flux_early_rise_matches_the_semi_infinite_solid(slab):
     )
     exact = 2 * q * np.sqrt(times / (np.pi * K * RHO * CP))
     np.testing.assert_allclose(th.series["face"][1:], exact, rtol=5e-5)
+
+
+@pytest.mark.parametrize("order", [1, 2])
+def test_lumped_capacity_keeps_the_total_and_is_positive(order):
+    """HRZ lumping of the capacity: diagonal, the same total (rho c V), every entry
+    positive (row sums of P2 are negative at the vertices); on P1 it equals the row sums
+    (a tetrahedron's V/4 at each vertex, by hand from V/20 (1 + delta_ij))."""
+    import scipy.sparse as sp
+
+    from fea.fe import forms
+    from fea.fe.spaces import space
+    from fea.physics.thermal import lumped_diagonal
+
+    from ..verification.helpers import layered_box
+
+    box = layered_box((1e-3, 2e-3), [("a", 0.5e-3, 2)], 0.5e-3, order=order)
+    fs = space(box)
+    c = np.full(box.n_elements, 2.0e6)  # rho c [J/(m^3 K)]
+    M = forms.mass_matrix(fs, c)
+    L = lumped_diagonal(M)
+    d = L.diagonal()
+    assert sp.issparse(L) and L.nnz == fs.n
+    assert d.sum() == pytest.approx(2.0e6 * 1e-3 * 2e-3 * 0.5e-3, rel=1e-12)
+    assert d.min() > 0.0
+    if order == 1:
+        np.testing.assert_allclose(d, np.asarray(M.sum(axis=1)).ravel(), rtol=1e-12)
+    else:
+        assert np.asarray(M.sum(axis=1)).min() < 0.0  # why not the row sums
