@@ -355,8 +355,12 @@ def solve_history(
     info["backend"] = backend
     if model.inel_laws:
         info.update(model.newton_stats)
+    where = solver.last_setup.get("backend", "cpu")
     for s in out.states:
         s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}
+        # the results file's flat summary (DESIGN: backend, device of every result)
+        s.solver_info.setdefault("backend", where)
+        s.solver_info.setdefault("device", "cpu" if where == "cpu" else "cuda:0")
     return HistoryResult(np.asarray(out.times, dtype=float), out.states, out.labels, info)
 
 

@@ -1012,9 +1012,14 @@ class HistoryModel:
         if self.frame is not None:
             u = self.frame @ u  # Newton's unknown is q
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
+        rn = info.residual_norms
         return {
             "method": "newton",
             "newton_iterations": info.iterations,
+            # the results file's summary of the last solve: Newton's corrections and its
+            # out-of-balance force relative to the step's force scale
+            "iterations": info.iterations,
+            "residual": float(rn[-1] / info.force_scale) if rn and info.force_scale > 0 else 0.0,
             "reactions": reactions,
         }
 

@@ -207,6 +207,9 @@ class RecyclingSolver:
         self.last: tuple | None = None
         self.span_tol = span_tol
         self.t_factor = 0.0  # seconds of the last factorisation
+        # where the last setup ran and what it is ({"backend": "cpu"|"gpu", "method"}), for
+        # the results file's record
+        self.last_setup: dict[str, str] = {}
         self.t_solve = 0.0  # seconds of the last back-substitution
         self.stats = {
             "steps": 0,
@@ -382,6 +385,7 @@ class RecyclingSolver:
         self.t_factor = time.perf_counter() - t0
         self.stats["factorizations"] += 1
         self.stats["factor_s"] += self.t_factor
+        self.last_setup = {"backend": prepared.where, "method": prepared.name}
         entry = Entry(
             lam.copy(),
             mu.copy(),

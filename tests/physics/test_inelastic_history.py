@@ -323,3 +323,25 @@ def test_tangent_and_elastic_preconditioning_reach_the_same_solution(bilayer):
     assert ti["pcg_iterations"] < 0.6 * ei["pcg_iterations"]  # observed 128 vs 258
     with pytest.raises(InputError, match="newton_preconditioner"):
         solve_history(bilayer, mats, hist, newton_preconditioner="ilu", **kw)
+
+
+def test_a_plastic_historys_results_file_records_backend_device_iterations_residual(
+    bar, tmp_path
+):
+    """The results file's /solver summary (DESIGN: backend, device, iterations, residual
+    of the last solve) for an inelastic history: the last step's Newton corrections and
+    its relative out-of-balance force (below Newton's 1e-8), where the factorisations ran."""
+    import h5py
+
+    from fea.io import write_results
+
+    res = solve_history(bar, {"bar": metal(Plastic(Y, 10e9))}, pulled_stages([0.001, 0.004]))
+    last = res.states[-1].solver_info
+    assert last["backend"] == "cpu" and last["device"] == "cpu"
+    assert last["iterations"] == last["newton_iterations"] >= 1
+    assert 0.0 <= last["residual"] <= 1e-8
+    path = write_results(tmp_path / "r.h5", bar, mechanical=list(res.states))
+    with h5py.File(path) as f:
+        attrs = dict(f["solver"].attrs)
+    for key in ("backend", "device", "method", "iterations", "residual"):
+        assert key in attrs, key
