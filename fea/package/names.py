@@ -17,6 +17,7 @@ from .geometry.tags import ALIASES, REGIONS, interface_name
 __all__ = [
     "BOUNDARIES",
     "Column",
+    "EVERY_REGION_METRICS",
     "KEY_REGIONS",
     "METRICS",
     "PACKAGE_REGIONS",
@@ -221,6 +222,14 @@ METRICS: dict[str, str] = {
 
 #: Regions (and the interfaces that touch them) a study's summary shows.
 KEY_REGIONS: tuple[str, ...] = ("shell", "die", "encapsulant")
+#: Metrics a study's summary shows in every region and interface: water may collect in any
+#: permeable layer (dielectric, die attach, encapsulant), and the interface where it does
+#: is where the vapour pressure matters.
+EVERY_REGION_METRICS: tuple[str, ...] = (
+    "moisture_mg",
+    "vapour_pressure_max_MPa",
+    "vapour_pressure_mean_MPa",
+)
 
 
 @dataclass(frozen=True)
@@ -291,8 +300,9 @@ class Column:
 
     @property
     def key(self) -> bool:
-        """True when a study summary shows the column: no region, a key region, or an
-        interface with a key region on one side (:data:`KEY_REGIONS`)."""
-        if self.region is None:
+        """True when a study summary shows the column: no region, a key region, an
+        interface with a key region on one side (:data:`KEY_REGIONS`), or a metric shown
+        in every region (:data:`EVERY_REGION_METRICS`)."""
+        if self.region is None or self.metric in EVERY_REGION_METRICS:
             return True
         return any(r in KEY_REGIONS for r in self.region.split("|"))

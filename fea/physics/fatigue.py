@@ -1058,7 +1058,7 @@ def plot_joint_map(
     fig.colorbar(sc, cax=cax, label="ΔW [MJ/m³]")
     ax.set_xlabel("x [mm]")
     ax.set_ylabel("y [mm]")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=9, parse_math=False)  # a user name, shown as written
     fig.canvas.draw()
     disp = ax.transData.transform(np.column_stack([xm, ym]))
     h_px = fig.get_size_inches()[1] * dpi
@@ -1083,7 +1083,7 @@ def plot_hysteresis(
             label=f"cycle: area {loop.area / _MPA:.4g} MJ/m³")
     ax.set_xlabel("shear strain γ [%]")
     ax.set_ylabel("shear stress τ [MPa]")
-    ax.set_title(f"Hysteresis, {title}", fontsize=9)
+    ax.set_title(f"Hysteresis, {title}", fontsize=9, parse_math=False)  # as written
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

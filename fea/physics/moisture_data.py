@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
-from ..validate import check_finite, check_range, check_temperature_C
+from ..validate import check_range
 
 __all__ = [
     "DEFAULT_REGION_MOISTURE",
@@ -53,6 +53,8 @@ __all__ = [
 R_GAS = 8.314462618
 #: 0 degC in K.
 KELVIN = 273.15
+#: The saturation line of water [degC] (0 degC to the critical point), where p_sat is defined.
+_SATURATION_C = (0.0, 373.946)
 
 # IAPWS-IF97 region 4 (saturation line) coefficients n1..n10 (IAPWS R7-97(2012), Table 34)
 _N = (
@@ -72,13 +74,20 @@ _N = (
 def p_sat(T_C: ArrayLike) -> NDArray[np.float64]:
     """Saturation pressure of water [Pa] at ``T_C`` [degC] (IAPWS-IF97 eq. 30, valid from
     0 to 373.946 degC; clipped to that range). Shape of ``T_C``."""
-    T = np.clip(np.asarray(T_C, dtype=float), 0.0, 373.946) + KELVIN
+    T = np.clip(np.asarray(T_C, dtype=float), *_SATURATION_C) + KELVIN
     n = _N
     th = T + n[8] / (T - n[9])
     A = th * th + n[0] * th + n[1]
     B = n[2] * th * th + n[3] * th + n[4]
     C = n[5] * th * th + n[6] * th + n[7]
     return 1e6 * (2.0 * C / (-B + np.sqrt(B * B - 4.0 * A * C))) ** 4
+
+
+def _check_reference_C(key: str, value: object) -> float:
+    """A reference temperature [degC] on water's saturation line: the solubility is taken
+    from ``p_sat(T_ref)``, which would be clipped (a wrong reference) outside it."""
+    lo, hi = _SATURATION_C
+    return check_range(key, value, lo, hi, unit="°C (water's saturation line)")
 
 
 @dataclass(frozen=True)
@@ -97,7 +106,8 @@ class MoistureProperties:
         Saturated concentration [kg/m^3] at ``T_ref_C`` and ``RH_ref``, > 0 (0 when
         impermeable).
     T_ref_C, RH_ref
-        The condition ``Csat_kg_per_m3`` was measured at [degC], [-] in (0, 1].
+        The condition ``Csat_kg_per_m3`` was measured at [degC], on water's saturation line
+        [0, 373.946] degC, and [-] in (0, 1].
     Es_J_per_mol
         Heat of solution of the solubility ``S(T)`` [J/mol], in [-200e3, 200e3]; positive
         when the solubility falls as the temperature rises (the usual case in epoxies).
@@ -128,7 +138,7 @@ class MoistureProperties:
         check_range(f"{key}.D0_m2_per_s", self.D0_m2_per_s, 0.0, 1.0, lo_open=lo is None)
         check_range(f"{key}.Ea_J_per_mol", self.Ea_J_per_mol, 0.0, 200e3, unit="J/mol")
         check_range(f"{key}.Csat_kg_per_m3", self.Csat_kg_per_m3, 0.0, 500.0, lo_open=lo is None)
-        check_temperature_C(f"{key}.T_ref_C", self.T_ref_C)
+        _check_reference_C(f"{key}.T_ref_C", self.T_ref_C)
         check_range(f"{key}.RH_ref", self.RH_ref, 0.0, 1.0, lo_open=True)
         check_range(f"{key}.Es_J_per_mol", self.Es_J_per_mol, -200e3, 200e3, unit="J/mol")
         check_range(f"{key}.CME_m3_per_kg", self.CME_m3_per_kg, 0.0, 1e-2, unit="m^3/kg")
@@ -142,9 +152,11 @@ class MoistureProperties:
         cls, name: str, D_ref_m2_per_s: float, Ea_J_per_mol: float, **kw: object
     ) -> MoistureProperties:
         """Properties from the diffusivity at ``T_ref_C`` (default 85 degC) instead of D0."""
-        T_ref = check_temperature_C(f"moisture.{name}.T_ref_C", kw.get("T_ref_C", 85.0))
+        T_ref = _check_reference_C(f"moisture.{name}.T_ref_C", kw.get("T_ref_C", 85.0))
         D = check_range(f"moisture.{name}.D_ref_m2_per_s", D_ref_m2_per_s, 0.0, 1.0, lo_open=True)
-        Ea = check_finite(f"moisture.{name}.Ea_J_per_mol", Ea_J_per_mol)
+        # checked before exp(): a huge Ea overflowed there instead of naming the key
+        key = f"moisture.{name}.Ea_J_per_mol"
+        Ea = check_range(key, Ea_J_per_mol, 0.0, 200e3, unit="J/mol")
         D0 = D * math.exp(Ea / (R_GAS * (T_ref + KELVIN)))
         return cls(name, D0, Ea, **kw)  # type: ignore[arg-type]
 
@@ -252,7 +264,7 @@ def names() -> list[str]:
 
 def get(name: str) -> MoistureProperties:
     """A library entry by name; :class:`~fea.errors.InputError` listing the names."""
-    if name not in MOISTURE_LIBRARY:
+    if not isinstance(name, str) or name not in MOISTURE_LIBRARY:
         raise InputError("moisture.material", name, f"one of {', '.join(names())}")
     return MOISTURE_LIBRARY[name]
 

@@ -40,6 +40,7 @@ import numpy as np
 
 from ..errors import InputError
 from ..package.names import Column
+from .plots import literal_text
 
 __all__ = [
     "Convergence",
@@ -347,5 +348,6 @@ def convergence_figure(results: Sequence[Convergence], title: str = "") -> Any:
         ax.set_visible(False)
     if title:
         fig.suptitle(title, fontsize=10)
+    literal_text(fig)  # metric names and titles as written, a '$' included
     fig.tight_layout()
     return fig

@@ -35,7 +35,7 @@ from ..errors import ResultsError
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
-__all__ = []
+__all__ = ["literal_text"]
 
 _REFLOW = re.compile(r"^warpage_signed_um@r(\d+)_(-?[\d.]+)C$")
 _STATE = re.compile(r"^(?:r(\d+)_)?(-?[\d.]+)C$")
@@ -77,11 +77,19 @@ def _pyplot():
     return plt
 
 
-def _literal_text(fig) -> None:
-    """Show every title, axis label, legend entry and annotation of ``fig`` as written: a
-    '$' in a name (a curve file ``run$1.csv``, a material) would start matplotlib's
-    mathtext, which sets it as a formula or fails on the figure. Tick labels keep mathtext
-    (a log axis writes its powers of ten with it)."""
+def literal_text(fig: Any) -> None:
+    """Show every title, axis label, legend entry and annotation of ``fig`` as written.
+
+    A '$' in a name (a curve file ``run$1.csv``, a material, a metric) would start
+    matplotlib's mathtext, which sets it as a formula or fails when the figure is drawn
+    ("Unknown symbol"). Tick labels keep mathtext (a log axis writes its powers of ten
+    with it). Call it once the figure's text is all set, before saving.
+
+    Parameters
+    ----------
+    fig
+        A matplotlib ``Figure``; changed in place.
+    """
     from matplotlib.text import Text
 
     axes_text = set()
@@ -98,7 +106,7 @@ def _literal_text(fig) -> None:
 def _save(fig, path: Path, info: dict[str, Any] | None = None) -> Path:
     from ..io.atomic import write_atomic
 
-    _literal_text(fig)
+    literal_text(fig)
     meta = {"Title": fig.axes[0].get_title() if fig.axes else "", "Software": "fea"}
     for k, v in (info or {}).items():
         meta[f"fea:{k}"] = json.dumps(v)

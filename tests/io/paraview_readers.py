@@ -6,7 +6,9 @@ JOB.json: ``expect`` (an npz of the arrays written, one key per [file, array] na
 ``<tag>/<array>``, with a leading step axis for series) and ``files`` (a list of
 [tag, xdmf path as given to the reader]). Opens each file with ParaView's three XDMF
 readers (the legacy ``XDMFReader`` and ``Xdmf3ReaderS``/``Xdmf3ReaderT``), and for each
-time step prints, per array, the largest difference from what was written. One JSON line.
+time step prints, per array, the largest difference from what was written, and each
+array read with another shape than written (``shape_mismatch``: name -> [read, written]
+shapes, a failure). One JSON line.
 """
 
 import json
@@ -43,6 +45,7 @@ for tag, path in job["files"]:
         reader = make(FileNames=[path]) if make is XDMFReader else make(FileName=[path])
         times = [float(t) for t in reader.TimestepValues] or [0.0]
         diffs = {}
+        mismatch = {}
         names = set()
         for i, t in enumerate(times):
             for g in blocks(reader, t):
@@ -58,7 +61,9 @@ for tag, path in job["files"]:
                             else ref
                         )
                         got = np.asarray(data[a])
-                        if got.shape != ref.shape:
+                        if got.shape != ref.shape:  # a wrong layout, not to be skipped
+                            mismatch[a] = [list(got.shape), list(ref.shape)]
+                            diffs[a] = float("inf")
                             continue
                         d = float(np.abs(got - ref).max())
                         diffs[a] = max(diffs.get(a, 0.0), d)
@@ -70,6 +75,7 @@ for tag, path in job["files"]:
                 "times": times,
                 "arrays": sorted(names),
                 "max_abs_diff": diffs,
+                "shape_mismatch": mismatch,
             }
         )
         Delete(reader)

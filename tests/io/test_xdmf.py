@@ -134,14 +134,18 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         "steady/temperature": c.th.temperature,
         "steady/displacement": c.me.displacement,
         "steady/von_mises": c.me.von_mises,
+        "steady/stress": c.me.stress,
         "steady/region_id": c.mesh.region_of_elements(),
         "transient/temperature": c.tr.history,
         "transient/displacement": c.me.displacement,
+        "transient/stress": c.me.stress,
         "states/displacement": stack([c.me.displacement, c.me2.displacement]),
         "states/von_mises": stack([c.me.von_mises, c.me2.von_mises]),
+        "states/stress": stack([c.me.stress, c.me2.stress]),
         "states/temperature": c.th.temperature,
         "board/temperature": th_board.temperature,
         "board/displacement": stack([c.me.displacement, c.me2.displacement]),
+        "board/stress": stack([c.me.stress, c.me2.stress]),
     }
     np.savez(tmp_path / "expect.npz", **expect)
     paths = [[tag, str(sub / f"{tag}.xdmf")] for tag in files]  # absolute
@@ -162,6 +166,7 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
     for r in report:
         tag = r["file"]
         assert len(r["times"]) == n_times[tag], r
+        assert r["shape_mismatch"] == {}, r  # read in another layout than written
         wanted = {k.split("/", 1)[1] for k in expect if k.startswith(tag + "/")}
         assert set(r["max_abs_diff"]) == wanted, r
         for name, d in r["max_abs_diff"].items():
