@@ -50,7 +50,7 @@ from ..fe.spaces import space
 from ..fe.submesh import submesh
 from ..validate import check_count, check_range, check_temperature_C
 from .materials import Material, assign
-from .moisture_data import KELVIN, R_GAS, MoistureProperties, get, p_sat
+from .moisture_data import KELVIN, R_GAS, WATER_C, MoistureProperties, check_water_C, get, p_sat
 from .thermal import Transient, solve_thermal
 
 __all__ = [
@@ -73,9 +73,6 @@ __all__ = [
 
 #: Pseudo diffusivity [m^2/s] the reference material is given in the conduction solve.
 A0 = 1e-6
-#: Temperatures [degC] of the saturation line of water (IAPWS-IF97 region 4, the triple
-#: point to the critical point), where ``p_sat`` and so ``C_sat`` are defined.
-WATER_C = (0.0, 373.946)
 #: Most constant-temperature pieces of one profile (each is a conduction solve, 0.1-2 s on
 #: a package mesh: 200 times the 50 of the J-STD-020 preset).
 MAX_PIECES = 10_000
@@ -108,7 +105,7 @@ class Soak:
     def __post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
             raise InputError("soak.name", self.name, "a non-empty string")
-        _check_water_C(f"{self.name}.T_C", self.T_C)
+        check_water_C(f"{self.name}.T_C", self.T_C)
         _check_rh(f"{self.name}.RH", self.RH)
         if not self.hours == math.inf:
             check_range(f"{self.name}.hours", self.hours, 0.0, 1e6, lo_open=True, unit="h")
@@ -151,9 +148,9 @@ class TemperatureProfile:
         if not np.all(np.isfinite(a)) or a[0, 0] != 0 or np.any(np.diff(a[:, 0]) <= 0):
             raise InputError(key, self.points, "finite values at increasing times from t = 0")
         for T in a[:, 1]:
-            _check_water_C(f"{self.name}.points.T", float(T))
+            check_water_C(f"{self.name}.points.T", float(T))
         object.__setattr__(self, "points", tuple((float(t), float(T)) for t, T in a))
-        _check_water_C(f"{self.name}.ambient_C", self.ambient_C)
+        check_water_C(f"{self.name}.ambient_C", self.ambient_C)
         _check_rh(f"{self.name}.ambient_RH", self.ambient_RH)
         check_range(f"{self.name}.max_step_K", self.max_step_K, 0.0, 100.0, lo_open=True)
         check_range(f"{self.name}.max_step_s", self.max_step_s, 0.0, None, lo_open=True)
@@ -191,12 +188,6 @@ class TemperatureProfile:
         """Wetness of an exposed face at oven temperature ``T_C``: p_air / p_sat(T), <= 1."""
         p_air = self.ambient_RH * float(p_sat(self.ambient_C))
         return min(1.0, p_air / float(p_sat(T_C)))
-
-
-def _check_water_C(key: str, value: object) -> float:
-    """A temperature [degC] on the saturation line of water (:data:`WATER_C`), where the
-    wetness ``C / (S p_sat(T))`` is defined; ``p_sat`` would be clipped outside it."""
-    return check_range(key, value, WATER_C[0], WATER_C[1], unit="°C (water's saturation line)")
 
 
 def _check_rh(key: str, value: object) -> float:

@@ -43,6 +43,8 @@ __all__ = [
     "MOISTURE_LIBRARY",
     "MoistureProperties",
     "R_GAS",
+    "WATER_C",
+    "check_water_C",
     "get",
     "names",
     "p_sat",
@@ -53,8 +55,9 @@ __all__ = [
 R_GAS = 8.314462618
 #: 0 degC in K.
 KELVIN = 273.15
-#: The saturation line of water [degC] (0 degC to the critical point), where p_sat is defined.
-_SATURATION_C = (0.0, 373.946)
+#: Temperatures [degC] of the saturation line of water (IAPWS-IF97 region 4: the triple
+#: point to the critical point), where ``p_sat`` and so ``C_sat`` are defined.
+WATER_C = (0.0, 373.946)
 
 # IAPWS-IF97 region 4 (saturation line) coefficients n1..n10 (IAPWS R7-97(2012), Table 34)
 _N = (
@@ -74,7 +77,7 @@ _N = (
 def p_sat(T_C: ArrayLike) -> NDArray[np.float64]:
     """Saturation pressure of water [Pa] at ``T_C`` [degC] (IAPWS-IF97 eq. 30, valid from
     0 to 373.946 degC; clipped to that range). Shape of ``T_C``."""
-    T = np.clip(np.asarray(T_C, dtype=float), *_SATURATION_C) + KELVIN
+    T = np.clip(np.asarray(T_C, dtype=float), *WATER_C) + KELVIN
     n = _N
     th = T + n[8] / (T - n[9])
     A = th * th + n[0] * th + n[1]
@@ -83,11 +86,11 @@ def p_sat(T_C: ArrayLike) -> NDArray[np.float64]:
     return 1e6 * (2.0 * C / (-B + np.sqrt(B * B - 4.0 * A * C))) ** 4
 
 
-def _check_reference_C(key: str, value: object) -> float:
-    """A reference temperature [degC] on water's saturation line: the solubility is taken
-    from ``p_sat(T_ref)``, which would be clipped (a wrong reference) outside it."""
-    lo, hi = _SATURATION_C
-    return check_range(key, value, lo, hi, unit="°C (water's saturation line)")
+def check_water_C(key: str, value: object) -> float:
+    """``value`` as a temperature [degC] on water's saturation line (:data:`WATER_C`), where
+    ``p_sat`` (and the wetness ``C / (S p_sat(T))``) is defined and would be clipped
+    outside it; an :class:`~fea.errors.InputError` naming ``key`` otherwise."""
+    return check_range(key, value, WATER_C[0], WATER_C[1], unit="°C (water's saturation line)")
 
 
 @dataclass(frozen=True)
@@ -138,7 +141,7 @@ class MoistureProperties:
         check_range(f"{key}.D0_m2_per_s", self.D0_m2_per_s, 0.0, 1.0, lo_open=lo is None)
         check_range(f"{key}.Ea_J_per_mol", self.Ea_J_per_mol, 0.0, 200e3, unit="J/mol")
         check_range(f"{key}.Csat_kg_per_m3", self.Csat_kg_per_m3, 0.0, 500.0, lo_open=lo is None)
-        _check_reference_C(f"{key}.T_ref_C", self.T_ref_C)
+        check_water_C(f"{key}.T_ref_C", self.T_ref_C)
         check_range(f"{key}.RH_ref", self.RH_ref, 0.0, 1.0, lo_open=True)
         check_range(f"{key}.Es_J_per_mol", self.Es_J_per_mol, -200e3, 200e3, unit="J/mol")
         check_range(f"{key}.CME_m3_per_kg", self.CME_m3_per_kg, 0.0, 1e-2, unit="m^3/kg")
@@ -152,7 +155,7 @@ class MoistureProperties:
         cls, name: str, D_ref_m2_per_s: float, Ea_J_per_mol: float, **kw: object
     ) -> MoistureProperties:
         """Properties from the diffusivity at ``T_ref_C`` (default 85 degC) instead of D0."""
-        T_ref = _check_reference_C(f"moisture.{name}.T_ref_C", kw.get("T_ref_C", 85.0))
+        T_ref = check_water_C(f"moisture.{name}.T_ref_C", kw.get("T_ref_C", 85.0))
         D = check_range(f"moisture.{name}.D_ref_m2_per_s", D_ref_m2_per_s, 0.0, 1.0, lo_open=True)
         # checked before exp(): a huge Ea overflowed there instead of naming the key
         key = f"moisture.{name}.Ea_J_per_mol"
