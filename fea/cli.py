@@ -561,6 +561,7 @@ def _same_device(labels: list[str], curves) -> None:
 
 def _structure(args: argparse.Namespace) -> int:
     import math
+    from pathlib import Path
 
     import numpy as np
 
@@ -571,6 +572,8 @@ def _structure(args: argparse.Namespace) -> int:
     _check_output_file("--output", args.output)
     if args.dual_interface and len(args.curves) != 2:
         raise_input("--dual-interface", args.curves, "exactly two heating curves")
+    if args.dual_interface and Path(args.curves[0]).resolve() == Path(args.curves[1]).resolve():
+        raise_input("curves", args.curves, "two different files (--dual-interface)")
     curves = dict(zip(_labels(args.curves), map(_load_zth, args.curves), strict=True))
     if args.dual_interface:
         _same_device(list(curves), list(curves.values()))

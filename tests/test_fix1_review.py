@@ -54,3 +54,12 @@ def test_structure_time_column_of_another_unit_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "Traceback" not in err and "time_min" in err and "time_s" in err
 
+
+def test_structure_dual_interface_refuses_the_same_file_twice(tmp_path, capsys):
+    t = np.logspace(-6, 3, 200)
+    p = _write(tmp_path / "a.csv", "time_s,zth_K_per_W", [t, _zth(t)])
+    png = str(tmp_path / "sf.png")
+    for second in (p, str(tmp_path / "." / "a.csv")):
+        assert main(["structure", p, second, "-o", png, "--dual-interface"]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "two different" in err
