@@ -100,3 +100,18 @@ def test_transient_valid_arguments_are_kept():
     tr = Transient(10.0, 0.1, theta=0.5, adaptive=np.True_, tol_K=1, dt_min_s=1e-3, dt_max_s=2)
     assert (tr.theta, tr.tol_K, tr.bounds()) == (0.5, 1, (1e-3, 2))
     assert Transient(10.0, 0.1, adaptive=True, fields=0).fields == 0
+
+
+# -- spec checks -------------------------------------------------------------------------------
+
+
+def test_power_map_off_the_die_message_shows_the_millimetres_given():
+    from fea.package.spec import parse_study
+
+    # die 6 x 6 mm: x up to 3 mm; 0.9 mm * 1e-3 * 1e3 is 0.9000000000000001 in floats
+    rect = {"x_mm": [0.9, 3.3], "y_mm": [-0.3, 0.7], "W": 1.0}
+    with pytest.raises(InputError) as e:
+        parse_study({"loads": {"power_map": {"rectangles": [rect]}}})
+    msg = str(e.value)
+    assert e.value.key == "loads.power_map.rectangles[0]"
+    assert "0.9, 3.3" in msg and "-0.3, 0.7" in msg and "00000" not in msg

@@ -245,7 +245,12 @@ def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
         if x0 < -hx - tol or x1 > hx + tol or y0 < -hy - tol or y1 > hy + tol:
             raise InputError(
                 f"loads.power_map.rectangles[{i}]",
-                {"x_mm": [x0 * 1e3, x1 * 1e3], "y_mm": [y0 * 1e3, y1 * 1e3]},
+                {"x_mm": [_mm(x0), _mm(x1)], "y_mm": [_mm(y0), _mm(y1)]},
                 f"a rectangle on the die ({-hx * 1e3:g} to {hx * 1e3:g} mm in x, "
                 f"{-hy * 1e3:g} to {hy * 1e3:g} mm in y)",
             )
+
+
+def _mm(x: float) -> float:
+    """``x`` [m] in mm as shown (``:g``): 0.9e-3 m is 0.9 mm, not 0.9000000000000001."""
+    return float(f"{x * 1e3:g}")
