@@ -184,3 +184,19 @@ def test_moisture_names_of_an_imported_model(tmp_path):
             case = parse_study(study(mesh_geometry(msh), moisture={"soak": "MSL3", **bad})).base
             cross_checks(case.kind, case.geometry, case.loads, moisture=case.moisture)
         assert e.value.key == key
+
+
+def test_reference_ctm_example_has_the_nodes_its_model_and_conditions_need():
+    """The [ctm] example asks for the two-resistor model (a top and a bottom node, checked
+    at run time as ctm.nodes) and DELPHI conditions on top, bottom and sides (each a face
+    class of a node)."""
+    from fea.package.spec import parse_study
+    from fea.package.spec.reference import EXAMPLES
+
+    (example,) = [e for e in EXAMPLES if "ctm" in e]
+    ctm = parse_study(example).base.ctm
+    assert ctm is not None and ctm.two_resistor and ctm.nodes is not None
+    faces = {face for face, _ in ctm.nodes.values()}
+    assert {"top", "bottom"} <= faces
+    assert ctm.conditions is not None
+    assert all(set(c) <= faces for c in ctm.conditions)
