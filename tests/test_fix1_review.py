@@ -200,3 +200,26 @@ def test_reference_ctm_example_has_the_nodes_its_model_and_conditions_need():
     assert {"top", "bottom"} <= faces
     assert ctm.conditions is not None
     assert all(set(c) <= faces for c in ctm.conditions)
+
+
+# -- no power: no hot spot to locate -----------------------------------------------------------
+
+
+def test_no_power_reports_no_hotspot_location():
+    """With no power the die's face sits at the ambient temperature everywhere: its
+    hottest node is any node (it was a corner), so x and y are left out, as other values
+    that are not defined without power."""
+    import tomllib
+    from pathlib import Path
+
+    from fea.package.analyse import thermal_metrics
+    from fea.package.spec import parse_study
+
+    raw = tomllib.loads((Path(__file__).parent / "data" / "tiny_study.toml").read_text())
+    raw["loads"]["power_W"] = {"die": 0.0}
+    raw.pop("sweep", None)
+    case = parse_study(raw).base
+    with pytest.warns(UserWarning, match="not defined"):
+        m, _ = thermal_metrics(case)
+    assert m["hotspot_C"] == pytest.approx(case.loads.ambient, abs=1e-9)
+    assert "hotspot_x_mm" not in m and "hotspot_y_mm" not in m
