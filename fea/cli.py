@@ -445,8 +445,9 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "curves",
         nargs="+",
-        help="heating curves: CSV (time_s, zth_K_per_W columns, or time and Zth as the "
-        "first two) or results files (.h5, their zth curve)",
+        help="heating curves: CSV (time_s, zth_K_per_W columns; time_ms or time_us instead "
+        "of time_s are converted to s; else time [s] and Zth as the first two) or results "
+        "files (.h5, their zth curve)",
     )
     p.add_argument("-o", "--output", default="structure_function.png", help="plot to write")
     p.add_argument(
@@ -469,11 +470,19 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
 
 #: Largest heating-curve value accepted [K/W] (a package is well under 1e4 K/W).
 ZTH_MAX_K_PER_W = 1e6
+#: Time columns of a heating-curve CSV -> their factor to seconds.
+TIME_COLUMNS = {"time_s": 1.0, "time_ms": 1e-3, "time_us": 1e-6}
+#: Units in a time column's name that are not seconds (refused unless in TIME_COLUMNS).
+OTHER_TIME_UNITS = {"ms", "us", "µs", "ns", "min", "h", "hr", "hrs", "hour", "hours"}
 #: Dual interface: the two curves of one device agree at early times within this.
 SAME_DEVICE_RTOL = 0.1
 
 
 def _load_zth(path: str):
+    """The heating curve of ``path``: times [s] and Zth [K/W] at positive times. A CSV
+    gives its ``time_s`` (or ``time_ms``, ``time_us``: converted to s) and ``zth_K_per_W``
+    columns, else its first two columns as time [s] and Zth [K/W]."""
+    import re
     from pathlib import Path
 
     from .io import read_curve_csv, read_results
@@ -484,10 +493,20 @@ def _load_zth(path: str):
             raise_input("curves", path, "a results file with a heating curve (a [transient] case)")
         return c["time_s"][1:], c["zth_K_per_W"][1:]
     c = read_curve_csv(path)
-    if "time_s" in c and "zth_K_per_W" in c:
-        t, z = c["time_s"], c["zth_K_per_W"]
-    else:
-        t, z = list(c.values())[:2]
+    names = list(c)
+    if len(names) < 2:
+        raise_input("curves", path, "time_s and zth_K_per_W columns")
+    time_col = next((n for n in TIME_COLUMNS if n in c), names[0])
+    z_col = "zth_K_per_W" if "zth_K_per_W" in c else next(n for n in names if n != time_col)
+    words = set(re.findall(r"[a-zµ]+", time_col.lower()))
+    if time_col not in TIME_COLUMNS and words & OTHER_TIME_UNITS:
+        # a time column in another unit read as seconds would shift the curve by 1000x
+        raise_input(
+            "curves",
+            f"{path}, column {time_col!r}",
+            f"a time column {', '.join(TIME_COLUMNS)} (or unnamed, in s)",
+        )
+    t, z = c[time_col] * TIME_COLUMNS.get(time_col, 1.0), c[z_col]
     keep = t > 0  # a curve from t = 0 starts at its first positive time
     t, z = t[keep], z[keep]
     return _checked_curve(path, t, z)
@@ -542,6 +561,7 @@ def _same_device(labels: list[str], curves) -> None:
 
 def _structure(args: argparse.Namespace) -> int:
     import math
+    from pathlib import Path
 
     import numpy as np
 
@@ -552,6 +572,8 @@ def _structure(args: argparse.Namespace) -> int:
     _check_output_file("--output", args.output)
     if args.dual_interface and len(args.curves) != 2:
         raise_input("--dual-interface", args.curves, "exactly two heating curves")
+    if args.dual_interface and Path(args.curves[0]).resolve() == Path(args.curves[1]).resolve():
+        raise_input("curves", args.curves, "two different files (--dual-interface)")
     curves = dict(zip(_labels(args.curves), map(_load_zth, args.curves), strict=True))
     if args.dual_interface:
         _same_device(list(curves), list(curves.values()))

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError, SolverError
-from ..validate import check_finite, check_rtol, init_renamed, renamed_attribute
+from ..validate import check_finite, check_range, check_rtol, init_renamed, renamed_attribute
 
 __all__ = ["Integration", "Profile", "SCHEMES", "Transient", "integrate", "log_times"]
 
@@ -198,10 +198,13 @@ class Transient:
             check_finite(f"transient.{key}", getattr(self, key))
         if not (self.t_end_s > 0 and 0 < self.dt_s <= self.t_end_s):
             raise InputError("transient", (self.t_end_s, self.dt_s), "0 < dt_s <= t_end_s [s]")
-        if not 0.5 <= self.theta <= 1.0:
-            raise InputError("transient.theta", self.theta, "a value in [0.5, 1]")
-        if not self.tol_K > 0:
-            raise InputError("transient.tol_K", self.tol_K, "a positive temperature error [K]")
+        check_range("transient.theta", self.theta, 0.5, 1.0)
+        check_range("transient.tol_K", self.tol_K, 0.0, None, lo_open=True, unit="K")
+        for key in ("dt_min_s", "dt_max_s"):
+            if getattr(self, key) is not None:
+                check_finite(f"transient.{key}", getattr(self, key))
+        if not isinstance(self.adaptive, bool | np.bool_):
+            raise InputError("transient.adaptive", self.adaptive, "True or False")
         lo, hi = self.bounds()
         if not 0 < lo <= hi:
             raise InputError(
@@ -227,7 +230,9 @@ class Transient:
                 )
             object.__setattr__(self, "outputs", tuple(float(x) for x in out))
         if self.fields is not None and not (
-            isinstance(self.fields, int | np.integer) and self.fields >= 0
+            isinstance(self.fields, int | np.integer)
+            and not isinstance(self.fields, bool)
+            and self.fields >= 0
         ):
             raise InputError("transient.fields", self.fields, "a number of fields >= 0, or None")
         if self.fields and self.output_times() is None:

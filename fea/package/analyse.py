@@ -128,7 +128,8 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     the transient dual-interface method of JESD51-14
     (:func:`~fea.package.transient.dual_interface`), or with ``[theta_jc] method =
     "fixed_case"`` the steady (Tj - T_case) / P with the rear face held at T_amb and every
-    other face adiabatic; ``hotspot_C``: the hottest point of the die's active face;
+    other face adiabatic; ``hotspot_C``: the hottest point of the die's active face (its
+    location ``hotspot_x_mm``, ``hotspot_y_mm`` left out without power);
     ``Tj_over_limit_flag``: 1 when Tj (or its transient peak) exceeds ``[limits] Tj_max_C``.
     With ``[transient]``: the heating curve, its structure function and their metrics
     (:func:`~fea.package.transient.zth_transient`), the environment's surface
@@ -169,7 +170,10 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         "thermal_nodes_count": float(th.temperature.shape[0]),
     }
     if not is_imported(case.geometry) or (junction == "die" and has_active_face(mesh)):
-        m.update(hotspot(th, mesh))
+        spot = hotspot(th, mesh)
+        if P <= 0:  # no heat: the face has no hot spot, its hottest node is any node
+            spot = {"hotspot_C": spot["hotspot_C"]}
+        m.update(spot)
     curves: dict[str, dict[str, NDArray]] = {}
     # theta_JC is the package's: solved on the package alone (its own mesh, no board,
     # no environment), so that every environment of one package gives the same value

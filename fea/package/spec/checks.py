@@ -9,9 +9,10 @@ from ...errors import InputError
 from .reader import hint
 
 if TYPE_CHECKING:
+    from .moisture import MoistureSpec
     from .schema import GeometrySpec, LoadSpec
 
-__all__ = ["check_geometry", "check_power_map", "cross_checks"]
+__all__ = ["check_geometry", "check_moisture", "check_power_map", "cross_checks"]
 
 
 def check_geometry(g: GeometrySpec) -> None:
@@ -158,11 +159,14 @@ def _check_aperture(g: GeometrySpec) -> None:
             )
 
 
-def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
+def cross_checks(
+    kind: str, g: GeometrySpec, loads: LoadSpec, moisture: MoistureSpec | None = None
+) -> None:
     """Load names against the regions and boundaries the case's model will have
     (:func:`~fea.package.spec.schema.model_regions`, :func:`model_boundaries`), before any
     meshing: a power on a region the model lacks, a convection or fixed temperature on a
-    boundary it lacks, or a stress-free temperature of no package region."""
+    boundary it lacks, or a stress-free temperature of no package region; with
+    ``moisture``, its names too (:func:`check_moisture`)."""
     from ..names import PACKAGE_REGIONS
     from .geometry import is_imported, junction_region
     from .schema import model_boundaries, model_regions
@@ -232,6 +236,47 @@ def cross_checks(kind: str, g: GeometrySpec, loads: LoadSpec) -> None:
             "loads.warpage_temperatures_C", [], "at least one temperature for a panel study"
         )
     check_power_map(g, loads)
+    if moisture is not None:
+        check_moisture(kind, g, moisture)
+
+
+def check_moisture(kind: str, g: GeometrySpec, moisture: MoistureSpec) -> None:
+    """The ``[moisture]`` names against the model the moisture run meshes, the unit
+    without its board (:func:`fea.package.analyse.warpage_case`), before any meshing:
+    an ``exposed`` boundary it lacks (an interface ``a|b`` of two package regions is let
+    through), and a ``[moisture.materials]`` region that is neither its own nor a package
+    region (:meth:`~fea.package.spec.moisture.MoistureSpec.region_materials`, which a
+    sweep's case may add).
+
+    :func:`fea.package.spec.parse_study` passes the section through :func:`cross_checks`.."""
+    import dataclasses
+
+    from ..names import PACKAGE_REGIONS
+    from .geometry import is_imported
+    from .schema import model_boundaries, model_regions
+
+    bare = dataclasses.replace(g, board=None)
+    if is_imported(bare):
+        bare = dataclasses.replace(bare, keep_board=False)
+    regions = model_regions(kind, bare)
+    faces = model_boundaries(kind, bare)
+    known = set(regions) | set(PACKAGE_REGIONS)
+    for b in moisture.exposed:
+        a, bar, c = b.partition("|")
+        if b not in faces and not (bar and a in known and c in known and a < c):
+            raise InputError(
+                "moisture.exposed",
+                b,
+                f"a boundary of this model without its board: {', '.join(faces)} or an "
+                f"interface 'a|b' of two of its regions{hint(b, faces)}",
+            )
+    for r in moisture.materials:
+        if r not in known:
+            raise InputError(
+                f"moisture.materials.{r}",
+                r,
+                f"a region of the model: {', '.join(regions)}{hint(r, regions)}",
+            )
 
 
 def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
@@ -245,7 +290,12 @@ def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
         if x0 < -hx - tol or x1 > hx + tol or y0 < -hy - tol or y1 > hy + tol:
             raise InputError(
                 f"loads.power_map.rectangles[{i}]",
-                {"x_mm": [x0 * 1e3, x1 * 1e3], "y_mm": [y0 * 1e3, y1 * 1e3]},
+                {"x_mm": [_mm(x0), _mm(x1)], "y_mm": [_mm(y0), _mm(y1)]},
                 f"a rectangle on the die ({-hx * 1e3:g} to {hx * 1e3:g} mm in x, "
                 f"{-hy * 1e3:g} to {hy * 1e3:g} mm in y)",
             )
+
+
+def _mm(x: float) -> float:
+    """``x`` [m] in mm as shown (``:g``): 0.9e-3 m is 0.9 mm, not 0.9000000000000001."""
+    return float(f"{x * 1e3:g}")

@@ -182,7 +182,11 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "junction": {"region": "die", "statistic": "max"},
             "networks": ["foster", "cauer"],
             "formats": ["spice", "csv", "ecxml"],
-            "nodes": {"top": {"face": "top", "boundaries": ["top_inner", "top_outer"]}},
+            "nodes": {
+                "top": {"face": "top", "boundaries": ["top_inner", "top_outer"]},
+                "bottom": {"face": "bottom", "boundaries": ["bottom_inner", "bottom_outer"]},
+                "sides": {"face": "sides", "boundaries": ["sides"]},
+            },
         },
     },
     {"study": {"name": "panel", "kind": "panel"}},
