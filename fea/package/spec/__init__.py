@@ -217,7 +217,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots, report = parse_outputs(root)
     root.done()
-    cross_checks(kind, geometry, loads)
+    cross_checks(kind, geometry, loads, moisture=moisture)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
     base = CaseSpec(
