@@ -170,6 +170,7 @@ class Process:
         if dup:
             raise InputError("process", dup, "stages with distinct names")
         object.__setattr__(self, "stages", stages)
+        _check_births(stages, set(self.born))
 
     @classmethod
     def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
@@ -196,6 +197,31 @@ class Process:
     def born(self) -> tuple[str, ...]:
         """Regions added by some stage (absent at the start)."""
         return tuple(dict.fromkeys(r for s in self.stages for r in s.add))
+
+
+def _check_births(stages: Sequence[Stage], born: set[str]) -> None:
+    """Walk the births and removals as a history applies them (a stage's removals, then
+    its births): a stage may remove only a present region and add only an absent one (a
+    region some stage adds is absent before it; every other one is present from the
+    start). Refused here, at the stage's key, rather than in the middle of the solve."""
+    alive: set[str] = set()  # the born regions present now
+    gone: set[str] = set()  # the regions present from the start, removed since
+    for s in stages:
+        for r in s.remove:
+            if (r in born and r not in alive) or r in gone:
+                raise InputError(
+                    f"stage.{s.name}.remove",
+                    r,
+                    "a region present at this stage (a region a stage adds is absent before "
+                    "it; one removed stays absent until a stage adds it)",
+                )
+            (alive.discard if r in born else gone.add)(r)
+        for r in s.add:
+            if r in alive:
+                raise InputError(
+                    f"stage.{s.name}.add", r, "a region absent at this stage (not added twice)"
+                )
+            alive.add(r)
 
 
 def stage_segments(
