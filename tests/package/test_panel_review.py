@@ -104,6 +104,17 @@ def test_panel_states_out_of_order_refused():
     assert err.key == "process.stages[6].name" and err.value == "singulated"
 
 
+def test_independent_panel_takes_the_state_from_the_name():
+    # the independent model solves each named state on its own model: no removals needed
+    d = copy.deepcopy(PANEL)
+    d["process"]["model"] = "independent"
+    d["process"]["stages"] = [
+        {"name": "on_mandrel", "duration_s": 0.0, "temperature_C": 25.0},
+        {"name": "released", "duration_s": 0.0, "temperature_C": 25.0},
+    ]
+    assert [s.name for s in parse_study(d).base.process.stages] == ["on_mandrel", "released"]
+
+
 def test_independent_panel_without_a_panel_stage_refused():
     # the independent model solves only the stages named like panel states: a list that
     # names none (here a misspelt one) would run and report nothing

@@ -179,7 +179,8 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     _check_lifecycle(s.key("stages"), stages, regions)
     _check_cure_temperature(s.key("stages"), stages)
     if kind == "panel":
-        _check_panel_states(s.key("stages"), stages, regions)
+        if model == "history":  # the independent model takes the state from the name alone
+            _check_panel_states(s.key("stages"), stages, regions)
         if model == "independent" and not loads.reflow:
             named = [st.name for st in stages if st.name in PANEL_STAGES[:3]]
             if not named:
