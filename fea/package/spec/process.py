@@ -102,6 +102,12 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     ``loads.warpage_temperatures_C`` and along ``reflow_C``, a panel at the temperature of
     each stage named like a panel stage (``on_mandrel``, ``released``, ``singulated``) on
     that stage's own model, and along ``reflow_C`` on the ``singulated`` model.
+
+    Refused at the stage's key: a removal of a region not present at the stage, a birth of
+    one present; in a panel ``history``, a stage named ``on_mandrel``, ``released`` or
+    ``singulated`` whose mandrel and kerf do not match that state; an ``independent`` panel
+    with no such stage and no reflow profile; a ``cure`` below the last stage's
+    temperature (the use temperature).
     """
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
