@@ -49,26 +49,30 @@ _STAGE_RENAMED = {"temperature": "temperature_C"}
 
 
 def _check_stage_temperature(key: str, value: Any) -> None:
-    """A stage temperature given as a number or as nodal values: finite, in
+    """A stage temperature given as a number or as real nodal values: finite, in
     (-273.15, :data:`~fea.validate.MAX_TEMPERATURE_C`] degC (a function is checked on its
-    values when the history evaluates it)."""
+    values when the history evaluates it); anything else (a string, None, a dict) is
+    refused here rather than when the history reaches the stage."""
     if callable(value):
         return
     if isinstance(value, int | float | np.number) and not isinstance(value, bool):
         check_temperature_C(key, value)
         return
-    if isinstance(value, np.ndarray | list | tuple):
+    allowed = "a temperature [degC]: a number, real nodal values or f(x, y, z)"
+    if not isinstance(value, np.ndarray | list | tuple):
+        raise InputError(key, value, allowed)
+    try:
         a = np.asarray(value)
-        if (
-            a.dtype.kind in "fiu"
-            and a.size
-            and (not np.all(np.isfinite(a)) or a.min() <= -273.15 or a.max() > MAX_TEMPERATURE_C)
-        ):
-            raise InputError(
-                key,
-                f"values from {a.min():.4g} to {a.max():.4g}",
-                f"finite temperatures in (-273.15, {MAX_TEMPERATURE_C:g}] degC",
-            )
+    except ValueError:  # ragged
+        raise InputError(key, "a ragged sequence", allowed) from None
+    if a.dtype.kind not in "fiu":
+        raise InputError(key, f"{a.dtype} values", allowed)
+    if a.size and (not np.all(np.isfinite(a)) or a.min() <= -273.15 or a.max() > MAX_TEMPERATURE_C):
+        raise InputError(
+            key,
+            f"values from {a.min():.4g} to {a.max():.4g}",
+            f"finite temperatures in (-273.15, {MAX_TEMPERATURE_C:g}] degC",
+        )
 
 
 @dataclass(frozen=True)

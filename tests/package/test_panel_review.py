@@ -185,3 +185,12 @@ def test_python_process_refuses_adding_a_present_region():
         )
     )
     assert p.born == ("encapsulant",)
+
+
+@pytest.mark.parametrize("T", ["hot", None, True, ["a", "b"], {"die": 25.0}])
+def test_stage_temperature_of_no_kind_refused_when_built(T):
+    # a number, nodal values or f(x, y, z); anything else was accepted here and failed only
+    # when the history reached the stage
+    with pytest.raises(InputError) as err:
+        Stage("mould", 1.0, T)
+    assert err.value.key == "stage.mould.temperature"
