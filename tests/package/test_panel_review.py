@@ -194,3 +194,29 @@ def test_stage_temperature_of_no_kind_refused_when_built(T):
     with pytest.raises(InputError) as err:
         Stage("mould", 1.0, T)
     assert err.value.key == "stage.mould.temperature"
+
+
+def _geometry(nx: int, ny: int):
+    d = copy.deepcopy(PANEL)
+    d["geometry"]["panel"].update(nx=nx, ny=ny)
+    return parse_study(d).base.geometry
+
+
+@pytest.mark.parametrize(
+    ("nx", "ny", "kept_mm"),
+    [
+        (3, 3, (0.0, 0.0)),  # the centre unit
+        (1, 1, (0.0, 0.0)),
+        # no unit at the centre: one of the units nearest it (by hand: pitch / 2 off the
+        # centre in y, in the middle column), not the left column's (-5.6, 2.8) mm
+        (3, 2, (0.0, 2.8)),
+        (2, 3, (2.8, 0.0)),
+        (2, 2, (-2.8, 2.8)),  # all four equally near: the one kept before
+        (5, 2, (0.0, 2.8)),
+    ],
+)
+def test_singulated_one_keeps_a_unit_nearest_the_centre(nx, ny, kept_mm):
+    from fea.package.geometry.panel import kept_site
+
+    x, y = kept_site(_geometry(nx, ny))
+    assert (x * 1e3, y * 1e3) == pytest.approx(kept_mm, abs=1e-9)
