@@ -18,10 +18,10 @@ Model (in package coordinates, bottom walls at the top):
 * ``on_mandrel``: a mandrel plate of thickness ``mandrel_thickness`` lies on the web
   and around the proud cans; ``released``: no mandrel; ``singulated``: a kerf
   along every lane centre removes everything, and each unit stands alone
-  (``singulated_units = "one"`` keeps only the centre unit);
+  (``singulated_units = "one"`` keeps only a unit nearest the centre, :func:`kept_site`);
 * ``process``: one model for the whole process (:func:`fea.solve_history`): the mandrel
   of ``on_mandrel`` and, instead of the voids of ``singulated``, the same kerf (and, with
-  ``singulated_units = "one"``, everything outside the centre unit's cell) as regions
+  ``singulated_units = "one"``, everything outside the kept unit's cell) as regions
   ``kerf_<region>`` (``kerf_shell``, ``kerf_dielectric``, ``kerf_encapsulant``) of the
   materials they cut, to be removed at singulation. Not with ``hollow_walls`` (the rear
   cover would take the place of the mandrel).
