@@ -49,26 +49,30 @@ _STAGE_RENAMED = {"temperature": "temperature_C"}
 
 
 def _check_stage_temperature(key: str, value: Any) -> None:
-    """A stage temperature given as a number or as nodal values: finite, in
+    """A stage temperature given as a number or as real nodal values: finite, in
     (-273.15, :data:`~fea.validate.MAX_TEMPERATURE_C`] degC (a function is checked on its
-    values when the history evaluates it)."""
+    values when the history evaluates it); anything else (a string, None, a dict) is
+    refused here rather than when the history reaches the stage."""
     if callable(value):
         return
     if isinstance(value, int | float | np.number) and not isinstance(value, bool):
         check_temperature_C(key, value)
         return
-    if isinstance(value, np.ndarray | list | tuple):
+    allowed = "a temperature [degC]: a number, real nodal values or f(x, y, z)"
+    if not isinstance(value, np.ndarray | list | tuple):
+        raise InputError(key, value, allowed)
+    try:
         a = np.asarray(value)
-        if (
-            a.dtype.kind in "fiu"
-            and a.size
-            and (not np.all(np.isfinite(a)) or a.min() <= -273.15 or a.max() > MAX_TEMPERATURE_C)
-        ):
-            raise InputError(
-                key,
-                f"values from {a.min():.4g} to {a.max():.4g}",
-                f"finite temperatures in (-273.15, {MAX_TEMPERATURE_C:g}] degC",
-            )
+    except ValueError:  # ragged
+        raise InputError(key, "a ragged sequence", allowed) from None
+    if a.dtype.kind not in "fiu":
+        raise InputError(key, f"{a.dtype} values", allowed)
+    if a.size and (not np.all(np.isfinite(a)) or a.min() <= -273.15 or a.max() > MAX_TEMPERATURE_C):
+        raise InputError(
+            key,
+            f"values from {a.min():.4g} to {a.max():.4g}",
+            f"finite temperatures in (-273.15, {MAX_TEMPERATURE_C:g}] degC",
+        )
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,7 @@ class Process:
         if dup:
             raise InputError("process", dup, "stages with distinct names")
         object.__setattr__(self, "stages", stages)
+        _check_births(stages, set(self.born))
 
     @classmethod
     def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
@@ -196,6 +201,31 @@ class Process:
     def born(self) -> tuple[str, ...]:
         """Regions added by some stage (absent at the start)."""
         return tuple(dict.fromkeys(r for s in self.stages for r in s.add))
+
+
+def _check_births(stages: Sequence[Stage], born: set[str]) -> None:
+    """Walk the births and removals as a history applies them (a stage's removals, then
+    its births): a stage may remove only a present region and add only an absent one (a
+    region some stage adds is absent before it; every other one is present from the
+    start). Refused here, at the stage's key, rather than in the middle of the solve."""
+    alive: set[str] = set()  # the born regions present now
+    gone: set[str] = set()  # the regions present from the start, removed since
+    for s in stages:
+        for r in s.remove:
+            if (r in born and r not in alive) or r in gone:
+                raise InputError(
+                    f"stage.{s.name}.remove",
+                    r,
+                    "a region present at this stage (a region a stage adds is absent before "
+                    "it; one removed stays absent until a stage adds it)",
+                )
+            (alive.discard if r in born else gone.add)(r)
+        for r in s.add:
+            if r in alive:
+                raise InputError(
+                    f"stage.{s.name}.add", r, "a region absent at this stage (not added twice)"
+                )
+            alive.add(r)
 
 
 def stage_segments(

@@ -18,10 +18,10 @@ Model (in package coordinates, bottom walls at the top):
 * ``on_mandrel``: a mandrel plate of thickness ``mandrel_thickness`` lies on the web
   and around the proud cans; ``released``: no mandrel; ``singulated``: a kerf
   along every lane centre removes everything, and each unit stands alone
-  (``singulated_units = "one"`` keeps only the centre unit);
+  (``singulated_units = "one"`` keeps only a unit nearest the centre, :func:`kept_site`);
 * ``process``: one model for the whole process (:func:`fea.solve_history`): the mandrel
   of ``on_mandrel`` and, instead of the voids of ``singulated``, the same kerf (and, with
-  ``singulated_units = "one"``, everything outside the centre unit's cell) as regions
+  ``singulated_units = "one"``, everything outside the kept unit's cell) as regions
   ``kerf_<region>`` (``kerf_shell``, ``kerf_dielectric``, ``kerf_encapsulant``) of the
   materials they cut, to be removed at singulation. Not with ``hollow_walls`` (the rear
   cover would take the place of the mandrel).
@@ -33,7 +33,7 @@ from ..spec import GeometrySpec, OpeningSpec
 from .pieces import Builder
 from .unit import add_unit
 
-__all__ = ["add_panel", "panel_sites"]
+__all__ = ["add_panel", "kept_site", "panel_sites"]
 
 
 def panel_sites(g: GeometrySpec) -> list[tuple[float, float]]:
@@ -45,6 +45,22 @@ def panel_sites(g: GeometrySpec) -> list[tuple[float, float]]:
         for j in range(p.ny)
         for i in range(p.nx)
     ]
+
+
+def kept_site(g: GeometrySpec) -> tuple[float, float]:
+    """Centre (x, y) [m] of the unit that ``singulated_units = "one"`` keeps: a unit
+    nearest the panel's centre (the centre unit when ``nx`` and ``ny`` are odd); among
+    equally near ones, the one whose row-by-row index is nearest ``len(sites) // 2`` (the
+    unit kept before, which for a 3 x 2 or 5 x 2 panel lay in the first column)."""
+    sites = panel_sites(g)
+    mid = len(sites) // 2
+    d2 = [x * x + y * y for x, y in sites]
+    near = min(d2)
+    best = min(
+        (i for i, d in enumerate(d2) if d <= near * (1 + 1e-9) + 1e-30),
+        key=lambda i: (abs(i - mid), -i),
+    )
+    return sites[best]
 
 
 def panel_extent(g: GeometrySpec) -> tuple[float, float]:
@@ -117,8 +133,8 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
         for y in ys:
             cut(-hx - 1e-3, y - w, z0, hx + 1e-3, y + w, z1)
         if p.singulated_units == "one" and len(sites) > 1:
-            c = sites[len(sites) // 2]
-            # everything outside the centre unit's cell goes
+            c = kept_site(g)
+            # everything outside the kept unit's cell goes
             big = (hx + 1e-3, hy + 1e-3)
             cell = (
                 c[0] - p.pitch / 2 + w,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ...errors import InputError
-from .constants import T_MAX_C
+from .constants import PANEL_STAGES, T_MAX_C
 from .geometry import GeometrySpec, model_regions
 from .loads import LoadSpec
 from .reader import Section, check_label, check_number, hint
@@ -102,6 +102,12 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     ``loads.warpage_temperatures_C`` and along ``reflow_C``, a panel at the temperature of
     each stage named like a panel stage (``on_mandrel``, ``released``, ``singulated``) on
     that stage's own model, and along ``reflow_C`` on the ``singulated`` model.
+
+    Refused at the stage's key: a removal of a region not present at the stage, a birth of
+    one present; in a panel ``history``, a stage named ``on_mandrel``, ``released`` or
+    ``singulated`` whose mandrel and kerf do not match that state; an ``independent`` panel
+    with no such stage and no reflow profile; a ``cure`` below the last stage's
+    temperature (the use temperature).
     """
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
@@ -177,6 +183,19 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
                 "false with a process history (its rear cover after release is not modelled)",
             )
     _check_lifecycle(s.key("stages"), stages, regions)
+    _check_cure_temperature(s.key("stages"), stages)
+    if kind == "panel":
+        if model == "history":  # the independent model takes the state from the name alone
+            _check_panel_states(s.key("stages"), stages, regions)
+        if model == "independent" and not loads.reflow:
+            named = [st.name for st in stages if st.name in PANEL_STAGES[:3]]
+            if not named:
+                raise InputError(
+                    s.key("stages"),
+                    [st.name for st in stages],
+                    "with model = 'independent', a stage named like a panel state "
+                    f"({', '.join(PANEL_STAGES[:3])}) or a reflow profile: it solves only those",
+                )
     n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
     if n_steps > MAX_PROCESS_STEPS:
         raise InputError(
@@ -215,16 +234,34 @@ def process_steps(
 
 
 def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[str]) -> None:
-    """No stage may leave the model without a region, and a region is cured only once it
-    exists (a cure listed before the stage that adds it would be lost)."""
+    """No stage may leave the model without a region, remove a region that is not present
+    or add one that is (the history would stop there, after the stages before it had run),
+    and a region is cured only once it exists (a cure listed before the stage that adds it
+    would be lost)."""
     later_adds: dict[str, int] = {}
     for i, st in enumerate(stages):
         for r in st.add:
             later_adds.setdefault(r, i)
     present = set(regions) - set(later_adds)
     for i, st in enumerate(stages):
-        present |= set(st.add)
-        present -= set(st.remove)
+        # as the history applies them: the removals, then the births
+        for r in st.remove:
+            if r not in present:
+                raise InputError(
+                    f"{key}[{i}].remove",
+                    r,
+                    f"a region present at this stage ({', '.join(sorted(present)) or 'none'})",
+                )
+            present.discard(r)
+        for r in st.add:
+            if r in present or r in st.remove:
+                raise InputError(
+                    f"{key}[{i}].add",
+                    r,
+                    "a region absent at this stage (not present, not added twice, not also "
+                    "removed by it)",
+                )
+            present.add(r)
         if st.remove and not present:
             raise InputError(
                 f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
@@ -237,3 +274,51 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
                     r,
                     f"a region present at this stage ({r} is added at {key}[{born}])",
                 )
+
+
+#: What a stage named like a panel state must leave present (True) or removed (False):
+#: the independent model solves that state on its own model, so the names must agree.
+PANEL_STATE_REGIONS = {
+    "on_mandrel": {"mandrel": True, "kerf": True},
+    "released": {"mandrel": False, "kerf": True},
+    "singulated": {"mandrel": False, "kerf": False},
+}
+
+
+def _check_panel_states(key: str, stages: Sequence[StageSpec], regions: Sequence[str]) -> None:
+    """A panel stage named ``on_mandrel``, ``released`` or ``singulated`` must be that
+    state: the mandrel on, off, and off with the kerf cut away (a list out of order, such
+    as ``released`` before ``on_mandrel``, would label a state with the wrong model)."""
+    born = {r for st in stages for r in st.add}
+    present = set(regions) - born
+    for i, st in enumerate(stages):
+        present = (present | set(st.add)) - set(st.remove)
+        want = PANEL_STATE_REGIONS.get(st.name)
+        if want is None:
+            continue
+        wrong = [r for r, on in want.items() if (r in present) != on]
+        if wrong:
+            need = ", ".join(f"{r} {'present' if on else 'removed'}" for r, on in want.items())
+            raise InputError(
+                f"{key}[{i}].name",
+                st.name,
+                f"a stage whose regions match its panel state ({need} at its end); "
+                f"here {', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not",
+            )
+
+
+def _check_cure_temperature(key: str, stages: Sequence[StageSpec]) -> None:
+    """A stage that cures a region holds it at or above the temperature the process ends
+    at (the use temperature the warpage is reported at): a cure below it (a ``17.5`` for
+    ``175`` degC) would be a cure shrinkage with a reversed thermal mismatch."""
+    if not stages:
+        return
+    use = stages[-1].temperature
+    for i, st in enumerate(stages):
+        if st.cure and st.temperature < use:
+            raise InputError(
+                f"{key}[{i}].temperature_C",
+                st.temperature,
+                f"a cure temperature at or above the use temperature (the last stage's, "
+                f"{use:g} degC)",
+            )
