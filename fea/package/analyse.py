@@ -427,6 +427,8 @@ def _state_metrics(
             a, sep, b = name.partition("|")
             if not sep or a not in present or b not in present:
                 continue
+            if _base_region(a) == _base_region(b):  # a kerf's cut inside one material
+                continue
             s = me.interface_stress(name, planes)
             put("peel_max_MPa", s.maximum("peel").value / 1e6, name)
             put("shear_max_MPa", s.maximum("shear").value / 1e6, name)

@@ -382,7 +382,8 @@ def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
             )
     face = FACE_TEXT.get(getattr(report, "warpage_face", "top"), "top surface")
     if getattr(base, "kind", "unit") == "panel":
-        face = "panel bottom face"
+        # the reflow follows the process: on the units where it singulates them
+        face = "bottom face after the process (the singulated units where it cuts them)"
     ax.set_xlabel("temperature [°C]")
     ax.set_ylabel("signed warpage [µm]")
     ax.ticklabel_format(axis="y", useOffset=False)

@@ -422,3 +422,21 @@ def test_study_at_coarse_resolution(path, tmp_path, monkeypatch):
     for case, values in pinned.items():
         assert values["status"] == "ok", case
         assert mismatches(values, got[case]) == [], case
+
+
+def test_no_interface_column_on_a_kerf_cut():
+    """A kerf region ``kerf_<r>`` is region r's material cut out of the panel: the
+    boundary ``r|kerf_r`` is a cut inside one material, not a bond, and has no peel or
+    shear column; ``kerf_die|kerf_die_attach`` (two materials) keeps its own. The pins hold
+    the columns the runs produce (a column not pinned fails the coarse-run test)."""
+    pins = json.loads(PINS.read_text())["panel_process"]
+
+    def base(r: str) -> str:
+        return r.removeprefix("kerf_")
+
+    for case, cols in pins.items():
+        pairs = {k.split(":", 1)[1] for k in cols if k.startswith(("peel_", "shear_")) and ":" in k}
+        cut = [p for p in pairs if "|" in p and base(p.split("|")[0]) == base(p.split("|")[1])]
+        assert cut == [], (case, cut)
+        if any("kerf_" in p for p in pairs):  # a case that has the kerf keeps its bonds
+            assert any(p.startswith("kerf_die|") for p in pairs), case
