@@ -51,6 +51,7 @@ from ..fe.submesh import submesh
 from ..validate import check_count, check_range, check_temperature_C
 from .materials import Material, assign
 from .moisture_data import KELVIN, R_GAS, WATER_C, MoistureProperties, check_water_C, get, p_sat
+from .thermal import MAX_STEPS as THERMAL_MAX_STEPS
 from .thermal import Transient, solve_thermal
 
 __all__ = [
@@ -565,6 +566,17 @@ def solve_moisture(
     outputs = check_count("outputs", outputs, 10_000)
     steps = check_count("steps", steps, 10_000)
     dom = _Domain(mesh, props, exposed)
+    sealed = [
+        st for st in stages
+        if isinstance(st, Soak) and st.hours != math.inf and not dom.fixed(st.RH)
+    ]
+    if sealed and steps * outputs > THERMAL_MAX_STEPS:  # a sealed soak's fixed steps
+        raise InputError(
+            "steps",
+            steps,
+            f"steps x outputs at most {THERMAL_MAX_STEPS:,} for a sealed soak ({sealed[0].name}: "
+            f"outputs = {outputs}, backward-Euler steps = steps x outputs)",
+        )
     if isinstance(initial, MoistureResult):
         if initial.mesh is not mesh:
             raise InputError("initial", "a MoistureResult of another mesh", "the same mesh")

@@ -327,3 +327,17 @@ def test_metrics_by_hand(saturated):
     p = 0.85 * float(p_sat(85.0)) / 1e6
     assert m["vapour_pressure_max_MPa.die|emc"] == pytest.approx(p, rel=1e-9)
     assert m["vapour_pressure_mean_MPa.die|emc"] == pytest.approx(p, rel=1e-9)
+
+
+def test_a_sealed_soak_of_too_many_steps_is_refused_at_steps(die_emc, monkeypatch):
+    """A sealed soak is backward Euler in steps x outputs fixed steps: 2,000 x 1,000 is
+    refused naming ``steps`` before any solve (it was refused by the conduction solver,
+    naming its own transient.dt_s)."""
+    import fea.physics.moisture as mo
+
+    monkeypatch.setattr(mo, "solve_thermal", lambda *a, **k: pytest.fail("solved"))
+    mats = {"die": "silicon", "emc": "mold_compound"}
+    with pytest.raises(InputError) as e:
+        solve_moisture(die_emc, mats, Soak(85.0, 0.0, 2.0, "hold"), exposed=[], initial=0.5,
+                       steps=2000, outputs=1000)
+    assert e.value.key == "steps" and "hold" in str(e.value)
