@@ -174,7 +174,9 @@ class TemperatureProfile:
         return self.points[-1][0]
 
     def pieces(self) -> list[tuple[float, float, float]]:
-        """Constant-temperature pieces ``(t0 [s], t1 [s], T_mid [degC])`` covering it."""
+        """Constant-temperature pieces ``(t0 [s], t1 [s], T_mid [degC])`` covering it (each
+        solved at its mid temperature; the state at its end is reported at the profile's
+        temperature there, :meth:`temperature_at`)."""
         out = []
         for (ta, Ta), (tb, Tb) in zip(self.points[:-1], self.points[1:], strict=True):
             n = max(
@@ -184,6 +186,12 @@ class TemperatureProfile:
                 t0, t1 = ta + (tb - ta) * i / n, ta + (tb - ta) * (i + 1) / n
                 out.append((t0, t1, Ta + (Tb - Ta) * (i + 0.5) / n))
         return out
+
+    def temperature_at(self, t_s: float) -> float:
+        """The profile's temperature [degC] at time ``t_s`` [s] from its start (linear
+        between points, the end values beyond)."""
+        ts, Ts = zip(*self.points, strict=True)
+        return float(np.interp(float(t_s), ts, Ts))
 
     def boundary_wetness(self, T_C: float) -> float:
         """Wetness of an exposed face at oven temperature ``T_C``: p_air / p_sat(T), <= 1."""
@@ -657,7 +665,11 @@ def solve_moisture(
                 )
                 w = th.temperature
                 solves += 1
-                record(t_now + b - st.points[0][0], T_now, w, k)
+                # the state at the piece's end is at the profile's temperature there (the
+                # peak is the profile's, 260 C for J-STD-020, not the piece's 257.5 C): the
+                # water of the piece's end carried to it (an instant change, water kept)
+                T_end = st.temperature_at(b)
+                record(t_now + b - st.points[0][0], T_end, dom.carry(w, T, T_end), k)
             t_now += st.duration_s
         info["stages"].append(
             {"name": st.name, "solves": solves, "seconds": time.perf_counter() - ts}

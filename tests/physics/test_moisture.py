@@ -284,15 +284,17 @@ def test_soak_then_reflow_dries_the_surface(die_emc):
     soaked = res.total_uptake_mg[res.stage == 0][-1]
     assert 0 < res.total_uptake_mg[-1] < soaked
     k = res.peak_step()
-    # 255 -> 260 degC in 15 s is one piece (10 K, 30 s at most) at 257.5, and so is the
-    # way back down; the later of the two is the peak state
-    assert res.temperature_C[k] == pytest.approx(257.5)
-    assert res.times[k] == pytest.approx(192 * 3600.0 + 230.0)
+    # 255 -> 260 degC in 15 s (t = 200-215 s of the preset) is one piece (10 K, 30 s at
+    # most), solved at 257.5; the state at its end is at the profile's 260 degC there
+    assert res.temperature_C[k] == 260.0
+    assert res.times[k] == pytest.approx(192 * 3600.0 + 215.0)
+    # the piece's water carried to 260 degC: the same water as solved at 257.5
     top = res.space.boundary_nodes(res.mesh.boundaries["top"])
     pr = REFLOW_PRESETS["JSTD020_PbFree_260"]
-    np.testing.assert_allclose(res.wetness[k][top], pr.boundary_wetness(257.5), rtol=1e-12)
+    ratio = float(EMC.csat(257.5)) / float(EMC.csat(260.0))
+    np.testing.assert_allclose(res.wetness[k][top], pr.boundary_wetness(257.5) * ratio, rtol=1e-3)
     vp = interface_vapour_pressure(res)["die|emc"]
-    assert 0 < vp.mean_Pa <= vp.max_Pa <= vp.p_sat_Pa == pytest.approx(float(p_sat(257.5)))
+    assert 0 < vp.mean_Pa <= vp.max_Pa <= vp.p_sat_Pa == pytest.approx(float(p_sat(260.0)))
 
 
 def test_public_names_resolve_and_are_sorted():
