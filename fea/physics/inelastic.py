@@ -947,7 +947,7 @@ ANAND_SETS: dict[str, dict[str, Any]] = {
             "function of strain rate in its modified form; it has no Sn-3.8Ag-0.7Cu, so "
             "the SAC387 label under which this set is quoted is not the paper's, and "
             "which of its fits these values are was not checked. Quoted as widely "
-            "reproduced; the table was not re-read during this work. Units converted: "
+            "reproduced; the paper's table itself was not checked. Units converted: "
             "s0, h0, s_hat MPa -> Pa (x 1e6)."
         ),
     },
