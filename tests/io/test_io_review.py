@@ -16,14 +16,9 @@ import pytest
 from fea.errors import InputError, ResultsError
 from fea.io import read_results, write_results
 from fea.io.xdmf import paraview_script
-from fea.physics.materials import Material
 
 from ..verification.helpers import two_layer_solved
-
-MATS = {
-    "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0),
-    "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8),
-}
+from .test_integrity import MATS
 
 
 @pytest.fixture(scope="module")
@@ -194,68 +189,6 @@ def test_unusual_but_storable_names_round_trip(solved, tmp_path):
     assert ".." in r.mesh.boundaries
     p = write_results(tmp_path / "s.h5", mesh, mechanical={n: me for n in names})
     assert list(read_results(p).mechanical["labels"]) == names
-
-
-_TENSOR_READER = """
-import json, sys
-import numpy as np
-from paraview import servermanager
-from paraview.simple import Xdmf3ReaderS, XDMFReader
-from vtkmodules.numpy_interface import dataset_adapter as dsa
-
-out = {}
-for path in sys.argv[1:]:
-    for make in (XDMFReader, Xdmf3ReaderS):
-        r = make(FileNames=[path]) if make is XDMFReader else make(FileName=[path])
-        times = list(r.TimestepValues) or [0.0]
-        r.UpdatePipeline(times[-1])
-        d = servermanager.Fetch(r)
-        if not d.IsA("vtkUnstructuredGrid"):
-            it = d.NewIterator()
-            it.InitTraversal()
-            d = it.GetCurrentDataObject()
-        g = dsa.WrapDataObject(d)
-        out[path + " " + make.__name__] = {
-            "stress": np.asarray(g.CellData["stress"]).tolist(),
-            "stress_nodal": np.asarray(g.PointData["stress_nodal"]).tolist(),
-        }
-print(json.dumps(out))
-"""
-
-
-@pytest.mark.paraview
-def test_paraview_reads_the_six_stress_components_as_stored(solved, tmp_path):
-    """Both XDMF readers of ParaView give the six stored components of a stress field. As
-    ``Tensor6`` the legacy reader built a 3 x 3 tensor from them in XDMF's order (xx, xy,
-    xz, yy, yz, zz), so its xy held the stored yy, its yy the stored yz, ..."""
-    import json
-    import shutil
-    import subprocess
-
-    pv = shutil.which("pvpython")
-    if pv is None:
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
-    mesh, th, me = solved
-    steady = write_results(tmp_path / "steady.h5", mesh, thermal=th, mechanical=me)
-    states = write_results(tmp_path / "states.h5", mesh, mechanical={"a": me, "b": me})
-    (tmp_path / "read.py").write_text(_TENSOR_READER)
-    files = [str(p.with_suffix(".xdmf")) for p in (steady, states)]
-    r = subprocess.run(
-        [pv, "--force-offscreen-rendering", "read.py", *files],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-    )
-    assert r.returncode == 0, r.stderr[-3000:]
-    got = json.loads(r.stdout.strip().splitlines()[-1])
-    assert len(got) == 4
-    fields = me.fields()
-    for key, arrays in got.items():
-        for name, values in arrays.items():
-            want = fields[name][0]
-            assert np.shape(values) == want.shape, (key, name)
-            assert np.allclose(values, want, rtol=1e-12, atol=0.0), (key, name)
 
 
 def test_info_of_a_field_with_nan_and_inf(solved, tmp_path):

@@ -134,7 +134,10 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         "steady/temperature": c.th.temperature,
         "steady/displacement": c.me.displacement,
         "steady/von_mises": c.me.von_mises,
+        # the six stored components in every reader (as Tensor6 the legacy XDMFReader built
+        # a 3 x 3 tensor in XDMF's order: its xy held the stored yy, ...)
         "steady/stress": c.me.stress,
+        "steady/stress_nodal": c.me.fields()["stress_nodal"][0],
         "steady/region_id": c.mesh.region_of_elements(),
         "transient/temperature": c.tr.history,
         "transient/displacement": c.me.displacement,
@@ -142,6 +145,7 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         "states/displacement": stack([c.me.displacement, c.me2.displacement]),
         "states/von_mises": stack([c.me.von_mises, c.me2.von_mises]),
         "states/stress": stack([c.me.stress, c.me2.stress]),
+        "states/stress_nodal": stack([r.fields()["stress_nodal"][0] for r in (c.me, c.me2)]),
         "states/temperature": c.th.temperature,
         "board/temperature": th_board.temperature,
         "board/displacement": stack([c.me.displacement, c.me2.displacement]),

@@ -40,6 +40,15 @@ def _raw(**cycling) -> dict:
     return raw
 
 
+def _solder():
+    """A SAC305 joint material (Anand, Motalab 2012)."""
+    from fea.physics.inelastic import anand_set
+    from fea.physics.materials import Material
+
+    return Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
+                    inelastic=anand_set("SAC305_Motalab2012"))
+
+
 def _no_solve(*args, **kwargs):
     raise AssertionError("the history was solved: the input should have been refused before")
 
@@ -65,12 +74,8 @@ def test_a_layer_as_thick_as_half_the_joint_is_refused_before_meshing(layer_um, 
 def test_run_cycling_refuses_a_layer_thicker_than_half_a_joint_before_the_solve(monkeypatch):
     """Two tetrahedra stacked in z as one 100 um joint: a 60 um layer is refused by
     run_cycling before solve_history is called."""
-    from fea.physics.inelastic import anand_set
-    from fea.physics.materials import Material
-
     mesh = _two_tet_joint(height=100e-6)
-    solder = Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
-                      inelastic=anand_set("SAC305_Motalab2012"))
+    solder = _solder()
     monkeypatch.setattr(pc, "solve_history", _no_solve)
     with pytest.raises(InputError) as ei:
         run_cycling(
@@ -235,11 +240,7 @@ def test_a_pad_wider_than_the_pitch_is_refused():
 def test_run_cycling_checks_centres_and_pads_before_the_solve(kw, key, monkeypatch):
     """A NaN, non-numeric, short or missing centre or pad plane was found after the solve
     (by the map's or joint_energy's checks, or a ValueError)."""
-    from fea.physics.inelastic import anand_set
-    from fea.physics.materials import Material
-
-    solder = Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
-                      inelastic=anand_set("SAC305_Motalab2012"))
+    solder = _solder()
     monkeypatch.setattr(pc, "solve_history", _no_solve)
     with pytest.raises(InputError) as ei:
         run_cycling(
@@ -283,13 +284,9 @@ def test_a_stress_free_temperature_above_the_solidus_is_refused(solder, T, solid
 def test_a_partial_joint_away_from_its_plane_is_refused_before_the_solve(monkeypatch):
     """A joint said to be half cut by the plane x = 0 whose centroid lies 1 mm from it (an
     asymmetric array on a half model) was found after the solve (full_centres)."""
-    from fea.physics.inelastic import anand_set
-    from fea.physics.materials import Material
-
     mesh = _two_tet_joint(100e-6)
     mesh.p1.p[0] += 1e-3  # the joint at x = 1.0-1.1 mm
-    solder = Material("solder", E=45e9, nu=0.35, alpha=21e-6, k=1.0,
-                      inelastic=anand_set("SAC305_Motalab2012"))
+    solder = _solder()
     monkeypatch.setattr(pc, "solve_history", _no_solve)
     with pytest.raises(InputError) as ei:
         run_cycling(

@@ -11,6 +11,8 @@ from fea import Stage
 from fea.errors import InputError
 from fea.package.spec import parse_study
 
+from .test_symmetry_study import PANEL_PROCESS
+
 PANEL = {
     "study": {"name": "panel_review", "kind": "panel"},
     "geometry": {
@@ -26,29 +28,8 @@ PANEL = {
     "mesh": {"size_mm": 2.0, "order": 1},
     "materials": {"shell": "copper", "encapsulant": "mold_compound", "mandrel": "molybdenum"},
     "loads": {"reference_C": {"encapsulant": 175.0, "*": 25.0}, "cure_shrinkage": True},
-    "process": {
-        "model": "history",
-        "stages": [
-            {"name": "formed", "duration_s": 0.0, "temperature_C": 25.0},
-            {
-                "name": "attached",
-                "duration_s": 60.0,
-                "temperature_C": 25.0,
-                "add": ["dielectric", "die_attach", "die"],
-            },
-            {"name": "preheated", "duration_s": 300.0, "temperature_C": 175.0},
-            {
-                "name": "moulded",
-                "duration_s": 120.0,
-                "temperature_C": 175.0,
-                "add": ["encapsulant"],
-                "cure": ["encapsulant"],
-            },
-            {"name": "on_mandrel", "duration_s": 600.0, "temperature_C": 25.0},
-            {"name": "released", "duration_s": 1.0, "temperature_C": 25.0, "remove": ["mandrel"]},
-            {"name": "singulated", "duration_s": 1.0, "temperature_C": 25.0, "remove": ["kerf"]},
-        ],
-    },
+    # the stages of studies/panel_process.toml
+    "process": {"model": "history", "stages": copy.deepcopy(PANEL_PROCESS["stages"])},
 }
 
 

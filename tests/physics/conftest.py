@@ -1,5 +1,5 @@
 """Fixtures of the physics tests: the reference package mesh, the NumPy stand-in for CuPy
-with a device that reports itself working (device-path tests), and a bar along x."""
+with a device that reports itself working (device-path tests), a bar along x and a block."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 import fea
 
 from ..solvers.standin import install_working_device
-from ..verification.helpers import bar_along_x
+from ..verification.helpers import bar_along_x, layered_box, plane
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -31,3 +31,15 @@ def device(monkeypatch):
 def bar():
     """A 4 x 1 x 1 mm bar along x, faces ``x0`` and ``x1`` (:func:`bar_along_x`)."""
     return bar_along_x()
+
+
+@pytest.fixture(scope="module")
+def box():
+    """A 2 x 2 x 1 mm block (P1), faces ``bottom`` (z = 0) and ``top``."""
+    return layered_box(
+        (2e-3, 2e-3),
+        [("body", 1e-3, 2)],
+        1e-3,
+        order=1,
+        faces={"bottom": plane(2, 0.0), "top": plane(2, 1e-3)},
+    )

@@ -30,18 +30,6 @@ from ..verification.helpers import layered_box, plane
 MAT = Material("m", E=100e9, nu=0.3, alpha=10e-6, k=100.0, rho=2000.0, cp=700.0)
 
 
-@pytest.fixture(scope="module")
-def box():
-    """A 2 x 2 x 1 mm block (P1), faces ``bottom`` (z = 0) and ``top``."""
-    return layered_box(
-        (2e-3, 2e-3),
-        [("body", 1e-3, 2)],
-        1e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 1e-3)},
-    )
-
-
 def refused(key: str, call, *args, **kwargs) -> InputError:
     """Run ``call``; assert it raises exactly InputError naming ``key``, fast."""
     t0 = time.perf_counter()
