@@ -19,6 +19,7 @@ from fea.io.xdmf import paraview_script
 
 from ..verification.helpers import two_layer_solved
 from .test_integrity import MATS
+from .test_xdmf import run_paraview_script
 
 
 @pytest.fixture(scope="module")
@@ -276,23 +277,15 @@ def test_paraview_script_of_a_thermal_only_result(tmp_path):
     """A case without warpage temperatures writes its temperature alone, and the ParaView
     script beside it failed looking for the displacement ('NoneType' object has no
     attribute 'GetRange'). It colours by the temperature, unwarped."""
-    import json
     import shutil
-    import subprocess
 
-    from fea.io.xdmf import write_paraview_script
 
     pv = shutil.which("pvpython")
     if pv is None:
         pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
     mesh, th = two_layer_solved(MATS, mechanical=False)
     h5 = write_results(tmp_path / "result.h5", mesh, thermal=th, meta={"case": "c0"})
-    script = write_paraview_script(h5)
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    cmd = [pv, "--force-offscreen-rendering", script.name, "--screenshot", "view.png"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    report = run_paraview_script(pv, h5)
     assert report["colour"] == "temperature"
     T = th.temperature
     assert report["colour_range"] == pytest.approx([T.min(), T.max()], rel=1e-9)

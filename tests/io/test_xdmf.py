@@ -180,12 +180,24 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         ), r
 
 
+def run_paraview_script(pv: str, h5: Path) -> dict:
+    """Write ``h5``'s ``result_paraview.py``, run it offscreen with no X display from the
+    results folder (``--screenshot view.png`` there) and return its JSON report."""
+    from fea.io.xdmf import write_paraview_script
+
+    script = write_paraview_script(h5)
+    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
+    cmd = [pv, "--force-offscreen-rendering", script.name, "--screenshot", "view.png"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=h5.parent, env=env)
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
+    return json.loads(r.stdout.strip().splitlines()[-1])
+
+
 @pytest.mark.paraview
 def test_paraview_script_offscreen_colours_in_mpa(case, tmp_path):
     """``pvpython --force-offscreen-rendering result_paraview.py`` with no X display, run
     from the results folder by a relative path: it renders, and the colour bar is the
     recovered von Mises stress in MPa over its range in every state."""
-    from fea.io.xdmf import write_paraview_script
 
     pv = _pvpython()
     if pv is None:
@@ -199,12 +211,7 @@ def test_paraview_script_offscreen_colours_in_mpa(case, tmp_path):
         mechanical={"25C": case.me, "260C": case.me2},
         meta={"state_values": [25.0, 260.0], "state_unit": "C", "case": "c0"},
     )
-    script = write_paraview_script(h5)
-    env = {k: v for k, v in os.environ.items() if k != "DISPLAY"}
-    cmd = [pv, "--force-offscreen-rendering", script.name, "--screenshot", "view.png"]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd=tmp_path, env=env)
-    assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
-    report = json.loads(r.stdout.strip().splitlines()[-1])
+    report = run_paraview_script(pv, h5)
     assert report["times"] == [25.0, 260.0]
     assert report["colour_bar_title"] == "von Mises [MPa]"
     vm = np.concatenate([s.fields()["von_mises_nodal"][0] for s in (case.me, case.me2)])
