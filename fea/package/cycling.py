@@ -1119,6 +1119,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     pad_z = jm.pad_z(fs.side)
     layer, note = _layer_thickness(mesh, joint, pad_z, fs.layer_thickness_m, fs.side)
     diam = fs.pad_diameter_m if fs.pad_diameter_m is not None else jm.diameter[ids]
+    fo = fs.options(layer)
     stage(f"cycling {prof.condition or 'profile'}: {prof.cycles} cycles")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
@@ -1133,7 +1134,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             centres={int(i): jm.centres[i] for i in ids},
             symmetry=sym,
             fixed=model.fixed or None,
-            fatigue=fs.options(layer),
+            fatigue=fo,
             out_dir=folder,
             backend="cpu",
             method=case.solver.method,
@@ -1180,7 +1181,6 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             m[f"plastic_strain_max_pct@cycle_end:{region}"] = 100.0 * v
     if note:
         notes.append((note, MeshDependenceWarning))
-    fo = fs.options(layer)
     alloy = str(ANAND_SETS[cy.solder].get("alloy", ""))
     for text in fat.alloy_mismatch_notes(  # the models that gave an estimate
         alloy,

@@ -613,7 +613,7 @@ def solve_moisture(
     # dries in the reflow held 4 % more water than it was soaked with at some nodes; 0.6 %
     # lumped). P2 keeps the consistent one: its stiffness has positive off-diagonal entries,
     # and lumping (HRZ) overshoots more there (14 % against 10 %; docs/moisture.md)
-    lump = getattr(dom.mesh, "order", 1) == 1
+    lump = dom.mesh.order == 1
     for k, st in enumerate(stages):
         ts = time.perf_counter()
         solves = 0
