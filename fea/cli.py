@@ -492,7 +492,7 @@ def _load_zth(path: str):
         if c is None or "zth_K_per_W" not in c:
             raise_input("curves", path, "a results file with a heating curve (a [transient] case)")
         return c["time_s"][1:], c["zth_K_per_W"][1:]
-    c = read_curve_csv(path)
+    c = read_curve_csv(path, key="curves")
     names = list(c)
     if len(names) < 2:
         raise_input("curves", path, "time_s and zth_K_per_W columns")

@@ -36,6 +36,17 @@ def test_structure_one_column_csv_is_refused_without_traceback(tmp_path, capsys)
     assert "curves" in err and p in err and "time_s and zth_K_per_W columns" in err
 
 
+def test_structure_malformed_csv_names_the_cli_key_curves(tmp_path, capsys):
+    """A row with a missing value or text under the header is refused naming ``curves``
+    (the command's argument), as every other check of the CSV is (it said ``curve``)."""
+    for name, body in (("short", "1e-6,0.1\n2e-6\n"), ("text", "1e-6,0.1\n2e-6,abc\n")):
+        p = tmp_path / f"{name}.csv"
+        p.write_text(f"time_s,zth_K_per_W\n{body}")
+        assert main(["structure", str(p), "-o", str(tmp_path / "sf.png")]) == 2
+        err = capsys.readouterr().err
+        assert "Traceback" not in err and "error: curves = " in err and "line 3" in err
+
+
 @pytest.mark.parametrize(("column", "scale"), [("time_ms", 1e3), ("time_us", 1e6)])
 def test_structure_time_in_ms_or_us_is_converted_to_seconds(tmp_path, capsys, column, scale):
     """The same curve in s and in ms (us) gives the same samples, times in seconds: the
