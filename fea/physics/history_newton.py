@@ -45,12 +45,18 @@ if TYPE_CHECKING:
     from .history_step import HistoryModel
 
 __all__ = [
+    "FORCE_FLOOR",
     "InelasticStep",
     "TangentAssembly",
     "TangentPreconditioner",
     "factorization_iterations",
     "voigt_engineering",
 ]
+
+
+#: The force scale's floor relative to the step's restrained force
+#: (:meth:`InelasticStep.force_floor`).
+FORCE_FLOOR = 1e-6
 
 
 def voigt_engineering(eps: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -293,6 +299,7 @@ class InelasticStep:
             self.K_L = model.stiffness_lin(lamL, muL, visco).tocsr()
             model.lin_kept = (tuple(self.inel), tuple(visco), lamL, muL, self.K_L)
         self.f_L = model._loads(lamL, muL, eps0, visco, dxi)
+        self.lam, self.mu = lam, mu
         n3 = 3 * model.fs.n
         free = np.ones(n3, dtype=bool)
         free[con.D] = False
@@ -463,10 +470,36 @@ class InelasticStep:
         return x0
 
     def force_scale(self, x0: NDArray[np.float64]) -> float:
-        """The force norm [N] Newton's residual is measured against: the larger of the
-        linear loads' and the first iterate's internal force."""
+        """The force norm [N] Newton's residual is measured against: the largest of the
+        linear loads', the first iterate's internal force and :meth:`force_floor`."""
         f0 = self.evaluate(x0)[0]
-        return max(host_norm(self.f_L), host_norm(f0), 1e-300)
+        return max(host_norm(self.f_L), host_norm(f0), self.force_floor(x0), 1e-300)
+
+    def force_floor(self, x0: NDArray[np.float64]) -> float:
+        """A floor [N] under the force scale: :data:`FORCE_FLOOR` times the forces the
+        step's strains would carry if fully restrained (each present region's load of a
+        unit isotropic stress times its largest ``3 lambda + 2 mu`` and the largest
+        eigenstrain or inelastic strain of the step, summed in quadrature).
+
+        Where the body carries load (a mismatch of expansion, a prescribed displacement)
+        the loads are of the order of this restrained force and the floor, a millionth of
+        it, changes nothing. Where it carries none (a free body of one material heated
+        uniformly: no stress at all) the loads and the internal force are rounding noise,
+        so a tolerance relative to them could never be met; the floor sets the tolerance
+        at ``rtol`` of a millionth of the restrained force instead, far above the rounding
+        (about 1e-16 of it) and far below any stress that matters."""
+        m = self.model
+        upd = self.evaluate(x0)[1]
+        eps0 = self.eps0
+        total = 0.0
+        for r in m.present:
+            e = m.el[r]
+            strain = float(np.abs(eps0[e]).max()) if len(e) else 0.0
+            if r in upd:
+                strain = max(strain, float(np.abs(upd[r][1]).max(initial=0.0)))
+            modulus = float((3.0 * self.lam[e] + 2.0 * self.mu[e]).max(initial=0.0))
+            total += (host_norm(m._unit_load(r)) * modulus * strain) ** 2
+        return FORCE_FLOOR * float(np.sqrt(total))
 
     def commit(self, x: NDArray[np.float64]) -> float:
         """Store the laws' states, strains and tangents at the converged ``x`` in the
