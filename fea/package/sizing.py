@@ -22,6 +22,7 @@ __all__ = [
     "FILM_REGIONS",
     "FILM_RULE_FACTOR",
     "MeshDependenceWarning",
+    "P1_BASELINE_WARPAGE",
     "QUALITY_WARN",
     "film_rule",
     "mesh_warnings",
@@ -143,6 +144,15 @@ def film_rule(case: Any) -> float:
     return min(FILM_RULE_FACTOR * t, ms.size) if t > 0 else ms.size
 
 
+#: The baseline unit's signed warpage at P1 against P2 (elastic copper shell, mesh 0.8 mm,
+#: 2 and 4 layers through the thin films; docs/performance.md, "P1 against P2"): what the
+#: order-1 warning of :func:`mesh_warnings` quotes.
+P1_BASELINE_WARPAGE = (
+    "+0.7 to +1.1 um at 25 C where P2 gives -14 to -16 um, 1.0 to 3.3 um at 260 C where "
+    "P2 gives 85 to 87 um"
+)
+
+
 def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) -> list[str]:
     """Sentences saying why the case's results are likely mesh-dependent (empty: none).
 
@@ -159,7 +169,9 @@ def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) ->
         unsafe side).
 
     An element whose shape quality (:data:`QUALITY_WARN`, gmsh's ``eta``) is below the
-    threshold is reported with its model, region and value.
+    threshold is reported with its model, region and value. A mechanical mesh of linear
+    tetrahedra (``mesh.order = 1``) is reported: it locks in the bending of the thin
+    shell and films (:data:`P1_BASELINE_WARPAGE`).
     """
     from ..fe.mesh import shape_quality
     from .meshing import film_size
@@ -174,6 +186,16 @@ def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) ->
                 "the thermal resistances are likely low (the unsafe side), remove "
                 "mesh.film_size_mm or check with fea converge"
             )
+    mech = meshes.get("mechanical")
+    if mech is not None and getattr(mech, "order", 2) == 1:
+        t_um = case.geometry.shell_thickness * 1e6
+        out.append(
+            f"mechanical mesh: mesh.order = 1 (linear tetrahedra) locks in the bending of "
+            f"the thin layers ({t_um:.3g} um shell): warpage and stresses are far off, the "
+            "warpage even of the wrong sign (the baseline package: "
+            f"{P1_BASELINE_WARPAGE}); use mesh.order = 2 for answers, P1 for quick "
+            "regression checks only"
+        )
     for model, mesh in meshes.items():
         q = shape_quality(mesh)
         if q.size == 0:

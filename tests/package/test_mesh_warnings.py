@@ -18,6 +18,7 @@ from fea.package import analyse
 from fea.package import meshing as mesh_mod
 from fea.package.sizing import (
     FILM_RULE_FACTOR,
+    P1_BASELINE_WARPAGE,
     QUALITY_WARN,
     MeshDependenceWarning,
     film_rule,
@@ -69,7 +70,9 @@ def test_a_sliver_layer_warns_with_its_region_and_a_good_mesh_does_not():
     good = layered_box((1e-3, 1e-3), [("a", 0.5e-3, 1)], 0.5e-3, order=1)
     case = _case()
     assert shape_quality(good).min() > QUALITY_WARN
-    assert mesh_warnings(case, {"mechanical": good}, thermal=False) == []
+    # a P1 mechanical mesh is always reported (locking, the test below); the quality
+    # warning comes on top of it
+    assert mesh_warnings(case, {"mechanical": good}, thermal=False) == [_p1_text(case)]
     # squash the upper layer 1000 times in z (0.5 mm -> 0.5 um, same in-plane elements):
     # its tetrahedra become slivers: the volume scales by 1e-3, (3V)^(2/3) by 1e-2, the
     # squared edges by at most 1, so each mean ratio by at least 1e-2
@@ -84,10 +87,34 @@ def test_a_sliver_layer_warns_with_its_region_and_a_good_mesh_does_not():
     assert q[thin.regions["a"]] == pytest.approx(before[thin.regions["a"]])
     worst_region = next(r for r, e in thin.regions.items() if np.argmin(q) in e)
     assert worst_region == "film"
-    (text,) = mesh_warnings(case, {"mechanical": thin}, thermal=False)
+    p1, text = mesh_warnings(case, {"mechanical": thin}, thermal=False)
+    assert p1 == _p1_text(case)
     n_bad = int((q < QUALITY_WARN).sum())
     assert text.startswith(f"mechanical mesh: {n_bad} elements of shape quality under")
     assert f"minimum {q.min():.2g} in film" in text
+
+
+def _p1_text(case):
+    (text,) = [t for t in mesh_warnings(case, {"mechanical": _box(1)}) if "order = 1" in t]
+    return text
+
+
+def _box(order):
+    return layered_box((1e-3, 1e-3), [("a", 0.5e-3, 1)], 0.5e-3, order=order)
+
+
+def test_a_p1_mechanical_mesh_warns_that_it_locks_and_p2_does_not():
+    """Linear tetrahedra lock in the bending of the 35 um shell: on the baseline the signed
+    warpage at P1 was +0.7 to +1.1 um at 25 C against P2's -14 to -16 um and 1-3 um at
+    260 C against 85-87 um (docs/performance.md): the warning says so, with the shell's
+    thickness and what to use; a P2 mechanical mesh or a P1 thermal one gets none."""
+    case = _case()
+    (text,) = mesh_warnings(case, {"mechanical": _box(1)}, thermal=False)
+    assert text.startswith("mechanical mesh: mesh.order = 1")
+    assert "35 um shell" in text and "wrong sign" in text and "mesh.order = 2" in text
+    assert P1_BASELINE_WARPAGE in text
+    assert mesh_warnings(case, {"mechanical": _box(2)}, thermal=False) == []
+    assert mesh_warnings(case, {"thermal": _box(1)}, thermal=False) == []
 
 
 @pytest.mark.slow
