@@ -636,13 +636,19 @@ def _state_checks(
     """Across the states ``results`` (tag -> MechanicalResult) with their metrics in
     ``out``: the warpage limit ratio, and a YieldWarning per region whose metal yields,
     at its worst state (``out["warnings"]``, the table's notes); none for the regions in
-    ``skip`` (modelled elastic-plastic: their plastic strain is a result)."""
+    ``skip`` (modelled elastic-plastic: their plastic strain is a result). A region above
+    its material's solidus (a solder at the reflow peak) is left out of the yield check
+    there and gets a note at its hottest state instead."""
     worst: dict[str, tuple[float, str, Any]] = {}
+    hottest: dict[str, tuple[float, str, Any]] = {}
     signed = []
     for tag, me in results.items():
         w = out.get(str(Column("warpage_signed_um", tag)))
         if w is not None:
             signed.append(w * 1e-6)
+        for mr in me.molten_check():
+            if mr.temperature_max > hottest.get(mr.region, (-np.inf,))[0]:
+                hottest[mr.region] = (mr.temperature_max, tag, mr)
         for x in me.yield_check():
             if skip and x.region in skip:
                 continue
@@ -655,6 +661,8 @@ def _state_checks(
     for _, tag, x in worst.values():
         warnings.warn(f"case {case.name} at {tag}: {x.message()}", YieldWarning, stacklevel=4)
     out["warnings"] = [f"{tag}: {x.message()}" for _, tag, x in worst.values()]
+    # a solder above its solidus (the reflow peak): a note, not a warning of a defect
+    out["warnings"] += [f"{tag}: {mr.message()}" for _, tag, mr in hottest.values()]
 
 
 def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:

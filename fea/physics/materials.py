@@ -160,6 +160,10 @@ def _eval(p: Prop, T: ArrayLike) -> NDArray[np.float64]:
     return np.full(np.shape(T), float(p))
 
 
+#: The highest solidus a material may declare [degC] (tungsten melts at 3422 degC).
+SOLIDUS_MAX_C = 3500.0
+
+
 @dataclass(frozen=True)
 class Material:
     """An isotropic linear-elastic, heat-conducting material (SI units).
@@ -214,6 +218,13 @@ class Material:
         material's ``E`` and ``nu`` unless the law carries its own. Not together with a
         ``relaxation`` (one region is either viscoelastic or inelastic; both kinds may be
         in one model, in different regions). :func:`fea.solve_thermoelastic` ignores it.
+    solidus
+        Solidus temperature [degC] of an alloy that melts within the process window (a
+        solder: SAC305 217 degC); None for the others. Above it the material is (partly)
+        molten: the yield check and the yield ratio leave its vertices there out (a
+        molten joint has no proof stress) and the study's notes say that the region is
+        molten at that state (:func:`fea.physics.post.molten_check`); its elastic model
+        and stresses are unchanged.
     """
 
     name: str
@@ -234,9 +245,22 @@ class Material:
     shift: Shift | None = None
     bulk_relaxation: Prony | None = None
     inelastic: object | None = None
+    solidus: float | None = None
 
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
+        if self.solidus is not None:
+            v = self.solidus
+            if (
+                isinstance(v, bool)
+                or not isinstance(v, int | float | np.integer | np.floating)
+                or not (math.isfinite(v) and ABSOLUTE_ZERO_C < v <= SOLIDUS_MAX_C)
+            ):
+                raise InputError(
+                    f"{key}.solidus",
+                    v,
+                    f"a temperature in ({ABSOLUTE_ZERO_C}, {SOLIDUS_MAX_C}] degC",
+                )
         self._check_viscoelastic(key)
         self._check_inelastic(key)
         for attr in ("nu", "rho", "cp", "shrinkage", "alpha_ref") + (
@@ -670,9 +694,11 @@ for _m in [
         rho=7400.0,
         cp=232.0,
         yield_strength=35e6,
+        solidus=217.0,
         source="Sn-3.0Ag-0.5Cu: NIST database for solder properties (Siewert et al., 2002); "
         "0.2 % proof stress about 30-45 MPa at 25 C and moderate strain rates (same source), "
-        "35 MPa taken; solder creeps at these stresses, so treat the check as an indicator.",
+        "35 MPa taken; solder creeps at these stresses, so treat the check as an indicator. "
+        "Solidus 217 C, liquidus about 220 C (same source): molten at a 260 C reflow peak.",
     ),
     Material(
         "fr4",

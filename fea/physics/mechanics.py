@@ -51,10 +51,12 @@ from .materials import Material, assign
 from .post import (
     Extreme,
     InterfaceStress,
+    MoltenRegion,
     RecoveredStress,
     Warpage,
     YieldExceedance,
     interface_stress,
+    molten_check,
     recover_stress,
     warpage,
     yield_check,
@@ -194,6 +196,14 @@ class MechanicalResult:
         if self.materials is None:
             return []
         return yield_check(self.recovered, self.materials, self.temperature)
+
+    def molten_check(self) -> list[MoltenRegion]:
+        """Regions whose material is above its ``solidus`` somewhere (a solder at a
+        reflow peak: molten, its stresses not a solid's); see
+        :func:`fea.physics.post.molten_check`. Empty without materials."""
+        if self.materials is None:
+            return []
+        return molten_check(self.recovered, self.materials, self.temperature)
 
     def warpage(self, surface: str) -> Warpage:
         """Warpage of the named boundary (best-fit plane removed); see :class:`Warpage`."""

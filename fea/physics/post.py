@@ -50,6 +50,7 @@ from .constitutive import principal, tensor, von_mises
 __all__ = [
     "Extreme",
     "InterfaceStress",
+    "MoltenRegion",
     "QUANTITIES",
     "RecoveredStress",
     "SIGN_CONVENTION",
@@ -59,6 +60,7 @@ __all__ = [
     "YieldWarning",
     "coplanarity",
     "interface_stress",
+    "molten_check",
     "recover_stress",
     "recovery_operator",
     "seating_plane",
@@ -743,8 +745,72 @@ class YieldExceedance:
         )
 
 
+@dataclass(frozen=True)
+class MoltenRegion:
+    """A region whose material is above its solidus at some of its vertices.
+
+    ``solidus`` and ``temperature_max`` degC, ``fraction`` of the region's vertices above
+    the solidus, ``von_mises`` Pa the largest elastic von Mises stress over them.
+    """
+
+    region: str
+    material: str
+    solidus: float
+    temperature_max: float
+    fraction: float
+    von_mises: float
+
+    def message(self) -> str:
+        return (
+            f"{self.region} ({self.material}) is above its {self.solidus:g} degC solidus "
+            f"(up to {self.temperature_max:.4g} degC, {100 * self.fraction:.2g} % of its "
+            "nodes): molten there, so its elastic stresses (von Mises up to "
+            f"{self.von_mises / 1e6:.0f} MPa) are not a solid's and are not checked against "
+            "its proof stress"
+        )
+
+
+def molten_check(
+    recovered: RecoveredStress,
+    materials: dict[str, Any],
+    temperature: NDArray[np.float64] | float | None = None,
+) -> list[MoltenRegion]:
+    """Regions whose material has a ``solidus`` below the vertex temperature [degC] (a
+    nodal field, a float, or 25 degC for None) somewhere: a solder at a reflow peak.
+    Materials without a solidus are skipped."""
+    out = []
+    for region, (verts, vals) in recovered.values.items():
+        m = materials.get(region)
+        solidus = None if m is None else getattr(m, "solidus", None)
+        if solidus is None:
+            continue
+        T = _vertex_temperature(verts, temperature)
+        hot = T > solidus
+        if hot.any():
+            vm = von_mises(vals)[hot]
+            out.append(
+                MoltenRegion(
+                    region,
+                    m.name,
+                    float(solidus),
+                    float(T.max()),
+                    float(hot.mean()),
+                    float(vm.max()),
+                )
+            )
+    return out
+
+
 class YieldWarning(UserWarning):
     """The recovered von Mises stress of a metal passes its 0.2 % proof stress."""
+
+
+def _vertex_temperature(
+    verts: NDArray[np.int64], temperature: NDArray[np.float64] | float | None
+) -> NDArray[np.float64]:
+    """The temperature [degC] at ``verts`` (nodal field, a float, or 25 degC for None)."""
+    T = np.asarray(25.0 if temperature is None else temperature, dtype=float)
+    return np.full(len(verts), float(T)) if T.ndim == 0 else T[verts]  # vertices come first
 
 
 def _yield_fields(
@@ -753,14 +819,22 @@ def _yield_fields(
     temperature: NDArray[np.float64] | float | None,
 ) -> Iterator[tuple[str, Any, NDArray[np.int64], NDArray[np.float64], NDArray[np.float64]]]:
     """(region, material, vertices, von Mises, proof stress) of each region whose material
-    has a yield strength, at the vertex temperature (25 degC without one)."""
+    has a yield strength, at the vertex temperature (25 degC without one); the vertices
+    above the material's ``solidus`` (molten) are left out, and a region molten at every
+    vertex with them."""
     for region, (verts, vals) in recovered.values.items():
         m = materials.get(region)
         if m is None or getattr(m, "yield_strength", None) is None:
             continue
-        T = np.asarray(25.0 if temperature is None else temperature, dtype=float)
-        T = np.full(len(verts), float(T)) if T.ndim == 0 else T[verts]  # vertices come first
-        yield region, m, verts, von_mises(vals), m.yield_at(T)
+        T = _vertex_temperature(verts, temperature)
+        vm = von_mises(vals)
+        solidus = getattr(m, "solidus", None)
+        if solidus is not None:
+            solid = T <= solidus
+            if not solid.any():
+                continue
+            verts, vm, T = verts[solid], vm[solid], T[solid]
+        yield region, m, verts, vm, m.yield_at(T)
 
 
 def yield_ratios(

@@ -414,6 +414,24 @@ def test_user_material_yield_and_reflow_step():
         )
 
 
+def test_user_material_solidus_in_the_study_file():
+    """``solidus_C`` of a library material reaches Material.solidus (a user's SnPb balls:
+    183 C); sac305 keeps its own 217 C; a value off the scale is refused at its key."""
+    raw = with_change(
+        "materials",
+        {"terminals": "snpb", "library": {"snpb": {"base": "sac305", "solidus_C": 183.0}}},
+    )
+    case = parse_study(raw).base
+    assert case.materials["terminals"].solidus == 183.0
+    assert parse_study(with_change("materials", {})).base.materials["terminals"].solidus == 217.0
+    for bad in (-300.0, 5000.0, "hot"):
+        raw = with_change(
+            "materials", {"terminals": "x", "library": {"x": {"base": "sac305", "solidus_C": bad}}}
+        )
+        with pytest.raises(InputError, match="materials.library.x.solidus_C"):
+            parse_study(raw)
+
+
 def test_cudss_is_reachable_with_the_gpu_backend():
     spec = parse_study(with_change("solver", {"backend": "gpu", "method": "cudss"}))
     assert spec.base.solver.method == "cudss"

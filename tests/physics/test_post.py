@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from fea.errors import InputError
+from fea.fe.spaces import space
 from fea.physics.constitutive import von_mises
 from fea.physics.materials import get
 from fea.physics.mechanics import solve_thermoelastic
-from fea.physics.post import YieldExceedance
+from fea.physics.post import MoltenRegion, YieldExceedance, molten_check, yield_ratios
 
 from ..verification.helpers import layered_box, plane
 
@@ -76,6 +78,48 @@ def test_yield_check_names_region_and_location(cu_on_si):
     assert "shell (copper)" in text and "200 MPa" in text and "mm" in text
     e = me.region_extreme("shell")
     assert e.value == pytest.approx(vm_hand.max(), rel=1e-9) and e.where_mm().endswith("mm")
+
+
+def test_a_solder_above_its_solidus_is_noted_molten_not_checked_for_yield():
+    """SAC305 on silicon heated to a 260 degC reflow peak from 25 degC: the elastic model
+    stresses the solder past its 35 MPa proof stress, but it is above its 217 degC
+    solidus (molten): no yield exceedance or ratio there, a MoltenRegion instead. The
+    same solder at 200 degC (below the solidus) is checked for yield as before."""
+    mesh = layered_box((4e-3, 4e-3), [("die", 0.3e-3, 1), ("joint", 0.1e-3, 1)], 1e-3)
+    sac = get("sac305")
+    assert sac.solidus == 217.0 and get("copper").solidus is None
+    mats = {"die": get("silicon"), "joint": sac}
+    hot = solve_thermoelastic(mesh, mats, 260.0, 25.0, backend="cpu")
+    warm = solve_thermoelastic(mesh, mats, 200.0, 25.0, backend="cpu")
+    verts, vals = hot.recovered.region("joint")
+    vm = von_mises(vals)
+    assert vm.max() > 35e6  # the elastic solder stress passes the proof stress
+    assert hot.yield_check() == [] and "joint" not in yield_ratios(
+        hot.recovered, mats, hot.temperature
+    )
+    (m,) = hot.molten_check()
+    assert isinstance(m, MoltenRegion) and (m.region, m.material) == ("joint", "sac305")
+    assert m.solidus == 217.0 and m.temperature_max == pytest.approx(260.0)
+    assert m.fraction == 1.0 and m.von_mises == pytest.approx(vm.max(), rel=1e-12)
+    text = m.message()
+    assert "joint (sac305) is above its 217 degC solidus" in text and "molten" in text
+    assert warm.molten_check() == []
+    (x,) = warm.yield_check()
+    assert x.region == "joint" and x.von_mises > 35e6
+    # a nodal temperature above the solidus on part of the joint only: those vertices
+    # are left out of the yield check, the rest are checked
+    T = np.where(space(mesh).nodes[:, 0] > 2e-3, 260.0, 200.0)
+    part = molten_check(warm.recovered, mats, T)
+    assert len(part) == 1 and 0.0 < part[0].fraction < 1.0
+    r_all = yield_ratios(warm.recovered, mats, 200.0)["joint"].value
+    r_part = yield_ratios(warm.recovered, mats, T)["joint"].value
+    assert r_part <= r_all
+
+
+@pytest.mark.parametrize("bad", [float("nan"), -300.0, 4000.0, True, "217"])
+def test_a_bad_solidus_is_refused_at_its_key(bad):
+    with pytest.raises(InputError, match=r"materials\.sac305\.solidus"):
+        get("sac305").with_(solidus=bad)
 
 
 def test_nodal_fields_per_region_for_display(cu_on_si):

@@ -9,7 +9,7 @@ from typing import Any
 from ...errors import InputError
 from ...physics import materials as _materials
 from ...physics.inelastic import Plastic
-from ...physics.materials import Material, Table
+from ...physics.materials import SOLIDUS_MAX_C, Material, Table
 from ...physics.viscoelastic import WLF, Arrhenius, Prony
 from ..defaults import DEFAULT_REGION_MATERIALS
 from .constants import T_MAX_C
@@ -121,6 +121,7 @@ def parse_user_material(name: str, sec: Section) -> Material:
         ("Tg_C", -273.15, T_MAX_C),
         ("alpha_ref_C", -273.15, T_MAX_C),
         ("yield_MPa", None, 1e5),
+        ("solidus_C", -273.15, SOLIDUS_MAX_C),
     ):
         if sec.has(key):
             if key == "nu":
@@ -130,7 +131,12 @@ def parse_user_material(name: str, sec: Section) -> Material:
                     raise InputError(sec.key("nu"), v, "Poisson's ratio in (-1, 0.5)")
                 vals["nu"] = float(v)
             else:
-                attr = {"Tg_C": "Tg", "alpha_ref_C": "alpha_ref", "yield_MPa": "yield_strength"}
+                attr = {
+                    "Tg_C": "Tg",
+                    "alpha_ref_C": "alpha_ref",
+                    "yield_MPa": "yield_strength",
+                    "solidus_C": "solidus",
+                }
                 attr = attr.get(key, key)
                 positive = key in ("rho", "cp", "yield_MPa")
                 scale = 1e6 if key == "yield_MPa" else 1.0

@@ -49,6 +49,7 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
                     "rho": 8900.0,
                     "cp": 385.0,
                     "yield_MPa": 250.0,
+                    "solidus_C": 1083.0,
                     "source": "a datasheet",
                 },
                 "emc": {
@@ -392,7 +393,8 @@ MEANINGS: dict[str, str] = {
     "mesh.film_size_mm": "in-plane size in the dielectric and die attach (default: 3 x the "
     "thicker film; sets Tj's accuracy)",
     "mesh.layers_through_thickness": "elements through each thin layer",
-    "mesh.order": "1: linear, 2: quadratic tetrahedra",
+    "mesh.order": "2: quadratic tetrahedra; 1: linear, which lock in the thin shell "
+    "(warpage far off, even of the wrong sign: quick checks only)",
     "mesh.algorithm": "gmsh 3D algorithm",
     "mesh.threads": "gmsh threads (0: gmsh's default)",
     "mesh.optimize": "gmsh mesh optimisation",
@@ -438,6 +440,8 @@ MEANINGS: dict[str, str] = {
     "materials.library.<name>.shrinkage": "volumetric cure shrinkage (0.003 = 0.3 %)",
     "materials.library.<name>.Tg_C": "glass transition temperature",
     "materials.library.<name>.yield_MPa": "0.2 % proof stress, for the yield check of metals",
+    "materials.library.<name>.solidus_C": "solidus of an alloy that melts in the process "
+    "(a solder; sac305: 217): above it the region is noted molten, not checked for yield",
     "materials.library.<name>.plasticity.hardening_MPa": "linear isotropic hardening modulus "
     "dσ_y/dε_p (0: perfectly plastic)",
     "materials.library.<name>.plasticity.kinematic_MPa": "linear kinematic (Prager) hardening "
