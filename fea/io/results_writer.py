@@ -419,6 +419,8 @@ def _moisture_states(
     n = len(moisture.times)
     if labels is None:
         labels = [str(i) for i in range(n)]
+    if isinstance(labels, np.ndarray) and labels.ndim == 1:
+        labels = labels.tolist()
     if (
         isinstance(labels, str | bytes)
         or not isinstance(labels, Sequence)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import fea
-from fea.errors import InputError
+from fea.errors import InputError, ResultsError
 from fea.io import describe, read_results, write_results
 from fea.io.results_format import FIELD_UNITS
 from fea.io.xdmf import state_times
@@ -183,6 +183,50 @@ def test_bad_moisture_input_is_refused_and_nothing_is_written(moist, tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_changed_moisture_state_is_a_checksum_mismatch(moist, tmp_path):
+    p = moist.write(tmp_path / "r.h5")
+    with h5py.File(p, "r+") as f:
+        assert "/moisture" in json.loads(f.attrs["sha256"])
+        f["moisture/moisture_wetness"][1, 0] += 1e-9
+    with pytest.raises(ResultsError, match="checksum mismatch in block /moisture:"):
+        read_results(p)
+
+
+BREAK = {
+    "no labels": (lambda g: g.__delitem__("labels"), "lacks the dataset labels"),
+    "times short": (
+        lambda g: g.__delitem__("times") or g.__setitem__("times", [0.0]),
+        "one of each per state",
+    ),
+    "shown past the end": (
+        lambda g: g.attrs.__setitem__("shown", '{"peak": 99}'),
+        "not name -> state index",
+    ),
+    "a field of another mesh": (
+        lambda g: (
+            g.__delitem__("moisture_wetness")
+            or g.create_dataset("moisture_wetness", data=np.zeros((2, 3))).attrs.__setitem__(
+                "center", "Node"
+            )
+        ),
+        "/moisture/moisture_wetness has shape",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", list(BREAK))
+def test_a_malformed_moisture_group_is_named(moist, tmp_path, how):
+    """A /moisture group that does not hold together (written without checksums, as an
+    older or a foreign writer would) is a ResultsError saying what is wrong."""
+    p = moist.write(tmp_path / "r.h5")
+    change, message = BREAK[how]
+    with h5py.File(p, "r+") as f:
+        del f.attrs["sha256"]
+        change(f["moisture"])
+    with pytest.raises(ResultsError, match=message):
+        read_results(p)
+
+
 def _values(attr: ET.Element, folder: Path) -> np.ndarray:
     """The values of an XDMF attribute: a whole dataset, its XDMF 3 selection
     ``file:/ds|start:stride:count:dims`` or a standard HyperSlab item."""
@@ -248,6 +292,9 @@ def test_states_at_one_time_are_numbered(tmp_path):
     assert times == state_times(res.times) == [0.0, 1.0]
     assert np.array_equal(read_results(p).moisture["times"], res.times)
     assert list(read_results(p).moisture["labels"]) == ["0", "1"]  # the default labels
+    labels = np.array(["dry", "wet"])  # as read back: an array of text
+    p = write_results(tmp_path / "s.h5", m, moisture=res, meta={"moisture_labels": labels})
+    assert list(read_results(p).moisture["labels"]) == ["dry", "wet"]
 
 
 def test_meshio_view_and_info_show_the_moisture(moist, tmp_path):
