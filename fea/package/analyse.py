@@ -876,7 +876,8 @@ def analyse(
     context: SolverContext | None = None,
 ) -> dict[str, Any]:
     """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf)
-    and ``result_paraview.py`` (opens it in ParaView, warped and coloured).
+    and ``result_paraview.py`` (opens it in ParaView, warped and coloured); with
+    ``[moisture]`` the moisture fields too (``/moisture``, ``result_moisture.xdmf``).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
     stresses of the unit at each warpage temperature and along the reflow profile, or,
@@ -964,16 +965,19 @@ def analyse(
         from ..io import write_curves_csv
 
         write_curves_csv(folder, curves)
-    if folder is not None and (states or th is not None):
-        # no warpage temperatures: the thermal field alone is still written
-        mesh = next(iter(states.values())).mesh if states else th.mesh
+    if folder is not None and (states or th is not None or moist is not None):
+        # no warpage temperatures: the thermal field (or the moisture) alone is still written
+        if states:
+            mesh = next(iter(states.values())).mesh
+        else:
+            mesh = th.mesh if th is not None else moist.result.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
         stage("writing results")
         temps = [float(np.max(s.temperature)) for s in states.values()]
         times, unit = state_times(temps)
-        if moist is not None and not states:
-            moist = None  # no state on its mesh (the thermal one is another): table only
+        if moist is not None and moist.result.mesh is not mesh:
+            moist = None  # on the unit, the thermal field on its board: the table only
         if moist is not None:
             labels, shown = moisture_states(moist.result)
             extra = {**extra, "moisture_labels": labels, "moisture_shown": shown}
@@ -993,5 +997,6 @@ def analyse(
             },
             moisture=None if moist is None else moist.result,
         )
-        write_paraview_script(path)
+        if states or th is not None:  # it shows the displacement or the temperature
+            write_paraview_script(path)
     return m

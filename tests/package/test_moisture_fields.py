@@ -17,10 +17,10 @@ from .test_moisture_case import _raw
 pytestmark = pytest.mark.filterwarnings("ignore::fea.physics.post.YieldWarning")
 
 
-def _case(symmetry: str = "none"):
+def _case(symmetry: str = "none", warpage_C: tuple[float, ...] = (25.0,)):
     raw = _raw(swelling=False)
     raw["outputs"]["metrics"] = ["warpage_um", "moisture_mg", "moisture_peak_C"]  # no thermal
-    raw["loads"]["warpage_temperatures_C"] = [25.0]
+    raw["loads"]["warpage_temperatures_C"] = list(warpage_C)
     raw["mesh"]["symmetry"] = symmetry
     return parse_study(raw).base
 
@@ -71,3 +71,20 @@ def test_the_fields_hold_the_water_of_the_table(written):
         got = _water_mg(r, k)
         assert got == pytest.approx(m[f"moisture_mg@{stage}"] * share, rel=1e-9), stage
     assert _water_mg(r, 60) < _water_mg(r, 10)  # the reflow dries it
+
+
+def test_a_moisture_only_case_writes_its_fields(tmp_path):
+    """No warpage temperature, no swelling, no thermal output: the moisture fields are
+    still written (they were the case's only fields; no ParaView script, which shows a
+    displacement or a temperature)."""
+    case = _case(warpage_C=())
+    assert not case.loads.warpage_temperatures
+    analyse(case, tmp_path)
+    r = read_results(tmp_path / "result.h5")
+    assert r.mechanical is None and r.thermal is None
+    assert r.moisture_shown == {"soak": 10, "peak": 35, "reflow": 60}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "result.h5",
+        "result.xdmf",
+        "result_moisture.xdmf",
+    ]
