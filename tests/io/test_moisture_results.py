@@ -355,3 +355,15 @@ def test_paraview_xdmf_readers_read_the_moisture(moist, tmp_path):
         assert set(r["max_abs_diff"]) == wanted, r
         for name, d in r["max_abs_diff"].items():
             assert d <= 1e-6 * max(1.0, float(np.abs(expect[f"{tag}/{name}"]).max())), (r, name)
+
+
+def test_p2_moisture_fields_are_numbered_as_the_file_nodes(tmp_path):
+    """On a 10-node mesh the wetness is on the file's nodes (vertices, then the edge
+    nodes), as the mechanical displacement."""
+    m = _mesh(2)
+    res = solve_moisture(m, WATER, [Soak(85.0, 0.85, 24.0, "soak")], exposed=["top"], outputs=2)
+    me = fea.solve_thermoelastic(m, MATS, 260.0, 25.0, backend="cpu")
+    r = read_results(write_results(tmp_path / "p2.h5", m, mechanical=me, moisture=res))
+    assert r.mesh.order == 2
+    assert np.array_equal(r.mesh.nodes, res.space.nodes)
+    assert np.array_equal(r.moisture["moisture_wetness"], res.wetness)
