@@ -270,9 +270,10 @@ def moisture_xdmf_text(h5name: str, h5path: str | Any) -> str:
     The moisture states have their own time axis (hours of soak, then seconds of
     reflow), which is why they are a file of their own: in the package's ``.xdmf`` a
     second temporal collection would share ParaView's one time axis with the mechanical
-    states (temperatures or indices), and ParaView's XDMF 3 readers show a collection
-    only at its own times. The package's ``.xdmf`` shows the named states
-    (``moisture_shown``) instead, as fields ``<field>@<name>``.
+    states (temperatures or indices), seconds mixed with degrees, and the mechanical
+    grid would be looked up at moisture times (``result_paraview.py`` reads the
+    displacement at every time of the file). The package's ``.xdmf`` shows the named
+    states (``moisture_shown``) instead, as fields ``<field>@<name>``.
     """
     import h5py
 
