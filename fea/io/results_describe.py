@@ -45,10 +45,21 @@ def describe(path: str | os.PathLike) -> str:
     if r.thermal_mesh is not None:
         mesh_lines("thermal mesh", r.thermal_mesh)
     lines.append("  fields:")
-    for group, data in (("thermal", r.thermal), ("mechanical", r.mechanical)):
+    groups = (("thermal", r.thermal), ("mechanical", r.mechanical), ("moisture", r.moisture))
+    for group, data in groups:
         for k, v in (data or {}).items():
             extra = _value_range(v) if v.dtype.kind == "f" else ""
+            unit = r.units.get(f"{group}/{k}")
+            extra += f"  [{unit}]" if unit else ""
             lines.append(f"    {group}/{k:<14} {str(v.shape):<18}{extra}")
+    if r.moisture is not None:
+        labels, times = r.moisture["labels"], r.moisture["times"]
+        temps = r.moisture["temperatures"]
+        lines.append(f"  moisture states: {len(labels)} ({labels[0]} .. {labels[-1]})")
+        for name, k in r.moisture_shown.items():
+            lines.append(
+                f"    @{name:<12} state {labels[k]}: {times[k] / 3600:.6g} h, {temps[k]:.6g} C"
+            )
     if r.curves:
         lines.append("  curves:")
         for name, cols in r.curves.items():
@@ -93,4 +104,6 @@ def _solver_summary(info: Any) -> str:
     st = info.get("stages")
     if isinstance(st, dict) and "total_s" in st:
         parts.append(f"total {st['total_s']:.3g} s")
+    elif isinstance(info.get("total_s"), int | float):  # a moisture run: stages as a list
+        parts.append(f"total {info['total_s']:.3g} s")
     return ", ".join(parts)

@@ -1,6 +1,7 @@
 """The results-file format (schema ``fea-results/1``, layout in :mod:`fea.io.hdf5`): its constants,
 the data :func:`~fea.io.results_reader.read_results` returns (:class:`MeshData`,
-:class:`Results`), the in-memory HDF5 file writers fill, and the field datasets' centring."""
+:class:`Results`), the in-memory HDF5 file writers fill, and the field datasets' centring
+and units (:data:`FIELD_UNITS`)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,13 @@ from numpy.typing import NDArray
 from ..errors import InputError
 
 __all__ = [
+    "FIELD_UNITS",
     "MeshData",
     "Results",
     "SCHEMA",
     "field_center",
     "field_datasets",
+    "field_unit",
     "memory_file",
 ]
 
@@ -44,6 +47,48 @@ VTK_TET10_EDGES = ((0, 1), (1, 2), (2, 0), (0, 3), (1, 3), (2, 3))
 
 
 VTK_TRI6_EDGES = ((0, 1), (1, 2), (2, 0))
+
+
+#: The unit of every field a result offers (its ``fields()``), written as the ``unit``
+#: attribute of the field's dataset: "1" for a dimensionless number (a strain, a wetness,
+#: a 0/1 flag or an id), degC for a temperature. A field not listed here is refused by
+#: the writer (add its unit here).
+FIELD_UNITS: dict[str, str] = {
+    "region_id": "1",
+    # thermal
+    "temperature": "degC",
+    # mechanical
+    "displacement": "m",
+    "von_mises": "Pa",
+    "stress": "Pa",
+    "stress_nodal": "Pa",
+    "von_mises_nodal": "Pa",
+    "principal_max_nodal": "Pa",
+    "state_temperature": "degC",
+    # process history and inelastic states
+    "active": "1",
+    "equivalent_inelastic_strain": "1",
+    "dissipated_energy_density": "J/m^3",
+    "back_stress_norm": "Pa",
+    # thermal cycling
+    "joint_id": "1",
+    "delta_w": "J/m^3",
+    "interface_layer": "1",
+    # moisture
+    "moisture_wetness": "1",
+    "moisture_concentration": "kg/m^3",
+}
+
+
+def field_unit(name: str) -> str:
+    """The unit of the field ``name`` (:data:`FIELD_UNITS`); an unknown field is an
+    :class:`~fea.errors.InputError`."""
+    unit = FIELD_UNITS.get(name)
+    if unit is None:
+        raise InputError(
+            "fields", name, f"a field with a unit in FIELD_UNITS ({', '.join(FIELD_UNITS)})"
+        )
+    return unit
 
 
 @dataclass
@@ -94,6 +139,13 @@ class Results:
     ``thermal_mesh`` is set when the thermal field lives on its own mesh.
     ``curves`` maps a curve's name to its columns (name -> 1-D array), e.g.
     ``curves["zth"]["zth_K_per_W"]``.
+    ``units`` maps ``"group/field"`` to the field's unit (``"degC"``, ``"Pa"``, ``"1"``...;
+    files written before fields carried a ``unit`` attribute have none).
+    ``moisture`` (None without a moisture run) maps ``moisture_wetness`` (s, n) [-] and
+    ``moisture_concentration`` (s, m) [kg/m^3] (on ``mesh``), ``times`` (s,) [s],
+    ``temperatures`` (s,) [degC] and ``labels`` (s,) of the moisture states;
+    ``moisture_shown`` maps a name (``soak``, ``peak``, ``reflow``) to the index of the
+    state the ``.xdmf`` sidecar shows on the package as ``<field>@<name>``.
     """
 
     path: Path
@@ -107,6 +159,9 @@ class Results:
     thermal_mesh: MeshData | None = None
     centers: dict[str, str] = field(default_factory=dict)
     curves: dict[str, dict[str, NDArray]] = field(default_factory=dict)
+    units: dict[str, str] = field(default_factory=dict)
+    moisture: dict[str, NDArray] | None = None
+    moisture_shown: dict[str, int] = field(default_factory=dict)
 
     @property
     def schema(self) -> str:
@@ -165,8 +220,9 @@ LEGACY_CENTER = {
 
 
 def field_datasets(group: Any) -> dict[str, Any]:
-    """The field datasets of a ``/thermal`` or ``/mechanical`` group: name -> dataset,
-    with their centring in ``dataset.attrs["center"]`` (or the legacy defaults)."""
+    """The field datasets of a ``/thermal``, ``/mechanical`` or ``/moisture`` group: name ->
+    dataset, with their centring in ``dataset.attrs["center"]`` (or the legacy defaults)
+    and their unit in ``dataset.attrs["unit"]``."""
     out = {}
     for name, ds in group.items():
         if not hasattr(ds, "shape"):

@@ -329,10 +329,11 @@ def _center(node: _Node, name: str) -> str | None:
 
 
 def _read_fields(
-    g: _Node, where: str, path: Path, mesh: MeshData, steps: int | None
+    g: _Node, where: str, path: Path, mesh: MeshData, steps: int | None, units: dict[str, str]
 ) -> tuple[dict[str, NDArray], dict[str, str]]:
     """The field datasets of a group, each checked against its mesh (and the number of
-    time steps or states of a series)."""
+    time steps or states of a series); their units (``unit`` attribute) go to ``units``
+    as ``"group/field" -> unit``."""
     fields: dict[str, NDArray] = {}
     centers: dict[str, str] = {}
     for name, node in (g.members or {}).items():
@@ -354,13 +355,59 @@ def _read_fields(
             )
         fields[name] = a
         centers[f"{where.strip('/')}/{name}"] = center
+        if "unit" in node.attrs:
+            units[f"{where.strip('/')}/{name}"] = _text(
+                node.attrs["unit"], f"{where}/{name} attribute unit", path
+            )
     return fields, centers
+
+
+def _labels(node: _Node, where: str, path: Path) -> NDArray:
+    """A ``labels`` dataset: one text per state, at least one."""
+    raw = node.data
+    if not isinstance(raw, np.ndarray) or raw.ndim != 1 or raw.size == 0:
+        raise ResultsError(f"{path}: {where} is not a list of state labels")
+    return np.array([_text(x, where, path) for x in raw])
+
+
+def _read_moisture(
+    g: _Node, path: Path, mesh: MeshData, centers: dict[str, str], units: dict[str, str]
+) -> tuple[dict[str, NDArray], dict[str, int]]:
+    """``/moisture``: its fields, ``times``, ``temperatures`` and ``labels`` (one per
+    state, checked), and the states shown on the package (attribute ``shown``)."""
+    gm = g.members or {}
+    for need in ("labels", "times", "temperatures"):
+        if need not in gm or gm[need].members is not None:
+            raise ResultsError(f"{path}: /moisture lacks the dataset {need}")
+    labels = _labels(gm["labels"], "/moisture/labels", path)
+    n = len(labels)
+    times = _array(gm["times"], "/moisture/times", path, "f", (1,))
+    temps = _array(gm["temperatures"], "/moisture/temperatures", path, "f", (1,))
+    if len(times) != n or len(temps) != n:
+        raise ResultsError(
+            f"{path}: /moisture has {n} labels, {len(times)} times and {len(temps)} "
+            "temperatures (one of each per state)"
+        )
+    out, c = _read_fields(g, "/moisture", path, mesh, n, units)
+    centers.update(c)
+    out.update(times=times, temperatures=temps, labels=labels)
+    shown = _json_text(g.attrs.get("shown", "{}"), "/moisture attribute shown", path)
+    if not isinstance(shown, dict) or not all(
+        isinstance(k, int) and not isinstance(k, bool) and 0 <= k < n for k in shown.values()
+    ):
+        raise ResultsError(
+            f"{path}: /moisture attribute shown is {_brief(shown)}, not name -> state index "
+            f"below {n}"
+        )
+    return out, shown
 
 
 def _results(root: _Node, path: Path) -> Results:
     mesh = _read_mesh(_member(root, "mesh", "", path, group=True), "/mesh", path)
-    thermal = mech = th_mesh = None
+    thermal = mech = th_mesh = moisture = None
+    shown: dict[str, int] = {}
     centers: dict[str, str] = {}
+    units: dict[str, str] = {}
     curves: dict[str, dict[str, NDArray]] = {}
     members = root.members or {}
     if "thermal" in members:
@@ -374,7 +421,7 @@ def _results(root: _Node, path: Path) -> Results:
         if "times" in gm:
             times = _array(gm["times"], "/thermal/times", path, "f", (1,))
         steps = None if times is None else len(times)
-        thermal, c = _read_fields(g, "/thermal", path, th_mesh or mesh, steps)
+        thermal, c = _read_fields(g, "/thermal", path, th_mesh or mesh, steps, units)
         centers.update(c)
         if times is not None:
             thermal["times"] = times
@@ -385,7 +432,9 @@ def _results(root: _Node, path: Path) -> Results:
             if "times" not in tt or "temperature" not in tt:
                 raise ResultsError(f"{path}: /thermal/transient lacks times or temperature")
             ttimes = _array(tt["times"], "/thermal/transient/times", path, "f", (1,))
-            fields_t, _ = _read_fields(gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes))
+            fields_t, _ = _read_fields(
+                gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes), {}
+            )
             thermal["transient_temperature"] = fields_t["temperature"]
             thermal["transient_times"] = ttimes
     if "mechanical" in members:
@@ -393,12 +442,9 @@ def _results(root: _Node, path: Path) -> Results:
         gm = g.members or {}
         labels = None
         if "labels" in gm:
-            raw = gm["labels"].data
-            if not isinstance(raw, np.ndarray) or raw.ndim != 1 or raw.size == 0:
-                raise ResultsError(f"{path}: /mechanical/labels is not a list of state labels")
-            labels = np.array([_text(x, "/mechanical/labels", path) for x in raw])
+            labels = _labels(gm["labels"], "/mechanical/labels", path)
         mech, c = _read_fields(
-            g, "/mechanical", path, mesh, None if labels is None else len(labels)
+            g, "/mechanical", path, mesh, None if labels is None else len(labels), units
         )
         centers.update(c)
         if labels is not None:
@@ -408,6 +454,9 @@ def _results(root: _Node, path: Path) -> Results:
             if labels is None or len(sv) != len(labels):
                 raise ResultsError(f"{path}: /mechanical/state_values has {len(sv)} values")
             mech["state_values"] = sv
+    if "moisture" in members:
+        g = _member(root, "moisture", "", path, group=True)
+        moisture, shown = _read_moisture(g, path, mesh, centers, units)
     metrics: dict[str, Any] = {}
     for k, v in _member(root, "metrics", "", path, group=True).attrs.items():
         v = _scalar(v)
@@ -421,7 +470,20 @@ def _results(root: _Node, path: Path) -> Results:
     inputs = _json_text(_member(root, "inputs", "", path, group=False).data, "/inputs", path)
     attrs = {k: _scalar(v) for k, v in root.attrs.items() if k != "sha256"}
     return Results(
-        path, attrs, mesh, thermal, mech, metrics, solver, inputs, th_mesh, centers, curves
+        path,
+        attrs,
+        mesh,
+        thermal,
+        mech,
+        metrics,
+        solver,
+        inputs,
+        th_mesh,
+        centers,
+        curves,
+        units,
+        moisture,
+        shown,
     )
 
 

@@ -22,6 +22,7 @@ from .results_format import (
     SCHEMA,
     VTK_TET10_EDGES,
     VTK_TRI6_EDGES,
+    field_unit,
     memory_file,
 )
 from .results_reader import block_digests
@@ -98,12 +99,21 @@ def _dataset(group: Any, name: str, data: Any, **kw: Any) -> Any:
     return group.create_dataset(name, data=data, **kw)
 
 
+def _field(group: Any, name: str, data: Any, center: str) -> Any:
+    """A field dataset: its values with their centring (``Node`` or ``Cell``) and unit
+    (:data:`~fea.io.results_format.FIELD_UNITS`) as attributes."""
+    unit = field_unit(name)  # before the dataset: an unknown field writes nothing
+    ds = _dataset(group, name, data)
+    ds.attrs["center"] = center
+    ds.attrs["unit"] = unit
+    return ds
+
+
 def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
     _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64))
     _dataset(g, "tets", _vtk_tets(space))
     names = list(mesh.regions)
-    _dataset(g, "region_id", mesh.region_of_elements().astype(np.int32))
-    g["region_id"].attrs["center"] = "Cell"
+    _field(g, "region_id", mesh.region_of_elements().astype(np.int32), "Cell")
     g["region_id"].attrs["region_names"] = json.dumps(names)
     for i, n in enumerate(names):
         g["region_id"].attrs[str(i)] = n
@@ -179,6 +189,8 @@ def write_results(
     thermal: Any = None,
     mechanical: Any = None,
     meta: Mapping[str, Any] | None = None,
+    *,
+    moisture: Any = None,
 ) -> Path:
     """Write a results file ``path`` (.h5) and its ``.xdmf`` sidecar, atomically.
 
@@ -198,14 +210,28 @@ def write_results(
         ``state_values`` (one number per mechanical state: the time coordinate ParaView
         shows, e.g. the temperature [degC] of each state) and ``state_unit``; ``ctm``
         (compact thermal models: :func:`fea.package.ctm.results_group`, the ``/ctm``
-        group); other scalar entries become root attributes.
+        group); ``moisture_labels`` (one text per moisture state, distinct; default
+        the state indices) and ``moisture_shown`` (name -> state index: the moisture
+        states the ``.xdmf`` sidecar shows on the package, as ``<field>@<name>``, e.g.
+        ``{"soak": 10, "peak": 35}``; default none); other scalar entries become root
+        attributes.
+    moisture
+        A :class:`fea.MoistureResult` on ``mesh`` (:func:`fea.solve_moisture`) or None:
+        its states' fields ``moisture_wetness`` (s, n) [-] and ``moisture_concentration``
+        (s, m) [kg/m^3] (0 in impermeable regions), their times [s], temperatures [degC]
+        and labels go to ``/moisture``, and ``<stem>_moisture.xdmf`` beside the file
+        shows them in ParaView on their own time axis (:func:`fea.io.xdmf.
+        moisture_xdmf_text`).
 
     Every field a result offers (its ``fields()``: name -> (values, centring)) is
-    written as a dataset of its group with a ``center`` attribute, so the XDMF, VTU and
-    reader need no per-field code. Returns the path of the HDF5 file.
+    written as a dataset of its group with a ``center`` attribute and a ``unit``
+    attribute (:data:`~fea.io.results_format.FIELD_UNITS`; a field without one there is
+    an :class:`~fea.errors.InputError`), so the XDMF, VTU and reader need no per-field
+    code. Nothing is written unless every part succeeds. Returns the path of the HDF5
+    file.
     """
     from .atomic import write_atomic_files
-    from .xdmf import xdmf_text
+    from .xdmf import moisture_xdmf_path, moisture_xdmf_text, xdmf_text
 
     path = _check_path(path)
     if thermal is not None and not (
@@ -229,6 +255,9 @@ def write_results(
     state_unit = _check_text("state_unit", str(meta.pop("state_unit", "")))
     if state_values is not None and len(state_values) != len(states):
         raise InputError("state_values", state_values, f"one value per state ({len(states)})")
+    moisture_labels, shown = _moisture_states(
+        moisture, mesh, meta.pop("moisture_labels", None), meta.pop("moisture_shown", None)
+    )
 
     with memory_file() as f:
         metrics, solver, inputs = _write_root(f, meta)
@@ -239,17 +268,23 @@ def write_results(
                 metrics.setdefault(k, v)
         if states:
             solver["mechanical"] = _write_mechanical(f, labels, states, state_values, state_unit)
+        if moisture is not None:
+            solver["moisture"] = _write_moisture(f, moisture, moisture_labels, shown, fs)
         _write_records(f, metrics, solver, states, thermal, inputs)
         if ctm:
             _write_ctm(f, ctm)
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         f.flush()
         image = f.id.get_file_image()
-    xml = xdmf_text(path.name, io.BytesIO(image))
-    # both written before either is renamed (a full disk leaves the previous pair), the
-    # .h5 renamed last: a run killed between the renames leaves no new results file beside
-    # the old sidecar
-    write_atomic_files([(path, image), (path.with_suffix(".xdmf"), xml)])
+    files: list[tuple[Path, str | bytes]] = [(path, image)]
+    files.append((path.with_suffix(".xdmf"), xdmf_text(path.name, io.BytesIO(image))))
+    if moisture is not None:
+        text = moisture_xdmf_text(path.name, io.BytesIO(image))
+        files.append((moisture_xdmf_path(path), text))
+    # all written before any is renamed (a full disk leaves the previous set), the .h5
+    # renamed last: a run killed between the renames leaves no new results file beside
+    # an old sidecar
+    write_atomic_files(files)
     return path
 
 
@@ -318,9 +353,9 @@ def _write_thermal(f: Any, thermal: Any, mesh: Any, fs: Any) -> Any:
             f"a field on the {fs.n} nodes of `mesh`",
         )
     for name, (values, center) in thermal.fields().items():
-        _dataset(g, name, values).attrs["center"] = center
+        _field(g, name, values, center)
     if thermal.history is not None:
-        _dataset(g, "times", np.asarray(thermal.times, np.float64))
+        _dataset(g, "times", np.asarray(thermal.times, np.float64)).attrs["unit"] = "s"
     _write_curves(g, getattr(thermal, "curves", None) or {})
     tr = getattr(thermal, "transient", None)
     if tr is not None and tr.history is not None and len(tr.history):
@@ -331,8 +366,8 @@ def _write_thermal(f: Any, thermal: Any, mesh: Any, fs: Any) -> Any:
                 f"the {thermal.temperature.shape[0]} nodes of the steady result",
             )
         gt = g.create_group("transient")
-        _dataset(gt, "temperature", np.asarray(tr.history, np.float64)).attrs["center"] = "Node"
-        _dataset(gt, "times", np.asarray(tr.times, np.float64))
+        _field(gt, "temperature", np.asarray(tr.history, np.float64), "Node")
+        _dataset(gt, "times", np.asarray(tr.times, np.float64)).attrs["unit"] = "s"
     g.attrs["power_W"] = float(thermal.power)
     g.attrs["heat_out_W"] = _json(thermal.heat_out)
     return thermal.solver_info
@@ -351,7 +386,7 @@ def _write_mechanical(
     for name, (_, center) in per_state[0].items():
         arrays = [np.asarray(p[name][0]) for p in per_state]
         data = np.stack(arrays) if stack else arrays[0]
-        _dataset(g, name, data).attrs["center"] = center
+        _field(g, name, data, center)
     if stack:
         g.create_dataset("labels", data=np.array(labels, dtype=h5py.string_dtype()))
         values = (
@@ -365,6 +400,74 @@ def _write_mechanical(
     if stack:
         return {lab: s.solver_info for lab, s in zip(labels, states, strict=True)}
     return states[0].solver_info
+
+
+def _moisture_states(
+    moisture: Any, mesh: Any, labels: Any, shown: Any
+) -> tuple[list[str], dict[str, int]]:
+    """The moisture result checked against ``mesh``, its states' labels and the states
+    shown on the package (name -> index), checked; ([], {}) without one."""
+    if moisture is None:
+        for key, v in (("moisture_labels", labels), ("moisture_shown", shown)):
+            if v is not None:
+                raise InputError(f"meta.{key}", v, "None without a moisture result")
+        return [], {}
+    if not all(hasattr(moisture, a) for a in ("mesh", "times", "temperature_C", "fields")):
+        raise InputError("moisture", moisture, "a MoistureResult of fea.solve_moisture, or None")
+    if moisture.mesh is not mesh:
+        raise InputError("moisture", "result on another mesh", "a MoistureResult on `mesh`")
+    n = len(moisture.times)
+    if labels is None:
+        labels = [str(i) for i in range(n)]
+    if isinstance(labels, np.ndarray) and labels.ndim == 1:
+        labels = labels.tolist()
+    if (
+        isinstance(labels, str | bytes)
+        or not isinstance(labels, Sequence)
+        or len(labels) != n
+        or len({str(x) for x in labels}) != n
+    ):
+        raise InputError("meta.moisture_labels", labels, f"{n} distinct texts, one per state")
+    labels = [_check_text("meta.moisture_labels", str(x)) for x in labels]
+    shown = {} if shown is None else shown
+    if not isinstance(shown, Mapping):
+        raise InputError("meta.moisture_shown", shown, "a mapping name -> state index")
+    out = {}
+    for name, k in shown.items():
+        _check_name("meta.moisture_shown", name)
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k < n:
+            raise InputError(f"meta.moisture_shown.{name}", k, f"a state index in [0, {n - 1}]")
+        out[str(name)] = int(k)
+    return labels, out
+
+
+def _write_moisture(
+    f: Any, moisture: Any, labels: list[str], shown: dict[str, int], fs: Any
+) -> Any:
+    """``/moisture``: the states' fields (s, n) / (s, m) on the main mesh, their times
+    [s], temperatures [degC] and labels, the shown states (attribute ``shown``, JSON);
+    returns the run's solver record."""
+    import h5py
+
+    g = f.create_group("moisture")
+    n_states = len(labels)
+    n_cells = len(f["mesh/tets"])
+    for name, (values, center) in moisture.fields().items():
+        values = np.asarray(values)
+        n = fs.n if center == "Node" else n_cells
+        if values.shape[:2] != (n_states, n):
+            raise InputError(
+                f"moisture.{name}",
+                f"shape {values.shape}",
+                f"({n_states}, {n}, ...): a {center} field of `mesh` per state",
+            )
+        _field(g, name, values, center)
+    _dataset(g, "times", np.asarray(moisture.times, np.float64)).attrs["unit"] = "s"
+    T = np.asarray(moisture.temperature_C, np.float64)
+    _dataset(g, "temperatures", T).attrs["unit"] = "degC"
+    g.create_dataset("labels", data=np.array(labels, dtype=h5py.string_dtype()))
+    g.attrs["shown"] = json.dumps(shown)
+    return getattr(moisture, "solver_info", {})
 
 
 def _write_records(

@@ -25,7 +25,8 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
     their own name and every step as ``<name>_<i>``; several mechanical states as
     ``<name>_<label>``. With ``state`` (a mechanical state's label or index, or a
     transient's step index) only that state's fields, under their plain names.
-    ``region_id`` is cell data.
+    The moisture states (a time axis of their own) are there without ``state``, as
+    ``<name>_<label>``, and left out with it. ``region_id`` is cell data.
     """
     import meshio
 
@@ -40,7 +41,7 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
 
     def add(group: str, data: dict) -> None:
         labels = data.get("labels")
-        transient = "times" in data
+        transient = "times" in data and labels is None  # the moisture states have both
         index = None
         if state is not None:
             if labels is not None and isinstance(state, str):
@@ -76,6 +77,8 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
         add("thermal", r.thermal)
     if r.mechanical is not None and mesh == "main":
         add("mechanical", r.mechanical)
+    if r.moisture is not None and mesh == "main" and state is None:
+        add("moisture", r.moisture)  # its own states: every one as <name>_<label>
     cells = [("tetra10" if m.order == 2 else "tetra", m.tets)]
     cell_data = {k: [np.asarray(v)] for k, v in cell.items()}
     cell_data["region_id"] = [m.region_id]

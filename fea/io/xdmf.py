@@ -12,6 +12,13 @@ times; the temperature is then the nodal field ``state_temperature``). States wh
 are not distinct (a process stage ending where the reflow starts) are numbered 0, 1, ...
 instead: ParaView keeps one grid per time and would hide all but one of them.
 
+Moisture (``/moisture``, a ``[moisture]`` case): its states have a time axis of their
+own (the soak's hours, then the reflow's seconds), so they are a second sidecar,
+``<stem>_moisture.xdmf`` (:func:`moisture_xdmf_text`), one grid of the package per
+state. The package's ``.xdmf`` shows the named states (the end of the soak, the reflow
+peak, the end of the reflow) at every time as fields ``moisture_wetness@soak``,
+``moisture_concentration@peak``, ...
+
 Readers (checked in tests/io/test_xdmf.py):
 
 - ParaView's ``Xdmf3ReaderS``/``Xdmf3ReaderT`` and the legacy ``XDMFReader`` read every
@@ -42,6 +49,7 @@ works on a headless machine with ParaView's X build.
 
 from __future__ import annotations
 
+import json
 import math
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -49,7 +57,14 @@ from typing import Any
 
 from .hdf5 import field_center, field_datasets
 
-__all__ = ["paraview_script", "state_times", "write_paraview_script", "xdmf_text"]
+__all__ = [
+    "moisture_xdmf_path",
+    "moisture_xdmf_text",
+    "paraview_script",
+    "state_times",
+    "write_paraview_script",
+    "xdmf_text",
+]
 
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
@@ -189,6 +204,9 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
         else:
             steps = [(None, "package", None, None)]
 
+        mo = f.get("moisture")
+        shown = _shown(mo)
+
         def package(parent: ET.Element, name: str, i_th: int | None, i_me: int | None) -> None:
             g = _grid(parent, name, h5name, f["mesh"])
             _attribute(g, h5name, "region_id", f["mesh"]["region_id"], None)
@@ -196,6 +214,9 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
                 _fields(g, h5name, th, i_th, series_th)
             if me is not None:
                 _fields(g, h5name, me, i_me, series_me)
+            for key, k in shown.items():  # the moisture at its named states, every time
+                for field_name, ds in field_datasets(mo).items():
+                    _attribute(g, h5name, f"{field_name}@{key}", ds, k)
 
         def thermal(parent: ET.Element, i_th: int | None) -> None:
             g = _grid(parent, "thermal", h5name, th["mesh"])
@@ -219,6 +240,57 @@ def xdmf_text(h5name: str, h5path: str | Any) -> str:
                 holder = parent[-1]
             if time_value is not None:
                 holder.insert(0, ET.Element("Time", Value=time_value))
+    ET.indent(root)
+    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _shown(mo: Any) -> dict[str, int]:
+    """The moisture states shown on the package (``/moisture`` attribute ``shown``):
+    name -> state index; empty without moisture."""
+    if mo is None or "shown" not in mo.attrs:
+        return {}
+    raw = mo.attrs["shown"]
+    shown = json.loads(raw.decode() if isinstance(raw, bytes) else raw)
+    return {str(k): int(v) for k, v in shown.items()}
+
+
+def moisture_xdmf_path(h5path: str | Any) -> Path:
+    """The moisture sidecar of the results file ``h5path``: ``<stem>_moisture.xdmf``."""
+    p = Path(h5path)
+    return p.with_name(p.stem + "_moisture.xdmf")
+
+
+def moisture_xdmf_text(h5name: str, h5path: str | Any) -> str:
+    """XDMF 3 text of the moisture states of the HDF5 file at ``h5path`` (``/moisture``,
+    datasets referenced as ``h5name``): a temporal collection of the main mesh, one grid
+    per state named ``state <label>`` with ``region_id`` and every moisture field at that
+    state; its time is the state's time [s] from the start of the soak, or the state
+    index where two states share a time (a soak to equilibrium): :func:`state_times`.
+
+    The moisture states have their own time axis (hours of soak, then seconds of
+    reflow), which is why they are a file of their own: in the package's ``.xdmf`` a
+    second temporal collection would share ParaView's one time axis with the mechanical
+    states (temperatures or indices), seconds mixed with degrees, and the mechanical
+    grid would be looked up at moisture times (``result_paraview.py`` reads the
+    displacement at every time of the file). The package's ``.xdmf`` shows the named
+    states (``moisture_shown``) instead, as fields ``<field>@<name>``.
+    """
+    import h5py
+
+    root = ET.Element("Xdmf", Version="3.0")
+    domain = ET.SubElement(root, "Domain")
+    with h5py.File(h5path, "r") as f:
+        mo = f["moisture"]
+        labels = [x.decode() if isinstance(x, bytes) else str(x) for x in mo["labels"][()]]
+        times = state_times(mo["times"][()])
+        parent = ET.SubElement(
+            domain, "Grid", Name="moisture", GridType="Collection", CollectionType="Temporal"
+        )
+        for k, (label, t) in enumerate(zip(labels, times, strict=True)):
+            g = _grid(parent, f"state {label}", h5name, f["mesh"])
+            g.insert(0, ET.Element("Time", Value=repr(float(t))))
+            _attribute(g, h5name, "region_id", f["mesh"]["region_id"], None)
+            _fields(g, h5name, mo, k, True)
     ET.indent(root)
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 

@@ -36,7 +36,7 @@ from .geometry.symmetry import (
     symmetry_share,
 )
 from .meshing import build_mesh
-from .moisture import moisture_analysis
+from .moisture import MoistureAnalysis, moisture_analysis, moisture_states
 from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import history_stages, stage
@@ -499,6 +499,15 @@ def warpage_metrics(
     MechanicalResult}); the results share one mesh. ``context``: the solver setup kept
     across the cases of a study's group (:class:`SolverContext`; elastic states only).
     """
+    out, results, _ = _warpage(case, backend, context)
+    return out, results
+
+
+def _warpage(
+    case: CaseSpec, backend: str | None, context: SolverContext | None
+) -> tuple[dict[str, float], Any, MoistureAnalysis | None]:
+    """:func:`warpage_metrics` and the case's moisture run (None without ``[moisture]``),
+    whose fields go to the results file."""
     backend = backend or case.solver.backend
     mesh = mechanics_mesh(case, warpage_case(case))
     states: list[tuple] = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
@@ -506,6 +515,7 @@ def warpage_metrics(
         (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
     ]
     wet: dict[str, float] = {}
+    ma = None
     if case.moisture is not None:
         ma = moisture_analysis(
             mesh,
@@ -522,7 +532,7 @@ def warpage_metrics(
     else:
         out, results = _temperature_states(mesh, case, states, backend, face, context)
     out.update(wet)
-    return out, results
+    return out, results, ma
 
 
 #: Temperature ramp [K/s] between the states of an elastic-plastic warpage path (rate
@@ -874,7 +884,8 @@ def analyse(
     context: SolverContext | None = None,
 ) -> dict[str, Any]:
     """Every metric of a case; with ``folder``, also its results file ``result.h5`` (+ .xdmf)
-    and ``result_paraview.py`` (opens it in ParaView, warped and coloured).
+    and ``result_paraview.py`` (opens it in ParaView, warped and coloured); with
+    ``[moisture]`` the moisture fields too (``/moisture``, ``result_moisture.xdmf``).
 
     Unit: thermal metrics (on the board when there is one), aperture rule, warpage and
     stresses of the unit at each warpage temperature and along the reflow profile, or,
@@ -899,6 +910,7 @@ def analyse(
     curves: dict[str, dict[str, NDArray]] = {}
     extra: dict[str, Any] = {}
     model = case.process.model if case.process is not None else None
+    moist = None  # the moisture run, whose fields go to the results file
     if case.kind == "unit" and wants_thermal(case):
         ta = thermal_analysis(case)
         m.update(ta.metrics)
@@ -921,7 +933,7 @@ def analyse(
     elif case.kind == "panel":
         w, states = panel_metrics(case)
     elif case.loads.warpage_temperatures or case.loads.reflow or case.moisture is not None:
-        w, states = warpage_metrics(case, context=context)
+        w, states, moist = _warpage(case, None, context)
     else:  # a thermal study: no warpage temperatures, no reflow
         w, states = {}, {}
     # warnings (yield) reach the study table through the runner's notes column
@@ -961,14 +973,22 @@ def analyse(
         from ..io import write_curves_csv
 
         write_curves_csv(folder, curves)
-    if folder is not None and (states or th is not None):
-        # no warpage temperatures: the thermal field alone is still written
-        mesh = next(iter(states.values())).mesh if states else th.mesh
+    if folder is not None and (states or th is not None or moist is not None):
+        # no warpage temperatures: the thermal field (or the moisture) alone is still written
+        if states:
+            mesh = next(iter(states.values())).mesh
+        else:
+            mesh = th.mesh if th is not None else moist.result.mesh
         info = dict(meta or {})
         info.setdefault("case", case.name)
         stage("writing results")
         temps = [float(np.max(s.temperature)) for s in states.values()]
         times, unit = state_times(temps)
+        if moist is not None and moist.result.mesh is not mesh:
+            moist = None  # on the unit, the thermal field on its board: the table only
+        if moist is not None:
+            labels, shown = moisture_states(moist.result)
+            extra = {**extra, "moisture_labels": labels, "moisture_shown": shown}
         path = write_results(
             Path(folder) / "result.h5",
             mesh,
@@ -983,6 +1003,8 @@ def analyse(
                 "warnings": notes,
                 **extra,
             },
+            moisture=None if moist is None else moist.result,
         )
-        write_paraview_script(path)
+        if states or th is not None:  # it shows the displacement or the temperature
+            write_paraview_script(path)
     return m

@@ -16,7 +16,7 @@ second time with the swelling added (states ``wet_<T>C``, see
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -33,7 +33,7 @@ from .names import Column
 from .progress import stage
 from .spec.moisture import MoistureSpec
 
-__all__ = ["MoistureAnalysis", "moisture_analysis"]
+__all__ = ["MoistureAnalysis", "MoistureStates", "moisture_analysis", "moisture_states"]
 
 
 @dataclass
@@ -45,6 +45,52 @@ class MoistureAnalysis:
     metrics: dict[str, float]
     result: MoistureResult
     swelling: NDArray[np.float64] | None
+
+
+class MoistureStates(NamedTuple):
+    """How a case's moisture states are named in its results file: ``labels`` (one per
+    state, distinct) and ``shown`` (name -> state index: the states shown on the package,
+    named as the table's columns: ``soak``, ``peak``, ``reflow``)."""
+
+    labels: list[str]
+    shown: dict[str, int]
+
+
+def moisture_states(result: MoistureResult) -> MoistureStates:
+    """The labels of the states of a case's moisture run (soak, then reflow) and the
+    states shown on the package: the end of the soak (``soak``), the reflow peak
+    (``peak``) and the end of the reflow (``reflow``), as the columns ``moisture_mg@soak``,
+    ``vapour_pressure_max_MPa@peak:<a|b>``, ``moisture_mg@reflow``.
+
+    A label is the state's index (zero-padded: distinct, and in order when sorted), then
+    what it is: ``00_start``, ``07_soak_19.2h``, ``10_soak_end``, ``11_reflow_5s_35C``,
+    ``35_peak_260C``, ``60_reflow_end``.
+    """
+    n = len(result.times)
+    width = len(str(n - 1))
+    shown: dict[str, int] = {}
+    for k, name in enumerate(("soak", "reflow")[: len(result.stages)]):
+        idx = np.flatnonzero(result.stage == k)
+        if len(idx):
+            shown[name] = int(idx[-1])
+    if len(result.stages) > 1:
+        shown["peak"] = result.peak_step()
+    what = {v: k + "_end" for k, v in shown.items() if k != "peak"}
+    if "peak" in shown:
+        what[shown["peak"]] = f"peak_{result.temperature_C[shown['peak']]:.0f}C"
+    labels = []
+    t_reflow = result.times[shown["soak"]] if "soak" in shown else 0.0
+    for i in range(n):
+        if i in what:
+            text = what[i]
+        elif i == 0:
+            text = "start"
+        elif result.stage[i] == 0:
+            text = f"soak_{result.times[i] / 3600:.3g}h"
+        else:
+            text = f"reflow_{result.times[i] - t_reflow:.0f}s_{result.temperature_C[i]:.0f}C"
+        labels.append(f"{i:0{width}d}_{text}")
+    return MoistureStates(labels, dict(sorted(shown.items(), key=lambda kv: kv[1])))
 
 
 def moisture_analysis(
