@@ -63,8 +63,16 @@ def test_reduced_step_response_matches_the_full_system():
     K, M, b = _rod()
     times = np.geomspace(1e-6, 1e3, 300)
     fac = _Dense(K, M)
-    model = reduce_system(K, M, [b], fac, shifts_for(1e-6, 1e3), times)
-    assert fac.count == model.info["factorizations"] <= len(shifts_for(1e-6, 1e3))
+    shifts = shifts_for(1e-6, 1e3)
+    model = reduce_system(K, M, [b], fac, shifts, times)
+    # each shift is factorized once unless skipped, plus once per shift grown again in the
+    # second pass; which shifts need that depends on rounding (a shift's growth stops at
+    # rtol of its response change: 19 vectors for 15,849 1/s with MKL on two threads, 25,
+    # one over per_shift, on one), so the count is 7 or 8 of the 7 shifts: bounded, not pinned
+    info = model.info
+    assert fac.count == info["factorizations"]
+    assert info["factorizations"] == len(shifts) - len(info["skipped"]) + len(info["refined"])
+    assert info["factorizations"] <= len(shifts) + 2
     assert model.info["basis"] < 120
     u = model.modal(times) @ model.shapes.T
     exact = _exact(K, M, b, times)
