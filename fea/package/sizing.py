@@ -193,7 +193,7 @@ def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) ->
             f"mechanical mesh: mesh.order = 1 (linear tetrahedra) locks in the bending of "
             f"the thin layers ({t_um:.3g} um shell): warpage and stresses are far off, the "
             "warpage even of the wrong sign (the baseline package: "
-            f"{P1_BASELINE_WARPAGE}); use mesh.order = 2 for answers, P1 for quick "
+            f"{P1_BASELINE_WARPAGE}). Use mesh.order = 2 for answers, P1 for quick "
             "regression checks only"
         )
     for model, mesh in meshes.items():

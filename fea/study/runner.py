@@ -121,7 +121,9 @@ def run_case(
     notes: list[str] = []
 
     def note(message: warnings.WarningMessage) -> None:
-        text = str(message.message)
+        # "; " separates the notes of the row's column (report.case_notes splits on it):
+        # inside one note it would cut it in two
+        text = str(message.message).replace("; ", ", ")
         if text not in notes:
             notes.append(text)
             if on_warning is not None:

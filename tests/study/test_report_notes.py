@@ -36,3 +36,24 @@ def test_log_summary_shows_each_case_warning(tmp_path, capsys):
     assert block == ["  Tj_max_C = 81", f"  warning: {FILM}", f"  warning: {SLIVER}"]
     assert sum("warning:" in ln for ln in lines) == 2
     assert lines[-1].endswith(f"-> {table.resolve()}")
+
+
+def test_a_note_holding_the_separator_stays_one_note(tmp_path, monkeypatch):
+    """A warning whose text holds "; " (the notes column's separator) is one note of the
+    row and of the summary: run_case writes it with ", " there (it was cut in two)."""
+    import tomllib
+    import warnings
+
+    import fea.package
+    from fea.study.runner import run_case
+
+    def fake(case, folder, **kw):
+        warnings.warn("first part; second part", UserWarning, stacklevel=1)
+        warnings.warn(FILM, UserWarning, stacklevel=1)
+        return {"Tj_max_C": 80.0}
+
+    monkeypatch.setattr(fea.package, "analyse", fake)  # what run_case imports
+    raw = tomllib.loads(TINY.read_text())
+    row = run_case(raw, "case0000", {}, str(tmp_path / "c"), "tiny")
+    assert row["status"] == "ok", row.get("error")
+    assert case_notes(row) == ["first part, second part", FILM]
