@@ -88,7 +88,7 @@ def test_fields_between_the_nodes_are_the_split_mesh_s(reflowed):
         res.element_concentration(k)[emc], csat * w[kids].mean(axis=(1, 2)), rtol=1e-12
     )
     # at the quadrature points: a convex combination of the element's nodes, never
-    # outside their range (quadratic shape functions are, between unequal nodes)
+    # outside their range (a quadratic interpolation can be, between unequal nodes)
     c = res.concentration(k)[emc] / csat
     nodal = w[res.space.dofs[emc]]
     assert np.all(c <= nodal.max(axis=1)[:, None] * (1 + 1e-12))
