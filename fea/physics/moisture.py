@@ -28,6 +28,15 @@ capacity matrices of the two pieces, which conserves the water), not the wetness
 
 Impermeable materials (silicon, metals, solder) are left out of the diffusion domain:
 their faces are zero-flux, their concentration zero.
+
+On a quadratic mesh the P2 stiffness and capacity have positive off-diagonal entries,
+and the short backward-Euler steps of a reflow concentrate water above anything the body
+was soaked with (6.6-6.9 kg/m^3 where it held 6.0; docs/moisture.md, Limitations).
+``split_p2=True`` solves instead on the linear mesh of its nodes (each tetrahedron split
+into 8 through its mid-nodes, :func:`fea.fe.refine.refine_p2`), its time steps with the
+lumped capacity a linear mesh takes: the wetness is still one value per node of the
+quadratic mesh, the field between them linear on the 8 children (the concentration at
+quadrature points, element and facet means are those of that field).
 """
 
 from __future__ import annotations
@@ -46,6 +55,7 @@ from scipy.spatial import cKDTree
 from ..errors import InputError
 from ..fe import forms
 from ..fe.mesh import region_interfaces
+from ..fe.refine import child_nodes, facet_children, refine_p2, refined_weights
 from ..fe.spaces import space
 from ..fe.submesh import submesh
 from ..validate import check_count, check_range, check_temperature_C
@@ -386,6 +396,13 @@ class MoistureResult:
     stages: list[Stage]
     uptake_mg: dict[str, NDArray[np.float64]]
     solver_info: dict[str, Any] = field(default_factory=dict)
+    # solved on the split mesh of a quadratic one (split_p2): the field is linear on each
+    # element's 8 children; those children and the weights of that field at the
+    # quadrature points (computed on first use)
+    _linear: bool = field(default=False, init=False, repr=False, compare=False)
+    _split: tuple[NDArray[np.int64], NDArray[np.float64]] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     @property
     def total_uptake_mg(self) -> NDArray[np.float64]:
@@ -399,16 +416,37 @@ class MoistureResult:
             c[self.mesh.regions[r]] = float(m.csat(T_C))
         return c
 
+    def _children(self) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+        """Solved split: the elements' children (n_el, 8, 4) and the node weights of
+        the field linear on them at the quadrature points (n_el, n_q, 10)."""
+        if self._split is None:
+            self._split = (
+                child_nodes(self.mesh),
+                refined_weights(self.mesh, self.space.basis.X),
+            )
+        return self._split
+
     def concentration(self, step: int = -1) -> NDArray[np.float64]:
         """Concentration [kg/m^3] at the quadrature points of every element at state
-        ``step``, shape (n_el, n_q) (discontinuous where materials meet)."""
+        ``step``, shape (n_el, n_q) (discontinuous where materials meet). Solved with
+        ``split_p2``, the wetness between the nodes is the solved one, linear on each of
+        an element's 8 children (module docstring)."""
         step = _state(self, step)
-        w = forms.at_quadrature(self.space, self.wetness[step])
+        wet = self.wetness[step]
+        if self._linear:
+            w = np.einsum("eqi,ei->eq", self._children()[1], wet[self.space.dofs])
+        else:
+            w = forms.at_quadrature(self.space, wet)
         return self.element_csat(float(self.temperature_C[step]))[:, None] * w
 
     def element_concentration(self, step: int = -1) -> NDArray[np.float64]:
-        """Mean concentration of every element [kg/m^3] at state ``step``, shape (n_el,)."""
-        return self.concentration(step).mean(axis=1)
+        """Mean concentration of every element [kg/m^3] at state ``step``, shape (n_el,)
+        (solved with ``split_p2``: the mean over its 8 children, of equal volumes)."""
+        if not self._linear:
+            return self.concentration(step).mean(axis=1)
+        step = _state(self, step)
+        w = self.wetness[step][self._children()[0]].mean(axis=(1, 2))
+        return self.element_csat(float(self.temperature_C[step])) * w
 
     def region_concentration(self, region: str, step: int = -1) -> NDArray[np.float64]:
         """Nodal concentration [kg/m^3] of one region's nodes (``region_nodes``) at ``step``."""
@@ -451,17 +489,20 @@ def _node_map(sub_space: Any, full_space: Any) -> NDArray[np.int64]:
 class _Domain:
     """The diffusion domain: the permeable regions' mesh, its space and capacity forms."""
 
-    def __init__(self, mesh: Any, props: dict[str, MoistureProperties], exposed: Any) -> None:
+    def __init__(
+        self, mesh: Any, props: dict[str, MoistureProperties], exposed: Any, split: bool
+    ) -> None:
         self.mesh_full = mesh
         self.full = space(mesh)
         perm = [r for r, m in props.items() if not m.impermeable]
         if not perm:
             raise InputError("moisture_materials", "all impermeable", "a permeable region")
-        self.mesh = mesh if len(perm) == len(props) else submesh(mesh, perm)
+        sub = mesh if len(perm) == len(props) else submesh(mesh, perm)
+        # split: the linear mesh of the quadratic one's nodes, numbered alike
+        self.linear = split and sub.order == 2
+        self.mesh = refine_p2(sub) if self.linear else sub
         self.space = space(self.mesh)
-        self.nodes = (
-            np.arange(self.full.n) if self.mesh is mesh else _node_map(self.space, self.full)
-        )
+        self.nodes = np.arange(self.full.n) if sub is mesh else _node_map(self.space, self.full)
         self.props = {r: props[r] for r in perm}
         self.all_props = props
         if isinstance(exposed, str):
@@ -532,6 +573,7 @@ def solve_moisture(
     backend: str = "cpu",
     method: str = "auto",
     rtol: float = 1e-8,
+    split_p2: bool = False,
 ) -> MoistureResult:
     """Moisture uptake and loss of a body through soaks and temperature profiles.
 
@@ -561,6 +603,14 @@ def solve_moisture(
     backend, method, rtol
         As :func:`fea.physics.thermal.solve_thermal`. A soak is solved by its reduced
         scheme (exact in time to ``rtol``), a profile piece by ``steps`` time steps.
+    split_p2
+        On a quadratic mesh, solve on the linear mesh of its nodes (each tetrahedron split
+        into 8, :func:`fea.fe.refine.refine_p2`), its time steps with the lumped
+        capacity: far less water concentrates above what the body was soaked with in a
+        reflow's short steps (where quadratic elements put 6.63 kg/m^3 and 6.0 was soaked
+        in, split 6.04; a bound only where the children's stiffness has no positive
+        off-diagonal entries), at the linear elements' accuracy in a soak
+        (docs/moisture.md, Limitations). No effect on a linear mesh.
 
     Returns
     -------
@@ -573,9 +623,12 @@ def solve_moisture(
     props = _properties(list(mesh.regions), moisture_materials)
     outputs = check_count("outputs", outputs, 10_000)
     steps = check_count("steps", steps, 10_000)
-    dom = _Domain(mesh, props, exposed)
+    if not isinstance(split_p2, bool):
+        raise InputError("split_p2", split_p2, "True or False")
+    dom = _Domain(mesh, props, exposed, split_p2)
     sealed = [
-        st for st in stages
+        st
+        for st in stages
         if isinstance(st, Soak) and st.hours != math.inf and not dom.fixed(st.RH)
     ]
     if sealed and steps * outputs > THERMAL_MAX_STEPS:  # a sealed soak's fixed steps
@@ -608,11 +661,12 @@ def solve_moisture(
         rec_up.append(dom.uptake_mg(field, T))
 
     common = {"backend": backend, "method": method, "rtol": rtol}
-    # the time steps' capacity lumped on P1 meshes: a reflow piece is short against an
-    # element's diffusion time, where the consistent capacity overshoots (a compound that
-    # dries in the reflow held 4 % more water than it was soaked with at some nodes; 0.6 %
-    # lumped). P2 keeps the consistent one: its stiffness has positive off-diagonal entries,
-    # and lumping (HRZ) overshoots more there (14 % against 10 %; docs/moisture.md)
+    # the time steps' capacity lumped on P1 meshes (a split P2 one too): a reflow piece is
+    # short against an element's diffusion time, where the consistent capacity overshoots
+    # (a compound that dries in the reflow held 4 % more water than it was soaked with at
+    # some nodes; 0.6 % lumped). P2 keeps the consistent one: its stiffness has positive
+    # off-diagonal entries, and lumping (HRZ) overshoots more there (14 % against 10 %;
+    # docs/moisture.md); split_p2 leaves far less of either (docs/moisture.md)
     lump = dom.mesh.order == 1
     for k, st in enumerate(stages):
         ts = time.perf_counter()
@@ -678,7 +732,7 @@ def solve_moisture(
     full = np.zeros((len(rec_w), dom.full.n))
     full[:, dom.nodes] = np.array(rec_w)
     uptake = {r: np.array([u.get(r, 0.0) for u in rec_up]) for r in props}
-    return MoistureResult(
+    result = MoistureResult(
         mesh,
         dom.full,
         props,
@@ -690,6 +744,8 @@ def solve_moisture(
         uptake,
         info,
     )
+    result._linear = dom.linear
+    return result
 
 
 # -- swelling ---------------------------------------------------------------------------------
@@ -802,7 +858,11 @@ def interface_vapour_pressure(
         if pa.impermeable and pb.impermeable:
             continue
         op = forms.facet_operator(fs, facets)
-        wf = op.average(w)
+        if result._linear:
+            # the mean of the solved field, linear on the facet's 4 children of equal areas
+            wf = w[facet_children(mesh, facets)].mean(axis=(1, 2))
+        else:
+            wf = op.average(w)
         if model == "henry":
             p = psat * np.clip(wf, 0.0, 1.0)
         else:
