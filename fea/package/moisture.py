@@ -136,6 +136,7 @@ def moisture_analysis(
             outputs=spec.outputs,
             backend=backend,
             method=method,
+            split_p2=spec.split_p2,
         )
     except InputError as e:  # solve_moisture's keywords: name the study file's keys instead
         head, _, rest = e.key.partition(".")

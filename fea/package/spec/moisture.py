@@ -11,6 +11,7 @@ properties per region (:mod:`fea.physics.moisture`, JEDEC J-STD-020 / JESD22-A11
     vapour_model = "henry"         # or "ideal_gas" (with void_fraction)
     void_fraction = 0.05
     swelling = true                # the soaked state's swelling CME*C in the warpage
+    split_p2 = false               # a P2 mesh's diffusion on its nodes' split P1 mesh
 
     [moisture.materials]           # region -> library name or a table of properties
     encapsulant = "mold_compound"
@@ -67,6 +68,10 @@ class MoistureSpec:
         void fraction of the ideal-gas model [-].
     swelling
         Add the hygroscopic strain of the soaked state to warpage states (``wet_`` tags).
+    split_p2
+        On a quadratic mesh, solve the diffusion on the linear mesh of its nodes
+        (``fea.solve_moisture(split_p2=True)``: far less overshoot in a reflow's short
+        steps, linear accuracy in a soak; docs/moisture.md, Limitations).
     materials
         Region -> library name or :class:`~fea.physics.moisture_data.MoistureProperties`
         (only the regions the section names; the rest take
@@ -81,6 +86,7 @@ class MoistureSpec:
     void_fraction: float = 0.05
     swelling: bool = True
     materials: dict[str, str | MoistureProperties] = field(default_factory=dict)
+    split_p2: bool = False
 
     def region_materials(self, regions: list[str] | tuple[str, ...]) -> dict[str, Any]:
         """Region -> moisture properties (name or object) for every region of a model;
@@ -222,6 +228,7 @@ def parse_moisture(m: Section) -> MoistureSpec | None:
         void_fraction=m.number("void_fraction", 0.05, positive=True, hi=1.0),
         swelling=m.boolean("swelling", True),
         materials=_materials(m),
+        split_p2=m.boolean("split_p2", False),
     )
     m.done()
     if spec.reflow is not None:
