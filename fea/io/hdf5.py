@@ -16,6 +16,11 @@ Layout (DESIGN.md §5)::
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,
                              Voigt xx, yy, zz, yz, xz, xy; /mechanical/labels (states,)
+    /moisture/moisture_wetness (states, n) [1]; /moisture/moisture_concentration
+                             (states, m) kg/m^3 (0 in impermeable regions);
+                             /moisture/times (states,) s, /moisture/temperatures (states,)
+                             degC, /moisture/labels (states,); attrs shown (JSON: soak,
+                             peak, reflow -> state index); with a moisture run only
     /metrics                 attrs: Tj_max_C, theta_ja_K_per_W, warpage_um@25C, ...
     /solver                  attrs: thermal / mechanical solver records (JSON text)
     /inputs                  the validated inputs as JSON text
@@ -24,9 +29,12 @@ When the thermal result lives on another mesh than ``mesh`` (the package on its
 test board, while the mechanics use the unit alone), that mesh is written under
 ``/thermal/mesh`` with the same layout, and the XDMF file has one grid per mesh.
 
-Every field dataset carries a ``center`` attribute (``Node`` or ``Cell``); several
-mechanical states also store ``state_values`` (the time coordinate of each state in
-ParaView, e.g. its temperature) with its ``unit``.
+Every field dataset carries a ``center`` attribute (``Node`` or ``Cell``) and a ``unit``
+(:data:`fea.io.results_format.FIELD_UNITS`: ``degC``, ``m``, ``Pa``, ``J/m^3``,
+``kg/m^3``, ``1`` for a dimensionless number); several mechanical states also store
+``state_values`` (the time coordinate of each state in ParaView, e.g. its temperature)
+with its ``unit``. The moisture states have their own sidecar, ``<stem>_moisture.xdmf``
+(their own time axis); a file written without them removes a stale one.
 
 A file is built in memory (HDF5's core driver) and written in one piece with its XDMF
 sidecar through :func:`fea.io.atomic.write_atomic_files` (temporary names, both synced
@@ -35,7 +43,7 @@ the final name, a full disk leaves the previous pair as it was and is one clear 
 a plain write, never an HDF5 library left half-closed.
 
 Checksums: the root attribute ``sha256`` holds a SHA-256 of each block (``/`` for the
-root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/metrics``, ``/solver``,
+root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/moisture``, ``/metrics``, ``/solver``,
 ``/inputs``) over everything the reader returns: dataset names, types, shapes and values,
 and every attribute. Reading verifies them, so a flipped bit anywhere, metrics included,
 is a :class:`~fea.errors.ResultsError` naming the block. Large datasets also carry

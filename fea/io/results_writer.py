@@ -285,6 +285,11 @@ def write_results(
     # renamed last: a run killed between the renames leaves no new results file beside
     # an old sidecar
     write_atomic_files(files)
+    if moisture is None:
+        # a moisture sidecar of an earlier run of this file would point into a /moisture
+        # group the new file does not have (ParaView fails on it): removed, after the new
+        # pair is in place
+        moisture_xdmf_path(path).unlink(missing_ok=True)
     return path
 
 

@@ -108,6 +108,16 @@ def test_moisture_fields_written_and_read_back(moist, tmp_path):
     assert np.array_equal(r.mechanical["displacement"][1], moist.me2.displacement)
 
 
+def test_a_rewrite_without_moisture_removes_the_stale_moisture_sidecar(moist, tmp_path):
+    """A case run again without [moisture] into the same file: the earlier run's
+    r_moisture.xdmf would point into a /moisture group the new r.h5 lacks."""
+    p = moist.write(tmp_path / "r.h5")
+    assert (tmp_path / "r_moisture.xdmf").exists()
+    write_results(p, moist.mesh, mechanical={"25C": moist.me})
+    assert sorted(x.name for x in tmp_path.iterdir()) == ["r.h5", "r.xdmf"]
+    assert read_results(p).moisture is None
+
+
 def test_every_field_dataset_carries_its_unit(moist, tmp_path):
     """Thermal (a transient), mechanical, moisture and region_id datasets each
     carry the unit of the one table; read_results returns them."""
