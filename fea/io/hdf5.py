@@ -43,9 +43,9 @@ the final name, a full disk leaves the previous pair as it was and is one clear 
 a plain write, never an HDF5 library left half-closed.
 
 Checksums: the root attribute ``sha256`` holds a SHA-256 of each block (``/`` for the
-root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/moisture``, ``/metrics``, ``/solver``,
-``/inputs``) over everything the reader returns: dataset names, types, shapes and values,
-and every attribute. Reading verifies them, so a flipped bit anywhere, metrics included,
+root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/moisture``, ``/metrics``,
+``/solver``, ``/inputs``) over everything the reader returns: dataset names, types,
+shapes and values, and every attribute. Reading verifies them, so a flipped bit anywhere, metrics included,
 is a :class:`~fea.errors.ResultsError` naming the block. Large datasets also carry
 HDF5's Fletcher-32 per chunk. Before a dataset is read its declared shape is checked
 against the bytes the file stores, links to other objects or files, external and
