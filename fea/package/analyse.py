@@ -21,7 +21,7 @@ from numpy.typing import NDArray
 from ..errors import InputError
 from ..physics.history import Process, Stage, solve_history
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
-from ..physics.post import YieldWarning, yield_ratios
+from ..physics.post import MoltenWarning, YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
 from ..solvers.recycle import SolverCache
 from . import jedec
@@ -672,6 +672,8 @@ def _state_checks(
         warnings.warn(f"case {case.name} at {tag}: {x.message()}", YieldWarning, stacklevel=4)
     out["warnings"] = [f"{tag}: {x.message()}" for _, tag, x in worst.values()]
     # a solder above its solidus (the reflow peak): a note, not a warning of a defect
+    for _, tag, mr in hottest.values():
+        warnings.warn(f"case {case.name} at {tag}: {mr.message()}", MoltenWarning, stacklevel=4)
     out["warnings"] += [f"{tag}: {mr.message()}" for _, tag, mr in hottest.values()]
 
 

@@ -51,6 +51,7 @@ __all__ = [
     "Extreme",
     "InterfaceStress",
     "MoltenRegion",
+    "MoltenWarning",
     "QUANTITIES",
     "RecoveredStress",
     "SIGN_CONVENTION",
@@ -799,6 +800,10 @@ def molten_check(
                 )
             )
     return out
+
+
+class MoltenWarning(UserWarning):
+    """A solder (a material with a ``solidus``) is above its solidus at a state."""
 
 
 class YieldWarning(UserWarning):

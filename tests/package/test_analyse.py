@@ -158,6 +158,28 @@ def test_state_metrics_with_units_locations_interfaces_and_yield(case):
             assert isinstance(v, str) == c.is_text, k
 
 
+def test_solder_balls_at_the_reflow_peak_are_noted_molten_not_yielding(case):
+    """At 260 C the SAC305 balls are above their 217 C solidus: no yield ratio or yield
+    warning for them there (they were reported as yielding at 2x the proof stress), a
+    MoltenWarning and a note naming the state and the solidus instead; at 25 C they are
+    checked as before."""
+    from fea.package.analyse import warpage_metrics
+    from fea.physics.post import MoltenWarning
+
+    hot = dataclasses.replace(
+        case, loads=dataclasses.replace(case.loads, warpage_temperatures=(25.0, 260.0))
+    )
+    with pytest.warns(MoltenWarning, match=r"at 260C: terminals \(sac305\) is above its 217"):
+        m, states = warpage_metrics(hot)
+    assert list(states) == ["25C", "260C"]
+    assert "yield_ratio@260C:terminals" not in m and "yield_ratio@25C:terminals" in m
+    assert "von_mises_max_MPa@260C:terminals" in m  # the elastic model's, kept
+    notes = [w for w in m["warnings"] if "terminals" in w]
+    head = "260C: terminals (sac305) is above its 217 degC solidus"
+    assert any(w.startswith(head) for w in notes)
+    assert not any("260C: terminals" in w and "proof stress" in w and "passes" in w for w in notes)
+
+
 @pytest.mark.slow
 def test_unit_process_history_end_to_end(tmp_path):
     """A small unit through moulding, cooling and a reflow cycle with the viscoelastic
