@@ -45,12 +45,13 @@ a plain write, never an HDF5 library left half-closed.
 Checksums: the root attribute ``sha256`` holds a SHA-256 of each block (``/`` for the
 root attributes, ``/mesh``, ``/thermal``, ``/mechanical``, ``/moisture``, ``/metrics``,
 ``/solver``, ``/inputs``) over everything the reader returns: dataset names, types,
-shapes and values, and every attribute. Reading verifies them, so a flipped bit anywhere, metrics included,
-is a :class:`~fea.errors.ResultsError` naming the block. Large datasets also carry
-HDF5's Fletcher-32 per chunk. Before a dataset is read its declared shape is checked
-against the bytes the file stores, links to other objects or files, external and
-virtual storage are refused, and the mesh and fields are checked for consistency
-(shapes, node and region ids in range), so every malformed file is a ResultsError.
+shapes and values, and every attribute. Reading verifies them, so a flipped bit
+anywhere, metrics included, is a :class:`~fea.errors.ResultsError` naming the block.
+Large datasets also carry HDF5's Fletcher-32 per chunk. Before a dataset is read its
+declared shape is checked against the bytes the file stores, links to other objects or
+files, external and virtual storage are refused, and the mesh and fields are checked for
+consistency (shapes, node and region ids in range), so every malformed file is a
+ResultsError.
 
 The work is done by modules of one job each: :mod:`fea.io.results_format` (constants, the
 returned data, the in-memory file, field centring), :mod:`fea.io.results_writer`
