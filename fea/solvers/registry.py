@@ -267,6 +267,12 @@ class _Plan:
     analysis: PardisoAnalysis | None = None
 
 
+#: Memory [bytes] per stored entry of the matrix that Pardiso's symbolic analysis is
+#: given room for before ``auto`` runs it (ordering and symbolic factorisation take a few
+#: times the matrix; less room: AMG without an analysis).
+ANALYSIS_BYTES_PER_ENTRY = 40.0
+
+
 def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     """Choose between the direct solver and AMG-PCG for ``A`` by their estimated memory and
     time (:mod:`fea.solvers.cost`): Pardiso's symbolic analysis of ``A`` (kept for the
@@ -286,7 +292,7 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     analysis = direct = None
     failed = ""
     # the analysis (ordering, symbolic factorisation) takes a few times the matrix itself
-    if 40.0 * nnz <= cost.MEMORY_HEADROOM * available:
+    if ANALYSIS_BYTES_PER_ENTRY * nnz <= cost.MEMORY_HEADROOM * available:
         try:
             analysis = PardisoAnalysis(A)
         except SolverError as exc:  # e.g. Pardiso's -2, not enough memory for the analysis
