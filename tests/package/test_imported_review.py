@@ -1,0 +1,97 @@
+"""A user's own .msh read by ``fea.Mesh.from_gmsh``: the files a tired user gives it (an
+empty file, a folder, a 2-D mesh, a flat tetrahedron, volumes meshed one by one) are
+refused or warned about, by what is wrong, instead of solving a wrong model."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+import fea
+from fea.errors import MeshError
+from fea.fe.mesh import PlausibilityWarning
+
+MM = 1e-3
+
+
+def _write_v2(path: Path, nodes, tets, name: str = "die") -> Path:
+    """A gmsh 2.2 ASCII file: ``nodes`` (x, y, z) [m], ``tets`` 4 node indices each."""
+    lines = ["$MeshFormat", "2.2 0 8", "$EndMeshFormat", "$PhysicalNames", "1"]
+    lines += [f'3 1 "{name}"', "$EndPhysicalNames", "$Nodes", str(len(nodes))]
+    lines += [f"{i + 1} {x!r} {y!r} {z!r}" for i, (x, y, z) in enumerate(nodes)]
+    lines += ["$EndNodes", "$Elements", str(len(tets))]
+    lines += [f"{i + 1} 4 2 1 1 " + " ".join(str(k + 1) for k in t) for i, t in enumerate(tets)]
+    lines += ["$EndElements"]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _two_boxes(path: Path, conformal: bool, dim: int = 3) -> Path:
+    """A 2 x 2 x 0.5 mm substrate with a 1 x 1 x 0.3 mm die on it, in metres; the two
+    volumes share their nodes only when ``conformal``."""
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+
+    with gmsh_session():
+        occ = gmsh.model.occ
+        a = occ.addBox(-MM, -MM, 0.0, 2 * MM, 2 * MM, 0.5 * MM)
+        b = occ.addBox(-0.5 * MM, -0.5 * MM, 0.5 * MM, MM, MM, 0.3 * MM)
+        if conformal:
+            occ.fragment([(3, a)], [(3, b)])
+        occ.synchronize()
+        gmsh.model.addPhysicalGroup(3, [a], name="substrate")
+        gmsh.model.addPhysicalGroup(3, [b], name="die")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", 0.5 * MM)
+        gmsh.model.mesh.generate(dim)
+        gmsh.write(str(path))
+    return path
+
+
+def test_an_empty_file_a_folder_and_a_2d_mesh_say_what_they_are(tmp_path):
+    empty = tmp_path / "empty.msh"
+    empty.write_text("")
+    with pytest.raises(MeshError, match="is empty"):
+        fea.Mesh.from_gmsh(empty)
+    folder = tmp_path / "folder.msh"
+    folder.mkdir()
+    with pytest.raises(MeshError, match="not a regular file"):
+        fea.Mesh.from_gmsh(folder)
+    # meshed in 2-D only: the volumes' groups hold no elements, gmsh writes no nodes
+    flat = _two_boxes(tmp_path / "surface.msh", conformal=True, dim=2)
+    with pytest.raises(MeshError, match="no mesh elements in its physical groups"):
+        fea.Mesh.from_gmsh(flat)
+
+
+def test_a_tetrahedron_of_no_volume_is_refused_naming_its_region(tmp_path):
+    nodes = [(0, 0, 0), (MM, 0, 0), (0, MM, 0), (0, 0, MM), (MM, MM, 0)]
+    good = _write_v2(tmp_path / "good.msh", nodes, [(0, 1, 2, 3)])
+    assert fea.Mesh.from_gmsh(good, order=1).n_elements == 1
+    # the second tetrahedron's four vertices lie in z = 0 (it used to reach the solver
+    # and fail there with a bare "Pardiso failed in phase 12")
+    flat = _write_v2(tmp_path / "flat.msh", nodes, [(0, 1, 2, 3), (1, 2, 4, 0)])
+    with pytest.raises(
+        MeshError, match=r"1 tetrahedron of no volume.*region die at \(0.5, 0.5, 0\) mm"
+    ):
+        fea.Mesh.from_gmsh(flat, order=1)
+
+
+def test_an_inverted_tetrahedron_is_turned_not_refused(tmp_path):
+    nodes = [(0, 0, 0), (MM, 0, 0), (0, MM, 0), (0, 0, MM)]
+    path = _write_v2(tmp_path / "inverted.msh", nodes, [(1, 0, 2, 3)])
+    mesh = fea.Mesh.from_gmsh(path, order=1)
+    assert mesh.element_volumes()[0] == pytest.approx(MM**3 / 6)
+
+
+def test_volumes_meshed_one_by_one_warn_that_no_heat_crosses(tmp_path):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        mesh = fea.Mesh.from_gmsh(_two_boxes(tmp_path / "ok.msh", conformal=True), order=1)
+    assert "die|substrate" in mesh.boundaries
+    # not fragmented: the die sits on the substrate without sharing a node, and solved
+    # silently as two bodies (Tj about twice the conformal model's, the die free)
+    with pytest.warns(PlausibilityWarning, match=r"2 parts that share no node: substrate"):
+        apart = fea.Mesh.from_gmsh(_two_boxes(tmp_path / "apart.msh", conformal=False), order=1)
+    assert "die|substrate" not in apart.boundaries
