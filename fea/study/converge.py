@@ -22,11 +22,17 @@ default; the coarser meshes multiply every in-plane size (``mesh.size``,
 GCI of the finest. ``finer=True`` refines instead (the chosen mesh is the coarsest; its
 error is then ``|f_chosen - f_ext| / |f_ext|``). Sub-layer counts through thin layers
 are not changed.
+
+Each level's metrics can be kept as they are computed (``on_result``; ``fea converge``
+writes them to ``levels.json`` in its output folder) and given back (``known``): a run
+killed after its first levels and started again runs only the levels it lacks. A level is
+known by :func:`level_key`, a hash of the whole case at that mesh.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import math
 import os
@@ -48,10 +54,19 @@ __all__ = [
     "SAFETY_TWO",
     "converge",
     "convergence_figure",
+    "LEVELS_FILE",
+    "level_key",
     "mesh_levels",
+    "read_levels",
     "richardson",
     "write_convergence",
+    "write_levels",
 ]
+
+#: The file of each level's metrics in ``fea converge``'s output folder.
+LEVELS_FILE = "levels.json"
+#: Largest ``levels.json`` read back [bytes].
+MAX_LEVELS_BYTES = 16 << 20
 
 #: Roache's safety factor of the GCI with three sizes and an observed order.
 SAFETY_THREE = 1.25
@@ -205,6 +220,38 @@ def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) 
     return out[::-1] if finer else out
 
 
+def level_key(case: Any) -> str:
+    """A hash of everything in ``case`` (a dataclass: its mesh level included) that
+    identifies one level's run; the key of ``converge(known=...)``."""
+    text = json.dumps(dataclasses.asdict(case), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _numeric(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool)
+
+
+def _metric_names(case: Any, metrics: Sequence[str] | None, first: dict[str, Any]) -> list[str]:
+    """The metrics to extrapolate, checked against the first level's ``first``."""
+    have = sorted(k for k, v in first.items() if _numeric(v))
+    if metrics:
+        names = list(metrics)
+        for m in names:
+            if not _numeric(first.get(m)):
+                raise InputError("--metric", m, f"a numeric metric of the case: {', '.join(have)}")
+        return names
+    outputs = getattr(case, "outputs", ()) or ()
+    names = [k for k in have if Column.parse(k).output in outputs and Column.parse(k).key]
+    names.sort(key=list(first).index)
+    if not names:
+        raise InputError(
+            "--metric",
+            None,
+            f"a numeric metric (the case's [outputs] give none): {', '.join(have) or 'none'}",
+        )
+    return names
+
+
 def converge(
     case: Any,
     metrics: Sequence[str] | None = None,
@@ -213,6 +260,8 @@ def converge(
     finer: bool = False,
     run: Callable[[Any], dict[str, Any]] | None = None,
     on_level: Callable[[int, Any], None] | None = None,
+    on_result: Callable[[int, Any, dict[str, Any]], None] | None = None,
+    known: dict[str, dict[str, Any]] | None = None,
 ) -> list[Convergence]:
     """Run ``case`` at ``n`` mesh sizes (:func:`mesh_levels`) and extrapolate each metric.
 
@@ -220,57 +269,120 @@ def converge(
     ----------
     metrics
         Metric columns (``Tj_max_C``, ``warpage_um@25C``...); default every numeric
-        column of the case's ``[outputs] metrics`` that every run has.
+        column of the case's ``[outputs] metrics``. Checked after the first level: a name
+        the case does not give, or none at all, is an :class:`~fea.errors.InputError`
+        before the other levels run.
     run
         case -> metrics (default :func:`fea.package.analyse`).
     on_level
         Called with (level index, case) before each run (progress).
+    on_result
+        Called with (level index, case, metrics) after each level's run (to keep them:
+        a run killed later keeps what was computed).
+    known
+        :func:`level_key` -> metrics of levels computed before: those levels are not
+        run again.
 
-    Returns one :class:`Convergence` per metric; the chosen mesh is the case's own.
+    Returns one :class:`Convergence` per metric; the chosen mesh is the case's own. A
+    metric that is not finite at some level gets NaN results and a note saying where.
     """
     if run is None:
         from ..package import analyse as run
     levels = mesh_levels(case, n, ratio, finer)
     results: list[dict[str, Any]] = []
+    names: list[str] = []
     for i, c in enumerate(levels):
         if on_level is not None:
             on_level(i, c)
-        with warnings.catch_warnings():
-            # the coarser levels are coarser than the default rules on purpose
-            from ..package.sizing import MeshDependenceWarning
+        earlier = (known or {}).get(level_key(c))
+        if earlier is not None:
+            results.append(dict(earlier))
+        else:
+            with warnings.catch_warnings():
+                # the coarser levels are coarser than the default rules on purpose
+                from ..package.sizing import MeshDependenceWarning
 
-            warnings.simplefilter("ignore", MeshDependenceWarning)
-            results.append(run(c))
-    if metrics:
-        names = list(metrics)
-        for m in names:
-            if not all(isinstance(r.get(m), int | float) for r in results):
-                have = sorted(k for k, v in results[0].items() if isinstance(v, float))
-                raise InputError("--metric", m, f"a numeric metric of the case: {', '.join(have)}")
-    else:
-        outputs = getattr(case, "outputs", ()) or ()
-        names = [
-            k
-            for k, v in results[0].items()
-            if isinstance(v, float)
-            and Column.parse(k).output in outputs
-            and Column.parse(k).key
-            and all(isinstance(r.get(k), float) and math.isfinite(r[k]) for r in results)
-        ]
+                warnings.simplefilter("ignore", MeshDependenceWarning)
+                results.append(run(c))
+            if on_result is not None:
+                on_result(i, c, results[-1])
+        if i == 0:
+            names = _metric_names(case, metrics, results[0])
     chosen = n - 1 if finer else 0
     formal = case.mesh.order + 1.0
     sizes = [c.mesh.size for c in levels]
-    return [
-        richardson(
-            [float(r[m]) for r in results],
-            ratio,
-            formal,
-            metric=m,
-            sizes=sizes,
-            chosen=chosen,
+    out = []
+    for m in names:
+        values = [r.get(m) for r in results]
+        bad = [h for h, v in zip(sizes, values, strict=True) if not _numeric(v)]
+        bad += [
+            h for h, v in zip(sizes, values, strict=True) if _numeric(v) and not math.isfinite(v)
+        ]
+        if bad:
+            nan = math.nan
+            vals = tuple(float(v) if _numeric(v) else nan for v in values)
+            where = ", ".join(f"{h * 1e3:.4g}" for h in bad)
+            note = f"not a finite number at h = {where} mm: no extrapolation"
+            out.append(Convergence(m, tuple(sizes), vals, ratio, nan, True, nan, nan, nan, note))
+            continue
+        out.append(
+            richardson(
+                [float(v) for v in values], ratio, formal, metric=m, sizes=sizes, chosen=chosen
+            )
         )
-        for m in names
-    ]
+    return out
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, bool | str) or v is None:
+        return v
+    if isinstance(v, int | np.integer):
+        return int(v)
+    if isinstance(v, float | np.floating):
+        return float(v) if math.isfinite(v) else None
+    return None
+
+
+def write_levels(folder: str | os.PathLike, levels: dict[str, dict[str, Any]]) -> Path:
+    """Write :data:`LEVELS_FILE` into ``folder`` atomically: :func:`level_key` ->
+    ``{"size_m": h [m], "metrics": {name: value}}`` (numbers, text and booleans; a value
+    that is not finite or not such a value as null). Returns the path."""
+    from ..io.atomic import write_atomic
+
+    doc = {
+        "levels": {
+            k: {
+                "size_m": _plain(v.get("size_m")),
+                "metrics": {m: _plain(x) for m, x in v.get("metrics", {}).items()},
+            }
+            for k, v in levels.items()
+        }
+    }
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    return write_atomic(folder / LEVELS_FILE, json.dumps(doc, indent=1, allow_nan=False))
+
+
+def read_levels(folder: str | os.PathLike) -> dict[str, dict[str, Any]]:
+    """The levels :func:`write_levels` wrote into ``folder`` ({} without the file, or
+    when it is not such a file): :func:`level_key` -> ``{"size_m", "metrics"}``."""
+    from ..io.textfile import read_text_file
+
+    path = Path(folder) / LEVELS_FILE
+    if not path.is_file():
+        return {}
+    try:
+        doc = json.loads(read_text_file(path, "--out", MAX_LEVELS_BYTES, "levels file"))
+    except (InputError, ValueError):
+        return {}
+    levels = doc.get("levels") if isinstance(doc, dict) else None
+    if not isinstance(levels, dict):
+        return {}
+    return {
+        k: v
+        for k, v in levels.items()
+        if isinstance(k, str) and isinstance(v, dict) and isinstance(v.get("metrics"), dict)
+    }
 
 
 def write_convergence(

@@ -1,0 +1,123 @@
+"""``fea converge`` reviewed: hand-checked GCI numbers, a metric that is not finite at a
+level, a bad metric name found after the first level (not after all of them), and a
+killed run that keeps the levels it computed and runs only the others when started
+again."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from fea.cli import main
+from fea.errors import InputError
+from fea.package.spec import load_study
+from fea.study import converge as conv
+from fea.study.converge import converge, level_key, mesh_levels, read_levels, richardson
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
+
+
+def test_gci_by_hand_on_celik_style_numbers():
+    # f1..f3 = 10.0, 10.2, 10.65 at r = 1.5: e21 = 0.2, e32 = 0.45
+    res = richardson([10.0, 10.2, 10.65], 1.5, 3.0)
+    p = math.log(0.45 / 0.2) / math.log(1.5)  # 2.0000 (0.45/0.2 = 2.25 = 1.5^2)
+    assert p == pytest.approx(2.0)
+    assert res.order == pytest.approx(p)
+    # f_ext = f1 + (f1 - f2)/(r^p - 1) = 10 - 0.2/1.25 = 9.84
+    assert res.extrapolated == pytest.approx(9.84)
+    # GCI_fine = 1.25 * |0.2/10| / 1.25 = 0.02
+    assert res.gci_fine == pytest.approx(0.02)
+    assert res.chosen_error == pytest.approx(0.16 / 9.84)
+    # the same differences shrinking the wrong way: the values diverge, nothing claimed
+    bad = richardson([10.0, 10.45, 10.65], 1.5, 3.0)
+    assert bad.order < 0 and math.isnan(bad.extrapolated) and math.isnan(bad.gci_fine)
+
+
+def _stand_in(values_by_level):
+    def run(c):
+        k = round(math.log(c.mesh.size / base.mesh.size) / math.log(1.5))
+        calls.append(k)
+        return values_by_level[k]
+
+    base = load_study(TINY).base
+    calls: list[int] = []
+    return base, run, calls
+
+
+def test_a_metric_not_finite_at_one_level_is_a_row_with_a_note_not_an_abort():
+    levels = [
+        {"Tj_max_C": 95.0 - 12.0 * h**3, "warpage_um@25C": w}
+        for h, w in ((0.15, 4.0), (0.225, math.nan), (0.3375, 4.2))
+    ]
+    case, run, _ = _stand_in(levels)
+    res = converge(case, ["Tj_max_C", "warpage_um@25C"], n=3, run=run)
+    assert res[0].extrapolated == pytest.approx(95.0)
+    assert math.isnan(res[1].extrapolated) and math.isnan(res[1].gci_fine)
+    assert "not a finite number at h =" in res[1].note
+
+
+def test_a_bad_metric_or_none_at_all_is_refused_after_the_first_level():
+    levels = [{"Tj_max_C": 90.0 + k, "flag": True, "label": "x"} for k in range(3)]
+    case, run, calls = _stand_in(levels)
+    with pytest.raises(InputError, match="--metric.*nope_C.*Tj_max_C"):
+        converge(case, ["nope_C"], n=3, run=run)
+    assert calls == [0]  # not after three runs
+    calls.clear()
+    with pytest.raises(InputError, match="--metric.*flag"):  # a boolean is no number
+        converge(case, ["flag"], n=3, run=run)
+    calls.clear()
+    case = load_study(TINY).base
+    import dataclasses
+
+    with pytest.raises(InputError, match="--metric.*the case's \\[outputs\\] give none"):
+        converge(dataclasses.replace(case, outputs=("theta_JA",)), None, n=3, run=run)
+    assert calls == [0]
+
+
+def test_known_levels_are_not_run_again():
+    levels = [{"Tj_max_C": 95.0 - 12.0 * h**3} for h in (0.15, 0.225, 0.3375)]
+    case, run, calls = _stand_in(levels)
+    kept: dict[str, dict] = {}
+    first = converge(
+        case, ["Tj_max_C"], run=run, on_result=lambda i, c, m: kept.update({level_key(c): m})
+    )
+    assert calls == [0, 1, 2] and len(kept) == 3
+    calls.clear()
+    again = converge(case, ["Tj_max_C"], run=run, known=kept)
+    assert calls == [] and again == first
+    # the same case at another size (another ratio) is not taken for one of these
+    assert level_key(mesh_levels(case, 2, 2.0)[1]) not in kept
+    assert level_key(mesh_levels(case, 2, 2.0)[0]) in kept  # the finest is the same
+
+
+def test_a_killed_fea_converge_keeps_its_levels_and_resumes(tmp_path, monkeypatch, capsys):
+    _, _, case = next(iter(load_study(TINY).cases()))
+    ran: list[float] = []
+
+    def run(c, die_at=None):
+        if die_at is not None and len(ran) == die_at:
+            raise KeyboardInterrupt  # the run is killed during its third level
+        ran.append(c.mesh.size)
+        return {"Tj_max_C": 95.0 - 12.0 * (c.mesh.size * 1e3) ** 3, "Tj_mean_C": 90.0}
+
+    real = conv.converge
+    out = tmp_path / "conv"
+    args = ["converge", str(TINY), "--metric", "Tj_max_C", "--out", str(out)]
+    monkeypatch.setattr(conv, "converge", lambda *a, **k: real(*a, **k, run=lambda c: run(c, 2)))
+    assert main(args) != 0  # "fea converge: interrupted"
+    kept = read_levels(out)
+    assert len(ran) == 2 and len(kept) == 2  # the two levels computed are on disk
+    doc = json.loads((out / "levels.json").read_text())
+    assert sorted(v["size_m"] for v in doc["levels"].values()) == pytest.approx(ran)
+    ran.clear()
+    capsys.readouterr()
+    monkeypatch.setattr(conv, "converge", lambda *a, **k: real(*a, **k, run=run))
+    assert main(args) == 0
+    assert ran == pytest.approx([case.mesh.size * 1.5**2])  # only the missing level
+    printed = capsys.readouterr().out
+    assert printed.count("(kept from an earlier run)") == 2
+    row = json.loads((out / "converge.json").read_text())["metrics"][0]
+    assert row["extrapolated"] == pytest.approx(95.0) and row["order"] == pytest.approx(3.0)
