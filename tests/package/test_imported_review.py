@@ -4,6 +4,7 @@ refused or warned about, by what is wrong, instead of solving a wrong model."""
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 
@@ -95,3 +96,45 @@ def test_volumes_meshed_one_by_one_warn_that_no_heat_crosses(tmp_path):
     with pytest.warns(PlausibilityWarning, match=r"2 parts that share no node: substrate"):
         apart = fea.Mesh.from_gmsh(_two_boxes(tmp_path / "apart.msh", conformal=False), order=1)
     assert "die|substrate" not in apart.boundaries
+
+
+def _study(path: Path, unit: str = "mm") -> dict:
+    return {
+        "study": {"name": "review"},
+        "geometry": {"kind": "mesh", "path": str(path), "unit": unit},
+        "mesh": {"size_mm": 0.5, "order": 1},
+        "materials": {"substrate": "fr4"},
+        "loads": {"power_W": {"die": 1.0}, "h": 1e3},
+        "theta_jc": {"method": "fixed_case"},
+    }
+
+
+def test_a_study_on_an_empty_file_says_it_is_empty(tmp_path):
+    from fea.errors import InputError
+    from fea.package.spec import parse_study
+
+    empty = tmp_path / "empty.msh"
+    empty.write_text("")
+    with pytest.raises(InputError, match="this one is empty") as e:
+        parse_study(_study(empty))
+    assert e.value.key == "geometry.path"
+
+
+def test_a_file_in_metres_read_as_millimetres_is_refused_naming_the_unit(tmp_path):
+    """The file's 2 mm model read in mm is 2 um across: it reached the solver and failed
+    there on a heat flux of 1e12 W/m^2 (and in 'm' a file in mm ran as a 2 m package at
+    25.002 degC); the unit that fits is named."""
+    from fea.errors import InputError
+    from fea.package.analyse import analyse
+    from fea.package.spec import parse_study
+
+    path = _two_boxes(tmp_path / "metres.msh", conformal=True)  # coordinates in m
+    for unit, fits in (("mm", "'m' (2 mm)"), ("um", "'m' (2 mm)")):
+        case = parse_study(_study(path, unit)).base
+        with pytest.raises(InputError, match=re.escape(f"it is one in {fits}")) as e:
+            analyse(case, tmp_path / unit)
+        assert e.value.key == "geometry.unit" and e.value.value == unit
+    ok = parse_study(_study(path, "m")).base
+    from fea.package.geometry.imported import check_case
+
+    check_case(ok)  # nothing to refuse
