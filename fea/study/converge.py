@@ -13,7 +13,10 @@ constant refinement ratio ``r = h2/h1 = h3/h2`` and values ``f1, f2, f3``:
 
 When ``(f3 - f2)`` and ``(f2 - f1)`` differ in sign the convergence is oscillatory: no
 order is observed, the extrapolation is not made (NaN) and the GCI uses the formal order
-with ``Fs = 3``, and the result says so.
+with ``Fs = 3``, and the result says so; the same when ``f3 = f2 != f1``. When
+``f2 = f1`` the finest value is taken as converged (GCI 0, whatever ``f3``); with ``|f3 -
+f2| < |f2 - f1|`` the observed order is negative and nothing is extrapolated. The GCI is
+relative to ``f1``: a metric whose finest value is 0 has none (inf, with a note).
 
 The case's own mesh (``mesh.size`` and the sizes derived from it) is the finest by
 default; the coarser meshes multiply every in-plane size (``mesh.size``,
@@ -166,8 +169,13 @@ def richardson(
             safety = SAFETY_THREE
         else:
             assumed = True
+            why = (
+                "the two coarsest meshes agree exactly, the finest does not"
+                if e32 == 0.0
+                else "oscillatory convergence (the differences change sign)"
+            )
             note = (
-                "oscillatory convergence (the differences change sign): no order observed, "
+                f"{why}: no order observed, "
                 f"no extrapolation; GCI with the formal order {p:g} and Fs = {SAFETY_TWO:g}"
             )
             gci = SAFETY_TWO * abs(_rel(e21, f[0])) / (ratio**p - 1.0) if p > 0 else math.nan
@@ -183,6 +191,8 @@ def richardson(
         )
     ext = f[0] + (f[0] - f[1]) / (ratio**p - 1.0)
     gci = safety * abs(_rel(e21, f[0])) / (ratio**p - 1.0)
+    if f[0] == 0.0:
+        note = (note + "; " if note else "") + "the finest value is 0: no relative GCI"
     return Convergence(
         metric, sizes, tuple(f), ratio, p, assumed, ext, gci, abs(_rel(f[chosen] - ext, ext)), note
     )

@@ -121,3 +121,17 @@ def test_a_killed_fea_converge_keeps_its_levels_and_resumes(tmp_path, monkeypatc
     assert printed.count("(kept from an earlier run)") == 2
     row = json.loads((out / "converge.json").read_text())["metrics"][0]
     assert row["extrapolated"] == pytest.approx(95.0) and row["order"] == pytest.approx(3.0)
+
+
+def test_two_coarsest_equal_is_not_called_oscillatory_and_a_zero_metric_says_so():
+    res = richardson([10.0, 10.3, 10.3], 1.5, 3.0)
+    assert math.isnan(res.order) and math.isnan(res.extrapolated)
+    assert "two coarsest meshes agree exactly" in res.note and "oscillatory" not in res.note
+    assert res.gci_fine == pytest.approx(3.0 * 0.03 / (1.5**3 - 1.0))
+    # a metric that is 0 on the finest mesh: the extrapolation stands, the relative GCI not
+    zero = richardson([0.0, 0.2, 0.65], 1.5, 3.0)
+    assert zero.extrapolated == pytest.approx(-0.16) and math.isinf(zero.gci_fine)
+    assert "finest value is 0" in zero.note
+    # a sign change of the metric itself is no oscillation when the differences keep theirs
+    cross = richardson([-0.1, 0.1, 0.55], 1.5, 3.0)
+    assert cross.order == pytest.approx(2.0) and cross.extrapolated == pytest.approx(-0.26)
