@@ -18,6 +18,14 @@ with ``Fs = 3``, and the result says so; the same when ``f3 = f2 != f1``. When
 f2| < |f2 - f1|`` the observed order is negative and nothing is extrapolated. The GCI is
 relative to ``f1``: a metric whose finest value is 0 has none (inf, with a note).
 
+The ratio between two levels is their effective one where the runs report their node
+counts (:data:`COUNT_METRICS`): ``r = (N_fine / N_coarse)^(1/3)`` (Celik et al.: ``h =
+(V/N)^(1/3)``), since what does not scale with ``mesh.size`` (the sub-layers through thin
+layers, fixed features) keeps its elements and makes the meshes differ less than the
+nominal ratio says; the nominal ratio then would understate the GCI (for the tiny test
+case r = 1.5 nominal is 1.05 effective: a GCI 15 times larger). With two different
+ratios the observed order solves ``e32/e21 = r21^p (r32^p - 1)/(r21^p - 1)``.
+
 The case's own mesh (``mesh.size`` and the sizes derived from it) is the finest by
 default; the coarser meshes multiply every in-plane size (``mesh.size``,
 ``mesh.board_size``, the effective film size, and ``mesh.opening_size`` /
@@ -55,8 +63,11 @@ __all__ = [
     "Convergence",
     "SAFETY_THREE",
     "SAFETY_TWO",
+    "COUNT_METRICS",
+    "MIN_ADVISED_RATIO",
     "converge",
     "convergence_figure",
+    "effective_ratios",
     "LEVELS_FILE",
     "level_key",
     "mesh_levels",
@@ -86,7 +97,9 @@ class Convergence:
     ``order_assumed``; NaN when oscillatory); ``extrapolated`` the Richardson value
     (NaN when oscillatory); ``gci_fine`` the GCI of the finest mesh (relative, 0.01 =
     1 %); ``chosen_error`` the relative error of the chosen mesh against the
-    extrapolated value; ``note`` how the numbers were obtained.
+    extrapolated value; ``note`` how the numbers were obtained; ``ratios`` the
+    refinement ratios ``h2/h1`` (and ``h3/h2``) used, effective ones (from the levels'
+    node counts) where they were known, else ``ratio`` each.
     """
 
     metric: str
@@ -99,6 +112,7 @@ class Convergence:
     gci_fine: float
     chosen_error: float
     note: str = ""
+    ratios: tuple[float, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The fields as JSON-ready values (NaN as None)."""
@@ -122,9 +136,11 @@ def richardson(
     metric: str = "",
     sizes: Sequence[float] | None = None,
     chosen: int = 0,
+    ratios: Sequence[float] | None = None,
 ) -> Convergence:
     """Richardson extrapolation and GCI of ``values`` (finest first) at a constant
-    refinement ratio ``ratio`` > 1 (see the module).
+    refinement ratio ``ratio`` > 1, or at the ratios ``ratios`` between neighbours (see
+    the module).
 
     Parameters
     ----------
@@ -139,6 +155,11 @@ def richardson(
         The sizes [m] (for the record), finest first.
     chosen
         Index in ``values`` of the chosen mesh (0: the finest).
+    ratios
+        The refinement ratios between neighbours, ``(h2/h1, h3/h2)``, each > 1, when they
+        are not ``ratio`` (effective mesh sizes ``h ~ N^(-1/3)`` of N nodes, Celik et al.
+        2008): the observed order then solves ``e32/e21 = r21^p (r32^p - 1)/(r21^p - 1)``
+        and ``r21`` takes the place of ``r`` in the extrapolation and the GCI.
     """
     f = [float(v) for v in values]
     if len(f) not in (2, 3):
@@ -150,6 +171,10 @@ def richardson(
     if len(f) == 2 and formal_order is None:
         raise InputError("formal_order", None, "the elements' order with two sizes")
     sizes = tuple(float(h) for h in sizes) if sizes is not None else ()
+    rs = tuple(float(x) for x in ratios) if ratios is not None else (ratio,) * (len(f) - 1)
+    if len(rs) != len(f) - 1 or not all(math.isfinite(x) and x > 1.0 for x in rs):
+        raise InputError("ratios", list(rs), f"{len(f) - 1} refinement ratios > 1")
+    r21 = rs[0]
     e21 = f[1] - f[0]
     note = ""
     assumed = len(f) == 2
@@ -162,10 +187,10 @@ def richardson(
             err = abs(_rel(f[chosen] - f[0], f[0]))
             note = "the two finest meshes agree exactly"
             return Convergence(
-                metric, sizes, tuple(f), ratio, math.inf, False, f[0], 0.0, err, note
+                metric, sizes, tuple(f), ratio, math.inf, False, f[0], 0.0, err, note, rs
             )
         if e32 / e21 > 0.0:
-            p = math.log(e32 / e21) / math.log(ratio)
+            p = _observed_order(e32 / e21, r21, rs[1])
             safety = SAFETY_THREE
         else:
             assumed = True
@@ -178,24 +203,46 @@ def richardson(
                 f"{why}: no order observed, "
                 f"no extrapolation; GCI with the formal order {p:g} and Fs = {SAFETY_TWO:g}"
             )
-            gci = SAFETY_TWO * abs(_rel(e21, f[0])) / (ratio**p - 1.0) if p > 0 else math.nan
+            gci = SAFETY_TWO * abs(_rel(e21, f[0])) / (r21**p - 1.0) if p > 0 else math.nan
             return Convergence(
-                metric, sizes, tuple(f), ratio, math.nan, True, math.nan, gci, math.nan, note
+                metric, sizes, tuple(f), ratio, math.nan, True, math.nan, gci, math.nan, note, rs
             )
     else:
         note = f"two sizes: formal order {p:g} assumed, Fs = {SAFETY_TWO:g}"
     if not p > 0:
         note = (note + "; " if note else "") + "order not positive: the values diverge"
         return Convergence(
-            metric, sizes, tuple(f), ratio, p, assumed, math.nan, math.nan, math.nan, note
+            metric, sizes, tuple(f), ratio, p, assumed, math.nan, math.nan, math.nan, note, rs
         )
-    ext = f[0] + (f[0] - f[1]) / (ratio**p - 1.0)
-    gci = safety * abs(_rel(e21, f[0])) / (ratio**p - 1.0)
+    ext = f[0] + (f[0] - f[1]) / (r21**p - 1.0)
+    gci = safety * abs(_rel(e21, f[0])) / (r21**p - 1.0)
     if f[0] == 0.0:
         note = (note + "; " if note else "") + "the finest value is 0: no relative GCI"
-    return Convergence(
-        metric, sizes, tuple(f), ratio, p, assumed, ext, gci, abs(_rel(f[chosen] - ext, ext)), note
-    )
+    err = abs(_rel(f[chosen] - ext, ext))
+    return Convergence(metric, sizes, tuple(f), ratio, p, assumed, ext, gci, err, note, rs)
+
+
+def _observed_order(rho: float, r21: float, r32: float) -> float:
+    """The order p > 0 of ``rho = e32/e21 = r21^p (r32^p - 1)/(r21^p - 1)`` (> 0); at a
+    constant ratio ``ln(rho)/ln(r)``; a number <= 0 when no p > 0 solves it (the
+    differences do not shrink as fast as the meshes: divergence)."""
+    if r21 == r32:
+        return math.log(rho) / math.log(r21)
+    from scipy.optimize import brentq
+
+    def g(p: float) -> float:
+        return (
+            p * math.log(r21)
+            + math.log(math.expm1(p * math.log(r32)) / math.expm1(p * math.log(r21)))
+            - math.log(rho)
+        )
+
+    lo, hi = 1e-9, 60.0
+    if g(lo) >= 0.0:  # rho at or under its p -> 0 limit ln(r32)/ln(r21)
+        return 0.0
+    if g(hi) <= 0.0:
+        return hi
+    return float(brentq(g, lo, hi, xtol=1e-14, rtol=1e-14))
 
 
 def _rel(a: float, b: float) -> float:
@@ -293,8 +340,10 @@ def converge(
         :func:`level_key` -> metrics of levels computed before: those levels are not
         run again.
 
-    Returns one :class:`Convergence` per metric; the chosen mesh is the case's own. A
-    metric that is not finite at some level gets NaN results and a note saying where.
+    Returns one :class:`Convergence` per metric; the chosen mesh is the case's own. The
+    refinement ratios are the levels' effective ones where the runs give node counts
+    (:func:`effective_ratios`). A metric that is not finite at some level gets NaN
+    results and a note saying where.
     """
     if run is None:
         from ..package import analyse as run
@@ -321,6 +370,8 @@ def converge(
     chosen = n - 1 if finer else 0
     formal = case.mesh.order + 1.0
     sizes = [c.mesh.size for c in levels]
+    ratios, why = effective_ratios(results, ratio)
+    nan = math.nan
     out = []
     for m in names:
         values = [r.get(m) for r in results]
@@ -329,18 +380,71 @@ def converge(
             h for h, v in zip(sizes, values, strict=True) if _numeric(v) and not math.isfinite(v)
         ]
         if bad:
-            nan = math.nan
             vals = tuple(float(v) if _numeric(v) else nan for v in values)
             where = ", ".join(f"{h * 1e3:.4g}" for h in bad)
             note = f"not a finite number at h = {where} mm: no extrapolation"
             out.append(Convergence(m, tuple(sizes), vals, ratio, nan, True, nan, nan, nan, note))
             continue
-        out.append(
-            richardson(
-                [float(v) for v in values], ratio, formal, metric=m, sizes=sizes, chosen=chosen
-            )
+        if ratios is None:  # the node counts do not grow with refinement
+            vals = tuple(float(v) for v in values)
+            out.append(Convergence(m, tuple(sizes), vals, ratio, nan, True, nan, nan, nan, why))
+            continue
+        res = richardson(
+            [float(v) for v in values],
+            ratio,
+            formal,
+            metric=m,
+            sizes=sizes,
+            chosen=chosen,
+            ratios=ratios,
         )
+        if why:
+            res = dataclasses.replace(res, note="; ".join(x for x in (why, res.note) if x))
+        out.append(res)
     return out
+
+
+#: Metrics whose value is a level's node (or DOF) count, the first found in every level
+#: giving its effective mesh size ``h ~ N^(-1/3)``.
+COUNT_METRICS = ("thermal_nodes_count", "mechanical_dof_count")
+#: Smallest refinement ratio advised (Celik et al. 2008).
+MIN_ADVISED_RATIO = 1.3
+
+
+def effective_ratios(
+    results: Sequence[dict[str, Any]], ratio: float
+) -> tuple[tuple[float, ...] | None, str]:
+    """The refinement ratios ``(N_k / N_k+1)^(1/3)`` between neighbouring levels
+    (``results`` finest first) of the first of :data:`COUNT_METRICS` that every level
+    has, and a note: where they differ from the nominal ``ratio`` by more than 2 % (the
+    sizes that do not scale with ``mesh.size``: sub-layers through thin layers, fixed
+    features), or are under :data:`MIN_ADVISED_RATIO`. Without counts: ``ratio`` each,
+    no note. ``None`` and the reason when a coarser level has as many nodes."""
+    n = len(results)
+    for key in COUNT_METRICS:
+        counts = [r.get(key) for r in results]
+        if all(_numeric(c) and math.isfinite(c) and c > 0 for c in counts):
+            break
+    else:
+        return (ratio,) * (n - 1), ""
+    rs = tuple((counts[k] / counts[k + 1]) ** (1.0 / 3.0) for k in range(n - 1))
+    text = ", ".join(f"{x:.3g}" for x in rs)
+    listed = ", ".join(f"{c:.0f}" for c in counts)
+    if not all(x > 1.0 for x in rs):
+        return None, (f"the levels' {key} ({listed}) do not grow with refinement: no extrapolation")
+    notes = []
+    if any(abs(x / ratio - 1.0) > 0.02 for x in rs):
+        notes.append(
+            f"effective refinement ratios {text} from {key} {listed} (nominal {ratio:g}: "
+            "sizes that do not scale with the mesh size, such as the sub-layers through "
+            "thin layers, keep their elements)"
+        )
+    if min(rs) < MIN_ADVISED_RATIO:
+        notes.append(
+            f"a ratio under {MIN_ADVISED_RATIO:g}: the levels differ little, a larger "
+            "--ratio separates them better"
+        )
+    return rs, "; ".join(notes)
 
 
 def _plain(v: Any) -> Any:
@@ -412,14 +516,15 @@ def write_convergence(
     sizes = results[0].sizes if results else ()
     head = ["metric", "unit"] + [f"value@h={h * 1e3:.4g}mm" for h in sizes[:n]]
     head += ["extrapolated", "observed_order", "order_assumed", "gci_fine_pct"]
-    head += ["chosen_error_pct", "ratio", "note"]
+    head += ["chosen_error_pct", "ratio", "effective_ratios", "note"]
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(head)
     for r in results:
         w.writerow(
             [r.metric, Column.parse(r.metric).unit, *r.values, r.extrapolated, r.order]
-            + [r.order_assumed, 100 * r.gci_fine, 100 * r.chosen_error, r.ratio, r.note]
+            + [r.order_assumed, 100 * r.gci_fine, 100 * r.chosen_error, r.ratio]
+            + [" ".join(f"{x:.6g}" for x in r.ratios), r.note]
         )
     paths = [folder / "converge.csv", folder / "converge.json", folder / "converge.png"]
     write_atomic(paths[0], buf.getvalue())
@@ -437,7 +542,8 @@ def write_convergence(
 
 def convergence_figure(results: Sequence[Convergence], title: str = "") -> Any:
     """Each metric against the mesh size [mm] (one panel each, at most 12): the values,
-    the extrapolated value at h = 0 (dashed) and the GCI band of the finest mesh."""
+    the extrapolated value at h = 0 (dashed) and the GCI band of the finest mesh. The
+    coarser levels stand at their effective sizes (the finest's times the ratios used)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -449,6 +555,8 @@ def convergence_figure(results: Sequence[Convergence], title: str = "") -> Any:
     fig, axes = plt.subplots(nrows, ncols, figsize=(4.5 * ncols, 3.4 * nrows), squeeze=False)
     for ax, r in zip(axes.flat, shown, strict=False):
         h = np.asarray(r.sizes) * 1e3
+        if len(r.ratios) == len(h) - 1 and len(h):
+            h = h[0] * np.concatenate([[1.0], np.cumprod(r.ratios)])
         ax.plot(h, r.values, "o-", label="computed")
         if math.isfinite(r.extrapolated):
             ax.plot([0.0], [r.extrapolated], "k*", label="extrapolated")
@@ -460,7 +568,7 @@ def convergence_figure(results: Sequence[Convergence], title: str = "") -> Any:
             ax.errorbar([h[0]], [f1], yerr=[band], color="tab:red", capsize=4, label=label)
         ax.set_xlim(left=0.0)
         ax.ticklabel_format(axis="y", useOffset=False)
-        ax.set_xlabel("mesh size h [mm]")
+        ax.set_xlabel("effective mesh size h [mm]")
         ax.set_ylabel(Column.parse(r.metric).label if "@" not in r.metric else r.metric)
         order = "p n/a" if not math.isfinite(r.order) else f"p = {r.order:.2f}"
         ax.set_title(f"{r.metric}: {order}", fontsize=9)

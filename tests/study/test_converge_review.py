@@ -135,3 +135,43 @@ def test_two_coarsest_equal_is_not_called_oscillatory_and_a_zero_metric_says_so(
     # a sign change of the metric itself is no oscillation when the differences keep theirs
     cross = richardson([-0.1, 0.1, 0.55], 1.5, 3.0)
     assert cross.order == pytest.approx(2.0) and cross.extrapolated == pytest.approx(-0.26)
+
+
+@pytest.mark.parametrize("p", [1.0, 2.0, 3.0])
+def test_unequal_ratios_recover_a_known_order_and_limit(p):
+    a, c, h1, r21, r32 = 93.8, -41.0, 0.15, 1.2, 1.45
+    h = [h1, h1 * r21, h1 * r21 * r32]
+    f = [a + c * x**p for x in h]
+    res = richardson(f, 1.5, 3.0, ratios=(r21, r32))
+    assert res.order == pytest.approx(p, rel=1e-9) and res.ratios == (r21, r32)
+    assert res.extrapolated == pytest.approx(a, rel=1e-12)
+    assert res.gci_fine == pytest.approx(1.25 * abs((f[1] - f[0]) / f[0]) / (r21**p - 1))
+    with pytest.raises(InputError, match="ratios"):
+        richardson(f, 1.5, 3.0, ratios=(1.2, 0.9))
+
+
+def test_converge_uses_the_levels_effective_ratios_from_their_node_counts():
+    """Sub-layers that keep their elements: the nominal ratio 1.5 is 1.2 and 1.1 in the
+    node counts; the metric follows the effective size (h = 0.5, 0.6, 0.66: f = 96,
+    96.44, 96.7424). With the nominal ratio the order came out as ln(0.3024/0.44)/ln 1.5
+    = -0.92: "the values diverge", nothing extrapolated (the true order 2, limit 95)."""
+    case = load_study(TINY).base
+    eff = [1.0, 1.2, 1.2 * 1.1]
+
+    def run(c):
+        k = round(math.log(c.mesh.size / case.mesh.size) / math.log(1.5))
+        h = 0.5 * eff[k]
+        return {"Tj_max_C": 95.0 + 4.0 * h**2, "thermal_nodes_count": 8000.0 / eff[k] ** 3}
+
+    (res,) = converge(case, ["Tj_max_C"], n=3, ratio=1.5, run=run)
+    assert res.ratios == pytest.approx((1.2, 1.1))
+    assert res.order == pytest.approx(2.0) and res.extrapolated == pytest.approx(95.0)
+    assert "effective refinement ratios 1.2, 1.1" in res.note and "under 1.3" in res.note
+    nominal = richardson(res.values, 1.5, 3.0)
+    assert nominal.order == pytest.approx(-0.925, abs=1e-3)
+    assert math.isnan(nominal.extrapolated)
+    # a coarser level with as many nodes: no ratio, no extrapolation
+    (flat,) = converge(
+        case, ["Tj_max_C"], n=2, run=lambda c: {"Tj_max_C": 90.0, "thermal_nodes_count": 10.0}
+    )
+    assert math.isnan(flat.extrapolated) and "do not grow with refinement" in flat.note
