@@ -253,11 +253,21 @@ def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) 
     """The case at ``n`` mesh sizes, finest first: every in-plane size (``mesh.size``,
     ``board_size``, the effective film size, and ``opening_size``/``terminal_size`` where
     set) times ``ratio^k`` (k = 0..n-1; ``finer``: times ``ratio^-k``). The film size is
-    set explicitly at every level (the warpage model then meshes its films at it too)."""
+    set explicitly at every level (the warpage model then meshes its films at it too). A
+    model read from a ``.msh`` (``geometry.kind = "mesh"``), whose mesh no size changes,
+    is an :class:`~fea.errors.InputError`."""
     from ..package.meshing import film_size
 
     if n not in (2, 3):
         raise InputError("--sizes", n, "2 or 3")
+    if getattr(case.geometry, "source", None) == "mesh":
+        raise InputError(
+            "geometry.kind",
+            "mesh",
+            "a geometry fea meshes at mesh.size ('builtin' or 'step'): a .msh file is read "
+            "as it is, every level would be the same mesh (mesh the model at 2-3 sizes "
+            "yourself and compare the runs)",
+        )
     if not (math.isfinite(ratio) and ratio > 1.0):
         raise InputError("--ratio", ratio, "a refinement ratio > 1 (1.3 or more advised)")
     ms = case.mesh
@@ -292,7 +302,7 @@ def _metric_names(case: Any, metrics: Sequence[str] | None, first: dict[str, Any
     """The metrics to extrapolate, checked against the first level's ``first``."""
     have = sorted(k for k, v in first.items() if _numeric(v))
     if metrics:
-        names = list(metrics)
+        names = list(dict.fromkeys(metrics))  # a name given twice once
         for m in names:
             if not _numeric(first.get(m)):
                 raise InputError("--metric", m, f"a numeric metric of the case: {', '.join(have)}")

@@ -5,6 +5,7 @@ again."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 from pathlib import Path
@@ -70,8 +71,6 @@ def test_a_bad_metric_or_none_at_all_is_refused_after_the_first_level():
         converge(case, ["flag"], n=3, run=run)
     calls.clear()
     case = load_study(TINY).base
-    import dataclasses
-
     with pytest.raises(InputError, match="--metric.*the case's \\[outputs\\] give none"):
         converge(dataclasses.replace(case, outputs=("theta_JA",)), None, n=3, run=run)
     assert calls == [0]
@@ -175,3 +174,32 @@ def test_converge_uses_the_levels_effective_ratios_from_their_node_counts():
         case, ["Tj_max_C"], n=2, run=lambda c: {"Tj_max_C": 90.0, "thermal_nodes_count": 10.0}
     )
     assert math.isnan(flat.extrapolated) and "do not grow with refinement" in flat.note
+
+
+def test_a_model_read_from_a_msh_is_refused_its_levels_would_be_one_mesh(tmp_path):
+    """A .msh is read as it is: the levels were the same mesh, the two finest agreed
+    exactly and the GCI said 0 %."""
+    from fea.package.geometry.imported import imported_mesh, write_example_mesh
+    from fea.package.spec import parse_study
+
+    msh = write_example_mesh(tmp_path / "model.msh", size_mm=1.0)
+    spec = parse_study(
+        {
+            "study": {"name": "own"},
+            "geometry": {"kind": "mesh", "path": str(msh)},
+            "materials": {"carrier": "fr4"},
+            "mesh": {"size_mm": 0.5, "order": 1},
+            "theta_jc": {"method": "fixed_case"},
+        }
+    )
+    case = spec.base
+    coarse = dataclasses.replace(case, mesh=dataclasses.replace(case.mesh, size=0.75e-3))
+    n = [imported_mesh(c)[0].n_elements for c in (case, coarse)]
+    assert n[0] == n[1]  # what the levels were
+    with pytest.raises(InputError, match="read as it is") as e:
+        mesh_levels(case)
+    assert e.value.key == "geometry.kind"
+    # a metric asked twice is one row
+    levels = [{"Tj_max_C": 95.0 - 12.0 * h**3} for h in (0.15, 0.225, 0.3375)]
+    base, run, _ = _stand_in(levels)
+    assert len(converge(base, ["Tj_max_C", "Tj_max_C"], run=run)) == 1
