@@ -6,7 +6,9 @@ Method (Roache, *Verification and Validation in Computational Science and Engine
 constant refinement ratio ``r = h2/h1 = h3/h2`` and values ``f1, f2, f3``:
 
 * observed order ``p = ln((f3 - f2) / (f2 - f1)) / ln r`` (three sizes; two sizes take
-  the formal order of the elements, ``mesh.order + 1``);
+  the formal order of the elements, ``mesh.order + 1`` for values such as temperatures
+  and displacements, ``mesh.order`` for stresses and energy densities (``_MPa``,
+  ``_MJ_per_m3``: derivatives of the displacement, one order less);
 * extrapolated value ``f_ext = f1 + (f1 - f2) / (r^p - 1)``;
 * GCI of the finest mesh ``Fs |(f1 - f2) / f1| / (r^p - 1)``, the safety factor ``Fs``
   1.25 with three sizes and an observed order, 3 with two (or an assumed order).
@@ -68,6 +70,7 @@ __all__ = [
     "converge",
     "convergence_figure",
     "effective_ratios",
+    "formal_order",
     "LEVELS_FILE",
     "level_key",
     "mesh_levels",
@@ -378,7 +381,6 @@ def converge(
         if i == 0:
             names = _metric_names(case, metrics, results[0])
     chosen = n - 1 if finer else 0
-    formal = case.mesh.order + 1.0
     sizes = [c.mesh.size for c in levels]
     ratios, why = effective_ratios(results, ratio)
     nan = math.nan
@@ -402,7 +404,7 @@ def converge(
         res = richardson(
             [float(v) for v in values],
             ratio,
-            formal,
+            formal_order(m, case.mesh.order),
             metric=m,
             sizes=sizes,
             chosen=chosen,
@@ -412,6 +414,19 @@ def converge(
             res = dataclasses.replace(res, note="; ".join(x for x in (why, res.note) if x))
         out.append(res)
     return out
+
+
+#: Unit suffixes of metrics that are derivatives of the solved field (stresses, energy
+#: densities): their formal order is the elements' order, not one more.
+DERIVATIVE_UNITS = ("_MPa", "_MJ_per_m3")
+
+
+def formal_order(metric: str, order: int) -> float:
+    """The formal order of convergence of ``metric`` on elements of ``order``:
+    ``order + 1`` (temperatures, displacements, resistances), ``order`` for the
+    :data:`DERIVATIVE_UNITS` (a stress converges one order slower than the displacement
+    it is the derivative of)."""
+    return float(order) + (0.0 if Column.parse(metric).unit_suffix in DERIVATIVE_UNITS else 1.0)
 
 
 #: Metrics whose value is a level's node (or DOF) count, the first found in every level

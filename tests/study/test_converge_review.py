@@ -203,3 +203,24 @@ def test_a_model_read_from_a_msh_is_refused_its_levels_would_be_one_mesh(tmp_pat
     levels = [{"Tj_max_C": 95.0 - 12.0 * h**3} for h in (0.15, 0.225, 0.3375)]
     base, run, _ = _stand_in(levels)
     assert len(converge(base, ["Tj_max_C", "Tj_max_C"], run=run)) == 1
+
+
+def test_a_stress_takes_the_elements_order_as_its_formal_order():
+    """With two sizes the formal order is assumed: a stress (a derivative) converges one
+    order slower than the temperature; taking mesh.order + 1 for it made its GCI too
+    small (P1, r = 1.5: 1/(1.5^2 - 1) = 0.8 against 1/(1.5 - 1) = 2)."""
+    from fea.study.converge import formal_order
+
+    case = load_study(TINY).base
+    assert case.mesh.order == 1
+
+    def run(c):
+        h = c.mesh.size * 1e3
+        return {"Tj_max_C": 95.0 - 12.0 * h**2, "von_mises_max_MPa": 80.0 + 5.0 * h}
+
+    tj, vm = converge(case, ["Tj_max_C", "von_mises_max_MPa"], n=2, run=run)
+    assert tj.order == 2.0 and vm.order == 1.0
+    assert tj.extrapolated == pytest.approx(95.0) and vm.extrapolated == pytest.approx(80.0)
+    assert vm.gci_fine == pytest.approx(3.0 * (2.5 / 85.0) / (1.5 - 1.0))
+    assert formal_order("peel_max_MPa@die|encapsulant", 1) == 1.0
+    assert formal_order("warpage_um@25C", 1) == 2.0
