@@ -223,10 +223,10 @@ class Mesh:
         (straight-sided elements), so a curved surface is as faceted as at ``order=1``.
 
         A tetrahedron of no volume (its four vertices in one plane) is a
-        :class:`~fea.errors.MeshError`; a mesh that falls into parts sharing no node
-        warns (:class:`PlausibilityWarning`): no heat or force crosses between them,
-        which is what volumes meshed one by one (not made conformal) give where they
-        touch.
+        :class:`~fea.errors.MeshError`; a mesh that falls into parts sharing no node, or
+        with two nodes at one place, warns (:class:`PlausibilityWarning`): no heat or
+        force crosses between the parts or at the doubled node, which is what volumes
+        meshed one by one (not made conformal) give where they touch.
         """
         if order not in (1, 2):
             raise InputError("order", order, "1 or 2")
@@ -516,9 +516,24 @@ def _warn_if_in_parts(
 ) -> None:
     """Warn (:class:`PlausibilityWarning`) when the tetrahedra ``tets`` (n, 4) on the
     vertices ``p`` (m, 3) fall into parts that share no vertex, naming each part's
-    regions."""
+    regions, or when two vertices lie at the same place (a crack: the elements on either
+    side are not joined there)."""
     import scipy.sparse as sp
     from scipy.sparse.csgraph import connected_components
+
+    order = np.lexsort(p.T[::-1])
+    same = np.flatnonzero(np.all(p[order[1:]] == p[order[:-1]], axis=1))
+    if len(same):
+        at = ", ".join(f"{x * 1e3:.6g}" for x in p[order[same[0]]])
+        warnings.warn(
+            PlausibilityWarning(
+                f"{len(same)} vertices of the mesh lie where another one does, the first at "
+                f"({at}) mm: the elements on either side are not joined there (no heat or "
+                "force crosses); merge them (gmsh: Coherence Mesh, "
+                "gmsh.model.mesh.removeDuplicateNodes) or fragment the volumes before meshing"
+            ),
+            stacklevel=4,
+        )
 
     a = np.repeat(tets[:, :1], 3, axis=1).ravel()
     b = tets[:, 1:].ravel()

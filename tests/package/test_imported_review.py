@@ -138,3 +138,16 @@ def test_a_file_in_metres_read_as_millimetres_is_refused_naming_the_unit(tmp_pat
     from fea.package.geometry.imported import check_case
 
     check_case(ok)  # nothing to refuse
+
+
+def test_a_doubled_node_on_a_shared_face_warns_of_the_crack(tmp_path):
+    """Two tetrahedra on the face (0, 1, 2), the second with its own copy of node 2: the
+    mesh is still in one part (edge 0-1 is shared), but cracked along two faces."""
+    nodes = [(0, 0, 0), (MM, 0, 0), (0, MM, 0), (0, 0, MM), (0.3 * MM, 0.3 * MM, -MM)]
+    joined = _write_v2(tmp_path / "joined.msh", nodes, [(0, 1, 2, 3), (0, 1, 2, 4)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        fea.Mesh.from_gmsh(joined, order=1)
+    cracked = _write_v2(tmp_path / "cracked.msh", [*nodes, nodes[2]], [(0, 1, 2, 3), (0, 1, 5, 4)])
+    with pytest.warns(PlausibilityWarning, match=r"1 vertices .* at \(0, 1, 0\) mm"):
+        fea.Mesh.from_gmsh(cracked, order=1)
