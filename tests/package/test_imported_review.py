@@ -151,3 +151,49 @@ def test_a_doubled_node_on_a_shared_face_warns_of_the_crack(tmp_path):
     cracked = _write_v2(tmp_path / "cracked.msh", [*nodes, nodes[2]], [(0, 1, 2, 3), (0, 1, 5, 4)])
     with pytest.warns(PlausibilityWarning, match=r"1 vertices .* at \(0, 1, 0\) mm"):
         fea.Mesh.from_gmsh(cracked, order=1)
+
+
+@pytest.mark.parametrize("kind", ["mesh", "step"])
+def test_a_file_changed_after_the_study_was_read_is_refused(tmp_path, monkeypatch, kind):
+    """A model file re-exported while a study runs: its later cases were built from the
+    new file but recorded (and a STEP's mesh cached) under the old file's digest."""
+    import gmsh
+
+    from fea.errors import InputError
+    from fea.fe.mesh import gmsh_session
+    from fea.package import meshing
+    from fea.package.geometry.imported import imported_mesh, write_example_mesh
+    from fea.package.spec import parse_study
+
+    monkeypatch.setattr(meshing, "CACHE_DIR", tmp_path / "cache")
+    if kind == "mesh":
+        path = write_example_mesh(tmp_path / "model.msh", size_mm=1.0)
+    else:
+        path = tmp_path / "model.step"
+        with gmsh_session():
+            gmsh.model.occ.addBox(-2.0, -2.0, 0.0, 4.0, 4.0, 0.5)
+            gmsh.model.occ.synchronize()
+            gmsh.write(str(path))
+    data = {
+        "study": {"name": "changed"},
+        "geometry": {"kind": kind, "path": str(path)},
+        "mesh": {"size_mm": 1.0, "order": 1},
+        "materials": {"carrier": "fr4"} if kind == "mesh" else {},
+        "theta_jc": {"method": "fixed_case"},
+    }
+    if kind == "step":
+        data["geometry"]["regions"] = {"die": [1]}
+    case = parse_study(data).base
+    first, _ = imported_mesh(case)
+    if kind == "mesh":
+        write_example_mesh(path, size_mm=0.4)
+    else:
+        with gmsh_session():
+            gmsh.model.occ.addBox(-3.0, -3.0, 0.0, 6.0, 6.0, 0.5)
+            gmsh.model.occ.synchronize()
+            gmsh.write(str(path))
+    with pytest.raises(InputError, match="changed since") as e:
+        imported_mesh(case, cache=False)
+    assert e.value.key == "geometry.path"
+    again = imported_mesh(parse_study(data).base, cache=False)[0]  # read again: fine
+    assert again.n_elements != first.n_elements

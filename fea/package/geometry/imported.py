@@ -413,7 +413,8 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
     -------
     The mesh (SI units; regions as the case maps them; the derived boundaries of
     :func:`derived_boundaries`) and the path of its ``.msh`` (the user's file, or the
-    cached mesh of a STEP file).
+    cached mesh of a STEP file). A file whose bytes changed since the study was read is
+    an :class:`~fea.errors.InputError` naming ``geometry.path``.
     """
     g = case.geometry
     path = Path(g.path)
@@ -429,6 +430,15 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
         except (MeshError, OSError, ValueError):
             mesh = None
     if mesh is None:
+        if g.digest and _digest(Path(g.path)) != g.digest:
+            # built from the changed file, the mesh would be cached and recorded under the
+            # digest of the file the study was read with
+            raise InputError(
+                "geometry.path",
+                g.path,
+                "the file as the study read it: it has changed since (its SHA-256 differs); "
+                "read the study again",
+            )
         mesh, times = _build(case, keep_board, path if cache else None)
         mesh.info.update({"cache": "miss", **times})
     if g.top != TOP_AUTO and g.top not in mesh.boundaries:
