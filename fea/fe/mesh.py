@@ -269,9 +269,16 @@ class Mesh:
 
         region_elems: dict[str, list[NDArray[np.int64]]] = {}
         all_tets = []
+        group_of: dict[int, str] = {}
         for dim, ptag in model.getPhysicalGroups(3):
             name = model.getPhysicalName(dim, ptag) or f"region{ptag}"
             for ent in model.getEntitiesForPhysicalGroup(dim, ptag):
+                if group_of.setdefault(int(ent), name) != name:
+                    raise MeshError(
+                        f"volume {int(ent)} is in two 3D physical groups, "
+                        f"{group_of[int(ent)]} and {name}: a volume belongs to one region "
+                        "(a group of every volume, or of a few, is not a region)"
+                    )
                 types, _, nodes = model.mesh.getElements(3, ent)
                 for et, nt in zip(types, nodes, strict=True):
                     if et not in (_TET4, _TET10):

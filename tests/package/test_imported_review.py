@@ -197,3 +197,37 @@ def test_a_file_changed_after_the_study_was_read_is_refused(tmp_path, monkeypatc
     assert e.value.key == "geometry.path"
     again = imported_mesh(parse_study(data).base, cache=False)[0]  # read again: fine
     assert again.n_elements != first.n_elements
+
+
+def test_a_volume_in_two_groups_is_named_with_its_groups(tmp_path):
+    """A file with a group of some volumes besides the regions' groups (a die that is
+    also 'chip'): it failed while building with "a tetrahedron belongs to two 3D physical
+    groups", naming neither the volume nor the groups nor the study's key."""
+    import gmsh
+
+    from fea.errors import InputError
+    from fea.fe.mesh import gmsh_session
+    from fea.package.geometry.imported import imported_mesh
+    from fea.package.spec import parse_study
+
+    path = tmp_path / "overlap.msh"
+    with gmsh_session():
+        occ = gmsh.model.occ
+        a = occ.addBox(-1.0, -1.0, 0.0, 2.0, 2.0, 0.5)
+        b = occ.addBox(-0.5, -0.5, 0.5, 1.0, 1.0, 0.3)
+        occ.fragment([(3, a)], [(3, b)])
+        occ.synchronize()
+        gmsh.model.addPhysicalGroup(3, [a], name="substrate")
+        gmsh.model.addPhysicalGroup(3, [b], name="die")
+        gmsh.model.addPhysicalGroup(3, [b], name="chip")
+        gmsh.option.setNumber("Mesh.MeshSizeMax", 0.5)
+        gmsh.model.mesh.generate(3)
+        gmsh.write(str(path))
+    with pytest.raises(MeshError, match="volume 2 is in two 3D physical groups, die and chip"):
+        fea.Mesh.from_gmsh(path)
+    data = _study(path)
+    data["materials"] = {"substrate": "fr4", "chip": "silicon"}
+    case = parse_study(data).base
+    with pytest.raises(InputError, match=r"groups 2 \(die\) and 3 \(chip\)") as e:
+        imported_mesh(case)
+    assert e.value.key == "geometry.regions"

@@ -233,9 +233,22 @@ def _mesh_model(g: Any, regions: dict[str, tuple[int, ...]]) -> None:
     old = {
         int(t): list(model.getEntitiesForPhysicalGroup(3, t)) for _, t in model.getPhysicalGroups(3)
     }
+    names = {t: model.getPhysicalName(3, t) for t in old}
     model.removePhysicalGroups([(3, t) for t in old])
+    region_of: dict[int, str] = {}
     for name, tags in regions.items():
         ents = sorted({int(e) for t in tags for e in old.get(t, [])})
+        for e in ents:
+            if region_of.setdefault(e, name) != name:
+                groups = " and ".join(f"{t} ({names[t]})" for t, es in old.items() if e in es)
+                raise InputError(
+                    "geometry.regions",
+                    f"{region_of[e]}, {name}",
+                    f"regions that share no volume: the file's volume {e} is in the 3D "
+                    f"physical groups {groups}, which make both (a group of every volume, "
+                    "or of a few, is no region: map each group to one region in "
+                    "[geometry.regions], the other groups' volumes elsewhere)",
+                )
         model.addPhysicalGroup(3, ents, name=name)
 
 
