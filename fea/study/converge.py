@@ -189,6 +189,12 @@ def richardson(
             # the two finest agree exactly: converged to the last digit
             err = abs(_rel(f[chosen] - f[0], f[0]))
             note = "the two finest meshes agree exactly"
+            if e32 != 0.0:
+                note += (
+                    f" (the coarsest differs by {abs(_rel(e32, f[1])):.2%}: an oscillation "
+                    "crossing the converged value would look the same; a third size "
+                    "or another ratio tells)"
+                )
             return Convergence(
                 metric, sizes, tuple(f), ratio, math.inf, False, f[0], 0.0, err, note, rs
             )

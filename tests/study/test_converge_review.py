@@ -224,3 +224,11 @@ def test_a_stress_takes_the_elements_order_as_its_formal_order():
     assert vm.gci_fine == pytest.approx(3.0 * (2.5 / 85.0) / (1.5 - 1.0))
     assert formal_order("peel_max_MPa@die|encapsulant", 1) == 1.0
     assert formal_order("warpage_um@25C", 1) == 2.0
+
+
+def test_two_finest_equal_with_another_coarsest_says_it_may_be_a_crossing():
+    same = richardson([7.0, 7.0, 7.5], 1.5, 3.0)
+    assert same.extrapolated == 7.0 and same.gci_fine == 0.0
+    assert "coarsest differs by 7.14%" in same.note and "oscillation" in same.note
+    flat = richardson([7.0, 7.0, 7.0], 1.5, 3.0)
+    assert flat.note == "the two finest meshes agree exactly"
