@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from ..errors import InputError, MeshError
 
 __all__ = [
+    "FLAT_TETRAHEDRON",
     "MIN_PLAUSIBLE_EXTENT_M",
     "Mesh",
     "MeshInfo",

@@ -62,16 +62,18 @@ from ..package.names import Column
 from .plots import literal_text
 
 __all__ = [
+    "COUNT_METRICS",
     "Convergence",
+    "DERIVATIVE_UNITS",
+    "LEVELS_FILE",
+    "MAX_LEVELS_BYTES",
+    "MIN_ADVISED_RATIO",
     "SAFETY_THREE",
     "SAFETY_TWO",
-    "COUNT_METRICS",
-    "MIN_ADVISED_RATIO",
     "converge",
     "convergence_figure",
     "effective_ratios",
     "formal_order",
-    "LEVELS_FILE",
     "level_key",
     "mesh_levels",
     "read_levels",
