@@ -11,7 +11,8 @@ constant refinement ratio ``r = h2/h1 = h3/h2`` and values ``f1, f2, f3``:
   ``_MJ_per_m3``: derivatives of the displacement, one order less);
 * extrapolated value ``f_ext = f1 + (f1 - f2) / (r^p - 1)``;
 * GCI of the finest mesh ``Fs |(f1 - f2) / f1| / (r^p - 1)``, the safety factor ``Fs``
-  1.25 with three sizes and an observed order, 3 with two (or an assumed order).
+  1.25 with three sizes and an observed order, 3 with two (or an assumed order); an
+  observed order above 1.5 times the formal one is noted (the GCI is then optimistic).
 
 When ``(f3 - f2)`` and ``(f2 - f1)`` differ in sign the convergence is oscillatory: no
 order is observed, the extrapolation is not made (NaN) and the GCI uses the formal order
@@ -203,6 +204,11 @@ def richardson(
         if e32 / e21 > 0.0:
             p = _observed_order(e32 / e21, r21, rs[1])
             safety = SAFETY_THREE
+            if formal_order is not None and p > 1.5 * formal_order:
+                note = (
+                    f"observed order {p:.3g} far above the formal {formal_order:g}: the "
+                    "meshes are likely not in the asymptotic range and the GCI optimistic"
+                )
         else:
             assumed = True
             why = (

@@ -232,3 +232,13 @@ def test_two_finest_equal_with_another_coarsest_says_it_may_be_a_crossing():
     assert "coarsest differs by 7.14%" in same.note and "oscillation" in same.note
     flat = richardson([7.0, 7.0, 7.0], 1.5, 3.0)
     assert flat.note == "the two finest meshes agree exactly"
+
+
+def test_an_observed_order_far_above_the_formal_one_is_noted():
+    # e21 = 0.001, e32 = 0.5: p = ln(500)/ln(1.5) = 15.3 against a formal 2
+    res = richardson([100.0, 100.001, 100.501], 1.5, 2.0)
+    assert res.order == pytest.approx(math.log(500.0) / math.log(1.5))
+    # r^p = e32/e21 = 500: GCI = 1.25 * 1e-5 / 499, a 2.5e-8 "error"
+    assert "far above the formal 2" in res.note
+    assert res.gci_fine == pytest.approx(1.25 * 1e-5 / 499.0)
+    assert richardson([10.0, 10.2, 10.65], 1.5, 2.0).note == ""  # p = 2: nothing to say
