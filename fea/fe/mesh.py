@@ -503,15 +503,22 @@ def _refuse_flat_tetrahedra(
     """:class:`~fea.errors.MeshError` naming the region and place of the first
     tetrahedron of ``tets`` (n, 4) on vertices ``p`` (m, 3) [m] whose volume ``det`` / 6
     is under :data:`FLAT_TETRAHEDRON` times the cube of its longest edge."""
-    v = p[tets]
-    edges = [v[:, i] - v[:, j] for i, j in ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))]
-    longest = np.max([np.linalg.norm(e, axis=1) for e in edges], axis=0)
-    flat = np.flatnonzero(np.abs(det) / 6.0 <= FLAT_TETRAHEDRON * longest**3)
+    if not len(tets):
+        return
+    # the bounding box's diagonal is longer than any edge: few candidates to measure
+    diagonal = float(np.linalg.norm(p.max(axis=0) - p.min(axis=0)))
+    maybe = np.flatnonzero(np.abs(det) / 6.0 <= FLAT_TETRAHEDRON * diagonal**3)
+    if not len(maybe):
+        return
+    v = p[tets[maybe]]
+    pairs = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+    longest = np.max([np.linalg.norm(v[:, i] - v[:, j], axis=1) for i, j in pairs], axis=0)
+    flat = maybe[np.abs(det[maybe]) / 6.0 <= FLAT_TETRAHEDRON * longest**3]
     if not len(flat):
         return
     first = int(flat[0])
     region = next((k for k, idx in region_elems.items() if any(first in a for a in idx)), "?")
-    at = ", ".join(f"{x * 1e3:.6g}" for x in v[first].mean(axis=0))
+    at = ", ".join(f"{x * 1e3:.6g}" for x in p[tets[first]].mean(axis=0))
     raise MeshError(
         f"{len(flat)} tetrahedr{'on' if len(flat) == 1 else 'a'} of no volume (four "
         f"vertices in one plane), the first in region {region} at ({at}) mm: remesh the "
