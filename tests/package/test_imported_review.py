@@ -153,14 +153,28 @@ def test_a_doubled_node_on_a_shared_face_warns_of_the_crack(tmp_path):
         fea.Mesh.from_gmsh(cracked, order=1)
 
 
+def _write_step_box(path: Path, side_mm: float) -> Path:
+    """A STEP file of one box (side x side x 0.5 mm, centred on the z axis), written in a
+    child process: OpenCASCADE's STEP writer numbers the solids' names per process, and
+    another test's regex expects the first file's numbers."""
+    import subprocess
+    import sys
+
+    h = side_mm / 2
+    code = (
+        "import gmsh, sys; gmsh.initialize(); gmsh.option.setNumber('General.Terminal', 0); "
+        f"gmsh.model.occ.addBox({-h}, {-h}, 0.0, {side_mm}, {side_mm}, 0.5); "
+        "gmsh.model.occ.synchronize(); gmsh.write(sys.argv[1]); gmsh.finalize()"
+    )
+    subprocess.run([sys.executable, "-c", code, str(path)], check=True, timeout=120)
+    return path
+
+
 @pytest.mark.parametrize("kind", ["mesh", "step"])
 def test_a_file_changed_after_the_study_was_read_is_refused(tmp_path, monkeypatch, kind):
     """A model file re-exported while a study runs: its later cases were built from the
     new file but recorded (and a STEP's mesh cached) under the old file's digest."""
-    import gmsh
-
     from fea.errors import InputError
-    from fea.fe.mesh import gmsh_session
     from fea.package import meshing
     from fea.package.geometry.imported import imported_mesh, write_example_mesh
     from fea.package.spec import parse_study
@@ -169,11 +183,7 @@ def test_a_file_changed_after_the_study_was_read_is_refused(tmp_path, monkeypatc
     if kind == "mesh":
         path = write_example_mesh(tmp_path / "model.msh", size_mm=1.0)
     else:
-        path = tmp_path / "model.step"
-        with gmsh_session():
-            gmsh.model.occ.addBox(-2.0, -2.0, 0.0, 4.0, 4.0, 0.5)
-            gmsh.model.occ.synchronize()
-            gmsh.write(str(path))
+        path = _write_step_box(tmp_path / "model.step", 4.0)
     data = {
         "study": {"name": "changed"},
         "geometry": {"kind": kind, "path": str(path)},
@@ -188,10 +198,7 @@ def test_a_file_changed_after_the_study_was_read_is_refused(tmp_path, monkeypatc
     if kind == "mesh":
         write_example_mesh(path, size_mm=0.4)
     else:
-        with gmsh_session():
-            gmsh.model.occ.addBox(-3.0, -3.0, 0.0, 6.0, 6.0, 0.5)
-            gmsh.model.occ.synchronize()
-            gmsh.write(str(path))
+        _write_step_box(path, 6.0)
     with pytest.raises(InputError, match="changed since") as e:
         imported_mesh(case, cache=False)
     assert e.value.key == "geometry.path"
