@@ -40,7 +40,7 @@ are not changed.
 Each level's metrics can be kept as they are computed (``on_result``; ``fea converge``
 writes them to ``levels.json`` in its output folder) and given back (``known``): a run
 killed after its first levels and started again runs only the levels it lacks. A level is
-known by :func:`level_key`, a hash of the whole case at that mesh.
+known by :func:`level_key`, a hash of the whole case at that mesh and of fea's version.
 """
 
 from __future__ import annotations
@@ -305,9 +305,12 @@ def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) 
 
 
 def level_key(case: Any) -> str:
-    """A hash of everything in ``case`` (a dataclass: its mesh level included) that
-    identifies one level's run; the key of ``converge(known=...)``."""
-    text = json.dumps(dataclasses.asdict(case), sort_keys=True, default=str)
+    """A hash of everything in ``case`` (a dataclass: its mesh level included) and of
+    fea's version that identifies one level's run; the key of ``converge(known=...)``."""
+    from .. import __version__
+
+    doc = {"case": dataclasses.asdict(case), "fea": __version__}
+    text = json.dumps(doc, sort_keys=True, default=str)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

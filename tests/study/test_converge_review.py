@@ -242,3 +242,12 @@ def test_an_observed_order_far_above_the_formal_one_is_noted():
     assert "far above the formal 2" in res.note
     assert res.gci_fine == pytest.approx(1.25 * 1e-5 / 499.0)
     assert richardson([10.0, 10.2, 10.65], 1.5, 2.0).note == ""  # p = 2: nothing to say
+
+
+def test_a_level_of_another_fea_version_is_not_reused(monkeypatch):
+    import fea
+
+    case = load_study(TINY).base
+    key = level_key(case)
+    monkeypatch.setattr(fea, "__version__", fea.__version__ + ".post1")
+    assert level_key(case) != key
