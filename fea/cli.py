@@ -406,7 +406,7 @@ def _converge(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from .package.spec import load_study
-    from .study.converge import converge, write_convergence
+    from .study.converge import converge, read_levels, write_convergence, write_levels
 
     if args.out is not None:
         _check_output_folder("--out", args.out)
@@ -419,13 +419,34 @@ def _converge(args: argparse.Namespace) -> int:
     if isinstance(case, Exception):
         raise case
 
+    out = Path(args.out) if args.out else Path("results") / spec.name / "converge" / cid
+    # each level's metrics are kept as computed: a killed run, started again, runs only
+    # the levels it lacks
+    kept = read_levels(out)
+    metrics_of = {k: v["metrics"] for k, v in kept.items()}
+
     def level(i: int, c) -> None:
-        print(f"mesh {i + 1}/{args.sizes}: size {c.mesh.size * 1e3:.4g} mm", flush=True)
+        from .study.converge import level_key
+
+        again = " (kept from an earlier run)" if level_key(c) in metrics_of else ""
+        print(f"mesh {i + 1}/{args.sizes}: size {c.mesh.size * 1e3:.4g} mm{again}", flush=True)
+
+    def keep(i: int, c, metrics: dict) -> None:
+        from .study.converge import level_key
+
+        kept[level_key(c)] = {"size_m": c.mesh.size, "metrics": metrics}
+        write_levels(out, kept)
 
     results = converge(
-        case, args.metric, n=args.sizes, ratio=args.ratio, finer=args.finer, on_level=level
+        case,
+        args.metric,
+        n=args.sizes,
+        ratio=args.ratio,
+        finer=args.finer,
+        on_level=level,
+        on_result=keep,
+        known=metrics_of,
     )
-    out = Path(args.out) if args.out else Path("results") / spec.name / "converge" / cid
     paths = write_convergence(results, out, f"{spec.name} {cid}: mesh convergence")
     chosen = "coarsest" if args.finer else "finest"
     print(f"{spec.name} {cid}: r = {args.ratio:g}, the case's own mesh is the {chosen}")

@@ -27,6 +27,7 @@ from numpy.typing import NDArray
 from ..errors import InputError, MeshError
 
 __all__ = [
+    "FLAT_TETRAHEDRON",
     "MIN_PLAUSIBLE_EXTENT_M",
     "Mesh",
     "MeshInfo",
@@ -218,7 +219,15 @@ class Mesh:
 
         3D physical groups become regions, 2D ones boundaries; the interfaces between
         named regions are found from the tetrahedra and named ``a|b`` unless the model
-        names them itself.
+        names them itself. Coordinates are read as metres. A second-order file's
+        mid-edge nodes are not read: ``order=2`` places them at the edges' midpoints
+        (straight-sided elements), so a curved surface is as faceted as at ``order=1``.
+
+        A tetrahedron of no volume (its four vertices in one plane) is a
+        :class:`~fea.errors.MeshError`; a mesh that falls into parts sharing no node, or
+        with two nodes at one place, warns (:class:`PlausibilityWarning`): no heat or
+        force crosses between the parts or at the doubled node, which is what volumes
+        meshed one by one (not made conformal) give where they touch.
         """
         if order not in (1, 2):
             raise InputError("order", order, "1 or 2")
@@ -228,11 +237,21 @@ class Mesh:
             path = Path(source)
             if not path.exists():
                 raise MeshError(f"mesh file {path} does not exist")
+            if not path.is_file():
+                raise MeshError(f"mesh file {path} is not a regular file (a folder?)")
+            if path.stat().st_size == 0:
+                raise MeshError(f"mesh file {path} is empty")
             with gmsh_session():
                 try:
                     gmsh.open(str(path))
                 except Exception as exc:
                     raise MeshError(f"gmsh cannot read {path}: {exc}") from None
+                if len(gmsh.model.mesh.getNodes()[0]) == 0:
+                    raise MeshError(
+                        f"mesh file {path} holds no mesh elements in its physical groups "
+                        "(gmsh saves only the elements of physical groups where there are "
+                        "any: mesh the model in 3D and put its volumes in 3D physical groups)"
+                    )
                 return cls._from_model(gmsh.model, order)
         if not gmsh.isInitialized():
             raise MeshError("no gmsh session: pass a .msh path or initialise gmsh first")
@@ -251,9 +270,16 @@ class Mesh:
 
         region_elems: dict[str, list[NDArray[np.int64]]] = {}
         all_tets = []
+        group_of: dict[int, str] = {}
         for dim, ptag in model.getPhysicalGroups(3):
             name = model.getPhysicalName(dim, ptag) or f"region{ptag}"
             for ent in model.getEntitiesForPhysicalGroup(dim, ptag):
+                if group_of.setdefault(int(ent), name) != name:
+                    raise MeshError(
+                        f"volume {int(ent)} is in two 3D physical groups, "
+                        f"{group_of[int(ent)]} and {name}: a volume belongs to one region "
+                        "(a group of every volume, or of a few, is not a region)"
+                    )
                 types, _, nodes = model.mesh.getElements(3, ent)
                 for et, nt in zip(types, nodes, strict=True):
                     if et not in (_TET4, _TET10):
@@ -275,7 +301,9 @@ class Mesh:
         p = coords[used]
         # scikit-fem wants positively oriented tetrahedra
         d = p[tets[:, 1:]] - p[tets[:, :1]]
-        neg = np.linalg.det(d) < 0
+        det = np.linalg.det(d)
+        _refuse_flat_tetrahedra(p, tets, det, region_elems)
+        neg = det < 0
         tets[neg, 0], tets[neg, 1] = tets[neg, 1].copy(), tets[neg, 0].copy()
         p1 = MeshTet1(p.T.copy(), tets.T.copy())
         regions = {k: np.concatenate(v) for k, v in region_elems.items()}
@@ -303,6 +331,7 @@ class Mesh:
             boundaries[name] = match_rows(facets_sorted, tri, name)
         for name, facets in region_interfaces(p1, regions).items():
             boundaries.setdefault(name, facets)
+        _warn_if_in_parts(p, tets, regions)
         sk = MeshTet2.from_mesh(p1) if order == 2 else p1
         return cls(sk, p1, regions, boundaries, order)
 
@@ -457,6 +486,95 @@ def warn_if_implausible_size(points: NDArray[np.float64]) -> None:
             ),
             stacklevel=4,
         )
+
+
+#: Volume of a tetrahedron, relative to the cube of its longest edge, under which it is
+#: flat (its four vertices in one plane): a regular one has 0.118, gmsh's worst slivers
+#: 1e-4 and more.
+FLAT_TETRAHEDRON = 1e-10
+
+
+def _refuse_flat_tetrahedra(
+    p: NDArray[np.float64],
+    tets: NDArray[np.int64],
+    det: NDArray[np.float64],
+    region_elems: Mapping[str, list[NDArray[np.int64]]],
+) -> None:
+    """:class:`~fea.errors.MeshError` naming the region and place of the first
+    tetrahedron of ``tets`` (n, 4) on vertices ``p`` (m, 3) [m] whose volume ``det`` / 6
+    is under :data:`FLAT_TETRAHEDRON` times the cube of its longest edge."""
+    if not len(tets):
+        return
+    # the bounding box's diagonal is longer than any edge: few candidates to measure
+    diagonal = float(np.linalg.norm(p.max(axis=0) - p.min(axis=0)))
+    maybe = np.flatnonzero(np.abs(det) / 6.0 <= FLAT_TETRAHEDRON * diagonal**3)
+    if not len(maybe):
+        return
+    v = p[tets[maybe]]
+    pairs = ((0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3))
+    longest = np.max([np.linalg.norm(v[:, i] - v[:, j], axis=1) for i, j in pairs], axis=0)
+    flat = maybe[np.abs(det[maybe]) / 6.0 <= FLAT_TETRAHEDRON * longest**3]
+    if not len(flat):
+        return
+    first = int(flat[0])
+    region = next((k for k, idx in region_elems.items() if any(first in a for a in idx)), "?")
+    at = ", ".join(f"{x * 1e3:.6g}" for x in p[tets[first]].mean(axis=0))
+    raise MeshError(
+        f"{len(flat)} tetrahedr{'on' if len(flat) == 1 else 'a'} of no volume (four "
+        f"vertices in one plane), the first in region {region} at ({at}) mm: remesh the "
+        "model (gmsh: Mesh.Optimize)"
+    )
+
+
+def _warn_if_in_parts(
+    p: NDArray[np.float64], tets: NDArray[np.int64], regions: Mapping[str, NDArray[np.int64]]
+) -> None:
+    """Warn (:class:`PlausibilityWarning`) when the tetrahedra ``tets`` (n, 4) on the
+    vertices ``p`` (m, 3) fall into parts that share no vertex, naming each part's
+    regions, or when two vertices lie at the same place (a crack: the elements on either
+    side are not joined there)."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    order = np.lexsort(p.T[::-1])
+    same = np.flatnonzero(np.all(p[order[1:]] == p[order[:-1]], axis=1))
+    if len(same):
+        at = ", ".join(f"{x * 1e3:.6g}" for x in p[order[same[0]]])
+        warnings.warn(
+            PlausibilityWarning(
+                f"{len(same)} vertices of the mesh lie where another one does, the first at "
+                f"({at}) mm: the elements on either side are not joined there (no heat or "
+                "force crosses); merge them (gmsh: Coherence Mesh, "
+                "gmsh.model.mesh.removeDuplicateNodes) or fragment the volumes before meshing"
+            ),
+            stacklevel=4,
+        )
+
+    a = np.repeat(tets[:, :1], 3, axis=1).ravel()
+    b = tets[:, 1:].ravel()
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(len(p), len(p)))
+    n, label = connected_components(graph, directed=False)
+    if n < 2:
+        return
+    part = label[tets[:, 0]]
+    of = np.full(len(tets), -1, dtype=np.int64)
+    names = list(regions)
+    for i, idx in enumerate(regions.values()):
+        of[idx] = i
+    shown = []
+    for k in np.unique(part)[:6]:
+        members = sorted({names[i] for i in np.unique(of[part == k]) if i >= 0})
+        shown.append(f"{' + '.join(members)} ({int(np.sum(part == k))} tetrahedra)")
+    more = f" and {n - 6} more" if n > 6 else ""
+    warnings.warn(
+        PlausibilityWarning(
+            f"the mesh falls into {n} parts that share no node: {'; '.join(shown)}{more}. "
+            "No heat or force crosses between them; where they touch, their volumes were "
+            "meshed one by one (not conformal): fragment them before meshing (gmsh: "
+            "occ.fragment, BooleanFragments) so that touching volumes share their nodes"
+        ),
+        stacklevel=4,
+    )
 
 
 #: The former name of :func:`warn_if_implausible_size`.

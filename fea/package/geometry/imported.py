@@ -109,6 +109,8 @@ def check_path(path: Path, source: str, key: str = "geometry.path") -> Path:
     if problem is not None:
         raise InputError(key, str(path), f"{what} that exists and can be read ({problem})")
     size = path.stat().st_size
+    if size == 0:
+        raise InputError(key, str(path), f"{what} (this one is empty)")
     if size > MAX_FILE_BYTES:
         raise InputError(key, str(path), f"{what} of at most {MAX_FILE_BYTES >> 20} MiB")
     if not os.access(path, os.R_OK):
@@ -231,9 +233,22 @@ def _mesh_model(g: Any, regions: dict[str, tuple[int, ...]]) -> None:
     old = {
         int(t): list(model.getEntitiesForPhysicalGroup(3, t)) for _, t in model.getPhysicalGroups(3)
     }
+    names = {t: model.getPhysicalName(3, t) for t in old}
     model.removePhysicalGroups([(3, t) for t in old])
+    region_of: dict[int, str] = {}
     for name, tags in regions.items():
         ents = sorted({int(e) for t in tags for e in old.get(t, [])})
+        for e in ents:
+            if region_of.setdefault(e, name) != name:
+                groups = " and ".join(f"{t} ({names[t]})" for t, es in old.items() if e in es)
+                raise InputError(
+                    "geometry.regions",
+                    f"{region_of[e]}, {name}",
+                    f"regions that share no volume: the file's volume {e} is in the 3D "
+                    f"physical groups {groups}, which make both (a group of every volume, "
+                    "or of a few, is no region: map each group to one region in "
+                    "[geometry.regions], the other groups' volumes elsewhere)",
+                )
         model.addPhysicalGroup(3, ents, name=name)
 
 
@@ -411,7 +426,8 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
     -------
     The mesh (SI units; regions as the case maps them; the derived boundaries of
     :func:`derived_boundaries`) and the path of its ``.msh`` (the user's file, or the
-    cached mesh of a STEP file).
+    cached mesh of a STEP file). A file whose bytes changed since the study was read is
+    an :class:`~fea.errors.InputError` naming ``geometry.path``.
     """
     g = case.geometry
     path = Path(g.path)
@@ -427,6 +443,15 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
         except (MeshError, OSError, ValueError):
             mesh = None
     if mesh is None:
+        if g.digest and _digest(Path(g.path)) != g.digest:
+            # built from the changed file, the mesh would be cached and recorded under the
+            # digest of the file the study was read with
+            raise InputError(
+                "geometry.path",
+                g.path,
+                "the file as the study read it: it has changed since (its SHA-256 differs); "
+                "read the study again",
+            )
         mesh, times = _build(case, keep_board, path if cache else None)
         mesh.info.update({"cache": "miss", **times})
     if g.top != TOP_AUTO and g.top not in mesh.boundaries:
@@ -443,11 +468,14 @@ def check_case(case: Any) -> None:
     :class:`~fea.errors.InputError`): temperature cycling (its board-mounted model is
     built from the built-in family's terminals), still or forced air with a board region
     (the faces in the stand-off gap are found from the built-in geometry), a power map on
-    a die not centred on the z axis, and a package whose footprint misses the z axis
-    (psi_JT reads T_top at x = y = 0). Nothing for a built-in geometry."""
+    a die not centred on the z axis, a package whose footprint misses the z axis
+    (psi_JT reads T_top at x = y = 0), and a ``[geometry] unit`` that makes the model
+    larger than 0.5 m or smaller than 10 um across (a file in metres read as mm). Nothing
+    for a built-in geometry."""
     g = case.geometry
     if getattr(g, "source", None) not in IMPORTED_KINDS:
         return
+    _check_extent(g)
     if case.cycling is not None:
         raise InputError(
             "cycling",
@@ -481,6 +509,35 @@ def check_case(case: Any) -> None:
                 f"die centred at ({cx * 1e3:g}, {cy * 1e3:g}) mm",
                 "a die centred on the z axis (the map's cells are placed on a centred die)",
             )
+
+
+def _check_extent(g: Any) -> None:
+    """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the model, read in
+    its unit, is not the size of a package (:data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`,
+    :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M`), with the units that make it one."""
+    from ...fe.mesh import MIN_PLAUSIBLE_EXTENT_M, PLAUSIBLE_EXTENT_M
+    from ..spec.geometry import FILE_UNITS
+
+    boxes = list(g.region_bbox.values())
+    if not boxes:
+        return
+    extent = max(max(b[i + 3] for b in boxes) - min(b[i] for b in boxes) for i in range(3))
+    if MIN_PLAUSIBLE_EXTENT_M <= extent <= PLAUSIBLE_EXTENT_M:
+        return
+    name = next((k for k, v in FILE_UNITS.items() if v == g.unit), f"{g.unit:g} m")
+    fits = [
+        f"'{k}' ({extent / g.unit * v * 1e3:.4g} mm)"
+        for k, v in FILE_UNITS.items()
+        if MIN_PLAUSIBLE_EXTENT_M <= extent / g.unit * v <= PLAUSIBLE_EXTENT_M
+    ]
+    raise InputError(
+        "geometry.unit",
+        name,
+        f"the unit of the file's lengths: in '{name}' the model is {extent * 1e3:.4g} mm "
+        f"across, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
+        f"{PLAUSIBLE_EXTENT_M * 1e3:g} mm)"
+        + (f"; it is one in {' or '.join(fits)}" if fits else ""),
+    )
 
 
 def has_active_face(mesh: Mesh) -> bool:
