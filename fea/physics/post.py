@@ -716,6 +716,12 @@ def interface_stress(
 # -- yield -----------------------------------------------------------------------------------
 
 
+def _percent(fraction: float) -> str:
+    """A fraction as a percentage of two significant digits, never in exponent notation
+    (100, 11, 6.5, 0.19; ``:.2g`` wrote 100 as 1e+02)."""
+    return np.format_float_positional(100.0 * fraction, precision=2, fractional=False, trim="-")
+
+
 @dataclass(frozen=True)
 class YieldExceedance:
     """A region whose recovered von Mises stress passes its material's 0.2 % proof stress.
@@ -736,7 +742,7 @@ class YieldExceedance:
         text = (
             f"{self.region} ({self.material}): von Mises {self.von_mises / 1e6:.0f} MPa "
             f"passes the 0.2 % proof stress {self.yield_strength / 1e6:.0f} MPa at "
-            f"({x:.3f}, {y:.3f}, {z:.3f}) mm ({100 * self.fraction:.2g} % of its nodes); "
+            f"({x:.3f}, {y:.3f}, {z:.3f}) mm ({_percent(self.fraction)} % of its nodes); "
         )
         if self.fraction <= 0.05:
             return text + "local plastic deformation, the elastic peak overestimates the stress"
@@ -764,7 +770,7 @@ class MoltenRegion:
     def message(self) -> str:
         return (
             f"{self.region} ({self.material}) is above its {self.solidus:g} degC solidus "
-            f"(up to {self.temperature_max:.4g} degC, {100 * self.fraction:.2g} % of its "
+            f"(up to {self.temperature_max:.4g} degC, {_percent(self.fraction)} % of its "
             "nodes): molten there, so its elastic stresses (von Mises up to "
             f"{self.von_mises / 1e6:.0f} MPa) are not a solid's and are not checked against "
             "its proof stress"

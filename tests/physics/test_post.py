@@ -103,6 +103,9 @@ def test_a_solder_above_its_solidus_is_noted_molten_not_checked_for_yield():
     assert m.fraction == 1.0 and m.von_mises == pytest.approx(vm.max(), rel=1e-12)
     text = m.message()
     assert "joint (sac305) is above its 217 degC solidus" in text and "molten" in text
+    assert "(up to 260 degC, 100 % of its nodes)" in text  # not '1e+02 %'
+    y = YieldExceedance("shell", "copper", 3e8, 2e8, np.zeros(3), 1.0).message()
+    assert "(100 % of its nodes)" in y
     assert warm.molten_check() == []
     (x,) = warm.yield_check()
     assert x.region == "joint" and x.von_mises > 35e6
