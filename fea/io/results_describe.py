@@ -46,12 +46,13 @@ def describe(path: str | os.PathLike) -> str:
         mesh_lines("thermal mesh", r.thermal_mesh)
     lines.append("  fields:")
     groups = (("thermal", r.thermal), ("mechanical", r.mechanical), ("moisture", r.moisture))
-    for group, data in groups:
-        for k, v in (data or {}).items():
-            extra = _value_range(v) if v.dtype.kind == "f" else ""
-            unit = r.units.get(f"{group}/{k}")
-            extra += f"  [{unit}]" if unit else ""
-            lines.append(f"    {group}/{k:<14} {str(v.shape):<18}{extra}")
+    rows = [(f"{g}/{k}", v) for g, data in groups for k, v in (data or {}).items()]
+    width = max((len(name) for name, _ in rows), default=0)  # the columns line up
+    for name, v in rows:
+        extra = _value_range(v) if v.dtype.kind == "f" else ""
+        unit = r.units.get(name)
+        extra += f"  [{unit}]" if unit else ""
+        lines.append(f"    {name:<{width}} {str(v.shape):<18}{extra}")
     if r.moisture is not None:
         labels, times = r.moisture["labels"], r.moisture["times"]
         temps = r.moisture["temperatures"]
