@@ -68,6 +68,7 @@ __all__ = [
     "DERIVATIVE_UNITS",
     "LEVELS_FILE",
     "MAX_LEVELS_BYTES",
+    "MAX_RATIO",
     "MIN_ADVISED_RATIO",
     "SAFETY_THREE",
     "SAFETY_TWO",
@@ -266,6 +267,11 @@ def _rel(a: float, b: float) -> float:
     return a / b if b != 0.0 else (0.0 if a == 0.0 else math.inf)
 
 
+#: The largest refinement ratio between two levels: beyond it the coarse levels leave
+#: the asymptotic range (a 0.8 mm mesh at r = 10 is 80 mm: a few elements per region).
+MAX_RATIO = 4.0
+
+
 def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) -> list[Any]:
     """The case at ``n`` mesh sizes, finest first: every in-plane size (``mesh.size``,
     ``board_size``, the effective film size, and ``opening_size``/``terminal_size`` where
@@ -285,8 +291,10 @@ def mesh_levels(case: Any, n: int = 3, ratio: float = 1.5, finer: bool = False) 
             "as it is, every level would be the same mesh (mesh the model at 2-3 sizes "
             "yourself and compare the runs)",
         )
-    if not (math.isfinite(ratio) and ratio > 1.0):
-        raise InputError("--ratio", ratio, "a refinement ratio > 1 (1.3 or more advised)")
+    if not (math.isfinite(ratio) and 1.0 < ratio <= MAX_RATIO):
+        raise InputError(
+            "--ratio", ratio, f"a refinement ratio in (1, {MAX_RATIO:g}] (1.3 to 2 advised)"
+        )
     ms = case.mesh
     film = film_size(case)
     out = []

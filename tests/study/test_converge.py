@@ -88,6 +88,10 @@ def test_mesh_levels_scale_every_in_plane_size():
     assert [c.mesh.size for c in finer] == pytest.approx([case.mesh.size / 2, case.mesh.size])
     with pytest.raises(InputError, match="--sizes"):
         mesh_levels(case, 4)
+    for bad in (1.0, 0.5, 10.0, float("nan"), float("inf")):
+        with pytest.raises(InputError, match="--ratio"):
+            mesh_levels(case, 3, bad)
+    assert len(mesh_levels(case, 2, 4.0)) == 2
 
 
 def test_converge_runs_each_level_and_writes_csv_json_png(tmp_path):
