@@ -224,6 +224,32 @@ def test_a_stress_takes_the_elements_order_as_its_formal_order():
     assert vm.gci_fine == pytest.approx(3.0 * (2.5 / 85.0) / (1.5 - 1.0))
     assert formal_order("peel_max_MPa@die|encapsulant", 1) == 1.0
     assert formal_order("warpage_um@25C", 1) == 2.0
+    # derivatives whose unit does not say so, and an MPa that is no derivative
+    assert formal_order("yield_ratio@25C:terminals", 1) == 1.0
+    assert formal_order("plastic_strain_max_pct@25C:shell", 2) == 2.0
+    assert formal_order("vapour_pressure_max_MPa@peak:die|encapsulant", 1) == 2.0
+
+
+def test_an_unequal_ratio_order_above_60_is_solved_not_capped():
+    """The bracket of the unequal-ratio equation stopped at p = 60 and returned 60 as if
+    solved (the tiny case's von Mises: p = 116 at ratios 1.0494 / 1.0450)."""
+    from fea.study.converge import _observed_order
+
+    r21, r32, p = 1.0494, 1.0450, 116.06
+    rho = r21**p * (r32**p - 1.0) / (r21**p - 1.0)
+    assert _observed_order(rho, r21, r32) == pytest.approx(p, rel=1e-10)
+
+
+def test_effective_ratios_alone_do_not_raise_the_far_above_note():
+    """At a constant ratio the GCI does not depend on r; an error that follows the
+    in-plane size (p = 2 at the nominal 1.5) shows p = 16.6 at the effective 1.05: no
+    note then, the same GCI."""
+    f = [95.0 + 4.0 * h**2 for h in (0.5, 0.75, 1.125)]
+    nominal = richardson(f, 1.5, 2.0)
+    eff = richardson(f, 1.5, 2.0, ratios=(1.05, 1.05))
+    assert nominal.order == pytest.approx(2.0) and eff.order > 16.0
+    assert eff.gci_fine == pytest.approx(nominal.gci_fine, rel=1e-9)
+    assert "far above" not in eff.note and "far above" not in nominal.note
 
 
 def test_two_finest_equal_with_another_coarsest_says_it_may_be_a_crossing():
