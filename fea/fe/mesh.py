@@ -206,7 +206,9 @@ class Mesh:
 
     # -- construction -----------------------------------------------------------------
     @classmethod
-    def from_gmsh(cls, source: object = None, order: int = 2) -> Mesh:
+    def from_gmsh(
+        cls, source: object = None, order: int = 2, check_parts: bool = True
+    ) -> Mesh:
         """Read a mesh from a ``.msh`` path or from the live gmsh model.
 
         Parameters
@@ -216,6 +218,10 @@ class Mesh:
             current model of an initialised gmsh session.
         order
             1 (linear) or 2 (quadratic) elements.
+        check_parts
+            Warn when the mesh falls into parts or holds doubled nodes (below); the
+            built-in mesher, whose volumes are fragmented and whose singulated panels
+            are separate units by design, passes False.
 
         3D physical groups become regions, 2D ones boundaries; the interfaces between
         named regions are found from the tetrahedra and named ``a|b`` unless the model
@@ -252,13 +258,13 @@ class Mesh:
                         "(gmsh saves only the elements of physical groups where there are "
                         "any: mesh the model in 3D and put its volumes in 3D physical groups)"
                     )
-                return cls._from_model(gmsh.model, order)
+                return cls._from_model(gmsh.model, order, check_parts)
         if not gmsh.isInitialized():
             raise MeshError("no gmsh session: pass a .msh path or initialise gmsh first")
-        return cls._from_model(gmsh.model, order)
+        return cls._from_model(gmsh.model, order, check_parts)
 
     @classmethod
-    def _from_model(cls, model, order: int) -> Mesh:
+    def _from_model(cls, model, order: int, check_parts: bool = True) -> Mesh:
         from skfem import MeshTet1, MeshTet2
 
         node_tags, coords, _ = model.mesh.getNodes()
@@ -331,7 +337,8 @@ class Mesh:
             boundaries[name] = match_rows(facets_sorted, tri, name)
         for name, facets in region_interfaces(p1, regions).items():
             boundaries.setdefault(name, facets)
-        _warn_if_in_parts(p, tets, regions)
+        if check_parts:
+            _warn_if_in_parts(p, tets, regions)
         sk = MeshTet2.from_mesh(p1) if order == 2 else p1
         return cls(sk, p1, regions, boundaries, order)
 

@@ -218,7 +218,16 @@ def panel_case(stage, **extra):
 @pytest.mark.slow
 @pytest.mark.parametrize("stage", ["on_mandrel", "released", "singulated"])
 def test_panel_stages(stage):
-    mesh, _ = build_mesh(panel_case(stage), cache=False)
+    import warnings
+
+    from fea.fe.mesh import PlausibilityWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        mesh, _ = build_mesh(panel_case(stage), cache=False)
+    # singulated units are parts by design: the imported-mesh check that asks to
+    # fragment touching volumes is not the built-in mesher's (it said so for every case)
+    assert not [w for w in caught if issubclass(w.category, PlausibilityWarning)]
     assert components(mesh, mesh.regions["die"]) == 6, "3 x 2 depressions"
     assert components(mesh, mesh.regions["shell"]) == (6 if stage == "singulated" else 1)
     if stage == "on_mandrel":
