@@ -188,13 +188,19 @@ def mesh_warnings(case: Any, meshes: Mapping[str, Any], thermal: bool = True) ->
             )
     mech = meshes.get("mechanical")
     if mech is not None and getattr(mech, "order", 2) == 1:
-        t_um = case.geometry.shell_thickness * 1e6
+        from .spec.geometry import ImportedGeometrySpec
+
+        if isinstance(case.geometry, ImportedGeometrySpec):  # no built-in shell to name
+            layers, measured = "thin layers", ""
+        else:
+            t_um = case.geometry.shell_thickness * 1e6
+            layers = f"the thin layers ({t_um:.3g} um shell)"
+            measured = f" (the baseline package: {P1_BASELINE_WARPAGE})"
         out.append(
             f"mechanical mesh: mesh.order = 1 (linear tetrahedra) locks in the bending of "
-            f"the thin layers ({t_um:.3g} um shell): warpage and stresses are far off, the "
-            "warpage even of the wrong sign (the baseline package: "
-            f"{P1_BASELINE_WARPAGE}). Use mesh.order = 2 for answers, P1 for quick "
-            "regression checks only"
+            f"{layers}: warpage and stresses are far off, the warpage even of the wrong "
+            f"sign{measured}. Use mesh.order = 2 for answers, P1 for quick regression "
+            "checks only"
         )
     for model, mesh in meshes.items():
         q = shape_quality(mesh)

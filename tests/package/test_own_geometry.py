@@ -750,3 +750,21 @@ def test_junction_role_on_a_region_named_chip(bga, results, tmp_path):
     si = fea.materials.get("silicon")
     c_chip = si.rho * si.cp * DIE**2 * T_DIE * 1e-9
     assert m["zth_100us_K_per_W"] == pytest.approx(1e-4 / c_chip, rel=0.1)
+
+
+def test_the_p1_note_of_an_own_model_names_no_built_in_shell(bga):
+    """An imported model has no 35 um shell and is not the baseline: its P1 note says
+    that linear tetrahedra lock in thin layers, without the built-in shell's thickness or
+    the baseline's measured warpage (a user's own model got both)."""
+    from fea.package.sizing import P1_BASELINE_WARPAGE, mesh_warnings
+
+    msh, _ = bga
+    spec = parse_study(study(mesh_geometry(msh)))
+    case = spec.base
+    (text,) = [
+        t
+        for t in mesh_warnings(case, {"mechanical": fea.Mesh.from_gmsh(msh, 1)}, thermal=False)
+        if "order = 1" in t
+    ]
+    assert "locks in the bending of thin layers" in text and "mesh.order = 2" in text
+    assert "shell" not in text and P1_BASELINE_WARPAGE not in text
