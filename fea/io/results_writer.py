@@ -302,6 +302,14 @@ def _check_path(path: Any) -> Path:
     if ":" in path.name or "|" in path.name:
         # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
         raise InputError("path", str(path), "a file name without ':' or '|'")
+    if path.stem.endswith("_moisture"):
+        # its .xdmf would be the moisture sidecar of <x>.h5 beside it, <x>_moisture.xdmf
+        raise InputError(
+            "path",
+            str(path),
+            "a file name whose stem does not end in '_moisture' (the "
+            "moisture sidecar's suffix: x.h5 writes x_moisture.xdmf)",
+        )
     return path
 
 

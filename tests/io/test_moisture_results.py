@@ -118,6 +118,14 @@ def test_a_rewrite_without_moisture_removes_the_stale_moisture_sidecar(moist, tm
     assert read_results(p).moisture is None
 
 
+def test_a_results_name_that_is_another_files_moisture_sidecar_is_refused(moist, tmp_path):
+    """a_moisture.h5's sidecar a_moisture.xdmf is a.h5's moisture sidecar: writing one
+    removed or overwrote the other's (review); such a name is refused, nothing written."""
+    with pytest.raises(InputError, match="_moisture"):
+        write_results(tmp_path / "a_moisture.h5", moist.mesh, mechanical={"25C": moist.me})
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_every_field_dataset_carries_its_unit(moist, tmp_path):
     """Thermal (a transient), mechanical, moisture and region_id datasets each
     carry the unit of the one table; read_results returns them."""
