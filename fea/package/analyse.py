@@ -1009,4 +1009,6 @@ def analyse(
         )
         if states or th is not None:  # it shows the displacement or the temperature
             write_paraview_script(path)
+        else:  # an earlier run's script would look for fields this file does not have
+            path.with_name(path.stem + "_paraview.py").unlink(missing_ok=True)
     return m

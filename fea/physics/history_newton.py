@@ -478,8 +478,9 @@ class InelasticStep:
     def force_floor(self, x0: NDArray[np.float64]) -> float:
         """A floor [N] under the force scale: :data:`FORCE_FLOOR` times the forces the
         step's strains would carry if fully restrained (each present region's load of a
-        unit isotropic stress times its largest ``3 lambda + 2 mu`` and the largest
-        eigenstrain or inelastic strain of the step, summed in quadrature).
+        unit isotropic stress times its largest ``3 lambda + 2 mu`` and the largest of its
+        eigenstrain and, in an inelastic region, its total strain at ``x0``, summed in
+        quadrature).
 
         Where the body carries load (a mismatch of expansion, a prescribed displacement)
         the loads are of the order of this restrained force and the floor, a millionth of

@@ -42,6 +42,7 @@ __all__ = [
     "Material",
     "PLAUSIBLE",
     "PlausibilityWarning",
+    "SOLIDUS_MAX_C",
     "Table",
     "assign",
     "describe",
@@ -254,12 +255,12 @@ class Material:
             if (
                 isinstance(v, bool)
                 or not isinstance(v, int | float | np.integer | np.floating)
-                or not (math.isfinite(v) and ABSOLUTE_ZERO_C < v <= SOLIDUS_MAX_C)
+                or not (math.isfinite(v) and ABSOLUTE_ZERO_C <= v <= SOLIDUS_MAX_C)
             ):
                 raise InputError(
                     f"{key}.solidus",
                     v,
-                    f"a temperature in ({ABSOLUTE_ZERO_C}, {SOLIDUS_MAX_C}] degC",
+                    f"a temperature in [{ABSOLUTE_ZERO_C}, {SOLIDUS_MAX_C}] degC",
                 )
         self._check_viscoelastic(key)
         self._check_inelastic(key)

@@ -878,7 +878,7 @@ def yield_check(
         if over.any():
             i = int(np.argmax(vm / sy))
             p = recovered.mesh.p1.p[:, verts[i]].copy()
-            out.append(
-                YieldExceedance(region, m.name, float(vm[i]), float(sy[i]), p, float(over.mean()))
-            )
+            # the share of all the region's vertices (the molten ones left out above count)
+            share = float(over.sum()) / len(recovered.values[region][0])
+            out.append(YieldExceedance(region, m.name, float(vm[i]), float(sy[i]), p, share))
     return out

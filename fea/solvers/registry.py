@@ -24,6 +24,7 @@ from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
 __all__ = [
+    "ANALYSIS_BYTES_PER_ENTRY",
     "AUTO_AMG_METHOD",
     "DIRECT_DOF_LIMIT",
     "GPU_CROSSOVER_DOF",

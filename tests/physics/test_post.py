@@ -10,7 +10,13 @@ from fea.fe.spaces import space
 from fea.physics.constitutive import von_mises
 from fea.physics.materials import get
 from fea.physics.mechanics import solve_thermoelastic
-from fea.physics.post import MoltenRegion, YieldExceedance, molten_check, yield_ratios
+from fea.physics.post import (
+    MoltenRegion,
+    YieldExceedance,
+    molten_check,
+    yield_check,
+    yield_ratios,
+)
 
 from ..verification.helpers import layered_box, plane
 
@@ -117,12 +123,19 @@ def test_a_solder_above_its_solidus_is_noted_molten_not_checked_for_yield():
     r_all = yield_ratios(warm.recovered, mats, 200.0)["joint"].value
     r_part = yield_ratios(warm.recovered, mats, T)["joint"].value
     assert r_part <= r_all
+    # the yield note's share counts the whole region's vertices, the molten ones too
+    (xp,) = yield_check(warm.recovered, mats, T)
+    verts, vals = warm.recovered.region("joint")
+    over = (von_mises(vals) > 35e6) & (T[verts] <= 217.0)
+    assert xp.fraction == pytest.approx(over.sum() / len(verts), rel=1e-12)
 
 
 @pytest.mark.parametrize("bad", [float("nan"), -300.0, 4000.0, True, "217"])
 def test_a_bad_solidus_is_refused_at_its_key(bad):
     with pytest.raises(InputError, match=r"materials\.sac305\.solidus"):
         get("sac305").with_(solidus=bad)
+    # the study file's bounds, inclusive (absolute zero was refused under the wrong key)
+    assert get("sac305").with_(solidus=-273.15).solidus == -273.15
 
 
 def test_nodal_fields_per_region_for_display(cu_on_si):
