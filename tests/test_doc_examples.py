@@ -1,0 +1,204 @@
+"""The code examples of README.md and docs/*.md run against the current API.
+
+Every ```python block of the documents in :data:`DOCS` is classified in :data:`RUN` or
+:data:`SKIP` by (file, index of the block in that file); a new or removed block fails
+:func:`test_every_python_block_is_classified` until it is listed. A block in ``RUN`` is
+executed as written, after a prelude that defines what the text around it takes as given
+(a small mesh instead of the user's, its materials) and in a temporary folder (the
+examples write files). A block in ``SKIP`` (a signature, a ``...`` placeholder, a run that
+needs a study's results folder or a board model) still has its imports and ``fea.`` names
+resolved by :func:`test_names_of_every_python_block_resolve`.
+
+TOML blocks that show a whole section are merged into tests/data/tiny_study.toml (its
+sweep left out) and parsed with :func:`fea.package.spec.parse_study`, so a renamed key
+fails here.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import tomllib
+import types
+from pathlib import Path
+
+import pytest
+
+from fea.package.spec import parse_study
+
+ROOT = Path(__file__).resolve().parents[1]
+
+DOCS = (
+    "README.md",
+    "docs/ctm.md",
+    "docs/history.md",
+    "docs/inelastic.md",
+    "docs/moisture.md",
+    "docs/outputs.md",
+    "docs/reliability.md",
+    "docs/thermal_contact.md",
+)
+
+
+def blocks(doc: str, lang: str) -> list[str]:
+    """The ```lang blocks of ``doc`` (path relative to the repository), in order."""
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    return re.findall(rf"^```{lang}\n(.*?)^```", text, re.S | re.M)
+
+
+# Preludes: what the text around an example takes as given, kept small (P1, mm meshes).
+PACKAGE_MSH = """
+import gmsh
+from fea.fe.mesh import gmsh_session
+
+# package.msh: a 20 x 20 mm die (0.2 mm) under encapsulant (0.3 mm), physical groups only
+with gmsh_session():
+    occ = gmsh.model.occ
+    die = occ.addBox(-10, -10, 0, 20, 20, 0.2)
+    enc = occ.addBox(-10, -10, 0.2, 20, 20, 0.3)
+    _, parts = occ.fragment([(3, die), (3, enc)], [])
+    occ.synchronize()
+    for name, part in zip(("die", "encapsulant"), parts, strict=True):
+        gmsh.model.addPhysicalGroup(3, [t for d, t in part if d == 3], name=name)
+    gmsh.option.setNumber("Mesh.MeshSizeMax", 4.0)
+    gmsh.model.mesh.generate(3)
+    gmsh.model.mesh.affineTransform([1e-3, 0, 0, 0, 0, 1e-3, 0, 0, 0, 0, 1e-3, 0])
+    gmsh.write("package.msh")
+"""
+
+HISTORY_MESH = """
+from tests.verification.helpers import layered_box
+
+mesh = layered_box(
+    (2e-3, 2e-3), [("mandrel", 0.3e-3, 1), ("encapsulant", 0.3e-3, 1)], 1e-3, order=1,
+    faces={"top": lambda b: abs(b[2] - 0.6e-3) < 1e-9 and abs(b[5] - 0.6e-3) < 1e-9},
+)
+"""
+
+LAW_INPUTS = """
+import numpy as np
+
+n_points = 4
+strain_increment = np.zeros((n_points, 6))
+strain_increment[:, 0] = 1e-3
+temperature_C, dt_s = 25.0, 1.0
+"""
+
+MOISTURE_MESH = """
+import fea
+from fea.package.geometry.imported import outer_boundaries
+from tests.verification.helpers import layered_box
+
+mesh = layered_box((2e-3, 2e-3), [("die", 0.2e-3, 1), ("encapsulant", 0.3e-3, 1)], 1e-3, order=1)
+mesh.boundaries.update(outer_boundaries(mesh))
+moisture_materials = {"encapsulant": "mold_compound", "*": "silicon"}
+materials = {"die": fea.materials.get("silicon"), "*": fea.materials.get("mold_compound")}
+"""
+
+CYCLING_MESH = """
+import fea
+from tests.verification.helpers import layered_box
+
+mesh = layered_box((2e-3, 2e-3), [("base", 0.3e-3, 1), ("mold", 0.3e-3, 1)], 1e-3, order=1)
+materials = {"base": fea.materials.get("copper"), "*": fea.materials.get("mold_compound")}
+"""
+
+# (file, block index) -> (prelude, a check run after the block)
+RUN: dict[tuple[str, int], tuple[str, str]] = {
+    ("README.md", 0): (PACKAGE_MSH, "assert th.probe([[0, 0, 0.4e-3]]).shape == (1,)"),
+    ("docs/history.md", 0): (
+        HISTORY_MESH,
+        "assert list(hist.labels) == ['load', 'mould', 'cooled', 'released']",
+    ),
+    ("docs/inelastic.md", 0): (
+        LAW_INPUTS,
+        "assert stress.shape == (4, 6) and tangent.shape == (4, 6, 6)",
+    ),
+    ("docs/moisture.md", 0): (MOISTURE_MESH, "assert swell.shape[0] == mesh.n_elements"),
+    ("docs/reliability.md", 0): (CYCLING_MESH, "assert k1 > k0"),
+}
+
+SKIP: dict[tuple[str, int], str] = {
+    ("docs/ctm.md", 0): "a call signature, not code",
+    ("docs/ctm.md", 1): "needs a body with the split surface-node boundaries; 38 solves",
+    ("docs/inelastic.md", 1): "Newton's calls with placeholder residuals and `...`",
+    ("docs/outputs.md", 0): "reads a study's results folder (results/baseline, results/msl)",
+    ("docs/reliability.md", 1): "runs studies/board_cycling.toml (minutes)",
+    ("docs/reliability.md", 2): "needs a board model with joint ids and solder materials",
+    ("docs/thermal_contact.md", 0): "`...` placeholders for the boundary conditions",
+    ("docs/thermal_contact.md", 1): "`...` placeholders for sources and convection",
+}
+
+
+def test_every_python_block_is_classified() -> None:
+    found = {(doc, i) for doc in DOCS for i in range(len(blocks(doc, "python")))}
+    assert found == set(RUN) | set(SKIP)
+    assert not set(RUN) & set(SKIP)
+
+
+@pytest.mark.parametrize("key", sorted(RUN), ids=lambda k: f"{k[0]}#{k[1]}")
+def test_python_example_runs(key: tuple[str, int], tmp_path, monkeypatch) -> None:
+    doc, index = key
+    prelude, check = RUN[key]
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(ROOT))
+    namespace: dict = {"__name__": "__doc_example__"}
+    exec(compile(prelude, f"{doc}#{index} prelude", "exec"), namespace)
+    # the example imports what it uses: the prelude's modules are not passed on
+    for name in [n for n, v in namespace.items() if isinstance(v, types.ModuleType)]:
+        del namespace[name]
+    exec(compile(blocks(doc, "python")[index], f"{doc}#{index}", "exec"), namespace)
+    exec(compile(check, f"{doc}#{index} check", "exec"), namespace)
+
+
+def _resolve(dotted: str) -> object:
+    """The object named ``a.b.c``: the longest importable module, then attributes."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:n]))
+        except ImportError:
+            continue
+        for attr in parts[n:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ImportError(dotted)
+
+
+@pytest.mark.parametrize(
+    "doc", [d for d in DOCS if blocks(d, "python")], ids=lambda d: d.replace("/", "_")
+)
+def test_names_of_every_python_block_resolve(doc: str) -> None:
+    for code in blocks(doc, "python"):
+        for module, names in re.findall(r"^\s*from (fea[\w.]*) import ([\w, ]+)", code, re.M):
+            for name in names.split(","):
+                assert hasattr(_resolve(module), name.strip()), f"{doc}: {module}.{name}"
+        for dotted in re.findall(r"\bfea(?:\.\w+)+", code):
+            _resolve(dotted)
+
+
+# TOML blocks shown as whole sections: (file, block index) -> the sections they show
+TOML_SECTIONS: dict[tuple[str, int], tuple[str, ...]] = {
+    ("docs/inelastic.md", 0): ("materials",),
+    ("docs/reliability.md", 0): ("cycling",),
+    ("docs/thermal_contact.md", 0): ("contacts",),
+}
+
+
+def test_every_toml_block_is_classified() -> None:
+    found = {(doc, i) for doc in DOCS for i in range(len(blocks(doc, "toml")))}
+    assert found == set(TOML_SECTIONS)
+
+
+@pytest.mark.parametrize("key", sorted(TOML_SECTIONS), ids=lambda k: f"{k[0]}#{k[1]}")
+def test_toml_sections_parse(key: tuple[str, int]) -> None:
+    doc, index = key
+    snippet = tomllib.loads(blocks(doc, "toml")[index])
+    assert tuple(snippet) == TOML_SECTIONS[key]
+    data = tomllib.loads((ROOT / "tests/data/tiny_study.toml").read_text(encoding="utf-8"))
+    data.pop("sweep")
+    for section, table in snippet.items():
+        data[section] = {**data.get(section, {}), **table}
+    spec = parse_study(data)
+    if "contacts" in snippet:
+        assert spec.base.contacts == {"die|die_attach": pytest.approx(1e-5)}
