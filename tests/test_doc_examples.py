@@ -7,7 +7,9 @@ executed as written, after a prelude that defines what the text around it takes 
 (a small mesh instead of the user's, its materials) and in a temporary folder (the
 examples write files). A block in ``SKIP`` (a signature, a ``...`` placeholder, a run that
 needs a study's results folder or a board model) still has its imports and ``fea.`` names
-resolved by :func:`test_names_of_every_python_block_resolve`.
+resolved by :func:`test_names_of_every_python_block_resolve`. The results-file example of
+docs/outputs.md runs two one-case tiny studies first (``slow``, about 20 s); its optional
+``to_pyvista`` line is left out where pyvista is not installed.
 
 TOML blocks that show a whole section are merged into tests/data/tiny_study.toml (its
 sweep left out) and parsed with :func:`fea.package.spec.parse_study`, so a renamed key
@@ -17,6 +19,7 @@ fails here.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import re
 import tomllib
 import types
@@ -27,6 +30,7 @@ import pytest
 from fea.package.spec import parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
+TINY_STUDY = ROOT / "tests/data/tiny_study.toml"
 
 DOCS = (
     "README.md",
@@ -103,6 +107,25 @@ mesh = layered_box((2e-3, 2e-3), [("base", 0.3e-3, 1), ("mold", 0.3e-3, 1)], 1e-
 materials = {"base": fea.materials.get("copper"), "*": fea.materials.get("mold_compound")}
 """
 
+STUDY_RESULTS = """
+import tomllib
+
+import fea
+from fea.package.spec import parse_study
+
+# results/baseline and results/msl: one case of tests/data/tiny_study.toml (P1, coarse),
+# the msl one with the [moisture] section of studies/msl.toml
+data = tomllib.loads(TINY_STUDY.read_text(encoding="utf-8"))
+data["sweep"] = {"kind": "cases", "cases": [{"geometry.shell_thickness_um": 35.0}]}
+data["loads"]["warpage_temperatures_C"] = [25.0, 260.0]
+fea.run_study(parse_study(data), "results/baseline", progress=False)
+data["study"]["name"] = "msl"
+data["moisture"] = {
+    "soak": "MSL3", "reflow": "JSTD020_PbFree_260", "exposed": ["exterior"], "outputs": 10
+}
+fea.run_study(parse_study(data), "results/msl", progress=False)
+"""
+
 # (file, block index) -> (prelude, a check run after the block)
 RUN: dict[tuple[str, int], tuple[str, str]] = {
     ("README.md", 0): (PACKAGE_MSH, "assert th.probe([[0, 0, 0.4e-3]]).shape == (1,)"),
@@ -116,13 +139,21 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
     ),
     ("docs/moisture.md", 0): (MOISTURE_MESH, "assert swell.shape[0] == mesh.n_elements"),
     ("docs/reliability.md", 0): (CYCLING_MESH, "assert k1 > k0"),
+    ("docs/outputs.md", 0): (
+        STUDY_RESULTS,
+        "assert w['moisture_concentration'][w['labels'] == '10_soak_end'].shape"
+        " == (1, len(w['moisture_concentration'][0]))\n"
+        "assert r.units['mechanical/von_mises'] == 'Pa' and 'displacement' in mesh.point_data",
+    ),
 }
+
+# runs a study (two tiny cases, about 20 s)
+SLOW = {("docs/outputs.md", 0)}
 
 SKIP: dict[tuple[str, int], str] = {
     ("docs/ctm.md", 0): "a call signature, not code",
     ("docs/ctm.md", 1): "needs a body with the split surface-node boundaries; 38 solves",
     ("docs/inelastic.md", 1): "Newton's calls with placeholder residuals and `...`",
-    ("docs/outputs.md", 0): "reads a study's results folder (results/baseline, results/msl)",
     ("docs/reliability.md", 1): "runs studies/board_cycling.toml (minutes)",
     ("docs/reliability.md", 2): "needs a board model with joint ids and solder materials",
     ("docs/thermal_contact.md", 0): "`...` placeholders for the boundary conditions",
@@ -136,18 +167,26 @@ def test_every_python_block_is_classified() -> None:
     assert not set(RUN) & set(SKIP)
 
 
-@pytest.mark.parametrize("key", sorted(RUN), ids=lambda k: f"{k[0]}#{k[1]}")
+@pytest.mark.parametrize(
+    "key",
+    [pytest.param(k, marks=pytest.mark.slow) if k in SLOW else k for k in sorted(RUN)],
+    ids=lambda k: f"{k[0]}#{k[1]}",
+)
 def test_python_example_runs(key: tuple[str, int], tmp_path, monkeypatch) -> None:
     doc, index = key
     prelude, check = RUN[key]
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(ROOT))
-    namespace: dict = {"__name__": "__doc_example__"}
+    namespace: dict = {"__name__": "__doc_example__", "TINY_STUDY": TINY_STUDY}
     exec(compile(prelude, f"{doc}#{index} prelude", "exec"), namespace)
     # the example imports what it uses: the prelude's modules are not passed on
     for name in [n for n, v in namespace.items() if isinstance(v, types.ModuleType)]:
         del namespace[name]
-    exec(compile(blocks(doc, "python")[index], f"{doc}#{index}", "exec"), namespace)
+    code = blocks(doc, "python")[index]
+    if importlib.util.find_spec("pyvista") is None:
+        # the optional pyvista line ("when installed") is left out where it is not
+        code = "\n".join(line for line in code.splitlines() if ".to_pyvista(" not in line)
+    exec(compile(code, f"{doc}#{index}", "exec"), namespace)
     exec(compile(check, f"{doc}#{index} check", "exec"), namespace)
 
 
@@ -195,7 +234,7 @@ def test_toml_sections_parse(key: tuple[str, int]) -> None:
     doc, index = key
     snippet = tomllib.loads(blocks(doc, "toml")[index])
     assert tuple(snippet) == TOML_SECTIONS[key]
-    data = tomllib.loads((ROOT / "tests/data/tiny_study.toml").read_text(encoding="utf-8"))
+    data = tomllib.loads(TINY_STUDY.read_text(encoding="utf-8"))
     data.pop("sweep")
     for section, table in snippet.items():
         data[section] = {**data.get(section, {}), **table}
