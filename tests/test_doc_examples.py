@@ -107,6 +107,46 @@ mesh = layered_box((2e-3, 2e-3), [("base", 0.3e-3, 1), ("mold", 0.3e-3, 1)], 1e-
 materials = {"base": fea.materials.get("copper"), "*": fea.materials.get("mold_compound")}
 """
 
+CTM_BODY = """
+import gmsh
+
+import fea
+from fea.fe.mesh import Mesh, gmsh_session
+
+# a 3 x 3 x 0.5 mm body, a 1 x 1 x 0.2 mm die inside; top and bottom split into the
+# square over the die (*_inner) and the ring around it (*_outer); the four sides
+with gmsh_session():
+    occ = gmsh.model.occ
+    body = occ.addBox(-1.5, -1.5, 0, 3, 3, 0.5)
+    column = occ.addBox(-0.5, -0.5, 0, 1, 1, 0.5)
+    die = occ.addBox(-0.5, -0.5, 0.15, 1, 1, 0.2)
+    _, parts = occ.fragment([(3, body)], [(3, column), (3, die)])
+    occ.synchronize()
+    die_tags = [t for d, t in parts[2] if d == 3]
+    rest = [t for _, t in gmsh.model.getEntities(3) if t not in die_tags]
+    gmsh.model.addPhysicalGroup(3, die_tags, name="die")
+    gmsh.model.addPhysicalGroup(3, rest, name="encapsulant")
+    faces = {}
+    for _, s in gmsh.model.getEntities(2):
+        x0, y0, z0, x1, y1, z1 = gmsh.model.getBoundingBox(2, s)
+        inner = x0 > -0.51 and x1 < 0.51 and y0 > -0.51 and y1 < 0.51
+        if z0 > 0.499:
+            faces.setdefault("top_inner" if inner else "top_outer", []).append(s)
+        elif z1 < 0.001:
+            faces.setdefault("bottom_inner" if inner else "bottom_outer", []).append(s)
+        elif min(abs(x0 + 1.5), abs(x1 - 1.5), abs(y0 + 1.5), abs(y1 - 1.5)) < 1e-6 and (
+            abs(x0 - x1) < 1e-6 or abs(y0 - y1) < 1e-6
+        ):
+            faces.setdefault("sides", []).append(s)
+    for name, tags in faces.items():
+        gmsh.model.addPhysicalGroup(2, tags, name=name)
+    gmsh.option.setNumber("Mesh.MeshSizeMax", 0.5)
+    gmsh.model.mesh.generate(3)
+    gmsh.model.mesh.affineTransform([1e-3, 0, 0, 0, 0, 1e-3, 0, 0, 0, 0, 1e-3, 0])
+    mesh = Mesh.from_gmsh(gmsh.model, order=1)
+materials = {"die": fea.materials.get("silicon"), "*": fea.materials.get("mold_compound")}
+"""
+
 STUDY_RESULTS = """
 import tomllib
 
@@ -139,6 +179,11 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
     ),
     ("docs/moisture.md", 0): (MOISTURE_MESH, "assert swell.shape[0] == mesh.n_elements"),
     ("docs/reliability.md", 0): (CYCLING_MESH, "assert k1 > k0"),
+    ("docs/ctm.md", 1): (
+        CTM_BODY,
+        "from pathlib import Path\n"
+        "assert Path('pkg.cir').read_text().strip() and 'DELPHI' in Path('pkg.ecxml').read_text()",
+    ),
     ("docs/outputs.md", 0): (
         STUDY_RESULTS,
         "assert w['moisture_concentration'][w['labels'] == '10_soak_end'].shape"
@@ -152,7 +197,6 @@ SLOW = {("docs/outputs.md", 0)}
 
 SKIP: dict[tuple[str, int], str] = {
     ("docs/ctm.md", 0): "a call signature, not code",
-    ("docs/ctm.md", 1): "needs a body with the split surface-node boundaries; 38 solves",
     ("docs/inelastic.md", 1): "Newton's calls with placeholder residuals and `...`",
     ("docs/reliability.md", 1): "runs studies/board_cycling.toml (minutes)",
     ("docs/reliability.md", 2): "needs a board model with joint ids and solder materials",
