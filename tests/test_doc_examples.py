@@ -147,6 +147,30 @@ with gmsh_session():
 materials = {"die": fea.materials.get("silicon"), "*": fea.materials.get("mold_compound")}
 """
 
+JOINT_MESH = """
+import dataclasses
+
+import numpy as np
+
+import fea
+from fea.physics.inelastic import anand_set
+from tests.verification.helpers import layered_box
+
+# one 1 x 1 mm joint (id 0, 0.1 mm, viscoplastic SAC305) between a board and a package
+mesh = layered_box(
+    (1e-3, 1e-3), [("board", 0.3e-3, 1), ("solder", 0.1e-3, 1), ("package", 0.3e-3, 1)],
+    0.5e-3, order=1,
+)
+solder = dataclasses.replace(
+    fea.materials.get("sac305"), inelastic=anand_set("SAC305_Motalab2012")
+)
+materials = {
+    "solder": solder, "board": fea.materials.get("fr4"), "*": fea.materials.get("mold_compound")
+}
+joint = np.full(mesh.n_elements, -1)
+joint[mesh.regions["solder"]] = 0
+"""
+
 STUDY_RESULTS = """
 import tomllib
 
@@ -184,6 +208,10 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
         "from pathlib import Path\n"
         "assert Path('pkg.cir').read_text().strip() and 'DELPHI' in Path('pkg.ecxml').read_text()",
     ),
+    ("docs/reliability.md", 2): (
+        JOINT_MESH,
+        "assert res.metrics()['cycles'] == 3 and res.metrics()['dW_crit_MJ_per_m3'] > 0",
+    ),
     ("docs/outputs.md", 0): (
         STUDY_RESULTS,
         "assert w['moisture_concentration'][w['labels'] == '10_soak_end'].shape"
@@ -199,7 +227,6 @@ SKIP: dict[tuple[str, int], str] = {
     ("docs/ctm.md", 0): "a call signature, not code",
     ("docs/inelastic.md", 1): "Newton's calls with placeholder residuals and `...`",
     ("docs/reliability.md", 1): "runs studies/board_cycling.toml (minutes)",
-    ("docs/reliability.md", 2): "needs a board model with joint ids and solder materials",
     ("docs/thermal_contact.md", 0): "`...` placeholders for the boundary conditions",
     ("docs/thermal_contact.md", 1): "`...` placeholders for sources and convection",
 }
