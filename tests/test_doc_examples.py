@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 
+import fea
 from fea.package.spec import parse_study
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -285,6 +286,18 @@ def test_names_of_every_python_block_resolve(doc: str) -> None:
                 assert hasattr(_resolve(module), name.strip()), f"{doc}: {module}.{name}"
         for dotted in re.findall(r"\bfea(?:\.\w+)+", code):
             _resolve(dotted)
+
+
+def test_study_files_named_in_python_blocks_load() -> None:
+    named = {
+        path
+        for doc in DOCS
+        for code in blocks(doc, "python")
+        for path in re.findall(r"[\"'](studies/[\w/.-]+\.toml)[\"']", code)
+    }
+    assert named  # docs/reliability.md's cycling_metrics example
+    for path in sorted(named):
+        fea.load_study(ROOT / path)
 
 
 # TOML blocks shown as whole sections: (file, block index) -> the sections they show
