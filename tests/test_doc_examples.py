@@ -108,6 +108,35 @@ mesh = layered_box((2e-3, 2e-3), [("base", 0.3e-3, 1), ("mold", 0.3e-3, 1)], 1e-
 materials = {"base": fea.materials.get("copper"), "*": fea.materials.get("mold_compound")}
 """
 
+NEWTON_PROBLEM = """
+import numpy as np
+import scipy.linalg
+from numpy.linalg import norm
+
+# two springs hardening with the cube of their extension
+f_ext, u0 = np.array([1.0, 2.0]), np.zeros(2)
+K0 = np.diag([2.0, 3.0])
+
+
+def residual(u):
+    return K0 @ u + 0.1 * u**3 - f_ext
+
+
+def K_of_u(u):
+    return K0 + np.diag(0.3 * u**2)
+
+
+class Factorised:
+    def __init__(self, K):
+        self.lu = scipy.linalg.lu_factor(K)
+
+    def solve(self, r):
+        return scipy.linalg.lu_solve(self.lu, r)
+
+
+factorised_K0 = Factorised(K0)
+"""
+
 CTM_BODY = """
 import gmsh
 
@@ -202,6 +231,10 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
         LAW_INPUTS,
         "assert stress.shape == (4, 6) and tangent.shape == (4, 6, 6)",
     ),
+    ("docs/inelastic.md", 1): (
+        NEWTON_PROBLEM,
+        "assert norm(residual(u)) < 1e-8 * norm(f_ext) and info.iterations > 1",
+    ),
     ("docs/moisture.md", 0): (MOISTURE_MESH, "assert swell.shape[0] == mesh.n_elements"),
     ("docs/reliability.md", 0): (CYCLING_MESH, "assert k1 > k0"),
     ("docs/ctm.md", 1): (
@@ -226,7 +259,6 @@ SLOW = {("docs/outputs.md", 0)}
 
 SKIP: dict[tuple[str, int], str] = {
     ("docs/ctm.md", 0): "a call signature, not code",
-    ("docs/inelastic.md", 1): "Newton's calls with placeholder residuals and `...`",
     ("docs/reliability.md", 1): "runs studies/board_cycling.toml (minutes)",
     ("docs/thermal_contact.md", 0): "`...` placeholders for the boundary conditions",
     ("docs/thermal_contact.md", 1): "`...` placeholders for sources and convection",
@@ -249,11 +281,15 @@ def test_python_example_runs(key: tuple[str, int], tmp_path, monkeypatch) -> Non
     prelude, check = RUN[key]
     monkeypatch.chdir(tmp_path)
     monkeypatch.syspath_prepend(str(ROOT))
-    namespace: dict = {"__name__": "__doc_example__", "TINY_STUDY": TINY_STUDY}
-    exec(compile(prelude, f"{doc}#{index} prelude", "exec"), namespace)
+    given: dict = {"__name__": "__doc_prelude__", "TINY_STUDY": TINY_STUDY}
+    exec(compile(prelude, f"{doc}#{index} prelude", "exec"), given)
     # the example imports what it uses: the prelude's modules are not passed on
-    for name in [n for n, v in namespace.items() if isinstance(v, types.ModuleType)]:
-        del namespace[name]
+    namespace = {
+        n: v
+        for n, v in given.items()
+        if not isinstance(v, types.ModuleType) and not n.startswith("__")
+    }
+    namespace["__name__"] = "__doc_example__"
     code = blocks(doc, "python")[index]
     if importlib.util.find_spec("pyvista") is None:
         # the optional pyvista line ("when installed") is left out where it is not
