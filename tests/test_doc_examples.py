@@ -8,7 +8,7 @@ executed as written, after a prelude that defines what the text around it takes 
 examples write files). A block in ``SKIP`` (a signature, a ``...`` placeholder, a run that
 needs a study's results folder or a board model) still has its imports and ``fea.`` names
 resolved by :func:`test_names_of_every_python_block_resolve`. The results-file example of
-docs/outputs.md runs two one-case tiny studies first (``slow``, about 20 s); its optional
+docs/outputs.md runs a one-case tiny study first (``slow``, 20 to 40 s); its optional
 ``to_pyvista`` line is left out where pyvista is not installed.
 
 TOML blocks that show a whole section are merged into tests/data/tiny_study.toml (its
@@ -202,22 +202,22 @@ joint[mesh.regions["solder"]] = 0
 """
 
 STUDY_RESULTS = """
+import shutil
 import tomllib
 
 import fea
 from fea.package.spec import parse_study
 
-# results/baseline and results/msl: one case of tests/data/tiny_study.toml (P1, coarse),
-# the msl one with the [moisture] section of studies/msl.toml
+# results/msl: one case of tests/data/tiny_study.toml (P1, coarse) with the [moisture]
+# section of studies/msl.toml and warpage at 25 and 260 C; results/baseline a copy of it
 data = tomllib.loads(TINY_STUDY.read_text(encoding="utf-8"))
 data["sweep"] = {"kind": "cases", "cases": [{"geometry.shell_thickness_um": 35.0}]}
 data["loads"]["warpage_temperatures_C"] = [25.0, 260.0]
-fea.run_study(parse_study(data), "results/baseline", progress=False)
-data["study"]["name"] = "msl"
 data["moisture"] = {
     "soak": "MSL3", "reflow": "JSTD020_PbFree_260", "exposed": ["exterior"], "outputs": 10
 }
 fea.run_study(parse_study(data), "results/msl", progress=False)
+shutil.copytree("results/msl", "results/baseline")
 """
 
 # (file, block index) -> (prelude, a check run after the block)
@@ -254,7 +254,7 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
     ),
 }
 
-# runs a study (two tiny cases, about 20 s)
+# runs a study (one tiny case with a soak and a reflow, 20 to 40 s)
 SLOW = {("docs/outputs.md", 0)}
 
 SKIP: dict[tuple[str, int], str] = {
