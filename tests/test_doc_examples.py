@@ -5,8 +5,8 @@ Every ```python block of the documents in :data:`DOCS` is classified in :data:`R
 :func:`test_every_python_block_is_classified` until it is listed. A block in ``RUN`` is
 executed as written, after a prelude that defines what the text around it takes as given
 (a small mesh instead of the user's, its materials) and in a temporary folder (the
-examples write files). A block in ``SKIP`` (a signature, a ``...`` placeholder, a run that
-needs a study's results folder or a board model) still has its imports and ``fea.`` names
+examples write files). A block in ``SKIP`` (a signature, ``...`` placeholders, a run of
+minutes) still has its imports and ``fea.`` names
 resolved by :func:`test_names_of_every_python_block_resolve`. The results-file example of
 docs/outputs.md runs a one-case tiny study first (``slow``, 20 to 40 s); its optional
 ``to_pyvista`` line is left out where pyvista is not installed.
