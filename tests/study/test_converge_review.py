@@ -233,11 +233,11 @@ def test_a_stress_takes_the_elements_order_as_its_formal_order():
 def test_an_unequal_ratio_order_above_60_is_solved_not_capped():
     """The bracket of the unequal-ratio equation stopped at p = 60 and returned 60 as if
     solved (the tiny case's von Mises: p = 116 at ratios 1.0494 / 1.0450)."""
-    from fea.study.converge import _observed_order
-
     r21, r32, p = 1.0494, 1.0450, 116.06
     rho = r21**p * (r32**p - 1.0) / (r21**p - 1.0)
-    assert _observed_order(rho, r21, r32) == pytest.approx(p, rel=1e-10)
+    f = [100.0, 100.0 + 1e-3, 100.0 + 1e-3 + 1e-3 * rho]
+    res = richardson(f, 1.5, 2.0, ratios=(r21, r32))
+    assert res.order == pytest.approx(p, rel=1e-8)
 
 
 def test_effective_ratios_alone_do_not_raise_the_far_above_note():
