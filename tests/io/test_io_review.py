@@ -18,6 +18,7 @@ from fea.io import read_results, write_results
 from fea.io.xdmf import paraview_script
 
 from ..verification.helpers import two_layer_solved
+from .pvtools import require_pvpython
 from .test_integrity import MATS
 from .test_xdmf import run_paraview_script
 
@@ -277,12 +278,7 @@ def test_paraview_script_of_a_thermal_only_result(tmp_path):
     """A case without warpage temperatures writes its temperature alone, and the ParaView
     script beside it failed looking for the displacement ('NoneType' object has no
     attribute 'GetRange'). It colours by the temperature, unwarped."""
-    import shutil
-
-
-    pv = shutil.which("pvpython")
-    if pv is None:
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     mesh, th = two_layer_solved(MATS, mechanical=False)
     h5 = write_results(tmp_path / "result.h5", mesh, thermal=th, meta={"case": "c0"})
     report = run_paraview_script(pv, h5)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import copy
 import json
-import os
-import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -21,8 +19,9 @@ from fea.io.results_format import FIELD_UNITS
 from fea.io.xdmf import state_times
 from fea.physics.moisture import Soak, TemperatureProfile, solve_moisture
 
+from .pvtools import check_paraview_readers, require_pvpython
 from .test_results import MATS, _mesh
-from .test_xdmf import HERE, _hyperslab, _pvpython
+from .test_xdmf import _hyperslab
 
 #: a short oven profile: up to 200 C and down again (temperatures not increasing)
 OVEN = TemperatureProfile(
@@ -337,11 +336,7 @@ def test_meshio_view_and_info_show_the_moisture(moist, tmp_path):
 def test_paraview_xdmf_readers_read_the_moisture(moist, tmp_path):
     """ParaView's three XDMF readers read every moisture state of ``r_moisture.xdmf`` and
     the named states on the package in ``r.xdmf``."""
-    pv = _pvpython()
-    if pv is None:
-        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
-            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     p = moist.write(tmp_path / "r.h5")
     want = moist.res.fields()
     expect = {f"moist/{name}": v for name, (v, _) in want.items()}
@@ -349,30 +344,9 @@ def test_paraview_xdmf_readers_read_the_moisture(moist, tmp_path):
         for name, (v, _) in want.items():
             expect[f"pkg/{name}@{key}"] = v[k]
     expect["pkg/displacement"] = np.stack([moist.me.displacement, moist.me2.displacement])
-    np.savez(tmp_path / "expect.npz", **expect)
     files = [["moist", str(tmp_path / "r_moisture.xdmf")], ["pkg", str(p.with_suffix(".xdmf"))]]
-    (tmp_path / "job.json").write_text(
-        json.dumps({"expect": str(tmp_path / "expect.npz"), "files": files})
-    )
-    run = subprocess.run(
-        [pv, "--force-offscreen-rendering", str(HERE / "paraview_readers.py"), "job.json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert len(report) == 3 * len(files)
     n_times = {"moist": len(moist.res.times), "pkg": 2}
-    for r in report:
-        tag = r["file"]
-        assert len(r["times"]) == n_times[tag], r
-        assert r["shape_mismatch"] == {}, r
-        wanted = {k.split("/", 1)[1] for k in expect if k.startswith(tag + "/")}
-        assert set(r["max_abs_diff"]) == wanted, r
-        for name, d in r["max_abs_diff"].items():
-            assert d <= 1e-6 * max(1.0, float(np.abs(expect[f"{tag}/{name}"]).max())), (r, name)
+    check_paraview_readers(pv, tmp_path, expect, files, n_times)
 
 
 def test_p2_moisture_fields_are_numbered_as_the_file_nodes(tmp_path):

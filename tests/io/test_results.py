@@ -23,6 +23,7 @@ from fea.io import SCHEMA, describe, export_vtu, read_results, write_results
 from fea.physics.materials import Material
 
 from ..verification.helpers import layered_box, plane
+from .pvtools import require_pvpython
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -381,19 +382,11 @@ def test_fea_info(tmp_path, capsys):
 # -- real ParaView --------------------------------------------------------------------
 
 
-def _pvpython() -> str | None:
-    return shutil.which("pvpython")
-
-
 @pytest.mark.paraview
 def test_paraview_opens_renders_and_checks_fields(tmp_path):
     """Real ParaView (pvpython, its XDMF 3 reader) opens steady, transient and multi-state
     files, finds the arrays that were written, and renders the warped package."""
-    pv = shutil.which("pvpython")
-    if pv is None:
-        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
-            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     c = Case(2)
     steady = write_results(tmp_path / "pv.h5", c.mesh, thermal=c.th, mechanical=c.me)
     trans = write_results(tmp_path / "tr.h5", c.mesh, thermal=c.tr, mechanical=c.me)
@@ -472,11 +465,7 @@ def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
     by the recovered von Mises stress, screenshot saved."""
     from fea.io.xdmf import write_paraview_script
 
-    pv = shutil.which("pvpython")
-    if pv is None:
-        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
-            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     c = Case(2)
     board = _mesh(1, 0.5e-3)
     th_board = fea.solve_thermal(

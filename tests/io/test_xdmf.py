@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import fea
 from fea.io import write_results
 
+from .pvtools import check_paraview_readers, require_pvpython
 from .test_results import MATS, Case, _mesh
 
 HERE = Path(__file__).resolve().parent
@@ -100,19 +100,11 @@ def test_every_step_has_a_standard_hyperslab(case, tmp_path, kind):
             assert np.array_equal(_hyperslab(slab, tmp_path), series[i]), (name, i)
 
 
-def _pvpython() -> str | None:
-    return shutil.which("pvpython")
-
-
 @pytest.mark.paraview
 def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
     """XDMFReader, Xdmf3ReaderS and Xdmf3ReaderT open steady, transient, multi-state and
     package-plus-board files by absolute and relative path and read the written values."""
-    pv = _pvpython()
-    if pv is None:
-        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
-            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     c = case
     sub = tmp_path / "out"
     sub.mkdir()
@@ -151,30 +143,10 @@ def test_every_paraview_xdmf_reader_reads_every_array(case, tmp_path):
         "board/displacement": stack([c.me.displacement, c.me2.displacement]),
         "board/stress": stack([c.me.stress, c.me2.stress]),
     }
-    np.savez(tmp_path / "expect.npz", **expect)
     paths = [[tag, str(sub / f"{tag}.xdmf")] for tag in files]  # absolute
     paths += [["steady", "out/steady.xdmf"], ["states", "./out/states.xdmf"]]  # relative
-    job = {"expect": str(tmp_path / "expect.npz"), "files": paths}
-    (tmp_path / "job.json").write_text(json.dumps(job))
-    run = subprocess.run(
-        [pv, "--force-offscreen-rendering", str(HERE / "paraview_readers.py"), "job.json"],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        cwd=tmp_path,
-    )
-    assert run.returncode == 0, run.stderr[-3000:]
-    report = json.loads(run.stdout.strip().splitlines()[-1])
-    assert len(report) == 3 * len(paths)
     n_times = {"steady": 1, "transient": len(c.tr.times), "states": 2, "board": 2}
-    for r in report:
-        tag = r["file"]
-        assert len(r["times"]) == n_times[tag], r
-        assert r["shape_mismatch"] == {}, r  # read in another layout than written
-        wanted = {k.split("/", 1)[1] for k in expect if k.startswith(tag + "/")}
-        assert set(r["max_abs_diff"]) == wanted, r
-        for name, d in r["max_abs_diff"].items():
-            assert d <= 1e-6 * max(1.0, float(np.abs(expect[f"{tag}/{name}"]).max())), (r, name)
+    for r in check_paraview_readers(pv, tmp_path, expect, paths, n_times):
         assert {"temperature", "displacement", "von_mises", "stress", "region_id"} <= set(
             r["arrays"]
         ), r
@@ -199,11 +171,7 @@ def test_paraview_script_offscreen_colours_in_mpa(case, tmp_path):
     from the results folder by a relative path: it renders, and the colour bar is the
     recovered von Mises stress in MPa over its range in every state."""
 
-    pv = _pvpython()
-    if pv is None:
-        if os.environ.get("FEA_REQUIRE_PARAVIEW"):
-            pytest.fail("pvpython not found but FEA_REQUIRE_PARAVIEW is set (CI installs it)")
-        pytest.skip("pvpython not installed (apt-get install paraview python3-paraview)")
+    pv = require_pvpython()
     h5 = write_results(
         tmp_path / "result.h5",
         case.mesh,
