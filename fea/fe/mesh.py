@@ -37,12 +37,15 @@ __all__ = [
     "gmsh_session",
     "interface_name",
     "match_rows",
+    "orient_positive",
     "quality_report",
     "region_interfaces",
     "shape_quality",
+    "tet_determinants",
     "warn_if_implausible_size",
     "warn_if_millimetres",
 ]
+
 
 class MeshInfo:
     """What is known about a mesh besides its arrays: caches of quantities derived from
@@ -305,12 +308,9 @@ class Mesh:
         remap[used] = np.arange(len(used))
         tets = remap[tets]
         p = coords[used]
-        # scikit-fem wants positively oriented tetrahedra
-        d = p[tets[:, 1:]] - p[tets[:, :1]]
-        det = np.linalg.det(d)
+        det = tet_determinants(p, tets)
         _refuse_flat_tetrahedra(p, tets, det, region_elems)
-        neg = det < 0
-        tets[neg, 0], tets[neg, 1] = tets[neg, 1].copy(), tets[neg, 0].copy()
+        orient_positive(tets, det)
         p1 = MeshTet1(p.T.copy(), tets.T.copy())
         regions = {k: np.concatenate(v) for k, v in region_elems.items()}
 
@@ -361,10 +361,7 @@ class Mesh:
 
     def element_volumes(self) -> NDArray[np.float64]:
         """Volume of every tetrahedron [m^3], shape (n_elements,)."""
-        p = self.p1.p.T
-        t = self.p1.t.T
-        d = p[t[:, 1:]] - p[t[:, :1]]
-        return np.abs(np.linalg.det(d)) / 6.0
+        return np.abs(tet_determinants(self.p1.p.T, self.p1.t.T)) / 6.0
 
     def region_of_elements(self) -> NDArray[np.int32]:
         """Region index per element (order of ``regions``), shape (n_elements,); -1 if none."""
@@ -493,6 +490,19 @@ def warn_if_implausible_size(points: NDArray[np.float64]) -> None:
             ),
             stacklevel=4,
         )
+
+
+def tet_determinants(p: NDArray[np.float64], tets: NDArray[np.int64]) -> NDArray[np.float64]:
+    """Six times the signed volume [m^3] of each tetrahedron ``tets`` (n, 4) on the
+    vertices ``p`` (m, 3), shape (n,)."""
+    return np.linalg.det(p[tets[:, 1:]] - p[tets[:, :1]])
+
+
+def orient_positive(tets: NDArray[np.int64], det: NDArray[np.float64]) -> None:
+    """Swap the first two vertices of the tetrahedra ``tets`` (n, 4) whose determinant
+    ``det`` (n,) is negative, in place: scikit-fem wants positively oriented ones."""
+    neg = det < 0
+    tets[neg, 0], tets[neg, 1] = tets[neg, 1].copy(), tets[neg, 0].copy()
 
 
 #: Volume of a tetrahedron, relative to the cube of its longest edge, under which it is

@@ -22,7 +22,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import MeshError
-from .mesh import Mesh, match_rows
+from .mesh import Mesh, match_rows, orient_positive, tet_determinants
 from .spaces import space
 
 __all__ = [
@@ -136,9 +136,7 @@ def refine_p2(mesh: Mesh) -> Mesh:
 
     _, nodes = _p2_nodes(mesh)
     tets = child_nodes(mesh).reshape(-1, 4)
-    d = nodes[tets[:, 1:]] - nodes[tets[:, :1]]
-    neg = np.linalg.det(d) < 0  # scikit-fem wants positively oriented tetrahedra
-    tets[neg, 0], tets[neg, 1] = tets[neg, 1].copy(), tets[neg, 0].copy()
+    orient_positive(tets, tet_determinants(nodes, tets))
     p1 = MeshTet1(nodes.T.copy(), tets.T.copy())
     kids = np.arange(CHILDREN, dtype=np.int64)
     regions = {

@@ -297,7 +297,7 @@ def mirror_mesh(mesh: Any, symmetry: str | None = None) -> Any:
     """
     from skfem import MeshTet1, MeshTet2
 
-    from ...fe.mesh import Mesh, match_rows
+    from ...fe.mesh import Mesh, match_rows, tet_determinants
 
     axes = symmetry_axes(mesh_symmetry(mesh) if symmetry is None else symmetry)
     p = np.array(mesh.p1.p.T, dtype=np.float64)
@@ -336,8 +336,7 @@ def mirror_mesh(mesh: Any, symmetry: str | None = None) -> Any:
                 merged.setdefault(name, []).append(f)
                 merged.setdefault(rename.get(name, name), []).append(np.sort(image[f], axis=1))
         tris = {name: np.unique(np.vstack(fs), axis=0) for name, fs in merged.items()}
-    d = p[t[:, 1:]] - p[t[:, :1]]
-    if np.any(np.linalg.det(d) <= 0):
+    if np.any(tet_determinants(p, t) <= 0):
         raise MeshError("a mirrored tetrahedron is not positively oriented")
     p1 = MeshTet1(p.T.copy(), t.T.copy())
     table = np.sort(p1.facets.T.astype(np.int64), axis=1)
