@@ -12,6 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .atomic import atomic_path
 from .hdf5 import Results, read_results
+from .xdmf import SCALAR_COMPONENTS, VOIGT_COMPONENTS
 
 __all__ = ["export_vtu", "to_meshio"]
 
@@ -26,7 +27,11 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
     ``<name>_<label>``. With ``state`` (a mechanical state's label or index, or a
     transient's step index) only that state's fields, under their plain names.
     The moisture states (a time axis of their own) are there without ``state``, as
-    ``<name>_<label>``, and left out with it. ``region_id`` is cell data.
+    ``<name>_<label>``, and left out with it. ``region_id`` is cell data. A
+    six-component field (``stress``: xx, yy, zz, yz, xz, xy) comes with its components
+    as scalars under their true names, ``stress_xx`` ... ``stress_xz`` (``stress_xy_25C``
+    for a state): ParaView names the six components XX, YY, ZZ, XY, YZ, XZ, so its XY
+    of the six-component array is the stored yz.
     """
     import meshio
 
@@ -59,18 +64,25 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
             if center is None:
                 continue
             target = point if center == "Node" else cell
+
+            def put(suffix: str, v: Any, name: str = name, target: dict = target) -> None:
+                target[name + suffix] = v
+                if np.ndim(v) == 2 and np.shape(v)[1] == len(VOIGT_COMPONENTS):
+                    for comp in SCALAR_COMPONENTS:  # true names (ParaView's XY is yz)
+                        target[f"{name}_{comp}{suffix}"] = v[:, VOIGT_COMPONENTS.index(comp)]
+
             series = transient or labels is not None
             if series and index is not None:
-                target[name] = values[index]
+                put("", values[index])
             elif transient:
                 for i, v in enumerate(values):
-                    target[f"{name}_{i}"] = v
-                target[name] = values[-1]
+                    put(f"_{i}", v)
+                put("", values[-1])
             elif labels is not None:
                 for lab, v in zip(labels, values, strict=True):
-                    target[f"{name}_{lab}"] = v
+                    put(f"_{lab}", v)
             else:
-                target[name] = values
+                put("", values)
 
     own_thermal = r.thermal_mesh is not None
     if r.thermal is not None and own_thermal == (mesh == "thermal"):

@@ -33,7 +33,13 @@ Readers (checked in tests/io/test_xdmf.py):
   ``Matrix``: both ParaView readers give the six stored components, which ParaView names
   XX, YY, ZZ, XY, YZ, XZ (its XY is the stored yz; docs/outputs.md says how to reorder).
   As a ``Tensor6`` the legacy reader built a wrong 3 x 3 tensor (XDMF's Tensor6 order is
-  xx, xy, xz, yy, yz, zz).
+  xx, xy, xz, yy, yz, zz). In a series (a transient, or mechanical states with labels,
+  which is what a study writes, even for one state) each component is also a scalar
+  attribute under its true name, ``stress_xx``, ``stress_yy``, ``stress_zz``,
+  ``stress_xy``, ``stress_yz``, ``stress_xz`` (``stress_nodal_xy``, ...): a column
+  selection of the same dataset, no copy in the file. A steady file (one state written
+  without labels, from Python) has none: meshio reads those files, and a selection after
+  the dataset's path is not something meshio reads.
 - ``meshio.read`` reads a steady result on one mesh (one uniform grid): the mesh and
   every point and cell field. meshio reads only whole HDF5 datasets and one grid, so a
   series (one dataset of shape (steps, ...)) or a package with its board is not
@@ -58,6 +64,8 @@ from typing import Any
 from .hdf5 import field_center, field_datasets
 
 __all__ = [
+    "SCALAR_COMPONENTS",
+    "VOIGT_COMPONENTS",
     "moisture_xdmf_path",
     "moisture_xdmf_text",
     "paraview_script",
@@ -69,15 +77,38 @@ __all__ = [
 _NUM = {"f": ("Float", 8), "i": ("Int", None), "u": ("UInt", None)}
 
 
-def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> ET.Element:
+def _selection(ds: Any, step: int | None, column: int | None) -> tuple[list, list, list]:
+    """The selection of ``ds`` that an attribute shows: the shape it has in ParaView, and
+    the start and count of each axis of ``ds`` (``ds[step]`` of a (steps, ...) series,
+    and of that only the component ``column`` of the last axis)."""
+    rank = len(ds.shape)
+    start = [0] * rank
+    count = list(ds.shape)
+    if step is not None:
+        start[0], count[0] = step, 1
+    if column is not None:
+        start[-1], count[-1] = column, 1
+    shape = list(ds.shape if step is None else ds.shape[1:])
+    if column is not None:
+        shape = shape[:-1]
+    return shape, start, count
+
+
+def _item(
+    parent: ET.Element,
+    h5name: str,
+    ds: Any,
+    step: int | None = None,
+    column: int | None = None,
+) -> ET.Element:
     """A DataItem referencing the HDF5 dataset ``ds``, or only ``ds[step]`` of a
-    (steps, ...) series.
+    (steps, ...) series, or only its component ``column`` (of the last axis).
 
     ParaView's XDMF 3 reader ignores the standard ``ItemType="HyperSlab"`` wrapper; it
     reads a selection appended to the dataset path, ``file:/ds|start:stride:count:dims``
-    (each part one number per axis), which is what a step is written as.
+    (each part one number per axis), which is what a step or a component is written as.
     """
-    shape = ds.shape if step is None else ds.shape[1:]
+    shape, start, count = _selection(ds, step, column)
     kind, prec = _NUM[ds.dtype.kind]
     e = ET.SubElement(
         parent,
@@ -88,10 +119,8 @@ def _item(parent: ET.Element, h5name: str, ds: Any, step: int | None = None) -> 
         Format="HDF",
     )
     e.text = f"{h5name}:{ds.name}"
-    if step is not None:
-        rank = len(ds.shape)
-        start = [step] + [0] * (rank - 1)
-        parts = (start, [1] * rank, [1, *shape], list(ds.shape))
+    if step is not None or column is not None:
+        parts = (start, [1] * len(ds.shape), count, list(ds.shape))
         e.text += "|" + ":".join(" ".join(map(str, v)) for v in parts)
     return e
 
@@ -126,23 +155,34 @@ def _grid(parent: ET.Element, name: str, h5name: str, mg: Any) -> ET.Element:
     return grid
 
 
-def _hyperslab(parent: ET.Element, h5name: str, ds: Any, step: int) -> ET.Element:
-    """``ds[step]`` of a (steps, ...) series as the standard XDMF ``HyperSlab`` item:
-    a (3, rank) XML item (start, stride, count) and the whole HDF5 dataset.
+def _hyperslab(
+    parent: ET.Element, h5name: str, ds: Any, step: int | None, column: int | None = None
+) -> ET.Element:
+    """``ds[step]`` of a (steps, ...) series (and of that the component ``column``) as
+    the standard XDMF ``HyperSlab`` item: a (3, rank) XML item (start, stride, count) and
+    the whole HDF5 dataset.
 
     ParaView's legacy ``XDMFReader`` (XDMF 2) reads this form; its XDMF 3 readers
     (``Xdmf3ReaderS``, ``Xdmf3ReaderT``) silently drop an attribute written this way.
     """
-    shape = ds.shape[1:]
+    shape, start, count = _selection(ds, step, column)
     rank = len(ds.shape)
-    kind, prec = _NUM[ds.dtype.kind]
     e = ET.SubElement(
         parent, "DataItem", ItemType="HyperSlab", Dimensions=" ".join(map(str, shape))
     )
     sel = ET.SubElement(e, "DataItem", Dimensions=f"3 {rank}", Format="XML")
-    sel.text = " ".join(map(str, [step] + [0] * (rank - 1) + [1] * rank + [1, *shape]))
+    sel.text = " ".join(map(str, start + [1] * rank + count))
     _item(e, h5name, ds)
     return e
+
+
+#: The components of a six-component (symmetric tensor) field as they are stored (Voigt:
+#: xx, yy, zz, yz, xz, xy) and the order of the scalar attributes ``<field>_<component>``
+#: written for each: ParaView names the six components of any array XX, YY, ZZ, XY, YZ,
+#: XZ, so its XY of the six-component array is the stored yz; the scalars carry their
+#: true names.
+VOIGT_COMPONENTS = ("xx", "yy", "zz", "yz", "xz", "xy")
+SCALAR_COMPONENTS = ("xx", "yy", "zz", "xy", "yz", "xz")
 
 
 def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | None) -> None:
@@ -157,13 +197,30 @@ def _attribute(grid: ET.Element, h5name: str, name: str, ds: Any, step: int | No
     width = 1 if len(shape) == 1 else shape[1]
     # six components (stress: Voigt xx, yy, zz, yz, xz, xy) as a Matrix, not a Tensor6:
     # the legacy XDMFReader reads a Tensor6 as xx, xy, xz, yy, yz, zz and builds a wrong
-    # 3 x 3 tensor from it; as a Matrix both readers give the six stored components
+    # 3 x 3 tensor from it; as a Matrix both readers give the six stored components.
+    # ParaView labels them XX, YY, ZZ, XY, YZ, XZ (its XY is the stored yz), so each
+    # component is also an attribute of its own, <name>_xx ... <name>_xz, correctly named
     kind = {1: "Scalar", 3: "Vector"}.get(width, "Matrix")
     a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
     _item(a, h5name, ds, step)
     if step is not None:
         a = ET.SubElement(grid, "Attribute", Name=name, AttributeType=kind, Center=field_center(ds))
         _hyperslab(a, h5name, ds, step)
+    if width == 6 and step is not None:
+        # each component under its own name, in both forms (a column is a selection). Not
+        # in a steady file (one state written without labels): meshio reads those and
+        # takes any text after the dataset's path as part of it
+        for comp in SCALAR_COMPONENTS:
+            col = VOIGT_COMPONENTS.index(comp)
+            for form in (_item, _hyperslab):
+                a = ET.SubElement(
+                    grid,
+                    "Attribute",
+                    Name=f"{name}_{comp}",
+                    AttributeType="Scalar",
+                    Center=field_center(ds),
+                )
+                form(a, h5name, ds, step, col)
 
 
 def _fields(grid: ET.Element, h5name: str, group: Any, step: int | None, series: bool) -> None:

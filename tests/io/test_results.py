@@ -209,12 +209,19 @@ def test_every_xdmf_reference_resolves(case, tmp_path):
                 if not sel:
                     assert f[ds].shape == dims, ds
                     continue
-                # ParaView hyperslab: start:stride:count:dims, one step of a series
+                # ParaView hyperslab: start:stride:count:dims, one step of a series, or one
+                # component (last axis) of a step: stress_xy, ...
                 start, stride, count, full = (
                     tuple(int(v) for v in part.split()) for part in sel.split(":")
                 )
-                assert full == f[ds].shape and count == (1, *dims) and stride == (1,) * len(full)
-                assert 0 <= start[0] < full[0] and not any(start[1:])
+                assert full == f[ds].shape and stride == (1,) * len(full)
+                assert 0 <= start[0] < full[0]
+                if len(full) == len(dims) + 1:
+                    assert count == (1, *dims) and not any(start[1:])
+                else:
+                    assert len(full) == len(dims) + 2 and full[-1] == 6, (ds, dims)
+                    assert count == (1, *dims, 1) and not any(start[1:-1])
+                    assert 0 <= start[-1] < 6
 
 
 def test_vtu_export(tmp_path):
