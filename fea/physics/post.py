@@ -727,7 +727,9 @@ class YieldExceedance:
     """A region whose recovered von Mises stress passes its material's 0.2 % proof stress.
 
     ``von_mises`` and ``yield_strength`` Pa, ``location`` (3,) m of the largest excess,
-    ``fraction`` of the region's vertices above yield.
+    ``fraction`` of the region's vertices above yield. ``solder``: the material has a
+    solidus (a solder, which creeps at these stresses): the message then points to the
+    viscoplastic joints of ``[cycling]`` instead of a ``plasticity`` table.
     """
 
     region: str
@@ -736,19 +738,29 @@ class YieldExceedance:
     yield_strength: float
     location: NDArray[np.float64]
     fraction: float
+    solder: bool = False
 
     def message(self) -> str:
+        """The note of the study table: where, how far and what to do about it."""
         x, y, z = (float(v) * 1e3 for v in self.location)
         text = (
             f"{self.region} ({self.material}): von Mises {self.von_mises / 1e6:.0f} MPa "
             f"passes the 0.2 % proof stress {self.yield_strength / 1e6:.0f} MPa at "
             f"({x:.3f}, {y:.3f}, {z:.3f}) mm ({_percent(self.fraction)} % of its nodes); "
         )
+        if self.solder:
+            return text + (
+                "a solder creeps at these stresses, so its elastic ratio is an indicator: "
+                "its strains and life come from a [cycling] analysis with viscoplastic "
+                "joints (docs/reliability.md)"
+            )
         if self.fraction <= 0.05:
             return text + "local plastic deformation, the elastic peak overestimates the stress"
         return text + (
-            "the metal yields over much of the region: its elastic stresses, and the "
-            "warpage they drive, need an elastic-plastic analysis"
+            "yielding is not local: its elastic stresses, and the warpage they drive, need "
+            "an elastic-plastic analysis: give the region a material with a plasticity "
+            f'table ([materials.library.<name>] base = "{self.material}", plasticity = '
+            "{ hardening_MPa = ... }, see docs/inelastic.md, Plasticity in a study)"
         )
 
 
@@ -880,5 +892,8 @@ def yield_check(
             p = recovered.mesh.p1.p[:, verts[i]].copy()
             # the share of all the region's vertices (the molten ones left out above count)
             share = float(over.sum()) / len(recovered.values[region][0])
-            out.append(YieldExceedance(region, m.name, float(vm[i]), float(sy[i]), p, share))
+            solder = getattr(m, "solidus", None) is not None
+            out.append(
+                YieldExceedance(region, m.name, float(vm[i]), float(sy[i]), p, share, solder)
+            )
     return out

@@ -112,9 +112,17 @@ def test_a_solder_above_its_solidus_is_noted_molten_not_checked_for_yield():
     assert "(up to 260 degC, 100 % of its nodes)" in text  # not '1e+02 %'
     y = YieldExceedance("shell", "copper", 3e8, 2e8, np.zeros(3), 1.0).message()
     assert "(100 % of its nodes)" in y
+    # beyond local yielding the note says how to run the elastic-plastic analysis it asks for
+    assert 'base = "copper", plasticity' in y and "docs/inelastic.md" in y
+    local = YieldExceedance("shell", "copper", 3e8, 2e8, np.zeros(3), 0.01).message()
+    assert "local plastic deformation" in local and "plasticity" not in local
     assert warm.molten_check() == []
     (x,) = warm.yield_check()
     assert x.region == "joint" and x.von_mises > 35e6
+    # a solder's yield ratio is an indicator (it creeps): the note points to [cycling]
+    assert x.solder  # the joint is sac305, which has a solidus
+    joint = x.message()
+    assert "[cycling]" in joint and "creeps" in joint and "plasticity table" not in joint
     # a nodal temperature above the solidus on part of the joint only: those vertices
     # are left out of the yield check, the rest are checked
     T = np.where(space(mesh).nodes[:, 0] > 2e-3, 260.0, 200.0)
