@@ -119,11 +119,18 @@ def run_case(
     row = base_row(cid, params)
     t0 = time.perf_counter()
     notes: list[str] = []
+    base_name: list[str] = []  # the parsed case's name (the study's), once it is parsed
 
     def note(message: warnings.WarningMessage) -> None:
         # "; " separates the notes of the row's column (report.case_notes splits on it):
         # inside one note it would cut it in two
         text = str(message.message).replace("; ", ", ")
+        # the analysis names the case it was given, whose name is the study's: in a sweep
+        # every row's note said "case <study> ...", so it names the row's case instead
+        for name in base_name:
+            head = f"case {name}"
+            if name != cid and text.startswith((head + " ", head + ":")):
+                text = f"case {cid}" + text[len(head) :]
         if text not in notes:
             notes.append(text)
             if on_warning is not None:
@@ -134,6 +141,7 @@ def run_case(
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
             case = parse_study(raw).base
+            base_name.append(str(case.name))
             mesh_mod.SIZE_GUARD = guard and not force
             try:
                 if context is not None:

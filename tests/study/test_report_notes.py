@@ -57,3 +57,31 @@ def test_a_note_holding_the_separator_stays_one_note(tmp_path, monkeypatch):
     row = run_case(raw, "case0000", {}, str(tmp_path / "c"), "tiny")
     assert row["status"] == "ok", row.get("error")
     assert case_notes(row) == ["first part, second part", FILM]
+
+
+def test_a_note_names_the_row_case_not_the_study(tmp_path, monkeypatch):
+    """The analysis prefixes its notes with the name of the case it is given, which in a
+    study is the study's: every row of a sweep said "case tiny at 25C: ...". The row's
+    note names its own case."""
+    import tomllib
+    import warnings
+
+    import fea.package
+    from fea.study.runner import run_case
+
+    def fake(case, folder, **kw):
+        warnings.warn(f"case {case.name} at 25C: shell (copper) yields", UserWarning, stacklevel=1)
+        warnings.warn(f"case {case.name}: {FILM}", UserWarning, stacklevel=1)
+        warnings.warn(f"case {case.name}x is another case", UserWarning, stacklevel=1)
+        return {"Tj_max_C": 80.0}
+
+    monkeypatch.setattr(fea.package, "analyse", fake)
+    raw = tomllib.loads(TINY.read_text())
+    name = raw["study"]["name"]
+    row = run_case(raw, "case0003", {}, str(tmp_path / "c"), name)
+    assert row["status"] == "ok", row.get("error")
+    assert case_notes(row) == [
+        "case case0003 at 25C: shell (copper) yields",
+        f"case case0003: {FILM}",
+        f"case {name}x is another case",  # only the case's own name is replaced
+    ]
