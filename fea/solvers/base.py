@@ -11,11 +11,12 @@ from typing import Any, Protocol
 
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
-from ..validate import check_rtol
+from ..validate import check_count, check_range, check_rtol
 from .krylov import block_pcg, pcg
 
 __all__ = [
     "BlockPreconditioner",
+    "MAXITER_CAP",
     "Options",
     "PcgSolver",
     "Preconditioner",
@@ -38,6 +39,11 @@ def check_block(b: Any, n: int, key: str = "b") -> None:
         raise InputError(key, shape, f"shape ({n},) or ({n}, k) with k >= 1")
 
 
+#: The largest ``maxiter`` a solver accepts: far above any useful count (AMG-PCG takes tens
+#: to hundreds of iterations), it only refuses a value that is a slip.
+MAXITER_CAP = 10_000_000
+
+
 @dataclass(frozen=True)
 class Options:
     """Settings shared by every solver factory.
@@ -50,12 +56,20 @@ class Options:
         Near-null space for AMG, shape (n, m) (rigid-body modes for elasticity).
     rtol, maxiter
         PCG stopping rule (2-norm of the residual relative to ``||b||``, in (0, 1]: the
-        one meaning of ``rtol`` in :mod:`fea`, :func:`fea.validate.check_rtol`) and cap.
+        one meaning of ``rtol`` in :mod:`fea`, :func:`fea.validate.check_rtol`) and cap (a
+        whole number in [1, :data:`MAXITER_CAP`]). Both are checked whatever the method,
+        a direct solver's too: a bad value is refused, not ignored until a later
+        iterative solve.
     precision
         ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; device AMG only.
     rebuild_factor
         A reused preconditioner is rebuilt once a solve needs more than this many times the
-        iterations of the first solve after its setup.
+        iterations of the first solve after its setup (a finite number >= 1).
+
+    Raises
+    ------
+    InputError
+        A setting out of range, naming it.
     """
 
     kind: str = "scalar"
@@ -67,12 +81,17 @@ class Options:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
+        object.__setattr__(
+            self, "maxiter", check_count("maxiter", self.maxiter, MAXITER_CAP, "iterations")
+        )
         if self.kind not in ("scalar", "elasticity"):
             raise InputError("kind", self.kind, "scalar or elasticity")
         if self.precision not in ("mixed", "double"):
             raise InputError("precision", self.precision, "mixed or double")
-        if not self.rebuild_factor >= 1.0:
-            raise InputError("rebuild_factor", self.rebuild_factor, "a number >= 1")
+        # finite: the reuse cap is floor(rebuild_factor * iterations), an int
+        object.__setattr__(
+            self, "rebuild_factor", check_range("rebuild_factor", self.rebuild_factor, 1.0)
+        )
 
     @property
     def block(self) -> int:

@@ -390,7 +390,6 @@ class Prepared:
         #: The default of :meth:`update`'s ``keep``
         self.keep_factor = bool(keep_factor)
         self.kind, self.method, self.near_null = kind, method, near_null
-        self.rtol, self.maxiter, self.backend = rtol, maxiter, backend
         self.options = Options(
             kind=kind,
             near_null=near_null,
@@ -399,6 +398,7 @@ class Prepared:
             precision=precision,
             rebuild_factor=rebuild_factor,
         )
+        self.rtol, self.maxiter, self.backend = self.options.rtol, self.options.maxiter, backend
         self.where, self.reason = _where(backend, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
