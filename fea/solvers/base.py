@@ -22,6 +22,8 @@ __all__ = [
     "Preconditioner",
     "Solver",
     "check_block",
+    "check_finite_matrix",
+    "check_finite_rhs",
 ]
 
 
@@ -42,6 +44,85 @@ def check_block(b: Any, n: int, key: str = "b") -> None:
 #: The largest ``maxiter`` a solver accepts: far above any useful count (AMG-PCG takes tens
 #: to hundreds of iterations), it only refuses a value that is a slip.
 MAXITER_CAP = 10_000_000
+
+
+def _first_nonfinite(values: Any) -> tuple[int, int]:
+    """How many entries of ``values`` (any shape, any array namespace) are NaN or inf, and
+    the flat index of the first (-1 where none)."""
+    xp = _namespace(values)
+    bad = ~xp.isfinite(values)
+    count = int(bad.sum())
+    if not count:
+        return 0, -1
+    return count, int(xp.flatnonzero(bad.ravel())[0])
+
+
+def _unknown(i: int, kind: str) -> str:
+    """Unknown ``i`` in words: ``"unknown 7 (node 2, uy)"`` for elasticity (3 interleaved
+    components per node), ``"unknown 7"`` (node 7) for a scalar field."""
+    if kind == "elasticity":
+        return f"unknown {i} (node {i // 3}, u{'xyz'[i % 3]})"
+    return f"unknown {i} (node {i})"
+
+
+#: Where a NaN or inf in an assembled system comes from, in a user's terms.
+_NONFINITE_CAUSES = (
+    "a material property (E, nu, k, alpha, rho c), a load, a source or a temperature that "
+    "is NaN or inf, or a unit conversion that overflowed"
+)
+
+
+def check_finite_matrix(A: Any, kind: str = "scalar") -> None:
+    """Check that the sparse matrix ``A`` (SciPy, or cupyx on the device) holds no NaN or
+    inf before it is factorised or an AMG hierarchy is built from it (Pardiso factorises
+    such a matrix without complaint and answers with a NaN residual; pyamg raises a bare
+    ``ValueError``). One pass over the stored entries.
+
+    Raises
+    ------
+    SolverError
+        Naming how many entries are not finite, the row of the first (as an unknown and
+        a node, see ``kind``) and the likely causes.
+    """
+    count, first = _first_nonfinite(A.data)
+    if not count:
+        return
+    where = f"entry {first}"
+    if getattr(A, "format", "") == "csr":
+        import numpy as np
+
+        indptr = np.asarray(A.indptr.get() if hasattr(A.indptr, "get") else A.indptr)
+        row = int(np.searchsorted(indptr, first, side="right")) - 1
+        where = f"row of {_unknown(row, kind)}"
+    raise SolverError(
+        f"the system matrix has {count} NaN or inf entries (the first in the {where}): "
+        f"{_NONFINITE_CAUSES}; nothing was solved"
+    )
+
+
+def check_finite_rhs(b: Any, kind: str = "scalar") -> None:
+    """Check that the right-hand side ``b`` (n,) or block (n, k) holds no NaN or inf before
+    a solve: a direct solver would answer NaN, PCG would run to ``maxiter`` on it.
+
+    Raises
+    ------
+    SolverError
+        Naming how many entries are not finite, the first (an unknown and a node, and its
+        column in a block) and the likely causes.
+    """
+    count, first = _first_nonfinite(b)
+    if not count:
+        return
+    shape = tuple(b.shape)
+    if len(shape) == 2:
+        i, j = divmod(first, shape[1])
+        where = f"{_unknown(i, kind)}, column {j}"
+    else:
+        where = _unknown(first, kind)
+    raise SolverError(
+        f"the right-hand side (load vector) has {count} NaN or inf entries (the first at "
+        f"{where}): {_NONFINITE_CAUSES}; nothing was solved"
+    )
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,14 @@ from numpy.typing import NDArray
 from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from . import cost
-from .base import BlockPreconditioner, Options, Solver, check_block
+from .base import (
+    BlockPreconditioner,
+    Options,
+    Solver,
+    check_block,
+    check_finite_matrix,
+    check_finite_rhs,
+)
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
@@ -403,6 +410,7 @@ class Prepared:
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        check_finite_matrix(self.A, kind)
         #: ``method="auto"`` on the CPU: both methods' estimates (memory, seconds), else {}
         self.estimate: dict = {}
         plan = None
@@ -446,7 +454,9 @@ class Prepared:
         if A.shape != self.A.shape:
             raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
         live = self._live()
-        self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        A = sp.csr_matrix(A) if self.where == "cpu" else A
+        check_finite_matrix(A, self.kind)
+        self.A = A
         keep = self.keep_factor if keep is None else bool(keep)
         if isinstance(live, DirectSolver):
             live.update(self.A, keep=keep)
@@ -468,9 +478,20 @@ class Prepared:
         (or CuPy on the GPU backend). ``x`` has ``b``'s shape; ``info.iterations`` and
         ``info.residual`` are the largest over the columns. ``x0``: a start of ``b``'s
         shape (iterative methods). ``device_result``: return ``x`` on the device (GPU
-        backend)."""
+        backend).
+
+        Raises
+        ------
+        SolverError
+            ``b`` holds a NaN or inf (:func:`fea.solvers.base.check_finite_rhs`: nothing is
+            solved), or the solve fails.
+        """
         t0 = time.perf_counter()
-        x, facts = self._live().solve(b, x0=x0, device_result=device_result)
+        live = self._live()
+        if not hasattr(b, "shape"):
+            b = np.asarray(b, dtype=np.float64)
+        check_finite_rhs(b, self.kind)
+        x, facts = live.solve(b, x0=x0, device_result=device_result)
         facts = dict(facts)
         info = SolveInfo(
             self.where,
@@ -573,6 +594,16 @@ def solve(
         Rigid-body modes, shape (n, 6), for AMG on elasticity.
     device_result
         GPU backend: return ``x`` as a CuPy array (no copy back).
+
+    Raises
+    ------
+    InputError
+        An option out of range or unknown (``backend``, ``method``, ``kind``, ``rtol``,
+        ``maxiter``, ``precision``), naming it and what is allowed.
+    BackendUnavailable
+        ``backend="gpu"`` where no GPU is usable, or ``method="cudss"`` without it.
+    SolverError
+        ``A`` or ``b`` holds a NaN or inf (before any work), or the solve fails.
     """
     t0 = time.perf_counter()
     with Prepared(
