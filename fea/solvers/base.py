@@ -20,6 +20,7 @@ __all__ = [
     "Options",
     "PcgSolver",
     "Preconditioner",
+    "SINGULAR_CAUSES",
     "Solver",
     "check_block",
     "check_finite_matrix",
@@ -40,6 +41,16 @@ def check_block(b: Any, n: int, key: str = "b") -> None:
     if not (shape[:1] == (n,) and (len(shape) == 1 or (len(shape) == 2 and shape[1] >= 1))):
         raise InputError(key, shape, f"shape ({n},) or ({n}, k) with k >= 1")
 
+
+#: Why an assembled stiffness or conduction matrix is singular or not positive definite,
+#: in a user's terms: the end of every such message of the solvers.
+SINGULAR_CAUSES = (
+    "the system is singular or not positive definite: most often a body, or a part of it, "
+    "with no restraint (a rigid-body mode left free: fix or support it, e.g. a 3-2-1 "
+    "support, or hold a temperature or a convection somewhere for conduction), a "
+    "material with a zero or negative modulus or conductivity (E = 0, k = 0), or a "
+    "region not connected to the rest"
+)
 
 #: The largest ``maxiter`` a solver accepts: far above any useful count (AMG-PCG takes tens
 #: to hundreds of iterations), it only refuses a value that is a slip.
@@ -357,6 +368,7 @@ class PcgSolver:
         facts: dict = {}
         iterations, steps = list(res.iterations), res.steps
         X = res.x
+        redo, again = None, []
         if not res.all_converged and cap < opt.maxiter:
             facts["reuse_iterations"] = max(res.iterations)
             event, event_s = "rebuilt", event_s + self._rebuild()
@@ -381,10 +393,13 @@ class PcgSolver:
         t_pcg = time.perf_counter() - t1
         failed = [j for j, ok in enumerate(res.converged) if not ok]
         if failed:
-            raise SolverError(
-                f"{self.name} ({self.device}) did not converge on {len(failed)} of "
-                f"{len(iterations)} columns (first: column {failed[0]}) in {opt.maxiter} "
-                f"iterations (target {opt.rtol:.1e})"
+            j = failed[0]
+            last, i = (res, j) if redo is None else (redo, again.index(j))
+            raise self._failure(
+                last.iterations[i],
+                last.history[i],
+                last.breakdown[i],
+                f" on {len(failed)} of {len(iterations)} columns (the first: column {j})",
             )
         if self._baseline is None and not self._stale:
             self._baseline = max(iterations)
@@ -409,6 +424,33 @@ class PcgSolver:
             block_steps=steps,
         )
         return (X if device_result else self.ns.asnumpy(X)), facts
+
+    def _failure(
+        self, iterations: int, history: list[float], breakdown: bool, columns: str = ""
+    ) -> SolverError:
+        """The error of a solve that did not converge (of the first such column of a block,
+        ``columns`` saying which): a breakdown (``p^T A p`` not positive: the matrix is not
+        SPD) or a residual that grew names the likely causes of a singular system; an
+        iteration limit reached on a falling residual says what to change."""
+        opt = self.options
+        h = history or [math.nan]
+        trail = f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e}"
+        who = f"{self.name} ({self.device})"
+        if breakdown:
+            return SolverError(
+                f"{who} stopped at iteration {iterations}{columns}: p^T A p was not positive "
+                f"({trail}, target rtol {opt.rtol:.1e}); {SINGULAR_CAUSES}"
+            )
+        head = (
+            f"{who} did not converge{columns} in {iterations} iterations (maxiter = "
+            f"{opt.maxiter}): {trail}, target rtol {opt.rtol:.1e}"
+        )
+        if not h[-1] < h[0]:  # grew (or NaN): no limit would have helped
+            return SolverError(f"{head}; the residual grew: {SINGULAR_CAUSES}")
+        return SolverError(
+            f"{head}; raise maxiter (the [solver] maxiter key), loosen rtol, or take "
+            "method='direct' where its factor fits in memory"
+        )
 
     def _facts(
         self,
@@ -459,12 +501,7 @@ class PcgSolver:
         self.ns.synchronize()
         t_pcg = time.perf_counter() - t1
         if not res.converged:
-            h = res.history
-            raise SolverError(
-                f"{self.name} ({self.device}) did not converge in {res.iterations} iterations: "
-                f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
-                f"(target {opt.rtol:.1e})"
-            )
+            raise self._failure(res.iterations, res.history, res.breakdown)
         if self._baseline is None and not self._stale:
             self._baseline = res.iterations
         bnorm = float(xp.linalg.norm(bd))

@@ -9,11 +9,13 @@ import math
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from fea.errors import InputError, SolverError
-from fea.solvers import prepare, solve
+from fea.fe.constraints import rigid_body_modes
+from fea.solvers import block_pcg, pcg, prepare, solve
 
-from .systems import grid
+from .systems import grid, two_layer_box
 
 METHODS = ["direct", "amg", "amg-xp", "auto"]
 
@@ -100,3 +102,91 @@ def test_an_elasticity_row_is_named_as_a_node_and_component(poisson):
     bad[31] = np.nan
     with pytest.raises(SolverError, match=r"unknown 31 \(node 10, uy\)"):
         solve(A, bad, kind="elasticity", backend="cpu", method="direct")
+
+
+# -- systems that are singular or not positive definite ------------------------------------------
+
+
+def _floating_conduction():
+    """Conduction with no temperature held anywhere (the grid's graph Laplacian: row sums
+    0, the constant its null space) and a load that is not balanced."""
+    G = grid(12, 12)
+    A = (G - sp.diags(np.asarray(G.sum(axis=1)).ravel())).tocsr()
+    return A, np.linspace(1.0, 2.0, A.shape[0])
+
+
+@pytest.fixture(scope="module")
+def free_body():
+    """A two-layer P2 box with no support at all (six rigid-body modes free; 7,269 DOF), a
+    downward load, the rigid-body modes."""
+    K, fs = two_layer_box()
+    b = np.zeros(K.shape[0])
+    b[2::3] = -1.0
+    return K, b, rigid_body_modes(fs.nodes)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_no_restraint_is_named_as_the_likely_cause(free_body, method):
+    """A free body: Pardiso's "failed in phase 12 (error -4)" and pyamg-PCG's "did not
+    converge in 28 iterations" (maxiter 2000: it had stopped on p^T A p <= 0) did not say
+    that the body has no restraint."""
+    K, b, rbm = free_body
+    with pytest.raises(SolverError, match="no restraint"):
+        solve(K, b, kind="elasticity", near_null=rbm, backend="cpu", method=method)
+    A, f = _floating_conduction()
+    with pytest.raises(SolverError, match="not positive definite: .*no restraint"):
+        solve(A, f, backend="cpu", method=method)
+
+
+@pytest.mark.parametrize("method", ["direct", "auto"])
+def test_superlu_does_not_answer_a_singular_system(monkeypatch, method):
+    """Without Pardiso the direct solver is SuperLU, which does not stop on the floating
+    conduction system: it answered x of 6e16 with info.residual 21 and no error."""
+    from fea.solvers import cpu, registry
+
+    monkeypatch.setattr(cpu, "pardiso_available", lambda: False)
+    monkeypatch.setattr(registry, "pardiso_available", lambda: False)
+    A, f = _floating_conduction()
+    with pytest.raises(SolverError, match=r"superlu: .*residual .* numerically singular"):
+        solve(A, f, backend="cpu", method=method)
+    _, info = solve(grid(12, 12), f, backend="cpu", method=method)  # a regular one still runs
+    assert info.method == "superlu" and info.residual <= 1e-12
+
+
+@pytest.mark.parametrize("method", ["amg", "amg-xp"])
+def test_an_iteration_limit_says_what_was_reached_and_what_to_change(method):
+    A = grid(40, 40)  # above pyamg's coarsest size: more than a V-cycle to converge
+    b = np.linspace(1.0, 2.0, A.shape[0])
+    with pytest.raises(SolverError) as err:
+        solve(A, b, backend="cpu", method=method, rtol=1e-14, maxiter=2)
+    msg = str(err.value)
+    assert "did not converge in 2 iterations (maxiter = 2)" in msg
+    assert "target rtol 1.0e-14" in msg and "raise maxiter" in msg
+    assert "no restraint" not in msg  # the residual fell: not a singular system
+
+
+def test_pcg_stops_on_a_nan_instead_of_running_to_maxiter(poisson):
+    """p^T A p = NaN passed the old test ``pAp <= 0`` (False for NaN): a preconditioner
+    that turned out a NaN cost maxiter iterations of NaN."""
+    A, b = poisson
+
+    def nan_after_one(r):
+        return r * np.nan
+
+    res = pcg(A, b, nan_after_one, maxiter=500)
+    assert not res.converged and res.breakdown and res.iterations == 1
+    blk = block_pcg(A, np.stack([b, 2 * b], axis=1), nan_after_one, maxiter=500)
+    assert blk.steps == 1 and blk.breakdown == [True, True] and not any(blk.converged)
+    ok = pcg(A, b, maxiter=500)
+    assert ok.converged and not ok.breakdown
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_zero_load_gives_exactly_zero(poisson, method):
+    """No division by zero anywhere: x is 0 exactly, the residual reported 0 (a block with
+    a zero column too)."""
+    A, b = poisson
+    x, info = solve(A, np.zeros_like(b), backend="cpu", method=method)
+    assert not x.any() and info.residual == 0.0
+    X, info = solve(A, np.stack([b, 0 * b], axis=1), backend="cpu", method=method)
+    assert not X[:, 1].any() and np.isfinite(info.residual) and info.residual <= 1e-10
