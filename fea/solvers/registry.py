@@ -258,10 +258,20 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
     else:
         name = method
     if (where, name) not in _FACTORIES:
+        other = "gpu" if where == "cpu" else "cpu"
+        elsewhere = f" ({method!r} is a {other.upper()} method)" if _only_on(other, name) else ""
         raise InputError(
-            "solver.method", method, f"one of auto, {', '.join(methods(where))} on the {where}"
+            "solver.method",
+            method,
+            f"one of auto, {', '.join(methods(where))} on the {where}{elsewhere}",
         )
     return name
+
+
+def _only_on(where: str, method: str) -> bool:
+    """True when ``method`` is registered on ``where`` and not on the other backend."""
+    other = "gpu" if where == "cpu" else "cpu"
+    return (where, method) in _FACTORIES and (other, method) not in _FACTORIES
 
 
 @dataclass
@@ -326,7 +336,20 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
 def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
     """:func:`resolve_backend`, except that ``backend="auto"`` with ``method="direct"`` stays
     on the CPU where the device has no direct solver (cuDSS): an automatic choice does not
-    turn an explicit direct request into an error or an iterative solve."""
+    turn an explicit direct request into an error or an iterative solve; and that
+    ``backend="auto"`` with a method registered on the GPU only (``jacobi``, ``cudss``) runs
+    on the GPU at any size, or raises :class:`~fea.errors.BackendUnavailable` saying why no
+    GPU is usable (it named the CPU's methods as if the method were misspelt)."""
+    if backend == "auto" and _only_on("gpu", method):
+        # an explicit device method: on the device whatever the size, never an error about
+        # the CPU's methods where the device is missing
+        status = probe_device()
+        if not status.usable:
+            raise BackendUnavailable(
+                f"method={method!r} runs on the GPU only, and no GPU is usable here: "
+                f"{status.reason}"
+            )
+        return "gpu", f"auto: method={method!r} runs on the GPU only; {status.reason}"
     where, reason = resolve_backend(backend, n=n, kind=kind)
     if backend == "auto" and where == "gpu" and method == "direct" and not cudss_available():
         return "cpu", f"auto: method='direct' and no cuDSS on the device ({reason})"

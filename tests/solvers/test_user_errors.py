@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from fea.errors import InputError, SolverError
+from fea.errors import BackendUnavailable, InputError, SolverError
 from fea.fe.constraints import rigid_body_modes
 from fea.solvers import block_pcg, pcg, prepare, solve
 
@@ -190,3 +190,33 @@ def test_a_zero_load_gives_exactly_zero(poisson, method):
     assert not x.any() and info.residual == 0.0
     X, info = solve(A, np.stack([b, 0 * b], axis=1), backend="cpu", method=method)
     assert not X[:, 1].any() and np.isfinite(info.residual) and info.residual <= 1e-10
+
+
+# -- a GPU method asked for where there is no GPU ------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["jacobi", "cudss"])
+def test_a_gpu_method_without_a_gpu_says_no_gpu(poisson, monkeypatch, method):
+    """[solver] method = "jacobi" or "cudss" (both in the spec's allowed list) with backend
+    auto on a machine without a GPU answered "solver.method = 'jacobi': one of auto, amg,
+    amg-xp, direct on the cpu", as if the name were misspelt."""
+    from fea.solvers import registry
+    from fea.solvers.gpu import DeviceStatus
+
+    A, b = poisson
+    monkeypatch.setattr(registry, "probe_device", lambda: DeviceStatus(False, "no CUDA here"))
+    with pytest.raises(
+        BackendUnavailable, match=f"method='{method}' runs on the GPU only.*no CUDA"
+    ):
+        solve(A, b, method=method)
+    with pytest.raises(InputError, match=f"'{method}' is a GPU method"):
+        solve(A, b, backend="cpu", method=method)
+
+
+def test_a_gpu_method_takes_the_gpu_below_the_crossover(poisson, device):
+    """backend auto with a device method and a working device: the device, whatever the
+    size (the crossover is for auto's own choice of method)."""
+    A, b = poisson
+    x, info = solve(A, b, method="jacobi")
+    assert info.backend == "gpu" and "runs on the GPU only" in info.reason
+    assert np.linalg.norm(A @ x - b) <= 1e-9 * np.linalg.norm(b)
