@@ -253,3 +253,12 @@ def test_the_reported_residual_is_the_true_one(poisson, method):
     # 1e-14 for this well-conditioned grid), may differ from SciPy's product used here
     assert abs(info.residual - true) <= 1e-6 * true + 1e-14, (info.residual, true)
     assert info.method and info.reason and info.iterations >= 1
+
+
+@pytest.mark.parametrize("capacity", [0, -1, 2.5, math.nan, "2"])
+def test_a_solver_cache_of_a_bad_capacity_is_refused_by_name(capacity):
+    """SolverCache raised a bare ValueError("capacity >= 1") for 0 and took NaN and 2.5."""
+    from fea.solvers import SolverCache
+
+    with pytest.raises(InputError, match="capacity"):
+        SolverCache(capacity)
