@@ -25,6 +25,8 @@ __all__ = [
     "check_block",
     "check_finite_matrix",
     "check_finite_rhs",
+    "check_near_null",
+    "check_real",
 ]
 
 
@@ -111,9 +113,10 @@ def check_finite_matrix(A: Any, kind: str = "scalar") -> None:
     )
 
 
-def check_finite_rhs(b: Any, kind: str = "scalar") -> None:
+def check_finite_rhs(b: Any, kind: str = "scalar", start: bool = False) -> None:
     """Check that the right-hand side ``b`` (n,) or block (n, k) holds no NaN or inf before
     a solve: a direct solver would answer NaN, PCG would run to ``maxiter`` on it.
+    ``start``: ``b`` is the start ``x0`` of an iterative solve, named so.
 
     Raises
     ------
@@ -130,10 +133,43 @@ def check_finite_rhs(b: Any, kind: str = "scalar") -> None:
         where = f"{_unknown(i, kind)}, column {j}"
     else:
         where = _unknown(first, kind)
+    name = "the start x0" if start else "the right-hand side (load vector)"
+    causes = "an earlier answer that was not finite" if start else _NONFINITE_CAUSES
     raise SolverError(
-        f"the right-hand side (load vector) has {count} NaN or inf entries (the first at "
-        f"{where}): {_NONFINITE_CAUSES}; nothing was solved"
+        f"{name} has {count} NaN or inf entries (the first at {where}): {causes}; "
+        "nothing was solved"
     )
+
+
+def check_real(key: str, a: Any) -> None:
+    """Check that the array or sparse matrix ``a`` (any namespace) is of real numbers.
+
+    Raises
+    ------
+    InputError
+        Naming ``key`` and the dtype (a complex ``b`` lost its imaginary part with only a
+        warning).
+    """
+    kind = getattr(getattr(a, "dtype", None), "kind", "f")
+    if kind not in "fiub":
+        raise InputError(key, f"dtype {a.dtype}", "real numbers (float64)")
+
+
+def check_near_null(near_null: Any, n: int) -> None:
+    """Check the near-null space of AMG: None, or finite of shape (n, m), m >= 1.
+
+    Raises
+    ------
+    InputError
+        Another shape (pyamg raised a bare ``ValueError``), or a NaN or inf in it.
+    """
+    if near_null is None:
+        return
+    shape = tuple(getattr(near_null, "shape", ()))
+    if len(shape) != 2 or shape[0] != n or shape[1] < 1:
+        raise InputError("near_null", shape, f"shape ({n}, m), m >= 1 (the rigid-body modes)")
+    if _first_nonfinite(near_null)[0]:
+        raise InputError("near_null", "NaN or inf entries", "finite numbers")
 
 
 @dataclass(frozen=True)

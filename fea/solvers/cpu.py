@@ -244,6 +244,12 @@ def amg_setup(
     import pyamg
 
     A = sp.csr_matrix(A)
+    if A.shape[0] % block:
+        raise InputError(
+            "kind",
+            "elasticity",
+            f"a matrix of {block} unknowns a node: {A.shape[0]} is not a multiple of {block}",
+        )
     kwargs: dict = {"max_coarse": 500}
     if block > 1:
         A_amg = A.tobsr(blocksize=(block, block))

@@ -26,6 +26,8 @@ from .base import (
     check_block,
     check_finite_matrix,
     check_finite_rhs,
+    check_near_null,
+    check_real,
 )
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
@@ -437,6 +439,10 @@ class Prepared:
         self.where, self.reason = _where(backend, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
+        check_real("A", A)
+        if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
+            raise InputError("A", A.shape, "a square matrix (n, n)")
+        check_near_null(near_null, n)
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
         check_finite_matrix(self.A, kind)
         #: ``method="auto"`` on the CPU: both methods' estimates (memory, seconds), else {}
@@ -482,6 +488,7 @@ class Prepared:
         if A.shape != self.A.shape:
             raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
         live = self._live()
+        check_real("A", A)
         A = sp.csr_matrix(A) if self.where == "cpu" else A
         check_finite_matrix(A, self.kind)
         self.A = A
@@ -517,8 +524,14 @@ class Prepared:
         t0 = time.perf_counter()
         live = self._live()
         if not hasattr(b, "shape"):
-            b = np.asarray(b, dtype=np.float64)
+            b = np.asarray(b)
+        check_real("b", b)
         check_finite_rhs(b, self.kind)
+        if x0 is not None:
+            if not hasattr(x0, "shape"):
+                x0 = np.asarray(x0)
+            check_real("x0", x0)
+            check_finite_rhs(x0, self.kind, start=True)
         x, facts = live.solve(b, x0=x0, device_result=device_result)
         facts = dict(facts)
         info = SolveInfo(

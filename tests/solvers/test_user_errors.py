@@ -262,3 +262,40 @@ def test_a_solver_cache_of_a_bad_capacity_is_refused_by_name(capacity):
 
     with pytest.raises(InputError, match="capacity"):
         SolverCache(capacity)
+
+
+# -- arrays of the wrong kind --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["amg", "amg-xp"])
+def test_a_rectangular_matrix_is_named_on_every_path(poisson, method):
+    """pyamg raised a bare ValueError, amg-xp numpy's LinAlgError("Singular matrix")."""
+    A, b = poisson
+    with pytest.raises(InputError, match=r"A = \(144, 140\): a square matrix"):
+        solve(A[:, :140], b, backend="cpu", method=method)
+
+
+@pytest.mark.parametrize("method", ["direct", "amg"])
+def test_complex_input_is_refused_not_cut_to_its_real_part(poisson, method):
+    """A complex load was solved for its real part with only a ComplexWarning."""
+    A, b = poisson
+    with pytest.raises(InputError, match="b = 'dtype complex128': real numbers"):
+        solve(A, b + 1j, backend="cpu", method=method)
+    with pytest.raises(InputError, match="A = 'dtype complex128'"):
+        solve(A * (1 + 0j), b, backend="cpu", method=method)
+
+
+def test_the_rigid_body_modes_and_the_start_are_checked(poisson):
+    """A near_null of the wrong shape raised pyamg's bare ValueError; a NaN start x0 was
+    reported as a singular system (PCG broke down on it)."""
+    A, b = poisson
+    kw = dict(kind="elasticity", backend="cpu", method="amg")
+    with pytest.raises(InputError, match=r"near_null = \(10, 6\): shape \(144, m\)"):
+        solve(A, b, near_null=np.ones((10, 6)), **kw)
+    with pytest.raises(InputError, match="near_null = 'NaN or inf entries'"):
+        solve(A, b, near_null=np.full((144, 6), np.nan), **kw)
+    with pytest.raises(InputError, match="kind = 'elasticity': .* 3 unknowns a node"):
+        solve(grid(7, 7), np.ones(49), **kw)  # 49 unknowns: not 3 a node
+    with prepare(A, backend="cpu", method="amg") as p:
+        with pytest.raises(SolverError, match="the start x0 has 144 NaN"):
+            p.solve(b, x0=np.full_like(b, np.nan))
