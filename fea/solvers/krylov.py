@@ -85,7 +85,9 @@ def pcg(
     M
         Preconditioner: ``M(r)`` approximates ``A^-1 r``; identity when None.
     rtol
-        Stop when ``||r|| <= rtol ||b||`` (2-norm of the true recursive residual).
+        Stop when ``||r_k|| <= rtol ||b||``, ``r_k`` the recursive residual
+        (``r_k = r_{k-1} - alpha_k A p_k``: ``b - A x_k`` in exact arithmetic, drifting
+        from it by rounding; :class:`fea.solvers.base.PcgSolver` reports the true one).
     xp
         Array namespace (``numpy`` or ``cupy``); taken from ``b`` when None.
 
