@@ -189,7 +189,8 @@ class Options:
         a direct solver's too: a bad value is refused, not ignored until a later
         iterative solve.
     precision
-        ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; device AMG only.
+        ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; the AMG of
+        :mod:`fea.solvers.amg` only (the device's, and ``amg-xp`` on the CPU).
     rebuild_factor
         A reused preconditioner is rebuilt once a solve needs more than this many times the
         iterations of the first solve after its setup (a finite number >= 1).

@@ -396,7 +396,8 @@ class Prepared:
     kind, backend, method, near_null, rtol, maxiter
         As :func:`solve`.
     precision
-        Device AMG: ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``.
+        The AMG of :mod:`fea.solvers.amg` (device ``amg``, CPU ``amg-xp``): ``"mixed"``
+        (float32 V-cycle under float64 CG) or ``"double"``.
     rebuild_factor
         Iteration growth past which a reused hierarchy is rebuilt (1.5).
     keep_factor
@@ -633,6 +634,11 @@ def solve(
         listing them.
     near_null
         Rigid-body modes, shape (n, 6), for AMG on elasticity.
+    rtol, maxiter
+        Iterative methods: stop at ``||b - A x|| <= rtol ||b||``, rtol in (0, 1], within
+        ``maxiter`` iterations (a whole number >= 1); checked for every method.
+    precision
+        As :class:`Prepared`.
     device_result
         GPU backend: return ``x`` as a CuPy array (no copy back).
 
