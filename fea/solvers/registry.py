@@ -635,8 +635,9 @@ def solve(
     near_null
         Rigid-body modes, shape (n, 6), for AMG on elasticity.
     rtol, maxiter
-        Iterative methods: stop at ``||b - A x|| <= rtol ||b||``, rtol in (0, 1], within
-        ``maxiter`` iterations (a whole number >= 1); checked for every method.
+        Iterative methods: stop where PCG's (recursive) residual is at most ``rtol ||b||``,
+        rtol in (0, 1], within ``maxiter`` iterations (a whole number >= 1); checked for
+        every method. ``info.residual`` is the true ``||b - A x|| / ||b||``.
     precision
         As :class:`Prepared`.
     device_result
