@@ -116,6 +116,12 @@ class SolveInfo:
     extra: dict = field(default_factory=dict)
 
 
+def _dof(n: int) -> str:
+    """A count of unknowns for a reason: ``"40k"``, or exact below 10,000 (``"144"``, where
+    ``"0k"`` said nothing)."""
+    return f"{n:,}" if n < 10_000 else f"{n / 1000:.0f}k"
+
+
 def resolve_backend(backend: str, n: int | None = None, kind: str = "scalar") -> tuple[str, str]:
     """Map ``auto|cpu|gpu`` to the backend that will run and the reason.
 
@@ -138,7 +144,7 @@ def resolve_backend(backend: str, n: int | None = None, kind: str = "scalar") ->
         return "cpu", f"auto: no usable GPU ({status.reason})"
     if n is not None and n < gpu_crossover(kind):
         return "cpu", (
-            f"auto: {n / 1000:.0f}k DOF below the GPU crossover ({gpu_crossover(kind) / 1000:.0f}k "
+            f"auto: {_dof(n)} DOF below the GPU crossover ({_dof(gpu_crossover(kind))} "
             f"for {kind}); {status.reason}"
         )
     return "gpu", f"auto: {status.reason}"
@@ -308,8 +314,8 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
         name = _select("cpu", "auto", n, kind)
         return _Plan(
             name,
-            f"{name}: no Pardiso to estimate from; {n / 1e3:.0f}k DOF against "
-            f"the direct limit {direct_limit(kind) / 1e3:.0f}k for {kind}",
+            f"{name}: no Pardiso to estimate from; {_dof(n)} DOF against "
+            f"the direct limit {_dof(direct_limit(kind))} for {kind}",
         )
     available = cost.available_memory()
     amg_method = AUTO_AMG_METHOD.get(kind, "amg")

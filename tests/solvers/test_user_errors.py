@@ -299,3 +299,14 @@ def test_the_rigid_body_modes_and_the_start_are_checked(poisson):
     with prepare(A, backend="cpu", method="amg") as p:
         with pytest.raises(SolverError, match="the start x0 has 144 NaN"):
             p.solve(b, x0=np.full_like(b, np.nan))
+
+
+def test_the_reason_gives_a_small_size_as_it_is(poisson, monkeypatch):
+    """A 144-unknown system was "0k DOF" in auto's reason."""
+    from fea.solvers import cpu, registry
+
+    A, b = poisson
+    monkeypatch.setattr(cpu, "pardiso_available", lambda: False)
+    monkeypatch.setattr(registry, "pardiso_available", lambda: False)
+    _, info = solve(A, b, backend="cpu")
+    assert "144 DOF against the direct limit" in info.reason, info.reason
