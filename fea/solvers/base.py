@@ -80,8 +80,9 @@ def _unknown(i: int, kind: str) -> str:
 
 #: Where a NaN or inf in an assembled system comes from, in a user's terms.
 _NONFINITE_CAUSES = (
-    "a material property (E, nu, k, alpha, rho c), a load, a source or a temperature that "
-    "is NaN or inf, or a unit conversion that overflowed"
+    "a material property (E, nu, k, alpha, rho c), a load, a source, a convection "
+    "coefficient h or a temperature that is NaN or inf, or so large that the assembly "
+    "overflowed (a unit slip)"
 )
 
 
@@ -108,8 +109,8 @@ def check_finite_matrix(A: Any, kind: str = "scalar") -> None:
         row = int(np.searchsorted(indptr, first, side="right")) - 1
         where = f"row of {_unknown(row, kind)}"
     raise SolverError(
-        f"the system matrix has {count} NaN or inf entries (the first in the {where}): "
-        f"{_NONFINITE_CAUSES}; nothing was solved"
+        f"the system matrix is not finite: {count} NaN or inf entries (the first in the "
+        f"{where}): {_NONFINITE_CAUSES}; nothing was solved"
     )
 
 
@@ -136,8 +137,8 @@ def check_finite_rhs(b: Any, kind: str = "scalar", start: bool = False) -> None:
     name = "the start x0" if start else "the right-hand side (load vector)"
     causes = "an earlier answer that was not finite" if start else _NONFINITE_CAUSES
     raise SolverError(
-        f"{name} has {count} NaN or inf entries (the first at {where}): {causes}; "
-        "nothing was solved"
+        f"{name} is not finite: {count} NaN or inf entries (the first at {where}): "
+        f"{causes}; nothing was solved"
     )
 
 
