@@ -44,6 +44,7 @@ import numpy as np
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from . import kernels
+from .base import SINGULAR_CAUSES
 
 __all__ = [
     "HOST",
@@ -363,8 +364,7 @@ def _dense_inverse(ns: Namespace, A: Any) -> tuple[Any, str]:
         reason = f"the Cholesky factorization failed ({exc})"
     raise SolverError(
         f"AMG: the coarsest matrix ({Ad.shape[0]} unknowns) is not positive definite: "
-        f"{reason}. The system is singular or nearly so: check that the constraints hold "
-        "every rigid-body mode (fixed boundaries, or none for a free body)"
+        f"{reason}; {SINGULAR_CAUSES}"
     )
 
 
@@ -699,7 +699,7 @@ def _level(ns: Namespace, A: Any, node: Any, n_nodes: int, smoother: str) -> Lev
         bad = int((d <= 0).sum())
         raise SolverError(
             f"AMG level of size {A.shape[0]} has {bad} non-positive diagonal entries: the "
-            "matrix is not SPD"
+            f"matrix is not SPD; {SINGULAR_CAUSES}"
         )
     if smoother == "l1-jacobi":
         n = A.shape[0]

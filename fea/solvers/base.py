@@ -11,16 +11,22 @@ from typing import Any, Protocol
 
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
-from ..validate import check_rtol
+from ..validate import check_count, check_range, check_rtol
 from .krylov import block_pcg, pcg
 
 __all__ = [
     "BlockPreconditioner",
+    "MAXITER_CAP",
     "Options",
     "PcgSolver",
     "Preconditioner",
+    "SINGULAR_CAUSES",
     "Solver",
     "check_block",
+    "check_finite_matrix",
+    "check_finite_rhs",
+    "check_near_null",
+    "check_real",
 ]
 
 
@@ -38,6 +44,135 @@ def check_block(b: Any, n: int, key: str = "b") -> None:
         raise InputError(key, shape, f"shape ({n},) or ({n}, k) with k >= 1")
 
 
+#: Why an assembled stiffness or conduction matrix is singular or not positive definite,
+#: in a user's terms: the end of every such message of the solvers.
+SINGULAR_CAUSES = (
+    "the system is singular or not positive definite: most often a body, or a part of it, "
+    "with no restraint (a rigid-body mode left free: fix or support it, e.g. a 3-2-1 "
+    "support, or hold a temperature or a convection somewhere for conduction), a "
+    "material with a zero or negative modulus or conductivity (E = 0, k = 0), or a "
+    "region not connected to the rest"
+)
+
+#: The largest ``maxiter`` a solver accepts: far above any useful count (AMG-PCG takes tens
+#: to hundreds of iterations), it only refuses a value that is a slip.
+MAXITER_CAP = 10_000_000
+
+
+def _first_nonfinite(values: Any) -> tuple[int, int]:
+    """How many entries of ``values`` (any shape, any array namespace) are NaN or inf, and
+    the flat index of the first (-1 where none)."""
+    xp = _namespace(values)
+    bad = ~xp.isfinite(values)
+    count = int(bad.sum())
+    if not count:
+        return 0, -1
+    return count, int(xp.flatnonzero(bad.ravel())[0])
+
+
+def _unknown(i: int, kind: str) -> str:
+    """Unknown ``i`` in words: ``"unknown 7 (node 2, uy)"`` for elasticity (3 interleaved
+    components per node), ``"unknown 7"`` (node 7) for a scalar field."""
+    if kind == "elasticity":
+        return f"unknown {i} (node {i // 3}, u{'xyz'[i % 3]})"
+    return f"unknown {i} (node {i})"
+
+
+#: Where a NaN or inf in an assembled system comes from, in a user's terms.
+_NONFINITE_CAUSES = (
+    "a material property (E, nu, k, alpha, rho c), a load, a source, a convection "
+    "coefficient h or a temperature that is NaN or inf, or so large that the assembly "
+    "overflowed (a unit slip)"
+)
+
+
+def check_finite_matrix(A: Any, kind: str = "scalar") -> None:
+    """Check that the sparse matrix ``A`` (SciPy, or cupyx on the device) holds no NaN or
+    inf before it is factorised or an AMG hierarchy is built from it (Pardiso factorises
+    such a matrix without complaint and answers with a NaN residual; pyamg raises a bare
+    ``ValueError``). One pass over the stored entries.
+
+    Raises
+    ------
+    SolverError
+        Naming how many entries are not finite, the row of the first (as an unknown and
+        a node, see ``kind``) and the likely causes.
+    """
+    count, first = _first_nonfinite(A.data)
+    if not count:
+        return
+    where = f"entry {first}"
+    if getattr(A, "format", "") == "csr":
+        import numpy as np
+
+        indptr = np.asarray(A.indptr.get() if hasattr(A.indptr, "get") else A.indptr)
+        row = int(np.searchsorted(indptr, first, side="right")) - 1
+        where = f"row of {_unknown(row, kind)}"
+    raise SolverError(
+        f"the system matrix is not finite: {count} NaN or inf entries (the first in the "
+        f"{where}): {_NONFINITE_CAUSES}; nothing was solved"
+    )
+
+
+def check_finite_rhs(b: Any, kind: str = "scalar", start: bool = False) -> None:
+    """Check that the right-hand side ``b`` (n,) or block (n, k) holds no NaN or inf before
+    a solve: a direct solver would answer NaN, PCG would run to ``maxiter`` on it.
+    ``start``: ``b`` is the start ``x0`` of an iterative solve, named so.
+
+    Raises
+    ------
+    SolverError
+        Naming how many entries are not finite, the first (an unknown and a node, and its
+        column in a block) and the likely causes.
+    """
+    count, first = _first_nonfinite(b)
+    if not count:
+        return
+    shape = tuple(b.shape)
+    if len(shape) == 2:
+        i, j = divmod(first, shape[1])
+        where = f"{_unknown(i, kind)}, column {j}"
+    else:
+        where = _unknown(first, kind)
+    name = "the start x0" if start else "the right-hand side (load vector)"
+    causes = "an earlier answer that was not finite" if start else _NONFINITE_CAUSES
+    raise SolverError(
+        f"{name} is not finite: {count} NaN or inf entries (the first at {where}): "
+        f"{causes}; nothing was solved"
+    )
+
+
+def check_real(key: str, a: Any) -> None:
+    """Check that the array or sparse matrix ``a`` (any namespace) is of real numbers.
+
+    Raises
+    ------
+    InputError
+        Naming ``key`` and the dtype (a complex ``b`` lost its imaginary part with only a
+        warning).
+    """
+    kind = getattr(getattr(a, "dtype", None), "kind", "f")
+    if kind not in "fiub":
+        raise InputError(key, f"dtype {a.dtype}", "real numbers (float64)")
+
+
+def check_near_null(near_null: Any, n: int) -> None:
+    """Check the near-null space of AMG: None, or finite of shape (n, m), m >= 1.
+
+    Raises
+    ------
+    InputError
+        Another shape (pyamg raised a bare ``ValueError``), or a NaN or inf in it.
+    """
+    if near_null is None:
+        return
+    shape = tuple(getattr(near_null, "shape", ()))
+    if len(shape) != 2 or shape[0] != n or shape[1] < 1:
+        raise InputError("near_null", shape, f"shape ({n}, m), m >= 1 (the rigid-body modes)")
+    if _first_nonfinite(near_null)[0]:
+        raise InputError("near_null", "NaN or inf entries", "finite numbers")
+
+
 @dataclass(frozen=True)
 class Options:
     """Settings shared by every solver factory.
@@ -50,12 +185,21 @@ class Options:
         Near-null space for AMG, shape (n, m) (rigid-body modes for elasticity).
     rtol, maxiter
         PCG stopping rule (2-norm of the residual relative to ``||b||``, in (0, 1]: the
-        one meaning of ``rtol`` in :mod:`fea`, :func:`fea.validate.check_rtol`) and cap.
+        one meaning of ``rtol`` in :mod:`fea`, :func:`fea.validate.check_rtol`) and cap (a
+        whole number in [1, :data:`MAXITER_CAP`]). Both are checked whatever the method,
+        a direct solver's too: a bad value is refused, not ignored until a later
+        iterative solve.
     precision
-        ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; device AMG only.
+        ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``; the AMG of
+        :mod:`fea.solvers.amg` only (the device's, and ``amg-xp`` on the CPU).
     rebuild_factor
         A reused preconditioner is rebuilt once a solve needs more than this many times the
-        iterations of the first solve after its setup.
+        iterations of the first solve after its setup (a finite number >= 1).
+
+    Raises
+    ------
+    InputError
+        A setting out of range, naming it.
     """
 
     kind: str = "scalar"
@@ -67,12 +211,17 @@ class Options:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
+        object.__setattr__(
+            self, "maxiter", check_count("maxiter", self.maxiter, MAXITER_CAP, "iterations")
+        )
         if self.kind not in ("scalar", "elasticity"):
             raise InputError("kind", self.kind, "scalar or elasticity")
         if self.precision not in ("mixed", "double"):
             raise InputError("precision", self.precision, "mixed or double")
-        if not self.rebuild_factor >= 1.0:
-            raise InputError("rebuild_factor", self.rebuild_factor, "a number >= 1")
+        # finite: the reuse cap is floor(rebuild_factor * iterations), an int
+        object.__setattr__(
+            self, "rebuild_factor", check_range("rebuild_factor", self.rebuild_factor, 1.0)
+        )
 
     @property
     def block(self) -> int:
@@ -257,6 +406,7 @@ class PcgSolver:
         facts: dict = {}
         iterations, steps = list(res.iterations), res.steps
         X = res.x
+        redo, again = None, []
         if not res.all_converged and cap < opt.maxiter:
             facts["reuse_iterations"] = max(res.iterations)
             event, event_s = "rebuilt", event_s + self._rebuild()
@@ -281,10 +431,13 @@ class PcgSolver:
         t_pcg = time.perf_counter() - t1
         failed = [j for j, ok in enumerate(res.converged) if not ok]
         if failed:
-            raise SolverError(
-                f"{self.name} ({self.device}) did not converge on {len(failed)} of "
-                f"{len(iterations)} columns (first: column {failed[0]}) in {opt.maxiter} "
-                f"iterations (target {opt.rtol:.1e})"
+            j = failed[0]
+            last, i = (res, j) if redo is None else (redo, again.index(j))
+            raise self._failure(
+                last.iterations[i],
+                last.history[i],
+                last.breakdown[i],
+                f" on {len(failed)} of {len(iterations)} columns (the first: column {j})",
             )
         if self._baseline is None and not self._stale:
             self._baseline = max(iterations)
@@ -309,6 +462,33 @@ class PcgSolver:
             block_steps=steps,
         )
         return (X if device_result else self.ns.asnumpy(X)), facts
+
+    def _failure(
+        self, iterations: int, history: list[float], breakdown: bool, columns: str = ""
+    ) -> SolverError:
+        """The error of a solve that did not converge (of the first such column of a block,
+        ``columns`` saying which): a breakdown (``p^T A p`` not positive: the matrix is not
+        SPD) or a residual that grew names the likely causes of a singular system; an
+        iteration limit reached on a falling residual says what to change."""
+        opt = self.options
+        h = history or [math.nan]
+        trail = f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e}"
+        who = f"{self.name} ({self.device})"
+        if breakdown:
+            return SolverError(
+                f"{who} stopped at iteration {iterations}{columns}: p^T A p was not positive "
+                f"({trail}, target rtol {opt.rtol:.1e}); {SINGULAR_CAUSES}"
+            )
+        head = (
+            f"{who} did not converge{columns} in {iterations} iterations (maxiter = "
+            f"{opt.maxiter}): {trail}, target rtol {opt.rtol:.1e}"
+        )
+        if not h[-1] < h[0]:  # grew (or NaN): no limit would have helped
+            return SolverError(f"{head}; the residual grew: {SINGULAR_CAUSES}")
+        return SolverError(
+            f"{head}; raise maxiter (the [solver] maxiter key), loosen rtol, or take "
+            "method='direct' where its factor fits in memory"
+        )
 
     def _facts(
         self,
@@ -359,12 +539,7 @@ class PcgSolver:
         self.ns.synchronize()
         t_pcg = time.perf_counter() - t1
         if not res.converged:
-            h = res.history
-            raise SolverError(
-                f"{self.name} ({self.device}) did not converge in {res.iterations} iterations: "
-                f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e} "
-                f"(target {opt.rtol:.1e})"
-            )
+            raise self._failure(res.iterations, res.history, res.breakdown)
         if self._baseline is None and not self._stale:
             self._baseline = res.iterations
         bnorm = float(xp.linalg.norm(bd))

@@ -31,16 +31,18 @@ from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
 from . import kernels
 from .amg import build_hierarchy
-from .base import Options, PcgSolver, check_block
+from .base import SINGULAR_CAUSES, Options, PcgSolver, check_block
 from .cost import factorization_iterations
 from .krylov import block_pcg, pcg
 
 __all__ = [
     "CPU_METHODS",
+    "DIRECT_RESIDUAL_LIMIT",
     "DirectSolver",
     "ENERGY_ITERATIONS",
     "Factorized",
     "MKL_MIN_NNZ",
+    "PARDISO_ERRORS",
     "PardisoAnalysis",
     "SPLIT_MIN_NNZ",
     "amg_setup",
@@ -49,6 +51,8 @@ __all__ = [
     "galerkin_product",
     "mkl_sparse",
     "pardiso_available",
+    "pardiso_call",
+    "pardiso_error",
     "pattern_cache",
     "pyamg_solver",
     "threaded",
@@ -240,6 +244,12 @@ def amg_setup(
     import pyamg
 
     A = sp.csr_matrix(A)
+    if A.shape[0] % block:
+        raise InputError(
+            "kind",
+            "elasticity",
+            f"a matrix of {block} unknowns a node: {A.shape[0]} is not a multiple of {block}",
+        )
     kwargs: dict = {"max_coarse": 500}
     if block > 1:
         A_amg = A.tobsr(blocksize=(block, block))
@@ -257,6 +267,33 @@ def _pardiso_index(upper: sp.csr_matrix, pat: dict) -> tuple[NDArray, NDArray]:
     if "index" not in pat:
         pat["index"] = (upper.indptr.astype(np.int32) + 1, upper.indices.astype(np.int32) + 1)
     return pat["index"]
+
+
+#: Pardiso's error codes (``error`` of its call) in words, from MKL's reference.
+PARDISO_ERRORS = {
+    -1: "input inconsistent",
+    -2: "not enough memory",
+    -3: "reordering problem",
+    -4: "zero or negative pivot in the Cholesky factorisation",
+    -5: "unclassified internal error",
+    -6: "reordering failed",
+    -7: "diagonal matrix is singular",
+    -8: "32-bit integer overflow",
+    -9: "not enough memory for the out-of-core solver",
+    -10: "error opening the out-of-core files",
+    -11: "read/write error with the out-of-core files",
+}
+
+
+def pardiso_error(phase: int, code: int) -> SolverError:
+    """The :class:`~fea.errors.SolverError` of Pardiso's ``code`` in ``phase``: the code in
+    words, and for a zero pivot or a singular diagonal (-4, -7: the matrix is not positive
+    definite) the likely causes in a user's terms."""
+    what = PARDISO_ERRORS.get(code, "unknown error")
+    msg = f"Pardiso failed in phase {phase} (error {code}: {what})"
+    if code in (-4, -7):
+        msg += f": {SINGULAR_CAUSES}"
+    return SolverError(msg)
 
 
 def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -> NDArray:
@@ -289,7 +326,7 @@ def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -
         ctypes.byref(err),
     )
     if err.value != 0:
-        raise SolverError(f"Pardiso failed in phase {phase} (error {err.value})")
+        raise pardiso_error(phase, err.value)
     return x
 
 
@@ -376,8 +413,7 @@ class Factorized:
             self._ia, self._ja = analysis.ia, analysis.ja
             self.A = analysis.A
             analysis._open = False  # the factorisation owns Pardiso's memory now
-            n = self.A.shape[0]
-            pardiso_call(self._pardiso, 22, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            self._factorise(22)
             self.name = "pardiso"
             return
         if analysis is not None:
@@ -386,15 +422,27 @@ class Factorized:
             self._pardiso, self._upper, pat = _pardiso_spd(self.A)
             self._ia, self._ja = _pardiso_index(self._upper, pat)
             known = _use_ordering(self._pardiso, pat, self.A.shape[0])
-            n = self.A.shape[0]
-            pardiso_call(self._pardiso, 12, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+            self._factorise(12)
             if not known:
                 _keep_ordering(self._pardiso, pat)
             self.name = "pardiso"
         else:
-            self._lu = spla.splu(self.A.tocsc())
+            try:
+                self._lu = spla.splu(self.A.tocsc())
+            except RuntimeError as exc:  # SuperLU's "Factor is exactly singular"
+                raise SolverError(f"SuperLU failed ({exc}): {SINGULAR_CAUSES}") from None
             self._values = self.A.data.copy()  # what :meth:`matches` compares with
             self.name = "superlu"
+
+    def _factorise(self, phase: int) -> None:
+        """Pardiso's numerical factorisation (``phase`` 22 after an analysis, 12 with it);
+        its memory freed where it fails (a singular matrix), not left to the collector."""
+        n = self.A.shape[0]
+        try:
+            pardiso_call(self._pardiso, phase, self._upper, self._ia, self._ja, np.zeros((n, 1)))
+        except SolverError:
+            self._pardiso.free_memory(everything=True)
+            raise
 
     def matches(self, A: sp.spmatrix) -> bool:
         """True when ``A`` (SPD, so its upper triangle decides) is the factorised matrix:
@@ -448,6 +496,12 @@ class Factorized:
 
 
 # -- registry factories -----------------------------------------------------------------------
+
+#: The largest relative residual ``||b - A x|| / ||b||`` a direct solve's answer may have:
+#: a backward-stable factorisation of the package systems gives 1e-15 to 1e-11, so an
+#: answer above this comes from a numerically singular factor (SuperLU does not stop at
+#: a zero pivot of a free body: its answer was of 1e16 with a residual of 21).
+DIRECT_RESIDUAL_LIMIT = 1e-6
 
 
 class DirectSolver:
@@ -545,6 +599,10 @@ class DirectSolver:
         ------
         InputError
             ``b`` or ``x0`` of the wrong shape.
+        SolverError
+            A back-substitution's residual above :data:`DIRECT_RESIDUAL_LIMIT` (or not
+            finite): the matrix is numerically singular (SuperLU answers such a system
+            with ``x`` of 1e16 and a residual of order 1 where Pardiso's Cholesky stops).
         """
         b = np.asarray(b, dtype=np.float64)
         n = self.A.shape[0]
@@ -556,6 +614,7 @@ class DirectSolver:
         event, event_s = self._event, self._event_s
         facts: dict = {}
         iterations = 1
+        direct = True  # x from a back-substitution (not PCG to rtol on a kept factor)
         if self._kept:
             rtol = self.options.rtol
             cap = max(1, min(factorization_iterations(n), self.options.maxiter))
@@ -567,7 +626,7 @@ class DirectSolver:
                 blk = block_pcg(self.A, b, self._fact.solve, x0=x0, rtol=rtol, maxiter=cap)
                 ok, its, x = blk.all_converged, max(blk.iterations), blk.x
             if ok:
-                iterations = its
+                iterations, direct = its, False
                 facts["reuse"] = (
                     f"kept factor: PCG to rtol {rtol:.1e} in {its} iterations "
                     f"(cap {cap}, the cost of a factorisation)"
@@ -587,6 +646,13 @@ class DirectSolver:
         A = self.A
         rn = np.linalg.norm(A @ x - b, axis=0) / np.maximum(np.linalg.norm(b, axis=0), 1e-300)
         r = float(np.max(rn))
+        if direct and not r <= DIRECT_RESIDUAL_LIMIT:
+            raise SolverError(
+                f"{self.name}: the direct solve's relative residual ||b - A x|| / ||b|| is "
+                f"{r:.2e} (a factorisation of a well-posed system gives about 1e-12; at most "
+                f"{DIRECT_RESIDUAL_LIMIT:g} is accepted), the factor is numerically singular: "
+                f"{SINGULAR_CAUSES}"
+            )
         self._event, self._event_s = "reused", 0.0
         facts.update(
             method=self.name,

@@ -51,13 +51,17 @@ _HOST = SimpleNamespace(
 
 @dataclass
 class KrylovResult:
-    """Outcome of :func:`pcg`: solution, iterations, relative residual and its history."""
+    """Outcome of :func:`pcg`: solution, iterations, relative residual and its history;
+    ``breakdown`` True where it stopped before ``maxiter`` because ``p^T A p`` was not a
+    positive finite number (the matrix or the preconditioner not positive definite, or a
+    NaN on the way), not converged."""
 
     x: Any
     iterations: int
     residual: float
     converged: bool
     history: list[float] = field(default_factory=list)
+    breakdown: bool = False
 
 
 def pcg(
@@ -81,14 +85,18 @@ def pcg(
     M
         Preconditioner: ``M(r)`` approximates ``A^-1 r``; identity when None.
     rtol
-        Stop when ``||r|| <= rtol ||b||`` (2-norm of the true recursive residual).
+        Stop when ``||r_k|| <= rtol ||b||``, ``r_k`` the recursive residual
+        (``r_k = r_{k-1} - alpha_k A p_k``: ``b - A x_k`` in exact arithmetic, drifting
+        from it by rounding; :class:`fea.solvers.base.PcgSolver` reports the true one).
     xp
         Array namespace (``numpy`` or ``cupy``); taken from ``b`` when None.
 
     Returns
     -------
     KrylovResult
-        ``x`` has the array type of ``b``; ``history`` holds ``||r_k|| / ||b||``.
+        ``x`` has the array type of ``b``; ``history`` holds ``||r_k|| / ||b||``. Where
+        ``p^T A p`` is not a positive finite number (``A`` or ``M`` not positive definite,
+        a NaN) it stops there, not converged, with ``breakdown`` True.
     """
     if xp is None:
         import sys
@@ -113,8 +121,8 @@ def pcg(
     for k in range(1, maxiter + 1):
         Ap = A @ p
         pAp = float(xp.dot(p, Ap))
-        if pAp <= 0.0:
-            return KrylovResult(x, k, history[-1], False, history)
+        if not 0.0 < pAp < math.inf:  # not SPD, or a NaN: stop rather than run to maxiter
+            return KrylovResult(x, k, history[-1], False, history, breakdown=True)
         alpha = rz / pAp
         x += alpha * p
         r -= alpha * Ap
@@ -145,6 +153,9 @@ class BlockKrylovResult:
         Relative recursive residual ``||r_j|| / ||b_j||`` per column at its last step.
     converged
         Per column.
+    breakdown
+        Per column: True where it stopped because ``p^T A p`` was not a positive finite
+        number (not converged).
     steps
         Block steps taken: products of the operator with the (shrinking) block.
     history
@@ -157,6 +168,7 @@ class BlockKrylovResult:
     converged: list[bool]
     steps: int
     history: list[list[float]] = field(default_factory=list)
+    breakdown: list[bool] = field(default_factory=list)
 
     @property
     def all_converged(self) -> bool:
@@ -256,8 +268,8 @@ def block_pcg(
     -------
     BlockKrylovResult
         ``x`` (n, k) (``(n,)`` for a vector ``B``); a column of zeros converges in 0
-        iterations with ``x_j = 0``; a column whose ``p^T A p`` is not positive stops there,
-        not converged.
+        iterations with ``x_j = 0``; a column whose ``p^T A p`` is not a positive finite
+        number stops there, not converged, its ``breakdown`` True.
     """
     if xp is None:
         xp = _namespace_of(B)
@@ -271,6 +283,7 @@ def block_pcg(
     iterations = [0] * k
     residuals = [0.0] * k
     converged = [True] * k
+    broken = [False] * k
     history: list[list[float]] = [[0.0] for _ in range(k)]
     X = xp.zeros((n, k), dtype=B.dtype) if x0 is None else x0.astype(B.dtype, copy=True)
     for j in range(k):
@@ -317,7 +330,9 @@ def block_pcg(
             steps += 1
             AP = product(P, cols)
             pap = xp.einsum("ij,ij->j", P, AP)
-            bad = np.asarray((pap <= 0.0).tolist(), dtype=bool)
+            # not SPD, or a NaN: the column stops rather than run to maxiter
+            bad = ~np.isfinite(np.asarray(pap.tolist(), dtype=float))
+            bad |= np.asarray((pap <= 0.0).tolist(), dtype=bool)
             alpha = rz / xp.where(pap > 0.0, pap, 1.0)
             Xw += P * alpha
             R -= AP * alpha
@@ -327,8 +342,9 @@ def block_pcg(
                 history[j].append(float(res[i]))
                 iterations[j], residuals[j] = steps, float(res[i])
                 converged[j] = bool(res[i] <= rtol) and not bad[i]
+                broken[j] = bool(bad[i])
             if steps >= maxiter:
                 done[:] = True
     if vector:
         X = X[:, 0]
-    return BlockKrylovResult(X, iterations, residuals, converged, steps, history)
+    return BlockKrylovResult(X, iterations, residuals, converged, steps, history, broken)

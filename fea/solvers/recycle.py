@@ -28,6 +28,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..errors import SolverError
+from ..validate import check_count
 from .amg import elimination_positions
 from .krylov import pcg
 from .registry import Prepared, prepare
@@ -675,13 +676,12 @@ class SolverCache:
     solver's ``keep_factor`` is set); or prepared anew, the least recently used
     one closed at ``capacity``. A result does not depend on what the cache held before
     beyond the solver's own tolerance: a kept factorisation of the same matrix is the one a
-    new one would be.
+    new one would be. ``capacity``: the solvers held, a whole number in [1, 1000]
+    (:class:`~fea.errors.InputError` otherwise).
     """
 
     def __init__(self, capacity: int = 1) -> None:
-        if capacity < 1:
-            raise ValueError("capacity >= 1")
-        self.capacity = capacity
+        self.capacity = check_count("capacity", capacity, 1_000, "solvers held")
         self.held: list[HeldSolver] = []
         self.clock = 0
 

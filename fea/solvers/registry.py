@@ -19,7 +19,16 @@ from numpy.typing import NDArray
 from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from . import cost
-from .base import BlockPreconditioner, Options, Solver, check_block
+from .base import (
+    BlockPreconditioner,
+    Options,
+    Solver,
+    check_block,
+    check_finite_matrix,
+    check_finite_rhs,
+    check_near_null,
+    check_real,
+)
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
@@ -107,6 +116,12 @@ class SolveInfo:
     extra: dict = field(default_factory=dict)
 
 
+def _dof(n: int) -> str:
+    """A count of unknowns for a reason: ``"40k"``, or exact below 10,000 (``"144"``, where
+    ``"0k"`` said nothing)."""
+    return f"{n:,}" if n < 10_000 else f"{n / 1000:.0f}k"
+
+
 def resolve_backend(backend: str, n: int | None = None, kind: str = "scalar") -> tuple[str, str]:
     """Map ``auto|cpu|gpu`` to the backend that will run and the reason.
 
@@ -129,7 +144,7 @@ def resolve_backend(backend: str, n: int | None = None, kind: str = "scalar") ->
         return "cpu", f"auto: no usable GPU ({status.reason})"
     if n is not None and n < gpu_crossover(kind):
         return "cpu", (
-            f"auto: {n / 1000:.0f}k DOF below the GPU crossover ({gpu_crossover(kind) / 1000:.0f}k "
+            f"auto: {_dof(n)} DOF below the GPU crossover ({_dof(gpu_crossover(kind))} "
             f"for {kind}); {status.reason}"
         )
     return "gpu", f"auto: {status.reason}"
@@ -182,9 +197,12 @@ class _OneShot:
         facts = dict(facts)
         facts.setdefault("method", self.name)
         facts.setdefault("iterations", 1)
-        if "residual" not in facts:
-            bn = max(float(np.linalg.norm(b)), 1e-300)
-            facts["residual"] = float(np.linalg.norm(self.A @ x - b)) / bn
+        # the true residual, whatever the function says (its own, often the recursive one
+        # of its iteration, kept beside it)
+        if "residual" in facts:
+            facts["reported_residual"] = facts["residual"]
+        bn = float(np.linalg.norm(b))
+        facts["residual"] = float(np.linalg.norm(self.A @ x - b)) / bn if bn > 0 else 0.0
         facts.setdefault("setup", "built")
         facts.setdefault("setup_s", 0.0)
         facts["device"] = self.device
@@ -197,7 +215,9 @@ class _OneShot:
 def register_method(name: str, func: Callable, *, backend: str = "cpu") -> None:
     """Register a one-shot solve ``func(A, b, kind=, near_null=, rtol=, maxiter=)`` returning
     ``(x, facts)`` as method ``name`` (CPU by default); ``facts`` may name the ``method``
-    that ran and its ``iterations``."""
+    that ran and its ``iterations``. The residual reported is the true one,
+    ``||b - A x|| / ||b||``, computed from ``x``; a ``residual`` in ``facts`` is kept as
+    ``reported_residual``."""
 
     def factory(A: Any, options: Options) -> Solver:
         return _OneShot(func, name, A, options)
@@ -251,10 +271,20 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
     else:
         name = method
     if (where, name) not in _FACTORIES:
+        other = "gpu" if where == "cpu" else "cpu"
+        elsewhere = f" ({method!r} is a {other.upper()} method)" if _only_on(other, name) else ""
         raise InputError(
-            "solver.method", method, f"one of auto, {', '.join(methods(where))} on the {where}"
+            "solver.method",
+            method,
+            f"one of auto, {', '.join(methods(where))} on the {where}{elsewhere}",
         )
     return name
+
+
+def _only_on(where: str, method: str) -> bool:
+    """True when ``method`` is registered on ``where`` and not on the other backend."""
+    other = "gpu" if where == "cpu" else "cpu"
+    return (where, method) in _FACTORIES and (other, method) not in _FACTORIES
 
 
 @dataclass
@@ -284,8 +314,8 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
         name = _select("cpu", "auto", n, kind)
         return _Plan(
             name,
-            f"{name}: no Pardiso to estimate from; {n / 1e3:.0f}k DOF against "
-            f"the direct limit {direct_limit(kind) / 1e3:.0f}k for {kind}",
+            f"{name}: no Pardiso to estimate from; {_dof(n)} DOF against "
+            f"the direct limit {_dof(direct_limit(kind))} for {kind}",
         )
     available = cost.available_memory()
     amg_method = AUTO_AMG_METHOD.get(kind, "amg")
@@ -319,7 +349,20 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
 def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
     """:func:`resolve_backend`, except that ``backend="auto"`` with ``method="direct"`` stays
     on the CPU where the device has no direct solver (cuDSS): an automatic choice does not
-    turn an explicit direct request into an error or an iterative solve."""
+    turn an explicit direct request into an error or an iterative solve; and that
+    ``backend="auto"`` with a method registered on the GPU only (``jacobi``, ``cudss``) runs
+    on the GPU at any size, or raises :class:`~fea.errors.BackendUnavailable` saying why no
+    GPU is usable (it named the CPU's methods as if the method were misspelt)."""
+    if backend == "auto" and _only_on("gpu", method):
+        # an explicit device method: on the device whatever the size, never an error about
+        # the CPU's methods where the device is missing
+        status = probe_device()
+        if not status.usable:
+            raise BackendUnavailable(
+                f"method={method!r} runs on the GPU only, and no GPU is usable here: "
+                f"{status.reason}"
+            )
+        return "gpu", f"auto: method={method!r} runs on the GPU only; {status.reason}"
     where, reason = resolve_backend(backend, n=n, kind=kind)
     if backend == "auto" and where == "gpu" and method == "direct" and not cudss_available():
         return "cpu", f"auto: method='direct' and no cuDSS on the device ({reason})"
@@ -359,7 +402,8 @@ class Prepared:
     kind, backend, method, near_null, rtol, maxiter
         As :func:`solve`.
     precision
-        Device AMG: ``"mixed"`` (float32 V-cycle under float64 CG) or ``"double"``.
+        The AMG of :mod:`fea.solvers.amg` (device ``amg``, CPU ``amg-xp``): ``"mixed"``
+        (float32 V-cycle under float64 CG) or ``"double"``.
     rebuild_factor
         Iteration growth past which a reused hierarchy is rebuilt (1.5).
     keep_factor
@@ -390,7 +434,6 @@ class Prepared:
         #: The default of :meth:`update`'s ``keep``
         self.keep_factor = bool(keep_factor)
         self.kind, self.method, self.near_null = kind, method, near_null
-        self.rtol, self.maxiter, self.backend = rtol, maxiter, backend
         self.options = Options(
             kind=kind,
             near_null=near_null,
@@ -399,10 +442,16 @@ class Prepared:
             precision=precision,
             rebuild_factor=rebuild_factor,
         )
+        self.rtol, self.maxiter, self.backend = self.options.rtol, self.options.maxiter, backend
         self.where, self.reason = _where(backend, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
+        check_real("A", A)
+        if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
+            raise InputError("A", A.shape, "a square matrix (n, n)")
+        check_near_null(near_null, n)
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        check_finite_matrix(self.A, kind)
         #: ``method="auto"`` on the CPU: both methods' estimates (memory, seconds), else {}
         self.estimate: dict = {}
         plan = None
@@ -446,7 +495,10 @@ class Prepared:
         if A.shape != self.A.shape:
             raise InputError("A", A.shape, f"a matrix of the prepared shape {self.A.shape}")
         live = self._live()
-        self.A = sp.csr_matrix(A) if self.where == "cpu" else A
+        check_real("A", A)
+        A = sp.csr_matrix(A) if self.where == "cpu" else A
+        check_finite_matrix(A, self.kind)
+        self.A = A
         keep = self.keep_factor if keep is None else bool(keep)
         if isinstance(live, DirectSolver):
             live.update(self.A, keep=keep)
@@ -468,9 +520,26 @@ class Prepared:
         (or CuPy on the GPU backend). ``x`` has ``b``'s shape; ``info.iterations`` and
         ``info.residual`` are the largest over the columns. ``x0``: a start of ``b``'s
         shape (iterative methods). ``device_result``: return ``x`` on the device (GPU
-        backend)."""
+        backend).
+
+        Raises
+        ------
+        SolverError
+            ``b`` holds a NaN or inf (:func:`fea.solvers.base.check_finite_rhs`: nothing is
+            solved), or the solve fails.
+        """
         t0 = time.perf_counter()
-        x, facts = self._live().solve(b, x0=x0, device_result=device_result)
+        live = self._live()
+        if not hasattr(b, "shape"):
+            b = np.asarray(b)
+        check_real("b", b)
+        check_finite_rhs(b, self.kind)
+        if x0 is not None:
+            if not hasattr(x0, "shape"):
+                x0 = np.asarray(x0)
+            check_real("x0", x0)
+            check_finite_rhs(x0, self.kind, start=True)
+        x, facts = live.solve(b, x0=x0, device_result=device_result)
         facts = dict(facts)
         info = SolveInfo(
             self.where,
@@ -571,8 +640,24 @@ def solve(
         listing them.
     near_null
         Rigid-body modes, shape (n, 6), for AMG on elasticity.
+    rtol, maxiter
+        Iterative methods: stop where PCG's (recursive) residual is at most ``rtol ||b||``,
+        rtol in (0, 1], within ``maxiter`` iterations (a whole number >= 1); checked for
+        every method. ``info.residual`` is the true ``||b - A x|| / ||b||``.
+    precision
+        As :class:`Prepared`.
     device_result
         GPU backend: return ``x`` as a CuPy array (no copy back).
+
+    Raises
+    ------
+    InputError
+        An option out of range or unknown (``backend``, ``method``, ``kind``, ``rtol``,
+        ``maxiter``, ``precision``), naming it and what is allowed.
+    BackendUnavailable
+        ``backend="gpu"`` where no GPU is usable, or ``method="cudss"`` without it.
+    SolverError
+        ``A`` or ``b`` holds a NaN or inf (before any work), or the solve fails.
     """
     t0 = time.perf_counter()
     with Prepared(
