@@ -6,10 +6,12 @@ that does not exist); and the designs at the limits still mesh."""
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 
 from fea.errors import InputError
+from fea.package.meshing import build_mesh
 from fea.package.spec import parse_study
 
 SMALL = {
@@ -42,7 +44,69 @@ def refused(geometry: dict, kind: str = "unit") -> InputError:
     return info.value
 
 
+# -- rounded corners: the builder places the die, openings and terminals as for square
+# corners; where they reach into the arcs gmsh failed with "PLC Error: A segment and a
+# facet intersect", or the corner terminals stood partly outside the dielectric
+
+
+def test_die_corner_in_the_rounded_wall_refused():
+    e = refused({"corner_radius_mm": 0.75, "die": {"size_mm": [2.9, 2.9]}})
+    assert e.key == "geometry.die.size_mm"
+    assert e.value == [2.9, 2.9]
+    assert "rounded corners" in e.allowed and "0.75" in e.allowed
+
+
+def test_openings_in_the_rounded_corner_refused():
+    # 2 slots of 0.4 mm in a 3 mm wall reach 0.95 mm from its centre: with 35 um of
+    # straight wall left, a radius of at most 1.5 - 0.95 - 0.035 = 0.515 mm
+    e = refused({"corner_radius_mm": 0.54})
+    assert e.key == "geometry.corner_radius_mm"
+    assert e.value == 0.54
+    assert "at most 0.515 mm" in e.allowed
+    case_of({"corner_radius_mm": 0.515})
+
+
+def test_terminals_beyond_the_dielectric_corner_refused():
+    # the corner ball at (1.2, 1.2) mm, radius 0.2 mm, under a corner of radius 0.785 mm
+    # centred at (0.75, 0.75) mm: 0.636 + 0.2 > 0.785
+    g = {
+        "corner_radius_mm": 0.75,
+        "openings": {"kind": "none"},
+        "terminals": {"rows": 4, "cols": 4, "pitch_mm": 0.8, "diameter_mm": 0.4},
+    }
+    e = refused(g)
+    assert e.key == "geometry.terminals"
+    assert "rounded corners" in e.allowed
+    g["corner_radius_mm"] = 0.3
+    case_of(g)
+
+
+@pytest.mark.parametrize(
+    "geometry",
+    [
+        {"corner_radius_mm": 0.515},  # the openings at their limit
+        {  # a die corner 20 um from the arc
+            "corner_radius_mm": 0.5,
+            "openings": {"count": 1},
+            "die": {"size_mm": [2 * (1 + 0.48 / math.sqrt(2))] * 2},
+        },
+    ],
+    ids=["openings", "die"],
+)
+def test_rounded_corner_limits_mesh(geometry):
+    mesh, _ = build_mesh(case_of(geometry), cache=False)
+    assert mesh.p1.t.shape[1] > 0
+
+
 # -- keys named
+
+
+def test_hole_too_tall_names_its_width():
+    # a hole's height is its diameter: the key to change is width_mm (there is no
+    # height_mm of a hole)
+    e = refused({"openings": {"kind": "holes", "width_mm": 0.45, "z0_mm": 0.1}})
+    assert e.key == "geometry.openings.width_mm"
+    assert e.value == pytest.approx(0.45)
 
 
 def test_lengths_of_pairs_bounded():
@@ -51,3 +115,65 @@ def test_lengths_of_pairs_bounded():
     assert "<= 2000" in e.allowed
     e = refused({"board": {"size_mm": [10.0, 5e6]}})
     assert e.key == "geometry.board.size_mm[1]"
+
+
+# -- thin layers and gaps: a 0.1 nm shell or pad never finished meshing, a 1 nm shell
+# left flat tetrahedra, a 0.1 nm board or stand-off crashed gmsh (list index out of range)
+
+THIN = [
+    ({"shell_thickness_um": 0.0001}, "geometry.shell_thickness_um", 0.0001),
+    ({"dielectric_thickness_um": 0.01}, "geometry.dielectric_thickness_um", 0.01),
+    ({"die_attach": {"thickness_um": 0.05}}, "geometry.die_attach.thickness_um", 0.05),
+    (
+        {"terminals": {"kind": "pads", "pad_thickness_um": 0.0001}},
+        "geometry.terminals.pad_thickness_mm",
+        1e-7,
+    ),
+    ({"terminals": {"standoff_um": 0.0001}}, "geometry.terminals.standoff_mm", 1e-7),
+    (
+        {"board": {"size_mm": [10.0, 10.0], "thickness_um": 0.0001}},
+        "geometry.board.thickness_mm",
+        1e-7,
+    ),
+    ({"die": {"size_mm": [3.0 - 2e-7, 1.5]}}, "geometry.die.size_mm", [3.0, 1.5]),
+    ({"openings": {"height_mm": 1e-5}}, "geometry.openings.height_mm", 1e-5),
+    (
+        {"openings": {"sides": {"ymax": {"width_um": 0.05}}}},
+        "geometry.openings.sides.ymax.width_mm",
+        5e-5,
+    ),
+]
+
+
+@pytest.mark.parametrize(("geometry", "key", "value"), THIN, ids=[t[1] for t in THIN])
+def test_thinner_than_the_mesher_resolves_refused(geometry, key, value):
+    e = refused(geometry)
+    assert e.key == key
+    assert e.value == value
+    assert "at least 0.1 um" in e.allowed and "mesher" in e.allowed
+
+
+def test_thin_at_the_limit_meshes():
+    mesh, _ = build_mesh(case_of({"shell_thickness_um": 0.1}), cache=False)
+    assert mesh.p1.t.shape[1] > 0
+
+
+def test_panel_thin_kerf_refused():
+    e = refused({"panel": {**PANEL, "kerf_um": 0.01}}, kind="panel")
+    assert e.key == "geometry.panel.kerf_mm"
+
+
+# -- panel: a recess so deep that the web lies below the dams' pathways was an
+# "empty box for region opening" MeshError in metres
+
+
+def test_panel_pathways_below_the_web_refused():
+    g = {"panel": {**PANEL, "recess_depth_mm": 0.4}}
+    e = refused(g, kind="panel")
+    assert e.key == "geometry.panel.recess_depth_mm"
+    assert e.value == 0.4
+    assert "pathways" in e.allowed and "at most 0.3999 mm" in e.allowed
+    g["panel"]["pathways"] = False
+    case_of(g, kind="panel")
+    g["panel"].update(pathways=True, nx=1, ny=1)  # one site: no dams
+    case_of(g, kind="panel")
