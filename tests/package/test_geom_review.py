@@ -11,6 +11,7 @@ import math
 import pytest
 
 from fea.errors import InputError
+from fea.package.geometry.symmetry import check_symmetry
 from fea.package.meshing import build_mesh
 from fea.package.spec import parse_study
 
@@ -177,3 +178,26 @@ def test_panel_pathways_below_the_web_refused():
     case_of(g, kind="panel")
     g["panel"].update(pathways=True, nx=1, ny=1)  # one site: no dams
     case_of(g, kind="panel")
+
+
+# -- symmetry: the key of a wall's openings
+
+
+def test_asymmetric_walls_name_the_side_table():
+    one = case_of({"openings": {"sides": {"xmin": {"kind": "none"}}}})
+    with pytest.raises(InputError) as info:
+        check_symmetry(one, "half")
+    e = info.value
+    # the wall set apart has its own table; geometry.openings.xmax is no key of a study
+    assert e.key == "geometry.openings.sides.xmin"
+    assert e.value == "a closed wall"
+    assert "2 slots of width 0.4 mm, height 0.15 mm at z0 0.1 mm" in e.allowed
+    assert "mesh.symmetry = 'half'" in e.allowed
+
+
+def test_closed_walls_written_two_ways_are_symmetric():
+    both = {"openings": {"sides": {"xmin": {"kind": "none"}, "xmax": {"count": 0}}}}
+    assert check_symmetry(case_of(both), "half") == ("x",)
+    # pillars are full height: their height_mm does not change the wall
+    pillars = {"openings": {"kind": "pillars", "sides": {"xmax": {"height_mm": 0.05}}}}
+    assert check_symmetry(case_of(pillars), "half") == ("x",)
