@@ -180,6 +180,43 @@ def test_panel_pathways_below_the_web_refused():
     case_of(g, kind="panel")
 
 
+# -- the rim bond ring (centred on the side walls, from the board up to z = 0, where the
+# walls then end): a ring wider than the cavity was an "empty box" MeshError; a ring
+# over the balls, or balls under the walls, meshed as one overlapping body
+
+RIM = {"size_mm": [10.0, 10.0], "thickness_mm": 0.5, "rim_bond": True}
+
+
+def test_rim_bond_without_an_inside_refused():
+    e = refused({"board": {**RIM, "rim_bond_width_mm": 4.0}})
+    assert e.key == "geometry.board.rim_bond_width_mm"
+    assert e.value == 4.0
+    assert "3.035 mm" in e.allowed
+
+
+def test_rim_bond_off_the_board_refused():
+    e = refused({"board": {**RIM, "size_mm": [3.5, 3.5], "rim_bond_width_mm": 0.6}})
+    assert e.key == "geometry.board.rim_bond_width_mm"
+    assert "on the board" in e.allowed
+
+
+def test_rim_bond_over_the_terminals_refused():
+    # a 3 x 3 array at 1.2 mm of 0.5 mm balls spans 2.9 mm: inside the 3 mm cavity, but
+    # the ring's inner edge is at 3 + 0.035 - 0.2 = 2.835 mm
+    terminals = {"rows": 3, "cols": 3, "pitch_mm": 1.2, "diameter_mm": 0.5}
+    e = refused({"board": RIM, "terminals": terminals})
+    assert e.key == "geometry.board.rim_bond_width_mm"
+    assert "at most 0.135 mm" in e.allowed
+    case_of({"board": {**RIM, "rim_bond_width_mm": 0.135}, "terminals": terminals})
+    # under the walls, which reach z = 0 with the rim bond (3.02 mm: within the 3.07 mm
+    # dielectric of a unit without it)
+    terminals.update(pitch_mm=1.25, diameter_mm=0.52)
+    case_of({"terminals": terminals})
+    e = refused({"board": {**RIM, "rim_bond_width_mm": 0.05}, "terminals": terminals})
+    assert e.key == "geometry.terminals"
+    assert "within the cavity" in e.allowed
+
+
 # -- symmetry: the key of a wall's openings
 
 

@@ -207,6 +207,56 @@ def _check_board(g: GeometrySpec) -> None:
             )
         if g.board.rim_bond and term.kind == "none":
             raise InputError("geometry.board.rim_bond", True, "terminals that set the stand-off")
+        if g.board.rim_bond:
+            _check_rim_bond(g)
+
+
+def _check_rim_bond(g: GeometrySpec) -> None:
+    """The rim bond ring (centred on the side walls, :func:`fea.package.geometry.board.
+    add_board`) has an inside and lies on the board; the terminals stay inside it and
+    under the dielectric, which spans only the cavity once the walls reach z = 0."""
+    assert g.board is not None
+    t = g.shell_thickness
+    w = max(g.board.rim_bond_width, t)
+    key = "geometry.board.rim_bond_width_mm"
+    inner = (g.cavity[0] + t - w, g.cavity[1] + t - w)
+    outer = (g.cavity[0] + t + w, g.cavity[1] + t + w)
+    if min(inner) < MIN_FEATURE_M:
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"less than the cavity's shorter side plus the shell ({_mm(min(g.cavity) + t)} "
+            "mm): the ring is centred on the side walls and needs an inside",
+        )
+    bx, by = g.board.size
+    if outer[0] > bx or outer[1] > by:
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"a ring on the board ({_mm(bx)} x {_mm(by)} mm): its outer edge spans "
+            f"{_mm(outer[0])} x {_mm(outer[1])} mm",
+        )
+    term = g.terminals
+    ex = (term.cols - 1) * term.pitch / 2 + term.diameter / 2
+    ey = (term.rows - 1) * term.pitch / 2 + term.diameter / 2
+    # with the rim bond the walls continue down to z = 0: the dielectric, and the
+    # terminals under it, span only the cavity
+    if ex > g.cavity[0] / 2 or ey > g.cavity[1] / 2:
+        raise InputError(
+            "geometry.terminals",
+            f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
+            f"an array within the cavity ({_mm(g.cavity[0])} x {_mm(g.cavity[1])} mm): with "
+            f"geometry.board.rim_bond the side walls reach z = 0; this one spans "
+            f"{_mm(2 * ex)} x {_mm(2 * ey)} mm",
+        )
+    if ex > inner[0] / 2 or ey > inner[1] / 2:
+        most = min(g.cavity[0] + t - 2 * ex, g.cavity[1] + t - 2 * ey)
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"at most {_mm(most)} mm: the ring, centred on the side walls, must clear the "
+            f"terminals ({term.rows} x {term.cols} spanning {_mm(2 * ex)} x {_mm(2 * ey)} mm)",
+        )
 
 
 def _check_panel(g: GeometrySpec) -> None:
