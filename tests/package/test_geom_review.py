@@ -238,3 +238,38 @@ def test_closed_walls_written_two_ways_are_symmetric():
     # pillars are full height: their height_mm does not change the wall
     pillars = {"openings": {"kind": "pillars", "sides": {"xmax": {"height_mm": 0.05}}}}
     assert check_symmetry(case_of(pillars), "half") == ("x",)
+
+
+# -- a gmsh failure on the thin layers names the keys to change: meshes with 5 to 8
+# sub-layers failed with "Could not recover boundary mesh", "a tetrahedron belongs to two
+# 3D physical groups" or flat tetrahedra, messages that named no key
+
+
+def test_mesher_failure_names_the_mesh_keys(monkeypatch):
+    import gmsh
+
+    from fea.errors import MeshError
+    from fea.fe.mesh import Mesh
+
+    case = case_of()
+
+    def fail(*args, **kwargs):
+        raise Exception("Could not recover boundary mesh: error 2")
+
+    with monkeypatch.context() as m:
+        m.setattr(gmsh.model.mesh, "generate", fail)
+        with pytest.raises(MeshError) as info:
+            build_mesh(case, cache=False)
+    text = str(info.value)
+    assert "Could not recover boundary mesh" in text
+    assert "mesh.layers_through_thickness = 1" in text and "mesh.size_mm" in text
+    assert "17.5 um" not in text and "25 um" in text  # the die attach, one sub-layer
+
+    def flat(*args, **kwargs):
+        raise MeshError("5 tetrahedra of no volume")
+
+    with monkeypatch.context() as m:
+        m.setattr(Mesh, "from_gmsh", flat)
+        with pytest.raises(MeshError) as info:
+            build_mesh(case, cache=False)
+    assert "5 tetrahedra of no volume; the thinnest sub-layer is 25 um" in str(info.value)
