@@ -180,6 +180,17 @@ def test_panel_pathways_below_the_web_refused():
     case_of(g, kind="panel")
 
 
+def test_panel_needs_no_terminals_that_fit():
+    # a panel's sites have no terminals: the default 12 x 12 array at 0.8 mm, which a
+    # 3 mm unit cannot hold, is not a reason to refuse a panel (studies/panel_process.toml
+    # gave a 4 x 4 array of pads only to get past this)
+    g = {"panel": PANEL, "terminals": {"rows": 12, "cols": 12}, "corner_radius_mm": 0.3}
+    case = case_of(g, kind="panel")
+    assert case.geometry.panel is not None
+    with pytest.raises(InputError, match="geometry.terminals"):
+        case_of({"terminals": {"rows": 12, "cols": 12}})  # a unit's are checked
+
+
 # -- the rim bond ring (centred on the side walls, from the board up to z = 0, where the
 # walls then end): a ring wider than the cavity was an "empty box" MeshError; a ring
 # over the balls, or balls under the walls, meshed as one overlapping body

@@ -105,7 +105,8 @@ def _check_openings(g: GeometrySpec) -> None:
 
 def _check_terminals(g: GeometrySpec) -> None:
     term = g.terminals
-    if term.kind != "none":
+    # a panel's sites have no terminals (fea.package.geometry.panel): nothing to fit
+    if term.kind != "none" and g.panel is None:
         ox, oy = g.outer
         r = (term.diameter / 2) if term.kind == "balls" else term.diameter / 2
         ex = (term.cols - 1) * term.pitch / 2 + r
@@ -179,7 +180,7 @@ def _check_corners(g: GeometrySpec) -> None:
                 "or fewer or narrower openings",
             )
     term = g.terminals
-    if term.kind != "none":
+    if term.kind != "none" and g.panel is None:
         x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
         outer_r = r + g.shell_thickness  # the dielectric's corners, under the shell's
         if not _inside_rounded(x, y, term.diameter / 2, g.outer, outer_r):
@@ -339,7 +340,7 @@ def _check_thin(g: GeometrySpec) -> None:
             top = g.cavity_depth - o.z0 - (o.width if o.kind == "holes" else o.height)
             items.append((f"{o.key}.z0_mm", o.z0 * mm, f"the wall above {what}", top))
     term = g.terminals
-    if term.kind != "none":
+    if term.kind != "none" and g.panel is None:
         k = "geometry.terminals"
         items.append((f"{k}.diameter_mm", term.diameter * mm, "the terminals", term.diameter))
         pitch = term.pitch
