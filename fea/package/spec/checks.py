@@ -35,9 +35,10 @@ CORNER_CLEARANCE_M = 0.02e-3
 
 def check_geometry(g: GeometrySpec) -> None:
     """Does the geometry fit together: the shell and the die in the cavity, the openings
-    in their walls, the terminal array under the dielectric, the board and the panel
-    around the unit, and the aperture rule. The first misfit is an
-    :class:`~fea.errors.InputError` naming its key."""
+    in their walls, the terminal array under the dielectric (a unit's), the die, openings
+    and terminals clear of the rounded corners, the board and its rim bond ring, the panel
+    around the unit, every layer and gap at least :data:`MIN_FEATURE_M`, and the aperture
+    rule. The first misfit is an :class:`~fea.errors.InputError` naming its key."""
     _check_shell_and_die(g)
     _check_openings(g)
     _check_terminals(g)
