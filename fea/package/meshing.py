@@ -206,7 +206,10 @@ def build_mesh(
             t_geo = time.perf_counter() - t0
             stage("meshing")
             times = generate(gmsh.model, case, info)
-            mesh = Mesh.from_gmsh(None, case.mesh.order, check_parts=False)
+            try:
+                mesh = Mesh.from_gmsh(None, case.mesh.order, check_parts=False)
+            except MeshError as exc:  # flat or doubly owned tetrahedra of thin sub-layers
+                raise MeshError(f"{exc}; {_thin_layers(case)}") from None
             stage("writing mesh")
             with atomic_path(path, extension=".msh") as tmp:
                 gmsh.option.setNumber("Mesh.Binary", 1)
@@ -323,12 +326,28 @@ def _check_complete(tmp: Path, path: Path) -> None:
 
 def _geometry_message(case, exc: Exception, step: str = "build") -> str:
     g = case.geometry
-    return (
+    text = (
         f"gmsh/OCC could not {step} the geometry ({exc}); mesh size "
         f"{case.mesh.size * 1e3:g} mm; parameters: cavity "
         f"{g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm, depth {g.cavity_depth * 1e3:g} mm, "
         f"shell {g.shell_thickness * 1e6:g} um, corner radius {g.corner_radius * 1e3:g} mm, "
         f"openings {[(o.kind, o.count, o.width * 1e3) for o in g.openings.values()]}"
+    )
+    return f"{text}; {_thin_layers(case)}" if step == "mesh" else text
+
+
+def _thin_layers(case) -> str:
+    """What to change when gmsh fails on (or leaves flat elements in) the thin layers: the
+    thinnest sub-layer against the element size, and the keys that set them."""
+    g, ms = case.geometry, case.mesh
+    films = [g.shell_thickness, g.dielectric_thickness, g.die_attach_thickness]
+    layers = ms.layers_through_thickness
+    thin = min(t for t in films if t > 0) / layers
+    return (
+        f"the thinnest sub-layer is {thin * 1e6:.3g} um (mesh.layers_through_thickness = "
+        f"{layers}) under elements of {ms.size * 1e3:g} mm (mesh.size_mm): try another "
+        "mesh.size_mm or fewer mesh.layers_through_thickness (probes of the built-in "
+        "geometry with 5 to 8 often failed where 2 to 4 meshed)"
     )
 
 

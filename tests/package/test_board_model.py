@@ -155,18 +155,19 @@ def test_asymmetric_geometry_refused_at_its_key():
     one_side = {"sides": {"xmax": {"kind": "holes", "count": 1, "width_mm": 0.25}}}
     case = case_of({"openings": {"kind": "slots", "count": 2, "width_mm": 0.4,
                                  "height_mm": 0.15, "z0_mm": 0.1, **one_side}})
-    with pytest.raises(InputError, match="geometry.openings.xmax"):
+    with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
         check_symmetry(case, "half")
     one_y = {"sides": {"ymin": {"kind": "none"}}}
     case = case_of({"openings": {"kind": "slots", "count": 2, "width_mm": 0.4,
                                  "height_mm": 0.15, "z0_mm": 0.1, **one_y}})
     assert check_symmetry(case, "half") == ("x",)  # y walls differ: x = 0 is still a plane
-    with pytest.raises(InputError, match="geometry.openings.ymax"):
+    # the key named is the wall's own table, the one that sets it apart (ymin here)
+    with pytest.raises(InputError, match="geometry.openings.sides.ymin"):
         check_symmetry(case, "quarter")
     with pytest.raises(InputError, match="mesh.symmetry"):
         check_symmetry(case_of(), "octant")
     assert check_symmetry(case_of(), "eighth") == ("d", "x", "y")  # square: D4-symmetric
-    with pytest.raises(InputError, match="geometry.openings.ymin"):
+    with pytest.raises(InputError, match="geometry.openings.sides.ymin"):
         check_symmetry(case, "eighth")  # the y walls differ from the x walls
     pm = {"power_map": {"rectangles": [{"x_mm": [0.0, 0.5], "y_mm": [-0.5, 0.5], "W": 1.0}]}}
     case = parse_study({"study": {"kind": "unit"}, "loads": pm}).base

@@ -99,7 +99,7 @@ def with_geometry(**changes):
          "geometry.terminals.cols"),
         ({"openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15,
                        "z0_mm": 0.1, "sides": {"ymax": {"count": 1}, "ymin": {"count": 1}}}},
-         "geometry.openings.ymin"),
+         "geometry.openings.sides.ymin"),
         ({"board": {"size_mm": [20.0, 30.0]}}, "geometry.board.size_mm"),
         ({"loads": {"power_map": {"rectangles": [
             {"x_mm": [-0.5, 0.5], "y_mm": [-0.25, 0.25], "W": 1.0}]}}}, "loads.power_map"),

@@ -106,7 +106,7 @@ def test_panel_eighth_checks():
     g["panel"] = {"nx": 3, "ny": 3, "pitch_mm": 4.5, "stage": "released"}
     case = parse_study({"study": {"kind": "panel"}, "geometry": g}).base
     check_symmetry(case, "quarter")
-    with pytest.raises(InputError, match="geometry.openings.ymin"):
+    with pytest.raises(InputError, match="geometry.openings.sides.ymin"):
         check_symmetry(case, "eighth")
     even = panel("none", "singulated", n=(4, 4), singulated_units="one")
     with pytest.raises(InputError, match="geometry.panel.singulated_units"):

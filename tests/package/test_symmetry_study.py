@@ -411,7 +411,7 @@ def test_asymmetric_geometry_refused():
         "sides": {"xmax": {"kind": "none"}},
     }
     case = parse_study({"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}})
-    with pytest.raises(InputError, match="geometry.openings.xmax"):
+    with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
         analyse.mechanics_mesh(case.base, warpage_case(case.base))
     pm = {"power_map": {"rectangles": [{"x_mm": [0.0, 0.5], "y_mm": [-0.5, 0.5], "W": 1.0}]}}
     case = parse_study({"study": {"kind": "unit"}, "loads": pm, "mesh": {"symmetry": "half"}})

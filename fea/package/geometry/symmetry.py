@@ -122,7 +122,8 @@ def check_symmetry(case, symmetry: str, key: str = _KEY) -> tuple[str, ...]:
     ------
     fea.errors.InputError
         For an unknown ``symmetry`` (key ``mesh.symmetry``), or naming the key that breaks
-        the symmetry: ``geometry.openings.<side>`` (the openings of opposite walls differ),
+        the symmetry: ``geometry.openings.sides.<side>`` (the openings of opposite walls
+        differ: the side with a table of its own),
         ``loads.power_map`` (a power map not mirrored about the plane),
         ``geometry.panel.singulated_units`` (one unit kept of an even count across x or
         y: not the centre one); for an eighth also what is not symmetric about x = y
@@ -138,14 +139,13 @@ def check_symmetry(case, symmetry: str, key: str = _KEY) -> tuple[str, ...]:
         if a == "d":
             continue
         lo, hi = ("xmin", "xmax") if a == "x" else ("ymin", "ymax")
-        if g.openings[lo] != g.openings[hi]:
-            raise InputError(
-                f"geometry.openings.{hi}",
-                g.openings[hi],
-                f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) for "
-                f"{key} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
-                f"or {key} = 'none'",
-            )
+        _same_walls(
+            g.openings,
+            lo,
+            hi,
+            f"for {key} = {symmetry!r} (the plane {a} = 0 must be a plane of symmetry), "
+            f"or {key} = 'none'",
+        )
     panel = getattr(g, "panel", None)
     if panel is not None and axes and panel.singulated_units == "one":
         # the unit kept is the middle one of the list of sites: the centre of the panel
@@ -197,11 +197,7 @@ def _check_diagonal(case, symmetry: str, key: str = _KEY) -> None:
         raise InputError("geometry.terminals.cols", t.cols,
                          f"as many columns as rows ({t.rows}) {why}")
     for lo, hi in (("xmin", "ymin"), ("xmax", "ymax")):
-        if g.openings[lo] != g.openings[hi]:
-            raise InputError(
-                f"geometry.openings.{hi}", g.openings[hi],
-                f"the same openings as geometry.openings.{lo} ({g.openings[lo]}) {why}",
-            )
+        _same_walls(g.openings, lo, hi, why)
     board = getattr(g, "board", None)
     if board is not None and panel is None:
         square("geometry.board.size_mm", board.size)
@@ -211,6 +207,48 @@ def _check_diagonal(case, symmetry: str, key: str = _KEY) -> None:
     if pm is not None and not _mirrored(pm.on_die(g.die[:2]), "d"):
         raise InputError("loads.power_map", "not mirrored about x = y",
                          f"a power map mirrored about the plane x = y {why}")
+
+
+def _wall(o: Any) -> tuple:
+    """What the builder makes of a wall's openings (:func:`~fea.package.geometry.openings.
+    add_openings`): a closed wall whatever its other keys, a hole's height its width,
+    pillars full height."""
+    if o.kind == "none" or o.count == 0:
+        return ("none",)
+    if o.kind == "pillars":
+        return (o.kind, o.count, o.width)
+    if o.kind == "holes":
+        return (o.kind, o.count, o.width, o.z0)
+    return (o.kind, o.count, o.width, o.height, o.z0)
+
+
+def _describe(o: Any) -> str:
+    """A wall's openings in the spec's words and units (mm)."""
+    w = _wall(o)
+    if w[0] == "none":
+        return "a closed wall"
+    text = f"{o.count} {o.kind} of width {o.width * 1e3:g} mm"
+    if o.kind == "slots":
+        text += f", height {o.height * 1e3:g} mm"
+    if o.kind != "pillars":
+        text += f" at z0 {o.z0 * 1e3:g} mm"
+    return text
+
+
+def _same_walls(openings: dict[str, Any], lo: str, hi: str, why: str) -> None:
+    """An :class:`~fea.errors.InputError` when the openings of the walls ``lo`` and ``hi``
+    differ, naming the key that sets them apart: the side that has its own table
+    ``geometry.openings.sides.<side>`` (``hi``'s when both have)."""
+    a, b = openings[lo], openings[hi]
+    if _wall(a) == _wall(b):
+        return
+    own = hi if b.key.endswith(f".{hi}") or not a.key.endswith(f".{lo}") else lo
+    other = lo if own == hi else hi
+    raise InputError(
+        f"geometry.openings.sides.{own}",
+        _describe(openings[own]),
+        f"the same openings as side {other} ({_describe(openings[other])}) {why}",
+    )
 
 
 def _mirrored(rects, axis: str) -> bool:

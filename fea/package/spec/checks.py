@@ -3,6 +3,7 @@ regions that exist. Each failure is an :class:`~fea.errors.InputError`."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from ...errors import InputError
@@ -12,19 +13,39 @@ if TYPE_CHECKING:
     from .moisture import MoistureSpec
     from .schema import GeometrySpec, LoadSpec
 
-__all__ = ["check_geometry", "check_moisture", "check_power_map", "cross_checks"]
+__all__ = [
+    "CORNER_CLEARANCE_M",
+    "MIN_FEATURE_M",
+    "check_geometry",
+    "check_moisture",
+    "check_power_map",
+    "cross_checks",
+]
+
+#: Thinnest layer, gap or feature the built-in geometry may have [m]: 0.1 um. Below it the
+#: mesher fails or hangs rather than resolving it (OCC's tolerance is 1e-7 model units,
+#: 0.1 nm; a 1 nm shell left tetrahedra of no volume, a 0.1 nm one or a 0.1 nm pad never
+#: finished meshing), and next to elements of ``mesh.size_mm`` ~ 1 mm a 0.1 um layer is
+#: already an aspect ratio of 10^4.
+MIN_FEATURE_M = 0.1e-6
+#: Least clearance [m] of a die corner, or of the outermost opening of a wall, from the
+#: rounded corners of ``corner_radius_mm`` (20 um, the least space between openings).
+CORNER_CLEARANCE_M = 0.02e-3
 
 
 def check_geometry(g: GeometrySpec) -> None:
     """Does the geometry fit together: the shell and the die in the cavity, the openings
-    in their walls, the terminal array under the dielectric, the board and the panel
-    around the unit, and the aperture rule. The first misfit is an
-    :class:`~fea.errors.InputError` naming its key."""
+    in their walls, the terminal array under the dielectric (a unit's), the die, openings
+    and terminals clear of the rounded corners, the board and its rim bond ring, the panel
+    around the unit, every layer and gap at least :data:`MIN_FEATURE_M`, and the aperture
+    rule. The first misfit is an :class:`~fea.errors.InputError` naming its key."""
     _check_shell_and_die(g)
     _check_openings(g)
     _check_terminals(g)
+    _check_corners(g)
     _check_board(g)
     _check_panel(g)
+    _check_thin(g)
     _check_aperture(g)
 
 
@@ -72,10 +93,11 @@ def _check_openings(g: GeometrySpec) -> None:
             )
         if o.kind == "pillars":
             continue
-        h = o.width if o.kind == "holes" else o.height
+        # a hole's height is its diameter, geometry.openings.width_mm
+        h, name = (o.width, "width_mm") if o.kind == "holes" else (o.height, "height_mm")
         if o.z0 + h > g.cavity_depth - 1e-9:
             raise InputError(
-                f"{key}.height_mm",
+                f"{key}.{name}",
                 h * 1e3,
                 f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
                 f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)",
@@ -84,7 +106,8 @@ def _check_openings(g: GeometrySpec) -> None:
 
 def _check_terminals(g: GeometrySpec) -> None:
     term = g.terminals
-    if term.kind != "none":
+    # a panel's sites have no terminals (fea.package.geometry.panel): nothing to fit
+    if term.kind != "none" and g.panel is None:
         ox, oy = g.outer
         r = (term.diameter / 2) if term.kind == "balls" else term.diameter / 2
         ex = (term.cols - 1) * term.pitch / 2 + r
@@ -110,6 +133,68 @@ def _check_terminals(g: GeometrySpec) -> None:
             )
 
 
+def _inside_rounded(
+    x: float, y: float, margin: float, size: tuple[float, float], radius: float
+) -> bool:
+    """Whether the disc of radius ``margin`` around (x, y) [m] (x, y >= 0) lies in the
+    rectangle ``size`` (x, y) [m] centred on the origin with corners of ``radius`` [m]."""
+    qx, qy = x - (size[0] / 2 - radius), y - (size[1] / 2 - radius)
+    if qx <= 0 or qy <= 0:
+        return x + margin <= size[0] / 2 and y + margin <= size[1] / 2
+    return math.hypot(qx, qy) + margin <= radius
+
+
+def _check_corners(g: GeometrySpec) -> None:
+    """With rounded corners (``corner_radius_mm``): the die's corners clear the cavity's,
+    the openings lie on the straight part of their walls, and the terminals under the
+    dielectric's rounded corners (the builder places them as for square corners)."""
+    r = g.corner_radius
+    if r <= 0:
+        return
+    hx, hy = g.die[0] / 2, g.die[1] / 2
+    # a die corner 1 um from the arc failed to mesh, 5 um did not
+    if not _inside_rounded(hx, hy, CORNER_CLEARANCE_M, g.cavity, r):
+        raise InputError(
+            "geometry.die.size_mm",
+            [_mm(g.die[0]), _mm(g.die[1])],
+            f"a die whose corners stay {_mm(CORNER_CLEARANCE_M)} mm clear of the cavity's "
+            f"rounded corners (corner_radius_mm = {_mm(r)} in a {_mm(g.cavity[0])} x "
+            f"{_mm(g.cavity[1])} mm cavity): its corner ({_mm(hx)}, {_mm(hy)}) mm does not",
+        )
+    for side, o in g.openings.items():
+        if o.kind == "none" or o.count == 0:
+            continue
+        L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
+        # the outermost opening's far edge, from the wall's centre (openings.add_openings),
+        # and the straight wall it leaves before the arc: as between openings
+        # (_check_openings); an edge 10 um from the arc failed to mesh, 30 um did not
+        reach = L / 2 - L / (2 * o.count) + o.width / 2
+        margin = max(g.shell_thickness, CORNER_CLEARANCE_M)
+        if reach + margin > L / 2 - r + 1e-12:
+            raise InputError(
+                "geometry.corner_radius_mm",
+                _mm(r),
+                f"at most {_mm(L / 2 - reach - margin)} mm with the openings of side {side} "
+                f"({o.count} of width {_mm(o.width)} mm, {o.key}): the outermost reaches "
+                f"{_mm(reach)} mm from the centre of the {_mm(L)} mm wall, and "
+                f"{_mm(margin)} mm of straight wall must remain before the rounded corner; "
+                "or fewer or narrower openings",
+            )
+    term = g.terminals
+    if term.kind != "none" and g.panel is None:
+        x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
+        outer_r = r + g.shell_thickness  # the dielectric's corners, under the shell's
+        if not _inside_rounded(x, y, term.diameter / 2, g.outer, outer_r):
+            raise InputError(
+                "geometry.terminals",
+                f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
+                f"an array within the dielectric's rounded corners (radius {_mm(outer_r)} mm "
+                f"on {_mm(g.outer[0])} x {_mm(g.outer[1])} mm): the corner terminal at "
+                f"({_mm(x)}, {_mm(y)}) mm reaches beyond it; a smaller geometry.corner_radius_mm "
+                "or fewer rows and columns",
+            )
+
+
 def _check_board(g: GeometrySpec) -> None:
     term = g.terminals
     if g.board is not None:
@@ -124,6 +209,56 @@ def _check_board(g: GeometrySpec) -> None:
             )
         if g.board.rim_bond and term.kind == "none":
             raise InputError("geometry.board.rim_bond", True, "terminals that set the stand-off")
+        if g.board.rim_bond:
+            _check_rim_bond(g)
+
+
+def _check_rim_bond(g: GeometrySpec) -> None:
+    """The rim bond ring (centred on the side walls, :func:`fea.package.geometry.board.
+    add_board`) has an inside and lies on the board; the terminals stay inside it and
+    under the dielectric, which spans only the cavity once the walls reach z = 0."""
+    assert g.board is not None
+    t = g.shell_thickness
+    w = max(g.board.rim_bond_width, t)
+    key = "geometry.board.rim_bond_width_mm"
+    inner = (g.cavity[0] + t - w, g.cavity[1] + t - w)
+    outer = (g.cavity[0] + t + w, g.cavity[1] + t + w)
+    if min(inner) < MIN_FEATURE_M:
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"less than the cavity's shorter side plus the shell ({_mm(min(g.cavity) + t)} "
+            "mm): the ring is centred on the side walls and needs an inside",
+        )
+    bx, by = g.board.size
+    if outer[0] > bx or outer[1] > by:
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"a ring on the board ({_mm(bx)} x {_mm(by)} mm): its outer edge spans "
+            f"{_mm(outer[0])} x {_mm(outer[1])} mm",
+        )
+    term = g.terminals
+    ex = (term.cols - 1) * term.pitch / 2 + term.diameter / 2
+    ey = (term.rows - 1) * term.pitch / 2 + term.diameter / 2
+    # with the rim bond the walls continue down to z = 0: the dielectric, and the
+    # terminals under it, span only the cavity
+    if ex > g.cavity[0] / 2 or ey > g.cavity[1] / 2:
+        raise InputError(
+            "geometry.terminals",
+            f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
+            f"an array within the cavity ({_mm(g.cavity[0])} x {_mm(g.cavity[1])} mm): with "
+            f"geometry.board.rim_bond the side walls reach z = 0; this one spans "
+            f"{_mm(2 * ex)} x {_mm(2 * ey)} mm",
+        )
+    if ex > inner[0] / 2 or ey > inner[1] / 2:
+        most = min(g.cavity[0] + t - 2 * ex, g.cavity[1] + t - 2 * ey)
+        raise InputError(
+            key,
+            _mm(g.board.rim_bond_width),
+            f"at most {_mm(most)} mm: the ring, centred on the side walls, must clear the "
+            f"terminals ({term.rows} x {term.cols} spanning {_mm(2 * ex)} x {_mm(2 * ey)} mm)",
+        )
 
 
 def _check_panel(g: GeometrySpec) -> None:
@@ -145,6 +280,118 @@ def _check_panel(g: GeometrySpec) -> None:
                 p.recess_depth * 1e3,
                 "a recess shallower than the cavity depth",
             )
+        if p.pathways and (p.nx > 1 or p.ny > 1):
+            from .geometry import OpeningSpec  # geometry imports this module
+
+            # the dams' pathways are geometry.openings.xmin's (a slot of the default size
+            # for closed walls) from z0 above the dielectric up to at most the web, whose
+            # underside is cavity_depth - recess_depth above the dielectric
+            o = g.openings["xmin"] if g.openings["xmin"].kind != "none" else OpeningSpec()
+            room = g.cavity_depth - p.recess_depth
+            if o.z0 + MIN_FEATURE_M > room:
+                raise InputError(
+                    "geometry.panel.recess_depth_mm",
+                    _mm(p.recess_depth),
+                    f"at most {_mm(g.cavity_depth - o.z0 - MIN_FEATURE_M)} mm: the dams' "
+                    f"pathways start {_mm(o.z0)} mm above the dielectric (the openings' "
+                    f"z0_mm of side xmin), above the web's underside {_mm(room)} mm above "
+                    "it (cavity_depth_mm - recess_depth_mm); or pathways = false",
+                )
+
+
+def _check_thin(g: GeometrySpec) -> None:
+    """Every layer, gap and feature of the built-in geometry at least
+    :data:`MIN_FEATURE_M` (thinner ones are below what the mesher resolves)."""
+    um, mm = 1e6, 1e3
+    # (key, the key's value in its unit, what is thin, its size [m])
+    items: list[tuple[str, object, str, float]] = [
+        ("geometry.shell_thickness_um", g.shell_thickness * um, "the shell", g.shell_thickness),
+        (
+            "geometry.dielectric_thickness_um",
+            g.dielectric_thickness * um,
+            "the dielectric",
+            g.dielectric_thickness,
+        ),
+        ("geometry.die.thickness_mm", g.die[2] * mm, "the die", g.die[2]),
+    ]
+    if g.die_attach_thickness > 0:
+        t = g.die_attach_thickness
+        items.append(("geometry.die_attach.thickness_um", t * um, "the die attach", t))
+    if g.exterior_thickness > 0:
+        e = g.exterior_thickness
+        items.append(("geometry.exterior_thickness_mm", e * mm, "the exterior encapsulant", e))
+    if g.corner_radius > 0:
+        r = g.corner_radius
+        items.append(("geometry.corner_radius_mm", r * mm, "the corner radius", r))
+    gap = min(g.cavity[0] - g.die[0], g.cavity[1] - g.die[1]) / 2
+    die_xy = [g.die[0] * mm, g.die[1] * mm]
+    items.append(("geometry.die.size_mm", die_xy, "the gap between the die and the walls", gap))
+    over = g.cavity_depth - g.die[2] - g.die_attach_thickness
+    items.append(("geometry.die.thickness_mm", g.die[2] * mm, "the gap above the die", over))
+    for side, o in g.openings.items():
+        if o.kind == "none" or o.count == 0:
+            continue
+        what = f"the openings of side {side}"
+        items.append((f"{o.key}.width_mm", o.width * mm, what, o.width))
+        if o.kind == "slots":
+            items.append((f"{o.key}.height_mm", o.height * mm, what, o.height))
+        if o.kind != "pillars":
+            if o.z0 > 0:
+                items.append((f"{o.key}.z0_mm", o.z0 * mm, f"the wall below {what}", o.z0))
+            top = g.cavity_depth - o.z0 - (o.width if o.kind == "holes" else o.height)
+            items.append((f"{o.key}.z0_mm", o.z0 * mm, f"the wall above {what}", top))
+    term = g.terminals
+    if term.kind != "none" and g.panel is None:
+        k = "geometry.terminals"
+        items.append((f"{k}.diameter_mm", term.diameter * mm, "the terminals", term.diameter))
+        pitch = term.pitch
+        items.append(
+            (f"{k}.pitch_mm", pitch * mm, "the gap between terminals", pitch - term.diameter)
+        )
+        if term.kind == "balls":
+            items.append((f"{k}.standoff_mm", term.standoff * mm, "the stand-off", term.standoff))
+        else:
+            t = term.pad_thickness
+            items.append((f"{k}.pad_thickness_mm", t * mm, "the pads", t))
+    b = g.board
+    if b is not None:
+        items.append(("geometry.board.thickness_mm", b.thickness * mm, "the board", b.thickness))
+        if b.rim_bond:
+            w = b.rim_bond_width
+            items.append(("geometry.board.rim_bond_width_mm", w * mm, "the rim bond", w))
+    v = g.vias
+    if v is not None:
+        what = "the dielectric's pads and vias"
+        items += [
+            ("geometry.vias.pad_thickness_um", v.pad_thickness * um, what, v.pad_thickness),
+            ("geometry.vias.pad_diameter_mm", v.pad_diameter * mm, what, v.pad_diameter),
+            ("geometry.vias.via_diameter_mm", v.via_diameter * mm, what, v.via_diameter),
+        ]
+    p = g.panel
+    if p is not None:
+        for name, size in (
+            ("margin", p.margin),
+            ("kerf", p.kerf),
+            ("recess_depth", p.recess_depth),
+            ("mandrel_thickness", p.mandrel_thickness),
+            ("cover_thickness", p.cover_thickness),
+        ):
+            items.append((f"geometry.panel.{name}_mm", size * mm, f"the panel's {name}", size))
+    for key, value, what, size in items:
+        if size < MIN_FEATURE_M:
+            raise InputError(
+                key,
+                _shown(value),
+                f"{what} at least {MIN_FEATURE_M * 1e6:g} um (it is {size * 1e6:.3g} um): "
+                "thinner layers and gaps are below what the mesher resolves",
+            )
+
+
+def _shown(value: object) -> object:
+    """A value in its key's unit as shown (``:g``), a list item by item."""
+    if isinstance(value, list):
+        return [_shown(v) for v in value]
+    return float(f"{value:g}") if isinstance(value, float) else value
 
 
 def _check_aperture(g: GeometrySpec) -> None:

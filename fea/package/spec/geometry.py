@@ -635,7 +635,7 @@ def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometryS
     source = g.string("kind", "builtin", choices=GEOMETRY_KINDS)
     if source != "builtin":
         return parse_imported_geometry(g, source, kind, base)
-    cavity = g.pair("cavity_mm", [10.0, 10.0], scale=1e-3)
+    cavity = g.pair("cavity_mm", [10.0, 10.0], scale=1e-3, length=True)
     depth = g.length("cavity_depth", 0.60)
     t_shell = g.length("shell_thickness", 0.035)
     radius = g.length("corner_radius", 0.0, nonneg=True)
@@ -645,7 +645,7 @@ def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometryS
     rule = g.string("aperture_rule", "warn", choices=("off", "warn", "error"))
 
     d = g.section("die")
-    die_xy = d.pair("size_mm", [6.0, 6.0], scale=1e-3)
+    die_xy = d.pair("size_mm", [6.0, 6.0], scale=1e-3, length=True)
     die = (die_xy[0], die_xy[1], d.length("thickness", 0.30))
     d.done()
     a = g.section("die_attach")
@@ -678,7 +678,7 @@ def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometryS
         b = g.section("board")
         if b.boolean("enabled", True):
             board = BoardSpec(
-                size=b.pair("size_mm", [76.2, 114.3], scale=1e-3),
+                size=b.pair("size_mm", [76.2, 114.3], scale=1e-3, length=True),
                 thickness=b.length("thickness", 1.6),
                 rim_bond=b.boolean("rim_bond", False),
                 rim_bond_width=b.length("rim_bond_width", 0.2),
@@ -785,7 +785,7 @@ def parse_board_stack(b: Section) -> dict[str, Any]:
             drill=v.length("drill", 0.30),
             plating=v.length("plating", 0.025),
             filled=v.boolean("filled", False),
-            zone=v.pair("zone_mm", None, scale=1e-3) if v.has("zone_mm") else None,
+            zone=v.pair("zone_mm", None, scale=1e-3, length=True) if v.has("zone_mm") else None,
         )
         v.used.add("zone_mm")
         v.done()

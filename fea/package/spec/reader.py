@@ -220,13 +220,18 @@ class Section:
             scale=scale,
         )
 
-    def pair(self, name: str, default: Any = MISSING, *, scale: float = 1.0) -> Any:
+    def pair(
+        self, name: str, default: Any = MISSING, *, scale: float = 1.0, length: bool = False
+    ) -> Any:
+        """A pair [x, y] of positive numbers times ``scale``; ``length``: lengths (``scale``
+        converts them to metres), each at most :data:`MAX_LENGTH_M` as :meth:`length`'s."""
         self.note(name, "pair", default, positive=True)
         v = self.raw(name, default)
         if not isinstance(v, list | tuple) or len(v) != 2:
             raise InputError(self.key(name), v, "a pair [x, y] of positive numbers")
+        hi = MAX_LENGTH_M / scale if length else None
         return tuple(
-            check_number(f"{self.key(name)}[{i}]", x, positive=True) * scale
+            check_number(f"{self.key(name)}[{i}]", x, positive=True, hi=hi) * scale
             for i, x in enumerate(v)
         )
 

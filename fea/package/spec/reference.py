@@ -314,8 +314,14 @@ MEANINGS: dict[str, str] = {
     "default board when the model has one)",
     "geometry.cavity_mm": "inside of the shell, x and y",
     "geometry.cavity_depth_mm": "depth of the cavity (dielectric to the bottom wall)",
-    "geometry.shell_thickness_mm": "thickness of the shell's walls and bottom wall",
-    "geometry.corner_radius_mm": "inner corner radius of the shell (0: sharp)",
+    "geometry.shell_thickness_mm": (
+        "thickness of the shell's walls and bottom wall; every layer and gap of the "
+        "built-in geometry is at least 0.1 um (what the mesher resolves)"
+    ),
+    "geometry.corner_radius_mm": (
+        "inner corner radius of the shell (0: sharp); the die's corners, the outermost "
+        "openings and the corner terminals must clear the arcs"
+    ),
     "geometry.dielectric_thickness_mm": "polyimide dielectric spanning the cavity opening",
     "geometry.exterior_thickness_mm": "encapsulant on the outside of the side walls (0: none)",
     "geometry.frequency_GHz": "operating frequency, for the aperture rule (openings < lambda/2)",
@@ -374,7 +380,10 @@ MEANINGS: dict[str, str] = {
     "geometry.board.size_mm": "test board size, x and y (JEDEC 2s2p: 76.2 x 114.3)",
     "geometry.board.thickness_mm": "board thickness",
     "geometry.board.rim_bond": "bond the shell's rim to the board",
-    "geometry.board.rim_bond_width_mm": "width of the rim bond",
+    "geometry.board.rim_bond_width_mm": (
+        "width of the rim bond, a ring centred on the side walls (which then reach z = 0): "
+        "it must clear the terminals and lie on the board"
+    ),
     "geometry.panel.nx": "depressions along x",
     "geometry.panel.ny": "depressions along y",
     "geometry.panel.pitch_mm": "pitch of the depressions",
