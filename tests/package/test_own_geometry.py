@@ -478,17 +478,11 @@ def test_board_region_is_left_out_of_the_warpage_model(tmp_path):
 def test_step_solids_by_name_and_the_overlap_rule(bga, tmp_path):
     """A STEP whose solids carry names (as CAD writes them): regions by name; the mould
     block overlapping the die and the underfill leaves them their whole volume."""
-    import re
-
     from fea.package.meshing import build_mesh
 
     _, step = bga
     names = {"1": "substrate", "2": "underfill", "3": "die", "4": "mould"}
-    text = step.read_text()
-    # gmsh's writer names solid i of the file "<translator> 1.i": give them CAD names
-    text = re.sub(r"'[^',]* 1\.(\d)'", lambda m: f"'{names[m.group(1)]}'", text)
-    named = tmp_path / "named.stp"
-    named.write_text(text)
+    named = named_step(step, tmp_path, names)  # CAD names for gmsh's "<translator> k.i"
     geo = {
         "kind": "step",
         "path": str(named),
@@ -609,10 +603,13 @@ def own_study(msh: Path, **extra) -> dict:
 
 def named_step(step: Path, folder: Path, names: dict[str, str]) -> Path:
     """A copy of the BGA's STEP whose solids carry ``names`` (solid number -> name), as
-    CAD writes them (gmsh's writer names solid i "<translator> 1.i")."""
+    CAD writes them (gmsh's writer names solid i "<translator> <version> k.i", k the count
+    of STEP files OpenCASCADE wrote in the process: 1 alone, 2 after another test wrote
+    one)."""
     import re
 
-    text = re.sub(r"'[^',]* 1\.(\d)'", lambda m: f"'{names[m.group(1)]}'", step.read_text())
+    solid = r"'[^',]* \d+\.\d+ \d+\.(\d+)'"
+    text = re.sub(solid, lambda m: f"'{names[m.group(1)]}'", step.read_text())
     out = folder / "named.stp"
     out.write_text(text)
     return out
