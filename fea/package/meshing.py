@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import math
 import os
 import shutil
 import time
@@ -442,16 +441,13 @@ class MeshEstimate:
 
 def available_memory() -> float:
     """Memory this process may use [bytes]: the machine's, or less where a cgroup (a batch
-    job's allocation) limits it; ``FEA_MEMORY_GB`` overrides both."""
-    env = os.environ.get("FEA_MEMORY_GB")
-    if env:
-        try:
-            value = float(env)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value > 0):
-            raise InputError("FEA_MEMORY_GB", env, "a positive number of gigabytes")
-        return value * 2**30
+    job's allocation) limits it; ``FEA_MEMORY_GB`` overrides both
+    (:func:`fea.solvers.cost.memory_setting`)."""
+    from ..solvers.cost import memory_setting
+
+    setting = memory_setting()
+    if setting is not None:
+        return setting
     try:
         total = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
     except (ValueError, OSError, AttributeError):

@@ -42,6 +42,7 @@ __all__ = [
     "choose",
     "direct_estimate",
     "factorization_iterations",
+    "memory_setting",
 ]
 
 #: Factorisation speed of Pardiso's Cholesky on the reference machine [flop/s] (its
@@ -181,16 +182,36 @@ def available_memory() -> float:
         except (ValueError, OSError, AttributeError):
             avail = 16.0 * 2**30
     avail = min(avail, _cgroup_room())
-    env = os.environ.get("FEA_MEMORY_GB")
-    if env:
-        try:
-            cap = float(env)
-        except ValueError:
-            cap = math.nan
-        if not (math.isfinite(cap) and cap > 0):
-            raise InputError("FEA_MEMORY_GB", env, "a positive number of gigabytes")
-        avail = min(avail, cap * 2**30)
+    cap = memory_setting()
+    if cap is not None:
+        avail = min(avail, cap)
     return avail
+
+
+def memory_setting() -> float | None:
+    """The memory the user gives fea, ``FEA_MEMORY_GB`` [GiB], in bytes; None when unset.
+
+    One setting, read here for both its uses: the solver's ``auto`` takes it as a cap on
+    the free memory it plans with (:func:`available_memory`: never more than is free),
+    and the mesher's size guard as its limit instead of the machine's memory
+    (:func:`fea.package.meshing.available_memory`: a batch job's allocation the
+    machine's figures do not show).
+
+    Raises
+    ------
+    InputError
+        ``FEA_MEMORY_GB`` is set but not a positive finite number.
+    """
+    env = os.environ.get("FEA_MEMORY_GB")
+    if not env:
+        return None
+    try:
+        value = float(env)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise InputError("FEA_MEMORY_GB", env, "a positive number of gigabytes")
+    return value * 2**30
 
 
 def direct_estimate(analysis: Any) -> Estimate:
