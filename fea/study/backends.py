@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec, apply_overrides
 from .progress import StudyProgress
-from .runner import CaseLock, base_row, claim_case, holder, record_failure
+from .runner import STALE_NOTE, CaseLock, base_row, claim_case, holder, record_failure
 
 __all__ = ["CaseProcess", "GroupProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
 
@@ -356,6 +356,8 @@ def execute_local(
                         claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
                         if claim.action == "run":
                             claims.append((job, claim))
+                            if claim.stale:
+                                progress.message(f"{job.cid}: {STALE_NOTE}")
                         elif claim.action == "row":
                             yield "done", claim.row
                         else:
