@@ -472,7 +472,17 @@ def execute_dask(
     log_dir = jobs[0].folder.parent / "dask-jobs"
     jq = _jobqueue_cluster(cluster, workers, log_dir, job_options) if cluster is not None else None
     try:
-        with Client(jq if jq is not None else scheduler) as client:
+        try:
+            client = Client(jq if jq is not None else scheduler)
+        except (ValueError, TypeError) as exc:  # a malformed address ("host" with no port)
+            if jq is not None:
+                raise
+            raise InputError(
+                "--scheduler",
+                scheduler,
+                f"a Dask scheduler address such as tcp://host:8786 ({exc})",
+            ) from None
+        with client:
             futures = {
                 client.submit(
                     _run_isolated,
