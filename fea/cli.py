@@ -653,6 +653,8 @@ def _ctm(args: argparse.Namespace) -> int:
     from .package.ctm import run_ctm
     from .package.spec import load_study
 
+    if args.out is not None:
+        _check_output_folder("--out", args.out)
     spec = load_study(args.study)
     out = Path(args.out) if args.out else Path("results") / spec.name / "ctm"
     rows = run_ctm(spec, out)

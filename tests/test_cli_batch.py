@@ -42,3 +42,15 @@ def test_without_dask_jobqueue_the_cluster_option_says_what_to_install(
     assert main(_run(tmp_path, "--cluster", "slurm")) == 2
     err = capsys.readouterr().err
     assert "--cluster = 'slurm'" in err and "dask-jobqueue" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["run", "ctm", "converge"])
+def test_an_out_that_is_a_file_is_one_line(tmp_path, capsys, command):
+    """``--out`` naming a file (or a device) is refused before any work, as one line."""
+    taken = tmp_path / "taken"
+    taken.write_text("not a folder")
+    for out in (str(taken), "/dev/null"):
+        assert main([command, str(TINY), "--out", out]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"fea {command}: error: --out = '{out}'"), err
+        assert "Traceback" not in err
