@@ -363,7 +363,7 @@ def _study(args: argparse.Namespace) -> int:
         print(f"submit with: bash {path}")
         return 0
     from .study.plots import study_plots
-    from .study.table import build_table
+    from .study.table import build_table, stale_cases
 
     spec = load_study(args.study)
     root = Path(args.out) if args.out else Path("results") / spec.name
@@ -372,10 +372,18 @@ def _study(args: argparse.Namespace) -> int:
     rows, table = build_table(spec, root)
     n_cases = len(spec.case_parameters())
     failed = sum(r.get("status") != "ok" for r in rows)
+    stale = stale_cases(spec, root)
+    left_out = (
+        f"; {len(stale)} left out, computed from another input than the study's present "
+        f"one ({', '.join(stale[:5])}{', ...' if len(stale) > 5 else ''}): run the study "
+        "again"
+        if stale
+        else ""
+    )
     try:
         study_plots(spec, rows, root)
     finally:  # the table is written: its path is printed even when a plot fails
-        print(f"{table.resolve()}: {len(rows)} of {n_cases} cases ({failed} failed)")
+        print(f"{table.resolve()}: {len(rows)} of {n_cases} cases ({failed} failed{left_out})")
     return 0 if failed == 0 and len(rows) == n_cases else 1
 
 
@@ -645,6 +653,8 @@ def _ctm(args: argparse.Namespace) -> int:
     from .package.ctm import run_ctm
     from .package.spec import load_study
 
+    if args.out is not None:
+        _check_output_folder("--out", args.out)
     spec = load_study(args.study)
     out = Path(args.out) if args.out else Path("results") / spec.name / "ctm"
     rows = run_ctm(spec, out)

@@ -32,7 +32,7 @@ from typing import Any
 from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec, apply_overrides
 from .progress import StudyProgress
-from .runner import CaseLock, base_row, claim_case, holder, record_failure
+from .runner import STALE_NOTE, CaseLock, base_row, claim_case, holder, record_failure
 
 __all__ = ["CaseProcess", "GroupProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
 
@@ -356,6 +356,8 @@ def execute_local(
                         claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
                         if claim.action == "run":
                             claims.append((job, claim))
+                            if claim.stale:
+                                progress.message(f"{job.cid}: {STALE_NOTE}")
                         elif claim.action == "row":
                             yield "done", claim.row
                         else:
@@ -470,7 +472,17 @@ def execute_dask(
     log_dir = jobs[0].folder.parent / "dask-jobs"
     jq = _jobqueue_cluster(cluster, workers, log_dir, job_options) if cluster is not None else None
     try:
-        with Client(jq if jq is not None else scheduler) as client:
+        try:
+            client = Client(jq if jq is not None else scheduler)
+        except (ValueError, TypeError) as exc:  # a malformed address ("host" with no port)
+            if jq is not None:
+                raise
+            raise InputError(
+                "--scheduler",
+                scheduler,
+                f"a Dask scheduler address such as tcp://host:8786 ({exc})",
+            ) from None
+        with client:
             futures = {
                 client.submit(
                     _run_isolated,

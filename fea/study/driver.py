@@ -18,6 +18,7 @@ from ..package.spec import StudySpec
 from .backends import Job, execute_dask, execute_local
 from .progress import StudyProgress
 from .report import StudyReport, busy_text, print_summary
+from .runner import finished_current
 from .table import build_table
 
 __all__ = ["parse_slice", "run_study"]
@@ -95,7 +96,7 @@ def run_study(
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]
     jobs = [Job(cid, params, root / cid) for cid, params in cases]
-    if spec.sweep is None and jobs and not (jobs[0].folder / "metrics.json").exists():
+    if spec.sweep is None and jobs and not finished_current(spec, jobs[0].folder, {}):
         mesh_mod.check_size(spec.base, force=force)  # the only case: refuse the whole run
     _make_folder(root)
     started = time.time()

@@ -6,11 +6,15 @@ The study itself (:func:`run_study`) is in :mod:`fea.study.driver`, the backends
 
 Each case runs in its own folder ``<out>/<case>/`` and writes, in this order and each
 atomically: ``result.h5`` + ``result.xdmf`` (fields), then ``metrics.json`` (its row
-of the table). ``metrics.json`` marks the case finished: a study stopped at any point
-(SIGKILL included) and run again skips the finished cases and recomputes only the
-others. A failing case writes ``error.json`` (its error and traceback) and does not
-stop the others. At the end ``table.csv`` and ``table.h5`` collect inputs and outputs
-of every case present, and the plots are drawn next to them.
+of the table and the digest of the input it was computed from, :func:`case_digest`).
+``metrics.json`` marks the case finished: a study stopped at any point (SIGKILL
+included) and run again skips the finished cases and recomputes only the others. A
+finished case whose input has changed since (a sweep value edited, a base key changed:
+case ids are positions in the sweep, not values) is stale: it is run again, never
+reused (a ``metrics.json`` without a digest, from an older version, is kept). A failing
+case writes ``error.json`` (its error and traceback) and does not stop the others. At
+the end ``table.csv`` and ``table.h5`` collect inputs and outputs of every case present
+and finished from the study's present input, and the plots are drawn next to them.
 
 Isolation. Every case runs in a child process (:mod:`fea.study.worker`), also with one
 worker: a crash in native code becomes a failed row whose ``error.json`` says
@@ -34,13 +38,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import json
 import os
 import socket
 import time
 import traceback
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,7 +60,10 @@ __all__ = [
     "Claim",
     "StudyReport",
     "base_row",
+    "case_digest",
     "claim_case",
+    "finished_current",
+    "finished_digest",
     "holder",
     "limit_warnings",
     "record_failure",
@@ -173,7 +181,8 @@ def run_case(
             row["notes"] = "; ".join(notes)
         row["status"] = "ok"
         row["wall_s"] = time.perf_counter() - t0
-        write_atomic(out / "metrics.json", json.dumps(row, indent=1, sort_keys=True))
+        record = {**row, DIGEST_KEY: case_digest(raw)}
+        write_atomic(out / "metrics.json", json.dumps(record, indent=1, sort_keys=True))
         (out / "error.json").unlink(missing_ok=True)
     except Exception as exc:  # a failing case is recorded and the study goes on
         if _disk_full(exc):  # nothing more can be recorded: the study stops
@@ -196,6 +205,48 @@ def record_failure(folder: Path, row: dict[str, Any]) -> None:
     except OSError as exc:
         raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
     write_atomic(folder / "error.json", json.dumps(row, indent=1, sort_keys=True, default=str))
+
+
+#: What the progress says of a stale case (finished from another input) that runs again.
+STALE_NOTE = "finished before from another input (the study file changed): run again"
+
+#: The key of ``metrics.json`` holding :func:`case_digest` of the case's input (not a
+#: table column: :func:`fea.study.table.build_table` drops it).
+DIGEST_KEY = "input_digest"
+
+
+def case_digest(raw: Mapping[str, Any]) -> str:
+    """A digest of one case's input: the study's input with the case's overrides applied
+    (:func:`fea.package.spec.apply_overrides`, the ``raw`` a case runs from). Equal inputs
+    give equal digests (key order does not count); any changed value, a sweep value or a
+    base key alike, gives another."""
+    text = json.dumps(raw, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+def finished_digest(folder: Path) -> str | None:
+    """The input digest of the finished case in ``folder``: ``""`` for a ``metrics.json``
+    without one (written by an older version), None when the case is not finished (no
+    readable ``metrics.json``)."""
+    try:
+        row = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(row, dict):
+        return None
+    return str(row.get(DIGEST_KEY, ""))
+
+
+def finished_current(spec: StudySpec, folder: Path, params: Mapping[str, Any]) -> bool | None:
+    """Whether the case of ``params`` in ``folder`` is finished from its present input:
+    True (also when finished by an older version, which kept no digest), False when
+    finished from another input (stale: it runs again), None when not finished."""
+    from ..package.spec import apply_overrides
+
+    found = finished_digest(folder)
+    if found is None:
+        return None
+    return found in ("", case_digest(apply_overrides(spec.raw, params)))
 
 
 def base_row(cid: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -303,22 +354,25 @@ def _stale(path: Path) -> bool:
 @dataclass
 class Claim:
     """What to do with one case: run it (lock held, case parsed), or a row to record,
-    or nothing (``skip``: finished before; ``busy``: another run has it)."""
+    or nothing (``skip``: finished before; ``busy``: another run has it). ``stale``: the
+    case had finished from another input and runs again."""
 
     action: str  # "run" | "row" | "skip" | "busy"
     lock: CaseLock | None = None
     case: CaseSpec | None = None
     row: dict[str, Any] | None = None
+    stale: bool = False
 
 
 def claim_case(
     spec: StudySpec, cid: str, params: dict, folder: Path, started: float, force: bool
 ) -> Claim:
-    """Lock a case and decide: skip it, record it as failed (an invalid case, one too
-    large for this machine) or run it."""
+    """Lock a case and decide: skip it (finished from this input), record it as failed
+    (an invalid case, one too large for this machine) or run it (its ``metrics.json``
+    from another input removed first, so a run stopped now leaves it unfinished)."""
     from ..package.meshing import check_size
 
-    if (folder / "metrics.json").exists():
+    if finished_current(spec, folder, params):
         return Claim("skip")
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -330,9 +384,19 @@ def claim_case(
     if not lock.acquire():
         return Claim("busy")
     try:
-        if (folder / "metrics.json").exists():
+        current = finished_current(spec, folder, params)
+        if current:  # another run finished it meanwhile
             lock.release()
             return Claim("busy")
+        stale = current is False
+        if stale:
+            try:
+                (folder / "metrics.json").unlink(missing_ok=True)
+            except OSError as exc:
+                raise ResultsError(
+                    f"cannot remove {folder / 'metrics.json'} (a result from another input): "
+                    f"{exc.strerror}"
+                ) from None
         err = folder / "error.json"
         if err.exists() and err.stat().st_mtime >= started:  # another run, meanwhile
             lock.release()
@@ -352,7 +416,7 @@ def claim_case(
     except BaseException:
         lock.release()
         raise
-    return Claim("run", lock=lock, case=case)
+    return Claim("run", lock=lock, case=case, stale=stale)
 
 
 # -- one case in a child process -------------------------------------------------------------

@@ -12,9 +12,10 @@ from typing import Any
 from ..io.atomic import write_atomic
 from ..io.table import read_frame, read_table, write_table
 from ..package.names import Column
-from ..package.spec import StudySpec
+from ..package.spec import StudySpec, apply_overrides
+from .runner import DIGEST_KEY, case_digest, finished_digest
 
-__all__ = ["build_table", "csv_cell", "read_frame", "read_table"]
+__all__ = ["build_table", "csv_cell", "read_frame", "read_table", "stale_cases"]
 
 
 def csv_cell(value: Any) -> Any:
@@ -25,7 +26,10 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def _read_row(folder: Path) -> dict[str, Any] | None:
+def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
+    """The row of the case in ``folder``: its ``metrics.json`` (when computed from the
+    input of ``digest``, or by an older version that kept no digest), else its
+    ``error.json``; None when it has neither or only a result from another input."""
     for name in ("metrics.json", "error.json"):
         f = folder / name
         if f.exists():
@@ -35,16 +39,40 @@ def _read_row(folder: Path) -> dict[str, Any] | None:
                 continue
             if not isinstance(row, dict):
                 continue
+            if row.pop(DIGEST_KEY, digest) != digest:
+                return None  # stale: the case's input changed since it finished
             row.pop("traceback", None)
             return row
     return None
 
 
+def _digests(spec: StudySpec) -> list[tuple[str, str]]:
+    """``(case id, digest of its present input)`` of every case, in case order."""
+    return [
+        (cid, case_digest(apply_overrides(spec.raw, params)))
+        for cid, params in spec.case_parameters()
+    ]
+
+
+def stale_cases(spec: StudySpec, root: str | os.PathLike) -> list[str]:
+    """The cases under ``root`` whose ``metrics.json`` was computed from another input
+    than the study's present one (a sweep value or a base key changed since): left out of
+    the table, and run again by the next run."""
+    root = Path(root)
+    return [
+        cid
+        for cid, digest in _digests(spec)
+        if finished_digest(root / cid) not in (None, "", digest)
+    ]
+
+
 def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str, Any]], Path]:
     """Collect the rows of every case of ``spec`` found under ``root`` (in case order) and
-    write ``table.csv`` and ``table.h5`` atomically. Returns (rows, csv path)."""
+    write ``table.csv`` and ``table.h5`` atomically. Returns (rows, csv path). A case
+    finished from another input than the study's present one (:func:`stale_cases`) has
+    no row."""
     root = Path(root)
-    rows = [r for cid, _ in spec.case_parameters() if (r := _read_row(root / cid)) is not None]
+    rows = [r for cid, digest in _digests(spec) if (r := _read_row(root / cid, digest)) is not None]
     keys: list[str] = ["case", "status"]
     for r in rows:
         keys += [k for k in r if k not in keys]
