@@ -155,6 +155,25 @@ def test_user_material_with_tables_and_base():
     assert s.base.materials["shell"].k == 390.0
 
 
+def test_properties_in_place_of_a_material_name_say_how_to_sweep_them():
+    """``materials.die.E_GPa`` (a property where the region takes a material name, e.g. a
+    sweep of it) is refused naming the library entry to define and the key to sweep; it
+    said only "a string". The advertised way works."""
+    d = copy.deepcopy(GOOD)
+    d["sweep"] = {"kind": "grid", "parameters": {"materials.die.E_GPa": [150.0, 170.0]}}
+    with pytest.raises(InputError) as e:
+        parse_study(d).base
+    assert e.value.key.endswith("-> materials.die")  # reached through the sweep
+    assert "materials.library.<name>.<property>" in str(e.value) and 'base = "silicon"' in str(
+        e.value
+    )
+    d = copy.deepcopy(GOOD)
+    d["materials"] = {"die": "si_var", "library": {"si_var": {"base": "silicon"}}}
+    d["sweep"] = {"kind": "grid", "parameters": {"materials.library.si_var.E_GPa": [150.0, 170.0]}}
+    cases = [c for _, _, c in parse_study(d).cases()]
+    assert [c.materials["die"].E for c in cases] == pytest.approx([150e9, 170e9])
+
+
 def test_sweep_grid_and_random():
     d = copy.deepcopy(GOOD)
     d["sweep"] = {

@@ -218,6 +218,16 @@ def parse_materials(m: Section, regions: Sequence[str] = ()) -> dict[str, Materi
     own = [r for r in regions if r not in DEFAULT_REGION_MATERIALS]
     out: dict[str, Material] = {}
     for region in (*DEFAULT_REGION_MATERIALS, *own):
+        if isinstance(m.data.get(region), dict):  # properties given in place of a name
+            raise InputError(
+                m.key(region),
+                m.data[region],
+                "a material name (the library's or [materials.library]'s): to change or "
+                f"sweep a property, define [materials.library.<name>] with base = "
+                f'"{DEFAULT_REGION_MATERIALS.get(region, "<material>")}" and the property, '
+                f'give {m.key(region)} = "<name>", and sweep '
+                '"materials.library.<name>.<property>"',
+            )
         if region in DEFAULT_REGION_MATERIALS:
             name = m.string(region, DEFAULT_REGION_MATERIALS[region])
         elif not m.has(region):
