@@ -352,7 +352,11 @@ def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
     turn an explicit direct request into an error or an iterative solve; and that
     ``backend="auto"`` with a method registered on the GPU only (``jacobi``, ``cudss``) runs
     on the GPU at any size, or raises :class:`~fea.errors.BackendUnavailable` saying why no
-    GPU is usable (it named the CPU's methods as if the method were misspelt)."""
+    GPU is usable (it named the CPU's methods as if the method were misspelt); and that
+    ``backend="auto"`` with a method registered on the CPU only (``amg-xp``) stays on the
+    CPU where a GPU would otherwise be taken."""
+    if backend == "auto" and _only_on("cpu", method):
+        return "cpu", f"auto: method={method!r} runs on the CPU only"
     if backend == "auto" and _only_on("gpu", method):
         # an explicit device method: on the device whatever the size, never an error about
         # the CPU's methods where the device is missing

@@ -162,7 +162,7 @@ def test_properties_in_place_of_a_material_name_say_how_to_sweep_them():
     d = copy.deepcopy(GOOD)
     d["sweep"] = {"kind": "grid", "parameters": {"materials.die.E_GPa": [150.0, 170.0]}}
     with pytest.raises(InputError) as e:
-        parse_study(d).base
+        parse_study(d)
     assert e.value.key.endswith("-> materials.die")  # reached through the sweep
     assert "materials.library.<name>.<property>" in str(e.value) and 'base = "silicon"' in str(
         e.value
@@ -172,6 +172,18 @@ def test_properties_in_place_of_a_material_name_say_how_to_sweep_them():
     d["sweep"] = {"kind": "grid", "parameters": {"materials.library.si_var.E_GPa": [150.0, 170.0]}}
     cases = [c for _, _, c in parse_study(d).cases()]
     assert [c.materials["die"].E for c in cases] == pytest.approx([150e9, 170e9])
+
+
+def test_solver_method_amg_xp_from_a_study():
+    """``amg-xp`` (what auto takes for large elasticity) can be asked for in a study; on
+    the GPU backend it is refused naming the device's own AMG."""
+    d = copy.deepcopy(GOOD)
+    d["solver"] = {"method": "amg-xp"}
+    assert parse_study(d).base.solver.method == "amg-xp"
+    d["solver"] = {"method": "amg-xp", "backend": "gpu"}
+    with pytest.raises(InputError, match="method = 'amg'") as e:
+        parse_study(d)
+    assert e.value.key == "solver.method"
 
 
 def test_sweep_grid_and_random():

@@ -218,6 +218,19 @@ def test_a_gpu_method_without_a_gpu_says_no_gpu(poisson, monkeypatch, method):
         solve(A, b, backend="cpu", method=method)
 
 
+def test_a_cpu_method_with_backend_auto_stays_on_the_cpu(poisson, monkeypatch):
+    """[solver] method = "amg-xp" (the CPU's run of the device AMG) with backend auto where
+    auto would take a GPU: it runs on the CPU (it was sent to the device, where no method
+    of that name exists)."""
+    from fea.solvers import registry
+
+    A, b = poisson
+    monkeypatch.setattr(registry, "resolve_backend", lambda *a, **k: ("gpu", "auto: a GPU"))
+    x, info = solve(A, b, method="amg-xp")
+    assert info.backend == "cpu" and "runs on the CPU only" in info.reason
+    assert np.linalg.norm(A @ x - b) <= 1e-8 * np.linalg.norm(b)
+
+
 def test_a_gpu_method_takes_the_gpu_below_the_crossover(poisson, device):
     """backend auto with a device method and a working device: the device, whatever the
     size (the crossover is for auto's own choice of method)."""

@@ -317,7 +317,9 @@ def parse_limits(t: Section) -> LimitSpec:
 def parse_solver(s: Section) -> SolverSpec:
     spec = SolverSpec(
         backend=s.string("backend", "auto", choices=("auto", "cpu", "gpu")),
-        method=s.string("method", "auto", choices=("auto", "direct", "amg", "jacobi", "cudss")),
+        method=s.string(
+            "method", "auto", choices=("auto", "direct", "amg", "amg-xp", "jacobi", "cudss")
+        ),
         rtol=s.number("rtol", 1e-10, positive=True, hi=1e-2),
         maxiter=s.number("maxiter", 2000, integer=True, lo=1),
     )
@@ -327,6 +329,13 @@ def parse_solver(s: Section) -> SolverSpec:
             s.key("method"),
             "cudss",
             "with solver.backend = 'gpu' (cuDSS, through nvmath-python, runs on the device)",
+        )
+    if spec.method == "amg-xp" and spec.backend == "gpu":
+        raise InputError(
+            s.key("method"),
+            "amg-xp",
+            "with solver.backend = 'cpu' or 'auto' (amg-xp is the CPU's run of the device "
+            "AMG; on the GPU that is method = 'amg')",
         )
     return spec
 

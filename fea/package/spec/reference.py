@@ -632,8 +632,10 @@ MEANINGS: dict[str, str] = {
     "materials.library.<name>.shift.activation_K": "Arrhenius activation temperature E_a/R: "
     "ln a_T = E_a/R (1/T - 1/T_ref)",
     "solver.backend": "auto (GPU when one works), cpu or gpu",
-    "solver.method": "auto, direct, amg, jacobi, or cudss (the cuDSS direct solver through "
-    "nvmath-python, with backend = 'gpu'; an optional install)",
+    "solver.method": "auto, direct, amg (pyamg on the CPU, the device AMG on the GPU), "
+    "amg-xp (the device AMG's array code run on the CPU: what auto takes for large "
+    "elasticity), jacobi, or cudss (the cuDSS direct solver through nvmath-python, with "
+    "backend = 'gpu'; an optional install)",
     "solver.rtol": "relative residual of iterative solvers",
     "solver.maxiter": "iteration limit of iterative solvers",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
