@@ -905,7 +905,11 @@ def analyse(
     t0 = time.perf_counter()
     check_case(case)  # what a model read from a file cannot do
     a = case.geometry.aperture()
-    m: dict[str, Any] = {"aperture_ratio": a["ratio"], "shielding_dB": a["shielding_dB"]}
+    m: dict[str, Any] = {
+        "aperture_ratio": a["ratio"],
+        "shielding_dB": a["shielding_dB"],
+        "shielding_array_dB": a["shielding_array_dB"],
+    }
     if is_imported(case.geometry):  # no shell openings: the aperture rule does not apply
         m = {}
     th = None

@@ -104,6 +104,8 @@ METRICS: dict[str, str] = {
     "factorisation; a material sweep: the kept AMG hierarchy as PCG preconditioner)",
     "aperture_ratio": "largest side-wall opening over half the wavelength (shielding rule: < 1)",
     "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L)",
+    "shielding_array_dB": "shielding_dB less 10 log10(n), n the openings of one wall within "
+    "lambda/2 of each other (they leak as one sqrt(n) times as large; Ott 2009)",
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
     "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P in JESD51-2 "
     "still air ([environment] kind = 'still_air')",

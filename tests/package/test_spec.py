@@ -186,6 +186,39 @@ def test_solver_method_amg_xp_from_a_study():
     assert e.value.key == "solver.method"
 
 
+def test_pillar_gaps_are_as_tall_as_the_wall_in_the_aperture_rule():
+    """A pillar wall's gaps run the cavity's full depth (0.6 mm here): the aperture rule
+    took the slot ``height`` (0.2 mm by default, not used by pillars), so 0.4 mm gaps were
+    rated L = 0.4 mm and 3.5 dB too well shielded."""
+    import math
+
+    d = copy.deepcopy(GOOD)
+    d["geometry"]["openings"] = {"kind": "pillars", "count": 4, "width_mm": 0.4}
+    a = parse_study(d).base.geometry.aperture()
+    lam = 0.0599584916  # 5 GHz
+    assert a["L"] == pytest.approx(0.6e-3)
+    assert a["shielding_dB"] == pytest.approx(20 * math.log10(lam / 1.2e-3))
+
+
+def test_shielding_of_several_openings_in_a_wall():
+    """n equal openings within half a wavelength of each other: 10 log10(n) less than one
+    (Ott 2009); farther apart only those within lambda/2 count; closed walls shield."""
+    import math
+
+    d = copy.deepcopy(GOOD)  # 4 slots of 0.5 x 0.2 mm per 10 mm wall, 5 GHz
+    a = parse_study(d).base.geometry.aperture()
+    assert a["apertures"] == 4
+    assert a["shielding_array_dB"] == pytest.approx(a["shielding_dB"] - 10 * math.log10(4))
+    d["geometry"]["frequency_GHz"] = 40.0  # lambda/2 = 3.75 mm: 1 mm pitch, 4 within it
+    d["geometry"]["openings"]["count"] = 10
+    a = parse_study(d).base.geometry.aperture()
+    assert a["apertures"] == 4
+    assert a["shielding_array_dB"] == pytest.approx(a["shielding_dB"] - 10 * math.log10(4))
+    d["geometry"]["openings"] = {"kind": "none"}
+    a = parse_study(d).base.geometry.aperture()
+    assert a["apertures"] == 0 and a["shielding_array_dB"] == math.inf
+
+
 def test_sweep_grid_and_random():
     d = copy.deepcopy(GOOD)
     d["sweep"] = {

@@ -168,6 +168,7 @@ KIND: dict[str, str] = {
     "Tj_over_limit_flag": "flag",
     "aperture_ratio": "closed_form",
     "shielding_dB": "closed_form",
+    "shielding_array_dB": "closed_form",
     "hotspot_x_mm": "location",
     "hotspot_y_mm": "location",
     "Tj_max_C": "temperature",

@@ -103,6 +103,7 @@ def build(model, case: CaseSpec, symmetry: str = "none") -> ModelInfo:
             "aperture_L": a["L"],
             "aperture_ratio": a["ratio"],
             "shielding_dB": a["shielding_dB"],
+            "shielding_array_dB": a["shielding_array_dB"],
             "wavelength": a["wavelength"],
         }
     )

@@ -93,6 +93,7 @@ OUTPUTS = (
     "shear_band_MPa",
     "aperture_ratio",
     "shielding_dB",
+    "shielding_array_dB",
     "theta_jma_K_per_W",
     "theta_jb_K_per_W",
     "psi_jb_K_per_W",
@@ -124,8 +125,6 @@ OUTPUTS = (
     *UNIFORM_H_OUTPUTS.values(),
     *CTM_COLUMNS,
 )
-
-
 
 
 #: Outputs that need a unit's thermal solve (with the ``zth_*`` decades): a study that
