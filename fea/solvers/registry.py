@@ -353,9 +353,10 @@ def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
     ``backend="auto"`` with a method registered on the GPU only (``jacobi``, ``cudss``) runs
     on the GPU at any size, or raises :class:`~fea.errors.BackendUnavailable` saying why no
     GPU is usable (it named the CPU's methods as if the method were misspelt); and that
-    ``backend="auto"`` with a method registered on the CPU only (``amg-xp``) stays on the
-    CPU where a GPU would otherwise be taken."""
-    if backend == "auto" and _only_on("cpu", method):
+    ``backend="auto"`` with a method registered on the CPU only and without a device
+    counterpart (``amg-xp``; ``direct`` is cuDSS there) stays on the CPU where a GPU would
+    otherwise be taken."""
+    if backend == "auto" and method != "direct" and _only_on("cpu", method):
         return "cpu", f"auto: method={method!r} runs on the CPU only"
     if backend == "auto" and _only_on("gpu", method):
         # an explicit device method: on the device whatever the size, never an error about
