@@ -190,6 +190,8 @@ def ctm_analysis(
             "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
         )
     nodes = ctm_nodes(mesh, spec)
+    if "spice" in spec.formats:  # before the solves: names that would short SPICE pins
+        ctm.spice_pins(list(nodes), key="ctm.nodes")
     faces = sorted({f for f, _ in nodes.values()})
     if spec.two_resistor and not {"top", "bottom"} <= set(faces):
         raise InputError(

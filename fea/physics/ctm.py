@@ -55,6 +55,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ __all__ = [
     "predict",
     "read_ecxml",
     "spice_netlist",
+    "spice_pins",
     "two_resistor_model",
     "write_ecxml",
 ]
@@ -1003,11 +1005,43 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def _spice_name(name: str) -> str:
+def _spice_name(name: str, key: str = "name") -> str:
     s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
     if not s or not s[0].isalpha():
-        raise InputError("name", name, "a name starting with a letter")
+        raise InputError(key, name, "a name starting with a letter")
     return s.upper()
+
+
+def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[str, str]:
+    """The SPICE pin of each surface node of a compact network: its name upper-cased,
+    characters other than letters, digits and ``_`` as ``_`` (SPICE node names are
+    case-insensitive).
+
+    Two nodes on one pin, or a node on the junction's pin ``J``, would short them in the
+    netlist without a word: such names are an :class:`~fea.errors.InputError` naming
+    ``key.<node>``.
+
+    Returns
+    -------
+    dict node name -> pin.
+    """
+    pins: dict[str, str] = {}
+    for n in names:
+        pin = _spice_name(str(n), f"{key}.{n}")
+        if pin == "J":
+            raise InputError(
+                f"{key}.{n}", n, "a node name whose SPICE pin is not J (the junction's pin)"
+            )
+        other = next((m for m, q in pins.items() if q == pin), None)
+        if other is not None:
+            raise InputError(
+                f"{key}.{n}",
+                n,
+                f"a node name whose SPICE pin differs from {other!r}'s ({pin}; SPICE node "
+                "names ignore case, other characters than letters, digits and _ become _)",
+            )
+        pins[str(n)] = pin
+    return pins
 
 
 def spice_netlist(
@@ -1083,7 +1117,7 @@ def spice_netlist(
         tmax = float(np.max(np.cumsum(R[::-1])[::-1] * np.cumsum(C)))
         pins = ["J", "0"]
     elif isinstance(network, CompactNetwork):
-        pin = {"junction": "J", **{s.name: _spice_name(s.name) for s in network.surfaces}}
+        pin = {network.junction: "J", **spice_pins([s.name for s in network.surfaces])}
         lines.append(
             title
             or f"* {network.kind} compact thermal model, R [K/W]; surface pins with "
@@ -1138,6 +1172,36 @@ def network_csv(network: FosterNetwork | CauerNetwork) -> str:
 
 _ECXML_VERSION = "1.0"
 
+#: Characters XML 1.0 cannot carry (control characters other than tab, newline, return;
+#: surrogates; U+FFFE, U+FFFF): a document holding one is not well-formed.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_num(x: float) -> str:
+    """A number as an XML Schema ``xs:double``: full precision (``repr``), infinity as
+    ``INF`` and NaN as ``NaN`` (``inf`` / ``nan`` are no ``xs:double``)."""
+    v = float(x)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "INF" if v > 0 else "-INF"
+    return repr(v)
+
+
+def _xml_text(key: str, text: Any) -> str:
+    """``text`` as an XML attribute value, or an :class:`~fea.errors.InputError` where it
+    holds a character XML 1.0 cannot carry (``<``, ``&`` and quotes are escaped)."""
+    s = str(text)
+    bad = _XML_ILLEGAL.search(s)
+    if bad is not None:
+        raise InputError(
+            key,
+            s,
+            f"text without control characters (found U+{ord(bad.group()):04X}: XML 1.0 "
+            "cannot carry it)",
+        )
+    return s
+
 
 def write_ecxml(
     models: Mapping[str, CompactNetwork | FosterNetwork | CauerNetwork],
@@ -1151,31 +1215,36 @@ def write_ecxml(
     (2R, DELPHI) as ``<CompactThermalModel type=...>`` with ``<Node>`` elements (the
     junction, and surface nodes with face class and area) and ``<Resistor>`` elements;
     a heating-curve network as ``<DynamicCompactThermalModel type="Foster|Cauer">``
-    with ``<Stage>`` elements. Optional per-condition errors go in ``<Validation>``.
-    Numbers are written with full precision (``repr``), in SI with the unit named.
+    with ``<Stage>`` elements. Optional per-condition errors go in ``<Validation>``
+    (``junctionError``, ``heatFlowErrorMax`` as fractions, ``errorUnit="fraction"``:
+    0.05 is 5 %). Numbers are ``xs:double`` with full precision (``repr``; an isothermal
+    face's h is ``INF``), in SI with the unit named. Names holding a character XML 1.0
+    cannot carry (a control character) are an :class:`~fea.errors.InputError`.
 
     Returns
     -------
     The XML document (UTF-8 declaration included).
     """
     root = ET.Element("ECXML", {"version": _ECXML_VERSION, "guideline": "JEDEC JEP181"})
-    pkg = ET.SubElement(root, "Package", {"name": package})
+    pkg = ET.SubElement(root, "Package", {"name": _xml_text("package", package)})
     for name, m in models.items():
-        comp = ET.SubElement(pkg, "ComponentThermalModel", {"name": name})
+        key = f"models.{name}"
+        comp = ET.SubElement(pkg, "ComponentThermalModel", {"name": _xml_text("models", name)})
         if isinstance(m, CompactNetwork):
             std = {"2R": "JESD15-3", "DELPHI": "JESD15-4"}.get(m.kind, "")
             el = ET.SubElement(comp, "CompactThermalModel", {"type": m.kind, "standard": std})
             nodes = ET.SubElement(el, "Nodes")
-            ET.SubElement(nodes, "Node", {"name": m.junction, "type": "junction"})
+            junction = _xml_text(f"{key}.junction", m.junction)
+            ET.SubElement(nodes, "Node", {"name": junction, "type": "junction"})
             for s in m.surfaces:
                 ET.SubElement(
                     nodes,
                     "Node",
                     {
-                        "name": s.name,
+                        "name": _xml_text(f"{key}.surfaces", s.name),
                         "type": "surface",
-                        "face": s.face,
-                        "area": _fmt(s.area_m2),
+                        "face": _xml_text(f"{key}.surfaces.{s.name}.face", s.face),
+                        "area": _xml_num(s.area_m2),
                         "areaUnit": "m2",
                     },
                 )
@@ -1184,7 +1253,13 @@ def write_ecxml(
                 ET.SubElement(
                     res,
                     "Resistor",
-                    {"name": f"R{k + 1}", "node1": a, "node2": b, "value": _fmt(R), "unit": "K/W"},
+                    {
+                        "name": f"R{k + 1}",
+                        "node1": _xml_text(f"{key}.links", a),
+                        "node2": _xml_text(f"{key}.links", b),
+                        "value": _xml_num(R),
+                        "unit": "K/W",
+                    },
                 )
             for e in (errors or {}).get(name, ()):
                 val = comp.find("Validation")
@@ -1195,15 +1270,20 @@ def write_ecxml(
                     "BoundaryCondition",
                     {
                         "fitted": str(e.fitted).lower(),
-                        "junctionError": _fmt(e.junction),
-                        "heatFlowErrorMax": _fmt(e.heat_max),
+                        "junctionError": _xml_num(e.junction),
+                        "heatFlowErrorMax": _xml_num(e.heat_max),
+                        "errorUnit": "fraction",
                     },
                 )
                 for f, h in e.condition.items():
                     ET.SubElement(
                         bc,
                         "HeatTransferCoefficient",
-                        {"face": f, "value": _fmt(h), "unit": "W/(m2.K)"},
+                        {
+                            "face": _xml_text(f"errors.{name}.condition", f),
+                            "value": _xml_num(h),
+                            "unit": "W/(m2.K)",
+                        },
                     )
         elif isinstance(m, FosterNetwork | CauerNetwork):
             kind = "Foster" if isinstance(m, FosterNetwork) else "Cauer"
@@ -1215,8 +1295,8 @@ def write_ecxml(
                     "Stage",
                     {
                         "index": str(k + 1),
-                        "R": _fmt(m.R[k]),
-                        "C": _fmt(C[k]),
+                        "R": _xml_num(m.R[k]),
+                        "C": _xml_num(C[k]),
                         "RUnit": "K/W",
                         "CUnit": "J/K",
                     },

@@ -1,0 +1,127 @@
+"""Review of the compact-thermal-model exports as a system-level tool reads them: SPICE
+pins that cannot short two nodes, ECXML that stays well-formed and typed, units named
+(docs/ctm.md)."""
+
+from __future__ import annotations
+
+import math
+import re
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from fea import ctm
+from fea.errors import InputError
+
+S = ctm.SurfaceNode
+
+#: XML Schema ``xs:double`` lexical space.
+XS_DOUBLE = re.compile(r"(\+|-)?(\d+(\.\d*)?|\.\d+)([eE](\+|-)?\d+)?|-?INF|NaN")
+
+
+def network(*names: str) -> ctm.CompactNetwork:
+    """A star network, one surface node per name (face top, then bottom, ...)."""
+    faces = ("top", "bottom", "sides", "leads")
+    surf = tuple(S(n, faces[k % 4], 1e-4) for k, n in enumerate(names))
+    return ctm.CompactNetwork(
+        "DELPHI", surf, tuple(("junction", n, 5.0 + k) for k, n in enumerate(names))
+    )
+
+
+@pytest.mark.parametrize(
+    "names, culprit",
+    [(("j", "bottom"), "j"), (("top_inner", "TOP_INNER"), "TOP_INNER"), (("a-b", "a_b"), "a_b")],
+)
+def test_spice_netlist_refuses_node_names_on_one_pin(names, culprit):
+    """A node named ``j`` would be the junction's pin ``J``, two names differing in case
+    (or in a character SPICE cannot carry) one pin: the netlist would short them."""
+    with pytest.raises(InputError, match=f"network.surfaces.{culprit}"):
+        ctm.spice_netlist(network(*names), name="pkg")
+    with pytest.raises(InputError, match=f"ctm.nodes.{culprit}"):
+        ctm.spice_pins(names, key="ctm.nodes")
+
+
+def test_spice_pins_of_distinct_names():
+    assert ctm.spice_pins(["top_inner", "leads"]) == {"top_inner": "TOP_INNER", "leads": "LEADS"}
+    text = ctm.spice_netlist(network("top", "bottom"), name="pkg")
+    assert ".SUBCKT PKG J TOP BOTTOM" in text
+
+
+def test_compact_netlist_of_a_network_with_its_own_junction_name():
+    """A network read back with another junction name still writes (its pin is J)."""
+    net = network("top", "bottom")
+    net = ctm.CompactNetwork(
+        net.kind, net.surfaces, tuple(("jx", b, R) for _, b, R in net.links), "jx"
+    )
+    assert "R1 J TOP 5.0" in ctm.spice_netlist(net, name="pkg")
+
+
+@pytest.mark.parametrize("where", ["package", "model", "node"])
+def test_ecxml_refuses_characters_xml_cannot_carry(where):
+    """A control character would make a document no XML parser (nor read_ecxml) reads."""
+    bad = "a\x01b"
+    net = network(bad if where == "node" else "top", "bottom")
+    models = {bad if where == "model" else "DELPHI": net}
+    with pytest.raises(InputError, match="control character"):
+        ctm.write_ecxml(models, package=bad if where == "package" else "pkg")
+
+
+def test_ecxml_escapes_markup_in_names():
+    net = network("top", "bottom")
+    text = ctm.write_ecxml({'D<&>"': net}, package="a&b<c>\"'")
+    root = ET.fromstring(text)
+    assert root.find("Package").get("name") == "a&b<c>\"'"
+    assert list(ctm.read_ecxml(text)) == ['D<&>"']
+
+
+def test_ecxml_numbers_are_xs_double_and_errors_name_their_unit():
+    """An isothermal face's h is ``INF`` (``inf`` is no xs:double); the validation errors
+    are fractions and say so (the error table prints per cent)."""
+    net = network("top", "bottom")
+    err = ctm.BCError({"top": math.inf, "bottom": 10.0}, 0.0123, {"top": -0.05}, True)
+    root = ET.fromstring(ctm.write_ecxml({"D": net}, errors={"D": [err]}))
+    numbers = [
+        v
+        for el in root.iter()
+        for k, v in el.attrib.items()
+        if k in ("value", "area", "R", "C", "junctionError", "heatFlowErrorMax")
+    ]
+    assert numbers and all(XS_DOUBLE.fullmatch(v) for v in numbers), numbers
+    bc = root.find(".//BoundaryCondition")
+    assert bc.get("errorUnit") == "fraction"
+    assert float(bc.get("junctionError")) == 0.0123
+    h = {x.get("face"): float(x.get("value")) for x in bc.iter("HeatTransferCoefficient")}
+    assert h == {"top": math.inf, "bottom": 10.0}
+
+
+NODE_STUDY = """
+[study]
+name = "ctm_pins"
+
+[geometry.terminals]
+kind = "none"
+
+[loads]
+warpage_temperatures_C = []
+
+[ctm.nodes]
+top = {face = "top", boundaries = ["top_inner", "top_outer"]}
+Top = {face = "bottom", boundaries = ["bottom_inner", "bottom_outer"]}
+"""
+
+
+def test_ctm_analysis_refuses_node_names_on_one_spice_pin_before_solving(tmp_path):
+    """``[ctm.nodes]`` names that SPICE reads as one pin fail before any mesh or solve
+    (the mesh here is a stand-in holding only the names the checks read)."""
+    from types import SimpleNamespace
+
+    from fea.package.ctm import ctm_analysis
+    from fea.package.spec import load_study
+
+    path = tmp_path / "s.toml"
+    path.write_text(NODE_STUDY)
+    (_, _, case), *_ = load_study(path).cases()
+    names = ("top_inner", "top_outer", "bottom_inner", "bottom_outer")
+    mesh = SimpleNamespace(regions={"die": [0]}, boundaries={b: [0] for b in names})
+    with pytest.raises(InputError, match="ctm.nodes.Top"):
+        ctm_analysis(case, mesh=mesh)
