@@ -2,11 +2,12 @@
 
 The package alone (no board) is meshed with the boundaries of its surface nodes
 (:func:`fea.package.geometry.unit.build_ctm`: top and bottom faces split at an inner
-square of 1.5 x the die, the sides, the terminals as ``leads``), seen through
-:func:`fea.physics.ctm.detailed_solver` and reduced to the JESD15-3 two-resistor model
-and the JESD15-4 DELPHI network (:func:`ctm_analysis`); the heating curve of a
-``[transient]`` gives the Foster and Cauer networks. :func:`write_ctm_files` writes them
-as SPICE, CSV and ECXML; :func:`error_table` is the per-condition error table.
+square of ``[ctm] inner_scale`` x the die, 1.2 by default, the sides, the terminals as
+``leads``), seen through :func:`fea.physics.ctm.detailed_solver` and reduced to the
+JESD15-3 two-resistor model and the JESD15-4 DELPHI network (:func:`ctm_analysis`); the
+heating curve of a ``[transient]`` gives the Foster and Cauer networks.
+:func:`write_ctm_files` writes them as SPICE, CSV and ECXML; :func:`error_table` is the
+per-condition error table.
 """
 
 from __future__ import annotations
@@ -273,8 +274,9 @@ def write_ctm_files(
     asks (``<case>`` is ``stem``, default the case's name, through :func:`file_stem`):
     ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice), ``<case>_foster.csv``,
     ``<case>_cauer.csv`` (csv, with a transient), ``<case>_zth.cir`` (spice, with a
-    transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml). Returns the
-    paths written."""
+    transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml; its package
+    is named after the case, ``<name>_<stem>`` where ``stem`` differs from the case's
+    name, as a sweep's case id does). Returns the paths written."""
     spec = case.ctm or CtmSpec()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -308,7 +310,9 @@ def write_ctm_files(
             errors["DELPHI"] = result.delphi.errors
         for kind, net in result.networks.items():
             models[f"zth_{kind}"] = net
-        files[f"{stem}.ecxml"] = ctm.write_ecxml(models, package=str(case.name), errors=errors)
+        # a sweep's cases all carry the study's name: the case id tells their packages apart
+        package = str(case.name) if stem == file_stem(case.name) else f"{case.name}_{stem}"
+        files[f"{stem}.ecxml"] = ctm.write_ecxml(models, package=package, errors=errors)
     out = []
     for name, text in files.items():
         p = folder / name

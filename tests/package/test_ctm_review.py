@@ -125,3 +125,32 @@ def test_ctm_analysis_refuses_node_names_on_one_spice_pin_before_solving(tmp_pat
     mesh = SimpleNamespace(regions={"die": [0]}, boundaries={b: [0] for b in names})
     with pytest.raises(InputError, match="ctm.nodes.Top"):
         ctm_analysis(case, mesh=mesh)
+
+
+def test_sweep_cases_write_ecxml_packages_of_their_own_names(tmp_path):
+    """Every case of a sweep carries the study's name; ``fea ctm`` names its files by
+    case id, and the ECXML package inside must tell the cases apart too (a system
+    model library imports them side by side)."""
+    from fea.package.ctm import CtmResult, write_ctm_files
+    from fea.package.spec import load_study
+
+    path = tmp_path / "s.toml"
+    path.write_text(NODE_STUDY.split("[ctm.nodes]")[0])
+    (_, _, case), *_ = load_study(path).cases()
+    two_r = ctm.CompactNetwork(
+        "2R",
+        (S("case", "top", 1e-4), S("board", "bottom", 1e-4)),
+        (("junction", "case", 6.0), ("junction", "board", 5.0)),
+    )
+    result = CtmResult(None, two_r, None, {}, {})  # type: ignore[arg-type]
+    names = {}
+    for stem in (None, "case0000", "case0001"):
+        files = write_ctm_files(result, tmp_path / str(stem), case, stem)
+        (x,) = [f for f in files if f.suffix == ".ecxml"]
+        names[stem] = ET.parse(x).getroot().find("Package").get("name")
+        assert ctm.read_ecxml(x.read_text())["2R"] == two_r
+    assert names == {
+        None: "ctm_pins",
+        "case0000": "ctm_pins_case0000",
+        "case0001": "ctm_pins_case0001",
+    }
