@@ -463,8 +463,10 @@ def detailed_solver(
     junction
         Region whose temperature is the junction temperature.
     nodes
-        Surface node name -> (face class, mesh boundary or boundaries). Boundaries not
-        named are adiabatic in every condition.
+        Surface node name -> (face class, mesh boundary or boundaries): disjoint
+        patches of the body's exterior (a facet in two nodes, or one on an interface
+        inside the body, is an :class:`~fea.errors.InputError`). Boundaries not named
+        are adiabatic in every condition.
     statistic
         ``"max"`` (the hottest node of the junction region) or ``"mean"`` (its nodal
         mean).
@@ -492,6 +494,10 @@ def detailed_solver(
         raise InputError("nodes", nodes, "at least one surface node")
     surf = []
     bnds: dict[str, tuple[str, ...]] = {}
+    # a facet in two nodes would take h twice and count its heat twice, a facet inside
+    # the body would be a heat sink there: the nodes are disjoint patches of the surface
+    exterior = set(mesh.p1.boundary_facets().tolist()) if hasattr(mesh, "p1") else None
+    owner: dict[int, str] = {}
     for name, spec in nodes.items():
         if not (isinstance(spec, tuple | list) and len(spec) == 2):
             raise InputError(f"nodes.{name}", spec, "(face class, boundary or boundaries)")
@@ -504,6 +510,21 @@ def detailed_solver(
                 raise InputError(
                     f"nodes.{name}", x, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
                 )
+        for x in names:
+            facets = np.asarray(mesh.boundaries[x], dtype=np.int64).tolist()
+            if exterior is not None and not exterior.issuperset(facets):
+                raise InputError(
+                    f"nodes.{name}", x, "a boundary on the body's exterior, not an interface"
+                )
+            taken = sorted({owner[f] for f in facets if f in owner})
+            if taken:
+                raise InputError(
+                    f"nodes.{name}",
+                    x,
+                    f"a boundary sharing no facet with node {', '.join(taken)} (nodes are "
+                    "disjoint patches: a facet in two would take h twice)",
+                )
+            owner.update(dict.fromkeys(facets, name))
         bnds[name] = names
         surf.append(SurfaceNode(name, face, sum(mesh.boundary_area(x) for x in names)))
     return DetailedModel(

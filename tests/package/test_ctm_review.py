@@ -154,3 +154,26 @@ def test_sweep_cases_write_ecxml_packages_of_their_own_names(tmp_path):
         "case0000": "ctm_pins_case0000",
         "case0001": "ctm_pins_case0001",
     }
+
+
+@pytest.mark.parametrize(
+    "extra, match",
+    [
+        (("top", ("top_inner", "top_outer")), "sharing no facet with node top_inner"),
+        (("leads", "die|mould"), "exterior"),
+    ],
+)
+def test_detailed_solver_refuses_overlapping_or_inner_node_boundaries(extra, match):
+    """A node over facets another node has (the whole top besides its inner and outer
+    patches) took h twice and reported heat shares summing to 1.87; a node on an
+    interface was a heat sink inside the body (the junction 17 % cooler). Both passed
+    without a word."""
+    from ..verification.ctm_bodies import MATERIALS, NODES, package_body
+
+    mesh = package_body(2.0, 1)
+    with pytest.raises(InputError, match=match):
+        ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", {**NODES, "extra": extra})
+    twice = {**NODES, "sides": ("sides", ("sides", "sides"))}
+    with pytest.raises(InputError, match="nodes.sides"):
+        ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", twice)
+    ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", NODES)  # disjoint: fine
