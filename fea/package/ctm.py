@@ -267,6 +267,15 @@ def file_stem(name: str) -> str:
     return s or "case"
 
 
+#: What a heating-curve network is the model of (the SPICE title, the ECXML description):
+#: the case's own thermal analysis, unlike the 2R and DELPHI models of the package alone.
+ZTH_NOTE = {
+    kind: f"{kind.capitalize()} network of the heating curve Zth(t), junction to ambient in "
+    "the case's own environment (its board and [loads] h), not the package alone"
+    for kind in ("foster", "cauer")
+}
+
+
 def write_ctm_files(
     result: CtmResult, folder: str | Path, case: CaseSpec, stem: str | None = None
 ) -> list[Path]:
@@ -294,7 +303,11 @@ def write_ctm_files(
             )
         if result.networks:
             files[f"{stem}_zth.cir"] = "".join(
-                ctm.spice_netlist(net, name=f"{spice_name}_{kind}")
+                ctm.spice_netlist(
+                    net,
+                    name=f"{spice_name}_{kind}",
+                    title=f"* {ZTH_NOTE[kind]}, R [K/W], C [J/K]",
+                )
                 for kind, net in result.networks.items()
             )
     if "csv" in spec.formats:
@@ -303,16 +316,22 @@ def write_ctm_files(
     if "ecxml" in spec.formats:
         models: dict[str, Any] = {}
         errors = {}
+        notes = {}
         if result.two_resistor is not None:
             models["2R"] = result.two_resistor
+            notes["2R"] = "JESD15-3 two-resistor model of the package alone (no board)"
         if result.delphi is not None:
             models["DELPHI"] = result.delphi.network
             errors["DELPHI"] = result.delphi.errors
+            notes["DELPHI"] = "JESD15-4 DELPHI network of the package alone (no board)"
         for kind, net in result.networks.items():
             models[f"zth_{kind}"] = net
+            notes[f"zth_{kind}"] = ZTH_NOTE[kind]
         # a sweep's cases all carry the study's name: the case id tells their packages apart
         package = str(case.name) if stem == file_stem(case.name) else f"{case.name}_{stem}"
-        files[f"{stem}.ecxml"] = ctm.write_ecxml(models, package=package, errors=errors)
+        files[f"{stem}.ecxml"] = ctm.write_ecxml(
+            models, package=package, errors=errors, descriptions=notes
+        )
     out = []
     for name, text in files.items():
         p = folder / name

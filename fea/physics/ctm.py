@@ -1229,6 +1229,7 @@ def write_ecxml(
     *,
     package: str = "package",
     errors: Mapping[str, Sequence[BCError]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> str:
     """Compact models as ECXML-style XML (JEP181 structure as far as it carries them).
 
@@ -1241,6 +1242,9 @@ def write_ecxml(
     0.05 is 5 %). Numbers are ``xs:double`` with full precision (``repr``; an isothermal
     face's h is ``INF``), in SI with the unit named. Names holding a character XML 1.0
     cannot carry (a control character) are an :class:`~fea.errors.InputError`.
+    ``descriptions`` (model name -> text) become the ``description`` attribute of a
+    model's ``<ComponentThermalModel>`` (what it is the model of: the package alone, or a
+    heating curve in its environment).
 
     Returns
     -------
@@ -1251,6 +1255,8 @@ def write_ecxml(
     for name, m in models.items():
         key = f"models.{name}"
         comp = ET.SubElement(pkg, "ComponentThermalModel", {"name": _xml_text("models", name)})
+        if (descriptions or {}).get(name):
+            comp.set("description", _xml_text(f"descriptions.{name}", descriptions[name]))
         if isinstance(m, CompactNetwork):
             std = {"2R": "JESD15-3", "DELPHI": "JESD15-4"}.get(m.kind, "")
             el = ET.SubElement(comp, "CompactThermalModel", {"type": m.kind, "standard": std})

@@ -177,3 +177,35 @@ def test_detailed_solver_refuses_overlapping_or_inner_node_boundaries(extra, mat
     with pytest.raises(InputError, match="nodes.sides"):
         ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", twice)
     ctm.detailed_solver(mesh, MATERIALS, {"die": 1.0}, "die", NODES)  # disjoint: fine
+
+
+def test_heating_curve_networks_say_they_are_junction_to_ambient_in_the_environment(tmp_path):
+    """The Foster / Cauer networks come from the case's own heating curve (board and h
+    included), the 2R and DELPHI models from the package alone: the files say which, so
+    a system model does not take the Zth network for the package's and count the board
+    twice."""
+    import numpy as np
+
+    from fea.package.ctm import CtmResult, write_ctm_files
+    from fea.package.spec import load_study
+    from fea.physics.structure import FosterNetwork, cauer_from_foster
+
+    path = tmp_path / "s.toml"
+    path.write_text(NODE_STUDY.split("[ctm.nodes]")[0])
+    (_, _, case), *_ = load_study(path).cases()
+    foster = FosterNetwork(R=np.array([0.5, 2.0]), tau=np.array([1e-3, 1.0]))
+    two_r = ctm.CompactNetwork(
+        "2R",
+        (S("case", "top", 1e-4), S("board", "bottom", 1e-4)),
+        (("junction", "case", 6.0), ("junction", "board", 5.0)),
+    )
+    nets = {"foster": foster, "cauer": cauer_from_foster(foster.R, foster.tau)}
+    files = write_ctm_files(CtmResult(None, two_r, None, nets, {}), tmp_path, case)  # type: ignore[arg-type]
+    by = {f.name: f for f in files}
+    cir = by["ctm_pins_zth.cir"].read_text().splitlines()
+    titles = [line for line in cir if line.startswith("* ") and "network" in line]
+    assert len(titles) == 2 and all("junction to ambient" in t for t in titles)
+    root = ET.parse(by["ctm_pins.ecxml"]).getroot()
+    desc = {c.get("name"): c.get("description") for c in root.iter("ComponentThermalModel")}
+    assert "package alone" in desc["2R"]
+    assert all("own environment" in desc[k] for k in ("zth_foster", "zth_cauer"))
