@@ -824,7 +824,7 @@ def _detailed(
     solve: DetailedSolver, bcs: Sequence[Mapping[str, float]], names: Sequence[str]
 ) -> list:
     """The detailed model's responses under ``bcs``, checked (one per condition, a
-    finite positive junction rise, a heat for every node)."""
+    finite positive junction rise, a finite heat for every node)."""
     det = list(solve(bcs))
     if len(det) != len(bcs):
         raise SolverError(f"the detailed solver returned {len(det)} responses for {len(bcs)}")
@@ -834,6 +834,9 @@ def _detailed(
         missing = set(names) - set(d.heat)
         if missing:
             raise SolverError(f"the detailed solver gave no heat for {sorted(missing)}")
+        bad = {n: d.heat[n] for n in names if not math.isfinite(d.heat[n])}
+        if bad:
+            raise SolverError(f"condition {i}: the detailed solver's heat shares {bad}")
     return det
 
 

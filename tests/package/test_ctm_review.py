@@ -209,3 +209,18 @@ def test_heating_curve_networks_say_they_are_junction_to_ambient_in_the_environm
     desc = {c.get("name"): c.get("description") for c in root.iter("ComponentThermalModel")}
     assert "package alone" in desc["2R"]
     assert all("own environment" in desc[k] for k in ("zth_foster", "zth_cauer"))
+
+
+def test_fit_delphi_names_a_detailed_solver_answering_nan_heat():
+    """A detailed solver (a user's, or measurements) reporting a NaN heat share stopped
+    the fit in scipy with 'Residuals are not finite in the initial point'."""
+    from fea.errors import SolverError
+
+    nodes = (S("top", "top", 1e-4), S("bottom", "bottom", 1e-4))
+
+    def solve(bcs):
+        return [ctm.Response(10.0, {"top": math.nan, "bottom": 0.5}) for _ in bcs]
+
+    bcs = [{"top": 10.0, "bottom": 10.0}, {"top": 100.0, "bottom": 10.0}]
+    with pytest.raises(SolverError, match="condition 0: the detailed solver's heat shares"):
+        ctm.fit_delphi(solve, nodes, bcs)
