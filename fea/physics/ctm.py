@@ -1339,8 +1339,24 @@ def write_ecxml(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
+def _ecxml_num(el: ET.Element, attr: str, where: str, unit: tuple[str, str] | None = None) -> float:
+    """The number in attribute ``attr`` of ``el`` (``where`` names it in errors), its
+    unit attribute checked where ``unit`` = (attribute, the unit written) is given."""
+    v = el.get(attr)
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"ecxml {where}.{attr}", v, "a number (xs:double)") from None
+    if unit is not None and el.get(unit[0]) != unit[1]:
+        raise InputError(f"ecxml {where}.{unit[0]}", el.get(unit[0]), unit[1])
+    return x
+
+
 def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNetwork]:
-    """The models of a document written by :func:`write_ecxml` (name -> network)."""
+    """The models of a document written by :func:`write_ecxml` (name -> network).
+
+    A number missing or unreadable, or a unit other than the one :func:`write_ecxml`
+    writes (m2, K/W, J/K), is an :class:`~fea.errors.InputError` naming the element."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -1356,13 +1372,15 @@ def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNet
                 if n.get("type") == "junction":
                     junction = n.get("name", "junction")
                 else:
-                    surfaces.append(
-                        SurfaceNode(
-                            n.get("name", ""), n.get("face", ""), float(n.get("area", "nan"))
-                        )
-                    )
+                    where = f"{name}.Node {n.get('name', '')}"
+                    area = _ecxml_num(n, "area", where, ("areaUnit", "m2"))
+                    surfaces.append(SurfaceNode(n.get("name", ""), n.get("face", ""), area))
             links = tuple(
-                (r.get("node1", ""), r.get("node2", ""), float(r.get("value", "nan")))
+                (
+                    r.get("node1", ""),
+                    r.get("node2", ""),
+                    _ecxml_num(r, "value", f"{name}.Resistor {r.get('name', '')}", ("unit", "K/W")),
+                )
                 for r in el.iter("Resistor")
             )
             out[name] = CompactNetwork(el.get("type", ""), tuple(surfaces), links, junction)
@@ -1371,7 +1389,11 @@ def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNet
         if el is None:
             continue
         st = sorted(el.iter("Stage"), key=lambda s: int(s.get("index", "0")))
-        R = np.array([float(s.get("R", "nan")) for s in st])
-        C = np.array([float(s.get("C", "nan")) for s in st])
+        R = np.array(
+            [_ecxml_num(s, "R", f"{name}.Stage {s.get('index')}", ("RUnit", "K/W")) for s in st]
+        )
+        C = np.array(
+            [_ecxml_num(s, "C", f"{name}.Stage {s.get('index')}", ("CUnit", "J/K")) for s in st]
+        )
         out[name] = FosterNetwork(R, R * C) if el.get("type") == "Foster" else CauerNetwork(R, C)
     return out

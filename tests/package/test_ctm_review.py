@@ -200,7 +200,8 @@ def test_heating_curve_networks_say_they_are_junction_to_ambient_in_the_environm
         (("junction", "case", 6.0), ("junction", "board", 5.0)),
     )
     nets = {"foster": foster, "cauer": cauer_from_foster(foster.R, foster.tau)}
-    files = write_ctm_files(CtmResult(None, two_r, None, nets, {}), tmp_path, case)  # type: ignore[arg-type]
+    result = CtmResult(None, two_r, None, nets, {})  # type: ignore[arg-type]
+    files = write_ctm_files(result, tmp_path, case)
     by = {f.name: f for f in files}
     cir = by["ctm_pins_zth.cir"].read_text().splitlines()
     titles = [line for line in cir if line.startswith("* ") and "network" in line]
@@ -224,3 +225,28 @@ def test_fit_delphi_names_a_detailed_solver_answering_nan_heat():
     bcs = [{"top": 10.0, "bottom": 10.0}, {"top": 100.0, "bottom": 10.0}]
     with pytest.raises(SolverError, match="condition 0: the detailed solver's heat shares"):
         ctm.fit_delphi(solve, nodes, bcs)
+
+
+@pytest.mark.parametrize(
+    "old, new, match",
+    [
+        ('value="5.0" unit="K/W"', 'value="5.0" unit="mK/W"', "Resistor R1.unit"),
+        ('value="5.0" unit="K/W"', 'value="five" unit="K/W"', "Resistor R1.value"),
+        ('areaUnit="m2"', 'areaUnit="mm2"', "Node top.areaUnit"),
+        ('CUnit="J/K"', 'CUnit="mJ/K"', "Stage 1.CUnit"),
+        (' R="0.5"', "", "Stage 1.R"),
+    ],
+)
+def test_read_ecxml_refuses_numbers_it_cannot_read_or_units_it_did_not_write(old, new, match):
+    """A resistor in mK/W read as K/W is a factor 1000 without a word; a missing number
+    came back as NaN, an unreadable one as a bare ValueError."""
+    import numpy as np
+
+    from fea.physics.structure import FosterNetwork
+
+    foster = FosterNetwork(R=np.array([0.5, 2.0]), tau=np.array([1e-3, 1.0]))
+    text = ctm.write_ecxml({"D": network("top", "bottom"), "z": foster})
+    assert ctm.read_ecxml(text)["D"] == network("top", "bottom")
+    assert old in text
+    with pytest.raises(InputError, match=match):
+        ctm.read_ecxml(text.replace(old, new, 1))
