@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, MeshError
+from ..errors import FeaError, InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
@@ -417,7 +417,9 @@ def run_ctm(
     curve of its environment, board included, gives the Foster and Cauer networks;
     theta_JC there by the steady fixed-case method, not two more transients). ``echo``
     gets the error table of each case. Returns (case id, result or None for an invalid
-    case, files written) per case.
+    or failed case, files written) per case; in a sweep, a case that fails (a
+    :class:`~fea.errors.FeaError`: its input, mesh or solve) is reported through
+    ``echo`` and the next case goes on (a study without a sweep raises it).
     """
     from .analyse import thermal_analysis
 
@@ -428,10 +430,17 @@ def run_ctm(
             rows.append((cid, None, []))
             continue
         curves = None
-        if case.transient is not None:  # the heating curve (theta_JC: the steady one, cheap)
-            jc = dataclasses.replace(case.theta_jc, method="fixed_case")
-            curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
-        result = ctm_analysis(case, curves)
+        try:
+            if case.transient is not None:  # the heating curve (theta_JC: the steady one)
+                jc = dataclasses.replace(case.theta_jc, method="fixed_case")
+                curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
+            result = ctm_analysis(case, curves)
+        except FeaError as exc:  # one case's failure does not lose the other cases' models
+            if study.sweep is None:
+                raise
+            echo(f"{cid}: failed: {exc}")
+            rows.append((cid, None, []))
+            continue
         stem = case.name if study.sweep is None else cid
         files = write_ctm_files(result, out, case, stem)
         echo(f"{cid} ({file_stem(stem)}):")

@@ -250,3 +250,35 @@ def test_read_ecxml_refuses_numbers_it_cannot_read_or_units_it_did_not_write(old
     assert old in text
     with pytest.raises(InputError, match=match):
         ctm.read_ecxml(text.replace(old, new, 1))
+
+
+def test_fea_ctm_sweep_goes_on_past_a_failing_case(tmp_path, monkeypatch, capsys):
+    """One case of a sweep whose compact model fails (here its analysis raises an
+    InputError) took every other case's models with it; now it is reported, the others
+    are written and the exit status says a case failed."""
+    import fea.package.ctm as pkg_ctm
+    from fea.cli import main
+
+    two_r = ctm.CompactNetwork(
+        "2R",
+        (S("case", "top", 1e-4), S("board", "bottom", 1e-4)),
+        (("junction", "case", 6.0), ("junction", "board", 5.0)),
+    )
+    metrics = {"theta_JC_2R_K_per_W": 6.0, "theta_JB_2R_K_per_W": 5.0}
+
+    def analysis(case, curves=None, *, mesh=None):
+        if case.loads.h == 20.0:
+            raise InputError("ctm.junction.region", "die", "a region of this case")
+        return pkg_ctm.CtmResult(None, two_r, None, {}, metrics)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pkg_ctm, "ctm_analysis", analysis)
+    path = tmp_path / "s.toml"
+    text = NODE_STUDY.split("[ctm.nodes]")[0]
+    path.write_text(
+        text + '\n[sweep]\nkind = "grid"\n[sweep.parameters]\n"loads.h" = [10.0, 20.0, 30.0]\n'
+    )
+    assert main(["ctm", str(path), "--out", str(tmp_path / "out")]) == 1
+    out = capsys.readouterr().out
+    assert "case0001: failed: ctm.junction.region" in out
+    written = sorted(p.name for p in (tmp_path / "out").glob("*.ecxml"))
+    assert written == ["case0000.ecxml", "case0002.ecxml"]
