@@ -223,6 +223,15 @@ def ctm_analysis(
             if spec.conditions is None
             else [dict(c) for c in spec.conditions]
         )
+        for i, bc in enumerate(bcs):  # before any solve, under the study's key
+            for f in bc:
+                if f not in model.faces:
+                    raise InputError(
+                        f"ctm.conditions[{i}].{f}",
+                        bc[f],
+                        f"h on a face class this package has: {', '.join(model.faces)} "
+                        "(leads only with terminals)",
+                    )
         if spec.holdout > len(bcs):
             # every holdout-th condition held out: none would be, and the boundary-condition
             # independence would go unchecked

@@ -282,3 +282,28 @@ def test_fea_ctm_sweep_goes_on_past_a_failing_case(tmp_path, monkeypatch, capsys
     assert "case0001: failed: ctm.junction.region" in out
     written = sorted(p.name for p in (tmp_path / "out").glob("*.ecxml"))
     assert written == ["case0000.ecxml", "case0002.ecxml"]
+
+
+def test_ctm_conditions_on_a_face_class_the_package_lacks_name_the_study_key(tmp_path):
+    """``[ctm] conditions`` with ``leads`` on a package without terminals failed after
+    the two-resistor solves, as ``conditions[0].leads`` (no such key in the study)."""
+    from types import SimpleNamespace
+
+    from fea.package.ctm import ctm_analysis
+    from fea.package.spec import load_study
+
+    text = NODE_STUDY.split("[ctm.nodes]")[0] + (
+        "[ctm]\nholdout = 0\n"
+        "conditions = [{ top = 10, bottom = 10 }, { top = 10, bottom = 10, leads = 100 }]\n"
+    )
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    (_, _, case), *_ = load_study(path).cases()
+    names = ("top_inner", "top_outer", "bottom_inner", "bottom_outer", "sides")
+    mesh = SimpleNamespace(
+        regions={"die": [0]},
+        boundaries={b: [i] for i, b in enumerate(names)},
+        boundary_area=lambda b: 1e-5,
+    )
+    with pytest.raises(InputError, match=r"ctm\.conditions\[1\]\.leads"):
+        ctm_analysis(case, mesh=mesh)
