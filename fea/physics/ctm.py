@@ -1085,7 +1085,8 @@ def spice_netlist(
     Cauer: ``.SUBCKT NAME J AMB``; ``Rk`` from node ``Nk`` (``N1`` = ``J``) to ``Nk+1``,
     the last to ``AMB``, and ``Ck`` from ``Nk`` to ``AMB`` (thermal ground).
     Compact (2R, DELPHI): ``.SUBCKT NAME J <surface nodes>``, one resistor per link; a
-    system model connects the surface pins to its own nodes.
+    system model connects the surface pins to its own nodes. The pins are
+    :func:`spice_pins` (names sharing a pin, or taking ``J``, are refused).
 
     Parameters
     ----------
