@@ -2,11 +2,12 @@
 
 The package alone (no board) is meshed with the boundaries of its surface nodes
 (:func:`fea.package.geometry.unit.build_ctm`: top and bottom faces split at an inner
-square of 1.5 x the die, the sides, the terminals as ``leads``), seen through
-:func:`fea.physics.ctm.detailed_solver` and reduced to the JESD15-3 two-resistor model
-and the JESD15-4 DELPHI network (:func:`ctm_analysis`); the heating curve of a
-``[transient]`` gives the Foster and Cauer networks. :func:`write_ctm_files` writes them
-as SPICE, CSV and ECXML; :func:`error_table` is the per-condition error table.
+square of ``[ctm] inner_scale`` x the die, 1.2 by default, the sides, the terminals as
+``leads``), seen through :func:`fea.physics.ctm.detailed_solver` and reduced to the
+JESD15-3 two-resistor model and the JESD15-4 DELPHI network (:func:`ctm_analysis`); the
+heating curve of a ``[transient]`` gives the Foster and Cauer networks.
+:func:`write_ctm_files` writes them as SPICE, CSV and ECXML; :func:`error_table` is the
+per-condition error table.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError, MeshError
+from ..errors import FeaError, InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
@@ -190,6 +191,8 @@ def ctm_analysis(
             "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
         )
     nodes = ctm_nodes(mesh, spec)
+    if "spice" in spec.formats:  # before the solves: names that would short SPICE pins
+        ctm.spice_pins(list(nodes), key="ctm.nodes")
     faces = sorted({f for f, _ in nodes.values()})
     if spec.two_resistor and not {"top", "bottom"} <= set(faces):
         raise InputError(
@@ -220,6 +223,15 @@ def ctm_analysis(
             if spec.conditions is None
             else [dict(c) for c in spec.conditions]
         )
+        for i, bc in enumerate(bcs):  # before any solve, under the study's key
+            for f in bc:
+                if f not in model.faces:
+                    raise InputError(
+                        f"ctm.conditions[{i}].{f}",
+                        bc[f],
+                        f"h on a face class this package has: {', '.join(model.faces)} "
+                        "(leads only with terminals)",
+                    )
         if spec.holdout > len(bcs):
             # every holdout-th condition held out: none would be, and the boundary-condition
             # independence would go unchecked
@@ -264,6 +276,15 @@ def file_stem(name: str) -> str:
     return s or "case"
 
 
+#: What a heating-curve network is the model of (the SPICE title, the ECXML description):
+#: the case's own thermal analysis, unlike the 2R and DELPHI models of the package alone.
+ZTH_NOTE = {
+    kind: f"{kind.capitalize()} network of the heating curve Zth(t), junction to ambient in "
+    "the case's own environment (its board and [loads] h), not the package alone"
+    for kind in ("foster", "cauer")
+}
+
+
 def write_ctm_files(
     result: CtmResult, folder: str | Path, case: CaseSpec, stem: str | None = None
 ) -> list[Path]:
@@ -271,8 +292,9 @@ def write_ctm_files(
     asks (``<case>`` is ``stem``, default the case's name, through :func:`file_stem`):
     ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice), ``<case>_foster.csv``,
     ``<case>_cauer.csv`` (csv, with a transient), ``<case>_zth.cir`` (spice, with a
-    transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml). Returns the
-    paths written."""
+    transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml; its package
+    is named after the case, ``<name>_<stem>`` where ``stem`` differs from the case's
+    name, as a sweep's case id does). Returns the paths written."""
     spec = case.ctm or CtmSpec()
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
@@ -290,7 +312,11 @@ def write_ctm_files(
             )
         if result.networks:
             files[f"{stem}_zth.cir"] = "".join(
-                ctm.spice_netlist(net, name=f"{spice_name}_{kind}")
+                ctm.spice_netlist(
+                    net,
+                    name=f"{spice_name}_{kind}",
+                    title=f"* {ZTH_NOTE[kind]}, R [K/W], C [J/K]",
+                )
                 for kind, net in result.networks.items()
             )
     if "csv" in spec.formats:
@@ -299,14 +325,22 @@ def write_ctm_files(
     if "ecxml" in spec.formats:
         models: dict[str, Any] = {}
         errors = {}
+        notes = {}
         if result.two_resistor is not None:
             models["2R"] = result.two_resistor
+            notes["2R"] = "JESD15-3 two-resistor model of the package alone (no board)"
         if result.delphi is not None:
             models["DELPHI"] = result.delphi.network
             errors["DELPHI"] = result.delphi.errors
+            notes["DELPHI"] = "JESD15-4 DELPHI network of the package alone (no board)"
         for kind, net in result.networks.items():
             models[f"zth_{kind}"] = net
-        files[f"{stem}.ecxml"] = ctm.write_ecxml(models, package=str(case.name), errors=errors)
+            notes[f"zth_{kind}"] = ZTH_NOTE[kind]
+        # a sweep's cases all carry the study's name: the case id tells their packages apart
+        package = str(case.name) if stem == file_stem(case.name) else f"{case.name}_{stem}"
+        files[f"{stem}.ecxml"] = ctm.write_ecxml(
+            models, package=package, errors=errors, descriptions=notes
+        )
     out = []
     for name, text in files.items():
         p = folder / name
@@ -392,7 +426,9 @@ def run_ctm(
     curve of its environment, board included, gives the Foster and Cauer networks;
     theta_JC there by the steady fixed-case method, not two more transients). ``echo``
     gets the error table of each case. Returns (case id, result or None for an invalid
-    case, files written) per case.
+    or failed case, files written) per case; in a sweep, a case that fails (a
+    :class:`~fea.errors.FeaError`: its input, mesh or solve) is reported through
+    ``echo`` and the next case goes on (a study without a sweep raises it).
     """
     from .analyse import thermal_analysis
 
@@ -403,10 +439,17 @@ def run_ctm(
             rows.append((cid, None, []))
             continue
         curves = None
-        if case.transient is not None:  # the heating curve (theta_JC: the steady one, cheap)
-            jc = dataclasses.replace(case.theta_jc, method="fixed_case")
-            curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
-        result = ctm_analysis(case, curves)
+        try:
+            if case.transient is not None:  # the heating curve (theta_JC: the steady one)
+                jc = dataclasses.replace(case.theta_jc, method="fixed_case")
+                curves = thermal_analysis(dataclasses.replace(case, theta_jc=jc)).curves
+            result = ctm_analysis(case, curves)
+        except FeaError as exc:  # one case's failure does not lose the other cases' models
+            if study.sweep is None:
+                raise
+            echo(f"{cid}: failed: {exc}")
+            rows.append((cid, None, []))
+            continue
         stem = case.name if study.sweep is None else cid
         files = write_ctm_files(result, out, case, stem)
         echo(f"{cid} ({file_stem(stem)}):")

@@ -55,6 +55,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -93,6 +94,7 @@ __all__ = [
     "predict",
     "read_ecxml",
     "spice_netlist",
+    "spice_pins",
     "two_resistor_model",
     "write_ecxml",
 ]
@@ -461,8 +463,10 @@ def detailed_solver(
     junction
         Region whose temperature is the junction temperature.
     nodes
-        Surface node name -> (face class, mesh boundary or boundaries). Boundaries not
-        named are adiabatic in every condition.
+        Surface node name -> (face class, mesh boundary or boundaries): disjoint
+        patches of the body's exterior (a facet in two nodes, or one on an interface
+        inside the body, is an :class:`~fea.errors.InputError`). Boundaries not named
+        are adiabatic in every condition.
     statistic
         ``"max"`` (the hottest node of the junction region) or ``"mean"`` (its nodal
         mean).
@@ -490,6 +494,10 @@ def detailed_solver(
         raise InputError("nodes", nodes, "at least one surface node")
     surf = []
     bnds: dict[str, tuple[str, ...]] = {}
+    # a facet in two nodes would take h twice and count its heat twice, a facet inside
+    # the body would be a heat sink there: the nodes are disjoint patches of the surface
+    exterior = set(mesh.p1.boundary_facets().tolist()) if hasattr(mesh, "p1") else None
+    owner: dict[int, str] = {}
     for name, spec in nodes.items():
         if not (isinstance(spec, tuple | list) and len(spec) == 2):
             raise InputError(f"nodes.{name}", spec, "(face class, boundary or boundaries)")
@@ -502,6 +510,21 @@ def detailed_solver(
                 raise InputError(
                     f"nodes.{name}", x, f"a boundary: {', '.join(sorted(mesh.boundaries))}"
                 )
+        for x in names:
+            facets = np.asarray(mesh.boundaries[x], dtype=np.int64).tolist()
+            if exterior is not None and not exterior.issuperset(facets):
+                raise InputError(
+                    f"nodes.{name}", x, "a boundary on the body's exterior, not an interface"
+                )
+            taken = sorted({owner[f] for f in facets if f in owner})
+            if taken:
+                raise InputError(
+                    f"nodes.{name}",
+                    x,
+                    f"a boundary sharing no facet with node {', '.join(taken)} (nodes are "
+                    "disjoint patches: a facet in two would take h twice)",
+                )
+            owner.update(dict.fromkeys(facets, name))
         bnds[name] = names
         surf.append(SurfaceNode(name, face, sum(mesh.boundary_area(x) for x in names)))
     return DetailedModel(
@@ -801,7 +824,7 @@ def _detailed(
     solve: DetailedSolver, bcs: Sequence[Mapping[str, float]], names: Sequence[str]
 ) -> list:
     """The detailed model's responses under ``bcs``, checked (one per condition, a
-    finite positive junction rise, a heat for every node)."""
+    finite positive junction rise, a finite heat for every node)."""
     det = list(solve(bcs))
     if len(det) != len(bcs):
         raise SolverError(f"the detailed solver returned {len(det)} responses for {len(bcs)}")
@@ -811,6 +834,9 @@ def _detailed(
         missing = set(names) - set(d.heat)
         if missing:
             raise SolverError(f"the detailed solver gave no heat for {sorted(missing)}")
+        bad = {n: d.heat[n] for n in names if not math.isfinite(d.heat[n])}
+        if bad:
+            raise SolverError(f"condition {i}: the detailed solver's heat shares {bad}")
     return det
 
 
@@ -1003,11 +1029,43 @@ def _fmt(x: float) -> str:
     return repr(float(x))
 
 
-def _spice_name(name: str) -> str:
+def _spice_name(name: str, key: str = "name") -> str:
     s = "".join(c if c.isalnum() or c == "_" else "_" for c in name)
     if not s or not s[0].isalpha():
-        raise InputError("name", name, "a name starting with a letter")
+        raise InputError(key, name, "a name starting with a letter")
     return s.upper()
+
+
+def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[str, str]:
+    """The SPICE pin of each surface node of a compact network: its name upper-cased,
+    characters other than letters, digits and ``_`` as ``_`` (SPICE node names are
+    case-insensitive).
+
+    Two nodes on one pin, or a node on the junction's pin ``J``, would short them in the
+    netlist without a word: such names are an :class:`~fea.errors.InputError` naming
+    ``key.<node>``.
+
+    Returns
+    -------
+    dict node name -> pin.
+    """
+    pins: dict[str, str] = {}
+    for n in names:
+        pin = _spice_name(str(n), f"{key}.{n}")
+        if pin == "J":
+            raise InputError(
+                f"{key}.{n}", n, "a node name whose SPICE pin is not J (the junction's pin)"
+            )
+        other = next((m for m, q in pins.items() if q == pin), None)
+        if other is not None:
+            raise InputError(
+                f"{key}.{n}",
+                n,
+                f"a node name whose SPICE pin differs from {other!r}'s ({pin}; SPICE node "
+                "names ignore case, other characters than letters, digits and _ become _)",
+            )
+        pins[str(n)] = pin
+    return pins
 
 
 def spice_netlist(
@@ -1027,7 +1085,8 @@ def spice_netlist(
     Cauer: ``.SUBCKT NAME J AMB``; ``Rk`` from node ``Nk`` (``N1`` = ``J``) to ``Nk+1``,
     the last to ``AMB``, and ``Ck`` from ``Nk`` to ``AMB`` (thermal ground).
     Compact (2R, DELPHI): ``.SUBCKT NAME J <surface nodes>``, one resistor per link; a
-    system model connects the surface pins to its own nodes.
+    system model connects the surface pins to its own nodes. The pins are
+    :func:`spice_pins` (names sharing a pin, or taking ``J``, are refused).
 
     Parameters
     ----------
@@ -1083,7 +1142,7 @@ def spice_netlist(
         tmax = float(np.max(np.cumsum(R[::-1])[::-1] * np.cumsum(C)))
         pins = ["J", "0"]
     elif isinstance(network, CompactNetwork):
-        pin = {"junction": "J", **{s.name: _spice_name(s.name) for s in network.surfaces}}
+        pin = {network.junction: "J", **spice_pins([s.name for s in network.surfaces])}
         lines.append(
             title
             or f"* {network.kind} compact thermal model, R [K/W]; surface pins with "
@@ -1138,12 +1197,43 @@ def network_csv(network: FosterNetwork | CauerNetwork) -> str:
 
 _ECXML_VERSION = "1.0"
 
+#: Characters XML 1.0 cannot carry (control characters other than tab, newline, return;
+#: surrogates; U+FFFE, U+FFFF): a document holding one is not well-formed.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _xml_num(x: float) -> str:
+    """A number as an XML Schema ``xs:double``: full precision (``repr``), infinity as
+    ``INF`` and NaN as ``NaN`` (``inf`` / ``nan`` are no ``xs:double``)."""
+    v = float(x)
+    if math.isnan(v):
+        return "NaN"
+    if math.isinf(v):
+        return "INF" if v > 0 else "-INF"
+    return repr(v)
+
+
+def _xml_text(key: str, text: Any) -> str:
+    """``text`` as an XML attribute value, or an :class:`~fea.errors.InputError` where it
+    holds a character XML 1.0 cannot carry (``<``, ``&`` and quotes are escaped)."""
+    s = str(text)
+    bad = _XML_ILLEGAL.search(s)
+    if bad is not None:
+        raise InputError(
+            key,
+            s,
+            f"text without control characters (found U+{ord(bad.group()):04X}: XML 1.0 "
+            "cannot carry it)",
+        )
+    return s
+
 
 def write_ecxml(
     models: Mapping[str, CompactNetwork | FosterNetwork | CauerNetwork],
     *,
     package: str = "package",
     errors: Mapping[str, Sequence[BCError]] | None = None,
+    descriptions: Mapping[str, str] | None = None,
 ) -> str:
     """Compact models as ECXML-style XML (JEP181 structure as far as it carries them).
 
@@ -1151,31 +1241,41 @@ def write_ecxml(
     (2R, DELPHI) as ``<CompactThermalModel type=...>`` with ``<Node>`` elements (the
     junction, and surface nodes with face class and area) and ``<Resistor>`` elements;
     a heating-curve network as ``<DynamicCompactThermalModel type="Foster|Cauer">``
-    with ``<Stage>`` elements. Optional per-condition errors go in ``<Validation>``.
-    Numbers are written with full precision (``repr``), in SI with the unit named.
+    with ``<Stage>`` elements. Optional per-condition errors go in ``<Validation>``
+    (``junctionError``, ``heatFlowErrorMax`` as fractions, ``errorUnit="fraction"``:
+    0.05 is 5 %). Numbers are ``xs:double`` with full precision (``repr``; an isothermal
+    face's h is ``INF``), in SI with the unit named. Names holding a character XML 1.0
+    cannot carry (a control character) are an :class:`~fea.errors.InputError`.
+    ``descriptions`` (model name -> text) become the ``description`` attribute of a
+    model's ``<ComponentThermalModel>`` (what it is the model of: the package alone, or a
+    heating curve in its environment).
 
     Returns
     -------
     The XML document (UTF-8 declaration included).
     """
     root = ET.Element("ECXML", {"version": _ECXML_VERSION, "guideline": "JEDEC JEP181"})
-    pkg = ET.SubElement(root, "Package", {"name": package})
+    pkg = ET.SubElement(root, "Package", {"name": _xml_text("package", package)})
     for name, m in models.items():
-        comp = ET.SubElement(pkg, "ComponentThermalModel", {"name": name})
+        key = f"models.{name}"
+        comp = ET.SubElement(pkg, "ComponentThermalModel", {"name": _xml_text("models", name)})
+        if (descriptions or {}).get(name):
+            comp.set("description", _xml_text(f"descriptions.{name}", descriptions[name]))
         if isinstance(m, CompactNetwork):
             std = {"2R": "JESD15-3", "DELPHI": "JESD15-4"}.get(m.kind, "")
             el = ET.SubElement(comp, "CompactThermalModel", {"type": m.kind, "standard": std})
             nodes = ET.SubElement(el, "Nodes")
-            ET.SubElement(nodes, "Node", {"name": m.junction, "type": "junction"})
+            junction = _xml_text(f"{key}.junction", m.junction)
+            ET.SubElement(nodes, "Node", {"name": junction, "type": "junction"})
             for s in m.surfaces:
                 ET.SubElement(
                     nodes,
                     "Node",
                     {
-                        "name": s.name,
+                        "name": _xml_text(f"{key}.surfaces", s.name),
                         "type": "surface",
-                        "face": s.face,
-                        "area": _fmt(s.area_m2),
+                        "face": _xml_text(f"{key}.surfaces.{s.name}.face", s.face),
+                        "area": _xml_num(s.area_m2),
                         "areaUnit": "m2",
                     },
                 )
@@ -1184,7 +1284,13 @@ def write_ecxml(
                 ET.SubElement(
                     res,
                     "Resistor",
-                    {"name": f"R{k + 1}", "node1": a, "node2": b, "value": _fmt(R), "unit": "K/W"},
+                    {
+                        "name": f"R{k + 1}",
+                        "node1": _xml_text(f"{key}.links", a),
+                        "node2": _xml_text(f"{key}.links", b),
+                        "value": _xml_num(R),
+                        "unit": "K/W",
+                    },
                 )
             for e in (errors or {}).get(name, ()):
                 val = comp.find("Validation")
@@ -1195,15 +1301,20 @@ def write_ecxml(
                     "BoundaryCondition",
                     {
                         "fitted": str(e.fitted).lower(),
-                        "junctionError": _fmt(e.junction),
-                        "heatFlowErrorMax": _fmt(e.heat_max),
+                        "junctionError": _xml_num(e.junction),
+                        "heatFlowErrorMax": _xml_num(e.heat_max),
+                        "errorUnit": "fraction",
                     },
                 )
                 for f, h in e.condition.items():
                     ET.SubElement(
                         bc,
                         "HeatTransferCoefficient",
-                        {"face": f, "value": _fmt(h), "unit": "W/(m2.K)"},
+                        {
+                            "face": _xml_text(f"errors.{name}.condition", f),
+                            "value": _xml_num(h),
+                            "unit": "W/(m2.K)",
+                        },
                     )
         elif isinstance(m, FosterNetwork | CauerNetwork):
             kind = "Foster" if isinstance(m, FosterNetwork) else "Cauer"
@@ -1215,8 +1326,8 @@ def write_ecxml(
                     "Stage",
                     {
                         "index": str(k + 1),
-                        "R": _fmt(m.R[k]),
-                        "C": _fmt(C[k]),
+                        "R": _xml_num(m.R[k]),
+                        "C": _xml_num(C[k]),
                         "RUnit": "K/W",
                         "CUnit": "J/K",
                     },
@@ -1229,8 +1340,24 @@ def write_ecxml(
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, "unicode") + "\n"
 
 
+def _ecxml_num(el: ET.Element, attr: str, where: str, unit: tuple[str, str] | None = None) -> float:
+    """The number in attribute ``attr`` of ``el`` (``where`` names it in errors), its
+    unit attribute checked where ``unit`` = (attribute, the unit written) is given."""
+    v = el.get(attr)
+    try:
+        x = float(v)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(f"ecxml {where}.{attr}", v, "a number (xs:double)") from None
+    if unit is not None and el.get(unit[0]) != unit[1]:
+        raise InputError(f"ecxml {where}.{unit[0]}", el.get(unit[0]), unit[1])
+    return x
+
+
 def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNetwork]:
-    """The models of a document written by :func:`write_ecxml` (name -> network)."""
+    """The models of a document written by :func:`write_ecxml` (name -> network).
+
+    A number missing or unreadable, or a unit other than the one :func:`write_ecxml`
+    writes (m2, K/W, J/K), is an :class:`~fea.errors.InputError` naming the element."""
     try:
         root = ET.fromstring(text)
     except ET.ParseError as exc:
@@ -1246,13 +1373,15 @@ def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNet
                 if n.get("type") == "junction":
                     junction = n.get("name", "junction")
                 else:
-                    surfaces.append(
-                        SurfaceNode(
-                            n.get("name", ""), n.get("face", ""), float(n.get("area", "nan"))
-                        )
-                    )
+                    where = f"{name}.Node {n.get('name', '')}"
+                    area = _ecxml_num(n, "area", where, ("areaUnit", "m2"))
+                    surfaces.append(SurfaceNode(n.get("name", ""), n.get("face", ""), area))
             links = tuple(
-                (r.get("node1", ""), r.get("node2", ""), float(r.get("value", "nan")))
+                (
+                    r.get("node1", ""),
+                    r.get("node2", ""),
+                    _ecxml_num(r, "value", f"{name}.Resistor {r.get('name', '')}", ("unit", "K/W")),
+                )
                 for r in el.iter("Resistor")
             )
             out[name] = CompactNetwork(el.get("type", ""), tuple(surfaces), links, junction)
@@ -1261,7 +1390,11 @@ def read_ecxml(text: str) -> dict[str, CompactNetwork | FosterNetwork | CauerNet
         if el is None:
             continue
         st = sorted(el.iter("Stage"), key=lambda s: int(s.get("index", "0")))
-        R = np.array([float(s.get("R", "nan")) for s in st])
-        C = np.array([float(s.get("C", "nan")) for s in st])
+        R = np.array(
+            [_ecxml_num(s, "R", f"{name}.Stage {s.get('index')}", ("RUnit", "K/W")) for s in st]
+        )
+        C = np.array(
+            [_ecxml_num(s, "C", f"{name}.Stage {s.get('index')}", ("CUnit", "J/K")) for s in st]
+        )
         out[name] = FosterNetwork(R, R * C) if el.get("type") == "Foster" else CauerNetwork(R, C)
     return out
