@@ -28,6 +28,7 @@ from . import jedec
 from .geometry.imported import check_case, has_active_face
 from .geometry.symmetry import (
     Unfolding,
+    check_symmetry,
     mesh_symmetry,
     symmetric_recovery,
     symmetry_axes,
@@ -904,6 +905,10 @@ def analyse(
 
     t0 = time.perf_counter()
     check_case(case)  # what a model read from a file cannot do
+    if case.kind == "unit" and case.mesh.symmetry != "none" and not is_imported(case.geometry):
+        # the symmetry the mechanics will be cut by, refused in a second here rather than
+        # after the thermal solve (the warpage model's own check, before it is meshed)
+        check_symmetry(warpage_case(case), case.mesh.symmetry)
     a = case.geometry.aperture()
     m: dict[str, Any] = {
         "aperture_ratio": a["ratio"],

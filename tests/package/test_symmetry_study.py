@@ -419,6 +419,23 @@ def test_asymmetric_geometry_refused():
         analyse.mechanics_mesh(case.base, warpage_case(case.base))
 
 
+def test_asymmetric_unit_refused_before_the_thermal_solve(monkeypatch, tmp_path):
+    """The symmetry check ran when the mechanics was meshed, after the thermal solve: a
+    study that is not symmetric was refused minutes into its run. ``analyse`` checks it
+    first."""
+    g = copy.deepcopy(UNIT)
+    g["openings"] = {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15}
+    g["openings"]["sides"] = {"xmax": {"kind": "none"}}
+    case = parse_study({"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}})
+
+    def no_thermal(*a, **k):
+        raise AssertionError("the thermal solve ran before the symmetry was checked")
+
+    monkeypatch.setattr(analyse, "thermal_analysis", no_thermal)
+    with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
+        analyse.analyse(case.base, tmp_path)
+
+
 def test_panel_one_unit_off_a_plane_refused():
     """3 x 2 units, one kept: not the centre one (an even count across y)."""
     for sym in ("half", "quarter"):
