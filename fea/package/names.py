@@ -211,7 +211,8 @@ METRICS: dict[str, str] = {
     "theta_JC_2R_K_per_W": "[ctm] two-resistor model (JESD15-3) junction-to-case resistance: "
     "the package alone, its top face isothermal at ambient, every other face adiabatic",
     "theta_JB_2R_K_per_W": "[ctm] two-resistor model (JESD15-3) junction-to-board resistance: "
-    "the package alone, its board-side face isothermal at ambient, every other face adiabatic",
+    "the package alone, its board-side face (its terminals, or its underside without any) "
+    "isothermal at ambient, every other face adiabatic",
     "delphi_max_junction_error": "[ctm] DELPHI network (JESD15-4): largest |relative error| of "
     "the junction rise over the fitted boundary conditions (target 0.05)",
     "delphi_max_heat_error": "[ctm] DELPHI network: largest surface-node heat-flow error over "

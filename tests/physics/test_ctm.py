@@ -90,6 +90,31 @@ def test_two_resistor_response_by_hand():
     assert held.heat == pytest.approx({"case": 1.0, "board": 0.0})
 
 
+def test_two_resistor_board_is_the_terminals_where_there_are_some():
+    """theta_JB holds the board-side face the package meets the board with: its terminals
+    (``leads``) where it has them. It held the underside between the balls, which
+    short-circuited them (5.67 instead of 14.0 K/W on studies/ctm.toml)."""
+    asked = []
+
+    def solve(conditions):
+        asked.extend(conditions)
+        return [ctm.Response(2.0 + len(c), {}) for c in conditions]
+
+    nodes = [
+        ctm.SurfaceNode("top_inner", "top", 1e-5),
+        ctm.SurfaceNode("bottom_inner", "bottom", 1e-5),
+        ctm.SurfaceNode("leads", "leads", 3e-6),
+    ]
+    net = ctm.two_resistor_model(solve, nodes)
+    assert asked == [{"top": math.inf}, {"leads": math.inf}]
+    board = {n.name: n for n in net.surfaces}["board"]
+    assert board.face == "leads" and board.area_m2 == 3e-6
+    asked.clear()  # the underside on request; without terminals it is the default
+    ctm.two_resistor_model(solve, nodes, board="bottom")
+    ctm.two_resistor_model(solve, nodes[:2])
+    assert asked[1] == asked[3] == {"bottom": math.inf}
+
+
 def test_network_without_a_path_to_ambient_is_an_error():
     with pytest.raises(Exception, match="no path to ambient"):
         two_r(1.0, 1.0).response({})
