@@ -155,6 +155,14 @@ def _run_add_args(p: argparse.ArgumentParser) -> None:
         "--force", action="store_true", help="run cases the size guard refuses (too large)"
     )
     p.add_argument(
+        "--case-timeout",
+        type=float,
+        default=None,
+        metavar="MIN",
+        help="stop a case still running after MIN minutes and record it as failed "
+        "(the other cases go on)",
+    )
+    p.add_argument(
         "--no-progress",
         dest="progress",
         action="store_false",
@@ -207,6 +215,7 @@ def _run(args: argparse.Namespace) -> int:
         progress=args.progress,
         force=args.force,
         job_options=job,
+        case_timeout_min=args.case_timeout,
     )
     return 0 if report.failed == 0 else 1
 

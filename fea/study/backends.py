@@ -55,6 +55,8 @@ class CaseProcess:
         self.row: dict[str, Any] | None = None
         self.stop: str | None = None
         self.t0 = time.monotonic()
+        self.case_t0 = self.t0  # when the running case started (a group's: its current)
+        self.time_limit: float | None = None  # set when stopped for the case time limit [s]
         self._buf = b""
         log = self.folder / "case.log"
         try:
@@ -130,6 +132,33 @@ class CaseProcess:
         """True once the child has ended."""
         return self.proc.poll() is not None
 
+    def over_time(self, limit_s: float | None) -> bool:
+        """True when the running case has run past ``limit_s`` [s] (None: no limit)."""
+        return limit_s is not None and time.monotonic() - self.case_t0 > limit_s
+
+    def stop_for_time(self, limit_s: float) -> None:
+        """End the child (SIGTERM, then SIGKILL after 3 s) for running past the case time
+        limit ``limit_s`` [s]; :meth:`finish` then records the case as failed, saying so.
+        The lock is kept until then."""
+        self.time_limit = limit_s
+        self.log_line(
+            f"stopping: past the case time limit ({_minutes(limit_s)}) while {self.stage}"
+        )
+        with contextlib.suppress(OSError):
+            self.proc.terminate()
+        try:
+            self.proc.wait(timeout=3.0)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(OSError):
+                self.proc.kill()
+            self.proc.wait()
+
+    def _ended(self, rc: int | None) -> str:
+        """How the child ended without a row, for the failed row's ``error``."""
+        if self.time_limit is not None:
+            return f"stopped at the case time limit ({_minutes(self.time_limit)}, --case-timeout)"
+        return _how_it_ended(rc)
+
     def finish(self) -> dict[str, Any]:
         """The case's row once the child has ended: its own, or a failed row (recorded in
         ``error.json``) saying how it ended. Releases the lock."""
@@ -146,7 +175,7 @@ class CaseProcess:
                 row = base_row(self.cid, self.job["params"])
                 row.update(
                     status="failed",
-                    error=f"{_how_it_ended(rc)} while {self.stage} (see case.log)",
+                    error=f"{self._ended(rc)} while {self.stage} (see case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
                 record_failure(self.folder, row)
@@ -207,6 +236,8 @@ class GroupProcess(CaseProcess):
             if cid not in self.jobs:
                 continue
             if "stage" in msg:
+                if cid != self.current:
+                    self.case_t0 = time.monotonic()  # the time limit is per case
                 self.current = cid
             if "row" in msg and isinstance(msg["row"], dict) and cid not in self.rows:
                 self.rows[cid] = msg["row"]
@@ -239,7 +270,7 @@ class GroupProcess(CaseProcess):
                 row = base_row(failed, self.jobs[failed]["params"])
                 row.update(
                     status="failed",
-                    error=f"{_how_it_ended(rc)} while {self.stage} (see {self.order[0]}/case.log)",
+                    error=f"{self._ended(rc)} while {self.stage} (see {self.order[0]}/case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
                 record_failure(Path(self.jobs[failed]["folder"]), row)
@@ -254,6 +285,10 @@ class GroupProcess(CaseProcess):
         for lock in self.locks.values():
             lock.release()
         super().close()
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds / 60:g} min"
 
 
 def _how_it_ended(rc: int | None) -> str:
@@ -328,9 +363,12 @@ def execute_local(
     force: bool,
     cache_dir: str,
     progress: StudyProgress,
+    case_timeout: float | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
-    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``."""
+    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``.
+    ``case_timeout`` [s]: a case running longer is stopped and recorded as failed (a group
+    goes on with its other cases, each alone)."""
     from collections import deque
 
     from ..package.spec.sweeps import group_cases
@@ -406,6 +444,11 @@ def execute_local(
                         nxt = [c for c in group.order if c not in group.rows]
                         if nxt and child.proc.poll() is None:
                             progress.started(nxt[0])
+                if not child.poll() and child.over_time(case_timeout):
+                    assert case_timeout is not None
+                    late = group.current if group is not None else cid
+                    progress.message(f"{late}: past the case time limit, stopped")
+                    child.stop_for_time(case_timeout)
                 if not child.poll():
                     continue
                 sel.unregister(child.fileno)
@@ -427,10 +470,16 @@ def execute_local(
 
 
 def _run_isolated(
-    spec: StudySpec, job: Job, started: float, force: bool, cache_dir: str
+    spec: StudySpec,
+    job: Job,
+    started: float,
+    force: bool,
+    cache_dir: str,
+    case_timeout: float | None = None,
 ) -> dict[str, Any] | None:
     """Claim and run one case in a child process here and wait for it (a Dask task);
-    None when the case was skipped or is another run's."""
+    None when the case was skipped or is another run's. ``case_timeout`` [s] as for
+    :func:`execute_local`."""
     claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
     if claim.action in ("skip", "busy"):
         return None
@@ -442,6 +491,9 @@ def _run_isolated(
         while not child.poll():
             time.sleep(0.2)
             child.read()
+            if child.over_time(case_timeout):
+                assert case_timeout is not None
+                child.stop_for_time(case_timeout)
         return child.finish()
     finally:
         child.kill()
@@ -457,6 +509,7 @@ def execute_dask(
     scheduler: str | None,
     cluster: str | None,
     job_options: Any,
+    case_timeout: float | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     try:
         from distributed import Client, as_completed
@@ -491,6 +544,7 @@ def execute_dask(
                     started,
                     force,
                     cache_dir,
+                    case_timeout,
                     pure=False,
                     key=f"fea-{job.cid}-{time.time_ns()}",
                 ): job

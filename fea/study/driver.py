@@ -50,6 +50,7 @@ def run_study(
     table: bool | None = None,
     force: bool = False,
     job_options: Any = None,
+    case_timeout_min: float | None = None,
 ) -> StudyReport:
     """Run every case of ``spec`` (or a slice of them) and write the table and plots.
 
@@ -81,6 +82,10 @@ def run_study(
     job_options
         :class:`fea.study.slurm.JobOptions` of the jobs of ``cluster`` (account, QOS,
         constraint, partition, time, GPUs).
+    case_timeout_min
+        Longest a case may run [min] (None: no limit): a case still running then (a mesher
+        that does not return, a solve far beyond its estimate) is stopped and recorded as
+        failed, naming the limit and the stage it was in; the other cases go on.
     """
     from ..package import meshing as mesh_mod
 
@@ -90,6 +95,7 @@ def run_study(
         raise InputError("--scheduler", scheduler, "either --scheduler or --cluster, not both")
     if cluster is not None and cluster not in ("slurm", "pbs"):
         raise InputError("--cluster", cluster, "slurm or pbs")
+    case_timeout = _case_timeout(case_timeout_min)
     root = _output_path(spec, out)
     sl = parse_slice(slice_)
     cases = spec.case_parameters()
@@ -106,10 +112,19 @@ def run_study(
     bar = StudyProgress(spec.name, len(jobs), workers, enabled=progress)
     if scheduler is not None or cluster is not None:
         results = execute_dask(
-            spec, jobs, workers, started, force, cache_dir, scheduler, cluster, job_options
+            spec,
+            jobs,
+            workers,
+            started,
+            force,
+            cache_dir,
+            scheduler,
+            cluster,
+            job_options,
+            case_timeout,
         )
     else:
-        results = execute_local(spec, jobs, workers, started, force, cache_dir, bar)
+        results = execute_local(spec, jobs, workers, started, force, cache_dir, bar, case_timeout)
     # closing() stops the running cases however the loop ends (an error, Ctrl-C, SIGTERM)
     with bar, _terminate_on_sigterm(), contextlib.closing(results):
         for what, row in results:
@@ -146,6 +161,22 @@ def run_study(
             f"{report.failed} failed{busy_text(report)} (table: fea study merge)"
         )
     return report
+
+
+#: The longest case time limit accepted [min] (a year).
+MAX_CASE_TIMEOUT_MIN = 525_600.0
+
+
+def _case_timeout(minutes: float | None) -> float | None:
+    """``--case-timeout`` [min] checked, in seconds (None: no limit)."""
+    if minutes is None:
+        return None
+    ok = isinstance(minutes, int | float) and not isinstance(minutes, bool)
+    if not ok or not (0 < minutes <= MAX_CASE_TIMEOUT_MIN):  # NaN fails too
+        raise InputError(
+            "--case-timeout", minutes, f"minutes, more than 0 and at most {MAX_CASE_TIMEOUT_MIN:g}"
+        )
+    return float(minutes) * 60.0
 
 
 def _output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:

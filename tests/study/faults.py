@@ -3,7 +3,8 @@
 :func:`inject` writes a ``sitecustomize.py`` into a folder and puts the folder first on
 ``PYTHONPATH``: every Python process started afterwards (the runner's children) imports
 it at start-up and, according to ``FEA_TEST_FAULT``, crashes with SIGSEGV while meshing
-the case with a 50 um shell, sleeps while meshing, runs out of disk space writing
+the case with a 50 um shell, sleeps while meshing (every case, or for an hour the 50 um
+one: ``hang-meshing-50um``), runs out of disk space writing
 ``result.h5``, or reports the GPU it was given. Nothing of this is in :mod:`fea`.
 """
 
@@ -33,6 +34,8 @@ if _fault:
             os.kill(os.getpid(), signal.SIGSEGV)
         if _fault == "slow-meshing":
             time.sleep(600)
+        if _fault == "hang-meshing-50um" and abs(case.geometry.shell_thickness - 50e-6) < 1e-9:
+            time.sleep(3600)  # a mesher that does not return
         return _generate(model, case, info)
 
     _meshing.generate = _faulty_generate

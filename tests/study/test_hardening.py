@@ -258,6 +258,48 @@ def test_a_crashing_case_is_a_failed_row_and_the_study_goes_on(
     assert any("case0001 ok in" in x and "eta" in x for x in lines)
 
 
+@pytest.mark.slow
+def test_a_case_past_the_time_limit_is_stopped_and_the_study_goes_on(
+    tmp_path, own_cache, monkeypatch
+):
+    """A case that never returns (here its mesher sleeps for an hour) held the whole
+    study; with ``case_timeout_min`` (``fea run --case-timeout``) it is stopped, recorded
+    as failed naming the limit and its stage, and the other case is computed."""
+    inject(monkeypatch, tmp_path / "inject", "hang-meshing-50um")
+    study = tiny_with(
+        tmp_path,
+        '{ "geometry.shell_thickness_um" = 50.0 },\n{ "geometry.shell_thickness_um" = 35.0 },',
+    )
+    out = tmp_path / "out"
+    t0 = time.monotonic()
+    report = run_study(load_study(study), out=out, workers=2, progress=False, case_timeout_min=2.0)
+    assert time.monotonic() - t0 < 600  # not the hour
+    assert (report.done, report.failed) == (1, 1)
+    err = json.loads((out / "case0000" / "error.json").read_text())
+    assert "stopped at the case time limit (2 min, --case-timeout) while meshing" in err["error"]
+    assert "past the case time limit" in (out / "case0000" / "case.log").read_text()
+    assert [r["status"] for r in _csv(out / "table.csv")] == ["failed", "ok"]
+
+
+@pytest.mark.parametrize("bad", [0, -1.0, float("nan"), float("inf"), True, "5"])
+def test_a_bad_case_time_limit_is_refused_before_any_case(tmp_path, bad):
+    study = tiny_with(tmp_path, '{ "geometry.shell_thickness_um" = 35.0 },')
+    with pytest.raises(InputError) as e:
+        run_study(load_study(study), out=tmp_path / "out", progress=False, case_timeout_min=bad)
+    assert e.value.key == "--case-timeout"
+    assert not (tmp_path / "out").exists()
+
+
+def test_fea_run_case_timeout_takes_minutes(tmp_path, capsys):
+    study = tiny_with(tmp_path, '{ "geometry.shell_thickness_um" = 35.0 },')
+    with pytest.raises(SystemExit) as e:  # argparse: not a number
+        main(["run", str(study), "--case-timeout", "soon"])
+    assert e.value.code == 2 and "--case-timeout" in capsys.readouterr().err
+    assert main(["run", str(study), "--case-timeout", "-3", "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "--case-timeout" in err and "Traceback" not in err
+
+
 _RUNNER = """
 import sys
 from fea.package.spec import load_study
