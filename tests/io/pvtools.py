@@ -3,10 +3,12 @@ three XDMF readers read against the values written (``paraview_readers.py``)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -56,3 +58,40 @@ def check_paraview_readers(
         for name, d in r["max_abs_diff"].items():
             assert d <= 1e-6 * max(1.0, float(np.abs(expect[f"{tag}/{name}"]).max())), (r, name)
     return report
+
+
+@contextlib.contextmanager
+def x_display() -> Iterator[dict[str, str]]:
+    """The environment for a ``pvpython`` that renders: this one where ``DISPLAY`` is set
+    (or no Xvfb is installed), else with the display of a private Xvfb started here and
+    stopped after. ``-displayfd`` makes the server choose a free display and write its
+    number once it accepts clients; ``xvfb-run -a`` guessed a free number from lock files
+    and, under load, ParaView aborted in ``vtkXOpenGLRenderWindow::CreateAWindow``."""
+    env = dict(os.environ)
+    xvfb = shutil.which("Xvfb")
+    if env.get("DISPLAY") or xvfb is None:
+        yield env
+        return
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        [xvfb, "-displayfd", str(write), "-screen", "0", "1280x1024x24", "-nolisten", "tcp"],
+        pass_fds=(write,),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    text = b""
+    while not text.endswith(b"\n"):  # the number, then a newline, once the server is up
+        chunk = os.read(read, 32)
+        if not chunk:
+            break
+        text += chunk
+    os.close(read)
+    try:
+        number = text.decode().strip()
+        assert number.isdigit(), f"Xvfb reported no display ({text!r})"
+        env["DISPLAY"] = ":" + number
+        yield env
+    finally:
+        server.terminate()
+        server.wait(10)

@@ -23,7 +23,7 @@ from fea.io import SCHEMA, describe, export_vtu, read_results, write_results
 from fea.physics.materials import Material
 
 from ..verification.helpers import layered_box, plane
-from .pvtools import require_pvpython
+from .pvtools import require_pvpython, x_display
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -432,9 +432,8 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
         str(ROOT / "tests" / "io" / "paraview_check.py"),
         str(tmp_path / "job.json"),
     ]
-    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", *cmd]  # Debian's ParaView renders through X, even offscreen
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    with x_display() as env:  # Debian's ParaView renders through X, even offscreen
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["n_points"] == c.me.space.n and report["n_cells"] == c.mesh.n_elements
@@ -490,9 +489,8 @@ def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
     assert "the state temperature [C]" in script.read_text()
     png = tmp_path / "view.png"
     cmd = [pv, "--force-offscreen-rendering", str(script), "--screenshot", str(png)]
-    if not os.environ.get("DISPLAY") and shutil.which("xvfb-run"):
-        cmd = ["xvfb-run", "-a", *cmd]
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/")
+    with x_display() as env:
+        r = subprocess.run(cmd, capture_output=True, text=True, timeout=300, cwd="/", env=env)
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     report = json.loads(r.stdout.strip().splitlines()[-1])
     assert report["times"] == [25.0, 260.0]
