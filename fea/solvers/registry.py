@@ -266,10 +266,8 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
     cuDSS is not installed), never silently an iterative solver."""
     if method == "auto":
         name = ("direct" if n <= direct_limit(kind) else "amg") if where == "cpu" else "amg"
-    elif where == "gpu" and method == "direct":
-        name = "cudss"
     else:
-        name = method
+        name = _registered_name(where, method)
     if (where, name) not in _FACTORIES:
         other = "gpu" if where == "cpu" else "cpu"
         elsewhere = f" ({method!r} is a {other.upper()} method)" if _only_on(other, name) else ""
@@ -281,10 +279,19 @@ def _select(where: str, method: str, n: int, kind: str) -> str:
     return name
 
 
+def _registered_name(where: str, method: str) -> str:
+    """The registry's name of ``method`` on ``where``: ``direct`` on the GPU is cuDSS."""
+    return "cudss" if where == "gpu" and method == "direct" else method
+
+
 def _only_on(where: str, method: str) -> bool:
-    """True when ``method`` is registered on ``where`` and not on the other backend."""
+    """True when ``method`` runs on ``where`` and has no counterpart on the other backend
+    (``direct`` has one on each: Pardiso/SuperLU and cuDSS)."""
     other = "gpu" if where == "cpu" else "cpu"
-    return (where, method) in _FACTORIES and (other, method) not in _FACTORIES
+    return (where, _registered_name(where, method)) in _FACTORIES and (
+        other,
+        _registered_name(other, method),
+    ) not in _FACTORIES
 
 
 @dataclass
@@ -353,10 +360,9 @@ def _where(backend: str, method: str, n: int, kind: str) -> tuple[str, str]:
     ``backend="auto"`` with a method registered on the GPU only (``jacobi``, ``cudss``) runs
     on the GPU at any size, or raises :class:`~fea.errors.BackendUnavailable` saying why no
     GPU is usable (it named the CPU's methods as if the method were misspelt); and that
-    ``backend="auto"`` with a method registered on the CPU only and without a device
-    counterpart (``amg-xp``; ``direct`` is cuDSS there) stays on the CPU where a GPU would
-    otherwise be taken."""
-    if backend == "auto" and method != "direct" and _only_on("cpu", method):
+    ``backend="auto"`` with a method that has no device counterpart (``amg-xp``) stays on
+    the CPU where a GPU would otherwise be taken."""
+    if backend == "auto" and _only_on("cpu", method):
         return "cpu", f"auto: method={method!r} runs on the CPU only"
     if backend == "auto" and _only_on("gpu", method):
         # an explicit device method: on the device whatever the size, never an error about

@@ -144,6 +144,10 @@ class CaseProcess:
         self.log_line(
             f"stopping: past the case time limit ({_minutes(limit_s)}) while {self.stage}"
         )
+        self._end_child()
+
+    def _end_child(self) -> None:
+        """SIGTERM to the child, SIGKILL if it has not ended 3 s later; waits for it."""
         with contextlib.suppress(OSError):
             self.proc.terminate()
         try:
@@ -190,14 +194,7 @@ class CaseProcess:
     def kill(self) -> None:
         """End the child now (SIGTERM, then SIGKILL after 3 s) and release the lock."""
         if self.proc.poll() is None:
-            with contextlib.suppress(OSError):
-                self.proc.terminate()
-            try:
-                self.proc.wait(timeout=3.0)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(OSError):
-                    self.proc.kill()
-                self.proc.wait()
+            self._end_child()
             self.log_line(f"stopped while {self.stage} (the study was interrupted)")
         self.close()
 

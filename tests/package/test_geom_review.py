@@ -15,14 +15,8 @@ from fea.package.geometry.symmetry import check_symmetry
 from fea.package.meshing import build_mesh
 from fea.package.spec import parse_study
 
-SMALL = {
-    "cavity_mm": [3.0, 3.0],
-    "cavity_depth_mm": 0.5,
-    "shell_thickness_um": 35,
-    "die": {"size_mm": [1.5, 1.5], "thickness_mm": 0.25},
-    "openings": {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15, "z0_mm": 0.1},
-    "terminals": {"kind": "balls", "rows": 2, "cols": 2, "pitch_mm": 0.8},
-}
+from .test_geometry import SMALL  # the small unit the geometry tests mesh
+
 PANEL = {"nx": 3, "ny": 3, "pitch_mm": 4.5, "margin_mm": 0.5, "mandrel_thickness_mm": 0.5}
 
 
