@@ -341,6 +341,14 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
     s.add_argument("--time", default="04:00:00", help="time limit per array task")
     s.add_argument("--mem", default=None, help="memory per task, e.g. 8G")
     s.add_argument("--cpus-per-task", type=int, default=1, help="cores per array task")
+    s.add_argument(
+        "--case-timeout",
+        type=float,
+        default=None,
+        metavar="MIN",
+        help="each array task stops a case still running after MIN minutes and records it "
+        "as failed (its other cases go on)",
+    )
     _job_args(s, "array tasks")
     m = sub.add_parser("merge", help="build the table and plots of the finished cases")
     m.add_argument("study", help="study file (TOML)")
@@ -367,6 +375,7 @@ def _study(args: argparse.Namespace) -> int:
             qos=args.qos,
             constraint=args.constraint,
             gpus_per_task=args.gpus_per_task,
+            case_timeout_min=args.case_timeout,
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         print(f"submit with: bash {path}")

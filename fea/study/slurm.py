@@ -188,6 +188,7 @@ def write_slurm_script(
     qos: str | None = None,
     constraint: str | None = None,
     gpus_per_task: str | int | None = None,
+    case_timeout_min: float | None = None,
 ) -> Path:
     """Write the job-array, merge and submit scripts of ``study``; returns ``submit.sh``.
 
@@ -201,6 +202,10 @@ def write_slurm_script(
         The jobs' options (:class:`JobOptions`). A study whose solver backend is ``gpu``
         asks for one GPU per task unless ``gpus_per_task`` says otherwise (``auto`` may ask
         too, ``cpu`` may not); each task then runs as many cases at once as it has GPUs.
+    case_timeout_min
+        [min] each array task's ``fea run --case-timeout``: a case still running after it
+        is stopped and recorded as failed, and the task goes on with its other cases (None:
+        no limit but the job's ``time_limit``).
     """
     spec = load_study(study)
     check_name(spec.name)
@@ -217,6 +222,10 @@ def write_slurm_script(
             )
     elif backend == "gpu":
         gpus_per_task = "1"
+    from .driver import _case_timeout
+
+    _case_timeout(case_timeout_min)  # the key, the value and what is allowed, before any file
+    limit = "" if case_timeout_min is None else f" --case-timeout {float(case_timeout_min)!r}"
     opts = JobOptions(
         partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
     ).checked()
@@ -240,7 +249,7 @@ def write_slurm_script(
         f"#SBATCH --output={folder / 'task-%a.log'}",
         *env,
         f"exec {py} -m fea.cli run {q(str(study_path))} --out {q(str(root))} "
-        f'--slice "$SLURM_ARRAY_TASK_ID/{tasks}" --workers {workers} --no-progress',
+        f'--slice "$SLURM_ARRAY_TASK_ID/{tasks}" --workers {workers} --no-progress{limit}',
     ]
     merge = [
         "#!/bin/bash",

@@ -242,6 +242,24 @@ def test_slurm_script_contents(tmp_path):
     assert "#SBATCH --array=0-3" in capped.read_text()
 
 
+def test_slurm_case_timeout(tmp_path):
+    """``fea study slurm --case-timeout`` reaches each array task's ``fea run``; a bad value
+    is refused naming the option before any script is written."""
+    array = write_slurm_script(TINY, tasks=2, out=tmp_path / "s", case_timeout_min=2.5)
+    line = [x for x in array.parent.joinpath("array.sbatch").read_text().splitlines() if "exec" in x]
+    assert line[0].endswith("--no-progress --case-timeout 2.5")
+    plain = write_slurm_script(TINY, tasks=2, out=tmp_path / "p").parent / "array.sbatch"
+    assert "--case-timeout" not in plain.read_text()
+    for bad in (0.0, -1.0, float("nan"), 1e9):
+        with pytest.raises(InputError, match="--case-timeout"):
+            write_slurm_script(TINY, tasks=2, out=tmp_path / "bad", case_timeout_min=bad)
+    assert not (tmp_path / "bad").exists()
+    out = tmp_path / "cli"
+    assert main(["study", "slurm", str(TINY), "--out", str(out), "--case-timeout", "7"]) == 0
+    assert "--case-timeout 7.0" in (out / "slurm" / "array.sbatch").read_text()
+    assert main(["study", "slurm", str(TINY), "--out", str(out), "--case-timeout", "nan"]) == 2
+
+
 # -- a real single-node Slurm ---------------------------------------------------------------
 
 
