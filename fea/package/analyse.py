@@ -978,7 +978,10 @@ def analyse(
         m.update(cm.metrics)
         extra = {**extra, "ctm": results_group(cm)}
         if folder is not None:
-            write_ctm_files(cm, Path(folder) / "ctm", case)
+            # named after the row's case id where a study's runner gives one (every case of
+            # a sweep carries the study's name: the files and ECXML packages were alike)
+            stem = str(meta["case"]) if meta and meta.get("case") else None
+            write_ctm_files(cm, Path(folder) / "ctm", case, stem)
     m["total_s"] = time.perf_counter() - t0
     if folder is not None and curves:
         from ..io import write_curves_csv

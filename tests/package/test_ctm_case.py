@@ -5,6 +5,7 @@ compact models against the detailed model on boundary conditions held out of the
 from __future__ import annotations
 
 import math
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -132,13 +133,17 @@ def test_the_case_mesh_is_unchanged_by_ctm():
 
 # -- the compact models against the detailed model (held-out conditions) ------------------
 
+#: the row's case id the runner passes to analyse (its files are named after it)
+CID = "case0003"
+
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, package):
-    """The case analysed as ``fea run`` does: metrics, files, results file."""
+    """The case analysed as ``fea run`` does (its row's case id ``CID``): metrics, files,
+    results file."""
     case, mesh = package
     folder = tmp_path_factory.mktemp("ctm_case")
-    metrics = analyse(case, folder)
+    metrics = analyse(case, folder, meta={"study": case.name, "case": CID})
     return case, mesh, metrics, folder / "ctm"
 
 
@@ -186,12 +191,16 @@ def network(net, h):
 def test_run_writes_models_columns_and_group(run):
     case, _, m, folder = run
     assert [p.suffix for p in folder.parent.glob("*.csv")] == []  # the case's curves only
-    stem = file_stem(case.name)
+    # named after the row's case id, not the study's name that every case of a sweep has
+    stem = CID
+    assert not list(folder.glob(f"{file_stem(case.name)}*"))
     for suffix in ("_2R.cir", "_DELPHI.cir", ".ecxml"):
         assert (folder / f"{stem}{suffix}").is_file()
     assert not (folder / f"{stem}_zth.cir").exists()  # no [transient]: no heating curve
     models = ctm.read_ecxml((folder / f"{stem}.ecxml").read_text())
     assert set(models) == {"2R", "DELPHI"}
+    (pkg,) = ET.parse(folder / f"{stem}.ecxml").getroot().iter("Package")
+    assert pkg.get("name") == f"{case.name}_{CID}"  # the sweep's packages told apart
     g = read_ctm(folder.parent / "result.h5")
     for k in ("theta_JC_2R_K_per_W", "theta_JB_2R_K_per_W", "delphi_max_junction_error"):
         assert g[k] == m[k]
@@ -213,7 +222,7 @@ def test_delphi_reproduces_held_out_conditions_within_targets(run):
     assert m["delphi_heldout_max_heat_error"] <= ctm.TARGET_HEAT_FLOW
     assert m["delphi_max_junction_error"] <= ctm.TARGET_JUNCTION
     assert m["delphi_max_heat_error"] <= ctm.TARGET_HEAT_FLOW
-    net = ctm.read_ecxml((folder / f"{file_stem(case.name)}.ecxml").read_text())["DELPHI"]
+    net = ctm.read_ecxml((folder / f"{CID}.ecxml").read_text())["DELPHI"]
     # two held-out rows of the set (uniform 1000; a cold plate under natural convection)
     # and two in no row of it, solved here independently of fea.ctm
     for h in (
@@ -232,7 +241,7 @@ def test_delphi_reproduces_held_out_conditions_within_targets(run):
 
 def test_two_resistor_model(run):
     case, mesh, m, folder = run
-    net = ctm.read_ecxml((folder / f"{file_stem(case.name)}.ecxml").read_text())["2R"]
+    net = ctm.read_ecxml((folder / f"{CID}.ecxml").read_text())["2R"]
     # its defining JESD15-3 conditions, solved here
     jc, _ = detailed(mesh, case, {"top": math.inf})
     jb, _ = detailed(mesh, case, {"bottom": math.inf})
