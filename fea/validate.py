@@ -80,16 +80,17 @@ def check_temperature_C(key: str, value: Any) -> float:
     return check_range(key, value, -273.15, MAX_TEMPERATURE_C, lo_open=True, unit="°C")
 
 
-def check_count(key: str, value: Any, cap: int, what: str = "") -> int:
-    """A count (steps, substeps, outputs) as an int in ``[1, cap]``; ``what`` says what the
-    count is and is shown with the cap, so an implied count too large to run is refused
-    before any work with its estimate."""
+def check_count(key: str, value: Any, cap: int, what: str = "", *, lo: int = 1) -> int:
+    """A count (steps, substeps, outputs) as an int in ``[lo, cap]`` (``lo`` 1 unless a
+    count of none means something); ``what`` says what the count is and is shown with the
+    cap, so an implied count too large to run is refused before any work with its
+    estimate. A fraction (2.5) is refused, not truncated."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise InputError(key, value, f"a whole number in [1, {cap:,}]")
+        raise InputError(key, value, f"a whole number in [{lo}, {cap:,}]")
     v = float(value)
-    if not math.isfinite(v) or v != int(v) or not 1 <= v <= cap:
+    if not math.isfinite(v) or v != int(v) or not lo <= v <= cap:
         extra = f" ({what})" if what else ""
-        raise InputError(key, value, f"a whole number in [1, {cap:,}]{extra}")
+        raise InputError(key, value, f"a whole number in [{lo}, {cap:,}]{extra}")
     return int(v)
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from ..validate import check_count, check_rtol
+
 __all__ = [
     "BlockKrylovResult",
     "KrylovResult",
@@ -64,6 +66,15 @@ class KrylovResult:
     breakdown: bool = False
 
 
+def _checked(name: str, rtol: Any, maxiter: Any) -> tuple[float, int]:
+    """``rtol`` in (0, 1] and ``maxiter`` a whole number >= 0 (0: the start is the answer),
+    or an :class:`~fea.errors.InputError` naming ``<name>.rtol`` / ``<name>.maxiter``: a NaN
+    tolerance never stopped (every comparison false) and 2.5 steps ran 3."""
+    return check_rtol(f"{name}.rtol", rtol, hi=1.0), check_count(
+        f"{name}.maxiter", maxiter, 10**9, lo=0
+    )
+
+
 def pcg(
     A: Any,
     b: Any,
@@ -107,6 +118,7 @@ def pcg(
         # here (only fea.solvers.gpu imports CuPy)
         cupy = sys.modules.get("cupy")
         xp = cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
+    rtol, maxiter = _checked("pcg", rtol, maxiter)
     if xp is np and b.ndim == 1:
         xp = _HOST
     bnorm = float(xp.linalg.norm(b))
@@ -279,6 +291,7 @@ def block_pcg(
         x0 = None if x0 is None else x0[:, None]
     n, k = B.shape
     product = block_product(A, xp)
+    rtol, maxiter = _checked("block_pcg", rtol, maxiter)
     bnorm = [float(v) for v in xp.linalg.norm(B, axis=0).tolist()]
     iterations = [0] * k
     residuals = [0.0] * k

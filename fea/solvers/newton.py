@@ -194,7 +194,7 @@ def newton(
     atol = check_range("newton.atol", atol, 0.0, None)
     dtol = check_range("newton.dtol", dtol, 0.0, 1.0)
     max_iter = check_count("newton.max_iter", max_iter, 10_000)
-    max_backtracks = int(check_range("newton.max_backtracks", max_backtracks, 0, 60))
+    max_backtracks = check_count("newton.max_backtracks", max_backtracks, 60, lo=0)
     if displacement_test not in ("correction", "estimate"):
         raise InputError(
             "newton.displacement_test", displacement_test, "'correction' or 'estimate'"

@@ -14,7 +14,7 @@ import scipy.sparse.linalg as spla
 
 from fea.errors import BackendUnavailable, InputError, SolverError
 from fea.fe.constraints import rigid_body_modes
-from fea.solvers import block_pcg, pcg, prepare, solve
+from fea.solvers import block_pcg, newton, pcg, prepare, solve
 
 from .systems import grid, two_layer_box
 
@@ -184,6 +184,37 @@ def test_pcg_stops_on_a_nan_instead_of_running_to_maxiter(poisson):
     assert blk.steps == 1 and blk.breakdown == [True, True] and not any(blk.converged)
     ok = pcg(A, b, maxiter=500)
     assert ok.converged and not ok.breakdown
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [("rtol", math.nan), ("rtol", 0.0), ("rtol", -1e-8), ("rtol", 2.0), ("maxiter", 2.5)]
+    + [("maxiter", -1), ("maxiter", math.inf), ("maxiter", True)],
+)
+def test_the_krylov_functions_refuse_a_bad_tolerance_or_step_count(poisson, key, value):
+    """pcg and block_pcg called directly check their own settings: a NaN rtol never
+    stopped (every comparison with it false) and ran to maxiter; 2.5 steps ran 3."""
+    A, b = poisson
+    with pytest.raises(InputError, match=f"pcg.{key}"):
+        pcg(A, b, **{key: value})
+    with pytest.raises(InputError, match=f"block_pcg.{key}"):
+        block_pcg(A, np.stack([b, b], axis=1), **{key: value})
+    start = pcg(A, b, maxiter=0)  # no step: the start (zero) is the answer, not converged
+    assert start.iterations == 0 and not start.converged and not np.any(start.x)
+
+
+def test_newton_refuses_a_fractional_backtrack_count():
+    """``max_backtracks = 2.5`` ran two halvings silently; 0 (no line search) stays allowed."""
+    A = sp.identity(3, format="csr")
+    b = np.ones(3)
+
+    def residual(u):
+        return A @ u - b
+
+    with pytest.raises(InputError, match="newton.max_backtracks"):
+        newton(residual, np.zeros(3), tangent=lambda u: A, max_backtracks=2.5)
+    u, info = newton(residual, np.zeros(3), tangent=lambda u: A, max_backtracks=0)
+    assert np.allclose(u, b) and info.iterations >= 1
 
 
 @pytest.mark.parametrize("method", METHODS)
