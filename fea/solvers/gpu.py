@@ -19,7 +19,15 @@ import numpy as np
 from ..errors import BackendUnavailable, InputError, SolverError
 from ..fe.namespace import Namespace, namespace_of
 from .amg import build_hierarchy
-from .base import Options, PcgSolver
+from .base import (
+    Options,
+    PcgSolver,
+    check_block,
+    check_finite_matrix,
+    check_finite_rhs,
+    check_near_null,
+    check_real,
+)
 
 __all__ = [
     "DeviceStatus",
@@ -376,6 +384,17 @@ def solve_gpu(
         raise InputError(
             "solver.method", method, f"one of auto, {', '.join(sorted(GPU_METHODS))} on the GPU"
         )
+    # what fea.solvers.solve checks, before anything reaches the device (a NaN matrix gave
+    # a non-finite residual only after the hierarchy was built; b of another length an
+    # index error inside a kernel)
+    check_real("A", A)
+    if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
+        raise InputError("A", A.shape, "a square matrix (n, n)")
+    check_real("b", b)
+    check_block(b, A.shape[0], "b")
+    check_near_null(near_null, A.shape[0])
+    check_finite_matrix(A, kind)
+    check_finite_rhs(b, kind)
     opt = Options(kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter, precision=precision)
     solver = GPU_METHODS[name](A, opt)
     try:

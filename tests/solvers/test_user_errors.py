@@ -358,3 +358,24 @@ def test_the_reason_gives_a_small_size_as_it_is(poisson, monkeypatch):
     monkeypatch.setattr(registry, "pardiso_available", lambda: False)
     _, info = solve(A, b, backend="cpu")
     assert "144 DOF against the direct limit" in info.reason, info.reason
+
+
+def test_solve_gpu_checks_the_system_before_the_device(poisson):
+    """The device entry point for callers holding device arrays checks what ``solve`` checks
+    before anything reaches a device (so these run without one): a NaN matrix, a NaN load,
+    a load of another length, complex numbers, a non-square matrix."""
+    from fea.solvers.gpu import solve_gpu
+
+    A, b = poisson
+    bad = A.copy()
+    bad.data[5] = np.nan
+    with pytest.raises(SolverError, match="system matrix is not finite"):
+        solve_gpu(bad, b, kind="scalar", method="amg")
+    with pytest.raises(SolverError, match="right-hand side .* not finite"):
+        solve_gpu(A, np.where(np.arange(b.size) == 3, np.inf, b), kind="scalar", method="amg")
+    with pytest.raises(InputError, match="b = "):
+        solve_gpu(A, b[:-1], kind="scalar", method="amg")
+    with pytest.raises(InputError, match="real numbers"):
+        solve_gpu(A, b + 1j, kind="scalar", method="amg")
+    with pytest.raises(InputError, match="square"):
+        solve_gpu(A[:-1], b, kind="scalar", method="amg")
