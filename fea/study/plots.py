@@ -463,6 +463,14 @@ def _sf_limits(ax, curves_list: list[dict[str, Any]]) -> None:
         ax.set_ylim(max(min(lo), 1e-12) / 2, min(max(hi), 1e6) * 20)
 
 
+def case_label(case: Any, folder: str | os.PathLike) -> str:
+    """A case's name in its plots' titles: the study's name and the case folder's (the row's
+    case id, ``"openings case0003"``): every case of a sweep carries the study's name, so
+    its PNGs were told apart only by their folder."""
+    name, tail = str(case.name), Path(folder).name
+    return name if tail in ("", name) else f"{name} {tail}"
+
+
 def case_curve_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
     """Heating curve, structure functions and dual-interface plot of one case (from the
     curve CSV files its analysis wrote)."""
@@ -470,7 +478,7 @@ def case_curve_plots(case: Any, folder: str | os.PathLike) -> list[Path]:
     curves = _curves_of(folder)
     plt = _pyplot()
     written: list[Path] = []
-    title = f"{case.name} {folder.name}".strip()
+    title = case_label(case, folder)
     if "zth" in curves:
         fig, ax = plt.subplots(figsize=(6.5, 4.2))
         _zth_axes(ax, curves)
@@ -644,7 +652,7 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
         fig, ax = plt.subplots(figsize=(6, 5))
         cs = warpage_map(ax, x, y, remap[f], w, vmax)
         fig.colorbar(cs, label="warpage w − best-fit plane [µm]")
-        title = _warpage_title(case, r, surface, str(lab), w)
+        title = _warpage_title(case_label(case, folder), r, surface, str(lab), w)
         if cut:
             part = "quarter model, x, y ≥ 0" if len(cut) == 2 else f"half model, {cut[0]} ≥ 0"
             title = title.replace("\n", f" ({part})\n", 1)
@@ -656,15 +664,16 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     return written
 
 
-def _warpage_title(case: Any, r: Any, surface: str, tag: str, w: np.ndarray) -> str:
-    """Case, surface, state; peak-to-valley, signed value and shape from the metrics."""
+def _warpage_title(label: str, r: Any, surface: str, tag: str, w: np.ndarray) -> str:
+    """Case (``label``, :func:`case_label`), surface, state; peak-to-valley, signed value
+    and shape from the metrics."""
     metrics = r.metrics
     ptv = metrics.get(str(Column("warpage_um", tag)), float(w.max() - w.min()))
     signed = metrics.get(str(Column("warpage_signed_um", tag)))
     shape = metrics.get(str(Column("warpage_shape", tag)), "")
     k1 = metrics.get(str(Column("curvature_max_1_per_m", tag)))
     k2 = metrics.get(str(Column("curvature_min_1_per_m", tag)))
-    head = f"{case.name}: {surface} surface at {state_label(tag)}" if tag else case.name
+    head = f"{label}: {surface} surface at {state_label(tag)}" if tag else label
     line = f"peak-to-valley {ptv:.3g} µm"
     if isinstance(signed, float):
         sense = "convex" if signed >= 0 else "concave"
@@ -703,7 +712,7 @@ def _die_temperature(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     ax.set_ylabel("y [mm]")
     tmax, tmin = float(T[nodes].max()), float(T[nodes].min())
     ax.set_title(
-        f"{case.name}: die active face ({faces[0]})\n"
+        f"{case_label(case, folder)}: die active face ({faces[0]})\n"
         f"max {tmax:.1f} °C, spread {tmax - tmin:.2f} K (min {tmin:.1f} °C)",
         fontsize=9,
     )
@@ -757,7 +766,7 @@ def _interface_plot(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     axes[0].set_yticks(ypos, names, fontsize=8)
     axes[-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1.0))
     fig.suptitle(
-        f"{case.name}: peel (+ opens the interface) and shear\n"
+        f"{case_label(case, folder)}: peel (+ opens the interface) and shear\n"
         "max: at the edges, singular and mesh-dependent; "
         f"band: mean over {band:g}-{2 * band:g} mm from the edges",
         fontsize=9,

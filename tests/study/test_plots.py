@@ -4,6 +4,7 @@ titles with the numbers, units and sign convention, the reflow plot with Tg and 
 from __future__ import annotations
 
 import json
+import shutil
 from types import SimpleNamespace
 
 import numpy as np
@@ -80,6 +81,21 @@ def test_warpage_maps_are_centred_at_zero_on_one_scale(case_folder):
         assert w.sense in title and "JEDEC" in title and "1/m" in title
     # cooled, the high-CTE top shrinks: concave (negative); heated: convex (positive)
     assert "concave" in _png_info(maps[0])["Title"] and "convex" in _png_info(maps[1])["Title"]
+
+
+def test_a_sweep_case_s_plots_name_the_case(case_folder, tmp_path):
+    """Every case of a sweep carries the study's name: its field plots' titles name the row's
+    case (its folder, the case id) too, so two cases' PNGs side by side are told apart."""
+    folder, _ = case_folder
+    (tmp_path / "case0003").mkdir()
+    shutil.copy(folder / "result.h5", tmp_path / "case0003" / "result.h5")
+    written = case_field_plots(_case(), tmp_path / "case0003")
+    maps = [p for p in written if p.name.startswith("warpage_top_")]
+    assert maps and all(_png_info(p)["Title"].startswith("plate case0003: ") for p in maps)
+    (tmp_path / "plate").mkdir()  # a folder of the case's own name: not named twice
+    shutil.copy(folder / "result.h5", tmp_path / "plate" / "result.h5")
+    (one, *_) = [p for p in case_field_plots(_case(), tmp_path / "plate") if "warpage" in p.name]
+    assert _png_info(one)["Title"].startswith("plate: ")
 
 
 def test_own_scale_per_state_when_asked(case_folder):
