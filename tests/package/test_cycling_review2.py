@@ -90,3 +90,44 @@ def test_every_bad_cycling_value_names_its_key(key, value):
     with pytest.raises(InputError) as ei:
         _section(condition="G", **{key: value})
     assert ei.value.key == f"cycling.{key}"
+
+
+def test_engelmaiers_dnp_is_the_outermost_joints_not_the_critical_ones():
+    """Engelmaier's L_D is the array's largest distance from the neutral point (IPC-D-279,
+    "maximum distance from the neutral point"; Engelmaier, IEEE Trans. CHMT 6 (1983)
+    232-237: the outermost joint fails first in his model), whichever joint the finite
+    elements find critical. It was the critical joint's own distance: a critical joint
+    inside the array (under the die's edge, or a coarse mesh's pick: the baseline's full
+    model at the pinned mesh picks (4.4, 3.6) mm, not the corner) gave a longer Engelmaier
+    life, 1.24x for that joint. Here a 3 x 3 column array (a corner critical, by its
+    physics) is given centres with the middle joint the farthest from the array's centre:
+    L_D is its distance, the strain range and the life by hand from it (h = 0.3 mm, the
+    columns' height; 0/60 degC, no dwell: T_sj = 30 degC, f = 86,400 / 720 s = 120/day)."""
+    import numpy as np
+
+    from fea.package.cycling import FatigueOptions, run_cycling
+    from fea.physics.cycling import temperature_cycles
+
+    from .cycling_model import MATERIALS, column_array
+
+    mesh, joint, geo = column_array(n=3, h=0.5e-3, h_solder=0.15e-3)
+    pitch = 1.0e-3
+    grid = [((j % 3 - 1) * pitch, (j // 3 - 1) * pitch) for j in range(9)]
+    grid[4] = (3.0e-3, 3.0e-3)  # the middle joint given the outermost place
+    centres = dict(enumerate(grid))
+    prof = temperature_cycles(0.0, 60.0, cycles=1, dwell_s=0.0, stress_free_C=60.0)
+    run = run_cycling(
+        mesh, MATERIALS, prof, joint, pad_diameter=0.4e-3, centres=centres, max_step_K=10.0,
+        fatigue=FatigueOptions(layer_thickness=25.4e-6, engelmaier={"delta_alpha": 10e-6}),
+    )
+    assert run.critical_joint in (0, 2, 6, 8)  # a corner, not the outermost joint
+    pts = np.array(grid)
+    dnp = np.hypot(*(pts - pts.mean(axis=0)).T)
+    assert int(np.argmax(dnp)) == 4
+    L_D = float(dnp.max())
+    est = next(e for e in run.estimates if e.model.startswith("Engelmaier"))
+    dgamma = L_D * 10e-6 * 60.0 / 0.3e-3
+    assert est.inputs["shear_strain_range"] == pytest.approx(dgamma, rel=1e-9)
+    c = -0.442 - 6e-4 * 30.0 + 1.74e-2 * math.log(1.0 + 120.0)
+    N = 0.5 * (dgamma / (2 * 0.325)) ** (1.0 / c)
+    assert run.metrics()["N_engelmaier_est"] == pytest.approx(N, rel=1e-9)
