@@ -117,7 +117,13 @@ def test_engelmaiers_dnp_is_the_outermost_joints_not_the_critical_ones():
     centres = dict(enumerate(grid))
     prof = temperature_cycles(0.0, 60.0, cycles=1, dwell_s=0.0, stress_free_C=60.0)
     run = run_cycling(
-        mesh, MATERIALS, prof, joint, pad_diameter=0.4e-3, centres=centres, max_step_K=10.0,
+        mesh,
+        MATERIALS,
+        prof,
+        joint,
+        pad_diameter=0.4e-3,
+        centres=centres,
+        max_step_K=10.0,
         fatigue=FatigueOptions(layer_thickness=25.4e-6, engelmaier={"delta_alpha": 10e-6}),
     )
     assert run.critical_joint in (0, 2, 6, 8)  # a corner, not the outermost joint
