@@ -768,6 +768,7 @@ def run_cycling(
             loop,
             out / "hysteresis_critical.png",
             title=f"critical joint {energy.critical_joint}, last cycle, {layer_text}",
+            delta_w=energy.critical_delta_w,
         )
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}

@@ -140,3 +140,40 @@ def test_engelmaiers_frequency_is_per_day_not_per_hour():
     c_hour = -0.442 - 6e-4 * 42.5 + 1.74e-2 * math.log(1.0 + f_day / 24.0)
     assert fat.engelmaier_exponent(42.5, f_day) == pytest.approx(c_day, rel=1e-12)
     assert abs(c_day - c_hour) > 0.04
+
+
+def test_the_hysteresis_plot_marks_its_states_and_states_delta_w(monkeypatch, tmp_path):
+    """The loop joins the solver's states by straight lines: with one profile point per
+    ramp (the study's default ramp_points = 1) each ramp is drawn as one straight line,
+    and the pinned case's loop (16 states) enclosed 0.053 MJ/m^3 against its Delta W of
+    0.320 (0.300 with 11 points per ramp, Delta W the same to 7e-5). The plot showed the
+    area alone, in MJ/m^3 like Delta W, as "cycle: area": now each state is marked, the
+    legend gives the cycle's states and, beside the loop's area, Delta W from the energy
+    field. Axes: tau [MPa] against engineering gamma [%]."""
+    from fea.physics import fatigue
+
+    figs = []
+
+    def keep(fig, path, dpi):
+        figs.append(fig)
+        return Path(path)
+
+    monkeypatch.setattr(fatigue, "_save", keep)
+    # a parallelogram loop, clockwise in (gamma, tau): tau_y = 10 MPa, G = 10 GPa
+    gam = [0.0, 2e-3, 4e-3, 2e-3, -4e-3, -2e-3, 4e-3]
+    tau = [0.0, 10e6, 10e6, -10e6, -10e6, 10e6, 10e6]
+    loop = fatigue.hysteresis_loop([1.0], [[x] for x in tau], [[x] for x in gam], cycle=(2, 6))
+    assert loop.area == pytest.approx(4 * 10e6 * (4e-3 - 10e6 / 10e9), rel=1e-12)
+    fatigue.plot_hysteresis(loop, tmp_path / "h.png", delta_w=0.32e6)
+    (fig,) = figs
+    ax = fig.axes[0]
+    assert ax.get_xlabel() == "shear strain γ [%]"
+    assert ax.get_ylabel() == "shear stress τ [MPa]"
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    cyc = next(t for t in texts if t.startswith("cycle"))
+    assert "4 states" in cyc and "loop area 0.12 MJ/m³" in cyc
+    assert "ΔW (energy field) 0.32 MJ/m³" in cyc
+    bold = next(line for line in ax.get_lines() if line.get_label() == cyc)
+    assert bold.get_marker() == "o"
+    assert list(bold.get_xdata()) == pytest.approx([x * 100 for x in gam[2:7]])
+    assert list(bold.get_ydata()) == pytest.approx([x / 1e6 for x in tau[2:7]])
