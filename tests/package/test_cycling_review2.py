@@ -137,3 +137,77 @@ def test_engelmaiers_dnp_is_the_outermost_joints_not_the_critical_ones():
     c = -0.442 - 6e-4 * 30.0 + 1.74e-2 * math.log(1.0 + 120.0)
     N = 0.5 * (dgamma / (2 * 0.325)) ** (1.0 / c)
     assert run.metrics()["N_engelmaier_est"] == pytest.approx(N, rel=1e-9)
+
+
+def test_delta_w_recomputed_from_the_results_file_of_a_quarter_model(tmp_path):
+    """A 4 x 4 ball array (pitch 0.8 mm) on its quarter model, one short cycle (0/60 degC),
+    run as a study: from result.h5 alone (the nodes, the tetrahedra, the cell fields of the
+    cycle's start and end states), each joint's Delta W is recomputed here: the element
+    volumes from the node coordinates, the layer by Darveaux's centroid rule from each
+    joint's lowest node (the board pad), the volume average of the per-cycle difference of
+    the dissipated energy density. The table's critical joint is the largest of them, with
+    the same Delta W (1e-9), its id and (x, y) in the FULL array's numbering and
+    coordinates (row-major from the (-x, -y) corner: the corner ball at (1.2, 1.2) mm is
+    joint 15), the corner joint critical as the mismatch's shear grows with the distance
+    from the neutral point; the mean over the 16 joints counts each model joint 4 times."""
+    import copy
+    import json
+    import tomllib
+    from pathlib import Path
+
+    import h5py
+    import numpy as np
+
+    from fea.package.spec import parse_study
+    from fea.study.driver import run_study
+
+    root = Path(__file__).resolve().parents[2]
+    raw = copy.deepcopy(tomllib.loads((root / "studies" / "board_cycling.toml").read_text()))
+    raw["study"]["name"] = "q4"
+    raw["geometry"]["terminals"].update(rows=4, cols=4)
+    raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
+    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=3.0)
+    raw["solver"]["backend"] = "cpu"
+    raw["outputs"]["field_plots"] = False
+    raw["cycling"].update(
+        t_min_C=0.0,
+        t_max_C=60.0,
+        cycles=1,
+        dwell_s=0.0,
+        stress_free_C=60.0,
+        board_size_mm=[12.0, 12.0],
+    )
+    del raw["cycling"]["condition"]
+    run_study(parse_study(raw), tmp_path, progress=False)
+    case = tmp_path / "case0000"
+    metrics = json.loads((case / "metrics.json").read_text())
+    with h5py.File(case / "result.h5", "r") as f:
+        m = f["mechanical"]
+        labels = [x.decode() if isinstance(x, bytes) else x for x in m["labels"][:]]
+        assert labels == ["cycle_start", "cycle_end"]
+        nodes, tets = f["mesh/nodes"][:], f["mesh/tets"][:]
+        jid = m["joint_id"][1].astype(int)
+        W0, W1 = m["dissipated_energy_density"][0], m["dissipated_energy_density"][1]
+    X = nodes[tets]
+    vol = (
+        np.abs(
+            np.einsum("ij,ij->i", np.cross(X[:, 1] - X[:, 0], X[:, 2] - X[:, 0]), X[:, 3] - X[:, 0])
+        )
+        / 6.0
+    )
+    cz = X[:, :, 2].mean(axis=1)
+    layer = metrics["dW_layer_um"] * 1e-6
+    ids = np.unique(jid[jid >= 0])
+    assert list(ids) == [10, 11, 14, 15]  # the quarter x, y > 0 of the 4 x 4 grid
+    dw = {}
+    for j in ids:
+        mine = jid == j
+        pad = X[mine][:, :, 2].min()
+        lay = mine & (cz - pad <= layer * (1 + 1e-9))
+        dw[int(j)] = float(((W1 - W0)[lay] * vol[lay]).sum() / vol[lay].sum())
+    crit = max(dw, key=dw.get)
+    assert crit == 15 == metrics["critical_joint_id"]
+    assert (metrics["critical_x_mm"], metrics["critical_y_mm"]) == pytest.approx((1.2, 1.2))
+    assert metrics["dW_crit_MJ_per_m3"] == pytest.approx(dw[crit] / 1e6, rel=1e-9)
+    assert metrics["dW_mean_MJ_per_m3"] == pytest.approx(np.mean(list(dw.values())) / 1e6, rel=1e-9)
+    assert metrics["joints_count"] == 16
