@@ -211,3 +211,16 @@ def test_delta_w_recomputed_from_the_results_file_of_a_quarter_model(tmp_path):
     assert metrics["dW_crit_MJ_per_m3"] == pytest.approx(dw[crit] / 1e6, rel=1e-9)
     assert metrics["dW_mean_MJ_per_m3"] == pytest.approx(np.mean(list(dw.values())) / 1e6, rel=1e-9)
     assert metrics["joints_count"] == 16
+
+
+def test_a_condition_above_the_solidus_names_the_condition(monkeypatch):
+    """A condition whose hot extreme is above the solder's solidus (none of the tables'
+    reaches 179 degC: one is added here, 200 degC) is refused naming cycling.condition
+    and the value as written."""
+    from fea.physics import cycling as phc
+
+    monkeypatch.setitem(phc.JESD22_A104_CONDITIONS, "Z", (-40.0, 200.0))
+    with pytest.raises(InputError) as ei:
+        _section(condition="Z", solder="Sn62Pb36Ag2_Wang2001")
+    assert ei.value.key == "cycling.condition" and ei.value.value == "Z"
+    assert "179" in ei.value.allowed

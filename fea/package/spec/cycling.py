@@ -294,7 +294,8 @@ def _check_range_against(
     extreme (the joints solidify at the solidus; no assembly is stress free colder than
     the coldest point of its test)."""
     if prof.t_max_C > solidus:
-        key, value = ("t_max_C", prof.t_max_C) if has_range else ("condition", prof.condition)
+        key = "t_max_C" if has_range else "condition"
+        value = prof.t_max_C if has_range else c.data.get("condition", "G")
         raise InputError(
             c.key(key),
             value,
