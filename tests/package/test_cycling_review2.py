@@ -224,3 +224,28 @@ def test_a_condition_above_the_solidus_names_the_condition(monkeypatch):
         _section(condition="Z", solder="Sn62Pb36Ag2_Wang2001")
     assert ei.value.key == "cycling.condition" and ei.value.value == "Z"
     assert "179" in ei.value.allowed
+
+
+@pytest.mark.parametrize("missing", ["energy_unit_Pa", "length_unit_m"])
+def test_a_darveaux_table_without_its_units_is_refused(missing):
+    """A table of Darveaux constants took Pa and m for a unit left out, units no published
+    set is in (Darveaux 2000: psi and in; others MPa and mm). A MPa/mm set (K1 in
+    cycles/MPa^K2, K3 in mm/(cycle MPa^K4)) without its units gave, at dW = 0.32 MJ/m^3,
+    N0 = K1 x 320,000^K2 instead of K1 x 0.32^K2: here 2,240 x 0.32^-1.52 = 12,660 cycles
+    against 2,240 x 320,000^-1.52 = 1e-5. Now both units are required."""
+    table = {
+        "K1": 2240.0,
+        "K2": -1.52,
+        "K3": 1e-3,
+        "K4": 1.0,
+        "energy_unit_Pa": 1e6,
+        "length_unit_m": 1e-3,
+        "thickness_um": 25.0,
+    }
+    ok = _section(condition="G", darveaux=dict(table)).fatigue.darveaux
+    assert (ok.energy_unit, ok.length_unit) == (1e6, 1e-3)
+    del table[missing]
+    with pytest.raises(InputError) as ei:
+        _section(condition="G", darveaux=table)
+    assert ei.value.key == f"cycling.darveaux.{missing}"
+    assert "required" in ei.value.allowed

@@ -325,19 +325,32 @@ def _darveaux(f: Section) -> str | fat.DarveauxConstants:
             )
         return f.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(fat.DARVEAUX_SETS))
     s = f.section("darveaux")
-    c = fat.DarveauxConstants(
-        K1=s.number("K1", positive=True),
-        K2=s.number("K2", lo=-10.0, hi=10.0),
-        K3=s.number("K3", positive=True),
-        K4=s.number("K4", lo=-10.0, hi=10.0),
-        energy_unit=s.number("energy_unit_Pa", 1.0, positive=True),
-        length_unit=s.number("length_unit_m", 1.0, positive=True),
-        thickness=s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
-        alloy=s.string("alloy", ""),
-        source=s.string("source", "study file"),
-    )
+    kw = {
+        "K1": s.number("K1", positive=True),
+        "K2": s.number("K2", lo=-10.0, hi=10.0),
+        "K3": s.number("K3", positive=True),
+        "K4": s.number("K4", lo=-10.0, hi=10.0),
+        "energy_unit": s.number("energy_unit_Pa", None, positive=True),
+        "length_unit": s.number("length_unit_m", None, positive=True),
+        "thickness": s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
+        "alloy": s.string("alloy", ""),
+        "source": s.string("source", "study file"),
+    }
     s.done()
-    return c
+    # no default unit: published constants are in psi and inches (Darveaux) or MPa and
+    # mm, never in Pa and m; a unit left out took Pa and m, and a MPa/mm set gave lives
+    # off by orders of magnitude
+    for key, name, allowed in (
+        ("energy_unit_Pa", "energy_unit", "6894.757 for psi, 1e6 for MPa, 1 for Pa"),
+        ("length_unit_m", "length_unit", "0.0254 for inches, 1e-3 for mm, 1 for m"),
+    ):
+        if kw[name] is None:
+            raise InputError(
+                s.key(key),
+                None,
+                f"the unit the constants were published in ({allowed}): a value is required",
+            )
+    return fat.DarveauxConstants(**kw)
 
 
 def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
