@@ -249,3 +249,58 @@ def test_a_darveaux_table_without_its_units_is_refused(missing):
         _section(condition="G", darveaux=table)
     assert ei.value.key == f"cycling.darveaux.{missing}"
     assert "required" in ei.value.allowed
+
+
+def test_the_hysteresis_loop_of_the_critical_joint_has_the_physical_sign():
+    """Sign of the pad-shear loop (tau along the direction from the array's centre to the
+    joint, engineering gamma): a 3 x 3 column array, package 7 ppm/K on a board 17 ppm/K,
+    stress free at 125 degC, one cycle -40/+125 degC (20 K/min, 5-min dwells): cooled, the
+    board shrinks more, its pad moves toward the centre under the package's, so the corner
+    joint's top moves outward relative to its foot: gamma_rz = du_r/dz > 0 and tau > 0 at
+    the cold extreme, both lower at the hot one; the loop runs clockwise in (gamma, tau)
+    (the signed closed integral of tau d gamma, the path closed last-to-first, positive:
+    dissipated, not produced, energy; loop_area takes its absolute value, so a sign error
+    would not show in it), its area below Delta W (only the pad shear of averaged
+    fields; measured 0.0167 against 0.0529 MJ/m^3)."""
+    import numpy as np
+
+    from fea.package.cycling import FatigueOptions, run_cycling
+    from fea.physics.cycling import temperature_cycles
+
+    from .cycling_model import MATERIALS, column_array
+
+    mesh, joint, _ = column_array(n=3, h=0.5e-3, h_solder=0.15e-3)
+    prof = temperature_cycles(
+        -40.0,
+        125.0,
+        cycles=1,
+        ramp_K_per_min=20.0,
+        dwell_s=300.0,
+        stress_free_C=125.0,
+        ramp_points=3,
+    )
+    run = run_cycling(
+        mesh,
+        MATERIALS,
+        prof,
+        joint,
+        pad_diameter=0.4e-3,
+        max_step_K=10.0,
+        fatigue=FatigueOptions(layer_thickness=25.4e-6, syed=None, darveaux=None),
+    )
+    assert run.critical_joint in (0, 2, 6, 8)
+    loop = run.loop
+    k0, k1 = loop.closed
+    assert prof.points[k0][1] == -40.0  # the cycle starts at the cold extreme
+    assert loop.shear_strain[k0] > 0 and loop.shear_stress[k0] > 0
+    hot = [i for i in range(k0, k1 + 1) if prof.points[i][1] == 125.0]
+    assert hot
+    for i in hot:
+        assert loop.shear_strain[i] < loop.shear_strain[k0]
+        assert loop.shear_stress[i] < 0 < loop.shear_stress[k0]
+    g, t = loop.shear_strain[k0 : k1 + 1], loop.shear_stress[k0 : k1 + 1]
+    # the shoelace of the path closed last-to-first, signed (loop_area is its |.|)
+    signed = float(0.5 * np.sum((t + np.roll(t, -1)) * (np.roll(g, -1) - g)))
+    assert signed > 0
+    assert signed == pytest.approx(loop.area, rel=1e-9)
+    assert 0 < loop.area < run.energy.critical_delta_w
