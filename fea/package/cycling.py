@@ -128,8 +128,9 @@ class FatigueOptions:
         A set name of :data:`fea.physics.fatigue.SYED_SETS` or None.
     engelmaier
         None to skip, or a mapping with at least ``delta_alpha`` (package/board CTE
-        mismatch [1/K]); ``dnp`` [m] (default: the critical joint's distance from the
-        array's centre), ``height`` [m] (default: the critical joint's height),
+        mismatch [1/K]); ``dnp`` [m] (default: Engelmaier's L_D, the largest distance of a
+        joint of the full array from its centre, whichever joint is critical), ``height``
+        [m] (default: that outermost joint's height),
         ``delta_T`` [K], ``mean_temperature_C`` and ``cycles_per_day`` (default: from the
         profile) and ``factor`` (1) may be given.
 
@@ -716,11 +717,15 @@ def run_cycling(
         "engelmaier": None,
     }
     if opts.engelmaier is not None:
+        # Engelmaier's L_D is the array's largest distance from the neutral point (IPC-D-279:
+        # the outermost joint fails first in his model), whichever joint the finite
+        # elements find critical; a symmetry model's joints stand for their mirror images,
+        # at the same distance from the origin
+        dnp = np.hypot(*(full - neutral).T)
+        far = int(np.argmax(dnp))
+        zf = zs[J == energy.joint[far]]
         summary_opts["engelmaier"] = _engelmaier_inputs(
-            opts.engelmaier,
-            profile,
-            float(np.hypot(*(full[crit] - neutral))),
-            float(zs[J == energy.joint[crit]].max() - zs[J == energy.joint[crit]].min()),
+            opts.engelmaier, profile, float(dnp[far]), float(zf.max() - zf.min())
         )
     if energy.critical_delta_w > 0:
         columns, estimates = fat.critical_joint_summary(energy, float(diam[crit]), **summary_opts)
@@ -763,6 +768,7 @@ def run_cycling(
             loop,
             out / "hysteresis_critical.png",
             title=f"critical joint {energy.critical_joint}, last cycle, {layer_text}",
+            delta_w=energy.critical_delta_w,
         )
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
@@ -836,8 +842,10 @@ def _neutral_point(centres: NDArray[np.float64], frac: NDArray[np.float64]) -> N
 def _engelmaier_inputs(
     given: Mapping[str, float], profile: CyclingProfile, dnp: float, height: float
 ) -> dict[str, float] | None:
-    """Engelmaier's inputs: the given ones, the rest from the profile and the joint; None
-    (with a warning) where the critical joint sits at the neutral point (no DNP, no strain).
+    """Engelmaier's inputs: the given ones, the rest from the profile and the outermost
+    joint (``dnp`` [m], the array's largest distance from the neutral point, and its
+    ``height`` [m]); None (with a warning) where every joint sits at the neutral point (a
+    single joint: no DNP, no strain).
     A profile's frequency outside the model's 1-1000 cycles/day is taken at the nearer end,
     with a warning."""
     f = 86400.0 / profile.period_s
@@ -851,8 +859,8 @@ def _engelmaier_inputs(
     kw.update(given)
     if "dnp" not in given and not dnp > 0:
         warnings.warn(
-            "Engelmaier: the critical joint is at the array's neutral point (DNP 0, no "
-            "shear strain in the model): no Engelmaier estimate (give engelmaier dnp)",
+            "Engelmaier: every joint is at the array's neutral point (DNP 0, no shear "
+            "strain in the model): no Engelmaier estimate (give engelmaier dnp)",
             UserWarning,
             stacklevel=3,
         )

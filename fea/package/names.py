@@ -198,8 +198,9 @@ METRICS: dict[str, str] = {
     "N0_darveaux_cycles": "ESTIMATE: cycles to crack initiation (Darveaux)",
     "N_syed_cycles": "ESTIMATE: life by Syed's energy model (SAC)",
     "N_engelmaier_cycles": "ESTIMATE, for comparison: cycles to 50 % failed, N_f(50%), by "
-    "Engelmaier's Coffin-Manson model (IPC-D-279) from the critical joint's distance to the "
-    "neutral point, its height and [cycling] delta_alpha_ppm_per_K (models lists engelmaier)",
+    "Engelmaier's Coffin-Manson model (IPC-D-279) from the array's largest distance to the "
+    "neutral point (the outermost joint), its height and [cycling] delta_alpha_ppm_per_K "
+    "(models lists engelmaier)",
     "joints_count": "solder joints of the full array (a cut model's mirror images counted)",
     "cycling_steps_count": "time steps of the temperature-cycling history",
     "cycling_newton_iterations_count": "Newton iterations of the cycling history",

@@ -1070,17 +1070,31 @@ def plot_joint_map(
 
 
 def plot_hysteresis(
-    loop: HysteresisLoop, path: str | Path, *, title: str = "critical joint", dpi: int = 100
+    loop: HysteresisLoop,
+    path: str | Path,
+    *,
+    title: str = "critical joint",
+    dpi: int = 100,
+    delta_w: float | None = None,
 ) -> Path:
     """Shear stress [MPa] vs engineering shear strain [%] of :class:`HysteresisLoop`,
-    the closed cycle drawn bold, PNG written atomically. Returns the path."""
+    the closed cycle drawn bold with a marker at each state, PNG written atomically.
+    Returns the path.
+
+    The loop joins the states by straight lines: a ramp given as one profile point
+    (``ramp_points = 1``) is drawn straight and its area under-counted (the legend gives
+    the states the cycle has). ``delta_w`` [J/m^3], when given, is stated beside the
+    loop's area: the damage measure, from the energy field (:func:`joint_energy`)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.4))
     g, t = loop.shear_strain * 100.0, loop.shear_stress / _MPA
     ax.plot(g, t, color="0.6", lw=1.0, label="history")
     i0, i1 = loop.closed
-    ax.plot(g[i0 : i1 + 1], t[i0 : i1 + 1], color="C3", lw=2.0,
-            label=f"cycle: area {loop.area / _MPA:.4g} MJ/m³")
+    label = f"cycle ({i1 - i0} states): loop area {loop.area / _MPA:.4g} MJ/m³"
+    if delta_w is not None:
+        label += f"\nΔW (energy field) {float(delta_w) / _MPA:.4g} MJ/m³"
+    ax.plot(g[i0 : i1 + 1], t[i0 : i1 + 1], color="C3", lw=2.0, marker="o", ms=3.0,
+            label=label)
     ax.set_xlabel("shear strain γ [%]")
     ax.set_ylabel("shear stress τ [MPa]")
     ax.set_title(f"Hysteresis, {title}", fontsize=9, parse_math=False)  # as written

@@ -155,9 +155,10 @@ def test_study_outputs_of_the_quarter_model(short_cycle, tmp_path):
     x, y = m["critical_x_mm"], m["critical_y_mm"]
     for v in (x, y):
         assert (abs(v) - 0.4) / 0.8 == pytest.approx(round((abs(v) - 0.4) / 0.8), abs=1e-9)
-    # Engelmaier (IPC-D-279) by hand: d_gamma = L_D d_alpha d_T / h, h the 0.3 mm standoff,
-    # T_sj = 30 C, f = 86400 s / 720 s = 120 cycles/day
-    dgamma = math.hypot(x, y) * 1e-3 * 7e-6 * 60.0 / 0.3e-3
+    # Engelmaier (IPC-D-279) by hand: d_gamma = L_D d_alpha d_T / h, L_D the array's largest
+    # distance from its centre (the corner ball at (4.4, 4.4) mm, whichever joint is
+    # critical), h the 0.3 mm standoff, T_sj = 30 C, f = 86400 s / 720 s = 120 cycles/day
+    dgamma = math.hypot(4.4, 4.4) * 1e-3 * 7e-6 * 60.0 / 0.3e-3
     c = -0.442 - 6e-4 * 30.0 + 1.74e-2 * math.log(1.0 + 120.0)
     assert m["N_engelmaier_cycles"] == pytest.approx(0.5 * (dgamma / 0.65) ** (1 / c), rel=1e-9)
     # fields of the cycle's states

@@ -262,24 +262,54 @@ def _profile(c: Section) -> CyclingProfile:
     if mode is not None:
         kw["dwell_s"] = SOAK_MODES_S[int(mode)]
     if has_range:
-        return temperature_cycles(
+        prof = temperature_cycles(
             c.number("t_min_C", lo=-273.15, hi=400.0),
             c.number("t_max_C", lo=-273.15, hi=400.0),
             **kw,
         )
-    name = c.string("condition", "G")
-    try:
-        if name.strip().upper() in IPC_9701_CYCLES:
-            return ipc_9701(name, **kw)
-        return jesd22_a104(name, **kw)
-    except InputError as e:
-        if e.key == "cycling.condition":
-            raise InputError(
-                c.key("condition"),
-                name,
-                f"a JESD22-A104 letter or an IPC-9701 name ({', '.join(IPC_9701_CYCLES)})",
-            ) from None
-        raise
+    else:
+        name = c.string("condition", "G")
+        try:
+            if name.strip().upper() in IPC_9701_CYCLES:
+                prof = ipc_9701(name, **kw)
+            else:
+                prof = jesd22_a104(name, **kw)
+        except InputError as e:
+            if e.key == "cycling.condition":
+                raise InputError(
+                    c.key("condition"),
+                    name,
+                    f"a JESD22-A104 letter or an IPC-9701 name ({', '.join(IPC_9701_CYCLES)})",
+                ) from None
+            raise
+    _check_range_against(c, prof, solder, solidus, has_range)
+    return prof
+
+
+def _check_range_against(
+    c: Section, prof: CyclingProfile, solder: Any, solidus: float, has_range: bool
+) -> None:
+    """Refuse a cycle whose hot extreme is above the solder's solidus (the joints would be
+    partly liquid: no creep law holds there) and a stress-free temperature below the cold
+    extreme (the joints solidify at the solidus; no assembly is stress free colder than
+    the coldest point of its test)."""
+    if prof.t_max_C > solidus:
+        key = "t_max_C" if has_range else "condition"
+        value = prof.t_max_C if has_range else c.data.get("condition", "G")
+        raise InputError(
+            c.key(key),
+            value,
+            f"a cycle whose hot extreme ({prof.t_max_C:g} °C) is at most the solidus of the "
+            f"solder {solder} ({solidus:g} °C): above it the joints melt",
+        )
+    if prof.stress_free_C < prof.t_min_C:
+        raise InputError(
+            c.key("stress_free_C"),
+            prof.stress_free_C,
+            f"at least the cycle's cold extreme ({prof.t_min_C:g} °C; the default is the "
+            f"solder's solidus, {solidus:g} °C): the joints are stress free where they "
+            "solidify, or at a temperature inside the cycle's range",
+        )
 
 
 def _darveaux(f: Section) -> str | fat.DarveauxConstants:
@@ -295,19 +325,32 @@ def _darveaux(f: Section) -> str | fat.DarveauxConstants:
             )
         return f.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(fat.DARVEAUX_SETS))
     s = f.section("darveaux")
-    c = fat.DarveauxConstants(
-        K1=s.number("K1", positive=True),
-        K2=s.number("K2", lo=-10.0, hi=10.0),
-        K3=s.number("K3", positive=True),
-        K4=s.number("K4", lo=-10.0, hi=10.0),
-        energy_unit=s.number("energy_unit_Pa", 1.0, positive=True),
-        length_unit=s.number("length_unit_m", 1.0, positive=True),
-        thickness=s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
-        alloy=s.string("alloy", ""),
-        source=s.string("source", "study file"),
-    )
+    kw = {
+        "K1": s.number("K1", positive=True),
+        "K2": s.number("K2", lo=-10.0, hi=10.0),
+        "K3": s.number("K3", positive=True),
+        "K4": s.number("K4", lo=-10.0, hi=10.0),
+        "energy_unit": s.number("energy_unit_Pa", None, positive=True),
+        "length_unit": s.number("length_unit_m", None, positive=True),
+        "thickness": s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
+        "alloy": s.string("alloy", ""),
+        "source": s.string("source", "study file"),
+    }
     s.done()
-    return c
+    # no default unit: published constants are in psi and inches (Darveaux) or MPa and
+    # mm, never in Pa and m; a unit left out took Pa and m, and a MPa/mm set gave lives
+    # off by orders of magnitude
+    for key, name, allowed in (
+        ("energy_unit_Pa", "energy_unit", "6894.757 for psi, 1e6 for MPa, 1 for Pa"),
+        ("length_unit_m", "length_unit", "0.0254 for inches, 1e-3 for mm, 1 for m"),
+    ):
+        if kw[name] is None:
+            raise InputError(
+                s.key(key),
+                None,
+                f"the unit the constants were published in ({allowed}): a value is required",
+            )
+    return fat.DarveauxConstants(**kw)
 
 
 def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
