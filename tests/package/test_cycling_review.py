@@ -350,3 +350,19 @@ def test_an_eighth_asked_for_by_cycling_names_its_key_when_the_array_is_not_squa
     assert ei.value.key == "geometry.terminals.cols"
     assert "cycling.symmetry = 'eighth'" in str(ei.value)
     assert "mesh.symmetry" not in str(ei.value)
+
+
+@pytest.mark.parametrize(
+    ("models", "column"),
+    [([], "N_darveaux_cycles"), (["darveaux"], "N_syed_cycles"), (["syed"], "N0_darveaux_cycles")]
+    + [(["darveaux", "syed"], "N_engelmaier_cycles")],
+)
+def test_a_life_column_of_a_model_that_does_not_run_is_refused(models, column):
+    """``[outputs] metrics`` naming a life whose model ``[cycling] models`` leaves out gave a
+    table without that column and no word; it is refused at parse naming both keys."""
+    raw = _raw(models=models)
+    raw["outputs"]["metrics"] = ["dW_crit_MJ_per_m3", column]
+    with pytest.raises(InputError, match=f"outputs.metrics = '{column}'.*cycling.models"):
+        parse_study(raw)
+    raw["cycling"]["models"] = ["darveaux", "syed", "engelmaier"]
+    assert column in parse_study(raw).outputs

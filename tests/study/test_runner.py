@@ -246,7 +246,8 @@ def test_slurm_case_timeout(tmp_path):
     """``fea study slurm --case-timeout`` reaches each array task's ``fea run``; a bad value
     is refused naming the option before any script is written."""
     array = write_slurm_script(TINY, tasks=2, out=tmp_path / "s", case_timeout_min=2.5)
-    line = [x for x in array.parent.joinpath("array.sbatch").read_text().splitlines() if "exec" in x]
+    text = array.parent.joinpath("array.sbatch").read_text()
+    line = [x for x in text.splitlines() if "exec" in x]
     assert line[0].endswith("--no-progress --case-timeout 2.5")
     plain = write_slurm_script(TINY, tasks=2, out=tmp_path / "p").parent / "array.sbatch"
     assert "--case-timeout" not in plain.read_text()

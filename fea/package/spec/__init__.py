@@ -28,7 +28,7 @@ from ...errors import InputError
 from .checks import check_geometry, cross_checks
 from .contacts import parse_contacts
 from .ctm import parse_ctm
-from .cycling import parse_cycling
+from .cycling import LIFE_OUTPUTS, parse_cycling
 from .geometry import absolute_geometry_paths
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
@@ -216,6 +216,15 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
     outputs, field_plots, report = parse_outputs(root)
+    if cycling is not None:  # a life column asked for whose model does not run: no column
+        for column, model in LIFE_OUTPUTS.items():
+            if column in outputs and model not in cycling.fatigue.models:
+                raise InputError(
+                    "outputs.metrics",
+                    column,
+                    f"a life of a model that cycling.models runs ({model!r} is not in "
+                    f"{list(cycling.fatigue.models)}): add it there or leave the column out",
+                )
     root.done()
     cross_checks(kind, geometry, loads, moisture=moisture)
     regions = model_regions(kind, geometry)

@@ -65,6 +65,7 @@ __all__ = [
     "DEFAULT_NEWTON_RTOL",
     "FATIGUE_MODELS",
     "FatigueSpec",
+    "LIFE_OUTPUTS",
     "MAX_CYCLES",
     "SOLDER_SOLIDUS_C",
     "SYMMETRY_CHOICES",
@@ -112,6 +113,14 @@ SOLDER_SOLIDUS_C: dict[str, float] = {
 
 #: Life models ``models`` may list.
 FATIGUE_MODELS = ("darveaux", "syed", "engelmaier")
+
+#: The life columns of ``[outputs] metrics`` and the model of ``models`` each comes from.
+LIFE_OUTPUTS = {
+    "N_darveaux_cycles": "darveaux",
+    "N0_darveaux_cycles": "darveaux",
+    "N_syed_cycles": "syed",
+    "N_engelmaier_cycles": "engelmaier",
+}
 
 #: The symmetry models a cycling study may run.
 SYMMETRY_CHOICES = ("none", "half", "quarter", "eighth")
