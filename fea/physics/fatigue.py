@@ -1014,7 +1014,8 @@ def plot_joint_map(
         Joint centres [m], shape (k,) (:attr:`JointEnergy.center`).
     delta_w
         ``Delta W`` per joint [J/m^3], shape (k,); shown in MJ/m^3. The colour scale runs
-        from the smallest to the largest value (the critical joint, ringed in red).
+        from the smallest to the largest value (the critical joint, ringed in red with
+        every joint of the same value: a symmetry model's mirror images).
     path
         PNG file to write.
     """
@@ -1052,8 +1053,10 @@ def plot_joint_map(
     px = abs(ax.transData.transform((spacing, 0))[0] - ax.transData.transform((0, 0))[0])
     diam = max(3.0, 0.7 * px * 72.0 / fig.dpi)
     sc = ax.scatter(xm, ym, c=D / _MPA, cmap=cmap, norm=norm, s=diam**2, edgecolors="none")
-    i = int(np.argmax(D))
-    ax.scatter([xm[i]], [ym[i]], s=(diam * 1.35) ** 2, facecolors="none",
+    # every joint of the largest value ringed: a symmetry model's mirror images of the
+    # critical joint are the same joint's value (argmax ringed one of four equal corners)
+    top = D >= float(D.max()) - 1e-12 * abs(float(D.max()))
+    ax.scatter(xm[top], ym[top], s=(diam * 1.35) ** 2, facecolors="none",
                edgecolors="red", linewidths=1.5)
     fig.colorbar(sc, cax=cax, label="ΔW [MJ/m³]")
     ax.set_xlabel("x [mm]")

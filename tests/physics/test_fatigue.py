@@ -342,6 +342,25 @@ def test_joint_map_png_colour_scale_max_at_critical_joint(tmp_path):
     np.testing.assert_allclose(img[row, col, :3], cmap(level)[:3], atol=0.03)
 
 
+def test_joint_map_rings_every_mirror_image_of_the_critical_joint(tmp_path):
+    """A symmetry model's map mirrors its joints: the four corners of the array carry one
+    value, the largest, and all four are ringed in red (argmax ringed one of them)."""
+    xs = (np.arange(4) - 1.5) * 0.8e-3
+    X, Y = np.meshgrid(xs, xs)
+    x, y = X.ravel(), Y.ravel()
+    dw = 1e5 * (1 + np.hypot(x, y) / 1e-3)  # the four corners equal, the largest
+    m = fatigue.plot_joint_map(x, y, dw, tmp_path / "map.png")
+    img = _png(m.path)
+    red = (img[..., 0] > 0.8) & (img[..., 1] < 0.25) & (img[..., 2] < 0.25)
+    half = int(0.5 * np.min(np.abs(np.diff(np.unique(np.rint(m.pixels[:, 0]))))))
+    corners = np.flatnonzero(np.isclose(dw, dw.max(), rtol=1e-12))
+    assert len(corners) == 4
+    for i in range(len(dw)):
+        col, row = np.rint(m.pixels[i]).astype(int)
+        box = red[row - half : row + half + 1, col - half : col + half + 1]
+        assert bool(box.any()) == (i in corners), i
+
+
 def test_hysteresis_png(tmp_path):
     g = np.array([0.0, 3.0, 1.0, -3.0, -1.0, 3.0]) * 1e-2
     t = np.array([0.0, 1.0, -1.0, -1.0, 1.0, 1.0]) * 20e6
