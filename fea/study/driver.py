@@ -21,7 +21,7 @@ from .report import StudyReport, busy_text, print_summary
 from .runner import finished_current
 from .table import build_table
 
-__all__ = ["parse_slice", "run_study"]
+__all__ = ["check_case_timeout", "parse_slice", "run_study"]
 
 
 def parse_slice(value: str | None) -> tuple[int, int] | None:
@@ -95,7 +95,7 @@ def run_study(
         raise InputError("--scheduler", scheduler, "either --scheduler or --cluster, not both")
     if cluster is not None and cluster not in ("slurm", "pbs"):
         raise InputError("--cluster", cluster, "slurm or pbs")
-    case_timeout = _case_timeout(case_timeout_min)
+    case_timeout = check_case_timeout(case_timeout_min)
     root = _output_path(spec, out)
     sl = parse_slice(slice_)
     cases = spec.case_parameters()
@@ -167,7 +167,7 @@ def run_study(
 MAX_CASE_TIMEOUT_MIN = 525_600.0
 
 
-def _case_timeout(minutes: float | None) -> float | None:
+def check_case_timeout(minutes: float | None) -> float | None:
     """``--case-timeout`` [min] checked, in seconds (None: no limit)."""
     if minutes is None:
         return None

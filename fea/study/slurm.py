@@ -222,9 +222,9 @@ def write_slurm_script(
             )
     elif backend == "gpu":
         gpus_per_task = "1"
-    from .driver import _case_timeout
+    from .driver import check_case_timeout
 
-    _case_timeout(case_timeout_min)  # the key, the value and what is allowed, before any file
+    check_case_timeout(case_timeout_min)  # the key, the value and what is allowed, before any file
     limit = "" if case_timeout_min is None else f" --case-timeout {float(case_timeout_min)!r}"
     opts = JobOptions(
         partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task

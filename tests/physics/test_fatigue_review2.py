@@ -150,15 +150,16 @@ def test_the_hysteresis_plot_marks_its_states_and_states_delta_w(monkeypatch, tm
     area alone, in MJ/m^3 like Delta W, as "cycle: area": now each state is marked, the
     legend gives the cycle's states and, beside the loop's area, Delta W from the energy
     field. Axes: tau [MPa] against engineering gamma [%]."""
+    import matplotlib
+
     from fea.physics import fatigue
 
-    figs = []
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
 
-    def keep(fig, path, dpi):
-        figs.append(fig)
-        return Path(path)
+    figs = []  # the figure as drawn, kept open when the plot closes it after writing
 
-    monkeypatch.setattr(fatigue, "_save", keep)
+    monkeypatch.setattr(plt, "close", lambda fig=None: figs.append(fig))
     # a parallelogram loop, clockwise in (gamma, tau): tau_y = 10 MPa, G = 10 GPa
     gam = [0.0, 2e-3, 4e-3, 2e-3, -4e-3, -2e-3, 4e-3]
     tau = [0.0, 10e6, 10e6, -10e6, -10e6, 10e6, 10e6]
