@@ -571,9 +571,16 @@ class MoistureResult:
         }
 
     def peak_step(self) -> int:
-        """The state at the highest temperature (the reflow peak; the last of equals)."""
+        """The state at the highest temperature: the reflow peak. Of equals, the first
+        one in a temperature profile (a profile that holds its peak dries through the hold:
+        its first state there holds the most water, the highest vapour pressure), else the
+        last (a soak's states share its temperature: its end, the soaked water)."""
         T = self.temperature_C
-        return int(np.flatnonzero(T == T.max())[-1])
+        top = np.flatnonzero(T == T.max())
+        in_profile = [
+            int(k) for k in top if isinstance(self.stages[int(self.stage[k])], TemperatureProfile)
+        ]
+        return in_profile[0] if in_profile else int(top[-1])
 
 
 def _node_map(sub_space: Any, full_space: Any) -> NDArray[np.int64]:

@@ -19,9 +19,11 @@ from fea.physics.moisture import (
     MSL_PRESETS,
     REFLOW_PRESETS,
     Soak,
+    TemperatureProfile,
     classification_temperature_C,
     hygroscopic_strain,
     interface_vapour_pressure,
+    moisture_metrics,
     moisture_stages,
     solve_moisture,
 )
@@ -322,3 +324,54 @@ def test_swelling_is_cme_times_the_concentration(reflowed):
     die = reflowed.mesh.regions["die"]
     np.testing.assert_allclose(eps[emc], 2.0e-4 * 6.0, rtol=1e-6)
     assert np.all(eps[die] == 0.0)
+
+
+@pytest.fixture(scope="module")
+def held_peak():
+    """A die under 0.2 mm of compound soaked at MSL1 (85 degC / 85 %RH, 168 h) through its
+    top, then a Pb-free profile that holds 260 degC for 40 s (a user's oven profile)."""
+    T_emc = 0.2e-3
+    edges = np.unique(np.concatenate([[0.0], T_emc - np.geomspace(1e-6, T_emc, 12), [T_emc]]))
+    layers = [("die", 0.1e-3, 1)] + [
+        ("emc", float(b - a), 1) for a, b in zip(edges[:-1], edges[1:], strict=True)
+    ]
+    mesh = layered_box((W, W), layers, W, order=1, faces={"top": plane(2, 0.1e-3 + T_emc)})
+    hold = TemperatureProfile(
+        (
+            (0.0, 25.0),
+            (60.0, 150.0),
+            (150.0, 200.0),
+            (170.0, 217.0),
+            (195.0, 260.0),
+            (235.0, 260.0),
+            (260.0, 217.0),
+            (300.0, 25.0),
+        ),
+        name="hold",
+    )
+    return solve_moisture(mesh, {"die": "silicon", "emc": EMC}, ["MSL1", hold], "top", outputs=5)
+
+
+def test_a_held_peak_reports_its_first_state_the_wettest(held_peak):
+    """The peak state of a profile that holds its highest temperature is the first one
+    there (it held the last one, 40 s later, dried: ``die|emc`` 0.754 MPa against the
+    1.919 MPa the interface sees when the oven reaches 260 degC, 2.5x less); the vapour
+    pressure columns are taken there, the most any state at 260 degC gives."""
+    res = held_peak
+    top = np.flatnonzero(res.temperature_C == 260.0)
+    assert len(top) == 3  # the hold's start, middle and end
+    assert res.peak_step() == top[0]
+    p = [interface_vapour_pressure(res, int(k))["die|emc"].max_Pa for k in top]
+    assert p[0] == pytest.approx(1.919e6, rel=1e-3)
+    assert p[-1] == pytest.approx(0.754e6, rel=1e-3)
+    assert interface_vapour_pressure(res)["die|emc"].max_Pa == max(p)
+    assert moisture_metrics(res)["vapour_pressure_max_MPa.die|emc"] == max(p) / 1e6
+
+
+def test_a_soak_alone_peaks_at_its_end(held_peak):
+    """Without a profile, every state of a soak shares its temperature: the peak state is
+    its end (the soaked water), not its dry start."""
+    mesh = held_peak.mesh
+    res = solve_moisture(mesh, {"die": "silicon", "emc": EMC}, "MSL3", "top", outputs=3)
+    assert res.peak_step() == len(res.times) - 1
+    assert res.total_uptake_mg[res.peak_step()] > 0.0
