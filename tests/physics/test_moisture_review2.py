@@ -375,3 +375,30 @@ def test_a_soak_alone_peaks_at_its_end(held_peak):
     res = solve_moisture(mesh, {"die": "silicon", "emc": EMC}, "MSL3", "top", outputs=3)
     assert res.peak_step() == len(res.times) - 1
     assert res.total_uptake_mg[res.peak_step()] > 0.0
+
+
+@pytest.mark.parametrize(
+    ("T_C", "RH", "key", "value", "hint"),
+    [
+        (85.0, 85.0, "moisture.mold_compound.csat.RH", 85.0, "0.85 for 85 %RH"),
+        (85.0, -0.1, "moisture.mold_compound.csat.RH", -0.1, "[0, 1]"),
+        (85.0, math.nan, "moisture.mold_compound.csat.RH", math.nan, "[0, 1]"),
+        (np.array([30.0, 85.0]), np.array([0.6, 60.0]), "moisture.mold_compound.csat.RH", 60.0, ""),
+        (-20.0, 0.5, "moisture.mold_compound.csat.T_C", -20.0, "saturation line"),
+        (533.15, 1.0, "moisture.mold_compound.csat.T_C", 533.15, "saturation line"),  # K
+        (np.array([30.0, math.nan]), 0.6, "moisture.mold_compound.csat.T_C", math.nan, ""),
+    ],
+)
+def test_csat_refuses_a_percentage_or_a_temperature_off_the_saturation_line(
+    T_C, RH, key, value, hint
+):
+    """C_sat(85 degC, 85) was 100 times the water of 85 %RH (600 kg/m^3 for 6.0) and C_sat at
+    -20 degC took p_sat(0 degC), both silently."""
+    with pytest.raises(InputError) as e:
+        EMC.csat(T_C, RH)
+    assert e.value.key == key
+    assert (math.isnan(e.value.value) and math.isnan(value)) or e.value.value == value
+    assert hint in str(e.value)
+    np.testing.assert_allclose(
+        EMC.csat(np.array([30.0, 85.0]), np.array([0.6, 0.85])), [3.5555, 6.0], rtol=1e-4
+    )
