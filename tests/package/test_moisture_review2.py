@@ -67,7 +67,8 @@ def test_the_msl_study_reflows_its_body_at_its_classification_temperature(msl):
 
 def test_a_thick_large_body_is_classified_lower_and_has_its_preset(msl):
     """The same body 2 mm thick and 5x as large (J-STD-020E Table 4-2: 1.6-2.5 mm and
-    350-2000 mm^3) is classified at 250 degC, and a study can name that reflow."""
+    350-2000 mm^3) is classified at 250 degC, and a study can name that reflow: its
+    vapour pressures are taken at 250 degC."""
     _, mesh = msl
 
     f = np.array([2.2, 2.2, 2.0 / 0.685])  # x, y and z scales
@@ -80,8 +81,13 @@ def test_a_thick_large_body_is_classified_lower_and_has_its_preset(msl):
     assert body.thickness_mm == pytest.approx(2.0)
     assert 350.0 < body.volume_mm3 < 2000.0
     assert body.T_c == 250.0
-    spec = parse_moisture(Section({"soak": "MSL3", "reflow": "JSTD020_PbFree_250"}, "moisture"))
+    spec = parse_study(_raw(soak="MSL3", reflow="JSTD020_PbFree_250")).base.moisture
     assert max(T for _, T in spec.reflow.points) == 250.0
+    ma = moisture_analysis(mesh, spec)
+    assert ma.metrics["moisture_peak_C"] == 250.0
+    p_250 = float(p_sat(250.0)) / 1e6  # 3.976 MPa
+    p = [v for k, v in ma.metrics.items() if k.startswith("vapour_pressure_max_MPa@peak:")]
+    assert 0.0 < max(p) <= p_250
 
 
 def test_the_table_is_in_mg_and_mpa_by_hand(msl):
