@@ -18,6 +18,7 @@ from fea.errors import InputError
 from fea.package.analyse import warpage_case
 from fea.package.meshing import build_mesh
 from fea.package.moisture import body_classification, moisture_analysis
+from fea.package.names import Column
 from fea.package.spec import parse_study
 from fea.package.spec.moisture import parse_moisture
 from fea.package.spec.reader import Section
@@ -113,6 +114,14 @@ def test_the_table_is_in_mg_and_mpa_by_hand(msl):
     for iface in ("encapsulant|shell", "die|encapsulant"):
         assert p[f"vapour_pressure_max_MPa@peak:{iface}"] == pytest.approx(bound, rel=1e-2)
     assert all(0.0 <= v <= float(p_sat(260.0)) / 1e6 for v in p.values())
+    # the units the plots and tables read off the column names
+    units = {Column.parse(k).metric: Column.parse(k).unit for k in ma.metrics}
+    assert units == {
+        "moisture_mg": "mg",
+        "moisture_peak_C": "°C",
+        "vapour_pressure_max_MPa": "MPa",
+        "vapour_pressure_mean_MPa": "MPa",
+    }
 
 
 def parse(data: dict):
