@@ -402,3 +402,23 @@ def test_csat_refuses_a_percentage_or_a_temperature_off_the_saturation_line(
     np.testing.assert_allclose(
         EMC.csat(np.array([30.0, 85.0]), np.array([0.6, 0.85])), [3.5555, 6.0], rtol=1e-4
     )
+
+
+def test_three_reflow_passes_report_the_first_pass_s_peak(held_peak):
+    """J-STD-020 reflows a soaked part three times: run so, the peak state is the first
+    pass's, the wettest (``die|emc`` under 0.2 mm of compound after MSL1: 1.289 MPa; it
+    was the third pass's, 0.0176 MPa, 73 times less)."""
+    res = solve_moisture(
+        held_peak.mesh,
+        {"die": "silicon", "emc": EMC},
+        ["MSL1"] + ["JSTD020_PbFree_260"] * 3,
+        "top",
+        outputs=3,
+    )
+    top = np.flatnonzero(res.temperature_C == 260.0)
+    assert list(res.stage[top]) == [1, 2, 3]
+    assert res.peak_step() == top[0]
+    p = [interface_vapour_pressure(res, int(k))["die|emc"].max_Pa for k in top]
+    assert p[0] == pytest.approx(1.289e6, rel=1e-3)
+    assert p[2] == pytest.approx(0.0176e6, rel=1e-2)
+    assert interface_vapour_pressure(res)["die|emc"].max_Pa == max(p)
