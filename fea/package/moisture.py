@@ -11,6 +11,11 @@ the same names whatever the soak, so a sweep over soaks lines up) and
 interface with water on a side. With ``swelling`` the warpage temperatures are solved a
 second time with the swelling added (states ``wet_<T>C``, see
 :func:`fea.package.analyse.warpage_metrics`).
+
+:func:`body_classification` gives the body's J-STD-020E classification temperature (Tables
+4-1 and 4-2, by its thickness and volume without the terminals), the peak of the reflow
+preset the standard classifies it with (``studies/msl.toml``'s body: 0.685 mm, 75 mm^3,
+260 degC).
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from numpy.typing import NDArray
 from ..errors import InputError
 from ..physics.moisture import (
     MoistureResult,
+    classification_temperature_C,
     hygroscopic_strain,
     interface_vapour_pressure,
     solve_moisture,
@@ -33,7 +39,20 @@ from .names import Column
 from .progress import stage
 from .spec.moisture import MoistureSpec
 
-__all__ = ["MoistureAnalysis", "MoistureStates", "moisture_analysis", "moisture_states"]
+__all__ = [
+    "BodyClass",
+    "MoistureAnalysis",
+    "MoistureStates",
+    "NOT_BODY_REGIONS",
+    "body_classification",
+    "moisture_analysis",
+    "moisture_states",
+]
+
+#: Regions that are no part of a package body in J-STD-020's sense: the external
+#: terminals (balls, bumps, leads, lands), left out of its thickness and volume, and a
+#: board with its vias.
+NOT_BODY_REGIONS = ("terminals", "board", "board_vias")
 
 
 @dataclass
@@ -54,6 +73,40 @@ class MoistureStates(NamedTuple):
 
     labels: list[str]
     shown: dict[str, int]
+
+
+class BodyClass(NamedTuple):
+    """A package body's J-STD-020E classification: ``thickness_mm`` and ``volume_mm3``
+    (without the external terminals) and ``T_c`` [degC], the classification temperature
+    (the peak of reflow preset ``JSTD020_PbFree_<T_c>`` or ``JSTD020_SnPb_<T_c>``)."""
+
+    thickness_mm: float
+    volume_mm3: float
+    T_c: float
+
+
+def body_classification(mesh: Any, process: str = "PbFree", share: float = 1.0) -> BodyClass:
+    """The J-STD-020E classification temperature of the package body of ``mesh`` (a unit's
+    model, lengths in m): Table 4-2 (``process="PbFree"``) or 4-1 (``"SnPb"``) by the
+    body's thickness (its extent in z) and volume, the terminals and a board
+    (:data:`NOT_BODY_REGIONS`) left out
+    (:func:`fea.physics.moisture.classification_temperature_C`).
+
+    ``share``: the share of the full body ``mesh`` is, in (0, 1] (a model cut by symmetry
+    planes: its volume is divided by it; 1 for a full model)."""
+    share = check_range("share", share, 0.0, 1.0, lo_open=True)
+    body = [el for r, el in mesh.regions.items() if r not in NOT_BODY_REGIONS]
+    if not body or not sum(len(el) for el in body):
+        raise InputError(
+            "mesh.regions", sorted(mesh.regions), "a region besides the terminals and board"
+        )
+    el = np.concatenate(body)
+    z = mesh.p1.p[2][mesh.p1.t[:, el]]
+    thickness_mm = float(z.max() - z.min()) * 1e3
+    volume_mm3 = float(mesh.element_volumes()[el].sum()) * 1e9 / share
+    return BodyClass(
+        thickness_mm, volume_mm3, classification_temperature_C(thickness_mm, volume_mm3, process)
+    )
 
 
 def moisture_states(result: MoistureResult) -> MoistureStates:

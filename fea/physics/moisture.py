@@ -73,6 +73,7 @@ __all__ = [
     "Soak",
     "TemperatureProfile",
     "WATER_C",
+    "classification_temperature_C",
     "hygro_equivalent",
     "hygroscopic_strain",
     "interface_vapour_pressure",
@@ -231,8 +232,12 @@ def _state(result: MoistureResult, step: object) -> int:
     return int(step)
 
 
-#: J-STD-020E Table 5-1 soak conditions of the moisture sensitivity levels (standard, and
-#: the accelerated-equivalent 60 degC / 60 %RH soaks of levels 2a-5a).
+#: J-STD-020E Table 5-1 soak conditions of the moisture sensitivity levels: the standard
+#: soaks of levels 1-5a and the accelerated-equivalent 60 degC / 60 %RH soaks of levels
+#: 2a-5a of the table's column for an activation energy of diffusion of 0.40-0.48 eV (the
+#: library compound's 0.47 eV; a compound of 0.30-0.39 eV needs that table's longer
+#: column: 168, 52, 24, 20 and 13 h, a custom :class:`Soak`). Level 6 soaks at 30 degC /
+#: 60 %RH for the time on the label (TOL): no preset, a ``Soak(30.0, 0.60, TOL, "MSL6")``.
 MSL_PRESETS: dict[str, Soak] = {
     "MSL1": Soak(85.0, 0.85, 168.0, "MSL1"),
     "MSL2": Soak(85.0, 0.60, 168.0, "MSL2"),
@@ -249,9 +254,45 @@ MSL_PRESETS: dict[str, Soak] = {
     "bake_125C_24h": Soak(125.0, 0.0, 24.0, "bake_125C_24h"),
 }
 
-#: Reflow profiles: J-STD-020E Pb-free classification profile for a peak of 260 degC
-#: (preheat 150-200 degC in 90 s, 90 s above 217 degC, 30 s within 5 K of the peak, ramps
-#: <= 3 K/s up and <= 6 K/s down, 215 s from 25 degC to the peak), in air at 25 degC/60 %RH.
+
+def _jstd020_profile(
+    name: str, T_c: float, preheat: tuple[float, float], T_liquidus: float, t_p: float
+) -> TemperatureProfile:
+    """A J-STD-020E Table 5-2 classification profile peaking at ``T_c`` [degC]: 25 degC to
+    the preheat's lower end in 60 s (40 s for SnPb), the preheat (``preheat`` [degC]) in
+    90 s, the liquidus ``T_liquidus`` 20 s (SnPb 30 s) later, ``T_c - 5`` 30 s after it,
+    ``t_p`` [s] within 5 K of the peak, back to the liquidus in 30 s, 25 degC 40 s later;
+    in air at 25 degC / 60 %RH."""
+    lo, hi = preheat
+    t0 = 60.0 if lo == 150.0 else 40.0
+    t1 = t0 + 90.0
+    tL = t1 + (20.0 if lo == 150.0 else 30.0)
+    t5 = tL + 30.0
+    return TemperatureProfile(
+        (
+            (0.0, 25.0),
+            (t0, lo),
+            (t1, hi),
+            (tL, T_liquidus),
+            (t5, T_c - 5.0),
+            (t5 + t_p / 2, T_c),
+            (t5 + t_p, T_c - 5.0),
+            (t5 + t_p + 30.0, T_liquidus),
+            (t5 + t_p + 70.0, 25.0),
+        ),
+        name=name,
+    )
+
+
+#: Reflow profiles of J-STD-020E Table 5-2, in air at 25 degC / 60 %RH, one per
+#: classification temperature T_c of Tables 4-1 and 4-2
+#: (:func:`classification_temperature_C`, by the body's thickness and volume).
+#: Pb-free (``JSTD020_PbFree_<T_c>``: 260, 250, 245 degC): preheat 150-200 degC in 90 s,
+#: 90 s above the 217 degC liquidus, 30 s within 5 K of the peak, ramps <= 3 K/s up and
+#: <= 6 K/s down (at most 4.8 K/s), 215 s from 25 degC to the peak (at most 8 min).
+#: SnPb eutectic (``JSTD020_SnPb_<T_c>``: 235, 220 degC): preheat 100-150 degC in 90 s, 80 s
+#: above the 183 degC liquidus, 20 s within 5 K of the peak, 200 s from 25 degC to the peak
+#: (at most 6 min).
 REFLOW_PRESETS: dict[str, TemperatureProfile] = {
     "JSTD020_PbFree_260": TemperatureProfile(
         (
@@ -267,7 +308,67 @@ REFLOW_PRESETS: dict[str, TemperatureProfile] = {
         ),
         name="JSTD020_PbFree_260",
     ),
+    **{
+        f"JSTD020_PbFree_{T:.0f}": _jstd020_profile(
+            f"JSTD020_PbFree_{T:.0f}", T, (150.0, 200.0), 217.0, 30.0
+        )
+        for T in (250.0, 245.0)
+    },
+    **{
+        f"JSTD020_SnPb_{T:.0f}": _jstd020_profile(
+            f"JSTD020_SnPb_{T:.0f}", T, (100.0, 150.0), 183.0, 20.0
+        )
+        for T in (235.0, 220.0)
+    },
 }
+
+
+def classification_temperature_C(
+    thickness_mm: float, volume_mm3: float, process: str = "PbFree"
+) -> float:
+    """The J-STD-020E classification temperature T_c [degC] of a package body: Table 4-2
+    (``process="PbFree"``) or Table 4-1 (``"SnPb"``), by the body's thickness [mm] and
+    volume [mm^3], both without the external terminals (balls, bumps, leads, lands) and
+    non-integral heat sinks.
+
+    ===================  ==========  ==============  ==========
+    Pb-free              < 350 mm^3  350-2000 mm^3   > 2000 mm^3
+    ===================  ==========  ==============  ==========
+    < 1.6 mm             260         260             260
+    1.6-2.5 mm           260         250             245
+    > 2.5 mm             250         245             245
+    ===================  ==========  ==============  ==========
+
+    SnPb: below 2.5 mm and 350 mm^3 235, otherwise 220. The boundaries 1.6 and 2.5 mm,
+    350 and 2000 mm^3 fall in the middle row and column (SnPb: 2.5 mm and 350 mm^3 in the
+    second). The preset of each T_c is ``REFLOW_PRESETS[f"JSTD020_{process}_{T_c}"]``.
+    """
+    t = check_range("thickness_mm", thickness_mm, 0.0, 100.0, lo_open=True, unit="mm")
+    v = check_range("volume_mm3", volume_mm3, 0.0, 1e7, lo_open=True, unit="mm^3")
+    if process == "PbFree":
+        row = 0 if t < 1.6 else (1 if t <= 2.5 else 2)
+        col = 0 if v < 350.0 else (1 if v <= 2000.0 else 2)
+        return ((260.0, 260.0, 260.0), (260.0, 250.0, 245.0), (250.0, 245.0, 245.0))[row][col]
+    if process == "SnPb":
+        return 235.0 if t < 2.5 and v < 350.0 else 220.0
+    raise InputError("process", process, "'PbFree' (J-STD-020E Table 4-2) or 'SnPb' (Table 4-1)")
+
+
+def _unknown_preset(key: str, name: str) -> InputError:
+    """The error of an unknown preset name: the presets, and what was likely meant (MSL6
+    has no preset; a preset spelt in another case)."""
+    presets = [*MSL_PRESETS, *REFLOW_PRESETS]
+    allowed = f"one of {', '.join(presets)}"
+    if name.strip().upper() in ("MSL6", "MSL 6", "LEVEL6", "LEVEL 6"):
+        allowed += (
+            "; J-STD-020 level 6 soaks at 30 degC / 60 %RH for the time on the label (TOL): "
+            "no preset, give Soak(30.0, 0.60, TOL_hours, 'MSL6')"
+        )
+    else:
+        same = [p for p in presets if p.lower() == name.strip().lower()]
+        if same:
+            allowed += f" (names are case-sensitive: {same[0]!r})"
+    return InputError(key, name, allowed)
 
 
 Stage = Soak | TemperatureProfile
@@ -288,8 +389,7 @@ def moisture_stages(conditions: object) -> list[Stage]:
             elif c in REFLOW_PRESETS:
                 c = REFLOW_PRESETS[c]
             else:
-                presets = ", ".join([*MSL_PRESETS, *REFLOW_PRESETS])
-                raise InputError(f"conditions[{i}]", c, f"one of {presets}")
+                raise _unknown_preset(f"conditions[{i}]", c)
         if not isinstance(c, Soak | TemperatureProfile):
             raise InputError(f"conditions[{i}]", type(c).__name__, "a Soak or TemperatureProfile")
         out.append(c)
@@ -471,9 +571,16 @@ class MoistureResult:
         }
 
     def peak_step(self) -> int:
-        """The state at the highest temperature (the reflow peak; the last of equals)."""
+        """The state at the highest temperature: the reflow peak. Of equals, the first
+        one in a temperature profile (a profile that holds its peak dries through the hold:
+        its first state there holds the most water, the highest vapour pressure), else the
+        last (a soak's states share its temperature: its end, the soaked water)."""
         T = self.temperature_C
-        return int(np.flatnonzero(T == T.max())[-1])
+        top = np.flatnonzero(T == T.max())
+        in_profile = [
+            int(k) for k in top if isinstance(self.stages[int(self.stage[k])], TemperatureProfile)
+        ]
+        return in_profile[0] if in_profile else int(top[-1])
 
 
 def _node_map(sub_space: Any, full_space: Any) -> NDArray[np.int64]:

@@ -183,8 +183,27 @@ class MoistureProperties:
 
     def csat(self, T_C: ArrayLike, RH: ArrayLike = 1.0) -> NDArray[np.float64]:
         """Saturated concentration [kg/m^3] in air at ``T_C`` [degC] and ``RH`` [-]
-        (``RH = 1``: the wetness denominator of :mod:`fea.physics.moisture`)."""
-        return self.solubility(T_C) * np.asarray(RH, dtype=float) * p_sat(T_C)
+        (``RH = 1``: the wetness denominator of :mod:`fea.physics.moisture`); broadcast
+        shape of the two.
+
+        ``T_C`` on water's saturation line (:data:`WATER_C`, where ``p_sat`` is defined:
+        -20 degC was taken as 0 degC, 260 degC given in K as 373.946 degC) and ``RH`` a
+        fraction in [0, 1] (85 for 85 %RH gave 100 times the water); an
+        :class:`~fea.errors.InputError` naming ``moisture.<name>.csat.T_C`` / ``.RH``
+        otherwise."""
+        T = np.asarray(T_C, dtype=float)
+        rh = np.asarray(RH, dtype=float)
+        key = f"moisture.{self.name}.csat"
+        bad = ~((T >= WATER_C[0]) & (T <= WATER_C[1]))
+        if np.any(bad):
+            v = float(T[bad].flat[0]) if T.ndim else float(T)
+            check_water_C(f"{key}.T_C", v)
+        bad = ~((rh >= 0.0) & (rh <= 1.0))
+        if np.any(bad):
+            v = float(rh[bad].flat[0]) if rh.ndim else float(rh)
+            hint = f" (a fraction: {v / 100:g} for {v:g} %RH)" if 1.0 < v <= 100.0 else ""
+            raise InputError(f"{key}.RH", v, f"a relative humidity in [0, 1]{hint}")
+        return self.solubility(T) * rh * p_sat(T)
 
 
 def _kapton() -> MoistureProperties:
