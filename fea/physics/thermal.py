@@ -161,6 +161,12 @@ class Surface:
         except InputError as e:
             if span is not None:
                 lo, hi = span(self.T_inf)
+                if not lo < self.T_inf < hi:  # the air itself is beyond the correlations
+                    raise InputError(
+                        f"convection.{name}.T_inf",
+                        self.T_inf,
+                        f"an ambient within the range of its surface model ({e.allowed})",
+                    ) from e
                 allowed = (
                     f"surface temperatures from {lo:.4g} to {hi:.4g} degC in {self.T_inf:g} "
                     f"degC air, the range of its correlations ({e.allowed}): less power or "

@@ -270,3 +270,18 @@ def test_a_solution_beyond_the_air_table_is_refused_naming_the_boundary(block):
 def test_the_air_table_error_names_the_film_range_not_an_array():
     err = refused("T_film_C", convection.air_properties, np.linspace(300.0, 900.0, 50))
     assert "300 to 900 degC" in str(err) and "array" not in str(err)
+
+
+def test_an_ambient_beyond_the_air_table_is_refused_at_t_inf(block):
+    """Air at 700 degC is beyond the air-property table (film 200-600 K) whatever the
+    surface: named ``convection.top.T_inf`` (was a surface range of -273 to -46 degC)."""
+    err = refused(
+        "convection.top.T_inf",
+        solve_thermal,
+        block,
+        COPPERISH,
+        sources={"body": 1e-4},
+        convection={"top": (FILM, 700.0)},
+        backend="cpu",
+    )
+    assert "326.85 degC" in str(err)
