@@ -2,12 +2,17 @@
 structure function, and theta_JC by the transient dual-interface method (JESD51-14).
 
 The heating curve is the junction temperature (the die's hottest node) after a power
-step from the ambient, per watt: ``Zth(t) = (Tj(t) - Tj(0)) / P``, sampled at
-log-spaced times. It comes from :func:`fea.solve_thermal` with the reduced scheme (a
-rational Krylov model, exact in time; ``[transient] method = "steps"`` uses adaptive
-time steps instead). k(T) is held at a temperature field (the steady field of the full
-power by default, so Zth ends at theta_JA), as the structure-function theory assumes a
-linear network.
+step from the equilibrium without power, per watt: ``Zth(t) = (Tj(t) - Tj(0)) / P``,
+sampled at log-spaced times. The equilibrium is the ambient, or, where a fixed
+temperature (``loads.fixed_C``, a cold plate) differs from it, the steady field of the
+case's boundary conditions with the power off (JESD51-14 starts from thermal
+equilibrium): Zth is then the power's own response and ends at ``(Tj - Tj(0)) / P``
+(a uniform start at the ambient mixed in the boundary's own relaxation, and the
+structure function refused the curve). It comes from :func:`fea.solve_thermal` with
+the reduced scheme (a rational Krylov model, exact in time; ``[transient] method =
+"steps"`` uses adaptive time steps instead). k(T) is held at a temperature field (the
+steady field of the full power by default, so Zth ends at theta_JA when the start is
+the ambient), as the structure-function theory assumes a linear network.
 
 Exact in time, the curve is only as fine in space as the mesh at the junction: before
 the heat has crossed the die's first elements it reads low, and a P1 curve then
@@ -224,6 +229,21 @@ def sf_curve(sf: StructureFunction) -> dict[str, NDArray[np.float64]]:
     }
 
 
+def _power_off_field(
+    mesh: Any, materials: dict[str, Any], solve_kw: dict[str, Any], ambient_C: float, k_at: Any
+) -> float | NDArray[np.float64]:
+    """Where the heating curve starts [degC]: the steady state of the case's boundary
+    conditions with the power off (k held as in the transient), or the ambient itself
+    when every fixed and film temperature is the ambient (no solve needed)."""
+    fixed = solve_kw.get("fixed") or {}
+    conv = solve_kw.get("convection") or {}
+    temps = [*fixed.values(), *(T for _, T in conv.values())]
+    if all(not callable(T) and float(T) == ambient_C for T in temps):
+        return ambient_C
+    kw = {k: v for k, v in solve_kw.items() if k not in ("sources", "flux")}
+    return solve_thermal(mesh, materials, **kw, k_at_C=k_at).temperature
+
+
 def zth_transient(
     case: CaseSpec, steady: Any, solve_kw: dict[str, Any]
 ) -> tuple[dict[str, float], dict[str, dict[str, NDArray]], Any]:
@@ -255,8 +275,13 @@ def zth_transient(
     if spec.power is not None:
         profile = [(t, p / P) for t, p in spec.power]
     junction = junction_region(case.geometry)
-    rise = max(steady.region_max(junction) - amb, 1e-6)
-    common = dict(initial_C=amb, outputs=times, fields=spec.fields, power=profile)
+    k_at = steady.temperature if spec.conductivity_at == "steady" else amb
+    start = _power_off_field(mesh, mats, solve_kw, amb, k_at)
+    tj_steady = steady.region_max(junction)
+    die = np.unique(steady.space.dofs[mesh.regions[junction]])
+    tj0 = amb if np.ndim(start) == 0 else float(np.max(start[die]))
+    rise = max(tj_steady - tj0, 1e-6)
+    common = dict(initial_C=start, outputs=times, fields=spec.fields, power=profile)
     if spec.method == "reduced":
         tr = Transient(spec.duration, spec.first_output, scheme="reduced", **common)
     else:
@@ -268,7 +293,6 @@ def zth_transient(
             dt_min_s=spec.first_output * 1e-3,
             **common,
         )
-    k_at = steady.temperature if spec.conductivity_at == "steady" else amb
     watch = junction_watch(steady.space, mesh, spec.probes, junction)
     th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at_C=k_at, watch=watch)
     tj = th.series["Tj"]
@@ -289,7 +313,7 @@ def zth_transient(
             m[f"zth_{decade_label(t)}_K_per_W"] = float(
                 np.interp(np.log(t), np.log(t_all[1:]), zth[1:])
             )
-        held = amb + rise if spec.conductivity_at == "steady" else amb
+        held = tj_steady if spec.conductivity_at == "steady" else amb
         flux = solve_kw.get("flux") or {}
         early = early_response_check(mesh, mats, flux, times, zth[1:], P, held)
         if junction == "die" and early is not None and abs(early.departure) > EARLY_RESPONSE_TOL:
@@ -308,7 +332,7 @@ def zth_transient(
                 "first_output_s)",
                 stacklevel=2,
             )
-        settled = (tj[-1] - amb) / rise
+        settled = (tj[-1] - tj[0]) / rise
         if spec.conductivity_at == "steady" and abs(settled - 1) > 2e-3:
             warnings.warn(
                 f"the heating curve reaches {100 * settled:.1f} % of the steady rise by "

@@ -24,6 +24,7 @@ from fea.package.jedec import case_materials
 from fea.package.power_map import active_face, thermal_loads
 from fea.package.spec import parse_study
 from fea.package.transient import EARLY_RESPONSE_TOL, early_response_check
+from fea.physics.thermal import solve_thermal
 
 from .test_geometry import SMALL as SMALL_GEOMETRY
 
@@ -172,3 +173,33 @@ def test_theta_ja_takes_the_hottest_die_node_and_the_power_map_is_all_the_power(
     flux = thermal_loads(mesh, case)["flux"][active_face(mesh)]
     areas = mesh.boundary_area(active_face(mesh))
     assert float(np.max(flux)) > 0.4 / areas
+
+
+def test_a_heating_curve_with_a_hot_fixed_face_starts_from_the_power_off_equilibrium():
+    """The terminal side held at 85 degC in 25 degC air (``loads.fixed_C``): the curve
+    started from a uniform 25 degC, so it mixed the face's own relaxation into the power
+    step, rose and fell, and the structure function refused it (an ``InputError`` on
+    ``zth_K_per_W``: the case failed). JESD51-14 steps the power from thermal
+    equilibrium: the start is now the steady field with the power off (the die at 84.4
+    degC), Zth rises monotonically from 0 to (Tj - Tj(0)) / P, and the structure
+    function's total resistance is that end value."""
+    case = _case(
+        loads={"fixed_C": {"bottom": 85.0}},
+        transient={"first_output_s": 1e-5, "outputs": 80, "duration_s": 1e3},
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the coarse mesh's early decades
+        a = thermal_analysis(case)
+    z, m, th = a.curves["zth"], a.metrics, a.steady
+    tj, zth = z["Tj_C"], z["zth_K_per_W"]
+    assert zth[0] == 0.0 and np.all(np.diff(zth) >= -1e-9 * zth[-1])
+    # the start: the power-off equilibrium, k held at the steady field (a linear problem)
+    mesh = th.mesh
+    mats = {r: mm for r, mm in case_materials(case).items() if r in mesh.regions}
+    conv = {"package_surface": (50.0, 25.0)}
+    cold = solve_thermal(mesh, mats, convection=conv, fixed={"bottom": 85.0}, k_at_C=th.temperature)
+    die = np.unique(th.space.dofs[mesh.regions["die"]])
+    tj0 = float(cold.temperature[die].max())
+    assert 25.0 < tj0 < 85.0 and tj[0] == pytest.approx(tj0, abs=1e-9)
+    assert zth[-1] == pytest.approx((m["Tj_max_C"] - tj0) / 0.5, rel=1e-6)
+    assert m["sf_R_total_K_per_W"] == pytest.approx(zth[-1], rel=1e-3)
