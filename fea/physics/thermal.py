@@ -124,7 +124,10 @@ class SurfaceFacets(NamedTuple):
 
 #: ``h(T_surface_C (n_f,), T_inf_C, facets: SurfaceFacets) -> h [W/(m^2 K)] (n_f,)``: a
 #: heat-transfer coefficient per facet from the facets' mean temperatures. A model whose
-#: ``temperature_dependent`` attribute is False is evaluated once.
+#: ``temperature_dependent`` attribute is False is evaluated once; one with a method
+#: ``surface_range_C(T_inf) -> (lo, hi)`` [degC] sees the iterates of the steady
+#: iteration held within that range, and a solution outside it is refused
+#: (:class:`~fea.physics.convection.FilmCoefficient`: its air-property table).
 SurfaceModel = Callable[[NDArray[np.float64], float, SurfaceFacets], NDArray[np.float64]]
 
 
