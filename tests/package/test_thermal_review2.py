@@ -182,15 +182,19 @@ def test_a_heating_curve_with_a_hot_fixed_face_starts_from_the_power_off_equilib
     ``zth_K_per_W``: the case failed). JESD51-14 steps the power from thermal
     equilibrium: the start is now the steady field with the power off (the die at 84.4
     degC), Zth rises monotonically from 0 to (Tj - Tj(0)) / P, and the structure
-    function's total resistance is that end value."""
+    function's total resistance is that end value. The steady (Tj - Ta) / P, which now
+    holds the face's own heat too, comes with a warning."""
     case = _case(
         loads={"fixed_C": {"bottom": 85.0}},
         transient={"first_output_s": 1e-5, "outputs": 80, "duration_s": 1e3},
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the coarse mesh's early decades
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         a = thermal_analysis(case)
     z, m, th = a.curves["zth"], a.metrics, a.steady
+    # (Tj - Ta) / P with a face at 85 degC is no resistance of the package: said so
+    (held,) = [str(w.message) for w in caught if "loads.fixed_C.bottom = 85" in str(w.message)]
+    assert "differs from the reference 25 degC" in held
     tj, zth = z["Tj_C"], z["zth_K_per_W"]
     assert zth[0] == 0.0 and np.all(np.diff(zth) >= -1e-9 * zth[-1])
     # the start: the power-off equilibrium, k held at the steady field (a linear problem)
