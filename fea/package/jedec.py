@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -320,11 +321,23 @@ def jedec_metrics(case: CaseSpec, th: Any, bc: BoundaryConditions) -> dict[str, 
     JEDEC environment) the same quantities as in still air under their own names,
     ``R_ja_uniform_h_K_per_W``, ``psi_jt_uniform_h_K_per_W`` and
     ``psi_jb_uniform_h_K_per_W`` (:data:`~fea.package.spec.constants.UNIFORM_H_OUTPUTS`);
-    NaN without power."""
+    NaN without power. A ``loads.fixed_C`` face held away from the reference temperature
+    adds heat of its own to (Tj - T_ref) / P: computed as defined, with a warning."""
     env, g = case.environment, case.geometry
     P = case.loads.total_power
     tj = th.region_max(junction_region(g))
     out: dict[str, float] = {}
+    other = {k: v for k, v in case.loads.fixed.items() if v != bc.reference}
+    if other and P > 0:
+        # a face held away from the reference feeds or drains heat of its own: (Tj - T_ref)
+        # / P then mixes that heat with the power's and is no property of the package
+        held = ", ".join(f"loads.fixed_C.{k} = {v:g}" for k, v in other.items())
+        warnings.warn(
+            f"{held} degC differs from the reference {bc.reference:g} degC of theta/psi: "
+            "the held face's own heat enters (Tj - T_ref) / P, so the thermal resistances "
+            "are not the package's (hold it at the reference for them)",
+            stacklevel=2,
+        )
     uniform = env.kind == "uniform_h"
 
     def put(metric: str, value: float) -> None:

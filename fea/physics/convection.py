@@ -59,6 +59,7 @@ from ..errors import InputError
 
 __all__ = [
     "AirProperties",
+    "FILM_RANGE_C",
     "FilmCoefficient",
     "MAX_VELOCITY_M_S",
     "ORIENTATIONS",
@@ -97,6 +98,9 @@ _TABLE_A4 = np.array(
     ]
 )
 _T_TABLE = _TABLE_A4[:, 0]
+#: Film temperatures [degC] of the air-property table (Incropera Table A.4, 200-600 K):
+#: the range of every correlation here.
+FILM_RANGE_C = (float(_T_TABLE[0]) - _ZERO_C, float(_T_TABLE[-1]) - _ZERO_C)
 _INTERP = {
     name: PchipInterpolator(_T_TABLE, _TABLE_A4[:, col] * scale)
     for name, col, scale in (("nu", 1, 1e-6), ("k", 2, 1e-3), ("alpha", 3, 1e-6), ("Pr", 4, 1.0))
@@ -186,8 +190,11 @@ def air_properties(T_film_C: ArrayLike) -> AirProperties:
     """
     T = _celsius("T_film_C", T_film_C) + _ZERO_C
     if np.any(T < _T_TABLE[0]) or np.any(T > _T_TABLE[-1]):
+        lo, hi = float(T.min()) - _ZERO_C, float(T.max()) - _ZERO_C
         raise InputError(
-            "T_film_C", T_film_C, "film temperatures from -73.15 to 326.85 degC (200-600 K)"
+            "T_film_C",
+            f"{lo:.6g} degC" if lo == hi else f"{lo:.6g} to {hi:.6g} degC",
+            "film temperatures from -73.15 to 326.85 degC (200-600 K)",
         )
     return AirProperties(
         k=_INTERP["k"](T),
@@ -437,6 +444,15 @@ class FilmCoefficient:
         for r, e in eps.items() if isinstance(eps, Mapping) else [("*", eps)]:
             if _emissivity(f"emissivity.{r}", e).ndim:
                 raise InputError(f"emissivity.{r}", e, "an emissivity in [0, 1]")
+
+    def surface_range_C(self, T_ambient_C: float) -> tuple[float, float]:
+        """Surface temperatures [degC] the model accepts in air at ``T_ambient_C``: those
+        whose film temperature :math:`(T_s + T_\\infty)/2` lies in the air-property table
+        (:data:`FILM_RANGE_C`), so :math:`T_s \\in [2 T_{f,min} - T_\\infty,
+        2 T_{f,max} - T_\\infty]`, and above absolute zero."""
+        ta = float(T_ambient_C)
+        lo = max(2 * FILM_RANGE_C[0] - ta, np.nextafter(-_ZERO_C, 0.0))
+        return lo, 2 * FILM_RANGE_C[1] - ta
 
     def lengths(self) -> dict[str, float]:
         """Orientation -> characteristic length [m]."""

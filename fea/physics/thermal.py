@@ -124,7 +124,10 @@ class SurfaceFacets(NamedTuple):
 
 #: ``h(T_surface_C (n_f,), T_inf_C, facets: SurfaceFacets) -> h [W/(m^2 K)] (n_f,)``: a
 #: heat-transfer coefficient per facet from the facets' mean temperatures. A model whose
-#: ``temperature_dependent`` attribute is False is evaluated once.
+#: ``temperature_dependent`` attribute is False is evaluated once; one with a method
+#: ``surface_range_C(T_inf) -> (lo, hi)`` [degC] sees the iterates of the steady
+#: iteration held within that range, and a solution outside it is refused
+#: (:class:`~fea.physics.convection.FilmCoefficient`: its air-property table).
 SurfaceModel = Callable[[NDArray[np.float64], float, SurfaceFacets], NDArray[np.float64]]
 
 
@@ -138,9 +141,47 @@ class Surface:
     operator: forms.FacetOperator
     h: NDArray[np.float64] | None = None
 
-    def coefficient(self, Ts: NDArray[np.float64], name: str) -> NDArray[np.float64]:
-        """h per facet at the facet temperatures ``Ts`` [W/(m^2 K)], checked."""
-        h = np.asarray(self.model(Ts, self.T_inf, self.facets), dtype=np.float64)
+    def coefficient(
+        self, Ts: NDArray[np.float64], name: str, *, clip: bool = False
+    ) -> NDArray[np.float64]:
+        """h per facet at the facet temperatures ``Ts`` [W/(m^2 K)], checked.
+
+        With ``clip`` (an iterate of the steady iteration, not a solution) the
+        temperatures are first held within the model's ``surface_range_C(T_inf)`` when it
+        has one: the first passes overshoot (h taken at :data:`SURFACE_START_K` above
+        T_inf is too small), and a model refusing them (the air-property table of
+        :class:`~fea.physics.convection.FilmCoefficient`) stopped solves whose solution
+        lies well within its range. A solution outside it is refused, naming
+        ``convection.<name>``.
+        """
+        span = getattr(self.model, "surface_range_C", None)
+        if clip and span is not None:
+            lo, hi = span(self.T_inf)
+            if lo < hi:
+                Ts = np.clip(Ts, lo, hi)
+        try:
+            h = np.asarray(self.model(Ts, self.T_inf, self.facets), dtype=np.float64)
+        except InputError as e:
+            if span is not None:
+                lo, hi = span(self.T_inf)
+                if not lo < self.T_inf < hi:  # the air itself is beyond the correlations
+                    raise InputError(
+                        f"convection.{name}.T_inf",
+                        self.T_inf,
+                        f"an ambient within the range of its surface model ({e.allowed})",
+                    ) from e
+                allowed = (
+                    f"surface temperatures from {lo:.4g} to {hi:.4g} degC in {self.T_inf:g} "
+                    f"degC air, the range of its correlations ({e.allowed}): less power or "
+                    "more cooling"
+                )
+            else:
+                allowed = f"temperatures its surface model accepts ({e})"
+            raise InputError(
+                f"convection.{name}",
+                f"surface temperatures {float(np.min(Ts)):.4g} to {float(np.max(Ts)):.4g} degC",
+                allowed,
+            ) from e
         h = np.broadcast_to(h, Ts.shape)
         if not np.all(np.isfinite(h)) or np.any(h < 0):
             raise SolverError(
@@ -317,13 +358,13 @@ class ThermalProblem:
             else:
                 Ts = op.average(T)
                 T0 = T
-            h = s.coefficient(Ts, name)
+            h = s.coefficient(Ts, name, clip=True)
             s.h = h
             a = h
             if tangent and getattr(s.model, "temperature_dependent", True):
                 d = np.maximum(1e-3, 1e-4 * np.abs(Ts - s.T_inf))
-                qp = s.coefficient(Ts + d, name) * (Ts + d - s.T_inf)
-                qm = s.coefficient(Ts - d, name) * (Ts - d - s.T_inf)
+                qp = s.coefficient(Ts + d, name, clip=True) * (Ts + d - s.T_inf)
+                qm = s.coefficient(Ts - d, name, clip=True) * (Ts - d - s.T_inf)
                 a = np.maximum((qp - qm) / (2 * d), h)
             H = H + op.matrix(a)
             f += op.vector(h * s.T_inf)
