@@ -37,7 +37,7 @@ from .geometry.symmetry import (
     symmetry_share,
 )
 from .meshing import build_mesh
-from .moisture import MoistureAnalysis, moisture_analysis, moisture_states
+from .moisture import MoistureAnalysis, library_materials, moisture_analysis, moisture_states
 from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import history_stages, stage
@@ -523,6 +523,7 @@ def _warpage(
             case.moisture,
             method=case.solver.method,
             share=symmetry_share(mesh_symmetry(mesh)),
+            materials=library_materials(case),
         )
         wet = ma.metrics
         if ma.swelling is not None:

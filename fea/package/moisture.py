@@ -20,6 +20,7 @@ preset the standard classifies it with (``studies/msl.toml``'s body: 0.685 mm, 7
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -45,6 +46,7 @@ __all__ = [
     "MoistureStates",
     "NOT_BODY_REGIONS",
     "body_classification",
+    "library_materials",
     "moisture_analysis",
     "moisture_states",
 ]
@@ -146,12 +148,34 @@ def moisture_states(result: MoistureResult) -> MoistureStates:
     return MoistureStates(labels, dict(sorted(shown.items(), key=lambda kv: kv[1])))
 
 
+def library_materials(case: Any) -> dict[str, str]:
+    """Region -> the library material (:data:`fea.materials` name) each region of ``case``
+    is made of: its material's name, or for a study's own ``[materials.library.<name>]``
+    the library material its ``base`` names (followed through bases of bases); a material
+    of none is left out. What :func:`moisture_analysis` takes as ``materials``."""
+    from ..physics import materials as library
+
+    own = ((case.raw or {}).get("materials") or {}).get("library") or {}
+    out: dict[str, str] = {}
+    for region, material in case.materials.items():
+        name, seen = getattr(material, "name", material), set()
+        while name not in library.LIBRARY and isinstance(own.get(name), dict):
+            if name in seen:
+                break
+            seen.add(name)
+            name = own[name].get("base")
+        if isinstance(name, str) and name in library.LIBRARY:
+            out[region] = name
+    return out
+
+
 def moisture_analysis(
     mesh: Any,
     spec: MoistureSpec,
     backend: str = "cpu",
     method: str = "auto",
     share: float = 1.0,
+    materials: Mapping[str, str] | None = None,
 ) -> MoistureAnalysis:
     """Soak (and reflow) ``mesh`` as ``spec`` says; the metrics and the soaked swelling.
 
@@ -176,6 +200,10 @@ def moisture_analysis(
         half, 1/4 for a quarter, 1/8 for an eighth
         (:func:`fea.package.geometry.symmetry.symmetry_share`).
         The run itself (``result``) stays the model's.
+    materials
+        Region -> the library material it is made of (:func:`library_materials`): a
+        region without a ``[moisture.materials]`` entry takes that material's moisture
+        data before the region's default (:meth:`MoistureSpec.region_materials`).
     """
     share = check_range("share", share, 0.0, 1.0, lo_open=True)
     stage("moisture")
@@ -183,7 +211,7 @@ def moisture_analysis(
     try:
         res = solve_moisture(
             mesh,
-            spec.region_materials(list(mesh.regions)),
+            spec.region_materials(list(mesh.regions), materials),
             conditions,
             exposed=list(spec.exposed),
             outputs=spec.outputs,

@@ -40,6 +40,7 @@ from ..validate import check_range
 
 __all__ = [
     "DEFAULT_REGION_MOISTURE",
+    "MATERIAL_MOISTURE",
     "MOISTURE_LIBRARY",
     "MoistureProperties",
     "R_GAS",
@@ -266,16 +267,40 @@ MOISTURE_LIBRARY: dict[str, MoistureProperties] = {
     "metal": MoistureProperties.sealed("metal", "takes no water (Ni, Au, Mo, steel)"),
 }
 
-#: Moisture material of the shielded package's regions (``fea.package`` names).
+#: Moisture material of the shielded package's regions (``fea.package`` names) where
+#: ``[moisture.materials]`` names none and the region's material is not one of
+#: :data:`MATERIAL_MOISTURE` (the one table of these defaults).
 DEFAULT_REGION_MOISTURE: dict[str, str] = {
-    "encapsulant": "mold_compound",
-    "dielectric": "polyimide",
-    "die_attach": "die_attach_epoxy",
-    "underfill": "underfill",
-    "die": "silicon",
     "shell": "copper",
+    "dielectric": "polyimide",
+    "die": "silicon",
+    "die_attach": "die_attach_epoxy",
+    "encapsulant": "mold_compound",
+    "cover": "mold_compound",
+    "underfill": "underfill",
     "terminals": "solder",
+    "rim_bond": "solder",
+    "vias": "copper",
     "mandrel": "metal",
+}
+
+
+#: Moisture material of a region made of a library material (``fea.materials`` names): a
+#: region takes its material's before the region's default (a die attach of solder takes
+#: no water, whatever the region's default says). Materials not listed (a silicone die
+#: attach, boards, user materials without a listed ``base``) keep the region's default.
+MATERIAL_MOISTURE: dict[str, str] = {
+    "mold_compound": "mold_compound",
+    "mold_compound_high_cte": "mold_compound",
+    "mold_compound_visco": "mold_compound",
+    "polyimide": "polyimide",
+    "die_attach_epoxy": "die_attach_epoxy",
+    "silicon": "silicon",
+    "copper": "copper",
+    "sac305": "solder",
+    **dict.fromkeys(
+        ("nickel", "gold", "molybdenum", "stainless_steel", "brass", "chromium"), "metal"
+    ),
 }
 
 

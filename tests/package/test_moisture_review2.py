@@ -195,3 +195,36 @@ def test_a_region_without_moisture_data_is_refused_naming_it(msl):
     with pytest.raises(InputError) as e:
         typo.region_materials(list(mesh.regions))
     assert e.value.key == "moisture.materials.encapsulent"
+
+
+def test_a_region_takes_the_moisture_data_of_the_material_it_is_made_of():
+    """The moisture data of a region came from its name alone: a die attach of SAC305
+    soaked water as an epoxy, a steel encapsulant as mould compound. A region without a
+    ``[moisture.materials]`` entry now takes its library material's (a study's own
+    material through its ``base``), then the region's default; an entry still wins."""
+    from fea.package.moisture import library_materials
+
+    raw = _raw()
+    raw["moisture"].pop("materials")
+    raw["materials"].update(die_attach="sac305", encapsulant="my_steel", dielectric="my_pi")
+    raw["materials"]["library"] = {
+        "my_steel": {"base": "stainless_steel", "E_GPa": 190.0},
+        "my_pi": {"base": "polyimide", "k": 0.3},
+    }
+    case = parse_study(raw).base
+    made_of = library_materials(case)
+    assert made_of["die_attach"] == "sac305" and made_of["encapsulant"] == "stainless_steel"
+    regions = ["die_attach", "encapsulant", "dielectric", "die", "shell", "terminals"]
+    got = case.moisture.region_materials(regions, made_of)
+    assert got == {
+        "die_attach": "solder",
+        "encapsulant": "metal",
+        "dielectric": "polyimide",
+        "die": "silicon",
+        "shell": "copper",
+        "terminals": "solder",
+    }
+    assert case.moisture.region_materials(regions)["die_attach"] == "die_attach_epoxy"
+    raw["moisture"]["materials"] = {"die_attach": "die_attach_epoxy"}  # an entry wins
+    case = parse_study(raw).base
+    assert case.moisture.region_materials(regions, made_of)["die_attach"] == "die_attach_epoxy"

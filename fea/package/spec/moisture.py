@@ -20,30 +20,21 @@ properties per region (:mod:`fea.physics.moisture`, JEDEC J-STD-020 / JESD22-A11
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import InputError
 from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, WATER_C, Soak, TemperatureProfile
-from ...physics.moisture_data import MOISTURE_LIBRARY, MoistureProperties
+from ...physics.moisture_data import (
+    DEFAULT_REGION_MOISTURE,
+    MATERIAL_MOISTURE,
+    MOISTURE_LIBRARY,
+    MoistureProperties,
+)
 from .reader import MISSING, Section, check_label
 
 __all__ = ["DEFAULT_REGION_MOISTURE", "MoistureSpec", "parse_moisture"]
-
-#: Moisture properties (a name of :data:`fea.physics.moisture_data.MOISTURE_LIBRARY`) per
-#: package region when ``[moisture.materials]`` does not name one.
-DEFAULT_REGION_MOISTURE: dict[str, str] = {
-    "shell": "copper",
-    "dielectric": "polyimide",
-    "die": "silicon",
-    "die_attach": "die_attach_epoxy",
-    "encapsulant": "mold_compound",
-    "cover": "mold_compound",
-    "terminals": "solder",
-    "rim_bond": "solder",
-    "vias": "copper",
-    "mandrel": "metal",
-}
 
 #: Most states reported per soak (each holds the wetness at every node).
 MAX_OUTPUTS = 200
@@ -88,10 +79,19 @@ class MoistureSpec:
     materials: dict[str, str | MoistureProperties] = field(default_factory=dict)
     split_p2: bool = False
 
-    def region_materials(self, regions: list[str] | tuple[str, ...]) -> dict[str, Any]:
-        """Region -> moisture properties (name or object) for every region of a model;
-        a region with neither a ``[moisture.materials]`` entry nor a default is an
-        :class:`~fea.errors.InputError` naming ``moisture.materials.<region>``."""
+    def region_materials(
+        self,
+        regions: list[str] | tuple[str, ...],
+        materials: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Region -> moisture properties (name or object) for every region of a model: its
+        ``[moisture.materials]`` entry, else the moisture material of the library material
+        the region is made of (``materials``: region -> library material name,
+        :data:`~fea.physics.moisture_data.MATERIAL_MOISTURE`: a die attach of SAC305 takes
+        no water), else the region's default
+        (:data:`~fea.physics.moisture_data.DEFAULT_REGION_MOISTURE`). A region with none
+        of them is an :class:`~fea.errors.InputError` naming
+        ``moisture.materials.<region>``."""
         from ..names import PACKAGE_REGIONS
 
         for r in self.materials:
@@ -102,7 +102,8 @@ class MoistureSpec:
                 )
         out: dict[str, Any] = {}
         for r in regions:
-            v = self.materials.get(r, DEFAULT_REGION_MOISTURE.get(r))
+            made_of = MATERIAL_MOISTURE.get((materials or {}).get(r, ""))
+            v = self.materials.get(r, made_of or DEFAULT_REGION_MOISTURE.get(r))
             if v is None:
                 raise InputError(
                     f"moisture.materials.{r}",
