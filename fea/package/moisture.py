@@ -246,5 +246,37 @@ def moisture_analysis(
     for iface, p in vp.items():
         out[str(Column("vapour_pressure_max_MPa", "peak", iface))] = p.max_Pa / 1e6
         out[str(Column("vapour_pressure_mean_MPa", "peak", iface))] = p.mean_Pa / 1e6
+    if spec.reflow is not None:
+        _check_reflow_peak(mesh, spec.reflow, share)
     swell = hygroscopic_strain(res, soak_end) if spec.swelling else None
     return MoistureAnalysis(out, res, swell)
+
+
+def _check_reflow_peak(mesh: Any, reflow: Any, share: float) -> None:
+    """A :class:`UserWarning` (a note of the case) where the reflow peaks below the body's
+    J-STD-020E classification temperature: a moisture sensitivity level is classified by
+    reflows at ``T_c`` of the body's thickness and volume, so a cooler profile finds lower
+    vapour pressures than the qualification it stands for. The SnPb table for a
+    ``JSTD020_SnPb_*`` preset, the Pb-free one otherwise (a table: said so)."""
+    import warnings
+
+    process = "SnPb" if reflow.name.startswith("JSTD020_SnPb") else "PbFree"
+    try:
+        body = body_classification(mesh, process, share)
+    except InputError:  # no body besides terminals and board: nothing to classify
+        return
+    peak = max(T for _, T in reflow.points)
+    if peak >= body.T_c - 1e-9:
+        return
+    table = "4-1, SnPb" if process == "SnPb" else "4-2, Pb-free"
+    which = "" if reflow.name.startswith("JSTD020_") else " (if the assembly is Pb-free)"
+    warnings.warn(
+        f"moisture.reflow: {reflow.name} peaks at {peak:g} C, below this body's J-STD-020E "
+        f"classification temperature {body.T_c:g} C{which} (Table {table}: "
+        f"{body.thickness_mm:.3g} mm thick, {body.volume_mm3:.4g} mm3 without terminals): "
+        "a moisture sensitivity level is classified by reflows at that temperature "
+        f"(reflow = 'JSTD020_{process}_{body.T_c:.0f}'), so the vapour pressures here are "
+        "those of a milder reflow",
+        UserWarning,
+        stacklevel=3,
+    )

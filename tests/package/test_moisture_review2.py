@@ -84,11 +84,26 @@ def test_a_thick_large_body_is_classified_lower_and_has_its_preset(msl):
     assert body.T_c == 250.0
     spec = parse_study(_raw(soak="MSL3", reflow="JSTD020_PbFree_250")).base.moisture
     assert max(T for _, T in spec.reflow.points) == 250.0
-    ma = moisture_analysis(mesh, spec)
+    # the study's own body (260 degC class) reflowed at 250: the case says it is milder
+    with pytest.warns(UserWarning, match=r"peaks at 250 C, below .* 260 C .*JSTD020_PbFree_260"):
+        ma = moisture_analysis(mesh, spec)
     assert ma.metrics["moisture_peak_C"] == 250.0
     p_250 = float(p_sat(250.0)) / 1e6  # 3.976 MPa
     p = [v for k, v in ma.metrics.items() if k.startswith("vapour_pressure_max_MPa@peak:")]
     assert 0.0 < max(p) <= p_250
+
+
+def test_a_reflow_at_the_classification_temperature_gives_no_note(msl, recwarn):
+    """The study's own preset (260 degC, its body's class) and the SnPb preset of the SnPb
+    class (235 degC for this body, Table 4-1) are what J-STD-020 asks: no note."""
+    _, mesh = msl
+    for reflow in ("JSTD020_PbFree_260", "JSTD020_SnPb_235"):
+        moisture_analysis(mesh, parse_study(_raw(soak="MSL3", reflow=reflow)).base.moisture)
+    assert not [w for w in recwarn if "classification temperature" in str(w.message)]
+    with pytest.warns(UserWarning, match=r"SnPb_220 peaks at 220 C, below .* 235 C"):
+        moisture_analysis(
+            mesh, parse_study(_raw(soak="MSL3", reflow="JSTD020_SnPb_220")).base.moisture
+        )
 
 
 def test_the_table_is_in_mg_and_mpa_by_hand(msl):

@@ -519,7 +519,9 @@ MEANINGS: dict[str, str] = {
     "moisture.soak.RH": "soak relative humidity, 0..1",
     "moisture.soak.hours": "soak duration, or 'inf' for equilibrium",
     "moisture.soak.name": "label of the soak",
-    "moisture.reflow": "reflow after the soak: JSTD020_PbFree_260, 'none', or a table",
+    "moisture.reflow": "reflow after the soak: a J-STD-020 preset (JSTD020_PbFree_260, "
+    "_250, _245, JSTD020_SnPb_235, _220: the body's classification temperature, "
+    "fea.package.moisture.body_classification), 'none', or a table",
     "moisture.reflow.points_s_C": "[t_s, T_C] points of the profile, from t = 0",
     "moisture.reflow.ambient_C": "air temperature that sets the oven air's water",
     "moisture.reflow.ambient_RH": "air relative humidity at ambient_C",
