@@ -273,8 +273,17 @@ class Transient:
         if self.fields is not None and self.fields < n_outputs:
             keep[:] = False
             if self.fields > 0:
-                idx = np.geomspace(1, n_outputs, self.fields) - 1
-                keep[np.unique(np.round(idx).astype(int))] = True
+                times = self.output_times()
+                if times is None or len(times) != n_outputs:  # no times: by position
+                    times = np.arange(1.0, n_outputs + 1.0)
+                # the output nearest (in log time) each of ``fields`` times spread evenly
+                # in log time from the first output to the last; the index spread by
+                # np.geomspace over outputs already spaced in log time put 8 of 12 kept
+                # fields in the first 1e-5 of a 1e-6 .. 1e4 s curve
+                lt = np.log(np.asarray(times, dtype=float))
+                for target in np.linspace(lt[0], lt[-1], self.fields)[::-1]:
+                    order = np.argsort(np.abs(lt - target), kind="stable")
+                    keep[next(int(i) for i in order if not keep[i])] = True
                 keep[-1] = True
         return keep
 

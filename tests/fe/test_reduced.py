@@ -169,6 +169,17 @@ def test_transient_checks_its_new_arguments():
     assert len(times) == 81  # 20 per decade
     keep = Transient(10.0, 1e-3, outputs=log_times(1e-3, 10.0, 50), fields=4).kept(50)
     assert keep.sum() == 4 and keep[-1]
+    # kept fields spread evenly in log TIME over outputs already spaced in log time (the
+    # index's geometric spread put 8 of 12 before 6.3 us and none from 0.22 s to 1e4 s)
+    t = log_times(1e-6, 1e4, 1000)
+    keep = Transient(1e4, 1e-6, outputs=t, fields=12, scheme="reduced").kept(1000)
+    ratios = np.diff(np.log10(t[keep]))
+    assert keep.sum() == 12 and keep[0] and keep[-1]
+    assert np.allclose(ratios, 10 / 11, atol=0.01)
+    # outputs at even times: one field near each end and the middle (in log time)
+    t = np.linspace(1.0, 100.0, 100)
+    keep = Transient(100.0, 1.0, outputs=t, fields=3).kept(100)
+    assert list(t[keep]) == [1.0, 10.0, 100.0]
     with pytest.raises(InputError):
         log_times(1.0, 0.5, 10)
 
