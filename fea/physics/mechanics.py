@@ -492,11 +492,19 @@ def symmetry_weights(fs: FieldSpace, symmetry: Sequence[str]) -> NDArray[np.floa
 
 
 def _check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
-    """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError."""
-    if not isinstance(shrinkage, bool):
-        unknown = [r for r in shrinkage if r not in mesh.regions]
-        if unknown:
-            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError (a bare
+    string, which would be read letter by letter, and a number or None included)."""
+    if isinstance(shrinkage, bool):
+        return
+    if isinstance(shrinkage, str) or not isinstance(shrinkage, Sequence | set | frozenset):
+        raise InputError(
+            "shrinkage",
+            shrinkage,
+            f"True/False or a list of region names of the mesh ({', '.join(mesh.regions)})",
+        )
+    unknown = [r for r in shrinkage if not isinstance(r, str) or r not in mesh.regions]
+    if unknown:
+        raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
 
 
 def _eigenstrain(

@@ -274,3 +274,37 @@ def test_wlf_shift_of_the_library_compound_is_one_at_its_glass_transition():
         assert m.shift.shift(m.Tg - 10.0) > 1.0 > m.shift.shift(m.Tg + 10.0)
         # the universal constants: 10 K above Tg the times are 10^-(17.44*10/61.6) shorter
         assert m.shift.log10_shift(m.Tg + 10.0) == pytest.approx(-17.44 * 10 / 61.6)
+
+
+# -- bad load input of a thermoelastic solve ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("reference", "key"),
+    [(1e6, "reference"), ({"l1": 25.0, "*": 3000.0}, "reference.*"), (2000.5, "reference")],
+)
+def test_a_stress_free_temperature_above_the_temperature_cap_is_refused(plate, reference, key):
+    """``reference=1e6`` (a slip of units or digits) was solved: a 2 mm plate warped by
+    8 mm. Every temperature input stops at :data:`fea.validate.MAX_TEMPERATURE_C`
+    (2000 degC); the stress-free one now too, at its key."""
+    with pytest.raises(InputError) as info:
+        fea.solve_thermoelastic(plate, BIMATERIAL, temperature=100.0, reference=reference)
+    assert info.value.key == key
+    assert "2000" in info.value.allowed
+
+
+@pytest.mark.parametrize("shrinkage", [1, None, 0.5, "l2"])
+def test_a_shrinkage_that_is_neither_a_flag_nor_a_list_of_regions_is_refused(plate, shrinkage):
+    """``shrinkage=1`` raised a bare TypeError ('int' object is not iterable);
+    ``shrinkage="l2"`` was taken letter by letter (refused naming 'l'). Both name the
+    whole value now."""
+    with pytest.raises(InputError) as info:
+        fea.solve_thermoelastic(plate, BIMATERIAL, temperature=100.0, shrinkage=shrinkage)
+    assert info.value.key == "shrinkage" and info.value.value == shrinkage
+    assert "list of region names" in info.value.allowed
+
+
+def test_shrinkage_as_a_list_of_regions_still_works(plate):
+    mats = {**BIMATERIAL, "l2": BIMATERIAL["l2"].with_(shrinkage=0.003)}
+    me = fea.solve_thermoelastic(plate, mats, temperature=25.0, shrinkage=["l2"], backend="cpu")
+    assert me.warpage("top").signed < 0  # the top layer shrinks: concave seen from the top
