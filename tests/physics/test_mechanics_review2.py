@@ -10,6 +10,8 @@ Am. 11 (1925) 233; the Prony relaxation of a generalised Maxwell solid (Ferry,
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -308,3 +310,28 @@ def test_shrinkage_as_a_list_of_regions_still_works(plate):
     mats = {**BIMATERIAL, "l2": BIMATERIAL["l2"].with_(shrinkage=0.003)}
     me = fea.solve_thermoelastic(plate, mats, temperature=25.0, shrinkage=["l2"], backend="cpu")
     assert me.warpage("top").signed < 0  # the top layer shrinks: concave seen from the top
+
+
+# -- a viscoelastic material in one elastic state --------------------------------------------
+
+
+def test_an_elastic_state_of_a_relaxing_viscoelastic_compound_warns(plate):
+    """One elastic state takes a viscoelastic material's instantaneous (glassy) modulus at
+    every temperature: the library compound at 260 degC (130 K above its Tg) is solved with
+    22 GPa where it relaxes to 1.5 GPa within milliseconds. On the tiny study's unit that
+    made the 260 degC warpage +10.9 um against +6.1 um with the elastic E(T) compound, and
+    the compound's von Mises stress 103 against 37 MPa, with no note. It warns now, naming
+    the material, the modulus and what to use; glassy at 25 degC it does not."""
+    visco = fea.materials.get("mold_compound_visco")
+    mats = {"l1": BIMATERIAL["l1"], "l2": visco}
+    with pytest.warns(fea.physics.mechanics.InstantaneousModulusWarning) as caught:
+        fea.solve_thermoelastic(plate, mats, temperature=260.0, reference=175.0, backend="cpu")
+    text = str(caught[0].message)
+    assert "l2 (mold_compound_visco)" in text and "22 GPa" in text and "1.5 GPa" in text
+    assert "solve_history" in text and 'model = "history"' in text
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", fea.physics.mechanics.InstantaneousModulusWarning)
+        fea.solve_thermoelastic(plate, mats, temperature=25.0, reference=175.0, backend="cpu")
+    # the variants and the sweep take the same state: the same warning
+    with pytest.warns(fea.physics.mechanics.InstantaneousModulusWarning):
+        fea.solve_thermoelastic_variants(plate, mats, [25.0, 260.0], 175.0, backend="cpu")
