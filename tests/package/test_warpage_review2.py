@@ -119,3 +119,25 @@ def test_a_panels_closed_walls_are_one_model_however_written():
     model or one of them is refused naming the key."""
     none = _volumes("panel", {"kind": "none", **SIZED})
     assert _volumes("panel", {"kind": "slots", "count": 0, **SIZED}) == none
+
+
+def test_a_units_elastic_states_of_the_viscoelastic_compound_carry_a_note(
+    tiny, tmp_path, monkeypatch
+):
+    """A unit study with ``mold_compound_visco`` and no process history: its 260 degC
+    state took the glassy modulus without a note (+10.9 um against +6.1 um with the
+    elastic compound on this unit at P2); it warns now (a note of the case's row)."""
+    from fea import materials
+    from fea.physics.mechanics import InstantaneousModulusWarning
+
+    monkeypatch.setattr(mesh_mod, "CACHE_DIR", tmp_path / "meshes")
+    case = tiny[0]
+    mats = {**case.materials, "encapsulant": materials.get("mold_compound_visco")}
+    loads = dataclasses.replace(case.loads, warpage_temperatures=(25.0, 260.0))
+    visco = dataclasses.replace(case, materials=mats, loads=loads)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warpage_metrics(visco)
+    notes = [str(w.message) for w in caught if w.category is InstantaneousModulusWarning]
+    assert len(notes) == 1 and "encapsulant (mold_compound_visco)" in notes[0]
+    assert "260 degC" in notes[0]

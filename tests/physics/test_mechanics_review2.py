@@ -335,3 +335,7 @@ def test_an_elastic_state_of_a_relaxing_viscoelastic_compound_warns(plate):
     # the variants and the sweep take the same state: the same warning
     with pytest.warns(fea.physics.mechanics.InstantaneousModulusWarning):
         fea.solve_thermoelastic_variants(plate, mats, [25.0, 260.0], 175.0, backend="cpu")
+    with pytest.warns(fea.physics.mechanics.InstantaneousModulusWarning):
+        fea.physics.mechanics.solve_thermoelastic_sweep(
+            plate, [mats, BIMATERIAL], [260.0, 260.0], 175.0, backend="cpu"
+        )
