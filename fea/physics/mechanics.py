@@ -352,11 +352,14 @@ def prescribed_displacements(
             nodes = nodes[nodes_ok[nodes]]
         for comp, value in comps.items():
             if comp not in _COMP and not (comp == "n" and planes is not None):
-                allowed = "a component x, y, z" + (" or n (the plane's normal)" if planes
-                                                     is not None else "")
+                allowed = "a component x, y, z" + (
+                    " or n (the plane's normal)" if planes is not None else ""
+                )
                 if comp == "n":
-                    allowed += (" (n, an inclined plane, is not solved here: "
-                                "solve_thermoelastic, its variants and solve_history)")
+                    allowed += (
+                        " (n, an inclined plane, is not solved here: "
+                        "solve_thermoelastic, its variants and solve_history)"
+                    )
                 raise InputError(f"fixed.{name}.{comp}", value, allowed)
             if isinstance(value, bool | np.complexfloating) or not isinstance(
                 value, int | float | np.integer | np.floating
