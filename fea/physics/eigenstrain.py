@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError
+from ..validate import MAX_TEMPERATURE_C
 
 __all__ = ["extra_eigenstrain", "reference_temperatures", "shrinks", "thermal_eigenstrain"]
 
@@ -42,8 +43,10 @@ def reference_temperatures(
             v, int | float | np.integer | np.floating
         ):
             raise InputError(key, v, "a temperature in degC (a real number)")
-        if not (np.isfinite(v) and v >= -273.15):
-            raise InputError(key, v, "a finite temperature >= -273.15 degC")
+        if not (np.isfinite(v) and -273.15 <= v <= MAX_TEMPERATURE_C):
+            raise InputError(
+                key, v, f"a finite temperature in [-273.15, {MAX_TEMPERATURE_C:g}] degC"
+            )
     for r in regions:
         v = ref.get(r, ref.get("*"))
         if v is None:

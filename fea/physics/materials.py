@@ -250,6 +250,7 @@ class Material:
 
     def __post_init__(self) -> None:
         key = f"materials.{self.name}"
+        self._check_scalars(key)
         if self.solidus is not None:
             v = self.solidus
             if (
@@ -312,6 +313,21 @@ class Material:
             yvals = y.values if isinstance(y, Table) else (y,)
             if not all(isinstance(v, int | float) and math.isfinite(v) and v > 0 for v in yvals):
                 raise InputError(f"{key}.yield_strength", y, "positive finite stresses [Pa]")
+
+    def _check_scalars(self, key: str) -> None:
+        """``E``, ``alpha`` and ``yield_strength`` given as one number: a finite real one
+        (a NumPy scalar too, stored as a float), never a bool (``True`` was taken as 1 Pa)."""
+        units = {"E": "[Pa]", "alpha": "[1/K]", "yield_strength": "[Pa]"}
+        for attr, unit in units.items():
+            v = getattr(self, attr)
+            if isinstance(v, Table) or (v is None and attr == "yield_strength"):
+                continue
+            real = isinstance(v, int | float | np.integer | np.floating)
+            if isinstance(v, bool) or not real or not math.isfinite(v):
+                raise InputError(
+                    f"{key}.{attr}", v, f"a finite real number {unit} or a fea Table against degC"
+                )
+            object.__setattr__(self, attr, float(v))
 
     def _check_viscoelastic(self, key: str) -> None:
         if self.relaxation is None:

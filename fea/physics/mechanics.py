@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,7 +65,9 @@ from .post import (
 
 __all__ = [
     "Constraints",
+    "InstantaneousModulusWarning",
     "MechanicalResult",
+    "RELAXATION_CHECK_S",
     "Warpage",
     "close_solver_cache",
     "elastic_stress",
@@ -79,6 +82,49 @@ __all__ = [
 
 _COMP = {"x": 0, "y": 1, "z": 2}
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
+
+#: The time [s] over which an elastic state judges whether a viscoelastic material relaxes:
+#: one hour, longer than a reflow and than the cooling after moulding.
+RELAXATION_CHECK_S = 3600.0
+
+
+class InstantaneousModulusWarning(UserWarning):
+    """A viscoelastic material in one elastic state (:func:`solve_thermoelastic`, its
+    variants and sweep) takes its instantaneous (glassy) modulus, but at the state's
+    temperature it relaxes by more than 10 % within :data:`RELAXATION_CHECK_S`: the state
+    is stiffer than the material of any real process. :func:`fea.solve_history` solves
+    the path instead."""
+
+
+def _warn_instantaneous(
+    mesh: Any, fs: FieldSpace, materials: Mapping[str, Material], temperatures: Sequence[Any]
+) -> None:
+    """Warn (:class:`InstantaneousModulusWarning`) for each region of a viscoelastic
+    material whose shear relaxation function, at the hottest of its nodes over the nodal
+    ``temperatures`` [degC] (shifted by its WLF or Arrhenius ``a_T``), falls under 0.9
+    within :data:`RELAXATION_CHECK_S`."""
+    for region, e in mesh.regions.items():
+        m = materials[region]
+        if not m.viscoelastic:
+            continue
+        nodes = np.unique(fs.dofs[e])
+        T = max(float(np.max(np.asarray(t)[nodes])) for t in temperatures)
+        a_T = 1.0 if m.shift is None else float(m.shift.shift(T))
+        g = float(m.relaxation.relaxation(RELAXATION_CHECK_S / a_T))
+        if g >= 0.9:
+            continue
+        E0 = float(m.E)
+        warnings.warn(
+            InstantaneousModulusWarning(
+                f"{region} ({m.name}) is viscoelastic and this elastic state takes its "
+                f"instantaneous modulus E = {E0 / 1e9:.3g} GPa at up to {T:.4g} degC, where "
+                f"it relaxes to {100 * g:.3g} % of it within an hour "
+                f"({m.relaxation.g_inf * E0 / 1e9:.3g} GPa in the long term): a process or "
+                "a reflow is softer than this state (warpage and stresses off); solve the "
+                'path with fea.solve_history (a study: [process] model = "history")'
+            ),
+            stacklevel=3,
+        )
 
 
 @dataclass
@@ -306,11 +352,14 @@ def prescribed_displacements(
             nodes = nodes[nodes_ok[nodes]]
         for comp, value in comps.items():
             if comp not in _COMP and not (comp == "n" and planes is not None):
-                allowed = "a component x, y, z" + (" or n (the plane's normal)" if planes
-                                                     is not None else "")
+                allowed = "a component x, y, z" + (
+                    " or n (the plane's normal)" if planes is not None else ""
+                )
                 if comp == "n":
-                    allowed += (" (n, an inclined plane, is not solved here: "
-                                "solve_thermoelastic, its variants and solve_history)")
+                    allowed += (
+                        " (n, an inclined plane, is not solved here: "
+                        "solve_thermoelastic, its variants and solve_history)"
+                    )
                 raise InputError(f"fixed.{name}.{comp}", value, allowed)
             if isinstance(value, bool | np.complexfloating) or not isinstance(
                 value, int | float | np.integer | np.floating
@@ -492,11 +541,19 @@ def symmetry_weights(fs: FieldSpace, symmetry: Sequence[str]) -> NDArray[np.floa
 
 
 def _check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
-    """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError."""
-    if not isinstance(shrinkage, bool):
-        unknown = [r for r in shrinkage if r not in mesh.regions]
-        if unknown:
-            raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
+    """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError (a bare
+    string, which would be read letter by letter, and a number or None included)."""
+    if isinstance(shrinkage, bool):
+        return
+    if isinstance(shrinkage, str) or not isinstance(shrinkage, Sequence | set | frozenset):
+        raise InputError(
+            "shrinkage",
+            shrinkage,
+            f"True/False or a list of region names of the mesh ({', '.join(mesh.regions)})",
+        )
+    unknown = [r for r in shrinkage if not isinstance(r, str) or r not in mesh.regions]
+    if unknown:
+        raise InputError("shrinkage", unknown[0], "regions of the mesh or True/False")
 
 
 def _eigenstrain(
@@ -591,6 +648,7 @@ def solve_thermoelastic(
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
     _check_shrinkage(mesh, shrinkage)
+    _warn_instantaneous(mesh, fs, mats, [T])
     E, nu = element_moduli(mesh, fs, mats, T)
     lam, mu = lame(E, nu)
     eps0 = _eigenstrain(mesh, fs, mats, ref, T, shrinkage, eigenstrain)
@@ -783,6 +841,7 @@ def solve_thermoelastic_variants(
     ref = reference_temperatures(reference, list(mesh.regions))
     _check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
+    _warn_instantaneous(mesh, fs, mats, Ts)
     extras = [None] * len(temps) if eigenstrains is None else list(eigenstrains)
     moduli = [element_moduli(mesh, fs, mats, T) for T in Ts]
     groups: list[list[int]] = []
@@ -943,6 +1002,8 @@ def solve_thermoelastic_sweep(
     ref = reference_temperatures(reference, list(mesh.regions))
     _check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
+    for m, T in zip(mats, Ts, strict=True):
+        _warn_instantaneous(mesh, fs, m, [T])
     lame_j = [lame(*element_moduli(mesh, fs, m, T)) for m, T in zip(mats, Ts, strict=True)]
     extras = [None] * k if eigenstrains is None else list(eigenstrains)
     eps0s = [_eigenstrain(mesh, fs, mats[j], ref, Ts[j], shrinkage, extras[j]) for j in range(k)]

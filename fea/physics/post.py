@@ -94,7 +94,11 @@ class Warpage:
     Attributes
     ----------
     peak_to_valley
-        Highest minus lowest point of the surface, best-fit plane removed [m].
+        Highest minus lowest point of the surface, best-fit (least-squares) plane
+        removed [m]. For a uniform bow of curvature ``kappa`` over a rectangle
+        ``a x b`` it is the centre-to-CORNER height ``kappa (a^2 + b^2) / 8``
+        (``kappa L^2 / 4`` on a square of side L), twice the centre-to-edge-midpoint
+        height ``kappa L^2 / 8`` of a strip formula over the side.
     signed
         ``+peak_to_valley`` when convex, ``-peak_to_valley`` when concave (centre of the
         quadratic fit against its corners) [m].
