@@ -808,10 +808,16 @@ def history_metrics(
     kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
     out: dict[str, float] = {}
     post: dict = {}
+    born: set[str] = set()  # kerf regions present in this or an earlier state
     for label, st in zip(h.labels, h.states, strict=True):
         present = st.solver_info["regions"]
         if case.kind == "panel":
-            surface = "bottom" if all(r in present for r in kerf) else "units_bottom"
+            # the panel's face until singulation removes the kerf: a kerf region born and
+            # gone since (one not born yet, the compound before moulding, is no removal:
+            # the formed, attached and preheated panels were measured on the kept unit)
+            born |= {r for r in kerf if r in present}
+            removed = any(r not in present for r in born)
+            surface = "units_bottom" if removed else "bottom"
         else:
             surface = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]
         out.update(

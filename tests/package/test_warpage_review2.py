@@ -144,13 +144,6 @@ def test_a_units_elastic_states_of_the_viscoelastic_compound_carry_a_note(
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="fea/package/analyse.py history_metrics measures a panel on 'bottom' only when "
-    "every kerf_ region is present, so before the compound's birth (formed, attached, "
-    "preheated: kerf_encapsulant not born yet) on 'units_bottom', the kept unit",
-)
 def test_a_panels_states_before_moulding_are_measured_on_the_panel(tmp_path, monkeypatch):
     """history_metrics says: a panel is measured on ``bottom`` (the dielectric face) until
     the kerf is removed, then on ``units_bottom``. Before moulding the kerf's compound is not
@@ -177,3 +170,6 @@ def test_a_panels_states_before_moulding_are_measured_on_the_panel(tmp_path, mon
     panel = states["preheated"].warpage("bottom").peak_to_valley * 1e6
     assert panel > 1.0
     assert m["warpage_um@preheated"] == pytest.approx(panel, rel=1e-9)
+    # singulated: the kerf is gone, the kept unit's face
+    unit = states["singulated"].warpage("units_bottom").peak_to_valley * 1e6
+    assert m["warpage_um@singulated"] == pytest.approx(unit, rel=1e-9)
