@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Bump when the geometry builders change in a way that changes meshes.
-BUILDER_VERSION = 2
+BUILDER_VERSION = 3
 CACHE_DIR = Path(os.environ.get("FEA_MESH_CACHE", "meshes/cache"))
 #: False turns :func:`check_size` off in this process (``--force``; a runner's child
 #: process gets it from its parent).

@@ -104,13 +104,6 @@ def test_a_units_closed_walls_are_one_model_however_written():
     assert _volumes("unit", {"kind": "slots", "count": 0}) == none
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="fea/package/geometry/panel.py: the dams' pathways take geometry.openings.xmin's "
-    "sizes when its kind is not 'none' (count = 0 included) and a default 0.5 x 0.2 mm slot "
-    "for kind = 'none': two spellings of a closed wall give two panels",
-)
 def test_a_panels_closed_walls_are_one_model_however_written():
     """A panel whose side walls are closed: with the sizes ``width_mm = 0.3, height_mm =
     0.1``, ``count = 0`` gives dam pathways of 0.3 x 0.1 mm and ``kind = "none"`` the

@@ -93,8 +93,7 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
     gap = p.kerf if p.hollow_walls else 0.0
     xs = [(i + 0.5 - (p.nx - 1) / 2) * p.pitch for i in range(p.nx - 1)]
     ys = [(j + 0.5 - (p.ny - 1) / 2) * p.pitch for j in range(p.ny - 1)]
-    wall = OpeningSpec(kind="slots", count=1)
-    o = g.openings["xmin"] if g.openings["xmin"].kind != "none" else wall
+    o = g.openings["xmin"].dam_pathway()
     for x in xs:
         for s in (-1, 1) if p.hollow_walls else (0,):
             xc = x + s * (gap / 2 + t / 2)

@@ -281,12 +281,10 @@ def _check_panel(g: GeometrySpec) -> None:
                 "a recess shallower than the cavity depth",
             )
         if p.pathways and (p.nx > 1 or p.ny > 1):
-            from .geometry import OpeningSpec  # geometry imports this module
-
             # the dams' pathways are geometry.openings.xmin's (a slot of the default size
             # for closed walls) from z0 above the dielectric up to at most the web, whose
             # underside is cavity_depth - recess_depth above the dielectric
-            o = g.openings["xmin"] if g.openings["xmin"].kind != "none" else OpeningSpec()
+            o = g.openings["xmin"].dam_pathway()
             room = g.cavity_depth - p.recess_depth
             if o.z0 + MIN_FEATURE_M > room:
                 raise InputError(

@@ -81,6 +81,17 @@ class OpeningSpec:
             return max(self.width, wall_height)
         return max(self.width, self.height)
 
+    @property
+    def closed(self) -> bool:
+        """A wall without openings: ``kind = "none"`` or ``count = 0``, however written."""
+        return self.kind == "none" or self.count == 0
+
+    def dam_pathway(self) -> OpeningSpec:
+        """The opening of a panel dam's pathways (one per unit span) beside this wall: the
+        wall's own, or for a closed wall (:attr:`closed`: ``none`` and ``count = 0`` alike,
+        whatever unused sizes come with them) a slot of the default size."""
+        return OpeningSpec(kind="slots", count=1) if self.closed else self
+
 
 @dataclass(frozen=True)
 class TerminalSpec:

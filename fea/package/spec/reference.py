@@ -393,7 +393,9 @@ MEANINGS: dict[str, str] = {
     "geometry.panel.kerf_mm": "saw kerf between units at singulation",
     "geometry.panel.stage": "process stage: on the mandrel, released, singulated",
     "geometry.panel.singulated_units": "after singulation model all units or one",
-    "geometry.panel.pathways": "encapsulant pathways between depressions",
+    "geometry.panel.pathways": "encapsulant pathways between depressions (through the dams, "
+    "one per unit span, shaped as the xmin wall's openings; closed walls, kind 'none' or "
+    "count 0 alike: a default 0.5 x 0.2 mm slot)",
     "geometry.panel.hollow_walls": "hollow side walls (filled by the cover layer)",
     "geometry.panel.cover_thickness_mm": "cover layer over hollow walls",
     "mesh.size_mm": "element size in the package",
