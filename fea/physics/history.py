@@ -81,7 +81,7 @@ from .history_newton import TangentPreconditioner
 from .history_results import HistoryResult, HistoryState
 from .history_step import HistoryModel, check_symmetry_conditions
 from .materials import Material
-from .mechanics import nodal_temperature
+from .mechanics import check_shrinkage, nodal_temperature
 from .process import MAX_STEPS, Process, Stage, count_steps, stage_segments
 
 __all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
@@ -260,6 +260,9 @@ def solve_history(
         history = history.history()
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
+    # as the elastic solves check it: 1 raised a TypeError, a misspelt region ["l3"] was
+    # silently no shrinkage
+    check_shrinkage(mesh, shrinkage)
     control = None
     if inelastic_step_tol is not None:
         control = _StepControl(

@@ -69,6 +69,7 @@ __all__ = [
     "MechanicalResult",
     "RELAXATION_CHECK_S",
     "Warpage",
+    "check_shrinkage",
     "close_solver_cache",
     "elastic_stress",
     "nodal_temperature",
@@ -540,7 +541,7 @@ def symmetry_weights(fs: FieldSpace, symmetry: Sequence[str]) -> NDArray[np.floa
     return np.repeat(image_counts(fs.nodes, axes), 3) if axes else None
 
 
-def _check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
+def check_shrinkage(mesh: Any, shrinkage: bool | Sequence[str]) -> None:
     """``shrinkage`` is True/False or names regions of ``mesh``; else an InputError (a bare
     string, which would be read letter by letter, and a number or None included)."""
     if isinstance(shrinkage, bool):
@@ -647,7 +648,7 @@ def solve_thermoelastic(
     T = nodal_temperature(fs, temperature)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
-    _check_shrinkage(mesh, shrinkage)
+    check_shrinkage(mesh, shrinkage)
     _warn_instantaneous(mesh, fs, mats, [T])
     E, nu = element_moduli(mesh, fs, mats, T)
     lam, mu = lame(E, nu)
@@ -839,7 +840,7 @@ def solve_thermoelastic_variants(
     weights = symmetry_weights(fs, symmetry)
     mats = assign(mesh.regions, materials)
     ref = reference_temperatures(reference, list(mesh.regions))
-    _check_shrinkage(mesh, shrinkage)
+    check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
     _warn_instantaneous(mesh, fs, mats, Ts)
     extras = [None] * len(temps) if eigenstrains is None else list(eigenstrains)
@@ -1000,7 +1001,7 @@ def solve_thermoelastic_sweep(
     weights = symmetry_weights(fs, symmetry)
     mats = [assign(mesh.regions, m, key=f"materials[{j}]") for j, m in enumerate(materials)]
     ref = reference_temperatures(reference, list(mesh.regions))
-    _check_shrinkage(mesh, shrinkage)
+    check_shrinkage(mesh, shrinkage)
     Ts = [nodal_temperature(fs, t) for t in temps]
     for m, T in zip(mats, Ts, strict=True):
         _warn_instantaneous(mesh, fs, m, [T])

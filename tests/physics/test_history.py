@@ -69,6 +69,11 @@ def test_inputs_are_checked(bar):
         )
     with pytest.raises(InputError, match="relaxation"):
         Material("v", E=1e9, nu=0.3, alpha=0.0, k=1.0, shift=SHIFT)
+    # cure shrinkage as the elastic solves check it: 1 raised a TypeError, a misspelt
+    # region was silently no shrinkage
+    for bad in (1, "bar", ["bra"]):
+        with pytest.raises(InputError, match="shrinkage"):
+            solve_history(bar, {"bar": m}, [(0.0, 25.0), (1.0, 25.0)], shrinkage=bad)
 
 
 # -- viscoelastic verification ---------------------------------------------------------------
