@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from ..validate import check_count, check_rtol
+from ..validate import check_count, check_range
 
 __all__ = [
     "BlockKrylovResult",
@@ -67,10 +67,12 @@ class KrylovResult:
 
 
 def _checked(name: str, rtol: Any, maxiter: Any) -> tuple[float, int]:
-    """``rtol`` in (0, 1] and ``maxiter`` a whole number >= 0 (0: the start is the answer),
-    or an :class:`~fea.errors.InputError` naming ``<name>.rtol`` / ``<name>.maxiter``: a NaN
-    tolerance never stopped (every comparison false) and 2.5 steps ran 3."""
-    return check_rtol(f"{name}.rtol", rtol, hi=1.0), check_count(
+    """``rtol`` a finite number > 0 (above 1 a start of zero meets it: an inexact Newton
+    step's forcing term may ask that) and ``maxiter`` a whole number >= 0 (0: the start is
+    the answer), or an :class:`~fea.errors.InputError` naming ``<name>.rtol`` /
+    ``<name>.maxiter``: a NaN tolerance never stopped (every comparison false) and 2.5
+    steps ran 3."""
+    return check_range(f"{name}.rtol", rtol, 0.0, None, lo_open=True), check_count(
         f"{name}.maxiter", maxiter, 10**9, lo=0
     )
 

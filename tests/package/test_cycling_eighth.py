@@ -219,7 +219,9 @@ def test_an_eighth_cycling_case_on_an_oblong_coupon_is_refused_at_its_key():
     raw = _raw()
     raw["mesh"]["symmetry"] = "none"
     raw["cycling"] = {"t_min_C": 0.0, "t_max_C": 60.0, "cycles": 1, "symmetry": "eighth",
-                      "board_size_mm": [20.0, 24.0]}
+                      "board_size_mm": [20.0, 24.0],
+                      "models": ["darveaux", "syed", "engelmaier"],  # the study's columns
+                      "delta_alpha_ppm_per_K": 7.0}
     with pytest.raises(InputError, match=r"cycling\.board_size_mm.*square"):
         cycling.board_model_case(parse_study(raw).base)
     raw["cycling"]["board_size_mm"] = [20.0, 20.0]

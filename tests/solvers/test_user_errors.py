@@ -188,7 +188,7 @@ def test_pcg_stops_on_a_nan_instead_of_running_to_maxiter(poisson):
 
 @pytest.mark.parametrize(
     ("key", "value"),
-    [("rtol", math.nan), ("rtol", 0.0), ("rtol", -1e-8), ("rtol", 2.0), ("maxiter", 2.5)]
+    [("rtol", math.nan), ("rtol", 0.0), ("rtol", -1e-8), ("rtol", math.inf), ("maxiter", 2.5)]
     + [("maxiter", -1), ("maxiter", math.inf), ("maxiter", True)],
 )
 def test_the_krylov_functions_refuse_a_bad_tolerance_or_step_count(poisson, key, value):
@@ -201,6 +201,8 @@ def test_the_krylov_functions_refuse_a_bad_tolerance_or_step_count(poisson, key,
         block_pcg(A, np.stack([b, b], axis=1), **{key: value})
     start = pcg(A, b, maxiter=0)  # no step: the start (zero) is the answer, not converged
     assert start.iterations == 0 and not start.converged and not np.any(start.x)
+    met = pcg(A, b, rtol=1.5)  # above 1 (an inexact Newton's forcing term): the zero start
+    assert met.converged and np.all(np.isfinite(met.x))
 
 
 def test_newton_refuses_a_fractional_backtrack_count():
