@@ -50,6 +50,7 @@ from .transient import dual_interface, zth_transient
 
 __all__ = [
     "SolverContext",
+    "TJ_IMPLAUSIBLE_C",
     "ThermalAnalysis",
     "analyse",
     "history_metrics",
@@ -206,9 +207,25 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         curves.update(tc)
     peak = max(tj, m.get("Tj_peak_C", tj))
     m["Tj_over_limit_flag"] = float(peak > case.limits.Tj_max)
+    if peak > TJ_IMPLAUSIBLE_C:  # a number no package reaches: most often an input slip
+        warnings.warn(
+            f"case {case.name}: Tj {peak:.4g} C is beyond what any package survives (its "
+            f"solder melts at about 217 C, mould compounds decompose at 300-400 C; the "
+            f"material data stop at 300 C): an input slip is likely: power_W in W (not mW), "
+            f"h and the environment (a package without its board, or in still air, runs "
+            f"far hotter than on a JESD51-7 board)",
+            UserWarning,
+            stacklevel=2,
+        )
     if P <= 0:
         m = undefined_per_watt(m)
     return ThermalAnalysis(m, th, tr, curves)
+
+
+#: [degC] A junction temperature above which a case gets a note that no package survives
+#: it (its solder melts, its mould compound decomposes): a result there is an input slip
+#: more often than a design.
+TJ_IMPLAUSIBLE_C = 400.0
 
 
 def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:

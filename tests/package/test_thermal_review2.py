@@ -207,3 +207,24 @@ def test_a_heating_curve_with_a_hot_fixed_face_starts_from_the_power_off_equilib
     assert 25.0 < tj0 < 85.0 and tj[0] == pytest.approx(tj0, abs=1e-9)
     assert zth[-1] == pytest.approx((m["Tj_max_C"] - tj0) / 0.5, rel=1e-6)
     assert m["sf_R_total_K_per_W"] == pytest.approx(zth[-1], rel=1e-3)
+
+
+def test_a_junction_temperature_no_package_survives_gets_a_note():
+    """The small package at 0.5 W under h = 50 runs near 100 C: no note; at 20 W (a slip
+    of mW for W, or a missing heat path) Tj is far beyond 400 C (TJ_IMPLAUSIBLE_C), where
+    the solder has molten and the compound decomposed: the case says an input slip is
+    likely instead of reporting the number alone."""
+    from fea.package.analyse import TJ_IMPLAUSIBLE_C
+
+    def notes(power):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a = thermal_analysis(_case(loads={"power_W": {"die": power}}))
+        said = [str(w.message) for w in caught if "survives" in str(w.message)]
+        return a.metrics["Tj_max_C"], said
+
+    tj, said = notes(0.5)
+    assert tj < TJ_IMPLAUSIBLE_C and not said
+    tj, said = notes(20.0)
+    assert tj > TJ_IMPLAUSIBLE_C and len(said) == 1
+    assert "input slip" in said[0] and "power_W" in said[0]
