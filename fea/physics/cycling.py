@@ -41,6 +41,7 @@ __all__ = [
     "MAX_PROFILE_POINTS",
     "MIN_DWELL_FRACTION",
     "MIN_DWELL_S",
+    "MIN_RAMP_K_PER_MIN",
     "SAC305_SOLIDUS_C",
     "SOAK_MODES_S",
     "dwell_fractions",
@@ -96,6 +97,10 @@ MAX_PROFILE_POINTS = 20_000
 
 #: Largest ramp rate accepted [K/min]: above liquid-to-liquid thermal shock.
 MAX_RAMP_K_PER_MIN = 1.0e4
+
+#: Smallest ramp rate accepted [K/min]: a 165 K ramp of condition G in 11 days, slower than
+#: any chamber profile (1e-9 was taken, and Engelmaier's cyclic frequency clamped).
+MIN_RAMP_K_PER_MIN = 1.0e-2
 
 #: Longest dwell accepted [s]: one day.
 MAX_DWELL_S = 86_400.0
@@ -300,14 +305,14 @@ def temperature_cycles(
         raise InputError("cycling.t_max_C", t_max_C, f"a temperature above t_min_C = {lo:g} °C")
     T0 = check_temperature_C("cycling.stress_free_C", stress_free_C)
     rate = check_range(
-        "cycling.ramp_K_per_min", ramp_K_per_min, 0.0, MAX_RAMP_K_PER_MIN, lo_open=True,
+        "cycling.ramp_K_per_min", ramp_K_per_min, MIN_RAMP_K_PER_MIN, MAX_RAMP_K_PER_MIN,
         unit="K/min",
     )
     rate0 = rate
     if initial_ramp_K_per_min is not None:
         rate0 = check_range(
-            "cycling.initial_ramp_K_per_min", initial_ramp_K_per_min, 0.0, MAX_RAMP_K_PER_MIN,
-            lo_open=True, unit="K/min",
+            "cycling.initial_ramp_K_per_min", initial_ramp_K_per_min, MIN_RAMP_K_PER_MIN,
+            MAX_RAMP_K_PER_MIN, unit="K/min",
         )
     dwell = check_range("cycling.dwell_s", dwell_s, 0.0, MAX_DWELL_S, unit="s")
     if 0.0 < dwell < MIN_DWELL_S:

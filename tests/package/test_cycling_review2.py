@@ -70,6 +70,8 @@ def test_a_stress_free_temperature_inside_the_cycle_is_accepted(T):
         ("cycles", 2.5),
         ("ramp_K_per_min", math.inf),
         ("ramp_K_per_min", -10.0),
+        ("ramp_K_per_min", 1e-9),  # 1e-9 K/min was taken (a ramp of 300,000 years)
+        ("initial_ramp_K_per_min", 1e-3),
         ("dwell_s", -1.0),
         ("dwell_s", math.nan),
         ("stress_free_C", math.nan),

@@ -465,7 +465,7 @@ MEANINGS: dict[str, str] = {
     "cycling.t_min_C": "cold extreme (instead of condition)",
     "cycling.t_max_C": "hot extreme (instead of condition)",
     "cycling.cycles": "cycles run; the last one is evaluated",
-    "cycling.ramp_K_per_min": "ramp rate between the extremes",
+    "cycling.ramp_K_per_min": "ramp rate between the extremes (0.01 to 1e4 K/min)",
     "cycling.dwell_s": "dwell at each extreme (default: JESD22-A104 soak mode 4, 15 min)",
     "cycling.stress_free_C": "temperature at which the joints are stress free (default: "
     "the solder's solidus, fea.package.spec.cycling.SOLDER_SOLIDUS_C; at most it)",
