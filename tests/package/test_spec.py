@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import math
 
 import pytest
 
@@ -153,6 +154,28 @@ def test_user_material_with_tables_and_base():
     assert s.base.materials["encapsulant"].youngs(87.5) == pytest.approx(11e9)
     assert s.base.materials["shell"].E == pytest.approx(125e9)
     assert s.base.materials["shell"].k == 390.0
+
+
+def test_a_zero_or_negative_expansion_is_a_material_too():
+    """alpha_ppm of 0 (a zero-CTE idealisation) or below (a negative-CTE filler), as a
+    number or a table, was refused as 'a positive number' where fea.Material takes down to
+    -1e-3 /K; below -1000 ppm/K, or NaN, is still refused at the key."""
+    d = copy.deepcopy(GOOD)
+    d["materials"] = {
+        "encapsulant": "low",
+        "shell": "flat",
+        "library": {
+            "low": {"base": "mold_compound", "alpha_ppm": {"T_C": [-50, 150], "values": [-2, 1]}},
+            "flat": {"base": "copper", "alpha_ppm": 0.0},
+        },
+    }
+    m = parse_study(d).base.materials
+    assert m["encapsulant"].alpha.values == pytest.approx((-2e-6, 1e-6))
+    assert m["shell"].alpha == 0.0
+    for bad in (-2000.0, math.nan):
+        d["materials"]["library"]["flat"]["alpha_ppm"] = bad
+        with pytest.raises(InputError, match="materials.library.flat.alpha_ppm"):
+            parse_study(d)
 
 
 def test_properties_in_place_of_a_material_name_say_how_to_sweep_them():

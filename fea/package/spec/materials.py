@@ -106,13 +106,17 @@ def parse_user_material(name: str, sec: Section) -> Material:
     for key, attr, scale, lo, hi in (
         ("E_GPa", "E", 1e9, 1e-5, 1e4),
         ("E_MPa", "E", 1e6, 1e-2, 1e7),
-        ("alpha_ppm", "alpha", 1e-6, None, 1e4),
+        # zero and negative expansion are materials too (a zero-CTE idealisation, fused
+        # silica's 0.5, negative-CTE fillers): down to -1000 ppm/K as fea.Material allows
+        ("alpha_ppm", "alpha", 1e-6, -1e3, 1e4),
         ("k", "k", 1.0, 1e-3, 1e5),
     ):
         if sec.has(key):
             if attr in vals:
                 raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
-            vals[attr] = parse_table_or_number(sec, key, scale, hi=hi, lo=lo)
+            vals[attr] = parse_table_or_number(
+                sec, key, scale, positive=attr != "alpha", hi=hi, lo=lo
+            )
     for key, lo, hi in (
         ("nu", -0.999999, 0.499999),
         ("rho", None, 1e5),

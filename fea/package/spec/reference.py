@@ -442,7 +442,8 @@ MEANINGS: dict[str, str] = {
     "materials.library.<name>.E_MPa.T_C": "table temperatures, increasing",
     "materials.library.<name>.E_MPa.values": "table values at those temperatures",
     "materials.library.<name>.nu": "Poisson's ratio",
-    "materials.library.<name>.alpha_ppm": "CTE: a number or a table {T_C, values}",
+    "materials.library.<name>.alpha_ppm": "CTE: a number or a table {T_C, values}, -1000 to "
+    "1e4 ppm/K (zero and negative expansion included)",
     "materials.library.<name>.alpha_kind": "a CTE table is instantaneous (d strain / dT) "
     "or secant (mean from alpha_ref_C)",
     "materials.library.<name>.alpha_ref_C": "reference temperature of a secant CTE",
