@@ -81,6 +81,7 @@ __all__ = [
     "moisture_stages",
     "pseudo_materials",
     "solve_moisture",
+    "unknown_preset",
 ]
 
 #: Pseudo diffusivity [m^2/s] the reference material is given in the conduction solve.
@@ -354,15 +355,24 @@ def classification_temperature_C(
     raise InputError("process", process, "'PbFree' (J-STD-020E Table 4-2) or 'SnPb' (Table 4-1)")
 
 
-def _unknown_preset(key: str, name: str) -> InputError:
-    """The error of an unknown preset name: the presets, and what was likely meant (MSL6
-    has no preset; a preset spelt in another case)."""
-    presets = [*MSL_PRESETS, *REFLOW_PRESETS]
-    allowed = f"one of {', '.join(presets)}"
+def unknown_preset(
+    key: str,
+    name: str,
+    presets: Sequence[str] | None = None,
+    level6: str = "give Soak(30.0, 0.60, TOL_hours, 'MSL6')",
+    tail: str = "",
+) -> InputError:
+    """The :class:`~fea.errors.InputError` of an unknown preset ``name`` under ``key``: the
+    ``presets`` (default every soak and reflow preset) and what was likely meant: MSL6 has
+    no preset (its soak is the time on the label; ``level6`` says how to give it), a
+    preset spelt in another case. ``tail`` ends the list of what is allowed (", 'none' or
+    a table" in a study file)."""
+    presets = list(presets) if presets is not None else [*MSL_PRESETS, *REFLOW_PRESETS]
+    allowed = f"one of {', '.join(presets)}{tail}"
     if name.strip().upper() in ("MSL6", "MSL 6", "LEVEL6", "LEVEL 6"):
         allowed += (
             "; J-STD-020 level 6 soaks at 30 degC / 60 %RH for the time on the label (TOL): "
-            "no preset, give Soak(30.0, 0.60, TOL_hours, 'MSL6')"
+            f"no preset, {level6}"
         )
     else:
         same = [p for p in presets if p.lower() == name.strip().lower()]
@@ -389,7 +399,7 @@ def moisture_stages(conditions: object) -> list[Stage]:
             elif c in REFLOW_PRESETS:
                 c = REFLOW_PRESETS[c]
             else:
-                raise _unknown_preset(f"conditions[{i}]", c)
+                raise unknown_preset(f"conditions[{i}]", c)
         if not isinstance(c, Soak | TemperatureProfile):
             raise InputError(f"conditions[{i}]", type(c).__name__, "a Soak or TemperatureProfile")
         out.append(c)

@@ -243,3 +243,19 @@ def test_a_region_takes_the_moisture_data_of_the_material_it_is_made_of():
     raw["moisture"]["materials"] = {"die_attach": "die_attach_epoxy"}  # an entry wins
     case = parse_study(raw).base
     assert case.moisture.region_materials(regions, made_of)["die_attach"] == "die_attach_epoxy"
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "hint"),
+    [
+        ("soak", "MSL6", r"time on the label .* soak = \{ T_C = 30, RH = 0.60, hours = <TOL>"),
+        ("soak", "msl3", "case-sensitive: 'MSL3'"),
+        ("reflow", "jstd020_pbfree_260", "case-sensitive: 'JSTD020_PbFree_260'"),
+    ],
+)
+def test_a_study_files_preset_slip_is_answered_with_what_was_meant(key, value, hint):
+    """The study file's soak and reflow names get the Python API's hints: level 6 has no
+    preset (the time on the label, given as a table), a preset spelt in another case."""
+    with pytest.raises(InputError, match=hint) as e:
+        parse_study(_raw(**{key: value}))
+    assert e.value.key == f"moisture.{key}"

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import InputError
-from ...physics.moisture import MSL_PRESETS, REFLOW_PRESETS, WATER_C, Soak, TemperatureProfile
+from ...physics.moisture import (
+    MSL_PRESETS,
+    REFLOW_PRESETS,
+    WATER_C,
+    Soak,
+    TemperatureProfile,
+    unknown_preset,
+)
 from ...physics.moisture_data import (
     DEFAULT_REGION_MOISTURE,
     MATERIAL_MOISTURE,
@@ -132,7 +139,14 @@ def _soak(m: Section) -> Soak:
     key = m.key("soak")
     if isinstance(v, str):
         if v not in MSL_PRESETS:
-            raise InputError(key, v, f"one of {', '.join(MSL_PRESETS)} or a table")
+            raise unknown_preset(
+                key,
+                v,
+                MSL_PRESETS,
+                level6="give the table soak = { T_C = 30, RH = 0.60, hours = <TOL>, "
+                "name = 'MSL6' }",
+                tail=" or a table",
+            )
         return MSL_PRESETS[v]
     s = Section(v, key)
     hours = s.raw("hours")
@@ -157,7 +171,7 @@ def _reflow(m: Section) -> TemperatureProfile | None:
         if v == "none":
             return None
         if v not in REFLOW_PRESETS:
-            raise InputError(key, v, f"one of {', '.join(REFLOW_PRESETS)}, 'none' or a table")
+            raise unknown_preset(key, v, REFLOW_PRESETS, tail=", 'none' or a table")
         return REFLOW_PRESETS[v]
     s = Section(v, key)
     pts = s.raw("points_s_C")
