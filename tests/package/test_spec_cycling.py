@@ -100,7 +100,7 @@ def test_fatigue_defaults_and_options():
     assert f.delta_alpha == pytest.approx(10e-6)
     o = f.options()
     assert o.darveaux is None and o.syed is None
-    assert o.engelmaier == {"delta_alpha": pytest.approx(10e-6)}
+    assert o.engelmaier == {"delta_alpha": pytest.approx(10e-6), "factor": 1.0}
     assert o.side == "package" and o.layer_thickness == pytest.approx(25.4e-6)
     c = fatg(
         darveaux={
@@ -141,3 +141,24 @@ def test_bad_fatigue_inputs_name_their_key(section, key):
     with pytest.raises(InputError) as err:
         fatg(**section)
     assert err.value.key == key
+
+
+def test_engelmaiers_factor_is_a_key():
+    """Engelmaier's F (IPC-D-279: 1 for leadless parts, 0.7-1.2 for others) was fixed at 1:
+    ``engelmaier_factor`` reaches the model, its strain range in proportion, and is
+    bounded as the model bounds it."""
+    from fea.physics import fatigue as fat
+
+    base = dict(condition="G", models=["engelmaier"], delta_alpha_ppm_per_K=7.0)
+    assert cyc(**base).fatigue.engelmaier_factor == 1.0
+    spec = cyc(**base, engelmaier_factor=0.7)
+    given = spec.fatigue.options().engelmaier
+    assert given == {"delta_alpha": 7e-6, "factor": 0.7}
+    geo = dict(dnp=6.2e-3, delta_T=165.0, height=0.3e-3)
+    g7 = fat.engelmaier_shear_strain(**geo, **given)
+    g1 = fat.engelmaier_shear_strain(**geo, delta_alpha=7e-6)
+    assert g7 == pytest.approx(0.7 * g1, rel=1e-12)
+    for bad in (0.2, 2.0, float("nan")):
+        with pytest.raises(InputError) as e:
+            cyc(**base, engelmaier_factor=bad)
+        assert e.value.key == "cycling.engelmaier_factor"

@@ -147,6 +147,9 @@ class FatigueSpec:
     delta_alpha
         Package/board CTE mismatch [1/K] for Engelmaier, or None (then ``engelmaier`` may
         not be listed in ``models``).
+    engelmaier_factor
+        Engelmaier's empirical factor F in [0.5, 1.5] (IPC-D-279: 1 for leadless parts,
+        about 0.7-1.2 for others; default 1).
     """
 
     layer_thickness_m: float = 25e-6
@@ -155,6 +158,7 @@ class FatigueSpec:
     darveaux: str | fat.DarveauxConstants = "SnPb_Darveaux2000_25um"
     models: tuple[str, ...] = ("darveaux", "syed")
     delta_alpha: float | None = None
+    engelmaier_factor: float = 1.0
 
     def options(self, layer_thickness: float | None = None) -> Any:
         """The :class:`fea.package.cycling.FatigueOptions` of the section
@@ -166,7 +170,11 @@ class FatigueSpec:
             side=self.side,
             darveaux=self.darveaux if "darveaux" in self.models else None,
             syed="SAC_Syed2004" if "syed" in self.models else None,
-            engelmaier=({"delta_alpha": self.delta_alpha} if "engelmaier" in self.models else None),
+            engelmaier=(
+                {"delta_alpha": self.delta_alpha, "factor": self.engelmaier_factor}
+                if "engelmaier" in self.models
+                else None
+            ),
         )
 
 
@@ -386,6 +394,7 @@ def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
             "the package/board CTE mismatch [ppm/K] when models lists engelmaier",
         )
     pad = f.number("pad_diameter_mm", None, positive=True, hi=100.0, scale=1e-3)
+    factor = f.number("engelmaier_factor", 1.0, lo=0.5, hi=1.5)
     return FatigueSpec(
         layer_thickness_m=f.number(layer_key, 25.0, positive=True, hi=1000.0, scale=1e-6),
         side=f.string("side", "board", choices=("board", "package")),
@@ -393,6 +402,7 @@ def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
         darveaux=_darveaux(f),
         models=tuple(models),
         delta_alpha=da,
+        engelmaier_factor=factor,
     )
 
 

@@ -155,6 +155,7 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "pad_diameter_mm": 0.4,
             "models": ["darveaux", "syed", "engelmaier"],
             "delta_alpha_ppm_per_K": 7.0,
+            "engelmaier_factor": 1.0,
         },
     },
     {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
@@ -497,6 +498,8 @@ MEANINGS: dict[str, str] = {
     "cycling.models": "life models estimated: darveaux, syed, engelmaier",
     "cycling.delta_alpha_ppm_per_K": "package/board CTE mismatch, Engelmaier's input (needed "
     "when models lists engelmaier)",
+    "cycling.engelmaier_factor": "Engelmaier's empirical factor F, 0.5 to 1.5 (IPC-D-279: 1 "
+    "for leadless parts, about 0.7-1.2 for others)",
     "contacts.<a|b>": "thermal contact (TIM) on the interface a|b, a table {R_mm2K_per_W}",
     "contacts.<a|b>.R_mm2K_per_W": "contact resistance per area, a thin layer not meshed "
     "(docs/thermal_contact.md)",
