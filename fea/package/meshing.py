@@ -492,7 +492,7 @@ def _opening_size(g, ms) -> float:
     lengths = [
         (min(o.width, o.height) if o.kind == "slots" else o.width)
         for o in g.openings.values()
-        if o.kind != "none" and o.count > 0
+        if not o.closed
     ]
     if not lengths:
         return ms.size
@@ -512,7 +512,7 @@ def _can_zones(add, g, ms, film: float) -> None:
     add("thin layers", _cells((ox, oy, t), h, (1, 1, L)))
     for side, o in g.openings.items():
         length = (cx if side in ("ymin", "ymax") else cy) + 2 * t
-        if o.kind != "none" and o.count > 0:
+        if not o.closed:
             add("openings", _cells((length, t, depth + t), h_open, (1, L, 1)))
             add("openings", _cells((length, 4 * h_open, depth), h_open))
         else:

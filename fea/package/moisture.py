@@ -20,6 +20,7 @@ preset the standard classifies it with (``studies/msl.toml``'s body: 0.685 mm, 7
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
@@ -258,8 +259,6 @@ def _check_reflow_peak(mesh: Any, reflow: Any, share: float) -> None:
     reflows at ``T_c`` of the body's thickness and volume, so a cooler profile finds lower
     vapour pressures than the qualification it stands for. The SnPb table for a
     ``JSTD020_SnPb_*`` preset, the Pb-free one otherwise (a table: said so)."""
-    import warnings
-
     process = "SnPb" if reflow.name.startswith("JSTD020_SnPb") else "PbFree"
     try:
         body = body_classification(mesh, process, share)

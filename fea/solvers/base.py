@@ -25,6 +25,7 @@ __all__ = [
     "check_block",
     "check_finite_matrix",
     "check_finite_rhs",
+    "check_matrix",
     "check_near_null",
     "check_real",
 ]
@@ -154,6 +155,24 @@ def check_real(key: str, a: Any) -> None:
     kind = getattr(getattr(a, "dtype", None), "kind", "f")
     if kind not in "fiub":
         raise InputError(key, f"dtype {a.dtype}", "real numbers (float64)")
+
+
+def check_matrix(A: Any, kind: str = "scalar", near_null: Any = None) -> None:
+    """What every entry point checks of a system matrix before any work: real numbers
+    (:func:`check_real`), square, the near-null space of its size
+    (:func:`check_near_null`) and no NaN or inf (:func:`check_finite_matrix`; its row is
+    named where ``A`` is CSR).
+
+    Raises
+    ------
+    InputError, SolverError
+        As those checks.
+    """
+    check_real("A", A)
+    if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
+        raise InputError("A", A.shape, "a square matrix (n, n)")
+    check_near_null(near_null, A.shape[0])
+    check_finite_matrix(A, kind)
 
 
 def check_near_null(near_null: Any, n: int) -> None:

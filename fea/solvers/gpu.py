@@ -23,9 +23,8 @@ from .base import (
     Options,
     PcgSolver,
     check_block,
-    check_finite_matrix,
     check_finite_rhs,
-    check_near_null,
+    check_matrix,
     check_real,
 )
 
@@ -387,13 +386,9 @@ def solve_gpu(
     # what fea.solvers.solve checks, before anything reaches the device (a NaN matrix gave
     # a non-finite residual only after the hierarchy was built; b of another length an
     # index error inside a kernel)
-    check_real("A", A)
-    if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
-        raise InputError("A", A.shape, "a square matrix (n, n)")
+    check_matrix(A, kind, near_null)
     check_real("b", b)
     check_block(b, A.shape[0], "b")
-    check_near_null(near_null, A.shape[0])
-    check_finite_matrix(A, kind)
     check_finite_rhs(b, kind)
     opt = Options(kind=kind, near_null=near_null, rtol=rtol, maxiter=maxiter, precision=precision)
     solver = GPU_METHODS[name](A, opt)

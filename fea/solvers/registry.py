@@ -26,7 +26,7 @@ from .base import (
     check_block,
     check_finite_matrix,
     check_finite_rhs,
-    check_near_null,
+    check_matrix,
     check_real,
 )
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
@@ -457,12 +457,8 @@ class Prepared:
         self.where, self.reason = _where(backend, method, n, kind)
         if self.where == "cpu" and not sp.issparse(A):
             raise InputError("A", type(A).__name__, "a SciPy sparse matrix on the CPU backend")
-        check_real("A", A)
-        if len(A.shape) != 2 or A.shape[0] != A.shape[1]:
-            raise InputError("A", A.shape, "a square matrix (n, n)")
-        check_near_null(near_null, n)
         self.A = sp.csr_matrix(A) if self.where == "cpu" else A
-        check_finite_matrix(self.A, kind)
+        check_matrix(self.A, kind, near_null)
         #: ``method="auto"`` on the CPU: both methods' estimates (memory, seconds), else {}
         self.estimate: dict = {}
         plan = None

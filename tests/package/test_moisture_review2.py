@@ -5,10 +5,7 @@ refused naming the key, the value and what is allowed."""
 
 from __future__ import annotations
 
-import copy
 import math
-import tomllib
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -25,18 +22,14 @@ from fea.package.spec.reader import Section
 from fea.physics.moisture import REFLOW_PRESETS
 from fea.physics.moisture_data import get, p_sat
 
-ROOT = Path(__file__).resolve().parents[2]
+from .test_moisture_case import _raw as msl_raw
 
 
 def _raw(**moisture) -> dict:
-    """studies/msl.toml on a small linear mesh (``[mesh] size_mm = 1.5``, ``order = 1``)."""
-    raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "msl.toml").read_text()))
-    raw.pop("sweep")
-    raw["mesh"].update(size_mm=1.5, order=1, layers_through_thickness=1, film_size_mm=0.6)
-    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=12.0)
-    raw["outputs"]["field_plots"] = False
-    raw["solver"]["backend"] = "cpu"
-    raw["moisture"].update(moisture)
+    """studies/msl.toml on a small linear mesh (test_moisture_case's, ``[mesh] size_mm =
+    1.5``)."""
+    raw = msl_raw(**moisture)
+    raw["mesh"]["size_mm"] = 1.5
     return raw
 
 

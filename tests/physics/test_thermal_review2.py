@@ -211,15 +211,9 @@ def test_the_jesd51_board_correlations_by_hand():
 
 
 @pytest.fixture(scope="module")
-def block():
-    """A 2 x 2 x 1 mm block (P1), faces ``bottom`` and ``top``."""
-    return layered_box(
-        (2e-3, 2e-3),
-        [("body", 1e-3, 2)],
-        1e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 1e-3)},
-    )
+def block(box):
+    """The conftest's 2 x 2 x 1 mm block (P1), faces ``bottom`` and ``top``."""
+    return box
 
 
 COPPERISH = {"body": _mat("body", 400.0)}

@@ -42,7 +42,7 @@ def add_openings(
     z_floor, z_ceiling
         z of the cavity floor and ceiling [m]; openings are placed from ``z_floor + z0``.
     """
-    if o.kind == "none" or o.count == 0:
+    if o.closed:
         return 0
     along_x = side in ("ymin", "ymax")
     length = cavity[0] if along_x else cavity[1]
@@ -81,7 +81,7 @@ def add_openings(
 
 def opening_volume(o: OpeningSpec, t: float, wall_height: float) -> float:
     """Closed-form volume [m^3] removed from one wall of thickness ``t`` by its openings."""
-    if o.kind == "none" or o.count == 0:
+    if o.closed:
         return 0.0
     if o.kind == "holes":
         return o.count * math.pi * o.width**2 / 4 * t

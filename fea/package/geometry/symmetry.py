@@ -213,7 +213,7 @@ def _wall(o: Any) -> tuple:
     """What the builder makes of a wall's openings (:func:`~fea.package.geometry.openings.
     add_openings`): a closed wall whatever its other keys, a hole's height its width,
     pillars full height."""
-    if o.kind == "none" or o.count == 0:
+    if o.closed:
         return ("none",)
     if o.kind == "pillars":
         return (o.kind, o.count, o.width)

@@ -82,7 +82,7 @@ def _check_openings(g: GeometrySpec) -> None:
     for side, o in g.openings.items():
         key = o.key
         L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
-        if o.kind == "none" or o.count == 0:
+        if o.closed:
             continue
         if o.count * o.width + (o.count + 1) * max(t, 0.02e-3) > L:
             raise InputError(
@@ -162,7 +162,7 @@ def _check_corners(g: GeometrySpec) -> None:
             f"{_mm(g.cavity[1])} mm cavity): its corner ({_mm(hx)}, {_mm(hy)}) mm does not",
         )
     for side, o in g.openings.items():
-        if o.kind == "none" or o.count == 0:
+        if o.closed:
             continue
         L = g.cavity[0] if side in ("ymin", "ymax") else g.cavity[1]
         # the outermost opening's far edge, from the wall's centre (openings.add_openings),
@@ -327,7 +327,7 @@ def _check_thin(g: GeometrySpec) -> None:
     over = g.cavity_depth - g.die[2] - g.die_attach_thickness
     items.append(("geometry.die.thickness_mm", g.die[2] * mm, "the gap above the die", over))
     for side, o in g.openings.items():
-        if o.kind == "none" or o.count == 0:
+        if o.closed:
             continue
         what = f"the openings of side {side}"
         items.append((f"{o.key}.width_mm", o.width * mm, what, o.width))

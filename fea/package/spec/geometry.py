@@ -73,7 +73,7 @@ class OpeningSpec:
         """Largest dimension L of one opening [m] (for the aperture rule) in a wall of
         inner height ``wall_height`` [m] (the cavity's depth): a pillar gap is that tall
         (``height`` is not used for pillars)."""
-        if self.kind == "none" or self.count == 0:
+        if self.closed:
             return 0.0
         if self.kind == "holes":
             return self.width
