@@ -66,6 +66,11 @@ def describe(path: str | os.PathLike) -> str:
         for name, cols in r.curves.items():
             n = len(next(iter(cols.values()))) if cols else 0
             lines.append(f"    {name:<28} {n:>6} samples: {', '.join(cols)}")
+    if r.cycling:
+        lines.append("  cycling tables:")
+        for name, cols in r.cycling.items():
+            n = len(next(iter(cols.values()))) if cols else 0
+            lines.append(f"    {name:<28} {n:>6} rows: {', '.join(cols)}")
     if r.metrics:
         lines.append("  metrics:")
         for k, v in sorted(r.metrics.items()):

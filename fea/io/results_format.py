@@ -146,6 +146,11 @@ class Results:
     ``temperatures`` (s,) [degC] and ``labels`` (s,) of the moisture states;
     ``moisture_shown`` maps a name (``soak``, ``peak``, ``reflow``) to the index of the
     state the ``.xdmf`` sidecar shows on the package as ``<field>@<name>``.
+    ``cycling`` (empty without ``[cycling]``) maps a table's name to its columns, as
+    ``curves``: ``cycling["joints"]`` (one row per joint: ``dW_MJ_per_m3``, ``x_mm``, ...)
+    and ``cycling["hysteresis_critical"]`` (the critical joint's layer after every
+    solver step: ``shear_strain_pct``, ``shear_stress_MPa``, ``state``, ...;
+    :meth:`fea.package.cycling.CyclingRun.tables`).
     """
 
     path: Path
@@ -162,6 +167,7 @@ class Results:
     units: dict[str, str] = field(default_factory=dict)
     moisture: dict[str, NDArray] | None = None
     moisture_shown: dict[str, int] = field(default_factory=dict)
+    cycling: dict[str, dict[str, NDArray]] = field(default_factory=dict)
 
     @property
     def schema(self) -> str:

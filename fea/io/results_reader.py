@@ -32,14 +32,20 @@ __all__ = [
 def _read_curves(g: _Node, path: Path) -> dict[str, dict[str, NDArray]]:
     """The curves under ``/thermal/curves``: name -> column -> 1-D array, the columns in
     their written order, each checked to be a real vector of the curve's length."""
+    return _read_tables(g, "curves", "/thermal/curves", path)
+
+
+def _read_tables(g: _Node, name: str, where_g: str, path: Path) -> dict[str, dict[str, NDArray]]:
+    """The tables of the group ``name`` of ``g`` (at ``where_g``): table -> column -> 1-D
+    array, as :func:`_read_curves`; empty without that group."""
     out: dict[str, dict[str, NDArray]] = {}
-    node = (g.members or {}).get("curves")
+    node = (g.members or {}).get(name)
     if node is None:
         return out
     if node.members is None:
-        raise ResultsError(f"{path}: /thermal/curves is not a group")
+        raise ResultsError(f"{path}: {where_g} is not a group")
     for name, cg in node.members.items():
-        where = f"/thermal/curves/{name}"
+        where = f"{where_g}/{name}"
         if cg.members is None:
             raise ResultsError(f"{path}: {where} is not a group of columns")
         raw = cg.attrs.get("columns")
@@ -484,6 +490,7 @@ def _results(root: _Node, path: Path) -> Results:
         units,
         moisture,
         shown,
+        _read_tables(root, "cycling", "/cycling", path),
     )
 
 

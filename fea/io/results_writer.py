@@ -210,11 +210,12 @@ def write_results(
         ``state_values`` (one number per mechanical state: the time coordinate ParaView
         shows, e.g. the temperature [degC] of each state) and ``state_unit``; ``ctm``
         (compact thermal models: :func:`fea.package.ctm.results_group`, the ``/ctm``
-        group); ``moisture_labels`` (one text per moisture state, distinct; default
-        the state indices) and ``moisture_shown`` (name -> state index: the moisture
-        states the ``.xdmf`` sidecar shows on the package, as ``<field>@<name>``, e.g.
-        ``{"soak": 10, "peak": 35}``; default none); other scalar entries become root
-        attributes.
+        group); ``cycling`` (tables name -> column -> values, the ``/cycling`` group:
+        :meth:`fea.package.cycling.CyclingRun.tables`); ``moisture_labels`` (one text per
+        moisture state, distinct; default the state indices) and ``moisture_shown``
+        (name -> state index: the moisture states the ``.xdmf`` sidecar shows on the
+        package, as ``<field>@<name>``, e.g. ``{"soak": 10, "peak": 35}``; default
+        none); other scalar entries become root attributes.
     moisture
         A :class:`fea.MoistureResult` on ``mesh`` (:func:`fea.solve_moisture`) or None:
         its states' fields ``moisture_wetness`` (s, n) [-] and ``moisture_concentration``
@@ -245,6 +246,7 @@ def write_results(
         raise InputError("meta", meta, "a mapping of names to values, or None")
     meta = dict(meta or {})
     ctm = meta.pop("ctm", None)
+    cycling = meta.pop("cycling", None)
     labels, states = _as_states(mechanical)
     for label in labels:
         _check_text("mechanical", label)
@@ -273,6 +275,8 @@ def write_results(
         _write_records(f, metrics, solver, states, thermal, inputs)
         if ctm:
             _write_ctm(f, ctm)
+        if cycling:
+            _write_tables(f.create_group("cycling"), cycling)
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         f.flush()
         image = f.id.get_file_image()
@@ -528,8 +532,13 @@ def _write_ctm(f: Any, ctm: Mapping[str, Any]) -> None:
 def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
     if not curves:
         return
-    c = g.create_group("curves")
-    for name, columns in curves.items():
+    _write_tables(g.create_group("curves"), curves)
+
+
+def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]]) -> None:
+    """Each table (name -> column -> values) a subgroup of ``c``: a float64 dataset per
+    column, their order in the attribute ``columns``."""
+    for name, columns in tables.items():
         cg = c.create_group(str(name))
         cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
         for col, values in columns.items():

@@ -986,6 +986,8 @@ def analyse(
             states = cr.states()  # with joint_id, delta_w per element (cycling.CyclingState)
             extra = {**extra, "state_values": [float(cr.history.times[k]) for k in (k0, k1)]}
             extra["state_unit"] = "s"
+        if cr.run is not None:  # the per-joint table and the critical joint's loop
+            extra = {**extra, "cycling": cr.run.tables()}
     meshes = {"thermal": th.mesh} if th is not None else {}
     if states:
         meshes["mechanical"] = next(iter(states.values())).mesh

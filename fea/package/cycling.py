@@ -281,6 +281,56 @@ class CyclingRun:
                 out[f"eq_strain_max@{r}"] = v
         return out
 
+    def tables(self) -> dict[str, dict[str, NDArray[np.float64]]]:
+        """The cycling's tables, name -> column (units in the names) -> values: the CSVs
+        ``joints.csv`` and ``hysteresis_critical.csv`` of a case folder and the
+        ``/cycling`` group of its results file.
+
+        ``joints``: one row per joint of the model (sorted ids): ``joint_id``,
+        ``x_mm``, ``y_mm`` (its centre in the full array), ``fraction`` (of the joint
+        in a symmetry model), ``dW_MJ_per_m3`` (over its interface layer, per cycle),
+        ``dW_joint_MJ_per_m3`` (over the whole joint), ``eq_strain_pct`` (accumulated,
+        layer mean), ``d_eq_strain_per_cycle_pct``, ``layer_volume_mm3``, ``pad_z_mm``,
+        ``critical`` (1 for the critical joint).
+
+        ``hysteresis_critical``: the critical joint's layer after every solver step of
+        the whole history: ``time_s``, ``temperature_C`` (layer mean),
+        ``shear_strain_pct`` (engineering, along the joint's direction from the array's
+        centre), ``shear_stress_MPa``, ``state`` (the reported state's index, -1 between
+        states), ``last_cycle`` (1 within the evaluated cycle)."""
+        e = self.energy
+        crit = np.zeros(e.joint.size)
+        crit[e.critical] = 1.0
+        joints = {
+            "joint_id": e.joint.astype(np.float64),
+            "x_mm": self.centres[:, 0] * 1e3,
+            "y_mm": self.centres[:, 1] * 1e3,
+            "fraction": np.asarray(self.joint_fraction, dtype=np.float64),
+            "dW_MJ_per_m3": e.delta_w / _MPA,
+            "dW_joint_MJ_per_m3": e.delta_w_joint / _MPA,
+            "eq_strain_pct": 100.0 * e.eq_strain,
+            "d_eq_strain_per_cycle_pct": 100.0 * e.delta_eq_strain,
+            "layer_volume_mm3": e.layer_volume * 1e9,
+            "pad_z_mm": e.pad_z * 1e3,
+            "critical": crit,
+        }
+        path = self.history.watched[_watch_name(e.joint[e.critical])]
+        n = path.times.size
+        state = np.full(n, -1.0)
+        state[path.states] = np.arange(path.states.size)
+        i0, i1 = self.loop.closed
+        last = np.zeros(n)
+        last[i0 : i1 + 1] = 1.0
+        loop = {
+            "time_s": path.times.copy(),
+            "temperature_C": path.temperature.copy(),
+            "shear_strain_pct": 100.0 * self.loop.shear_strain,
+            "shear_stress_MPa": self.loop.shear_stress / _MPA,
+            "state": state,
+            "last_cycle": last,
+        }
+        return {"joints": joints, "hysteresis_critical": loop}
+
     def fields(self) -> dict[str, tuple[NDArray[np.float64], str]]:
         """Per-element results-file fields (all ``"Cell"``): ``joint_id`` (-1 outside the
         solder), ``delta_w`` [J/m^3 per cycle], ``interface_layer`` (1 in a joint's
@@ -508,25 +558,9 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     return np.concatenate(X), np.concatenate(Y), np.concatenate(V)
 
 
-def _shear_history(
-    history: HistoryResult, elements: NDArray[np.int64], direction: NDArray[np.float64]
-) -> tuple[NDArray, NDArray, NDArray]:
-    """Volume-averaged (per element) pad shear stress and engineering shear strain of
-    ``elements`` at every state, shape (n_states, m) each, and the element volumes."""
-    from ..fe.forms import strain_at_quadrature
-
-    st0 = history.states[0]
-    w = np.asarray(st0.space.basis.dx[elements])  # (m, n_q)
-    vol = w.sum(axis=1)
-    tau = np.empty((len(history.states), elements.size))
-    gam = np.empty_like(tau)
-    for i, st in enumerate(history.states):
-        s = (st.stress_q[elements] * w[..., None]).sum(axis=1) / vol[:, None]
-        e = strain_at_quadrature(st.space, st.displacement, elements=elements)
-        e = (e * w[..., None]).sum(axis=1) / vol[:, None]
-        e[:, 3:] *= 2.0  # tensor -> engineering shears
-        tau[i], gam[i] = fat.pad_shear(s, e, direction)
-    return tau, gam, vol
+def _watch_name(joint_id: Any) -> str:
+    """The name a joint's interface layer is followed under (``solve_history(watch=)``)."""
+    return f"joint {int(joint_id)}"
 
 
 def run_cycling(
@@ -660,6 +694,18 @@ def run_cycling(
 
     if fixed is None and planes:
         fixed = symmetry_fixed(symmetry)
+    # each joint's interface layer, followed through every step (its hysteresis loop as
+    # the solver took it, not straight lines between the reported states)
+    z_range = np.column_stack([zs.min(axis=1), zs.max(axis=1)])
+    layers = fat.interface_layers(
+        cen,
+        J,
+        thickness=opts.layer_thickness,
+        side=opts.side,
+        board_below=opts.board_below,
+        pad_z=pad_z,
+        element_z_range=z_range,
+    )
     history = solve_history(
         mesh,
         materials,
@@ -671,6 +717,7 @@ def run_cycling(
         max_step_K=max_step_K,
         substeps=substeps,
         progress=progress,
+        watch={_watch_name(j): lay for j, lay in zip(layers.joint, layers.layer, strict=True)},
         **history_options,
     )
     t1 = time.perf_counter()
@@ -692,25 +739,22 @@ def run_cycling(
         thickness=opts.layer_thickness,
         side=opts.side,
         board_below=opts.board_below,
-        pad_z=pad_z,
-        element_z_range=np.column_stack([zs.min(axis=1), zs.max(axis=1)]),
+        pad_z=layers.pad_z,
     )
-    # the layer elements, by the same centroid rule as joint_energy
-    at_min = (opts.side == "board") == bool(opts.board_below)
-    rel = 1e-9 * opts.layer_thickness
-    layer: dict[int, NDArray[np.int64]] = {}
-    for j, jid in enumerate(energy.joint):
-        el = np.flatnonzero(J == jid)
-        d = cen[el, 2] - energy.pad_z[j] if at_min else energy.pad_z[j] - cen[el, 2]
-        layer[int(jid)] = el[(d >= -rel) & (d <= opts.layer_thickness + rel)]
+    layer = {int(j): lay for j, lay in zip(layers.joint, layers.layer, strict=True)}
     crit = energy.critical
     neutral = np.zeros(2) if planes else _neutral_point(full, frac)
     direction = full[crit] - neutral
     if not np.hypot(*direction) > 0:
         direction = np.array([1.0, 0.0])
-    el = layer[int(energy.joint[crit])]
-    tau, gam, lvol = _shear_history(history, el, direction)
-    loop = fat.hysteresis_loop(lvol, tau, gam, cycle=(k0, k1))
+    path = history.watched[_watch_name(energy.joint[crit])]
+    loop = fat.hysteresis_path(
+        path.stress,
+        path.strain,
+        direction,
+        cycle=(int(path.states[k0]), int(path.states[k1])),
+        marks=path.states,
+    )
     summary_opts: dict[str, Any] = {
         "darveaux": opts.darveaux,
         "syed": opts.syed,
@@ -1203,6 +1247,10 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
         warnings.warn(f"case {case.name}: {text}", category, stacklevel=2)
     if notes:
         m["warnings"] = [text for text, _ in notes]  # type: ignore[assignment]
+    if folder is not None:  # the per-joint table and the critical joint's loop, as CSV
+        from ..io import write_curves_csv
+
+        write_curves_csv(folder, run.tables())
     return CyclingResult(m, h, joint, run.energy, run)
 
 

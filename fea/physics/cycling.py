@@ -270,8 +270,9 @@ def temperature_cycles(
         ``"cold"`` (default) or ``"hot"``: the extreme the cycles start at.
     ramp_points
         Number of straight pieces each ramp is cut into, 1 to 100 (more points: more
-        states to plot a hysteresis loop from; :func:`fea.solve_history` sub-steps a
-        piece anyway by its ``max_step_K``).
+        reported states, each a full field kept in memory; :func:`fea.solve_history`
+        sub-steps a piece anyway by its ``max_step_K``, and a watched set, e.g. the
+        critical joint's loop, is sampled at every such step).
     condition
         Name stored in the result.
     dwell_points

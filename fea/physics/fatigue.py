@@ -65,6 +65,7 @@ __all__ = [
     "DarveauxLife",
     "ENGELMAIER_SETS",
     "HysteresisLoop",
+    "InterfaceLayers",
     "JointEnergy",
     "JointMap",
     "LifeEstimate",
@@ -78,6 +79,8 @@ __all__ = [
     "engelmaier_life",
     "engelmaier_shear_strain",
     "hysteresis_loop",
+    "hysteresis_path",
+    "interface_layers",
     "joint_energy",
     "loop_area",
     "pad_shear",
@@ -200,6 +203,116 @@ def _array(key: str, value: Any, shape: tuple[int, ...] | None = None) -> NDArra
     return a
 
 
+@dataclass(frozen=True)
+class InterfaceLayers:
+    """Each joint's elements and the elements of its interface layer
+    (:func:`interface_layers`).
+
+    Attributes
+    ----------
+    joint
+        Joint ids, sorted, shape (k,).
+    pad_z
+        Pad plane of each joint [m], shape (k,).
+    elements
+        Each joint's elements, k arrays.
+    layer
+        The elements of each joint's layer (centroid within ``thickness`` of the pad
+        plane, on the joint's side), k non-empty arrays.
+    thickness
+        The layer thickness [m].
+    """
+
+    joint: NDArray[np.int64]
+    pad_z: NDArray[np.float64]
+    elements: list[NDArray[np.int64]]
+    layer: list[NDArray[np.int64]]
+    thickness: float
+
+
+def interface_layers(
+    centroids: ArrayLike,
+    joint: ArrayLike,
+    *,
+    thickness: float = 25e-6,
+    side: str = "board",
+    board_below: bool = True,
+    pad_z: Mapping[int, float] | ArrayLike | None = None,
+    element_z_range: ArrayLike | None = None,
+) -> InterfaceLayers:
+    """Darveaux's interface layer of every joint, from the geometry alone (the elements
+    :func:`joint_energy` averages over; known before a solve, e.g. to follow the layers
+    through every step with ``solve_history(watch=...)``).
+
+    Parameters are :func:`joint_energy`'s: ``centroids`` [m] (n, 3), ``joint`` (n,)
+    integer ids (< 0: not solder), ``thickness`` [m] in (0, 1 mm], ``side``
+    (``"board"``/``"package"``), ``board_below``, ``pad_z`` [m] (mapping or array over
+    the sorted ids; None: the joint's lowest/highest extent), ``element_z_range`` [m]
+    (n, 2) for that detection.
+
+    Raises
+    ------
+    fea.errors.InputError
+        Naming the argument (``fatigue.joint``, ``fatigue.thickness``, ...): wrong
+        shapes, no joint, a joint with no element centroid in its layer.
+    """
+    C = _array("fatigue.centroids", centroids)
+    if C.ndim != 2 or C.shape[1] != 3:
+        raise InputError("fatigue.centroids", f"shape {C.shape}", "an array of shape (n, 3)")
+    n = C.shape[0]
+    J = np.asarray(joint)
+    if J.shape != (n,) or not np.issubdtype(J.dtype, np.integer):
+        raise InputError("fatigue.joint", f"shape {J.shape}, {J.dtype}", f"{n} integers")
+    t = check_range("fatigue.thickness", thickness, 0.0, 1e-3, lo_open=True, unit="m")
+    if side not in ("board", "package"):
+        raise InputError("fatigue.side", side, "'board' or 'package'")
+    zr = None if element_z_range is None else _array("fatigue.element_z_range",
+                                                      element_z_range, (n, 2))
+    ids = np.unique(J[J >= 0])
+    if ids.size == 0:
+        raise InputError("fatigue.joint", "no id >= 0", "at least one solder joint")
+    # the pad at the lowest z of the joint: board side with the board below, or package side
+    # with the package below.
+    at_min = (side == "board") == bool(board_below)
+    k = ids.size
+    pads = np.empty(k)
+    if pad_z is not None:
+        if isinstance(pad_z, Mapping):
+            missing = [int(i) for i in ids if int(i) not in pad_z]
+            if missing:
+                raise InputError("fatigue.pad_z", f"no value for joint {missing[0]}",
+                                 "a z value for every joint")
+            pads[:] = [check_range(f"fatigue.pad_z[{int(i)}]", pad_z[int(i)]) for i in ids]
+        else:
+            pads[:] = _array("fatigue.pad_z", pad_z, (k,))
+    rel = 1e-9 * t  # round-off allowance on the layer boundary
+    # group the elements by joint once (a loop of J == jid would be O(n k))
+    solder = np.flatnonzero(J >= 0)
+    order = solder[np.argsort(J[solder], kind="stable")]
+    bounds = np.searchsorted(J[order], ids)
+    groups = np.split(order, bounds[1:])
+    layers = []
+    for j, jid in enumerate(ids):
+        sel = groups[j]
+        z = C[sel, 2]
+        if pad_z is None:
+            if zr is not None:
+                pads[j] = zr[sel, 0].min() if at_min else zr[sel, 1].max()
+            else:
+                pads[j] = z.min() if at_min else z.max()
+        d = (z - pads[j]) if at_min else (pads[j] - z)
+        in_layer = (d >= -rel) & (d <= t + rel)
+        lay = sel[in_layer]
+        if lay.size == 0:
+            raise InputError(
+                "fatigue.thickness", t,
+                f"a layer holding at least one element centroid of joint {int(jid)} "
+                f"(pad plane z = {pads[j]:.6g} m, nearest centroid {np.abs(d).min():.3g} m away)",
+            )
+        layers.append(lay)
+    return InterfaceLayers(ids.astype(np.int64), pads, groups, layers, t)
+
+
 def joint_energy(
     volumes: ArrayLike,
     centroids: ArrayLike,
@@ -264,9 +377,6 @@ def joint_energy(
     if not np.all(V > 0):
         raise InputError("fatigue.volumes", "a non-positive volume", "volumes > 0 m^3")
     C = _array("fatigue.centroids", centroids, (n, 3))
-    J = np.asarray(joint)
-    if J.shape != (n,) or not np.issubdtype(J.dtype, np.integer):
-        raise InputError("fatigue.joint", f"shape {J.shape}, {J.dtype}", f"{n} integers")
     W1 = _array("fatigue.energy_end", energy_end, (n,))
     W0 = np.zeros(n) if energy_start is None else _array("fatigue.energy_start", energy_start, (n,))
     E1 = None if eq_strain_end is None else _array("fatigue.eq_strain_end", eq_strain_end, (n,))
@@ -275,58 +385,20 @@ def joint_energy(
         else _array("fatigue.eq_strain_start", eq_strain_start, (n,))
     )
     ncyc = check_range("fatigue.cycles", cycles, 0.0, None, lo_open=True)
-    t = check_range("fatigue.thickness", thickness, 0.0, 1e-3, lo_open=True, unit="m")
-    if side not in ("board", "package"):
-        raise InputError("fatigue.side", side, "'board' or 'package'")
-    zr = None if element_z_range is None else _array("fatigue.element_z_range",
-                                                      element_z_range, (n, 2))
-    ids = np.unique(J[J >= 0])
-    if ids.size == 0:
-        raise InputError("fatigue.joint", "no id >= 0", "at least one solder joint")
-    # the pad at the lowest z of the joint: board side with the board below, or package side
-    # with the package below.
-    at_min = (side == "board") == bool(board_below)
+    layers = interface_layers(
+        C, joint, thickness=thickness, side=side, board_below=board_below, pad_z=pad_z,
+        element_z_range=element_z_range,
+    )
+    ids, pads, t = layers.joint, layers.pad_z, layers.thickness
     k = ids.size
-    pads = np.empty(k)
-    if pad_z is not None:
-        if isinstance(pad_z, Mapping):
-            missing = [int(i) for i in ids if int(i) not in pad_z]
-            if missing:
-                raise InputError("fatigue.pad_z", f"no value for joint {missing[0]}",
-                                 "a z value for every joint")
-            pads[:] = [check_range(f"fatigue.pad_z[{int(i)}]", pad_z[int(i)]) for i in ids]
-        else:
-            pads[:] = _array("fatigue.pad_z", pad_z, (k,))
-
     out: dict[str, Any] = {
         name: np.empty(k) for name in ("dw", "vol", "eps", "deps", "dwj")
     }
     n_layer = np.empty(k, dtype=np.int64)
     center = np.empty((k, 3))
     lcenter = np.empty((k, 3))
-    rel = 1e-9 * t  # round-off allowance on the layer boundary
-    # group the elements by joint once (a loop of J == jid would be O(n k))
-    solder = np.flatnonzero(J >= 0)
-    order = solder[np.argsort(J[solder], kind="stable")]
-    bounds = np.searchsorted(J[order], ids)
-    groups = np.split(order, bounds[1:])
-    for j, jid in enumerate(ids):
-        sel = groups[j]
-        z = C[sel, 2]
-        if pad_z is None:
-            if zr is not None:
-                pads[j] = zr[sel, 0].min() if at_min else zr[sel, 1].max()
-            else:
-                pads[j] = z.min() if at_min else z.max()
-        d = (z - pads[j]) if at_min else (pads[j] - z)
-        in_layer = (d >= -rel) & (d <= t + rel)
-        lay = sel[in_layer]
-        if lay.size == 0:
-            raise InputError(
-                "fatigue.thickness", t,
-                f"a layer holding at least one element centroid of joint {int(jid)} "
-                f"(pad plane z = {pads[j]:.6g} m, nearest centroid {np.abs(d).min():.3g} m away)",
-            )
+    for j in range(k):
+        sel, lay = layers.elements[j], layers.layer[j]
         v = V[lay]
         vs = v.sum()
         n_layer[j] = lay.size
@@ -860,12 +932,17 @@ class HysteresisLoop:
         [J/m^3]: the dissipated energy density of that cycle for a uniform joint.
     closed
         Indices (start, end) of the cycle the area was taken over.
+    marks
+        Indices of the reported states along the path, shape (k,), where the path also
+        holds the solver's steps between them (:func:`hysteresis_path`); None: every
+        point is a state.
     """
 
     shear_strain: NDArray[np.float64]
     shear_stress: NDArray[np.float64]
     area: float
     closed: tuple[int, int]
+    marks: NDArray[np.int64] | None = None
 
 
 def pad_shear(
@@ -945,6 +1022,52 @@ def hysteresis_loop(
         raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(t_avg)}")
     area = loop_area(g_avg[i0 : i1 + 1], t_avg[i0 : i1 + 1])
     return HysteresisLoop(g_avg, t_avg, area, (i0, i1))
+
+
+def hysteresis_path(
+    stress: ArrayLike,
+    strain: ArrayLike,
+    direction: ArrayLike,
+    cycle: tuple[int, int],
+    marks: ArrayLike | None = None,
+) -> HysteresisLoop:
+    """Pad-shear loop of a volume-averaged path sampled at every solver step (a joint's
+    layer followed with ``solve_history(watch=...)``:
+    :class:`~fea.physics.history_results.WatchedHistory`).
+
+    Parameters
+    ----------
+    stress, strain
+        Volume-averaged stress [Pa] and strain [-] (ENGINEERING shears), Voigt (xx, yy,
+        zz, yz, xz, xy), shape (n, 6) each.
+    direction
+        In-plane shear direction (dx, dy) (:func:`pad_shear`).
+    cycle
+        Samples (start, end) of a closed cycle for the area.
+    marks
+        Samples that are reported states (drawn as markers), shape (k,); None: all.
+    """
+    S = _array("fatigue.stress", stress)
+    if S.ndim != 2 or S.shape[1] != 6:
+        raise InputError("fatigue.stress", f"shape {S.shape}", "an array of shape (n, 6)")
+    E = _array("fatigue.strain", strain, S.shape)
+    tau, gam = pad_shear(S, E, direction)
+    try:
+        i0, i1 = int(cycle[0]), int(cycle[1])
+    except (TypeError, ValueError, IndexError, OverflowError):
+        i0, i1 = -1, -1
+    if not 0 <= i0 < i1 < len(tau):
+        raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(tau)}")
+    m = None
+    if marks is not None:
+        m = np.asarray(marks)
+        if m.ndim != 1 or not np.issubdtype(m.dtype, np.integer) or (
+            m.size and (m.min() < 0 or m.max() >= len(tau))
+        ):
+            raise InputError("fatigue.marks", f"shape {m.shape}", f"indices in 0..{len(tau) - 1}")
+        m = m.astype(np.int64)
+    area = loop_area(gam[i0 : i1 + 1], tau[i0 : i1 + 1])
+    return HysteresisLoop(gam, tau, area, (i0, i1), m)
 
 
 # ------------------------------------------------------------------ plots
@@ -1081,23 +1204,31 @@ def plot_hysteresis(
     delta_w: float | None = None,
 ) -> Path:
     """Shear stress [MPa] vs engineering shear strain [%] of :class:`HysteresisLoop`,
-    the closed cycle drawn bold with a marker at each state, PNG written atomically.
-    Returns the path.
+    the closed cycle drawn bold with a marker at each reported state, PNG written
+    atomically. Returns the path.
 
-    The loop joins the states by straight lines: a ramp given as one profile point
-    (``ramp_points = 1``) is drawn straight and its area under-counted (the legend gives
-    the states the cycle has). ``delta_w`` [J/m^3], when given, is stated beside the
-    loop's area: the damage measure, from the energy field (:func:`joint_energy`)."""
+    A loop of :func:`hysteresis_path` follows every solver step between the states; one
+    of :func:`hysteresis_loop` (states only, ``marks`` None) joins the states by straight
+    lines, so a ramp given as one profile point is drawn straight and its area
+    under-counted (the legend says which). ``delta_w`` [J/m^3], when given, is stated
+    beside the loop's area: the damage measure, from the energy field
+    (:func:`joint_energy`)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(5.6, 4.4))
     g, t = loop.shear_strain * 100.0, loop.shear_stress / _MPA
     ax.plot(g, t, color="0.6", lw=1.0, label="history")
     i0, i1 = loop.closed
-    label = f"cycle ({i1 - i0} states): loop area {loop.area / _MPA:.4g} MJ/m³"
+    if loop.marks is None:
+        label = f"cycle ({i1 - i0} states, straight between them)"
+        marks = np.arange(i0, i1 + 1)
+    else:
+        marks = loop.marks[(loop.marks >= i0) & (loop.marks <= i1)]
+        label = f"cycle ({i1 - i0} solver steps, {max(len(marks) - 1, 0)} states)"
+    label += f": loop area {loop.area / _MPA:.4g} MJ/m³"
     if delta_w is not None:
         label += f"\nΔW (energy field) {float(delta_w) / _MPA:.4g} MJ/m³"
     ax.plot(g[i0 : i1 + 1], t[i0 : i1 + 1], color="C3", lw=2.0, marker="o", ms=3.0,
-            label=label)
+            markevery=[int(k) - i0 for k in marks], label=label)
     ax.set_xlabel("shear strain γ [%]")
     ax.set_ylabel("shear stress τ [MPa]")
     ax.set_title(f"Hysteresis, {title}", fontsize=9, parse_math=False)  # as written

@@ -78,13 +78,13 @@ from ..solvers.registry import direct_limit
 from ..validate import check_count, check_range, check_rtol
 from .cycling import CyclingProfile
 from .history_newton import TangentPreconditioner
-from .history_results import HistoryResult, HistoryState
-from .history_step import HistoryModel, check_symmetry_conditions
+from .history_results import HistoryResult, HistoryState, WatchedHistory
+from .history_step import HistoryModel, StepWatch, check_symmetry_conditions
 from .materials import Material
 from .mechanics import check_shrinkage, nodal_temperature
 from .process import MAX_STEPS, Process, Stage, count_steps, stage_segments
 
-__all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "solve_history"]
+__all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "WatchedHistory", "solve_history"]
 
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
 
@@ -117,6 +117,7 @@ def solve_history(
     newton_predictor: str = "extrapolate",
     symmetry: Sequence[str] = (),
     inelastic_step_tol: float | None = None,
+    watch: Mapping[str, ArrayLike] | None = None,
 ) -> HistoryResult:
     """Solve a mechanical history: temperatures over time, viscoelastic materials, and
     regions born and removed by process stages (see the module).
@@ -245,6 +246,14 @@ def solve_history(
         :data:`ADAPTIVE_MAX_REFINE`; a stage's output times are kept; a step is never
         repeated (the next one is sized instead). None (default): fixed steps. Nothing changes
         without inelastic materials.
+    watch
+        Element sets to follow through every converged step, sub-steps and cut-back halves
+        included: name -> element indices (each non-empty, within the mesh, no
+        repeats). Their volume-averaged stress, strain and temperature after each step
+        go to ``HistoryResult.watched`` (:class:`~fea.physics.history_results.
+        WatchedHistory`), e.g. a solder joint's interface layer for its hysteresis loop
+        (a few numbers per set and step; the reported states are not changed). None
+        (default): none.
 
     Returns
     -------
@@ -260,6 +269,7 @@ def solve_history(
         history = history.history()
     process = history if isinstance(history, Process) else Process.from_points(history)
     _check_arguments(mesh, process, fixed, substeps, max_step_K, snap_tol, max_factorizations)
+    watch_sets = _check_watch(watch, mesh.n_elements)
     # as the elastic solves check it: 1 raised a TypeError, a misspelt region ["l3"] was
     # silently no shrinkage
     check_shrinkage(mesh, shrinkage)
@@ -324,6 +334,8 @@ def solve_history(
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
     out = _Output()
+    if watch_sets:
+        model.watch = out.watch = StepWatch(model.fs, watch_sets)
     try:
         T_prev = temps[0]
         t = 0.0
@@ -364,7 +376,47 @@ def solve_history(
         # the results file's flat summary (DESIGN: backend, device of every result)
         s.solver_info.setdefault("backend", where)
         s.solver_info.setdefault("device", "cpu" if where == "cpu" else "cuda:0")
-    return HistoryResult(np.asarray(out.times, dtype=float), out.states, out.labels, info)
+    watched = {}
+    w = out.watch
+    if w is not None:
+        for k, (name, e) in enumerate(w.sets.items()):
+            temp, stress, strain = w.record(k)
+            watched[name] = WatchedHistory(
+                e.copy(),
+                np.asarray(w.times, dtype=float),
+                temp,
+                stress,
+                strain,
+                np.asarray(w.states, dtype=np.int64),
+            )
+    return HistoryResult(
+        np.asarray(out.times, dtype=float), out.states, out.labels, info, watched
+    )
+
+
+def _check_watch(watch: Any, n_elements: int) -> dict[str, NDArray[np.int64]]:
+    """``solve_history``'s ``watch``: name -> element indices, checked."""
+    if watch is None:
+        return {}
+    if not isinstance(watch, Mapping):
+        raise InputError("watch", type(watch).__name__, "a mapping name -> element indices")
+    out = {}
+    for name, el in watch.items():
+        key = f"watch[{name!r}]"
+        if not isinstance(name, str) or not name:
+            raise InputError("watch", name, "non-empty names")
+        try:
+            e = np.asarray(el)
+        except (TypeError, ValueError):
+            e = np.asarray([None])
+        if e.ndim != 1 or e.size == 0 or not np.issubdtype(e.dtype, np.integer):
+            raise InputError(key, f"shape {e.shape}, {e.dtype}", "a non-empty 1-D integer array")
+        if e.min() < 0 or e.max() >= n_elements:
+            raise InputError(key, f"{int(e.min())}..{int(e.max())}", f"0..{n_elements - 1}")
+        if np.unique(e).size != e.size:
+            raise InputError(key, "a repeated element", "each element once")
+        out[name] = e.astype(np.int64)
+    return out
 
 
 def _tangent_preconditioner(choice: Any, backend: str, method: str, n: int) -> bool:
@@ -442,6 +494,7 @@ class _Output:
         self.times: list[float] = []
         self.labels: list[str] = []
         self.states: list[HistoryState] = []
+        self.watch: StepWatch | None = None
 
     def add(
         self,
@@ -453,6 +506,8 @@ class _Output:
         self.times.append(t)
         self.labels.append(label)
         self.states.append(state)
+        if self.watch is not None:
+            self.watch.mark_state()
         if progress:
             progress(label)
 

@@ -12,7 +12,7 @@ from numpy.typing import NDArray
 from ..errors import InputError
 from .mechanics import MechanicalResult
 
-__all__ = ["HistoryResult", "HistoryState"]
+__all__ = ["HistoryResult", "HistoryState", "WatchedHistory"]
 
 
 @dataclass
@@ -60,6 +60,40 @@ class HistoryState(MechanicalResult):
 
 
 @dataclass
+class WatchedHistory:
+    """An element set followed through every converged step of a history
+    (:func:`fea.solve_history`'s ``watch``): volume averages over the set after each step,
+    the sub-steps between reported states included, so a path (a hysteresis loop) is
+    drawn as the solver took it, not as straight lines between the reported states.
+
+    Attributes
+    ----------
+    elements
+        The set's elements, shape (m,).
+    times
+        Time of each sample [s], shape (n,): the start, then every converged step.
+    temperature
+        Volume-mean temperature of the set [degC], shape (n,).
+    stress
+        Volume-averaged stress [Pa], shape (n, 6), Voigt (xx, yy, zz, yz, xz, xy); an
+        element not active counts with zero stress.
+    strain
+        Volume-averaged total small strain [-], shape (n, 6), same order, ENGINEERING
+        shears (``gamma_yz = 2 eps_yz``).
+    states
+        The sample of each reported state, shape (k,): ``HistoryResult.states[i]`` is
+        sample ``states[i]``.
+    """
+
+    elements: NDArray[np.int64]
+    times: NDArray[np.float64]
+    temperature: NDArray[np.float64]
+    stress: NDArray[np.float64]
+    strain: NDArray[np.float64]
+    states: NDArray[np.int64]
+
+
+@dataclass
 class HistoryResult:
     """The states of a history, in time order.
 
@@ -73,12 +107,16 @@ class HistoryResult:
         State labels (stage names, ``"name+<t>s"`` for intermediate ones).
     solver_info
         Steps, factorisations, back-substitutions, CG iterations and seconds per phase.
+    watched
+        name -> :class:`WatchedHistory` of each set of ``solve_history(watch=...)``
+        (empty without).
     """
 
     times: NDArray[np.float64]
     states: list[HistoryState]
     labels: list[str]
     solver_info: dict[str, Any] = field(default_factory=dict)
+    watched: dict[str, WatchedHistory] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.states)

@@ -41,6 +41,7 @@ __all__ = [
     "HistoryModel",
     "PLANE_NORMALS",
     "StepStiffness",
+    "StepWatch",
     "build_constraints",
     "build_step_constraints",
     "check_symmetry_axes",
@@ -447,6 +448,64 @@ class StepStiffness:
         return out
 
 
+class StepWatch:
+    """Volume averages over named element sets after every converged step of a
+    :class:`HistoryModel` (``solve_history(watch=...)``): time, temperature, stress and
+    strain, and which sample each reported state is.
+
+    Parameters
+    ----------
+    fs
+        The model's field space.
+    sets
+        name -> element indices (k,), each non-empty.
+    """
+
+    def __init__(self, fs: FieldSpace, sets: Mapping[str, NDArray[np.int64]]) -> None:
+        self.fs = fs
+        self.sets = {n: np.asarray(e, dtype=np.int64) for n, e in sets.items()}
+        # all sets' elements in one array (one stress and one strain evaluation a step),
+        # each set a segment of it
+        self.all = np.concatenate(list(self.sets.values()))
+        sizes = [len(e) for e in self.sets.values()]
+        self.starts = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+        self.w = np.asarray(fs.basis.dx[self.all])  # (m, n_q)
+        self.volume = np.add.reduceat(self.w.sum(axis=1), self.starts)  # (sets,)
+        self.times: list[float] = []
+        self.temperature: list[NDArray[np.float64]] = []  # (sets,) each
+        self.stress: list[NDArray[np.float64]] = []  # (sets, 6) each
+        self.strain: list[NDArray[np.float64]] = []
+        self.states: list[int] = []
+
+    def _average(self, q: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Volume average over each set of a quadrature field (m, n_q, ...)."""
+        per_el = np.einsum("eq,eq...->e...", self.w, q)
+        return np.add.reduceat(per_el, self.starts, axis=0) / self.volume.reshape(
+            (-1,) + (1,) * (per_el.ndim - 1)
+        )
+
+    def sample(self, model: HistoryModel) -> None:
+        """Append the model's present averages (after a converged step)."""
+        self.times.append(float(model.time))
+        e = self.all
+        eps = forms.strain_at_quadrature(self.fs, model.u, elements=e)
+        self.stress.append(self._average(model.stress_at(e)))
+        self.strain.append(voigt_engineering(self._average(eps)))
+        self.temperature.append(self._average(model.Tq[e]))
+
+    def record(self, k: int) -> tuple[NDArray, NDArray, NDArray]:
+        """Set ``k``'s samples: temperature (n,), stress (n, 6), strain (n, 6)."""
+        return (
+            np.array([t[k] for t in self.temperature], dtype=float),
+            np.array([s[k] for s in self.stress], dtype=float).reshape(-1, 6),
+            np.array([s[k] for s in self.strain], dtype=float).reshape(-1, 6),
+        )
+
+    def mark_state(self) -> None:
+        """The last sample is a reported state."""
+        self.states.append(len(self.times) - 1)
+
+
 class HistoryModel:
     """The state of a history between steps (see the module): :meth:`start`, :meth:`step`,
     :meth:`add` and :meth:`remove` regions, :meth:`state` for a result."""
@@ -558,6 +617,16 @@ class HistoryModel:
         self.frame: sp.csr_matrix | None = None
         self.con_count = 0
         self.fixed: Mapping | None = None
+        #: time of the last converged step [s] (the sum of the steps' lengths)
+        self.time = 0.0
+        #: what follows element sets through every step (:class:`StepWatch`), or None
+        self.watch: StepWatch | None = None
+        # each element's region (index into self.regions) and place in that region's list
+        self.region_of = np.full(mesh.n_elements, -1, dtype=np.int64)
+        self.place = np.zeros(mesh.n_elements, dtype=np.int64)
+        for i, r in enumerate(self.regions):
+            self.region_of[self.el[r]] = i
+            self.place[self.el[r]] = np.arange(len(self.el[r]))
 
     def _init_inelastic(self, r: str) -> None:
         n = len(self.el[r]) * self.nq
@@ -613,6 +682,7 @@ class HistoryModel:
     def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
         """The state at the first time: an instantaneous (glassy) solve."""
         self.T = T
+        self.time = 0.0
         self.increments, self.newton_last = [], None
         self.Tq = self._at_quadrature(T)
         self.T_el = T[self.fs.dofs].mean(axis=1)
@@ -620,6 +690,15 @@ class HistoryModel:
         return self.step(0.0, T, dict(self.cure))
 
     def step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
+        """One converged step of length ``dt`` [s] to the temperatures ``T_new`` (n,)
+        [degC] and ``cure`` (region -> degree); the watched sets are sampled after it."""
+        facts = self._step(dt, T_new, cure)
+        self.time += dt
+        if self.watch is not None:
+            self.watch.sample(self)
+        return facts
+
+    def _step(self, dt: float, T_new: NDArray[np.float64], cure: Mapping[str, float]) -> dict:
         if self.inelastic_present:
             return self._step_inelastic(dt, T_new, cure)
         self.increments, self.newton_last = [], None  # a linear step: no ramp to continue
@@ -930,6 +1009,33 @@ class HistoryModel:
             active=self.active.copy(),
             inelastic=self._inelastic_fields() if self.inel_laws else None,
         )
+
+    def stress_at(self, elements: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Stress [Pa] at the quadrature points of ``elements`` (k,), shape (k, n_q, 6),
+        Voigt (xx, yy, zz, yz, xz, xy), as :meth:`state` gives it (zero where an element
+        is not active)."""
+        nq = self.nq
+        out = np.zeros((len(elements), nq, 6))
+        rid, loc = self.region_of[elements], self.place[elements]
+        for r in self.present:
+            m = np.flatnonzero(rid == self.regions.index(r))
+            if not m.size:
+                continue
+            sel = loc[m]
+            if r in self.laws:
+                q = (sel[:, None] * nq + np.arange(nq)).ravel()
+                st = self.states[r]
+                sub = ViscoState(st.hist[q], st.hist_bulk[q], st.sigma0[q])
+                out[m] = self.laws[r].stress(sub).reshape(len(m), nq, 6)
+            elif r in self.inel_states:
+                out[m] = self.inel_states[r].stress.reshape(-1, nq, 6)[sel]
+            else:
+                off = self.offset.get(r)
+                out[m] = elastic_stress(
+                    self.fs, self.u, self.lam, self.mu, self.eps0, elements=elements[m],
+                    offset=None if off is None else off[sel],
+                )
+        return out
 
     def _inelastic_fields(self) -> dict[str, Any]:
         """Per-element volume averages (over the quadrature points) of the inelastic

@@ -186,9 +186,34 @@ def test_study_outputs_of_the_quarter_model(short_cycle, tmp_path):
     eq = fe["equivalent_inelastic_strain"][0]
     shell = mesh.regions["shell"]
     assert m["plastic_strain_max_pct@cycle_end:shell"] == pytest.approx(100 * eq[shell].max())
-    # the results file carries them (ParaView: cell data)
-    path = write_results(tmp_path / "r.h5", mesh, mechanical=states)
+    # the per-joint table and the critical joint's loop along every solver step: CSVs in
+    # the case folder, the /cycling group of the results file
+    from fea.io import read_curve_csv
+    from fea.physics.fatigue import loop_area
+
+    joints = read_curve_csv(folder / "joints.csv")
+    row = int(np.flatnonzero(joints["critical"] == 1.0)[0])
+    assert joints["joint_id"][row] == crit
+    assert joints["dW_MJ_per_m3"][row] == pytest.approx(m["dW_crit_MJ_per_m3"], rel=1e-9)
+    assert joints["dW_MJ_per_m3"].max() == joints["dW_MJ_per_m3"][row]
+    assert (joints["x_mm"][row], joints["y_mm"][row]) == pytest.approx((x, y), rel=1e-9)
+    loop = read_curve_csv(folder / "hysteresis_critical.csv")
+    n_states = len(cr.history.states)
+    assert sorted(loop["state"][loop["state"] >= 0]) == list(range(n_states))
+    assert loop["time_s"].size > n_states  # the solver's steps between the states
+    last = loop["last_cycle"] == 1.0
+    area = loop_area(loop["shear_strain_pct"][last] / 100, loop["shear_stress_MPa"][last] * 1e6)
+    assert area == pytest.approx(cr.run.loop.area, rel=1e-9)
+    tables = cr.run.tables()
+    path = write_results(tmp_path / "r.h5", mesh, mechanical=states, meta={"cycling": tables})
     r = fea.read_results(path)
+    for name, cols in tables.items():
+        assert list(r.cycling[name]) == list(cols)
+        for c, v in cols.items():
+            np.testing.assert_array_equal(r.cycling[name][c], v)
+    info = fea.io.describe(path)
+    assert "cycling tables:" in info and "hysteresis_critical" in info
+    # the results file carries them (ParaView: cell data)
     for name in (
         "joint_id",
         "delta_w",
