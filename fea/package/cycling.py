@@ -66,6 +66,7 @@ __all__ = [
     "CyclingResult",
     "CyclingRun",
     "CyclingState",
+    "DW_STABLE_CHANGE",
     "FatigueOptions",
     "SOLDER_REGION",
     "SYMMETRIES",
@@ -76,6 +77,7 @@ __all__ = [
     "mirror_images",
     "multiplicity",
     "run_cycling",
+    "stabilisation_note",
     "study_symmetry",
 ]
 
@@ -91,6 +93,13 @@ SYMMETRIES: dict[str, tuple[int, ...]] = {
 _PLANE_NAMES = {0: "x", 1: "y", 2: "d"}
 
 _MPA = 1.0e6
+
+#: Largest change of the critical joint's ``Delta W`` from the cycle before the last to
+#: the last (relative to the last) a cycling run takes as stabilised without a note: the
+#: energy-based life models (Darveaux, Syed) are fitted on a stabilised cycle's
+#: ``Delta W``, which finite-element practice reaches within a few cycles (the change
+#: of the third cycle from the second is typically a few per cent).
+DW_STABLE_CHANGE = 0.05
 
 
 #: Engelmaier's inputs :class:`FatigueOptions` takes: key -> (lo, hi, lo excluded, unit),
@@ -228,6 +237,10 @@ class CyclingRun:
         joints, mirrored on a symmetry model), or None without ``out_dir``.
     seconds
         Wall time of the solve and of the post-processing [s].
+    cycle_delta_w
+        ``Delta W`` of every joint (``energy.joint`` order) in every cycle [J/m^3], shape
+        (n_cycles, k): its last row is ``energy.delta_w``; how it changes from cycle to
+        cycle says whether the last one is stabilised.
     """
 
     profile: CyclingProfile
@@ -246,11 +259,24 @@ class CyclingRun:
     paths: dict[str, Path] = field(default_factory=dict)
     joint_map: fat.JointMap | None = None
     seconds: dict[str, float] = field(default_factory=dict)
+    cycle_delta_w: NDArray[np.float64] | None = None
 
     @property
     def critical_joint(self) -> int:
         """Id of the critical joint (largest ``Delta W``)."""
         return self.energy.critical_joint
+
+    def delta_w_change(self) -> float | None:
+        """Change of the critical joint's ``Delta W`` from the cycle before the last to
+        the last, relative to the last [-]; None with one cycle or no dissipation."""
+        dw = self.cycle_delta_w
+        if dw is None or dw.shape[0] < 2:
+            return None
+        c = self.energy.critical
+        last = float(dw[-1, c])
+        if not last > 0:
+            return None
+        return (last - float(dw[-2, c])) / last
 
     def metrics(self) -> dict[str, float]:
         """Table columns, units in the names: the critical joint's
@@ -260,8 +286,10 @@ class CyclingRun:
         models skipped left out), ``n_joints`` (joints of the full array),
         ``dW_min_MJ_per_m3``, ``dW_mean_MJ_per_m3`` (over the joints),
         ``loop_area_crit_MJ_per_m3`` (the critical layer's averaged pad-shear loop: a
-        picture, not a damage measure), ``cycles`` and, for each inelastic region other
-        than the joints', ``eq_strain_max@<region>`` (largest element value at the end)."""
+        picture, not a damage measure), ``cycles``, ``dW_crit_change_pct`` (the critical
+        joint's ``Delta W`` from the cycle before the last to the last, in % of the last;
+        two cycles or more) and, for each inelastic region other than the joints',
+        ``eq_strain_max@<region>`` (largest element value at the end)."""
         e = self.energy
         out = dict(self.columns)
         # the critical location in the full array (a partial joint mapped onto its plane)
@@ -273,6 +301,9 @@ class CyclingRun:
         out["dW_mean_MJ_per_m3"] = float((e.delta_w * mult).sum() / mult.sum()) / _MPA
         out["loop_area_crit_MJ_per_m3"] = self.loop.area / _MPA
         out["cycles"] = float(self.profile.cycles)
+        change = self.delta_w_change()
+        if change is not None:
+            out["dW_crit_change_pct"] = 100.0 * change
         last = self.history.states[self.cycle[1]]
         regions = (last.inelastic or {"regions": {}})["regions"]
         solder = {r for r, el in regions.items() if np.any(self.joint[el] >= 0)}
@@ -291,7 +322,8 @@ class CyclingRun:
         in a symmetry model), ``dW_MJ_per_m3`` (over its interface layer, per cycle),
         ``dW_joint_MJ_per_m3`` (over the whole joint), ``eq_strain_pct`` (accumulated,
         layer mean), ``d_eq_strain_per_cycle_pct``, ``layer_volume_mm3``, ``pad_z_mm``,
-        ``critical`` (1 for the critical joint).
+        ``critical`` (1 for the critical joint), and with two cycles or more
+        ``dW_cycle<n>_MJ_per_m3``, each cycle's ``Delta W`` (n from 1).
 
         ``hysteresis_critical``: the critical joint's layer after every solver step of
         the whole history: ``time_s``, ``temperature_C`` (layer mean),
@@ -314,6 +346,9 @@ class CyclingRun:
             "pad_z_mm": e.pad_z * 1e3,
             "critical": crit,
         }
+        if self.cycle_delta_w is not None and self.cycle_delta_w.shape[0] > 1:
+            for n, row in enumerate(self.cycle_delta_w, start=1):
+                joints[f"dW_cycle{n}_MJ_per_m3"] = row / _MPA
         path = self.history.watched[_watch_name(e.joint[e.critical])]
         n = path.times.size
         state = np.full(n, -1.0)
@@ -558,6 +593,25 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     return np.concatenate(X), np.concatenate(Y), np.concatenate(V)
 
 
+def stabilisation_note(delta_w: ArrayLike) -> str:
+    """The note of a cycling run whose last cycle is not stabilised: ``delta_w`` the
+    critical joint's ``Delta W`` per cycle [J/m^3], shape (n_cycles,); a change of the
+    last from the one before of more than :data:`DW_STABLE_CHANGE` of the last gives the
+    note, else ``""`` (also with one cycle, or no dissipation in the last)."""
+    d = np.asarray(delta_w, dtype=float).ravel()
+    if d.size < 2 or not d[-1] > 0:
+        return ""
+    change = (d[-1] - d[-2]) / d[-1]
+    if abs(change) <= DW_STABLE_CHANGE:
+        return ""
+    return (
+        f"the critical joint's Delta W changed by {100 * change:+.3g} % from cycle "
+        f"{d.size - 1} to cycle {d.size} (more than {100 * DW_STABLE_CHANGE:g} %): the "
+        "last cycle is not stabilised and the life estimates, fitted on a stabilised "
+        "cycle's Delta W, follow it; run more cycles"
+    )
+
+
 def _watch_name(joint_id: Any) -> str:
     """The name a joint's interface layer is followed under (``solve_history(watch=)``)."""
     return f"joint {int(joint_id)}"
@@ -742,6 +796,24 @@ def run_cycling(
         pad_z=layers.pad_z,
     )
     layer = {int(j): lay for j, lay in zip(layers.joint, layers.layer, strict=True)}
+    # Delta W of every cycle (the last is energy.delta_w): is the last one stabilised?
+    per_cycle = []
+    for a, b in zip(profile.cycle_start, profile.cycle_end, strict=True):
+        fa = history.states[a].inelastic["fields"]  # type: ignore[index]
+        fb = history.states[b].inelastic["fields"]  # type: ignore[index]
+        per_cycle.append(
+            fat.joint_energy(
+                vol,
+                cen,
+                J,
+                fb["dissipated_energy_density"],
+                fa["dissipated_energy_density"],
+                thickness=opts.layer_thickness,
+                side=opts.side,
+                board_below=opts.board_below,
+                pad_z=layers.pad_z,
+            ).delta_w
+        )
     crit = energy.critical
     neutral = np.zeros(2) if planes else _neutral_point(full, frac)
     direction = full[crit] - neutral
@@ -782,6 +854,9 @@ def run_cycling(
         columns, estimates = fat.critical_joint_summary(
             energy, float(diam[crit]), darveaux=None, syed=None, engelmaier=None
         )
+    note = stabilisation_note([float(d[crit]) for d in per_cycle])
+    if note:
+        warnings.warn(note, UserWarning, stacklevel=2)
     dw_el = np.zeros(J.size)
     dw_el[in_inel] = (W1 - W0)[in_inel]
     result = CyclingRun(
@@ -798,6 +873,7 @@ def run_cycling(
         element_delta_w=dw_el,
         cycle=(k0, k1),
         symmetry=symmetry,
+        cycle_delta_w=np.array(per_cycle),
     )
     if out_dir is not None:
         out = Path(out_dir)
@@ -1226,6 +1302,8 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     m["cycling_newton_iterations_count"] = float(h.solver_info.get("newton_iterations", 0))
     m["cycling_solve_s"] = float(h.solver_info["total_s"])
     m["dW_layer_um"] = layer * 1e6
+    if "dW_crit_change_pct" in c:  # two cycles or more
+        m["dW_crit_change_pct"] = c["dW_crit_change_pct"]
     # the other inelastic regions (the elastic-plastic shell): largest equivalent plastic
     # strain at the end of the cycling
     for region, v in h.states[run.cycle[1]].region_max().items():

@@ -193,6 +193,9 @@ METRICS: dict[str, str] = {
     "eq_strain_crit_pct": "accumulated equivalent inelastic strain of the critical joint's "
     "layer at the end of the cycling",
     "d_eq_strain_per_cycle_pct": "its increment over the last cycle",
+    "dW_crit_change_pct": "change of the critical joint's Delta W from the cycle before the "
+    "last to the last, in % of the last (two cycles or more; over 5 %: a note, the cycle is "
+    "not stabilised)",
     "N_darveaux_cycles": "ESTIMATE: characteristic life (crack through the pad) by Darveaux's "
     "crack initiation and growth model with the set's constants and the pad diameter",
     "N0_darveaux_cycles": "ESTIMATE: cycles to crack initiation (Darveaux)",

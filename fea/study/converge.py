@@ -466,6 +466,7 @@ DERIVATIVE_METRICS = (
     "plastic_strain_max_pct",
     "eq_strain_crit_pct",
     "d_eq_strain_per_cycle_pct",
+    "dW_crit_change_pct",
 )
 NOT_DERIVATIVE_METRICS = ("vapour_pressure_max_MPa", "vapour_pressure_mean_MPa")
 

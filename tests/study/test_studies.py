@@ -206,6 +206,7 @@ KIND: dict[str, str] = {
     "dW_mean_MJ_per_m3": "fatigue",
     "eq_strain_crit_pct": "fatigue",
     "d_eq_strain_per_cycle_pct": "fatigue",
+    "dW_crit_change_pct": "fatigue",
     "dW_layer_um": "location",
     "critical_joint_id": "count",
     "critical_x_mm": "location",

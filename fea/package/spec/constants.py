@@ -113,6 +113,7 @@ OUTPUTS = (
     "critical_y_mm",
     "eq_strain_crit_pct",
     "d_eq_strain_per_cycle_pct",
+    "dW_crit_change_pct",
     "N_darveaux_cycles",
     "N0_darveaux_cycles",
     "N_syed_cycles",
