@@ -28,6 +28,7 @@ from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, sweep_parts, write_atomic
 from .progress import stage
 from .sizing import film_rule, size_fields
+from .spec.geometry import mesh_algorithm
 
 __all__ = [
     "BUILDER_VERSION",
@@ -80,7 +81,7 @@ def generate(model, case, info) -> dict[str, float]:
     opt.setNumber("Mesh.MeshSizeFromPoints", 0)
     opt.setNumber("Mesh.MeshSizeFromCurvature", 0)
     opt.setNumber("Mesh.Algorithm", 6)
-    opt.setNumber("Mesh.Algorithm3D", {"hxt": 10, "delaunay": 1, "frontal": 4}[ms.algorithm])
+    opt.setNumber("Mesh.Algorithm3D", mesh_algorithm(ms.algorithm))
     # one thread by default: gmsh's OpenMP next to MKL's (Pardiso) in one process crashed
     opt.setNumber("General.NumThreads", ms.threads or 1)
     opt.setNumber("Mesh.Optimize", 1 if ms.optimize else 0)

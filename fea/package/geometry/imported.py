@@ -42,6 +42,7 @@ from numpy.typing import NDArray
 
 from ...errors import InputError, MeshError
 from ...fe.mesh import Mesh, gmsh_session
+from ..spec.geometry import mesh_algorithm
 
 __all__ = [
     "FileFacts",
@@ -290,7 +291,7 @@ def _step_model(g: Any, regions: dict[str, tuple[int, ...]], ms: Any) -> dict[st
     opt.setNumber("Mesh.MeshSizeMin", 0.0)
     opt.setNumber("Mesh.MeshSizeFromPoints", 0)
     opt.setNumber("Mesh.MeshSizeFromCurvature", 12)
-    opt.setNumber("Mesh.Algorithm3D", {"hxt": 10, "delaunay": 1, "frontal": 4}[ms.algorithm])
+    opt.setNumber("Mesh.Algorithm3D", mesh_algorithm(ms.algorithm))
     opt.setNumber("General.NumThreads", ms.threads or 1)
     opt.setNumber("Mesh.Optimize", 1 if ms.optimize else 0)
     opt.setNumber("Mesh.ElementOrder", 1)

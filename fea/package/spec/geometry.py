@@ -26,6 +26,7 @@ __all__ = [
     "GEOMETRY_KINDS",
     "GeometrySpec",
     "ImportedGeometrySpec",
+    "MESH_ALGORITHMS",
     "MeshSpec",
     "OpeningSpec",
     "PanelSpec",
@@ -40,6 +41,7 @@ __all__ = [
     "is_imported",
     "is_region_name",
     "junction_region",
+    "mesh_algorithm",
     "model_boundaries",
     "model_regions",
     "parse_board_stack",
@@ -276,6 +278,31 @@ class GeometrySpec:
             "apertures": float(n),
             "shielding_array_dB": se - 10 * math.log10(n) if n else math.inf,
         }
+
+
+#: gmsh's 3D algorithms a case may mesh with: ``[mesh] algorithm`` -> gmsh's
+#: ``Mesh.Algorithm3D``. HXT (10) is not offered: on the packages' thin sub-layers its
+#: optimisation pass (``Mesh.Optimize``) aborted the process with a corrupted heap
+#: (``munmap_chunk(): invalid pointer``; gmsh 4.15, the baseline at 0.8 and 2 mm, one and
+#: two threads: 3 runs of 4) or spent 548 s optimising a 2 mm mesh Delaunay makes in
+#: seconds; without the optimisation it left flat tetrahedra. A native abort loses the
+#: case and its worker with no message, so it is refused when the study file is read.
+MESH_ALGORITHMS: dict[str, int] = {"delaunay": 1, "frontal": 4}
+
+
+def mesh_algorithm(name: str, key: str = "mesh.algorithm") -> int:
+    """gmsh's ``Mesh.Algorithm3D`` number of ``[mesh] algorithm`` (:data:`MESH_ALGORITHMS`);
+    anything else (``"hxt"`` among them) an :class:`~fea.errors.InputError` naming
+    ``key``."""
+    if isinstance(name, str) and name in MESH_ALGORITHMS:
+        return MESH_ALGORITHMS[name]
+    allowed = " or ".join(repr(a) for a in MESH_ALGORITHMS)
+    if isinstance(name, str) and name.lower() == "hxt":
+        allowed += (
+            " (gmsh's HXT is not offered: on these thin-layer models it aborted the process "
+            "with a corrupted heap or optimised for minutes; see MESH_ALGORITHMS)"
+        )
+    raise InputError(key, name, allowed)
 
 
 @dataclass(frozen=True)
@@ -914,6 +941,14 @@ def _symmetry(m: Section) -> str:
     return m.string("symmetry", "none", choices=tuple(SYMMETRY))
 
 
+def _algorithm(m: Section) -> str:
+    try:
+        return m.string("algorithm", "delaunay", choices=tuple(MESH_ALGORITHMS))
+    except InputError as e:  # HXT: say why it is not offered
+        mesh_algorithm(e.value, m.key("algorithm"))
+        raise  # pragma: no cover - mesh_algorithm refuses what string() refused
+
+
 def parse_mesh(m: Section) -> MeshSpec:
     spec = MeshSpec(
         size=m.length("size", 0.5),
@@ -923,7 +958,7 @@ def parse_mesh(m: Section) -> MeshSpec:
         film_size=m.length("film_size", None),
         layers_through_thickness=m.number("layers_through_thickness", 2, integer=True, lo=1, hi=8),
         order=m.number("order", 2, integer=True, lo=1, hi=2),
-        algorithm=m.string("algorithm", "delaunay", choices=("hxt", "delaunay", "frontal")),
+        algorithm=_algorithm(m),
         threads=m.number("threads", 0, integer=True, lo=0, hi=256),
         optimize=m.boolean("optimize", True),
         symmetry=_symmetry(m),
