@@ -207,9 +207,39 @@ def _positive(key: str, value: Any, unit: str = "", *, zero: bool = False) -> fl
     return check_range(key, value, 0.0, None, lo_open=not zero, unit=unit)
 
 
-def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False) -> Callable:
+# Ranges [SI] of the constants outside which a value is refused. Each spans orders of
+# magnitude around every published value (solders, and the metals of Anand 1985 and
+# Brown, Kim & Anand 1989: iron's Q = 312 kJ/mol, Q/R = 37 600 K); a value outside is a
+# unit slip that would otherwise run silently: a table's MPa typed as Pa (s0 = 21 makes a
+# joint carry tens of Pa), alpha in 1/MPa (0.02447 makes sinh overflow at 20 kPa), Q in
+# J/mol given as Q/R or the reverse (flow frozen, or athermal).
+# A bound is set only on the side a slip goes: a large stress stays allowed (a huge yield
+# stress keeps a region elastic).
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "stress": (1e4, math.inf, "Pa (MPa must be converted: 21 MPa is 21e6)"),
+    "h0": (1e6, math.inf, "Pa, or 0 (MPa must be converted: 180000 MPa is 1.8e11)"),
+    "Q_over_R": (1e3, 5e4, "K (Q/R = Q [J/mol] / 8.314; 77.5 kJ/mol is 9320 K)"),
+    "alpha": (0.0, 1e-5, "1/Pa (1/MPa must be converted: 0.02447 1/MPa is 2.447e-8 1/Pa)"),
+    "Q": (1e4, 5e5, "J/mol, or 0 (Q = R x Q/R: 6500 K is 54 040 J/mol; 54 kJ/mol is 54e3)"),
+}
+
+
+def _ranged(key: str, value: Any, kind: str, *, zero: bool = False) -> float:
+    """A positive constant (0 too where ``zero``) within :data:`_RANGES` ``[kind]``."""
+    lo, hi, unit = _RANGES[kind]
+    v = _positive(key, value, unit.split(" ")[0].rstrip(","), zero=zero)
+    if (zero and v == 0.0) or lo <= v <= hi:
+        return v
+    left = "(0" if lo == 0.0 else f"[{lo:g}"
+    raise InputError(key, value, f"a number in {left}, {hi:g}] {unit}")
+
+
+def _temperature_function(
+    key: str, value: Any, unit: str, *, zero: bool = False, kind: str | None = None
+) -> Callable:
     """A property of temperature [degC]: a number, a callable ``f(T_C) -> values`` or a
-    table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends."""
+    table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends;
+    a number's or table's values within :data:`_RANGES` ``[kind]`` where ``kind`` is given."""
     if callable(value):
         return value
     if isinstance(value, Sequence) and len(value) == 2 and not isinstance(value, str):
@@ -231,8 +261,11 @@ def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False
                              f"(-273.15, {MAX_TEMPERATURE_C:g}] degC and as many values")
         if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
             raise InputError(key, value, f"finite values {'>=' if zero else '>'} 0 [{unit}]")
+        if kind is not None:
+            for x in v:
+                _ranged(key, float(x), kind, zero=zero)
         return lambda T_C: np.interp(np.asarray(T_C, dtype=float), T, v)
-    c = _positive(key, value, unit, zero=zero)
+    c = _positive(key, value, unit, zero=zero) if kind is None else _ranged(key, value, kind)
     return lambda T_C: np.full(np.shape(T_C), c)
 
 
@@ -508,9 +541,9 @@ class Plastic(_J2Law):
     Parameters
     ----------
     yield_stress
-        Initial uniaxial yield stress ``sigma_y`` [Pa], > 0: a number, a callable of the
-        temperature [degC] or a table ``(temperatures_C, values_Pa)`` (linear, constant
-        beyond its ends).
+        Initial uniaxial yield stress ``sigma_y`` [Pa], >= 1e4 (a smaller number is a
+        value in MPa, refused): a number, a callable of the temperature [degC] or a table
+        ``(temperatures_C, values_Pa)`` (linear, constant beyond its ends).
     hardening
         Isotropic hardening: a linear modulus ``h' = d sigma_y / d eps_p`` [Pa] >= 0, or a
         table ``(eps_p, delta_sigma_Pa)`` of the increase of the yield stress over
@@ -538,7 +571,11 @@ class Plastic(_J2Law):
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "_sy", _temperature_function("plastic.yield_stress", self.yield_stress, "Pa")
+            self,
+            "_sy",
+            _temperature_function(
+                "plastic.yield_stress", self.yield_stress, "Pa", kind="stress"
+            ),
         )
         object.__setattr__(self, "yield_stress", _frozen(self.yield_stress))
         h = self.hardening
@@ -663,9 +700,11 @@ class Anand(_J2Law):
     Parameters
     ----------
     s0
-        Initial deformation resistance [Pa], > 0.
+        Initial deformation resistance [Pa], >= 1e4 (0.01 MPa: a smaller number is a value
+        in MPa, refused).
     Q_over_R
-        Activation energy over the gas constant [K], > 0.
+        Activation energy over the gas constant [K], in [1e3, 5e4] (8.3 to 416 kJ/mol; a
+        number outside is Q in J/mol or kJ/mol, refused).
     A
         Pre-exponential factor [1/s], > 0.
     xi
@@ -673,9 +712,9 @@ class Anand(_J2Law):
     m
         Strain-rate sensitivity [-], in (0, 1].
     h0
-        Hardening constant [Pa] (>= 0).
+        Hardening constant [Pa], 0 or >= 1e6 (a smaller number is a value in MPa, refused).
     s_hat
-        Coefficient of the saturation resistance [Pa], > 0.
+        Coefficient of the saturation resistance [Pa], >= 1e4 (as ``s0``).
     n
         Strain-rate sensitivity of the saturation [-], in [0, 1).
     a
@@ -706,10 +745,11 @@ class Anand(_J2Law):
 
     def __post_init__(self) -> None:
         k = "anand."
-        for name, unit in (("s0", "Pa"), ("Q_over_R", "K"), ("A", "1/s"), ("xi", ""),
-                           ("s_hat", "Pa")):
+        for name, unit in (("A", "1/s"), ("xi", "")):
             object.__setattr__(self, name, _positive(k + name, getattr(self, name), unit))
-        object.__setattr__(self, "h0", _positive(k + "h0", self.h0, "Pa", zero=True))
+        for name, kind in (("s0", "stress"), ("s_hat", "stress"), ("Q_over_R", "Q_over_R")):
+            object.__setattr__(self, name, _ranged(k + name, getattr(self, name), kind))
+        object.__setattr__(self, "h0", _ranged(k + "h0", self.h0, "h0", zero=True))
         object.__setattr__(self, "m", check_range(k + "m", self.m, 0.0, 1.0, lo_open=True))
         object.__setattr__(self, "n", check_range(k + "n", self.n, 0.0, 1.0, hi_open=True))
         object.__setattr__(self, "a", check_range(k + "a", self.a, 1.0, None))
@@ -821,11 +861,13 @@ class Garofalo(_J2Law):
     A
         Pre-factor [1/s], > 0.
     alpha
-        Stress multiplier [1/Pa], > 0.
+        Stress multiplier [1/Pa], in (0, 1e-5] (a larger number is a value in 1/MPa,
+        refused: 0.02447 1/MPa is 2.447e-8 1/Pa).
     n
         Stress exponent [-], >= 1.
     Q
-        Activation energy [J/mol], >= 0 (``Q/R`` in K is ``Q / GAS_CONSTANT``).
+        Activation energy [J/mol], 0 or in [1e4, 5e5] (``Q/R`` in K is
+        ``Q / GAS_CONSTANT``; a number in (0, 1e4) is Q/R in K or Q in kJ/mol, refused).
     E, nu
         Elasticity as in :class:`Plastic`.
     source
@@ -847,9 +889,9 @@ class Garofalo(_J2Law):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "A", _positive("garofalo.A", self.A, "1/s"))
-        object.__setattr__(self, "alpha", _positive("garofalo.alpha", self.alpha, "1/Pa"))
+        object.__setattr__(self, "alpha", _ranged("garofalo.alpha", self.alpha, "alpha"))
         object.__setattr__(self, "n", check_range("garofalo.n", self.n, 1.0, None))
-        object.__setattr__(self, "Q", _positive("garofalo.Q", self.Q, "J/mol", zero=True))
+        object.__setattr__(self, "Q", _ranged("garofalo.Q", self.Q, "Q", zero=True))
         self._check_substeps_and_elasticity()
 
     def creep_rate(self, stress: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
