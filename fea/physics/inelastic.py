@@ -483,6 +483,27 @@ def _kelvin(T_C: NDArray[np.float64]) -> NDArray[np.float64]:
     return T_C + _KELVIN
 
 
+def _kelvin_array(T_C: ArrayLike) -> NDArray[np.float64]:
+    """Temperatures [degC] (finite, above absolute zero) in kelvin."""
+    try:
+        T = np.asarray(T_C, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("temperature", T_C, "temperatures [degC]") from None
+    if not np.all(np.isfinite(T)) or np.any(T <= -_KELVIN):
+        raise InputError("temperature", T_C, "finite temperatures > -273.15 degC")
+    return T + _KELVIN
+
+
+def _nonnegative_array(key: str, value: ArrayLike, unit: str) -> NDArray[np.float64]:
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(key, value, f"numbers [{unit}]") from None
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise InputError(key, value, f"finite numbers >= 0 [{unit}]")
+    return v
+
+
 def _log_newton(
     G: Callable[[NDArray[np.float64], NDArray[np.bool_]], tuple[Any, Any]],
     lo: NDArray[np.float64],
@@ -758,19 +779,22 @@ class Anand(_J2Law):
     def _initial_resistance(self, n: int) -> NDArray[np.float64]:
         return np.full(n, self.s0)
 
+    def _z(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
+        rate = _nonnegative_array("strain_rate", strain_rate, "1/s")
+        Tk = _kelvin_array(T_C)
+        return rate * np.exp(self.Q_over_R / Tk) / self.A
+
     def saturation_resistance(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """``s* = s_hat (eps_rate e^{Q/RT} / A)^n`` [Pa] at an equivalent inelastic strain
-        rate [1/s] and temperature [degC]."""
-        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
-            T_C, float))) / self.A
-        return self.s_hat * z**self.n
+        rate [1/s] (>= 0) and temperature [degC] (T in kelvin inside); arrays broadcast."""
+        return self.s_hat * self._z(strain_rate, T_C) ** self.n
 
     def saturation_stress(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """Steady-state equivalent stress ``sigma* = (s*/xi) asinh(z^m)`` [Pa],
-        ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form)."""
-        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
-            T_C, float))) / self.A
-        return self.saturation_resistance(strain_rate, T_C) / self.xi * np.arcsinh(z**self.m)
+        ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form), at an equivalent inelastic
+        strain rate [1/s] (>= 0) and temperature [degC]; arrays broadcast."""
+        z = self._z(strain_rate, T_C)
+        return self.s_hat * z**self.n / self.xi * np.arcsinh(z**self.m)
 
     def _resistance(self, x, rate_scale, s_n, tol_iter: int = 80):
         """Backward-Euler deformation resistance ``s(x)`` and ``ds/dx`` for increments
@@ -895,9 +919,10 @@ class Garofalo(_J2Law):
         self._check_substeps_and_elasticity()
 
     def creep_rate(self, stress: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
-        """Equivalent creep strain rate [1/s] at von Mises stress [Pa] and temperature [degC]."""
-        s = np.asarray(stress, dtype=float)
-        Tk = _kelvin(np.asarray(T_C, dtype=float))
+        """Equivalent creep strain rate [1/s] at von Mises stress [Pa] (>= 0) and temperature
+        [degC] (T in kelvin inside); arrays broadcast."""
+        s = _nonnegative_array("stress", stress, "Pa")
+        Tk = _kelvin_array(T_C)
         return self.A * np.sinh(self.alpha * s) ** self.n * np.exp(-self.Q / (GAS_CONSTANT * Tk))
 
     def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:

@@ -571,3 +571,30 @@ def test_published_and_classic_sets_pass_the_ranges():
     )
     Garofalo(A=1e-3, alpha=1e-7, n=4.0, Q=0.0)
     Plastic(1e15)
+
+
+@pytest.mark.parametrize(
+    ("call", "key"),
+    [
+        (lambda a, g: a.saturation_stress(-1e-3, 25.0), "strain_rate"),
+        (lambda a, g: a.saturation_resistance(float("nan"), 25.0), "strain_rate"),
+        (lambda a, g: a.saturation_stress(1e-3, -300.0), "temperature"),
+        (lambda a, g: g.creep_rate(-20e6, 25.0), "stress"),
+        (lambda a, g: g.creep_rate(20e6, float("inf")), "temperature"),
+    ],
+)
+def test_closed_form_helpers_refuse_negative_rates_stresses_and_temperatures(call, key):
+    """Anand's saturation stress and resistance and Garofalo's creep rate gave NaN (a
+    negative rate or stress to a fractional power) or a number for a temperature below
+    absolute zero; they now refuse it naming the argument."""
+    a = anand_set("SAC305_Motalab2012")
+    g = garofalo_set("SAC387_Schubert2003")
+    with pytest.raises(InputError) as ei:
+        call(a, g)
+    assert ei.value.key == key
+    # valid arrays broadcast as before
+    np.testing.assert_allclose(
+        a.saturation_stress([1e-3, 1e-5], [25.0, 125.0]),
+        [float(a.saturation_stress(1e-3, 25.0)), float(a.saturation_stress(1e-5, 125.0))],
+        rtol=1e-15,
+    )
