@@ -42,7 +42,9 @@ for plasticity; the same return for any isotropic J2 flow rule):
 - :class:`Garofalo`: ``sigma_flow = (1/alpha) asinh((x / (dt A exp(-Q/RT)))^(1/n))``.
 
 The creep equations are solved in ``log x`` by Newton safeguarded with bisection inside the
-bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; a point whose
+bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; the rate
+scale ``dt A exp(-Q/RT)`` enters as its logarithm (it underflows to 0 below about 10 K
+for the solder sets, which made the tangent NaN there); a point whose
 iteration does not converge in the allowed iterations is re-integrated in 2, 4, ... substeps
 (:attr:`Anand.max_substeps`). The new stress is
 ``sigma = K tr(eps_e_tr) 1 + (xi_tr - sqrt(6) mu x N) + beta_new`` and the consistent
@@ -483,6 +485,12 @@ def _kelvin(T_C: NDArray[np.float64]) -> NDArray[np.float64]:
     return T_C + _KELVIN
 
 
+def _tanh_asinh(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``z / sqrt(1 + z^2)`` (= d asinh(z)/d ln z), 1 where ``z`` overflows."""
+    zc = np.minimum(z, 1e150)
+    return zc / np.sqrt(1.0 + zc * zc)
+
+
 def _kelvin_array(T_C: ArrayLike) -> NDArray[np.float64]:
     """Temperatures [degC] (finite, above absolute zero) in kelvin."""
     try:
@@ -796,11 +804,12 @@ class Anand(_J2Law):
         z = self._z(strain_rate, T_C)
         return self.s_hat * z**self.n / self.xi * np.arcsinh(z**self.m)
 
-    def _resistance(self, x, rate_scale, s_n, tol_iter: int = 80):
+    def _resistance(self, x, log_rate_scale, s_n, tol_iter: int = 80):
         """Backward-Euler deformation resistance ``s(x)`` and ``ds/dx`` for increments
-        ``x > 0`` (``rate_scale = dt A e^{-Q/RT}``, so ``z = x / rate_scale``)."""
-        z = x / rate_scale
-        s_star = self.s_hat * z**self.n
+        ``x > 0`` (``log_rate_scale = ln(dt A e^{-Q/RT})``, so ``ln z = ln x -
+        log_rate_scale``: in logs, as ``dt A e^{-Q/RT}`` underflows at cryogenic
+        temperatures)."""
+        s_star = self.s_hat * np.exp(self.n * (np.log(x) - log_rate_scale))
         a, h0 = self.a, self.h0
         lo = np.minimum(s_n, s_star)
         hi = np.maximum(s_n, s_star)
@@ -835,17 +844,17 @@ class Anand(_J2Law):
         if act.size == 0:
             return _Flow(x, dxdq, s_new, conv)
         qa, mua, sn = q[act], mu[act], state.resistance[act]
-        rs = dt * self.A * np.exp(-self.Q_over_R / _kelvin(T[act]))
+        # ln(dt A e^{-Q/RT}): the rate scale itself underflows to 0 below about 40 K
+        lrs = math.log(dt) + math.log(self.A) - self.Q_over_R / _kelvin(T[act])
         m, xi = self.m, self.xi
 
         def G(u, sel):
             xx = np.exp(u)
-            s, dsdx = self._resistance(xx, rs[sel], sn[sel])
-            zm = (xx / rs[sel]) ** m
+            s, dsdx = self._resistance(xx, lrs[sel], sn[sel])
+            zm = np.exp(m * (u - lrs[sel]))
             ash = np.arcsinh(zm)
             g = qa[sel] - 3.0 * mua[sel] * xx - s / xi * ash
-            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * zm / (
-                xx * np.sqrt(1.0 + zm * zm))
+            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * _tanh_asinh(zm) / xx
             return g, gx * xx
 
         hi = np.log(qa / (3.0 * mua))
@@ -853,16 +862,18 @@ class Anand(_J2Law):
         # explicit estimate in log form: ln(rs) + ln(sinh(xi q / s)) / m
         y = np.minimum(xi * qa / sn, 700.0)
         with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
-            u0 = np.log(rs) + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
+            u0 = lrs + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
-        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
-        xa = np.exp(u)
-        s, dsdx = self._resistance(xa, rs, sn)
-        zm = (xa / rs) ** m
-        gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * zm / (
-            xa * np.sqrt(1.0 + zm * zm))
-        x[act] = xa
-        dxdq[act] = -1.0 / gx
+        # a point too cold to flow (x below e^-700 at the trial stress) meets overflowing
+        # z^m on the way to the bracket's end: inf and nan there are handled as such
+        with np.errstate(over="ignore", invalid="ignore"):
+            u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+            xa = np.exp(u)
+            s, dsdx = self._resistance(xa, lrs, sn)
+            zm = np.exp(m * (u - lrs))
+            gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * _tanh_asinh(zm) / xa
+            x[act] = xa
+            dxdq[act] = np.where(np.isfinite(gx), -1.0 / gx, 0.0)
         s_new[act] = s
         conv[act] = ok
         return _Flow(x, dxdq, s_new, conv)
@@ -935,29 +946,29 @@ class Garofalo(_J2Law):
         if act.size == 0:
             return _Flow(x, dxdq, np.zeros(npts), conv)
         qa, mua = q[act], mu[act]
-        rs = dt * self.A * np.exp(-self.Q / (GAS_CONSTANT * _kelvin(T[act])))
+        # ln(dt A e^{-Q/RT}), in logs as the rate scale underflows at cryogenic temperatures
+        lrs = math.log(dt) + math.log(self.A) - self.Q / (GAS_CONSTANT * _kelvin(T[act]))
         p, al = 1.0 / self.n, self.alpha
 
-        def gx_of(xx, r, mu_):
-            zp = (xx / r) ** p
-            return -3.0 * mu_ - p * zp / (al * xx * np.sqrt(1.0 + zp * zp))
+        def gx_of(u, lr, mu_):
+            zp = np.exp(p * (u - lr))
+            return -3.0 * mu_ - p * _tanh_asinh(zp) / (al * np.exp(u))
 
         def G(u, sel):
-            xx = np.exp(u)
-            zp = (xx / rs[sel]) ** p
-            g = qa[sel] - 3.0 * mua[sel] * xx - np.arcsinh(zp) / al
-            return g, gx_of(xx, rs[sel], mua[sel]) * xx
+            zp = np.exp(p * (u - lrs[sel]))
+            g = qa[sel] - 3.0 * mua[sel] * np.exp(u) - np.arcsinh(zp) / al
+            return g, gx_of(u, lrs[sel], mua[sel]) * np.exp(u)
 
         hi = np.log(qa / (3.0 * mua))
         lo = np.full(act.size, -700.0)
         y = np.minimum(al * qa, 700.0)
         with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
-            u0 = np.log(rs) + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
+            u0 = lrs + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
-        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
-        xa = np.exp(u)
-        x[act] = xa
-        dxdq[act] = -1.0 / gx_of(xa, rs, mua)
+        with np.errstate(over="ignore", invalid="ignore"):  # a point too cold to flow
+            u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+            dxdq[act] = -1.0 / gx_of(u, lrs, mua)
+        x[act] = np.exp(u)
         conv[act] = ok
         return _Flow(x, dxdq, np.zeros(npts), conv)
 

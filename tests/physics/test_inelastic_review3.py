@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -598,3 +599,36 @@ def test_closed_form_helpers_refuse_negative_rates_stresses_and_temperatures(cal
         [float(a.saturation_stress(1e-3, 25.0)), float(a.saturation_stress(1e-5, 125.0))],
         rtol=1e-15,
     )
+
+
+@pytest.mark.parametrize("T", [-271.0, -269.0, -266.0])
+def test_cryogenic_steps_are_elastic_with_a_finite_tangent_and_no_warnings(T):
+    """At 2 to 7 K (liquid helium; cryogenic electronics) dt A e^{-Q/RT} underflows to
+    0 for the shipped sets: the step gave a NaN tangent (0/0 in the flow's derivative)
+    and a flood of warnings, which a global Newton cannot use. The rate scale is now
+    taken in logs: the point is elastic (an inelastic strain below 1e-30 in a second),
+    its tangent the elastic one to 1e-12, without a warning."""
+    de = np.array([[1e-2, -2e-3, 0.0, 0.0, 1e-3, 4e-3]])
+    laws = [anand_set(name, E_SAC, NU_SAC) for name in sorted(ANAND_SETS)]
+    laws.append(garofalo_set("SAC387_Schubert2003", E_SAC, NU_SAC))
+    for law in laws:
+        el = law.update(de, T, 0.0, law.init_state(1))  # dt = 0: elastic by definition
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            res = law.update(de, T, 1.0, law.init_state(1))
+        assert res.state.eq_strain[0] < 1e-30
+        assert np.all(np.isfinite(res.tangent))
+        np.testing.assert_allclose(res.tangent, el.tangent, rtol=1e-12, atol=1e-12 * E_SAC)
+        np.testing.assert_allclose(res.stress, el.stress, rtol=1e-12, atol=1e-3)
+
+
+def test_cold_flowing_step_tangent_matches_central_differences():
+    """At -200 degC (73 K) SAC305 still flows under a 1 % step: the log-form rate scale
+    keeps the consistent tangent exact there (central differences, 1e-6)."""
+    law = anand_set("SAC305_Motalab2012", E_SAC, NU_SAC)
+    st = law.init_state(1)
+    de = np.array([[1e-2, -3e-3, -3e-3, 0.0, 0.0, 2e-3]])
+    res = law.update(de, -200.0, 1.0, st)
+    assert res.state.eq_strain[0] > 1e-4
+    C = _fd_tangent(law, de, -200.0, 1.0, st)
+    assert np.abs(res.tangent - C).max() < 1e-6 * np.abs(C).max()
