@@ -159,6 +159,11 @@ def test_the_docs_parameter_tables_are_the_shipped_sets():
         assert _num(r[4]) == p["n"]
         assert _num(r[5]) == pytest.approx(p["Q"] / GAS_CONSTANT, rel=1e-12)
     assert re.search(r"6500 K → 54\.04 kJ/mol", text)
+    # the saturation stresses quoted for a comparison with Motalab et al.'s figures
+    m = re.search(r"saturation stresses are ([\d.]+) MPa at 25 °C and ([\d.]+) MPa at 125 °C", text)
+    law = anand_set("SAC305_Motalab2012")
+    for value, T in zip(m.groups(), (25.0, 125.0), strict=True):
+        assert float(value) == pytest.approx(float(law.saturation_stress(1e-3, T)) / MPA, abs=0.05)
     assert 6500 * GAS_CONSTANT / 1e3 == pytest.approx(54.04, abs=5e-3)
 
 
