@@ -42,7 +42,9 @@ for plasticity; the same return for any isotropic J2 flow rule):
 - :class:`Garofalo`: ``sigma_flow = (1/alpha) asinh((x / (dt A exp(-Q/RT)))^(1/n))``.
 
 The creep equations are solved in ``log x`` by Newton safeguarded with bisection inside the
-bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; a point whose
+bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; the rate
+scale ``dt A exp(-Q/RT)`` enters as its logarithm (it underflows to 0 below about 10 K
+for the solder sets, which made the tangent NaN there); a point whose
 iteration does not converge in the allowed iterations is re-integrated in 2, 4, ... substeps
 (:attr:`Anand.max_substeps`). The new stress is
 ``sigma = K tr(eps_e_tr) 1 + (xi_tr - sqrt(6) mu x N) + beta_new`` and the consistent
@@ -207,9 +209,39 @@ def _positive(key: str, value: Any, unit: str = "", *, zero: bool = False) -> fl
     return check_range(key, value, 0.0, None, lo_open=not zero, unit=unit)
 
 
-def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False) -> Callable:
+# Ranges [SI] of the constants outside which a value is refused. Each spans orders of
+# magnitude around every published value (solders, and the metals of Anand 1985 and
+# Brown, Kim & Anand 1989: iron's Q = 312 kJ/mol, Q/R = 37 600 K); a value outside is a
+# unit slip that would otherwise run silently: a table's MPa typed as Pa (s0 = 21 makes a
+# joint carry tens of Pa), alpha in 1/MPa (0.02447 makes sinh overflow at 20 kPa), Q in
+# J/mol given as Q/R or the reverse (flow frozen, or athermal).
+# A bound is set only on the side a slip goes: a large stress stays allowed (a huge yield
+# stress keeps a region elastic).
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "stress": (1e4, math.inf, "Pa (MPa must be converted: 21 MPa is 21e6)"),
+    "h0": (1e6, math.inf, "Pa, or 0 (MPa must be converted: 180000 MPa is 1.8e11)"),
+    "Q_over_R": (1e3, 5e4, "K (Q/R = Q [J/mol] / 8.314; 77.5 kJ/mol is 9320 K)"),
+    "alpha": (0.0, 1e-5, "1/Pa (1/MPa must be converted: 0.02447 1/MPa is 2.447e-8 1/Pa)"),
+    "Q": (1e4, 5e5, "J/mol, or 0 (Q = R x Q/R: 6500 K is 54 040 J/mol; 54 kJ/mol is 54e3)"),
+}
+
+
+def _ranged(key: str, value: Any, kind: str, *, zero: bool = False) -> float:
+    """A positive constant (0 too where ``zero``) within :data:`_RANGES` ``[kind]``."""
+    lo, hi, unit = _RANGES[kind]
+    v = _positive(key, value, unit.split(" ")[0].rstrip(","), zero=zero)
+    if (zero and v == 0.0) or lo <= v <= hi:
+        return v
+    left = "(0" if lo == 0.0 else f"[{lo:g}"
+    raise InputError(key, value, f"a number in {left}, {hi:g}] {unit}")
+
+
+def _temperature_function(
+    key: str, value: Any, unit: str, *, zero: bool = False, kind: str | None = None
+) -> Callable:
     """A property of temperature [degC]: a number, a callable ``f(T_C) -> values`` or a
-    table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends."""
+    table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends;
+    a number's or table's values within :data:`_RANGES` ``[kind]`` where ``kind`` is given."""
     if callable(value):
         return value
     if isinstance(value, Sequence) and len(value) == 2 and not isinstance(value, str):
@@ -231,8 +263,11 @@ def _temperature_function(key: str, value: Any, unit: str, *, zero: bool = False
                              f"(-273.15, {MAX_TEMPERATURE_C:g}] degC and as many values")
         if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
             raise InputError(key, value, f"finite values {'>=' if zero else '>'} 0 [{unit}]")
+        if kind is not None:
+            for x in v:
+                _ranged(key, float(x), kind, zero=zero)
         return lambda T_C: np.interp(np.asarray(T_C, dtype=float), T, v)
-    c = _positive(key, value, unit, zero=zero)
+    c = _positive(key, value, unit, zero=zero) if kind is None else _ranged(key, value, kind)
     return lambda T_C: np.full(np.shape(T_C), c)
 
 
@@ -450,6 +485,33 @@ def _kelvin(T_C: NDArray[np.float64]) -> NDArray[np.float64]:
     return T_C + _KELVIN
 
 
+def _tanh_asinh(z: NDArray[np.float64]) -> NDArray[np.float64]:
+    """``z / sqrt(1 + z^2)`` (= d asinh(z)/d ln z), 1 where ``z`` overflows."""
+    zc = np.minimum(z, 1e150)
+    return zc / np.sqrt(1.0 + zc * zc)
+
+
+def _kelvin_array(T_C: ArrayLike) -> NDArray[np.float64]:
+    """Temperatures [degC] (finite, above absolute zero) in kelvin."""
+    try:
+        T = np.asarray(T_C, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError("temperature", T_C, "temperatures [degC]") from None
+    if not np.all(np.isfinite(T)) or np.any(T <= -_KELVIN):
+        raise InputError("temperature", T_C, "finite temperatures > -273.15 degC")
+    return T + _KELVIN
+
+
+def _nonnegative_array(key: str, value: ArrayLike, unit: str) -> NDArray[np.float64]:
+    try:
+        v = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise InputError(key, value, f"numbers [{unit}]") from None
+    if not np.all(np.isfinite(v)) or np.any(v < 0):
+        raise InputError(key, value, f"finite numbers >= 0 [{unit}]")
+    return v
+
+
 def _log_newton(
     G: Callable[[NDArray[np.float64], NDArray[np.bool_]], tuple[Any, Any]],
     lo: NDArray[np.float64],
@@ -508,9 +570,9 @@ class Plastic(_J2Law):
     Parameters
     ----------
     yield_stress
-        Initial uniaxial yield stress ``sigma_y`` [Pa], > 0: a number, a callable of the
-        temperature [degC] or a table ``(temperatures_C, values_Pa)`` (linear, constant
-        beyond its ends).
+        Initial uniaxial yield stress ``sigma_y`` [Pa], >= 1e4 (a smaller number is a
+        value in MPa, refused): a number, a callable of the temperature [degC] or a table
+        ``(temperatures_C, values_Pa)`` (linear, constant beyond its ends).
     hardening
         Isotropic hardening: a linear modulus ``h' = d sigma_y / d eps_p`` [Pa] >= 0, or a
         table ``(eps_p, delta_sigma_Pa)`` of the increase of the yield stress over
@@ -538,7 +600,11 @@ class Plastic(_J2Law):
 
     def __post_init__(self) -> None:
         object.__setattr__(
-            self, "_sy", _temperature_function("plastic.yield_stress", self.yield_stress, "Pa")
+            self,
+            "_sy",
+            _temperature_function(
+                "plastic.yield_stress", self.yield_stress, "Pa", kind="stress"
+            ),
         )
         object.__setattr__(self, "yield_stress", _frozen(self.yield_stress))
         h = self.hardening
@@ -663,9 +729,11 @@ class Anand(_J2Law):
     Parameters
     ----------
     s0
-        Initial deformation resistance [Pa], > 0.
+        Initial deformation resistance [Pa], >= 1e4 (0.01 MPa: a smaller number is a value
+        in MPa, refused).
     Q_over_R
-        Activation energy over the gas constant [K], > 0.
+        Activation energy over the gas constant [K], in [1e3, 5e4] (8.3 to 416 kJ/mol; a
+        number outside is Q in J/mol or kJ/mol, refused).
     A
         Pre-exponential factor [1/s], > 0.
     xi
@@ -673,9 +741,9 @@ class Anand(_J2Law):
     m
         Strain-rate sensitivity [-], in (0, 1].
     h0
-        Hardening constant [Pa] (>= 0).
+        Hardening constant [Pa], 0 or >= 1e6 (a smaller number is a value in MPa, refused).
     s_hat
-        Coefficient of the saturation resistance [Pa], > 0.
+        Coefficient of the saturation resistance [Pa], >= 1e4 (as ``s0``).
     n
         Strain-rate sensitivity of the saturation [-], in [0, 1).
     a
@@ -706,10 +774,11 @@ class Anand(_J2Law):
 
     def __post_init__(self) -> None:
         k = "anand."
-        for name, unit in (("s0", "Pa"), ("Q_over_R", "K"), ("A", "1/s"), ("xi", ""),
-                           ("s_hat", "Pa")):
+        for name, unit in (("A", "1/s"), ("xi", "")):
             object.__setattr__(self, name, _positive(k + name, getattr(self, name), unit))
-        object.__setattr__(self, "h0", _positive(k + "h0", self.h0, "Pa", zero=True))
+        for name, kind in (("s0", "stress"), ("s_hat", "stress"), ("Q_over_R", "Q_over_R")):
+            object.__setattr__(self, name, _ranged(k + name, getattr(self, name), kind))
+        object.__setattr__(self, "h0", _ranged(k + "h0", self.h0, "h0", zero=True))
         object.__setattr__(self, "m", check_range(k + "m", self.m, 0.0, 1.0, lo_open=True))
         object.__setattr__(self, "n", check_range(k + "n", self.n, 0.0, 1.0, hi_open=True))
         object.__setattr__(self, "a", check_range(k + "a", self.a, 1.0, None))
@@ -718,25 +787,29 @@ class Anand(_J2Law):
     def _initial_resistance(self, n: int) -> NDArray[np.float64]:
         return np.full(n, self.s0)
 
+    def _z(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
+        rate = _nonnegative_array("strain_rate", strain_rate, "1/s")
+        Tk = _kelvin_array(T_C)
+        return rate * np.exp(self.Q_over_R / Tk) / self.A
+
     def saturation_resistance(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """``s* = s_hat (eps_rate e^{Q/RT} / A)^n`` [Pa] at an equivalent inelastic strain
-        rate [1/s] and temperature [degC]."""
-        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
-            T_C, float))) / self.A
-        return self.s_hat * z**self.n
+        rate [1/s] (>= 0) and temperature [degC] (T in kelvin inside); arrays broadcast."""
+        return self.s_hat * self._z(strain_rate, T_C) ** self.n
 
     def saturation_stress(self, strain_rate: ArrayLike, T_C: ArrayLike) -> NDArray:
         """Steady-state equivalent stress ``sigma* = (s*/xi) asinh(z^m)`` [Pa],
-        ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form)."""
-        z = np.asarray(strain_rate, float) * np.exp(self.Q_over_R / _kelvin(np.asarray(
-            T_C, float))) / self.A
-        return self.saturation_resistance(strain_rate, T_C) / self.xi * np.arcsinh(z**self.m)
+        ``z = eps_rate e^{Q/RT} / A`` (Anand's closed form), at an equivalent inelastic
+        strain rate [1/s] (>= 0) and temperature [degC]; arrays broadcast."""
+        z = self._z(strain_rate, T_C)
+        return self.s_hat * z**self.n / self.xi * np.arcsinh(z**self.m)
 
-    def _resistance(self, x, rate_scale, s_n, tol_iter: int = 80):
+    def _resistance(self, x, log_rate_scale, s_n, tol_iter: int = 80):
         """Backward-Euler deformation resistance ``s(x)`` and ``ds/dx`` for increments
-        ``x > 0`` (``rate_scale = dt A e^{-Q/RT}``, so ``z = x / rate_scale``)."""
-        z = x / rate_scale
-        s_star = self.s_hat * z**self.n
+        ``x > 0`` (``log_rate_scale = ln(dt A e^{-Q/RT})``, so ``ln z = ln x -
+        log_rate_scale``: in logs, as ``dt A e^{-Q/RT}`` underflows at cryogenic
+        temperatures)."""
+        s_star = self.s_hat * np.exp(self.n * (np.log(x) - log_rate_scale))
         a, h0 = self.a, self.h0
         lo = np.minimum(s_n, s_star)
         hi = np.maximum(s_n, s_star)
@@ -771,17 +844,17 @@ class Anand(_J2Law):
         if act.size == 0:
             return _Flow(x, dxdq, s_new, conv)
         qa, mua, sn = q[act], mu[act], state.resistance[act]
-        rs = dt * self.A * np.exp(-self.Q_over_R / _kelvin(T[act]))
+        # ln(dt A e^{-Q/RT}): the rate scale itself underflows to 0 below about 40 K
+        lrs = math.log(dt) + math.log(self.A) - self.Q_over_R / _kelvin(T[act])
         m, xi = self.m, self.xi
 
         def G(u, sel):
             xx = np.exp(u)
-            s, dsdx = self._resistance(xx, rs[sel], sn[sel])
-            zm = (xx / rs[sel]) ** m
+            s, dsdx = self._resistance(xx, lrs[sel], sn[sel])
+            zm = np.exp(m * (u - lrs[sel]))
             ash = np.arcsinh(zm)
             g = qa[sel] - 3.0 * mua[sel] * xx - s / xi * ash
-            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * zm / (
-                xx * np.sqrt(1.0 + zm * zm))
+            gx = -3.0 * mua[sel] - dsdx / xi * ash - s / xi * m * _tanh_asinh(zm) / xx
             return g, gx * xx
 
         hi = np.log(qa / (3.0 * mua))
@@ -789,16 +862,18 @@ class Anand(_J2Law):
         # explicit estimate in log form: ln(rs) + ln(sinh(xi q / s)) / m
         y = np.minimum(xi * qa / sn, 700.0)
         with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
-            u0 = np.log(rs) + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
+            u0 = lrs + (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0)) / m
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
-        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
-        xa = np.exp(u)
-        s, dsdx = self._resistance(xa, rs, sn)
-        zm = (xa / rs) ** m
-        gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * zm / (
-            xa * np.sqrt(1.0 + zm * zm))
-        x[act] = xa
-        dxdq[act] = -1.0 / gx
+        # a point too cold to flow (x below e^-700 at the trial stress) meets overflowing
+        # z^m on the way to the bracket's end: inf and nan there are handled as such
+        with np.errstate(over="ignore", invalid="ignore"):
+            u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+            xa = np.exp(u)
+            s, dsdx = self._resistance(xa, lrs, sn)
+            zm = np.exp(m * (u - lrs))
+            gx = -3.0 * mua - dsdx / xi * np.arcsinh(zm) - s / xi * m * _tanh_asinh(zm) / xa
+            x[act] = xa
+            dxdq[act] = np.where(np.isfinite(gx), -1.0 / gx, 0.0)
         s_new[act] = s
         conv[act] = ok
         return _Flow(x, dxdq, s_new, conv)
@@ -821,11 +896,13 @@ class Garofalo(_J2Law):
     A
         Pre-factor [1/s], > 0.
     alpha
-        Stress multiplier [1/Pa], > 0.
+        Stress multiplier [1/Pa], in (0, 1e-5] (a larger number is a value in 1/MPa,
+        refused: 0.02447 1/MPa is 2.447e-8 1/Pa).
     n
         Stress exponent [-], >= 1.
     Q
-        Activation energy [J/mol], >= 0 (``Q/R`` in K is ``Q / GAS_CONSTANT``).
+        Activation energy [J/mol], 0 or in [1e4, 5e5] (``Q/R`` in K is
+        ``Q / GAS_CONSTANT``; a number in (0, 1e4) is Q/R in K or Q in kJ/mol, refused).
     E, nu
         Elasticity as in :class:`Plastic`.
     source
@@ -847,15 +924,16 @@ class Garofalo(_J2Law):
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "A", _positive("garofalo.A", self.A, "1/s"))
-        object.__setattr__(self, "alpha", _positive("garofalo.alpha", self.alpha, "1/Pa"))
+        object.__setattr__(self, "alpha", _ranged("garofalo.alpha", self.alpha, "alpha"))
         object.__setattr__(self, "n", check_range("garofalo.n", self.n, 1.0, None))
-        object.__setattr__(self, "Q", _positive("garofalo.Q", self.Q, "J/mol", zero=True))
+        object.__setattr__(self, "Q", _ranged("garofalo.Q", self.Q, "Q", zero=True))
         self._check_substeps_and_elasticity()
 
     def creep_rate(self, stress: ArrayLike, T_C: ArrayLike) -> NDArray[np.float64]:
-        """Equivalent creep strain rate [1/s] at von Mises stress [Pa] and temperature [degC]."""
-        s = np.asarray(stress, dtype=float)
-        Tk = _kelvin(np.asarray(T_C, dtype=float))
+        """Equivalent creep strain rate [1/s] at von Mises stress [Pa] (>= 0) and temperature
+        [degC] (T in kelvin inside); arrays broadcast."""
+        s = _nonnegative_array("stress", stress, "Pa")
+        Tk = _kelvin_array(T_C)
         return self.A * np.sinh(self.alpha * s) ** self.n * np.exp(-self.Q / (GAS_CONSTANT * Tk))
 
     def _flow(self, q, mu, T, dt, state: InelasticState) -> _Flow:
@@ -868,29 +946,29 @@ class Garofalo(_J2Law):
         if act.size == 0:
             return _Flow(x, dxdq, np.zeros(npts), conv)
         qa, mua = q[act], mu[act]
-        rs = dt * self.A * np.exp(-self.Q / (GAS_CONSTANT * _kelvin(T[act])))
+        # ln(dt A e^{-Q/RT}), in logs as the rate scale underflows at cryogenic temperatures
+        lrs = math.log(dt) + math.log(self.A) - self.Q / (GAS_CONSTANT * _kelvin(T[act]))
         p, al = 1.0 / self.n, self.alpha
 
-        def gx_of(xx, r, mu_):
-            zp = (xx / r) ** p
-            return -3.0 * mu_ - p * zp / (al * xx * np.sqrt(1.0 + zp * zp))
+        def gx_of(u, lr, mu_):
+            zp = np.exp(p * (u - lr))
+            return -3.0 * mu_ - p * _tanh_asinh(zp) / (al * np.exp(u))
 
         def G(u, sel):
-            xx = np.exp(u)
-            zp = (xx / rs[sel]) ** p
-            g = qa[sel] - 3.0 * mua[sel] * xx - np.arcsinh(zp) / al
-            return g, gx_of(xx, rs[sel], mua[sel]) * xx
+            zp = np.exp(p * (u - lrs[sel]))
+            g = qa[sel] - 3.0 * mua[sel] * np.exp(u) - np.arcsinh(zp) / al
+            return g, gx_of(u, lrs[sel], mua[sel]) * np.exp(u)
 
         hi = np.log(qa / (3.0 * mua))
         lo = np.full(act.size, -700.0)
         y = np.minimum(al * qa, 700.0)
         with np.errstate(divide="ignore"):  # y -> 0 (a vanishing stress): -inf, replaced below
-            u0 = np.log(rs) + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
+            u0 = lrs + self.n * (y + np.log1p(-np.exp(-2.0 * y)) - math.log(2.0))
         u0 = np.where(np.isfinite(u0), u0, hi - 1.0)
-        u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
-        xa = np.exp(u)
-        x[act] = xa
-        dxdq[act] = -1.0 / gx_of(xa, rs, mua)
+        with np.errstate(over="ignore", invalid="ignore"):  # a point too cold to flow
+            u, ok = _log_newton(G, lo, hi, np.minimum(u0, hi), 1e-13 * qa, 100)
+            dxdq[act] = -1.0 / gx_of(u, lrs, mua)
+        x[act] = np.exp(u)
         conv[act] = ok
         return _Flow(x, dxdq, np.zeros(npts), conv)
 
