@@ -46,6 +46,7 @@ from .spec import PANEL_STAGES, CaseSpec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
 from .spec.geometry import is_imported, junction_region
+from .spec.moisture import ClassificationReflow, MoistureSpec
 from .transient import dual_interface, zth_transient
 
 __all__ = [
@@ -544,7 +545,8 @@ def _warpage(
         )
         wet = ma.metrics
         if ma.swelling is not None:
-            states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_temperatures(case)]
+            wet_T = wet_temperatures(case, ma.spec)
+            states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_T]
     face = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]  # [outputs] warpage_face
     if any(m.inelastic is not None for m in mesh_materials(mesh, case).values()):
         out, results = _inelastic_states(mesh, case, states, backend, face)
@@ -610,14 +612,20 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
     return out, results
 
 
-def wet_temperatures(case: CaseSpec) -> list[float]:
+def wet_temperatures(case: CaseSpec, spec: MoistureSpec | None = None) -> list[float]:
     """Temperatures [degC] of the wet warpage states of ``[moisture] swelling``: the
     warpage temperatures, then the moisture reflow's peak (where the vapour pressure is
-    reported), each once."""
-    assert case.moisture is not None
+    reported), each once. ``spec``: the section as run (a classification reflow resolved
+    to its preset, :attr:`MoistureAnalysis.spec`); None: ``case.moisture``."""
+    spec = case.moisture if spec is None else spec
+    assert spec is not None
     temps = list(case.loads.warpage_temperatures)
-    if case.moisture.reflow is not None:
-        temps.append(max(T for _, T in case.moisture.reflow.points))
+    if isinstance(spec.reflow, ClassificationReflow):
+        raise InputError(
+            "moisture.reflow", spec.reflow.name, "resolved to its preset first (resolve_reflow)"
+        )
+    if spec.reflow is not None:
+        temps.append(max(T for _, T in spec.reflow.points))
     return list(dict.fromkeys(temps))
 
 

@@ -30,6 +30,7 @@ from numpy.typing import NDArray
 
 from ..errors import InputError
 from ..physics.moisture import (
+    REFLOW_PRESETS,
     MoistureResult,
     classification_temperature_C,
     hygroscopic_strain,
@@ -39,7 +40,7 @@ from ..physics.moisture import (
 from ..validate import check_range
 from .names import Column
 from .progress import stage
-from .spec.moisture import MoistureSpec
+from .spec.moisture import ClassificationReflow, MoistureSpec
 
 __all__ = [
     "BodyClass",
@@ -50,6 +51,7 @@ __all__ = [
     "library_materials",
     "moisture_analysis",
     "moisture_states",
+    "resolve_reflow",
 ]
 
 #: Regions that are no part of a package body in J-STD-020's sense: the external
@@ -60,13 +62,15 @@ NOT_BODY_REGIONS = ("terminals", "board", "board_vias")
 
 @dataclass
 class MoistureAnalysis:
-    """A case's moisture run: ``metrics`` (column -> value), the run itself, and the
+    """A case's moisture run: ``metrics`` (column -> value), the run itself, the
     swelling ``CME * C`` at the end of the soak, (n_el, n_q) [-] (None without
-    ``swelling``)."""
+    ``swelling``), and the section as run (``spec``: a classification reflow resolved
+    to its preset, :func:`resolve_reflow`; None: as given)."""
 
     metrics: dict[str, float]
     result: MoistureResult
     swelling: NDArray[np.float64] | None
+    spec: MoistureSpec | None = None
 
 
 class MoistureStates(NamedTuple):
@@ -110,6 +114,35 @@ def body_classification(mesh: Any, process: str = "PbFree", share: float = 1.0) 
     return BodyClass(
         thickness_mm, volume_mm3, classification_temperature_C(thickness_mm, volume_mm3, process)
     )
+
+
+def resolve_reflow(spec: MoistureSpec, mesh: Any, share: float = 1.0) -> MoistureSpec:
+    """``spec`` with a :class:`~fea.package.spec.moisture.ClassificationReflow` (``reflow
+    = "JSTD020_PbFree"`` or ``"JSTD020_SnPb"``) replaced by the preset of the body's
+    J-STD-020E classification temperature (:func:`body_classification` of ``mesh``, a
+    model that is ``share`` of the full body); any other ``spec`` as it is.
+
+    Raises
+    ------
+    fea.errors.InputError
+        ``moisture.reflow``: the model has no package body to classify (terminals and
+        board only).
+    """
+    r = spec.reflow
+    if not isinstance(r, ClassificationReflow):
+        return spec
+    try:
+        body = body_classification(mesh, r.process, share)
+    except InputError:
+        raise InputError(
+            "moisture.reflow",
+            r.name,
+            "a preset or a table: this model has no package body to classify (J-STD-020E "
+            "classifies a body by its thickness and volume without terminals)",
+        ) from None
+    import dataclasses
+
+    return dataclasses.replace(spec, reflow=REFLOW_PRESETS[f"JSTD020_{r.process}_{body.T_c:.0f}"])
 
 
 def moisture_states(result: MoistureResult) -> MoistureStates:
@@ -207,6 +240,7 @@ def moisture_analysis(
         data before the region's default (:meth:`MoistureSpec.region_materials`).
     """
     share = check_range("share", share, 0.0, 1.0, lo_open=True)
+    spec = resolve_reflow(spec, mesh, share)
     stage("moisture")
     conditions = [spec.soak] if spec.reflow is None else [spec.soak, spec.reflow]
     try:
@@ -250,7 +284,7 @@ def moisture_analysis(
     if spec.reflow is not None:
         _check_reflow_peak(mesh, spec.reflow, share)
     swell = hygroscopic_strain(res, soak_end) if spec.swelling else None
-    return MoistureAnalysis(out, res, swell)
+    return MoistureAnalysis(out, res, swell, spec)
 
 
 def _check_reflow_peak(mesh: Any, reflow: Any, share: float) -> None:

@@ -5,7 +5,8 @@ properties per region (:mod:`fea.physics.moisture`, JEDEC J-STD-020 / JESD22-A11
 
     [moisture]
     soak = "MSL3"                  # a J-STD-020 preset, or {T_C = 30, RH = 0.6, hours = 192}
-    reflow = "JSTD020_PbFree_260"  # a preset, a table {points_s_C = [[0, 25], ...]}, or "none"
+    reflow = "JSTD020_PbFree_260"  # a preset, a table {points_s_C = [[0, 25], ...]}, or "none";
+                                   # "JSTD020_PbFree" / "JSTD020_SnPb": at the body's T_c
     exposed = ["exterior"]         # boundaries open to the air
     outputs = 30                   # states reported per soak
     vapour_model = "henry"         # or "ideal_gas" (with void_fraction)
@@ -41,10 +42,36 @@ from ...physics.moisture_data import (
 )
 from .reader import MISSING, Section, check_label
 
-__all__ = ["DEFAULT_REGION_MOISTURE", "MoistureSpec", "parse_moisture"]
+__all__ = [
+    "CLASSIFICATION_REFLOWS",
+    "ClassificationReflow",
+    "DEFAULT_REGION_MOISTURE",
+    "MoistureSpec",
+    "parse_moisture",
+]
 
 #: Most states reported per soak (each holds the wetness at every node).
 MAX_OUTPUTS = 200
+
+
+@dataclass(frozen=True)
+class ClassificationReflow:
+    """``[moisture] reflow = "JSTD020_PbFree"`` (or ``"JSTD020_SnPb"``): the J-STD-020E
+    classification reflow of the model's own body, the preset ``JSTD020_<process>_<T_c>``
+    at its classification temperature T_c (Table 4-2 Pb-free, 4-1 SnPb, by the body's
+    thickness and volume without its terminals), chosen once the mesh is known
+    (:func:`fea.package.moisture.resolve_reflow`)."""
+
+    process: str  # "PbFree" or "SnPb"
+
+    @property
+    def name(self) -> str:
+        """The study file's value, e.g. ``"JSTD020_PbFree"``."""
+        return f"JSTD020_{self.process}"
+
+
+#: ``[moisture] reflow`` values that classify the body: value -> process.
+CLASSIFICATION_REFLOWS = {"JSTD020_PbFree": "PbFree", "JSTD020_SnPb": "SnPb"}
 
 
 @dataclass(frozen=True)
@@ -56,7 +83,8 @@ class MoistureSpec:
     soak
         The soak (:class:`~fea.physics.moisture.Soak`).
     reflow
-        The reflow profile after the soak, or None.
+        The reflow profile after the soak, a :class:`ClassificationReflow` (the body's
+        classification reflow, a profile once the mesh is known), or None.
     exposed
         Boundaries open to the air.
     outputs
@@ -77,7 +105,7 @@ class MoistureSpec:
     """
 
     soak: Soak
-    reflow: TemperatureProfile | None
+    reflow: TemperatureProfile | ClassificationReflow | None
     exposed: tuple[str, ...] = ("exterior",)
     outputs: int = 30
     vapour_model: str = "henry"
@@ -164,14 +192,22 @@ def _soak(m: Section) -> Soak:
     return soak
 
 
-def _reflow(m: Section) -> TemperatureProfile | None:
+def _reflow(m: Section) -> TemperatureProfile | ClassificationReflow | None:
     v = m.raw("reflow", "JSTD020_PbFree_260")
     key = m.key("reflow")
     if isinstance(v, str):
         if v == "none":
             return None
+        if v in CLASSIFICATION_REFLOWS:
+            return ClassificationReflow(CLASSIFICATION_REFLOWS[v])
         if v not in REFLOW_PRESETS:
-            raise unknown_preset(key, v, REFLOW_PRESETS, tail=", 'none' or a table")
+            raise unknown_preset(
+                key,
+                v,
+                REFLOW_PRESETS,
+                tail=", 'JSTD020_PbFree' or 'JSTD020_SnPb' (at the body's classification "
+                "temperature), 'none' or a table",
+            )
         return REFLOW_PRESETS[v]
     s = Section(v, key)
     pts = s.raw("points_s_C")
@@ -246,7 +282,7 @@ def parse_moisture(m: Section) -> MoistureSpec | None:
         split_p2=m.boolean("split_p2", False),
     )
     m.done()
-    if spec.reflow is not None:
+    if isinstance(spec.reflow, TemperatureProfile):  # a classification peaks at 220 C or more
         peak = max(T for _, T in spec.reflow.points)
         if peak <= spec.soak.T_C:
             # the "peak" state (moisture_peak_C, the vapour pressures) would be the soak's

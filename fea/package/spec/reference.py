@@ -526,8 +526,9 @@ MEANINGS: dict[str, str] = {
     "moisture.soak.hours": "soak duration, or 'inf' for equilibrium",
     "moisture.soak.name": "label of the soak",
     "moisture.reflow": "reflow after the soak: a J-STD-020 preset (JSTD020_PbFree_260, "
-    "_250, _245, JSTD020_SnPb_235, _220: the body's classification temperature, "
-    "fea.package.moisture.body_classification), 'none', or a table",
+    "_250, _245, JSTD020_SnPb_235, _220), JSTD020_PbFree or JSTD020_SnPb (the preset of "
+    "the model's body's classification temperature, J-STD-020E Tables 4-2 / 4-1 by its "
+    "thickness and volume: fea.package.moisture.body_classification), 'none', or a table",
     "moisture.reflow.points_s_C": "[t_s, T_C] points of the profile, from t = 0",
     "moisture.reflow.ambient_C": "air temperature that sets the oven air's water",
     "moisture.reflow.ambient_RH": "air relative humidity at ambient_C",
