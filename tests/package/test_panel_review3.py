@@ -85,3 +85,19 @@ def test_singulation_cuts_the_frame_so_every_unit_is_one_cell():
     released = panel_mesh("released")
     (e,) = parts(released, np.arange(released.n_elements))
     assert e[1] - e[0] == pytest.approx(2 * PITCH_MM + 2 * MARGIN_MM, abs=1e-6)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fea/package/spec/process.py reads a stage's 'steps' only when it is given, so "
+    "the unknown-key message of [[process.stages]] lists the allowed keys without it",
+)
+def test_misspelt_stage_key_lists_steps_among_the_allowed():
+    from fea.errors import InputError
+
+    from .test_panel_review import study
+
+    with pytest.raises(InputError) as err:
+        parse_study(study(s1={"step": 4}))
+    assert err.value.key == "process.stages[1].step"
+    assert "steps" in err.value.allowed

@@ -382,3 +382,17 @@ def test_removing_a_region_never_born_or_everything_refused():
     with pytest.raises(InputError) as err:
         solve_history(tiny(), {"a": L1, "b": L2}, gone, backend="cpu")
     assert err.value.key == "stage.cut.remove" and "leave some region" in err.value.allowed
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="fea/physics/history.py _check_arguments names the stage (stage.mould), not "
+    "the list the unknown region is in (stage.mould.add / .remove / .cure) as "
+    "Process's own checks do",
+)
+@pytest.mark.parametrize("kind", ["add", "remove", "cure"])
+def test_unknown_region_key_names_the_list(kind):
+    proc = Process([Stage("start", 0.0, 175.0), Stage("mould", 1.0, 175.0, **{kind: ["mold"]})])
+    with pytest.raises(InputError) as err:
+        solve_history(tiny(), {"a": L1, "b": L2}, proc, backend="cpu")
+    assert err.value.key == f"stage.mould.{kind}"
