@@ -87,6 +87,72 @@ def test_singulation_cuts_the_frame_so_every_unit_is_one_cell():
     assert e[1] - e[0] == pytest.approx(2 * PITCH_MM + 2 * MARGIN_MM, abs=1e-6)
 
 
+NAN, INF = float("nan"), float("inf")
+
+
+@pytest.mark.parametrize(
+    ("stage", "key", "value"),
+    [
+        (1, "duration_s", NAN),
+        (1, "duration_s", INF),
+        (1, "duration_s", -60.0),
+        (3, "temperature_C", NAN),
+        (3, "temperature_C", -300.0),
+        (3, "temperature_C", 1.0e5),
+        (3, "steps", 0),
+        (1, "add", ["dielectric", "die_atach", "die"]),
+        (5, "remove", ["mandrell"]),
+        (3, "cure", ["encapsulent"]),
+    ],
+)
+def test_absurd_stage_values_refused_at_their_key(stage, key, value):
+    """The panel's ``[[process.stages]]`` with a NaN, infinite or negative duration, a
+    temperature not finite or outside (-273.15, 2000] degC, no steps, or a misspelt region
+    in add/remove/cure: refused at ``process.stages[i].<key>`` with the value (a region
+    with the name it was probably meant to be)."""
+    from fea.errors import InputError
+
+    from .test_panel_review import study
+
+    with pytest.raises(InputError) as err:
+        parse_study(study(**{f"s{stage}": {key: value}}))
+    assert err.value.key == f"process.stages[{stage}].{key}"
+    if isinstance(value, list):
+        bad = next(r for r in value if r.endswith(("atach", "ll", "ent")))
+        assert err.value.value == bad and "did you mean" in err.value.allowed
+    else:
+        assert str(err.value.value) == str(value)
+
+
+def test_zero_stages_everything_removed_and_a_removal_never_born_refused():
+    """No stages (and no reflow profile): nothing to solve; a stage that removes every
+    region left: no body for the stages after it; a removal of a region only a later
+    stage adds: refused at their keys before any meshing."""
+    from fea.errors import InputError
+
+    from .test_panel_review import PANEL
+
+    d = copy.deepcopy(PANEL)
+    d["process"]["stages"] = []
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "process.stages"
+    d = copy.deepcopy(PANEL)
+    everything = ["shell", "dielectric", "encapsulant", "die", "die_attach"]
+    d["process"]["stages"].append(
+        {"name": "gone", "duration_s": 1.0, "temperature_C": 25.0, "remove": everything}
+    )
+    d["process"]["stages"].append({"name": "after", "duration_s": 1.0, "temperature_C": 25.0})
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert err.value.key == "process.stages[7].remove"
+    d = copy.deepcopy(PANEL)
+    d["process"]["stages"][2]["remove"] = ["encapsulant"]  # born at stage 3
+    with pytest.raises(InputError) as err:
+        parse_study(d)
+    assert (err.value.key, err.value.value) == ("process.stages[2].remove", "encapsulant")
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="fea/package/spec/process.py reads a stage's 'steps' only when it is given, so "
