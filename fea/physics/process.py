@@ -84,7 +84,8 @@ class Stage:
     name
         Label of the state at the stage's end.
     duration_s
-        Length of the stage [s], >= 0 (0: an instantaneous, glassy change).
+        Length of the stage [s], >= 0 (0: an instantaneous, glassy change); a Python or
+        NumPy number, finite.
     temperature_C
         Temperature at the stage's end [degC] (``temperature``, the name before the unit
         suffix, still works for one release with a DeprecationWarning): a float, nodal
@@ -129,7 +130,13 @@ class Stage:
             raise InputError("stage.name", self.name, "a non-empty string")
         key = f"stage.{self.name}"
         d = self.duration_s
-        if isinstance(d, bool) or not isinstance(d, int | float) or not math.isfinite(d) or d < 0:
+        # a NumPy number (read from an array) is a duration as a Python one is
+        if (
+            isinstance(d, bool | np.bool_)
+            or not isinstance(d, int | float | np.integer | np.floating)
+            or not math.isfinite(d)
+            or d < 0
+        ):
             raise InputError(f"{key}.duration_s", d, "a duration >= 0 [s]")
         object.__setattr__(self, "duration_s", float(d))
         for attr in ("add", "remove", "cure"):
@@ -149,10 +156,13 @@ class Stage:
             )
         object.__setattr__(self, "outputs", outs)
         if self.steps is not None and (
-            isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1
+            isinstance(self.steps, bool | np.bool_)
+            or not isinstance(self.steps, int | np.integer)
+            or self.steps < 1
         ):
             raise InputError(f"{key}.steps", self.steps, "an integer >= 1 or None")
         if self.steps is not None:
+            object.__setattr__(self, "steps", int(self.steps))
             check_count(f"{key}.steps", self.steps, MAX_STEPS, "time steps of the stage")
         _check_stage_temperature(f"{key}.temperature", self.temperature_C)
 
@@ -166,9 +176,18 @@ class Process:
     stages: tuple[Stage, ...]
 
     def __post_init__(self) -> None:
-        stages = tuple(self.stages) if not isinstance(self.stages, Stage) else (self.stages,)
+        allowed = "a non-empty list of fea.Stage"
+        if isinstance(self.stages, Stage):
+            stages: tuple[Any, ...] = (self.stages,)
+        elif isinstance(self.stages, str):
+            raise InputError("process", self.stages, allowed)
+        else:
+            try:
+                stages = tuple(self.stages)
+            except TypeError:  # None, a number: not a list of stages
+                raise InputError("process", self.stages, allowed) from None
         if not stages or not all(isinstance(s, Stage) for s in stages):
-            raise InputError("process", self.stages, "a non-empty list of fea.Stage")
+            raise InputError("process", self.stages, allowed)
         names = [s.name for s in stages]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:

@@ -17,7 +17,9 @@ Model (in package coordinates, bottom walls at the top):
   release a rear covering layer (``cover``) closes it;
 * ``on_mandrel``: a mandrel plate of thickness ``mandrel_thickness`` lies on the web
   and around the proud cans; ``released``: no mandrel; ``singulated``: a kerf
-  along every lane centre removes everything, and each unit stands alone
+  along every lane centre removes everything, and each unit stands alone; the frame
+  (the margin and the outer half lanes, outside the cells of pitch ``p`` less the kerf
+  around each site) goes too, so that every unit is one cell, the edge units included
   (``singulated_units = "one"`` keeps only a unit nearest the centre, :func:`kept_site`);
 * ``process``: one model for the whole process (:func:`fea.solve_history`): the mandrel
   of ``on_mandrel`` and, instead of the voids of ``singulated``, the same kerf (and, with
@@ -131,6 +133,16 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
             cut(x - w, -hy - 1e-3, z0, x + w, hy + 1e-3, z1)
         for y in ys:
             cut(-hx - 1e-3, y - w, z0, hx + 1e-3, y + w, z1)
+        if p.singulated_units == "all":
+            # the frame: the panel's margin and the outer half lanes go too (the outer
+            # lanes' centres lie half a pitch beyond the outer units' centres), so that an
+            # edge unit is the size of every other one rather than one with a flange
+            fx, fy = p.nx * p.pitch / 2 - w, p.ny * p.pitch / 2 - w
+            bx, by = hx + 1e-3, hy + 1e-3
+            cut(-bx, -by, z0, -fx, by, z1)
+            cut(fx, -by, z0, bx, by, z1)
+            cut(-fx, -by, z0, fx, -fy, z1)
+            cut(-fx, fy, z0, fx, by, z1)
         if p.singulated_units == "one" and len(sites) > 1:
             c = kept_site(g)
             # everything outside the kept unit's cell goes
