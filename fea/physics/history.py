@@ -535,11 +535,14 @@ def _check_arguments(
     ):
         raise InputError("max_factorizations", max_factorizations, "an integer >= 1")
     for s in process.stages:
-        for r in (*s.add, *s.remove, *s.cure):
-            if r not in mesh.regions:
-                raise InputError(
-                    f"stage.{s.name}", r, f"a region of the mesh ({', '.join(mesh.regions)})"
-                )
+        for kind in ("add", "remove", "cure"):
+            for r in getattr(s, kind):
+                if r not in mesh.regions:
+                    raise InputError(
+                        f"stage.{s.name}.{kind}",
+                        r,
+                        f"a region of the mesh ({', '.join(mesh.regions)})",
+                    )
     if fixed is not None and not isinstance(fixed, Mapping):
         raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
     _check_presence(mesh, process)

@@ -153,11 +153,6 @@ def test_zero_stages_everything_removed_and_a_removal_never_born_refused():
     assert (err.value.key, err.value.value) == ("process.stages[2].remove", "encapsulant")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fea/package/spec/process.py reads a stage's 'steps' only when it is given, so "
-    "the unknown-key message of [[process.stages]] lists the allowed keys without it",
-)
 def test_misspelt_stage_key_lists_steps_among_the_allowed():
     from fea.errors import InputError
 

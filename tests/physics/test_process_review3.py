@@ -384,12 +384,6 @@ def test_removing_a_region_never_born_or_everything_refused():
     assert err.value.key == "stage.cut.remove" and "leave some region" in err.value.allowed
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="fea/physics/history.py _check_arguments names the stage (stage.mould), not "
-    "the list the unknown region is in (stage.mould.add / .remove / .cure) as "
-    "Process's own checks do",
-)
 @pytest.mark.parametrize("kind", ["add", "remove", "cure"])
 def test_unknown_region_key_names_the_list(kind):
     proc = Process([Stage("start", 0.0, 175.0), Stage("mould", 1.0, 175.0, **{kind: ["mold"]})])

@@ -143,9 +143,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
                 lists["add"] or lists["remove"],
                 "no births or removals in the first stage (it is the start)",
             )
-        steps = (
-            sec.number("steps", None, integer=True, lo=1, hi=10_000) if sec.has("steps") else None
-        )
+        steps = sec.number("steps", None, integer=True, lo=1, hi=10_000)
         stages.append(
             StageSpec(
                 name,
