@@ -350,6 +350,16 @@ def prescribed_displacements(
             raise InputError(f"fixed.{name}", comps, "a dict component -> value, {'z': 0.0}")
         nodes = fs.boundary_nodes(mesh.boundaries[name])
         if nodes_ok is not None:
+            if len(nodes) and comps and not np.any(nodes_ok[nodes]):
+                # a support on a region removed (or not born yet) holds nothing: the body
+                # falls to its statically determinate support, a different problem
+                warnings.warn(
+                    f"fixed.{name}: no node of this boundary is on an active element (its "
+                    "region is removed or not born yet): the support holds nothing and the "
+                    "body is held statically determinately instead",
+                    UserWarning,
+                    stacklevel=3,
+                )
             nodes = nodes[nodes_ok[nodes]]
         for comp, value in comps.items():
             if comp not in _COMP and not (comp == "n" and planes is not None):

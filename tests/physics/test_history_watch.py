@@ -138,3 +138,4 @@ def test_a_bad_watch_is_refused_naming_it(bilayer, watch, key):
     with pytest.raises(InputError) as ei:
         solve_history(bilayer, _materials(), [(0.0, 25.0)], fixed=FIXED, watch=watch)
     assert ei.value.key == key
+
