@@ -1,0 +1,120 @@
+"""The study workflow as a tired user runs it: edited studies and stale results in one
+output folder, failed cases among good ones, plots of an earlier run, merge on partial
+results. The analysis is stubbed where the numbers do not matter (fast tests)."""
+
+from __future__ import annotations
+
+import csv
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+import fea.package
+from fea.cli import main
+from fea.errors import InputError
+from fea.package.spec import apply_overrides, load_study
+from fea.study.runner import DIGEST_KEY, claim_case, input_digest, run_case
+from fea.study.table import build_table, stale_cases
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "tiny_study.toml"
+
+
+def _study(tmp_path: Path, sweep: str, name: str = "study") -> Path:
+    """The tiny study, coarse, with ``sweep`` (TOML of a [sweep] table) as its sweep."""
+    text = TINY.read_text()
+    text = text[: text.index("[sweep]")].replace("size_mm = 1.0", "size_mm = 2.0")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text + sweep)
+    return path
+
+
+def _grid(values: list[float]) -> str:
+    return f'[sweep]\nparameters = {{ "geometry.shell_thickness_um" = {values} }}\n'
+
+
+def _stub(monkeypatch, fail_at_um: float | None = None) -> None:
+    """The analysis stubbed: a metric that is the shell thickness in um; an InputError
+    (a failed case) at ``fail_at_um``."""
+
+    def analyse(case, folder, meta=None, context=None):
+        um = case.geometry.shell_thickness * 1e6
+        if fail_at_um is not None and um == pytest.approx(fail_at_um):
+            raise InputError("geometry.shell_thickness_um", um, "anything but this")
+        return {"Tj_max_C": um}
+
+    monkeypatch.setattr(fea.package, "analyse", analyse)
+
+
+def _run_all(spec, out: Path) -> list[dict]:
+    """Every case of ``spec`` run as the worker runs it (run_case in this process)."""
+    return [
+        run_case(apply_overrides(spec.raw, params), cid, params, str(out / cid), spec.name)
+        for cid, params in spec.case_parameters()
+    ]
+
+
+def test_a_failure_of_an_earlier_input_is_not_the_present_inputs_row(tmp_path, monkeypatch, capsys):
+    """case0000 failed at 30 um; the study is edited to 60 um and merged before it runs
+    again: the table must not show the 30 um failure as the 60 um case's row (with the
+    old parameter value in its param: column), merge names it as from another input."""
+    old = load_study(_study(tmp_path, _grid([30.0, 40.0]), "old"))
+    out = tmp_path / "out"
+    _stub(monkeypatch, fail_at_um=30.0)
+    rows = _run_all(old, out)
+    assert [r["status"] for r in rows] == ["failed", "ok"]
+    record = json.loads((out / "case0000" / "error.json").read_text())
+    assert record[DIGEST_KEY] == input_digest(old, old.case_parameters()[0][1])
+    rows, _ = build_table(old, out)  # the failure of the present input is tabled
+    assert [r["status"] for r in rows] == ["failed", "ok"]
+    assert all(DIGEST_KEY not in r for r in rows)
+
+    path = _study(tmp_path, _grid([60.0, 40.0]), "new")
+    new = load_study(path)
+    assert stale_cases(new, out) == ["case0000"]
+    rows, table = build_table(new, out)
+    assert [r["case"] for r in rows] == ["case0001"]
+    with open(table, newline="") as fh:
+        assert [r["param:geometry.shell_thickness_um"] for r in csv.DictReader(fh)] == ["40.0"]
+    assert main(["study", "merge", str(path), "--out", str(out)]) == 1
+    line = capsys.readouterr().out.strip().splitlines()[-1]
+    assert "1 of 2 cases" in line and "1 left out" in line and "case0000" in line
+
+    # run again: the stale failure runs (and now passes), nothing is skipped for it
+    cid, params = new.case_parameters()[0]
+    claim = claim_case(new, cid, params, out / cid, time.time(), False)
+    try:
+        assert claim.action == "run"
+    finally:
+        claim.lock.release()
+
+
+def test_an_invalid_case_refused_at_claim_keeps_its_digest(tmp_path):
+    """A case refused before it runs (the die larger than the cavity) records the
+    digest of its input too, so an edit that fixes it is not tabled as failed."""
+    sweep = (
+        '[sweep]\nkind = "cases"\ncases = [{ "geometry.die.size_mm" = [5.0, 5.0] }, '
+        '{ "geometry.die.size_mm" = [1.0, 1.0] }]\n'
+    )
+    spec = load_study(_study(tmp_path, sweep, "bad"))
+    out = tmp_path / "out"
+    cid, params = spec.case_parameters()[0]
+    assert claim_case(spec, cid, params, out / cid, 0.0, False).action == "row"
+    record = json.loads((out / cid / "error.json").read_text())
+    assert record[DIGEST_KEY] == input_digest(spec, params)
+    fixed = load_study(_study(tmp_path, sweep.replace("[5.0, 5.0]", "[2.0, 2.0]"), "fixed"))
+    assert stale_cases(fixed, out) == ["case0000"]
+    assert build_table(fixed, out)[0] == []
+
+
+def test_a_failure_without_a_digest_is_kept(tmp_path):
+    """An ``error.json`` written before failures kept a digest is still tabled."""
+    spec = load_study(_study(tmp_path, _grid([30.0, 40.0])))
+    out = tmp_path / "out"
+    (out / "case0000").mkdir(parents=True)
+    row = {"case": "case0000", "status": "failed", "error": "error: x"}
+    (out / "case0000" / "error.json").write_text(json.dumps(row))
+    assert stale_cases(spec, out) == []
+    assert [r["status"] for r in build_table(spec, out)[0]] == ["failed"]
