@@ -118,3 +118,50 @@ def test_a_failure_without_a_digest_is_kept(tmp_path):
     (out / "case0000" / "error.json").write_text(json.dumps(row))
     assert stale_cases(spec, out) == []
     assert [r["status"] for r in build_table(spec, out)[0]] == ["failed"]
+
+
+def _rows(param: str, values: list, status: str = "ok") -> list[dict]:
+    return [
+        {"case": f"case{i:04d}", "status": status, f"param:{param}": v, "Tj_max_C": 60.0 + i}
+        for i, v in enumerate(values)
+    ]
+
+
+def test_plots_of_an_earlier_run_are_removed_a_users_files_stay(tmp_path):
+    """The plots folder shows the present table only: a figure of a parameter swept by an
+    earlier study in the same folder, or any figure once every case has failed, was left
+    there looking current."""
+    from PIL import Image
+
+    from fea.study.plots import study_plots
+
+    spec = load_study(_study(tmp_path, _grid([30.0, 40.0])))
+    out = tmp_path / "out"
+    first = study_plots(spec, _rows("geometry.shell_thickness_um", [30.0, 40.0]), out)
+    assert [p.name for p in first] == ["Tj_max_C_vs_geometry.shell_thickness_um.png"]
+    mine = out / "plots" / "my_sketch.png"
+    Image.new("RGB", (4, 4)).save(mine)
+    (out / "plots" / "notes.txt").write_text("mine")
+
+    second = study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]", "[2.0, 2.0]"]), out)
+    names = sorted(p.name for p in (out / "plots").iterdir())
+    assert names == sorted([second[0].name, "my_sketch.png", "notes.txt"])
+
+    assert study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]"], "failed"), out) == []
+    assert sorted(p.name for p in (out / "plots").iterdir()) == ["my_sketch.png", "notes.txt"]
+
+
+def test_a_failing_figure_still_removes_the_stale_ones(tmp_path, monkeypatch):
+    import fea.study.plots as plots
+
+    spec = load_study(_study(tmp_path, _grid([30.0, 40.0])))
+    out = tmp_path / "out"
+    plots.study_plots(spec, _rows("geometry.shell_thickness_um", [30.0, 40.0]), out)
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a plot bug")
+
+    monkeypatch.setattr(plots, "sweep_figure", broken)
+    with pytest.raises(RuntimeError):
+        plots.study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]"]), out)
+    assert list((out / "plots").iterdir()) == []
