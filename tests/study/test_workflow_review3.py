@@ -165,3 +165,32 @@ def test_a_failing_figure_still_removes_the_stale_ones(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         plots.study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]"]), out)
     assert list((out / "plots").iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("env", "value", "allowed"),
+    [
+        ("FEA_MEMORY_GB", "abc", "a positive number of gigabytes"),
+        ("FEA_MEMORY_GB", "-1", "a positive number of gigabytes"),
+        ("FEA_MESH_CACHE", "afile", "a folder for the mesh cache"),
+    ],
+)
+def test_a_bad_environment_setting_refuses_the_run_before_any_case(
+    tmp_path, monkeypatch, capsys, env, value, allowed
+):
+    """A bad FEA_MEMORY_GB or a mesh cache that is a file failed every case of a sweep in
+    turn (each with the same error, exit status 1); it is the run's error: one line
+    naming the setting, exit status 2, no case folder made."""
+    import fea.package.meshing
+
+    path = _study(tmp_path, _grid([30.0, 40.0]))
+    if env == "FEA_MESH_CACHE":
+        value = str(tmp_path / value)
+        Path(value).write_text("not a folder")
+        monkeypatch.setattr(fea.package.meshing, "CACHE_DIR", Path(value))
+    monkeypatch.setenv(env, value)
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert env in err and allowed in err and "Traceback" not in err
+    assert not (out / "case0000").exists()
