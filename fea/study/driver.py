@@ -154,10 +154,10 @@ def run_study(
         except ResultsError:
             raise
         except Exception as exc:  # plots never cost the results
-            bar.console.print(f"  plots failed: {type(exc).__name__}: {exc}")
+            bar.print(f"  plots failed: {type(exc).__name__}: {exc}")
         print_summary(spec, report)
     else:
-        bar.console.print(
+        bar.print(
             f"slice {slice_}: {report.done} done, {report.skipped} already done, "
             f"{report.failed} failed{busy_text(report)} (table: fea study merge)"
         )

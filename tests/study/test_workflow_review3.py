@@ -194,3 +194,40 @@ def test_a_bad_environment_setting_refuses_the_run_before_any_case(
     err = capsys.readouterr().err
     assert env in err and allowed in err and "Traceback" not in err
     assert not (out / "case0000").exists()
+
+
+def test_brackets_in_values_are_printed_as_they_are_on_a_terminal(tmp_path, monkeypatch, capsys):
+    """On a terminal the progress and the summary went through rich markup: a case whose
+    material is named ``[/bold]`` (a slip, or a hostile study file) stopped the whole
+    study with a MarkupError traceback, and ``[materials.library]`` in an error message
+    was swallowed. Every value is now printed as it is."""
+    import fea.study.driver as driver
+
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")  # rich: stderr is a terminal
+    monkeypatch.setenv("COLUMNS", "400")
+    sweep = (
+        '[sweep]\nkind = "cases"\ncases = [{ "materials.shell" = "copper" }, '
+        '{ "materials.shell" = "[/bold]" }, { "materials.shell" = "[red]nickel" }]\n'
+    )
+    spec = load_study(_study(tmp_path, sweep, "markup"))
+    _stub(monkeypatch)
+
+    def execute_local(spec, jobs, *args, **kwargs):  # the cases in this process
+        for job in jobs:
+            claim = claim_case(spec, job.cid, job.params, job.folder, time.time(), False)
+            if claim.action == "row":
+                yield "done", claim.row
+                continue
+            raw = apply_overrides(spec.raw, job.params)
+            try:
+                yield "done", run_case(raw, job.cid, job.params, str(job.folder), spec.name)
+            finally:
+                claim.lock.release()
+
+    monkeypatch.setattr(driver, "execute_local", execute_local)
+    report = driver.run_study(spec, out=tmp_path / "out", progress=True)
+    assert (report.done, report.failed) == (1, 2)
+    err = capsys.readouterr().err
+    assert "Traceback" not in err
+    assert "[/bold]" in err and "[red]nickel" in err
+    assert "a material in the library or [materials.library]" in err
