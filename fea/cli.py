@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.metadata
 import platform
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -747,6 +748,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fea {args.command}: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:
+        # SIGTERM (a batch system's cancel or time limit, kill) ends a study as Ctrl-C
+        # does (fea.study.driver); a batch log must say so rather than just stop
+        if exc.code == 128 + signal.SIGTERM:
+            print(f"fea {args.command}: terminated (SIGTERM)", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

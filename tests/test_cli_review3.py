@@ -4,8 +4,13 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 from pathlib import Path
 
+import pytest
+
+import fea.study.driver as driver
 from fea.cli import main
 from fea.package.spec import load_study
 from fea.study.runner import DIGEST_KEY, input_digest
@@ -64,3 +69,20 @@ def test_merge_into_a_file_says_it_is_not_a_folder(tmp_path, capsys):
     assert "Traceback" not in err
     assert main(["study", "merge", str(path), "--out", str(tmp_path / "none")]) == 2
     assert "it does not exist" in capsys.readouterr().err
+
+
+def test_a_run_ended_by_sigterm_says_so(tmp_path, monkeypatch, capsys):
+    """A Slurm time limit or scancel sends SIGTERM: the run stopped its cases and exited
+    143 without a word, so a batch log just ended. It now ends with one line."""
+    path = _study(tmp_path, [20.0, 30.0])
+
+    def execute_local(*args, **kwargs):
+        os.kill(os.getpid(), signal.SIGTERM)  # handled: SystemExit(143) in this thread
+        yield from ()
+
+    monkeypatch.setattr(driver, "execute_local", execute_local)
+    with pytest.raises(SystemExit) as stop:
+        main(["run", str(path), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert stop.value.code == 128 + signal.SIGTERM
+    err = capsys.readouterr().err
+    assert "fea run: terminated (SIGTERM)" in err and "Traceback" not in err
