@@ -86,3 +86,13 @@ def test_a_run_ended_by_sigterm_says_so(tmp_path, monkeypatch, capsys):
     assert stop.value.code == 128 + signal.SIGTERM
     err = capsys.readouterr().err
     assert "fea run: terminated (SIGTERM)" in err and "Traceback" not in err
+
+
+def test_a_slurm_out_folder_that_cannot_go_into_sbatch_is_named_as_given(tmp_path, capsys):
+    """The refusal named the scripts' folder (``<out>/slurm``), not the --out given."""
+    path = _study(tmp_path, [20.0, 30.0])
+    out = tmp_path / "my results"
+    assert main(["study", "slurm", str(path), "--tasks", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert f"--out = '{out}':" in err and "Traceback" not in err
+    assert not out.exists()
