@@ -231,3 +231,21 @@ def test_brackets_in_values_are_printed_as_they_are_on_a_terminal(tmp_path, monk
     assert "Traceback" not in err
     assert "[/bold]" in err and "[red]nickel" in err
     assert "a material in the library or [materials.library]" in err
+
+
+def test_a_crashed_case_records_the_digest_of_its_input(tmp_path, monkeypatch):
+    """A case whose child process crashed (its row written by the parent) keeps the
+    digest too: after an edit its failure is no row of the present input."""
+    from fea.study import run_study
+
+    from .faults import inject
+
+    inject(monkeypatch, tmp_path / "inject", "segv-meshing")
+    sweep = '[sweep]\nkind = "cases"\ncases = [{ "geometry.shell_thickness_um" = 50.0 }]\n'
+    spec = load_study(_study(tmp_path, sweep, "crash"))
+    out = tmp_path / "out"
+    report = run_study(spec, out=out, progress=False)
+    assert report.failed == 1
+    record = json.loads((out / "case0000" / "error.json").read_text())
+    assert "SIGSEGV" in record["error"]
+    assert record[DIGEST_KEY] == input_digest(spec, spec.case_parameters()[0][1])
