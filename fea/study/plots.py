@@ -320,17 +320,27 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         remove_stale_plots(folder, written)
 
 
+#: The names :func:`study_plots` gives its figures (``<output>_vs_<parameter>.png``,
+#: ``warpage_vs_temperature.png``, ``zth.png``, ``structure_function.png``).
+STUDY_PLOT_NAME = re.compile(
+    r"[A-Za-z0-9_.-]+_vs_[A-Za-z0-9_.-]+\.png|zth\.png|structure_function\.png"
+)
+
+
 def remove_stale_plots(folder: str | os.PathLike, keep: list[Path]) -> list[Path]:
-    """Remove the PNG files directly in ``folder`` that fea drew (their ``Software``
-    text is ``fea``, :func:`_save`) and that are not in ``keep``; returns them. Other
-    files (a user's own figure) stay."""
+    """Remove the study plots directly in ``folder`` that are not in ``keep``: PNG files
+    named as :func:`study_plots` names them (:data:`STUDY_PLOT_NAME`) whose ``Software``
+    text is ``fea`` (:func:`_save`); returns them. Other files (a user's own figure, one
+    of ``fea structure`` under another name) stay."""
     folder = Path(folder)
     if not folder.is_dir():
         return []
     kept = {Path(p).name for p in keep}
     removed = []
     for path in sorted(folder.glob("*.png")):
-        if path.name in kept or not path.is_file() or path.is_symlink():
+        if path.name in kept or STUDY_PLOT_NAME.fullmatch(path.name) is None:
+            continue
+        if not path.is_file() or path.is_symlink():
             continue
         if _drawn_by_fea(path):
             try:

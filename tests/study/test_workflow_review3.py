@@ -142,13 +142,17 @@ def test_plots_of_an_earlier_run_are_removed_a_users_files_stay(tmp_path):
     mine = out / "plots" / "my_sketch.png"
     Image.new("RGB", (4, 4)).save(mine)
     (out / "plots" / "notes.txt").write_text("mine")
+    # a figure fea drew under a name study_plots never gives (fea structure -o ...) stays
+    drawn = (out / "plots" / first[0].name).read_bytes()
+    (out / "plots" / "my_structure.png").write_bytes(drawn)
+    mine_too = ["my_sketch.png", "my_structure.png", "notes.txt"]
 
     second = study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]", "[2.0, 2.0]"]), out)
     names = sorted(p.name for p in (out / "plots").iterdir())
-    assert names == sorted([second[0].name, "my_sketch.png", "notes.txt"])
+    assert names == sorted([second[0].name, *mine_too])
 
     assert study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]"], "failed"), out) == []
-    assert sorted(p.name for p in (out / "plots").iterdir()) == ["my_sketch.png", "notes.txt"]
+    assert sorted(p.name for p in (out / "plots").iterdir()) == mine_too
 
 
 def test_a_failing_figure_still_removes_the_stale_ones(tmp_path, monkeypatch):
