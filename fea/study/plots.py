@@ -331,9 +331,10 @@ def remove_stale_plots(folder: str | os.PathLike, keep: list[Path]) -> list[Path
     """Remove the study plots directly in ``folder`` that are not in ``keep``: PNG files
     named as :func:`study_plots` names them (:data:`STUDY_PLOT_NAME`) whose ``Software``
     text is ``fea`` (:func:`_save`); returns them. Other files (a user's own figure, one
-    of ``fea structure`` under another name) stay."""
+    of ``fea structure`` under another name) stay, and so does everything when ``folder``
+    is a symbolic link (a folder shared with other studies)."""
     folder = Path(folder)
-    if not folder.is_dir():
+    if folder.is_symlink() or not folder.is_dir():
         return []
     kept = {Path(p).name for p in keep}
     removed = []

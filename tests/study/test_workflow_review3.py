@@ -155,6 +155,22 @@ def test_plots_of_an_earlier_run_are_removed_a_users_files_stay(tmp_path):
     assert sorted(p.name for p in (out / "plots").iterdir()) == mine_too
 
 
+def test_a_plots_folder_linked_elsewhere_is_left_as_it_is(tmp_path):
+    """plots/ linked to a folder shared by several studies: their figures stay."""
+    from fea.study.plots import study_plots
+
+    spec = load_study(_study(tmp_path, _grid([30.0, 40.0])))
+    shared = tmp_path / "shared"
+    other = study_plots(spec, _rows("geometry.shell_thickness_um", [30.0, 40.0]), tmp_path / "a")
+    shared.mkdir()
+    (shared / other[0].name).write_bytes(other[0].read_bytes())
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "plots").symlink_to(shared)
+    mine = study_plots(spec, _rows("geometry.die.size_mm", ["[1.0, 1.0]"]), out)
+    assert sorted(p.name for p in shared.iterdir()) == sorted([other[0].name, mine[0].name])
+
+
 def test_a_failing_figure_still_removes_the_stale_ones(tmp_path, monkeypatch):
     import fea.study.plots as plots
 
