@@ -11,6 +11,7 @@ import argparse
 import importlib
 import importlib.metadata
 import platform
+import signal
 import sys
 from collections.abc import Callable, Sequence
 
@@ -386,23 +387,34 @@ def _study(args: argparse.Namespace) -> int:
     spec = load_study(args.study)
     root = Path(args.out) if args.out else Path("results") / spec.name
     if not root.is_dir():
-        raise_input("--out", str(root), "the folder of the study's results (it does not exist)")
+        what = "it is not a folder" if root.exists() else "it does not exist"
+        raise_input("--out", str(root), f"the folder of the study's results ({what})")
     rows, table = build_table(spec, root)
-    n_cases = len(spec.case_parameters())
+    cases = [cid for cid, _ in spec.case_parameters()]
     failed = sum(r.get("status") != "ok" for r in rows)
     stale = stale_cases(spec, root)
+    tabled = {r.get("case") for r in rows}
+    missing = [cid for cid in cases if cid not in tabled and cid not in stale]
     left_out = (
         f"; {len(stale)} left out, computed from another input than the study's present "
-        f"one ({', '.join(stale[:5])}{', ...' if len(stale) > 5 else ''}): run the study "
-        "again"
+        f"one ({_first(stale)}): run the study again"
         if stale
         else ""
     )
+    not_run = f"; {len(missing)} not run yet ({_first(missing)})" if missing else ""
     try:
         study_plots(spec, rows, root)
     finally:  # the table is written: its path is printed even when a plot fails
-        print(f"{table.resolve()}: {len(rows)} of {n_cases} cases ({failed} failed{left_out})")
-    return 0 if failed == 0 and len(rows) == n_cases else 1
+        print(
+            f"{table.resolve()}: {len(rows)} of {len(cases)} cases "
+            f"({failed} failed{not_run}{left_out})"
+        )
+    return 0 if failed == 0 and len(rows) == len(cases) else 1
+
+
+def _first(names: list[str], n: int = 5) -> str:
+    """The first ``n`` of ``names``, then ``...`` when there are more."""
+    return ", ".join(names[:n]) + (", ..." if len(names) > n else "")
 
 
 def _converge_add_args(p: argparse.ArgumentParser) -> None:
@@ -736,6 +748,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fea {args.command}: interrupted", file=sys.stderr)
         return 130
+    except SystemExit as exc:
+        # SIGTERM (a batch system's cancel or time limit, kill) ends a study as Ctrl-C
+        # does (fea.study.driver); a batch log must say so rather than just stop
+        if exc.code == 128 + signal.SIGTERM:
+            print(f"fea {args.command}: terminated (SIGTERM)", file=sys.stderr)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -32,7 +32,16 @@ from typing import Any
 from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec, apply_overrides
 from .progress import StudyProgress
-from .runner import STALE_NOTE, CaseLock, base_row, claim_case, holder, record_failure
+from .runner import (
+    STALE_NOTE,
+    CaseLock,
+    base_row,
+    case_digest,
+    claim_case,
+    holder,
+    input_digest,
+    record_failure,
+)
 
 __all__ = ["CaseProcess", "GroupProcess", "Job", "execute_dask", "execute_local", "gpu_devices"]
 
@@ -182,7 +191,7 @@ class CaseProcess:
                     error=f"{self._ended(rc)} while {self.stage} (see case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
-                record_failure(self.folder, row)
+                record_failure(self.folder, row, case_digest(self.job["raw"]))
             self.log_line(
                 f"finished: {row.get('status')}"
                 + (f": {row['error']}" if row.get("status") != "ok" else "")
@@ -270,7 +279,8 @@ class GroupProcess(CaseProcess):
                     error=f"{self._ended(rc)} while {self.stage} (see {self.order[0]}/case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
-                record_failure(Path(self.jobs[failed]["folder"]), row)
+                job = self.jobs[failed]
+                record_failure(Path(job["folder"]), row, case_digest(job["raw"]))
                 rows.append(row)
                 again = [c for c in missing if c != failed]
             self.log_line(f"group finished: {len(self.rows)} rows, {len(again)} to run again")
@@ -560,7 +570,7 @@ def execute_dask(
                         error=f"worker lost: {type(exc).__name__}: {exc}",
                         wall_s=0.0,
                     )
-                    record_failure(job.folder, row)
+                    record_failure(job.folder, row, input_digest(spec, job.params))
                 yield ("busy", None) if row is None else ("done", row)
     except OSError as exc:
         raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None

@@ -21,7 +21,7 @@ from .report import StudyReport, busy_text, print_summary
 from .runner import finished_current
 from .table import build_table
 
-__all__ = ["check_case_timeout", "parse_slice", "run_study"]
+__all__ = ["check_case_timeout", "check_environment", "parse_slice", "run_study"]
 
 
 def parse_slice(value: str | None) -> tuple[int, int] | None:
@@ -96,6 +96,7 @@ def run_study(
     if cluster is not None and cluster not in ("slurm", "pbs"):
         raise InputError("--cluster", cluster, "slurm or pbs")
     case_timeout = check_case_timeout(case_timeout_min)
+    check_environment()
     root = _output_path(spec, out)
     sl = parse_slice(slice_)
     cases = spec.case_parameters()
@@ -153,10 +154,10 @@ def run_study(
         except ResultsError:
             raise
         except Exception as exc:  # plots never cost the results
-            bar.console.print(f"  plots failed: {type(exc).__name__}: {exc}")
+            bar.print(f"  plots failed: {type(exc).__name__}: {exc}")
         print_summary(spec, report)
     else:
-        bar.console.print(
+        bar.print(
             f"slice {slice_}: {report.done} done, {report.skipped} already done, "
             f"{report.failed} failed{busy_text(report)} (table: fea study merge)"
         )
@@ -177,6 +178,22 @@ def check_case_timeout(minutes: float | None) -> float | None:
             "--case-timeout", minutes, f"minutes, more than 0 and at most {MAX_CASE_TIMEOUT_MIN:g}"
         )
     return float(minutes) * 60.0
+
+
+def check_environment() -> None:
+    """The settings from the environment that every case reads, checked once before any
+    case runs: a bad one is the whole run's error (exit status 2), not the same failure
+    recorded for every case in turn. ``FEA_MEMORY_GB`` (a positive number of GiB,
+    :func:`fea.solvers.cost.memory_setting`) and the mesh cache (``FEA_MESH_CACHE``,
+    default ``meshes/cache``: a folder, or a path where one can be made)."""
+    from ..package import meshing as mesh_mod
+    from ..solvers.cost import memory_setting
+
+    memory_setting()
+    cache = Path(mesh_mod.CACHE_DIR)
+    if cache.exists() and not cache.is_dir():
+        key = "FEA_MESH_CACHE" if os.environ.get("FEA_MESH_CACHE") else "the mesh cache"
+        raise InputError(key, str(cache), "a folder for the mesh cache (a file is there)")
 
 
 def _output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:

@@ -2,7 +2,8 @@
 
 * :func:`study_plots`: each output vs each swept parameter (axis labels with units),
   and the signed warpage along the reflow profile with the compound's Tg and the
-  allowed limits of the spec; written to ``<study out>/plots/``.
+  allowed limits of the spec; written to ``<study out>/plots/``, where the figures of
+  an earlier run that this one does not draw are removed (:func:`remove_stale_plots`).
 * :func:`case_field_plots`: per mechanical state the warpage map of the top surface
   (diverging colours centred at zero, one scale for all states by default), the
   die's active-face temperature map, and peel and shear per interface, from a case's
@@ -288,27 +289,77 @@ def _text(v: Any) -> str:
 def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
     """Draw the study plots from the table rows; returns the files written: per output
     and swept parameter a :func:`sweep_figure`, the warpage along the reflow profile
-    (:func:`reflow_figure`) and the heating curves (:func:`zth_plots`)."""
-    ok = [r for r in rows if r.get("status") == "ok"]
-    if not ok:
-        return []
-    plt = _pyplot()
+    (:func:`reflow_figure`) and the heating curves (:func:`zth_plots`).
+
+    The figures an earlier run drew in ``<out>/plots`` and this one does not (a parameter
+    no longer swept, an output no longer listed, every case failed, another study run into
+    the same folder) are removed, also when a figure fails: the folder shows only the
+    present table (:func:`remove_stale_plots`)."""
     folder = Path(out) / "plots"
     written: list[Path] = []
-    params = _distinct([k for r in ok for k in r if k.startswith("param:")])
-    columns = _output_columns(spec, ok)
-    for p in params:
-        for name, cols in columns.items():
-            fig = sweep_figure(spec, ok, p, name, cols)
-            written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
+    try:
+        ok = [r for r in rows if r.get("status") == "ok"]
+        if not ok:
+            return []
+        plt = _pyplot()
+        params = _distinct([k for r in ok for k in r if k.startswith("param:")])
+        columns = _output_columns(spec, ok)
+        for p in params:
+            for name, cols in columns.items():
+                fig = sweep_figure(spec, ok, p, name, cols)
+                written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
+                plt.close(fig)
+        reflow = reflow_columns(ok[0])
+        if reflow:
+            fig = reflow_figure(spec, ok)
+            written.append(_save(fig, folder / "warpage_vs_temperature.png"))
             plt.close(fig)
-    reflow = reflow_columns(ok[0])
-    if reflow:
-        fig = reflow_figure(spec, ok)
-        written.append(_save(fig, folder / "warpage_vs_temperature.png"))
-        plt.close(fig)
-    written += zth_plots(spec, ok, out)
-    return written
+        written += zth_plots(spec, ok, out)
+        return written
+    finally:
+        remove_stale_plots(folder, written)
+
+
+#: The names :func:`study_plots` gives its figures (``<output>_vs_<parameter>.png``,
+#: ``warpage_vs_temperature.png``, ``zth.png``, ``structure_function.png``).
+STUDY_PLOT_NAME = re.compile(
+    r"[A-Za-z0-9_.-]+_vs_[A-Za-z0-9_.-]+\.png|zth\.png|structure_function\.png"
+)
+
+
+def remove_stale_plots(folder: str | os.PathLike, keep: list[Path]) -> list[Path]:
+    """Remove the study plots directly in ``folder`` that are not in ``keep``: PNG files
+    named as :func:`study_plots` names them (:data:`STUDY_PLOT_NAME`) whose ``Software``
+    text is ``fea`` (:func:`_save`); returns them. Other files (a user's own figure, one
+    of ``fea structure`` under another name) stay, and so does everything when ``folder``
+    is a symbolic link (a folder shared with other studies)."""
+    folder = Path(folder)
+    if folder.is_symlink() or not folder.is_dir():
+        return []
+    kept = {Path(p).name for p in keep}
+    removed = []
+    for path in sorted(folder.glob("*.png")):
+        if path.name in kept or STUDY_PLOT_NAME.fullmatch(path.name) is None:
+            continue
+        if not path.is_file() or path.is_symlink():
+            continue
+        if _drawn_by_fea(path):
+            try:
+                path.unlink()
+            except OSError:  # gone meanwhile, or a read-only folder: nothing to undo
+                continue
+            removed.append(path)
+    return removed
+
+
+def _drawn_by_fea(path: Path) -> bool:
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as im:
+            return getattr(im, "text", {}).get("Software") == "fea"
+    except (OSError, UnidentifiedImageError, ValueError):
+        return False
 
 
 def reflow_columns(row: dict[str, Any]) -> list[tuple[int, float, str]]:

@@ -12,6 +12,8 @@ import sys
 import time
 from typing import Any
 
+from rich.markup import escape
+
 __all__ = ["StudyProgress", "clock"]
 
 
@@ -55,7 +57,9 @@ class StudyProgress:
                 TextColumn("{task.fields[eta]}"),
                 console=self.console,
             )
-            self.task = self.p.add_task(f"[bold]study {name}", total=total, counts="", eta="")
+            self.task = self.p.add_task(
+                f"[bold]study {escape(name)}", total=total, counts="", eta=""
+            )
 
     def __enter__(self) -> StudyProgress:
         if self.live:
@@ -94,7 +98,7 @@ class StudyProgress:
     def started(self, cid: str) -> None:
         task = None
         if self.live:
-            task = self.p.add_task(f"  {cid}: starting", total=None, counts="", eta="")
+            task = self.p.add_task(escape(f"  {cid}: starting"), total=None, counts="", eta="")
         self.running[cid] = (time.monotonic(), task)
         if self.enabled and not self.live:
             self._line(f"{cid}: starting")
@@ -104,13 +108,19 @@ class StudyProgress:
             return
         t, task = self.running[cid]
         if self.live:
-            self.p.update(task, description=f"  {cid}: {name}")
+            self.p.update(task, description=escape(f"  {cid}: {name}"))
         else:
             self._line(f"{cid}: {name} ({time.monotonic() - t:.0f} s into the case)")
 
+    def print(self, text: str) -> None:
+        """Print ``text`` as it is: brackets in a case's values, an error or a warning
+        (``[materials.library]``, a material named ``[/bold]``) are no rich markup, which
+        would drop them or stop the run with a MarkupError."""
+        self.console.print(text, markup=False, highlight=False)
+
     def message(self, text: str) -> None:
         if self.live:
-            self.console.print(f"  {text}")
+            self.print(f"  {text}")
         elif self.enabled:
             self._line(text)
 
@@ -136,7 +146,7 @@ class StudyProgress:
         if not ok:
             text = f"{cid} {status}"
             if self.live:
-                self.console.print(f"  {text}")
+                self.print(f"  {text}")
             else:
                 self._line(text)
         elif self.enabled and not self.live:

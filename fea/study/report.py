@@ -55,28 +55,31 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
             print(line, file=sys.stderr, flush=True)
         return
     from rich.table import Table
+    from rich.text import Text
 
+    # cells and headers as Text: a value, a parameter's name or a status holding
+    # brackets is shown as it is, never read as rich markup
     wanted = _output_columns(spec, report.rows)
     params = _param_columns(report.rows)
     if len(report.rows) == 1:  # one case: its outputs as rows, readable in any terminal
         r = report.rows[0]
-        t = Table(title=f"{spec.name} {r['case']}: {r.get('status')}")
+        t = Table(title=Text(f"{spec.name} {r['case']}: {r.get('status')}"))
         t.add_column("output")
         t.add_column("value", justify="right")
         for k in params + wanted:
-            t.add_row(_param_name(k), _text(r.get(k, "")))
+            t.add_row(Text(_param_name(k)), Text(_text(r.get(k, ""))))
     else:
         t = Table()
         t.add_column("case")
         t.add_column("status")
         for k in params:
-            t.add_column(_param_name(k))
+            t.add_column(Text(_param_name(k)))
         wanted = wanted[:8]
         for k in wanted:
-            t.add_column(k, justify="right")
+            t.add_column(Text(k), justify="right")
         for r in report.rows:
-            vals = [_text(r.get(k, "")) for k in params + wanted]
-            t.add_row(r["case"], str(r.get("status")), *vals)
+            vals = [Text(_text(r.get(k, ""))) for k in params + wanted]
+            t.add_row(Text(str(r["case"])), Text(str(r.get("status"))), *vals)
     console.print(t)
     for r in report.rows:
         for note in case_notes(r):

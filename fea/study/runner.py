@@ -65,6 +65,7 @@ __all__ = [
     "finished_current",
     "finished_digest",
     "holder",
+    "input_digest",
     "limit_warnings",
     "record_failure",
     "run_case",
@@ -194,17 +195,23 @@ def run_case(
         kind = "error" if isinstance(exc, FeaError) else f"bug ({type(exc).__name__})"
         row.update(status="failed", error=f"{kind}: {exc}", wall_s=time.perf_counter() - t0)
         record = {**row, "traceback": traceback.format_exc()}
-        record_failure(out, record)
+        record_failure(out, record, case_digest(raw))
     return row
 
 
-def record_failure(folder: Path, row: dict[str, Any]) -> None:
-    """Write a failed case's ``error.json`` (a full disk raises its ResultsError)."""
+def record_failure(folder: Path, row: dict[str, Any], digest: str | None = None) -> None:
+    """Write a failed case's ``error.json`` (a full disk raises its ResultsError).
+
+    ``digest``: :func:`case_digest` of the input the case failed from, kept with the row
+    (as ``metrics.json`` keeps it), so that a failure of an earlier input (a sweep value
+    or a base key edited since) is not tabled as the present input's.
+    """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
-    write_atomic(folder / "error.json", json.dumps(row, indent=1, sort_keys=True, default=str))
+    record = row if digest is None else {**row, DIGEST_KEY: digest}
+    write_atomic(folder / "error.json", json.dumps(record, indent=1, sort_keys=True, default=str))
 
 
 #: What the progress says of a stale case (finished from another input) that runs again.
@@ -224,6 +231,13 @@ def case_digest(raw: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
+def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:
+    """:func:`case_digest` of the case of ``params`` in ``spec`` (its present input)."""
+    from ..package.spec import apply_overrides
+
+    return case_digest(apply_overrides(spec.raw, params))
+
+
 def finished_digest(folder: Path) -> str | None:
     """The input digest of the finished case in ``folder``: ``""`` for a ``metrics.json``
     without one (written by an older version), None when the case is not finished (no
@@ -241,12 +255,10 @@ def finished_current(spec: StudySpec, folder: Path, params: Mapping[str, Any]) -
     """Whether the case of ``params`` in ``folder`` is finished from its present input:
     True (also when finished by an older version, which kept no digest), False when
     finished from another input (stale: it runs again), None when not finished."""
-    from ..package.spec import apply_overrides
-
     found = finished_digest(folder)
     if found is None:
         return None
-    return found in ("", case_digest(apply_overrides(spec.raw, params)))
+    return found in ("", input_digest(spec, params))
 
 
 def base_row(cid: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -410,7 +422,7 @@ def claim_case(
                 raise  # the study's only case: the whole run is refused
             row = base_row(cid, params)
             row.update(status="failed", error=f"error: {exc}", wall_s=0.0)
-            record_failure(folder, row)
+            record_failure(folder, row, input_digest(spec, params))
             lock.release()
             return Claim("row", row=row)
     except BaseException:

@@ -233,8 +233,8 @@ def write_slurm_script(
 
     study_path = Path(_path("study", Path(study).resolve()))
     root = (Path(out) if out is not None else Path("results") / spec.name).resolve()
+    _path("--out", root, sbatch=True)  # the folder as given: its slurm/ adds no character
     folder = root / "slurm"
-    _path("--out", folder, sbatch=True)
     py = shlex.quote(_path("python", Path(sys.executable)))
     q = shlex.quote
     cwd = _path("working folder", Path.cwd())

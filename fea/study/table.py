@@ -13,7 +13,7 @@ from ..io.atomic import write_atomic
 from ..io.table import read_frame, read_table, write_table
 from ..package.names import Column
 from ..package.spec import StudySpec, apply_overrides
-from .runner import DIGEST_KEY, case_digest, finished_digest
+from .runner import DIGEST_KEY, case_digest
 
 __all__ = ["build_table", "csv_cell", "read_frame", "read_table", "stale_cases"]
 
@@ -26,10 +26,10 @@ def csv_cell(value: Any) -> Any:
     return value
 
 
-def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
-    """The row of the case in ``folder``: its ``metrics.json`` (when computed from the
-    input of ``digest``, or by an older version that kept no digest), else its
-    ``error.json``; None when it has neither or only a result from another input."""
+def _recorded(folder: Path) -> tuple[dict[str, Any], str] | None:
+    """The row the case in ``folder`` recorded and the digest of the input it came from:
+    its ``metrics.json``, else its ``error.json`` (``""`` for a file without a digest,
+    written by an older version); None when it has neither (or neither is readable)."""
     for name in ("metrics.json", "error.json"):
         f = folder / name
         if f.exists():
@@ -39,11 +39,21 @@ def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
                 continue
             if not isinstance(row, dict):
                 continue
-            if row.pop(DIGEST_KEY, digest) != digest:
-                return None  # stale: the case's input changed since it finished
-            row.pop("traceback", None)
-            return row
+            return row, str(row.pop(DIGEST_KEY, ""))
     return None
+
+
+def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
+    """The row of the case in ``folder``: its ``metrics.json`` (when computed from the
+    input of ``digest``, or by an older version that kept no digest), else its
+    ``error.json`` (likewise: a failure of another input is no row of this one); None
+    when it has neither or only a record of another input."""
+    found = _recorded(folder)
+    if found is None or found[1] not in ("", digest):
+        return None  # stale: the case's input changed since it was run
+    row = found[0]
+    row.pop("traceback", None)
+    return row
 
 
 def _digests(spec: StudySpec) -> list[tuple[str, str]]:
@@ -55,14 +65,15 @@ def _digests(spec: StudySpec) -> list[tuple[str, str]]:
 
 
 def stale_cases(spec: StudySpec, root: str | os.PathLike) -> list[str]:
-    """The cases under ``root`` whose ``metrics.json`` was computed from another input
-    than the study's present one (a sweep value or a base key changed since): left out of
-    the table, and run again by the next run."""
+    """The cases under ``root`` whose recorded result (``metrics.json``, or the
+    ``error.json`` of a failure) came from another input than the study's present one (a
+    sweep value or a base key changed since): left out of the table, and run again by the
+    next run."""
     root = Path(root)
     return [
         cid
         for cid, digest in _digests(spec)
-        if finished_digest(root / cid) not in (None, "", digest)
+        if (found := _recorded(root / cid)) is not None and found[1] not in ("", digest)
     ]
 
 
