@@ -648,10 +648,12 @@ MEANINGS: dict[str, str] = {
     "solver.rtol": "relative residual of iterative solvers",
     "solver.maxiter": "iteration limit of iterative solvers",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
-    "sweep.parameters": "dotted spec keys -> list of values (grid) or [low, high] (random)",
-    "sweep.n": "samples of a random sweep",
-    "sweep.seed": "seed of a random sweep",
-    "sweep.cases": "explicit cases: a list of tables of dotted keys -> values",
+    "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
+    "(random); not with kind = cases",
+    "sweep.n": "samples of a random sweep (random only)",
+    "sweep.seed": "seed of a random sweep (random only)",
+    "sweep.cases": "explicit cases, distinct: a list of tables of dotted keys -> values "
+    "(kind = cases only)",
     "sweep.group": "auto (cases that differ only in materials.* and loads.*, which leave the "
     "mesh as it is, run in sequence in one worker on the mechanics solver setup of the "
     "group's first case) or off (every case on its own)",

@@ -107,6 +107,24 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
     like an invalid explicit case (explicit cases are not parsed here).
     """
     kind = s.string("kind", "grid", choices=("grid", "random", "cases"))
+    # a key the kind does not use would be ignored without a word (a grid with n = 20
+    # runs the grid, cases with parameters run the cases alone)
+    unused = {
+        "grid": ("n", "seed", "cases"),
+        "random": ("cases",),
+        "cases": ("parameters", "n", "seed"),
+    }[kind]
+    for k in unused:
+        if s.has(k):
+            uses = {
+                "n": "kind = 'random'",
+                "seed": "kind = 'random'",
+                "cases": "kind = 'cases'",
+                "parameters": "kind = 'grid' or 'random'",
+            }[k]
+            raise InputError(
+                f"sweep.{k}", s.raw(k), f"no {k} with kind = '{kind}' (it is read with {uses})"
+            )
     params_raw = s.raw("parameters", {})
     if not isinstance(params_raw, Mapping):
         raise InputError("sweep.parameters", params_raw, "a table 'dotted.path' = [values]")
@@ -121,6 +139,15 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
             raise InputError(key, vals, "a non-empty list of values")
         if len(vals) > MAX_CASES:
             raise InputError(key, f"{len(vals):,} values", f"at most {MAX_CASES:,} values")
+        if kind == "grid":
+            seen: dict[str, int] = {}
+            for j, v in enumerate(vals):
+                tag = json.dumps(v, sort_keys=True, default=repr)
+                if tag in seen:  # the same case twice: twice the time, one more row
+                    raise InputError(
+                        f"{key}[{j}]", v, f"distinct values (the same as [{seen[tag]}])"
+                    )
+                seen[tag] = j
         if kind == "random":
             if len(vals) != 2 or not all(_real(v) for v in vals):
                 raise InputError(key, vals, "[low, high]: two numbers for a random sweep")
@@ -145,6 +172,14 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
     s.done()
     if kind == "cases" and not cases_raw:
         raise InputError("sweep.cases", cases_raw, "at least one case for kind = 'cases'")
+    seen_cases: dict[str, int] = {}
+    for i, c in enumerate(cases_raw):
+        tag = json.dumps(c, sort_keys=True, default=repr)
+        if tag in seen_cases:
+            raise InputError(
+                f"sweep.cases[{i}]", dict(c), f"distinct cases (the same as [{seen_cases[tag]}])"
+            )
+        seen_cases[tag] = i
     if kind in ("grid", "random") and not params:
         raise InputError("sweep.parameters", {}, f"at least one parameter for kind = '{kind}'")
     if kind == "random" and n < 1:
@@ -196,8 +231,24 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         try:
             parse_study(raw)
         except InputError as exc:
+            _check_base(data, exc, spec.parameters, parse_study)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+
+
+def _check_base(
+    data: Mapping[str, Any], exc: InputError, parameters: Mapping[str, Any], parse: Any
+) -> None:
+    """An error of a probe at a key no parameter sets that the study without its sweep
+    has too (a misspelt metric, a bad base value) is the base's: raised as it is, not
+    blamed on the sweep entry the probe was for."""
+    if any(exc.key == p or exc.key.startswith((f"{p}.", f"{p}[")) for p in parameters):
+        return
+    try:
+        parse(apply_overrides(data, {}))
+    except InputError as base:
+        if base.key == exc.key:
+            raise InputError(base.key, base.value, base.allowed) from None
 
 
 def _culprit(key: str, parameters: Mapping[str, Any], where: str) -> str:
