@@ -53,25 +53,25 @@ def _check_shell_and_die(g: GeometrySpec) -> None:
     t = g.shell_thickness
     if t > 0.2 * min(g.cavity):
         raise InputError(
-            "geometry.shell_thickness_mm", t * 1e3, "a wall thinner than 1/5 of the cavity"
+            "geometry.shell_thickness_mm", _mm(t), "a wall thinner than 1/5 of the cavity"
         )
     if g.corner_radius > 0.25 * min(g.cavity):
         raise InputError(
             "geometry.corner_radius_mm",
-            g.corner_radius * 1e3,
+            _mm(g.corner_radius),
             f"at most a quarter of the cavity side ({0.25e3 * min(g.cavity):g} mm)",
         )
     if g.die[0] >= g.cavity[0] or g.die[1] >= g.cavity[1]:
         raise InputError(
             "geometry.die.size_mm",
-            [g.die[0] * 1e3, g.die[1] * 1e3],
+            [_mm(g.die[0]), _mm(g.die[1])],
             f"a die smaller than the cavity {g.cavity[0] * 1e3:g} x {g.cavity[1] * 1e3:g} mm",
         )
     stack = g.die[2] + g.die_attach_thickness
     if stack >= g.cavity_depth:
         raise InputError(
             "geometry.die.thickness_mm",
-            g.die[2] * 1e3,
+            _mm(g.die[2]),
             f"die + attach ({stack * 1e3:g} mm) thinner than the cavity depth "
             f"{g.cavity_depth * 1e3:g} mm",
         )
@@ -87,7 +87,7 @@ def _check_openings(g: GeometrySpec) -> None:
         if o.count * o.width + (o.count + 1) * max(t, 0.02e-3) > L:
             raise InputError(
                 f"{key}.width_mm",
-                o.width * 1e3,
+                _mm(o.width),
                 f"{o.count} openings of this width do not fit in the "
                 f"{L * 1e3:g} mm wall on side {side} (total must stay below the wall length)",
             )
@@ -98,7 +98,7 @@ def _check_openings(g: GeometrySpec) -> None:
         if o.z0 + h > g.cavity_depth - 1e-9:
             raise InputError(
                 f"{key}.{name}",
-                h * 1e3,
+                _mm(h),
                 f"an opening within the {g.cavity_depth * 1e3:g} mm wall height on "
                 f"side {side} (z0 + height = {(o.z0 + h) * 1e3:g} mm)",
             )
@@ -122,13 +122,13 @@ def _check_terminals(g: GeometrySpec) -> None:
         if term.pitch <= term.diameter:
             raise InputError(
                 "geometry.terminals.pitch_mm",
-                term.pitch * 1e3,
+                _mm(term.pitch),
                 f"a pitch larger than the terminal diameter {term.diameter * 1e3:g} mm",
             )
         if term.kind == "balls" and term.standoff >= term.diameter:
             raise InputError(
                 "geometry.terminals.standoff_mm",
-                term.standoff * 1e3,
+                _mm(term.standoff),
                 f"a stand-off below the ball diameter {term.diameter * 1e3:g} mm",
             )
 
@@ -204,7 +204,7 @@ def _check_board(g: GeometrySpec) -> None:
         if bx < ox + ext or by < oy + ext:
             raise InputError(
                 "geometry.board.size_mm",
-                [bx * 1e3, by * 1e3],
+                [_mm(bx), _mm(by)],
                 "a board larger than the package footprint",
             )
         if g.board.rim_bond and term.kind == "none":
@@ -269,7 +269,7 @@ def _check_panel(g: GeometrySpec) -> None:
         if lane <= 2 * g.exterior_thickness + p.kerf:
             raise InputError(
                 "geometry.panel.pitch_mm",
-                p.pitch * 1e3,
+                _mm(p.pitch),
                 f"a pitch larger than the unit ({max(ox, oy) * 1e3:g} mm) plus twice the "
                 "exterior encapsulant and the kerf "
                 f"({(2 * g.exterior_thickness + p.kerf) * 1e3:g} mm)",
@@ -277,7 +277,7 @@ def _check_panel(g: GeometrySpec) -> None:
         if p.recess_depth >= g.cavity_depth:
             raise InputError(
                 "geometry.panel.recess_depth_mm",
-                p.recess_depth * 1e3,
+                _mm(p.recess_depth),
                 "a recess shallower than the cavity depth",
             )
         if p.pathways and (p.nx > 1 or p.ny > 1):

@@ -1,0 +1,26 @@
+"""A cross-check's value is shown as the user would write it in mm, not with the rounding
+of the metre conversion (``shell_thickness_um = 35000`` was reported as
+``geometry.shell_thickness_mm = 34.99999999999999``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from fea.errors import InputError
+from fea.package.spec import parse_study
+
+from .test_spec import with_change
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "key", "shown"),
+    [
+        ("geometry.shell_thickness_um", 35000, "geometry.shell_thickness_mm", 35.0),
+        ("geometry.die.thickness_mm", 0.7, "geometry.die.thickness_mm", 0.7),
+        ("geometry.die.size_mm", [10.3, 6.0], "geometry.die.size_mm", [10.3, 6.0]),
+    ],
+)
+def test_cross_check_values_are_shown_in_mm_as_written(path, value, key, shown):
+    with pytest.raises(InputError) as ei:
+        parse_study(with_change(path, value))
+    assert ei.value.key == key and ei.value.value == shown
