@@ -150,8 +150,17 @@ NO_NATURAL_ZERO = ("°C",)
 
 def param_label(column: str) -> str:
     """Axis label of a swept parameter (a ``param:`` column or a dotted key), with its
-    unit: ``param:geometry.openings.width_mm`` -> ``geometry.openings.width [mm]``."""
-    return Column(column.removeprefix("param:")).label
+    unit: ``param:geometry.openings.width_mm`` -> ``geometry.openings.width [mm]``,
+    ``param:loads.h`` -> ``loads.h [W/(m² K)]``, ``param:loads.power_W.die`` ->
+    ``loads.power_W.die [W]`` (:func:`fea.package.spec.reference.key_unit`)."""
+    from ..package.spec.reference import key_unit
+
+    key = column.removeprefix("param:")
+    c = Column(key)
+    if c.unit_suffix:
+        return c.label
+    unit = key_unit(key)
+    return f"{key} [{unit}]" if unit else key
 
 
 def honest_range(values: Any, unit: str = "") -> tuple[float, float, str]:

@@ -13,6 +13,7 @@ from ..io.atomic import write_atomic
 from ..io.table import read_frame, read_table, write_table
 from ..package.names import Column
 from ..package.spec import StudySpec, apply_overrides
+from ..package.spec.reference import key_unit
 from .runner import DIGEST_KEY, case_digest
 
 __all__ = ["build_table", "csv_cell", "read_frame", "read_table", "stale_cases"]
@@ -98,6 +99,9 @@ def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str
     write_atomic(root / "table.csv", buf.getvalue())
     columns = {k: Column.parse(k) for k in keys if k not in ("case", "status", "error")}
     units = {k: c.unit for k, c in columns.items() if c.unit}
+    for k in columns:  # a swept parameter: its key's unit (loads.h, loads.power_W.die)
+        if k.startswith("param:") and (u := key_unit(k.removeprefix("param:"))):
+            units[k] = u
     descriptions = {k: c.description for k, c in columns.items() if c.description}
     write_table(root / "table.h5", spec.name, rows, keys, units, descriptions)
     return rows, root / "table.csv"

@@ -18,7 +18,7 @@ from typing import Any
 
 from .reader import KeyRecord, recording
 
-__all__ = ["EXAMPLES", "MEANINGS", "collect_keys", "spec_reference"]
+__all__ = ["EXAMPLES", "MEANINGS", "collect_keys", "key_unit", "spec_reference"]
 
 #: Example studies (TOML as dicts) that together read every key of the schema.
 EXAMPLES: tuple[dict[str, Any], ...] = (
@@ -719,6 +719,19 @@ def _unit(key: str) -> str:
         return _BARE_UNITS[key]
     for suffix, unit in _SUFFIX_UNITS.items():
         if key.endswith(suffix):
+            return unit
+    return ""
+
+
+def key_unit(key: str) -> str:
+    """The unit of a study-file key as printed (``"mm"``, ``"W/(m² K)"``; ``""`` for none),
+    e.g. of a swept parameter's table column: from its suffix (``geometry.openings.width_mm``),
+    the table of keys without one (``loads.h``), or the key a per-region entry belongs to
+    (``loads.power_W.die``: W, ``loads.reference_C.encapsulant``: °C)."""
+    parts = _normalise(str(key)).split(".")
+    for i in range(len(parts), 0, -1):
+        unit = _unit(".".join(parts[:i]))
+        if unit:
             return unit
     return ""
 
