@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from ..validate import check_count, check_range, check_rtol
-from .krylov import block_pcg, pcg
+from .krylov import array_module, block_pcg, pcg
 
 __all__ = [
     "BlockPreconditioner",
@@ -63,7 +63,7 @@ MAXITER_CAP = 10_000_000
 def _first_nonfinite(values: Any) -> tuple[int, int]:
     """How many entries of ``values`` (any shape, any array namespace) are NaN or inf, and
     the flat index of the first (-1 where none)."""
-    xp = _namespace(values)
+    xp = array_module(values)
     bad = ~xp.isfinite(values)
     count = int(bad.sum())
     if not count:
@@ -291,7 +291,7 @@ class BlockPreconditioner:
         self.facts = getattr(M, "facts", {})
 
     def _columns(self, R: Any) -> Any:
-        xp = _namespace(R)
+        xp = array_module(R)
         return xp.stack([self.M(R[:, j]) for j in range(R.shape[1])], axis=1)
 
     def __call__(self, R: Any) -> Any:
@@ -305,15 +305,6 @@ class BlockPreconditioner:
             Z = None
         self.blocks = Z is not None and tuple(Z.shape) == tuple(R.shape)
         return Z if self.blocks else self._columns(R)
-
-
-def _namespace(a: Any) -> Any:
-    import sys
-
-    import numpy
-
-    cupy = sys.modules.get("cupy")
-    return cupy if cupy is not None and isinstance(a, cupy.ndarray) else numpy
 
 
 class PcgSolver:
@@ -406,6 +397,15 @@ class PcgSolver:
             return self._solve_one(bd, x0d, t_move, device_result)
         return self._solve_block(bd, x0d, t_move, device_result)
 
+    def _reuse_cap(self) -> int:
+        """The iteration cap of the next solve: ``maxiter``, or with a reused preconditioner
+        (after :meth:`update`) ``rebuild_factor`` times the iterations of the first solve
+        after the last setup (at least 1), past which it is rebuilt."""
+        opt = self.options
+        if self._stale and self._baseline is not None:
+            return min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        return opt.maxiter
+
     def _solve_block(
         self, bd: Any, x0d: Any, t_move: float, device_result: bool
     ) -> tuple[Any, dict]:
@@ -415,9 +415,7 @@ class PcgSolver:
         after the rebuild."""
         xp, opt = self.ns.xp, self.options
         event, event_s = self._event, self._event_s
-        cap = opt.maxiter
-        if self._stale and self._baseline is not None:
-            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        cap = self._reuse_cap()
         t1 = time.perf_counter()
         res = block_pcg(
             self.A, bd, BlockPreconditioner(self.pre), x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp
@@ -544,9 +542,7 @@ class PcgSolver:
         """One right-hand side ``bd`` (n,) already in the namespace."""
         xp, opt = self.ns.xp, self.options
         event, event_s = self._event, self._event_s
-        cap = opt.maxiter
-        if self._stale and self._baseline is not None:
-            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        cap = self._reuse_cap()
         t1 = time.perf_counter()
         res = pcg(self.A, bd, self.pre, x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp)
         facts: dict = {}
