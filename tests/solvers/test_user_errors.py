@@ -445,3 +445,33 @@ def test_solve_gpu_refuses_a_matrix_that_is_not_symmetric(poisson):
     A, b = poisson
     with pytest.raises(InputError, match="not symmetric"):
         solve_gpu(_skewed(A, 1e-3), b, kind="scalar", method="amg")
+
+
+def _fake_cudss(monkeypatch, answer) -> None:
+    """``nvmath.sparse.advanced.direct_solver`` as ``answer(A, b)`` (on the stand-in)."""
+    import sys
+    import types
+
+    nvmath = types.ModuleType("nvmath")
+    nvmath.sparse = types.ModuleType("nvmath.sparse")
+    nvmath.sparse.advanced = types.ModuleType("nvmath.sparse.advanced")
+    nvmath.sparse.advanced.direct_solver = answer
+    monkeypatch.setitem(sys.modules, "nvmath", nvmath)
+    monkeypatch.setitem(sys.modules, "nvmath.sparse", nvmath.sparse)
+    monkeypatch.setitem(sys.modules, "nvmath.sparse.advanced", nvmath.sparse.advanced)
+
+
+def test_the_device_direct_solver_refuses_a_numerically_singular_answer(
+    free_body, device, monkeypatch
+):
+    """cuDSS's answer is held to the CPU direct solver's residual limit (one check,
+    ``check_direct_residual``): it was returned whatever its residual, so a free body's
+    answer from a numerically singular factor (SuperLU's here: entries of 1e16, a residual
+    of order 1) reached the user. A sound answer still passes."""
+    A, b, _ = free_body
+    _fake_cudss(monkeypatch, lambda M, v: spla.spsolve(sp.csc_matrix(M), v))
+    with pytest.raises(SolverError, match="numerically singular: the system is singular"):
+        solve(A, b, kind="elasticity", backend="gpu", method="direct")
+    K = A + sp.identity(A.shape[0]) * A.diagonal().mean()  # restrained by springs: SPD
+    x, info = solve(K, b, kind="elasticity", backend="gpu", method="direct")
+    assert info.method == "cudss" and info.residual <= 1e-12
