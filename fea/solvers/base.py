@@ -12,22 +12,27 @@ from typing import Any, Protocol
 from ..errors import InputError, SolverError
 from ..fe.namespace import HOST, Namespace
 from ..validate import check_count, check_range, check_rtol
-from .krylov import block_pcg, pcg
+from .krylov import array_module, block_pcg, pcg
 
 __all__ = [
     "BlockPreconditioner",
+    "DIRECT_RESIDUAL_LIMIT",
     "MAXITER_CAP",
     "Options",
     "PcgSolver",
     "Preconditioner",
     "SINGULAR_CAUSES",
+    "SYMMETRY_RTOL",
     "Solver",
     "check_block",
+    "check_direct_residual",
     "check_finite_matrix",
     "check_finite_rhs",
     "check_matrix",
     "check_near_null",
     "check_real",
+    "check_symmetric",
+    "relative_residual",
 ]
 
 
@@ -55,6 +60,41 @@ SINGULAR_CAUSES = (
     "region not connected to the rest"
 )
 
+#: The largest relative residual ``||b - A x|| / ||b||`` a direct solve's answer may have
+#: (Pardiso or SuperLU on the CPU, cuDSS on the device): a backward-stable factorisation of
+#: the package systems gives 1e-15 to 1e-11, so an answer above this comes from a
+#: numerically singular factor (SuperLU does not stop at a zero pivot of a free body: its
+#: answer was of 1e16 with a residual of 21).
+DIRECT_RESIDUAL_LIMIT = 1e-6
+
+
+def relative_residual(A: Any, x: Any, b: Any) -> float:
+    """The true relative residual ``||b - A x|| / ||b||`` of ``x`` for ``b`` (n,), or the
+    largest over the columns of a block (n, k) (a zero column: ``||A x||``, 0 for its
+    zero answer); any array namespace."""
+    xp = array_module(b)
+    rn = xp.linalg.norm(b - A @ x, axis=0) / xp.maximum(xp.linalg.norm(b, axis=0), 1e-300)
+    return float(rn.max())
+
+
+def check_direct_residual(name: str, r: float) -> None:
+    """Refuse a direct solve's answer whose relative residual ``r`` is above
+    :data:`DIRECT_RESIDUAL_LIMIT` or not finite: the factor is numerically singular.
+
+    Raises
+    ------
+    SolverError
+        Naming the solver ``name``, ``r``, the limit and the likely causes.
+    """
+    if not r <= DIRECT_RESIDUAL_LIMIT:
+        raise SolverError(
+            f"{name}: the direct solve's relative residual ||b - A x|| / ||b|| is "
+            f"{r:.2e} (a factorisation of a well-posed system gives about 1e-12; at most "
+            f"{DIRECT_RESIDUAL_LIMIT:g} is accepted), the factor is numerically singular: "
+            f"{SINGULAR_CAUSES}"
+        )
+
+
 #: The largest ``maxiter`` a solver accepts: far above any useful count (AMG-PCG takes tens
 #: to hundreds of iterations), it only refuses a value that is a slip.
 MAXITER_CAP = 10_000_000
@@ -63,7 +103,7 @@ MAXITER_CAP = 10_000_000
 def _first_nonfinite(values: Any) -> tuple[int, int]:
     """How many entries of ``values`` (any shape, any array namespace) are NaN or inf, and
     the flat index of the first (-1 where none)."""
-    xp = _namespace(values)
+    xp = array_module(values)
     bad = ~xp.isfinite(values)
     count = int(bad.sum())
     if not count:
@@ -160,8 +200,8 @@ def check_real(key: str, a: Any) -> None:
 def check_matrix(A: Any, kind: str = "scalar", near_null: Any = None) -> None:
     """What every entry point checks of a system matrix before any work: real numbers
     (:func:`check_real`), square, the near-null space of its size
-    (:func:`check_near_null`) and no NaN or inf (:func:`check_finite_matrix`; its row is
-    named where ``A`` is CSR).
+    (:func:`check_near_null`), no NaN or inf (:func:`check_finite_matrix`; its row is
+    named where ``A`` is CSR) and symmetric (:func:`check_symmetric`).
 
     Raises
     ------
@@ -173,6 +213,61 @@ def check_matrix(A: Any, kind: str = "scalar", near_null: Any = None) -> None:
         raise InputError("A", A.shape, "a square matrix (n, n)")
     check_near_null(near_null, A.shape[0])
     check_finite_matrix(A, kind)
+    check_symmetric(A)
+
+
+#: The largest asymmetry ``||A - A^T||_F / ||A||_F`` of a system matrix that
+#: :func:`check_symmetric` accepts. An assembled stiffness or conduction matrix is symmetric
+#: to rounding (1e-17 to 1e-16; the probe below, rounding included, 2e-15 to 8e-15 at
+#: 900 to 36k unknowns); an asymmetry of 1e-6 already
+#: made Pardiso's Cholesky (which reads the upper triangle only) answer with a residual of
+#: 1e-4 against the whole matrix, and CG has no meaning for a non-symmetric one.
+SYMMETRY_RTOL = 1e-8
+
+#: Random probe vectors of :func:`check_symmetric`: 4 give 6 independent samples of
+#: ``x_i^T (A - A^T) x_j``, so a non-symmetric matrix is missed only if all 6 are below a
+#: hundredth of their spread (probability about 1e-12 for a given matrix).
+_SYMMETRY_PROBES = 4
+
+
+def check_symmetric(A: Any, key: str = "A") -> None:
+    """Check that the square sparse matrix ``A`` (n, n) (SciPy, or cupyx on the device) is
+    symmetric to :data:`SYMMETRY_RTOL`, as CG (AMG-PCG) and Pardiso's Cholesky (which
+    reads the upper triangle only) assume. A non-symmetric matrix gave a misleading
+    error: "the factor is numerically singular" from the direct solver, and a
+    "raise maxiter" after ``maxiter`` iterations from AMG-PCG.
+
+    The asymmetry is estimated without forming ``A^T``: one product of ``A`` with a block
+    ``X`` of 4 random vectors (from a fixed seed: the same verdict every run), the
+    off-diagonal entries of ``X^T A X - (X^T A X)^T`` (each ``x_i^T (A - A^T) x_j``, of
+    spread ``||A - A^T||_F``) against ``||A||_F``: about a third of a SpMV's cost per
+    stored entry more than the finite check.
+
+    Raises
+    ------
+    InputError
+        Naming ``key``, the estimated ``||A - A^T||_F / ||A||_F`` and what is allowed.
+    """
+    n = A.shape[0]
+    if n < 2:
+        return
+    xp = array_module(A.data)
+    scale = float(xp.linalg.norm(A.data))
+    if not 0.0 < scale < math.inf:
+        return  # a zero matrix (singular: the solvers say so), or no finite norm
+    import numpy as np
+
+    X = xp.asarray(np.random.default_rng(0).standard_normal((n, _SYMMETRY_PROBES)))
+    G = X.T @ (A @ X)
+    asym = float(xp.abs(G - G.T).max()) / scale
+    if asym > SYMMETRY_RTOL:
+        raise InputError(
+            key,
+            f"not symmetric: ||A - A^T||_F / ||A||_F about {asym:.1e}",
+            f"a symmetric matrix (to {SYMMETRY_RTOL:g}): AMG-PCG and the Cholesky "
+            "factorisation solve symmetric positive definite systems only (a stiffness or "
+            "conduction matrix is one; for another, scipy.sparse.linalg.spsolve)",
+        )
 
 
 def check_near_null(near_null: Any, n: int) -> None:
@@ -291,7 +386,7 @@ class BlockPreconditioner:
         self.facts = getattr(M, "facts", {})
 
     def _columns(self, R: Any) -> Any:
-        xp = _namespace(R)
+        xp = array_module(R)
         return xp.stack([self.M(R[:, j]) for j in range(R.shape[1])], axis=1)
 
     def __call__(self, R: Any) -> Any:
@@ -305,15 +400,6 @@ class BlockPreconditioner:
             Z = None
         self.blocks = Z is not None and tuple(Z.shape) == tuple(R.shape)
         return Z if self.blocks else self._columns(R)
-
-
-def _namespace(a: Any) -> Any:
-    import sys
-
-    import numpy
-
-    cupy = sys.modules.get("cupy")
-    return cupy if cupy is not None and isinstance(a, cupy.ndarray) else numpy
 
 
 class PcgSolver:
@@ -406,6 +492,15 @@ class PcgSolver:
             return self._solve_one(bd, x0d, t_move, device_result)
         return self._solve_block(bd, x0d, t_move, device_result)
 
+    def _reuse_cap(self) -> int:
+        """The iteration cap of the next solve: ``maxiter``, or with a reused preconditioner
+        (after :meth:`update`) ``rebuild_factor`` times the iterations of the first solve
+        after the last setup (at least 1), past which it is rebuilt."""
+        opt = self.options
+        if self._stale and self._baseline is not None:
+            return min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        return opt.maxiter
+
     def _solve_block(
         self, bd: Any, x0d: Any, t_move: float, device_result: bool
     ) -> tuple[Any, dict]:
@@ -415,9 +510,7 @@ class PcgSolver:
         after the rebuild."""
         xp, opt = self.ns.xp, self.options
         event, event_s = self._event, self._event_s
-        cap = opt.maxiter
-        if self._stale and self._baseline is not None:
-            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        cap = self._reuse_cap()
         t1 = time.perf_counter()
         res = block_pcg(
             self.A, bd, BlockPreconditioner(self.pre), x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp
@@ -544,9 +637,7 @@ class PcgSolver:
         """One right-hand side ``bd`` (n,) already in the namespace."""
         xp, opt = self.ns.xp, self.options
         event, event_s = self._event, self._event_s
-        cap = opt.maxiter
-        if self._stale and self._baseline is not None:
-            cap = min(opt.maxiter, max(math.floor(opt.rebuild_factor * self._baseline), 1))
+        cap = self._reuse_cap()
         t1 = time.perf_counter()
         res = pcg(self.A, bd, self.pre, x0=x0d, rtol=opt.rtol, maxiter=cap, xp=xp)
         facts: dict = {}

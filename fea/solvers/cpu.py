@@ -31,7 +31,15 @@ from ..errors import InputError, SolverError
 from ..fe.namespace import HOST
 from . import kernels
 from .amg import build_hierarchy
-from .base import SINGULAR_CAUSES, Options, PcgSolver, check_block
+from .base import (
+    DIRECT_RESIDUAL_LIMIT,
+    SINGULAR_CAUSES,
+    Options,
+    PcgSolver,
+    check_block,
+    check_direct_residual,
+    relative_residual,
+)
 from .cost import factorization_iterations
 from .krylov import block_pcg, pcg
 
@@ -497,12 +505,6 @@ class Factorized:
 
 # -- registry factories -----------------------------------------------------------------------
 
-#: The largest relative residual ``||b - A x|| / ||b||`` a direct solve's answer may have:
-#: a backward-stable factorisation of the package systems gives 1e-15 to 1e-11, so an
-#: answer above this comes from a numerically singular factor (SuperLU does not stop at
-#: a zero pivot of a free body: its answer was of 1e16 with a residual of 21).
-DIRECT_RESIDUAL_LIMIT = 1e-6
-
 
 class DirectSolver:
     """Registry factory ``("cpu", "direct")``: a kept factorization. ``analysis``: a
@@ -643,16 +645,9 @@ class DirectSolver:
             x = self._fact.solve(b)
             if self._why:
                 facts["reuse"] = self._why
-        A = self.A
-        rn = np.linalg.norm(A @ x - b, axis=0) / np.maximum(np.linalg.norm(b, axis=0), 1e-300)
-        r = float(np.max(rn))
-        if direct and not r <= DIRECT_RESIDUAL_LIMIT:
-            raise SolverError(
-                f"{self.name}: the direct solve's relative residual ||b - A x|| / ||b|| is "
-                f"{r:.2e} (a factorisation of a well-posed system gives about 1e-12; at most "
-                f"{DIRECT_RESIDUAL_LIMIT:g} is accepted), the factor is numerically singular: "
-                f"{SINGULAR_CAUSES}"
-            )
+        r = relative_residual(self.A, x, b)
+        if direct:
+            check_direct_residual(self.name, r)
         self._event, self._event_s = "reused", 0.0
         facts.update(
             method=self.name,

@@ -23,9 +23,11 @@ from .base import (
     Options,
     PcgSolver,
     check_block,
+    check_direct_residual,
     check_finite_rhs,
     check_matrix,
     check_real,
+    relative_residual,
 )
 
 __all__ = [
@@ -299,7 +301,9 @@ def cudss_available() -> bool:
 
 class CudssSolver:
     """Registry factory ``("gpu", "cudss")``: the cuDSS direct solver through nvmath-python
-    (:class:`BackendUnavailable` where it is not installed)."""
+    (:class:`BackendUnavailable` where it is not installed). An answer whose relative
+    residual is above :data:`fea.solvers.base.DIRECT_RESIDUAL_LIMIT` is refused
+    (:func:`fea.solvers.base.check_direct_residual`), as the CPU's direct solver does."""
 
     name = "cudss"
     device = "cuda:0"
@@ -331,7 +335,8 @@ class CudssSolver:
         bd = cupy.asarray(b, dtype=cupy.float64)
         x = direct_solver(self.A, bd)
         cupy.cuda.runtime.deviceSynchronize()
-        r = float(cupy.linalg.norm(self.A @ x - bd) / max(float(cupy.linalg.norm(bd)), 1e-300))
+        r = relative_residual(self.A, x, bd)
+        check_direct_residual(self.name, r)
         event, self._event = self._event, "reused"
         return (x if device_result else cupy.asnumpy(x)), {
             "method": "cudss",

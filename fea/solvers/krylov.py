@@ -8,6 +8,7 @@ and on the GPU.
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -21,12 +22,21 @@ __all__ = [
     "BlockKrylovResult",
     "KrylovResult",
     "affine_product",
+    "array_module",
     "block_pcg",
     "block_product",
     "host_dot",
     "host_norm",
     "pcg",
 ]
+
+
+def array_module(a: Any) -> Any:
+    """The array module of the array ``a`` (any shape): ``cupy`` for a CuPy array, else
+    ``numpy``. A CuPy array implies CuPy is imported already: it is looked up in
+    ``sys.modules``, never imported here (only :mod:`fea.solvers.gpu` imports CuPy)."""
+    cupy = sys.modules.get("cupy")
+    return cupy if cupy is not None and isinstance(a, cupy.ndarray) else np
 
 
 def host_dot(a: np.ndarray, b: np.ndarray) -> float:
@@ -112,14 +122,7 @@ def pcg(
         a NaN) it stops there, not converged, with ``breakdown`` True.
     """
     if xp is None:
-        import sys
-
-        import numpy
-
-        # a CuPy array implies CuPy is imported already; look it up rather than import it
-        # here (only fea.solvers.gpu imports CuPy)
-        cupy = sys.modules.get("cupy")
-        xp = cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
+        xp = array_module(b)
     rtol, maxiter = _checked("pcg", rtol, maxiter)
     if xp is np and b.ndim == 1:
         xp = _HOST
@@ -187,17 +190,6 @@ class BlockKrylovResult:
     @property
     def all_converged(self) -> bool:
         return all(self.converged)
-
-
-def _namespace_of(b: Any) -> Any:
-    import sys
-
-    import numpy
-
-    # a CuPy array implies CuPy is imported already; look it up rather than import it
-    # here (only fea.solvers.gpu imports CuPy)
-    cupy = sys.modules.get("cupy")
-    return cupy if cupy is not None and isinstance(b, cupy.ndarray) else numpy
 
 
 def block_product(A: Any, xp: Any) -> Callable[[Any, Any], Any]:
@@ -286,7 +278,7 @@ def block_pcg(
         number stops there, not converged, its ``breakdown`` True.
     """
     if xp is None:
-        xp = _namespace_of(B)
+        xp = array_module(B)
     vector = B.ndim == 1
     if vector:
         B = B[:, None]

@@ -28,6 +28,7 @@ from .base import (
     check_finite_rhs,
     check_matrix,
     check_real,
+    check_symmetric,
 )
 from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
@@ -505,6 +506,7 @@ class Prepared:
         check_real("A", A)
         A = sp.csr_matrix(A) if self.where == "cpu" else A
         check_finite_matrix(A, self.kind)
+        check_symmetric(A)
         self.A = A
         keep = self.keep_factor if keep is None else bool(keep)
         if isinstance(live, DirectSolver):

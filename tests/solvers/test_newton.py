@@ -69,8 +69,7 @@ def test_quasi_newton_with_the_initial_tangent_converges_linearly():
     residual, tangent = _bar(P)
     K0 = tangent(np.zeros(N_EL))
     solve = lambda r: np.linalg.solve(K0, r)  # noqa: E731 (a kept "factorisation")
-    u, info = newton(residual, np.zeros(N_EL), solve=solve, force_scale=P, rtol=1e-10,
-                     max_iter=200)
+    u, info = newton(residual, np.zeros(N_EL), solve=solve, force_scale=P, rtol=1e-10, max_iter=200)
     np.testing.assert_allclose(u, _exact(P), rtol=1e-8)
     assert info.method == "quasi-newton" and info.tangent_evaluations == 0
     rates = info.rates()[2:-1]
@@ -90,8 +89,9 @@ def test_line_search_rescues_a_diverging_newton():
         pytest.raises(SolverError, match="step 3: "),
         np.errstate(over="ignore", divide="ignore", invalid="ignore"),
     ):
-        newton(res, [3.0], tangent=tan, line_search=False, force_scale=1.0, label="step 3",
-               max_iter=20)
+        newton(
+            res, [3.0], tangent=tan, line_search=False, force_scale=1.0, label="step 3", max_iter=20
+        )
     u, info = newton(res, [3.0], tangent=tan, force_scale=1.0, rtol=1e-12)
     assert u[0] == pytest.approx(1.0, abs=1e-12)
     assert sum(info.line_search_steps) > 0 and min(info.step_lengths) < 1.0
@@ -102,8 +102,14 @@ def test_line_search_rescues_a_diverging_newton():
 def test_error_names_the_step_iterations_and_keeps_the_record():
     residual, tangent = _bar(2.0e3)
     with pytest.raises(SolverError) as ei:
-        newton(residual, np.zeros(N_EL), tangent=tangent, force_scale=2.0e3, max_iter=2,
-               label="step 12 (t = 30 s)")
+        newton(
+            residual,
+            np.zeros(N_EL),
+            tangent=tangent,
+            force_scale=2.0e3,
+            max_iter=2,
+            label="step 12 (t = 30 s)",
+        )
     msg = str(ei.value)
     assert "step 12 (t = 30 s)" in msg and "2 iterations" in msg and "rtol" in msg
     assert ei.value.info.iterations == 2
@@ -111,8 +117,13 @@ def test_error_names_the_step_iterations_and_keeps_the_record():
 
 def test_sparse_tangent_and_equilibrium_at_the_start():
     residual, tangent = _bar(1.0e3)
-    u, info = newton(residual, np.zeros(N_EL), tangent=lambda v: sp.csr_matrix(tangent(v)),
-                     force_scale=1.0e3, rtol=1e-12)
+    u, info = newton(
+        residual,
+        np.zeros(N_EL),
+        tangent=lambda v: sp.csr_matrix(tangent(v)),
+        force_scale=1.0e3,
+        rtol=1e-12,
+    )
     np.testing.assert_allclose(u, _exact(1.0e3), rtol=1e-10)
     u1, info1 = newton(residual, u, tangent=tangent, force_scale=1.0e3)
     assert info1.converged and info1.iterations == 0
