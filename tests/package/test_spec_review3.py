@@ -24,3 +24,15 @@ def test_cross_check_values_are_shown_in_mm_as_written(path, value, key, shown):
     with pytest.raises(InputError) as ei:
         parse_study(with_change(path, value))
     assert ei.value.key == key and ei.value.value == shown
+
+
+def test_solver_maxiter_is_capped_when_the_study_file_is_read():
+    """``[solver] maxiter = 1e9`` parsed, meshed and was refused only at the first solve,
+    under the solver's key ``maxiter``; now ``solver.maxiter`` when the file is read."""
+    from fea.solvers.base import MAXITER_CAP
+
+    with pytest.raises(InputError) as ei:
+        parse_study(with_change("solver.maxiter", 10**9))
+    assert ei.value.key == "solver.maxiter"
+    spec = parse_study(with_change("solver.maxiter", MAXITER_CAP))
+    assert spec.base.solver.maxiter == MAXITER_CAP

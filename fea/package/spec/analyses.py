@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ...errors import InputError
+from ...solvers.base import MAXITER_CAP
 from .constants import (
     DEFAULT_EMISSIVITY,
     DEFAULT_OUTPUTS,
@@ -321,7 +322,7 @@ def parse_solver(s: Section) -> SolverSpec:
             "method", "auto", choices=("auto", "direct", "amg", "amg-xp", "jacobi", "cudss")
         ),
         rtol=s.number("rtol", 1e-10, positive=True, hi=1e-2),
-        maxiter=s.number("maxiter", 2000, integer=True, lo=1),
+        maxiter=s.number("maxiter", 2000, integer=True, lo=1, hi=MAXITER_CAP),
     )
     s.done()
     if spec.method == "cudss" and spec.backend != "gpu":
