@@ -44,8 +44,8 @@ def _read_tables(g: _Node, name: str, where_g: str, path: Path) -> dict[str, dic
         return out
     if node.members is None:
         raise ResultsError(f"{path}: {where_g} is not a group")
-    for name, cg in node.members.items():
-        where = f"{where_g}/{name}"
+    for table, cg in node.members.items():
+        where = f"{where_g}/{table}"
         if cg.members is None:
             raise ResultsError(f"{path}: {where} is not a group of columns")
         raw = cg.attrs.get("columns")
@@ -55,7 +55,7 @@ def _read_tables(g: _Node, name: str, where_g: str, path: Path) -> dict[str, dic
         cols = {str(c): _array(cg.members[c], f"{where}/{c}", path, "fiu", (1,)) for c in order}
         if len({len(v) for v in cols.values()}) > 1:
             raise ResultsError(f"{path}: the columns of {where} differ in length")
-        out[str(name)] = cols
+        out[str(table)] = cols
     return out
 
 

@@ -270,13 +270,7 @@ class CyclingRun:
         """Change of the critical joint's ``Delta W`` from the cycle before the last to
         the last, relative to the last [-]; None with one cycle or no dissipation."""
         dw = self.cycle_delta_w
-        if dw is None or dw.shape[0] < 2:
-            return None
-        c = self.energy.critical
-        last = float(dw[-1, c])
-        if not last > 0:
-            return None
-        return (last - float(dw[-2, c])) / last
+        return None if dw is None else _last_change(dw[:, self.energy.critical])
 
     def metrics(self) -> dict[str, float]:
         """Table columns, units in the names: the critical joint's
@@ -593,16 +587,22 @@ def mirror_images(x: NDArray, y: NDArray, v: NDArray, planes: tuple[int, ...]) -
     return np.concatenate(X), np.concatenate(Y), np.concatenate(V)
 
 
+def _last_change(d: NDArray[np.float64]) -> float | None:
+    """(last - the one before) / last of a per-cycle series (n,); None with one value or
+    a last value that is not positive."""
+    if d.size < 2 or not d[-1] > 0:
+        return None
+    return float((d[-1] - d[-2]) / d[-1])
+
+
 def stabilisation_note(delta_w: ArrayLike) -> str:
     """The note of a cycling run whose last cycle is not stabilised: ``delta_w`` the
     critical joint's ``Delta W`` per cycle [J/m^3], shape (n_cycles,); a change of the
     last from the one before of more than :data:`DW_STABLE_CHANGE` of the last gives the
     note, else ``""`` (also with one cycle, or no dissipation in the last)."""
     d = np.asarray(delta_w, dtype=float).ravel()
-    if d.size < 2 or not d[-1] > 0:
-        return ""
-    change = (d[-1] - d[-2]) / d[-1]
-    if abs(change) <= DW_STABLE_CHANGE:
+    change = _last_change(d)
+    if change is None or abs(change) <= DW_STABLE_CHANGE:
         return ""
     return (
         f"the critical joint's Delta W changed by {100 * change:+.3g} % from cycle "
@@ -796,9 +796,9 @@ def run_cycling(
         pad_z=layers.pad_z,
     )
     layer = {int(j): lay for j, lay in zip(layers.joint, layers.layer, strict=True)}
-    # Delta W of every cycle (the last is energy.delta_w): is the last one stabilised?
+    # Delta W of every cycle (the last is energy's): is the last one stabilised?
     per_cycle = []
-    for a, b in zip(profile.cycle_start, profile.cycle_end, strict=True):
+    for a, b in zip(profile.cycle_start[:-1], profile.cycle_end[:-1], strict=True):
         fa = history.states[a].inelastic["fields"]  # type: ignore[index]
         fb = history.states[b].inelastic["fields"]  # type: ignore[index]
         per_cycle.append(
@@ -814,6 +814,7 @@ def run_cycling(
                 pad_z=layers.pad_z,
             ).delta_w
         )
+    per_cycle.append(energy.delta_w)
     crit = energy.critical
     neutral = np.zeros(2) if planes else _neutral_point(full, frac)
     direction = full[crit] - neutral

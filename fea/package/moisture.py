@@ -20,6 +20,7 @@ preset the standard classifies it with (``studies/msl.toml``'s body: 0.685 mm, 7
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -140,8 +141,6 @@ def resolve_reflow(spec: MoistureSpec, mesh: Any, share: float = 1.0) -> Moistur
             "a preset or a table: this model has no package body to classify (J-STD-020E "
             "classifies a body by its thickness and volume without terminals)",
         ) from None
-    import dataclasses
-
     return dataclasses.replace(spec, reflow=REFLOW_PRESETS[f"JSTD020_{r.process}_{body.T_c:.0f}"])
 
 

@@ -1014,14 +1014,25 @@ def hysteresis_loop(
         raise InputError("fatigue.shear_stress", f"shape {tau.shape}", f"(n_states, {V.size})")
     t_avg = tau @ V / V.sum()
     g_avg = gam @ V / V.sum()
+    return _closed_loop(g_avg, t_avg, (0, len(t_avg) - 1) if cycle is None else cycle)
+
+
+def _closed_loop(
+    gam: NDArray[np.float64],
+    tau: NDArray[np.float64],
+    cycle: Any,
+    marks: NDArray[np.int64] | None = None,
+) -> HysteresisLoop:
+    """The :class:`HysteresisLoop` of a path (shear strain and stress, (n,)) with the area
+    of its samples ``cycle`` = (start, end), checked."""
     try:
-        i0, i1 = (0, len(t_avg) - 1) if cycle is None else (int(cycle[0]), int(cycle[1]))
+        i0, i1 = int(cycle[0]), int(cycle[1])
     except (TypeError, ValueError, IndexError, OverflowError):
         i0, i1 = -1, -1
-    if not 0 <= i0 < i1 < len(t_avg):
-        raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(t_avg)}")
-    area = loop_area(g_avg[i0 : i1 + 1], t_avg[i0 : i1 + 1])
-    return HysteresisLoop(g_avg, t_avg, area, (i0, i1))
+    if not 0 <= i0 < i1 < len(tau):
+        raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(tau)}")
+    area = loop_area(gam[i0 : i1 + 1], tau[i0 : i1 + 1])
+    return HysteresisLoop(gam, tau, area, (i0, i1), marks)
 
 
 def hysteresis_path(
@@ -1052,12 +1063,6 @@ def hysteresis_path(
         raise InputError("fatigue.stress", f"shape {S.shape}", "an array of shape (n, 6)")
     E = _array("fatigue.strain", strain, S.shape)
     tau, gam = pad_shear(S, E, direction)
-    try:
-        i0, i1 = int(cycle[0]), int(cycle[1])
-    except (TypeError, ValueError, IndexError, OverflowError):
-        i0, i1 = -1, -1
-    if not 0 <= i0 < i1 < len(tau):
-        raise InputError("fatigue.cycle", cycle, f"0 <= start < end < {len(tau)}")
     m = None
     if marks is not None:
         m = np.asarray(marks)
@@ -1066,8 +1071,7 @@ def hysteresis_path(
         ):
             raise InputError("fatigue.marks", f"shape {m.shape}", f"indices in 0..{len(tau) - 1}")
         m = m.astype(np.int64)
-    area = loop_area(gam[i0 : i1 + 1], tau[i0 : i1 + 1])
-    return HysteresisLoop(gam, tau, area, (i0, i1), m)
+    return _closed_loop(gam, tau, cycle, m)
 
 
 # ------------------------------------------------------------------ plots

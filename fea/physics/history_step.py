@@ -980,16 +980,7 @@ class HistoryModel:
         fs = self.fs
         stress = np.zeros((self.mesh.n_elements, self.nq, 6))
         for r in self.present:
-            e = self.el[r]
-            if r in self.laws:
-                stress[e] = self.laws[r].stress(self.states[r]).reshape(len(e), self.nq, 6)
-                continue
-            if r in self.inel_states:
-                stress[e] = self.inel_states[r].stress.reshape(len(e), self.nq, 6)
-                continue
-            stress[e] = elastic_stress(
-                fs, self.u, self.lam, self.mu, self.eps0, elements=e, offset=self.offset.get(r)
-            )
+            stress[self.el[r]] = self._region_stress(r)
         info = {
             "time_s": float(t),
             "regions": list(self.present),
@@ -1014,28 +1005,35 @@ class HistoryModel:
         """Stress [Pa] at the quadrature points of ``elements`` (k,), shape (k, n_q, 6),
         Voigt (xx, yy, zz, yz, xz, xy), as :meth:`state` gives it (zero where an element
         is not active)."""
-        nq = self.nq
-        out = np.zeros((len(elements), nq, 6))
+        out = np.zeros((len(elements), self.nq, 6))
         rid, loc = self.region_of[elements], self.place[elements]
         for r in self.present:
             m = np.flatnonzero(rid == self.regions.index(r))
-            if not m.size:
-                continue
-            sel = loc[m]
-            if r in self.laws:
-                q = (sel[:, None] * nq + np.arange(nq)).ravel()
-                st = self.states[r]
-                sub = ViscoState(st.hist[q], st.hist_bulk[q], st.sigma0[q])
-                out[m] = self.laws[r].stress(sub).reshape(len(m), nq, 6)
-            elif r in self.inel_states:
-                out[m] = self.inel_states[r].stress.reshape(-1, nq, 6)[sel]
-            else:
-                off = self.offset.get(r)
-                out[m] = elastic_stress(
-                    self.fs, self.u, self.lam, self.mu, self.eps0, elements=elements[m],
-                    offset=None if off is None else off[sel],
-                )
+            if m.size:
+                out[m] = self._region_stress(r, loc[m])
         return out
+
+    def _region_stress(
+        self, r: str, sel: NDArray[np.int64] | None = None
+    ) -> NDArray[np.float64]:
+        """Stress [Pa] of present region ``r``'s elements at positions ``sel`` of its
+        element list (None: all), shape (k, n_q, 6): its viscoelastic or inelastic state,
+        else Hooke's law of the current strain."""
+        nq = self.nq
+        e = self.el[r] if sel is None else self.el[r][sel]
+        if r in self.laws:
+            st = self.states[r]
+            if sel is not None:
+                q = (sel[:, None] * nq + np.arange(nq)).ravel()
+                st = ViscoState(st.hist[q], st.hist_bulk[q], st.sigma0[q])
+            return self.laws[r].stress(st).reshape(len(e), nq, 6)
+        if r in self.inel_states:
+            full = self.inel_states[r].stress.reshape(-1, nq, 6)
+            return full if sel is None else full[sel]
+        off = self.offset.get(r)
+        if off is not None and sel is not None:
+            off = off[sel]
+        return elastic_stress(self.fs, self.u, self.lam, self.mu, self.eps0, elements=e, offset=off)
 
     def _inelastic_fields(self) -> dict[str, Any]:
         """Per-element volume averages (over the quadrature points) of the inelastic

@@ -211,14 +211,12 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         return
     if spec.kind == "grid":
         base = {p: v[0] for p, v in spec.parameters.items()}
-        probes = []
-        for p, vals in spec.parameters.items():
-            seen: set[str] = set()
-            for j, v in enumerate(vals):
-                tag = json.dumps(v, sort_keys=True, default=repr)
-                if tag not in seen:
-                    seen.add(tag)
-                    probes.append((f"sweep.parameters.{p}[{j}]", {**base, p: v}))
+        # each value once (parse_sweep refuses a value given twice)
+        probes = [
+            (f"sweep.parameters.{p}[{j}]", {**base, p: v})
+            for p, vals in spec.parameters.items()
+            for j, v in enumerate(vals)
+        ]
     else:
         base = {p: _random_type(v)[0] for p, v in spec.parameters.items()}
         probes = [
@@ -231,24 +229,29 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         try:
             parse_study(raw)
         except InputError as exc:
-            _check_base(data, exc, spec.parameters, parse_study)
+            _check_base(data, exc, spec.parameters)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
 
 
-def _check_base(
-    data: Mapping[str, Any], exc: InputError, parameters: Mapping[str, Any], parse: Any
-) -> None:
+def _check_base(data: Mapping[str, Any], exc: InputError, parameters: Mapping[str, Any]) -> None:
     """An error of a probe at a key no parameter sets that the study without its sweep
     has too (a misspelt metric, a bad base value) is the base's: raised as it is, not
     blamed on the sweep entry the probe was for."""
-    if any(exc.key == p or exc.key.startswith((f"{p}.", f"{p}[")) for p in parameters):
+    if any(_sets(p, exc.key) for p in parameters):
         return
+    from . import parse_study
+
     try:
-        parse(apply_overrides(data, {}))
+        parse_study(apply_overrides(data, {}))
     except InputError as base:
         if base.key == exc.key:
             raise InputError(base.key, base.value, base.allowed) from None
+
+
+def _sets(path: str, key: str) -> bool:
+    """Whether the swept ``path`` sets the study key ``key`` (itself or inside it)."""
+    return key == path or key.startswith((f"{path}.", f"{path}["))
 
 
 def _culprit(key: str, parameters: Mapping[str, Any], where: str) -> str:
@@ -258,7 +261,7 @@ def _culprit(key: str, parameters: Mapping[str, Any], where: str) -> str:
     stays with the probe."""
     probed = where.removeprefix("sweep.parameters.").rsplit("[", 1)[0]
     for p in parameters:
-        if p != probed and (key == p or key.startswith((f"{p}.", f"{p}["))):
+        if p != probed and _sets(p, key):
             return f"sweep.parameters.{p}[0]"
     return where
 
