@@ -48,7 +48,9 @@ __all__ = [
     "FORCE_FLOOR",
     "InelasticStep",
     "TangentAssembly",
+    "TangentOperator",
     "TangentPreconditioner",
+    "as_matrix",
     "factorization_iterations",
     "voigt_engineering",
 ]
@@ -95,6 +97,12 @@ class TangentAssembly:
         pos: list[NDArray[np.integer]] = []
         self._B: list[NDArray[np.float64]] = []
         self._dx: list[NDArray[np.float64]] = []
+        # the unknowns the elements touch (sorted) and each element's among them, (k, 3 nb):
+        # the matrix-free product (:meth:`product`) gathers and scatters through them
+        dof = (3 * fs.dofs[el][:, :, None] + np.arange(3)).reshape(len(el), -1)
+        self.dofs, local = np.unique(dof, return_inverse=True)
+        local = local.reshape(dof.shape)
+        self._local: list[NDArray[np.int64]] = []
         for s in range(0, len(el), self.CHUNK):
             e = el[s : s + self.CHUNK]
             slot = p.slot.reshape(-1, nb, nb)[e]  # (k, nb, nb)
@@ -103,6 +111,7 @@ class TangentAssembly:
             B = forms.strain_operator(fs, e)  # (k, n_q, 6, 3 nb)
             self._dx.append(fs.basis.dx[e][:, :, None, None])
             self._B.append(B)
+            self._local.append(local[s : s + self.CHUNK])
         # the CSR positions the elements touch (sorted), and each entry's index among them:
         # the sums run over those positions only, not the whole pattern (which the
         # inelastic elements, the solder and a shell, are a small part of)
@@ -150,6 +159,26 @@ class TangentAssembly:
             s += k
         data[self.touched] += acc
 
+    def product(self, D: NDArray[np.float64], v: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``(int B^T D B) v`` over the elements without assembling the matrix: ``v`` (3 n,)
+        [m], ``D`` as :meth:`values`; returns (3 n,) [N], zero off :attr:`dofs`. About
+        ``2 * 6 * 3 nb`` products a quadrature point against the ``(3 nb)^2 * 6`` of
+        forming the element matrices (:meth:`add_values`)."""
+        vl = v[self.dofs]
+        acc = np.zeros(self.dofs.size)
+        s = 0
+        for B, dx, loc in zip(self._B, self._dx, self._local, strict=True):
+            k = B.shape[0]
+            eps = np.matmul(B, vl[loc][:, None, :, None])  # (k, n_q, 6, 1)
+            sig = np.matmul(D[s : s + k], eps)
+            sig *= dx
+            fe = np.matmul(B.swapaxes(-1, -2), sig).sum(axis=1)  # (k, 3 nb, 1)
+            acc += np.bincount(loc.ravel(), weights=fe.ravel(), minlength=acc.size)
+            s += k
+        out = np.zeros(v.shape[0])
+        out[self.dofs] = acc
+        return out
+
     def eliminate(self, A: sp.csr_matrix, D: NDArray[np.int64], key: Any, scale: float) -> None:
         """Rows and columns ``D`` of ``A`` (the assembled layout) zero but a diagonal
         ``scale``, in place; the positions are found once per ``key``."""
@@ -158,6 +187,56 @@ class TangentAssembly:
             self._elim = (key, hit, diag)
         A.data[self._elim[1]] = 0.0
         A.data[self._elim[2]] = scale
+
+
+class TangentOperator:
+    """The constrained consistent tangent of one Newton iteration as an operator, (3n, 3n)
+    [N/m]: ``A v = K_Lc v + P (int B^T D B) P v`` with ``K_Lc`` the linear elements'
+    stiffness with the prescribed DOFs eliminated (:meth:`InelasticStep.linear_constrained`,
+    kept across iterations and steps) and ``P`` zeroing the prescribed DOFs; the inelastic
+    elements' part is applied element by element (:meth:`TangentAssembly.product`), so a
+    Newton iteration whose PCG converges on the kept factorisation assembles nothing.
+    :meth:`matrix` assembles the same matrix (once) where it is factorised or solved
+    directly.
+
+    Parameters
+    ----------
+    step
+        The step (its ``K_L``, constraints and :class:`TangentAssembly`).
+    Ds
+        The inelastic regions' tangents (:meth:`InelasticStep.material_tangents`).
+    """
+
+    def __init__(self, step: InelasticStep, Ds: list[NDArray[np.float64]]) -> None:
+        self.step = step
+        self.D = Ds[0] if len(Ds) == 1 else np.concatenate(Ds)
+        self._Ds = Ds
+        self.shape = step.K_L.shape
+        self.dtype = np.dtype(np.float64)
+        self._matrix: sp.csr_matrix | None = None
+
+    def __matmul__(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
+        st = self.step
+        asm = st.asm
+        assert asm is not None
+        prescribed = st.con.D
+        w = np.array(v, dtype=np.float64)
+        w[prescribed] = 0.0
+        z = asm.product(self.D, w)
+        z[prescribed] = 0.0
+        z += st.linear_constrained() @ v
+        return z
+
+    def matrix(self) -> sp.csr_matrix:
+        """The assembled constrained tangent (3n, 3n) (built on the first call)."""
+        if self._matrix is None:
+            self._matrix = self.step._constrained(self.step.assembled(self._Ds))
+        return self._matrix
+
+
+def as_matrix(A: Any) -> Any:
+    """The matrix of ``A``: a :class:`TangentOperator`'s assembled tangent, else ``A``."""
+    return A.matrix() if isinstance(A, TangentOperator) else A
 
 
 class TangentPreconditioner:
@@ -229,11 +308,11 @@ class TangentPreconditioner:
         """``A^-1 b`` to ``|b - A x| <= rtol |b|`` (A: (n, n) SPD, b: (n,)); returns
         ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
         if self.prepared is None or self.stale or key != self.key:
-            self.factorize(A, key, stats)
+            self.factorize(as_matrix(A), key, stats)
         res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
         stats["pcg_iterations"] += res.iterations
         if not res.converged:
-            self.factorize(A, key, stats)
+            self.factorize(as_matrix(A), key, stats)
             res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
             stats["pcg_iterations"] += res.iterations
         self.solves += 1
@@ -359,10 +438,10 @@ class InelasticStep:
         r_[self.con.D] = 0.0
         return r_
 
-    def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` (a new matrix); ``last``: the
-        inelastic ``D`` of the last converged step (where there is one) instead of the
-        consistent one at ``x``."""
+    def material_tangents(self, x: NDArray[np.float64], last: bool = False) -> list[NDArray]:
+        """The inelastic regions' ``D`` (k_r, n_q, 6, 6) [Pa] at ``x``, in the order of
+        :attr:`inel`; ``last``: the last converged step's (where there is one) instead of
+        the consistent one at ``x``."""
         m = self.model
         upd = self.evaluate(x)[1]
         Ds = []
@@ -371,6 +450,10 @@ class InelasticStep:
             if last and m.inel_D[r] is not None:
                 D = m.inel_D[r]
             Ds.append(D.reshape(len(m.el[r]), m.nq, 6, 6))
+        return Ds
+
+    def assembled(self, Ds: list[NDArray[np.float64]]) -> sp.csr_matrix:
+        """``K_L + int B^T D B`` (3n, 3n) [N/m] for the regions' ``Ds`` (a new matrix)."""
         K = self.K_L
         if self.asm is not None:
             data = K.data.copy()
@@ -378,9 +461,32 @@ class InelasticStep:
             out = sp.csr_matrix((data, K.indices, K.indptr), shape=K.shape, copy=False)
             out.has_sorted_indices = K.has_sorted_indices
             return out
+        m = self.model
         for r, D in zip(self.inel, Ds, strict=True):
             K = K + forms.tangent_matrix(m.fs, D, m.el[r])
         return K.tocsr()
+
+    def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
+        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` (a new matrix); ``last`` as
+        :meth:`material_tangents`."""
+        return self.assembled(self.material_tangents(x, last))
+
+    def linear_constrained(self) -> sp.csr_matrix:
+        """``K_L`` with the prescribed DOFs eliminated (unit rows scaled as the tangent's),
+        kept in the model while ``K_L`` and the constraints stay (its values a copy, its
+        index arrays ``K_L``'s)."""
+        m, con = self.model, self.con
+        key = (con.key, self.scale)
+        kept = m.lin_constrained
+        if kept is not None and kept[0] is self.K_L and kept[1] == key:
+            return kept[2]
+        K = self.K_L
+        out = sp.csr_matrix((K.data.copy(), K.indices, K.indptr), shape=K.shape, copy=False)
+        out.has_sorted_indices = K.has_sorted_indices
+        assert self.asm is not None
+        self.asm.eliminate(out, con.D, con.key, self.scale)
+        m.lin_constrained = (self.K_L, key, out)
+        return out
 
     def _constrained(self, K: sp.csr_matrix) -> sp.csr_matrix:
         """``K`` with the prescribed DOFs eliminated: in place where it has the assembled
@@ -390,10 +496,14 @@ class InelasticStep:
             return K
         return (self.P @ K @ self.P + self.fixed_diag).tocsr()
 
-    def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix:
+    def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix | TangentOperator:
         """The consistent tangent at ``x`` with the prescribed DOFs eliminated (unit rows
-        scaled like the recycling solver's)."""
-        return self._constrained(self.full_tangent(x))
+        scaled like the recycling solver's): a :class:`TangentOperator` where ``K_L`` has
+        the assembled layout (PCG needs only its products; it is assembled only when it is
+        factorised), else the matrix."""
+        if self.asm is None:
+            return self._constrained(self.full_tangent(x))
+        return TangentOperator(self, self.material_tangents(x))
 
     def linear_solve(self, A: sp.csr_matrix, b: NDArray[np.float64]) -> NDArray[np.float64]:
         """``A^-1 b`` by PCG preconditioned by the kept tangent factorisation (the model's
@@ -419,7 +529,7 @@ class InelasticStep:
             if res.converged:
                 return res.x
         stats["direct_tangent_solves"] += 1
-        x_, _ = solve(A, b, kind="elasticity", backend="cpu")
+        x_, _ = solve(as_matrix(A), b, kind="elasticity", backend="cpu")
         return np.asarray(x_, dtype=float)
 
     def linear_tolerance(self, rn: float) -> float:

@@ -556,6 +556,9 @@ class HistoryModel:
         # (None: PCG preconditioned by the recycling solver's elastic entry)
         self.lin_kept: tuple | None = None
         self.tangent_assembly: dict[tuple[str, ...], TangentAssembly] = {}
+        # K_L with the constraints eliminated, for the matrix-free tangent's products
+        # (K_L it was made from, the constraints' key and scale, the matrix)
+        self.lin_constrained: tuple | None = None
         self.tangent_pre: TangentPreconditioner | None = None
         self.newton_options: dict[str, Any] = {}
         #: (constraints key, Newton's solution (3 n,)) of the last inelastic step, the
@@ -1229,6 +1232,11 @@ class FramedStep(InelasticStep):
     def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
         """``T^T (K_L + int B^T D B) T`` at ``u = T x``."""
         return frame_product(super().full_tangent(x, last), self.frame)
+
+    def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix:
+        """The constrained tangent in the frames, assembled (the matrix-free product of
+        :class:`~fea.physics.history_newton.TangentOperator` is of ``u``, not ``q``)."""
+        return self._constrained(self.full_tangent(x))
 
     def predictor(self) -> NDArray[np.float64]:
         """The first iterate ``q`` (the model's displacement taken into the frames)."""

@@ -36,3 +36,19 @@ def test_solver_maxiter_is_capped_when_the_study_file_is_read():
     assert ei.value.key == "solver.maxiter"
     spec = parse_study(with_change("solver.maxiter", MAXITER_CAP))
     assert spec.base.solver.maxiter == MAXITER_CAP
+
+
+def test_an_ambient_in_kelvin_is_warned_of_and_a_hot_one_is_not_refused():
+    """``[loads] ambient_C = 298`` (25 °C written in kelvin) was taken silently as a 298 °C
+    ambient: it is warned of, naming the key and the kelvin reading; 150 °C (AEC-Q100
+    grade 0) is not."""
+    import warnings
+
+    from fea.fe.mesh import PlausibilityWarning
+
+    with pytest.warns(PlausibilityWarning, match=r"loads\.ambient_C = 298 .*24\.85 °C"):
+        case = parse_study(with_change("loads.ambient_C", 298)).base
+    assert case.loads.ambient == 298.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PlausibilityWarning)
+        assert parse_study(with_change("loads.ambient_C", 150)).base.loads.ambient == 150.0

@@ -271,6 +271,71 @@ def test_tangent_assembly_into_the_pattern_equals_the_sparse_sum(order):
     assert abs(got - ref).max() < 1e-13 * abs(ref).max()  # observed 3e-16
 
 
+@pytest.mark.parametrize("order", [1, 2])
+def test_matrix_free_tangent_product_equals_the_assembled_matrix(order):
+    """``TangentAssembly.product`` (element by element, nothing assembled) equals the
+    assembled ``int B^T D B`` times a vector for a non-symmetric ``D``, and is zero off the
+    elements' unknowns."""
+    import scipy.sparse as sp
+
+    from fea.fe import forms
+    from fea.fe.spaces import space
+    from fea.physics.history_newton import TangentAssembly
+
+    mesh = layered_box(
+        (2e-3, 1e-3), [("pl", 0.3e-3, 1), ("el", 0.3e-3, 1)], 0.3e-3, order=order, faces={}
+    )
+    fs = space(mesh)
+    el = np.asarray(mesh.regions["pl"], dtype=np.int64)
+    rng = np.random.default_rng(3)
+    D = rng.standard_normal((len(el), fs.n_q, 6, 6)) * 1e9
+    asm = TangentAssembly(fs, el)
+    ref = forms.tangent_matrix(fs, D, el)
+    for _ in range(3):
+        v = rng.standard_normal(3 * fs.n) * 1e-6
+        got = asm.product(D, v)
+        want = ref @ v
+        assert np.abs(got - want).max() < 1e-12 * np.abs(want).max()
+    off = np.setdiff1d(np.arange(3 * fs.n), asm.dofs)
+    assert off.size and not np.any(got[off])
+    assert isinstance(ref, sp.csr_matrix)
+
+
+def test_newton_step_tangent_operator_equals_its_assembled_matrix(bilayer):
+    """In a real inelastic step, the tangent Newton gets (a matrix-free operator, the
+    prescribed DOFs eliminated) applies as the matrix it assembles for a factorisation."""
+    from fea.physics.history_newton import InelasticStep, TangentOperator, as_matrix
+
+    captured = []
+    orig = InelasticStep.tangent
+
+    def spy(self, x):
+        A = orig(self, x)
+        captured.append(A)
+        return A
+
+    InelasticStep.tangent = spy
+    try:
+        solve_history(
+            bilayer,
+            _bilayer_materials(Plastic(60e6, 2e9)),
+            [(0.0, 25.0), (100.0, 225.0)],
+            fixed={"x0": {"x": 0.0, "y": 0.0, "z": 0.0}},
+            substeps=4,
+            max_step_K=None,
+        )
+    finally:
+        InelasticStep.tangent = orig
+    ops = [A for A in captured if isinstance(A, TangentOperator)]
+    assert ops, "no step took the matrix-free tangent"
+    rng = np.random.default_rng(4)
+    for A in ops[:3]:
+        M = as_matrix(A)
+        v = rng.standard_normal(A.shape[0])
+        want = M @ v
+        assert np.abs(A @ v - want).max() < 1e-12 * np.abs(want).max()
+
+
 def test_kept_tangent_factorisation_solves_nearby_systems_and_is_refactorised():
     """PCG preconditioned by a kept factorisation: an exact one takes one iteration, a
     nearby matrix a few and the same answer as a direct solve (that count is the

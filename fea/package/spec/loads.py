@@ -6,16 +6,19 @@ from __future__ import annotations
 
 import csv
 import math
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from ...fe.mesh import PlausibilityWarning
 from .constants import H_MAX, POWER_MAX_W, T_MAX_C
 from .reader import Section, check_number
 
 __all__ = [
+    "AMBIENT_PLAUSIBLE_MAX_C",
     "LoadSpec",
     "POWER_CELL_MAX_W",
     "POWER_CSV_MAX_BYTES",
@@ -25,6 +28,12 @@ __all__ = [
     "parse_temperature_map",
     "read_power_csv",
 ]
+
+
+#: Hottest ambient [°C] taken without a :class:`~fea.fe.mesh.PlausibilityWarning`: the top
+#: of AEC-Q100 grade 0 (-40 to 150 °C), the hottest qualification ambient of packaged
+#: parts; 298 (25 °C written in kelvin) is above it.
+AMBIENT_PLAUSIBLE_MAX_C = 150.0
 
 
 @dataclass(frozen=True)
@@ -147,9 +156,18 @@ def parse_loads(s: Section, base: Path | None = None) -> LoadSpec:
             raise InputError(s.key(name), list(v), "distinct temperatures")
         return out
 
+    ambient = s.number("ambient_C", 25.0, lo=-273.15, hi=T_MAX_C)
+    if ambient > AMBIENT_PLAUSIBLE_MAX_C:
+        warnings.warn(
+            f"{s.key('ambient_C')} = {ambient:g} °C is above any operating ambient (AEC-Q100 "
+            f"grade 0 ends at {AMBIENT_PLAUSIBLE_MAX_C:g} °C); a temperature in kelvin? "
+            f"({ambient:g} K = {ambient - 273.15:g} °C; the key is in °C)",
+            PlausibilityWarning,
+            stacklevel=2,
+        )
     spec = LoadSpec(
         power=power,
-        ambient=s.number("ambient_C", 25.0, lo=-273.15, hi=T_MAX_C),
+        ambient=ambient,
         h=s.number("h", 10.0, nonneg=True, hi=H_MAX),
         h_boundaries=h_boundaries,
         fixed=fixed,
