@@ -35,6 +35,7 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from ..fe import forms
+from ..fe.constraints import frame_product
 from ..fe.spaces import FieldSpace, vector_layout
 from ..solvers import pcg, prepare, solve
 from ..solvers.amg import elimination_positions
@@ -222,7 +223,11 @@ class TangentOperator:
         prescribed = st.con.D
         w = np.array(v, dtype=np.float64)
         w[prescribed] = 0.0
-        z = asm.product(self.D, w)
+        T = st.frame
+        if T is None:
+            z = asm.product(self.D, w)
+        else:  # T^T K_I T in the nodal frames
+            z = T.T @ asm.product(self.D, T @ w)
         z[prescribed] = 0.0
         z += st.linear_constrained() @ v
         return z
@@ -230,7 +235,8 @@ class TangentOperator:
     def matrix(self) -> sp.csr_matrix:
         """The assembled constrained tangent (3n, 3n) (built on the first call)."""
         if self._matrix is None:
-            self._matrix = self.step._constrained(self.step.assembled(self._Ds))
+            st = self.step
+            self._matrix = st._constrained(st.in_unknowns(st.assembled(self._Ds)))
         return self._matrix
 
 
@@ -467,20 +473,30 @@ class InelasticStep:
         return K.tocsr()
 
     def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` (a new matrix); ``last`` as
-        :meth:`material_tangents`."""
-        return self.assembled(self.material_tangents(x, last))
+        """``K_L + int B^T D B`` (3n, 3n) [N/m] at ``x`` in Newton's unknowns (a new
+        matrix); ``last`` as :meth:`material_tangents`."""
+        return self.in_unknowns(self.assembled(self.material_tangents(x, last)))
+
+    #: The nodal frames ``T`` (3n, 3n) of Newton's unknowns ``q``, ``u = T q`` (None: ``q``
+    #: is ``u``); set by :class:`~fea.physics.history_step.FramedStep`.
+    frame: sp.csr_matrix | None = None
+
+    def in_unknowns(self, K: sp.csr_matrix) -> sp.csr_matrix:
+        """A stiffness of ``u`` as one of Newton's unknowns: ``K`` itself, or
+        ``T^T K T`` in nodal frames (:func:`fea.fe.constraints.frame_product`, K's
+        pattern kept)."""
+        return K if self.frame is None else frame_product(K, self.frame)
 
     def linear_constrained(self) -> sp.csr_matrix:
-        """``K_L`` with the prescribed DOFs eliminated (unit rows scaled as the tangent's),
-        kept in the model while ``K_L`` and the constraints stay (its values a copy, its
-        index arrays ``K_L``'s)."""
+        """``K_L`` in Newton's unknowns (:meth:`in_unknowns`) with the prescribed DOFs
+        eliminated (unit rows scaled as the tangent's), kept in the model while ``K_L``
+        and the constraints stay (its values a copy, its index arrays ``K_L``'s)."""
         m, con = self.model, self.con
         key = (con.key, self.scale)
         kept = m.lin_constrained
         if kept is not None and kept[0] is self.K_L and kept[1] == key:
             return kept[2]
-        K = self.K_L
+        K = self.in_unknowns(self.K_L)
         out = sp.csr_matrix((K.data.copy(), K.indices, K.indptr), shape=K.shape, copy=False)
         out.has_sorted_indices = K.has_sorted_indices
         assert self.asm is not None

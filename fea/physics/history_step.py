@@ -1229,15 +1229,6 @@ class FramedStep(InelasticStep):
         f, upd = super().evaluate(self.frame @ x)
         return self.frame.T @ f, upd
 
-    def full_tangent(self, x: NDArray[np.float64], last: bool = False) -> sp.csr_matrix:
-        """``T^T (K_L + int B^T D B) T`` at ``u = T x``."""
-        return frame_product(super().full_tangent(x, last), self.frame)
-
-    def tangent(self, x: NDArray[np.float64]) -> sp.csr_matrix:
-        """The constrained tangent in the frames, assembled (the matrix-free product of
-        :class:`~fea.physics.history_newton.TangentOperator` is of ``u``, not ``q``)."""
-        return self._constrained(self.full_tangent(x))
-
     def predictor(self) -> NDArray[np.float64]:
         """The first iterate ``q`` (the model's displacement taken into the frames)."""
         m = self.model
