@@ -10,9 +10,12 @@ The residual is ``R(u) = K_L u - f_L + sum_inelastic int B^T sigma(u)``, with ``
 inelastic elements and ``sigma`` from the laws (mechanical strain increment over the last
 converged step, end-of-step temperature at each quadrature point). The tangent
 ``K_L + int B^T D B`` (consistent ``D``; the predictor takes the last converged step's) is
-assembled into the pattern of ``K_L`` (:class:`TangentAssembly`: the inelastic elements'
-blocks scattered onto the linear stiffness's values, the constraints eliminated in place)
-and solved by PCG preconditioned by a factorisation of a recent consistent tangent
+handed to Newton as an operator (:class:`TangentOperator`: the constrained ``K_L``, kept
+across steps, times the vector plus the inelastic elements' products element by element)
+and assembled into the pattern of ``K_L`` only where it is factorised or solved directly
+(:class:`TangentAssembly`: the inelastic elements' blocks scattered onto the linear
+stiffness's values, the constraints eliminated in place). It is solved by PCG
+preconditioned by a factorisation of a recent consistent tangent
 (:class:`TangentPreconditioner`, kept across steps: most of the body is linear and the
 solder's and yielding metal's tangents change slowly, so a tangent factorised a few steps
 earlier takes PCG to the tolerance in a few iterations; it is refactorised once the drift
