@@ -1,6 +1,7 @@
 """One preconditioned conjugate-gradient loop for NumPy/SciPy and CuPy/cupyx arrays.
 
-The loop only uses ``A @ x``, the preconditioner callable, ``xp.dot``-style
+:func:`block_pcg` is the loop (k right-hand sides in lockstep); :func:`pcg` is its one
+column. The loop only uses ``A @ x``, the preconditioner callable, ``xp.dot``-style
 reductions and axpy updates, so the same code runs on the CPU (CI exercises it)
 and on the GPU.
 """
@@ -11,11 +12,11 @@ import math
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
 
+from ..errors import InputError
 from ..validate import check_count, check_range
 
 __all__ = [
@@ -53,12 +54,6 @@ def host_dot(a: np.ndarray, b: np.ndarray) -> float:
 def host_norm(a: np.ndarray) -> float:
     """The Euclidean norm of a host vector (n,) without BLAS (see :func:`host_dot`)."""
     return math.sqrt(host_dot(a, a))
-
-
-#: The reductions :func:`pcg` uses for NumPy arrays (no BLAS thread pool).
-_HOST = SimpleNamespace(
-    dot=host_dot, zeros_like=np.zeros_like, linalg=SimpleNamespace(norm=host_norm)
-)
 
 
 @dataclass
@@ -124,36 +119,31 @@ def pcg(
     if xp is None:
         xp = array_module(b)
     rtol, maxiter = _checked("pcg", rtol, maxiter)
-    if xp is np and b.ndim == 1:
-        xp = _HOST
-    bnorm = float(xp.linalg.norm(b))
-    if bnorm == 0.0:
-        return KrylovResult(xp.zeros_like(b), 0, 0.0, True, [0.0])
-    x = xp.zeros_like(b) if x0 is None else x0.copy()
-    r = b - A @ x if x0 is not None else b.copy()
-    z = M(r) if M is not None else r
-    p = z.copy()
-    rz = float(xp.dot(r, z))
-    history = [float(xp.linalg.norm(r)) / bnorm]
-    for k in range(1, maxiter + 1):
-        Ap = A @ p
-        pAp = float(xp.dot(p, Ap))
-        if not 0.0 < pAp < math.inf:  # not SPD, or a NaN: stop rather than run to maxiter
-            return KrylovResult(x, k, history[-1], False, history, breakdown=True)
-        alpha = rz / pAp
-        x += alpha * p
-        r -= alpha * Ap
-        res = float(xp.linalg.norm(r)) / bnorm
-        history.append(res)
-        if res <= rtol:
-            return KrylovResult(x, k, res, True, history)
-        z = M(r) if M is not None else r
-        rz_new = float(xp.dot(r, z))
-        beta = rz_new / rz
-        rz = rz_new
-        p *= beta
-        p += z
-    return KrylovResult(x, maxiter, history[-1], False, history)
+    if b.ndim != 1:
+        raise InputError("pcg.b", f"shape {b.shape}", "a vector (n,) (block_pcg takes a block)")
+
+    # one column of the block loop: the operator and the preconditioner see vectors
+    def product(X: Any, cols: Any) -> Any:
+        return (A @ X[:, 0])[:, None]
+
+    pre = None if M is None else (lambda R: M(R[:, 0])[:, None])
+    res = block_pcg(
+        product,
+        b[:, None],
+        pre,
+        x0=None if x0 is None else x0[:, None],
+        rtol=rtol,
+        maxiter=maxiter,
+        xp=xp,
+    )
+    return KrylovResult(
+        res.x[:, 0],
+        res.iterations[0],
+        res.residuals[0],
+        res.converged[0],
+        res.history[0],
+        breakdown=res.breakdown[0],
+    )
 
 
 @dataclass
@@ -341,15 +331,24 @@ def block_pcg(
             bad = ~np.isfinite(np.asarray(pap.tolist(), dtype=float))
             bad |= np.asarray((pap <= 0.0).tolist(), dtype=bool)
             alpha = rz / xp.where(pap > 0.0, pap, 1.0)
-            Xw += P * alpha
-            R -= AP * alpha
+            if bad.any():  # a column that breaks down stops where it was (no update)
+                good = xp.asarray(~bad)
+                Xw += xp.where(good, P * alpha, 0.0)
+                R -= xp.where(good, AP * alpha, 0.0)
+            else:
+                Xw += P * alpha
+                R -= AP * alpha
             res = np.asarray(xp.linalg.norm(R, axis=0).tolist()) / scale
             done = (res <= rtol) | bad
             for i, j in enumerate(cols):
-                history[j].append(float(res[i]))
-                iterations[j], residuals[j] = steps, float(res[i])
-                converged[j] = bool(res[i] <= rtol) and not bad[i]
+                iterations[j] = steps
                 broken[j] = bool(bad[i])
+                if bad[i]:
+                    converged[j] = False
+                    continue
+                history[j].append(float(res[i]))
+                residuals[j] = float(res[i])
+                converged[j] = bool(res[i] <= rtol)
             if steps >= maxiter:
                 done[:] = True
     if vector:
