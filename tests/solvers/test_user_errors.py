@@ -182,6 +182,9 @@ def test_pcg_stops_on_a_nan_instead_of_running_to_maxiter(poisson):
     assert not res.converged and res.breakdown and res.iterations == 1
     blk = block_pcg(A, np.stack([b, 2 * b], axis=1), nan_after_one, maxiter=500)
     assert blk.steps == 1 and blk.breakdown == [True, True] and not any(blk.converged)
+    # a column that breaks down stops where it was: its start (zero), not a NaN update
+    assert np.all(blk.x == 0.0) and np.all(res.x == 0.0)
+    assert blk.history == [[1.0], [1.0]] and res.history == [1.0]
     ok = pcg(A, b, maxiter=500)
     assert ok.converged and not ok.breakdown
 
