@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import FeaError, InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
@@ -32,6 +33,7 @@ from .progress import stage
 from .spec import CaseSpec
 from .spec.constants import CTM_COLUMNS
 from .spec.ctm import CTM_INNER_SCALE, CtmSpec
+from .spec.geometry import is_imported, junction_region
 
 __all__ = [
     "CTM_COLUMNS",
@@ -42,6 +44,7 @@ __all__ = [
     "ctm_nodes",
     "error_table",
     "file_stem",
+    "imported_ctm_mesh",
     "results_group",
     "run_ctm",
     "write_ctm_files",
@@ -75,6 +78,10 @@ def ctm_mesh(
     (``meshes/cache/unit-ctm-<key>.msh``; the key is the package's
     :func:`~fea.package.meshing.cache_key` with the inner-square scale) or built."""
     pkg = ctm_case(case)
+    if is_imported(pkg.geometry):
+        # the user's own model: its mesh, not the built-in family's (built from the
+        # spec's defaults, that was another package's compact model)
+        return imported_ctm_mesh(pkg, scale=scale)
     payload = {"base": meshing.cache_key(pkg), "ctm_inner_scale": float(scale), "ctm": 1}
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(meshing.CACHE_DIR) / f"unit-ctm-{key}.msh"
@@ -102,6 +109,43 @@ def ctm_mesh(
             gmsh.write(str(tmp))
     write_atomic(path.with_suffix(".json"), json.dumps(info.facts))
     mesh.info.update({"cache": "miss", "path": str(path), "facts": info.facts})
+    return mesh
+
+
+def imported_ctm_mesh(case: CaseSpec, *, scale: float = CTM_INNER_SCALE) -> Mesh:
+    """The mesh of an imported model (``[geometry] kind = "mesh"`` or ``"step"``) without
+    its board region, with the surface-node boundaries of :data:`DEFAULT_NODES` found on
+    its outer faces (:func:`fea.package.geometry.imported.outer_boundaries`):
+
+    - ``top_inner`` / ``top_outer``: the ``top`` role's faces whose centroid lies inside /
+      outside the rectangle of ``scale`` x the junction region's x and y extent, centred
+      on it (the split follows the facets, so its edge is as ragged as the mesh);
+    - ``bottom_inner`` / ``bottom_outer``: the same of ``bottom`` (the outer faces facing
+      -z at the package's lowest level, or the file's ``bottom``);
+    - ``sides``: every other outer face of the package (steps and ledges included).
+
+    The file has no terminals: no ``leads`` node (name the file's own 2D groups in
+    ``[ctm.nodes]`` for one). Lengths in m; ``scale`` is the inner rectangle's side over
+    the junction region's."""
+    from .geometry.imported import imported_mesh
+
+    g = case.geometry
+    mesh, _ = imported_mesh(case, keep_board=False)
+    d = g.region_bbox[g.junction]
+    centre = np.array([(d[0] + d[3]) / 2, (d[1] + d[4]) / 2])
+    half = 0.5 * float(scale) * np.array([d[3] - d[0], d[4] - d[1]])
+    p = mesh.p1.p.T
+    b = mesh.boundaries
+    used: list[NDArray[np.int64]] = []
+    for face in ("top", "bottom"):
+        f = np.asarray(b[face], dtype=np.int64) if face in b else np.zeros(0, np.int64)
+        xy = p[mesh.p1.facets[:, f].T].mean(axis=1)[:, :2]
+        inner = np.all(np.abs(xy - centre) <= half, axis=1)
+        b[f"{face}_inner"] = f[inner]
+        b[f"{face}_outer"] = f[~inner]
+        used.append(f)
+    rest = np.asarray(b["package_surface"], dtype=np.int64)
+    b["sides"] = np.setdiff1d(rest, np.concatenate(used))
     return mesh
 
 
@@ -186,10 +230,12 @@ def ctm_analysis(
 
     spec = case.ctm or CtmSpec()
     mesh = ctm_mesh(case, scale=spec.inner_scale) if mesh is None else mesh
-    if spec.junction not in mesh.regions:
-        raise InputError(
-            "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
-        )
+    junction = spec.junction
+    if is_imported(case.geometry) and junction == CtmSpec.junction:
+        # the default region of an imported model is its junction role, as Tj's
+        junction = junction_region(case.geometry)
+    if junction not in mesh.regions:
+        raise InputError("ctm.junction.region", junction, f"a region: {', '.join(mesh.regions)}")
     nodes = ctm_nodes(mesh, spec)
     if "spice" in spec.formats:  # before the solves: names that would short SPICE pins
         ctm.spice_pins(list(nodes), key="ctm.nodes")
@@ -205,8 +251,8 @@ def ctm_analysis(
     model = ctm.detailed_solver(
         mesh,
         mesh_materials(mesh, case),
-        _sources(case, mesh, spec.junction),
-        spec.junction,
+        _sources(case, mesh, junction),
+        junction,
         nodes,
         statistic=spec.statistic,
         T_ambient=amb,

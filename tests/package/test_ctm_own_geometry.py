@@ -1,0 +1,117 @@
+"""Compact thermal models (``[ctm]``, docs/ctm.md) of a model read from a file
+(``[geometry] kind = "mesh"``, docs/own_geometry.md): the detailed model is the file's
+mesh with surface nodes found on its outer faces, not the built-in family's package."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from fea.package.ctm import ctm_analysis, ctm_mesh, write_ctm_files
+from fea.package.spec import parse_study
+from fea.physics import ctm
+
+A_MM = 2.0  # edge of the layered block [mm]
+# region, thickness [mm], k [W/(m K)], bottom to top
+LAYERS = (("substrate", 0.4, 15.0), ("chip", 0.3, 150.0), ("mould", 0.5, 0.9))
+
+
+def _library(k: float) -> dict[str, float]:
+    return {"E_GPa": 10.0, "nu": 0.3, "alpha_ppm": 10.0, "k": k, "rho": 2000.0, "cp": 800.0}
+
+
+def write_layers(path: Path) -> Path:
+    """The layered block as a .msh in mm: each layer a 3D physical group of its name."""
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+
+    with gmsh_session():
+        occ = gmsh.model.occ
+        z, tags = 0.0, []
+        for _, t, _ in LAYERS:
+            tags.append(occ.addBox(-A_MM / 2, -A_MM / 2, z, A_MM, A_MM, t))
+            z += t
+        _, pieces = occ.fragment([(3, tags[0])], [(3, t) for t in tags[1:]])
+        occ.synchronize()
+        for (name, _, _), piece in zip(LAYERS, pieces, strict=True):
+            gmsh.model.addPhysicalGroup(3, [p for _, p in piece], name=name)
+        gmsh.option.setNumber("Mesh.MeshSizeMax", 0.5)
+        gmsh.model.mesh.generate(3)
+        gmsh.write(str(path))
+    return path
+
+
+def _study(path: Path, **ctm_keys) -> dict:
+    return {
+        "study": {"name": "own_ctm"},
+        "geometry": {"kind": "mesh", "path": str(path), "roles": {"junction": "chip"}},
+        "mesh": {"order": 2},
+        "materials": {
+            **{name: name for name, _, _ in LAYERS},
+            "library": {name: _library(k) for name, _, k in LAYERS},
+        },
+        "loads": {"power_W": {"chip": 2.0}},
+        "ctm": {"delphi": False, **ctm_keys},
+    }
+
+
+def test_the_two_resistor_model_of_a_file_is_its_own_series_resistances(tmp_path):
+    """A 2 x 2 mm block of three full-area layers (substrate 0.4 mm k = 15, chip 0.3 mm
+    k = 150 heated uniformly, mould 0.5 mm k = 0.9) read from a .msh: theta_JC = t_m/(k_m A)
+    + t_c/(2 k_c A) and theta_JB = t_s/(k_s A) + t_c/(2 k_c A) (JESD15-3: one face
+    isothermal, the others adiabatic; the hottest plane of a uniformly heated layer with
+    one adiabatic face lies q''' t^2/2k above the other face: Incropera, Fundamentals of
+    Heat and Mass Transfer, 6th ed. 2007, eq. 3.42 with one face adiabatic), exact for P2
+    elements. The junction is the file's ``chip`` (the junction role), found without a
+    ``[ctm.junction]`` key. Before, the built-in shielded package was built from the
+    spec's defaults instead of the file ("empty box for region shell")."""
+    case = parse_study(_study(write_layers(tmp_path / "layers.msh"))).base
+    res = ctm_analysis(case)
+    area = (A_MM * 1e-3) ** 2
+    r = {name: t * 1e-3 / (k * area) for name, t, k in LAYERS}
+    assert res.model.junction == "chip"
+    assert res.metrics["theta_JC_2R_K_per_W"] == pytest.approx(r["mould"] + r["chip"] / 2, rel=1e-9)
+    assert res.metrics["theta_JB_2R_K_per_W"] == pytest.approx(
+        r["substrate"] + r["chip"] / 2, rel=1e-9
+    )
+
+
+def test_surface_nodes_of_a_file_tile_its_outer_faces(tmp_path):
+    """The default surface nodes of the example file (carrier 4 x 4 x 0.1 mm, die
+    2 x 2 x 0.3 mm, encapsulant to 0.6 mm): top and bottom split at 1.2 x the die
+    (a facet by its centroid), sides the rest; together they hold every outer facet
+    once, and the DELPHI network and its SPICE and ECXML files are written."""
+    from fea.package.geometry.imported import write_example_mesh
+
+    path = write_example_mesh(tmp_path / "example.msh", size_mm=0.4)
+    data = _study(path, delphi=True, holdout=0)
+    data["geometry"] = {"kind": "mesh", "path": str(path)}
+    data["materials"] = {"carrier": "fr4"}
+    data["loads"] = {"power_W": {"die": 1.0}}
+    data["mesh"] = {"order": 1}
+    case = parse_study(data).base
+    mesh = ctm_mesh(case)
+    b = mesh.boundaries
+    names = ("top_inner", "top_outer", "bottom_inner", "bottom_outer", "sides")
+    every = np.concatenate([b[n] for n in names])
+    assert len(every) == len(np.unique(every))
+    assert set(every.tolist()) == set(b["exterior"].tolist())
+
+    def area(name: str) -> float:
+        return mesh.boundary_area(name) * 1e6  # mm2
+
+    assert area("top_inner") + area("top_outer") == pytest.approx(16.0, rel=1e-9)
+    assert area("bottom_inner") + area("bottom_outer") == pytest.approx(16.0, rel=1e-9)
+    assert area("sides") == pytest.approx(4 * 4.0 * 0.6, rel=1e-9)
+    # the inner patch is 2.4 x 2.4 mm, to within the facets cut by its edge (0.4 mm mesh)
+    assert 2.0**2 < area("top_inner") < 2.8**2
+    res = ctm_analysis(case, mesh=mesh)
+    assert res.model.junction == "die"
+    assert {s.name for s in res.delphi.network.surfaces} <= set(names)
+    files = write_ctm_files(res, tmp_path / "out", case)
+    assert {p.name for p in files} == {"own_ctm_2R.cir", "own_ctm_DELPHI.cir", "own_ctm.ecxml"}
+    back = ctm.read_ecxml((tmp_path / "out" / "own_ctm.ecxml").read_text())
+    assert set(back) == {"2R", "DELPHI"}
