@@ -28,6 +28,7 @@ from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
 from . import meshing
+from .geometry.imported import check_extent
 from .geometry.unit import build_ctm
 from .progress import stage
 from .spec import CaseSpec
@@ -229,6 +230,8 @@ def ctm_analysis(
     from .analyse import mesh_materials
 
     spec = case.ctm or CtmSpec()
+    if is_imported(case.geometry):  # a file in mm read as m made a model metres across
+        check_extent(case.geometry)
     mesh = ctm_mesh(case, scale=spec.inner_scale) if mesh is None else mesh
     junction = spec.junction
     if is_imported(case.geometry) and junction == CtmSpec.junction:

@@ -115,3 +115,19 @@ def test_surface_nodes_of_a_file_tile_its_outer_faces(tmp_path):
     assert {p.name for p in files} == {"own_ctm_2R.cir", "own_ctm_DELPHI.cir", "own_ctm.ecxml"}
     back = ctm.read_ecxml((tmp_path / "out" / "own_ctm.ecxml").read_text())
     assert set(back) == {"2R", "DELPHI"}
+
+
+def test_a_file_in_mm_read_as_metres_is_refused_by_the_compact_models(tmp_path):
+    """``fea ctm`` checks the file's unit as ``fea run`` does: the 4 mm example read with
+    ``unit = "m"`` is a package 4 m across (before, its compact models were written)."""
+    from fea.errors import InputError
+    from fea.package.geometry.imported import write_example_mesh
+
+    path = write_example_mesh(tmp_path / "example.msh", size_mm=1.0)
+    data = _study(path)
+    data["geometry"] = {"kind": "mesh", "path": str(path), "unit": "m"}
+    data["materials"] = {"carrier": "fr4"}
+    data["loads"] = {"power_W": {"die": 1.0}}
+    case = parse_study(data).base
+    with pytest.raises(InputError, match=r"geometry\.unit.*it is one in 'mm' \(4 mm\)"):
+        ctm_analysis(case)

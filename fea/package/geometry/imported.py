@@ -52,6 +52,7 @@ __all__ = [
     "TOP_AUTO",
     "cache_key",
     "check_case",
+    "check_extent",
     "check_path",
     "derived_boundaries",
     "exterior_facets",
@@ -476,7 +477,7 @@ def check_case(case: Any) -> None:
     g = case.geometry
     if getattr(g, "source", None) not in IMPORTED_KINDS:
         return
-    _check_extent(g)
+    check_extent(g)
     if case.cycling is not None:
         raise InputError(
             "cycling",
@@ -512,9 +513,10 @@ def check_case(case: Any) -> None:
             )
 
 
-def _check_extent(g: Any) -> None:
-    """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the model, read in
-    its unit, is not the size of a package (:data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`,
+def check_extent(g: Any) -> None:
+    """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the imported model
+    ``g`` (an :class:`~fea.package.spec.geometry.ImportedGeometrySpec`), read in its
+    unit, is not the size of a package (:data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`,
     :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M`), with the units that make it one."""
     from ...fe.mesh import MIN_PLAUSIBLE_EXTENT_M, PLAUSIBLE_EXTENT_M
     from ..spec.geometry import FILE_UNITS
