@@ -13,7 +13,8 @@ run on it: ``exterior`` (every outer face), ``package_surface`` (the outer faces
 package, the board's left out), ``board_surface`` (the board's, with a board),
 ``top`` and its alias ``shell_top`` (the face whose warpage is reported and which theta_JC
 holds: a boundary of the file named by ``[geometry.roles] top``, by default the file's
-``top`` if it has one, else the outer faces facing +z at the package's highest level),
+``top`` if it has one, else the outer faces facing +z at the package's highest level;
+``shell_top`` the file's own where it has one, as a built-in model written by ``fea mesh``),
 ``bottom`` (unless the file names one: the package's outer faces facing -z at its lowest
 level), and the interfaces ``a|b`` between
 regions (:meth:`fea.Mesh.from_gmsh`). Boundaries named in the file keep their names.
@@ -344,7 +345,8 @@ def outer_boundaries(
     -------
     Boundary name -> facet indices (shape (n_f,)): ``exterior`` (every outer face),
     ``package_surface``, ``board_surface`` (with a board), ``top`` and ``shell_top`` (the
-    same faces), and ``bottom`` (the outer faces facing -z at the package's lowest level;
+    same faces, unless ``mesh`` has a ``shell_top`` already: then that one), and
+    ``bottom`` (the outer faces facing -z at the package's lowest level;
     none on a board) unless ``mesh`` has a ``bottom`` already.
     """
     ext = exterior_facets(mesh)
@@ -365,7 +367,9 @@ def outer_boundaries(
     if not len(top_f):
         raise InputError("geometry.roles.top", top, "a top face: outer faces facing +z")
     out["top"] = top_f
-    out["shell_top"] = top_f
+    # a file's own shell_top (a built-in model written by `fea mesh`: the shell's rear face,
+    # not the whole top) is the face theta_JC holds, as in the model it was written from
+    out["shell_top"] = mesh.boundaries.get("shell_top", top_f)
     if "bottom" not in mesh.boundaries:
         bottom = top_facets(mesh, ext[~on_board], sign=-1.0)
         if len(bottom):  # none for a package on its board
