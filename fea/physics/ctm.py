@@ -1047,9 +1047,11 @@ def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[s
     characters other than letters, digits and ``_`` as ``_`` (SPICE node names are
     case-insensitive).
 
-    Two nodes on one pin, or a node on the junction's pin ``J``, would short them in the
-    netlist without a word: such names are an :class:`~fea.errors.InputError` naming
-    ``key.<node>``.
+    Two nodes on one pin, a node on the junction's pin ``J``, or a node whose pin is
+    ``GND`` (ngspice and LTspice read ``gnd`` as the ground node 0 inside a subcircuit
+    too: the node would be held at ambient whatever the system model connects to it)
+    would short them in the netlist without a word: such names are an
+    :class:`~fea.errors.InputError` naming ``key.<node>``.
 
     Returns
     -------
@@ -1061,6 +1063,13 @@ def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[s
         if pin == "J":
             raise InputError(
                 f"{key}.{n}", n, "a node name whose SPICE pin is not J (the junction's pin)"
+            )
+        if pin == "GND":
+            raise InputError(
+                f"{key}.{n}",
+                n,
+                "a node name whose SPICE pin is not GND (SPICE reads gnd as the ground node "
+                "0, the ambient: the node would be shorted to it)",
             )
         other = next((m for m, q in pins.items() if q == pin), None)
         if other is not None:
