@@ -53,6 +53,7 @@ __all__ = [
     "TOP_AUTO",
     "cache_key",
     "check_case",
+    "check_connection",
     "check_extent",
     "check_path",
     "derived_boundaries",
@@ -305,6 +306,123 @@ def _step_model(g: Any, regions: dict[str, tuple[int, ...]], ms: Any) -> dict[st
     return {"mesh_3d_s": time.perf_counter() - t0}
 
 
+def _element_parts(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Component label of each of ``n`` items joined in pairs ``(a[i], b[i])``."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def _part_names(mesh: Mesh, members: NDArray[np.bool_]) -> str:
+    """' + '-joined names of the regions holding the elements flagged in ``members``."""
+    return " + ".join(r for r, idx in mesh.regions.items() if members[idx].any()) or "?"
+
+
+def _inside(
+    p: NDArray[np.float64], tets: NDArray[np.int64], q: NDArray[np.float64], k: int = 16
+) -> NDArray[np.bool_]:
+    """Whether each point ``q`` (n, 3) lies strictly inside one of the tetrahedra ``tets``
+    (m, 4) on the vertices ``p`` (N, 3), searched among the ``k`` whose centroids are
+    nearest (a miss is possible for a sliver far from its centroid, a false hit not)."""
+    from scipy.spatial import cKDTree
+
+    v = p[tets]  # (m, 4, 3)
+    T = np.transpose(v[:, 1:] - v[:, :1], (0, 2, 1))  # columns v_i - v_0, (m, 3, 3)
+    ok = np.abs(np.linalg.det(T)) > 0
+    inv = np.zeros_like(T)
+    inv[ok] = np.linalg.inv(T[ok])
+    k = min(k, len(tets))
+    tree = cKDTree(v.mean(axis=1))
+    out = np.zeros(len(q), dtype=bool)
+    for lo in range(0, len(q), 20000):  # about 25 MB of barycentric maps at a time
+        x = q[lo : lo + 20000]
+        near = tree.query(x, k=k)[1].reshape(len(x), k)
+        lam = np.einsum("nkij,nkj->nki", inv[near], x[:, None, :] - v[near, 0])
+        lam = np.concatenate([1.0 - lam.sum(axis=2, keepdims=True), lam], axis=2)
+        out[lo : lo + 20000] = np.any(np.all(lam > 1e-6, axis=2) & ok[near], axis=1)
+    return out
+
+
+def check_connection(mesh: Mesh, path: str) -> None:
+    """Refuse or flag a model whose bodies are not joined as a package's are.
+
+    - Two parts that share no node and overlap in space (a mould block meshed around the
+      die instead of fragmented: two materials in one place): a
+      :class:`~fea.errors.MeshError` naming the file ``path`` and both parts' regions.
+    - Parts joined only along an edge or at a point (no shared face: a non-manifold
+      body; heat and force cross through a line of nodes, mesh-dependent): a
+      :class:`~fea.fe.mesh.PlausibilityWarning` naming them, a shared node's position in
+      mm and the fix.
+
+    Parts that share no node and do not overlap are :meth:`fea.Mesh.from_gmsh`'s warning.
+    ``mesh`` in metres, tetrahedra ``mesh.p1.t`` (4, n)."""
+    import warnings
+
+    from ...fe.mesh import PlausibilityWarning
+
+    t = np.asarray(mesh.p1.t.T, dtype=np.int64)
+    p = np.asarray(mesh.p1.p.T, dtype=float)
+    ne = len(t)
+    node_part = _element_parts(len(p), np.repeat(t[:, :1], 3, axis=1).ravel(), t[:, 1:].ravel())[
+        t[:, 0]
+    ]
+    f2t = mesh.p1.f2t
+    inner = f2t[1] >= 0
+    face_part = _element_parts(ne, f2t[0, inner], f2t[1, inner])
+    parts = np.unique(node_part)
+    if 1 < len(parts) <= 8:
+        boxes = {
+            k: (
+                p[t[node_part == k]].reshape(-1, 3).min(0),
+                p[t[node_part == k]].reshape(-1, 3).max(0),
+            )
+            for k in parts
+        }
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                lo = np.maximum(boxes[a][0], boxes[b][0])
+                hi = np.minimum(boxes[a][1], boxes[b][1])
+                if np.any(hi <= lo):
+                    continue
+                small, big = (a, b) if (node_part == a).sum() <= (node_part == b).sum() else (b, a)
+                ts = t[node_part == small]
+                hit = _inside(p, t[node_part == big], p[ts].mean(axis=1))
+                if hit.any():
+                    at = ", ".join(f"{x * 1e3:.6g}" for x in p[ts[np.argmax(hit)]].mean(axis=0))
+                    raise MeshError(
+                        f"{path}: the regions {_part_names(mesh, node_part == small)} and "
+                        f"{_part_names(mesh, node_part == big)} overlap (two bodies meshed "
+                        f"in one place, sharing no node; {int(hit.sum())} elements of the "
+                        f"first inside the second, one at ({at}) mm): cut or fragment the "
+                        "volumes before meshing (gmsh: occ.cut, occ.fragment) so that each "
+                        "place belongs to one region"
+                    )
+    for k in parts:
+        sub = np.unique(face_part[node_part == k])
+        if len(sub) < 2:
+            continue
+        shown = [
+            f"{_part_names(mesh, face_part == s)} ({int((face_part == s).sum())} tetrahedra)"
+            for s in sub[:6]
+        ]
+        first = np.unique(t[face_part == sub[0]])
+        rest = np.unique(t[(node_part == k) & (face_part != sub[0])])
+        shared = np.intersect1d(first, rest)
+        at = ", ".join(f"{x * 1e3:.6g}" for x in p[shared[0]]) if len(shared) else "?"
+        warnings.warn(
+            PlausibilityWarning(
+                f"{path}: {len(sub)} parts of the mesh are joined only along an edge or at a "
+                f"point, sharing no face: {'; '.join(shown)}; a shared node at ({at}) mm. "
+                "Heat and force cross there through a line of nodes (the answer depends on "
+                "the mesh): make the bodies share a face, or keep them apart"
+            ),
+            stacklevel=3,
+        )
+        return
+
+
 def exterior_facets(mesh: Mesh) -> NDArray[np.int64]:
     """Indices of the facets on the mesh's outer surface (one adjacent element)."""
     return np.flatnonzero(mesh.p1.f2t[1] < 0).astype(np.int64)
@@ -464,6 +582,7 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
         raise InputError(
             "geometry.roles.top", g.top, f"a 2D physical group of the file or '{TOP_AUTO}'"
         )
+    check_connection(mesh, g.path)
     mesh.boundaries.update(derived_boundaries(mesh, g))
     mesh.info.update({"path": str(path), "facts": {"source": g.source, "file": g.path}})
     return mesh, path
