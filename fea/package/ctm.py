@@ -187,6 +187,10 @@ class CtmResult:
         ``foster`` / ``cauer`` -> the heating curve's network (with a transient).
     metrics
         The :data:`CTM_COLUMNS` values.
+    two_resistor_errors
+        The 2R model's errors on the DELPHI conditions (:func:`fea.physics.ctm.
+        response_errors`: its case node against the top nodes' heat, its board node
+        against the board side's), with both models; else None.
     """
 
     model: ctm.DetailedModel
@@ -194,6 +198,7 @@ class CtmResult:
     delphi: ctm.DelphiFit | None
     networks: dict[str, Any]
     metrics: dict[str, float]
+    two_resistor_errors: tuple[ctm.BCError, ...] | None = None
 
 
 def _sources(case: CaseSpec, mesh: Mesh, junction: str) -> dict[str, float]:
@@ -307,6 +312,12 @@ def ctm_analysis(
                 fit.max_junction_error(fitted=False)
             )
             metrics["delphi_heldout_max_heat_error"] = float(fit.max_heat_error(fitted=False))
+    two_r_errors = None
+    if two_r is not None and fit is not None:
+        # how far off the 2R model is off its two JEDEC conditions, from the DELPHI
+        # set's solves (no new one)
+        groups = {s.name: [n.name for n in model.nodes if n.face == s.face] for s in two_r.surfaces}
+        two_r_errors = tuple(ctm.response_errors(two_r, fit.detailed, bcs, groups))
     networks: dict[str, Any] = {}
     zth = (curves or {}).get("zth")
     if spec.networks and zth is not None and "zth_K_per_W" in zth:
@@ -315,7 +326,7 @@ def ctm_analysis(
         keep = t > 0
         foster, cauer = ctm.heating_curve_networks(t[keep], z[keep])
         networks = {k: v for k, v in (("foster", foster), ("cauer", cauer)) if k in spec.networks}
-    return CtmResult(model, two_r, fit, networks, metrics)
+    return CtmResult(model, two_r, fit, networks, metrics, two_r_errors)
 
 
 def file_stem(name: str) -> str:
@@ -378,6 +389,8 @@ def write_ctm_files(
         if result.two_resistor is not None:
             models["2R"] = result.two_resistor
             notes["2R"] = "JESD15-3 two-resistor model of the package alone (no board)"
+            if result.two_resistor_errors is not None:
+                errors["2R"] = result.two_resistor_errors
         if result.delphi is not None:
             models["DELPHI"] = result.delphi.network
             errors["DELPHI"] = result.delphi.errors
@@ -422,13 +435,14 @@ def error_table(result: CtmResult) -> str:
         f"DELPHI (JESD15-4): {len(fit.network.surfaces)} surface nodes, {links} links, "
         f"{len(fit.errors)} conditions (h [W/(m2 K)])"
     )
+    two = result.two_resistor_errors
     head = "  #  " + " ".join(f"{f:>7}" for f in faces) + "  set       e_J     max e_q"
-    lines.append(head)
+    lines.append(head + ("    2R e_J" if two else ""))
     for i, e in enumerate(fit.errors, 1):
         hs = " ".join(f"{e.condition.get(f, 0.0):7g}" for f in faces)
         lines.append(
             f"{i:3d}  {hs}  {'fit ' if e.fitted else 'held'}  {_pct(e.junction)}  "
-            f"{_pct(e.heat_max)}"
+            f"{_pct(e.heat_max)}" + (f"  {_pct(two[i - 1].junction)}" if two else "")
         )
 
     def verdict(x: float, target: float) -> str:
@@ -442,6 +456,13 @@ def error_table(result: CtmResult) -> str:
             f"max |e_J| {label}: {_pct(ej).strip()} ({verdict(ej, ctm.TARGET_JUNCTION)} the "
             f"{100 * ctm.TARGET_JUNCTION:g} % target); max e_q {label}: {_pct(eq).strip()} "
             f"({verdict(eq, ctm.TARGET_HEAT_FLOW)} the {100 * ctm.TARGET_HEAT_FLOW:g} % target)"
+        )
+    if two:
+        worst = max(two, key=lambda e: abs(e.junction))
+        lines.append(
+            f"2R on these conditions: max |e_J| {_pct(abs(worst.junction)).strip()} (condition "
+            f"{two.index(worst) + 1}); exact only at its two JEDEC conditions (top, board side "
+            "isothermal): use the DELPHI network elsewhere"
         )
     return "\n".join(lines) + "\n"
 

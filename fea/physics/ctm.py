@@ -93,6 +93,7 @@ __all__ = [
     "network_csv",
     "predict",
     "read_ecxml",
+    "response_errors",
     "spice_netlist",
     "spice_pins",
     "two_resistor_model",
@@ -1005,13 +1006,25 @@ def compare(
         carries (e.g. the 2R ``case`` node -> ``top_inner``, ``top_outer``); default
         each network node stands for the detailed node of the same name.
     """
+    return response_errors(network, solve(conditions), conditions, groups)
+
+
+def response_errors(
+    network: CompactNetwork,
+    detailed: Sequence[Response],
+    conditions: Sequence[Mapping[str, float]],
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> list[BCError]:
+    """:func:`compare` on the detailed model's responses ``detailed`` to ``conditions``,
+    already solved (e.g. a :class:`DelphiFit`'s ``detailed``: the 2R model's errors on
+    the DELPHI set without solving it again). Every error is marked not fitted."""
     names = [s.name for s in network.surfaces]
     groups = {n: [n] for n in names} if groups is None else {k: list(v) for k, v in groups.items()}
     if set(groups) != set(names):
         raise InputError("groups", sorted(groups), f"one entry per network node: {names}")
     det = [
         Response(d.junction_K_per_W, {n: sum(d.heat[m] for m in groups[n]) for n in names})
-        for d in solve(conditions)
+        for d in detailed
     ]
     ctm = predict(network, conditions)
     return _errors(ctm, det, conditions, [False] * len(det), names)

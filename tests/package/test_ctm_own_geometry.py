@@ -131,3 +131,47 @@ def test_a_file_in_mm_read_as_metres_is_refused_by_the_compact_models(tmp_path):
     case = parse_study(data).base
     with pytest.raises(InputError, match=r"geometry\.unit.*it is one in 'mm' \(4 mm\)"):
         ctm_analysis(case)
+
+
+def test_the_two_resistor_model_says_how_far_off_it_is(tmp_path):
+    """The 2R model of the example file reproduces the detailed model's Tj at the two
+    JEDEC conditions it was built from (top, then bottom isothermal, the rest adiabatic)
+    to 1e-9; on the DELPHI conditions its junction errors are computed from the DELPHI
+    solves (equal to :func:`fea.physics.ctm.compare`'s fresh solves), printed in the
+    error table beside the DELPHI network's and written as the 2R model's validation in
+    the ECXML."""
+    import math
+
+    from fea.package.ctm import error_table
+    from fea.package.geometry.imported import write_example_mesh
+
+    path = write_example_mesh(tmp_path / "example.msh", size_mm=1.0)
+    data = _study(path, delphi=True)
+    data["geometry"] = {"kind": "mesh", "path": str(path)}
+    data["materials"] = {"carrier": "fr4"}
+    data["loads"] = {"power_W": {"die": 1.0}}
+    data["mesh"] = {"order": 1}
+    case = parse_study(data).base
+    res = ctm_analysis(case)
+    two_r, model = res.two_resistor, res.model
+    groups = {s.name: [n.name for n in model.nodes if n.face == s.face] for s in two_r.surfaces}
+    own = [{"top": math.inf}, {"bottom": math.inf}]
+    for e in ctm.compare(two_r, model, own, groups):
+        assert abs(e.junction) < 1e-9
+    errors = res.two_resistor_errors
+    bcs = [e.condition for e in res.delphi.errors]
+    assert [e.condition for e in errors] == bcs
+    fresh = ctm.compare(two_r, model, bcs[:4], groups)
+    for a, b in zip(errors[:4], fresh, strict=True):
+        assert a.junction == pytest.approx(b.junction, rel=1e-6, abs=1e-9)
+    table = error_table(res)
+    worst = max(abs(e.junction) for e in errors)
+    assert "2R e_J" in table
+    assert f"2R on these conditions: max |e_J| {100 * worst:.2f} %" in table
+    files = write_ctm_files(res, tmp_path / "out", case)
+    text = next(p for p in files if p.suffix == ".ecxml").read_text()
+    two_r_part = text.split('<ComponentThermalModel name="2R"')[1].split(
+        "</ComponentThermalModel>"
+    )[0]
+    assert two_r_part.count("<BoundaryCondition ") == len(bcs)
+    assert set(ctm.read_ecxml(text)) == {"2R", "DELPHI"}
