@@ -166,12 +166,21 @@ def _inspect(path: str, source: str, key: str, size: int, mtime: int) -> FileFac
             surfaces = tuple(
                 (int(t), model.getPhysicalName(2, t)) for _, t in model.getPhysicalGroups(2)
             )
+            groups_of: dict[int, list[str]] = {}
+            for tag, gname in volumes:
+                for ent in model.getEntitiesForPhysicalGroup(3, tag):
+                    groups_of.setdefault(int(ent), []).append(gname or str(tag))
             for _, ent in model.getEntities(3):
                 other = [int(t) for t in model.mesh.getElementTypes(3, ent) if t not in (4, 11)]
                 if other:
                     name = model.mesh.getElementProperties(other[0])[0]
+                    where = ", ".join(groups_of.get(int(ent), [])) or "no physical group"
                     raise InputError(
-                        key, path, f"a mesh of tetrahedra only (volume {ent} has {name})"
+                        key,
+                        path,
+                        "a mesh of linear or quadratic tetrahedra only: its volume "
+                        f"{ent} (region {where}) has {name} elements; mesh it with "
+                        "tetrahedra (gmsh: no recombination, Mesh.ElementOrder 1 or 2)",
                     )
             for tag, _ in volumes:
                 boxes = []
