@@ -78,3 +78,28 @@ def test_third_order_and_mixed_files_are_refused_naming_the_region(tmp_path, kin
     data = _study(path)
     with pytest.raises(InputError, match=rf"{kind}.msh.*region (die|encapsulant)\) has ({what})"):
         parse_study(data)
+
+
+@pytest.mark.parametrize("version, binary", [(2.2, 0), (2.2, 1), (4.1, 1)])
+def test_msh_versions_2_and_4_ascii_and_binary_read_alike(tmp_path, version, binary):
+    """The same mesh written as MSH 2.2 and 4.1, ASCII and binary, is one model: Tj
+    equals that of the 4.1 ASCII file (gmsh's default) to 1e-12."""
+    import gmsh
+
+    ref = _write(tmp_path / "ref.msh")
+    other = tmp_path / f"v{version}_{binary}.msh"
+    with gmsh_session():
+        gmsh.open(str(ref))
+        gmsh.option.setNumber("Mesh.MshFileVersion", version)
+        gmsh.option.setNumber("Mesh.Binary", binary)
+        gmsh.write(str(other))
+    tj = []
+    for path in (ref, other):
+        data = _study(path)
+        data["mesh"] = {"order": 1}
+        data["loads"]["warpage_temperatures_C"] = []
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            r = analyse(parse_study(data).base, tmp_path / path.stem)
+        tj.append(r["Tj_max_C"])
+    assert tj[1] == pytest.approx(tj[0], rel=1e-12)
