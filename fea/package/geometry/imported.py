@@ -49,6 +49,7 @@ __all__ = [
     "FileFacts",
     "IMPORTED_KINDS",
     "MAX_FILE_BYTES",
+    "PLAUSIBLE_HEIGHT_M",
     "SUFFIXES",
     "TOP_AUTO",
     "cache_key",
@@ -74,6 +75,9 @@ SUFFIXES = {"mesh": (".msh",), "step": (".step", ".stp")}
 MAX_FILE_BYTES = 512 << 20
 #: ``[geometry.roles] top`` default: the outer faces facing +z at the highest level.
 TOP_AUTO = "auto"
+#: Highest model read from a file [m] (z extent, the board included): a package with its
+#: heat sink is a few cm high; a file in mm read as m is 1000 times its height.
+PLAUSIBLE_HEIGHT_M = 0.1
 #: Cosine above which a facet's outward normal counts as facing +z (about 8 degrees).
 UP_COSINE = 0.99
 
@@ -648,29 +652,42 @@ def check_case(case: Any) -> None:
 def check_extent(g: Any) -> None:
     """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the imported model
     ``g`` (an :class:`~fea.package.spec.geometry.ImportedGeometrySpec`), read in its
-    unit, is not the size of a package (:data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`,
-    :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M`), with the units that make it one."""
+    unit, is not the size of a package, with the units that make it one: its largest
+    extent (x, y or z) outside :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M` to
+    :data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`, or its height (z) outside
+    :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M` to :data:`PLAUSIBLE_HEIGHT_M` (a
+    12 x 12 x 1.2 mm file read in um is 12 um across, which alone passes, but 1.2 um
+    thick; a 0.4 x 0.2 x 0.2 mm part read in m is 0.4 m across and 0.2 m high)."""
     from ...fe.mesh import MIN_PLAUSIBLE_EXTENT_M, PLAUSIBLE_EXTENT_M
     from ..spec.geometry import FILE_UNITS
 
     boxes = list(g.region_bbox.values())
     if not boxes:
         return
-    extent = max(max(b[i + 3] for b in boxes) - min(b[i] for b in boxes) for i in range(3))
-    if MIN_PLAUSIBLE_EXTENT_M <= extent <= PLAUSIBLE_EXTENT_M:
+    size = [max(b[i + 3] for b in boxes) - min(b[i] for b in boxes) for i in range(3)]
+    extent, height = max(size), size[2]
+
+    def plausible(scale: float) -> bool:
+        return (
+            MIN_PLAUSIBLE_EXTENT_M <= extent * scale <= PLAUSIBLE_EXTENT_M
+            and MIN_PLAUSIBLE_EXTENT_M <= height * scale <= PLAUSIBLE_HEIGHT_M
+        )
+
+    if plausible(1.0):
         return
     name = next((k for k, v in FILE_UNITS.items() if v == g.unit), f"{g.unit:g} m")
     fits = [
         f"'{k}' ({extent / g.unit * v * 1e3:.4g} mm)"
         for k, v in FILE_UNITS.items()
-        if MIN_PLAUSIBLE_EXTENT_M <= extent / g.unit * v <= PLAUSIBLE_EXTENT_M
+        if plausible(v / g.unit)
     ]
     raise InputError(
         "geometry.unit",
         name,
         f"the unit of the file's lengths: in '{name}' the model is {extent * 1e3:.4g} mm "
-        f"across, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
-        f"{PLAUSIBLE_EXTENT_M * 1e3:g} mm)"
+        f"across and {height * 1e3:.4g} mm high, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} "
+        f"mm to {PLAUSIBLE_EXTENT_M * 1e3:g} mm across, {MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
+        f"{PLAUSIBLE_HEIGHT_M * 1e3:g} mm high)"
         + (f"; it is one in {' or '.join(fits)}" if fits else ""),
     )
 
