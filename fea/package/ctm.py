@@ -350,7 +350,8 @@ def write_ctm_files(
 ) -> list[Path]:
     """Write the models of ``result`` into ``folder`` (atomically), as ``[ctm] formats``
     asks (``<case>`` is ``stem``, default the case's name, through :func:`file_stem`):
-    ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice), ``<case>_foster.csv``,
+    ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice: subcircuits to ``.include``, their
+    ``.OP`` test bench in comment lines), ``<case>_foster.csv``,
     ``<case>_cauer.csv`` (csv, with a transient), ``<case>_zth.cir`` (spice, with a
     transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml; its package
     is named after the case, ``<name>_<stem>`` where ``stem`` differs from the case's
@@ -364,11 +365,11 @@ def write_ctm_files(
     if "spice" in spec.formats:
         if result.two_resistor is not None:
             files[f"{stem}_2R.cir"] = ctm.spice_netlist(
-                result.two_resistor, name=f"{spice_name}_2R", bench=True
+                result.two_resistor, name=f"{spice_name}_2R", bench="comment"
             )
         if result.delphi is not None:
             files[f"{stem}_DELPHI.cir"] = ctm.spice_netlist(
-                result.delphi.network, name=f"{spice_name}_DELPHI", bench=True
+                result.delphi.network, name=f"{spice_name}_DELPHI", bench="comment"
             )
         if result.networks:
             files[f"{stem}_zth.cir"] = "".join(

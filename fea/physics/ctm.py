@@ -1100,7 +1100,7 @@ def spice_netlist(
     network: FosterNetwork | CauerNetwork | CompactNetwork,
     *,
     name: str = "ZTH",
-    bench: bool = False,
+    bench: bool | str = False,
     power_W: float = 1.0,
     t_end_s: float | None = None,
     title: str = "",
@@ -1126,7 +1126,10 @@ def spice_netlist(
         Also write a test bench: the subcircuit with ``AMB`` (compact: every surface
         pin) at ground, a current source stepping to ``power_W`` at t = 0 into ``J``,
         and a ``.TRAN`` to ``t_end_s`` (default 5 times the largest time constant) or
-        an ``.OP`` for a compact network.
+        an ``.OP`` for a compact network, ending the file with ``.END``. ``"comment"``:
+        the same bench as comment lines, so that the file can be ``.include``-d as a
+        library (two included benches would collide, and one would inject its power
+        into the system's node ``J``).
     power_W
         Power of the bench's source [W].
     title
@@ -1188,6 +1191,9 @@ def spice_netlist(
         raise InputError(
             "network", type(network).__name__, "a FosterNetwork, CauerNetwork or CompactNetwork"
         )
+    if bench not in (False, True, "comment"):
+        raise InputError("bench", bench, "False, True or 'comment'")
+    start = len(lines)
     if bench:
         lines.append("* test bench: ambient at ground (node voltages are rises over ambient)")
         lines.append(f"XDUT {' '.join(pins)} {sub}")
@@ -1199,6 +1205,14 @@ def spice_netlist(
             lines.append(f"IP 0 J DC {_fmt(P)}")
             lines.append(".OP")
     lines.append(".END" if bench else "")
+    if bench == "comment":  # the file stays a library: .include adds only the subcircuit
+        lines[start] = (
+            "* test bench, commented out so that the file can be .included (two packages' "
+            "benches would collide, and one would drive its own 1 W into the system's J); "
+            "uncomment to run it alone: ambient at ground (node voltages are rises over "
+            "ambient)"
+        )
+        lines[start + 1 :] = [f"* {x}" if x else x for x in lines[start + 1 :]]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -4,6 +4,7 @@ mesh with surface nodes found on its outer faces, not the built-in family's pack
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -175,3 +176,62 @@ def test_the_two_resistor_model_says_how_far_off_it_is(tmp_path):
     )[0]
     assert two_r_part.count("<BoundaryCondition ") == len(bcs)
     assert set(ctm.read_ecxml(text)) == {"2R", "DELPHI"}
+
+
+def test_two_cases_spice_files_can_be_included_in_one_system_netlist(tmp_path):
+    """A system engineer .includes the 2R and DELPHI files of two cases (a sweep's, told
+    apart by their case ids) into one netlist: outside their subcircuits the files hold
+    comments only (before, each carried an active test bench ending in .END: ngspice
+    refused two of them, "device already exists", and one alone drove 1 W into the
+    system's node J). Where ngspice is installed the system runs: two 2R packages on one
+    board node held through 10 K/W, their junction rises the nodal solution's."""
+    import shutil
+    import subprocess
+
+    from fea.package.geometry.imported import write_example_mesh
+
+    path = write_example_mesh(tmp_path / "example.msh", size_mm=1.0)
+    data = _study(path, delphi=True)
+    data["geometry"] = {"kind": "mesh", "path": str(path)}
+    data["materials"] = {"carrier": "fr4"}
+    data["loads"] = {"power_W": {"die": 1.0}}
+    data["mesh"] = {"order": 1}
+    case = parse_study(data).base
+    res = ctm_analysis(case)
+    out = tmp_path / "models"
+    files = write_ctm_files(res, out, case, "case0000") + write_ctm_files(
+        res, out, case, "case0001"
+    )
+    for p in files:
+        if p.suffix != ".cir":
+            continue
+        inside = False
+        for line in p.read_text().splitlines():
+            word = line.split()[0].upper() if line.strip() else ""
+            if word == ".SUBCKT":
+                inside = True
+            assert inside or not word or word.startswith("*"), (p.name, line)
+            if word == ".ENDS":
+                inside = False
+    if shutil.which("ngspice") is None:
+        return
+    jb = res.two_resistor.resistance("junction", "board")
+    system = out / "system.cir"
+    system.write_text(
+        "* two packages on one board node\n"
+        + "".join(
+            f".include {out / f'case000{i}_{k}.cir'}\n" for i in (0, 1) for k in ("2R", "DELPHI")
+        )
+        + "X1 JA CA BRD XCASE0000_2R\nX2 JB CB BRD XCASE0001_2R\n"
+        + "RB BRD 0 10\nRCA CA 0 1e12\nRCB CB 0 1e12\n"
+        + "I1 0 JA DC 2.0\nI2 0 JB DC 1.0\n.OP\n.END\n"
+    )
+    text = subprocess.run(
+        ["ngspice", "-b", str(system)], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    found = re.finditer(r"^\s*(ja|jb|brd)\s+([-+0-9.eE]+)\s*$", text, re.MULTILINE)
+    volts = {m.group(1): float(m.group(2)) for m in found}
+    brd = 3.0 * 10.0  # the cases' adiabatic tops: every watt through the board
+    assert volts["brd"] == pytest.approx(brd, rel=1e-6)
+    assert volts["ja"] == pytest.approx(brd + 2.0 * jb, rel=1e-6)
+    assert volts["jb"] == pytest.approx(brd + 1.0 * jb, rel=1e-6)
