@@ -119,7 +119,7 @@ def imported_ctm_mesh(case: CaseSpec, *, scale: float = CTM_INNER_SCALE) -> Mesh
     its outer faces (:func:`fea.package.geometry.imported.outer_boundaries`):
 
     - ``top_inner`` / ``top_outer``: the ``top`` role's faces whose centroid lies inside /
-      outside the rectangle of ``scale`` x the junction region's x and y extent, centred
+      outside the rectangle of ``scale`` x the junction role region's x and y extent, centred
       on it (the split follows the facets, so its edge is as ragged as the mesh);
     - ``bottom_inner`` / ``bottom_outer``: the same of ``bottom`` (the outer faces facing
       -z at the package's lowest level, or the file's ``bottom``);
@@ -127,7 +127,7 @@ def imported_ctm_mesh(case: CaseSpec, *, scale: float = CTM_INNER_SCALE) -> Mesh
 
     The file has no terminals: no ``leads`` node (name the file's own 2D groups in
     ``[ctm.nodes]`` for one). Lengths in m; ``scale`` is the inner rectangle's side over
-    the junction region's."""
+    the junction role region's (``[geometry.roles] junction``)."""
     from .geometry.imported import imported_mesh
 
     g = case.geometry
