@@ -61,3 +61,38 @@ def test_a_file_in_mm_read_in_another_unit_is_refused_by_its_height(tmp_path, si
 def test_packages_in_mm_pass(tmp_path, size):
     """A BGA, an 01005 part and a 60 x 60 mm package with a 45 mm heat sink, in mm."""
     check_case(_case(_box(tmp_path / "box.msh", *size), "mm"))
+
+
+def test_a_step_file_in_micrometres_read_with_unit_um_is_refused_saying_why(tmp_path):
+    """A 12 x 12 x 1.2 mm package in a STEP file whose own unit is the micrometre
+    (coordinates 12000, SI_UNIT(.MICRO.,.METRE.)): gmsh (OpenCASCADE) converts it to
+    mm on import, so ``unit = "um"`` makes it 12 um across and 1.2 um high; the refusal
+    says that a STEP file is read in mm (before: accepted, a 12 um package), and
+    ``unit = "mm"`` reads it right."""
+    import gmsh
+
+    mm = tmp_path / "mm.step"
+    with gmsh_session():
+        gmsh.model.occ.addBox(-6000.0, -6000.0, 0.0, 12000.0, 12000.0, 1200.0)
+        gmsh.model.occ.synchronize()
+        gmsh.write(str(mm))
+    text = mm.read_text()
+    assert "SI_UNIT(.MILLI.,.METRE.)" in text
+    um = tmp_path / "um.step"
+    um.write_text(text.replace("SI_UNIT(.MILLI.,.METRE.)", "SI_UNIT(.MICRO.,.METRE.)"))
+
+    def case(unit: str):
+        data = {
+            "study": {"name": "units"},
+            "geometry": {"kind": "step", "path": str(um), "unit": unit, "regions": {"die": [1]}},
+            "loads": {"power_W": {"die": 1.0}, "h": 100.0, "die_power": "volume"},
+        }
+        return parse_study(data).base
+
+    with pytest.raises(InputError, match="keep unit = 'mm' for a STEP file") as e:
+        check_case(case("um"))
+    assert e.value.key == "geometry.unit"
+    ok = case("mm")
+    check_case(ok)
+    x0, _, _, x1, _, z1 = ok.geometry.package_bbox()
+    assert (x1 - x0, z1) == (pytest.approx(12e-3), pytest.approx(1.2e-3))

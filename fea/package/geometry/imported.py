@@ -688,7 +688,15 @@ def check_extent(g: Any) -> None:
         f"across and {height * 1e3:.4g} mm high, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} "
         f"mm to {PLAUSIBLE_EXTENT_M * 1e3:g} mm across, {MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
         f"{PLAUSIBLE_HEIGHT_M * 1e3:g} mm high)"
-        + (f"; it is one in {' or '.join(fits)}" if fits else ""),
+        + (f"; it is one in {' or '.join(fits)}" if fits else "")
+        + (
+            # OpenCASCADE converts a STEP file's coordinates to mm by the file's own
+            # length unit (its SI_UNIT): a file in um or m is read in mm already
+            "; gmsh reads a STEP file in mm whatever its own unit (it converts by the "
+            "file's SI_UNIT): keep unit = 'mm' for a STEP file"
+            if getattr(g, "source", "") == "step" and name != "mm"
+            else ""
+        ),
     )
 
 
