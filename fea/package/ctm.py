@@ -21,17 +21,20 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from ..errors import FeaError, InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
 from . import meshing
+from .geometry.imported import check_extent
 from .geometry.unit import build_ctm
 from .progress import stage
 from .spec import CaseSpec
 from .spec.constants import CTM_COLUMNS
 from .spec.ctm import CTM_INNER_SCALE, CtmSpec
+from .spec.geometry import is_imported, junction_region
 
 __all__ = [
     "CTM_COLUMNS",
@@ -42,6 +45,7 @@ __all__ = [
     "ctm_nodes",
     "error_table",
     "file_stem",
+    "imported_ctm_mesh",
     "results_group",
     "run_ctm",
     "write_ctm_files",
@@ -75,6 +79,10 @@ def ctm_mesh(
     (``meshes/cache/unit-ctm-<key>.msh``; the key is the package's
     :func:`~fea.package.meshing.cache_key` with the inner-square scale) or built."""
     pkg = ctm_case(case)
+    if is_imported(pkg.geometry):
+        # the user's own model: its mesh, not the built-in family's (built from the
+        # spec's defaults, that was another package's compact model)
+        return imported_ctm_mesh(pkg, scale=scale)
     payload = {"base": meshing.cache_key(pkg), "ctm_inner_scale": float(scale), "ctm": 1}
     key = hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
     path = Path(meshing.CACHE_DIR) / f"unit-ctm-{key}.msh"
@@ -102,6 +110,43 @@ def ctm_mesh(
             gmsh.write(str(tmp))
     write_atomic(path.with_suffix(".json"), json.dumps(info.facts))
     mesh.info.update({"cache": "miss", "path": str(path), "facts": info.facts})
+    return mesh
+
+
+def imported_ctm_mesh(case: CaseSpec, *, scale: float = CTM_INNER_SCALE) -> Mesh:
+    """The mesh of an imported model (``[geometry] kind = "mesh"`` or ``"step"``) without
+    its board region, with the surface-node boundaries of :data:`DEFAULT_NODES` found on
+    its outer faces (:func:`fea.package.geometry.imported.outer_boundaries`):
+
+    - ``top_inner`` / ``top_outer``: the ``top`` role's faces whose centroid lies inside /
+      outside the rectangle of ``scale`` x the junction role region's x and y extent, centred
+      on it (the split follows the facets, so its edge is as ragged as the mesh);
+    - ``bottom_inner`` / ``bottom_outer``: the same of ``bottom`` (the outer faces facing
+      -z at the package's lowest level, or the file's ``bottom``);
+    - ``sides``: every other outer face of the package (steps and ledges included).
+
+    The file has no terminals: no ``leads`` node (name the file's own 2D groups in
+    ``[ctm.nodes]`` for one). Lengths in m; ``scale`` is the inner rectangle's side over
+    the junction role region's (``[geometry.roles] junction``)."""
+    from .geometry.imported import imported_mesh
+
+    g = case.geometry
+    mesh, _ = imported_mesh(case, keep_board=False)
+    d = g.region_bbox[g.junction]
+    centre = np.array([(d[0] + d[3]) / 2, (d[1] + d[4]) / 2])
+    half = 0.5 * float(scale) * np.array([d[3] - d[0], d[4] - d[1]])
+    p = mesh.p1.p.T
+    b = mesh.boundaries
+    used: list[NDArray[np.int64]] = []
+    for face in ("top", "bottom"):
+        f = np.asarray(b[face], dtype=np.int64) if face in b else np.zeros(0, np.int64)
+        xy = p[mesh.p1.facets[:, f].T].mean(axis=1)[:, :2]
+        inner = np.all(np.abs(xy - centre) <= half, axis=1)
+        b[f"{face}_inner"] = f[inner]
+        b[f"{face}_outer"] = f[~inner]
+        used.append(f)
+    rest = np.asarray(b["package_surface"], dtype=np.int64)
+    b["sides"] = np.setdiff1d(rest, np.concatenate(used))
     return mesh
 
 
@@ -142,6 +187,10 @@ class CtmResult:
         ``foster`` / ``cauer`` -> the heating curve's network (with a transient).
     metrics
         The :data:`CTM_COLUMNS` values.
+    two_resistor_errors
+        The 2R model's errors on the DELPHI conditions (:func:`fea.physics.ctm.
+        response_errors`: its case node against the top nodes' heat, its board node
+        against the board side's), with both models; else None.
     """
 
     model: ctm.DetailedModel
@@ -149,6 +198,7 @@ class CtmResult:
     delphi: ctm.DelphiFit | None
     networks: dict[str, Any]
     metrics: dict[str, float]
+    two_resistor_errors: tuple[ctm.BCError, ...] | None = None
 
 
 def _sources(case: CaseSpec, mesh: Mesh, junction: str) -> dict[str, float]:
@@ -185,11 +235,15 @@ def ctm_analysis(
     from .analyse import mesh_materials
 
     spec = case.ctm or CtmSpec()
+    if is_imported(case.geometry):  # a file in mm read as m made a model metres across
+        check_extent(case.geometry)
     mesh = ctm_mesh(case, scale=spec.inner_scale) if mesh is None else mesh
-    if spec.junction not in mesh.regions:
-        raise InputError(
-            "ctm.junction.region", spec.junction, f"a region: {', '.join(mesh.regions)}"
-        )
+    junction = spec.junction
+    if is_imported(case.geometry) and junction == CtmSpec.junction:
+        # the default region of an imported model is its junction role, as Tj's
+        junction = junction_region(case.geometry)
+    if junction not in mesh.regions:
+        raise InputError("ctm.junction.region", junction, f"a region: {', '.join(mesh.regions)}")
     nodes = ctm_nodes(mesh, spec)
     if "spice" in spec.formats:  # before the solves: names that would short SPICE pins
         ctm.spice_pins(list(nodes), key="ctm.nodes")
@@ -205,8 +259,8 @@ def ctm_analysis(
     model = ctm.detailed_solver(
         mesh,
         mesh_materials(mesh, case),
-        _sources(case, mesh, spec.junction),
-        spec.junction,
+        _sources(case, mesh, junction),
+        junction,
         nodes,
         statistic=spec.statistic,
         T_ambient=amb,
@@ -258,6 +312,12 @@ def ctm_analysis(
                 fit.max_junction_error(fitted=False)
             )
             metrics["delphi_heldout_max_heat_error"] = float(fit.max_heat_error(fitted=False))
+    two_r_errors = None
+    if two_r is not None and fit is not None:
+        # how far off the 2R model is off its two JEDEC conditions, from the DELPHI
+        # set's solves (no new one)
+        groups = {s.name: [n.name for n in model.nodes if n.face == s.face] for s in two_r.surfaces}
+        two_r_errors = tuple(ctm.response_errors(two_r, fit.detailed, bcs, groups))
     networks: dict[str, Any] = {}
     zth = (curves or {}).get("zth")
     if spec.networks and zth is not None and "zth_K_per_W" in zth:
@@ -266,7 +326,7 @@ def ctm_analysis(
         keep = t > 0
         foster, cauer = ctm.heating_curve_networks(t[keep], z[keep])
         networks = {k: v for k, v in (("foster", foster), ("cauer", cauer)) if k in spec.networks}
-    return CtmResult(model, two_r, fit, networks, metrics)
+    return CtmResult(model, two_r, fit, networks, metrics, two_r_errors)
 
 
 def file_stem(name: str) -> str:
@@ -290,7 +350,8 @@ def write_ctm_files(
 ) -> list[Path]:
     """Write the models of ``result`` into ``folder`` (atomically), as ``[ctm] formats``
     asks (``<case>`` is ``stem``, default the case's name, through :func:`file_stem`):
-    ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice), ``<case>_foster.csv``,
+    ``<case>_2R.cir``, ``<case>_DELPHI.cir`` (spice: subcircuits to ``.include``, their
+    ``.OP`` test bench in comment lines), ``<case>_foster.csv``,
     ``<case>_cauer.csv`` (csv, with a transient), ``<case>_zth.cir`` (spice, with a
     transient: the Foster and Cauer subcircuits), ``<case>.ecxml`` (ecxml; its package
     is named after the case, ``<name>_<stem>`` where ``stem`` differs from the case's
@@ -304,11 +365,11 @@ def write_ctm_files(
     if "spice" in spec.formats:
         if result.two_resistor is not None:
             files[f"{stem}_2R.cir"] = ctm.spice_netlist(
-                result.two_resistor, name=f"{spice_name}_2R", bench=True
+                result.two_resistor, name=f"{spice_name}_2R", bench="comment"
             )
         if result.delphi is not None:
             files[f"{stem}_DELPHI.cir"] = ctm.spice_netlist(
-                result.delphi.network, name=f"{spice_name}_DELPHI", bench=True
+                result.delphi.network, name=f"{spice_name}_DELPHI", bench="comment"
             )
         if result.networks:
             files[f"{stem}_zth.cir"] = "".join(
@@ -329,6 +390,8 @@ def write_ctm_files(
         if result.two_resistor is not None:
             models["2R"] = result.two_resistor
             notes["2R"] = "JESD15-3 two-resistor model of the package alone (no board)"
+            if result.two_resistor_errors is not None:
+                errors["2R"] = result.two_resistor_errors
         if result.delphi is not None:
             models["DELPHI"] = result.delphi.network
             errors["DELPHI"] = result.delphi.errors
@@ -373,13 +436,14 @@ def error_table(result: CtmResult) -> str:
         f"DELPHI (JESD15-4): {len(fit.network.surfaces)} surface nodes, {links} links, "
         f"{len(fit.errors)} conditions (h [W/(m2 K)])"
     )
+    two = result.two_resistor_errors
     head = "  #  " + " ".join(f"{f:>7}" for f in faces) + "  set       e_J     max e_q"
-    lines.append(head)
+    lines.append(head + ("    2R e_J" if two else ""))
     for i, e in enumerate(fit.errors, 1):
         hs = " ".join(f"{e.condition.get(f, 0.0):7g}" for f in faces)
         lines.append(
             f"{i:3d}  {hs}  {'fit ' if e.fitted else 'held'}  {_pct(e.junction)}  "
-            f"{_pct(e.heat_max)}"
+            f"{_pct(e.heat_max)}" + (f"  {_pct(two[i - 1].junction)}" if two else "")
         )
 
     def verdict(x: float, target: float) -> str:
@@ -393,6 +457,13 @@ def error_table(result: CtmResult) -> str:
             f"max |e_J| {label}: {_pct(ej).strip()} ({verdict(ej, ctm.TARGET_JUNCTION)} the "
             f"{100 * ctm.TARGET_JUNCTION:g} % target); max e_q {label}: {_pct(eq).strip()} "
             f"({verdict(eq, ctm.TARGET_HEAT_FLOW)} the {100 * ctm.TARGET_HEAT_FLOW:g} % target)"
+        )
+    if two:
+        worst = max(two, key=lambda e: abs(e.junction))
+        lines.append(
+            f"2R on these conditions: max |e_J| {_pct(abs(worst.junction)).strip()} (condition "
+            f"{two.index(worst) + 1}); exact only at its two JEDEC conditions (top, board side "
+            "isothermal): use the DELPHI network elsewhere"
         )
     return "\n".join(lines) + "\n"
 

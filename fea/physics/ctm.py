@@ -93,6 +93,7 @@ __all__ = [
     "network_csv",
     "predict",
     "read_ecxml",
+    "response_errors",
     "spice_netlist",
     "spice_pins",
     "two_resistor_model",
@@ -1005,13 +1006,25 @@ def compare(
         carries (e.g. the 2R ``case`` node -> ``top_inner``, ``top_outer``); default
         each network node stands for the detailed node of the same name.
     """
+    return response_errors(network, solve(conditions), conditions, groups)
+
+
+def response_errors(
+    network: CompactNetwork,
+    detailed: Sequence[Response],
+    conditions: Sequence[Mapping[str, float]],
+    groups: Mapping[str, Sequence[str]] | None = None,
+) -> list[BCError]:
+    """:func:`compare` on the detailed model's responses ``detailed`` to ``conditions``,
+    already solved (e.g. a :class:`DelphiFit`'s ``detailed``: the 2R model's errors on
+    the DELPHI set without solving it again). Every error is marked not fitted."""
     names = [s.name for s in network.surfaces]
     groups = {n: [n] for n in names} if groups is None else {k: list(v) for k, v in groups.items()}
     if set(groups) != set(names):
         raise InputError("groups", sorted(groups), f"one entry per network node: {names}")
     det = [
         Response(d.junction_K_per_W, {n: sum(d.heat[m] for m in groups[n]) for n in names})
-        for d in solve(conditions)
+        for d in detailed
     ]
     ctm = predict(network, conditions)
     return _errors(ctm, det, conditions, [False] * len(det), names)
@@ -1047,9 +1060,11 @@ def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[s
     characters other than letters, digits and ``_`` as ``_`` (SPICE node names are
     case-insensitive).
 
-    Two nodes on one pin, or a node on the junction's pin ``J``, would short them in the
-    netlist without a word: such names are an :class:`~fea.errors.InputError` naming
-    ``key.<node>``.
+    Two nodes on one pin, a node on the junction's pin ``J``, or a node whose pin is
+    ``GND`` (ngspice and LTspice read ``gnd`` as the ground node 0 inside a subcircuit
+    too: the node would be held at ambient whatever the system model connects to it)
+    would short them in the netlist without a word: such names are an
+    :class:`~fea.errors.InputError` naming ``key.<node>``.
 
     Returns
     -------
@@ -1061,6 +1076,13 @@ def spice_pins(names: Sequence[str], *, key: str = "network.surfaces") -> dict[s
         if pin == "J":
             raise InputError(
                 f"{key}.{n}", n, "a node name whose SPICE pin is not J (the junction's pin)"
+            )
+        if pin == "GND":
+            raise InputError(
+                f"{key}.{n}",
+                n,
+                "a node name whose SPICE pin is not GND (SPICE reads gnd as the ground node "
+                "0, the ambient: the node would be shorted to it)",
             )
         other = next((m for m, q in pins.items() if q == pin), None)
         if other is not None:
@@ -1078,7 +1100,7 @@ def spice_netlist(
     network: FosterNetwork | CauerNetwork | CompactNetwork,
     *,
     name: str = "ZTH",
-    bench: bool = False,
+    bench: bool | str = False,
     power_W: float = 1.0,
     t_end_s: float | None = None,
     title: str = "",
@@ -1104,7 +1126,10 @@ def spice_netlist(
         Also write a test bench: the subcircuit with ``AMB`` (compact: every surface
         pin) at ground, a current source stepping to ``power_W`` at t = 0 into ``J``,
         and a ``.TRAN`` to ``t_end_s`` (default 5 times the largest time constant) or
-        an ``.OP`` for a compact network.
+        an ``.OP`` for a compact network, ending the file with ``.END``. ``"comment"``:
+        the same bench as comment lines, so that the file can be ``.include``-d as a
+        library (two included benches would collide, and one would inject its power
+        into the system's node ``J``).
     power_W
         Power of the bench's source [W].
     title
@@ -1166,6 +1191,9 @@ def spice_netlist(
         raise InputError(
             "network", type(network).__name__, "a FosterNetwork, CauerNetwork or CompactNetwork"
         )
+    if bench not in (False, True, "comment"):
+        raise InputError("bench", bench, "False, True or 'comment'")
+    start = len(lines)
     if bench:
         lines.append("* test bench: ambient at ground (node voltages are rises over ambient)")
         lines.append(f"XDUT {' '.join(pins)} {sub}")
@@ -1177,6 +1205,14 @@ def spice_netlist(
             lines.append(f"IP 0 J DC {_fmt(P)}")
             lines.append(".OP")
     lines.append(".END" if bench else "")
+    if bench == "comment":  # the file stays a library: .include adds only the subcircuit
+        lines[start] = (
+            "* test bench, commented out so that the file can be .included (two packages' "
+            "benches would collide, and one would drive its own 1 W into the system's J); "
+            "uncomment to run it alone: ambient at ground (node voltages are rises over "
+            "ambient)"
+        )
+        lines[start + 1 :] = [f"* {x}" if x else x for x in lines[start + 1 :]]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

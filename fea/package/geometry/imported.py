@@ -13,7 +13,8 @@ run on it: ``exterior`` (every outer face), ``package_surface`` (the outer faces
 package, the board's left out), ``board_surface`` (the board's, with a board),
 ``top`` and its alias ``shell_top`` (the face whose warpage is reported and which theta_JC
 holds: a boundary of the file named by ``[geometry.roles] top``, by default the file's
-``top`` if it has one, else the outer faces facing +z at the package's highest level),
+``top`` if it has one, else the outer faces facing +z at the package's highest level;
+``shell_top`` the file's own where it has one, as a built-in model written by ``fea mesh``),
 ``bottom`` (unless the file names one: the package's outer faces facing -z at its lowest
 level), and the interfaces ``a|b`` between
 regions (:meth:`fea.Mesh.from_gmsh`). Boundaries named in the file keep their names.
@@ -48,10 +49,13 @@ __all__ = [
     "FileFacts",
     "IMPORTED_KINDS",
     "MAX_FILE_BYTES",
+    "PLAUSIBLE_HEIGHT_M",
     "SUFFIXES",
     "TOP_AUTO",
     "cache_key",
     "check_case",
+    "check_connection",
+    "check_extent",
     "check_path",
     "derived_boundaries",
     "exterior_facets",
@@ -71,6 +75,9 @@ SUFFIXES = {"mesh": (".msh",), "step": (".step", ".stp")}
 MAX_FILE_BYTES = 512 << 20
 #: ``[geometry.roles] top`` default: the outer faces facing +z at the highest level.
 TOP_AUTO = "auto"
+#: Highest model read from a file [m] (z extent, the board included): a package with its
+#: heat sink is a few cm high; a file in mm read as m is 1000 times its height.
+PLAUSIBLE_HEIGHT_M = 0.1
 #: Cosine above which a facet's outward normal counts as facing +z (about 8 degrees).
 UP_COSINE = 0.99
 
@@ -163,12 +170,21 @@ def _inspect(path: str, source: str, key: str, size: int, mtime: int) -> FileFac
             surfaces = tuple(
                 (int(t), model.getPhysicalName(2, t)) for _, t in model.getPhysicalGroups(2)
             )
+            groups_of: dict[int, list[str]] = {}
+            for tag, gname in volumes:
+                for ent in model.getEntitiesForPhysicalGroup(3, tag):
+                    groups_of.setdefault(int(ent), []).append(gname or str(tag))
             for _, ent in model.getEntities(3):
                 other = [int(t) for t in model.mesh.getElementTypes(3, ent) if t not in (4, 11)]
                 if other:
                     name = model.mesh.getElementProperties(other[0])[0]
+                    where = ", ".join(groups_of.get(int(ent), [])) or "no physical group"
                     raise InputError(
-                        key, path, f"a mesh of tetrahedra only (volume {ent} has {name})"
+                        key,
+                        path,
+                        "a mesh of linear or quadratic tetrahedra only: its volume "
+                        f"{ent} (region {where}) has {name} elements; mesh it with "
+                        "tetrahedra (gmsh: no recombination, Mesh.ElementOrder 1 or 2)",
                     )
             for tag, _ in volumes:
                 boxes = []
@@ -303,6 +319,123 @@ def _step_model(g: Any, regions: dict[str, tuple[int, ...]], ms: Any) -> dict[st
     return {"mesh_3d_s": time.perf_counter() - t0}
 
 
+def _element_parts(n: int, a: NDArray[np.int64], b: NDArray[np.int64]) -> NDArray[np.int64]:
+    """Component label of each of ``n`` items joined in pairs ``(a[i], b[i])``."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    graph = sp.coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+    return connected_components(graph, directed=False)[1].astype(np.int64)
+
+
+def _part_names(mesh: Mesh, members: NDArray[np.bool_]) -> str:
+    """' + '-joined names of the regions holding the elements flagged in ``members``."""
+    return " + ".join(r for r, idx in mesh.regions.items() if members[idx].any()) or "?"
+
+
+def _inside(
+    p: NDArray[np.float64], tets: NDArray[np.int64], q: NDArray[np.float64], k: int = 16
+) -> NDArray[np.bool_]:
+    """Whether each point ``q`` (n, 3) lies strictly inside one of the tetrahedra ``tets``
+    (m, 4) on the vertices ``p`` (N, 3), searched among the ``k`` whose centroids are
+    nearest (a miss is possible for a sliver far from its centroid, a false hit not)."""
+    from scipy.spatial import cKDTree
+
+    v = p[tets]  # (m, 4, 3)
+    T = np.transpose(v[:, 1:] - v[:, :1], (0, 2, 1))  # columns v_i - v_0, (m, 3, 3)
+    ok = np.abs(np.linalg.det(T)) > 0
+    inv = np.zeros_like(T)
+    inv[ok] = np.linalg.inv(T[ok])
+    k = min(k, len(tets))
+    tree = cKDTree(v.mean(axis=1))
+    out = np.zeros(len(q), dtype=bool)
+    for lo in range(0, len(q), 20000):  # about 25 MB of barycentric maps at a time
+        x = q[lo : lo + 20000]
+        near = tree.query(x, k=k)[1].reshape(len(x), k)
+        lam = np.einsum("nkij,nkj->nki", inv[near], x[:, None, :] - v[near, 0])
+        lam = np.concatenate([1.0 - lam.sum(axis=2, keepdims=True), lam], axis=2)
+        out[lo : lo + 20000] = np.any(np.all(lam > 1e-6, axis=2) & ok[near], axis=1)
+    return out
+
+
+def check_connection(mesh: Mesh, path: str) -> None:
+    """Refuse or flag a model whose bodies are not joined as a package's are.
+
+    - Two parts that share no node and overlap in space (a mould block meshed around the
+      die instead of fragmented: two materials in one place): a
+      :class:`~fea.errors.MeshError` naming the file ``path`` and both parts' regions.
+    - Parts joined only along an edge or at a point (no shared face: a non-manifold
+      body; heat and force cross through a line of nodes, mesh-dependent): a
+      :class:`~fea.fe.mesh.PlausibilityWarning` naming them, a shared node's position in
+      mm and the fix.
+
+    Parts that share no node and do not overlap are :meth:`fea.Mesh.from_gmsh`'s warning.
+    ``mesh`` in metres, tetrahedra ``mesh.p1.t`` (4, n)."""
+    import warnings
+
+    from ...fe.mesh import PlausibilityWarning
+
+    t = np.asarray(mesh.p1.t.T, dtype=np.int64)
+    p = np.asarray(mesh.p1.p.T, dtype=float)
+    ne = len(t)
+    node_part = _element_parts(len(p), np.repeat(t[:, :1], 3, axis=1).ravel(), t[:, 1:].ravel())[
+        t[:, 0]
+    ]
+    f2t = mesh.p1.f2t
+    inner = f2t[1] >= 0
+    face_part = _element_parts(ne, f2t[0, inner], f2t[1, inner])
+    parts = np.unique(node_part)
+    if 1 < len(parts) <= 8:
+        boxes = {
+            k: (
+                p[t[node_part == k]].reshape(-1, 3).min(0),
+                p[t[node_part == k]].reshape(-1, 3).max(0),
+            )
+            for k in parts
+        }
+        for i, a in enumerate(parts):
+            for b in parts[i + 1 :]:
+                lo = np.maximum(boxes[a][0], boxes[b][0])
+                hi = np.minimum(boxes[a][1], boxes[b][1])
+                if np.any(hi <= lo):
+                    continue
+                small, big = (a, b) if (node_part == a).sum() <= (node_part == b).sum() else (b, a)
+                ts = t[node_part == small]
+                hit = _inside(p, t[node_part == big], p[ts].mean(axis=1))
+                if hit.any():
+                    at = ", ".join(f"{x * 1e3:.6g}" for x in p[ts[np.argmax(hit)]].mean(axis=0))
+                    raise MeshError(
+                        f"{path}: the regions {_part_names(mesh, node_part == small)} and "
+                        f"{_part_names(mesh, node_part == big)} overlap (two bodies meshed "
+                        f"in one place, sharing no node; {int(hit.sum())} elements of the "
+                        f"first inside the second, one at ({at}) mm): cut or fragment the "
+                        "volumes before meshing (gmsh: occ.cut, occ.fragment) so that each "
+                        "place belongs to one region"
+                    )
+    for k in parts:
+        sub = np.unique(face_part[node_part == k])
+        if len(sub) < 2:
+            continue
+        shown = [
+            f"{_part_names(mesh, face_part == s)} ({int((face_part == s).sum())} tetrahedra)"
+            for s in sub[:6]
+        ]
+        first = np.unique(t[face_part == sub[0]])
+        rest = np.unique(t[(node_part == k) & (face_part != sub[0])])
+        shared = np.intersect1d(first, rest)
+        at = ", ".join(f"{x * 1e3:.6g}" for x in p[shared[0]]) if len(shared) else "?"
+        warnings.warn(
+            PlausibilityWarning(
+                f"{path}: {len(sub)} parts of the mesh are joined only along an edge or at a "
+                f"point, sharing no face: {'; '.join(shown)}; a shared node at ({at}) mm. "
+                "Heat and force cross there through a line of nodes (the answer depends on "
+                "the mesh): make the bodies share a face, or keep them apart"
+            ),
+            stacklevel=3,
+        )
+        return
+
+
 def exterior_facets(mesh: Mesh) -> NDArray[np.int64]:
     """Indices of the facets on the mesh's outer surface (one adjacent element)."""
     return np.flatnonzero(mesh.p1.f2t[1] < 0).astype(np.int64)
@@ -343,7 +476,8 @@ def outer_boundaries(
     -------
     Boundary name -> facet indices (shape (n_f,)): ``exterior`` (every outer face),
     ``package_surface``, ``board_surface`` (with a board), ``top`` and ``shell_top`` (the
-    same faces), and ``bottom`` (the outer faces facing -z at the package's lowest level;
+    same faces, unless ``mesh`` has a ``shell_top`` already: then that one), and
+    ``bottom`` (the outer faces facing -z at the package's lowest level;
     none on a board) unless ``mesh`` has a ``bottom`` already.
     """
     ext = exterior_facets(mesh)
@@ -364,7 +498,9 @@ def outer_boundaries(
     if not len(top_f):
         raise InputError("geometry.roles.top", top, "a top face: outer faces facing +z")
     out["top"] = top_f
-    out["shell_top"] = top_f
+    # a file's own shell_top (a built-in model written by `fea mesh`: the shell's rear face,
+    # not the whole top) is the face theta_JC holds, as in the model it was written from
+    out["shell_top"] = mesh.boundaries.get("shell_top", top_f)
     if "bottom" not in mesh.boundaries:
         bottom = top_facets(mesh, ext[~on_board], sign=-1.0)
         if len(bottom):  # none for a package on its board
@@ -459,6 +595,7 @@ def imported_mesh(case: Any, *, keep_board: bool = True, cache: bool = True) -> 
         raise InputError(
             "geometry.roles.top", g.top, f"a 2D physical group of the file or '{TOP_AUTO}'"
         )
+    check_connection(mesh, g.path)
     mesh.boundaries.update(derived_boundaries(mesh, g))
     mesh.info.update({"path": str(path), "facts": {"source": g.source, "file": g.path}})
     return mesh, path
@@ -476,7 +613,7 @@ def check_case(case: Any) -> None:
     g = case.geometry
     if getattr(g, "source", None) not in IMPORTED_KINDS:
         return
-    _check_extent(g)
+    check_extent(g)
     if case.cycling is not None:
         raise InputError(
             "cycling",
@@ -512,32 +649,54 @@ def check_case(case: Any) -> None:
             )
 
 
-def _check_extent(g: Any) -> None:
-    """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the model, read in
-    its unit, is not the size of a package (:data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`,
-    :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M`), with the units that make it one."""
+def check_extent(g: Any) -> None:
+    """:class:`~fea.errors.InputError` naming ``geometry.unit`` when the imported model
+    ``g`` (an :class:`~fea.package.spec.geometry.ImportedGeometrySpec`), read in its
+    unit, is not the size of a package, with the units that make it one: its largest
+    extent (x, y or z) outside :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M` to
+    :data:`~fea.fe.mesh.PLAUSIBLE_EXTENT_M`, or its height (z) outside
+    :data:`~fea.fe.mesh.MIN_PLAUSIBLE_EXTENT_M` to :data:`PLAUSIBLE_HEIGHT_M` (a
+    12 x 12 x 1.2 mm file read in um is 12 um across, which alone passes, but 1.2 um
+    thick; a 0.4 x 0.2 x 0.2 mm part read in m is 0.4 m across and 0.2 m high)."""
     from ...fe.mesh import MIN_PLAUSIBLE_EXTENT_M, PLAUSIBLE_EXTENT_M
     from ..spec.geometry import FILE_UNITS
 
     boxes = list(g.region_bbox.values())
     if not boxes:
         return
-    extent = max(max(b[i + 3] for b in boxes) - min(b[i] for b in boxes) for i in range(3))
-    if MIN_PLAUSIBLE_EXTENT_M <= extent <= PLAUSIBLE_EXTENT_M:
+    size = [max(b[i + 3] for b in boxes) - min(b[i] for b in boxes) for i in range(3)]
+    extent, height = max(size), size[2]
+
+    def plausible(scale: float) -> bool:
+        return (
+            MIN_PLAUSIBLE_EXTENT_M <= extent * scale <= PLAUSIBLE_EXTENT_M
+            and MIN_PLAUSIBLE_EXTENT_M <= height * scale <= PLAUSIBLE_HEIGHT_M
+        )
+
+    if plausible(1.0):
         return
     name = next((k for k, v in FILE_UNITS.items() if v == g.unit), f"{g.unit:g} m")
     fits = [
         f"'{k}' ({extent / g.unit * v * 1e3:.4g} mm)"
         for k, v in FILE_UNITS.items()
-        if MIN_PLAUSIBLE_EXTENT_M <= extent / g.unit * v <= PLAUSIBLE_EXTENT_M
+        if plausible(v / g.unit)
     ]
     raise InputError(
         "geometry.unit",
         name,
         f"the unit of the file's lengths: in '{name}' the model is {extent * 1e3:.4g} mm "
-        f"across, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
-        f"{PLAUSIBLE_EXTENT_M * 1e3:g} mm)"
-        + (f"; it is one in {' or '.join(fits)}" if fits else ""),
+        f"across and {height * 1e3:.4g} mm high, not a package ({MIN_PLAUSIBLE_EXTENT_M * 1e3:g} "
+        f"mm to {PLAUSIBLE_EXTENT_M * 1e3:g} mm across, {MIN_PLAUSIBLE_EXTENT_M * 1e3:g} mm to "
+        f"{PLAUSIBLE_HEIGHT_M * 1e3:g} mm high)"
+        + (f"; it is one in {' or '.join(fits)}" if fits else "")
+        + (
+            # OpenCASCADE converts a STEP file's coordinates to mm by the file's own
+            # length unit (its SI_UNIT): a file in um or m is read in mm already
+            "; gmsh reads a STEP file in mm whatever its own unit (it converts by the "
+            "file's SI_UNIT): keep unit = 'mm' for a STEP file"
+            if getattr(g, "source", "") == "step" and name != "mm"
+            else ""
+        ),
     )
 
 
