@@ -23,6 +23,7 @@ from .results_format import LEGACY_CENTER, SCHEMA, SCHEMA_MAJOR, SCHEMA_NAME, Me
 __all__ = [
     "MAX_ATTRS",
     "block_digests",
+    "check_declared",
     "open_hdf5",
     "read_ctm",
     "read_results",
@@ -111,10 +112,13 @@ _MAX_MEMBERS = 10_000
 _MAX_COMPRESSION = 1100
 
 
-def _check_declared(ds: Any, where: str, path: Path) -> None:
-    """Refuse a dataset before reading it: external or virtual storage, an odd type, or a
-    declared shape the stored bytes cannot hold (a (1e11, 3) header on a small file would
-    otherwise allocate terabytes)."""
+def check_declared(ds: Any, where: str, path: Path) -> None:
+    """Refuse the open h5py dataset ``ds`` before reading it, with a
+    :class:`~fea.errors.ResultsError` naming ``path`` and ``where`` (its name in the
+    file): external or virtual storage, an odd type (compound, enum, ...), or a declared
+    shape the stored bytes cannot hold (a (1e11, 3) header on a small file would
+    otherwise allocate terabytes). The results and table readers check every dataset
+    with it."""
     if ds.is_virtual:
         raise ResultsError(f"{path}: dataset {where} is virtual (its data lie in other files)")
     if ds.external:
@@ -149,7 +153,7 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
         )
     attrs = {k: obj.attrs[k] for k in obj.attrs}
     if isinstance(obj, h5py.Dataset):
-        _check_declared(obj, where, path)
+        check_declared(obj, where, path)
         return _Node(attrs, data=obj[()])
     if depth >= _MAX_GROUP_DEPTH:
         raise ResultsError(f"{path}: groups nested deeper than {_MAX_GROUP_DEPTH} at {where}")
@@ -500,6 +504,11 @@ def _check_schema(f: Any, path: Path) -> None:
         raise ResultsError(f"{path}: not a fea results file (foreign HDF5: no 'schema' attribute)")
     schema = schema.decode() if isinstance(schema, bytes) else str(schema)
     name, _, ver = schema.partition("/")
+    if name == "fea-table":
+        raise ResultsError(
+            f"{path}: a study table (schema {schema!r}), not a results file: read it with "
+            "fea.io.read_table or fea.io.read_frame"
+        )
     if name != SCHEMA_NAME or not ver.isdigit():
         raise ResultsError(f"{path}: foreign schema {schema!r} (expected {SCHEMA!r})")
     if int(ver) > SCHEMA_MAJOR:

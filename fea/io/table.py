@@ -18,10 +18,12 @@ import numpy as np
 from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
+from .results_reader import check_declared
 
 __all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
 
 TABLE_SCHEMA = "fea-table/1"
+_TABLE_NAME, _TABLE_MAJOR = "fea-table", 1
 
 
 def write_table(
@@ -70,23 +72,79 @@ def write_table(
     write_atomic(path, image)
 
 
+def _open_table(path: Path) -> Any:
+    """The open ``table.h5`` at ``path`` after its schema is checked: a foreign file, one
+    of a newer table schema or one without a schema is a
+    :class:`~fea.errors.ResultsError` saying which."""
+    f = open_hdf5(path)
+    try:
+        schema = f.attrs.get("schema")
+        schema = schema.decode() if isinstance(schema, bytes) else schema
+        if schema != TABLE_SCHEMA:
+            name, _, ver = str(schema).partition("/")
+            if name == _TABLE_NAME and ver.isdigit() and int(ver) > _TABLE_MAJOR:
+                raise ResultsError(
+                    f"{path}: schema {schema!r} is newer than this fea reads "
+                    f"({TABLE_SCHEMA!r}); upgrade fea"
+                )
+            raise ResultsError(f"{path}: not a study table (schema {schema!r})")
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _columns(f: Any, path: Path) -> list[tuple[str, Any]]:
+    """(``/table/<name>``, dataset) of every column of the open table ``f``, each a
+    plain dataset of this file (no link to another object or file) checked by
+    :func:`~fea.io.results_reader.check_declared` before anything is read."""
+    import h5py
+
+    def plain(group: Any, key: str, where: str) -> Any:
+        link = group.get(key, getlink=True)
+        if link is None:
+            raise ResultsError(f"{path}: {where} is missing")
+        if isinstance(link, h5py.ExternalLink):
+            raise ResultsError(f"{path}: {where} is an external link to another file")
+        if not isinstance(link, h5py.HardLink):
+            raise ResultsError(f"{path}: {where} is a soft link (a table holds its data)")
+        return group[key]
+
+    g = plain(f, "table", "/table")
+    if not isinstance(g, h5py.Group):
+        raise ResultsError(f"{path}: /table is not a group")
+    out = []
+    for key in g:
+        where = f"/table/{key}"
+        ds = plain(g, key, where)
+        if not isinstance(ds, h5py.Dataset):
+            raise ResultsError(f"{path}: {where} is not a dataset")
+        check_declared(ds, where, path)
+        out.append((where, ds))
+    return out
+
+
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value).
 
-    A missing, foreign or malformed file is a :class:`~fea.errors.ResultsError`."""
+    A missing, foreign, newer-schema or malformed file is a
+    :class:`~fea.errors.ResultsError` naming the path and what is wrong."""
     path = Path(path)
-    f = open_hdf5(path)
+    f = _open_table(path)
     try:
         with f:
-            schema = f.attrs.get("schema")
-            schema = schema.decode() if isinstance(schema, bytes) else schema
-            if schema != TABLE_SCHEMA:
-                raise ResultsError(f"{path}: not a study table (schema {schema!r})")
-            keys = json.loads(f.attrs["columns"])
+            try:
+                keys = json.loads(_text(f.attrs["columns"]))
+            except (ValueError, RecursionError):
+                raise ResultsError(
+                    f"{path}: the attribute columns is not valid JSON text"
+                ) from None
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ResultsError(f"{path}: the attribute columns is not a list of names")
             cols = {}
-            for ds in f["table"].values():
+            for where, ds in _columns(f, path):
                 if ds.shape is None or len(ds.shape) != 1:
-                    raise ResultsError(f"{path}: column {ds.name} is not one-dimensional")
+                    raise ResultsError(f"{path}: column {where} is not one-dimensional")
                 v = ds[()]
                 col = ds.attrs["column"]
                 cols[col.decode() if isinstance(col, bytes) else str(col)] = [
@@ -96,7 +154,7 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
         raise
     except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
-    if not isinstance(keys, list) or set(keys) != set(cols):
+    if set(keys) != set(cols):
         raise ResultsError(f"{path}: malformed study table (columns do not match)")
     lengths = {len(c) for c in cols.values()}
     if len(lengths) > 1:
@@ -106,17 +164,19 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def read_units(path: str | os.PathLike) -> dict[str, str]:
-    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a malformed
-    file is a :class:`~fea.errors.ResultsError`."""
+    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a
+    foreign, newer-schema or malformed file is a :class:`~fea.errors.ResultsError`."""
     path = Path(path)
-    f = open_hdf5(path)
+    f = _open_table(path)
     try:
         with f:
             return {
                 _text(ds.attrs["column"]): _text(ds.attrs["unit"])
-                for ds in f["table"].values()
+                for _, ds in _columns(f, path)
                 if "unit" in ds.attrs
             }
+    except ResultsError:
+        raise
     except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
 

@@ -1,0 +1,160 @@
+"""A study table (``table.h5``) that is foreign, newer, forged or malformed is one
+:class:`~fea.errors.ResultsError` naming the path and what is wrong, from
+:func:`fea.io.read_table`, :func:`fea.io.read_units` and :func:`fea.io.read_frame` alike;
+never a Python error, never data from outside the file."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+from fea.errors import ResultsError
+from fea.io import read_table, read_units, write_table
+
+READERS = [read_table, read_units]
+
+
+def _good(path: Path) -> Path:
+    write_table(
+        path,
+        "s",
+        [{"case": "case0000", "Tj_max_C": 60.0}, {"case": "case0001", "Tj_max_C": 61.0}],
+        ["case", "Tj_max_C"],
+        units={"Tj_max_C": "degC"},
+    )
+    return path
+
+
+def _edit(tmp_path: Path, change: Callable[[h5py.File], None]) -> Path:
+    path = _good(tmp_path / "table.h5")
+    with h5py.File(path, "r+") as f:
+        change(f)
+    return path
+
+
+def test_the_good_table_reads(tmp_path):
+    path = _good(tmp_path / "table.h5")
+    assert [r["Tj_max_C"] for r in read_table(path)] == [60.0, 61.0]
+    assert read_units(path) == {"Tj_max_C": "degC"}
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.__name__)
+def test_a_newer_table_schema_says_upgrade(tmp_path, reader):
+    path = _edit(tmp_path, lambda f: f.attrs.__setitem__("schema", "fea-table/2"))
+    with pytest.raises(ResultsError, match=r"table\.h5: schema 'fea-table/2' is newer.*upgrade"):
+        reader(path)
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.__name__)
+def test_a_foreign_file_is_not_a_study_table(tmp_path, reader):
+    path = tmp_path / "table.h5"
+    with h5py.File(path, "w") as f:
+        f.attrs["schema"] = "fea-results/1"
+        g = f.create_group("table")  # even with a table group: the schema decides
+        g["a"] = np.arange(2.0)
+        g["a"].attrs["column"] = "a"
+        g["a"].attrs["unit"] = "m"
+    with pytest.raises(ResultsError, match=r"table\.h5: not a study table \(schema 'fea-res"):
+        reader(path)
+
+
+def test_deeply_nested_columns_text_is_a_results_error(tmp_path):
+    """json.loads of 100 000 '[' raises RecursionError, not ValueError."""
+    path = _edit(tmp_path, lambda f: f.attrs.__setitem__("columns", "[" * 100_000))
+    with pytest.raises(ResultsError, match=r"table\.h5: .*attribute columns is not"):
+        read_table(path)
+
+
+def test_columns_not_a_list_of_names(tmp_path):
+    path = _edit(tmp_path, lambda f: f.attrs.__setitem__("columns", json.dumps([1, 2])))
+    with pytest.raises(ResultsError, match=r"table\.h5: .*columns"):
+        read_table(path)
+
+
+def _compound(f: h5py.File) -> None:
+    del f["table/Tj_max_C"]
+    f["table/Tj_max_C"] = np.zeros(2, dtype=[("x", "f8"), ("y", "i4")])
+    f["table/Tj_max_C"].attrs["column"] = "Tj_max_C"
+
+
+def test_a_compound_column_is_refused(tmp_path):
+    path = _edit(tmp_path, _compound)
+    with pytest.raises(ResultsError, match=r"table\.h5: dataset /table/Tj_max_C has an unsup"):
+        read_table(path)
+
+
+def _soft(f: h5py.File) -> None:
+    f["elsewhere"] = np.array([1.0, 2.0])
+    f["elsewhere"].attrs["column"] = "Tj_max_C"
+    del f["table/Tj_max_C"]
+    f["table/Tj_max_C"] = h5py.SoftLink("/elsewhere")
+
+
+def _external(tmp_path: Path) -> Callable[[h5py.File], None]:
+    other = tmp_path / "secret.h5"
+    with h5py.File(other, "w") as g:
+        g["x"] = np.array([7.0, 8.0])
+        g["x"].attrs["column"] = "Tj_max_C"
+
+    def change(f: h5py.File) -> None:
+        del f["table/Tj_max_C"]
+        f["table/Tj_max_C"] = h5py.ExternalLink(str(other), "/x")
+
+    return change
+
+
+@pytest.mark.parametrize("reader", READERS, ids=lambda r: r.__name__)
+def test_links_are_refused(tmp_path, reader):
+    """A column that is a link (to another object, or to another file: a table must
+    not read data from outside itself)."""
+    path = _edit(tmp_path, _soft)
+    with pytest.raises(ResultsError, match=r"table\.h5: /table/Tj_max_C is a soft link"):
+        reader(path)
+    path = _edit(tmp_path, _external(tmp_path))
+    with pytest.raises(ResultsError, match=r"table\.h5: /table/Tj_max_C is an external link"):
+        reader(path)
+
+
+def test_a_table_group_that_is_a_link_is_refused(tmp_path):
+    def change(f: h5py.File) -> None:
+        f.move("table", "real")
+        f["table"] = h5py.SoftLink("/real")
+
+    with pytest.raises(ResultsError, match=r"table\.h5: /table is a soft link"):
+        read_table(_edit(tmp_path, change))
+
+
+def test_a_column_that_is_a_group_is_refused(tmp_path):
+    def change(f: h5py.File) -> None:
+        del f["table/Tj_max_C"]
+        f.create_group("table/Tj_max_C")
+
+    with pytest.raises(ResultsError, match=r"table\.h5: /table/Tj_max_C is not a dataset"):
+        read_table(_edit(tmp_path, change))
+
+
+def test_a_forged_shape_is_refused_before_reading(tmp_path):
+    """A column declaring 10^10 values in a small file: refused from its header, before
+    numpy allocates 80 GB."""
+
+    def change(f: h5py.File) -> None:
+        del f["table/Tj_max_C"]
+        f["table"].create_dataset("Tj_max_C", shape=(10**10,), dtype="f8")
+        f["table/Tj_max_C"].attrs["column"] = "Tj_max_C"
+
+    with pytest.raises(ResultsError, match=r"table\.h5: dataset /table/Tj_max_C declares"):
+        read_table(_edit(tmp_path, change))
+
+
+def test_a_table_file_given_to_fea_info_names_what_it_is(tmp_path, capsys):
+    from fea.cli import main
+
+    path = _good(tmp_path / "table.h5")
+    assert main(["info", str(path)]) != 0
+    err = capsys.readouterr().err
+    assert "a study table" in err and "read_table" in err and "Traceback" not in err
