@@ -36,11 +36,24 @@ def write_table(
 ) -> None:
     """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
     written in one piece: a full disk leaves the previous table untouched); ``units`` and
-    ``descriptions`` (column -> text) become attributes of the columns' datasets."""
+    ``descriptions`` (column -> text) become attributes of the columns' datasets.
+
+    A column's dataset is named after it, ``/`` written as ``_`` (HDF5's path
+    separator), with `` (2)``, `` (3)``, ... added where two names would meet (``a/b`` and
+    ``a_b``) or a name is ``.``; the reader takes the name from the ``column`` attribute.
+    A column name or a text value with a NUL character (which HDF5 cannot store) is an
+    :class:`~fea.errors.InputError` naming it."""
     import h5py
 
     units = units or {}
     descriptions = descriptions or {}
+    for k in keys:
+        if not isinstance(k, str) or "\0" in k:
+            raise InputError("table column", k, "a name without NUL characters")
+        for r in rows:
+            if isinstance(r.get(k), str) and "\0" in r[k]:
+                raise InputError(f"table column {k}", r[k], "text without NUL characters")
+    names = _dataset_names(keys)
     with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
         f.attrs["study"] = study
@@ -48,7 +61,7 @@ def write_table(
         g = f.create_group("table")
         for k in keys:
             vals = [r.get(k) for r in rows]
-            name = k.replace("/", "_")
+            name = names[k]
             if all(
                 isinstance(v, int | float) and not isinstance(v, bool) or v is None for v in vals
             ) and any(v is not None for v in vals):
@@ -70,6 +83,21 @@ def write_table(
         f.flush()
         image = f.id.get_file_image()
     write_atomic(path, image)
+
+
+def _dataset_names(keys: list[str]) -> dict[str, str]:
+    """Column -> a distinct HDF5 dataset name (see :func:`write_table`)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for k in keys:
+        base = k.replace("/", "_")
+        name, n = base, 1
+        while name in used or name in ("", "."):
+            n += 1
+            name = f"{base} ({n})"
+        used.add(name)
+        out[k] = name
+    return out
 
 
 def _open_table(path: Path) -> Any:

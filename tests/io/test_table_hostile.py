@@ -158,3 +158,29 @@ def test_a_table_file_given_to_fea_info_names_what_it_is(tmp_path, capsys):
     assert main(["info", str(path)]) != 0
     err = capsys.readouterr().err
     assert "a study table" in err and "read_table" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [["case", "a/b", "a_b"], ["case", "."], ["case", "x/", "x_", "x_ (2)"]],
+    ids=["slash-meets-underscore", "dot", "three-meet"],
+)
+def test_column_names_that_meet_as_dataset_names_round_trip(tmp_path, keys):
+    """Region names reach the columns (``von_mises_max_MPa@25C:<region>``); two whose
+    dataset names would meet once '/' is written as '_' made h5py raise 'name already
+    exists' at the end of a study."""
+    path = tmp_path / "table.h5"
+    rows = [{k: float(i) for i, k in enumerate(keys)}]
+    write_table(path, "s", rows, keys, units={k: "m" for k in keys})
+    assert read_table(path) == rows
+    assert read_units(path) == {k: "m" for k in keys}
+
+
+def test_a_nul_in_a_column_name_or_text_is_an_input_error(tmp_path):
+    from fea.errors import InputError
+
+    with pytest.raises(InputError, match="a\\\\x00b"):
+        write_table(tmp_path / "t.h5", "s", [{"a\0b": 1.0}], ["a\0b"])
+    with pytest.raises(InputError, match="table column notes"):
+        write_table(tmp_path / "t.h5", "s", [{"notes": "x\0y"}], ["notes"])
+    assert not (tmp_path / "t.h5").exists()
