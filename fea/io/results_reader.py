@@ -442,9 +442,10 @@ def _results(root: _Node, path: Path) -> Results:
             if "times" not in tt or "temperature" not in tt:
                 raise ResultsError(f"{path}: /thermal/transient lacks times or temperature")
             ttimes = _array(tt["times"], "/thermal/transient/times", path, "f", (1,))
-            fields_t, _ = _read_fields(
-                gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes), {}
+            fields_t, c = _read_fields(
+                gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes), units
             )
+            centers.update(c)
             thermal["transient_temperature"] = fields_t["temperature"]
             thermal["transient_times"] = ttimes
     if "mechanical" in members:

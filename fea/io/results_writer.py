@@ -232,7 +232,13 @@ def write_results(
     file.
     """
     from .atomic import write_atomic_files
-    from .xdmf import moisture_xdmf_path, moisture_xdmf_text, xdmf_text
+    from .xdmf import (
+        moisture_xdmf_path,
+        moisture_xdmf_text,
+        transient_xdmf_path,
+        transient_xdmf_text,
+        xdmf_text,
+    )
 
     path = _check_path(path)
     if thermal is not None and not (
@@ -278,6 +284,7 @@ def write_results(
         if cycling:
             _write_tables(f.create_group("cycling"), cycling)
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
+        kept_transient = "thermal" in f and "transient" in f["thermal"]
         f.flush()
         image = f.id.get_file_image()
     files: list[tuple[Path, str | bytes]] = [(path, image)]
@@ -285,6 +292,9 @@ def write_results(
     if moisture is not None:
         text = moisture_xdmf_text(path.name, io.BytesIO(image))
         files.append((moisture_xdmf_path(path), text))
+    if kept_transient:
+        text = transient_xdmf_text(path.name, io.BytesIO(image))
+        files.append((transient_xdmf_path(path), text))
     # all written before any is renamed (a full disk leaves the previous set), the .h5
     # renamed last: a run killed between the renames leaves no new results file beside
     # an old sidecar
@@ -294,6 +304,8 @@ def write_results(
         # group the new file does not have (ParaView fails on it): removed, after the new
         # pair is in place
         moisture_xdmf_path(path).unlink(missing_ok=True)
+    if not kept_transient:  # likewise a transient sidecar of an earlier run
+        transient_xdmf_path(path).unlink(missing_ok=True)
     return path
 
 
@@ -306,14 +318,15 @@ def _check_path(path: Any) -> Path:
     if ":" in path.name or "|" in path.name:
         # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
         raise InputError("path", str(path), "a file name without ':' or '|'")
-    if path.stem.endswith("_moisture"):
-        # its .xdmf would be the moisture sidecar of <x>.h5 beside it, <x>_moisture.xdmf
-        raise InputError(
-            "path",
-            str(path),
-            "a file name whose stem does not end in '_moisture' (the "
-            "moisture sidecar's suffix: x.h5 writes x_moisture.xdmf)",
-        )
+    for kind in ("moisture", "transient"):
+        if path.stem.endswith(f"_{kind}"):
+            # its .xdmf would be the sidecar of <x>.h5 beside it, <x>_moisture.xdmf
+            raise InputError(
+                "path",
+                str(path),
+                f"a file name whose stem does not end in '_{kind}' (the {kind} "
+                f"sidecar's suffix: x.h5 writes x_{kind}.xdmf)",
+            )
     return path
 
 
