@@ -208,7 +208,8 @@ def write_results(
         ``study``, ``case`` (root attributes), ``metrics`` (name -> float), ``inputs``
         (a CaseSpec, a JSON-able mapping or JSON text), ``solver`` (extra records),
         ``state_values`` (one number per mechanical state: the time coordinate ParaView
-        shows, e.g. the temperature [degC] of each state) and ``state_unit``; ``ctm``
+        shows, e.g. the temperature [degC] of each state) and ``state_unit`` (its
+        unit, stored as the dataset's ``unit``; ``"C"`` is stored as ``"degC"``); ``ctm``
         (compact thermal models: :func:`fea.package.ctm.results_group`, the ``/ctm``
         group); ``cycling`` (tables name -> column -> values, the ``/cycling`` group:
         :meth:`fea.package.cycling.CyclingRun.tables`); ``moisture_labels`` (one text per
@@ -261,6 +262,9 @@ def write_results(
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
     state_values = meta.pop("state_values", None)
     state_unit = _check_text("state_unit", str(meta.pop("state_unit", "")))
+    # the file's one name for Celsius (FIELD_UNITS, /moisture/temperatures): "C" is the
+    # coulomb to a unit library (pint), and beside fields in degC it read as another unit
+    state_unit = {"C": "degC"}.get(state_unit, state_unit)
     if state_values is not None and len(state_values) != len(states):
         raise InputError("state_values", state_values, f"one value per state ({len(states)})")
     moisture_labels, shown = _moisture_states(

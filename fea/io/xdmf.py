@@ -598,7 +598,8 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         elif me is not None and "state_values" in me:
             unit = str(me["state_values"].attrs.get("unit", ""))
             note = {
-                "C": "the state temperature [C]",
+                "C": "the state temperature [C]",  # files written before degC
+                "degC": "the state temperature [C]",
                 "step": "the profile step (the temperature is the field state_temperature)",
             }.get(unit, unit or "index")
         elif th is not None and "times" in th:

@@ -105,3 +105,24 @@ def test_paraview_xdmf_readers_read_the_kept_transient(kept, tmp_path):
     expect = {"tr/temperature": np.asarray(tr.history), "pkg/temperature": th.temperature}
     files = [["tr", str(tmp_path / "r_transient.xdmf")], ["pkg", str(p.with_suffix(".xdmf"))]]
     check_paraview_readers(pv, tmp_path, expect, files, {"tr": len(tr.times), "pkg": 1})
+
+
+def test_fea_info_shows_the_kept_transients_unit(kept, tmp_path):
+    from fea.io import describe
+
+    m, th, _ = kept
+    p = write_results(tmp_path / "r.h5", m, thermal=th)
+    (line,) = [x for x in describe(p).splitlines() if "thermal/transient_temperature" in x]
+    assert line.endswith("[degC]")
+
+
+def test_a_temperature_state_axis_is_stored_in_degc(tmp_path):
+    """The study's temperature states (state_unit "C" from the analysis) stored their
+    axis's unit as "C" beside every other temperature's "degC": one name for Celsius in
+    the file ("C" is the coulomb to pint)."""
+    m = layered_box((2e-3, 1e-3), [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)], 0.4e-3, order=1)
+    me = fea.solve_thermoelastic(m, MATS, 260.0, 25.0, backend="cpu")
+    meta = {"state_values": [25.0, 260.0], "state_unit": "C"}
+    p = write_results(tmp_path / "r.h5", m, mechanical={"25C": me, "260C": me}, meta=meta)
+    with h5py.File(p) as f:
+        assert f["mechanical/state_values"].attrs["unit"] == "degC"
