@@ -24,6 +24,7 @@ __all__ = [
     "MAX_ATTRS",
     "block_digests",
     "check_declared",
+    "check_digests",
     "open_hdf5",
     "read_ctm",
     "read_results",
@@ -230,6 +231,15 @@ def block_digests(f: Any) -> dict[str, str]:
     but ``sha256``) and every top-level group or dataset, over everything the reader
     returns (names, types, shapes, values, attributes)."""
     return _tree_digests(_load(f, "/", Path(str(f.filename))))
+
+
+def check_digests(f: Any, path: Path) -> None:
+    """Verify the checksums (root attribute ``sha256``, :func:`block_digests`) of the open
+    HDF5 file ``f`` at ``path``: a :class:`~fea.errors.ResultsError` naming the block that
+    differs; a file without checksums (written before they were kept) passes. Every
+    dataset is checked by :func:`check_declared` on the way. The results reader verifies
+    the tree it has read; the table reader calls this."""
+    _verify(_load(f, "/", path), path)
 
 
 def _verify(root: _Node, path: Path) -> None:

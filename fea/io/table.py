@@ -1,6 +1,9 @@
 """Study tables in HDF5 (``table.h5``, schema ``fea-table/1``): one dataset per column,
 numbers as float64 (NaN where a case has no value), everything else as text. Each
-dataset carries its column name and, when given, its ``unit`` and ``description``.
+dataset carries its column name and, when given, its ``unit`` and ``description``. The
+root attribute ``sha256`` holds the SHA-256 of each block (``/`` and ``/table``), as a
+results file does (:func:`fea.io.results_reader.block_digests`): a flipped bit is an
+error naming the block, never a wrong number read.
 
 :func:`read_frame` returns the table as a pandas DataFrame (pandas is optional), with
 the units in ``DataFrame.attrs["units"]``."""
@@ -18,7 +21,7 @@ import numpy as np
 from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
-from .results_reader import check_declared
+from .results_reader import block_digests, check_declared, check_digests
 
 __all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
 
@@ -80,6 +83,7 @@ def write_table(
                 g[name].attrs["unit"] = units[k]
             if k in descriptions:
                 g[name].attrs["description"] = descriptions[k]
+        f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         f.flush()
         image = f.id.get_file_image()
     write_atomic(path, image)
@@ -101,9 +105,9 @@ def _dataset_names(keys: list[str]) -> dict[str, str]:
 
 
 def _open_table(path: Path) -> Any:
-    """The open ``table.h5`` at ``path`` after its schema is checked: a foreign file, one
-    of a newer table schema or one without a schema is a
-    :class:`~fea.errors.ResultsError` saying which."""
+    """The open ``table.h5`` at ``path`` after its schema and checksums are checked: a
+    foreign file, one of a newer table schema or one without a schema, a corrupt one or
+    one changed after writing is a :class:`~fea.errors.ResultsError` saying which."""
     f = open_hdf5(path)
     try:
         schema = f.attrs.get("schema")
@@ -116,6 +120,13 @@ def _open_table(path: Path) -> Any:
                     f"({TABLE_SCHEMA!r}); upgrade fea"
                 )
             raise ResultsError(f"{path}: not a study table (schema {schema!r})")
+        check_digests(f, path)
+    except ResultsError:
+        f.close()
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        f.close()
+        raise ResultsError(f"{path}: truncated or corrupt study table ({exc})") from None
     except BaseException:
         f.close()
         raise
@@ -180,7 +191,7 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
                 ]
     except ResultsError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
     if set(keys) != set(cols):
         raise ResultsError(f"{path}: malformed study table (columns do not match)")
@@ -205,7 +216,7 @@ def read_units(path: str | os.PathLike) -> dict[str, str]:
             }
     except ResultsError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
 
 
