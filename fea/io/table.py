@@ -23,7 +23,14 @@ from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
 from .results_reader import block_digests, check_declared, check_digests
 
-__all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
+__all__ = [
+    "TABLE_SCHEMA",
+    "read_frame",
+    "read_table",
+    "read_units",
+    "table_image",
+    "write_table",
+]
 
 TABLE_SCHEMA = "fea-table/1"
 _TABLE_NAME, _TABLE_MAJOR = "fea-table", 1
@@ -37,9 +44,22 @@ def write_table(
     units: dict[str, str] | None = None,
     descriptions: dict[str, str] | None = None,
 ) -> None:
-    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
-    written in one piece: a full disk leaves the previous table untouched); ``units`` and
-    ``descriptions`` (column -> text) become attributes of the columns' datasets.
+    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory
+    by :func:`table_image`, written in one piece: a full disk leaves the previous table
+    untouched); ``units`` and ``descriptions`` (column -> text) become attributes of the
+    columns' datasets."""
+    write_atomic(path, table_image(study, rows, keys, units, descriptions))
+
+
+def table_image(
+    study: str,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    units: dict[str, str] | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> bytes:
+    """The bytes of a ``table.h5`` of ``rows`` (see :func:`write_table`), for a caller
+    that writes it together with other files (:func:`fea.io.atomic.write_atomic_files`).
 
     A column's dataset is named after it, ``/`` written as ``_`` (HDF5's path
     separator), with `` (2)``, `` (3)``, ... added where two names would meet (``a/b`` and
@@ -85,8 +105,7 @@ def write_table(
                 g[name].attrs["description"] = descriptions[k]
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         f.flush()
-        image = f.id.get_file_image()
-    write_atomic(path, image)
+        return f.id.get_file_image()
 
 
 def _dataset_names(keys: list[str]) -> dict[str, str]:
