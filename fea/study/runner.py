@@ -82,6 +82,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: Age [s] after which a lock file of the fallback (no ``flock``) counts as stale.
 STALE_LOCK_S = 86400.0
 
@@ -288,9 +289,14 @@ class CaseLock:
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            # not through a symbolic link: a .lock planted as a link to another file
+            # would have that file truncated and overwritten with the holder's name
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
         except OSError as exc:
-            err = ResultsError(f"cannot lock {self.path}: {exc.strerror}")
+            reason = exc.strerror
+            if exc.errno == errno.ELOOP:
+                reason = "it is a symbolic link (a case's lock is a plain file: remove it)"
+            err = ResultsError(f"cannot lock {self.path}: {reason}")
             err.errno = exc.errno  # type: ignore[attr-defined]
             raise err from None
         if fcntl is not None:
