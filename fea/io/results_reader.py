@@ -581,18 +581,32 @@ def read_ctm(path: str | os.PathLike) -> dict[str, Any]:
     (``links_R_K_per_W``, ``conditions``, ``fitted``, ``junction_error``,
     ``heat_error``) as one mapping; empty when the file has none. The file is checked as
     by :func:`read_results`."""
+    import h5py
+
     read_results(path)  # schema, structure and checksums
-    with open_hdf5(path) as f:
-        if "ctm" not in f:
-            return {}
-        g = f["ctm"]
-        out: dict[str, Any] = {}
-        for k, v in g.attrs.items():
-            v = _scalar(v)
-            out[k] = json.loads(v) if k in ("links", "nodes", "faces") else v
-        for k in g:
-            out[k] = np.asarray(g[k][()])
-        return out
+    path = Path(path)
+    try:
+        with open_hdf5(path) as f:
+            if "ctm" not in f:
+                return {}
+            g = f["ctm"]
+            if not isinstance(g, h5py.Group):
+                raise ResultsError(f"{path}: /ctm is not a group")
+            out: dict[str, Any] = {}
+            for k, v in g.attrs.items():
+                v = _scalar(v)
+                if k in ("links", "nodes", "faces"):
+                    v = _json_text(v, f"/ctm attribute {k}", path)
+                out[k] = v
+            for k in g:
+                if not isinstance(g[k], h5py.Dataset):
+                    raise ResultsError(f"{path}: /ctm/{k} is not a dataset")
+                out[k] = np.asarray(g[k][()])
+            return out
+    except ResultsError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise ResultsError(f"{path}: malformed /ctm group ({type(exc).__name__}: {exc})") from None
 
 
 def _scalar(v: Any) -> Any:
