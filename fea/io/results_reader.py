@@ -142,7 +142,9 @@ def check_declared(ds: Any, where: str, path: Path) -> None:
         )
 
 
-def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
+def _load(
+    obj: Any, where: str, path: Path, depth: int = 0, max_members: int = _MAX_MEMBERS
+) -> _Node:
     """Read a group or dataset and everything below it, each dataset checked first."""
     import h5py
 
@@ -159,10 +161,9 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
     if depth >= _MAX_GROUP_DEPTH:
         raise ResultsError(f"{path}: groups nested deeper than {_MAX_GROUP_DEPTH} at {where}")
     members: dict[str, _Node] = {}
-    if len(obj) > _MAX_MEMBERS:
+    if len(obj) > max_members:
         raise ResultsError(
-            f"{path}: {len(obj):,} members in {where} (a results file has at most "
-            f"{_MAX_MEMBERS:,} per group)"
+            f"{path}: {len(obj):,} members in {where} (at most {max_members:,} per group)"
         )
     for key in obj:
         sub = f"{where.rstrip('/')}/{key}"
@@ -174,7 +175,7 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
         child = obj.get(key)
         if not isinstance(child, h5py.Group | h5py.Dataset):
             raise ResultsError(f"{path}: {sub} is neither a group nor a dataset")
-        members[key] = _load(child, sub, path, depth + 1)
+        members[key] = _load(child, sub, path, depth + 1, max_members)
     return _Node(attrs, members=members)
 
 
@@ -226,20 +227,22 @@ def _tree_digests(root: _Node) -> dict[str, str]:
     return out
 
 
-def block_digests(f: Any) -> dict[str, str]:
+def block_digests(f: Any, max_members: int = _MAX_MEMBERS) -> dict[str, str]:
     """SHA-256 (hex) of each block of an open results file: ``"/"`` (the root attributes
     but ``sha256``) and every top-level group or dataset, over everything the reader
-    returns (names, types, shapes, values, attributes)."""
-    return _tree_digests(_load(f, "/", Path(str(f.filename))))
+    returns (names, types, shapes, values, attributes). ``max_members``: the most members
+    of one group (a study table has one dataset per column)."""
+    return _tree_digests(_load(f, "/", Path(str(f.filename)), max_members=max_members))
 
 
-def check_digests(f: Any, path: Path) -> None:
+def check_digests(f: Any, path: Path, max_members: int = _MAX_MEMBERS) -> None:
     """Verify the checksums (root attribute ``sha256``, :func:`block_digests`) of the open
     HDF5 file ``f`` at ``path``: a :class:`~fea.errors.ResultsError` naming the block that
     differs; a file without checksums (written before they were kept) passes. Every
     dataset is checked by :func:`check_declared` on the way. The results reader verifies
-    the tree it has read; the table reader calls this."""
-    _verify(_load(f, "/", path), path)
+    the tree it has read; the table reader calls this. ``max_members`` as for
+    :func:`block_digests`."""
+    _verify(_load(f, "/", path, max_members=max_members), path)
 
 
 def _verify(root: _Node, path: Path) -> None:

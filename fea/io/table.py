@@ -24,6 +24,7 @@ from .hdf5 import memory_file, open_hdf5
 from .results_reader import block_digests, check_declared, check_digests
 
 __all__ = [
+    "MAX_COLUMNS",
     "TABLE_SCHEMA",
     "read_frame",
     "read_table",
@@ -34,6 +35,9 @@ __all__ = [
 
 TABLE_SCHEMA = "fea-table/1"
 _TABLE_NAME, _TABLE_MAJOR = "fea-table", 1
+
+#: Most columns of a table read or written (one dataset each; a reflow study has ~1000).
+MAX_COLUMNS = 1_000_000
 
 
 def write_table(
@@ -103,7 +107,7 @@ def table_image(
                 g[name].attrs["unit"] = units[k]
             if k in descriptions:
                 g[name].attrs["description"] = descriptions[k]
-        f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
+        f.attrs["sha256"] = json.dumps(block_digests(f, MAX_COLUMNS), sort_keys=True)
         f.flush()
         return f.id.get_file_image()
 
@@ -139,7 +143,7 @@ def _open_table(path: Path) -> Any:
                     f"({TABLE_SCHEMA!r}); upgrade fea"
                 )
             raise ResultsError(f"{path}: not a study table (schema {schema!r})")
-        check_digests(f, path)
+        check_digests(f, path, MAX_COLUMNS)
     except ResultsError:
         f.close()
         raise

@@ -240,3 +240,15 @@ def test_corrupt_metadata_is_a_results_error(tmp_path, signature):
                 else:
                     assert got == want
         at = good.find(signature, at + 1)
+
+
+@pytest.mark.slow
+def test_a_table_of_more_columns_than_a_results_group_round_trips(tmp_path):
+    """The checksums read the table with the results reader's loader, whose limit of
+    members per group (10 000) is not a table's (:data:`fea.io.table.MAX_COLUMNS`): a
+    long reflow profile's study has thousands of columns. (About 15 s.)"""
+    keys = ["case"] + [f"c{i}" for i in range(10_001)]
+    rows = [{"case": "case0000", **{k: 1.0 for k in keys[1:]}}]
+    path = tmp_path / "table.h5"
+    write_table(path, "s", rows, keys)
+    assert read_table(path) == rows
