@@ -5,11 +5,11 @@ an old HDF5 table, two answers for one study)."""
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import pytest
 
-import fea.io.atomic
 import fea.package
 from fea.errors import ResultsError
 from fea.io import read_table
@@ -54,20 +54,19 @@ def test_a_full_disk_leaves_both_tables_as_they_were(tmp_path, monkeypatch, fail
 
     metric["v"] = 2.0
     finish()
-    real = fea.io.atomic._write_synced
+    real = os.fsync
 
-    def full(tmp, path, data):
-        if Path(path).name == failing:
-            err = OSError(errno.ENOSPC, "No space left on device")
-            raise fea.io.atomic._write_error(Path(path), err)
-        real(tmp, path, data)
+    def full(fd):  # the disk fills while the temporary file of `failing` is synced
+        if f".{failing}." in os.readlink(f"/proc/self/fd/{fd}"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(fd)
 
-    monkeypatch.setattr(fea.io.atomic, "_write_synced", full)
+    monkeypatch.setattr(os, "fsync", full)
     with pytest.raises(ResultsError, match=f"no space left on device while writing .*{failing}"):
         build_table(spec, out)
     assert (out / "table.csv").read_bytes() == csv_before
     assert (out / "table.h5").read_bytes() == h5_before
     assert sorted(p.name for p in out.iterdir() if ".part" in p.name) == []
-    monkeypatch.setattr(fea.io.atomic, "_write_synced", real)
+    monkeypatch.setattr(os, "fsync", real)
     build_table(spec, out)  # the disk has room again: both new
     assert [r["Tj_max_C"] for r in read_table(out / "table.h5")] == [2.0, 2.0]
