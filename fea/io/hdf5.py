@@ -3,7 +3,7 @@
 Layout (DESIGN.md §5)::
 
     /                        attrs: schema, fea_version, created, study, case
-    /mesh/nodes              (n, 3) float64, m
+    /mesh/nodes              (n, 3) float64, m (attribute unit)
     /mesh/tets               (m, 4|10) int64, VTK node order (10-node: vertices, then the
                              edges 01, 12, 20, 03, 13, 23)
     /mesh/region_id          (m,) int32; attrs region_names (JSON list, index = id)

@@ -110,7 +110,7 @@ def _field(group: Any, name: str, data: Any, center: str) -> Any:
 
 
 def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
-    _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64))
+    _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64)).attrs["unit"] = "m"
     _dataset(g, "tets", _vtk_tets(space))
     names = list(mesh.regions)
     _field(g, "region_id", mesh.region_of_elements().astype(np.int32), "Cell")

@@ -126,3 +126,12 @@ def test_a_temperature_state_axis_is_stored_in_degc(tmp_path):
     p = write_results(tmp_path / "r.h5", m, mechanical={"25C": me, "260C": me}, meta=meta)
     with h5py.File(p) as f:
         assert f["mechanical/state_values"].attrs["unit"] == "degC"
+
+
+def test_node_coordinates_carry_their_unit(kept, tmp_path):
+    """/mesh/nodes (and a thermal mesh's) are in m, as documented: the unit is on the
+    dataset, as every field's is."""
+    m, th, _ = kept
+    p = write_results(tmp_path / "r.h5", m, thermal=th)
+    with h5py.File(p) as f:
+        assert f["mesh/nodes"].attrs["unit"] == "m"
