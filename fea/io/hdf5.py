@@ -3,12 +3,16 @@
 Layout (DESIGN.md §5)::
 
     /                        attrs: schema, fea_version, created, study, case
-    /mesh/nodes              (n, 3) float64, m
+    /mesh/nodes              (n, 3) float64, m (attribute unit)
     /mesh/tets               (m, 4|10) int64, VTK node order (10-node: vertices, then the
                              edges 01, 12, 20, 03, 13, 23)
     /mesh/region_id          (m,) int32; attrs region_names (JSON list, index = id)
     /mesh/boundaries/<name>  (k, 3|6) int64 facet connectivity (6: vertices, then 01, 12, 20)
     /thermal/temperature     (n,) or (steps, n), degC; /thermal/times (steps,) s
+    /thermal/transient/temperature  (steps, n) degC, /thermal/transient/times (steps,) s:
+                             a transient's kept fields beside the steady result (a
+                             ``[transient]`` case of a study); ParaView: its own sidecar
+                             ``<stem>_transient.xdmf``
     /thermal/curves/<name>/<column>  1-D curves of the thermal result (a heating curve
                              ``zth``: time_s, Tj_C, zth_K_per_W...; ``structure_function``:
                              R_K_per_W, C_J_per_K, K_J_per_K2); the unit is the column's
@@ -34,7 +38,8 @@ Every field dataset carries a ``center`` attribute (``Node`` or ``Cell``) and a 
 ``kg/m^3``, ``1`` for a dimensionless number); several mechanical states also store
 ``state_values`` (the time coordinate of each state in ParaView, e.g. its temperature)
 with its ``unit``. The moisture states have their own sidecar, ``<stem>_moisture.xdmf``
-(their own time axis); a file written without them removes a stale one.
+(their own time axis), the kept transient beside a steady result its own,
+``<stem>_transient.xdmf``; a file written without them removes a stale one.
 
 A file is built in memory (HDF5's core driver) and written in one piece with its XDMF
 sidecar through :func:`fea.io.atomic.write_atomic_files` (temporary names, both synced

@@ -50,7 +50,7 @@ def describe(path: str | os.PathLike) -> str:
     width = max((len(name) for name, _ in rows), default=0)  # the columns line up
     for name, v in rows:
         extra = _value_range(v) if v.dtype.kind == "f" else ""
-        unit = r.units.get(name)
+        unit = r.units.get(_UNIT_KEYS.get(name, name))
         extra += f"  [{unit}]" if unit else ""
         lines.append(f"    {name:<{width}} {str(v.shape):<18}{extra}")
     if r.moisture is not None:
@@ -80,6 +80,11 @@ def describe(path: str | os.PathLike) -> str:
         for k, v in r.solver.items():
             lines.append(f"    {k}: {_solver_summary(v)}")
     return "\n".join(map(_printable, lines))
+
+
+#: Entries of :class:`~fea.io.results_format.Results` stored under another name, whose
+#: unit :attr:`Results.units` keeps under the dataset's path.
+_UNIT_KEYS = {"thermal/transient_temperature": "thermal/transient/temperature"}
 
 
 def _printable(line: str) -> str:

@@ -134,8 +134,12 @@ class Results:
 
     ``thermal`` / ``mechanical`` map dataset names to arrays (every stored field, e.g.
     ``temperature``, ``displacement``, ``von_mises``, ``stress``; plus ``times`` of a
-    transient, ``labels`` and ``state_values`` of several mechanical states), or are None.
-    ``centers`` maps ``"group/field"`` to ``"Node"`` or ``"Cell"``.
+    transient, ``labels`` and ``state_values`` of several mechanical states), or are None;
+    a transient kept beside a steady result (``/thermal/transient``) is
+    ``thermal["transient_temperature"]`` (steps, n) [degC] at
+    ``thermal["transient_times"]`` (steps,) [s].
+    ``centers`` maps ``"group/field"`` to ``"Node"`` or ``"Cell"`` (the kept transient's:
+    ``"thermal/transient/temperature"``).
     ``thermal_mesh`` is set when the thermal field lives on its own mesh.
     ``curves`` maps a curve's name to its columns (name -> 1-D array), e.g.
     ``curves["zth"]["zth_K_per_W"]``.

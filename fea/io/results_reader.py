@@ -23,6 +23,8 @@ from .results_format import LEGACY_CENTER, SCHEMA, SCHEMA_MAJOR, SCHEMA_NAME, Me
 __all__ = [
     "MAX_ATTRS",
     "block_digests",
+    "check_declared",
+    "check_digests",
     "open_hdf5",
     "read_ctm",
     "read_results",
@@ -111,10 +113,13 @@ _MAX_MEMBERS = 10_000
 _MAX_COMPRESSION = 1100
 
 
-def _check_declared(ds: Any, where: str, path: Path) -> None:
-    """Refuse a dataset before reading it: external or virtual storage, an odd type, or a
-    declared shape the stored bytes cannot hold (a (1e11, 3) header on a small file would
-    otherwise allocate terabytes)."""
+def check_declared(ds: Any, where: str, path: Path) -> None:
+    """Refuse the open h5py dataset ``ds`` before reading it, with a
+    :class:`~fea.errors.ResultsError` naming ``path`` and ``where`` (its name in the
+    file): external or virtual storage, an odd type (compound, enum, ...), or a declared
+    shape the stored bytes cannot hold (a (1e11, 3) header on a small file would
+    otherwise allocate terabytes). The results and table readers check every dataset
+    with it."""
     if ds.is_virtual:
         raise ResultsError(f"{path}: dataset {where} is virtual (its data lie in other files)")
     if ds.external:
@@ -137,7 +142,9 @@ def _check_declared(ds: Any, where: str, path: Path) -> None:
         )
 
 
-def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
+def _load(
+    obj: Any, where: str, path: Path, depth: int = 0, max_members: int = _MAX_MEMBERS
+) -> _Node:
     """Read a group or dataset and everything below it, each dataset checked first."""
     import h5py
 
@@ -149,15 +156,14 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
         )
     attrs = {k: obj.attrs[k] for k in obj.attrs}
     if isinstance(obj, h5py.Dataset):
-        _check_declared(obj, where, path)
+        check_declared(obj, where, path)
         return _Node(attrs, data=obj[()])
     if depth >= _MAX_GROUP_DEPTH:
         raise ResultsError(f"{path}: groups nested deeper than {_MAX_GROUP_DEPTH} at {where}")
     members: dict[str, _Node] = {}
-    if len(obj) > _MAX_MEMBERS:
+    if len(obj) > max_members:
         raise ResultsError(
-            f"{path}: {len(obj):,} members in {where} (a results file has at most "
-            f"{_MAX_MEMBERS:,} per group)"
+            f"{path}: {len(obj):,} members in {where} (at most {max_members:,} per group)"
         )
     for key in obj:
         sub = f"{where.rstrip('/')}/{key}"
@@ -169,7 +175,7 @@ def _load(obj: Any, where: str, path: Path, depth: int = 0) -> _Node:
         child = obj.get(key)
         if not isinstance(child, h5py.Group | h5py.Dataset):
             raise ResultsError(f"{path}: {sub} is neither a group nor a dataset")
-        members[key] = _load(child, sub, path, depth + 1)
+        members[key] = _load(child, sub, path, depth + 1, max_members)
     return _Node(attrs, members=members)
 
 
@@ -221,11 +227,22 @@ def _tree_digests(root: _Node) -> dict[str, str]:
     return out
 
 
-def block_digests(f: Any) -> dict[str, str]:
+def block_digests(f: Any, max_members: int = _MAX_MEMBERS) -> dict[str, str]:
     """SHA-256 (hex) of each block of an open results file: ``"/"`` (the root attributes
     but ``sha256``) and every top-level group or dataset, over everything the reader
-    returns (names, types, shapes, values, attributes)."""
-    return _tree_digests(_load(f, "/", Path(str(f.filename))))
+    returns (names, types, shapes, values, attributes). ``max_members``: the most members
+    of one group (a study table has one dataset per column)."""
+    return _tree_digests(_load(f, "/", Path(str(f.filename)), max_members=max_members))
+
+
+def check_digests(f: Any, path: Path, max_members: int = _MAX_MEMBERS) -> None:
+    """Verify the checksums (root attribute ``sha256``, :func:`block_digests`) of the open
+    HDF5 file ``f`` at ``path``: a :class:`~fea.errors.ResultsError` naming the block that
+    differs; a file without checksums (written before they were kept) passes. Every
+    dataset is checked by :func:`check_declared` on the way. The results reader verifies
+    the tree it has read; the table reader calls this. ``max_members`` as for
+    :func:`block_digests`."""
+    _verify(_load(f, "/", path, max_members=max_members), path)
 
 
 def _verify(root: _Node, path: Path) -> None:
@@ -438,9 +455,10 @@ def _results(root: _Node, path: Path) -> Results:
             if "times" not in tt or "temperature" not in tt:
                 raise ResultsError(f"{path}: /thermal/transient lacks times or temperature")
             ttimes = _array(tt["times"], "/thermal/transient/times", path, "f", (1,))
-            fields_t, _ = _read_fields(
-                gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes), {}
+            fields_t, c = _read_fields(
+                gt, "/thermal/transient", path, th_mesh or mesh, len(ttimes), units
             )
+            centers.update(c)
             thermal["transient_temperature"] = fields_t["temperature"]
             thermal["transient_times"] = ttimes
     if "mechanical" in members:
@@ -500,6 +518,11 @@ def _check_schema(f: Any, path: Path) -> None:
         raise ResultsError(f"{path}: not a fea results file (foreign HDF5: no 'schema' attribute)")
     schema = schema.decode() if isinstance(schema, bytes) else str(schema)
     name, _, ver = schema.partition("/")
+    if name == "fea-table":
+        raise ResultsError(
+            f"{path}: a study table (schema {schema!r}), not a results file: read it with "
+            "fea.io.read_table or fea.io.read_frame"
+        )
     if name != SCHEMA_NAME or not ver.isdigit():
         raise ResultsError(f"{path}: foreign schema {schema!r} (expected {SCHEMA!r})")
     if int(ver) > SCHEMA_MAJOR:
@@ -561,18 +584,32 @@ def read_ctm(path: str | os.PathLike) -> dict[str, Any]:
     (``links_R_K_per_W``, ``conditions``, ``fitted``, ``junction_error``,
     ``heat_error``) as one mapping; empty when the file has none. The file is checked as
     by :func:`read_results`."""
+    import h5py
+
     read_results(path)  # schema, structure and checksums
-    with open_hdf5(path) as f:
-        if "ctm" not in f:
-            return {}
-        g = f["ctm"]
-        out: dict[str, Any] = {}
-        for k, v in g.attrs.items():
-            v = _scalar(v)
-            out[k] = json.loads(v) if k in ("links", "nodes", "faces") else v
-        for k in g:
-            out[k] = np.asarray(g[k][()])
-        return out
+    path = Path(path)
+    try:
+        with open_hdf5(path) as f:
+            if "ctm" not in f:
+                return {}
+            g = f["ctm"]
+            if not isinstance(g, h5py.Group):
+                raise ResultsError(f"{path}: /ctm is not a group")
+            out: dict[str, Any] = {}
+            for k, v in g.attrs.items():
+                v = _scalar(v)
+                if k in ("links", "nodes", "faces"):
+                    v = _json_text(v, f"/ctm attribute {k}", path)
+                out[k] = v
+            for k in g:
+                if not isinstance(g[k], h5py.Dataset):
+                    raise ResultsError(f"{path}: /ctm/{k} is not a dataset")
+                out[k] = np.asarray(g[k][()])
+            return out
+    except ResultsError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        raise ResultsError(f"{path}: malformed /ctm group ({type(exc).__name__}: {exc})") from None
 
 
 def _scalar(v: Any) -> Any:

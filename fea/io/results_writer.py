@@ -110,7 +110,7 @@ def _field(group: Any, name: str, data: Any, center: str) -> Any:
 
 
 def _write_mesh(g: Any, mesh: Any, space: Any) -> None:
-    _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64))
+    _dataset(g, "nodes", np.asarray(space.nodes, dtype=np.float64)).attrs["unit"] = "m"
     _dataset(g, "tets", _vtk_tets(space))
     names = list(mesh.regions)
     _field(g, "region_id", mesh.region_of_elements().astype(np.int32), "Cell")
@@ -208,7 +208,8 @@ def write_results(
         ``study``, ``case`` (root attributes), ``metrics`` (name -> float), ``inputs``
         (a CaseSpec, a JSON-able mapping or JSON text), ``solver`` (extra records),
         ``state_values`` (one number per mechanical state: the time coordinate ParaView
-        shows, e.g. the temperature [degC] of each state) and ``state_unit``; ``ctm``
+        shows, e.g. the temperature [degC] of each state) and ``state_unit`` (its
+        unit, stored as the dataset's ``unit``; ``"C"`` is stored as ``"degC"``); ``ctm``
         (compact thermal models: :func:`fea.package.ctm.results_group`, the ``/ctm``
         group); ``cycling`` (tables name -> column -> values, the ``/cycling`` group:
         :meth:`fea.package.cycling.CyclingRun.tables`); ``moisture_labels`` (one text per
@@ -232,7 +233,13 @@ def write_results(
     file.
     """
     from .atomic import write_atomic_files
-    from .xdmf import moisture_xdmf_path, moisture_xdmf_text, xdmf_text
+    from .xdmf import (
+        moisture_xdmf_path,
+        moisture_xdmf_text,
+        transient_xdmf_path,
+        transient_xdmf_text,
+        xdmf_text,
+    )
 
     path = _check_path(path)
     if thermal is not None and not (
@@ -255,6 +262,9 @@ def write_results(
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
     state_values = meta.pop("state_values", None)
     state_unit = _check_text("state_unit", str(meta.pop("state_unit", "")))
+    # the file's one name for Celsius (FIELD_UNITS, /moisture/temperatures): "C" is the
+    # coulomb to a unit library (pint), and beside fields in degC it read as another unit
+    state_unit = {"C": "degC"}.get(state_unit, state_unit)
     if state_values is not None and len(state_values) != len(states):
         raise InputError("state_values", state_values, f"one value per state ({len(states)})")
     moisture_labels, shown = _moisture_states(
@@ -278,6 +288,7 @@ def write_results(
         if cycling:
             _write_tables(f.create_group("cycling"), cycling)
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
+        kept_transient = "thermal" in f and "transient" in f["thermal"]
         f.flush()
         image = f.id.get_file_image()
     files: list[tuple[Path, str | bytes]] = [(path, image)]
@@ -285,6 +296,9 @@ def write_results(
     if moisture is not None:
         text = moisture_xdmf_text(path.name, io.BytesIO(image))
         files.append((moisture_xdmf_path(path), text))
+    if kept_transient:
+        text = transient_xdmf_text(path.name, io.BytesIO(image))
+        files.append((transient_xdmf_path(path), text))
     # all written before any is renamed (a full disk leaves the previous set), the .h5
     # renamed last: a run killed between the renames leaves no new results file beside
     # an old sidecar
@@ -294,6 +308,8 @@ def write_results(
         # group the new file does not have (ParaView fails on it): removed, after the new
         # pair is in place
         moisture_xdmf_path(path).unlink(missing_ok=True)
+    if not kept_transient:  # likewise a transient sidecar of an earlier run
+        transient_xdmf_path(path).unlink(missing_ok=True)
     return path
 
 
@@ -306,14 +322,15 @@ def _check_path(path: Any) -> Path:
     if ":" in path.name or "|" in path.name:
         # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
         raise InputError("path", str(path), "a file name without ':' or '|'")
-    if path.stem.endswith("_moisture"):
-        # its .xdmf would be the moisture sidecar of <x>.h5 beside it, <x>_moisture.xdmf
-        raise InputError(
-            "path",
-            str(path),
-            "a file name whose stem does not end in '_moisture' (the "
-            "moisture sidecar's suffix: x.h5 writes x_moisture.xdmf)",
-        )
+    for kind in ("moisture", "transient"):
+        if path.stem.endswith(f"_{kind}"):
+            # its .xdmf would be the sidecar of <x>.h5 beside it, <x>_moisture.xdmf
+            raise InputError(
+                "path",
+                str(path),
+                f"a file name whose stem does not end in '_{kind}' (the {kind} "
+                f"sidecar's suffix: x.h5 writes x_{kind}.xdmf)",
+            )
     return path
 
 

@@ -1,6 +1,9 @@
 """Study tables in HDF5 (``table.h5``, schema ``fea-table/1``): one dataset per column,
 numbers as float64 (NaN where a case has no value), everything else as text. Each
-dataset carries its column name and, when given, its ``unit`` and ``description``.
+dataset carries its column name and, when given, its ``unit`` and ``description``. The
+root attribute ``sha256`` holds the SHA-256 of each block (``/`` and ``/table``), as a
+results file does (:func:`fea.io.results_reader.block_digests`): a flipped bit is an
+error naming the block, never a wrong number read.
 
 :func:`read_frame` returns the table as a pandas DataFrame (pandas is optional), with
 the units in ``DataFrame.attrs["units"]``."""
@@ -18,10 +21,23 @@ import numpy as np
 from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
+from .results_reader import block_digests, check_declared, check_digests
 
-__all__ = ["TABLE_SCHEMA", "read_frame", "read_table", "read_units", "write_table"]
+__all__ = [
+    "MAX_COLUMNS",
+    "TABLE_SCHEMA",
+    "read_frame",
+    "read_table",
+    "read_units",
+    "table_image",
+    "write_table",
+]
 
 TABLE_SCHEMA = "fea-table/1"
+_TABLE_NAME, _TABLE_MAJOR = "fea-table", 1
+
+#: Most columns of a table read or written (one dataset each; a reflow study has ~1000).
+MAX_COLUMNS = 1_000_000
 
 
 def write_table(
@@ -32,13 +48,39 @@ def write_table(
     units: dict[str, str] | None = None,
     descriptions: dict[str, str] | None = None,
 ) -> None:
-    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory,
-    written in one piece: a full disk leaves the previous table untouched); ``units`` and
-    ``descriptions`` (column -> text) become attributes of the columns' datasets."""
+    """Write ``rows`` (column ``keys`` in order) to ``path`` atomically (built in memory
+    by :func:`table_image`, written in one piece: a full disk leaves the previous table
+    untouched); ``units`` and ``descriptions`` (column -> text) become attributes of the
+    columns' datasets."""
+    write_atomic(path, table_image(study, rows, keys, units, descriptions))
+
+
+def table_image(
+    study: str,
+    rows: list[dict[str, Any]],
+    keys: list[str],
+    units: dict[str, str] | None = None,
+    descriptions: dict[str, str] | None = None,
+) -> bytes:
+    """The bytes of a ``table.h5`` of ``rows`` (see :func:`write_table`), for a caller
+    that writes it together with other files (:func:`fea.io.atomic.write_atomic_files`).
+
+    A column's dataset is named after it, ``/`` written as ``_`` (HDF5's path
+    separator), with `` (2)``, `` (3)``, ... added where two names would meet (``a/b`` and
+    ``a_b``) or a name is ``.``; the reader takes the name from the ``column`` attribute.
+    A column name or a text value with a NUL character (which HDF5 cannot store) is an
+    :class:`~fea.errors.InputError` naming it."""
     import h5py
 
     units = units or {}
     descriptions = descriptions or {}
+    for k in keys:
+        if not isinstance(k, str) or "\0" in k:
+            raise InputError("table column", k, "a name without NUL characters")
+        for r in rows:
+            if isinstance(r.get(k), str) and "\0" in r[k]:
+                raise InputError(f"table column {k}", r[k], "text without NUL characters")
+    names = _dataset_names(keys)
     with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
         f.attrs["study"] = study
@@ -46,7 +88,7 @@ def write_table(
         g = f.create_group("table")
         for k in keys:
             vals = [r.get(k) for r in rows]
-            name = k.replace("/", "_")
+            name = names[k]
             if all(
                 isinstance(v, int | float) and not isinstance(v, bool) or v is None for v in vals
             ) and any(v is not None for v in vals):
@@ -65,28 +107,106 @@ def write_table(
                 g[name].attrs["unit"] = units[k]
             if k in descriptions:
                 g[name].attrs["description"] = descriptions[k]
+        f.attrs["sha256"] = json.dumps(block_digests(f, MAX_COLUMNS), sort_keys=True)
         f.flush()
-        image = f.id.get_file_image()
-    write_atomic(path, image)
+        return f.id.get_file_image()
+
+
+def _dataset_names(keys: list[str]) -> dict[str, str]:
+    """Column -> a distinct HDF5 dataset name (see :func:`write_table`)."""
+    out: dict[str, str] = {}
+    used: set[str] = set()
+    for k in keys:
+        base = k.replace("/", "_")
+        name, n = base, 1
+        while name in used or name in ("", "."):
+            n += 1
+            name = f"{base} ({n})"
+        used.add(name)
+        out[k] = name
+    return out
+
+
+def _open_table(path: Path) -> Any:
+    """The open ``table.h5`` at ``path`` after its schema and checksums are checked: a
+    foreign file, one of a newer table schema or one without a schema, a corrupt one or
+    one changed after writing is a :class:`~fea.errors.ResultsError` saying which."""
+    f = open_hdf5(path)
+    try:
+        schema = f.attrs.get("schema")
+        schema = schema.decode() if isinstance(schema, bytes) else schema
+        if schema != TABLE_SCHEMA:
+            name, _, ver = str(schema).partition("/")
+            if name == _TABLE_NAME and ver.isdigit() and int(ver) > _TABLE_MAJOR:
+                raise ResultsError(
+                    f"{path}: schema {schema!r} is newer than this fea reads "
+                    f"({TABLE_SCHEMA!r}); upgrade fea"
+                )
+            raise ResultsError(f"{path}: not a study table (schema {schema!r})")
+        check_digests(f, path, MAX_COLUMNS)
+    except ResultsError:
+        f.close()
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:
+        f.close()
+        raise ResultsError(f"{path}: truncated or corrupt study table ({exc})") from None
+    except BaseException:
+        f.close()
+        raise
+    return f
+
+
+def _columns(f: Any, path: Path) -> list[tuple[str, Any]]:
+    """(``/table/<name>``, dataset) of every column of the open table ``f``, each a
+    plain dataset of this file (no link to another object or file) checked by
+    :func:`~fea.io.results_reader.check_declared` before anything is read."""
+    import h5py
+
+    def plain(group: Any, key: str, where: str) -> Any:
+        link = group.get(key, getlink=True)
+        if link is None:
+            raise ResultsError(f"{path}: {where} is missing")
+        if isinstance(link, h5py.ExternalLink):
+            raise ResultsError(f"{path}: {where} is an external link to another file")
+        if not isinstance(link, h5py.HardLink):
+            raise ResultsError(f"{path}: {where} is a soft link (a table holds its data)")
+        return group[key]
+
+    g = plain(f, "table", "/table")
+    if not isinstance(g, h5py.Group):
+        raise ResultsError(f"{path}: /table is not a group")
+    out = []
+    for key in g:
+        where = f"/table/{key}"
+        ds = plain(g, key, where)
+        if not isinstance(ds, h5py.Dataset):
+            raise ResultsError(f"{path}: {where} is not a dataset")
+        check_declared(ds, where, path)
+        out.append((where, ds))
+    return out
 
 
 def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value).
 
-    A missing, foreign or malformed file is a :class:`~fea.errors.ResultsError`."""
+    A missing, foreign, newer-schema or malformed file is a
+    :class:`~fea.errors.ResultsError` naming the path and what is wrong."""
     path = Path(path)
-    f = open_hdf5(path)
+    f = _open_table(path)
     try:
         with f:
-            schema = f.attrs.get("schema")
-            schema = schema.decode() if isinstance(schema, bytes) else schema
-            if schema != TABLE_SCHEMA:
-                raise ResultsError(f"{path}: not a study table (schema {schema!r})")
-            keys = json.loads(f.attrs["columns"])
+            try:
+                keys = json.loads(_text(f.attrs["columns"]))
+            except (ValueError, RecursionError):
+                raise ResultsError(
+                    f"{path}: the attribute columns is not valid JSON text"
+                ) from None
+            if not isinstance(keys, list) or not all(isinstance(k, str) for k in keys):
+                raise ResultsError(f"{path}: the attribute columns is not a list of names")
             cols = {}
-            for ds in f["table"].values():
+            for where, ds in _columns(f, path):
                 if ds.shape is None or len(ds.shape) != 1:
-                    raise ResultsError(f"{path}: column {ds.name} is not one-dimensional")
+                    raise ResultsError(f"{path}: column {where} is not one-dimensional")
                 v = ds[()]
                 col = ds.attrs["column"]
                 cols[col.decode() if isinstance(col, bytes) else str(col)] = [
@@ -94,9 +214,9 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
                 ]
     except ResultsError:
         raise
-    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
-    if not isinstance(keys, list) or set(keys) != set(cols):
+    if set(keys) != set(cols):
         raise ResultsError(f"{path}: malformed study table (columns do not match)")
     lengths = {len(c) for c in cols.values()}
     if len(lengths) > 1:
@@ -106,18 +226,20 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 
 def read_units(path: str | os.PathLike) -> dict[str, str]:
-    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a malformed
-    file is a :class:`~fea.errors.ResultsError`."""
+    """Column -> unit of a ``table.h5`` (columns without a unit are left out); a
+    foreign, newer-schema or malformed file is a :class:`~fea.errors.ResultsError`."""
     path = Path(path)
-    f = open_hdf5(path)
+    f = _open_table(path)
     try:
         with f:
             return {
                 _text(ds.attrs["column"]): _text(ds.attrs["unit"])
-                for ds in f["table"].values()
+                for _, ds in _columns(f, path)
                 if "unit" in ds.attrs
             }
-    except (OSError, KeyError, ValueError, TypeError, AttributeError) as exc:
+    except ResultsError:
+        raise
+    except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError) as exc:
         raise ResultsError(f"{path}: malformed study table ({type(exc).__name__}: {exc})") from None
 
 

@@ -12,6 +12,11 @@ times; the temperature is then the nodal field ``state_temperature``). States wh
 are not distinct (a process stage ending where the reflow starts) are numbered 0, 1, ...
 instead: ParaView keeps one grid per time and would hide all but one of them.
 
+Transient kept beside a steady result (``/thermal/transient``, a ``[transient]`` case of
+a study: the steady field in ``/thermal/temperature``, the heating's kept fields beside
+it): ``<stem>_transient.xdmf`` (:func:`transient_xdmf_text`), one grid of the thermal
+mesh per kept time, its time in s from the power step.
+
 Moisture (``/moisture``, a ``[moisture]`` case): its states have a time axis of their
 own (the soak's hours, then the reflow's seconds), so they are a second sidecar,
 ``<stem>_moisture.xdmf`` (:func:`moisture_xdmf_text`), one grid of the package per
@@ -70,6 +75,8 @@ __all__ = [
     "moisture_xdmf_text",
     "paraview_script",
     "state_times",
+    "transient_xdmf_path",
+    "transient_xdmf_text",
     "write_paraview_script",
     "xdmf_text",
 ]
@@ -352,6 +359,45 @@ def moisture_xdmf_text(h5name: str, h5path: str | Any) -> str:
     return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
+def transient_xdmf_path(h5path: str | Any) -> Path:
+    """The transient sidecar of the results file ``h5path``: ``<stem>_transient.xdmf``."""
+    p = Path(h5path)
+    return p.with_name(p.stem + "_transient.xdmf")
+
+
+def transient_xdmf_text(h5name: str, h5path: str | Any) -> str:
+    """XDMF 3 text of the transient kept beside a steady thermal result in the HDF5 file
+    at ``h5path`` (``/thermal/transient``: ``temperature`` (steps, n) degC and ``times``
+    (steps,) s; datasets referenced as ``h5name``): a temporal collection of the thermal
+    mesh (``/thermal/mesh`` when it has its own, else ``/mesh``), one grid per kept time
+    named ``time <t> s`` with ``region_id`` and the temperature at that time; its time in
+    ParaView is the time [s] from the power step (the step index where two share one,
+    :func:`state_times`).
+
+    A file of its own, as the moisture states are: the package's ``.xdmf`` holds the
+    steady field, or the mechanical states on their own time axis (temperatures, steps).
+    """
+    import h5py
+
+    root = ET.Element("Xdmf", Version="3.0")
+    domain = ET.SubElement(root, "Domain")
+    with h5py.File(h5path, "r") as f:
+        th = f["thermal"]
+        tr = th["transient"]
+        mg = th["mesh"] if "mesh" in th else f["mesh"]
+        parent = ET.SubElement(
+            domain, "Grid", Name="transient", GridType="Collection", CollectionType="Temporal"
+        )
+        raw = [float(t) for t in tr["times"][()]]
+        for k, (t, shown) in enumerate(zip(raw, state_times(raw), strict=True)):
+            g = _grid(parent, f"time {t:g} s", h5name, mg)
+            g.insert(0, ET.Element("Time", Value=repr(float(shown))))
+            _attribute(g, h5name, "region_id", mg["region_id"], None)
+            _fields(g, h5name, tr, k, True)
+    ET.indent(root)
+    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
 _PARAVIEW_SCRIPT = '''"""Open {docstring_xdmf} in ParaView: the package warped by its displacement
 (scaled so the largest shows as 10 % of the part) and coloured by the recovered von
 Mises stress in MPa (the unit of the study table); a file without mechanical results
@@ -552,7 +598,8 @@ def paraview_script(h5path: str | Any, case: str = "") -> str:
         elif me is not None and "state_values" in me:
             unit = str(me["state_values"].attrs.get("unit", ""))
             note = {
-                "C": "the state temperature [C]",
+                "C": "the state temperature [C]",  # files written before degC
+                "degC": "the state temperature [C]",
                 "step": "the profile step (the temperature is the field state_temperature)",
             }.get(unit, unit or "index")
         elif th is not None and "times" in th:

@@ -11,7 +11,9 @@ of the table and the digest of the input it was computed from, :func:`case_diges
 included) and run again skips the finished cases and recomputes only the others. A
 finished case whose input has changed since (a sweep value edited, a base key changed:
 case ids are positions in the sweep, not values) is stale: it is run again, never
-reused (a ``metrics.json`` without a digest, from an older version, is kept). A failing
+reused (a ``metrics.json`` without a digest, from an older version, is kept). A case that
+runs, again or after a failed attempt, first loses the results, curves and figures an
+earlier attempt left (:func:`clear_outputs`), so none is shown as this run's. A failing
 case writes ``error.json`` (its error and traceback) and does not stop the others. At
 the end ``table.csv`` and ``table.h5`` collect inputs and outputs of every case present
 and finished from the study's present input, and the plots are drawn next to them.
@@ -56,12 +58,14 @@ from ..package.spec import CaseSpec, StudySpec
 from .report import StudyReport, limit_warnings
 
 __all__ = [
+    "CASE_OUTPUTS",
     "CaseLock",
     "Claim",
     "StudyReport",
     "base_row",
     "case_digest",
     "claim_case",
+    "clear_outputs",
     "finished_current",
     "finished_digest",
     "holder",
@@ -78,6 +82,7 @@ except ImportError:  # pragma: no cover
     fcntl = None  # type: ignore[assignment]
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 #: Age [s] after which a lock file of the fallback (no ``flock``) counts as stale.
 STALE_LOCK_S = 86400.0
 
@@ -284,9 +289,14 @@ class CaseLock:
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
         try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o666)
+            # not through a symbolic link: a .lock planted as a link to another file
+            # would have that file truncated and overwritten with the holder's name
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | _NOFOLLOW, 0o666)
         except OSError as exc:
-            err = ResultsError(f"cannot lock {self.path}: {exc.strerror}")
+            reason = exc.strerror
+            if exc.errno == errno.ELOOP:
+                reason = "it is a symbolic link (a case's lock is a plain file: remove it)"
+            err = ResultsError(f"cannot lock {self.path}: {reason}")
             err.errno = exc.errno  # type: ignore[attr-defined]
             raise err from None
         if fcntl is not None:
@@ -376,6 +386,33 @@ class Claim:
     stale: bool = False
 
 
+#: The files a case writes besides ``metrics.json``/``error.json`` and its log: results
+#: and their sidecars, the ParaView script, curve tables, figures.
+CASE_OUTPUTS = ("result.h5", "result*.xdmf", "result_paraview.py", "*.csv", "*.png")
+
+
+def clear_outputs(folder: Path) -> list[Path]:
+    """Remove the outputs (:data:`CASE_OUTPUTS`) an earlier attempt of the case in
+    ``folder`` left, before the case runs (its folder's lock held): a run from another
+    input, or a failed or stopped one, would otherwise leave its fields for ParaView and
+    its curves for the study's plots (which read every CSV of a case folder) beside
+    this run's. The log, ``error.json`` and other files stay. Returns the removed paths;
+    a file that cannot be removed is a :class:`~fea.errors.ResultsError` naming it."""
+    removed = []
+    for pattern in CASE_OUTPUTS:
+        for path in sorted(folder.glob(pattern)):
+            if path.is_dir() and not path.is_symlink():
+                continue
+            try:
+                path.unlink()
+            except OSError as exc:
+                raise ResultsError(
+                    f"cannot remove {path} (an earlier attempt's output): {exc.strerror}"
+                ) from None
+            removed.append(path)
+    return removed
+
+
 def claim_case(
     spec: StudySpec, cid: str, params: dict, folder: Path, started: float, force: bool
 ) -> Claim:
@@ -414,6 +451,7 @@ def claim_case(
             lock.release()
             return Claim("busy")
         sweep_parts(folder, everything=True)
+        clear_outputs(folder)
         try:
             case = spec.case(params)
             check_size(case, force=force)

@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..io.atomic import write_atomic
-from ..io.table import read_frame, read_table, write_table
+from ..io.atomic import write_atomic_files
+from ..io.table import read_frame, read_table, table_image
 from ..package.names import Column
 from ..package.spec import StudySpec, apply_overrides
 from ..package.spec.reference import key_unit
@@ -80,9 +80,10 @@ def stale_cases(spec: StudySpec, root: str | os.PathLike) -> list[str]:
 
 def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str, Any]], Path]:
     """Collect the rows of every case of ``spec`` found under ``root`` (in case order) and
-    write ``table.csv`` and ``table.h5`` atomically. Returns (rows, csv path). A case
-    finished from another input than the study's present one (:func:`stale_cases`) has
-    no row."""
+    write ``table.csv`` and ``table.h5`` atomically and as one
+    (:func:`~fea.io.atomic.write_atomic_files`: a full disk leaves both as they were).
+    Returns (rows, csv path). A case finished from another input than the study's present
+    one (:func:`stale_cases`) has no row."""
     root = Path(root)
     rows = [r for cid, digest in _digests(spec) if (r := _read_row(root / cid, digest)) is not None]
     keys: list[str] = ["case", "status"]
@@ -96,12 +97,14 @@ def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str
     w.writeheader()
     for r in rows:
         w.writerow({k: csv_cell(r.get(k, "")) for k in keys})
-    write_atomic(root / "table.csv", buf.getvalue())
     columns = {k: Column.parse(k) for k in keys if k not in ("case", "status", "error")}
     units = {k: c.unit for k, c in columns.items() if c.unit}
     for k in columns:  # a swept parameter: its key's unit (loads.h, loads.power_W.die)
         if k.startswith("param:") and (u := key_unit(k.removeprefix("param:"))):
             units[k] = u
     descriptions = {k: c.description for k, c in columns.items() if c.description}
-    write_table(root / "table.h5", spec.name, rows, keys, units, descriptions)
+    # both written before either is renamed: a full disk leaves the previous pair, never a
+    # new table.csv beside an old table.h5
+    image = table_image(spec.name, rows, keys, units, descriptions)
+    write_atomic_files([(root / "table.h5", image), (root / "table.csv", buf.getvalue())])
     return rows, root / "table.csv"
