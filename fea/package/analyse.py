@@ -501,7 +501,7 @@ def state_times(temperatures: list[float]) -> tuple[list[float], str]:
     profile goes up and down, and ParaView needs increasing times; the temperature is the
     field ``state_temperature``). Returns (values, unit)."""
     if all(b > a for a, b in zip(temperatures, temperatures[1:], strict=False)):
-        return [float(t) for t in temperatures], "C"
+        return [float(t) for t in temperatures], "degC"
     return [float(i) for i in range(len(temperatures))], "step"
 
 

@@ -115,7 +115,7 @@ def test_reflow_profile_is_dense_around_tg_and_times_increase(case):
     off = dataclasses.replace(c, loads=dataclasses.replace(loads, reflow_tg_step=0.0))
     assert reflow_profile(off) == loads.reflow
     # ParaView times: temperatures of a sweep, the step index of a profile
-    assert state_times([25.0, 260.0]) == ([25.0, 260.0], "C")
+    assert state_times([25.0, 260.0]) == ([25.0, 260.0], "degC")
     assert state_times([25.0, 260.0, 25.0]) == ([0.0, 1.0, 2.0], "step")
 
 
