@@ -36,7 +36,7 @@ from ..errors import ResultsError
 from ..package.names import Column
 from ..package.spec import OUTPUTS
 
-__all__ = ["literal_text"]
+__all__ = ["MAX_PLOT_NAME", "literal_text", "sweep_plot_name"]
 
 _REFLOW = re.compile(r"^warpage_signed_um@r(\d+)_(-?[\d.]+)C$")
 _STATE = re.compile(r"^(?:r(\d+)_)?(-?[\d.]+)C$")
@@ -119,6 +119,24 @@ def _save(fig, path: Path, info: dict[str, Any] | None = None) -> Path:
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("_")
+
+
+#: Longest figure file name [characters] (file systems allow 255 bytes; an output named
+#: after two 64-character regions against a long parameter path can pass that).
+MAX_PLOT_NAME = 200
+
+
+def sweep_plot_name(output: str, parameter: str) -> str:
+    """The file name ``<output>_vs_<parameter>.png`` of a sweep figure (characters other
+    than letters, digits, ``_ . -`` as ``_``); past :data:`MAX_PLOT_NAME` characters both
+    parts are cut and a hash of the whole name keeps it unique."""
+    name = f"{_slug(output)}_vs_{_slug(parameter)}.png"
+    if len(name) <= MAX_PLOT_NAME:
+        return name
+    import hashlib
+
+    tag = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{_slug(output)[:110]}_vs_{_slug(parameter)[:60]}_{tag}.png"
 
 
 def _number(v: Any) -> float | None:
@@ -316,7 +334,7 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         for p in params:
             for name, cols in columns.items():
                 fig = sweep_figure(spec, ok, p, name, cols)
-                written.append(_save(fig, folder / f"{_slug(name)}_vs_{_slug(p[6:])}.png"))
+                written.append(_save(fig, folder / sweep_plot_name(name, p[6:])))
                 plt.close(fig)
         reflow = reflow_columns(ok[0])
         if reflow:

@@ -171,3 +171,22 @@ def test_warpage_face_key():
     assert parse_study(raw).base.report.warpage_face == "ball_side"
     with pytest.raises(InputError, match="outputs.warpage_face"):
         parse_study(with_change("outputs", {"warpage_face": "bottom"}))
+
+
+def test_a_sweep_figure_name_stays_within_a_file_name():
+    """An output named after two 64-character regions against a long parameter path gave
+    a figure name past the file system's 255 bytes (the save failed): cut to
+    MAX_PLOT_NAME with a hash that keeps two names apart, still a name the stale-plot
+    cleanup knows; short names as before."""
+    from fea.study.plots import MAX_PLOT_NAME, STUDY_PLOT_NAME, sweep_plot_name
+
+    assert sweep_plot_name("Tj_max_C", "loads.h") == "Tj_max_C_vs_loads.h.png"
+    a, b = "r" * 64, "s" * 64
+    out = f"max_interface_shear_MPa@260C:{a}:{b}"
+    names = {
+        sweep_plot_name(out, "materials.library.my_compound_with_a_long_name.E_GPa" + x)
+        for x in ("", "2")
+    }
+    assert len(names) == 2
+    for n in names:
+        assert len(n.encode()) <= MAX_PLOT_NAME and STUDY_PLOT_NAME.fullmatch(n), n
