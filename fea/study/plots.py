@@ -205,6 +205,8 @@ def honest_range(values: Any, unit: str = "") -> tuple[float, float, str]:
     elif big > 0 and span < TINY_SPREAD * big and lo * hi > 0:
         note = f"axis not from zero: spread {span / big:.2%} of the value"
     pad = 0.05 * (hi - lo) or 0.05 * big or 1.0
+    if lo == hi == 0.0:  # every value zero: a range around it, not the limits 0 and 0
+        return -pad, pad, note
     return (lo if lo == 0.0 else lo - pad), (hi if hi == 0.0 else hi + pad), note
 
 

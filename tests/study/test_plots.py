@@ -205,3 +205,26 @@ def test_warpage_map_of_a_quarter_model_keeps_the_full_bodys_plane(tmp_path):
     assert full <= hi <= 1.25 * full
     assert tilted < 0.8 * full  # the test tells the two fits apart
     assert "quarter model" in _png_info(p)["Title"]
+
+
+def test_an_output_that_is_zero_in_every_case_gets_an_axis_around_zero():
+    """Every value 0 (e.g. the warpage of a symmetric case, a stress in an unloaded
+    region) gave the limits (0, 0): matplotlib's 'identical low and high ylims' warning
+    at every merge and an axis it chose itself."""
+    import warnings
+
+    from fea.study.plots import honest_range
+
+    lo, hi, _ = honest_range([0.0, 0.0, 0.0], "um")
+    assert lo < 0.0 < hi
+    assert honest_range([0.0, 2.0], "um")[:2] == (0.0, 2.1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, ax = plt.subplots()
+        ax.set_ylim(lo, hi)
+        plt.close(fig)
