@@ -299,7 +299,24 @@ def sweep_figure(
         ax.set_visible(False)
     for ax in axes[:, 0]:
         ax.set_ylabel(Column(output).label)
-    axes.flat[0].legend(fontsize=7)
+    # one legend of every series shown in any panel (the first panel may lack some)
+    series: dict[str, Any] = {}
+    for ax in axes.flat[: len(shown)]:
+        for h, lab in zip(*ax.get_legend_handles_labels(), strict=True):
+            series.setdefault(lab, h)
+    if series:
+        axes.flat[0].legend(list(series.values()), list(series), fontsize=7)
+    else:
+        axes.flat[0].text(
+            0.5,
+            0.5,
+            "no numeric value in the finished cases",
+            transform=axes.flat[0].transAxes,
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="0.3",
+        )
     title = f"{spec.name}: {Column(output).label} vs {param_label(param)}"
     if len(keys) > len(shown):
         title += f" (first {len(shown)} of {len(keys)} level combinations)"
@@ -718,9 +735,7 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     # a half/quarter model (symmetry planes x = 0, y = 0): the full body's best-fit plane has
     # no tilt across a plane of symmetry, so only the untouched axes' tilts are fitted
     cut = tuple(a for a in ("x", "y") if f"symmetry_{a}" in m.boundaries)
-    A = np.column_stack(
-        [np.ones_like(x)] + [c for a, c in (("x", x), ("y", y)) if a not in cut]
-    )
+    A = np.column_stack([np.ones_like(x)] + [c for a, c in (("x", x), ("y", y)) if a not in cut])
     fields = []
     for i in range(len(states)):
         uz = (u[i] if labels is not None else u)[nodes, 2]

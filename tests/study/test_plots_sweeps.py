@@ -190,3 +190,31 @@ def test_a_sweep_figure_name_stays_within_a_file_name():
     assert len(names) == 2
     for n in names:
         assert len(n.encode()) <= MAX_PLOT_NAME and STUDY_PLOT_NAME.fullmatch(n), n
+
+
+def test_the_legend_names_series_missing_from_the_first_panel_and_no_warning():
+    """A series with no value in the first panel (e.g. failed for the first level of the
+    other factor) was left out of the legend, and a figure with no value at all warned
+    'No artists with labels' at every merge; now the legend is of every panel's series
+    and an empty figure says it has no value."""
+    import warnings
+
+    rows = _rows()
+    for r in rows:
+        if r["param:materials.shell"] == "nickel":
+            r.pop("warpage_um@260C")
+    cols = ["warpage_um@25C", "warpage_um@260C"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fig = sweep_figure(_spec(), rows, "param:geometry.openings.width_mm", "warpage_um", cols)
+        legend = _panels(fig)[0].get_legend()
+        assert [t.get_text() for t in legend.get_texts()] == cols
+        plt.close(fig)
+        for r in rows:
+            r.pop("warpage_um@260C", None)
+        fig = sweep_figure(
+            _spec(), rows, "param:geometry.openings.width_mm", "warpage_um", ["warpage_um@260C"]
+        )
+        texts = [t.get_text() for t in _panels(fig)[0].texts]
+        assert "no numeric value in the finished cases" in texts
+        plt.close(fig)
