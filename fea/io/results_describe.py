@@ -84,7 +84,10 @@ def describe(path: str | os.PathLike) -> str:
 
 #: Entries of :class:`~fea.io.results_format.Results` stored under another name, whose
 #: unit :attr:`Results.units` keeps under the dataset's path.
-_UNIT_KEYS = {"thermal/transient_temperature": "thermal/transient/temperature"}
+_UNIT_KEYS = {
+    "thermal/transient_temperature": "thermal/transient/temperature",
+    "thermal/transient_times": "thermal/transient/times",
+}
 
 
 def _printable(line: str) -> str:

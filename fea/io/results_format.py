@@ -144,7 +144,10 @@ class Results:
     ``curves`` maps a curve's name to its columns (name -> 1-D array), e.g.
     ``curves["zth"]["zth_K_per_W"]``.
     ``units`` maps ``"group/field"`` to the field's unit (``"degC"``, ``"Pa"``, ``"1"``...;
-    files written before fields carried a ``unit`` attribute have none).
+    files written before fields carried a ``unit`` attribute have none), and the time and
+    state axes' (``"thermal/times"``, ``"thermal/transient/times"``: ``"s"``;
+    ``"mechanical/state_values"``: ``"degC"``, ``"s"`` or ``"step"``) where the file gives
+    them.
     ``moisture`` (None without a moisture run) maps ``moisture_wetness`` (s, n) [-] and
     ``moisture_concentration`` (s, m) [kg/m^3] (on ``mesh``), ``times`` (s,) [s],
     ``temperatures`` (s,) [degC] and ``labels`` (s,) of the moisture states;

@@ -385,6 +385,14 @@ def _read_fields(
     return fields, centers
 
 
+def _axis_unit(node: _Node, key: str, path: Path, units: dict[str, str]) -> None:
+    """A time or state axis's ``unit`` attribute, where it has one, into ``units[key]``
+    (``"s"``, ``"degC"``, ``"step"``; ``"C"`` of older files as ``"degC"``)."""
+    if "unit" in node.attrs:
+        unit = _text(node.attrs["unit"], f"/{key} attribute unit", path)
+        units[key] = {"C": "degC"}.get(unit, unit)
+
+
 def _labels(node: _Node, where: str, path: Path) -> NDArray:
     """A ``labels`` dataset: one text per state, at least one."""
     raw = node.data
@@ -448,6 +456,7 @@ def _results(root: _Node, path: Path) -> Results:
         centers.update(c)
         if times is not None:
             thermal["times"] = times
+            _axis_unit(gm["times"], "thermal/times", path, units)
         curves = _read_curves(g, path)
         if "transient" in gm:  # a transient's kept fields beside the steady one
             gt = _member(g, "transient", "/thermal", path, group=True)
@@ -461,6 +470,7 @@ def _results(root: _Node, path: Path) -> Results:
             centers.update(c)
             thermal["transient_temperature"] = fields_t["temperature"]
             thermal["transient_times"] = ttimes
+            _axis_unit(tt["times"], "thermal/transient/times", path, units)
     if "mechanical" in members:
         g = _member(root, "mechanical", "", path, group=True)
         gm = g.members or {}
@@ -478,6 +488,7 @@ def _results(root: _Node, path: Path) -> Results:
             if labels is None or len(sv) != len(labels):
                 raise ResultsError(f"{path}: /mechanical/state_values has {len(sv)} values")
             mech["state_values"] = sv
+            _axis_unit(gm["state_values"], "mechanical/state_values", path, units)
     if "moisture" in members:
         g = _member(root, "moisture", "", path, group=True)
         moisture, shown = _read_moisture(g, path, mesh, centers, units)

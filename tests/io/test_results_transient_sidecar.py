@@ -135,3 +135,23 @@ def test_node_coordinates_carry_their_unit(kept, tmp_path):
     p = write_results(tmp_path / "r.h5", m, thermal=th)
     with h5py.File(p) as f:
         assert f["mesh/nodes"].attrs["unit"] == "m"
+
+
+def test_time_and_state_axes_units_are_read_and_shown(kept, tmp_path):
+    """The time axes' and the states' units are in the file but were not in
+    ``Results.units``, so ``fea info`` showed the axes without a unit."""
+    from fea.io import describe
+
+    m, th, _ = kept
+    p = write_results(tmp_path / "r.h5", m, thermal=th)
+    r = read_results(p)
+    assert r.units["thermal/transient/times"] == "s"
+    (line,) = [x for x in describe(p).splitlines() if "thermal/transient_times" in x]
+    assert line.endswith("[s]")
+    mb = layered_box((2e-3, 1e-3), [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)], 0.4e-3, order=1)
+    me = fea.solve_thermoelastic(mb, MATS, 260.0, 25.0, backend="cpu")
+    meta = {"state_values": [25.0, 260.0], "state_unit": "degC"}
+    q = write_results(tmp_path / "s.h5", mb, mechanical={"25C": me, "260C": me}, meta=meta)
+    assert read_results(q).units["mechanical/state_values"] == "degC"
+    (line,) = [x for x in describe(q).splitlines() if "mechanical/state_values" in x]
+    assert line.endswith("[degC]")
