@@ -59,6 +59,19 @@ def _study(path: Path, **ctm_keys) -> dict:
     }
 
 
+def _example_study(tmp_path: Path, size_mm: float, **ctm_keys) -> dict:
+    """The study of ``write_example_mesh``'s file (P1, 1 W in its die, carrier FR-4)."""
+    from fea.package.geometry.imported import write_example_mesh
+
+    path = write_example_mesh(tmp_path / "example.msh", size_mm=size_mm)
+    data = _study(path, **ctm_keys)
+    data["geometry"] = {"kind": "mesh", "path": str(path)}
+    data["materials"] = {"carrier": "fr4"}
+    data["loads"] = {"power_W": {"die": 1.0}}
+    data["mesh"] = {"order": 1}
+    return data
+
+
 def test_the_two_resistor_model_of_a_file_is_its_own_series_resistances(tmp_path):
     """A 2 x 2 mm block of three full-area layers (substrate 0.4 mm k = 15, chip 0.3 mm
     k = 150 heated uniformly, mould 0.5 mm k = 0.9) read from a .msh: theta_JC = t_m/(k_m A)
@@ -85,14 +98,8 @@ def test_surface_nodes_of_a_file_tile_its_outer_faces(tmp_path):
     2 x 2 x 0.3 mm, encapsulant to 0.6 mm): top and bottom split at 1.2 x the die
     (a facet by its centroid), sides the rest; together they hold every outer facet
     once, and the DELPHI network and its SPICE and ECXML files are written."""
-    from fea.package.geometry.imported import write_example_mesh
 
-    path = write_example_mesh(tmp_path / "example.msh", size_mm=0.4)
-    data = _study(path, delphi=True, holdout=0)
-    data["geometry"] = {"kind": "mesh", "path": str(path)}
-    data["materials"] = {"carrier": "fr4"}
-    data["loads"] = {"power_W": {"die": 1.0}}
-    data["mesh"] = {"order": 1}
+    data = _example_study(tmp_path, 0.4, delphi=True, holdout=0)
     case = parse_study(data).base
     mesh = ctm_mesh(case)
     b = mesh.boundaries
@@ -144,14 +151,8 @@ def test_the_two_resistor_model_says_how_far_off_it_is(tmp_path):
     import math
 
     from fea.package.ctm import error_table
-    from fea.package.geometry.imported import write_example_mesh
 
-    path = write_example_mesh(tmp_path / "example.msh", size_mm=1.0)
-    data = _study(path, delphi=True)
-    data["geometry"] = {"kind": "mesh", "path": str(path)}
-    data["materials"] = {"carrier": "fr4"}
-    data["loads"] = {"power_W": {"die": 1.0}}
-    data["mesh"] = {"order": 1}
+    data = _example_study(tmp_path, 1.0, delphi=True)
     case = parse_study(data).base
     res = ctm_analysis(case)
     two_r, model = res.two_resistor, res.model
@@ -188,14 +189,8 @@ def test_two_cases_spice_files_can_be_included_in_one_system_netlist(tmp_path):
     import shutil
     import subprocess
 
-    from fea.package.geometry.imported import write_example_mesh
 
-    path = write_example_mesh(tmp_path / "example.msh", size_mm=1.0)
-    data = _study(path, delphi=True)
-    data["geometry"] = {"kind": "mesh", "path": str(path)}
-    data["materials"] = {"carrier": "fr4"}
-    data["loads"] = {"power_W": {"die": 1.0}}
-    data["mesh"] = {"order": 1}
+    data = _example_study(tmp_path, 1.0, delphi=True)
     case = parse_study(data).base
     res = ctm_analysis(case)
     out = tmp_path / "models"
