@@ -25,6 +25,7 @@ __all__ = [
     "block_digests",
     "check_declared",
     "check_digests",
+    "hard_member",
     "open_hdf5",
     "read_ctm",
     "read_results",
@@ -167,16 +168,30 @@ def _load(
         )
     for key in obj:
         sub = f"{where.rstrip('/')}/{key}"
-        link = obj.get(key, getlink=True)
-        if isinstance(link, h5py.ExternalLink):
-            raise ResultsError(f"{path}: {sub} is an external link to another file")
-        if not isinstance(link, h5py.HardLink):
-            raise ResultsError(f"{path}: {sub} is a soft link (a results file holds its data)")
-        child = obj.get(key)
+        child = hard_member(obj, key, sub, path)
         if not isinstance(child, h5py.Group | h5py.Dataset):
             raise ResultsError(f"{path}: {sub} is neither a group nor a dataset")
         members[key] = _load(child, sub, path, depth + 1, max_members)
     return _Node(attrs, members=members)
+
+
+def hard_member(
+    group: Any, key: str, where: str, path: Path, holder: str = "a results file"
+) -> Any:
+    """The member ``key`` of the open HDF5 ``group`` (at ``where`` in the file ``path``),
+    where it is stored in this file: a missing member, an external link to another file
+    or a soft link is a :class:`~fea.errors.ResultsError` naming ``where`` (``holder``
+    names the kind of file in the message: it holds its data)."""
+    import h5py
+
+    link = group.get(key, getlink=True)
+    if link is None:
+        raise ResultsError(f"{path}: {where} is missing")
+    if isinstance(link, h5py.ExternalLink):
+        raise ResultsError(f"{path}: {where} is an external link to another file")
+    if not isinstance(link, h5py.HardLink):
+        raise ResultsError(f"{path}: {where} is a soft link ({holder} holds its data)")
+    return group.get(key)
 
 
 def _update(h: Any, value: Any) -> None:

@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
-from .results_reader import block_digests, check_declared, check_digests
+from .results_reader import block_digests, check_declared, check_digests, hard_member
 
 __all__ = [
     "MAX_COLUMNS",
@@ -163,14 +163,7 @@ def _columns(f: Any, path: Path) -> list[tuple[str, Any]]:
     import h5py
 
     def plain(group: Any, key: str, where: str) -> Any:
-        link = group.get(key, getlink=True)
-        if link is None:
-            raise ResultsError(f"{path}: {where} is missing")
-        if isinstance(link, h5py.ExternalLink):
-            raise ResultsError(f"{path}: {where} is an external link to another file")
-        if not isinstance(link, h5py.HardLink):
-            raise ResultsError(f"{path}: {where} is a soft link (a table holds its data)")
-        return group[key]
+        return hard_member(group, key, where, path, holder="a table")
 
     g = plain(f, "table", "/table")
     if not isinstance(g, h5py.Group):
