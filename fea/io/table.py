@@ -162,16 +162,13 @@ def _columns(f: Any, path: Path) -> list[tuple[str, Any]]:
     :func:`~fea.io.results_reader.check_declared` before anything is read."""
     import h5py
 
-    def plain(group: Any, key: str, where: str) -> Any:
-        return hard_member(group, key, where, path, holder="a table")
-
-    g = plain(f, "table", "/table")
+    g = hard_member(f, "table", "/table", path, holder="a table")
     if not isinstance(g, h5py.Group):
         raise ResultsError(f"{path}: /table is not a group")
     out = []
     for key in g:
         where = f"/table/{key}"
-        ds = plain(g, key, where)
+        ds = hard_member(g, key, where, path, holder="a table")
         if not isinstance(ds, h5py.Dataset):
             raise ResultsError(f"{path}: {where} is not a dataset")
         check_declared(ds, where, path)
