@@ -318,10 +318,34 @@ def _shown(mo: Any) -> dict[str, int]:
     return {str(k): int(v) for k, v in shown.items()}
 
 
+def _sidecar_path(h5path: str | Any, kind: str) -> Path:
+    p = Path(h5path)
+    return p.with_name(f"{p.stem}_{kind}.xdmf")
+
+
+def _temporal_text(
+    h5name: str, name: str, mesh: Any, group: Any, grids: list[str], times: list[float]
+) -> str:
+    """XDMF 3 text of a sidecar: a temporal collection ``name`` of the mesh group
+    ``mesh``, one grid per entry of ``grids`` at its time in ``times``, with
+    ``region_id`` and every field of ``group`` at that index (datasets as ``h5name``)."""
+    root = ET.Element("Xdmf", Version="3.0")
+    domain = ET.SubElement(root, "Domain")
+    parent = ET.SubElement(
+        domain, "Grid", Name=name, GridType="Collection", CollectionType="Temporal"
+    )
+    for k, (grid, t) in enumerate(zip(grids, times, strict=True)):
+        g = _grid(parent, grid, h5name, mesh)
+        g.insert(0, ET.Element("Time", Value=repr(float(t))))
+        _attribute(g, h5name, "region_id", mesh["region_id"], None)
+        _fields(g, h5name, group, k, True)
+    ET.indent(root)
+    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
 def moisture_xdmf_path(h5path: str | Any) -> Path:
     """The moisture sidecar of the results file ``h5path``: ``<stem>_moisture.xdmf``."""
-    p = Path(h5path)
-    return p.with_name(p.stem + "_moisture.xdmf")
+    return _sidecar_path(h5path, "moisture")
 
 
 def moisture_xdmf_text(h5name: str, h5path: str | Any) -> str:
@@ -341,28 +365,18 @@ def moisture_xdmf_text(h5name: str, h5path: str | Any) -> str:
     """
     import h5py
 
-    root = ET.Element("Xdmf", Version="3.0")
-    domain = ET.SubElement(root, "Domain")
     with h5py.File(h5path, "r") as f:
         mo = f["moisture"]
         labels = [x.decode() if isinstance(x, bytes) else str(x) for x in mo["labels"][()]]
-        times = state_times(mo["times"][()])
-        parent = ET.SubElement(
-            domain, "Grid", Name="moisture", GridType="Collection", CollectionType="Temporal"
+        grids = [f"state {label}" for label in labels]
+        return _temporal_text(
+            h5name, "moisture", f["mesh"], mo, grids, state_times(mo["times"][()])
         )
-        for k, (label, t) in enumerate(zip(labels, times, strict=True)):
-            g = _grid(parent, f"state {label}", h5name, f["mesh"])
-            g.insert(0, ET.Element("Time", Value=repr(float(t))))
-            _attribute(g, h5name, "region_id", f["mesh"]["region_id"], None)
-            _fields(g, h5name, mo, k, True)
-    ET.indent(root)
-    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
 
 
 def transient_xdmf_path(h5path: str | Any) -> Path:
     """The transient sidecar of the results file ``h5path``: ``<stem>_transient.xdmf``."""
-    p = Path(h5path)
-    return p.with_name(p.stem + "_transient.xdmf")
+    return _sidecar_path(h5path, "transient")
 
 
 def transient_xdmf_text(h5name: str, h5path: str | Any) -> str:
@@ -379,23 +393,13 @@ def transient_xdmf_text(h5name: str, h5path: str | Any) -> str:
     """
     import h5py
 
-    root = ET.Element("Xdmf", Version="3.0")
-    domain = ET.SubElement(root, "Domain")
     with h5py.File(h5path, "r") as f:
         th = f["thermal"]
         tr = th["transient"]
         mg = th["mesh"] if "mesh" in th else f["mesh"]
-        parent = ET.SubElement(
-            domain, "Grid", Name="transient", GridType="Collection", CollectionType="Temporal"
-        )
         raw = [float(t) for t in tr["times"][()]]
-        for k, (t, shown) in enumerate(zip(raw, state_times(raw), strict=True)):
-            g = _grid(parent, f"time {t:g} s", h5name, mg)
-            g.insert(0, ET.Element("Time", Value=repr(float(shown))))
-            _attribute(g, h5name, "region_id", mg["region_id"], None)
-            _fields(g, h5name, tr, k, True)
-    ET.indent(root)
-    return '<?xml version="1.0"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        grids = [f"time {t:g} s" for t in raw]
+        return _temporal_text(h5name, "transient", mg, tr, grids, state_times(raw))
 
 
 _PARAVIEW_SCRIPT = '''"""Open {docstring_xdmf} in ParaView: the package warped by its displacement
