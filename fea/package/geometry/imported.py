@@ -386,13 +386,8 @@ def check_connection(mesh: Mesh, path: str) -> None:
     face_part = _element_parts(ne, f2t[0, inner], f2t[1, inner])
     parts = np.unique(node_part)
     if 1 < len(parts) <= 8:
-        boxes = {
-            k: (
-                p[t[node_part == k]].reshape(-1, 3).min(0),
-                p[t[node_part == k]].reshape(-1, 3).max(0),
-            )
-            for k in parts
-        }
+        corners = {k: p[t[node_part == k]].reshape(-1, 3) for k in parts}
+        boxes = {k: (c.min(0), c.max(0)) for k, c in corners.items()}
         for i, a in enumerate(parts):
             for b in parts[i + 1 :]:
                 lo = np.maximum(boxes[a][0], boxes[b][0])
