@@ -218,6 +218,7 @@ class TangentOperator:
         self.shape = step.K_L.shape
         self.dtype = np.dtype(np.float64)
         self._matrix: sp.csr_matrix | None = None
+        self._linear: sp.csr_matrix | None = None
 
     def __matmul__(self, v: NDArray[np.float64]) -> NDArray[np.float64]:
         st = self.step
@@ -232,7 +233,9 @@ class TangentOperator:
         else:  # T^T K_I T in the nodal frames
             z = T.T @ asm.product(self.D, T @ w)
         z[prescribed] = 0.0
-        z += st.linear_constrained() @ v
+        if self._linear is None:  # the step's K_L and constraints: looked up once
+            self._linear = st.linear_constrained()
+        z += self._linear @ v
         return z
 
     def matrix(self) -> sp.csr_matrix:
