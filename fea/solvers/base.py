@@ -17,6 +17,7 @@ from .krylov import array_module, block_pcg, pcg
 __all__ = [
     "BlockPreconditioner",
     "DIRECT_RESIDUAL_LIMIT",
+    "FACTOR_PRECISIONS",
     "MAXITER_CAP",
     "Options",
     "PcgSolver",
@@ -287,6 +288,10 @@ def check_near_null(near_null: Any, n: int) -> None:
         raise InputError("near_null", "NaN or inf entries", "finite numbers")
 
 
+#: The precisions of a direct solver's factor (:attr:`Options.factor_precision`).
+FACTOR_PRECISIONS = ("double", "single")
+
+
 @dataclass(frozen=True)
 class Options:
     """Settings shared by every solver factory.
@@ -309,6 +314,12 @@ class Options:
     rebuild_factor
         A reused preconditioner is rebuilt once a solve needs more than this many times the
         iterations of the first solve after its setup (a finite number >= 1).
+    factor_precision
+        The CPU direct solver's factor (:data:`FACTOR_PRECISIONS`): ``"double"``, or
+        ``"single"`` (Pardiso in float32: half the factor's memory, about 0.65 of a
+        back-substitution's time; every solve is then PCG on the float64 matrix
+        preconditioned by it, to ``rtol``, not an answer exact to rounding). For a factor
+        that preconditions (a Newton history's kept tangent); other solvers ignore it.
 
     Raises
     ------
@@ -322,6 +333,7 @@ class Options:
     maxiter: int = 2000
     precision: str = "mixed"
     rebuild_factor: float = 1.5
+    factor_precision: str = "double"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
@@ -332,6 +344,10 @@ class Options:
             raise InputError("kind", self.kind, "scalar or elasticity")
         if self.precision not in ("mixed", "double"):
             raise InputError("precision", self.precision, "mixed or double")
+        if self.factor_precision not in FACTOR_PRECISIONS:
+            raise InputError(
+                "factor_precision", self.factor_precision, " or ".join(FACTOR_PRECISIONS)
+            )
         # finite: the reuse cap is floor(rebuild_factor * iterations), an int
         object.__setattr__(
             self, "rebuild_factor", check_range("rebuild_factor", self.rebuild_factor, 1.0)

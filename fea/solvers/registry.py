@@ -418,6 +418,10 @@ class Prepared:
         (float32 V-cycle under float64 CG) or ``"double"``.
     rebuild_factor
         Iteration growth past which a reused hierarchy is rebuilt (1.5).
+    factor_precision
+        The CPU direct solver's factor: ``"double"`` (default) or ``"single"`` (float32
+        Pardiso; every solve PCG on the matrix preconditioned by it, to ``rtol``: for a
+        factor that preconditions; :attr:`fea.solvers.base.Options.factor_precision`).
     keep_factor
         The default of :meth:`update`'s ``keep`` (False: a factorisation is redone for a
         new matrix, every answer exact to rounding); an attribute the owner may change. A
@@ -440,6 +444,7 @@ class Prepared:
         precision: str = "mixed",
         rebuild_factor: float = 1.5,
         keep_factor: bool = False,
+        factor_precision: str = "double",
     ) -> None:
         t0 = time.perf_counter()
         n = A.shape[0]
@@ -453,6 +458,7 @@ class Prepared:
             maxiter=maxiter,
             precision=precision,
             rebuild_factor=rebuild_factor,
+            factor_precision=factor_precision,
         )
         self.rtol, self.maxiter, self.backend = self.options.rtol, self.options.maxiter, backend
         self.where, self.reason = _where(backend, method, n, kind)
@@ -563,6 +569,12 @@ class Prepared:
             info.extra["estimate"] = self.estimate
         info.seconds = time.perf_counter() - t0
         return x, info
+
+    @property
+    def factor_precision(self) -> str | None:
+        """A CPU direct solver's factor precision now (``"single"`` or ``"double"``), None
+        for other solvers."""
+        return getattr(self._live(), "factor_precision", None)
 
     def apply(self, b: Any) -> Any:
         """``A^-1 b`` as a preconditioner uses it: the answer only, without the residual

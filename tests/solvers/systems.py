@@ -12,7 +12,7 @@ from fea.physics.constitutive import lame
 
 from ..verification.helpers import layered_box
 
-__all__ = ["clamped_plate", "grid", "two_layer_box"]
+__all__ = ["clamped_plate", "grid", "near_singular", "two_layer_box"]
 
 
 def grid(nx: int, ny: int) -> sp.csr_matrix:
@@ -22,6 +22,19 @@ def grid(nx: int, ny: int) -> sp.csr_matrix:
     return (
         sp.kron(sp.identity(ny), L) + sp.kron(M, sp.identity(nx)) + 1e-3 * sp.identity(nx * ny)
     ).tocsr()
+
+
+def near_singular(m: int = 12, d: float = 1e-9) -> sp.csr_matrix:
+    """The 3D seven-point Dirichlet Laplacian of ``m**3`` unknowns shifted down to within a
+    relative ``d`` of its smallest eigenvalue: SPD, conditioning about ``1 / d`` (1e9 by
+    default), so its double Cholesky holds and a float32 one does not (a zero or negative
+    pivot, or an answer far off), CSR (m^3, m^3)."""
+    T = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(m, m))
+    eye = sp.identity(m)
+    L = sp.kron(sp.kron(T, eye), eye) + sp.kron(sp.kron(eye, T), eye)
+    L = L + sp.kron(sp.kron(eye, eye), T)
+    lmin = 3.0 * (2.0 - 2.0 * np.cos(np.pi / (m + 1)))
+    return (L - lmin * (1.0 - d) * sp.identity(m**3)).tocsr()
 
 
 def _two_layer_stiffness(mesh) -> tuple[sp.csr_matrix, FieldSpace]:
