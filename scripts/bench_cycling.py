@@ -135,6 +135,7 @@ def measure(a: argparse.Namespace) -> dict:
         **({"newton_predictor": a.predictor} if a.predictor else {}),
         **({"newton_rtol": a.newton_rtol} if a.newton_rtol else {}),
         **({"newton_dtol": a.newton_dtol} if a.newton_dtol else {}),
+        **({"newton_factor_precision": a.factor_precision} if a.factor_precision else {}),
     )
     t_cy = time.perf_counter() - t0
     info = h.solver_info
@@ -168,6 +169,7 @@ def measure(a: argparse.Namespace) -> dict:
         "pcg_iterations": info.get("pcg_iterations"),
         "factorizations": info.get("factorizations"),
         "tangent_factorizations": info.get("tangent_factorizations"),
+        "tangent_factor_precision": info.get("tangent_factor_precision", "double"),
         "direct_tangent_solves": info.get("direct_tangent_solves"),
         "cutbacks": info.get("cutbacks"),
         "predictor_solves": info.get("predictor_solves"),
@@ -266,6 +268,12 @@ def main() -> None:
     )
     ap.add_argument("--newton-rtol", type=float, default=None, help="newton_rtol (default 1e-8)")
     ap.add_argument("--newton-dtol", type=float, default=None, help="newton_dtol (default 1e-6)")
+    ap.add_argument(
+        "--factor-precision",
+        default=None,
+        choices=("auto", "single", "double"),
+        help="newton_factor_precision (default auto: single from 50,000 unknowns)",
+    )
     ap.add_argument("--against", default=None, help="another source tree to time alongside")
     ap.add_argument("--repeat", type=int, default=1)
     ap.add_argument("--json", action="store_true")
@@ -306,6 +314,7 @@ def main() -> None:
         + (["--step-tol", str(a.step_tol)] if a.step_tol else [])
         + (["--dwell-points", str(a.dwell_points)] if a.dwell_points else [])
         + (["--dwell-ratio", str(a.dwell_ratio)] if a.dwell_ratio else [])
+        + (["--factor-precision", a.factor_precision] if a.factor_precision else [])
     )
     import numpy as np
 

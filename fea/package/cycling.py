@@ -1272,6 +1272,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             inelastic_step_tol=cy.inelastic_step_tol,
             newton_rtol=cy.newton_rtol,
             newton_dtol=cy.newton_dtol,
+            newton_factor_precision=cy.newton_factor_precision,
         )
     notes: list[tuple[str, type[Warning]]] = []
     for w in caught:

@@ -37,11 +37,13 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from ..errors import InputError
 from ..fe import forms
 from ..fe.constraints import frame_product
 from ..fe.spaces import FieldSpace, vector_layout
 from ..solvers import pcg, prepare, solve
 from ..solvers.amg import elimination_positions
+from ..solvers.base import FACTOR_PRECISIONS
 from ..solvers.cost import factorization_iterations
 from ..solvers.krylov import host_norm
 
@@ -51,6 +53,7 @@ if TYPE_CHECKING:
 __all__ = [
     "FORCE_FLOOR",
     "InelasticStep",
+    "SINGLE_FACTOR_MIN_UNKNOWNS",
     "TangentAssembly",
     "TangentOperator",
     "TangentPreconditioner",
@@ -251,6 +254,16 @@ def as_matrix(A: Any) -> Any:
     return A.matrix() if isinstance(A, TangentOperator) else A
 
 
+#: Unknowns from which :class:`TangentPreconditioner` factorises in single precision by
+#: default. Where it pays: on the cycling board's quarter at the study mesh (86,061 DOF) a
+#: float32 back-substitution took 37-39 ms against 58-62 ms, a factorisation 0.6-0.75 s
+#: against 1.15-1.2 s, and one cycle 122.0 s against 147.5 s side by side (PCG 1,435
+#: iterations against 1,201: float32's rounding makes a slightly weaker preconditioner);
+#: at 4,107 DOF the cycle's time did not change (docs/history.md). Below it a double factor
+#: keeps every PCG solve's first iterate exact to rounding where the tangent has not moved.
+SINGLE_FACTOR_MIN_UNKNOWNS = 50_000
+
+
 class TangentPreconditioner:
     """A factorisation of a recent consistent tangent, kept across Newton iterations and
     steps, that preconditions PCG on the current tangent.
@@ -267,10 +280,22 @@ class TangentPreconditioner:
     converge in ``maxiter`` factorises its matrix at once and solves again. A change of
     the constraints (``key``) refactorises.
 
+    The factorisation is in single precision from :data:`SINGLE_FACTOR_MIN_UNKNOWNS`
+    unknowns by default (``precision="auto"``; Pardiso's float32 factor,
+    :class:`fea.solvers.cpu.Factorized`): it only preconditions PCG on the float64 tangent,
+    whose answer to ``rtol`` float32's rounding (a relative 1e-7 in one back-substitution)
+    does not limit, and its back-substitutions, most of a large cycling history's time,
+    take about 0.65 of a double factor's (a factorisation 0.5). A factorisation that fails
+    in float32, or a PCG that does not converge even on a fresh single factor, switches to
+    double for the rest of the history (``stats["tangent_factor_precision"]`` says which).
+
     Parameters
     ----------
     backend, method
         As :func:`fea.solvers.prepare` (a direct method: the factorisation).
+    precision
+        The factor's precision: ``"auto"`` (default: single from
+        :data:`SINGLE_FACTOR_MIN_UNKNOWNS` unknowns), ``"single"`` or ``"double"``.
     refactor_iterations
         The extra PCG iterations the kept factorisation may cost before it is replaced;
         None: :func:`factorization_iterations` of the system's size.
@@ -284,8 +309,11 @@ class TangentPreconditioner:
         method: str = "direct",
         refactor_iterations: int | None = None,
         maxiter: int = 100,
+        precision: str = "auto",
     ) -> None:
-        self.backend, self.method = backend, method
+        if precision not in ("auto", *FACTOR_PRECISIONS):
+            raise InputError("precision", precision, "auto, " + " or ".join(FACTOR_PRECISIONS))
+        self.backend, self.method, self.precision = backend, method, precision
         self.refactor_iterations = refactor_iterations
         self.maxiter = int(maxiter)
         self.prepared: Any = None
@@ -304,10 +332,22 @@ class TangentPreconditioner:
     def factorize(self, A: sp.csr_matrix, key: Any, stats: dict[str, Any]) -> None:
         """Replace the kept factorisation by one of ``A``."""
         self.close()
-        self.prepared = prepare(A, kind="elasticity", backend=self.backend, method=self.method)
+        if self.precision == "auto":
+            big = A.shape[0] >= SINGLE_FACTOR_MIN_UNKNOWNS
+            self.precision = "single" if big else "double"
+        self.prepared = prepare(
+            A,
+            kind="elasticity",
+            backend=self.backend,
+            method=self.method,
+            factor_precision=self.precision,
+        )
+        # a single factorisation that failed was redone in double (DirectSolver): keep so
+        self.precision = self.prepared.factor_precision or self.precision
         self.key, self.excess, self.stale = key, 0, False
         self.solves, self.base = 0, 1
         stats["tangent_factorizations"] = stats.get("tangent_factorizations", 0) + 1
+        stats["tangent_factor_precision"] = self.precision
 
     def solve(
         self,
@@ -324,6 +364,12 @@ class TangentPreconditioner:
         res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
         stats["pcg_iterations"] += res.iterations
         if not res.converged:
+            self.factorize(as_matrix(A), key, stats)
+            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
+            stats["pcg_iterations"] += res.iterations
+        if not res.converged and self.precision == "single":
+            # float32's rounding too coarse for this tangent: double from here on
+            self.precision = "double"
             self.factorize(as_matrix(A), key, stats)
             res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
             stats["pcg_iterations"] += res.iterations

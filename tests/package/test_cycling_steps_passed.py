@@ -1,6 +1,6 @@
 """``[cycling]``'s time-step keys reach the history solve: :func:`cycling_metrics` hands
-``max_step_K``, ``inelastic_step_tol``, Newton's tolerances and the profile with its dwell points to
-:func:`run_cycling` (intercepted before any solve)."""
+``max_step_K``, ``inelastic_step_tol``, Newton's tolerances and factor precision and the profile
+with its dwell points to :func:`run_cycling` (intercepted before any solve)."""
 
 from __future__ import annotations
 
@@ -32,11 +32,11 @@ def _case(**cycling):
 @pytest.mark.parametrize(
     ("keys", "want"),
     [
-        ({}, (5.0, None, 6, 1e-8, 1e-6)),
+        ({}, (5.0, None, 6, 1e-8, 1e-6, "auto")),
         (
             {"max_step_K": 10.0, "inelastic_step_tol": 2e-3, "dwell_points": 3,
-             "newton_rtol": 1e-6, "newton_dtol": 1e-5},
-            (10.0, 2e-3, 3, 1e-6, 1e-5),
+             "newton_rtol": 1e-6, "newton_dtol": 1e-5, "newton_factor_precision": "double"},
+            (10.0, 2e-3, 3, 1e-6, 1e-5, "double"),
         ),
     ],
 )
@@ -52,9 +52,17 @@ def test_keys_reach_run_cycling(monkeypatch, keys, want):
         pc.cycling_metrics(_case(**keys))
     prof = seen["profile"]
     got = (seen["max_step_K"], seen["inelastic_step_tol"], prof.dwell_points)
-    assert got + (seen["newton_rtol"], seen["newton_dtol"]) == want
+    newton = (seen["newton_rtol"], seen["newton_dtol"], seen["newton_factor_precision"])
+    assert got + newton == want
     # the dwell's first piece: 0.25 / (1.25^n - 1) of the 900 s dwell (soak mode 4)
     n = want[2]
     k0 = prof.cycle_start[0]
     first = prof.points[k0 + 1][0] - prof.points[k0][0]
     assert first == pytest.approx(900.0 * 0.25 / (1.25**n - 1), rel=1e-12)
+
+
+def test_factor_precision_is_checked():
+    from fea.errors import InputError
+
+    with pytest.raises(InputError, match="newton_factor_precision"):
+        _case(newton_factor_precision="float32")

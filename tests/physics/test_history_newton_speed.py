@@ -1,12 +1,18 @@
-"""The refactorisation count of the history's Newton solves (hand values)."""
+"""The refactorisation count of the history's Newton solves (hand values), and the kept
+factor's precision (single, double where float32 cannot hold the tangent)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.sparse as sp
 
-from fea.physics.history_newton import TangentPreconditioner
+from fea.errors import InputError
+from fea.physics.history_newton import SINGLE_FACTOR_MIN_UNKNOWNS, TangentPreconditioner
 from fea.solvers.cost import factorization_iterations
+from fea.solvers.cpu import pardiso_available
+
+from ..solvers.systems import near_singular
 
 
 def test_factorization_iterations_hand_values():
@@ -48,3 +54,50 @@ def test_default_count_refactorises_after_the_systems_count():
     assert sum(k - base for k in extra) > factorization_iterations(n) == 20
     assert sum(k - base for k in extra[:-1]) <= 20
     tp.close()
+
+
+def _drifting(n: int) -> tuple[sp.csr_matrix, np.ndarray]:
+    L = sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n)).tocsr()
+    return (L + sp.diags(np.linspace(0.2, 3.0, n))).tocsr(), np.sin(np.arange(n) * 0.1) + 1.0
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
+def test_tangent_factor_single_answers_to_rtol():
+    # the kept factor preconditions PCG on the float64 tangent: its float32 rounding does
+    # not limit the answer, which is as tight as asked
+    A, b = _drifting(200)
+    tp = TangentPreconditioner(precision="single")
+    stats = {"pcg_iterations": 0}
+    x, ok = tp.solve(A, b, 0, 1e-12, stats)
+    assert ok and stats["tangent_factor_precision"] == "single"
+    assert np.linalg.norm(A @ x - b) <= 1e-12 * np.linalg.norm(b)
+    tp.close()
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
+def test_tangent_factor_auto_is_single_from_the_threshold():
+    for n, want in ((200, "double"), (SINGLE_FACTOR_MIN_UNKNOWNS, "single")):
+        A, b = _drifting(n)
+        tp = TangentPreconditioner()
+        stats = {"pcg_iterations": 0}
+        x, ok = tp.solve(A, b, 0, 1e-10, stats)
+        assert ok and stats["tangent_factor_precision"] == want
+        assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
+        tp.close()
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
+def test_tangent_too_ill_conditioned_for_float32_goes_double():
+    A = near_singular()
+    b = A @ np.ones(A.shape[0])
+    tp = TangentPreconditioner(precision="single")
+    stats = {"pcg_iterations": 0}
+    x, ok = tp.solve(A, b, 0, 1e-10, stats)
+    assert ok and stats["tangent_factor_precision"] == "double"
+    assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
+    tp.close()
+
+
+def test_tangent_precision_is_checked():
+    with pytest.raises(InputError, match="precision"):
+        TangentPreconditioner(precision="float16")

@@ -1,6 +1,7 @@
 """Newton's start in the steps of an inelastic history (``solve_history(newton_predictor=...)``):
 the ramp extrapolation against polynomials it must reproduce, and the history it starts
-against the one every step of which solves the tangent predictor."""
+against the one every step of which solves the tangent predictor; the kept tangent factor in
+single precision (``newton_factor_precision``) against double."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fea.errors import InputError
 from fea.physics.history import solve_history
 from fea.physics.history_step import ramp_extrapolation
+from fea.solvers.cpu import pardiso_available
 
 from ..verification.helpers import creep_bilayer, creep_bilayer_materials
 
@@ -106,3 +108,30 @@ def test_a_bad_predictor_is_refused(bilayer):
     mats = creep_bilayer_materials(creep=False)
     with pytest.raises(InputError, match="newton_predictor"):
         solve_history(bilayer, mats, HIST, fixed=FIXED, newton_predictor="quadratic")
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
+def test_a_single_precision_tangent_factor_reaches_the_same_history(bilayer):
+    # the float32 factor only preconditions PCG on the float64 tangent: the history is the
+    # double factor's to Newton's tolerances
+    mats = creep_bilayer_materials()
+    kw = {"max_step_K": 5.0, "newton_rtol": 1e-10, "newton_dtol": 1e-10, "fixed": FIXED}
+    d = solve_history(bilayer, mats, HIST, newton_factor_precision="double", **kw)
+    s = solve_history(bilayer, mats, HIST, newton_factor_precision="single", **kw)
+    assert d.solver_info["tangent_factor_precision"] == "double"
+    assert s.solver_info["tangent_factor_precision"] == "single"
+    for sd, ss in zip(d.states, s.states, strict=True):
+        scale = max(np.abs(sd.displacement).max(), 1e-300)
+        assert np.abs(sd.displacement - ss.displacement).max() <= 1e-8 * scale
+        wd = sd.fields()["dissipated_energy_density"][0]
+        ws = ss.fields()["dissipated_energy_density"][0]
+        np.testing.assert_allclose(ws, wd, rtol=1e-7, atol=1e-9 * max(wd.max(), 1.0))
+    # the default on this small system: double (below SINGLE_FACTOR_MIN_UNKNOWNS)
+    a = solve_history(bilayer, mats, HIST[:3], **kw)
+    assert a.solver_info["tangent_factor_precision"] == "double"
+
+
+def test_a_bad_factor_precision_is_refused(bilayer):
+    mats = creep_bilayer_materials(creep=False)
+    with pytest.raises(InputError, match="newton_factor_precision"):
+        solve_history(bilayer, mats, HIST, fixed=FIXED, newton_factor_precision="half")

@@ -342,7 +342,11 @@ def test_kept_tangent_factorisation_solves_nearby_systems_and_is_refactorised():
     stats = {"pcg_iterations": 0}
     tp = TangentPreconditioner(refactor_iterations=4)
     x, ok = tp.solve(A0, b, key=1, rtol=1e-12, stats=stats)
-    assert ok and stats == {"pcg_iterations": 1, "tangent_factorizations": 1}
+    assert ok and stats == {
+        "pcg_iterations": 1,
+        "tangent_factorizations": 1,
+        "tangent_factor_precision": "double",  # "auto" below SINGLE_FACTOR_MIN_UNKNOWNS
+    }
     # a perturbation of a few rows: a few iterations (rank + 1 at most), the direct answer
     A1 = near(5, 0.3)
     x1, ok = tp.solve(A1, b, key=1, rtol=1e-12, stats=stats)

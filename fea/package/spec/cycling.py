@@ -20,6 +20,7 @@ ESTIMATES (:mod:`fea.physics.cycling`, :mod:`fea.physics.fatigue`,
     # inelastic_step_tol = 2e-3   # adaptive steps (opt-in): target inelastic strain a step
     newton_rtol = 1e-8            # Newton's force tolerance (of the step's force scale)
     newton_dtol = 1e-6            # Newton's displacement tolerance (of the displacement)
+    newton_factor_precision = "auto"  # the kept tangent factor: auto, single or double
     solder = "SAC305_Motalab2012" # an Anand set (fea.physics.inelastic.ANAND_SETS)
     board_size_mm = [20.0, 20.0]  # the board coupon of the mechanical model (default: the
                                   # [geometry.board] size)
@@ -55,6 +56,7 @@ from ...physics.cycling import (
 )
 from ...physics.inelastic import ANAND_SETS
 from ...physics.process import MAX_STEPS
+from ...solvers.base import FACTOR_PRECISIONS
 from .reader import Section
 
 __all__ = [
@@ -208,6 +210,10 @@ class CyclingSpec:
         Newton's force tolerance (a fraction of the step's force scale) and displacement
         tolerance (a fraction of the displacement) [-] (``newton_rtol``, ``newton_dtol``
         of :func:`fea.solve_history`).
+    newton_factor_precision
+        The kept tangent factorisation's precision (``newton_factor_precision`` of
+        :func:`fea.solve_history`): ``"auto"`` (single from 50,000 unknowns),
+        ``"single"`` or ``"double"``.
     """
 
     profile: CyclingProfile
@@ -219,6 +225,7 @@ class CyclingSpec:
     inelastic_step_tol: float | None = None
     newton_rtol: float = DEFAULT_NEWTON_RTOL
     newton_dtol: float = DEFAULT_NEWTON_DTOL
+    newton_factor_precision: str = "auto"
 
     @property
     def layer(self) -> float:
@@ -441,6 +448,9 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         inelastic_step_tol=c.number("inelastic_step_tol", None, positive=True, hi=0.1),
         newton_rtol=c.number("newton_rtol", DEFAULT_NEWTON_RTOL, positive=True, hi=1e-2),
         newton_dtol=c.number("newton_dtol", DEFAULT_NEWTON_DTOL, positive=True, hi=1e-2),
+        newton_factor_precision=c.string(
+            "newton_factor_precision", "auto", choices=("auto", *FACTOR_PRECISIONS)
+        ),
     )
     c.done()
     return spec

@@ -152,6 +152,7 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "inelastic_step_tol": 2e-3,
             "newton_rtol": 1e-8,
             "newton_dtol": 1e-6,
+            "newton_factor_precision": "auto",
             "pad_diameter_mm": 0.4,
             "models": ["darveaux", "syed", "engelmaier"],
             "delta_alpha_ppm_per_K": 7.0,
@@ -490,6 +491,9 @@ MEANINGS: dict[str, str] = {
     "inelastic strain increment of a step, e.g. 2e-3 (default: fixed steps)",
     "cycling.newton_rtol": "Newton's force tolerance: the out-of-balance force of a step at "
     "most this fraction of its force scale (looser: faster, e.g. 1e-6 moved Delta W by 5e-5)",
+    "cycling.newton_factor_precision": "the kept tangent factorisation that preconditions "
+    "Newton's PCG: single (float32 Pardiso: back-substitutions in about 0.65 of the time, "
+    "PCG still to its tolerance), double, or auto (single from 50,000 unknowns)",
     "cycling.newton_dtol": "Newton's displacement tolerance: the estimated error of the "
     "iterate at most this fraction of the displacement",
     "cycling.pad_diameter_mm": "pad diameter for Darveaux's crack length (default: the "
