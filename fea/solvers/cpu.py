@@ -721,6 +721,7 @@ class DirectSolver:
                     "iterations (the cost of a factorisation): refactorised"
                 )
                 if self._fact.precision == "single":
+                    kept = False  # what follows is the fresh float32 factor's
                     x, its, ok = self._refine(b, None, rtol, cap)
                 else:
                     x = self._fact.solve(b)

@@ -85,6 +85,13 @@ def test_direct_solver_refines_a_single_factor_to_rtol(rtol):
         assert f2["setup"] == "reused" and _rel(A2, x2, b) <= rtol
         X, fb = S.solve(np.column_stack([b, 2 * b]))
         assert max(_rel(A2, X[:, k], c) for k, c in enumerate([b, 2 * b])) <= rtol
+        # a far matrix past the cap: refactorised (still float32) and refined again
+        A3 = (A + sp.diags(0.5 * A.diagonal())).tocsr()
+        S.update(A3, keep=True)
+        x3, f3 = S.solve(b)
+        assert f3["setup"] == "rebuilt" and f3["factor_precision"] == "single"
+        assert "refactorised" in f3["reuse"] and "float32 factor: PCG to rtol" in f3["reuse"]
+        assert _rel(A3, x3, b) <= rtol
     finally:
         S.close()
 
