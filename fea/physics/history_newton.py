@@ -342,8 +342,9 @@ class TangentPreconditioner:
             method=self.method,
             factor_precision=self.precision,
         )
-        # a single factorisation that failed was redone in double (DirectSolver): keep so
-        self.precision = self.prepared.factor_precision or self.precision
+        # what was made: a single factorisation that failed was redone in double
+        # (DirectSolver), kept so; a solver without the choice (cuDSS) is double
+        self.precision = self.prepared.factor_precision or "double"
         self.key, self.excess, self.stale = key, 0, False
         self.solves, self.base = 0, 1
         stats["tangent_factorizations"] = stats.get("tangent_factorizations", 0) + 1
