@@ -315,6 +315,7 @@ def main() -> None:
         + (["--dwell-points", str(a.dwell_points)] if a.dwell_points else [])
         + (["--dwell-ratio", str(a.dwell_ratio)] if a.dwell_ratio else [])
         + (["--factor-precision", a.factor_precision] if a.factor_precision else [])
+        + (["--refactor-iterations", str(a.refactor_iterations)] if a.refactor_iterations else [])
     )
     import numpy as np
 
