@@ -74,6 +74,7 @@ from numpy.typing import ArrayLike, NDArray
 from ..errors import InputError, SolverError
 from ..fe.spaces import check_mesh
 from ..solvers.base import FACTOR_PRECISIONS
+from ..solvers.cpu import single_threaded_openblas
 from ..solvers.recycle import RecyclingSolver
 from ..solvers.registry import direct_limit
 from ..validate import check_count, check_range, check_rtol
@@ -355,35 +356,37 @@ def solve_history(
     out = _Output()
     if watch_sets:
         model.watch = out.watch = StepWatch(model.fs, watch_sets)
-    try:
-        T_prev = temps[0]
-        t = 0.0
-        for i, stage in enumerate(process.stages):
-            _begin_stage(model, stage, fixed, backend, method, started=i > 0)
-            if i == 0:
-                facts = model.start(T_prev)
-                if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
-                    out.add(t, stage.name, model.state(t, facts), progress)
-                    continue
-            t = _run_stage(
-                model,
-                stage,
-                t,
-                T_prev,
-                temps[i],
-                substeps,
-                max_step_K,
-                out,
-                max_cutbacks,
-                control,
-            )
-            T_prev = temps[i]
-            if progress:
-                progress(stage.name)
-    finally:
-        solver.close()
-        if model.tangent_pre is not None:
-            model.tangent_pre.close()
+    # NumPy's BLAS on one thread beside Pardiso's (single_threaded_openblas)
+    with single_threaded_openblas():
+        try:
+            T_prev = temps[0]
+            t = 0.0
+            for i, stage in enumerate(process.stages):
+                _begin_stage(model, stage, fixed, backend, method, started=i > 0)
+                if i == 0:
+                    facts = model.start(T_prev)
+                    if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
+                        out.add(t, stage.name, model.state(t, facts), progress)
+                        continue
+                t = _run_stage(
+                    model,
+                    stage,
+                    t,
+                    T_prev,
+                    temps[i],
+                    substeps,
+                    max_step_K,
+                    out,
+                    max_cutbacks,
+                    control,
+                )
+                T_prev = temps[i]
+                if progress:
+                    progress(stage.name)
+        finally:
+            solver.close()
+            if model.tangent_pre is not None:
+                model.tangent_pre.close()
     info = dict(solver.stats)
     info["total_s"] = time.perf_counter() - t_start
     info["backend"] = backend

@@ -135,3 +135,24 @@ def test_a_bad_factor_precision_is_refused(bilayer):
     mats = creep_bilayer_materials(creep=False)
     with pytest.raises(InputError, match="newton_factor_precision"):
         solve_history(bilayer, mats, HIST, fixed=FIXED, newton_factor_precision="half")
+
+
+def test_the_history_steps_with_openblas_on_one_thread(bilayer, monkeypatch):
+    # the steps run inside single_threaded_openblas (Pardiso's threads and OpenBLAS's
+    # pool waited for each other: a cycle 1.15x slower), and it is left afterwards
+    import contextlib
+
+    import fea.physics.history as hist
+
+    seen = []
+
+    @contextlib.contextmanager
+    def spy():
+        seen.append("in")
+        yield
+        seen.append("out")
+
+    monkeypatch.setattr(hist, "single_threaded_openblas", spy)
+    mats = creep_bilayer_materials()
+    solve_history(bilayer, mats, HIST[:3], fixed=FIXED, max_step_K=20.0)
+    assert seen == ["in", "out"]
