@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import InputError
 from ...units import wavelength
 from ..defaults import DEFAULT_REGION_MATERIALS
-from .checks import check_geometry
+from .checks import MIN_FEATURE_M, check_geometry
 from .constants import BOARD_STACKS, FREQUENCY_MAX_GHZ, OPENING_KINDS, PANEL_STAGES, SIDES
 from .reader import Section, check_number, hint
 
@@ -38,6 +38,7 @@ __all__ = [
     "ViaSpec",
     "absolute_geometry_paths",
     "check_copper",
+    "check_features",
     "is_imported",
     "is_region_name",
     "junction_region",
@@ -799,6 +800,7 @@ def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometryS
     )
     check_geometry(geo)
     check_copper(geo, kind)
+    check_features(geo)
     return geo
 
 
@@ -922,12 +924,102 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
             )
     if b is not None and b.thermal_vias is not None and b.thermal_vias.zone is not None:
         zx, zy = b.thermal_vias.zone
+        if min(zx, zy) < MIN_FEATURE_M:
+            raise InputError(
+                "geometry.board.thermal_vias.zone_mm",
+                [_mm(zx), _mm(zy)],
+                f"a zone at least {MIN_FEATURE_M * 1e6:g} um wide in x and y: narrower ones "
+                "are below what the mesher resolves",
+            )
         if zx >= b.size[0] or zy >= b.size[1]:
             raise InputError(
                 "geometry.board.thermal_vias.zone_mm",
                 [zx * 1e3, zy * 1e3],
                 "a zone smaller than the board",
             )
+
+
+def check_features(g: GeometrySpec) -> None:
+    """Features of the built-in package that :func:`~fea.package.spec.checks.check_geometry`
+    does not size, each refused when it would not be built as its keys say (an
+    :class:`~fea.errors.InputError` naming the key):
+
+    - the die at least :data:`~fea.package.spec.checks.MIN_FEATURE_M` wide in x and y;
+    - a ball's caps (cut off at the stand-off, ``(diameter - standoff) / 2`` each) at least
+      that tall: thinner ones are below OCC's tolerance and leave the ball no contact face
+      with the dielectric or the board (a free body);
+    - a via pad's edge on the terminals' contact circle or that far from it (a ring
+      between them thinner than that meshes as slivers);
+    - the rim bond ring at least as wide as the side walls it is centred on;
+    - a panel's lanes (``pitch - max(outer)``) wider than what stands in them, the dam
+      (one shell thickness; with ``hollow_walls`` the kerf and two) and the kerf, with that
+      much to spare: a dam wider than its lane merged into the cans' side walls.
+    """
+    lim = MIN_FEATURE_M
+    shown = f"{lim * 1e6:g} um"
+    if min(g.die[:2]) < lim:
+        raise InputError(
+            "geometry.die.size_mm",
+            [_mm(g.die[0]), _mm(g.die[1])],
+            f"a die at least {shown} wide in x and y: narrower ones are below what the "
+            "mesher resolves",
+        )
+    term = g.terminals
+    built = term.kind != "none" and g.panel is None  # a panel's sites have no terminals
+    if built and term.kind == "balls" and term.diameter - term.standoff < 2 * lim:
+        raise InputError(
+            "geometry.terminals.standoff_mm",
+            _mm(term.standoff),
+            f"at most {_mm(term.diameter - 2 * lim)} mm: the {_mm(term.diameter)} mm ball is "
+            f"cut to the stand-off at both of its pads, and caps thinner than {shown} leave "
+            "it no contact face with the dielectric or the board",
+        )
+    v = g.vias
+    if v is not None and built:
+        c = term.contact_diameter
+        ring = abs(v.pad_diameter - c) / 2
+        if 1e-10 < ring < lim:  # 1e-10 m: OCC's tolerance, the circles are one
+            raise InputError(
+                "geometry.vias.pad_diameter_mm",
+                _mm(v.pad_diameter),
+                f"the terminals' contact diameter {c * 1e3:.6g} mm or one at least "
+                f"{2 * lim * 1e6:g} um from it: a ring between the pad's edge and the "
+                f"contact circle thinner than {shown} meshes as slivers",
+            )
+    b = g.board
+    if b is not None and b.rim_bond and b.rim_bond_width < g.shell_thickness:
+        raise InputError(
+            "geometry.board.rim_bond_width_mm",
+            _mm(b.rim_bond_width),
+            f"at least the shell thickness {_mm(g.shell_thickness)} mm: the ring is centred "
+            "on the side walls and bonds their whole rim",
+        )
+    p = g.panel
+    if p is not None and (p.nx > 1 or p.ny > 1):
+        unit = max(g.outer)
+        lane = p.pitch - unit
+        t = g.shell_thickness
+        dam = p.kerf + 2 * t if p.hollow_walls else t
+        what = (
+            f"the hollow_walls' dam pair ({_mm(dam)} mm: the kerf and two shell thicknesses)"
+            if p.hollow_walls
+            else f"the dam (one shell thickness, {_mm(dam)} mm)"
+        )
+        need = max(dam, p.kerf)
+        if lane - need < 2 * lim:
+            raise InputError(
+                "geometry.panel.pitch_mm",
+                _mm(p.pitch),
+                f"more than {_mm(unit + need)} mm: the {_mm(lane)} mm lanes between the cans "
+                f"({_mm(unit)} mm) must hold {what} and the kerf ({_mm(p.kerf)} mm) "
+                f"clear of the cans' side walls by {shown} or more",
+            )
+
+
+def _mm(x: float) -> float:
+    """``x`` [m] in mm to 10 digits: 0.3999999 stays itself, 0.9e-3 m is 0.9 mm (not
+    0.9000000000000001)."""
+    return float(f"{x * 1e3:.10g}")
 
 
 def _symmetry(m: Section) -> str:
