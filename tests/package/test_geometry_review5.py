@@ -111,3 +111,272 @@ def test_panel_single_dam_wider_than_the_lane_refused():
     assert refused(g, kind="panel").key == "geometry.panel.pitch_mm"
     g["panel"].update(nx=1, ny=1)  # one site: no dams
     case_of(g, kind="panel")
+
+
+# -- the built geometry is what the keys say
+
+
+def _occ(case, symmetry: str = "none") -> dict[str, list[tuple[float, tuple[float, ...]]]]:
+    """region -> [(volume [mm^3], bounding box [mm]) of each OCC volume] of ``case``."""
+    import gmsh
+
+    from fea.fe.mesh import gmsh_session
+    from fea.package.geometry import build
+
+    with gmsh_session():
+        info = build(gmsh.model, case, symmetry)
+        occ = gmsh.model.occ
+        return {
+            r: [(occ.getMass(3, t), tuple(occ.getBoundingBox(3, t))) for t in tags]
+            for r, tags in info.regions.items()
+        }
+
+
+def _volumes(case, symmetry: str = "none") -> dict[str, float]:
+    """region -> volume [m^3] of ``case``'s OCC model."""
+    return {r: sum(v for v, _ in p) * 1e-9 for r, p in _occ(case, symmetry).items()}
+
+
+ASYMMETRIC = {
+    "cavity_mm": [4.0, 3.0],
+    "die": {"size_mm": [2.0, 1.2]},
+    "openings": {
+        "sides": {
+            "xmin": {"kind": "holes", "count": 1, "width_mm": 0.25},
+            "ymax": {"kind": "pillars", "count": 3, "width_mm": 0.3},
+            "xmax": {"kind": "none"},
+        }
+    },
+    "terminals": {"rows": 2, "cols": 3, "pitch_mm": 0.9},
+}
+
+
+def test_openings_and_balls_where_the_keys_put_them():
+    """Each opening is one encapsulant volume through its wall, at the centre, height and
+    size its side's keys give (centres at L (i + 1/2) / count along a wall of length L);
+    each ball one volume of pi (H R^2 - H^3 / 12) (a sphere of radius R cut to a slab of
+    height H about its centre) on the rows x cols grid at the pitch; the regions are
+    DESIGN.md's names."""
+    case = case_of(ASYMMETRIC)
+    occ = _occ(case)
+    assert set(occ) == {"shell", "dielectric", "die", "die_attach", "encapsulant", "terminals"}
+    # mm: dielectric 0.05, cavity floor 0.05, ceiling 0.55, walls 35 um outside the cavity
+    t, z0 = 0.035, 0.05
+    want = sorted(
+        [(-2.0 - t, -0.125, z0 + 0.1, -2.0, 0.125, z0 + 0.35)]  # xmin: one hole of 0.25
+        + [  # ymin: the common 2 slots of 0.4 x 0.15 at z0 0.1
+            (c - 0.2, -1.5 - t, z0 + 0.1, c + 0.2, -1.5, z0 + 0.25) for c in (-1.0, 1.0)
+        ]
+        + [  # ymax: 3 pillar gaps of 0.3, full height
+            (c - 0.15, 1.5, z0, c + 0.15, 1.5 + t, z0 + 0.5) for c in (-4 / 3, 0.0, 4 / 3)
+        ]
+    )
+    through = sorted(
+        bb for _, bb in occ["encapsulant"] if min(bb[3] - bb[0], bb[4] - bb[1]) < t + 1e-6
+    )
+    assert len(through) == len(want) == 6  # xmax: closed
+    for got, ref in zip(through, want, strict=True):
+        assert got == pytest.approx(ref, abs=1e-6)
+    balls = sorted(occ["terminals"], key=lambda p: (p[1][1], p[1][0]))
+    assert len(balls) == 6
+    R, H = 0.2, 0.3
+    centres = [(x, y) for y in (-0.45, 0.45) for x in (-0.9, 0.0, 0.9)]
+    for (vol, bb), (x, y) in zip(balls, centres, strict=True):
+        assert vol == pytest.approx(3.141592653589793 * (H * R * R - H**3 / 12), rel=1e-6)
+        assert bb == pytest.approx((x - R, y - R, -H, x + R, y + R, 0.0), abs=1e-6)
+
+
+VOLUME_SETS = [
+    # a thick shell (500 um) with one slot per wall
+    {"shell_thickness_um": 500, "openings": {"count": 1}},
+    ASYMMETRIC,
+    # holes from the dielectric up, pillars leaving two 25 um posts at each corner
+    {"openings": {"kind": "holes", "count": 4, "width_mm": 0.3, "z0_mm": 0.0}},
+    {"openings": {"kind": "pillars", "count": 1, "width_mm": 2.9}},
+    {"dielectric_thickness_um": 5, "terminals": {"standoff_mm": 0.3998}},
+    {"terminals": {"rows": 3, "cols": 3, "pitch_mm": 0.9}, "vias": {}},
+]
+
+
+@pytest.mark.parametrize("geometry", VOLUME_SETS, ids=range(len(VOLUME_SETS)))
+def test_region_volumes_by_hand(geometry):
+    """The OCC model's region volumes against the hand formulas: shell = outer box -
+    cavity box - openings (each opening a prism or cylinder through the wall's
+    thickness t); die and attach boxes; dielectric = its slab over the outer footprint
+    less the copper; encapsulant = cavity - die - attach + openings + the exterior ring
+    (body - outer footprint) x full height; balls as in the test above."""
+    import math
+
+    case = case_of(geometry)
+    g = case.geometry
+    Cx, Cy = g.cavity
+    t, depth, td = g.shell_thickness, g.cavity_depth, g.dielectric_thickness
+    ox, oy = Cx + 2 * t, Cy + 2 * t
+    holes = 0.0
+    for o in g.openings.values():
+        if o.closed:
+            continue
+        if o.kind == "holes":
+            holes += o.count * math.pi * (o.width / 2) ** 2 * t
+        elif o.kind == "slots":
+            holes += o.count * o.width * o.height * t
+        else:
+            holes += o.count * o.width * depth * t
+    dx, dy, dt = g.die
+    ta = g.die_attach_thickness
+    n = g.terminals.rows * g.terminals.cols
+    copper = 0.0
+    if g.vias is not None:
+        v = g.vias
+        copper = (
+            n
+            * math.pi
+            / 4
+            * (
+                2 * v.pad_diameter**2 * v.pad_thickness
+                + v.via_diameter**2 * (td - 2 * v.pad_thickness)
+            )
+        )
+    e = g.exterior_thickness
+    R, H = g.terminals.diameter / 2, g.terminals.standoff
+    ref = {
+        "shell": ox * oy * (depth + t) - Cx * Cy * depth - holes,
+        "die": dx * dy * dt,
+        "die_attach": dx * dy * ta,
+        "dielectric": ox * oy * td - copper,
+        "encapsulant": Cx * Cy * depth
+        - dx * dy * (dt + ta)
+        + holes
+        + ((ox + 2 * e) * (oy + 2 * e) - ox * oy) * (td + depth + t),
+        "terminals": n * math.pi * (H * R * R - H**3 / 12),
+    }
+    if copper:
+        ref["vias"] = copper
+    vol = _volumes(case)
+    assert set(vol) == set(ref)
+    for r, want in ref.items():
+        assert vol[r] == pytest.approx(want, rel=1e-6), r
+
+
+@pytest.mark.parametrize(("symmetry", "part"), [("half", 2), ("quarter", 4), ("eighth", 8)])
+def test_symmetric_cuts_are_their_part_of_the_volumes(symmetry, part):
+    case = case_of({"openings": {"count": 3}})
+    full = _volumes(case)
+    cut = _volumes(case, symmetry)
+    assert set(cut) == set(full)
+    for r, v in full.items():
+        assert cut[r] == pytest.approx(v / part, rel=1e-6), r
+
+
+# -- a sweep over any geometric or mesh key keeps the mesh cache honest
+
+#: Keys of [geometry] a sweep cannot move on its own from the bases below: the copper
+#: lists of a board stack (and its laminate, read only with a stack) and the package
+#: vias, which a panel refuses.
+_NOT_SWEPT = {
+    ("unit", "geometry.board.copper_um"),
+    ("unit", "geometry.board.coverage"),
+    ("unit", "geometry.board.laminate_k"),
+    ("panel", "geometry.vias.pad_diameter_mm"),
+    ("panel", "geometry.vias.pad_thickness_mm"),
+    ("panel", "geometry.vias.via_diameter_mm"),
+}
+_OWN = ("geometry.kind", "geometry.path", "geometry.unit", "geometry.allow_outside")
+
+
+def _base(kind: str) -> dict:
+    from .test_geom_review import SMALL
+
+    g = {k: v for k, v in SMALL.items() if k != "shell_thickness_um"}
+    g = {**g, "shell_thickness_mm": 0.035}
+    if kind == "unit":
+        g["board"] = {
+            "size_mm": [10.0, 10.0],
+            "thickness_mm": 0.5,
+            "rim_bond": False,
+            "thermal_vias": {"zone_mm": [4.0, 4.0]},
+        }
+        g["vias"] = {"enabled": True}
+        g["openings"] = {**g["openings"], "sides": {"xmin": {"kind": "slots"}}}
+    else:
+        g["panel"] = {**PANEL, "nx": 2, "ny": 2}
+    mesh = {"size_mm": 1.0, "layers_through_thickness": 2, "order": 1}
+    return {"study": {"kind": kind}, "geometry": g, "mesh": mesh}
+
+
+def _get(d, path: str):
+    for p in path.split("."):
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def _moves(rec, cur) -> list:
+    """Values of a key other than ``cur`` (its default when None) to try in turn."""
+    cur = rec.default if cur is None else cur
+    if rec.kind == "boolean":
+        return [not cur]
+    if rec.kind == "string":
+        return [c for c in rec.choices or () if c != cur]
+    if rec.kind == "integer":
+        return [cur + 1, cur - 1]
+    if rec.kind == "pair":
+        return [[v * 1.1 for v in cur], [v * 0.9 for v in cur]]
+    if rec.kind in ("length", "number"):
+        return [cur * 1.1, cur * 0.9] if cur else [0.05, 0.01, 1.0]
+    return []
+
+
+@pytest.mark.parametrize("kind", ["unit", "panel"])
+def test_sweep_of_each_geometry_and_mesh_key_keeps_the_cache_honest(kind):
+    """Every [geometry] and [mesh] key the spec reads (the generated reference's list),
+    moved by a sweep's case (StudySpec.case, the sweep's one override path): the cache key
+    of each model of the case (fea.package.meshing.cache_key) changes, or the model built
+    is the base's (the same region volumes): a key left out of the cache key would hand
+    one geometry's mesh to another. Mesh keys always change it, except ``symmetry``, which
+    build_mesh is given as its own argument."""
+    from fea.errors import InputError
+    from fea.package.meshing import cache_key, model_case
+    from fea.package.spec import parse_study
+    from fea.package.spec.reference import collect_keys
+
+    raw = _base(kind)
+    study = parse_study(raw)
+    models = (None, "warpage", "board") if kind == "unit" else (None,)
+
+    def keys(case) -> dict:
+        have = [m for m in models if m != "board" or case.geometry.board is not None]
+        return {m: cache_key(model_case(case, m), m if m == "board" else None) for m in have}
+
+    base = keys(study.base)
+    built: dict = {}
+    not_swept, moved = set(), 0
+    for key, rec in collect_keys().items():
+        if not key.startswith(("geometry.", "mesh.")) or key.startswith(_OWN):
+            continue
+        if rec.kind == "table" or key.startswith(("geometry.regions", "geometry.roles")):
+            continue
+        if key.startswith("geometry.panel" if kind == "unit" else "geometry.board"):
+            continue
+        path = key.replace("<side>", "xmin")
+        case = None
+        for value in _moves(rec, _get(raw, path)):
+            try:
+                case = study.case({path: value})
+                break
+            except InputError:
+                continue
+        if case is None:
+            not_swept.add((kind, key))
+            continue
+        moved += 1
+        for m, k in keys(case).items():
+            if k != base[m]:
+                continue
+            assert key.startswith("geometry.") or key == "mesh.symmetry", (key, m)
+            if m not in built:
+                built[m] = _volumes(model_case(study.base, m))
+            assert _volumes(model_case(case, m)) == pytest.approx(built[m], rel=1e-9), (key, m)
+    assert not_swept <= _NOT_SWEPT
+    assert moved >= (40 if kind == "unit" else 30)
