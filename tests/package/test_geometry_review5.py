@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import pytest
 
+from fea.errors import InputError
 from fea.package.meshing import build_mesh
 
 from .test_geom_review import PANEL, case_of, refused
@@ -64,6 +65,39 @@ def test_via_pad_edge_on_the_contact_circle_refused():
         rel=0.05,  # polygons of a coarse mesh
     )
 
+
+
+def _with_mesh(geometry: dict, layers: int):
+    from fea.package.spec import parse_study
+
+    from .test_geom_review import _merged
+    from .test_geometry import SMALL
+
+    g = _merged(SMALL, geometry)
+    mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}
+    return parse_study({"study": {"kind": "unit"}, "geometry": g, "mesh": mesh}).base
+
+
+@pytest.mark.parametrize(
+    ("geometry", "layers", "most", "what"),
+    [
+        ({"shell_thickness_um": 0.1}, 8, 1, "the shell (0.1 um)"),
+        ({"dielectric_thickness_um": 0.25}, 4, 2, "the dielectric (0.25 um)"),
+        ({"die_attach": {"thickness_um": 0.35}}, 5, 3, "the die attach (0.35 um)"),
+    ],
+)
+def test_sub_layers_thinner_than_the_mesher_resolves_refused(geometry, layers, most, what):
+    """Each thin layer is built as ``layers_through_thickness`` nested sub-layers: a 0.1 um
+    shell in 8 (12.5 nm each) failed after meshing with flat tetrahedra, a 0.1 um
+    dielectric in 8 with "Could not recover boundary mesh", a 0.1 um shell in 2 and die
+    attach in 4 meshed with elements of shape quality 4e-5 and 1e-4."""
+    with pytest.raises(InputError) as info:
+        _with_mesh(geometry, layers)
+    e = info.value
+    assert e.key == "mesh.layers_through_thickness"
+    assert e.value == layers
+    assert f"at most {most}" in e.allowed and what in e.allowed
+    _with_mesh(geometry, most)
 
 # -- a key built otherwise than it says
 

@@ -39,6 +39,7 @@ __all__ = [
     "absolute_geometry_paths",
     "check_copper",
     "check_features",
+    "check_sub_layers",
     "is_imported",
     "is_region_name",
     "junction_region",
@@ -1041,7 +1042,9 @@ def _algorithm(m: Section) -> str:
         raise  # pragma: no cover - mesh_algorithm refuses what string() refused
 
 
-def parse_mesh(m: Section) -> MeshSpec:
+def parse_mesh(m: Section, g: GeometrySpec | None = None) -> MeshSpec:
+    """``[mesh]``; with the case's geometry ``g`` (the built-in family's) each thin layer's
+    sub-layers are checked too (:func:`check_sub_layers`)."""
     spec = MeshSpec(
         size=m.length("size", 0.5),
         board_size=m.length("board_size", 5.0),
@@ -1056,4 +1059,29 @@ def parse_mesh(m: Section) -> MeshSpec:
         symmetry=_symmetry(m),
     )
     m.done()
+    if g is not None and not is_imported(g):
+        check_sub_layers(g, spec.layers_through_thickness)
     return spec
+
+
+def check_sub_layers(g: GeometrySpec, layers: int) -> None:
+    """The thin layers of the built-in package (shell, dielectric, die attach) are built as
+    ``layers`` nested sub-layers each (:mod:`fea.package.geometry.unit`): every sub-layer
+    at least :data:`~fea.package.spec.checks.MIN_FEATURE_M`, or an
+    :class:`~fea.errors.InputError` naming ``mesh.layers_through_thickness`` (a 0.1 um
+    shell in 8 sub-layers failed after meshing with flat tetrahedra)."""
+    films = (
+        ("the shell", g.shell_thickness),
+        ("the dielectric", g.dielectric_thickness),
+        ("the die attach", g.die_attach_thickness),
+    )
+    for what, t in films:
+        if t > 0 and t / layers < MIN_FEATURE_M * (1 - 1e-9):
+            most = max(1, math.floor(t / MIN_FEATURE_M + 1e-9))
+            raise InputError(
+                "mesh.layers_through_thickness",
+                layers,
+                f"at most {most} for {what} ({t * 1e6:.6g} um): its sub-layers of "
+                f"{t / layers * 1e6:.3g} um are below the {MIN_FEATURE_M * 1e6:g} um the "
+                "mesher resolves",
+            )
