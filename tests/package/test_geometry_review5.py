@@ -66,7 +66,6 @@ def test_via_pad_edge_on_the_contact_circle_refused():
     )
 
 
-
 def _with_mesh(geometry: dict, layers: int):
     from fea.package.spec import parse_study
 
@@ -98,6 +97,7 @@ def test_sub_layers_thinner_than_the_mesher_resolves_refused(geometry, layers, m
     assert e.value == layers
     assert f"at most {most}" in e.allowed and what in e.allowed
     _with_mesh(geometry, most)
+
 
 # -- a key built otherwise than it says
 
@@ -144,6 +144,21 @@ def test_panel_single_dam_wider_than_the_lane_refused():
     g["panel"]["pathways"] = False
     assert refused(g, kind="panel").key == "geometry.panel.pitch_mm"
     g["panel"].update(nx=1, ny=1)  # one site: no dams
+    case_of(g, kind="panel")
+
+
+@pytest.mark.parametrize("stage", ["singulated", "process"])
+def test_panel_kerf_leaving_a_dam_sliver_refused(stage):
+    # a 34.9 um kerf through a 35 um dam left 50 nm of it on each unit: shape quality 3e-4
+    g = {"panel": {**PANEL, "nx": 2, "ny": 1, "kerf_mm": 0.0349, "stage": stage}}
+    e = refused(g, kind="panel")
+    assert e.key == "geometry.panel.kerf_mm"
+    assert e.value == 0.0349
+    assert "at least the dam's thickness" in e.allowed and "at most 0.0348 mm" in e.allowed
+    for kerf in (0.035, 0.0345):  # the dam cut away whole, or 0.25 um of it left
+        g["panel"]["kerf_mm"] = kerf
+        case_of(g, kind="panel")
+    g["panel"].update(kerf_mm=0.0349, stage="released")  # the kerf does not cut
     case_of(g, kind="panel")
 
 

@@ -954,7 +954,9 @@ def check_features(g: GeometrySpec) -> None:
     - the rim bond ring at least as wide as the side walls it is centred on;
     - a panel's lanes (``pitch - max(outer)``) wider than what stands in them, the dam
       (one shell thickness; with ``hollow_walls`` the kerf and two) and the kerf, with that
-      much to spare: a dam wider than its lane merged into the cans' side walls.
+      much to spare: a dam wider than its lane merged into the cans' side walls;
+    - where the kerf cuts (``singulated``, ``process``), a single dam cut away whole or
+      leaving at least that much of itself on each side.
     """
     lim = MIN_FEATURE_M
     shown = f"{lim * 1e6:g} um"
@@ -1014,6 +1016,16 @@ def check_features(g: GeometrySpec) -> None:
                 f"more than {_mm(unit + need)} mm: the {_mm(lane)} mm lanes between the cans "
                 f"({_mm(unit)} mm) must hold {what} and the kerf ({_mm(p.kerf)} mm) "
                 f"clear of the cans' side walls by {shown} or more",
+            )
+        left = (t - p.kerf) / 2  # of a single dam on each side of the cut
+        if p.stage in ("singulated", "process") and not p.hollow_walls and 0 < left < lim:
+            raise InputError(
+                "geometry.panel.kerf_mm",
+                _mm(p.kerf),
+                f"at least the dam's thickness (the shell's, {_mm(t)} mm) or at most "
+                f"{_mm(t - 2 * lim)} mm: the kerf cuts the dam along its middle, and the "
+                f"{left * 1e6:.3g} um it leaves on each side is below the {shown} the mesher "
+                "resolves",
             )
 
 
