@@ -112,6 +112,37 @@ def test_rim_bond_narrower_than_the_wall_refused():
     case_of({"board": {**board, "rim_bond_width_um": 35}})
 
 
+RIM = {"size_mm": [10.0, 10.0], "thickness_mm": 0.5, "rim_bond": True}
+
+
+def test_rim_bond_follows_the_rounded_walls():
+    """The rim bond ring is centred on the side walls: with ``corner_radius_mm`` its corners
+    are arcs about the walls' own centres (radius r + t/2 +- w/2), not square (a square
+    ring stood out of the rounded walls' footprint at the corners, shape quality 0.007)."""
+    import math
+
+    case = case_of({"corner_radius_mm": 0.3, "board": RIM})
+    C, t, w, r, h = 3.0, 0.035, 0.2, 0.3, 0.3  # mm; h: the stand-off, board to z = 0
+
+    def area(a: float, radius: float) -> float:
+        return a * a - (4 - math.pi) * radius**2
+
+    ring = (area(C + t + w, r + t / 2 + w / 2) - area(C + t - w, r + t / 2 - w / 2)) * h
+    assert _volumes(case)["rim_bond"] == pytest.approx(ring * 1e-9, rel=1e-6)
+
+
+def test_terminals_in_the_rim_bond_rounded_corner_refused():
+    # the ring's inner corners are arcs of radius 0.5 + 0.0175 - 0.1 = 0.4175 mm about
+    # (1, 1) mm: the corner ball at (1.2, 1.2) mm, radius 0.2 mm, reaches 0.483 mm
+    terminals = {"rows": 3, "cols": 3, "pitch_mm": 1.2, "diameter_mm": 0.4}
+    g = {"corner_radius_mm": 0.5, "board": RIM, "terminals": terminals}
+    e = refused(g)
+    assert e.key == "geometry.terminals"
+    assert "rim bond" in e.allowed and "0.4175" in e.allowed
+    terminals["pitch_mm"] = 1.1  # 0.341 mm
+    case_of(g)
+
+
 # -- panel lanes: the dams between the cans
 
 

@@ -951,7 +951,8 @@ def check_features(g: GeometrySpec) -> None:
       with the dielectric or the board (a free body);
     - a via pad's edge on the terminals' contact circle or that far from it (a ring
       between them thinner than that meshes as slivers);
-    - the rim bond ring at least as wide as the side walls it is centred on;
+    - the rim bond ring at least as wide as the side walls it is centred on, and with
+      rounded corners the terminals inside its rounded inner corners;
     - a panel's lanes (``pitch - max(outer)``) wider than what stands in them, the dam
       (one shell thickness; with ``hollow_walls`` the kerf and two) and the kerf, with that
       much to spare: a dam wider than its lane merged into the cans' side walls;
@@ -997,6 +998,23 @@ def check_features(g: GeometrySpec) -> None:
             f"at least the shell thickness {_mm(g.shell_thickness)} mm: the ring is centred "
             "on the side walls and bonds their whole rim",
         )
+    if b is not None and b.rim_bond and g.corner_radius > 0 and built:
+        # the ring's inner corners are arcs about the cavity's arc centres
+        # (fea.package.geometry.board); the straight edges are checked with the ring
+        r_in = g.corner_radius + (g.shell_thickness - b.rim_bond_width) / 2
+        ax, ay = g.cavity[0] / 2 - g.corner_radius, g.cavity[1] / 2 - g.corner_radius
+        x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
+        reach = math.hypot(x - ax, y - ay) + term.diameter / 2
+        if r_in > 0 and x > ax and y > ay and reach > r_in:
+            raise InputError(
+                "geometry.terminals",
+                f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
+                f"an array within the rim bond ring's rounded inner corners (radius "
+                f"{_mm(r_in)} mm about ({_mm(ax)}, {_mm(ay)}) mm): the corner terminal at "
+                f"({_mm(x)}, {_mm(y)}) mm reaches {_mm(reach)} mm from it; fewer rows and "
+                "columns, a smaller geometry.corner_radius_mm or a narrower "
+                "geometry.board.rim_bond_width_mm",
+            )
     p = g.panel
     if p is not None and (p.nx > 1 or p.ny > 1):
         unit = max(g.outer)
