@@ -332,10 +332,28 @@ def test_region_volumes_by_hand(geometry):
     }
     if copper:
         ref["vias"] = copper
-    vol = _volumes(case)
+    occ = _occ(case)
+    vol = {r: sum(v for v, _ in p) * 1e-9 for r, p in occ.items()}
     assert set(vol) == set(ref)
     for r, want in ref.items():
         assert vol[r] == pytest.approx(want, rel=1e-6), r
+    # the encapsulant's interior portion (the cavity around the die) and exterior portion
+    # (the ring on the side walls, dielectric to the rear face) are volumes of their own
+    mm = 1e3
+    inside = (-Cx / 2, -Cy / 2, td, Cx / 2, Cy / 2, td + depth)
+    body = (-ox / 2 - e, -oy / 2 - e, 0.0, ox / 2 + e, oy / 2 + e, td + depth + t)
+    portions = {
+        name: [
+            v * 1e-9
+            for v, bb in occ["encapsulant"]
+            if bb == pytest.approx(tuple(x * mm for x in box), abs=1e-6)
+        ]
+        for name, box in (("interior", inside), ("exterior", body))
+    }
+    assert portions["interior"] == [pytest.approx(Cx * Cy * depth - dx * dy * (dt + ta))]
+    assert portions["exterior"] == [
+        pytest.approx(((ox + 2 * e) * (oy + 2 * e) - ox * oy) * (td + depth + t))
+    ]
 
 
 @pytest.mark.parametrize(("symmetry", "part"), [("half", 2), ("quarter", 4), ("eighth", 8)])
