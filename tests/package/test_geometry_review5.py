@@ -478,3 +478,40 @@ def test_sweep_of_each_geometry_and_mesh_key_keeps_the_cache_honest(kind):
             assert _volumes(model_case(case, m)) == pytest.approx(built[m], rel=1e-9), (key, m)
     assert not_swept <= _NOT_SWEPT
     assert moved >= (40 if kind == "unit" else 30)
+
+
+@pytest.mark.parametrize("stage", ["on_mandrel", "released", "singulated"])
+def test_panel_volumes_by_hand(stage):
+    """A 2 x 1 panel's regions against hand formulas (mm): each can as a unit's shell
+    (outer box - cavity box - its slots), the web (panel area - can footprints) x t, the
+    dam along the lane ((panel y) x t x (web underside - dielectric) - one pathway per unit
+    span), the dielectric sheet, and the whole model: the panel box up to the web's top
+    plus the cans standing proud of it by recess_depth (on the mandrel: the box up to the
+    mandrel's top). Singulated, each unit keeps its can and its cell of the web (pitch -
+    kerf square) and the kerf takes the dam."""
+    case = case_of({"panel": {**PANEL, "nx": 2, "ny": 1, "stage": stage}}, kind="panel")
+    g, p = case.geometry, case.geometry.panel
+    mm = 1e3
+    Cx, Cy = (c * mm for c in g.cavity)
+    t, depth, td = g.shell_thickness * mm, g.cavity_depth * mm, g.dielectric_thickness * mm
+    pitch, kerf, rec = p.pitch * mm, p.kerf * mm, p.recess_depth * mm
+    ox, oy = Cx + 2 * t, Cy + 2 * t
+    hx, hy = p.nx * pitch / 2 + p.margin * mm, p.ny * pitch / 2 + p.margin * mm
+    o = g.openings["xmin"]
+    w, h, z0 = o.width * mm, o.height * mm, o.z0 * mm
+    can = (ox * oy - Cx * Cy) * depth + ox * oy * t - 4 * o.count * w * h * t
+    z_web = td + depth - rec
+    vol = {r: sum(v for v, _ in x) for r, x in _occ(case).items()}
+    if stage == "singulated":
+        assert vol["shell"] == pytest.approx(2 * (can + ((pitch - kerf) ** 2 - ox * oy) * t))
+        assert vol["dielectric"] == pytest.approx(2 * (pitch - kerf) ** 2 * td)
+        return
+    web = (4 * hx * hy - 2 * ox * oy) * t
+    dam = t * 2 * hy * (z_web - td) - p.ny * w * (min(td + z0 + h, z_web) - td - z0) * t
+    assert vol["shell"] == pytest.approx(2 * can + web + dam, rel=1e-9)
+    assert vol["dielectric"] == pytest.approx(4 * hx * hy * td, rel=1e-9)
+    if stage == "on_mandrel":
+        total = 4 * hx * hy * (td + depth + t + p.mandrel_thickness * mm)
+    else:
+        total = 4 * hx * hy * (z_web + t) + 2 * ox * oy * rec
+    assert sum(vol.values()) == pytest.approx(total, rel=1e-9)
