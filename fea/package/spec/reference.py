@@ -345,7 +345,8 @@ MEANINGS: dict[str, str] = {
     "geometry.terminals.kind": "terminals on the dielectric's outer face: solder balls, flat "
     "pads or none",
     "geometry.terminals.diameter_mm": "ball (or pad) diameter",
-    "geometry.terminals.standoff_mm": "ball height: dielectric to board",
+    "geometry.terminals.standoff_mm": "ball height: dielectric to board (the ball cut to it "
+    "at both pads, at least 0.2 um below its diameter)",
     "geometry.terminals.pitch_mm": "terminal pitch",
     "geometry.terminals.rows": "rows of the full terminal array",
     "geometry.terminals.cols": "columns of the full terminal array",
@@ -382,8 +383,9 @@ MEANINGS: dict[str, str] = {
     "geometry.board.thickness_mm": "board thickness",
     "geometry.board.rim_bond": "bond the shell's rim to the board",
     "geometry.board.rim_bond_width_mm": (
-        "width of the rim bond, a ring centred on the side walls (which then reach z = 0): "
-        "it must clear the terminals and lie on the board"
+        "width of the rim bond, a ring centred on the side walls (which then reach z = 0; "
+        "with corner_radius_mm its corners follow theirs): at least the shell thickness, it "
+        "must clear the terminals and lie on the board"
     ),
     "geometry.panel.nx": "depressions along x",
     "geometry.panel.ny": "depressions along y",
