@@ -193,6 +193,44 @@ def test_panel_kerf_leaving_a_dam_sliver_refused(stage):
     case_of(g, kind="panel")
 
 
+def _panel(recess_mm: float, layers: int = 1):
+    from fea.package.spec import parse_study
+
+    from .test_geom_review import _merged
+    from .test_geometry import SMALL
+
+    g = _merged(SMALL, {"panel": {**PANEL, "nx": 2, "ny": 1, "recess_depth_mm": recess_mm}})
+    mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}
+    return parse_study({"study": {"kind": "panel"}, "geometry": g, "mesh": mesh}).base
+
+
+def test_panel_web_plane_next_to_a_can_plane_refused():
+    """The web (and the lane encapsulant under it) are boxes across the whole panel: their
+    horizontal faces run through every can. A 35.01 um recess under a 35 um shell put the
+    web's top 10 nm under the cavity ceiling: shape quality 5e-5 (3e-5 with 2 sub-layers);
+    17.51 um with 2 sub-layers (the web's middle face 10 nm under it) 5e-5, and 224.99 um
+    (the web's underside 10 nm over the die's top) 6e-4."""
+    with pytest.raises(InputError) as info:
+        _panel(0.03501)
+    e = info.value
+    assert e.key == "geometry.panel.recess_depth_mm"
+    assert e.value == 0.03501
+    assert "the web's top" in e.allowed and "the cavity ceiling" in e.allowed
+    assert "0.01 um" in e.allowed
+    _panel(0.035)  # level with it: one plane
+    _panel(0.0352)
+    # the web's middle sub-layer face 10 nm under the ceiling: only with 2 sub-layers
+    _panel(0.01751)
+    with pytest.raises(InputError) as info:
+        _panel(0.01751, layers=2)
+    assert "a sub-layer face of the web" in info.value.allowed
+    # the web's underside (z_web, also the lane encapsulant's top) 10 nm over the die's
+    # top: die 0.25 mm on 25 um of attach, 0.5 mm cavity
+    with pytest.raises(InputError) as info:
+        _panel(0.22499)
+    assert "the web's underside" in info.value.allowed and "the die's top" in info.value.allowed
+
+
 # -- the built geometry is what the keys say
 
 

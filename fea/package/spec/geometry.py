@@ -39,6 +39,7 @@ __all__ = [
     "absolute_geometry_paths",
     "check_copper",
     "check_features",
+    "check_panel_planes",
     "check_sub_layers",
     "is_imported",
     "is_region_name",
@@ -1091,7 +1092,65 @@ def parse_mesh(m: Section, g: GeometrySpec | None = None) -> MeshSpec:
     m.done()
     if g is not None and not is_imported(g):
         check_sub_layers(g, spec.layers_through_thickness)
+        check_panel_planes(g, spec.layers_through_thickness)
     return spec
+
+
+def check_panel_planes(g: GeometrySpec, layers: int) -> None:
+    """A panel's web and the lane encapsulant under it are boxes across the whole panel
+    (:mod:`fea.package.geometry.panel`): their horizontal faces -- the web's underside,
+    its ``layers`` sub-layer faces, its top -- run through every can. Each must lie level
+    with the can's own horizontal faces (cavity floor and ceiling, die attach sub-layers,
+    die top, the bottom wall's sub-layers, the openings' and the dams' pathways' lower and
+    upper edges) or at least :data:`~fea.package.spec.checks.MIN_FEATURE_M` from them; a
+    closer pair meshes as slivers across the can (a 35.01 um recess under a 35 um shell:
+    shape quality 5e-5). The key named is ``geometry.panel.recess_depth_mm``, which sets
+    the web's level."""
+    p = g.panel
+    if p is None:
+        return
+    t, ta = g.shell_thickness, g.die_attach_thickness
+    z_floor, z_ceiling = g.z_cavity
+    can = [(z_floor, "the cavity floor")]
+    can += [(z_floor + ta * k / layers, "a die attach sub-layer face") for k in range(1, layers)]
+    if ta > 0:
+        can.append((z_floor + ta, "the die attach's top"))
+    can.append((z_floor + ta + g.die[2], "the die's top"))
+    can.append((z_ceiling, "the cavity ceiling"))
+    can += [
+        (z_ceiling + t * k / layers, "a sub-layer face of the bottom wall")
+        for k in range(1, layers)
+    ]
+    z_web = g.z_top - p.recess_depth - t
+    # (opening, its name, the z its upper edge is cut at): a dam's pathway stops at the web
+    openings = [
+        (o, o.key, math.inf) for o in g.openings.values() if not o.closed and o.kind != "pillars"
+    ]
+    if p.pathways and (p.nx > 1 or p.ny > 1):
+        # a box from z0 up (fea.package.geometry.panel), for pillars too
+        openings.append((g.openings["xmin"].dam_pathway(), "the dams' pathways", z_web))
+    for o, name, cut in openings:
+        h = o.width if o.kind == "holes" else o.height
+        can += [
+            (z_floor + o.z0, f"the lower edge of {name}"),
+            (min(z_floor + o.z0 + h, cut), f"the upper edge of {name}"),
+        ]
+    web = [(z_web, "the web's underside")]
+    web += [(z_web + t * k / layers, "a sub-layer face of the web") for k in range(1, layers)]
+    web.append((z_web + t, "the web's top"))
+    for zw, wname in web:
+        for zc, cname in can:
+            gap = abs(zw - zc)
+            if 1e-10 < gap < MIN_FEATURE_M:  # 1e-10 m: OCC's tolerance, one plane
+                raise InputError(
+                    "geometry.panel.recess_depth_mm",
+                    _mm(p.recess_depth),
+                    f"a recess that puts {wname} (z = {zw * 1e3:.6g} mm, with "
+                    f"mesh.layers_through_thickness = {layers}) level with {cname} "
+                    f"(z = {zc * 1e3:.6g} mm) or at least {MIN_FEATURE_M * 1e6:g} um from it "
+                    f"(it is {gap * 1e6:.3g} um): the web's faces run through every can, and "
+                    "closer ones mesh as slivers",
+                )
 
 
 def check_sub_layers(g: GeometrySpec, layers: int) -> None:
