@@ -99,6 +99,24 @@ def test_sub_layers_thinner_than_the_mesher_resolves_refused(geometry, layers, m
     _with_mesh(geometry, most)
 
 
+def test_via_pad_face_next_to_a_dielectric_sub_layer_refused():
+    """The dielectric's sub-layer faces (at k/layers of its thickness) cut through the
+    copper pads: a 12.49 um pad in a 50 um dielectric of 4 sub-layers (a face at 12.5 um)
+    failed in gmsh with "Invalid boundary mesh (overlapping facets)", a message that blamed
+    the sub-layers' thickness and the mesh size."""
+    g = {"vias": {"pad_thickness_um": 12.49}}
+    with pytest.raises(InputError) as info:
+        _with_mesh(g, 4)
+    e = info.value
+    assert e.key == "geometry.vias.pad_thickness_um"
+    assert e.value == 12.49
+    assert "12.5 um" in e.allowed and "mesh.layers_through_thickness = 4" in e.allowed
+    _with_mesh(g, 2)  # faces at 25 um only
+    _with_mesh({"vias": {"pad_thickness_um": 12.5}}, 4)  # level with the face
+    mesh, _ = build_mesh(_with_mesh({"vias": {"pad_thickness_um": 12.0}}, 4), cache=False)
+    assert mesh.p1.t.shape[1] > 0
+
+
 # -- a key built otherwise than it says
 
 

@@ -1158,7 +1158,9 @@ def check_sub_layers(g: GeometrySpec, layers: int) -> None:
     ``layers`` nested sub-layers each (:mod:`fea.package.geometry.unit`): every sub-layer
     at least :data:`~fea.package.spec.checks.MIN_FEATURE_M`, or an
     :class:`~fea.errors.InputError` naming ``mesh.layers_through_thickness`` (a 0.1 um
-    shell in 8 sub-layers failed after meshing with flat tetrahedra)."""
+    shell in 8 sub-layers failed after meshing with flat tetrahedra); and the copper pads'
+    faces (``geometry.vias``) level with the dielectric's sub-layer faces or that far from
+    them."""
     films = (
         ("the shell", g.shell_thickness),
         ("the dielectric", g.dielectric_thickness),
@@ -1174,3 +1176,18 @@ def check_sub_layers(g: GeometrySpec, layers: int) -> None:
                 f"{t / layers * 1e6:.3g} um are below the {MIN_FEATURE_M * 1e6:g} um the "
                 "mesher resolves",
             )
+    v = g.vias
+    if v is not None:
+        # the dielectric's sub-layer faces cut through the pads (z = tp and td - tp)
+        td, tp = g.dielectric_thickness, v.pad_thickness
+        for k in range(1, layers):
+            gap = min(abs(td * k / layers - tp), abs(td * k / layers - (td - tp)))
+            if 1e-10 < gap < MIN_FEATURE_M:  # 1e-10 m: OCC's tolerance, one face
+                raise InputError(
+                    "geometry.vias.pad_thickness_um",
+                    float(f"{tp * 1e6:.10g}"),
+                    f"a pad face level with the dielectric's sub-layer face at "
+                    f"{td * k / layers * 1e6:.6g} um (mesh.layers_through_thickness = "
+                    f"{layers}) or at least {MIN_FEATURE_M * 1e6:g} um from it (it is "
+                    f"{gap * 1e6:.3g} um): closer faces made gmsh fail (overlapping facets)",
+                )
