@@ -1012,7 +1012,7 @@ def check_features(g: GeometrySpec) -> None:
                 f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
                 f"an array within the rim bond ring's rounded inner corners (radius "
                 f"{_mm(r_in)} mm about ({_mm(ax)}, {_mm(ay)}) mm): the corner terminal at "
-                f"({_mm(x)}, {_mm(y)}) mm reaches {_mm(reach)} mm from it; fewer rows and "
+                f"({_mm(x)}, {_mm(y)}) mm reaches {reach * 1e3:.4g} mm from it; fewer rows and "
                 "columns, a smaller geometry.corner_radius_mm or a narrower "
                 "geometry.board.rim_bond_width_mm",
             )
