@@ -117,6 +117,40 @@ def test_via_pad_face_next_to_a_dielectric_sub_layer_refused():
     assert mesh.p1.t.shape[1] > 0
 
 
+def test_via_pads_beyond_the_dielectric_refused():
+    """The copper pads are wider than the balls: 2 x 2 balls of 0.4 mm at a 2.6 mm pitch
+    fit the 3.07 mm dielectric (1.5 mm from the centre), but pads of 0.6 mm reached 1.6 mm
+    and were built into the exterior encapsulant (the dielectric 3.2e-12 m^3 over its hand
+    volume, the encapsulant as much under). With the rim bond the dielectric spans only the
+    cavity (the walls reach z = 0) and with rounded corners its corners are arcs."""
+    e = refused({"terminals": {"pitch_mm": 2.6}, "vias": {"pad_diameter_mm": 0.6}})
+    assert e.key == "geometry.vias.pad_diameter_mm"
+    assert e.value == 0.6
+    assert "within the dielectric" in e.allowed and "3.07 x 3.07 mm" in e.allowed
+    case_of({"terminals": {"pitch_mm": 2.6}, "vias": {"pad_diameter_mm": 0.46}})
+    rim = {
+        "terminals": {"pitch_mm": 2.5},
+        "vias": {"pad_diameter_mm": 0.52},
+        "board": {**RIM, "rim_bond_width_mm": 0.035},
+    }
+    e = refused(rim)  # 1.25 + 0.26 > 1.5: under the walls
+    assert e.key == "geometry.vias.pad_diameter_mm" and "3 x 3 mm" in e.allowed
+    rim["vias"]["pad_diameter_mm"] = 0.48
+    case_of(rim)
+    rounded = {
+        "corner_radius_mm": 0.5,
+        "terminals": {"pitch_mm": 2.4},
+        "vias": {"pad_diameter_mm": 0.5},
+    }
+    # the dielectric's corner arc: radius 0.535 mm about (1.0, 1.0) mm; the corner pad at
+    # (1.2, 1.2) mm reaches 0.283 + 0.25 = 0.533 mm (fits), at 0.52 mm 0.543 (does not)
+    case_of(rounded)
+    rounded["vias"]["pad_diameter_mm"] = 0.52
+    e = refused(rounded)
+    assert e.key == "geometry.vias.pad_diameter_mm"
+    assert "corners of radius 0.535 mm" in e.allowed
+
+
 # -- a key built otherwise than it says
 
 

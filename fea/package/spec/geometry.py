@@ -951,7 +951,8 @@ def check_features(g: GeometrySpec) -> None:
       that tall: thinner ones are below OCC's tolerance and leave the ball no contact face
       with the dielectric or the board (a free body);
     - a via pad's edge on the terminals' contact circle or that far from it (a ring
-      between them thinner than that meshes as slivers);
+      between them thinner than that meshes as slivers), and the pads within the
+      dielectric;
     - the rim bond ring at least as wide as the side walls it is centred on, and with
       rounded corners the terminals inside its rounded inner corners;
     - a panel's lanes (``pitch - max(outer)``) wider than what stands in them, the dam
@@ -991,6 +992,8 @@ def check_features(g: GeometrySpec) -> None:
                 f"{2 * lim * 1e6:g} um from it: a ring between the pad's edge and the "
                 f"contact circle thinner than {shown} meshes as slivers",
             )
+    if v is not None and built:
+        _check_pads_on_dielectric(g)
     b = g.board
     if b is not None and b.rim_bond and b.rim_bond_width < g.shell_thickness:
         raise InputError(
@@ -1046,6 +1049,37 @@ def check_features(g: GeometrySpec) -> None:
                 f"{left * 1e6:.3g} um it leaves on each side is below the {shown} the mesher "
                 "resolves",
             )
+
+
+def _check_pads_on_dielectric(g: GeometrySpec) -> None:
+    """The copper pads (``geometry.vias``, centred on the terminals) within the dielectric:
+    the shell's outer footprint with corners of radius ``corner_radius + shell_thickness``
+    or, with the rim bond (the walls then reach z = 0), the cavity with corners of
+    ``corner_radius``. A pad beyond it was built into the exterior encapsulant or the
+    walls."""
+    v, term, b = g.vias, g.terminals, g.board
+    assert v is not None
+    rim = b is not None and b.rim_bond
+    size = g.cavity if rim else g.outer
+    radius = g.corner_radius + (0.0 if rim else g.shell_thickness) if g.corner_radius > 0 else 0.0
+    rp = v.pad_diameter / 2
+    x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
+    ax, ay = size[0] / 2 - radius, size[1] / 2 - radius  # the corner arcs' centre
+    reach = math.hypot(x - ax, y - ay) + rp if x > ax and y > ay else 0.0
+    if x + rp > size[0] / 2 + 1e-12 or y + rp > size[1] / 2 + 1e-12 or reach > radius + 1e-12:
+        where = (
+            "the cavity (the walls reach z = 0 with geometry.board.rim_bond)"
+            if rim
+            else ("the shell's footprint")
+        )
+        corners = f", corners of radius {_mm(radius)} mm" if radius > 0 else ""
+        raise InputError(
+            "geometry.vias.pad_diameter_mm",
+            _mm(v.pad_diameter),
+            f"pads within the dielectric, {where}: {size[0] * 1e3:.10g} x {size[1] * 1e3:.10g} mm"
+            f"{corners}; the corner pad at ({_mm(x)}, {_mm(y)}) mm reaches beyond it: "
+            "smaller pads, a smaller pitch or fewer rows and columns",
+        )
 
 
 def _mm(x: float) -> float:
