@@ -32,6 +32,14 @@ def test_thermal_via_zone_narrower_than_the_mesher_resolves_refused():
     assert e.key == "geometry.board.thermal_vias.zone_mm"
     assert e.value == [1e-5, 2.0]
     assert "at least 0.1 um" in e.allowed
+    # a zone 5 nm inside the board's edges meshed with shape quality 2e-4
+    board["thermal_vias"]["zone_mm"] = [9.99999, 2.0]
+    e = refused({"board": board})
+    assert e.key == "geometry.board.thermal_vias.zone_mm"
+    assert e.value == [9.99999, 2.0]
+    assert "by at least 0.2 um" in e.allowed
+    board["thermal_vias"]["zone_mm"] = [9.9998, 2.0]
+    case_of({"board": board})
 
 
 def test_balls_whose_caps_vanish_refused():

@@ -933,11 +933,17 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
                 f"a zone at least {MIN_FEATURE_M * 1e6:g} um wide in x and y: narrower ones "
                 "are below what the mesher resolves",
             )
-        if zx >= b.size[0] or zy >= b.size[1]:
+        # centred on the board: a zone edge closer than MIN_FEATURE_M to the board's edge
+        # is a sliver of board (5 nm: shape quality 2e-4)
+        room = 2 * MIN_FEATURE_M - 1e-12
+        if zx > b.size[0] - room or zy > b.size[1] - room:
             raise InputError(
                 "geometry.board.thermal_vias.zone_mm",
-                [zx * 1e3, zy * 1e3],
-                "a zone smaller than the board",
+                [_mm(zx), _mm(zy)],
+                f"a zone smaller than the board ({b.size[0] * 1e3:.10g} x "
+                f"{b.size[1] * 1e3:.10g} mm) by "
+                f"at least {2 * MIN_FEATURE_M * 1e6:g} um: its edges stay "
+                f"{MIN_FEATURE_M * 1e6:g} um or more inside the board's",
             )
 
 
