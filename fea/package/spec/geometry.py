@@ -998,7 +998,6 @@ def check_features(g: GeometrySpec) -> None:
                 f"{2 * lim * 1e6:g} um from it: a ring between the pad's edge and the "
                 f"contact circle thinner than {shown} meshes as slivers",
             )
-    if v is not None and built:
         _check_pads_on_dielectric(g)
     b = g.board
     if b is not None and b.rim_bond and b.rim_bond_width < g.shell_thickness:
@@ -1073,11 +1072,9 @@ def _check_pads_on_dielectric(g: GeometrySpec) -> None:
     ax, ay = size[0] / 2 - radius, size[1] / 2 - radius  # the corner arcs' centre
     reach = math.hypot(x - ax, y - ay) + rp if x > ax and y > ay else 0.0
     if x + rp > size[0] / 2 + 1e-12 or y + rp > size[1] / 2 + 1e-12 or reach > radius + 1e-12:
-        where = (
-            "the cavity (the walls reach z = 0 with geometry.board.rim_bond)"
-            if rim
-            else ("the shell's footprint")
-        )
+        where = "the shell's footprint"
+        if rim:
+            where = "the cavity (the walls reach z = 0 with geometry.board.rim_bond)"
         corners = f", corners of radius {_mm(radius)} mm" if radius > 0 else ""
         raise InputError(
             "geometry.vias.pad_diameter_mm",
