@@ -143,6 +143,10 @@ def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
             geo["board"].pop(k, None)
         if geo["board"].get("thermal_vias", 0) is None:
             geo["board"].pop("thermal_vias")
+        if geo["board"].get("rim_bond") and geo.get("corner_radius", 0) > 0:
+            # the ring follows the rounded walls (it was square before): only these
+            # meshes change, the keys of the others stay
+            payload["rim_bond_rounded"] = True
     if model is not None:
         payload["model"] = model
     if symmetry != "none":

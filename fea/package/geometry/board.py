@@ -35,6 +35,8 @@ def add_board(
     The rim bond (claims 9-10: the conductive element attached to pads of another
     element) is a ring of width ``rim_bond_width`` centred on the side walls, from the
     board up to z = 0 where the side walls end; it is also a heat path into the board.
+    With ``corner_radius`` r > 0 its corners are arcs about the walls' own centres, of
+    radius r + t/2 + w/2 outside and r + t/2 - w/2 inside (square where that is <= 0).
     """
     assert g.board is not None
     z0, z1 = board_z(g)
@@ -52,4 +54,5 @@ def add_board(
         cxy = g.cavity
         outer = (cxy[0] + t + w, cxy[1] + t + w)
         inner = (cxy[0] + t - w, cxy[1] + t - w)
-        b.ring("rim_bond", cx, cy, outer, inner, z1, 0.0)
+        radius = g.corner_radius + t / 2 + w / 2 if g.corner_radius > 0 else 0.0
+        b.ring("rim_bond", cx, cy, outer, inner, z1, 0.0, radius=radius)

@@ -189,7 +189,7 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     kind = st.string("kind", "unit", choices=("unit", "panel"))
     st.done()
     geometry = parse_geometry(root.section("geometry"), kind)
-    mesh = parse_mesh(root.section("mesh"))
+    mesh = parse_mesh(root.section("mesh"), geometry)
     mats = parse_materials(root.section("materials"), model_regions(kind, geometry))
     loads = parse_loads(root.section("loads"))
     environment = parse_environment(root.section("environment"), loads, kind, geometry)

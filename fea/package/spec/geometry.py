@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import InputError
 from ...units import wavelength
 from ..defaults import DEFAULT_REGION_MATERIALS
-from .checks import check_geometry
+from .checks import MIN_FEATURE_M, check_geometry
 from .constants import BOARD_STACKS, FREQUENCY_MAX_GHZ, OPENING_KINDS, PANEL_STAGES, SIDES
 from .reader import Section, check_number, hint
 
@@ -38,6 +38,9 @@ __all__ = [
     "ViaSpec",
     "absolute_geometry_paths",
     "check_copper",
+    "check_features",
+    "check_panel_planes",
+    "check_sub_layers",
     "is_imported",
     "is_region_name",
     "junction_region",
@@ -799,6 +802,7 @@ def parse_geometry(g: Section, kind: str, base: Path | None = None) -> GeometryS
     )
     check_geometry(geo)
     check_copper(geo, kind)
+    check_features(geo)
     return geo
 
 
@@ -922,12 +926,169 @@ def check_copper(g: GeometrySpec, kind: str) -> None:
             )
     if b is not None and b.thermal_vias is not None and b.thermal_vias.zone is not None:
         zx, zy = b.thermal_vias.zone
-        if zx >= b.size[0] or zy >= b.size[1]:
+        if min(zx, zy) < MIN_FEATURE_M:
             raise InputError(
                 "geometry.board.thermal_vias.zone_mm",
-                [zx * 1e3, zy * 1e3],
-                "a zone smaller than the board",
+                [_mm(zx), _mm(zy)],
+                f"a zone at least {MIN_FEATURE_M * 1e6:g} um wide in x and y: narrower ones "
+                "are below what the mesher resolves",
             )
+        # centred on the board: a zone edge closer than MIN_FEATURE_M to the board's edge
+        # is a sliver of board (5 nm: shape quality 2e-4)
+        room = 2 * MIN_FEATURE_M - 1e-12
+        if zx > b.size[0] - room or zy > b.size[1] - room:
+            raise InputError(
+                "geometry.board.thermal_vias.zone_mm",
+                [_mm(zx), _mm(zy)],
+                f"a zone smaller than the board ({b.size[0] * 1e3:.10g} x "
+                f"{b.size[1] * 1e3:.10g} mm) by "
+                f"at least {2 * MIN_FEATURE_M * 1e6:g} um: its edges stay "
+                f"{MIN_FEATURE_M * 1e6:g} um or more inside the board's",
+            )
+
+
+def check_features(g: GeometrySpec) -> None:
+    """Features of the built-in package that :func:`~fea.package.spec.checks.check_geometry`
+    does not size, each refused when it would not be built as its keys say (an
+    :class:`~fea.errors.InputError` naming the key):
+
+    - the die at least :data:`~fea.package.spec.checks.MIN_FEATURE_M` wide in x and y;
+    - a ball's caps (cut off at the stand-off, ``(diameter - standoff) / 2`` each) at least
+      that tall: thinner ones are below OCC's tolerance and leave the ball no contact face
+      with the dielectric or the board (a free body);
+    - a via pad's edge on the terminals' contact circle or that far from it (a ring
+      between them thinner than that meshes as slivers), and the pads within the
+      dielectric;
+    - the rim bond ring at least as wide as the side walls it is centred on, and with
+      rounded corners the terminals inside its rounded inner corners;
+    - a panel's lanes (``pitch - max(outer)``) wider than what stands in them, the dam
+      (one shell thickness; with ``hollow_walls`` the kerf and two) and the kerf, with that
+      much to spare: a dam wider than its lane merged into the cans' side walls;
+    - where the kerf cuts (``singulated``, ``process``), a single dam cut away whole or
+      leaving at least that much of itself on each side.
+    """
+    lim = MIN_FEATURE_M
+    shown = f"{lim * 1e6:g} um"
+    if min(g.die[:2]) < lim:
+        raise InputError(
+            "geometry.die.size_mm",
+            [_mm(g.die[0]), _mm(g.die[1])],
+            f"a die at least {shown} wide in x and y: narrower ones are below what the "
+            "mesher resolves",
+        )
+    term = g.terminals
+    built = term.kind != "none" and g.panel is None  # a panel's sites have no terminals
+    if built and term.kind == "balls" and term.diameter - term.standoff < 2 * lim:
+        raise InputError(
+            "geometry.terminals.standoff_mm",
+            _mm(term.standoff),
+            f"at most {_mm(term.diameter - 2 * lim)} mm: the {_mm(term.diameter)} mm ball is "
+            f"cut to the stand-off at both of its pads, and caps thinner than {shown} leave "
+            "it no contact face with the dielectric or the board",
+        )
+    v = g.vias
+    if v is not None and built:
+        c = term.contact_diameter
+        ring = abs(v.pad_diameter - c) / 2
+        if 1e-10 < ring < lim:  # 1e-10 m: OCC's tolerance, the circles are one
+            raise InputError(
+                "geometry.vias.pad_diameter_mm",
+                _mm(v.pad_diameter),
+                f"the terminals' contact diameter {c * 1e3:.6g} mm or one at least "
+                f"{2 * lim * 1e6:g} um from it: a ring between the pad's edge and the "
+                f"contact circle thinner than {shown} meshes as slivers",
+            )
+        _check_pads_on_dielectric(g)
+    b = g.board
+    if b is not None and b.rim_bond and b.rim_bond_width < g.shell_thickness:
+        raise InputError(
+            "geometry.board.rim_bond_width_mm",
+            _mm(b.rim_bond_width),
+            f"at least the shell thickness {_mm(g.shell_thickness)} mm: the ring is centred "
+            "on the side walls and bonds their whole rim",
+        )
+    if b is not None and b.rim_bond and g.corner_radius > 0 and built:
+        # the ring's inner corners are arcs about the cavity's arc centres
+        # (fea.package.geometry.board); the straight edges are checked with the ring
+        r_in = g.corner_radius + (g.shell_thickness - b.rim_bond_width) / 2
+        ax, ay = g.cavity[0] / 2 - g.corner_radius, g.cavity[1] / 2 - g.corner_radius
+        x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
+        reach = math.hypot(x - ax, y - ay) + term.diameter / 2
+        if r_in > 0 and x > ax and y > ay and reach > r_in:
+            raise InputError(
+                "geometry.terminals",
+                f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",
+                f"an array within the rim bond ring's rounded inner corners (radius "
+                f"{_mm(r_in)} mm about ({_mm(ax)}, {_mm(ay)}) mm): the corner terminal at "
+                f"({_mm(x)}, {_mm(y)}) mm reaches {reach * 1e3:.4g} mm from it; fewer rows and "
+                "columns, a smaller geometry.corner_radius_mm or a narrower "
+                "geometry.board.rim_bond_width_mm",
+            )
+    p = g.panel
+    if p is not None and (p.nx > 1 or p.ny > 1):
+        unit = max(g.outer)
+        lane = p.pitch - unit
+        t = g.shell_thickness
+        dam = p.kerf + 2 * t if p.hollow_walls else t
+        what = (
+            f"the hollow_walls' dam pair ({_mm(dam)} mm: the kerf and two shell thicknesses)"
+            if p.hollow_walls
+            else f"the dam (one shell thickness, {_mm(dam)} mm)"
+        )
+        need = max(dam, p.kerf)
+        if lane - need < 2 * lim:
+            raise InputError(
+                "geometry.panel.pitch_mm",
+                _mm(p.pitch),
+                f"more than {_mm(unit + need)} mm: the {_mm(lane)} mm lanes between the cans "
+                f"({_mm(unit)} mm) must hold {what} and the kerf ({_mm(p.kerf)} mm) "
+                f"clear of the cans' side walls by {shown} or more",
+            )
+        left = (t - p.kerf) / 2  # of a single dam on each side of the cut
+        if p.stage in ("singulated", "process") and not p.hollow_walls and 0 < left < lim:
+            raise InputError(
+                "geometry.panel.kerf_mm",
+                _mm(p.kerf),
+                f"at least the dam's thickness (the shell's, {_mm(t)} mm) or at most "
+                f"{_mm(t - 2 * lim)} mm: the kerf cuts the dam along its middle, and the "
+                f"{left * 1e6:.3g} um it leaves on each side is below the {shown} the mesher "
+                "resolves",
+            )
+
+
+def _check_pads_on_dielectric(g: GeometrySpec) -> None:
+    """The copper pads (``geometry.vias``, centred on the terminals) within the dielectric:
+    the shell's outer footprint with corners of radius ``corner_radius + shell_thickness``
+    or, with the rim bond (the walls then reach z = 0), the cavity with corners of
+    ``corner_radius``. A pad beyond it was built into the exterior encapsulant or the
+    walls."""
+    v, term, b = g.vias, g.terminals, g.board
+    assert v is not None
+    rim = b is not None and b.rim_bond
+    size = g.cavity if rim else g.outer
+    radius = g.corner_radius + (0.0 if rim else g.shell_thickness) if g.corner_radius > 0 else 0.0
+    rp = v.pad_diameter / 2
+    x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
+    ax, ay = size[0] / 2 - radius, size[1] / 2 - radius  # the corner arcs' centre
+    reach = math.hypot(x - ax, y - ay) + rp if x > ax and y > ay else 0.0
+    if x + rp > size[0] / 2 + 1e-12 or y + rp > size[1] / 2 + 1e-12 or reach > radius + 1e-12:
+        where = "the shell's footprint"
+        if rim:
+            where = "the cavity (the walls reach z = 0 with geometry.board.rim_bond)"
+        corners = f", corners of radius {_mm(radius)} mm" if radius > 0 else ""
+        raise InputError(
+            "geometry.vias.pad_diameter_mm",
+            _mm(v.pad_diameter),
+            f"pads within the dielectric, {where}: {size[0] * 1e3:.10g} x {size[1] * 1e3:.10g} mm"
+            f"{corners}; the corner pad at ({_mm(x)}, {_mm(y)}) mm reaches beyond it: "
+            "smaller pads, a smaller pitch or fewer rows and columns",
+        )
+
+
+def _mm(x: float) -> float:
+    """``x`` [m] in mm to 10 digits: 0.3999999 stays itself, 0.9e-3 m is 0.9 mm (not
+    0.9000000000000001)."""
+    return float(f"{x * 1e3:.10g}")
 
 
 def _symmetry(m: Section) -> str:
@@ -949,7 +1110,9 @@ def _algorithm(m: Section) -> str:
         raise  # pragma: no cover - mesh_algorithm refuses what string() refused
 
 
-def parse_mesh(m: Section) -> MeshSpec:
+def parse_mesh(m: Section, g: GeometrySpec | None = None) -> MeshSpec:
+    """``[mesh]``; with the case's geometry ``g`` (the built-in family's) each thin layer's
+    sub-layers are checked too (:func:`check_sub_layers`)."""
     spec = MeshSpec(
         size=m.length("size", 0.5),
         board_size=m.length("board_size", 5.0),
@@ -964,4 +1127,104 @@ def parse_mesh(m: Section) -> MeshSpec:
         symmetry=_symmetry(m),
     )
     m.done()
+    if g is not None and not is_imported(g):
+        check_sub_layers(g, spec.layers_through_thickness)
+        check_panel_planes(g, spec.layers_through_thickness)
     return spec
+
+
+def check_panel_planes(g: GeometrySpec, layers: int) -> None:
+    """A panel's web and the lane encapsulant under it are boxes across the whole panel
+    (:mod:`fea.package.geometry.panel`): their horizontal faces -- the web's underside,
+    its ``layers`` sub-layer faces, its top -- run through every can. Each must lie level
+    with the can's own horizontal faces (cavity floor and ceiling, die attach sub-layers,
+    die top, the bottom wall's sub-layers, the openings' and the dams' pathways' lower and
+    upper edges) or at least :data:`~fea.package.spec.checks.MIN_FEATURE_M` from them; a
+    closer pair meshes as slivers across the can (a 35.01 um recess under a 35 um shell:
+    shape quality 5e-5). The key named is ``geometry.panel.recess_depth_mm``, which sets
+    the web's level."""
+    p = g.panel
+    if p is None:
+        return
+    t, ta = g.shell_thickness, g.die_attach_thickness
+    z_floor, z_ceiling = g.z_cavity
+    can = [(z_floor, "the cavity floor")]
+    can += [(z_floor + ta * k / layers, "a die attach sub-layer face") for k in range(1, layers)]
+    if ta > 0:
+        can.append((z_floor + ta, "the die attach's top"))
+    can.append((z_floor + ta + g.die[2], "the die's top"))
+    can.append((z_ceiling, "the cavity ceiling"))
+    can += [
+        (z_ceiling + t * k / layers, "a sub-layer face of the bottom wall")
+        for k in range(1, layers)
+    ]
+    z_web = g.z_top - p.recess_depth - t
+    # (opening, its name, the z its upper edge is cut at): a dam's pathway stops at the web
+    openings = [
+        (o, o.key, math.inf) for o in g.openings.values() if not o.closed and o.kind != "pillars"
+    ]
+    if p.pathways and (p.nx > 1 or p.ny > 1):
+        # a box from z0 up (fea.package.geometry.panel), for pillars too
+        openings.append((g.openings["xmin"].dam_pathway(), "the dams' pathways", z_web))
+    for o, name, cut in openings:
+        h = o.width if o.kind == "holes" else o.height
+        can += [
+            (z_floor + o.z0, f"the lower edge of {name}"),
+            (min(z_floor + o.z0 + h, cut), f"the upper edge of {name}"),
+        ]
+    web = [(z_web, "the web's underside")]
+    web += [(z_web + t * k / layers, "a sub-layer face of the web") for k in range(1, layers)]
+    web.append((z_web + t, "the web's top"))
+    for zw, wname in web:
+        for zc, cname in can:
+            gap = abs(zw - zc)
+            if 1e-10 < gap < MIN_FEATURE_M:  # 1e-10 m: OCC's tolerance, one plane
+                raise InputError(
+                    "geometry.panel.recess_depth_mm",
+                    _mm(p.recess_depth),
+                    f"a recess that puts {wname} (z = {zw * 1e3:.6g} mm, with "
+                    f"mesh.layers_through_thickness = {layers}) level with {cname} "
+                    f"(z = {zc * 1e3:.6g} mm) or at least {MIN_FEATURE_M * 1e6:g} um from it "
+                    f"(it is {gap * 1e6:.3g} um): the web's faces run through every can, and "
+                    "closer ones mesh as slivers",
+                )
+
+
+def check_sub_layers(g: GeometrySpec, layers: int) -> None:
+    """The thin layers of the built-in package (shell, dielectric, die attach) are built as
+    ``layers`` nested sub-layers each (:mod:`fea.package.geometry.unit`): every sub-layer
+    at least :data:`~fea.package.spec.checks.MIN_FEATURE_M`, or an
+    :class:`~fea.errors.InputError` naming ``mesh.layers_through_thickness`` (a 0.1 um
+    shell in 8 sub-layers failed after meshing with flat tetrahedra); and the copper pads'
+    faces (``geometry.vias``) level with the dielectric's sub-layer faces or that far from
+    them."""
+    films = (
+        ("the shell", g.shell_thickness),
+        ("the dielectric", g.dielectric_thickness),
+        ("the die attach", g.die_attach_thickness),
+    )
+    for what, t in films:
+        if t > 0 and t / layers < MIN_FEATURE_M * (1 - 1e-9):
+            most = max(1, math.floor(t / MIN_FEATURE_M + 1e-9))
+            raise InputError(
+                "mesh.layers_through_thickness",
+                layers,
+                f"at most {most} for {what} ({t * 1e6:.6g} um): its sub-layers of "
+                f"{t / layers * 1e6:.3g} um are below the {MIN_FEATURE_M * 1e6:g} um the "
+                "mesher resolves",
+            )
+    v = g.vias
+    if v is not None:
+        # the dielectric's sub-layer faces cut through the pads (z = tp and td - tp)
+        td, tp = g.dielectric_thickness, v.pad_thickness
+        for k in range(1, layers):
+            gap = min(abs(td * k / layers - tp), abs(td * k / layers - (td - tp)))
+            if 1e-10 < gap < MIN_FEATURE_M:  # 1e-10 m: OCC's tolerance, one face
+                raise InputError(
+                    "geometry.vias.pad_thickness_um",
+                    float(f"{tp * 1e6:.10g}"),
+                    f"a pad face level with the dielectric's sub-layer face at "
+                    f"{td * k / layers * 1e6:.6g} um (mesh.layers_through_thickness = "
+                    f"{layers}) or at least {MIN_FEATURE_M * 1e6:g} um from it (it is "
+                    f"{gap * 1e6:.3g} um): closer faces made gmsh fail (overlapping facets)",
+                )

@@ -346,7 +346,8 @@ MEANINGS: dict[str, str] = {
     "geometry.terminals.kind": "terminals on the dielectric's outer face: solder balls, flat "
     "pads or none",
     "geometry.terminals.diameter_mm": "ball (or pad) diameter",
-    "geometry.terminals.standoff_mm": "ball height: dielectric to board",
+    "geometry.terminals.standoff_mm": "ball height: dielectric to board (the ball cut to it "
+    "at both pads, at least 0.2 um below its diameter)",
     "geometry.terminals.pitch_mm": "terminal pitch",
     "geometry.terminals.rows": "rows of the full terminal array",
     "geometry.terminals.cols": "columns of the full terminal array",
@@ -383,8 +384,9 @@ MEANINGS: dict[str, str] = {
     "geometry.board.thickness_mm": "board thickness",
     "geometry.board.rim_bond": "bond the shell's rim to the board",
     "geometry.board.rim_bond_width_mm": (
-        "width of the rim bond, a ring centred on the side walls (which then reach z = 0): "
-        "it must clear the terminals and lie on the board"
+        "width of the rim bond, a ring centred on the side walls (which then reach z = 0; "
+        "with corner_radius_mm its corners follow theirs): at least the shell thickness, it "
+        "must clear the terminals and lie on the board"
     ),
     "geometry.panel.nx": "depressions along x",
     "geometry.panel.ny": "depressions along y",
@@ -401,16 +403,21 @@ MEANINGS: dict[str, str] = {
     "geometry.panel.hollow_walls": "hollow side walls (filled by the cover layer)",
     "geometry.panel.cover_thickness_mm": "cover layer over hollow walls",
     "mesh.size_mm": "element size in the package",
-    "mesh.board_size_mm": "element size in the board",
-    "mesh.opening_size_mm": "element size around the side-wall openings (default: size)",
-    "mesh.terminal_size_mm": "element size in the terminals (default: size)",
+    "mesh.board_size_mm": "element size in the board away from the package (one below "
+    "size_mm gives size_mm)",
+    "mesh.opening_size_mm": "element size around the side-wall openings (default: half the "
+    "smallest opening dimension, a slot's width or height, a hole's or gap's width; at most "
+    "size_mm)",
+    "mesh.terminal_size_mm": "element size in the terminals (default: a quarter of their "
+    "diameter; at most size_mm)",
     "mesh.film_size_mm": "in-plane size in the dielectric and die attach (default: 3 x the "
     "thicker film; sets Tj's accuracy)",
-    "mesh.layers_through_thickness": "elements through each thin layer",
+    "mesh.layers_through_thickness": "elements through each thin layer (the shell, "
+    "dielectric and die attach are built as this many sub-layers, each at least 0.1 um)",
     "mesh.order": "2: quadratic tetrahedra; 1: linear, which lock in the thin shell "
     "(warpage far off, even of the wrong sign: quick checks only)",
     "mesh.algorithm": "gmsh 3D algorithm",
-    "mesh.threads": "gmsh threads (0: gmsh's default)",
+    "mesh.threads": "gmsh threads (0: one, as gmsh's threads next to MKL's crashed)",
     "mesh.optimize": "gmsh mesh optimisation",
     "mesh.symmetry": "none, half (x >= 0), quarter (x, y >= 0) or eighth (0 <= y <= x, the "
     "plane x = y held by u . n = 0 in nodal frames; a square unit or a square panel): the "
