@@ -42,6 +42,7 @@ DEPENDENCIES = (
     "rich",
     "matplotlib",
     "pypardiso",
+    "threadpoolctl",
     "numba",
     "cupy",
     "nvmath",
