@@ -1115,7 +1115,7 @@ class HistoryModel:
         self.newton_stats["newton_iterations"] += info.iterations
         u = x
         if con.Q.shape[1]:
-            u = self._full_body_modes(u - con.Q @ (con.Q.T @ u))
+            u = self._full_body_modes(remove_rigid_part(u, con.Q))
         if self.frame is not None:
             u = self.frame @ u  # Newton's unknown is q
         self._commit(u.reshape(-1, 3), (Tq, T_el, eps0, visco, dxi, lam, mu), T_new, cure)
