@@ -61,41 +61,34 @@ def _drifting(n: int) -> tuple[sp.csr_matrix, np.ndarray]:
     return (L + sp.diags(np.linspace(0.2, 3.0, n))).tocsr(), np.sin(np.arange(n) * 0.1) + 1.0
 
 
+def _precision_of_solve(A, b, rtol: float, **kw) -> str:
+    """Solve ``A x = b`` once by a fresh :class:`TangentPreconditioner` (``kw``), check the
+    answer to ``rtol``, and return the precision its factor was made in."""
+    tp = TangentPreconditioner(**kw)
+    stats = {"pcg_iterations": 0}
+    x, ok = tp.solve(A, b, 0, rtol, stats)
+    tp.close()
+    assert ok and np.linalg.norm(A @ x - b) <= rtol * np.linalg.norm(b)
+    return stats["tangent_factor_precision"]
+
+
 @pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
 def test_tangent_factor_single_answers_to_rtol():
     # the kept factor preconditions PCG on the float64 tangent: its float32 rounding does
     # not limit the answer, which is as tight as asked
-    A, b = _drifting(200)
-    tp = TangentPreconditioner(precision="single")
-    stats = {"pcg_iterations": 0}
-    x, ok = tp.solve(A, b, 0, 1e-12, stats)
-    assert ok and stats["tangent_factor_precision"] == "single"
-    assert np.linalg.norm(A @ x - b) <= 1e-12 * np.linalg.norm(b)
-    tp.close()
+    assert _precision_of_solve(*_drifting(200), 1e-12, precision="single") == "single"
 
 
 @pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
 def test_tangent_factor_auto_is_single_from_the_threshold():
     for n, want in ((200, "double"), (SINGLE_FACTOR_MIN_UNKNOWNS, "single")):
-        A, b = _drifting(n)
-        tp = TangentPreconditioner()
-        stats = {"pcg_iterations": 0}
-        x, ok = tp.solve(A, b, 0, 1e-10, stats)
-        assert ok and stats["tangent_factor_precision"] == want
-        assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
-        tp.close()
+        assert _precision_of_solve(*_drifting(n), 1e-10) == want
 
 
 @pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso is not installed")
 def test_tangent_too_ill_conditioned_for_float32_goes_double():
     A = near_singular()
-    b = A @ np.ones(A.shape[0])
-    tp = TangentPreconditioner(precision="single")
-    stats = {"pcg_iterations": 0}
-    x, ok = tp.solve(A, b, 0, 1e-10, stats)
-    assert ok and stats["tangent_factor_precision"] == "double"
-    assert np.linalg.norm(A @ x - b) <= 1e-10 * np.linalg.norm(b)
-    tp.close()
+    assert _precision_of_solve(A, A @ np.ones(A.shape[0]), 1e-10, precision="single") == "double"
 
 
 def test_tangent_precision_is_checked():

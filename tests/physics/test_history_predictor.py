@@ -62,6 +62,17 @@ def test_no_extrapolation_across_a_dwell_a_turn_or_another_direction():
     np.testing.assert_allclose(ramp_extrapolation(x0, d[1], turned), np.ones(3))
 
 
+def _assert_same_states(ref, run) -> None:
+    """Every state of two histories of one model: displacements within 1e-8 of the
+    largest, dissipated energy densities within 1e-7 (Newton's tolerances of 1e-10)."""
+    for a, b in zip(ref.states, run.states, strict=True):
+        scale = max(np.abs(a.displacement).max(), 1e-300)
+        assert np.abs(a.displacement - b.displacement).max() <= 1e-8 * scale
+        wa = a.fields()["dissipated_energy_density"][0]
+        wb = b.fields()["dissipated_energy_density"][0]
+        np.testing.assert_allclose(wb, wa, rtol=1e-7, atol=1e-9 * max(wa.max(), 1.0))
+
+
 @pytest.fixture(scope="module")
 def bilayer():
     """A creeping layer under an elastic one, 2 x 1 mm, faces x = 0 and y = 0 named."""
@@ -84,12 +95,7 @@ def test_extrapolated_starts_reach_the_predictors_solution_with_less_work(bilaye
     kw = {"max_step_K": 5.0, "newton_rtol": 1e-10, "newton_dtol": 1e-10, **held}
     t = solve_history(bilayer, mats, HIST, newton_predictor="tangent", **kw)
     e = solve_history(bilayer, mats, HIST, **kw)  # the default: extrapolate
-    for st, se in zip(t.states, e.states, strict=True):
-        scale = max(np.abs(st.displacement).max(), 1e-300)
-        assert np.abs(st.displacement - se.displacement).max() <= 1e-8 * scale
-        wt = st.fields()["dissipated_energy_density"][0]
-        we = se.fields()["dissipated_energy_density"][0]
-        np.testing.assert_allclose(we, wt, rtol=1e-7, atol=1e-9 * max(wt.max(), 1.0))
+    _assert_same_states(t, e)
     ti, ei = t.solver_info, e.solver_info
     steps = ti["newton_steps"]
     assert ei["newton_steps"] == steps
@@ -120,12 +126,7 @@ def test_a_single_precision_tangent_factor_reaches_the_same_history(bilayer):
     s = solve_history(bilayer, mats, HIST, newton_factor_precision="single", **kw)
     assert d.solver_info["tangent_factor_precision"] == "double"
     assert s.solver_info["tangent_factor_precision"] == "single"
-    for sd, ss in zip(d.states, s.states, strict=True):
-        scale = max(np.abs(sd.displacement).max(), 1e-300)
-        assert np.abs(sd.displacement - ss.displacement).max() <= 1e-8 * scale
-        wd = sd.fields()["dissipated_energy_density"][0]
-        ws = ss.fields()["dissipated_energy_density"][0]
-        np.testing.assert_allclose(ws, wd, rtol=1e-7, atol=1e-9 * max(wd.max(), 1.0))
+    _assert_same_states(d, s)
     # the default on this small system: double (below SINGLE_FACTOR_MIN_UNKNOWNS)
     a = solve_history(bilayer, mats, HIST[:3], **kw)
     assert a.solver_info["tangent_factor_precision"] == "double"
