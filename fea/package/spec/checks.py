@@ -20,6 +20,7 @@ __all__ = [
     "check_moisture",
     "check_power_map",
     "cross_checks",
+    "inside_rounded",
 ]
 
 #: Thinnest layer, gap or feature the built-in geometry may have [m]: 0.1 um. Below it the
@@ -133,7 +134,7 @@ def _check_terminals(g: GeometrySpec) -> None:
             )
 
 
-def _inside_rounded(
+def inside_rounded(
     x: float, y: float, margin: float, size: tuple[float, float], radius: float
 ) -> bool:
     """Whether the disc of radius ``margin`` around (x, y) [m] (x, y >= 0) lies in the
@@ -153,7 +154,7 @@ def _check_corners(g: GeometrySpec) -> None:
         return
     hx, hy = g.die[0] / 2, g.die[1] / 2
     # a die corner 1 um from the arc failed to mesh, 5 um did not
-    if not _inside_rounded(hx, hy, CORNER_CLEARANCE_M, g.cavity, r):
+    if not inside_rounded(hx, hy, CORNER_CLEARANCE_M, g.cavity, r):
         raise InputError(
             "geometry.die.size_mm",
             [_mm(g.die[0]), _mm(g.die[1])],
@@ -184,7 +185,7 @@ def _check_corners(g: GeometrySpec) -> None:
     if term.kind != "none" and g.panel is None:
         x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
         outer_r = r + g.shell_thickness  # the dielectric's corners, under the shell's
-        if not _inside_rounded(x, y, term.diameter / 2, g.outer, outer_r):
+        if not inside_rounded(x, y, term.diameter / 2, g.outer, outer_r):
             raise InputError(
                 "geometry.terminals",
                 f"{term.rows} x {term.cols} at {_mm(term.pitch)} mm",

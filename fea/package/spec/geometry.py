@@ -14,7 +14,7 @@ from typing import Any
 from ...errors import InputError
 from ...units import wavelength
 from ..defaults import DEFAULT_REGION_MATERIALS
-from .checks import MIN_FEATURE_M, check_geometry
+from .checks import MIN_FEATURE_M, check_geometry, inside_rounded
 from .constants import BOARD_STACKS, FREQUENCY_MAX_GHZ, OPENING_KINDS, PANEL_STAGES, SIDES
 from .reader import Section, check_number, hint
 
@@ -1069,9 +1069,7 @@ def _check_pads_on_dielectric(g: GeometrySpec) -> None:
     radius = g.corner_radius + (0.0 if rim else g.shell_thickness) if g.corner_radius > 0 else 0.0
     rp = v.pad_diameter / 2
     x, y = (term.cols - 1) * term.pitch / 2, (term.rows - 1) * term.pitch / 2
-    ax, ay = size[0] / 2 - radius, size[1] / 2 - radius  # the corner arcs' centre
-    reach = math.hypot(x - ax, y - ay) + rp if x > ax and y > ay else 0.0
-    if x + rp > size[0] / 2 + 1e-12 or y + rp > size[1] / 2 + 1e-12 or reach > radius + 1e-12:
+    if not inside_rounded(x, y, rp - 1e-12, size, radius):
         where = "the shell's footprint"
         if rim:
             where = "the cavity (the walls reach z = 0 with geometry.board.rim_bond)"
