@@ -360,20 +360,21 @@ class TangentPreconditioner:
     ) -> tuple[NDArray[np.float64], bool]:
         """``A^-1 b`` to ``|b - A x| <= rtol |b|`` (A: (n, n) SPD, b: (n,)); returns
         ``(x, converged)``. Iterations go to ``stats["pcg_iterations"]``."""
-        if self.prepared is None or self.stale or key != self.key:
-            self.factorize(as_matrix(A), key, stats)
-        res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
-        stats["pcg_iterations"] += res.iterations
+
+        def attempt(refactorise: bool) -> Any:
+            if refactorise:
+                self.factorize(as_matrix(A), key, stats)
+            r = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
+            stats["pcg_iterations"] += r.iterations
+            return r
+
+        res = attempt(self.prepared is None or self.stale or key != self.key)
         if not res.converged:
-            self.factorize(as_matrix(A), key, stats)
-            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
-            stats["pcg_iterations"] += res.iterations
+            res = attempt(True)
         if not res.converged and self.precision == "single":
             # float32's rounding too coarse for this tangent: double from here on
             self.precision = "double"
-            self.factorize(as_matrix(A), key, stats)
-            res = pcg(A, b, self.prepared.apply, rtol=rtol, maxiter=self.maxiter)
-            stats["pcg_iterations"] += res.iterations
+            res = attempt(True)
         self.solves += 1
         if self.solves == 2:
             self.base = res.iterations
