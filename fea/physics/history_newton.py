@@ -446,6 +446,9 @@ class InelasticStep:
         self.P = sp.diags(free.astype(float))
         self.fixed_diag = sp.diags(np.where(free, 0.0, scale))
         self.temps = {r: Tq[model.el[r]].ravel() for r in self.inel}
+        # the step's start temperature (the committed one), for the laws' substeps
+        T0q = Tq if model.Tq is None else model.Tq
+        self.temps_start = {r: T0q[model.el[r]].ravel() for r in self.inel}
         self.lin_tol = float(model.newton_options.get("linear_rtol", 1e-10))
         # inexact Newton (Eisenstat & Walker 1996, choice 2): each correction's PCG stops
         # at a relative residual eta, loose while Newton is far from the solution and
@@ -485,7 +488,11 @@ class InelasticStep:
                 eps -= m.offset[r]
             eng = voigt_engineering(eps).reshape(-1, 6)
             res = m.inel_laws[r].update(
-                eng - m.inel_eps[r], self.temps[r], self.dt, m.inel_states[r]
+                eng - m.inel_eps[r],
+                self.temps[r],
+                self.dt,
+                m.inel_states[r],
+                temperature_start=self.temps_start[r],
             )
             f += forms.stress_load(fs, res.stress.reshape(len(e), m.nq, 6), e)
             upd[r] = (res, eng)

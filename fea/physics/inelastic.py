@@ -46,7 +46,8 @@ bracket ``(0, q/(3 mu)]`` (``g`` changes sign there), so they cannot diverge; th
 scale ``dt A exp(-Q/RT)`` enters as its logarithm (it underflows to 0 below about 10 K
 for the solder sets, which made the tangent NaN there); a point whose
 iteration does not converge in the allowed iterations is re-integrated in 2, 4, ... substeps
-(:attr:`Anand.max_substeps`). The new stress is
+(:attr:`Anand.max_substeps`), each substep at the temperature interpolated linearly from
+the step's start (``update``'s ``temperature_start``) to the substep's end. The new stress is
 ``sigma = K tr(eps_e_tr) 1 + (xi_tr - sqrt(6) mu x N) + beta_new`` and the consistent
 (algorithmic) tangent is, with ``theta = 1 - 3 mu x / q`` and ``x' = dx/dq = -1/g'(x)``,
 
@@ -377,6 +378,7 @@ class _J2Law:
         temperature: ArrayLike,
         dt: float,
         state: InelasticState,
+        temperature_start: ArrayLike | None = None,
     ) -> LawUpdate:
         """One implicit step at every point (see the module).
 
@@ -392,6 +394,11 @@ class _J2Law:
             elastic).
         state
             State before the step (:meth:`init_state` or an earlier update); not modified.
+        temperature_start
+            Temperature at the start of the step [degC], a scalar or shape (n,); default
+            ``temperature``. Only a sub-stepped point uses it: its substeps are integrated
+            at the temperature interpolated linearly between the two to each substep's end
+            (the step itself, as every implicit step, at its end temperature).
 
         Returns
         -------
@@ -406,18 +413,17 @@ class _J2Law:
             raise InputError(
                 "strain_increment", de.shape, f"finite Voigt strains of shape ({n}, 6)"
             )
-        T = np.asarray(temperature, dtype=float)
-        if T.ndim == 0:
-            T = np.full(n, float(T))
-        if T.shape != (n,) or not np.all(np.isfinite(T)) or np.any(T <= -_KELVIN):
-            raise InputError(
-                "temperature", T.shape, f"finite temperatures > -273.15 degC, scalar or ({n},)"
-            )
+        T = _point_temperatures("temperature", temperature, n)
+        T0 = (
+            T
+            if temperature_start is None
+            else _point_temperatures("temperature_start", temperature_start, n)
+        )
         dt = check_range("dt", dt, 0.0, None, unit="s")
         self._elastic_params()
-        return self._update(de, T, dt, state, depth=0)
+        return self._update(de, T, dt, state, depth=0, T0=T0)
 
-    def _update(self, de, T, dt, state: InelasticState, depth: int) -> LawUpdate:
+    def _update(self, de, T, dt, state: InelasticState, depth: int, T0) -> LawUpdate:
         n = state.n_points
         K, mu = self.lame(T)
         ee_tr = state.elastic_strain + de
@@ -464,11 +470,13 @@ class _J2Law:
                 f"stress {float(q[bad[0]]):.4g} Pa at {float(T[bad[0]]):.4g} degC, "
                 f"dt = {dt:.4g} s"
             )
-        # re-integrate the failed points in two halves (recursively)
+        # re-integrate the failed points in two halves (recursively), each at the
+        # temperature of its own end
         sub = state.take(bad)
         half = de[bad] / 2.0
-        first = self._update(half, T[bad], dt / 2.0, sub, depth + 1)
-        second = self._update(half, T[bad], dt / 2.0, first.state, depth + 1)
+        T_mid = 0.5 * (T0[bad] + T[bad])
+        first = self._update(half, T_mid, dt / 2.0, sub, depth + 1, T0=T0[bad])
+        second = self._update(half, T[bad], dt / 2.0, first.state, depth + 1, T0=T_mid)
         sig = sig.copy()
         C = C.copy()
         sig[bad] = second.stress
@@ -479,6 +487,16 @@ class _J2Law:
         steps = new.substeps.copy()
         steps[bad] = first.state.substeps + second.state.substeps
         return LawUpdate(sig, C, InelasticState(**parts, substeps=steps))
+
+
+def _point_temperatures(key: str, value: ArrayLike, n: int) -> NDArray[np.float64]:
+    """``value`` [degC] as one finite temperature above absolute zero per point, (n,)."""
+    T = np.asarray(value, dtype=float)
+    if T.ndim == 0:
+        T = np.full(n, float(T))
+    if T.shape != (n,) or not np.all(np.isfinite(T)) or np.any(T <= -_KELVIN):
+        raise InputError(key, T.shape, f"finite temperatures > -273.15 degC, scalar or ({n},)")
+    return T
 
 
 def _kelvin(T_C: NDArray[np.float64]) -> NDArray[np.float64]:

@@ -368,6 +368,42 @@ def test_substepping_when_the_local_iteration_fails(monkeypatch):
 # -- Garofalo ----------------------------------------------------------------------
 
 
+def test_substeps_follow_the_temperature_through_the_step(monkeypatch):
+    """A sub-stepped point is integrated at the temperature of each substep's end,
+    interpolated from the step's start (``temperature_start``) to its end: the same as
+    the step done by hand in four quarters at -40, -15, 10 and 35 degC (Anand's rate
+    and resistance depend on T through exp(-Q/RT): the end temperature alone, the old
+    behaviour, differs by far more than the tolerance)."""
+    law = anand_set("SAC305_Motalab2012", E_SAC, NU_SAC)
+    st = law.init_state(2)
+    de = np.array([[4e-3, 0, 0, 0, 0, 1e-3], [1e-4, 0, 0, 0, 0, 0]])
+    T0, T1 = -65.0, 35.0
+    ref = st
+    for k in range(1, 5):
+        ref = law.update(de / 4, T0 + (T1 - T0) * k / 4, 5.0 / 4, ref).state
+    at_end = st
+    for _ in range(4):
+        at_end = law.update(de / 4, T1, 5.0 / 4, at_end).state
+    assert abs(at_end.stress[0, 0] - ref.stress[0, 0]) > 1e-3 * abs(ref.stress[0, 0])
+    flow = Anand._flow
+
+    def failing(self, q, mu, T, dt, state):
+        out = flow(self, q, mu, T, dt, state)
+        conv = out.converged & ~((q > 5e6) & (dt > 2.0))
+        return out._replace(converged=conv)
+
+    monkeypatch.setattr(Anand, "_flow", failing)
+    res = law.update(de, T1, 5.0, st, temperature_start=T0)
+    assert res.state.substeps.tolist() == [4, 1]
+    np.testing.assert_allclose(res.stress[0], ref.stress[0], rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(res.state.eq_strain[0], ref.eq_strain[0], rtol=1e-12, atol=1e-18)
+    # the point that needed no substeps is the step at its end temperature alone
+    one = law.update(de[1:], T1, 5.0, law.init_state(1))
+    np.testing.assert_allclose(res.stress[1], one.stress[0], rtol=1e-12, atol=1e-6)
+    with pytest.raises(InputError, match="temperature_start"):
+        law.update(de, T1, 5.0, st, temperature_start=np.array([1.0, np.nan]))
+
+
 def test_garofalo_creep_rate_under_constant_stress_is_exact():
     name = "SAC387_Schubert2003"
     p = GAROFALO_SETS[name]["params"]

@@ -205,6 +205,30 @@ def test_a_step_that_does_not_converge_is_cut_and_then_named(bilayer):
         solve_history(bilayer, mats, hist, fixed=fixed, max_cutbacks=-1)
 
 
+def test_the_laws_get_each_steps_start_temperature_for_their_substeps(bilayer, monkeypatch):
+    """Every law update of a step is told the step's start temperature (the last committed
+    one), which its substeps interpolate from (``temperature_start``)."""
+    seen = []
+    update = Garofalo.update
+
+    def spy(self, de, T, dt, state, temperature_start=None):
+        seen.append((float(np.mean(temperature_start)), float(np.mean(T))))
+        return update(self, de, T, dt, state, temperature_start=temperature_start)
+
+    monkeypatch.setattr(Garofalo, "update", spy)
+    mats = _bilayer_materials(Garofalo(277984, 0.02447e-6, 6.41, 54040))
+    solve_history(
+        bilayer,
+        mats,
+        [(0.0, 25.0), (100.0, 125.0)],
+        fixed={"x0": {"x": 0.0, "y": 0.0, "z": 0.0}},
+        substeps=4,
+        max_step_K=None,
+    )
+    pairs = {(round(a, 9), round(b, 9)) for a, b in seen}
+    assert pairs == {(25.0, 25.0), (25.0, 50.0), (50.0, 75.0), (75.0, 100.0), (100.0, 125.0)}
+
+
 # -- viscoelastic and inelastic regions together ------------------------------------------
 
 
