@@ -25,11 +25,19 @@ from pathlib import Path
 from typing import Any
 
 from ...errors import InputError
+from .analyses import check_environment
 from .checks import check_geometry, cross_checks
 from .contacts import parse_contacts
 from .ctm import parse_ctm
 from .cycling import LIFE_OUTPUTS, parse_cycling
-from .geometry import absolute_geometry_paths
+from .geometry import (
+    absolute_geometry_paths,
+    check_copper,
+    check_features,
+    check_panel_planes,
+    check_sub_layers,
+    is_imported,
+)
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
 from .schema import (
@@ -111,7 +119,9 @@ __all__ = [
     "TransientSpec",
     "ViaSpec",
     "apply_overrides",
+    "check_case_spec",
     "check_geometry",
+    "check_model",
     "check_name",
     "default_name",
     "expand_sweep",
@@ -226,7 +236,6 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
                     f"{list(cycling.fatigue.models)}): add it there or leave the column out",
                 )
     root.done()
-    cross_checks(kind, geometry, loads, moisture=moisture)
     regions = model_regions(kind, geometry)
     mats = {r: m for r, m in mats.items() if r in regions}
     base = CaseSpec(
@@ -250,6 +259,8 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         contacts=contacts,
         ctm=ctm,
     )
+    # the checks across sections, the same a case changed in Python gets (analyse)
+    check_case_spec(base)
     return StudySpec(
         name,
         base,
@@ -259,6 +270,53 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         path=path,
         field_plots=field_plots,
     )
+
+
+def check_model(case: CaseSpec) -> None:
+    """The reader's checks of a case's model, its ``[geometry]`` and ``[mesh]`` (the
+    built-in family's: :func:`~fea.package.spec.checks.check_geometry`,
+    :func:`~fea.package.spec.geometry.check_copper`,
+    :func:`~fea.package.spec.geometry.check_features`,
+    :func:`~fea.package.spec.geometry.check_sub_layers`,
+    :func:`~fea.package.spec.geometry.check_panel_planes`; a model read from a file has
+    its own, :func:`fea.package.geometry.imported.check_case`). The first misfit is an
+    :class:`~fea.errors.InputError` naming its key."""
+    g = case.geometry
+    if is_imported(g):
+        return
+    check_geometry(g)
+    check_copper(g, case.kind)
+    check_features(g)
+    layers = case.mesh.layers_through_thickness
+    check_sub_layers(g, layers)
+    check_panel_planes(g, layers)
+
+
+def check_case_spec(case: CaseSpec) -> None:
+    """The checks across keys and sections that :func:`parse_study` runs on a case, run on
+    ``case`` as it is: a case changed in Python (``dataclasses.replace`` of a parsed one,
+    a :class:`GeometrySpec` built by hand) is refused as its study file would be, before
+    anything is meshed (:func:`fea.package.analyse.analyse` calls it). Its model
+    (:func:`check_model`), ``[environment]`` against the model
+    (:func:`~fea.package.spec.analyses.check_environment`), the sections only a unit
+    has, and the loads' and ``[moisture]``'s names
+    (:func:`~fea.package.spec.checks.cross_checks`). What a key's own reader checks (a
+    number's range, a choice) is not checked again: a spec dataclass holds the values
+    the reader gave it, and a value set in Python is the caller's to keep in range.
+    Milliseconds. The first misfit is an :class:`~fea.errors.InputError` naming its key.
+    """
+    kind = case.kind
+    check_model(case)
+    check_environment(case.environment, kind, case.geometry)
+    for section, value in (
+        ("ctm", case.ctm),
+        ("cycling", case.cycling),
+        ("moisture", case.moisture),
+        ("transient", case.transient),
+    ):
+        if kind != "unit" and value is not None:
+            raise InputError(section, f"[{section}]", "a unit study (study.kind = 'unit')")
+    cross_checks(kind, case.geometry, case.loads, moisture=case.moisture)
 
 
 def spec_to_dict(obj: Any) -> Any:

@@ -34,6 +34,7 @@ __all__ = [
     "TransientSpec",
     "WARPAGE_FACES",
     "WARPAGE_FACE_BOUNDARY",
+    "check_environment",
     "environment_kinds",
     "parse_environment",
     "parse_limits",
@@ -188,32 +189,43 @@ def parse_environment(
         board_point_offset=e.length("board_point_offset", 1.0),
     )
     e.done()
+    check_environment(spec, kind_of_study, g)
+    return spec
+
+
+def check_environment(spec: EnvironmentSpec, kind_of_study: str, g: GeometrySpec) -> None:
+    """``[environment]`` against the study's model (an :class:`~fea.errors.InputError`
+    naming the key): a JEDEC environment only for a unit, ``junction_to_board`` only with a
+    board, T_B's point inside the cold plate's opening and on the board."""
+    kind = spec.kind
     if kind != "uniform_h" and kind_of_study != "unit":
-        raise InputError(e.key("kind"), kind, "'uniform_h' for a panel study")
+        raise InputError("environment.kind", kind, "'uniform_h' for a panel study")
     if kind == "junction_to_board" and g.board is None:
-        raise InputError(e.key("kind"), kind, "a board ([geometry.board]) for junction_to_board")
+        raise InputError(
+            "environment.kind", kind, "a board ([geometry.board]) for junction_to_board"
+        )
     if spec.board_point_offset >= spec.ring_offset:
         raise InputError(
-            e.key("board_point_offset_mm"),
+            "environment.board_point_offset_mm",
             spec.board_point_offset * 1e3,
             f"less than the ring offset ({spec.ring_offset * 1e3:g} mm): T_B is read inside "
             "the cold plate's opening",
         )
-    if g.board is not None:
-        ring = kind == "junction_to_board"
-        name, offset = (
-            ("ring_offset", spec.ring_offset)
-            if ring
-            else ("board_point_offset", spec.board_point_offset)
+    if g.board is None:
+        return
+    ring = kind == "junction_to_board"
+    name, offset = (
+        ("ring_offset", spec.ring_offset)
+        if ring
+        else ("board_point_offset", spec.board_point_offset)
+    )
+    if max(g.body) / 2 + offset >= min(g.board.size) / 2:
+        raise InputError(
+            f"environment.{name}_mm",
+            offset * 1e3,
+            f"a point (body / 2 + offset) on the board "
+            f"{g.board.size[0] * 1e3:g} x {g.board.size[1] * 1e3:g} mm",
         )
-        if max(g.body) / 2 + offset >= min(g.board.size) / 2:
-            raise InputError(
-                e.key(f"{name}_mm"),
-                offset * 1e3,
-                f"a point (body / 2 + offset) on the board "
-                f"{g.board.size[0] * 1e3:g} x {g.board.size[1] * 1e3:g} mm",
-            )
-    return spec
 
 
 #: Most probes of a transient (each is a column of zth.csv and a watched quantity).

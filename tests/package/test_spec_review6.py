@@ -1,0 +1,81 @@
+"""The study's inputs, last gaps: a case changed in Python gets the reader's checks, keys an
+opening's kind does not use, names that collide, and the ring cold plate's sliver."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import importlib
+
+import pytest
+
+from fea.errors import InputError
+from fea.package.analyse import analyse, thermal_metrics, warpage_metrics
+from fea.package.spec import check_case_spec, parse_study
+
+from .test_jedec import UNIT
+
+# the module (fea.package.analyse is also the name of its function)
+analyse_module = importlib.import_module("fea.package.analyse")
+
+
+def _no_meshing(*args, **kwargs):
+    raise AssertionError("meshed a case its study file would refuse")
+
+
+def _same_error(raw, case, entry, monkeypatch):
+    """The reader's InputError for ``raw`` and the one ``entry(case)`` raises, before any
+    meshing."""
+    with pytest.raises(InputError) as read:
+        parse_study(raw)
+    monkeypatch.setattr(analyse_module, "build_mesh", _no_meshing)
+    with pytest.raises(InputError) as run:
+        entry(case)
+    assert (run.value.key, run.value.value, run.value.allowed) == (
+        read.value.key,
+        read.value.value,
+        read.value.allowed,
+    )
+    return run.value
+
+
+@pytest.mark.parametrize("entry", [analyse, thermal_metrics, warpage_metrics])
+def test_case_changed_in_python_refused_as_the_reader_refuses_it(entry, monkeypatch):
+    base = parse_study(copy.deepcopy(UNIT)).base
+    # a wall thicker than 1/5 of the 3 mm cavity (check_geometry)
+    case = dataclasses.replace(
+        base, geometry=dataclasses.replace(base.geometry, shell_thickness=0.7e-3)
+    )
+    raw = copy.deepcopy(UNIT)
+    raw["geometry"]["shell_thickness_um"] = 700
+    err = _same_error(raw, case, entry, monkeypatch)
+    assert err.key == "geometry.shell_thickness_mm"
+
+
+def test_case_changed_in_python_features_sub_layers_environment(monkeypatch):
+    base = parse_study(copy.deepcopy(UNIT)).base
+    g = base.geometry
+    # balls whose caps at the stand-off are thinner than 0.1 um (check_features)
+    term = dataclasses.replace(g.terminals, standoff=g.terminals.diameter - 0.1e-6)
+    case = dataclasses.replace(base, geometry=dataclasses.replace(g, terminals=term))
+    raw = copy.deepcopy(UNIT)
+    raw["geometry"]["terminals"]["standoff_mm"] = (g.terminals.diameter - 0.1e-6) * 1e3
+    assert _same_error(raw, case, analyse, monkeypatch).key == "geometry.terminals.standoff_mm"
+    # a junction_to_board environment without a board (the environment's checks)
+    env = dataclasses.replace(base.environment, kind="junction_to_board")
+    case = dataclasses.replace(base, geometry=dataclasses.replace(g, board=None), environment=env)
+    raw = copy.deepcopy(UNIT)
+    del raw["geometry"]["board"]
+    raw["environment"] = {"kind": "junction_to_board", "ring_offset_mm": 3.0}
+    assert _same_error(raw, case, analyse, monkeypatch).key == "environment.kind"
+    # power on a region the model lacks (cross_checks)
+    loads = dataclasses.replace(base.loads, power={"lid": 1.0})
+    case = dataclasses.replace(base, loads=loads)
+    raw = copy.deepcopy(UNIT)
+    raw["loads"]["power_W"] = {"lid": 1.0}
+    assert _same_error(raw, case, analyse, monkeypatch).key == "loads.power_W.lid"
+
+
+def test_check_case_spec_passes_a_parsed_case():
+    case = parse_study(copy.deepcopy(UNIT)).base
+    check_case_spec(case)  # no error: the reader's own case passes its checks
