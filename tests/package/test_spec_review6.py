@@ -79,3 +79,39 @@ def test_case_changed_in_python_features_sub_layers_environment(monkeypatch):
 def test_check_case_spec_passes_a_parsed_case():
     case = parse_study(copy.deepcopy(UNIT)).base
     check_case_spec(case)  # no error: the reader's own case passes its checks
+
+
+# -- the ring cold plate's edge ------------------------------------------------------------
+
+
+def _ring(offset_mm: float, **board):
+    raw = copy.deepcopy(UNIT)
+    raw["geometry"]["board"].update(board)
+    raw["environment"] = {"kind": "junction_to_board", "ring_offset_mm": offset_mm}
+    return parse_study(raw).base
+
+
+def test_ring_offset_edge_near_the_board_edge_refused():
+    case = _ring(3.0)
+    body = case.geometry.body[0]
+    on_edge = (16e-3 - body) / 2 * 1e3  # mm: the cold plate's edge on the board's edge
+    _ring(on_edge - 0.2e-3)  # a 0.2 um strip: kept (at least 0.1 um)
+    for strip_um in (0.05, 0.09):
+        with pytest.raises(InputError) as exc:
+            _ring(on_edge - strip_um * 1e-3)
+        assert exc.value.key == "environment.ring_offset_mm"
+        assert "board's edge" in exc.value.allowed and "at most" in exc.value.allowed
+    with pytest.raises(InputError, match="environment.ring_offset_mm"):
+        _ring(on_edge)  # on the edge: no board point (the check that was there)
+
+
+def test_ring_offset_edge_near_the_via_zone_refused():
+    vias = {"pitch_mm": 1.2, "drill_mm": 0.3, "plating_um": 25, "zone_mm": [10.0, 10.0]}
+    case = _ring(3.0, thermal_vias=vias)
+    on_zone = (10e-3 - case.geometry.body[0]) / 2 * 1e3
+    _ring(on_zone, thermal_vias=vias)  # on the zone's edge: one face
+    _ring(on_zone + 0.2e-3, thermal_vias=vias)
+    with pytest.raises(InputError) as exc:
+        _ring(on_zone + 0.05e-3, thermal_vias=vias)
+    assert exc.value.key == "environment.ring_offset_mm"
+    assert "thermal-via zone" in exc.value.allowed

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from ...errors import InputError
 from ...solvers.base import MAXITER_CAP
+from .checks import MIN_FEATURE_M
 from .constants import (
     DEFAULT_EMISSIVITY,
     DEFAULT_OUTPUTS,
@@ -18,7 +19,7 @@ from .constants import (
     OUTPUTS,
     UNIFORM_H_OUTPUTS,
 )
-from .geometry import GeometrySpec, model_regions
+from .geometry import GeometrySpec, is_imported, model_regions
 from .loads import LoadSpec
 from .reader import Section, check_label, check_number, hint
 
@@ -196,7 +197,11 @@ def parse_environment(
 def check_environment(spec: EnvironmentSpec, kind_of_study: str, g: GeometrySpec) -> None:
     """``[environment]`` against the study's model (an :class:`~fea.errors.InputError`
     naming the key): a JEDEC environment only for a unit, ``junction_to_board`` only with a
-    board, T_B's point inside the cold plate's opening and on the board."""
+    board, T_B's point inside the cold plate's opening and on the board, and the cold
+    plate's inner edge (the ring opening, :func:`fea.package.jedec.ring_opening`) not
+    within :data:`~fea.package.spec.checks.MIN_FEATURE_M` of a face of the built-in board
+    it splits (the board's edge, the thermal-via zone's, the rim bond ring's outer edge):
+    the strip between them would mesh as slivers."""
     kind = spec.kind
     if kind != "uniform_h" and kind_of_study != "unit":
         raise InputError("environment.kind", kind, "'uniform_h' for a panel study")
@@ -226,6 +231,43 @@ def check_environment(spec: EnvironmentSpec, kind_of_study: str, g: GeometrySpec
             f"a point (body / 2 + offset) on the board "
             f"{g.board.size[0] * 1e3:g} x {g.board.size[1] * 1e3:g} mm",
         )
+    if ring and not is_imported(g):
+        _check_ring_faces(spec.ring_offset, g)
+
+
+def _check_ring_faces(offset: float, g: GeometrySpec) -> None:
+    """The ring opening's edges (``body / 2 + offset`` [m] from the centre in x and y) at
+    least :data:`~fea.package.spec.checks.MIN_FEATURE_M` from the faces of the board they
+    split, or on them (within OCC's 1e-10 m: one face)."""
+    assert g.board is not None
+    lim = MIN_FEATURE_M
+    b = g.board
+    faces = [("the board's edge", b.size)]
+    if b.thermal_vias is not None:
+        zone = b.thermal_vias.zone if b.thermal_vias.zone is not None else g.body
+        faces.append(("the thermal-via zone's edge", zone))
+    if b.rim_bond:
+        t, w = g.shell_thickness, max(b.rim_bond_width, g.shell_thickness)
+        faces.append(("the rim bond ring's outer edge", (g.cavity[0] + t + w, g.cavity[1] + t + w)))
+    for what, size in faces:
+        for axis in (0, 1):
+            edge = g.body[axis] / 2 + offset
+            gap = abs(size[axis] / 2 - edge)
+            if 1e-10 < gap < lim:
+                on = (size[axis] - g.body[axis]) / 2  # the offset that puts the edge on it
+                allowed = (
+                    f"at most {(on - lim) * 1e3:.6g} mm"
+                    if what == "the board's edge"
+                    else f"{on * 1e3:.6g} mm (on it) or at least {lim * 1e6:g} um from it"
+                )
+                raise InputError(
+                    "environment.ring_offset_mm",
+                    offset * 1e3,
+                    f"{allowed}: the cold plate's inner edge (body / 2 + offset = "
+                    f"{edge * 1e3:.6g} mm in {'xy'[axis]}) lies {gap * 1e6:.3g} um from "
+                    f"{what} ({size[axis] / 2 * 1e3:.6g} mm), a strip below the "
+                    f"{lim * 1e6:g} um the mesher resolves",
+                )
 
 
 #: Most probes of a transient (each is a column of zth.csv and a watched quantity).

@@ -376,7 +376,8 @@ MEANINGS: dict[str, str] = {
     "environment.velocity_m_s": "air velocity of forced air",
     "environment.flow": "flow direction of forced air, x or y",
     "environment.cold_plate_C": "cold-plate temperature (default the ambient)",
-    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset",
+    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset "
+    "(its edge on the board, not within 0.1 um of the board's or another board face's edge)",
     "environment.board_point_offset_mm": "where T_board is read: board top, package edge + "
     "this offset",
     "geometry.board.enabled": "false: no board even though the table is present",
