@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import importlib
+import warnings
 
 import pytest
 
@@ -115,3 +116,84 @@ def test_ring_offset_edge_near_the_via_zone_refused():
         _ring(on_zone + 0.05e-3, thermal_vias=vias)
     assert exc.value.key == "environment.ring_offset_mm"
     assert "thermal-via zone" in exc.value.allowed
+
+
+# -- keys an opening's kind does not use ---------------------------------------------------
+
+
+def _openings(openings, sweep=None):
+    raw = copy.deepcopy(UNIT)
+    raw["geometry"]["openings"] = openings
+    if sweep is not None:
+        raw["sweep"] = sweep
+    return raw
+
+
+def _read(tmp_path, raw):
+    """``raw`` read as the study file it would be (parse_study with the file's path)."""
+    return parse_study(raw, path=str(tmp_path / "s.toml"))
+
+
+def test_unused_opening_key_in_a_study_file_refused(tmp_path):
+    holes = {"kind": "holes", "count": 2, "width_mm": 0.2, "height_mm": 0.3, "z0_mm": 0.1}
+    with pytest.raises(InputError) as exc:
+        _read(tmp_path, (_openings(holes)))
+    e = exc.value
+    assert e.key == "geometry.openings.height_mm" and e.value == 0.3
+    assert "kind = 'holes'" in e.allowed and "width_mm" in e.allowed
+    pillars = {"kind": "pillars", "count": 2, "width_mm": 0.2, "z0_um": 100}
+    with pytest.raises(InputError) as exc:
+        _read(tmp_path, (_openings(pillars)))
+    assert exc.value.key == "geometry.openings.z0_um" and "pillars" in exc.value.allowed
+    # a side's own key
+    side = {"kind": "slots", "sides": {"xmin": {"kind": "pillars", "height_mm": 0.2}}}
+    with pytest.raises(InputError) as exc:
+        _read(tmp_path, (_openings(side)))
+    assert exc.value.key == "geometry.openings.sides.xmin.height_mm"
+    # a common key another side's slots use, a side's key its own kind uses: no word
+    used = {
+        "kind": "holes",
+        "width_mm": 0.2,
+        "height_mm": 0.15,
+        "z0_mm": 0.1,
+        "sides": {"xmin": {"kind": "slots", "width_mm": 0.4}},
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _read(tmp_path, (_openings(used)))
+        parse_study(_openings(used))
+
+
+def test_unused_opening_key_without_a_path_warns():
+    # a dict with neither path nor sweep may be one case's input of a sweep (the runner's)
+    holes = {"kind": "holes", "count": 2, "width_mm": 0.2, "height_mm": 0.3}
+    with pytest.warns(UserWarning, match=r"geometry.openings.height_mm = 0.3 is not used"):
+        parse_study(_openings(holes))
+
+
+def test_unused_opening_key_in_a_sweep_over_kind_warns_naming_the_cases():
+    slots = {"kind": "slots", "count": 2, "width_mm": 0.2, "height_mm": 0.15, "z0_mm": 0.1}
+    sweep = {"parameters": {"geometry.openings.kind": ["slots", "holes", "pillars"]}}
+    with pytest.warns(UserWarning) as record:
+        study = parse_study(_openings(slots, sweep))
+    texts = [str(w.message) for w in record]
+    assert any("height_mm = 0.15" in t and "'holes'" in t and "case0001" in t for t in texts)
+    assert any("z0_mm = 0.1" in t and "'pillars'" in t and "case0002" in t for t in texts)
+    assert not any("case0000" in t for t in texts)  # the slots case uses them
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a case of the read study: nothing said again
+        cases = list(study.cases())
+    assert [c.geometry.openings["xmin"].kind for _, _, c in cases] == ["slots", "holes", "pillars"]
+
+
+def test_unused_opening_key_set_by_a_sweep_refused():
+    holes = {"kind": "holes", "count": 2, "width_mm": 0.2}
+    sweep = {"parameters": {"geometry.openings.height_mm": [0.1, 0.2]}}
+    with pytest.raises(InputError) as exc:
+        parse_study(_openings(holes, sweep))
+    assert exc.value.key == "sweep.parameters -> geometry.openings.height_mm"
+    # the base's own unused key in a sweep over something else: the study's
+    sweep = {"parameters": {"geometry.openings.width_mm": [0.1, 0.2]}}
+    with pytest.raises(InputError) as exc:
+        parse_study(_openings({**holes, "height_mm": 0.3}, sweep))
+    assert exc.value.key == "geometry.openings.height_mm"

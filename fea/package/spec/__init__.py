@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import copy
 import re
+import warnings
 from collections.abc import Mapping
 from dataclasses import asdict, is_dataclass
 from pathlib import Path
@@ -37,6 +38,8 @@ from .geometry import (
     check_panel_planes,
     check_sub_layers,
     is_imported,
+    unused_opening_keys,
+    unused_opening_text,
 )
 from .moisture import parse_moisture
 from .reader import Section, check_depth, read_toml
@@ -84,7 +87,7 @@ from .schema import (
     parse_theta_jc,
     parse_transient,
 )
-from .sweeps import apply_overrides, expand_sweep, parse_sweep
+from .sweeps import apply_overrides, case_id, expand_sweep, parse_sweep
 
 __all__ = [
     "BoardSpec",
@@ -188,8 +191,22 @@ def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, A
     return data
 
 
-def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
-    """Validate a study given as a dict (the parsed TOML) and return its spec."""
+def parse_study(
+    data: Mapping[str, Any], path: str | None = None, *, sweep_case: bool = False
+) -> StudySpec:
+    """Validate a study given as a dict (the parsed TOML) and return its spec.
+
+    A length key of ``[geometry.openings]`` that the openings' kind does not use
+    (:func:`~fea.package.spec.geometry.unused_opening_keys`: ``height_mm`` of holes and
+    pillars, ``z0_mm`` of pillars) is an :class:`~fea.errors.InputError` when a study is
+    read: from its file (``path``) or with its ``[sweep]``. In a sweep that varies an
+    opening kind, a key the base sets for the kinds that use it is a ``UserWarning``
+    naming the cases that leave it unused. A dict with neither a path nor a sweep may be
+    the input of one case of a sweep (a runner parses each case's input without its
+    sweep): such a key is a warning there. ``sweep_case``: ``data`` is a case's input of
+    a study read with its sweep (:meth:`StudySpec.case`, the sweep's checks), whose keys
+    were checked then: nothing is said again.
+    """
     check_depth(data)
     data = _absolute_paths(data, path)
     data = absolute_geometry_paths(data, path)
@@ -225,6 +242,8 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
     if kind != "unit" and transient is not None:
         raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
     sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
+    if not sweep_case:
+        _check_opening_keys(data, sweep, strict=sweep is not None or path is not None)
     outputs, field_plots, report = parse_outputs(root)
     if cycling is not None:  # a life column asked for whose model does not run: no column
         for column, model in LIFE_OUTPUTS.items():
@@ -270,6 +289,59 @@ def parse_study(data: Mapping[str, Any], path: str | None = None) -> StudySpec:
         path=path,
         field_plots=field_plots,
     )
+
+
+#: A sweep path that sets an opening kind (or a table holding one).
+_KIND_PATH = re.compile(r"geometry(\.openings(\.kind|\.sides(\.[^.]+(\.kind)?)?)?)?")
+
+
+def _check_opening_keys(data: Mapping[str, Any], sweep: SweepSpec | None, strict: bool) -> None:
+    """Keys of ``[geometry.openings]`` the openings' kind does not use (see
+    :func:`parse_study`): refused (``strict``) or warned of; in a sweep that varies a
+    kind, one warning per key naming the cases that leave it unused."""
+
+    def allowed(key: str, kind: str) -> str:
+        leaf = key.rsplit(".", 1)[1]
+        return f"no {leaf} with kind = '{kind}': {unused_opening_text(key, kind)}"
+
+    if sweep is None:
+        found = unused_opening_keys(data)
+        if found and strict:
+            key, value, kind = found[0]
+            raise InputError(key, value, allowed(key, kind) + " (leave it out)")
+        for key, value, kind in found:
+            warnings.warn(
+                f"{key} = {value!r} is not used: {allowed(key, kind)}", UserWarning, stacklevel=3
+            )
+        return
+    paths = set(sweep.parameters) | {str(p) for c in sweep.cases for p in c}
+    if not any(_KIND_PATH.fullmatch(p) or p.startswith("geometry.openings.") for p in paths):
+        found = unused_opening_keys(data)  # every case has the base's openings
+        if found:
+            key, value, kind = found[0]
+            raise InputError(key, value, allowed(key, kind) + " (leave it out)")
+        return
+    swept_kind = any(_KIND_PATH.fullmatch(p) for p in paths)
+    unused: dict[tuple[str, str], list[str]] = {}
+    values: dict[str, Any] = {}
+    for i, params in enumerate(expand_sweep(sweep)):
+        opening = {p: v for p, v in params.items() if str(p).startswith("geometry")}
+        case = apply_overrides({"geometry": data.get("geometry", {})}, opening)
+        for key, value, kind in unused_opening_keys(case):
+            if not swept_kind:  # the kinds are the base's: the key is the study's own
+                where = f"sweep.cases[{i}]" if sweep.kind == "cases" else "sweep.parameters"
+                shown = f"{where} -> {key}" if key in opening else key
+                raise InputError(shown, value, allowed(key, kind) + " (leave it out)")
+            unused.setdefault((key, kind), []).append(case_id(i))
+            values.setdefault(key, value)
+    for (key, kind), ids in unused.items():
+        cases = ", ".join(ids[:8]) + (f" and {len(ids) - 8} more" if len(ids) > 8 else "")
+        warnings.warn(
+            f"{key} = {values[key]!r} is not used in the {len(ids)} case(s) of the sweep "
+            f"with kind = '{kind}' ({cases}): {unused_opening_text(key, kind)}",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def check_model(case: CaseSpec) -> None:
