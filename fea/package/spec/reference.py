@@ -381,7 +381,7 @@ MEANINGS: dict[str, str] = {
     "environment.flow": "flow direction of forced air, x or y",
     "environment.cold_plate_C": "cold-plate temperature (default the ambient)",
     "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset "
-    "(its edge on the board, not within 0.1 um of the board's or another board face's edge)",
+    "(its edge on the board, not within 20 um of the board's edge or another face of the board)",
     "environment.board_point_offset_mm": "where T_board is read: board top, package edge + "
     "this offset",
     "geometry.board.enabled": "false: no board even though the table is present",
