@@ -42,7 +42,7 @@ from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import history_stages, stage
 from .sizing import MeshDependenceWarning, mesh_warnings
-from .spec import PANEL_STAGES, CaseSpec
+from .spec import PANEL_STAGES, CaseSpec, check_case_spec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
 from .spec.geometry import is_imported, junction_region
@@ -115,7 +115,9 @@ class ThermalAnalysis:
 
 def thermal_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str, float], Any]:
     """The thermal metrics of the case (see :func:`thermal_analysis`); returns
-    (metrics, steady ThermalResult)."""
+    (metrics, steady ThermalResult). ``case`` is checked as its study file would be
+    (:func:`~fea.package.spec.check_case_spec`) before anything is meshed."""
+    check_case_spec(case)
     a = thermal_analysis(case, backend)
     return a.metrics, a.steady
 
@@ -517,7 +519,10 @@ def warpage_metrics(
     ``r00_25C``...): warpage and stress maxima only. Returns (metrics, {state label:
     MechanicalResult}); the results share one mesh. ``context``: the solver setup kept
     across the cases of a study's group (:class:`SolverContext`; elastic states only).
+    ``case`` is checked as its study file would be (:func:`~fea.package.spec.check_case_spec`)
+    before anything is meshed.
     """
+    check_case_spec(case)
     out, results, _ = _warpage(case, backend, context)
     return out, results
 
@@ -711,8 +716,11 @@ def panel_metrics(case: CaseSpec, backend: str | None = None) -> tuple[dict[str,
     (the cure); on the mandrel the mandrel is bonded to the sheet and deforms with it.
     The surface is ``bottom`` (the dielectric face, continuous across the panel until
     singulation). Linear elasticity makes each stage independent of the previous ones:
-    releasing the mandrel leaves the free-body state of the cured panel.
+    releasing the mandrel leaves the free-body state of the cured panel. ``case`` is
+    checked as its study file would be (:func:`~fea.package.spec.check_case_spec`)
+    before anything is meshed.
     """
+    check_case_spec(case)
     backend = backend or case.solver.backend
     mesh = mechanics_mesh(case)
     states = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
@@ -931,11 +939,15 @@ def analyse(
     :class:`~fea.physics.post.YieldWarning`. ``context``: the mechanics solver setup kept
     across the cases of a study's group (:class:`SolverContext`: the unit's elastic
     warpage states use it; other analyses solve as without it).
+    ``case`` is first checked as its study file would be
+    (:func:`~fea.package.spec.check_case_spec`: a case changed in Python by
+    ``dataclasses.replace`` is refused as the reader refuses it, before any meshing).
     """
     from ..io import write_results
     from ..io.xdmf import write_paraview_script
 
     t0 = time.perf_counter()
+    check_case_spec(case)  # the reader's checks, for a case changed in Python
     check_case(case)  # what a model read from a file cannot do
     if case.kind == "unit" and case.mesh.symmetry != "none" and not is_imported(case.geometry):
         # the symmetry the mechanics will be cut by, refused in a second here rather than

@@ -16,7 +16,7 @@ import dataclasses
 import hashlib
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,9 @@ from .spec.geometry import is_imported, junction_region
 
 __all__ = [
     "CTM_COLUMNS",
+    "CTM_FILE_SUFFIXES",
     "CtmResult",
+    "check_ctm_names",
     "ctm_analysis",
     "ctm_case",
     "ctm_mesh",
@@ -48,6 +50,7 @@ __all__ = [
     "imported_ctm_mesh",
     "results_group",
     "run_ctm",
+    "subcircuit_stem",
     "write_ctm_files",
 ]
 
@@ -336,6 +339,63 @@ def file_stem(name: str) -> str:
     return s or "case"
 
 
+#: The files :func:`write_ctm_files` writes for a stem ``s``: ``s`` + each of these.
+CTM_FILE_SUFFIXES = ("_2R.cir", "_DELPHI.cir", "_zth.cir", "_foster.csv", "_cauer.csv", ".ecxml")
+
+
+def subcircuit_stem(stem: str) -> str:
+    """The SPICE subcircuit names' stem of a file stem: ``"X"`` + ``stem`` with characters
+    other than letters, digits and ``_`` as ``_`` (:func:`write_ctm_files` names them
+    ``<this>_2R``, ``<this>_DELPHI``, ``<this>_foster``, ``<this>_cauer``; SPICE reads
+    them without regard to letter case, :func:`fea.physics.ctm.spice_netlist` writes
+    them upper-cased)."""
+    return "X" + re.sub(r"[^A-Za-z0-9_]", "_", stem)
+
+
+def check_ctm_names(folder: str | Path, stems: Sequence[str]) -> None:
+    """Refuse to write the models of the file stems ``stems`` (:func:`file_stem` of each
+    case's name or id) into ``folder`` where two cases' files would be one: stems that
+    differ only in letter case (``Ceramic_2R.cir`` and ``ceramic_2R.cir`` are one file on
+    a case-insensitive file system: macOS, Windows) or whose SPICE subcircuits share a
+    name (:func:`subcircuit_stem`, compared upper-cased: ``my-study`` and ``my_study``
+    both define ``XMY_STUDY_2R``, which a system netlist that ``.include``-s both reads
+    as one), among ``stems`` or with another case's files already in ``folder``. A
+    stem's own files there are written again. An :class:`~fea.errors.InputError` naming
+    both stems and the shared name."""
+    folder = Path(folder)
+    found: dict[str, tuple[str, str]] = {}  # lower-cased file, subcircuit -> (stem, text)
+    names = []  # the folder's stems first: a refused stem is one of ``stems``
+    if folder.is_dir():
+        for p in sorted(folder.iterdir()):
+            for suffix in CTM_FILE_SUFFIXES:
+                if p.name.lower().endswith(suffix.lower()) and len(p.name) > len(suffix):
+                    names.append(p.name[: -len(suffix)])
+    names += [str(s) for s in stems]
+    for stem in dict.fromkeys(names):  # each stem once
+        shared = [(f"{stem}{x}".lower(), f"{stem}{x}") for x in CTM_FILE_SUFFIXES]
+        shared.append((subcircuit_stem(stem).upper(), ""))
+        for key, name in shared:
+            other, other_name = found.setdefault(key, (stem, name))
+            if other == stem or stem not in stems:
+                continue
+            where = "" if other in stems else f" (already in {folder})"
+            why = (
+                f"the files {name} and {other_name} are one on a case-insensitive file "
+                "system (macOS, Windows)"
+                if name
+                else f"both define the SPICE subcircuits {key}_2R, {key}_DELPHI... (SPICE "
+                "reads names in any case, and other characters than letters, digits and _ "
+                "are _ in them): a system netlist that includes both reads one"
+            )
+            raise InputError(
+                "study.name",
+                stem,
+                f"a case whose CTM files differ from those of {other!r}{where} in more than "
+                f"letter case and punctuation ({why}); another study.name or another "
+                "output folder",
+            )
+
+
 #: What a heating-curve network is the model of (the SPICE title, the ECXML description):
 #: the case's own thermal analysis, unlike the 2R and DELPHI models of the package alone.
 ZTH_NOTE = {
@@ -360,7 +420,8 @@ def write_ctm_files(
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     stem = file_stem(case.name if stem is None else stem)
-    spice_name = "X" + re.sub(r"[^A-Za-z0-9_]", "_", stem)
+    check_ctm_names(folder, [stem])
+    spice_name = subcircuit_stem(stem)
     files: dict[str, str] = {}
     if "spice" in spec.formats:
         if result.two_resistor is not None:
@@ -503,6 +564,10 @@ def run_ctm(
     """
     from .analyse import thermal_analysis
 
+    stems = (
+        [file_stem(study.name)] if study.sweep is None else [c for c, _ in study.case_parameters()]
+    )
+    check_ctm_names(out, stems)  # before any case runs, not after the first ones
     rows = []
     for cid, _params, case in study.cases():
         if isinstance(case, InputError):

@@ -28,6 +28,7 @@ __all__ = [
     "ImportedGeometrySpec",
     "MESH_ALGORITHMS",
     "MeshSpec",
+    "OPENING_UNUSED",
     "OpeningSpec",
     "PanelSpec",
     "REGION_NAME",
@@ -54,6 +55,8 @@ __all__ = [
     "parse_opening",
     "parse_vias",
     "resolve_geometry_path",
+    "unused_opening_keys",
+    "unused_opening_text",
 ]
 
 
@@ -687,6 +690,65 @@ def model_boundaries(kind: str, g: GeometrySpec) -> tuple[str, ...]:
         else:
             names += ["top", "shell_top"]
     return tuple(names)
+
+
+#: The length keys of ``[geometry.openings]`` (and of a side's table) an opening kind does
+#: not read, and what it reads instead (:class:`OpeningSpec`); ``slots`` read them all.
+OPENING_UNUSED: dict[str, tuple[tuple[str, ...], str]] = {
+    "holes": (("height",), "a hole's diameter is width_mm, its lower edge z0_mm"),
+    "pillars": (
+        ("height", "z0"),
+        "the wall is count + 1 posts with full-height gaps width_mm wide",
+    ),
+}
+
+
+def unused_opening_keys(data: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """``(dotted key, value, kind)`` of each length key a study's input (the parsed TOML,
+    ``data``) sets in ``[geometry.openings]`` or a side's table that the openings reading
+    it do not use (:data:`OPENING_UNUSED`: ``height_mm`` for holes and pillars, ``z0_mm``
+    for pillars; ``_um`` alike). A side's key is unused when the side's kind does not read
+    it; a common key when every side that takes it (a side without a key of its own) has a
+    kind that does not (``kind`` names those kinds, ``" and "``-joined). Reads the tables
+    as given, no values are checked here: a bad table is the reader's to refuse."""
+    g = data.get("geometry")
+    o = g.get("openings") if isinstance(g, Mapping) else None
+    if not isinstance(o, Mapping):
+        return []
+    common = o.get("kind", OpeningSpec.kind)
+    sides_raw = o.get("sides")
+    sides = sides_raw if isinstance(sides_raw, Mapping) else {}
+    tables = {s: t for s in SIDES if isinstance(t := sides.get(s), Mapping)}
+    kinds = {s: tables[s].get("kind", common) if s in tables else common for s in SIDES}
+
+    def unused(kind: Any, base: str) -> bool:
+        return isinstance(kind, str) and base in OPENING_UNUSED.get(kind, ((), ""))[0]
+
+    out = []
+    for base in ("height", "z0"):
+        names = (f"{base}_mm", f"{base}_um")
+        for k in names:
+            if k in o:
+                takers = [s for s in SIDES if not any(n in tables.get(s, {}) for n in names)]
+                if takers and all(unused(kinds[s], base) for s in takers):
+                    ks = " and ".join(sorted({str(kinds[s]) for s in takers}))
+                    out.append((f"geometry.openings.{k}", o[k], ks))
+            for s, t in tables.items():
+                if k in t and unused(kinds[s], base):
+                    out.append((f"geometry.openings.sides.{s}.{k}", t[k], str(kinds[s])))
+    return out
+
+
+def unused_opening_text(key: str, kind: str) -> str:
+    """What a kind reads instead of ``key`` (the end of an error or a warning)."""
+    base = key.rsplit(".", 1)[1].rsplit("_", 1)[0]
+    readers = " and ".join(
+        k
+        for k in OPENING_KINDS
+        if k != "none" and not (k in OPENING_UNUSED and base in OPENING_UNUSED[k][0])
+    )
+    uses = "; ".join(OPENING_UNUSED[k][1] for k in kind.split(" and ") if k in OPENING_UNUSED)
+    return f"{base}_mm is read for {readers} only ({kind}: {uses})"
 
 
 def parse_opening(sec: Section, base: OpeningSpec) -> OpeningSpec:

@@ -335,14 +335,18 @@ MEANINGS: dict[str, str] = {
     "(the wall as a row of posts) or none",
     "geometry.openings.count": "openings per side",
     "geometry.openings.width_mm": "opening width (hole diameter, gap between pillars)",
-    "geometry.openings.height_mm": "slot height",
-    "geometry.openings.z0_mm": "height of the openings' lower edge above the dielectric",
+    "geometry.openings.height_mm": "slot height (not used by holes and pillars: set for them "
+    "alone, refused; in a sweep over kind, a warning naming the cases)",
+    "geometry.openings.z0_mm": "height of the openings' lower edge above the dielectric (not "
+    "used by pillars, full-height gaps: set for them alone, refused)",
     "geometry.openings.sides.<side>.kind": "the same keys for one side (xmin, xmax, ymin, "
     "ymax), overriding the common ones",
     "geometry.openings.sides.<side>.count": "openings on this side",
     "geometry.openings.sides.<side>.width_mm": "opening width on this side",
-    "geometry.openings.sides.<side>.height_mm": "slot height on this side",
-    "geometry.openings.sides.<side>.z0_mm": "lower edge of this side's openings",
+    "geometry.openings.sides.<side>.height_mm": "slot height on this side (not used by holes "
+    "and pillars)",
+    "geometry.openings.sides.<side>.z0_mm": "lower edge of this side's openings (not used by "
+    "pillars)",
     "geometry.terminals.kind": "terminals on the dielectric's outer face: solder balls, flat "
     "pads or none",
     "geometry.terminals.diameter_mm": "ball (or pad) diameter",
@@ -376,7 +380,8 @@ MEANINGS: dict[str, str] = {
     "environment.velocity_m_s": "air velocity of forced air",
     "environment.flow": "flow direction of forced air, x or y",
     "environment.cold_plate_C": "cold-plate temperature (default the ambient)",
-    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset",
+    "environment.ring_offset_mm": "ring cold plate's opening: package body / 2 + this offset "
+    "(its edge on the board, not within 20 um of the board's edge or another face of the board)",
     "environment.board_point_offset_mm": "where T_board is read: board top, package edge + "
     "this offset",
     "geometry.board.enabled": "false: no board even though the table is present",

@@ -270,4 +270,4 @@ class StudySpec:
 
         if not params:
             return self.base
-        return parse_study(apply_overrides(self.raw, params), path=self.path).base
+        return parse_study(apply_overrides(self.raw, params), path=self.path, sweep_case=True).base

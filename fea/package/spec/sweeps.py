@@ -227,7 +227,7 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     for where, params in probes:
         raw = apply_overrides(data, params, key="sweep.parameters")
         try:
-            parse_study(raw)
+            parse_study(raw, sweep_case=True)
         except InputError as exc:
             _check_base(data, exc, spec.parameters)
             where = _culprit(exc.key, spec.parameters, where)
@@ -243,7 +243,7 @@ def _check_base(data: Mapping[str, Any], exc: InputError, parameters: Mapping[st
     from . import parse_study
 
     try:
-        parse_study(apply_overrides(data, {}))
+        parse_study(apply_overrides(data, {}), sweep_case=True)
     except InputError as base:
         if base.key == exc.key:
             raise InputError(base.key, base.value, base.allowed) from None
