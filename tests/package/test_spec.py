@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import math
+from pathlib import Path
 
 import pytest
 
@@ -625,3 +626,12 @@ def test_tiny_material_values_refused_at_key(key, value):
     with pytest.raises(InputError) as err:
         parse_study(d)
     assert err.value.key == f"materials.library.mysi.{key}"
+
+
+@pytest.mark.parametrize("data", ["studies/baseline.toml", Path("studies/baseline.toml"), 3])
+def test_parse_study_given_a_path_or_other_non_dict_says_what_it_takes(data):
+    """``parse_study`` takes the parsed TOML; a path (the easy slip: it was an
+    AttributeError deep in the reader) names ``load_study``."""
+    with pytest.raises(InputError, match="a dict") as err:
+        parse_study(data)
+    assert ("load_study" in str(err.value)) == isinstance(data, str | Path)

@@ -207,6 +207,9 @@ def parse_study(
     a study read with its sweep (:meth:`StudySpec.case`, the sweep's checks), whose keys
     were checked then: nothing is said again.
     """
+    if not isinstance(data, Mapping):  # a path given for the parsed TOML
+        hint = "; read a file with load_study(path)" if isinstance(data, str | Path) else ""
+        raise InputError("study", type(data).__name__, f"a dict (the parsed TOML){hint}")
     check_depth(data)
     data = _absolute_paths(data, path)
     data = absolute_geometry_paths(data, path)
