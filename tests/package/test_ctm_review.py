@@ -110,17 +110,36 @@ Top = {face = "bottom", boundaries = ["bottom_inner", "bottom_outer"]}
 """
 
 
+def test_a_study_naming_ctm_nodes_on_one_spice_pin_is_refused_when_read(tmp_path):
+    """``[ctm.nodes]`` names that SPICE reads as one pin are refused when the study is
+    read (``fea run`` solves the thermal and mechanical cases before the CTM), and with
+    ``formats`` without spice they are fine."""
+    from fea.package.spec import load_study
+
+    path = tmp_path / "s.toml"
+    path.write_text(NODE_STUDY)
+    with pytest.raises(InputError, match="ctm.nodes.Top"):
+        load_study(path)
+    path.write_text(NODE_STUDY.replace("[ctm.nodes]", '[ctm]\nformats = ["csv"]\n\n[ctm.nodes]'))
+    assert set(load_study(path).base.ctm.nodes) == {"top", "Top"}
+
+
 def test_ctm_analysis_refuses_node_names_on_one_spice_pin_before_solving(tmp_path):
     """``[ctm.nodes]`` names that SPICE reads as one pin fail before any mesh or solve
-    (the mesh here is a stand-in holding only the names the checks read)."""
+    in a case built in Python, which the reader did not see (the mesh here is a stand-in
+    holding only the names the checks read)."""
+    import dataclasses
     from types import SimpleNamespace
 
     from fea.package.ctm import ctm_analysis
     from fea.package.spec import load_study
 
     path = tmp_path / "s.toml"
-    path.write_text(NODE_STUDY)
+    path.write_text(NODE_STUDY.replace("\nTop = ", "\nbottom = "))
     (_, _, case), *_ = load_study(path).cases()
+    nodes = dict(case.ctm.nodes)
+    nodes["Top"] = nodes.pop("bottom")
+    case = dataclasses.replace(case, ctm=dataclasses.replace(case.ctm, nodes=nodes))
     names = ("top_inner", "top_outer", "bottom_inner", "bottom_outer")
     mesh = SimpleNamespace(regions={"die": [0]}, boundaries={b: [0] for b in names})
     with pytest.raises(InputError, match="ctm.nodes.Top"):

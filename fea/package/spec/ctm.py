@@ -32,7 +32,7 @@ import math
 from dataclasses import dataclass
 
 from ...errors import InputError
-from ...physics.ctm import DELPHI_FACES, H_MAX
+from ...physics.ctm import DELPHI_FACES, H_MAX, spice_pins
 from .reader import Section
 
 __all__ = ["CTM_FORMATS", "CTM_INNER_SCALE", "CTM_NETWORKS", "CtmSpec", "parse_ctm"]
@@ -187,6 +187,8 @@ def parse_ctm(sec: Section) -> CtmSpec:
     formats = _choices(sec, "formats", CTM_FORMATS)
     nodes = _nodes(sec.section("nodes"))
     sec.done()
+    if nodes is not None and "spice" in formats:  # names that would short SPICE pins
+        spice_pins(list(nodes), key="ctm.nodes")
     if not (two_r or delphi):
         raise InputError("ctm.delphi", delphi, "true where ctm.two_resistor is false")
 
