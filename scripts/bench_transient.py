@@ -13,7 +13,19 @@ the solver's per-mesh setup warmed up first, then side by side:
 
 Prints each time, the ratios to both steady solves, and the transient's facts (basis,
 factorizations, solves; steps). Zth of the two transient schemes are compared when both
-ran. Usage: python scripts/bench_transient.py [--coarse] [--steps] [--t-end 1e4]
+ran.
+
+``--blas-ab N``: instead, each solve (the steady Picard passes, the reduced basis, with
+``--steps`` the time steps) N times in turn with OpenBLAS on its own threads (A: the
+``single_threaded_openblas`` of thermal's loops replaced by a no-op) and on one thread
+(B: the whole call inside ``single_threaded_openblas``), in one process under one load;
+prints every time, the medians, and the largest difference of the two fields. With
+``--moisture`` the same for the moisture run of studies/msl.toml instead (its soak by the
+reduced scheme, the J-STD-020 reflow's 50 pieces by time steps, each a
+``solve_thermal``).
+
+Usage: python scripts/bench_transient.py [--coarse] [--steps] [--t-end 1e4]
+       [--blas-ab 3 [--moisture]]
 """
 
 from __future__ import annotations
@@ -37,7 +49,14 @@ def main() -> None:
     ap.add_argument("--steps", action="store_true", help="also time adaptive time steps")
     ap.add_argument("--t-end", type=float, default=1e4, help="end of the heating curve [s]")
     ap.add_argument("--outputs", type=int, default=1000)
+    ap.add_argument(
+        "--blas-ab", type=int, default=0, metavar="N", help="OpenBLAS threads A/B, N rounds"
+    )
+    ap.add_argument("--moisture", action="store_true", help="--blas-ab of the msl study")
     args = ap.parse_args()
+    if args.moisture:
+        blas_ab_moisture(args)
+        return
 
     from fea.package.analyse import mesh_materials
     from fea.package.meshing import build_mesh
@@ -70,6 +89,9 @@ def main() -> None:
     warm, _ = timed("warm-up")  # per-mesh setup (spaces, patterns, locator) built once
     n = warm.temperature.size
     print(f"thermal nodes {n:,}")
+    if args.blas_ab:
+        blas_ab(args, mesh, mats, case, common, timed)
+        return
     steady, t_steady = timed("steady")
     lin, t_lin = timed("steady linear", k_at_C=steady.temperature)
     die = np.unique(steady.space.dofs[mesh.regions["die"]])
@@ -121,6 +143,116 @@ def main() -> None:
         print(f"  |Zth steps - Zth reduced| / Zth for t >= 0.1 ms: max {dev.max():.2e}")
         print(f"ratio zth steps / steady           {t_st / t_steady:6.2f}")
         print(f"ratio zth steps / steady linear    {t_st / t_lin:6.2f}")
+
+
+def blas_ab(args, mesh, mats, case, common, timed) -> None:
+    """The loops with OpenBLAS's threads (A) and on one thread (B), in turn."""
+    import contextlib
+    import statistics
+
+    import fea.physics.thermal as thermal
+    from fea.physics.thermal import Transient, solve_thermal
+    from fea.solvers.cpu import single_threaded_openblas
+
+    steady = solve_thermal(mesh, mats, **common)
+    times = np.geomspace(1e-6, args.t_end, args.outputs)
+    tr = dict(initial_C=case.loads.ambient, outputs=times, fields=10)
+    cases = {
+        "steady picard": {},
+        "zth reduced": dict(
+            k_at_C=steady.temperature,
+            transient=Transient(args.t_end, 1e-6, scheme="reduced", **tr),
+        ),
+    }
+    if args.steps:
+        tol = 1e-3 * (steady.region_max("die") - case.loads.ambient)
+        cases["zth steps"] = dict(
+            k_at_C=steady.temperature,
+            transient=Transient(args.t_end, 1e-7, adaptive=True, tol_K=tol, dt_min_s=1e-9, **tr),
+        )
+    arms = {"A openblas threads": contextlib.nullcontext, "B one thread": single_threaded_openblas}
+    for label, kw in cases.items():
+        raw: dict[str, list[float]] = {a: [] for a in arms}
+        fields: dict[str, np.ndarray] = {}
+        for _ in range(args.blas_ab):
+            for arm, ctx in arms.items():
+                thermal.single_threaded_openblas = ctx
+                try:
+                    with ctx():
+                        th, dt = timed(f"{label} {arm[0]}", **kw)
+                finally:
+                    thermal.single_threaded_openblas = single_threaded_openblas
+                raw[arm].append(dt)
+                fields[arm] = th.temperature
+        a, b = (statistics.median(v) for v in raw.values())
+        diff = float(np.abs(fields["A openblas threads"] - fields["B one thread"]).max())
+        print(f"{label}: " + "; ".join(f"{k} {[round(x, 2) for x in v]}" for k, v in raw.items()))
+        print(
+            f"{label}: median A {a:.2f} s, B {b:.2f} s, A/B {a / b:.2f}, |T_A - T_B| {diff:.1e} K"
+        )
+
+
+def blas_ab_moisture(args) -> None:
+    """The moisture run of studies/msl.toml with OpenBLAS's threads (A) and on one thread
+    (B), in turn (``--blas-ab`` rounds)."""
+    import contextlib
+    import statistics
+
+    import fea.physics.thermal as thermal
+    from fea.package.analyse import (
+        library_materials,
+        mechanics_mesh,
+        mesh_symmetry,
+        moisture_analysis,
+        symmetry_share,
+        warpage_case,
+    )
+    from fea.package.spec import parse_study
+    from fea.solvers.cpu import single_threaded_openblas
+    from tests.study.test_studies import coarse_spec
+
+    path = ROOT / "studies" / "msl.toml"
+    if args.coarse:
+        case = coarse_spec(path).base
+    else:
+        raw = copy.deepcopy(tomllib.loads(path.read_text()))
+        raw["solver"]["backend"] = "cpu"
+        case = parse_study(raw).base
+    mesh = mechanics_mesh(case, warpage_case(case))
+    print(f"moisture mesh: {mesh.nodes.shape[0]:,} nodes", flush=True)
+
+    def run():
+        t = time.perf_counter()
+        ma = moisture_analysis(
+            mesh,
+            case.moisture,
+            method=case.solver.method,
+            share=symmetry_share(mesh_symmetry(mesh)),
+            materials=library_materials(case),
+        )
+        return ma, time.perf_counter() - t
+
+    ma, dt = run()  # warm-up
+    stages = [(s["name"], s["solves"]) for s in ma.result.solver_info["stages"]]
+    print(f"warm-up {dt:.2f} s, stages (name, solves) {stages}", flush=True)
+    arms = {"A openblas threads": contextlib.nullcontext, "B one thread": single_threaded_openblas}
+    raw_t: dict[str, list[float]] = {a: [] for a in arms}
+    fields = {}
+    for _ in range(args.blas_ab):
+        for arm, ctx in arms.items():
+            thermal.single_threaded_openblas = ctx
+            try:
+                with ctx():
+                    ma, dt = run()
+            finally:
+                thermal.single_threaded_openblas = single_threaded_openblas
+            print(f"moisture {arm[0]} {dt:8.2f} s", flush=True)
+            raw_t[arm].append(dt)
+            fields[arm] = ma.result.wetness
+    a, b = (statistics.median(v) for v in raw_t.values())
+    diff = float(np.abs(fields["A openblas threads"] - fields["B one thread"]).max())
+    print("moisture: " + "; ".join(f"{k} {[round(x, 2) for x in v]}" for k, v in raw_t.items()))
+    print(f"moisture: median A {a:.2f} s, B {b:.2f} s, A/B {a / b:.2f}, |w_A - w_B| {diff:.1e}")
 
 
 if __name__ == "__main__":

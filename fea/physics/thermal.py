@@ -47,6 +47,7 @@ from ..fe.reduced import reduce_systems, shifts_for
 from ..fe.spaces import FieldSpace, check_mesh, space
 from ..fe.timestep import Profile, Transient, integrate
 from ..solvers import assembly_namespace, eliminate, prepare
+from ..solvers.cpu import single_threaded_openblas
 from ..solvers.recycle import SolverCache
 from ..validate import (
     check_count,
@@ -1221,7 +1222,8 @@ def _transient(
         return T_new
 
     try:
-        run = integrate(step, T0, transient, record)
+        with single_threaded_openblas():  # NumPy's BLAS beside Pardiso's threads
+            run = integrate(step, T0, transient, record)
     finally:
         cache.close()
     info.update(run.info)
@@ -1300,16 +1302,17 @@ def _reduced(
 
         first = min(float(outputs[0]), transient.dt_s)
         monitor = np.geomspace(first, float(outputs[-1]), 60)
-        models = reduce_systems(
-            Kffs,
-            Mff,
-            [g],
-            _Shift,
-            shifts_for(first, float(outputs[-1])),
-            monitor,
-            initial=u0s,
-            rtol=transient.rtol,
-        )
+        with single_threaded_openblas():  # NumPy's BLAS beside Pardiso's threads
+            models = reduce_systems(
+                Kffs,
+                Mff,
+                [g],
+                _Shift,
+                shifts_for(first, float(outputs[-1])),
+                monitor,
+                initial=u0s,
+                rtol=transient.rtol,
+            )
     finally:
         for p in opened.values():
             p.close()

@@ -348,3 +348,68 @@ def test_lumped_capacity_keeps_the_total_and_is_positive(order):
         np.testing.assert_allclose(d, np.asarray(M.sum(axis=1)).ravel(), rtol=1e-12)
     else:
         assert np.asarray(M.sum(axis=1)).min() < 0.0  # why not the row sums
+
+
+def _openblas_threads() -> list[int]:
+    from threadpoolctl import ThreadpoolController
+
+    return [
+        i["num_threads"] for i in ThreadpoolController().info() if i["internal_api"] == "openblas"
+    ]
+
+
+@pytest.fixture
+def two_openblas_threads():
+    """OpenBLAS on two threads around the test (whatever the environment set), so that a
+    loop's single thread and its restoration afterwards are seen."""
+    from threadpoolctl import ThreadpoolController
+
+    if not _openblas_threads():
+        pytest.skip("NumPy is not on OpenBLAS here")
+    with ThreadpoolController().select(internal_api="openblas").limit(limits=2):
+        n = len(_openblas_threads())
+        assert _openblas_threads() == [2] * n
+        yield n
+        assert _openblas_threads() == [2] * n  # restored after the loop
+
+
+def test_the_time_steps_run_with_openblas_on_one_thread(slab, two_openblas_threads):
+    """Theta-method steps: each step's solve and vector work with OpenBLAS on one thread
+    (seen by a watched value, evaluated inside the loop), its threads back afterwards."""
+    seen = []
+
+    def probe(T):
+        seen.append(_openblas_threads())
+        return 0.0
+
+    t_end = 2.0 / LAM
+    tr = Transient(t_end, t_end / 20, initial_C=_sine, theta=1.0)
+    fixed = {"z0": 0.0, "z1": 0.0}
+    th = solve_thermal(slab, MAT, fixed=fixed, transient=tr, backend="cpu", watch={"b": probe})
+    assert th.solver_info["steps"] == 20 and len(seen) == 21
+    assert seen == [[1] * two_openblas_threads] * 21
+
+
+def test_the_reduced_basis_is_built_with_openblas_on_one_thread(
+    slab, monkeypatch, two_openblas_threads
+):
+    """Reduced model: the rational Krylov basis (Pardiso solves alternating with its
+    orthogonalisation) built with OpenBLAS on one thread, its threads back afterwards."""
+    import fea.physics.thermal as thermal
+
+    seen = []
+    reduce = thermal.reduce_systems
+
+    def spy(*a, **kw):
+        seen.append(_openblas_threads())
+        return reduce(*a, **kw)
+
+    monkeypatch.setattr(thermal, "reduce_systems", spy)
+    t_end = 2.0 / LAM
+    times = np.geomspace(t_end * 1e-3, t_end, 20)
+    tr = Transient(t_end, times[0], initial_C=0.0, outputs=times, fields=0, scheme="reduced")
+    area = 0.2e-3 * 0.2e-3
+    solve_thermal(
+        slab, MAT, flux={"z1": 1.0 / area}, fixed={"z0": 0.0}, transient=tr, backend="cpu"
+    )
+    assert seen == [[1] * two_openblas_threads]
