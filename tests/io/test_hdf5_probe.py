@@ -1,6 +1,6 @@
 """A corrupt HDF5 file whose metadata crash or hang the HDF5 library (C code: a
 segmentation fault cannot be caught in Python) is a ResultsError naming the file, and
-``fea info`` / ``fea table`` exit 2 with that message: every reader probes a file in a
+``fea info`` / ``fea structure`` exit 2 with that message: every reader probes a file in a
 child process before opening it (:func:`fea.io.hdf5_probe.probe_hdf5`)."""
 
 from __future__ import annotations
@@ -160,11 +160,11 @@ def test_the_probe_can_be_skipped_and_an_inconclusive_one_is_not_an_error(
     assert read_results(good_results).metrics["Tj_max"] == 42.0
 
 
-def test_the_probe_passes_good_files_and_stops_at_the_read_limits(good_results, tmp_path):
+def test_the_probe_passes_good_files_and_a_forged_header(good_results, tmp_path):
     probe_hdf5(good_results, **LIMITS)
     probe_hdf5(_table(tmp_path / "t.h5"), **LIMITS)
-    # a forged header declaring terabytes: the probe does not read it (no MemoryError
-    # or kill in the child), the reader refuses it with its own message
+    # a forged header declaring terabytes: the probe skips its data, as the reader
+    # refuses it (check_declared), rather than allocate them; no error from the probe
     forged = tmp_path / "forged.h5"
     with h5py.File(forged, "w") as f:
         f.create_dataset("x", data=np.zeros(4), maxshape=(None,))
