@@ -56,7 +56,9 @@ Large datasets also carry HDF5's Fletcher-32 per chunk. Before a dataset is read
 declared shape is checked against the bytes the file stores, links to other objects or
 files, external and virtual storage are refused, and the mesh and fields are checked for
 consistency (shapes, node and region ids in range), so every malformed file is a
-ResultsError.
+ResultsError. A file whose metadata crash or hang the HDF5 library itself (C code: a
+segmentation fault ends the process, no handler runs) is read first in a child process
+(:func:`fea.io.hdf5_probe.probe_hdf5`, called by :func:`open_hdf5`): a ResultsError too.
 
 The work is done by modules of one job each: :mod:`fea.io.results_format` (constants, the
 returned data, the in-memory file, field centring), :mod:`fea.io.results_writer`

@@ -1,8 +1,10 @@
 """Reading a results file (:func:`read_results`, :func:`open_hdf5`) and its checksums
 (:func:`block_digests`): every declared shape, link and storage checked before a read,
 every block's SHA-256 verified, the tree turned into :class:`~fea.io.results_format.Results`
-with shapes and ids checked; anything malformed is a :class:`~fea.errors.ResultsError`.
-The read limits (:data:`MAX_ATTRS` and the private ones) live here, where they are used."""
+with shapes and ids checked; anything malformed is a :class:`~fea.errors.ResultsError`,
+a file that crashes or hangs the HDF5 library too (:func:`open_hdf5` reads it in a child
+process first: :mod:`fea.io.hdf5_probe`). The read limits (:data:`MAX_ATTRS` and the
+private ones) live here, where they are used."""
 
 from __future__ import annotations
 
@@ -18,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError, ResultsError
+from .hdf5_probe import probe_hdf5
 from .results_format import LEGACY_CENTER, SCHEMA, SCHEMA_MAJOR, SCHEMA_NAME, MeshData, Results
 
 __all__ = [
@@ -155,7 +158,7 @@ def _load(
             f"{path}: {n_attrs:,} attributes on {where} (a results file has at most "
             f"{MAX_ATTRS:,} per group or dataset)"
         )
-    attrs = {k: obj.attrs[k] for k in obj.attrs}
+    attrs = {_name(k, where, "an attribute", path): obj.attrs[k] for k in obj.attrs}
     if isinstance(obj, h5py.Dataset):
         check_declared(obj, where, path)
         return _Node(attrs, data=obj[()])
@@ -167,12 +170,21 @@ def _load(
             f"{path}: {len(obj):,} members in {where} (at most {max_members:,} per group)"
         )
     for key in obj:
+        key = _name(key, where, "a member", path)
         sub = f"{where.rstrip('/')}/{key}"
         child = hard_member(obj, key, sub, path)
         if not isinstance(child, h5py.Group | h5py.Dataset):
             raise ResultsError(f"{path}: {sub} is neither a group nor a dataset")
         members[key] = _load(child, sub, path, depth + 1, max_members)
     return _Node(attrs, members=members)
+
+
+def _name(key: Any, where: str, what: str, path: Path) -> str:
+    """An attribute or member name of ``where`` as text: h5py gives a name that is not
+    UTF-8 (a corrupt file) as bytes, refused here with a ResultsError."""
+    if not isinstance(key, str):
+        raise ResultsError(f"{path}: {what} of {where} has a name that is not UTF-8 text")
+    return key
 
 
 def hard_member(
@@ -557,9 +569,18 @@ def _check_schema(f: Any, path: Path) -> None:
         )
 
 
-def open_hdf5(path: str | os.PathLike) -> Any:
+def open_hdf5(
+    path: str | os.PathLike, *, probe: bool = True, max_members: int = _MAX_MEMBERS
+) -> Any:
     """Open an HDF5 file for reading, or a :class:`~fea.errors.ResultsError` naming why it
-    cannot be (no such file, a folder, a FIFO, a symbolic link loop, not HDF5, truncated)."""
+    cannot be (no such file, a folder, a FIFO, a symbolic link loop, not HDF5, truncated,
+    a corrupt file that crashes or hangs the HDF5 library).
+
+    With ``probe`` (the default) the file is first read in a child process
+    (:func:`fea.io.hdf5_probe.probe_hdf5`, with this module's read limits and
+    ``max_members``, the most members of one group the caller reads): a crash of the
+    library there is an error here, not the end of this process. ``probe=False`` skips it,
+    for a file this process has just probed or written."""
     import h5py
 
     from .atomic import file_problem
@@ -568,6 +589,14 @@ def open_hdf5(path: str | os.PathLike) -> Any:
     problem = file_problem(path)
     if problem is not None:
         raise ResultsError(f"{path}: {problem}")
+    if probe:
+        probe_hdf5(
+            path,
+            max_attrs=MAX_ATTRS,
+            max_members=max_members,
+            max_depth=_MAX_GROUP_DEPTH,
+            max_compression=_MAX_COMPRESSION,
+        )
     try:
         return h5py.File(path, "r")
     except OSError as exc:
@@ -575,25 +604,28 @@ def open_hdf5(path: str | os.PathLike) -> Any:
         raise ResultsError(f"{path}: {kind} ({exc})") from None
 
 
-def read_results(path: str | os.PathLike) -> Results:
+def read_results(path: str | os.PathLike, *, probe: bool = True) -> Results:
     """Read a results file written by :func:`write_results`.
 
     Raises :class:`~fea.errors.ResultsError` for a missing, truncated, corrupt, foreign,
     newer-schema or malformed file, saying which; a checksum mismatch names the block.
+    ``probe``: read the file in a child process first (:func:`open_hdf5`), so a file that
+    crashes the HDF5 library is an error, not the end of this process; ``False`` for a
+    file this process has just probed or written.
     """
     if not isinstance(path, str | os.PathLike):
         raise InputError("path", path, "the path of a results file (.h5)")
     path = Path(path)
-    f = open_hdf5(path)
+    f = open_hdf5(path, probe=probe)
     try:
         with f:
             _check_schema(f, path)
             root = _load(f, "/", path)
+        _verify(root, path)
     except ResultsError:
         raise
     except (OSError, KeyError, ValueError, TypeError, RuntimeError) as exc:
         raise ResultsError(f"{path}: truncated or corrupt results file ({exc})") from None
-    _verify(root, path)
     try:
         return _results(root, path)
     except ResultsError:
@@ -612,10 +644,10 @@ def read_ctm(path: str | os.PathLike) -> dict[str, Any]:
     by :func:`read_results`."""
     import h5py
 
-    read_results(path)  # schema, structure and checksums
+    read_results(path)  # schema, structure and checksums; probed there
     path = Path(path)
     try:
-        with open_hdf5(path) as f:
+        with open_hdf5(path, probe=False) as f:
             if "ctm" not in f:
                 return {}
             g = f["ctm"]

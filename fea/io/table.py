@@ -127,11 +127,12 @@ def _dataset_names(keys: list[str]) -> dict[str, str]:
     return out
 
 
-def _open_table(path: Path) -> Any:
+def _open_table(path: Path, probe: bool) -> Any:
     """The open ``table.h5`` at ``path`` after its schema and checksums are checked: a
-    foreign file, one of a newer table schema or one without a schema, a corrupt one or
+    foreign file, one of a newer table schema or one without a schema, a corrupt one (one
+    that crashes the HDF5 library too, with ``probe``: :func:`~fea.io.hdf5.open_hdf5`) or
     one changed after writing is a :class:`~fea.errors.ResultsError` saying which."""
-    f = open_hdf5(path)
+    f = open_hdf5(path, probe=probe, max_members=MAX_COLUMNS)
     try:
         schema = f.attrs.get("schema")
         schema = schema.decode() if isinstance(schema, bytes) else schema
@@ -176,13 +177,15 @@ def _columns(f: Any, path: Path) -> list[tuple[str, Any]]:
     return out
 
 
-def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
+def read_table(path: str | os.PathLike, *, probe: bool = True) -> list[dict[str, Any]]:
     """Rows of a ``table.h5`` (numbers as float, NaN where a case has no value).
 
     A missing, foreign, newer-schema or malformed file is a
-    :class:`~fea.errors.ResultsError` naming the path and what is wrong."""
+    :class:`~fea.errors.ResultsError` naming the path and what is wrong. ``probe``: read
+    the file in a child process first (:func:`~fea.io.hdf5.open_hdf5`), so a file that
+    crashes the HDF5 library is an error, not the end of this process."""
     path = Path(path)
-    f = _open_table(path)
+    f = _open_table(path, probe)
     try:
         with f:
             try:
@@ -215,11 +218,12 @@ def read_table(path: str | os.PathLike) -> list[dict[str, Any]]:
     return [{k: cols[k][i] for k in keys} for i in range(n)]
 
 
-def read_units(path: str | os.PathLike) -> dict[str, str]:
+def read_units(path: str | os.PathLike, *, probe: bool = True) -> dict[str, str]:
     """Column -> unit of a ``table.h5`` (columns without a unit are left out); a
-    foreign, newer-schema or malformed file is a :class:`~fea.errors.ResultsError`."""
+    foreign, newer-schema or malformed file is a :class:`~fea.errors.ResultsError`.
+    ``probe`` as for :func:`read_table`."""
     path = Path(path)
-    f = _open_table(path)
+    f = _open_table(path, probe)
     try:
         with f:
             return {
@@ -250,5 +254,5 @@ def read_frame(path: str | os.PathLike) -> Any:
     df = pd.DataFrame(rows)
     if "case" in df.columns:
         df = df.set_index("case")
-    df.attrs["units"] = read_units(path)
+    df.attrs["units"] = read_units(path, probe=False)  # probed by read_table
     return df

@@ -220,7 +220,7 @@ def test_corrupt_metadata_is_a_results_error(tmp_path, signature):
     the global heap of the text columns): each read raises a ResultsError naming the file
     or returns exactly what was written. Before, HDF5's RuntimeError ('bad symbol table
     node version') and OSError escaped the readers. (Random changes can also crash the
-    HDF5 library itself, in C: not tested here.)"""
+    HDF5 library itself, in C: tests/io/test_hdf5_probe.py.)"""
     path = _good(tmp_path / "good.h5")
     good = path.read_bytes()
     rows, units = read_table(path), read_units(path)

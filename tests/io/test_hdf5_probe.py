@@ -1,0 +1,199 @@
+"""A corrupt HDF5 file whose metadata crash or hang the HDF5 library (C code: a
+segmentation fault cannot be caught in Python) is a ResultsError naming the file, and
+``fea info`` / ``fea structure`` exit 2 with that message: every reader probes a file in a
+child process before opening it (:func:`fea.io.hdf5_probe.probe_hdf5`)."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import h5py
+import numpy as np
+import pytest
+
+import fea.io.hdf5_probe
+from fea.cli import main
+from fea.errors import ResultsError
+from fea.io import describe, read_results, read_table, read_units, write_results, write_table
+from fea.io.hdf5_probe import probe_hdf5
+from fea.io.results_reader import open_hdf5, read_ctm
+from fea.physics.materials import Material
+
+from ..verification.helpers import two_layer_solved
+
+ROOT = Path(__file__).resolve().parents[2]
+MATS = {
+    "base": Material("base", E=120e9, nu=0.3, alpha=17e-6, k=200.0),
+    "mold": Material("mold", E=20e9, nu=0.3, alpha=9e-6, k=0.8),
+}
+
+# The root attribute ``schema`` is a variable-length string: its datatype message (class 9,
+# version 1: byte 0x19) is followed by the class bit field, whose bits 0-3 give the kind
+# (0 sequence, 1 string, 2-15 reserved; HDF5 File Format Specification 3.0, IV.A.2.d
+# "Datatype Message", variable-length class). A reserved kind makes HDF5 2.0.0 dereference
+# a null pointer reading the attribute (SIGSEGV), in h5py's attrs.get as in attrs[...].
+SCHEMA_VLEN = b"schema\x00\x00\x19\x01"
+
+# the read limits of the results reader
+LIMITS = dict(max_attrs=10_000, max_members=10_000, max_depth=8, max_compression=1100)
+
+
+def _crash(good: Path, bad: Path) -> Path:
+    """``good`` with the kind of its ``schema`` attribute's string type made reserved."""
+    data = bytearray(good.read_bytes())
+    at = data.find(SCHEMA_VLEN)
+    assert at >= 0, "the schema attribute's datatype message was not found"
+    data[at + len(SCHEMA_VLEN) - 1] ^= 0x02  # kind 1 (string) -> 3 (reserved)
+    bad.write_bytes(bytes(data))
+    return bad
+
+
+def _h5py_dies(path: Path) -> bool:
+    """Whether reading the root attribute ``schema`` with h5py alone kills the process."""
+    code = "import sys, h5py; h5py.File(sys.argv[1], 'r').attrs.get('schema')"
+    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, timeout=120)
+    return proc.returncode < 0
+
+
+@pytest.fixture(scope="module")
+def good_results(tmp_path_factory) -> Path:
+    mesh, th, me = two_layer_solved(MATS)
+    meta = {"study": "s", "case": "c", "metrics": {"Tj_max": 42.0}, "inputs": {"a": 1}}
+    path = tmp_path_factory.mktemp("good") / "result.h5"
+    return write_results(path, mesh, thermal=th, mechanical=me, meta=meta)
+
+
+def _table(path: Path) -> Path:
+    write_table(
+        path,
+        "s",
+        [{"case": "case0000", "Tj_max_C": 60.0}, {"case": "case0001", "Tj_max_C": 61.0}],
+        ["case", "Tj_max_C"],
+        units={"Tj_max_C": "degC"},
+    )
+    return path
+
+
+def test_a_results_file_that_crashes_hdf5_is_a_results_error(good_results, tmp_path):
+    bad = _crash(good_results, tmp_path / "bad.h5")
+    crashes = _h5py_dies(bad)
+    for reader in (read_results, describe, read_ctm):
+        with pytest.raises(ResultsError) as err:
+            reader(bad)
+        assert str(bad) in str(err.value)
+        if crashes:  # this HDF5 dies on it: the probe's message
+            assert "HDF5 library crashed" in str(err.value)
+            assert "corrupt" in str(err.value)
+
+
+def test_a_table_that_crashes_hdf5_is_a_results_error(tmp_path):
+    bad = _crash(_table(tmp_path / "good.h5"), tmp_path / "table.h5")
+    crashes = _h5py_dies(bad)
+    for reader in (read_table, read_units):
+        with pytest.raises(ResultsError) as err:
+            reader(bad)
+        assert str(bad) in str(err.value)
+        if crashes:
+            assert "HDF5 library crashed" in str(err.value)
+
+
+@pytest.mark.parametrize("command", ["info", "structure"])
+def test_the_cli_exits_with_the_message_not_a_crash(good_results, tmp_path, command):
+    """``fea info`` died by SIGSEGV without a word on such a file (``fea structure``, which
+    reads a results file's heating curve, likewise)."""
+    bad = _crash(good_results, tmp_path / "bad.h5")
+    proc = subprocess.run(
+        [sys.executable, "-m", "fea.cli", command, str(bad)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    assert proc.returncode == 2, (proc.returncode, proc.stderr[-2000:])
+    assert f"fea {command}: error: {bad}: " in proc.stderr and "Traceback" not in proc.stderr
+    if _h5py_dies(bad):
+        assert "HDF5 library crashed" in proc.stderr
+
+
+def _child(monkeypatch, code: str) -> None:
+    """Make the probe run ``code`` (a Python program) instead of its walk of the file."""
+    monkeypatch.setattr(fea.io.hdf5_probe, "PROBE_CODE", textwrap.dedent(code))
+
+
+def test_a_probe_killed_by_a_signal_is_a_results_error(good_results, monkeypatch, capsys):
+    """Independent of the HDF5 version: a probe that dies by a signal is taken as the
+    library crashing on the file, in the API and in ``fea info``."""
+    _child(monkeypatch, "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)")
+    with pytest.raises(ResultsError, match=r"HDF5 library crashed \(SIGSEGV\)") as err:
+        read_results(good_results)
+    assert str(err.value).startswith(f"{good_results}: ")
+    assert main(["info", str(good_results)]) == 2
+    out = capsys.readouterr()
+    assert "HDF5 library crashed (SIGSEGV)" in out.err and "Traceback" not in out.err
+    _child(monkeypatch, "import os, signal; os.kill(os.getpid(), signal.SIGABRT)")
+    with pytest.raises(ResultsError, match=r"crashed \(SIGABRT\)"):
+        read_table(good_results)
+
+
+def test_a_probe_that_hangs_is_a_results_error(good_results, monkeypatch):
+    _child(monkeypatch, "import time; time.sleep(60)")
+    monkeypatch.setattr(fea.io.hdf5_probe, "PROBE_TIMEOUT_S", 0.5)
+    with pytest.raises(ResultsError, match=r"HDF5 library hung reading it") as err:
+        read_results(good_results)
+    assert str(good_results) in str(err.value)
+
+
+def test_the_probe_can_be_skipped_and_an_inconclusive_one_is_not_an_error(
+    good_results, monkeypatch
+):
+    """``probe=False`` reads without a child; a probe that cannot run (its Python exits
+    with a status, e.g. h5py missing there) leaves the decision to the reader."""
+    _child(monkeypatch, "import os; os.kill(os.getpid(), 9)")
+    assert read_results(good_results, probe=False).metrics["Tj_max"] == 42.0
+    _child(monkeypatch, "raise SystemExit(3)")
+    assert read_results(good_results).metrics["Tj_max"] == 42.0
+
+
+def test_the_probe_passes_good_files_and_a_forged_header(good_results, tmp_path):
+    probe_hdf5(good_results, **LIMITS)
+    probe_hdf5(_table(tmp_path / "t.h5"), **LIMITS)
+    # a forged header declaring terabytes: the probe skips its data, as the reader
+    # refuses it (check_declared), rather than allocate them; no error from the probe
+    forged = tmp_path / "forged.h5"
+    with h5py.File(forged, "w") as f:
+        f.create_dataset("x", data=np.zeros(4), maxshape=(None,))
+    data = bytearray(forged.read_bytes())
+    dims = np.array([4], "<u8").tobytes()
+    at = data.find(dims)
+    data[at : at + 8] = np.array([10**12], "<u8").tobytes()
+    forged.write_bytes(bytes(data))
+    with h5py.File(forged, "r") as f:
+        assert f["x"].shape == (10**12,)
+    probe_hdf5(forged, **LIMITS)
+    open_hdf5(forged).close()
+
+
+def test_a_bad_attribute_name_is_a_results_error(good_results, tmp_path):
+    """An attribute name that is not UTF-8 after a flipped byte: h5py gives it as bytes
+    and sorting the names for the checksum raised TypeError out of read_results."""
+    data = bytearray(good_results.read_bytes())
+    at = data.find(b"center\x00\x00")
+    assert at >= 0
+    data[at] = 0xE3  # "center" -> "\xe3enter": not UTF-8
+    bad = tmp_path / "bad.h5"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(ResultsError) as err:
+        read_results(bad)
+    assert str(bad) in str(err.value)
+
+
+def test_the_probe_signal_names(monkeypatch, good_results):
+    _child(monkeypatch, f"import os; os.kill(os.getpid(), {int(signal.SIGBUS)})")
+    with pytest.raises(ResultsError, match=r"\(SIGBUS\)"):
+        probe_hdf5(good_results, **LIMITS)
