@@ -10,7 +10,8 @@ is a :class:`~fea.errors.ResultsError` naming the file, and the caller never ope
 hands to :mod:`fea` (results files, study tables); ``probe=False`` there skips it.
 
 Cost: one Python start with h5py (about 0.1-0.2 s) plus a second read of the file, the
-first from the page cache; see :data:`PROBE_TIMEOUT_S` for the time limit.
+first from the page cache, once per file and process while the file is unchanged; see
+:data:`PROBE_TIMEOUT_S` for the time limit.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from ..errors import ResultsError
 
-__all__ = ["PROBE_BYTES_PER_S", "PROBE_CODE", "PROBE_TIMEOUT_S", "probe_hdf5"]
+__all__ = ["PROBE_BYTES_PER_S", "PROBE_CODE", "PROBE_TIMEOUT_S", "forget_probes", "probe_hdf5"]
 
 #: Time limit of a probe [s]: this much plus the file's size over
 #: :data:`PROBE_BYTES_PER_S` (a good file of 1 GB is read in a few seconds; a corrupt one
@@ -108,6 +109,19 @@ with f:
 """
 
 
+#: Files a child has read cleanly in this process, by path, device, inode, size and
+#: modification time (and the limits): a notebook that reads one file again, or a sweep's
+#: post-processing that reads each case's file twice, pays for one probe; a file changed
+#: since is probed again.
+_PROBED: dict[tuple, None] = {}
+_PROBED_MAX = 4096
+
+
+def forget_probes() -> None:
+    """Forget which files were read cleanly (:func:`probe_hdf5` probes each again)."""
+    _PROBED.clear()
+
+
 def probe_hdf5(
     path: str | os.PathLike,
     *,
@@ -123,6 +137,9 @@ def probe_hdf5(
     cannot run or exits with a status (h5py missing in it, no process left): the reader
     then decides, as without a probe.
 
+    A file read cleanly is remembered (with its inode, size and modification time) for
+    the rest of the process and not probed again until it changes.
+
     ``path`` should be a regular file (:func:`fea.io.atomic.file_problem` checked first: a
     FIFO would block the child). The limits are those of the reader that follows (most
     attributes of an object, members of a group, group nesting, compression ratio of a
@@ -132,9 +149,13 @@ def probe_hdf5(
     path = Path(path)
     limits = (max_attrs, max_members, max_depth, max_compression)
     try:
-        size = path.stat().st_size
-    except OSError:
+        st = path.stat()
+        key = (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, limits)
+    except (OSError, RuntimeError):
         return  # the reader reports it
+    if key in _PROBED:  # read cleanly by a child already, and unchanged since
+        return
+    size = st.st_size
     timeout = PROBE_TIMEOUT_S + size / PROBE_BYTES_PER_S
     # -P: the current folder is not on the child's path (no stray h5py.py imported)
     cmd = [sys.executable, "-P", "-c", PROBE_CODE, str(path), *(str(n) for n in limits)]
@@ -154,6 +175,10 @@ def probe_hdf5(
         ) from None
     except OSError:
         return  # no child could be started: the reader decides, as without a probe
+    if proc.returncode == 0:
+        if len(_PROBED) >= _PROBED_MAX:
+            _PROBED.clear()
+        _PROBED[key] = None
     if proc.returncode < 0:
         try:
             name = signal.Signals(-proc.returncode).name

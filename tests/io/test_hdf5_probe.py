@@ -20,7 +20,7 @@ import fea.io.hdf5_probe
 from fea.cli import main
 from fea.errors import ResultsError
 from fea.io import describe, read_results, read_table, read_units, write_results, write_table
-from fea.io.hdf5_probe import probe_hdf5
+from fea.io.hdf5_probe import forget_probes, probe_hdf5
 from fea.io.results_reader import open_hdf5, read_ctm
 from fea.physics.materials import Material
 
@@ -122,8 +122,27 @@ def test_the_cli_exits_with_the_message_not_a_crash(good_results, tmp_path, comm
 
 
 def _child(monkeypatch, code: str) -> None:
-    """Make the probe run ``code`` (a Python program) instead of its walk of the file."""
+    """Make the probe run ``code`` (a Python program) instead of its walk of the file
+    (and probe every file again: the good file was read cleanly before)."""
     monkeypatch.setattr(fea.io.hdf5_probe, "PROBE_CODE", textwrap.dedent(code))
+    forget_probes()
+
+
+def test_a_file_read_cleanly_is_probed_again_only_when_it_changes(good_results, monkeypatch):
+    """One child per unchanged file and process (a notebook reading a file again pays
+    once); a file changed since (its modification time) is probed again."""
+    forget_probes()
+    probe_hdf5(good_results, **LIMITS)
+    monkeypatch.setattr(
+        fea.io.hdf5_probe, "PROBE_CODE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
+    )
+    probe_hdf5(good_results, **LIMITS)  # remembered: no child
+    assert read_results(good_results).metrics["Tj_max"] == 42.0  # the reader's limits
+    st = good_results.stat()
+    os.utime(good_results, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with pytest.raises(ResultsError, match="crashed"):
+        probe_hdf5(good_results, **LIMITS)
+    forget_probes()
 
 
 def test_a_probe_killed_by_a_signal_is_a_results_error(good_results, monkeypatch, capsys):
