@@ -43,6 +43,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def study_case(path: Path, coarse: bool):
+    """The base case of the study file ``path`` on the CPU: its own mesh, or with
+    ``coarse`` the pinned tests' coarse one (tests/study/test_studies.py)."""
+    from fea.package.spec import parse_study
+    from tests.study.test_studies import coarse_spec
+
+    if coarse:
+        return coarse_spec(path).base
+    raw = copy.deepcopy(tomllib.loads(path.read_text()))
+    raw["solver"]["backend"] = "cpu"
+    return parse_study(raw).base
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--coarse", action="store_true", help="the CI mesh of the study pins")
@@ -60,17 +73,9 @@ def main() -> None:
 
     from fea.package.analyse import mesh_materials
     from fea.package.meshing import build_mesh
-    from fea.package.spec import parse_study
     from fea.physics.thermal import Transient, solve_thermal
-    from tests.study.test_studies import coarse_spec
 
-    path = ROOT / "studies" / "baseline.toml"
-    if args.coarse:
-        case = coarse_spec(path).base
-    else:
-        raw = copy.deepcopy(tomllib.loads(path.read_text()))
-        raw["solver"]["backend"] = "cpu"
-        case = parse_study(raw).base
+    case = study_case(ROOT / "studies" / "baseline.toml", args.coarse)
     t0 = time.perf_counter()
     mesh, _ = build_mesh(case)
     print(f"mesh {time.perf_counter() - t0:.1f} s", flush=True)
@@ -207,17 +212,9 @@ def blas_ab_moisture(args) -> None:
         symmetry_share,
         warpage_case,
     )
-    from fea.package.spec import parse_study
     from fea.solvers.cpu import single_threaded_openblas
-    from tests.study.test_studies import coarse_spec
 
-    path = ROOT / "studies" / "msl.toml"
-    if args.coarse:
-        case = coarse_spec(path).base
-    else:
-        raw = copy.deepcopy(tomllib.loads(path.read_text()))
-        raw["solver"]["backend"] = "cpu"
-        case = parse_study(raw).base
+    case = study_case(ROOT / "studies" / "msl.toml", args.coarse)
     mesh = mechanics_mesh(case, warpage_case(case))
     print(f"moisture mesh: {mesh.nodes.shape[0]:,} nodes", flush=True)
 

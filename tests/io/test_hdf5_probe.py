@@ -19,12 +19,13 @@ import pytest
 import fea.io.hdf5_probe
 from fea.cli import main
 from fea.errors import ResultsError
-from fea.io import describe, read_results, read_table, read_units, write_results, write_table
+from fea.io import describe, read_results, read_table, read_units, write_results
 from fea.io.hdf5_probe import forget_probes, probe_hdf5
 from fea.io.results_reader import open_hdf5, read_ctm
 from fea.physics.materials import Material
 
 from ..verification.helpers import two_layer_solved
+from .test_table_hostile import good_table
 
 ROOT = Path(__file__).resolve().parents[2]
 MATS = {
@@ -68,17 +69,6 @@ def good_results(tmp_path_factory) -> Path:
     return write_results(path, mesh, thermal=th, mechanical=me, meta=meta)
 
 
-def _table(path: Path) -> Path:
-    write_table(
-        path,
-        "s",
-        [{"case": "case0000", "Tj_max_C": 60.0}, {"case": "case0001", "Tj_max_C": 61.0}],
-        ["case", "Tj_max_C"],
-        units={"Tj_max_C": "degC"},
-    )
-    return path
-
-
 def test_a_results_file_that_crashes_hdf5_is_a_results_error(good_results, tmp_path):
     bad = _crash(good_results, tmp_path / "bad.h5")
     crashes = _h5py_dies(bad)
@@ -92,7 +82,7 @@ def test_a_results_file_that_crashes_hdf5_is_a_results_error(good_results, tmp_p
 
 
 def test_a_table_that_crashes_hdf5_is_a_results_error(tmp_path):
-    bad = _crash(_table(tmp_path / "good.h5"), tmp_path / "table.h5")
+    bad = _crash(good_table(tmp_path / "good.h5"), tmp_path / "table.h5")
     crashes = _h5py_dies(bad)
     for reader in (read_table, read_units):
         with pytest.raises(ResultsError) as err:
@@ -181,7 +171,7 @@ def test_the_probe_can_be_skipped_and_an_inconclusive_one_is_not_an_error(
 
 def test_the_probe_passes_good_files_and_a_forged_header(good_results, tmp_path):
     probe_hdf5(good_results, **LIMITS)
-    probe_hdf5(_table(tmp_path / "t.h5"), **LIMITS)
+    probe_hdf5(good_table(tmp_path / "t.h5"), **LIMITS)
     # a forged header declaring terabytes: the probe skips its data, as the reader
     # refuses it (check_declared), rather than allocate them; no error from the probe
     forged = tmp_path / "forged.h5"

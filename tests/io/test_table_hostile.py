@@ -20,7 +20,8 @@ from fea.io.hdf5 import block_digests
 READERS = [read_table, read_units]
 
 
-def _good(path: Path) -> Path:
+def good_table(path: Path) -> Path:
+    """A valid two-row study table written at ``path`` (also used by the probe tests)."""
     write_table(
         path,
         "s",
@@ -35,7 +36,7 @@ def _edit(tmp_path: Path, change: Callable[[h5py.File], None]) -> Path:
     """The good table changed by ``change``, its checksums then made to match (an
     attacker can recompute them), or left out where they cannot be computed (a table
     from before they were kept)."""
-    path = _good(tmp_path / "table.h5")
+    path = good_table(tmp_path / "table.h5")
     with h5py.File(path, "r+") as f:
         change(f)
         del f.attrs["sha256"]
@@ -47,7 +48,7 @@ def _edit(tmp_path: Path, change: Callable[[h5py.File], None]) -> Path:
 
 
 def test_the_good_table_reads(tmp_path):
-    path = _good(tmp_path / "table.h5")
+    path = good_table(tmp_path / "table.h5")
     assert [r["Tj_max_C"] for r in read_table(path)] == [60.0, 61.0]
     assert read_units(path) == {"Tj_max_C": "degC"}
 
@@ -163,7 +164,7 @@ def test_a_forged_shape_is_refused_before_reading(tmp_path):
 def test_a_table_file_given_to_fea_info_names_what_it_is(tmp_path, capsys):
     from fea.cli import main
 
-    path = _good(tmp_path / "table.h5")
+    path = good_table(tmp_path / "table.h5")
     assert main(["info", str(path)]) != 0
     err = capsys.readouterr().err
     assert "a study table" in err and "read_table" in err and "Traceback" not in err
@@ -198,7 +199,7 @@ def test_a_nul_in_a_column_name_or_text_is_an_input_error(tmp_path):
 def test_a_flipped_bit_is_a_checksum_error_not_a_wrong_number(tmp_path):
     """A table read with a flipped bit in a value gave the changed number: it carries
     checksums now, as a results file does."""
-    path = _good(tmp_path / "table.h5")
+    path = good_table(tmp_path / "table.h5")
     with h5py.File(path, "r+") as f:
         f["table/Tj_max_C"][0] = 60.000001
     for reader in READERS:
@@ -208,7 +209,7 @@ def test_a_flipped_bit_is_a_checksum_error_not_a_wrong_number(tmp_path):
 
 def test_a_table_without_checksums_still_reads(tmp_path):
     """Tables written before they carried checksums."""
-    path = _good(tmp_path / "table.h5")
+    path = good_table(tmp_path / "table.h5")
     with h5py.File(path, "r+") as f:
         del f.attrs["sha256"]
     assert [r["Tj_max_C"] for r in read_table(path)] == [60.0, 61.0]
@@ -221,7 +222,7 @@ def test_corrupt_metadata_is_a_results_error(tmp_path, signature):
     or returns exactly what was written. Before, HDF5's RuntimeError ('bad symbol table
     node version') and OSError escaped the readers. (Random changes can also crash the
     HDF5 library itself, in C: tests/io/test_hdf5_probe.py.)"""
-    path = _good(tmp_path / "good.h5")
+    path = good_table(tmp_path / "good.h5")
     good = path.read_bytes()
     rows, units = read_table(path), read_units(path)
     bad = tmp_path / "table.h5"

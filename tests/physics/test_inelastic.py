@@ -338,6 +338,19 @@ def test_anand_zero_time_step_is_elastic():
     assert res.stress[0, 5] == pytest.approx(mu * 2e-3, rel=1e-12)
 
 
+def _fail_long_steps_of_big_points(monkeypatch) -> None:
+    """Make Anand's local iteration pretend to fail at points of trial stress above 5 MPa
+    in steps longer than 2 s (so a 5 s step of such a point takes four substeps)."""
+    flow = Anand._flow
+
+    def failing(self, q, mu, T, dt, state):
+        out = flow(self, q, mu, T, dt, state)
+        conv = out.converged & ~((q > 5e6) & (dt > 2.0))
+        return out._replace(converged=conv)
+
+    monkeypatch.setattr(Anand, "_flow", failing)
+
+
 def test_substepping_when_the_local_iteration_fails(monkeypatch):
     law = anand_set("SAC305_Motalab2012", E_SAC, NU_SAC)
     st = law.init_state(2)
@@ -346,15 +359,7 @@ def test_substepping_when_the_local_iteration_fails(monkeypatch):
     ref = st
     for _ in range(4):
         ref = law.update(de / 4, 25.0, 5.0 / 4, ref).state
-    flow = Anand._flow
-
-    def failing(self, q, mu, T, dt, state):
-        out = flow(self, q, mu, T, dt, state)
-        # pretend the iteration fails on the big point for steps longer than 2 s
-        conv = out.converged & ~((q > 5e6) & (dt > 2.0))
-        return out._replace(converged=conv)
-
-    monkeypatch.setattr(Anand, "_flow", failing)
+    _fail_long_steps_of_big_points(monkeypatch)
     res = law.update(de, 25.0, 5.0, st)
     assert res.state.substeps.tolist() == [4, 1]
     np.testing.assert_allclose(res.stress[0], ref.stress[0], rtol=1e-12, atol=1e-6)
@@ -385,14 +390,7 @@ def test_substeps_follow_the_temperature_through_the_step(monkeypatch):
     for _ in range(4):
         at_end = law.update(de / 4, T1, 5.0 / 4, at_end).state
     assert abs(at_end.stress[0, 0] - ref.stress[0, 0]) > 1e-3 * abs(ref.stress[0, 0])
-    flow = Anand._flow
-
-    def failing(self, q, mu, T, dt, state):
-        out = flow(self, q, mu, T, dt, state)
-        conv = out.converged & ~((q > 5e6) & (dt > 2.0))
-        return out._replace(converged=conv)
-
-    monkeypatch.setattr(Anand, "_flow", failing)
+    _fail_long_steps_of_big_points(monkeypatch)
     res = law.update(de, T1, 5.0, st, temperature_start=T0)
     assert res.state.substeps.tolist() == [4, 1]
     np.testing.assert_allclose(res.stress[0], ref.stress[0], rtol=1e-12, atol=1e-6)
