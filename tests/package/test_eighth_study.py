@@ -69,6 +69,7 @@ def test_mirror_eighth_mesh_closed_form(eighth_unit):
                                          rel=0.01)
 
 
+@pytest.mark.slow  # the full mirrored mesh's solve: the default suite's longest test
 def test_unit_eighth_equals_mirrored_full(monkeypatch, eighth_unit):
     """The unit's warpage states: the eighth model's metrics equal those of the full
     mirrored mesh (free body) to 1e-6 relative -- measured about 1e-10."""
