@@ -307,7 +307,13 @@ def _check_opening_keys(data: Mapping[str, Any], sweep: SweepSpec | None, strict
         leaf = key.rsplit(".", 1)[1]
         return f"no {leaf} with kind = '{kind}': {unused_opening_text(key, kind)}"
 
-    if sweep is None:
+    paths = set()
+    if sweep is not None:
+        paths = set(sweep.parameters) | {str(p) for c in sweep.cases for p in c}
+    if sweep is None or not any(
+        _KIND_PATH.fullmatch(p) or p.startswith("geometry.openings.") for p in paths
+    ):
+        # every case has the base's openings (a study read with its sweep is ``strict``)
         found = unused_opening_keys(data)
         if found and strict:
             key, value, kind = found[0]
@@ -316,13 +322,6 @@ def _check_opening_keys(data: Mapping[str, Any], sweep: SweepSpec | None, strict
             warnings.warn(
                 f"{key} = {value!r} is not used: {allowed(key, kind)}", UserWarning, stacklevel=3
             )
-        return
-    paths = set(sweep.parameters) | {str(p) for c in sweep.cases for p in c}
-    if not any(_KIND_PATH.fullmatch(p) or p.startswith("geometry.openings.") for p in paths):
-        found = unused_opening_keys(data)  # every case has the base's openings
-        if found:
-            key, value, kind = found[0]
-            raise InputError(key, value, allowed(key, kind) + " (leave it out)")
         return
     swept_kind = any(_KIND_PATH.fullmatch(p) for p in paths)
     unused: dict[tuple[str, str], list[str]] = {}
