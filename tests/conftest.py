@@ -48,3 +48,34 @@ def gpu_required():
     if not status.usable:
         pytest.skip(f"no usable GPU: {status.reason}")
     return status
+
+
+def _openblas_threads() -> list[int]:
+    from threadpoolctl import ThreadpoolController
+
+    return [
+        i["num_threads"] for i in ThreadpoolController().info() if i["internal_api"] == "openblas"
+    ]
+
+
+@pytest.fixture
+def openblas_threads():
+    """A function giving the thread count of each OpenBLAS NumPy uses, (k,) list (the test
+    is skipped where NumPy is not on OpenBLAS)."""
+    if not _openblas_threads():
+        pytest.skip("NumPy is not on OpenBLAS here")
+    return _openblas_threads
+
+
+@pytest.fixture
+def two_openblas_threads(openblas_threads):
+    """OpenBLAS on two threads around the test (whatever the environment set), so that a
+    loop's single thread and its restoration afterwards are seen; yields the number of
+    OpenBLAS libraries."""
+    from threadpoolctl import ThreadpoolController
+
+    with ThreadpoolController().select(internal_api="openblas").limit(limits=2):
+        n = len(openblas_threads())
+        assert openblas_threads() == [2] * n
+        yield n
+        assert openblas_threads() == [2] * n  # restored after the loop

@@ -345,43 +345,35 @@ def test_a_sealed_soak_of_too_many_steps_is_refused_at_steps(die_emc, monkeypatc
     assert e.value.key == "steps" and "hold" in str(e.value)
 
 
-def test_the_soak_and_reflow_solves_run_with_openblas_on_one_thread(die_emc, monkeypatch):
+def test_the_soak_and_reflow_solves_run_with_openblas_on_one_thread(
+    die_emc, monkeypatch, openblas_threads, two_openblas_threads
+):
     """The soak's reduced basis and every reflow piece's time steps (Pardiso solves
     alternating with NumPy's vector work, in :mod:`fea.physics.thermal`) with OpenBLAS on
     one thread, its threads back after each."""
-    from threadpoolctl import ThreadpoolController
-
     import fea.physics.thermal as thermal
 
-    def threads() -> list[int]:
-        info = ThreadpoolController().info()
-        return [i["num_threads"] for i in info if i["internal_api"] == "openblas"]
-
-    if not threads():
-        pytest.skip("NumPy is not on OpenBLAS here")
+    n = two_openblas_threads
     seen: dict[str, list] = {"reduce_systems": [], "integrate": []}
 
     def spy(name):
         real = getattr(thermal, name)
 
         def call(*a, **kw):
-            seen[name].append(threads())
+            seen[name].append(openblas_threads())
             return real(*a, **kw)
 
         monkeypatch.setattr(thermal, name, call)
 
     spy("reduce_systems")
     spy("integrate")
-    with ThreadpoolController().select(internal_api="openblas").limit(limits=2):
-        n = len(threads())
-        res = solve_moisture(
-            die_emc,
-            {"die": "silicon", "emc": EMC},
-            ["MSL3", REFLOW_PRESETS["JSTD020_PbFree_260"]],
-            exposed="top",
-            outputs=5,
-        )
-        assert threads() == [2] * n
+    res = solve_moisture(
+        die_emc,
+        {"die": "silicon", "emc": EMC},
+        ["MSL3", REFLOW_PRESETS["JSTD020_PbFree_260"]],
+        exposed="top",
+        outputs=5,
+    )
     pieces = res.solver_info["stages"][1]["solves"]
     assert seen["reduce_systems"] == [[1] * n]
     assert seen["integrate"] == [[1] * n] * pieces and pieces > 10

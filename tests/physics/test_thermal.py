@@ -350,36 +350,15 @@ def test_lumped_capacity_keeps_the_total_and_is_positive(order):
         assert np.asarray(M.sum(axis=1)).min() < 0.0  # why not the row sums
 
 
-def _openblas_threads() -> list[int]:
-    from threadpoolctl import ThreadpoolController
-
-    return [
-        i["num_threads"] for i in ThreadpoolController().info() if i["internal_api"] == "openblas"
-    ]
-
-
-@pytest.fixture
-def two_openblas_threads():
-    """OpenBLAS on two threads around the test (whatever the environment set), so that a
-    loop's single thread and its restoration afterwards are seen."""
-    from threadpoolctl import ThreadpoolController
-
-    if not _openblas_threads():
-        pytest.skip("NumPy is not on OpenBLAS here")
-    with ThreadpoolController().select(internal_api="openblas").limit(limits=2):
-        n = len(_openblas_threads())
-        assert _openblas_threads() == [2] * n
-        yield n
-        assert _openblas_threads() == [2] * n  # restored after the loop
-
-
-def test_the_time_steps_run_with_openblas_on_one_thread(slab, two_openblas_threads):
+def test_the_time_steps_run_with_openblas_on_one_thread(
+    slab, openblas_threads, two_openblas_threads
+):
     """Theta-method steps: each step's solve and vector work with OpenBLAS on one thread
     (seen by a watched value, evaluated inside the loop), its threads back afterwards."""
     seen = []
 
     def probe(T):
-        seen.append(_openblas_threads())
+        seen.append(openblas_threads())
         return 0.0
 
     t_end = 2.0 / LAM
@@ -391,7 +370,7 @@ def test_the_time_steps_run_with_openblas_on_one_thread(slab, two_openblas_threa
 
 
 def test_the_reduced_basis_is_built_with_openblas_on_one_thread(
-    slab, monkeypatch, two_openblas_threads
+    slab, monkeypatch, openblas_threads, two_openblas_threads
 ):
     """Reduced model: the rational Krylov basis (Pardiso solves alternating with its
     orthogonalisation) built with OpenBLAS on one thread, its threads back afterwards."""
@@ -401,7 +380,7 @@ def test_the_reduced_basis_is_built_with_openblas_on_one_thread(
     reduce = thermal.reduce_systems
 
     def spy(*a, **kw):
-        seen.append(_openblas_threads())
+        seen.append(openblas_threads())
         return reduce(*a, **kw)
 
     monkeypatch.setattr(thermal, "reduce_systems", spy)

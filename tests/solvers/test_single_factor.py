@@ -123,21 +123,10 @@ def test_without_pardiso_single_is_a_double_superlu_factor(monkeypatch):
     assert _rel(A, F.solve(b), b) <= 1e-12
 
 
-def test_openblas_is_single_threaded_inside_the_block_only():
-    from threadpoolctl import ThreadpoolController
-
+def test_openblas_is_single_threaded_inside_the_block_only(openblas_threads):
     from fea.solvers.cpu import single_threaded_openblas
 
-    def openblas_threads():
-        return [
-            i["num_threads"]
-            for i in ThreadpoolController().info()
-            if i["internal_api"] == "openblas"
-        ]
-
     before = openblas_threads()
-    if not before:
-        pytest.skip("NumPy is not on OpenBLAS here")
     with single_threaded_openblas():
         assert openblas_threads() == [1] * len(before)
     assert openblas_threads() == before
