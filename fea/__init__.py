@@ -41,7 +41,7 @@ from .physics.moisture_data import MoistureProperties
 from .physics.structure import StructureFunction, structure_function
 from .physics.thermal import ThermalResult, Transient, solve_thermal
 from .physics.viscoelastic import WLF, Arrhenius, Prony
-from .study import run_study
+from .study import check_study, run_study
 
 __all__ = [
     "Anand",
@@ -72,6 +72,7 @@ __all__ = [
     "WLF",
     "Warpage",
     "anand_set",
+    "check_study",
     "ctm",
     "errors",
     "garofalo_set",

@@ -67,10 +67,60 @@ def _module_version(name: str) -> str:
 
 
 def _check_add_args(p: argparse.ArgumentParser) -> None:
-    del p
+    p.add_argument(
+        "study",
+        nargs="*",
+        help="study files (TOML) to check case by case without running them; none: the "
+        "environment and solver backends",
+    )
+    p.add_argument(
+        "--out", default=None, help="output folder of one study (default results/<study name>)"
+    )
+    p.add_argument("--all", action="store_true", help="list every case, not only those refused")
+    p.add_argument(
+        "--force", action="store_true", help="as fea run --force: the size guard refuses nothing"
+    )
+
+
+def _check_studies(args: argparse.Namespace) -> int:
+    """Each study read and every case checked (:func:`fea.study.check.check_study`); the
+    exit status 0 when every case would run, 1 when some case is refused, 2 when a study
+    file itself is refused (the other studies are still checked)."""
+    import warnings
+
+    from .package.spec import load_study
+    from .study.check import check_study
+
+    if args.out is not None:
+        if len(args.study) > 1:
+            raise_input("--out", args.out, "--out with one study file (each study has its folder)")
+        _check_output_folder("--out", args.out)
+    status = 0
+    for i, path in enumerate(args.study):
+        if i:
+            print()
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                spec = load_study(path)
+            seen = tuple(dict.fromkeys(str(w.message) for w in caught))
+            result = check_study(spec, args.out, force=args.force, base_warnings=seen)
+        except FeaError as exc:
+            print(f"fea check: error: {path}: {exc}", file=sys.stderr)
+            status = 2
+            continue
+        print(f"{path}:")
+        print(result.format(all_rows=args.all))
+        if not result.ok:
+            status = max(status, 1)
+    return status
 
 
 def _check(args: argparse.Namespace) -> int:
+    if args.study:
+        return _check_studies(args)
+    if args.out is not None or args.all or args.force:
+        raise_input("fea check", "--out/--all/--force", "these options with a study file")
     from .solvers import backend_report
 
     print(f"fea {_version()} on Python {platform.python_version()} ({platform.machine()})")
@@ -695,7 +745,11 @@ def _ctm(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Handler]] = {
-    "check": ("environment, dependencies and solver backends", _check_add_args, _check),
+    "check": (
+        "environment and solver backends; with study files, every case checked without running",
+        _check_add_args,
+        _check,
+    ),
     "run": ("run a study", _run_add_args, _run),
     "mesh": ("build and write the mesh of a study, print its quality", _mesh_add_args, _mesh),
     "info": ("describe a results file", _info_add_args, _info),

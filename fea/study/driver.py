@@ -21,7 +21,7 @@ from .report import StudyReport, busy_text, print_summary
 from .runner import finished_current
 from .table import build_table
 
-__all__ = ["check_case_timeout", "check_environment", "parse_slice", "run_study"]
+__all__ = ["check_case_timeout", "check_environment", "output_path", "parse_slice", "run_study"]
 
 
 def parse_slice(value: str | None) -> tuple[int, int] | None:
@@ -97,7 +97,7 @@ def run_study(
         raise InputError("--cluster", cluster, "slurm or pbs")
     case_timeout = check_case_timeout(case_timeout_min)
     check_environment()
-    root = _output_path(spec, out)
+    root = output_path(spec, out)
     sl = parse_slice(slice_)
     cases = spec.case_parameters()
     if sl is not None:
@@ -196,7 +196,7 @@ def check_environment() -> None:
         raise InputError(key, str(cache), "a folder for the mesh cache (a file is there)")
 
 
-def _output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:
+def output_path(spec: StudySpec, out: str | os.PathLike | None) -> Path:
     """The study's output folder: ``out``, or ``results/<name>`` (the name is one plain
     path component, checked at parse time)."""
     from ..package.spec import check_name

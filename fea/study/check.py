@@ -1,0 +1,245 @@
+"""Check a study before running it: every case read and checked, nothing meshed or solved.
+
+A sweep's cases are read one by one when they run (:meth:`StudySpec.case`), so a case
+whose combination of values is invalid, or one the size guard refuses on this machine,
+is found only when its turn comes: on a cluster, after the job was queued and the cases
+before it ran. :func:`check_study` (``fea check STUDY.toml``) reads every case as the
+runner will (the study's overrides applied, every check of the reader, the size guard's
+estimate of elements and memory against this machine's and the work guard's time steps)
+and, where the study's output folder exists, says which cases are finished from their
+present input, which finished from another input (they run again) and which failed in an
+earlier run. It takes about a millisecond a case.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import InputError
+from ..package.spec import StudySpec
+
+__all__ = ["CaseCheck", "StudyCheck", "check_study"]
+
+#: Case states in the output folder (:attr:`CaseCheck.state`).
+STATES = ("finished", "stale", "failed", "to run")
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    """One case of a study, read and checked.
+
+    Attributes
+    ----------
+    case_id, params
+        The case's id (``caseNNNN``) and its sweep values (dotted key -> value).
+    status
+        ``"ok"``, ``"invalid"`` (the reader refuses the case: :attr:`error` names the key)
+        or ``"too large"`` (the size or work guard refuses it on this machine; ``fea run
+        --force`` runs it anyway).
+    error
+        The refusal's message (None when ``ok``).
+    warnings
+        The reader's warnings of this case (e.g. keys it does not use).
+    elements, memory
+        The size guard's estimate: tetrahedra of the largest model and bytes to mesh and
+        solve it (None for an invalid case).
+    state
+        In the output folder: ``"finished"`` (from this input: skipped by ``fea run``),
+        ``"stale"`` (finished from another input: runs again), ``"failed"`` (an earlier
+        run recorded an error: runs again) or ``"to run"``.
+    """
+
+    case_id: str
+    params: dict[str, Any]
+    status: str
+    error: str | None = None
+    warnings: tuple[str, ...] = ()
+    elements: float | None = None
+    memory: float | None = None
+    state: str = "to run"
+
+    @property
+    def ok(self) -> bool:
+        """Whether ``fea run`` would run the case (without ``--force``)."""
+        return self.status == "ok"
+
+
+@dataclass(frozen=True)
+class StudyCheck:
+    """The checked cases of a study (:func:`check_study`).
+
+    Attributes
+    ----------
+    name
+        The study's name.
+    out
+        The output folder the states refer to.
+    cases
+        One :class:`CaseCheck` per case, in order.
+    warnings
+        The reader's warnings of the study as a whole (its base case and sweep).
+    memory_limit
+        Bytes this machine (or job) has for one case
+        (:func:`fea.package.meshing.available_memory`).
+    counts
+        Cases per state in :attr:`out` (``"finished"``, ``"stale"``, ``"failed"``,
+        ``"to run"``).
+    """
+
+    name: str
+    out: Path
+    cases: tuple[CaseCheck, ...]
+    warnings: tuple[str, ...] = ()
+    memory_limit: float = 0.0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        """Whether every case would run."""
+        return all(c.ok for c in self.cases)
+
+    def format(self, all_rows: bool = False, limit: int = 20) -> str:
+        """A summary: the counts, then one row per case that is not ``ok`` and, when
+        ``all_rows`` or the study has at most ``limit`` cases, the others too."""
+        cases = self.cases
+        n = len(cases)
+        bad = [c for c in cases if not c.ok]
+        head = f"study {self.name}: {n} case{'s' if n != 1 else ''}, {n - len(bad)} ok"
+        for status in ("invalid", "too large"):
+            k = sum(c.status == status for c in cases)
+            if k:
+                head += f", {k} {status}"
+        states = ", ".join(
+            f"{self.counts[s]} {s}" for s in STATES if self.counts.get(s) and s != "to run"
+        )
+        todo = self.counts.get("to run", 0) + self.counts.get("stale", 0)
+        todo += self.counts.get("failed", 0)
+        lines = [head]
+        if states:
+            lines.append(f"in {self.out}: {states}; {todo} would run")
+        lines += [f"warning: {w}" for w in self.warnings]
+        shown = cases if all_rows or n <= limit else bad
+        if shown:
+            lines.append(
+                f"{'case':<9} {'status':<9} {'elements':>10} {'memory':>9}  {'state':<8}  "
+                "parameters"
+            )
+        for c in shown:
+            el = "" if c.elements is None else f"{c.elements:,.0f}"
+            mem = "" if c.memory is None else f"{c.memory / 2**30:.1f} GiB"
+            par = ", ".join(f"{k}={_value(v)}" for k, v in c.params.items()) or "(base case)"
+            lines.append(f"{c.case_id:<9} {c.status:<9} {el:>10} {mem:>9}  {c.state:<8}  {par}")
+            if c.error:
+                lines.append(f"          error: {c.error}")
+            lines += [f"          warning: {w}" for w in c.warnings]
+        if len(shown) < n:
+            lines.append(f"({n - len(shown)} ok cases not listed: --all lists every case)")
+        big = max((c.memory or 0.0 for c in cases), default=0.0)
+        if big:
+            lines.append(
+                f"largest case: ~{big / 2**30:.1f} GiB to mesh and solve "
+                f"({self.memory_limit / 2**30:.0f} GiB available here)"
+            )
+        return "\n".join(lines)
+
+
+def _value(v: Any) -> str:
+    text = repr(v) if isinstance(v, str) else str(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
+    out: list[str] = []
+    for w in caught:
+        text = str(w.message)
+        if text not in out:
+            out.append(text)
+    return tuple(out)
+
+
+def _state(spec: StudySpec, folder: Path, params: Mapping[str, Any]) -> str:
+    from .runner import finished_current
+
+    done = finished_current(spec, folder, params)
+    if done:
+        return "finished"
+    if done is False:
+        return "stale"
+    return "failed" if (folder / "error.json").is_file() else "to run"
+
+
+def check_study(
+    spec: StudySpec,
+    out: str | os.PathLike | None = None,
+    *,
+    force: bool = False,
+    base_warnings: tuple[str, ...] = (),
+) -> StudyCheck:
+    """Read and check every case of ``spec`` as ``fea run`` would, without meshing.
+
+    Parameters
+    ----------
+    spec
+        The study (:func:`fea.load_study`).
+    out
+        Its output folder (default ``results/<name>``), where the cases' states are read;
+        a folder that does not exist leaves every case ``"to run"``.
+    force
+        As ``fea run --force``: the size and work guards' estimates are reported but
+        refuse nothing.
+    base_warnings
+        Warnings already issued when the study was read (shown with the study's own).
+
+    Returns
+    -------
+    StudyCheck
+        One :class:`CaseCheck` per case; nothing is written.
+    """
+    from ..package.meshing import available_memory, check_size, estimate
+    from .driver import check_environment, output_path
+
+    check_environment()
+    root = output_path(spec, out)
+    rows: list[CaseCheck] = []
+    counts = dict.fromkeys(STATES, 0)
+    study_warnings = list(base_warnings)
+    for cid, params in spec.case_parameters():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            status, error, est = "ok", None, None
+            try:
+                case = spec.case(params)
+            except InputError as exc:
+                status, error = "invalid", str(exc)
+            else:
+                est = estimate(case)
+                try:
+                    check_size(case, force=force)
+                except InputError as exc:
+                    status, error = "too large", str(exc)
+        msgs = _messages(caught)
+        if not params:  # the base case: its warnings are the study's
+            study_warnings += [m for m in msgs if m not in study_warnings]
+            msgs = ()
+        state = _state(spec, root / cid, params) if root.is_dir() else "to run"
+        counts[state] += 1
+        rows.append(
+            CaseCheck(
+                cid,
+                dict(params),
+                status,
+                error,
+                msgs,
+                None if est is None else est.elements,
+                None if est is None else est.memory,
+                state,
+            )
+        )
+    return StudyCheck(
+        spec.name, root, tuple(rows), tuple(study_warnings), available_memory(), counts
+    )

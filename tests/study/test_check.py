@@ -1,0 +1,115 @@
+"""``fea check STUDY``: every case read and checked without running (fea.study.check)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import fea
+from fea.cli import main
+from fea.errors import InputError
+from fea.package.spec import load_study
+from fea.study.check import check_study
+from fea.study.runner import DIGEST_KEY, input_digest
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "tiny_study.toml"
+
+
+def _study(tmp_path: Path, extra_cases: str = "") -> Path:
+    """tests/data/tiny_study.toml (case0002 invalid: the die larger than the cavity) with
+    ``extra_cases`` appended to its explicit cases."""
+    text = TINY.read_text()
+    if extra_cases:
+        text = text.replace(
+            '    { "geometry.shell_thickness_um" = 20.0 },\n',
+            '    { "geometry.shell_thickness_um" = 20.0 },\n' + extra_cases,
+        )
+    path = tmp_path / "study.toml"
+    path.write_text(text)
+    return path
+
+
+def test_every_case_is_read_invalid_and_too_large_named(tmp_path, monkeypatch):
+    monkeypatch.setenv("FEA_MEMORY_GB", "2")
+    path = _study(tmp_path, '    { "mesh.size_mm" = 0.01 },\n')
+    spec = load_study(path)
+    res = check_study(spec, tmp_path / "out")
+    assert [c.case_id for c in res.cases] == [f"case{i:04d}" for i in range(5)]
+    assert [c.status for c in res.cases] == ["ok", "ok", "invalid", "ok", "too large"]
+    assert not res.ok
+    bad = res.cases[2]
+    assert "geometry.die" in bad.error and bad.elements is None
+    big = res.cases[4]
+    assert "mesh.size_mm" in big.error and big.memory > 2 * 2**30
+    ok = res.cases[0]
+    assert ok.error is None and ok.elements > 0 and 0 < ok.memory < 2 * 2**30
+    # the runner refuses the same cases (the same reading and size guard)
+    with pytest.raises(InputError, match="geometry.die"):
+        spec.case(bad.params)
+    # --force: the size guard's estimate is reported, nothing refused for its size
+    forced = check_study(spec, tmp_path / "out", force=True)
+    assert [c.status for c in forced.cases] == ["ok", "ok", "invalid", "ok", "ok"]
+    assert forced.cases[4].memory == big.memory
+    text = res.format()
+    assert "5 cases, 3 ok, 1 invalid, 1 too large" in text
+    assert "case0002" in text and "case0004" in text
+
+
+def test_states_in_the_output_folder(tmp_path):
+    spec = load_study(_study(tmp_path))
+    out = tmp_path / "out"
+    cases = dict(spec.case_parameters())
+    # case0000 finished from this input, case0001 from another one, case0003 failed
+    for cid, digest in (("case0000", input_digest(spec, cases["case0000"])), ("case0001", "x")):
+        (out / cid).mkdir(parents=True)
+        (out / cid / "metrics.json").write_text(json.dumps({"case": cid, DIGEST_KEY: digest}))
+    (out / "case0003").mkdir()
+    (out / "case0003" / "error.json").write_text("{}")
+    res = check_study(spec, out)
+    assert [c.state for c in res.cases] == ["finished", "stale", "to run", "failed"]
+    assert res.counts == {"finished": 1, "stale": 1, "failed": 1, "to run": 1}
+    assert "1 finished, 1 stale, 1 failed; 3 would run" in res.format()
+    # nothing written
+    assert sorted(p.name for p in out.iterdir()) == ["case0000", "case0001", "case0003"]
+    # no folder: every case to run
+    assert {c.state for c in check_study(spec, tmp_path / "none").cases} == {"to run"}
+    assert not (tmp_path / "none").exists()
+
+
+def test_public_name():
+    assert fea.check_study is check_study
+
+
+def test_cli_exit_status_and_listing(tmp_path, capsys):
+    good = tmp_path / "good.toml"
+    good.write_text((ROOT / "studies" / "baseline.toml").read_text())
+    assert main(["check", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "study baseline: 1 case, 1 ok" in out and "(base case)" in out
+
+    bad = _study(tmp_path)
+    assert main(["check", str(bad), "--out", str(tmp_path / "o")]) == 1
+    out = capsys.readouterr().out
+    assert "4 cases, 3 ok, 1 invalid" in out and "case0002" in out
+    # at most 20 cases: every row listed; --all lists them whatever the count
+    assert "case0001" in out
+
+    # a refused study file: exit 2, the error on stderr, the other study still checked
+    broken = tmp_path / "broken.toml"
+    broken.write_text(good.read_text().replace("[geometry]", "[geometry]\ncavity_mm = -1\n", 1))
+    assert main(["check", str(broken), str(good)]) == 2
+    cap = capsys.readouterr()
+    assert "broken.toml" in cap.err and "Traceback" not in cap.err
+    assert "study baseline: 1 case, 1 ok" in cap.out
+
+
+def test_cli_refuses_options_without_a_study(tmp_path, capsys):
+    assert main(["check", "--all"]) == 2
+    assert "with a study file" in capsys.readouterr().err
+    good = tmp_path / "good.toml"
+    good.write_text((ROOT / "studies" / "baseline.toml").read_text())
+    assert main(["check", str(good), str(good), "--out", str(tmp_path / "o")]) == 2
+    assert "--out" in capsys.readouterr().err
