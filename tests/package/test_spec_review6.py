@@ -202,3 +202,59 @@ def test_unused_opening_key_set_by_a_sweep_refused():
     with pytest.raises(InputError) as exc:
         parse_study(_openings({**holes, "height_mm": 0.3}, sweep))
     assert exc.value.key == "geometry.openings.height_mm"
+
+
+def _with_process(raw):
+    raw = copy.deepcopy(raw)
+    raw["process"] = {
+        "model": "history",
+        "stages": [
+            {"name": "mould", "duration_s": 60.0, "temperature_C": 175.0},
+            {"name": "cool", "duration_s": 600.0, "temperature_C": 25.0},
+        ],
+    }
+    return raw
+
+
+def test_case_changed_in_python_process_checked(monkeypatch):
+    """``[process]`` across its stages, the model and the loads (check_process) on a case
+    changed in Python: the reader's error, before any meshing."""
+    raw0 = _with_process(UNIT)
+    base = parse_study(copy.deepcopy(raw0)).base
+    check_case_spec(base)
+    pr = base.process
+    # a stage that adds a region the unit's history model does not have
+    cool = dataclasses.replace(pr.stages[1], add=("mandrel",))
+    case = dataclasses.replace(base, process=dataclasses.replace(pr, stages=(pr.stages[0], cool)))
+    raw = copy.deepcopy(raw0)
+    raw["process"]["stages"][1]["add"] = ["mandrel"]
+    assert _same_error(raw, case, analyse, monkeypatch).key == "process.stages[1].add"
+    # a reflow profile set in Python without its times
+    loads = dataclasses.replace(base.loads, reflow=(25.0, 260.0, 25.0))
+    case = dataclasses.replace(base, loads=loads)
+    raw = copy.deepcopy(raw0)
+    raw["loads"]["reflow_C"] = [25.0, 260.0, 25.0]
+    assert _same_error(raw, case, analyse, monkeypatch).key == "process.reflow_time_s"
+    # a cure below the use temperature (the lifecycle and cure checks)
+    mould = dataclasses.replace(pr.stages[0], temperature=17.5, cure=("encapsulant",))
+    case = dataclasses.replace(base, process=dataclasses.replace(pr, stages=(mould, pr.stages[1])))
+    raw = copy.deepcopy(raw0)
+    raw["process"]["stages"][0].update(temperature_C=17.5, cure=["encapsulant"])
+    assert _same_error(raw, case, analyse, monkeypatch).key == "process.stages[0].temperature_C"
+
+
+def test_build_mesh_refuses_a_case_changed_in_python(monkeypatch):
+    from fea.package import meshing
+
+    base = parse_study(copy.deepcopy(UNIT)).base
+    case = dataclasses.replace(
+        base, geometry=dataclasses.replace(base.geometry, shell_thickness=0.7e-3)
+    )
+
+    def _no_geometry(*args, **kwargs):
+        raise AssertionError("built the geometry of a case its study file would refuse")
+
+    monkeypatch.setattr("fea.package.geometry.build", _no_geometry)
+    with pytest.raises(InputError) as err:
+        meshing.build_mesh(case, cache=False)
+    assert err.value.key == "geometry.shell_thickness_mm"

@@ -42,6 +42,7 @@ from .geometry import (
     unused_opening_text,
 )
 from .moisture import parse_moisture
+from .process import check_process
 from .reader import Section, check_depth, read_toml
 from .schema import (
     DEFAULT_OUTPUTS,
@@ -125,6 +126,7 @@ __all__ = [
     "check_case_spec",
     "check_geometry",
     "check_model",
+    "check_process",
     "check_name",
     "default_name",
     "expand_sweep",
@@ -374,10 +376,12 @@ def check_case_spec(case: CaseSpec) -> None:
     anything is meshed (:func:`fea.package.analyse.analyse` calls it). Its model
     (:func:`check_model`), ``[environment]`` against the model
     (:func:`~fea.package.spec.analyses.check_environment`), the sections only a unit
-    has, and the loads' and ``[moisture]``'s names
-    (:func:`~fea.package.spec.checks.cross_checks`). What a key's own reader checks (a
-    number's range, a choice) is not checked again: a spec dataclass holds the values
-    the reader gave it, and a value set in Python is the caller's to keep in range.
+    has, the loads' and ``[moisture]``'s names
+    (:func:`~fea.package.spec.checks.cross_checks`) and ``[process]`` against the model
+    and the loads (:func:`~fea.package.spec.process.check_process`). What a key's own
+    reader checks (a number's range, a choice) is not checked again: a spec dataclass
+    holds the values the reader gave it, and a value set in Python is the caller's to
+    keep in range.
     Well under a millisecond (0.03 to 0.3 ms on the shipped studies). The first misfit
     is an :class:`~fea.errors.InputError` naming its key.
     """
@@ -393,6 +397,8 @@ def check_case_spec(case: CaseSpec) -> None:
         if kind != "unit" and value is not None:
             raise InputError(section, f"[{section}]", "a unit study (study.kind = 'unit')")
     cross_checks(kind, case.geometry, case.loads, moisture=case.moisture)
+    if case.process is not None:
+        check_process(case.process, kind, case.geometry, case.loads)
 
 
 def spec_to_dict(obj: Any) -> Any:

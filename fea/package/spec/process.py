@@ -20,6 +20,7 @@ __all__ = [
     "PROCESS_MODELS",
     "ProcessSpec",
     "StageSpec",
+    "check_process",
     "parse_process",
     "process_regions",
     "process_steps",
@@ -112,7 +113,6 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
     max_step = float(s.number("max_step_K", 10.0, lo=MIN_STEP_K, hi=1000.0))
-    regions = process_regions(kind, g)
     stages_raw = s.raw("stages", [])
     if not isinstance(stages_raw, list):
         raise InputError(s.key("stages"), stages_raw, "an array of tables [[process.stages]]")
@@ -129,20 +129,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
             v = sec.raw(k, [])
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise InputError(sec.key(k), v, "a list of region names")
-            for r in v:
-                if r not in regions:
-                    raise InputError(
-                        sec.key(k),
-                        r,
-                        f"a region of the model ({', '.join(regions)}){hint(r, regions)}",
-                    )
             lists[k] = tuple(v)
-        if i == 0 and (lists["add"] or lists["remove"]):
-            raise InputError(
-                sec.key("add"),
-                lists["add"] or lists["remove"],
-                "no births or removals in the first stage (it is the start)",
-            )
         steps = sec.number("steps", None, integer=True, lo=1, hi=10_000)
         stages.append(
             StageSpec(
@@ -165,31 +152,67 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     )
     if any(b < a for a, b in zip(rt, rt[1:], strict=False)):
         raise InputError(s.key("reflow_time_s"), list(rt), "non-decreasing times [s]")
+    spec = ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
+    check_process(spec, kind, g, loads, key=s.key(""))
+    s.done()
+    return spec
+
+
+def check_process(
+    p: ProcessSpec, kind: str, g: GeometrySpec, loads: LoadSpec, key: str = "process."
+) -> None:
+    """The checks of ``[process]`` across its stages and against the model and the loads,
+    on the dataclass (:func:`parse_process` runs them as it reads; a case changed in
+    Python gets them from :func:`fea.package.spec.check_case_spec`): the stages' regions
+    are the model's (:func:`process_regions`), no birth or removal in the first stage, one
+    reflow time per ``loads.reflow_C`` point with ``history``, a stage or a reflow profile,
+    no hollow panel walls with a history, the regions' lifecycle, a cure at or above the
+    use temperature, the panel states' names, and at most :data:`MAX_PROCESS_STEPS` time
+    steps. ``key``: the section's prefix in messages (``"process."``). The first misfit is
+    an :class:`~fea.errors.InputError` naming its key."""
+    model, stages, rt = p.model, p.stages, p.reflow_times
+    substeps, max_step = p.substeps, p.max_step_K
+    regions = process_regions(kind, g)
+    for i, st in enumerate(stages):
+        for k, v in (("add", st.add), ("remove", st.remove), ("cure", st.cure)):
+            for r in v:
+                if r not in regions:
+                    raise InputError(
+                        f"{key}stages[{i}].{k}",
+                        r,
+                        f"a region of the model ({', '.join(regions)}){hint(r, regions)}",
+                    )
+        if i == 0 and (st.add or st.remove):
+            raise InputError(
+                f"{key}stages[{i}].add",
+                list(st.add or st.remove),
+                "no births or removals in the first stage (it is the start)",
+            )
     if model == "history":
         if loads.reflow and len(rt) != len(loads.reflow):
             raise InputError(
-                s.key("reflow_time_s"),
+                f"{key}reflow_time_s",
                 list(rt),
                 f"one time [s] per loads.reflow_C point ({len(loads.reflow)})",
             )
         if not stages and not loads.reflow:
-            raise InputError(s.key("stages"), [], "at least one stage or a reflow profile")
+            raise InputError(f"{key}stages", [], "at least one stage or a reflow profile")
         if kind == "panel" and g.panel is not None and g.panel.hollow_walls:
             raise InputError(
                 "geometry.panel.hollow_walls",
                 True,
                 "false with a process history (its rear cover after release is not modelled)",
             )
-    _check_lifecycle(s.key("stages"), stages, regions)
-    _check_cure_temperature(s.key("stages"), stages)
+    _check_lifecycle(f"{key}stages", stages, regions)
+    _check_cure_temperature(f"{key}stages", stages)
     if kind == "panel":
         if model == "history":  # the independent model takes the state from the name alone
-            _check_panel_states(s.key("stages"), stages, regions)
+            _check_panel_states(f"{key}stages", stages, regions)
         if model == "independent" and not loads.reflow:
             named = [st.name for st in stages if st.name in PANEL_STAGES[:3]]
             if not named:
                 raise InputError(
-                    s.key("stages"),
+                    f"{key}stages",
                     [st.name for st in stages],
                     "with model = 'independent', a stage named like a panel state "
                     f"({', '.join(PANEL_STAGES[:3])}) or a reflow profile: it solves only those",
@@ -197,13 +220,11 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
     if n_steps > MAX_PROCESS_STEPS:
         raise InputError(
-            s.key("max_step_K"),
+            f"{key}max_step_K",
             max_step,
             f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
             f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
         )
-    s.done()
-    return ProcessSpec(model, tuple(stages), rt, int(substeps), max_step)
 
 
 #: Smallest ``process.max_step_K`` [K] (a step of 1e-300 K would never end).
