@@ -407,6 +407,26 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--out", default=None, help="study output folder (default results/<name>)")
 
 
+def _note_invalid_cases(study: str, out: str | None) -> None:
+    """Before a job array is queued: the cases its tasks would record as failed at once
+    (the reader refuses them; the size guard is the compute nodes' and is left out here)."""
+    import warnings
+
+    from .package.spec import load_study
+    from .study.check import check_study
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the study's warnings were not asked for here
+        res = check_study(load_study(study), out, force=True)
+    bad = [c for c in res.cases if not c.ok]
+    if bad:
+        first = bad[0]
+        print(
+            f"note: {len(bad)} of {len(res.cases)} cases are invalid and will be recorded "
+            f"failed ({first.case_id}: {first.error}); `fea check {study}` lists them"
+        )
+
+
 def _study(args: argparse.Namespace) -> int:
     from pathlib import Path
 
@@ -431,6 +451,7 @@ def _study(args: argparse.Namespace) -> int:
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         print(f"submit with: bash {path}")
+        _note_invalid_cases(args.study, args.out)
         return 0
     from .study.plots import study_plots
     from .study.table import build_table, stale_cases

@@ -113,3 +113,17 @@ def test_cli_refuses_options_without_a_study(tmp_path, capsys):
     good.write_text((ROOT / "studies" / "baseline.toml").read_text())
     assert main(["check", str(good), str(good), "--out", str(tmp_path / "o")]) == 2
     assert "--out" in capsys.readouterr().err
+
+
+def test_slurm_script_notes_the_invalid_cases(tmp_path, capsys):
+    """A job array is queued only after the user was told which cases its tasks would
+    record as failed at once (the reader refuses them)."""
+    out = tmp_path / "out"
+    assert main(["study", "slurm", str(_study(tmp_path)), "--tasks", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "note: 1 of 4 cases are invalid" in text and "case0002" in text
+    assert (out / "slurm" / "array.sbatch").is_file()
+    good = tmp_path / "good.toml"
+    good.write_text((ROOT / "studies" / "baseline.toml").read_text())
+    assert main(["study", "slurm", str(good), "--tasks", "1", "--out", str(tmp_path / "o2")]) == 0
+    assert "note:" not in capsys.readouterr().out
