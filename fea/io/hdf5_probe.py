@@ -24,7 +24,14 @@ from pathlib import Path
 
 from ..errors import ResultsError
 
-__all__ = ["PROBE_BYTES_PER_S", "PROBE_CODE", "PROBE_TIMEOUT_S", "forget_probes", "probe_hdf5"]
+__all__ = [
+    "PROBE_BYTES_PER_S",
+    "PROBE_CODE",
+    "PROBE_TIMEOUT_S",
+    "forget_probes",
+    "probe_hdf5",
+    "remember_written",
+]
 
 #: Time limit of a probe [s]: this much plus the file's size over
 #: :data:`PROBE_BYTES_PER_S` (a good file of 1 GB is read in a few seconds; a corrupt one
@@ -117,9 +124,36 @@ _PROBED: dict[tuple, None] = {}
 _PROBED_MAX = 4096
 
 
+#: Files this process wrote itself (:func:`remember_written`), by path, device, inode,
+#: size and modification time: h5py built them here, so reading one back (a case's plots
+#: from the results file it has just written) needs no child.
+_WRITTEN: dict[tuple, None] = {}
+
+
+def _identity(path: Path) -> tuple:
+    st = path.stat()
+    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
 def forget_probes() -> None:
-    """Forget which files were read cleanly (:func:`probe_hdf5` probes each again)."""
+    """Forget which files were read cleanly or written here (:func:`probe_hdf5` probes
+    each again)."""
     _PROBED.clear()
+    _WRITTEN.clear()
+
+
+def remember_written(path: str | os.PathLike) -> None:
+    """Record ``path`` as an HDF5 file this process has just written (the writers call
+    it after the file's atomic rename): :func:`probe_hdf5` skips it while it stays the
+    same file (path, inode, size, modification time); a file replaced or changed since is
+    probed again."""
+    try:
+        key = _identity(Path(path))
+    except (OSError, RuntimeError):
+        return
+    if len(_WRITTEN) >= _PROBED_MAX:
+        _WRITTEN.clear()
+    _WRITTEN[key] = None
 
 
 def probe_hdf5(
@@ -138,7 +172,8 @@ def probe_hdf5(
     then decides, as without a probe.
 
     A file read cleanly is remembered (with its inode, size and modification time) for
-    the rest of the process and not probed again until it changes.
+    the rest of the process and not probed again until it changes; so is one this process
+    wrote (:func:`remember_written`).
 
     ``path`` should be a regular file (:func:`fea.io.atomic.file_problem` checked first: a
     FIFO would block the child). The limits are those of the reader that follows (most
@@ -149,13 +184,13 @@ def probe_hdf5(
     path = Path(path)
     limits = (max_attrs, max_members, max_depth, max_compression)
     try:
-        st = path.stat()
-        key = (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, limits)
+        ident = _identity(path)
     except (OSError, RuntimeError):
         return  # the reader reports it
-    if key in _PROBED:  # read cleanly by a child already, and unchanged since
-        return
-    size = st.st_size
+    key = (*ident, limits)
+    if key in _PROBED or ident in _WRITTEN:  # read cleanly by a child already, or
+        return  # written by this process, and unchanged since
+    size = ident[3]
     timeout = PROBE_TIMEOUT_S + size / PROBE_BYTES_PER_S
     # -P: the current folder is not on the child's path (no stray h5py.py imported)
     cmd = [sys.executable, "-P", "-c", PROBE_CODE, str(path), *(str(n) for n in limits)]

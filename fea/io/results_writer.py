@@ -16,6 +16,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from ..errors import InputError
+from .hdf5_probe import remember_written
 from .results_format import (
     COMPRESS_ABOVE,
     RESERVED_ATTRS,
@@ -303,6 +304,7 @@ def write_results(
     # renamed last: a run killed between the renames leaves no new results file beside
     # an old sidecar
     write_atomic_files(files)
+    remember_written(path)  # read back here (the case's plots) without a probe
     if moisture is None:
         # a moisture sidecar of an earlier run of this file would point into a /moisture
         # group the new file does not have (ParaView fails on it): removed, after the new

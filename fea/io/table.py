@@ -21,6 +21,7 @@ import numpy as np
 from ..errors import InputError, ResultsError
 from .atomic import write_atomic
 from .hdf5 import memory_file, open_hdf5
+from .hdf5_probe import remember_written
 from .results_reader import block_digests, check_declared, check_digests, hard_member
 
 __all__ = [
@@ -53,6 +54,7 @@ def write_table(
     untouched); ``units`` and ``descriptions`` (column -> text) become attributes of the
     columns' datasets."""
     write_atomic(path, table_image(study, rows, keys, units, descriptions))
+    remember_written(path)
 
 
 def table_image(

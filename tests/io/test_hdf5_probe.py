@@ -135,6 +135,37 @@ def test_a_file_read_cleanly_is_probed_again_only_when_it_changes(good_results, 
     forget_probes()
 
 
+def test_a_file_this_process_wrote_is_read_back_without_a_child(tmp_path, monkeypatch):
+    """A case's plots read the results file it has just written, and the study the table
+    it has just written: no probe (about 0.2 s each); once the file is replaced or
+    changed, the probe runs again."""
+    from fea.io.table import write_table
+
+    forget_probes()
+    mesh, th, _ = two_layer_solved(MATS)
+    meta = {"study": "s", "case": "c", "metrics": {"Tj_max": 42.0}, "inputs": {"a": 1}}
+    path = write_results(tmp_path / "result.h5", mesh, thermal=th, meta=meta)
+    table = tmp_path / "table.h5"
+    write_table(table, "s", [{"case": "case0000", "Tj_max": 42.0}], ["case", "Tj_max"])
+    # every child would die by a signal: any probe would be an error
+    monkeypatch.setattr(
+        fea.io.hdf5_probe, "PROBE_CODE", "import os, signal; os.kill(os.getpid(), signal.SIGSEGV)"
+    )
+    assert read_results(path).metrics["Tj_max"] == 42.0
+    assert len(read_table(table)) == 1
+    # the same file changed (its modification time) or replaced by another writer
+    st = path.stat()
+    os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000))
+    with pytest.raises(ResultsError, match="crashed"):
+        read_results(path)
+    copy = tmp_path / "copy.h5"
+    copy.write_bytes(table.read_bytes())
+    os.replace(copy, table)
+    with pytest.raises(ResultsError, match="crashed"):
+        read_table(table)
+    forget_probes()
+
+
 def test_a_probe_killed_by_a_signal_is_a_results_error(good_results, monkeypatch, capsys):
     """Independent of the HDF5 version: a probe that dies by a signal is taken as the
     library crashing on the file, in the API and in ``fea info``."""
