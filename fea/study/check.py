@@ -103,9 +103,10 @@ class StudyCheck:
         """Whether every case would run."""
         return all(c.ok for c in self.cases)
 
-    def format(self, all_rows: bool = False, limit: int = 20) -> str:
-        """A summary: the counts, then one row per case that is not ``ok`` and, when
-        ``all_rows`` or the study has at most ``limit`` cases, the others too."""
+    def format(self, all_rows: bool = False, limit: int = 20, refused: int = 50) -> str:
+        """A summary: the counts, then one row per case that is not ``ok`` (the first
+        ``refused`` of them) and, when ``all_rows`` or the study has at most ``limit``
+        cases, the others too; ``all_rows`` lists every case."""
         cases = self.cases
         n = len(cases)
         bad = [c for c in cases if not c.ok]
@@ -123,7 +124,7 @@ class StudyCheck:
         if states:
             lines.append(f"in {self.out}: {states}; {todo} would run")
         lines += [f"warning: {w}" for w in self.warnings]
-        shown = cases if all_rows or n <= limit else bad
+        shown = cases if all_rows or n <= limit else bad[:refused]
         if shown:
             lines.append(
                 f"{'case':<9} {'status':<9} {'elements':>10} {'memory':>9}  {'state':<8}  "
@@ -138,7 +139,13 @@ class StudyCheck:
                 lines.append(f"          error: {c.error}")
             lines += [f"          warning: {w}" for w in c.warnings]
         if len(shown) < n:
-            lines.append(f"({n - len(shown)} ok cases not listed: --all lists every case)")
+            more = len(bad) - sum(not c.ok for c in shown)
+            left = (
+                f"{n - len(shown)} cases not listed ({more} of them refused)"
+                if more
+                else f"{n - len(shown)} ok cases not listed"
+            )
+            lines.append(f"({left}: --all lists every case)")
         big = max((c.memory or 0.0 for c in cases), default=0.0)
         if big:
             lines.append(

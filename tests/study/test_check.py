@@ -127,3 +127,30 @@ def test_slurm_script_notes_the_invalid_cases(tmp_path, capsys):
     good.write_text((ROOT / "studies" / "baseline.toml").read_text())
     assert main(["study", "slurm", str(good), "--tasks", "1", "--out", str(tmp_path / "o2")]) == 0
     assert "note:" not in capsys.readouterr().out
+
+
+def test_a_large_sweep_lists_its_refused_cases_first_and_caps_them(tmp_path):
+    """A grid whose combinations the reader refuses only together (each value alone is
+    checked when the study is read): the refused rows come first, at most ``refused``
+    of them unless every row is asked for."""
+    text = TINY.read_text()
+    head = text[: text.index("[sweep]")].replace("height_mm = 0.15", "height_mm = 0.1")
+    path = tmp_path / "grid.toml"
+    path.write_text(
+        head
+        + '[sweep]\nkind = "grid"\n[sweep.parameters]\n'
+        + '"geometry.shell_thickness_um" = [10.0, 20.0, 30.0, 40.0, 50.0, 60.0]\n'
+        + '"geometry.cavity_depth_mm" = [0.6, 0.3, 0.29]\n'
+        + '"geometry.die.thickness_mm" = [0.1, 0.28, 0.27]\n'
+    )
+    res = check_study(load_study(path), tmp_path / "out")
+    bad = [c for c in res.cases if not c.ok]
+    # per shell thickness: depth 0.3 with die 0.28, depth 0.29 with 0.28 and 0.27
+    assert len(res.cases) == 54 and len(bad) == 18
+    assert {c.status for c in bad} == {"invalid"}
+    assert all("geometry.die.thickness_mm" in c.error for c in bad)
+    text = res.format(refused=5)
+    assert "54 cases, 36 ok, 18 invalid" in text
+    assert text.count(" invalid  ") == 5
+    assert "(49 cases not listed (13 of them refused): --all lists every case)" in text
+    assert res.format(all_rows=True).count("\ncase0") == 54
