@@ -450,6 +450,19 @@ def _study(args: argparse.Namespace) -> int:
             case_timeout_min=args.case_timeout,
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
+        if args.mem is None:
+            from .study.slurm import MEMORY_MARGIN
+
+            mem = [
+                line.split("=", 1)[1]
+                for line in (path.parent / "array.sbatch").read_text().splitlines()
+                if line.startswith("#SBATCH --mem=")
+            ]
+            if mem:
+                print(
+                    f"memory per task: {mem[0]} ({MEMORY_MARGIN:g} x the largest case's "
+                    "estimate; --mem sets it)"
+                )
         print(f"submit with: bash {path}")
         _note_invalid_cases(args.study, args.out)
         return 0

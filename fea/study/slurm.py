@@ -33,7 +33,20 @@ from ..io.atomic import default_mode, write_atomic
 from ..package.spec import check_name, load_study
 from ..package.spec.sweeps import case_count
 
-__all__ = ["JobOptions", "check_memory_text", "write_slurm_script"]
+__all__ = [
+    "JobOptions",
+    "MEMORY_MARGIN",
+    "check_memory_text",
+    "default_job_memory",
+    "write_slurm_script",
+]
+
+#: The array tasks' memory when ``--mem`` is not given: this many times the largest case's
+#: estimate (:func:`fea.package.meshing.estimate`; its element count from the spec alone
+#: is good to about a factor of 2, docs/performance.md), per case a task runs at once.
+#: Without a ``--mem`` line a task gets the site's default, often a few GB, and a larger
+#: case is killed for memory on the node.
+MEMORY_MARGIN = 2.0
 
 # Slurm's formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours,
 # days-hours:minutes, days-hours:minutes:seconds.
@@ -175,6 +188,16 @@ def _path(key: str, path: Path, *, sbatch: bool = False) -> str:
     return text
 
 
+def default_job_memory(peak: float, cases_at_once: int = 1) -> str:
+    """The ``--mem`` of an array task whose largest case needs about ``peak`` bytes
+    (:func:`fea.package.meshing.estimate`) and which runs ``cases_at_once`` cases at a
+    time: :data:`MEMORY_MARGIN` times that, in whole GiB (``"9G"``), at least 2G."""
+    import math
+
+    gib = MEMORY_MARGIN * float(peak) * max(int(cases_at_once), 1) / 2**30
+    return f"{max(2, math.ceil(gib))}G"
+
+
 def write_slurm_script(
     study: str | os.PathLike,
     tasks: int = 4,
@@ -199,7 +222,9 @@ def write_slurm_script(
     out
         The study's output folder (default ``results/<study name>``).
     partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
-        The jobs' options (:class:`JobOptions`). A study whose solver backend is ``gpu``
+        The jobs' options (:class:`JobOptions`). ``memory`` None: the array tasks ask for
+        :func:`default_job_memory` of the largest case (every case read as ``fea check``
+        reads it), the merge job for the site's default. A study whose solver backend is ``gpu``
         asks for one GPU per task unless ``gpus_per_task`` says otherwise (``auto`` may ask
         too, ``cpu`` may not); each task then runs as many cases at once as it has GPUs.
     case_timeout_min
@@ -230,6 +255,13 @@ def write_slurm_script(
         partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
     ).checked()
     workers = int(gpus_per_task.rsplit(":", 1)[-1]) if gpus_per_task is not None else 1
+    merge_opts = opts.replace(gpus_per_task=None)
+    if memory is None:
+        from .check import check_study
+
+        peak = max((c.memory or 0.0 for c in check_study(spec, out, force=True).cases), default=0)
+        if peak > 0:
+            opts = opts.replace(memory=default_job_memory(peak, workers)).checked()
 
     study_path = Path(_path("study", Path(study).resolve()))
     root = (Path(out) if out is not None else Path("results") / spec.name).resolve()
@@ -254,7 +286,7 @@ def write_slurm_script(
     merge = [
         "#!/bin/bash",
         f"#SBATCH --job-name=fea-{spec.name}",
-        *opts.replace(gpus_per_task=None).sbatch_lines(),
+        *merge_opts.sbatch_lines(),
         f"#SBATCH --output={folder / 'merge.log'}",
         *env,
         f"exec {py} -m fea.cli study merge {q(str(study_path))} --out {q(str(root))}",

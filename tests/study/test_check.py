@@ -154,3 +154,33 @@ def test_a_large_sweep_lists_its_refused_cases_first_and_caps_them(tmp_path):
     assert text.count(" invalid  ") == 5
     assert "(49 cases not listed (13 of them refused): --all lists every case)" in text
     assert res.format(all_rows=True).count("\ncase0") == 54
+
+
+def test_slurm_tasks_ask_for_the_largest_cases_memory(tmp_path, capsys):
+    """Without --mem a task got the site's default memory (often a few GB) and a larger
+    case was killed on the node: the array asks for MEMORY_MARGIN x the largest case's
+    estimate; --mem still sets it, and the merge job keeps the site's default."""
+    from fea.package.meshing import estimate
+    from fea.study.slurm import MEMORY_MARGIN, default_job_memory, write_slurm_script
+
+    spec = load_study(TINY)
+    peak = max(estimate(spec.case(p)).memory for _, p in spec.case_parameters() if _valid(spec, p))
+    want = default_job_memory(peak)
+    assert want == f"{max(2, -(-MEMORY_MARGIN * peak // 2**30)):.0f}G"
+    folder = write_slurm_script(TINY, tasks=2, out=tmp_path / "a").parent
+    assert f"#SBATCH --mem={want}\n" in (folder / "array.sbatch").read_text()
+    assert "--mem" not in (folder / "merge.sbatch").read_text()
+    given = write_slurm_script(TINY, tasks=2, out=tmp_path / "b", memory="64G").parent
+    assert "#SBATCH --mem=64G\n" in (given / "array.sbatch").read_text()
+    assert "#SBATCH --mem=64G\n" in (given / "merge.sbatch").read_text()
+    assert default_job_memory(10 * 2**30, cases_at_once=2) == f"{int(40 * MEMORY_MARGIN / 2)}G"
+    assert main(["study", "slurm", str(TINY), "--tasks", "2", "--out", str(tmp_path / "c")]) == 0
+    assert f"memory per task: {want}" in capsys.readouterr().out
+
+
+def _valid(spec, params) -> bool:
+    try:
+        spec.case(params)
+    except InputError:
+        return False
+    return True
