@@ -174,21 +174,22 @@ def build_mesh(
     ``"quarter"`` or ``"eighth"`` (:mod:`fea.package.geometry.symmetry`; the cut faces are
     the boundaries ``symmetry_x``, ``symmetry_y`` and, on an eighth, ``symmetry_d``).
 
-    Before meshing, :func:`fea.package.spec.check_case_spec` refuses a case its study
-    file's reader would refuse (one changed in Python) and :func:`check_size` a case too
-    large for this machine unless ``force``. The ``.msh`` is written atomically
-    (temporary name, then rename) and checked to be complete; a cached mesh that cannot
-    be read is built again. Stale temporary files of dead writers are removed from the
-    cache first.
+    Before meshing, :func:`check_size` refuses a case too large for this machine unless
+    ``force``. The case is not checked as its study file's reader would check it: it may
+    be a model derived from a study's case (the package without its board for theta_JC,
+    the warpage model, the board coupon) whose loads name the study's board; the entry
+    points (:func:`fea.package.analyse.analyse`, the metrics functions) check the study's
+    case with :func:`fea.package.spec.check_case_spec` before they derive their models.
+    The ``.msh`` is written atomically (temporary name, then rename) and checked to be
+    complete; a cached mesh that cannot be read is built again. Stale temporary files of
+    dead writers are removed from the cache first.
     """
     import gmsh
 
     from .geometry import build
     from .geometry.symmetry import check_symmetry
-    from .spec import check_case_spec
     from .spec.geometry import is_imported
 
-    check_case_spec(case)
     if is_imported(case.geometry):
         return _imported_mesh(case, output, cache, model, symmetry, force)
     case = model_case(case, model)

@@ -10,7 +10,7 @@ import warnings
 
 import pytest
 
-from fea.errors import InputError
+from fea.errors import InputError, MeshError
 from fea.package.analyse import analyse, thermal_metrics, warpage_metrics
 from fea.package.spec import check_case_spec, parse_study
 
@@ -243,18 +243,28 @@ def test_case_changed_in_python_process_checked(monkeypatch):
     assert _same_error(raw, case, analyse, monkeypatch).key == "process.stages[0].temperature_C"
 
 
-def test_build_mesh_refuses_a_case_changed_in_python(monkeypatch):
+def test_derived_models_whose_loads_name_the_board_are_meshed(monkeypatch):
+    """``build_mesh`` meshes the models derived from a study's case as they are: the
+    package without its board (theta_JC) and the warpage model keep loads that name the
+    study's board (``fixed_C`` on ``board_bottom``), which the reader would refuse for a
+    study of that model alone; checking them there refused valid studies."""
     from fea.package import meshing
+    from fea.package.analyse import warpage_case
+    from fea.package.jedec import package_case
 
-    base = parse_study(copy.deepcopy(UNIT)).base
-    case = dataclasses.replace(
-        base, geometry=dataclasses.replace(base.geometry, shell_thickness=0.7e-3)
-    )
+    raw = copy.deepcopy(UNIT)
+    raw["loads"]["fixed_C"] = {"board_bottom": 25.0}
+    case = parse_study(raw).base
 
-    def _no_geometry(*args, **kwargs):
-        raise AssertionError("built the geometry of a case its study file would refuse")
+    class ReachedError(MeshError):  # passed through by build_mesh as a builder's own error
+        pass
 
-    monkeypatch.setattr("fea.package.geometry.build", _no_geometry)
-    with pytest.raises(InputError) as err:
-        meshing.build_mesh(case, cache=False)
-    assert err.value.key == "geometry.shell_thickness_mm"
+    def _reached(*args, **kwargs):
+        raise ReachedError("geometry reached")
+
+    monkeypatch.setattr("fea.package.geometry.build", _reached)
+    for derived in (package_case(case), warpage_case(case)):
+        with pytest.raises(InputError):
+            check_case_spec(derived)  # what a study of this model alone would be told
+        with pytest.raises(ReachedError):
+            meshing.build_mesh(derived, cache=False)
