@@ -268,3 +268,40 @@ def test_derived_models_whose_loads_name_the_board_are_meshed(monkeypatch):
             check_case_spec(derived)  # what a study of this model alone would be told
         with pytest.raises(ReachedError):
             meshing.build_mesh(derived, cache=False)
+
+
+@pytest.mark.parametrize(
+    ("stages", "extra", "key"),
+    [
+        # a stage with two problems: the region is named first, as each list is read
+        ([{"add": ["dye"], "duration_s": -1.0}], {}, "process.stages[1].add"),
+        ([{"add": ["dye"], "colour": "red"}], {}, "process.stages[1].add"),
+        ([{"add": ["dye"]}, {"name": "cool"}], {}, "process.stages[1].add"),
+        ([{"add": ["dye"]}], {"reflow_time_s": [0.0, 2.0, 1.0]}, "process.stages[1].add"),
+        ([{"steps": 0, "cure": ["dye"]}], {}, "process.stages[1].cure"),
+    ],
+)
+def test_process_errors_in_reading_order(stages, extra, key):
+    """A [process] with several problems names the first one met reading it stage by
+    stage (the order before check_process was factored out)."""
+    raw = _with_process(UNIT)
+    raw["process"]["stages"][1].update(stages[0])  # the "cool" stage
+    for change in stages[1:]:  # stages after it
+        raw["process"]["stages"].append({"duration_s": 1.0, "temperature_C": 25.0, **change})
+    raw["process"].update(extra)
+    with pytest.raises(InputError) as err:
+        parse_study(raw)
+    assert err.value.key == key
+
+
+def test_process_first_stage_removal_named_at_remove():
+    raw = _with_process(UNIT)
+    raw["process"]["stages"][0]["remove"] = ["die"]
+    with pytest.raises(InputError) as err:
+        parse_study(raw)
+    assert (err.value.key, err.value.value) == ("process.stages[0].remove", ("die",))
+    raw["process"]["stages"][0]["remove"] = []
+    raw["process"]["stages"][0]["add"] = ["die"]
+    with pytest.raises(InputError) as err:
+        parse_study(raw)
+    assert (err.value.key, err.value.value) == ("process.stages[0].add", ("die",))

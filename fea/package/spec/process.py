@@ -113,6 +113,7 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
     model = s.string("model", "history", choices=PROCESS_MODELS)
     substeps = s.number("substeps", 1, integer=True, lo=1, hi=10_000)
     max_step = float(s.number("max_step_K", 10.0, lo=MIN_STEP_K, hi=1000.0))
+    regions = process_regions(kind, g)
     stages_raw = s.raw("stages", [])
     if not isinstance(stages_raw, list):
         raise InputError(s.key("stages"), stages_raw, "an array of tables [[process.stages]]")
@@ -130,6 +131,8 @@ def parse_process(s: Section, kind: str, g: GeometrySpec, loads: LoadSpec) -> Pr
             if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
                 raise InputError(sec.key(k), v, "a list of region names")
             lists[k] = tuple(v)
+            _check_regions(sec.key(k), lists[k], regions)  # as each list is read
+        _check_first_stage(sec.key(""), i, lists["add"], lists["remove"])
         steps = sec.number("steps", None, integer=True, lo=1, hi=10_000)
         stages.append(
             StageSpec(
@@ -175,19 +178,8 @@ def check_process(
     regions = process_regions(kind, g)
     for i, st in enumerate(stages):
         for k, v in (("add", st.add), ("remove", st.remove), ("cure", st.cure)):
-            for r in v:
-                if r not in regions:
-                    raise InputError(
-                        f"{key}stages[{i}].{k}",
-                        r,
-                        f"a region of the model ({', '.join(regions)}){hint(r, regions)}",
-                    )
-        if i == 0 and (st.add or st.remove):
-            raise InputError(
-                f"{key}stages[{i}].add",
-                list(st.add or st.remove),
-                "no births or removals in the first stage (it is the start)",
-            )
+            _check_regions(f"{key}stages[{i}].{k}", v, regions)
+        _check_first_stage(f"{key}stages[{i}].", i, st.add, st.remove)
     if model == "history":
         if loads.reflow and len(rt) != len(loads.reflow):
             raise InputError(
@@ -224,6 +216,28 @@ def check_process(
             max_step,
             f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
             f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
+        )
+
+
+def _check_regions(key: str, names: Sequence[str], regions: Sequence[str]) -> None:
+    """Each of a stage's ``names`` (its ``add``, ``remove`` or ``cure`` at ``key``) is a
+    region of the history's model."""
+    for r in names:
+        if r not in regions:
+            raise InputError(
+                key, r, f"a region of the model ({', '.join(regions)}){hint(r, regions)}"
+            )
+
+
+def _check_first_stage(prefix: str, i: int, add: Sequence[str], remove: Sequence[str]) -> None:
+    """No birth or removal in the first stage (``i`` 0; ``prefix`` its key and a dot):
+    it is the start."""
+    if i == 0 and (add or remove):
+        which = "add" if add else "remove"
+        raise InputError(
+            f"{prefix}{which}",
+            tuple(add or remove),
+            "no births or removals in the first stage (it is the start)",
         )
 
 
