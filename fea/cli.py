@@ -90,11 +90,13 @@ def _check_studies(args: argparse.Namespace) -> int:
 
     from .package.spec import load_study
     from .study.check import check_study
+    from .study.driver import check_environment
 
     if args.out is not None:
         if len(args.study) > 1:
             raise_input("--out", args.out, "--out with one study file (each study has its folder)")
         _check_output_folder("--out", args.out)
+    check_environment()  # FEA_MEMORY_GB, the mesh cache: this machine's error, not a study's
     status = 0
     for i, path in enumerate(args.study):
         if i:
@@ -119,8 +121,9 @@ def _check_studies(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     if args.study:
         return _check_studies(args)
-    if args.out is not None or args.all or args.force:
-        raise_input("fea check", "--out/--all/--force", "these options with a study file")
+    for flag, given in (("--out", args.out), ("--all", args.all), ("--force", args.force)):
+        if given not in (None, False):
+            raise_input(flag, given, "a study file to check with it (fea check STUDY.toml ...)")
     from .solvers import backend_report
 
     print(f"fea {_version()} on Python {platform.python_version()} ({platform.machine()})")
@@ -407,24 +410,31 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--out", default=None, help="study output folder (default results/<name>)")
 
 
-def _note_invalid_cases(study: str, out: str | None) -> None:
-    """Before a job array is queued: the cases its tasks would record as failed at once
-    (the reader refuses them; the size guard is the compute nodes' and is left out here)."""
-    import warnings
+def _slurm_notes(res, study: str, memory: str | None) -> list[str]:
+    """What to know before a job array is queued: the cases its tasks would record as
+    failed at once (the reader refuses them; the size guard is the compute nodes' and is
+    left out here) and a ``--mem`` below the largest case's estimate."""
+    from .study.slurm import memory_bytes
 
-    from .package.spec import load_study
-    from .study.check import check_study
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the study's warnings were not asked for here
-        res = check_study(load_study(study), out, force=True)
+    notes = []
     bad = [c for c in res.cases if not c.ok]
     if bad:
         first = bad[0]
-        print(
-            f"note: {len(bad)} of {len(res.cases)} cases are invalid and will be recorded "
+        verb = "is" if len(bad) == 1 else "are"
+        notes.append(
+            f"note: {len(bad)} of {len(res.cases)} cases {verb} invalid and will be recorded "
             f"failed ({first.case_id}: {first.error}); `fea check {study}` lists them"
         )
+    big = max(res.cases, key=lambda c: c.memory or 0.0, default=None)
+    if memory is not None and big is not None and big.memory:
+        if memory_bytes(memory) < big.memory:
+            notes.append(
+                f"note: --mem {memory} is below the largest case's estimate "
+                f"({big.case_id}: ~{big.memory / 2**30:.1f} GiB): the size guard on the "
+                "nodes refuses the cases that do not fit (fea check with FEA_MEMORY_GB "
+                "set to the job's memory lists them)"
+            )
+    return notes
 
 
 def _study(args: argparse.Namespace) -> int:
@@ -433,8 +443,22 @@ def _study(args: argparse.Namespace) -> int:
     from .package.spec import load_study
 
     if args.study_command == "slurm":
+        import warnings
+
+        from .study.check import check_study
         from .study.slurm import write_slurm_script
 
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the study's warnings were not asked for here
+            res = check_study(load_study(args.study), args.out, force=True)
+        if res.cases and all(c.status == "invalid" for c in res.cases):
+            first = res.cases[0]
+            raise_input(
+                "study",
+                args.study,
+                f"a study with a case to run: the reader refuses every case "
+                f"({first.case_id}: {first.error}; `fea check` lists them)",
+            )
         path = write_slurm_script(
             args.study,
             tasks=args.tasks,
@@ -448,6 +472,7 @@ def _study(args: argparse.Namespace) -> int:
             constraint=args.constraint,
             gpus_per_task=args.gpus_per_task,
             case_timeout_min=args.case_timeout,
+            checked=res,
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         if args.mem is None:
@@ -463,8 +488,9 @@ def _study(args: argparse.Namespace) -> int:
                     f"memory per task: {mem[0]} ({MEMORY_MARGIN:g} x the largest case's "
                     "estimate; --mem sets it)"
                 )
+        for note in _slurm_notes(res, args.study, args.mem):
+            print(note)
         print(f"submit with: bash {path}")
-        _note_invalid_cases(args.study, args.out)
         return 0
     from .study.plots import study_plots
     from .study.table import build_table, stale_cases

@@ -125,14 +125,24 @@ _PROBED_MAX = 4096
 
 
 #: Files this process wrote itself (:func:`remember_written`), by path, device, inode,
-#: size and modification time: h5py built them here, so reading one back (a case's plots
+#: size, modification and change time: h5py built them here, so reading one back (a case's plots
 #: from the results file it has just written) needs no child.
 _WRITTEN: dict[tuple, None] = {}
 
 
 def _identity(path: Path) -> tuple:
+    """The file at ``path`` as the memories know it: path, device, inode, size,
+    modification and change times (``os.utime`` can set the modification time back after
+    an in-place rewrite, not the change time)."""
     st = path.stat()
-    return (str(path.resolve()), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    return (
+        str(path.resolve()),
+        st.st_dev,
+        st.st_ino,
+        st.st_size,
+        st.st_mtime_ns,
+        st.st_ctime_ns,
+    )
 
 
 def forget_probes() -> None:
@@ -145,8 +155,10 @@ def forget_probes() -> None:
 def remember_written(path: str | os.PathLike) -> None:
     """Record ``path`` as an HDF5 file this process has just written (the writers call
     it after the file's atomic rename): :func:`probe_hdf5` skips it while it stays the
-    same file (path, inode, size, modification time); a file replaced or changed since is
-    probed again."""
+    same file (path, inode, size, modification and change time); a file replaced or
+    changed since is probed again. The identity is taken just after the rename: a file
+    swapped in by another process in that instant would pass for ours (whoever can write
+    the folder can replace the results anyway)."""
     try:
         key = _identity(Path(path))
     except (OSError, RuntimeError):
@@ -171,9 +183,9 @@ def probe_hdf5(
     cannot run or exits with a status (h5py missing in it, no process left): the reader
     then decides, as without a probe.
 
-    A file read cleanly is remembered (with its inode, size and modification time) for
-    the rest of the process and not probed again until it changes; so is one this process
-    wrote (:func:`remember_written`).
+    A file read cleanly is remembered (with its inode, size, modification and change
+    time) for the rest of the process and not probed again until it changes; so is one
+    this process wrote (:func:`remember_written`).
 
     ``path`` should be a regular file (:func:`fea.io.atomic.file_problem` checked first: a
     FIFO would block the child). The limits are those of the reader that follows (most

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..errors import InputError
+from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec
 
 __all__ = ["CaseCheck", "StudyCheck", "check_study"]
@@ -40,7 +40,9 @@ class CaseCheck:
     status
         ``"ok"``, ``"invalid"`` (the reader refuses the case: :attr:`error` names the key)
         or ``"too large"`` (the size or work guard refuses it on this machine; ``fea run
-        --force`` runs it anyway).
+        --force`` runs it anyway). A case finished from its present input is ``"ok"``:
+        ``fea run`` skips it unread (where the reader or the guard would refuse it now,
+        :attr:`warnings` says so).
     error
         The refusal's message (None when ``ok``).
     warnings
@@ -89,6 +91,8 @@ class StudyCheck:
     counts
         Cases per state in :attr:`out` (``"finished"``, ``"stale"``, ``"failed"``,
         ``"to run"``).
+    swept
+        Whether the cases are a sweep's (else the study's one case).
     """
 
     name: str
@@ -97,6 +101,7 @@ class StudyCheck:
     warnings: tuple[str, ...] = ()
     memory_limit: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
+    swept: bool = False
 
     @property
     def ok(self) -> bool:
@@ -118,11 +123,11 @@ class StudyCheck:
         states = ", ".join(
             f"{self.counts[s]} {s}" for s in STATES if self.counts.get(s) and s != "to run"
         )
-        todo = self.counts.get("to run", 0) + self.counts.get("stale", 0)
-        todo += self.counts.get("failed", 0)
+        todo = sum(c.ok and c.state != "finished" for c in cases)
         lines = [head]
         if states:
-            lines.append(f"in {self.out}: {states}; {todo} would run")
+            refused = f", {len(bad)} refused" if bad else ""
+            lines.append(f"in {self.out}: {states}; {todo} would run{refused}")
         lines += [f"warning: {w}" for w in self.warnings]
         shown = cases if all_rows or n <= limit else bad[:refused]
         if shown:
@@ -133,7 +138,9 @@ class StudyCheck:
         for c in shown:
             el = "" if c.elements is None else f"{c.elements:,.0f}"
             mem = "" if c.memory is None else f"{c.memory / 2**30:.1f} GiB"
-            par = ", ".join(f"{k}={_value(v)}" for k, v in c.params.items()) or "(base case)"
+            par = ", ".join(f"{k}={_value(v)}" for k, v in c.params.items()) or (
+                "(the base values)" if self.swept else "(base case)"
+            )
             lines.append(f"{c.case_id:<9} {c.status:<9} {el:>10} {mem:>9}  {c.state:<8}  {par}")
             if c.error:
                 lines.append(f"          error: {c.error}")
@@ -150,7 +157,12 @@ class StudyCheck:
         if big:
             lines.append(
                 f"largest case: ~{big / 2**30:.1f} GiB to mesh and solve "
-                f"({self.memory_limit / 2**30:.0f} GiB available here)"
+                f"({self.memory_limit / 2**30:.1f} GiB available here)"
+            )
+        if any(c.status == "too large" for c in cases):
+            lines.append(
+                "(the size guard compares with this machine's memory: to check for a "
+                "compute node, set FEA_MEMORY_GB to its memory)"
             )
         return "\n".join(lines)
 
@@ -169,15 +181,33 @@ def _messages(caught: list[warnings.WarningMessage]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _folder(root: Path) -> bool:
+    """Whether the output folder ``root`` exists (False: every case is to run); a
+    :class:`~fea.errors.ResultsError` where ``fea run`` could not use it (a file is
+    there) or it cannot be read."""
+    try:
+        if not os.path.lexists(root):
+            return False
+        if not root.is_dir():
+            raise ResultsError(f"the output folder {root} is not a folder")
+        next(os.scandir(root), None)
+    except OSError as exc:
+        raise ResultsError(f"cannot read the output folder {root}: {exc.strerror}") from None
+    return True
+
+
 def _state(spec: StudySpec, folder: Path, params: Mapping[str, Any]) -> str:
     from .runner import finished_current
 
-    done = finished_current(spec, folder, params)
-    if done:
-        return "finished"
-    if done is False:
-        return "stale"
-    return "failed" if (folder / "error.json").is_file() else "to run"
+    try:
+        done = finished_current(spec, folder, params)
+        if done:
+            return "finished"
+        if done is False:
+            return "stale"
+        return "failed" if (folder / "error.json").is_file() else "to run"
+    except OSError as exc:
+        raise ResultsError(f"cannot read the case folder {folder}: {exc.strerror}") from None
 
 
 def check_study(
@@ -195,7 +225,8 @@ def check_study(
         The study (:func:`fea.load_study`).
     out
         Its output folder (default ``results/<name>``), where the cases' states are read;
-        a folder that does not exist leaves every case ``"to run"``.
+        a folder that does not exist leaves every case ``"to run"``; a file there, or a
+        folder that cannot be read, is a :class:`~fea.errors.ResultsError`.
     force
         As ``fea run --force``: the size and work guards' estimates are reported but
         refuse nothing.
@@ -212,10 +243,13 @@ def check_study(
 
     check_environment()
     root = output_path(spec, out)
+    present = _folder(root)
     rows: list[CaseCheck] = []
     counts = dict.fromkeys(STATES, 0)
     study_warnings = list(base_warnings)
     for cid, params in spec.case_parameters():
+        state = _state(spec, root / cid, params) if present else "to run"
+        counts[state] += 1
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             status, error, est = "ok", None, None
@@ -230,11 +264,15 @@ def check_study(
                 except InputError as exc:
                     status, error = "too large", str(exc)
         msgs = _messages(caught)
-        if not params:  # the base case: its warnings are the study's
+        if spec.sweep is None:  # the only case: its warnings are the study's
             study_warnings += [m for m in msgs if m not in study_warnings]
             msgs = ()
-        state = _state(spec, root / cid, params) if root.is_dir() else "to run"
-        counts[state] += 1
+        else:  # a sweep case read again repeats the study's own warnings
+            msgs = tuple(m for m in msgs if m not in study_warnings)
+        if state == "finished" and status != "ok":
+            # fea run skips it unread: nothing is refused, but say what a rerun would meet
+            msgs = (f"finished from this input (fea run skips it); now {status}: {error}", *msgs)
+            status, error = "ok", None
         rows.append(
             CaseCheck(
                 cid,
@@ -248,5 +286,11 @@ def check_study(
             )
         )
     return StudyCheck(
-        spec.name, root, tuple(rows), tuple(study_warnings), available_memory(), counts
+        spec.name,
+        root,
+        tuple(rows),
+        tuple(study_warnings),
+        available_memory(),
+        counts,
+        spec.sweep is not None,
     )

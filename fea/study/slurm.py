@@ -38,6 +38,7 @@ __all__ = [
     "MEMORY_MARGIN",
     "check_memory_text",
     "default_job_memory",
+    "memory_bytes",
     "write_slurm_script",
 ]
 
@@ -198,6 +199,15 @@ def default_job_memory(peak: float, cases_at_once: int = 1) -> str:
     return f"{max(2, math.ceil(gib))}G"
 
 
+def memory_bytes(text: str) -> float:
+    """Bytes of a Slurm memory amount (``8G``, ``8000M``, ``8000``: Slurm's default unit
+    is M; K, M, G, T are powers of 1024); an InputError for another form."""
+    m = re.fullmatch(r"(\d{1,12})([KMGT]?)", text) if isinstance(text, str) else None
+    if m is None:
+        raise InputError("--mem", text, "a memory amount: an integer and K, M, G or T")
+    return float(m.group(1)) * 1024.0 ** (1 + "KMGT".index(m.group(2) or "M"))
+
+
 def write_slurm_script(
     study: str | os.PathLike,
     tasks: int = 4,
@@ -212,6 +222,7 @@ def write_slurm_script(
     constraint: str | None = None,
     gpus_per_task: str | int | None = None,
     case_timeout_min: float | None = None,
+    checked: Any = None,
 ) -> Path:
     """Write the job-array, merge and submit scripts of ``study``; returns ``submit.sh``.
 
@@ -231,6 +242,9 @@ def write_slurm_script(
         [min] each array task's ``fea run --case-timeout``: a case still running after it
         is stopped and recorded as failed, and the task goes on with its other cases (None:
         no limit but the job's ``time_limit``).
+    checked
+        The study's :func:`fea.study.check.check_study` where the caller has it (``memory``
+        None takes the largest case from it instead of reading every case again).
     """
     spec = load_study(study)
     check_name(spec.name)
@@ -257,9 +271,11 @@ def write_slurm_script(
     workers = int(gpus_per_task.rsplit(":", 1)[-1]) if gpus_per_task is not None else 1
     merge_opts = opts.replace(gpus_per_task=None)
     if memory is None:
-        from .check import check_study
+        if checked is None:
+            from .check import check_study
 
-        peak = max((c.memory or 0.0 for c in check_study(spec, out, force=True).cases), default=0)
+            checked = check_study(spec, out, force=True)
+        peak = max((c.memory or 0.0 for c in checked.cases), default=0.0)
         if peak > 0:
             opts = opts.replace(memory=default_job_memory(peak, workers)).checked()
 

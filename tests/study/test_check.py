@@ -9,7 +9,7 @@ import pytest
 
 import fea
 from fea.cli import main
-from fea.errors import InputError
+from fea.errors import InputError, ResultsError
 from fea.package.spec import load_study
 from fea.study.check import check_study
 from fea.study.runner import DIGEST_KEY, input_digest
@@ -71,12 +71,56 @@ def test_states_in_the_output_folder(tmp_path):
     res = check_study(spec, out)
     assert [c.state for c in res.cases] == ["finished", "stale", "to run", "failed"]
     assert res.counts == {"finished": 1, "stale": 1, "failed": 1, "to run": 1}
-    assert "1 finished, 1 stale, 1 failed; 3 would run" in res.format()
+    assert "1 finished, 1 stale, 1 failed; 2 would run, 1 refused" in res.format()
     # nothing written
     assert sorted(p.name for p in out.iterdir()) == ["case0000", "case0001", "case0003"]
     # no folder: every case to run
     assert {c.state for c in check_study(spec, tmp_path / "none").cases} == {"to run"}
     assert not (tmp_path / "none").exists()
+
+
+def test_a_finished_case_is_not_refused(tmp_path, monkeypatch):
+    """fea run skips a case finished from its present input without reading it (a sweep
+    finished on large compute nodes, checked on a small login node): not refused here
+    either, its row says what a rerun would meet."""
+    monkeypatch.setenv("FEA_MEMORY_GB", "2")
+    spec = load_study(_study(tmp_path, '    { "mesh.size_mm" = 0.01 },\n'))
+    out = tmp_path / "out"
+    params = dict(spec.case_parameters())["case0004"]
+    (out / "case0004").mkdir(parents=True)
+    (out / "case0004" / "metrics.json").write_text(
+        json.dumps({"case": "case0004", DIGEST_KEY: input_digest(spec, params)})
+    )
+    res = check_study(spec, out)
+    big = res.cases[4]
+    assert (big.status, big.state, big.error) == ("ok", "finished", None)
+    assert big.warnings and "now too large" in big.warnings[0]
+    # the runner agrees: it skips it
+    from fea.study.runner import claim_case
+
+    assert claim_case(spec, "case0004", params, out / "case0004", 0.0, False).action == "skip"
+    assert [c.status for c in res.cases] == ["ok", "ok", "invalid", "ok", "ok"]
+
+
+def test_the_output_folder_must_be_one(tmp_path, monkeypatch):
+    spec = load_study(_study(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "tiny").write_text("not a folder")
+    with pytest.raises(ResultsError, match="is not a folder"):
+        check_study(spec)  # the default results/<name>, as fea run refuses it
+    assert main(["check", str(tmp_path / "study.toml")]) == 2
+
+
+def test_the_study_warnings_are_not_repeated_per_case(tmp_path):
+    text = _study(tmp_path).read_text().replace("[loads]", "[loads]\nambient_C = 300.0", 1)
+    (tmp_path / "warm.toml").write_text(text)
+    with pytest.warns(UserWarning) as caught:
+        spec = load_study(tmp_path / "warm.toml")
+    seen = tuple(dict.fromkeys(str(w.message) for w in caught))
+    res = check_study(spec, tmp_path / "out", base_warnings=seen)
+    assert res.warnings == seen
+    assert all(not c.warnings for c in res.cases)
 
 
 def test_public_name():
@@ -106,9 +150,15 @@ def test_cli_exit_status_and_listing(tmp_path, capsys):
     assert "study baseline: 1 case, 1 ok" in cap.out
 
 
-def test_cli_refuses_options_without_a_study(tmp_path, capsys):
+def test_cli_refuses_options_without_a_study(tmp_path, capsys, monkeypatch):
     assert main(["check", "--all"]) == 2
-    assert "with a study file" in capsys.readouterr().err
+    assert "--all = True: a study file to check with it" in capsys.readouterr().err
+    # this machine's settings are named as such, once, not as a study's error
+    monkeypatch.setenv("FEA_MEMORY_GB", "abc")
+    assert main(["check", str(TINY), str(TINY)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("FEA_MEMORY_GB") == 1 and "tiny_study.toml" not in err
+    monkeypatch.delenv("FEA_MEMORY_GB")
     good = tmp_path / "good.toml"
     good.write_text((ROOT / "studies" / "baseline.toml").read_text())
     assert main(["check", str(good), str(good), "--out", str(tmp_path / "o")]) == 2
@@ -121,7 +171,8 @@ def test_slurm_script_notes_the_invalid_cases(tmp_path, capsys):
     out = tmp_path / "out"
     assert main(["study", "slurm", str(_study(tmp_path)), "--tasks", "2", "--out", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "note: 1 of 4 cases are invalid" in text and "case0002" in text
+    assert "note: 1 of 4 cases is invalid" in text and "case0002" in text
+    assert text.index("note:") < text.index("submit with")
     assert (out / "slurm" / "array.sbatch").is_file()
     good = tmp_path / "good.toml"
     good.write_text((ROOT / "studies" / "baseline.toml").read_text())
@@ -184,3 +235,38 @@ def _valid(spec, params) -> bool:
     except InputError:
         return False
     return True
+
+
+def test_slurm_refuses_before_writing(tmp_path, capsys, monkeypatch):
+    """A bad setting of this machine, or a study whose every case the reader refuses:
+    an error before any script is written (nothing to submit)."""
+    out = tmp_path / "out"
+    monkeypatch.setenv("FEA_MEMORY_GB", "abc")
+    assert main(["study", "slurm", str(TINY), "--tasks", "2", "--out", str(out)]) == 2
+    assert "FEA_MEMORY_GB" in capsys.readouterr().err and not out.exists()
+    monkeypatch.delenv("FEA_MEMORY_GB")
+    text = TINY.read_text()
+    head, sweep = text[: text.index("[sweep]")], text[text.index("[sweep]") :]
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        head + sweep.replace("35.0", "5000.0").replace("50.0", "6000.0").replace("20.0", "7000.0")
+    )
+    assert main(["study", "slurm", str(bad), "--tasks", "2", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "the reader refuses every case" in err and not out.exists()
+
+
+def test_slurm_mem_below_the_largest_estimate_is_noted(tmp_path, capsys):
+    from fea.study.slurm import memory_bytes
+
+    assert memory_bytes("8G") == 8 * 2**30 and memory_bytes("8000") == 8000 * 2**20
+    assert memory_bytes("2T") == 2 * 2**40 and memory_bytes("512K") == 512 * 1024
+    with pytest.raises(InputError):
+        memory_bytes("8GB")
+    out = tmp_path / "o"
+    assert (
+        main(["study", "slurm", str(TINY), "--tasks", "2", "--out", str(out), "--mem", "1M"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "note: --mem 1M is below the largest case's estimate" in text
+    assert "#SBATCH --mem=1M" in (out / "slurm" / "array.sbatch").read_text()
