@@ -863,6 +863,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"fea {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of the output went away (``fea check big.toml | head``): no
+        # traceback; stdout pointed at /dev/null so that the interpreter's own flush at
+        # exit does not fail again (the Python documentation's recipe for SIGPIPE)
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 141  # 128 + SIGPIPE, as a shell reports a command its pipe ended
     except SystemExit as exc:
         # SIGTERM (a batch system's cancel or time limit, kill) ends a study as Ctrl-C
         # does (fea.study.driver); a batch log must say so rather than just stop

@@ -81,3 +81,26 @@ def test_structure_command_overlays_two_contacts(tmp_path, capsys):
     assert abs(sep - R[:3].sum()) < 0.05 * R[:3].sum()
     assert png.stat().st_size > 10_000
     assert main(["structure", str(tmp_path / "missing.csv")]) == 2
+
+
+def test_output_into_a_closed_pipe_ends_without_a_traceback(tmp_path):
+    """``fea check big.toml | head``: the reader of the output goes away; the command ends
+    with 141 (128 + SIGPIPE, as a shell reports it) and no traceback."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    study = root / "studies" / "openings.toml"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fea.cli", "check", str(study), "--all"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    proc.stdout.close()  # nobody reads: the first write meets a closed pipe
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=300) == 141
+    assert "Traceback" not in err and "BrokenPipeError" not in err
