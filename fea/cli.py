@@ -78,6 +78,11 @@ def _check_add_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--all", action="store_true", help="list every case, not only those refused")
     p.add_argument(
+        "--slice",
+        default=None,
+        help="i/n: only the cases fea run --slice i/n runs (one array task)",
+    )
+    p.add_argument(
         "--force", action="store_true", help="as fea run --force: the size guard refuses nothing"
     )
 
@@ -106,7 +111,9 @@ def _check_studies(args: argparse.Namespace) -> int:
                 warnings.simplefilter("always")
                 spec = load_study(path)
             seen = tuple(dict.fromkeys(str(w.message) for w in caught))
-            result = check_study(spec, args.out, force=args.force, base_warnings=seen)
+            result = check_study(
+                spec, args.out, force=args.force, base_warnings=seen, slice_=args.slice
+            )
         except FeaError as exc:
             print(f"fea check: error: {path}: {exc}", file=sys.stderr)
             status = 2
@@ -121,7 +128,12 @@ def _check_studies(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     if args.study:
         return _check_studies(args)
-    for flag, given in (("--out", args.out), ("--all", args.all), ("--force", args.force)):
+    for flag, given in (
+        ("--out", args.out),
+        ("--all", args.all),
+        ("--force", args.force),
+        ("--slice", args.slice),
+    ):
         if given not in (None, False):
             raise_input(flag, given, "a study file to check with it (fea check STUDY.toml ...)")
     from .solvers import backend_report

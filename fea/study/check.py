@@ -216,6 +216,7 @@ def check_study(
     *,
     force: bool = False,
     base_warnings: tuple[str, ...] = (),
+    slice_: str | None = None,
 ) -> StudyCheck:
     """Read and check every case of ``spec`` as ``fea run`` would, without meshing.
 
@@ -232,6 +233,8 @@ def check_study(
         refuse nothing.
     base_warnings
         Warnings already issued when the study was read (shown with the study's own).
+    slice_
+        ``"i/n"``: only the cases ``fea run --slice i/n`` runs (one task of a job array).
 
     Returns
     -------
@@ -239,15 +242,19 @@ def check_study(
         One :class:`CaseCheck` per case; nothing is written.
     """
     from ..package.meshing import available_memory, check_size, estimate
-    from .driver import check_environment, output_path
+    from .driver import check_environment, output_path, parse_slice
 
     check_environment()
+    sl = parse_slice(slice_)
     root = output_path(spec, out)
     present = _folder(root)
     rows: list[CaseCheck] = []
     counts = dict.fromkeys(STATES, 0)
     study_warnings = list(base_warnings)
-    for cid, params in spec.case_parameters():
+    cases = spec.case_parameters()
+    if sl is not None:
+        cases = cases[sl[0] :: sl[1]]  # as run_study slices them
+    for cid, params in cases:
         state = _state(spec, root / cid, params) if present else "to run"
         counts[state] += 1
         with warnings.catch_warnings(record=True) as caught:

@@ -270,3 +270,14 @@ def test_slurm_mem_below_the_largest_estimate_is_noted(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "note: --mem 1M is below the largest case's estimate" in text
     assert "#SBATCH --mem=1M" in (out / "slurm" / "array.sbatch").read_text()
+
+
+def test_a_slice_is_what_one_array_task_runs(tmp_path, capsys):
+    spec = load_study(TINY)
+    res = check_study(spec, tmp_path / "out", slice_="1/2")
+    assert [c.case_id for c in res.cases] == ["case0001", "case0003"]
+    with pytest.raises(InputError, match="--slice"):
+        check_study(spec, tmp_path / "out", slice_="2/2")
+    assert main(["check", str(TINY), "--slice", "0/2", "--out", str(tmp_path / "o")]) == 1
+    out = capsys.readouterr().out  # case0000 ok, case0002 invalid
+    assert "2 cases, 1 ok, 1 invalid" in out and "case0001" not in out
