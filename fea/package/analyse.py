@@ -45,7 +45,7 @@ from .sizing import MeshDependenceWarning, mesh_warnings
 from .spec import PANEL_STAGES, CaseSpec, check_case_spec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
-from .spec.geometry import is_imported, junction_region
+from .spec.geometry import is_imported, junction_region, without_board
 from .spec.moisture import ClassificationReflow, MoistureSpec
 from .transient import dual_interface, zth_transient
 
@@ -464,9 +464,7 @@ def _state_metrics(
 
 def warpage_case(case: CaseSpec) -> CaseSpec:
     """The unit without its board, meshed for uniform-temperature mechanics."""
-    geo = dataclasses.replace(case.geometry, board=None)
-    if is_imported(geo):  # the user's model without its board region
-        geo = dataclasses.replace(geo, keep_board=False)
+    geo = without_board(case.geometry)  # a user's model: without its board region
     ms = case.mesh
     if ms.film_size is None:
         # the default film refinement is for the heat path (Tj); at uniform temperature

@@ -26,6 +26,7 @@ from numpy.typing import NDArray
 from ..errors import InputError, MeshError
 from .geometry.symmetry import symmetry_axes, symmetry_fixed
 from .geometry.unit import terminal_sites
+from .spec.geometry import without_board
 
 __all__ = [
     "BoardModel",
@@ -42,7 +43,7 @@ def warpage_case(case):
     """The unit without its board, meshed for uniform-temperature mechanics (as
     :func:`fea.package.analyse.warpage_metrics`): films at ``mesh.size`` unless
     ``mesh.film_size`` is given."""
-    geo = dataclasses.replace(case.geometry, board=None)
+    geo = without_board(case.geometry)
     return dataclasses.replace(case, geometry=geo, mesh=_mechanics_mesh(case.mesh))
 
 

@@ -34,7 +34,7 @@ from .progress import stage
 from .spec import CaseSpec
 from .spec.constants import CTM_COLUMNS
 from .spec.ctm import CTM_INNER_SCALE, CtmSpec
-from .spec.geometry import is_imported, junction_region
+from .spec.geometry import is_imported, junction_region, without_board
 
 __all__ = [
     "CTM_COLUMNS",
@@ -71,7 +71,7 @@ def ctm_case(case: CaseSpec) -> CaseSpec:
     package's own faces)."""
     if case.kind != "unit":
         raise InputError("study.kind", case.kind, "unit (compact models are a unit's)")
-    return dataclasses.replace(case, geometry=dataclasses.replace(case.geometry, board=None))
+    return dataclasses.replace(case, geometry=without_board(case.geometry))
 
 
 def ctm_mesh(

@@ -62,7 +62,7 @@ from .geometry.board import BOARD_REGIONS
 from .names import Column
 from .spec import CaseSpec, EnvironmentSpec
 from .spec.constants import UNIFORM_H_OUTPUTS
-from .spec.geometry import junction_region
+from .spec.geometry import junction_region, without_board
 
 __all__ = [
     "BoundaryConditions",
@@ -303,7 +303,7 @@ def package_case(case: CaseSpec) -> CaseSpec:
     }
     return dataclasses.replace(
         case,
-        geometry=dataclasses.replace(case.geometry, board=None),
+        geometry=without_board(case.geometry),
         environment=EnvironmentSpec(),
         loads=loads,
         contacts=contacts,

@@ -138,6 +138,8 @@ def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
     geo = payload["geometry"]
     if geo.get("vias", 0) is None:
         geo.pop("vias")  # absent before the option existed: keys of old meshes unchanged
+    if not geo.get("walls_to_zero", True):
+        geo.pop("walls_to_zero")  # likewise
     if geo.get("board"):
         for k in ("stack", "layers", "laminate_k"):  # conductivity only, not geometry
             geo["board"].pop(k, None)

@@ -51,7 +51,7 @@ from .geometry.board import BOARD_REGIONS
 from .jedec import case_materials
 from .power_map import active_face, thermal_loads
 from .spec import CaseSpec
-from .spec.geometry import junction_region
+from .spec.geometry import junction_region, without_board
 
 __all__ = [
     "DUAL_INTERFACE_END_S",
@@ -372,7 +372,7 @@ def dual_interface(
     also counts the spreading under the case. Curves: ``dual_interface_zth`` (time and
     both Zth) and ``dual_interface_sf_h<h>`` (each cumulative structure function).
     """
-    unit = dataclasses.replace(case, geometry=dataclasses.replace(case.geometry, board=None))
+    unit = dataclasses.replace(case, geometry=without_board(case.geometry))
     board = [r for r in BOARD_REGIONS if r in mesh.regions]
     if board:
         mesh = submesh(mesh, [r for r in mesh.regions if r not in board])

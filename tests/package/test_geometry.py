@@ -85,6 +85,32 @@ def test_rim_bond_volumes_and_board():
     assert vol["rim_bond"] == pytest.approx(ring, rel=1e-6)
 
 
+def test_rim_bonded_package_keeps_its_walls_without_the_board():
+    """The models of a rim-bonded unit without its board (the warpage model, the package
+    for theta_JC, the compact models) are that package: its side walls reach z = 0 with
+    the dielectric inside them, as in the thermal model; they used to be rebuilt with the
+    plain unit's walls (the dielectric under them), another package."""
+    from fea.package.analyse import warpage_case
+    from fea.package.ctm import ctm_case
+    from fea.package.jedec import package_case
+
+    case = case_of({"board": {"size_mm": [8.0, 8.0], "thickness_mm": 0.5, "rim_bond": True}})
+    rim = unit_volumes(case.geometry, rim_to_zero=True)
+    plain = unit_volumes(case.geometry)
+    assert rim["shell"] > plain["shell"] and rim["dielectric"] < plain["dielectric"]
+    for derived in (warpage_case(case), package_case(case), ctm_case(case)):
+        assert derived.geometry.board is None
+        vol = occ_volumes(derived)
+        assert "board" not in vol and "rim_bond" not in vol
+        for r in ("shell", "dielectric", "die", "encapsulant"):
+            assert vol[r] == pytest.approx(rim[r], rel=1e-6), r
+    # a unit without a rim bond: its plain walls, with or without the board
+    bare = case_of({"board": {"size_mm": [8.0, 8.0], "thickness_mm": 0.5}})
+    vol = occ_volumes(warpage_case(bare))
+    for r in ("shell", "dielectric"):
+        assert vol[r] == pytest.approx(plain[r], rel=1e-6), r
+
+
 def components(mesh: Mesh, elements: np.ndarray) -> int:
     """Connected components of a set of elements under face adjacency."""
     f2t = mesh.p1.f2t

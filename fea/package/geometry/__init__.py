@@ -8,6 +8,7 @@ named regions and boundaries, and returns a :class:`ModelInfo`.
 from __future__ import annotations
 
 from ..spec import CaseSpec
+from ..spec.geometry import walls_reach_zero
 from .board import BOARD_REGIONS, add_board, board_z
 from .panel import add_panel, panel_extent, panel_sites
 from .pieces import Builder, ModelInfo, is_plane
@@ -43,7 +44,7 @@ def build(model, case: CaseSpec, symmetry: str = "none") -> ModelInfo:
     b = Builder(model)
     b.symmetry = check_symmetry(case, symmetry)
     z_top = g.z_top
-    rim = g.board is not None and g.board.rim_bond
+    rim = walls_reach_zero(g)  # a rim-bonded unit's walls, with its board or without
     ring = None
     if case.kind == "panel":
         add_panel(b, g, layers)

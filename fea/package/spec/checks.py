@@ -495,15 +495,12 @@ def check_moisture(kind: str, g: GeometrySpec, moisture: MoistureSpec) -> None:
     sweep's case may add).
 
     :func:`fea.package.spec.parse_study` passes the section through :func:`cross_checks`.."""
-    import dataclasses
 
     from ..names import PACKAGE_REGIONS
-    from .geometry import is_imported
+    from .geometry import without_board
     from .schema import model_boundaries, model_regions
 
-    bare = dataclasses.replace(g, board=None)
-    if is_imported(bare):
-        bare = dataclasses.replace(bare, keep_board=False)
+    bare = without_board(g)
     regions = model_regions(kind, bare)
     faces = model_boundaries(kind, bare)
     known = set(regions) | set(PACKAGE_REGIONS)

@@ -7,7 +7,7 @@ import copy
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ __all__ = [
     "resolve_geometry_path",
     "unused_opening_keys",
     "unused_opening_text",
+    "walls_reach_zero",
+    "without_board",
 ]
 
 
@@ -210,6 +212,11 @@ class GeometrySpec:
     """Geometry of the package (and of the panel when ``panel`` is set). Lengths in m.
 
     z = 0 is the dielectric's outer face; the shell's bottom wall is at the top.
+
+    ``walls_to_zero``: the side walls reach z = 0 with the dielectric inside them, as a
+    rim-bonded unit's do (``board.rim_bond``), in a model of it without its board
+    (:func:`without_board`: the warpage model, the package for theta_JC and the compact
+    models); not a key of a study file (:func:`walls_reach_zero` reads both).
     """
 
     cavity: tuple[float, float] = (10.0e-3, 10.0e-3)
@@ -229,6 +236,7 @@ class GeometrySpec:
     frequency: float = 5e9
     aperture_rule: str = "warn"  # off | warn | error
     vias: ViaSpec | None = None
+    walls_to_zero: bool = False
 
     @property
     def outer(self) -> tuple[float, float]:
@@ -414,6 +422,22 @@ class ImportedGeometrySpec(GeometrySpec):
 def is_imported(g: GeometrySpec) -> bool:
     """Whether ``g`` is the user's own model read from a file."""
     return isinstance(g, ImportedGeometrySpec)
+
+
+def walls_reach_zero(g: GeometrySpec) -> bool:
+    """Whether the shell's side walls reach z = 0 (the dielectric inside them): a unit
+    with a rim bond to its board, or a model of one without the board."""
+    return bool(g.walls_to_zero or (g.board is not None and g.board.rim_bond))
+
+
+def without_board(g: GeometrySpec) -> GeometrySpec:
+    """The package of ``g`` without its board (a user's model: without its board region),
+    its walls as they are with the board (:func:`walls_reach_zero`): the rim-bonded
+    unit's walls still reach z = 0."""
+    bare = replace(g, board=None, walls_to_zero=walls_reach_zero(g))
+    if is_imported(bare):
+        bare = replace(bare, keep_board=False)
+    return bare
 
 
 def _region_items(key: str, v: Any) -> list[int | str]:
@@ -1124,9 +1148,9 @@ def _check_pads_on_dielectric(g: GeometrySpec) -> None:
     or, with the rim bond (the walls then reach z = 0), the cavity with corners of
     ``corner_radius``. A pad beyond it was built into the exterior encapsulant or the
     walls."""
-    v, term, b = g.vias, g.terminals, g.board
+    v, term = g.vias, g.terminals
     assert v is not None
-    rim = b is not None and b.rim_bond
+    rim = walls_reach_zero(g)
     size = g.cavity if rim else g.outer
     radius = g.corner_radius + (0.0 if rim else g.shell_thickness) if g.corner_radius > 0 else 0.0
     rp = v.pad_diameter / 2

@@ -387,7 +387,11 @@ MEANINGS: dict[str, str] = {
     "geometry.board.enabled": "false: no board even though the table is present",
     "geometry.board.size_mm": "test board size, x and y (JEDEC 2s2p: 76.2 x 114.3)",
     "geometry.board.thickness_mm": "board thickness",
-    "geometry.board.rim_bond": "bond the shell's rim to the board",
+    "geometry.board.rim_bond": (
+        "bond the shell's rim to the board: the side walls reach z = 0 with the dielectric "
+        "inside them, in every model of the unit (the warpage model, theta_JC's package "
+        "and the compact models, which leave the board out, keep these walls)"
+    ),
     "geometry.board.rim_bond_width_mm": (
         "width of the rim bond, a ring centred on the side walls (which then reach z = 0; "
         "with corner_radius_mm its corners follow theirs): at least the shell thickness, it "
