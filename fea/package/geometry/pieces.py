@@ -92,6 +92,22 @@ class Builder:
         """Record a zone to refine (see :class:`Refinement`)."""
         self.info.refine.append(Refinement(kind, tuple(lo), tuple(hi), float(length)))
 
+    def mark(self) -> tuple[int, int]:
+        """The current place in the piece list and the refinement zones, for :meth:`move_since`."""
+        return len(self.pieces), len(self.info.refine)
+
+    def move_since(self, start: tuple[int, int], to: tuple[int, int]) -> None:
+        """Move the pieces and refinement zones added since the :meth:`mark` ``start`` to the
+        earlier mark ``to``, as if they had been added there.
+
+        The fragment assigns regions from the pieces' order, so a piece created late (after
+        the booleans that are cheaper with it absent) keeps the place it would have had.
+        """
+        for items, a, b in ((self.pieces, start[0], to[0]), (self.info.refine, start[1], to[1])):
+            moved = items[a:]
+            del items[a:]
+            items[b:b] = moved
+
     # -- primitives (lengths in m) ---------------------------------------------------
     def box(
         self, region: str, x0: float, y0: float, z0: float, x1: float, y1: float, z1: float
