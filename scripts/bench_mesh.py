@@ -4,19 +4,21 @@ by stage, of the baseline with many openings per wall.
 Usage:
     python scripts/bench_mesh.py [size_mm ...]      (default 1.0 0.6 0.35)
     python scripts/bench_mesh.py --openings N [N ...] [--kind holes|slots|pillars]
-        [--width MM] [--board] [--trees OLD NEW] [--repeat R]
+        [--width MM] [--opening-size MM] [--board] [--trees OLD NEW] [--repeat R]
 
 ``--openings``: the baseline (studies/baseline.toml; without its board unless ``--board``)
-with N openings of ``--kind`` and ``--width`` on every wall, each case in a fresh
-process. Each row gives the time of every stage: ``solids`` (the OCC solids with their
-booleans: the terminals' sphere cuts), ``fragment`` (one OCC fragment of every piece),
-``groups`` (regions, boundaries and physical groups), ``fields`` (size fields), ``2D``
-(gmsh's curve and surface meshing), ``3D`` (volume meshing and its optimisation),
-``read`` (the mesh into scikit-fem, regions and boundaries), ``write`` (the .msh),
-``quality`` (the shape report), with the tetrahedra and the size guard's estimate
-(:func:`fea.package.meshing.estimate`) of the same model. ``--trees OLD NEW`` runs each
-case with ``PYTHONPATH`` set to each source tree in turn, alternating, ``--repeat`` times:
-a before/after comparison measured side by side on a noisy machine.
+with N openings of ``--kind`` and ``--width`` on every wall (``--opening-size``: the
+study's ``mesh.opening_size_mm``, 0.2; 0 leaves the key out, the default rule of half
+the opening), each case in a fresh process. Each row gives the time of every stage:
+``solids`` (the OCC solids with their booleans: the terminals' sphere cuts), ``fragment``
+(one OCC fragment of every piece), ``groups`` (regions, boundaries and physical groups),
+``fields`` (size fields), ``2D`` (gmsh's curve and surface meshing), ``3D`` (volume
+meshing and its optimisation), ``read`` (the mesh into scikit-fem, regions and
+boundaries), ``write`` (the .msh), ``quality`` (the shape report), with the tetrahedra
+and the size guard's estimate (:func:`fea.package.meshing.estimate`) of the same model.
+``--trees OLD NEW`` runs each case with ``PYTHONPATH`` set to each source tree in turn,
+alternating, ``--repeat`` times: a before/after comparison measured side by side on a
+noisy machine.
 """
 
 from __future__ import annotations
@@ -60,8 +62,11 @@ def size_series(sizes: list[float]) -> None:
         )
 
 
-def openings_case(count: int, kind: str, width_mm: float, board: bool):
-    """The baseline case with ``count`` openings of ``kind`` and ``width_mm`` on every wall."""
+def openings_case(
+    count: int, kind: str, width_mm: float, board: bool, opening_size_mm: float | None = None
+):
+    """The baseline case with ``count`` openings of ``kind`` and ``width_mm`` on every wall
+    (``opening_size_mm``: None keeps the study's, 0 removes the key)."""
     from fea.package.spec import parse_study
 
     data = tomllib.loads(STUDY.read_text())
@@ -74,10 +79,16 @@ def openings_case(count: int, kind: str, width_mm: float, board: bool):
         o.pop("height_mm", None)
     if kind == "pillars":
         o.pop("z0_mm", None)
+    if opening_size_mm == 0:
+        data["mesh"].pop("opening_size_mm", None)
+    elif opening_size_mm is not None:
+        data["mesh"]["opening_size_mm"] = opening_size_mm
     return parse_study(data).base
 
 
-def stage_times(count: int, kind: str, width_mm: float, board: bool) -> dict[str, float]:
+def stage_times(
+    count: int, kind: str, width_mm: float, board: bool, opening_size_mm: float | None = None
+) -> dict[str, float]:
     """Mesh one openings case with every stage timed (seconds); tets and the estimate.
 
     The gmsh and fea calls are wrapped with timers, nothing else changes (the mesh is the
@@ -88,6 +99,7 @@ def stage_times(count: int, kind: str, width_mm: float, board: bool) -> dict[str
 
     import gmsh
 
+    import fea.package.geometry as geometry
     import fea.package.meshing as meshing
     from fea.fe.mesh import Mesh, quality_report
     from fea.package.geometry.pieces import Builder
@@ -95,6 +107,7 @@ def stage_times(count: int, kind: str, width_mm: float, board: bool) -> dict[str
     os.environ["FEA_MESH_CACHE"] = tempfile.mkdtemp(prefix="bench_mesh_")
     meshing.CACHE_DIR = Path(os.environ["FEA_MESH_CACHE"])
     times = dict.fromkeys(STAGES, 0.0)
+    times["geometry"] = 0.0
 
     def timed(owner, name: str, stage: str) -> None:
         original = getattr(owner, name)
@@ -109,6 +122,7 @@ def stage_times(count: int, kind: str, width_mm: float, board: bool) -> dict[str
         setattr(owner, name, wrapper)
 
     # the fragment inside Builder.finish: "groups" is finish less the fragment
+    timed(geometry, "build", "geometry")  # imported by build_mesh when it runs
     timed(gmsh.model.occ, "fragment", "fragment")
     timed(Builder, "finish", "groups")
     timed(meshing, "size_fields", "fields")
@@ -139,29 +153,35 @@ def stage_times(count: int, kind: str, width_mm: float, board: bool) -> dict[str
         times["3D"] += wall - surface
 
     gmsh.model.mesh.generate = split
-    case = openings_case(count, kind, width_mm, board)
+    case = openings_case(count, kind, width_mm, board, opening_size_mm)
     t0 = time.perf_counter()
-    mesh, _ = meshing.build_mesh(case, cache=False, force=True)
+    error = None
+    try:
+        mesh, _ = meshing.build_mesh(case, cache=False, force=True)
+    except Exception as exc:  # a case gmsh cannot mesh: the time it took to find out
+        error = str(exc).split(";")[0][:200]
     total = time.perf_counter() - t0
+    times["groups"] -= times["fragment"]
+    times["solids"] = times.pop("geometry") - times["fragment"] - times["groups"]
+    est = meshing.estimate(case).elements  # the largest model's: the one meshed here
+    if error is not None:
+        return {**times, "total": total, "estimate": est, "error": error}  # type: ignore
     t1 = time.perf_counter()
     q = quality_report(mesh)
     times["quality"] = time.perf_counter() - t1
-    times["groups"] -= times["fragment"]
-    times["solids"] = mesh.info["geometry_s"] - times["fragment"] - times["groups"]
     return {
         **times,
         "total": total + times["quality"],
         "tets": float(q.n_elements),
-        # the largest model's: the one meshed here (films at the thermal model's size)
-        "estimate": meshing.estimate(case).elements,
+        "estimate": est,
     }
 
 
-def run_child(tree: str | None, args: list[str]) -> dict[str, float]:
-    """One case in a fresh process, ``PYTHONPATH`` set to ``tree`` (None: as inherited)."""
+def run_child(tree: str, args: list[str]) -> dict[str, float] | str:
+    """One case in a fresh process with ``PYTHONPATH`` set to the source tree ``tree``: its
+    stage times, or the last line of its error."""
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    if tree is not None:
-        env["PYTHONPATH"] = str(Path(tree).resolve())
+    env["PYTHONPATH"] = str(Path(tree).resolve())
     out = subprocess.run(
         [sys.executable, __file__, "--child", *args],
         env=env,
@@ -171,40 +191,52 @@ def run_child(tree: str | None, args: list[str]) -> dict[str, float]:
     )
     lines = [x for x in out.stdout.splitlines() if x.startswith("{")]
     if out.returncode or not lines:
-        raise SystemExit(f"case {args} failed in {tree}:\n{out.stderr[-3000:]}")
+        errors = out.stderr.strip().splitlines() or ["no output"]
+        return errors[-1][:300]
     return json.loads(lines[-1])
 
 
 def openings_series(ns: argparse.Namespace) -> None:
     """Print one table row per case (and tree, and repeat)."""
-    trees = ns.trees or [None]
+    trees = ns.trees or [str(STUDY.parent.parent)]  # this checkout
     head = "| tree | openings/wall | " + " | ".join(STAGES) + " | total | tets | estimate |"
-    print(f"{ns.kind}, width {ns.width:g} mm, {'with' if ns.board else 'without'} board")
+    size = {None: "0.2", 0.0: "default"}.get(ns.opening_size, f"{ns.opening_size:g}")
+    print(
+        f"{ns.kind}, width {ns.width:g} mm, {'with' if ns.board else 'without'} board, "
+        f"opening_size_mm {size}"
+    )
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
     for n in ns.openings:
         for _ in range(ns.repeat):
             for tree in trees:
                 args = [str(n), ns.kind, str(ns.width)] + (["--board"] if ns.board else [])
+                if ns.opening_size is not None:
+                    args += ["--opening-size", str(ns.opening_size)]
                 r = run_child(tree, args)
+                if isinstance(r, str):
+                    print(f"| {tree} | {n} | failed: {r} |", flush=True)
+                    continue
                 cells = " | ".join(f"{r[s]:.1f}" for s in STAGES)
-                print(
-                    f"| {tree or '.'} | {n} | {cells} | {r['total']:.1f} | "
-                    f"{r['tets']:,.0f} | {r['estimate']:,.0f} |",
-                    flush=True,
-                )
+                tets = f"{r['tets']:,.0f}" if "error" not in r else f"failed: {r['error']}"
+                counts = f"{tets} | {r['estimate']:,.0f}"
+                print(f"| {tree} | {n} | {cells} | {r['total']:.1f} | {counts} |", flush=True)
 
 
 def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         count, kind, width = int(argv[1]), argv[2], float(argv[3])
-        print(json.dumps(stage_times(count, kind, width, "--board" in argv)))
+        size = float(argv[argv.index("--opening-size") + 1]) if "--opening-size" in argv else None
+        print(json.dumps(stage_times(count, kind, width, "--board" in argv, size)))
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sizes", nargs="*", type=float, help="size series (mm)")
     p.add_argument("--openings", nargs="+", type=int, help="openings per wall")
     p.add_argument("--kind", default="holes", choices=("holes", "slots", "pillars"))
     p.add_argument("--width", type=float, default=0.05, help="opening width (mm)")
+    p.add_argument(
+        "--opening-size", type=float, default=None, help="mesh.opening_size_mm (0: the default)"
+    )
     p.add_argument("--board", action="store_true", help="the thermal model, with its board")
     p.add_argument("--trees", nargs=2, metavar=("OLD", "NEW"), help="source trees to compare")
     p.add_argument("--repeat", type=int, default=1)
