@@ -47,6 +47,10 @@ def add_unit(
     rim_to_zero
         Side walls reach z = 0 (through the dielectric level), for a rim bonded to a
         board; the dielectric then spans only the cavity.
+
+    The openings come right after the cavity in the fragment's order; more than
+    :data:`LATE_OPENINGS_MIN` of them are created after the terminals (faster, the same
+    model: :func:`late_openings`).
     """
     Cx, Cy = g.cavity
     t = g.shell_thickness
