@@ -200,7 +200,11 @@ def openings_series(ns: argparse.Namespace) -> None:
     """Print one table row per case (and tree, and repeat)."""
     trees = ns.trees or [str(STUDY.parent.parent)]  # this checkout
     head = "| tree | openings/wall | " + " | ".join(STAGES) + " | total | tets | estimate |"
-    size = {None: "0.2", 0.0: "default"}.get(ns.opening_size, f"{ns.opening_size:g}")
+    size = (
+        "0.2"
+        if ns.opening_size is None
+        else (f"{ns.opening_size:g}" if ns.opening_size else "default")
+    )
     print(
         f"{ns.kind}, width {ns.width:g} mm, {'with' if ns.board else 'without'} board, "
         f"opening_size_mm {size}"
