@@ -524,7 +524,7 @@ def _opening_excess(o, t: float, depth: float, h_open: float, layers: int) -> fl
     width. The box of the opening grown by ``s`` on each side, through the wall of
     thickness ``t`` (at least ``layers`` elements), is counted at ``s`` less its count at
     ``h_open``. On the baseline with 25-100 holes of 0.05-0.1 mm or 50-100 slots of
-    0.05-0.1 x 0.2 mm a wall the estimate is within -24 to +14 % of gmsh's count (it
+    0.05-0.1 x 0.2 mm a wall the estimate is within -26 to +14 % of gmsh's count (it
     missed it by up to 56 % without this term; docs/performance.md, "Many openings per
     wall").
     """
