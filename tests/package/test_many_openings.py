@@ -37,38 +37,48 @@ def case_of(openings: dict):
 MANY = {"kind": "holes", "count": 12, "width_mm": 0.1, "z0_mm": 0.1}  # 48 in all
 
 
-def built(case, late_min: int | None = None) -> dict:
-    """Build the geometry of ``case`` (no mesh): the pieces' regions in fragment order,
-    the volumes present at each OCC intersect, OCC volume [m^3] and volume count per
-    region, and face count and area [m^2] per boundary."""
+def built(case, late_min: int | None = None, symmetry: str = "none") -> dict:
+    """Build the geometry of ``case`` (no mesh) with ``symmetry``: the pieces' regions in
+    fragment order, the volumes present at each OCC intersect, the OCC removals, OCC
+    volume [m^3] and volume count per region, and face count and area [m^2] per
+    boundary."""
     with pytest.MonkeyPatch.context() as mp:
-        return _built(mp, case, late_min)
+        return _built(mp, case, late_min, symmetry)
 
 
-def _built(mp: pytest.MonkeyPatch, case, late_min: int | None) -> dict:
+def _built(mp: pytest.MonkeyPatch, case, late_min: int | None, symmetry: str) -> dict:
     if late_min is not None:
         mp.setattr(unit, "LATE_OPENINGS_MIN", late_min)
     seen: list[int] = []
     order: list[str] = []
+    removed: list[list] = []
     intersect = gmsh.model.occ.intersect
+    remove = gmsh.model.occ.remove
     finish = pieces.Builder.finish
 
     def counting(*args, **kwargs):
         seen.append(len(gmsh.model.occ.getEntities(3)))
         return intersect(*args, **kwargs)
 
+    def removing(dim_tags, recursive=False):
+        removed.append(list(dim_tags))
+        return remove(dim_tags, recursive=recursive)
+
     def recording(self, classify):
-        order.extend(region for _, region in self.pieces)
-        return finish(self, classify)
+        info = finish(self, classify)
+        order.extend(region for _, region in self.pieces)  # as fragmented (after a cut)
+        return info
 
     mp.setattr(gmsh.model.occ, "intersect", counting)
+    mp.setattr(gmsh.model.occ, "remove", removing)
     mp.setattr(pieces.Builder, "finish", recording)
     with gmsh_session():
-        info = build(gmsh.model, case)
+        info = build(gmsh.model, case, symmetry)
         occ = gmsh.model.occ
         return {
             "order": order,
             "seen": seen,
+            "removed": removed,
             "volumes": {
                 r: (sum(occ.getMass(3, t) for t in tags) * 1e-9, len(tags))
                 for r, tags in info.regions.items()
@@ -78,6 +88,17 @@ def _built(mp: pytest.MonkeyPatch, case, late_min: int | None) -> dict:
                 for b, tags in info.boundaries.items()
             },
         }
+
+
+def assert_same_model(late: dict, first: dict) -> None:
+    assert late["volumes"].keys() == first["volumes"].keys()
+    for r, (v, n) in first["volumes"].items():
+        assert late["volumes"][r][1] == n, r
+        assert math.isclose(late["volumes"][r][0], v, rel_tol=1e-9), r
+    assert late["boundaries"].keys() == first["boundaries"].keys()
+    for b, (a, n) in first["boundaries"].items():
+        assert late["boundaries"][b][1] == n, b
+        assert math.isclose(late["boundaries"][b][0], a, rel_tol=1e-9), b
 
 
 def test_terminal_booleans_run_without_the_openings():
@@ -101,18 +122,27 @@ def test_late_openings_build_the_same_model():
     first = built(case, late_min=10**6)
     assert late["order"] == first["order"]
     assert late["order"].count("opening") == 48
-    assert late["volumes"].keys() == first["volumes"].keys()
-    for r, (v, n) in first["volumes"].items():
-        assert late["volumes"][r][1] == n, r
-        assert math.isclose(late["volumes"][r][0], v, rel_tol=1e-9), r
-    closed = unit_volumes(case.geometry)
-    for r, v in closed.items():
+    assert_same_model(late, first)
+    for r, v in unit_volumes(case.geometry).items():
         # OCC's volumes of the curved balls and holes: 1e-6 (its integration tolerance)
         assert late["volumes"][r][0] == pytest.approx(v, rel=1e-6), r
-    assert late["boundaries"].keys() == first["boundaries"].keys()
-    for b, (a, n) in first["boundaries"].items():
-        assert late["boundaries"][b][1] == n, b
-        assert math.isclose(late["boundaries"][b][0], a, rel_tol=1e-9), b
+
+
+@pytest.mark.parametrize("symmetry", ["half", "quarter", "eighth"])
+def test_the_symmetry_cut_of_many_openings_builds_the_same_model(symmetry):
+    """With many openings the pieces the symmetry planes would drop are not built and the
+    pieces wholly inside are not intersected (each OCC removal or boolean costs time in
+    proportion to the model): the same cut model, regions, volumes and boundaries
+    (``symmetry_*`` included) as the piece-by-piece cut; nothing is removed but the
+    cutting box."""
+    case = case_of(MANY)
+    late = built(case, symmetry=symmetry)
+    first = built(case, late_min=10**6, symmetry=symmetry)
+    assert late["order"] == first["order"]
+    assert_same_model(late, first)
+    assert {"symmetry_x", "symmetry_y"} & set(late["boundaries"])
+    assert len(late["removed"]) == 1 and len(late["removed"][0]) == 1  # the cutting box
+    assert len(first["removed"]) > 20  # a removal for each piece outside
 
 
 @pytest.mark.parametrize(

@@ -85,6 +85,7 @@ def add_unit(
             )
     b.prism("cavity", cx, cy, Cx, Cy, z_floor, z_ceiling, radius=r)
     late = terminals and late_openings(g)
+    b.trim = late  # pieces the symmetry cut would drop are not built (Builder.trim)
     at = b.mark()
     if not late:
         _add_all_openings(b, g, cx, cy)
