@@ -4,14 +4,16 @@ by stage, of the baseline with many openings per wall.
 Usage:
     python scripts/bench_mesh.py [size_mm ...]      (default 1.0 0.6 0.35)
     python scripts/bench_mesh.py --openings N [N ...] [--kind holes|slots|pillars]
-        [--width MM] [--opening-size MM] [--board] [--trees OLD NEW] [--repeat R]
+        [--width MM] [--opening-size MM] [--board] [--symmetry half|quarter|eighth]
+        [--trees OLD NEW] [--repeat R]
 
 ``--openings``: the baseline (studies/baseline.toml; without its board unless ``--board``)
 with N openings of ``--kind`` and ``--width`` on every wall (``--opening-size``: the
 study's ``mesh.opening_size_mm``, 0.2; 0 leaves the key out, the default rule of half
-the opening), each case in a fresh process. Each row gives the time of every stage:
-``solids`` (the OCC solids with their booleans: the terminals' sphere cuts), ``fragment``
-(one OCC fragment of every piece), ``groups`` (regions, boundaries and physical groups),
+the opening; ``--symmetry``: the cut model), each case in a fresh process. Each row
+gives the time of every stage: ``solids`` (the OCC solids with their booleans: the
+terminals' sphere cuts), ``fragment`` (one OCC fragment of every piece), ``groups`` (a
+symmetry cut's intersections and removals, regions, boundaries and physical groups),
 ``fields`` (size fields), ``2D`` (gmsh's curve and surface meshing), ``3D`` (volume
 meshing and its optimisation), ``read`` (the mesh into scikit-fem, regions and
 boundaries), ``write`` (the .msh), ``quality`` (the shape report), with the tetrahedra
@@ -87,7 +89,12 @@ def openings_case(
 
 
 def stage_times(
-    count: int, kind: str, width_mm: float, board: bool, opening_size_mm: float | None = None
+    count: int,
+    kind: str,
+    width_mm: float,
+    board: bool,
+    opening_size_mm: float | None = None,
+    symmetry: str = "none",
 ) -> dict[str, float]:
     """Mesh one openings case with every stage timed (seconds); tets and the estimate.
 
@@ -157,13 +164,13 @@ def stage_times(
     t0 = time.perf_counter()
     error = None
     try:
-        mesh, _ = meshing.build_mesh(case, cache=False, force=True)
+        mesh, _ = meshing.build_mesh(case, cache=False, force=True, symmetry=symmetry)
     except Exception as exc:  # a case gmsh cannot mesh: the time it took to find out
         error = str(exc).split(";")[0][:200]
     total = time.perf_counter() - t0
     times["groups"] -= times["fragment"]
     times["solids"] = times.pop("geometry") - times["fragment"] - times["groups"]
-    est = meshing.estimate(case).elements  # the largest model's: the one meshed here
+    est = meshing.estimate(case, symmetry).elements  # the largest model's: meshed here
     if error is not None:
         return {**times, "total": total, "estimate": est, "error": error}  # type: ignore
     t1 = time.perf_counter()
@@ -207,7 +214,7 @@ def openings_series(ns: argparse.Namespace) -> None:
     )
     print(
         f"{ns.kind}, width {ns.width:g} mm, {'with' if ns.board else 'without'} board, "
-        f"opening_size_mm {size}"
+        f"opening_size_mm {size}, symmetry {ns.symmetry}"
     )
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
@@ -217,6 +224,7 @@ def openings_series(ns: argparse.Namespace) -> None:
                 args = [str(n), ns.kind, str(ns.width)] + (["--board"] if ns.board else [])
                 if ns.opening_size is not None:
                     args += ["--opening-size", str(ns.opening_size)]
+                args += ["--symmetry", ns.symmetry]
                 r = run_child(tree, args)
                 if isinstance(r, str):
                     print(f"| {tree} | {n} | failed: {r} |", flush=True)
@@ -231,7 +239,8 @@ def main(argv: list[str]) -> None:
     if argv[:1] == ["--child"]:
         count, kind, width = int(argv[1]), argv[2], float(argv[3])
         size = float(argv[argv.index("--opening-size") + 1]) if "--opening-size" in argv else None
-        print(json.dumps(stage_times(count, kind, width, "--board" in argv, size)))
+        sym = argv[argv.index("--symmetry") + 1] if "--symmetry" in argv else "none"
+        print(json.dumps(stage_times(count, kind, width, "--board" in argv, size, sym)))
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sizes", nargs="*", type=float, help="size series (mm)")
@@ -242,6 +251,7 @@ def main(argv: list[str]) -> None:
         "--opening-size", type=float, default=None, help="mesh.opening_size_mm (0: the default)"
     )
     p.add_argument("--board", action="store_true", help="the thermal model, with its board")
+    p.add_argument("--symmetry", default="none", choices=("none", "half", "quarter", "eighth"))
     p.add_argument("--trees", nargs=2, metavar=("OLD", "NEW"), help="source trees to compare")
     p.add_argument("--repeat", type=int, default=1)
     ns = p.parse_args(argv)
