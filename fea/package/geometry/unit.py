@@ -117,12 +117,14 @@ def add_unit(
 
 
 #: More openings than this (all walls together) are created after the terminals
-#: (:func:`late_openings`). Each OCC boolean of a terminal (a sphere cut to the standoff)
-#: costs time in proportion to the entities already in the model, as gmsh recounts its
-#: tags when it removes the boolean's inputs: with hundreds of openings present, the
-#: 144 terminals of the baseline took 3-8 s, against 0.5 s without them. Up to this
-#: count the order is the one the existing meshes were built in: gmsh numbers the
-#: fragment's entities from the creation order, so those meshes (and the pinned
+#: (:func:`late_openings`), and a symmetry cut skips what it would drop or leave as it is
+#: (:attr:`~fea.package.geometry.pieces.Builder.trim`). Each OCC boolean of a terminal
+#: (a sphere cut to the standoff) costs time in proportion to the entities already in
+#: the model, as gmsh checks what it removes against all of them: with 100 openings a
+#: wall present, the baseline's 144 terminals took 3 s (holes) to 10-30 s (slots),
+#: against under 1 s without them (docs/performance.md, "Many openings per wall"). Up
+#: to this count the order is the one the existing meshes were built in: gmsh numbers
+#: the fragment's entities from the creation order, so those meshes (and the pinned
 #: results on them) stay the same node for node.
 LATE_OPENINGS_MIN = 16
 
