@@ -1,7 +1,9 @@
 """Many openings per wall: the openings are created after the terminals' booleans (whose
 OCC cost grows with the entities already in the model) and keep their place in the
-fragment, so the model is the same; up to :data:`LATE_OPENINGS_MIN` openings nothing
-changes (the existing meshes and their pinned results)."""
+fragment, and a symmetry cut skips the pieces it would drop or leave as they are, so the
+model is the same; up to :data:`LATE_OPENINGS_MIN` openings nothing changes (the existing
+meshes and their pinned results). The size guard's estimate counts each opening smaller
+than ``mesh.opening_size``."""
 
 from __future__ import annotations
 
@@ -165,8 +167,9 @@ def test_the_symmetry_cut_of_many_openings_builds_the_same_model(symmetry):
 )
 def test_few_openings_keep_the_order(openings, late):
     """Up to 16 openings in all (the shipped studies: at most 4 a wall) they are created
-    right after the cavity, as the existing meshes were built: those meshes stay the same
-    node for node; closed walls count for nothing."""
+    right after the cavity and a symmetry cut goes piece by piece, as the existing meshes
+    were built: those meshes stay the same node for node; closed walls count for
+    nothing."""
     case = case_of(openings)
     assert unit.late_openings(case.geometry) is late
     out = built(case)
@@ -174,6 +177,8 @@ def test_few_openings_keep_the_order(openings, late):
     if not late and n_open:
         # the terminals' booleans then see the openings
         assert max(out["seen"]) > n_open
+    cut = built(case, symmetry="quarter")
+    assert (len(cut["removed"]) == 1) is late  # only the cutting box when trimmed
 
 
 # -- the size guard's estimate with many small openings -----------------------------------
