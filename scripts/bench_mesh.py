@@ -31,6 +31,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 from pathlib import Path
@@ -102,8 +103,6 @@ def stage_times(
     one :func:`~fea.package.meshing.build_mesh` makes): ``2D`` is gmsh's own wall time of
     its 1-D and 2-D passes from its log, ``3D`` the rest of ``generate(3)``.
     """
-    import tempfile
-
     import gmsh
 
     import fea.package.geometry as geometry
@@ -111,8 +110,7 @@ def stage_times(
     from fea.fe.mesh import Mesh, quality_report
     from fea.package.geometry.pieces import Builder
 
-    os.environ["FEA_MESH_CACHE"] = tempfile.mkdtemp(prefix="bench_mesh_")
-    meshing.CACHE_DIR = Path(os.environ["FEA_MESH_CACHE"])
+    meshing.CACHE_DIR = Path(os.environ["FEA_MESH_CACHE"])  # the child's own, removed after
     times = dict.fromkeys(STAGES, 0.0)
     times["geometry"] = 0.0
 
@@ -240,7 +238,9 @@ def main(argv: list[str]) -> None:
         count, kind, width = int(argv[1]), argv[2], float(argv[3])
         size = float(argv[argv.index("--opening-size") + 1]) if "--opening-size" in argv else None
         sym = argv[argv.index("--symmetry") + 1] if "--symmetry" in argv else "none"
-        print(json.dumps(stage_times(count, kind, width, "--board" in argv, size, sym)))
+        with tempfile.TemporaryDirectory(prefix="bench_mesh_") as cache:
+            os.environ["FEA_MESH_CACHE"] = cache
+            print(json.dumps(stage_times(count, kind, width, "--board" in argv, size, sym)))
         return
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("sizes", nargs="*", type=float, help="size series (mm)")
