@@ -81,6 +81,15 @@ class Builder:
         #: SYMMETRY`): ``"x"`` keeps x >= 0, ``"y"`` keeps y >= 0, ``"d"`` keeps y <= x;
         #: the cut faces become ``symmetry_x``/``symmetry_y``/``symmetry_d``.
         self.symmetry: tuple[str, ...] = ()
+        #: Skip what the symmetry cut would drop or leave as it is: a box, cylinder or
+        #: truncated sphere wholly outside the kept region is not created, a piece wholly
+        #: inside is not intersected. Each OCC removal or boolean costs time in proportion
+        #: to the entities in the model (gmsh checks what it removes against all of
+        #: them), so with hundreds of openings the cut took longer than the rest of the
+        #: geometry. Set for a unit with many openings
+        #: (:func:`~fea.package.geometry.unit.late_openings`): the same model, with other
+        #: entity numbers, so off for the rest (their meshes stay node for node).
+        self.trim = False
 
     def refine(
         self,
@@ -92,15 +101,46 @@ class Builder:
         """Record a zone to refine (see :class:`Refinement`)."""
         self.info.refine.append(Refinement(kind, tuple(lo), tuple(hi), float(length)))
 
+    def mark(self) -> tuple[int, int]:
+        """The current place in the piece list and the refinement zones, for :meth:`move_since`."""
+        return len(self.pieces), len(self.info.refine)
+
+    def move_since(self, start: tuple[int, int], to: tuple[int, int]) -> None:
+        """Move the pieces and refinement zones added since the :meth:`mark` ``start`` to the
+        earlier mark ``to``, as if they had been added there.
+
+        The fragment assigns regions from the pieces' order, so a piece created late (after
+        the booleans that are cheaper with it absent) keeps the place it would have had.
+        """
+        for items, a, b in ((self.pieces, start[0], to[0]), (self.info.refine, start[1], to[1])):
+            moved = items[a:]
+            del items[a:]
+            items[b:b] = moved
+
+    def _dropped(self, lo: tuple[float, ...], hi: tuple[float, ...]) -> bool:
+        """True when :attr:`trim` is set and the box ``lo``-``hi`` [m] lies wholly outside
+        the region the symmetry planes keep (as :meth:`_cut_symmetry` drops it)."""
+        if not (self.trim and self.symmetry):
+            return False
+        sym = self.symmetry
+        return (
+            ("x" in sym and hi[0] <= 0.0)
+            or ("y" in sym and hi[1] <= 0.0)
+            or ("d" in sym and hi[0] <= lo[1])
+        )
+
     # -- primitives (lengths in m) ---------------------------------------------------
     def box(
         self, region: str, x0: float, y0: float, z0: float, x1: float, y1: float, z1: float
     ) -> int:
-        """Axis-aligned box from corner (x0, y0, z0) to (x1, y1, z1)."""
+        """Axis-aligned box from corner (x0, y0, z0) to (x1, y1, z1); its tag (-1: not
+        created, outside the symmetry's kept region with :attr:`trim`)."""
         if not (x1 > x0 and y1 > y0 and z1 > z0):
             raise MeshError(
                 f"empty box for region {region}: ({x0}, {y0}, {z0}) - ({x1}, {y1}, {z1})"
             )
+        if self._dropped((x0, y0, z0), (x1, y1, z1)):
+            return -1
         k = MODEL_SCALE
         tag = self.occ.addBox(k * x0, k * y0, k * z0, k * (x1 - x0), k * (y1 - y0), k * (z1 - z0))
         self.pieces.append((tag, region))
@@ -175,7 +215,13 @@ class Builder:
     def cylinder(
         self, region: str, x: float, y: float, z: float, dx: float, dy: float, dz: float, r: float
     ) -> int:
-        """Cylinder of radius ``r`` from (x, y, z) along (dx, dy, dz)."""
+        """Cylinder of radius ``r`` from (x, y, z) along (dx, dy, dz); its tag (-1: not
+        created, as :meth:`box`)."""
+        ends = ((x, y, z), (x + dx, y + dy, z + dz))
+        lo = tuple(min(a, b) - r for a, b in zip(*ends, strict=True))
+        hi = tuple(max(a, b) + r for a, b in zip(*ends, strict=True))
+        if self._dropped(lo, hi):
+            return -1
         k = MODEL_SCALE
         tag = self.occ.addCylinder(k * x, k * y, k * z, k * dx, k * dy, k * dz, k * r)
         self.pieces.append((tag, region))
@@ -184,7 +230,10 @@ class Builder:
     def truncated_sphere(
         self, region: str, x: float, y: float, zc: float, r: float, z0: float, z1: float
     ) -> int:
-        """Sphere of radius ``r`` centred at (x, y, zc), cut to z in [z0, z1]."""
+        """Sphere of radius ``r`` centred at (x, y, zc), cut to z in [z0, z1]; its tag (-1:
+        not created, as :meth:`box`)."""
+        if self._dropped((x - r, y - r, z0), (x + r, y + r, z1)):
+            return -1
         k = MODEL_SCALE
         s = self.occ.addSphere(k * x, k * y, k * zc, k * r)
         b = self.occ.addBox(
@@ -226,6 +275,8 @@ class Builder:
             if bb[3] <= x0 or bb[4] <= y0 or (diagonal and bb[3] <= bb[1]):
                 occ.remove([(3, tag)], recursive=True)
                 return []
+            if self.trim and bb[0] > x0 and bb[1] > y0 and not (diagonal and bb[4] > bb[0]):
+                return [tag]  # wholly inside: the intersection would change nothing
             try:
                 out, _ = occ.intersect([(3, tag)], [(3, box)], removeObject=True,
                                        removeTool=False)

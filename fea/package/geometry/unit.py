@@ -47,6 +47,10 @@ def add_unit(
     rim_to_zero
         Side walls reach z = 0 (through the dielectric level), for a rim bonded to a
         board; the dielectric then spans only the cavity.
+
+    The openings come right after the cavity in the fragment's order; more than
+    :data:`LATE_OPENINGS_MIN` of them are created after the terminals (faster, the same
+    model: :func:`late_openings`).
     """
     Cx, Cy = g.cavity
     t = g.shell_thickness
@@ -80,8 +84,11 @@ def add_unit(
                 radius=(r + d) if r > 0 else 0.0,
             )
     b.prism("cavity", cx, cy, Cx, Cy, z_floor, z_ceiling, radius=r)
-    for side in SIDES:
-        add_openings(b, side, g.openings[side], cx, cy, g.cavity, t, z_floor, z_ceiling)
+    late = terminals and late_openings(g)
+    b.trim = late  # pieces the symmetry cut would drop are not built (Builder.trim)
+    at = b.mark()
+    if not late:
+        _add_all_openings(b, g, cx, cy)
     # die on its attach layer, centred
     dx, dy, dt = g.die
     ta = g.die_attach_thickness
@@ -103,6 +110,37 @@ def add_unit(
         b.prism("encapsulant", cx, cy, ox + 2 * e, oy + 2 * e, 0.0, z_top)
     if terminals:
         add_terminals(b, g, cx, cy)
+    if late:  # created after the terminals' booleans, placed where they always were
+        start = b.mark()
+        _add_all_openings(b, g, cx, cy)
+        b.move_since(start, at)
+
+
+#: More openings than this (all walls together) are created after the terminals
+#: (:func:`late_openings`), and a symmetry cut skips what it would drop or leave as it is
+#: (:attr:`~fea.package.geometry.pieces.Builder.trim`). Each OCC boolean of a terminal
+#: (a sphere cut to the standoff) costs time in proportion to the entities already in
+#: the model, as gmsh checks what it removes against all of them: with 100 openings a
+#: wall present, the baseline's 144 terminals took 3 s (holes) to 10-30 s (slots),
+#: against under 1 s without them (docs/performance.md, "Many openings per wall"). Up
+#: to this count the order is the one the existing meshes were built in: gmsh numbers
+#: the fragment's entities from the creation order, so those meshes (and the pinned
+#: results on them) stay the same node for node.
+LATE_OPENINGS_MIN = 16
+
+
+def late_openings(g: GeometrySpec) -> bool:
+    """True when the openings of ``g`` are created after the terminals (more than
+    :data:`LATE_OPENINGS_MIN` openings in all walls)."""
+    return sum(o.count for o in g.openings.values() if not o.closed) > LATE_OPENINGS_MIN
+
+
+def _add_all_openings(b: Builder, g: GeometrySpec, cx: float, cy: float) -> None:
+    z_floor, z_ceiling = g.z_cavity
+    for side in SIDES:
+        add_openings(
+            b, side, g.openings[side], cx, cy, g.cavity, g.shell_thickness, z_floor, z_ceiling
+        )
 
 
 def terminal_sites(g: GeometrySpec, cx: float = 0.0, cy: float = 0.0) -> list[tuple[float, float]]:
