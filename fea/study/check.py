@@ -190,7 +190,8 @@ def _folder(root: Path) -> bool:
             return False
         if not root.is_dir():
             raise ResultsError(f"the output folder {root} is not a folder")
-        next(os.scandir(root), None)
+        with os.scandir(root) as entries:  # readable: the cases' states can be read
+            next(entries, None)
     except OSError as exc:
         raise ResultsError(f"cannot read the output folder {root}: {exc.strerror}") from None
     return True
