@@ -462,7 +462,8 @@ def _study(args: argparse.Namespace) -> int:
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the study's warnings were not asked for here
-            res = check_study(load_study(args.study), args.out, force=True)
+            spec = load_study(args.study)
+            res = check_study(spec, args.out, force=True)
         if res.cases and all(c.status == "invalid" for c in res.cases):
             first = res.cases[0]
             raise_input(
@@ -488,16 +489,12 @@ def _study(args: argparse.Namespace) -> int:
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         if args.mem is None:
-            from .study.slurm import MEMORY_MARGIN
+            from .study.slurm import MEMORY_MARGIN, cases_at_once, task_gpus, task_memory
 
-            mem = [
-                line.split("=", 1)[1]
-                for line in (path.parent / "array.sbatch").read_text().splitlines()
-                if line.startswith("#SBATCH --mem=")
-            ]
-            if mem:
+            mem = task_memory(res, cases_at_once(task_gpus(spec, args.gpus_per_task)))
+            if mem is not None:  # as write_slurm_script chose it
                 print(
-                    f"memory per task: {mem[0]} ({MEMORY_MARGIN:g} x the largest case's "
+                    f"memory per task: {mem} ({MEMORY_MARGIN:g} x the largest case's "
                     "estimate; --mem sets it)"
                 )
         for note in _slurm_notes(res, args.study, args.mem):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +88,6 @@ class StudyCheck:
     memory_limit
         Bytes this machine (or job) has for one case
         (:func:`fea.package.meshing.available_memory`).
-    counts
-        Cases per state in :attr:`out` (``"finished"``, ``"stale"``, ``"failed"``,
-        ``"to run"``).
     swept
         Whether the cases are a sweep's (else the study's one case).
     """
@@ -100,8 +97,13 @@ class StudyCheck:
     cases: tuple[CaseCheck, ...]
     warnings: tuple[str, ...] = ()
     memory_limit: float = 0.0
-    counts: dict[str, int] = field(default_factory=dict)
     swept: bool = False
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Cases per state in :attr:`out` (``"finished"``, ``"stale"``, ``"failed"``,
+        ``"to run"``)."""
+        return {s: sum(c.state == s for c in self.cases) for s in STATES}
 
     @property
     def ok(self) -> bool:
@@ -120,9 +122,8 @@ class StudyCheck:
             k = sum(c.status == status for c in cases)
             if k:
                 head += f", {k} {status}"
-        states = ", ".join(
-            f"{self.counts[s]} {s}" for s in STATES if self.counts.get(s) and s != "to run"
-        )
+        counts = self.counts
+        states = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s] and s != "to run")
         todo = sum(c.ok and c.state != "finished" for c in cases)
         lines = [head]
         if states:
@@ -250,14 +251,12 @@ def check_study(
     root = output_path(spec, out)
     present = _folder(root)
     rows: list[CaseCheck] = []
-    counts = dict.fromkeys(STATES, 0)
     study_warnings = list(base_warnings)
     cases = spec.case_parameters()
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]  # as run_study slices them
     for cid, params in cases:
         state = _state(spec, root / cid, params) if present else "to run"
-        counts[state] += 1
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             status, error, est = "ok", None, None
@@ -299,6 +298,5 @@ def check_study(
         tuple(rows),
         tuple(study_warnings),
         available_memory(),
-        counts,
         spec.sweep is not None,
     )

@@ -36,9 +36,12 @@ from ..package.spec.sweeps import case_count
 __all__ = [
     "JobOptions",
     "MEMORY_MARGIN",
+    "cases_at_once",
     "check_memory_text",
     "default_job_memory",
     "memory_bytes",
+    "task_gpus",
+    "task_memory",
     "write_slurm_script",
 ]
 
@@ -199,13 +202,38 @@ def default_job_memory(peak: float, cases_at_once: int = 1) -> str:
     return f"{max(2, math.ceil(gib))}G"
 
 
+def task_memory(checked: Any, at_once: int = 1) -> str | None:
+    """:func:`default_job_memory` of the largest case of ``checked`` (a
+    :func:`fea.study.check.check_study`) for a task running ``at_once`` cases at a time;
+    None when no case has an estimate (every one invalid)."""
+    peak = max((c.memory or 0.0 for c in checked.cases), default=0.0)
+    return default_job_memory(peak, at_once) if peak > 0 else None
+
+
+def task_gpus(spec: Any, gpus_per_task: str | int | None) -> str | None:
+    """The ``--gpus-per-task`` of a study's array tasks: as given (refused for a study
+    whose ``solver.backend`` is ``cpu``), else ``"1"`` for a ``gpu`` study, else None."""
+    backend = spec.base.solver.backend
+    if gpus_per_task is not None:
+        if backend == "cpu":
+            raise InputError(
+                "--gpus-per-task", str(gpus_per_task), "a study whose solver.backend is gpu or auto"
+            )
+        return str(gpus_per_task)
+    return "1" if backend == "gpu" else None
+
+
+def cases_at_once(gpus_per_task: str | None) -> int:
+    """Cases an array task runs at a time: one per GPU (``a100:2`` -> 2), else 1."""
+    return int(gpus_per_task.rsplit(":", 1)[-1]) if gpus_per_task is not None else 1
+
+
 def memory_bytes(text: str) -> float:
     """Bytes of a Slurm memory amount (``8G``, ``8000M``, ``8000``: Slurm's default unit
     is M; K, M, G, T are powers of 1024); an InputError for another form."""
-    m = re.fullmatch(r"(\d{1,12})([KMGT]?)", text) if isinstance(text, str) else None
-    if m is None:
-        raise InputError("--mem", text, "a memory amount: an integer and K, M, G or T")
-    return float(m.group(1)) * 1024.0 ** (1 + "KMGT".index(m.group(2) or "M"))
+    value = _check("--mem", text, _MEMORY, "a memory amount: an integer and K, M, G or T")
+    unit = value[-1] if value[-1] in "KMGT" else "M"
+    return float(value.rstrip("KMGT")) * 1024.0 ** (1 + "KMGT".index(unit))
 
 
 def write_slurm_script(
@@ -252,15 +280,7 @@ def write_slurm_script(
     if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
         raise InputError("--tasks", tasks, "a positive number of array tasks")
     tasks = min(tasks, n_cases)
-    backend = spec.base.solver.backend
-    if gpus_per_task is not None:
-        gpus_per_task = str(gpus_per_task)
-        if backend == "cpu":
-            raise InputError(
-                "--gpus-per-task", gpus_per_task, "a study whose solver.backend is gpu or auto"
-            )
-    elif backend == "gpu":
-        gpus_per_task = "1"
+    gpus_per_task = task_gpus(spec, gpus_per_task)
     from .driver import check_case_timeout
 
     check_case_timeout(case_timeout_min)  # the key, the value and what is allowed, before any file
@@ -268,16 +288,16 @@ def write_slurm_script(
     opts = JobOptions(
         partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
     ).checked()
-    workers = int(gpus_per_task.rsplit(":", 1)[-1]) if gpus_per_task is not None else 1
+    workers = cases_at_once(gpus_per_task)
     merge_opts = opts.replace(gpus_per_task=None)
     if memory is None:
         if checked is None:
             from .check import check_study
 
             checked = check_study(spec, out, force=True)
-        peak = max((c.memory or 0.0 for c in checked.cases), default=0.0)
-        if peak > 0:
-            opts = opts.replace(memory=default_job_memory(peak, workers)).checked()
+        default = task_memory(checked, workers)
+        if default is not None:
+            opts = opts.replace(memory=default).checked()
 
     study_path = Path(_path("study", Path(study).resolve()))
     root = (Path(out) if out is not None else Path("results") / spec.name).resolve()

@@ -271,15 +271,21 @@ def test_sealed_body_keeps_its_water_through_temperature_changes(die_emc):
     assert w.mean() == pytest.approx(w_eq, rel=1e-6)
 
 
-def test_soak_then_reflow_dries_the_surface(die_emc):
-    res = solve_moisture(
-        die_emc,
+def _msl3_and_reflow(mesh, **kw):
+    """The die-on-compound block soaked at MSL3 (top exposed), then through the J-STD-020
+    lead-free reflow, five outputs a stage."""
+    return solve_moisture(
+        mesh,
         {"die": "silicon", "emc": EMC},
         ["MSL3", REFLOW_PRESETS["JSTD020_PbFree_260"]],
         exposed="top",
         outputs=5,
-        method="amg",
+        **kw,
     )
+
+
+def test_soak_then_reflow_dries_the_surface(die_emc):
+    res = _msl3_and_reflow(die_emc, method="amg")
     assert list(np.unique(res.stage)) == [0, 1]
     soaked = res.total_uptake_mg[res.stage == 0][-1]
     assert 0 < res.total_uptake_mg[-1] < soaked
@@ -367,13 +373,7 @@ def test_the_soak_and_reflow_solves_run_with_openblas_on_one_thread(
 
     spy("reduce_systems")
     spy("integrate")
-    res = solve_moisture(
-        die_emc,
-        {"die": "silicon", "emc": EMC},
-        ["MSL3", REFLOW_PRESETS["JSTD020_PbFree_260"]],
-        exposed="top",
-        outputs=5,
-    )
+    res = _msl3_and_reflow(die_emc)
     pieces = res.solver_info["stages"][1]["solves"]
     assert seen["reduce_systems"] == [[1] * n]
     assert seen["integrate"] == [[1] * n] * pieces and pieces > 10
