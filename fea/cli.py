@@ -509,6 +509,9 @@ def _study(args: argparse.Namespace) -> int:
     if not root.is_dir():
         what = "it is not a folder" if root.exists() else "it does not exist"
         raise_input("--out", str(root), f"the folder of the study's results ({what})")
+    from .study.owner import check_owner
+
+    check_owner(spec, root, spec.case_parameters())  # another study's table not replaced
     rows, table = build_table(spec, root)
     cases = [cid for cid, _ in spec.case_parameters()]
     failed = sum(r.get("status") != "ok" for r in rows)

@@ -228,8 +228,9 @@ def check_study(
         The study (:func:`fea.load_study`).
     out
         Its output folder (default ``results/<name>``), where the cases' states are read;
-        a folder that does not exist leaves every case ``"to run"``; a file there, or a
-        folder that cannot be read, is a :class:`~fea.errors.ResultsError`.
+        a folder that does not exist leaves every case ``"to run"``; a file there, a
+        folder that cannot be read, or one holding another study's results
+        (:func:`fea.study.owner.check_owner`) is a :class:`~fea.errors.ResultsError`.
     force
         As ``fea run --force``: the size and work guards' estimates are reported but
         refuse nothing.
@@ -245,6 +246,7 @@ def check_study(
     """
     from ..package.meshing import available_memory, check_size, estimate
     from .driver import check_environment, output_path, parse_slice
+    from .owner import check_owner
 
     check_environment()
     sl = parse_slice(slice_)
@@ -255,6 +257,8 @@ def check_study(
     cases = spec.case_parameters()
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]  # as run_study slices them
+    if present:
+        check_owner(spec, root, cases)  # another study's folder: fea run refuses it
     for cid, params in cases:
         state = _state(spec, root / cid, params) if present else "to run"
         with warnings.catch_warnings(record=True) as caught:

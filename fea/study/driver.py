@@ -16,6 +16,7 @@ from ..errors import InputError, ResultsError
 from ..io.atomic import sweep_parts
 from ..package.spec import StudySpec
 from .backends import Job, execute_dask, execute_local
+from .owner import check_owner, record_owner
 from .progress import StudyProgress
 from .report import StudyReport, busy_text, print_summary
 from .runner import finished_current
@@ -106,6 +107,8 @@ def run_study(
     if spec.sweep is None and jobs and not finished_current(spec, jobs[0].folder, {}):
         mesh_mod.check_size(spec.base, force=force)  # the only case: refuse the whole run
     _make_folder(root)
+    check_owner(spec, root, cases)  # another study's results are not recomputed over
+    record_owner(spec, root)
     started = time.time()
     report = StudyReport(root)
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())

@@ -122,10 +122,12 @@ def test_results_without_a_digest_are_kept(tmp_path):
 def test_an_edited_sweep_runs_the_changed_case_again(tmp_path):
     """End to end: a run, the first sweep value edited, the run again into one folder."""
     out = tmp_path / "out"
-    first = run_study(load_study(_study(tmp_path, [30.0, 40.0])), out=out, progress=False)
+    path = _study(tmp_path, [30.0, 40.0])
+    first = run_study(load_study(path), out=out, progress=False)
     assert (first.done, first.skipped) == (2, 0)
     kept = (out / "case0001" / "metrics.json").stat().st_mtime_ns
-    again = run_study(load_study(_study(tmp_path, [60.0, 40.0])), out=out, progress=False)
+    _study(tmp_path, [60.0, 40.0]).replace(path)  # the study file edited in place
+    again = run_study(load_study(path), out=out, progress=False)
     assert (again.done, again.skipped, again.failed) == (1, 1, 0)
     assert (out / "case0001" / "metrics.json").stat().st_mtime_ns == kept
     assert [r["param:geometry.shell_thickness_um"] for r in again.rows] == [60.0, 40.0]
