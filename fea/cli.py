@@ -422,13 +422,27 @@ def _study_add_args(p: argparse.ArgumentParser) -> None:
     m.add_argument("--out", default=None, help="study output folder (default results/<name>)")
 
 
-def _slurm_notes(res, study: str, memory: str | None) -> list[str]:
+def _slurm_notes(res, study: str, memory: str | None, at_once: int = 1) -> list[str]:
     """What to know before a job array is queued: the cases its tasks would record as
     failed at once (the reader refuses them; the size guard is the compute nodes' and is
-    left out here) and a ``--mem`` below the largest case's estimate."""
-    from .study.slurm import memory_bytes
+    left out here, but for cases beyond any node) and a ``--mem`` below the largest case's
+    estimate."""
+    from .study.slurm import LARGEST_TASK_MEMORY, beyond_any_node, memory_bytes
 
     notes = []
+    beyond = beyond_any_node(res, at_once)
+    if beyond:
+        first = beyond[0]
+        values = ", ".join(f"{k} = {v!r}" for k, v in first.params.items()) or "the base case"
+        notes.append(
+            f"note: {len(beyond)} of {len(res.cases)} cases need more memory than any node "
+            f"(over {LARGEST_TASK_MEMORY / 2**40:.0f} TiB a task; {first.case_id}, {values}: "
+            f"~{first.memory / 2**40:.3g} TiB by the size guard's estimate): the tasks' memory "
+            "leaves them out and the size guard on the nodes refuses them; "
+            f"`fea check {study}` lists them"
+        )
+        if memory is None:
+            return notes  # the --mem note below is about a --mem given
     bad = [c for c in res.cases if not c.ok]
     if bad:
         first = bad[0]
@@ -458,7 +472,7 @@ def _study(args: argparse.Namespace) -> int:
         import warnings
 
         from .study.check import check_study
-        from .study.slurm import write_slurm_script
+        from .study.slurm import cases_at_once, task_gpus, write_slurm_script
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the study's warnings were not asked for here
@@ -489,7 +503,7 @@ def _study(args: argparse.Namespace) -> int:
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
         if args.mem is None:
-            from .study.slurm import MEMORY_MARGIN, cases_at_once, task_gpus, task_memory
+            from .study.slurm import MEMORY_MARGIN, task_memory
 
             mem = task_memory(res, cases_at_once(task_gpus(spec, args.gpus_per_task)))
             if mem is not None:  # as write_slurm_script chose it
@@ -497,7 +511,8 @@ def _study(args: argparse.Namespace) -> int:
                     f"memory per task: {mem} ({MEMORY_MARGIN:g} x the largest case's "
                     "estimate; --mem sets it)"
                 )
-        for note in _slurm_notes(res, args.study, args.mem):
+        at_once = cases_at_once(task_gpus(spec, args.gpus_per_task))
+        for note in _slurm_notes(res, args.study, args.mem, at_once):
             print(note)
         print(f"submit with: bash {path}")
         return 0

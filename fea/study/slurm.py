@@ -35,7 +35,9 @@ from ..package.spec.sweeps import case_count
 
 __all__ = [
     "JobOptions",
+    "LARGEST_TASK_MEMORY",
     "MEMORY_MARGIN",
+    "beyond_any_node",
     "cases_at_once",
     "check_memory_text",
     "default_job_memory",
@@ -51,6 +53,12 @@ __all__ = [
 #: Without a ``--mem`` line a task gets the site's default, often a few GB, and a larger
 #: case is killed for memory on the node.
 MEMORY_MARGIN = 2.0
+
+#: The most memory [bytes] an array task asks for by itself: more than any compute node
+#: holds (64 TiB). A case whose estimate needs more (a mesh size slip such as
+#: ``mesh.size_mm = 1e-6``) is left out of the request: no node could run it, and its task
+#: records it as refused by the size guard.
+LARGEST_TASK_MEMORY = 64 * 2**40
 
 # Slurm's formats: minutes, minutes:seconds, hours:minutes:seconds, days-hours,
 # days-hours:minutes, days-hours:minutes:seconds.
@@ -202,11 +210,20 @@ def default_job_memory(peak: float, cases_at_once: int = 1) -> str:
     return f"{max(2, math.ceil(gib))}G"
 
 
+def beyond_any_node(checked: Any, at_once: int = 1) -> list[Any]:
+    """The cases of ``checked`` (a :func:`fea.study.check.check_study`) whose request by
+    :func:`default_job_memory` would exceed :data:`LARGEST_TASK_MEMORY`, in case order."""
+    limit = LARGEST_TASK_MEMORY / (MEMORY_MARGIN * max(int(at_once), 1))
+    return [c for c in checked.cases if c.memory and c.memory > limit]
+
+
 def task_memory(checked: Any, at_once: int = 1) -> str | None:
     """:func:`default_job_memory` of the largest case of ``checked`` (a
-    :func:`fea.study.check.check_study`) for a task running ``at_once`` cases at a time;
-    None when no case has an estimate (every one invalid)."""
-    peak = max((c.memory or 0.0 for c in checked.cases), default=0.0)
+    :func:`fea.study.check.check_study`) for a task running ``at_once`` cases at a time,
+    the cases :func:`beyond_any_node` left out; None when no case is left with an
+    estimate (every one invalid or beyond any node)."""
+    beyond = {c.case_id for c in beyond_any_node(checked, at_once)}
+    peak = max((c.memory or 0.0 for c in checked.cases if c.case_id not in beyond), default=0.0)
     return default_job_memory(peak, at_once) if peak > 0 else None
 
 

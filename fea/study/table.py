@@ -54,6 +54,7 @@ def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
         return None  # stale: the case's input changed since it was run
     row = found[0]
     row.pop("traceback", None)
+    row["case"] = folder.name  # the folder's case, whatever an edited or copied file says
     return row
 
 

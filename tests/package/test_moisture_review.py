@@ -73,6 +73,24 @@ def test_a_reflow_peaking_at_or_below_the_soak_is_refused(points):
     assert max(T for _, T in ok.reflow.points) == 86.0
 
 
+@pytest.mark.parametrize(
+    ("points", "key", "value"),
+    [
+        ([[0.0, 25.0], [True, 260.0]], "moisture.reflow.points_s_C[1][0]", True),
+        ([["0", 25.0], ["100", 260.0]], "moisture.reflow.points_s_C[0][0]", "0"),
+        ([[0.0, 25.0], [100.0, "260"]], "moisture.reflow.points_s_C[1][1]", "260"),
+        ([[0.0, 25.0], [100.0, math.nan]], "moisture.reflow.points_s_C[1][1]", None),
+    ],
+)
+def test_profile_points_are_numbers_as_written(points, key, value):
+    # a boolean was read as 1 s and "100" as 100 s
+    with pytest.raises(InputError) as e:
+        parse({"soak": "MSL3", "reflow": {"points_s_C": points}})
+    assert e.value.key == key
+    if value is not None:
+        assert e.value.value == value
+
+
 def test_profile_errors_are_named_where_they_are_in_the_file():
     # before: "reflow.points", the profile's own name, not the key in the study file
     with pytest.raises(InputError) as e:

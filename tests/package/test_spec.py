@@ -124,6 +124,32 @@ def test_typo_suggests_key():
         parse_study(with_change("geometry.cavity_depht_mm", 0.6))
 
 
+@pytest.mark.parametrize(
+    ("key", "meant"),
+    [
+        ("cyclng", "cycling"),
+        ("moistur", "moisture"),
+        ("sweeep", "sweep"),
+        ("transent", "transient"),
+        ("proces", "process"),
+        ("contact", "contacts"),
+        ("geometry.boad", "board"),
+        ("geometry.via", "vias"),
+    ],
+)
+def test_a_misspelt_optional_section_is_named_with_its_hint(key, meant):
+    """An optional section (read only where present) is an allowed key too: its closest
+    name is the hint and the list of allowed keys names it."""
+    with pytest.raises(InputError) as info:
+        parse_study(with_change(key, {"x": 1}))
+    text = str(info.value)
+    assert f"did you mean {meant!r}" in text
+    allowed = text.split("allowed keys: ")[1].split(", ")
+    assert meant in allowed
+    if "." not in key:
+        assert {"cycling", "moisture", "sweep", "process", "ctm", "contacts"} <= set(allowed)
+
+
 def test_aperture_rule_error():
     d = with_change("geometry.aperture_rule", "error")
     d["geometry"]["frequency_GHz"] = 400.0  # lambda/2 = 0.37 mm < 0.5 mm slot
@@ -554,6 +580,15 @@ def test_max_step_refused_with_the_step_estimate():
     assert parse_study(with_process(max_step_K=1e-2)).base.process.max_step_K == 1e-2
     err = _stage_err(max_step_K=1e-3)
     assert err.key == "process.max_step_K" and "620,003" in str(err)
+    # too many substeps with the default step: named at substeps, not at max_step_K
+    d = with_process(substeps=10_000)
+    d["loads"]["reflow_C"] = [25.0, 260.0] * 6  # 12 reflow intervals + 3 stages
+    d["process"]["reflow_time_s"] = [100.0 * i for i in range(12)]
+    with pytest.raises(InputError) as info:
+        parse_study(d)
+    err = info.value
+    assert (err.key, err.value) == ("process.substeps", 10_000)
+    assert "substeps = 10000 and max_step_K = 10" in str(err)
 
 
 def test_stage_removing_every_region_refused_at_key():
@@ -635,3 +670,16 @@ def test_parse_study_given_a_path_or_other_non_dict_says_what_it_takes(data):
     with pytest.raises(InputError, match="a dict") as err:
         parse_study(data)
     assert ("load_study" in str(err.value)) == isinstance(data, str | Path)
+
+
+@pytest.mark.parametrize("key", ["E_GPa", "E_MPa", "alpha_ppm"])
+def test_three_values_are_only_an_orthotropic_conductivity(key):
+    """``[kx, ky, kz]`` is k's form; for E or alpha it was taken as a vector and refused
+    by the material under a key not in the file (materials.my.E) and in SI units."""
+    raw = with_change("materials", {"library": {"my": {"base": "copper", key: [100.0, 1.0, 1e4]}}})
+    with pytest.raises(InputError) as err:
+        parse_study(raw)
+    assert err.value.key == f"materials.library.my.{key}"
+    assert err.value.value == [100.0, 1.0, 1e4]
+    raw = with_change("materials", {"library": {"my": {"base": "copper", "k": [300, 300, 30]}}})
+    parse_study(raw)  # k's orthotropic form stays

@@ -63,3 +63,19 @@ def test_an_error_of_the_study_itself_is_named_as_its_own():
     with pytest.raises(InputError) as ei:
         parse_study(bad)
     assert ei.value.key.startswith("sweep.parameters.geometry.shell_thickness_um[1]")
+
+
+def test_an_integer_and_its_float_are_one_value():
+    """``1`` and ``1.0`` (TOML's integer and float) ran as two cases of one value."""
+    with pytest.raises(InputError) as ei:
+        parse_study(_study(parameters={"loads.h": [10.0, 10]}))
+    assert ei.value.key == "sweep.parameters.loads.h[1]" and "[0]" in ei.value.allowed
+    with pytest.raises(InputError) as ei:
+        parse_study(_study(kind="cases", cases=[{"loads.h": 5.0}, {"loads.h": 5}]))
+    assert ei.value.key == "sweep.cases[1]"
+    with pytest.raises(InputError) as ei:  # inside a list value too
+        parse_study(_study(parameters={"geometry.cavity_mm": [[9.0, 9.0], [9, 9]]}))
+    assert ei.value.key == "sweep.parameters.geometry.cavity_mm[1]"
+    # a boolean is not a number: true and false stay two values
+    s = parse_study(_study(parameters={"geometry.board.enabled": [True, False]}))
+    assert len(s.case_parameters()) == 2

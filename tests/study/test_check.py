@@ -229,6 +229,33 @@ def test_slurm_tasks_ask_for_the_largest_cases_memory(tmp_path, capsys):
     assert f"memory per task: {want}" in capsys.readouterr().out
 
 
+def test_slurm_leaves_a_case_beyond_any_node_out_of_the_memory(tmp_path, capsys):
+    """A mesh-size slip (1e-6 mm) asked for petabytes and the error blamed --mem, which
+    was not given: the case is named in a note, the tasks ask for the others' memory."""
+    from fea.study.slurm import LARGEST_TASK_MEMORY, default_job_memory, task_memory
+
+    path = _study(tmp_path, '    { "mesh.size_mm" = 1e-6 },\n')
+    spec = load_study(path)
+    res = check_study(spec, tmp_path / "out", force=True)
+    assert res.cases[4].memory > LARGEST_TASK_MEMORY
+    others = max(c.memory for c in res.cases[:4] if c.memory)
+    assert task_memory(res) == default_job_memory(others)
+    out = tmp_path / "slurm_out"
+    assert main(["study", "slurm", str(path), "--tasks", "2", "--out", str(out)]) == 0
+    text = capsys.readouterr()
+    assert "--mem" not in text.err
+    assert "1 of 5 cases need more memory than any node" in text.out
+    assert "case0004, mesh.size_mm = 1e-06" in text.out
+    array = (out / "slurm" / "array.sbatch").read_text()
+    assert f"#SBATCH --mem={default_job_memory(others)}\n" in array
+    # with --mem given the note still names the case, and the --mem note follows
+    assert (
+        main(["study", "slurm", str(path), "--tasks", "2", "--out", str(out), "--mem", "4G"]) == 0
+    )
+    text = capsys.readouterr().out
+    assert "need more memory than any node" in text and "--mem 4G is below" in text
+
+
 def _valid(spec, params) -> bool:
     try:
         spec.case(params)

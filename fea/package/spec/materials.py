@@ -32,7 +32,10 @@ def parse_table_or_number(
     positive: bool = True,
     hi: float | None = None,
     lo: float | None = None,
-) -> float | Table:
+    vector: bool = False,
+) -> float | Table | tuple[float, float, float]:
+    """A number, a ``{T_C, values}`` table or, where ``vector`` (the conductivity ``k``:
+    an orthotropic ``[kx, ky, kz]``), three numbers; each times ``scale``."""
     v = sec.raw(name)
     key = sec.key(name)
     if isinstance(v, Mapping):
@@ -50,6 +53,8 @@ def parse_table_or_number(
         if any(b <= a for a, b in zip(Ts, Ts[1:], strict=False)):
             raise InputError(f"{key}.T_C", Ts, "strictly increasing temperatures")
         return Table(tuple(Ts), tuple(vals))
+    if isinstance(v, list) and not vector:
+        raise InputError(key, v, "a number or a {T_C, values} table")
     if isinstance(v, list):
         if len(v) != 3:
             raise InputError(key, v, "a number, a {T_C, values} table, or [kx, ky, kz]")
@@ -115,7 +120,7 @@ def parse_user_material(name: str, sec: Section) -> Material:
             if attr in vals:
                 raise InputError(sec.key(key), sec.data[key], "only one of E_GPa and E_MPa")
             vals[attr] = parse_table_or_number(
-                sec, key, scale, positive=attr != "alpha", hi=hi, lo=lo
+                sec, key, scale, positive=attr != "alpha", hi=hi, lo=lo, vector=attr == "k"
             )
     for key, lo, hi in (
         ("nu", -0.999999, 0.499999),

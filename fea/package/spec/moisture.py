@@ -40,7 +40,7 @@ from ...physics.moisture_data import (
     MOISTURE_LIBRARY,
     MoistureProperties,
 )
-from .reader import MISSING, Section, check_label
+from .reader import MISSING, Section, check_label, check_number
 
 __all__ = [
     "CLASSIFICATION_REFLOWS",
@@ -213,6 +213,9 @@ def _reflow(m: Section) -> TemperatureProfile | ClassificationReflow | None:
     pts = s.raw("points_s_C")
     if not isinstance(pts, list) or not all(isinstance(p, list) and len(p) == 2 for p in pts):
         raise InputError(s.key("points_s_C"), pts, "a list of [t_s, T_C] pairs")
+    for i, p in enumerate(pts):  # numbers as written (a boolean or "100" is not a time)
+        for j in (0, 1):
+            check_number(f"{s.key('points_s_C')}[{i}][{j}]", p[j])
     name = check_label(s.key("name"), s.string("name", "reflow"))
     ambient_C = s.number("ambient_C", 25.0, lo=WATER_C[0], hi=WATER_C[1])
     ambient_RH = _rh(s, "ambient_RH", 0.6)

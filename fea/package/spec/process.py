@@ -211,11 +211,17 @@ def check_process(
                 )
     n_steps = process_steps(stages, loads.reflow, int(substeps), max_step)
     if n_steps > MAX_PROCESS_STEPS:
+        # the key that makes it so: substeps where one substep a stage would fit
+        by_substeps = int(substeps) > 1 and (
+            process_steps(stages, loads.reflow, 1, max_step) <= MAX_PROCESS_STEPS
+        )
+        name, value = ("substeps", substeps) if by_substeps else ("max_step_K", max_step)
         raise InputError(
-            f"{key}max_step_K",
-            max_step,
-            f"a step that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
-            f"(the stages and the reflow profile imply about {n_steps:,.0f} steps)",
+            f"{key}{name}",
+            value,
+            f"a value that keeps the process under {MAX_PROCESS_STEPS:,} time steps "
+            f"(with substeps = {substeps} and max_step_K = {max_step:g} the stages and the "
+            f"reflow profile imply about {n_steps:,.0f} steps)",
         )
 
 

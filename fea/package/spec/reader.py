@@ -132,11 +132,15 @@ class Section:
         self.data = dict(data)
         self.path = path
         self.used: set[str] = set()
+        #: Names asked for with :meth:`has` (optional sections and keys): allowed too, so
+        #: a misspelt one gets the closest of them as a hint in :meth:`done`'s error.
+        self.known: set[str] = set()
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
 
     def has(self, name: str) -> bool:
+        self.known.add(name)
         return name in self.data
 
     def note(self, name: str, kind: str, default: Any = MISSING, **info: Any) -> None:
@@ -262,7 +266,7 @@ class Section:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
             k = unknown[0]
-            allowed = sorted(self.used)
+            allowed = sorted(self.used | self.known)
             raise InputError(
                 self.key(k),
                 self.data[k],

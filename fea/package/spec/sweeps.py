@@ -142,7 +142,7 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
         if kind == "grid":
             seen: dict[str, int] = {}
             for j, v in enumerate(vals):
-                tag = json.dumps(v, sort_keys=True, default=repr)
+                tag = _value_tag(v)
                 if tag in seen:  # the same case twice: twice the time, one more row
                     raise InputError(
                         f"{key}[{j}]", v, f"distinct values (the same as [{seen[tag]}])"
@@ -174,7 +174,7 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
         raise InputError("sweep.cases", cases_raw, "at least one case for kind = 'cases'")
     seen_cases: dict[str, int] = {}
     for i, c in enumerate(cases_raw):
-        tag = json.dumps(c, sort_keys=True, default=repr)
+        tag = _value_tag(c)
         if tag in seen_cases:
             raise InputError(
                 f"sweep.cases[{i}]", dict(c), f"distinct cases (the same as [{seen_cases[tag]}])"
@@ -272,6 +272,26 @@ def _random_type(bounds: tuple[Any, ...]) -> tuple[Any, Any]:
     if isinstance(lo, int) and isinstance(hi, int):
         return lo, hi
     return float(lo), float(hi)
+
+
+def _numbers_as_floats(v: Any) -> Any:
+    """``v`` with every integer that a float holds exactly written as that float (``1``
+    and ``1.0`` are one value of a key); booleans, strings and other values as they are."""
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int):
+        f = float(v) if abs(v) < 2**1023 else None
+        return f if f is not None and f == v else v
+    if isinstance(v, list | tuple):
+        return [_numbers_as_floats(x) for x in v]
+    if isinstance(v, Mapping):
+        return {str(k): _numbers_as_floats(x) for k, x in v.items()}
+    return v
+
+
+def _value_tag(v: Any) -> str:
+    """A text equal for equal sweep values or cases (key order and ``1`` / ``1.0`` aside)."""
+    return json.dumps(_numbers_as_floats(v), sort_keys=True, default=repr)
 
 
 def case_id(i: int) -> str:
