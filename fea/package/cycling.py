@@ -599,8 +599,17 @@ def stabilisation_note(delta_w: ArrayLike) -> str:
     """The note of a cycling run whose last cycle is not stabilised: ``delta_w`` the
     critical joint's ``Delta W`` per cycle [J/m^3], shape (n_cycles,); a change of the
     last from the one before of more than :data:`DW_STABLE_CHANGE` of the last gives the
-    note, else ``""`` (also with one cycle, or no dissipation in the last)."""
+    note, and so does a run of one cycle (nothing to compare it with: its ``Delta W``
+    holds the first cycle's relaxation from the stress-free state); else ``""`` (also
+    when nothing dissipated in the last)."""
     d = np.asarray(delta_w, dtype=float).ravel()
+    if d.size == 1 and d[0] > 0:
+        return (
+            "one cycle only: whether its Delta W is stabilised is not checked (the first "
+            "cycle's includes the joints' relaxation from the stress-free state), and the "
+            "life estimates, fitted on a stabilised cycle's Delta W, follow it; run 3 or "
+            "more cycles"
+        )
     change = _last_change(d)
     if change is None or abs(change) <= DW_STABLE_CHANGE:
         return ""

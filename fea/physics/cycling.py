@@ -42,6 +42,7 @@ __all__ = [
     "MIN_DWELL_FRACTION",
     "MIN_DWELL_S",
     "MIN_RAMP_K_PER_MIN",
+    "MIN_RANGE_K",
     "SAC305_SOLIDUS_C",
     "SOAK_MODES_S",
     "dwell_fractions",
@@ -101,6 +102,10 @@ MAX_RAMP_K_PER_MIN = 1.0e4
 #: Smallest ramp rate accepted [K/min]: a 165 K ramp of condition G in 11 days, slower than
 #: any chamber profile (1e-9 was taken, and Engelmaier's cyclic frequency clamped).
 MIN_RAMP_K_PER_MIN = 1.0e-2
+
+#: Smallest temperature swing of a cycle [K] (``t_max_C - t_min_C``): 20 and 20.0000001 °C
+#: ran and reported a fatigue life from the joints' relaxation alone.
+MIN_RANGE_K = 1.0
 
 #: Longest dwell accepted [s]: one day.
 MAX_DWELL_S = 86_400.0
@@ -294,7 +299,8 @@ def temperature_cycles(
     Raises
     ------
     fea.errors.InputError
-        Naming ``cycling.<key>`` for a temperature out of range, ``t_min_C >= t_max_C``, a
+        Naming ``cycling.<key>`` for a temperature out of range, ``t_max_C`` less than
+        :data:`MIN_RANGE_K` above ``t_min_C``, a
         ramp rate <= 0 (or absurdly large), a negative dwell, an unknown ``first``, a
         ``ramp_points`` or ``dwell_points`` outside 1 to 100 or giving more than
         :data:`MAX_PROFILE_POINTS` points, or a cycle count beyond :data:`MAX_CYCLES` (the
@@ -302,8 +308,14 @@ def temperature_cycles(
     """
     lo = check_temperature_C("cycling.t_min_C", t_min_C)
     hi = check_temperature_C("cycling.t_max_C", t_max_C)
-    if not lo < hi:
-        raise InputError("cycling.t_max_C", t_max_C, f"a temperature above t_min_C = {lo:g} °C")
+    if not hi - lo >= MIN_RANGE_K:
+        raise InputError(
+            "cycling.t_max_C",
+            t_max_C,
+            f"a temperature at least {MIN_RANGE_K:g} K above t_min_C = {lo:g} °C (a cycle "
+            "without a temperature swing has no fatigue loop: its Delta W would be the "
+            "relaxation of the stress from the stress-free state)",
+        )
     T0 = check_temperature_C("cycling.stress_free_C", stress_free_C)
     rate = check_range(
         "cycling.ramp_K_per_min", ramp_K_per_min, MIN_RAMP_K_PER_MIN, MAX_RAMP_K_PER_MIN,

@@ -36,6 +36,7 @@ __all__ = [
     "DIRECT_FLOP_RATE",
     "DIRECT_SOLVE_S_PER_ENTRY",
     "Estimate",
+    "MAX_MEMORY_GB",
     "MEMORY_HEADROOM",
     "amg_estimate",
     "available_memory",
@@ -200,7 +201,7 @@ def memory_setting() -> float | None:
     Raises
     ------
     InputError
-        ``FEA_MEMORY_GB`` is set but not a positive finite number.
+        ``FEA_MEMORY_GB`` is set but not a positive number up to :data:`MAX_MEMORY_GB`.
     """
     env = os.environ.get("FEA_MEMORY_GB")
     if not env:
@@ -209,9 +210,16 @@ def memory_setting() -> float | None:
         value = float(env)
     except ValueError:
         value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise InputError("FEA_MEMORY_GB", env, "a positive number of gigabytes")
+    if not (math.isfinite(value) and 0 < value <= MAX_MEMORY_GB):
+        raise InputError(
+            "FEA_MEMORY_GB", env, f"a positive number of gigabytes, at most {MAX_MEMORY_GB:,.0f}"
+        )
     return value * 2**30
+
+
+#: The most ``FEA_MEMORY_GB`` may say [GiB] (1 PiB: more than any one machine; a larger
+#: value, e.g. 1e300, would turn the size guard off without saying so).
+MAX_MEMORY_GB = 2.0**20
 
 
 def direct_estimate(analysis: Any) -> Estimate:

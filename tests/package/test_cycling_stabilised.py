@@ -49,7 +49,9 @@ def test_each_cycles_delta_w_and_the_last_cycles_change():
 
 
 def test_the_note_of_an_unstabilised_cycle():
-    assert cyc.stabilisation_note([1.0]) == ""
+    note = cyc.stabilisation_note([1.0])  # one cycle: not checked, and said so
+    assert "one cycle only" in note and "3 or more cycles" in note
+    assert cyc.stabilisation_note([0.0]) == ""  # nothing dissipated: no life either
     assert cyc.stabilisation_note([1.0, 1.04]) == ""  # 3.8 %
     assert cyc.stabilisation_note([0.2, 0.0]) == ""  # nothing dissipated in the last
     note = cyc.stabilisation_note([0.30, 0.36, 0.40])  # +10 % from cycle 2 to 3

@@ -138,6 +138,11 @@ def test_bad_condition_and_range():
     with pytest.raises(InputError) as exc:
         temperature_cycles(125, -40)
     assert exc.value.key == "cycling.t_max_C"
+    # no swing: 20 to 20.0000001 C ran and gave a life from the relaxation alone
+    with pytest.raises(InputError) as exc:
+        temperature_cycles(20.0, 20.0000001, stress_free_C=217.0)
+    assert exc.value.key == "cycling.t_max_C" and "at least 1 K above" in str(exc.value)
+    assert temperature_cycles(20.0, 21.0, stress_free_C=217.0).t_max_C == 21.0
 
 
 def test_solve_history_takes_a_profile_as_its_points():

@@ -192,6 +192,7 @@ def test_a_failing_figure_still_removes_the_stale_ones(tmp_path, monkeypatch):
     [
         ("FEA_MEMORY_GB", "abc", "a positive number of gigabytes"),
         ("FEA_MEMORY_GB", "-1", "a positive number of gigabytes"),
+        ("FEA_MEMORY_GB", "1e300", "at most 1,048,576"),  # turned the size guard off
         ("FEA_MESH_CACHE", "afile", "a folder for the mesh cache"),
     ],
 )
