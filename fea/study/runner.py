@@ -10,8 +10,14 @@ of the table and the digest of the input it was computed from, :func:`case_diges
 ``metrics.json`` marks the case finished: a study stopped at any point (SIGKILL
 included) and run again skips the finished cases and recomputes only the others. A
 finished case whose input has changed since (a sweep value edited, a base key changed:
-case ids are positions in the sweep, not values) is stale: it is run again, never
-reused (a ``metrics.json`` without a digest, from an older version, is kept). A case that
+case ids are positions in the sweep, not values; or a file the case reads, the power-map
+CSV or the ``.msh``/STEP model, written with other content: the digest covers each
+file's bytes, not its time stamps) is stale: it is run again, never reused (a
+``metrics.json`` without a digest, from an older version, is kept). The digest is taken
+as the case starts reading its input, so a file edited while the case runs leaves it
+stale. Digests of studies that read no file are those of earlier versions; a case of a
+study that reads a file, finished by a version whose digest did not cover files, is
+stale once and computed again. A case that
 runs, again or after a failed attempt, first loses the results, curves and figures an
 earlier attempt left (:func:`clear_outputs`), so none is shown as this run's. A failing
 case writes ``error.json`` (its error and traceback) and does not stop the others. At
@@ -44,6 +50,7 @@ import hashlib
 import json
 import os
 import socket
+import stat
 import time
 import traceback
 import warnings
@@ -54,7 +61,7 @@ from typing import Any
 
 from ..errors import FeaError, InputError, ResultsError
 from ..io.atomic import sweep_parts, write_atomic
-from ..package.spec import CaseSpec, StudySpec
+from ..package.spec import CaseSpec, StudySpec, input_files
 from .report import StudyReport, limit_warnings
 
 __all__ = [
@@ -66,6 +73,7 @@ __all__ = [
     "case_digest",
     "claim_case",
     "clear_outputs",
+    "file_digest",
     "finished_current",
     "finished_digest",
     "holder",
@@ -150,7 +158,11 @@ def run_case(
             if on_warning is not None:
                 on_warning(text)
 
+    digest: str | None = None
     try:
+        # the input as the case starts to read it: a file edited while the case runs is
+        # not recorded as the one its results came from (the case is stale, not finished)
+        digest = case_digest(raw)
         out.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", UserWarning)
@@ -187,7 +199,7 @@ def run_case(
             row["notes"] = "; ".join(notes)
         row["status"] = "ok"
         row["wall_s"] = time.perf_counter() - t0
-        record = {**row, DIGEST_KEY: case_digest(raw)}
+        record = {**row, DIGEST_KEY: digest}
         write_atomic(out / "metrics.json", json.dumps(record, indent=1, sort_keys=True))
         (out / "error.json").unlink(missing_ok=True)
     except Exception as exc:  # a failing case is recorded and the study goes on
@@ -200,7 +212,7 @@ def run_case(
         kind = "error" if isinstance(exc, FeaError) else f"bug ({type(exc).__name__})"
         row.update(status="failed", error=f"{kind}: {exc}", wall_s=time.perf_counter() - t0)
         record = {**row, "traceback": traceback.format_exc()}
-        record_failure(out, record, case_digest(raw))
+        record_failure(out, record, digest if digest is not None else case_digest(raw))
     return row
 
 
@@ -208,8 +220,8 @@ def record_failure(folder: Path, row: dict[str, Any], digest: str | None = None)
     """Write a failed case's ``error.json`` (a full disk raises its ResultsError).
 
     ``digest``: :func:`case_digest` of the input the case failed from, kept with the row
-    (as ``metrics.json`` keeps it), so that a failure of an earlier input (a sweep value
-    or a base key edited since) is not tabled as the present input's.
+    (as ``metrics.json`` keeps it), so that a failure of an earlier input (a sweep value,
+    a base key or a file it reads edited since) is not tabled as the present input's.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -220,7 +232,9 @@ def record_failure(folder: Path, row: dict[str, Any], digest: str | None = None)
 
 
 #: What the progress says of a stale case (finished from another input) that runs again.
-STALE_NOTE = "finished before from another input (the study file changed): run again"
+STALE_NOTE = (
+    "finished before from another input (the study file or a file it reads changed): run again"
+)
 
 #: The key of ``metrics.json`` holding :func:`case_digest` of the case's input (not a
 #: table column: :func:`fea.study.table.build_table` drops it).
@@ -229,11 +243,78 @@ DIGEST_KEY = "input_digest"
 
 def case_digest(raw: Mapping[str, Any]) -> str:
     """A digest of one case's input: the study's input with the case's overrides applied
-    (:func:`fea.package.spec.apply_overrides`, the ``raw`` a case runs from). Equal inputs
-    give equal digests (key order does not count); any changed value, a sweep value or a
-    base key alike, gives another."""
+    (:func:`fea.package.spec.apply_overrides`, the ``raw`` a case runs from), and the
+    content of every file that input reads (:func:`fea.package.spec.input_files`: the
+    power-map CSV, the ``.msh`` or STEP file), each by :func:`file_digest` under the key
+    that names it. Equal inputs give equal digests (key order, a file's path or time
+    stamps do not count, its bytes do); any changed value, a sweep value, a base key or a
+    file's content alike, gives another. The digest of an input that reads no file is the
+    one earlier versions gave (their finished cases stay finished)."""
     text = json.dumps(raw, sort_keys=True, default=str)
+    files = {key: file_digest(path) for key, path in input_files(raw).items()}
+    if files:  # json.dumps writes no newline: the two parts cannot run into each other
+        text += "\nfiles " + json.dumps(files, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
+
+
+#: :func:`file_digest`'s cache: (path, st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns)
+#: -> the SHA-256 of the file's bytes, the oldest entry dropped past FILE_DIGEST_CACHE.
+_FILE_DIGESTS: dict[tuple[Any, ...], str] = {}
+#: Most files whose digest :func:`file_digest` keeps.
+FILE_DIGEST_CACHE = 256
+#: Age [ns] a file's last change must have for :func:`file_digest` to keep its digest: a
+#: file written twice within one tick of the file system's clock keeps its times (and
+#: maybe its size), so the digest of a file changed this recently is never reused.
+FILE_SETTLE_NS = 2_000_000_000
+
+
+def file_digest(path: str | os.PathLike) -> str:
+    """The SHA-256 (hex) of the bytes of the regular file ``path``, for :func:`case_digest`.
+
+    Cached in this process by the file's path, device, inode, size and modification and
+    change times [ns]: a study of many cases reading one large file hashes it once, and a
+    file written again (even with the same size and modification time: its change time
+    moves) is hashed again. A file changed less than :data:`FILE_SETTLE_NS` ago is hashed
+    each time (two writes within one tick of the clock leave the same times). A file that
+    cannot be read gives a marker instead (``missing: <reason>``, ``not a regular
+    file``), never an error and never a SHA-256: the digest differs from any file's, and
+    the case's own run reports the real error. Never blocks (a FIFO is opened
+    non-blocking and refused)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except OSError as exc:
+        return f"missing: {exc.strerror or type(exc).__name__}"
+    try:
+        before = os.fstat(fd)
+        if not stat.S_ISREG(before.st_mode):
+            return "not a regular file"
+        key = (
+            os.fspath(path),
+            before.st_dev,
+            before.st_ino,
+            before.st_size,
+            before.st_mtime_ns,
+            before.st_ctime_ns,
+        )
+        found = _FILE_DIGESTS.get(key)
+        if found is not None:
+            return found
+        h = hashlib.sha256()
+        while chunk := os.read(fd, 1 << 20):
+            h.update(chunk)
+        digest = h.hexdigest()
+        after = os.fstat(fd)
+    except OSError as exc:
+        return f"unreadable: {exc.strerror or type(exc).__name__}"
+    finally:
+        os.close(fd)
+    settled = time.time_ns() - max(after.st_mtime_ns, after.st_ctime_ns) >= FILE_SETTLE_NS
+    if settled and (after.st_size, after.st_mtime_ns, after.st_ctime_ns) == key[3:]:
+        # kept only when the file did not change while it was read, nor just before
+        while len(_FILE_DIGESTS) >= FILE_DIGEST_CACHE:
+            del _FILE_DIGESTS[next(iter(_FILE_DIGESTS))]
+        _FILE_DIGESTS[key] = digest
+    return digest
 
 
 def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:

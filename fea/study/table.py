@@ -69,8 +69,8 @@ def _digests(spec: StudySpec) -> list[tuple[str, str]]:
 def stale_cases(spec: StudySpec, root: str | os.PathLike) -> list[str]:
     """The cases under ``root`` whose recorded result (``metrics.json``, or the
     ``error.json`` of a failure) came from another input than the study's present one (a
-    sweep value or a base key changed since): left out of the table, and run again by the
-    next run."""
+    sweep value, a base key or the content of a file the case reads changed since):
+    left out of the table, and run again by the next run."""
     root = Path(root)
     return [
         cid

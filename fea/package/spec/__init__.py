@@ -130,6 +130,7 @@ __all__ = [
     "check_process",
     "default_name",
     "expand_sweep",
+    "input_files",
     "load_study",
     "model_boundaries",
     "model_regions",
@@ -165,6 +166,37 @@ def default_name(path: str | None) -> str:
 def load_study(path: str | Path) -> StudySpec:
     """Read and validate a study file (TOML)."""
     return parse_study(read_toml(path), path=str(path))
+
+
+def input_files(data: Mapping[str, Any]) -> dict[str, Path]:
+    """The files a case whose input is ``data`` reads, by the key that names each:
+    ``loads.power_map.csv`` (a power map from CSV) and ``geometry.path`` (the ``.msh`` or
+    STEP file of ``[geometry] kind = "mesh"`` or ``"step"``); empty for a study that reads
+    no file besides its own.
+
+    ``data`` is a case's input as the runner parses it (:func:`parse_study` without a
+    path: a study read from its file has had its relative paths made absolute, a dict
+    given without a file has paths relative to the working directory). Each path is the
+    one the parser opens. A key whose value names no file (not a string, empty) is left
+    out: the parser refuses it without reading anything."""
+    files: dict[str, Path] = {}
+    loads = data.get("loads")
+    pm = loads.get("power_map") if isinstance(loads, Mapping) else None
+    name = pm.get("csv") if isinstance(pm, Mapping) else None
+    if isinstance(name, str) and name and "\0" not in name:
+        files["loads.power_map.csv"] = Path(name)  # as parse_power_map opens it
+    g = data.get("geometry")
+    name = g.get("path") if isinstance(g, Mapping) else None
+    if (
+        isinstance(g, Mapping)
+        and g.get("kind") in ("mesh", "step")
+        and isinstance(name, str)
+        and name.strip()
+        and "\0" not in name
+    ):
+        # as resolve_geometry_path opens it without the study file's folder
+        files["geometry.path"] = Path(name).expanduser()
+    return files
 
 
 def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
