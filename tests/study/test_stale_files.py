@@ -250,3 +250,40 @@ def test_the_geometry_file_is_in_the_digest(tmp_path):
     assert case_digest(raw) != before
     # the built-in geometry reads no file, whatever a stray path says
     assert input_files({"geometry": {"kind": "builtin", "path": "own.msh"}}) == {}
+
+
+def test_swept_files_are_read_next_to_the_study_wherever_it_runs(tmp_path, monkeypatch):
+    """A grid or the cases over ``loads.power_map.csv`` gave paths the runner read from the
+    working folder (refused unless run from the study's folder): they are the study
+    file's, as the base's path is, and a file outside its folder is refused at the
+    sweep's key."""
+    from fea.errors import InputError
+
+    folder = tmp_path / "study"
+    folder.mkdir()
+    (folder / "a.csv").write_text("0.25,0.25\n0.25,0.25\n")
+    (folder / "b.csv").write_text("2.5,2.5\n2.5,2.5\n")
+    base = _study(folder, "a.csv").read_text()
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    for sweep in (
+        '[sweep]\nparameters = { "loads.power_map.csv" = ["a.csv", "b.csv"] }\n',
+        '[sweep]\nkind = "cases"\ncases = [{ "loads.power_map.csv" = "a.csv" }, '
+        '{ "loads.power_map" = { csv = "b.csv" } }]\n',
+    ):
+        path = folder / "swept.toml"
+        path.write_text(base + sweep)
+        spec = load_study(path)
+        totals = [spec.case(p).loads.power_map.total for _, p in spec.case_parameters()]
+        assert totals == pytest.approx([1.0, 10.0])
+        files = [input_files(apply_overrides(spec.raw, p)) for _, p in spec.case_parameters()]
+        assert [f["loads.power_map.csv"] for f in files] == [folder / "a.csv", folder / "b.csv"]
+    (tmp_path / "outside.csv").write_text("1,1\n1,1\n")
+    path.write_text(
+        base + '[sweep]\nparameters = { "loads.power_map.csv" = ["a.csv", "../outside.csv"] }\n'
+    )
+    with pytest.raises(InputError) as err:
+        load_study(path)
+    assert err.value.key == "sweep.parameters.loads.power_map.csv[1]"
+    assert "allow_outside" in err.value.allowed

@@ -199,6 +199,50 @@ def input_files(data: Mapping[str, Any]) -> dict[str, Path]:
     return files
 
 
+#: Sweep keys whose values hold a file path relative to the study file (or a table
+#: holding one): ``loads.power_map.csv``, ``geometry.path`` and the tables above them.
+_PATH_KEYS = ("loads", "loads.power_map", "loads.power_map.csv", "geometry", "geometry.path")
+
+
+def _absolute_sweep_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
+    """The study with the file paths its ``[sweep]`` gives (a grid's values, the cases'
+    entries, of the keys of :data:`_PATH_KEYS`) made absolute as the base's are
+    (:func:`_absolute_paths`, :func:`absolute_geometry_paths`: relative to the study
+    file, in its folder or below unless allowed outside), so that every case reads the
+    file next to the study wherever the run is started; an error names the sweep's key."""
+    sweep = data.get("sweep")
+    if path is None or not isinstance(sweep, Mapping):
+        return data
+
+    def resolved(key: str, value: Any, where: str) -> Any:
+        case = apply_overrides(data, {key: value})
+        try:
+            case = absolute_geometry_paths(_absolute_paths(case, path), path)
+        except InputError as e:
+            raise InputError(where, value, e.allowed) from None
+        out: Any = case
+        for part in key.split("."):
+            out = out[part]
+        return out
+
+    data = copy.deepcopy(dict(data))
+    sweep = data["sweep"]
+    params = sweep.get("parameters")
+    if isinstance(params, Mapping):
+        for key, values in params.items():
+            if key in _PATH_KEYS and isinstance(values, list):
+                params[key] = [
+                    resolved(key, v, f"sweep.parameters.{key}[{i}]") for i, v in enumerate(values)
+                ]
+    cases = sweep.get("cases")
+    if isinstance(cases, list):
+        for i, case in enumerate(cases):
+            if isinstance(case, dict):
+                for key in [k for k in case if k in _PATH_KEYS]:
+                    case[key] = resolved(key, case[key], f"sweep.cases[{i}].{key}")
+    return data
+
+
 def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
     """The study with a relative power-map CSV path made absolute (relative to the study
     file), so a worker that parses the study again finds the file.
@@ -245,6 +289,7 @@ def parse_study(
         hint = "; read a file with load_study(path)" if isinstance(data, str | Path) else ""
         raise InputError("study", type(data).__name__, f"a dict (the parsed TOML){hint}")
     check_depth(data)
+    data = _absolute_sweep_paths(data, path)
     data = _absolute_paths(data, path)
     data = absolute_geometry_paths(data, path)
     root = Section(data, "")
