@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -80,6 +81,7 @@ __all__ = [
     "moisture_metrics",
     "moisture_stages",
     "pseudo_materials",
+    "soak_resolution",
     "solve_moisture",
     "unknown_preset",
 ]
@@ -672,6 +674,49 @@ class _Domain:
         return spla.spsolve(M_new, forms.mass_matrix(self.space, c_old) @ w)
 
 
+def soak_resolution(
+    mesh: Any,
+    props: Mapping[str, MoistureProperties],
+    faces: Sequence[str],
+    soak: Soak,
+) -> dict[str, tuple[float, float]]:
+    """The permeable regions at the exposed ``faces`` whose soak is not resolved by the
+    mesh: region -> (diffusion length ``sqrt(D(T) t)`` [m], median height [m] of its
+    elements over those faces, ``3 V / A``), where the length is under half the height.
+
+    On such a mesh the exposed nodes are saturated at once and hold more water than the
+    soak's thin boundary layer has (about ``C_sat A h / 4`` against ``1.13 C_sat A
+    sqrt(D t)``): the uptake is the mesh's, not the soak's. A finite soak only."""
+    t = soak.hours * 3600.0
+    if not math.isfinite(t):
+        return {}
+    p = mesh.p1.p.T
+    vol = mesh.element_volumes()
+    owner = mesh.region_of_elements()
+    names = list(mesh.regions)
+    heights: dict[str, list[NDArray[np.float64]]] = {}
+    for face in faces:
+        facets = mesh.boundaries[face]
+        tri = p[mesh.p1.facets[:, facets].T]
+        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+        for side in mesh.facet_elements(face).T:
+            ok = (side >= 0) & (area > 0)
+            for r in set(owner[side[ok]].tolist()) - {-1}:
+                on = ok.copy()
+                on[ok] = owner[side[ok]] == r
+                heights.setdefault(names[r], []).append(3.0 * vol[side[on]] / area[on])
+    out: dict[str, tuple[float, float]] = {}
+    for r, hs in heights.items():
+        m = props.get(r)
+        if m is None or m.impermeable:
+            continue
+        h = float(np.median(np.concatenate(hs)))
+        length = math.sqrt(float(m.diffusivity(soak.T_C)) * t)
+        if length < 0.5 * h:
+            out[r] = (length, h)
+    return out
+
+
 def _indicator(mesh: Any, region: str) -> NDArray[np.float64]:
     c = np.zeros(mesh.n_elements)
     c[mesh.regions[region]] = 1.0
@@ -800,6 +845,18 @@ def solve_moisture(
                 w = th.temperature
                 record(t_now, T_now, w, k)
             else:
+                if fixed and (thin := soak_resolution(dom.mesh, dom.props, list(fixed), st)):
+                    r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
+                    warnings.warn(
+                        f"moisture soak {st.name} ({st.hours:.3g} h at {st.T_C:g} C): the "
+                        f"diffusion length sqrt(D t) in {r} is {length * 1e6:.3g} um, under "
+                        f"half its elements' height at the exposed faces ({h * 1e6:.3g} um; "
+                        f"{len(thin)} region(s) so): the exposed nodes saturate at once and "
+                        "the water taken up is the mesh's, not the soak's; refine the mesh "
+                        "at the exposed faces or soak longer",
+                        UserWarning,
+                        stacklevel=2,
+                    )
                 s_end = st.hours * 3600.0 / scale
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
                 out[-1] = s_end  # geomspace(a, b, 1) is [a]: the last output is the end

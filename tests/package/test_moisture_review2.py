@@ -161,8 +161,8 @@ SOAK = {"T_C": 85.0, "RH": 0.85, "hours": 168.0}
         ({"soak": "MSL3", "reflow": "JSTD020_PbFree_240"}, "moisture.reflow", "JSTD020_PbFree_240"),
         (
             {"soak": "MSL3", "reflow": {"points_s_C": [[0, 25], [60, math.nan]]}},
-            "moisture.reflow.points_s_C",
-            ((0, 25), (60, math.nan)),
+            "moisture.reflow.points_s_C[1][1]",  # the point's value itself
+            math.nan,
         ),
         (
             {"soak": "MSL3", "materials": {"encapsulant": "epoxy_x"}},

@@ -216,3 +216,28 @@ def test_a_humidity_in_percent_is_refused_with_the_fraction_it_meant():
     with pytest.raises(InputError) as e:
         Soak(85.0, -0.1, 168.0)
     assert "%RH" not in e.value.allowed
+
+
+def test_a_soak_the_mesh_does_not_resolve_is_noted(soaked):
+    """A soak of 3.6 ms on 0.1-mm elements reported about a sixth of an hour's water (the
+    exposed nodes saturate at once): the case notes that the uptake is the mesh's. A soak
+    whose diffusion length reaches half the exposed elements' height is not noted."""
+    import warnings
+
+    from fea.physics.moisture import soak_resolution
+
+    mats = {"die": "silicon", "emc": "mold_compound"}
+    props = {"die": get("silicon"), "emc": get("mold_compound")}
+    short = Soak(85.0, 0.85, 1e-6)
+    thin = soak_resolution(soaked.mesh, props, ["top"], short)
+    assert set(thin) == {"emc"}  # the die is impermeable and not at the face
+    length, h = thin["emc"]
+    assert length == pytest.approx(math.sqrt(3e-12 * 3.6e-3), rel=1e-9)
+    assert 10e-6 < h < 0.2e-3  # a tetrahedron's height under the 0.1-mm layer
+    with pytest.warns(UserWarning, match=r"soak .* under half its elements' height") as rec:
+        solve_moisture(soaked.mesh, mats, short, "top", outputs=2)
+    assert "emc" in str(rec[0].message)
+    assert soak_resolution(soaked.mesh, props, ["top"], Soak(85.0, 0.85, 10.0)) == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        solve_moisture(soaked.mesh, mats, Soak(85.0, 0.85, 10.0), "top", outputs=2)
