@@ -8,8 +8,8 @@ TIMs, that are not meshed; :func:`fea.solve_thermal`'s ``contacts``).
 
 Each key names an interface ``a|b`` (two regions, either order; written sorted), each
 value a table with the resistance per unit area ``R_mm2K_per_W`` [mm^2 K/W], finite and
-> 0. Whether the model has that interface is checked where the mesh is known (at the
-solve: ``contacts.<a|b>``).
+at least :data:`MIN_R_MM2K_PER_W`. Whether the model has that interface is checked where
+the mesh is known (at the solve: ``contacts.<a|b>``).
 """
 
 from __future__ import annotations
@@ -20,10 +20,14 @@ from ...errors import InputError
 from ...fe.mesh import interface_name
 from .reader import Section
 
-__all__ = ["MM2_TO_M2", "parse_contacts"]
+__all__ = ["MIN_R_MM2K_PER_W", "MM2_TO_M2", "parse_contacts"]
 
 #: mm^2 K/W -> m^2 K/W.
 MM2_TO_M2 = 1e-6
+#: Smallest contact resistance [mm^2 K/W] (a conductance of 1e10 W/(m^2 K), some 10^4
+#: times a solder interface's): 1e-300 made the conduction matrix singular in Pardiso,
+#: reported as a body without restraint.
+MIN_R_MM2K_PER_W = 1e-4
 
 
 def parse_contacts(section: Section) -> dict[str, float]:
@@ -52,8 +56,13 @@ def parse_contacts(section: Section) -> dict[str, float]:
         table = Section(value, where)
         R = table.number("R_mm2K_per_W", positive=True, scale=MM2_TO_M2)
         table.done()
-        if not (math.isfinite(R) and R > 0):
-            raise InputError(table.key("R_mm2K_per_W"), value["R_mm2K_per_W"], "finite and > 0")
+        if not (math.isfinite(R) and R >= MIN_R_MM2K_PER_W * MM2_TO_M2):
+            raise InputError(
+                table.key("R_mm2K_per_W"),
+                value["R_mm2K_per_W"],
+                f"finite and at least {MIN_R_MM2K_PER_W:g} (a smaller resistance is a bonded "
+                "interface: leave it out of [contacts])",
+            )
         out[name] = float(R)
     section.done()
     return out

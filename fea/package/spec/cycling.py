@@ -350,12 +350,14 @@ def _darveaux(f: Section) -> str | fat.DarveauxConstants:
         return f.string("darveaux", "SnPb_Darveaux2000_25um", choices=tuple(fat.DARVEAUX_SETS))
     s = f.section("darveaux")
     kw = {
-        "K1": s.number("K1", positive=True),
+        # magnitudes far outside any published set (K1 22,400 cycles, K3 5.86e-7 in/cycle
+        # for SnPb) but finite: 1e300 and 1e-300 gave lives of 0 without a word
+        "K1": s.number("K1", positive=True, lo=1e-12, hi=1e15),
         "K2": s.number("K2", lo=-10.0, hi=10.0),
-        "K3": s.number("K3", positive=True),
+        "K3": s.number("K3", positive=True, lo=1e-20, hi=1.0),
         "K4": s.number("K4", lo=-10.0, hi=10.0),
-        "energy_unit": s.number("energy_unit_Pa", None, positive=True),
-        "length_unit": s.number("length_unit_m", None, positive=True),
+        "energy_unit": s.number("energy_unit_Pa", None, positive=True, lo=1e-3, hi=1e10),
+        "length_unit": s.number("length_unit_m", None, positive=True, lo=1e-9, hi=1.0),
         "thickness": s.number("thickness_um", positive=True, hi=1000.0) * 1e-6,
         "alloy": s.string("alloy", ""),
         "source": s.string("source", "study file"),
@@ -400,7 +402,8 @@ def _fatigue(f: Section, layer_key: str) -> FatigueSpec:
             None,
             "the package/board CTE mismatch [ppm/K] when models lists engelmaier",
         )
-    pad = f.number("pad_diameter_mm", None, positive=True, hi=100.0, scale=1e-3)
+    # at least a micro-bump's 5 um (1e-300 gave Darveaux's N = N0 without a word)
+    pad = f.number("pad_diameter_mm", None, positive=True, lo=0.005, hi=100.0, scale=1e-3)
     factor = f.number("engelmaier_factor", 1.0, lo=0.5, hi=1.5)
     return FatigueSpec(
         layer_thickness_m=f.number(layer_key, 25.0, positive=True, hi=1000.0, scale=1e-6),
@@ -445,7 +448,9 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         symmetry=c.string("symmetry", "none", choices=SYMMETRY_CHOICES),
         fatigue=_fatigue(c, "layer_um"),
         max_step_K=_max_step(c, profile),
-        inelastic_step_tol=c.number("inelastic_step_tol", None, positive=True, hi=0.1),
+        # under 1e-5 the steps sit at their least length (1/64 of the fixed step) for the
+        # whole history: 1e-300 ran for hours instead of seconds
+        inelastic_step_tol=c.number("inelastic_step_tol", None, positive=True, lo=1e-5, hi=0.1),
         newton_rtol=c.number("newton_rtol", DEFAULT_NEWTON_RTOL, positive=True, hi=1e-2),
         newton_dtol=c.number("newton_dtol", DEFAULT_NEWTON_DTOL, positive=True, hi=1e-2),
         newton_factor_precision=c.string(
