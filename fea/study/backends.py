@@ -191,7 +191,7 @@ class CaseProcess:
                     error=f"{self._ended(rc)} while {self.stage} (see case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
-                record_failure(self.folder, row, case_digest(self.job["raw"]))
+                record_failure(self.folder, row, self.job["digest"])
             self.log_line(
                 f"finished: {row.get('status')}"
                 + (f": {row['error']}" if row.get("status") != "ok" else "")
@@ -280,7 +280,7 @@ class GroupProcess(CaseProcess):
                     wall_s=time.monotonic() - self.t0,
                 )
                 job = self.jobs[failed]
-                record_failure(Path(job["folder"]), row, case_digest(job["raw"]))
+                record_failure(Path(job["folder"]), row, job["digest"])
                 rows.append(row)
                 again = [c for c in missing if c != failed]
             self.log_line(f"group finished: {len(self.rows)} rows, {len(again)} to run again")
@@ -350,8 +350,12 @@ class Job:
 def _child_job(spec: StudySpec, job: Job, cache_dir: str, force: bool) -> dict[str, Any]:
     from ..package import meshing
 
+    raw = apply_overrides(spec.raw, job.params)
     return {
-        "raw": apply_overrides(spec.raw, job.params),
+        "raw": raw,
+        # the input's digest as the case is handed out: a crash is recorded against it,
+        # not against a file edited while the case ran (as run_case records its own)
+        "digest": case_digest(raw),
         "case": job.cid,
         "params": job.params,
         "folder": str(job.folder),
@@ -542,6 +546,9 @@ def execute_dask(
                 scheduler,
                 f"a Dask scheduler address such as tcp://host:8786 ({exc})",
             ) from None
+        # the inputs' digests as the cases are handed out (a lost worker's case is recorded
+        # against them, not against a file edited while it ran)
+        digests = {job.cid: input_digest(spec, job.params) for job in jobs}
         with client:
             futures = {
                 client.submit(
@@ -570,7 +577,7 @@ def execute_dask(
                         error=f"worker lost: {type(exc).__name__}: {exc}",
                         wall_s=0.0,
                     )
-                    record_failure(job.folder, row, input_digest(spec, job.params))
+                    record_failure(job.folder, row, digests[job.cid])
                 yield ("busy", None) if row is None else ("done", row)
     except OSError as exc:
         raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None
