@@ -21,6 +21,7 @@ __all__ = [
     "check_contacts",
     "check_cycling",
     "check_geometry",
+    "check_imported_symmetry",
     "check_mesh_symmetry",
     "check_moisture",
     "check_power_map",
@@ -587,14 +588,27 @@ def ctm_junction(case: CaseSpec) -> str:
     return junction
 
 
+def check_imported_symmetry(symmetry: str) -> None:
+    """A model read from a file is not cut by symmetry planes: ``symmetry`` (``[mesh]
+    symmetry``) ``"none"``, else an :class:`~fea.errors.InputError`."""
+    if symmetry != "none":
+        raise InputError(
+            "mesh.symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
+        )
+
+
 def check_mesh_symmetry(case: CaseSpec) -> None:
     """A unit's ``[mesh] symmetry`` against its warpage model (the unit without its board,
     the model the mechanics cut): the geometry and power map symmetric about each plane
     (:func:`fea.package.geometry.symmetry.check_symmetry`, naming the key that breaks
-    it), before any meshing. A model read from a file is checked where it is meshed."""
+    it), before any meshing; a model read from a file not cut at all
+    (:func:`check_imported_symmetry`)."""
     from .geometry import is_imported, without_board
 
-    if case.kind != "unit" or case.mesh.symmetry == "none" or is_imported(case.geometry):
+    if is_imported(case.geometry):
+        check_imported_symmetry(case.mesh.symmetry)
+        return
+    if case.kind != "unit" or case.mesh.symmetry == "none":
         return
     from ..geometry.symmetry import check_symmetry
 
