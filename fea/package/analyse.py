@@ -25,10 +25,9 @@ from ..physics.post import MoltenWarning, YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
 from ..solvers.recycle import SolverCache
 from . import jedec
-from .geometry.imported import check_case, has_active_face
+from .geometry.imported import has_active_face
 from .geometry.symmetry import (
     Unfolding,
-    check_symmetry,
     mesh_symmetry,
     symmetric_recovery,
     symmetry_axes,
@@ -945,12 +944,10 @@ def analyse(
     from ..io.xdmf import write_paraview_script
 
     t0 = time.perf_counter()
-    check_case_spec(case)  # the reader's checks, for a case changed in Python
-    check_case(case)  # what a model read from a file cannot do
-    if case.kind == "unit" and case.mesh.symmetry != "none" and not is_imported(case.geometry):
-        # the symmetry the mechanics will be cut by, refused in a second here rather than
-        # after the thermal solve (the warpage model's own check, before it is meshed)
-        check_symmetry(warpage_case(case), case.mesh.symmetry)
+    # the reader's checks, for a case changed in Python: among them what a model read
+    # from a file cannot do, the symmetry the mechanics will be cut by and [cycling]'s
+    # board model, refused here rather than after the thermal solve
+    check_case_spec(case)
     a = case.geometry.aperture()
     m: dict[str, Any] = {
         "aperture_ratio": a["ratio"],

@@ -32,9 +32,10 @@ from .geometry.imported import check_extent
 from .geometry.unit import build_ctm
 from .progress import stage
 from .spec import CaseSpec
+from .spec.checks import ctm_junction
 from .spec.constants import CTM_COLUMNS
 from .spec.ctm import CTM_INNER_SCALE, CtmSpec
-from .spec.geometry import is_imported, junction_region, without_board
+from .spec.geometry import is_imported, without_board
 
 __all__ = [
     "CTM_COLUMNS",
@@ -240,13 +241,8 @@ def ctm_analysis(
     spec = case.ctm or CtmSpec()
     if is_imported(case.geometry):  # a file in mm read as m made a model metres across
         check_extent(case.geometry)
+    junction = ctm_junction(case)  # checked before meshing, as the reader does
     mesh = ctm_mesh(case, scale=spec.inner_scale) if mesh is None else mesh
-    junction = spec.junction
-    if is_imported(case.geometry) and junction == CtmSpec.junction:
-        # the default region of an imported model is its junction role, as Tj's
-        junction = junction_region(case.geometry)
-    if junction not in mesh.regions:
-        raise InputError("ctm.junction.region", junction, f"a region: {', '.join(mesh.regions)}")
     nodes = ctm_nodes(mesh, spec)
     if "spice" in spec.formats:  # before the solves: names that would short SPICE pins
         ctm.spice_pins(list(nodes), key="ctm.nodes")

@@ -56,10 +56,12 @@ from ..physics.history_results import HistoryResult, HistoryState
 from ..physics.inelastic import ANAND_SETS, anand_set
 from ..validate import check_range
 from .board_model import build_board_model
-from .geometry.symmetry import check_symmetry, symmetry_fixed
+from .geometry.symmetry import symmetry_fixed
 from .progress import stage
 from .sizing import MeshDependenceWarning
 from .spec import CaseSpec
+from .spec.checks import board_model_case, check_cycling
+from .spec.checks import cycling_symmetry as study_symmetry
 
 __all__ = [
     "CYCLE_FIELDS",
@@ -1011,82 +1013,6 @@ def _engelmaier_inputs(
 SOLDER_REGION = "terminals"
 
 
-def _as_given(si: float, scale: float) -> float:
-    """An SI value back in the spec's unit as the user wrote it (``400.0``, not the
-    ``399.99999999999994`` of m -> um), for an error's value."""
-    return float(f"{si * scale:.12g}")
-
-
-def board_model_case(case: CaseSpec) -> CaseSpec:
-    """The unit on its board for mechanics: the board cut to ``[cycling] board_size_mm``
-    when given, the film refinement of the heat path dropped (``mesh.film_size`` = the
-    mesh size unless set).
-
-    Raises
-    ------
-    fea.errors.InputError
-        No board or terminals; ``cycling.layer_um`` not under half the joints' height;
-        ``cycling.pad_diameter_mm`` wider than the terminal pitch;
-        ``cycling.board_size_mm`` larger than the ``[geometry.board]`` or smaller than the
-        package footprint (not square on an eighth model).
-    """
-    g = case.geometry
-    if g.board is None or g.terminals.kind == "none":
-        raise InputError(
-            "cycling",
-            "[cycling]",
-            "a unit on a board ([geometry.board]) with terminals ([geometry.terminals])",
-        )
-    cy = case.cycling
-    assert cy is not None
-    h = g.terminals.height
-    if cy.layer >= 0.5 * h:
-        raise InputError(
-            "cycling.layer_um",
-            _as_given(cy.layer, 1e6),
-            f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
-            "um: Darveaux's layer at one pad",
-        )
-    pad = cy.fatigue.pad_diameter_m
-    if pad is not None and g.terminals.rows * g.terminals.cols > 1 and pad > g.terminals.pitch:
-        raise InputError(
-            "cycling.pad_diameter_mm",
-            _as_given(pad, 1e3),
-            f"at most the terminal pitch ({g.terminals.pitch * 1e3:g} mm): Darveaux's crack "
-            "length, the pad's diameter",
-        )
-    if cy.board_size is not None:
-        ox, oy = g.outer
-        sx, sy = g.board.size
-        if cy.board_size[0] > sx * (1 + 1e-9) or cy.board_size[1] > sy * (1 + 1e-9):
-            raise InputError(
-                "cycling.board_size_mm",
-                [_as_given(x, 1e3) for x in cy.board_size],
-                f"a coupon cut from the [geometry.board] ({sx * 1e3:g} x {sy * 1e3:g} mm): "
-                "at most its size",
-            )
-        bx, by = cy.board_size
-        if bx < ox + 2 * g.exterior_thickness or by < oy + 2 * g.exterior_thickness:
-            raise InputError(
-                "cycling.board_size_mm",
-                [_as_given(bx, 1e3), _as_given(by, 1e3)],
-                f"a board larger than the package footprint "
-                f"({(ox + 2 * g.exterior_thickness) * 1e3:g} mm)",
-            )
-        if study_symmetry(case) == "eighth" and not math.isclose(bx, by, rel_tol=1e-9):
-            raise InputError(
-                "cycling.board_size_mm",
-                [_as_given(bx, 1e3), _as_given(by, 1e3)],
-                "a square board coupon on an eighth model (symmetry 'eighth': the model "
-                "needs the plane x = y as a symmetry plane)",
-            )
-        g = dataclasses.replace(g, board=dataclasses.replace(g.board, size=cy.board_size))
-    ms = case.mesh
-    if ms.film_size is None:
-        ms = dataclasses.replace(ms, film_size=ms.size)
-    return dataclasses.replace(case, geometry=g, mesh=ms)
-
-
 def joint_ids(mesh: Any, region: str = SOLDER_REGION) -> NDArray[np.int64]:
     """Joint id per element, shape (n_el,): -1 outside ``region``, else the index of the
     element's connected piece of the region (elements sharing a node are connected),
@@ -1193,17 +1119,6 @@ class CyclingResult:
         }
 
 
-def study_symmetry(case: CaseSpec) -> str:
-    """The symmetry model of a cycling case: ``[cycling] symmetry``, or ``[mesh]
-    symmetry`` where the mesh section has one (the two must agree when both are set)."""
-    cy = case.cycling
-    c = cy.symmetry if cy is not None else "none"
-    m = case.mesh.symmetry
-    if c != "none" and m != "none" and c != m:
-        raise InputError("cycling.symmetry", c, f"the [mesh] symmetry {m!r} (or 'none')")
-    return c if c != "none" else m
-
-
 def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> CyclingResult:
     """Run ``case``'s ``[cycling]`` on the unit on its board with :func:`run_cycling`
     (see the module).
@@ -1241,10 +1156,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
         raise InputError("cycling", None, "a [cycling] section")
     from .analyse import mesh_materials
 
-    sym = study_symmetry(case)
-    board_case = board_model_case(case)
-    if cy.symmetry != "none":  # asked for by [cycling]: its key in the messages
-        check_symmetry(board_case, sym, key="cycling.symmetry")
+    board_case, sym = check_cycling(case)  # the reader's checks, before meshing
     model = build_board_model(board_case, symmetry=sym)
     mesh, jm = model.mesh, model.joints
     joint = jm.joint

@@ -260,6 +260,7 @@ def _imported_mesh(
     the ``warpage`` model leaves the board region out; the ``board`` model and symmetry
     cuts need the built-in family (an :class:`~fea.errors.InputError`)."""
     from .geometry.imported import imported_mesh
+    from .spec.checks import check_imported_symmetry
 
     if model not in MODELS:
         raise InputError("model", model, "None, 'thermal', 'warpage' or 'board'")
@@ -270,10 +271,7 @@ def _imported_mesh(
             "None, 'thermal' or 'warpage' for a model read from a file (the "
             "board-mounted mechanics model needs the built-in family's terminals)",
         )
-    if symmetry != "none":
-        raise InputError(
-            "mesh.symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
-        )
+    check_imported_symmetry(symmetry)
     keep = case.geometry.keep_board and model != "warpage"
     if case.geometry.source == "step":
         check_size(case, force=force)

@@ -136,7 +136,16 @@ def test_a_file_in_mm_read_as_metres_is_refused_by_the_compact_models(tmp_path):
     data["geometry"] = {"kind": "mesh", "path": str(path), "unit": "m"}
     data["materials"] = {"carrier": "fr4"}
     data["loads"] = {"power_W": {"die": 1.0}}
+    with pytest.raises(InputError, match=r"geometry\.unit.*it is one in 'mm' \(4 mm\)"):
+        parse_study(data)  # the reader's check (fea ctm, fea check and fea run read it)
+    # the same model changed in Python to read in metres: ctm_analysis refuses it
+    import dataclasses
+
+    data["geometry"]["unit"] = "mm"
     case = parse_study(data).base
+    g = case.geometry
+    metres = {r: tuple(x * 1e3 for x in b) for r, b in g.region_bbox.items()}
+    case = dataclasses.replace(case, geometry=dataclasses.replace(g, unit=1.0, region_bbox=metres))
     with pytest.raises(InputError, match=r"geometry\.unit.*it is one in 'mm' \(4 mm\)"):
         ctm_analysis(case)
 

@@ -60,15 +60,22 @@ def _no_solve(*args, **kwargs):
 def test_a_layer_as_thick_as_half_the_joint_is_refused_before_meshing(layer_um, monkeypatch):
     """The balls stand 0.3 mm: Darveaux's layer at one pad stays under half of that (150 um
     would reach the middle of the joint, 400 um the whole joint and more: it was averaged
-    over the whole joint and tabulated as a 400 um layer); 149 um passes."""
-    case = parse_study(_raw(layer_um=layer_um)).base
+    over the whole joint and tabulated as a 400 um layer); 149 um passes. The reader
+    refuses it (fea check, fea run before meshing), and cycling_metrics a case changed
+    in Python."""
+    import dataclasses
+
     monkeypatch.setattr(pc, "build_board_model", _no_solve)
-    with pytest.raises(InputError) as ei:
-        cycling_metrics(case)
-    assert ei.value.key == "cycling.layer_um"
-    assert ei.value.value == layer_um  # as written, not 399.99999999999994
-    assert "150" in ei.value.allowed  # half the 300 um stand-off
-    assert board_model_case(parse_study(_raw(layer_um=149.0)).base) is not None
+    case = parse_study(_raw(layer_um=149.0)).base
+    assert board_model_case(case) is not None
+    fatigue = dataclasses.replace(case.cycling.fatigue, layer_thickness_m=layer_um * 1e-6)
+    changed = dataclasses.replace(case, cycling=dataclasses.replace(case.cycling, fatigue=fatigue))
+    for run in (lambda: parse_study(_raw(layer_um=layer_um)), lambda: cycling_metrics(changed)):
+        with pytest.raises(InputError) as ei:
+            run()
+        assert ei.value.key == "cycling.layer_um"
+        assert ei.value.value == layer_um  # as written, not 399.99999999999994
+        assert "150" in ei.value.allowed  # half the 300 um stand-off
 
 
 def test_run_cycling_refuses_a_layer_thicker_than_half_a_joint_before_the_solve(monkeypatch):
@@ -108,10 +115,10 @@ def _two_tet_joint(height: float):
 @pytest.mark.parametrize("size", [[100.0, 100.0], [1e9, 1e9], [20.0, 120.0]])
 def test_a_board_coupon_larger_than_the_board_is_refused(size):
     """[geometry.board] is 76.2 x 114.3 mm: the coupon is cut from it, never larger (1e9 mm
-    was reported as a mesh of 2e16 elements naming mesh.board_size_mm)."""
-    case = parse_study(_raw(board_size_mm=size)).base
+    was reported as a mesh of 2e16 elements naming mesh.board_size_mm). The reader
+    refuses it."""
     with pytest.raises(InputError) as ei:
-        board_model_case(case)
+        parse_study(_raw(board_size_mm=size))
     assert ei.value.key == "cycling.board_size_mm"
     assert "76.2" in ei.value.allowed and "114.3" in ei.value.allowed
 
@@ -343,10 +350,9 @@ def test_an_eighth_asked_for_by_cycling_names_its_key_when_the_array_is_not_squa
     raw = _raw(symmetry="eighth")
     raw["mesh"].pop("symmetry", None)
     raw["geometry"]["terminals"].update(rows=2, cols=3)
-    case = parse_study(raw).base
     monkeypatch.setattr(pc, "build_board_model", _no_solve)
     with pytest.raises(InputError) as ei:
-        cycling_metrics(case)
+        parse_study(raw)  # the reader's check, before fea run meshes anything
     assert ei.value.key == "geometry.terminals.cols"
     assert "cycling.symmetry = 'eighth'" in str(ei.value)
     assert "mesh.symmetry" not in str(ei.value)

@@ -81,11 +81,11 @@ def test_unit_eighth_equals_mirrored_full(monkeypatch, eighth_unit):
     assert cut["mechanical_dof_count"] < 0.2 * full["mechanical_dof_count"]
 
 
-def with_geometry(**changes):
+def with_geometry(symmetry: str = "none", **changes):
     g = copy.deepcopy(UNIT)
     loads = changes.pop("loads", None)
     g.update(changes)
-    d = {"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "eighth"}}
+    d = {"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": symmetry}}
     if loads:
         d["loads"] = loads
     return parse_study(d).base
@@ -107,12 +107,19 @@ def with_geometry(**changes):
     ],
 )
 def test_not_symmetric_about_the_diagonal_refused(changes, key):
-    """Symmetric about x = 0 and y = 0 (a quarter is fine) but not about x = y."""
+    """Symmetric about x = 0 and y = 0 (a quarter is fine) but not about x = y; with
+    [mesh] symmetry = "eighth" the reader refuses it (the warpage model, without its
+    board: the board's size is the board model's, checked where [cycling] uses it)."""
     case = with_geometry(**changes)
     check_symmetry(case, "quarter")
     with pytest.raises(InputError, match=key) as e:
         check_symmetry(case, "eighth")
     assert "x = y" in str(e.value)
+    with_geometry("quarter", **copy.deepcopy(changes))
+    if key != "geometry.board.size_mm":
+        with pytest.raises(InputError, match=key) as e:
+            with_geometry("eighth", **copy.deepcopy(changes))
+        assert "x = y" in str(e.value)
 
 
 def test_square_board_accepted_panel_refused():

@@ -130,10 +130,20 @@ def test_a_file_in_metres_read_as_millimetres_is_refused_naming_the_unit(tmp_pat
 
     path = _two_boxes(tmp_path / "metres.msh", conformal=True)  # coordinates in m
     for unit, fits in (("mm", "'m' (2 mm)"), ("um", "'m' (2 mm)")):
-        case = parse_study(_study(path, unit)).base
+        # the reader refuses it (fea check; fea run before anything is meshed)
         with pytest.raises(InputError, match=re.escape(f"it is one in {fits}")) as e:
-            analyse(case, tmp_path / unit)
+            parse_study(_study(path, unit))
         assert e.value.key == "geometry.unit" and e.value.value == unit
+    # a case changed in Python to read the file in mm: analyse refuses it
+    import dataclasses
+
+    case = parse_study(_study(path, "m")).base
+    g = case.geometry
+    small = {r: tuple(x * 1e-3 for x in b) for r, b in g.region_bbox.items()}
+    case = dataclasses.replace(case, geometry=dataclasses.replace(g, unit=1e-3, region_bbox=small))
+    with pytest.raises(InputError, match=re.escape("it is one in 'm' (2 mm)")) as e:
+        analyse(case, tmp_path / "mm")
+    assert e.value.key == "geometry.unit" and e.value.value == "mm"
     ok = parse_study(_study(path, "m")).base
     from fea.package.geometry.imported import check_case
 

@@ -390,6 +390,16 @@ def test_cycling_and_board_models_need_the_builtin_family(bga):
     with pytest.raises(InputError) as e:
         fea.package.meshing.build_mesh(spec.base, symmetry="quarter")
     assert e.value.key == "mesh.symmetry"
+    # [mesh] symmetry on such a model: refused when read (it was after the thermal solve)
+    data = study(mesh_geometry(msh))
+    data["mesh"] = {**data.get("mesh", {}), "symmetry": "half"}
+    with pytest.raises(InputError) as e2:
+        parse_study(data)
+    assert (e2.value.key, e2.value.value, e2.value.allowed) == (
+        "mesh.symmetry",
+        "half",
+        "'none' for a model read from a file (cut it in the file)",
+    )
 
 
 def test_readme_python_example_runs_on_a_users_mesh(tmp_path, monkeypatch):

@@ -410,13 +410,23 @@ def test_asymmetric_geometry_refused():
         "height_mm": 0.15,
         "sides": {"xmax": {"kind": "none"}},
     }
-    case = parse_study({"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}})
+    # the reader refuses it (fea check, fea run before meshing); the mesher a case whose
+    # [mesh] symmetry was changed in Python
+    raw = {"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}}
     with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
-        analyse.mechanics_mesh(case.base, warpage_case(case.base))
+        parse_study(raw)
+    case = parse_study({**raw, "mesh": {}}).base
+    case = dataclasses.replace(case, mesh=dataclasses.replace(case.mesh, symmetry="half"))
+    with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
+        analyse.mechanics_mesh(case, warpage_case(case))
     pm = {"power_map": {"rectangles": [{"x_mm": [0.0, 0.5], "y_mm": [-0.5, 0.5], "W": 1.0}]}}
-    case = parse_study({"study": {"kind": "unit"}, "loads": pm, "mesh": {"symmetry": "half"}})
+    raw = {"study": {"kind": "unit"}, "loads": pm, "mesh": {"symmetry": "half"}}
     with pytest.raises(InputError, match="loads.power_map"):
-        analyse.mechanics_mesh(case.base, warpage_case(case.base))
+        parse_study(raw)
+    case = parse_study({**raw, "mesh": {}}).base
+    case = dataclasses.replace(case, mesh=dataclasses.replace(case.mesh, symmetry="half"))
+    with pytest.raises(InputError, match="loads.power_map"):
+        analyse.mechanics_mesh(case, warpage_case(case))
 
 
 def test_asymmetric_unit_refused_before_the_thermal_solve(monkeypatch, tmp_path):
@@ -426,14 +436,18 @@ def test_asymmetric_unit_refused_before_the_thermal_solve(monkeypatch, tmp_path)
     g = copy.deepcopy(UNIT)
     g["openings"] = {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.15}
     g["openings"]["sides"] = {"xmax": {"kind": "none"}}
-    case = parse_study({"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}})
+    raw = {"study": {"kind": "unit"}, "geometry": g, "mesh": {"symmetry": "half"}}
+    with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
+        parse_study(raw)  # the reader's check (fea check, fea run)
+    case = parse_study({**raw, "mesh": {}}).base  # changed in Python: analyse checks it
+    case = dataclasses.replace(case, mesh=dataclasses.replace(case.mesh, symmetry="half"))
 
     def no_thermal(*a, **k):
         raise AssertionError("the thermal solve ran before the symmetry was checked")
 
     monkeypatch.setattr(analyse, "thermal_analysis", no_thermal)
     with pytest.raises(InputError, match="geometry.openings.sides.xmax"):
-        analyse.analyse(case.base, tmp_path)
+        analyse.analyse(case, tmp_path)
 
 
 def test_panel_one_unit_off_a_plane_refused():

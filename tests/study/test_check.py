@@ -308,3 +308,171 @@ def test_a_slice_is_what_one_array_task_runs(tmp_path, capsys):
     assert main(["check", str(TINY), "--slice", "0/2", "--out", str(tmp_path / "o")]) == 1
     out = capsys.readouterr().out  # case0000 ok, case0002 invalid
     assert "2 cases, 1 ok, 1 invalid" in out and "case0001" not in out
+
+
+# -- the checks that need only the spec: fea check refuses what fea run refuses -----------
+
+BOARD_CYCLING = ROOT / "studies" / "board_cycling.toml"
+
+#: Sweep cases of studies/board_cycling.toml that fea run refused only after meshing
+#: began (the [cycling] board model, the symmetry of the warpage model, the contacts'
+#: interfaces), the key each is refused by and a part of what it allows.
+REFUSED = [
+    ('{ "cycling.board_size_mm" = [1.0, 1.0] }', "cycling.board_size_mm", "package footprint"),
+    ('{ "cycling.symmetry" = "half" }', "cycling.symmetry", "[mesh] symmetry 'quarter'"),
+    ('{ "cycling.layer_um" = 1000.0 }', "cycling.layer_um", "half the joints' height"),
+    ('{ "cycling.pad_diameter_mm" = 50.0 }', "cycling.pad_diameter_mm", "terminal pitch"),
+    (
+        '{ "geometry.openings.sides.xmin.count" = 3 }',
+        "geometry.openings.sides.xmin",
+        "the same openings as side xmax",
+    ),
+    (
+        '{ "contacts" = { "die|die_atach" = { R_mm2K_per_W = 100.0 } } }',
+        "contacts.die|die_atach",
+        "did you mean 'die|die_attach'?",
+    ),
+]
+
+
+def _board_cycling(tmp_path: Path, cases: list[str]) -> Path:
+    """studies/board_cycling.toml with a sweep of the base values and ``cases``."""
+    text = BOARD_CYCLING.read_text()
+    text += '\n[sweep]\nkind = "cases"\ncases = [\n    {},\n'
+    text += "".join(f"    {c},\n" for c in cases) + "]\n"
+    path = tmp_path / "board_cycling.toml"
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture
+def no_meshing(monkeypatch):
+    """Meshing fails the test: a refusal must come before it."""
+
+    def meshed(*args, **kwargs):
+        raise AssertionError("meshed")
+
+    import importlib
+
+    for module, name in (
+        ("fea.package.meshing", "build_mesh"),
+        ("fea.package.analyse", "build_mesh"),  # fea.package.analyse is also a function
+        ("fea.package.ctm", "ctm_mesh"),
+    ):
+        monkeypatch.setattr(importlib.import_module(module), name, meshed)
+
+
+def test_what_the_run_refuses_before_meshing_check_refuses(tmp_path, capsys, no_meshing):
+    """Each case of :data:`REFUSED` passed fea check and failed seconds into fea run; now
+    the reader refuses it (fea run before meshing, fea check as invalid: exit 1)."""
+    path = _board_cycling(tmp_path, [c for c, _, _ in REFUSED])
+    spec = load_study(path)
+    res = check_study(spec, tmp_path / "out")
+    assert [c.status for c in res.cases] == ["ok"] + ["invalid"] * len(REFUSED)
+    for row, (_, key, allowed) in zip(res.cases[1:], REFUSED, strict=True):
+        with pytest.raises(InputError) as ei:  # the runner reads the case: refused
+            spec.case(row.params)
+        assert ei.value.key == key and allowed in ei.value.allowed
+        assert row.error == str(ei.value)
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 1
+    assert capsys.readouterr().out.count("invalid") >= len(REFUSED)
+
+
+def test_the_board_coupon_error_is_the_run_one(tmp_path):
+    """The board coupon's message as fea run gave it (key, value as written, allowed)."""
+    spec = load_study(_board_cycling(tmp_path, [REFUSED[0][0], REFUSED[1][0]]))
+    res = check_study(spec, tmp_path / "out")
+    assert res.cases[1].error == (
+        "cycling.board_size_mm = [1.0, 1.0]: a board larger than the package footprint (10.47 mm)"
+    )
+    assert res.cases[2].error == (
+        "cycling.symmetry = 'half': the [mesh] symmetry 'quarter' (or 'none')"
+    )
+
+
+def test_the_compact_models_junction_is_checked_when_read(tmp_path, capsys, no_meshing):
+    """[ctm.junction] region (not a sweep key) was refused only by fea ctm, after
+    meshing: now by the reader, so fea check and fea run refuse the study (exit 2)."""
+    path = tmp_path / "ctm.toml"
+    path.write_text(BOARD_CYCLING.read_text() + '\n[ctm.junction]\nregion = "die\\nX"\n')
+    with pytest.raises(InputError) as ei:
+        load_study(path)
+    assert ei.value.key == "ctm.junction.region" and ei.value.value == "die\nX"
+    assert ei.value.allowed.startswith("a region: shell, dielectric, die")
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 2
+    assert "ctm.junction.region" in capsys.readouterr().err
+
+
+NO_BOARD = """
+[study]
+name = "no_board"
+kind = "unit"
+
+[geometry]
+cavity_mm = [3.0, 3.0]
+cavity_depth_mm = 0.5
+
+[geometry.die]
+size_mm = [1.5, 1.5]
+thickness_mm = 0.25
+
+[geometry.terminals]
+kind = "none"
+
+[mesh]
+size_mm = 1.0
+order = 1
+"""
+
+
+def test_cycling_without_a_board_or_terminals_is_refused(tmp_path, no_meshing):
+    """[cycling] on a unit without board and terminals failed after 7 s of meshing and
+    solving; a sweep that adds the section passed fea check."""
+    path = tmp_path / "no_board.toml"
+    path.write_text(NO_BOARD + "\n[cycling]\ncycles = 1\n")
+    with pytest.raises(InputError) as ei:
+        load_study(path)
+    assert ei.value.key == "cycling" and "[geometry.board]" in ei.value.allowed
+    # a grid that adds the section in every case: the study is refused when read
+    path.write_text(
+        NO_BOARD + '\n[sweep]\nkind = "grid"\n[sweep.parameters]\n"cycling.cycles" = [1, 2]\n'
+    )
+    with pytest.raises(InputError) as ei:
+        load_study(path)
+    assert ei.value.key == "sweep.parameters.cycling.cycles[0] -> cycling"
+    # cases that add it: refused one by one
+    path.write_text(
+        NO_BOARD + '\n[sweep]\nkind = "cases"\n'
+        'cases = [{}, { "cycling.cycles" = 1 }, { "cycling.cycles" = 2 }]\n'
+    )
+    res = check_study(load_study(path), tmp_path / "out")
+    assert [c.status for c in res.cases] == ["ok", "invalid", "invalid"]
+    assert all("cycling = '[cycling]'" in c.error for c in res.cases[1:])
+    assert main(["check", str(path), "--out", str(tmp_path / "out")]) == 1
+
+
+def test_a_case_changed_in_python_is_refused_before_meshing(tmp_path, no_meshing):
+    """analyse (fea run's call) refuses a case changed in Python as its reader would,
+    before anything is meshed: the contacts, the compact models' junction, [cycling]."""
+    import dataclasses
+
+    from fea.package.analyse import analyse
+    from fea.package.ctm import ctm_analysis
+    from fea.package.cycling import cycling_metrics
+    from fea.package.spec.ctm import CtmSpec
+
+    base = load_study(BOARD_CYCLING).base
+    bad = dataclasses.replace(base, contacts={"die|die_atach": 1e-4})
+    with pytest.raises(InputError, match=r"contacts\.die\|die_atach"):
+        analyse(bad, tmp_path)
+    bad = dataclasses.replace(base, ctm=dataclasses.replace(CtmSpec(), junction="die\nX"))
+    for run in (lambda: analyse(bad, tmp_path), lambda: ctm_analysis(bad)):
+        with pytest.raises(InputError) as ei:
+            run()
+        assert ei.value.key == "ctm.junction.region"
+    cy = dataclasses.replace(base.cycling, board_size=(1e-3, 1e-3))
+    bad = dataclasses.replace(base, cycling=cy)
+    for run in (lambda: analyse(bad, tmp_path), lambda: cycling_metrics(bad)):
+        with pytest.raises(InputError) as ei:
+            run()
+        assert ei.value.key == "cycling.board_size_mm"

@@ -27,7 +27,14 @@ from typing import Any
 
 from ...errors import InputError
 from .analyses import check_environment
-from .checks import check_geometry, cross_checks
+from .checks import (
+    check_contacts,
+    check_cycling,
+    check_geometry,
+    check_mesh_symmetry,
+    cross_checks,
+    ctm_junction,
+)
 from .contacts import parse_contacts
 from .ctm import parse_ctm
 from .cycling import LIFE_OUTPUTS, parse_cycling
@@ -454,8 +461,16 @@ def check_case_spec(case: CaseSpec) -> None:
     (:func:`check_model`), ``[environment]`` against the model
     (:func:`~fea.package.spec.analyses.check_environment`), the sections only a unit
     has, the loads' and ``[moisture]``'s names
-    (:func:`~fea.package.spec.checks.cross_checks`) and ``[process]`` against the model
-    and the loads (:func:`~fea.package.spec.process.check_process`). What a key's own
+    (:func:`~fea.package.spec.checks.cross_checks`), ``[process]`` against the model
+    and the loads (:func:`~fea.package.spec.process.check_process`), what a model read
+    from a file cannot do (:func:`fea.package.geometry.imported.check_case`), the
+    ``[contacts]`` interfaces' regions (:func:`~fea.package.spec.checks.check_contacts`),
+    the ``[ctm]`` junction region (:func:`~fea.package.spec.checks.ctm_junction`), the
+    ``[mesh] symmetry`` of the warpage model
+    (:func:`~fea.package.spec.checks.check_mesh_symmetry`) and ``[cycling]`` against the
+    unit on its board (:func:`~fea.package.spec.checks.check_cycling`). Only what needs
+    the mesh is left to the solves: whether the two regions of a contact touch, the
+    compact models' nodes and face classes. What a key's own
     reader checks (a number's range, a choice) is not checked again: a spec dataclass
     holds the values the reader gave it, and a value set in Python is the caller's to
     keep in range.
@@ -476,6 +491,16 @@ def check_case_spec(case: CaseSpec) -> None:
     cross_checks(kind, case.geometry, case.loads, moisture=case.moisture)
     if case.process is not None:
         check_process(case.process, kind, case.geometry, case.loads)
+    if is_imported(case.geometry):
+        from ..geometry.imported import check_case
+
+        check_case(case)  # what a model read from a file cannot do
+    check_contacts(kind, case.geometry, case.contacts)
+    if case.ctm is not None:
+        ctm_junction(case)
+    check_mesh_symmetry(case)
+    if case.cycling is not None:
+        check_cycling(case)
 
 
 def spec_to_dict(obj: Any) -> Any:

@@ -3,6 +3,7 @@ regions that exist. Each failure is an :class:`~fea.errors.InputError`."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
@@ -11,15 +12,22 @@ from .reader import hint
 
 if TYPE_CHECKING:
     from .moisture import MoistureSpec
-    from .schema import GeometrySpec, LoadSpec
+    from .schema import CaseSpec, GeometrySpec, LoadSpec
 
 __all__ = [
     "CORNER_CLEARANCE_M",
     "MIN_FEATURE_M",
+    "board_model_case",
+    "check_contacts",
+    "check_cycling",
     "check_geometry",
+    "check_imported_symmetry",
+    "check_mesh_symmetry",
     "check_moisture",
     "check_power_map",
     "cross_checks",
+    "ctm_junction",
+    "cycling_symmetry",
     "inside_rounded",
 ]
 
@@ -537,6 +545,181 @@ def check_power_map(g: GeometrySpec, loads: LoadSpec) -> None:
                 f"a rectangle on the die ({-hx * 1e3:g} to {hx * 1e3:g} mm in x, "
                 f"{-hy * 1e3:g} to {hy * 1e3:g} mm in y)",
             )
+
+
+def check_contacts(kind: str, g: GeometrySpec, contacts: dict[str, float]) -> None:
+    """The ``[contacts]`` interfaces against the regions the case's model will have
+    (:func:`~fea.package.spec.geometry.model_regions`: the thermal model, a unit with its
+    board), before any meshing: each ``a|b`` names two of them. Whether the two regions
+    touch (the mesh has the interface) is known only from the mesh: the solve checks it
+    (``contacts.<a|b>``, :func:`fea.fe.interfaces.interface_regions`)."""
+    from .geometry import model_regions
+
+    regions = model_regions(kind, g)
+    pairs = [f"{a}|{b}" for a in regions for b in regions if a < b]
+    for name in contacts:
+        parts = str(name).split("|")
+        if len(parts) != 2 or not all(p in regions for p in parts):
+            raise InputError(
+                f"contacts.{name}",
+                name,
+                f"an interface 'a|b' of two regions of this {kind} model: "
+                f"{', '.join(regions)}{hint(name, pairs)}",
+            )
+
+
+def ctm_junction(case: CaseSpec) -> str:
+    """The region whose temperature is the compact models' Tj: ``[ctm.junction] region``
+    (an imported model's junction role, ``[geometry.roles] junction``, when the key is
+    left at its default), checked against the regions of the package alone
+    (:func:`~fea.package.spec.geometry.model_regions` without the board: the compact
+    models' mesh, :func:`fea.package.ctm.ctm_mesh`), before any meshing."""
+    from .ctm import CtmSpec
+    from .geometry import is_imported, junction_region, model_regions, without_board
+
+    spec = case.ctm or CtmSpec()
+    junction = spec.junction
+    if is_imported(case.geometry) and junction == CtmSpec.junction:
+        # the default region of an imported model is its junction role, as Tj's
+        junction = junction_region(case.geometry)
+    regions = model_regions(case.kind, without_board(case.geometry))
+    if junction not in regions:
+        raise InputError("ctm.junction.region", junction, f"a region: {', '.join(regions)}")
+    return junction
+
+
+def check_imported_symmetry(symmetry: str) -> None:
+    """A model read from a file is not cut by symmetry planes: ``symmetry`` (``[mesh]
+    symmetry``) ``"none"``, else an :class:`~fea.errors.InputError`."""
+    if symmetry != "none":
+        raise InputError(
+            "mesh.symmetry", symmetry, "'none' for a model read from a file (cut it in the file)"
+        )
+
+
+def check_mesh_symmetry(case: CaseSpec) -> None:
+    """A unit's ``[mesh] symmetry`` against its warpage model (the unit without its board,
+    the model the mechanics cut): the geometry and power map symmetric about each plane
+    (:func:`fea.package.geometry.symmetry.check_symmetry`, naming the key that breaks
+    it), before any meshing; a model read from a file not cut at all
+    (:func:`check_imported_symmetry`)."""
+    from .geometry import is_imported, without_board
+
+    if is_imported(case.geometry):
+        check_imported_symmetry(case.mesh.symmetry)
+        return
+    if case.kind != "unit" or case.mesh.symmetry == "none":
+        return
+    from ..geometry.symmetry import check_symmetry
+
+    check_symmetry(
+        dataclasses.replace(case, geometry=without_board(case.geometry)), case.mesh.symmetry
+    )
+
+
+def cycling_symmetry(case: CaseSpec) -> str:
+    """The symmetry model of a cycling case: ``[cycling] symmetry``, or ``[mesh]
+    symmetry`` where the mesh section has one (the two must agree when both are set)."""
+    cy = case.cycling
+    c = cy.symmetry if cy is not None else "none"
+    m = case.mesh.symmetry
+    if c != "none" and m != "none" and c != m:
+        raise InputError("cycling.symmetry", c, f"the [mesh] symmetry {m!r} (or 'none')")
+    return c if c != "none" else m
+
+
+def _as_given(si: float, scale: float) -> float:
+    """An SI value back in the spec's unit as the user wrote it (``400.0``, not the
+    ``399.99999999999994`` of m -> um), for an error's value."""
+    return float(f"{si * scale:.12g}")
+
+
+def board_model_case(case: CaseSpec) -> CaseSpec:
+    """The unit on its board for mechanics (the ``[cycling]`` model): the board cut to
+    ``[cycling] board_size_mm`` when given, the film refinement of the heat path dropped
+    (``mesh.film_size`` = the mesh size unless set).
+
+    Raises
+    ------
+    fea.errors.InputError
+        No ``[cycling]``; no board or terminals; ``cycling.layer_um`` not under half the
+        joints' height; ``cycling.pad_diameter_mm`` wider than the terminal pitch;
+        ``cycling.board_size_mm`` larger than the ``[geometry.board]`` or smaller than the
+        package footprint (not square on an eighth model); ``cycling.symmetry`` not the
+        ``[mesh] symmetry`` (:func:`cycling_symmetry`).
+    """
+    g = case.geometry
+    cy = case.cycling
+    if cy is None:
+        raise InputError("cycling", None, "a [cycling] section")
+    if g.board is None or g.terminals.kind == "none":
+        raise InputError(
+            "cycling",
+            "[cycling]",
+            "a unit on a board ([geometry.board]) with terminals ([geometry.terminals])",
+        )
+    h = g.terminals.height
+    if cy.layer >= 0.5 * h:
+        raise InputError(
+            "cycling.layer_um",
+            _as_given(cy.layer, 1e6),
+            f"less than half the joints' height ({h * 1e6:g} um), so under {0.5 * h * 1e6:g} "
+            "um: Darveaux's layer at one pad",
+        )
+    pad = cy.fatigue.pad_diameter_m
+    if pad is not None and g.terminals.rows * g.terminals.cols > 1 and pad > g.terminals.pitch:
+        raise InputError(
+            "cycling.pad_diameter_mm",
+            _as_given(pad, 1e3),
+            f"at most the terminal pitch ({g.terminals.pitch * 1e3:g} mm): Darveaux's crack "
+            "length, the pad's diameter",
+        )
+    if cy.board_size is not None:
+        ox, oy = g.outer
+        sx, sy = g.board.size
+        if cy.board_size[0] > sx * (1 + 1e-9) or cy.board_size[1] > sy * (1 + 1e-9):
+            raise InputError(
+                "cycling.board_size_mm",
+                [_as_given(x, 1e3) for x in cy.board_size],
+                f"a coupon cut from the [geometry.board] ({sx * 1e3:g} x {sy * 1e3:g} mm): "
+                "at most its size",
+            )
+        bx, by = cy.board_size
+        if bx < ox + 2 * g.exterior_thickness or by < oy + 2 * g.exterior_thickness:
+            raise InputError(
+                "cycling.board_size_mm",
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
+                f"a board larger than the package footprint "
+                f"({(ox + 2 * g.exterior_thickness) * 1e3:g} mm)",
+            )
+        if cycling_symmetry(case) == "eighth" and not math.isclose(bx, by, rel_tol=1e-9):
+            raise InputError(
+                "cycling.board_size_mm",
+                [_as_given(bx, 1e3), _as_given(by, 1e3)],
+                "a square board coupon on an eighth model (symmetry 'eighth': the model "
+                "needs the plane x = y as a symmetry plane)",
+            )
+        g = dataclasses.replace(g, board=dataclasses.replace(g.board, size=cy.board_size))
+    ms = case.mesh
+    if ms.film_size is None:
+        ms = dataclasses.replace(ms, film_size=ms.size)
+    return dataclasses.replace(case, geometry=g, mesh=ms)
+
+
+def check_cycling(case: CaseSpec) -> tuple[CaseSpec, str]:
+    """A ``[cycling]`` case against its model, before any meshing: the unit on its board
+    (:func:`board_model_case`'s checks) symmetric about the planes of its symmetry model
+    (:func:`cycling_symmetry`; :func:`fea.package.geometry.symmetry.check_symmetry`,
+    naming ``cycling.symmetry`` when ``[cycling]`` asks for the cut, else
+    ``mesh.symmetry``). Returns the board-mounted case and its symmetry model."""
+    from ..geometry.symmetry import check_symmetry
+
+    cy = case.cycling
+    sym = cycling_symmetry(case)
+    board = board_model_case(case)
+    key = "cycling.symmetry" if cy is not None and cy.symmetry != "none" else "mesh.symmetry"
+    check_symmetry(board, sym, key=key)
+    return board, sym
 
 
 def _mm(x: float) -> float:

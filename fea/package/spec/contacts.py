@@ -8,8 +8,9 @@ TIMs, that are not meshed; :func:`fea.solve_thermal`'s ``contacts``).
 
 Each key names an interface ``a|b`` (two regions, either order; written sorted), each
 value a table with the resistance per unit area ``R_mm2K_per_W`` [mm^2 K/W], finite and
-at least :data:`MIN_R_MM2K_PER_W`. Whether the model has that interface is checked where
-the mesh is known (at the solve: ``contacts.<a|b>``).
+at least :data:`MIN_R_MM2K_PER_W`. Its two regions are checked against the model's when
+the case is read (:func:`fea.package.spec.checks.check_contacts`); whether they touch,
+where the mesh is known (at the solve: ``contacts.<a|b>``).
 """
 
 from __future__ import annotations

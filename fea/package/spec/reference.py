@@ -131,6 +131,7 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
     },
     {
         "study": {"name": "contacts"},
+        "geometry": {"board": {"enabled": True}},  # [cycling]: a unit on its board
         "loads": {"die_power": "active_face"},
         "contacts": {"die|die_attach": {"R_mm2K_per_W": 10.0}},
         "cycling": {
@@ -159,7 +160,11 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
             "engelmaier_factor": 1.0,
         },
     },
-    {"study": {"name": "tc"}, "cycling": {"t_min_C": -55.0, "t_max_C": 125.0}},
+    {
+        "study": {"name": "tc"},
+        "geometry": {"board": {"enabled": True}},
+        "cycling": {"t_min_C": -55.0, "t_max_C": 125.0},
+    },
     {
         "study": {"name": "own"},
         "geometry": {
@@ -196,7 +201,11 @@ EXAMPLES: tuple[dict[str, Any], ...] = (
     {"study": {"name": "panel", "kind": "panel"}},
     {"study": {"name": "grid"}, "loads": {"power_map": {"grid_W": [[0.5, 0.5], [0.2, 0.3]]}}},
     {"study": {"name": "csv"}, "loads": {"power_map": {"csv": "die_power_map.csv"}}},
-    {"study": {"name": "tc_soak"}, "cycling": {"condition": "G", "soak_mode": 2}},
+    {
+        "study": {"name": "tc_soak"},
+        "geometry": {"board": {"enabled": True}},
+        "cycling": {"condition": "G", "soak_mode": 2},
+    },
     {
         "study": {"name": "process"},
         "materials": {
