@@ -441,8 +441,6 @@ def _slurm_notes(res, study: str, memory: str | None, at_once: int = 1) -> list[
             "leaves them out and the size guard on the nodes refuses them; "
             f"`fea check {study}` lists them"
         )
-        if memory is None:
-            return notes  # the --mem note below is about a --mem given
     bad = [c for c in res.cases if not c.ok]
     if bad:
         first = bad[0]
@@ -451,7 +449,9 @@ def _slurm_notes(res, study: str, memory: str | None, at_once: int = 1) -> list[
             f"note: {len(bad)} of {len(res.cases)} cases {verb} invalid and will be recorded "
             f"failed ({first.case_id}: {first.error}); `fea check {study}` lists them"
         )
-    big = max(res.cases, key=lambda c: c.memory or 0.0, default=None)
+    beyond_ids = {c.case_id for c in beyond}  # named above; no node holds them anyway
+    fits = [c for c in res.cases if c.case_id not in beyond_ids]
+    big = max(fits, key=lambda c: c.memory or 0.0, default=None)
     if memory is not None and big is not None and big.memory:
         if memory_bytes(memory) < big.memory:
             notes.append(
@@ -526,7 +526,7 @@ def _study(args: argparse.Namespace) -> int:
         raise_input("--out", str(root), f"the folder of the study's results ({what})")
     from .study.owner import check_owner
 
-    check_owner(spec, root, spec.case_parameters())  # another study's table not replaced
+    check_owner(spec, root)  # another study's table not replaced
     rows, table = build_table(spec, root)
     cases = [cid for cid, _ in spec.case_parameters()]
     failed = sum(r.get("status") != "ok" for r in rows)

@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InputError, ResultsError
-from ..package.spec import StudySpec, apply_overrides
+from ..package.spec import StudySpec, case_input
 from .progress import StudyProgress
 from .runner import (
     STALE_NOTE,
@@ -350,7 +350,7 @@ class Job:
 def _child_job(spec: StudySpec, job: Job, cache_dir: str, force: bool) -> dict[str, Any]:
     from ..package import meshing
 
-    raw = apply_overrides(spec.raw, job.params)
+    raw = case_input(spec.raw, job.params, spec.path)  # its files next to the study file
     return {
         "raw": raw,
         # the input's digest as the case is handed out: a crash is recorded against it,

@@ -258,7 +258,7 @@ def check_study(
     if sl is not None:
         cases = cases[sl[0] :: sl[1]]  # as run_study slices them
     if present:
-        check_owner(spec, root, cases)  # another study's folder: fea run refuses it
+        check_owner(spec, root)  # another study's folder: fea run refuses it
     for cid, params in cases:
         state = _state(spec, root / cid, params) if present else "to run"
         with warnings.catch_warnings(record=True) as caught:

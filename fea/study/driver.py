@@ -107,7 +107,7 @@ def run_study(
     if spec.sweep is None and jobs and not finished_current(spec, jobs[0].folder, {}):
         mesh_mod.check_size(spec.base, force=force)  # the only case: refuse the whole run
     _make_folder(root)
-    check_owner(spec, root, cases)  # another study's results are not recomputed over
+    check_owner(spec, root)  # another study's results are not recomputed over
     record_owner(spec, root)
     started = time.time()
     report = StudyReport(root)

@@ -19,14 +19,15 @@ file, the file's absolute path) and every later run checks it before touching a 
 
 The error names both studies, the cases at stake and the two ways on (``--out``, or
 removing ``study.json`` to let this study take the folder over). A folder without the
-record (written by an older version) is taken as this study's.
+record (written by an older version) is taken as this study's; a ``study.json`` that is
+not such a record is an error (it is not overwritten).
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,19 +50,33 @@ def study_file(spec: StudySpec) -> str | None:
 
 
 def _read(root: Path) -> dict[str, Any] | None:
-    """The record in ``root`` (None when there is none or it is not one of ours)."""
+    """The record in ``root`` (None when there is none); a
+    :class:`~fea.errors.ResultsError` when it cannot be read or is not a record of ours
+    (a file of that name someone else put there is never overwritten)."""
     path = root / OWNER_FILE
+    for attempt in (0, 1):
+        try:
+            text = path.read_text(encoding="utf-8")
+            break
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            # another array task replacing the record on NFS: ESTALE once, then read
+            if attempt == 0 and exc.errno == errno.ESTALE:
+                continue
+            raise ResultsError(f"cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError:
+            text = ""
+            break
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = getattr(exc, "strerror", None) or type(exc).__name__
-        raise ResultsError(f"cannot read {path}: {reason}") from None
+        data = json.loads(text)
     except ValueError:
-        return None  # not JSON: never written by us (writes are atomic); rewritten
+        data = None
     if not isinstance(data, dict) or not isinstance(data.get("study"), str):
-        return None
+        raise ResultsError(
+            f"{path} is not fea's record of the study this folder holds (a JSON object with "
+            "'study' and 'file'): rename or remove it, it is not overwritten"
+        )
     file = data.get("file")
     return {"study": data["study"], "file": file if isinstance(file, str) else None}
 
@@ -80,13 +95,13 @@ def _describe(name: str, file: str | None) -> str:
     return f"study {name!r}" + (f" (from {file})" if file else "")
 
 
-def check_owner(
-    spec: StudySpec, root: Path, cases: Sequence[tuple[str, Mapping[str, Any]]]
-) -> None:
-    """Refuse to run ``spec``'s ``cases`` in the output folder ``root`` when it holds
-    another study's results (see the module docstring): a
-    :class:`~fea.errors.ResultsError` naming both studies and the way on. Nothing is
-    read when ``root`` has no record."""
+def check_owner(spec: StudySpec, root: Path) -> None:
+    """Refuse to run ``spec`` in the output folder ``root`` when it holds another study's
+    results (see the module docstring): a :class:`~fea.errors.ResultsError` naming both
+    studies and the way on. Nothing is read when ``root`` has no record. Every case of
+    the study is compared, also for a run of one slice (``--slice``): a slice whose own
+    cases are unchanged would otherwise record the new file and let the other slices
+    recompute theirs over the other study's results."""
     found = _read(root)
     if found is None:
         return
@@ -107,7 +122,11 @@ def check_owner(
         return
     from .runner import finished_current
 
-    stale = [cid for cid, params in cases if finished_current(spec, root / cid, params) is False]
+    stale = [
+        cid
+        for cid, params in spec.case_parameters()
+        if finished_current(spec, root / cid, params) is False
+    ]
     if stale:
         shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
         raise ResultsError(
@@ -123,10 +142,7 @@ def record_owner(spec: StudySpec, root: Path) -> None:
     from ..io.atomic import write_atomic
 
     record = {"study": spec.name, "file": study_file(spec)}
-    try:
-        found = _read(root)
-    except ResultsError:
-        found = None  # unreadable: the write below says why, or replaces it
+    found = _read(root)  # not ours or unreadable: an error, nothing overwritten
     if found is not None and found["study"] == spec.name and record["file"] is None:
         return  # a study given in Python keeps the file the record names
     if found == record:

@@ -45,6 +45,7 @@ A full disk stops the study with one error (``no space left on device while writ
 from __future__ import annotations
 
 import contextlib
+import copy
 import errno
 import hashlib
 import json
@@ -61,7 +62,7 @@ from typing import Any
 
 from ..errors import FeaError, InputError, ResultsError
 from ..io.atomic import sweep_parts, write_atomic
-from ..package.spec import CaseSpec, StudySpec, input_files
+from ..package.spec import CaseSpec, StudySpec, case_input, input_files
 from .report import StudyReport, limit_warnings
 
 __all__ = [
@@ -243,17 +244,30 @@ DIGEST_KEY = "input_digest"
 
 def case_digest(raw: Mapping[str, Any]) -> str:
     """A digest of one case's input: the study's input with the case's overrides applied
-    (:func:`fea.package.spec.apply_overrides`, the ``raw`` a case runs from), and the
+    (:func:`fea.package.spec.case_input`, the ``raw`` a case runs from), and the
     content of every file that input reads (:func:`fea.package.spec.input_files`: the
     power-map CSV, the ``.msh`` or STEP file), each by :func:`file_digest` under the key
-    that names it. Equal inputs give equal digests (key order, a file's path or time
-    stamps do not count, its bytes do); any changed value, a sweep value, a base key or a
-    file's content alike, gives another. The digest of an input that reads no file is the
-    one earlier versions gave (their finished cases stay finished)."""
-    text = json.dumps(raw, sort_keys=True, default=str)
-    files = {key: file_digest(path) for key, path in input_files(raw).items()}
-    if files:  # json.dumps writes no newline: the two parts cannot run into each other
-        text += "\nfiles " + json.dumps(files, sort_keys=True)
+    that names it, in place of its path. Equal inputs give equal digests (key order, a
+    file's path or time stamps do not count, its bytes do: a project folder moved or
+    reached through another mount keeps its finished cases); any changed value, a sweep
+    value, a base key or a file's content alike, gives another. The digest of an input
+    that reads no file is the one earlier versions gave (their finished cases stay
+    finished)."""
+    found = input_files(raw)
+    if not found:
+        text = json.dumps(raw, sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:24]
+    files = {key: file_digest(path) for key, path in found.items()}
+    keyed = copy.deepcopy(dict(raw))
+    for key in found:  # the file's bytes stand for it, not where it lies
+        *head, last = key.split(".")
+        table = keyed
+        for part in head:
+            table = table[part]
+        table[last] = "<file>"
+    text = json.dumps(keyed, sort_keys=True, default=str)
+    # json.dumps writes no newline: the two parts cannot run into each other
+    text += "\nfiles " + json.dumps(files, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 
@@ -318,10 +332,9 @@ def file_digest(path: str | os.PathLike) -> str:
 
 
 def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:
-    """:func:`case_digest` of the case of ``params`` in ``spec`` (its present input)."""
-    from ..package.spec import apply_overrides
-
-    return case_digest(apply_overrides(spec.raw, params))
+    """:func:`case_digest` of the case of ``params`` in ``spec`` (its present input, as
+    :func:`fea.package.spec.case_input` builds it)."""
+    return case_digest(case_input(spec.raw, params, spec.path))
 
 
 def finished_digest(folder: Path) -> str | None:

@@ -12,7 +12,7 @@ from typing import Any
 from ..io.atomic import write_atomic_files
 from ..io.table import read_frame, read_table, table_image
 from ..package.names import Column
-from ..package.spec import StudySpec, apply_overrides
+from ..package.spec import StudySpec, case_input
 from ..package.spec.reference import key_unit
 from .runner import DIGEST_KEY, case_digest
 
@@ -61,7 +61,7 @@ def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
 def _digests(spec: StudySpec) -> list[tuple[str, str]]:
     """``(case id, digest of its present input)`` of every case, in case order."""
     return [
-        (cid, case_digest(apply_overrides(spec.raw, params)))
+        (cid, case_digest(case_input(spec.raw, params, spec.path)))
         for cid, params in spec.case_parameters()
     ]
 

@@ -246,14 +246,17 @@ def test_slurm_leaves_a_case_beyond_any_node_out_of_the_memory(tmp_path, capsys)
     assert "--mem" not in text.err
     assert "1 of 5 cases need more memory than any node" in text.out
     assert "case0004, mesh.size_mm = 1e-06" in text.out
+    assert "1 of 5 cases is invalid" in text.out  # the tiny study's case0002, still named
     array = (out / "slurm" / "array.sbatch").read_text()
     assert f"#SBATCH --mem={default_job_memory(others)}\n" in array
-    # with --mem given the note still names the case, and the --mem note follows
+    # with --mem given the note still names the case, and the --mem note follows for the
+    # largest case a node could hold (not the one beyond any)
     assert (
-        main(["study", "slurm", str(path), "--tasks", "2", "--out", str(out), "--mem", "4G"]) == 0
+        main(["study", "slurm", str(path), "--tasks", "2", "--out", str(out), "--mem", "1M"]) == 0
     )
     text = capsys.readouterr().out
-    assert "need more memory than any node" in text and "--mem 4G is below" in text
+    assert "need more memory than any node" in text and "--mem 1M is below" in text
+    assert "case0004: ~" not in text
 
 
 def _valid(spec, params) -> bool:

@@ -117,18 +117,35 @@ def test_the_same_name_from_another_file_is_refused_only_where_it_would_overwrit
     assert json.loads((out / OWNER_FILE).read_text())["file"] == moved_to
 
 
+def test_a_slice_compares_every_case(tmp_path, monkeypatch):
+    """A Slurm array task runs one slice: a slice whose own cases are unchanged recorded
+    the other file and let the next slices recompute theirs over the other results."""
+    out = tmp_path / "out"
+    before = _finish(monkeypatch, load_study(_write(tmp_path / "a" / "s.toml", [30.0, 40.0])), out)
+    copy = load_study(_write(tmp_path / "b" / "s.toml", [30.0, 60.0]))  # case0001 differs
+    for part in ("0/2", "1/2"):
+        with pytest.raises(ResultsError, match=r"differs in 1 finished case\(s\) \(case0001\)"):
+            run_study(copy, out=out, slice_=part, progress=False)
+        with pytest.raises(ResultsError, match="case0001"):
+            check_study(copy, out, slice_=part)
+    assert _unchanged(out, before)
+    assert json.loads((out / OWNER_FILE).read_text())["file"] == os.path.realpath(
+        tmp_path / "a" / "s.toml"
+    )
+
+
 def test_a_study_edited_in_place_is_its_own(tmp_path, monkeypatch):
     """The one file edited and run again recomputes its changed cases, as always."""
     out = tmp_path / "out"
     path = _write(tmp_path / "study.toml", [30.0, 40.0])
     _finish(monkeypatch, load_study(path), out)
     edited = load_study(_write(path, [60.0, 40.0]))
-    check_owner(edited, out, edited.case_parameters())  # not refused
+    check_owner(edited, out)  # not refused
     assert [c.state for c in check_study(edited, out).cases] == ["stale", "finished"]
     # the same file through a symbolic link (a cluster's /home -> /gpfs/home): its own
     (tmp_path / "link").symlink_to(tmp_path, target_is_directory=True)
     linked = load_study(tmp_path / "link" / "study.toml")
-    check_owner(linked, out, linked.case_parameters())
+    check_owner(linked, out)
 
 
 def test_a_study_given_in_python_and_a_folder_without_a_record(tmp_path, monkeypatch):
@@ -140,16 +157,21 @@ def test_a_study_given_in_python_and_a_folder_without_a_record(tmp_path, monkeyp
     data = load_study(path).raw
     data["sweep"]["parameters"]["geometry.shell_thickness_um"] = [60.0, 40.0]
     in_python = parse_study(data)
-    check_owner(in_python, out, in_python.case_parameters())
+    check_owner(in_python, out)
     record_owner(in_python, out)
     assert json.loads((out / OWNER_FILE).read_text())["file"] == os.path.realpath(path)
-    # an older version's folder (no record) or a record that is not ours: taken over
-    for content in (None, "not json", "[1, 2]", '{"study": 3}'):
-        if content is None:
-            (out / OWNER_FILE).unlink()
-        else:
-            (out / OWNER_FILE).write_text(content)
-        other = load_study(_write(tmp_path / "x" / "other.toml", [60.0, 40.0], name="other"))
-        check_owner(other, out, other.case_parameters())
-        record_owner(other, out)
-        assert json.loads((out / OWNER_FILE).read_text())["study"] == "other"
+    # an older version's folder (no record): taken over
+    other = load_study(_write(tmp_path / "x" / "other.toml", [60.0, 40.0], name="other"))
+    (out / OWNER_FILE).unlink()
+    check_owner(other, out)
+    record_owner(other, out)
+    assert json.loads((out / OWNER_FILE).read_text())["study"] == "other"
+    # a file of that name that is not our record (someone's own): an error, not overwritten
+    for content in ("not json", "[1, 2]", '{"study": 3}', "\udcff"):
+        (out / OWNER_FILE).write_text(content, errors="surrogateescape")
+        for call in (check_owner, record_owner):
+            with pytest.raises(ResultsError, match="not fea's record"):
+                call(other, out)
+        assert (out / OWNER_FILE).read_text(errors="surrogateescape") == content
+        with pytest.raises(ResultsError, match="not fea's record"):
+            run_study(other, out=out, progress=False)

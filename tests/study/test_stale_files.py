@@ -255,35 +255,68 @@ def test_the_geometry_file_is_in_the_digest(tmp_path):
 def test_swept_files_are_read_next_to_the_study_wherever_it_runs(tmp_path, monkeypatch):
     """A grid or the cases over ``loads.power_map.csv`` gave paths the runner read from the
     working folder (refused unless run from the study's folder): they are the study
-    file's, as the base's path is, and a file outside its folder is refused at the
-    sweep's key."""
+    file's, as the base's path is; a file outside its folder is refused unless the case
+    allows it; the sweep's values stay as written (the table's parameter columns)."""
     from fea.errors import InputError
+    from fea.package.spec import case_input
 
     folder = tmp_path / "study"
     folder.mkdir()
     (folder / "a.csv").write_text("0.25,0.25\n0.25,0.25\n")
     (folder / "b.csv").write_text("2.5,2.5\n2.5,2.5\n")
+    (tmp_path / "outside.csv").write_text("1,1\n1,1\n")
     base = _study(folder, "a.csv").read_text()
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)
+    path = folder / "swept.toml"
     for sweep in (
         '[sweep]\nparameters = { "loads.power_map.csv" = ["a.csv", "b.csv"] }\n',
         '[sweep]\nkind = "cases"\ncases = [{ "loads.power_map.csv" = "a.csv" }, '
         '{ "loads.power_map" = { csv = "b.csv" } }]\n',
     ):
-        path = folder / "swept.toml"
         path.write_text(base + sweep)
         spec = load_study(path)
-        totals = [spec.case(p).loads.power_map.total for _, p in spec.case_parameters()]
+        cases = spec.case_parameters()
+        totals = [spec.case(p).loads.power_map.total for _, p in cases]
         assert totals == pytest.approx([1.0, 10.0])
-        files = [input_files(apply_overrides(spec.raw, p)) for _, p in spec.case_parameters()]
+        files = [input_files(case_input(spec.raw, p, spec.path)) for _, p in cases]
         assert [f["loads.power_map.csv"] for f in files] == [folder / "a.csv", folder / "b.csv"]
-    (tmp_path / "outside.csv").write_text("1,1\n1,1\n")
+        assert "a.csv" in json.dumps(cases[0][1]) and str(folder) not in json.dumps(cases[0][1])
+    # outside the study's folder: refused by the grid's check, allowed by a case that says so
     path.write_text(
         base + '[sweep]\nparameters = { "loads.power_map.csv" = ["a.csv", "../outside.csv"] }\n'
     )
     with pytest.raises(InputError) as err:
         load_study(path)
-    assert err.value.key == "sweep.parameters.loads.power_map.csv[1]"
+    assert err.value.key.startswith("sweep.parameters.loads.power_map.csv[1]")
     assert "allow_outside" in err.value.allowed
+    path.write_text(
+        base + '[sweep]\nkind = "cases"\ncases = [{ "loads.power_map.csv" = "a.csv" }, '
+        '{ "loads.power_map.csv" = "../outside.csv", "loads.power_map.allow_outside" = true }, '
+        '{ "loads.power_map.csv" = "../outside.csv" }]\n'
+    )
+    spec = load_study(path)
+    cases = spec.case_parameters()
+    assert spec.case(cases[1][1]).loads.power_map.total == pytest.approx(4.0)
+    with pytest.raises(InputError, match="allow_outside"):
+        spec.case(cases[2][1])
+
+
+def test_a_moved_project_keeps_its_finished_cases(tmp_path, monkeypatch):
+    """The digest stands for a file by its bytes, not by where it lies: the study folder
+    moved (or reached through another mount) leaves its cases finished."""
+    import shutil
+
+    first = tmp_path / "a"
+    first.mkdir()
+    (first / "map.csv").write_text("0.5,0.5\n0.2,0.3\n")
+    spec = load_study(_study(first))
+    out = tmp_path / "out"
+    _finish(monkeypatch, spec, out)
+    shutil.copytree(first, tmp_path / "b")
+    moved = load_study(tmp_path / "b" / "s.toml")
+    assert moved.raw["loads"]["power_map"]["csv"] != spec.raw["loads"]["power_map"]["csv"]
+    assert [c.state for c in check_study(moved, out).cases] == ["finished"]
+    (tmp_path / "b" / "map.csv").write_text("5.0,5.0\n2.0,3.0\n")  # then edited: stale
+    assert [c.state for c in check_study(moved, out).cases] == ["stale"]

@@ -130,6 +130,7 @@ __all__ = [
     "TransientSpec",
     "ViaSpec",
     "apply_overrides",
+    "case_input",
     "check_case_spec",
     "check_geometry",
     "check_model",
@@ -206,47 +207,40 @@ def input_files(data: Mapping[str, Any]) -> dict[str, Path]:
     return files
 
 
-#: Sweep keys whose values hold a file path relative to the study file (or a table
-#: holding one): ``loads.power_map.csv``, ``geometry.path`` and the tables above them.
-_PATH_KEYS = ("loads", "loads.power_map", "loads.power_map.csv", "geometry", "geometry.path")
-
-
-def _absolute_sweep_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:
-    """The study with the file paths its ``[sweep]`` gives (a grid's values, the cases'
-    entries, of the keys of :data:`_PATH_KEYS`) made absolute as the base's are
-    (:func:`_absolute_paths`, :func:`absolute_geometry_paths`: relative to the study
-    file, in its folder or below unless allowed outside), so that every case reads the
-    file next to the study wherever the run is started; an error names the sweep's key."""
-    sweep = data.get("sweep")
-    if path is None or not isinstance(sweep, Mapping):
+def case_input(
+    raw: Mapping[str, Any], params: Mapping[str, Any], path: str | None = None
+) -> dict[str, Any]:
+    """The input of one case: ``raw`` (a study's input) with the sweep ``params`` applied
+    (:func:`apply_overrides`) and, for a study read from the file ``path``, the relative
+    file paths the case reads (``loads.power_map.csv``, the ``geometry.path`` of a
+    ``"mesh"`` or ``"step"`` model, a sweep's values of them included) made absolute
+    against the study file's folder, as the reader takes them
+    (:meth:`StudySpec.case` checks them: in that folder or below unless allowed
+    outside). The input a case's process is given and its digest is taken of: every
+    case reads the file next to the study, whatever folder the run starts in. Nothing is
+    checked here."""
+    data = apply_overrides(raw, params)
+    if path is None:
         return data
-
-    def resolved(key: str, value: Any, where: str) -> Any:
-        case = apply_overrides(data, {key: value})
-        try:
-            case = absolute_geometry_paths(_absolute_paths(case, path), path)
-        except InputError as e:
-            raise InputError(where, value, e.allowed) from None
-        out: Any = case
-        for part in key.split("."):
-            out = out[part]
-        return out
-
-    data = copy.deepcopy(dict(data))
-    sweep = data["sweep"]
-    params = sweep.get("parameters")
-    if isinstance(params, Mapping):
-        for key, values in params.items():
-            if key in _PATH_KEYS and isinstance(values, list):
-                params[key] = [
-                    resolved(key, v, f"sweep.parameters.{key}[{i}]") for i, v in enumerate(values)
-                ]
-    cases = sweep.get("cases")
-    if isinstance(cases, list):
-        for i, case in enumerate(cases):
-            if isinstance(case, dict):
-                for key in [k for k in case if k in _PATH_KEYS]:
-                    case[key] = resolved(key, case[key], f"sweep.cases[{i}].{key}")
+    folder = Path(path).parent.resolve()
+    loads = data.get("loads")
+    pm = loads.get("power_map") if isinstance(loads, Mapping) else None
+    name = pm.get("csv") if isinstance(pm, Mapping) else None
+    if isinstance(name, str) and name and "\0" not in name and not Path(name).is_absolute():
+        data = copy.deepcopy(data)
+        data["loads"]["power_map"]["csv"] = str((folder / name).resolve())
+    g = data.get("geometry")
+    name = g.get("path") if isinstance(g, Mapping) else None
+    if (
+        isinstance(g, Mapping)
+        and g.get("kind") in ("mesh", "step")
+        and isinstance(name, str)
+        and name.strip()
+        and "\0" not in name
+        and not Path(name).expanduser().is_absolute()
+    ):
+        data = copy.deepcopy(data)
+        data["geometry"]["path"] = str((folder / Path(name).expanduser()).resolve())
     return data
 
 
@@ -296,7 +290,6 @@ def parse_study(
         hint = "; read a file with load_study(path)" if isinstance(data, str | Path) else ""
         raise InputError("study", type(data).__name__, f"a dict (the parsed TOML){hint}")
     check_depth(data)
-    data = _absolute_sweep_paths(data, path)
     data = _absolute_paths(data, path)
     data = absolute_geometry_paths(data, path)
     root = Section(data, "")
@@ -330,7 +323,7 @@ def parse_study(
         raise InputError("moisture", "[moisture]", "a unit study (study.kind = 'unit')")
     if kind != "unit" and transient is not None:
         raise InputError("transient", "[transient]", "a unit study (study.kind = 'unit')")
-    sweep = parse_sweep(root.section("sweep"), data) if root.has("sweep") else None
+    sweep = parse_sweep(root.section("sweep"), data, path) if root.has("sweep") else None
     if not sweep_case:
         _check_opening_keys(data, sweep, strict=sweep is not None or path is not None)
     outputs, field_plots, report = parse_outputs(root)

@@ -96,7 +96,7 @@ def _real(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
-def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
+def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) -> SweepSpec:
     """Read ``[sweep]`` and check it in time linear in its size, before any work starts.
 
     The number of cases is capped (:data:`MAX_CASES`) before anything is expanded. Every
@@ -196,13 +196,14 @@ def parse_sweep(s: Section, data: Mapping[str, Any]) -> SweepSpec:
             f"at most {MAX_CASES:,} cases in one study (split the sweep into several studies)",
         )
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
-    _check_sweep(spec, data)
+    _check_sweep(spec, data, path)
     return spec
 
 
-def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
+def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = None) -> None:
     """The checks of :func:`parse_sweep`: paths of every case, values of grids and random
-    bounds, each a whole-study parse (linear in the sweep's size)."""
+    bounds, each a whole-study parse (linear in the sweep's size) as the case will be read
+    (``path``: the study file, against whose folder the files a value names are read)."""
     from . import parse_study
 
     if spec.kind == "cases":
@@ -227,14 +228,19 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     for where, params in probes:
         raw = apply_overrides(data, params, key="sweep.parameters")
         try:
-            parse_study(raw, sweep_case=True)
+            parse_study(raw, path=path, sweep_case=True)
         except InputError as exc:
-            _check_base(data, exc, spec.parameters)
+            _check_base(data, exc, spec.parameters, path)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
 
 
-def _check_base(data: Mapping[str, Any], exc: InputError, parameters: Mapping[str, Any]) -> None:
+def _check_base(
+    data: Mapping[str, Any],
+    exc: InputError,
+    parameters: Mapping[str, Any],
+    path: str | None = None,
+) -> None:
     """An error of a probe at a key no parameter sets that the study without its sweep
     has too (a misspelt metric, a bad base value) is the base's: raised as it is, not
     blamed on the sweep entry the probe was for."""
@@ -243,7 +249,7 @@ def _check_base(data: Mapping[str, Any], exc: InputError, parameters: Mapping[st
     from . import parse_study
 
     try:
-        parse_study(apply_overrides(data, {}), sweep_case=True)
+        parse_study(apply_overrides(data, {}), path=path, sweep_case=True)
     except InputError as base:
         if base.key == exc.key:
             raise InputError(base.key, base.value, base.allowed) from None
