@@ -502,16 +502,16 @@ def _study(args: argparse.Namespace) -> int:
             checked=res,
         )
         print(f"wrote {path.parent / 'array.sbatch'}, {path.parent / 'merge.sbatch'}")
+        at_once = cases_at_once(task_gpus(spec, args.gpus_per_task))
         if args.mem is None:
             from .study.slurm import MEMORY_MARGIN, task_memory
 
-            mem = task_memory(res, cases_at_once(task_gpus(spec, args.gpus_per_task)))
+            mem = task_memory(res, at_once)
             if mem is not None:  # as write_slurm_script chose it
                 print(
                     f"memory per task: {mem} ({MEMORY_MARGIN:g} x the largest case's "
                     "estimate; --mem sets it)"
                 )
-        at_once = cases_at_once(task_gpus(spec, args.gpus_per_task))
         for note in _slurm_notes(res, args.study, args.mem, at_once):
             print(note)
         print(f"submit with: bash {path}")

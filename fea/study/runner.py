@@ -45,7 +45,6 @@ A full disk stops the study with one error (``no space left on device while writ
 from __future__ import annotations
 
 import contextlib
-import copy
 import errno
 import hashlib
 import json
@@ -63,6 +62,7 @@ from typing import Any
 from ..errors import FeaError, InputError, ResultsError
 from ..io.atomic import sweep_parts, write_atomic
 from ..package.spec import CaseSpec, StudySpec, case_input, input_files
+from ..package.spec.sweeps import set_path
 from .report import StudyReport, limit_warnings
 
 __all__ = [
@@ -258,13 +258,9 @@ def case_digest(raw: Mapping[str, Any]) -> str:
         text = json.dumps(raw, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:24]
     files = {key: file_digest(path) for key, path in found.items()}
-    keyed = copy.deepcopy(dict(raw))
-    for key in found:  # the file's bytes stand for it, not where it lies
-        *head, last = key.split(".")
-        table = keyed
-        for part in head:
-            table = table[part]
-        table[last] = "<file>"
+    keyed = dict(raw)
+    for key in found:  # the file's bytes stand for it, not where it lies (copy on write)
+        set_path(keyed, key, "<file>")
     text = json.dumps(keyed, sort_keys=True, default=str)
     # json.dumps writes no newline: the two parts cannot run into each other
     text += "\nfiles " + json.dumps(files, sort_keys=True)

@@ -95,7 +95,7 @@ from .schema import (
     parse_theta_jc,
     parse_transient,
 )
-from .sweeps import apply_overrides, case_id, expand_sweep, parse_sweep
+from .sweeps import apply_overrides, case_id, expand_sweep, parse_sweep, set_path
 
 __all__ = [
     "BoardSpec",
@@ -222,6 +222,11 @@ def case_input(
     data = apply_overrides(raw, params)
     if path is None:
         return data
+    folder = Path(path).parent.resolve()
+    for key, file in input_files(data).items():
+        if not file.is_absolute():  # set_path copies the tables on the way
+            set_path(data, key, str((folder / file).resolve()))
+    return data
     folder = Path(path).parent.resolve()
     loads = data.get("loads")
     pm = loads.get("power_map") if isinstance(loads, Mapping) else None

@@ -439,7 +439,7 @@ def parse_cycling(c: Section) -> CyclingSpec | None:
         return None
     profile = _profile(c)
     # not bounded here: the coupon is refused against the board it is cut from
-    # (fea.package.cycling.board_model_case), which names the board's size
+    # (fea.package.spec.checks.board_model_case), which names the board's size
     size = c.pair("board_size_mm", None, scale=1e-3) if c.has("board_size_mm") else None
     spec = CyclingSpec(
         profile=profile,
