@@ -205,14 +205,20 @@ class CtmResult:
     two_resistor_errors: tuple[ctm.BCError, ...] | None = None
 
 
-def _sources(case: CaseSpec, mesh: Mesh, junction: str) -> dict[str, float]:
-    """Region -> W of the case's volume sources (a power map's total goes to the die);
-    1 W in the junction region when the case has no power (the models are per watt)."""
-    src = {r: float(w) for r, w in case.loads.power.items() if w > 0 and r in mesh.regions}
-    pm = case.loads.power_map
-    if pm is not None and pm.total > 0 and "die" in mesh.regions:
-        src["die"] = src.get("die", 0.0) + float(pm.total)
-    return src or {junction: 1.0}
+def _heat(case: CaseSpec, mesh: Mesh, junction: str) -> tuple[dict[str, float], dict[str, Any]]:
+    """The case's heat input on the package alone, as its thermal analysis puts it
+    (:func:`fea.package.power_map.thermal_loads`): ``(sources, flux)``, region -> W of
+    the volume sources and boundary -> W/m^2 per facet of the die's power and power map
+    on its active face; 1 W in the junction region when the case has no power (the
+    models are per watt)."""
+    from .power_map import thermal_loads
+
+    heat = thermal_loads(mesh, ctm_case(case))
+    src = {r: float(w) for r, w in heat["sources"].items() if w > 0 and r in mesh.regions}
+    flux = {b: q for b, q in heat["flux"].items() if np.any(np.asarray(q) != 0)}
+    if not src and not flux:
+        return {junction: 1.0}, {}
+    return src, flux
 
 
 def ctm_analysis(
@@ -232,7 +238,9 @@ def ctm_analysis(
         The package's CTM mesh (default :func:`ctm_mesh`).
 
     The detailed model is steady, linear (conductivities at the ambient), with the
-    case's volume sources; Tj is the junction region's hottest node (or nodal mean).
+    case's heat input as its thermal analysis has it (the die's power and power map on
+    the die's active face, :func:`fea.package.power_map.thermal_loads`); Tj is the
+    junction region's hottest node (or nodal mean).
     The DELPHI conditions are ``[ctm] conditions`` (default the DELPHI set of the face
     classes the nodes have), every ``holdout``-th one held out of the fit.
     """
@@ -255,12 +263,14 @@ def ctm_analysis(
             "(or two_resistor = false)",
         )
     amb = case.loads.ambient
+    sources, flux = _heat(case, mesh, junction)
     model = ctm.detailed_solver(
         mesh,
         mesh_materials(mesh, case),
-        _sources(case, mesh, junction),
+        sources,
         junction,
         nodes,
+        flux=flux,
         statistic=spec.statistic,
         T_ambient=amb,
         backend=case.solver.backend,

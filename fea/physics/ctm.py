@@ -273,6 +273,12 @@ class DetailedModel:
         Surface node -> the mesh boundaries it is made of.
     solves
         Number of boundary conditions solved so far.
+    flux
+        Boundary -> heat flux into the body [W/m^2] (one value or one per facet), as
+        :func:`fea.solve_thermal`'s ``flux``: e.g. the die's power and power map on its
+        active face.
+    power
+        Total power [W] of ``sources`` and ``flux`` (what the rises are per watt of).
     shared
         Solve conditions with finite h on one factorisation (see :func:`detailed_solver`).
     info
@@ -291,6 +297,8 @@ class DetailedModel:
     solves: int = 0
     shared: bool = True
     info: dict[str, Any] = field(default_factory=dict)
+    flux: Mapping[str, Any] = field(default_factory=dict)
+    power: float = math.nan
 
     @property
     def faces(self) -> tuple[str, ...]:
@@ -338,6 +346,7 @@ class DetailedModel:
             self.mesh,
             self.materials,
             dict(self.sources),
+            dict(self.flux),
             k_at=opts.get("k_at_C"),
             contacts=opts.get("contacts"),
         )
@@ -411,9 +420,14 @@ class DetailedModel:
                         conv[b] = (h, self.T_ambient)
             variants.append({"convection": conv, "fixed": fixed})
         results = solve_thermal_variants(
-            self.mesh, self.materials, variants, sources=dict(self.sources), **self.options
+            self.mesh,
+            self.materials,
+            variants,
+            sources=dict(self.sources),
+            flux=dict(self.flux),
+            **self.options,
         )
-        P = float(sum(self.sources.values()))
+        P = float(results[0].power)
         out = []
         for th in results:
             if self.statistic == "max":
@@ -450,6 +464,7 @@ def detailed_solver(
     junction: str,
     nodes: Mapping[str, tuple[str, str | Sequence[str]]],
     *,
+    flux: Mapping[str, Any] | None = None,
     statistic: str = "max",
     T_ambient: float = 25.0,
     shared: bool = True,
@@ -460,7 +475,7 @@ def detailed_solver(
     Parameters
     ----------
     mesh, materials, sources
-        As :func:`fea.solve_thermal` (sources: region -> W; their sum is the power).
+        As :func:`fea.solve_thermal` (sources: region -> W, uniform in its volume).
     junction
         Region whose temperature is the junction temperature.
     nodes
@@ -468,6 +483,13 @@ def detailed_solver(
         patches of the body's exterior (a facet in two nodes, or one on an interface
         inside the body, is an :class:`~fea.errors.InputError`). Boundaries not named
         are adiabatic in every condition.
+    flux
+        Boundary -> heat flux into the body [W/m^2], one value or one per facet, as
+        :func:`fea.solve_thermal`'s (e.g. the die's power and power map on its active
+        face, where a package's thermal analysis puts them: the junction rise depends on
+        where the heat enters, a hot spot's several times a uniform source's). The
+        power, that the rises are per watt of, is the sources' sum plus the fluxes'
+        integral.
     statistic
         ``"max"`` (the hottest node of the junction region) or ``"mean"`` (its nodal
         mean).
@@ -488,9 +510,16 @@ def detailed_solver(
         raise InputError("junction", junction, f"a region: {', '.join(mesh.regions)}")
     if statistic not in ("max", "mean"):
         raise InputError("statistic", statistic, "max or mean")
+    flux = dict(flux or {})
     P = float(sum(float(v) for v in sources.values()))
+    if flux:  # the fluxes checked and integrated as the solves will (flux.<boundary>)
+        P = thermal_problem(
+            mesh, materials, dict(sources), flux, contacts=options.get("contacts")
+        ).power
     if not (math.isfinite(P) and P > 0):
-        raise InputError("sources", dict(sources), "powers [W] with a positive finite sum")
+        raise InputError(
+            "sources", dict(sources), "powers [W] (with the fluxes') of a positive finite sum"
+        )
     if not nodes:
         raise InputError("nodes", nodes, "at least one surface node")
     surf = []
@@ -539,6 +568,8 @@ def detailed_solver(
         T_ambient,
         dict(options),
         shared=bool(shared),
+        flux=flux,
+        power=P,
     )
 
 

@@ -14,8 +14,9 @@ from fea import ctm
 from fea.errors import InputError
 from fea.io.results_reader import read_ctm
 from fea.package.analyse import analyse, mesh_materials
-from fea.package.ctm import ctm_mesh, ctm_nodes, file_stem
+from fea.package.ctm import ctm_case, ctm_mesh, ctm_nodes, file_stem
 from fea.package.meshing import cache_key
+from fea.package.power_map import thermal_loads
 from fea.package.spec import parse_study
 from fea.package.spec.ctm import CtmSpec
 from fea.physics.thermal import solve_thermal
@@ -149,16 +150,17 @@ def run(tmp_path_factory, package):
 
 def detailed(mesh, case, h):
     """Tj rise per watt and heat share per surface node under h (face class -> h),
-    solved here with fea.solve_thermal, not through fea.ctm."""
+    solved here with fea.solve_thermal, not through fea.ctm, with the case's heat input
+    as its thermal analysis has it (the die's power on its active face)."""
     face = {"top_inner": "top", "top_outer": "top", "bottom_inner": "bottom"}
     face |= {"bottom_outer": "bottom", "sides": "sides"}
     conv = {n: (h[face[n]], AMB) for n in NODES if 0 < h.get(face[n], 0) < math.inf}
     fixed = {n: AMB for n in NODES if h.get(face[n], 0) == math.inf}
-    P = sum(case.loads.power.values())
+    P = case.loads.total_power
     th = solve_thermal(
         mesh,
         mesh_materials(mesh, case),
-        dict(case.loads.power),
+        **thermal_loads(mesh, ctm_case(case)),
         convection=conv,
         fixed=fixed,
         k_at_C=AMB,
