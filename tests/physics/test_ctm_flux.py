@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from fea.errors import InputError
 from fea.physics import ctm
 from fea.physics.materials import Material
 
@@ -65,3 +66,9 @@ def test_sources_and_flux_add(box):
     (r,) = model([{"top": math.inf}])
     rise = (q * A * L / (2 * K * A) + q * A * L / (K * A)) / (2 * q * A)
     assert r.junction_K_per_W == pytest.approx(rise, rel=1e-9)
+
+
+def test_flux_on_an_unknown_boundary_is_refused(box):
+    with pytest.raises(InputError) as exc:
+        ctm.detailed_solver(box, BODY, {}, "body", NODES, flux={"nope": 1e5})
+    assert exc.value.key == "flux.nope"
