@@ -70,6 +70,7 @@ __all__ = [
     "CyclingState",
     "DW_STABLE_CHANGE",
     "FatigueOptions",
+    "OTHER_SIDE_MARGIN",
     "SOLDER_REGION",
     "SYMMETRIES",
     "board_model_case",
@@ -703,6 +704,15 @@ def run_cycling(
         without an inelastic material, a symmetry not supported, a partial joint away
         from its plane, a missing per-joint value, a layer (``fatigue.layer_thickness``)
         not under half the lowest joint's height; all before the solve.
+
+    Warns
+    -----
+    UserWarning
+        The other pad's layer (same thickness) dissipating more than
+        :data:`OTHER_SIDE_MARGIN` above the evaluated side's critical ``Delta W`` (the
+        crack runs along the interface of the larger one: evaluate that side); the last
+        cycle not stabilised; no dissipation; a Darveaux set fitted with another layer;
+        an Engelmaier estimate left out.
     """
     t0 = time.perf_counter()
     opts = FatigueOptions() if fatigue is None else fatigue
@@ -806,6 +816,9 @@ def run_cycling(
         board_below=opts.board_below,
         pad_z=layers.pad_z,
     )
+    other = _other_side_note(vol, cen, J, W1, W0, opts, z_range, energy)
+    if other:
+        warnings.warn(other, UserWarning, stacklevel=2)
     layer = {int(j): lay for j, lay in zip(layers.joint, layers.layer, strict=True)}
     # Delta W of every cycle (the last is energy's): is the last one stabilised?
     per_cycle = []
@@ -905,6 +918,50 @@ def run_cycling(
         result.paths["hysteresis_critical.png"] = out / "hysteresis_critical.png"
     result.seconds = {"solve_s": t1 - t0, "post_s": time.perf_counter() - t1}
     return result
+
+
+#: How much larger [-] the other pad's layer's critical ``Delta W`` may be than the
+#: evaluated side's before a cycling run says so (:func:`run_cycling`).
+OTHER_SIDE_MARGIN = 0.05
+
+
+def _other_side_note(
+    vol: NDArray[np.float64],
+    cen: NDArray[np.float64],
+    joint: NDArray[np.int64],
+    W1: NDArray[np.float64],
+    W0: NDArray[np.float64],
+    opts: FatigueOptions,
+    z_range: NDArray[np.float64],
+    energy: fat.JointEnergy,
+) -> str:
+    """The note of a run whose other pad's interface layer (same thickness, pad plane at
+    the joints' other extreme in z) dissipates more than the evaluated one: Darveaux's
+    crack runs along the interface of the larger ``Delta W`` (on a package with a stiff,
+    low-CTE substrate usually the package side), so lives from the smaller one are too
+    long. ``""`` where it does not exceed it by more than :data:`OTHER_SIDE_MARGIN`, or
+    where the mesh has no element centroid within the layer of some joint's other pad
+    (nothing to compare)."""
+    side = "package" if opts.side == "board" else "board"
+    try:
+        o = fat.joint_energy(
+            vol, cen, joint, W1, W0, thickness=opts.layer_thickness, side=side,
+            board_below=opts.board_below, element_z_range=z_range,
+        )
+    except InputError:
+        return ""
+    dw, dw_o = energy.critical_delta_w, o.critical_delta_w
+    if not (dw_o > 0 and dw_o > (1.0 + OTHER_SIDE_MARGIN) * max(dw, 0.0)):
+        return ""
+    ratio = f"{dw_o / dw:.3g} times" if dw > 0 else "above"
+    return (
+        f"the {side}-side layer's Delta W (joint {o.critical_joint}: {dw_o / _MPA:.4g} "
+        f"MJ/m^3) is {ratio} the evaluated {opts.side} side's (joint "
+        f"{energy.critical_joint}: {dw / _MPA:.4g} MJ/m^3): the crack runs along the "
+        f"interface of the larger Delta W, so the life estimates from the {opts.side} "
+        f"side are too long; evaluate the {side} side ([cycling] side = '{side}', "
+        f"FatigueOptions(side='{side}'))"
+    )
 
 
 def _joint_centroids(
@@ -1147,7 +1204,8 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     -----
     UserWarning
         Each note of the run (a Darveaux set applied to another layer thickness, an
-        Engelmaier estimate left out; :class:`~fea.package.sizing.MeshDependenceWarning`:
+        Engelmaier estimate left out, the other pad's layer dissipating more;
+        :class:`~fea.package.sizing.MeshDependenceWarning`:
         the layer widened to the mesh), prefixed ``case <name>:``; also in
         ``metrics["warnings"]`` (the results file).
     """

@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -781,9 +782,16 @@ def engelmaier_life(
     )
 
 
+#: "Pb-free", "lead free", "PbFree", ...: a lead-free alloy's description, not lead.
+_LEAD_FREE = re.compile(r"(?:pb|lead)[\s_-]*free")
+
+
 def _lead_bearing(alloy: str) -> bool:
-    """Whether an alloy description names lead (SnPb family) rather than a lead-free one."""
-    return "pb" in alloy.lower()
+    """Whether an alloy description names lead (SnPb family: "Pb" as in "62Sn36Pb2Ag",
+    or the word "lead" as in "tin-lead") rather than a lead-free one ("Pb-free SAC305" and
+    "lead-free" name no lead)."""
+    s = _LEAD_FREE.sub(" ", alloy.lower())
+    return "pb" in s or re.search(r"\blead\b", s) is not None
 
 
 def alloy_mismatch_notes(
