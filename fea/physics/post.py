@@ -96,9 +96,9 @@ class Warpage:
     Attributes
     ----------
     peak_to_valley
-        Highest minus lowest point of the surface, best-fit (least-squares) plane
-        removed [m]. For a uniform bow of curvature ``kappa`` over a rectangle
-        ``a x b`` it is the centre-to-CORNER height ``kappa (a^2 + b^2) / 8``
+        Highest minus lowest point of the surface, its least-squares plane over its
+        area removed [m] (:func:`warpage`). For a uniform bow of curvature ``kappa``
+        over a rectangle ``a x b`` it is the centre-to-CORNER height ``kappa (a^2 + b^2) / 8``
         (``kappa L^2 / 4`` on a square of side L), twice the centre-to-edge-midpoint
         height ``kappa L^2 / 8`` of a strip formula over the side.
     signed
