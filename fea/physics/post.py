@@ -165,11 +165,29 @@ _TRI_BARY = np.array(
 _TRI_WEIGHTS = np.array([0.223381589678011] * 3 + [0.109951743655322] * 3)
 
 
-#: Least depth of the centre's rise (W) or dip (M) against the ring where the radial
-#: profile turns, as a share of the profile's range, for :func:`warpage_shape` to name an
-#: M or a W: a dome with a flat top (a plateau) dips a few per cent at its centre in a
-#: fit and is a bowl.
-MW_DEPTH = 0.1
+#: Least depth of the centre's dip (M) or rise (W) against the highest (lowest) ring of
+#: the surface's azimuthally averaged radial profile, as a share of its peak-to-valley,
+#: for :func:`warpage_shape` to name an M or a W: a dome with a flat top (a plateau) is a
+#: bowl even where the radial quartic that fits it best turns inside the part.
+MW_DEPTH = 0.05
+
+
+def _ring_depth(
+    rho2: NDArray[np.float64], r: NDArray[np.float64], weights: NDArray[np.float64], m: bool
+) -> float:
+    """How far the centre of the plane-removed surface ``r`` lies below (``m``: an M) or
+    above (a W) the highest (lowest) ring, as a share of its peak-to-valley: on the
+    azimuthal means of ``r`` over six rings of equal width in ``rho`` from 0 to sqrt(2)
+    (``rho2``: rho^2, 1 at the edge midpoints), weighted by ``weights``."""
+    k = np.minimum((np.sqrt(rho2) * 6 / np.sqrt(2)).astype(np.int64), 5)
+    area = np.bincount(k, weights, minlength=6)
+    if not np.any(area > 0):  # no weights: every point alike
+        weights = np.ones_like(r)
+        area = np.bincount(k, weights, minlength=6)
+    rings = area > 0
+    prof = np.bincount(k, weights * r, minlength=6)[rings] / area[rings]
+    depth = prof.max() - prof[0] if m else prof[0] - prof.min()
+    return float(depth / max(float(np.ptp(r)), 1e-300))
 
 
 def _fit(
@@ -202,11 +220,12 @@ def warpage_shape(
     eigenvalues with the sign flipped (a dome has ``w_xx < 0`` and is convex, positive).
     When a radial quartic ``a r^2 + b r^4`` (r normalised so that the edge midpoints are
     at 1) fits the non-planar part at least twice as well as the quadratic, its slope
-    changes sign between r = 0.3 and 1.3 and the centre stands at least
-    :data:`MW_DEPTH` of the profile's range above (W) or below (M) the ring where it
-    turns, the shape is ``"W"`` (a < 0) or ``"M"`` (a > 0); otherwise ``"saddle"``
-    (opposite signs), ``"cylindrical"`` (the smaller under a
-    quarter of the larger in magnitude) or ``"bowl"``.
+    changes sign between r = 0.3 and 1.3 and the centre of the surface (its mean over
+    the innermost of six rings from r = 0 to sqrt(2)) stands at least :data:`MW_DEPTH`
+    of its peak-to-valley above the lowest ring (W) or below the highest (M), the shape
+    is ``"W"`` (a < 0) or ``"M"`` (a > 0); otherwise ``"saddle"`` (opposite signs),
+    ``"cylindrical"`` (the smaller under a quarter of the larger in magnitude) or
+    ``"bowl"``.
     """
     cx, cy = 0.5 * (x.min() + x.max()), 0.5 * (y.min() + y.max())
     ax, ay = max(0.5 * np.ptp(x), 1e-300), max(0.5 * np.ptp(y), 1e-300)
@@ -230,10 +249,7 @@ def warpage_shape(
     res4 = float(np.sum(wt * (w - A4 @ q) ** 2))
     a, b = q[3], q[4]
     turn = -a / (2 * b) if b != 0 else -1.0  # r^2 where the radial slope a + 2 b r^2 vanishes
-    # the centre's dip (M) or rise (W) against the ring where the profile turns, as a
-    # share of the radial profile's range over the surface
-    depth = abs(a * turn + b * turn * turn) / max(float(np.ptp(a * rho2 + b * rho2 * rho2)), 1e-300)
-    if res4 < 0.5 * res2 and 0.09 < turn < 1.69 and depth >= MW_DEPTH:
+    if res4 < 0.5 * res2 and 0.09 < turn < 1.69 and _ring_depth(rho2, r1, wt, a > 0) >= MW_DEPTH:
         return ("W" if a < 0 else "M"), (float(k[0]), float(k[1])), mean
     big, small = max(abs(k[0]), abs(k[1])), min(abs(k[0]), abs(k[1]))
     if small < 0.25 * big:

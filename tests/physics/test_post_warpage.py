@@ -99,16 +99,15 @@ def test_surface_quadrature_integrates_over_the_area(graded):
 def test_a_dome_with_a_flat_top_is_a_bowl_not_an_m(graded):
     """w = h (0.2 rho^2 - rho^4), rho = 1 at the edge midpoints: a dome whose top is flat,
     its centre 0.01 h below the ring at rho^2 = 0.1 where the profile turns, against a
-    range of 3.61 h over the face (0.3 %): an engineer calls it a convex bowl. Before
-    :data:`~fea.physics.post.MW_DEPTH` any turn of the fitted radial profile between
-    rho = 0.3 and 1.3 made an ``"M"`` of it. A real M, the centre 10 % of the range or
-    more below the ring, stays one."""
+    peak-to-valley of 3.61 h over the face (0.3 %): an engineer calls it a convex bowl.
+    Before :data:`~fea.physics.post.MW_DEPTH` any turn of the fitted radial quartic between
+    rho = 0.3 and 1.3 made an ``"M"`` of it. A real M, the centre 0.625 h below the ring
+    at rho^2 = 0.625 of a peak-to-valley of 3.0 h (21 %), stays one."""
     mesh, fs = graded
     rho2 = ((fs.nodes[:, 0] - A / 2) / (A / 2)) ** 2 + ((fs.nodes[:, 1] - B / 2) / (B / 2)) ** 2
     u = np.zeros((fs.n, 3))
     u[:, 2] = 1e-5 * (0.2 * rho2 - rho2**2)
     wp = warpage(mesh, fs, u, "top")
     assert wp.shape == "bowl" and wp.sense == "convex"
-    # the centre 0.625 h below the ring at rho^2 = 0.625, range 3.0 h (21 %): an M
     u[:, 2] = -1e-5 * (-2.0 * rho2 + 1.6 * rho2**2)
     assert warpage(mesh, fs, u, "top").shape == "M"
