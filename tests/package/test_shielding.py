@@ -11,13 +11,17 @@ different directions and are not added. lambda = c / f in free space.
 from __future__ import annotations
 
 import copy
+import importlib
 import math
+import warnings
 
 import pytest
 
 from fea.package.spec import parse_study
 
 C = 299_792_458.0  # m/s
+#: the module (fea.package's ``analyse`` is its function)
+analyse_mod = importlib.import_module("fea.package.analyse")
 
 STUDY = {
     "study": {"name": "t", "kind": "unit"},
@@ -126,3 +130,40 @@ def test_only_openings_within_half_a_wavelength_count():
     lam = C / 40e9
     assert a["apertures"] == 1 + math.floor(lam / 2 / 1e-3)
     assert a["shielding_array_dB"] == pytest.approx(ott_single(lam, 0.5e-3) - 10 * math.log10(4))
+
+
+# -- aperture_rule = "warn" ----------------------------------------------------------------
+
+
+def test_the_warn_rule_warns_of_an_opening_of_half_a_wavelength():
+    """aperture_rule = "warn" (the default) warned of nothing: a 0.5 mm slot at 400 GHz
+    (lambda/2 = 0.375 mm) went through without a word. Now an ApertureWarning (a
+    UserWarning: the study table's notes) naming L, lambda/2 and the frequency."""
+    from fea.package.analyse import ApertureWarning, shielding_metrics
+
+    with pytest.warns(ApertureWarning, match=r"L = 0\.5 mm.*0\.374741 mm.*400 GHz"):
+        m, notes = shielding_metrics(geometry(400.0))
+    assert m["aperture_ratio"] > 1 and m["shielding_dB"] == 0.0
+    assert len(notes) == 1 and "half the wavelength" in notes[0]
+    for g in (geometry(400.0, rule="off"), geometry(5.0)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert shielding_metrics(g)[1] == []
+
+
+def test_analyse_warns_before_solving(monkeypatch):
+    """analyse issues the rule's warning (before the thermal solve, stopped here): a
+    UserWarning, which a study's runner puts in the case's notes."""
+
+    class StopError(Exception):
+        pass
+
+    def stop(case):
+        raise StopError
+
+    monkeypatch.setattr(analyse_mod, "thermal_analysis", stop)
+    d = copy.deepcopy(STUDY)
+    d["geometry"]["frequency_GHz"] = 400.0
+    case = parse_study(d).base
+    with pytest.warns(UserWarning, match="half the wavelength"), pytest.raises(StopError):
+        analyse_mod.analyse(case)
