@@ -167,3 +167,14 @@ def test_analyse_warns_before_solving(monkeypatch):
     case = parse_study(d).base
     with pytest.warns(UserWarning, match="half the wavelength"), pytest.raises(StopError):
         analyse_mod.analyse(case)
+
+
+def test_a_model_read_from_a_file_has_no_shielding_columns():
+    """No shell openings are known for the user's own model: no columns, no warning."""
+    from fea.package.analyse import shielding_metrics
+    from fea.package.spec.geometry import ImportedGeometrySpec
+
+    g = ImportedGeometrySpec(frequency=400e9, aperture_rule="warn")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert shielding_metrics(g) == ({}, [])
