@@ -44,11 +44,12 @@ from .sizing import MeshDependenceWarning, mesh_warnings
 from .spec import PANEL_STAGES, CaseSpec, check_case_spec
 from .spec.analyses import WARPAGE_FACE_BOUNDARY
 from .spec.constants import THERMAL_OUTPUTS
-from .spec.geometry import is_imported, junction_region, without_board
+from .spec.geometry import GeometrySpec, is_imported, junction_region, without_board
 from .spec.moisture import ClassificationReflow, MoistureSpec
 from .transient import dual_interface, zth_transient
 
 __all__ = [
+    "ApertureWarning",
     "SolverContext",
     "TJ_IMPLAUSIBLE_C",
     "ThermalAnalysis",
@@ -63,6 +64,7 @@ __all__ = [
     "reflow_profile",
     "reflow_tags",
     "reflow_times",
+    "shielding_metrics",
     "state_times",
     "thermal_analysis",
     "thermal_metrics",
@@ -907,6 +909,38 @@ def independent_panel_metrics(
     return out, states
 
 
+class ApertureWarning(UserWarning):
+    """``[geometry] aperture_rule = "warn"``: an opening of half the wavelength or more."""
+
+
+def shielding_metrics(g: GeometrySpec) -> tuple[dict[str, float], list[str]]:
+    """The shielding columns of a built-in unit or panel (:meth:`GeometrySpec.aperture`):
+    ``aperture_ratio`` (L / (lambda/2)), ``shielding_dB`` and ``shielding_array_dB`` [dB],
+    none for the user's own model (no shell openings are known); and the notes: with
+    ``aperture_rule = "warn"``, an opening of lambda/2 or more, named with L, lambda/2
+    [mm] and the frequency [GHz], each also issued as an :class:`ApertureWarning` (a
+    study's runner puts it in the case's notes). ``"error"`` refused such an opening
+    when the study file was read."""
+    if is_imported(g):
+        return {}, []
+    a = g.aperture()
+    notes = []
+    if g.aperture_rule == "warn" and a["ratio"] >= 1.0:
+        notes.append(
+            f"geometry.openings: L = {a['L'] * 1e3:g} mm is not below half the wavelength "
+            f"({a['wavelength'] / 2 * 1e3:g} mm at {g.frequency / 1e9:g} GHz): the shell "
+            "does not shield there (shielding_dB = 0)"
+        )
+    for text in notes:
+        warnings.warn(text, ApertureWarning, stacklevel=2)
+    metrics = {
+        "aperture_ratio": a["ratio"],
+        "shielding_dB": a["shielding_dB"],
+        "shielding_array_dB": a["shielding_array_dB"],
+    }
+    return metrics, notes
+
+
 def wants_thermal(case: CaseSpec) -> bool:
     """Whether a unit case runs its thermal solve: when its ``[outputs] metrics`` name a
     thermal output (or none are named: everything), or it has a ``[transient]``. A study
@@ -948,14 +982,8 @@ def analyse(
     # from a file cannot do, the symmetry the mechanics will be cut by and [cycling]'s
     # board model, refused here rather than after the thermal solve
     check_case_spec(case)
-    a = case.geometry.aperture()
-    m: dict[str, Any] = {
-        "aperture_ratio": a["ratio"],
-        "shielding_dB": a["shielding_dB"],
-        "shielding_array_dB": a["shielding_array_dB"],
-    }
-    if is_imported(case.geometry):  # no shell openings: the aperture rule does not apply
-        m = {}
+    shielding, shielding_notes = shielding_metrics(case.geometry)  # the aperture rule
+    m: dict[str, Any] = dict(shielding)
     th = None
     curves: dict[str, dict[str, NDArray]] = {}
     extra: dict[str, Any] = {}
@@ -987,7 +1015,7 @@ def analyse(
     else:  # a thermal study: no warpage temperatures, no reflow
         w, states = {}, {}
     # warnings (yield) reach the study table through the runner's notes column
-    notes = w.pop("warnings", [])
+    notes = shielding_notes + w.pop("warnings", [])
     m.update(w)
     if case.cycling is not None:
         from .cycling import cycling_metrics

@@ -262,19 +262,28 @@ class GeometrySpec:
         return (self.outer[0] + 2 * e, self.outer[1] + 2 * e)
 
     def aperture(self) -> dict[str, float]:
-        """The aperture rule: largest opening L vs half the wavelength.
+        """The aperture rule: largest opening L vs half the wavelength, and the shielding
+        estimates of H. W. Ott, *Electromagnetic Compatibility Engineering*, Wiley 2009,
+        ch. 6 (apertures, multiple apertures).
 
-        Returns ``L`` [m], ``wavelength`` [m], ``ratio`` = L / (lambda/2), the
-        single-aperture shielding estimate ``shielding_dB`` = 20 log10(lambda / (2 L))
-        (inf for closed walls), ``apertures`` (the most openings of one wall within a
-        half wavelength of each other) and ``shielding_array_dB`` = ``shielding_dB`` -
-        10 log10(apertures): n equal apertures closer than lambda/2 leak as one of them
-        sqrt(n) times as large (H. W. Ott, Electromagnetic Compatibility Engineering,
-        Wiley 2009, ch. 6, multiple apertures). Both are estimates for the wall alone: no
-        cavity resonance, no seam or encapsulant.
+        Returns ``L`` [m] (the largest dimension of an opening in any side wall:
+        :meth:`OpeningSpec.largest_dimension`), ``wavelength`` [m] (lambda = c / f in free
+        space: the encapsulant filling the openings is not counted), ``ratio`` = L /
+        (lambda/2), the single-aperture estimate ``shielding_dB`` = 20 log10(lambda /
+        (2 L)) [dB] (inf for closed walls; 0 where L >= lambda/2: the formula holds for
+        L < lambda/2, and a wall shields no less than nothing), ``shielding_array_dB``
+        [dB], the least over the walls of that wall's own ``20 log10(lambda / (2 L_w)) -
+        10 log10(n_w)`` (again at least 0): ``n_w`` equal apertures within lambda/2 of
+        each other leak as one sqrt(n_w) times as large; openings of different walls
+        radiate in different directions and are not added, nor is one wall's largest
+        opening taken with another wall's count; and ``apertures``, the ``n_w`` of the
+        wall that sets ``shielding_array_dB`` (0 with every wall closed). Estimates for
+        the walls alone: no cavity resonance, seam, encapsulant (an opening filled with
+        a dielectric of relative permittivity er resonates at lambda / (2 sqrt(er))), no
+        wall-thickness (waveguide below cutoff) term and no absorption in the metal.
         """
         lam = wavelength(self.frequency)
-        L, n = 0.0, 0
+        L, n, se_array = 0.0, 0, math.inf
         for side, o in self.openings.items():
             size = o.largest_dimension(self.cavity_depth)
             if size == 0.0:
@@ -282,16 +291,26 @@ class GeometrySpec:
             length = self.cavity[0] if side in ("ymin", "ymax") else self.cavity[1]
             pitch = length / o.count  # centres evenly spaced (geometry.openings)
             window = 1 + math.floor(lam / 2 / pitch + 1e-9)  # openings within lambda/2
-            L, n = max(L, size), max(n, min(o.count, window))
-        se = math.inf if L == 0 else 20 * math.log10(lam / (2 * L))
+            n_wall = min(o.count, window)
+            wall = max(0.0, _aperture_dB(lam, size) - 10 * math.log10(n_wall))
+            if wall < se_array or (wall == se_array and n_wall > n):
+                se_array, n = wall, n_wall
+            L = max(L, size)
         return {
             "L": L,
             "wavelength": lam,
             "ratio": L / (lam / 2),
-            "shielding_dB": se,
+            "shielding_dB": math.inf if L == 0 else max(0.0, _aperture_dB(lam, L)),
             "apertures": float(n),
-            "shielding_array_dB": se - 10 * math.log10(n) if n else math.inf,
+            "shielding_array_dB": se_array,
         }
+
+
+def _aperture_dB(lam: float, size: float) -> float:
+    """Ott's single-aperture shielding 20 log10(lambda / (2 L)) [dB] of an opening of
+    largest dimension ``size`` [m] at wavelength ``lam`` [m], unbounded below (negative
+    for L > lambda/2, where it no longer holds: :meth:`GeometrySpec.aperture` clips)."""
+    return 20 * math.log10(lam / (2 * size))
 
 
 #: gmsh's 3D algorithms a case may mesh with: ``[mesh] algorithm`` -> gmsh's
