@@ -717,6 +717,45 @@ def soak_resolution(
     return out
 
 
+def _warn_no_heat_of_solution(
+    props: Mapping[str, MoistureProperties], stages: Sequence[Stage], initial: object
+) -> None:
+    """A :class:`UserWarning` per permeable material with ``Es_J_per_mol = 0`` (a
+    solubility independent of temperature, the dataclass's and a study table's default)
+    run more than 1 K away from its ``T_ref_C``: Henry's law then scales its saturated
+    water at a fixed RH with ``p_sat(T)`` alone (x0.073 from 85 to 30 degC, x81 from 85 to
+    260 degC), where an epoxy's solubility falls with temperature (Es of order 40 kJ/mol,
+    Galloway and Miles 1997): its uptake at another soak temperature and its Henry vapour
+    pressure at the reflow peak (C / S, then the soak's own vapour pressure) are off by an
+    order of magnitude."""
+    temps: list[float] = []
+    for st in stages:
+        temps += [st.T_C] if isinstance(st, Soak) else [T for _, T in st.points]
+    if isinstance(initial, MoistureResult):
+        temps.append(float(initial.temperature_C[-1]))
+    regions: dict[str, list[str]] = {}
+    for r, m in props.items():
+        if m.Es_J_per_mol == 0.0 and not m.impermeable:
+            regions.setdefault(m.name, []).append(r)
+    for name, rs in regions.items():
+        m = props[rs[0]]
+        far = max(temps, key=lambda T: abs(T - m.T_ref_C))
+        if abs(far - m.T_ref_C) <= 1.0:
+            continue
+        ratio = float(p_sat(far) / p_sat(m.T_ref_C))
+        warnings.warn(
+            f"moisture material {name!r} ({', '.join(rs)}) has Es_J_per_mol = 0: its "
+            f"solubility is taken independent of temperature, so its saturated water at a "
+            f"fixed RH scales with p_sat(T) alone, x{ratio:.3g} at {far:g} C of its value at "
+            f"its T_ref_C = {m.T_ref_C:g} C, and its Henry vapour pressure at a reflow "
+            "peak stays at the soak's own (C / S). An epoxy's solubility falls as the "
+            "temperature rises (Es of order 40 kJ/mol, Galloway and Miles 1997; the "
+            "library's compounds 40 kJ/mol): give the material's measured Es_J_per_mol",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _indicator(mesh: Any, region: str) -> NDArray[np.float64]:
     c = np.zeros(mesh.n_elements)
     c[mesh.regions[region]] = 1.0
@@ -788,6 +827,7 @@ def solve_moisture(
     if not isinstance(split_p2, bool):
         raise InputError("split_p2", split_p2, "True or False")
     dom = _Domain(mesh, props, exposed, split_p2)
+    _warn_no_heat_of_solution(dom.props, stages, initial)
     sealed = [
         st
         for st in stages

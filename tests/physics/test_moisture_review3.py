@@ -1,0 +1,86 @@
+"""A material whose solubility was given no temperature dependence (``Es_J_per_mol = 0``,
+the dataclass's and the study table's default) used away from its reference temperature:
+Henry's law then scales its saturated concentration at a fixed RH with ``p_sat(T)`` alone,
+an order of magnitude off for every epoxy, and the run says so."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import pytest
+
+from fea.physics.moisture import Soak, solve_moisture
+from fea.physics.moisture_data import MoistureProperties, get
+
+from ..verification.helpers import layered_box, plane
+
+# Saturation pressure of water [Pa], IAPWS-95 as tabulated in Y. A. Cengel and M. A. Boles,
+# Thermodynamics: An Engineering Approach, Table A-4 (30, 85 and 260 degC).
+STEAM_TABLE_PA = {30.0: 4_246.9, 85.0: 57_868.0, 260.0: 4_692_300.0}
+
+# a compound given as a study file's table gives it when Es_J_per_mol is left out
+NO_ES = MoistureProperties.from_reference("emc_no_Es", 3.0e-12, 45e3, Csat_kg_per_m3=6.0)
+
+
+@pytest.fixture(scope="module")
+def block():
+    return layered_box(
+        (0.2e-3, 0.2e-3),
+        [("die", 0.1e-3, 1), ("emc", 0.2e-3, 2)],
+        0.1e-3,
+        order=1,
+        faces={"top": plane(2, 0.3e-3)},
+    )
+
+
+def test_without_a_heat_of_solution_the_water_scales_with_p_sat_alone():
+    """The consequence, by hand: with S independent of T, C_sat at 30 degC / 60 %RH (MSL3)
+    is 6.0 x (0.6 x 4246.9) / (0.85 x 57868) = 0.311 kg/m^3, 1/11 of the 3.56 of the same
+    compound with Es = 40 kJ/mol; and the Henry vapour pressure at 260 degC of the 6.0
+    kg/m^3 soaked at 85/85 is C / S = 0.85 p_sat(85) = 49.2 kPa (the soak's own vapour
+    pressure, whatever the reflow), against 4.04 MPa with Es = 40 kJ/mol (Galloway and
+    Miles, IEEE Trans. CPMT-A 20(3), 1997: solubility falls with temperature)."""
+    by_hand = 6.0 * (0.6 * STEAM_TABLE_PA[30.0]) / (0.85 * STEAM_TABLE_PA[85.0])
+    assert float(NO_ES.csat(30.0, 0.6)) == pytest.approx(by_hand, rel=1e-4)
+    assert by_hand == pytest.approx(0.3108, rel=1e-3)
+    assert float(get("mold_compound").csat(30.0, 0.6)) / by_hand == pytest.approx(11.44, rel=1e-3)
+    p = 6.0 / float(NO_ES.solubility(260.0))
+    assert p == pytest.approx(0.85 * STEAM_TABLE_PA[85.0], rel=1e-4)
+
+
+def test_a_run_away_from_the_reference_temperature_warns_of_a_missing_heat_of_solution(block):
+    # MSL3 (30 degC) of a compound referenced at 85 degC with Es = 0: its C_sat at 100 %RH
+    # is p_sat(30) / p_sat(85) = 0.0734 of the reference's (steam table: 4246.9 / 57868)
+    with pytest.warns(UserWarning, match="Es_J_per_mol = 0") as rec:
+        solve_moisture(block, {"die": "silicon", "emc": NO_ES}, "MSL3", "top", outputs=2)
+    msg = " ".join(str(r.message) for r in rec if "Es_J_per_mol" in str(r.message))
+    assert "emc" in msg and "emc_no_Es" in msg
+    ratio = STEAM_TABLE_PA[30.0] / STEAM_TABLE_PA[85.0]
+    assert f"{ratio:.3g}" in msg  # 0.0734
+    assert "30" in msg and "85" in msg
+
+
+def test_a_reflow_of_a_compound_without_a_heat_of_solution_warns(block):
+    # soaked at its reference 85 degC (no warning for that alone), then the reflow to
+    # 260 degC: p_sat(260) / p_sat(85) = 81.1
+    with pytest.warns(UserWarning, match="Es_J_per_mol = 0") as rec:
+        solve_moisture(
+            block,
+            {"die": "silicon", "emc": NO_ES},
+            [Soak(85.0, 0.85, math.inf), "JSTD020_PbFree_260"],
+            "top",
+            method="direct",
+        )
+    msg = " ".join(str(r.message) for r in rec if "Es_J_per_mol" in str(r.message))
+    assert f"{STEAM_TABLE_PA[260.0] / STEAM_TABLE_PA[85.0]:.3g}" in msg  # 81.1
+    assert "260" in msg
+
+
+def test_no_warning_at_the_reference_temperature_or_with_a_heat_of_solution(block):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        # at its own reference temperature Es does not enter
+        solve_moisture(block, {"die": "silicon", "emc": NO_ES}, "MSL1", "top", outputs=2)
+        # the library compound (Es = 40 kJ/mol) at 30 degC
+        solve_moisture(block, {"die": "silicon", "emc": "mold_compound"}, "MSL3", "top", outputs=2)
