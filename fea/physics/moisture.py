@@ -792,9 +792,11 @@ def solve_moisture(
         :data:`REFLOW_PRESETS`) or a sequence of them, run one after the other.
     exposed
         Boundaries in contact with the ambient (their wetness is the ambient's RH at a
-        soak, ``p_air / p_sat(T)`` in a profile); a dict name -> RH [-] fixes a face's
-        own value instead (None: the ambient's). Every other face is sealed (zero flux);
-        an empty list seals the body (its water only redistributes).
+        soak, ``p_air / p_sat(T)`` in a profile); a dict name -> wetness [-] fixes a
+        face's own value instead (None: the ambient's): at a soak the face's RH, in a
+        profile ``p / p_sat(T)`` at the oven's temperature, not the room air's RH (0.6
+        there is 0.6 x 4.69 MPa of steam at 260 degC; 0 a dry face). Every other face is
+        sealed (zero flux); an empty list seals the body (its water only redistributes).
     initial
         Wetness at the start [-] (0: dry), or a previous :class:`MoistureResult` to go on
         from (its last state; times continue).
@@ -1014,7 +1016,10 @@ def hygro_equivalent(
 
     The nodal field ``T = reference_C + dT_K * w`` with, per region, the CTE
     ``alpha_eq = CME * C_sat(T_state) / dT_K`` gives the eigenstrain
-    ``alpha_eq (T - reference_C) = CME * C``. Each material keeps its modulus at the
+    ``alpha_eq (T - reference_C) = CME * C`` (with ``split_p2`` the mechanics interpolates
+    the nodal ``T`` by the quadratic elements, not linearly on the 8 children as
+    :func:`hygroscopic_strain`: 0.4 % apart at the largest strain of a short soak; pass
+    that as ``eigenstrain=`` instead). Each material keeps its modulus at the
     state's temperature (a constant: E(T) tables are not read at the pseudo temperature;
     a viscoelastic material takes its instantaneous modulus).
 
