@@ -914,13 +914,6 @@ def solve_moisture(
                     tr = Transient(
                         s_end, float(out[0]), initial_C=w, outputs=out, scheme="reduced", rtol=1e-9
                     )
-                    th = solve_thermal(
-                        dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
-                    )
-                    for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
-                        record(t_now + s * scale, T_now, field_, k)
-                    w = th.temperature
-                    solves += 1
                 else:
                     # sealed: no sink for the reduced scheme; backward Euler from the first
                     # output's time over ``steps``, the steps adapting to a local error of
@@ -936,13 +929,13 @@ def solve_moisture(
                         adaptive=True,
                         tol_K=_SEALED_TOL,
                     )
-                    th = solve_thermal(
-                        dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
-                    )
-                    for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
-                        record(t_now + s * scale, T_now, field_, k)
-                    w = th.temperature
-                    solves += 1
+                th = solve_thermal(
+                    dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
+                )
+                for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
+                    record(t_now + s * scale, T_now, field_, k)
+                w = th.temperature
+                solves += 1
                 t_now += st.hours * 3600.0
         else:
             for a, b, T in st.pieces():
