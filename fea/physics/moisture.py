@@ -23,8 +23,9 @@ materials at the stage's temperature; the mesh keeps its lengths.
 The package's temperature is taken uniform and a function of time (a soak, an oven
 profile). A temperature profile is integrated piece by piece at constant temperature
 (``D`` and ``C_sat`` of each piece at its mid temperature), restarting each piece from
-the last field: the concentration is carried over (``M_new w_new = M_old w_old`` with the
-capacity matrices of the two pieces, which conserves the water), not the wetness.
+the last field: the concentration is carried over, not the wetness (node by node on a linear
+mesh, ``w m_old / m_new`` with the lumped capacities of the two pieces; on a quadratic one
+``M_new w_new = M_old w_old`` with their capacity matrices; both conserve the water).
 
 Impermeable materials (silicon, metals, solder) are left out of the diffusion domain:
 their faces are zero-flux, their concentration zero.
@@ -665,15 +666,28 @@ class _Domain:
         }
 
     def carry(self, w: NDArray[np.float64], T_old: float, T_new: float) -> NDArray[np.float64]:
-        """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C)."""
+        """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C).
+
+        On a linear mesh (a split one too) node by node: the node's water over its
+        capacity, ``w m_old / m_new`` with the lumped (row-sum) capacities the time steps
+        take there, which conserves the water of :meth:`uptake_mg` exactly and keeps an
+        interface node between its materials' own values. The L2 projection
+        ``M_new w_new = M_old w_old`` (the quadratic mesh's, whose row sums are no
+        capacities) overshoots where the factor ``C_sat(T_old) / C_sat(T_new)`` jumps
+        between materials: two compounds of 45 and 20 kJ/mol taken from 85 to 260 degC
+        went to -0.020 and 2.149 where their own wetness is 0.095 and 1.495."""
         if T_new == T_old:
             return w
         c_old, c_new = self.csat_elements(T_old), self.csat_elements(T_new)
         ratio = c_old / c_new
         if np.ptp(ratio) <= 1e-12 * ratio.max():  # one factor everywhere: exact and local
             return w * float(ratio[0])
-        M_new = forms.mass_matrix(self.space, c_new).tocsc()
-        return spla.spsolve(M_new, forms.mass_matrix(self.space, c_old) @ w)
+        M_old = forms.mass_matrix(self.space, c_old)
+        M_new = forms.mass_matrix(self.space, c_new)
+        if self.mesh.order == 1:
+            ones = np.ones(self.space.n)
+            return w * (M_old @ ones) / (M_new @ ones)
+        return spla.spsolve(M_new.tocsc(), M_old @ w)
 
 
 def soak_resolution(
