@@ -1,7 +1,10 @@
-"""A material whose solubility was given no temperature dependence (``Es_J_per_mol = 0``,
-the dataclass's and the study table's default) used away from its reference temperature:
-Henry's law then scales its saturated concentration at a fixed RH with ``p_sat(T)`` alone,
-an order of magnitude off for every epoxy, and the run says so."""
+"""Moisture results checked against closed forms a reliability engineer would trust: a
+material given no heat of solution (``Es_J_per_mol = 0``, the default) run away from its
+reference temperature (Henry's law then scales its water with ``p_sat(T)`` alone, an order
+of magnitude off for an epoxy: the run warns), a sealed soak against the sealed slab's
+cosine series, two compounds in contact against the effusivity solution, and the water
+carried through a temperature jump between materials whose solubilities follow T
+differently."""
 
 from __future__ import annotations
 
