@@ -23,8 +23,9 @@ materials at the stage's temperature; the mesh keeps its lengths.
 The package's temperature is taken uniform and a function of time (a soak, an oven
 profile). A temperature profile is integrated piece by piece at constant temperature
 (``D`` and ``C_sat`` of each piece at its mid temperature), restarting each piece from
-the last field: the concentration is carried over (``M_new w_new = M_old w_old`` with the
-capacity matrices of the two pieces, which conserves the water), not the wetness.
+the last field: the concentration is carried over, not the wetness (node by node on a linear
+mesh, ``w m_old / m_new`` with the lumped capacities of the two pieces; on a quadratic one
+``M_new w_new = M_old w_old`` with their capacity matrices; both conserve the water).
 
 Impermeable materials (silicon, metals, solder) are left out of the diffusion domain:
 their faces are zero-flux, their concentration zero.
@@ -91,6 +92,8 @@ A0 = 1e-6
 #: Most constant-temperature pieces of one profile (each is a conduction solve, 0.1-2 s on
 #: a package mesh: 200 times the 50 of the J-STD-020 preset).
 MAX_PIECES = 10_000
+#: Largest local error [-] of the wetness per adaptive backward-Euler step of a sealed soak.
+_SEALED_TOL = 1e-3
 #: Molar mass of water [kg/mol].
 M_WATER = 0.018015
 
@@ -663,15 +666,28 @@ class _Domain:
         }
 
     def carry(self, w: NDArray[np.float64], T_old: float, T_new: float) -> NDArray[np.float64]:
-        """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C)."""
+        """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C).
+
+        On a linear mesh (a split one too) node by node: the node's water over its
+        capacity, ``w m_old / m_new`` with the lumped (row-sum) capacities the time steps
+        take there, which conserves the water of :meth:`uptake_mg` exactly and keeps an
+        interface node between its materials' own values. The L2 projection
+        ``M_new w_new = M_old w_old`` (the quadratic mesh's, whose row sums are no
+        capacities) overshoots where the factor ``C_sat(T_old) / C_sat(T_new)`` jumps
+        between materials: two compounds of 45 and 20 kJ/mol taken from 85 to 260 degC
+        went to -0.020 and 2.149 where their own wetness is 0.095 and 1.495."""
         if T_new == T_old:
             return w
         c_old, c_new = self.csat_elements(T_old), self.csat_elements(T_new)
         ratio = c_old / c_new
         if np.ptp(ratio) <= 1e-12 * ratio.max():  # one factor everywhere: exact and local
             return w * float(ratio[0])
-        M_new = forms.mass_matrix(self.space, c_new).tocsc()
-        return spla.spsolve(M_new, forms.mass_matrix(self.space, c_old) @ w)
+        M_old = forms.mass_matrix(self.space, c_old)
+        M_new = forms.mass_matrix(self.space, c_new)
+        if self.mesh.order == 1:
+            ones = np.ones(self.space.n)
+            return w * (M_old @ ones) / (M_new @ ones)
+        return spla.spsolve(M_new.tocsc(), M_old @ w)
 
 
 def soak_resolution(
@@ -717,6 +733,45 @@ def soak_resolution(
     return out
 
 
+def _warn_no_heat_of_solution(
+    props: Mapping[str, MoistureProperties], stages: Sequence[Stage], initial: object
+) -> None:
+    """A :class:`UserWarning` per permeable material with ``Es_J_per_mol = 0`` (a
+    solubility independent of temperature, the dataclass's and a study table's default)
+    run more than 1 K away from its ``T_ref_C``: Henry's law then scales its saturated
+    water at a fixed RH with ``p_sat(T)`` alone (x0.073 from 85 to 30 degC, x81 from 85 to
+    260 degC), where an epoxy's solubility falls with temperature (Es of order 40 kJ/mol,
+    Galloway and Miles 1997): its uptake at another soak temperature and its Henry vapour
+    pressure at the reflow peak (C / S, then the soak's own vapour pressure) are off by an
+    order of magnitude."""
+    temps: list[float] = []
+    for st in stages:
+        temps += [st.T_C] if isinstance(st, Soak) else [T for _, T in st.points]
+    if isinstance(initial, MoistureResult):
+        temps.append(float(initial.temperature_C[-1]))
+    regions: dict[str, list[str]] = {}
+    for r, m in props.items():
+        if m.Es_J_per_mol == 0.0 and not m.impermeable:
+            regions.setdefault(m.name, []).append(r)
+    for name, rs in regions.items():
+        m = props[rs[0]]
+        far = max(temps, key=lambda T: abs(T - m.T_ref_C))
+        if abs(far - m.T_ref_C) <= 1.0:
+            continue
+        ratio = float(p_sat(far) / p_sat(m.T_ref_C))
+        warnings.warn(
+            f"moisture material {name!r} ({', '.join(rs)}) has Es_J_per_mol = 0: its "
+            f"solubility is taken independent of temperature, so its saturated water at a "
+            f"fixed RH scales with p_sat(T) alone, x{ratio:.3g} at {far:g} C of its value at "
+            f"its T_ref_C = {m.T_ref_C:g} C, and its Henry vapour pressure at a reflow "
+            "peak stays at the soak's own (C / S). An epoxy's solubility falls as the "
+            "temperature rises (Es of order 40 kJ/mol, Galloway and Miles 1997; the "
+            "library's compounds 40 kJ/mol): give the material's measured Es_J_per_mol",
+            UserWarning,
+            stacklevel=3,
+        )
+
+
 def _indicator(mesh: Any, region: str) -> NDArray[np.float64]:
     c = np.zeros(mesh.n_elements)
     c[mesh.regions[region]] = 1.0
@@ -751,17 +806,22 @@ def solve_moisture(
         :data:`REFLOW_PRESETS`) or a sequence of them, run one after the other.
     exposed
         Boundaries in contact with the ambient (their wetness is the ambient's RH at a
-        soak, ``p_air / p_sat(T)`` in a profile); a dict name -> RH [-] fixes a face's
-        own value instead (None: the ambient's). Every other face is sealed (zero flux);
-        an empty list seals the body (its water only redistributes).
+        soak, ``p_air / p_sat(T)`` in a profile); a dict name -> wetness [-] fixes a
+        face's own value instead (None: the ambient's): at a soak the face's RH, in a
+        profile ``p / p_sat(T)`` at the oven's temperature, not the room air's RH (0.6
+        there is 0.6 x 4.69 MPa of steam at 260 degC; 0 a dry face). Every other face is
+        sealed (zero flux); an empty list seals the body (its water only redistributes).
     initial
         Wetness at the start [-] (0: dry), or a previous :class:`MoistureResult` to go on
         from (its last state; times continue).
     outputs
         States reported per soak (spread evenly in log time, the end included).
     steps
-        Backward-Euler steps per constant-temperature piece of a profile (and, for a
-        sealed body's soak, per output).
+        Backward-Euler steps per constant-temperature piece of a profile. A sealed
+        body's soak (no exposed face: no sink for the reduced scheme) is adaptive backward
+        Euler from a first step of the first output's time over ``steps``, each step's
+        local error of the wetness at most 1e-3 (``steps x outputs`` at most
+        :data:`fea.physics.thermal.MAX_STEPS`).
     backend, method, rtol
         As :func:`fea.physics.thermal.solve_thermal`. A soak is solved by its reduced
         scheme (exact in time to ``rtol``), a profile piece by ``steps`` time steps.
@@ -788,17 +848,18 @@ def solve_moisture(
     if not isinstance(split_p2, bool):
         raise InputError("split_p2", split_p2, "True or False")
     dom = _Domain(mesh, props, exposed, split_p2)
+    _warn_no_heat_of_solution(dom.props, stages, initial)
     sealed = [
         st
         for st in stages
         if isinstance(st, Soak) and st.hours != math.inf and not dom.fixed(st.RH)
     ]
-    if sealed and steps * outputs > THERMAL_MAX_STEPS:  # a sealed soak's fixed steps
+    if sealed and steps * outputs > THERMAL_MAX_STEPS:  # a sealed soak's step bound
         raise InputError(
             "steps",
             steps,
             f"steps x outputs at most {THERMAL_MAX_STEPS:,} for a sealed soak ({sealed[0].name}: "
-            f"outputs = {outputs}, backward-Euler steps = steps x outputs)",
+            f"outputs = {outputs})",
         )
     if isinstance(initial, MoistureResult):
         if initial.mesh is not mesh:
@@ -844,6 +905,7 @@ def solve_moisture(
                 th = solve_thermal(dom.mesh, mats, fixed=fixed, **common)
                 w = th.temperature
                 record(t_now, T_now, w, k)
+                solves += 1
             else:
                 if fixed and (thin := soak_resolution(dom.mesh, dom.props, list(fixed), st)):
                     r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
@@ -866,16 +928,29 @@ def solve_moisture(
                     tr = Transient(
                         s_end, float(out[0]), initial_C=w, outputs=out, scheme="reduced", rtol=1e-9
                     )
-                else:  # sealed: no sink for the reduced scheme; backward Euler
-                    tr = Transient(s_end, s_end / (steps * outputs), initial_C=w, outputs=out)
+                else:
+                    # sealed: no sink for the reduced scheme; backward Euler from the first
+                    # output's time over ``steps``, the steps adapting to a local error of
+                    # _SEALED_TOL in the wetness. Equal steps (steps x outputs of them)
+                    # served the outputs before the first step by linear interpolation: a
+                    # sealed slab's drying face read 0.90 where Fourier's series gives 0.68
+                    # (tests/physics/test_moisture_review3.py)
+                    tr = Transient(
+                        s_end,
+                        float(out[0]) / steps,
+                        initial_C=w,
+                        outputs=out,
+                        adaptive=True,
+                        tol_K=_SEALED_TOL,
+                    )
                 th = solve_thermal(
                     dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
                 )
                 for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
                     record(t_now + s * scale, T_now, field_, k)
                 w = th.temperature
+                solves += 1
                 t_now += st.hours * 3600.0
-            solves += 1
         else:
             for a, b, T in st.pieces():
                 w = dom.carry(w, T_now, T)
@@ -948,7 +1023,10 @@ def hygro_equivalent(
 
     The nodal field ``T = reference_C + dT_K * w`` with, per region, the CTE
     ``alpha_eq = CME * C_sat(T_state) / dT_K`` gives the eigenstrain
-    ``alpha_eq (T - reference_C) = CME * C``. Each material keeps its modulus at the
+    ``alpha_eq (T - reference_C) = CME * C`` (with ``split_p2`` the mechanics interpolates
+    the nodal ``T`` by the quadratic elements, not linearly on the 8 children as
+    :func:`hygroscopic_strain`: 0.4 % apart at the largest strain of a short soak; pass
+    that as ``eigenstrain=`` instead). Each material keeps its modulus at the
     state's temperature (a constant: E(T) tables are not read at the pseudo temperature;
     a viscoelastic material takes its instantaneous modulus).
 

@@ -114,7 +114,12 @@ class MoistureProperties:
         [0, 373.946] degC, and [-] in (0, 1].
     Es_J_per_mol
         Heat of solution of the solubility ``S(T)`` [J/mol], in [-200e3, 200e3]; positive
-        when the solubility falls as the temperature rises (the usual case in epoxies).
+        when the solubility falls as the temperature rises (the usual case in epoxies, of
+        order 40-45 kJ/mol, the heat of condensation of water; the library's 40e3). The
+        default 0 keeps ``S`` constant, so ``C_sat`` at a fixed RH follows ``p_sat(T)``
+        alone (x0.073 from 85 to 30 degC, x81 from 85 to 260 degC): give the measured
+        value (:func:`fea.physics.moisture.solve_moisture` warns of a 0 away from
+        ``T_ref_C``).
     CME_m3_per_kg
         Coefficient of moisture expansion [m^3/kg] (free strain per kg/m^3), >= 0.
     impermeable
