@@ -39,6 +39,12 @@ __all__ = [
 PART_SUFFIX = ".part"
 _HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0])[:40] or "host"
 _PART = re.compile(r"^\..*\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[^.]+\.part")
+#: Any temporary name of :func:`atomic_path`, of this or an earlier version: hidden, and
+#: ``.part`` at the end or before the extension a writer asked for (``.part.msh``).
+_ANY_PART = re.compile(r"^\..+\.part(\.[^.]+)?$", re.DOTALL)
+#: Most bytes of the target's name kept in a temporary name: with the host, the process
+#: and the random part it stays under the 255 bytes a file name may have.
+_NAME_BYTES = 120
 
 
 def default_mode() -> int:
@@ -129,7 +135,9 @@ def _alive(pid: int) -> bool:
 def sweep_parts(
     folder: str | os.PathLike, *, everything: bool = False, max_age_s: float = 86400.0
 ) -> list[Path]:
-    """Remove stale temporary files (``*.part*``) of :func:`atomic_path` in ``folder``.
+    """Remove stale temporary files of :func:`atomic_path` in ``folder``: hidden names
+    ending in ``.part`` or ``.part.<extension>`` (another hidden file, ``.notes.partial``,
+    stays).
 
     A temporary file is stale when the process that wrote it (named in the file name) is
     gone from this host, when it is older than ``max_age_s`` (another host's, or an
@@ -143,7 +151,7 @@ def sweep_parts(
     except OSError:
         return removed
     for e in entries:
-        if not (e.name.startswith(".") and PART_SUFFIX in e.name):
+        if _ANY_PART.match(e.name) is None:
             continue
         try:
             if not e.is_file(follow_symlinks=False):
@@ -160,6 +168,15 @@ def sweep_parts(
         except OSError:
             continue
     return removed
+
+
+def _short_name(name: str) -> str:
+    """``name`` cut to at most :data:`_NAME_BYTES` bytes as the file system stores it (a
+    name of 120 accented letters is 240 bytes), at a character's end."""
+    out = name[:_NAME_BYTES]  # a character is one byte or more
+    while len(os.fsencode(out)) > _NAME_BYTES:
+        out = out[:-1]
+    return out
 
 
 @contextlib.contextmanager
@@ -182,7 +199,7 @@ def atomic_path(
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
             dir=path.parent,
-            prefix=f".{path.name[:120]}.{_HOST}-{os.getpid()}.",
+            prefix=f".{_short_name(path.name)}.{_HOST}-{os.getpid()}.",
             suffix=PART_SUFFIX + extension,
         )
         os.close(fd)

@@ -37,16 +37,32 @@ def curve_csv(columns: Mapping[str, NDArray]) -> str:
     return buf.getvalue()
 
 
+def _file_name(name: object) -> str:
+    """``name`` if ``<name>.csv`` is a file directly in the folder (no folder part, not
+    ``.`` or ``..``, text a file system stores); else an
+    :class:`~fea.errors.InputError`."""
+    allowed = "a file name: text without '/', NUL or bytes that are not UTF-8, not '.' or '..'"
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise InputError("curve", name, allowed)
+    if os.sep in name or (os.altsep and os.altsep in name):
+        raise InputError("curve", name, allowed)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("curve", name, allowed) from None
+    return name
+
+
 def write_curves_csv(
     folder: str | os.PathLike, curves: Mapping[str, Mapping[str, NDArray]]
 ) -> list[Path]:
-    """Write each curve (name -> column -> values) to ``folder/<name>.csv``."""
-    out = []
-    for name, columns in curves.items():
-        path = Path(folder) / f"{name}.csv"
-        write_atomic(path, curve_csv(columns))
-        out.append(path)
-    return out
+    """Write each curve (name -> column -> values) to ``folder/<name>.csv``; a name that
+    is not a plain file name (``../x``, ``a/b``) is an :class:`~fea.errors.InputError`,
+    raised before any file is written."""
+    texts = [(Path(folder) / f"{_file_name(name)}.csv", curve_csv(c)) for name, c in curves.items()]
+    for path, text in texts:
+        write_atomic(path, text)
+    return [path for path, _ in texts]
 
 
 #: Largest heating-curve CSV read [bytes] (a curve of 10^5 samples is a few MB).
@@ -60,8 +76,10 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
     names and numeric rows): column name -> values.
 
     The file is read by :func:`fea.io.textfile.read_text_file` (a regular file of at
-    most :data:`CURVE_CSV_MAX_BYTES`, never blocking); an error names the file, the line
-    and the column and what was expected, never the file's content.
+    most :data:`CURVE_CSV_MAX_BYTES`, never blocking, a byte order mark dropped); an
+    error names the file, the line and the column and what was expected, never the
+    file's content. The header's names must be distinct and non-empty (a repeated name
+    would hide a column).
     """
     text = read_text_file(path, key, CURVE_CSV_MAX_BYTES, "CSV file")
     header: list[str] | None = None
@@ -69,9 +87,16 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        cells = next(csv.reader([line]), [])
+        try:
+            cells = next(csv.reader([line]), [])
+        except csv.Error as exc:  # a cell over the csv module's field limit
+            raise InputError(key, f"{path}, line {n}", f"CSV cells ({exc})") from None
         if header is None:
             header = [h.strip() for h in cells]
+            if "" in header or len(set(header)) != len(header):
+                raise InputError(
+                    key, f"{path}, line {n}", "a header of distinct, non-empty column names"
+                )
             continue
         if len(cells) != len(header):
             raise InputError(

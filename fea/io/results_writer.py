@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
@@ -76,10 +77,20 @@ MAX_NAME = 1024
 
 def _check_text(key: str, text: str) -> str:
     """``text`` if HDF5 stores it as given: h5py refuses a NUL in a string value and ends a
-    name at one ('a\\0b' stored as 'a')."""
+    name at one ('a\\0b' stored as 'a'), and stores text as UTF-8 (a lone surrogate, how
+    Python spells a byte of a file name that is not UTF-8, cannot be)."""
     if "\0" in text:
         raise InputError(key, text, "text without NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
     return text
+
+
+#: Characters XML 1.0 cannot hold, even escaped: the C0 controls but tab, newline and
+#: carriage return, and U+FFFE, U+FFFF. A results file's name is in its XDMF text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _check_name(key: str, name: Any) -> str:
@@ -287,7 +298,7 @@ def write_results(
         if ctm:
             _write_ctm(f, ctm)
         if cycling:
-            _write_tables(f.create_group("cycling"), cycling)
+            _write_tables(f.create_group("cycling"), cycling, "meta.cycling")
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         kept_transient = "thermal" in f and "transient" in f["thermal"]
         f.flush()
@@ -324,6 +335,15 @@ def _check_path(path: Any) -> Path:
     if ":" in path.name or "|" in path.name:
         # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
         raise InputError("path", str(path), "a file name without ':' or '|'")
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        # the XDMF text names the file, in UTF-8
+        raise InputError("path", str(path), "a file name of UTF-8 text") from None
+    if _NOT_XML.search(path.name):
+        raise InputError(
+            "path", str(path), "a file name without control characters (the XDMF text names it)"
+        )
     for kind in ("moisture", "transient"):
         if path.stem.endswith(f"_{kind}"):
             # its .xdmf would be the sidecar of <x>.h5 beside it, <x>_moisture.xdmf
@@ -360,6 +380,8 @@ def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
             raise InputError(f"meta.{k}", v, "a key other than the file's own attributes")
         if isinstance(v, str):
             _check_text(f"meta.{k}", v)
+        if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
+            raise InputError(f"meta.{k}", v, "an integer of at most 64 bits (HDF5 stores no other)")
         if isinstance(v, str | int | float | bool | np.generic):
             f.attrs[k] = v
         else:
@@ -551,14 +573,44 @@ def _write_ctm(f: Any, ctm: Mapping[str, Any]) -> None:
 def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
     if not curves:
         return
-    _write_tables(g.create_group("curves"), curves)
+    _write_tables(g.create_group("curves"), curves, "thermal.curves")
 
 
-def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]]) -> None:
+def _table_name(key: str, name: Any) -> str:
+    """``name`` if it names a table or a column as one HDF5 member: not ``.``, no ``/``
+    (HDF5's path separator would make it a group of groups)."""
+    name = _check_name(key, name)
+    if "/" in name or name == ".":
+        raise InputError(key, name, "a name without '/' that is not '.'")
+    return name
+
+
+def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
     """Each table (name -> column -> values) a subgroup of ``c``: a float64 dataset per
-    column, their order in the attribute ``columns``."""
+    column, their order in the attribute ``columns``. A table the reader would refuse
+    (names HDF5 cannot hold as members, columns that are not numbers, not 1-D or of
+    different lengths) is an :class:`~fea.errors.InputError` naming it (``where``: the
+    argument that gave the tables, ``meta.cycling``)."""
+    checked = {}
     for name, columns in tables.items():
-        cg = c.create_group(str(name))
-        cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
+        name = _table_name(where, name)
+        cols = {}
         for col, values in columns.items():
-            _dataset(cg, str(col), np.asarray(values, dtype=np.float64).ravel())
+            key = f"{where}.{name}"
+            col = _table_name(key, col)
+            try:
+                a = np.asarray(values, dtype=np.float64)
+            except (TypeError, ValueError):
+                raise InputError(f"{key}.{col}", values, "numbers") from None
+            if a.ndim != 1:
+                raise InputError(f"{key}.{col}", f"shape {a.shape}", "a one-dimensional column")
+            cols[col] = a
+        if len({len(a) for a in cols.values()}) > 1:
+            lengths = {k: len(a) for k, a in cols.items()}
+            raise InputError(f"{where}.{name}", lengths, "columns of one length")
+        checked[name] = cols
+    for name, cols in checked.items():
+        cg = c.create_group(name)
+        cg.attrs["columns"] = json.dumps(list(cols))  # their order
+        for col, a in cols.items():
+            _dataset(cg, col, a)
