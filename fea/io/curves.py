@@ -24,7 +24,25 @@ __all__ = ["curve_csv", "read_curve_csv", "write_curves_csv"]
 
 
 def curve_csv(columns: Mapping[str, NDArray]) -> str:
-    """CSV text of one curve: a header of the column names, then one row per sample."""
+    """CSV text of one curve: a header of the column names, then one row per sample.
+
+    A column name :func:`read_curve_csv` would not read back as written (empty, with a
+    line break or a NUL, with spaces around it, or a first one starting with ``#``, which
+    makes the header a comment) is an :class:`~fea.errors.InputError`."""
+    for i, k in enumerate(columns):
+        if (
+            not isinstance(k, str)
+            or not k
+            or k != k.strip()
+            or any(c in k for c in "\n\r\0")
+            or (i == 0 and k.startswith("#"))
+        ):
+            raise InputError(
+                "curve column",
+                k,
+                "a name that reads back as written: not empty, no line break, NUL or "
+                "surrounding spaces, the first not starting with '#'",
+            )
     arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in columns.items()}
     lengths = {len(v) for v in arrays.values()}
     if len(lengths) > 1:
@@ -79,7 +97,7 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
     most :data:`CURVE_CSV_MAX_BYTES`, never blocking, a byte order mark dropped); an
     error names the file, the line and the column and what was expected, never the
     file's content. The header's names must be distinct and non-empty (a repeated name
-    would hide a column).
+    would hide a column); a header alone is a curve of no samples.
     """
     text = read_text_file(path, key, CURVE_CSV_MAX_BYTES, "CSV file")
     header: list[str] | None = None
@@ -113,7 +131,8 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
         rows.append(row)
         if len(rows) > CURVE_MAX_ROWS:
             raise InputError(key, str(path), f"a curve of at most {CURVE_MAX_ROWS:,} rows")
-    if header is None or not rows:
-        raise InputError(key, str(path), "a CSV file with a header row and data rows")
-    values = np.array(rows, dtype=float)
+    if header is None:
+        raise InputError(key, str(path), "a CSV file with a header row")
+    # a header alone is a curve of no samples (a table of no rows, as written)
+    values = np.array(rows, dtype=float).reshape(len(rows), len(header))
     return {h: values[:, i] for i, h in enumerate(header)}

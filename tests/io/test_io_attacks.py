@@ -295,3 +295,16 @@ def test_a_table_schema_version_of_other_digits_is_not_a_study_table(tmp_path):
 def test_a_number_a_float64_cannot_hold_is_an_input_error(tmp_path):
     with pytest.raises(InputError, match="^table column a = "):
         write_table(tmp_path / "t.h5", "s", [{"a": 10**400}], ["a"])
+
+
+@pytest.mark.parametrize("name", ["", " t", "a\nb", "a\rb", "#t"])
+def test_a_curve_column_that_would_not_read_back_is_refused(tmp_path, name):
+    with pytest.raises(InputError, match="^curve column = "):
+        write_curves_csv(tmp_path, {"c": {name: [1.0], "z": [2.0]}})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_curve_of_no_samples_reads_back(tmp_path):
+    (p,) = write_curves_csv(tmp_path, {"joints": {"joint_id": [], "x_mm": []}})
+    back = read_curve_csv(p)
+    assert list(back) == ["joint_id", "x_mm"] and back["x_mm"].shape == (0,)
