@@ -89,8 +89,18 @@ def _check_text(key: str, text: str) -> str:
 
 
 #: Characters XML 1.0 cannot hold, even escaped: the C0 controls but tab, newline and
-#: carriage return, and U+FFFE, U+FFFF. A results file's name is in its XDMF text.
+#: carriage return, and U+FFFE, U+FFFF. A results file's name, its states' labels and the
+#: names of the moisture states it shows are in its XDMF text.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_xml_text(key: str, text: str) -> str:
+    """``text`` if HDF5 stores it (:func:`_check_text`) and the XDMF sidecar can hold it:
+    a control character there makes the XML malformed, and ParaView opens nothing."""
+    _check_text(key, text)
+    if _NOT_XML.search(text):
+        raise InputError(key, text, "text without control characters (the .xdmf file shows it)")
+    return text
 
 
 def _check_name(key: str, name: Any) -> str:
@@ -268,7 +278,7 @@ def write_results(
     cycling = meta.pop("cycling", None)
     labels, states = _as_states(mechanical)
     for label in labels:
-        _check_text("mechanical", label)
+        _check_xml_text("mechanical", label)
     for s in states:
         if s.mesh is not mesh:
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
@@ -486,13 +496,13 @@ def _moisture_states(
         or len({str(x) for x in labels}) != n
     ):
         raise InputError("meta.moisture_labels", labels, f"{n} distinct texts, one per state")
-    labels = [_check_text("meta.moisture_labels", str(x)) for x in labels]
+    labels = [_check_xml_text("meta.moisture_labels", str(x)) for x in labels]
     shown = {} if shown is None else shown
     if not isinstance(shown, Mapping):
         raise InputError("meta.moisture_shown", shown, "a mapping name -> state index")
     out = {}
     for name, k in shown.items():
-        _check_name("meta.moisture_shown", name)
+        _check_xml_text("meta.moisture_shown", _check_name("meta.moisture_shown", name))
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k < n:
             raise InputError(f"meta.moisture_shown.{name}", k, f"a state index in [0, {n - 1}]")
         out[str(name)] = int(k)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,11 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
     import meshio
 
     r = results
+    if state is not None and (
+        isinstance(state, bool | np.bool_) or not isinstance(state, str | numbers.Integral)
+    ):
+        # a float or a bool was taken for no state: every state came back, suffixed
+        raise InputError("state", state, "a state's label (text) or index (an integer)")
     if mesh not in ("main", "thermal"):
         raise InputError("mesh", mesh, "'main' or 'thermal'")
     m = r.mesh if mesh == "main" else r.thermal_mesh
@@ -54,11 +60,11 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
                 if state not in names:
                     raise InputError("state", state, f"one of {', '.join(names)}")
                 index = names.index(state)
-            elif isinstance(state, int) and not isinstance(state, bool):
+            elif isinstance(state, numbers.Integral) and not isinstance(state, bool | np.bool_):
                 n = len(labels) if labels is not None else len(data.get("times", ()))
                 if n and not -n <= state < n:
                     raise InputError("state", state, f"an index from {-n} to {n - 1}")
-                index = state
+                index = int(state)
         for name, values in data.items():
             center = r.centers.get(f"{group}/{name}")
             if center is None:

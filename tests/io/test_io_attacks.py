@@ -308,3 +308,49 @@ def test_a_curve_of_no_samples_reads_back(tmp_path):
     (p,) = write_curves_csv(tmp_path, {"joints": {"joint_id": [], "x_mm": []}})
     back = read_curve_csv(p)
     assert list(back) == ["joint_id", "x_mm"] and back["x_mm"].shape == (0,)
+
+
+@pytest.mark.parametrize("label", ["a\x01b", "x\x1b[31m", "a\ufffeb"])
+def test_a_state_label_the_xdmf_cannot_hold_is_refused(solved, tmp_path, label):
+    mesh, th, me = solved
+    with pytest.raises(InputError, match="^mechanical = .*control characters"):
+        write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical={label: me, "ok": me})
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_to_meshio_takes_an_index_of_any_integer_type_and_refuses_others(solved, tmp_path):
+    mesh, th, me = solved
+    p = write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical={"a": me, "b": me})
+    r = read_results(p)
+    for index in (1, np.int64(1), np.int32(-1)):
+        m = r.to_meshio(index)
+        assert "displacement" in m.point_data and "displacement_a" not in m.point_data
+    for bad in (1.0, True, np.bool_(False), [1]):
+        with pytest.raises(InputError, match="^state = "):
+            r.to_meshio(bad)
+
+
+@pytest.mark.parametrize(
+    "meta, key",
+    [
+        ({"moisture_labels": ["soak\x07", "peak"]}, "meta.moisture_labels"),
+        ({"moisture_shown": {"pe\x08ak": 1}}, "meta.moisture_shown"),
+    ],
+    ids=["label", "shown"],
+)
+def test_moisture_names_the_xdmf_cannot_hold_are_refused(solved, tmp_path, meta, key):
+    mesh, th, me = solved
+
+    class Moisture:  # refused by its names, before its fields are asked for
+        times = np.array([0.0, 1.0])
+        temperature_C = np.array([85.0, 260.0])
+
+        def fields(self):
+            raise AssertionError("not reached")
+
+    wet = Moisture()
+    wet.mesh = mesh
+    with pytest.raises(InputError, match="control characters") as e:
+        write_results(tmp_path / "r.h5", mesh, mechanical=me, moisture=wet, meta=meta)
+    assert e.value.key == key
+    assert list(tmp_path.iterdir()) == []
