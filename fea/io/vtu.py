@@ -110,17 +110,34 @@ def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) ->
     ``region_id`` and every stored field (:func:`to_meshio`). A thermal field on its own
     mesh goes to ``<out stem>_thermal.vtu``. Written atomically like the HDF5 file.
     Returns the written paths.
+
+    ``out`` must end in ``.vtu`` and may not be the results file itself (``fea info r.h5
+    --vtu r.h5`` replaced the results with their VTU export): either is an
+    :class:`~fea.errors.InputError`, before anything is read or written.
     """
     import meshio
 
-    r = read_results(path)
     out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
+    targets = [(out, "main"), (out.with_name(out.stem + "_thermal.vtu"), "thermal")]
+    for target, _ in targets:
+        if target.suffix.lower() != ".vtu":
+            raise InputError("out", str(target), "a file name ending in .vtu")
+        if _same_file(target, Path(path)):
+            raise InputError("out", str(target), f"a file other than the results file {path}")
+    r = read_results(path)
+    if r.thermal_mesh is None:
+        targets = targets[:1]
     written: list[Path] = []
-    targets = [(out, "main")]
-    if r.thermal_mesh is not None:
-        targets.append((out.with_name(out.stem + "_thermal.vtu"), "thermal"))
     for target, which in targets:
         with atomic_path(target, extension=".vtu") as tmp:
             meshio.write(tmp, to_meshio(r, mesh=which), file_format="vtu")
         written.append(target)
     return written
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (both exist and are the same inode)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False

@@ -354,3 +354,18 @@ def test_moisture_names_the_xdmf_cannot_hold_are_refused(solved, tmp_path, meta,
         write_results(tmp_path / "r.h5", mesh, mechanical=me, moisture=wet, meta=meta)
     assert e.value.key == key
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_vtu_export_never_replaces_the_results_file(solved, tmp_path):
+    from fea.io import export_vtu
+
+    mesh, th, me = solved
+    p = write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical=me)
+    before = p.read_bytes()
+    (tmp_path / "link.vtu").symlink_to(p)
+    for out in (p, tmp_path / "r.xdmf", tmp_path / "r", tmp_path / "link.vtu"):
+        with pytest.raises(InputError, match="^out = "):
+            export_vtu(p, out)
+    assert p.read_bytes() == before
+    assert export_vtu(p, tmp_path / "R.VTU") == [tmp_path / "R.VTU"]
+    assert read_results(p).mechanical is not None
