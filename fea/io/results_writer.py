@@ -330,10 +330,24 @@ def write_results(
         # a moisture sidecar of an earlier run of this file would point into a /moisture
         # group the new file does not have (ParaView fails on it): removed, after the new
         # pair is in place
-        moisture_xdmf_path(path).unlink(missing_ok=True)
+        _remove_stale(moisture_xdmf_path(path))
     if not kept_transient:  # likewise a transient sidecar of an earlier run
-        transient_xdmf_path(path).unlink(missing_ok=True)
+        _remove_stale(transient_xdmf_path(path))
     return path
+
+
+def _remove_stale(sidecar: Path) -> None:
+    """Remove the stale sidecar ``sidecar`` if it is there; a failure is a
+    :class:`~fea.errors.ResultsError` naming it (the new results are in place)."""
+    from ..errors import ResultsError
+
+    try:
+        sidecar.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ResultsError(
+            f"cannot remove {sidecar} (a sidecar of an earlier results file of this name): "
+            f"{exc.strerror}"
+        ) from None
 
 
 def _check_path(path: Any) -> Path:
@@ -354,6 +368,13 @@ def _check_path(path: Any) -> Path:
         raise InputError(
             "path", str(path), "a file name without control characters (the XDMF text names it)"
         )
+    from .atomic import check_output_path
+    from .xdmf import moisture_xdmf_path, transient_xdmf_path
+
+    for sidecar in (moisture_xdmf_path(path), transient_xdmf_path(path)):
+        # written, or removed when stale: a folder or a FIFO there is refused before any
+        # work, as one at the .h5 or .xdmf name is
+        check_output_path(sidecar, "path")
     for kind in ("moisture", "transient"):
         if path.stem.endswith(f"_{kind}"):
             # its .xdmf would be the sidecar of <x>.h5 beside it, <x>_moisture.xdmf

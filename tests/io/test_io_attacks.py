@@ -369,3 +369,30 @@ def test_a_vtu_export_never_replaces_the_results_file(solved, tmp_path):
     assert p.read_bytes() == before
     assert export_vtu(p, tmp_path / "R.VTU") == [tmp_path / "R.VTU"]
     assert read_results(p).mechanical is not None
+
+
+@pytest.mark.parametrize("sidecar", ["r_transient.xdmf", "r_moisture.xdmf"])
+def test_a_folder_at_a_sidecar_name_is_refused_before_writing(solved, tmp_path, sidecar):
+    mesh, th, me = solved
+    (tmp_path / sidecar).mkdir()
+    with pytest.raises(InputError, match="^path = .*a folder"):
+        write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical=me)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [sidecar]
+
+
+def test_a_stale_sidecar_that_cannot_be_removed_is_a_results_error(solved, tmp_path, monkeypatch):
+    mesh, th, me = solved
+    stale = tmp_path / "r_transient.xdmf"
+    stale.write_text("<Xdmf/>")
+    real_unlink = Path.unlink
+
+    def unlink(self, missing_ok=False):
+        if self == stale:
+            raise PermissionError(13, "Permission denied")
+        return real_unlink(self, missing_ok=missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", unlink)
+    with pytest.raises(ResultsError, match="r_transient.xdmf"):
+        write_results(tmp_path / "r.h5", mesh, thermal=th, mechanical=me)
+    monkeypatch.undo()
+    assert read_results(tmp_path / "r.h5").thermal is not None  # the new file is in place
