@@ -28,6 +28,7 @@ __all__ = [
     "atomic_path",
     "check_output_path",
     "default_mode",
+    "encode_text",
     "file_problem",
     "sweep_parts",
     "write_atomic",
@@ -219,11 +220,19 @@ def atomic_path(
             tmp.unlink(missing_ok=True)
 
 
+def encode_text(text: str) -> bytes:
+    """``text`` as UTF-8 bytes; a lone surrogate (Python's spelling of a byte of a file
+    name that is not UTF-8, e.g. in an error message naming such a folder in a study's
+    ``table.csv``) written as its escape ``\\udcff``, so the file stays UTF-8 text and
+    the write never fails on it."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
     """Write ``data`` to the temporary file ``tmp`` of ``path`` and sync it to the disk."""
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.write(encode_text(data) if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
@@ -231,7 +240,8 @@ def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically; returns the path."""
+    """Write ``data`` (text as UTF-8: :func:`encode_text`, or bytes) to ``path``
+    atomically; returns the path."""
     return write_atomic_files([(path, data)])[0]
 
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ResultsError
-from .atomic import write_atomic
+from .atomic import encode_text, write_atomic
 from .hdf5 import memory_file, open_hdf5
 from .hdf5_probe import remember_written
 from .results_reader import block_digests, check_declared, check_digests, hard_member
@@ -72,9 +72,11 @@ def table_image(
     separator), with `` (2)``, `` (3)``, ... added where two names would meet (``a/b`` and
     ``a_b``) or a name is ``.``; the reader takes the name from the ``column`` attribute.
     A number is any real number (``int``, ``float``, NumPy's integers and floats; not a
-    ``bool``, which is text). The study's name, a column name, a text value, a unit or a
-    description that HDF5 cannot store as given (with a NUL character, or not UTF-8: a
-    lone surrogate from a file name) and a column named twice are an
+    ``bool``, which is text). A lone surrogate in a text value (a byte of a folder's name
+    that is not UTF-8, in an error message) is stored as its escape ``\\udcff``, as
+    :func:`fea.io.atomic.write_atomic` writes it to ``table.csv``. The study's name, a
+    column name, a unit or a description that HDF5 cannot store as given (with a NUL
+    character, or not UTF-8), a text value with a NUL and a column named twice are an
     :class:`~fea.errors.InputError` naming it."""
     import h5py
 
@@ -101,7 +103,9 @@ def table_image(
                 big = next(v for v in vals if v is not None and abs(v) > 1e308)
                 raise InputError(f"table column {k}", big, "a number a float64 holds") from None
         else:
-            texts = ["" if v is None else str(v) for v in vals]
+            # a lone surrogate (a byte of a folder's name that is not UTF-8, in a case's
+            # error message) as its escape, as table.csv has it: the table is written
+            texts = [_escaped("" if v is None else str(v)) for v in vals]
             for text in texts:
                 _check_text(f"table column {k}", text)
             columns[k] = np.array(texts, dtype=h5py.string_dtype())
@@ -127,6 +131,11 @@ def table_image(
 def _is_number(v: Any) -> bool:
     """Whether ``v`` goes to a table as a number: a real number, not a bool."""
     return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\udcff``)."""
+    return encode_text(text).decode("utf-8")
 
 
 def _check_text(key: str, text: str) -> None:
