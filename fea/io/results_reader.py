@@ -328,7 +328,7 @@ def _array(
     a = node.data
     if isinstance(a, np.ndarray) and a.dtype.kind not in kinds:
         raise ResultsError(
-            f"{path}: {where} holds {a.dtype} values (expected {_KIND_WORDS[kinds]})"
+            f"{path}: {where} holds {a.dtype} values (expected {_KIND_WORDS.get(kinds, kinds)})"
         )
     if not isinstance(a, np.ndarray):
         raise ResultsError(f"{path}: {where} is {_brief(a)}, not a numeric array")

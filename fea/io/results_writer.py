@@ -624,13 +624,13 @@ def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]], where: str) -
     argument that gave the tables, ``meta.cycling``)."""
     checked = {}
     for name, columns in tables.items():
-        name = _table_name(where, name)
+        name = _table_name(where, str(name))
         cols = {}
         for col, values in columns.items():
             key = f"{where}.{name}"
-            col = _table_name(key, col)
+            col = _table_name(key, str(col))
             try:
-                a = np.asarray(values, dtype=np.float64)
+                a = np.atleast_1d(np.asarray(values, dtype=np.float64))
             except (TypeError, ValueError):
                 raise InputError(f"{key}.{col}", values, "numbers") from None
             if a.ndim != 1:
