@@ -28,6 +28,7 @@ __all__ = [
     "atomic_path",
     "check_output_path",
     "default_mode",
+    "encode_text",
     "file_problem",
     "sweep_parts",
     "write_atomic",
@@ -39,6 +40,12 @@ __all__ = [
 PART_SUFFIX = ".part"
 _HOST = re.sub(r"[^A-Za-z0-9-]", "", socket.gethostname().split(".")[0])[:40] or "host"
 _PART = re.compile(r"^\..*\.(?P<host>[A-Za-z0-9-]+)-(?P<pid>\d+)\.[^.]+\.part")
+#: Any temporary name of :func:`atomic_path`, of this or an earlier version: hidden, and
+#: ``.part`` at the end or before the extension a writer asked for (``.part.msh``).
+_ANY_PART = re.compile(r"^\..+\.part(\.[^.]+)?$", re.DOTALL)
+#: Most bytes of the target's name kept in a temporary name: with the host, the process
+#: and the random part it stays under the 255 bytes a file name may have.
+_NAME_BYTES = 120
 
 
 def default_mode() -> int:
@@ -129,7 +136,9 @@ def _alive(pid: int) -> bool:
 def sweep_parts(
     folder: str | os.PathLike, *, everything: bool = False, max_age_s: float = 86400.0
 ) -> list[Path]:
-    """Remove stale temporary files (``*.part*``) of :func:`atomic_path` in ``folder``.
+    """Remove stale temporary files of :func:`atomic_path` in ``folder``: hidden names
+    ending in ``.part`` or ``.part.<extension>`` (another hidden file, ``.notes.partial``,
+    stays).
 
     A temporary file is stale when the process that wrote it (named in the file name) is
     gone from this host, when it is older than ``max_age_s`` (another host's, or an
@@ -143,7 +152,7 @@ def sweep_parts(
     except OSError:
         return removed
     for e in entries:
-        if not (e.name.startswith(".") and PART_SUFFIX in e.name):
+        if _ANY_PART.match(e.name) is None:
             continue
         try:
             if not e.is_file(follow_symlinks=False):
@@ -160,6 +169,15 @@ def sweep_parts(
         except OSError:
             continue
     return removed
+
+
+def _short_name(name: str) -> str:
+    """``name`` cut to at most :data:`_NAME_BYTES` bytes as the file system stores it (a
+    name of 120 accented letters is 240 bytes), at a character's end."""
+    out = name[:_NAME_BYTES]  # a character is one byte or more
+    while len(os.fsencode(out)) > _NAME_BYTES:
+        out = out[:-1]
+    return out
 
 
 @contextlib.contextmanager
@@ -182,7 +200,7 @@ def atomic_path(
             path.parent.mkdir(parents=True, exist_ok=True)
         fd, name = tempfile.mkstemp(
             dir=path.parent,
-            prefix=f".{path.name[:120]}.{_HOST}-{os.getpid()}.",
+            prefix=f".{_short_name(path.name)}.{_HOST}-{os.getpid()}.",
             suffix=PART_SUFFIX + extension,
         )
         os.close(fd)
@@ -202,11 +220,19 @@ def atomic_path(
             tmp.unlink(missing_ok=True)
 
 
+def encode_text(text: str) -> bytes:
+    """``text`` as UTF-8 bytes; a lone surrogate (Python's spelling of a byte of a file
+    name that is not UTF-8, e.g. in an error message naming such a folder in a study's
+    ``table.csv``) written as its escape ``\\udcff``, so the file stays UTF-8 text and
+    the write never fails on it."""
+    return text.encode("utf-8", "backslashreplace")
+
+
 def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
     """Write ``data`` to the temporary file ``tmp`` of ``path`` and sync it to the disk."""
     try:
         with open(tmp, "wb") as fh:
-            fh.write(data.encode() if isinstance(data, str) else data)
+            fh.write(encode_text(data) if isinstance(data, str) else data)
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
@@ -214,7 +240,8 @@ def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
-    """Write ``data`` (text as UTF-8, or bytes) to ``path`` atomically; returns the path."""
+    """Write ``data`` (text as UTF-8: :func:`encode_text`, or bytes) to ``path``
+    atomically; returns the path."""
     return write_atomic_files([(path, data)])[0]
 
 

@@ -24,7 +24,25 @@ __all__ = ["curve_csv", "read_curve_csv", "write_curves_csv"]
 
 
 def curve_csv(columns: Mapping[str, NDArray]) -> str:
-    """CSV text of one curve: a header of the column names, then one row per sample."""
+    """CSV text of one curve: a header of the column names, then one row per sample.
+
+    A column name :func:`read_curve_csv` would not read back as written (empty, with a
+    line break or a NUL, with spaces around it, or a first one starting with ``#``, which
+    makes the header a comment) is an :class:`~fea.errors.InputError`."""
+    for i, k in enumerate(columns):
+        if (
+            not isinstance(k, str)
+            or not k
+            or k != k.strip()
+            or any(c in k for c in "\n\r\0")
+            or (i == 0 and k.startswith("#"))
+        ):
+            raise InputError(
+                "curve column",
+                k,
+                "a name that reads back as written: not empty, no line break, NUL or "
+                "surrounding spaces, the first not starting with '#'",
+            )
     arrays = {k: np.asarray(v, dtype=float).ravel() for k, v in columns.items()}
     lengths = {len(v) for v in arrays.values()}
     if len(lengths) > 1:
@@ -37,16 +55,32 @@ def curve_csv(columns: Mapping[str, NDArray]) -> str:
     return buf.getvalue()
 
 
+def _file_name(name: object) -> str:
+    """``name`` if ``<name>.csv`` is a file directly in the folder (no folder part, not
+    ``.`` or ``..``, text a file system stores); else an
+    :class:`~fea.errors.InputError`."""
+    allowed = "a file name: text without '/', NUL or bytes that are not UTF-8, not '.' or '..'"
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise InputError("curve", name, allowed)
+    if os.sep in name or (os.altsep and os.altsep in name):
+        raise InputError("curve", name, allowed)
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("curve", name, allowed) from None
+    return name
+
+
 def write_curves_csv(
     folder: str | os.PathLike, curves: Mapping[str, Mapping[str, NDArray]]
 ) -> list[Path]:
-    """Write each curve (name -> column -> values) to ``folder/<name>.csv``."""
-    out = []
-    for name, columns in curves.items():
-        path = Path(folder) / f"{name}.csv"
-        write_atomic(path, curve_csv(columns))
-        out.append(path)
-    return out
+    """Write each curve (name -> column -> values) to ``folder/<name>.csv``; a name that
+    is not a plain file name (``../x``, ``a/b``) is an :class:`~fea.errors.InputError`,
+    raised before any file is written."""
+    texts = [(Path(folder) / f"{_file_name(name)}.csv", curve_csv(c)) for name, c in curves.items()]
+    for path, text in texts:
+        write_atomic(path, text)
+    return [path for path, _ in texts]
 
 
 #: Largest heating-curve CSV read [bytes] (a curve of 10^5 samples is a few MB).
@@ -60,8 +94,10 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
     names and numeric rows): column name -> values.
 
     The file is read by :func:`fea.io.textfile.read_text_file` (a regular file of at
-    most :data:`CURVE_CSV_MAX_BYTES`, never blocking); an error names the file, the line
-    and the column and what was expected, never the file's content.
+    most :data:`CURVE_CSV_MAX_BYTES`, never blocking, a byte order mark dropped); an
+    error names the file, the line and the column and what was expected, never the
+    file's content. The header's names must be distinct and non-empty (a repeated name
+    would hide a column); a header alone is a curve of no samples.
     """
     text = read_text_file(path, key, CURVE_CSV_MAX_BYTES, "CSV file")
     header: list[str] | None = None
@@ -69,9 +105,16 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        cells = next(csv.reader([line]), [])
+        try:
+            cells = next(csv.reader([line]), [])
+        except csv.Error as exc:  # a cell over the csv module's field limit
+            raise InputError(key, f"{path}, line {n}", f"CSV cells ({exc})") from None
         if header is None:
             header = [h.strip() for h in cells]
+            if "" in header or len(set(header)) != len(header):
+                raise InputError(
+                    key, f"{path}, line {n}", "a header of distinct, non-empty column names"
+                )
             continue
         if len(cells) != len(header):
             raise InputError(
@@ -88,7 +131,8 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
         rows.append(row)
         if len(rows) > CURVE_MAX_ROWS:
             raise InputError(key, str(path), f"a curve of at most {CURVE_MAX_ROWS:,} rows")
-    if header is None or not rows:
-        raise InputError(key, str(path), "a CSV file with a header row and data rows")
-    values = np.array(rows, dtype=float)
+    if header is None:
+        raise InputError(key, str(path), "a CSV file with a header row")
+    # a header alone is a curve of no samples (a table of no rows, as written)
+    values = np.array(rows, dtype=float).reshape(len(rows), len(header))
     return {h: values[:, i] for i, h in enumerate(header)}

@@ -58,7 +58,10 @@ def _read_tables(g: _Node, name: str, where_g: str, path: Path) -> dict[str, dic
         order = list(cg.members) if raw is None else _json_text(raw, f"{where}@columns", path)
         if not isinstance(order, list) or set(order) != set(cg.members):
             raise ResultsError(f"{path}: {where} lists columns {order!r}, not its datasets")
-        cols = {str(c): _array(cg.members[c], f"{where}/{c}", path, "fiu", (1,)) for c in order}
+        cols = {
+            str(c): _array(cg.members[c], f"{where}/{c}", path, "fiu", (1,), empty=True)
+            for c in order
+        }
         if len({len(v) for v in cols.values()}) > 1:
             raise ResultsError(f"{path}: the columns of {where} differ in length")
         out[str(table)] = cols
@@ -88,7 +91,9 @@ def _json_text(v: Any, where: str, path: Path) -> Any:
 
 
 def _brief(v: Any) -> str:
-    text = repr(v)
+    """``v`` shown in at most 60 characters, on one line (a NumPy array's repr has
+    several)."""
+    text = " ".join(repr(v).split())
     return text if len(text) <= 60 else text[:50] + "..."
 
 
@@ -302,6 +307,14 @@ def _member(node: _Node, name: str, where: str, path: Path, *, group: bool) -> _
     return m
 
 
+#: The number types a dataset may have, in words (by NumPy's kind letters).
+_KIND_WORDS = {
+    "f": "floating-point numbers",
+    "iu": "integers",
+    "fiu": "numbers",
+}
+
+
 def _array(
     node: _Node,
     where: str,
@@ -313,7 +326,11 @@ def _array(
     finite: bool = False,
 ) -> NDArray:
     a = node.data
-    if not isinstance(a, np.ndarray) or a.dtype.kind not in kinds:
+    if isinstance(a, np.ndarray) and a.dtype.kind not in kinds:
+        raise ResultsError(
+            f"{path}: {where} holds {a.dtype} values (expected {_KIND_WORDS.get(kinds, kinds)})"
+        )
+    if not isinstance(a, np.ndarray):
         raise ResultsError(f"{path}: {where} is {_brief(a)}, not a numeric array")
     if a.ndim not in ndim:
         raise ResultsError(f"{path}: {where} has shape {a.shape} (expected {len(ndim)} axes)")
@@ -561,7 +578,7 @@ def _check_schema(f: Any, path: Path) -> None:
             f"{path}: a study table (schema {schema!r}), not a results file: read it with "
             "fea.io.read_table or fea.io.read_frame"
         )
-    if name != SCHEMA_NAME or not ver.isdigit():
+    if name != SCHEMA_NAME or not (ver.isascii() and ver.isdigit()):
         raise ResultsError(f"{path}: foreign schema {schema!r} (expected {SCHEMA!r})")
     if int(ver) > SCHEMA_MAJOR:
         raise ResultsError(

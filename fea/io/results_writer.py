@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, is_dataclass
@@ -76,9 +77,29 @@ MAX_NAME = 1024
 
 def _check_text(key: str, text: str) -> str:
     """``text`` if HDF5 stores it as given: h5py refuses a NUL in a string value and ends a
-    name at one ('a\\0b' stored as 'a')."""
+    name at one ('a\\0b' stored as 'a'), and stores text as UTF-8 (a lone surrogate, how
+    Python spells a byte of a file name that is not UTF-8, cannot be)."""
     if "\0" in text:
         raise InputError(key, text, "text without NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
+    return text
+
+
+#: Characters XML 1.0 cannot hold, even escaped: the C0 controls but tab, newline and
+#: carriage return, and U+FFFE, U+FFFF. A results file's name, its states' labels and the
+#: names of the moisture states it shows are in its XDMF text.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _check_xml_text(key: str, text: str) -> str:
+    """``text`` if HDF5 stores it (:func:`_check_text`) and the XDMF sidecar can hold it:
+    a control character there makes the XML malformed, and ParaView opens nothing."""
+    _check_text(key, text)
+    if _NOT_XML.search(text):
+        raise InputError(key, text, "text without control characters (the .xdmf file shows it)")
     return text
 
 
@@ -257,7 +278,7 @@ def write_results(
     cycling = meta.pop("cycling", None)
     labels, states = _as_states(mechanical)
     for label in labels:
-        _check_text("mechanical", label)
+        _check_xml_text("mechanical", label)
     for s in states:
         if s.mesh is not mesh:
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
@@ -287,7 +308,7 @@ def write_results(
         if ctm:
             _write_ctm(f, ctm)
         if cycling:
-            _write_tables(f.create_group("cycling"), cycling)
+            _write_tables(f.create_group("cycling"), cycling, "meta.cycling")
         f.attrs["sha256"] = json.dumps(block_digests(f), sort_keys=True)
         kept_transient = "thermal" in f and "transient" in f["thermal"]
         f.flush()
@@ -309,10 +330,24 @@ def write_results(
         # a moisture sidecar of an earlier run of this file would point into a /moisture
         # group the new file does not have (ParaView fails on it): removed, after the new
         # pair is in place
-        moisture_xdmf_path(path).unlink(missing_ok=True)
+        _remove_stale(moisture_xdmf_path(path))
     if not kept_transient:  # likewise a transient sidecar of an earlier run
-        transient_xdmf_path(path).unlink(missing_ok=True)
+        _remove_stale(transient_xdmf_path(path))
     return path
+
+
+def _remove_stale(sidecar: Path) -> None:
+    """Remove the stale sidecar ``sidecar`` if it is there; a failure is a
+    :class:`~fea.errors.ResultsError` naming it (the new results are in place)."""
+    from ..errors import ResultsError
+
+    try:
+        sidecar.unlink(missing_ok=True)
+    except OSError as exc:
+        raise ResultsError(
+            f"cannot remove {sidecar} (a sidecar of an earlier results file of this name): "
+            f"{exc.strerror}"
+        ) from None
 
 
 def _check_path(path: Any) -> Path:
@@ -324,6 +359,22 @@ def _check_path(path: Any) -> Path:
     if ":" in path.name or "|" in path.name:
         # the XDMF sidecar references a dataset as <file>:<dataset>|<selection>
         raise InputError("path", str(path), "a file name without ':' or '|'")
+    try:
+        path.name.encode("utf-8")
+    except UnicodeEncodeError:
+        # the XDMF text names the file, in UTF-8
+        raise InputError("path", str(path), "a file name of UTF-8 text") from None
+    if _NOT_XML.search(path.name):
+        raise InputError(
+            "path", str(path), "a file name without control characters (the XDMF text names it)"
+        )
+    from .atomic import check_output_path
+    from .xdmf import moisture_xdmf_path, transient_xdmf_path
+
+    for sidecar in (moisture_xdmf_path(path), transient_xdmf_path(path)):
+        # written, or removed when stale: a folder or a FIFO there is refused before any
+        # work, as one at the .h5 or .xdmf name is
+        check_output_path(sidecar, "path")
     for kind in ("moisture", "transient"):
         if path.stem.endswith(f"_{kind}"):
             # its .xdmf would be the sidecar of <x>.h5 beside it, <x>_moisture.xdmf
@@ -360,6 +411,8 @@ def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
             raise InputError(f"meta.{k}", v, "a key other than the file's own attributes")
         if isinstance(v, str):
             _check_text(f"meta.{k}", v)
+        if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
+            raise InputError(f"meta.{k}", v, "an integer of at most 64 bits (HDF5 stores no other)")
         if isinstance(v, str | int | float | bool | np.generic):
             f.attrs[k] = v
         else:
@@ -464,13 +517,13 @@ def _moisture_states(
         or len({str(x) for x in labels}) != n
     ):
         raise InputError("meta.moisture_labels", labels, f"{n} distinct texts, one per state")
-    labels = [_check_text("meta.moisture_labels", str(x)) for x in labels]
+    labels = [_check_xml_text("meta.moisture_labels", str(x)) for x in labels]
     shown = {} if shown is None else shown
     if not isinstance(shown, Mapping):
         raise InputError("meta.moisture_shown", shown, "a mapping name -> state index")
     out = {}
     for name, k in shown.items():
-        _check_name("meta.moisture_shown", name)
+        _check_xml_text("meta.moisture_shown", _check_name("meta.moisture_shown", name))
         if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 0 <= k < n:
             raise InputError(f"meta.moisture_shown.{name}", k, f"a state index in [0, {n - 1}]")
         out[str(name)] = int(k)
@@ -551,14 +604,44 @@ def _write_ctm(f: Any, ctm: Mapping[str, Any]) -> None:
 def _write_curves(g: Any, curves: Mapping[str, Mapping[str, Any]]) -> None:
     if not curves:
         return
-    _write_tables(g.create_group("curves"), curves)
+    _write_tables(g.create_group("curves"), curves, "thermal.curves")
 
 
-def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]]) -> None:
+def _table_name(key: str, name: Any) -> str:
+    """``name`` if it names a table or a column as one HDF5 member: not ``.``, no ``/``
+    (HDF5's path separator would make it a group of groups)."""
+    name = _check_name(key, name)
+    if "/" in name or name == ".":
+        raise InputError(key, name, "a name without '/' that is not '.'")
+    return name
+
+
+def _write_tables(c: Any, tables: Mapping[str, Mapping[str, Any]], where: str) -> None:
     """Each table (name -> column -> values) a subgroup of ``c``: a float64 dataset per
-    column, their order in the attribute ``columns``."""
+    column, their order in the attribute ``columns``. A table the reader would refuse
+    (names HDF5 cannot hold as members, columns that are not numbers, not 1-D or of
+    different lengths) is an :class:`~fea.errors.InputError` naming it (``where``: the
+    argument that gave the tables, ``meta.cycling``)."""
+    checked = {}
     for name, columns in tables.items():
-        cg = c.create_group(str(name))
-        cg.attrs["columns"] = json.dumps([str(k) for k in columns])  # their order
+        name = _table_name(where, str(name))
+        cols = {}
         for col, values in columns.items():
-            _dataset(cg, str(col), np.asarray(values, dtype=np.float64).ravel())
+            key = f"{where}.{name}"
+            col = _table_name(key, str(col))
+            try:
+                a = np.atleast_1d(np.asarray(values, dtype=np.float64))
+            except (TypeError, ValueError):
+                raise InputError(f"{key}.{col}", values, "numbers") from None
+            if a.ndim != 1:
+                raise InputError(f"{key}.{col}", f"shape {a.shape}", "a one-dimensional column")
+            cols[col] = a
+        if len({len(a) for a in cols.values()}) > 1:
+            lengths = {k: len(a) for k, a in cols.items()}
+            raise InputError(f"{where}.{name}", lengths, "columns of one length")
+        checked[name] = cols
+    for name, cols in checked.items():
+        cg = c.create_group(name)
+        cg.attrs["columns"] = json.dumps(list(cols))  # their order
+        for col, a in cols.items():
+            _dataset(cg, col, a)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import InputError, ResultsError
-from .atomic import write_atomic
+from .atomic import encode_text, write_atomic
 from .hdf5 import memory_file, open_hdf5
 from .hdf5_probe import remember_written
 from .results_reader import block_digests, check_declared, check_digests, hard_member
@@ -70,18 +71,44 @@ def table_image(
     A column's dataset is named after it, ``/`` written as ``_`` (HDF5's path
     separator), with `` (2)``, `` (3)``, ... added where two names would meet (``a/b`` and
     ``a_b``) or a name is ``.``; the reader takes the name from the ``column`` attribute.
-    A column name or a text value with a NUL character (which HDF5 cannot store) is an
+    A number is any real number (``int``, ``float``, NumPy's integers and floats; not a
+    ``bool``, which is text). A lone surrogate in a text value (a byte of a folder's name
+    that is not UTF-8, in an error message) is stored as its escape ``\\udcff``, as
+    :func:`fea.io.atomic.write_atomic` writes it to ``table.csv``. The study's name, a
+    column name, a unit or a description that HDF5 cannot store as given (with a NUL
+    character, or not UTF-8), a text value with a NUL and a column named twice are an
     :class:`~fea.errors.InputError` naming it."""
     import h5py
 
     units = units or {}
     descriptions = descriptions or {}
+    _check_text("table study", str(study))
     for k in keys:
-        if not isinstance(k, str) or "\0" in k:
-            raise InputError("table column", k, "a name without NUL characters")
-        for r in rows:
-            if isinstance(r.get(k), str) and "\0" in r[k]:
-                raise InputError(f"table column {k}", r[k], "text without NUL characters")
+        if not isinstance(k, str):
+            raise InputError("table column", k, "a name (text)")
+        _check_text("table column", k)
+    if len(set(keys)) != len(keys):
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        raise InputError("table columns", twice, "distinct column names")
+    for what, texts in (("unit", units), ("description", descriptions)):
+        for k, text in texts.items():
+            _check_text(f"table column {k} {what}", str(text))
+    columns = {}
+    for k in keys:
+        vals = [r.get(k) for r in rows]
+        if all(_is_number(v) or v is None for v in vals) and any(v is not None for v in vals):
+            try:
+                columns[k] = np.array([math.nan if v is None else float(v) for v in vals])
+            except OverflowError:
+                big = next(v for v in vals if v is not None and abs(v) > 1e308)
+                raise InputError(f"table column {k}", big, "a number a float64 holds") from None
+        else:
+            # a lone surrogate (a byte of a folder's name that is not UTF-8, in a case's
+            # error message) as its escape, as table.csv has it: the table is written
+            texts = [_escaped("" if v is None else str(v)) for v in vals]
+            for text in texts:
+                _check_text(f"table column {k}", text)
+            columns[k] = np.array(texts, dtype=h5py.string_dtype())
     names = _dataset_names(keys)
     with memory_file() as f:
         f.attrs["schema"] = TABLE_SCHEMA
@@ -89,21 +116,8 @@ def table_image(
         f.attrs["columns"] = json.dumps(keys)
         g = f.create_group("table")
         for k in keys:
-            vals = [r.get(k) for r in rows]
             name = names[k]
-            if all(
-                isinstance(v, int | float) and not isinstance(v, bool) or v is None for v in vals
-            ) and any(v is not None for v in vals):
-                g.create_dataset(
-                    name, data=np.array([math.nan if v is None else float(v) for v in vals])
-                )
-            else:
-                g.create_dataset(
-                    name,
-                    data=np.array(
-                        ["" if v is None else str(v) for v in vals], dtype=h5py.string_dtype()
-                    ),
-                )
+            g.create_dataset(name, data=columns[k])
             g[name].attrs["column"] = k
             if k in units:
                 g[name].attrs["unit"] = units[k]
@@ -112,6 +126,27 @@ def table_image(
         f.attrs["sha256"] = json.dumps(block_digests(f, MAX_COLUMNS), sort_keys=True)
         f.flush()
         return f.id.get_file_image()
+
+
+def _is_number(v: Any) -> bool:
+    """Whether ``v`` goes to a table as a number: a real number, not a bool."""
+    return isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with each lone surrogate written as its escape (``\\udcff``)."""
+    return encode_text(text).decode("utf-8")
+
+
+def _check_text(key: str, text: str) -> None:
+    """Refuse text HDF5 cannot store as given (a NUL ends it; a lone surrogate is no
+    UTF-8) with an :class:`~fea.errors.InputError` naming ``key``."""
+    if "\0" in text:
+        raise InputError(key, text, "text without NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
 
 
 def _dataset_names(keys: list[str]) -> dict[str, str]:
@@ -140,7 +175,7 @@ def _open_table(path: Path, probe: bool) -> Any:
         schema = schema.decode() if isinstance(schema, bytes) else schema
         if schema != TABLE_SCHEMA:
             name, _, ver = str(schema).partition("/")
-            if name == _TABLE_NAME and ver.isdigit() and int(ver) > _TABLE_MAJOR:
+            if name == _TABLE_NAME and ver.isascii() and ver.isdigit() and int(ver) > _TABLE_MAJOR:
                 raise ResultsError(
                     f"{path}: schema {schema!r} is newer than this fea reads "
                     f"({TABLE_SCHEMA!r}); upgrade fea"

@@ -7,7 +7,9 @@ so a FIFO swapped in between the check and the open never blocks. At most ``max_
 are read (a file that grows past the cap while read is refused too). Bytes that are not
 UTF-8 are reported by file, line and column; the error never shows the file's content
 (a study file is shared between people: ``/etc/passwd`` named as a CSV must not end up
-in an error message, a table or a log).
+in an error message, a table or a log). A byte order mark at the start (spreadsheets
+and Windows editors save "UTF-8" so) is not part of the text: a CSV header read with one
+would name its first column ``\ufefftime_ms``, a study file with one is invalid TOML.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ def line_column(data: bytes | str, offset: int) -> tuple[int, int]:
 
 
 def read_text_file(path: str | os.PathLike, key: str, max_bytes: int, what: str = "file") -> str:
-    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes.
+    """The UTF-8 text of the regular file ``path`` of at most ``max_bytes`` bytes, without
+    a leading byte order mark.
 
     Parameters
     ----------
@@ -79,7 +82,7 @@ def read_text_file(path: str | os.PathLike, key: str, max_bytes: int, what: str 
     finally:
         os.close(fd)
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line, col = line_column(data, exc.start)
         raise InputError(
@@ -87,3 +90,4 @@ def read_text_file(path: str | os.PathLike, key: str, max_bytes: int, what: str 
             str(p),
             f"a UTF-8 text {what} (byte {exc.start} at line {line}, column {col} is not UTF-8)",
         ) from None
+    return text.removeprefix("\ufeff")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import numbers
 import os
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,11 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
     import meshio
 
     r = results
+    if state is not None and (
+        isinstance(state, bool | np.bool_) or not isinstance(state, str | numbers.Integral)
+    ):
+        # a float or a bool was taken for no state: every state came back, suffixed
+        raise InputError("state", state, "a state's label (text) or index (an integer)")
     if mesh not in ("main", "thermal"):
         raise InputError("mesh", mesh, "'main' or 'thermal'")
     m = r.mesh if mesh == "main" else r.thermal_mesh
@@ -54,11 +60,11 @@ def to_meshio(results: Results, state: int | str | None = None, mesh: str = "mai
                 if state not in names:
                     raise InputError("state", state, f"one of {', '.join(names)}")
                 index = names.index(state)
-            elif isinstance(state, int) and not isinstance(state, bool):
+            elif isinstance(state, numbers.Integral) and not isinstance(state, bool | np.bool_):
                 n = len(labels) if labels is not None else len(data.get("times", ()))
                 if n and not -n <= state < n:
                     raise InputError("state", state, f"an index from {-n} to {n - 1}")
-                index = state
+                index = int(state)
         for name, values in data.items():
             center = r.centers.get(f"{group}/{name}")
             if center is None:
@@ -104,17 +110,34 @@ def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) ->
     ``region_id`` and every stored field (:func:`to_meshio`). A thermal field on its own
     mesh goes to ``<out stem>_thermal.vtu``. Written atomically like the HDF5 file.
     Returns the written paths.
+
+    ``out`` must end in ``.vtu`` and may not be the results file itself (``fea info r.h5
+    --vtu r.h5`` replaced the results with their VTU export): either is an
+    :class:`~fea.errors.InputError`, before anything is read or written.
     """
     import meshio
 
-    r = read_results(path)
     out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
+    targets = [(out, "main"), (out.with_name(out.stem + "_thermal.vtu"), "thermal")]
+    for target, _ in targets:
+        if target.suffix.lower() != ".vtu":
+            raise InputError("out", str(target), "a file name ending in .vtu")
+        if _same_file(target, Path(path)):
+            raise InputError("out", str(target), f"a file other than the results file {path}")
+    r = read_results(path)
+    if r.thermal_mesh is None:
+        targets = targets[:1]
     written: list[Path] = []
-    targets = [(out, "main")]
-    if r.thermal_mesh is not None:
-        targets.append((out.with_name(out.stem + "_thermal.vtu"), "thermal"))
     for target, which in targets:
         with atomic_path(target, extension=".vtu") as tmp:
             meshio.write(tmp, to_meshio(r, mesh=which), file_format="vtu")
         written.append(target)
     return written
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether ``a`` and ``b`` name one file (both exist and are the same inode)."""
+    try:
+        return os.path.samefile(a, b)
+    except (OSError, ValueError):
+        return False
