@@ -735,11 +735,11 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     # a half/quarter model (symmetry planes x = 0, y = 0): the full body's best-fit plane has
     # no tilt across a plane of symmetry, so only the untouched axes' tilts are fitted
     cut = tuple(a for a in ("x", "y") if f"symmetry_{a}" in m.boundaries)
-    A = np.column_stack([np.ones_like(x)] + [c for a, c in (("x", x), ("y", y)) if a not in cut])
+    fit = _area_plane_fit(x, y, remap[f], cut)
     fields = []
     for i in range(len(states)):
         uz = (u[i] if labels is not None else u)[nodes, 2]
-        fields.append((uz - A @ np.linalg.lstsq(A, uz, rcond=None)[0]) * 1e6)
+        fields.append((uz - fit(uz)) * 1e6)
     common = bool(getattr(getattr(case, "report", None), "common_scale", True))
     vmax = max(float(np.abs(w).max()) for w in fields) if common else None
     written = []
@@ -757,6 +757,39 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
         written.append(_save(fig, folder / f"warpage_{_slug(surface)}_{_slug(lab)}.png", info))
         plt.close(fig)
     return written
+
+
+def _area_plane_fit(x: np.ndarray, y: np.ndarray, tri: np.ndarray, cut: tuple[str, ...]):
+    """The least-squares plane of a P1 surface field per unit of projected area, as the
+    warpage metrics fit it (:func:`fea.physics.post.surface_samples`; a plane fitted to
+    the nodes tilts towards where the mesh is finer): ``fit(w)`` -> the plane at the
+    nodes. Exact for a field linear on each triangle: the squared misfit is quadratic
+    there and the edge midpoints with a third of the projected area each integrate it.
+    The axes in ``cut`` (symmetry planes) get no tilt."""
+    pairs = ((0, 1), (1, 2), (2, 0))
+    area = 0.5 * np.abs(
+        (x[tri[:, 1]] - x[tri[:, 0]]) * (y[tri[:, 2]] - y[tri[:, 0]])
+        - (x[tri[:, 2]] - x[tri[:, 0]]) * (y[tri[:, 1]] - y[tri[:, 0]])
+    )
+    wts = np.sqrt(np.repeat(area / 3.0, 3))
+
+    def design(cx: np.ndarray, cy: np.ndarray) -> np.ndarray:
+        cols = [np.ones_like(cx)] + [c for a, c in (("x", cx), ("y", cy)) if a not in cut]
+        return np.column_stack(cols)
+
+    def mid(v: np.ndarray) -> np.ndarray:  # (n_f * 3,) values at the edge midpoints
+        return np.column_stack([0.5 * (v[tri[:, i]] + v[tri[:, j]]) for i, j in pairs]).ravel()
+
+    A = design(mid(x), mid(y)) * wts[:, None]
+    at_nodes = design(x, y)
+    if not area.sum() > 0:  # a surface with no projected area: fitted at its nodes
+        A, wts = at_nodes, None
+
+    def fit(w: np.ndarray) -> np.ndarray:
+        b = mid(w) * wts if wts is not None else w
+        return at_nodes @ np.linalg.lstsq(A, b, rcond=None)[0]
+
+    return fit
 
 
 def _warpage_title(label: str, r: Any, surface: str, tag: str, w: np.ndarray) -> str:

@@ -228,3 +228,38 @@ def test_an_output_that_is_zero_in_every_case_gets_an_axis_around_zero():
         fig, ax = plt.subplots()
         ax.set_ylim(lo, hi)
         plt.close(fig)
+
+
+def test_warpage_map_removes_the_plane_over_the_area_not_over_the_nodes(tmp_path):
+    """The map shows w minus the least-squares plane over the face's area, the plane the
+    warpage metrics remove (:func:`fea.physics.post.surface_samples`). On a face meshed
+    8 times finer at x = 0 than at x = A, a plane fitted to the nodes tilts towards the
+    fine side: a uniform bow of curvature kappa then drew a wider scale than the table's
+    peak-to-valley. Over the area the plane of the bow is level at its mean, so the
+    largest |w| is the corner's kappa (A^2 + B^2) / 12."""
+    import dataclasses
+
+    from ..physics.test_post_warpage import A, B, graded_slab
+
+    mesh = graded_slab(1)
+    mats = {"slab": MATS["low"]}
+    me = solve_thermoelastic(mesh, mats, 25.0, 25.0, backend="cpu")
+    x, y = me.space.nodes[:, 0] - A / 2, me.space.nodes[:, 1] - B / 2
+    kappa = 2.0
+    u = np.zeros_like(me.displacement)
+    u[:, 2] = -0.5 * kappa * (x * x + y * y) + 2e-3 * x
+    me = dataclasses.replace(me, displacement=u)
+    write_results(tmp_path / "result.h5", mesh, mechanical={"25C": me}, meta={"metrics": {}})
+    (p,) = [p for p in case_field_plots(_case(), tmp_path) if p.name == "warpage_top_25C.png"]
+    lo, hi = json.loads(_png_info(p)["fea:colour_limits"])
+    corner = kappa * (A * A + B * B) / 12 * 1e6  # um
+    assert corner <= hi <= 1.25 * corner
+    # the test tells the fits apart: the nodes' plane draws the bow more than 25 % wider
+    r = read_results(tmp_path / "result.h5")
+    nodes = np.unique(r.mesh.boundaries["top"][:, :3])
+    stored = r.mechanical["displacement"]
+    uz = (stored[0] if stored.ndim == 3 else stored)[nodes, 2]
+    cx, cy = r.mesh.nodes[nodes, 0], r.mesh.nodes[nodes, 1]
+    D = np.column_stack([np.ones_like(cx), cx, cy])
+    by_nodes = float(np.abs(uz - D @ np.linalg.lstsq(D, uz, rcond=None)[0]).max()) * 1e6
+    assert by_nodes > 1.25 * corner
