@@ -102,10 +102,13 @@ METRICS: dict[str, str] = {
     "solver_reused": "[sweep] group = auto: 'r/n', r of the case's n elastic warpage states "
     "solved on a setup kept from an earlier case of its group (a load sweep: the same "
     "factorisation; a material sweep: the kept AMG hierarchy as PCG preconditioner)",
-    "aperture_ratio": "largest side-wall opening over half the wavelength (shielding rule: < 1)",
-    "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L)",
-    "shielding_array_dB": "shielding_dB less 10 log10(n), n the openings of one wall within "
-    "lambda/2 of each other (they leak as one sqrt(n) times as large; Ott 2009)",
+    "aperture_ratio": "largest side-wall opening L over half the free-space wavelength "
+    "(shielding rule: < 1)",
+    "shielding_dB": "aperture shielding estimate 20 log10(lambda / 2L) of the largest "
+    "opening, free-space lambda, 0 at L >= lambda/2 (Ott 2009)",
+    "shielding_array_dB": "per wall 20 log10(lambda / 2L) less 10 log10(n), n the wall's "
+    "openings within lambda/2 of each other (they leak as one sqrt(n) times as large; Ott "
+    "2009); the least over the walls, 0 at most",
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
     "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P in JESD51-2 "
     "still air ([environment] kind = 'still_air')",

@@ -161,7 +161,7 @@ class BoardSpec:
     """Test board under the terminals. Lengths in m.
 
     ``stack``: ``material`` (the board's conductivity is that of ``materials.board``),
-    ``jesd51_7`` (the JESD51-7 2s2p stack, :data:`fea.package.jedec.JESD51_7_LAYERS`,
+    ``jesd51_7`` (the JESD51-7 2s2p stack, :data:`fea.package.jedec.JESD51_7_COPPER`,
     coverages overridable) or ``layers`` (the copper layers listed); with a stack the
     board's conductivity is the stack's effective one (:func:`fea.package.jedec.board_conductivity`)
     and its other properties stay those of ``materials.board``. ``laminate_k``: the

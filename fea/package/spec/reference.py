@@ -335,7 +335,8 @@ MEANINGS: dict[str, str] = {
     ),
     "geometry.dielectric_thickness_mm": "polyimide dielectric spanning the cavity opening",
     "geometry.exterior_thickness_mm": "encapsulant on the outside of the side walls (0: none)",
-    "geometry.frequency_GHz": "operating frequency, for the aperture rule (openings < lambda/2)",
+    "geometry.frequency_GHz": "operating frequency, for the aperture rule (openings < lambda/2, "
+    "lambda = c / f in free space: the encapsulant in the openings is not counted)",
     "geometry.aperture_rule": "what an opening of lambda/2 or more does: nothing, warn, fail",
     "geometry.die.size_mm": "die size, x and y (centred)",
     "geometry.die.thickness_mm": "die thickness",
