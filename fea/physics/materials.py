@@ -736,9 +736,14 @@ for _m in [
         k=(30.0, 30.0, 0.8),
         rho=2300.0,
         cp=1000.0,
-        source="JESD51-7 high-effective-conductivity (2s2p) board homogenised: two 1 oz "
-        "signal and two 1 oz plane layers in FR-4 give k in-plane ~30, through ~0.8 W/mK "
-        "(parallel/series rule of mixtures; Lasance, Electronics Cooling 1995).",
+        source="JESD51-7 high-effective-conductivity (2s2p) board homogenised: k in-plane "
+        "30, through 0.8 W/mK are representative values, not derived from the stack. The "
+        "parallel/series rule of the JESD51-7 stack itself (2 oz signal layers at 10 % "
+        "trace coverage, two solid 1 oz planes, FR-4 0.8/0.3 W/mK) gives 21.2 and 0.35 W/mK "
+        "([geometry.board] stack = 'jesd51_7'); with those the baseline's Tj is 102.1 "
+        "instead of 93.8 C. One homogenised block cannot hold both the planes' spreading "
+        "near the surface and the laminate's series resistance: use the stack, or your "
+        "board's measured values, for quantitative work.",
     ),
     Material(
         "molybdenum",
