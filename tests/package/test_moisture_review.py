@@ -22,7 +22,13 @@ def parse(data: dict):
 
 
 def table(**kw):
-    return {"D0_m2_per_s": 1e-5, "Ea_J_per_mol": 4e4, "Csat_kg_per_m3": 5.0, **kw}
+    return {
+        "D0_m2_per_s": 1e-5,
+        "Ea_J_per_mol": 4e4,
+        "Csat_kg_per_m3": 5.0,
+        "Es_J_per_mol": 4e4,
+        **kw,
+    }
 
 
 @pytest.mark.parametrize(

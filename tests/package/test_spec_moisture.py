@@ -41,7 +41,12 @@ def test_custom_soak_reflow_and_material():
             "exposed": "top",
             "swelling": False,
             "materials": {
-                "encapsulant": {"D0_m2_per_s": 1e-5, "Ea_J_per_mol": 4e4, "Csat_kg_per_m3": 5},
+                "encapsulant": {
+                    "D0_m2_per_s": 1e-5,
+                    "Ea_J_per_mol": 4e4,
+                    "Csat_kg_per_m3": 5,
+                    "Es_J_per_mol": 4e4,
+                },
                 "dielectric": "polyimide",
             },
         }
@@ -126,3 +131,29 @@ def test_split_p2_reaches_the_diffusion_solve():
         peaks[split] = max(res.element_concentration(k)[enc].max() for k in range(len(res.times)))
     # 6.0 kg/m^3 soaked in (85 C / 85 %RH); the split run stays within 1 %
     assert peaks[True] < 6.0 * 1.01 < peaks[False]
+
+
+@pytest.mark.parametrize("left_out", ["Ea_J_per_mol", "Es_J_per_mol"])
+def test_a_permeable_material_table_states_both_activation_energies(left_out):
+    """A left-out Es (or Ea) was read as 0: Csat (or D) independent of temperature, which
+    no polymer is. A compound given 6.0 kg/m^3 at 85 C/85 %RH then held 0.311 kg/m^3 at
+    MSL3's 30 C/60 %RH instead of 3.56 (Es = 40 kJ/mol), silently. Now the key is
+    required for a permeable material, and its error says what the value is; 0 given
+    explicitly is a choice, and an impermeable material needs neither."""
+    full = {
+        "D0_m2_per_s": 1e-5,
+        "Ea_J_per_mol": 4e4,
+        "Csat_kg_per_m3": 6.0,
+        "Es_J_per_mol": 4e4,
+    }
+    table = {k: v for k, v in full.items() if k != left_out}
+    with pytest.raises(InputError) as e:
+        parse({"soak": "MSL3", "materials": {"encapsulant": table}})
+    assert e.value.key == f"moisture.materials.encapsulant.{left_out}"
+    assert "J/mol" in str(e.value) and "40e3" in str(e.value)
+    zero = parse({"soak": "MSL3", "materials": {"encapsulant": {**table, left_out: 0.0}}})
+    assert getattr(zero.materials["encapsulant"], left_out) == 0.0
+    metal = {"D0_m2_per_s": 0.0, "Csat_kg_per_m3": 0.0, "impermeable": True}
+    m = parse({"soak": "MSL3", "materials": {"shell": metal}})
+    assert m.materials["shell"].impermeable
+    assert (m.materials["shell"].Ea_J_per_mol, m.materials["shell"].Es_J_per_mol) == (0.0, 0.0)

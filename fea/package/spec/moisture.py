@@ -229,6 +229,18 @@ def _reflow(m: Section) -> TemperatureProfile | ClassificationReflow | None:
     return prof
 
 
+#: The activation energies a permeable material of a study file must give, and what they
+#: are (its InputError's allowed values when one is left out).
+_ENERGY_KEYS = {
+    "Ea_J_per_mol": "the activation energy of the diffusivity in J/mol (epoxy moulding "
+    "compounds about 40e3-50e3; 0 only for a diffusivity that does not change with "
+    "temperature)",
+    "Es_J_per_mol": "the heat of solution in J/mol, Csat's temperature dependence (epoxy "
+    "moulding compounds about 40e3, near water's heat of condensation; 0 only for a "
+    "solubility that does not change with temperature)",
+}
+
+
 def _materials(m: Section) -> dict[str, str | MoistureProperties]:
     t = m.section("materials")
     out: dict[str, str | MoistureProperties] = {}
@@ -241,16 +253,25 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
             out[region] = v
             continue
         s = Section(v, key)
+        impermeable = s.boolean("impermeable", False)
+        # A permeable material states both activation energies: a left-out one read as 0
+        # made D or Csat independent of temperature, which no polymer is (an epoxy's Csat
+        # at 30 C/60 %RH came out 11 times too small from its 85/85 value).
+        energy = 0.0 if impermeable else MISSING
         # the bounds of MoistureProperties, so that a value out of them is named here
+        d0 = s.number("D0_m2_per_s", nonneg=True, hi=1.0)
+        for name, what in _ENERGY_KEYS.items():
+            if energy is MISSING and name not in s.data:
+                raise InputError(s.key(name), None, what)
         values = {
-            "D0_m2_per_s": s.number("D0_m2_per_s", nonneg=True, hi=1.0),
-            "Ea_J_per_mol": s.number("Ea_J_per_mol", 0.0, nonneg=True, hi=200e3),
+            "D0_m2_per_s": d0,
+            "Ea_J_per_mol": s.number("Ea_J_per_mol", energy, nonneg=True, hi=200e3),
             "Csat_kg_per_m3": s.number("Csat_kg_per_m3", nonneg=True, hi=500.0),
             "T_ref_C": s.number("T_ref_C", 85.0, lo=WATER_C[0], hi=WATER_C[1]),
             "RH_ref": _rh(s, "RH_ref", 0.85, lo_open=True),
-            "Es_J_per_mol": s.number("Es_J_per_mol", 0.0, lo=-200e3, hi=200e3),
+            "Es_J_per_mol": s.number("Es_J_per_mol", energy, lo=-200e3, hi=200e3),
             "CME_m3_per_kg": s.number("CME_m3_per_kg", 0.0, nonneg=True, hi=1e-2),
-            "impermeable": s.boolean("impermeable", False),
+            "impermeable": impermeable,
             "source": s.string("source", "study file"),
         }
         try:
