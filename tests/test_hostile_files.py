@@ -176,6 +176,9 @@ def test_power_map_relative_to_study_file(tmp_path, monkeypatch):
         ("0.1,, 0.2\n", "line 2, column 2"),
         ("0.1, abc\n", "line 2, column 2"),
         ("0.1, -1\n", "line 2, column 2"),
+        # a cell past the csv module's field limit (131,072 characters): was a raw
+        # _csv.Error traceback
+        ("0.1, " + "1" * 200_000 + "\n", "line 2"),
     ],
 )
 def test_power_map_cells_checked_at_file_line_column(tmp_path, cells, where):

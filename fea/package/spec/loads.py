@@ -217,7 +217,10 @@ def read_power_csv(path: Path, key: str) -> list[list[float]]:
     for n, raw_line in enumerate(text.splitlines(), start=1):
         if not raw_line.strip() or raw_line.lstrip().startswith("#"):
             continue
-        cells = [v.strip() for v in next(csv.reader([raw_line]), [])]
+        try:
+            cells = [v.strip() for v in next(csv.reader([raw_line]), [])]
+        except csv.Error as exc:  # a cell over the csv module's field limit
+            raise InputError(key, f"{path}, line {n}", f"CSV cells ({exc})") from None
         while cells and cells[-1] == "":  # a trailing comma
             cells.pop()
         row = []
