@@ -372,13 +372,11 @@ def _info_add_args(p: argparse.ArgumentParser) -> None:
 
 def _info(args: argparse.Namespace) -> int:
     from .io import describe, export_vtu
+    from .io.vtu import vtu_targets
 
     if args.vtu is not None:
-        from pathlib import Path
-
         # both files export_vtu may write, checked before any work: OUT and its thermal twin
-        out = Path(args.vtu) if args.vtu else Path(args.result).with_suffix(".vtu")
-        for path in (out, out.with_name(out.stem + "_thermal.vtu")):
+        for path, _ in vtu_targets(args.result, args.vtu or None, key="--vtu"):
             _check_output_file("--vtu", str(path))
     print(describe(args.result))
     if args.vtu is not None:

@@ -346,3 +346,21 @@ def test_structure_huge_zth_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "at most 1e+06 K/W" in err and "Traceback" not in err
     assert not (tmp_path / "sf.png").exists()
+
+
+@pytest.mark.parametrize("target", ["r.h5", "r.vtk"])
+def test_info_vtu_onto_the_results_or_not_vtu_refused_before_the_summary(
+    solved, tmp_path, target, capsys
+):
+    """``fea info r.h5 --vtu r.h5`` is refused (it replaced the results with their VTU
+    export) and was refused only after the summary had been printed: now at ``--vtu``
+    before anything is read or printed, the results file untouched."""
+    from fea.io import write_results
+
+    mesh, th = solved
+    path = write_results(tmp_path / "r.h5", mesh, thermal=th)
+    data = path.read_bytes()
+    assert main(["info", str(path), "--vtu", str(tmp_path / target)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--vtu" in err and err.count("\n") == 1
+    assert path.read_bytes() == data

@@ -15,7 +15,7 @@ from .atomic import atomic_path
 from .hdf5 import Results, read_results
 from .xdmf import SCALAR_COMPONENTS, VOIGT_COMPONENTS
 
-__all__ = ["export_vtu", "to_meshio"]
+__all__ = ["export_vtu", "to_meshio", "vtu_targets"]
 
 
 def to_meshio(results: Results, state: int | str | None = None, mesh: str = "main") -> Any:
@@ -117,13 +117,7 @@ def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) ->
     """
     import meshio
 
-    out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
-    targets = [(out, "main"), (out.with_name(out.stem + "_thermal.vtu"), "thermal")]
-    for target, _ in targets:
-        if target.suffix.lower() != ".vtu":
-            raise InputError("out", str(target), "a file name ending in .vtu")
-        if _same_file(target, Path(path)):
-            raise InputError("out", str(target), f"a file other than the results file {path}")
+    targets = vtu_targets(path, out)
     r = read_results(path)
     if r.thermal_mesh is None:
         targets = targets[:1]
@@ -133,6 +127,23 @@ def export_vtu(path: str | os.PathLike, out: str | os.PathLike | None = None) ->
             meshio.write(tmp, to_meshio(r, mesh=which), file_format="vtu")
         written.append(target)
     return written
+
+
+def vtu_targets(
+    path: str | os.PathLike, out: str | os.PathLike | None = None, key: str = "out"
+) -> list[tuple[Path, str]]:
+    """The files :func:`export_vtu` may write for the results file ``path``: ``[(out,
+    "main"), (<out stem>_thermal.vtu, "thermal")]``, ``out`` by default ``path`` with
+    suffix ``.vtu``. Each must end in ``.vtu`` and not be the results file itself: an
+    :class:`~fea.errors.InputError` at ``key`` otherwise. Reads nothing."""
+    out = Path(out) if out is not None else Path(path).with_suffix(".vtu")
+    targets = [(out, "main"), (out.with_name(out.stem + "_thermal.vtu"), "thermal")]
+    for target, _ in targets:
+        if target.suffix.lower() != ".vtu":
+            raise InputError(key, str(target), "a file name ending in .vtu")
+        if _same_file(target, Path(path)):
+            raise InputError(key, str(target), f"a file other than the results file {path}")
+    return targets
 
 
 def _same_file(a: Path, b: Path) -> bool:
