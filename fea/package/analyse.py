@@ -546,6 +546,7 @@ def _warpage(
             method=case.solver.method,
             share=symmetry_share(mesh_symmetry(mesh)),
             materials=library_materials(case),
+            densities={r: m.rho for r, m in mesh_materials(mesh, case).items()},
         )
         wet = ma.metrics
         if ma.swelling is not None:

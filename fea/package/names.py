@@ -175,6 +175,9 @@ METRICS: dict[str, str] = {
     "mesh-dependent",
     "moisture_mg": "water in the package (with a region: in that region) at the end of the "
     "[moisture] stage named by the state (soak, reflow)",
+    "moisture_gain_pct": "weight gain: the water over the dry mass of the package (with a "
+    "region: of that region, as a sorption test of its material reports) at the end of the "
+    "[moisture] stage named by the state, in %",
     "moisture_peak_C": "highest temperature of the [moisture] run (the reflow peak), where "
     "the vapour pressure is reported",
     "vapour_pressure_max_MPa": "largest water vapour pressure on the interface at the "
@@ -237,6 +240,7 @@ KEY_REGIONS: tuple[str, ...] = ("shell", "die", "encapsulant")
 #: is where the vapour pressure matters.
 EVERY_REGION_METRICS: tuple[str, ...] = (
     "moisture_mg",
+    "moisture_gain_pct",
     "vapour_pressure_max_MPa",
     "vapour_pressure_mean_MPa",
 )

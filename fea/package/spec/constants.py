@@ -120,6 +120,7 @@ OUTPUTS = (
     "N_engelmaier_cycles",
     "joints_count",
     "moisture_mg",
+    "moisture_gain_pct",
     "moisture_peak_C",
     "vapour_pressure_max_MPa",
     "vapour_pressure_mean_MPa",
