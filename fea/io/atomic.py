@@ -31,6 +31,7 @@ __all__ = [
     "encode_text",
     "file_problem",
     "sweep_parts",
+    "sync_folder",
     "write_atomic",
     "write_atomic_files",
 ]
@@ -218,6 +219,26 @@ def atomic_path(
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
+    sync_folder(path.parent)
+
+
+def sync_folder(folder: str | os.PathLike) -> bool:
+    """Sync ``folder``'s entries to the disk (``fsync`` of the directory), so that a
+    rename into it survives a power loss as the file's synced contents do. True when
+    synced; False where the platform or file system cannot sync a directory (Windows,
+    some network file systems): the rename then stands as the system keeps it."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+    try:
+        fd = os.open(folder, flags)
+    except OSError:
+        return False
+    try:
+        os.fsync(fd)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
 
 
 def encode_text(text: str) -> bytes:

@@ -736,14 +736,14 @@ def soak_resolution(
 def _warn_no_heat_of_solution(
     props: Mapping[str, MoistureProperties], stages: Sequence[Stage], initial: object
 ) -> None:
-    """A :class:`UserWarning` per permeable material with ``Es_J_per_mol = 0`` (a
-    solubility independent of temperature, the dataclass's default; a study file's
-    table gives it explicitly) run more than 1 K away from its ``T_ref_C``: Henry's law then scales its saturated
-    water at a fixed RH with ``p_sat(T)`` alone (x0.073 from 85 to 30 degC, x81 from 85 to
-    260 degC), where an epoxy's solubility falls with temperature (Es of order 40 kJ/mol,
-    Galloway and Miles 1997): its uptake at another soak temperature and its Henry vapour
-    pressure at the reflow peak (C / S, then the soak's own vapour pressure) are off by an
-    order of magnitude."""
+    """A :class:`UserWarning` per permeable material with ``Es_J_per_mol = 0`` (a solubility
+    independent of temperature, the dataclass's default; a study file's table gives it
+    explicitly) run more than 1 K away from its ``T_ref_C``: Henry's law then scales its
+    saturated water at a fixed RH with ``p_sat(T)`` alone (x0.073 from 85 to 30 degC, x81
+    from 85 to 260 degC), where an epoxy's solubility falls with temperature (Es of order 40
+    kJ/mol, Galloway and Miles 1997): its uptake at another soak temperature and its Henry
+    vapour pressure at the reflow peak (C / S, then the soak's own vapour pressure) are off
+    by an order of magnitude."""
     temps: list[float] = []
     for st in stages:
         temps += [st.T_C] if isinstance(st, Soak) else [T for _, T in st.points]

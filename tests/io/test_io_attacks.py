@@ -410,3 +410,28 @@ def test_text_naming_a_folder_that_is_not_utf8_is_written_as_utf8(tmp_path):
     p = write_atomic(tmp_path / "table.csv", text)
     assert p.read_bytes().decode("utf-8") == text.replace(NOT_UTF8, "\\udcff")
     assert list(tmp_path.iterdir()) == [p]
+
+
+def test_a_rename_is_synced_to_the_disk_with_its_folder(tmp_path, monkeypatch):
+    """After the rename the folder is synced (fsync of the directory), so that a power
+    loss after a write keeps the new file under its name, not only its synced contents
+    under a temporary one."""
+    import os
+    import stat
+
+    from fea.io.atomic import sync_folder, write_atomic
+
+    synced: list[tuple[str, bool]] = []
+    real = os.fsync
+
+    def spy(fd: int) -> None:
+        is_dir = stat.S_ISDIR(os.fstat(fd).st_mode)
+        synced.append(("dir" if is_dir else "file", (tmp_path / "a.txt").exists()))
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", spy)
+    write_atomic(tmp_path / "a.txt", "x")
+    assert synced[0] == ("file", False)  # the contents first, under the temporary name
+    assert synced[-1] == ("dir", True)  # then the folder, once the name is there
+    assert sync_folder(tmp_path) is True
+    assert sync_folder(tmp_path / "missing") is False  # nothing to sync: no error
