@@ -124,6 +124,12 @@ TOLERANCES: dict[str, Tolerance] = {
         "water held (integrals of the wetness field of direct solves; a small region's share "
         "carries the field's error): relative to the case's largest uptake [mg]",
     ),
+    "moisture_gain": Tolerance(
+        "moisture_gain",
+        1e-8,
+        "weight gain: the water held (as `moisture`) over a dry mass of the mesh's volumes: "
+        "relative to the case's largest gain [%]",
+    ),
     "fatigue": Tolerance(
         "fatigue",
         1e-8,
@@ -224,6 +230,7 @@ KIND: dict[str, str] = {
     "joints_count": "count",
     "cycling_steps_count": "count",
     "moisture_mg": "moisture",
+    "moisture_gain_pct": "moisture_gain",
     "vapour_pressure_max_MPa": "vapour",
     "vapour_pressure_mean_MPa": "vapour",
 }
