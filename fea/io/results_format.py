@@ -25,11 +25,26 @@ __all__ = [
     "field_center",
     "field_datasets",
     "field_unit",
+    "hdf5_text",
     "memory_file",
 ]
 
 
 SCHEMA = "fea-results/1"
+
+
+def hdf5_text(key: str, text: str) -> str:
+    """``text`` if HDF5 stores it as given, else an :class:`~fea.errors.InputError` at
+    ``key``: h5py refuses a NUL in a string value and ends a name at one ('a\\0b' stored
+    as 'a'), and stores text as UTF-8 (a lone surrogate, how Python spells a byte of a
+    file name that is not UTF-8, cannot be)."""
+    if "\0" in text:
+        raise InputError(key, text, "text without NUL characters")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
+    return text
 
 
 SCHEMA_NAME, SCHEMA_MAJOR = "fea-results", 1

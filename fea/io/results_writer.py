@@ -25,6 +25,7 @@ from .results_format import (
     VTK_TET10_EDGES,
     VTK_TRI6_EDGES,
     field_unit,
+    hdf5_text,
     memory_file,
 )
 from .results_reader import block_digests
@@ -74,20 +75,6 @@ def _facet_connectivity(mesh: Any, space: Any, facets: NDArray[np.int64]) -> NDA
 #: attribute's name and value in one object-header message of at most 64 KiB.
 MAX_NAME = 1024
 
-
-def _check_text(key: str, text: str) -> str:
-    """``text`` if HDF5 stores it as given: h5py refuses a NUL in a string value and ends a
-    name at one ('a\\0b' stored as 'a'), and stores text as UTF-8 (a lone surrogate, how
-    Python spells a byte of a file name that is not UTF-8, cannot be)."""
-    if "\0" in text:
-        raise InputError(key, text, "text without NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
-    return text
-
-
 #: Characters XML 1.0 cannot hold, even escaped: the C0 controls but tab, newline and
 #: carriage return, and U+FFFE, U+FFFF. A results file's name, its states' labels and the
 #: names of the moisture states it shows are in its XDMF text.
@@ -95,9 +82,9 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _check_xml_text(key: str, text: str) -> str:
-    """``text`` if HDF5 stores it (:func:`_check_text`) and the XDMF sidecar can hold it:
+    """``text`` if HDF5 stores it (:func:`hdf5_text`) and the XDMF sidecar can hold it:
     a control character there makes the XML malformed, and ParaView opens nothing."""
-    _check_text(key, text)
+    hdf5_text(key, text)
     if _NOT_XML.search(text):
         raise InputError(key, text, "text without control characters (the .xdmf file shows it)")
     return text
@@ -107,7 +94,7 @@ def _check_name(key: str, name: Any) -> str:
     """``name`` if it can name an HDF5 attribute or dataset unchanged."""
     if not isinstance(name, str) or not name or len(name) > MAX_NAME:
         raise InputError(key, name, f"a name: non-empty text of at most {MAX_NAME} characters")
-    return _check_text(key, name)
+    return hdf5_text(key, name)
 
 
 def _dataset(group: Any, name: str, data: Any, **kw: Any) -> Any:
@@ -150,7 +137,7 @@ def _boundary_names(mesh: Any) -> dict[str, str]:
     (HDF5's path separator); a name that cannot be stored so, or two that meet, is an
     :class:`~fea.errors.InputError` (so is a region name with a NUL)."""
     for name in mesh.regions:
-        _check_text("mesh.regions", str(name))
+        hdf5_text("mesh.regions", str(name))
     out: dict[str, str] = {}
     for name in mesh.boundaries:
         stored = _check_name("mesh.boundaries", name).replace("/", "_")
@@ -283,7 +270,7 @@ def write_results(
         if s.mesh is not mesh:
             raise InputError("mechanical", "result on another mesh", "results on `mesh`")
     state_values = meta.pop("state_values", None)
-    state_unit = _check_text("state_unit", str(meta.pop("state_unit", "")))
+    state_unit = hdf5_text("state_unit", str(meta.pop("state_unit", "")))
     # the file's one name for Celsius (FIELD_UNITS, /moisture/temperatures): "C" is the
     # coulomb to a unit library (pint), and beside fields in degC it read as another unit
     state_unit = {"C": "degC"}.get(state_unit, state_unit)
@@ -396,13 +383,13 @@ def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
     f.attrs["schema"] = SCHEMA
     f.attrs["fea_version"] = __version__
     f.attrs["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
-    f.attrs["study"] = _check_text("meta.study", str(meta.pop("study", "")))
-    f.attrs["case"] = _check_text("meta.case", str(meta.pop("case", "")))
+    f.attrs["study"] = hdf5_text("meta.study", str(meta.pop("study", "")))
+    f.attrs["case"] = hdf5_text("meta.case", str(meta.pop("case", "")))
     metrics = dict(meta.pop("metrics", {}) or {})
     for k, v in metrics.items():
         _check_name("meta.metrics", k)
         if isinstance(v, str):
-            _check_text(f"meta.metrics.{k}", v)
+            hdf5_text(f"meta.metrics.{k}", v)
     solver = dict(meta.pop("solver", {}) or {})
     inputs = meta.pop("inputs", None)
     for k, v in meta.items():
@@ -410,7 +397,7 @@ def _write_root(f: Any, meta: dict[str, Any]) -> tuple[dict, dict, Any]:
         if k in RESERVED_ATTRS:
             raise InputError(f"meta.{k}", v, "a key other than the file's own attributes")
         if isinstance(v, str):
-            _check_text(f"meta.{k}", v)
+            hdf5_text(f"meta.{k}", v)
         if isinstance(v, int) and not isinstance(v, bool) and not -(2**63) <= v < 2**63:
             raise InputError(f"meta.{k}", v, "an integer of at most 64 bits (HDF5 stores no other)")
         if isinstance(v, str | int | float | bool | np.generic):

@@ -23,6 +23,7 @@ from ..errors import InputError, ResultsError
 from .atomic import encode_text, write_atomic
 from .hdf5 import memory_file, open_hdf5
 from .hdf5_probe import remember_written
+from .results_format import hdf5_text
 from .results_reader import block_digests, check_declared, check_digests, hard_member
 
 __all__ = [
@@ -82,17 +83,17 @@ def table_image(
 
     units = units or {}
     descriptions = descriptions or {}
-    _check_text("table study", str(study))
+    hdf5_text("table study", str(study))
     for k in keys:
         if not isinstance(k, str):
             raise InputError("table column", k, "a name (text)")
-        _check_text("table column", k)
+        hdf5_text("table column", k)
     if len(set(keys)) != len(keys):
         twice = sorted({k for k in keys if keys.count(k) > 1})
         raise InputError("table columns", twice, "distinct column names")
     for what, texts in (("unit", units), ("description", descriptions)):
         for k, text in texts.items():
-            _check_text(f"table column {k} {what}", str(text))
+            hdf5_text(f"table column {k} {what}", str(text))
     columns = {}
     for k in keys:
         vals = [r.get(k) for r in rows]
@@ -107,7 +108,7 @@ def table_image(
             # error message) as its escape, as table.csv has it: the table is written
             texts = [_escaped("" if v is None else str(v)) for v in vals]
             for text in texts:
-                _check_text(f"table column {k}", text)
+                hdf5_text(f"table column {k}", text)
             columns[k] = np.array(texts, dtype=h5py.string_dtype())
     names = _dataset_names(keys)
     with memory_file() as f:
@@ -136,17 +137,6 @@ def _is_number(v: Any) -> bool:
 def _escaped(text: str) -> str:
     """``text`` with each lone surrogate written as its escape (``\\udcff``)."""
     return encode_text(text).decode("utf-8")
-
-
-def _check_text(key: str, text: str) -> None:
-    """Refuse text HDF5 cannot store as given (a NUL ends it; a lone surrogate is no
-    UTF-8) with an :class:`~fea.errors.InputError` naming ``key``."""
-    if "\0" in text:
-        raise InputError(key, text, "text without NUL characters")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InputError(key, text, "UTF-8 text (this holds bytes that are not)") from None
 
 
 def _dataset_names(keys: list[str]) -> dict[str, str]:

@@ -19,24 +19,13 @@ import pytest
 
 from fea.package.spec import parse_study
 
+from .test_spec import GOOD
+
 C = 299_792_458.0  # m/s
 #: the module (fea.package's ``analyse`` is its function)
 analyse_mod = importlib.import_module("fea.package.analyse")
 
-STUDY = {
-    "study": {"name": "t", "kind": "unit"},
-    "geometry": {
-        "cavity_mm": [10.0, 10.0],
-        "cavity_depth_mm": 0.6,
-        "shell_thickness_um": 35,
-        "die": {"size_mm": [6.0, 6.0], "thickness_mm": 0.3},
-        "openings": {"kind": "slots", "count": 4, "width_mm": 0.5, "height_mm": 0.2, "z0_mm": 0.15},
-        "terminals": {"kind": "balls", "pitch_mm": 0.8, "rows": 12, "cols": 12},
-    },
-    "mesh": {"size_mm": 0.5, "order": 2},
-    "materials": {"shell": "copper"},
-    "loads": {"power_W": {"die": 1.5}},
-}
+STUDY = GOOD  # the baseline unit of the reader tests
 
 
 def geometry(freq_ghz: float = 5.0, rule: str = "warn", **openings):
