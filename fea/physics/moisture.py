@@ -82,6 +82,7 @@ __all__ = [
     "moisture_metrics",
     "moisture_stages",
     "pseudo_materials",
+    "reflow_resolution",
     "soak_resolution",
     "solve_moisture",
     "unknown_preset",
@@ -690,6 +691,45 @@ class _Domain:
         return spla.spsolve(M_new.tocsc(), M_old @ w)
 
 
+def _exposed_heights(mesh: Any, faces: Sequence[str]) -> dict[str, float]:
+    """Region -> median height [m] (``3 V / A``) of its elements over the ``faces``."""
+    p = mesh.p1.p.T
+    vol = mesh.element_volumes()
+    owner = mesh.region_of_elements()
+    names = list(mesh.regions)
+    heights: dict[str, list[NDArray[np.float64]]] = {}
+    for face in faces:
+        facets = mesh.boundaries[face]
+        tri = p[mesh.p1.facets[:, facets].T]
+        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+        for side in mesh.facet_elements(face).T:
+            ok = (side >= 0) & (area > 0)
+            for r in set(owner[side[ok]].tolist()) - {-1}:
+                on = ok.copy()
+                on[ok] = owner[side[ok]] == r
+                heights.setdefault(names[r], []).append(3.0 * vol[side[on]] / area[on])
+    return {r: float(np.median(np.concatenate(hs))) for r, hs in heights.items()}
+
+
+def _unresolved(
+    mesh: Any,
+    props: Mapping[str, MoistureProperties],
+    faces: Sequence[str],
+    length: Any,
+) -> dict[str, tuple[float, float]]:
+    """The permeable regions at ``faces`` whose diffusion length ``length(m)`` [m] is
+    under half their elements' median height there: region -> (length, height)."""
+    out: dict[str, tuple[float, float]] = {}
+    for r, h in _exposed_heights(mesh, faces).items():
+        m = props.get(r)
+        if m is None or m.impermeable:
+            continue
+        ell = float(length(m))
+        if ell < 0.5 * h:
+            out[r] = (ell, h)
+    return out
+
+
 def soak_resolution(
     mesh: Any,
     props: Mapping[str, MoistureProperties],
@@ -706,31 +746,26 @@ def soak_resolution(
     t = soak.hours * 3600.0
     if not math.isfinite(t):
         return {}
-    p = mesh.p1.p.T
-    vol = mesh.element_volumes()
-    owner = mesh.region_of_elements()
-    names = list(mesh.regions)
-    heights: dict[str, list[NDArray[np.float64]]] = {}
-    for face in faces:
-        facets = mesh.boundaries[face]
-        tri = p[mesh.p1.facets[:, facets].T]
-        area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-        for side in mesh.facet_elements(face).T:
-            ok = (side >= 0) & (area > 0)
-            for r in set(owner[side[ok]].tolist()) - {-1}:
-                on = ok.copy()
-                on[ok] = owner[side[ok]] == r
-                heights.setdefault(names[r], []).append(3.0 * vol[side[on]] / area[on])
-    out: dict[str, tuple[float, float]] = {}
-    for r, hs in heights.items():
-        m = props.get(r)
-        if m is None or m.impermeable:
-            continue
-        h = float(np.median(np.concatenate(hs)))
-        length = math.sqrt(float(m.diffusivity(soak.T_C)) * t)
-        if length < 0.5 * h:
-            out[r] = (length, h)
-    return out
+    return _unresolved(mesh, props, faces, lambda m: math.sqrt(float(m.diffusivity(soak.T_C)) * t))
+
+
+def reflow_resolution(
+    mesh: Any,
+    props: Mapping[str, MoistureProperties],
+    faces: Sequence[str],
+    profile: TemperatureProfile,
+) -> dict[str, tuple[float, float]]:
+    """:func:`soak_resolution` of a temperature profile: region -> (its drying depth
+    ``sqrt(sum D(T_i) dt_i)`` over the profile's pieces [m], median height [m] of its
+    elements over the exposed ``faces``) where the depth is under half the height. The
+    exposed nodes then dry at once: the water a reflow leaves (``moisture_mg@reflow``) is
+    the mesh's; the wetness one element and more inside, where the interfaces' vapour
+    pressure is taken, much less so."""
+
+    def depth(m: MoistureProperties) -> float:
+        return math.sqrt(sum(float(m.diffusivity(T)) * (b - a) for a, b, T in profile.pieces()))
+
+    return _unresolved(mesh, props, faces, depth)
 
 
 def _warn_no_heat_of_solution(
@@ -952,6 +987,18 @@ def solve_moisture(
                 solves += 1
                 t_now += st.hours * 3600.0
         else:
+            faces = list(dom.fixed(st.boundary_wetness(st.points[0][1])))
+            if faces and (thin := reflow_resolution(dom.mesh, dom.props, faces, st)):
+                r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
+                warnings.warn(
+                    f"moisture profile {st.name}: the drying depth sqrt(int D dt) in {r} is "
+                    f"{length * 1e6:.3g} um, under half its elements' height at the exposed "
+                    f"faces ({h * 1e6:.3g} um; {len(thin)} region(s) so): the exposed nodes "
+                    "dry at once and the water left after it is the mesh's; refine the mesh "
+                    "at the exposed faces",
+                    UserWarning,
+                    stacklevel=2,
+                )
             for a, b, T in st.pieces():
                 w = dom.carry(w, T_now, T)
                 T_now = T

@@ -241,3 +241,32 @@ def test_a_soak_the_mesh_does_not_resolve_is_noted(soaked):
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
         solve_moisture(soaked.mesh, mats, Soak(85.0, 0.85, 10.0), "top", outputs=2)
+
+
+def test_a_profile_the_mesh_does_not_resolve_is_noted(soaked):
+    """The reflow's drying depth sqrt(sum D(T_i) dt_i) under half the exposed elements'
+    height: the exposed nodes dry at once and the water left after the profile is the
+    mesh's, so the case notes it, as a soak's uptake. A 1 ms hold at 85 C: the depth is
+    sqrt(D(85 C) 1e-3 s) = 55 nm whatever the pieces; a 10 min one (42 um, against half
+    of the 34-um median height of the elements at the face) is not noted."""
+    import warnings
+
+    from fea.physics.moisture import reflow_resolution
+
+    mats = {"die": "silicon", "emc": "mold_compound"}
+    props = {"die": get("silicon"), "emc": get("mold_compound")}
+    blink = TemperatureProfile(((0.0, 85.0), (0.5e-3, 85.0), (1e-3, 85.0)), name="blink")
+    thin = reflow_resolution(soaked.mesh, props, ["top"], blink)
+    assert set(thin) == {"emc"}
+    depth, h = thin["emc"]
+    assert depth == pytest.approx(math.sqrt(float(get("mold_compound").diffusivity(85.0)) * 1e-3))
+    assert depth == pytest.approx(math.sqrt(3e-12 * 1e-3), rel=0.01)
+    assert 10e-6 < h < 0.2e-3
+    with pytest.warns(UserWarning, match=r"profile blink: the drying depth .* emc") as rec:
+        solve_moisture(soaked.mesh, mats, [Soak(85.0, 0.85, 1.0), blink], "top", outputs=2)
+    assert "under half its elements' height" in str(rec[0].message)
+    hold = TemperatureProfile(((0.0, 85.0), (600.0, 85.0)), name="hold")
+    assert reflow_resolution(soaked.mesh, props, ["top"], hold) == {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        solve_moisture(soaked.mesh, mats, [Soak(85.0, 0.85, 1.0), hold], "top", outputs=2)
