@@ -733,8 +733,10 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
     states = list(labels) if labels is not None else [""]
     u = r.mechanical["displacement"]
     # a half/quarter model (symmetry planes x = 0, y = 0): the full body's best-fit plane has
-    # no tilt across a plane of symmetry, so only the untouched axes' tilts are fitted
-    cut = tuple(a for a in ("x", "y") if f"symmetry_{a}" in m.boundaries)
+    # no tilt across a plane of symmetry, so only the untouched axes' tilts are fitted; an
+    # eighth (planes y = 0 and x = y) has none at all
+    eighth = "symmetry_d" in m.boundaries
+    cut = ("x", "y") if eighth else tuple(a for a in ("x", "y") if f"symmetry_{a}" in m.boundaries)
     fit = _area_plane_fit(x, y, remap[f], cut)
     fields = []
     for i in range(len(states)):
@@ -750,6 +752,7 @@ def _warpage_maps(plt, case: Any, r: Any, folder: Path) -> list[Path]:
         title = _warpage_title(case_label(case, folder), r, surface, str(lab), w)
         if cut:
             part = "quarter model, x, y ≥ 0" if len(cut) == 2 else f"half model, {cut[0]} ≥ 0"
+            part = "eighth model, 0 ≤ y ≤ x" if eighth else part
             title = title.replace("\n", f" ({part})\n", 1)
         ax.set_title(title, fontsize=9)
         lo, hi = cs.get_clim()

@@ -263,3 +263,45 @@ def test_warpage_map_removes_the_plane_over_the_area_not_over_the_nodes(tmp_path
     D = np.column_stack([np.ones_like(cx), cx, cy])
     by_nodes = float(np.abs(uz - D @ np.linalg.lstsq(D, uz, rcond=None)[0]).max()) * 1e6
     assert by_nodes > 1.25 * corner
+
+
+def test_an_eighth_model_s_map_is_the_quarter_s(tmp_path):
+    """An eighth model (planes y = 0 and x = y) has no symmetry_x boundary: its map was
+    fitted with an x tilt across the wedge and titled "half model", and drew a bow half as
+    deep as the table's warpage. The full body's plane over an eighth is its mean: the same
+    bow on the quarter and the eighth of one package draws on one scale."""
+    import copy
+    import dataclasses
+    import tomllib
+    from pathlib import Path
+
+    from fea.package.analyse import mechanics_fixed, mesh_materials, warpage_case
+    from fea.package.meshing import build_mesh
+    from fea.package.spec import parse_study
+
+    raw = tomllib.loads((Path(__file__).parents[2] / "studies" / "msl.toml").read_text())
+    for key in ("sweep", "moisture"):
+        raw.pop(key, None)
+    raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
+    raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4)
+    limits, titles = {}, {}
+    for sym in ("quarter", "eighth"):
+        r = copy.deepcopy(raw)
+        r["mesh"]["symmetry"] = sym
+        case = parse_study(r).base
+        mesh, _ = build_mesh(warpage_case(case), cache=False, symmetry=sym)
+        me = solve_thermoelastic(
+            mesh, mesh_materials(mesh, case), 25.0, 25.0, backend="cpu", fixed=mechanics_fixed(mesh)
+        )
+        x, y = me.space.nodes[:, 0], me.space.nodes[:, 1]
+        u = np.zeros_like(me.displacement)
+        u[:, 2] = -0.5 * 2.0 * (x * x + y * y)  # a bow of 2 /m about the centre
+        me = dataclasses.replace(me, displacement=u)
+        folder = tmp_path / sym
+        write_results(folder / "result.h5", mesh, mechanical={"25C": me}, meta={"metrics": {}})
+        (p,) = [p for p in case_field_plots(_case(), folder) if p.name == "warpage_top_25C.png"]
+        limits[sym] = json.loads(_png_info(p)["fea:colour_limits"])
+        titles[sym] = _png_info(p)["Title"]
+    assert "eighth model, 0 ≤ y ≤ x" in titles["eighth"] and "half" not in titles["eighth"]
+    assert "quarter model" in titles["quarter"]
+    assert limits["eighth"] == limits["quarter"]
