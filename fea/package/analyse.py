@@ -36,7 +36,13 @@ from .geometry.symmetry import (
     symmetry_share,
 )
 from .meshing import build_mesh
-from .moisture import MoistureAnalysis, library_materials, moisture_analysis, moisture_states
+from .moisture import (
+    MoistureAnalysis,
+    known_densities,
+    library_materials,
+    moisture_analysis,
+    moisture_states,
+)
 from .names import Column
 from .power_map import hotspot, thermal_loads
 from .progress import history_stages, stage
@@ -546,7 +552,7 @@ def _warpage(
             method=case.solver.method,
             share=symmetry_share(mesh_symmetry(mesh)),
             materials=library_materials(case),
-            densities={r: m.rho for r, m in mesh_materials(mesh, case).items()},
+            densities=known_densities(case, mesh_materials(mesh, case)),
         )
         wet = ma.metrics
         if ma.swelling is not None:

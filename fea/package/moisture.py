@@ -49,6 +49,7 @@ __all__ = [
     "MoistureStates",
     "NOT_BODY_REGIONS",
     "body_classification",
+    "known_densities",
     "library_materials",
     "moisture_analysis",
     "moisture_states",
@@ -202,6 +203,37 @@ def library_materials(case: Any) -> dict[str, str]:
     return out
 
 
+def known_densities(case: Any, materials: Mapping[str, Any]) -> dict[str, float]:
+    """Region -> density [kg/m^3] of the regions of ``materials`` (region -> its
+    :class:`~fea.physics.materials.Material`, e.g. :func:`fea.package.analyse.mesh_materials`)
+    whose density is known: a library material's, or a study's own material that gives
+    ``rho`` or takes it from its ``base``. A new material of the
+    study file without ``rho`` is left out: its density is the dataclass's placeholder
+    (1000 kg/m^3), not a measurement, and :func:`moisture_analysis` leaves its region out of
+    the dry mass of ``moisture_gain_pct`` and says so."""
+    from ..physics import materials as library
+
+    own = ((case.raw or {}).get("materials") or {}).get("library") or {}
+    out: dict[str, float] = {}
+    for region, material in materials.items():
+        name, seen = getattr(material, "name", material), set()
+        known = False
+        while isinstance(name, str) and name not in seen:
+            seen.add(name)
+            table = own.get(name)
+            if isinstance(table, dict):
+                if "rho" in table:
+                    known = True
+                    break
+                name = table.get("base")
+                continue
+            known = name in library.LIBRARY
+            break
+        if known:
+            out[region] = float(material.rho)
+    return out
+
+
 def moisture_analysis(
     mesh: Any,
     spec: MoistureSpec,
@@ -271,6 +303,14 @@ def moisture_analysis(
         raise
     soak_end = int(np.flatnonzero(res.stage == 0)[-1])
     dry_mg = _dry_masses_mg(mesh, densities)
+    if densities is not None and (unknown := sorted(set(mesh.regions) - set(dry_mg))):
+        warnings.warn(
+            f"moisture_gain_pct: no density for region(s) {', '.join(unknown)}: left out of "
+            "the package's dry mass, and no gain of their own (a study's new material: "
+            "give its materials.library.<name>.rho)",
+            UserWarning,
+            stacklevel=2,
+        )
     out: dict[str, float] = {}
     for k, name in enumerate(("soak", "reflow")[: len(res.stages)]):
         idx = np.flatnonzero(res.stage == k)

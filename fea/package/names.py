@@ -108,7 +108,7 @@ METRICS: dict[str, str] = {
     "opening, free-space lambda, 0 at L >= lambda/2 (Ott 2009)",
     "shielding_array_dB": "per wall 20 log10(lambda / 2L) less 10 log10(n), n the wall's "
     "openings within lambda/2 of each other (they leak as one sqrt(n) times as large; Ott "
-    "2009); the least over the walls, 0 at most",
+    "2009); the least over the walls, never below 0 (0 at L >= lambda/2)",
     "Tj_max_C": "junction temperature: the die's highest nodal temperature",
     "theta_ja_K_per_W": "junction-to-ambient resistance (Tj - T_ambient) / P in JESD51-2 "
     "still air ([environment] kind = 'still_air')",

@@ -13,8 +13,9 @@ import pytest
 from fea.errors import InputError
 from fea.package.analyse import analyse, mesh_materials, warpage_case, wet_temperatures
 from fea.package.meshing import build_mesh
-from fea.package.moisture import moisture_analysis
+from fea.package.moisture import known_densities, moisture_analysis
 from fea.package.spec import parse_study
+from fea.physics.materials import get as get_material
 from fea.physics.moisture_data import get
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +107,36 @@ def test_moisture_refused_where_it_does_not_fit(tmp_path):
     panel["study"]["kind"] = "panel"
     with pytest.raises(InputError):
         parse_study(panel)
+
+
+def test_a_region_of_unknown_density_is_left_out_of_the_gain_and_named():
+    """A study's new material without ``rho`` has the dataclass's placeholder 1000 kg/m^3,
+    not a density: its region is left out of the weight gain's dry mass (and gets no gain
+    of its own), and the run says so. A library material, a ``base`` or a ``rho`` of the
+    study's own table is a known density."""
+    raw = _raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})
+    raw["materials"]["encapsulant"] = "my_emc"
+    raw["materials"].setdefault("library", {}).update(
+        my_emc={"E_GPa": 22.0, "nu": 0.3, "alpha_ppm": 9.0, "k": 0.9},
+        my_pi={"base": "polyimide", "E_GPa": 3.0},
+        my_die={"E_GPa": 130.0, "nu": 0.28, "alpha_ppm": 2.6, "k": 150.0, "rho": 2330.0},
+    )
+    raw["materials"]["dielectric"] = "my_pi"
+    raw["materials"]["die"] = "my_die"
+    raw["moisture"]["materials"] = {"encapsulant": "mold_compound"}
+    case = parse_study(raw).base
+    mesh, _ = build_mesh(warpage_case(case))
+    mats = mesh_materials(mesh, case)
+    rho = known_densities(case, mats)
+    assert "encapsulant" not in rho and mats["encapsulant"].rho == 1000.0
+    assert rho["dielectric"] == mats["dielectric"].rho == get_material("polyimide").rho
+    assert rho["die"] == 2330.0 and rho["shell"] == get_material("copper").rho
+    with pytest.warns(UserWarning, match=r"no density for region\(s\) encapsulant"):
+        ma = moisture_analysis(mesh, case.moisture, densities=rho)
+    assert "moisture_gain_pct@soak:encapsulant" not in ma.metrics
+    assert "moisture_gain_pct@soak:dielectric" in ma.metrics
+    vol = mesh.element_volumes()
+    dry = sum(rho[r] * vol[mesh.regions[r]].sum() for r in rho if r in mesh.regions) * 1e6
+    water = sum(v for k, v in ma.metrics.items() if k.startswith("moisture_mg@soak:"))
+    water -= ma.metrics["moisture_mg@soak:encapsulant"]
+    assert ma.metrics["moisture_gain_pct@soak"] == pytest.approx(100 * water / dry, rel=1e-9)

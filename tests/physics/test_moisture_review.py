@@ -265,6 +265,17 @@ def test_a_profile_the_mesh_does_not_resolve_is_noted(soaked):
     with pytest.warns(UserWarning, match=r"profile blink: the drying depth .* emc") as rec:
         solve_moisture(soaked.mesh, mats, [Soak(85.0, 0.85, 1.0), blink], "top", outputs=2)
     assert "under half its elements' height" in str(rec[0].message)
+    # the depth integrates D over the profile, each piece at its own temperature: a hold
+    # at 85 C, a ramp to 200 C and a hold there, against the integral of D(T(t)) dt by a
+    # fine trapezoid rule (the solver's pieces of at most 10 K: midpoints, within 0.2 %)
+    ramp = TemperatureProfile(((0.0, 85.0), (1e-3, 85.0), (2e-3, 200.0), (5e-3, 200.0)))
+    D = get("mold_compound").diffusivity
+    t = np.linspace(0.0, 5e-3, 200_001)
+    d_of_t = np.asarray(D(np.interp(t, [0.0, 1e-3, 2e-3, 5e-3], [85.0, 85.0, 200.0, 200.0])))
+    hand = math.sqrt(float(np.sum(0.5 * (d_of_t[1:] + d_of_t[:-1]) * np.diff(t))))
+    got = reflow_resolution(soaked.mesh, props, ["top"], ramp)["emc"][0]
+    assert got == pytest.approx(hand, rel=2e-3)
+    assert hand > 3 * math.sqrt(float(D(85.0)) * 5e-3)  # the hot part weighs
     hold = TemperatureProfile(((0.0, 85.0), (600.0, 85.0)), name="hold")
     assert reflow_resolution(soaked.mesh, props, ["top"], hold) == {}
     with warnings.catch_warnings():
