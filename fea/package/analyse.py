@@ -202,11 +202,13 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
         m["theta_jc_K_per_W"] = per_watt(jc.region_max(junction) - loads.ambient)
     else:
         stage("theta_jc (dual interface)")
+        _warn_placeholder_capacity(case, "theta_jc (JESD51-14 dual interface)")
         m["theta_jc_K_per_W"], jc_curves = dual_interface(pkg, pkg_mesh, **solver)
         curves.update(jc_curves)
     tr = None
     if case.transient is not None:
         stage("transient")
+        _warn_placeholder_capacity(case, "the [transient] heating curve")
         # surface models (natural convection, radiation) held at their steady values
         conv = {
             name: ((th.surface_h[name], Tinf) if name in th.surface_h else (h, Tinf))
@@ -236,6 +238,27 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
 #: it (its solder melts, its mould compound decomposes): a result there is an input slip
 #: more often than a design.
 TJ_IMPLAUSIBLE_C = 400.0
+
+
+def _warn_placeholder_capacity(case: CaseSpec, what: str) -> None:
+    """Warn where a transient reads a study's new material whose ``rho`` or ``cp`` is the
+    placeholder 1000 (not stated in its table): its heat capacity is then not the
+    material's, and the curve's times with it."""
+    from .spec.materials import unstated
+
+    seen: dict[str, tuple[str, ...]] = {}
+    for material in case.materials.values():
+        name = getattr(material, "name", material)
+        if name not in seen and (keys := unstated(case.raw, name)):
+            seen[name] = keys
+    for name, keys in seen.items():
+        given = ", ".join(f"materials.library.{name}.{k}" for k in keys)
+        warnings.warn(
+            f"{what} takes {name}'s heat capacity from placeholders ({given} not given: "
+            "1000 kg/m^3, 1000 J/(kg K)): give them for a transient that is the material's",
+            UserWarning,
+            stacklevel=2,
+        )
 
 
 def undefined_per_watt(metrics: dict[str, Any]) -> dict[str, Any]:

@@ -207,31 +207,18 @@ def known_densities(case: Any, materials: Mapping[str, Any]) -> dict[str, float]
     """Region -> density [kg/m^3] of the regions of ``materials`` (region -> its
     :class:`~fea.physics.materials.Material`, e.g. :func:`fea.package.analyse.mesh_materials`)
     whose density is known: a library material's, or a study's own material that gives
-    ``rho`` or takes it from its ``base``. A new material of the
-    study file without ``rho`` is left out: its density is the dataclass's placeholder
-    (1000 kg/m^3), not a measurement, and :func:`moisture_analysis` leaves its region out of
-    the dry mass of ``moisture_gain_pct`` and says so."""
-    from ..physics import materials as library
+    ``rho`` or takes it from its ``base`` (:func:`fea.package.spec.materials.unstated`). A
+    new material of the study file without ``rho`` is left out: its density is the
+    dataclass's placeholder (1000 kg/m^3), not a measurement, and
+    :func:`moisture_analysis` leaves its region out of the dry mass of
+    ``moisture_gain_pct`` and says so."""
+    from .spec.materials import unstated
 
-    own = ((case.raw or {}).get("materials") or {}).get("library") or {}
-    out: dict[str, float] = {}
-    for region, material in materials.items():
-        name, seen = getattr(material, "name", material), set()
-        known = False
-        while isinstance(name, str) and name not in seen:
-            seen.add(name)
-            table = own.get(name)
-            if isinstance(table, dict):
-                if "rho" in table:
-                    known = True
-                    break
-                name = table.get("base")
-                continue
-            known = name in library.LIBRARY
-            break
-        if known:
-            out[region] = float(material.rho)
-    return out
+    return {
+        r: float(m.rho)
+        for r, m in materials.items()
+        if not unstated(case.raw, getattr(m, "name", m), ("rho",))
+    }
 
 
 def moisture_analysis(

@@ -373,3 +373,26 @@ def test_early_heating_curve_is_the_die_surface_response():
     surface = 2 * (P / area) * np.sqrt(times / (np.pi * k * rc)) / P
     np.testing.assert_allclose(zth["active_face"], surface, rtol=0.04)
     np.testing.assert_allclose(zth["volume"], times / c_die, rtol=0.12)
+
+
+@pytest.mark.slow
+def test_a_transient_with_placeholder_heat_capacity_says_so():
+    """A study's new material without ``rho`` or ``cp`` has the placeholders 1000 kg/m^3
+    and 1000 J/(kg K): the dual-interface theta_JC (a transient) named nothing. Now the
+    case notes which material and keys; a library material or a ``base`` states both."""
+    from fea.package.spec.materials import unstated
+
+    raw = _raw(theta_jc={"method": "dual_interface"})
+    raw.setdefault("materials", {})["encapsulant"] = "my_emc"
+    raw["materials"].setdefault("library", {}).update(
+        my_emc={"E_GPa": 22.0, "nu": 0.3, "alpha_ppm": 9.0, "k": 0.9, "cp": 900.0},
+        my_cu={"base": "copper", "k": 390.0},
+    )
+    raw["materials"]["shell"] = "my_cu"
+    case = parse_study(raw).base
+    assert unstated(case.raw, "my_emc") == ("rho",)
+    assert unstated(case.raw, "my_cu") == () and unstated(case.raw, "copper") == ()
+    with pytest.warns(UserWarning, match=r"materials\.library\.my_emc\.rho not given") as rec:
+        thermal_analysis(case)
+    notes = [str(w.message) for w in rec if "placeholders" in str(w.message)]
+    assert len(notes) == 1 and "theta_jc" in notes[0] and "my_cu" not in notes[0]

@@ -16,13 +16,31 @@ from .constants import T_MAX_C
 from .reader import Section, check_number, hint
 
 __all__ = [
+    "PLACEHOLDER_KEYS",
     "parse_materials",
     "parse_plasticity",
     "parse_prony",
     "parse_shift",
     "parse_table_or_number",
     "parse_user_material",
+    "unstated",
 ]
+
+#: Properties a study's new material (no ``base``) may leave out, whose value is then the
+#: :class:`~fea.physics.materials.Material` placeholder (1000), not a measurement: the
+#: density and specific heat, which only transients and weight gains read.
+PLACEHOLDER_KEYS = ("rho", "cp")
+
+
+def unstated(raw: Any, material: str, keys: Any = PLACEHOLDER_KEYS) -> tuple[str, ...]:
+    """The ``keys`` the material ``material`` does not state: those a study's own table
+    (``raw``'s ``[materials.library.<material>]``, ``raw`` the study file's tables) without
+    a ``base`` leaves out; a library material and a ``base`` state them all."""
+    own = ((raw or {}).get("materials") or {}).get("library") or {}
+    table = own.get(material)
+    if not isinstance(table, dict) or "base" in table:
+        return ()
+    return tuple(k for k in keys if k not in table)
 
 
 def parse_table_or_number(

@@ -476,8 +476,10 @@ MEANINGS: dict[str, str] = {
     "or secant (mean from alpha_ref_C)",
     "materials.library.<name>.alpha_ref_C": "reference temperature of a secant CTE",
     "materials.library.<name>.k": "thermal conductivity: a number, a table or [kx, ky, kz]",
-    "materials.library.<name>.rho": "density",
-    "materials.library.<name>.cp": "specific heat",
+    "materials.library.<name>.rho": "density (a new material without it: a placeholder 1000, "
+    "noted by transients and left out of moisture_gain_pct)",
+    "materials.library.<name>.cp": "specific heat (a new material without it: a placeholder "
+    "1000, noted by transients)",
     "materials.library.<name>.shrinkage": "volumetric cure shrinkage (0.003 = 0.3 %)",
     "materials.library.<name>.Tg_C": "glass transition temperature",
     "materials.library.<name>.yield_MPa": "0.2 % proof stress, for the yield check of metals",
