@@ -17,13 +17,28 @@ TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
 
 
 def _peak_to_valley_um(me, name: str) -> float:
-    """u_z of the face's nodes less its best-fit plane, max - min [um] (order 1 mesh)."""
+    """u_z of the face's nodes less its least-squares plane over the face's projected
+    area, max - min [um] (order 1 mesh: u_z is linear on each triangle, so the squared
+    misfit is quadratic there and its edge midpoints with a third of the triangle's
+    projected area each integrate it exactly; the extremes of a linear field minus a
+    plane are at the nodes)."""
     mesh = me.mesh
-    nodes = np.unique(mesh.p1.facets[:, mesh.boundaries[name]])
-    x, y = mesh.nodes[nodes, 0], mesh.nodes[nodes, 1]
-    w = me.displacement[nodes, 2]
-    A = np.column_stack([np.ones_like(x), x, y])
-    r = w - A @ np.linalg.lstsq(A, w, rcond=None)[0]
+    tri = mesh.p1.facets[:, mesh.boundaries[name]].T
+    x, y, w = mesh.nodes[:, 0], mesh.nodes[:, 1], me.displacement[:, 2]
+    area = 0.5 * np.abs(
+        (x[tri[:, 1]] - x[tri[:, 0]]) * (y[tri[:, 2]] - y[tri[:, 0]])
+        - (x[tri[:, 2]] - x[tri[:, 0]]) * (y[tri[:, 1]] - y[tri[:, 0]])
+    )
+    edges = [(0, 1), (1, 2), (2, 0)]
+
+    def mid(v):
+        return np.concatenate([0.5 * (v[tri[:, i]] + v[tri[:, j]]) for i, j in edges])
+
+    s = np.sqrt(np.tile(area / 3.0, 3))
+    A = np.column_stack([np.ones(3 * len(tri)), mid(x), mid(y)]) * s[:, None]
+    c = np.linalg.lstsq(A, mid(w) * s, rcond=None)[0]
+    nodes = np.unique(tri)
+    r = w[nodes] - (c[0] + c[1] * x[nodes] + c[2] * y[nodes])
     return float(r.max() - r.min()) * 1e6
 
 
