@@ -562,6 +562,7 @@ def _warpage(
     whose fields go to the results file."""
     backend = backend or case.solver.backend
     mesh = mechanics_mesh(case, warpage_case(case))
+    mats = mesh_materials(mesh, case)
     states: list[tuple] = [(T, f"{T:g}C", True) for T in case.loads.warpage_temperatures]
     states += [
         (T, tag, False) for T, tag in zip(reflow_profile(case), reflow_tags(case), strict=True)
@@ -575,14 +576,14 @@ def _warpage(
             method=case.solver.method,
             share=symmetry_share(mesh_symmetry(mesh)),
             materials=library_materials(case),
-            densities=known_densities(case, mesh_materials(mesh, case)),
+            densities=known_densities(case, mats),
         )
         wet = ma.metrics
         if ma.swelling is not None:
             wet_T = wet_temperatures(case, ma.spec)
             states += [(T, f"wet_{T:g}C", True, ma.swelling) for T in wet_T]
     face = WARPAGE_FACE_BOUNDARY[case.report.warpage_face]  # [outputs] warpage_face
-    if any(m.inelastic is not None for m in mesh_materials(mesh, case).values()):
+    if any(m.inelastic is not None for m in mats.values()):
         out, results = _inelastic_states(mesh, case, states, backend, face)
     else:
         out, results = _temperature_states(mesh, case, states, backend, face, context)

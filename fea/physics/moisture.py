@@ -768,6 +768,21 @@ def reflow_resolution(
     return _unresolved(mesh, props, faces, depth)
 
 
+def _warn_unresolved(thin: Mapping[str, tuple[float, float]], head: str, then: str) -> None:
+    """The note of a stage the mesh does not resolve (:func:`soak_resolution`,
+    :func:`reflow_resolution`: region -> (length, height) [m]), naming the region of the
+    smallest length per height: ``<head> in <region> is <length> um, under half ...:
+    the exposed nodes <then>``."""
+    r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
+    warnings.warn(
+        f"{head} in {r} is {length * 1e6:.3g} um, under half its elements' height at the "
+        f"exposed faces ({h * 1e6:.3g} um; {len(thin)} region(s) so): the exposed nodes "
+        f"{then}",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def _warn_no_heat_of_solution(
     props: Mapping[str, MoistureProperties], stages: Sequence[Stage], initial: object
 ) -> None:
@@ -943,16 +958,12 @@ def solve_moisture(
                 solves += 1
             else:
                 if fixed and (thin := soak_resolution(dom.mesh, dom.props, list(fixed), st)):
-                    r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
-                    warnings.warn(
+                    _warn_unresolved(
+                        thin,
                         f"moisture soak {st.name} ({st.hours:.3g} h at {st.T_C:g} C): the "
-                        f"diffusion length sqrt(D t) in {r} is {length * 1e6:.3g} um, under "
-                        f"half its elements' height at the exposed faces ({h * 1e6:.3g} um; "
-                        f"{len(thin)} region(s) so): the exposed nodes saturate at once and "
-                        "the water taken up is the mesh's, not the soak's; refine the mesh "
-                        "at the exposed faces or soak longer",
-                        UserWarning,
-                        stacklevel=2,
+                        "diffusion length sqrt(D t)",
+                        "saturate at once and the water taken up is the mesh's, not the "
+                        "soak's; refine the mesh at the exposed faces or soak longer",
                     )
                 s_end = st.hours * 3600.0 / scale
                 out = np.geomspace(s_end * 1e-3, s_end, outputs)
@@ -987,17 +998,12 @@ def solve_moisture(
                 solves += 1
                 t_now += st.hours * 3600.0
         else:
-            faces = list(dom.fixed(st.boundary_wetness(st.points[0][1])))
-            if faces and (thin := reflow_resolution(dom.mesh, dom.props, faces, st)):
-                r, (length, h) = min(thin.items(), key=lambda kv: kv[1][0] / kv[1][1])
-                warnings.warn(
-                    f"moisture profile {st.name}: the drying depth sqrt(int D dt) in {r} is "
-                    f"{length * 1e6:.3g} um, under half its elements' height at the exposed "
-                    f"faces ({h * 1e6:.3g} um; {len(thin)} region(s) so): the exposed nodes "
+            if dom.faces and (thin := reflow_resolution(dom.mesh, dom.props, list(dom.faces), st)):
+                _warn_unresolved(
+                    thin,
+                    f"moisture profile {st.name}: the drying depth sqrt(int D dt)",
                     "dry at once and the water left after it is the mesh's; refine the mesh "
                     "at the exposed faces",
-                    UserWarning,
-                    stacklevel=2,
                 )
             for a, b, T in st.pieces():
                 w = dom.carry(w, T_now, T)

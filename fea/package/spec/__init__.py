@@ -227,26 +227,6 @@ def case_input(
         if not file.is_absolute():  # set_path copies the tables on the way
             set_path(data, key, str((folder / file).resolve()))
     return data
-    folder = Path(path).parent.resolve()
-    loads = data.get("loads")
-    pm = loads.get("power_map") if isinstance(loads, Mapping) else None
-    name = pm.get("csv") if isinstance(pm, Mapping) else None
-    if isinstance(name, str) and name and "\0" not in name and not Path(name).is_absolute():
-        data = copy.deepcopy(data)
-        data["loads"]["power_map"]["csv"] = str((folder / name).resolve())
-    g = data.get("geometry")
-    name = g.get("path") if isinstance(g, Mapping) else None
-    if (
-        isinstance(g, Mapping)
-        and g.get("kind") in ("mesh", "step")
-        and isinstance(name, str)
-        and name.strip()
-        and "\0" not in name
-        and not Path(name).expanduser().is_absolute()
-    ):
-        data = copy.deepcopy(data)
-        data["geometry"]["path"] = str((folder / Path(name).expanduser()).resolve())
-    return data
 
 
 def _absolute_paths(data: Mapping[str, Any], path: str | None) -> Mapping[str, Any]:

@@ -260,9 +260,9 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
         energy = 0.0 if impermeable else MISSING
         # the bounds of MoistureProperties, so that a value out of them is named here
         d0 = s.number("D0_m2_per_s", nonneg=True, hi=1.0)
-        for name, what in _ENERGY_KEYS.items():
-            if energy is MISSING and name not in s.data:
-                raise InputError(s.key(name), None, what)
+        missing = [k for k in _ENERGY_KEYS if k not in s.data] if not impermeable else []
+        if missing:
+            raise InputError(s.key(missing[0]), None, _ENERGY_KEYS[missing[0]])
         values = {
             "D0_m2_per_s": d0,
             "Ea_J_per_mol": s.number("Ea_J_per_mol", energy, nonneg=True, hi=200e3),
