@@ -364,6 +364,7 @@ def solve_history(
             for i, stage in enumerate(process.stages):
                 _begin_stage(model, stage, fixed, backend, method, started=i > 0)
                 if i == 0:
+                    model.step_label = f"stage {stage.name!r}, the instantaneous solve at t = 0 s"
                     facts = model.start(T_prev)
                     if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
                         out.add(t, stage.name, model.state(t, facts), progress)

@@ -683,7 +683,10 @@ class HistoryModel:
 
     # -- steps ----------------------------------------------------------------------------
     def start(self, T: NDArray[np.float64]) -> dict[str, Any]:
-        """The state at the first time: an instantaneous (glassy) solve."""
+        """The state at the first time: an instantaneous (glassy) solve (its errors name
+        :attr:`step_label`, by default the instantaneous solve at t = 0 s)."""
+        if not self.step_label:
+            self.step_label = "the instantaneous solve at t = 0 s"
         self.T = T
         self.time = 0.0
         self.increments, self.newton_last = [], None

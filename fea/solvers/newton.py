@@ -288,13 +288,22 @@ def _correction(
             assert solve is not None
             du = -np.asarray(solve(r), dtype=float)
     except np.linalg.LinAlgError as e:
-        raise SolverError(f"{where}: the linear solve failed ({e}; singular tangent?)") from e
+        raise SolverError(f"{where}: the linear solve failed ({e}; {_SINGULAR})") from e
+    except SolverError as e:  # a direct solver's own (its advice is about linear systems)
+        raise SolverError(
+            f"{where}: the linear solve of the tangent failed ({_SINGULAR}): {e}"
+        ) from e
     info.linear_solves += 1
     if du.shape != u.shape or not np.all(np.isfinite(du)):
-        raise SolverError(
-            f"{where}: the linear solve gave a non-finite correction (singular tangent?)"
-        )
+        raise SolverError(f"{where}: the linear solve gave a non-finite correction ({_SINGULAR})")
     return du
+
+
+# what a singular tangent means in a nonlinear solve (besides a missing restraint)
+_SINGULAR = (
+    "singular tangent? A body that has lost its stiffness, e.g. loaded above the limit "
+    "load of a perfectly plastic material (hardening 0), has no equilibrium"
+)
 
 
 def _line_search(
