@@ -220,6 +220,7 @@ def _positive(key: str, value: Any, unit: str = "", *, zero: bool = False) -> fl
 # stress keeps a region elastic).
 _RANGES: dict[str, tuple[float, float, str]] = {
     "stress": (1e4, math.inf, "Pa (MPa must be converted: 21 MPa is 21e6)"),
+    "modulus": (1e6, math.inf, "Pa (GPa must be converted: 45 GPa is 45e9)"),
     "h0": (1e6, math.inf, "Pa, or 0 (MPa must be converted: 180000 MPa is 1.8e11)"),
     "Q_over_R": (1e3, 5e4, "K (Q/R = Q [J/mol] / 8.314; 77.5 kJ/mol is 9320 K)"),
     "alpha": (0.0, 1e-5, "1/Pa (1/MPa must be converted: 0.02447 1/MPa is 2.447e-8 1/Pa)"),
@@ -242,8 +243,14 @@ def _temperature_function(
 ) -> Callable:
     """A property of temperature [degC]: a number, a callable ``f(T_C) -> values`` or a
     table ``(temperatures_C, values)`` interpolated linearly, constant beyond its ends;
-    a number's or table's values within :data:`_RANGES` ``[kind]`` where ``kind`` is given."""
+    a number's or table's values within :data:`_RANGES` ``[kind]`` where ``kind`` is given
+    (a callable's at each evaluation, :func:`_eval_positive`; a tabulated callable's, as a
+    :class:`fea.physics.materials.Table` with its ``values``, here too)."""
     if callable(value):
+        tab = getattr(value, "values", None)
+        if kind is not None and isinstance(tab, Sequence):
+            for x in tab:
+                _ranged(key, x, kind, zero=zero)
         return value
     if isinstance(value, Sequence) and len(value) == 2 and not isinstance(value, str):
         try:
@@ -283,10 +290,20 @@ def _frozen(value: Any) -> Any:
     return value
 
 
-def _eval_positive(key: str, f: Callable, T: NDArray[np.float64], zero: bool = False):
+def _eval_positive(
+    key: str, f: Callable, T: NDArray[np.float64], zero: bool = False, kind: str | None = None
+):
+    """``f(T)`` broadcast to ``T``'s shape: positive (or >= 0 where ``zero``) and finite,
+    and not below the lower bound of :data:`_RANGES` ``[kind]`` where ``kind`` is given
+    (a callable's unit slip: a yield stress in MPa, a modulus in GPa)."""
     v = np.broadcast_to(np.asarray(f(T), dtype=float), T.shape)
     if not np.all(np.isfinite(v)) or np.any(v < 0 if zero else v <= 0):
         raise InputError(key, v.tolist() if v.size < 8 else v.min(), "positive finite values")
+    if kind is not None and v.size:
+        lo, _, unit = _RANGES[kind]
+        low = v < lo
+        if np.any(low):
+            raise InputError(key, float(v[low].min()), f"values >= {lo:g} {unit}")
     return v
 
 
@@ -312,7 +329,7 @@ class _J2Law:
         E, nu = getattr(self, "E"), getattr(self, "nu")  # noqa: B009
         if E is not None:
             object.__setattr__(
-                self, "_E", _temperature_function(f"{self._key}.E", E, "Pa")
+                self, "_E", _temperature_function(f"{self._key}.E", E, "Pa", kind="modulus")
             )
             object.__setattr__(self, "E", _frozen(E))
         if nu is not None:
@@ -338,7 +355,7 @@ class _J2Law:
         """Bulk and shear moduli ``(K, mu)`` [Pa] at temperatures ``T_C`` [degC]."""
         self._elastic_params()
         T = np.asarray(T_C, dtype=float)
-        E = _eval_positive(f"{self._key}.E", self._E, T)
+        E = _eval_positive(f"{self._key}.E", self._E, T, kind="modulus")
         nu = self.nu
         return E / (3.0 * (1.0 - 2.0 * nu)), E / (2.0 * (1.0 + nu))
 
@@ -665,7 +682,7 @@ class Plastic(_J2Law):
     def yield_at(self, T_C: ArrayLike) -> NDArray[np.float64]:
         """Initial yield stress ``sigma_y(T)`` [Pa] at temperatures [degC]."""
         T = np.asarray(T_C, dtype=float)
-        return _eval_positive("plastic.yield_stress", self._sy, T)
+        return _eval_positive("plastic.yield_stress", self._sy, T, kind="stress")
 
     def hardening_at(self, eps_p: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
         """Isotropic hardening ``h(eps_p)`` [Pa] and its slope ``h'`` [Pa]."""

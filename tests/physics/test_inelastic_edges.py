@@ -23,10 +23,10 @@ import pytest
 from scipy.integrate import solve_ivp
 
 import fea.physics.history_step as history_step
-from fea.errors import SolverError
+from fea.errors import InputError, SolverError
 from fea.physics.history import solve_history
 from fea.physics.inelastic import ANAND_SETS, Plastic, anand_set, garofalo_set
-from fea.physics.materials import Material
+from fea.physics.materials import Material, Table
 
 from ..verification.helpers import layered_box, plane
 from .inelastic_driver import UNIAXIAL, drive
@@ -323,3 +323,28 @@ def test_a_rejected_step_leaves_no_trial_state(bilayer, monkeypatch):
     for name in ("equivalent_inelastic_strain", "dissipated_energy_density", "back_stress_norm"):
         fa, fb = a.fields()[name][0], b.fields()[name][0]
         assert np.abs(fa - fb).max() <= 1e-6 * np.abs(fa).max(), name
+
+
+# -- unit slips in tables and callables ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("make", "key"),
+    [
+        # a fea Table of the yield stress typed in MPa: yielded at 200 Pa, silently
+        (lambda: Plastic(Table((25.0, 125.0), (200.0, 150.0)), E=E, nu=NU), "yield_stress"),
+        (lambda: Plastic(lambda T: np.full(np.shape(T), 200.0), E=E, nu=NU), "yield_stress"),
+        # a law's own modulus in GPa: a joint of 45 Pa
+        (lambda: anand_set("SAC305_Motalab2012", E=45.0, nu=NU_SAC), "anand.E"),
+        (lambda: Plastic(Y, E=([25.0, 125.0], [110.0, 100.0]), nu=NU), "plastic.E"),
+        (lambda: garofalo_set("SAC387_Schubert2003", E=Table((25.0,), (45.0,)), nu=NU), "E"),
+        (lambda: Plastic(Y, E=lambda T: np.full(np.shape(T), 110.0), nu=NU), "plastic.E"),
+    ],
+)
+def test_unit_slips_in_tables_and_callables_are_refused(make, key):
+    """A number or a (T, values) table in the wrong unit was refused; the same values as a
+    fea Table (callable) or a callable ran silently. Refused at construction (a Table) or
+    at the first update (a callable), naming the key."""
+    with pytest.raises(InputError, match=key):
+        law = make()
+        law.update(np.zeros((1, 6)) + 1e-4, 25.0, 1.0, law.init_state(1))
