@@ -56,8 +56,11 @@ the step's start (``update``'s ``temperature_start``) to the substep's end. The 
           \\qquad \\bar\\theta = 3\\mu x' - (1 - \\theta),
 
 which is box 3.2's ``theta_bar = 1/(1 + (K' + H')/(3 mu)) - (1 - theta)`` for plasticity
-(``x' = 1/(3 mu + H' + K')``). For a substepped point the tangent is the last substep's
-(consistent for that substep only; the global iteration still converges, more slowly).
+(``x' = 1/(3 mu + H' + K')``). For a substepped point the substeps' tangents are
+chained through the elastic strain each leaves (``C = C_2 (1 + C_e^-1 C_1) / 2`` for two
+halves, recursively, symmetrised); the sensitivity through the other state (``s``, ``eps_p``,
+``beta``) is left out, so it is not exactly consistent (the global iteration still
+converges, more slowly).
 
 The inelastic work density (dissipated energy) accumulates by the trapezoid rule,
 ``W += (sigma_n + sigma_n+1)/2 . d_eps_in``, so over a closed strain cycle at a constant
@@ -497,7 +500,12 @@ class _J2Law:
         sig = sig.copy()
         C = C.copy()
         sig[bad] = second.stress
-        C[bad] = second.tangent
+        # d sigma / d de through the elastic strain the first half leaves (its other state,
+        # s, eps_p, beta, held): sigma_2(ee_1 + de/2) with ee_1 = C_e(T_mid)^-1 sigma_1(de/2)
+        Km, mum = self.lame(T_mid)
+        Ce = Km[:, None, None] * np.outer(_ONE, _ONE) + (2.0 * mum)[:, None, None] * _IDEV
+        Cb = 0.5 * second.tangent @ (np.eye(6) + np.linalg.solve(Ce, first.tangent))
+        C[bad] = 0.5 * (Cb + Cb.swapaxes(1, 2))  # symmetric, as the solvers of K_t assume
         parts = {f: getattr(new, f).copy() for f in _STATE_FIELDS}
         for f in _STATE_FIELDS:
             parts[f][bad] = getattr(second.state, f)
