@@ -376,3 +376,38 @@ def test_a_substepped_points_tangent_follows_its_substeps(monkeypatch):
         C = _fd(law, de, 25.0, 5.0, st, T0)
         err = np.abs(res.tangent[0] - C[0]).max() / np.abs(C[0]).max()
         assert err < 3e-2, (T0, err)
+
+
+# -- a bar through a thermal cycle with sigma_y(T), E(T) and hardening -------------------------
+
+
+def test_restrained_bar_through_a_thermal_cycle_follows_the_1d_return_map(bar):
+    """A bar held at both ends along x only (free laterally: uniaxial stress), heated to
+    150, cooled to -55, heated to 150 and back to 25 degC: sigma_y falls from 250 to 60 MPa
+    and E from 120 to 80 GPa on heating, hardening 2 GPa. Every quadrature point follows
+    the 1-D return map written here at the same steps (the surface shrinks on heating
+    and grows on cooling, the hardening earned kept; stress = E(T) (eps - eps_p))."""
+    Et, syt, h, alpha = ([-55, 150], [120e9, 80e9]), ([-55, 150], [250e6, 60e6]), 2e9, 20e-6
+    m = Material("m", E=100e9, nu=NU, alpha=alpha, k=1.0,
+                 inelastic=Plastic(syt, h, E=Et, nu=NU))
+    hist = [(0, 25.0), (100, 150.0), (200, -55.0), (300, 150.0), (400, 25.0)]
+    res = solve_history(bar, {"bar": m}, hist, fixed={"x0": {"x": 0.0}, "x1": {"x": 0.0}},
+                        reference=25.0, substeps=20, max_step_K=None)
+    ep, epbar, ref = 0.0, 0.0, [0.0]
+    for (_, a), (_, b) in zip(hist, hist[1:], strict=False):
+        for T in a + (b - a) * np.arange(1, 21) / 20:
+            E_T, sy = np.interp(T, *Et), np.interp(T, *syt)
+            eps = -alpha * (T - 25.0)
+            trial = E_T * (eps - ep)
+            f = abs(trial) - (sy + h * epbar)
+            if f > 0:
+                dg = f / (E_T + h)
+                ep, epbar = ep + math.copysign(dg, trial), epbar + dg
+            ref.append(E_T * (eps - ep))
+    got = [st.stress_q[..., 0] for st in res.states]
+    want = [ref[20 * k] for k in range(5)]
+    assert abs(want[2]) > 250e6 and epbar > 3e-3  # yielded both ways, hardened
+    for g, w in zip(got, want, strict=True):
+        # observed 2e-12 of sigma_y
+        assert np.abs(g - w).max() < 1e-8 * Y
+    assert max(np.abs(st.stress_q[..., 1:]).max() for st in res.states) < 1e-8 * Y
