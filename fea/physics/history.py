@@ -365,7 +365,9 @@ def solve_history(
                 _begin_stage(model, stage, fixed, backend, method, started=i > 0)
                 if i == 0:
                     facts = model.start(T_prev)
-                    if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
+                    # an instantaneous start is the start's solve, unless it cures a
+                    # region (at once: one step of length 0 to the cured state)
+                    if stage.duration_s == 0.0 and not stage.cure:
                         out.add(t, stage.name, model.state(t, facts), progress)
                         continue
                 t = _run_stage(

@@ -101,7 +101,9 @@ class Stage:
         those given to :func:`solve_history`, ``{}`` makes the body free.
     cure
         Regions whose cure shrinkage develops linearly over the stage (0 before it,
-        the material's full ``shrinkage`` after it).
+        the material's full ``shrinkage`` after it; at once in a stage of duration 0).
+        A region is cured by one stage only (:class:`Process` refuses a second, which
+        would undo the shrinkage and apply it again), unless a stage between adds it anew.
     outputs
         Times [s] after the stage's start, inside it, at which a state is also kept
         (labelled ``"name+<t>s"``).
@@ -194,6 +196,7 @@ class Process:
             raise InputError("process", dup, "stages with distinct names")
         object.__setattr__(self, "stages", stages)
         _check_births(stages, set(self.born))
+        _check_cures(stages)
 
     @classmethod
     def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
@@ -245,6 +248,25 @@ def _check_births(stages: Sequence[Stage], born: set[str]) -> None:
                     f"stage.{s.name}.add", r, "a region absent at this stage (not added twice)"
                 )
             alive.add(r)
+
+
+def _check_cures(stages: Sequence[Stage]) -> None:
+    """A region is cured by one stage only (until a later stage adds it anew): each stage
+    that cures a region takes its shrinkage from 0 to the full value, so a second one
+    would first undo the shrinkage the first applied and then apply it again."""
+    cured: dict[str, str] = {}  # region -> the stage that cured it
+    for s in stages:
+        for r in s.add:
+            cured.pop(r, None)  # born anew: uncured
+        for r in s.cure:
+            if r in cured:
+                raise InputError(
+                    f"stage.{s.name}.cure",
+                    r,
+                    f"a region not cured by an earlier stage ({r!r} is cured by stage "
+                    f"{cured[r]!r}; a region's cure shrinkage develops over one stage)",
+                )
+            cured[r] = s.name
 
 
 def stage_segments(
