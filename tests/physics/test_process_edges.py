@@ -101,9 +101,7 @@ def test_a_hold_in_many_short_steps_relaxes(bar):
     its reduced-time increment, 0: the bar did not relax at all (sigma = E0 eps, 61 %
     too high), with no warning."""
     E0, eps, g1, tau = 10e9, 1e-3, 0.6, 1000.0
-    m = Material(
-        "ve", E=E0, nu=0.3, alpha=0.0, k=1.0, relaxation=Prony((g1,), (tau,)), shift=SHIFT
-    )
+    m = Material("ve", E=E0, nu=0.3, alpha=0.0, k=1.0, relaxation=Prony((g1,), (tau,)), shift=SHIFT)
     ref = 1.0 - g1 + g1 * math.exp(-1.0)
     for n in (10, 100, 1000):
         proc = Process([Stage("pulled", 0.0, 130.0), Stage("held", tau, 130.0, steps=n)])
@@ -126,9 +124,7 @@ def test_relaxation_at_constant_strain_under_a_temperature_ramp(bar):
     0.25 K: the cooler steps all took the glassy one's)."""
     E0, eps = 10e9, 1e-3
     g1, tau = 0.6, 50.0
-    m = Material(
-        "ve", E=E0, nu=0.3, alpha=0.0, k=1.0, relaxation=Prony((g1,), (tau,)), shift=SHIFT
-    )
+    m = Material("ve", E=E0, nu=0.3, alpha=0.0, k=1.0, relaxation=Prony((g1,), (tau,)), shift=SHIFT)
     T0, T1, dur = 132.0, 115.0, 300.0
     proc = Process([Stage("pulled", 0.0, T0), Stage("cooled", dur, T1)])
     xi = reduced_time(SHIFT, T0, T1, dur)
@@ -250,3 +246,30 @@ def test_release_of_a_relaxed_bar_jumps_glassy_then_recovers(bar):
     ref = jump * np.exp(-t * series.g_inf / tau)
     got = e[h.labels.index("released") + 1 :]
     assert np.abs(got / ref - 1.0).max() < 5e-3
+
+
+# -- bulk relaxation ---------------------------------------------------------------------
+
+
+def test_one_series_relaxes_the_bulk_modulus_an_empty_bulk_series_keeps_it(bar):
+    """A bar pulled to 0.1 % and held 1e13 s (relaxed): with one series the bulk modulus
+    relaxes too, sigma = E0 g_inf eps; with ``bulk_relaxation=Prony((), ())`` (the bulk
+    modulus elastic, as an Abaqus deck with k_i = 0) sigma = 9 K0 G_inf / (3 K0 + G_inf)
+    eps, the closed form of a relaxed shear modulus beside an elastic bulk modulus (1e-6),
+    and ``Prony((0.0,), (1.0,))``, what a study's ``bulk_relaxation = { g = [0.0], tau_s =
+    [1.0] }`` reads as, is the same law."""
+    E0, nu, eps = 10e9, 0.3, 1e-3
+    series = Prony((0.9,), (1.0,))
+    proc = Process([Stage("pulled", 0.0, 25.0), Stage("relaxed", 1e13, 25.0)])
+    K0, G0 = E0 / (3 * (1 - 2 * nu)), E0 / (2 * (1 + nu))
+    G = 0.1 * G0
+    for bulk, ref in ((None, 0.1 * E0), (Prony((), ()), 9 * K0 * G / (3 * K0 + G))):
+        m = Material("ve", E=E0, nu=nu, alpha=0.0, k=1.0, relaxation=series, bulk_relaxation=bulk)
+        h = solve_history(
+            bar, {"bar": m}, proc, fixed={"x0": {"x": 0.0}, "x1": {"x": eps * L}}, backend="cpu"
+        )
+        s = h["relaxed"].stress_q
+        assert s[..., 0].mean() == pytest.approx(ref * eps, rel=1e-6)
+        assert np.abs(s[..., 1:]).max() < 1e-6 * ref * eps
+    k0 = Viscoelastic(E0, nu, series, None, Prony((0.0,), (1.0,)))
+    assert k0.E_rubbery == pytest.approx(9 * K0 * G / (3 * K0 + G), rel=1e-12)
