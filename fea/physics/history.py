@@ -570,6 +570,7 @@ def _check_arguments(
     if fixed is not None and not isinstance(fixed, Mapping):
         raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
     _check_presence(mesh, process)
+    _check_support_changes(process, fixed)
     first = process.stages[0]
     for key, regions in ((f"stage.{first.name}.remove", first.remove),):
         if regions:
@@ -580,6 +581,36 @@ def _check_arguments(
             first.add,
             "regions born after the start (not in the first stage)",
         )
+
+
+def _supports(fixed: Mapping[str, Mapping[str, float]] | None) -> dict[str, dict]:
+    """``fixed`` as plain dicts, None and ``{}`` alike (a free body)."""
+    return {
+        name: dict(comps) if isinstance(comps, Mapping) else comps
+        for name, comps in (fixed or {}).items()
+    }
+
+
+def _check_support_changes(process: Process, fixed: Any) -> None:
+    """A stage without its own ``fixed`` (None) takes the supports given to
+    :func:`solve_history`, not those of the stage before: right after a stage with its own
+    supports (a release, ``fixed={}``) that would clamp the body again where those
+    supports hold it (a released, warped body pressed back onto its mandrel's face). That
+    is refused at the stage's key rather than taken silently: give the stage its supports."""
+    base = _supports(fixed)
+    prev = base
+    for i, s in enumerate(process.stages):
+        own = None if s.fixed is None else _supports(s.fixed)
+        if own is None and i > 0 and prev != base:
+            before = process.stages[i - 1].name
+            raise InputError(
+                f"stage.{s.name}.fixed",
+                None,
+                f"its supports given explicitly: stage {before!r} set its own ({prev}), and "
+                f"None returns to those given to solve_history ({base}), e.g. clamps a "
+                "released body again ({} keeps it free)",
+            )
+        prev = base if own is None else own
 
 
 def _check_presence(mesh: Any, process: Process) -> None:

@@ -98,7 +98,10 @@ class Stage:
         Regions removed at the start of the stage.
     fixed
         Dirichlet conditions during the stage (boundary -> {component: m}); None keeps
-        those given to :func:`solve_history`, ``{}`` makes the body free.
+        those given to :func:`solve_history`, ``{}`` makes the body free. None right
+        after a stage with its own supports (which would return to the history's: a
+        released body clamped again) is refused by :func:`solve_history`: every stage
+        after a release gives ``fixed={}`` (or its own supports).
     cure
         Regions whose cure shrinkage develops linearly over the stage (0 before it,
         the material's full ``shrinkage`` after it; at once in a stage of duration 0).

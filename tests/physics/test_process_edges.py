@@ -273,3 +273,28 @@ def test_one_series_relaxes_the_bulk_modulus_an_empty_bulk_series_keeps_it(bar):
         assert np.abs(s[..., 1:]).max() < 1e-6 * ref * eps
     k0 = Viscoelastic(E0, nu, series, None, Prony((0.0,), (1.0,)))
     assert k0.E_rubbery == pytest.approx(9 * K0 * G / (3 * K0 + G), rel=1e-12)
+
+
+def test_a_stage_after_a_release_must_give_its_supports(bar):
+    """A bar held at both ends, cooled by 100 K (20 MPa), released (``fixed={}``: stress
+    0), then held 10 s more in a stage without its own ``fixed``: None meant the supports
+    given to solve_history, so the released bar was clamped again at its original length
+    and its stress went back to 20 MPa, silently. Refused at that stage's key; with
+    ``fixed={}`` repeated the bar stays free (stress 0), and a stage without ``fixed``
+    after stages without their own stays valid."""
+    m = Material("b", E=10e9, nu=0.3, alpha=20e-6, k=1.0)
+    held = {"x0": {"x": 0.0}, "x1": {"x": 0.0}}
+    kw = dict(reference=125.0, fixed=held, backend="cpu")
+    stages = [Stage("hot", 0.0, 125.0), Stage("cooled", 10.0, 25.0)]
+    release = Stage("released", 0.0, 25.0, fixed={})
+    with pytest.raises(InputError) as err:
+        solve_history(
+            bar, {"bar": m}, Process([*stages, release, Stage("later", 10.0, 25.0)]), **kw
+        )
+    assert err.value.key == "stage.later.fixed" and "released" in err.value.allowed
+    h = solve_history(
+        bar, {"bar": m}, Process([*stages, release, Stage("later", 10.0, 25.0, fixed={})]), **kw
+    )
+    assert h["cooled"].stress_q[..., 0].mean() == pytest.approx(20e6, rel=1e-9)
+    assert np.abs(h["later"].stress_q).max() < 1e-6 * 20e6
+    assert stretch(h, bar)[-1] == pytest.approx(-20e-6 * 100.0, rel=1e-9)
