@@ -106,7 +106,7 @@ class Stage:
         Regions whose cure shrinkage develops linearly over the stage (0 before it,
         the material's full ``shrinkage`` after it; at once in a stage of duration 0).
         A region is cured by one stage only (:class:`Process` refuses a second, which
-        would undo the shrinkage and apply it again), unless a stage between adds it anew.
+        would undo the shrinkage and apply it again).
     outputs
         Times [s] after the stage's start, inside it, at which a state is also kept
         (labelled ``"name+<t>s"``).
@@ -254,13 +254,12 @@ def _check_births(stages: Sequence[Stage], born: set[str]) -> None:
 
 
 def _check_cures(stages: Sequence[Stage]) -> None:
-    """A region is cured by one stage only (until a later stage adds it anew): each stage
-    that cures a region takes its shrinkage from 0 to the full value, so a second one
-    would first undo the shrinkage the first applied and then apply it again."""
+    """A region is cured by one stage only: each stage that cures a region takes its
+    shrinkage from 0 to the full value, so a second one would first undo the shrinkage
+    the first applied and then apply it again (a region removed and added anew keeps its
+    degree of cure too)."""
     cured: dict[str, str] = {}  # region -> the stage that cured it
     for s in stages:
-        for r in s.add:
-            cured.pop(r, None)  # born anew: uncured
         for r in s.cure:
             if r in cured:
                 raise InputError(

@@ -307,8 +307,6 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
             raise InputError(
                 f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
             )
-        for r in st.add:
-            cured.pop(r, None)  # born anew: uncured
         for r in st.cure:
             born = later_adds.get(r)
             if born is not None and born > i:
