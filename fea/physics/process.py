@@ -260,7 +260,7 @@ def _check_cures(stages: Sequence[Stage]) -> None:
     degree of cure too)."""
     cured: dict[str, str] = {}  # region -> the stage that cured it
     for s in stages:
-        for r in s.cure:
+        for r in dict.fromkeys(s.cure):  # a name listed twice in one stage is one cure
             if r in cured:
                 raise InputError(
                     f"stage.{s.name}.cure",

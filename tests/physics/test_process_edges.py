@@ -86,6 +86,7 @@ def test_a_region_cured_by_two_stages_refused():
             ]
         )
     assert err.value.key == "stage.c.cure"
+    Process([Stage("s", 0.0, 175.0), Stage("a", 1.0, 175.0, cure=["x", "x"])])  # one cure
     d = copy.deepcopy(PANEL)
     d["process"]["stages"][4]["cure"] = ["encapsulant"]  # moulded at 3, again at 4
     with pytest.raises(InputError) as err:

@@ -307,7 +307,7 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
             raise InputError(
                 f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
             )
-        for r in st.cure:
+        for r in dict.fromkeys(st.cure):  # a name listed twice in one stage is one cure
             born = later_adds.get(r)
             if born is not None and born > i:
                 raise InputError(
