@@ -133,7 +133,8 @@ def solve_history(
     history
         A list of ``(time [s], temperature)`` points, the temperature a float [degC],
         nodal values or ``f(x, y, z)`` (linear in time between points; one state per
-        point, the first an instantaneous solve), or a :class:`Process` (one state per
+        point, the first an instantaneous solve; the states' times count from the first
+        point, the labels keep its times), or a :class:`Process` (one state per
         stage end and per ``Stage.outputs`` time), or a
         :class:`~fea.physics.cycling.CyclingProfile` (its points: a JEDEC temperature
         cycle, uniform).

@@ -204,7 +204,9 @@ class Process:
     @classmethod
     def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
         """The process of a temperature history ``[(t_s, T), ...]`` (times non-decreasing):
-        one stage per point, labelled ``"00_0s"``, ``"01_60s"``..."""
+        one stage per point, labelled ``"00_0s"``, ``"01_60s"``... A history's times count
+        from its first stage, so the states of points from ``t = 100 s`` come at 0,
+        100 s...: the labels keep the given times."""
         try:
             pts = [(float(t), T) for t, T in points]
         except (TypeError, ValueError):
