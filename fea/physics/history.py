@@ -177,8 +177,9 @@ def solve_history(
         cure/cooling/reflow of ``tests/physics/test_history.py``
         (``test_snapping_changes_the_warpage_by_less_than_its_bound``, 56 steps): against
         the exact-tangent run (``snap_tol=0``) the curvature of every state differs by at
-        most 4.3e-7 of the largest curvature at the default 1e-3 (37 steps snapped, 1.3x
-        faster), 1.5e-4 at 1e-2; on the reflow of the baseline unit
+        most 3.3e-7 of the largest curvature at the default 1e-3 (32 steps snapped; 37 and
+        4.3e-7 before snapping counted the drift of many snapped steps), 1.5e-4 at 1e-2;
+        on the reflow of the baseline unit
         (``scripts/bench_history.py --size 1.6 --order 1 --exact``, 36,522 DOF, 61 steps,
         49 snapped) the signed warpage moves by at most 6.1e-8 of its largest value
         (docs/history.md).
