@@ -133,7 +133,8 @@ def solve_history(
     history
         A list of ``(time [s], temperature)`` points, the temperature a float [degC],
         nodal values or ``f(x, y, z)`` (linear in time between points; one state per
-        point, the first an instantaneous solve), or a :class:`Process` (one state per
+        point, the first an instantaneous solve; the states' times count from the first
+        point, the labels keep its times), or a :class:`Process` (one state per
         stage end and per ``Stage.outputs`` time), or a
         :class:`~fea.physics.cycling.CyclingProfile` (its points: a JEDEC temperature
         cycle, uniform).
@@ -176,8 +177,9 @@ def solve_history(
         cure/cooling/reflow of ``tests/physics/test_history.py``
         (``test_snapping_changes_the_warpage_by_less_than_its_bound``, 56 steps): against
         the exact-tangent run (``snap_tol=0``) the curvature of every state differs by at
-        most 4.3e-7 of the largest curvature at the default 1e-3 (37 steps snapped, 1.3x
-        faster), 1.5e-4 at 1e-2; on the reflow of the baseline unit
+        most 3.3e-7 of the largest curvature at the default 1e-3 (32 steps snapped; 37 and
+        4.3e-7 before snapping counted the drift of many snapped steps), 1.5e-4 at 1e-2;
+        on the reflow of the baseline unit
         (``scripts/bench_history.py --size 1.6 --order 1 --exact``, 36,522 DOF, 61 steps,
         49 snapped) the signed warpage moves by at most 6.1e-8 of its largest value
         (docs/history.md).
@@ -366,7 +368,9 @@ def solve_history(
                 if i == 0:
                     model.step_label = f"stage {stage.name!r}, the instantaneous solve at t = 0 s"
                     facts = model.start(T_prev)
-                    if stage.duration_s == 0.0 and np.array_equal(temps[0], T_prev):
+                    # an instantaneous start is the start's solve, unless it cures a
+                    # region (at once: one step of length 0 to the cured state)
+                    if stage.duration_s == 0.0 and not stage.cure:
                         out.add(t, stage.name, model.state(t, facts), progress)
                         continue
                 t = _run_stage(
@@ -569,6 +573,7 @@ def _check_arguments(
     if fixed is not None and not isinstance(fixed, Mapping):
         raise InputError("fixed", type(fixed).__name__, "a dict boundary -> {'z': 0.0}")
     _check_presence(mesh, process)
+    _check_support_changes(process, fixed)
     first = process.stages[0]
     for key, regions in ((f"stage.{first.name}.remove", first.remove),):
         if regions:
@@ -579,6 +584,36 @@ def _check_arguments(
             first.add,
             "regions born after the start (not in the first stage)",
         )
+
+
+def _supports(fixed: Mapping[str, Mapping[str, float]] | None) -> dict[str, dict]:
+    """``fixed`` as plain dicts, None and ``{}`` alike (a free body)."""
+    return {
+        name: dict(comps) if isinstance(comps, Mapping) else comps
+        for name, comps in (fixed or {}).items()
+    }
+
+
+def _check_support_changes(process: Process, fixed: Any) -> None:
+    """A stage without its own ``fixed`` (None) takes the supports given to
+    :func:`solve_history`, not those of the stage before: right after a stage with its own
+    supports (a release, ``fixed={}``) that would clamp the body again where those
+    supports hold it (a released, warped body pressed back onto its mandrel's face). That
+    is refused at the stage's key rather than taken silently: give the stage its supports."""
+    base = _supports(fixed)
+    prev = base
+    for i, s in enumerate(process.stages):
+        own = None if s.fixed is None else _supports(s.fixed)
+        if own is None and i > 0 and prev != base:
+            before = process.stages[i - 1].name
+            raise InputError(
+                f"stage.{s.name}.fixed",
+                None,
+                f"its supports given explicitly: stage {before!r} set its own ({prev}), and "
+                f"None returns to those given to solve_history ({base}), e.g. clamps a "
+                "released body again ({} keeps it free)",
+            )
+        prev = base if own is None else own
 
 
 def _check_presence(mesh: Any, process: Process) -> None:

@@ -98,10 +98,15 @@ class Stage:
         Regions removed at the start of the stage.
     fixed
         Dirichlet conditions during the stage (boundary -> {component: m}); None keeps
-        those given to :func:`solve_history`, ``{}`` makes the body free.
+        those given to :func:`solve_history`, ``{}`` makes the body free. None right
+        after a stage with its own supports (which would return to the history's: a
+        released body clamped again) is refused by :func:`solve_history`: every stage
+        after a release gives ``fixed={}`` (or its own supports).
     cure
         Regions whose cure shrinkage develops linearly over the stage (0 before it,
-        the material's full ``shrinkage`` after it).
+        the material's full ``shrinkage`` after it; at once in a stage of duration 0).
+        A region is cured by one stage only (:class:`Process` refuses a second, which
+        would undo the shrinkage and apply it again).
     outputs
         Times [s] after the stage's start, inside it, at which a state is also kept
         (labelled ``"name+<t>s"``).
@@ -194,11 +199,14 @@ class Process:
             raise InputError("process", dup, "stages with distinct names")
         object.__setattr__(self, "stages", stages)
         _check_births(stages, set(self.born))
+        _check_cures(stages)
 
     @classmethod
     def from_points(cls, points: Sequence[tuple[float, Temperature]]) -> Process:
         """The process of a temperature history ``[(t_s, T), ...]`` (times non-decreasing):
-        one stage per point, labelled ``"00_0s"``, ``"01_60s"``..."""
+        one stage per point, labelled ``"00_0s"``, ``"01_60s"``... A history's times count
+        from its first stage, so the states of points from ``t = 100 s`` come at 0,
+        100 s...: the labels keep the given times."""
         try:
             pts = [(float(t), T) for t, T in points]
         except (TypeError, ValueError):
@@ -245,6 +253,24 @@ def _check_births(stages: Sequence[Stage], born: set[str]) -> None:
                     f"stage.{s.name}.add", r, "a region absent at this stage (not added twice)"
                 )
             alive.add(r)
+
+
+def _check_cures(stages: Sequence[Stage]) -> None:
+    """A region is cured by one stage only: each stage that cures a region takes its
+    shrinkage from 0 to the full value, so a second one would first undo the shrinkage
+    the first applied and then apply it again (a region removed and added anew keeps its
+    degree of cure too)."""
+    cured: dict[str, str] = {}  # region -> the stage that cured it
+    for s in stages:
+        for r in dict.fromkeys(s.cure):  # a name listed twice in one stage is one cure
+            if r in cured:
+                raise InputError(
+                    f"stage.{s.name}.cure",
+                    r,
+                    f"a region not cured by an earlier stage ({r!r} is cured by stage "
+                    f"{cured[r]!r}; a region's cure shrinkage develops over one stage)",
+                )
+            cured[r] = s.name
 
 
 def stage_segments(

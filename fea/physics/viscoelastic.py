@@ -99,6 +99,28 @@ def _phi(x: NDArray[np.float64]) -> NDArray[np.float64]:
     return np.where(small, 1.0 - 0.5 * x, -np.expm1(-xs) / xs)
 
 
+#: A step's reduced-time increment over a relaxation time, ``x = dxi / tau``, below which
+#: replacing it by a nearby one counts by the absolute change (a glassy step, whose
+#: relaxation is negligible however many such steps follow); above it by the relative.
+_GLASSY_X = 1e-6
+
+
+def _drift(xa: NDArray[np.float64], xb: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Relative change ``|xa - xb| / (max + _GLASSY_X)`` of a term's reduced-time increments
+    over its relaxation time, times the decay ``exp(-min)`` of its internal stress over the
+    step (0 where both are equal, and where both relax it fully); shapes broadcast.
+
+    A step that takes a cached entry's increment relaxes the term by the entry's: over
+    ``N`` such steps the term's reduced time is off by ``N |xa - xb|``, which the change of
+    one step's decay, ``~|xa - xb|``, does not bound (a hold at T_ref of 1000 steps of
+    tau / 1000 each took the glassy entry at every step and did not relax at all). The
+    relative change bounds it by the same fraction of the reduced time, whatever ``N``."""
+    lo, hi = np.minimum(xa, xb), np.maximum(xa, xb)
+    with np.errstate(invalid="ignore", over="ignore"):
+        rel = np.where(np.isinf(hi), 1.0, (hi - lo) / (hi + _GLASSY_X))
+    return np.where(hi == lo, 0.0, rel * np.exp(-lo))
+
+
 # -- relaxation function -------------------------------------------------------------
 
 
@@ -664,7 +686,11 @@ class Viscoelastic:
         (n,) or scalars, 0 to inf): per point, the largest change of a term's decay
         ``exp(-x_i)`` or linear-interpolation weight ``(1 - exp(-x_i)) / x_i``, weighted
         by the term's ``g_i`` and relative to the step's tangent factor
-        ``g_inf + sum_i g_i phi_i`` (the algorithmic modulus over the glassy one).
+        ``g_inf + sum_i g_i phi_i`` (the algorithmic modulus over the glassy one), or the
+        relative change of ``x_i`` (times the step's decay ``exp(-x_i)``; absolute below
+        ``x_i ~ 1e-6``), which bounds what many steps that take one entry's increment
+        add up to (the change of one step's decay does not: 1000 steps of ``x = 1e-3``
+        each took the glassy entry and did not relax).
 
         Replacing ``dxi`` by ``dxi_ref`` changes the step's new stress by at most about
         this fraction of the arms' stresses and of the strain increment's glassy stress.
@@ -685,7 +711,8 @@ class Viscoelastic:
                 continue
             g = pr.weights
             tang = pr.g_inf + np.minimum(ph_a, ph_b) @ g
-            d = np.maximum(np.abs(dec_a - dec_b), np.abs(ph_a - ph_b)) * g
+            d = np.maximum(np.abs(dec_a - dec_b), np.abs(ph_a - ph_b))
+            d = np.maximum(d, _drift(a[:, None] / pr.times, b[:, None] / pr.times)) * g
             out = np.maximum(out, d.max(axis=1) / tang)
         return out
 

@@ -276,12 +276,14 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
     """No stage may leave the model without a region, remove a region that is not present
     or add one that is (the history would stop there, after the stages before it had run),
     and a region is cured only once it exists (a cure listed before the stage that adds it
-    would be lost)."""
+    would be lost) and by one stage only (each stage that cures a region takes its
+    shrinkage from 0 to the full value: a second would undo it and apply it again)."""
     later_adds: dict[str, int] = {}
     for i, st in enumerate(stages):
         for r in st.add:
             later_adds.setdefault(r, i)
     present = set(regions) - set(later_adds)
+    cured: dict[str, int] = {}  # region -> the stage that cured it
     for i, st in enumerate(stages):
         # as the history applies them: the removals, then the births
         for r in st.remove:
@@ -305,7 +307,7 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
             raise InputError(
                 f"{key}[{i}].remove", list(st.remove), "removals that leave at least one region"
             )
-        for r in st.cure:
+        for r in dict.fromkeys(st.cure):  # a name listed twice in one stage is one cure
             born = later_adds.get(r)
             if born is not None and born > i:
                 raise InputError(
@@ -313,6 +315,14 @@ def _check_lifecycle(key: str, stages: Sequence[StageSpec], regions: Sequence[st
                     r,
                     f"a region present at this stage ({r} is added at {key}[{born}])",
                 )
+            if r in cured:
+                raise InputError(
+                    f"{key}[{i}].cure",
+                    r,
+                    f"a region not cured by an earlier stage ({r} is cured at "
+                    f"{key}[{cured[r]}]; a region's cure shrinkage develops over one stage)",
+                )
+            cured[r] = i
 
 
 #: What a stage named like a panel state must leave present (True) or removed (False):
