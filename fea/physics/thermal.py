@@ -738,6 +738,7 @@ def solve_thermal(
     *,
     method: str = "auto",
     rtol: float = 1e-10,
+    maxiter: int = 2000,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
     k_at_C: float | ArrayLike | None = None,
@@ -780,6 +781,10 @@ def solve_thermal(
     rtol
         Relative residual of iterative solves, ``|b - A x| <= rtol |b|`` (the one meaning
         of ``rtol`` in :mod:`fea`), in (0, 1e-2].
+    maxiter
+        Iteration limit of each iterative solve (a whole number >= 1; ``[solver]
+        maxiter`` of a study): a solve that does not reach ``rtol`` within it raises a
+        :class:`~fea.errors.SolverError`.
     picard_tol, max_picard
         The steady nonlinear iteration (k(T), surface models) stops when the largest
         nodal change is at most ``picard_tol * max(1, max|T|)`` [K]: ``picard_tol`` is a
@@ -822,6 +827,7 @@ def solve_thermal(
             "(otherwise the steady temperature is undetermined)",
         )
     kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    kw["maxiter"] = maxiter
     info: dict[str, Any] = {}
     t_setup = time.perf_counter() - t_start
     if transient is None:
