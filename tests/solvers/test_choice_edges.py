@@ -12,6 +12,10 @@ import pytest
 from fea.errors import SolverError
 from fea.package.analyse import thermal_analysis, warpage_metrics
 from fea.package.spec import parse_study
+from fea.solvers import cost, solve
+from fea.solvers.cpu import pardiso_available
+
+from .systems import clamped_plate
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
 
@@ -33,3 +37,61 @@ def test_solver_maxiter_of_a_study_reaches_its_solves(analysis):
     case = _tiny(method="amg", maxiter=1, rtol=1e-10)
     with pytest.raises(SolverError, match=r"did not converge in 1 iterations \(maxiter = 1\)"):
         analysis(case)
+
+
+@pytest.fixture(scope="module")
+def plate():
+    """A clamped two-layer P2 plate, 2 x 1.5 mm: K, a load, the rigid-body modes."""
+    return clamped_plate(2e-3)
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso not installed")
+@pytest.mark.parametrize("free", [1e6, 20e6])
+def test_auto_with_too_little_free_memory_says_what_it_needs_and_what_is_free(
+    monkeypatch, plate, free
+):
+    """Free memory below both estimates: ``auto`` went on with the smaller method (here
+    AMG-PCG) whatever it needed, to be killed by the system where memory really is that
+    short; the contract is a fallback that fits or a clear error. Now a SolverError before
+    any setup, naming both estimates, what is free and what to change."""
+    A, b, R = plate
+    monkeypatch.setattr(cost, "available_memory", lambda: free)
+    amg = cost.amg_estimate(A.shape[0], A.nnz, "elasticity", method="amg-xp")
+    assert amg.memory > free  # the premise: AMG does not fit either
+    with pytest.raises(SolverError) as err:
+        solve(A, b, kind="elasticity", backend="cpu", near_null=R)
+    msg = str(err.value)
+    assert f"{A.shape[0]:,} unknowns" in msg and "not enough memory" in msg
+    assert f"AMG-PCG about {amg.memory / 1e9:.2g} GB" in msg
+    assert f"{free / 1e9:.2g} GB free" in msg and "FEA_MEMORY_GB" in msg
+    # an explicit method is the user's choice: it runs (this system is small)
+    x, info = solve(A, b, kind="elasticity", backend="cpu", method="amg-xp", near_null=R)
+    assert info.residual <= 1e-10
+
+
+@pytest.mark.skipif(not pardiso_available(), reason="MKL Pardiso not installed")
+def test_auto_picks_by_its_own_recorded_estimates(monkeypatch, plate):
+    """For free memory from just above AMG's estimate to plenty, the method ``auto`` ran is
+    the one its recorded estimates (``SolveInfo.extra["estimate"]``) make it pick: the
+    faster of those within 80 % of the free memory, else the smaller; and the reason quotes
+    the free memory it compared against."""
+    A, b, R = plate
+    amg = cost.amg_estimate(A.shape[0], A.nnz, "elasticity", method="amg-xp")
+    for free in (1.05 * amg.memory, 2 * amg.memory / cost.MEMORY_HEADROOM, 20e9):
+        monkeypatch.setattr(cost, "available_memory", lambda free=free: free)
+        x, info = solve(A, b, kind="elasticity", backend="cpu", near_null=R, rtol=1e-10)
+        est = info.extra["estimate"]
+        assert est["available_bytes"] == free and f"{free / 1e9:.3g} GB free" in info.reason
+        room = cost.MEMORY_HEADROOM * free
+        d, a = est.get("direct"), est["amg"]
+        fits_d = d is not None and d["bytes"] <= room
+        fits_a = a["bytes"] <= room
+        if fits_d and (not fits_a or d["seconds"] <= a["seconds"]):
+            want = "pardiso"
+        elif fits_a:
+            want = "amg-xp-pcg"
+        else:
+            smaller_d = d is not None and d["bytes"] <= a["bytes"]
+            want = "pardiso" if smaller_d else "amg-xp-pcg"
+        assert info.method == want, (free, est, info.reason)
+        assert info.residual <= 1e-10
