@@ -11,16 +11,22 @@ import sys
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 import fea
 import fea.package.meshing as meshing
 from fea.errors import SolverError
+from fea.fe.constraints import rigid_body_modes
 from fea.package.analyse import thermal_analysis, warpage_metrics
 from fea.package.spec import parse_study
-from fea.solvers import cost, solve
+from fea.physics import materials
+from fea.physics.mechanics import solve_thermoelastic
+from fea.physics.thermal import solve_thermal
+from fea.solvers import cost, cpu, solve
 from fea.solvers.cpu import pardiso_available
 
+from ..verification.helpers import layered_box
 from .systems import clamped_plate
 
 TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
@@ -34,7 +40,9 @@ def _tiny(**solver):
     return parse_study(raw).base
 
 
-@pytest.mark.parametrize("analysis", [thermal_analysis, warpage_metrics])
+@pytest.mark.parametrize(
+    "analysis", [thermal_analysis, pytest.param(warpage_metrics, marks=pytest.mark.slow)]
+)
 def test_solver_maxiter_of_a_study_reaches_its_solves(analysis):
     """``[solver] maxiter`` was read, checked and documented ("iteration limit of iterative
     solvers") but never given to a solve: every AMG-PCG ran with the default 2000, so a
@@ -146,3 +154,70 @@ def test_the_size_guards_memory_model_is_within_30_percent_of_the_peak(model):
     peak = got["peak"] * 1024.0  # ru_maxrss in KiB on Linux
     guard = meshing.BASE_BYTES + meshing.BYTES_PER_ELEMENT[(model, 2)] * got["tets"]
     assert abs(guard / peak - 1.0) <= 0.3, (model, got["tets"], guard / 1e9, peak / 1e9)
+
+
+@pytest.fixture(scope="module")
+def quarter():
+    """A quarter of a two-layer P2 plate (copper on mould compound), its symmetry planes
+    x = 0 and y = 0 named."""
+    faces = {"xmin": lambda b: b[3] < 1e-9, "ymin": lambda b: b[4] < 1e-9}
+    mesh = layered_box(
+        (2e-3, 2e-3), [("a", 0.3e-3, 2), ("b", 0.2e-3, 1)], 0.25e-3, order=2, faces=faces
+    )
+    return mesh, {"a": materials.get("copper"), "b": materials.get("mold_compound")}
+
+
+def test_a_quarter_model_with_eliminated_symmetry_planes_solves_alike_by_amg(monkeypatch, quarter):
+    """Symmetry planes held by eliminated DOFs (identity rows and columns) and the rest of
+    the rigid motions by 3-2-1 supports: both AMG-PCGs give the direct answer to their
+    tolerance, and the elasticity hierarchy is built on the six rigid-body modes of the
+    nodes (3 x 3 blocks), the conduction one on none (pyamg's constant)."""
+    mesh, mats = quarter
+    seen = []
+    real = cpu.amg_setup
+
+    def spy(A, *, near_null=None, block=1):
+        seen.append((A.shape[0], None if near_null is None else near_null.copy(), block))
+        return real(A, near_null=near_null, block=block)
+
+    monkeypatch.setattr(cpu, "amg_setup", spy)
+    fixed = {"xmin": {"x": 0.0}, "ymin": {"y": 0.0}}
+    out = {}
+    for method in ("direct", "amg", "amg-xp"):
+        me = solve_thermoelastic(
+            mesh,
+            mats,
+            25.0,
+            {"*": 175.0},
+            fixed=fixed,
+            backend="cpu",
+            method=method,
+            rtol=1e-10,
+            symmetry=("x", "y"),
+        )
+        assert me.solver_info["residual"] <= 1e-10
+        out[method] = me.displacement
+    ref = np.abs(out["direct"]).max()
+    for method in ("amg", "amg-xp"):
+        # rtol 1e-10 on a system of condition ~1e8: 1e-7 of the largest displacement
+        assert np.abs(out[method] - out["direct"]).max() <= 1e-7 * ref, method
+    ((n, B, block),) = seen
+    nodes = me.nodes
+    assert n == 3 * len(nodes) and block == 3 and B.shape == (n, 6)
+    R = rigid_body_modes(nodes)
+    # the same span: B's columns are combinations of the rigid-body modes and back
+    coef, *_ = np.linalg.lstsq(R, B, rcond=None)
+    assert np.abs(R @ coef - B).max() <= 1e-10 * np.abs(B).max()
+    assert np.linalg.matrix_rank(B) == 6
+    seen.clear()
+    th = solve_thermal(
+        mesh,
+        mats,
+        sources={"a": 0.1},
+        convection={"xmin": (1e4, 25.0)},
+        backend="cpu",
+        method="amg",
+        rtol=1e-10,
+    )
+    ((n, B, block),) = seen
+    assert n == th.temperature.shape[0] and B is None and block == 1
