@@ -16,7 +16,7 @@ import pytest
 
 import fea
 import fea.package.meshing as meshing
-from fea.errors import SolverError
+from fea.errors import InputError, SolverError
 from fea.fe.constraints import rigid_body_modes
 from fea.package.analyse import thermal_analysis, warpage_metrics
 from fea.package.spec import parse_study
@@ -221,3 +221,22 @@ def test_a_quarter_model_with_eliminated_symmetry_planes_solves_alike_by_amg(mon
     )
     ((n, B, block),) = seen
     assert n == th.temperature.shape[0] and B is None and block == 1
+
+
+@pytest.mark.parametrize("value", [0, -3, 2.5, float("nan")])
+def test_a_bad_maxiter_of_the_physics_solvers_is_named(quarter, value):
+    """The ``maxiter`` the thermal and elastic solvers now pass on is checked whatever the
+    method (a direct solve too), naming the key."""
+    mesh, mats = quarter
+    with pytest.raises(InputError, match="maxiter"):
+        solve_thermal(
+            mesh,
+            mats,
+            sources={"a": 0.1},
+            convection={"xmin": (1e4, 25.0)},
+            backend="cpu",
+            method="direct",
+            maxiter=value,
+        )
+    with pytest.raises(InputError, match="maxiter"):
+        solve_thermoelastic(mesh, mats, 25.0, 175.0, backend="cpu", method="direct", maxiter=value)
