@@ -169,7 +169,8 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     heat = thermal_loads(mesh, case)
     solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
     stage("thermal")
-    th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **solver)
+    steady = dict(solver, maxiter=case.solver.maxiter)  # dual_interface takes no maxiter
+    th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **steady)
     junction = junction_region(case.geometry)  # the die, or an imported model's role
     tj = th.region_max(junction)
     t_die = th.temperature[np.unique(th.space.dofs[mesh.regions[junction]])]
@@ -197,7 +198,7 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
             mesh_materials(pkg_mesh, pkg),
             **thermal_loads(pkg_mesh, pkg),
             fixed={"shell_top": loads.ambient},
-            **solver,
+            **steady,
         )
         m["theta_jc_K_per_W"] = per_watt(jc.region_max(junction) - loads.ambient)
     else:
@@ -214,7 +215,7 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
             name: ((th.surface_h[name], Tinf) if name in th.surface_h else (h, Tinf))
             for name, (h, Tinf) in bc.convection.items()
         }
-        tm, tc, tr = zth_transient(case, th, dict(heat, convection=conv, fixed=fixed, **solver))
+        tm, tc, tr = zth_transient(case, th, dict(heat, convection=conv, fixed=fixed, **steady))
         m.update(tm)
         curves.update(tc)
     peak = max(tj, m.get("Tj_peak_C", tj))
@@ -399,6 +400,7 @@ def _solve_me(
         backend=backend,
         method=case.solver.method,
         rtol=case.solver.rtol,
+        maxiter=case.solver.maxiter,
         solver_cache=cache,
         eigenstrain=eigenstrain,
         symmetry=mechanics_symmetry(mesh),

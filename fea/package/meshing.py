@@ -373,19 +373,23 @@ MIN_TETS_PER_TERMINAL = 100.0
 #: A panel's lanes, dams and the encapsulant around its cans mesh about twice as finely
 #: as the zones above count (measured on studies/panel_process.toml: 0.5 without it).
 PANEL_FACTOR = 2.0
-#: Memory to assemble and solve one element of a model [bytes], by (problem, order):
-#: P2 elasticity 26 kB per tetrahedron over ``BASE_BYTES``, fitted to the whole process's
-#: peak of the baseline's warpage at 55k-497k tetrahedra with the solver ``auto`` picks
-#: (Pardiso, then amg-xp; within -1 to +25 %, docs/performance.md, "Memory estimates"),
-#: P1 about a sixth of the P2 figure then (40 kB), the scalar thermal problem about a third.
+#: Memory to assemble and solve one element of a model [bytes], by (problem, order), over
+#: ``BASE_BYTES``: fitted with it to the whole process's peak RSS with the solver ``auto``
+#: picks (docs/performance.md, "Memory estimates"): P2 elasticity 29 kB per tetrahedron
+#: (the baseline's warpage at 24k-497k tetrahedra, Pardiso and amg-xp: -20 to +13 %), the
+#: P2 thermal board model 10 kB (31k-141k tetrahedra: -10 to -2 %). P1 not measured
+#: beyond small models, where the base dominates (the figures kept, on the safe side).
 BYTES_PER_ELEMENT = {
-    ("mechanical", 2): 26e3,
+    ("mechanical", 2): 29e3,
     ("mechanical", 1): 7e3,
-    ("thermal", 2): 14e3,
+    ("thermal", 2): 10e3,
     ("thermal", 1): 3e3,
 }
-#: The process itself (Python, NumPy, SciPy, gmsh, MKL) [bytes].
-BASE_BYTES = 1.0e9
+#: The process itself (Python, NumPy, SciPy, gmsh, MKL, Numba) [bytes]: 0.28 GB with the
+#: libraries loaded and a small solve of each kind done; 0.35 GB with the slopes above
+#: (the former 1 GB put the guard 19-51 % above the peak of a 24k-35k tetrahedron P2
+#: warpage model and 53-113 % above the thermal one's).
+BASE_BYTES = 0.35e9
 #: Fewest nodes gmsh puts on a circle (its ``Mesh.MinimumCirclePoints``, left at the
 #: default by :func:`generate`): a hole of diameter w is meshed at pi w / 7 or finer,
 #: whatever ``mesh.opening_size`` asks (:func:`_opening_excess`).

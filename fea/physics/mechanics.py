@@ -461,6 +461,7 @@ def solve_static(
     backend: str = "auto",
     method: str = "auto",
     rtol: float = 1e-10,
+    maxiter: int = 2000,
     solver_cache: dict | None = None,
     cache_key: tuple = (),
     ns: Any = None,
@@ -512,6 +513,7 @@ def solve_static(
     D_x = xp.asarray(D)
     b[D_x] = u[D_x] if b.ndim == 1 else u[D_x][:, None]
     kw = {"kind": "elasticity", "backend": backend, "method": method, "near_null": con.near_null}
+    kw["maxiter"] = maxiter
     on_device = ns is not None
     if solver_cache is None:
         x, si = solve(A, b, rtol=rtol, device_result=on_device, **kw)
@@ -521,7 +523,7 @@ def solve_static(
             close_solver_cache(solver_cache)
             cache = solver_cache["solvers"] = SolverCache(capacity=1)
         held, same_matrix = cache.get(
-            (np.asarray(D), backend, method, rtol), cache_key, A, rtol=rtol, **kw
+            (np.asarray(D), backend, method, rtol, maxiter), cache_key, A, rtol=rtol, **kw
         )
         x, si = held.prepared.solve(b, device_result=on_device)
         # the setup is reused for the very same matrix, or when an updated matrix kept the
@@ -595,6 +597,7 @@ def solve_thermoelastic(
     shrinkage: bool | Sequence[str] = False,
     method: str = "auto",
     rtol: float = 1e-10,
+    maxiter: int = 2000,
     solver_cache: dict | None = None,
     eigenstrain: ArrayLike | None = None,
     symmetry: Sequence[str] = (),
@@ -629,6 +632,10 @@ def solve_thermoelastic(
     rtol
         Relative residual of an iterative solve, ``|b - A x| <= rtol |b|`` (as everywhere
         in :mod:`fea`), in (0, 1e-2]; a direct solve meets it to rounding.
+    maxiter
+        Iteration limit of an iterative solve (a whole number >= 1; ``[solver] maxiter``
+        of a study): one that does not reach ``rtol`` within it raises a
+        :class:`~fea.errors.SolverError`.
     solver_cache
         A dict kept by the caller across calls on the same mesh (e.g. a temperature
         sweep): when the stiffness and the constraints are unchanged (E not depending
@@ -680,6 +687,7 @@ def solve_thermoelastic(
         backend=backend,
         method=method,
         rtol=rtol,
+        maxiter=maxiter,
         solver_cache=solver_cache,
         cache_key=key,
         ns=ns,

@@ -211,7 +211,9 @@ class ThermalResult:
         e.g. a heating curve and its structure function); stored under
         ``/thermal/curves``.
     solver_info
-        Backend, method, iterations, residual and seconds per stage.
+        Backend, method, iterations, residual and seconds per stage. Steady: the
+        iterations and ``solve_s`` summed over the passes of a k(T) or h(T) iteration
+        (``pass_iterations``: each pass's), the residual the last pass's.
     surface_h
         Boundary -> h per facet [W/(m^2 K)] at the solution, for boundaries with a
         :data:`SurfaceModel` (shape (n_f,), in the order of ``mesh.boundaries[name]``);
@@ -738,6 +740,7 @@ def solve_thermal(
     *,
     method: str = "auto",
     rtol: float = 1e-10,
+    maxiter: int = 2000,
     picard_tol: float = 1e-6,
     max_picard: int = 50,
     k_at_C: float | ArrayLike | None = None,
@@ -780,6 +783,10 @@ def solve_thermal(
     rtol
         Relative residual of iterative solves, ``|b - A x| <= rtol |b|`` (the one meaning
         of ``rtol`` in :mod:`fea`), in (0, 1e-2].
+    maxiter
+        Iteration limit of each iterative solve (a whole number >= 1; ``[solver]
+        maxiter`` of a study): a solve that does not reach ``rtol`` within it raises a
+        :class:`~fea.errors.SolverError`.
     picard_tol, max_picard
         The steady nonlinear iteration (k(T), surface models) stops when the largest
         nodal change is at most ``picard_tol * max(1, max|T|)`` [K]: ``picard_tol`` is a
@@ -822,6 +829,7 @@ def solve_thermal(
             "(otherwise the steady temperature is undetermined)",
         )
     kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    kw["maxiter"] = maxiter
     info: dict[str, Any] = {}
     t_setup = time.perf_counter() - t_start
     if transient is None:
@@ -1029,6 +1037,7 @@ def _steady(
     picard = pb.k_depends_on_T or pb.surfaces_depend_on_T
     change = np.inf
     setups: dict[str, int] = {}
+    passes: list[tuple[int, float]] = []  # (iterations, seconds) of each pass's solve
     x = None
     p = None
     try:
@@ -1047,6 +1056,7 @@ def _steady(
             else:
                 p.update(A_s)
             x, last = p.solve(b_s, x0=x, device_result=ns is not None)
+            passes.append((last.iterations, last.seconds))
             setup = str(last.extra.get("setup", "built"))
             setups[setup] = setups.get(setup, 0) + 1
             if ns is None:
@@ -1073,6 +1083,11 @@ def _steady(
             p.close()
     info["picard_iterations"] = it + 1
     info["picard_setups"] = setups
+    # the record is of the whole steady solve: every pass's iterations and seconds (the
+    # last pass, from the converged iterate, often takes none), the last residual
+    info["pass_iterations"] = [n for n, _ in passes]
+    last.iterations = sum(n for n, _ in passes)
+    last.seconds = sum(t for _, t in passes)
     assert T is not None
     if not np.all(np.isfinite(T)):
         raise SolverError("the temperature field is not finite (check loads and h)")

@@ -316,7 +316,13 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     """Choose between the direct solver and AMG-PCG for ``A`` by their estimated memory and
     time (:mod:`fea.solvers.cost`): Pardiso's symbolic analysis of ``A`` (kept for the
     factorisation when the direct solver is picked) against the AMG model, within the memory
-    available now. Without Pardiso the :func:`direct_limit` rule."""
+    available now. Without Pardiso the :func:`direct_limit` rule.
+
+    Raises
+    ------
+    SolverError
+        The method picked (the smaller where neither fits in the headroom) needs more than
+        the whole available memory: both estimates and the free memory named."""
     n, nnz = A.shape[0], A.nnz
     if not pardiso_available():
         name = _select("cpu", "auto", n, kind)
@@ -341,6 +347,25 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     else:
         failed = " (no room for Pardiso's analysis)"
     choice = cost.choose(direct, amg, available)
+    need = choice.direct if choice.method == "direct" else choice.amg
+    if need is not None and need.memory > available:
+        # neither fits even without the headroom: the smaller would be killed for memory
+        # after its setup; say so before any work
+        if analysis is not None:
+            analysis.close()
+        d_txt = (
+            f"the direct solver about {direct.memory / 1e9:.2g} GB"
+            if direct is not None
+            else f"no direct estimate{failed}"
+        )
+        raise SolverError(
+            f"method='auto' on the CPU: not enough memory for this system ({n:,} unknowns, "
+            f"{nnz:,} entries): {d_txt}, AMG-PCG about {amg.memory / 1e9:.2g} GB, and "
+            f"{available / 1e9:.2g} GB free (MemAvailable, capped by the cgroup's room "
+            "and FEA_MEMORY_GB); free memory or raise FEA_MEMORY_GB, run it where more is "
+            "free, or coarsen the mesh (a larger mesh.size_mm); an explicit solver.method "
+            "runs without this check"
+        )
     estimate = {
         "available_bytes": available,
         "amg": {"bytes": amg.memory, "seconds": amg.seconds, **amg.facts},
@@ -678,7 +703,9 @@ def solve(
     BackendUnavailable
         ``backend="gpu"`` where no GPU is usable, or ``method="cudss"`` without it.
     SolverError
-        ``A`` or ``b`` holds a NaN or inf (before any work), or the solve fails.
+        ``A`` or ``b`` holds a NaN or inf (before any work), ``method="auto"`` on the CPU
+        where even the method estimated smaller needs more than the free memory (naming
+        both estimates and the free memory; before any setup), or the solve fails.
     """
     t0 = time.perf_counter()
     with Prepared(

@@ -679,7 +679,9 @@ MEANINGS: dict[str, str] = {
     "elasticity), jacobi, or cudss (the cuDSS direct solver through nvmath-python, with "
     "backend = 'gpu'; an optional install)",
     "solver.rtol": "relative residual of iterative solvers",
-    "solver.maxiter": "iteration limit of iterative solvers",
+    "solver.maxiter": "iteration limit of the iterative solves of the steady thermal model, "
+    "the Zth heating curve and elastic warpage (a history's steps, a cycling run and "
+    "moisture keep their own limits); past it a solver error",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
     "(random); not with kind = cases",
