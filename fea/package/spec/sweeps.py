@@ -180,6 +180,9 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
                 f"sweep.cases[{i}]", dict(c), f"distinct cases (the same as [{seen_cases[tag]}])"
             )
         seen_cases[tag] = i
+    _check_disjoint(list(params), "sweep.parameters")
+    for i, c in enumerate(cases_raw):
+        _check_disjoint([str(k) for k in c], f"sweep.cases[{i}]")
     if kind in ("grid", "random") and not params:
         raise InputError("sweep.parameters", {}, f"at least one parameter for kind = '{kind}'")
     if kind == "random" and n < 1:
@@ -198,6 +201,22 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
     _check_sweep(spec, data, path)
     return spec
+
+
+def _check_disjoint(paths: list[str], key: str) -> None:
+    """Refuse two swept paths of which one lies inside the other (``geometry.die`` and
+    ``geometry.die.thickness_mm``): the overrides are applied in turn, so the later one
+    replaced (or changed) what the earlier one set, and cases whose ``param:`` columns
+    differ ran from one input."""
+    for p in paths:
+        for q in paths:
+            if q != p and q.startswith(p + "."):
+                raise InputError(
+                    f"{key}.{p}",
+                    q,
+                    f"paths that do not overlap ({q!r} lies inside {p!r}: one of the two "
+                    "would replace what the other sets)",
+                )
 
 
 def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = None) -> None:

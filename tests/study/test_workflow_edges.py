@@ -1,0 +1,57 @@
+"""The study workflow at its edges, as a large parameter sweep on a cluster meets them:
+sweeps whose entries overlap, runs killed and rerun, two runs of one study in one folder,
+hostile values on their way to file paths and batch scripts, tables and plots of partial
+results. The analysis is stubbed where the numbers do not matter (fast tests)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fea.errors import InputError
+from fea.package.spec import load_study
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "tiny_study.toml"
+
+
+def _study(tmp_path: Path, sweep: str, name: str = "study") -> Path:
+    """The tiny study, coarse, with ``sweep`` (TOML of a [sweep] table) as its sweep."""
+    text = TINY.read_text()
+    text = text[: text.index("[sweep]")].replace("size_mm = 1.0", "size_mm = 2.0")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace('name = "tiny"', f'name = "{name}"') + sweep)
+    return path
+
+
+# -- sweeps whose entries overlap ----------------------------------------------------------
+
+DIE_A = "{ size_mm = [1.0, 1.0], thickness_mm = 0.2 }"
+DIE_B = "{ size_mm = [1.2, 1.2], thickness_mm = 0.2 }"
+
+
+@pytest.mark.parametrize(
+    "sweep",
+    [
+        # the thickness is set first, then the whole die replaces it: 4 cases, 2 inputs
+        '[sweep]\nparameters = { "geometry.die.thickness_mm" = [0.1, 0.3], '
+        f'"geometry.die" = [{DIE_A}, {DIE_B}] }}\n',
+        # the other order sets the thickness inside the die: still one key swept twice
+        f'[sweep]\nparameters = {{ "geometry.die" = [{DIE_A}, {DIE_B}], '
+        '"geometry.die.thickness_mm" = [0.1, 0.3] }\n',
+        '[sweep]\nkind = "random"\nn = 2\nparameters = { "geometry.die.thickness_mm" = '
+        '[0.1, 0.3], "geometry.die.size_mm" = [1.0, 1.2], "geometry.die" = [0.1, 0.2] }\n',
+        '[sweep]\nkind = "cases"\ncases = [{ "geometry.die.thickness_mm" = 0.1, '
+        f'"geometry.die" = {DIE_A} }}]\n',
+    ],
+)
+def test_a_sweep_path_inside_another_is_refused(tmp_path, sweep):
+    """A sweep over ``geometry.die`` and ``geometry.die.thickness_mm`` applied the paths
+    in the table's order: the whole die, set after the thickness, replaced it, and all four
+    cases of the grid ran at 0.2 mm while the table's ``param:`` column said 0.1 and 0.3
+    (two pairs of identical cases, silently). Such a sweep is refused, naming both paths."""
+    with pytest.raises(InputError) as err:
+        load_study(_study(tmp_path, sweep))
+    assert "geometry.die" in err.value.key
+    assert "geometry.die.thickness_mm" in str(err.value)
