@@ -55,3 +55,24 @@ def test_a_sweep_path_inside_another_is_refused(tmp_path, sweep):
         load_study(_study(tmp_path, sweep))
     assert "geometry.die" in err.value.key
     assert "geometry.die.thickness_mm" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "case",
+    ['{ "materials.shell" = "cop\\u0000per" }', '{ "materials.sh\\u0000ell" = "copper" }'],
+    ids=["value", "path"],
+)
+def test_a_nul_in_an_explicit_case_is_refused_before_any_case_runs(tmp_path, case):
+    """An explicit case whose value (or path) held a NUL character was recorded as a
+    failed case, and its ``param:`` cell (or column name) then stopped the table: HDF5
+    stores no NUL, so ``build_table`` raised after every case had run and neither
+    ``table.csv`` nor ``table.h5`` was written for the good cases. The study is refused
+    when it is read, naming the case."""
+    sweep = (
+        '[sweep]\nkind = "cases"\ncases = [{ "geometry.shell_thickness_um" = 30.0 }, '
+        f"{case}]\n"
+    )
+    with pytest.raises(InputError) as err:
+        load_study(_study(tmp_path, sweep))
+    assert err.value.key.startswith("sweep.cases[1]")
+    assert "NUL" in err.value.allowed

@@ -181,6 +181,8 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             )
         seen_cases[tag] = i
     _check_disjoint(list(params), "sweep.parameters")
+    _check_no_nul(params_raw, "sweep.parameters")
+    _check_no_nul(cases_raw, "sweep.cases")
     for i, c in enumerate(cases_raw):
         _check_disjoint([str(k) for k in c], f"sweep.cases[{i}]")
     if kind in ("grid", "random") and not params:
@@ -201,6 +203,22 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
     _check_sweep(spec, data, path)
     return spec
+
+
+def _check_no_nul(value: Any, key: str) -> None:
+    """Refuse a NUL character in a swept path or value (at any depth): it reaches the
+    table as a column name or a cell, which HDF5 cannot store, and one such case (an
+    explicit case, recorded as failed) cost every case's table."""
+    if isinstance(value, str):
+        if "\0" in value:
+            raise InputError(key, value, "text without NUL characters")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_no_nul(str(k), f"{key}.{k!s}")
+            _check_no_nul(v, f"{key}.{k!s}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_no_nul(v, f"{key}[{i}]")
 
 
 def _check_disjoint(paths: list[str], key: str) -> None:
