@@ -76,3 +76,31 @@ def test_a_nul_in_an_explicit_case_is_refused_before_any_case_runs(tmp_path, cas
         load_study(_study(tmp_path, sweep))
     assert err.value.key.startswith("sweep.cases[1]")
     assert "NUL" in err.value.allowed
+
+
+BIG = "1" + "0" * 400  # a TOML integer: unbounded, beyond any float
+
+
+def test_an_integer_beyond_a_float_is_an_input_error(tmp_path):
+    """``rows = 10**400`` (TOML's integers have no bound) stopped the reader with an
+    OverflowError traceback from ``math.isfinite``, not an error naming the key."""
+    path = _study(tmp_path, "")
+    path.write_text(path.read_text().replace("rows = 2", f"rows = {BIG}"))
+    with pytest.raises(InputError) as err:
+        load_study(path)
+    assert err.value.key == "geometry.terminals.rows"
+    assert "float" in err.value.allowed
+
+
+def test_an_explicit_case_with_an_integer_beyond_a_float_is_refused(tmp_path):
+    """The same integer in an explicit case (read only when the case runs) crashed the
+    whole run with the OverflowError; recorded as failed, its ``param:`` cell would have
+    stopped ``table.h5`` (float64) and with it every case's table. Refused when the study
+    is read."""
+    sweep = (
+        '[sweep]\nkind = "cases"\ncases = [{ "geometry.shell_thickness_um" = 30.0 }, '
+        f'{{ "geometry.terminals.rows" = {BIG} }}]\n'
+    )
+    with pytest.raises(InputError) as err:
+        load_study(_study(tmp_path, sweep))
+    assert err.value.key == "sweep.cases[1].geometry.terminals.rows"

@@ -181,8 +181,8 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             )
         seen_cases[tag] = i
     _check_disjoint(list(params), "sweep.parameters")
-    _check_no_nul(params_raw, "sweep.parameters")
-    _check_no_nul(cases_raw, "sweep.cases")
+    _check_values(params_raw, "sweep.parameters")
+    _check_values(cases_raw, "sweep.cases")
     for i, c in enumerate(cases_raw):
         _check_disjoint([str(k) for k in c], f"sweep.cases[{i}]")
     if kind in ("grid", "random") and not params:
@@ -205,20 +205,25 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
     return spec
 
 
-def _check_no_nul(value: Any, key: str) -> None:
-    """Refuse a NUL character in a swept path or value (at any depth): it reaches the
-    table as a column name or a cell, which HDF5 cannot store, and one such case (an
-    explicit case, recorded as failed) cost every case's table."""
+def _check_values(value: Any, key: str) -> None:
+    """Refuse, at any depth of a sweep's paths and values, what the table cannot hold: a
+    NUL character (HDF5 stores none) and an integer beyond a float (``table.h5`` stores
+    numbers as float64). Each reached the table as a column name or a cell of a case
+    recorded as failed (an explicit case is read when it runs), and one such case cost
+    every case's table."""
     if isinstance(value, str):
         if "\0" in value:
             raise InputError(key, value, "text without NUL characters")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 2**1024:
+            raise InputError(key, value, "a number a float holds (magnitude below 1.8e308)")
     elif isinstance(value, Mapping):
         for k, v in value.items():
-            _check_no_nul(str(k), f"{key}.{k!s}")
-            _check_no_nul(v, f"{key}.{k!s}")
+            _check_values(str(k), f"{key}.{k!s}")
+            _check_values(v, f"{key}.{k!s}")
     elif isinstance(value, list | tuple):
         for i, v in enumerate(value):
-            _check_no_nul(v, f"{key}[{i}]")
+            _check_values(v, f"{key}[{i}]")
 
 
 def _check_disjoint(paths: list[str], key: str) -> None:
