@@ -139,6 +139,21 @@ def sweep_plot_name(output: str, parameter: str) -> str:
     return f"{_slug(output)[:110]}_vs_{_slug(parameter)[:60]}_{tag}.png"
 
 
+def _unique_name(output: str, parameter: str, used: set[str]) -> str:
+    """:func:`sweep_plot_name`, with a hash of ``parameter`` added where the name, case
+    aside, is one of ``used`` (two parameters whose paths differ only in case, or in
+    characters a file name holds as ``_``: one file on a file system that does not tell
+    case apart, or on any); the name is added to ``used``."""
+    name = sweep_plot_name(output, parameter)
+    if name.lower() in used:
+        import hashlib
+
+        tag = hashlib.sha256(parameter.encode()).hexdigest()[:10]
+        name = f"{name.removesuffix('.png')[: MAX_PLOT_NAME - 15]}_{tag}.png"
+    used.add(name.lower())
+    return name
+
+
 def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
@@ -350,10 +365,11 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         plt = _pyplot()
         params = _distinct([k for r in ok for k in r if k.startswith("param:")])
         columns = _output_columns(spec, ok)
+        used: set[str] = set()
         for p in params:
             for name, cols in columns.items():
                 fig = sweep_figure(spec, ok, p, name, cols)
-                written.append(_save(fig, folder / sweep_plot_name(name, p[6:])))
+                written.append(_save(fig, folder / _unique_name(name, p[6:], used)))
                 plt.close(fig)
         reflow = reflow_columns(ok[0])
         if reflow:

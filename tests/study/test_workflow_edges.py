@@ -104,3 +104,51 @@ def test_an_explicit_case_with_an_integer_beyond_a_float_is_refused(tmp_path):
     with pytest.raises(InputError) as err:
         load_study(_study(tmp_path, sweep))
     assert err.value.key == "sweep.cases[1].geometry.terminals.rows"
+
+
+# -- figures of parameters whose names differ only in case ------------------------------------
+
+
+def _png_title(path: Path) -> str:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return str(im.text.get("Title", ""))
+
+
+@pytest.mark.parametrize(
+    ("first", "second"), [("FR4", "fr4"), ("my mat", "my_mat")], ids=["case", "slug"]
+)
+def test_two_parameters_never_share_a_figure_file(tmp_path, first, second):
+    """A grid over ``materials.library.FR4.k`` and ``materials.library.fr4.k`` drew
+    ``Tj_max_C_vs_materials.library.FR4.k.png`` and ``..._fr4.k.png``: one file on a file
+    system that does not tell case apart (macOS, a Windows share), where the second figure
+    replaced the first under its name; names that differ in a character the file name
+    cannot hold (``my mat``, ``my_mat``) met on every file system. Each parameter now has
+    its own file, whatever the file system, and each figure is titled with its own
+    parameter."""
+    from fea.study.plots import study_plots
+
+    sweep = (
+        f'[materials]\nshell = "{first}"\ndie = "{second}"\n'
+        f'[materials.library."{first}"]\nbase = "copper"\n'
+        f'[materials.library."{second}"]\nbase = "silicon"\n'
+        f'[sweep]\nparameters = {{ "materials.library.{first}.k" = [300.0, 400.0], '
+        f'"materials.library.{second}.k" = [100.0, 150.0] }}\n'
+    )
+    spec = load_study(_study(tmp_path, sweep))
+    rows = [
+        {
+            "case": cid,
+            "status": "ok",
+            **{f"param:{k}": v for k, v in params.items()},
+            "Tj_max_C": 40.0 + i,
+        }
+        for i, (cid, params) in enumerate(spec.case_parameters())
+    ]
+    written = study_plots(spec, rows, tmp_path / "out")
+    names = [p.name for p in written]
+    assert len({n.lower() for n in names}) == len(names) == 2, names
+    titles = {_png_title(p) for p in written}
+    assert any(f"library.{first}.k" in t for t in titles), titles
+    assert any(f"library.{second}.k" in t for t in titles), titles
