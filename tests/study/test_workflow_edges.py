@@ -152,3 +152,21 @@ def test_two_parameters_never_share_a_figure_file(tmp_path, first, second):
     titles = {_png_title(p) for p in written}
     assert any(f"library.{first}.k" in t for t in titles), titles
     assert any(f"library.{second}.k" in t for t in titles), titles
+
+
+# -- the output folder as a batch script gives it -----------------------------------------------
+
+
+def test_merge_with_an_empty_out_is_refused(tmp_path, monkeypatch, capsys):
+    """``fea study merge STUDY --out "$OUT"`` with ``OUT`` unset merged ``results/<name>``
+    (an empty ``--out`` read as none) and wrote its table there, where ``fea run`` and
+    ``fea study slurm`` refuse the empty folder. Refused alike, nothing written."""
+    from fea.cli import main
+
+    grid = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0] }\n'
+    study = _study(tmp_path, grid)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results" / "study").mkdir(parents=True)
+    assert main(["study", "merge", str(study), "--out", ""]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert not (tmp_path / "results" / "study" / "table.csv").exists()
