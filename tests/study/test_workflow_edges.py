@@ -170,3 +170,25 @@ def test_merge_with_an_empty_out_is_refused(tmp_path, monkeypatch, capsys):
     assert main(["study", "merge", str(study), "--out", ""]) == 2
     assert "--out" in capsys.readouterr().err
     assert not (tmp_path / "results" / "study" / "table.csv").exists()
+
+
+# -- random sweeps: integer bounds of a real-valued key -------------------------------------------
+
+
+def test_integer_bounds_of_a_real_key_draw_real_values(tmp_path):
+    """``"loads.power_W.die" = [1, 3]`` (TOML integers, as one writes them) drew integers:
+    20 random cases of a power between 1 and 3 W were 1, 2 or 3 W (3 distinct inputs, each
+    computed several times), a discrete sample where a continuous one was asked for.
+    Integer bounds draw integers only for a key that is an integer (a count of rows); any
+    other key draws from the continuous range."""
+    sweep = (
+        '[sweep]\nkind = "random"\nn = 20\nseed = 1\n'
+        'parameters = { "loads.power_W.die" = [1, 3], "geometry.terminals.rows" = [1, 2] }\n'
+    )
+    spec = load_study(_study(tmp_path, sweep))
+    cases = [params for _, params in spec.case_parameters()]
+    power = [c["loads.power_W.die"] for c in cases]
+    rows = [c["geometry.terminals.rows"] for c in cases]
+    assert len(set(power)) == 20 and all(1.0 <= p <= 3.0 for p in power)
+    assert all(isinstance(p, float) for p in power)
+    assert set(rows) <= {1, 2} and all(isinstance(r, int) for r in rows)

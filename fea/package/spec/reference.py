@@ -682,7 +682,7 @@ MEANINGS: dict[str, str] = {
     "solver.maxiter": "iteration limit of iterative solvers",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
-    "(random); not with kind = cases",
+    "(random: uniform on the range, integers only for an integer key); not with kind = cases",
     "sweep.n": "samples of a random sweep (random only)",
     "sweep.seed": "seed of a random sweep (random only)",
     "sweep.cases": "explicit cases, distinct: a list of tables of dotted keys -> values "

@@ -200,9 +200,36 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             f"{count:,} cases",
             f"at most {MAX_CASES:,} cases in one study (split the sweep into several studies)",
         )
+    if kind == "random":
+        # integer bounds draw integers only for a key read as an integer (a count of
+        # rows); the bounds of any other key are a continuous range ([1, 3] W is not 1,
+        # 2 or 3 W)
+        counts = _integer_keys(data, {p: _random_type(v)[0] for p, v in params.items()}, path)
+        for p, (lo, hi) in params.items():
+            if isinstance(lo, int) and isinstance(hi, int) and p not in counts:
+                params[p] = (float(lo), float(hi))
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
     _check_sweep(spec, data, path)
     return spec
+
+
+def _integer_keys(data: Mapping[str, Any], params: Mapping[str, Any], path: str | None) -> set[str]:
+    """The paths of ``params`` that the study reads as integers (:class:`Section` getters
+    with ``integer=True``), from one parse of the study with ``params`` set; empty where
+    that parse fails (the probes of :func:`_check_sweep` then name the error)."""
+    import warnings
+
+    from . import parse_study
+    from .reader import recording
+
+    try:  # its warnings are the probes' (_check_sweep), not said twice
+        with recording() as records, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = apply_overrides(data, params, key="sweep.parameters")
+            parse_study(raw, path=path, sweep_case=True)
+    except InputError:
+        return set()
+    return {r.key for r in records if r.kind == "integer" and r.key in params}
 
 
 def _check_values(value: Any, key: str) -> None:
