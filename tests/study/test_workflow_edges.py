@@ -192,3 +192,56 @@ def test_integer_bounds_of_a_real_key_draw_real_values(tmp_path):
     assert len(set(power)) == 20 and all(1.0 <= p <= 3.0 for p in power)
     assert all(isinstance(p, float) for p in power)
     assert set(rows) <= {1, 2} and all(isinstance(r, int) for r in rows)
+
+
+# -- the cases' child processes with the analysis stubbed ------------------------------------------
+
+STUB = """
+import os
+
+if os.environ.get("FEA_TEST_STUB"):
+    import fea.package as _package
+
+    def _analyse(case, folder, meta=None, context=None):
+        um = case.geometry.shell_thickness * 1e6
+        if os.environ["FEA_TEST_STUB"] == "fail-50um" and abs(um - 50.0) < 1e-6:
+            raise ZeroDivisionError("stubbed failure at 50 um")
+        return {"Tj_max_C": 25.0 + um}
+
+    _package.analyse = _analyse
+"""
+
+
+def _stub_children(monkeypatch, folder: Path, mode: str = "ok") -> None:
+    """The analysis of every child process started from now on stubbed (a
+    ``sitecustomize.py`` first on ``PYTHONPATH``): ``Tj_max_C`` = 25 + the shell in um,
+    and with ``fail-50um`` a failure (a bug's exception) for the 50 um shell."""
+    import os
+
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "sitecustomize.py").write_text(STUB)
+    path = os.environ.get("PYTHONPATH", "")
+    parts = (str(folder), str(ROOT), path)
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in parts if p))
+    monkeypatch.setenv("FEA_TEST_STUB", mode)
+
+
+GRID = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0, 70.0] }\n'
+
+
+def test_a_dask_run_counts_finished_cases_as_already_done(tmp_path, monkeypatch):
+    """A Dask run started again skipped its finished cases but counted them as ``run by
+    another process`` (0 already done, 3 run by another process), as if a second run
+    held them: the skip and the busy case came back alike (None) from the task."""
+    distributed = pytest.importorskip("distributed")
+    from fea.study import run_study
+
+    _stub_children(monkeypatch, tmp_path / "stub")
+    spec = load_study(_study(tmp_path, GRID))
+    out = tmp_path / "out"
+    assert run_study(spec, out=out, progress=False).done == 3
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        report = run_study(spec, out=out, scheduler=cluster.scheduler_address, progress=False)
+    assert (report.done, report.skipped, report.busy, report.failed) == (0, 3, 0, 0)
