@@ -453,17 +453,21 @@ def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
     matplotlib figure."""
     plt = _pyplot()
     ok = [r for r in rows if r.get("status", "ok") == "ok"]
-    reflow = reflow_columns(ok[0]) if ok else []
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    T = [t for _, t, _ in reflow]
-    legs = temperature_legs(T)
-    counts = {k: sum(1 for kind, _ in legs if kind == k) for k in ("heating", "cooling")}
+    T: list[float] = []
     for n, r in enumerate(ok[:MAX_SERIES]):
+        # each case along its own profile: a sweep over loads.reflow_C gives each its
+        # own state columns (r03_245C, r03_260C), not those of the first case
+        reflow = reflow_columns(r)
+        T = T or [t for _, t, _ in reflow]
+        Tr = [t for _, t, _ in reflow]
+        legs = temperature_legs(Tr)
+        counts = {k: sum(1 for kind, _ in legs if kind == k) for k in ("heating", "cooling")}
         w = [_number(r.get(k)) for _, _, k in reflow]
         seen = {"heating": 0, "cooling": 0}
         for kind, idx in legs:
             seen[kind] += 1
-            pts = [(T[i], w[i]) for i in idx if w[i] is not None]
+            pts = [(Tr[i], w[i]) for i in idx if w[i] is not None]
             if not pts:
                 continue
             name = kind if counts[kind] == 1 else f"{kind} {seen[kind]}"

@@ -245,3 +245,34 @@ def test_a_dask_run_counts_finished_cases_as_already_done(tmp_path, monkeypatch)
     ) as cluster:
         report = run_study(spec, out=out, scheduler=cluster.scheduler_address, progress=False)
     assert (report.done, report.skipped, report.busy, report.failed) == (0, 3, 0, 0)
+
+
+# -- the reflow figure of a sweep over the profile -------------------------------------------------
+
+
+def test_each_case_is_drawn_along_its_own_reflow_profile(tmp_path):
+    """A sweep over the reflow profile (peak 245 or 260 °C) gives each case its own state
+    columns (``warpage_signed_um@r03_245C`` / ``@r03_260C``). The figure took the columns
+    of the first case for every case: the 260 °C case lost its peak (its heating leg
+    stopped at 217 °C, its cooling leg started there), silently. Each case is drawn
+    along its own profile."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fea.study.plots import reflow_figure
+
+    spec = load_study(_study(tmp_path, ""))
+    profiles = {"case0000": (25, 150, 217, 245, 217, 25), "case0001": (25, 150, 217, 260, 217, 25)}
+    rows = []
+    for k, (cid, temps) in enumerate(profiles.items()):
+        row = {"case": cid, "status": "ok"}
+        for i, T in enumerate(temps):  # warpage = T / 10 (+ 100 for the second case)
+            row[f"warpage_signed_um@r{i:02d}_{T}C"] = T / 10 + 100 * k
+        rows.append(row)
+    fig = reflow_figure(spec, rows)
+    drawn = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    heat = drawn["case0001 heating"]
+    assert list(heat.get_xdata()) == [25, 150, 217, 260]
+    assert list(heat.get_ydata()) == pytest.approx([102.5, 115.0, 121.7, 126.0])
+    assert list(drawn["case0001 cooling"].get_xdata()) == [260, 217, 25]
+    assert list(drawn["case0000 heating"].get_xdata()) == [25, 150, 217, 245]
