@@ -371,9 +371,8 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
                 fig = sweep_figure(spec, ok, p, name, cols)
                 written.append(_save(fig, folder / _unique_name(name, p[6:], used)))
                 plt.close(fig)
-        reflow = reflow_columns(ok[0])
-        if reflow:
-            fig = reflow_figure(spec, ok)
+        if any(reflow_columns(r) for r in ok):  # a case without a profile may come first
+            fig = reflow_figure(spec, [r for r in ok if reflow_columns(r)])
             written.append(_save(fig, folder / "warpage_vs_temperature.png"))
             plt.close(fig)
         written += zth_plots(spec, ok, out)

@@ -276,3 +276,24 @@ def test_each_case_is_drawn_along_its_own_reflow_profile(tmp_path):
     assert list(heat.get_ydata()) == pytest.approx([102.5, 115.0, 121.7, 126.0])
     assert list(drawn["case0001 cooling"].get_xdata()) == [260, 217, 25]
     assert list(drawn["case0000 heating"].get_xdata()) == [25, 150, 217, 245]
+
+
+def test_a_reflow_figure_is_drawn_when_the_first_case_has_no_profile(tmp_path):
+    """Explicit cases ``[{}, { "loads.reflow_C" = [...] }]``: the first case (the base,
+    without a profile) decided that the study had no reflow figure, and the second
+    case's profile was never drawn."""
+    from fea.study.plots import study_plots
+
+    spec = load_study(_study(tmp_path, ""))
+    temps = (25, 217, 245, 217, 25)
+    rows = [
+        {"case": "case0000", "status": "ok", "Tj_max_C": 40.0},
+        {
+            "case": "case0001",
+            "status": "ok",
+            "Tj_max_C": 41.0,
+            **{f"warpage_signed_um@r{i:02d}_{T}C": T / 10 for i, T in enumerate(temps)},
+        },
+    ]
+    written = study_plots(spec, rows, tmp_path / "out")
+    assert "warpage_vs_temperature.png" in [p.name for p in written]
