@@ -503,8 +503,9 @@ def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
     ax.set_xlabel("temperature [°C]")
     ax.set_ylabel("signed warpage [µm]")
     ax.ticklabel_format(axis="y", useOffset=False)
+    shown = f" (first {MAX_SERIES} of {len(ok)} cases)" if len(ok) > MAX_SERIES else ""
     ax.set_title(
-        f"{spec.name}: warpage of the {face} along the reflow profile\n({SIGN_SHORT})",
+        f"{spec.name}: warpage of the {face} along the reflow profile{shown}\n({SIGN_SHORT})",
         fontsize=10,
     )
     ax.grid(alpha=0.3)

@@ -297,3 +297,27 @@ def test_a_reflow_figure_is_drawn_when_the_first_case_has_no_profile(tmp_path):
     ]
     written = study_plots(spec, rows, tmp_path / "out")
     assert "warpage_vs_temperature.png" in [p.name for p in written]
+
+
+def test_a_reflow_figure_of_many_cases_says_which_it_shows(tmp_path):
+    """The reflow figure draws at most 12 cases; those past it were left out without a
+    word (14 cases, 12 drawn, a title that named none missing). The title says so."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from fea.study.plots import reflow_figure
+
+    spec = load_study(_study(tmp_path, ""))
+    temps = (25, 217, 245, 217, 25)
+    rows = [
+        {
+            "case": f"case{k:04d}",
+            "status": "ok",
+            **{f"warpage_signed_um@r{i:02d}_{T}C": T / 10 + k for i, T in enumerate(temps)},
+        }
+        for k in range(14)
+    ]
+    fig = reflow_figure(spec, rows)
+    drawn = {line.get_label().split()[0] for line in fig.axes[0].get_lines()}
+    assert len(drawn & {r["case"] for r in rows}) == 12
+    assert "first 12 of 14 cases" in fig.axes[0].get_title()
