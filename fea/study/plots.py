@@ -663,13 +663,20 @@ def _theta_jc(folder: Path) -> float | None:
 
 def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
     """The heating curves and structure functions of the study's cases, overlaid."""
+    # the first MAX_SERIES cases that have a curve, wherever they are in the study (the
+    # steady cases of a study may come first)
+    with_curve = [
+        str(r["case"]) for r in rows if (Path(out) / str(r["case"]) / "zth.csv").is_file()
+    ]
     found = []
-    for r in rows[:12]:
-        curves = _curves_of(Path(out) / str(r["case"]))
+    for cid in with_curve[:MAX_SERIES]:
+        curves = _curves_of(Path(out) / cid)
         if "zth" in curves:
-            found.append((str(r["case"]), curves))
+            found.append((cid, curves))
     if not found:
         return []
+    more = len(with_curve) > MAX_SERIES
+    shown = f" (first {MAX_SERIES} of {len(with_curve)} cases)" if more else ""
     plt = _pyplot()
     folder = Path(out) / "plots"
     written = []
@@ -677,7 +684,7 @@ def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> 
     for cid, curves in found:
         _zth_axes(ax, curves, cid, probes=len(found) == 1)
     ax.legend(fontsize=7)
-    ax.set_title(f"{spec.name}: heating curves")
+    ax.set_title(f"{spec.name}: heating curves{shown}")
     written.append(_save(fig, folder / "zth.png"))
     plt.close(fig)
     sfs = [(cid, c["structure_function"]) for cid, c in found if "structure_function" in c]
@@ -687,7 +694,7 @@ def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> 
             _sf_axes(a1, a2, sf, cid)
         _sf_limits(a1, [sf for _, sf in sfs])
         a1.legend(fontsize=7)
-        fig.suptitle(f"{spec.name}: structure functions")
+        fig.suptitle(f"{spec.name}: structure functions{shown}")
         written.append(_save(fig, folder / "structure_function.png"))
         plt.close(fig)
     return written

@@ -321,3 +321,24 @@ def test_a_reflow_figure_of_many_cases_says_which_it_shows(tmp_path):
     drawn = {line.get_label().split()[0] for line in fig.axes[0].get_lines()}
     assert len(drawn & {r["case"] for r in rows}) == 12
     assert "first 12 of 14 cases" in fig.axes[0].get_title()
+
+
+def test_heating_curves_past_the_twelfth_case_are_drawn(tmp_path):
+    """The heating-curve figure looked for curves in the first 12 cases only: a study
+    whose transient cases come later (explicit cases, the steady ones first) had no
+    figure at all. The first 12 cases with a curve are drawn, and the title says when
+    there are more."""
+    from fea.study.plots import zth_plots
+
+    spec = load_study(_study(tmp_path, ""))
+    out = tmp_path / "out"
+    rows = [{"case": f"case{k:04d}", "status": "ok"} for k in range(15)]
+    for k in (12, 13, 14):
+        folder = out / f"case{k:04d}"
+        folder.mkdir(parents=True)
+        (folder / "zth.csv").write_text(
+            "time_s,zth_K_per_W\n0,0\n0.01,1.0\n0.1,5.0\n1,9.0\n".replace("9.0", str(9.0 + k))
+        )
+    written = zth_plots(spec, rows, out)
+    assert [p.name for p in written] == ["zth.png"]
+    assert _png_title(written[0]) == "study: heating curves"
