@@ -342,3 +342,18 @@ def test_heating_curves_past_the_twelfth_case_are_drawn(tmp_path):
     written = zth_plots(spec, rows, out)
     assert [p.name for p in written] == ["zth.png"]
     assert _png_title(written[0]) == "study: heating curves"
+
+
+def test_an_unquoted_dotted_sweep_path_is_explained(tmp_path):
+    """``[sweep.parameters]`` with ``geometry.shell_thickness_um = [30.0, 50.0]`` (the
+    path not in quotes: TOML reads it as nested tables) was refused as
+    ``sweep.parameters.geometry = {...}: a non-empty list of values``, which does not say
+    what to change. The error names the whole path and says to quote it."""
+    path = _study(tmp_path, "")
+    path.write_text(
+        path.read_text() + "[sweep.parameters]\ngeometry.shell_thickness_um = [30.0, 50.0]\n"
+    )
+    with pytest.raises(InputError) as err:
+        load_study(path)
+    assert err.value.key == "sweep.parameters.geometry.shell_thickness_um"
+    assert '"geometry.shell_thickness_um" = [...]' in err.value.allowed

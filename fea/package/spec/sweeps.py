@@ -135,6 +135,14 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             raise InputError(
                 key, p, f"a dotted path starting with one of {', '.join(SWEEPABLE_SECTIONS)}"
             )
+        if isinstance(vals, Mapping):  # an unquoted dotted path: TOML's nested tables
+            inner, value = _unquoted_path(str(p), vals)
+            raise InputError(
+                f"sweep.parameters.{inner}",
+                value,
+                f'a dotted path in quotes, one key: "{inner}" = [...] (unquoted, TOML reads '
+                "it as nested tables)",
+            )
         if not isinstance(vals, list) or not vals:
             raise InputError(key, vals, "a non-empty list of values")
         if len(vals) > MAX_CASES:
@@ -230,6 +238,16 @@ def _integer_keys(data: Mapping[str, Any], params: Mapping[str, Any], path: str 
     except InputError:
         return set()
     return {r.key for r in records if r.kind == "integer" and r.key in params}
+
+
+def _unquoted_path(path: str, table: Mapping[str, Any]) -> tuple[str, Any]:
+    """The dotted path and value of the first entry of TOML's nested ``table`` under
+    ``path`` (``geometry.shell_thickness_um = [...]`` written without quotes)."""
+    value: Any = table
+    while isinstance(value, Mapping) and value:
+        k, value = next(iter(value.items()))
+        path = f"{path}.{k!s}"
+    return path, value
 
 
 def _check_values(value: Any, key: str) -> None:
