@@ -357,3 +357,32 @@ def test_an_unquoted_dotted_sweep_path_is_explained(tmp_path):
         load_study(path)
     assert err.value.key == "sweep.parameters.geometry.shell_thickness_um"
     assert '"geometry.shell_thickness_um" = [...]' in err.value.allowed
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["{ loads.h = 20.0 }", "{ geometry.shell_thickness_um = 40.0 }", '{ "loads" = { h = 20.0 } }'],
+)
+def test_an_unquoted_dotted_key_in_a_case_does_not_replace_its_section(tmp_path, case):
+    """``cases = [{ loads.h = 20.0 }]``: TOML reads the unquoted dotted key as the table
+    ``loads = { h = 20.0 }``, which replaced all of ``[loads]``. The case ran without a
+    word at the default 1.5 W instead of the study's 0.5 W and at 25 and 260 °C instead of
+    25 °C (every other key of [loads] dropped), and the table showed ``param:loads``. A
+    case table that would drop keys of the study's section is refused, naming them."""
+    sweep = f'[sweep]\nkind = "cases"\ncases = [{{ "loads.h" = 10.0 }}, {case}]\n'
+    with pytest.raises(InputError) as err:
+        load_study(_study(tmp_path, sweep))
+    assert err.value.key in ("sweep.cases[1].loads", "sweep.cases[1].geometry")
+    assert "in quotes" in err.value.allowed
+
+
+def test_a_whole_section_that_drops_nothing_is_still_a_case(tmp_path):
+    """A case table of a section the study does not have, or one that keeps every key
+    of the study's section, drops nothing: such a case is read as before."""
+    sweep = (
+        '[sweep]\nkind = "cases"\ncases = [{ "loads" = { power_W = { die = 0.5 }, '
+        "warpage_temperatures_C = [25.0], h = 20.0 } }]\n"
+    )
+    spec = load_study(_study(tmp_path, sweep))
+    (cid, params), = spec.case_parameters()
+    assert spec.case(params).loads.h == 20.0

@@ -193,6 +193,11 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
     _check_values(cases_raw, "sweep.cases")
     for i, c in enumerate(cases_raw):
         _check_disjoint([str(k) for k in c], f"sweep.cases[{i}]")
+        for k, v in c.items():
+            _check_whole_section(data, str(k), v, f"sweep.cases[{i}].{k!s}")
+    for p, vals in params.items():
+        for j, v in enumerate(vals):
+            _check_whole_section(data, p, v, f"sweep.parameters.{p}[{j}]")
     if kind in ("grid", "random") and not params:
         raise InputError("sweep.parameters", {}, f"at least one parameter for kind = '{kind}'")
     if kind == "random" and n < 1:
@@ -238,6 +243,26 @@ def _integer_keys(data: Mapping[str, Any], params: Mapping[str, Any], path: str 
     except InputError:
         return set()
     return {r.key for r in records if r.kind == "integer" and r.key in params}
+
+
+def _check_whole_section(data: Mapping[str, Any], path: str, value: Any, key: str) -> None:
+    """Refuse a swept value that replaces a whole section of the study (``path`` with no
+    dot, ``value`` a table) and drops keys the study's section has: the likely slip is an
+    unquoted dotted key (``{ loads.h = 20.0 }``, which TOML reads as the table ``loads =
+    { h = 20.0 }``), and the case would run with the defaults of every dropped key."""
+    base = data.get(path)
+    if "." in path or not isinstance(value, Mapping) or not isinstance(base, Mapping):
+        return
+    dropped = [str(k) for k in base if k not in value]
+    if dropped:
+        inner, leaf = _unquoted_path(path, value)
+        raise InputError(
+            key,
+            dict(value),
+            f'a dotted path in quotes, one key: "{inner}" = {leaf!r} (unquoted, TOML reads '
+            f"it as the table {path} = {{...}}, which replaces all of [{path}] and drops "
+            f"its {', '.join(dropped)})",
+        )
 
 
 def _unquoted_path(path: str, table: Mapping[str, Any]) -> tuple[str, Any]:
