@@ -5,6 +5,7 @@ results. The analysis is stubbed where the numbers do not matter (fast tests).""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import pytest
@@ -386,3 +387,60 @@ def test_a_whole_section_that_drops_nothing_is_still_a_case(tmp_path):
     spec = load_study(_study(tmp_path, sweep))
     (cid, params), = spec.case_parameters()
     assert spec.case(params).loads.h == 20.0
+
+
+# -- two runs of one study building its table at once ----------------------------------------------
+
+
+def test_the_table_built_last_holds_every_finished_case(tmp_path, monkeypatch):
+    """Two runs of one study in one folder each build the table when they end. Run A read
+    the rows (case0002 not yet finished), run B then finished case0002 and wrote the
+    whole table, and A, slower to write (a large study), renamed its older table over
+    B's: the table lacked a finished case, with both runs done. The rows are read and the
+    table written under one lock, so the table written last is read last."""
+    import threading
+
+    import fea.package
+    import fea.study.table as table_mod
+    from fea.package.spec import apply_overrides
+    from fea.study.runner import run_case
+    from fea.study.table import build_table, read_table
+
+    def analyse(case, folder, meta=None, context=None):
+        return {"Tj_max_C": 25.0 + case.geometry.shell_thickness * 1e6}
+
+    monkeypatch.setattr(fea.package, "analyse", analyse)
+    spec = load_study(_study(tmp_path, GRID))
+    out = tmp_path / "out"
+    cases = spec.case_parameters()
+
+    def run(i: int) -> None:
+        cid, params = cases[i]
+        run_case(apply_overrides(spec.raw, params), cid, params, str(out / cid), spec.name)
+
+    run(0)
+    run(1)
+    real = table_mod.table_image
+    entered, go = threading.Event(), threading.Event()
+
+    def slow_first(*args, **kwargs):
+        if not entered.is_set():  # run A: its rows read, its table not yet written
+            entered.set()
+            go.wait(30)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(table_mod, "table_image", slow_first)
+    a = threading.Thread(target=build_table, args=(spec, out))
+    a.start()
+    assert entered.wait(30)
+    run(2)  # run B finishes the last case and builds the table
+    b = threading.Thread(target=build_table, args=(spec, out))
+    b.start()
+    b.join(5)  # without the lock B is done by now; with it B waits for A
+    go.set()
+    a.join(30)
+    b.join(30)
+    every = ["case0000", "case0001", "case0002"]
+    with open(out / "table.csv", newline="") as f:
+        assert [r["case"] for r in csv.DictReader(f)] == every
+    assert [r["case"] for r in read_table(out / "table.h5", probe=False)] == every
