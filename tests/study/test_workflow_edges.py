@@ -444,3 +444,15 @@ def test_the_table_built_last_holds_every_finished_case(tmp_path, monkeypatch):
     with open(out / "table.csv", newline="") as f:
         assert [r["case"] for r in csv.DictReader(f)] == every
     assert [r["case"] for r in read_table(out / "table.h5", probe=False)] == every
+
+
+def test_a_refused_bound_is_named_beside_integer_bounds(tmp_path):
+    """With the low bounds refused (``loads.h`` = -1), the integer bounds of a count
+    stay integers and the error names the refused bound, not the count."""
+    sweep = (
+        '[sweep]\nkind = "random"\nn = 3\n'
+        'parameters = { "geometry.terminals.rows" = [1, 2], "loads.h" = [-1, 50] }\n'
+    )
+    with pytest.raises(InputError) as err:
+        load_study(_study(tmp_path, sweep))
+    assert err.value.key.startswith("sweep.parameters.loads.h[0]")

@@ -218,7 +218,9 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
         # rows); the bounds of any other key are a continuous range ([1, 3] W is not 1,
         # 2 or 3 W)
         counts = _integer_keys(data, {p: _random_type(v)[0] for p, v in params.items()}, path)
-        for p, (lo, hi) in params.items():
+        # counts None (the lows are refused): the bounds as given, so that the probes of
+        # _check_sweep name the refused value, not a count made a float
+        for p, (lo, hi) in params.items() if counts is not None else ():
             if isinstance(lo, int) and isinstance(hi, int) and p not in counts:
                 params[p] = (float(lo), float(hi))
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
@@ -226,9 +228,11 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
     return spec
 
 
-def _integer_keys(data: Mapping[str, Any], params: Mapping[str, Any], path: str | None) -> set[str]:
+def _integer_keys(
+    data: Mapping[str, Any], params: Mapping[str, Any], path: str | None
+) -> set[str] | None:
     """The paths of ``params`` that the study reads as integers (:class:`Section` getters
-    with ``integer=True``), from one parse of the study with ``params`` set; empty where
+    with ``integer=True``), from one parse of the study with ``params`` set; None where
     that parse fails (the probes of :func:`_check_sweep` then name the error)."""
     import warnings
 
@@ -241,7 +245,7 @@ def _integer_keys(data: Mapping[str, Any], params: Mapping[str, Any], path: str 
             raw = apply_overrides(data, params, key="sweep.parameters")
             parse_study(raw, path=path, sweep_case=True)
     except InputError:
-        return set()
+        return None
     return {r.key for r in records if r.kind == "integer" and r.key in params}
 
 
