@@ -335,6 +335,8 @@ def sweep_figure(
     title = f"{spec.name}: {Column(output).label} vs {param_label(param)}"
     if len(keys) > len(shown):
         title += f" (first {len(shown)} of {len(keys)} level combinations)"
+    if len(columns) > len(cols):
+        title += f" (first {len(cols)} of {len(columns)} columns)"
     if output == "warpage_signed_um":
         title += f"\n({SIGN_SHORT})"
     fig.suptitle(title, fontsize=10)

@@ -70,8 +70,7 @@ def test_a_nul_in_an_explicit_case_is_refused_before_any_case_runs(tmp_path, cas
     ``table.csv`` nor ``table.h5`` was written for the good cases. The study is refused
     when it is read, naming the case."""
     sweep = (
-        '[sweep]\nkind = "cases"\ncases = [{ "geometry.shell_thickness_um" = 30.0 }, '
-        f"{case}]\n"
+        f'[sweep]\nkind = "cases"\ncases = [{{ "geometry.shell_thickness_um" = 30.0 }}, {case}]\n'
     )
     with pytest.raises(InputError) as err:
         load_study(_study(tmp_path, sweep))
@@ -385,7 +384,7 @@ def test_a_whole_section_that_drops_nothing_is_still_a_case(tmp_path):
         "warpage_temperatures_C = [25.0], h = 20.0 } }]\n"
     )
     spec = load_study(_study(tmp_path, sweep))
-    (cid, params), = spec.case_parameters()
+    ((cid, params),) = spec.case_parameters()
     assert spec.case(params).loads.h == 20.0
 
 
@@ -456,3 +455,24 @@ def test_a_refused_bound_is_named_beside_integer_bounds(tmp_path):
     with pytest.raises(InputError) as err:
         load_study(_study(tmp_path, sweep))
     assert err.value.key.startswith("sweep.parameters.loads.h[0]")
+
+
+def test_a_sweep_figure_of_many_columns_says_which_it_shows(tmp_path):
+    """A sweep figure draws at most 12 columns of an output (regions, states); those past
+    it were left out without a word. The title says so."""
+    from fea.study.plots import MAX_SERIES, sweep_figure
+
+    spec = load_study(_study(tmp_path, GRID))
+    cols = [f"von_mises_max_MPa@{T}C:shell" for T in range(20, 20 + MAX_SERIES + 2)]
+    rows = [
+        {
+            "case": f"case{i:04d}",
+            "status": "ok",
+            "param:geometry.shell_thickness_um": um,
+            **{c: um + j for j, c in enumerate(cols)},
+        }
+        for i, um in enumerate((30.0, 50.0, 70.0))
+    ]
+    fig = sweep_figure(spec, rows, "param:geometry.shell_thickness_um", "von_mises_max_MPa", cols)
+    assert len(fig.axes[0].get_lines()) == MAX_SERIES
+    assert f"first {MAX_SERIES} of {MAX_SERIES + 2} columns" in fig._suptitle.get_text()
