@@ -462,8 +462,6 @@ def _slurm_notes(res, study: str, memory: str | None, at_once: int = 1) -> list[
 
 
 def _study(args: argparse.Namespace) -> int:
-    from pathlib import Path
-
     from .package.spec import load_study
 
     if args.study_command == "slurm":
@@ -514,11 +512,12 @@ def _study(args: argparse.Namespace) -> int:
             print(note)
         print(f"submit with: bash {path}")
         return 0
+    from .study.driver import output_path
     from .study.plots import study_plots
     from .study.table import build_table, stale_cases
 
     spec = load_study(args.study)
-    root = Path(args.out) if args.out else Path("results") / spec.name
+    root = output_path(spec, args.out)  # an empty --out refused, as fea run refuses it
     if not root.is_dir():
         what = "it is not a folder" if root.exists() else "it does not exist"
         raise_input("--out", str(root), f"the folder of the study's results ({what})")

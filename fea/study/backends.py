@@ -487,15 +487,16 @@ def _run_isolated(
     force: bool,
     cache_dir: str,
     case_timeout: float | None = None,
-) -> dict[str, Any] | None:
-    """Claim and run one case in a child process here and wait for it (a Dask task);
-    None when the case was skipped or is another run's. ``case_timeout`` [s] as for
+) -> tuple[str, dict[str, Any] | None]:
+    """Claim and run one case in a child process here and wait for it (a Dask task):
+    ``("done", row)``, or ``("skip", None)`` (finished before) or ``("busy", None)``
+    (another run's), as :func:`execute_local` yields them. ``case_timeout`` [s] as for
     :func:`execute_local`."""
     claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
     if claim.action in ("skip", "busy"):
-        return None
+        return claim.action, None
     if claim.action == "row":
-        return claim.row
+        return "done", claim.row
     assert claim.lock is not None
     child = CaseProcess(_child_job(spec, job, cache_dir, force), claim.lock, _child_env(1, None))
     try:
@@ -505,7 +506,7 @@ def _run_isolated(
             if child.over_time(case_timeout):
                 assert case_timeout is not None
                 child.stop_for_time(case_timeout)
-        return child.finish()
+        return "done", child.finish()
     finally:
         child.kill()
 
@@ -567,7 +568,7 @@ def execute_dask(
             for fut in as_completed(list(futures)):
                 job = futures[fut]
                 try:
-                    row = fut.result()
+                    what, row = fut.result()
                 except ResultsError:
                     raise
                 except Exception as exc:  # the Dask worker itself was lost
@@ -578,7 +579,8 @@ def execute_dask(
                         wall_s=0.0,
                     )
                     record_failure(job.folder, row, digests[job.cid])
-                yield ("busy", None) if row is None else ("done", row)
+                    what = "done"
+                yield what, row
     except OSError as exc:
         raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None
     finally:

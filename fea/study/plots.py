@@ -139,6 +139,21 @@ def sweep_plot_name(output: str, parameter: str) -> str:
     return f"{_slug(output)[:110]}_vs_{_slug(parameter)[:60]}_{tag}.png"
 
 
+def _unique_name(output: str, parameter: str, used: set[str]) -> str:
+    """:func:`sweep_plot_name`, with a hash of ``parameter`` added where the name, case
+    aside, is one of ``used`` (two parameters whose paths differ only in case, or in
+    characters a file name holds as ``_``: one file on a file system that does not tell
+    case apart, or on any); the name is added to ``used``."""
+    name = sweep_plot_name(output, parameter)
+    if name.lower() in used:
+        import hashlib
+
+        tag = hashlib.sha256(parameter.encode()).hexdigest()[:10]
+        name = f"{name.removesuffix('.png')[: MAX_PLOT_NAME - 15]}_{tag}.png"
+    used.add(name.lower())
+    return name
+
+
 def _number(v: Any) -> float | None:
     if isinstance(v, bool):
         return None
@@ -320,6 +335,8 @@ def sweep_figure(
     title = f"{spec.name}: {Column(output).label} vs {param_label(param)}"
     if len(keys) > len(shown):
         title += f" (first {len(shown)} of {len(keys)} level combinations)"
+    if len(columns) > len(cols):
+        title += f" (first {len(cols)} of {len(columns)} columns)"
     if output == "warpage_signed_um":
         title += f"\n({SIGN_SHORT})"
     fig.suptitle(title, fontsize=10)
@@ -350,14 +367,14 @@ def study_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -
         plt = _pyplot()
         params = _distinct([k for r in ok for k in r if k.startswith("param:")])
         columns = _output_columns(spec, ok)
+        used: set[str] = set()
         for p in params:
             for name, cols in columns.items():
                 fig = sweep_figure(spec, ok, p, name, cols)
-                written.append(_save(fig, folder / sweep_plot_name(name, p[6:])))
+                written.append(_save(fig, folder / _unique_name(name, p[6:], used)))
                 plt.close(fig)
-        reflow = reflow_columns(ok[0])
-        if reflow:
-            fig = reflow_figure(spec, ok)
+        if any(reflow_columns(r) for r in ok):  # a case without a profile may come first
+            fig = reflow_figure(spec, [r for r in ok if reflow_columns(r)])
             written.append(_save(fig, folder / "warpage_vs_temperature.png"))
             plt.close(fig)
         written += zth_plots(spec, ok, out)
@@ -437,17 +454,21 @@ def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
     matplotlib figure."""
     plt = _pyplot()
     ok = [r for r in rows if r.get("status", "ok") == "ok"]
-    reflow = reflow_columns(ok[0]) if ok else []
     fig, ax = plt.subplots(figsize=(7, 4.5))
-    T = [t for _, t, _ in reflow]
-    legs = temperature_legs(T)
-    counts = {k: sum(1 for kind, _ in legs if kind == k) for k in ("heating", "cooling")}
+    T: list[float] = []
     for n, r in enumerate(ok[:MAX_SERIES]):
+        # each case along its own profile: a sweep over loads.reflow_C gives each its
+        # own state columns (r03_245C, r03_260C), not those of the first case
+        reflow = reflow_columns(r)
+        T = T or [t for _, t, _ in reflow]
+        Tr = [t for _, t, _ in reflow]
+        legs = temperature_legs(Tr)
+        counts = {k: sum(1 for kind, _ in legs if kind == k) for k in ("heating", "cooling")}
         w = [_number(r.get(k)) for _, _, k in reflow]
         seen = {"heating": 0, "cooling": 0}
         for kind, idx in legs:
             seen[kind] += 1
-            pts = [(T[i], w[i]) for i in idx if w[i] is not None]
+            pts = [(Tr[i], w[i]) for i in idx if w[i] is not None]
             if not pts:
                 continue
             name = kind if counts[kind] == 1 else f"{kind} {seen[kind]}"
@@ -484,8 +505,9 @@ def reflow_figure(spec: Any, rows: list[dict[str, Any]]) -> Any:
     ax.set_xlabel("temperature [°C]")
     ax.set_ylabel("signed warpage [µm]")
     ax.ticklabel_format(axis="y", useOffset=False)
+    shown = f" (first {MAX_SERIES} of {len(ok)} cases)" if len(ok) > MAX_SERIES else ""
     ax.set_title(
-        f"{spec.name}: warpage of the {face} along the reflow profile\n({SIGN_SHORT})",
+        f"{spec.name}: warpage of the {face} along the reflow profile{shown}\n({SIGN_SHORT})",
         fontsize=10,
     )
     ax.grid(alpha=0.3)
@@ -643,13 +665,20 @@ def _theta_jc(folder: Path) -> float | None:
 
 def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> list[Path]:
     """The heating curves and structure functions of the study's cases, overlaid."""
+    # the first MAX_SERIES cases that have a curve, wherever they are in the study (the
+    # steady cases of a study may come first)
+    with_curve = [
+        str(r["case"]) for r in rows if (Path(out) / str(r["case"]) / "zth.csv").is_file()
+    ]
     found = []
-    for r in rows[:12]:
-        curves = _curves_of(Path(out) / str(r["case"]))
+    for cid in with_curve[:MAX_SERIES]:
+        curves = _curves_of(Path(out) / cid)
         if "zth" in curves:
-            found.append((str(r["case"]), curves))
+            found.append((cid, curves))
     if not found:
         return []
+    more = len(with_curve) > MAX_SERIES
+    shown = f" (first {MAX_SERIES} of {len(with_curve)} cases)" if more else ""
     plt = _pyplot()
     folder = Path(out) / "plots"
     written = []
@@ -657,7 +686,7 @@ def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> 
     for cid, curves in found:
         _zth_axes(ax, curves, cid, probes=len(found) == 1)
     ax.legend(fontsize=7)
-    ax.set_title(f"{spec.name}: heating curves")
+    ax.set_title(f"{spec.name}: heating curves{shown}")
     written.append(_save(fig, folder / "zth.png"))
     plt.close(fig)
     sfs = [(cid, c["structure_function"]) for cid, c in found if "structure_function" in c]
@@ -667,7 +696,7 @@ def zth_plots(spec: Any, rows: list[dict[str, Any]], out: str | os.PathLike) -> 
             _sf_axes(a1, a2, sf, cid)
         _sf_limits(a1, [sf for _, sf in sfs])
         a1.legend(fontsize=7)
-        fig.suptitle(f"{spec.name}: structure functions")
+        fig.suptitle(f"{spec.name}: structure functions{shown}")
         written.append(_save(fig, folder / "structure_function.png"))
         plt.close(fig)
     return written

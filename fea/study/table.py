@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,11 @@ from ..package.spec.reference import key_unit
 from .runner import DIGEST_KEY, case_digest
 
 __all__ = ["build_table", "csv_cell", "read_frame", "read_table", "stale_cases"]
+
+try:  # POSIX
+    import fcntl
+except ImportError:  # pragma: no cover
+    fcntl = None  # type: ignore[assignment]
 
 
 def csv_cell(value: Any) -> Any:
@@ -86,6 +93,35 @@ def build_table(spec: StudySpec, root: str | os.PathLike) -> tuple[list[dict[str
     Returns (rows, csv path). A case finished from another input than the study's present
     one (:func:`stale_cases`) has no row."""
     root = Path(root)
+    with _table_lock(root):
+        return _build_table(spec, root)
+
+
+@contextlib.contextmanager
+def _table_lock(root: Path) -> Iterator[None]:
+    """An exclusive lock on ``root/.table.lock`` while a table is built: two runs of one
+    study ending at once each read the rows and write the table, and without it the run
+    that read first could rename its older table over the other's. Waits for the other
+    run's build; where the file system has no ``flock`` (or the lock file cannot be
+    made) the table is built without it."""
+    try:
+        fd: int | None = os.open(
+            root / ".table.lock", os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666
+        )
+    except OSError:
+        fd = None
+    try:
+        if fd is not None and fcntl is not None:
+            with contextlib.suppress(OSError):
+                fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def _build_table(spec: StudySpec, root: Path) -> tuple[list[dict[str, Any]], Path]:
+    """:func:`build_table`, its lock held."""
     rows = [r for cid, digest in _digests(spec) if (r := _read_row(root / cid, digest)) is not None]
     keys: list[str] = ["case", "status"]
     for r in rows:

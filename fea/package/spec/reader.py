@@ -293,7 +293,11 @@ def check_number(
         raise InputError(key, v, "an integer" if integer else "a number")
     if integer and not isinstance(v, int):
         raise InputError(key, v, "an integer")
-    if not math.isfinite(v):
+    try:
+        finite = math.isfinite(v)
+    except OverflowError:  # an integer beyond a float (TOML's integers are unbounded)
+        raise InputError(key, v, "a number a float holds (magnitude below 1.8e308)") from None
+    if not finite:
         raise InputError(key, v, "a finite number (not NaN or inf)")
     if positive and v <= 0:
         raise InputError(key, v, "a positive number")

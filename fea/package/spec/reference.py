@@ -684,7 +684,7 @@ MEANINGS: dict[str, str] = {
     "moisture keep their own limits); past it a solver error",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
-    "(random); not with kind = cases",
+    "(random: uniform on the range, integers only for an integer key); not with kind = cases",
     "sweep.n": "samples of a random sweep (random only)",
     "sweep.seed": "seed of a random sweep (random only)",
     "sweep.cases": "explicit cases, distinct: a list of tables of dotted keys -> values "

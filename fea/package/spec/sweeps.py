@@ -135,6 +135,14 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             raise InputError(
                 key, p, f"a dotted path starting with one of {', '.join(SWEEPABLE_SECTIONS)}"
             )
+        if isinstance(vals, Mapping):  # an unquoted dotted path: TOML's nested tables
+            inner, value = _unquoted_path(str(p), vals)
+            raise InputError(
+                f"sweep.parameters.{inner}",
+                value,
+                f'a dotted path in quotes, one key: "{inner}" = [...] (unquoted, TOML reads '
+                "it as nested tables)",
+            )
         if not isinstance(vals, list) or not vals:
             raise InputError(key, vals, "a non-empty list of values")
         if len(vals) > MAX_CASES:
@@ -180,6 +188,16 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
                 f"sweep.cases[{i}]", dict(c), f"distinct cases (the same as [{seen_cases[tag]}])"
             )
         seen_cases[tag] = i
+    _check_disjoint(list(params), "sweep.parameters")
+    _check_values(params_raw, "sweep.parameters")
+    _check_values(cases_raw, "sweep.cases")
+    for i, c in enumerate(cases_raw):
+        _check_disjoint([str(k) for k in c], f"sweep.cases[{i}]")
+        for k, v in c.items():
+            _check_whole_section(data, str(k), v, f"sweep.cases[{i}].{k!s}")
+    for p, vals in params.items():
+        for j, v in enumerate(vals):
+            _check_whole_section(data, p, v, f"sweep.parameters.{p}[{j}]")
     if kind in ("grid", "random") and not params:
         raise InputError("sweep.parameters", {}, f"at least one parameter for kind = '{kind}'")
     if kind == "random" and n < 1:
@@ -195,9 +213,107 @@ def parse_sweep(s: Section, data: Mapping[str, Any], path: str | None = None) ->
             f"{count:,} cases",
             f"at most {MAX_CASES:,} cases in one study (split the sweep into several studies)",
         )
+    if kind == "random":
+        # integer bounds draw integers only for a key read as an integer (a count of
+        # rows); the bounds of any other key are a continuous range ([1, 3] W is not 1,
+        # 2 or 3 W)
+        counts = _integer_keys(data, {p: _random_type(v)[0] for p, v in params.items()}, path)
+        # counts None (the lows are refused): the bounds as given, so that the probes of
+        # _check_sweep name the refused value, not a count made a float
+        for p, (lo, hi) in params.items() if counts is not None else ():
+            if isinstance(lo, int) and isinstance(hi, int) and p not in counts:
+                params[p] = (float(lo), float(hi))
     spec = SweepSpec(kind, params, n, seed, tuple(dict(c) for c in cases_raw), group)
     _check_sweep(spec, data, path)
     return spec
+
+
+def _integer_keys(
+    data: Mapping[str, Any], params: Mapping[str, Any], path: str | None
+) -> set[str] | None:
+    """The paths of ``params`` that the study reads as integers (:class:`Section` getters
+    with ``integer=True``), from one parse of the study with ``params`` set; None where
+    that parse fails (the probes of :func:`_check_sweep` then name the error)."""
+    import warnings
+
+    from . import parse_study
+    from .reader import recording
+
+    try:  # its warnings are the probes' (_check_sweep), not said twice
+        with recording() as records, warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            raw = apply_overrides(data, params, key="sweep.parameters")
+            parse_study(raw, path=path, sweep_case=True)
+    except InputError:
+        return None
+    return {r.key for r in records if r.kind == "integer" and r.key in params}
+
+
+def _check_whole_section(data: Mapping[str, Any], path: str, value: Any, key: str) -> None:
+    """Refuse a swept value that replaces a whole section of the study (``path`` with no
+    dot, ``value`` a table) and drops keys the study's section has: the likely slip is an
+    unquoted dotted key (``{ loads.h = 20.0 }``, which TOML reads as the table ``loads =
+    { h = 20.0 }``), and the case would run with the defaults of every dropped key."""
+    base = data.get(path)
+    if "." in path or not isinstance(value, Mapping) or not isinstance(base, Mapping):
+        return
+    dropped = [str(k) for k in base if k not in value]
+    if dropped:
+        inner, leaf = _unquoted_path(path, value)
+        raise InputError(
+            key,
+            dict(value),
+            f'a dotted path in quotes, one key: "{inner}" = {leaf!r} (unquoted, TOML reads '
+            f"it as the table {path} = {{...}}, which replaces all of [{path}] and drops "
+            f"its {', '.join(dropped)})",
+        )
+
+
+def _unquoted_path(path: str, table: Mapping[str, Any]) -> tuple[str, Any]:
+    """The dotted path and value of the first entry of TOML's nested ``table`` under
+    ``path`` (``geometry.shell_thickness_um = [...]`` written without quotes)."""
+    value: Any = table
+    while isinstance(value, Mapping) and value:
+        k, value = next(iter(value.items()))
+        path = f"{path}.{k!s}"
+    return path, value
+
+
+def _check_values(value: Any, key: str) -> None:
+    """Refuse, at any depth of a sweep's paths and values, what the table cannot hold: a
+    NUL character (HDF5 stores none) and an integer beyond a float (``table.h5`` stores
+    numbers as float64). Each reached the table as a column name or a cell of a case
+    recorded as failed (an explicit case is read when it runs), and one such case cost
+    every case's table."""
+    if isinstance(value, str):
+        if "\0" in value:
+            raise InputError(key, value, "text without NUL characters")
+    elif isinstance(value, int) and not isinstance(value, bool):
+        if abs(value) >= 2**1024:
+            raise InputError(key, value, "a number a float holds (magnitude below 1.8e308)")
+    elif isinstance(value, Mapping):
+        for k, v in value.items():
+            _check_values(str(k), f"{key}.{k!s}")
+            _check_values(v, f"{key}.{k!s}")
+    elif isinstance(value, list | tuple):
+        for i, v in enumerate(value):
+            _check_values(v, f"{key}[{i}]")
+
+
+def _check_disjoint(paths: list[str], key: str) -> None:
+    """Refuse two swept paths of which one lies inside the other (``geometry.die`` and
+    ``geometry.die.thickness_mm``): the overrides are applied in turn, so the later one
+    replaced (or changed) what the earlier one set, and cases whose ``param:`` columns
+    differ ran from one input."""
+    for p in paths:
+        for q in paths:
+            if q != p and q.startswith(p + "."):
+                raise InputError(
+                    f"{key}.{p}",
+                    q,
+                    f"paths that do not overlap ({q!r} lies inside {p!r}: one of the two "
+                    "would replace what the other sets)",
+                )
 
 
 def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = None) -> None:
