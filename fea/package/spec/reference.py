@@ -289,8 +289,12 @@ _BARE_UNITS = {
     "cycling.newton_rtol": "1",
     "cycling.newton_dtol": "1",
     "ctm.conditions": "W/(m² K)",
+    "moisture.soak.hours": "h",
+    "loads.power_map.rectangles[i].W": "W",
 }
 _SUFFIX_UNITS = {
+    "_m_s": "m/s",
+    "_s": "s",
     "_mm": "mm",
     "_um": "µm",
     "_C": "°C",
@@ -761,7 +765,11 @@ def key_unit(key: str) -> str:
     e.g. of a swept parameter's table column: from its suffix (``geometry.openings.width_mm``),
     the table of keys without one (``loads.h``), or the key a per-region entry belongs to
     (``loads.power_W.die``: W, ``loads.reference_C.encapsulant``: °C)."""
-    parts = _normalise(str(key)).split(".")
+    norm = _normalise(str(key))
+    if re.match(r"^materials\.library\.[^.]+\.E_GPa\.", str(key)):
+        # the doc's one table key (E_MPa) for both: a GPa table's values are in GPa
+        norm = norm.replace("<name>.E_MPa.", "<name>.E_GPa.", 1)
+    parts = norm.split(".")
     for i in range(len(parts), 0, -1):
         unit = _unit(".".join(parts[:i]))
         if unit:
