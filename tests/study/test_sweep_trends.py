@@ -3,8 +3,12 @@ column (``table.h5``, the plots' axes) is the unit the study file gives the valu
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
+from fea.errors import InputError
+from fea.package.spec import load_study
 from fea.package.spec.reference import key_unit
 
 
@@ -35,3 +39,62 @@ from fea.package.spec.reference import key_unit
 )
 def test_swept_key_unit(key, unit):
     assert key_unit(key) == unit
+
+
+# --- a swept material key that changes no region of the model -------------------------
+
+TINY = Path(__file__).resolve().parents[1] / "data" / "tiny_study.toml"
+
+
+def _study(tmp_path: Path, sweep: str, extra: str = "") -> Path:
+    """The tiny study (shell, dielectric, die, die attach, encapsulant, balls, board; no
+    vias, rim bond or board vias) with ``extra`` tables and the ``[sweep]`` ``sweep``."""
+    text = TINY.read_text().split("[sweep]")[0]
+    path = tmp_path / "s.toml"
+    path.write_text(text + extra + "\n[sweep]\n" + sweep)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("sweep", "key"),
+    [
+        # the model has no vias ([geometry.vias] absent): three identical cases
+        ('kind = "grid"\n[sweep.parameters]\n"materials.vias" = ["copper", "gold"]\n',
+         "sweep.parameters.materials.vias"),
+        ('kind = "cases"\ncases = [{ "materials.rim_bond" = "copper" }]\n',
+         "sweep.cases[0].materials.rim_bond"),
+        # a study material no region is made of: its conductivity changes nothing
+        ('kind = "grid"\n[sweep.parameters]\n"materials.library.mc.k" = [0.5, 3.0]\n',
+         "sweep.parameters.materials.library.mc.k"),
+        # a stress-free temperature of a region the model lacks
+        ('kind = "grid"\n[sweep.parameters]\n"loads.reference_C.vias" = [100.0, 150.0]\n',
+         "sweep.parameters.loads.reference_C.vias"),
+    ],
+)
+def test_a_swept_material_no_region_uses_is_refused(tmp_path, sweep, key):
+    extra = '\n[materials.library.mc]\nbase = "mold_compound"\n'
+    with pytest.raises(InputError) as exc:
+        load_study(_study(tmp_path, sweep, extra))
+    assert exc.value.key == key
+    assert "no region" in exc.value.allowed or "not a region" in exc.value.allowed
+
+
+def test_a_swept_material_the_model_uses_is_read(tmp_path):
+    extra = '\n[materials]\nencapsulant = "mc"\n[materials.library.mc]\nbase = "mold_compound"\n'
+    sweep = 'kind = "grid"\n[sweep.parameters]\n"materials.library.mc.k" = [0.5, 3.0]\n'
+    spec = load_study(_study(tmp_path, sweep, extra))
+    ks = [spec.case(p).materials["encapsulant"].k for _, p in spec.case_parameters()]
+    assert ks == [0.5, 3.0]
+
+
+def test_a_material_used_in_some_cases_of_a_sweep_is_a_warning(tmp_path):
+    """The encapsulant is ``mc`` in one case of two: the other case's ``mc.k`` does nothing,
+    said once, naming that case."""
+    extra = '\n[materials.library.mc]\nbase = "mold_compound"\n'
+    sweep = (
+        'kind = "cases"\ncases = [\n'
+        '  { "materials.encapsulant" = "mc", "materials.library.mc.k" = 2.0 },\n'
+        '  { "materials.library.mc.k" = 3.0 },\n]\n'
+    )
+    with pytest.warns(UserWarning, match=r"materials\.library\.mc\.k.*case0001"):
+        load_study(_study(tmp_path, sweep, extra))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -209,6 +210,7 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
     if spec.kind == "cases":
         for i, case in enumerate(spec.cases):
             apply_overrides(data, case, key=f"sweep.cases[{i}]")
+        _check_idle_paths(spec, data)
         return
     if spec.kind == "grid":
         base = {p: v[0] for p, v in spec.parameters.items()}
@@ -233,6 +235,89 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
             _check_base(data, exc, spec.parameters, path)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+    _check_idle_paths(spec, data)
+
+
+def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
+    """A swept ``materials.<region>`` or ``loads.reference_C.<region>`` whose region the
+    case's model does not have (vias without ``[geometry.vias]``, a rim bond without
+    one), or ``materials.library.<name>...`` whose material no region of the case is made
+    of, changes nothing: the cases differ in name alone. Refused (an
+    :class:`~fea.errors.InputError` at the sweep entry) when that holds in every case
+    that sets the path; a ``UserWarning`` naming the cases where it holds in some (a
+    sweep that also changes the geometry or the assignment)."""
+    from ..defaults import DEFAULT_REGION_MATERIALS
+    from .geometry import model_regions, parse_geometry
+
+    def region_keyed(p: str) -> bool:
+        parts = p.split(".")
+        if parts[:2] == ["loads", "reference_C"]:  # a region's stress-free temperature
+            return len(parts) == 3 and parts[2] != "*"
+        return parts[0] == "materials" and len(parts) >= 2 + (parts[1:2] == ["library"])
+
+    paths = set(spec.parameters) | {str(p) for c in spec.cases for p in c}
+    if not any(region_keyed(p) for p in paths):
+        return
+    kind = (data.get("study") or {}).get("kind", "unit")
+    regions_of: dict[str, tuple[str, ...] | None] = {}
+    idle: dict[str, list[int]] = {}  # path -> the cases it changes nothing in
+    seen: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # its first such case's model
+    setting: dict[str, list[int]] = {}  # path -> the cases that set it
+    for i, params in enumerate(expand_sweep(spec)):
+        params = {str(p): v for p, v in params.items()}
+        geo = {p: v for p, v in params.items() if p.split(".")[0] == "geometry"}
+        tag = _value_tag(geo)
+        if tag not in regions_of:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    g = apply_overrides({"geometry": data.get("geometry", {})}, geo)
+                    regions_of[tag] = model_regions(
+                        kind, parse_geometry(Section(g.get("geometry", {}), "geometry"), kind)
+                    )
+            except InputError:  # an invalid combination: its case fails when it runs
+                regions_of[tag] = None
+        regions = regions_of[tag]
+        if regions is None:
+            continue
+        mats = {p: v for p, v in params.items() if p.split(".")[0] == "materials"}
+        assigned = apply_overrides({"materials": data.get("materials", {})}, mats)["materials"]
+        used = {str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r))) for r in regions}
+        for p in filter(region_keyed, params):
+            parts = p.split(".")
+            setting.setdefault(p, []).append(i)
+            if parts[2] not in used if parts[1] == "library" else parts[-1] not in regions:
+                idle.setdefault(p, []).append(i)
+                seen.setdefault(p, (regions, used))
+    for p, ids in idle.items():
+        parts = p.split(".")
+        regions, used = seen[p]
+        if parts[0] == "loads":
+            why = f"the model has no region {parts[2]!r}"
+            allowed = f"a region of this {kind} model ({', '.join(regions)}) or '*': {why}"
+        elif parts[1] == "library":
+            why = f"no region is made of {parts[2]!r}"
+            allowed = (
+                f"a material a region of the model is made of ({', '.join(sorted(used))}): "
+                f"{why} (give it to one, materials.<region> = {parts[2]!r})"
+            )
+        else:
+            why = f"the model has no region {parts[1]!r}"
+            allowed = f"a region of this {kind} model ({', '.join(regions)}): {why}"
+        if len(ids) == len(setting[p]):  # every case that sets it
+            if spec.kind == "cases":
+                where, value = f"sweep.cases[{ids[0]}].{p}", spec.cases[ids[0]].get(p)
+            else:
+                where, value = f"sweep.parameters.{p}", list(spec.parameters.get(p, ()))
+            raise InputError(where, value, allowed)
+        shown = [case_id(i) for i in ids]
+        cases = ", ".join(shown[:8]) + (f" and {len(shown) - 8} more" if len(shown) > 8 else "")
+        warnings.warn(
+            f"sweep: {p} changes nothing in {len(ids)} of the {len(setting[p])} cases that "
+            f"set it ({cases}): {why} there",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _check_base(
