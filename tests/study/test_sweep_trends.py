@@ -31,6 +31,7 @@ from fea.package.spec.reference import key_unit
         ("materials.library.mc.relaxation.tau_s", "s"),
         ("moisture.soak.hours", "h"),
         ("loads.power_map.rectangles[0].W", "W"),
+        ("geometry.board.laminate_k", "W/(m K)"),
         # the ones that were right stay so
         ("moisture.materials.encapsulant.D0_m2_per_s", "m²/s"),
         ("cycling.ramp_K_per_min", "K/min"),

@@ -290,6 +290,7 @@ _BARE_UNITS = {
     "cycling.newton_dtol": "1",
     "ctm.conditions": "W/(m² K)",
     "moisture.soak.hours": "h",
+    "geometry.board.laminate_k": "W/(m K)",
     "loads.power_map.rectangles[i].W": "W",
 }
 _SUFFIX_UNITS = {
