@@ -73,7 +73,10 @@ def _study(tmp_path: Path, sweep: str, extra: str = "") -> Path:
     ],
 )
 def test_a_swept_material_no_region_uses_is_refused(tmp_path, sweep, key):
-    extra = '\n[materials.library.mc]\nbase = "mold_compound"\n'
+    extra = (
+        '\n[materials.library.mc]\nbase = "mold_compound"\n'
+        '\n[loads.reference_C]\nencapsulant = 175.0\n"*" = 25.0\n'
+    )
     with pytest.raises(InputError) as exc:
         load_study(_study(tmp_path, sweep, extra))
     assert exc.value.key == key
@@ -99,3 +102,40 @@ def test_a_material_used_in_some_cases_of_a_sweep_is_a_warning(tmp_path):
     )
     with pytest.warns(UserWarning, match=r"materials\.library\.mc\.k.*case0001"):
         load_study(_study(tmp_path, sweep, extra))
+
+
+# --- a swept stress-free temperature of one region -------------------------------------
+
+
+def test_a_reference_table_without_star_is_refused_before_meshing(tmp_path):
+    """The tiny study has no loads.reference_C (the default { encapsulant = 175, "*" = 25 }):
+    sweeping loads.reference_C.encapsulant makes the table { encapsulant = X } with no
+    stress-free temperature for the other regions. Each case meshed and solved the heat
+    for a minute and then failed with 'reference.die = None'; the sweep is refused when
+    read, naming loads.reference_C, the regions without a value and the way out."""
+    sweep = 'kind = "grid"\n[sweep.parameters]\n"loads.reference_C.encapsulant" = [100.0, 250.0]\n'
+    with pytest.raises(InputError) as exc:
+        load_study(_study(tmp_path, sweep))
+    assert exc.value.key.endswith("loads.reference_C")
+    assert "'*'" in exc.value.allowed and "die" in exc.value.allowed
+
+
+def test_a_reference_table_with_star_sweeps(tmp_path):
+    sweep = 'kind = "grid"\n[sweep.parameters]\n"loads.reference_C.encapsulant" = [100.0, 250.0]\n'
+    path = _study(tmp_path, sweep)
+    path.write_text(path.read_text().replace(
+        "[loads]\n", '[loads]\nreference_C = { encapsulant = 175.0, "*" = 25.0 }\n'))
+    spec = load_study(path)
+    refs = [spec.case(p).loads.reference for _, p in spec.case_parameters()]
+    assert refs == [{"encapsulant": 100.0, "*": 25.0}, {"encapsulant": 250.0, "*": 25.0}]
+
+
+def test_a_thermal_study_needs_no_reference(tmp_path):
+    """No warpage state: the stress-free temperatures are not read, a table without '*'
+    is let be."""
+    sweep = 'kind = "grid"\n[sweep.parameters]\n"loads.reference_C.encapsulant" = [100.0, 250.0]\n'
+    path = _study(tmp_path, sweep)
+    path.write_text(path.read_text().replace(
+        "warpage_temperatures_C = [25.0]", "warpage_temperatures_C = []").replace(
+        '"warpage_um", ', "").replace(', "von_mises_max"', ""))
+    assert len(load_study(path).case_parameters()) == 2

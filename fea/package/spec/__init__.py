@@ -32,6 +32,7 @@ from .checks import (
     check_cycling,
     check_geometry,
     check_mesh_symmetry,
+    check_reference,
     cross_checks,
     ctm_junction,
 )
@@ -467,6 +468,7 @@ def check_case_spec(case: CaseSpec) -> None:
         if kind != "unit" and value is not None:
             raise InputError(section, f"[{section}]", "a unit study (study.kind = 'unit')")
     cross_checks(kind, case.geometry, case.loads, moisture=case.moisture)
+    check_reference(case)
     if case.process is not None:
         check_process(case.process, kind, case.geometry, case.loads)
     if is_imported(case.geometry):
