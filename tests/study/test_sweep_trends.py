@@ -139,3 +139,16 @@ def test_a_thermal_study_needs_no_reference(tmp_path):
         "warpage_temperatures_C = [25.0]", "warpage_temperatures_C = []").replace(
         '"warpage_um", ', "").replace(', "von_mises_max"', ""))
     assert len(load_study(path).case_parameters()) == 2
+
+
+def test_a_swept_power_entry_replacing_the_default_power_is_said(tmp_path):
+    """Without loads.power_W the die dissipates the default 1.5 W; a sweep of another
+    region's power (``loads.power_W.terminals``) makes the table { terminals = P } and
+    the die's 1.5 W is gone from every case: said when the study is read."""
+    sweep = 'kind = "grid"\n[sweep.parameters]\n"loads.power_W.terminals" = [0.1, 0.2]\n'
+    path = _study(tmp_path, sweep)
+    path.write_text(path.read_text().replace("power_W = { die = 0.5 }\n", ""))
+    with pytest.warns(UserWarning, match=r"loads\.power_W.*die = 1\.5"):
+        spec = load_study(path)
+    powers = [spec.case(p).loads.power for _, p in spec.case_parameters()]
+    assert powers == [{"terminals": 0.1}, {"terminals": 0.2}]

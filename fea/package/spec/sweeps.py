@@ -245,7 +245,9 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     of, changes nothing: the cases differ in name alone. Refused (an
     :class:`~fea.errors.InputError` at the sweep entry) when that holds in every case
     that sets the path; a ``UserWarning`` naming the cases where it holds in some (a
-    sweep that also changes the geometry or the assignment)."""
+    sweep that also changes the geometry or the assignment). A swept
+    ``loads.power_W.<region>`` other than the die's in a study without ``power_W``
+    replaces the default ``{ die = 1.5 }``: a ``UserWarning``."""
     from ..defaults import DEFAULT_REGION_MATERIALS
     from .geometry import model_regions, parse_geometry
 
@@ -256,6 +258,18 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         return parts[0] == "materials" and len(parts) >= 2 + (parts[1:2] == ["library"])
 
     paths = set(spec.parameters) | {str(p) for c in spec.cases for p in c}
+    loads = data.get("loads") or {}
+    if "power_W" not in loads and "power_map" not in loads:
+        # the default { die = 1.5 } is a table the swept entry replaces, not joins
+        other = sorted(p for p in paths if p.startswith("loads.power_W."))
+        if other and "loads.power_W.die" not in other:
+            warnings.warn(
+                f"sweep: {', '.join(other)} replace the default loads.power_W = "
+                "{ die = 1.5 } (the study gives no power_W): the die has no power in "
+                "those cases; give loads.power_W in the study to keep it",
+                UserWarning,
+                stacklevel=4,
+            )
     if not any(region_keyed(p) for p in paths):
         return
     kind = (data.get("study") or {}).get("kind", "unit")
