@@ -152,3 +152,33 @@ def test_a_swept_power_entry_replacing_the_default_power_is_said(tmp_path):
         spec = load_study(path)
     powers = [spec.case(p).loads.power for _, p in spec.case_parameters()]
     assert powers == [{"terminals": 0.1}, {"terminals": 0.2}]
+
+
+@pytest.mark.parametrize(
+    ("env", "sweep", "key"),
+    [
+        # the air speed is read by forced_air alone: still air ran two identical cases
+        ('kind = "still_air"', '"environment.velocity_m_s" = [1.0, 2.0]',
+         "sweep.parameters.environment.velocity_m_s"),
+        ('kind = "uniform_h"', '"environment.cold_plate_C" = [20.0, 40.0]',
+         "sweep.parameters.environment.cold_plate_C"),
+    ],
+)
+def test_a_swept_environment_key_its_kind_does_not_read_is_refused(tmp_path, env, sweep, key):
+    path = _study(tmp_path, f'kind = "grid"\n[sweep.parameters]\n{sweep}\n',
+                  f"\n[environment]\n{env}\n")
+    with pytest.raises(InputError) as exc:
+        load_study(path)
+    assert exc.value.key == key
+    assert "environment.kind" in exc.value.allowed
+
+
+def test_a_velocity_swept_with_the_kind_is_read_where_the_kind_reads_it(tmp_path):
+    """still_air and forced_air x two speeds: the still-air cases' speed is said, not
+    refused (the forced-air cases read it)."""
+    sweep = (
+        'kind = "grid"\n[sweep.parameters]\n"environment.kind" = ["still_air", "forced_air"]\n'
+        '"environment.velocity_m_s" = [1.0, 2.0]\n'
+    )
+    with pytest.warns(UserWarning, match=r"velocity_m_s changes nothing in 2 .*case0000"):
+        load_study(_study(tmp_path, sweep))

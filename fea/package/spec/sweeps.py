@@ -238,6 +238,16 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
     _check_idle_paths(spec, data)
 
 
+#: ``[environment]`` keys that one environment kind alone reads -> that kind.
+_ENVIRONMENT_KEYS = {
+    "velocity_m_s": "forced_air",
+    "flow": "forced_air",
+    "cold_plate_C": "junction_to_board",
+    "ring_offset_mm": "junction_to_board",
+    "ring_offset_um": "junction_to_board",
+}
+
+
 def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     """A swept ``materials.<region>`` or ``loads.reference_C.<region>`` whose region the
     case's model does not have (vias without ``[geometry.vias]``, a rim bond without
@@ -245,7 +255,9 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     of, changes nothing: the cases differ in name alone. Refused (an
     :class:`~fea.errors.InputError` at the sweep entry) when that holds in every case
     that sets the path; a ``UserWarning`` naming the cases where it holds in some (a
-    sweep that also changes the geometry or the assignment). A swept
+    sweep that also changes the geometry or the assignment). So is an ``[environment]``
+    key that the case's ``environment.kind`` does not read (``velocity_m_s`` but in
+    ``forced_air``, ``cold_plate_C`` but in ``junction_to_board``). A swept
     ``loads.power_W.<region>`` other than the die's in a study without ``power_W``
     replaces the default ``{ die = 1.5 }``: a ``UserWarning``."""
     from ..defaults import DEFAULT_REGION_MATERIALS
@@ -253,6 +265,8 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
 
     def region_keyed(p: str) -> bool:
         parts = p.split(".")
+        if parts[0] == "environment":
+            return len(parts) == 2 and parts[1] in _ENVIRONMENT_KEYS
         if parts[:2] == ["loads", "reference_C"]:  # a region's stress-free temperature
             return len(parts) == 3 and parts[2] != "*"
         return parts[0] == "materials" and len(parts) >= 2 + (parts[1:2] == ["library"])
@@ -297,16 +311,30 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         mats = {p: v for p, v in params.items() if p.split(".")[0] == "materials"}
         assigned = apply_overrides({"materials": data.get("materials", {})}, mats)["materials"]
         used = {str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r))) for r in regions}
+        env = apply_overrides({"environment": data.get("environment", {})}, params, key="")
+        env_kind = (env.get("environment") or {}).get("kind", "uniform_h")
         for p in filter(region_keyed, params):
             parts = p.split(".")
             setting.setdefault(p, []).append(i)
-            if parts[2] not in used if parts[1] == "library" else parts[-1] not in regions:
+            if parts[0] == "environment":
+                unread = env_kind != _ENVIRONMENT_KEYS[parts[1]]
+            elif parts[1] == "library":
+                unread = parts[2] not in used
+            else:
+                unread = parts[-1] not in regions
+            if unread:
                 idle.setdefault(p, []).append(i)
                 seen.setdefault(p, (regions, used))
     for p, ids in idle.items():
         parts = p.split(".")
         regions, used = seen[p]
-        if parts[0] == "loads":
+        if parts[0] == "environment":
+            why = f"environment.kind is not {_ENVIRONMENT_KEYS[parts[1]]!r}"
+            allowed = (
+                f"a key the case's environment reads: {p} is read with environment.kind = "
+                f"{_ENVIRONMENT_KEYS[parts[1]]!r} alone"
+            )
+        elif parts[0] == "loads":
             why = f"the model has no region {parts[2]!r}"
             allowed = f"a region of this {kind} model ({', '.join(regions)}) or '*': {why}"
         elif parts[1] == "library":
