@@ -182,3 +182,23 @@ def test_a_velocity_swept_with_the_kind_is_read_where_the_kind_reads_it(tmp_path
     )
     with pytest.warns(UserWarning, match=r"velocity_m_s changes nothing in 2 .*case0000"):
         load_study(_study(tmp_path, sweep))
+
+
+def test_a_material_for_a_region_the_model_lacks_is_said(tmp_path):
+    """``[materials] vias = "gold"`` without ``[geometry.vias]``: the model has no vias
+    and the key was dropped unsaid; a warning names it. With a sweep that changes the
+    geometry (the vias may exist in some case) nothing is said of the base's key."""
+    text = TINY.read_text().split("[sweep]")[0]
+    path = tmp_path / "s.toml"
+    path.write_text(text + '\n[materials]\nvias = "gold"\n')
+    with pytest.warns(UserWarning, match=r"materials\.vias = 'gold'.*no region 'vias'"):
+        load_study(path)
+    import warnings
+
+    path.write_text(
+        text + '\n[materials]\nvias = "gold"\n[sweep]\nkind = "grid"\n[sweep.parameters]\n'
+        '"geometry.vias.enabled" = [false, true]\n'
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_study(path)
