@@ -687,7 +687,11 @@ MEANINGS: dict[str, str] = {
     "solver.maxiter": "iteration limit of iterative solvers",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
-    "(random); not with kind = cases",
+    "(random); not with kind = cases. A key no case reads is refused (a material no region "
+    "is made of, a region the model lacks, an [environment] key its kind does not read); "
+    "one some cases do not read is a warning naming them. A region's entry of a table the "
+    "study leaves to its default (loads.power_W, loads.reference_C) replaces the default "
+    "table",
     "sweep.n": "samples of a random sweep (random only)",
     "sweep.seed": "seed of a random sweep (random only)",
     "sweep.cases": "explicit cases, distinct: a list of tables of dotted keys -> values "
