@@ -291,8 +291,11 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     idle: dict[str, list[int]] = {}  # path -> the cases it changes nothing in
     seen: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # its first such case's model
     setting: dict[str, list[int]] = {}  # path -> the cases that set it
-    for i, params in enumerate(expand_sweep(spec)):
-        params = {str(p): v for p, v in params.items()}
+    # what a case's verdict depends on: its geometry, materials, environment and the
+    # checked paths; cases alike in these share one (a grid's other axes repeat them)
+    verdicts: dict[str, tuple[list[str], list[str], tuple[tuple[str, ...], set[str]]]] = {}
+
+    def verdict(params: dict[str, Any]) -> tuple[list[str], list[str], Any]:
         geo = {p: v for p, v in params.items() if p.split(".")[0] == "geometry"}
         tag = _value_tag(geo)
         if tag not in regions_of:
@@ -306,25 +309,44 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
             except InputError:  # an invalid combination: its case fails when it runs
                 regions_of[tag] = None
         regions = regions_of[tag]
+        checked = [p for p in params if region_keyed(p)]
         if regions is None:
-            continue
+            return [], [], None
         mats = {p: v for p, v in params.items() if p.split(".")[0] == "materials"}
         assigned = apply_overrides({"materials": data.get("materials", {})}, mats)["materials"]
         used = {str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r))) for r in regions}
-        env = apply_overrides({"environment": data.get("environment", {})}, params, key="")
+        env = {p: v for p, v in params.items() if p.split(".")[0] == "environment"}
+        env = apply_overrides({"environment": data.get("environment", {})}, env)
         env_kind = (env.get("environment") or {}).get("kind", "uniform_h")
-        for p in filter(region_keyed, params):
+        unread = []
+        for p in checked:
             parts = p.split(".")
-            setting.setdefault(p, []).append(i)
             if parts[0] == "environment":
-                unread = env_kind != _ENVIRONMENT_KEYS[parts[1]]
+                unused = env_kind != _ENVIRONMENT_KEYS[parts[1]]
             elif parts[1] == "library":
-                unread = parts[2] not in used
+                unused = parts[2] not in used
             else:
-                unread = parts[-1] not in regions
-            if unread:
-                idle.setdefault(p, []).append(i)
-                seen.setdefault(p, (regions, used))
+                unused = parts[-1] not in regions
+            if unused:
+                unread.append(p)
+        return checked, unread, (regions, used)
+
+    for i, params in enumerate(expand_sweep(spec)):
+        params = {str(p): v for p, v in params.items()}
+        relevant = {
+            p: v
+            for p, v in params.items()
+            if p.split(".")[0] in ("geometry", "materials", "environment") or region_keyed(p)
+        }
+        tag = repr(tuple(relevant.items()))  # a cache key: a miss costs time alone
+        if tag not in verdicts:
+            verdicts[tag] = verdict(relevant)
+        checked, unread, model = verdicts[tag]
+        for p in checked:
+            setting.setdefault(p, []).append(i)
+        for p in unread:
+            idle.setdefault(p, []).append(i)
+            seen.setdefault(p, model)
     for p, ids in idle.items():
         parts = p.split(".")
         regions, used = seen[p]
