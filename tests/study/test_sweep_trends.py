@@ -202,3 +202,20 @@ def test_a_material_for_a_region_the_model_lacks_is_said(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_study(path)
+
+
+def test_integer_bounds_of_a_continuous_key_are_said(tmp_path):
+    """``"loads.power_W.die" = [1, 3]`` (TOML integers) drew 1, 2 or 3 W alone: ten random
+    cases repeat three powers. The study is read with a warning naming the key and the
+    float bounds to write; a count's integer bounds (openings.count) draw integers, unsaid."""
+    sweep = 'kind = "random"\nn = 10\n[sweep.parameters]\n"loads.power_W.die" = [1, 3]\n'
+    with pytest.warns(UserWarning, match=r"loads\.power_W\.die.*\[1\.0, 3\.0\]"):
+        spec = load_study(_study(tmp_path, sweep))
+    powers = {p["loads.power_W.die"] for _, p in spec.case_parameters()}
+    assert powers <= {1, 2, 3}
+    import warnings
+
+    sweep = 'kind = "random"\nn = 4\n[sweep.parameters]\n"geometry.openings.count" = [1, 3]\n'
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        load_study(_study(tmp_path, sweep))

@@ -235,7 +235,38 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
             _check_base(data, exc, spec.parameters, path)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+    if spec.kind == "random":
+        _check_integer_bounds(spec, data, base, path)
     _check_idle_paths(spec, data)
+
+
+def _check_integer_bounds(
+    spec: SweepSpec, data: Mapping[str, Any], base: dict[str, Any], path: str | None
+) -> None:
+    """Two integer bounds draw whole numbers (:func:`expand_sweep`): right for a count,
+    a trap for a continuous key (``"loads.power_W.die" = [1, 3]`` draws 1, 2 or 3 W, and
+    n cases repeat them). A key that takes a value between its integer bounds (probed
+    with ``low + 0.5``) is a ``UserWarning`` naming it and the float bounds to write."""
+    from . import parse_study
+
+    for p, (lo, hi) in spec.parameters.items():
+        if not (isinstance(lo, int) and isinstance(hi, int)):
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                parse_study(
+                    apply_overrides(data, {**base, p: lo + 0.5}), path=path, sweep_case=True
+                )
+        except InputError:  # an integer key (a count): whole numbers are its values
+            continue
+        warnings.warn(
+            f"sweep.parameters.{p} = [{lo}, {hi}]: integer bounds draw whole numbers alone "
+            f"({hi - lo + 1} values for {spec.n} cases); write [{float(lo)}, {float(hi)}] "
+            "for values between them",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 #: ``[environment]`` keys that one environment kind alone reads -> that kind.
