@@ -219,3 +219,24 @@ def test_integer_bounds_of_a_continuous_key_are_said(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         load_study(_study(tmp_path, sweep))
+
+
+def test_a_board_conductivity_a_stack_replaces_is_refused(tmp_path):
+    """With [geometry.board] stack = "jesd51_7" the board's conductivity is the stack's
+    (materials.board gives the rest): sweeping the board material's k ran identical
+    cases. Its k is refused; the same sweep with stack = "material" is read."""
+    extra = '\n[materials]\nboard = "pcb"\n[materials.library.pcb]\nbase = "board_2s2p"\n'
+    sweep = (
+        'kind = "grid"\n[sweep.parameters]\n'
+        '"materials.library.pcb.k" = [[30.0, 30.0, 0.8], [10.0, 10.0, 0.4]]\n'
+    )
+    path = _study(tmp_path, sweep, extra)
+    text = path.read_text()
+    stacked = text.replace("thickness_mm = 0.8\n", 'thickness_mm = 0.8\nstack = "jesd51_7"\n', 1)
+    path.write_text(stacked)
+    with pytest.raises(InputError) as exc:
+        load_study(path)
+    assert exc.value.key == "sweep.parameters.materials.library.pcb.k"
+    assert "stack" in exc.value.allowed
+    path.write_text(text)
+    assert len(load_study(path).case_parameters()) == 2

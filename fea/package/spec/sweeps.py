@@ -318,7 +318,7 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
     if not any(region_keyed(p) for p in paths):
         return
     kind = (data.get("study") or {}).get("kind", "unit")
-    regions_of: dict[str, tuple[str, ...] | None] = {}
+    regions_of: dict[str, tuple[tuple[str, ...], str] | None] = {}
     idle: dict[str, list[int]] = {}  # path -> the cases it changes nothing in
     seen: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # its first such case's model
     setting: dict[str, list[int]] = {}  # path -> the cases that set it
@@ -334,18 +334,26 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
                     g = apply_overrides({"geometry": data.get("geometry", {})}, geo)
-                    regions_of[tag] = model_regions(
-                        kind, parse_geometry(Section(g.get("geometry", {}), "geometry"), kind)
+                    spec_g = parse_geometry(Section(g.get("geometry", {}), "geometry"), kind)
+                    board = getattr(spec_g, "board", None)
+                    regions_of[tag] = (
+                        model_regions(kind, spec_g),
+                        getattr(board, "stack", "material") if board is not None else "material",
                     )
             except InputError:  # an invalid combination: its case fails when it runs
                 regions_of[tag] = None
-        regions = regions_of[tag]
+        found = regions_of[tag]
         checked = [p for p in params if region_keyed(p)]
-        if regions is None:
+        if found is None:
             return [], [], None
+        regions, stack = found
         mats = {p: v for p, v in params.items() if p.split(".")[0] == "materials"}
         assigned = apply_overrides({"materials": data.get("materials", {})}, mats)["materials"]
-        used = {str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r))) for r in regions}
+
+        def made_of(r: str) -> str:
+            return str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r)))
+
+        used = {made_of(r) for r in regions}
         env = {p: v for p, v in params.items() if p.split(".")[0] == "environment"}
         env = apply_overrides({"environment": data.get("environment", {})}, env)
         env_kind = (env.get("environment") or {}).get("kind", "uniform_h")
@@ -355,7 +363,12 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
             if parts[0] == "environment":
                 unused = env_kind != _ENVIRONMENT_KEYS[parts[1]]
             elif parts[1] == "library":
-                unused = parts[2] not in used
+                unused = parts[2] not in used or (
+                    # a board stack's conductivity replaces its material's
+                    parts[3:4] == ["k"]
+                    and stack != "material"
+                    and {r for r in regions if made_of(r) == parts[2]} == {"board"}
+                )
             else:
                 unused = parts[-1] not in regions
             if unused:
@@ -390,6 +403,12 @@ def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
         elif parts[0] == "loads":
             why = f"the model has no region {parts[2]!r}"
             allowed = f"a region of this {kind} model ({', '.join(regions)}) or '*': {why}"
+        elif parts[1] == "library" and parts[2] in used:
+            why = f"the board's conductivity is its geometry.board.stack's, not {parts[2]!r}'s"
+            allowed = (
+                f"a property the model reads: {why} (stack = 'material' reads the board "
+                "material's k)"
+            )
         elif parts[1] == "library":
             why = f"no region is made of {parts[2]!r}"
             allowed = (
