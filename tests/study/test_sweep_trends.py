@@ -1,5 +1,9 @@
-"""What a parametric study reports for its swept keys: the unit of each swept parameter's
-column (``table.h5``, the plots' axes) is the unit the study file gives the value in."""
+"""What a parametric study does with its swept keys: the unit of each swept parameter's
+column (``table.h5``, the plots' axes) is the unit the study file gives the value in; a
+swept key that no case reads (a material of a region the model lacks, a study material
+no region is made of, an environment key its kind ignores, a board k a copper stack
+replaces) is refused when the study is read, not run as identical cases; a swept entry
+of a table the study leaves to its default replaces that default, and is said."""
 
 from __future__ import annotations
 
