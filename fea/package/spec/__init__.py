@@ -32,6 +32,7 @@ from .checks import (
     check_cycling,
     check_geometry,
     check_mesh_symmetry,
+    check_reference,
     cross_checks,
     ctm_junction,
 )
@@ -323,6 +324,8 @@ def parse_study(
                 )
     root.done()
     regions = model_regions(kind, geometry)
+    if not sweep_case:
+        _warn_absent_regions(data, kind, regions, sweep)
     mats = {r: m for r, m in mats.items() if r in regions}
     base = CaseSpec(
         name,
@@ -356,6 +359,30 @@ def parse_study(
         path=path,
         field_plots=field_plots,
     )
+
+
+def _warn_absent_regions(
+    data: Mapping[str, Any], kind: str, regions: tuple[str, ...], sweep: SweepSpec | None
+) -> None:
+    """A ``[materials]`` key of a built-in region the model does not have (``vias``
+    without ``[geometry.vias]``) is dropped: a ``UserWarning`` naming it, unless a sweep
+    changes the geometry (the region may exist in some case; a swept material key is
+    checked per case, :func:`~fea.package.spec.sweeps.parse_sweep`)."""
+    from ..defaults import DEFAULT_REGION_MATERIALS
+
+    if sweep is not None:
+        paths = set(sweep.parameters) | {str(p) for c in sweep.cases for p in c}
+        if any(p.split(".")[0] == "geometry" for p in paths):
+            return
+    given = data.get("materials") or {}
+    for r, name in given.items():
+        if r in DEFAULT_REGION_MATERIALS and r not in regions:
+            warnings.warn(
+                f"materials.{r} = {name!r} is not used: the {kind} model has no region "
+                f"{r!r} (its regions: {', '.join(regions)})",
+                UserWarning,
+                stacklevel=3,
+            )
 
 
 #: A sweep path that sets an opening kind (or a table holding one).
@@ -467,6 +494,7 @@ def check_case_spec(case: CaseSpec) -> None:
         if kind != "unit" and value is not None:
             raise InputError(section, f"[{section}]", "a unit study (study.kind = 'unit')")
     cross_checks(kind, case.geometry, case.loads, moisture=case.moisture)
+    check_reference(case)
     if case.process is not None:
         check_process(case.process, kind, case.geometry, case.loads)
     if is_imported(case.geometry):

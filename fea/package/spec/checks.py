@@ -25,6 +25,7 @@ __all__ = [
     "check_mesh_symmetry",
     "check_moisture",
     "check_power_map",
+    "check_reference",
     "cross_checks",
     "ctm_junction",
     "cycling_symmetry",
@@ -492,6 +493,35 @@ def cross_checks(
     check_power_map(g, loads)
     if moisture is not None:
         check_moisture(kind, g, moisture)
+
+
+def check_reference(case: CaseSpec) -> None:
+    """A unit's warpage states (``loads.warpage_temperatures_C``, ``reflow_C``, a moisture
+    run; not a ``[process]`` history, whose regions are born stress free) need a
+    stress-free temperature for every region of the warpage model (the unit without its
+    board): ``loads.reference_C`` with ``"*"``, or naming each. A table without them (a
+    sweep of ``loads.reference_C.<region>`` in a study that leaves the key to its default
+    makes ``{ <region> = value }`` alone) is an :class:`~fea.errors.InputError` naming
+    ``loads.reference_C``, before any meshing (the solve refused it after the heat)."""
+    from .geometry import without_board
+    from .schema import model_regions
+
+    loads = case.loads
+    history = case.process is not None and case.process.model == "history"
+    mechanics = loads.warpage_temperatures or loads.reflow or case.moisture is not None
+    if case.kind != "unit" or history or not mechanics or "*" in loads.reference:
+        return
+    regions = model_regions(case.kind, without_board(case.geometry))
+    missing = [r for r in regions if r not in loads.reference]
+    if missing:
+        raise InputError(
+            "loads.reference_C",
+            dict(loads.reference),
+            f"a stress-free temperature for every region of the warpage model: '*' for "
+            f"the rest, or {', '.join(missing)} too (the default table is "
+            '{ encapsulant = 175, "*" = 25 }; a sweep of one region\'s entry replaces it '
+            "when the study does not give the key)",
+        )
 
 
 def check_moisture(kind: str, g: GeometrySpec, moisture: MoistureSpec) -> None:

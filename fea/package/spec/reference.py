@@ -289,8 +289,13 @@ _BARE_UNITS = {
     "cycling.newton_rtol": "1",
     "cycling.newton_dtol": "1",
     "ctm.conditions": "W/(m² K)",
+    "moisture.soak.hours": "h",
+    "geometry.board.laminate_k": "W/(m K)",
+    "loads.power_map.rectangles[i].W": "W",
 }
 _SUFFIX_UNITS = {
+    "_m_s": "m/s",
+    "_s": "s",
     "_mm": "mm",
     "_um": "µm",
     "_C": "°C",
@@ -684,7 +689,11 @@ MEANINGS: dict[str, str] = {
     "moisture keep their own limits); past it a solver error",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
-    "(random: uniform on the range, integers only for an integer key); not with kind = cases",
+    "(random: uniform on the range, integers only for an integer key); not with kind = "
+    "cases. A key no case reads is refused (a material no region is made of, a region the "
+    "model lacks, an [environment] key its kind does not read); one some cases do not read "
+    "is a warning naming them. A region's entry of a table the study leaves to its default "
+    "(loads.power_W, loads.reference_C) replaces the default table",
     "sweep.n": "samples of a random sweep (random only)",
     "sweep.seed": "seed of a random sweep (random only)",
     "sweep.cases": "explicit cases, distinct: a list of tables of dotted keys -> values "
@@ -763,7 +772,11 @@ def key_unit(key: str) -> str:
     e.g. of a swept parameter's table column: from its suffix (``geometry.openings.width_mm``),
     the table of keys without one (``loads.h``), or the key a per-region entry belongs to
     (``loads.power_W.die``: W, ``loads.reference_C.encapsulant``: °C)."""
-    parts = _normalise(str(key)).split(".")
+    norm = _normalise(str(key))
+    if re.match(r"^materials\.library\.[^.]+\.E_GPa\.", str(key)):
+        # the doc's one table key (E_MPa) for both: a GPa table's values are in GPa
+        norm = norm.replace("<name>.E_MPa.", "<name>.E_GPa.", 1)
+    parts = norm.split(".")
     for i in range(len(parts), 0, -1):
         unit = _unit(".".join(parts[:i]))
         if unit:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -325,6 +326,7 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
     if spec.kind == "cases":
         for i, case in enumerate(spec.cases):
             apply_overrides(data, case, key=f"sweep.cases[{i}]")
+        _check_idle_paths(spec, data)
         return
     if spec.kind == "grid":
         base = {p: v[0] for p, v in spec.parameters.items()}
@@ -349,6 +351,172 @@ def _check_sweep(spec: SweepSpec, data: Mapping[str, Any], path: str | None = No
             _check_base(data, exc, spec.parameters, path)
             where = _culprit(exc.key, spec.parameters, where)
             raise InputError(f"{where} -> {exc.key}", exc.value, exc.allowed) from None
+    _check_idle_paths(spec, data)
+
+
+#: ``[environment]`` keys that one environment kind alone reads -> that kind.
+_ENVIRONMENT_KEYS = {
+    "velocity_m_s": "forced_air",
+    "flow": "forced_air",
+    "cold_plate_C": "junction_to_board",
+    "ring_offset_mm": "junction_to_board",
+    "ring_offset_um": "junction_to_board",
+}
+
+
+def _check_idle_paths(spec: SweepSpec, data: Mapping[str, Any]) -> None:
+    """A swept ``materials.<region>`` or ``loads.reference_C.<region>`` whose region the
+    case's model does not have (vias without ``[geometry.vias]``, a rim bond without
+    one), or ``materials.library.<name>...`` whose material no region of the case is made
+    of, changes nothing: the cases differ in name alone. Refused (an
+    :class:`~fea.errors.InputError` at the sweep entry) when that holds in every case
+    that sets the path; a ``UserWarning`` naming the cases where it holds in some (a
+    sweep that also changes the geometry or the assignment). So is an ``[environment]``
+    key that the case's ``environment.kind`` does not read (``velocity_m_s`` but in
+    ``forced_air``, ``cold_plate_C`` but in ``junction_to_board``). A swept
+    ``loads.power_W.<region>`` other than the die's in a study without ``power_W``
+    replaces the default ``{ die = 1.5 }``: a ``UserWarning``."""
+    from ..defaults import DEFAULT_REGION_MATERIALS
+    from .geometry import model_regions, parse_geometry
+
+    def region_keyed(p: str) -> bool:
+        parts = p.split(".")
+        if parts[0] == "environment":
+            return len(parts) == 2 and parts[1] in _ENVIRONMENT_KEYS
+        if parts[:2] == ["loads", "reference_C"]:  # a region's stress-free temperature
+            return len(parts) == 3 and parts[2] != "*"
+        return parts[0] == "materials" and len(parts) >= 2 + (parts[1:2] == ["library"])
+
+    paths = set(spec.parameters) | {str(p) for c in spec.cases for p in c}
+    loads = data.get("loads") or {}
+    if "power_W" not in loads and "power_map" not in loads:
+        # the default { die = 1.5 } is a table the swept entry replaces, not joins
+        other = sorted(p for p in paths if p.startswith("loads.power_W."))
+        if other and "loads.power_W.die" not in other:
+            warnings.warn(
+                f"sweep: {', '.join(other)} replace the default loads.power_W = "
+                "{ die = 1.5 } (the study gives no power_W): the die has no power in "
+                "those cases; give loads.power_W in the study to keep it",
+                UserWarning,
+                stacklevel=4,
+            )
+    if not any(region_keyed(p) for p in paths):
+        return
+    kind = (data.get("study") or {}).get("kind", "unit")
+    regions_of: dict[str, tuple[tuple[str, ...], str] | None] = {}
+    idle: dict[str, list[int]] = {}  # path -> the cases it changes nothing in
+    seen: dict[str, tuple[tuple[str, ...], set[str]]] = {}  # its first such case's model
+    setting: dict[str, list[int]] = {}  # path -> the cases that set it
+    # what a case's verdict depends on: its geometry, materials, environment and the
+    # checked paths; cases alike in these share one (a grid's other axes repeat them)
+    verdicts: dict[str, tuple[list[str], list[str], tuple[tuple[str, ...], set[str]]]] = {}
+
+    def verdict(params: dict[str, Any]) -> tuple[list[str], list[str], Any]:
+        geo = {p: v for p, v in params.items() if p.split(".")[0] == "geometry"}
+        tag = _value_tag(geo)
+        if tag not in regions_of:
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    g = apply_overrides({"geometry": data.get("geometry", {})}, geo)
+                    spec_g = parse_geometry(Section(g.get("geometry", {}), "geometry"), kind)
+                    board = getattr(spec_g, "board", None)
+                    regions_of[tag] = (
+                        model_regions(kind, spec_g),
+                        getattr(board, "stack", "material") if board is not None else "material",
+                    )
+            except InputError:  # an invalid combination: its case fails when it runs
+                regions_of[tag] = None
+        found = regions_of[tag]
+        checked = [p for p in params if region_keyed(p)]
+        if found is None:
+            return [], [], None
+        regions, stack = found
+        mats = {p: v for p, v in params.items() if p.split(".")[0] == "materials"}
+        assigned = apply_overrides({"materials": data.get("materials", {})}, mats)["materials"]
+
+        def made_of(r: str) -> str:
+            return str(assigned.get(r, DEFAULT_REGION_MATERIALS.get(r)))
+
+        used = {made_of(r) for r in regions}
+        env = {p: v for p, v in params.items() if p.split(".")[0] == "environment"}
+        env = apply_overrides({"environment": data.get("environment", {})}, env)
+        env_kind = (env.get("environment") or {}).get("kind", "uniform_h")
+        unread = []
+        for p in checked:
+            parts = p.split(".")
+            if parts[0] == "environment":
+                unused = env_kind != _ENVIRONMENT_KEYS[parts[1]]
+            elif parts[1] == "library":
+                unused = parts[2] not in used or (
+                    # a board stack's conductivity replaces its material's
+                    parts[3:4] == ["k"]
+                    and stack != "material"
+                    and {r for r in regions if made_of(r) == parts[2]} == {"board"}
+                )
+            else:
+                unused = parts[-1] not in regions
+            if unused:
+                unread.append(p)
+        return checked, unread, (regions, used)
+
+    for i, params in enumerate(expand_sweep(spec)):
+        params = {str(p): v for p, v in params.items()}
+        relevant = {
+            p: v
+            for p, v in params.items()
+            if p.split(".")[0] in ("geometry", "materials", "environment") or region_keyed(p)
+        }
+        tag = repr(tuple(relevant.items()))  # a cache key: a miss costs time alone
+        if tag not in verdicts:
+            verdicts[tag] = verdict(relevant)
+        checked, unread, model = verdicts[tag]
+        for p in checked:
+            setting.setdefault(p, []).append(i)
+        for p in unread:
+            idle.setdefault(p, []).append(i)
+            seen.setdefault(p, model)
+    for p, ids in idle.items():
+        parts = p.split(".")
+        regions, used = seen[p]
+        if parts[0] == "environment":
+            why = f"environment.kind is not {_ENVIRONMENT_KEYS[parts[1]]!r}"
+            allowed = (
+                f"a key the case's environment reads: {p} is read with environment.kind = "
+                f"{_ENVIRONMENT_KEYS[parts[1]]!r} alone"
+            )
+        elif parts[0] == "loads":
+            why = f"the model has no region {parts[2]!r}"
+            allowed = f"a region of this {kind} model ({', '.join(regions)}) or '*': {why}"
+        elif parts[1] == "library" and parts[2] in used:
+            why = f"the board's conductivity is its geometry.board.stack's, not {parts[2]!r}'s"
+            allowed = (
+                f"a property the model reads: {why} (stack = 'material' reads the board "
+                "material's k)"
+            )
+        elif parts[1] == "library":
+            why = f"no region is made of {parts[2]!r}"
+            allowed = (
+                f"a material a region of the model is made of ({', '.join(sorted(used))}): "
+                f"{why} (give it to one, materials.<region> = {parts[2]!r})"
+            )
+        else:
+            why = f"the model has no region {parts[1]!r}"
+            allowed = f"a region of this {kind} model ({', '.join(regions)}): {why}"
+        if len(ids) == len(setting[p]):  # every case that sets it
+            if spec.kind == "cases":
+                where, value = f"sweep.cases[{ids[0]}].{p}", spec.cases[ids[0]].get(p)
+            else:
+                where, value = f"sweep.parameters.{p}", list(spec.parameters.get(p, ()))
+            raise InputError(where, value, allowed)
+        shown = [case_id(i) for i in ids]
+        cases = ", ".join(shown[:8]) + (f" and {len(shown) - 8} more" if len(shown) > 8 else "")
+        warnings.warn(
+            f"sweep: {p} changes nothing in {len(ids)} of the {len(setting[p])} cases that "
+            f"set it ({cases}): {why} there",
+            UserWarning,
+            stacklevel=4,
+        )
 
 
 def _check_base(
