@@ -12,9 +12,10 @@ import pytest
 
 from fea.errors import InputError
 from fea.fe.mesh import gmsh_session
-from fea.package.geometry import build
+from fea.package.geometry import build, unit_volumes
+from fea.package.meshing import build_mesh
 
-from .test_geometry import case_of
+from .test_geometry import case_of, components
 
 
 def occ_model(case, symmetry: str = "none") -> tuple[dict[str, float], dict[str, float]]:
@@ -114,3 +115,179 @@ def test_panel_openings_facing_the_web_refused(stage):
     assert encapsulant_bodies(case) == 4
     # the top edge level with the web's underside: the whole slot opens onto the lane
     panel_case({**low, "height_mm": 0.13}, recess_depth_mm=0.35, stage=stage)
+
+
+# -- region volumes: the mesh against the closed forms --------------------------------
+
+#: Variants of tests.package.test_geometry.SMALL (3 x 3 mm cavity, 0.5 mm deep, 35 um
+#: shell, 2 x 2 balls): several opening kinds, sizes and counts per wall, an opening 40 um
+#: from the wall's ends, the thinnest shell and dielectric allowed.
+VARIANTS = {
+    "baseline": {},
+    "holes": {"openings": {"kind": "holes", "count": 3, "width_mm": 0.2, "z0_mm": 0.1}},
+    "pillars": {"openings": {"kind": "pillars", "count": 4, "width_mm": 0.3}},
+    "one_wall_wide": {
+        "openings": {"kind": "slots", "count": 1, "width_mm": 2.92, "height_mm": 0.15}
+    },
+    "mixed": {
+        "openings": {
+            "kind": "slots",
+            "count": 19,
+            "width_mm": 0.08,
+            "height_mm": 0.1,
+            "sides": {
+                "xmin": {"kind": "holes", "count": 1, "width_mm": 0.3, "z0_mm": 0.0},
+                "ymax": {"kind": "none"},
+            },
+        }
+    },
+    "thinnest": {"shell_thickness_um": 0.1, "dielectric_thickness_um": 0.1},
+    "rounded": {
+        "corner_radius_mm": 0.3,
+        "openings": {"kind": "holes", "count": 2, "width_mm": 0.2, "z0_mm": 0.1},
+    },
+}
+#: Regions with curved faces in a variant (besides the terminals): meshed with chords.
+CURVED = {"holes": {"shell", "encapsulant"}, "rounded": {"shell", "encapsulant", "dielectric"}}
+CURVED["mixed"] = CURVED["holes"]
+
+
+@pytest.mark.parametrize("name", list(VARIANTS))
+def test_meshed_region_volumes_match_closed_form(name):
+    case = case_of(VARIANTS[name], {"layers_through_thickness": 1, "order": 1})
+    mesh, _ = build_mesh(case, cache=False)
+    ref = unit_volumes(case.geometry)
+    assert set(mesh.regions) == set(ref)
+    vol = mesh.element_volumes()
+    counts = np.zeros(mesh.n_elements, int)
+    for r, idx in mesh.regions.items():
+        counts[idx] += 1
+        assert len(idx) > 0, r
+        # planar regions exactly; chords of a 0.4 mm ball or a 0.2 mm hole at the coarse
+        # size lose a few per cent
+        curved = r == "terminals" or r in CURVED.get(name, ())
+        assert vol[idx].sum() == pytest.approx(ref[r], rel=0.1 if curved else 1e-9), r
+    assert np.all(counts == 1), "every element in exactly one region"
+    assert components(mesh, mesh.regions["encapsulant"]) == 1
+
+
+# -- symmetry models: exact fractions of the full model ------------------------------
+
+
+@pytest.mark.parametrize("name", ["baseline", "holes", "pillars", "rounded", "thinnest"])
+@pytest.mark.parametrize("symmetry, share", [("quarter", 4), ("eighth", 8)])
+def test_symmetry_model_is_an_exact_fraction(name, symmetry, share):
+    case = case_of(VARIANTS[name], {"layers_through_thickness": 1})
+    vol, area = occ_model(case)
+    vol_s, area_s = occ_model(case, symmetry)
+    assert set(vol_s) == set(vol)
+    for r, v in vol.items():
+        assert vol_s[r] * share == pytest.approx(v, rel=1e-9), r
+    cut = {b for b in area_s if b.startswith("symmetry_")}
+    assert set(area_s) - cut == set(area)
+    for b, a in area.items():
+        assert area_s[b] * share == pytest.approx(a, rel=1e-9), b
+    # the cut planes: the package's section (no terminal on x = 0 or y = 0 in a 2 x 2
+    # array; the eighth's diagonal face runs through the middle of the ball at (0.4, 0.4)
+    # mm, its whole section)
+    g = case.geometry
+    half = g.outer[0] / 2 + g.exterior_thickness
+    assert area_s["symmetry_y"] == pytest.approx(half * g.z_top, rel=1e-9)
+    if symmetry == "quarter":
+        assert area_s["symmetry_x"] == pytest.approx(half * g.z_top, rel=1e-9)
+    else:
+        term = g.terminals
+        r, h = term.diameter / 2, term.standoff / 2
+        ball = 2 * (h * math.sqrt(r * r - h * h) + r * r * math.asin(h / r))  # slab of a disc
+        diagonal = math.sqrt(2) * half * g.z_top + ball
+        assert area_s["symmetry_d"] == pytest.approx(diagonal, rel=1e-9)
+
+
+def test_meshed_quarter_is_a_quarter():
+    case = case_of(VARIANTS["pillars"], {"layers_through_thickness": 1, "order": 1})
+    full, _ = build_mesh(case, cache=False)
+    quarter, _ = build_mesh(case, cache=False, symmetry="quarter")
+    vf, vq = full.element_volumes(), quarter.element_volumes()
+    for r in ("shell", "die", "die_attach", "dielectric", "encapsulant"):  # planar
+        assert 4 * vq[quarter.regions[r]].sum() == pytest.approx(vf[full.regions[r]].sum(), 1e-9)
+    for b in ("top", "shell_top", "die|die_attach", "encapsulant|shell"):
+        assert 4 * quarter.boundary_area(b) == pytest.approx(full.boundary_area(b), rel=1e-9)
+
+
+# -- named boundaries ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["baseline", "rounded", "thinnest"])
+def test_named_boundary_areas(name):
+    case = case_of(VARIANTS[name], {"layers_through_thickness": 1})
+    _, area = occ_model(case)
+    g = case.geometry
+    e, t, r = g.exterior_thickness, g.shell_thickness, g.corner_radius
+    ro = r + t if r > 0 else 0.0
+    footprint = (g.outer[0] + 2 * e) * (g.outer[1] + 2 * e)
+    outer = g.outer[0] * g.outer[1] - (4 - math.pi) * ro * ro
+    cavity = g.cavity[0] * g.cavity[1] - (4 - math.pi) * r * r
+    term = g.terminals
+    contacts = term.rows * term.cols * math.pi * term.contact_diameter**2 / 4
+    assert area["top"] == pytest.approx(footprint, rel=1e-9)
+    assert area["shell_top"] == pytest.approx(outer, rel=1e-9)
+    assert area["bottom"] == pytest.approx(footprint - contacts, rel=1e-9)
+    assert area["terminal_tips"] == pytest.approx(contacts, rel=1e-9)
+    assert area["dielectric|terminals"] == pytest.approx(contacts, rel=1e-9)
+    assert area["dielectric|shell"] == pytest.approx(outer - cavity, rel=1e-9)  # the rim
+    assert area["die|die_attach"] == pytest.approx(g.die[0] * g.die[1], rel=1e-9)
+    # the sides of the exterior ring and of the balls: all the package's surface
+    side = 2 * (g.outer[0] + g.outer[1] + 4 * e) * g.z_top
+    assert area["exterior"] == pytest.approx(area["package_surface"], rel=1e-12)
+    balls = area["exterior"] - area["top"] - area["bottom"] - area["terminal_tips"] - side
+    d, s = term.diameter, term.standoff
+    belt = term.rows * term.cols * math.pi * d * s  # a sphere's zone: 2 pi R h
+    assert balls == pytest.approx(belt, rel=1e-9)
+
+
+# -- every opening joins the encapsulant inside and outside the shell -----------------
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        {"kind": "slots", "count": 1, "width_mm": 0.3, "height_mm": 0.1, "z0_mm": 0.0},
+        {"kind": "holes", "count": 1, "width_mm": 0.1, "z0_mm": 0.35},
+        {"kind": "pillars", "count": 1, "width_mm": 0.05},
+        {"kind": "slots", "count": 1, "width_mm": 2.92, "height_mm": 0.1},  # to the ends
+    ],
+    ids=["slot_on_floor", "hole_near_ceiling", "pillars", "slot_to_the_corners"],
+)
+@pytest.mark.parametrize("side", ["xmin", "xmax", "ymin", "ymax"])
+def test_each_wall_opening_joins_inside_and_outside(side, opening):
+    closed = {s: {"kind": "none"} for s in ("xmin", "xmax", "ymin", "ymax") if s != side}
+    case = case_of({"openings": {**opening, "sides": closed}, "terminals": {"kind": "none"}})
+    assert encapsulant_bodies(case) == 1
+    shut = {"openings": {"kind": "none"}, "terminals": {"kind": "none"}}
+    assert encapsulant_bodies(case_of(shut)) == 2
+
+
+def test_panel_region_volumes_by_hand():
+    low = {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.1, "z0_mm": 0.02}
+    case = panel_case(low, recess_depth_mm=0.35, stage="on_mandrel")
+    g = case.geometry
+    p = g.panel
+    vol, _ = occ_model(case)
+    unit = unit_volumes(g)
+    n = p.nx * p.ny
+    side = (p.nx * p.pitch + 2 * p.margin, p.ny * p.pitch + 2 * p.margin)
+    area = side[0] * side[1]
+    cans = n * g.outer[0] * g.outer[1]
+    web_top = g.z_top - p.recess_depth
+    # the panel up to the web's top, the cans standing proud of it, the mandrel around them
+    total = area * web_top + area * (g.z_top + p.mandrel_thickness - web_top)
+    assert sum(vol.values()) == pytest.approx(total, rel=1e-9)
+    assert vol["die"] == pytest.approx(n * unit["die"], rel=1e-9)
+    assert vol["die_attach"] == pytest.approx(n * unit["die_attach"], rel=1e-9)
+    assert vol["dielectric"] == pytest.approx(area * g.dielectric_thickness, rel=1e-9)
+    mandrel = area * (g.z_top + p.mandrel_thickness - web_top) - cans * (g.z_top - web_top)
+    assert vol["mandrel"] == pytest.approx(mandrel, rel=1e-9)
+    for symmetry, share in (("quarter", 4), ("eighth", 8)):
+        vol_s, _ = occ_model(case, symmetry)
+        for r, v in vol.items():
+            assert vol_s[r] * share == pytest.approx(v, rel=1e-9), (symmetry, r)
