@@ -291,3 +291,29 @@ def test_panel_region_volumes_by_hand():
         vol_s, _ = occ_model(case, symmetry)
         for r, v in vol.items():
             assert vol_s[r] * share == pytest.approx(v, rel=1e-9), (symmetry, r)
+
+
+def test_ring_cold_plate_named_on_symmetry_models():
+    # the cold plate's faces (the board's faces outside the ring, JESD51-8) were found by
+    # their bounding box's width: a quarter's or an eighth's board face outside the ring
+    # is half as wide, so a cut model had no cold_plate boundary at all (area 0)
+    from fea.package.spec import parse_study
+
+    from .test_geometry import SMALL
+
+    board = {"size_mm": [12.0, 12.0], "thickness_mm": 0.5}
+    data = {
+        "study": {"kind": "unit"},
+        "geometry": {**SMALL, "board": board},
+        "mesh": {"size_mm": 0.6, "layers_through_thickness": 1},
+        "environment": {"kind": "junction_to_board", "ring_offset_mm": 2.0},
+    }
+    case = parse_study(data).base
+    g = case.geometry
+    ring = [x + 4e-3 for x in g.body]
+    cold = 2 * (12e-3 * 12e-3 - ring[0] * ring[1])  # the board's top and bottom outside it
+    _, area = occ_model(case)
+    assert area["cold_plate"] == pytest.approx(cold, rel=1e-9)
+    for symmetry, share in (("half", 2), ("quarter", 4), ("eighth", 8)):
+        _, area_s = occ_model(case, symmetry)
+        assert area_s.get("cold_plate", 0.0) * share == pytest.approx(cold, rel=1e-9), symmetry
