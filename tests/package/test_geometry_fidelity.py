@@ -317,3 +317,24 @@ def test_ring_cold_plate_named_on_symmetry_models():
     for symmetry, share in (("half", 2), ("quarter", 4), ("eighth", 8)):
         _, area_s = occ_model(case, symmetry)
         assert area_s.get("cold_plate", 0.0) * share == pytest.approx(cold, rel=1e-9), symmetry
+
+
+def test_eighth_refusal_shows_the_value_as_given():
+    # the board's 9 mm came back as 9.000000000000002 (metres times 1e3)
+    case = case_of({"board": {"size_mm": [8.0, 9.0], "thickness_mm": 0.5}})
+    with pytest.raises(InputError) as info:
+        occ_model(case, "eighth")
+    assert info.value.key == "geometry.board.size_mm"
+    assert info.value.value == [8.0, 9.0]
+
+
+def test_mesh_size_larger_than_the_package_meshes_the_geometry():
+    # a 50 mm size on a 3.5 mm package is not refused: the features bound the elements,
+    # and every region is there with its volume
+    case = case_of(mesh={"size_mm": 50.0, "layers_through_thickness": 1, "order": 1})
+    mesh, _ = build_mesh(case, cache=False)
+    ref = unit_volumes(case.geometry)
+    vol = mesh.element_volumes()
+    assert set(mesh.regions) == set(ref)
+    for r in ("shell", "die", "die_attach", "dielectric", "encapsulant"):
+        assert vol[mesh.regions[r]].sum() == pytest.approx(ref[r], rel=1e-9), r
