@@ -152,6 +152,10 @@ def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
             # the ring follows the rounded walls (it was square before): only these
             # meshes change, the keys of the others stay
             payload["rim_bond_rounded"] = True
+    panel = geo.get("panel")
+    if panel and panel.get("pathways") and geo["openings"]["xmin"]["kind"] in ("holes", "pillars"):
+        # the dams' pathways follow the holes and pillars (they were slots): new keys
+        payload["pathways_shaped"] = True
     if model is not None:
         payload["model"] = model
     if symmetry != "none":

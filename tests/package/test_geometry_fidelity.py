@@ -54,7 +54,7 @@ def test_mesh_size_not_positive_or_finite_refused(value):
 
 
 def test_mesh_size_at_the_limit_accepted():
-    assert case_of(mesh={"size_mm": 1e-4}).mesh.size == pytest.approx(1e-7)
+    assert case_of(mesh={"size_mm": 1e-4}).mesh.size == pytest.approx(1e-7, rel=1e-12, abs=0)
 
 
 # -- a panel: the web across the lanes must not close the cans' side-wall openings -------
@@ -166,7 +166,7 @@ def test_meshed_region_volumes_match_closed_form(name):
         # planar regions exactly; chords of a 0.4 mm ball or a 0.2 mm hole at the coarse
         # size lose a few per cent
         curved = r == "terminals" or r in CURVED.get(name, ())
-        assert vol[idx].sum() == pytest.approx(ref[r], rel=0.1 if curved else 1e-9), r
+        assert vol[idx].sum() == pytest.approx(ref[r], rel=0.1 if curved else 1e-9, abs=0), r
     assert np.all(counts == 1), "every element in exactly one region"
     assert components(mesh, mesh.regions["encapsulant"]) == 1
 
@@ -182,25 +182,25 @@ def test_symmetry_model_is_an_exact_fraction(name, symmetry, share):
     vol_s, area_s = occ_model(case, symmetry)
     assert set(vol_s) == set(vol)
     for r, v in vol.items():
-        assert vol_s[r] * share == pytest.approx(v, rel=1e-9), r
+        assert vol_s[r] * share == pytest.approx(v, rel=1e-9, abs=0), r
     cut = {b for b in area_s if b.startswith("symmetry_")}
     assert set(area_s) - cut == set(area)
     for b, a in area.items():
-        assert area_s[b] * share == pytest.approx(a, rel=1e-9), b
+        assert area_s[b] * share == pytest.approx(a, rel=1e-9, abs=0), b
     # the cut planes: the package's section (no terminal on x = 0 or y = 0 in a 2 x 2
     # array; the eighth's diagonal face runs through the middle of the ball at (0.4, 0.4)
     # mm, its whole section)
     g = case.geometry
     half = g.outer[0] / 2 + g.exterior_thickness
-    assert area_s["symmetry_y"] == pytest.approx(half * g.z_top, rel=1e-9)
+    assert area_s["symmetry_y"] == pytest.approx(half * g.z_top, rel=1e-9, abs=0)
     if symmetry == "quarter":
-        assert area_s["symmetry_x"] == pytest.approx(half * g.z_top, rel=1e-9)
+        assert area_s["symmetry_x"] == pytest.approx(half * g.z_top, rel=1e-9, abs=0)
     else:
         term = g.terminals
         r, h = term.diameter / 2, term.standoff / 2
         ball = 2 * (h * math.sqrt(r * r - h * h) + r * r * math.asin(h / r))  # slab of a disc
         diagonal = math.sqrt(2) * half * g.z_top + ball
-        assert area_s["symmetry_d"] == pytest.approx(diagonal, rel=1e-9)
+        assert area_s["symmetry_d"] == pytest.approx(diagonal, rel=1e-9, abs=0)
 
 
 def test_meshed_quarter_is_a_quarter():
@@ -209,9 +209,9 @@ def test_meshed_quarter_is_a_quarter():
     quarter, _ = build_mesh(case, cache=False, symmetry="quarter")
     vf, vq = full.element_volumes(), quarter.element_volumes()
     for r in ("shell", "die", "die_attach", "dielectric", "encapsulant"):  # planar
-        assert 4 * vq[quarter.regions[r]].sum() == pytest.approx(vf[full.regions[r]].sum(), 1e-9)
+        assert 4 * vq[quarter.regions[r]].sum() == pytest.approx(vf[full.regions[r]].sum(), 1e-9, 0)
     for b in ("top", "shell_top", "die|die_attach", "encapsulant|shell"):
-        assert 4 * quarter.boundary_area(b) == pytest.approx(full.boundary_area(b), rel=1e-9)
+        assert 4 * quarter.boundary_area(b) == pytest.approx(full.boundary_area(b), rel=1e-9, abs=0)
 
 
 # -- named boundaries ----------------------------------------------------------------
@@ -229,20 +229,20 @@ def test_named_boundary_areas(name):
     cavity = g.cavity[0] * g.cavity[1] - (4 - math.pi) * r * r
     term = g.terminals
     contacts = term.rows * term.cols * math.pi * term.contact_diameter**2 / 4
-    assert area["top"] == pytest.approx(footprint, rel=1e-9)
-    assert area["shell_top"] == pytest.approx(outer, rel=1e-9)
-    assert area["bottom"] == pytest.approx(footprint - contacts, rel=1e-9)
-    assert area["terminal_tips"] == pytest.approx(contacts, rel=1e-9)
-    assert area["dielectric|terminals"] == pytest.approx(contacts, rel=1e-9)
-    assert area["dielectric|shell"] == pytest.approx(outer - cavity, rel=1e-9)  # the rim
-    assert area["die|die_attach"] == pytest.approx(g.die[0] * g.die[1], rel=1e-9)
+    assert area["top"] == pytest.approx(footprint, rel=1e-9, abs=0)
+    assert area["shell_top"] == pytest.approx(outer, rel=1e-9, abs=0)
+    assert area["bottom"] == pytest.approx(footprint - contacts, rel=1e-9, abs=0)
+    assert area["terminal_tips"] == pytest.approx(contacts, rel=1e-9, abs=0)
+    assert area["dielectric|terminals"] == pytest.approx(contacts, rel=1e-9, abs=0)
+    assert area["dielectric|shell"] == pytest.approx(outer - cavity, rel=1e-9, abs=0)  # the rim
+    assert area["die|die_attach"] == pytest.approx(g.die[0] * g.die[1], rel=1e-9, abs=0)
     # the sides of the exterior ring and of the balls: all the package's surface
     side = 2 * (g.outer[0] + g.outer[1] + 4 * e) * g.z_top
-    assert area["exterior"] == pytest.approx(area["package_surface"], rel=1e-12)
+    assert area["exterior"] == pytest.approx(area["package_surface"], rel=1e-12, abs=0)
     balls = area["exterior"] - area["top"] - area["bottom"] - area["terminal_tips"] - side
     d, s = term.diameter, term.standoff
     belt = term.rows * term.cols * math.pi * d * s  # a sphere's zone: 2 pi R h
-    assert balls == pytest.approx(belt, rel=1e-9)
+    assert balls == pytest.approx(belt, rel=1e-9, abs=0)
 
 
 # -- every opening joins the encapsulant inside and outside the shell -----------------
@@ -281,16 +281,16 @@ def test_panel_region_volumes_by_hand():
     web_top = g.z_top - p.recess_depth
     # the panel up to the web's top, the cans standing proud of it, the mandrel around them
     total = area * web_top + area * (g.z_top + p.mandrel_thickness - web_top)
-    assert sum(vol.values()) == pytest.approx(total, rel=1e-9)
-    assert vol["die"] == pytest.approx(n * unit["die"], rel=1e-9)
-    assert vol["die_attach"] == pytest.approx(n * unit["die_attach"], rel=1e-9)
-    assert vol["dielectric"] == pytest.approx(area * g.dielectric_thickness, rel=1e-9)
+    assert sum(vol.values()) == pytest.approx(total, rel=1e-9, abs=0)
+    assert vol["die"] == pytest.approx(n * unit["die"], rel=1e-9, abs=0)
+    assert vol["die_attach"] == pytest.approx(n * unit["die_attach"], rel=1e-9, abs=0)
+    assert vol["dielectric"] == pytest.approx(area * g.dielectric_thickness, rel=1e-9, abs=0)
     mandrel = area * (g.z_top + p.mandrel_thickness - web_top) - cans * (g.z_top - web_top)
-    assert vol["mandrel"] == pytest.approx(mandrel, rel=1e-9)
+    assert vol["mandrel"] == pytest.approx(mandrel, rel=1e-9, abs=0)
     for symmetry, share in (("quarter", 4), ("eighth", 8)):
         vol_s, _ = occ_model(case, symmetry)
         for r, v in vol.items():
-            assert vol_s[r] * share == pytest.approx(v, rel=1e-9), (symmetry, r)
+            assert vol_s[r] * share == pytest.approx(v, rel=1e-9, abs=0), (symmetry, r)
 
 
 def test_ring_cold_plate_named_on_symmetry_models():
@@ -313,10 +313,11 @@ def test_ring_cold_plate_named_on_symmetry_models():
     ring = [x + 4e-3 for x in g.body]
     cold = 2 * (12e-3 * 12e-3 - ring[0] * ring[1])  # the board's top and bottom outside it
     _, area = occ_model(case)
-    assert area["cold_plate"] == pytest.approx(cold, rel=1e-9)
+    assert area["cold_plate"] == pytest.approx(cold, rel=1e-9, abs=0)
     for symmetry, share in (("half", 2), ("quarter", 4), ("eighth", 8)):
         _, area_s = occ_model(case, symmetry)
-        assert area_s.get("cold_plate", 0.0) * share == pytest.approx(cold, rel=1e-9), symmetry
+        cut = area_s.get("cold_plate", 0.0)
+        assert cut * share == pytest.approx(cold, rel=1e-9, abs=0), symmetry
 
 
 def test_eighth_refusal_shows_the_value_as_given():
@@ -337,4 +338,34 @@ def test_mesh_size_larger_than_the_package_meshes_the_geometry():
     vol = mesh.element_volumes()
     assert set(mesh.regions) == set(ref)
     for r in ("shell", "die", "die_attach", "dielectric", "encapsulant"):
-        assert vol[mesh.regions[r]].sum() == pytest.approx(ref[r], rel=1e-9), r
+        assert vol[mesh.regions[r]].sum() == pytest.approx(ref[r], rel=1e-9, abs=0), r
+
+
+@pytest.mark.parametrize(
+    "opening",
+    [
+        {"kind": "slots", "count": 2, "width_mm": 0.4, "height_mm": 0.1, "z0_mm": 0.02},
+        {"kind": "holes", "count": 2, "width_mm": 0.1, "z0_mm": 0.02},
+        {"kind": "pillars", "count": 2, "width_mm": 0.3},
+    ],
+    ids=["slots", "holes", "pillars"],
+)
+def test_panel_dam_pathways_shaped_as_the_wall_openings(opening):
+    # the dams' pathways are documented as "shaped as the xmin wall's openings": holes were
+    # built as squares of the hole's diameter (4/pi = 1.27 x the area) and pillars' gaps
+    # as slots of the default 0.2 mm height from the default 0.15 mm z0 (keys a pillars
+    # wall does not read) instead of the dam's full height
+    with_paths = panel_case(opening, recess_depth_mm=0.35, stage="released")
+    without = panel_case(opening, recess_depth_mm=0.35, stage="released", pathways=False)
+    g = with_paths.geometry
+    p = g.panel
+    t, w = g.shell_thickness, opening["width_mm"] * 1e-3
+    dam_height = g.cavity_depth - p.recess_depth  # dielectric to the web's underside
+    one = {
+        "slots": w * opening.get("height_mm", 0) * 1e-3 * t,
+        "holes": math.pi * w * w / 4 * t,
+        "pillars": w * dam_height * t,
+    }[opening["kind"]]
+    n = (p.nx - 1) * p.ny + (p.ny - 1) * p.nx  # one per unit span of each dam
+    removed = occ_model(without)[0]["shell"] - occ_model(with_paths)[0]["shell"]
+    assert removed == pytest.approx(n * one, rel=1e-9, abs=0)

@@ -295,7 +295,7 @@ def _check_panel(g: GeometrySpec) -> None:
             # underside is cavity_depth - recess_depth above the dielectric
             o = g.openings["xmin"].dam_pathway()
             room = g.cavity_depth - p.recess_depth
-            if o.z0 + MIN_FEATURE_M > room:
+            if o.kind != "pillars" and o.z0 + MIN_FEATURE_M > room:  # pillars: from 0
                 raise InputError(
                     "geometry.panel.recess_depth_mm",
                     _mm(p.recess_depth),

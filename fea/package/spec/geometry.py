@@ -1284,8 +1284,11 @@ def check_panel_planes(g: GeometrySpec, layers: int) -> None:
         (o, o.key, math.inf) for o in g.openings.values() if not o.closed and o.kind != "pillars"
     ]
     if p.pathways and (p.nx > 1 or p.ny > 1):
-        # a box from z0 up (fea.package.geometry.panel), for pillars too
-        openings.append((g.openings["xmin"].dam_pathway(), "the dams' pathways", z_web))
+        # from z0 up (fea.package.geometry.panel); a pillars' gap over the dam's height
+        path = g.openings["xmin"].dam_pathway()
+        if path.kind == "pillars":
+            path = replace(path, z0=0.0, height=z_web - z_floor)
+        openings.append((path, "the dams' pathways", z_web))
     for o, name, cut in openings:
         h = o.width if o.kind == "holes" else o.height
         can += [
