@@ -203,15 +203,19 @@ def test_symmetry_model_is_an_exact_fraction(name, symmetry, share):
         assert area_s["symmetry_d"] == pytest.approx(diagonal, rel=1e-9, abs=0)
 
 
-def test_meshed_quarter_is_a_quarter():
+@pytest.mark.parametrize("symmetry, share", [("quarter", 4), ("eighth", 8)])
+def test_meshed_symmetry_model_is_an_exact_fraction(symmetry, share):
     case = case_of(VARIANTS["pillars"], {"layers_through_thickness": 1, "order": 1})
     full, _ = build_mesh(case, cache=False)
-    quarter, _ = build_mesh(case, cache=False, symmetry="quarter")
-    vf, vq = full.element_volumes(), quarter.element_volumes()
+    cut, _ = build_mesh(case, cache=False, symmetry=symmetry)
+    assert set(cut.regions) == set(full.regions)
+    vf, vc = full.element_volumes(), cut.element_volumes()
     for r in ("shell", "die", "die_attach", "dielectric", "encapsulant"):  # planar
-        assert 4 * vq[quarter.regions[r]].sum() == pytest.approx(vf[full.regions[r]].sum(), 1e-9, 0)
+        whole = vf[full.regions[r]].sum()
+        assert share * vc[cut.regions[r]].sum() == pytest.approx(whole, rel=1e-9, abs=0), r
     for b in ("top", "shell_top", "die|die_attach", "encapsulant|shell"):
-        assert 4 * quarter.boundary_area(b) == pytest.approx(full.boundary_area(b), rel=1e-9, abs=0)
+        whole = full.boundary_area(b)
+        assert share * cut.boundary_area(b) == pytest.approx(whole, rel=1e-9, abs=0), b
 
 
 # -- named boundaries ----------------------------------------------------------------
