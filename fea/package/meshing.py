@@ -131,6 +131,8 @@ def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
         # the board's faces are split at the ring cold plate (fea.package.jedec)
         env = case.environment
         payload["cold_plate_ring_offset"] = env.ring_offset
+        if symmetry != "none":  # a cut model's cold_plate faces were not named before
+            payload["cold_plate_cut"] = True
     # [mesh] symmetry says which models of a study are cut; the mesh built is the
     # ``symmetry`` argument's (the full thermal mesh of a cut study is the full one)
     payload["mesh"].pop("symmetry", None)
@@ -150,6 +152,10 @@ def cache_key(case, model: str | None = None, symmetry: str = "none") -> str:
             # the ring follows the rounded walls (it was square before): only these
             # meshes change, the keys of the others stay
             payload["rim_bond_rounded"] = True
+    panel = geo.get("panel")
+    if panel and panel.get("pathways") and geo["openings"]["xmin"]["kind"] in ("holes", "pillars"):
+        # the dams' pathways follow the holes and pillars (they were slots): new keys
+        payload["pathways_shaped"] = True
     if model is not None:
         payload["model"] = model
     if symmetry != "none":

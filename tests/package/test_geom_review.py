@@ -168,9 +168,17 @@ def test_panel_pathways_below_the_web_refused():
     assert e.key == "geometry.panel.recess_depth_mm"
     assert e.value == 0.4
     assert "pathways" in e.allowed and "at most 0.3999 mm" in e.allowed
+    # without dams' pathways (or dams) the cans' own slots (0.1 - 0.25 mm above the
+    # dielectric) still face the web 0.1 mm above it: refused for them, not the pathways
     g["panel"]["pathways"] = False
-    case_of(g, kind="panel")
+    e = refused(g, kind="panel")
+    assert "side xmin" in e.allowed and "pathways" not in e.allowed
     g["panel"].update(pathways=True, nx=1, ny=1)  # one site: no dams
+    e = refused(g, kind="panel")
+    assert "side xmin" in e.allowed and "pathways" not in e.allowed
+    g["openings"] = {"z0_mm": 0.02, "height_mm": 0.08}  # below the web: accepted
+    case_of(g, kind="panel")
+    g["panel"].update(pathways=False, nx=3, ny=3)
     case_of(g, kind="panel")
 
 

@@ -230,11 +230,12 @@ def test_slurm_tasks_ask_for_the_largest_cases_memory(tmp_path, capsys):
 
 
 def test_slurm_leaves_a_case_beyond_any_node_out_of_the_memory(tmp_path, capsys):
-    """A mesh-size slip (1e-6 mm) asked for petabytes and the error blamed --mem, which
-    was not given: the case is named in a note, the tasks ask for the others' memory."""
+    """A mesh-size slip asked for petabytes and the error blamed --mem, which was not
+    given: the case is named in a note, the tasks ask for the others' memory. (1e-6 mm
+    before sizes below 0.1 um were refused by the reader; 1e-4 mm is the least accepted.)"""
     from fea.study.slurm import LARGEST_TASK_MEMORY, default_job_memory, task_memory
 
-    path = _study(tmp_path, '    { "mesh.size_mm" = 1e-6 },\n')
+    path = _study(tmp_path, '    { "mesh.size_mm" = 1e-4 },\n')
     spec = load_study(path)
     res = check_study(spec, tmp_path / "out", force=True)
     assert res.cases[4].memory > LARGEST_TASK_MEMORY
@@ -245,7 +246,7 @@ def test_slurm_leaves_a_case_beyond_any_node_out_of_the_memory(tmp_path, capsys)
     text = capsys.readouterr()
     assert "--mem" not in text.err
     assert "1 of 5 cases need more memory than any node" in text.out
-    assert "case0004, mesh.size_mm = 1e-06" in text.out
+    assert "case0004, mesh.size_mm = 0.0001" in text.out
     assert "1 of 5 cases is invalid" in text.out  # the tiny study's case0002, still named
     array = (out / "slurm" / "array.sbatch").read_text()
     assert f"#SBATCH --mem={default_job_memory(others)}\n" in array

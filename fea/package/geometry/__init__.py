@@ -19,9 +19,12 @@ __all__ = ["ModelInfo", "build", "panel_sites", "unit_volumes"]
 
 
 def _outside(bbox: tuple[float, ...], opening: tuple[float, float]) -> bool:
-    """True when a face's bounding box reaches beyond a centred opening (x, y) [m]."""
+    """True when a face's bounding box reaches beyond a centred opening (x, y) [m]: by its
+    farthest extent from the centre, so that a face cut by a symmetry plane (half as wide)
+    is found too."""
     tol = 1e-9
-    return (bbox[3] - bbox[0] > opening[0] + tol) or (bbox[4] - bbox[1] > opening[1] + tol)
+    reach = (max(abs(bbox[0]), abs(bbox[3])), max(abs(bbox[1]), abs(bbox[4])))
+    return reach[0] > opening[0] / 2 + tol or reach[1] > opening[1] / 2 + tol
 
 
 def build(model, case: CaseSpec, symmetry: str = "none") -> ModelInfo:

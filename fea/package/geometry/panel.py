@@ -166,16 +166,30 @@ def add_panel(b: Builder, g: GeometrySpec, layers: int) -> None:
 def _dam_openings(
     b: Builder, o: OpeningSpec, g: GeometrySpec, xc: float | None, yc: float | None, half: float
 ) -> None:
-    """Pathways through a dam: one opening per unit-side span, like the side walls."""
+    """Pathways through a dam: one opening per unit-side span, shaped as the side walls'
+    (``o``): a slot from ``z0`` (cut at the web's underside), a hole of diameter ``width``
+    (a cylinder across the dam), or a pillars' gap over the dam's full height."""
     p = g.panel
     assert p is not None
     t = g.shell_thickness
     td = g.dielectric_thickness
-    z0 = td + o.z0
-    z1 = min(z0 + (o.height if o.kind != "holes" else o.width), g.z_top - p.recess_depth - t)
+    z_web = g.z_top - p.recess_depth - t
+    if o.kind == "pillars":
+        z0, z1 = td, z_web
+    else:
+        z0 = td + o.z0
+        z1 = min(z0 + (o.height if o.kind != "holes" else o.width), z_web)
     n = p.ny if xc is not None else p.nx
     for i in range(n):
         c = (i - (n - 1) / 2) * p.pitch
+        if o.kind == "holes":  # below the web (fea.package.spec.checks._check_panel)
+            r, zc = o.width / 2, z0 + o.width / 2
+            if xc is not None:
+                b.cylinder("opening", xc - t / 2, c, zc, t, 0, 0, r)
+            else:
+                assert yc is not None
+                b.cylinder("opening", c, yc - t / 2, zc, 0, t, 0, r)
+            continue
         if xc is not None:
             b.box("opening", xc - t / 2, c - o.width / 2, z0, xc + t / 2, c + o.width / 2, z1)
         else:

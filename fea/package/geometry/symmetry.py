@@ -180,7 +180,7 @@ def _check_diagonal(case, symmetry: str, key: str = _KEY) -> None:
 
     def square(key: str, pair, unit: float = 1e3) -> None:
         if pair is not None and not _close(pair[0], pair[1]):
-            raise InputError(key, [v * unit for v in pair], f"equal x and y {why}")
+            raise InputError(key, [float(f"{v * unit:.10g}") for v in pair], f"equal x and y {why}")
 
     panel = getattr(g, "panel", None)
     if panel is not None and panel.nx != panel.ny:

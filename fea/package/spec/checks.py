@@ -296,7 +296,7 @@ def _check_panel(g: GeometrySpec) -> None:
             # underside is cavity_depth - recess_depth above the dielectric
             o = g.openings["xmin"].dam_pathway()
             room = g.cavity_depth - p.recess_depth
-            if o.z0 + MIN_FEATURE_M > room:
+            if o.kind != "pillars" and o.z0 + MIN_FEATURE_M > room:  # pillars: from 0
                 raise InputError(
                     "geometry.panel.recess_depth_mm",
                     _mm(p.recess_depth),
@@ -304,6 +304,24 @@ def _check_panel(g: GeometrySpec) -> None:
                     f"pathways start {_mm(o.z0)} mm above the dielectric (the openings' "
                     f"z0_mm of side xmin), above the web's underside {_mm(room)} mm above "
                     "it (cavity_depth_mm - recess_depth_mm); or pathways = false",
+                )
+        # the cans' own openings open onto the lane encapsulant under the web: a slot or
+        # hole reaching above the web's underside opened onto the web and the mandrel (or
+        # the air), and the can's encapsulant was cut off from the lanes, silently
+        room = g.cavity_depth - p.recess_depth
+        for side, o in g.openings.items():
+            if o.closed or o.kind == "pillars":  # a pillars' gap reaches the cavity floor
+                continue
+            top = o.z0 + (o.width if o.kind == "holes" else o.height)
+            if top > room + 1e-12:
+                raise InputError(
+                    "geometry.panel.recess_depth_mm",
+                    _mm(p.recess_depth),
+                    f"at most {_mm(g.cavity_depth - top)} mm: the openings of side {side} "
+                    f"({o.key}) reach {_mm(top)} mm above the dielectric, above the web's "
+                    f"underside {_mm(room)} mm above it (cavity_depth_mm - recess_depth_mm), "
+                    "where they open onto the web instead of the lane encapsulant; or "
+                    "lower or smaller openings",
                 )
 
 

@@ -1230,10 +1230,27 @@ def parse_mesh(m: Section, g: GeometrySpec | None = None) -> MeshSpec:
         symmetry=_symmetry(m),
     )
     m.done()
+    for name in ("size", "board_size", "opening_size", "terminal_size", "film_size"):
+        _check_mesh_size(m, name, getattr(spec, name))
     if g is not None and not is_imported(g):
         check_sub_layers(g, spec.layers_through_thickness)
         check_panel_planes(g, spec.layers_through_thickness)
     return spec
+
+
+def _check_mesh_size(m: Section, name: str, size: float | None) -> None:
+    """An element size ``size`` [m] (``mesh.<name>_mm`` or ``_um``) of at least
+    :data:`~fea.package.spec.checks.MIN_FEATURE_M`: smaller ones are below what the mesher
+    resolves (a 0.1 nm size passed the reader and never finished meshing)."""
+    if size is None or size >= MIN_FEATURE_M * (1 - 1e-9):
+        return
+    key = next((m.key(k) for k in (f"{name}_mm", f"{name}_um") if k in m.data), m.key(name))
+    raise InputError(
+        key,
+        m.data.get(key.rsplit(".", 1)[1], size),
+        f"an element size of at least {MIN_FEATURE_M * 1e6:g} um (it is {size * 1e6:.3g} um): "
+        "smaller ones are below what the mesher resolves",
+    )
 
 
 def check_panel_planes(g: GeometrySpec, layers: int) -> None:
@@ -1267,8 +1284,11 @@ def check_panel_planes(g: GeometrySpec, layers: int) -> None:
         (o, o.key, math.inf) for o in g.openings.values() if not o.closed and o.kind != "pillars"
     ]
     if p.pathways and (p.nx > 1 or p.ny > 1):
-        # a box from z0 up (fea.package.geometry.panel), for pillars too
-        openings.append((g.openings["xmin"].dam_pathway(), "the dams' pathways", z_web))
+        # from z0 up (fea.package.geometry.panel); a pillars' gap over the dam's height
+        path = g.openings["xmin"].dam_pathway()
+        if path.kind == "pillars":
+            path = replace(path, z0=0.0, height=z_web - z_floor)
+        openings.append((path, "the dams' pathways", z_web))
     for o, name, cut in openings:
         h = o.width if o.kind == "holes" else o.height
         can += [
