@@ -70,7 +70,7 @@ def test_region_volumes_closed_form(params):
     ref = unit_volumes(case.geometry)
     assert set(ref) == set(vol)
     for r, v in ref.items():
-        assert vol[r] == pytest.approx(v, rel=1e-6), r
+        assert vol[r] == pytest.approx(v, rel=1e-6, abs=0), r
 
 
 def test_rim_bond_volumes_and_board():
@@ -78,11 +78,11 @@ def test_rim_bond_volumes_and_board():
     vol = occ_volumes(case)
     ref = unit_volumes(case.geometry, rim_to_zero=True)
     for r in ("shell", "dielectric", "die", "encapsulant"):
-        assert vol[r] == pytest.approx(ref[r], rel=1e-6), r
-    assert vol["board"] == pytest.approx(8e-3 * 8e-3 * 0.5e-3, rel=1e-6)
+        assert vol[r] == pytest.approx(ref[r], rel=1e-6, abs=0), r
+    assert vol["board"] == pytest.approx(8e-3 * 8e-3 * 0.5e-3, rel=1e-6, abs=0)
     t, w, C = 35e-6, 0.2e-3, 3e-3
     ring = ((C + t + w) ** 2 - (C + t - w) ** 2) * 0.3e-3
-    assert vol["rim_bond"] == pytest.approx(ring, rel=1e-6)
+    assert vol["rim_bond"] == pytest.approx(ring, rel=1e-6, abs=0)
 
 
 def test_rim_bonded_package_keeps_its_walls_without_the_board():
@@ -103,12 +103,12 @@ def test_rim_bonded_package_keeps_its_walls_without_the_board():
         vol = occ_volumes(derived)
         assert "board" not in vol and "rim_bond" not in vol
         for r in ("shell", "dielectric", "die", "encapsulant"):
-            assert vol[r] == pytest.approx(rim[r], rel=1e-6), r
+            assert vol[r] == pytest.approx(rim[r], rel=1e-6, abs=0), r
     # a unit without a rim bond: its plain walls, with or without the board
     bare = case_of({"board": {"size_mm": [8.0, 8.0], "thickness_mm": 0.5}})
     vol = occ_volumes(warpage_case(bare))
     for r in ("shell", "dielectric"):
-        assert vol[r] == pytest.approx(plain[r], rel=1e-6), r
+        assert vol[r] == pytest.approx(plain[r], rel=1e-6, abs=0), r
 
 
 def components(mesh: Mesh, elements: np.ndarray) -> int:
@@ -162,7 +162,7 @@ def test_unit_mesh_regions_partition(unit_mesh):
     ref = unit_volumes(case.geometry)
     vol = mesh.element_volumes()
     for r in ("die", "die_attach", "dielectric", "shell"):
-        assert vol[mesh.regions[r]].sum() == pytest.approx(ref[r], rel=1e-9), r
+        assert vol[mesh.regions[r]].sum() == pytest.approx(ref[r], rel=1e-9, abs=0), r
 
 
 def test_encapsulant_one_body_through_openings(unit_mesh):
@@ -407,9 +407,9 @@ def test_panel_process_model_has_every_stage_region():
     assert components(mesh, keep) == 6, "removing the kerf separates the units"
     singulated, _ = build_mesh(panel_case("singulated"), cache=False)
     vol = mesh.element_volumes()
-    assert vol[keep].sum() == pytest.approx(singulated.element_volumes().sum(), rel=1e-9)
+    assert vol[keep].sum() == pytest.approx(singulated.element_volumes().sum(), rel=1e-9, abs=0)
     # the dielectric face: all of it, and the part singulation keeps
     assert mesh.boundary_area("units_bottom") == pytest.approx(
-        singulated.boundary_area("bottom"), rel=1e-9
+        singulated.boundary_area("bottom"), rel=1e-9, abs=0
     )
     assert mesh.boundary_area("bottom") > mesh.boundary_area("units_bottom")

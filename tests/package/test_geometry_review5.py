@@ -71,6 +71,7 @@ def test_via_pad_edge_on_the_contact_circle_refused():
     assert mesh.boundary_area("terminals|vias") == pytest.approx(
         4 * 0.785398e-6 * 0.3**2,
         rel=0.05,  # polygons of a coarse mesh
+        abs=0,
     )
 
 
@@ -188,7 +189,7 @@ def test_rim_bond_follows_the_rounded_walls():
         return a * a - (4 - math.pi) * radius**2
 
     ring = (area(C + t + w, r + t / 2 + w / 2) - area(C + t - w, r + t / 2 - w / 2)) * h
-    assert _volumes(case)["rim_bond"] == pytest.approx(ring * 1e-9, rel=1e-6)
+    assert _volumes(case)["rim_bond"] == pytest.approx(ring * 1e-9, rel=1e-6, abs=0)
 
 
 def test_terminals_in_the_rim_bond_rounded_corner_refused():
@@ -360,7 +361,7 @@ def test_openings_and_balls_where_the_keys_put_them():
     R, H = 0.2, 0.3
     centres = [(x, y) for y in (-0.45, 0.45) for x in (-0.9, 0.0, 0.9)]
     for (vol, bb), (x, y) in zip(balls, centres, strict=True):
-        assert vol == pytest.approx(3.141592653589793 * (H * R * R - H**3 / 12), rel=1e-6)
+        assert vol == pytest.approx(3.141592653589793 * (H * R * R - H**3 / 12), rel=1e-6, abs=0)
         assert bb == pytest.approx((x - R, y - R, -H, x + R, y + R, 0.0), abs=1e-6)
 
 
@@ -434,7 +435,7 @@ def test_region_volumes_by_hand(geometry):
     vol = {r: sum(v for v, _ in p) * 1e-9 for r, p in occ.items()}
     assert set(vol) == set(ref)
     for r, want in ref.items():
-        assert vol[r] == pytest.approx(want, rel=1e-6), r
+        assert vol[r] == pytest.approx(want, rel=1e-6, abs=0), r
     # the encapsulant's interior portion (the cavity around the die) and exterior portion
     # (the ring on the side walls, dielectric to the rear face) are volumes of their own
     mm = 1e3
@@ -573,7 +574,8 @@ def test_sweep_of_each_geometry_and_mesh_key_keeps_the_cache_honest(kind):
             assert key.startswith("geometry.") or key == "mesh.symmetry", (key, m)
             if m not in built:
                 built[m] = _volumes(model_case(study.base, m))
-            assert _volumes(model_case(case, m)) == pytest.approx(built[m], rel=1e-9), (key, m)
+            want = pytest.approx(built[m], rel=1e-9, abs=0)
+            assert _volumes(model_case(case, m)) == want, (key, m)
     assert not_swept <= _NOT_SWEPT
     assert moved >= (40 if kind == "unit" else 30)
 
@@ -601,15 +603,17 @@ def test_panel_volumes_by_hand(stage):
     z_web = td + depth - rec
     vol = {r: sum(v for v, _ in x) for r, x in _occ(case).items()}
     if stage == "singulated":
-        assert vol["shell"] == pytest.approx(2 * (can + ((pitch - kerf) ** 2 - ox * oy) * t))
-        assert vol["dielectric"] == pytest.approx(2 * (pitch - kerf) ** 2 * td)
+        assert vol["shell"] == pytest.approx(
+            2 * (can + ((pitch - kerf) ** 2 - ox * oy) * t), rel=1e-9, abs=0
+        )
+        assert vol["dielectric"] == pytest.approx(2 * (pitch - kerf) ** 2 * td, rel=1e-9, abs=0)
         return
     web = (4 * hx * hy - 2 * ox * oy) * t
     dam = t * 2 * hy * (z_web - td) - p.ny * w * (min(td + z0 + h, z_web) - td - z0) * t
-    assert vol["shell"] == pytest.approx(2 * can + web + dam, rel=1e-9)
-    assert vol["dielectric"] == pytest.approx(4 * hx * hy * td, rel=1e-9)
+    assert vol["shell"] == pytest.approx(2 * can + web + dam, rel=1e-9, abs=0)
+    assert vol["dielectric"] == pytest.approx(4 * hx * hy * td, rel=1e-9, abs=0)
     if stage == "on_mandrel":
         total = 4 * hx * hy * (td + depth + t + p.mandrel_thickness * mm)
     else:
         total = 4 * hx * hy * (z_web + t) + 2 * ox * oy * rec
-    assert sum(vol.values()) == pytest.approx(total, rel=1e-9)
+    assert sum(vol.values()) == pytest.approx(total, rel=1e-9, abs=0)

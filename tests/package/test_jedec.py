@@ -236,7 +236,7 @@ def test_dielectric_copper_volumes_closed_form():
     ref = unit_volumes(case.geometry)
     assert set(vol) == set(ref) and "vias" in ref
     for r, v in ref.items():
-        assert vol[r] == pytest.approx(v, rel=1e-6), r
+        assert vol[r] == pytest.approx(v, rel=1e-6, abs=0), r
 
 
 def test_cold_plate_faces_and_via_zone():

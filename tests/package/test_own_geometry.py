@@ -515,7 +515,7 @@ def test_step_solids_by_name_and_the_overlap_rule(bga, tmp_path):
         "encapsulant": SUB**2 * (Z_TOP - T_SUB) - DIE**2 * (T_UF + T_DIE),
     }
     for region, v in expected.items():
-        assert vol[mesh.regions[region]].sum() == pytest.approx(v * mm3, rel=1e-9), region
+        assert vol[mesh.regions[region]].sum() == pytest.approx(v * mm3, rel=1e-9, abs=0), region
 
 
 @pytest.mark.slow
