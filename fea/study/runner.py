@@ -212,7 +212,10 @@ def register_run(root: Path, run: RunId) -> Any:
                 old.unlink()
     final = folder / run.id
     tmp = folder / f".{run.id}.new"
-    fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {tmp}: {exc.strerror}") from None
     try:
         if fcntl is not None:
             with contextlib.suppress(OSError):  # no flock: host/pid/age decide
