@@ -611,7 +611,8 @@ class CaseLock:
         # written in full under a private name, then linked to the lock's name: link()
         # fails when the name exists (also on NFS), and nobody ever reads a half-written
         # lock file (which an empty read would take for a stale one)
-        tmp = self.path.with_name(f".lock.owner.{socket.gethostname()}.{os.getpid()}.claim")
+        # (one name per attempt: threads of a Dask worker claim in one process)
+        tmp = self.path.with_name(f".lock.owner.{uuid.uuid4().hex}.claim")
         try:
             tmp.write_bytes(self._text())
         except OSError as exc:
@@ -694,7 +695,7 @@ def _stale(path: Path) -> tuple[str, str] | None:
 def _break(path: Path, seen: str) -> bool:
     """Remove the stale lock file ``path`` whose text was ``seen``, unless another run
     broke and took it meanwhile (then it is put back): True when removed."""
-    aside = path.with_name(f".lock.owner.{socket.gethostname()}.{os.getpid()}.stale")
+    aside = path.with_name(f".lock.owner.{uuid.uuid4().hex}.stale")
     try:
         os.rename(path, aside)
     except OSError:
