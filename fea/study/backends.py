@@ -35,6 +35,7 @@ from .progress import StudyProgress
 from .runner import (
     STALE_NOTE,
     CaseLock,
+    RunId,
     base_row,
     case_digest,
     claim_case,
@@ -191,7 +192,7 @@ class CaseProcess:
                     error=f"{self._ended(rc)} while {self.stage} (see case.log)",
                     wall_s=time.monotonic() - self.t0,
                 )
-                record_failure(self.folder, row, self.job["digest"])
+                record_failure(self.folder, row, self.job["digest"], self.job.get("run"))
             self.log_line(
                 f"finished: {row.get('status')}"
                 + (f": {row['error']}" if row.get("status") != "ok" else "")
@@ -280,7 +281,7 @@ class GroupProcess(CaseProcess):
                     wall_s=time.monotonic() - self.t0,
                 )
                 job = self.jobs[failed]
-                record_failure(Path(job["folder"]), row, job["digest"])
+                record_failure(Path(job["folder"]), row, job["digest"], job.get("run"))
                 rows.append(row)
                 again = [c for c in missing if c != failed]
             self.log_line(f"group finished: {len(self.rows)} rows, {len(again)} to run again")
@@ -347,7 +348,9 @@ class Job:
     folder: Path
 
 
-def _child_job(spec: StudySpec, job: Job, cache_dir: str, force: bool) -> dict[str, Any]:
+def _child_job(
+    spec: StudySpec, job: Job, cache_dir: str, force: bool, run: RunId
+) -> dict[str, Any]:
     from ..package import meshing
 
     raw = case_input(spec.raw, job.params, spec.path)  # its files next to the study file
@@ -363,6 +366,7 @@ def _child_job(spec: StudySpec, job: Job, cache_dir: str, force: bool) -> dict[s
         "cache_dir": cache_dir,
         "field_plots": spec.field_plots,
         "force": force or not meshing.SIZE_GUARD,
+        "run": run.record(),  # named in the case's error.json
     }
 
 
@@ -370,7 +374,7 @@ def execute_local(
     spec: StudySpec,
     jobs: list[Job],
     workers: int,
-    started: float,
+    run: RunId,
     force: bool,
     cache_dir: str,
     progress: StudyProgress,
@@ -402,7 +406,9 @@ def execute_local(
                 claims = []
                 try:
                     for job in unit:
-                        claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
+                        claim = claim_case(spec, job.cid, job.params, job.folder, run, force)
+                        if claim.note is not None:
+                            progress.print(f"  {job.cid}: {claim.note}")  # also quiet
                         if claim.action == "run":
                             claims.append((job, claim))
                             if claim.stale:
@@ -422,7 +428,7 @@ def execute_local(
                 env = _child_env(threads, device)
                 locks = [c.lock for _, c in claims]
                 try:
-                    child_jobs = [_child_job(spec, job, cache_dir, force) for job, _ in claims]
+                    child_jobs = [_child_job(spec, job, cache_dir, force, run) for job, _ in claims]
                     if len(claims) == 1:
                         assert locks[0] is not None
                         child: CaseProcess = CaseProcess(child_jobs[0], locks[0], env)
@@ -483,7 +489,7 @@ def execute_local(
 def _run_isolated(
     spec: StudySpec,
     job: Job,
-    started: float,
+    run: RunId,
     force: bool,
     cache_dir: str,
     case_timeout: float | None = None,
@@ -492,13 +498,14 @@ def _run_isolated(
     ``("done", row)``, or ``("skip", None)`` (finished before) or ``("busy", None)``
     (another run's), as :func:`execute_local` yields them. ``case_timeout`` [s] as for
     :func:`execute_local`."""
-    claim = claim_case(spec, job.cid, job.params, job.folder, started, force)
+    claim = claim_case(spec, job.cid, job.params, job.folder, run, force)
     if claim.action in ("skip", "busy"):
         return claim.action, None
     if claim.action == "row":
         return "done", claim.row
     assert claim.lock is not None
-    child = CaseProcess(_child_job(spec, job, cache_dir, force), claim.lock, _child_env(1, None))
+    child_job = _child_job(spec, job, cache_dir, force, run)
+    child = CaseProcess(child_job, claim.lock, _child_env(1, None))
     try:
         while not child.poll():
             time.sleep(0.2)
@@ -515,7 +522,7 @@ def execute_dask(
     spec: StudySpec,
     jobs: list[Job],
     workers: int,
-    started: float,
+    run: RunId,
     force: bool,
     cache_dir: str,
     scheduler: str | None,
@@ -556,7 +563,7 @@ def execute_dask(
                     _run_isolated,
                     spec,
                     job,
-                    started,
+                    run,
                     force,
                     cache_dir,
                     case_timeout,
@@ -578,7 +585,7 @@ def execute_dask(
                         error=f"worker lost: {type(exc).__name__}: {exc}",
                         wall_s=0.0,
                     )
-                    record_failure(job.folder, row, digests[job.cid])
+                    record_failure(job.folder, row, digests[job.cid], run)
                     what = "done"
                 yield what, row
     except OSError as exc:

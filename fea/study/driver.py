@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ from .backends import Job, execute_dask, execute_local
 from .owner import check_owner, record_owner
 from .progress import StudyProgress
 from .report import StudyReport, busy_text, print_summary
-from .runner import finished_current
+from .runner import RunId, finished_current, register_run, stale_claim_s
 from .table import build_table
 
 __all__ = ["check_case_timeout", "check_environment", "output_path", "parse_slice", "run_study"]
@@ -109,7 +108,7 @@ def run_study(
     _make_folder(root)
     check_owner(spec, root)  # another study's results are not recomputed over
     record_owner(spec, root)
-    started = time.time()
+    run = RunId.new()  # named in the files this run writes for a case
     report = StudyReport(root)
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
     sweep_parts(root)
@@ -119,7 +118,7 @@ def run_study(
             spec,
             jobs,
             workers,
-            started,
+            run,
             force,
             cache_dir,
             scheduler,
@@ -128,9 +127,10 @@ def run_study(
             case_timeout,
         )
     else:
-        results = execute_local(spec, jobs, workers, started, force, cache_dir, bar, case_timeout)
+        results = execute_local(spec, jobs, workers, run, force, cache_dir, bar, case_timeout)
     # closing() stops the running cases however the loop ends (an error, Ctrl-C, SIGTERM)
-    with bar, _terminate_on_sigterm(), contextlib.closing(results):
+    # announced while it runs: a concurrent run leaves the cases this one failed
+    with bar, _terminate_on_sigterm(), register_run(root, run), contextlib.closing(results):
         for what, row in results:
             if what == "skip":
                 report.skipped += 1
@@ -187,12 +187,14 @@ def check_environment() -> None:
     """The settings from the environment that every case reads, checked once before any
     case runs: a bad one is the whole run's error (exit status 2), not the same failure
     recorded for every case in turn. ``FEA_MEMORY_GB`` (a positive number of GiB,
-    :func:`fea.solvers.cost.memory_setting`) and the mesh cache (``FEA_MESH_CACHE``,
+    :func:`fea.solvers.cost.memory_setting`), ``FEA_STALE_CLAIM_HOURS``
+    (:func:`fea.study.runner.stale_claim_s`) and the mesh cache (``FEA_MESH_CACHE``,
     default ``meshes/cache``: a folder, or a path where one can be made)."""
     from ..package import meshing as mesh_mod
     from ..solvers.cost import memory_setting
 
     memory_setting()
+    stale_claim_s()
     cache = Path(mesh_mod.CACHE_DIR)
     if cache.exists() and not cache.is_dir():
         key = "FEA_MESH_CACHE" if os.environ.get("FEA_MESH_CACHE") else "the mesh cache"

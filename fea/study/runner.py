@@ -30,13 +30,24 @@ worker: a crash in native code becomes a failed row whose ``error.json`` says
 die with the runner (SIGKILL or SIGTERM), and SIGTERM or Ctrl-C stops them first. The
 child's output goes to ``<case>/case.log``, one header line per attempt.
 
-Concurrency. A case is computed under an exclusive lock on ``<case>/.lock`` (``flock``;
-the kernel releases it when its holder dies, so a lock is never stale; where the file
-system has no ``flock``, a lock file naming host and pid is taken, and broken when that
-process is gone or the file is older than a day). Two runs on one output folder share the
-cases: each skips a case the other holds or finished after it started, so no case is
-computed twice. Stale temporary files are swept from a case's folder when its lock is
-taken.
+Concurrency. Each run of a study has an identity (:class:`RunId`: a random id, its host
+and pid), written into the files it writes for a case (``error.json`` and the lock file),
+and announced for its lifetime by ``<out>/.fea-runs/<id>``, a file it holds an ``flock``
+on (:func:`register_run`). Which run wrote a file is decided by these ids, never by
+comparing time stamps (the clocks of cluster nodes and of the file server differ, FAT
+keeps 2-s times). A case is computed under an exclusive lock on ``<case>/.lock``
+(``flock``; the kernel releases it when its holder dies; where the file system has no
+``flock``, a lock file ``.lock.owner`` naming host, pid and run is created atomically).
+Two runs on one output folder (a rerun while the first still runs, two array tasks of
+one study) share the cases: each skips a case the other holds, finished, or failed
+(its ``error.json`` names a run that is still running), so no case is computed twice;
+a failure recorded by a run that has ended (or by a version that wrote no id) is
+retried. A claim left by a killed run is taken over with a message in the progress and
+the case's ``case.log``: an ``flock`` at once (the kernel released it); a lock file when
+its process is gone (same host), or, for another host's, once it is older than
+``FEA_STALE_CLAIM_HOURS`` (default 24; a run on another host cannot be asked whether it
+still runs, so set this longer than any case takes). Stale temporary files are swept
+from a case's folder when its lock is taken.
 
 A full disk stops the study with one error (``no space left on device while writing
 <path>``); every result written before it stays as it was.
@@ -53,6 +64,7 @@ import socket
 import stat
 import time
 import traceback
+import uuid
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -69,6 +81,10 @@ __all__ = [
     "CASE_OUTPUTS",
     "CaseLock",
     "Claim",
+    "RUNS_DIR",
+    "RUN_KEY",
+    "RunId",
+    "STALE_CLAIM_ENV",
     "StudyReport",
     "base_row",
     "case_digest",
@@ -81,7 +97,10 @@ __all__ = [
     "input_digest",
     "limit_warnings",
     "record_failure",
+    "register_run",
+    "run_alive",
     "run_case",
+    "stale_claim_s",
 ]
 
 
@@ -92,12 +111,163 @@ except ImportError:  # pragma: no cover
 
 _DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-#: Age [s] after which a lock file of the fallback (no ``flock``) counts as stale.
+#: Age [s] after which a lock file of the fallback (no ``flock``) counts as stale, unless
+#: ``FEA_STALE_CLAIM_HOURS`` says otherwise (:func:`stale_claim_s`).
 STALE_LOCK_S = 86400.0
+#: The environment variable setting the age [h] after which a claim (a lock file, a run's
+#: announcement) of another host counts as left by a killed run.
+STALE_CLAIM_ENV = "FEA_STALE_CLAIM_HOURS"
+#: The folder of an output folder where each running run announces itself.
+RUNS_DIR = ".fea-runs"
+#: The key of ``error.json`` naming the run that wrote it (``{"id", "host", "pid"}``).
+RUN_KEY = "run"
 
 
 def _disk_full(exc: BaseException) -> bool:
     return getattr(exc, "errno", None) in _DISK_FULL
+
+
+# -- which run wrote a file -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunId:
+    """The identity of one run of a study: a random ``id`` (uuid4, hex), and the ``host``
+    and ``pid`` of the process that runs it (for messages and, on one host, to ask
+    whether it still runs)."""
+
+    id: str
+    host: str
+    pid: int
+
+    @classmethod
+    def new(cls) -> RunId:
+        """A fresh identity for a run starting in this process."""
+        return cls(uuid.uuid4().hex, socket.gethostname(), os.getpid())
+
+    @classmethod
+    def from_record(cls, record: Any) -> RunId | None:
+        """The identity written as :meth:`record`; None for anything else (a file of an
+        older version, which names no run: it counts as an earlier run's)."""
+        if not isinstance(record, Mapping):
+            return None
+        rid, host, pid = record.get("id"), record.get("host"), record.get("pid")
+        if not isinstance(rid, str) or not rid or not isinstance(host, str):
+            return None
+        if isinstance(pid, bool) or not isinstance(pid, int):
+            return None
+        return cls(rid, host, pid)
+
+    def record(self) -> dict[str, Any]:
+        """The identity as written into a case's files (JSON)."""
+        return {"id": self.id, "host": self.host, "pid": self.pid}
+
+    def text(self) -> str:
+        """``run 1a2b3c4d (host node7, pid 4242)``."""
+        return f"run {self.id[:8]} (host {self.host}, pid {self.pid})"
+
+
+def stale_claim_s() -> float:
+    """``FEA_STALE_CLAIM_HOURS`` [h], in seconds (default :data:`STALE_LOCK_S`): the age
+    after which a claim of another host (whose process cannot be looked up from here)
+    counts as left by a killed run. A value that is not a positive number of hours is an
+    :class:`~fea.errors.InputError`."""
+    text = os.environ.get(STALE_CLAIM_ENV, "").strip()
+    if not text:
+        return STALE_LOCK_S
+    try:
+        hours = float(text)
+    except ValueError:
+        hours = float("nan")
+    if not (0 < hours < 1e6):  # NaN and inf fail too
+        raise InputError(STALE_CLAIM_ENV, text, "a positive number of hours (e.g. 24)")
+    return hours * 3600.0
+
+
+def _pid_gone(pid: int) -> bool:
+    """Whether no process ``pid`` runs on this host."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError, OverflowError):
+        return False
+    return False
+
+
+@contextlib.contextmanager
+def register_run(root: Path, run: RunId) -> Any:
+    """Announce ``run`` in ``root/.fea-runs/<id>`` while the block runs: the file holds
+    the run's identity and an ``flock`` the kernel releases when the process dies, so
+    other runs can tell a concurrent run (:func:`run_alive`) from an ended one. The file
+    is removed at the end; those of runs that were killed are swept."""
+    folder = root / RUNS_DIR
+    try:
+        folder.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
+    for old in folder.iterdir():  # killed runs' announcements
+        if not old.name.startswith(".") and old.name != run.id and not run_alive(root, old.name):
+            with contextlib.suppress(OSError):
+                old.unlink()
+    final = folder / run.id
+    tmp = folder / f".{run.id}.new"
+    try:
+        fd = os.open(tmp, os.O_RDWR | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {tmp}: {exc.strerror}") from None
+    try:
+        if fcntl is not None:
+            with contextlib.suppress(OSError):  # no flock: host/pid/age decide
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        os.write(fd, json.dumps(run.record()).encode())
+        os.replace(tmp, final)  # announced only once locked: never swept while starting
+        yield run
+    finally:
+        with contextlib.suppress(OSError):
+            final.unlink()
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        os.close(fd)
+
+
+def run_alive(root: Path, run: RunId | str) -> bool:
+    """Whether the run ``run`` (its identity or id) still runs on the output folder
+    ``root``: its announcement (:func:`register_run`) is there and its ``flock`` held;
+    where the file system has no ``flock``: its process runs (same host), or, another
+    host's, the announcement is younger than :func:`stale_claim_s`. A run without an
+    announcement has ended (or was of a version that made none)."""
+    rid = run if isinstance(run, str) else run.id
+    if isinstance(run, RunId) and run.host == socket.gethostname() and _pid_gone(run.pid):
+        return False
+    path = root / RUNS_DIR / rid
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    except OSError:
+        return False
+    try:
+        if fcntl is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            except OSError:
+                pass  # no flock here: the process or the age decides
+            else:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                return False
+        try:
+            found = RunId.from_record(json.loads(os.read(fd, 4096) or b"null"))
+            age = time.time() - os.fstat(fd).st_mtime
+        except (OSError, ValueError):
+            return False
+        if found is None:
+            return False
+        if found.host == socket.gethostname():
+            return not _pid_gone(found.pid)
+        return age < stale_claim_s()
+    finally:
+        os.close(fd)
 
 
 # -- one case, in the current process ---------------------------------------------------
@@ -115,6 +285,7 @@ def run_case(
     force: bool = False,
     on_warning: Callable[[str], None] | None = None,
     context: Any = None,
+    run: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Run one case in this process: returns its table row, never raises for a failed case.
 
@@ -128,7 +299,8 @@ def run_case(
     whose mechanics setup the case reuses; the row then says so: ``solve_group`` (the
     group's first case) and ``solver_reused`` (text ``"r/n"``: r of the case's n elastic
     warpage states solved with a setup an earlier case of the group left, as it was or
-    updated and kept as the preconditioner). Both are text, so not pinned.
+    updated and kept as the preconditioner). Both are text, so not pinned. ``run``: the
+    :meth:`RunId.record` of the study's run, written into ``error.json``.
     """
     from ..package import analyse
     from ..package import meshing as mesh_mod
@@ -213,22 +385,33 @@ def run_case(
         kind = "error" if isinstance(exc, FeaError) else f"bug ({type(exc).__name__})"
         row.update(status="failed", error=f"{kind}: {exc}", wall_s=time.perf_counter() - t0)
         record = {**row, "traceback": traceback.format_exc()}
-        record_failure(out, record, digest if digest is not None else case_digest(raw))
+        record_failure(
+            out, record, digest if digest is not None else case_digest(raw), run=run
+        )
     return row
 
 
-def record_failure(folder: Path, row: dict[str, Any], digest: str | None = None) -> None:
+def record_failure(
+    folder: Path,
+    row: dict[str, Any],
+    digest: str | None = None,
+    run: RunId | Mapping[str, Any] | None = None,
+) -> None:
     """Write a failed case's ``error.json`` (a full disk raises its ResultsError).
 
     ``digest``: :func:`case_digest` of the input the case failed from, kept with the row
     (as ``metrics.json`` keeps it), so that a failure of an earlier input (a sweep value,
     a base key or a file it reads edited since) is not tabled as the present input's.
+    ``run``: the run writing it (:class:`RunId` or its record, under :data:`RUN_KEY`), so
+    that another run tells a failure of a run still going from one of an earlier run.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
     record = row if digest is None else {**row, DIGEST_KEY: digest}
+    if run is not None:
+        record = {**record, RUN_KEY: run.record() if isinstance(run, RunId) else dict(run)}
     write_atomic(folder / "error.json", json.dumps(record, indent=1, sort_keys=True, default=str))
 
 
@@ -369,12 +552,22 @@ def _cell(v: Any) -> Any:
 
 
 class CaseLock:
-    """The exclusive lock of one case folder (see the module docstring)."""
+    """The exclusive lock of one case folder (see the module docstring). ``run``: the
+    run taking it, named in the lock file. After :meth:`acquire`, ``taken_over`` names
+    the holder of a claim that a killed run left (None when there was none)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, run: RunId | None = None) -> None:
         self.path = folder / ".lock"
+        self.run = run
         self.fd: int | None = None
         self.owned_file = False
+        self.taken_over: str | None = None
+
+    def _text(self) -> bytes:
+        text = holder()
+        if self.run is not None:
+            text += f"run {self.run.id}\n"
+        return text.encode()
 
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
@@ -401,33 +594,52 @@ class CaseLock:
                     raise
                 return self._exclusive_file()
             self.fd = fd
+            # a released lock is emptied: a holder named here was killed holding it
+            with contextlib.suppress(OSError, ValueError):
+                text = os.pread(fd, 4096, 0).decode("utf-8", "replace")
+                left = _holder_text(text) if "\nrun " in text else None  # an older
+                if left is not None:  # version's lock file is left as released
+                    self.taken_over = f"{left}, whose process is gone"
             os.ftruncate(fd, 0)
-            os.write(fd, holder().encode())
+            os.pwrite(fd, self._text(), 0)
             return True
         os.close(fd)  # pragma: no cover
         return self._exclusive_file()  # pragma: no cover
 
     def _exclusive_file(self) -> bool:
         path = self.path.with_name(".lock.owner")
-        for _ in range(2):
-            try:
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-            except FileExistsError:
-                if not _stale(path):
-                    return False
-                with contextlib.suppress(OSError):
-                    path.unlink()
-                continue
-            except OSError as exc:
-                raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
-            os.write(fd, holder().encode())
-            os.close(fd)
-            self.owned_file = True
-            return True
-        return False
+        # written in full under a private name, then linked to the lock's name: link()
+        # fails when the name exists (also on NFS), and nobody ever reads a half-written
+        # lock file (which an empty read would take for a stale one)
+        # (one name per attempt: threads of a Dask worker claim in one process)
+        tmp = self.path.with_name(f".lock.owner.{uuid.uuid4().hex}.claim")
+        try:
+            tmp.write_bytes(self._text())
+        except OSError as exc:
+            raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+        try:
+            for _ in range(2):
+                try:
+                    os.link(tmp, path)
+                except FileExistsError:
+                    why = _stale(path)
+                    if why is None or not _break(path, why[0]):
+                        return False
+                    self.taken_over = why[1]
+                    continue
+                except OSError as exc:
+                    raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+                self.owned_file = True
+                return True
+            return False
+        finally:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
 
     def release(self) -> None:
         if self.fd is not None:
+            with contextlib.suppress(OSError):
+                os.ftruncate(self.fd, 0)  # released, not left by a killed holder
             with contextlib.suppress(OSError):
                 fcntl.flock(self.fd, fcntl.LOCK_UN)
             os.close(self.fd)
@@ -442,38 +654,80 @@ def holder() -> str:
     return f"{socket.gethostname()} {os.getpid()} {time.strftime('%Y-%m-%dT%H:%M:%S')}\n"
 
 
-def _stale(path: Path) -> bool:
-    """Whether a fallback lock file's holder is gone: same host and no such process, or
-    older than :data:`STALE_LOCK_S`."""
+def _holder_text(text: str) -> str | None:
+    """``host h, pid p (run r)`` of a lock file's text; None when it names no holder."""
+    lines = text.split("\n")
+    parts = lines[0].split()
+    if len(parts) < 2:
+        return None
+    run = next((ln.split()[1][:8] for ln in lines[1:] if ln.startswith("run ") and ln[4:]), None)
+    return f"the claim of host {parts[0]}, pid {parts[1]}" + (f" (run {run})" if run else "")
+
+
+def _stale(path: Path) -> tuple[str, str] | None:
+    """When a fallback lock file's holder is gone (same host and no such process, or
+    older than :func:`stale_claim_s`; a file naming no holder once older than that):
+    ``(its text, why)``; None while it counts as held."""
     try:
-        host, pid, *_ = path.read_text().split()
+        text = path.read_text(encoding="utf-8", errors="replace")
         age = time.time() - path.stat().st_mtime
-    except (OSError, ValueError):
-        return True
-    if age > STALE_LOCK_S:
-        return True
-    if host != socket.gethostname():
-        return False
+    except OSError:
+        return None
+    limit = stale_claim_s()
+    who = _holder_text(text)
+    if who is None:
+        if age > limit:
+            return text, f"an unreadable claim {age / 3600:.1f} h old"
+        return None
+    host, pid = text.split()[:2]
+    if host == socket.gethostname():
+        try:
+            gone = _pid_gone(int(pid))
+        except ValueError:
+            gone = False
+        if gone:
+            return text, f"{who}, whose process is gone"
+    if age > limit:
+        return text, f"{who}, {age / 3600:.1f} h old (over {STALE_CLAIM_ENV}={limit / 3600:g})"
+    return None
+
+
+def _break(path: Path, seen: str) -> bool:
+    """Remove the stale lock file ``path`` whose text was ``seen``, unless another run
+    broke and took it meanwhile (then it is put back): True when removed."""
+    aside = path.with_name(f".lock.owner.{uuid.uuid4().hex}.stale")
     try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, ValueError):
+        os.rename(path, aside)
+    except OSError:
+        return False  # gone already: the next link decides
+    try:
+        now = aside.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        now = None
+    if now != seen:  # a fresh claim of another run: put it back
+        with contextlib.suppress(OSError):
+            os.link(aside, path)
+        with contextlib.suppress(OSError):
+            aside.unlink()
         return False
-    return False
+    with contextlib.suppress(OSError):
+        aside.unlink()
+    return True
 
 
 @dataclass
 class Claim:
     """What to do with one case: run it (lock held, case parsed), or a row to record,
     or nothing (``skip``: finished before; ``busy``: another run has it). ``stale``: the
-    case had finished from another input and runs again."""
+    case had finished from another input and runs again. ``note``: what the progress
+    should say of the claim (a claim left by a killed run taken over)."""
 
     action: str  # "run" | "row" | "skip" | "busy"
     lock: CaseLock | None = None
     case: CaseSpec | None = None
     row: dict[str, Any] | None = None
     stale: bool = False
+    note: str | None = None
 
 
 #: The files a case writes besides ``metrics.json``/``error.json`` and its log: results
@@ -504,11 +758,21 @@ def clear_outputs(folder: Path) -> list[Path]:
 
 
 def claim_case(
-    spec: StudySpec, cid: str, params: dict, folder: Path, started: float, force: bool
+    spec: StudySpec,
+    cid: str,
+    params: dict,
+    folder: Path,
+    run: RunId | float | None,
+    force: bool,
 ) -> Claim:
-    """Lock a case and decide: skip it (finished from this input), record it as failed
-    (an invalid case, one too large for this machine) or run it (its ``metrics.json``
-    from another input removed first, so a run stopped now leaves it unfinished)."""
+    """Lock a case and decide: skip it (finished from this input), leave it (``busy``:
+    another run holds it, or failed it and still runs: its ``error.json`` names a run
+    whose announcement in ``folder``'s parent is held, :func:`run_alive`), record it as
+    failed (an invalid case, one too large for this machine) or run it (its
+    ``metrics.json`` from another input removed first, so a run stopped now leaves it
+    unfinished; an ``error.json`` of an ended run, or of an older version that named
+    none, is retried). ``run``: this run's identity; anything else (a number: the start
+    time earlier versions took, which decides nothing now) claims without one."""
     from ..package.meshing import check_size
 
     if finished_current(spec, folder, params):
@@ -519,9 +783,14 @@ def claim_case(
         err = ResultsError(f"cannot create {folder}: {exc.strerror}")
         err.errno = exc.errno  # type: ignore[attr-defined]
         raise err from None
-    lock = CaseLock(folder)
+    me = run if isinstance(run, RunId) else None
+    lock = CaseLock(folder, me)
     if not lock.acquire():
         return Claim("busy")
+    note = None
+    if lock.taken_over is not None:
+        note = f"took over {lock.taken_over}"
+        _log_line(folder, note)
     try:
         current = finished_current(spec, folder, params)
         if current:  # another run finished it meanwhile
@@ -536,8 +805,10 @@ def claim_case(
                     f"cannot remove {folder / 'metrics.json'} (a result from another input): "
                     f"{exc.strerror}"
                 ) from None
-        err = folder / "error.json"
-        if err.exists() and err.stat().st_mtime >= started:  # another run, meanwhile
+        writer = _failed_by(folder / "error.json")
+        if writer is not None and (
+            (me is not None and writer.id == me.id) or run_alive(folder.parent, writer)
+        ):  # failed by this run, or by another one still going: not computed twice
             lock.release()
             return Claim("busy")
         sweep_parts(folder, everything=True)
@@ -550,13 +821,30 @@ def claim_case(
                 raise  # the study's only case: the whole run is refused
             row = base_row(cid, params)
             row.update(status="failed", error=f"error: {exc}", wall_s=0.0)
-            record_failure(folder, row, input_digest(spec, params))
+            record_failure(folder, row, input_digest(spec, params), me)
             lock.release()
-            return Claim("row", row=row)
+            return Claim("row", row=row, note=note)
     except BaseException:
         lock.release()
         raise
-    return Claim("run", lock=lock, case=case, stale=stale)
+    return Claim("run", lock=lock, case=case, stale=stale, note=note)
+
+
+def _failed_by(path: Path) -> RunId | None:
+    """The run that wrote the ``error.json`` at ``path``; None when there is none, it
+    cannot be read or names no run (an older version's: an earlier run's)."""
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return RunId.from_record(record.get(RUN_KEY)) if isinstance(record, dict) else None
+
+
+def _log_line(folder: Path, text: str) -> None:
+    """Append ``text`` to the case's ``case.log`` as the backends' lines are."""
+    with contextlib.suppress(OSError):
+        with open(folder / "case.log", "a", encoding="utf-8") as f:
+            f.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n")
 
 
 # -- one case in a child process -------------------------------------------------------------

@@ -16,7 +16,7 @@ from ..io.table import read_frame, read_table, table_image
 from ..package.names import Column
 from ..package.spec import StudySpec, case_input
 from ..package.spec.reference import key_unit
-from .runner import DIGEST_KEY, case_digest
+from .runner import DIGEST_KEY, RUN_KEY, case_digest
 
 __all__ = ["build_table", "csv_cell", "read_frame", "read_table", "stale_cases"]
 
@@ -61,6 +61,7 @@ def _read_row(folder: Path, digest: str) -> dict[str, Any] | None:
         return None  # stale: the case's input changed since it was run
     row = found[0]
     row.pop("traceback", None)
+    row.pop(RUN_KEY, None)  # which run failed it: not a column
     row["case"] = folder.name  # the folder's case, whatever an edited or copied file says
     return row
 

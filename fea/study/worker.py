@@ -98,6 +98,7 @@ def main() -> None:
                 job.get("field_plots", False),
                 force=job.get("force", False),
                 on_warning=lambda text: send(warning=text),
+                run=job.get("run"),
             )
     except ResultsError as exc:  # a full disk: the study cannot go on
         send(stop=str(exc))
@@ -130,6 +131,7 @@ def _run_group(job: dict[str, Any], send: Any, t0: float) -> None:
                         force=sub.get("force", False),
                         on_warning=lambda text, cid=cid: send(warning=text, case=cid),
                         context=context,
+                        run=sub.get("run"),
                     )
             except ResultsError as exc:  # a full disk: the study cannot go on
                 send(stop=str(exc), case=cid)
