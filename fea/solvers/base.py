@@ -320,6 +320,11 @@ class Options:
         back-substitution's time; every solve is then PCG on the float64 matrix
         preconditioned by it, to ``rtol``, not an answer exact to rounding). For a factor
         that preconditions (a Newton history's kept tangent); other solvers ignore it.
+    out_of_core
+        The CPU direct solver's factor in files (Pardiso out of core,
+        :class:`fea.solvers.cpu.Factorized`): ``True``; ``False`` never; ``"auto"``
+        (default): in core, unless ``method="auto"`` finds that only an out-of-core factor
+        fits (:func:`fea.solvers.solve`). Other solvers ignore it.
 
     Raises
     ------
@@ -334,8 +339,15 @@ class Options:
     precision: str = "mixed"
     rebuild_factor: float = 1.5
     factor_precision: str = "double"
+    out_of_core: Any = "auto"
 
     def __post_init__(self) -> None:
+        if not (
+            self.out_of_core is True
+            or self.out_of_core is False
+            or (isinstance(self.out_of_core, str) and self.out_of_core == "auto")
+        ):
+            raise InputError("out_of_core", self.out_of_core, "'auto', true or false")
         object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
         object.__setattr__(
             self, "maxiter", check_count("maxiter", self.maxiter, MAXITER_CAP, "iterations")
