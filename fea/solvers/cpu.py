@@ -59,7 +59,6 @@ __all__ = [
     "MKL_MIN_NNZ",
     "PARDISO_ERRORS",
     "OOC_DISK_BYTES_PER_ENTRY",
-    "OUT_OF_CORE_CHOICES",
     "PardisoAnalysis",
     "SPLIT_MIN_NNZ",
     "amg_setup",
@@ -67,7 +66,6 @@ __all__ = [
     "direct",
     "galerkin_product",
     "mkl_sparse",
-    "check_out_of_core",
     "ooc_core_mb",
     "pardiso_available",
     "pardiso_call",
@@ -382,12 +380,6 @@ def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -
 
 # -- out-of-core factorisation -----------------------------------------------------------------
 
-#: Values of the out-of-core option (``[solver] out_of_core``, ``Options.out_of_core``):
-#: ``"auto"`` (``method="auto"`` factorises out of core where the in-core factor does not fit
-#: in memory, the direct method is the one to run and the factor fits on the disk), ``True``
-#: (every Pardiso factorisation out of core), ``False`` (never).
-OUT_OF_CORE_CHOICES = ("auto", True, False)
-
 #: Disk [bytes] per entry of the Cholesky factor that Pardiso's out-of-core files take, with
 #: a margin: measured 112.9 MB of files for 12.86 M factor entries (8.8 B an entry: the
 #: float64 factor and its indices) of a 64,000-unknown Laplacian.
@@ -395,20 +387,6 @@ OOC_DISK_BYTES_PER_ENTRY = 10.0
 
 #: Environment variables that MKL reads at Pardiso's numerical factorisation (phase 22).
 _OOC_PATH, _OOC_CORE = "MKL_PARDISO_OOC_PATH", "MKL_PARDISO_OOC_MAX_CORE_SIZE"
-
-
-def check_out_of_core(key: str, value: object) -> object:
-    """``value`` when it is one of :data:`OUT_OF_CORE_CHOICES` (``"auto"``, ``True`` or
-    ``False``; not 1/0 or "true").
-
-    Raises
-    ------
-    InputError
-        Any other value, naming ``key``.
-    """
-    if value is True or value is False or (isinstance(value, str) and value == "auto"):
-        return value
-    raise InputError(key, value, "'auto', true or false")
 
 
 def ooc_core_mb() -> int:
@@ -438,7 +416,8 @@ class _OocFiles:
     checked for room for a factor of ``factor_nnz`` entries and removed by :meth:`remove`
     (also when the owner is collected or the interpreter exits)."""
 
-    def __init__(self, factor_nnz: int, where: str | None = None) -> None:
+    def __init__(self, factor_nnz: int, where: str | None = None, least: float = 0.0) -> None:
+        self.least = least  # Pardiso's least in-core memory out of core [bytes]
         self.folder = tempfile.mkdtemp(prefix="fea-pardiso-ooc-", dir=where)
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
         # MKL writes <path>/mkl_pardiso_*.bin (older releases: <path>_*.bin): a subfolder,
@@ -485,8 +464,10 @@ class _OocFiles:
             self.free = float(shutil.disk_usage(self.folder).free)
         if "error -9:" in msg:
             return SolverError(
-                f"{msg}: its in-core part did not fit in {_OOC_CORE} = {self.core_mb} MB; "
-                f"raise it (the memory free now is {available_memory() / 1e9:.3g} GB)"
+                f"{msg}: its in-core part did not fit in {_OOC_CORE} = {self.core_mb} MB "
+                f"(Pardiso's analysis reported {self.least / 2**20:.0f} MB as the least "
+                "out-of-core memory, iparm(63)); raise it (the memory free now is "
+                f"{available_memory() / 1e9:.3g} GB)"
             )
         if "error -10:" in msg or "error -11:" in msg:
             return SolverError(f"{msg}: " + self.short_of_disk("could not write its files"))
@@ -685,7 +666,7 @@ class Factorized:
         self._values = self._upper
         self.name = "pardiso"
         try:
-            self._ooc = _OocFiles(analysis.factor_nnz, ooc_dir)
+            self._ooc = _OocFiles(analysis.factor_nnz, ooc_dir, analysis.ooc_min_bytes)
         except BaseException:
             self._pardiso.free_memory(everything=True)
             raise
@@ -861,11 +842,13 @@ class DirectSolver:
         kept for this solver's later factorisations."""
         if self._precision == "single":
             try:
-                return Factorized(A, analysis, precision="single", out_of_core=self._ooc)
+                return Factorized(
+                    A, analysis, "single", out_of_core=self._ooc, ooc_dir=self.options.ooc_dir
+                )
             except SolverError:
                 self._precision = "double"
                 analysis = None
-        return Factorized(A, analysis, out_of_core=self._ooc)
+        return Factorized(A, analysis, out_of_core=self._ooc, ooc_dir=self.options.ooc_dir)
 
     @property
     def factor_precision(self) -> str:

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import dataclasses
 import os
 import shutil
@@ -54,6 +55,7 @@ __all__ = [
     "direct_limit",
     "gpu_crossover",
     "methods",
+    "out_of_core_setting",
     "prepare",
     "register_method",
     "register_solver",
@@ -324,10 +326,41 @@ ANALYSIS_BYTES_PER_ENTRY = 40.0
 
 
 #: Out-of-core factorisation's time over the in-core one's, as ``auto`` weighs it against
-#: AMG-PCG (the factor written once and read back by each back-substitution; measured 1.1 to
-#: 1.3 on local disk, docs/performance.md "Out-of-core factorisation"; a margin for slower
-#: disks).
-OOC_TIME_FACTOR = 2.0
+#: AMG-PCG (the factor written once and read back by each back-substitution). Measured on
+#: 288k DOF of the clamped plate (a 1.2 GB factor, local disk, docs/performance.md
+#: "Out-of-core factorisation"): 1.3 with 1024 MB in core, 4.0 with 512 MB.
+OOC_TIME_FACTOR = 4.0
+
+
+#: ``(out_of_core, folder)`` in force where :class:`Prepared` is given ``out_of_core=None``
+#: (:func:`out_of_core_setting`): a study's ``[solver] out_of_core``, its case folder.
+_OOC_SETTING: contextvars.ContextVar[tuple[bool | str, str | None]] = contextvars.ContextVar(
+    "fea_out_of_core", default=("auto", None)
+)
+
+
+@contextlib.contextmanager
+def out_of_core_setting(
+    value: bool | str, folder: str | os.PathLike | None = None
+) -> Iterator[None]:
+    """Within the block, solves that do not say ``out_of_core`` take ``value`` (``"auto"``,
+    True or False), and an out-of-core factor's files go to a fresh folder under ``folder``
+    (an existing folder, e.g. next to the results; ``TMPDIR`` where None). For the context
+    (thread) that enters it; :func:`fea.package.analyse.analyse` enters it with
+    ``[solver] out_of_core`` and the case folder.
+
+    Raises
+    ------
+    InputError
+        ``value`` not ``"auto"``, true or false (key ``out_of_core``).
+    """
+    Options(out_of_core=value)  # checked as a solve's option
+    where = None if folder is None else os.fspath(folder)
+    token = _OOC_SETTING.set((value, where if where and os.path.isdir(where) else None))
+    try:
+        yield
+    finally:
+        _OOC_SETTING.reset(token)
 
 
 def _ooc_estimate(analysis: PardisoAnalysis, direct: cost.Estimate) -> cost.Estimate:
@@ -349,16 +382,15 @@ def _plan_ooc(
 ) -> tuple[str, bool] | None:
     """Whether ``auto`` factorises out of core: ``(reason, disk_short)`` or None (in core
     as chosen). ``out_of_core=True`` asks for it whenever Pardiso's analysis ran;
-    ``"auto"`` where the in-core factor does not fit in the headroom but the out-of-core
-    one does, and the direct method is the one to run (faster, even at
-    :data:`OOC_TIME_FACTOR` times its time, or AMG-PCG does not fit either), and its files
-    fit on the disk (``TMPDIR``). ``disk_short``: it would be chosen but the disk is too
-    small (the reason says so)."""
+    ``"auto"`` where neither the in-core factor nor AMG-PCG fits in the headroom (where
+    ``auto`` ran the smaller one anyway, or refused) but the out-of-core factor does, and
+    its files fit on the disk (the setting's folder, else ``TMPDIR``). ``disk_short``: it
+    would be chosen but the disk is too small (the reason says so)."""
     if analysis is None or choice.direct is None or out_of_core is False:
         return None
     direct, amg = choice.direct, choice.amg
     ooc = _ooc_estimate(analysis, direct)
-    where = tempfile.gettempdir()
+    where = _OOC_SETTING.get()[1] or tempfile.gettempdir()
     disk = float(shutil.disk_usage(where).free)
     need = ooc.facts["disk_bytes"]
     disk_txt = f"factor files {need / 1e9:.3g} GB, {disk / 1e9:.3g} GB free on disk in {where}"
@@ -367,7 +399,7 @@ def _plan_ooc(
     room = cost.MEMORY_HEADROOM * available
     if direct.memory <= room or ooc.memory > room:
         return None
-    if ooc.seconds > amg.seconds and amg.memory <= room:
+    if amg.memory <= room:  # AMG-PCG in memory: no disk, no 1.3-4 x slower factor
         return None
     if need > disk:
         return f"out of core does not fit on the disk: {disk_txt}", True
@@ -533,6 +565,9 @@ class Prepared:
         material cases took 4-10 PCG iterations on the first case's factor at 139k DOF,
         0.6-2.0 s a state against 10 s a factorisation (docs/performance.md, "Grouped
         sweeps in a study").
+    out_of_core
+        As :func:`solve` (None: :func:`out_of_core_setting`'s value, ``"auto"`` outside
+        one).
     """
 
     def __init__(
@@ -549,7 +584,7 @@ class Prepared:
         rebuild_factor: float = 1.5,
         keep_factor: bool = False,
         factor_precision: str = "double",
-        out_of_core: bool | str = "auto",
+        out_of_core: bool | str | None = None,
     ) -> None:
         t0 = time.perf_counter()
         n = A.shape[0]
@@ -564,7 +599,8 @@ class Prepared:
             precision=precision,
             rebuild_factor=rebuild_factor,
             factor_precision=factor_precision,
-            out_of_core=out_of_core,
+            out_of_core=_OOC_SETTING.get()[0] if out_of_core is None else out_of_core,
+            ooc_dir=_OOC_SETTING.get()[1],
         )
         self.rtol, self.maxiter, self.backend = self.options.rtol, self.options.maxiter, backend
         self.where, self.reason = _where(backend, method, n, kind)
@@ -741,7 +777,7 @@ def solve(
     maxiter: int = 2000,
     precision: str = "mixed",
     device_result: bool = False,
-    out_of_core: bool | str = "auto",
+    out_of_core: bool | str | None = None,
 ) -> tuple[NDArray[np.float64], SolveInfo]:
     """Solve ``A x = b`` for SPD ``A`` (n x n) and return ``(x, info)``: :func:`prepare`,
     one solve, close.
@@ -785,10 +821,10 @@ def solve(
         folder under ``TMPDIR``, removed after the solve or a failure; its in-core part at
         most ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` MB where set, else half the free memory):
         ``True`` always (``method`` ``"auto"`` then takes the direct solver where Pardiso's
-        analysis ran), ``False`` never, ``"auto"`` (default) where ``method="auto"`` finds
-        that the in-core factor does not fit in the free memory, the out-of-core one does,
-        the direct method is the one to run (faster even at
-        :data:`OOC_TIME_FACTOR` times its time, or AMG-PCG does not fit either) and the
+        analysis ran), ``False`` never, ``"auto"`` (the default: None takes
+        :func:`out_of_core_setting`'s value, ``"auto"`` outside one) where ``method="auto"`` finds
+        that neither the in-core factor nor AMG-PCG fits in the free memory (with
+        :data:`fea.solvers.cost.MEMORY_HEADROOM`) but the out-of-core factor does and its
         files fit on the disk. ``info.extra["out_of_core"]`` says whether it ran,
         ``info.reason`` why.
 

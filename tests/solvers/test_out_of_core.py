@@ -124,12 +124,16 @@ def _squeezed(A, monkeypatch) -> float:
 @needs_pardiso
 def test_auto_goes_out_of_core_where_only_that_fits(elastic, tmpdir_only, monkeypatch):
     """``auto`` on the clamped plate (22k DOF) with free memory between the out-of-core
-    need and the in-core factor's: out of core (faster than AMG-PCG even at twice its
-    in-core time), the reason saying so, the answer the in-core one's to 1e-10, no files
-    left; with ``out_of_core=False`` in core as before."""
+    need and the in-core factor's: with AMG-PCG fitting, AMG-PCG as before; with an AMG
+    estimate too large to fit, out of core, the reason saying so, the answer the in-core
+    one's to 1e-10, no files left; with ``out_of_core=False`` the SolverError as before."""
     A, b, modes = elastic
     x_in, _ = solve(A, b, method="direct")
     _squeezed(A, monkeypatch)
+    _, info = solve(A, b, kind="elasticity", near_null=modes, rtol=1e-6)
+    assert info.method.startswith("amg") and "out of core" not in info.reason
+    big = cost.Estimate("amg", 1e12, 1e3, {})
+    monkeypatch.setattr(cost, "amg_estimate", lambda *a, **k: big)
     x, info = solve(A, b, kind="elasticity", near_null=modes)
     assert info.method == "pardiso"
     assert info.extra["out_of_core"] is True
@@ -137,15 +141,14 @@ def test_auto_goes_out_of_core_where_only_that_fits(elastic, tmpdir_only, monkey
     assert "out_of_core" in info.extra["estimate"]
     assert _rel(x, x_in) < 1e-10
     assert os.listdir(tmpdir_only) == []
-    _, info = solve(A, b, kind="elasticity", near_null=modes, out_of_core=False)
-    assert info.extra.get("out_of_core") is not True
-    assert "out of core" not in info.reason
+    # asked not to: the refusal that was all ``auto`` could do before
+    with pytest.raises(SolverError, match="not enough memory for this system"):
+        solve(A, b, kind="elasticity", near_null=modes, out_of_core=False)
 
 
 @needs_pardiso
 def test_auto_without_room_on_the_disk_names_the_disk_space(elastic, tmpdir_only, monkeypatch):
-    """The same squeeze with 1 MB free on the disk: out of core is not taken; AMG-PCG runs
-    where it fits (the reason naming the disk), and where AMG does not fit either a
+    """The same squeeze (AMG-PCG too large to fit) with 1 MB free on the disk: a
     SolverError names the factor files' size and the free disk space, before any
     factorisation. Forced out of core, the factorisation's own check says the same. No
     files left."""
@@ -153,9 +156,6 @@ def test_auto_without_room_on_the_disk_names_the_disk_space(elastic, tmpdir_only
     _squeezed(A, monkeypatch)
     usage = namedtuple("usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: usage(2**40, 2**40 - 2**20, 2**20))
-    _, info = solve(A, b, kind="elasticity", near_null=modes, rtol=1e-6)
-    assert info.extra.get("out_of_core") is not True
-    assert "out of core does not fit on the disk" in info.reason
     big = cost.Estimate("amg", 1e12, 1e3, {})
     monkeypatch.setattr(cost, "amg_estimate", lambda *a, **k: big)
     with pytest.raises(SolverError, match=r"does not fit on the disk: factor files .* GB free"):
@@ -166,8 +166,46 @@ def test_auto_without_room_on_the_disk_names_the_disk_space(elastic, tmpdir_only
     assert os.listdir(tmpdir_only) == []
 
 
-@pytest.mark.parametrize("bad", ["yes", 1, 0, None, "true"])
+@pytest.mark.parametrize("bad", ["yes", 1, 0, "true", 2.0])
 def test_invalid_out_of_core_value_names_the_key(bad):
     A, b = _thermal(4)
     with pytest.raises(InputError, match="out_of_core"):
         solve(A, b, out_of_core=bad)
+
+
+@pytest.mark.parametrize("bad", ["yes", 1, "True"])
+def test_spec_key_refuses_a_bad_value_naming_the_key(bad):
+    from fea.package.spec import parse_study
+
+    with pytest.raises(InputError, match=r"solver\.out_of_core"):
+        parse_study({"study": {"name": "s"}, "solver": {"out_of_core": bad}})
+
+
+@pytest.mark.parametrize("value", ["auto", True, False])
+def test_spec_key_reaches_the_solves(value, tmp_path, monkeypatch):
+    """``[solver] out_of_core`` is read as given, and :func:`out_of_core_setting` (what
+    ``analyse`` enters with it and the case folder) makes it the solves' default: forced
+    out of core, the solve reports it and its files went to the case folder (removed)."""
+    from fea.package.spec import parse_study
+    from fea.solvers import out_of_core_setting
+
+    case = parse_study({"study": {"name": "s"}, "solver": {"out_of_core": value}}).base
+    assert case.solver.out_of_core is value or case.solver.out_of_core == value
+    if value is not True or not pardiso_available():
+        return
+    A, b = _thermal(12)
+    seen = []
+    real = shutil.disk_usage
+
+    def spy(path):
+        seen.append(str(path))
+        return real(path)
+
+    monkeypatch.setattr(shutil, "disk_usage", spy)
+    with out_of_core_setting(case.solver.out_of_core, tmp_path):
+        _, info = solve(A, b, method="direct")
+    assert info.extra["out_of_core"] is True
+    assert any(p.startswith(str(tmp_path)) for p in seen)
+    assert os.listdir(tmp_path) == []
+    _, info = solve(A, b, method="direct")  # outside the block: "auto", in core
+    assert info.extra["out_of_core"] is False
