@@ -16,6 +16,7 @@ CPU's instruction set, so results may still differ between instruction sets (set
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import shutil
 import sys
@@ -58,6 +59,7 @@ __all__ = [
     "Factorized",
     "MKL_MIN_NNZ",
     "PARDISO_ERRORS",
+    "OOC_CORE_FRACTION",
     "OOC_DISK_BYTES_PER_ENTRY",
     "PardisoAnalysis",
     "SPLIT_MIN_NNZ",
@@ -385,14 +387,29 @@ def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -
 #: float64 factor and its indices) of a 64,000-unknown Laplacian.
 OOC_DISK_BYTES_PER_ENTRY = 10.0
 
+#: The in-core part an out-of-core factorisation needs, as a fraction of the factor's
+#: float64 values (8 bytes a factor entry): a 103 MB factor (64k-unknown Laplacian) failed
+#: with -9 at 20 MB and ran at 40 MB (0.19-0.39 of it), a 1.07 GB one (288k-DOF plate) at
+#: 256 and 512 MB (0.24-0.48): 0.4 fits both. Pardiso's own figure (``iparm(63)``) read 0
+#: for elasticity.
+OOC_CORE_FRACTION = 0.4
+
 #: Environment variables that MKL reads at Pardiso's numerical factorisation (phase 22).
 _OOC_PATH, _OOC_CORE = "MKL_PARDISO_OOC_PATH", "MKL_PARDISO_OOC_MAX_CORE_SIZE"
 
 
-def ooc_core_mb() -> int:
+def ooc_least_bytes(factor_nnz: int, reported: float = 0.0) -> float:
+    """The in-core memory [bytes] an out-of-core factorisation of a factor of
+    ``factor_nnz`` entries needs beyond the symbolic data: :data:`OOC_CORE_FRACTION` of the
+    factor's values, or Pardiso's ``reported`` figure where larger."""
+    return max(float(reported), OOC_CORE_FRACTION * 8.0 * factor_nnz)
+
+
+def ooc_core_mb(least: float = 0.0) -> int:
     """Memory [MB] Pardiso's out-of-core factorisation may hold in core: the user's
     ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` where set (a whole number of MB), else half the memory
-    available now (:func:`fea.solvers.cost.available_memory`), at least 64 MB.
+    available now (:func:`fea.solvers.cost.available_memory`), at least 64 MB and at least
+    ``least`` [bytes] (:func:`ooc_least_bytes`).
 
     Raises
     ------
@@ -408,7 +425,7 @@ def ooc_core_mb() -> int:
         if mb < 1:
             raise InputError(_OOC_CORE, raw, "a whole number of MB >= 1")
         return mb
-    return max(64, int(0.5 * available_memory() / 2**20))
+    return max(64, int(0.5 * available_memory() / 2**20), math.ceil(least / 2**20))
 
 
 class _OocFiles:
@@ -417,7 +434,7 @@ class _OocFiles:
     (also when the owner is collected or the interpreter exits)."""
 
     def __init__(self, factor_nnz: int, where: str | None = None, least: float = 0.0) -> None:
-        self.least = least  # Pardiso's least in-core memory out of core [bytes]
+        self.least = least  # the in-core part's expected need [bytes]
         self.folder = tempfile.mkdtemp(prefix="fea-pardiso-ooc-", dir=where)
         self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
         # MKL writes <path>/mkl_pardiso_*.bin (older releases: <path>_*.bin): a subfolder,
@@ -429,7 +446,7 @@ class _OocFiles:
         if self.need > self.free:
             self.remove()
             raise SolverError(self.short_of_disk("does not fit on the disk"))
-        self.core_mb = ooc_core_mb()
+        self.core_mb = ooc_core_mb(least)
 
     def short_of_disk(self, what: str) -> str:
         return (
@@ -465,8 +482,8 @@ class _OocFiles:
         if "error -9:" in msg:
             return SolverError(
                 f"{msg}: its in-core part did not fit in {_OOC_CORE} = {self.core_mb} MB "
-                f"(Pardiso's analysis reported {self.least / 2**20:.0f} MB as the least "
-                "out-of-core memory, iparm(63)); raise it (the memory free now is "
+                f"(about {self.least / 2**20:.0f} MB expected: {OOC_CORE_FRACTION} of the "
+                "factor's values); raise it (the memory free now is "
                 f"{available_memory() / 1e9:.3g} GB)"
             )
         if "error -10:" in msg or "error -11:" in msg:
@@ -666,7 +683,8 @@ class Factorized:
         self._values = self._upper
         self.name = "pardiso"
         try:
-            self._ooc = _OocFiles(analysis.factor_nnz, ooc_dir, analysis.ooc_min_bytes)
+            least = ooc_least_bytes(analysis.factor_nnz, analysis.ooc_min_bytes)
+            self._ooc = _OocFiles(analysis.factor_nnz, ooc_dir, least)
         except BaseException:
             self._pardiso.free_memory(everything=True)
             raise

@@ -39,6 +39,7 @@ from .cpu import (
     OOC_DISK_BYTES_PER_ENTRY,
     DirectSolver,
     PardisoAnalysis,
+    ooc_least_bytes,
     pardiso_available,
 )
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
@@ -365,10 +366,11 @@ def out_of_core_setting(
 
 def _ooc_estimate(analysis: PardisoAnalysis, direct: cost.Estimate) -> cost.Estimate:
     """The direct solver's cost out of core: in core its permanent symbolic data and the
-    least working memory Pardiso reports, about :data:`OOC_TIME_FACTOR` times the time."""
+    working part (:func:`fea.solvers.cpu.ooc_least_bytes`), about
+    :data:`OOC_TIME_FACTOR` times the time."""
     return cost.Estimate(
         "direct",
-        analysis.symbolic_bytes + analysis.ooc_min_bytes,
+        analysis.symbolic_bytes + ooc_least_bytes(analysis.factor_nnz, analysis.ooc_min_bytes),
         OOC_TIME_FACTOR * direct.seconds,
         dict(direct.facts, disk_bytes=OOC_DISK_BYTES_PER_ENTRY * analysis.factor_nnz),
     )
