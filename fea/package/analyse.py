@@ -1006,7 +1006,23 @@ def analyse(
     ``case`` is first checked as its study file would be
     (:func:`~fea.package.spec.check_case_spec`: a case changed in Python by
     ``dataclasses.replace`` is refused as the reader refuses it, before any meshing).
+    Its solves take ``[solver] out_of_core`` (:func:`fea.solvers.out_of_core_setting`;
+    an out-of-core factor's files in a fresh folder inside ``folder`` where given).
     """
+    from ..solvers import out_of_core_setting
+
+    with out_of_core_setting(case.solver.out_of_core, folder):
+        return _analyse(case, folder, meta, context=context)
+
+
+def _analyse(
+    case: CaseSpec,
+    folder: str | os.PathLike | None = None,
+    meta: dict[str, Any] | None = None,
+    *,
+    context: SolverContext | None = None,
+) -> dict[str, Any]:
+    """:func:`analyse` within its out-of-core setting."""
     from ..io import write_results
     from ..io.xdmf import write_paraview_script
 

@@ -19,6 +19,7 @@ __all__ = [
     "DIRECT_RESIDUAL_LIMIT",
     "FACTOR_PRECISIONS",
     "MAXITER_CAP",
+    "OUT_OF_CORE_CHOICES",
     "Options",
     "PcgSolver",
     "Preconditioner",
@@ -31,6 +32,7 @@ __all__ = [
     "check_finite_rhs",
     "check_matrix",
     "check_near_null",
+    "check_out_of_core",
     "check_real",
     "check_symmetric",
     "relative_residual",
@@ -291,6 +293,26 @@ def check_near_null(near_null: Any, n: int) -> None:
 #: The precisions of a direct solver's factor (:attr:`Options.factor_precision`).
 FACTOR_PRECISIONS = ("double", "single")
 
+#: Values of the out-of-core option (``[solver] out_of_core``, ``Options.out_of_core``):
+#: ``"auto"`` (``method="auto"`` factorises out of core where the in-core factor does not fit
+#: in memory, the direct method is the one to run and the factor fits on the disk), ``True``
+#: (every Pardiso factorisation out of core), ``False`` (never).
+OUT_OF_CORE_CHOICES = ("auto", True, False)
+
+
+def check_out_of_core(key: str, value: object) -> object:
+    """``value`` when it is one of :data:`OUT_OF_CORE_CHOICES` (``"auto"``, ``True`` or
+    ``False``; not 1/0 or "true").
+
+    Raises
+    ------
+    InputError
+        Any other value, naming ``key``.
+    """
+    if value is True or value is False or (isinstance(value, str) and value == "auto"):
+        return value
+    raise InputError(key, value, "'auto', true or false")
+
 
 @dataclass(frozen=True)
 class Options:
@@ -320,6 +342,13 @@ class Options:
         back-substitution's time; every solve is then PCG on the float64 matrix
         preconditioned by it, to ``rtol``, not an answer exact to rounding). For a factor
         that preconditions (a Newton history's kept tangent); other solvers ignore it.
+    out_of_core
+        The CPU direct solver's factor in files (Pardiso out of core,
+        :class:`fea.solvers.cpu.Factorized`): ``True``; ``False`` never; ``"auto"``
+        (default): in core, unless ``method="auto"`` finds that only an out-of-core factor
+        fits (:func:`fea.solvers.solve`). Other solvers ignore it.
+    ooc_dir
+        Where the out-of-core factor's fresh folder is made (``TMPDIR`` where None).
 
     Raises
     ------
@@ -334,8 +363,11 @@ class Options:
     precision: str = "mixed"
     rebuild_factor: float = 1.5
     factor_precision: str = "double"
+    out_of_core: Any = "auto"
+    ooc_dir: str | None = None
 
     def __post_init__(self) -> None:
+        check_out_of_core("out_of_core", self.out_of_core)
         object.__setattr__(self, "rtol", check_rtol("rtol", self.rtol, hi=1.0))
         object.__setattr__(
             self, "maxiter", check_count("maxiter", self.maxiter, MAXITER_CAP, "iterations")

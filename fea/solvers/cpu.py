@@ -15,10 +15,15 @@ CPU's instruction set, so results may still differ between instruction sets (set
 
 from __future__ import annotations
 
+import contextlib
+import math
 import os
+import shutil
 import sys
+import tempfile
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -43,7 +48,7 @@ from .base import (
     check_direct_residual,
     relative_residual,
 )
-from .cost import factorization_iterations
+from .cost import available_memory, factorization_iterations
 from .krylov import block_pcg, pcg
 
 __all__ = [
@@ -54,6 +59,8 @@ __all__ = [
     "Factorized",
     "MKL_MIN_NNZ",
     "PARDISO_ERRORS",
+    "OOC_CORE_FRACTION",
+    "OOC_DISK_BYTES_PER_ENTRY",
     "PardisoAnalysis",
     "SPLIT_MIN_NNZ",
     "amg_setup",
@@ -61,6 +68,7 @@ __all__ = [
     "direct",
     "galerkin_product",
     "mkl_sparse",
+    "ooc_core_mb",
     "pardiso_available",
     "pardiso_call",
     "pardiso_error",
@@ -372,6 +380,131 @@ def pardiso_call(solver, phase: int, upper: sp.csr_matrix, ia, ja, b: NDArray) -
     return x
 
 
+# -- out-of-core factorisation -----------------------------------------------------------------
+
+#: Disk [bytes] per entry of the Cholesky factor that Pardiso's out-of-core files take, with
+#: a margin: measured 112.9 MB of files for 12.86 M factor entries (8.8 B an entry: the
+#: float64 factor and its indices) of a 64,000-unknown Laplacian.
+OOC_DISK_BYTES_PER_ENTRY = 10.0
+
+#: The in-core part an out-of-core factorisation needs, as a fraction of the factor's
+#: float64 values (8 bytes a factor entry): a 103 MB factor (64k-unknown Laplacian) failed
+#: with -9 at 20 MB and ran at 40 MB (0.19-0.39 of it), a 1.07 GB one (288k-DOF plate) at
+#: 256 and 512 MB (0.24-0.48): 0.4 fits both. Pardiso's own figure (``iparm(63)``) read 0
+#: for elasticity.
+OOC_CORE_FRACTION = 0.4
+
+#: Environment variables that MKL reads at Pardiso's numerical factorisation (phase 22).
+_OOC_PATH, _OOC_CORE = "MKL_PARDISO_OOC_PATH", "MKL_PARDISO_OOC_MAX_CORE_SIZE"
+
+
+def ooc_least_bytes(factor_nnz: int, reported: float = 0.0) -> float:
+    """The in-core memory [bytes] an out-of-core factorisation of a factor of
+    ``factor_nnz`` entries needs beyond the symbolic data: :data:`OOC_CORE_FRACTION` of the
+    factor's values, or Pardiso's ``reported`` figure where larger."""
+    return max(float(reported), OOC_CORE_FRACTION * 8.0 * factor_nnz)
+
+
+def ooc_core_mb(least: float = 0.0) -> int:
+    """Memory [MB] Pardiso's out-of-core factorisation may hold in core: the user's
+    ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` where set (a whole number of MB), else half the memory
+    available now (:func:`fea.solvers.cost.available_memory`), at least 64 MB and at least
+    ``least`` [bytes] (:func:`ooc_least_bytes`).
+
+    Raises
+    ------
+    InputError
+        ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` is set but not a whole number >= 1.
+    """
+    raw = os.environ.get(_OOC_CORE)
+    if raw is not None and raw.strip():
+        try:
+            mb = int(raw)
+        except ValueError:
+            mb = 0
+        if mb < 1:
+            raise InputError(_OOC_CORE, raw, "a whole number of MB >= 1")
+        return mb
+    return max(64, int(0.5 * available_memory() / 2**20), math.ceil(least / 2**20))
+
+
+class _OocFiles:
+    """A fresh folder for Pardiso's out-of-core files (under ``where``, else ``TMPDIR``),
+    checked for room for a factor of ``factor_nnz`` entries and removed by :meth:`remove`
+    (also when the owner is collected or the interpreter exits)."""
+
+    def __init__(self, factor_nnz: int, where: str | None = None, least: float = 0.0) -> None:
+        self.least = least  # the in-core part's expected need [bytes]
+        self.folder = tempfile.mkdtemp(prefix="fea-pardiso-ooc-", dir=where)
+        self._finalizer = weakref.finalize(self, shutil.rmtree, self.folder, True)
+        # MKL writes <path>/mkl_pardiso_*.bin (older releases: <path>_*.bin): a subfolder,
+        # so that either way every file lies in self.folder
+        self.prefix = os.path.join(self.folder, "ooc")
+        os.mkdir(self.prefix)
+        self.need = OOC_DISK_BYTES_PER_ENTRY * factor_nnz
+        self.free = float(shutil.disk_usage(self.folder).free)
+        if self.need > self.free:
+            self.remove()
+            raise SolverError(self.short_of_disk("does not fit on the disk"))
+        self.core_mb = ooc_core_mb(least)
+
+    def short_of_disk(self, what: str) -> str:
+        return (
+            f"Pardiso's out-of-core factorisation {what}: its files need about "
+            f"{self.need / 1e9:.3g} GB in {os.path.dirname(self.folder)}, "
+            f"{self.free / 1e9:.3g} GB free there; free disk space or set TMPDIR to a "
+            "folder on a larger disk, or use solver.out_of_core = false (in core) or "
+            "solver.method = 'amg'"
+        )
+
+    @contextmanager
+    def environment(self) -> Iterator[None]:
+        """MKL's out-of-core variables set for a factorisation, the user's restored after."""
+        old = {k: os.environ.get(k) for k in (_OOC_PATH, _OOC_CORE)}
+        os.environ[_OOC_PATH] = self.prefix
+        os.environ[_OOC_CORE] = str(self.core_mb)
+        try:
+            yield
+        finally:
+            for k, v in old.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+
+    def error(self, exc: SolverError) -> SolverError:
+        """Pardiso's out-of-core failures (-9: its in-core part short of memory; -10, -11:
+        the files could not be opened, written or read) in terms of what was needed and
+        what is free; other errors as they are."""
+        msg = str(exc)
+        with contextlib.suppress(OSError):  # the disk as the failure left it
+            self.free = float(shutil.disk_usage(self.folder).free)
+        if "error -9:" in msg:
+            return SolverError(
+                f"{msg}: its in-core part did not fit in {_OOC_CORE} = {self.core_mb} MB "
+                f"(about {self.least / 2**20:.0f} MB expected: {OOC_CORE_FRACTION} of the "
+                "factor's values); raise it (the memory free now is "
+                f"{available_memory() / 1e9:.3g} GB)"
+            )
+        if "error -10:" in msg or "error -11:" in msg:
+            return SolverError(f"{msg}: " + self.short_of_disk("could not write its files"))
+        return exc
+
+    def size(self) -> int:
+        """Bytes of the files now in the folder."""
+        total = 0
+        for root, _, files in os.walk(self.folder):
+            for f in files:
+                try:
+                    total += os.path.getsize(os.path.join(root, f))
+                except OSError:
+                    pass
+        return total
+
+    def remove(self) -> None:
+        self._finalizer()
+
+
 class PardisoAnalysis:
     """Pardiso's symbolic analysis (phase 11: ordering and symbolic factorisation) of an SPD
     matrix, without its numerical factorisation: what the factor will cost, read from
@@ -414,6 +547,10 @@ class PardisoAnalysis:
         self.peak_bytes = 1024.0 * max(int(ip[14]), int(ip[15]) + int(ip[16]))
         self.factor_nnz = int(ip[17])
         self.mflops = float(ip[18])
+        #: the permanent symbolic data [bytes] (``iparm[15]``), held in core out of core too
+        self.symbolic_bytes = 1024.0 * int(ip[15])
+        #: the least in-core memory of an out-of-core factorisation [bytes] (``iparm[62]``)
+        self.ooc_min_bytes = 1024.0 * int(ip[62])
         self.ordering = "cached" if known else "computed"
         self.seconds = time.perf_counter() - t0
         self._open = True
@@ -455,6 +592,19 @@ class Factorized:
     residual of about 1e-7): for a factor that preconditions PCG on the float64 matrix
     (:class:`DirectSolver` with ``Options.factor_precision = "single"``), not for a direct
     answer. SuperLU (no Pardiso) factorises in double whatever ``precision`` says.
+
+    ``out_of_core``: Pardiso keeps the factor in files (MKL's ``iparm(60) = 2``) in a fresh
+    folder under ``ooc_dir`` (``TMPDIR`` where None), holding at most
+    :func:`ooc_core_mb` in core; the folder is checked for room for the factor first and
+    removed by :meth:`close` or a failure. :attr:`out_of_core` says whether it was used,
+    :attr:`ooc_facts` the folder's size and the core limit. SuperLU ignores it.
+
+    Raises
+    ------
+    SolverError
+        The factorisation fails; out of core also where the factor's files would not fit
+        on the disk or could not be written (Pardiso's -10, -11), or its in-core part not
+        in the core limit (-9): what was needed and what is free named.
     """
 
     def __init__(
@@ -462,11 +612,23 @@ class Factorized:
         A: sp.spmatrix,
         analysis: PardisoAnalysis | None = None,
         precision: str = "double",
+        out_of_core: bool = False,
+        ooc_dir: str | None = None,
     ) -> None:
         if precision not in FACTOR_PRECISIONS:
             raise InputError("precision", precision, " or ".join(FACTOR_PRECISIONS))
         self.A = sp.csr_matrix(A)
         self.precision = "double"
+        self.out_of_core = False
+        self.ooc_facts: dict = {}
+        self._ooc: _OocFiles | None = None
+        if out_of_core and pardiso_available():
+            if analysis is None or not (analysis._open and analysis.matches(self.A)):
+                if analysis is not None:
+                    analysis.close()
+                analysis = PardisoAnalysis(self.A)
+            self._factorise_ooc(analysis, ooc_dir)
+            return
         if (
             precision == "double"
             and analysis is not None
@@ -510,6 +672,41 @@ class Factorized:
 
     def _dtype(self) -> type:
         return np.float32 if self.precision == "single" else np.float64
+
+    def _factorise_ooc(self, analysis: PardisoAnalysis, ooc_dir: str | None) -> None:
+        """Phase 22 of ``analysis`` out of core, in a checked folder (see the class); in
+        double precision (the analysis's), whatever ``precision`` asked."""
+        self._pardiso, self._upper = analysis.solver, analysis.upper
+        self._ia, self._ja = analysis.ia, analysis.ja
+        self.A = analysis.A
+        analysis._open = False  # the factorisation owns Pardiso's memory now
+        self._values = self._upper
+        self.name = "pardiso"
+        try:
+            least = ooc_least_bytes(analysis.factor_nnz, analysis.ooc_min_bytes)
+            self._ooc = _OocFiles(analysis.factor_nnz, ooc_dir, least)
+        except BaseException:
+            self._pardiso.free_memory(everything=True)
+            raise
+        self._pardiso.iparm[59] = 2  # MKL's iparm(60): out-of-core
+        try:
+            with self._ooc.environment():
+                self._factorise(22)
+        except SolverError as exc:
+            err = self._ooc.error(exc)
+            self._ooc.remove()
+            raise err from None
+        except BaseException:
+            self._ooc.remove()
+            raise
+        self.out_of_core = int(self._pardiso.iparm[59]) == 2
+        self.ooc_facts = {
+            "folder": self._ooc.folder,
+            "file_bytes": self._ooc.size(),
+            "disk_need_bytes": self._ooc.need,
+            "disk_free_bytes": self._ooc.free,
+            "core_mb": self._ooc.core_mb,
+        }
 
     def _factorise(self, phase: int) -> None:
         """Pardiso's numerical factorisation (``phase`` 22 after an analysis, 12 with it);
@@ -577,8 +774,13 @@ class Factorized:
         return self._lu.solve(b)
 
     def close(self) -> None:
-        if self.name == "pardiso":
-            self._pardiso.free_memory(everything=True)
+        """Free Pardiso's memory and remove the out-of-core files."""
+        try:
+            if self.name == "pardiso":
+                self._pardiso.free_memory(everything=True)
+        finally:
+            if self._ooc is not None:
+                self._ooc.remove()
 
 
 # -- registry factories -----------------------------------------------------------------------
@@ -630,6 +832,8 @@ class DirectSolver:
         t0 = time.perf_counter()
         self.options = options
         self._precision = options.factor_precision
+        # out of core only where asked (True, or ``method="auto"``'s plan resolved to True)
+        self._ooc = options.out_of_core is True
         self._fact = self._factor(A, analysis)
         self.name = self._fact.name
         self.A = self._fact.A  # the matrix solved: the factor's, or a newer one kept
@@ -656,11 +860,13 @@ class DirectSolver:
         kept for this solver's later factorisations."""
         if self._precision == "single":
             try:
-                return Factorized(A, analysis, precision="single")
+                return Factorized(
+                    A, analysis, "single", out_of_core=self._ooc, ooc_dir=self.options.ooc_dir
+                )
             except SolverError:
                 self._precision = "double"
                 analysis = None
-        return Factorized(A, analysis)
+        return Factorized(A, analysis, out_of_core=self._ooc, ooc_dir=self.options.ooc_dir)
 
     @property
     def factor_precision(self) -> str:
@@ -783,7 +989,10 @@ class DirectSolver:
             setup=event,
             setup_s=event_s,
             factor_precision=self._fact.precision,
+            out_of_core=self._fact.out_of_core,
         )
+        if self._fact.out_of_core:
+            facts["ooc"] = dict(self._fact.ooc_facts)
         return x, facts
 
     def _refine(

@@ -6,7 +6,11 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
+import dataclasses
 import os
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +34,14 @@ from .base import (
     check_real,
     check_symmetric,
 )
-from .cpu import CPU_METHODS, DirectSolver, PardisoAnalysis, pardiso_available
+from .cpu import (
+    CPU_METHODS,
+    OOC_DISK_BYTES_PER_ENTRY,
+    DirectSolver,
+    PardisoAnalysis,
+    ooc_least_bytes,
+    pardiso_available,
+)
 from .gpu import GPU_METHODS, cudss_available, device_namespace, probe_device
 
 __all__ = [
@@ -38,12 +49,14 @@ __all__ = [
     "AUTO_AMG_METHOD",
     "DIRECT_DOF_LIMIT",
     "GPU_CROSSOVER_DOF",
+    "OOC_TIME_FACTOR",
     "Prepared",
     "SolveInfo",
     "assembly_namespace",
     "direct_limit",
     "gpu_crossover",
     "methods",
+    "out_of_core_setting",
     "prepare",
     "register_method",
     "register_solver",
@@ -304,6 +317,7 @@ class _Plan:
     reason: str
     estimate: dict = field(default_factory=dict)
     analysis: PardisoAnalysis | None = None
+    out_of_core: bool = False
 
 
 #: Memory [bytes] per stored entry of the matrix that Pardiso's symbolic analysis is
@@ -312,7 +326,93 @@ class _Plan:
 ANALYSIS_BYTES_PER_ENTRY = 40.0
 
 
-def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
+#: Out-of-core factorisation's time over the in-core one's, as ``auto`` weighs it against
+#: AMG-PCG (the factor written once and read back by each back-substitution). Measured on
+#: 288k DOF of the clamped plate (a 1.2 GB factor, local disk, docs/performance.md
+#: "Out-of-core factorisation"): 1.3 with 1024 MB in core, 4.0 with 512 MB.
+OOC_TIME_FACTOR = 4.0
+
+
+#: ``(out_of_core, folder)`` in force where :class:`Prepared` is given ``out_of_core=None``
+#: (:func:`out_of_core_setting`): a study's ``[solver] out_of_core``, its case folder.
+_OOC_SETTING: contextvars.ContextVar[tuple[bool | str, str | None]] = contextvars.ContextVar(
+    "fea_out_of_core", default=("auto", None)
+)
+
+
+@contextlib.contextmanager
+def out_of_core_setting(
+    value: bool | str, folder: str | os.PathLike | None = None
+) -> Iterator[None]:
+    """Within the block, solves that do not say ``out_of_core`` take ``value`` (``"auto"``,
+    True or False), and an out-of-core factor's files go to a fresh folder under ``folder``
+    (an existing folder, e.g. next to the results; ``TMPDIR`` where None). For the context
+    (thread) that enters it; :func:`fea.package.analyse.analyse` enters it with
+    ``[solver] out_of_core`` and the case folder.
+
+    Raises
+    ------
+    InputError
+        ``value`` not ``"auto"``, true or false (key ``out_of_core``).
+    """
+    Options(out_of_core=value)  # checked as a solve's option
+    where = None if folder is None else os.fspath(folder)
+    token = _OOC_SETTING.set((value, where if where and os.path.isdir(where) else None))
+    try:
+        yield
+    finally:
+        _OOC_SETTING.reset(token)
+
+
+def _ooc_estimate(analysis: PardisoAnalysis, direct: cost.Estimate) -> cost.Estimate:
+    """The direct solver's cost out of core: in core its permanent symbolic data and the
+    working part (:func:`fea.solvers.cpu.ooc_least_bytes`), about
+    :data:`OOC_TIME_FACTOR` times the time."""
+    return cost.Estimate(
+        "direct",
+        analysis.symbolic_bytes + ooc_least_bytes(analysis.factor_nnz, analysis.ooc_min_bytes),
+        OOC_TIME_FACTOR * direct.seconds,
+        dict(direct.facts, disk_bytes=OOC_DISK_BYTES_PER_ENTRY * analysis.factor_nnz),
+    )
+
+
+def _plan_ooc(
+    choice: cost.Choice,
+    analysis: PardisoAnalysis | None,
+    out_of_core: object,
+    available: float,
+) -> tuple[str, bool] | None:
+    """Whether ``auto`` factorises out of core: ``(reason, disk_short)`` or None (in core
+    as chosen). ``out_of_core=True`` asks for it whenever Pardiso's analysis ran;
+    ``"auto"`` where neither the in-core factor nor AMG-PCG fits in the headroom (where
+    ``auto`` ran the smaller one anyway, or refused) but the out-of-core factor does, and
+    its files fit on the disk (the setting's folder, else ``TMPDIR``). ``disk_short``: it
+    would be chosen but the disk is too small (the reason says so)."""
+    if analysis is None or choice.direct is None or out_of_core is False:
+        return None
+    direct, amg = choice.direct, choice.amg
+    ooc = _ooc_estimate(analysis, direct)
+    where = _OOC_SETTING.get()[1] or tempfile.gettempdir()
+    disk = float(shutil.disk_usage(where).free)
+    need = ooc.facts["disk_bytes"]
+    disk_txt = f"factor files {need / 1e9:.3g} GB, {disk / 1e9:.3g} GB free on disk in {where}"
+    if out_of_core is True:
+        return f"direct out of core (requested; {disk_txt})", False
+    room = cost.MEMORY_HEADROOM * available
+    if direct.memory <= room or ooc.memory > room:
+        return None
+    if amg.memory <= room:  # AMG-PCG in memory: no disk, no 1.3-4 x slower factor
+        return None
+    if need > disk:
+        return f"out of core does not fit on the disk: {disk_txt}", True
+    return (
+        f"direct out of core (the in-core factor does not fit: out of core est. "
+        f"{ooc.format()} in memory, {disk_txt})",
+        False,
+    )
+
+
+def _plan_cpu(A: sp.csr_matrix, kind: str, out_of_core: object = "auto") -> _Plan:
     """Choose between the direct solver and AMG-PCG for ``A`` by their estimated memory and
     time (:mod:`fea.solvers.cost`): Pardiso's symbolic analysis of ``A`` (kept for the
     factorisation when the direct solver is picked) against the AMG model, within the memory
@@ -347,6 +447,19 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
     else:
         failed = " (no room for Pardiso's analysis)"
     choice = cost.choose(direct, amg, available)
+    ooc = _plan_ooc(choice, analysis, out_of_core, available)
+    if ooc is not None and not ooc[1]:
+        estimate = {
+            "available_bytes": available,
+            "amg": {"bytes": amg.memory, "seconds": amg.seconds, **amg.facts},
+            "direct": {"bytes": direct.memory, "seconds": direct.seconds, **direct.facts},
+        }
+        ooc_est = _ooc_estimate(analysis, direct)
+        estimate["out_of_core"] = {"bytes": ooc_est.memory, "seconds": ooc_est.seconds}
+        estimate["out_of_core"].update(ooc_est.facts)
+        return _Plan("direct", f"{ooc[0]}; {choice.reason}", estimate, analysis, True)
+    if ooc is not None:  # out of core was the way, but its files do not fit on the disk
+        failed += f"; {ooc[0]}"
     need = choice.direct if choice.method == "direct" else choice.amg
     if need is not None and need.memory > available:
         # neither fits even without the headroom: the smaller would be killed for memory
@@ -364,7 +477,7 @@ def _plan_cpu(A: sp.csr_matrix, kind: str) -> _Plan:
             f"{available / 1e9:.2g} GB free (MemAvailable, capped by the cgroup's room "
             "and FEA_MEMORY_GB); free memory or raise FEA_MEMORY_GB, run it where more is "
             "free, or coarsen the mesh (a larger mesh.size_mm); an explicit solver.method "
-            "runs without this check"
+            f"runs without this check{failed if ooc is not None else ''}"
         )
     estimate = {
         "available_bytes": available,
@@ -454,6 +567,9 @@ class Prepared:
         material cases took 4-10 PCG iterations on the first case's factor at 139k DOF,
         0.6-2.0 s a state against 10 s a factorisation (docs/performance.md, "Grouped
         sweeps in a study").
+    out_of_core
+        As :func:`solve` (None: :func:`out_of_core_setting`'s value, ``"auto"`` outside
+        one).
     """
 
     def __init__(
@@ -470,6 +586,7 @@ class Prepared:
         rebuild_factor: float = 1.5,
         keep_factor: bool = False,
         factor_precision: str = "double",
+        out_of_core: bool | str | None = None,
     ) -> None:
         t0 = time.perf_counter()
         n = A.shape[0]
@@ -484,6 +601,8 @@ class Prepared:
             precision=precision,
             rebuild_factor=rebuild_factor,
             factor_precision=factor_precision,
+            out_of_core=_OOC_SETTING.get()[0] if out_of_core is None else out_of_core,
+            ooc_dir=_OOC_SETTING.get()[1],
         )
         self.rtol, self.maxiter, self.backend = self.options.rtol, self.options.maxiter, backend
         self.where, self.reason = _where(backend, method, n, kind)
@@ -495,11 +614,15 @@ class Prepared:
         self.estimate: dict = {}
         plan = None
         if self.where == "cpu" and method == "auto":
-            plan = _plan_cpu(self.A, kind)
+            plan = _plan_cpu(self.A, kind, self.options.out_of_core)
             name, self.estimate = plan.name, plan.estimate
             self.reason = f"{self.reason}; {plan.reason}"
+            # the plan decides: out of core where it chose so, else in core
+            self.options = dataclasses.replace(self.options, out_of_core=plan.out_of_core)
         else:
             name = _select(self.where, method, n, kind)
+            if self.options.out_of_core is True:
+                self.reason = f"{self.reason}; out of core requested (direct solver only)"
         factory = _FACTORIES[(self.where, name)]
         if plan is not None and plan.analysis is not None and factory is DirectSolver:
             self._solver: Solver | None = DirectSolver(self.A, self.options, plan.analysis)
@@ -656,6 +779,7 @@ def solve(
     maxiter: int = 2000,
     precision: str = "mixed",
     device_result: bool = False,
+    out_of_core: bool | str | None = None,
 ) -> tuple[NDArray[np.float64], SolveInfo]:
     """Solve ``A x = b`` for SPD ``A`` (n x n) and return ``(x, info)``: :func:`prepare`,
     one solve, close.
@@ -694,18 +818,31 @@ def solve(
         As :class:`Prepared`.
     device_result
         GPU backend: return ``x`` as a CuPy array (no copy back).
+    out_of_core
+        The CPU direct solver's factor in files (MKL Pardiso out of core, in a fresh
+        folder under ``TMPDIR``, removed after the solve or a failure; its in-core part at
+        most ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` MB where set, else half the free memory):
+        ``True`` always (``method`` ``"auto"`` then takes the direct solver where Pardiso's
+        analysis ran), ``False`` never, ``"auto"`` (the default: None takes
+        :func:`out_of_core_setting`'s value, ``"auto"`` outside one) where ``method="auto"`` finds
+        that neither the in-core factor nor AMG-PCG fits in the free memory (with
+        :data:`fea.solvers.cost.MEMORY_HEADROOM`) but the out-of-core factor does and its
+        files fit on the disk. ``info.extra["out_of_core"]`` says whether it ran,
+        ``info.reason`` why.
 
     Raises
     ------
     InputError
         An option out of range or unknown (``backend``, ``method``, ``kind``, ``rtol``,
-        ``maxiter``, ``precision``), naming it and what is allowed.
+        ``maxiter``, ``precision``, ``out_of_core``), naming it and what is allowed.
     BackendUnavailable
         ``backend="gpu"`` where no GPU is usable, or ``method="cudss"`` without it.
     SolverError
         ``A`` or ``b`` holds a NaN or inf (before any work), ``method="auto"`` on the CPU
         where even the method estimated smaller needs more than the free memory (naming
-        both estimates and the free memory; before any setup), or the solve fails.
+        both estimates and the free memory, and the disk space where out of core was the
+        way; before any setup), an out-of-core factor's files do not fit on the disk or
+        cannot be written (naming what was needed and what is free), or the solve fails.
     """
     t0 = time.perf_counter()
     with Prepared(
@@ -717,6 +854,7 @@ def solve(
         rtol=rtol,
         maxiter=maxiter,
         precision=precision,
+        out_of_core=out_of_core,
     ) as p:
         x, info = p.solve(b, device_result=device_result)
     info.seconds = time.perf_counter() - t0

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from ...errors import InputError
-from ...solvers.base import MAXITER_CAP
+from ...solvers.base import MAXITER_CAP, check_out_of_core
 from .constants import (
     DEFAULT_EMISSIVITY,
     DEFAULT_OUTPUTS,
@@ -159,6 +159,7 @@ class SolverSpec:
     method: str = "auto"  # auto | direct | amg | jacobi
     rtol: float = 1e-10
     maxiter: int = 2000
+    out_of_core: bool | str = "auto"  # auto | true | false: Pardiso's factor in files
 
 
 def parse_environment(
@@ -380,6 +381,12 @@ def parse_limits(t: Section) -> LimitSpec:
     return spec
 
 
+def _out_of_core(s: Section) -> bool | str:
+    """``[solver] out_of_core``: ``"auto"``, true or false."""
+    s.note("out_of_core", '"auto" or boolean', "auto", choices=("auto", "true", "false"))
+    return check_out_of_core(s.key("out_of_core"), s.raw("out_of_core", "auto"))
+
+
 def parse_solver(s: Section) -> SolverSpec:
     spec = SolverSpec(
         backend=s.string("backend", "auto", choices=("auto", "cpu", "gpu")),
@@ -388,6 +395,7 @@ def parse_solver(s: Section) -> SolverSpec:
         ),
         rtol=s.number("rtol", 1e-10, positive=True, hi=1e-2),
         maxiter=s.number("maxiter", 2000, integer=True, lo=1, hi=MAXITER_CAP),
+        out_of_core=_out_of_core(s),
     )
     s.done()
     if spec.method == "cudss" and spec.backend != "gpu":

@@ -684,6 +684,13 @@ MEANINGS: dict[str, str] = {
     "elasticity), jacobi, or cudss (the cuDSS direct solver through nvmath-python, with "
     "backend = 'gpu'; an optional install)",
     "solver.rtol": "relative residual of iterative solvers",
+    "solver.out_of_core": "auto, true or false: the CPU direct solver's factor in files "
+    "(MKL Pardiso out of core) in a fresh folder inside the case folder (TMPDIR without "
+    "one), removed afterwards; in core at most MKL_PARDISO_OOC_MAX_CORE_SIZE MB where set, "
+    "else half the free memory. auto: where method = 'auto' finds that neither the "
+    "in-core factor nor AMG-PCG fits in the free memory but the out-of-core factor does "
+    "and its files fit on the disk (a solver error naming the disk space where they do not "
+    "and nothing else fits); true: every direct factorisation",
     "solver.maxiter": "iteration limit of the iterative solves of the steady thermal model, "
     "the Zth heating curve and elastic warpage (a history's steps, a cycling run and "
     "moisture keep their own limits); past it a solver error",
