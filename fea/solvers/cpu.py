@@ -396,6 +396,11 @@ OOC_CORE_FRACTION = 0.4
 
 #: Environment variables that MKL reads at Pardiso's numerical factorisation (phase 22).
 _OOC_PATH, _OOC_CORE = "MKL_PARDISO_OOC_PATH", "MKL_PARDISO_OOC_MAX_CORE_SIZE"
+#: Held while those process-wide variables name one factorisation's folder (set, phase 22,
+#: restored): two threads at once (a Dask worker's) read each other's folder, so that one
+#: factor's files went to the other's folder and were removed with it (Pardiso's -10 at
+#: the solve), and the thread that came second restored the first one's values for good.
+_OOC_ENV_LOCK = threading.Lock()
 
 
 def ooc_least_bytes(factor_nnz: int, reported: float = 0.0) -> float:
@@ -416,7 +421,8 @@ def ooc_core_mb(least: float = 0.0) -> int:
     InputError
         ``MKL_PARDISO_OOC_MAX_CORE_SIZE`` is set but not a whole number >= 1.
     """
-    raw = os.environ.get(_OOC_CORE)
+    with _OOC_ENV_LOCK:  # the user's value, not one a factorisation has set meanwhile
+        raw = os.environ.get(_OOC_CORE)
     if raw is not None and raw.strip():
         try:
             mb = int(raw)
@@ -459,18 +465,20 @@ class _OocFiles:
 
     @contextmanager
     def environment(self) -> Iterator[None]:
-        """MKL's out-of-core variables set for a factorisation, the user's restored after."""
-        old = {k: os.environ.get(k) for k in (_OOC_PATH, _OOC_CORE)}
-        os.environ[_OOC_PATH] = self.prefix
-        os.environ[_OOC_CORE] = str(self.core_mb)
-        try:
-            yield
-        finally:
-            for k, v in old.items():
-                if v is None:
-                    os.environ.pop(k, None)
-                else:
-                    os.environ[k] = v
+        """MKL's out-of-core variables set for a factorisation, the user's restored after;
+        one factorisation of the process at a time (:data:`_OOC_ENV_LOCK`)."""
+        with _OOC_ENV_LOCK:
+            old = {k: os.environ.get(k) for k in (_OOC_PATH, _OOC_CORE)}
+            os.environ[_OOC_PATH] = self.prefix
+            os.environ[_OOC_CORE] = str(self.core_mb)
+            try:
+                yield
+            finally:
+                for k, v in old.items():
+                    if v is None:
+                        os.environ.pop(k, None)
+                    else:
+                        os.environ[k] = v
 
     def error(self, exc: SolverError) -> SolverError:
         """Pardiso's out-of-core failures (-9: its in-core part short of memory; -10, -11:
