@@ -220,8 +220,11 @@ def register_run(root: Path, run: RunId) -> Any:
         if fcntl is not None:
             with contextlib.suppress(OSError):  # no flock: host/pid/age decide
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        os.write(fd, json.dumps(run.record()).encode())
-        os.replace(tmp, final)  # announced only once locked: never swept while starting
+        try:
+            os.write(fd, json.dumps(run.record()).encode())
+            os.replace(tmp, final)  # announced only once locked: never swept while starting
+        except OSError as exc:  # a full disk, a folder that refuses the rename
+            raise ResultsError(f"cannot write {final}: {exc.strerror}") from None
         yield run
     finally:
         with contextlib.suppress(OSError):
@@ -628,13 +631,43 @@ class CaseLock:
                     self.taken_over = why[1]
                     continue
                 except OSError as exc:
-                    raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+                    if isinstance(exc, FileNotFoundError) or _disk_full(exc):
+                        raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+                    # no hard links here (FAT, exFAT, SMB shares): an exclusive create
+                    return self._create_file(path)
                 self.owned_file = True
                 return True
             return False
         finally:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+    def _create_file(self, path: Path) -> bool:
+        """The lock file ``path`` made by an exclusive create and written in place, where
+        the file system has no hard links (its holder's text is briefly empty: a reader
+        then counts it as held, :func:`_stale`, until older than the stale age)."""
+        for _ in range(2):
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+            except FileExistsError:
+                why = _stale(path)
+                if why is None or not _break(path, why[0]):
+                    return False
+                self.taken_over = why[1]
+                continue
+            except OSError as exc:
+                raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+            try:
+                os.write(fd, self._text())
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    path.unlink()
+                raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None
+            finally:
+                os.close(fd)
+            self.owned_file = True
+            return True
+        return False
 
     def release(self) -> None:
         if self.fd is not None:
@@ -705,8 +738,17 @@ def _break(path: Path, seen: str) -> bool:
     except OSError:
         now = None
     if now != seen:  # a fresh claim of another run: put it back
-        with contextlib.suppress(OSError):
+        try:
             os.link(aside, path)
+        except FileExistsError:
+            pass
+        except OSError:  # no hard links here: the claim written anew
+            with contextlib.suppress(OSError):
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+                try:
+                    os.write(fd, (now or "").encode())
+                finally:
+                    os.close(fd)
         with contextlib.suppress(OSError):
             aside.unlink()
         return False
