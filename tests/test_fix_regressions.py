@@ -145,3 +145,28 @@ def test_the_size_guard_allows_for_the_measured_error_of_its_estimate(monkeypatc
     p1 = dataclasses.replace(case, mesh=dataclasses.replace(case.mesh, order=1))
     monkeypatch.setenv("FEA_MEMORY_GB", repr(meshing.estimate(p1).memory / 0.95 / 2**30))
     meshing.check_size(p1)
+
+
+def test_a_stage_support_given_as_an_array_is_named_not_a_comparison_error():
+    """solve_history's check of a stage without supports after one with its own compared
+    the two supports as dicts: a displacement given as an array (refused later, naming
+    fixed.<boundary>.<component>) crashed it with NumPy's 'truth value of an array is
+    ambiguous' ValueError instead."""
+    from fea.errors import InputError
+    from fea.physics.history import Process, Stage, solve_history
+    from fea.physics.materials import Material
+
+    from .verification.helpers import layered_box, plane
+
+    mesh = layered_box(
+        (2e-3, 1e-3), [("plate", 0.2e-3, 1)], 0.4e-3, order=1, faces={"base": plane(2, 0.0)}
+    )
+    mats = {"plate": Material("p", E=100e9, nu=0.3, alpha=17e-6, k=1.0)}
+    proc = Process(
+        [
+            Stage("start", 0.0, 175.0, fixed={"base": {"z": np.zeros(2)}}),
+            Stage("cooled", 10.0, 25.0),
+        ]
+    )
+    with pytest.raises(InputError, match="base"):
+        solve_history(mesh, mats, proc, fixed={"base": {"z": 0.0}}, reference=175.0)

@@ -594,6 +594,15 @@ def _supports(fixed: Mapping[str, Mapping[str, float]] | None) -> dict[str, dict
     }
 
 
+def _same_supports(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """``a == b``; True where they cannot be compared (an array for a displacement, which
+    :func:`~fea.physics.mechanics.prescribed_displacements` refuses naming its key)."""
+    try:
+        return bool(a == b)
+    except (ValueError, TypeError):
+        return True
+
+
 def _check_support_changes(process: Process, fixed: Any) -> None:
     """A stage without its own ``fixed`` (None) takes the supports given to
     :func:`solve_history`, not those of the stage before: right after a stage with its own
@@ -604,7 +613,7 @@ def _check_support_changes(process: Process, fixed: Any) -> None:
     prev = base
     for i, s in enumerate(process.stages):
         own = None if s.fixed is None else _supports(s.fixed)
-        if own is None and i > 0 and prev != base:
+        if own is None and i > 0 and not _same_supports(prev, base):
             before = process.stages[i - 1].name
             raise InputError(
                 f"stage.{s.name}.fixed",
