@@ -30,7 +30,11 @@ def child(path: str, ooc: str) -> None:
     x, info = solve(A, b, method="direct", out_of_core=ooc == "1")
     dt = time.perf_counter() - t0
     np.save(path + f".x{ooc}.npy", x)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6  # kB -> GB
+    # VmHWM, this process's own peak: ru_maxrss keeps the parent's high-water mark across
+    # exec (the parent assembled the plate), so it read the parent's peak where larger
+    hwm = [ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:")]
+    kb = int(hwm[0].split()[1]) if hwm else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    rss = kb / 1e6  # kB -> GB
     print(f"ooc={ooc} {dt:.1f} s, peak RSS {rss:.2f} GB, {info.extra.get('ooc', '')}")
 
 
