@@ -61,7 +61,7 @@ def _rel(x, y) -> float:
 
 
 @needs_pardiso
-@pytest.mark.parametrize("system", ["thermal", "elastic"])
+@pytest.mark.parametrize("system", [pytest.param("thermal", marks=pytest.mark.slow), "elastic"])
 def test_out_of_core_gives_the_in_core_answer(system, elastic, tmpdir_only):
     """Forced out of core with a 40 MB in-core limit against the in-core factor of the same
     matrix: the factor really went to disk (files of at least its 8 bytes an entry),

@@ -149,6 +149,7 @@ def _wait_for(path: Path, proc: subprocess.Popen) -> None:
     raise AssertionError(f"{path} never written")
 
 
+@pytest.mark.slow
 def test_a_failure_of_a_run_still_going_is_not_computed_again(tmp_path, monkeypatch):
     """Run A fails the 50 um case and is still computing the 70 um one when run B starts
     on the same folder; A's ``error.json`` is dated an hour back (the node's clock behind
