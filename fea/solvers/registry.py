@@ -381,9 +381,10 @@ def _plan_ooc(
     analysis: PardisoAnalysis | None,
     out_of_core: object,
     available: float,
-) -> tuple[str, bool] | None:
-    """Whether ``auto`` factorises out of core: ``(reason, disk_short)`` or None (in core
-    as chosen). ``out_of_core=True`` asks for it whenever Pardiso's analysis ran;
+) -> tuple[str, bool, cost.Estimate] | None:
+    """Whether ``auto`` factorises out of core: ``(reason, disk_short, its estimate)`` or
+    None (in core as chosen). ``out_of_core=True`` asks for it whenever Pardiso's analysis
+    ran;
     ``"auto"`` where neither the in-core factor nor AMG-PCG fits in the headroom (where
     ``auto`` ran the smaller one anyway, or refused) but the out-of-core factor does, and
     its files fit on the disk (the setting's folder, else ``TMPDIR``). ``disk_short``: it
@@ -397,18 +398,19 @@ def _plan_ooc(
     need = ooc.facts["disk_bytes"]
     disk_txt = f"factor files {need / 1e9:.3g} GB, {disk / 1e9:.3g} GB free on disk in {where}"
     if out_of_core is True:
-        return f"direct out of core (requested; {disk_txt})", False
+        return f"direct out of core (requested; {disk_txt})", False, ooc
     room = cost.MEMORY_HEADROOM * available
     if direct.memory <= room or ooc.memory > room:
         return None
     if amg.memory <= room:  # AMG-PCG in memory: no disk, no 1.3-4 x slower factor
         return None
     if need > disk:
-        return f"out of core does not fit on the disk: {disk_txt}", True
+        return f"out of core does not fit on the disk: {disk_txt}", True, ooc
     return (
         f"direct out of core (the in-core factor does not fit: out of core est. "
         f"{ooc.format()} in memory, {disk_txt})",
         False,
+        ooc,
     )
 
 
@@ -454,9 +456,12 @@ def _plan_cpu(A: sp.csr_matrix, kind: str, out_of_core: object = "auto") -> _Pla
             "amg": {"bytes": amg.memory, "seconds": amg.seconds, **amg.facts},
             "direct": {"bytes": direct.memory, "seconds": direct.seconds, **direct.facts},
         }
-        ooc_est = _ooc_estimate(analysis, direct)
-        estimate["out_of_core"] = {"bytes": ooc_est.memory, "seconds": ooc_est.seconds}
-        estimate["out_of_core"].update(ooc_est.facts)
+        ooc_est = ooc[2]
+        estimate["out_of_core"] = {
+            "bytes": ooc_est.memory,
+            "seconds": ooc_est.seconds,
+            **ooc_est.facts,
+        }
         return _Plan("direct", f"{ooc[0]}; {choice.reason}", estimate, analysis, True)
     if ooc is not None:  # out of core was the way, but its files do not fit on the disk
         failed += f"; {ooc[0]}"

@@ -388,9 +388,7 @@ def run_case(
         kind = "error" if isinstance(exc, FeaError) else f"bug ({type(exc).__name__})"
         row.update(status="failed", error=f"{kind}: {exc}", wall_s=time.perf_counter() - t0)
         record = {**row, "traceback": traceback.format_exc()}
-        record_failure(
-            out, record, digest if digest is not None else case_digest(raw), run=run
-        )
+        record_failure(out, record, digest if digest is not None else case_digest(raw), run=run)
     return row
 
 
@@ -625,10 +623,8 @@ class CaseLock:
                 try:
                     os.link(tmp, path)
                 except FileExistsError:
-                    why = _stale(path)
-                    if why is None or not _break(path, why[0]):
+                    if not self._take_over(path):
                         return False
-                    self.taken_over = why[1]
                     continue
                 except OSError as exc:
                     if isinstance(exc, FileNotFoundError) or _disk_full(exc):
@@ -642,6 +638,15 @@ class CaseLock:
             with contextlib.suppress(OSError):
                 tmp.unlink()
 
+    def _take_over(self, path: Path) -> bool:
+        """Remove the fallback lock file ``path`` when its holder is gone (:func:`_stale`),
+        noting whose claim in ``taken_over``; False while it counts as held."""
+        why = _stale(path)
+        if why is None or not _break(path, why[0]):
+            return False
+        self.taken_over = why[1]
+        return True
+
     def _create_file(self, path: Path) -> bool:
         """The lock file ``path`` made by an exclusive create and written in place, where
         the file system has no hard links (its holder's text is briefly empty: a reader
@@ -650,10 +655,8 @@ class CaseLock:
             try:
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
             except FileExistsError:
-                why = _stale(path)
-                if why is None or not _break(path, why[0]):
+                if not self._take_over(path):
                     return False
-                self.taken_over = why[1]
                 continue
             except OSError as exc:
                 raise ResultsError(f"cannot lock {path}: {exc.strerror}") from None

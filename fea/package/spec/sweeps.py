@@ -235,8 +235,6 @@ def _integer_keys(
     """The paths of ``params`` that the study reads as integers (:class:`Section` getters
     with ``integer=True``), from one parse of the study with ``params`` set; None where
     that parse fails (the probes of :func:`_check_sweep` then name the error)."""
-    import warnings
-
     from . import parse_study
     from .reader import recording
 
