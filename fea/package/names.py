@@ -136,6 +136,8 @@ METRICS: dict[str, str] = {
     "heating curve's end value)",
     "heat_capacity_J_per_K": "heat capacity of the thermal model (the structure function's "
     "end value)",
+    "transient_solve_s": "time of the [transient] solve (the heating curve, its reduced basis "
+    "included)",
     "theta_jma_K_per_W": "junction-to-moving-air resistance (JESD51-6 forced air)",
     "theta_jb_K_per_W": "junction-to-board resistance on the JESD51-8 ring cold plate",
     "psi_jb_K_per_W": "(Tj - T_board) / P, board top 1 mm from the package edge, in JESD51-2 "
