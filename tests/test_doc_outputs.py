@@ -235,3 +235,28 @@ def test_the_key_check_refuses_a_misspelt_key() -> None:
     assert _is_key("loads.power_W.die") and _is_key("geometry.openings.sides.<side>")
     assert not _is_key("mesh.film_size") and not _is_key("geometry.openings.<side>")
     assert not _is_python_name("mesh.size") and _is_python_name("mesh.info")
+
+
+def _resolves(dotted: str) -> bool:
+    """``dotted`` (``fea.a.b``) names a module, or an attribute or dataclass field of one."""
+    parts = dotted.split(".")
+    for n in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:n]))
+        except ImportError:
+            continue
+        for attr in parts[n:]:
+            if hasattr(obj, attr):
+                obj = getattr(obj, attr)
+            else:
+                return attr in getattr(obj, "__annotations__", {})
+        return True
+    return False
+
+
+@pytest.mark.parametrize("doc", [*DOCS, "docs/spec.md"])
+def test_python_names_in_the_text_resolve(doc: str) -> None:
+    text = (ROOT / doc).read_text(encoding="utf-8")
+    names = set(re.findall(r"\bfea(?:\.[A-Za-z_]\w*)+", text))
+    unknown = sorted(n for n in names if not n.endswith((".py", ".md")) and not _resolves(n))
+    assert not unknown, f"{doc} names what fea does not have: {unknown}"
