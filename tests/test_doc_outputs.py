@@ -15,6 +15,8 @@ import functools
 import importlib
 import json
 import re
+import tomllib
+import warnings
 from pathlib import Path
 
 import h5py
@@ -260,3 +262,23 @@ def test_python_names_in_the_text_resolve(doc: str) -> None:
     names = set(re.findall(r"\bfea(?:\.[A-Za-z_]\w*)+", text))
     unknown = sorted(n for n in names if not n.endswith((".py", ".md")) and not _resolves(n))
     assert not unknown, f"{doc} names what fea does not have: {unknown}"
+
+
+def test_the_earlier_output_names_are_accepted_as_outputs_md_says() -> None:
+    from fea.package.spec import parse_study
+
+    start = OUTPUTS.index("| before | now |")
+    rows = OUTPUTS[start:].split("\n\n", 1)[0].splitlines()[2:]
+    assert rows
+    data = tomllib.loads((ROOT / "tests/data/tiny_study.toml").read_text(encoding="utf-8"))
+    data.pop("sweep")
+    data["environment"] = {"kind": "still_air"}  # the JEDEC names stay (not uniform_h's)
+    for row in rows:
+        before, now = (c.strip() for c in row.strip("|").split(" | "))
+        olds, news = re.findall(r"`(\w+)`", before), re.findall(r"`(\w+)`", now)
+        for i, old in enumerate(olds):
+            expected = [news[i]] if len(olds) == len(news) else news
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                outputs = parse_study({**data, "outputs": {"metrics": [old]}}).outputs
+            assert list(outputs) == expected, (old, outputs, expected)
