@@ -282,3 +282,14 @@ def test_the_earlier_output_names_are_accepted_as_outputs_md_says() -> None:
                 warnings.simplefilter("ignore", DeprecationWarning)
                 outputs = parse_study({**data, "outputs": {"metrics": [old]}}).outputs
             assert list(outputs) == expected, (old, outputs, expected)
+
+
+def test_every_plot_file_fea_writes_is_in_outputs_md() -> None:
+    written = {
+        name
+        for path in (ROOT / "fea").rglob("*.py")
+        for name in re.findall(r"\"(\w+\.png)\"", path.read_text(encoding="utf-8"))
+    }
+    assert "die_temperature.png" in written
+    missing = sorted(n for n in written if f"`{n}`" not in OUTPUTS)
+    assert not missing, f"docs/outputs.md does not name the plots {missing}"
