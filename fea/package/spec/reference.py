@@ -712,7 +712,9 @@ MEANINGS: dict[str, str] = {
     "before units (Tj_max, theta_ja, von_mises_max, interface_traction_max, ...) still work; "
     "under environment uniform_h the JEDEC theta_ja, psi_jt, psi_jb become R_ja_uniform_h, "
     "psi_jt_uniform_h, psi_jb_uniform_h (the default list too)",
-    "outputs.field_plots": "draw each case's warpage, die-temperature and interface plots",
+    "outputs.field_plots": "draw each case's warpage, die-temperature and interface plots, "
+    "and its curves' (heating curve, structure function, dual-interface theta_JC; those a "
+    "[transient] case draws anyway)",
     "outputs.warpage_limits_um": "allowed signed warpage [concave, convex], e.g. [-80, 80]: "
     "lines on the reflow plot and warpage_limit_ratio",
     "outputs.interface_band_mm": "distance from an interface's edges of the band whose mean "
