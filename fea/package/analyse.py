@@ -606,12 +606,14 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
     in order at :data:`PATH_RAMP_K_PER_S`, steps of at most ``max_step_K`` 10 K. States
     with an added eigenstrain (the wet states of ``[moisture]``) are a second history
     from the same start. Adds the largest equivalent plastic strain per inelastic region
-    (``plastic_strain_max_pct@tag:region``); a region whose material is inelastic gets no
+    (``plastic_strain_max_pct@tag:region``) and the histories' time (``mech_solve_s``, as
+    the elastic states report theirs); a region whose material is inelastic gets no
     yield warning (its stress is bounded by its hardening law)."""
     mats = mesh_materials(mesh, case)
     ref = mesh_reference(mesh, case)
     T0 = max(float(v) for v in ref.values())
     out: dict[str, Any] = {}
+    solve_s = 0.0
     results: dict[str, Any] = {}
     post: dict = {}
     groups: dict[int, tuple[Any, list]] = {}
@@ -637,6 +639,7 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
             fixed=mechanics_fixed(mesh),
             symmetry=mechanics_symmetry(mesh),
         )
+        solve_s += float(h.solver_info["total_s"])
         for _T, tag, full in group:
             st = h[tag]
             out.update(_state_metrics(st, mesh, tag, case, surface=surface, full=full, post=post))
@@ -644,6 +647,7 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
                 out[str(Column("plastic_strain_max_pct", tag, region))] = 100.0 * v
             results[tag] = st
     out["mechanical_dof_count"] = float(3 * mesh.nodes.shape[0])
+    out["mech_solve_s"] = solve_s
     inelastic = {r for r, m in mats.items() if m.inelastic is not None}
     _state_checks(case, out, results, skip=inelastic)
     return out, results

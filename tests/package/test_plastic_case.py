@@ -69,3 +69,20 @@ def test_a_shell_that_never_yields_gives_the_elastic_states():
     assert soft["plastic_strain_max_pct@25C:shell"] > 0.1
     assert soft["von_mises_max_MPa@25C:shell"] < el["von_mises_max_MPa@25C:shell"]
     assert not any("shell" in w for w in soft["warnings"])
+
+
+@pytest.mark.slow  # 7 s of CPU, up to 45 s on a loaded 2-core machine
+def test_the_elastic_plastic_path_reports_its_solve_time():
+    """The path's histories are the case's mechanical solve: ``mech_solve_s`` (one
+    column for the path; each elastic state has its own ``mech_solve_s@<state>``), as
+    docs/outputs.md lists it; the baseline's table had no mechanical time at all."""
+    raw = tomllib.loads((ROOT / "tests" / "data" / "tiny_study.toml").read_text())
+    raw.pop("sweep")
+    raw["materials"] = {
+        "shell": "copper_ep",
+        "library": {"copper_ep": {"base": "copper", "plasticity": {"hardening_MPa": 1000.0}}},
+    }
+    m, _ = warpage_metrics(parse_study(raw).base)
+    assert m["plastic_strain_max_pct@25C:shell"] > 0.0  # the path ran
+    assert m["mech_solve_s"] > 0.0
+    assert not any(k.startswith("mech_solve_s@") for k in m)
