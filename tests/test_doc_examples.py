@@ -244,7 +244,14 @@ RUN: dict[tuple[str, int], tuple[str, str]] = {
     ),
     ("docs/reliability.md", 2): (
         JOINT_MESH,
-        "assert res.metrics()['cycles'] == 3 and res.metrics()['dW_crit_MJ_per_m3'] > 0",
+        "assert res.metrics()['cycles'] == 3 and res.metrics()['dW_crit_MJ_per_m3'] > 0\n"
+        # every key is in the paragraph that lists CyclingRun.metrics() (three cycles: the
+        # cycle-to-cycle change too)
+        "import re\n"
+        "text = (TINY_STUDY.parents[2] / 'docs/reliability.md').read_text(encoding='utf-8')\n"
+        "para = text[text.index('`CyclingRun.metrics()`:'):].split('\\n\\n', 1)[0]\n"
+        "named = set(re.findall('`([^`]+)`', para))\n"
+        "assert not [k for k in res.metrics() if k not in named], (res.metrics(), named)",
     ),
     ("docs/outputs.md", 0): (
         STUDY_RESULTS,
