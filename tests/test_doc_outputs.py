@@ -26,6 +26,7 @@ import fea
 from fea.io.results_format import FIELD_UNITS
 from fea.package.names import METRICS, PACKAGE_REGIONS, UNITS, Column
 from fea.package.spec.reference import collect_keys as schema_keys
+from tests.study.test_studies import UNPINNED
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = (ROOT / "docs/outputs.md").read_text(encoding="utf-8")
@@ -34,19 +35,8 @@ DOCS = ["README.md"] + sorted(
 )
 #: Zth at a decade of the output range: one column per decade (zth_1us ... zth_10000s)
 ZTH_DECADE = re.compile(r"zth_[0-9]+(us|ms|s)_K_per_W")
-#: Metrics written by a case but never pinned (wall-clock times, the solver's own checks):
-#: tests/study/test_studies.py's UNPINNED
-TIMINGS = (
-    "thermal_solve_s",
-    "mech_solve_s",
-    "history_solve_s",
-    "transient_solve_s",
-    "total_s",
-    "wall_s",
-    "cycling_solve_s",
-    "cycling_newton_iterations_count",
-    "heat_balance_ratio",
-)
+#: Metrics written by a case but never pinned (wall-clock times, the solver's own checks)
+TIMINGS = UNPINNED
 
 
 def backticked(text: str) -> set[str]:
@@ -144,11 +134,6 @@ def test_every_group_and_dataset_of_a_results_file_is_in_outputs_md(tmp_path) ->
 
 # -- study-file keys named in the documents ---------------------------------------------
 
-SECTIONS = (
-    "study", "geometry", "mesh", "materials", "loads", "solver", "outputs", "sweep",
-    "environment", "transient", "theta_jc", "limits", "process", "moisture", "cycling",
-    "ctm", "contacts",
-)  # fmt: skip
 FILE_ENDINGS = (".py", ".json", ".toml", ".md", ".msh", ".h5", ".csv", ".png", ".xdmf")
 
 
@@ -219,7 +204,8 @@ def named_keys(doc: str) -> set[str]:
             out.add(f"{m[1]}.{m[2]}")
             continue
         m = re.fullmatch(r"([a-z_]+(?:\.(?:[\w*]+|<[^>]+>))+)(?: *=.*)?", span)
-        if m and m[1].split(".")[0] in SECTIONS and not m[1].endswith(FILE_ENDINGS):
+        sections = {k.split(".")[0] for k in keys()}
+        if m and m[1].split(".")[0] in sections and not m[1].endswith(FILE_ENDINGS):
             out.add(m[1])
     return out
 
