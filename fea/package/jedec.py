@@ -4,7 +4,12 @@ An environment (``[environment] kind``, :class:`~fea.package.spec.EnvironmentSpe
 which boundaries of a unit's thermal model get which heat-transfer condition:
 
 - ``uniform_h``: ``loads.h`` on every exposed face of the package and the board (the
-  stand-in used before the JEDEC environments; kept as the default).
+  stand-in used before the JEDEC environments; kept as the default). With a board, the
+  faces in the stand-off gap get h = 0 (per facet of ``package_surface`` and
+  ``board_surface``), as in still air (see below): they face each other, not the room.
+  Cooling them at h to the ambient took 0.07 W of the baseline's 1.5 W and lowered its
+  R_ja by 2.0 K/W (4 %). An imported model keeps h on every face of ``package_surface``
+  and ``board_surface`` (its gap is not known).
 - ``still_air`` (JESD51-2A): natural convection by face orientation (Churchill-Chu on
   vertical faces, the hot-plate correlations on faces up and down) plus radiation with
   an emissivity per region, both at the local surface temperature and iterated with the
@@ -62,7 +67,7 @@ from .geometry.board import BOARD_REGIONS
 from .names import Column
 from .spec import CaseSpec, EnvironmentSpec
 from .spec.constants import UNIFORM_H_OUTPUTS
-from .spec.geometry import junction_region, without_board
+from .spec.geometry import is_imported, junction_region, without_board
 
 __all__ = [
     "BoundaryConditions",
@@ -201,15 +206,22 @@ def environment_mesh(mesh: Any, case: CaseSpec) -> Any:
     env = case.environment
     if env.kind not in ("still_air", "forced_air") or case.geometry.board is None:
         return mesh
-    p = mesh.p1.p.T
     extra = {}
     for name, air in AIR_BOUNDARIES.items():
-        if name not in mesh.boundaries:
-            continue
-        f = mesh.boundaries[name]
-        c = p[mesh.p1.facets[:, f].T].mean(axis=1)
-        extra[air] = f[~_in_gap(case, c)]
+        if name in mesh.boundaries:
+            extra[air] = mesh.boundaries[name][_exposed_facets(mesh, case, name)]
     return dataclasses.replace(mesh, boundaries={**mesh.boundaries, **extra})
+
+
+def _exposed_facets(mesh: Any, case: CaseSpec, name: str) -> np.ndarray:
+    """Which facets of boundary ``name`` of ``mesh`` face the room, shape (n_f,), bool, in
+    the order of ``mesh.boundaries[name]``: all but those in the stand-off gap (see the
+    module doc) when the unit has a board, all of them without one."""
+    f = mesh.boundaries[name]
+    if case.geometry.board is None:
+        return np.ones(len(f), dtype=bool)
+    c = mesh.p1.p.T[mesh.p1.facets[:, f].T].mean(axis=1)
+    return ~_in_gap(case, c)
 
 
 @dataclass(frozen=True)
@@ -250,7 +262,10 @@ def boundary_conditions(mesh: Any, case: CaseSpec) -> BoundaryConditions:
     if env.kind == "uniform_h":
         for name in ("package_surface", "board_surface"):
             if name in mesh.boundaries and loads.h > 0:
-                conv[name] = (loads.h, Ta)
+                if g.board is None or is_imported(g):
+                    conv[name] = (loads.h, Ta)
+                else:  # h per facet, 0 on the faces in the stand-off gap
+                    conv[name] = (np.where(_exposed_facets(mesh, case, name), loads.h, 0.0), Ta)
     elif env.kind in ("still_air", "forced_air"):
         lengths = _lengths(case)
         v = env.velocity if env.kind == "forced_air" else 0.0
@@ -278,7 +293,7 @@ def boundary_conditions(mesh: Any, case: CaseSpec) -> BoundaryConditions:
         reference = T_cp
     for name, h in loads.h_boundaries.items():
         conv[name] = (h, Ta)
-    if not (fixed or loads.fixed or any(callable(h) or h > 0 for h, _ in conv.values())):
+    if not (fixed or loads.fixed or any(callable(h) or np.any(h > 0) for h, _ in conv.values())):
         raise InputError(
             "loads.h",
             loads.h,

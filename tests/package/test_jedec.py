@@ -17,6 +17,8 @@ from fea.package.meshing import build_mesh, cache_key
 from fea.package.spec import parse_study
 from fea.package.spec.constants import UNIFORM_H_OUTPUTS
 from fea.physics.effective import covered_layer, layered_conductivity, via_fraction, with_vias
+from fea.physics.materials import Material
+from fea.physics.thermal import solve_thermal
 
 from .test_geometry import SMALL as SMALL_GEOMETRY
 from .test_geometry import occ_volumes
@@ -253,6 +255,26 @@ def test_cold_plate_faces_and_via_zone():
     assert zone == pytest.approx(bx * by * 0.8e-3, rel=1e-9)
     n = mesh.facet_normals(mesh.boundaries["cold_plate"])
     assert np.allclose(np.abs(n[:, 2]), 1.0)
+
+
+def test_uniform_h_leaves_the_stand_off_gap_out():
+    """The uniform-h stand-in cools the faces a still-air chamber reaches: not those in
+    the 0.3 mm stand-off gap (the package's underside, the balls, the board's top under
+    the body), which face each other, not the room. Isothermal limit (every k 3000
+    W/(m K)): theta = 1 / (h A) with A the exposed area by hand."""
+    case = study(kind="uniform_h")
+    g = case.geometry
+    mesh = jedec.environment_mesh(build_mesh(case)[0], case)
+    bc = jedec.boundary_conditions(mesh, case)
+    mats = {r: Material(r, E=1e9, nu=0.3, alpha=1e-6, k=3000.0) for r in mesh.regions}
+    th = solve_thermal(mesh, mats, sources={"die": 0.5}, convection=bc.convection)
+    theta = (th.region_max("die") - 25.0) / 0.5
+    (bx, by), (Lx, Ly), t = g.body, g.board.size, g.board.thickness
+    board = 2 * Lx * Ly + 2 * (Lx + Ly) * t - bx * by  # the top under the body left out
+    package = bx * by + 2 * (bx + by) * g.z_top  # the top and the sides above z = 0
+    A = board + package  # 571.3 mm^2: 175.0 K/W (167.6 with the gap's 25.1 mm^2)
+    assert theta == pytest.approx(1 / (case.loads.h * A), rel=0.01)
+    assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-8)
 
 
 # -- environments on a small unit ------------------------------------------------------------
