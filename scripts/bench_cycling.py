@@ -28,6 +28,11 @@ setting against it (``--dwell-points`` cuts each dwell into pieces growing by
     PYTHONPATH=. python scripts/bench_cycling.py --json --max-step-K 2.5 \
         --dwell-points 32 --dwell-ratio 1.12 > ref.json
     PYTHONPATH=. python scripts/bench_cycling.py --dwell-points 6 --reference ref.json
+
+(``dW_crit_rel_diff_to_reference``: the signed difference at the reference's critical
+joint; the 4x finer steps of docs/history.md, "How the steps set ΔW", are
+``--max-step-K 1.25 --dwell-points 24 --dwell-ratio 1.0574``; the smallest model is
+``--symmetry eighth``).
 """
 
 from __future__ import annotations
