@@ -28,6 +28,11 @@ setting against it (``--dwell-points`` cuts each dwell into pieces growing by
     PYTHONPATH=. python scripts/bench_cycling.py --json --max-step-K 2.5 \
         --dwell-points 32 --dwell-ratio 1.12 > ref.json
     PYTHONPATH=. python scripts/bench_cycling.py --dwell-points 6 --reference ref.json
+
+(``dW_crit_rel_diff_to_reference``: the signed difference at the reference's critical
+joint; the 4x finer steps of docs/history.md, "How the steps set ΔW", are
+``--max-step-K 1.25 --dwell-points 24 --dwell-ratio 1.0574``; the smallest model is
+``--symmetry eighth``).
 """
 
 from __future__ import annotations
@@ -197,6 +202,16 @@ def _rel_diff(run: dict, ref: dict) -> float:
     return float(np.max(np.abs(np.asarray(run["dW_joint_J_per_m3"]) - r) / np.abs(r)))
 
 
+def _critical_diff(run: dict, ref: dict) -> float:
+    """The signed relative difference of ``run``'s Delta W to ``ref``'s at ``ref``'s
+    critical joint (its largest per-joint Delta W)."""
+    import numpy as np
+
+    r = np.asarray(ref["dW_joint_J_per_m3"])
+    c = int(np.argmax(r))
+    return float(run["dW_joint_J_per_m3"][c] / r[c] - 1.0)
+
+
 def _signed_diffs(run: dict, ref: dict) -> tuple[float, float, float]:
     """(smallest, largest per-joint relative difference, solder mean's relative
     difference) of ``run``'s Delta W to ``ref``'s."""
@@ -238,7 +253,7 @@ def main() -> None:
         "--dwell-ratio",
         type=float,
         default=None,
-        help="each dwell piece over the one before (default: DWELL_RATIO, 2)",
+        help="each dwell piece over the one before (default: DWELL_RATIO, 1.25)",
     )
     ap.add_argument(
         "--substeps", type=int, default=None, help="substeps (default: not passed, 1)"
@@ -283,6 +298,7 @@ def main() -> None:
         if a.reference:
             ref = _load(a.reference)
             out["dW_joint_rel_diff_to_reference"] = _rel_diff(out, ref)
+            out["dW_crit_rel_diff_to_reference"] = _critical_diff(out, ref)
             lo, hi, mean = _signed_diffs(out, ref)
             out["dW_joint_rel_diff_min"] = lo
             out["dW_joint_rel_diff_max"] = hi
@@ -346,6 +362,10 @@ def main() -> None:
         print(
             f"{'dW_joint_vs_reference':>24}  "
             + "  ".join(f"{_rel_diff(r, ref_run):>12.3g}" for r in rows)
+        )
+        print(
+            f"{'dW_crit_vs_reference':>24}  "
+            + "  ".join(f"{_critical_diff(r, ref_run):>12.3g}" for r in rows)
         )
     ratio = [r["ratio"] for r in rows]
     print(f"{'ratio (<= 15x?)':>24}  " + "  ".join(f"{v:>11.1f}x" for v in ratio))
