@@ -27,6 +27,7 @@ from fea.package.spec import parse_study
 from fea.package.transient import dual_interface
 from fea.physics import ctm
 from fea.physics.history import solve_history
+from fea.physics.inelastic import Anand
 from fea.physics.materials import Material
 from fea.physics.materials import get as get_material
 from fea.solvers.newton import newton
@@ -113,6 +114,36 @@ def test_history_maxiter_is_checked(strip):
     for bad in (0, 2.5, True):
         with pytest.raises(InputError, match="maxiter"):
             _cooling(strip, maxiter=bad)
+
+
+def test_a_lower_limit_factorises_the_kept_tangent_sooner_with_the_same_answer():
+    """Newton's PCG on the kept tangent factorisation has its own cap (100): past it, a
+    factorisation is cheaper than iterating, so it refactorises instead of failing. A lower
+    ``maxiter`` lowers that cap: an Anand layer under an elastic one, cooled and heated
+    (21 steps, direct), took 4 tangent factorisations and 175 PCG iterations by default
+    and 40 and 93 at ``maxiter`` = 1, the same states to the Newton tolerance (1e-6 of the
+    largest displacement here; the force tolerance is 1e-8)."""
+    mesh = layered_box(
+        (2e-3, 1e-3),
+        [("pl", 0.3e-3, 1), ("el", 0.3e-3, 1)],
+        0.3e-3,
+        order=1,
+        faces={"x0": plane(0, 0.0)},
+    )
+    law = Anand(21e6, 9320, 3501, 4, 0.25, 180e9, 30.2e6, 0.01, 1.78)
+    mats = {
+        "pl": Material("sac", E=50e9, nu=0.35, alpha=21e-6, k=1.0, inelastic=law),
+        "el": Material("el", E=130e9, nu=0.28, alpha=3e-6, k=1.0),
+    }
+    kw = dict(reference=125.0, fixed={"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}, backend="cpu")
+    path = [(0.0, 125.0), (300.0, 25.0), (600.0, 125.0)]
+    base = solve_history(mesh, mats, path, **kw)
+    low = solve_history(mesh, mats, path, maxiter=1, **kw)
+    assert low.solver_info["tangent_factorizations"] > base.solver_info["tangent_factorizations"]
+    assert low.solver_info["cutbacks"] == 0
+    scale = max(float(np.abs(st.displacement).max()) for st in base.states)
+    for a, b in zip(base.states, low.states, strict=True):
+        assert np.abs(a.displacement - b.displacement).max() <= 1e-6 * scale
 
 
 def test_newton_passes_an_iteration_limit_on_as_it_is():
@@ -298,4 +329,3 @@ def test_dual_interface_answer_is_unchanged_by_a_limit_it_does_not_reach(tiny_pa
     zb, zg = cb["dual_interface_zth"], cg["dual_interface_zth"]
     for k in zb:
         assert np.abs(zb[k] - zg[k]).max() <= 1e-6 * np.abs(zb[k]).max(), k
-
