@@ -30,6 +30,7 @@ from fea.physics.history import solve_history
 from fea.physics.inelastic import Anand
 from fea.physics.materials import Material
 from fea.physics.materials import get as get_material
+from fea.physics.mechanics import solve_thermoelastic_variants
 from fea.solvers.newton import newton
 
 from ..verification.ctm_bodies import MATERIALS, NODES, package_body
@@ -114,6 +115,23 @@ def test_history_maxiter_is_checked(strip):
     for bad in (0, 2.5, True):
         with pytest.raises(InputError, match="maxiter"):
             _cooling(strip, maxiter=bad)
+
+
+def test_thermoelastic_variants_stop_at_their_iteration_limit(strip):
+    """solve_thermoelastic_variants (the public function of one stiffness and many loads)
+    took no ``maxiter``: its solves ran to 2000 whatever was asked."""
+    mats = {
+        "ve": get_material("mold_compound"),
+        "el": Material("el", E=130e9, nu=0.28, alpha=2.6e-6, k=1.0),
+    }
+    kw = dict(reference={"ve": 175.0, "*": 25.0}, backend="cpu", method="amg")
+    with pytest.raises(IterationLimitError, match=LIMIT):
+        solve_thermoelastic_variants(strip, mats, [25.0, 100.0], maxiter=1, **kw)
+    base = solve_thermoelastic_variants(strip, mats, [25.0, 100.0], **kw)
+    given = solve_thermoelastic_variants(strip, mats, [25.0, 100.0], maxiter=300, **kw)
+    for a, b in zip(base, given, strict=True):
+        scale = float(np.abs(a.displacement).max())
+        assert np.abs(a.displacement - b.displacement).max() <= 1e-6 * scale
 
 
 def test_a_lower_limit_factorises_the_kept_tangent_sooner_with_the_same_answer():
