@@ -11,6 +11,7 @@ __all__ = [
     "BackendUnavailable",
     "FeaError",
     "InputError",
+    "IterationLimitError",
     "MeshError",
     "ResultsError",
     "SolverError",
@@ -63,6 +64,14 @@ class MeshError(FeaError):
 
 class SolverError(FeaError):
     """A linear or nonlinear solve failed (no convergence, singular system)."""
+
+
+class IterationLimitError(SolverError):
+    """An iterative solve stopped at its iteration limit (``maxiter``: a study's
+    ``[solver] maxiter``) with its residual still falling: more iterations, a looser
+    tolerance or a direct solve would answer. Its message names the limit's key and value
+    and the solve that reached it; a history does not cut its step for it (a shorter step
+    needs as many iterations)."""
 
 
 class BackendUnavailable(FeaError):  # noqa: N818 (name fixed by the design contract)

@@ -23,6 +23,7 @@ from ..physics.history import Process, Stage, solve_history
 from ..physics.mechanics import close_solver_cache, solve_thermoelastic
 from ..physics.post import MoltenWarning, YieldWarning, yield_ratios
 from ..physics.thermal import ThermalResult, solve_thermal
+from ..solvers.base import naming_solve
 from ..solvers.recycle import SolverCache
 from . import jedec
 from .geometry.imported import has_active_face
@@ -167,10 +168,15 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     bc = jedec.boundary_conditions(mesh, case)
     fixed = {**loads.fixed, **bc.fixed}
     heat = thermal_loads(mesh, case)
-    solver = dict(backend=backend, method=case.solver.method, rtol=case.solver.rtol)
+    steady = dict(
+        backend=backend,
+        method=case.solver.method,
+        rtol=case.solver.rtol,
+        maxiter=case.solver.maxiter,
+    )
     stage("thermal")
-    steady = dict(solver, maxiter=case.solver.maxiter)  # dual_interface takes no maxiter
-    th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **steady)
+    with naming_solve("the steady thermal solve"):
+        th = solve_thermal(mesh, mats, **heat, convection=bc.convection, fixed=fixed, **steady)
     junction = junction_region(case.geometry)  # the die, or an imported model's role
     tj = th.region_max(junction)
     t_die = th.temperature[np.unique(th.space.dofs[mesh.regions[junction]])]
@@ -193,18 +199,19 @@ def thermal_analysis(case: CaseSpec, backend: str | None = None) -> ThermalAnaly
     pkg = jedec.package_case(case)
     pkg_mesh = mesh if case.geometry.board is None else build_mesh(pkg)[0]
     if case.theta_jc.method == "fixed_case":
-        jc = solve_thermal(
-            pkg_mesh,
-            mesh_materials(pkg_mesh, pkg),
-            **thermal_loads(pkg_mesh, pkg),
-            fixed={"shell_top": loads.ambient},
-            **steady,
-        )
+        with naming_solve("the theta_JC solve (fixed case)"):
+            jc = solve_thermal(
+                pkg_mesh,
+                mesh_materials(pkg_mesh, pkg),
+                **thermal_loads(pkg_mesh, pkg),
+                fixed={"shell_top": loads.ambient},
+                **steady,
+            )
         m["theta_jc_K_per_W"] = per_watt(jc.region_max(junction) - loads.ambient)
     else:
         stage("theta_jc (dual interface)")
         _warn_placeholder_capacity(case, "theta_jc (JESD51-14 dual interface)")
-        m["theta_jc_K_per_W"], jc_curves = dual_interface(pkg, pkg_mesh, **solver)
+        m["theta_jc_K_per_W"], jc_curves = dual_interface(pkg, pkg_mesh, **steady)
         curves.update(jc_curves)
     tr = None
     if case.transient is not None:
@@ -576,6 +583,7 @@ def _warpage(
             mesh,
             case.moisture,
             method=case.solver.method,
+            maxiter=case.solver.maxiter,
             share=symmetry_share(mesh_symmetry(mesh)),
             materials=library_materials(case),
             densities=known_densities(case, mats),
@@ -625,20 +633,23 @@ def _inelastic_states(mesh, case: CaseSpec, states, backend: str, surface: str):
         for T, tag, _ in group:
             stages.append(Stage(tag, abs(T - t_prev) / PATH_RAMP_K_PER_S, T))
             t_prev = T
-        stage(f"elastic-plastic path {group[0][1]} .. {group[-1][1]}")
-        h = solve_history(
-            mesh,
-            mats,
-            Process(tuple(stages)),
-            ref,
-            backend=backend,
-            method=case.solver.method,
-            rtol=case.solver.rtol,
-            shrinkage=case.loads.cure_shrinkage,
-            eigenstrain=eigenstrain,
-            fixed=mechanics_fixed(mesh),
-            symmetry=mechanics_symmetry(mesh),
-        )
+        path = f"elastic-plastic path {group[0][1]} .. {group[-1][1]}"
+        stage(path)
+        with naming_solve(f"the warpage's {path}"):
+            h = solve_history(
+                mesh,
+                mats,
+                Process(tuple(stages)),
+                ref,
+                backend=backend,
+                method=case.solver.method,
+                rtol=case.solver.rtol,
+                maxiter=case.solver.maxiter,
+                shrinkage=case.loads.cure_shrinkage,
+                eigenstrain=eigenstrain,
+                fixed=mechanics_fixed(mesh),
+                symmetry=mechanics_symmetry(mesh),
+            )
         solve_s += float(h.solver_info["total_s"])
         for _T, tag, full in group:
             st = h[tag]
@@ -688,7 +699,8 @@ def _temperature_states(mesh, case: CaseSpec, states, backend: str, surface: str
             kept = False
             if context is not None:
                 cache, kept = context.solver_cache(tag)
-            me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
+            with naming_solve(f"the elastic warpage state {tag}"):
+                me = _solve_me(mesh, case, T, backend, cache, *eigenstrain)
             if context is not None:
                 reused = bool(kept and me.solver_info.get("reused_setup"))
                 n = context.last.get("reused_states", 0) + reused
@@ -858,21 +870,23 @@ def history_metrics(
     proc = case.process
     assert proc is not None
     process = history_process(case, mesh)
-    h = solve_history(
-        mesh,
-        mesh_materials(mesh, case),
-        process,
-        mesh_reference(mesh, case),
-        backend=backend,
-        method=case.solver.method,
-        rtol=case.solver.rtol,  # its CG steps to the study's tolerance, as every solve
-        shrinkage=case.loads.cure_shrinkage,
-        substeps=proc.substeps,
-        max_step_K=proc.max_step_K,
-        progress=history_stages([st.name for st in process.stages]),
-        fixed=mechanics_fixed(mesh),
-        symmetry=mechanics_symmetry(mesh),
-    )
+    with naming_solve("the [process] history"):
+        h = solve_history(
+            mesh,
+            mesh_materials(mesh, case),
+            process,
+            mesh_reference(mesh, case),
+            backend=backend,
+            method=case.solver.method,
+            rtol=case.solver.rtol,  # its CG steps to the study's tolerance, as every solve
+            maxiter=case.solver.maxiter,  # and to its iteration limit
+            shrinkage=case.loads.cure_shrinkage,
+            substeps=proc.substeps,
+            max_step_K=proc.max_step_K,
+            progress=history_stages([st.name for st in process.stages]),
+            fixed=mechanics_fixed(mesh),
+            symmetry=mechanics_symmetry(mesh),
+        )
     stage(f"history: metrics of {len(h.states)} states")
     kerf = [r for r in mesh.regions if r.startswith(f"{KERF}_")]
     out: dict[str, float] = {}

@@ -27,6 +27,7 @@ from ..errors import FeaError, InputError, MeshError
 from ..fe.mesh import Mesh, gmsh_session
 from ..io.atomic import atomic_path, write_atomic
 from ..physics import ctm
+from ..solvers.base import naming_solve
 from . import meshing
 from .geometry.imported import check_extent
 from .geometry.unit import build_ctm
@@ -276,6 +277,7 @@ def ctm_analysis(
         backend=case.solver.backend,
         method=case.solver.method,
         rtol=case.solver.rtol,
+        maxiter=case.solver.maxiter,
         k_at_C=amb,
         contacts=dict(case.contacts) or None,
     )
@@ -307,13 +309,15 @@ def ctm_analysis(
     two_r = None
     if spec.two_resistor:
         stage("compact model: two-resistor")
-        two_r = ctm.two_resistor_model(model, model.nodes)
+        with naming_solve("the two-resistor compact model ([ctm])"):
+            two_r = ctm.two_resistor_model(model, model.nodes)
         metrics["theta_JC_2R_K_per_W"] = two_r.resistance("junction", "case")
         metrics["theta_JB_2R_K_per_W"] = two_r.resistance("junction", "board")
     fit = None
     if spec.delphi:
         stage("compact model: DELPHI")
-        fit = ctm.fit_delphi(model, model.nodes, bcs, fit=spec.fitted(len(bcs)))
+        with naming_solve("the DELPHI compact model ([ctm])"):
+            fit = ctm.fit_delphi(model, model.nodes, bcs, fit=spec.fitted(len(bcs)))
         metrics["delphi_max_junction_error"] = float(fit.max_junction_error(fitted=True))
         metrics["delphi_max_heat_error"] = float(fit.max_heat_error(fitted=True))
         if not all(e.fitted for e in fit.errors):

@@ -54,6 +54,7 @@ from ..physics.cycling import CyclingProfile
 from ..physics.history import solve_history
 from ..physics.history_results import HistoryResult, HistoryState
 from ..physics.inelastic import ANAND_SETS, anand_set
+from ..solvers.base import naming_solve
 from ..validate import check_range
 from .board_model import build_board_model
 from .geometry.symmetry import symmetry_fixed
@@ -690,7 +691,8 @@ def run_cycling(
     out_dir
         Folder for ``dw_map.png`` and ``hysteresis_critical.png``; None: no plots.
     max_step_K, substeps, backend, progress, **history_options
-        Passed to :func:`fea.solve_history` (e.g. ``newton_rtol``).
+        Passed to :func:`fea.solve_history` (e.g. ``newton_rtol``; ``rtol`` and
+        ``maxiter``, the iteration limit of its iterative solves: ``[solver] maxiter``).
 
     Returns
     -------
@@ -1229,7 +1231,10 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     diam = fs.pad_diameter_m if fs.pad_diameter_m is not None else jm.diameter[ids]
     fo = fs.options(layer)
     stage(f"cycling {prof.condition or 'profile'}: {prof.cycles} cycles")
-    with warnings.catch_warnings(record=True) as caught:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        naming_solve(f"the thermal cycling {prof.condition or 'profile'} on the board model"),
+    ):
         warnings.simplefilter("always", UserWarning)
         run = run_cycling(
             mesh,
@@ -1247,6 +1252,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             backend="cpu",
             method=case.solver.method,
             rtol=case.solver.rtol,
+            maxiter=case.solver.maxiter,
             max_step_K=cy.max_step_K,
             inelastic_step_tol=cy.inelastic_step_tol,
             newton_rtol=cy.newton_rtol,

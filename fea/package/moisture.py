@@ -229,6 +229,7 @@ def moisture_analysis(
     share: float = 1.0,
     materials: Mapping[str, str] | None = None,
     densities: Mapping[str, float] | None = None,
+    maxiter: int = 2000,
 ) -> MoistureAnalysis:
     """Soak (and reflow) ``mesh`` as ``spec`` says; the metrics and the soaked swelling.
 
@@ -246,8 +247,9 @@ def moisture_analysis(
         The model (its regions take ``spec``'s moisture materials, or the defaults).
     spec
         The parsed ``[moisture]`` section.
-    backend, method
-        Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`).
+    backend, method, maxiter
+        Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`;
+        ``maxiter``: the iteration limit of each iterative solve, ``[solver] maxiter``).
     share
         The share of the full body ``mesh`` is, in (0, 1]: 1 for a full model, 1/2 for a
         half, 1/4 for a quarter, 1/8 for an eighth
@@ -278,6 +280,7 @@ def moisture_analysis(
             outputs=spec.outputs,
             backend=backend,
             method=method,
+            maxiter=maxiter,
             split_p2=spec.split_p2,
         )
     except InputError as e:  # solve_moisture's keywords: name the study file's keys instead

@@ -47,6 +47,7 @@ from ..fe.submesh import submesh
 from ..fe.timestep import Transient, log_times
 from ..physics.structure import StructureFunction, separation_point, structure_function
 from ..physics.thermal import contact_mesh, solve_thermal, solve_thermal_variants
+from ..solvers.base import naming_solve
 from .geometry.board import BOARD_REGIONS
 from .jedec import case_materials
 from .power_map import active_face, thermal_loads
@@ -276,7 +277,8 @@ def zth_transient(
         profile = [(t, p / P) for t, p in spec.power]
     junction = junction_region(case.geometry)
     k_at = steady.temperature if spec.conductivity_at == "steady" else amb
-    start = _power_off_field(mesh, mats, solve_kw, amb, k_at)
+    with naming_solve("the [transient] heating curve's start (the power-off field)"):
+        start = _power_off_field(mesh, mats, solve_kw, amb, k_at)
     tj_steady = steady.region_max(junction)
     die = np.unique(steady.space.dofs[mesh.regions[junction]])
     tj0 = amb if np.ndim(start) == 0 else float(np.max(start[die]))
@@ -294,7 +296,8 @@ def zth_transient(
             **common,
         )
     watch = junction_watch(steady.space, mesh, spec.probes, junction)
-    th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at_C=k_at, watch=watch)
+    with naming_solve("the [transient] heating curve (Zth)"):
+        th = solve_thermal(mesh, mats, **solve_kw, transient=tr, k_at_C=k_at, watch=watch)
     tj = th.series["Tj"]
     t_all = th.series.times
     curve: dict[str, NDArray] = {"time_s": t_all, "Tj_C": tj}
@@ -356,7 +359,12 @@ def zth_transient(
 
 
 def dual_interface(
-    case: CaseSpec, mesh: Any, backend: str, method: str = "auto", rtol: float = 1e-10
+    case: CaseSpec,
+    mesh: Any,
+    backend: str,
+    method: str = "auto",
+    rtol: float = 1e-10,
+    maxiter: int = 2000,
 ) -> tuple[float, dict[str, dict[str, NDArray]]]:
     """theta_JC [K/W] by the transient dual-interface method, and its curves.
 
@@ -371,6 +379,8 @@ def dual_interface(
     the curves part gradually and this value lies below the steady fixed-case one, which
     also counts the spreading under the case. Curves: ``dual_interface_zth`` (time and
     both Zth) and ``dual_interface_sf_h<h>`` (each cumulative structure function).
+    ``backend``, ``method``, ``rtol``, ``maxiter``: the solves' (``[solver]``; ``maxiter``
+    the iteration limit of each iterative solve of the reduced basis).
     """
     unit = dataclasses.replace(case, geometry=without_board(case.geometry))
     board = [r for r in BOARD_REGIONS if r in mesh.regions]
@@ -393,18 +403,20 @@ def dual_interface(
     curves: dict[str, dict[str, NDArray]] = {}
     watch = {"Tj": junction_watch(space(mesh), mesh, junction=junction_region(case.geometry))["Tj"]}
     hs = case.theta_jc.contact_h
-    results = solve_thermal_variants(
-        mesh,
-        mats,
-        [{"convection": {"shell_top": (h, amb)}} for h in hs],
-        **heat,
-        transient=tr,
-        backend=backend,
-        method=method,
-        rtol=rtol,
-        k_at_C=amb,
-        watch=watch,
-    )
+    with naming_solve("the theta_JC transient (JESD51-14 dual interface)"):
+        results = solve_thermal_variants(
+            mesh,
+            mats,
+            [{"convection": {"shell_top": (h, amb)}} for h in hs],
+            **heat,
+            transient=tr,
+            backend=backend,
+            method=method,
+            rtol=rtol,
+            maxiter=maxiter,
+            k_at_C=amb,
+            watch=watch,
+        )
     for h, th in zip(hs, results, strict=True):
         z = (th.series["Tj"][1:] - amb) / P
         if abs(z[-1] - z[np.searchsorted(times, times[-1] / 10)]) > 1e-3 * z[-1]:

@@ -67,6 +67,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy.optimize import least_squares
 
 from ..errors import InputError, SolverError
+from ..solvers.base import naming_solve
 from .structure import CauerNetwork, FosterNetwork, structure_function
 from .thermal import solve_thermal_variants, thermal_problem
 
@@ -81,6 +82,7 @@ __all__ = [
     "HEAT_FLOOR",
     "H_MAX",
     "Response",
+    "SHARED_PCG_MAXITER",
     "SurfaceNode",
     "TARGET_HEAT_FLOW",
     "TARGET_JUNCTION",
@@ -112,6 +114,12 @@ TARGET_HEAT_FLOW = 0.10
 #: cold plate or contact (the DELPHI set reaches 1e4); an isothermal face is ``math.inf``.
 #: h = 1e300 overflowed the solve (a junction of 233 K/W and no heat leaving any node).
 H_MAX = 1e9
+
+#: Most iterations of the conditions' shared PCG on the reference condition's
+#: factorisation (:meth:`DetailedModel.__call__`) before a condition is solved on its own:
+#: a condition that far from the reference costs less factorised. A lower ``maxiter`` of
+#: the options lowers it; a higher one does not raise it.
+SHARED_PCG_MAXITER = 500
 
 
 def _delphi_38() -> tuple[tuple[float, float, float, float], ...]:
@@ -308,6 +316,10 @@ class DetailedModel:
 
     def __call__(self, conditions: Sequence[Mapping[str, float]]) -> list[Response]:
         bcs = _conditions(conditions, self.faces)
+        with naming_solve(f"the detailed model's steady solves of {len(bcs)} conditions"):
+            return self._solve(bcs)
+
+    def _solve(self, bcs: list[dict[str, float]]) -> list[Response]:
         finite = [k for k, bc in enumerate(bcs) if not any(math.isinf(h) for h in bc.values())]
         if not (self.shared and len(finite) > 1 and self._linear()):
             return self._one_by_one(bcs)
@@ -374,14 +386,17 @@ class DetailedModel:
             return A.tocsr()
 
         rtol = float(opts.get("rtol", 1e-10))
-        kw = {k: opts[k] for k in ("backend", "method") if k in opts}
+        kw = {k: opts[k] for k in ("backend", "method", "maxiter") if k in opts}
+        # the reference's factorisation preconditions: a condition past the cap (the
+        # smaller of SHARED_PCG_MAXITER and maxiter) is solved on its own instead
+        cap = min(SHARED_PCG_MAXITER, int(opts.get("maxiter", SHARED_PCG_MAXITER)))
         with prepare(matrix(h_ref), rtol=rtol, **kw) as pre:
             block = block_pcg(
                 affine_product(K0, [robin[n.name] for n in self.nodes], h, np),
                 np.repeat(F[:, None], len(bcs), axis=1),
                 pre.apply,
                 rtol=rtol,
-                maxiter=500,
+                maxiter=cap,
                 xp=np,
             )
             theta = block.x
@@ -504,7 +519,11 @@ def detailed_solver(
         factorisations and PCG iterations.
     **options
         Passed to :func:`~fea.physics.thermal.solve_thermal_variants` (backend, rtol,
-        k_at, ...).
+        k_at, ...). ``maxiter`` (``[solver] maxiter``): the iteration limit of every
+        iterative solve (reached: :class:`~fea.errors.IterationLimitError`); the shared
+        PCG on the reference's factorisation stops at the smaller of it and
+        :data:`SHARED_PCG_MAXITER`, and a condition not converged there is solved on its
+        own (a fallback, not an error).
     """
     if junction not in mesh.regions:
         raise InputError("junction", junction, f"a region: {', '.join(mesh.regions)}")

@@ -71,9 +71,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import InputError, SolverError
+from ..errors import InputError, IterationLimitError, SolverError
 from ..fe.spaces import check_mesh
-from ..solvers.base import FACTOR_PRECISIONS
+from ..solvers.base import FACTOR_PRECISIONS, MAXITER_CAP, naming_solve
 from ..solvers.cpu import single_threaded_openblas
 from ..solvers.recycle import RecyclingSolver
 from ..solvers.registry import direct_limit
@@ -89,6 +89,12 @@ from .process import MAX_STEPS, Process, Stage, count_steps, stage_segments
 __all__ = ["HistoryResult", "HistoryState", "Process", "Stage", "WatchedHistory", "solve_history"]
 
 Temperature = float | NDArray[np.float64] | Callable[..., Any]
+
+#: Most PCG iterations of a Newton correction preconditioned by the kept tangent
+#: factorisation (:class:`~fea.physics.history_newton.TangentPreconditioner`) before it
+#: refactorises: a fresh factor of a nearby tangent takes a few. ``maxiter`` below it
+#: lowers it (:func:`solve_history`).
+TANGENT_PCG_MAXITER = 100
 
 
 def solve_history(
@@ -106,6 +112,7 @@ def solve_history(
     substeps: int = 1,
     max_step_K: float | None = 10.0,
     rtol: float = 1e-8,
+    maxiter: int = 2000,
     snap_tol: float = 1e-3,
     max_factorizations: int = 2,
     max_cg_iterations: int = 20,
@@ -169,6 +176,17 @@ def solve_history(
     rtol
         Relative residual ``|b - A x| <= rtol |b|`` of the conjugate-gradient steps
         (steps that reuse an exact or snapped factorisation are direct solves).
+    maxiter
+        The iteration limit of the history's iterative solves (``[solver] maxiter`` of a
+        study; a whole number >= 1). A solve by an iterative method (``method`` amg or
+        jacobi, or auto where it takes AMG) that does not reach ``rtol`` within it raises
+        :class:`~fea.errors.IterationLimitError` naming the stage and the step (a
+        history does not cut a step for it). PCG preconditioned by a kept factorisation
+        (a step near a cached one, :data:`~fea.solvers.recycle.NEARBY_CG_MAXITER`; a
+        Newton correction on the kept tangent, :data:`TANGENT_PCG_MAXITER`, or on the
+        step's elastic factorisation) has its own, smaller cap: past it a factorisation
+        costs less than the iterations, so it factorises and solves directly instead of
+        failing; ``maxiter`` below that cap lowers it, above it leaves it.
     snap_tol
         How close a step's viscoelastic tangent must be to a cached one to take that
         one's reduced-time increment (:meth:`~fea.physics.viscoelastic.Viscoelastic.
@@ -292,6 +310,7 @@ def solve_history(
         control = _StepControl(
             check_range("inelastic_step_tol", inelastic_step_tol, 0.0, 0.1, lo_open=True)
         )
+    maxiter = check_count("maxiter", maxiter, MAXITER_CAP, "iterations")
     check_rtol("newton_rtol", newton_rtol)
     check_rtol("newton_dtol", newton_dtol)
     check_count("newton_max_iter", newton_max_iter, 1000, "Newton corrections per step")
@@ -320,6 +339,7 @@ def solve_history(
         max_factorizations=max_factorizations,
         snap_tol=float(snap_tol),
         max_cg=float(max_cg_iterations),
+        maxiter=maxiter,
     )
     model = HistoryModel(
         mesh,
@@ -350,7 +370,9 @@ def solve_history(
         newton_preconditioner, backend, method, 3 * model.fs.n
     ):
         model.tangent_pre = TangentPreconditioner(
-            refactor_iterations=newton_refactor_iterations, precision=newton_factor_precision
+            refactor_iterations=newton_refactor_iterations,
+            maxiter=min(TANGENT_PCG_MAXITER, maxiter),
+            precision=newton_factor_precision,
         )
     temps = [_stage_temperature(model, s) for s in process.stages]
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
@@ -359,7 +381,10 @@ def solve_history(
     if watch_sets:
         model.watch = out.watch = StepWatch(model.fs, watch_sets)
     # NumPy's BLAS on one thread beside Pardiso's (single_threaded_openblas)
-    with single_threaded_openblas():
+    with (
+        single_threaded_openblas(),
+        naming_solve(lambda: f"the history ({model.step_label or 'its start'})"),
+    ):
         try:
             T_prev = temps[0]
             t = 0.0
@@ -671,6 +696,7 @@ def _begin_stage(
     if stage.remove and started:
         model.remove(stage.remove)
     if stage.add and started:
+        model.step_label = f"stage {stage.name!r}, the birth of {', '.join(stage.add)}"
         model.add(stage.add, backend, method)
 
 
@@ -706,6 +732,8 @@ def _run_stage(
             for r in stage.cure:
                 cure[r] = s
             if not model.inelastic_present:
+                t_new = t + stage.duration_s * s
+                model.step_label = f"stage {stage.name!r}, step to t = {t_new:.6g} s"
                 facts = model.step(stage.duration_s * (s - s_prev), T_new, cure)
                 continue
             T_old = T_prev + s_prev * (T_end - T_prev)
@@ -753,6 +781,8 @@ def _nonlinear_step(
     model.step_label = f"{name}, step to t = {t0 + dt:.6g} s (dt = {dt:.4g} s)"
     try:
         return model.step(dt, T1, cure1)
+    except IterationLimitError:
+        raise  # a half step needs as many iterations: the limit is the study's to change
     except SolverError as err:
         if cuts_left <= 0:
             raise SolverError(

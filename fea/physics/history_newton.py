@@ -600,13 +600,14 @@ class InelasticStep:
                 b,
                 lambda z: solver._backsolve(self.entry, z, check=False),
                 rtol=rtol,
-                maxiter=200,
+                maxiter=solver.cg_cap,
             )
             stats["pcg_iterations"] += res.iterations
             if res.converged:
                 return res.x
         stats["direct_tangent_solves"] += 1
-        x_, _ = solve(as_matrix(A), b, kind="elasticity", backend="cpu")
+        limit = self.model.solver.maxiter
+        x_, _ = solve(as_matrix(A), b, kind="elasticity", backend="cpu", maxiter=limit)
         return np.asarray(x_, dtype=float)
 
     def linear_tolerance(self, rn: float) -> float:

@@ -962,7 +962,9 @@ class HistoryModel:
         D = np.nonzero(~is_free)[0]
         A = eliminate(K.tocsr(), D)
         b[D] = u0[D]
-        x_, _ = solve(A, b, kind="elasticity", backend=backend, method=method)
+        x_, _ = solve(
+            A, b, kind="elasticity", backend=backend, method=method, maxiter=self.solver.maxiter
+        )
         x_ = np.asarray(x_)
         if T is not None:
             x_ = T @ x_

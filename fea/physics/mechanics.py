@@ -804,6 +804,7 @@ def solve_thermoelastic_variants(
     rtol: float = 1e-10,
     eigenstrains: Sequence[ArrayLike | None] | None = None,
     symmetry: Sequence[str] = (),
+    maxiter: int = 2000,
 ) -> list[MechanicalResult]:
     """One body, one set of supports, many thermal loads: a result per temperature field,
     the loads sharing one factorisation (or AMG hierarchy) and solved as one block.
@@ -827,8 +828,9 @@ def solve_thermoelastic_variants(
     eigenstrains
         None, or one entry per variant as the ``eigenstrain`` of
         :func:`solve_thermoelastic` (None for none).
-    reference, fixed, backend, shrinkage, method, rtol, symmetry
-        As :func:`solve_thermoelastic`, the same for every variant.
+    reference, fixed, backend, shrinkage, method, rtol, symmetry, maxiter
+        As :func:`solve_thermoelastic`, the same for every variant (``maxiter``: the
+        iteration limit of each iterative solve, ``[solver] maxiter``).
 
     Returns
     -------
@@ -886,7 +888,15 @@ def solve_thermoelastic_variants(
         F = xp.stack([forms.eigenstrain_load(fs, lam, mu, e, xp=xp) for e in eps0s], axis=1)
         t_asm = time.perf_counter() - t1
         U, si, reactions = solve_static(
-            K, F, con, backend=backend, method=method, rtol=rtol, ns=ns, weights=weights
+            K,
+            F,
+            con,
+            backend=backend,
+            method=method,
+            rtol=rtol,
+            maxiter=maxiter,
+            ns=ns,
+            weights=weights,
         )
         for j, i in enumerate(g):
             u = U[:, j].reshape(-1, 3)

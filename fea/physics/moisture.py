@@ -60,6 +60,7 @@ from ..fe.mesh import region_interfaces
 from ..fe.refine import child_nodes, facet_children, refine_p2, refined_weights
 from ..fe.spaces import space
 from ..fe.submesh import submesh
+from ..solvers.base import naming_solve
 from ..validate import check_count, check_range, check_temperature_C
 from .materials import Material, assign
 from .moisture_data import KELVIN, R_GAS, WATER_C, MoistureProperties, check_water_C, get, p_sat
@@ -840,6 +841,7 @@ def solve_moisture(
     backend: str = "cpu",
     method: str = "auto",
     rtol: float = 1e-8,
+    maxiter: int = 2000,
     split_p2: bool = False,
 ) -> MoistureResult:
     """Moisture uptake and loss of a body through soaks and temperature profiles.
@@ -872,9 +874,12 @@ def solve_moisture(
         Euler from a first step of the first output's time over ``steps``, each step's
         local error of the wetness at most 1e-3 (``steps x outputs`` at most
         :data:`fea.physics.thermal.MAX_STEPS`).
-    backend, method, rtol
+    backend, method, rtol, maxiter
         As :func:`fea.physics.thermal.solve_thermal`. A soak is solved by its reduced
         scheme (exact in time to ``rtol``), a profile piece by ``steps`` time steps.
+        ``maxiter``: the iteration limit of every iterative solve (``[solver] maxiter``
+        of a study); one reached raises :class:`~fea.errors.IterationLimitError` naming
+        the soak or the profile's piece.
     split_p2
         On a quadratic mesh, solve on the linear mesh of its nodes (each tetrahedron split
         into 8, :func:`fea.fe.refine.refine_p2`), its time steps with the lumped
@@ -933,7 +938,7 @@ def solve_moisture(
         rec_s.append(k)
         rec_up.append(dom.uptake_mg(field, T))
 
-    common = {"backend": backend, "method": method, "rtol": rtol}
+    common = {"backend": backend, "method": method, "rtol": rtol, "maxiter": maxiter}
     # the time steps' capacity lumped on P1 meshes (a split P2 one too): a reflow piece is
     # short against an element's diffusion time, where the consistent capacity overshoots
     # (a compound that dries in the reflow held 4 % more water than it was soaked with at
@@ -952,7 +957,8 @@ def solve_moisture(
             if st.hours == math.inf:
                 if not fixed:
                     raise InputError("exposed", [], "an exposed face for a steady soak")
-                th = solve_thermal(dom.mesh, mats, fixed=fixed, **common)
+                with naming_solve(f"the moisture soak {st.name} (steady)"):
+                    th = solve_thermal(dom.mesh, mats, fixed=fixed, **common)
                 w = th.temperature
                 record(t_now, T_now, w, k)
                 solves += 1
@@ -989,9 +995,10 @@ def solve_moisture(
                         adaptive=True,
                         tol_K=_SEALED_TOL,
                     )
-                th = solve_thermal(
-                    dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
-                )
+                with naming_solve(f"the moisture soak {st.name}"):
+                    th = solve_thermal(
+                        dom.mesh, mats, fixed=fixed, transient=tr, lumped_capacity=lump, **common
+                    )
                 for s, field_ in zip(th.times[1:], th.history[1:], strict=True):
                     record(t_now + s * scale, T_now, field_, k)
                 w = th.temperature
@@ -1011,14 +1018,15 @@ def solve_moisture(
                 mats, scale = pseudo_materials(dom.props, T)
                 s_end = (b - a) / scale
                 tr = Transient(s_end, s_end / steps, initial_C=w, fields=None)
-                th = solve_thermal(
-                    dom.mesh,
-                    mats,
-                    fixed=dom.fixed(st.boundary_wetness(T)),
-                    transient=tr,
-                    lumped_capacity=lump,
-                    **common,
-                )
+                with naming_solve(f"the moisture profile {st.name} (its piece at {T:.4g} C)"):
+                    th = solve_thermal(
+                        dom.mesh,
+                        mats,
+                        fixed=dom.fixed(st.boundary_wetness(T)),
+                        transient=tr,
+                        lumped_capacity=lump,
+                        **common,
+                    )
                 w = th.temperature
                 solves += 1
                 # the state at the piece's end is at the profile's temperature there (the

@@ -960,6 +960,7 @@ def solve_thermal_variants(
     *,
     method: str = "auto",
     rtol: float = 1e-10,
+    maxiter: int = 2000,
     k_at_C: float | ArrayLike | None = None,
     watch: Watch | None = None,
     contacts: Mapping[str, float] | None = None,
@@ -972,7 +973,9 @@ def solve_thermal_variants(
     (:func:`fea.fe.reduced.reduce_systems`), so their responses agree wherever their
     physics does (e.g. the two case contacts of the JESD51-14 dual-interface method
     before the heat reaches the case) instead of only to ``transient.rtol``. Otherwise
-    each variant is solved on its own. Other arguments as :func:`solve_thermal`.
+    each variant is solved on its own. Other arguments as :func:`solve_thermal`
+    (``maxiter``: the iteration limit of every iterative solve, the reduced basis's
+    shifted solves included).
     """
     if not isinstance(variants, Sequence) or not variants:
         raise InputError("variants", variants, "a list of {convection, fixed} mappings")
@@ -980,7 +983,13 @@ def solve_thermal_variants(
         if not isinstance(v, Mapping) or set(v) - {"convection", "fixed"}:
             raise InputError(f"variants[{i}]", v, "a mapping with convection and/or fixed")
     common = dict(
-        backend=backend, method=method, rtol=rtol, k_at_C=k_at_C, watch=watch, contacts=contacts
+        backend=backend,
+        method=method,
+        rtol=rtol,
+        maxiter=maxiter,
+        k_at_C=k_at_C,
+        watch=watch,
+        contacts=contacts,
     )
     if transient is None or transient.scheme != "reduced":
         return [
@@ -1006,6 +1015,7 @@ def solve_thermal_variants(
                 "the same fixed boundaries in every variant",
             )
     kw = {"kind": "scalar", "backend": backend, "method": method, "rtol": rtol}
+    kw["maxiter"] = maxiter
     t_setup = time.perf_counter() - t_start
     infos: list[dict[str, Any]] = [{} for _ in pbs]
     recs = [_Recorder(transient, watch) for _ in pbs]

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..errors import InputError, SolverError
+from ..errors import InputError, IterationLimitError, SolverError
 from ..fe.namespace import HOST, Namespace
 from ..validate import check_count, check_range, check_rtol
 from .krylov import array_module, block_pcg, pcg
@@ -18,6 +19,8 @@ __all__ = [
     "BlockPreconditioner",
     "DIRECT_RESIDUAL_LIMIT",
     "FACTOR_PRECISIONS",
+    "GROWTH_EVIDENCE_ITERATIONS",
+    "MAXITER_ADVICE",
     "MAXITER_CAP",
     "OUT_OF_CORE_CHOICES",
     "Options",
@@ -35,8 +38,47 @@ __all__ = [
     "check_out_of_core",
     "check_real",
     "check_symmetric",
+    "iteration_limit",
+    "naming_solve",
     "relative_residual",
 ]
+
+
+#: What to do about a solve stopped at its iteration limit: the end of every such message.
+MAXITER_ADVICE = (
+    "raise maxiter (solver.maxiter: the study file's [solver] maxiter, maxiter= of the "
+    "solve functions), loosen rtol (solver.rtol), or take method = 'direct' where its "
+    "factor fits in memory"
+)
+
+#: Iterations after which a residual above its start marks a singular system (the
+#: causes named, :data:`SINGULAR_CAUSES`): CG's residual is not monotone (CG minimises the
+#: error's energy norm), so after fewer a rise says nothing about the matrix, and a solve
+#: stopped there by its limit (``maxiter`` of 1 or 2) is named an iteration limit.
+GROWTH_EVIDENCE_ITERATIONS = 10
+
+
+def iteration_limit(head: str, maxiter: int) -> IterationLimitError:
+    """The error of an iterative solve stopped at its limit on a falling residual: ``head``
+    (what stopped, after how many iterations, its residuals), the key ``solver.maxiter``
+    and its value ``maxiter``, and :data:`MAXITER_ADVICE`. The solve it belongs to is
+    named by the :func:`naming_solve` blocks it ran in."""
+    return IterationLimitError(
+        f"{head}; the iteration limit solver.maxiter = {maxiter} was reached: {MAXITER_ADVICE}"
+    )
+
+
+@contextmanager
+def naming_solve(what: str | Callable[[], str]) -> Iterator[None]:
+    """Name the solve an :class:`~fea.errors.IterationLimitError` comes from: one raised
+    inside the block is raised again as ``"<what>: <message>"`` (blocks inside blocks
+    name the solve from the outside in). ``what``: the name, or a function giving it
+    when the error is raised (e.g. the step of a history at that moment)."""
+    try:
+        yield
+    except IterationLimitError as err:
+        name = what() if callable(what) else what
+        raise IterationLimitError(f"{name}: {err}") from err
 
 
 def check_block(b: Any, n: int, key: str = "b") -> None:
@@ -628,8 +670,10 @@ class PcgSolver:
     ) -> SolverError:
         """The error of a solve that did not converge (of the first such column of a block,
         ``columns`` saying which): a breakdown (``p^T A p`` not positive: the matrix is not
-        SPD) or a residual that grew names the likely causes of a singular system; an
-        iteration limit reached on a falling residual says what to change."""
+        SPD) or a residual that grew over :data:`GROWTH_EVIDENCE_ITERATIONS` or more
+        names the likely causes of a singular system; an iteration limit reached otherwise
+        is an :class:`~fea.errors.IterationLimitError` saying what to change
+        (:func:`iteration_limit`)."""
         opt = self.options
         h = history or [math.nan]
         trail = f"relative residual {h[0]:.2e} -> {h[len(h) // 2]:.2e} -> {h[-1]:.2e}"
@@ -643,12 +687,11 @@ class PcgSolver:
             f"{who} did not converge{columns} in {iterations} iterations (maxiter = "
             f"{opt.maxiter}): {trail}, target rtol {opt.rtol:.1e}"
         )
-        if not h[-1] < h[0]:  # grew (or NaN): no limit would have helped
+        grew = not h[-1] < h[0]
+        if grew and (iterations >= GROWTH_EVIDENCE_ITERATIONS or not math.isfinite(h[-1])):
+            # grew over enough iterations (or NaN): no limit would have helped
             return SolverError(f"{head}; the residual grew: {SINGULAR_CAUSES}")
-        return SolverError(
-            f"{head}; raise maxiter (the [solver] maxiter key), loosen rtol, or take "
-            "method='direct' where its factor fits in memory"
-        )
+        return iteration_limit(head, opt.maxiter)
 
     def _facts(
         self,

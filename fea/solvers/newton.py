@@ -47,7 +47,7 @@ import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 from numpy.typing import ArrayLike, NDArray
 
-from ..errors import InputError, SolverError
+from ..errors import InputError, IterationLimitError, SolverError
 from ..validate import check_count, check_range, check_rtol
 from .krylov import host_norm
 
@@ -289,6 +289,8 @@ def _correction(
             du = -np.asarray(solve(r), dtype=float)
     except np.linalg.LinAlgError as e:
         raise SolverError(f"{where}: the linear solve failed ({e}; {_SINGULAR})") from e
+    except IterationLimitError as e:  # the limit's own advice, not a singular system's
+        raise IterationLimitError(f"{where}: {e}") from e
     except SolverError as e:  # a direct solver's own (its advice is about linear systems)
         raise SolverError(
             f"{where}: the linear solve of the tangent failed ({_SINGULAR}): {e}"

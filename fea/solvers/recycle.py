@@ -30,12 +30,14 @@ from numpy.typing import NDArray
 from ..errors import SolverError
 from ..validate import check_count
 from .amg import elimination_positions
+from .base import MAXITER_CAP
 from .krylov import pcg
 from .registry import Prepared, prepare
 
 __all__ = [
     "Entry",
     "HeldSolver",
+    "NEARBY_CG_MAXITER",
     "Plan",
     "RecyclingSolver",
     "SPAN_VECTORS",
@@ -51,6 +53,13 @@ __all__ = [
 #: sides and their solutions, 2 x 16 vectors of 3 n (64 MB at 250k DOF); 0 turns the
 #: reuse off. Read when a :class:`RecyclingSolver` is made.
 SPAN_VECTORS = 16
+
+#: Most iterations of CG preconditioned by a nearby factorisation
+#: (:meth:`RecyclingSolver.run`) before the step's own matrix is factorised: a step is
+#: planned for CG only where the classical bound says a few tens suffice (``max_cg``), so
+#: one that needs this many is far from its entry and its own factorisation is cheaper.
+#: A lower ``maxiter`` of the solver lowers it; a higher one does not raise it.
+NEARBY_CG_MAXITER = 200
 
 
 class StepLaw(Protocol):
@@ -177,6 +186,12 @@ class RecyclingSolver:
     span_cap, span_tol
         Earlier solves kept per entry (default :data:`SPAN_VECTORS`) and the factor on an
         entry's residual floor below which an answer from the span is accepted.
+    maxiter
+        The iteration limit (``[solver] maxiter``): of an entry's own solves where the
+        entry is iterative (AMG-PCG: reached, an :class:`~fea.errors.IterationLimitError`),
+        and, with :data:`NEARBY_CG_MAXITER`, the smaller of the two, of CG preconditioned
+        by a nearby factorisation, which past it factorises the step's own matrix instead
+        (a fallback, not an error: the factorisation is then the cheaper answer).
     """
 
     def __init__(
@@ -190,8 +205,13 @@ class RecyclingSolver:
         max_cg: float,
         span_cap: int | None = None,
         span_tol: float = 100.0,
+        maxiter: int = 2000,
     ) -> None:
         self.max_cg = max_cg
+        self.maxiter = check_count("maxiter", maxiter, MAXITER_CAP, "iterations")
+        #: the cap of CG preconditioned by a kept factorisation (a nearby entry's here, the
+        #: step's elastic one in a Newton correction): past it, a direct solve
+        self.cg_cap = min(NEARBY_CG_MAXITER, self.maxiter)
         self.backend, self.method, self.rtol = backend, method, rtol
         self.capacity = max_factorizations
         self.snap_tol = snap_tol
@@ -382,6 +402,7 @@ class RecyclingSolver:
             method=self.method,
             near_null=con.near_null,
             rtol=self.rtol,
+            maxiter=self.maxiter,
         )
         self.t_factor = time.perf_counter() - t0
         self.stats["factorizations"] += 1
@@ -597,7 +618,7 @@ class RecyclingSolver:
                 return self._backsolve(entry, r, check=False)
 
             x0 = 2.0 * prev[-1] - prev[-2] if len(prev) == 2 else (prev[-1] if prev else None)
-            res = pcg(plan.A, b, M, x0=x0, rtol=self.rtol, maxiter=200, xp=np)
+            res = pcg(plan.A, b, M, x0=x0, rtol=self.rtol, maxiter=self.cg_cap, xp=np)
             if res.converged:
                 u = res.x
                 self.stats["cg_steps"] += 1

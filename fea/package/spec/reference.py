@@ -691,9 +691,15 @@ MEANINGS: dict[str, str] = {
     "in-core factor nor AMG-PCG fits in the free memory but the out-of-core factor does "
     "and its files fit on the disk (a solver error naming the disk space where they do not "
     "and nothing else fits); true: every direct factorisation",
-    "solver.maxiter": "iteration limit of the iterative solves of the steady thermal model, "
-    "the Zth heating curve and elastic warpage (a history's steps, a cycling run and "
-    "moisture keep their own limits); past it a solver error",
+    "solver.maxiter": "iteration limit of every iterative solve of a case (AMG-PCG, Jacobi-"
+    "PCG): the steady thermal model, theta_JC (fixed case and dual interface), the Zth "
+    "heating curve, elastic warpage, a process or elastic-plastic history's steps, the "
+    "thermal cycling, the moisture soak and reflow, the compact models' detailed solves. "
+    "Reached: a solver error naming solver.maxiter, its value and the solve (a history "
+    "does not cut its step for it). PCG on a kept factorisation (a history's step near a "
+    "cached one, 200; a Newton correction, 100; the compact models' shared solve, 500; a "
+    "grouped case's kept factor) stops at the smaller of its own cap and this, then "
+    "factorises and solves directly: no error. A direct solve takes no iterations",
     "sweep.kind": "grid (every combination), random (n samples) or explicit cases",
     "sweep.parameters": "dotted spec keys -> list of distinct values (grid) or [low, high] "
     "(random: uniform on the range, integers only for an integer key); not with kind = "
