@@ -18,6 +18,7 @@ __all__ = [
     "limit_warnings",
     "print_summary",
     "summary_lines",
+    "takeover_lines",
 ]
 
 _PARAM = "param:"  # the table columns of the swept parameters (runner.base_row)
@@ -28,6 +29,9 @@ class StudyReport:
     """Outcome of a study run: counts of this run and the table rows of the whole study.
 
     ``busy`` counts cases another run was computing (or finished meanwhile).
+    ``taken_over``: one line per case whose claim, left by a killed run, this run took
+    over (``"case0003: took over the claim of host n7, pid 4242 (run 1a2b3c4d), whose
+    process is gone"``), in the order taken.
     """
 
     out: Path
@@ -37,6 +41,13 @@ class StudyReport:
     busy: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
     table: Path | None = None
+    taken_over: list[str] = field(default_factory=list)
+
+
+def takeover_lines(report: StudyReport) -> list[str]:
+    """The summary's lines of the claims this run took over from killed runs (none when
+    it took over none): ``took over case0003: the claim of host ...``."""
+    return [f"took over {line.replace(': took over ', ': ', 1)}" for line in report.taken_over]
 
 
 def busy_text(report: StudyReport) -> str:
@@ -86,6 +97,8 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
             console.print(f"warning: {r['case']}: {note}", style="yellow", markup=False)
     for line in limit_warnings(spec, report.rows):
         console.print(f"warning: {line}", style="bold yellow", markup=False)
+    for line in takeover_lines(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(_counts_line(spec, report), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -118,6 +131,7 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
             lines.append("  " + (text if text.startswith(("error:", "bug")) else f"error: {text}"))
         lines += [f"  warning: {note}" for note in case_notes(r)]
     lines += [f"warning: {line}" for line in limit_warnings(spec, report.rows)]
+    lines += takeover_lines(report)
     lines.append(_counts_line(spec, report))
     return lines
 

@@ -42,12 +42,14 @@ Two runs on one output folder (a rerun while the first still runs, two array tas
 one study) share the cases: each skips a case the other holds, finished, or failed
 (its ``error.json`` names a run that is still running), so no case is computed twice;
 a failure recorded by a run that has ended (or by a version that wrote no id) is
-retried. A claim left by a killed run is taken over with a message in the progress and
-the case's ``case.log``: an ``flock`` at once (the kernel released it); a lock file when
-its process is gone (same host), or, for another host's, once it is older than
-``FEA_STALE_CLAIM_HOURS`` (default 24; a run on another host cannot be asked whether it
-still runs, so set this longer than any case takes). Stale temporary files are swept
-from a case's folder when its lock is taken.
+retried. A claim left by a killed run is taken over with a message in the case's
+``case.log`` and in the run's own output, as it happens and again in its summary (one
+line per case, naming the killed run; also for a Dask task on another node): an
+``flock`` at once (the kernel released it); a lock file when its process is gone (same
+host), or, for another host's, once it is older than ``FEA_STALE_CLAIM_HOURS`` (default
+24; a run on another host cannot be asked whether it still runs, so set this longer than
+any case takes). Stale temporary files are swept from a case's folder when its lock is
+taken.
 
 A full disk stops the study with one error (``no space left on device while writing
 <path>``); every result written before it stays as it was.

@@ -1,0 +1,123 @@
+"""A large sweep as its user follows it on a cluster: which cases a run still holds,
+which failed, which a killed run left (``fea check``), claims of killed runs taken over
+and said so in the run's own output (also through Dask), runs killed and rerun, two runs
+at once, a full disk, hostile values, empty and huge sweeps. The analysis of the cases'
+child processes is stubbed: the point is the workflow, not the numbers."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+from fea.package.spec import load_study
+from fea.study import run_study
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ROOT / "tests" / "data" / "tiny_study.toml"
+TWO = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0] }\n'
+GRID = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0, 70.0] }\n'
+
+#: The analysis of the child processes stubbed: Tj = 25 + the shell in um; ``fail-50um``
+#: fails the 50 um case.
+STUB = """
+import os
+
+if os.environ.get("FEA_TEST_STUB"):
+    import fea.package as _package
+
+    def _analyse(case, folder, meta=None, context=None):
+        um = case.geometry.shell_thickness * 1e6
+        if os.environ["FEA_TEST_STUB"] == "fail-50um" and abs(um - 50.0) < 1e-6:
+            raise ZeroDivisionError("stubbed failure at 50 um")
+        return {"Tj_max_C": 25.0 + um}
+
+    _package.analyse = _analyse
+"""
+
+
+def _study(tmp_path: Path, sweep: str = GRID, name: str = "study") -> Path:
+    """The tiny study, coarse, with ``sweep`` (TOML of a [sweep] table) as its sweep."""
+    text = TINY.read_text()
+    text = text[: text.index("[sweep]")].replace("size_mm = 1.0", "size_mm = 2.0")
+    path = tmp_path / f"{name}.toml"
+    path.write_text(text.replace('name = "tiny"', f'name = "{name}"') + sweep)
+    return path
+
+
+def _stub(monkeypatch, tmp_path: Path, mode: str = "ok") -> None:
+    folder = tmp_path / "stub"
+    folder.mkdir(exist_ok=True)
+    (folder / "sitecustomize.py").write_text(STUB)
+    parts = (str(folder), str(ROOT), os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in parts if p))
+    monkeypatch.setenv("FEA_TEST_STUB", mode)
+
+
+def _dead_pid() -> int:
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "pass"])
+    proc.wait()
+    return proc.pid
+
+
+def _left_claim(case: Path, pid: int, run_id: str) -> None:
+    """The case lock a run killed while computing ``case`` leaves: its holder's text
+    (the kernel released the flock)."""
+    case.mkdir(parents=True, exist_ok=True)
+    (case / ".lock").write_text(f"{socket.gethostname()} {pid} 2026-01-01T00:00:00\nrun {run_id}\n")
+
+
+# -- claims of killed runs: said in the run's output ------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_dask_run_says_which_claims_it_took_over(tmp_path, monkeypatch, capsys):
+    """A Dask task that took over the claim a killed run left on a case said so only in
+    that case's ``case.log``: the run's output (what its user reads) had nothing. The
+    output and the summary now have one line per takeover, naming the case and the
+    killed run; a rerun that takes over nothing says nothing of it."""
+    distributed = pytest.importorskip("distributed")
+    _stub(monkeypatch, tmp_path)
+    spec = load_study(_study(tmp_path, TWO))
+    out = tmp_path / "out"
+    dead = "deadbeef" + "0" * 24
+    _left_claim(out / "case0001", _dead_pid(), dead)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        report = run_study(spec, out=out, scheduler=cluster.scheduler_address, progress=False)
+    assert (report.done, report.failed) == (2, 0)
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if "took over" in ln]
+    assert len(lines) == 2, err  # as it happened, and in the summary
+    for line in lines:
+        assert "case0001" in line and "run deadbeef" in line, line
+    assert report.taken_over and "case0001" in report.taken_over[0]
+    assert "run deadbeef" in (out / "case0001" / "case.log").read_text()
+    again = run_study(spec, out=out, progress=False)
+    assert (again.skipped, again.taken_over) == (2, [])
+    assert "took over" not in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_local_run_lists_its_takeovers_in_the_summary(tmp_path, monkeypatch, capsys):
+    """The same for the child processes of one machine: the line as it happened was
+    there; the summary at the end lists it again, and a slice's closing line too."""
+    _stub(monkeypatch, tmp_path)
+    spec = load_study(_study(tmp_path, TWO))
+    out = tmp_path / "out"
+    dead = "feedface" + "0" * 24
+    _left_claim(out / "case0001", _dead_pid(), dead)
+    report = run_study(spec, out=out, progress=False, slice_="0/1")
+    assert report.taken_over == [
+        f"case0001: took over the claim of host {socket.gethostname()}, pid "
+        f"{report.taken_over[0].split('pid ')[1].split()[0]} (run feedface), whose process "
+        "is gone"
+    ]
+    err = capsys.readouterr().err
+    assert sum("took over" in ln and "case0001" in ln for ln in err.splitlines()) == 2, err
