@@ -89,9 +89,11 @@ __all__ = [
     "STALE_CLAIM_ENV",
     "StudyReport",
     "base_row",
+    "case_claim",
     "case_digest",
     "claim_case",
     "clear_outputs",
+    "failed_by",
     "file_digest",
     "finished_current",
     "finished_digest",
@@ -852,7 +854,7 @@ def claim_case(
                     f"cannot remove {folder / 'metrics.json'} (a result from another input): "
                     f"{exc.strerror}"
                 ) from None
-        writer = _failed_by(folder / "error.json")
+        writer = failed_by(folder / "error.json")
         if writer is not None and (
             (me is not None and writer.id == me.id) or run_alive(folder.parent, writer)
         ):  # failed by this run, or by another one still going: not computed twice
@@ -877,7 +879,7 @@ def claim_case(
     return Claim("run", lock=lock, case=case, stale=stale, note=note)
 
 
-def _failed_by(path: Path) -> RunId | None:
+def failed_by(path: Path) -> RunId | None:
     """The run that wrote the ``error.json`` at ``path``; None when there is none, it
     cannot be read or names no run (an older version's: an earlier run's)."""
     try:
@@ -885,6 +887,69 @@ def _failed_by(path: Path) -> RunId | None:
     except (OSError, ValueError):
         return None
     return RunId.from_record(record.get(RUN_KEY)) if isinstance(record, dict) else None
+
+
+def _read_lock(path: Path) -> str | None:
+    """The text of a case's lock file at ``path`` (not through a link, nothing created,
+    no lock taken); None when there is none or it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def case_claim(folder: Path) -> tuple[bool, str] | None:
+    """Who claims the case in ``folder`` (in an output folder), read without taking its
+    lock, so that a run starting meanwhile is never kept from it (``fea check``): None when
+    no run claims it; ``(True, who)`` while the run holding its lock still runs;
+    ``(False, who)`` when the lock was left by a killed run (the next run takes it over,
+    :func:`claim_case`). ``who``: ``the claim of host h, pid p (run 1a2b3c4d)``.
+
+    An ``flock`` released by its holder leaves the lock file empty; one whose holder was
+    killed still names it, and it counts as held while that run's announcement is held
+    (:func:`run_alive`; its process, on this host, must also run). Where there is no
+    ``flock`` the lock file ``.lock.owner`` is judged as a run taking it judges it (its
+    process on this host, else its age against :func:`stale_claim_s`)."""
+    owner = folder / ".lock.owner"
+    if os.path.lexists(owner):
+        text = _read_lock(owner) or ""
+        stale = _stale(owner)
+        if stale is None:
+            return True, _holder_text(text) or "a claim being written"
+        return False, stale[1]
+    text = _read_lock(folder / ".lock")
+    who = _holder_text(text) if text else None
+    if text is None or who is None:
+        return None  # no lock, or released
+    lines = text.split("\n")
+    host, pid_text = lines[0].split()[:2]
+    rid = next(
+        (ln.split()[1] for ln in lines[1:] if ln.startswith("run ") and ln[4:].strip()), None
+    )
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        pid = -1
+    if rid is not None:
+        live = run_alive(folder.parent, RunId(rid, host, pid))
+    elif host == socket.gethostname():  # an older version's: its process decides
+        live = pid > 0 and not _pid_gone(pid)
+    else:  # another host's, naming no run: as its lock file would be judged
+        try:
+            live = time.time() - (folder / ".lock").stat().st_mtime <= stale_claim_s()
+        except OSError:
+            return None
+    if live:
+        return True, who
+    return False, f"{who}, whose process is gone"
 
 
 def _log_line(folder: Path, text: str) -> None:

@@ -6,6 +6,7 @@ child processes is stubbed: the point is the workflow, not the numbers."""
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 from pathlib import Path
@@ -23,6 +24,7 @@ GRID = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0, 70.
 #: The analysis of the child processes stubbed: Tj = 25 + the shell in um; ``fail-50um``
 #: fails the 50 um case.
 STUB = """
+import json
 import os
 
 if os.environ.get("FEA_TEST_STUB"):
@@ -121,3 +123,100 @@ def test_a_local_run_lists_its_takeovers_in_the_summary(tmp_path, monkeypatch, c
     ]
     err = capsys.readouterr().err
     assert sum("took over" in ln and "case0001" in ln for ln in err.splitlines()) == 2, err
+
+
+# -- fea check: running, failed, orphaned, finished --------------------------------------------
+
+FIVE = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 40.0, 50.0, 60.0, 70.0] }\n'
+
+
+def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys):
+    """``fea check`` showed every case with an ``error.json`` as ``failed``, whether the
+    run that wrote it still runs (a rerun leaves it to that run) or has ended (a rerun
+    retries it), and a case held by a running run or left claimed by a killed one as
+    ``to run``. It now says ``running`` (the claim held by a live run), ``failed`` with
+    the run that recorded it and whether it still runs, ``orphaned`` (a claim whose
+    process is gone) and ``finished``; its exit status is 4 while a run is going, 3 when
+    failed or orphaned cases are left, 0 once nothing is. The claims are read, never
+    taken."""
+    from fea.cli import main
+    from fea.study.check import check_study
+    from fea.study.runner import (
+        DIGEST_KEY,
+        CaseLock,
+        RunId,
+        input_digest,
+        record_failure,
+        register_run,
+    )
+
+    path = _study(tmp_path, FIVE)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    params = dict(spec.case_parameters())
+    out.mkdir()
+    (out / "case0000").mkdir()
+    (out / "case0000" / "metrics.json").write_text(
+        json.dumps({"case": "case0000", DIGEST_KEY: input_digest(spec, params["case0000"])})
+    )
+    dead = RunId("0123abcd" + "0" * 24, socket.gethostname(), _dead_pid())
+    record_failure(out / "case0003", {"case": "case0003", "status": "failed"}, run=dead)
+    _left_claim(out / "case0004", dead.pid, dead.id)
+    live = RunId.new()
+    argv = ["check", str(path), "--out", str(out)]
+    with register_run(out, live):
+        lock = CaseLock(out / "case0001", live)
+        (out / "case0001").mkdir()
+        assert lock.acquire()
+        try:
+            record_failure(out / "case0002", {"case": "case0002", "status": "failed"}, run=live)
+            res = check_study(spec, out)
+            states = [(c.state, c.live) for c in res.cases]
+            assert states == [
+                ("finished", False),
+                ("running", True),
+                ("failed", True),
+                ("failed", False),
+                ("orphaned", False),
+            ]
+            assert res.running and res.exit_status == 4
+            assert res.counts == {
+                "finished": 1,
+                "running": 1,
+                "stale": 0,
+                "failed": 2,
+                "orphaned": 1,
+                "to run": 0,
+            }
+            assert f"run {live.id[:8]}" in res.cases[1].run and "still running" in res.cases[1].run
+            assert "leaves it" in res.cases[2].run
+            assert f"run {dead.id[:8]}" in res.cases[3].run and "ended" in res.cases[3].run
+            assert f"pid {dead.pid}" in res.cases[4].run and "gone" in res.cases[4].run
+            text = res.format()
+            assert (
+                "1 finished, 1 running, 2 failed (1 by a run still going), 1 orphaned; "
+                "2 would run" in text
+            )
+            # a long sweep lists them with its refused cases, the others counted
+            short = res.format(limit=2)
+            assert all(f"\n{cid} " in short for cid in ("case0001", "case0002", "case0004"))
+            assert "\ncase0000 " not in short and "(1 ok cases not listed" in short
+            assert main(argv) == 4
+            assert "orphaned" in capsys.readouterr().out
+            # read, not taken: the run still holds its case, the killed run's claim is
+            # there for the next run to take over
+            assert not CaseLock(out / "case0001").acquire()
+            assert "run 0123abcd" in (out / "case0004" / ".lock").read_text()
+        finally:
+            lock.release()
+    # the run has ended: its failure is retried, its released case is to run
+    res = check_study(spec, out)
+    assert [c.state for c in res.cases] == ["finished", "to run", "failed", "failed", "orphaned"]
+    assert not res.running and res.exit_status == 3
+    assert main(argv) == 3
+    capsys.readouterr()
+    for cid in ("case0002", "case0003"):
+        (out / cid / "error.json").unlink()
+    (out / "case0004" / ".lock").write_text("")  # released
+    assert main(argv) == 0
+    assert check_study(spec, tmp_path / "none").exit_status == 0
