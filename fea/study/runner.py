@@ -74,7 +74,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FeaError, InputError, ResultsError
-from ..io.atomic import sweep_parts, write_atomic
+from ..io.atomic import sweep_parts, write_atomic, write_error
 from ..package.spec import CaseSpec, StudySpec, case_input, input_files
 from ..package.spec.sweeps import set_path
 from .report import StudyReport, limit_warnings
@@ -596,7 +596,9 @@ class CaseLock:
             except OSError as exc:  # no flock on this file system: a lock file instead
                 os.close(fd)
                 if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                    raise
+                    err = ResultsError(f"cannot lock {self.path}: {exc.strerror or exc}")
+                    err.errno = exc.errno  # type: ignore[attr-defined]
+                    raise err from None
                 return self._exclusive_file()
             self.fd = fd
             # a released lock is emptied: a holder named here was killed holding it
@@ -605,8 +607,12 @@ class CaseLock:
                 left = _holder_text(text) if "\nrun " in text else None  # an older
                 if left is not None:  # version's lock file is left as released
                     self.taken_over = f"{left}, whose process is gone"
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, self._text(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, self._text(), 0)
+            except OSError as exc:  # a full disk or quota: the study stops with one line
+                self.release()
+                raise write_error(self.path, exc) from None
             return True
         os.close(fd)  # pragma: no cover
         return self._exclusive_file()  # pragma: no cover

@@ -220,3 +220,42 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
     (out / "case0004" / ".lock").write_text("")  # released
     assert main(argv) == 0
     assert check_study(spec, tmp_path / "none").exit_status == 0
+
+
+# -- a full disk ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("code", ["ENOSPC", "EDQUOT"])
+def test_a_full_disk_while_a_case_is_claimed_stops_the_run_with_one_line(
+    tmp_path, monkeypatch, capsys, code
+):
+    """Writing the holder into a case's lock on a full disk (or past the user's quota,
+    common on a cluster's shared file system) ended ``fea run`` with a traceback
+    (``OSError: [Errno 122] Disk quota exceeded``) and the lock's flock still taken. It
+    is the study's one-line error (exit status 2), the lock released for the next run."""
+    import errno
+
+    from fea.cli import main
+
+    _stub(monkeypatch, tmp_path)
+    path = _study(tmp_path, TWO)
+    out = tmp_path / "out"
+    real = os.pwrite
+
+    def full(fd: int, data: bytes, offset: int) -> int:
+        if os.readlink(f"/proc/self/fd/{fd}").endswith(os.sep + ".lock"):
+            raise OSError(getattr(errno, code), os.strerror(getattr(errno, code)))
+        return real(fd, data, offset)
+
+    monkeypatch.setattr(os, "pwrite", full)
+    assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "OSError" not in err, err
+    what = "no space left on device" if code == "ENOSPC" else "disk quota exceeded"
+    assert f"{what} while writing {out / 'case0000' / '.lock'}" in err
+    from fea.study.runner import CaseLock
+
+    monkeypatch.setattr(os, "pwrite", real)
+    lock = CaseLock(out / "case0000")  # released: another run can take it
+    assert lock.acquire()
+    lock.release()
