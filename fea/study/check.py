@@ -277,21 +277,21 @@ def _state(
         if done:
             return "finished", None, False
         claim = case_claim(folder)
+        if claim is not None and claim[0]:
+            return "running", f"{claim[1]}, still running: fea run leaves it to that run", True
+        writer = failed_by(folder / "error.json") if done is None else None
+        if writer is not None and run_alive(folder.parent, writer):
+            # also over a claim its lost worker left (Dask): the failure is that run's
+            text = f"recorded by {writer.text()}, still running: fea run leaves it to that run"
+            return "failed", text, True
         if claim is not None:
-            live, who = claim
-            if live:
-                return "running", f"{who}, still running: fea run leaves it to that run", True
-            return "orphaned", f"{who}: the next fea run takes it over and runs it", False
+            return "orphaned", f"{claim[1]}: the next fea run takes it over and runs it", False
         if done is False:
             return "stale", None, False
         if not (folder / "error.json").is_file():
             return "to run", None, False
-        writer = failed_by(folder / "error.json")
         if writer is None:  # an older version's record: an ended run's
             return "failed", None, False
-        if run_alive(folder.parent, writer):
-            text = f"recorded by {writer.text()}, still running: fea run leaves it to that run"
-            return "failed", text, True
         return "failed", f"recorded by {writer.text()}, which has ended: fea run retries it", False
     except OSError as exc:
         raise ResultsError(f"cannot read the case folder {folder}: {exc.strerror}") from None

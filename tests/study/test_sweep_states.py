@@ -127,7 +127,10 @@ def test_a_local_run_lists_its_takeovers_in_the_summary(tmp_path, monkeypatch, c
 
 # -- fea check: running, failed, orphaned, finished --------------------------------------------
 
-FIVE = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 40.0, 50.0, 60.0, 70.0] }\n'
+SIX = (
+    '[sweep]\nparameters = { "geometry.shell_thickness_um" = '
+    "[30.0, 40.0, 50.0, 60.0, 70.0, 80.0] }\n"
+)
 
 
 def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys):
@@ -150,7 +153,7 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
         register_run,
     )
 
-    path = _study(tmp_path, FIVE)
+    path = _study(tmp_path, SIX)
     spec = load_study(path)
     out = tmp_path / "out"
     params = dict(spec.case_parameters())
@@ -170,6 +173,10 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
         assert lock.acquire()
         try:
             record_failure(out / "case0002", {"case": "case0002", "status": "failed"}, run=live)
+            # a Dask worker of the live run lost while computing: its claim is left, and
+            # the run recorded the case failed
+            _left_claim(out / "case0005", dead.pid, live.id)
+            record_failure(out / "case0005", {"case": "case0005", "status": "failed"}, run=live)
             res = check_study(spec, out)
             states = [(c.state, c.live) for c in res.cases]
             assert states == [
@@ -178,13 +185,14 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
                 ("failed", True),
                 ("failed", False),
                 ("orphaned", False),
+                ("failed", True),
             ]
             assert res.running and res.exit_status == 4
             assert res.counts == {
                 "finished": 1,
                 "running": 1,
                 "stale": 0,
-                "failed": 2,
+                "failed": 3,
                 "orphaned": 1,
                 "to run": 0,
             }
@@ -194,7 +202,7 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
             assert f"pid {dead.pid}" in res.cases[4].run and "gone" in res.cases[4].run
             text = res.format()
             assert (
-                "1 finished, 1 running, 2 failed (1 by a run still going), 1 orphaned; "
+                "1 finished, 1 running, 3 failed (2 by a run still going), 1 orphaned; "
                 "2 would run" in text
             )
             # a long sweep lists them with its refused cases, the others counted
@@ -211,13 +219,15 @@ def test_check_tells_running_failed_orphaned_and_finished_cases(tmp_path, capsys
             lock.release()
     # the run has ended: its failure is retried, its released case is to run
     res = check_study(spec, out)
-    assert [c.state for c in res.cases] == ["finished", "to run", "failed", "failed", "orphaned"]
+    states = ["finished", "to run", "failed", "failed", "orphaned", "orphaned"]
+    assert [c.state for c in res.cases] == states
     assert not res.running and res.exit_status == 3
     assert main(argv) == 3
     capsys.readouterr()
-    for cid in ("case0002", "case0003"):
+    for cid in ("case0002", "case0003", "case0005"):
         (out / cid / "error.json").unlink()
-    (out / "case0004" / ".lock").write_text("")  # released
+    for cid in ("case0004", "case0005"):
+        (out / cid / ".lock").write_text("")  # released
     assert main(argv) == 0
     assert check_study(spec, tmp_path / "none").exit_status == 0
 
