@@ -22,7 +22,7 @@ TWO = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0] }\n'
 GRID = '[sweep]\nparameters = { "geometry.shell_thickness_um" = [30.0, 50.0, 70.0] }\n'
 
 #: The analysis of the child processes stubbed: Tj = 25 + the shell in um; ``fail-50um``
-#: fails the 50 um case.
+#: fails the 50 um case, ``hang-50um`` computes it for 10 minutes.
 STUB = """
 import json
 import os
@@ -34,6 +34,10 @@ if os.environ.get("FEA_TEST_STUB"):
         um = case.geometry.shell_thickness * 1e6
         if os.environ["FEA_TEST_STUB"] == "fail-50um" and abs(um - 50.0) < 1e-6:
             raise ZeroDivisionError("stubbed failure at 50 um")
+        if os.environ["FEA_TEST_STUB"] == "hang-50um" and abs(um - 50.0) < 1e-6:
+            import time
+
+            time.sleep(600)
         return {"Tj_max_C": 25.0 + um}
 
     _package.analyse = _analyse
@@ -269,3 +273,54 @@ def test_a_full_disk_while_a_case_is_claimed_stops_the_run_with_one_line(
     lock = CaseLock(out / "case0000")  # released: another run can take it
     assert lock.acquire()
     lock.release()
+
+
+# -- kill -9 and run again -------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_a_run_killed_during_a_case_is_checked_and_rerun(tmp_path, monkeypatch, capsys):
+    """``fea run`` killed with SIGKILL while computing case0001 (case0000 finished):
+    ``fea check`` says case0001 is held while the run lives (exit 4), then orphaned by
+    the killed run, naming it (exit 3); the rerun keeps case0000, takes case0001 over
+    (one line in its output and summary) and computes it and case0002; then nothing is
+    left (exit 0)."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from fea.cli import main
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path, "hang-50um")
+    code = (
+        "from fea.cli import main; import sys; "
+        f"sys.exit(main(['run', {str(path)!r}, '--out', {str(out)!r}, '--no-progress']))"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(1200):
+            if (out / "case0001" / "case.log").exists():
+                break
+            assert proc.poll() is None
+            time.sleep(0.1)
+        argv = ["check", str(path), "--out", str(out)]
+        assert main(argv) == 4
+        assert "1 finished, 1 running" in capsys.readouterr().out
+        first = (out / "case0000" / "metrics.json").read_bytes()
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert main(argv) == 3
+    text = capsys.readouterr().out
+    assert "1 finished, 1 orphaned" in text and f"pid {proc.pid}" in text
+    _stub(monkeypatch, tmp_path, "ok")
+    report = run_study(load_study(path), out=out, progress=False)
+    assert (report.done, report.skipped, report.failed) == (2, 1, 0)
+    assert len(report.taken_over) == 1 and f"pid {proc.pid}" in report.taken_over[0]
+    assert (out / "case0000" / "metrics.json").read_bytes() == first  # kept as it was
+    err = capsys.readouterr().err
+    assert sum("took over" in ln for ln in err.splitlines()) == 2  # as it happened, summary
+    assert main(argv) == 0
