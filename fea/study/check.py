@@ -159,9 +159,11 @@ class StudyCheck:
         return EXIT_OK
 
     def format(self, all_rows: bool = False, limit: int = 20, refused: int = 50) -> str:
-        """A summary: the counts, then one row per case that is not ``ok`` (the first
-        ``refused`` of them) and, when ``all_rows`` or the study has at most ``limit``
-        cases, the others too; ``all_rows`` lists every case."""
+        """A summary: the counts, then one row per case that is not ``ok`` and per case
+        ``running``, ``failed`` or ``orphaned`` in the output folder (the first
+        ``refused`` of them, the refused first; each with the run that holds or failed
+        it) and, when ``all_rows`` or the study has at most ``limit`` cases, the others
+        too; ``all_rows`` lists every case."""
         cases = self.cases
         n = len(cases)
         bad = [c for c in cases if not c.ok]
