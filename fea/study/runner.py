@@ -832,6 +832,14 @@ def claim_case(
 
     if finished_current(spec, folder, params):
         return Claim("skip")
+    if folder.is_symlink():
+        # a link planted in a shared output folder: the case would clear the outputs of
+        # the folder it names (its *.csv, *.png, result.h5) and write its own there
+        raise ResultsError(
+            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
+            "case's folder is a plain folder of the output folder (remove the link; to "
+            "keep results elsewhere, give --out that folder)"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -4,6 +4,8 @@ truncate that file and write the holder's name into it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from fea.errors import ResultsError
@@ -27,3 +29,26 @@ def test_a_plain_lock_is_taken_and_released(tmp_path):
     assert not CaseLock(tmp_path).acquire()  # held
     lock.release()
     assert CaseLock(tmp_path).acquire()
+
+
+def test_a_case_folder_that_is_a_symbolic_link_is_refused_and_its_target_kept(tmp_path):
+    """A case folder planted in a shared output folder as a link to another folder: the
+    case cleared that folder's outputs before running (every ``*.csv`` and ``*.png`` of
+    the folder it names removed, then its own results written there). It is refused,
+    naming the link, and the folder it names is left as it was."""
+    from fea.package.spec import load_study
+    from fea.study.runner import claim_case
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_study(root / "tests" / "data" / "tiny_study.toml")
+    cid, params = spec.case_parameters()[0]
+    victim = tmp_path / "measurements"
+    victim.mkdir()
+    (victim / "tester_run7.csv").write_text("t_s,Tj_C\n0,25\n")
+    (victim / "figure.png").write_bytes(b"\x89PNG")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / cid).symlink_to(victim, target_is_directory=True)
+    with pytest.raises(ResultsError, match=rf"the case folder .*{cid} is a symbolic link"):
+        claim_case(spec, cid, params, out / cid, None, False)
+    assert sorted(p.name for p in victim.iterdir()) == ["figure.png", "tester_run7.csv"]
