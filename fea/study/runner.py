@@ -62,6 +62,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import socket
 import stat
 import time
@@ -125,6 +126,8 @@ STALE_CLAIM_ENV = "FEA_STALE_CLAIM_HOURS"
 RUNS_DIR = ".fea-runs"
 #: The key of ``error.json`` naming the run that wrote it (``{"id", "host", "pid"}``).
 RUN_KEY = "run"
+#: The name of a run's announcement in :data:`RUNS_DIR`: its id (:meth:`RunId.new`).
+_RUN_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -210,8 +213,21 @@ def register_run(root: Path, run: RunId) -> Any:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
-    for old in folder.iterdir():  # killed runs' announcements
-        if not old.name.startswith(".") and old.name != run.id and not run_alive(root, old.name):
+    if folder.is_symlink() or not folder.is_dir():
+        # a link planted in a shared output folder: the sweep below would remove the
+        # files of the folder it names
+        raise ResultsError(
+            f"{folder} is not a plain folder (a symbolic link or a file): it holds the "
+            "announcements of the runs on this output folder; remove it"
+        )
+    for old in folder.iterdir():  # killed runs' announcements (nothing else is removed)
+        if (
+            _RUN_NAME.fullmatch(old.name)
+            and old.name != run.id
+            and old.is_file()
+            and not old.is_symlink()
+            and not run_alive(root, old.name)
+        ):
             with contextlib.suppress(OSError):
                 old.unlink()
     final = folder / run.id

@@ -52,3 +52,31 @@ def test_a_case_folder_that_is_a_symbolic_link_is_refused_and_its_target_kept(tm
     with pytest.raises(ResultsError, match=rf"the case folder .*{cid} is a symbolic link"):
         claim_case(spec, cid, params, out / cid, None, False)
     assert sorted(p.name for p in victim.iterdir()) == ["figure.png", "tester_run7.csv"]
+
+
+def test_the_runs_folder_as_a_symbolic_link_is_refused_and_its_target_kept(tmp_path):
+    """``<out>/.fea-runs`` planted as a link to another folder: a run starting swept
+    every file there it took for a killed run's announcement, that is every file whose
+    name does not start with a dot (2 of 2 files of the linked folder removed). It is
+    refused, and in a plain ``.fea-runs`` only a run's announcement (named by its id) is
+    ever swept."""
+    from fea.study.runner import RUNS_DIR, RunId, register_run
+
+    victim = tmp_path / "thesis"
+    victim.mkdir()
+    (victim / "chapter1.tex").write_text("four years of work\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / RUNS_DIR).symlink_to(victim, target_is_directory=True)
+    with pytest.raises(ResultsError, match=r"\.fea-runs is not a plain folder"):
+        with register_run(out, RunId.new()):
+            pass
+    assert [p.name for p in victim.iterdir()] == ["chapter1.tex"]
+    (out / RUNS_DIR).unlink()
+    (out / RUNS_DIR).mkdir()
+    (out / RUNS_DIR / "README").write_text("someone's note\n")
+    dead = "0" * 32  # a killed run's announcement: swept
+    (out / RUNS_DIR / dead).write_text("{}")
+    with register_run(out, RunId.new()):
+        pass
+    assert [p.name for p in (out / RUNS_DIR).iterdir()] == ["README"]
