@@ -41,6 +41,7 @@ from .runner import (
     claim_case,
     holder,
     input_digest,
+    open_case_log,
     record_failure,
 )
 
@@ -68,9 +69,8 @@ class CaseProcess:
         self.case_t0 = self.t0  # when the running case started (a group's: its current)
         self.time_limit: float | None = None  # set when stopped for the case time limit [s]
         self._buf = b""
-        log = self.folder / "case.log"
         try:
-            self._log = open(log, "ab")  # noqa: SIM115 (kept open for the child's life)
+            self._log = open_case_log(self.folder)  # kept open for the child's life
         except OSError:
             self._log = open(os.devnull, "wb")  # noqa: SIM115
         self.log_line(f"started by {holder().strip()}")
@@ -229,10 +229,10 @@ class GroupProcess(CaseProcess):
         first = jobs[0]
         for j in jobs[1:]:
             with contextlib.suppress(OSError):
-                with open(Path(j["folder"]) / "case.log", "a") as f:
+                with open_case_log(Path(j["folder"])) as f:
                     f.write(
                         f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: run in group "
-                        f"{self.order[0]} (its log: {self.order[0]}/case.log)\n"
+                        f"{self.order[0]} (its log: {self.order[0]}/case.log)\n".encode()
                     )
         super().__init__({**first, "group": jobs}, locks[0], env)
 

@@ -101,6 +101,7 @@ __all__ = [
     "holder",
     "input_digest",
     "limit_warnings",
+    "open_case_log",
     "record_failure",
     "register_run",
     "run_alive",
@@ -982,11 +983,29 @@ def case_claim(folder: Path) -> tuple[bool, str] | None:
     return False, f"{who}, whose process is gone"
 
 
+def open_case_log(folder: Path) -> Any:
+    """The case's ``<folder>/case.log`` opened to append (binary), never through a
+    symbolic link: a ``case.log`` planted as a link to another file (a shared output
+    folder) had the case's log lines and its child's output appended to that file; the
+    link is removed (its target kept) and a plain log begun. An :class:`OSError` where
+    it cannot be opened."""
+    path = folder / "case.log"
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        path.unlink()  # the link, not the file it names
+        fd = os.open(path, flags | os.O_EXCL, 0o666)
+    return os.fdopen(fd, "ab")
+
+
 def _log_line(folder: Path, text: str) -> None:
     """Append ``text`` to the case's ``case.log`` as the backends' lines are."""
     with contextlib.suppress(OSError):
-        with open(folder / "case.log", "a", encoding="utf-8") as f:
-            f.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n")
+        with open_case_log(folder) as f:
+            f.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n".encode())
 
 
 # -- one case in a child process -------------------------------------------------------------

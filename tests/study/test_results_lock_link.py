@@ -80,3 +80,37 @@ def test_the_runs_folder_as_a_symbolic_link_is_refused_and_its_target_kept(tmp_p
     with register_run(out, RunId.new()):
         pass
     assert [p.name for p in (out / RUNS_DIR).iterdir()] == ["README"]
+
+
+def test_a_case_log_that_is_a_symbolic_link_is_replaced_and_its_target_kept(tmp_path):
+    """A ``case.log`` planted as a link to another file: the case's log lines (here the
+    takeover of a killed run's claim) and its child's output were appended to that file.
+    The link is replaced by a plain log; the file it named is left as it was."""
+    import socket
+
+    from fea.package.spec import load_study
+    from fea.study.runner import claim_case
+
+    root = Path(__file__).resolve().parents[2]
+    spec = load_study(root / "tests" / "data" / "tiny_study.toml")
+    cid, params = spec.case_parameters()[0]
+    victim = tmp_path / ".bashrc"
+    victim.write_text("export PATH=$HOME/bin:$PATH\n")
+    folder = tmp_path / "out" / cid
+    folder.mkdir(parents=True)
+    (folder / "case.log").symlink_to(victim)
+    # the claim a killed run left (no such process): taking it over writes to the log
+    (folder / ".lock").write_text(f"{socket.gethostname()} 999999999 x\nrun {'a' * 32}\n")
+    claim = claim_case(spec, cid, params, folder, None, False)
+    try:
+        assert claim.note is not None and "took over" in claim.note
+    finally:
+        claim.lock.release()
+    assert victim.read_text() == "export PATH=$HOME/bin:$PATH\n"
+    log = folder / "case.log"
+    assert not log.is_symlink() and "took over" in log.read_text()
+    from fea.study.runner import open_case_log
+
+    with open_case_log(folder) as f:  # a plain log is appended to
+        f.write(b"next\n")
+    assert log.read_text().endswith("next\n")
