@@ -52,7 +52,12 @@ any case takes). Stale temporary files are swept from a case's folder when its l
 taken.
 
 A full disk stops the study with one error (``no space left on device while writing
-<path>``); every result written before it stays as it was.
+<path>``, also for a case's lock); every result written before it stays as it was.
+
+Links. A shared output folder may hold symbolic links planted by someone else: a case
+folder, its ``.lock`` or ``<out>/.fea-runs`` that is a link is refused (the run would
+clear, overwrite or sweep the files of the folder it names), a ``case.log`` link is
+replaced by a plain log (:func:`open_case_log`); the files they name are never touched.
 """
 
 from __future__ import annotations
