@@ -324,3 +324,45 @@ def test_a_run_killed_during_a_case_is_checked_and_rerun(tmp_path, monkeypatch, 
     err = capsys.readouterr().err
     assert sum("took over" in ln for ln in err.splitlines()) == 2  # as it happened, summary
     assert main(argv) == 0
+
+
+# -- a huge sweep's summary ----------------------------------------------------------------------
+
+
+def test_a_huge_sweeps_summary_lists_a_bounded_number_of_cases(tmp_path, capsys, monkeypatch):
+    """The summary at the end of a run listed every case: a sweep of 100,000 cases (the
+    most a study may have) printed a million lines into its log, and on a terminal a
+    100,000-row table (10,000 rows took 22 s to render). It lists at most
+    ``SUMMARY_CASES``, the failed ones first, and says how many it left out and where
+    every row is; a sweep of that many or fewer is listed in full as before."""
+    from fea.study import report as report_mod
+    from fea.study.report import StudyReport, print_summary, summary_lines
+
+    spec = load_study(TINY)
+    n = 1000
+    rows = [
+        {"case": f"case{i:04d}", "status": "ok", "param:loads.ambient_C": float(i)}
+        for i in range(n)
+    ]
+    for i in (3, n - 1):  # failed cases come first, wherever they are
+        rows[i] = {**rows[i], "status": "failed", "error": "error: stubbed"}
+    table = tmp_path / "table.csv"
+    report = StudyReport(tmp_path, done=n - 2, failed=2, rows=rows, table=table)
+    lines = summary_lines(spec, report)
+    listed = [ln for ln in lines if ln.startswith("case ")]
+    assert len(listed) < n, len(listed)
+    most = report_mod.SUMMARY_CASES
+    assert len(listed) == most
+    assert f"case case{n - 1:04d} (failed)" in {ln.split(":")[0] for ln in listed}
+    left = f"({n - most} more cases not listed here: every row is in {table})"
+    assert left in lines
+    assert lines[0].startswith(f"study tiny: {n} cases")
+    monkeypatch.setenv("FORCE_COLOR", "1")  # the terminal's table
+    monkeypatch.setenv("COLUMNS", "200")
+    print_summary(spec, report)
+    err = capsys.readouterr().err
+    assert sum(f"case{i:04d} " in err for i in range(n)) == most
+    assert left in err.replace("\n", "")
+    small = StudyReport(tmp_path, done=3, rows=rows[:3], table=table)
+    assert sum(ln.startswith("case ") for ln in summary_lines(spec, small)) == 3
+    assert not any("more cases" in ln for ln in summary_lines(spec, small))
