@@ -54,18 +54,25 @@ def takeover_lines(report: StudyReport) -> list[str]:
 
 #: Most cases the summary lists (a sweep of up to 100,000 cases rendered every row: 22 s
 #: a 10,000-row table on a terminal, a million lines in a log); the failed ones first,
-#: then the others in case order; ``table.csv`` has every row.
+#: then those over the junction limit, then the others; ``table.csv`` has every row.
 SUMMARY_CASES = 200
 
 
 def summary_rows(rows: list[dict[str, Any]], most: int = SUMMARY_CASES) -> list[dict[str, Any]]:
     """The rows the summary lists: all of them up to ``most``; past it the failed rows
-    first (at most ``most``), then ok rows up to ``most`` in all, in case order."""
+    first, then those over the junction-temperature limit (``Tj_over_limit_flag``), then
+    the others, ``most`` in all, in case order."""
     if len(rows) <= most:
         return rows
-    failed = [i for i, r in enumerate(rows) if r.get("status") != "ok"][:most]
-    ok = [i for i, r in enumerate(rows) if r.get("status") == "ok"][: most - len(failed)]
-    return [rows[i] for i in sorted(failed + ok)]
+    order = sorted(range(len(rows)), key=lambda i: (_rank(rows[i]), i))
+    return [rows[i] for i in sorted(order[:most])]
+
+
+def _rank(row: dict[str, Any]) -> int:
+    """0 for a failed row, 1 for one over the junction limit, 2 for the others."""
+    if row.get("status") != "ok":
+        return 0
+    return 1 if row.get("Tj_over_limit_flag") == 1.0 else 2
 
 
 def _left_out_line(report: StudyReport, shown: list[dict[str, Any]]) -> list[str]:
@@ -73,10 +80,10 @@ def _left_out_line(report: StudyReport, shown: list[dict[str, Any]]) -> list[str
     left = len(report.rows) - len(shown)
     if left <= 0:
         return []
-    failed = sum(r.get("status") != "ok" for r in report.rows) - sum(
-        r.get("status") != "ok" for r in shown
-    )
+    failed = sum(_rank(r) == 0 for r in report.rows) - sum(_rank(r) == 0 for r in shown)
+    hot = sum(_rank(r) == 1 for r in report.rows) - sum(_rank(r) == 1 for r in shown)
     what = f", {failed} of them failed" if failed else ""
+    what += f", {hot} of them over the junction-temperature limit" if hot else ""
     where = Path(report.table).resolve() if report.table is not None else "the table"
     return [f"({left} more cases not listed here{what}: every row is in {where})"]
 

@@ -346,6 +346,7 @@ def test_a_huge_sweeps_summary_lists_a_bounded_number_of_cases(tmp_path, capsys,
     ]
     for i in (3, n - 1):  # failed cases come first, wherever they are
         rows[i] = {**rows[i], "status": "failed", "error": "error: stubbed"}
+    rows[n - 2] = {**rows[n - 2], "Tj_over_limit_flag": 1.0, "Tj_max_C": 190.0}  # then these
     table = tmp_path / "table.csv"
     report = StudyReport(tmp_path, done=n - 2, failed=2, rows=rows, table=table)
     lines = summary_lines(spec, report)
@@ -354,6 +355,7 @@ def test_a_huge_sweeps_summary_lists_a_bounded_number_of_cases(tmp_path, capsys,
     most = report_mod.SUMMARY_CASES
     assert len(listed) == most
     assert f"case case{n - 1:04d} (failed)" in {ln.split(":")[0] for ln in listed}
+    assert any(ln.startswith(f"warning: case{n - 2:04d}: Tj 190.0") for ln in lines)
     left = f"({n - most} more cases not listed here: every row is in {table})"
     assert left in lines
     assert lines[0].startswith(f"study tiny: {n} cases")
