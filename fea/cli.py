@@ -89,8 +89,11 @@ def _check_add_args(p: argparse.ArgumentParser) -> None:
 
 def _check_studies(args: argparse.Namespace) -> int:
     """Each study read and every case checked (:func:`fea.study.check.check_study`); the
-    exit status 0 when every case would run, 1 when some case is refused, 2 when a study
-    file itself is refused (the other studies are still checked)."""
+    exit status 0 when every case would run (or is finished), 1 when some case is
+    refused, 2 when a study file itself is refused (the other studies are still
+    checked), 4 while a run is still going on an output folder, 3 when failed or orphaned
+    cases are left there (:attr:`fea.study.check.StudyCheck.exit_status`); where several
+    hold, the first of 2, 1, 4, 3."""
     import warnings
 
     from .package.spec import load_study
@@ -102,6 +105,7 @@ def _check_studies(args: argparse.Namespace) -> int:
             raise_input("--out", args.out, "--out with one study file (each study has its folder)")
         _check_output_folder("--out", args.out)
     check_environment()  # FEA_MEMORY_GB, the mesh cache: this machine's error, not a study's
+    rank = {0: 0, 3: 1, 4: 2, 1: 3, 2: 4}  # which status wins over which
     status = 0
     for i, path in enumerate(args.study):
         if i:
@@ -120,8 +124,7 @@ def _check_studies(args: argparse.Namespace) -> int:
             continue
         print(f"{path}:")
         print(result.format(all_rows=args.all))
-        if not result.ok:
-            status = max(status, 1)
+        status = max(status, result.exit_status, key=rank.__getitem__)
     return status
 
 

@@ -34,6 +34,7 @@ __all__ = [
     "sync_folder",
     "write_atomic",
     "write_atomic_files",
+    "write_error",
 ]
 
 #: Suffix of temporary files (``.<name>.<host>-<pid>.<random>.part``); the host and
@@ -56,9 +57,11 @@ def default_mode() -> int:
     return 0o666 & ~mask
 
 
-def _write_error(path: Path, exc: OSError) -> ResultsError:
-    """The one-line error of a failed write; ``.errno`` keeps the cause (a runner stops a
-    study on a full disk instead of failing every case in turn)."""
+def write_error(path: str | os.PathLike, exc: OSError) -> ResultsError:
+    """The one-line error of a failed write of ``path`` (``no space left on device while
+    writing <path>``, ``disk quota exceeded ...``, ``cannot write <path>: <reason>``);
+    ``.errno`` keeps the cause (a runner stops a study on a full disk instead of failing
+    every case in turn)."""
     if exc.errno == errno.ENOSPC:
         err = ResultsError(f"no space left on device while writing {path}")
     elif exc.errno == errno.EDQUOT:
@@ -206,7 +209,7 @@ def atomic_path(
         )
         os.close(fd)
     except OSError as exc:
-        raise _write_error(path, exc) from None
+        raise write_error(path, exc) from None
     tmp = Path(name)
     try:
         yield tmp
@@ -215,7 +218,7 @@ def atomic_path(
         os.chmod(tmp, default_mode())
         os.replace(tmp, path)
     except OSError as exc:
-        raise _write_error(path, exc) from None
+        raise write_error(path, exc) from None
     finally:
         with contextlib.suppress(OSError):
             tmp.unlink(missing_ok=True)
@@ -257,7 +260,7 @@ def _write_synced(tmp: Path, path: Path, data: str | bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
     except OSError as exc:
-        raise _write_error(path, exc) from None
+        raise write_error(path, exc) from None
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:

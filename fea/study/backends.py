@@ -41,6 +41,7 @@ from .runner import (
     claim_case,
     holder,
     input_digest,
+    open_case_log,
     record_failure,
 )
 
@@ -68,9 +69,8 @@ class CaseProcess:
         self.case_t0 = self.t0  # when the running case started (a group's: its current)
         self.time_limit: float | None = None  # set when stopped for the case time limit [s]
         self._buf = b""
-        log = self.folder / "case.log"
         try:
-            self._log = open(log, "ab")  # noqa: SIM115 (kept open for the child's life)
+            self._log = open_case_log(self.folder)  # kept open for the child's life
         except OSError:
             self._log = open(os.devnull, "wb")  # noqa: SIM115
         self.log_line(f"started by {holder().strip()}")
@@ -229,10 +229,10 @@ class GroupProcess(CaseProcess):
         first = jobs[0]
         for j in jobs[1:]:
             with contextlib.suppress(OSError):
-                with open(Path(j["folder"]) / "case.log", "a") as f:
+                with open_case_log(Path(j["folder"])) as f:
                     f.write(
                         f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: run in group "
-                        f"{self.order[0]} (its log: {self.order[0]}/case.log)\n"
+                        f"{self.order[0]} (its log: {self.order[0]}/case.log)\n".encode()
                     )
         super().__init__({**first, "group": jobs}, locks[0], env)
 
@@ -381,7 +381,9 @@ def execute_local(
     case_timeout: float | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
-    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``.
+    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``;
+    before a case whose claim a killed run left is run, ``("takeover", {"case", "note"})``
+    (whose claim it was, :attr:`fea.study.runner.Claim.note`).
     ``case_timeout`` [s]: a case running longer is stopped and recorded as failed (a group
     goes on with its other cases, each alone)."""
     from collections import deque
@@ -407,8 +409,8 @@ def execute_local(
                 try:
                     for job in unit:
                         claim = claim_case(spec, job.cid, job.params, job.folder, run, force)
-                        if claim.note is not None:
-                            progress.print(f"  {job.cid}: {claim.note}")  # also quiet
+                        if claim.note is not None:  # the run's output says it (also quiet)
+                            yield "takeover", {"case": job.cid, "note": claim.note}
                         if claim.action == "run":
                             claims.append((job, claim))
                             if claim.stale:
@@ -493,16 +495,18 @@ def _run_isolated(
     force: bool,
     cache_dir: str,
     case_timeout: float | None = None,
-) -> tuple[str, dict[str, Any] | None]:
+) -> tuple[str, dict[str, Any] | None, str | None]:
     """Claim and run one case in a child process here and wait for it (a Dask task):
-    ``("done", row)``, or ``("skip", None)`` (finished before) or ``("busy", None)``
-    (another run's), as :func:`execute_local` yields them. ``case_timeout`` [s] as for
-    :func:`execute_local`."""
+    ``("done", row, note)``, or ``("skip", None, None)`` (finished before) or
+    ``("busy", None, None)`` (another run's), as :func:`execute_local` yields them;
+    ``note``: whose claim, left by a killed run, the task took over (None: none), for the
+    run's own output (the task's worker may be on another node). ``case_timeout`` [s] as
+    for :func:`execute_local`."""
     claim = claim_case(spec, job.cid, job.params, job.folder, run, force)
     if claim.action in ("skip", "busy"):
-        return claim.action, None
+        return claim.action, None, None
     if claim.action == "row":
-        return "done", claim.row
+        return "done", claim.row, claim.note
     assert claim.lock is not None
     child_job = _child_job(spec, job, cache_dir, force, run)
     child = CaseProcess(child_job, claim.lock, _child_env(1, None))
@@ -513,7 +517,7 @@ def _run_isolated(
             if child.over_time(case_timeout):
                 assert case_timeout is not None
                 child.stop_for_time(case_timeout)
-        return "done", child.finish()
+        return "done", child.finish(), claim.note
     finally:
         child.kill()
 
@@ -575,7 +579,7 @@ def execute_dask(
             for fut in as_completed(list(futures)):
                 job = futures[fut]
                 try:
-                    what, row = fut.result()
+                    what, row, note = fut.result()
                 except ResultsError:
                     raise
                 except Exception as exc:  # the Dask worker itself was lost
@@ -586,7 +590,9 @@ def execute_dask(
                         wall_s=0.0,
                     )
                     record_failure(job.folder, row, digests[job.cid], run)
-                    what = "done"
+                    what, note = "done", None
+                if note is not None:  # the takeover reached only the case's log
+                    yield "takeover", {"case": job.cid, "note": note}
                 yield what, row
     except OSError as exc:
         raise InputError("--scheduler", scheduler, f"a reachable Dask scheduler ({exc})") from None

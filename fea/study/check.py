@@ -7,8 +7,18 @@ before it ran. :func:`check_study` (``fea check STUDY.toml``) reads every case a
 runner will (the study's overrides applied, every check of the reader, the size guard's
 estimate of elements and memory against this machine's and the work guard's time steps)
 and, where the study's output folder exists, says which cases are finished from their
-present input, which finished from another input (they run again) and which failed in an
-earlier run. It takes about a millisecond a case.
+present input, which finished from another input (they run again), which a run still
+going holds (``running``), which failed (and whether the run that recorded the failure
+still runs: it is then left to that run, else retried), and which a killed run left
+claimed (``orphaned``: the next run takes them over). The claims are read, never taken:
+checking a folder a run is using never keeps a case from it. It takes about a
+millisecond a case.
+
+The exit status of ``fea check STUDY.toml`` (:attr:`StudyCheck.exit_status`): 0 when
+every case would run or is finished; 1 when a case would be refused; 2 when a study file
+is refused; 3 when the output folder holds failed or orphaned cases and no run is going
+on it (a rerun retries them); 4 while a run is still going on it (a case held, or a
+failure recorded by a run still running). Where several hold, the first of 2, 1, 4, 3.
 """
 
 from __future__ import annotations
@@ -26,7 +36,14 @@ from ..package.spec import StudySpec
 __all__ = ["CaseCheck", "StudyCheck", "check_study"]
 
 #: Case states in the output folder (:attr:`CaseCheck.state`).
-STATES = ("finished", "stale", "failed", "to run")
+STATES = ("finished", "running", "stale", "failed", "orphaned", "to run")
+#: The states of a case a run is using or a killed run left: in :attr:`StudyCheck.counts`
+#: only when some case is in them.
+RUN_STATES = ("running", "orphaned")
+#: The states listed case by case in a long sweep's summary (with the refused cases).
+NOTABLE = ("running", "failed", "orphaned")
+#: :attr:`StudyCheck.exit_status` (see the module docstring).
+EXIT_OK, EXIT_REFUSED, EXIT_RERUN, EXIT_RUNNING = 0, 1, 3, 4
 
 
 @dataclass(frozen=True)
@@ -52,8 +69,17 @@ class CaseCheck:
         solve it (None for an invalid case).
     state
         In the output folder: ``"finished"`` (from this input: skipped by ``fea run``),
-        ``"stale"`` (finished from another input: runs again), ``"failed"`` (an earlier
-        run recorded an error: runs again) or ``"to run"``.
+        ``"running"`` (a run still going holds its claim: ``fea run`` leaves it),
+        ``"stale"`` (finished from another input: runs again), ``"failed"`` (a run
+        recorded an error: :attr:`live` says whether that run still runs), ``"orphaned"``
+        (a killed run left its claim: the next run takes it over and runs it) or
+        ``"to run"``.
+    run
+        Which run holds the case or recorded its failure, and what ``fea run`` does with
+        it (None when no run is named).
+    live
+        Whether a run still going holds the case or recorded its failure: ``fea run``
+        leaves it to that run.
     """
 
     case_id: str
@@ -64,6 +90,8 @@ class CaseCheck:
     elements: float | None = None
     memory: float | None = None
     state: str = "to run"
+    run: str | None = None
+    live: bool = False
 
     @property
     def ok(self) -> bool:
@@ -102,18 +130,40 @@ class StudyCheck:
     @property
     def counts(self) -> dict[str, int]:
         """Cases per state in :attr:`out` (``"finished"``, ``"stale"``, ``"failed"``,
-        ``"to run"``)."""
-        return {s: sum(c.state == s for c in self.cases) for s in STATES}
+        ``"to run"``; ``"running"`` and ``"orphaned"`` only when some case is in them)."""
+        counts = {s: sum(c.state == s for c in self.cases) for s in STATES}
+        return {s: k for s, k in counts.items() if k or s not in RUN_STATES}
 
     @property
     def ok(self) -> bool:
         """Whether every case would run."""
         return all(c.ok for c in self.cases)
 
+    @property
+    def running(self) -> bool:
+        """Whether a run is still going on :attr:`out` (a case held, or a failure recorded
+        by a run still running)."""
+        return any(c.live for c in self.cases)
+
+    @property
+    def exit_status(self) -> int:
+        """``fea check``'s exit status for this study: 1 when a case would be refused, else
+        4 while a run is going on :attr:`out`, else 3 when failed or orphaned cases are
+        left there (a rerun retries them), else 0."""
+        if not self.ok:
+            return EXIT_REFUSED
+        if self.running:
+            return EXIT_RUNNING
+        if any(c.state in ("failed", "orphaned") for c in self.cases):
+            return EXIT_RERUN
+        return EXIT_OK
+
     def format(self, all_rows: bool = False, limit: int = 20, refused: int = 50) -> str:
-        """A summary: the counts, then one row per case that is not ``ok`` (the first
-        ``refused`` of them) and, when ``all_rows`` or the study has at most ``limit``
-        cases, the others too; ``all_rows`` lists every case."""
+        """A summary: the counts, then one row per case that is not ``ok`` and per case
+        ``running``, ``failed`` or ``orphaned`` in the output folder (the first
+        ``refused`` of them, the refused first; each with the run that holds or failed
+        it) and, when ``all_rows`` or the study has at most ``limit`` cases, the others
+        too; ``all_rows`` lists every case."""
         cases = self.cases
         n = len(cases)
         bad = [c for c in cases if not c.ok]
@@ -123,14 +173,24 @@ class StudyCheck:
             if k:
                 head += f", {k} {status}"
         counts = self.counts
-        states = ", ".join(f"{counts[s]} {s}" for s in STATES if counts[s] and s != "to run")
-        todo = sum(c.ok and c.state != "finished" for c in cases)
+        parts = []
+        for s in STATES:
+            k = counts.get(s, 0)
+            if not k or s == "to run":
+                continue
+            live = sum(c.live for c in cases if c.state == s)
+            parts.append(
+                f"{k} {s}" + (f" ({live} by a run still going)" if s == "failed" and live else "")
+            )
+        states = ", ".join(parts)
+        todo = sum(c.ok and c.state != "finished" and not c.live for c in cases)
         lines = [head]
         if states:
-            refused = f", {len(bad)} refused" if bad else ""
-            lines.append(f"in {self.out}: {states}; {todo} would run{refused}")
+            refused_text = f", {len(bad)} refused" if bad else ""
+            lines.append(f"in {self.out}: {states}; {todo} would run{refused_text}")
         lines += [f"warning: {w}" for w in self.warnings]
-        shown = cases if all_rows or n <= limit else bad[:refused]
+        notable = bad + [c for c in cases if c.ok and c.state in NOTABLE]
+        shown = cases if all_rows or n <= limit else notable[:refused]
         if shown:
             lines.append(
                 f"{'case':<9} {'status':<9} {'elements':>10} {'memory':>9}  {'state':<8}  "
@@ -145,6 +205,8 @@ class StudyCheck:
             lines.append(f"{c.case_id:<9} {c.status:<9} {el:>10} {mem:>9}  {c.state:<8}  {par}")
             if c.error:
                 lines.append(f"          error: {c.error}")
+            if c.run:
+                lines.append(f"          run: {c.run}")
             lines += [f"          warning: {w}" for w in c.warnings]
         if len(shown) < n:
             more = len(bad) - sum(not c.ok for c in shown)
@@ -154,6 +216,11 @@ class StudyCheck:
                 else f"{n - len(shown)} ok cases not listed"
             )
             lines.append(f"({left}: --all lists every case)")
+        if self.running:
+            lines.append(
+                "(a run is still going on this folder: its cases are left to it; "
+                "fea check again once it has ended)"
+            )
         big = max((c.memory or 0.0 for c in cases), default=0.0)
         if big:
             lines.append(
@@ -198,16 +265,36 @@ def _folder(root: Path) -> bool:
     return True
 
 
-def _state(spec: StudySpec, folder: Path, params: Mapping[str, Any]) -> str:
-    from .runner import finished_current
+def _state(
+    spec: StudySpec, folder: Path, params: Mapping[str, Any]
+) -> tuple[str, str | None, bool]:
+    """``(state, run, live)`` of the case in ``folder`` (:class:`CaseCheck`), in the order
+    ``fea run`` decides (:func:`fea.study.runner.claim_case`): finished, then its claim
+    (held or left by a killed run), then stale, then its failure (by a run still going or
+    an ended one)."""
+    from .runner import case_claim, failed_by, finished_current, run_alive
 
     try:
         done = finished_current(spec, folder, params)
         if done:
-            return "finished"
+            return "finished", None, False
+        claim = case_claim(folder)
+        if claim is not None and claim[0]:
+            return "running", f"{claim[1]}, still running: fea run leaves it to that run", True
+        writer = failed_by(folder / "error.json") if done is None else None
+        if writer is not None and run_alive(folder.parent, writer):
+            # also over a claim its lost worker left (Dask): the failure is that run's
+            text = f"recorded by {writer.text()}, still running: fea run leaves it to that run"
+            return "failed", text, True
+        if claim is not None:
+            return "orphaned", f"{claim[1]}: the next fea run takes it over and runs it", False
         if done is False:
-            return "stale"
-        return "failed" if (folder / "error.json").is_file() else "to run"
+            return "stale", None, False
+        if not (folder / "error.json").is_file():
+            return "to run", None, False
+        if writer is None:  # an older version's record: an ended run's
+            return "failed", None, False
+        return "failed", f"recorded by {writer.text()}, which has ended: fea run retries it", False
     except OSError as exc:
         raise ResultsError(f"cannot read the case folder {folder}: {exc.strerror}") from None
 
@@ -260,7 +347,7 @@ def check_study(
     if present:
         check_owner(spec, root)  # another study's folder: fea run refuses it
     for cid, params in cases:
-        state = _state(spec, root / cid, params) if present else "to run"
+        state, run, live = _state(spec, root / cid, params) if present else ("to run", None, False)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             status, error, est = "ok", None, None
@@ -294,6 +381,8 @@ def check_study(
                 None if est is None else est.elements,
                 None if est is None else est.memory,
                 state,
+                run,
+                live,
             )
         )
     return StudyCheck(

@@ -17,7 +17,7 @@ from ..package.spec import StudySpec
 from .backends import Job, execute_dask, execute_local
 from .owner import check_owner, record_owner
 from .progress import StudyProgress
-from .report import StudyReport, busy_text, print_summary
+from .report import StudyReport, busy_text, print_summary, takeover_lines
 from .runner import RunId, finished_current, register_run, stale_claim_s
 from .table import build_table
 
@@ -132,6 +132,11 @@ def run_study(
     # announced while it runs: a concurrent run leaves the cases this one failed
     with bar, _terminate_on_sigterm(), register_run(root, run), contextlib.closing(results):
         for what, row in results:
+            if what == "takeover":  # a claim a killed run left: one line, kept for the summary
+                assert row is not None
+                report.taken_over.append(f"{row['case']}: {row['note']}")
+                bar.print(f"  {row['case']}: {row['note']}")
+                continue
             if what == "skip":
                 report.skipped += 1
                 bar.skipped()
@@ -160,6 +165,8 @@ def run_study(
             bar.print(f"  plots failed: {type(exc).__name__}: {exc}")
         print_summary(spec, report)
     else:
+        for line in takeover_lines(report):
+            bar.print(line)
         bar.print(
             f"slice {slice_}: {report.done} done, {report.skipped} already done, "
             f"{report.failed} failed{busy_text(report)} (table: fea study merge)"

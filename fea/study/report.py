@@ -12,12 +12,15 @@ from typing import Any
 from ..package.spec import StudySpec
 
 __all__ = [
+    "SUMMARY_CASES",
     "StudyReport",
     "busy_text",
     "case_notes",
     "limit_warnings",
     "print_summary",
     "summary_lines",
+    "summary_rows",
+    "takeover_lines",
 ]
 
 _PARAM = "param:"  # the table columns of the swept parameters (runner.base_row)
@@ -28,6 +31,9 @@ class StudyReport:
     """Outcome of a study run: counts of this run and the table rows of the whole study.
 
     ``busy`` counts cases another run was computing (or finished meanwhile).
+    ``taken_over``: one line per case whose claim, left by a killed run, this run took
+    over (``"case0003: took over the claim of host n7, pid 4242 (run 1a2b3c4d), whose
+    process is gone"``), in the order taken.
     """
 
     out: Path
@@ -37,6 +43,49 @@ class StudyReport:
     busy: int = 0
     rows: list[dict[str, Any]] = field(default_factory=list)
     table: Path | None = None
+    taken_over: list[str] = field(default_factory=list)
+
+
+def takeover_lines(report: StudyReport) -> list[str]:
+    """The summary's lines of the claims this run took over from killed runs (none when
+    it took over none): ``took over case0003: the claim of host ...``."""
+    return [f"took over {line.replace(': took over ', ': ', 1)}" for line in report.taken_over]
+
+
+#: Most cases the summary lists (a sweep of up to 100,000 cases rendered every row: 22 s
+#: a 10,000-row table on a terminal, a million lines in a log); the failed ones first,
+#: then those over the junction limit, then the others; ``table.csv`` has every row.
+SUMMARY_CASES = 200
+
+
+def summary_rows(rows: list[dict[str, Any]], most: int = SUMMARY_CASES) -> list[dict[str, Any]]:
+    """The rows the summary lists: all of them up to ``most``; past it the failed rows
+    first, then those over the junction-temperature limit (``Tj_over_limit_flag``), then
+    the others, ``most`` in all, in case order."""
+    if len(rows) <= most:
+        return rows
+    order = sorted(range(len(rows)), key=lambda i: (_rank(rows[i]), i))
+    return [rows[i] for i in sorted(order[:most])]
+
+
+def _rank(row: dict[str, Any]) -> int:
+    """0 for a failed row, 1 for one over the junction limit, 2 for the others."""
+    if row.get("status") != "ok":
+        return 0
+    return 1 if row.get("Tj_over_limit_flag") == 1.0 else 2
+
+
+def _left_out_line(report: StudyReport, shown: list[dict[str, Any]]) -> list[str]:
+    """The line saying how many cases the summary leaves out (none when it lists all)."""
+    left = len(report.rows) - len(shown)
+    if left <= 0:
+        return []
+    failed = sum(_rank(r) == 0 for r in report.rows) - sum(_rank(r) == 0 for r in shown)
+    hot = sum(_rank(r) == 1 for r in report.rows) - sum(_rank(r) == 1 for r in shown)
+    what = f", {failed} of them failed" if failed else ""
+    what += f", {hot} of them over the junction-temperature limit" if hot else ""
+    where = Path(report.table).resolve() if report.table is not None else "the table"
+    return [f"({left} more cases not listed here{what}: every row is in {where})"]
 
 
 def busy_text(report: StudyReport) -> str:
@@ -59,10 +108,11 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
 
     # cells and headers as Text: a value, a parameter's name or a status holding
     # brackets is shown as it is, never read as rich markup
-    wanted = _output_columns(spec, report.rows)
-    params = _param_columns(report.rows)
-    if len(report.rows) == 1:  # one case: its outputs as rows, readable in any terminal
-        r = report.rows[0]
+    rows = summary_rows(report.rows)
+    wanted = _output_columns(spec, rows)
+    params = _param_columns(rows)
+    if len(rows) == 1:  # one case: its outputs as rows, readable in any terminal
+        r = rows[0]
         t = Table(title=Text(f"{spec.name} {r['case']}: {r.get('status')}"))
         t.add_column("output")
         t.add_column("value", justify="right")
@@ -77,15 +127,19 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
         wanted = wanted[:8]
         for k in wanted:
             t.add_column(Text(k), justify="right")
-        for r in report.rows:
+        for r in rows:
             vals = [Text(_text(r.get(k, ""))) for k in params + wanted]
             t.add_row(Text(str(r["case"])), Text(str(r.get("status"))), *vals)
     console.print(t)
-    for r in report.rows:
+    for r in rows:
         for note in case_notes(r):
             console.print(f"warning: {r['case']}: {note}", style="yellow", markup=False)
-    for line in limit_warnings(spec, report.rows):
+    for line in limit_warnings(spec, rows):
         console.print(f"warning: {line}", style="bold yellow", markup=False)
+    for line in _left_out_line(report, rows):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+    for line in takeover_lines(report):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(_counts_line(spec, report), markup=False, highlight=False, soft_wrap=True)
 
 
@@ -94,6 +148,8 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     its id, status and parameter values and one line per output column (full column
     name, value to 6 significant digits) and its warnings (the ``notes`` column: yield,
     mesh dependence), the limit warnings and the counts with the table's absolute path.
+    A sweep of more than :data:`SUMMARY_CASES` cases lists that many (:func:`summary_rows`:
+    the failed first) and says how many it leaves out.
 
     Example::
 
@@ -103,12 +159,13 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
         ...
         study tiny: 2 done, 0 already done, 0 failed -> /abs/results/tiny/table.csv
     """
-    params = _param_columns(report.rows)
-    wanted = _output_columns(spec, report.rows)
+    rows = summary_rows(report.rows)
+    params = _param_columns(rows)
+    wanted = _output_columns(spec, rows)
     swept = ", ".join(_param_name(k) for k in params) or "none (the base case)"
     n = len(report.rows)
     lines = [f"study {spec.name}: {n} case{'s' * (n != 1)}, swept parameters: {swept}"]
-    for r in report.rows:
+    for r in rows:
         head = f"case {r['case']} ({r.get('status')})"
         values = [f"{_param_name(k)} = {_text(r[k])}" for k in params if k in r]
         lines.append(head + (": " + ", ".join(values) if values else ""))
@@ -117,7 +174,9 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
             text = str(r["error"])
             lines.append("  " + (text if text.startswith(("error:", "bug")) else f"error: {text}"))
         lines += [f"  warning: {note}" for note in case_notes(r)]
-    lines += [f"warning: {line}" for line in limit_warnings(spec, report.rows)]
+    lines += [f"warning: {line}" for line in limit_warnings(spec, rows)]
+    lines += _left_out_line(report, rows)
+    lines += takeover_lines(report)
     lines.append(_counts_line(spec, report))
     return lines
 

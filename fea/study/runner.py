@@ -42,15 +42,22 @@ Two runs on one output folder (a rerun while the first still runs, two array tas
 one study) share the cases: each skips a case the other holds, finished, or failed
 (its ``error.json`` names a run that is still running), so no case is computed twice;
 a failure recorded by a run that has ended (or by a version that wrote no id) is
-retried. A claim left by a killed run is taken over with a message in the progress and
-the case's ``case.log``: an ``flock`` at once (the kernel released it); a lock file when
-its process is gone (same host), or, for another host's, once it is older than
-``FEA_STALE_CLAIM_HOURS`` (default 24; a run on another host cannot be asked whether it
-still runs, so set this longer than any case takes). Stale temporary files are swept
-from a case's folder when its lock is taken.
+retried. A claim left by a killed run is taken over with a message in the case's
+``case.log`` and in the run's own output, as it happens and again in its summary (one
+line per case, naming the killed run; also for a Dask task on another node): an
+``flock`` at once (the kernel released it); a lock file when its process is gone (same
+host), or, for another host's, once it is older than ``FEA_STALE_CLAIM_HOURS`` (default
+24; a run on another host cannot be asked whether it still runs, so set this longer than
+any case takes). Stale temporary files are swept from a case's folder when its lock is
+taken.
 
 A full disk stops the study with one error (``no space left on device while writing
-<path>``); every result written before it stays as it was.
+<path>``, also for a case's lock); every result written before it stays as it was.
+
+Links. A shared output folder may hold symbolic links planted by someone else: a case
+folder, its ``.lock`` or ``<out>/.fea-runs`` that is a link is refused (the run would
+clear, overwrite or sweep the files of the folder it names), a ``case.log`` link is
+replaced by a plain log (:func:`open_case_log`); the files they name are never touched.
 """
 
 from __future__ import annotations
@@ -60,6 +67,7 @@ import errno
 import hashlib
 import json
 import os
+import re
 import socket
 import stat
 import time
@@ -72,7 +80,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import FeaError, InputError, ResultsError
-from ..io.atomic import sweep_parts, write_atomic
+from ..io.atomic import sweep_parts, write_atomic, write_error
 from ..package.spec import CaseSpec, StudySpec, case_input, input_files
 from ..package.spec.sweeps import set_path
 from .report import StudyReport, limit_warnings
@@ -87,15 +95,18 @@ __all__ = [
     "STALE_CLAIM_ENV",
     "StudyReport",
     "base_row",
+    "case_claim",
     "case_digest",
     "claim_case",
     "clear_outputs",
+    "failed_by",
     "file_digest",
     "finished_current",
     "finished_digest",
     "holder",
     "input_digest",
     "limit_warnings",
+    "open_case_log",
     "record_failure",
     "register_run",
     "run_alive",
@@ -121,6 +132,8 @@ STALE_CLAIM_ENV = "FEA_STALE_CLAIM_HOURS"
 RUNS_DIR = ".fea-runs"
 #: The key of ``error.json`` naming the run that wrote it (``{"id", "host", "pid"}``).
 RUN_KEY = "run"
+#: The name of a run's announcement in :data:`RUNS_DIR`: its id (:meth:`RunId.new`).
+_RUN_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def _disk_full(exc: BaseException) -> bool:
@@ -206,8 +219,21 @@ def register_run(root: Path, run: RunId) -> Any:
         folder.mkdir(exist_ok=True)
     except OSError as exc:
         raise ResultsError(f"cannot create {folder}: {exc.strerror}") from None
-    for old in folder.iterdir():  # killed runs' announcements
-        if not old.name.startswith(".") and old.name != run.id and not run_alive(root, old.name):
+    if folder.is_symlink() or not folder.is_dir():
+        # a link planted in a shared output folder: the sweep below would remove the
+        # files of the folder it names
+        raise ResultsError(
+            f"{folder} is not a plain folder (a symbolic link or a file): it holds the "
+            "announcements of the runs on this output folder; remove it"
+        )
+    for old in folder.iterdir():  # killed runs' announcements (nothing else is removed)
+        if (
+            _RUN_NAME.fullmatch(old.name)
+            and old.name != run.id
+            and old.is_file()
+            and not old.is_symlink()
+            and not run_alive(root, old.name)
+        ):
             with contextlib.suppress(OSError):
                 old.unlink()
     final = folder / run.id
@@ -592,7 +618,9 @@ class CaseLock:
             except OSError as exc:  # no flock on this file system: a lock file instead
                 os.close(fd)
                 if exc.errno not in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                    raise
+                    err = ResultsError(f"cannot lock {self.path}: {exc.strerror or exc}")
+                    err.errno = exc.errno  # type: ignore[attr-defined]
+                    raise err from None
                 return self._exclusive_file()
             self.fd = fd
             # a released lock is emptied: a holder named here was killed holding it
@@ -601,8 +629,12 @@ class CaseLock:
                 left = _holder_text(text) if "\nrun " in text else None  # an older
                 if left is not None:  # version's lock file is left as released
                     self.taken_over = f"{left}, whose process is gone"
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, self._text(), 0)
+            try:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, self._text(), 0)
+            except OSError as exc:  # a full disk or quota: the study stops with one line
+                self.release()
+                raise write_error(self.path, exc) from None
             return True
         os.close(fd)  # pragma: no cover
         return self._exclusive_file()  # pragma: no cover
@@ -822,6 +854,14 @@ def claim_case(
 
     if finished_current(spec, folder, params):
         return Claim("skip")
+    if folder.is_symlink():
+        # a link planted in a shared output folder: the case would clear the outputs of
+        # the folder it names (its *.csv, *.png, result.h5) and write its own there
+        raise ResultsError(
+            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
+            "case's folder is a plain folder of the output folder (remove the link; to "
+            "keep results elsewhere, give --out that folder)"
+        )
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -850,7 +890,7 @@ def claim_case(
                     f"cannot remove {folder / 'metrics.json'} (a result from another input): "
                     f"{exc.strerror}"
                 ) from None
-        writer = _failed_by(folder / "error.json")
+        writer = failed_by(folder / "error.json")
         if writer is not None and (
             (me is not None and writer.id == me.id) or run_alive(folder.parent, writer)
         ):  # failed by this run, or by another one still going: not computed twice
@@ -875,7 +915,7 @@ def claim_case(
     return Claim("run", lock=lock, case=case, stale=stale, note=note)
 
 
-def _failed_by(path: Path) -> RunId | None:
+def failed_by(path: Path) -> RunId | None:
     """The run that wrote the ``error.json`` at ``path``; None when there is none, it
     cannot be read or names no run (an older version's: an earlier run's)."""
     try:
@@ -885,11 +925,92 @@ def _failed_by(path: Path) -> RunId | None:
     return RunId.from_record(record.get(RUN_KEY)) if isinstance(record, dict) else None
 
 
+def _read_lock(path: Path) -> str | None:
+    """The text of a case's lock file at ``path`` (not through a link, nothing created,
+    no lock taken); None when there is none or it cannot be read."""
+    try:
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        return os.read(fd, 4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def case_claim(folder: Path) -> tuple[bool, str] | None:
+    """Who claims the case in ``folder`` (in an output folder), read without taking its
+    lock, so that a run starting meanwhile is never kept from it (``fea check``): None when
+    no run claims it; ``(True, who)`` while the run holding its lock still runs;
+    ``(False, who)`` when the lock was left by a killed run (the next run takes it over,
+    :func:`claim_case`). ``who``: ``the claim of host h, pid p (run 1a2b3c4d)``.
+
+    An ``flock`` released by its holder leaves the lock file empty; one whose holder was
+    killed still names it, and it counts as held while that run's announcement is held
+    (:func:`run_alive`; its process, on this host, must also run). Where there is no
+    ``flock`` the lock file ``.lock.owner`` is judged as a run taking it judges it (its
+    process on this host, else its age against :func:`stale_claim_s`)."""
+    owner = folder / ".lock.owner"
+    if os.path.lexists(owner):
+        text = _read_lock(owner) or ""
+        stale = _stale(owner)
+        if stale is None:
+            return True, _holder_text(text) or "a claim being written"
+        return False, stale[1]
+    text = _read_lock(folder / ".lock")
+    who = _holder_text(text) if text else None
+    if text is None or who is None:
+        return None  # no lock, or released
+    lines = text.split("\n")
+    host, pid_text = lines[0].split()[:2]
+    rid = next(
+        (ln.split()[1] for ln in lines[1:] if ln.startswith("run ") and ln[4:].strip()), None
+    )
+    try:
+        pid = int(pid_text)
+    except ValueError:
+        pid = -1
+    if rid is not None:
+        live = run_alive(folder.parent, RunId(rid, host, pid))
+    elif host == socket.gethostname():  # an older version's: its process decides
+        live = pid > 0 and not _pid_gone(pid)
+    else:  # another host's, naming no run: as its lock file would be judged
+        try:
+            live = time.time() - (folder / ".lock").stat().st_mtime <= stale_claim_s()
+        except OSError:
+            return None
+    if live:
+        return True, who
+    return False, f"{who}, whose process is gone"
+
+
+def open_case_log(folder: Path) -> Any:
+    """The case's ``<folder>/case.log`` opened to append (binary), never through a
+    symbolic link: a ``case.log`` planted as a link to another file (a shared output
+    folder) had the case's log lines and its child's output appended to that file; the
+    link is removed (its target kept) and a plain log begun. An :class:`OSError` where
+    it cannot be opened."""
+    path = folder / "case.log"
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | _NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError as exc:
+        if exc.errno != errno.ELOOP:
+            raise
+        path.unlink()  # the link, not the file it names
+        fd = os.open(path, flags | os.O_EXCL, 0o666)
+    return os.fdopen(fd, "ab")
+
+
 def _log_line(folder: Path, text: str) -> None:
     """Append ``text`` to the case's ``case.log`` as the backends' lines are."""
     with contextlib.suppress(OSError):
-        with open(folder / "case.log", "a", encoding="utf-8") as f:
-            f.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n")
+        with open_case_log(folder) as f:
+            f.write(f"[{time.strftime('%Y-%m-%d %H:%M:%S')}] fea: {text}\n".encode())
 
 
 # -- one case in a child process -------------------------------------------------------------

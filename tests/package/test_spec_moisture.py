@@ -157,3 +157,23 @@ def test_a_permeable_material_table_states_both_activation_energies(left_out):
     m = parse({"soak": "MSL3", "materials": {"shell": metal}})
     assert m.materials["shell"].impermeable
     assert (m.materials["shell"].Ea_J_per_mol, m.materials["shell"].Es_J_per_mol) == (0.0, 0.0)
+
+
+def test_impermeable_alone_is_a_complete_material_table():
+    """``impermeable = true`` alone was refused: D0_m2_per_s and Csat_kg_per_m3 were
+    required, to be written as zeros. It now says it all; a contradictory table (a
+    nonzero D0, Csat or CME beside it) is refused at that key, naming its value."""
+    m = parse({"soak": "MSL3", "materials": {"shell": {"impermeable": True}}})
+    shell = m.materials["shell"]
+    assert shell.impermeable
+    assert (shell.D0_m2_per_s, shell.Csat_kg_per_m3, shell.CME_m3_per_kg) == (0.0, 0.0, 0.0)
+    for key, value in (("D0_m2_per_s", 1e-12), ("Csat_kg_per_m3", 2.0), ("CME_m3_per_kg", 1e-4)):
+        with pytest.raises(InputError) as e:
+            parse({"soak": "MSL3", "materials": {"shell": {"impermeable": True, key: value}}})
+        assert e.value.key == f"moisture.materials.shell.{key}"
+        assert e.value.value == value
+        assert "impermeable = true" in str(e.value) and "0 or left out" in str(e.value)
+    # a permeable table still needs both
+    with pytest.raises(InputError) as e:
+        parse({"soak": "MSL3", "materials": {"encapsulant": {"Csat_kg_per_m3": 6.0}}})
+    assert e.value.key == "moisture.materials.encapsulant.D0_m2_per_s"

@@ -258,15 +258,18 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
         # made D or Csat independent of temperature, which no polymer is (an epoxy's Csat
         # at 30 C/60 %RH came out 11 times too small from its 85/85 value).
         energy = 0.0 if impermeable else MISSING
+        # an impermeable material takes no water: `impermeable = true` alone says so (its
+        # D0 and Csat were required, as zeros)
+        uptake = 0.0 if impermeable else MISSING
         # the bounds of MoistureProperties, so that a value out of them is named here
-        d0 = s.number("D0_m2_per_s", nonneg=True, hi=1.0)
+        d0 = s.number("D0_m2_per_s", uptake, nonneg=True, hi=1.0)
         missing = [k for k in _ENERGY_KEYS if k not in s.data] if not impermeable else []
         if missing:
             raise InputError(s.key(missing[0]), None, _ENERGY_KEYS[missing[0]])
         values = {
             "D0_m2_per_s": d0,
             "Ea_J_per_mol": s.number("Ea_J_per_mol", energy, nonneg=True, hi=200e3),
-            "Csat_kg_per_m3": s.number("Csat_kg_per_m3", nonneg=True, hi=500.0),
+            "Csat_kg_per_m3": s.number("Csat_kg_per_m3", uptake, nonneg=True, hi=500.0),
             "T_ref_C": s.number("T_ref_C", 85.0, lo=WATER_C[0], hi=WATER_C[1]),
             "RH_ref": _rh(s, "RH_ref", 0.85, lo_open=True),
             "Es_J_per_mol": s.number("Es_J_per_mol", energy, lo=-200e3, hi=200e3),
@@ -274,6 +277,15 @@ def _materials(m: Section) -> dict[str, str | MoistureProperties]:
             "impermeable": impermeable,
             "source": s.string("source", "study file"),
         }
+        if impermeable:  # a contradiction named at the key that holds it
+            for name in ("D0_m2_per_s", "Csat_kg_per_m3", "CME_m3_per_kg"):
+                if values[name]:
+                    raise InputError(
+                        s.key(name),
+                        s.raw(name),
+                        f"0 or left out, as {s.key('impermeable')} = true (a material that "
+                        "takes no water); leave impermeable out to give it an uptake",
+                    )
         try:
             props = MoistureProperties(name=region, **values)
         except InputError as e:  # "moisture.<region>.<key>": where it is in the file

@@ -580,17 +580,20 @@ MEANINGS: dict[str, str] = {
     "moisture.void_fraction": "void volume fraction of the ideal-gas vapour model",
     "moisture.swelling": "add the soaked state's swelling CME·C to the warpage (wet_<T>C states)",
     "moisture.materials.<region>": "a library name, or a table of the properties below",
-    "moisture.materials.<region>.D0_m2_per_s": "diffusivity prefactor of D = D0 exp(-Ea/RT)",
+    "moisture.materials.<region>.D0_m2_per_s": "diffusivity prefactor of D = D0 exp(-Ea/RT) "
+    "(required unless impermeable; then 0 or left out)",
     "moisture.materials.<region>.Ea_J_per_mol": "activation energy of the diffusivity "
     "(required unless impermeable; epoxies about 40e3-50e3)",
-    "moisture.materials.<region>.Csat_kg_per_m3": "saturated concentration at T_ref_C, RH_ref",
+    "moisture.materials.<region>.Csat_kg_per_m3": "saturated concentration at T_ref_C, RH_ref "
+    "(required unless impermeable; then 0 or left out)",
     "moisture.materials.<region>.T_ref_C": "temperature of Csat",
     "moisture.materials.<region>.RH_ref": "relative humidity of Csat",
     "moisture.materials.<region>.Es_J_per_mol": "heat of solution (Csat's temperature "
     "dependence, Henry's law; required unless impermeable; epoxies about 40e3)",
     "moisture.materials.<region>.CME_m3_per_kg": "coefficient of moisture expansion (swelling "
     "strain CME·C)",
-    "moisture.materials.<region>.impermeable": "takes no water (metals, silicon)",
+    "moisture.materials.<region>.impermeable": "takes no water (metals, silicon): D0, Csat, "
+    "CME, Ea and Es may be left out (a nonzero D0, Csat or CME is refused)",
     "moisture.materials.<region>.source": "where the numbers come from",
     "materials.library.<name>.source": "where the numbers come from",
     "loads.power_W": "power per region, e.g. { die = 1.5 }",
