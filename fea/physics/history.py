@@ -353,6 +353,7 @@ def solve_history(
             refactor_iterations=newton_refactor_iterations, precision=newton_factor_precision
         )
     temps = [_stage_temperature(model, s) for s in process.stages]
+    _check_solid(model, process, temps, reference)
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
     out = _Output()
@@ -647,6 +648,37 @@ def _check_presence(mesh: Any, process: Process) -> None:
                 list(stage.remove),
                 "removals that leave some region of the body",
             )
+
+
+def _check_solid(
+    model: HistoryModel,
+    process: Process,
+    temps: list[NDArray[np.float64]],
+    reference: float | Mapping[str, float],
+) -> None:
+    """Refuse, before any solve, a history that takes an inelastic region above its law's
+    solidus (a molten joint computed as a solid): a region present from the start whose
+    stress-free temperature (``reference``) is above it, or one present in a stage at
+    the stage's start or end temperature (linear in between, so the ends bound it), named
+    after the stage. At the solidus itself is allowed."""
+    present = [r for r in model.present if r in model.inel_laws]
+    for r in present:
+        law = model.inel_laws[r]
+        key = "reference"
+        if isinstance(reference, Mapping):
+            key = f"reference.{r}" if r in reference else "reference.*"
+        law.check_solid(key, model.ref[r], f"region {r} (its stress-free temperature)")
+    alive = set(model.present)
+    for i, stage in enumerate(process.stages):
+        if i > 0:
+            alive = (alive - set(stage.remove)) | set(stage.add)
+        hot = [r for r in model.inel_laws if r in alive]
+        if not hot:
+            continue
+        key = f"stage.{stage.name}.temperature"
+        if i > 0:  # the stage starts where the last one ended
+            model.check_solid(temps[i - 1], key + " (the stage's start)", hot)
+        model.check_solid(temps[i], key, hot)
 
 
 def _stage_temperature(model: HistoryModel, stage: Stage) -> NDArray[np.float64]:

@@ -1,0 +1,205 @@
+"""The solder laws and the inelastic history at their edges: the solidus (a molten joint
+is refused, not computed as a solid), Newton at a tolerance below rounding, the inelastic
+energy at load reversals, and degenerate inputs of the laws."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from fea.errors import InputError
+from fea.physics import history_step
+from fea.physics.cycling import temperature_cycles
+from fea.physics.history import Process, Stage, solve_history
+from fea.physics.inelastic import (
+    ANAND_SETS,
+    GAROFALO_SETS,
+    Anand,
+    Garofalo,
+    Plastic,
+    anand_set,
+    garofalo_set,
+)
+from fea.physics.materials import Material
+
+from ..verification.helpers import layered_box, plane
+
+E_SAC, NU_SAC = 45e9, 0.35
+
+
+@pytest.fixture(scope="module")
+def joint_on_board():
+    """A solder layer on an elastic one, 2 x 1 mm, clamped at x = 0 (P1)."""
+    return layered_box(
+        (2e-3, 1e-3),
+        [("solder", 0.3e-3, 1), ("board", 0.3e-3, 1)],
+        0.3e-3,
+        order=1,
+        faces={"x0": plane(0, 0.0)},
+    )
+
+
+def _materials(law, solidus=None):
+    return {
+        "solder": Material(
+            "solder", E=E_SAC, nu=NU_SAC, alpha=21e-6, k=58.0, inelastic=law, solidus=solidus
+        ),
+        "board": Material("board", E=22e9, nu=0.15, alpha=16e-6, k=1.0),
+    }
+
+
+FIXED = {"x0": {"x": 0.0, "y": 0.0, "z": 0.0}}
+
+
+# -- the solidus -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("table", "make", "name", "solidus"),
+    [
+        (ANAND_SETS, anand_set, "SAC305_Motalab2012", 217.0),
+        (ANAND_SETS, anand_set, "SAC387_Bai2009", 217.0),
+        (ANAND_SETS, anand_set, "Sn3.5Ag_Wang2001", 221.0),
+        (ANAND_SETS, anand_set, "Sn62Pb36Ag2_Wang2001", 179.0),
+        (GAROFALO_SETS, garofalo_set, "SAC387_Schubert2003", 217.0),
+    ],
+)
+def test_published_sets_carry_their_alloys_solidus_and_refuse_a_molten_point(
+    table, make, name, solidus
+):
+    """Every shipped set has its alloy's solidus with a source; the law built from it
+    updates at the solidus (a joint solidifies stress free there) and refuses a point a
+    tenth of a kelvin above it, naming the temperature and the solidus."""
+    d = table[name]
+    assert d["solidus_C"] == solidus and "degC" in d["solidus_source"]
+    law = make(name, E=E_SAC, nu=NU_SAC)
+    assert law.solidus_C == solidus
+    st = law.init_state(2)
+    de = np.zeros((2, 6))
+    de[:, 5] = 1e-3
+    law.update(de, solidus, 1.0, st)  # at the solidus: allowed
+    with pytest.raises(InputError, match=rf"temperature = {solidus + 0.1:g}.*{solidus:g} degC"):
+        law.update(de, [25.0, solidus + 0.1], 1.0, st)
+    with pytest.raises(InputError, match="temperature_start"):
+        law.update(de, 25.0, 1.0, st, temperature_start=solidus + 5.0)
+
+
+def test_a_user_law_takes_a_solidus_or_none():
+    p = dict(ANAND_SETS["SAC305_Motalab2012"]["params"])
+    free = Anand(**p, E=E_SAC, nu=NU_SAC)  # no solidus given: no check (as before)
+    assert free.solidus_C is None
+    free.update(np.zeros((1, 6)), 300.0, 1.0, free.init_state(1))
+    g = Garofalo(277984.0, 2.447e-8, 6.41, 54040.0, E=E_SAC, nu=NU_SAC, solidus_C=183.0)
+    with pytest.raises(InputError, match="183 degC"):
+        g.update(np.zeros((1, 6)), 190.0, 1.0, g.init_state(1))
+    assert Plastic(30e6, solidus_C=183).solidus_C == 183.0
+    for bad in (float("nan"), -300.0, "217", 5000.0):
+        with pytest.raises(InputError, match=r"anand\.solidus_C"):
+            Anand(**p, solidus_C=bad)
+
+
+def test_a_material_solidus_binds_to_a_law_without_its_own():
+    p = dict(ANAND_SETS["SAC305_Motalab2012"]["params"])
+    m = _materials(Anand(**p), solidus=217.0)["solder"]
+    assert m.inelastic_law().solidus_C == 217.0
+    own = _materials(Anand(**p, solidus_C=179.0), solidus=217.0)["solder"]
+    assert own.inelastic_law().solidus_C == 179.0
+    assert _materials(Anand(**p))["solder"].inelastic_law().solidus_C is None
+
+
+@pytest.fixture
+def no_solve(monkeypatch):
+    """Any start of a solve fails the test: the refusals come before it."""
+
+    def start(*a, **k):  # pragma: no cover - reached only by a failure
+        raise AssertionError("the solve started")
+
+    monkeypatch.setattr(history_step.HistoryModel, "start", start)
+
+
+def test_a_history_above_the_solidus_is_refused_before_any_solve(joint_on_board, no_solve):
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    with pytest.raises(InputError, match=r"stage\.01_100s\.temperature = 230.*solder.*217"):
+        solve_history(joint_on_board, mats, [(0.0, 25.0), (100.0, 230.0)], fixed=FIXED)
+    # a stress-free temperature above it: the joint solidified molten
+    with pytest.raises(InputError, match=r"^reference = 250.*217 degC"):
+        solve_history(joint_on_board, mats, [(0.0, 25.0)], reference=250.0, fixed=FIXED)
+    with pytest.raises(InputError, match=r"^reference\.solder = 220"):
+        solve_history(
+            joint_on_board, mats, [(0.0, 25.0)], reference={"solder": 220.0, "*": 25.0}
+        )
+    # the material's solidus, where the law has none
+    p = dict(ANAND_SETS["SAC305_Motalab2012"]["params"])
+    with pytest.raises(InputError, match="183 degC"):
+        solve_history(
+            joint_on_board,
+            _materials(Anand(**p), solidus=183.0),
+            [(0.0, 25.0), (10.0, 190.0)],
+            fixed=FIXED,
+        )
+
+
+def test_a_region_born_after_a_hot_stage_is_not_refused_for_it(joint_on_board, monkeypatch):
+    """A joint added after a 250 degC stage is not there at 250 degC: the check follows
+    the births and removals (only the stages the solder is present in are checked); one
+    present while its stage heats it past the solidus is refused at the stage."""
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    calls = []
+    monkeypatch.setattr(
+        history_step.HistoryModel, "start", lambda self, T: calls.append(1) or {}
+    )
+    monkeypatch.setattr(history_step.HistoryModel, "step", lambda self, *a: {})
+    monkeypatch.setattr(history_step.HistoryModel, "add", lambda self, *a, **k: None)
+    later = Process(
+        (
+            Stage("hot", 0.0, 250.0),
+            Stage("cool", 60.0, 217.0),
+            Stage("join", 0.0, 217.0, add=("solder",)),
+            Stage("cold", 60.0, 25.0),
+        )
+    )
+    try:
+        solve_history(joint_on_board, mats, later, fixed=FIXED)
+    except Exception as err:  # the stubbed steps leave no state to report
+        assert not isinstance(err, InputError), err
+    assert calls  # the solve began: nothing was refused
+    early = Process(
+        (
+            Stage("cold", 0.0, 25.0),
+            Stage("reflow", 60.0, 245.0),
+            Stage("remove", 0.0, 245.0, remove=("solder",)),
+        )
+    )
+    calls.clear()
+    with pytest.raises(InputError, match=r"stage\.reflow\.temperature = 245"):
+        solve_history(joint_on_board, mats, early, fixed=FIXED)
+    assert not calls
+    # heated past it at its birth's own stage: the stage's start is named
+    birth = Process(
+        (
+            Stage("hot", 0.0, 230.0),
+            Stage("join", 60.0, 200.0, add=("solder",)),
+        )
+    )
+    with pytest.raises(InputError, match=r"stage\.join\.temperature \(the stage's start\) = 230"):
+        solve_history(joint_on_board, mats, birth, fixed=FIXED)
+
+
+def test_a_cycle_to_the_solidus_runs_and_one_above_it_is_refused(joint_on_board, no_solve):
+    """run_cycling refuses a profile above the joints' solidus at the profile's keys
+    before anything is solved; at the solidus the history is not refused."""
+    from fea.package.cycling import FatigueOptions, run_cycling
+
+    kw = {"pad_diameter": 0.5e-3, "fixed": FIXED, "fatigue": FatigueOptions(layer_thickness=1e-4)}
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    joint = np.full(joint_on_board.n_elements, -1)
+    joint[joint_on_board.regions["solder"]] = 0
+    hot = temperature_cycles(-40.0, 225.0, cycles=1, dwell_s=60.0, stress_free_C=217.0)
+    with pytest.raises(InputError, match=r"profile\.t_max_C = 225.*region solder.*217"):
+        run_cycling(joint_on_board, mats, hot, joint, **kw)
+    free = temperature_cycles(-40.0, 125.0, cycles=1, dwell_s=60.0, stress_free_C=230.0)
+    with pytest.raises(InputError, match=r"profile\.stress_free_C = 230"):
+        run_cycling(joint_on_board, mats, free, joint, **kw)
+    at = temperature_cycles(-40.0, 217.0, cycles=1, dwell_s=60.0, stress_free_C=217.0)
+    with pytest.raises(AssertionError, match="the solve started"):
+        run_cycling(joint_on_board, mats, at, joint, **kw)
