@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -398,6 +399,18 @@ def solve_history(
     info["backend"] = backend
     if model.inel_laws:
         info.update(model.newton_stats)
+        floor_steps = int(info.get("newton_floor_steps", 0))
+        if floor_steps:
+            warnings.warn(
+                f"{floor_steps} of {info['newton_steps']} Newton steps stopped at the "
+                "rounding floor of the residual (at most "
+                f"{info['newton_floor_residual']:.1e} of the force scale) above "
+                f"newton_rtol = {newton_rtol:g}, which float64 cannot reach on this model: "
+                "those states are as converged as the arithmetic allows (a newton_rtol of "
+                "1e-10 or more, the default 1e-8, converges without this note)",
+                UserWarning,
+                stacklevel=2,
+            )
     where = solver.last_setup.get("backend", "cpu")
     for s in out.states:
         s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}

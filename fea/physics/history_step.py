@@ -1134,6 +1134,11 @@ class HistoryModel:
         self.newton_last = (key, x.copy())
         self.newton_stats["newton_steps"] += 1
         self.newton_stats["newton_iterations"] += info.iterations
+        if info.at_floor:  # accepted at the rounding floor, above a tolerance below it
+            st = self.newton_stats
+            st["newton_floor_steps"] = st.get("newton_floor_steps", 0) + 1
+            rel = info.residual_norms[-1] / info.force_scale
+            st["newton_floor_residual"] = max(st.get("newton_floor_residual", 0.0), rel)
         u = x
         if con.Q.shape[1]:
             u = self._full_body_modes(remove_rigid_part(u, con.Q))

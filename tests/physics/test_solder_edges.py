@@ -203,3 +203,80 @@ def test_a_cycle_to_the_solidus_runs_and_one_above_it_is_refused(joint_on_board,
     at = temperature_cycles(-40.0, 217.0, cycles=1, dwell_s=60.0, stress_free_C=217.0)
     with pytest.raises(AssertionError, match="the solve started"):
         run_cycling(joint_on_board, mats, at, joint, **kw)
+
+
+# -- Newton at a tolerance below rounding ------------------------------------------------
+
+
+def _noisy_linear(noise_rel, seed=0):
+    """A linear residual ``A u - b`` with rounding-like noise of ``noise_rel |b|`` added
+    (fixed seed), its matrix and its exact solution."""
+    rng = np.random.default_rng(seed)
+    n = 50
+    M = rng.standard_normal((n, n))
+    A = M @ M.T + n * np.eye(n)
+    b = rng.standard_normal(n)
+    scale = float(np.linalg.norm(b))
+
+    def residual(u):
+        return A @ u - b + noise_rel * scale * rng.standard_normal(n) / np.sqrt(n)
+
+    return residual, A, np.linalg.solve(A, b), scale
+
+
+def test_newton_accepts_a_residual_stalled_at_the_rounding_floor_with_a_note():
+    """A tolerance below the residual's rounding (rtol 1e-16 against noise of 1e-15 of
+    the force scale) is not met by any iterate: Newton stops after the residual has
+    stalled at the floor for STALL_CORRECTIONS corrections and accepts the iterate with
+    a note, instead of running all max_iter corrections into an error."""
+    from fea.solvers.newton import STALL_CORRECTIONS, newton
+
+    residual, A, exact, scale = _noisy_linear(1e-15)
+    u, info = newton(
+        residual, np.zeros(len(exact)), tangent=lambda u: A, force_scale=scale,
+        rtol=1e-16, dtol=1e-16, max_iter=25, label="step 3", line_search=False,
+    )
+    assert info.converged and info.at_floor
+    assert info.iterations <= 1 + STALL_CORRECTIONS + 1
+    assert "step 3" in info.note and "rounding floor" in info.note and "1e-16" in info.note
+    assert np.linalg.norm(u - exact) <= 1e-12 * np.linalg.norm(exact)
+
+
+def test_newton_still_fails_when_the_residual_stalls_above_the_floor():
+    """A residual that stalls far above rounding (noise 1e-9 of the scale against rtol
+    1e-10) is a real failure: the error after max_iter, as before (a history cuts its
+    step on it)."""
+    from fea.errors import SolverError
+    from fea.solvers.newton import newton
+
+    residual, A, exact, scale = _noisy_linear(1e-9)
+    with pytest.raises(SolverError, match="did not converge in 12 iterations"):
+        newton(
+            residual, np.zeros(len(exact)), tangent=lambda u: A, force_scale=scale,
+            rtol=1e-10, max_iter=12, line_search=False,
+        )
+
+
+def test_a_history_at_a_force_tolerance_below_rounding_converges_with_a_note(joint_on_board):
+    """newton_rtol = 1e-14 on an elastic-plastic layer: before, every step ran its 25
+    corrections at the rounding floor (residual 1e-14 of the force scale), was cut, and
+    the history failed; now each step stops at the floor, the history says so once, and
+    its states are those of the default tolerance to that tolerance."""
+    law = Plastic(60e6, 2e9)
+    mats = {
+        "solder": Material("pl", E=100e9, nu=0.3, alpha=20e-6, k=1.0, inelastic=law),
+        "board": Material("el", E=200e9, nu=0.3, alpha=2e-6, k=1.0),
+    }
+    kw = {"fixed": FIXED, "substeps": 2, "max_step_K": None, "max_cutbacks": 0}
+    hist = [(0.0, 25.0), (100.0, 225.0)]
+    with pytest.warns(UserWarning, match=r"rounding floor.*newton_rtol = 1e-14"):
+        tight = solve_history(joint_on_board, mats, hist, newton_rtol=1e-14, **kw)
+    info = tight.solver_info
+    assert info["newton_floor_steps"] >= 1 and info["cutbacks"] == 0
+    assert info["newton_floor_residual"] < 1e-12
+    assert info["newton_iterations"] <= info["newton_steps"] * 12
+    ref = solve_history(joint_on_board, mats, hist, **kw)
+    assert "newton_floor_steps" not in ref.solver_info
+    assert tight.states[-1].region_max()["solder"] > 1e-3  # well into the plastic range
+    u_t, u_r = tight.states[-1].displacement, ref.states[-1].displacement
+    assert np.abs(u_t - u_r).max() <= 1e-6 * np.abs(u_r).max()
