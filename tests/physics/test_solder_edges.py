@@ -280,3 +280,47 @@ def test_a_history_at_a_force_tolerance_below_rounding_converges_with_a_note(joi
     assert tight.states[-1].region_max()["solder"] > 1e-3  # well into the plastic range
     u_t, u_r = tight.states[-1].displacement, ref.states[-1].displacement
     assert np.abs(u_t - u_r).max() <= 1e-6 * np.abs(u_r).max()
+
+
+# -- the dissipated energy at a load reversal --------------------------------------------
+
+
+@pytest.mark.parametrize("make", [anand_set, garofalo_set])
+def test_a_step_across_a_load_reversal_dissipates_never_negative_energy(make):
+    """After a 0.5 % shear, one step of -2 % over 100 s at 25 degC takes the stress from
+    +22 MPa to -20 MPa (Anand SAC305; Garofalo +29 to -21 MPa). Its creep strain flows
+    along the end stress, so it dissipates x q_n+1 > 0 (3.5e5 J/m^3); the trapezoid the
+    energy took before weighted the start stress of the other sign half and subtracted
+    energy (-1.6e4 Anand, -7.2e4 J/m^3 Garofalo)."""
+    law = make(
+        "SAC305_Motalab2012" if make is anand_set else "SAC387_Schubert2003",
+        E=E_SAC, nu=NU_SAC,
+    )
+    de = np.zeros((1, 6))
+    de[0, 5] = 5e-3
+    first = law.update(de, 25.0, 1.0, law.init_state(1))
+    de[0, 5] = -2e-2
+    back = law.update(de, 25.0, 100.0, first.state)
+    assert first.stress[0, 5] > 1e7 and back.stress[0, 5] < -1e7  # reversed
+    dW = back.state.energy[0] - first.state.energy[0]
+    d_in = back.state.inelastic_strain - first.state.inelastic_strain
+    x = back.state.eq_strain[0] - first.state.eq_strain[0]
+    s = back.stress[0]
+    q = np.sqrt(1.5 * ((s[:3] - s[:3].mean()) ** 2).sum() + 3.0 * (s[3:] ** 2).sum())
+    assert dW > 1e5
+    assert dW == pytest.approx(float((back.stress * d_in).sum()), rel=1e-12)
+    assert dW == pytest.approx(x * q, rel=1e-9)
+
+
+def test_plastic_keeps_the_loop_area_of_its_stress_strain_points():
+    """Rate-independent plasticity keeps the trapezoid (exact on a linear-hardening
+    branch): a reversing shear step's energy is the trapezoid of its stresses."""
+    law = Plastic(30e6, 1e9, kinematic=2e9, E=E_SAC, nu=NU_SAC)
+    de = np.zeros((1, 6))
+    de[0, 5] = 5e-3
+    first = law.update(de, 25.0, 1.0, law.init_state(1))
+    de[0, 5] = -1e-2
+    back = law.update(de, 25.0, 1.0, first.state)
+    d_in = back.state.inelastic_strain - first.state.inelastic_strain
+    trap = float((0.5 * (first.stress + back.stress) * d_in).sum())
+    assert back.state.energy[0] - first.state.energy[0] == pytest.approx(trap, rel=1e-12)
