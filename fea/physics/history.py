@@ -200,8 +200,14 @@ def solve_history(
         1e-3 of its tolerance); a step not converged in
         ``newton_max_iter`` corrections is cut in two halves (time, temperature, cure),
         recursively up to ``max_cutbacks`` times, then a :class:`~fea.errors.SolverError`
-        names the step, its time and its length. Without inelastic materials these do
-        nothing (the history is solved as before, step by step linear).
+        names the step, its time and its length. A ``newton_rtol`` below the residual's
+        rounding floor (1e-14 on a small model) is not cut: a step whose residual stalls
+        there is accepted (:mod:`fea.solvers.newton`), counted in
+        ``solver_info["newton_floor_steps"]`` and warned about once. Without inelastic
+        materials these do nothing (the history is solved as before, step by step linear).
+        An inelastic region is refused (:class:`~fea.errors.InputError`, before any solve)
+        where a stage's temperature or its stress-free ``reference`` passes its law's
+        solidus (:meth:`fea.physics.inelastic.Anand.check_solid`).
     newton_preconditioner
         What preconditions the PCG solves of the Newton steps' tangent systems:
         ``"tangent"``, a factorisation of a recent consistent tangent, kept across
