@@ -752,9 +752,11 @@ def run_cycling(
     # a profile that melts the joints, refused at its own keys before the solve
     for r in sorted(inelastic):
         if r in mesh.regions:
-            law = materials[r].inelastic_law()
-            law.check_solid("profile.stress_free_C", profile.stress_free_C, f"region {r}")
-            law.check_solid("profile.t_max_C", profile.t_max_C, f"region {r}")
+            m = materials[r]
+            law = m.inelastic_law() if hasattr(m, "inelastic_law") else m.inelastic
+            if getattr(law, "solidus_C", None) is not None:
+                law.check_solid("profile.stress_free_C", profile.stress_free_C, f"region {r}")
+                law.check_solid("profile.t_max_C", profile.t_max_C, f"region {r}")
     diam = _per_joint("pad_diameter", pad_diameter, ids, None, 0.0, 0.1, "m")
     frac = _per_joint("joint_fraction", joint_fraction, ids, 1.0, 0.0, 1.0)
     if not planes and np.any(frac < 1.0):
