@@ -705,7 +705,9 @@ def run_cycling(
         Naming the argument: a joint array of the wrong shape, no joint, joint elements
         without an inelastic material, a symmetry not supported, a partial joint away
         from its plane, a missing per-joint value, a layer (``fatigue.layer_thickness``)
-        not under half the lowest joint's height; all before the solve.
+        not under half the lowest joint's height, a profile whose hot extreme
+        (``profile.t_max_C``) or stress-free temperature (``profile.stress_free_C``) is
+        above a joint law's solidus (equal is allowed); all before the solve.
 
     Warns
     -----
@@ -749,6 +751,14 @@ def run_cycling(
             f"joint {bad} has elements without an inelastic material",
             "joint elements in regions with Material(..., inelastic=...)",
         )
+    # a profile that melts the joints, refused at its own keys before the solve
+    for r in sorted(inelastic):
+        if r in mesh.regions:
+            m = materials[r]
+            law = m.inelastic_law() if hasattr(m, "inelastic_law") else m.inelastic
+            if getattr(law, "solidus_C", None) is not None:
+                law.check_solid("profile.stress_free_C", profile.stress_free_C, f"region {r}")
+                law.check_solid("profile.t_max_C", profile.t_max_C, f"region {r}")
     diam = _per_joint("pad_diameter", pad_diameter, ids, None, 0.0, 0.1, "m")
     frac = _per_joint("joint_fraction", joint_fraction, ids, 1.0, 0.0, 1.0)
     if not planes and np.any(frac < 1.0):

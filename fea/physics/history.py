@@ -65,6 +65,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
@@ -217,8 +218,14 @@ def solve_history(
         1e-3 of its tolerance); a step not converged in
         ``newton_max_iter`` corrections is cut in two halves (time, temperature, cure),
         recursively up to ``max_cutbacks`` times, then a :class:`~fea.errors.SolverError`
-        names the step, its time and its length. Without inelastic materials these do
-        nothing (the history is solved as before, step by step linear).
+        names the step, its time and its length. A ``newton_rtol`` below the residual's
+        rounding floor (1e-14 on a small model) is not cut: a step whose residual stalls
+        there is accepted (:mod:`fea.solvers.newton`), counted in
+        ``solver_info["newton_floor_steps"]`` and warned about once. Without inelastic
+        materials these do nothing (the history is solved as before, step by step linear).
+        An inelastic region is refused (:class:`~fea.errors.InputError`, before any solve)
+        where a stage's temperature or its stress-free ``reference`` passes its law's
+        solidus (:meth:`fea.physics.inelastic.Anand.check_solid`).
     newton_preconditioner
         What preconditions the PCG solves of the Newton steps' tangent systems:
         ``"tangent"``, a factorisation of a recent consistent tangent, kept across
@@ -375,6 +382,7 @@ def solve_history(
             precision=newton_factor_precision,
         )
     temps = [_stage_temperature(model, s) for s in process.stages]
+    _check_solid(model, process, temps, reference)
     dTs = [float(np.abs(b - a).max()) for a, b in zip([temps[0], *temps], temps, strict=False)]
     count_steps(process.stages, dTs, substeps, max_step_K)
     out = _Output()
@@ -422,6 +430,18 @@ def solve_history(
     info["backend"] = backend
     if model.inel_laws:
         info.update(model.newton_stats)
+        floor_steps = int(info.get("newton_floor_steps", 0))
+        if floor_steps:
+            warnings.warn(
+                f"{floor_steps} of {info['newton_steps']} Newton steps stopped at the "
+                "rounding floor of the residual (at most "
+                f"{info['newton_floor_residual']:.1e} of the force scale) above "
+                f"newton_rtol = {newton_rtol:g}, which float64 cannot reach on this model: "
+                "those states are as converged as the arithmetic allows (a newton_rtol of "
+                "1e-10 or more, the default 1e-8, converges without this note)",
+                UserWarning,
+                stacklevel=2,
+            )
     where = solver.last_setup.get("backend", "cpu")
     for s in out.states:
         s.solver_info["history"] = {k: info[k] for k in ("steps", "factorizations")}
@@ -672,6 +692,37 @@ def _check_presence(mesh: Any, process: Process) -> None:
                 list(stage.remove),
                 "removals that leave some region of the body",
             )
+
+
+def _check_solid(
+    model: HistoryModel,
+    process: Process,
+    temps: list[NDArray[np.float64]],
+    reference: float | Mapping[str, float],
+) -> None:
+    """Refuse, before any solve, a history that takes an inelastic region above its law's
+    solidus (a molten joint computed as a solid): a region present from the start whose
+    stress-free temperature (``reference``) is above it, or one present in a stage at
+    the stage's start or end temperature (linear in between, so the ends bound it), named
+    after the stage. At the solidus itself is allowed."""
+    present = [r for r in model.present if r in model.inel_laws]
+    for r in present:
+        law = model.inel_laws[r]
+        key = "reference"
+        if isinstance(reference, Mapping):
+            key = f"reference.{r}" if r in reference else "reference.*"
+        law.check_solid(key, model.ref[r], f"region {r} (its stress-free temperature)")
+    alive = set(model.present)
+    for i, stage in enumerate(process.stages):
+        if i > 0:
+            alive = (alive - set(stage.remove)) | set(stage.add)
+        hot = [r for r in model.inel_laws if r in alive]
+        if not hot:
+            continue
+        key = f"stage.{stage.name}.temperature"
+        if i > 0:  # the stage starts where the last one ended
+            model.check_solid(temps[i - 1], key + " (the stage's start)", hot)
+        model.check_solid(temps[i], key, hot)
 
 
 def _stage_temperature(model: HistoryModel, stage: Stage) -> NDArray[np.float64]:

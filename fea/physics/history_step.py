@@ -637,6 +637,24 @@ class HistoryModel:
         self.inel_eps[r] = np.zeros((n, 6))
         self.inel_D[r] = None
 
+    def check_solid(
+        self, T: NDArray[np.float64], key: str, regions: Sequence[str] | None = None
+    ) -> None:
+        """Refuse nodal temperatures ``T`` [degC] (n,) that take an inelastic region
+        (of ``regions``, default all) above its law's solidus at a quadrature point (what
+        the law would be given): an :class:`~fea.errors.InputError` naming ``key``, the
+        temperature, the region and the solidus (:meth:`~fea.physics.inelastic.Plastic.
+        check_solid`)."""
+        names = self.inel_laws if regions is None else regions
+        Tq = None
+        for r in names:
+            law = self.inel_laws[r]
+            if getattr(law, "solidus_C", None) is None or not len(self.el[r]):
+                continue
+            if Tq is None:
+                Tq = self._at_quadrature(np.asarray(T, dtype=float))
+            law.check_solid(key, Tq[self.el[r]], f"region {r}")
+
     @property
     def inelastic_present(self) -> list[str]:
         """The present regions with an inelastic law."""
@@ -1118,6 +1136,11 @@ class HistoryModel:
         self.newton_last = (key, x.copy())
         self.newton_stats["newton_steps"] += 1
         self.newton_stats["newton_iterations"] += info.iterations
+        if info.at_floor:  # accepted at the rounding floor, above a tolerance below it
+            st = self.newton_stats
+            st["newton_floor_steps"] = st.get("newton_floor_steps", 0) + 1
+            rel = info.residual_norms[-1] / info.force_scale
+            st["newton_floor_residual"] = max(st.get("newton_floor_residual", 0.0), rel)
         u = x
         if con.Q.shape[1]:
             u = self._full_body_modes(remove_rigid_part(u, con.Q))

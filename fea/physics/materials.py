@@ -34,6 +34,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..errors import InputError
 from ..fe.mesh import PlausibilityWarning
+from ..validate import MAX_TEMPERATURE_C
 from .viscoelastic import MOULD_COMPOUND_VISCO, Prony, Shift, Viscoelastic
 
 __all__ = [
@@ -225,7 +226,9 @@ class Material:
         molten: the yield check and the yield ratio leave its vertices there out (a
         molten joint has no proof stress) and the study's notes say that the region is
         molten at that state (:func:`fea.physics.post.molten_check`); its elastic model
-        and stresses are unchanged.
+        and stresses are unchanged. An ``inelastic`` law without its own solidus takes
+        this one: :func:`fea.solve_history` refuses a history that takes the region above
+        it (no solid's flow law holds in a molten joint).
     """
 
     name: str
@@ -368,7 +371,9 @@ class Material:
 
     def inelastic_law(self) -> object:
         """The material's inelastic law with this material's elasticity (``E`` constant or
-        its table against degC, ``nu``) unless the law carries its own."""
+        its table against degC, ``nu``) unless the law carries its own, and this
+        material's ``solidus`` as the law's ``solidus_C`` unless the law carries its own
+        (a law refuses temperatures above it: a molten joint is not a solid)."""
         if self.inelastic is None:
             raise InputError(f"materials.{self.name}.inelastic", None, "an inelastic law")
         law = self.inelastic
@@ -377,6 +382,12 @@ class Material:
             law = law.with_elasticity(  # type: ignore[attr-defined]
                 self.E if E is None else E, self.nu if nu is None else nu
             )
+        if (
+            self.solidus is not None
+            and getattr(law, "solidus_C", 0.0) is None
+            and self.solidus <= MAX_TEMPERATURE_C  # no temperature passes a higher one
+        ):
+            law = replace(law, solidus_C=float(self.solidus))  # type: ignore[type-var]
         return law
 
     @property

@@ -27,6 +27,23 @@ a residual below ``1e-3`` of its tolerance after a correction is accepted withou
 displacement test (the correction solved a linear step exactly: one correction, not two).
 ``|.|`` is the Euclidean norm over the free degrees of freedom as given.
 
+Stagnation at the rounding floor: the residual of a float64 evaluation cannot fall below
+the rounding of its terms, about ``eps sqrt(n)`` times the forces (``eps`` = 2.2e-16, ``n``
+unknowns; observed 1.0e-14 to 1.8e-14 of the force scale, about 2 ``eps sqrt(n)``, on
+an 831-unknown plastic bilayer).
+A tolerance below it (``rtol = 1e-14``) cannot be met: the residual drops to the floor in a
+few quadratic corrections and then wanders there, and the loop used to run all
+``max_iter`` corrections (and a history then cut the step, and cut it again, each half as
+unreachable). When :data:`STALL_CORRECTIONS` corrections in a row have not halved the
+residual and it is within :data:`ROUNDING_FLOOR` ``eps sqrt(n)`` of the force scale, the
+iterate is as converged as the arithmetic allows: it is accepted, with
+``NewtonInfo.at_floor`` set and a ``note`` naming the step, the residual and the
+tolerance. This is the step-norm (stagnation) test of PETSc's SNES (``SNES_CONVERGED_SNORM_
+RELATIVE``: stop when the update no longer changes the iterate) restricted to a residual
+that is rounding noise; a residual that stalls above the floor (a genuinely
+non-converging iteration) still runs to ``max_iter`` and fails, so a history cuts its
+step as before.
+
 The last correction bounds the error of the iterate before it, not of the one it made.
 With ``displacement_test="estimate"`` the displacement criterion is applied to the
 estimated error of the current iterate instead, the last correction times the last
@@ -38,6 +55,7 @@ does not take one more correction only to show that the last one was small.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -51,9 +69,29 @@ from ..errors import InputError, IterationLimitError, SolverError
 from ..validate import check_count, check_range, check_rtol
 from .krylov import host_norm
 
-__all__ = ["NewtonInfo", "NewtonResult", "direct_linear_solve", "newton"]
+__all__ = [
+    "NewtonInfo",
+    "NewtonResult",
+    "ROUNDING_FLOOR",
+    "STALL_CORRECTIONS",
+    "direct_linear_solve",
+    "newton",
+]
+
+#: The rounding floor of a residual relative to its force scale, in units of
+#: ``eps sqrt(n)`` (``n`` unknowns): a residual that stalls below ``ROUNDING_FLOOR eps
+#: sqrt(n) force_scale`` is accepted (see the module). 100: the floor observed on a small
+#: inelastic model is about 2 of these units (1.0e-14 to 1.8e-14 of the force scale at 831
+#: unknowns), and a stall this low (6e-13 of the force scale there, 2e-11 at a million
+#: unknowns) is rounding, not a lack of convergence.
+ROUNDING_FLOOR = 100.0
+
+#: Corrections in a row that have not halved the residual before a residual at the
+#: rounding floor is taken as stalled there.
+STALL_CORRECTIONS = 3
 
 _ARMIJO = 1e-4
+_EPS = float(np.finfo(float).eps)
 # a residual this far below its tolerance after a correction means the correction solved
 # a (locally) linear problem exactly: accepted without the displacement test, so a step
 # that stays elastic costs one correction, not two (as Abaqus' "zero-residual" rule)
@@ -84,6 +122,11 @@ class NewtonInfo:
         Work counts.
     method
         ``"newton"`` or ``"quasi-newton"``.
+    at_floor
+        True when the iterate was accepted at the rounding floor of the residual, above
+        a tolerance below it (see the module); ``note`` then says so.
+    note
+        Why an iterate was accepted other than by both criteria ("" otherwise).
     """
 
     converged: bool = False
@@ -97,6 +140,8 @@ class NewtonInfo:
     linear_solves: int = 0
     residual_evaluations: int = 0
     method: str = "newton"
+    at_floor: bool = False
+    note: str = ""
 
     def rates(self) -> NDArray[np.float64]:
         """Successive residual ratios ``|R_k+1| / |R_k|`` (linear convergence: about
@@ -255,6 +300,22 @@ def newton(
         disp_ok = err <= dtol * max(float(host_norm(u)), du_ref)
         if rn <= tol_f and (disp_ok or rn <= _EXACT * tol_f):
             info.converged = True
+            return NewtonResult(u, info)
+        floor = ROUNDING_FLOOR * _EPS * math.sqrt(u.size) * scale
+        past = info.residual_norms
+        if (
+            it >= STALL_CORRECTIONS
+            and rn <= floor
+            and min(past[-STALL_CORRECTIONS:]) > 0.5 * past[-STALL_CORRECTIONS - 1]
+        ):
+            info.converged = info.at_floor = True
+            info.note = (
+                f"{where}the residual stalled at {rn:.3e} = {rn / scale:.2e} of the force "
+                f"scale over {STALL_CORRECTIONS} corrections, at the rounding floor of "
+                f"float64 (below {floor / scale:.1e} of it for {u.size} unknowns): accepted "
+                f"after {it} corrections; the tolerance rtol = {rtol:g} is below what the "
+                "arithmetic can reach (1e-10 or more converges normally)"
+            )
             return NewtonResult(u, info)
     ratio = rn / scale if scale > 0 else float("inf")
     err = SolverError(

@@ -6,10 +6,13 @@ through its top face ``z = Z`` (the bottom ``z = 0`` held, the sides free), equi
 gives the top face's shear force from the stress field, ``F_x Z = int_V sigma_xz dV``
 (the virtual displacement ``(z, 0, 0)``, exact in the discrete setting too), so the work
 ``int F_x dU`` over a cycle follows from the stresses and the prescribed displacement
-alone. By the trapezoidal rule per step it equals the change of the elastic energy plus
-the inelastic work the laws integrate (trapezoidal as well): over a cycle, the loop area
-``oint F dU`` is the dissipated energy of the state plus the small change of the stored
-elastic energy (the residual stresses of a nearly stabilised cycle)."""
+alone. Taken at each step's end (``sum F_n+1 dU``) it equals exactly the inelastic work
+the laws integrate (the return map's ``sigma_n+1 . d_eps_in``) plus the change of the
+elastic energy plus ``sum 1/2 d_sigma . C^-1 d_sigma`` (the end point's excess over the
+elastic energy's change, each step's stress increment's elastic energy): over a cycle, the
+loop area ``oint F dU`` is the dissipated energy of the state plus the small change of the
+stored elastic energy (the residual stresses of a nearly stabilised cycle), to the order
+of the step."""
 
 from __future__ import annotations
 
@@ -57,12 +60,9 @@ def _cycle_displacements(cycles):
     return np.tile(one, cycles)
 
 
-def _energy_terms(state, mats):
-    """(F_x [N], stored elastic energy [J], dissipated energy of the solder [J],
-    volume-averaged solder shear stress [Pa] and engineering shear strain [-])."""
-    dx = state.space.basis.dx  # (n_el, n_q)
-    s = state.stress_q
-    force = float((s[..., 4] * dx).sum()) / Z
+def _elastic_energy(s, state, mats):
+    """Elastic energy [J] of the stresses ``s`` (n_el, n_q, 6) [Pa] over the body."""
+    dx = state.space.basis.dx
     psi = 0.0
     for r, m in mats.items():
         e = state.mesh.regions[r]
@@ -70,6 +70,16 @@ def _energy_terms(state, mats):
         ss = (q[..., :3] ** 2).sum(-1) + 2 * (q[..., 3:] ** 2).sum(-1)
         tr = q[..., :3].sum(-1)
         psi += float((((1 + m.nu) * ss - m.nu * tr**2) / (2 * m.E) * dx[e]).sum())
+    return psi
+
+
+def _energy_terms(state, mats):
+    """(F_x [N], stored elastic energy [J], dissipated energy of the solder [J],
+    volume-averaged solder shear stress [Pa] and engineering shear strain [-])."""
+    dx = state.space.basis.dx  # (n_el, n_q)
+    s = state.stress_q
+    force = float((s[..., 4] * dx).sum()) / Z
+    psi = _elastic_energy(s, state, mats)
     sol = state.mesh.regions["solder"]
     vol = dx[sol].sum(axis=1)
     w = state.fields()["dissipated_energy_density"][0]
@@ -111,13 +121,22 @@ def test_solder_joint_loop_area_equals_the_dissipated_energy(joint):
     dissipated = D[2 * n] - D[n]
     stored = psi[2 * n] - psi[n]
     assert dissipated > 0.05 * work  # the solder does yield
-    # the discrete energy balance, exact up to the Newton tolerance: observed 8e-13
-    assert work == pytest.approx(dissipated + stored, rel=1e-6)
+    # the discrete energy balance of the end-point work, exact up to the Newton tolerance
+    # (the trapezoid's balance was as exact while the laws' energy was the trapezoid's)
+    work_end = float(np.sum(F[c2][1:] * np.diff(U[c2])))
+    excess = sum(
+        _elastic_energy(b.stress_q - a.stress_q, b, mats)
+        for a, b in zip(res.states[n : 2 * n], res.states[n + 1 : 2 * n + 1], strict=True)
+    )
+    assert work_end == pytest.approx(dissipated + stored + excess, rel=1e-6)
     # the loop area (nominal shear stress F/A against nominal shear strain U/T_sol, times
-    # the solder's volume) is the dissipated energy: observed 1.6e-4 (the stored energy's
-    # change over the second cycle)
+    # the solder's volume) is the dissipated energy to the step's order: observed 1.4 %
+    # at these 6 steps a quarter (the loop's straight sides cut its corners: 7.419e-6 J
+    # against 7.523e-6; 24 steps: 7.551e-6 against 7.562e-6; 96 steps: 7.611e-6 both);
+    # the trapezoid energy taken before equalled the loop: 2.5 % below the 96-step value
+    # at 6 steps, the end point's 1.2 %
     loop = float(np.sum(0.5 * (F[c2][1:] + F[c2][:-1]) / W**2 * np.diff(U[c2]) / T_SOL))
-    assert loop * W**2 * T_SOL == pytest.approx(dissipated, rel=0.01)
+    assert loop * W**2 * T_SOL == pytest.approx(dissipated, rel=0.02)
     # the solder's volume-averaged shear stress against its volume-averaged shear strain:
     # the same loop to the non-uniformity of the joint's fields (observed 1.0 %)
     loop_avg = float(np.sum(0.5 * (tau[c2][1:] + tau[c2][:-1]) * np.diff(gam[c2])))

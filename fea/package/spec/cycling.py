@@ -105,12 +105,11 @@ DEFAULT_NEWTON_DTOL = 1e-6
 #: solidify stress free there) and the highest one accepted (above it the joint is partly
 #: liquid). Sn-3.0Ag-0.5Cu 217 (liquidus about 220), Sn-3.8Ag-0.7Cu 217, Sn-3.5Ag 221 (the
 #: eutectic), 62Sn36Pb2Ag 179 (near-eutectic; 63Sn37Pb 183): handbook values of the alloys'
-#: melting ranges. A set not listed takes the SAC305 value.
+#: melting ranges, each set's ``solidus_C`` (with its ``solidus_source``) in
+#: :data:`~fea.physics.inelastic.ANAND_SETS`, which the law of the set carries too. A set
+#: not listed takes the SAC305 value.
 SOLDER_SOLIDUS_C: dict[str, float] = {
-    "SAC305_Motalab2012": SAC305_SOLIDUS_C,
-    "SAC387_Bai2009": 217.0,
-    "Sn3.5Ag_Wang2001": 221.0,
-    "Sn62Pb36Ag2_Wang2001": 179.0,
+    name: float(d["solidus_C"]) for name, d in ANAND_SETS.items()
 }
 
 #: Life models ``models`` may list.
