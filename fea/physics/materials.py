@@ -741,9 +741,10 @@ for _m in [
         "parallel/series rule of the JESD51-7 stack itself (2 oz signal layers at 10 % "
         "trace coverage, two solid 1 oz planes, FR-4 0.8/0.3 W/mK) gives 21.2 and 0.35 W/mK "
         "([geometry.board] stack = 'jesd51_7'); with those the baseline's Tj is 106.3 "
-        "instead of 96.8 C (uniform h, the stand-off gap not cooled). One homogenised block cannot hold both the planes' spreading "
-        "near the surface and the laminate's series resistance: use the stack, or your "
-        "board's measured values, for quantitative work.",
+        "instead of 96.8 C (uniform h, the stand-off gap not cooled). One homogenised "
+        "block cannot hold both the planes' spreading near the surface and the laminate's "
+        "series resistance: use the stack, or your board's measured values, for "
+        "quantitative work.",
     ),
     Material(
         "molybdenum",
