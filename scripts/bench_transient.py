@@ -43,6 +43,19 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
+def study_loads(mesh, case) -> dict:
+    """The heat inputs (:func:`fea.package.power_map.thermal_loads`: the die's power on its
+    active face) and convection (boundary -> (h [W/(m² K)] or h per facet, T_inf [degC]))
+    of the steady solve of a uniform-h ``case`` (the baseline's environment) on its thermal
+    ``mesh``, as :func:`fea.package.analyse.thermal_analysis` has them: h on every face but
+    those in the stand-off gap under the package."""
+    from fea.package import jedec
+    from fea.package.power_map import thermal_loads
+
+    conv = jedec.boundary_conditions(mesh, case).convection
+    return dict(thermal_loads(mesh, case), convection=conv)
+
+
 def study_case(path: Path, coarse: bool):
     """The base case of the study file ``path`` on the CPU: its own mesh, or with
     ``coarse`` the pinned tests' coarse one (tests/study/test_studies.py)."""
@@ -80,8 +93,7 @@ def main() -> None:
     mesh, _ = build_mesh(case)
     print(f"mesh {time.perf_counter() - t0:.1f} s", flush=True)
     mats = mesh_materials(mesh, case)
-    conv = {b: (case.loads.h, case.loads.ambient) for b in ("package_surface", "board_surface")}
-    common = dict(sources=case.loads.power, convection=conv, backend="cpu")
+    common = dict(study_loads(mesh, case), backend="cpu")
     die = None
 
     def timed(label: str, **kw):
@@ -127,7 +139,7 @@ def main() -> None:
     print(
         f"  Zth(1 ms) {np.interp(1e-3, times, z_red[1:]):.3f}, Zth(1 s) "
         f"{np.interp(1.0, times, z_red[1:]):.3f}, Zth(end) {z_red[-1]:.3f} K/W; "
-        f"steady theta_JA {(steady.region_max('die') - case.loads.ambient) / P:.3f} K/W"
+        f"steady R_ja_uniform_h {(steady.region_max('die') - case.loads.ambient) / P:.3f} K/W"
     )
     print(f"ratio zth reduced / steady         {t_red / t_steady:6.2f}")
     print(f"ratio zth reduced / steady linear  {t_red / t_lin:6.2f}")
