@@ -11,6 +11,17 @@ import scipy.sparse as sp
 from fea.errors import InputError
 from fea.fe.reduced import modal_response, reduce_system, shifts_for
 from fea.fe.timestep import Profile, Transient, integrate, log_times
+from fea.solvers.cpu import single_threaded_openblas
+
+
+@pytest.fixture(autouse=True)
+def openblas_on_one_thread():
+    """OpenBLAS on one thread, as :func:`fea.physics.thermal` runs ``reduce_systems``: the
+    growing basis's small eigenproblems (up to ~130 x 130, one per added vector) took
+    0.24 s each on two OpenBLAS threads beside other work on the two cores (54 s for the
+    converged-first-pass test) against 0.02 s on one."""
+    with single_threaded_openblas():
+        yield
 
 
 def _rod(n: int = 300):

@@ -105,7 +105,7 @@ _TMPFS_WRITER = textwrap.dedent(
     from tests.io.test_integrity import MATS
     import fea
     from tests.verification.helpers import layered_box, plane
-    mesh = layered_box((2e-3, 1e-3), [("base", 0.2e-3, 2), ("mold", 0.3e-3, 2)], 0.1e-3,
+    mesh = layered_box((2e-3, 1e-3), [("base", 0.2e-3, 2), ("mold", 0.3e-3, 2)], 0.2e-3,
                        order=2, faces={{"top": plane(2, 0.5e-3)}})
     me = fea.solve_thermoelastic(mesh, MATS, 100.0, 25.0, backend="cpu")
     try:
@@ -118,7 +118,8 @@ _TMPFS_WRITER = textwrap.dedent(
 
 def test_a_real_full_file_system(tmp_path):
     """A 64 kB tmpfs (root only): one clear line, the interpreter exits cleanly (the old
-    writer left HDF5 unable to close the file and crashed at exit)."""
+    writer left HDF5 unable to close the file and crashed at exit). The results file
+    would be 0.52 MB (P2 at 0.2 mm, 3,321 nodes), eight times the disk."""
     disk = tmp_path / "disk"
     disk.mkdir()
     if os.geteuid() != 0:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -53,9 +54,16 @@ class Case:
         self.me2 = fea.solve_thermoelastic(m, MATS, 260.0, 25.0, backend="cpu")
 
 
+@functools.cache
+def solved(order: int) -> Case:
+    """:class:`Case` of ``order``, built once and shared by the tests of this file (which
+    only read it)."""
+    return Case(order)
+
+
 @pytest.fixture(scope="module", params=[1, 2], ids=["P1", "P2"])
 def case(request):
-    return Case(request.param)
+    return solved(request.param)
 
 
 def _same_mesh(md, mesh, space) -> None:
@@ -179,7 +187,7 @@ def test_large_datasets_are_compressed_and_checksummed(tmp_path):
 def test_meshio_reads_the_xdmf(tmp_path):
     import meshio
 
-    c = Case(2)
+    c = solved(2)
     p = write_results(tmp_path / "m.h5", c.mesh, thermal=c.th, mechanical=c.me)
     m = meshio.read(p.with_suffix(".xdmf"))
     assert len(m.points) == c.me.space.n
@@ -227,7 +235,7 @@ def test_every_xdmf_reference_resolves(case, tmp_path):
 def test_vtu_export(tmp_path):
     import meshio
 
-    c = Case(2)
+    c = solved(2)
     p = write_results(tmp_path / "v.h5", c.mesh, thermal=c.th, mechanical={"a": c.me, "b": c.me2})
     (out,) = export_vtu(p)
     m = meshio.read(out)
@@ -261,7 +269,7 @@ _SLOW_WRITER = textwrap.dedent(
 
 
 def test_sigkill_during_write_leaves_no_partial_file(tmp_path):
-    c = Case(1)
+    c = solved(1)
     target = tmp_path / "k.h5"
     write_results(target, c.mesh, thermal=c.th, mechanical=c.me, meta={"case": "old"})
     before = target.read_bytes()
@@ -297,7 +305,7 @@ def test_sigkill_during_write_leaves_no_partial_file(tmp_path):
 
 
 def test_truncated_corrupt_foreign_and_newer_files(tmp_path):
-    c = Case(2)
+    c = solved(2)
     good = write_results(tmp_path / "g.h5", c.mesh, thermal=c.th, mechanical=c.me)
     data = good.read_bytes()
 
@@ -342,7 +350,7 @@ def test_truncated_corrupt_foreign_and_newer_files(tmp_path):
 
 
 def test_bad_arguments(tmp_path):
-    c = Case(1)
+    c = solved(1)
     with pytest.raises(InputError, match="path"):
         write_results(tmp_path / "r.hdf", c.mesh, thermal=c.th)
     other = _mesh(1, 0.5e-3)
@@ -353,7 +361,7 @@ def test_bad_arguments(tmp_path):
 
 
 def test_fea_info(tmp_path, capsys):
-    c = Case(2)
+    c = solved(2)
     p = write_results(
         tmp_path / "i.h5",
         c.mesh,
@@ -394,7 +402,7 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     """Real ParaView (pvpython, its XDMF 3 reader) opens steady, transient and multi-state
     files, finds the arrays that were written, and renders the warped package."""
     pv = require_pvpython()
-    c = Case(2)
+    c = solved(2)
     steady = write_results(tmp_path / "pv.h5", c.mesh, thermal=c.th, mechanical=c.me)
     trans = write_results(tmp_path / "tr.h5", c.mesh, thermal=c.tr, mechanical=c.me)
     states = write_results(
@@ -472,7 +480,7 @@ def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
     from fea.io.xdmf import write_paraview_script
 
     pv = require_pvpython()
-    c = Case(2)
+    c = solved(2)
     board = _mesh(1, 0.5e-3)
     th_board = fea.solve_thermal(
         board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"

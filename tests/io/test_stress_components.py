@@ -14,7 +14,7 @@ import pytest
 from fea.io import export_vtu, write_results
 
 from .pvtools import check_paraview_readers, require_pvpython
-from .test_results import Case
+from .test_results import solved
 from .test_xdmf import _hyperslab
 
 # column of the stored (Voigt) array that each true name is
@@ -23,7 +23,7 @@ STORED = {"xx": 0, "yy": 1, "zz": 2, "yz": 3, "xz": 4, "xy": 5}
 
 @pytest.fixture(scope="module")
 def case():
-    return Case(2)
+    return solved(2)
 
 
 def _two_states(case, path):

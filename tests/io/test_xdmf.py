@@ -17,14 +17,14 @@ import fea
 from fea.io import write_results
 
 from .pvtools import check_paraview_readers, require_pvpython
-from .test_results import MATS, Case, _mesh
+from .test_results import MATS, _mesh, solved
 
 HERE = Path(__file__).resolve().parent
 
 
 @pytest.fixture(scope="module")
 def case():
-    return Case(2)
+    return solved(2)
 
 
 def _fields(h5: Path) -> dict[str, tuple[str, np.ndarray]]:
@@ -46,7 +46,7 @@ def test_meshio_reads_mesh_and_every_field(case, tmp_path, order):
     import meshio
 
     if order == 1:
-        case = Case(1)
+        case = solved(1)
     p = write_results(tmp_path / "m.h5", case.mesh, thermal=case.th, mechanical=case.me)
     m = meshio.read(p.with_suffix(".xdmf"))
     with h5py.File(p) as f:

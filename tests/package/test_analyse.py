@@ -58,6 +58,18 @@ def case():
     return parse_study(SMALL).base
 
 
+@pytest.fixture(scope="module")
+def unit_solver():
+    """The unit's mechanics solver setup, kept across this file's warpage_metrics calls as
+    a study's group keeps it (:class:`fea.package.analyse.SolverContext`): the 25 degC
+    state's stiffness is factorised once, not once per test (a direct solve on the same
+    matrix: the same answer to rounding)."""
+    from fea.package.analyse import SolverContext
+
+    with SolverContext("test_analyse") as context:
+        yield context
+
+
 def test_energy_balance_and_metrics(case):
     m, th = thermal_metrics(case)
     assert m["heat_balance_ratio"] < 1e-6, "power in = heat out through convection"
@@ -119,13 +131,13 @@ def test_reflow_profile_is_dense_around_tg_and_times_increase(case):
     assert state_times([25.0, 260.0, 25.0]) == ([0.0, 1.0, 2.0], "step")
 
 
-def test_state_metrics_with_units_locations_interfaces_and_yield(case):
+def test_state_metrics_with_units_locations_interfaces_and_yield(case, unit_solver):
     from fea.package.analyse import warpage_metrics
     from fea.package.names import Column
     from fea.physics.post import YieldWarning
 
     with pytest.warns(YieldWarning, match=r"shell \(copper\).*at \(.*\) mm"):
-        m, states = warpage_metrics(case)
+        m, states = warpage_metrics(case, context=unit_solver)
     assert list(states) == ["25C"]
     me = states["25C"]
     # a square package on a board: equal principal curvatures to the mesh's asymmetry, and
@@ -158,7 +170,7 @@ def test_state_metrics_with_units_locations_interfaces_and_yield(case):
             assert isinstance(v, str) == c.is_text, k
 
 
-def test_solder_balls_at_the_reflow_peak_are_noted_molten_not_yielding(case):
+def test_solder_balls_at_the_reflow_peak_are_noted_molten_not_yielding(case, unit_solver):
     """At 260 C the SAC305 balls are above their 217 C solidus: no yield ratio or yield
     warning for them there (they were reported as yielding at 2x the proof stress), a
     MoltenWarning and a note naming the state and the solidus instead; at 25 C they are
@@ -170,7 +182,7 @@ def test_solder_balls_at_the_reflow_peak_are_noted_molten_not_yielding(case):
         case, loads=dataclasses.replace(case.loads, warpage_temperatures=(25.0, 260.0))
     )
     with pytest.warns(MoltenWarning, match=r"at 260C: terminals \(sac305\) is above its 217"):
-        m, states = warpage_metrics(hot)
+        m, states = warpage_metrics(hot, context=unit_solver)
     assert list(states) == ["25C", "260C"]
     assert "yield_ratio@260C:terminals" not in m and "yield_ratio@25C:terminals" in m
     assert "von_mises_max_MPa@260C:terminals" in m  # the elastic model's, kept

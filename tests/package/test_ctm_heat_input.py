@@ -4,6 +4,9 @@ source in the die's volume (a corner hot spot rose 3.5 times as much)."""
 
 from __future__ import annotations
 
+import functools
+import json
+
 import pytest
 
 from fea.package.analyse import mesh_materials
@@ -44,19 +47,31 @@ def _theta_jc(mesh, case):
     return (th.region_max("die") - AMB) / case.loads.total_power
 
 
+def _analysed(**loads):
+    """(case, its compact-model mesh, theta_JC of its two-resistor model) of the loads."""
+    return _analysed_once(json.dumps(loads, sort_keys=True))
+
+
+@functools.cache
+def _analysed_once(loads: str):
+    """:func:`_analysed` once per loads (JSON) for the tests below: both heat inputs are
+    on one mesh (the power map is not in the mesh's cache key), so each analysis is the
+    same wherever a test asks for it."""
+    case = _case(**json.loads(loads))
+    mesh = ctm_mesh(case)
+    return case, mesh, ctm_analysis(case, mesh=mesh).metrics["theta_JC_2R_K_per_W"]
+
+
 @pytest.mark.parametrize("loads", [{}, {"power_W": {}, "power_map": HOT_SPOT}])
 def test_two_resistor_theta_jc_of_the_case_heat_input(loads):
-    case = _case(**loads)
-    mesh = ctm_mesh(case)
-    jc = ctm_analysis(case, mesh=mesh).metrics["theta_JC_2R_K_per_W"]
+    case, mesh, jc = _analysed(**loads)
     assert jc == pytest.approx(_theta_jc(mesh, case), rel=1e-6)
 
 
 def test_hot_spot_rises_above_uniform_power():
-    uniform, spot = _case(), _case(power_W={}, power_map=HOT_SPOT)
-    mesh = ctm_mesh(uniform)
-    jc_u = ctm_analysis(uniform, mesh=mesh).metrics["theta_JC_2R_K_per_W"]
-    jc_s = ctm_analysis(spot, mesh=mesh).metrics["theta_JC_2R_K_per_W"]
+    _, mesh, jc_u = _analysed()
+    _, spot_mesh, jc_s = _analysed(power_W={}, power_map=HOT_SPOT)
+    assert spot_mesh.info["path"] == mesh.info["path"]  # the same package's one mesh
     # the same package, the heat concentrated in a corner: far hotter per watt (a
     # uniform source gave the same 6.4 K/W for both)
     assert jc_s > 2.0 * jc_u
