@@ -114,3 +114,89 @@ def test_a_case_log_that_is_a_symbolic_link_is_replaced_and_its_target_kept(tmp_
     with open_case_log(folder) as f:  # a plain log is appended to
         f.write(b"next\n")
     assert log.read_text().endswith("next\n")
+
+
+# -- through Dask, and an output folder that is itself a link --------------------------------
+
+
+def _stubbed_two_case_study(tmp_path: Path, monkeypatch) -> Path:
+    """The two-case sweep of tests/study/test_sweep_states.py with its children's analysis
+    stubbed (Tj = 25 + the shell in um): the workflow, not the numbers."""
+    import os
+
+    from .test_sweep_states import ROOT, STUB, TINY, TWO
+
+    folder = tmp_path / "stub"
+    folder.mkdir()
+    (folder / "sitecustomize.py").write_text(STUB)
+    parts = (str(folder), str(ROOT), os.environ.get("PYTHONPATH", ""))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in parts if p))
+    monkeypatch.setenv("FEA_TEST_STUB", "ok")
+    text = TINY.read_text()
+    text = text[: text.index("[sweep]")].replace("size_mm = 1.0", "size_mm = 2.0")
+    path = tmp_path / "study.toml"
+    path.write_text(text.replace('name = "tiny"', 'name = "study"') + TWO)
+    return path
+
+
+@pytest.mark.slow
+def test_a_case_folder_link_is_refused_through_dask_too(tmp_path, monkeypatch):
+    """A Dask run handed its tasks the case folders with their links resolved
+    (``Path.resolve``), so ``claim_case`` saw the folder a planted link names, not the
+    link: the case cleared that folder's ``*.csv`` and ``*.png`` and wrote its results
+    there (2 of 2 files removed). The folders are made absolute without following a
+    link: the link is refused and the folder it names left as it was."""
+    distributed = pytest.importorskip("distributed")
+    from fea.package.spec import load_study
+    from fea.study import run_study
+
+    spec = load_study(_stubbed_two_case_study(tmp_path, monkeypatch))
+    victim = tmp_path / "measurements"
+    victim.mkdir()
+    (victim / "tester_run7.csv").write_text("t_s,Tj_C\n0,25\n")
+    (victim / "figure.png").write_bytes(b"\x89PNG")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "case0001").symlink_to(victim, target_is_directory=True)
+    with distributed.LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+    ) as cluster:
+        with pytest.raises(ResultsError, match=r"case0001 is a symbolic link"):
+            run_study(spec, out=out, scheduler=cluster.scheduler_address, progress=False)
+    assert sorted(p.name for p in victim.iterdir()) == ["figure.png", "tester_run7.csv"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dask", [False, True])
+def test_an_output_folder_that_is_a_link_to_scratch_runs_and_checks(tmp_path, monkeypatch, dask):
+    """The whole output folder a link to scratch storage (common on a cluster): only the
+    links planted inside it are refused. A run there, a rerun, and ``fea check`` (exit 0,
+    every case finished) work through the link."""
+    from fea.cli import main
+    from fea.package.spec import load_study
+    from fea.study import run_study
+
+    study = _stubbed_two_case_study(tmp_path, monkeypatch)
+    spec = load_study(study)
+    scratch = tmp_path / "scratch" / "study"
+    scratch.mkdir(parents=True)
+    out = tmp_path / "results"
+    out.symlink_to(scratch, target_is_directory=True)
+    kw: dict = {}
+    if dask:
+        distributed = pytest.importorskip("distributed")
+        cluster = distributed.LocalCluster(
+            n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None
+        )
+        kw["scheduler"] = cluster.scheduler_address
+    try:
+        report = run_study(spec, out=out, progress=False, **kw)
+        assert (report.done, report.failed) == (2, 0)
+        again = run_study(spec, out=out, progress=False, **kw)
+        assert again.skipped == 2
+    finally:
+        if dask:
+            cluster.close()
+    assert out.is_symlink() and (scratch / "table.csv").is_file()
+    assert sorted(p.name for p in scratch.glob("case*")) == ["case0000", "case0001"]
+    assert main(["check", str(study), "--out", str(out)]) == 0
