@@ -735,12 +735,15 @@ def _holder_text(text: str) -> str | None:
 def _stale(path: Path) -> tuple[str, str] | None:
     """When a fallback lock file's holder is gone (same host and no such process, or
     older than :func:`stale_claim_s`; a file naming no holder once older than that):
-    ``(its text, why)``; None while it counts as held."""
+    ``(its text, why)``; None while it counts as held. The file is read as
+    :func:`_read_lock` reads it (not through a link, never blocking: a named pipe planted
+    there kept ``fea check`` waiting for a writer), its age that of the name itself; one
+    that is not a plain file names no holder."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        age = time.time() - path.stat().st_mtime
+        age = time.time() - os.lstat(path).st_mtime
     except OSError:
         return None
+    text = _read_lock(path) or ""
     limit = stale_claim_s()
     who = _holder_text(text)
     if who is None:
@@ -768,8 +771,8 @@ def _break(path: Path, seen: str) -> bool:
         os.rename(path, aside)
     except OSError:
         return False  # gone already: the next link decides
-    try:
-        now = aside.read_text(encoding="utf-8", errors="replace")
+    try:  # read as _stale read it: never blocking, a file that is not plain names no one
+        now = _read_lock(aside) if stat.S_ISREG(os.lstat(aside).st_mode) else ""
     except OSError:
         now = None
     if now != seen:  # a fresh claim of another run: put it back

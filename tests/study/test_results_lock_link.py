@@ -4,6 +4,7 @@ truncate that file and write the holder's name into it."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -200,3 +201,70 @@ def test_an_output_folder_that_is_a_link_to_scratch_runs_and_checks(tmp_path, mo
     assert out.is_symlink() and (scratch / "table.csv").is_file()
     assert sorted(p.name for p in scratch.glob("case*")) == ["case0000", "case0001"]
     assert main(["check", str(study), "--out", str(out)]) == 0
+
+
+@pytest.mark.parametrize("link", [False, True])
+def test_a_lock_owner_that_is_a_fifo_does_not_hang_the_check(tmp_path, link):
+    """``<case>/.lock.owner`` planted as a named pipe (or a link to one): ``case_claim``
+    (``fea check``) opened it as ``Path.read_text`` does, blocking until someone writes to
+    the pipe, so ``fea check`` of the folder never returned. It is read without following
+    a link and without blocking: a claim that names nobody, held until the stale age."""
+    import threading
+
+    from fea.study.runner import case_claim
+
+    folder = tmp_path / "out" / "case0000"
+    folder.mkdir(parents=True)
+    fifo = tmp_path / "pipe" if link else folder / ".lock.owner"
+    os.mkfifo(fifo)
+    if link:
+        (folder / ".lock.owner").symlink_to(fifo)
+    answer: list = []
+    reader = threading.Thread(target=lambda: answer.append(case_claim(folder)), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    hung = reader.is_alive()
+    if hung:  # let the blocked open return: a writer that closes at once
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=20)
+    assert not hung, "case_claim blocked on a named pipe"
+    assert answer == [(True, "a claim being written")]
+
+
+def test_a_stale_lock_owner_fifo_is_broken_without_blocking(tmp_path, monkeypatch):
+    """Where there is no ``flock`` (the lock file ``.lock.owner`` instead), a named pipe
+    planted there and older than the stale age blocked the run taking the case: its text
+    was read as ``Path.read_text`` reads (waiting for a writer), before and after it was
+    moved aside. It names no holder: once past the stale age it is broken (moved aside
+    and removed, the pipe never opened) and the case's lock taken."""
+    import threading
+    import time
+
+    import fea.study.runner as runner_mod
+
+    monkeypatch.setattr(runner_mod, "fcntl", None)
+    monkeypatch.setenv(runner_mod.STALE_CLAIM_ENV, "1")
+    owner = tmp_path / ".lock.owner"
+    os.mkfifo(owner)
+    old = time.time() - 7200.0  # two hours: past the stale age of one
+    os.utime(owner, (old, old), follow_symlinks=False)
+    lock = CaseLock(tmp_path)
+    answer: list = []
+    taker = threading.Thread(target=lambda: answer.append(lock.acquire()), daemon=True)
+    taker.start()
+    taker.join(timeout=20)
+    hung = taker.is_alive()
+    if hung:  # let the blocked open return: a writer that closes at once
+        for pipe in [owner, *tmp_path.glob(".lock.owner.*.stale")]:
+            try:
+                os.close(os.open(pipe, os.O_WRONLY | os.O_NONBLOCK))
+            except OSError:
+                pass
+        taker.join(timeout=20)
+    assert not hung, "taking the lock blocked on a named pipe"
+    try:
+        assert answer == [True] and "an unreadable claim" in str(lock.taken_over)
+        assert owner.is_file() and not owner.is_symlink()  # this run's own claim
+    finally:
+        lock.release()
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".lock.owner")]
