@@ -270,11 +270,13 @@ def run_alive(root: Path, run: RunId | str) -> bool:
     if isinstance(run, RunId) and run.host == socket.gethostname() and _pid_gone(run.pid):
         return False
     path = root / RUNS_DIR / rid
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    try:  # never blocking: a named pipe planted there is no run's announcement
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)

@@ -268,3 +268,28 @@ def test_a_stale_lock_owner_fifo_is_broken_without_blocking(tmp_path, monkeypatc
     finally:
         lock.release()
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".lock.owner")]
+
+
+def test_a_run_announcement_that_is_a_fifo_does_not_hang(tmp_path):
+    """``<out>/.fea-runs/<run id>`` planted as a named pipe, with a case's ``error.json``
+    naming that run: ``run_alive`` opened it blocking, so ``fea check`` of the folder (and
+    ``fea run`` deciding whether to retry the failure) waited for a writer forever. A
+    file that is not plain is no run's announcement: the run has ended."""
+    import threading
+
+    from fea.study.runner import RUNS_DIR, run_alive
+
+    rid = "b" * 32
+    (tmp_path / RUNS_DIR).mkdir()
+    fifo = tmp_path / RUNS_DIR / rid
+    os.mkfifo(fifo)
+    answer: list = []
+    reader = threading.Thread(target=lambda: answer.append(run_alive(tmp_path, rid)), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    hung = reader.is_alive()
+    if hung:  # let the blocked open return: a writer that closes at once
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=20)
+    assert not hung, "run_alive blocked on a named pipe"
+    assert answer == [False]
