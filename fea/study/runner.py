@@ -545,12 +545,23 @@ def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:
     return case_digest(case_input(spec.raw, params, spec.path))
 
 
+def _read_record(path: Path) -> str:
+    """The text of a case's ``metrics.json`` or ``error.json`` at ``path``, opened without
+    blocking (a named pipe planted there kept ``fea check`` and ``fea run`` waiting for a
+    writer); an :class:`OSError` when it is not a plain file or cannot be read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read().decode("utf-8")
+
+
 def finished_digest(folder: Path) -> str | None:
     """The input digest of the finished case in ``folder``: ``""`` for a ``metrics.json``
     without one (written by an older version), None when the case is not finished (no
     readable ``metrics.json``)."""
     try:
-        row = json.loads((folder / "metrics.json").read_text())
+        row = json.loads(_read_record(folder / "metrics.json"))
     except (OSError, ValueError):
         return None
     if not isinstance(row, dict):
@@ -924,7 +935,7 @@ def failed_by(path: Path) -> RunId | None:
     """The run that wrote the ``error.json`` at ``path``; None when there is none, it
     cannot be read or names no run (an older version's: an earlier run's)."""
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(_read_record(path))
     except (OSError, ValueError):
         return None
     return RunId.from_record(record.get(RUN_KEY)) if isinstance(record, dict) else None

@@ -293,3 +293,32 @@ def test_a_run_announcement_that_is_a_fifo_does_not_hang(tmp_path):
         reader.join(timeout=20)
     assert not hung, "run_alive blocked on a named pipe"
     assert answer == [False]
+
+
+@pytest.mark.parametrize("name", ["metrics.json", "error.json"])
+def test_a_case_record_that_is_a_fifo_does_not_hang(tmp_path, name):
+    """A case's ``metrics.json`` or ``error.json`` planted as a named pipe: reading it
+    (``finished_digest``, ``failed_by``: ``fea check`` and ``fea run`` on every case)
+    waited for a writer forever. It is read without blocking and counts as no record."""
+    import threading
+
+    from fea.study.runner import failed_by, finished_digest
+
+    fifo = tmp_path / name
+    os.mkfifo(fifo)
+    read = (lambda: finished_digest(tmp_path)) if name == "metrics.json" else (
+        lambda: failed_by(fifo)
+    )
+    answer: list = []
+    reader = threading.Thread(target=lambda: answer.append(read()), daemon=True)
+    reader.start()
+    reader.join(timeout=20)
+    hung = reader.is_alive()
+    if hung:  # let the blocked open return: a writer that closes at once
+        os.close(os.open(fifo, os.O_WRONLY | os.O_NONBLOCK))
+        reader.join(timeout=20)
+    assert not hung, f"reading {name} blocked on a named pipe"
+    assert answer == [None]
+    (tmp_path / name).unlink()
+    (tmp_path / name).write_text('{"run": null, "input_digest": "abc"}')
+    assert read() == ("abc" if name == "metrics.json" else None)  # a plain record is read
