@@ -58,6 +58,11 @@ Links. A shared output folder may hold symbolic links planted by someone else: a
 folder, its ``.lock`` or ``<out>/.fea-runs`` that is a link is refused (the run would
 clear, overwrite or sweep the files of the folder it names), a ``case.log`` link is
 replaced by a plain log (:func:`open_case_log`); the files they name are never touched.
+A case's lock files and records (``metrics.json``, ``error.json``) and a run's
+announcement are opened without blocking: a named pipe planted as one of them is read as
+no record (a stale claim naming no holder, for a lock file), never waited on. A Dask run
+hands its tasks the case folders made absolute, not resolved, so a linked case folder is
+refused there too; the output folder itself may be a link (to scratch storage).
 """
 
 from __future__ import annotations
