@@ -111,6 +111,7 @@ __all__ = [
     "holder",
     "input_digest",
     "limit_warnings",
+    "linked_case",
     "open_case_log",
     "record_failure",
     "register_run",
@@ -875,14 +876,9 @@ def claim_case(
 
     if finished_current(spec, folder, params):
         return Claim("skip")
-    if folder.is_symlink():
-        # a link planted in a shared output folder: the case would clear the outputs of
-        # the folder it names (its *.csv, *.png, result.h5) and write its own there
-        raise ResultsError(
-            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
-            "case's folder is a plain folder of the output folder (remove the link; to "
-            "keep results elsewhere, give --out that folder)"
-        )
+    refused = linked_case(folder)
+    if refused is not None:
+        raise refused
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -934,6 +930,28 @@ def claim_case(
         lock.release()
         raise
     return Claim("run", lock=lock, case=case, stale=stale, note=note)
+
+
+def linked_case(folder: Path) -> ResultsError | None:
+    """The error of a case folder that :func:`claim_case` refuses for a symbolic link
+    planted in a shared output folder (None when there is none): the folder itself a
+    link (the case would clear the outputs of the folder it names, its ``*.csv``,
+    ``*.png`` and ``result.h5``, and write its own there) or its ``.lock`` one (taking
+    the lock would truncate the file it names). ``fea check`` names it as ``fea run``
+    would stop at it."""
+    if folder.is_symlink():
+        return ResultsError(
+            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
+            "case's folder is a plain folder of the output folder (remove the link; to "
+            "keep results elsewhere, give --out that folder)"
+        )
+    lock = folder / ".lock"
+    if lock.is_symlink():
+        return ResultsError(
+            f"cannot lock {lock}: it is a symbolic link (a case's lock is a plain file: "
+            "remove it)"
+        )
+    return None
 
 
 def failed_by(path: Path) -> RunId | None:

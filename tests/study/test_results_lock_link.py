@@ -5,6 +5,7 @@ truncate that file and write the holder's name into it."""
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -322,3 +323,34 @@ def test_a_case_record_that_is_a_fifo_does_not_hang(tmp_path, name):
     (tmp_path / name).unlink()
     (tmp_path / name).write_text('{"run": null, "input_digest": "abc"}')
     assert read() == ("abc" if name == "metrics.json" else None)  # a plain record is read
+
+
+@pytest.mark.parametrize("planted", ["folder", "lock"])
+def test_check_names_a_linked_case_as_fea_run_stops_at_it(tmp_path, monkeypatch, capsys, planted):
+    """``fea check`` read a case folder planted as a link (or its ``.lock`` as one) as a
+    case to run (exit 0), while ``fea run`` stops the study at it (exit 2). It now names
+    the link as the run would, with the run's exit status, and the file it names is left
+    as it was."""
+    from fea.cli import main
+
+    study = _stubbed_two_case_study(tmp_path, monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "measurements"
+    victim.mkdir()
+    (victim / "tester_run7.csv").write_text("t_s,Tj_C\n0,25\n")
+    if planted == "folder":
+        (out / "case0001").symlink_to(victim, target_is_directory=True)
+        what = r"case0001 is a symbolic link"
+    else:
+        (out / "case0001").mkdir()
+        (out / "case0001" / ".lock").symlink_to(victim / "tester_run7.csv")
+        what = r"cannot lock .*case0001/\.lock: it is a symbolic link"
+    capsys.readouterr()
+    assert main(["check", str(study), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(what, err), err
+    assert main(["run", str(study), "--out", str(out), "--no-progress"]) == 2
+    assert re.search(what, capsys.readouterr().err)
+    assert [p.name for p in victim.iterdir()] == ["tester_run7.csv"]
+    assert (victim / "tester_run7.csv").read_text() == "t_s,Tj_C\n0,25\n"
