@@ -543,8 +543,9 @@ def execute_dask(
         ) from None
     if not jobs:
         return
-    # workers of a cluster may start elsewhere: absolute folders
-    jobs = [Job(j.cid, j.params, j.folder.resolve()) for j in jobs]
+    # workers of a cluster may start elsewhere: absolute folders, links not followed (a
+    # case folder planted as a link is refused by claim_case, not replaced by its target)
+    jobs = [Job(j.cid, j.params, Path(os.path.abspath(j.folder))) for j in jobs]
     log_dir = jobs[0].folder.parent / "dask-jobs"
     jq = _jobqueue_cluster(cluster, workers, log_dir, job_options) if cluster is not None else None
     try:

@@ -272,12 +272,15 @@ def _state(
     ``fea run`` decides (:func:`fea.study.runner.claim_case`): finished, then its claim
     (held or left by a killed run), then stale, then its failure (by a run still going or
     an ended one)."""
-    from .runner import case_claim, failed_by, finished_current, run_alive
+    from .runner import case_claim, failed_by, finished_current, linked_case, run_alive
 
     try:
         done = finished_current(spec, folder, params)
         if done:
             return "finished", None, False
+        refused = linked_case(folder)  # fea run stops the study at it
+        if refused is not None:
+            raise refused
         claim = case_claim(folder)
         if claim is not None and claim[0]:
             return "running", f"{claim[1]}, still running: fea run leaves it to that run", True

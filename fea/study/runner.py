@@ -58,6 +58,11 @@ Links. A shared output folder may hold symbolic links planted by someone else: a
 folder, its ``.lock`` or ``<out>/.fea-runs`` that is a link is refused (the run would
 clear, overwrite or sweep the files of the folder it names), a ``case.log`` link is
 replaced by a plain log (:func:`open_case_log`); the files they name are never touched.
+A case's lock files and records (``metrics.json``, ``error.json``) and a run's
+announcement are opened without blocking: a named pipe planted as one of them is read as
+no record (a stale claim naming no holder, for a lock file), never waited on. A Dask run
+hands its tasks the case folders made absolute, not resolved, so a linked case folder is
+refused there too; the output folder itself may be a link (to scratch storage).
 """
 
 from __future__ import annotations
@@ -106,6 +111,7 @@ __all__ = [
     "holder",
     "input_digest",
     "limit_warnings",
+    "linked_case",
     "open_case_log",
     "record_failure",
     "register_run",
@@ -270,11 +276,13 @@ def run_alive(root: Path, run: RunId | str) -> bool:
     if isinstance(run, RunId) and run.host == socket.gethostname() and _pid_gone(run.pid):
         return False
     path = root / RUNS_DIR / rid
-    try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+    try:  # never blocking: a named pipe planted there is no run's announcement
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return False
     try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return False
         if fcntl is not None:
             try:
                 fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
@@ -543,12 +551,23 @@ def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:
     return case_digest(case_input(spec.raw, params, spec.path))
 
 
+def _read_record(path: Path) -> str:
+    """The text of a case's ``metrics.json`` or ``error.json`` at ``path``, opened without
+    blocking (a named pipe planted there kept ``fea check`` and ``fea run`` waiting for a
+    writer); an :class:`OSError` when it is not a plain file or cannot be read."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        return fh.read().decode("utf-8")
+
+
 def finished_digest(folder: Path) -> str | None:
     """The input digest of the finished case in ``folder``: ``""`` for a ``metrics.json``
     without one (written by an older version), None when the case is not finished (no
     readable ``metrics.json``)."""
     try:
-        row = json.loads((folder / "metrics.json").read_text())
+        row = json.loads(_read_record(folder / "metrics.json"))
     except (OSError, ValueError):
         return None
     if not isinstance(row, dict):
@@ -735,12 +754,15 @@ def _holder_text(text: str) -> str | None:
 def _stale(path: Path) -> tuple[str, str] | None:
     """When a fallback lock file's holder is gone (same host and no such process, or
     older than :func:`stale_claim_s`; a file naming no holder once older than that):
-    ``(its text, why)``; None while it counts as held."""
+    ``(its text, why)``; None while it counts as held. The file is read as
+    :func:`_read_lock` reads it (not through a link, never blocking: a named pipe planted
+    there kept ``fea check`` waiting for a writer), its age that of the name itself; one
+    that is not a plain file names no holder."""
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-        age = time.time() - path.stat().st_mtime
+        age = time.time() - os.lstat(path).st_mtime
     except OSError:
         return None
+    text = _read_lock(path) or ""
     limit = stale_claim_s()
     who = _holder_text(text)
     if who is None:
@@ -768,8 +790,8 @@ def _break(path: Path, seen: str) -> bool:
         os.rename(path, aside)
     except OSError:
         return False  # gone already: the next link decides
-    try:
-        now = aside.read_text(encoding="utf-8", errors="replace")
+    try:  # read as _stale read it: never blocking, a file that is not plain names no one
+        now = _read_lock(aside) if stat.S_ISREG(os.lstat(aside).st_mode) else ""
     except OSError:
         now = None
     if now != seen:  # a fresh claim of another run: put it back
@@ -854,14 +876,9 @@ def claim_case(
 
     if finished_current(spec, folder, params):
         return Claim("skip")
-    if folder.is_symlink():
-        # a link planted in a shared output folder: the case would clear the outputs of
-        # the folder it names (its *.csv, *.png, result.h5) and write its own there
-        raise ResultsError(
-            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
-            "case's folder is a plain folder of the output folder (remove the link; to "
-            "keep results elsewhere, give --out that folder)"
-        )
+    refused = linked_case(folder)
+    if refused is not None:
+        raise refused
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -915,11 +932,33 @@ def claim_case(
     return Claim("run", lock=lock, case=case, stale=stale, note=note)
 
 
+def linked_case(folder: Path) -> ResultsError | None:
+    """The error of a case folder that :func:`claim_case` refuses for a symbolic link
+    planted in a shared output folder (None when there is none): the folder itself a
+    link (the case would clear the outputs of the folder it names, its ``*.csv``,
+    ``*.png`` and ``result.h5``, and write its own there) or its ``.lock`` one (taking
+    the lock would truncate the file it names). ``fea check`` names it as ``fea run``
+    would stop at it."""
+    if folder.is_symlink():
+        return ResultsError(
+            f"the case folder {folder} is a symbolic link (to {os.readlink(folder)}): a "
+            "case's folder is a plain folder of the output folder (remove the link; to "
+            "keep results elsewhere, give --out that folder)"
+        )
+    lock = folder / ".lock"
+    if lock.is_symlink():
+        return ResultsError(
+            f"cannot lock {lock}: it is a symbolic link (a case's lock is a plain file: "
+            "remove it)"
+        )
+    return None
+
+
 def failed_by(path: Path) -> RunId | None:
     """The run that wrote the ``error.json`` at ``path``; None when there is none, it
     cannot be read or names no run (an older version's: an earlier run's)."""
     try:
-        record = json.loads(path.read_text())
+        record = json.loads(_read_record(path))
     except (OSError, ValueError):
         return None
     return RunId.from_record(record.get(RUN_KEY)) if isinstance(record, dict) else None
