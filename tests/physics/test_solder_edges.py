@@ -257,6 +257,24 @@ def test_newton_still_fails_when_the_residual_stalls_above_the_floor():
         )
 
 
+def test_newton_does_not_take_a_steadily_falling_residual_for_a_stall_at_the_floor():
+    """A quasi-Newton iteration on a kept matrix 6 times the tangent falls at 0.83 a
+    correction: never halving over STALL_CORRECTIONS corrections, yet converging. A
+    tolerance it can reach (rtol 1e-13; the exact solution's residual is 4e-16 of the
+    force scale) is met, not cut short where the residual passed 100 eps sqrt(n) of the
+    force scale (1.6e-13 at 50 unknowns): it was accepted there at 1.49e-13 as "at the
+    rounding floor", with a note calling the tolerance unreachable."""
+    from fea.solvers.newton import newton
+
+    residual, A, exact, scale = _noisy_linear(0.0)
+    u, info = newton(
+        residual, np.zeros(len(exact)), solve=lambda r: np.linalg.solve(6.0 * A, r),
+        force_scale=scale, rtol=1e-13, dtol=1e-12, max_iter=400, line_search=False,
+    )
+    assert info.converged and not info.at_floor and info.note == ""
+    assert info.residual_norms[-1] <= 1e-13 * scale
+
+
 def test_a_history_at_a_force_tolerance_below_rounding_converges_with_a_note(joint_on_board):
     """newton_rtol = 1e-14 on an elastic-plastic layer: before, every step ran its 25
     corrections at the rounding floor (residual 1e-14 of the force scale), was cut, and
