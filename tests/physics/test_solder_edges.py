@@ -205,6 +205,32 @@ def test_a_cycle_to_the_solidus_runs_and_one_above_it_is_refused(joint_on_board,
         run_cycling(joint_on_board, mats, at, joint, **kw)
 
 
+def test_a_p2_joint_stress_free_at_the_solidus_cycles_to_it_and_solves():
+    """P2 (quadrature temperatures interpolated from the nodes): a cycle of the default
+    kind, stress free at the 217 degC solidus, its hot extreme at the solidus too, is
+    solved to the end, not refused by a temperature interpolated a rounding above the
+    solidus (the profile's temperatures are uniform, so the quadrature points take the
+    nodal value exactly); Delta W of the cycle is positive."""
+    from fea.package.cycling import FatigueOptions, run_cycling
+
+    mesh = layered_box(
+        (2e-3, 1e-3),
+        [("solder", 0.3e-3, 1), ("board", 0.3e-3, 1)],
+        0.5e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0)},
+    )
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    joint = np.full(mesh.n_elements, -1)
+    joint[mesh.regions["solder"]] = 0
+    prof = temperature_cycles(-40.0, 217.0, cycles=1, dwell_s=60.0, stress_free_C=217.0)
+    run = run_cycling(
+        mesh, mats, prof, joint, pad_diameter=0.5e-3, fixed=FIXED,
+        fatigue=FatigueOptions(layer_thickness=1e-4), max_step_K=40.0,
+    )
+    assert run.metrics()["dW_crit_MJ_per_m3"] > 0.0
+
+
 # -- Newton at a tolerance below rounding ------------------------------------------------
 
 
