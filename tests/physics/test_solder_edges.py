@@ -205,6 +205,32 @@ def test_a_cycle_to_the_solidus_runs_and_one_above_it_is_refused(joint_on_board,
         run_cycling(joint_on_board, mats, at, joint, **kw)
 
 
+def test_a_p2_joint_stress_free_at_the_solidus_cycles_to_it_and_solves():
+    """P2 (quadrature temperatures interpolated from the nodes): a cycle of the default
+    kind, stress free at the 217 degC solidus, its hot extreme at the solidus too, is
+    solved to the end, not refused by a temperature interpolated a rounding above the
+    solidus (the profile's temperatures are uniform, so the quadrature points take the
+    nodal value exactly); Delta W of the cycle is positive."""
+    from fea.package.cycling import FatigueOptions, run_cycling
+
+    mesh = layered_box(
+        (2e-3, 1e-3),
+        [("solder", 0.3e-3, 1), ("board", 0.3e-3, 1)],
+        0.5e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0)},
+    )
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    joint = np.full(mesh.n_elements, -1)
+    joint[mesh.regions["solder"]] = 0
+    prof = temperature_cycles(-40.0, 217.0, cycles=1, dwell_s=60.0, stress_free_C=217.0)
+    run = run_cycling(
+        mesh, mats, prof, joint, pad_diameter=0.5e-3, fixed=FIXED,
+        fatigue=FatigueOptions(layer_thickness=1e-4), max_step_K=40.0,
+    )
+    assert run.metrics()["dW_crit_MJ_per_m3"] > 0.0
+
+
 # -- Newton at a tolerance below rounding ------------------------------------------------
 
 
@@ -255,6 +281,24 @@ def test_newton_still_fails_when_the_residual_stalls_above_the_floor():
             residual, np.zeros(len(exact)), tangent=lambda u: A, force_scale=scale,
             rtol=1e-10, max_iter=12, line_search=False,
         )
+
+
+def test_newton_does_not_take_a_steadily_falling_residual_for_a_stall_at_the_floor():
+    """A quasi-Newton iteration on a kept matrix 6 times the tangent falls at 0.83 a
+    correction: never halving over STALL_CORRECTIONS corrections, yet converging. A
+    tolerance it can reach (rtol 1e-13; the exact solution's residual is 4e-16 of the
+    force scale) is met, not cut short where the residual passed 100 eps sqrt(n) of the
+    force scale (1.6e-13 at 50 unknowns): it was accepted there at 1.49e-13 as "at the
+    rounding floor", with a note calling the tolerance unreachable."""
+    from fea.solvers.newton import newton
+
+    residual, A, exact, scale = _noisy_linear(0.0)
+    u, info = newton(
+        residual, np.zeros(len(exact)), solve=lambda r: np.linalg.solve(6.0 * A, r),
+        force_scale=scale, rtol=1e-13, dtol=1e-12, max_iter=400, line_search=False,
+    )
+    assert info.converged and not info.at_floor and info.note == ""
+    assert info.residual_norms[-1] <= 1e-13 * scale
 
 
 def test_a_history_at_a_force_tolerance_below_rounding_converges_with_a_note(joint_on_board):
