@@ -878,10 +878,38 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _short_warnings(command: str) -> Callable[..., None]:
+    """A ``warnings.showwarning`` that prints a library warning as one line,
+    ``fea COMMAND: warning: MESSAGE``, without Python's file name, line number and source
+    line (a user reads the message, not the code that raised it); other categories
+    (NumPy's RuntimeWarning, deprecations) keep Python's own form."""
+    import warnings
+
+    default = warnings.showwarning
+
+    def show(message, category, filename, lineno, file=None, line=None):  # noqa: ANN001
+        if not issubclass(category, UserWarning) or issubclass(category, DeprecationWarning):
+            default(message, category, filename, lineno, file, line)
+            return
+        stream = sys.stderr if file is None else file
+        try:
+            stream.write(f"fea {command}: warning: {message}\n")
+        except (OSError, ValueError):  # stderr closed or gone, as Python's own form ignores
+            pass
+
+    return show
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the ``fea`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    """Run the ``fea`` command with ``argv`` (default ``sys.argv[1:]``); return the exit status.
+
+    A library warning is printed as one line, ``fea COMMAND: warning: MESSAGE``."""
+    import warnings
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    previous = warnings.showwarning
+    warnings.showwarning = _short_warnings(args.command)
     try:
         return int(args.handler(args))
     except FeaError as exc:
@@ -905,6 +933,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if exc.code == 128 + signal.SIGTERM:
             print(f"fea {args.command}: terminated (SIGTERM)", file=sys.stderr)
         raise
+    finally:
+        warnings.showwarning = previous
 
 
 if __name__ == "__main__":  # pragma: no cover
