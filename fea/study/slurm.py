@@ -34,6 +34,7 @@ from ..package.spec import check_name, load_study
 from ..package.spec.sweeps import case_count
 
 __all__ = [
+    "DEFAULT_MAX_ARRAY_SIZE",
     "JobOptions",
     "LARGEST_TASK_MEMORY",
     "MEMORY_MARGIN",
@@ -41,6 +42,7 @@ __all__ = [
     "cases_at_once",
     "check_memory_text",
     "default_job_memory",
+    "max_array_size",
     "memory_bytes",
     "task_gpus",
     "task_memory",
@@ -71,6 +73,32 @@ _CONSTRAINT = re.compile(r"[A-Za-z0-9_.:&|,*()\[\]-]{1,256}")
 _GPUS = re.compile(r"(?:[A-Za-z0-9_.-]{1,32}:)?[1-9]\d{0,2}")
 # what a path may hold inside an #SBATCH line (sbatch splits at blanks, expands %)
 _SBATCH_PATH = re.compile(r"[A-Za-z0-9_./+,@=~:-]{1,4000}")
+
+
+#: Slurm's ``MaxArraySize`` when the cluster's own cannot be read (``slurm.conf``'s
+#: default): array indices run from 0 to ``MaxArraySize - 1``, so at most this many tasks.
+DEFAULT_MAX_ARRAY_SIZE = 1001
+
+
+def max_array_size() -> tuple[int, str]:
+    """This cluster's ``MaxArraySize`` (the most tasks one job array may have) and where
+    it came from: ``scontrol show config`` where ``scontrol`` answers within 10 s, else
+    :data:`DEFAULT_MAX_ARRAY_SIZE` (``"Slurm's default"``)."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("scontrol")
+    if exe is not None:
+        try:
+            out = subprocess.run(
+                [exe, "show", "config"], capture_output=True, text=True, timeout=10
+            ).stdout
+        except (OSError, subprocess.SubprocessError):
+            out = ""
+        m = re.search(r"^\s*MaxArraySize\s*=\s*(\d+)\s*$", out, re.MULTILINE)
+        if m and int(m.group(1)) > 0:
+            return int(m.group(1)), "this cluster's MaxArraySize (scontrol show config)"
+    return DEFAULT_MAX_ARRAY_SIZE, "Slurm's default MaxArraySize (scontrol did not say)"
 
 
 def _check(key: str, value: Any, pattern: re.Pattern, allowed: str) -> str:
@@ -274,7 +302,8 @@ def write_slurm_script(
     Parameters
     ----------
     tasks
-        Array size n (each task runs every n-th case); capped at the number of cases.
+        Array size n (each task runs every n-th case); capped at the number of cases, and
+        refused above the cluster's ``MaxArraySize`` (:func:`max_array_size`).
     out
         The study's output folder (default ``results/<study name>``).
     partition, time_limit, cpus_per_task, memory, account, qos, constraint, gpus_per_task
@@ -297,6 +326,16 @@ def write_slurm_script(
     if isinstance(tasks, bool) or not isinstance(tasks, int) or tasks < 1:
         raise InputError("--tasks", tasks, "a positive number of array tasks")
     tasks = min(tasks, n_cases)
+    limit_tasks, source = max_array_size()
+    if tasks > limit_tasks:
+        # sbatch would refuse the array only at submit ("Invalid job array specification")
+        raise InputError(
+            "--tasks",
+            tasks,
+            f"at most {limit_tasks} array tasks ({source}); fewer tasks each run more "
+            f"cases (--tasks {limit_tasks} runs {n_cases} cases as "
+            f"{-(-n_cases // limit_tasks)} or fewer a task)",
+        )
     gpus_per_task = task_gpus(spec, gpus_per_task)
     from .driver import check_case_timeout
 
