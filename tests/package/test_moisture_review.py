@@ -120,14 +120,17 @@ def test_profile_errors_are_named_where_they_are_in_the_file():
         ("RH_ref", 0.0),
         ("Es_J_per_mol", 1e30),
         ("CME_m3_per_kg", 1.0),
-        ("impermeable", True),  # with D0, Csat given
+        # with D0, Csat given: the contradiction is named at the key that holds it, the
+        # table's D0 (impermeable = true alone is a complete table)
+        ("impermeable", True),
     ],
 )
 def test_material_table_errors_name_the_study_file_key(name, value):
     # before: "moisture.encapsulant.<name>" (MoistureProperties' key) for these values
     with pytest.raises(InputError) as e:
         parse({"soak": "MSL3", "materials": {"encapsulant": table(**{name: value})}})
-    assert e.value.key == f"moisture.materials.encapsulant.{name}"
+    named = "D0_m2_per_s" if name == "impermeable" else name
+    assert e.value.key == f"moisture.materials.encapsulant.{named}"
 
 
 def test_a_negative_heat_of_solution_is_accepted_as_in_python():
