@@ -704,7 +704,10 @@ def _check_solid(
     solidus (a molten joint computed as a solid): a region present from the start whose
     stress-free temperature (``reference``) is above it, or one present in a stage at
     the stage's start or end temperature (linear in between, so the ends bound it), named
-    after the stage. At the solidus itself is allowed."""
+    after the stage. At the solidus itself is allowed. The stage temperatures are judged
+    at the region's nodes (:meth:`~fea.physics.history_step.HistoryModel.check_solid`),
+    not at its quadrature points, where a quadratic mesh's interpolation can overshoot
+    every node of an element."""
     present = [r for r in model.present if r in model.inel_laws]
     for r in present:
         law = model.inel_laws[r]

@@ -403,6 +403,10 @@ class InelasticStep:
         Lamé moduli per element [Pa], (n_el,).
     entry
         The recycling solver's entry whose factorisation preconditions the tangent.
+    T
+        The step's nodal temperature [°C] (n,): the inelastic laws are given ``Tq``
+        limited to each element's nodal range
+        (:meth:`~fea.physics.history_step.HistoryModel.law_temperature`).
     """
 
     def __init__(
@@ -416,6 +420,7 @@ class InelasticStep:
         lam: NDArray[np.float64],
         mu: NDArray[np.float64],
         entry: Any,
+        T: NDArray[np.float64],
     ) -> None:
         con = model.con
         assert con is not None
@@ -445,10 +450,12 @@ class InelasticStep:
         self.scale = scale = float(con.scale or 1.0)
         self.P = sp.diags(free.astype(float))
         self.fixed_diag = sp.diags(np.where(free, 0.0, scale))
-        self.temps = {r: Tq[model.el[r]].ravel() for r in self.inel}
+        # the laws' temperatures: at the quadrature points, within each element's nodal
+        # range (HistoryModel.law_temperature: no quadratic-mesh overshoot)
+        self.temps = {r: model.law_temperature(r, T, Tq) for r in self.inel}
         # the step's start temperature (the committed one), for the laws' substeps
-        T0q = Tq if model.Tq is None else model.Tq
-        self.temps_start = {r: T0q[model.el[r]].ravel() for r in self.inel}
+        T0, T0q = (T, Tq) if model.Tq is None else (model.T, model.Tq)
+        self.temps_start = {r: model.law_temperature(r, T0, T0q) for r in self.inel}
         self.lin_tol = float(model.newton_options.get("linear_rtol", 1e-10))
         # inexact Newton (Eisenstat & Walker 1996, choice 2): each correction's PCG stops
         # at a relative residual eta, loose while Newton is far from the solution and

@@ -641,19 +641,40 @@ class HistoryModel:
         self, T: NDArray[np.float64], key: str, regions: Sequence[str] | None = None
     ) -> None:
         """Refuse nodal temperatures ``T`` [degC] (n,) that take an inelastic region
-        (of ``regions``, default all) above its law's solidus at a quadrature point (what
-        the law would be given): an :class:`~fea.errors.InputError` naming ``key``, the
+        (of ``regions``, default all) above its law's solidus at one of its elements'
+        nodes: an :class:`~fea.errors.InputError` naming ``key``, the hottest nodal
         temperature, the region and the solidus (:meth:`~fea.physics.inelastic.Plastic.
-        check_solid`)."""
+        check_solid`). Melting is judged by the nodal field (the one given or computed),
+        not by its values at the quadrature points: on a quadratic mesh those can lie
+        above every node of the element (an interpolation overshoot, not a physical
+        temperature), and the laws are given them limited to the element's nodal range
+        (:meth:`law_temperature`)."""
         names = self.inel_laws if regions is None else regions
-        Tq = None
+        T = np.asarray(T, dtype=float)
         for r in names:
             law = self.inel_laws[r]
             if getattr(law, "solidus_C", None) is None or not len(self.el[r]):
                 continue
-            if Tq is None:
-                Tq = self._at_quadrature(np.asarray(T, dtype=float))
-            law.check_solid(key, Tq[self.el[r]], f"region {r}")
+            law.check_solid(key, T[self.fs.dofs[self.el[r]]], f"region {r}")
+
+    def law_temperature(
+        self, r: str, T: NDArray[np.float64], Tq: NDArray[np.float64]
+    ) -> NDArray[np.float64]:
+        """The temperatures [degC] region ``r``'s inelastic law is given, (n_el_r * nq,):
+        ``Tq`` (n_el, nq), the nodal field ``T`` (n,) at the quadrature points, limited
+        to each element's nodal range [min, max]. On a quadratic mesh a non-uniform
+        nodal field interpolates to quadrature-point values outside the range of the
+        element's own nodes (an uneven field with every node at most 217 degC gives
+        220 degC); that overshoot is an artefact of the interpolation, not a physical
+        temperature, and a solder law is neither evaluated beyond its nodes' temperatures
+        nor refused past its solidus for it (:meth:`check_solid`). On a linear mesh, or
+        a uniform field, the values are ``Tq``'s."""
+        e = self.el[r]
+        q = Tq[e]
+        if q.size == 0:
+            return q.ravel()
+        Tn = np.asarray(T, dtype=float)[self.fs.dofs[e]]
+        return np.clip(q, Tn.min(axis=1)[:, None], Tn.max(axis=1)[:, None]).ravel()
 
     @property
     def inelastic_present(self) -> list[str]:
@@ -1099,7 +1120,8 @@ class HistoryModel:
             dt, T_new, cure, need_plan=self.tangent_pre is None
         )
         self.solver.last = None  # the span of earlier solves does not apply to these solves
-        args = (self, dt, Tq, eps0, visco, dxi, lam, mu, None if plan is None else plan.entry)
+        entry = None if plan is None else plan.entry
+        args = (self, dt, Tq, eps0, visco, dxi, lam, mu, entry, T_new)
         step = InelasticStep(*args) if self.frame is None else FramedStep(self.frame, *args)
         opts = self.newton_options
         x0 = self._extrapolated(dt, T_new)

@@ -368,3 +368,75 @@ def test_plastic_keeps_the_loop_area_of_its_stress_strain_points():
     d_in = back.state.inelastic_strain - first.state.inelastic_strain
     trap = float((0.5 * (first.stress + back.stress) * d_in).sum())
     assert back.state.energy[0] - first.state.energy[0] == pytest.approx(trap, rel=1e-12)
+
+
+# -- the solidus on a quadratic mesh: judged at the nodes --------------------------------
+
+
+@pytest.fixture(scope="module")
+def joint_on_board_p2():
+    """The solder layer on its board as :func:`joint_on_board`, quadratic (P2)."""
+    return layered_box(
+        (2e-3, 1e-3),
+        [("solder", 0.3e-3, 1), ("board", 0.3e-3, 1)],
+        0.3e-3,
+        order=2,
+        faces={"x0": plane(0, 0.0)},
+    )
+
+
+def _overshooting_field(mesh, low=197.0, high=217.0):
+    """Nodal temperatures [degC]: ``high`` at the edge nodes, ``low`` at the vertices.
+    Quadratic shape functions take it above ``high`` inside every element (at the
+    centroid to ``high + (high - low) / 2``), above every node of the element."""
+    from fea.fe.forms import at_quadrature
+    from fea.fe.spaces import space
+
+    fs = space(mesh)
+    T = np.full(fs.n, high)
+    T[np.unique(fs.dofs[:, :4])] = low
+    Tq = at_quadrature(fs, T)[mesh.regions["solder"]]
+    assert Tq.max() > high + 1.0 and Tq.min() >= low  # the interpolation overshoots
+    return fs, T
+
+
+def test_a_p2_field_at_most_the_solidus_at_every_node_runs(joint_on_board_p2):
+    """An uneven nodal field whose every node is at most the 217 degC solidus, whose
+    quadratic interpolation exceeds 217 degC at the quadrature points (a 20 K
+    vertex-to-edge difference: about 220 degC there), is not a molten joint: it is
+    neither refused before the solve nor by the law in the steps (the law is given the
+    quadrature temperatures within each element's nodal range)."""
+    _, T = _overshooting_field(joint_on_board_p2)
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    res = solve_history(
+        joint_on_board_p2,
+        mats,
+        Process((Stage("cold", 0.0, 25.0), Stage("hot", 10.0, T))),
+        fixed=FIXED,
+    )
+    last = res.states[-1]
+    assert last.temperature.max() == 217.0
+    assert np.all(np.isfinite(last.displacement)) and np.abs(last.displacement).max() > 0
+    eq = last.inelastic["fields"]["equivalent_inelastic_strain"]
+    assert eq[joint_on_board_p2.regions["solder"]].max() > 0  # the law ran at 217 degC
+
+
+def test_a_p2_field_with_one_node_above_the_solidus_is_refused(joint_on_board_p2, no_solve):
+    """The same field with one solder node at 218 degC is refused before the solve,
+    naming the stage, 218 degC and the 217 degC solidus; one a millikelvin above it,
+    where the quadrature points lie near 227 degC, names the node's 217.001 degC."""
+    fs, T = _overshooting_field(joint_on_board_p2)
+    node = int(fs.dofs[joint_on_board_p2.regions["solder"][0], 4])  # an edge node
+    mats = _materials(anand_set("SAC305_Motalab2012"))
+    for hot in (218.0, 217.001):
+        T1 = T.copy()
+        T1[node] = hot
+        with pytest.raises(
+            InputError, match=rf"^stage\.hot\.temperature = {hot:g}\b.*solder.*217 degC"
+        ):
+            solve_history(
+                joint_on_board_p2,
+                mats,
+                Process((Stage("cold", 0.0, 25.0), Stage("hot", 10.0, T1))),
+                fixed=FIXED,
+            )
