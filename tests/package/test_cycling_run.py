@@ -88,16 +88,21 @@ def test_joints_symmetry_and_critical_joint(run, model):
 
 
 def _layer_work(run, elements):
-    """Volume average over ``elements`` of the closed-cycle work of the last cycle,
-    sum over the states of 1/2 (s_n + s_n+1) : (e_n+1 - e_n) with the mechanical strain
-    (total strain of the displacement minus alpha (T - T_ref)), at each quadrature point:
-    computed from stresses and displacements, not from the laws' energy."""
+    """Volume averages over ``elements`` of the last cycle's closed-cycle work taken at
+    each state's end, sum over the states of s_n+1 : (e_n+1 - e_n), with the mechanical
+    strain (total strain of the displacement minus alpha (T - T_ref)), and of the steps'
+    elastic excess, sum of 1/2 (s_n+1 - s_n) : C^-1 (s_n+1 - s_n) (the solder's constant
+    E, nu), at each quadrature point: computed from stresses and displacements, not from
+    the laws' energy. Their difference is the cycle's dissipation as the return map takes
+    it, s_n+1 : d_eps_in per step, plus the change of the elastic energy over the cycle."""
     k0, k1 = run.cycle
     st = run.history.states
-    alpha = MATERIALS["solder"].alpha
+    sol = MATERIALS["solder"]
+    alpha, E, nu = sol.alpha, sol.E, sol.nu
     w = st[0].space.basis.dx[elements]
     T_ref = run.profile.stress_free_C
     work = np.zeros(w.shape)
+    excess = np.zeros(w.shape)
     prev = None
     for k in range(k0, k1 + 1):
         s = st[k].stress_q[elements]
@@ -105,18 +110,25 @@ def _layer_work(run, elements):
         eps[..., 3:] *= 2.0
         eps[..., :3] -= alpha * (float(np.mean(st[k].temperature)) - T_ref)
         if prev is not None:
-            work += 0.5 * ((s + prev[0]) * (eps - prev[1])).sum(-1)
+            work += (s * (eps - prev[1])).sum(-1)
+            d = s - prev[0]
+            dd = (d[..., :3] ** 2).sum(-1) + 2.0 * (d[..., 3:] ** 2).sum(-1)
+            excess += ((1.0 + nu) * dd - nu * d[..., :3].sum(-1) ** 2) / (2.0 * E)
         prev = (s, eps)
-    return float((work * w).sum() / w.sum())
+    return float((work * w).sum() / w.sum()), float((excess * w).sum() / w.sum())
 
 
 @pytest.mark.slow
 def test_delta_w_equals_the_closed_cycle_work_of_the_critical_layer(run):
     el = run.layer[run.critical_joint]
-    work = _layer_work(run, el)
-    # the elastic work telescopes over the cycle up to the change of the elastic
-    # strain energy of the not yet stabilised loop
-    assert work == pytest.approx(run.energy.critical_delta_w, rel=0.03)
+    work, excess = _layer_work(run, el)
+    assert 0 < excess < work
+    # the end-point work less the steps' elastic excess is the return map's dissipation
+    # plus the elastic energy's change over the cycle, which telescopes up to the not yet
+    # stabilised loop: observed 0.74 % (78.8 - 26.0 against 52.4 kJ/m^3; the trapezoid
+    # work, 44.5, matched the laws' energy the same way while it was the trapezoid's: at
+    # these 55 K steps the two rules' dissipation differ by 18 %)
+    assert work - excess == pytest.approx(run.energy.critical_delta_w, rel=0.03)
     # the averaged pad-shear loop is a picture of the joint, below Delta W (the
     # loop of averages under-counts; docs/reliability.md)
     assert 0 < run.loop.area < run.energy.critical_delta_w
