@@ -551,15 +551,22 @@ def input_digest(spec: StudySpec, params: Mapping[str, Any]) -> str:
     return case_digest(case_input(spec.raw, params, spec.path))
 
 
-def _read_record(path: Path) -> str:
-    """The text of a case's ``metrics.json`` or ``error.json`` at ``path``, opened without
+def _read_plain(path: Path, *, follow: bool = True, limit: int = -1) -> bytes:
+    """The bytes (at most ``limit``; -1: all) of the regular file ``path``, opened without
     blocking (a named pipe planted there kept ``fea check`` and ``fea run`` waiting for a
-    writer); an :class:`OSError` when it is not a plain file or cannot be read."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    writer) and, with ``follow`` False, not through a link; an :class:`OSError` when it is
+    not a plain file or cannot be read."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags if follow else flags | _NOFOLLOW)
     with os.fdopen(fd, "rb") as fh:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise OSError(errno.EINVAL, "not a regular file", str(path))
-        return fh.read().decode("utf-8")
+        return fh.read(limit)
+
+
+def _read_record(path: Path) -> str:
+    """The text of a case's ``metrics.json`` or ``error.json`` at ``path`` (:func:`_read_plain`)."""
+    return _read_plain(path).decode("utf-8")
 
 
 def finished_digest(folder: Path) -> str | None:
@@ -968,17 +975,9 @@ def _read_lock(path: Path) -> str | None:
     """The text of a case's lock file at ``path`` (not through a link, nothing created,
     no lock taken); None when there is none or it cannot be read."""
     try:
-        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | os.O_NONBLOCK)
+        return _read_plain(path, follow=False, limit=4096).decode("utf-8", "replace")
     except OSError:
         return None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
-        return os.read(fd, 4096).decode("utf-8", "replace")
-    except OSError:
-        return None
-    finally:
-        os.close(fd)
 
 
 def case_claim(folder: Path) -> tuple[bool, str] | None:
