@@ -38,3 +38,17 @@ def test_no_power_reports_temperatures_and_no_resistance():
     assert m["Tj_max_C"] == pytest.approx(case.loads.ambient, abs=1e-9)
     assert not [k for k in m if k.endswith("_K_per_W")]
     assert all(not (isinstance(v, float) and math.isnan(v)) for v in m.values())
+
+
+def test_no_power_reports_no_hotspot_location():
+    """With no power the die's face sits at the ambient temperature everywhere: its
+    hottest node is any node (it was a corner), so x and y are left out, as other values
+    that are not defined without power."""
+    raw = tomllib.loads(TINY.read_text())
+    raw["loads"]["power_W"] = {"die": 0.0}
+    raw.pop("sweep", None)
+    case = parse_study(raw).base
+    with pytest.warns(UserWarning, match="not defined"):
+        m, _ = thermal_metrics(case)
+    assert m["hotspot_C"] == pytest.approx(case.loads.ambient, abs=1e-9)
+    assert "hotspot_x_mm" not in m and "hotspot_y_mm" not in m
