@@ -1,6 +1,6 @@
-"""A thermal engineer's review of :func:`fea.solve_thermal`: arguments that were accepted
-and then crashed, ran out of memory or gave an impossible answer, each now refused with
-an :class:`~fea.errors.FeaError` naming the key, the value and what is allowed.
+""":func:`fea.solve_thermal` arguments that were accepted and then crashed, ran out of memory
+or gave an impossible answer, each refused with an :class:`~fea.errors.FeaError` naming the
+key, the value and what is allowed.
 
 Before: ``max_picard=0`` was a ``TypeError`` from deep inside; ``picard_tol`` NaN or
 negative a "did not converge" ``SolverError`` after 50 passes; a transient of 10**9 fixed
@@ -22,11 +22,9 @@ import pytest
 import fea
 from fea.errors import SolverError
 from fea.fe.spaces import space
-from fea.physics import convection
 from fea.physics.materials import Material, Table
 from fea.physics.thermal import MAX_FIELD_VALUES, MAX_STEPS, solve_thermal
 
-from ..verification.helpers import layered_box, plane
 from .test_inputs import MAT, refused
 
 #: k falls with T (silicon-like): the steady solve iterates (Picard)
@@ -39,7 +37,11 @@ MAT_KT = Material(
     rho=2000.0,
     cp=700.0,
 )
+
+
 CONV = {"top": (10.0, 25.0)}
+
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -174,115 +176,3 @@ def test_a_moderate_sink_is_still_solved(box):
     P / (h A) = 25 K (the block's own drop is below 0.01 K)."""
     th = solve_thermal(box, {"*": MAT}, sources={"body": -1e-3}, convection=CONV, backend="cpu")
     assert th.temperature.mean() == pytest.approx(25.0 - 1e-3 / (10.0 * 4e-6), abs=0.01)
-
-
-# -- compact thermal models (fea.ctm) ------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def detailed():
-    """The block (P2: the quadratic profile of a volume source exactly) seen through two
-    surface nodes: ``t`` (top) and ``b`` (bottom)."""
-    box2 = layered_box(
-        (2e-3, 2e-3),
-        [("body", 1e-3, 2)],
-        1e-3,
-        order=2,
-        faces={"bottom": plane(2, 0.0), "top": plane(2, 1e-3)},
-    )
-    return fea.ctm.detailed_solver(
-        box2,
-        {"*": MAT},
-        {"body": 1.0},
-        "body",
-        {"t": ("top", ("top",)), "b": ("bottom", ("bottom",))},
-    )
-
-
-@pytest.mark.parametrize(
-    ("conditions", "key"),
-    [
-        ([{"top": 0.0}], "conditions[0]"),
-        ([{}], "conditions[0]"),
-        # among others (one shared factorisation): was "Pardiso failed in phase 22"
-        ([{"top": 10.0}, {"top": 0.0, "bottom": 0.0}], "conditions[1]"),
-    ],
-)
-def test_a_condition_without_a_heat_sink_is_refused_at_its_index(detailed, conditions, key):
-    refused(key, detailed, conditions)
-
-
-def test_a_finite_h_beyond_any_contact_is_refused_pointing_to_inf(detailed):
-    """h = 1e300 overflowed: junction 233 K/W and no heat leaving any node."""
-    err = refused("conditions[0].top", detailed, [{"top": 1e300}])
-    assert "inf" in err.allowed
-
-
-def test_an_isothermal_top_gives_the_slab_resistance(detailed):
-    """Top held at ambient, bottom adiabatic, 1 W spread in a 1 mm slab of k = 100 on
-    4 mm^2: the hottest (bottom) plane lies q L / (2 k A) = 1.25 K/W above the top."""
-    (r,) = detailed([{"top": math.inf}])
-    assert r.junction_K_per_W == pytest.approx(1e-3 / (2 * 100.0 * 4e-6), rel=1e-6)
-    assert r.heat["t"] == pytest.approx(1.0, rel=1e-9)
-
-
-def test_a_network_under_a_condition_it_has_no_node_for_is_refused(detailed):
-    """The 2R model has no side node: all of the heat into the sides gave Tj = -1.2e16
-    K/W (a singular network solved)."""
-    two_r = fea.ctm.two_resistor_model(detailed, detailed.nodes)
-    refused("condition", two_r.response, {"sides": 10.0})
-    refused("conditions[1]", fea.ctm.predict, two_r, [{"top": 10.0}, {"sides": 10.0}])
-    refused("conditions[0]", fea.ctm.predict, two_r, [{"top": 0.0, "bottom": 0.0}])
-    (r,) = fea.ctm.predict(two_r, [{"top": math.inf}])
-    assert r.junction_K_per_W == pytest.approx(1.25, rel=1e-6)
-
-
-# -- convection correlations -----------------------------------------------------------------
-
-
-def test_the_correlations_against_hand_values():
-    """Hand values with Incropera's Table A.4 air: a 10 mm vertical plate at 75 degC in
-    25 degC air (film 50 degC: nu 17.95e-6, alpha 25.5e-6, k 0.0280, Pr 0.704; Ra 3.3e3,
-    Churchill-Chu Nu 4.31): h 12.1; a 100 mm plate in a 1 m/s stream at 50/25 degC (film
-    37.5 degC: Re 5.9e3, Nu = 0.664 Re^0.5 Pr^(1/3) 45.5): h 12.4; radiation with
-    emissivity 0.9 at 75/25 degC: eps sigma (Ts^2 + Ta^2)(Ts + Ta) = 6.93."""
-    assert convection.natural_convection_h(75.0, 25.0, 0.01, "vertical") == pytest.approx(
-        12.08, rel=0.01
-    )
-    assert convection.forced_convection_h(1.0, 0.1, 50.0, 25.0) == pytest.approx(12.37, rel=0.01)
-    Ts, Ta = 75.0 + 273.15, 25.0 + 273.15
-    hr = 0.9 * 5.670374419e-8 * (Ts**2 + Ta**2) * (Ts + Ta)
-    assert convection.radiation_h(75.0, 25.0, 0.9) == pytest.approx(hr, rel=1e-6)
-
-
-@pytest.mark.parametrize(
-    ("call", "key"),
-    [
-        # was h = 9e24 W/(m^2 K): beyond the incompressible correlations
-        (lambda: convection.forced_convection_h(1e30, 0.1, 50.0, 25.0), "velocity_m_s"),
-        (lambda: convection.h_total(75.0, 25.0, 0.01, "up", velocity_m_s=500.0), "velocity_m_s"),
-        (
-            lambda: convection.FilmCoefficient(length_m=0.01, velocity_m_s=1e3, flow_length_m=0.1),
-            "velocity_m_s",
-        ),
-        # were a TypeError / ValueError from float()
-        (lambda: convection.h_total(75.0, 25.0, 0.01, "up", emissivity={"a": 1}), "emissivity"),
-        (lambda: convection.radiation_h(75.0, 25.0, "matt"), "emissivity"),
-        (
-            lambda: convection.FilmCoefficient(length_m=0.01, emissivity={"shell": "x"}),
-            "emissivity.shell",
-        ),
-        (lambda: convection.FilmCoefficient(length_m="1cm"), "length_m"),
-        (
-            lambda: convection.FilmCoefficient(length_m={"up": "a", "down": 1.0, "vertical": 1.0}),
-            "length_m.up",
-        ),
-    ],
-)
-def test_convection_arguments_are_refused_at_their_key(call, key):
-    refused(key, call)
-
-
-def test_the_wind_tunnel_range_is_still_accepted():
-    """JESD51-6 runs 0.5 to 5 m/s; the study file accepts up to 50 m/s."""
-    assert float(convection.forced_convection_h(50.0, 0.1, 50.0, 25.0)) > 0
