@@ -986,7 +986,7 @@ def solve_moisture(
                     # _SEALED_TOL in the wetness. Equal steps (steps x outputs of them)
                     # served the outputs before the first step by linear interpolation: a
                     # sealed slab's drying face read 0.90 where Fourier's series gives 0.68
-                    # (tests/physics/test_moisture_review3.py)
+                    # (tests/physics/test_moisture_solubility.py)
                     tr = Transient(
                         s_end,
                         float(out[0]) / steps,

@@ -119,7 +119,7 @@ def test_a_rewrite_without_moisture_removes_the_stale_moisture_sidecar(moist, tm
 
 def test_a_results_name_that_is_another_files_moisture_sidecar_is_refused(moist, tmp_path):
     """a_moisture.h5's sidecar a_moisture.xdmf is a.h5's moisture sidecar: writing one
-    removed or overwrote the other's (review); such a name is refused, nothing written."""
+    removed or overwrote the other's; such a name is refused, nothing written."""
     with pytest.raises(InputError, match="_moisture"):
         write_results(tmp_path / "a_moisture.h5", moist.mesh, mechanical={"25C": moist.me})
     assert list(tmp_path.iterdir()) == []

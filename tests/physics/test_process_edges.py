@@ -22,7 +22,7 @@ from fea.package.spec import parse_study
 from fea.physics.materials import Material, Table
 from fea.physics.viscoelastic import WLF, Prony, Viscoelastic
 
-from ..package.test_panel_review import PANEL
+from ..package.test_panel_process import PANEL
 from ..verification.helpers import BAR_LENGTH_M as L
 from ..verification.helpers import layered_box, plane
 

@@ -1,4 +1,4 @@
-"""A thermal engineer's review of the study-file side of the thermal models: inputs that
+"""The study-file side of the thermal models: inputs that
 were accepted and then failed far from their key (or not at all), each now refused
 naming the key, the value and what is allowed.
 
@@ -27,7 +27,7 @@ from fea.package.transient import decade_label
 
 #: The baseline package without terminals, coarse (as tests/package/test_ctm_case.py)
 BASE = {
-    "study": {"name": "therm_review"},
+    "study": {"name": "thermal_inputs"},
     "geometry": {"terminals": {"kind": "none"}},
     "mesh": {"size_mm": 1.0, "film_size_mm": 1.0, "order": 1, "layers_through_thickness": 1},
     "loads": {"warpage_temperatures_C": []},

@@ -1,4 +1,4 @@
-"""``fea converge`` reviewed: hand-checked GCI numbers, a metric that is not finite at a
+"""``fea converge``: hand-checked GCI numbers, a metric that is not finite at a
 level, a bad metric name found after the first level (not after all of them), and a
 killed run that keeps the levels it computed and runs only the others when started
 again."""

@@ -1,4 +1,4 @@
-"""Solder-joint life models, second review: each formula and constant re-derived by hand
+"""Solder-joint life models by hand: each formula and constant re-derived by hand
 from its source, in the source's units, for the pinned ``board_cycling`` case's inputs
 (its Delta W, the baseline ball's contact diameter, the corner joint's distance, condition
 G), and compared with the module's functions and the pinned table.

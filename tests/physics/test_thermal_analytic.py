@@ -1,5 +1,5 @@
-"""A second thermal review of :func:`fea.solve_thermal` and :mod:`fea.physics.convection`,
-against closed forms through the public API.
+""":func:`fea.solve_thermal` and :mod:`fea.physics.convection` against closed forms through
+the public API.
 
 Checked and holding: a slab's rise under a flux and a film coefficient, two layers with a
 contact resistance (the jump q R''), the late time constant of a cooling slab, the

@@ -1,4 +1,4 @@
-"""Temperature cycling under a reliability engineer's review: wrong inputs refused before
+"""Temperature cycling as a reliability engineer checks it: wrong inputs refused before
 the (long) solve, naming the key, the value and what is allowed; the notes of a case (a
 widened Darveaux layer, an estimate outside its model's range) reaching the study's table."""
 

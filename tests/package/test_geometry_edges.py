@@ -11,7 +11,7 @@ import pytest
 from fea.errors import InputError
 from fea.package.meshing import build_mesh
 
-from .test_geom_review import PANEL, case_of, refused
+from .test_geometry_inputs import PANEL, case_of, refused
 
 # -- features below what the mesher resolves (fea.package.spec.checks.MIN_FEATURE_M)
 
@@ -78,8 +78,8 @@ def test_via_pad_edge_on_the_contact_circle_refused():
 def _with_mesh(geometry: dict, layers: int):
     from fea.package.spec import parse_study
 
-    from .test_geom_review import _merged
     from .test_geometry import SMALL
+    from .test_geometry_inputs import _merged
 
     g = _merged(SMALL, geometry)
     mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}
@@ -257,8 +257,8 @@ def test_panel_kerf_leaving_a_dam_sliver_refused(stage):
 def _panel(recess_mm: float, layers: int = 1):
     from fea.package.spec import parse_study
 
-    from .test_geom_review import _merged
     from .test_geometry import SMALL
+    from .test_geometry_inputs import _merged
 
     g = _merged(SMALL, {"panel": {**PANEL, "nx": 2, "ny": 1, "recess_depth_mm": recess_mm}})
     mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}
@@ -482,7 +482,7 @@ _OWN = ("geometry.kind", "geometry.path", "geometry.unit", "geometry.allow_outsi
 
 
 def _base(kind: str) -> dict:
-    from .test_geom_review import SMALL
+    from .test_geometry_inputs import SMALL
 
     g = {k: v for k, v in SMALL.items() if k != "shell_thickness_um"}
     g = {**g, "shell_thickness_mm": 0.035}

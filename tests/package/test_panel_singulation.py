@@ -1,5 +1,5 @@
-"""A process engineer's review of the panel model (fea/package/geometry/panel.py): what
-singulation leaves of the panel."""
+"""The panel model (fea/package/geometry/panel.py): what singulation leaves of the panel;
+the panel's stage values and stage keys refused at their key."""
 
 from __future__ import annotations
 
@@ -112,7 +112,7 @@ def test_absurd_stage_values_refused_at_their_key(stage, key, value):
     with the name it was probably meant to be)."""
     from fea.errors import InputError
 
-    from .test_panel_review import study
+    from .test_panel_process import study
 
     with pytest.raises(InputError) as err:
         parse_study(study(**{f"s{stage}": {key: value}}))
@@ -130,7 +130,7 @@ def test_zero_stages_everything_removed_and_a_removal_never_born_refused():
     stage adds: refused at their keys before any meshing."""
     from fea.errors import InputError
 
-    from .test_panel_review import PANEL
+    from .test_panel_process import PANEL
 
     d = copy.deepcopy(PANEL)
     d["process"]["stages"] = []
@@ -156,7 +156,7 @@ def test_zero_stages_everything_removed_and_a_removal_never_born_refused():
 def test_misspelt_stage_key_lists_steps_among_the_allowed():
     from fea.errors import InputError
 
-    from .test_panel_review import study
+    from .test_panel_process import study
 
     with pytest.raises(InputError) as err:
         parse_study(study(s1={"step": 4}))

@@ -1,5 +1,5 @@
-"""A process engineer's review of :func:`fea.solve_history` with process stages, against
-closed forms, before trusting a panel's warpage: a free bimaterial plate cooled through
+""":func:`fea.solve_history` with process stages against closed forms, as a process
+engineer checks it before trusting a panel's warpage: a free bimaterial plate cooled through
 stages, a layer born hot on a free substrate, release from a rigid mandrel, and a kerf
 removed; and the input checks of :class:`fea.Stage` / :class:`fea.Process`.
 
@@ -11,7 +11,7 @@ through the free-strain MISMATCH ``(a2 - a1) dT``; each test states the mismatch
 history leaves.
 
 Meshes: 10 x 10 mm plates, one P2 element through each 0.3 mm layer, 1 mm elements (the
-mesh of ``test_mechanics_review2``'s Timoshenko check, 0.5 % there).
+mesh of ``test_mechanics_closed_forms``'s Timoshenko check, 0.5 % there).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from fea.fe.spaces import space
 from fea.physics.materials import Material
 
 from ..verification.helpers import layered_box, plane
-from .test_mechanics_review2 import timoshenko_curvature
+from .test_mechanics_closed_forms import timoshenko_curvature
 
 L = 10e-3  # plate side [m]
 T1 = 0.3e-3  # each layer's thickness [m]

@@ -100,7 +100,7 @@ def test_volumes_meshed_one_by_one_warn_that_no_heat_crosses(tmp_path):
 
 def _study(path: Path, unit: str = "mm") -> dict:
     return {
-        "study": {"name": "review"},
+        "study": {"name": "imported_files"},
         "geometry": {"kind": "mesh", "path": str(path), "unit": unit},
         "mesh": {"size_mm": 0.5, "order": 1},
         "materials": {"substrate": "fr4"},

@@ -1,4 +1,4 @@
-"""A second thermal review of the package metrics: which Tj, which P, psi_JT's top point,
+"""The package's thermal metrics: which Tj, which P, psi_JT's top point,
 a power map's power, and the heating curve's early decades against the die's surface
 response.
 
@@ -29,7 +29,7 @@ from fea.physics.thermal import solve_thermal
 from .test_geometry import SMALL as SMALL_GEOMETRY
 
 RAW = {
-    "study": {"name": "review2"},
+    "study": {"name": "thermal_metrics"},
     "geometry": copy.deepcopy(SMALL_GEOMETRY),
     "mesh": {"size_mm": 1.5, "order": 1},
     "loads": {"power_W": {"die": 0.5}, "h": 50.0, "warpage_temperatures_C": []},

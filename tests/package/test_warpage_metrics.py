@@ -1,4 +1,4 @@
-"""A package mechanical engineer's second review of the reported warpage: the study's
+"""The reported warpage as a package mechanical engineer reads it: the study's
 columns against the solved displacements and the JEDEC sign convention, and closed side
 walls written two ways (``kind = "none"`` or ``count = 0``) on a unit and on a panel."""
 
@@ -148,7 +148,7 @@ def test_a_panels_states_before_moulding_are_measured_on_the_panel(tmp_path, mon
 
     from fea.package.analyse import history_metrics
 
-    from .test_panel_review import PANEL
+    from .test_panel_process import PANEL
 
     monkeypatch.setattr(mesh_mod, "CACHE_DIR", tmp_path / "meshes")
     d = copy.deepcopy(PANEL)

@@ -1,4 +1,4 @@
-"""Review of the inelastic laws as a constitutive modeller would check them.
+"""The inelastic laws as a constitutive modeller would check them.
 
 - the shipped parameter sets, in the units of their sources, and the docs' table;
 - Anand's saturation pair ``(sigma*, s*)`` as a fixed point of the law's own step;

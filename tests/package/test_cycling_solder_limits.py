@@ -1,7 +1,8 @@
-"""Temperature cycling, second review: ``[cycling]`` inputs a reliability engineer would
-not sign (a cycle above the solder's melting range, a stress-free temperature colder than
-the test), refused when the section is read, naming the key, the value and what is
-allowed."""
+"""Temperature cycling against the solder's range: ``[cycling]`` inputs a reliability
+engineer would not sign (a cycle above the solder's melting range, a stress-free
+temperature colder than the test), refused when the section is read, naming the key, the
+value and what is allowed; and the critical joint's Engelmaier DNP, Delta W and hysteresis
+loop recomputed from a run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Review of the life models' alloy bookkeeping against the alloy descriptions in use.
+"""The life models' alloy bookkeeping against the alloy descriptions in use.
 
 ``alloy_mismatch_notes`` warns when a model's constants were fitted on the other alloy
 family (tin-lead against lead-free) than the joints': a lead-free description that names

@@ -16,7 +16,7 @@ must meet the reference to a tight tolerance.
 
 No published SAC305 curve is compared: the Motalab et al. (2012) paper's figures were not
 at hand with numbers; the closed-form saturation (``sigma* = c s*``) is checked in
-``tests/physics/test_inelastic_review3.py``.
+``tests/physics/test_inelastic_constitutive.py``.
 """
 
 from __future__ import annotations

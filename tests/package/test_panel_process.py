@@ -1,4 +1,4 @@
-"""A process engineer's review of the panel process input: stage lists that contradict
+"""The panel's process input: stage lists that contradict
 themselves or the panel's states, refused at their key before any work."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from fea.package.spec import parse_study
 from .test_symmetry_study import PANEL_PROCESS
 
 PANEL = {
-    "study": {"name": "panel_review", "kind": "panel"},
+    "study": {"name": "panel_process", "kind": "panel"},
     "geometry": {
         "cavity_mm": [4.0, 4.0],
         "cavity_depth_mm": 0.50,
@@ -46,7 +46,7 @@ def refused(d) -> InputError:
     return err.value
 
 
-def test_the_review_panel_is_valid():
+def test_the_panel_process_study_is_valid():
     p = parse_study(copy.deepcopy(PANEL)).base.process
     assert [s.name for s in p.stages][-3:] == ["on_mandrel", "released", "singulated"]
 

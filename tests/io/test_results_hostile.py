@@ -1,4 +1,4 @@
-"""Results files under hostile conditions found in a review: a full disk on the second
+"""Results files under hostile conditions: a full disk on the second
 file of a results pair, names that reach the ParaView script, the XDMF references and the
 HDF5 names."""
 

@@ -1,4 +1,4 @@
-"""Review of the compact-thermal-model exports as a system-level tool reads them: SPICE
+"""The compact-thermal-model exports as a system-level tool reads them: SPICE
 pins that cannot short two nodes, ECXML that stays well-formed and typed, units named
 (docs/ctm.md)."""
 
