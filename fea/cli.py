@@ -2,7 +2,10 @@
 
 ``main(argv)`` returns the exit status so tests can call it in-process: 0 on
 success, 2 for an :class:`~fea.errors.FeaError` (printed as one line, no
-traceback), 1 for a study with failed cases.
+traceback), 1 for a study with failed cases. ``fea run`` and ``fea study merge`` also
+use ``fea check``'s 4 and 3 (:mod:`fea.study.check`): 4 when the table lacks cases
+another run is still computing (``fea study merge`` once it has ended), 3 (``fea run``)
+when another run left cases unfinished as it ended (a rerun runs them).
 """
 
 from __future__ import annotations
@@ -14,8 +17,13 @@ import platform
 import signal
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from .errors import FeaError
+
+if TYPE_CHECKING:
+    from .package.spec import StudySpec
 
 __all__ = ["gpu_extras_hint", "main"]
 
@@ -233,6 +241,12 @@ def _run_add_args(p: argparse.ArgumentParser) -> None:
         "(the other cases go on)",
     )
     p.add_argument(
+        "--wait",
+        action="store_true",
+        help="once this run's cases are done, wait for those another run on the same "
+        "--out still computes, then write the full table",
+    )
+    p.add_argument(
         "--no-progress",
         dest="progress",
         action="store_false",
@@ -286,8 +300,9 @@ def _run(args: argparse.Namespace) -> int:
         force=args.force,
         job_options=job,
         case_timeout_min=args.case_timeout,
+        wait=args.wait,
     )
-    return 0 if report.failed == 0 else 1
+    return report.exit_status  # 4 or 3: the table lacks cases another run left
 
 
 def _mesh_add_args(p: argparse.ArgumentParser) -> None:
@@ -515,6 +530,7 @@ def _study(args: argparse.Namespace) -> int:
             print(note)
         print(f"submit with: bash {path}")
         return 0
+    from .study.check import EXIT_RUNNING
     from .study.driver import output_path
     from .study.plots import study_plots
     from .study.table import build_table, stale_cases
@@ -527,12 +543,20 @@ def _study(args: argparse.Namespace) -> int:
     from .study.owner import check_owner
 
     check_owner(spec, root)  # another study's table not replaced
+    params = dict(spec.case_parameters())
+    untabled = {cid for cid in params if not (root / cid / "metrics.json").is_file()}
+    # the states before the table (as fea check reads them): a case another run is
+    # computing is running, not "not run yet"; one it finishes meanwhile has its row
+    running = [cid for cid in params if cid in untabled and _running(spec, root, cid, params)]
     rows, table = build_table(spec, root)
-    cases = [cid for cid, _ in spec.case_parameters()]
+    cases = list(params)
     failed = sum(r.get("status") != "ok" for r in rows)
     stale = stale_cases(spec, root)
     tabled = {r.get("case") for r in rows}
-    missing = [cid for cid in cases if cid not in tabled and cid not in stale]
+    running = [cid for cid in running if cid not in tabled]
+    missing = [
+        cid for cid in cases if cid not in tabled and cid not in stale and cid not in running
+    ]
     left_out = (
         f"; {len(stale)} left out, computed from another input than the study's present "
         f"one ({_first(stale)}): run the study again"
@@ -540,6 +564,11 @@ def _study(args: argparse.Namespace) -> int:
         else ""
     )
     not_run = f"; {len(missing)} not run yet ({_first(missing)})" if missing else ""
+    if running:
+        not_run = (
+            f"; {len(running)} running in another run ({_first(running)}): fea check "
+            f"shows them, fea study merge again once that run has ended{not_run}"
+        )
     try:
         study_plots(spec, rows, root)
     finally:  # the table is written: its path is printed even when a plot fails
@@ -547,7 +576,18 @@ def _study(args: argparse.Namespace) -> int:
             f"{table.resolve()}: {len(rows)} of {len(cases)} cases "
             f"({failed} failed{not_run}{left_out})"
         )
+    if running:
+        return EXIT_RUNNING  # as fea check: a run is still going on the folder
     return 0 if failed == 0 and len(rows) == len(cases) else 1
+
+
+def _running(spec: StudySpec, root: Path, cid: str, params: dict[str, Any]) -> bool:
+    """Whether a run still going holds the case ``cid`` of ``spec`` in the output folder
+    ``root`` (``fea check``'s ``running``); ``params``: case id -> its sweep values."""
+    from .study.check import case_state
+
+    state, _, live = case_state(spec, root / cid, params[cid])
+    return state == "running" and live
 
 
 def _first(names: list[str], n: int = 5) -> str:

@@ -33,6 +33,7 @@ from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec, case_input
 from .progress import StudyProgress
 from .runner import (
+    HEARTBEAT_S,
     STALE_NOTE,
     CaseLock,
     RunId,
@@ -381,7 +382,8 @@ def execute_local(
     case_timeout: float | None = None,
 ) -> Iterator[tuple[str, dict[str, Any] | None]]:
     """Run the jobs in child processes, at most ``workers`` at a time (one per GPU for a
-    GPU study); yields ``(what, row)`` per job: ``done`` with its row, or ``skip``/``busy``;
+    GPU study); yields ``(what, row)`` per job: ``done`` with its row, ``skip`` (None) or
+    ``busy`` (``{"case": id}``: another run holds it);
     before a case whose claim a killed run left is run, ``("takeover", {"case", "note"})``
     (whose claim it was, :attr:`fea.study.runner.Claim.note`).
     ``case_timeout`` [s]: a case running longer is stopped and recorded as failed (a group
@@ -417,6 +419,8 @@ def execute_local(
                                 progress.message(f"{job.cid}: {STALE_NOTE}")
                         elif claim.action == "row":
                             yield "done", claim.row
+                        elif claim.action == "busy":  # the run says which, as it ends
+                            yield "busy", {"case": job.cid}
                         else:
                             yield claim.action, None
                 except BaseException:
@@ -498,22 +502,29 @@ def _run_isolated(
 ) -> tuple[str, dict[str, Any] | None, str | None]:
     """Claim and run one case in a child process here and wait for it (a Dask task):
     ``("done", row, note)``, or ``("skip", None, None)`` (finished before) or
-    ``("busy", None, None)`` (another run's), as :func:`execute_local` yields them;
+    ``("busy", {"case": id}, None)`` (another run's), as :func:`execute_local` yields them;
     ``note``: whose claim, left by a killed run, the task took over (None: none), for the
     run's own output (the task's worker may be on another node). ``case_timeout`` [s] as
     for :func:`execute_local`."""
-    claim = claim_case(spec, job.cid, job.params, job.folder, run, force)
-    if claim.action in ("skip", "busy"):
-        return claim.action, None, None
+    # a task's claim beats: it stays the task's should the run that handed it out end
+    claim = claim_case(spec, job.cid, job.params, job.folder, run, force, heartbeat=True)
+    if claim.action == "skip":
+        return "skip", None, None
+    if claim.action == "busy":
+        return "busy", {"case": job.cid}, None
     if claim.action == "row":
         return "done", claim.row, claim.note
     assert claim.lock is not None
     child_job = _child_job(spec, job, cache_dir, force, run)
     child = CaseProcess(child_job, claim.lock, _child_env(1, None))
+    beat = time.monotonic()
     try:
         while not child.poll():
             time.sleep(0.2)
             child.read()
+            if time.monotonic() - beat >= HEARTBEAT_S:
+                claim.lock.beat()
+                beat = time.monotonic()
             if child.over_time(case_timeout):
                 assert case_timeout is not None
                 child.stop_for_time(case_timeout)

@@ -19,6 +19,9 @@ every case would run or is finished; 1 when a case would be refused; 2 when a st
 is refused; 3 when the output folder holds failed or orphaned cases and no run is going
 on it (a rerun retries them); 4 while a run is still going on it (a case held, or a
 failure recorded by a run still running). Where several hold, the first of 2, 1, 4, 3.
+``fea run`` and ``fea study merge`` exit 4 too when their table lacks cases a run still
+going computes, and ``fea run`` 3 when another run left cases unfinished as it ended
+(:attr:`fea.study.report.StudyReport.exit_status`).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from typing import Any
 from ..errors import InputError, ResultsError
 from ..package.spec import StudySpec
 
-__all__ = ["CaseCheck", "StudyCheck", "check_study"]
+__all__ = ["CaseCheck", "StudyCheck", "case_state", "check_study"]
 
 #: Case states in the output folder (:attr:`CaseCheck.state`).
 STATES = ("finished", "running", "stale", "failed", "orphaned", "to run")
@@ -265,13 +268,19 @@ def _folder(root: Path) -> bool:
     return True
 
 
-def _state(
+def case_state(
     spec: StudySpec, folder: Path, params: Mapping[str, Any]
 ) -> tuple[str, str | None, bool]:
-    """``(state, run, live)`` of the case in ``folder`` (:class:`CaseCheck`), in the order
+    """``(state, run, live)`` of the case of ``params`` in its folder ``folder`` of the
+    output folder, as :class:`CaseCheck` has them (``state`` one of :data:`STATES`;
+    ``run``: which run holds or failed it, None when none is named; ``live``: a run still
+    going holds it or recorded its failure), read without taking its claim, in the order
     ``fea run`` decides (:func:`fea.study.runner.claim_case`): finished, then its claim
     (held or left by a killed run), then stale, then its failure (by a run still going or
-    an ended one)."""
+    an ended one). ``fea check``, ``fea study merge`` and the end of ``fea run`` (the
+    cases it left to another run) read the states so. A
+    :class:`~fea.errors.ResultsError` where the folder cannot be read or is a link
+    ``fea run`` refuses."""
     from .runner import case_claim, failed_by, finished_current, linked_case, run_alive
 
     try:
@@ -350,7 +359,9 @@ def check_study(
     if present:
         check_owner(spec, root)  # another study's folder: fea run refuses it
     for cid, params in cases:
-        state, run, live = _state(spec, root / cid, params) if present else ("to run", None, False)
+        state, run, live = (
+            case_state(spec, root / cid, params) if present else ("to run", None, False)
+        )
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             status, error, est = "ok", None, None

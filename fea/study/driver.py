@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +16,11 @@ from ..errors import InputError, ResultsError
 from ..io.atomic import sweep_parts
 from ..package.spec import StudySpec
 from .backends import Job, execute_dask, execute_local
+from .check import case_state
 from .owner import check_owner, record_owner
 from .progress import StudyProgress
-from .report import StudyReport, busy_text, print_summary, takeover_lines
-from .runner import RunId, finished_current, register_run, stale_claim_s
+from .report import StudyReport, busy_text, incomplete_lines, print_summary, takeover_lines
+from .runner import RunId, case_claim, finished_current, register_run, stale_claim_s
 from .table import build_table
 
 __all__ = ["check_case_timeout", "check_environment", "output_path", "parse_slice", "run_study"]
@@ -51,6 +53,7 @@ def run_study(
     force: bool = False,
     job_options: Any = None,
     case_timeout_min: float | None = None,
+    wait: bool = False,
 ) -> StudyReport:
     """Run every case of ``spec`` (or a slice of them) and write the table and plots.
 
@@ -86,6 +89,17 @@ def run_study(
         Longest a case may run [min] (None: no limit): a case still running then (a mesher
         that does not return, a solve far beyond its estimate) is stopped and recorded as
         failed, naming the limit and the stage it was in; the other cases go on.
+    wait
+        Once this run's own cases are done, wait for those another run still computes
+        (re-read every :data:`WAIT_POLL_S`) before the table is built, so that it is
+        complete (``fea run --wait``). Without it, the run ends at once and its report
+        says which cases it left (:attr:`StudyReport.running`, exit status 4).
+
+    Returns
+    -------
+    StudyReport
+        The run's counts, the table's rows, and the cases the table lacks because another
+        run still computes them or left them (:attr:`StudyReport.exit_status`).
     """
     from ..package import meshing as mesh_mod
 
@@ -113,6 +127,7 @@ def run_study(
     cache_dir = str(Path(mesh_mod.CACHE_DIR).resolve())
     sweep_parts(root)
     bar = StudyProgress(spec.name, len(jobs), workers, enabled=progress)
+    busy: list[str] = []  # the cases left to another run, in the order met
     if scheduler is not None or cluster is not None:
         results = execute_dask(
             spec,
@@ -143,6 +158,8 @@ def run_study(
                 continue
             if what == "busy":
                 report.busy += 1
+                if row is not None and "case" in row:
+                    busy.append(str(row["case"]))
                 bar.skipped()
                 continue
             assert row is not None
@@ -152,9 +169,17 @@ def run_study(
                 report.failed += 1
             bar.finished(row, report)
 
+    # the cases left to another run, read again now that this one has ended (before
+    # the table: one the other run finishes meanwhile has its row in it)
+    params = dict(cases)
+    states = {cid: case_state(spec, root / cid, params[cid]) for cid in busy}
+    if wait:
+        _wait_for_others(spec, root, states, params, bar)
     build = (sl is None) if table is None else table
     if build:
         report.rows, report.table = build_table(spec, root)
+    _incomplete(report, root, states)
+    if build:
         from .plots import study_plots
 
         try:
@@ -171,7 +196,62 @@ def run_study(
             f"slice {slice_}: {report.done} done, {report.skipped} already done, "
             f"{report.failed} failed{busy_text(report)} (table: fea study merge)"
         )
+        for line in incomplete_lines(spec, report):
+            bar.print(line)
     return report
+
+
+#: How often [s] ``fea run --wait`` reads again the cases another run computes.
+WAIT_POLL_S = 10.0
+
+
+def _held(states: dict[str, tuple[str, str | None, bool]]) -> list[str]:
+    """The cases of ``states`` (:func:`case_state`) a run still going holds."""
+    return [cid for cid, (state, _, live) in states.items() if state == "running" and live]
+
+
+def _wait_for_others(
+    spec: StudySpec,
+    root: Path,
+    states: dict[str, tuple[str, str | None, bool]],
+    params: dict[str, Any],
+    bar: StudyProgress,
+) -> None:
+    """Wait until no case of ``states`` is held by another run still going, reading
+    their states again every :data:`WAIT_POLL_S` (updated in ``states``); one line when
+    it starts waiting."""
+    held = _held(states)
+    if held:
+        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        bar.print(
+            f"waiting for {len(held)} case{'s' * (len(held) != 1)} running in another run "
+            f"({shown}) before the table is written (--wait)"
+        )
+    while held:
+        time.sleep(WAIT_POLL_S)
+        for cid in held:
+            states[cid] = case_state(spec, root / cid, params[cid])
+        held = _held(states)
+
+
+def _incomplete(
+    report: StudyReport, root: Path, states: dict[str, tuple[str, str | None, bool]]
+) -> None:
+    """Fill ``report.running`` and ``report.left`` from the states (:func:`case_state`,
+    read as the run ended) of the cases it left to another run: those still held by a
+    run going on, and those no run holds that are neither finished nor failed (their
+    holder was killed after this run passed them), each unless the table built holds
+    its row (finished meanwhile)."""
+    tabled = {r.get("case") for r in report.rows}
+    for cid, (state, _, live) in states.items():
+        if cid in tabled or state in ("finished", "failed"):
+            continue
+        if state == "running" and live:
+            claim = case_claim(root / cid)
+            held = claim is not None and claim[0]
+            report.running.append(f"{cid}: {claim[1]}" if held and claim else cid)
+        else:  # to run, orphaned, stale: a rerun runs it
+            report.left.append(cid)
 
 
 #: The longest case time limit accepted [min] (a year).

@@ -16,6 +16,7 @@ __all__ = [
     "StudyReport",
     "busy_text",
     "case_notes",
+    "incomplete_lines",
     "limit_warnings",
     "print_summary",
     "summary_lines",
@@ -34,6 +35,13 @@ class StudyReport:
     ``taken_over``: one line per case whose claim, left by a killed run, this run took
     over (``"case0003: took over the claim of host n7, pid 4242 (run 1a2b3c4d), whose
     process is gone"``), in the order taken.
+
+    Of the busy cases, read again as the run ends (:func:`fea.study.check.case_state`),
+    before its table is built: ``running``, those a run still going holds (``"case0003:
+    the claim of host n7, pid 4242 (run 1a2b3c4d)"``) and that the table (when this run
+    built one) still lacks; ``left``, the ids of those that the other run left neither
+    finished nor failed (it was killed after this run passed them: a rerun runs them).
+    Either makes the table incomplete (:attr:`exit_status`).
     """
 
     out: Path
@@ -44,6 +52,24 @@ class StudyReport:
     rows: list[dict[str, Any]] = field(default_factory=list)
     table: Path | None = None
     taken_over: list[str] = field(default_factory=list)
+    running: list[str] = field(default_factory=list)
+    left: list[str] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """``fea run``'s exit status: 4 while cases of this run are still running in
+        another run (the table lacks them: ``fea study merge`` once that run has ended),
+        else 3 when cases were left unfinished by another run that has ended (a rerun
+        runs them), else 1 when a case failed, else 0 (every case of the run finished
+        and, for a run that builds one, in the table). 4 and 3 are ``fea check``'s codes
+        for the same states (:data:`fea.study.check.EXIT_RUNNING`, ``EXIT_RERUN``)."""
+        from .check import EXIT_RERUN, EXIT_RUNNING
+
+        if self.running:
+            return EXIT_RUNNING
+        if self.left:
+            return EXIT_RERUN
+        return 1 if self.failed else 0
 
 
 def takeover_lines(report: StudyReport) -> list[str]:
@@ -90,6 +116,40 @@ def _left_out_line(report: StudyReport, shown: list[dict[str, Any]]) -> list[str
 
 def busy_text(report: StudyReport) -> str:
     return f", {report.busy} run by another process" if report.busy else ""
+
+
+def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
+    """The lines saying why the run's table is incomplete and what to do (none when it
+    is not): the cases another run still computes, each with its claim, and those
+    another run left unfinished, each line ending with the run's exit status
+    (:attr:`StudyReport.exit_status`). Example::
+
+        table incomplete: 1 case still running in another run (case0001: the claim of
+          host n7, pid 4242 (run 1a2b3c4d)); fea check study.toml shows it; once that
+          run has ended, fea study merge study.toml writes the full table (exit status 4)
+    """
+    study = str(spec.path) if spec.path else "STUDY.toml"
+    default = Path("results") / spec.name
+    out = "" if Path(report.out) == default else f" --out {report.out}"
+    lines = []
+    if report.running:
+        k = len(report.running)
+        shown = "; ".join(report.running[:5]) + ("; ..." if k > 5 else "")
+        lines.append(
+            f"table incomplete: {k} case{'s' * (k != 1)} still running in another run "
+            f"({shown}); fea check {study}{out} shows {'them' if k != 1 else 'it'}; once "
+            f"that run has ended, fea study merge {study}{out} writes the full table "
+            "(exit status 4)"
+        )
+    if report.left:
+        k = len(report.left)
+        shown = ", ".join(report.left[:5]) + (", ..." if k > 5 else "")
+        lines.append(
+            f"table incomplete: {k} case{'s' * (k != 1)} left unfinished by another run "
+            f"that has ended ({shown}); fea run {study}{out} again runs "
+            f"{'them' if k != 1 else 'it'} (exit status {4 if report.running else 3})"
+        )
+    return lines
 
 
 def print_summary(spec: StudySpec, report: StudyReport) -> None:
@@ -141,6 +201,8 @@ def print_summary(spec: StudySpec, report: StudyReport) -> None:
     for line in takeover_lines(report):
         console.print(line, markup=False, highlight=False, soft_wrap=True)
     console.print(_counts_line(spec, report), markup=False, highlight=False, soft_wrap=True)
+    for line in incomplete_lines(spec, report):
+        console.print(line, style="bold yellow", markup=False, highlight=False, soft_wrap=True)
 
 
 def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
@@ -158,6 +220,9 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
           Tj_max_C = 81.5
         ...
         study tiny: 2 done, 0 already done, 0 failed -> /abs/results/tiny/table.csv
+
+    and, when cases are still running in another run (or were left unfinished by one),
+    :func:`incomplete_lines`.
     """
     rows = summary_rows(report.rows)
     params = _param_columns(rows)
@@ -178,6 +243,7 @@ def summary_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     lines += _left_out_line(report, rows)
     lines += takeover_lines(report)
     lines.append(_counts_line(spec, report))
+    lines += incomplete_lines(spec, report)
     return lines
 
 

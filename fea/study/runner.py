@@ -49,7 +49,14 @@ line per case, naming the killed run; also for a Dask task on another node): an
 host), or, for another host's, once it is older than ``FEA_STALE_CLAIM_HOURS`` (default
 24; a run on another host cannot be asked whether it still runs, so set this longer than
 any case takes). Stale temporary files are swept from a case's folder when its lock is
-taken.
+taken. A Dask task holds its case's lock on its worker, apart from the run (the client)
+that handed it out, and goes on computing if that run is killed: its lock file says
+``heartbeat`` and the task moves the file's time every :data:`HEARTBEAT_S`, so that its
+claim counts as held (``fea check``: running) while the worker computes
+(:func:`case_claim`). A run that left cases to another run reads them again as it ends:
+those still running elsewhere make its table incomplete, which its summary and exit
+status say (:attr:`fea.study.report.StudyReport.exit_status`); the run that ends last
+builds the table from every case folder, the other run's rows included.
 
 A full disk stops the study with one error (``no space left on device while writing
 <path>``, also for a case's lock); every result written before it stays as it was.
@@ -94,6 +101,8 @@ __all__ = [
     "CASE_OUTPUTS",
     "CaseLock",
     "Claim",
+    "HEARTBEAT_LOST_S",
+    "HEARTBEAT_S",
     "RUNS_DIR",
     "RUN_KEY",
     "RunId",
@@ -134,6 +143,14 @@ STALE_LOCK_S = 86400.0
 #: The environment variable setting the age [h] after which a claim (a lock file, a run's
 #: announcement) of another host counts as left by a killed run.
 STALE_CLAIM_ENV = "FEA_STALE_CLAIM_HOURS"
+#: How often [s] a Dask task computing a case marks its claim as alive (its lock file's
+#: modification time, :meth:`CaseLock.beat`): the task runs on a worker, apart from the
+#: run that handed it out, and goes on computing when that run (the Dask client) ends.
+HEARTBEAT_S = 30.0
+#: Age [s] of a task's last heartbeat past which its claim, its run ended, counts as left
+#: by a lost worker (another host's; on this host its process decides). Twenty beats:
+#: the clocks of the nodes and of the file server may differ by minutes.
+HEARTBEAT_LOST_S = 600.0
 #: The folder of an output folder where each running run announces itself.
 RUNS_DIR = ".fea-runs"
 #: The key of ``error.json`` naming the run that wrote it (``{"id", "host", "pid"}``).
@@ -607,11 +624,16 @@ def _cell(v: Any) -> Any:
 class CaseLock:
     """The exclusive lock of one case folder (see the module docstring). ``run``: the
     run taking it, named in the lock file. After :meth:`acquire`, ``taken_over`` names
-    the holder of a claim that a killed run left (None when there was none)."""
+    the holder of a claim that a killed run left (None when there was none).
+    ``heartbeat``: the holder is a task apart from its run (a Dask worker's) and calls
+    :meth:`beat` every :data:`HEARTBEAT_S` while it computes; the lock file says so
+    (``heartbeat 30``), so that its claim counts as held while the beat is live, also
+    once the run that handed out the task has ended (:func:`case_claim`)."""
 
-    def __init__(self, folder: Path, run: RunId | None = None) -> None:
+    def __init__(self, folder: Path, run: RunId | None = None, heartbeat: bool = False) -> None:
         self.path = folder / ".lock"
         self.run = run
+        self.heartbeat = heartbeat
         self.fd: int | None = None
         self.owned_file = False
         self.taken_over: str | None = None
@@ -620,7 +642,20 @@ class CaseLock:
         text = holder()
         if self.run is not None:
             text += f"run {self.run.id}\n"
+        if self.heartbeat:
+            text += f"heartbeat {HEARTBEAT_S:g}\n"
         return text.encode()
+
+    def beat(self) -> None:
+        """Mark the claim as alive now: the lock file's modification time set to the
+        present (through the held descriptor, or the fallback lock file this holder
+        made). Nothing when the lock is not held; an error is ignored (the next beat
+        tries again)."""
+        with contextlib.suppress(OSError, NotImplementedError):
+            if self.fd is not None:
+                os.utime(self.fd)
+            elif self.owned_file:
+                os.utime(self.path.with_name(".lock.owner"), follow_symlinks=False)
 
     def acquire(self) -> bool:
         """Take the lock without waiting; False when another process holds it."""
@@ -870,6 +905,8 @@ def claim_case(
     folder: Path,
     run: RunId | float | None,
     force: bool,
+    *,
+    heartbeat: bool = False,
 ) -> Claim:
     """Lock a case and decide: skip it (finished from this input), leave it (``busy``:
     another run holds it, or failed it and still runs: its ``error.json`` names a run
@@ -878,7 +915,8 @@ def claim_case(
     ``metrics.json`` from another input removed first, so a run stopped now leaves it
     unfinished; an ``error.json`` of an ended run, or of an older version that named
     none, is retried). ``run``: this run's identity; anything else (a number: the start
-    time earlier versions took, which decides nothing now) claims without one."""
+    time earlier versions took, which decides nothing now) claims without one.
+    ``heartbeat``: the claim is a Dask task's, kept alive by :meth:`CaseLock.beat`."""
     from ..package.meshing import check_size
 
     if finished_current(spec, folder, params):
@@ -893,7 +931,7 @@ def claim_case(
         err.errno = exc.errno  # type: ignore[attr-defined]
         raise err from None
     me = run if isinstance(run, RunId) else None
-    lock = CaseLock(folder, me)
+    lock = CaseLock(folder, me, heartbeat)
     if not lock.acquire():
         return Claim("busy")
     note = None
@@ -989,7 +1027,11 @@ def case_claim(folder: Path) -> tuple[bool, str] | None:
 
     An ``flock`` released by its holder leaves the lock file empty; one whose holder was
     killed still names it, and it counts as held while that run's announcement is held
-    (:func:`run_alive`; its process, on this host, must also run). Where there is no
+    (:func:`run_alive`; its process, on this host, must also run). A Dask task's claim
+    (``heartbeat`` in the lock file, :class:`CaseLock`) also counts as held once its run
+    has ended (the client killed: the worker computes on and writes the case's result)
+    while the task lives: its process, on this host; another host's, while its last
+    heartbeat is younger than :data:`HEARTBEAT_LOST_S`. Where there is no
     ``flock`` the lock file ``.lock.owner`` is judged as a run taking it judges it (its
     process on this host, else its age against :func:`stale_claim_s`)."""
     owner = folder / ".lock.owner"
@@ -1014,6 +1056,10 @@ def case_claim(folder: Path) -> tuple[bool, str] | None:
         pid = -1
     if rid is not None:
         live = run_alive(folder.parent, RunId(rid, host, pid))
+        if not live and any(ln.startswith("heartbeat ") for ln in lines[1:]):
+            task = _task_alive(folder / ".lock", host, pid)
+            if task is not None:
+                return True, f"{who}, a Dask task computing on after its run ended ({task})"
     elif host == socket.gethostname():  # an older version's: its process decides
         live = pid > 0 and not _pid_gone(pid)
     else:  # another host's, naming no run: as its lock file would be judged
@@ -1024,6 +1070,21 @@ def case_claim(folder: Path) -> tuple[bool, str] | None:
     if live:
         return True, who
     return False, f"{who}, whose process is gone"
+
+
+def _task_alive(lock: Path, host: str, pid: int) -> str | None:
+    """How a Dask task's claim in ``lock`` (host ``host``, process ``pid``) is known to
+    be alive: ``"its process runs"`` on this host, ``"its heartbeat 12 s old"`` for
+    another host's younger than :data:`HEARTBEAT_LOST_S`; None when it is not."""
+    if host == socket.gethostname():
+        return "its process runs" if pid > 0 and not _pid_gone(pid) else None
+    try:
+        age = time.time() - os.lstat(lock).st_mtime
+    except OSError:
+        return None
+    if age > HEARTBEAT_LOST_S:
+        return None
+    return f"its heartbeat {max(age, 0.0):.0f} s old"
 
 
 def open_case_log(folder: Path) -> Any:
