@@ -582,7 +582,9 @@ def _warpage(
         ma = moisture_analysis(
             mesh,
             case.moisture,
+            backend=backend,
             method=case.solver.method,
+            rtol=case.solver.rtol,
             maxiter=case.solver.maxiter,
             share=symmetry_share(mesh_symmetry(mesh)),
             materials=library_materials(case),

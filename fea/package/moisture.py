@@ -230,6 +230,7 @@ def moisture_analysis(
     materials: Mapping[str, str] | None = None,
     densities: Mapping[str, float] | None = None,
     maxiter: int = 2000,
+    rtol: float = 1e-8,
 ) -> MoistureAnalysis:
     """Soak (and reflow) ``mesh`` as ``spec`` says; the metrics and the soaked swelling.
 
@@ -247,9 +248,12 @@ def moisture_analysis(
         The model (its regions take ``spec``'s moisture materials, or the defaults).
     spec
         The parsed ``[moisture]`` section.
-    backend, method, maxiter
-        Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`;
-        ``maxiter``: the iteration limit of each iterative solve, ``[solver] maxiter``).
+    backend, method, maxiter, rtol
+        Of the conduction solves (:func:`fea.physics.moisture.solve_moisture`; a study
+        passes its ``[solver]`` section's: ``maxiter`` the iteration limit of each
+        iterative solve, ``rtol`` its relative residual, default 1e-8 as
+        :func:`~fea.physics.moisture.solve_moisture`'s; the soak's reduced basis keeps its
+        own tolerance of the response, 1e-9, docs/moisture.md).
     share
         The share of the full body ``mesh`` is, in (0, 1]: 1 for a full model, 1/2 for a
         half, 1/4 for a quarter, 1/8 for an eighth
@@ -281,6 +285,7 @@ def moisture_analysis(
             backend=backend,
             method=method,
             maxiter=maxiter,
+            rtol=rtol,
             split_p2=spec.split_p2,
         )
     except InputError as e:  # solve_moisture's keywords: name the study file's keys instead

@@ -614,6 +614,9 @@ class InelasticStep:
                 return res.x
         stats["direct_tangent_solves"] += 1
         limit = self.model.solver.maxiter
+        # the fallback of a PCG that did not converge: on the host, the method that fits
+        # (not the study's iterative one, which has just failed on this system), to the
+        # solve's default tolerance, below any Newton forcing term
         x_, _ = solve(as_matrix(A), b, kind="elasticity", backend="cpu", maxiter=limit)
         return np.asarray(x_, dtype=float)
 

@@ -1002,7 +1002,13 @@ class HistoryModel:
         A = eliminate(K.tocsr(), D)
         b[D] = u0[D]
         x_, _ = solve(
-            A, b, kind="elasticity", backend=backend, method=method, maxiter=self.solver.maxiter
+            A,
+            b,
+            kind="elasticity",
+            backend=backend,
+            method=method,
+            rtol=self.solver.rtol,
+            maxiter=self.solver.maxiter,
         )
         x_ = np.asarray(x_)
         if T is not None:

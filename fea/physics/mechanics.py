@@ -865,15 +865,7 @@ def solve_thermoelastic_variants(
     _warn_instantaneous(mesh, fs, mats, Ts)
     extras = [None] * len(temps) if eigenstrains is None else list(eigenstrains)
     moduli = [element_moduli(mesh, fs, mats, T) for T in Ts]
-    groups: list[list[int]] = []
-    for i, (E, nu) in enumerate(moduli):
-        for g in groups:
-            E0, nu0 = moduli[g[0]]
-            if np.array_equal(E, E0) and np.array_equal(nu, nu0):
-                g.append(i)
-                break
-        else:
-            groups.append([i])
+    groups = _equal_groups(moduli)
     con = Constraints.build(mesh, fs, fixed)
     where = assembly_namespace(backend, 3 * fs.n, "elasticity", method)
     ns = None if where.on_host else where
@@ -933,6 +925,22 @@ def _region_coefficients(
                 return None
             c[s, r] = a
     return c
+
+
+def _equal_groups(items: Sequence[tuple[NDArray, ...]]) -> list[list[int]]:
+    """The indices of ``items`` grouped by equal arrays (each item a tuple of arrays, e.g.
+    the element moduli ``(E, nu)`` of a case, compared entry by entry with
+    :func:`numpy.array_equal`): one stiffness, one setup per group. Groups in the order of
+    their first item, each index ascending."""
+    groups: list[list[int]] = []
+    for i, item in enumerate(items):
+        for g in groups:
+            if all(np.array_equal(x, y) for x, y in zip(item, items[g[0]], strict=True)):
+                g.append(i)
+                break
+        else:
+            groups.append([i])
+    return groups
 
 
 def solve_thermoelastic_sweep(
@@ -1051,14 +1059,7 @@ def solve_thermoelastic_sweep(
     ca = _region_coefficients(mesh, [lm[0] for lm in lame_j], lam0)
     cb = _region_coefficients(mesh, [lm[1] for lm in lame_j], mu0)
     if ca is None or cb is None:  # not a per-region multiple: each stiffness on its own
-        groups: list[list[int]] = []
-        for j in range(k):
-            for g in groups:
-                if all(np.array_equal(x, y) for x, y in zip(lame_j[j], lame_j[g[0]], strict=True)):
-                    g.append(j)
-                    break
-            else:
-                groups.append([j])
+        groups = _equal_groups(lame_j)
         out: list[MechanicalResult | None] = [None] * k
         for g in groups:
             K = forms.elasticity_matrix(fs, *lame_j[g[0]], xp=xp)

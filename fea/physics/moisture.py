@@ -50,7 +50,6 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import scipy.sparse.linalg as spla
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
@@ -60,6 +59,7 @@ from ..fe.mesh import region_interfaces
 from ..fe.refine import child_nodes, facet_children, refine_p2, refined_weights
 from ..fe.spaces import space
 from ..fe.submesh import submesh
+from ..solvers import solve
 from ..solvers.base import naming_solve
 from ..validate import check_count, check_range, check_temperature_C
 from .materials import Material, assign
@@ -667,7 +667,13 @@ class _Domain:
             for r in self.props
         }
 
-    def carry(self, w: NDArray[np.float64], T_old: float, T_new: float) -> NDArray[np.float64]:
+    def carry(
+        self,
+        w: NDArray[np.float64],
+        T_old: float,
+        T_new: float,
+        solver: Mapping[str, Any] | None = None,
+    ) -> NDArray[np.float64]:
         """Wetness at ``T_new`` holding the water of ``w`` at ``T_old`` (the same C).
 
         On a linear mesh (a split one too) node by node: the node's water over its
@@ -677,7 +683,10 @@ class _Domain:
         ``M_new w_new = M_old w_old`` (the quadratic mesh's, whose row sums are no
         capacities) overshoots where the factor ``C_sat(T_old) / C_sat(T_new)`` jumps
         between materials: two compounds of 45 and 20 kJ/mol taken from 85 to 260 degC
-        went to -0.020 and 2.149 where their own wetness is 0.095 and 1.495."""
+        went to -0.020 and 2.149 where their own wetness is 0.095 and 1.495.
+
+        ``solver``: the keywords (backend, method, rtol, maxiter) of the quadratic mesh's
+        projection, solved as every other system of the run (:func:`fea.solvers.solve`)."""
         if T_new == T_old:
             return w
         c_old, c_new = self.csat_elements(T_old), self.csat_elements(T_new)
@@ -689,7 +698,9 @@ class _Domain:
         if self.mesh.order == 1:
             ones = np.ones(self.space.n)
             return w * (M_old @ ones) / (M_new @ ones)
-        return spla.spsolve(M_new.tocsc(), M_old @ w)
+        with naming_solve(f"the water carried from {T_old:.4g} C to {T_new:.4g} C"):
+            x, _ = solve(M_new.tocsr(), M_old @ w, kind="scalar", **(solver or {}))
+        return np.asarray(x, dtype=np.float64)
 
 
 def _exposed_heights(mesh: Any, faces: Sequence[str]) -> dict[str, float]:
@@ -950,7 +961,7 @@ def solve_moisture(
         ts = time.perf_counter()
         solves = 0
         if isinstance(st, Soak):
-            w = dom.carry(w, T_now, st.T_C)
+            w = dom.carry(w, T_now, st.T_C, common)
             T_now = st.T_C
             mats, scale = pseudo_materials(dom.props, st.T_C)
             fixed = dom.fixed(st.RH)
@@ -1013,7 +1024,7 @@ def solve_moisture(
                     "at the exposed faces",
                 )
             for a, b, T in st.pieces():
-                w = dom.carry(w, T_now, T)
+                w = dom.carry(w, T_now, T, common)
                 T_now = T
                 mats, scale = pseudo_materials(dom.props, T)
                 s_end = (b - a) / scale
@@ -1033,7 +1044,7 @@ def solve_moisture(
                 # peak is the profile's, 260 C for J-STD-020, not the piece's 257.5 C): the
                 # water of the piece's end carried to it (an instant change, water kept)
                 T_end = st.temperature_at(b)
-                record(t_now + b - st.points[0][0], T_end, dom.carry(w, T, T_end), k)
+                record(t_now + b - st.points[0][0], T_end, dom.carry(w, T, T_end, common), k)
             t_now += st.duration_s
         info["stages"].append(
             {"name": st.name, "solves": solves, "seconds": time.perf_counter() - ts}

@@ -58,14 +58,25 @@ MAXITER_ADVICE = (
 GROWTH_EVIDENCE_ITERATIONS = 10
 
 
-def iteration_limit(head: str, maxiter: int) -> IterationLimitError:
-    """The error of an iterative solve stopped at its limit on a falling residual: ``head``
-    (what stopped, after how many iterations, its residuals), the key ``solver.maxiter``
-    and its value ``maxiter``, and :data:`MAXITER_ADVICE`. The solve it belongs to is
-    named by the :func:`naming_solve` blocks it ran in."""
-    return IterationLimitError(
-        f"{head}; the iteration limit solver.maxiter = {maxiter} was reached: {MAXITER_ADVICE}"
-    )
+def iteration_limit(head: str, maxiter: int, *, fell: bool = True) -> IterationLimitError:
+    """The error of an iterative solve stopped at its limit: ``head`` (what stopped, after
+    how many iterations, its residuals), the key ``solver.maxiter`` and its value
+    ``maxiter``, and :data:`MAXITER_ADVICE`. ``fell``: whether the residual ended below
+    its start; where it did not (a limit under :data:`GROWTH_EVIDENCE_ITERATIONS`, too
+    few iterations for a rise to mean anything) the message adds that a rise which goes on
+    at a higher limit is a singular system, and names its causes
+    (:data:`SINGULAR_CAUSES`): a free body's AMG-PCG at maxiter 1-9 rose from 1 to 4-644
+    and was told only to raise maxiter or loosen rtol. The solve it belongs to is named
+    by the :func:`naming_solve` blocks it ran in."""
+    msg = f"{head}; the iteration limit solver.maxiter = {maxiter} was reached: {MAXITER_ADVICE}"
+    if not fell:
+        msg += (
+            f". The residual did not fall below its start: in fewer than "
+            f"{GROWTH_EVIDENCE_ITERATIONS} iterations that says nothing (CG's residual is "
+            f"not monotone), but should it still not fall at a limit of "
+            f"{GROWTH_EVIDENCE_ITERATIONS} or more, {SINGULAR_CAUSES}"
+        )
+    return IterationLimitError(msg)
 
 
 @contextmanager
@@ -691,7 +702,7 @@ class PcgSolver:
         if grew and (iterations >= GROWTH_EVIDENCE_ITERATIONS or not math.isfinite(h[-1])):
             # grew over enough iterations (or NaN): no limit would have helped
             return SolverError(f"{head}; the residual grew: {SINGULAR_CAUSES}")
-        return iteration_limit(head, opt.maxiter)
+        return iteration_limit(head, opt.maxiter, fell=not grew)
 
     def _facts(
         self,

@@ -686,7 +686,10 @@ MEANINGS: dict[str, str] = {
     "amg-xp (the device AMG's array code run on the CPU: what auto takes for large "
     "elasticity), jacobi, or cudss (the cuDSS direct solver through nvmath-python, with "
     "backend = 'gpu'; an optional install)",
-    "solver.rtol": "relative residual of iterative solvers",
+    "solver.rtol": "relative residual of every iterative solve of a case (the solves of "
+    "solver.maxiter, the moisture soak and reflow and a born region's extension included). "
+    "Not Newton's tolerances (cycling.newton_rtol; a correction's linear solve is forced "
+    "by Newton) nor a reduced basis's (a moisture soak's 1e-9)",
     "solver.out_of_core": "auto, true or false: the CPU direct solver's factor in files "
     "(MKL Pardiso out of core) in a fresh folder inside the case folder (TMPDIR without "
     "one), removed afterwards; in core at most MKL_PARDISO_OOC_MAX_CORE_SIZE MB where set, "
