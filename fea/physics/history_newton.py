@@ -605,7 +605,7 @@ class InelasticStep:
             res = pcg(
                 A,
                 b,
-                lambda z: solver._backsolve(self.entry, z, check=False),
+                lambda z: solver.apply_factor(self.entry, z),
                 rtol=rtol,
                 maxiter=solver.cg_cap,
             )

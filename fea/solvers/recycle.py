@@ -426,6 +426,13 @@ class RecyclingSolver:
         p = e.prepared
         return getattr(p, "where", "") == "cpu" and getattr(p, "name", "") in ("pardiso", "superlu")
 
+    def apply_factor(self, entry: Entry, b: NDArray[np.float64]) -> NDArray[np.float64]:
+        """``A^-1 b`` by ``entry``'s kept factorisation (or preconditioner) alone, without
+        the residual check: the application of a preconditioner, e.g. in another PCG's
+        loop. ``b``: shape ``(n,)`` in the entry's system's units; counted as one
+        back-substitution in :attr:`stats`."""
+        return self._backsolve(entry, b, check=False)
+
     def _backsolve(
         self, e: Entry, b: NDArray[np.float64], check: bool = True
     ) -> NDArray[np.float64]:
