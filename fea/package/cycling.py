@@ -77,6 +77,7 @@ __all__ = [
     "board_model_case",
     "cycling_metrics",
     "full_centres",
+    "history_solver",
     "joint_ids",
     "mirror_images",
     "multiplicity",
@@ -1188,6 +1189,32 @@ class CyclingResult:
         }
 
 
+def history_solver(backend: str, method: str) -> tuple[str, str | None]:
+    """The ``method`` the thermal cycling history solves with, and the note saying what of
+    the study's ``[solver]`` it does not take (None when it takes all of it). The history
+    runs on the CPU whatever ``backend`` says: its Newton corrections are preconditioned
+    by a kept factorisation of the consistent tangent (docs/history.md), a CPU path; a
+    method the CPU does not have (``jacobi``, ``cudss``, ``amg-pyamg``: GPU methods) is
+    replaced by ``"auto"``. ``backend``, ``method``: the study's ``solver.backend`` and
+    ``solver.method``."""
+    from ..solvers.cpu import CPU_METHODS
+
+    said = []
+    if backend == "gpu":
+        said.append(f"solver.backend = {backend!r}")
+    if method != "auto" and method not in CPU_METHODS:
+        said.append(f"solver.method = {method!r} (a GPU method; 'auto' instead)")
+        method = "auto"
+    if not said:
+        return method, None
+    return method, (
+        "the thermal cycling history solves on the CPU (its Newton corrections are "
+        "preconditioned by a kept factorisation of the tangent), not by "
+        + " nor ".join(said)
+        + "; the other solves of the case follow [solver]"
+    )
+
+
 def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> CyclingResult:
     """Run ``case``'s ``[cycling]`` on the unit on its board with :func:`run_cycling`
     (see the module).
@@ -1241,6 +1268,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
     diam = fs.pad_diameter_m if fs.pad_diameter_m is not None else jm.diameter[ids]
     fo = fs.options(layer)
     stage(f"cycling {prof.condition or 'profile'}: {prof.cycles} cycles")
+    method, on_cpu = history_solver(case.solver.backend, case.solver.method)
     with (
         warnings.catch_warnings(record=True) as caught,
         naming_solve(f"the thermal cycling {prof.condition or 'profile'} on the board model"),
@@ -1260,7 +1288,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             fatigue=fo,
             out_dir=folder,
             backend="cpu",
-            method=case.solver.method,
+            method=method,
             rtol=case.solver.rtol,
             maxiter=case.solver.maxiter,
             max_step_K=cy.max_step_K,
@@ -1269,7 +1297,7 @@ def cycling_metrics(case: CaseSpec, folder: str | Path | None = None) -> Cycling
             newton_dtol=cy.newton_dtol,
             newton_factor_precision=cy.newton_factor_precision,
         )
-    notes: list[tuple[str, type[Warning]]] = []
+    notes: list[tuple[str, type[Warning]]] = [(on_cpu, UserWarning)] if on_cpu else []
     for w in caught:
         if issubclass(w.category, UserWarning):
             notes.append((str(w.message), w.category))

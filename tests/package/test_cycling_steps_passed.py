@@ -5,6 +5,7 @@ with its dwell points to :func:`run_cycling` (intercepted before any solve)."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from pathlib import Path
 
@@ -66,3 +67,42 @@ def test_factor_precision_is_checked():
 
     with pytest.raises(InputError, match="newton_factor_precision"):
         _case(newton_factor_precision="float32")
+
+
+@pytest.mark.parametrize(
+    ("backend", "method", "want", "noted"),
+    [
+        ("auto", "auto", "auto", None),
+        ("cpu", "amg", "amg", None),
+        ("auto", "direct", "direct", None),
+        ("gpu", "amg", "amg", "solver.backend = 'gpu'"),
+        ("gpu", "jacobi", "auto", "solver.method = 'jacobi' (a GPU method"),
+        ("auto", "cudss", "auto", "solver.method = 'cudss' (a GPU method"),
+    ],
+)
+def test_the_history_says_what_of_the_solver_it_does_not_take(backend, method, want, noted):
+    """The cycling history runs on the CPU (a kept tangent factorisation preconditions its
+    Newton corrections): a GPU backend or a GPU-only method of ``[solver]`` is not silently
+    dropped, the case's notes say so, and a GPU-only method becomes ``auto`` instead of an
+    unknown method on the CPU."""
+    got, note = pc.history_solver(backend, method)
+    assert got == want
+    if noted is None:
+        assert note is None
+    else:
+        assert noted in note and "solves on the CPU" in note
+
+
+def test_a_gpu_only_method_reaches_the_history_as_auto(monkeypatch):
+    seen = {}
+
+    def fake(mesh, materials, profile, joint, **kw):
+        seen.update(kw)
+        raise CalledError
+
+    monkeypatch.setattr(pc, "run_cycling", fake)
+    case = _case()
+    case = dataclasses.replace(case, solver=dataclasses.replace(case.solver, method="jacobi"))
+    with pytest.raises(CalledError):
+        pc.cycling_metrics(case)
+    assert seen["backend"] == "cpu" and seen["method"] == "auto"
