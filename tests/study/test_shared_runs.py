@@ -376,3 +376,189 @@ def test_a_dask_task_whose_client_died_is_running_in_check(tmp_path, monkeypatch
             time.sleep(0.1)
     res = check_study(spec, out)
     assert [c.state for c in res.cases] == ["finished"] * 3 and res.exit_status == 0
+
+
+# -- a case left to another run that fails it; Ctrl-C while waiting; a slice ------------------
+
+
+def _fail(spec, out: Path, cid: str, run: RunId) -> None:
+    """Case ``cid`` failed as the run ``run`` records it (its ``error.json``)."""
+    from fea.study.runner import base_row, record_failure
+
+    params = dict(spec.case_parameters())[cid]
+    row = base_row(cid, params)
+    row.update(status="failed", error="MeshError: stub", wall_s=1.0)
+    record_failure(out / cid, row, input_digest(spec, params), run)
+
+
+def test_a_case_another_run_failed_makes_the_run_exit_1(tmp_path, monkeypatch, capsys):
+    """case0001 failed in another run still going (its ``error.json`` names that run):
+    the run leaves it (``1 run by another process``) and its table holds the failed row,
+    but it exited 0, which a batch script takes for a study every case of which
+    finished. It exits 1 and says which case failed there; a slice (no table) too."""
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    other = RunId.new()
+    (out / "case0001").mkdir(parents=True)
+    with register_run(out, other):
+        _fail(spec, out, "case0001", other)
+        assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert "2 done, 0 already done, 0 failed, 1 run by another process" in err
+        assert "1 case left to another run failed there (case0001)" in err, err
+        rows = {r["case"]: r["status"] for r in build_table(spec, out)[0]}
+        assert rows == {"case0000": "ok", "case0001": "failed", "case0002": "ok"}
+        report = run_study(spec, out=out, progress=False, slice_="0/1")
+        assert (report.busy, report.failed_elsewhere, report.exit_status) == (1, ["case0001"], 1)
+
+
+def test_a_run_with_wait_ends_with_1_when_the_other_run_fails_the_case(
+    tmp_path, monkeypatch, capsys
+):
+    """``fea run --wait`` while another run computes case0001, which fails there: the
+    wait ends (the case is no longer held) but the run exited 0 over a table with a
+    failed row. It exits 1."""
+    import threading
+
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    with register_run(out, other):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+
+        def fail() -> None:  # the other run, failing its case
+            for _ in range(600):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)
+            _fail(spec, out, "case0001", other)
+            lock.release()
+
+        other_run = threading.Thread(target=fail)
+        other_run.start()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main(argv) == 1
+        finally:
+            other_run.join()
+            lock.release()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert "1 case left to another run failed there (case0001)" in err
+    assert "table incomplete" not in err
+
+
+def test_ctrl_c_while_waiting_ends_the_wait_and_writes_the_table(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while ``fea run --wait`` waits for case0001 (its own cases done): the run
+    stopped with 130 and wrote neither the table of the cases it had computed nor its
+    summary. It stops waiting and ends as a run without ``--wait``: its table without
+    case0001, the summary, exit 4."""
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.01)
+    calls = []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C as the wait reads the case again
+        calls.append(args[1])
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return check_case_state(*args, **kwargs)
+
+    from fea.study.check import case_state as check_case_state
+
+    monkeypatch.setattr(driver, "case_state", interrupted)
+    other = RunId.new()
+    out.mkdir()
+    with register_run(out, other):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main(argv) == 4
+        finally:
+            lock.release()
+    err = capsys.readouterr().err
+    assert "stopped waiting (Ctrl-C)" in err
+    assert "2 done, 0 already done, 0 failed, 1 run by another process" in err
+    assert "table incomplete: 1 case still running in another run (case0001" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0002"]
+
+
+def test_a_slice_counts_only_its_own_cases(tmp_path, monkeypatch, capsys):
+    """A Slurm array task (``--slice 0/2``: case0000, case0002) while its sibling task
+    computes case0001: the sibling's case is none of this slice's, which ends with 0."""
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    sibling = RunId.new()
+    out.mkdir()
+    with register_run(out, sibling):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", sibling)
+        assert lock.acquire()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--slice", "0/2"]
+            assert main(argv) == 0
+        finally:
+            lock.release()
+    err = capsys.readouterr().err
+    assert "slice 0/2: 2 done, 0 already done, 0 failed (table: fea study merge)" in err
+    assert "table incomplete" not in err
+
+
+def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monkeypatch, capsys):
+    """``fea run --wait`` while another run holds case0001, and that run ends (killed)
+    without finishing it: the wait ends (nothing holds the case) and the run exits 3,
+    saying a rerun runs it."""
+    import threading
+
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    (out / "case0001").mkdir()
+    lock = CaseLock(out / "case0001", other)
+    assert lock.acquire()  # left held by this process, its run gone: as a killed run's
+    killed = threading.Event()
+
+    def other_run() -> None:
+        with register_run(out, other):
+            for _ in range(600):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)
+        killed.set()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    time.sleep(0.2)  # announced before the run starts
+    try:
+        argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+        assert main(argv) == 3
+    finally:
+        thread.join()
+        lock.release()
+    assert killed.is_set()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert "left unfinished by another run that has ended (case0001)" in err
