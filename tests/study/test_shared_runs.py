@@ -521,6 +521,32 @@ def test_a_slice_counts_only_its_own_cases(tmp_path, monkeypatch, capsys):
     assert "table incomplete" not in err
 
 
+def test_a_case_lock_beats_where_utime_fails(tmp_path, monkeypatch):
+    """Where setting a file's time through its descriptor fails (EPERM on some network
+    file systems) the heartbeat never moved: after ``HEARTBEAT_LOST_S`` the claim of a
+    Dask task computing on another node counted as left by a lost worker. The lock file
+    is written again (the same text), which moves its time too."""
+    import errno
+
+    (tmp_path / "case0000").mkdir()
+    lock = CaseLock(tmp_path / "case0000", RunId.new(), heartbeat=True)
+    assert lock.acquire()
+    try:
+        text = lock.path.read_text()
+        os.utime(lock.path, (1.0e9, 1.0e9))
+
+        def refused(*args, **kwargs):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "utime", refused)
+        lock.beat()
+        monkeypatch.undo()
+        assert time.time() - lock.path.stat().st_mtime < 60.0
+        assert lock.path.read_text() == text
+    finally:
+        lock.release()
+
+
 def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monkeypatch, capsys):
     """``fea run --wait`` while another run holds case0001, and that run ends (killed)
     without finishing it: the wait ends (nothing holds the case) and the run exits 3,
