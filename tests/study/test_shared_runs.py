@@ -588,3 +588,51 @@ def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monk
     err = capsys.readouterr().err
     assert "waiting for 1 case running in another run (case0001)" in err
     assert "left unfinished by another run that has ended (case0001)" in err
+
+
+def test_a_dask_run_with_wait_writes_the_full_table(tmp_path, monkeypatch, capsys):
+    """``fea run --scheduler ... --wait``: the Dask tasks say which case another run
+    holds (case0001), and the run waits for it as a local run does, then writes the full
+    table and exits 0."""
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=3, processes=False, dashboard_address=None
+        ) as cluster,
+        register_run(out, other),
+    ):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+
+        def finish() -> None:  # the other run, computing its case
+            for _ in range(1200):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(1.0)
+            _record(spec, out, "case0001")
+            lock.release()
+
+        other_run = threading.Thread(target=finish)
+        other_run.start()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+        finally:
+            other_run.join()
+            lock.release()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0001", "case0002"]
