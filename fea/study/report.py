@@ -159,7 +159,8 @@ def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
         shown = ", ".join(report.failed_elsewhere[:5]) + (", ..." if k > 5 else "")
         lines.append(
             f"{k} case{'s' * (k != 1)} left to another run failed there ({shown}); "
-            f"fea check {study}{out} shows why (exit status {report.exit_status})"
+            f"{'their' if k != 1 else 'its'} error.json says why (exit status "
+            f"{report.exit_status})"
         )
     return lines
 
