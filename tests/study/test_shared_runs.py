@@ -636,3 +636,38 @@ def test_a_dask_run_with_wait_writes_the_full_table(tmp_path, monkeypatch, capsy
     err = capsys.readouterr().err
     assert "waiting for 1 case running in another run (case0001)" in err
     assert _cases(out / "table.csv") == ["case0000", "case0001", "case0002"]
+
+
+@pytest.mark.parametrize("flock", [True, False])
+def test_a_beat_after_release_touches_nothing(tmp_path, monkeypatch, flock):
+    """A beat once the task has released its case (its row written) neither moves the
+    lock file's time nor makes a lock file again: the claim is no longer the task's.
+    Also where the file system has no ``flock`` (the lock file ``.lock.owner``), whose
+    time the beat moves while held."""
+    import errno
+
+    import fea.study.runner as runner
+
+    if not flock:
+
+        def no_flock(*args, **kwargs):
+            raise OSError(errno.ENOLCK, "No locks available")
+
+        monkeypatch.setattr(runner.fcntl, "flock", no_flock)
+    folder = tmp_path / "case0000"
+    folder.mkdir()
+    lock = CaseLock(folder, RunId.new(), heartbeat=True)
+    assert lock.acquire()
+    held = folder / (".lock" if flock else ".lock.owner")
+    assert "heartbeat 30" in held.read_text()
+    os.utime(held, (1.0e9, 1.0e9), follow_symlinks=False)
+    lock.beat()
+    assert time.time() - held.lstat().st_mtime < 60.0
+    lock.release()
+    if flock:
+        os.utime(held, (1.0e9, 1.0e9))
+        lock.beat()
+        assert held.stat().st_mtime == 1.0e9 and held.read_text() == ""
+    else:
+        lock.beat()
+        assert not os.path.lexists(held)
