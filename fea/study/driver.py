@@ -94,7 +94,7 @@ def run_study(
         (re-read every :data:`WAIT_POLL_S`) before the table is built, so that it is
         complete (``fea run --wait``). Without it, the run ends at once and its report
         says which cases it left (:attr:`StudyReport.running`, exit status 4); so does a
-        run whose wait Ctrl-C stops (its own cases are done and in the table).
+        run whose wait Ctrl-C or SIGTERM stops (its own cases are done and in the table).
 
     Returns
     -------
@@ -175,11 +175,21 @@ def run_study(
     params = dict(cases)
     states = {cid: case_state(spec, root / cid, params[cid]) for cid in busy}
     if wait:
+        # this run's cases are done: Ctrl-C or SIGTERM (a batch system's cancel) stops the
+        # wait, and the run ends as without it, its table written
+        why = None
         try:
-            _wait_for_others(spec, root, states, params, bar)
-        except KeyboardInterrupt:  # this run's cases are done: their table is written
+            with _terminate_on_sigterm():
+                _wait_for_others(spec, root, states, params, bar)
+        except KeyboardInterrupt:
+            why = "Ctrl-C"
+        except SystemExit as exc:
+            if exc.code != 128 + signal.SIGTERM:
+                raise
+            why = "SIGTERM"
+        if why is not None:
             bar.print(
-                "stopped waiting (Ctrl-C): the table is written without the cases "
+                f"stopped waiting ({why}): the table is written without the cases "
                 "still running in another run"
             )
     build = (sl is None) if table is None else table

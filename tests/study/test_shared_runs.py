@@ -671,3 +671,52 @@ def test_a_beat_after_release_touches_nothing(tmp_path, monkeypatch, flock):
     else:
         lock.beat()
         assert not os.path.lexists(held)
+
+
+def test_sigterm_while_waiting_ends_the_wait_as_ctrl_c(tmp_path, monkeypatch, capsys):
+    """SIGTERM (``scancel``, a batch time limit) while ``fea run --wait`` waits: the run
+    had given SIGTERM back to its default as its own cases ended, so the signal killed
+    it, without the ``terminated`` line and without the table of the cases it had
+    computed (here the handler the test installs stands for that default). As with
+    Ctrl-C, the wait stops and the run ends as without ``--wait``: table, summary, 4."""
+    import fea.study.driver as driver
+    from fea.study.check import case_state as check_case_state
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.01)
+    calls = []
+
+    def terminated(*args, **kwargs):  # SIGTERM as the wait reads the case again
+        calls.append(args[1])
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return check_case_state(*args, **kwargs)
+
+    class DefaultError(Exception):
+        """SIGTERM reached the handler that was there before the run."""
+
+    def default(signum, frame):
+        raise DefaultError
+
+    monkeypatch.setattr(driver, "case_state", terminated)
+    saved = signal.signal(signal.SIGTERM, default)
+    other = RunId.new()
+    out.mkdir()
+    try:
+        with register_run(out, other):
+            (out / "case0001").mkdir()
+            lock = CaseLock(out / "case0001", other)
+            assert lock.acquire()
+            try:
+                argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+                assert main(argv) == 4
+            finally:
+                lock.release()
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+    err = capsys.readouterr().err
+    assert "stopped waiting (SIGTERM)" in err
+    assert "table incomplete: 1 case still running in another run (case0001" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0002"]
