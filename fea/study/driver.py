@@ -93,7 +93,8 @@ def run_study(
         Once this run's own cases are done, wait for those another run still computes
         (re-read every :data:`WAIT_POLL_S`) before the table is built, so that it is
         complete (``fea run --wait``). Without it, the run ends at once and its report
-        says which cases it left (:attr:`StudyReport.running`, exit status 4).
+        says which cases it left (:attr:`StudyReport.running`, exit status 4); so does a
+        run whose wait Ctrl-C or SIGTERM stops (its own cases are done and in the table).
 
     Returns
     -------
@@ -174,7 +175,23 @@ def run_study(
     params = dict(cases)
     states = {cid: case_state(spec, root / cid, params[cid]) for cid in busy}
     if wait:
-        _wait_for_others(spec, root, states, params, bar)
+        # this run's cases are done: Ctrl-C or SIGTERM (a batch system's cancel) stops the
+        # wait, and the run ends as without it, its table written
+        why = None
+        try:
+            with _terminate_on_sigterm():
+                _wait_for_others(spec, root, states, params, bar)
+        except KeyboardInterrupt:
+            why = "Ctrl-C"
+        except SystemExit as exc:
+            if exc.code != 128 + signal.SIGTERM:
+                raise
+            why = "SIGTERM"
+        if why is not None:
+            bar.print(
+                f"stopped waiting ({why}): the table is written without the cases "
+                "still running in another run"
+            )
     build = (sl is None) if table is None else table
     if build:
         report.rows, report.table = build_table(spec, root)
@@ -237,14 +254,24 @@ def _wait_for_others(
 def _incomplete(
     report: StudyReport, root: Path, states: dict[str, tuple[str, str | None, bool]]
 ) -> None:
-    """Fill ``report.running`` and ``report.left`` from the states (:func:`case_state`,
-    read as the run ended) of the cases it left to another run: those still held by a
-    run going on, and those no run holds that are neither finished nor failed (their
-    holder was killed after this run passed them), each unless the table built holds
-    its row (finished meanwhile)."""
-    tabled = {r.get("case") for r in report.rows}
+    """Fill ``report.running``, ``report.left`` and ``report.failed_elsewhere`` from the
+    states (:func:`case_state`, read as the run ended) of the cases it left to another
+    run: those still held by a run going on, those no run holds that are neither
+    finished nor failed (their holder was killed after this run passed them), and those
+    it failed; the table built, when there is one, decides over the state read before:
+    the case's row (ok or failed, also when the other run ended it meanwhile), or none
+    (a failure from another input than the present one: a rerun runs it)."""
+    tabled = {r.get("case"): r for r in report.rows}
     for cid, (state, _, live) in states.items():
-        if cid in tabled or state in ("finished", "failed"):
+        row = tabled.get(cid)
+        if row is not None:
+            if row.get("status") != "ok":
+                report.failed_elsewhere.append(cid)
+            continue
+        if state == "finished":
+            continue
+        if state == "failed" and report.table is None:  # a slice: no table to read
+            report.failed_elsewhere.append(cid)
             continue
         if state == "running" and live:
             claim = case_claim(root / cid)

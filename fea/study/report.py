@@ -41,7 +41,9 @@ class StudyReport:
     the claim of host n7, pid 4242 (run 1a2b3c4d)"``) and that the table (when this run
     built one) still lacks; ``left``, the ids of those that the other run left neither
     finished nor failed (it was killed after this run passed them: a rerun runs them).
-    Either makes the table incomplete (:attr:`exit_status`).
+    Either makes the table incomplete (:attr:`exit_status`). ``failed_elsewhere``: the
+    ids of those the other run recorded as failed (their rows, in the table, say why),
+    failures of the study as this run's own are (:attr:`failed` counts only those).
     """
 
     out: Path
@@ -54,13 +56,15 @@ class StudyReport:
     taken_over: list[str] = field(default_factory=list)
     running: list[str] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    failed_elsewhere: list[str] = field(default_factory=list)
 
     @property
     def exit_status(self) -> int:
         """``fea run``'s exit status: 4 while cases of this run are still running in
         another run (the table lacks them: ``fea study merge`` once that run has ended),
         else 3 when cases were left unfinished by another run that has ended (a rerun
-        runs them), else 1 when a case failed, else 0 (every case of the run finished
+        runs them), else 1 when a case failed (in this run, or in the other run this
+        one left it to: :attr:`failed_elsewhere`), else 0 (every case of the run finished
         and, for a run that builds one, in the table). 4 and 3 are ``fea check``'s codes
         for the same states (:data:`fea.study.check.EXIT_RUNNING`, ``EXIT_RERUN``)."""
         from .check import EXIT_RERUN, EXIT_RUNNING
@@ -69,7 +73,7 @@ class StudyReport:
             return EXIT_RUNNING
         if self.left:
             return EXIT_RERUN
-        return 1 if self.failed else 0
+        return 1 if self.failed or self.failed_elsewhere else 0
 
 
 def takeover_lines(report: StudyReport) -> list[str]:
@@ -121,7 +125,8 @@ def busy_text(report: StudyReport) -> str:
 def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     """The lines saying why the run's table is incomplete and what to do (none when it
     is not): the cases another run still computes, each with its claim, and those
-    another run left unfinished, each line ending with the run's exit status
+    another run left unfinished; then those left to another run that failed there
+    (:attr:`StudyReport.failed_elsewhere`); each line ending with the run's exit status
     (:attr:`StudyReport.exit_status`). Example::
 
         table incomplete: 1 case still running in another run (case0001: the claim of
@@ -147,7 +152,15 @@ def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
         lines.append(
             f"table incomplete: {k} case{'s' * (k != 1)} left unfinished by another run "
             f"that has ended ({shown}); fea run {study}{out} again runs "
-            f"{'them' if k != 1 else 'it'} (exit status {4 if report.running else 3})"
+            f"{'them' if k != 1 else 'it'} (exit status {report.exit_status})"
+        )
+    if report.failed_elsewhere:
+        k = len(report.failed_elsewhere)
+        shown = ", ".join(report.failed_elsewhere[:5]) + (", ..." if k > 5 else "")
+        lines.append(
+            f"{k} case{'s' * (k != 1)} left to another run failed there ({shown}); "
+            f"{'their' if k != 1 else 'its'} error.json says why (exit status "
+            f"{report.exit_status})"
         )
     return lines
 

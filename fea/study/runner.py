@@ -636,6 +636,7 @@ class CaseLock:
         self.heartbeat = heartbeat
         self.fd: int | None = None
         self.owned_file = False
+        self.written = b""  # the lock file's text as this holder wrote it
         self.taken_over: str | None = None
 
     def _text(self) -> bytes:
@@ -649,11 +650,16 @@ class CaseLock:
     def beat(self) -> None:
         """Mark the claim as alive now: the lock file's modification time set to the
         present (through the held descriptor, or the fallback lock file this holder
-        made). Nothing when the lock is not held; an error is ignored (the next beat
-        tries again)."""
+        made). Where the file system refuses to set a time through a descriptor (EPERM
+        on some network file systems) the held lock file is written again, the same
+        text, which moves its time too. Nothing when the lock is not held; an error is
+        ignored (the next beat tries again)."""
         with contextlib.suppress(OSError, NotImplementedError):
             if self.fd is not None:
-                os.utime(self.fd)
+                try:
+                    os.utime(self.fd)
+                except (OSError, NotImplementedError):
+                    os.pwrite(self.fd, self.written, 0)
             elif self.owned_file:
                 os.utime(self.path.with_name(".lock.owner"), follow_symlinks=False)
 
@@ -690,9 +696,10 @@ class CaseLock:
                 left = _holder_text(text) if "\nrun " in text else None  # an older
                 if left is not None:  # version's lock file is left as released
                     self.taken_over = f"{left}, whose process is gone"
+            self.written = self._text()
             try:
                 os.ftruncate(fd, 0)
-                os.pwrite(fd, self._text(), 0)
+                os.pwrite(fd, self.written, 0)
             except OSError as exc:  # a full disk or quota: the study stops with one line
                 self.release()
                 raise write_error(self.path, exc) from None

@@ -376,3 +376,347 @@ def test_a_dask_task_whose_client_died_is_running_in_check(tmp_path, monkeypatch
             time.sleep(0.1)
     res = check_study(spec, out)
     assert [c.state for c in res.cases] == ["finished"] * 3 and res.exit_status == 0
+
+
+# -- a case left to another run that fails it; Ctrl-C while waiting; a slice ------------------
+
+
+def _fail(spec, out: Path, cid: str, run: RunId) -> None:
+    """Case ``cid`` failed as the run ``run`` records it (its ``error.json``)."""
+    from fea.study.runner import base_row, record_failure
+
+    params = dict(spec.case_parameters())[cid]
+    row = base_row(cid, params)
+    row.update(status="failed", error="MeshError: stub", wall_s=1.0)
+    record_failure(out / cid, row, input_digest(spec, params), run)
+
+
+def test_a_case_another_run_failed_makes_the_run_exit_1(tmp_path, monkeypatch, capsys):
+    """case0001 failed in another run still going (its ``error.json`` names that run):
+    the run leaves it (``1 run by another process``) and its table holds the failed row,
+    but it exited 0, which a batch script takes for a study every case of which
+    finished. It exits 1 and says which case failed there; a slice (no table) too."""
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    other = RunId.new()
+    (out / "case0001").mkdir(parents=True)
+    with register_run(out, other):
+        _fail(spec, out, "case0001", other)
+        assert main(["run", str(path), "--out", str(out), "--no-progress"]) == 1
+        err = capsys.readouterr().err
+        assert "2 done, 0 already done, 0 failed, 1 run by another process" in err
+        assert "1 case left to another run failed there (case0001)" in err, err
+        rows = {r["case"]: r["status"] for r in build_table(spec, out)[0]}
+        assert rows == {"case0000": "ok", "case0001": "failed", "case0002": "ok"}
+        report = run_study(spec, out=out, progress=False, slice_="0/1")
+        assert (report.busy, report.failed_elsewhere, report.exit_status) == (1, ["case0001"], 1)
+
+
+def test_a_run_with_wait_ends_with_1_when_the_other_run_fails_the_case(
+    tmp_path, monkeypatch, capsys
+):
+    """``fea run --wait`` while another run computes case0001, which fails there: the
+    wait ends (the case is no longer held) but the run exited 0 over a table with a
+    failed row. It exits 1."""
+    import threading
+
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    with register_run(out, other):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+
+        def fail() -> None:  # the other run, failing its case
+            for _ in range(600):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)
+            _fail(spec, out, "case0001", other)
+            lock.release()
+
+        other_run = threading.Thread(target=fail)
+        other_run.start()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main(argv) == 1
+        finally:
+            other_run.join()
+            lock.release()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert "1 case left to another run failed there (case0001)" in err
+    assert "table incomplete" not in err
+
+
+def test_ctrl_c_while_waiting_ends_the_wait_and_writes_the_table(tmp_path, monkeypatch, capsys):
+    """Ctrl-C while ``fea run --wait`` waits for case0001 (its own cases done): the run
+    stopped with 130 and wrote neither the table of the cases it had computed nor its
+    summary. It stops waiting and ends as a run without ``--wait``: its table without
+    case0001, the summary, exit 4."""
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.01)
+    calls = []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C as the wait reads the case again
+        calls.append(args[1])
+        if len(calls) > 1:
+            raise KeyboardInterrupt
+        return check_case_state(*args, **kwargs)
+
+    from fea.study.check import case_state as check_case_state
+
+    monkeypatch.setattr(driver, "case_state", interrupted)
+    other = RunId.new()
+    out.mkdir()
+    with register_run(out, other):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main(argv) == 4
+        finally:
+            lock.release()
+    err = capsys.readouterr().err
+    assert "stopped waiting (Ctrl-C)" in err
+    assert "2 done, 0 already done, 0 failed, 1 run by another process" in err
+    assert "table incomplete: 1 case still running in another run (case0001" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0002"]
+
+
+def test_a_slice_counts_only_its_own_cases(tmp_path, monkeypatch, capsys):
+    """A Slurm array task (``--slice 0/2``: case0000, case0002) while its sibling task
+    computes case0001: the sibling's case is none of this slice's, which ends with 0."""
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    sibling = RunId.new()
+    out.mkdir()
+    with register_run(out, sibling):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", sibling)
+        assert lock.acquire()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--slice", "0/2"]
+            assert main(argv) == 0
+        finally:
+            lock.release()
+    err = capsys.readouterr().err
+    assert "slice 0/2: 2 done, 0 already done, 0 failed (table: fea study merge)" in err
+    assert "table incomplete" not in err
+
+
+def test_a_case_lock_beats_where_utime_fails(tmp_path, monkeypatch):
+    """Where setting a file's time through its descriptor fails (EPERM on some network
+    file systems) the heartbeat never moved: after ``HEARTBEAT_LOST_S`` the claim of a
+    Dask task computing on another node counted as left by a lost worker. The lock file
+    is written again (the same text), which moves its time too."""
+    import errno
+
+    (tmp_path / "case0000").mkdir()
+    lock = CaseLock(tmp_path / "case0000", RunId.new(), heartbeat=True)
+    assert lock.acquire()
+    try:
+        text = lock.path.read_text()
+        os.utime(lock.path, (1.0e9, 1.0e9))
+
+        def refused(*args, **kwargs):
+            raise PermissionError(errno.EPERM, "Operation not permitted")
+
+        monkeypatch.setattr(os, "utime", refused)
+        lock.beat()
+        monkeypatch.undo()
+        assert time.time() - lock.path.stat().st_mtime < 60.0
+        assert lock.path.read_text() == text
+    finally:
+        lock.release()
+
+
+def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monkeypatch, capsys):
+    """``fea run --wait`` while another run holds case0001, and that run ends (killed)
+    without finishing it: the wait ends (nothing holds the case) and the run exits 3,
+    saying a rerun runs it."""
+    import threading
+
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    (out / "case0001").mkdir()
+    lock = CaseLock(out / "case0001", other)
+    assert lock.acquire()  # left held by this process, its run gone: as a killed run's
+    killed = threading.Event()
+
+    def other_run() -> None:
+        with register_run(out, other):
+            for _ in range(600):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(0.5)
+        killed.set()
+
+    thread = threading.Thread(target=other_run)
+    thread.start()
+    time.sleep(0.2)  # announced before the run starts
+    try:
+        argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+        assert main(argv) == 3
+    finally:
+        thread.join()
+        lock.release()
+    assert killed.is_set()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert "left unfinished by another run that has ended (case0001)" in err
+
+
+def test_a_dask_run_with_wait_writes_the_full_table(tmp_path, monkeypatch, capsys):
+    """``fea run --scheduler ... --wait``: the Dask tasks say which case another run
+    holds (case0001), and the run waits for it as a local run does, then writes the full
+    table and exits 0."""
+    import threading
+
+    distributed = pytest.importorskip("distributed")
+    import fea.study.driver as driver
+
+    path = _study(tmp_path)
+    spec = load_study(path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.1)
+    other = RunId.new()
+    out.mkdir()
+    with (
+        distributed.LocalCluster(
+            n_workers=1, threads_per_worker=3, processes=False, dashboard_address=None
+        ) as cluster,
+        register_run(out, other),
+    ):
+        (out / "case0001").mkdir()
+        lock = CaseLock(out / "case0001", other)
+        assert lock.acquire()
+
+        def finish() -> None:  # the other run, computing its case
+            for _ in range(1200):
+                if (out / "case0002" / "metrics.json").exists():
+                    break
+                time.sleep(0.05)
+            time.sleep(1.0)
+            _record(spec, out, "case0001")
+            lock.release()
+
+        other_run = threading.Thread(target=finish)
+        other_run.start()
+        try:
+            argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+            assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
+        finally:
+            other_run.join()
+            lock.release()
+    err = capsys.readouterr().err
+    assert "waiting for 1 case running in another run (case0001)" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0001", "case0002"]
+
+
+@pytest.mark.parametrize("flock", [True, False])
+def test_a_beat_after_release_touches_nothing(tmp_path, monkeypatch, flock):
+    """A beat once the task has released its case (its row written) neither moves the
+    lock file's time nor makes a lock file again: the claim is no longer the task's.
+    Also where the file system has no ``flock`` (the lock file ``.lock.owner``), whose
+    time the beat moves while held."""
+    import errno
+
+    import fea.study.runner as runner
+
+    if not flock:
+
+        def no_flock(*args, **kwargs):
+            raise OSError(errno.ENOLCK, "No locks available")
+
+        monkeypatch.setattr(runner.fcntl, "flock", no_flock)
+    folder = tmp_path / "case0000"
+    folder.mkdir()
+    lock = CaseLock(folder, RunId.new(), heartbeat=True)
+    assert lock.acquire()
+    held = folder / (".lock" if flock else ".lock.owner")
+    assert "heartbeat 30" in held.read_text()
+    os.utime(held, (1.0e9, 1.0e9), follow_symlinks=False)
+    lock.beat()
+    assert time.time() - held.lstat().st_mtime < 60.0
+    lock.release()
+    if flock:
+        os.utime(held, (1.0e9, 1.0e9))
+        lock.beat()
+        assert held.stat().st_mtime == 1.0e9 and held.read_text() == ""
+    else:
+        lock.beat()
+        assert not os.path.lexists(held)
+
+
+def test_sigterm_while_waiting_ends_the_wait_as_ctrl_c(tmp_path, monkeypatch, capsys):
+    """SIGTERM (``scancel``, a batch time limit) while ``fea run --wait`` waits: the run
+    had given SIGTERM back to its default as its own cases ended, so the signal killed
+    it, without the ``terminated`` line and without the table of the cases it had
+    computed (here the handler the test installs stands for that default). As with
+    Ctrl-C, the wait stops and the run ends as without ``--wait``: table, summary, 4."""
+    import fea.study.driver as driver
+    from fea.study.check import case_state as check_case_state
+
+    path = _study(tmp_path)
+    out = tmp_path / "out"
+    _stub(monkeypatch, tmp_path)
+    monkeypatch.setattr(driver, "WAIT_POLL_S", 0.01)
+    calls = []
+
+    def terminated(*args, **kwargs):  # SIGTERM as the wait reads the case again
+        calls.append(args[1])
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return check_case_state(*args, **kwargs)
+
+    class DefaultError(Exception):
+        """SIGTERM reached the handler that was there before the run."""
+
+    def default(signum, frame):
+        raise DefaultError
+
+    monkeypatch.setattr(driver, "case_state", terminated)
+    saved = signal.signal(signal.SIGTERM, default)
+    other = RunId.new()
+    out.mkdir()
+    try:
+        with register_run(out, other):
+            (out / "case0001").mkdir()
+            lock = CaseLock(out / "case0001", other)
+            assert lock.acquire()
+            try:
+                argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
+                assert main(argv) == 4
+            finally:
+                lock.release()
+    finally:
+        signal.signal(signal.SIGTERM, saved)
+    err = capsys.readouterr().err
+    assert "stopped waiting (SIGTERM)" in err
+    assert "table incomplete: 1 case still running in another run (case0001" in err
+    assert _cases(out / "table.csv") == ["case0000", "case0002"]
