@@ -222,7 +222,9 @@ def junction_watch(
 
 
 def sf_curve(sf: StructureFunction) -> dict[str, NDArray[np.float64]]:
-    """The cumulative and differential structure function as curve columns."""
+    """The cumulative and differential structure function as curve columns: R [K/W], C
+    [J/K] and K = dC/dR, whose unit is (J/K)/(K/W) = W^2 s/K^2 although the column's name,
+    ``K_J_per_K2``, kept from the first results files, says J/K^2."""
     return {
         "R_K_per_W": sf.R_cum,
         "C_J_per_K": sf.C_cum,

@@ -14,7 +14,8 @@ network, converts that into the equivalent Cauer ladder (the physically ordered
 "capacitance to ground, then resistance" chain from the junction to ambient) and plots the
 ladder's cumulative capacitance against its cumulative resistance: the *cumulative
 structure function* :math:`C_\\Sigma(R_\\Sigma)`. Its derivative
-:math:`K = dC_\\Sigma/dR_\\Sigma` is the *differential structure function*.
+:math:`K = dC_\\Sigma/dR_\\Sigma` is the *differential structure function*, in
+(J/K)/(K/W) = W^2 s/K^2.
 
 Deconvolution
     ``method="nnls"`` (default) fits the integrated form above at the sample times by
@@ -187,7 +188,7 @@ class StructureFunction:
     R_diff
         R axis of the differential structure function [K/W], shape (n,) (the nodes).
     K_diff
-        Differential structure function dC/dR [J/K^2] at ``R_diff``, shape (n,): the
+        Differential structure function dC/dR [W^2 s/K^2] at ``R_diff``, shape (n,): the
         smoothed one of :meth:`differential_at` (with ``smoothing = 0``, the node
         capacitance over the mean of the two adjacent resistances, a zigzag).
     tau_s
@@ -224,7 +225,7 @@ class StructureFunction:
     smoothing: float = 0.0
 
     def differential_at(self, R_K_per_W: ArrayLike) -> NDArray[np.float64]:
-        """Smoothed differential structure function K = dC/dR [J/K^2] at resistances
+        """Smoothed differential structure function K = dC/dR [W^2 s/K^2] at resistances
         ``R_K_per_W`` [K/W] (any shape), see :func:`smoothed_differential`, with this
         result's ``smoothing``; without smoothing the node values ``K_diff`` of the
         staircase step holding each R."""
@@ -610,7 +611,7 @@ def structure_function(
 def smoothed_differential(
     R_cum: ArrayLike, C_cum: ArrayLike, R_K_per_W: ArrayLike, width: float
 ) -> NDArray[np.float64]:
-    """Differential structure function K = dC/dR [J/K^2] of a cumulative staircase,
+    """Differential structure function K = dC/dR [W^2 s/K^2] of a cumulative staircase,
     smoothed by a Gaussian in ln R, at ``R_K_per_W`` [K/W] (any shape).
 
     The staircase (``C_cum[k]`` from ``R_cum[k]`` to ``R_cum[k + 1]``) is sampled as
@@ -641,7 +642,7 @@ def smoothed_differential(
 
     Returns
     -------
-    K [J/K^2], shape of ``R_K_per_W``.
+    K [W^2 s/K^2] ((J/K) per (K/W)), shape of ``R_K_per_W``.
     """
     from scipy.ndimage import gaussian_filter1d
 
