@@ -683,8 +683,9 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
         "curves",
         nargs="+",
         help="heating curves: CSV (time_s, zth_K_per_W columns; time_ms or time_us instead "
-        "of time_s are converted to s; else time [s] and Zth as the first two) or results "
-        "files (.h5, their zth curve)",
+        "of time_s are converted to s; else time [s] first and Zth [K/W] the column named "
+        "Zth, or the second; a temperature or power column is refused) or results files "
+        "(.h5, their zth curve)",
     )
     p.add_argument("-o", "--output", default="structure_function.png", help="plot to write")
     p.add_argument(
@@ -711,6 +712,8 @@ ZTH_MAX_K_PER_W = 1e6
 TIME_COLUMNS = {"time_s": 1.0, "time_ms": 1e-3, "time_us": 1e-6}
 #: Units in a time column's name that are not seconds (refused unless in TIME_COLUMNS).
 OTHER_TIME_UNITS = {"ms", "us", "µs", "ns", "min", "h", "hr", "hrs", "hour", "hours"}
+#: Words in a column's name that say it holds no Zth [K/W] (a temperature or a power).
+NOT_ZTH_WORDS = {"tj", "temp", "temperature", "degc", "°c", "power"}
 #: Dual interface: the two curves of one device agree at early times within this.
 SAME_DEVICE_RTOL = 0.1
 
@@ -718,7 +721,9 @@ SAME_DEVICE_RTOL = 0.1
 def _load_zth(path: str):
     """The heating curve of ``path``: times [s] and Zth [K/W] at positive times. A CSV
     gives its ``time_s`` (or ``time_ms``, ``time_us``: converted to s) and ``zth_K_per_W``
-    columns, else its first two columns as time [s] and Zth [K/W]."""
+    columns, else its first column as time [s] and as Zth [K/W] the first column whose
+    name holds "zth", or the second; a temperature or power there (``Tj_C``, ``power_W``:
+    the ``zth.csv`` of a power-profile case) is refused, not read as Zth."""
     import re
     from pathlib import Path
 
@@ -734,7 +739,22 @@ def _load_zth(path: str):
     if len(names) < 2:
         raise_input("curves", path, "time_s and zth_K_per_W columns")
     time_col = next((n for n in TIME_COLUMNS if n in c), names[0])
-    z_col = "zth_K_per_W" if "zth_K_per_W" in c else next(n for n in names if n != time_col)
+    rest = [n for n in names if n != time_col]
+    z_col = (
+        "zth_K_per_W"
+        if "zth_K_per_W" in c
+        else next((n for n in rest if "zth" in n.lower()), rest[0])
+    )
+    unit_suffix = re.search(r"_(C|degC|K|W)$", z_col) and not z_col.endswith("_per_W")
+    words_not_zth = set(re.findall(r"[a-z°]+", z_col.lower())) & NOT_ZTH_WORDS
+    if "zth" not in z_col.lower() and (unit_suffix or words_not_zth):
+        # a temperature in degC read as Zth adds the ambient to every resistance
+        raise_input(
+            "curves",
+            f"{path}, column {z_col!r}",
+            "a Zth column zth_K_per_W (or named Zth, or the second column: Zth [K/W]); "
+            "a temperature or power is not a heating curve",
+        )
     words = set(re.findall(r"[a-zµ]+", time_col.lower()))
     if time_col not in TIME_COLUMNS and words & OTHER_TIME_UNITS:
         # a time column in another unit read as seconds would shift the curve by 1000x

@@ -77,3 +77,31 @@ def test_structure_dual_interface_refuses_the_same_file_twice(tmp_path, capsys):
         assert main(["structure", p, second, "-o", png, "--dual-interface"]) == 2
         err = capsys.readouterr().err
         assert "Traceback" not in err and "two different" in err
+
+
+@pytest.mark.parametrize(
+    "header", ["time_s,Tj_C,power_W", "time_s,Tj_C", "time_s,T_top_C", "time_s,power_W"]
+)
+def test_structure_temperature_or_power_column_is_not_read_as_zth(tmp_path, capsys, header):
+    """A CSV without a Zth column, such as the zth.csv of a power-profile case (time_s,
+    Tj_C, power_W), had its second column read as Zth: a junction at 25 degC rising by
+    10 K under 2 W (Zth 5 K/W) gave R_total 35 K/W, ambient and all. Refused, naming the
+    column."""
+    t = np.logspace(-6, 3, 200)
+    tj = 25.0 + 10.0 * (1 - np.exp(-t / 1.0))
+    cols = [t, tj, np.full(t.size, 2.0)][: header.count(",") + 1]
+    p = _write(tmp_path / "profile.csv", header, cols)
+    assert main(["structure", p, "-o", str(tmp_path / "sf.png")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "curves" in err and "zth_K_per_W" in err
+    assert header.split(",")[1] in err
+
+
+def test_structure_zth_column_is_found_by_name(tmp_path, capsys):
+    """A tester's export with a temperature before its Zth column: the Zth column is the one
+    named Zth, whatever its unit spelling, not the first after the time."""
+    t = np.logspace(-6, 3, 200)
+    tj = 25.0 + 2.0 * _zth(t)
+    p = _write(tmp_path / "export.csv", "time_s,Tj_C,Zth [K/W]", [t, tj, _zth(t)])
+    assert main(["structure", p, "-o", str(tmp_path / "sf.png")]) == 0
+    assert "R_total 2.05" in capsys.readouterr().out  # sum of R_CAUER, not Tj
