@@ -390,3 +390,66 @@ def test_thin_case_zth_method_reads_low_structure_functions_do_not():
     assert zth_separation(t, za, zb).theta_K_per_W < 0.7 * theta
     sf_a, sf_b = structure_function(t, za), structure_function(t, zb)
     assert separation_point(sf_a, sf_b, rel_tol=0.1) == pytest.approx(theta, rel=0.05)
+
+
+# -- one and two Cauer stages against their closed forms -----------------------------------
+
+
+@pytest.mark.parametrize(("method", "tol"), [("nnls", 1e-3), ("bayesian", 5e-3)])
+def test_single_rc_is_one_time_constant_and_one_step(method, tol):
+    """Zth = R (1 - exp(-t/RC)) with tau = 0.37 s off the grid of time constants: the
+    spectrum is one peak at tau whose area is R, the staircase one tread C from R = 0 to R,
+    and the spectrum convolved with w(z) = exp(z - exp(z)) is dZth/d(ln t) (Szekely's
+    identity). Measured: C 6e-5 (nnls) and 1e-3 (bayesian) off, tau 1e-4 and 5e-4."""
+    R, C = 2.0, 0.185
+    t = np.logspace(-5, 3, 400)
+    sf = structure_function(t, R * -np.expm1(-t / (R * C)), method=method)
+    zeta = np.log(sf.tau_s)
+    area = np.trapezoid(sf.R_spectrum, zeta)
+    assert area == pytest.approx(R, rel=tol) and sf.R_total == pytest.approx(R, rel=tol)
+    centroid = np.exp(np.trapezoid(sf.R_spectrum * zeta, zeta) / area)
+    assert centroid == pytest.approx(R * C, rel=tol)
+    assert sf.cauer.C[0] == pytest.approx(C, rel=tol)
+    assert sf.cauer.R[0] == pytest.approx(R, rel=tol)
+    np.testing.assert_allclose(sf.capacitance_at([0.0, 0.5 * R, 0.99 * R]), C, rtol=tol)
+    slope = t / (R * C) * R * np.exp(-t / (R * C))  # dZth/d(ln t)
+    u = np.log(t)[:, None] - zeta
+    conv = np.trapezoid(sf.R_spectrum * np.exp(u - np.exp(u)), zeta, axis=1)
+    assert np.max(np.abs(conv - slope)) < tol * slope.max()
+
+
+@pytest.mark.parametrize(("method", "tol"), [("nnls", 0.01), ("bayesian", 0.02)])
+def test_two_stage_ladder_from_its_state_equations(method, tol):
+    """A two-node ladder (C1 = 10 mJ/K at the junction, R1 = 0.5 K/W, C2 = 1 J/K, R2 = 2
+    K/W to ambient), its Zth from the nodal equations C dT/dt = -G T + e1 (eigenvalues,
+    independent of foster_from_cauer): the staircase is C1 up to R1 and C1 + C2 up to R1 +
+    R2. Measured: C1 within 1e-4 (nnls) and 1.2e-3 (bayesian), C1 + C2 0.5 % and 0.3 %
+    high, R1 within 2e-4 and 1.6e-3; the spectrum's two peaks sit at the ladder's time
+    constants within 3e-5 and 5e-4 with the Foster resistances as their areas within 2e-5
+    and 6e-5."""
+    R1, C1, R2, C2 = 0.5, 0.01, 2.0, 1.0
+    G = np.array([[1 / R1, -1 / R1], [-1 / R1, 1 / R1 + 1 / R2]])
+    Cd = np.array([C1, C2])
+    # symmetric form: C^-1/2 G C^-1/2 = Q diag(lam) Q^T
+    lam, Q = np.linalg.eigh(G / np.sqrt(np.outer(Cd, Cd)))
+    w = Q[0] / np.sqrt(C1)  # the junction's row of C^-1/2 Q
+    t = np.logspace(-6, 3, 400)
+    zth = (w**2 / lam * -np.expm1(-np.outer(t, lam))).sum(axis=1)
+    assert zth[-1] == pytest.approx(R1 + R2, rel=1e-12)  # Zth(inf) = the steady R
+    sf = structure_function(t, zth, method=method)
+    assert sf.R_total == pytest.approx(R1 + R2, rel=1e-3)
+    assert sf.capacitance_at(0.5 * R1) == pytest.approx(C1, rel=tol / 5)
+    assert sf.capacitance_at(R1 + 0.5 * R2) == pytest.approx(C1 + C2, rel=tol)
+    assert sf.resistance_at(np.sqrt(C1 * (C1 + C2))) == pytest.approx(R1, rel=tol / 5)
+    # the spectrum: a peak at each time constant 1/lam_i with the Foster R_i as its area
+    zeta = np.log(sf.tau_s)
+    split = -0.5 * np.log(lam).sum()
+    for low, lam_i, r_i in (
+        (True, lam[1], w[1] ** 2 / lam[1]),
+        (False, lam[0], w[0] ** 2 / lam[0]),
+    ):
+        part = (zeta < split) if low else (zeta >= split)
+        area = np.trapezoid(sf.R_spectrum * part, zeta)
+        centroid = np.trapezoid(sf.R_spectrum * part * zeta, zeta) / area
+        assert area == pytest.approx(r_i, rel=tol)
+        assert np.exp(centroid) == pytest.approx(1 / lam_i, rel=tol)
