@@ -15,7 +15,7 @@ Layout (DESIGN.md §5)::
                              ``<stem>_transient.xdmf``
     /thermal/curves/<name>/<column>  1-D curves of the thermal result (a heating curve
                              ``zth``: time_s, Tj_C, zth_K_per_W...; ``structure_function``:
-                             R_K_per_W, C_J_per_K, K_J_per_K2); the unit is the column's
+                             R_K_per_W, C_J_per_K, K_W2s_per_K2); the unit is the column's
                              name suffix
     /mechanical/displacement (n, 3) or (states, n, 3), m; /mechanical/von_mises (m,) or
                              (states, m), Pa; /mechanical/stress (m, 6) or (states, m, 6), Pa,

@@ -59,14 +59,23 @@ __all__ = [
     "EARLY_RESPONSE_TOL",
     "EarlyResponse",
     "SEPARATION_TOL",
+    "SF_K_COLUMN",
+    "SF_K_COLUMN_BEFORE",
     "decade_label",
     "dual_interface",
     "early_response_check",
     "heat_capacity",
     "junction_watch",
     "sf_curve",
+    "sf_k_column",
     "zth_transient",
 ]
+
+#: The differential structure function's column K = dC/dR, in W^2 s/K^2 ((J/K)/(K/W)).
+SF_K_COLUMN = "K_W2s_per_K2"
+#: Its name in results files written before, whose suffix said J/K^2 (read as the same
+#: column, :func:`sf_k_column`).
+SF_K_COLUMN_BEFORE = "K_J_per_K2"
 
 #: End of the dual-interface heating curves [s]: a unit on a cold plate settles in
 #: seconds (tens of J/K at most times a few K/W); the curves are checked to have settled.
@@ -221,14 +230,21 @@ def junction_watch(
     return out
 
 
+def sf_k_column(columns: Any) -> str:
+    """The name of the differential structure function's column among ``columns`` (a
+    curve's column names): :data:`SF_K_COLUMN`, or :data:`SF_K_COLUMN_BEFORE` in a results
+    file written before."""
+    return SF_K_COLUMN if SF_K_COLUMN in columns else SF_K_COLUMN_BEFORE
+
+
 def sf_curve(sf: StructureFunction) -> dict[str, NDArray[np.float64]]:
     """The cumulative and differential structure function as curve columns: R [K/W], C
-    [J/K] and K = dC/dR, whose unit is (J/K)/(K/W) = W^2 s/K^2 although the column's name,
-    ``K_J_per_K2``, kept from the first results files, says J/K^2."""
+    [J/K] and K = dC/dR [W^2 s/K^2] ((J/K)/(K/W); :data:`SF_K_COLUMN`; results files
+    written before it named the column ``K_J_per_K2``, :data:`SF_K_COLUMN_BEFORE`)."""
     return {
         "R_K_per_W": sf.R_cum,
         "C_J_per_K": sf.C_cum,
-        "K_J_per_K2": sf.K_diff,
+        SF_K_COLUMN: sf.K_diff,
     }
 
 

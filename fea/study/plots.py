@@ -555,7 +555,9 @@ def _zth_axes(ax, curves: dict[str, Any], label: str = "", probes: bool = True) 
 
 def _sf_axes(ax_c, ax_k, sf: dict[str, Any], label: str = "") -> None:
     """Cumulative (C vs R, log C) and differential (dC/dR vs R, log K) structure function."""
-    r, c, k = sf["R_K_per_W"], sf["C_J_per_K"], sf["K_J_per_K2"]
+    from ..package.transient import sf_k_column
+
+    r, c, k = sf["R_K_per_W"], sf["C_J_per_K"], sf[sf_k_column(sf)]
     ax_c.step(r, c, where="post", label=label or None)
     ax_c.set_yscale("log")
     ax_c.set_xlabel("cumulative thermal resistance [K/W]")
@@ -566,7 +568,7 @@ def _sf_axes(ax_c, ax_k, sf: dict[str, Any], label: str = "") -> None:
         ax_k.plot(r[inner], k[inner], ".-", ms=2, lw=0.8, label=label or None)
         ax_k.set_yscale("log")
         ax_k.set_xlabel("cumulative thermal resistance [K/W]")
-        ax_k.set_ylabel("differential structure function K [J/K²]")
+        ax_k.set_ylabel("differential structure function K [W²s/K²]")
         ax_k.grid(alpha=0.3, which="both")
 
 
@@ -945,6 +947,7 @@ def structure_plot(
     ``curves``: label -> (times [s] (n,), Zth [K/W] (n,)), and their structure functions
     computed here; ``separation`` [K/W] is marked when given.
     """
+    from ..package.transient import sf_curve
     from ..physics.structure import structure_function
 
     plt = _pyplot()
@@ -953,7 +956,7 @@ def structure_plot(
     for label, (t, z) in curves.items():
         a1.semilogx(t, z, label=label)
         sf = structure_function(t, z)
-        cols = {"R_K_per_W": sf.R_cum, "C_J_per_K": sf.C_cum, "K_J_per_K2": sf.K_diff}
+        cols = sf_curve(sf)
         _sf_axes(a2, None, cols, label)
         sfs.append(cols)
     _sf_limits(a2, sfs)

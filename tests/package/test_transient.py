@@ -396,3 +396,18 @@ def test_a_transient_with_placeholder_heat_capacity_says_so():
         thermal_analysis(case)
     notes = [str(w.message) for w in rec if "placeholders" in str(w.message)]
     assert len(notes) == 1 and "theta_jc" in notes[0] and "my_cu" not in notes[0]
+
+
+def test_the_differential_structure_function_column_says_its_unit():
+    """K = dC/dR is (J/K)/(K/W) = W^2 s/K^2: the column says so; a results file written
+    before names it K_J_per_K2 and is read as the same column."""
+    from fea.package.transient import SF_K_COLUMN, SF_K_COLUMN_BEFORE, sf_curve, sf_k_column
+    from fea.physics.structure import structure_function
+
+    t = np.geomspace(1e-4, 1e2, 200)
+    sf = structure_function(t, 2.0 * (1.0 - np.exp(-t / 0.5)))
+    cols = sf_curve(sf)
+    assert list(cols) == ["R_K_per_W", "C_J_per_K", "K_W2s_per_K2"] and SF_K_COLUMN in cols
+    assert sf_k_column(cols) == "K_W2s_per_K2"
+    old = {"R_K_per_W": sf.R_cum, "C_J_per_K": sf.C_cum, "K_J_per_K2": sf.K_diff}
+    assert sf_k_column(old) == SF_K_COLUMN_BEFORE == "K_J_per_K2"
