@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -79,3 +80,30 @@ def two_openblas_threads(openblas_threads):
         assert openblas_threads() == [2] * n
         yield n
         assert openblas_threads() == [2] * n  # restored after the loop
+
+
+@pytest.fixture(scope="session")
+def answering_scontrol_folder(tmp_path_factory) -> Path:
+    """A folder holding an ``scontrol`` that prints Slurm's default ``MaxArraySize = 1001``
+    at once (``scontrol show config``'s line) and nothing else."""
+    import stat
+
+    d = tmp_path_factory.mktemp("scontrol")
+    exe = d / "scontrol"
+    exe.write_text("#!/bin/sh\necho 'MaxArraySize            = 1001'\n")
+    exe.chmod(exe.stat().st_mode | stat.S_IXUSR)
+    return d
+
+
+@pytest.fixture(autouse=True)
+def answering_scontrol(request, monkeypatch, answering_scontrol_folder):
+    """Outside the tests marked ``slurm`` (a real single-node Slurm), ``scontrol`` is the
+    one of :func:`answering_scontrol_folder`, first on PATH (subprocesses follow). Where
+    Slurm is installed but its controller is not running (yet: the slurm tests start it),
+    the real ``scontrol show config`` waits 9 s for it, and ``write_slurm_script`` asks it
+    once a call (test_slurm_case_timeout: 72 s of its 72). The slurm tests read the real
+    controller's answer; tests/study/test_slurm_array_size.py the parsing and the fallback
+    (its own PATH)."""
+    if request.node.get_closest_marker("slurm") is None:
+        monkeypatch.setenv("PATH", f"{answering_scontrol_folder}{os.pathsep}{os.environ['PATH']}")
+    yield

@@ -70,7 +70,7 @@ def unit_solver():
         yield context
 
 
-def test_energy_balance_and_metrics(case):
+def _check_energy_balance_and_metrics(case) -> None:
     m, th = thermal_metrics(case)
     assert m["heat_balance_ratio"] < 1e-6, "power in = heat out through convection"
     assert m["Tj_max_C"] > case.loads.ambient
@@ -80,6 +80,21 @@ def test_energy_balance_and_metrics(case):
     # the heat leaves through the package and the board, all of it
     assert sum(th.heat_out.values()) == pytest.approx(0.5, rel=1e-6)
     assert th.heat_out["convection:board_surface"] > 0
+
+
+def test_energy_balance_and_metrics():
+    """Power in = heat out, and the metrics' order, with theta_JC by the fixed-case method
+    on the package's own mesh (built apart from the board's, as for the dual interface).
+    The JESD51-14 dual interface (30 of this case's 39 s) on this board case: the slow test
+    below; in the default run the dual-interface theta_JC and its place below theta_JA:
+    tests/package/test_imported_builtin.py."""
+    raw = {**SMALL, "theta_jc": {"method": "fixed_case"}}
+    _check_energy_balance_and_metrics(parse_study(raw).base)
+
+
+@pytest.mark.slow
+def test_energy_balance_and_metrics_with_the_dual_interface_theta_jc(case):
+    _check_energy_balance_and_metrics(case)
 
 
 def test_symmetric_package_warps_symmetrically(case):

@@ -58,6 +58,7 @@ def test_a_builtin_model_read_back_from_its_msh_gives_its_answers(tmp_path, meth
         read = analyse(parse_study(own).base, tmp_path / "own")
     for name in SAME:
         assert read[name] == pytest.approx(built[name], rel=1e-9), name
+    assert 0 < built["theta_jc_K_per_W"] < built["R_ja_uniform_h_K_per_W"]
 
 
 def _write_builtin(tmp_path, builtin: dict):
