@@ -20,8 +20,9 @@ from fea.io.xdmf import state_times
 from fea.physics.moisture import Soak, TemperatureProfile, solve_moisture
 
 from .pvtools import check_paraview_readers, require_pvpython
-from .test_results import MATS, _mesh
-from .test_xdmf import _hyperslab
+from .test_results import MATS
+from .test_results import results_mesh as _mesh
+from .test_xdmf import hyperslab as _hyperslab
 
 #: a short oven profile: up to 200 C and down again (temperatures not increasing)
 OVEN = TemperatureProfile(

@@ -35,7 +35,7 @@ MATS = {
 FACES = {"bottom": plane(2, 0.0), "top": plane(2, 0.5e-3)}
 
 
-def _mesh(order: int, h: float = 0.4e-3):
+def results_mesh(order: int, h: float = 0.4e-3):
     return layered_box(
         (2e-3, 1e-3), [("base", 0.2e-3, 1), ("mold", 0.3e-3, 1)], h, order=order, faces=FACES
     )
@@ -45,7 +45,7 @@ class Case:
     """A small two-layer block: steady and transient heating, two mechanical states."""
 
     def __init__(self, order: int) -> None:
-        self.mesh = _mesh(order)
+        self.mesh = results_mesh(order)
         m = self.mesh
         kw = dict(sources={"base": 0.2}, convection={"top": (2000.0, 25.0)}, backend="cpu")
         self.th = fea.solve_thermal(m, MATS, **kw)
@@ -134,7 +134,7 @@ def test_round_trip_transient_and_states(case, tmp_path):
 
 def test_thermal_on_its_own_mesh(tmp_path):
     """The thermal field of the package on its board lives on another mesh than the mechanics."""
-    unit, board = _mesh(2), _mesh(1, 0.5e-3)
+    unit, board = results_mesh(2), results_mesh(1, 0.5e-3)
     th = fea.solve_thermal(
         board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
     )
@@ -152,7 +152,7 @@ def test_thermal_on_its_own_mesh(tmp_path):
 
 def test_p2_nodes_in_vtk_order(tmp_path):
     """10-node tets: VTK edges 01, 12, 20, 03, 13, 23; 6-node facets: 01, 12, 20."""
-    mesh = _mesh(2)
+    mesh = results_mesh(2)
     me = fea.solve_thermoelastic(mesh, MATS, 100.0, 25.0, backend="cpu")
     r = read_results(write_results(tmp_path / "p2.h5", mesh, mechanical=me))
     x, t = r.mesh.nodes, r.mesh.tets
@@ -174,7 +174,7 @@ def test_p2_nodes_in_vtk_order(tmp_path):
 
 
 def test_large_datasets_are_compressed_and_checksummed(tmp_path):
-    mesh = _mesh(2, 0.25e-3)
+    mesh = results_mesh(2, 0.25e-3)
     me = fea.solve_thermoelastic(mesh, MATS, 100.0, 25.0, backend="cpu")
     p = write_results(tmp_path / "c.h5", mesh, mechanical=me)
     with h5py.File(p) as f:
@@ -353,7 +353,7 @@ def test_bad_arguments(tmp_path):
     c = solved(1)
     with pytest.raises(InputError, match="path"):
         write_results(tmp_path / "r.hdf", c.mesh, thermal=c.th)
-    other = _mesh(1, 0.5e-3)
+    other = results_mesh(1, 0.5e-3)
     me = fea.solve_thermoelastic(other, MATS, 100.0, 25.0, backend="cpu")
     with pytest.raises(InputError, match="mechanical"):
         write_results(tmp_path / "r.h5", c.mesh, mechanical=me)
@@ -408,7 +408,7 @@ def test_paraview_opens_renders_and_checks_fields(tmp_path):
     states = write_results(
         tmp_path / "st.h5", c.mesh, thermal=c.th, mechanical={"25C": c.me, "260C": c.me2}
     )
-    board = _mesh(1, 0.5e-3)
+    board = results_mesh(1, 0.5e-3)
     th_board = fea.solve_thermal(
         board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
     )
@@ -481,7 +481,7 @@ def test_paraview_script_opens_the_case_warped_and_coloured(tmp_path):
 
     pv = require_pvpython()
     c = solved(2)
-    board = _mesh(1, 0.5e-3)
+    board = results_mesh(1, 0.5e-3)
     th_board = fea.solve_thermal(
         board, MATS, sources={"base": 0.1}, fixed={"bottom": 30.0}, backend="cpu"
     )

@@ -15,7 +15,7 @@ from fea.io import export_vtu, write_results
 
 from .pvtools import check_paraview_readers, require_pvpython
 from .test_results import solved
-from .test_xdmf import _hyperslab
+from .test_xdmf import hyperslab as _hyperslab
 
 # column of the stored (Voigt) array that each true name is
 STORED = {"xx": 0, "yy": 1, "zz": 2, "yz": 3, "xz": 4, "xy": 5}

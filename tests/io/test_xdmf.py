@@ -17,7 +17,8 @@ import fea
 from fea.io import write_results
 
 from .pvtools import check_paraview_readers, require_pvpython
-from .test_results import MATS, _mesh, solved
+from .test_results import MATS, solved
+from .test_results import results_mesh as _mesh
 
 HERE = Path(__file__).resolve().parent
 
@@ -61,7 +62,7 @@ def test_meshio_reads_mesh_and_every_field(case, tmp_path, order):
     assert set(m.point_data) | set(m.cell_data) == set(fields)
 
 
-def _hyperslab(item: ET.Element, folder: Path) -> np.ndarray:
+def hyperslab(item: ET.Element, folder: Path) -> np.ndarray:
     """The values of a standard XDMF HyperSlab item, read with h5py and NumPy slicing."""
     sel, data = item.findall("DataItem")
     rank = len(data.get("Dimensions").split())
@@ -97,7 +98,7 @@ def test_every_step_has_a_standard_hyperslab(case, tmp_path, kind):
             attrs = [a for a in g.findall("Attribute") if a.get("Name") == name]
             assert len(attrs) == 2, name  # XDMF 3 selection and standard HyperSlab
             (slab,) = [a[0] for a in attrs if a[0].get("ItemType") == "HyperSlab"]
-            assert np.array_equal(_hyperslab(slab, tmp_path), series[i]), (name, i)
+            assert np.array_equal(hyperslab(slab, tmp_path), series[i]), (name, i)
 
 
 @pytest.mark.paraview

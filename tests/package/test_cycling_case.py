@@ -20,7 +20,7 @@ from fea.package.spec.reader import Section
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _raw() -> dict:
+def cycling_raw() -> dict:
     raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "board_cycling.toml").read_text()))
     raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
     raw["mesh"].update(opening_size_mm=0.4, terminal_size_mm=0.4, board_size_mm=3.0)
@@ -63,7 +63,7 @@ def test_bad_values_name_their_key(data, key):
 
 
 def test_board_coupon_must_hold_the_package():
-    raw = _raw()
+    raw = cycling_raw()
     raw["cycling"]["board_size_mm"] = [5.0, 5.0]
     with pytest.raises(InputError) as ei:
         board_model_case(parse_study(raw).base)
@@ -73,7 +73,7 @@ def test_board_coupon_must_hold_the_package():
 def test_joints_are_the_balls_numbered_row_major():
     """144 balls of the 12 x 12 array at 0.8 mm pitch: one joint each, numbered by rows
     of increasing y then x, each joint's centroid on its grid point (hand arithmetic)."""
-    case = parse_study(_raw()).base
+    case = parse_study(cycling_raw()).base
     mesh, _ = build_mesh(board_model_case(case))
     j = joint_ids(mesh)
     t = case.geometry.terminals
@@ -105,7 +105,7 @@ def short_cycle(tmp_path_factory):
 
     out = {}
     for sym in ("none", "quarter"):
-        raw = _raw()
+        raw = cycling_raw()
         raw["cycling"] = {
             "t_min_C": 0.0,
             "t_max_C": 60.0,
@@ -226,8 +226,8 @@ def test_study_outputs_of_the_quarter_model(short_cycle, tmp_path):
 
 
 def test_a_study_without_thermal_outputs_skips_the_thermal_solve():
-    case = parse_study(_raw()).base
+    case = parse_study(cycling_raw()).base
     assert not wants_thermal(case)
-    raw = _raw()
+    raw = cycling_raw()
     raw["outputs"]["metrics"].append("Tj_max_C")
     assert wants_thermal(parse_study(raw).base)

@@ -165,7 +165,7 @@ def test_study_cycling_on_an_eighth_equals_the_mirrored_full(monkeypatch):
     from fea.package.board_model import BoardModel, joint_map
     from fea.package.spec import parse_study
 
-    from .test_cycling_case import _raw
+    from .test_cycling_case import cycling_raw as _raw
 
     def case_of(symmetry):
         raw = _raw()
@@ -214,7 +214,7 @@ def test_an_eighth_cycling_case_on_an_oblong_coupon_is_refused_at_its_key():
     from fea.package import cycling
     from fea.package.spec import parse_study
 
-    from .test_cycling_case import _raw
+    from .test_cycling_case import cycling_raw as _raw
 
     raw = _raw()
     raw["mesh"]["symmetry"] = "none"

@@ -79,7 +79,7 @@ def _with_mesh(geometry: dict, layers: int):
     from fea.package.spec import parse_study
 
     from .test_geometry import SMALL
-    from .test_geometry_inputs import _merged
+    from .test_geometry_inputs import merged_spec as _merged
 
     g = _merged(SMALL, geometry)
     mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}
@@ -258,7 +258,7 @@ def _panel(recess_mm: float, layers: int = 1):
     from fea.package.spec import parse_study
 
     from .test_geometry import SMALL
-    from .test_geometry_inputs import _merged
+    from .test_geometry_inputs import merged_spec as _merged
 
     g = _merged(SMALL, {"panel": {**PANEL, "nx": 2, "ny": 1, "recess_depth_mm": recess_mm}})
     mesh = {"size_mm": 1.0, "layers_through_thickness": layers, "order": 1}

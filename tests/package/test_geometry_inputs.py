@@ -20,15 +20,16 @@ from .test_geometry import SMALL  # the small unit the geometry tests mesh
 PANEL = {"nx": 3, "ny": 3, "pitch_mm": 4.5, "margin_mm": 0.5, "mandrel_thickness_mm": 0.5}
 
 
-def _merged(a: dict, b: dict) -> dict:
+def merged_spec(a: dict, b: dict) -> dict:
     out = copy.deepcopy(a)
     for k, v in b.items():
-        out[k] = _merged(out[k], v) if isinstance(v, dict) and isinstance(out.get(k), dict) else v
+        both = isinstance(v, dict) and isinstance(out.get(k), dict)
+        out[k] = merged_spec(out[k], v) if both else v
     return out
 
 
 def case_of(geometry: dict | None = None, kind: str = "unit"):
-    g = _merged(SMALL, geometry or {})
+    g = merged_spec(SMALL, geometry or {})
     mesh = {"size_mm": 1.0, "layers_through_thickness": 1, "order": 1}
     return parse_study({"study": {"kind": kind}, "geometry": g, "mesh": mesh}).base
 

@@ -21,7 +21,7 @@ from fea.physics.moisture_data import get
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _raw(**moisture) -> dict:
+def msl_case_raw(**moisture) -> dict:
     raw = copy.deepcopy(tomllib.loads((ROOT / "studies" / "msl.toml").read_text()))
     raw.pop("sweep")
     raw["mesh"].update(size_mm=1.2, order=1, layers_through_thickness=1, film_size_mm=0.6)
@@ -34,7 +34,7 @@ def _raw(**moisture) -> dict:
 
 @pytest.fixture(scope="module")
 def saturated():
-    case = parse_study(_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base
+    case = parse_study(msl_case_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base
     mesh, _ = build_mesh(warpage_case(case))
     rho = {r: m.rho for r, m in mesh_materials(mesh, case).items()}
     return case, mesh, moisture_analysis(mesh, case.moisture, densities=rho)
@@ -90,20 +90,20 @@ def test_vapour_pressure_is_bounded_by_saturation(saturated):
 
 
 def test_wet_states_follow_the_warpage_temperatures():
-    case = parse_study(_raw(soak="MSL3")).base
+    case = parse_study(msl_case_raw(soak="MSL3")).base
     assert wet_temperatures(case) == [25.0, 260.0]
-    dry = parse_study(_raw(soak="MSL3", reflow="none")).base
+    dry = parse_study(msl_case_raw(soak="MSL3", reflow="none")).base
     assert wet_temperatures(dry) == [25.0, 260.0]  # the warpage temperatures alone
 
 
 def test_moisture_refused_where_it_does_not_fit(tmp_path):
-    raw = _raw()
+    raw = msl_case_raw()
     raw["process"] = {"model": "independent"}
     case = parse_study(raw).base
     with pytest.raises(InputError) as ei:
         analyse(case)
     assert ei.value.key == "moisture"
-    panel = _raw()
+    panel = msl_case_raw()
     panel["study"]["kind"] = "panel"
     with pytest.raises(InputError):
         parse_study(panel)
@@ -114,7 +114,7 @@ def test_a_region_of_unknown_density_is_left_out_of_the_gain_and_named():
     not a density: its region is left out of the weight gain's dry mass (and gets no gain
     of its own), and the run says so. A library material, a ``base`` or a ``rho`` of the
     study's own table is a known density."""
-    raw = _raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})
+    raw = msl_case_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})
     raw["materials"]["encapsulant"] = "my_emc"
     raw["materials"].setdefault("library", {}).update(
         my_emc={"E_GPa": 22.0, "nu": 0.3, "alpha_ppm": 9.0, "k": 0.9},

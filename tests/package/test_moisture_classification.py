@@ -20,7 +20,7 @@ from fea.package.spec import parse_study
 from fea.package.spec.moisture import ClassificationReflow
 from fea.physics.moisture import REFLOW_PRESETS
 
-from .test_moisture_msl_study import _raw
+from .test_moisture_msl_study import msl_study_raw as _raw
 
 
 @pytest.fixture(scope="module")

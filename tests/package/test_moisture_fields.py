@@ -11,7 +11,7 @@ from fea.io import read_results
 from fea.package.analyse import analyse
 from fea.package.spec import parse_study
 
-from .test_moisture_case import _raw
+from .test_moisture_case import msl_case_raw as _raw
 
 # the coarse package's copper shell and balls yield at 25 C: not what is tested here
 pytestmark = pytest.mark.filterwarnings("ignore::fea.physics.post.YieldWarning")

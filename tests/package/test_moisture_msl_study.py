@@ -22,10 +22,10 @@ from fea.package.spec.reader import Section
 from fea.physics.moisture import REFLOW_PRESETS
 from fea.physics.moisture_data import get, p_sat
 
-from .test_moisture_case import _raw as msl_raw
+from .test_moisture_case import msl_case_raw as msl_raw
 
 
-def _raw(**moisture) -> dict:
+def msl_study_raw(**moisture) -> dict:
     """studies/msl.toml on a small linear mesh (test_moisture_case's, ``[mesh] size_mm =
     1.5``)."""
     raw = msl_raw(**moisture)
@@ -35,7 +35,7 @@ def _raw(**moisture) -> dict:
 
 @pytest.fixture(scope="module")
 def msl():
-    case = parse_study(_raw()).base
+    case = parse_study(msl_study_raw()).base
     mesh, _ = build_mesh(warpage_case(case))
     return case, mesh
 
@@ -75,7 +75,7 @@ def test_a_thick_large_body_is_classified_lower_and_has_its_preset(msl):
     assert body.thickness_mm == pytest.approx(2.0)
     assert 350.0 < body.volume_mm3 < 2000.0
     assert body.T_c == 250.0
-    spec = parse_study(_raw(soak="MSL3", reflow="JSTD020_PbFree_250")).base.moisture
+    spec = parse_study(msl_study_raw(soak="MSL3", reflow="JSTD020_PbFree_250")).base.moisture
     assert max(T for _, T in spec.reflow.points) == 250.0
     # the study's own body (260 degC class) reflowed at 250: the case says it is milder
     with pytest.warns(UserWarning, match=r"peaks at 250 C, below .* 260 C .*JSTD020_PbFree_260"):
@@ -91,11 +91,12 @@ def test_a_reflow_at_the_classification_temperature_gives_no_note(msl, recwarn):
     class (235 degC for this body, Table 4-1) are what J-STD-020 asks: no note."""
     _, mesh = msl
     for reflow in ("JSTD020_PbFree_260", "JSTD020_SnPb_235"):
-        moisture_analysis(mesh, parse_study(_raw(soak="MSL3", reflow=reflow)).base.moisture)
+        spec = parse_study(msl_study_raw(soak="MSL3", reflow=reflow)).base
+        moisture_analysis(mesh, spec.moisture)
     assert not [w for w in recwarn if "classification temperature" in str(w.message)]
     with pytest.warns(UserWarning, match=r"SnPb_220 peaks at 220 C, below .* 235 C"):
         moisture_analysis(
-            mesh, parse_study(_raw(soak="MSL3", reflow="JSTD020_SnPb_220")).base.moisture
+            mesh, parse_study(msl_study_raw(soak="MSL3", reflow="JSTD020_SnPb_220")).base.moisture
         )
 
 
@@ -109,7 +110,7 @@ def test_the_table_is_in_mg_and_mpa_by_hand(msl):
     the 6.0 soaked, water the drying polyimide gives it and the short steps' overshoot,
     docs/moisture.md, Limitations), none above p_sat(260 degC)."""
     case, mesh = msl
-    spec = parse_study(_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base.moisture
+    spec = parse_study(msl_study_raw(soak={"T_C": 85.0, "RH": 0.85, "hours": "inf"})).base.moisture
     ma = moisture_analysis(mesh, spec)
     vol = mesh.element_volumes()
     for region, name in (("encapsulant", "mold_compound"), ("die_attach", "die_attach_epoxy")):
@@ -212,7 +213,7 @@ def test_a_region_takes_the_moisture_data_of_the_material_it_is_made_of():
     material through its ``base``), then the region's default; an entry still wins."""
     from fea.package.moisture import library_materials
 
-    raw = _raw()
+    raw = msl_study_raw()
     raw["moisture"].pop("materials")
     raw["materials"].update(die_attach="sac305", encapsulant="my_steel", dielectric="my_pi")
     raw["materials"]["library"] = {
@@ -250,5 +251,5 @@ def test_a_study_files_preset_slip_is_answered_with_what_was_meant(key, value, h
     """The study file's soak and reflow names get the Python API's hints: level 6 has no
     preset (the time on the label, given as a table), a preset spelt in another case."""
     with pytest.raises(InputError, match=hint) as e:
-        parse_study(_raw(**{key: value}))
+        parse_study(msl_study_raw(**{key: value}))
     assert e.value.key == f"moisture.{key}"

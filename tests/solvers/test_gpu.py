@@ -13,7 +13,7 @@ from fea.fe.spaces import space
 from fea.physics.constitutive import lame
 from fea.solvers import amg, prepare, probe_device, solve
 
-from .test_amg import _pyamg_iterations
+from .test_amg import pyamg_iterations as _pyamg_iterations
 
 # skip before the session's package fixture is built (it would be, session fixtures first)
 pytestmark = [
