@@ -153,7 +153,7 @@ class Transient:
     extrapolate
         Adaptive backward Euler only: accept the Richardson extrapolation
         ``2 y_half - y_full`` of the step-doubling pair (second order; its amplification
-        ``2/(1 - z/2)^2 - 1/(1 - z)`` is within [-0.02, 1] on the negative real axis and
+        ``2/(1 - z/2)^2 - 1/(1 - z)`` is within [-0.037, 1] on the negative real axis and
         tends to 0, so a step load does not ring as under Crank-Nicolson), and serve the
         outputs by the quadratic through the step's start, midpoint and end instead of the
         chord. The step control still uses the backward-Euler estimate (conservative).

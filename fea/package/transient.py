@@ -13,7 +13,7 @@ the reduced scheme (a rational Krylov model, exact in time; ``[transient] method
 "steps"`` uses adaptive time steps instead: backward Euler by step doubling, extrapolated
 to second order, the local error held below 1 % of the rise so far and 2e-3 of the
 total, the outputs from each step's quadratic; within 0.2 % of a 1-D slab's series
-solution from 1 us on, at about 1.7 times the steps of the absolute tolerance alone).
+solution from 1 us on, at 1.3-1.7 times the steps of the absolute tolerance alone).
 k(T) is held at a temperature field (the steady field of the full power by default, so
 Zth ends at theta_JA when the start is the ambient), as the structure-function theory
 assumes a linear network.
