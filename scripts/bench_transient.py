@@ -9,7 +9,10 @@ the solver's per-mesh setup warmed up first, then side by side:
    ``--t-end`` s (the die maximum and two probes watched at every output, 10 whole
    fields kept), k held at the steady field, ``Transient(scheme="reduced")``.
 4. ``zth steps`` (``--steps``): the same outputs by adaptive backward Euler (step
-   doubling on the sqrt(2) grid, one factorization per step size), for comparison.
+   doubling on the sqrt(2) grid, one factorization per step size) as ``[transient]
+   method = "steps"`` takes it (local error within 2e-3 of the total rise and
+   ``STEPS_TOL_REL`` of the rise so far, extrapolated to second order), after ``zth
+   steps abs``: the absolute bound alone, as before tol_rel and extrapolate.
 
 Prints each time, the ratios to both steady solves, and the transient's facts (basis,
 factorizations, solves; steps). Zth of the two transient schemes are compared when both
@@ -144,22 +147,39 @@ def main() -> None:
     print(f"ratio zth reduced / steady         {t_red / t_steady:6.2f}")
     print(f"ratio zth reduced / steady linear  {t_red / t_lin:6.2f}")
     if args.steps:
-        st, t_st = timed(
-            "zth steps",
-            k_at_C=steady.temperature,
-            transient=Transient(
-                args.t_end, 1e-7, adaptive=True, tol_K=1e-3 * P * z_red[-1], dt_min_s=1e-9, **tr
-            ),
-            watch=watch(),
-        )
-        z_st = (st.series["Tj"] - case.loads.ambient) / P
-        i = times >= 1e-4
-        dev = np.abs(z_st[1:] - z_red[1:])[i] / z_red[1:][i]
-        s = st.solver_info
-        print(f"  steps {s['steps']}, rejected {s['rejected']}, dt {s['dt_range']}")
-        print(f"  |Zth steps - Zth reduced| / Zth for t >= 0.1 ms: max {dev.max():.2e}")
-        print(f"ratio zth steps / steady           {t_st / t_steady:6.2f}")
-        print(f"ratio zth steps / steady linear    {t_st / t_lin:6.2f}")
+        # the package's settings (fea.package.transient.zth_transient): the local error
+        # within 2e-3 of the total rise and STEPS_TOL_REL of the rise so far, extrapolated;
+        # beside them the absolute bound alone (the scheme before tol_rel and extrapolate)
+        from fea.package.transient import STEPS_TOL_REL
+
+        rise = P * z_red[-1]
+        arms = {
+            "zth steps abs": dict(tol_K=2e-3 * rise),
+            "zth steps": dict(tol_K=2e-3 * rise, tol_rel=STEPS_TOL_REL, extrapolate=True),
+        }
+        t_arm = {}
+        for label, kw in arms.items():
+            st, t_st = timed(
+                label,
+                k_at_C=steady.temperature,
+                transient=Transient(args.t_end, 1e-6, adaptive=True, dt_min_s=1e-9, **kw, **tr),
+                watch=watch(),
+            )
+            t_arm[label] = t_st
+            z_st = (st.series["Tj"] - case.loads.ambient) / P
+            dev = z_st[1:] / z_red[1:] - 1
+            s = st.solver_info
+            at = ", ".join(
+                f"{t:g} s {np.interp(np.log(t), np.log(times), dev):+.2e}"
+                for t in (1e-6, 1e-3, 1.0)
+                if t <= args.t_end
+            )
+            print(f"  steps {s['steps']}, rejected {s['rejected']}, dt {s['dt_range']}")
+            print(f"  Zth steps / Zth reduced - 1: {at}; max |.| {np.abs(dev).max():.2e}")
+            print(f"ratio {label + ' / steady':<29} {t_st / t_steady:6.2f}")
+            print(f"ratio {label + ' / steady linear':<29} {t_st / t_lin:6.2f}")
+        cost = t_arm["zth steps"] / t_arm["zth steps abs"]
+        print(f"ratio {'zth steps / zth steps abs':<29} {cost:6.2f}")
 
 
 def blas_ab(args, mesh, mats, case, common, timed) -> None:

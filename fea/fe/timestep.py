@@ -145,6 +145,18 @@ class Transient:
         below ``tol``.
     tol_K
         Adaptive only: largest local error per step [K] (max norm over nodes).
+    tol_rel
+        Adaptive only: also keep the local error below this fraction of the state's
+        largest change from the initial state at the step's end (max norm) [-], so the
+        early, small part of a response is followed as closely as its later part; None:
+        ``tol_K`` alone.
+    extrapolate
+        Adaptive backward Euler only: accept the Richardson extrapolation
+        ``2 y_half - y_full`` of the step-doubling pair (second order; its amplification
+        ``2/(1 - z/2)^2 - 1/(1 - z)`` is within [-0.037, 1] on the negative real axis and
+        tends to 0, so a step load does not ring as under Crank-Nicolson), and serve the
+        outputs by the quadratic through the step's start, midpoint and end instead of the
+        chord. The step control still uses the backward-Euler estimate (conservative).
     dt_min_s, dt_max_s
         Adaptive only: bounds of the step [s] (default t_end_s * 1e-9 and t_end_s / 4).
     outputs
@@ -179,6 +191,8 @@ class Transient:
     theta: float = 1.0
     adaptive: bool = False
     tol_K: float = 0.05
+    tol_rel: float | None = None
+    extrapolate: bool = False
     dt_min_s: float | None = None
     dt_max_s: float | None = None
     outputs: ArrayLike | None = None
@@ -200,11 +214,21 @@ class Transient:
             raise InputError("transient", (self.t_end_s, self.dt_s), "0 < dt_s <= t_end_s [s]")
         check_range("transient.theta", self.theta, 0.5, 1.0)
         check_range("transient.tol_K", self.tol_K, 0.0, None, lo_open=True, unit="K")
+        if self.tol_rel is not None:
+            check_range("transient.tol_rel", self.tol_rel, 0.0, 1.0, lo_open=True)
         for key in ("dt_min_s", "dt_max_s"):
             if getattr(self, key) is not None:
                 check_finite(f"transient.{key}", getattr(self, key))
-        if not isinstance(self.adaptive, bool | np.bool_):
-            raise InputError("transient.adaptive", self.adaptive, "True or False")
+        for key in ("adaptive", "extrapolate"):
+            if not isinstance(getattr(self, key), bool | np.bool_):
+                raise InputError(f"transient.{key}", getattr(self, key), "True or False")
+        if self.extrapolate and not (self.adaptive and self.theta == 1.0):
+            raise InputError(
+                "transient.extrapolate",
+                self.extrapolate,
+                "False unless adaptive=True and theta=1 (it extrapolates the step doubling "
+                "of backward Euler)",
+            )
         lo, hi = self.bounds()
         if not 0 < lo <= hi:
             raise InputError(
@@ -329,14 +353,24 @@ class _Reporter:
     def __init__(self, outputs: NDArray | None, record: Record) -> None:
         self.outputs, self.record, self.k = outputs, record, 0
 
-    def accepted(self, t0: float, y0: NDArray, t1: float, y1: NDArray) -> None:
+    def accepted(
+        self, t0: float, y0: NDArray, t1: float, y1: NDArray, mid: NDArray | None = None
+    ) -> None:
+        """A step from (t0, y0) to (t1, y1); ``mid``: the state at its midpoint, for the
+        quadratic through the three instead of the chord."""
         if self.outputs is None:
             self.record(t1, y1)
             return
         out = self.outputs
         while self.k < len(out) and out[self.k] <= t1 * (1 + 1e-12):
             w = min(1.0, (out[self.k] - t0) / (t1 - t0))
-            self.record(float(out[self.k]), y1 if w == 1.0 else (1 - w) * y0 + w * y1)
+            if w == 1.0:
+                y = y1
+            elif mid is None:
+                y = (1 - w) * y0 + w * y1
+            else:  # Lagrange basis on the nodes 0, 1/2, 1
+                y = 2 * (w - 0.5) * (w - 1) * y0 - 4 * w * (w - 1) * mid + 2 * w * (w - 0.5) * y1
+            self.record(float(out[self.k]), y)
             self.k += 1
 
 
@@ -349,6 +383,13 @@ def integrate(
     each step is also taken as two half steps; the difference over ``2^p - 1`` (p = 1 for
     backward Euler, 2 for Crank-Nicolson) estimates the local error of the half-step
     solution, which is accepted when the error (max norm) is below ``transient.tol_K``.
+    With ``transient.tol_rel`` the bound is the smaller of ``tol_K`` and ``tol_rel``
+    times the largest change of the half-step solution from ``y0``; at the smallest step
+    only ``tol_K`` is enforced (a response too fast for ``dt_min_s`` is followed as
+    closely as that step allows). With ``transient.extrapolate`` (backward Euler) the
+    step accepts ``2 y_half - y_full`` and the midpoint ``y_mid + (y_half - y_full)/2``
+    (the half steps' leading error removed), and outputs inside the step come from the
+    quadratic through its start, midpoint and end.
     The next step is ``0.9 (tol/err)^(1/(p+1))`` times this one, within [0.25, 2] and
     the bounds, snapped to the sqrt(2) grid. Either way a step ends on each corner of a
     table ``power`` (:meth:`Transient.corners`).
@@ -390,6 +431,7 @@ def integrate(
         return float(dt0 * ratio ** np.round(np.log(x / dt0) / np.log(ratio)))
 
     t, dt, rejected, worst, n_acc = 0.0, dt0, 0, 0.0, 0
+    y_start = y.copy()
     steps: list[float] = []
     while t < t_end * (1 - 1e-12):
         h = min(dt, t_end - t)
@@ -398,26 +440,36 @@ def integrate(
         if corners and t + h > corners[0]:
             h = corners[0] - t
         full = step(y, t, h)
-        half = step(step(y, t, h / 2), t + h / 2, h / 2)
-        err = float(np.abs(half - full).max()) / (2**order - 1)
-        if err > transient.tol_K and h <= dt_lo * (1 + 1e-9):
+        mid = step(y, t, h / 2)
+        half = step(mid, t + h / 2, h / 2)
+        diff = half - full
+        err = float(np.abs(diff).max()) / (2**order - 1)
+        smallest = h <= dt_lo * (1 + 1e-9)
+        if err > transient.tol_K and smallest:
             raise SolverError(
                 f"adaptive time stepping: local error {err:.3g} > tol "
                 f"{transient.tol_K:g} at the smallest step {dt_lo:.3g} s (t = {t:.6g} s); "
                 "an initial state incompatible with the boundary conditions "
                 "(a jump at t = 0) needs a fixed first step or a larger tol"
             )
-        if err <= transient.tol_K:
-            report.accepted(t, y, t + h, half)
+        tol = transient.tol_K
+        if transient.tol_rel is not None and not smallest:
+            tol = min(tol, transient.tol_rel * float(np.abs(half - y_start).max()))
+        if err <= tol:
+            if transient.extrapolate:
+                new, mid = half + diff, mid + 0.5 * diff
+            else:
+                new, mid = half, None
+            report.accepted(t, y, t + h, new, mid)
             t += h
-            y = half
+            y = new
             n_acc += 1
             steps.append(h)
             worst = max(worst, err)
         else:
             rejected += 1
-        factor = 0.9 * (transient.tol_K / max(err, 1e-300)) ** (1.0 / (order + 1))
-        if err > transient.tol_K:  # a rejected step always goes down the grid
+        factor = 0.9 * (tol / max(err, 1e-300)) ** (1.0 / (order + 1))
+        if err > tol:  # a rejected step always goes down the grid
             factor = min(factor, 1.0 / ratio)
         dt = min(max(snap(h * min(2.0, max(0.25, factor))), dt_lo), dt_hi)
     info.update(

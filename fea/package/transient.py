@@ -10,9 +10,13 @@ equilibrium): Zth is then the power's own response and ends at ``(Tj - Tj(0)) / 
 (a uniform start at the ambient mixed in the boundary's own relaxation, and the
 structure function refused the curve). It comes from :func:`fea.solve_thermal` with
 the reduced scheme (a rational Krylov model, exact in time; ``[transient] method =
-"steps"`` uses adaptive time steps instead). k(T) is held at a temperature field (the
-steady field of the full power by default, so Zth ends at theta_JA when the start is
-the ambient), as the structure-function theory assumes a linear network.
+"steps"`` uses adaptive time steps instead: backward Euler by step doubling, extrapolated
+to second order, the local error held below 1 % of the rise so far and 2e-3 of the
+total, the outputs from each step's quadratic; within 0.2 % of a 1-D slab's series
+solution from 1 us on, at 1.3-1.7 times the steps of the absolute tolerance alone).
+k(T) is held at a temperature field (the steady field of the full power by default, so
+Zth ends at theta_JA when the start is the ambient), as the structure-function theory
+assumes a linear network.
 
 Exact in time, the curve is only as fine in space as the mesh at the junction: before
 the heat has crossed the die's first elements it reads low, and a P1 curve then
@@ -61,6 +65,7 @@ __all__ = [
     "SEPARATION_TOL",
     "SF_K_COLUMN",
     "SF_K_COLUMN_BEFORE",
+    "STEPS_TOL_REL",
     "decade_label",
     "dual_interface",
     "early_response_check",
@@ -70,6 +75,11 @@ __all__ = [
     "sf_k_column",
     "zth_transient",
 ]
+
+#: ``[transient] method = "steps"``: the local error of a step below this fraction of the
+#: junction rise so far (:attr:`fea.fe.timestep.Transient.tol_rel`); with the absolute
+#: 2e-3 of the total rise alone the early curve read 5.9 % low at 1 us, 2.2 % at 1 ms.
+STEPS_TOL_REL = 1e-2
 
 #: The differential structure function's column K = dC/dR, in W^2 s/K^2 ((J/K)/(K/W)).
 SF_K_COLUMN = "K_W2s_per_K2"
@@ -310,6 +320,8 @@ def zth_transient(
             spec.first_output,
             adaptive=True,
             tol_K=2e-3 * rise,
+            tol_rel=STEPS_TOL_REL,
+            extrapolate=True,
             dt_min_s=spec.first_output * 1e-3,
             **common,
         )

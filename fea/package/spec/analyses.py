@@ -111,7 +111,9 @@ class TransientSpec:
         theta_JA); ``"initial"``: at the ambient (the small-signal response).
     method
         ``"reduced"`` (rational Krylov model, exact in time) or ``"steps"`` (adaptive
-        backward Euler).
+        backward Euler by step doubling, extrapolated to second order, the local error
+        within 1 % of the rise so far: within 0.2 % of a 1-D slab's Zth from 1 us on,
+        at several times the cost).
     fields
         Whole temperature fields kept in the results file (log-spaced in time).
     structure_function

@@ -632,7 +632,8 @@ MEANINGS: dict[str, str] = {
     "transient.conductivity_at": "steady: k(T) held at the steady field of the full power (Zth "
     "ends at theta_JA); initial: at the ambient (small-signal response)",
     "transient.method": "reduced (rational Krylov model, exact in time) or steps (adaptive "
-    "backward Euler)",
+    "backward Euler extrapolated to second order, local error within 1 % of the rise so far: "
+    "Zth within 0.2 % of a 1-D slab's from 1 us on, at several times the cost)",
     "transient.fields": "whole temperature fields kept in the results file (log-spaced)",
     "transient.structure_function": "compute the JESD51-14 structure function of the "
     "junction's Zth (a power step only)",
