@@ -10,12 +10,14 @@ the cases' child processes is stubbed (fast)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from subprocess import PIPE
@@ -89,6 +91,36 @@ def _record(spec, out: Path, cid: str) -> None:
     (out / cid / "metrics.json").write_text(json.dumps(row))
 
 
+def _after_case0002(out: Path, tries: int = 600, pause: float = 1.0) -> None:
+    """Wait (at most ``tries`` x 50 ms) until this run has finished case0002, then
+    ``pause`` s more: the other run ends its case while this one waits for it."""
+    for _ in range(tries):
+        if (out / "case0002" / "metrics.json").exists():
+            break
+        time.sleep(0.05)
+    time.sleep(pause)
+
+
+@contextlib.contextmanager
+def _other_run_ends(out: Path, lock: CaseLock, end, tries: int = 600, pause: float = 1.0):
+    """The other run, a thread holding ``lock``: once this run has finished case0002 it
+    ends its case by ``end()`` and releases the lock; joined (and the lock released) on
+    leaving the block."""
+
+    def other() -> None:
+        _after_case0002(out, tries, pause)
+        end()
+        lock.release()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+        lock.release()
+
+
 def _cases(table: Path) -> list[str]:
     return [line.split(",")[0] for line in table.read_text().splitlines()[1:]]
 
@@ -159,7 +191,6 @@ def test_a_run_with_wait_writes_the_full_table_once_the_other_run_has_finished(
 ):
     """``fea run --wait``: its own cases done, the run waits for case0001, held by
     another run, which finishes it 1 s later; then it writes the full table and exits 0."""
-    import threading
 
     import fea.study.driver as driver
 
@@ -175,23 +206,9 @@ def test_a_run_with_wait_writes_the_full_table_once_the_other_run_has_finished(
         lock = CaseLock(out / "case0001", other)
         assert lock.acquire()
 
-        def finish() -> None:  # the other run, computing its case
-            for _ in range(600):
-                if (out / "case0002" / "metrics.json").exists():
-                    break
-                time.sleep(0.05)
-            time.sleep(1.0)
-            _record(spec, out, "case0001")
-            lock.release()
-
-        other_run = threading.Thread(target=finish)
-        other_run.start()
-        try:
+        with _other_run_ends(out, lock, lambda: _record(spec, out, "case0001")):
             argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
             assert main(argv) == 0
-        finally:
-            other_run.join()
-            lock.release()
     err = capsys.readouterr().err
     assert "waiting for 1 case running in another run (case0001)" in err
     assert "table incomplete" not in err
@@ -420,7 +437,6 @@ def test_a_run_with_wait_ends_with_1_when_the_other_run_fails_the_case(
     """``fea run --wait`` while another run computes case0001, which fails there: the
     wait ends (the case is no longer held) but the run exited 0 over a table with a
     failed row. It exits 1."""
-    import threading
 
     import fea.study.driver as driver
 
@@ -436,23 +452,9 @@ def test_a_run_with_wait_ends_with_1_when_the_other_run_fails_the_case(
         lock = CaseLock(out / "case0001", other)
         assert lock.acquire()
 
-        def fail() -> None:  # the other run, failing its case
-            for _ in range(600):
-                if (out / "case0002" / "metrics.json").exists():
-                    break
-                time.sleep(0.05)
-            time.sleep(0.5)
-            _fail(spec, out, "case0001", other)
-            lock.release()
-
-        other_run = threading.Thread(target=fail)
-        other_run.start()
-        try:
+        with _other_run_ends(out, lock, lambda: _fail(spec, out, "case0001", other), pause=0.5):
             argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
             assert main(argv) == 1
-        finally:
-            other_run.join()
-            lock.release()
     err = capsys.readouterr().err
     assert "waiting for 1 case running in another run (case0001)" in err
     assert "1 case left to another run failed there (case0001)" in err
@@ -551,7 +553,6 @@ def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monk
     """``fea run --wait`` while another run holds case0001, and that run ends (killed)
     without finishing it: the wait ends (nothing holds the case) and the run exits 3,
     saying a rerun runs it."""
-    import threading
 
     import fea.study.driver as driver
 
@@ -568,11 +569,7 @@ def test_a_run_with_wait_ends_with_3_when_the_other_run_is_killed(tmp_path, monk
 
     def other_run() -> None:
         with register_run(out, other):
-            for _ in range(600):
-                if (out / "case0002" / "metrics.json").exists():
-                    break
-                time.sleep(0.05)
-            time.sleep(0.5)
+            _after_case0002(out, pause=0.5)
         killed.set()
 
     thread = threading.Thread(target=other_run)
@@ -594,7 +591,6 @@ def test_a_dask_run_with_wait_writes_the_full_table(tmp_path, monkeypatch, capsy
     """``fea run --scheduler ... --wait``: the Dask tasks say which case another run
     holds (case0001), and the run waits for it as a local run does, then writes the full
     table and exits 0."""
-    import threading
 
     distributed = pytest.importorskip("distributed")
     import fea.study.driver as driver
@@ -616,23 +612,9 @@ def test_a_dask_run_with_wait_writes_the_full_table(tmp_path, monkeypatch, capsy
         lock = CaseLock(out / "case0001", other)
         assert lock.acquire()
 
-        def finish() -> None:  # the other run, computing its case
-            for _ in range(1200):
-                if (out / "case0002" / "metrics.json").exists():
-                    break
-                time.sleep(0.05)
-            time.sleep(1.0)
-            _record(spec, out, "case0001")
-            lock.release()
-
-        other_run = threading.Thread(target=finish)
-        other_run.start()
-        try:
+        with _other_run_ends(out, lock, lambda: _record(spec, out, "case0001"), tries=1200):
             argv = ["run", str(path), "--out", str(out), "--no-progress", "--wait"]
             assert main([*argv, "--scheduler", cluster.scheduler_address]) == 0
-        finally:
-            other_run.join()
-            lock.release()
     err = capsys.readouterr().err
     assert "waiting for 1 case running in another run (case0001)" in err
     assert _cases(out / "table.csv") == ["case0000", "case0001", "case0002"]
