@@ -76,3 +76,24 @@ def test_extrapolated_steps_follow_a_square_root_response():
         errs[name] = np.abs(run.history[1:].sum(axis=1) / exact - 1).max()
     assert errs["absolute"] > 0.02, errs
     assert errs["relative"] < 5e-3, errs
+
+
+def test_relative_bound_before_a_delayed_pulse_keeps_its_steps():
+    """Power off for the first 10 ms of 1 s, the state at its start: the relative bound
+    was 1 % of a rise of zero, so every step fell to dt_min_s and climbed back (66,859
+    steps against 20 with ``tol_K`` alone); the bound is floored at 1e-6 ``tol_K``."""
+    from fea.fe.timestep import Transient, integrate
+
+    power = [(0.0, 0.0), (0.01, 0.0), (0.01, 1.0), (1.0, 1.0)]
+    runs = {}
+    for name, kw in {"absolute": {}, "relative": dict(tol_rel=1e-2, extrapolate=True)}.items():
+        tr = Transient(1.0, 1e-4, adaptive=True, tol_K=2e-3, dt_min_s=1e-7, power=power, **kw)
+
+        def step(y, t, dt, tr=tr):  # y' = p(t) - y, backward Euler
+            return (y + dt * tr.factor(t, t + dt)) / (1 + dt)
+
+        runs[name] = integrate(step, np.zeros(1), tr)
+    n_abs, n_rel = runs["absolute"].info["steps"], runs["relative"].info["steps"]
+    assert n_rel < 10 * n_abs, (n_abs, n_rel)
+    exact = 1 - np.exp(-(1.0 - 0.01))
+    assert abs(runs["relative"].final[0] - exact) < 1e-2 * exact
