@@ -684,8 +684,8 @@ def _structure_add_args(p: argparse.ArgumentParser) -> None:
         nargs="+",
         help="heating curves: CSV (time_s, zth_K_per_W columns; time_ms or time_us instead "
         "of time_s are converted to s; else time [s] first and Zth [K/W] the column named "
-        "Zth, or the second; a temperature or power column is refused) or results files "
-        "(.h5, their zth curve)",
+        "Zth (or Z_th, or in K/W), or the second; a temperature or power column is refused) "
+        "or results files (.h5, their zth curve)",
     )
     p.add_argument("-o", "--output", default="structure_function.png", help="plot to write")
     p.add_argument(
@@ -722,8 +722,9 @@ def _load_zth(path: str):
     """The heating curve of ``path``: times [s] and Zth [K/W] at positive times. A CSV
     gives its ``time_s`` (or ``time_ms``, ``time_us``: converted to s) and ``zth_K_per_W``
     columns, else its first column as time [s] and as Zth [K/W] the first column whose
-    name holds "zth", or the second; a temperature or power there (``Tj_C``, ``power_W``:
-    the ``zth.csv`` of a power-profile case) is refused, not read as Zth."""
+    name holds "zth" (``Z_th``, ``Z-th`` too) or the unit K/W (``K_per_W``), or the second;
+    a temperature or power there (``Tj_C``, ``power_W``: the ``zth.csv`` of a power-profile
+    case) is refused, not read as Zth."""
     import re
     from pathlib import Path
 
@@ -740,14 +741,17 @@ def _load_zth(path: str):
         raise_input("curves", path, "time_s and zth_K_per_W columns")
     time_col = next((n for n in TIME_COLUMNS if n in c), names[0])
     rest = [n for n in names if n != time_col]
+
+    def named_zth(name: str) -> bool:  # Zth, Z_th, Z-th, "Z th", or in K/W (K_per_W...)
+        low = name.lower()
+        return "zth" in re.sub(r"[^a-z]", "", low) or bool(re.search(r"k\s*(/|_?per_?)\s*w", low))
+
     z_col = (
-        "zth_K_per_W"
-        if "zth_K_per_W" in c
-        else next((n for n in rest if "zth" in n.lower()), rest[0])
+        "zth_K_per_W" if "zth_K_per_W" in c else next((n for n in rest if named_zth(n)), rest[0])
     )
     unit_suffix = re.search(r"_(C|degC|K|W)$", z_col) and not z_col.endswith("_per_W")
     words_not_zth = set(re.findall(r"[a-z°]+", z_col.lower())) & NOT_ZTH_WORDS
-    if "zth" not in z_col.lower() and (unit_suffix or words_not_zth):
+    if not named_zth(z_col) and (unit_suffix or words_not_zth):
         # a temperature in degC read as Zth adds the ambient to every resistance
         raise_input(
             "curves",

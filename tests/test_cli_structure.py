@@ -105,3 +105,18 @@ def test_structure_zth_column_is_found_by_name(tmp_path, capsys):
     p = _write(tmp_path / "export.csv", "time_s,Tj_C,Zth [K/W]", [t, tj, _zth(t)])
     assert main(["structure", p, "-o", str(tmp_path / "sf.png")]) == 0
     assert "R_total 2.05" in capsys.readouterr().out  # sum of R_CAUER, not Tj
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Time [s],Tj [degC],Z_th [K/W]", "time_s,Tj_C,Z-th", "time_s,Tj_C,K_per_W", "t,P_W,Rth [K/W]"],
+)
+def test_structure_zth_column_spelled_otherwise_is_found(tmp_path, capsys, header):
+    """A tester's export whose Zth column is spelled Z_th or Z-th, or named only by its
+    unit K/W, after a temperature or power column: refused before as a temperature ('Tj
+    [degC]' taken for Zth) though its Zth column was there."""
+    t = np.logspace(-6, 3, 200)
+    tj = 25.0 + 2.0 * _zth(t)
+    p = _write(tmp_path / "export.csv", header, [t, tj, _zth(t)])
+    assert main(["structure", p, "-o", str(tmp_path / "sf.png")]) == 0, capsys.readouterr().err
+    assert "R_total 2.05" in capsys.readouterr().out
