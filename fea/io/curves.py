@@ -111,6 +111,15 @@ def read_curve_csv(path: str | os.PathLike, key: str = "curve") -> dict[str, NDA
             raise InputError(key, f"{path}, line {n}", f"CSV cells ({exc})") from None
         if header is None:
             header = [h.strip() for h in cells]
+            other = [s for s in (";", "\t") if len(header) == 1 and s in header[0]]
+            if other:  # a European tester's export: ';' (decimal commas) or tabs
+                named = "';'" if other[0] == ";" else "tabs"
+                raise InputError(
+                    key,
+                    f"{path}, line {n}",
+                    f"columns separated by commas (this header is separated by {named}: "
+                    "export the curve as comma-separated values with decimal points)",
+                )
             if "" in header or len(set(header)) != len(header):
                 raise InputError(
                     key, f"{path}, line {n}", "a header of distinct, non-empty column names"

@@ -435,3 +435,21 @@ def test_a_rename_is_synced_to_the_disk_with_its_folder(tmp_path, monkeypatch):
     assert synced[-1] == ("dir", True)  # then the folder, once the name is there
     assert sync_folder(tmp_path) is True
     assert sync_folder(tmp_path / "missing") is False  # nothing to sync: no error
+
+
+@pytest.mark.parametrize(
+    ("text", "named"),
+    [
+        ("time_s;zth_K_per_W\n0,001;1,5\n", "';'"),
+        ("time_s\tzth_K_per_W\n0.001\t1.5\n", "tabs"),
+    ],
+)
+def test_a_curve_separated_otherwise_than_by_commas_is_named_so(tmp_path, text, named):
+    """A tester's export with ';' (and decimal commas) or tabs was refused as 'a number
+    under the header' at line 2, which did not say what was wrong: the error names the
+    separator."""
+    path = tmp_path / "zth.csv"
+    path.write_text(text)
+    with pytest.raises(InputError, match=f"separated by {named}") as err:
+        read_curve_csv(path)
+    assert "line 1" in str(err.value)
