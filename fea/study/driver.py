@@ -19,7 +19,14 @@ from .backends import Job, execute_dask, execute_local
 from .check import case_state
 from .owner import check_owner, record_owner
 from .progress import StudyProgress
-from .report import StudyReport, busy_text, incomplete_lines, print_summary, takeover_lines
+from .report import (
+    StudyReport,
+    busy_text,
+    first_cases,
+    incomplete_lines,
+    print_summary,
+    takeover_lines,
+)
 from .runner import RunId, case_claim, finished_current, register_run, stale_claim_s
 from .table import build_table
 
@@ -239,7 +246,7 @@ def _wait_for_others(
     it starts waiting."""
     held = _held(states)
     if held:
-        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        shown = first_cases(held)
         bar.print(
             f"waiting for {len(held)} case{'s' * (len(held) != 1)} running in another run "
             f"({shown}) before the table is written (--wait)"

@@ -16,6 +16,7 @@ __all__ = [
     "StudyReport",
     "busy_text",
     "case_notes",
+    "first_cases",
     "incomplete_lines",
     "limit_warnings",
     "print_summary",
@@ -122,6 +123,12 @@ def busy_text(report: StudyReport) -> str:
     return f", {report.busy} run by another process" if report.busy else ""
 
 
+def first_cases(cases: list[str], sep: str = ", ", most: int = 5) -> str:
+    """The first ``most`` of ``cases`` joined by ``sep``, ``...`` after them when there
+    are more (the lists of a summary line)."""
+    return sep.join(cases[:most]) + (f"{sep}..." if len(cases) > most else "")
+
+
 def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     """The lines saying why the run's table is incomplete and what to do (none when it
     is not): the cases another run still computes, each with its claim, and those
@@ -136,27 +143,27 @@ def incomplete_lines(spec: StudySpec, report: StudyReport) -> list[str]:
     study = str(spec.path) if spec.path else "STUDY.toml"
     default = Path("results") / spec.name
     out = "" if Path(report.out) == default else f" --out {report.out}"
+
+    def them(k: int) -> str:
+        return "them" if k != 1 else "it"
+
     lines = []
     if report.running:
-        k = len(report.running)
-        shown = "; ".join(report.running[:5]) + ("; ..." if k > 5 else "")
+        k, shown = len(report.running), first_cases(report.running, "; ")
         lines.append(
             f"table incomplete: {k} case{'s' * (k != 1)} still running in another run "
-            f"({shown}); fea check {study}{out} shows {'them' if k != 1 else 'it'}; once "
-            f"that run has ended, fea study merge {study}{out} writes the full table "
-            "(exit status 4)"
+            f"({shown}); fea check {study}{out} shows {them(k)}; once that run has ended, "
+            f"fea study merge {study}{out} writes the full table (exit status 4)"
         )
     if report.left:
-        k = len(report.left)
-        shown = ", ".join(report.left[:5]) + (", ..." if k > 5 else "")
+        k, shown = len(report.left), first_cases(report.left)
         lines.append(
             f"table incomplete: {k} case{'s' * (k != 1)} left unfinished by another run "
-            f"that has ended ({shown}); fea run {study}{out} again runs "
-            f"{'them' if k != 1 else 'it'} (exit status {report.exit_status})"
+            f"that has ended ({shown}); fea run {study}{out} again runs {them(k)} "
+            f"(exit status {report.exit_status})"
         )
     if report.failed_elsewhere:
-        k = len(report.failed_elsewhere)
-        shown = ", ".join(report.failed_elsewhere[:5]) + (", ..." if k > 5 else "")
+        k, shown = len(report.failed_elsewhere), first_cases(report.failed_elsewhere)
         lines.append(
             f"{k} case{'s' * (k != 1)} left to another run failed there ({shown}); "
             f"{'their' if k != 1 else 'its'} error.json says why (exit status "
