@@ -110,13 +110,14 @@ def test_the_carried_water_is_solved_as_the_run_says():
 # -- a region born in a history ----------------------------------------------------------------
 
 
-def test_a_born_region_is_extended_to_the_history_rtol(monkeypatch):
-    """The born region's elastic extension solved to 1e-10 (the solve's default) whatever
-    the history's ``rtol``; it now takes the history's, as its method and maxiter."""
+def _coated_box(layers: int, size: float):
+    """A base held at its bottom and heated, then coated with a film born hot and cooled:
+    a displacement no affine fit carries on, so the film's birth solves for its extension.
+    ``layers``: element layers of the film (the base twice as many); ``size`` [m]."""
     mesh = layered_box(
         (2e-3, 1e-3),
-        [("base", 0.3e-3, 2), ("film", 0.2e-3, 1)],
-        0.25e-3,
+        [("base", 0.3e-3, 2 * layers), ("film", 0.2e-3, layers)],
+        size,
         order=1,
         faces={"bottom": plane(2, 0.0)},
     )
@@ -124,8 +125,6 @@ def test_a_born_region_is_extended_to_the_history_rtol(monkeypatch):
         "base": Material("base", E=20e9, nu=0.3, alpha=15e-6, k=1.0),
         "film": Material("film", E=130e9, nu=0.28, alpha=3e-6, k=1.0),
     }
-    # the base held at its bottom and heated: a displacement no affine fit carries on, so
-    # the film's birth solves for its extension
     proc = Process(
         [
             Stage("start", 0.0, 25.0),
@@ -134,6 +133,13 @@ def test_a_born_region_is_extended_to_the_history_rtol(monkeypatch):
             Stage("cooled", 60.0, 25.0),
         ]
     )
+    return mesh, mats, proc
+
+
+def test_a_born_region_is_extended_to_the_history_rtol(monkeypatch):
+    """The born region's elastic extension solved to 1e-10 (the solve's default) whatever
+    the history's ``rtol``; it now takes the history's, as its method and maxiter."""
+    mesh, mats, proc = _coated_box(layers=1, size=0.25e-3)
     seen: list[dict] = []
     real = history_step.solve
 
@@ -157,25 +163,7 @@ def test_a_born_region_extension_is_as_accurate_as_the_history_rtol():
     1e-8 left the displacement 2.7e-4 of the largest off the direct solve's (3.9e-2 at
     rtol 1e-4); with their right-hand side zero 3.8e-9 (8.9e-5 at 1e-4). A mesh of 1,542
     nodes, where AMG takes more than one level (on the coarser one above it is exact)."""
-    mesh = layered_box(
-        (2e-3, 1e-3),
-        [("base", 0.3e-3, 4), ("film", 0.2e-3, 2)],
-        0.125e-3,
-        order=1,
-        faces={"bottom": plane(2, 0.0)},
-    )
-    mats = {
-        "base": Material("base", E=20e9, nu=0.3, alpha=15e-6, k=1.0),
-        "film": Material("film", E=130e9, nu=0.28, alpha=3e-6, k=1.0),
-    }
-    proc = Process(
-        [
-            Stage("start", 0.0, 25.0),
-            Stage("heated", 60.0, 175.0),
-            Stage("coated", 10.0, 175.0, add=["film"]),
-            Stage("cooled", 60.0, 25.0),
-        ]
-    )
+    mesh, mats, proc = _coated_box(layers=2, size=0.125e-3)
     held = {"bottom": {"x": 0.0, "y": 0.0, "z": 0.0}}
     kw = {"reference": 25.0, "fixed": held, "backend": "cpu", "rtol": 1e-8}
     direct = solve_history(mesh, mats, proc, method="direct", **kw)
